@@ -1,0 +1,365 @@
+//! Who is calling: bearer tokens (JWT), the keys that verify them, and the extractors handlers
+//! use. Tokens are verified with an HS256 secret (minted by `upr-tc token`) and/or with RS256 /
+//! ES256 public keys from a JWKS file of an external identity provider. The key is chosen by the
+//! token's algorithm and never the other way round, so a token signed with a public key as an
+//! HMAC secret (algorithm confusion) and `alg: none` fail like any wrong signature.
+
+use std::future::{Ready, ready};
+use std::io::Write;
+use std::path::Path;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::config::JwtSettings;
+use crate::domain::CountryCode;
+use crate::error::ApiError;
+
+/// What a caller may do; see DESIGN §5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Curates everything, records consent on a State's behalf, reads the audit trail.
+    Admin,
+    /// A State's focal point: its own State's activities, consent and assistance requests.
+    State,
+    /// A stakeholder organisation: its own activities and offers.
+    Contributor,
+    /// A partner database: public data with partner rate limits and the full change feed.
+    Sync,
+}
+
+/// The claims of a token, as signed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stakeholder: Option<String>,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// A verified caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub subject: String,
+    pub role: Role,
+    /// For role `state`: the State it speaks for.
+    pub state: Option<CountryCode>,
+    /// For role `contributor`: its organisation.
+    pub stakeholder: Option<Uuid>,
+    pub issuer: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Caller {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+struct VerifyingKey {
+    kid: Option<String>,
+    algorithm: Algorithm,
+    key: DecodingKey,
+}
+
+/// Verifies tokens and, when it holds the HS256 secret, mints them.
+pub struct Keys {
+    encoding: Option<EncodingKey>,
+    verifying: Vec<VerifyingKey>,
+    issuer: String,
+    audience: String,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys")
+            .field("can_mint", &self.encoding.is_some())
+            .field("verifying_keys", &self.verifying.len())
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish()
+    }
+}
+
+/// Name of the generated secret in the data folder.
+pub const SECRET_FILE: &str = "jwt-secret";
+
+impl Keys {
+    /// Loads the configured keys. `data_dir` is the SQLite data folder: when no secret and no
+    /// JWKS are configured there, a random secret is generated once and kept in it.
+    pub fn load(settings: &JwtSettings, data_dir: Option<&Path>) -> anyhow::Result<Self> {
+        let secret = match (&settings.secret, &settings.jwks_path, data_dir) {
+            (Some(secret), _, _) => Some(secret.clone()),
+            (None, None, Some(dir)) => Some(secret_in(dir)?),
+            (None, None, None) => bail!(
+                "no token keys configured: set UPR_TC_JWT_SECRET (HS256) or UPR_TC_JWT_JWKS \
+                 (a JWKS file of your identity provider)"
+            ),
+            (None, Some(_), _) => None,
+        };
+        let mut verifying = Vec::new();
+        let mut encoding = None;
+        if let Some(secret) = secret {
+            if secret.len() < 32 {
+                bail!("UPR_TC_JWT_SECRET must be at least 32 characters long");
+            }
+            verifying.push(VerifyingKey {
+                kid: None,
+                algorithm: Algorithm::HS256,
+                key: DecodingKey::from_secret(secret.as_bytes()),
+            });
+            encoding = Some(EncodingKey::from_secret(secret.as_bytes()));
+        }
+        if let Some(path) = &settings.jwks_path {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the JWKS file {}", path.display()))?;
+            let set: JwkSet = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a JWKS document", path.display()))?;
+            for jwk in &set.keys {
+                let algorithm = match (&jwk.algorithm, jwk.common.key_algorithm) {
+                    (AlgorithmParameters::RSA(_), None) => Algorithm::RS256,
+                    (AlgorithmParameters::EllipticCurve(p), None)
+                        if p.curve == EllipticCurve::P256 =>
+                    {
+                        Algorithm::ES256
+                    }
+                    (_, Some(alg)) => format!("{alg:?}")
+                        .parse::<Algorithm>()
+                        .with_context(|| format!("unsupported key algorithm {alg:?} in JWKS"))?,
+                    _ => bail!("JWKS key {:?} is neither RSA nor P-256", jwk.common.key_id),
+                };
+                if !matches!(algorithm, Algorithm::RS256 | Algorithm::ES256) {
+                    bail!(
+                        "JWKS key {:?} uses {algorithm:?}; only RS256 and ES256 are accepted",
+                        jwk.common.key_id
+                    );
+                }
+                verifying.push(VerifyingKey {
+                    kid: jwk.common.key_id.clone(),
+                    algorithm,
+                    key: DecodingKey::from_jwk(jwk).context("unusable key in JWKS")?,
+                });
+            }
+            if set.keys.is_empty() {
+                bail!("the JWKS file {} holds no keys", path.display());
+            }
+        }
+        Ok(Self {
+            encoding,
+            verifying,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+        })
+    }
+
+    /// Verifies a token and the claims its role requires.
+    pub fn verify(&self, token: &str) -> Result<Caller, ApiError> {
+        let unauthorized =
+            |why: &str| ApiError::Unauthorized(format!("The bearer token is not accepted: {why}."));
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| unauthorized("it is not a well-formed JWT"))?;
+        let candidates = self
+            .verifying
+            .iter()
+            .filter(|k| k.algorithm == header.alg)
+            .filter(|k| match (&header.kid, &k.kid) {
+                (Some(wanted), Some(have)) => wanted == have,
+                _ => true,
+            });
+        let mut last_error = "no key of this service verifies its algorithm";
+        for key in candidates {
+            let mut validation = Validation::new(key.algorithm);
+            validation.algorithms = vec![key.algorithm];
+            validation.set_issuer(&[&self.issuer]);
+            validation.set_audience(&[&self.audience]);
+            validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+            match jsonwebtoken::decode::<Claims>(token, &key.key, &validation) {
+                Ok(data) => return caller_from(data.claims).map_err(|why| unauthorized(&why)),
+                Err(e) => {
+                    use jsonwebtoken::errors::ErrorKind as K;
+                    last_error = match e.kind() {
+                        K::ExpiredSignature => "it has expired",
+                        K::InvalidIssuer => "it was issued by another issuer",
+                        K::InvalidAudience => "it is meant for another audience",
+                        K::InvalidSignature => "its signature does not verify",
+                        K::MissingRequiredClaim(_) => "a required claim is missing",
+                        K::Json(_) => "its claims are malformed",
+                        _ => "it cannot be verified",
+                    };
+                    if !matches!(e.kind(), K::InvalidSignature) {
+                        // Only a bad signature can be another key's token; the rest are final.
+                        break;
+                    }
+                }
+            }
+        }
+        Err(unauthorized(last_error))
+    }
+
+    /// Signs a token with the HS256 secret.
+    pub fn mint(
+        &self,
+        role: Role,
+        subject: &str,
+        state: Option<&str>,
+        stakeholder: Option<&str>,
+        ttl: chrono::Duration,
+    ) -> anyhow::Result<String> {
+        let Some(key) = &self.encoding else {
+            bail!("tokens can only be minted with an HS256 secret (UPR_TC_JWT_SECRET)");
+        };
+        let now = Utc::now();
+        let claims = Claims {
+            sub: subject.to_owned(),
+            role,
+            state: state.map(str::to_owned),
+            stakeholder: stakeholder.map(str::to_owned),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            iat: now.timestamp(),
+            exp: (now + ttl).timestamp(),
+        };
+        // Refuse to mint what verification would refuse.
+        caller_from(claims.clone()).map_err(|why| anyhow::anyhow!("{why}"))?;
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            key,
+        )?)
+    }
+}
+
+fn caller_from(claims: Claims) -> Result<Caller, String> {
+    let state = match (&claims.role, &claims.state) {
+        (Role::State, None) => return Err("role `state` needs a `state` claim".into()),
+        (Role::State, Some(code)) => Some(
+            CountryCode::parse_state(code)
+                .map_err(|_| format!("`state` claim `{code}` is not the ISO alpha-3 code of a UN member or observer State"))?,
+        ),
+        (_, _) => None,
+    };
+    let stakeholder = match (&claims.role, &claims.stakeholder) {
+        (Role::Contributor, None) => {
+            return Err("role `contributor` needs a `stakeholder` claim".into());
+        }
+        (Role::Contributor, Some(id)) => Some(
+            Uuid::parse_str(id)
+                .map_err(|_| format!("`stakeholder` claim `{id}` is not a stakeholder id"))?,
+        ),
+        (_, _) => None,
+    };
+    if claims.sub.trim().is_empty() {
+        return Err("the `sub` claim is empty".into());
+    }
+    Ok(Caller {
+        subject: claims.sub,
+        role: claims.role,
+        state,
+        stakeholder,
+        issuer: claims.iss,
+        expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
+    })
+}
+
+/// Reads the secret kept in the data folder, creating it (owner-readable only) the first time.
+fn secret_in(dir: &Path) -> anyhow::Result<String> {
+    let path = dir.join(SECRET_FILE);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return Ok(existing.trim().to_owned());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let bytes: [u8; 32] = rand::random();
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(&path) {
+        Ok(mut file) => {
+            file.write_all(secret.as_bytes())?;
+            tracing::info!(path = %path.display(), "generated a token secret for this installation");
+            Ok(secret)
+        }
+        // Another process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Ok(std::fs::read_to_string(&path)?.trim().to_owned())
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot write {}", path.display())),
+    }
+}
+
+/// The caller, when the request carries a token; `None` for anonymous requests. A token that
+/// is present but not valid is a 401, never silently anonymous.
+#[derive(Debug, Clone)]
+pub struct Identity(pub Option<Caller>);
+
+impl Identity {
+    /// The caller, or a 401 for an anonymous request.
+    pub fn required(self) -> Result<Caller, ApiError> {
+        self.0.ok_or_else(|| {
+            ApiError::Unauthorized(
+                "This operation needs a bearer token (Authorization: Bearer …).".into(),
+            )
+        })
+    }
+}
+
+fn identify(req: &HttpRequest) -> Result<Identity, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(Identity(None));
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("The Authorization header is not readable.".into()))?;
+    let token = match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            token.trim()
+        }
+        _ => {
+            return Err(ApiError::Unauthorized(
+                "The Authorization header must be `Bearer <token>`.".into(),
+            ));
+        }
+    };
+    let keys = req.app_data::<web::Data<Keys>>().ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!("token keys are not configured in the app"))
+    })?;
+    keys.verify(token).map(|caller| Identity(Some(caller)))
+}
+
+impl FromRequest for Identity {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(identify(req))
+    }
+}
+
+/// A handler argument that requires a valid token.
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(identify(req).and_then(Identity::required))
+    }
+}

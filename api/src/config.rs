@@ -1,0 +1,157 @@
+//! Settings: built-in defaults, overridden by the environment (`UPR_TC_*`, `DATABASE_URL`),
+//! overridden by command-line flags.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/upr-tc.sqlite3";
+pub const DEFAULT_ISSUER: &str = "upr-tc";
+pub const DEFAULT_AUDIENCE: &str = "upr-tc-api";
+/// Body limit of ordinary JSON routes. Bulk routes have their own, larger limit.
+pub const DEFAULT_JSON_LIMIT: usize = 1024 * 1024;
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite file, created on first start.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL, as given.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// `sqlite://relative/path`, `sqlite:///absolute/path` or `postgres://…` (`postgresql://`).
+    pub fn parse(url: &str) -> anyhow::Result<Self> {
+        if let Some(rest) = url.strip_prefix("sqlite://") {
+            if rest.is_empty() {
+                bail!("DATABASE_URL `{url}` names no file: use sqlite://data/upr-tc.sqlite3");
+            }
+            Ok(Self::Sqlite(PathBuf::from(rest)))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else {
+            bail!(
+                "DATABASE_URL must start with sqlite:// or postgres://, got `{}`",
+                redact(url)
+            )
+        }
+    }
+
+    /// The folder that holds the SQLite file (where the generated JWT secret is kept too).
+    pub fn data_dir(&self) -> Option<&Path> {
+        match self {
+            Self::Sqlite(path) => Some(path.parent().unwrap_or(Path::new("."))),
+            Self::Postgres(_) => None,
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// A URL without its password, for logs and error messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:***{}", &url[..scheme_end], user, &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// How tokens are verified.
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    /// HS256 shared secret (`UPR_TC_JWT_SECRET`).
+    pub secret: Option<String>,
+    /// A JWKS file of an external identity provider (`UPR_TC_JWT_JWKS`).
+    pub jwks_path: Option<PathBuf>,
+    pub issuer: String,
+    pub audience: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: String,
+    pub database: DatabaseUrl,
+    pub jwt: JwtSettings,
+    pub json_limit: usize,
+    /// Size of the database connection pool.
+    pub pool_size: u32,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Settings {
+    /// Defaults overridden by the environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let database_url = env("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let database = DatabaseUrl::parse(&database_url)?;
+        let json_limit = match env("UPR_TC_JSON_LIMIT") {
+            Some(v) => v
+                .parse()
+                .context("UPR_TC_JSON_LIMIT must be a number of bytes")?,
+            None => DEFAULT_JSON_LIMIT,
+        };
+        let pool_size = match env("UPR_TC_POOL_SIZE") {
+            Some(v) => v
+                .parse()
+                .context("UPR_TC_POOL_SIZE must be a whole number")?,
+            None => match database {
+                // SQLite has one writer at a time; a few connections serve reads in WAL mode.
+                DatabaseUrl::Sqlite(_) => 4,
+                DatabaseUrl::Postgres(_) => 10,
+            },
+        };
+        Ok(Self {
+            bind: env("UPR_TC_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned()),
+            database,
+            jwt: JwtSettings {
+                secret: env("UPR_TC_JWT_SECRET"),
+                jwks_path: env("UPR_TC_JWT_JWKS").map(PathBuf::from),
+                issuer: env("UPR_TC_JWT_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.to_owned()),
+                audience: env("UPR_TC_JWT_AUDIENCE").unwrap_or_else(|| DEFAULT_AUDIENCE.to_owned()),
+            },
+            json_limit,
+            pool_size,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_are_relative_or_absolute() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.sqlite3").unwrap(),
+            DatabaseUrl::Sqlite(PathBuf::from("data/x.sqlite3"))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/x.sqlite3").unwrap(),
+            DatabaseUrl::Sqlite(PathBuf::from("/var/lib/x.sqlite3"))
+        );
+        assert!(DatabaseUrl::parse("mysql://x").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/upr"),
+            "postgres://app:***@db:5432/upr"
+        );
+        assert_eq!(redact("postgres://db/upr"), "postgres://db/upr");
+    }
+}

@@ -1,0 +1,105 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use crate::reference::{CountryStatus, reference};
+
+/// An ISO 3166-1 alpha-3 code of a country or territory the repository knows.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct CountryCode(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an ISO 3166-1 alpha-3 code this repository knows")]
+pub struct UnknownCountry(pub String);
+
+impl CountryCode {
+    /// Accepts an alpha-3 code of any known country or territory (upper or lower case).
+    pub fn parse(code: &str) -> Result<Self, UnknownCountry> {
+        let upper = code.trim().to_ascii_uppercase();
+        match reference().country(&upper) {
+            Some(c) => Ok(Self(c.alpha3.clone())),
+            None => Err(UnknownCountry(code.to_owned())),
+        }
+    }
+
+    /// Accepts the alpha-3 code of a UN member or observer State only.
+    pub fn parse_state(code: &str) -> Result<Self, UnknownCountry> {
+        let parsed = Self::parse(code)?;
+        match reference().country(&parsed.0).map(|c| c.status) {
+            Some(CountryStatus::MemberState | CountryStatus::ObserverState) => Ok(parsed),
+            _ => Err(UnknownCountry(code.to_owned())),
+        }
+    }
+
+    /// Resolves what real exports write for a country: ISO alpha-3, alpha-2 or numeric codes,
+    /// names in the six UN languages, and the aliases of `reference/country-aliases.json`
+    /// ("DPR Korea", "Cote d'Ivoire", "Bosnia & Herzegovina", "St Lucia", former names).
+    pub fn lookup(name: &str) -> Result<Self, UnknownCountry> {
+        reference()
+            .lookup_country(name)
+            .map(|c| Self(c.alpha3.clone()))
+            .ok_or_else(|| UnknownCountry(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for CountryCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The form names are compared in: accents and case folded, `&` read as "and", punctuation
+/// and spacing collapsed, a leading "the" dropped. "Côte d’Ivoire" and "cote d'ivoire" meet as
+/// `cote d ivoire`.
+pub fn normalise_name(name: &str) -> String {
+    let folded: String = name
+        .nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect::<String>()
+        .replace('&', " and ");
+    let mut out = String::with_capacity(folded.len());
+    for word in folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    match out.strip_prefix("the ") {
+        Some(rest) => rest.to_owned(),
+        None => out,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_normalise_to_one_form() {
+        assert_eq!(normalise_name("Côte d’Ivoire"), "cote d ivoire");
+        assert_eq!(
+            normalise_name("  Bosnia & Herzegovina "),
+            "bosnia and herzegovina"
+        );
+        assert_eq!(normalise_name("The Gambia"), "gambia");
+        assert_eq!(normalise_name("St. Lucia"), "st lucia");
+        assert_eq!(normalise_name("Türkiye"), "turkiye");
+    }
+}

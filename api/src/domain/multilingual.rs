@@ -1,0 +1,75 @@
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The six official languages of the United Nations.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Ar,
+    En,
+    Es,
+    Fr,
+    Ru,
+    Zh,
+}
+
+impl Language {
+    pub const ALL: [Language; 6] = [Self::Ar, Self::En, Self::Es, Self::Fr, Self::Ru, Self::Zh];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Ar => "ar",
+            Self::En => "en",
+            Self::Es => "es",
+            Self::Fr => "fr",
+            Self::Ru => "ru",
+            Self::Zh => "zh",
+        }
+    }
+}
+
+/// A human-readable text in one or more of the six UN languages.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Multilingual {
+    /// Arabic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ar: Option<String>,
+    /// English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub en: Option<String>,
+    /// Spanish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub es: Option<String>,
+    /// French.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fr: Option<String>,
+    /// Russian.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ru: Option<String>,
+    /// Chinese.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zh: Option<String>,
+}
+
+impl Multilingual {
+    pub fn get(&self, language: Language) -> Option<&str> {
+        match language {
+            Language::Ar => self.ar.as_deref(),
+            Language::En => self.en.as_deref(),
+            Language::Es => self.es.as_deref(),
+            Language::Fr => self.fr.as_deref(),
+            Language::Ru => self.ru.as_deref(),
+            Language::Zh => self.zh.as_deref(),
+        }
+    }
+
+    /// The texts present, in the order of [`Language::ALL`].
+    pub fn texts(&self) -> impl Iterator<Item = (Language, &str)> {
+        Language::ALL
+            .into_iter()
+            .filter_map(|l| self.get(l).map(|t| (l, t)))
+    }
+}

@@ -1,0 +1,289 @@
+//! Every error the service answers is an RFC 9457 `application/problem+json` document with a
+//! stable snake_case `code`. Handlers return [`ApiError`]; actix's own errors (bad JSON, bad
+//! query, unknown route, wrong method, body too large) are converted here too, so a client
+//! never meets a second error shape.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, error, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One bad field of a request: where it is (a JSON pointer into the body, or `/name` of a
+/// query or path parameter) and what is wrong with it.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// JSON pointer (RFC 6901) of the bad field.
+    #[schema(example = "/title/en")]
+    pub pointer: String,
+    /// A stable snake_case code for the kind of mistake.
+    #[schema(example = "required")]
+    pub code: String,
+    /// What is wrong, for a person.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(pointer: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// RFC 9457 problem details.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem.
+    #[serde(rename = "type")]
+    #[schema(example = "https://upr-tc.ohchr.org/problems/validation_failed")]
+    pub type_: String,
+    /// A short summary of the kind of problem.
+    #[schema(example = "Validation failed")]
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 422)]
+    pub status: u16,
+    /// What went wrong with this request.
+    pub detail: String,
+    /// Stable machine-readable code; clients branch on this, never on `title` or `detail`.
+    #[schema(example = "validation_failed")]
+    pub code: String,
+    /// The bad fields, when the request had some.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Base of the `type` URIs. They identify problem kinds; they need not resolve.
+const TYPE_BASE: &str = "https://upr-tc.ohchr.org/problems/";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{detail}")]
+    BadRequest {
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{detail}")]
+    MethodNotAllowed { detail: String, allow: String },
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{detail}")]
+    Unprocessable {
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("{0}")]
+    Unavailable(String),
+    /// Anything unexpected. The cause is logged with the request id, never shown.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            detail: detail.into(),
+            errors: vec![],
+        }
+    }
+
+    pub fn invalid_parameter(name: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::BadRequest {
+            code: "invalid_parameter",
+            detail: format!("Invalid parameter `{name}`: {message}"),
+            errors: vec![FieldError::new(format!("/{name}"), "invalid", message)],
+        }
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("{}: {}", one.pointer, one.message),
+            many => format!("{} fields are invalid", many.len()),
+        };
+        Self::Unprocessable {
+            code: "validation_failed",
+            detail,
+            errors,
+        }
+    }
+
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(err.into())
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. } | Self::Unprocessable { code, .. } => code,
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::Unavailable(_) => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let title = status.canonical_reason().unwrap_or("Error").to_owned();
+        let errors = match self {
+            Self::BadRequest { errors, .. } | Self::Unprocessable { errors, .. } => errors.clone(),
+            _ => vec![],
+        };
+        let detail = match self {
+            Self::Internal(_) => {
+                "The service failed to answer this request. It has been logged with the request id."
+                    .to_owned()
+            }
+            other => other.to_string(),
+        };
+        Problem {
+            type_: format!("{TYPE_BASE}{}", self.code()),
+            title,
+            status: status.as_u16(),
+            detail,
+            code: self.code().to_owned(),
+            errors,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        match self {
+            Self::Unauthorized(_) => {
+                res.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"upr-tc\""),
+                ));
+            }
+            Self::MethodNotAllowed { allow, .. } => {
+                if let Ok(v) = HeaderValue::from_str(allow) {
+                    res.insert_header((header::ALLOW, v));
+                }
+            }
+            _ => {}
+        }
+        res.body(serde_json::to_string(&self.problem()).unwrap_or_default())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(err: diesel::result::Error) -> Self {
+        Self::internal(err)
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for ApiError {
+    fn from(err: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable(format!("The database is not reachable: {err}"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(err: actix_web::error::BlockingError) -> Self {
+        Self::internal(anyhow::anyhow!("blocking task failed: {err}"))
+    }
+}
+
+fn json_error(err: error::JsonPayloadError) -> ApiError {
+    use error::JsonPayloadError as E;
+    match err {
+        E::OverflowKnownLength { length, limit } => ApiError::PayloadTooLarge(format!(
+            "The body is {length} bytes; this route takes at most {limit} bytes."
+        )),
+        E::Overflow { limit } => ApiError::PayloadTooLarge(format!(
+            "The body is larger than the {limit} bytes this route takes."
+        )),
+        E::ContentType => ApiError::UnsupportedMediaType(
+            "This route takes a JSON body: send `Content-Type: application/json`.".to_owned(),
+        ),
+        E::Deserialize(e) if e.is_data() => ApiError::Unprocessable {
+            code: "invalid_body",
+            detail: format!("The JSON body does not have the expected shape: {e}"),
+            errors: vec![FieldError::new("", "invalid", e.to_string())],
+        },
+        E::Deserialize(e) => ApiError::bad_request(
+            "malformed_json",
+            format!("The body is not well-formed JSON: {e}"),
+        ),
+        E::Payload(e) => {
+            ApiError::bad_request("invalid_body", format!("The body could not be read: {e}"))
+        }
+        other => ApiError::bad_request("invalid_body", other.to_string()),
+    }
+}
+
+fn query_error(err: error::QueryPayloadError) -> ApiError {
+    let message = match &err {
+        error::QueryPayloadError::Deserialize(e) => e.to_string(),
+        other => other.to_string(),
+    };
+    ApiError::BadRequest {
+        code: "invalid_query",
+        detail: format!("The query string is invalid: {message}"),
+        errors: vec![],
+    }
+}
+
+fn path_error(err: error::PathError) -> ApiError {
+    let message = match &err {
+        error::PathError::Deserialize(e) => e.to_string(),
+        other => other.to_string(),
+    };
+    ApiError::bad_request("invalid_path", format!("The path is invalid: {message}"))
+}
+
+/// Extractor configurations that answer in problem+json. `json_limit` is the body limit of
+/// ordinary JSON routes.
+pub fn json_config(json_limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(json_limit)
+        .error_handler(|err, _req: &HttpRequest| json_error(err).into())
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req: &HttpRequest| query_error(err).into())
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _req: &HttpRequest| path_error(err).into())
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

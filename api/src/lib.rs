@@ -1,0 +1,12 @@
+//! The UPR technical-cooperation repository: a JSON REST API over SQLite or PostgreSQL.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod openapi;
+pub mod reference;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

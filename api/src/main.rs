@@ -1,0 +1,114 @@
+//! `upr-tc`: the service and its administration commands.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use upr_tc::auth::{Keys, Role};
+use upr_tc::config::Settings;
+use upr_tc::startup::Service;
+
+#[derive(Parser)]
+#[command(
+    name = "upr-tc",
+    version,
+    about = "Repository of technical cooperation for implementing UPR recommendations"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (applies pending migrations first).
+    Serve {
+        /// Address to listen on [env: UPR_TC_BIND; default 127.0.0.1:8080].
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print a signed bearer token (HS256, with the configured secret).
+    Token {
+        #[arg(long, value_enum)]
+        role: Role,
+        /// ISO alpha-3 code of the State, for role `state`.
+        #[arg(long)]
+        state: Option<String>,
+        /// Stakeholder id of the organisation, for role `contributor`.
+        #[arg(long)]
+        stakeholder: Option<String>,
+        /// Who the token is for.
+        #[arg(long, default_value = "upr-tc-cli")]
+        subject: String,
+        /// How long the token is valid, e.g. `1h`, `30m`, `7d`.
+        #[arg(long, default_value = "1h")]
+        ttl: humantime::Duration,
+    },
+    /// Print the OpenAPI contract of the routes this binary serves.
+    Openapi,
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { bind } => {
+            let mut settings = Settings::from_env()?;
+            if let Some(bind) = bind {
+                settings.bind = bind;
+            }
+            let service = Service::build(settings)?;
+            actix_web::rt::System::new().block_on(upr_tc::startup::serve(service))
+        }
+        Command::Migrate => {
+            let settings = Settings::from_env()?;
+            let pool = upr_tc::db::connect(&settings.database, 1)?;
+            let applied = pool
+                .get()
+                .context("cannot get a database connection")?
+                .migrate()?;
+            if applied.is_empty() {
+                eprintln!("the database is up to date");
+            }
+            for version in applied {
+                eprintln!("applied {version}");
+            }
+            Ok(())
+        }
+        Command::Token {
+            role,
+            state,
+            stakeholder,
+            subject,
+            ttl,
+        } => {
+            let settings = Settings::from_env()?;
+            let keys = Keys::load(&settings.jwt, settings.database.data_dir())?;
+            let ttl = chrono::Duration::from_std(*ttl.as_ref()).context("--ttl is too long")?;
+            let token = keys.mint(
+                role,
+                &subject,
+                state.as_deref(),
+                stakeholder.as_deref(),
+                ttl,
+            )?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", upr_tc::openapi::render());
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    upr_tc::telemetry::init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("upr-tc: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! The contract: a base document (info, tags, security schemes) completed by the routes that
+//! are actually served (see `routes::configure`), then by the error responses every operation
+//! can give, added here in one place so no operation forgets one.
+
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{Content, OpenApi, Ref, RefOr};
+use utoipa::{Modify, OpenApi as _};
+use utoipa_actix_web::AppExt;
+
+use crate::error::{FieldError, Problem};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "UPR Technical Cooperation Repository",
+        description = "Technical cooperation and capacity-building activities for implementing \
+            Universal Periodic Review recommendations (Human Rights Council resolution 54/28). \
+            Errors are RFC 9457 `application/problem+json` with a stable `code`. Lists answer \
+            `{\"items\": [...], \"next_cursor\": ...}`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    tags(
+        (name = "health", description = "Liveness and readiness"),
+        (name = "identity", description = "Who the caller is"),
+        (name = "reference", description = "Reference data: countries, SDGs, UPR cycles, IATI codelists, vocabularies"),
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&SecuritySchemes),
+)]
+struct BaseDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.bearer_format = Some("JWT".into());
+        bearer.description = Some(
+            "A JWT with claims `sub`, `role` (admin, state, contributor, sync), `state` \
+             (for role state), `stakeholder` (for role contributor), `iss`, `aud`, `iat`, `exp`."
+                .into(),
+        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+    }
+}
+
+/// Reusable problem responses: (component name, status, description).
+const PROBLEMS: [(&str, &str, &str); 9] = [
+    (
+        "BadRequest",
+        "400",
+        "The request is malformed: a bad query parameter, path or JSON body",
+    ),
+    (
+        "Unauthorized",
+        "401",
+        "The bearer token is missing, malformed, expired or not trusted",
+    ),
+    (
+        "Forbidden",
+        "403",
+        "The caller's role or organisation does not allow this",
+    ),
+    ("NotFound", "404", "Nothing is known under this path"),
+    (
+        "PayloadTooLarge",
+        "413",
+        "The body is larger than this route takes",
+    ),
+    (
+        "UnsupportedMediaType",
+        "415",
+        "The body's content type is not one this route takes",
+    ),
+    (
+        "UnprocessableContent",
+        "422",
+        "The body is well-formed but its values are not valid",
+    ),
+    ("ServiceUnavailable", "503", "The database is unreachable"),
+    (
+        "InternalError",
+        "500",
+        "An unexpected failure; the log has it under the request id",
+    ),
+];
+
+fn problem_response(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            crate::error::PROBLEM_JSON,
+            Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem")))),
+        )
+        .build()
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .filter_map(Option::as_mut)
+}
+
+/// Adds the problem responses each operation can give, by what the operation takes.
+fn add_problem_responses(openapi: &mut OpenApi) {
+    let components = openapi.components.get_or_insert_with(Default::default);
+    for (name, _, description) in PROBLEMS {
+        components
+            .responses
+            .insert(name.to_owned(), RefOr::T(problem_response(description)));
+    }
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        let has_path_params = path.contains('{');
+        for op in operations(item) {
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let has_body = op.request_body.is_some();
+            let needs_db =
+                !path.starts_with("/health/live") && !path.starts_with("/api/v1/reference");
+            for (name, status, _) in PROBLEMS {
+                let applies = match status {
+                    "400" => has_params || has_body,
+                    "401" | "403" => secured,
+                    "404" => has_path_params,
+                    "413" | "415" | "422" => has_body,
+                    "503" => needs_db,
+                    _ => true,
+                };
+                // A status the operation documents itself keeps its own description.
+                if applies && !op.responses.responses.contains_key(status) {
+                    op.responses.responses.insert(
+                        status.to_owned(),
+                        RefOr::Ref(Ref::new(format!("#/components/responses/{name}"))),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The contract of the routes `routes::configure` serves.
+pub fn document() -> OpenApi {
+    let (_, mut doc) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(BaseDoc::openapi())
+        .configure(crate::routes::configure)
+        .split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    add_problem_responses(&mut doc);
+    doc
+}
+
+/// The document as committed in `openapi/openapi.json`: pretty JSON with a final newline.
+pub fn render() -> String {
+    let mut text = document()
+        .to_pretty_json()
+        .expect("the contract serialises");
+    text.push('\n');
+    text
+}

@@ -1,0 +1,269 @@
+//! Reference data shipped inside the binary (`api/reference/*.json`), so a fresh start has it:
+//! countries with their names in the six UN languages, the Council's regional groups, SDG goals
+//! and targets, UPR cycles, IATI activity statuses and organisation roles, stakeholder kinds and
+//! modalities. Parsed once, on first use.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::{Multilingual, normalise_name};
+
+/// A region of the UN M49 standard.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Area {
+    /// M49 code, three digits.
+    #[schema(example = "002")]
+    pub code: String,
+    #[schema(example = "Africa")]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CountryStatus {
+    /// One of the 193 Member States of the United Nations.
+    MemberState,
+    /// A non-member observer State (Holy See, State of Palestine).
+    ObserverState,
+    /// A territory, listed so partners can use its code.
+    Territory,
+}
+
+/// The Human Rights Council's five regional groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RegionalGroup {
+    African,
+    AsiaPacific,
+    EasternEuropean,
+    LatinAmericanAndCaribbean,
+    WesternEuropeanAndOthers,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Country {
+    #[schema(example = "KE")]
+    pub alpha2: String,
+    #[schema(example = "KEN")]
+    pub alpha3: String,
+    /// ISO 3166-1 numeric code.
+    #[schema(example = "404")]
+    pub numeric: String,
+    /// UN M49 code.
+    #[schema(example = "404")]
+    pub m49: String,
+    pub region: Option<Area>,
+    pub sub_region: Option<Area>,
+    pub intermediate_region: Option<Area>,
+    pub status: CountryStatus,
+    /// The Council's regional group, for UN member States.
+    pub regional_group: Option<RegionalGroup>,
+    /// Least developed country.
+    pub ldc: bool,
+    /// Landlocked developing country.
+    pub lldc: bool,
+    /// Small island developing State.
+    pub sids: bool,
+    /// UNTERM short name; all six languages for member and observer States.
+    pub short_name: Multilingual,
+    /// UNTERM formal name.
+    pub formal_name: Multilingual,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SdgGoal {
+    #[schema(example = "16")]
+    pub code: String,
+    pub title: Multilingual,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SdgTarget {
+    #[schema(example = "16.3")]
+    pub code: String,
+    #[schema(example = "16")]
+    pub goal: String,
+    pub title: Multilingual,
+}
+
+/// A UPR cycle and the Working Group sessions it spans.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Cycle {
+    #[schema(example = 4)]
+    pub number: u8,
+    pub name: Multilingual,
+    pub start_year: u16,
+    pub end_year: u16,
+    pub first_session: u16,
+    pub last_session: u16,
+}
+
+/// An entry of an IATI codelist, with the name the API uses for it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CodelistEntry {
+    /// The IATI code.
+    #[schema(example = "2")]
+    pub code: String,
+    /// The name this API uses in its own fields.
+    #[schema(example = "implementation")]
+    pub name: String,
+    pub title: Multilingual,
+    pub description: Multilingual,
+}
+
+/// A code of one of the repository's own vocabularies.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VocabularyEntry {
+    #[schema(example = "training")]
+    pub code: String,
+    pub label: Multilingual,
+    pub description: Multilingual,
+    /// For stakeholder kinds: the closest IATI OrganisationType code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iati_organisation_type: Option<String>,
+}
+
+pub struct Reference {
+    pub countries: Vec<Country>,
+    by_alpha3: HashMap<String, usize>,
+    by_name: HashMap<String, usize>,
+    pub sdg_goals: Vec<SdgGoal>,
+    pub sdg_targets: Vec<SdgTarget>,
+    pub cycles: Vec<Cycle>,
+    pub activity_statuses: Vec<CodelistEntry>,
+    pub organisation_roles: Vec<CodelistEntry>,
+    pub stakeholder_kinds: Vec<VocabularyEntry>,
+    pub modalities: Vec<VocabularyEntry>,
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(name: &str, json: &str) -> T {
+    // The files are part of the source tree and checked by the tests; a bad one is a build bug.
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("reference/{name} is invalid: {e}"))
+}
+
+/// A name and, for UNTERM's "Bahamas (the)" or "Bolivia (Plurinational State of)", the name
+/// without its parenthesis.
+fn name_variants(name: &str) -> Vec<String> {
+    let mut out = vec![normalise_name(name)];
+    if let Some(open) = name.rfind(" (")
+        && name.ends_with(')')
+    {
+        out.push(normalise_name(&name[..open]));
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+impl Reference {
+    fn load() -> Self {
+        let countries: Vec<Country> = parse(
+            "countries.json",
+            include_str!("../reference/countries.json"),
+        );
+        let aliases: HashMap<String, String> = parse(
+            "country-aliases.json",
+            include_str!("../reference/country-aliases.json"),
+        );
+        let by_alpha3: HashMap<String, usize> = countries
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.alpha3.clone(), i))
+            .collect();
+
+        // Names derived from the country file; a name two countries share is dropped unless
+        // the alias table decides it.
+        let mut by_name: HashMap<String, usize> = HashMap::new();
+        let mut ambiguous = Vec::new();
+        for (i, c) in countries.iter().enumerate() {
+            let names = c
+                .short_name
+                .texts()
+                .chain(c.formal_name.texts())
+                .map(|(_, t)| t);
+            for key in names.flat_map(name_variants) {
+                match by_name.insert(key.clone(), i) {
+                    Some(other) if other != i => ambiguous.push(key),
+                    _ => {}
+                }
+            }
+        }
+        for key in ambiguous {
+            by_name.remove(&key);
+        }
+        for c in &countries {
+            by_name.insert(c.alpha2.to_lowercase(), by_alpha3[&c.alpha3]);
+            by_name.insert(c.alpha3.to_lowercase(), by_alpha3[&c.alpha3]);
+        }
+        for (alias, alpha3) in aliases {
+            let index = *by_alpha3
+                .get(&alpha3)
+                .unwrap_or_else(|| panic!("alias `{alias}` names unknown country {alpha3}"));
+            by_name.insert(normalise_name(&alias), index);
+        }
+
+        Self {
+            countries,
+            by_alpha3,
+            by_name,
+            sdg_goals: parse(
+                "sdg-goals.json",
+                include_str!("../reference/sdg-goals.json"),
+            ),
+            sdg_targets: parse(
+                "sdg-targets.json",
+                include_str!("../reference/sdg-targets.json"),
+            ),
+            cycles: parse("cycles.json", include_str!("../reference/cycles.json")),
+            activity_statuses: parse(
+                "activity-statuses.json",
+                include_str!("../reference/activity-statuses.json"),
+            ),
+            organisation_roles: parse(
+                "organisation-roles.json",
+                include_str!("../reference/organisation-roles.json"),
+            ),
+            stakeholder_kinds: parse(
+                "stakeholder-kinds.json",
+                include_str!("../reference/stakeholder-kinds.json"),
+            ),
+            modalities: parse(
+                "modalities.json",
+                include_str!("../reference/modalities.json"),
+            ),
+        }
+    }
+
+    /// The country with this alpha-3 code (upper case).
+    pub fn country(&self, alpha3: &str) -> Option<&Country> {
+        self.by_alpha3.get(alpha3).map(|&i| &self.countries[i])
+    }
+
+    /// The country a code or name designates: alpha-3, alpha-2, numeric, a name in one of the
+    /// six UN languages, or a known alias.
+    pub fn lookup_country(&self, input: &str) -> Option<&Country> {
+        let trimmed = input.trim();
+        if trimmed.len() == 3 && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+            return self.countries.iter().find(|c| c.numeric == trimmed);
+        }
+        self.by_name
+            .get(&normalise_name(trimmed))
+            .map(|&i| &self.countries[i])
+    }
+
+    /// The cycle a Working Group session belongs to.
+    pub fn cycle_of_session(&self, session: u16) -> Option<&Cycle> {
+        self.cycles
+            .iter()
+            .find(|c| (c.first_session..=c.last_session).contains(&session))
+    }
+}
+
+static REFERENCE: LazyLock<Reference> = LazyLock::new(Reference::load);
+
+/// The reference data, parsed on first use.
+pub fn reference() -> &'static Reference {
+    &REFERENCE
+}

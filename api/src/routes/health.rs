@@ -1,0 +1,71 @@
+//! Liveness and readiness, for load balancers and orchestrators.
+
+use actix_web::{get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ApiResult};
+use crate::startup::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Liveness {
+    #[schema(example = "alive")]
+    pub status: String,
+    /// Version of the running service.
+    #[schema(example = "0.1.0")]
+    pub version: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    #[schema(example = "ready")]
+    pub status: String,
+    /// `sqlite` or `postgres`.
+    #[schema(example = "sqlite")]
+    pub database: String,
+}
+
+/// The process answers.
+#[utoipa::path(
+    tag = "health",
+    operation_id = "health_live",
+    responses((status = 200, description = "The process is up", body = Liveness))
+)]
+#[get("/health/live")]
+pub async fn live() -> web::Json<Liveness> {
+    web::Json(Liveness {
+        status: "alive".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+/// The database is reachable and fully migrated.
+#[utoipa::path(
+    tag = "health",
+    operation_id = "health_ready",
+    responses(
+        (status = 200, description = "Ready to serve", body = Readiness),
+        (status = 503, description = "The database is unreachable or not fully migrated",
+         body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/health/ready")]
+pub async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<Readiness>> {
+    let pool = state.pool.clone();
+    let migrated = web::block(move || -> Result<bool, ApiError> {
+        let mut conn = pool.get()?;
+        conn.is_migrated()
+            .map_err(|e| ApiError::Unavailable(e.to_string()))
+    })
+    .await??;
+    if !migrated {
+        return Err(ApiError::Unavailable(
+            "The database has migrations this binary has not applied yet: run `upr-tc migrate`."
+                .into(),
+        ));
+    }
+    Ok(web::Json(Readiness {
+        status: "ready".into(),
+        database: state.backend.into(),
+    }))
+}

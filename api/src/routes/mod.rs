@@ -1,0 +1,51 @@
+//! One module per resource; request and response types live next to their handlers.
+
+pub mod health;
+pub mod me;
+pub mod reference;
+
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
+
+/// Declares a page of a list: `{"items": [...], "next_cursor": "…" | null}`.
+macro_rules! page_type {
+    ($name:ident, $item:ty) => {
+        #[doc = concat!("A page of ", stringify!($item), " items.")]
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// Pass as `cursor` to get the next page; `null` on the last page.
+            pub next_cursor: Option<String>,
+        }
+
+        impl $name {
+            /// A list that fits in one page.
+            #[allow(dead_code)]
+            pub fn complete(items: Vec<$item>) -> Self {
+                Self {
+                    items,
+                    next_cursor: None,
+                }
+            }
+        }
+    };
+}
+pub(crate) use page_type;
+
+/// Every route the service answers. `startup` serves it and derives the contract from it, so
+/// nothing is served undocumented.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(health::live).service(health::ready).service(
+        scope::scope("/api/v1").service(me::get_me).service(
+            scope::scope("/reference")
+                .service(reference::list_countries)
+                .service(reference::get_country)
+                .service(reference::list_sdg_goals)
+                .service(reference::list_sdg_targets)
+                .service(reference::list_cycles)
+                .service(reference::list_activity_statuses)
+                .service(reference::list_organisation_roles)
+                .service(reference::list_stakeholder_kinds)
+                .service(reference::list_modalities),
+        ),
+    );
+}

@@ -1,0 +1,181 @@
+//! Read-only reference data under `/api/v1/reference/`. Lists are small and complete: each
+//! answers in one page (`next_cursor` is null).
+
+use actix_web::{get, web};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, ApiResult};
+use crate::reference::{
+    CodelistEntry, Country, CountryStatus, Cycle, RegionalGroup, SdgGoal, SdgTarget,
+    VocabularyEntry, reference,
+};
+use crate::routes::page_type;
+
+page_type!(CountryPage, Country);
+page_type!(SdgGoalPage, SdgGoal);
+page_type!(SdgTargetPage, SdgTarget);
+page_type!(CyclePage, Cycle);
+page_type!(CodelistPage, CodelistEntry);
+page_type!(VocabularyPage, VocabularyEntry);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CountryQuery {
+    /// Only member States, observer States or territories.
+    pub status: Option<CountryStatus>,
+    /// Only the member States of one of the Council's regional groups.
+    pub regional_group: Option<RegionalGroup>,
+}
+
+/// Countries and territories with ISO and M49 codes, regions, regional groups, LDC/LLDC/SIDS
+/// flags and names in the six UN languages.
+#[utoipa::path(
+    tag = "reference",
+    operation_id = "list_countries",
+    params(CountryQuery),
+    responses((status = 200, description = "All matching countries, in one page", body = CountryPage))
+)]
+#[get("/countries")]
+pub async fn list_countries(query: web::Query<CountryQuery>) -> web::Json<CountryPage> {
+    let items = reference()
+        .countries
+        .iter()
+        .filter(|c| query.status.is_none_or(|s| c.status == s))
+        .filter(|c| {
+            query
+                .regional_group
+                .is_none_or(|g| c.regional_group == Some(g))
+        })
+        .cloned()
+        .collect();
+    web::Json(CountryPage::complete(items))
+}
+
+/// One country, found by ISO alpha-3, alpha-2 or numeric code, or by a name as exports write it
+/// ("Côte d'Ivoire", "DPR Korea", "St Lucia", a former name, a name in another UN language).
+#[utoipa::path(
+    tag = "reference",
+    operation_id = "get_country",
+    params(("code" = String, Path, description = "A code or a name", example = "KEN")),
+    responses((status = 200, description = "The country", body = Country))
+)]
+#[get("/countries/{code}")]
+pub async fn get_country(code: web::Path<String>) -> ApiResult<web::Json<Country>> {
+    reference()
+        .lookup_country(&code)
+        .cloned()
+        .map(web::Json)
+        .ok_or_else(|| ApiError::NotFound(format!("No country or territory is known as `{code}`.")))
+}
+
+/// The 17 Sustainable Development Goals.
+#[utoipa::path(
+    tag = "reference",
+    operation_id = "list_sdg_goals",
+    responses((status = 200, description = "All goals", body = SdgGoalPage))
+)]
+#[get("/sdg-goals")]
+pub async fn list_sdg_goals() -> web::Json<SdgGoalPage> {
+    web::Json(SdgGoalPage::complete(reference().sdg_goals.clone()))
+}
+
+#[derive(Debug, Deserialize, IntoParams, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SdgTargetQuery {
+    /// Only the targets of this goal (`1` to `17`).
+    #[param(example = "16")]
+    pub goal: Option<String>,
+}
+
+/// The 169 SDG targets.
+#[utoipa::path(
+    tag = "reference",
+    operation_id = "list_sdg_targets",
+    params(SdgTargetQuery),
+    responses((status = 200, description = "All matching targets", body = SdgTargetPage))
+)]
+#[get("/sdg-targets")]
+pub async fn list_sdg_targets(
+    query: web::Query<SdgTargetQuery>,
+) -> ApiResult<web::Json<SdgTargetPage>> {
+    let data = reference();
+    if let Some(goal) = &query.goal
+        && !data.sdg_goals.iter().any(|g| &g.code == goal)
+    {
+        return Err(ApiError::invalid_parameter(
+            "goal",
+            format!("`{goal}` is not an SDG goal (1 to 17)"),
+        ));
+    }
+    let items = data
+        .sdg_targets
+        .iter()
+        .filter(|t| query.goal.as_ref().is_none_or(|g| &t.goal == g))
+        .cloned()
+        .collect();
+    Ok(web::Json(SdgTargetPage::complete(items)))
+}
+
+/// UPR cycles and the Working Group sessions each spans.
+#[utoipa::path(
+    tag = "reference",
+    operation_id = "list_cycles",
+    responses((status = 200, description = "All cycles", body = CyclePage))
+)]
+#[get("/cycles")]
+pub async fn list_cycles() -> web::Json<CyclePage> {
+    web::Json(CyclePage::complete(reference().cycles.clone()))
+}
+
+/// IATI 2.03 activity statuses, with the names activities use.
+#[utoipa::path(
+    tag = "reference",
+    operation_id = "list_activity_statuses",
+    responses((status = 200, description = "All statuses", body = CodelistPage))
+)]
+#[get("/activity-statuses")]
+pub async fn list_activity_statuses() -> web::Json<CodelistPage> {
+    web::Json(CodelistPage::complete(
+        reference().activity_statuses.clone(),
+    ))
+}
+
+/// IATI 2.03 organisation roles of an activity's participants.
+#[utoipa::path(
+    tag = "reference",
+    operation_id = "list_organisation_roles",
+    responses((status = 200, description = "All roles", body = CodelistPage))
+)]
+#[get("/organisation-roles")]
+pub async fn list_organisation_roles() -> web::Json<CodelistPage> {
+    web::Json(CodelistPage::complete(
+        reference().organisation_roles.clone(),
+    ))
+}
+
+/// Kinds of stakeholder: States, UN entities, NHRIs, civil society and the others.
+#[utoipa::path(
+    tag = "reference",
+    operation_id = "list_stakeholder_kinds",
+    responses((status = 200, description = "All kinds", body = VocabularyPage))
+)]
+#[get("/stakeholder-kinds")]
+pub async fn list_stakeholder_kinds() -> web::Json<VocabularyPage> {
+    web::Json(VocabularyPage::complete(
+        reference().stakeholder_kinds.clone(),
+    ))
+}
+
+/// Modalities of technical cooperation: training, legislative advice, peer exchange, …
+#[utoipa::path(
+    tag = "reference",
+    operation_id = "list_modalities",
+    responses((status = 200, description = "All modalities", body = VocabularyPage))
+)]
+#[get("/modalities")]
+pub async fn list_modalities() -> web::Json<VocabularyPage> {
+    web::Json(VocabularyPage::complete(reference().modalities.clone()))
+}

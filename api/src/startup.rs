@@ -1,0 +1,183 @@
+//! Builds the application once, the same way for `serve`, for the tests and for `openapi`.
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
+use anyhow::Context;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::Keys;
+use crate::config::Settings;
+use crate::db::{self, Pool};
+use crate::error::{self, ApiError};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: Pool,
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+}
+
+/// Everything a running service holds, built once and shared by the workers.
+#[derive(Clone)]
+pub struct Service {
+    pub state: web::Data<AppState>,
+    pub keys: web::Data<Keys>,
+    pub settings: Arc<Settings>,
+    routes: Arc<RouteTable>,
+    doc: Arc<utoipa::openapi::OpenApi>,
+}
+
+impl Service {
+    /// Opens the database, applies pending migrations and loads the token keys.
+    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+        let pool = db::connect(&settings.database, settings.pool_size)?;
+        let applied = pool
+            .get()
+            .context("cannot get a database connection")?
+            .migrate()?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "applied migrations");
+        }
+        let keys = Keys::load(&settings.jwt, settings.database.data_dir())?;
+        Ok(Self::with_parts(pool, keys, settings))
+    }
+
+    pub fn with_parts(pool: Pool, keys: Keys, settings: Settings) -> Self {
+        let doc = crate::openapi::document();
+        Self {
+            state: web::Data::new(AppState {
+                pool,
+                backend: settings.database.backend(),
+            }),
+            keys: web::Data::new(keys),
+            routes: Arc::new(RouteTable::from_doc(&doc)),
+            doc: Arc::new(doc),
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// The actix application.
+    pub fn app(
+        self,
+    ) -> App<
+        impl ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<impl MessageBody>,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    > {
+        let routes = self.routes;
+        let (app, _) = App::new()
+            .into_utoipa_app()
+            .app_data(self.state)
+            .app_data(self.keys)
+            .app_data(error::json_config(self.settings.json_limit))
+            .app_data(error::query_config())
+            .app_data(error::path_config())
+            .configure(crate::routes::configure)
+            .split_for_parts();
+        app.service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", (*self.doc).clone()))
+            .route("/docs", web::get().to(docs_redirect))
+            .default_service(web::to(move |req: HttpRequest| {
+                let routes = routes.clone();
+                async move { unmatched(&routes, &req) }
+            }))
+            .wrap(actix_web::middleware::from_fn(crate::telemetry::middleware))
+    }
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/docs/"))
+        .finish()
+}
+
+/// The path templates served and their methods, to tell "no such path" (404) from "no such
+/// method on this path" (405 with `Allow`).
+struct RouteTable(Vec<(Vec<Option<String>>, Vec<Method>)>);
+
+impl RouteTable {
+    fn from_doc(doc: &utoipa::openapi::OpenApi) -> Self {
+        let mut routes: Vec<_> = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods = [
+                    (item.get.is_some(), Method::GET),
+                    (item.put.is_some(), Method::PUT),
+                    (item.post.is_some(), Method::POST),
+                    (item.delete.is_some(), Method::DELETE),
+                    (item.patch.is_some(), Method::PATCH),
+                ]
+                .into_iter()
+                .filter_map(|(has, m)| has.then_some(m))
+                .collect();
+                (segments(path), methods)
+            })
+            .collect();
+        for fixed in ["/api/v1/openapi.json", "/docs", "/docs/{file}"] {
+            routes.push((segments(fixed), vec![Method::GET]));
+        }
+        Self(routes)
+    }
+
+    fn methods_of(&self, path: &str) -> Option<&[Method]> {
+        let wanted: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        self.0.iter().find_map(|(template, methods)| {
+            let same = template.len() == wanted.len()
+                && template.iter().zip(&wanted).all(|(t, w)| match t {
+                    Some(literal) => literal == w,
+                    None => !w.is_empty(),
+                });
+            same.then_some(methods.as_slice())
+        })
+    }
+}
+
+/// `/a/{b}/c` as `[Some(""), Some("a"), None, Some("c")]`: `None` matches any segment.
+fn segments(template: &str) -> Vec<Option<String>> {
+    template
+        .split('/')
+        .map(|s| (!(s.starts_with('{') && s.ends_with('}'))).then(|| s.to_owned()))
+        .collect()
+}
+
+fn unmatched(routes: &RouteTable, req: &HttpRequest) -> HttpResponse {
+    let error = match routes.methods_of(req.path()) {
+        Some(methods) if !methods.contains(req.method()) => ApiError::MethodNotAllowed {
+            detail: format!("{} is not allowed on {}.", req.method(), req.path()),
+            allow: methods
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+        },
+        _ => ApiError::NotFound(format!("There is nothing at {}.", req.path())),
+    };
+    error.error_response()
+}
+
+/// Runs the HTTP server until SIGTERM or SIGINT; requests in flight finish first.
+pub async fn serve(service: Service) -> anyhow::Result<()> {
+    let bind = service.settings.bind.clone();
+    let factory = service.clone();
+    let server = actix_web::HttpServer::new(move || factory.clone().app())
+        .bind(&bind)
+        .with_context(|| format!("cannot listen on {bind}"))?
+        .shutdown_timeout(30);
+    for addr in server.addrs() {
+        tracing::info!(address = %addr, database = service.state.backend, "listening; docs at /docs");
+    }
+    server
+        .run()
+        .await
+        .context("the server stopped with an error")
+}
