@@ -8,7 +8,10 @@ use std::future::{Ready, ready};
 use std::io::Write;
 use std::path::Path;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, http::header, web};
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
@@ -345,12 +348,20 @@ fn identify(req: &HttpRequest) -> Result<Identity, ApiError> {
     keys.verify(token).map(|caller| Identity(Some(caller)))
 }
 
+/// The identity [`authenticate`] established, or one established now.
+fn identity_of(req: &HttpRequest) -> Result<Identity, ApiError> {
+    match req.extensions().get::<Identity>() {
+        Some(identity) => Ok(identity.clone()),
+        None => identify(req),
+    }
+}
+
 impl FromRequest for Identity {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(identify(req))
+        ready(identity_of(req))
     }
 }
 
@@ -360,6 +371,22 @@ impl FromRequest for Caller {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(identify(req).and_then(Identity::required))
+        ready(identity_of(req).and_then(Identity::required))
+    }
+}
+
+/// Verifies the token of every request that carries one, before any route runs: a bad token
+/// is a 401 everywhere, also where anonymous callers are welcome, so a client learns at once
+/// that its credentials are wrong instead of silently seeing less.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    match identify(req.request()) {
+        Ok(identity) => {
+            req.extensions_mut().insert(identity);
+            Ok(next.call(req).await?.map_into_boxed_body())
+        }
+        Err(err) => Ok(req.error_response(err)),
     }
 }

@@ -26,6 +26,10 @@ use crate::error::{FieldError, Problem};
         (name = "identity", description = "Who the caller is"),
         (name = "reference", description = "Reference data: countries, SDGs, UPR cycles, IATI codelists, vocabularies"),
     ),
+    servers((url = "/", description = "This server")),
+    // Public operations take a token optionally (it is verified when present); operations that
+    // need one say so themselves.
+    security((), ("bearer" = [])),
     components(schemas(Problem, FieldError)),
     modifiers(&SecuritySchemes),
 )]
@@ -112,12 +116,7 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
 
 /// Adds the problem responses each operation can give, by what the operation takes.
 fn add_problem_responses(openapi: &mut OpenApi) {
-    let components = openapi.components.get_or_insert_with(Default::default);
-    for (name, _, description) in PROBLEMS {
-        components
-            .responses
-            .insert(name.to_owned(), RefOr::T(problem_response(description)));
-    }
+    let mut used = std::collections::BTreeSet::new();
     for (path, item) in openapi.paths.paths.iter_mut() {
         let has_path_params = path.contains('{');
         for op in operations(item) {
@@ -129,7 +128,9 @@ fn add_problem_responses(openapi: &mut OpenApi) {
             for (name, status, _) in PROBLEMS {
                 let applies = match status {
                     "400" => has_params || has_body,
-                    "401" | "403" => secured,
+                    // Any request with a bad token is refused, also on public routes.
+                    "401" => true,
+                    "403" => secured,
                     "404" => has_path_params,
                     "413" | "415" | "422" => has_body,
                     "503" => needs_db,
@@ -137,12 +138,21 @@ fn add_problem_responses(openapi: &mut OpenApi) {
                 };
                 // A status the operation documents itself keeps its own description.
                 if applies && !op.responses.responses.contains_key(status) {
+                    used.insert(name);
                     op.responses.responses.insert(
                         status.to_owned(),
                         RefOr::Ref(Ref::new(format!("#/components/responses/{name}"))),
                     );
                 }
             }
+        }
+    }
+    let components = openapi.components.get_or_insert_with(Default::default);
+    for (name, _, description) in PROBLEMS {
+        if used.contains(name) {
+            components
+                .responses
+                .insert(name.to_owned(), RefOr::T(problem_response(description)));
         }
     }
 }
@@ -161,9 +171,11 @@ pub fn document() -> OpenApi {
 
 /// The document as committed in `openapi/openapi.json`: pretty JSON with a final newline.
 pub fn render() -> String {
-    let mut text = document()
-        .to_pretty_json()
-        .expect("the contract serialises");
+    render_document(&document())
+}
+
+pub fn render_document(doc: &OpenApi) -> String {
+    let mut text = doc.to_pretty_json().expect("the contract serialises");
     text.push('\n');
     text
 }

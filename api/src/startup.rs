@@ -8,7 +8,7 @@ use actix_web::http::Method;
 use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
 use anyhow::Context;
 use utoipa_actix_web::AppExt;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::auth::Keys;
 use crate::config::Settings;
@@ -29,7 +29,8 @@ pub struct Service {
     pub keys: web::Data<Keys>,
     pub settings: Arc<Settings>,
     routes: Arc<RouteTable>,
-    doc: Arc<utoipa::openapi::OpenApi>,
+    /// The contract as served at `/api/v1/openapi.json`, rendered once.
+    contract: Arc<String>,
 }
 
 impl Service {
@@ -49,6 +50,7 @@ impl Service {
 
     pub fn with_parts(pool: Pool, keys: Keys, settings: Settings) -> Self {
         let doc = crate::openapi::document();
+        let contract = crate::openapi::render_document(&doc);
         Self {
             state: web::Data::new(AppState {
                 pool,
@@ -56,7 +58,7 @@ impl Service {
             }),
             keys: web::Data::new(keys),
             routes: Arc::new(RouteTable::from_doc(&doc)),
-            doc: Arc::new(doc),
+            contract: Arc::new(contract),
             settings: Arc::new(settings),
         }
     }
@@ -74,7 +76,20 @@ impl Service {
         >,
     > {
         let routes = self.routes;
+        let contract = self.contract;
+        // Registered before the `/api/v1` scope, which would otherwise claim the path.
         let (app, _) = App::new()
+            .route(
+                "/api/v1/openapi.json",
+                web::get().to(move || {
+                    let contract = contract.clone();
+                    async move {
+                        HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body(contract.as_str().to_owned())
+                    }
+                }),
+            )
             .into_utoipa_app()
             .app_data(self.state)
             .app_data(self.keys)
@@ -83,12 +98,13 @@ impl Service {
             .app_data(error::path_config())
             .configure(crate::routes::configure)
             .split_for_parts();
-        app.service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", (*self.doc).clone()))
+        app.service(SwaggerUi::new("/docs/{_:.*}").config(Config::from("/api/v1/openapi.json")))
             .route("/docs", web::get().to(docs_redirect))
             .default_service(web::to(move |req: HttpRequest| {
                 let routes = routes.clone();
                 async move { unmatched(&routes, &req) }
             }))
+            .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
             .wrap(actix_web::middleware::from_fn(crate::telemetry::middleware))
     }
 }

@@ -1,1 +1,8 @@
+//! Black-box tests of the service, run in-process against SQLite, or against PostgreSQL when
+//! `TEST_DATABASE_URL` is set.
 
+mod auth;
+mod contract;
+mod errors;
+mod health;
+mod reference;

@@ -1,1 +1,262 @@
+//! The test harness: each test gets the service in-process on a database of its own — a
+//! temporary SQLite file, or a fresh PostgreSQL database when `TEST_DATABASE_URL` is set — and
+//! talks to it over actix's test transport.
 
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::test::{self, TestRequest};
+use diesel::prelude::*;
+use serde_json::Value;
+use upr_tc::auth::{Keys, Role};
+use upr_tc::config::{DatabaseUrl, JwtSettings, Settings};
+use upr_tc::startup::Service;
+
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+pub const ISSUER: &str = "upr-tc";
+pub const AUDIENCE: &str = "upr-tc-api";
+
+/// A database that exists for one test and is removed after it.
+pub enum TestDb {
+    Sqlite(tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub fn create() -> (Self, DatabaseUrl) {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(admin_url) => {
+                let name = format!("upr_tc_test_{}", uuid::Uuid::now_v7().simple());
+                let mut conn = PgConnection::establish(&admin_url)
+                    .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is not reachable: {e}"));
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .expect("create the test database");
+                let url = with_database(&admin_url, &name);
+                (
+                    Self::Postgres { admin_url, name },
+                    DatabaseUrl::Postgres(url),
+                )
+            }
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("upr-tc.sqlite3");
+                (Self::Sqlite(dir), DatabaseUrl::Sqlite(path))
+            }
+        }
+    }
+}
+
+/// The same server URL with another database name.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{}", &base[..host_end], name);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Self::Postgres { admin_url, name } = self
+            && let Ok(mut conn) = PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    }
+}
+
+pub fn settings(database: DatabaseUrl) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".into(),
+        database,
+        jwt: JwtSettings {
+            secret: Some(SECRET.into()),
+            jwks_path: None,
+            issuer: ISSUER.into(),
+            audience: AUDIENCE.into(),
+        },
+        json_limit: upr_tc::config::DEFAULT_JSON_LIMIT,
+        pool_size: 4,
+    }
+}
+
+/// The service under test. Fields drop in order: the pool before its database.
+pub struct TestApp {
+    pub service: Service,
+    pub db: TestDb,
+}
+
+/// An answer, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: actix_web::http::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.header("content-type").unwrap_or("")
+    }
+
+    /// Asserts a problem document with this status and code, and returns it.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "status; body: {}",
+            self.text()
+        );
+        assert_eq!(
+            self.content_type(),
+            "application/problem+json",
+            "content type"
+        );
+        let body = self.json();
+        assert_eq!(body["code"], code, "code in {body}");
+        assert_eq!(body["status"], status, "status member in {body}");
+        assert!(
+            body["type"].as_str().is_some_and(|t| t.ends_with(code)),
+            "type in {body}"
+        );
+        assert!(
+            body["title"].as_str().is_some_and(|t| !t.is_empty()),
+            "title in {body}"
+        );
+        assert!(
+            body["detail"].as_str().is_some_and(|t| !t.is_empty()),
+            "detail in {body}"
+        );
+        body
+    }
+
+    #[track_caller]
+    pub fn assert_ok_json(&self) -> Value {
+        assert_eq!(self.status, StatusCode::OK, "body: {}", self.text());
+        assert_eq!(self.content_type(), "application/json");
+        self.json()
+    }
+}
+
+impl TestApp {
+    /// The service on a fresh, migrated database.
+    pub fn spawn() -> Self {
+        Self::spawn_with(|_| {})
+    }
+
+    /// The service with adjusted settings.
+    pub fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let (db, url) = TestDb::create();
+        let mut settings = settings(url);
+        adjust(&mut settings);
+        let service = Service::build(settings).expect("the service starts");
+        Self { service, db }
+    }
+
+    /// A token signed with the test secret.
+    pub fn token(&self, role: Role, state: Option<&str>, stakeholder: Option<&str>) -> String {
+        self.service
+            .keys
+            .mint(
+                role,
+                "tester",
+                state,
+                stakeholder,
+                chrono::Duration::hours(1),
+            )
+            .expect("mint a token")
+    }
+
+    pub fn admin_token(&self) -> String {
+        self.token(Role::Admin, None, None)
+    }
+
+    pub async fn send(&self, req: TestRequest) -> Reply {
+        let app = test::init_service(self.service.clone().app()).await;
+        let res = test::call_service(&app, req.to_request()).await;
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = test::read_body(res).await.to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(TestRequest::get().uri(path)).await
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> Reply {
+        self.send(
+            TestRequest::get()
+                .uri(path)
+                .insert_header((header::AUTHORIZATION, format!("Bearer {token}"))),
+        )
+        .await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
+        self.send(TestRequest::post().uri(path).set_json(body))
+            .await
+    }
+
+    pub async fn request(&self, method: Method, path: &str) -> Reply {
+        self.send(TestRequest::default().method(method).uri(path))
+            .await
+    }
+}
+
+/// The keys in `tests/fixtures/keys`, made for these tests only.
+pub fn fixture(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Loads the test keys the way the service does: the HS256 secret and/or a JWKS file.
+pub fn keys(secret: Option<&str>, jwks: bool) -> Keys {
+    let jwks_path = jwks
+        .then(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys/jwks.json"));
+    Keys::load(
+        &JwtSettings {
+            secret: secret.map(str::to_owned),
+            jwks_path,
+            issuer: ISSUER.into(),
+            audience: AUDIENCE.into(),
+        },
+        None,
+    )
+    .expect("load keys")
+}
+
+pub use actix_web::test::TestRequest as Request;
+pub use serde_json::json;

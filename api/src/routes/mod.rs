@@ -38,6 +38,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         scope::scope("/api/v1").service(me::get_me).service(
             scope::scope("/reference")
                 .service(reference::list_countries)
+                .service(reference::resolve_countries)
                 .service(reference::get_country)
                 .service(reference::list_sdg_goals)
                 .service(reference::list_sdg_targets)

@@ -1,11 +1,11 @@
 //! Read-only reference data under `/api/v1/reference/`. Lists are small and complete: each
 //! answers in one page (`next_cursor` is null).
 
-use actix_web::{get, web};
-use serde::Deserialize;
+use actix_web::{get, post, web};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::reference::{
     CodelistEntry, Country, CountryStatus, Cycle, RegionalGroup, SdgGoal, SdgTarget,
     VocabularyEntry, reference,
@@ -70,6 +70,83 @@ pub async fn get_country(code: web::Path<String>) -> ApiResult<web::Json<Country
         .ok_or_else(|| ApiError::NotFound(format!("No country or territory is known as `{code}`.")))
 }
 
+/// Names to resolve to ISO codes, as they stand in a partner's data.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveCountries {
+    /// Up to 1,000 names or codes, each at most 200 characters.
+    #[schema(example = json!(["DPR Korea", "Cote d'Ivoire", "St Lucia", "Turkey"]))]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountryResolution {
+    /// The name as sent.
+    pub name: String,
+    /// The ISO alpha-3 code it designates, or null when it designates no known country.
+    #[schema(example = "PRK")]
+    pub alpha3: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountryResolutions {
+    /// One result per name sent, in the same order.
+    pub results: Vec<CountryResolution>,
+}
+
+const MAX_NAMES: usize = 1000;
+const MAX_NAME_LEN: usize = 200;
+
+/// Resolves names as real exports write them (codes, names in the six UN languages, former
+/// names, abbreviations) to ISO alpha-3 codes, the way bulk imports do.
+#[utoipa::path(
+    tag = "reference",
+    operation_id = "resolve_countries",
+    request_body = ResolveCountries,
+    responses((status = 200, description = "A result per name", body = CountryResolutions))
+)]
+#[post("/countries/resolve")]
+pub async fn resolve_countries(
+    body: web::Json<ResolveCountries>,
+) -> ApiResult<web::Json<CountryResolutions>> {
+    let names = body.into_inner().names;
+    let mut errors = Vec::new();
+    if names.len() > MAX_NAMES {
+        errors.push(FieldError::new(
+            "/names",
+            "too_many",
+            format!("at most {MAX_NAMES} names per request"),
+        ));
+    }
+    for (i, name) in names.iter().enumerate() {
+        if name.chars().count() > MAX_NAME_LEN {
+            errors.push(FieldError::new(
+                format!("/names/{i}"),
+                "too_long",
+                format!("at most {MAX_NAME_LEN} characters"),
+            ));
+        } else if name.trim().is_empty() || name.contains('\0') {
+            errors.push(FieldError::new(
+                format!("/names/{i}"),
+                "invalid",
+                "a name must have visible characters and no NUL",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let data = reference();
+    let results = names
+        .into_iter()
+        .map(|name| CountryResolution {
+            alpha3: data.lookup_country(&name).map(|c| c.alpha3.clone()),
+            name,
+        })
+        .collect();
+    Ok(web::Json(CountryResolutions { results }))
+}
+
 /// The 17 Sustainable Development Goals.
 #[utoipa::path(
     tag = "reference",
@@ -86,7 +163,7 @@ pub async fn list_sdg_goals() -> web::Json<SdgGoalPage> {
 #[into_params(parameter_in = Query)]
 pub struct SdgTargetQuery {
     /// Only the targets of this goal (`1` to `17`).
-    #[param(example = "16")]
+    #[param(example = "16", pattern = "^([1-9]|1[0-7])$")]
     pub goal: Option<String>,
 }
 

@@ -1,0 +1,87 @@
+//! The committed contract is the one the server serves. Run with `UPDATE_OPENAPI=1` to rewrite
+//! `openapi/openapi.json` after changing a route.
+
+use upr_tc_tests::TestApp;
+
+fn committed_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/openapi.json")
+}
+
+#[test]
+fn the_committed_contract_is_current() {
+    let rendered = upr_tc::openapi::render();
+    let path = committed_path();
+    if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, &rendered).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == rendered,
+        "openapi/openapi.json is stale: run `UPDATE_OPENAPI=1 cargo test -p upr-tc-tests the_committed_contract_is_current` and commit it"
+    );
+}
+
+#[actix_web::test]
+async fn the_server_serves_the_committed_contract() {
+    let app = TestApp::spawn();
+    let served = app.get("/api/v1/openapi.json").await.assert_ok_json();
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(committed_path()).unwrap()).unwrap();
+    assert_eq!(served, committed);
+}
+
+#[test]
+fn every_operation_is_documented_for_sdks() {
+    let doc: serde_json::Value = serde_json::from_str(&upr_tc::openapi::render()).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let mut ids = std::collections::HashSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(ids.insert(id.to_owned()), "operationId {id} is used twice");
+            assert!(
+                id.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{id} is not snake_case"
+            );
+            assert!(
+                op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{id} has no tag"
+            );
+            let responses = op["responses"].as_object().unwrap();
+            assert!(responses.contains_key("500"), "{id} does not document 500");
+            assert!(
+                responses.keys().any(|s| s.starts_with('2')),
+                "{id} has no success response"
+            );
+            if path.contains('{') {
+                assert!(responses.contains_key("404"), "{id} does not document 404");
+            }
+            let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            if secured {
+                assert!(responses.contains_key("401"), "{id} does not document 401");
+            }
+        }
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer");
+}
+
+#[actix_web::test]
+async fn the_docs_render_from_inside_the_binary() {
+    let app = TestApp::spawn();
+    let redirect = app.get("/docs").await;
+    assert_eq!(redirect.status, 308);
+    assert_eq!(redirect.header("location"), Some("/docs/"));
+    let page = app.get("/docs/").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("swagger-ui"));
+    let bundle = app.get("/docs/swagger-ui-bundle.js").await;
+    assert_eq!(bundle.status, 200);
+    assert!(
+        bundle.body.len() > 100_000,
+        "the Swagger UI bundle is served from the binary"
+    );
+    let init = app.get("/docs/swagger-initializer.js").await;
+    assert!(init.text().contains("/api/v1/openapi.json"));
+}

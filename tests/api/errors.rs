@@ -1,0 +1,178 @@
+//! Every error class answers RFC 9457 problem+json with a stable code, including the errors
+//! actix raises itself.
+
+use actix_web::ResponseError;
+use actix_web::http::Method;
+use upr_tc_tests::{Request, TestApp, json};
+
+const RESOLVE: &str = "/api/v1/reference/countries/resolve";
+
+#[actix_web::test]
+async fn an_unknown_route_is_a_404_problem() {
+    let app = TestApp::spawn();
+    for path in [
+        "/api/v1/nothing-here",
+        "/",
+        "/api/v2/reference/countries",
+        "/api/v1/reference/countries/KEN/extra",
+    ] {
+        app.get(path).await.assert_problem(404, "not_found");
+    }
+}
+
+#[actix_web::test]
+async fn a_wrong_method_is_a_405_problem_with_allow() {
+    let app = TestApp::spawn();
+    for (method, path, allow) in [
+        (Method::POST, "/health/live", "GET"),
+        (Method::DELETE, "/api/v1/reference/countries", "GET"),
+        (Method::PUT, "/api/v1/reference/countries/KEN", "GET"),
+        (Method::GET, RESOLVE, "POST"),
+        (Method::PATCH, "/api/v1/me", "GET"),
+        (Method::POST, "/api/v1/openapi.json", "GET"),
+    ] {
+        let reply = app.request(method.clone(), path).await;
+        // GET on the resolve path is answered by the `{code}` route: a country named "resolve".
+        if method == Method::GET {
+            reply.assert_problem(404, "not_found");
+            continue;
+        }
+        reply.assert_problem(405, "method_not_allowed");
+        assert_eq!(reply.header("allow"), Some(allow), "{method} {path}");
+    }
+}
+
+#[actix_web::test]
+async fn malformed_json_is_a_400_problem() {
+    let app = TestApp::spawn();
+    let reply = app
+        .send(
+            Request::post()
+                .uri(RESOLVE)
+                .insert_header(("content-type", "application/json"))
+                .set_payload("{\"names\": [\"Kenya\""),
+        )
+        .await;
+    reply.assert_problem(400, "malformed_json");
+}
+
+#[actix_web::test]
+async fn json_of_the_wrong_shape_is_a_422_problem() {
+    let app = TestApp::spawn();
+    for body in [
+        json!({"names": "Kenya"}),
+        json!({"nom": ["Kenya"]}),
+        json!([1, 2]),
+    ] {
+        let reply = app.post_json(RESOLVE, &body).await;
+        let problem = reply.assert_problem(422, "invalid_body");
+        assert!(!problem["errors"].as_array().unwrap().is_empty());
+    }
+}
+
+#[actix_web::test]
+async fn a_wrong_content_type_is_a_415_problem() {
+    let app = TestApp::spawn();
+    let reply = app
+        .send(
+            Request::post()
+                .uri(RESOLVE)
+                .insert_header(("content-type", "text/plain"))
+                .set_payload("{\"names\": []}"),
+        )
+        .await;
+    reply.assert_problem(415, "unsupported_media_type");
+    let reply = app
+        .send(Request::post().uri(RESOLVE).set_payload("{\"names\": []}"))
+        .await;
+    reply.assert_problem(415, "unsupported_media_type");
+}
+
+#[actix_web::test]
+async fn a_body_over_the_limit_is_a_413_problem() {
+    let app = TestApp::spawn_with(|s| s.json_limit = 1024);
+    let names: Vec<String> = (0..200).map(|i| format!("Country number {i}")).collect();
+    let reply = app.post_json(RESOLVE, &json!({ "names": names })).await;
+    reply.assert_problem(413, "payload_too_large");
+}
+
+#[actix_web::test]
+async fn field_errors_name_each_bad_field_by_json_pointer() {
+    let app = TestApp::spawn();
+    let long = "x".repeat(201);
+    let reply = app
+        .post_json(RESOLVE, &json!({"names": ["Kenya", "", long, "A\u{0}B"]}))
+        .await;
+    let problem = reply.assert_problem(422, "validation_failed");
+    let pointers: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(pointers, ["/names/1", "/names/2", "/names/3"]);
+    for error in problem["errors"].as_array().unwrap() {
+        assert!(error["code"].as_str().is_some_and(|c| !c.is_empty()));
+        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+}
+
+#[actix_web::test]
+async fn a_bad_query_is_a_400_problem() {
+    let app = TestApp::spawn();
+    for path in [
+        "/api/v1/reference/countries?status=planet",
+        "/api/v1/reference/countries?regional_group=",
+        "/api/v1/reference/countries?colour=blue",
+    ] {
+        app.get(path).await.assert_problem(400, "invalid_query");
+    }
+    let problem = app
+        .get("/api/v1/reference/sdg-targets?goal=18")
+        .await
+        .assert_problem(400, "invalid_parameter");
+    assert_eq!(problem["errors"][0]["pointer"], "/goal");
+}
+
+#[actix_web::test]
+async fn every_answer_carries_a_request_id() {
+    let app = TestApp::spawn();
+    let a = app.get("/health/live").await;
+    let b = app.get("/api/v1/nothing").await;
+    let (a, b) = (
+        a.header("x-request-id").unwrap().to_owned(),
+        b.header("x-request-id").unwrap().to_owned(),
+    );
+    assert_ne!(a, b);
+    assert!(uuid::Uuid::parse_str(&a).is_ok());
+    // A caller's own id is kept when it is plain, replaced when it is not.
+    let reply = app
+        .send(
+            Request::get()
+                .uri("/health/live")
+                .insert_header(("x-request-id", "partner-42")),
+        )
+        .await;
+    assert_eq!(reply.header("x-request-id"), Some("partner-42"));
+    let reply = app
+        .send(
+            Request::get()
+                .uri("/health/live")
+                .insert_header(("x-request-id", "bad id with spaces")),
+        )
+        .await;
+    assert_ne!(reply.header("x-request-id"), Some("bad id with spaces"));
+}
+
+#[test]
+fn a_5xx_never_shows_its_cause() {
+    let err = upr_tc::error::ApiError::internal(anyhow::anyhow!(
+        "password authentication failed for user app"
+    ));
+    let res = err.error_response();
+    assert_eq!(res.status(), 500);
+    let problem = err.problem();
+    assert_eq!(problem.code, "internal_error");
+    let text = serde_json::to_string(&problem).unwrap();
+    assert!(!text.contains("password"), "{text}");
+}

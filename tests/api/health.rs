@@ -1,0 +1,56 @@
+use upr_tc_tests::{TestApp, TestDb, settings};
+
+#[actix_web::test]
+async fn live_and_ready_on_a_migrated_database() {
+    let app = TestApp::spawn();
+    let live = app.get("/health/live").await.assert_ok_json();
+    assert_eq!(live["status"], "alive");
+    let ready = app.get("/health/ready").await.assert_ok_json();
+    assert_eq!(ready["status"], "ready");
+    let expected = if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(ready["database"], expected);
+}
+
+#[actix_web::test]
+async fn not_ready_while_migrations_are_pending() {
+    let (db, url) = TestDb::create();
+    let settings = settings(url.clone());
+    // A pool on a database nobody migrated.
+    let pool = upr_tc::db::connect(&url, 2).unwrap();
+    let keys = upr_tc_tests::keys(Some(upr_tc_tests::SECRET), false);
+    let service = upr_tc::startup::Service::with_parts(pool, keys, settings);
+    let app = upr_tc_tests::TestApp { service, db };
+    let problem = app
+        .get("/health/ready")
+        .await
+        .assert_problem(503, "service_unavailable");
+    assert!(problem["detail"].as_str().unwrap().contains("migrate"));
+    // Liveness does not depend on the database.
+    app.get("/health/live").await.assert_ok_json();
+    // Migrating makes it ready.
+    app.service.state.pool.get().unwrap().migrate().unwrap();
+    app.get("/health/ready").await.assert_ok_json();
+}
+
+#[test]
+fn migrating_twice_applies_nothing_the_second_time() {
+    let (_db, url) = TestDb::create();
+    let pool = upr_tc::db::connect(&url, 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    assert!(!conn.migrate().unwrap().is_empty());
+    assert!(conn.migrate().unwrap().is_empty());
+    assert!(conn.is_migrated().unwrap());
+}
+
+#[test]
+fn an_unreachable_postgres_says_so() {
+    let url = upr_tc::config::DatabaseUrl::parse("postgres://nobody@127.0.0.1:1/none").unwrap();
+    let err = upr_tc::db::connect(&url, 1).unwrap_err();
+    let text = format!("{err:#}");
+    assert!(text.contains("127.0.0.1"), "{text}");
+    assert!(!text.contains("multiconnection"), "{text}");
+}
