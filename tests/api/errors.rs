@@ -100,8 +100,9 @@ async fn a_body_over_the_limit_is_a_413_problem() {
 async fn field_errors_name_each_bad_field_by_json_pointer() {
     let app = TestApp::spawn();
     let long = "x".repeat(201);
+    let longer = "y".repeat(300);
     let reply = app
-        .post_json(RESOLVE, &json!({"names": ["Kenya", "", long, "A\u{0}B"]}))
+        .post_json(RESOLVE, &json!({"names": ["Kenya", long, "Chad", longer]}))
         .await;
     let problem = reply.assert_problem(422, "validation_failed");
     let pointers: Vec<&str> = problem["errors"]
@@ -110,7 +111,7 @@ async fn field_errors_name_each_bad_field_by_json_pointer() {
         .iter()
         .map(|e| e["pointer"].as_str().unwrap())
         .collect();
-    assert_eq!(pointers, ["/names/1", "/names/2", "/names/3"]);
+    assert_eq!(pointers, ["/names/1", "/names/3"]);
     for error in problem["errors"].as_array().unwrap() {
         assert!(error["code"].as_str().is_some_and(|c| !c.is_empty()));
         assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));

@@ -340,7 +340,7 @@ async fn names_resolve_in_bulk() {
     let reply = app
         .post_json(
             "/api/v1/reference/countries/resolve",
-            &json!({"names": ["DPR Korea", "Atlantis", "St Lucia"]}),
+            &json!({"names": ["DPR Korea", "Atlantis", "St Lucia", "", "K\u{0}EN"]}),
         )
         .await
         .assert_ok_json();
@@ -350,6 +350,8 @@ async fn names_resolve_in_bulk() {
             {"name": "DPR Korea", "alpha3": "PRK"},
             {"name": "Atlantis", "alpha3": null},
             {"name": "St Lucia", "alpha3": "LCA"},
+            {"name": "", "alpha3": null},
+            {"name": "K\u{0}EN", "alpha3": null},
         ])
     );
 }

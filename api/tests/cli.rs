@@ -1,0 +1,253 @@
+//! The `upr-tc` binary as an operator uses it: serve, migrate, token, openapi.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_upr-tc");
+
+fn upr_tc(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("UPR_TC_JWT_SECRET")
+        .env_remove("UPR_TC_JWT_JWKS")
+        .env_remove("UPR_TC_BIND")
+        .env("UPR_TC_LOG_FORMAT", "json");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run upr-tc")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A plain HTTP/1.1 GET; returns the status and the whole answer.
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    let status = text.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, text))
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(dir: &Path, port: u16) -> Server {
+    let child = upr_tc(dir)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start upr-tc serve");
+    let server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Some((200, _)) = get(port, "/health/ready") {
+            return server;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("upr-tc serve did not become ready");
+}
+
+#[test]
+fn serve_starts_on_the_sqlite_default_and_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = serve(dir.path(), port);
+    assert!(
+        dir.path().join("data/upr-tc.sqlite3").exists(),
+        "the default database is created"
+    );
+    assert!(
+        dir.path().join("data/jwt-secret").exists(),
+        "a token secret is generated"
+    );
+
+    let (status, text) = get(port, "/api/v1/reference/countries/KEN").unwrap();
+    assert_eq!(status, 200);
+    let request_id = text
+        .lines()
+        .find_map(|l| l.strip_prefix("x-request-id: "))
+        .expect("an X-Request-Id header")
+        .trim()
+        .to_owned();
+    let (status, _) = get(port, "/docs/").unwrap();
+    assert_eq!(status, 200);
+
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "no exit within 20 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+
+    // One structured line per request, carrying the id the client was given.
+    let mut log = String::new();
+    server
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    let line = log
+        .lines()
+        .find(|l| l.contains(&request_id))
+        .unwrap_or_else(|| panic!("no log line has {request_id}:\n{log}"));
+    let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(entry["fields"]["status"], 200);
+    assert_eq!(entry["span"]["path"], "/api/v1/reference/countries/KEN");
+}
+
+#[test]
+fn a_restart_keeps_the_data_and_accepts_earlier_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(upr_tc(dir.path()).args(["token", "--role", "sync"]));
+    assert!(out.status.success());
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let port = free_port();
+    let _server = serve(dir.path(), port);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).unwrap();
+    assert!(status_line.contains(" 200 "), "{status_line}");
+}
+
+#[test]
+fn token_prints_one_token_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "a-secret-of-more-than-thirty-two-characters";
+    let out = run(upr_tc(dir.path()).env("UPR_TC_JWT_SECRET", secret).args([
+        "token",
+        "--role",
+        "state",
+        "--state",
+        "KEN",
+        "--subject",
+        "fp@mfa",
+        "--ttl",
+        "2h",
+    ]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1);
+    let keys = upr_tc::auth::Keys::load(
+        &upr_tc::config::JwtSettings {
+            secret: Some(secret.into()),
+            jwks_path: None,
+            issuer: upr_tc::config::DEFAULT_ISSUER.into(),
+            audience: upr_tc::config::DEFAULT_AUDIENCE.into(),
+        },
+        None,
+    )
+    .unwrap();
+    let caller = keys.verify(stdout.trim()).unwrap();
+    assert_eq!(caller.subject, "fp@mfa");
+    assert_eq!(caller.state.unwrap().as_str(), "KEN");
+    let ttl = caller.expires_at - chrono::Utc::now();
+    assert!(ttl > chrono::Duration::minutes(119) && ttl <= chrono::Duration::hours(2));
+}
+
+#[test]
+fn token_refuses_a_role_without_its_claim() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(upr_tc(dir.path()).args(["token", "--role", "contributor"]));
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stakeholder"));
+}
+
+#[test]
+fn openapi_prints_the_served_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(upr_tc(dir.path()).arg("openapi"));
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        upr_tc::openapi::render()
+    );
+}
+
+#[test]
+fn migrate_applies_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/db/x.sqlite3", dir.path().display());
+    let first = run(upr_tc(dir.path()).env("DATABASE_URL", &url).arg("migrate"));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stderr).contains("applied"));
+    let again = run(upr_tc(dir.path()).env("DATABASE_URL", &url).arg("migrate"));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("up to date"));
+}
+
+#[test]
+fn configuration_mistakes_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(upr_tc(dir.path())
+        .env("DATABASE_URL", "mysql://x")
+        .arg("migrate"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
+
+    let out = run(upr_tc(dir.path())
+        .env(
+            "DATABASE_URL",
+            "postgres://app:hunter2hunter2@127.0.0.1:1/upr",
+        )
+        .args(["serve", "--bind", "127.0.0.1:0"]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("127.0.0.1"), "{stderr}");
+    assert!(
+        !stderr.contains("hunter2"),
+        "the password is not printed: {stderr}"
+    );
+}
