@@ -65,6 +65,17 @@ fn member_and_observer_states_have_proper_names_in_six_languages() {
 }
 
 #[test]
+fn development_categories_are_current() {
+    let data = reference();
+    // The UN list of least developed countries after Bhutan (2023) and Sao Tome and Principe
+    // (2024) graduated.
+    assert_eq!(data.countries.iter().filter(|c| c.ldc).count(), 44);
+    assert!(!data.country("STP").unwrap().ldc && !data.country("BTN").unwrap().ldc);
+    assert!(data.country("STP").unwrap().sids);
+    assert!(data.country("NPL").unwrap().lldc);
+}
+
+#[test]
 fn renamed_states_carry_their_current_names() {
     let data = reference();
     let name = |code: &str| data.country(code).unwrap().short_name.en.clone().unwrap();
@@ -109,6 +120,25 @@ fn regional_groups_have_their_members() {
 fn sdgs_cycles_and_codelists_are_complete() {
     let data = reference();
     assert_eq!(data.sdg_goals.len(), 17);
+    let goal16 = &data.sdg_goals[15];
+    assert_eq!(goal16.code, "16");
+    assert!(
+        goal16
+            .title
+            .en
+            .as_deref()
+            .unwrap()
+            .starts_with("Promote peaceful"),
+        "titles carry no `Goal 16.` prefix"
+    );
+    assert!(
+        goal16
+            .title
+            .fr
+            .as_deref()
+            .unwrap()
+            .starts_with("Promouvoir")
+    );
     assert_eq!(data.sdg_targets.len(), 169);
     let codes: HashSet<&str> = data.sdg_targets.iter().map(|t| t.code.as_str()).collect();
     assert_eq!(codes.len(), 169);
