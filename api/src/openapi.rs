@@ -52,7 +52,7 @@ impl Modify for SecuritySchemes {
 }
 
 /// Reusable problem responses: (component name, status, description).
-const PROBLEMS: [(&str, &str, &str); 9] = [
+const PROBLEMS: [(&str, &str, &str); 11] = [
     (
         "BadRequest",
         "400",
@@ -69,6 +69,16 @@ const PROBLEMS: [(&str, &str, &str); 9] = [
         "The caller's role or organisation does not allow this",
     ),
     ("NotFound", "404", "Nothing is known under this path"),
+    (
+        "Conflict",
+        "409",
+        "The item conflicts with another: a natural key or partner key is taken",
+    ),
+    (
+        "PreconditionFailed",
+        "412",
+        "`If-Match` names a version that is no longer current",
+    ),
     (
         "PayloadTooLarge",
         "413",
@@ -123,6 +133,10 @@ fn add_problem_responses(openapi: &mut OpenApi) {
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
             let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
             let has_body = op.request_body.is_some();
+            let takes_if_match = op.parameters.iter().flatten().any(|p| match p {
+                RefOr::T(p) => p.name.eq_ignore_ascii_case("if-match"),
+                RefOr::Ref(_) => false,
+            });
             let needs_db =
                 !path.starts_with("/health/live") && !path.starts_with("/api/v1/reference");
             for (name, status, _) in PROBLEMS {
@@ -132,6 +146,8 @@ fn add_problem_responses(openapi: &mut OpenApi) {
                     "401" => true,
                     "403" => secured,
                     "404" => has_path_params,
+                    "409" => has_body,
+                    "412" => takes_if_match,
                     "413" | "415" | "422" => has_body,
                     "503" => needs_db,
                     _ => true,

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{Multilingual, normalise_name};
+use crate::domain::{Multilingual, normalise_name, normalise_text};
 
 /// A region of the UN M49 standard.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -126,6 +126,47 @@ pub struct VocabularyEntry {
     pub iati_organisation_type: Option<String>,
 }
 
+/// A subject of a theme vocabulary.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Theme {
+    #[schema(example = "womens_rights")]
+    pub code: String,
+    pub label: Multilingual,
+    /// The labels UPR Info database exports use for it (what `?format=upr-info` imports map).
+    #[serde(default)]
+    pub upr_info: Vec<String>,
+    /// The broader theme, when the vocabulary nests them.
+    #[serde(default)]
+    pub broader: Option<String>,
+}
+
+/// A versioned list of themes (the UPR Info issues list; room for UHRI themes).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ThemeVocabulary {
+    #[schema(example = "upr-info")]
+    pub id: String,
+    #[schema(example = "2")]
+    pub version: String,
+    pub title: Multilingual,
+    pub source: String,
+    pub themes: Vec<Theme>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ThemeFile {
+    vocabularies: Vec<ThemeVocabulary>,
+}
+
+/// A group of persons a recommendation or activity concerns.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AffectedPersons {
+    #[schema(example = "women_and_girls")]
+    pub code: String,
+    pub label: Multilingual,
+    /// The corresponding OHCHR Universal Human Rights Index label.
+    pub uhri: Option<String>,
+}
+
 pub struct Reference {
     pub countries: Vec<Country>,
     by_alpha3: HashMap<String, usize>,
@@ -137,6 +178,12 @@ pub struct Reference {
     pub organisation_roles: Vec<CodelistEntry>,
     pub stakeholder_kinds: Vec<VocabularyEntry>,
     pub modalities: Vec<VocabularyEntry>,
+    pub theme_vocabularies: Vec<ThemeVocabulary>,
+    pub affected_persons: Vec<AffectedPersons>,
+    /// Theme code -> (vocabulary index, theme index).
+    themes_by_code: HashMap<String, (usize, usize)>,
+    /// Normalised UPR Info issue label -> theme code.
+    themes_by_upr_info: HashMap<String, String>,
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(name: &str, json: &str) -> T {
@@ -204,6 +251,20 @@ impl Reference {
             by_name.insert(normalise_name(&alias), index);
         }
 
+        let themes: ThemeFile = parse("themes.json", include_str!("../reference/themes.json"));
+        let mut themes_by_code = HashMap::new();
+        let mut themes_by_upr_info = HashMap::new();
+        for (v, vocabulary) in themes.vocabularies.iter().enumerate() {
+            for (t, theme) in vocabulary.themes.iter().enumerate() {
+                if themes_by_code.insert(theme.code.clone(), (v, t)).is_some() {
+                    panic!("theme code {} is in two vocabularies", theme.code);
+                }
+                for label in &theme.upr_info {
+                    themes_by_upr_info.insert(normalise_text(label), theme.code.clone());
+                }
+            }
+        }
+
         Self {
             countries,
             by_alpha3,
@@ -233,6 +294,13 @@ impl Reference {
                 "modalities.json",
                 include_str!("../reference/modalities.json"),
             ),
+            themes_by_code,
+            themes_by_upr_info,
+            theme_vocabularies: themes.vocabularies,
+            affected_persons: parse(
+                "affected-persons.json",
+                include_str!("../reference/affected-persons.json"),
+            ),
         }
     }
 
@@ -251,6 +319,28 @@ impl Reference {
         self.by_name
             .get(&normalise_name(trimmed))
             .map(|&i| &self.countries[i])
+    }
+
+    /// The theme with this code, in whichever vocabulary has it.
+    pub fn theme(&self, code: &str) -> Option<&Theme> {
+        self.themes_by_code
+            .get(code)
+            .map(|&(v, t)| &self.theme_vocabularies[v].themes[t])
+    }
+
+    /// The theme code of an issue label as UPR Info exports write it.
+    pub fn theme_of_upr_info_issue(&self, label: &str) -> Option<&str> {
+        self.themes_by_upr_info
+            .get(&normalise_text(label))
+            .map(String::as_str)
+    }
+
+    pub fn affected_persons(&self, code: &str) -> Option<&AffectedPersons> {
+        self.affected_persons.iter().find(|a| a.code == code)
+    }
+
+    pub fn sdg_target(&self, code: &str) -> Option<&SdgTarget> {
+        self.sdg_targets.iter().find(|t| t.code == code)
     }
 
     /// The cycle a Working Group session belongs to.

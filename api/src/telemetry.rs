@@ -57,6 +57,8 @@ fn problem_for(status: actix_web::http::StatusCode, detail: Option<String>) -> A
         401 => ApiError::Unauthorized(detail),
         403 => ApiError::Forbidden(detail),
         404 => ApiError::NotFound(detail),
+        409 => ApiError::Conflict(detail),
+        412 => ApiError::PreconditionFailed(detail),
         413 => ApiError::PayloadTooLarge(detail),
         415 => ApiError::UnsupportedMediaType(detail),
         422 => ApiError::Unprocessable {

@@ -61,11 +61,20 @@ impl<'de> Deserialize<'de> for CountryCode {
     }
 }
 
-/// The form names are compared in: accents and case folded, `&` read as "and", punctuation
-/// and spacing collapsed, a leading "the" dropped. "Côte d’Ivoire" and "cote d'ivoire" meet as
-/// `cote d ivoire`.
+/// The form names are compared in: that of [`normalise_text`], with a leading "the" dropped.
+/// "Côte d’Ivoire" and "cote d'ivoire" meet as `cote d ivoire`.
 pub fn normalise_name(name: &str) -> String {
-    let folded: String = name
+    let out = normalise_text(name);
+    match out.strip_prefix("the ") {
+        Some(rest) => rest.to_owned(),
+        None => out,
+    }
+}
+
+/// Accents and case folded, `&` read as "and", punctuation and spacing collapsed to single
+/// spaces: the form in which two spellings of the same words are equal.
+pub fn normalise_text(text: &str) -> String {
+    let folded: String = text
         .nfkd()
         .filter(|c| !is_combining_mark(*c))
         .flat_map(char::to_lowercase)
@@ -81,10 +90,7 @@ pub fn normalise_name(name: &str) -> String {
         }
         out.push_str(word);
     }
-    match out.strip_prefix("the ") {
-        Some(rest) => rest.to_owned(),
-        None => out,
-    }
+    out
 }
 
 #[cfg(test)]

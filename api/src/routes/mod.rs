@@ -2,7 +2,10 @@
 
 pub mod health;
 pub mod me;
+pub mod recommendations;
 pub mod reference;
+pub mod stakeholders;
+mod support;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
@@ -35,18 +38,40 @@ pub(crate) use page_type;
 /// nothing is served undocumented.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::live).service(health::ready).service(
-        scope::scope("/api/v1").service(me::get_me).service(
-            scope::scope("/reference")
-                .service(reference::list_countries)
-                .service(reference::resolve_countries)
-                .service(reference::get_country)
-                .service(reference::list_sdg_goals)
-                .service(reference::list_sdg_targets)
-                .service(reference::list_cycles)
-                .service(reference::list_activity_statuses)
-                .service(reference::list_organisation_roles)
-                .service(reference::list_stakeholder_kinds)
-                .service(reference::list_modalities),
-        ),
+        scope::scope("/api/v1")
+            .service(me::get_me)
+            .service(
+                scope::scope("/recommendations")
+                    .service(recommendations::list_recommendations)
+                    .service(recommendations::create_recommendation)
+                    .service(recommendations::get_recommendation)
+                    .service(recommendations::replace_recommendation)
+                    .service(recommendations::patch_recommendation)
+                    .service(recommendations::delete_recommendation),
+            )
+            .service(
+                scope::scope("/stakeholders")
+                    .service(stakeholders::list_stakeholders)
+                    .service(stakeholders::create_stakeholder)
+                    .service(stakeholders::get_stakeholder)
+                    .service(stakeholders::replace_stakeholder)
+                    .service(stakeholders::patch_stakeholder)
+                    .service(stakeholders::delete_stakeholder),
+            )
+            .service(
+                scope::scope("/reference")
+                    .service(reference::list_countries)
+                    .service(reference::resolve_countries)
+                    .service(reference::get_country)
+                    .service(reference::list_sdg_goals)
+                    .service(reference::list_sdg_targets)
+                    .service(reference::list_cycles)
+                    .service(reference::list_activity_statuses)
+                    .service(reference::list_organisation_roles)
+                    .service(reference::list_stakeholder_kinds)
+                    .service(reference::list_modalities)
+                    .service(reference::list_themes)
+                    .service(reference::list_affected_persons),
+            ),
     );
 }

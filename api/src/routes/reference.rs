@@ -7,8 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::reference::{
-    CodelistEntry, Country, CountryStatus, Cycle, RegionalGroup, SdgGoal, SdgTarget,
-    VocabularyEntry, reference,
+    AffectedPersons, CodelistEntry, Country, CountryStatus, Cycle, RegionalGroup, SdgGoal,
+    SdgTarget, ThemeVocabulary, VocabularyEntry, reference,
 };
 use crate::routes::page_type;
 
@@ -18,6 +18,8 @@ page_type!(SdgTargetPage, SdgTarget);
 page_type!(CyclePage, Cycle);
 page_type!(CodelistPage, CodelistEntry);
 page_type!(VocabularyPage, VocabularyEntry);
+page_type!(ThemeVocabularyPage, ThemeVocabulary);
+page_type!(AffectedPersonsPage, AffectedPersons);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -254,4 +256,31 @@ pub async fn list_stakeholder_kinds() -> web::Json<VocabularyPage> {
 #[get("/modalities")]
 pub async fn list_modalities() -> web::Json<VocabularyPage> {
     web::Json(VocabularyPage::complete(reference().modalities.clone()))
+}
+
+/// Theme vocabularies, versioned: the UPR Info issues list, with room for UHRI themes. Theme
+/// codes are unique across vocabularies.
+#[utoipa::path(
+    tag = "reference",
+    operation_id = "list_themes",
+    responses((status = 200, description = "All vocabularies with their themes", body = ThemeVocabularyPage))
+)]
+#[get("/themes")]
+pub async fn list_themes() -> web::Json<ThemeVocabularyPage> {
+    web::Json(ThemeVocabularyPage::complete(
+        reference().theme_vocabularies.clone(),
+    ))
+}
+
+/// Groups of persons a recommendation or activity concerns.
+#[utoipa::path(
+    tag = "reference",
+    operation_id = "list_affected_persons",
+    responses((status = 200, description = "All groups", body = AffectedPersonsPage))
+)]
+#[get("/affected-persons")]
+pub async fn list_affected_persons() -> web::Json<AffectedPersonsPage> {
+    web::Json(AffectedPersonsPage::complete(
+        reference().affected_persons.clone(),
+    ))
 }

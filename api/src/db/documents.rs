@@ -1,0 +1,617 @@
+//! Storage shared by the document tables (recommendations, stakeholders): each item is its API
+//! document as JSON, plus the columns, facet rows and full-text entry its filters use. Every
+//! write goes through here, in one transaction, so the document and its indexes never differ.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use diesel::connection::SimpleConnection;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::DbConnection;
+use super::query::{DocumentRow, Sql, Value, execute, fts5_terms, load_documents};
+use crate::domain::ExternalRef;
+use crate::error::ApiError;
+
+/// An item stored in a document table.
+pub trait Document: Serialize + DeserializeOwned {
+    /// What clients send: the item without id, version and timestamps.
+    type Content: PartialEq + Clone;
+
+    const TABLE: Table;
+
+    fn new(
+        id: Uuid,
+        content: Self::Content,
+        version: i64,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    ) -> Self;
+    fn id(&self) -> Uuid;
+    fn version(&self) -> i64;
+    fn created_at(&self) -> DateTime<Utc>;
+    fn updated_at(&self) -> DateTime<Utc>;
+    fn content(&self) -> &Self::Content;
+    /// The table's own columns (besides id, document, version and the timestamps).
+    fn columns(&self) -> Vec<(&'static str, Value)>;
+    /// `(facet, value)` rows for the multi-valued filters.
+    fn facets(&self) -> Vec<(&'static str, String)>;
+    fn search_text(&self) -> String;
+    fn external_refs(&self) -> &[ExternalRef];
+    /// A key that finds the same item imported again, when the kind has one.
+    fn natural_key(content: &Self::Content) -> Option<String>;
+}
+
+/// Where a page starts: after an item (lists in creation order) or at a rank position
+/// (ranked search).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    Start,
+    After(i64),
+    Offset(i64),
+}
+
+/// What a bulk upsert did with one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// A table of documents and its companions.
+pub struct Table {
+    /// The kind of item, as the audit trail and external references name it.
+    pub entity: &'static str,
+    pub table: &'static str,
+    pub facets: &'static str,
+    pub facet_key: &'static str,
+    /// The FTS5 table (SQLite); PostgreSQL keeps a generated `search` column instead.
+    pub search: &'static str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("not found")]
+    NotFound,
+    #[error("the item has changed: its version is now {current}")]
+    Stale { current: i64 },
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+impl From<WriteError> for ApiError {
+    fn from(err: WriteError) -> Self {
+        match err {
+            WriteError::NotFound => ApiError::NotFound("No item has this id.".into()),
+            WriteError::Stale { current } => ApiError::PreconditionFailed(format!(
+                "The item has changed since you read it: its ETag is now \"{current}\". Read it again and retry."
+            )),
+            WriteError::Conflict(detail) => ApiError::Conflict(detail),
+            WriteError::Db(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// The time format stored: fixed width, so text order is time order on both backends.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Now, at the precision stored, so a document read back equals the one written.
+pub fn now() -> DateTime<Utc> {
+    let t = Utc::now();
+    DateTime::parse_from_rfc3339(&timestamp(t))
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(t)
+}
+
+/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (so two writers queue on the
+/// busy timeout instead of failing when a read lock is upgraded), an ordinary one on
+/// PostgreSQL. Rolled back when `f` fails.
+pub fn write<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::Connection;
+    match conn {
+        DbConnection::Sqlite(_) => {
+            conn.batch_execute("BEGIN IMMEDIATE")?;
+            let mut guard = Rollback(Some(conn));
+            let result = f(guard.0.as_deref_mut().expect("connection"));
+            let conn = guard.0.take().expect("connection");
+            match result {
+                Ok(value) => {
+                    if let Err(e) = conn.batch_execute("COMMIT") {
+                        let _ = conn.batch_execute("ROLLBACK");
+                        return Err(e.into());
+                    }
+                    Ok(value)
+                }
+                Err(e) => {
+                    conn.batch_execute("ROLLBACK")?;
+                    Err(e)
+                }
+            }
+        }
+        DbConnection::Postgres(_) => conn.transaction(f),
+    }
+}
+
+/// Rolls back a manual SQLite transaction when the code inside it panics.
+struct Rollback<'a>(Option<&'a mut DbConnection>);
+
+impl Drop for Rollback<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            let _ = conn.batch_execute("ROLLBACK");
+        }
+    }
+}
+
+pub fn parse<T: DeserializeOwned>(row: &DocumentRow) -> Result<T, diesel::result::Error> {
+    serde_json::from_str(&row.document)
+        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
+
+pub fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("documents serialise")
+}
+
+impl Table {
+    /// The row with this id.
+    pub fn find(
+        &self,
+        conn: &mut DbConnection,
+        id: &str,
+    ) -> diesel::QueryResult<Option<DocumentRow>> {
+        let mut sql = Sql::new(&format!(
+            "SELECT seq, document FROM {} WHERE id = ",
+            self.table
+        ));
+        sql.text(id);
+        Ok(load_documents(conn, &sql)?.into_iter().next())
+    }
+
+    /// The id of the item a partner's key names.
+    pub fn find_external(
+        &self,
+        conn: &mut DbConnection,
+        r: &ExternalRef,
+    ) -> diesel::QueryResult<Option<String>> {
+        let mut sql = Sql::new(&format!(
+            "SELECT t.seq, t.document FROM external_refs x JOIN {} t ON t.id = x.entity_id WHERE x.entity = ",
+            self.table
+        ));
+        sql.text(self.entity)
+            .push(" AND x.source = ")
+            .text(r.source.clone());
+        sql.push(" AND x.external_id = ")
+            .text(r.external_id.clone());
+        Ok(load_documents(conn, &sql)?
+            .into_iter()
+            .next()
+            .map(|row| row.document)
+            .and_then(|doc| serde_json::from_str::<serde_json::Value>(&doc).ok())
+            .and_then(|doc| doc["id"].as_str().map(str::to_owned)))
+    }
+
+    /// Inserts a row; `columns` must include `id`. Returns its `seq`.
+    pub fn insert(
+        &self,
+        conn: &mut DbConnection,
+        columns: &[(&str, Value)],
+    ) -> Result<i64, WriteError> {
+        let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+        let mut sql = Sql::new(&format!(
+            "INSERT INTO {} ({}) VALUES (",
+            self.table,
+            names.join(", ")
+        ));
+        for (i, (_, value)) in columns.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            bind(&mut sql, value);
+        }
+        sql.push(")");
+        execute(conn, &sql).map_err(conflict_on_unique)?;
+        let id = columns
+            .iter()
+            .find_map(|(n, v)| match (n, v) {
+                (&"id", Value::Text(id)) => Some(id.clone()),
+                _ => None,
+            })
+            .expect("an id column");
+        self.find(conn, &id)?
+            .map(|row| row.seq)
+            .ok_or(WriteError::NotFound)
+    }
+
+    pub fn update(
+        &self,
+        conn: &mut DbConnection,
+        seq: i64,
+        columns: &[(&str, Value)],
+    ) -> Result<(), WriteError> {
+        let mut sql = Sql::new(&format!("UPDATE {} SET ", self.table));
+        for (i, (name, value)) in columns.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push(name).push(" = ");
+            bind(&mut sql, value);
+        }
+        sql.push(" WHERE seq = ").int(seq);
+        execute(conn, &sql).map_err(conflict_on_unique)?;
+        Ok(())
+    }
+
+    /// Replaces the facet rows of an item: `(facet, value)` pairs.
+    pub fn set_facets(
+        &self,
+        conn: &mut DbConnection,
+        seq: i64,
+        facets: &[(&str, &str)],
+    ) -> diesel::QueryResult<()> {
+        let mut sql = Sql::new(&format!(
+            "DELETE FROM {} WHERE {} = ",
+            self.facets, self.facet_key
+        ));
+        sql.int(seq);
+        execute(conn, &sql)?;
+        for chunk in facets.chunks(100) {
+            let mut sql = Sql::new(&format!(
+                "INSERT INTO {} ({}, facet, value) VALUES ",
+                self.facets, self.facet_key
+            ));
+            for (i, (facet, value)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.push("(")
+                    .int(seq)
+                    .push(", ")
+                    .text(*facet)
+                    .push(", ")
+                    .text(*value)
+                    .push(")");
+            }
+            execute(conn, &sql)?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the SQLite full-text entry of an item (PostgreSQL's column is generated).
+    pub fn set_search(
+        &self,
+        conn: &mut DbConnection,
+        seq: i64,
+        text: Option<&str>,
+    ) -> diesel::QueryResult<()> {
+        if let DbConnection::Sqlite(_) = conn {
+            let mut sql = Sql::new(&format!("DELETE FROM {} WHERE rowid = ", self.search));
+            sql.int(seq);
+            execute(conn, &sql)?;
+            if let Some(text) = text {
+                let mut sql = Sql::new(&format!(
+                    "INSERT INTO {} (rowid, body) VALUES (",
+                    self.search
+                ));
+                sql.int(seq).push(", ").text(text).push(")");
+                execute(conn, &sql)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the partner keys of an item; a key another item holds is a conflict.
+    pub fn set_external_refs(
+        &self,
+        conn: &mut DbConnection,
+        id: &str,
+        refs: &[ExternalRef],
+    ) -> Result<(), WriteError> {
+        for r in refs {
+            if let Some(holder) = self.find_external(conn, r)?
+                && holder != id
+            {
+                return Err(WriteError::Conflict(format!(
+                    "The external reference {}:{} belongs to {} {holder}.",
+                    r.source, r.external_id, self.entity
+                )));
+            }
+        }
+        let mut sql = Sql::new("DELETE FROM external_refs WHERE entity = ");
+        sql.text(self.entity).push(" AND entity_id = ").text(id);
+        execute(conn, &sql)?;
+        for r in refs {
+            let mut sql = Sql::new(
+                "INSERT INTO external_refs (entity, source, external_id, entity_id) VALUES (",
+            );
+            sql.text(self.entity)
+                .push(", ")
+                .text(r.source.clone())
+                .push(", ");
+            sql.text(r.external_id.clone())
+                .push(", ")
+                .text(id)
+                .push(")");
+            execute(conn, &sql)?;
+        }
+        Ok(())
+    }
+
+    pub fn delete(&self, conn: &mut DbConnection, seq: i64, id: &str) -> Result<(), WriteError> {
+        self.set_search(conn, seq, None)?;
+        self.set_external_refs(conn, id, &[])?;
+        let mut sql = Sql::new(&format!(
+            "DELETE FROM {} WHERE {} = ",
+            self.facets, self.facet_key
+        ));
+        sql.int(seq);
+        execute(conn, &sql)?;
+        let mut sql = Sql::new(&format!("DELETE FROM {} WHERE seq = ", self.table));
+        sql.int(seq);
+        execute(conn, &sql)?;
+        Ok(())
+    }
+}
+
+fn bind(sql: &mut Sql, value: &Value) {
+    match value {
+        Value::Text(t) => sql.text(t.clone()),
+        Value::Int(i) => sql.int(*i),
+        Value::Null => sql.push("NULL"),
+    };
+}
+
+fn conflict_on_unique(err: diesel::result::Error) -> WriteError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match err {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            WriteError::Conflict("An item with the same natural key already exists.".into())
+        }
+        other => WriteError::Db(other),
+    }
+}
+
+fn all_columns<D: Document>(doc: &D) -> Vec<(&'static str, Value)> {
+    let mut columns = vec![("id", Value::Text(doc.id().to_string()))];
+    columns.extend(doc.columns());
+    if let Some(key) = D::natural_key(doc.content()) {
+        columns.push(("natural_key", Value::Text(key)));
+    }
+    columns.push(("search_text", Value::Text(doc.search_text())));
+    columns.push(("document", Value::Text(to_json(doc))));
+    columns.push(("version", Value::Int(doc.version())));
+    columns.push(("created_at", Value::Text(timestamp(doc.created_at()))));
+    columns.push(("updated_at", Value::Text(timestamp(doc.updated_at()))));
+    columns
+}
+
+/// Writes the indexes of a stored row: facets, full text, partner keys.
+fn index<D: Document>(conn: &mut DbConnection, seq: i64, doc: &D) -> Result<(), WriteError> {
+    let facets = doc.facets();
+    let pairs: Vec<(&str, &str)> = facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
+    D::TABLE.set_facets(conn, seq, &pairs)?;
+    D::TABLE.set_search(conn, seq, Some(&doc.search_text()))?;
+    D::TABLE.set_external_refs(conn, &doc.id().to_string(), doc.external_refs())?;
+    Ok(())
+}
+
+pub fn get<D: Document>(conn: &mut DbConnection, id: Uuid) -> diesel::QueryResult<Option<D>> {
+    D::TABLE
+        .find(conn, &id.to_string())?
+        .map(|row| parse(&row))
+        .transpose()
+}
+
+fn find_by_natural_key<D: Document>(
+    conn: &mut DbConnection,
+    content: &D::Content,
+) -> diesel::QueryResult<Option<D>> {
+    let Some(key) = D::natural_key(content) else {
+        return Ok(None);
+    };
+    let mut sql = Sql::new(&format!(
+        "SELECT seq, document FROM {} WHERE natural_key = ",
+        D::TABLE.table
+    ));
+    sql.text(key);
+    load_documents(conn, &sql)?.first().map(parse).transpose()
+}
+
+fn taken<D: Document>(other: &D) -> WriteError {
+    WriteError::Conflict(format!(
+        "{} {} has the same natural key (for a recommendation: State under review, session and text).",
+        D::TABLE.entity,
+        other.id()
+    ))
+}
+
+/// Inserts a validated item; call inside a write transaction.
+pub fn insert<D: Document>(
+    conn: &mut DbConnection,
+    content: D::Content,
+    id: Uuid,
+) -> Result<D, WriteError> {
+    if let Some(existing) = find_by_natural_key::<D>(conn, &content)? {
+        return Err(taken(&existing));
+    }
+    let at = now();
+    let doc = D::new(id, content, 1, at, at);
+    let seq = D::TABLE.insert(conn, &all_columns(&doc))?;
+    index(conn, seq, &doc)?;
+    Ok(doc)
+}
+
+/// The item, after checking the version the client last read (`If-Match`).
+fn current<D: Document>(
+    conn: &mut DbConnection,
+    id: Uuid,
+    if_match: Option<i64>,
+) -> Result<(i64, D), WriteError> {
+    let row = D::TABLE
+        .find(conn, &id.to_string())?
+        .ok_or(WriteError::NotFound)?;
+    let doc: D = parse(&row)?;
+    match if_match {
+        Some(expected) if expected != doc.version() => Err(WriteError::Stale {
+            current: doc.version(),
+        }),
+        _ => Ok((row.seq, doc)),
+    }
+}
+
+/// Reads an item for a change (call inside a write transaction), for checks that need it.
+pub fn for_update<D: Document>(
+    conn: &mut DbConnection,
+    id: Uuid,
+    if_match: Option<i64>,
+) -> Result<D, WriteError> {
+    current(conn, id, if_match).map(|(_, doc)| doc)
+}
+
+/// Replaces the content of an item; call inside a write transaction.
+pub fn replace<D: Document>(
+    conn: &mut DbConnection,
+    id: Uuid,
+    content: D::Content,
+    if_match: Option<i64>,
+) -> Result<D, WriteError> {
+    let (seq, old) = current::<D>(conn, id, if_match)?;
+    if let Some(other) = find_by_natural_key::<D>(conn, &content)?
+        && other.id() != id
+    {
+        return Err(taken(&other));
+    }
+    let doc = D::new(id, content, old.version() + 1, old.created_at(), now());
+    D::TABLE.update(conn, seq, &all_columns(&doc))?;
+    index(conn, seq, &doc)?;
+    Ok(doc)
+}
+
+pub fn delete<D: Document>(
+    conn: &mut DbConnection,
+    id: Uuid,
+    if_match: Option<i64>,
+) -> Result<D, WriteError> {
+    let (seq, old) = current::<D>(conn, id, if_match)?;
+    D::TABLE.delete(conn, seq, &id.to_string())?;
+    Ok(old)
+}
+
+/// Creates, updates or leaves alone the item this content designates: by a partner key first,
+/// then by the natural key. Call inside a write transaction.
+pub fn upsert<D: Document>(
+    conn: &mut DbConnection,
+    content: D::Content,
+    refs: &[ExternalRef],
+) -> Result<(Outcome, D), WriteError> {
+    let mut existing = None;
+    for r in refs {
+        if let Some(id) = D::TABLE.find_external(conn, r)? {
+            existing = get::<D>(conn, Uuid::parse_str(&id).unwrap_or_default())?;
+            break;
+        }
+    }
+    if existing.is_none() {
+        existing = find_by_natural_key::<D>(conn, &content)?;
+    }
+    match existing {
+        Some(doc) if *doc.content() == content => Ok((Outcome::Unchanged, doc)),
+        Some(doc) => Ok((Outcome::Updated, replace(conn, doc.id(), content, None)?)),
+        None => Ok((Outcome::Created, insert(conn, content, Uuid::now_v7())?)),
+    }
+}
+
+impl Table {
+    /// ` AND EXISTS (…)`: the item has this value of a multi-valued facet.
+    pub fn facet_filter(&self, sql: &mut Sql, facet: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            sql.push(&format!(
+                " AND EXISTS (SELECT 1 FROM {} f WHERE f.{} = r.seq AND f.facet = ",
+                self.facets, self.facet_key
+            ));
+            sql.text(facet)
+                .push(" AND f.value = ")
+                .text(value)
+                .push(")");
+        }
+    }
+
+    /// One page of a filtered list (the table is aliased `r` in `filters`), and where the next
+    /// one starts. Without `q` the order is creation order and pages are keyed by the last
+    /// item, so paging while others write yields each item once; with `q` the order is
+    /// relevance.
+    pub fn list<D: Document>(
+        &self,
+        conn: &mut DbConnection,
+        filters: &dyn Fn(&mut Sql),
+        q: Option<&str>,
+        position: Position,
+        limit: i64,
+    ) -> diesel::QueryResult<(Vec<D>, Option<Position>)> {
+        let sqlite = matches!(conn, DbConnection::Sqlite(_));
+        let offset = match position {
+            Position::Offset(n) => n,
+            _ => 0,
+        };
+        let mut sql;
+        match (q, sqlite) {
+            (None, _) => {
+                sql = Sql::new(&format!(
+                    "SELECT r.seq, r.document FROM {} r WHERE 1 = 1",
+                    self.table
+                ));
+                filters(&mut sql);
+                if let Position::After(seq) = position {
+                    sql.push(" AND r.seq > ").int(seq);
+                }
+                sql.push(" ORDER BY r.seq LIMIT ").int(limit + 1);
+            }
+            (Some(q), true) => {
+                let Some(terms) = fts5_terms(q) else {
+                    return Ok((vec![], None));
+                };
+                let s = self.search;
+                sql = Sql::new(&format!(
+                    "SELECT r.seq, r.document FROM {s} JOIN {} r ON r.seq = {s}.rowid WHERE {s} MATCH ",
+                    self.table
+                ));
+                sql.text(terms);
+                filters(&mut sql);
+                sql.push(&format!(" ORDER BY {s}.rank, r.seq LIMIT "))
+                    .int(limit + 1);
+                sql.push(" OFFSET ").int(offset);
+            }
+            (Some(q), false) => {
+                sql = Sql::new(&format!(
+                    "SELECT r.seq, r.document FROM {} r WHERE r.search @@ websearch_to_tsquery('simple', ",
+                    self.table
+                ));
+                sql.text(q).push(")");
+                filters(&mut sql);
+                sql.push(" ORDER BY ts_rank(r.search, websearch_to_tsquery('simple', ");
+                sql.text(q).push(")) DESC, r.seq LIMIT ").int(limit + 1);
+                sql.push(" OFFSET ").int(offset);
+            }
+        }
+        let rows = load_documents(conn, &sql)?;
+        let more = rows.len() as i64 > limit;
+        let rows = &rows[..rows.len().min(limit as usize)];
+        let next = match (more, q, rows.last()) {
+            (true, None, Some(last)) => Some(Position::After(last.seq)),
+            (true, Some(_), _) => Some(Position::Offset(offset + limit)),
+            _ => None,
+        };
+        let items = rows.iter().map(parse).collect::<Result<_, _>>()?;
+        Ok((items, next))
+    }
+}

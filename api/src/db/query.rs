@@ -1,0 +1,155 @@
+//! Hand-written SQL for the queries the DSL cannot share between backends (full-text search,
+//! ranked lists, filters built from many optional parts). Written with `?` placeholders; for
+//! PostgreSQL they are numbered `$1, $2, …` before the query runs.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+
+use super::DbConnection;
+
+#[derive(Debug, Clone)]
+pub enum Value {
+    Text(String),
+    Int(i64),
+    /// Written as a literal `NULL`, never bound.
+    Null,
+}
+
+/// A SQL text and its bound values, in order.
+#[derive(Debug, Default, Clone)]
+pub struct Sql {
+    pub text: String,
+    pub binds: Vec<Value>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Self {
+            text: text.to_owned(),
+            binds: vec![],
+        }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    pub fn text(&mut self, value: impl Into<String>) -> &mut Self {
+        self.text.push('?');
+        self.binds.push(Value::Text(value.into()));
+        self
+    }
+
+    pub fn int(&mut self, value: i64) -> &mut Self {
+        self.text.push('?');
+        self.binds.push(Value::Int(value));
+        self
+    }
+
+    /// `(?, ?, …)` for an `IN` list; never empty (an empty list matches nothing).
+    pub fn text_list(&mut self, values: &[String]) -> &mut Self {
+        if values.is_empty() {
+            return self.push("(NULL)");
+        }
+        self.push("(");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.text(v.clone());
+        }
+        self.push(")")
+    }
+
+    fn numbered(&self) -> String {
+        let mut out = String::with_capacity(self.text.len() + 16);
+        let mut n = 0;
+        for c in self.text.chars() {
+            if c == '?' {
+                n += 1;
+                out.push_str(&format!("${n}"));
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+/// A row of a document table: its sequence number and its stored JSON document.
+#[derive(Debug, QueryableByName)]
+pub struct DocumentRow {
+    #[diesel(sql_type = BigInt)]
+    pub seq: i64,
+    #[diesel(sql_type = Text)]
+    pub document: String,
+}
+
+macro_rules! bound {
+    ($query:expr, $binds:expr) => {{
+        let mut q = $query.into_boxed();
+        for value in $binds {
+            q = match value {
+                Value::Text(t) => q.bind::<Text, _>(t.clone()),
+                Value::Int(i) => q.bind::<BigInt, _>(*i),
+                Value::Null => q,
+            };
+        }
+        q
+    }};
+}
+
+/// Runs a query that selects `seq` and `document`.
+pub fn load_documents(conn: &mut DbConnection, sql: &Sql) -> QueryResult<Vec<DocumentRow>> {
+    match conn {
+        DbConnection::Sqlite(c) => bound!(diesel::sql_query(&sql.text), &sql.binds).load(c),
+        DbConnection::Postgres(c) => bound!(diesel::sql_query(sql.numbered()), &sql.binds).load(c),
+    }
+}
+
+/// Runs a statement; returns the number of rows it touched.
+pub fn execute(conn: &mut DbConnection, sql: &Sql) -> QueryResult<usize> {
+    match conn {
+        DbConnection::Sqlite(c) => bound!(diesel::sql_query(&sql.text), &sql.binds).execute(c),
+        DbConnection::Postgres(c) => {
+            bound!(diesel::sql_query(sql.numbered()), &sql.binds).execute(c)
+        }
+    }
+}
+
+/// Turns what a person types into a query the full-text engine cannot misread: each word
+/// becomes a quoted term, all of them required (FTS5 syntax for SQLite; PostgreSQL's
+/// `websearch_to_tsquery` takes the words as typed).
+pub fn fts5_terms(q: &str) -> Option<String> {
+    let terms: Vec<String> = q
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\""))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres() {
+        let mut sql = Sql::new("SELECT 1 WHERE a = ");
+        sql.text("x")
+            .push(" AND b IN ")
+            .text_list(&["p".into(), "q".into()]);
+        assert_eq!(sql.numbered(), "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
+        assert_eq!(sql.binds.len(), 3);
+    }
+
+    #[test]
+    fn search_terms_are_quoted() {
+        assert_eq!(
+            fts5_terms("women's rights OR \"x"),
+            Some("\"women\" \"s\" \"rights\" \"OR\" \"x\"".into())
+        );
+        assert_eq!(fts5_terms(" -*() "), None);
+    }
+}

@@ -1,0 +1,108 @@
+//! Code lists as the contract states them: enums built from the reference data, so an SDK
+//! knows every valid country, theme or target code, and a fuzzer never mistakes an unknown
+//! code for a valid one.
+
+use std::borrow::Cow;
+
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+
+use crate::domain::stakeholder::is_region_code;
+use crate::reference::{CountryStatus, reference};
+
+fn enum_schema(description: &str, values: Vec<String>) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+        .enum_values(Some(values))
+        .into()
+}
+
+macro_rules! code_schema {
+    ($name:ident, $description:expr, $values:expr) => {
+        #[doc = $description]
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                enum_schema($description, $values)
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
+}
+
+code_schema!(
+    StateCode,
+    "ISO 3166-1 alpha-3 code of a UN member or observer State (lower case is accepted too).",
+    reference()
+        .countries
+        .iter()
+        .filter(|c| c.status != CountryStatus::Territory)
+        .map(|c| c.alpha3.clone())
+        .collect()
+);
+
+code_schema!(
+    CountryCodeValue,
+    "ISO 3166-1 alpha-3 code of a country or territory (lower case is accepted too).",
+    reference()
+        .countries
+        .iter()
+        .map(|c| c.alpha3.clone())
+        .collect()
+);
+
+code_schema!(
+    ThemeCode,
+    "A code of `/api/v1/reference/themes`.",
+    reference()
+        .theme_vocabularies
+        .iter()
+        .flat_map(|v| v.themes.iter().map(|t| t.code.clone()))
+        .collect()
+);
+
+code_schema!(
+    AffectedPersonsCode,
+    "A code of `/api/v1/reference/affected-persons`.",
+    reference()
+        .affected_persons
+        .iter()
+        .map(|a| a.code.clone())
+        .collect()
+);
+
+code_schema!(
+    SdgTargetCode,
+    "An SDG target code of `/api/v1/reference/sdg-targets`.",
+    reference()
+        .sdg_targets
+        .iter()
+        .map(|t| t.code.clone())
+        .collect()
+);
+
+code_schema!(
+    RegionCode,
+    "A UN M49 area code: `001` the world, or a region of `/api/v1/reference/countries`.",
+    {
+        let mut codes: Vec<String> = reference()
+            .countries
+            .iter()
+            .flat_map(|c| [&c.region, &c.sub_region, &c.intermediate_region])
+            .flatten()
+            .map(|a| a.code.clone())
+            .chain(["001".to_owned()])
+            .filter(|c| is_region_code(c))
+            .collect();
+        codes.sort();
+        codes.dedup();
+        codes
+    }
+);

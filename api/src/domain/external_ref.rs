@@ -1,0 +1,46 @@
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::validate::Errors;
+
+/// A key of this item in a partner database, so partners can upsert by their own keys.
+/// Unique per source among items of the same kind.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalRef {
+    /// The partner database, in lower case: `upr-info`, `uhri`, `impact-oss`, …
+    #[schema(
+        example = "upr-info",
+        max_length = 50,
+        pattern = "^[a-z0-9][a-z0-9._-]*$"
+    )]
+    pub source: String,
+    /// The item's key there.
+    #[schema(
+        example = "A/HRC/11/37-89.12",
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
+    pub external_id: String,
+}
+
+impl ExternalRef {
+    pub fn validate_all(e: &mut Errors, pointer: &str, refs: &[ExternalRef]) {
+        e.each(pointer, refs, 50, |e, at, r| {
+            let source_ok = r.source.len() <= 50
+                && r.source
+                    .starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && r.source.chars().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+                });
+            if !source_ok {
+                e.add(
+                    format!("{at}/source"),
+                    "invalid",
+                    "must be lower-case letters, digits, `.`, `_` or `-`, at most 50",
+                );
+            }
+            e.text(&format!("{at}/external_id"), &r.external_id, 200);
+        });
+    }
+}

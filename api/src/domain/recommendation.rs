@@ -1,0 +1,252 @@
+//! A UPR recommendation: what a client sends, how it is checked, and what is stored and served.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, StateCode, ThemeCode};
+use crate::domain::validate::{Errors, dedup};
+use crate::domain::{CountryCode, ExternalRef, Multilingual, normalise_text};
+use crate::error::FieldError;
+use crate::reference::reference;
+
+/// The reviewed State's position on a recommendation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Response {
+    Supported,
+    SupportedInPart,
+    Noted,
+}
+
+impl Response {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Supported => "supported",
+            Self::SupportedInPart => "supported_in_part",
+            Self::Noted => "noted",
+        }
+    }
+
+    /// Reads the wording of older data: UPR Info's Accepted / Rejected / Noted, and the API's
+    /// own names.
+    pub fn from_original(original: &str) -> Option<Self> {
+        match normalise_text(original).as_str() {
+            "supported" | "accepted" | "accept" | "agreed" => Some(Self::Supported),
+            "supported in part" | "partially supported" | "partially accepted" => {
+                Some(Self::SupportedInPart)
+            }
+            "noted" | "rejected" | "not accepted" | "not supported" => Some(Self::Noted),
+            _ => None,
+        }
+    }
+}
+
+/// Where the State's position is recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// Document symbol.
+    #[schema(
+        example = "A/HRC/43/15",
+        max_length = 100,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
+    pub symbol: String,
+    /// Paragraph in that document.
+    #[schema(
+        example = "121.1",
+        max_length = 50,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
+    pub paragraph: Option<String>,
+}
+
+/// The content of a recommendation, as created or replaced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecommendationInput {
+    /// ISO alpha-3 code of the State under review.
+    #[schema(value_type = StateCode, example = "KEN")]
+    pub state_under_review: String,
+    /// ISO alpha-3 codes of the States that made it.
+    #[serde(default)]
+    #[schema(value_type = Vec<StateCode>, example = json!(["AUT", "BRA"]), max_items = 200)]
+    pub recommending_states: Vec<String>,
+    /// Working Group session (1 to 54 are the sessions of the four cycles so far).
+    #[schema(example = 35, minimum = 1, maximum = 54)]
+    pub session: i64,
+    /// Year of the review.
+    #[schema(example = 2020, minimum = 2008, maximum = 2100)]
+    pub review_year: Option<i64>,
+    /// The recommendation, in one or more of the six UN languages.
+    pub text: Multilingual,
+    /// The State's position; null while pending.
+    pub response: Option<Response>,
+    /// The position as the source words it (e.g. UPR Info's `Accepted`).
+    #[schema(
+        example = "Accepted",
+        max_length = 100,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
+    pub response_original: Option<String>,
+    pub source: Option<Source>,
+    /// UPR Info's action category, 1 (minimal action) to 5 (specific action).
+    #[schema(minimum = 1, maximum = 5)]
+    pub action_category: Option<i64>,
+    /// Codes of `/api/v1/reference/themes`.
+    #[serde(default)]
+    #[schema(value_type = Vec<ThemeCode>, example = json!(["womens_rights"]), max_items = 100)]
+    pub themes: Vec<String>,
+    /// Codes of `/api/v1/reference/affected-persons`.
+    #[serde(default)]
+    #[schema(value_type = Vec<AffectedPersonsCode>, example = json!(["women_and_girls"]), max_items = 100)]
+    pub affected_persons: Vec<String>,
+    /// SDG target codes, e.g. `16.3`.
+    #[serde(default)]
+    #[schema(value_type = Vec<SdgTargetCode>, example = json!(["5.1", "16.3"]), max_items = 169)]
+    pub sdg_targets: Vec<String>,
+    /// Keys of this recommendation in partner databases.
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub external_refs: Vec<ExternalRef>,
+}
+
+/// A stored recommendation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Recommendation {
+    pub id: Uuid,
+    /// The UPR cycle of the session.
+    #[schema(example = 3, minimum = 1)]
+    pub cycle: i64,
+    #[serde(flatten)]
+    pub content: RecommendationInput,
+    /// Increases with every change; the `ETag`.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub const MAX_TEXT: usize = 20_000;
+
+impl RecommendationInput {
+    /// Checks every field and brings codes to their canonical form (upper-case country codes,
+    /// the cycle derived from the session).
+    pub fn validate(mut self) -> Result<Self, Vec<FieldError>> {
+        let mut e = Errors::default();
+        match CountryCode::parse_state(&self.state_under_review) {
+            Ok(code) => self.state_under_review = code.to_string(),
+            Err(err) => e.add("/state_under_review", "unknown_country", err.to_string()),
+        }
+        for s in self.recommending_states.iter_mut() {
+            if let Ok(code) = CountryCode::parse_state(s) {
+                *s = code.to_string();
+            }
+        }
+        dedup(&mut self.recommending_states);
+        e.each(
+            "/recommending_states",
+            &self.recommending_states,
+            200,
+            |e, at, s| {
+                if let Err(err) = CountryCode::parse_state(s) {
+                    e.add(at, "unknown_country", err.to_string());
+                }
+            },
+        );
+        let data = reference();
+        if self.cycle().is_none() {
+            e.add(
+                "/session",
+                "out_of_range",
+                "must be a Working Group session of a UPR cycle: 1 to 54",
+            );
+        }
+        if let Some(year) = self.review_year
+            && !(2008..=2100).contains(&year)
+        {
+            e.add("/review_year", "out_of_range", "must be from 2008 to 2100");
+        }
+        e.multilingual("/text", &self.text, MAX_TEXT);
+        e.optional_text("/response_original", self.response_original.as_deref(), 100);
+        if let Some(source) = &self.source {
+            e.text("/source/symbol", &source.symbol, 100);
+            e.optional_text("/source/paragraph", source.paragraph.as_deref(), 50);
+        }
+        if let Some(category) = self.action_category
+            && !(1..=5).contains(&category)
+        {
+            e.add("/action_category", "out_of_range", "must be from 1 to 5");
+        }
+        dedup(&mut self.themes);
+        e.each("/themes", &self.themes, 100, |e, at, code| {
+            if data.theme(code).is_none() {
+                e.add(
+                    at,
+                    "unknown_code",
+                    format!("`{code}` is not a theme of /api/v1/reference/themes"),
+                );
+            }
+        });
+        dedup(&mut self.affected_persons);
+        e.each(
+            "/affected_persons",
+            &self.affected_persons,
+            100,
+            |e, at, code| {
+                if data.affected_persons(code).is_none() {
+                    e.add(
+                        at,
+                        "unknown_code",
+                        format!("`{code}` is not a code of /api/v1/reference/affected-persons"),
+                    );
+                }
+            },
+        );
+        dedup(&mut self.sdg_targets);
+        e.each("/sdg_targets", &self.sdg_targets, 169, |e, at, code| {
+            if data.sdg_target(code).is_none() {
+                e.add(at, "unknown_code", format!("`{code}` is not an SDG target"));
+            }
+        });
+        dedup(&mut self.external_refs);
+        ExternalRef::validate_all(&mut e, "/external_refs", &self.external_refs);
+        e.into_result(self)
+    }
+
+    /// The UPR cycle of the session.
+    pub fn cycle(&self) -> Option<i64> {
+        u16::try_from(self.session)
+            .ok()
+            .and_then(|s| reference().cycle_of_session(s))
+            .map(|c| i64::from(c.number))
+    }
+
+    /// State under review, session and normalised text (hashed, as texts are long): the same
+    /// recommendation imported twice has the same key, whatever its spacing, case or
+    /// punctuation.
+    pub fn natural_key(&self) -> String {
+        let text = self
+            .text
+            .texts()
+            .next()
+            .map(|(_, t)| normalise_text(t))
+            .unwrap_or_default();
+        let digest = Sha256::digest(format!(
+            "{}|{}|{}",
+            self.state_under_review, self.session, text
+        ));
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Every language's text, for full-text search.
+    pub fn search_text(&self) -> String {
+        self.text
+            .texts()
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}

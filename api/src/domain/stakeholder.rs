@@ -1,0 +1,292 @@
+//! A stakeholder: an organisation that acts, funds, submits or asks for help.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::codes::{CountryCodeValue, RegionCode, ThemeCode};
+use crate::domain::recommendation::MAX_TEXT;
+use crate::domain::validate::{Errors, dedup};
+use crate::domain::{CountryCode, ExternalRef, Multilingual};
+use crate::error::FieldError;
+use crate::reference::reference;
+
+/// Kinds of stakeholder (DESIGN §3); labels at `/api/v1/reference/stakeholder-kinds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StakeholderKind {
+    State,
+    UnEntity,
+    InternationalOrganization,
+    RegionalOrganization,
+    RegionalHumanRightsMechanism,
+    Nhri,
+    CivilSocietyOrganization,
+    Nmirf,
+    Parliament,
+    Academia,
+    PrivateSector,
+    Other,
+}
+
+impl StakeholderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::State => "state",
+            Self::UnEntity => "un_entity",
+            Self::InternationalOrganization => "international_organization",
+            Self::RegionalOrganization => "regional_organization",
+            Self::RegionalHumanRightsMechanism => "regional_human_rights_mechanism",
+            Self::Nhri => "nhri",
+            Self::CivilSocietyOrganization => "civil_society_organization",
+            Self::Nmirf => "nmirf",
+            Self::Parliament => "parliament",
+            Self::Academia => "academia",
+            Self::PrivateSector => "private_sector",
+            Self::Other => "other",
+        }
+    }
+
+    /// National bodies belong to one country, which they must name.
+    pub fn is_national(self) -> bool {
+        matches!(
+            self,
+            Self::State | Self::Nhri | Self::Nmirf | Self::Parliament
+        )
+    }
+
+    /// Bodies of a State's own government, which that State's token may edit.
+    pub fn is_state_body(self) -> bool {
+        matches!(self, Self::State | Self::Nmirf | Self::Parliament)
+    }
+}
+
+/// GANHRI accreditation of a national human rights institution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum NhriAccreditation {
+    A,
+    B,
+}
+
+/// How to reach the organisation. Private: only `admin` and the organisation's own
+/// contributors see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    #[schema(max_length = 200, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+    pub name: Option<String>,
+    #[schema(
+        example = "focal.point@example.org",
+        max_length = 254,
+        pattern = "^[^@\\s\\u0000]+@[^@\\s\\u0000]+\\.[^@\\s\\u0000]+$"
+    )]
+    pub email: Option<String>,
+    #[schema(
+        example = "+41 22 917 90 00",
+        max_length = 50,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
+    pub phone: Option<String>,
+}
+
+/// The content of a stakeholder, as created or replaced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StakeholderInput {
+    pub kind: StakeholderKind,
+    /// Name in one or more of the six UN languages.
+    pub name: Multilingual,
+    pub acronym: Option<Multilingual>,
+    /// ISO alpha-3 code of its country, for national bodies (States, NHRIs, NMIRFs,
+    /// parliaments, national civil society).
+    #[schema(value_type = Option<CountryCodeValue>, example = "KEN")]
+    pub country: Option<String>,
+    /// For NHRIs: GANHRI accreditation status (ignored for other kinds).
+    pub nhri_accreditation: Option<NhriAccreditation>,
+    #[schema(
+        example = "https://www.knchr.org",
+        max_length = 500,
+        pattern = "^https?://[^\\s\\u0000]+$"
+    )]
+    pub website: Option<String>,
+    pub contact: Option<Contact>,
+    /// Expertise: codes of `/api/v1/reference/themes`.
+    #[serde(default)]
+    #[schema(value_type = Vec<ThemeCode>, max_items = 100)]
+    pub themes: Vec<String>,
+    /// Working languages, ISO 639 codes in lower case.
+    #[serde(default)]
+    #[schema(value_type = Vec<LanguageCode>, example = json!(["en", "sw"]), max_items = 50)]
+    pub languages: Vec<String>,
+    /// Regions served: UN M49 area codes (`001` the world, `002` Africa, `202` Sub-Saharan
+    /// Africa, …).
+    #[serde(default)]
+    #[schema(value_type = Vec<RegionCode>, example = json!(["014"]), max_items = 50)]
+    pub regions: Vec<String>,
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub external_refs: Vec<ExternalRef>,
+}
+
+/// A stored stakeholder. `contact` is present only for callers allowed to see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Stakeholder {
+    pub id: Uuid,
+    #[serde(flatten)]
+    pub content: StakeholderInput,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn is_language_code(code: &str) -> bool {
+    (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase())
+}
+
+/// M49 codes a stakeholder may serve: the world and every region the country list uses.
+pub fn is_region_code(code: &str) -> bool {
+    code == "001"
+        || reference().countries.iter().any(|c| {
+            [&c.region, &c.sub_region, &c.intermediate_region]
+                .into_iter()
+                .flatten()
+                .any(|a| a.code == code)
+        })
+}
+
+/// An ISO 639 language code, as the contract states it.
+pub struct LanguageCode;
+
+impl utoipa::PartialSchema for LanguageCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("An ISO 639 language code in lower case."))
+            .pattern(Some("^[a-z]{2,3}$"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for LanguageCode {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("LanguageCode")
+    }
+}
+
+fn is_website(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.contains(|c: char| c.is_whitespace() || c == '\0'))
+}
+
+/// The contract's e-mail pattern: `local@domain.tld`, no spaces, one `@`.
+fn is_email(email: &str) -> bool {
+    let plain = |s: &str| {
+        !s.is_empty() && !s.contains(|c: char| c.is_whitespace() || c == '\0' || c == '@')
+    };
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            plain(local)
+                && plain(domain)
+                && domain
+                    .char_indices()
+                    .any(|(i, c)| c == '.' && i > 0 && i + 1 < domain.len())
+        }
+        None => false,
+    }
+}
+
+impl StakeholderInput {
+    pub fn validate(mut self) -> Result<Self, Vec<FieldError>> {
+        let mut e = Errors::default();
+        e.multilingual("/name", &self.name, MAX_TEXT);
+        if let Some(acronym) = &self.acronym {
+            e.multilingual("/acronym", acronym, MAX_TEXT);
+        }
+        if let Some(code) = &self.country {
+            match CountryCode::parse(code) {
+                Ok(code) => self.country = Some(code.to_string()),
+                Err(err) => e.add("/country", "unknown_country", err.to_string()),
+            }
+        }
+        if self.kind != StakeholderKind::Nhri {
+            self.nhri_accreditation = None;
+        }
+        if let Some(website) = &self.website {
+            if website.chars().count() > 500 {
+                e.add("/website", "too_long", "must be at most 500 characters");
+            } else if !is_website(website) {
+                e.add(
+                    "/website",
+                    "invalid_url",
+                    "must be an http:// or https:// address without spaces",
+                );
+            }
+        }
+        if let Some(contact) = &self.contact {
+            e.optional_text("/contact/name", contact.name.as_deref(), 200);
+            e.optional_text("/contact/phone", contact.phone.as_deref(), 50);
+            if let Some(email) = &contact.email {
+                if email.chars().count() > 254 {
+                    e.add(
+                        "/contact/email",
+                        "too_long",
+                        "must be at most 254 characters",
+                    );
+                } else if !is_email(email) {
+                    e.add(
+                        "/contact/email",
+                        "invalid_email",
+                        "is not an e-mail address",
+                    );
+                }
+            }
+        }
+        let data = reference();
+        dedup(&mut self.themes);
+        e.each("/themes", &self.themes, 100, |e, at, code| {
+            if data.theme(code).is_none() {
+                e.add(
+                    at,
+                    "unknown_code",
+                    format!("`{code}` is not a theme of /api/v1/reference/themes"),
+                );
+            }
+        });
+        dedup(&mut self.languages);
+        e.each("/languages", &self.languages, 50, |e, at, code| {
+            if !is_language_code(code) {
+                e.add(
+                    at,
+                    "invalid",
+                    "must be an ISO 639 language code in lower case, e.g. `en`",
+                );
+            }
+        });
+        dedup(&mut self.regions);
+        e.each("/regions", &self.regions, 50, |e, at, code| {
+            if !is_region_code(code) {
+                e.add(
+                    at,
+                    "unknown_code",
+                    format!("`{code}` is not an M49 area code"),
+                );
+            }
+        });
+        dedup(&mut self.external_refs);
+        ExternalRef::validate_all(&mut e, "/external_refs", &self.external_refs);
+        e.into_result(self)
+    }
+
+    pub fn search_text(&self) -> String {
+        let acronyms = self.acronym.iter().flat_map(|a| a.texts());
+        self.name
+            .texts()
+            .chain(acronyms)
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}

@@ -1,0 +1,340 @@
+//! `/api/v1/recommendations`: the catalogue of UPR recommendations. Anyone reads; `admin`
+//! curates.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, Responder, delete, get, patch, post, put, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::db::documents::{self, write};
+use crate::db::recommendations::Filter;
+use crate::domain::CountryCode;
+use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, StateCode, ThemeCode};
+use crate::domain::recommendation::{Recommendation, RecommendationInput, Response};
+use crate::error::{ApiError, ApiResult};
+use crate::reference::{RegionalGroup, reference};
+use crate::routes::page_type;
+use crate::routes::support::{
+    decode_cursor, encode_cursor, etag, from_merged, if_match, limit, merge_patch, require_admin,
+    with_db,
+};
+use crate::startup::AppState;
+
+page_type!(RecommendationPage, Recommendation);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RecommendationQuery {
+    /// The State under review.
+    #[param(value_type = Option<StateCode>)]
+    pub state_under_review: Option<String>,
+    /// One of the States that made it.
+    #[param(value_type = Option<StateCode>)]
+    pub recommending_state: Option<String>,
+    /// The State under review belongs to this regional group.
+    pub regional_group: Option<RegionalGroup>,
+    #[param(minimum = 1, maximum = 4)]
+    pub cycle: Option<i64>,
+    #[param(minimum = 1, maximum = 54)]
+    pub session: Option<i64>,
+    pub response: Option<Response>,
+    #[param(value_type = Option<ThemeCode>)]
+    pub theme: Option<String>,
+    #[param(value_type = Option<AffectedPersonsCode>)]
+    pub affected_persons: Option<String>,
+    #[param(value_type = Option<SdgTargetCode>)]
+    pub sdg_target: Option<String>,
+    #[param(minimum = 1, maximum = 5)]
+    pub action_category: Option<i64>,
+    /// Full-text search over the text in every language; results are ranked.
+    #[param(min_length = 1, max_length = 200)]
+    pub q: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn state_param(name: &str, value: &Option<String>) -> ApiResult<Option<String>> {
+    value
+        .as_deref()
+        .map(|v| {
+            CountryCode::parse_state(v)
+                .map(|c| c.to_string())
+                .map_err(|e| ApiError::invalid_parameter(name, e.to_string()))
+        })
+        .transpose()
+}
+
+fn code_param(
+    name: &str,
+    value: &Option<String>,
+    known: impl Fn(&str) -> bool,
+) -> ApiResult<Option<String>> {
+    match value {
+        Some(v) if !known(v) => Err(ApiError::invalid_parameter(
+            name,
+            format!("`{v}` is not a known code"),
+        )),
+        other => Ok(other.clone()),
+    }
+}
+
+fn in_range(name: &str, value: Option<i64>, min: i64, max: i64) -> ApiResult<Option<i64>> {
+    match value {
+        Some(v) if !(min..=max).contains(&v) => Err(ApiError::invalid_parameter(
+            name,
+            format!("must be from {min} to {max}"),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// Member States of a regional group.
+pub fn states_of(group: RegionalGroup) -> Vec<String> {
+    reference()
+        .countries
+        .iter()
+        .filter(|c| c.regional_group == Some(group))
+        .map(|c| c.alpha3.clone())
+        .collect()
+}
+
+/// Search words: not blank, not too long.
+pub fn search_param(q: &Option<String>) -> ApiResult<Option<String>> {
+    match q {
+        Some(q) if q.trim().is_empty() => {
+            Err(ApiError::invalid_parameter("q", "must not be blank"))
+        }
+        Some(q) if q.chars().count() > 200 => Err(ApiError::invalid_parameter(
+            "q",
+            "must be at most 200 characters",
+        )),
+        Some(q) if q.contains('\0') => {
+            Err(ApiError::invalid_parameter("q", "must not contain NUL"))
+        }
+        other => Ok(other.clone()),
+    }
+}
+
+impl RecommendationQuery {
+    fn filter(&self) -> ApiResult<Filter> {
+        let data = reference();
+        let state = state_param("state_under_review", &self.state_under_review)?;
+        let states_under_review = match (state, self.regional_group) {
+            (None, None) => None,
+            (Some(s), None) => Some(vec![s]),
+            (None, Some(g)) => Some(states_of(g)),
+            (Some(s), Some(g)) => Some(states_of(g).into_iter().filter(|x| *x == s).collect()),
+        };
+        Ok(Filter {
+            states_under_review,
+            recommending_state: state_param("recommending_state", &self.recommending_state)?,
+            cycle: in_range("cycle", self.cycle, 1, data.cycles.len() as i64)?,
+            session: in_range("session", self.session, 1, 54)?,
+            response: self.response,
+            theme: code_param("theme", &self.theme, |c| data.theme(c).is_some())?,
+            affected_persons: code_param("affected_persons", &self.affected_persons, |c| {
+                data.affected_persons(c).is_some()
+            })?,
+            sdg_target: code_param("sdg_target", &self.sdg_target, |c| {
+                data.sdg_target(c).is_some()
+            })?,
+            action_category: in_range("action_category", self.action_category, 1, 5)?,
+        })
+    }
+}
+
+/// Recommendations, filtered, in pages. A filter value that names nothing known is a 400.
+#[utoipa::path(
+    tag = "recommendations",
+    operation_id = "list_recommendations",
+    params(RecommendationQuery),
+    responses((status = 200, description = "A page of recommendations", body = RecommendationPage))
+)]
+#[get("")]
+pub async fn list_recommendations(
+    state: web::Data<AppState>,
+    query: web::Query<RecommendationQuery>,
+) -> ApiResult<web::Json<RecommendationPage>> {
+    let filter = query.filter()?;
+    let q = search_param(&query.q)?;
+    let position = decode_cursor(query.cursor.as_deref())?;
+    let limit = limit(query.limit)?;
+    let (items, next) = with_db(&state, move |conn| {
+        let table = <Recommendation as documents::Document>::TABLE;
+        Ok(table.list::<Recommendation>(
+            conn,
+            &|sql| filter.apply(sql),
+            q.as_deref(),
+            position,
+            limit,
+        )?)
+    })
+    .await?;
+    Ok(web::Json(RecommendationPage {
+        items,
+        next_cursor: next.and_then(encode_cursor),
+    }))
+}
+
+fn validated(input: RecommendationInput) -> ApiResult<RecommendationInput> {
+    input.validate().map_err(ApiError::validation)
+}
+
+/// Adds a recommendation (`admin`).
+#[utoipa::path(
+    tag = "recommendations",
+    operation_id = "create_recommendation",
+    security(("bearer" = [])),
+    request_body = RecommendationInput,
+    responses((status = 201, description = "Created", body = Recommendation,
+        headers(("Location" = String), ("ETag" = String))))
+)]
+#[post("")]
+pub async fn create_recommendation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<RecommendationInput>,
+) -> ApiResult<impl Responder> {
+    require_admin(&caller)?;
+    let input = validated(body.into_inner())?;
+    let rec: Recommendation = with_db(&state, move |conn| {
+        Ok(write(conn, |c| {
+            documents::insert(c, input, Uuid::now_v7())
+        })?)
+    })
+    .await?;
+    let location = format!("/api/v1/recommendations/{}", rec.id);
+    let tag = etag(rec.version);
+    Ok(web::Json(rec)
+        .customize()
+        .with_status(StatusCode::CREATED)
+        .insert_header(("Location", location))
+        .insert_header(("ETag", tag)))
+}
+
+/// One recommendation.
+#[utoipa::path(
+    tag = "recommendations",
+    operation_id = "get_recommendation",
+    params(("id" = Uuid, Path, description = "The recommendation's id")),
+    responses((status = 200, description = "The recommendation", body = Recommendation,
+        headers(("ETag" = String))))
+)]
+#[get("/{id}")]
+pub async fn get_recommendation(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> ApiResult<impl Responder> {
+    let id = id.into_inner();
+    let rec = with_db(&state, move |conn| {
+        Ok(documents::get::<Recommendation>(conn, id)?)
+    })
+    .await?
+    .ok_or_else(|| ApiError::NotFound(format!("No recommendation has the id {id}.")))?;
+    let tag = etag(rec.version);
+    Ok(web::Json(rec).customize().insert_header(("ETag", tag)))
+}
+
+/// Replaces a recommendation (`admin`); with `If-Match`, only if it is still that version.
+#[utoipa::path(
+    tag = "recommendations",
+    operation_id = "replace_recommendation",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The recommendation's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read: the change is refused (412) if the item has changed since"),
+    ),
+    request_body = RecommendationInput,
+    responses((status = 200, description = "Replaced", body = Recommendation, headers(("ETag" = String))))
+)]
+#[put("/{id}")]
+pub async fn replace_recommendation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: web::Json<RecommendationInput>,
+) -> ApiResult<impl Responder> {
+    require_admin(&caller)?;
+    let (id, expected) = (id.into_inner(), if_match(&req));
+    let input = validated(body.into_inner())?;
+    let rec: Recommendation = with_db(&state, move |conn| {
+        Ok(write(conn, |c| documents::replace(c, id, input, expected))?)
+    })
+    .await?;
+    let tag = etag(rec.version);
+    Ok(web::Json(rec).customize().insert_header(("ETag", tag)))
+}
+
+/// Changes some fields of a recommendation (`admin`) with a JSON merge patch (RFC 7396).
+#[utoipa::path(
+    tag = "recommendations",
+    operation_id = "patch_recommendation",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The recommendation's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read: the change is refused (412) if the item has changed since"),
+    ),
+    request_body(content = Object, content_type = "application/merge-patch+json",
+        description = "The fields to change; `null` removes an optional field"),
+    responses((status = 200, description = "Changed", body = Recommendation, headers(("ETag" = String))))
+)]
+#[patch("/{id}")]
+pub async fn patch_recommendation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: web::Json<serde_json::Value>,
+) -> ApiResult<impl Responder> {
+    require_admin(&caller)?;
+    let (id, expected) = (id.into_inner(), if_match(&req));
+    let patch = body.into_inner();
+    let rec: Recommendation = with_db(&state, move |conn| {
+        write(conn, |c| {
+            let current: Recommendation = documents::for_update(c, id, expected)?;
+            let mut merged = serde_json::to_value(&current.content).map_err(ApiError::internal)?;
+            merge_patch(&mut merged, &patch);
+            let input = validated(from_merged(merged)?)?;
+            Ok(documents::replace(c, id, input, expected)?)
+        })
+    })
+    .await?;
+    let tag = etag(rec.version);
+    Ok(web::Json(rec).customize().insert_header(("ETag", tag)))
+}
+
+/// Deletes a recommendation (`admin`).
+#[utoipa::path(
+    tag = "recommendations",
+    operation_id = "delete_recommendation",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The recommendation's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read: the deletion is refused (412) if the item has changed since"),
+    ),
+    responses((status = 204, description = "Deleted"))
+)]
+#[delete("/{id}")]
+pub async fn delete_recommendation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> ApiResult<actix_web::HttpResponse> {
+    require_admin(&caller)?;
+    let (id, expected) = (id.into_inner(), if_match(&req));
+    with_db(&state, move |conn| {
+        Ok(write(conn, |c| {
+            documents::delete::<Recommendation>(c, id, expected)
+        })?)
+    })
+    .await?;
+    Ok(actix_web::HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,365 @@
+//! `/api/v1/stakeholders`: the organisations that act, fund, submit or ask for help. `admin`
+//! registers them; a contributor edits its own organisation, a State its own bodies. Contact
+//! details are private to `admin` and the organisation's own contributors.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, Responder, delete, get, patch, post, put, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::auth::{Caller, Identity, Role};
+use crate::db::documents::{self, Document, write};
+use crate::db::stakeholders::Filter;
+use crate::domain::CountryCode;
+use crate::domain::codes::{CountryCodeValue, RegionCode, ThemeCode};
+use crate::domain::stakeholder::{
+    LanguageCode, Stakeholder, StakeholderInput, StakeholderKind, is_region_code,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::reference::reference;
+use crate::routes::page_type;
+use crate::routes::recommendations::search_param;
+use crate::routes::support::{
+    decode_cursor, encode_cursor, from_merged, if_match, limit, merge_patch, require_admin, with_db,
+};
+use crate::startup::AppState;
+
+page_type!(StakeholderPage, Stakeholder);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StakeholderQuery {
+    pub kind: Option<StakeholderKind>,
+    #[param(value_type = Option<CountryCodeValue>)]
+    pub country: Option<String>,
+    /// Has this theme among its expertise.
+    #[param(value_type = Option<ThemeCode>)]
+    pub theme: Option<String>,
+    /// Works in this language.
+    #[param(value_type = Option<LanguageCode>)]
+    pub language: Option<String>,
+    /// Serves this region (M49 code).
+    #[param(value_type = Option<RegionCode>)]
+    pub region: Option<String>,
+    /// Full-text search over names and acronyms; results are ranked.
+    #[param(min_length = 1, max_length = 200)]
+    pub q: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+impl StakeholderQuery {
+    fn filter(&self) -> ApiResult<Filter> {
+        let data = reference();
+        let country = self
+            .country
+            .as_deref()
+            .map(|c| CountryCode::parse(c).map(|c| c.to_string()))
+            .transpose()
+            .map_err(|e| ApiError::invalid_parameter("country", e.to_string()))?;
+        if let Some(theme) = &self.theme
+            && data.theme(theme).is_none()
+        {
+            return Err(ApiError::invalid_parameter(
+                "theme",
+                format!("`{theme}` is not a known theme"),
+            ));
+        }
+        if let Some(language) = &self.language
+            && !(2..=3).contains(&language.len())
+        {
+            return Err(ApiError::invalid_parameter(
+                "language",
+                "must be an ISO 639 code such as `en`",
+            ));
+        }
+        if let Some(region) = &self.region
+            && !is_region_code(region)
+        {
+            return Err(ApiError::invalid_parameter(
+                "region",
+                format!("`{region}` is not an M49 area code"),
+            ));
+        }
+        Ok(Filter {
+            kind: self.kind,
+            country,
+            theme: self.theme.clone(),
+            language: self.language.clone(),
+            region: self.region.clone(),
+        })
+    }
+}
+
+/// Whether this caller sees the stakeholder's contact details.
+fn sees_contact(caller: Option<&Caller>, id: Uuid) -> bool {
+    caller
+        .is_some_and(|c| c.is_admin() || (c.role == Role::Contributor && c.stakeholder == Some(id)))
+}
+
+/// The representation this caller may see.
+fn for_caller(mut s: Stakeholder, caller: Option<&Caller>) -> Stakeholder {
+    if !sees_contact(caller, s.id) {
+        s.content.contact = None;
+    }
+    s
+}
+
+/// Answers with the stakeholder and its ETag, which differs between the representation with
+/// and without contact details.
+fn respond(s: Stakeholder, caller: Option<&Caller>, status: StatusCode) -> impl Responder + use<> {
+    let tag = if sees_contact(caller, s.id) {
+        format!("\"{}\"", s.version)
+    } else {
+        format!("\"{}-public\"", s.version)
+    };
+    let location = format!("/api/v1/stakeholders/{}", s.id);
+    let mut res = web::Json(for_caller(s, caller))
+        .customize()
+        .with_status(status)
+        .insert_header(("ETag", tag));
+    if status == StatusCode::CREATED {
+        res = res.insert_header(("Location", location));
+    }
+    res
+}
+
+/// Who may change this stakeholder (as it is, and as it would become).
+fn may_edit(
+    caller: &Caller,
+    id: Uuid,
+    before: &StakeholderInput,
+    after: &StakeholderInput,
+) -> ApiResult<()> {
+    let own_body = |s: &StakeholderInput| {
+        s.kind.is_state_body()
+            && s.country.is_some()
+            && s.country.as_deref() == caller.state.as_ref().map(|c| c.as_str())
+    };
+    let allowed = match caller.role {
+        Role::Admin => true,
+        Role::Contributor => caller.stakeholder == Some(id),
+        Role::State => own_body(before) && own_body(after),
+        Role::Sync => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "A contributor edits only its own organisation, a State only its own State's bodies."
+                .into(),
+        ))
+    }
+}
+
+/// Stakeholders, filtered, in pages.
+#[utoipa::path(
+    tag = "stakeholders",
+    operation_id = "list_stakeholders",
+    params(StakeholderQuery),
+    responses((status = 200, description = "A page of stakeholders", body = StakeholderPage))
+)]
+#[get("")]
+pub async fn list_stakeholders(
+    state: web::Data<AppState>,
+    identity: Identity,
+    query: web::Query<StakeholderQuery>,
+) -> ApiResult<web::Json<StakeholderPage>> {
+    let filter = query.filter()?;
+    let q = search_param(&query.q)?;
+    let position = decode_cursor(query.cursor.as_deref())?;
+    let limit = limit(query.limit)?;
+    let (items, next) = with_db(&state, move |conn| {
+        Ok(Stakeholder::TABLE.list::<Stakeholder>(
+            conn,
+            &|sql| filter.apply(sql),
+            q.as_deref(),
+            position,
+            limit,
+        )?)
+    })
+    .await?;
+    let caller = identity.0.as_ref();
+    Ok(web::Json(StakeholderPage {
+        items: items.into_iter().map(|s| for_caller(s, caller)).collect(),
+        next_cursor: next.and_then(encode_cursor),
+    }))
+}
+
+fn validated(input: StakeholderInput) -> ApiResult<StakeholderInput> {
+    input.validate().map_err(ApiError::validation)
+}
+
+/// Registers a stakeholder (`admin`).
+#[utoipa::path(
+    tag = "stakeholders",
+    operation_id = "create_stakeholder",
+    security(("bearer" = [])),
+    request_body = StakeholderInput,
+    responses((status = 201, description = "Created", body = Stakeholder,
+        headers(("Location" = String), ("ETag" = String))))
+)]
+#[post("")]
+pub async fn create_stakeholder(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<StakeholderInput>,
+) -> ApiResult<impl Responder> {
+    require_admin(&caller)?;
+    let input = validated(body.into_inner())?;
+    let s: Stakeholder = with_db(&state, move |conn| {
+        Ok(write(conn, |c| {
+            documents::insert(c, input, Uuid::now_v7())
+        })?)
+    })
+    .await?;
+    Ok(respond(s, Some(&caller), StatusCode::CREATED))
+}
+
+/// One stakeholder; contact details only for `admin` and its own contributors.
+#[utoipa::path(
+    tag = "stakeholders",
+    operation_id = "get_stakeholder",
+    params(("id" = Uuid, Path, description = "The stakeholder's id")),
+    responses((status = 200, description = "The stakeholder", body = Stakeholder, headers(("ETag" = String))))
+)]
+#[get("/{id}")]
+pub async fn get_stakeholder(
+    state: web::Data<AppState>,
+    identity: Identity,
+    id: web::Path<Uuid>,
+) -> ApiResult<impl Responder> {
+    let id = id.into_inner();
+    let s = with_db(&state, move |conn| {
+        Ok(documents::get::<Stakeholder>(conn, id)?)
+    })
+    .await?
+    .ok_or_else(|| ApiError::NotFound(format!("No stakeholder has the id {id}.")))?;
+    Ok(respond(s, identity.0.as_ref(), StatusCode::OK))
+}
+
+async fn change(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: Uuid,
+    expected: Option<i64>,
+    make: impl FnOnce(&Stakeholder) -> ApiResult<StakeholderInput> + Send + 'static,
+) -> ApiResult<impl Responder> {
+    let who = caller.clone();
+    let s: Stakeholder = with_db(&state, move |conn| {
+        write(conn, |c| {
+            let current: Stakeholder = documents::for_update(c, id, expected)?;
+            let input = validated(make(&current)?)?;
+            may_edit(&who, id, &current.content, &input)?;
+            Ok(documents::replace(c, id, input, expected)?)
+        })
+    })
+    .await?;
+    Ok(respond(s, Some(&caller), StatusCode::OK))
+}
+
+/// Replaces a stakeholder: `admin`, its own contributors, or its State for a State body.
+#[utoipa::path(
+    tag = "stakeholders",
+    operation_id = "replace_stakeholder",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The stakeholder's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read: the change is refused (412) if the item has changed since"),
+    ),
+    request_body = StakeholderInput,
+    responses((status = 200, description = "Replaced", body = Stakeholder, headers(("ETag" = String))))
+)]
+#[put("/{id}")]
+pub async fn replace_stakeholder(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: web::Json<StakeholderInput>,
+) -> ApiResult<impl Responder> {
+    let input = body.into_inner();
+    change(
+        state,
+        caller,
+        id.into_inner(),
+        if_match(&req),
+        move |current| {
+            let mut input = input;
+            // Contact details a caller cannot see are kept, not erased by its omission.
+            if input.contact.is_none() && current.content.contact.is_some() {
+                input.contact = current.content.contact.clone();
+            }
+            Ok(input)
+        },
+    )
+    .await
+}
+
+/// Changes some fields of a stakeholder with a JSON merge patch (RFC 7396).
+#[utoipa::path(
+    tag = "stakeholders",
+    operation_id = "patch_stakeholder",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The stakeholder's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read: the change is refused (412) if the item has changed since"),
+    ),
+    request_body(content = Object, content_type = "application/merge-patch+json",
+        description = "The fields to change; `null` removes an optional field"),
+    responses((status = 200, description = "Changed", body = Stakeholder, headers(("ETag" = String))))
+)]
+#[patch("/{id}")]
+pub async fn patch_stakeholder(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: web::Json<serde_json::Value>,
+) -> ApiResult<impl Responder> {
+    let patch = body.into_inner();
+    change(
+        state,
+        caller,
+        id.into_inner(),
+        if_match(&req),
+        move |current| {
+            let mut merged = serde_json::to_value(&current.content).map_err(ApiError::internal)?;
+            merge_patch(&mut merged, &patch);
+            from_merged(merged)
+        },
+    )
+    .await
+}
+
+/// Deletes a stakeholder (`admin`).
+#[utoipa::path(
+    tag = "stakeholders",
+    operation_id = "delete_stakeholder",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The stakeholder's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read: the deletion is refused (412) if the item has changed since"),
+    ),
+    responses((status = 204, description = "Deleted"))
+)]
+#[delete("/{id}")]
+pub async fn delete_stakeholder(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> ApiResult<actix_web::HttpResponse> {
+    require_admin(&caller)?;
+    let (id, expected) = (id.into_inner(), if_match(&req));
+    with_db(&state, move |conn| {
+        Ok(write(conn, |c| {
+            documents::delete::<Stakeholder>(c, id, expected)
+        })?)
+    })
+    .await?;
+    Ok(actix_web::HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,146 @@
+//! What every resource's handlers share: cursors, ETags and `If-Match`, JSON merge patch,
+//! running database work off the async workers.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+
+use crate::auth::Caller;
+use crate::db::DbConnection;
+use crate::db::documents::Position;
+use crate::error::{ApiError, ApiResult};
+use crate::startup::AppState;
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 200;
+
+/// Runs database work on the blocking pool with a pooled connection.
+pub async fn with_db<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    f: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let pool = state.pool.clone();
+    web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+/// The opaque cursor of a position.
+pub fn encode_cursor(position: Position) -> Option<String> {
+    let raw = match position {
+        Position::Start => return None,
+        Position::After(seq) => format!("a{seq}"),
+        Position::Offset(n) => format!("o{n}"),
+    };
+    Some(URL_SAFE_NO_PAD.encode(raw))
+}
+
+pub fn decode_cursor(cursor: Option<&str>) -> ApiResult<Position> {
+    let Some(cursor) = cursor else {
+        return Ok(Position::Start);
+    };
+    let bad = || ApiError::invalid_parameter("cursor", "is not a cursor this service gave out");
+    let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let raw = std::str::from_utf8(&raw).map_err(|_| bad())?;
+    let number = |s: &str| s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(bad);
+    match raw.split_at_checked(1) {
+        Some(("a", n)) => Ok(Position::After(number(n)?)),
+        Some(("o", n)) => Ok(Position::Offset(number(n)?)),
+        _ => Err(bad()),
+    }
+}
+
+pub fn limit(limit: Option<i64>) -> ApiResult<i64> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::invalid_parameter(
+            "limit",
+            format!("must be from 1 to {MAX_LIMIT}"),
+        )),
+    }
+}
+
+/// A strong ETag of a version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version `If-Match` requires, if the request has one; `*` requires none. A tag this
+/// service never gave out can match nothing, so it yields a version no item has.
+pub fn if_match(req: &HttpRequest) -> Option<i64> {
+    let value = req.headers().get(header::IF_MATCH)?.to_str().unwrap_or("");
+    let mut tags = value.split(',').map(str::trim);
+    if tags.clone().any(|t| t == "*") {
+        return None;
+    }
+    Some(
+        tags.find_map(|t| {
+            let inner = t.strip_prefix('"')?.strip_suffix('"')?;
+            inner.split('-').next()?.parse().ok()
+        })
+        .unwrap_or(-1),
+    )
+}
+
+/// RFC 7396 JSON merge patch.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(target), Value::Object(patch)) => {
+            for (key, value) in patch {
+                if value.is_null() {
+                    target.remove(key);
+                } else {
+                    merge_patch(target.entry(key.clone()).or_insert(Value::Null), value);
+                }
+            }
+        }
+        (target, patch) => *target = patch.clone(),
+    }
+}
+
+/// Parses a merged document as the input type; serde's complaint becomes a 422.
+pub fn from_merged<T: serde::de::DeserializeOwned>(merged: Value) -> ApiResult<T> {
+    serde_json::from_value(merged).map_err(|e| ApiError::Unprocessable {
+        code: "invalid_body",
+        detail: format!("The patched document is not valid: {e}"),
+        errors: vec![crate::error::FieldError::new("", "invalid", e.to_string())],
+    })
+}
+
+pub fn require_admin(caller: &Caller) -> ApiResult<()> {
+    if caller.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("Only an admin may do this.".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        let mut doc = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        merge_patch(&mut doc, &json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(doc, json!({"a": "z", "c": {"d": "e"}}));
+        merge_patch(&mut doc, &json!({"x": [1]}));
+        assert_eq!(doc["x"], json!([1]));
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_forgeries() {
+        for p in [Position::After(42), Position::Offset(400)] {
+            assert_eq!(decode_cursor(encode_cursor(p).as_deref()).unwrap(), p);
+        }
+        assert!(decode_cursor(Some("!!")).is_err());
+        assert!(decode_cursor(Some(&URL_SAFE_NO_PAD.encode("a-5"))).is_err());
+        assert!(decode_cursor(Some(&URL_SAFE_NO_PAD.encode("x5"))).is_err());
+    }
+}

@@ -1,0 +1,7 @@
+DROP TABLE external_refs;
+DROP TABLE stakeholder_search;
+DROP TABLE stakeholder_facets;
+DROP TABLE stakeholders;
+DROP TABLE recommendation_search;
+DROP TABLE recommendation_facets;
+DROP TABLE recommendations;
