@@ -4,6 +4,7 @@
 
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{AnyOf, Object, Schema, SchemaType, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr};
 use utoipa::{Modify, OpenApi as _};
@@ -173,6 +174,104 @@ fn add_problem_responses(openapi: &mut OpenApi) {
     }
 }
 
+fn schema_name(r: &RefOr<Schema>) -> Option<&str> {
+    match r {
+        RefOr::Ref(r) => r.ref_location.strip_prefix("#/components/schemas/"),
+        RefOr::T(_) => None,
+    }
+}
+
+/// A stored item is its input (`#[serde(flatten)]`) plus id, version and timestamps, which
+/// utoipa writes as `allOf`. SDK generators make better models of one flat object, and the
+/// input's `additionalProperties: false` would refuse the extra fields; so each such `allOf`
+/// becomes one object with the properties of both.
+fn flatten_all_of(openapi: &mut OpenApi) {
+    let Some(components) = openapi.components.as_mut() else {
+        return;
+    };
+    let snapshot = components.schemas.clone();
+    for schema in components.schemas.values_mut() {
+        let RefOr::T(Schema::AllOf(all_of)) = schema else {
+            continue;
+        };
+        let mut merged = Object::new();
+        merged.schema_type = SchemaType::Type(Type::Object);
+        merged.description = all_of.description.clone();
+        for item in &all_of.items {
+            let part = match item {
+                RefOr::T(Schema::Object(o)) => Some(o),
+                r => match schema_name(r).and_then(|n| snapshot.get(n)) {
+                    Some(RefOr::T(Schema::Object(o))) => Some(o),
+                    _ => None,
+                },
+            };
+            let Some(part) = part else {
+                return;
+            };
+            for (name, property) in &part.properties {
+                merged.properties.insert(name.clone(), property.clone());
+            }
+            merged.required.extend(part.required.iter().cloned());
+        }
+        *schema = RefOr::T(Schema::Object(merged));
+    }
+}
+
+/// `PATCH` takes a JSON merge patch: the `PUT` body's schema with nothing required, named
+/// `…Patch`.
+fn add_patch_schemas(openapi: &mut OpenApi) {
+    let body_schema = |op: &Option<Operation>| -> Option<String> {
+        let RefOr::T(body) = op.as_ref()?.request_body.as_ref()? else {
+            return None;
+        };
+        body.content.values().find_map(|c| match c {
+            RefOr::T(c) => c.schema.as_ref().and_then(schema_name).map(str::to_owned),
+            RefOr::Ref(_) => None,
+        })
+    };
+    let mut wanted = Vec::new();
+    for item in openapi.paths.paths.values_mut() {
+        let (Some(input), Some(patch)) = (body_schema(&item.put), item.patch.as_mut()) else {
+            continue;
+        };
+        let patch_name = input.replace("Input", "Patch");
+        if let Some(RefOr::T(body)) = patch.request_body.as_mut() {
+            for content in body.content.values_mut() {
+                if let RefOr::T(content) = content {
+                    content.schema = Some(RefOr::Ref(Ref::from_schema_name(patch_name.clone())));
+                }
+            }
+        }
+        wanted.push((input, patch_name));
+    }
+    let Some(components) = openapi.components.as_mut() else {
+        return;
+    };
+    for (input, patch_name) in wanted {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get(&input) {
+            let mut patch = object.clone();
+            // `null` removes a field, which only the optional ones may be.
+            for (name, property) in patch.properties.iter_mut() {
+                if !object.required.contains(name) {
+                    let mut any_of = AnyOf::new();
+                    any_of.items = vec![
+                        property.clone(),
+                        RefOr::T(Schema::Object(Object::with_type(Type::Null))),
+                    ];
+                    *property = RefOr::T(Schema::AnyOf(any_of));
+                }
+            }
+            patch.required.clear();
+            patch.description = Some(format!(
+                "A JSON merge patch (RFC 7396) of {input}: the fields to change; `null` removes an optional field."
+            ));
+            components
+                .schemas
+                .insert(patch_name, RefOr::T(Schema::Object(patch)));
+        }
+    }
+}
+
 /// The contract of the routes `routes::configure` serves.
 pub fn document() -> OpenApi {
     let (_, mut doc) = actix_web::App::new()
@@ -181,6 +280,8 @@ pub fn document() -> OpenApi {
         .configure(crate::routes::configure)
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    flatten_all_of(&mut doc);
+    add_patch_schemas(&mut doc);
     add_problem_responses(&mut doc);
     doc
 }

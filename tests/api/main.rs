@@ -5,4 +5,6 @@ mod auth;
 mod contract;
 mod errors;
 mod health;
+mod recommendations;
 mod reference;
+mod stakeholders;

@@ -228,6 +228,32 @@ impl TestApp {
             .await
     }
 
+    pub async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> Reply {
+        let mut req = TestRequest::default()
+            .method(method)
+            .uri(path)
+            .set_json(body);
+        if let Some(token) = token {
+            req = req.insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
+        }
+        self.send(req).await
+    }
+
+    /// Creates an item as admin and returns it.
+    pub async fn create(&self, path: &str, body: &Value) -> Value {
+        let reply = self
+            .send_json(Method::POST, path, Some(&self.admin_token()), body)
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+        reply.json()
+    }
+
     pub async fn request(&self, method: Method, path: &str) -> Reply {
         self.send(TestRequest::default().method(method).uri(path))
             .await
@@ -260,3 +286,34 @@ pub fn keys(secret: Option<&str>, jwks: bool) -> Keys {
 
 pub use actix_web::test::TestRequest as Request;
 pub use serde_json::json;
+
+/// A valid recommendation to vary in tests.
+pub fn recommendation(state: &str, session: i64, text: &str) -> Value {
+    json!({
+        "state_under_review": state,
+        "recommending_states": ["AUT", "BRA"],
+        "session": session,
+        "text": {"en": text},
+        "response": "supported",
+        "response_original": "Accepted",
+        "source": {"symbol": "A/HRC/11/37", "paragraph": "89.12"},
+        "action_category": 5,
+        "themes": ["womens_rights"],
+        "affected_persons": ["women_and_girls"],
+        "sdg_targets": ["5.1"],
+    })
+}
+
+/// A valid stakeholder to vary in tests.
+pub fn stakeholder(kind: &str, country: Option<&str>, name: &str) -> Value {
+    json!({
+        "kind": kind,
+        "name": {"en": name},
+        "country": country,
+        "website": "https://example.org",
+        "contact": {"name": "Focal point", "email": "focal@example.org", "phone": "+1 555 0100"},
+        "themes": ["justice"],
+        "languages": ["en", "fr"],
+        "regions": ["002"],
+    })
+}

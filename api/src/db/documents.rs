@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::DbConnection;
 use super::query::{DocumentRow, Sql, Value, execute, fts5_terms, load_documents};
-use crate::domain::ExternalRef;
+use crate::domain::{ExternalRef, normalise_text};
 use crate::error::ApiError;
 
 /// An item stored in a document table.
@@ -387,7 +387,10 @@ fn all_columns<D: Document>(doc: &D) -> Vec<(&'static str, Value)> {
     if let Some(key) = D::natural_key(doc.content()) {
         columns.push(("natural_key", Value::Text(key)));
     }
-    columns.push(("search_text", Value::Text(doc.search_text())));
+    columns.push((
+        "search_text",
+        Value::Text(normalise_text(&doc.search_text())),
+    ));
     columns.push(("document", Value::Text(to_json(doc))));
     columns.push(("version", Value::Int(doc.version())));
     columns.push(("created_at", Value::Text(timestamp(doc.created_at()))));
@@ -400,7 +403,7 @@ fn index<D: Document>(conn: &mut DbConnection, seq: i64, doc: &D) -> Result<(), 
     let facets = doc.facets();
     let pairs: Vec<(&str, &str)> = facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
     D::TABLE.set_facets(conn, seq, &pairs)?;
-    D::TABLE.set_search(conn, seq, Some(&doc.search_text()))?;
+    D::TABLE.set_search(conn, seq, Some(&normalise_text(&doc.search_text())))?;
     D::TABLE.set_external_refs(conn, &doc.id().to_string(), doc.external_refs())?;
     Ok(())
 }
@@ -559,6 +562,10 @@ impl Table {
         limit: i64,
     ) -> diesel::QueryResult<(Vec<D>, Option<Position>)> {
         let sqlite = matches!(conn, DbConnection::Sqlite(_));
+        // Both engines search the folded text (no accents, no case, no punctuation), so a
+        // query finds the same items on SQLite and PostgreSQL.
+        let folded = q.map(normalise_text);
+        let q = folded.as_deref();
         let offset = match position {
             Position::Offset(n) => n,
             _ => 0,

@@ -36,7 +36,11 @@ impl Language {
 #[schema(min_properties = 1)]
 pub struct Multilingual {
     /// Arabic.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     #[schema(
         nullable = false,
         max_length = 20000,
@@ -44,7 +48,11 @@ pub struct Multilingual {
     )]
     pub ar: Option<String>,
     /// English.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     #[schema(
         nullable = false,
         max_length = 20000,
@@ -52,7 +60,11 @@ pub struct Multilingual {
     )]
     pub en: Option<String>,
     /// Spanish.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     #[schema(
         nullable = false,
         max_length = 20000,
@@ -60,7 +72,11 @@ pub struct Multilingual {
     )]
     pub es: Option<String>,
     /// French.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     #[schema(
         nullable = false,
         max_length = 20000,
@@ -68,7 +84,11 @@ pub struct Multilingual {
     )]
     pub fr: Option<String>,
     /// Russian.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     #[schema(
         nullable = false,
         max_length = 20000,
@@ -76,13 +96,22 @@ pub struct Multilingual {
     )]
     pub ru: Option<String>,
     /// Chinese.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     #[schema(
         nullable = false,
         max_length = 20000,
         pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
     )]
     pub zh: Option<String>,
+}
+
+/// A language that is present has a text: `null` is refused, as the contract says.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 impl Multilingual {

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, StateCode, ThemeCode};
-use crate::domain::validate::{Errors, dedup};
+use crate::domain::validate::{Errors, dedup, integer, optional_integer};
 use crate::domain::{CountryCode, ExternalRef, Multilingual, normalise_text};
 use crate::error::FieldError;
 use crate::reference::reference;
@@ -77,9 +77,11 @@ pub struct RecommendationInput {
     pub recommending_states: Vec<String>,
     /// Working Group session (1 to 54 are the sessions of the four cycles so far).
     #[schema(example = 35, minimum = 1, maximum = 54)]
+    #[serde(deserialize_with = "integer")]
     pub session: i64,
     /// Year of the review.
     #[schema(example = 2020, minimum = 2008, maximum = 2100)]
+    #[serde(default, deserialize_with = "optional_integer")]
     pub review_year: Option<i64>,
     /// The recommendation, in one or more of the six UN languages.
     pub text: Multilingual,
@@ -95,6 +97,7 @@ pub struct RecommendationInput {
     pub source: Option<Source>,
     /// UPR Info's action category, 1 (minimal action) to 5 (specific action).
     #[schema(minimum = 1, maximum = 5)]
+    #[serde(default, deserialize_with = "optional_integer")]
     pub action_category: Option<i64>,
     /// Codes of `/api/v1/reference/themes`.
     #[serde(default)]

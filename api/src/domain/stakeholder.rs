@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::codes::{CountryCodeValue, RegionCode, ThemeCode};
 use crate::domain::recommendation::MAX_TEXT;
-use crate::domain::validate::{Errors, dedup};
+use crate::domain::validate::{Errors, dedup, is_space};
 use crate::domain::{CountryCode, ExternalRef, Multilingual};
 use crate::error::FieldError;
 use crate::reference::reference;
@@ -107,7 +107,7 @@ pub struct StakeholderInput {
     #[schema(
         example = "https://www.knchr.org",
         max_length = 500,
-        pattern = "^https?://[^\\s\\u0000]+$"
+        pattern = "^https?://[^\\s\\u0000\\[\\]]+$"
     )]
     pub website: Option<String>,
     pub contact: Option<Contact>,
@@ -140,7 +140,7 @@ pub struct Stakeholder {
     pub updated_at: DateTime<Utc>,
 }
 
-fn is_language_code(code: &str) -> bool {
+pub fn is_language_code(code: &str) -> bool {
     (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase())
 }
 
@@ -178,14 +178,15 @@ fn is_website(url: &str) -> bool {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"));
-    rest.is_some_and(|r| !r.is_empty() && !r.contains(|c: char| c.is_whitespace() || c == '\0'))
+    rest.is_some_and(|r| {
+        !r.is_empty() && !r.contains(|c: char| is_space(c) || matches!(c, '\0' | '[' | ']'))
+    })
 }
 
 /// The contract's e-mail pattern: `local@domain.tld`, no spaces, one `@`.
 fn is_email(email: &str) -> bool {
-    let plain = |s: &str| {
-        !s.is_empty() && !s.contains(|c: char| c.is_whitespace() || c == '\0' || c == '@')
-    };
+    let plain =
+        |s: &str| !s.is_empty() && !s.contains(|c: char| is_space(c) || c == '\0' || c == '@');
     match email.split_once('@') {
         Some((local, domain)) => {
             plain(local)

@@ -4,6 +4,36 @@
 use crate::domain::Multilingual;
 use crate::error::FieldError;
 
+/// White space as the contract's patterns (ECMA-262 `\s`) mean it, so a value the contract
+/// allows is never refused here: Unicode white space without U+0085, with U+FEFF.
+pub fn is_space(c: char) -> bool {
+    (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
+}
+
+/// Blank: nothing but white space (as [`is_space`] means it).
+pub fn is_blank(text: &str) -> bool {
+    text.chars().all(is_space)
+}
+
+/// An integer, also when written `13.0`: JSON Schema's `integer` allows that form.
+pub fn integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    use serde::Deserialize;
+    let n = serde_json::Number::deserialize(d)?;
+    match (n.as_i64(), n.as_f64()) {
+        (Some(i), _) => Ok(i),
+        (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+        _ => Err(serde::de::Error::custom(format!("{n} is not an integer"))),
+    }
+}
+
+/// [`integer`] for an optional field.
+pub fn optional_integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(serde::Deserialize)]
+    struct Wrap(#[serde(deserialize_with = "integer")] i64);
+    use serde::Deserialize;
+    Option::<Wrap>::deserialize(d).map(|w| w.map(|w| w.0))
+}
+
 #[derive(Debug, Default)]
 pub struct Errors(pub Vec<FieldError>);
 
@@ -27,7 +57,7 @@ impl Errors {
 
     /// A free-text field: not blank, no NUL, at most `max` characters.
     pub fn text(&mut self, pointer: &str, value: &str, max: usize) {
-        if value.trim().is_empty() {
+        if is_blank(value) {
             self.add(pointer, "blank", "must not be blank");
         } else if value.contains('\0') {
             self.add(

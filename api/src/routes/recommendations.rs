@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::db::documents::{self, write};
+use crate::db::documents::{self, WriteError, write};
 use crate::db::recommendations::Filter;
 use crate::domain::CountryCode;
 use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, StateCode, ThemeCode};
@@ -50,12 +50,17 @@ pub struct RecommendationQuery {
     #[param(minimum = 1, maximum = 5)]
     pub action_category: Option<i64>,
     /// Full-text search over the text in every language; results are ranked.
-    #[param(min_length = 1, max_length = 200)]
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub q: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[ao][0-9]{1,18}$")]
     pub cursor: Option<String>,
 }
 
@@ -248,7 +253,7 @@ pub async fn get_recommendation(
     security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The recommendation's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read: the change is refused (412) if the item has changed since"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the change is refused (412) if the item has changed since"),
     ),
     request_body = RecommendationInput,
     responses((status = 200, description = "Replaced", body = Recommendation, headers(("ETag" = String))))
@@ -279,7 +284,7 @@ pub async fn replace_recommendation(
     security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The recommendation's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read: the change is refused (412) if the item has changed since"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the change is refused (412) if the item has changed since"),
     ),
     request_body(content = Object, content_type = "application/merge-patch+json",
         description = "The fields to change; `null` removes an optional field"),
@@ -298,7 +303,8 @@ pub async fn patch_recommendation(
     let patch = body.into_inner();
     let rec: Recommendation = with_db(&state, move |conn| {
         write(conn, |c| {
-            let current: Recommendation = documents::for_update(c, id, expected)?;
+            // Validation before the version check: a bad patch is a 422 whatever its If-Match.
+            let current: Recommendation = documents::get(c, id)?.ok_or(WriteError::NotFound)?;
             let mut merged = serde_json::to_value(&current.content).map_err(ApiError::internal)?;
             merge_patch(&mut merged, &patch);
             let input = validated(from_merged(merged)?)?;
@@ -317,7 +323,7 @@ pub async fn patch_recommendation(
     security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The recommendation's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read: the deletion is refused (412) if the item has changed since"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the deletion is refused (412) if the item has changed since"),
     ),
     responses((status = 204, description = "Deleted"))
 )]

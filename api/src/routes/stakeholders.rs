@@ -9,12 +9,12 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::auth::{Caller, Identity, Role};
-use crate::db::documents::{self, Document, write};
+use crate::db::documents::{self, Document, WriteError, write};
 use crate::db::stakeholders::Filter;
 use crate::domain::CountryCode;
 use crate::domain::codes::{CountryCodeValue, RegionCode, ThemeCode};
 use crate::domain::stakeholder::{
-    LanguageCode, Stakeholder, StakeholderInput, StakeholderKind, is_region_code,
+    LanguageCode, Stakeholder, StakeholderInput, StakeholderKind, is_language_code, is_region_code,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::reference::reference;
@@ -44,10 +44,17 @@ pub struct StakeholderQuery {
     #[param(value_type = Option<RegionCode>)]
     pub region: Option<String>,
     /// Full-text search over names and acronyms; results are ranked.
-    #[param(min_length = 1, max_length = 200)]
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub q: Option<String>,
+    /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^[ao][0-9]{1,18}$")]
     pub cursor: Option<String>,
 }
 
@@ -69,7 +76,7 @@ impl StakeholderQuery {
             ));
         }
         if let Some(language) = &self.language
-            && !(2..=3).contains(&language.len())
+            && !is_language_code(language)
         {
             return Err(ApiError::invalid_parameter(
                 "language",
@@ -251,7 +258,8 @@ async fn change(
     let who = caller.clone();
     let s: Stakeholder = with_db(&state, move |conn| {
         write(conn, |c| {
-            let current: Stakeholder = documents::for_update(c, id, expected)?;
+            // Validation before the version check: a bad change is a 422 whatever its If-Match.
+            let current: Stakeholder = documents::get(c, id)?.ok_or(WriteError::NotFound)?;
             let input = validated(make(&current)?)?;
             may_edit(&who, id, &current.content, &input)?;
             Ok(documents::replace(c, id, input, expected)?)
@@ -268,7 +276,7 @@ async fn change(
     security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The stakeholder's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read: the change is refused (412) if the item has changed since"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the change is refused (412) if the item has changed since"),
     ),
     request_body = StakeholderInput,
     responses((status = 200, description = "Replaced", body = Stakeholder, headers(("ETag" = String))))
@@ -306,7 +314,7 @@ pub async fn replace_stakeholder(
     security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The stakeholder's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read: the change is refused (412) if the item has changed since"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the change is refused (412) if the item has changed since"),
     ),
     request_body(content = Object, content_type = "application/merge-patch+json",
         description = "The fields to change; `null` removes an optional field"),
@@ -342,7 +350,7 @@ pub async fn patch_stakeholder(
     security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The stakeholder's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read: the deletion is refused (412) if the item has changed since"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the deletion is refused (412) if the item has changed since"),
     ),
     responses((status = 204, description = "Deleted"))
 )]

@@ -1,0 +1,493 @@
+//! The recommendation catalogue: curation by admin, validation, concurrency control, filters,
+//! search and paging, on both databases.
+
+use std::collections::HashSet;
+
+use actix_web::http::Method;
+use serde_json::Value;
+use upr_tc::auth::Role;
+use upr_tc_tests::{Request, TestApp, json, recommendation};
+
+const PATH: &str = "/api/v1/recommendations";
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn count(app: &TestApp, query: &str) -> usize {
+    let page = app
+        .get(&format!("{PATH}?limit=200&{query}"))
+        .await
+        .assert_ok_json();
+    page["items"].as_array().unwrap().len()
+}
+
+#[actix_web::test]
+async fn admin_creates_and_anyone_reads() {
+    let app = TestApp::spawn();
+    let reply = app
+        .send_json(
+            Method::POST,
+            PATH,
+            Some(&app.admin_token()),
+            &recommendation("ken", 8, "Ratify the Convention."),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let created = reply.json();
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(
+        reply.header("location"),
+        Some(format!("{PATH}/{id}").as_str())
+    );
+    assert_eq!(reply.header("etag"), Some("\"1\""));
+    assert_eq!(
+        created["state_under_review"], "KEN",
+        "codes are stored in upper case"
+    );
+    assert_eq!(created["cycle"], 1, "the cycle follows from the session");
+    assert_eq!(created["version"], 1);
+    let read = app.get(&format!("{PATH}/{id}")).await;
+    assert_eq!(read.header("etag"), Some("\"1\""));
+    assert_eq!(read.assert_ok_json(), created);
+}
+
+#[actix_web::test]
+async fn only_admin_writes() {
+    let app = TestApp::spawn();
+    let body = recommendation("KEN", 8, "Ratify the Convention.");
+    let org = uuid::Uuid::now_v7().to_string();
+    for token in [
+        app.token(Role::State, Some("KEN"), None),
+        app.token(Role::Contributor, None, Some(&org)),
+        app.token(Role::Sync, None, None),
+    ] {
+        app.send_json(Method::POST, PATH, Some(&token), &body)
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    app.send_json(Method::POST, PATH, None, &body)
+        .await
+        .assert_problem(401, "unauthorized");
+    assert_eq!(count(&app, "").await, 0, "nothing was written");
+
+    let created = app.create(PATH, &body).await;
+    let item = format!("{PATH}/{}", created["id"].as_str().unwrap());
+    let state = app.token(Role::State, Some("KEN"), None);
+    app.send_json(Method::PUT, &item, Some(&state), &body)
+        .await
+        .assert_problem(403, "forbidden");
+    app.send_json(
+        Method::PATCH,
+        &item,
+        Some(&state),
+        &json!({"response": "noted"}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    let reply = app
+        .send(
+            Request::delete()
+                .uri(&item)
+                .insert_header(("Authorization", format!("Bearer {state}"))),
+        )
+        .await;
+    reply.assert_problem(403, "forbidden");
+    assert_eq!(app.get(&item).await.assert_ok_json()["version"], 1);
+}
+
+#[actix_web::test]
+async fn invalid_content_is_a_422_naming_each_field() {
+    let app = TestApp::spawn();
+    let mut body = recommendation("XXX", 99, "  ");
+    body["recommending_states"] = json!(["AUT", "Atlantis"]);
+    body["themes"] = json!(["no_such_theme"]);
+    body["sdg_targets"] = json!(["16.99"]);
+    body["action_category"] = json!(9);
+    let reply = app
+        .send_json(Method::POST, PATH, Some(&app.admin_token()), &body)
+        .await;
+    let problem = reply.assert_problem(422, "validation_failed");
+    let pointers: HashSet<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    for p in [
+        "/state_under_review",
+        "/recommending_states/1",
+        "/session",
+        "/text/en",
+        "/themes/0",
+        "/sdg_targets/0",
+        "/action_category",
+    ] {
+        assert!(pointers.contains(p), "{p} missing in {pointers:?}");
+    }
+    let mut no_text = recommendation("KEN", 8, "x");
+    no_text["text"] = json!({});
+    let problem = app
+        .send_json(Method::POST, PATH, Some(&app.admin_token()), &no_text)
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["pointer"], "/text");
+    let mut unknown_field = recommendation("KEN", 8, "x");
+    unknown_field["colour"] = json!("blue");
+    app.send_json(Method::POST, PATH, Some(&app.admin_token()), &unknown_field)
+        .await
+        .assert_problem(422, "invalid_body");
+    assert_eq!(count(&app, "").await, 0);
+}
+
+#[actix_web::test]
+async fn the_same_recommendation_twice_is_a_conflict() {
+    let app = TestApp::spawn();
+    app.create(
+        PATH,
+        &recommendation("KEN", 8, "Ratify the Convention against Torture."),
+    )
+    .await;
+    let same = recommendation("KEN", 8, "  ratify the convention AGAINST torture ");
+    app.send_json(Method::POST, PATH, Some(&app.admin_token()), &same)
+        .await
+        .assert_problem(409, "conflict");
+    // Another session is another recommendation.
+    app.create(
+        PATH,
+        &recommendation("KEN", 21, "Ratify the Convention against Torture."),
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn a_partner_key_belongs_to_one_recommendation() {
+    let app = TestApp::spawn();
+    let mut a = recommendation("KEN", 8, "First.");
+    a["external_refs"] = json!([{"source": "uhri", "external_id": "abc-1"}]);
+    app.create(PATH, &a).await;
+    let mut b = recommendation("KEN", 8, "Second.");
+    b["external_refs"] = json!([{"source": "uhri", "external_id": "abc-1"}]);
+    app.send_json(Method::POST, PATH, Some(&app.admin_token()), &b)
+        .await
+        .assert_problem(409, "conflict");
+}
+
+#[actix_web::test]
+async fn put_and_patch_honour_if_match() {
+    let app = TestApp::spawn();
+    let created = app.create(PATH, &recommendation("KEN", 8, "Ratify.")).await;
+    let item = format!("{PATH}/{}", created["id"].as_str().unwrap());
+    let admin = app.admin_token();
+    let auth = ("Authorization", format!("Bearer {admin}"));
+
+    let mut changed = recommendation("KEN", 8, "Ratify.");
+    changed["response"] = json!("noted");
+    let reply = app
+        .send(
+            Request::put()
+                .uri(&item)
+                .insert_header(auth.clone())
+                .insert_header(("If-Match", "\"1\""))
+                .set_json(&changed),
+        )
+        .await;
+    let v2 = reply.assert_ok_json();
+    assert_eq!(reply.header("etag"), Some("\"2\""));
+    assert_eq!(
+        (v2["version"].as_i64(), v2["response"].as_str()),
+        (Some(2), Some("noted"))
+    );
+    assert_eq!(v2["created_at"], created["created_at"]);
+
+    // A client still holding version 1 is refused, and nothing changes.
+    let stale = app
+        .send(
+            Request::put()
+                .uri(&item)
+                .insert_header(auth.clone())
+                .insert_header(("If-Match", "\"1\""))
+                .set_json(created_body()),
+        )
+        .await;
+    stale.assert_problem(412, "precondition_failed");
+    let stale = app
+        .send(
+            Request::patch()
+                .uri(&item)
+                .insert_header(auth.clone())
+                .insert_header(("If-Match", "\"1\""))
+                .set_json(json!({"response": "supported"})),
+        )
+        .await;
+    stale.assert_problem(412, "precondition_failed");
+    assert_eq!(app.get(&item).await.json()["version"], 2);
+
+    // Merge patch: change one field, remove an optional one; the rest stays.
+    let reply = app
+        .send(
+            Request::patch()
+                .uri(&item)
+                .insert_header(auth.clone())
+                .insert_header(("Content-Type", "application/merge-patch+json"))
+                .insert_header(("If-Match", "\"2\""))
+                .set_payload(r#"{"response": "supported_in_part", "source": null, "text": {"fr": "Ratifier."}}"#),
+        )
+        .await;
+    let v3 = reply.assert_ok_json();
+    assert_eq!(v3["response"], "supported_in_part");
+    assert!(v3.get("source").is_none_or(Value::is_null));
+    assert_eq!(v3["text"], json!({"en": "Ratify.", "fr": "Ratifier."}));
+    assert_eq!(v3["themes"], created["themes"]);
+
+    // A patch that leaves an invalid document is refused whole.
+    let reply = app
+        .send_json(
+            Method::PATCH,
+            &item,
+            Some(&admin),
+            &json!({"session": 0, "response": "noted"}),
+        )
+        .await;
+    reply.assert_problem(422, "validation_failed");
+    assert_eq!(app.get(&item).await.json()["version"], 3);
+}
+
+fn created_body() -> Value {
+    recommendation("KEN", 8, "Ratify.")
+}
+
+#[actix_web::test]
+async fn delete_removes_it_and_honours_if_match() {
+    let app = TestApp::spawn();
+    let created = app.create(PATH, &recommendation("KEN", 8, "Ratify.")).await;
+    let item = format!("{PATH}/{}", created["id"].as_str().unwrap());
+    let auth = ("Authorization", format!("Bearer {}", app.admin_token()));
+    let reply = app
+        .send(
+            Request::delete()
+                .uri(&item)
+                .insert_header(auth.clone())
+                .insert_header(("If-Match", "\"7\"")),
+        )
+        .await;
+    reply.assert_problem(412, "precondition_failed");
+    let reply = app
+        .send(Request::delete().uri(&item).insert_header(auth.clone()))
+        .await;
+    assert_eq!(reply.status, 204);
+    app.get(&item).await.assert_problem(404, "not_found");
+    let reply = app
+        .send(Request::delete().uri(&item).insert_header(auth))
+        .await;
+    reply.assert_problem(404, "not_found");
+    // Its natural key is free again.
+    app.create(PATH, &recommendation("KEN", 8, "Ratify.")).await;
+}
+
+#[actix_web::test]
+async fn a_malformed_id_is_a_400() {
+    let app = TestApp::spawn();
+    app.get(&format!("{PATH}/not-a-uuid"))
+        .await
+        .assert_problem(400, "invalid_path");
+    app.get(&format!("{PATH}/{}", uuid::Uuid::now_v7()))
+        .await
+        .assert_problem(404, "not_found");
+}
+
+async fn catalogue(app: &TestApp) {
+    let mut a = recommendation("KEN", 8, "Ratify the Convention against Torture.");
+    a["recommending_states"] = json!(["FRA"]);
+    a["themes"] = json!(["torture_and_cid_treatment"]);
+    a["sdg_targets"] = json!(["16.3"]);
+    app.create(PATH, &a).await;
+    let mut b = recommendation("KEN", 21, "Protect the rights of women and girls.");
+    b["response"] = json!("noted");
+    b["action_category"] = json!(3);
+    app.create(PATH, &b).await;
+    let mut c = recommendation(
+        "FRA",
+        15,
+        "Garantir l'égalité entre les femmes et les hommes.",
+    );
+    c["text"] = json!({"fr": "Garantir l'égalité entre les femmes et les hommes.", "es": "Garantizar la igualdad."});
+    c["recommending_states"] = json!(["KEN", "BRA"]);
+    c["affected_persons"] = json!(["minorities"]);
+    app.create(PATH, &c).await;
+    let mut d = recommendation(
+        "BRA",
+        41,
+        "Strengthen the national human rights institution.",
+    );
+    d["themes"] = json!(["nhri"]);
+    d["response"] = json!("supported_in_part");
+    app.create(PATH, &d).await;
+}
+
+#[actix_web::test]
+async fn filters_select_what_they_name() {
+    let app = TestApp::spawn();
+    catalogue(&app).await;
+    for (query, expected) in [
+        ("", 4),
+        ("state_under_review=KEN", 2),
+        ("state_under_review=ken", 2),
+        ("regional_group=african", 2),
+        ("regional_group=western_european_and_others", 1),
+        ("regional_group=african&state_under_review=FRA", 0),
+        ("recommending_state=KEN", 1),
+        ("recommending_state=AUT", 2),
+        ("recommending_state=USA", 0),
+        ("recommending_state=BRA", 3),
+        ("cycle=1", 1),
+        ("cycle=2", 2),
+        ("cycle=4", 1),
+        ("session=21", 1),
+        ("response=supported", 2),
+        ("response=noted", 1),
+        ("response=supported_in_part", 1),
+        ("theme=womens_rights", 2),
+        ("theme=nhri", 1),
+        ("affected_persons=minorities", 1),
+        ("sdg_target=16.3", 1),
+        ("sdg_target=5.1", 3),
+        ("action_category=3", 1),
+        ("state_under_review=KEN&response=noted&cycle=2", 1),
+    ] {
+        assert_eq!(count(&app, query).await, expected, "{query}");
+    }
+}
+
+#[actix_web::test]
+async fn filter_values_that_name_nothing_are_a_400() {
+    let app = TestApp::spawn();
+    for (query, code) in [
+        ("state_under_review=XXX", "invalid_parameter"),
+        ("recommending_state=Atlantis", "invalid_parameter"),
+        ("regional_group=antarctic", "invalid_query"),
+        ("response=maybe", "invalid_query"),
+        ("theme=astrology", "invalid_parameter"),
+        ("affected_persons=aliens", "invalid_parameter"),
+        ("sdg_target=18.1", "invalid_parameter"),
+        ("cycle=9", "invalid_parameter"),
+        ("session=0", "invalid_parameter"),
+        ("action_category=6", "invalid_parameter"),
+        ("q=%20%20", "invalid_parameter"),
+        ("limit=0", "invalid_parameter"),
+        ("limit=201", "invalid_parameter"),
+        ("cursor=bogus", "invalid_parameter"),
+        ("colour=blue", "invalid_query"),
+    ] {
+        app.get(&format!("{PATH}?{query}"))
+            .await
+            .assert_problem(400, code);
+    }
+}
+
+#[actix_web::test]
+async fn search_is_full_text_in_every_language_and_ranked() {
+    let app = TestApp::spawn();
+    catalogue(&app).await;
+    let texts = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["text"].to_string())
+            .collect()
+    };
+    let page = app.get(&format!("{PATH}?q=torture")).await.assert_ok_json();
+    assert_eq!(texts(&page).len(), 1);
+    assert!(texts(&page)[0].contains("Torture"));
+    let page = app.get(&format!("{PATH}?q=femmes")).await.assert_ok_json();
+    assert_eq!(ids(&page).len(), 1, "French text is searched");
+    let page = app
+        .get(&format!("{PATH}?q=igualdad"))
+        .await
+        .assert_ok_json();
+    assert_eq!(ids(&page).len(), 1, "Spanish text is searched");
+    let page = app
+        .get(&format!("{PATH}?q=rights&state_under_review=BRA"))
+        .await
+        .assert_ok_json();
+    assert_eq!(ids(&page).len(), 1, "search combines with filters");
+    let page = app
+        .get(&format!("{PATH}?q=nothing-like-this"))
+        .await
+        .assert_ok_json();
+    assert!(ids(&page).is_empty());
+    // Characters that mean something to a search engine are taken as text.
+    app.get(&format!("{PATH}?q=%22torture%20OR%20*"))
+        .await
+        .assert_ok_json();
+}
+
+#[actix_web::test]
+async fn ranked_search_pages_through_every_match_once() {
+    let app = TestApp::spawn();
+    for i in 0..7 {
+        let words = "rights ".repeat(i + 1);
+        app.create(
+            PATH,
+            &recommendation("KEN", 8, &format!("Uphold {words} number {i}.")),
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut url = format!("{PATH}?q=rights&limit=3");
+    loop {
+        let page = app.get(&url).await.assert_ok_json();
+        seen.extend(ids(&page));
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("{PATH}?q=rights&limit=3&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 7);
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 7);
+}
+
+#[actix_web::test]
+async fn paging_a_filtered_list_yields_each_item_once_even_while_others_write() {
+    let app = TestApp::spawn();
+    let mut expected = HashSet::new();
+    for i in 0..9 {
+        let state = if i % 3 == 0 { "FRA" } else { "KEN" };
+        let created = app
+            .create(
+                PATH,
+                &recommendation(state, 8, &format!("Recommendation {i}.")),
+            )
+            .await;
+        if state == "KEN" {
+            expected.insert(created["id"].as_str().unwrap().to_owned());
+        }
+    }
+    let mut seen = Vec::new();
+    let mut url = format!("{PATH}?state_under_review=KEN&limit=2");
+    let mut pages = 0;
+    loop {
+        let page = app.get(&url).await.assert_ok_json();
+        pages += 1;
+        seen.extend(ids(&page));
+        // A write between pages neither repeats nor hides what was there.
+        app.create(
+            PATH,
+            &recommendation("FRA", 8, &format!("Written during paging {pages}.")),
+        )
+        .await;
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("{PATH}?state_under_review=KEN&limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen.len(), 6);
+    assert_eq!(seen.into_iter().collect::<HashSet<_>>(), expected);
+}

@@ -1,0 +1,322 @@
+//! Stakeholders: who may change which, private contact details, filters.
+
+use actix_web::http::Method;
+use serde_json::Value;
+use upr_tc::auth::Role;
+use upr_tc_tests::{Request, TestApp, json, stakeholder};
+
+const PATH: &str = "/api/v1/stakeholders";
+
+fn item(s: &Value) -> String {
+    format!("{PATH}/{}", s["id"].as_str().unwrap())
+}
+
+#[actix_web::test]
+async fn only_admin_registers_and_deletes() {
+    let app = TestApp::spawn();
+    let body = stakeholder(
+        "civil_society_organization",
+        Some("KEN"),
+        "Kituo Cha Sheria",
+    );
+    let org = uuid::Uuid::now_v7().to_string();
+    for token in [
+        app.token(Role::State, Some("KEN"), None),
+        app.token(Role::Contributor, None, Some(&org)),
+        app.token(Role::Sync, None, None),
+    ] {
+        app.send_json(Method::POST, PATH, Some(&token), &body)
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    let created = app.create(PATH, &body).await;
+    assert_eq!(
+        created["contact"]["email"], "focal@example.org",
+        "admin sees the contact"
+    );
+    let own = app.token(
+        Role::Contributor,
+        None,
+        Some(created["id"].as_str().unwrap()),
+    );
+    let reply = app
+        .send(
+            Request::delete()
+                .uri(&item(&created))
+                .insert_header(("Authorization", format!("Bearer {own}"))),
+        )
+        .await;
+    reply.assert_problem(403, "forbidden");
+    let reply = app
+        .send(
+            Request::delete()
+                .uri(&item(&created))
+                .insert_header(("Authorization", format!("Bearer {}", app.admin_token()))),
+        )
+        .await;
+    assert_eq!(reply.status, 204);
+    app.get(&item(&created))
+        .await
+        .assert_problem(404, "not_found");
+}
+
+#[actix_web::test]
+async fn contact_details_are_private_to_admin_and_the_organisation() {
+    let app = TestApp::spawn();
+    let created = app
+        .create(
+            PATH,
+            &stakeholder(
+                "nhri",
+                Some("KEN"),
+                "Kenya National Commission on Human Rights",
+            ),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap();
+    let own = app.token(Role::Contributor, None, Some(id));
+    let other = app.token(
+        Role::Contributor,
+        None,
+        Some(&uuid::Uuid::now_v7().to_string()),
+    );
+    let state = app.token(Role::State, Some("KEN"), None);
+
+    let anonymous = app.get(&item(&created)).await;
+    assert!(anonymous.json().get("contact").is_none_or(Value::is_null));
+    assert_eq!(anonymous.header("etag"), Some("\"1-public\""));
+    for token in [&other, &state] {
+        let seen = app.get_as(&item(&created), token).await.assert_ok_json();
+        assert!(seen.get("contact").is_none_or(Value::is_null));
+    }
+    let reply = app.get_as(&item(&created), &own).await;
+    assert_eq!(reply.header("etag"), Some("\"1\""));
+    assert_eq!(reply.json()["contact"]["name"], "Focal point");
+    // Lists hide it the same way.
+    let list = app.get(PATH).await.assert_ok_json();
+    assert!(list["items"][0].get("contact").is_none_or(Value::is_null));
+    let list = app.get_as(PATH, &own).await.assert_ok_json();
+    assert_eq!(list["items"][0]["contact"]["email"], "focal@example.org");
+}
+
+#[actix_web::test]
+async fn a_contributor_edits_only_its_own_organisation() {
+    let app = TestApp::spawn();
+    let mine = app
+        .create(
+            PATH,
+            &stakeholder("civil_society_organization", Some("KEN"), "Mine"),
+        )
+        .await;
+    let theirs = app
+        .create(
+            PATH,
+            &stakeholder("civil_society_organization", Some("KEN"), "Theirs"),
+        )
+        .await;
+    let token = app.token(Role::Contributor, None, Some(mine["id"].as_str().unwrap()));
+    let patch = json!({"website": "https://mine.example.org"});
+    let reply = app
+        .send_json(Method::PATCH, &item(&mine), Some(&token), &patch)
+        .await;
+    assert_eq!(
+        reply.assert_ok_json()["website"],
+        "https://mine.example.org"
+    );
+    app.send_json(Method::PATCH, &item(&theirs), Some(&token), &patch)
+        .await
+        .assert_problem(403, "forbidden");
+    let mut body = stakeholder(
+        "civil_society_organization",
+        Some("KEN"),
+        "Theirs, taken over",
+    );
+    body["contact"] = Value::Null;
+    app.send_json(Method::PUT, &item(&theirs), Some(&token), &body)
+        .await
+        .assert_problem(403, "forbidden");
+    assert_eq!(app.get(&item(&theirs)).await.json()["version"], 1);
+}
+
+#[actix_web::test]
+async fn a_state_edits_only_its_own_states_bodies() {
+    let app = TestApp::spawn();
+    let nmirf = app
+        .create(
+            PATH,
+            &stakeholder("nmirf", Some("KEN"), "National Committee"),
+        )
+        .await;
+    let other_nmirf = app
+        .create(PATH, &stakeholder("nmirf", Some("UGA"), "Uganda Committee"))
+        .await;
+    let nhri = app
+        .create(PATH, &stakeholder("nhri", Some("KEN"), "KNCHR"))
+        .await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let patch = json!({"languages": ["en", "sw"]});
+    let reply = app
+        .send_json(Method::PATCH, &item(&nmirf), Some(&kenya), &patch)
+        .await;
+    assert_eq!(reply.assert_ok_json()["languages"], json!(["en", "sw"]));
+    app.send_json(Method::PATCH, &item(&other_nmirf), Some(&kenya), &patch)
+        .await
+        .assert_problem(403, "forbidden");
+    // An NHRI is independent of its State.
+    app.send_json(Method::PATCH, &item(&nhri), Some(&kenya), &patch)
+        .await
+        .assert_problem(403, "forbidden");
+    // Nor can a State hand its body to another State.
+    app.send_json(
+        Method::PATCH,
+        &item(&nmirf),
+        Some(&kenya),
+        &json!({"country": "UGA"}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    app.send_json(Method::PATCH, &item(&nmirf), None, &patch)
+        .await
+        .assert_problem(401, "unauthorized");
+    let sync = app.token(Role::Sync, None, None);
+    app.send_json(Method::PATCH, &item(&nmirf), Some(&sync), &patch)
+        .await
+        .assert_problem(403, "forbidden");
+}
+
+#[actix_web::test]
+async fn a_replacement_without_contact_keeps_the_contact_it_could_not_see() {
+    let app = TestApp::spawn();
+    let nmirf = app
+        .create(
+            PATH,
+            &stakeholder("nmirf", Some("KEN"), "National Committee"),
+        )
+        .await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let mut body = stakeholder("nmirf", Some("KEN"), "National Committee on Human Rights");
+    body.as_object_mut().unwrap().remove("contact");
+    let reply = app
+        .send(
+            Request::put()
+                .uri(&item(&nmirf))
+                .insert_header(("Authorization", format!("Bearer {kenya}")))
+                .insert_header(("If-Match", "\"1-public\""))
+                .set_json(&body),
+        )
+        .await;
+    assert_eq!(
+        reply.assert_ok_json()["name"]["en"],
+        "National Committee on Human Rights"
+    );
+    let full = app
+        .get_as(&item(&nmirf), &app.admin_token())
+        .await
+        .assert_ok_json();
+    assert_eq!(full["contact"]["email"], "focal@example.org");
+}
+
+#[actix_web::test]
+async fn invalid_stakeholders_are_refused() {
+    let app = TestApp::spawn();
+    let mut body = stakeholder("nhri", Some("XXX"), "x");
+    body["website"] = json!("ftp://example.org");
+    body["contact"]["email"] = json!("not-an-address");
+    body["languages"] = json!(["EN"]);
+    body["regions"] = json!(["999"]);
+    body["themes"] = json!(["astrology"]);
+    let problem = app
+        .send_json(Method::POST, PATH, Some(&app.admin_token()), &body)
+        .await
+        .assert_problem(422, "validation_failed");
+    let pointers: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    for p in [
+        "/country",
+        "/website",
+        "/contact/email",
+        "/languages/0",
+        "/regions/0",
+        "/themes/0",
+    ] {
+        assert!(pointers.contains(&p), "{p} missing in {pointers:?}");
+    }
+    let mut body = stakeholder("academia", None, "x");
+    body["kind"] = json!("secret_society");
+    app.send_json(Method::POST, PATH, Some(&app.admin_token()), &body)
+        .await
+        .assert_problem(422, "invalid_body");
+    assert!(
+        app.get(PATH).await.json()["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[actix_web::test]
+async fn filters_and_search() {
+    let app = TestApp::spawn();
+    app.create(
+        PATH,
+        &stakeholder(
+            "nhri",
+            Some("KEN"),
+            "Kenya National Commission on Human Rights",
+        ),
+    )
+    .await;
+    let mut undp = stakeholder("un_entity", None, "United Nations Development Programme");
+    undp["acronym"] = json!({"en": "UNDP", "fr": "PNUD"});
+    undp["themes"] = json!(["development", "nhri"]);
+    undp["languages"] = json!(["en", "fr", "es"]);
+    undp["regions"] = json!(["001"]);
+    app.create(PATH, &undp).await;
+    let mut ngo = stakeholder(
+        "civil_society_organization",
+        Some("FRA"),
+        "Fédération des droits",
+    );
+    ngo["languages"] = json!(["fr"]);
+    app.create(PATH, &ngo).await;
+    for (query, expected) in [
+        ("", 3),
+        ("kind=nhri", 1),
+        ("kind=un_entity", 1),
+        ("country=KEN", 1),
+        ("country=fra", 1),
+        ("theme=justice", 2),
+        ("theme=development", 1),
+        ("language=fr", 3),
+        ("language=es", 1),
+        ("region=001", 1),
+        ("region=002", 2),
+        ("q=PNUD", 1),
+        ("q=commission", 1),
+        ("q=federation", 1),
+        ("q=rights&kind=nhri", 1),
+    ] {
+        let page = app.get(&format!("{PATH}?{query}")).await.assert_ok_json();
+        assert_eq!(page["items"].as_array().unwrap().len(), expected, "{query}");
+    }
+    for query in [
+        "kind=club",
+        "country=XXX",
+        "theme=astrology",
+        "region=999",
+        "language=english",
+    ] {
+        app.get(&format!("{PATH}?{query}")).await.assert_problem(
+            400,
+            if query.starts_with("kind") {
+                "invalid_query"
+            } else {
+                "invalid_parameter"
+            },
+        );
+    }
+}
