@@ -11,6 +11,8 @@ pub const DEFAULT_ISSUER: &str = "upr-tc";
 pub const DEFAULT_AUDIENCE: &str = "upr-tc-api";
 /// Body limit of ordinary JSON routes. Bulk routes have their own, larger limit.
 pub const DEFAULT_JSON_LIMIT: usize = 1024 * 1024;
+/// Body limit of bulk uploads.
+pub const DEFAULT_BULK_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Where the data lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +86,8 @@ pub struct Settings {
     pub database: DatabaseUrl,
     pub jwt: JwtSettings,
     pub json_limit: usize,
+    /// Body limit of `/api/v1/bulk/…` uploads.
+    pub bulk_limit: usize,
     /// Size of the database connection pool.
     pub pool_size: u32,
 }
@@ -102,6 +106,12 @@ impl Settings {
                 .parse()
                 .context("UPR_TC_JSON_LIMIT must be a number of bytes")?,
             None => DEFAULT_JSON_LIMIT,
+        };
+        let bulk_limit = match env("UPR_TC_BULK_LIMIT") {
+            Some(v) => v
+                .parse()
+                .context("UPR_TC_BULK_LIMIT must be a number of bytes")?,
+            None => DEFAULT_BULK_LIMIT,
         };
         let pool_size = match env("UPR_TC_POOL_SIZE") {
             Some(v) => v
@@ -123,6 +133,7 @@ impl Settings {
                 audience: env("UPR_TC_JWT_AUDIENCE").unwrap_or_else(|| DEFAULT_AUDIENCE.to_owned()),
             },
             json_limit,
+            bulk_limit,
             pool_size,
         })
     }

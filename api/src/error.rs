@@ -56,6 +56,9 @@ pub struct Problem {
     /// The bad fields, when the request had some.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For a refused bulk upload: what it would have done, and every bad row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<Box<crate::import::ImportReport>>,
 }
 
 /// Base of the `type` URIs. They identify problem kinds; they need not resolve.
@@ -93,6 +96,9 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Unavailable(String),
+    /// An atomic bulk upload with bad rows: nothing was written.
+    #[error("{} of {} rows cannot be imported; nothing was written", .0.rejected, .0.received)]
+    ImportRejected(Box<crate::import::ImportReport>),
     /// Anything unexpected. The cause is logged with the request id, never shown.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -144,6 +150,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Unavailable(_) => "service_unavailable",
+            Self::ImportRejected(_) => "import_rejected",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -162,6 +169,10 @@ impl ApiError {
             }
             other => other.to_string(),
         };
+        let report = match self {
+            Self::ImportRejected(report) => Some(report.clone()),
+            _ => None,
+        };
         Problem {
             type_: format!("{TYPE_BASE}{}", self.code()),
             title,
@@ -169,6 +180,7 @@ impl ApiError {
             detail,
             code: self.code().to_owned(),
             errors,
+            report,
         }
     }
 }
@@ -187,6 +199,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

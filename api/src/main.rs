@@ -6,6 +6,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use upr_tc::auth::{Keys, Role};
 use upr_tc::config::Settings;
+use upr_tc::domain::recommendation::Recommendation;
+use upr_tc::domain::stakeholder::Stakeholder;
+use upr_tc::import::{Format, Mode, Options};
 use upr_tc::startup::Service;
 
 #[derive(Parser)]
@@ -48,6 +51,70 @@ enum Command {
     },
     /// Print the OpenAPI contract of the routes this binary serves.
     Openapi,
+    /// Import a file into the configured database, as `POST /api/v1/bulk/…` does; prints the
+    /// report as JSON.
+    Import {
+        #[arg(value_enum)]
+        resource: Resource,
+        /// The file to import.
+        file: std::path::PathBuf,
+        /// `csv` (the project's columns), `upr-info` (a UPR Info export) or `ndjson`; by
+        /// default `ndjson` for .ndjson and .jsonl files, `csv` otherwise.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// `atomic`: one bad row and nothing is written; `partial`: good rows are written.
+        #[arg(long, value_enum, default_value = "atomic")]
+        mode: Mode,
+        /// Check everything, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Resource {
+    Recommendations,
+    Stakeholders,
+}
+
+fn import(
+    resource: Resource,
+    file: &std::path::Path,
+    format: Option<Format>,
+    mode: Mode,
+    dry_run: bool,
+) -> anyhow::Result<bool> {
+    let settings = Settings::from_env()?;
+    let pool = upr_tc::db::connect(&settings.database, 1)?;
+    let mut conn = pool.get().context("cannot get a database connection")?;
+    conn.migrate()?;
+    let format = format.unwrap_or_else(|| match file.extension().and_then(|e| e.to_str()) {
+        Some("ndjson" | "jsonl") => Format::Ndjson,
+        _ => Format::Csv,
+    });
+    let opened =
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let size = opened.metadata().map(|m| m.len()).unwrap_or(0);
+    let progress = indicatif::ProgressBar::new(size).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let reader = progress.wrap_read(std::io::BufReader::new(opened));
+    let options = Options {
+        format,
+        mode,
+        dry_run,
+    };
+    let report = match resource {
+        Resource::Recommendations => {
+            upr_tc::import::import::<Recommendation>(&mut conn, reader, options)
+        }
+        Resource::Stakeholders => upr_tc::import::import::<Stakeholder>(&mut conn, reader, options),
+    }
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    progress.finish_and_clear();
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(!(mode == Mode::Atomic && report.rejected > 0))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -98,6 +165,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Openapi => {
             print!("{}", upr_tc::openapi::render());
             Ok(())
+        }
+        Command::Import {
+            resource,
+            file,
+            format,
+            mode,
+            dry_run,
+        } => {
+            if import(resource, &file, format, mode, dry_run)? {
+                Ok(())
+            } else {
+                anyhow::bail!(
+                    "some rows cannot be imported; nothing was written (see the report, or use --mode partial)"
+                )
+            }
         }
     }
 }

@@ -25,6 +25,9 @@ use crate::error::{FieldError, Problem};
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "identity", description = "Who the caller is"),
+        (name = "recommendations", description = "UPR recommendations: a searchable catalogue"),
+        (name = "stakeholders", description = "Organisations that act, fund, submit or ask for help"),
+        (name = "bulk", description = "Uploads of many items at once: CSV, UPR Info exports, NDJSON"),
         (name = "reference", description = "Reference data: countries, SDGs, UPR cycles, IATI codelists, vocabularies"),
     ),
     servers((url = "/", description = "This server")),

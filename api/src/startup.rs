@@ -20,6 +20,8 @@ pub struct AppState {
     pub pool: Pool,
     /// `sqlite` or `postgres`.
     pub backend: &'static str,
+    /// Body limit of bulk uploads.
+    pub bulk_limit: usize,
 }
 
 /// Everything a running service holds, built once and shared by the workers.
@@ -55,6 +57,7 @@ impl Service {
             state: web::Data::new(AppState {
                 pool,
                 backend: settings.database.backend(),
+                bulk_limit: settings.bulk_limit,
             }),
             keys: web::Data::new(keys),
             routes: Arc::new(RouteTable::from_doc(&doc)),

@@ -2,6 +2,7 @@
 //! `TEST_DATABASE_URL` is set.
 
 mod auth;
+mod bulk;
 mod contract;
 mod errors;
 mod health;

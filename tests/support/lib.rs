@@ -88,6 +88,7 @@ pub fn settings(database: DatabaseUrl) -> Settings {
             audience: AUDIENCE.into(),
         },
         json_limit: upr_tc::config::DEFAULT_JSON_LIMIT,
+        bulk_limit: upr_tc::config::DEFAULT_BULK_LIMIT,
         pool_size: 4,
     }
 }
@@ -252,6 +253,48 @@ impl TestApp {
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
         reply.json()
+    }
+
+    /// Uploads a body with a content type, as admin unless `token` says otherwise.
+    pub async fn upload(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
+        let token = self.admin_token();
+        self.upload_as(path, content_type, body, Some(&token)).await
+    }
+
+    pub async fn upload_as(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<Vec<u8>>,
+        token: Option<&str>,
+    ) -> Reply {
+        let mut req = TestRequest::post()
+            .uri(path)
+            .insert_header((header::CONTENT_TYPE, content_type.to_owned()))
+            .set_payload(body.into());
+        if let Some(token) = token {
+            req = req.insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
+        }
+        self.send(req).await
+    }
+
+    /// Every item of a list, following the cursor.
+    pub async fn all(&self, path_and_query: &str) -> Vec<Value> {
+        let sep = if path_and_query.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        let mut items = Vec::new();
+        let mut url = format!("{path_and_query}{sep}limit=200");
+        loop {
+            let page = self.get(&url).await.assert_ok_json();
+            items.extend(page["items"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => url = format!("{path_and_query}{sep}limit=200&cursor={c}"),
+                None => return items,
+            }
+        }
     }
 
     pub async fn request(&self, method: Method, path: &str) -> Reply {

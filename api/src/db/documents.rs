@@ -16,7 +16,7 @@ use crate::error::ApiError;
 /// An item stored in a document table.
 pub trait Document: Serialize + DeserializeOwned {
     /// What clients send: the item without id, version and timestamps.
-    type Content: PartialEq + Clone;
+    type Content: PartialEq + Clone + Serialize + DeserializeOwned;
 
     const TABLE: Table;
 
@@ -140,6 +140,40 @@ where
             }
         }
         DbConnection::Postgres(_) => conn.transaction(f),
+    }
+}
+
+/// Transactions held open across many calls, for bulk imports: `BEGIN IMMEDIATE` on SQLite,
+/// and one savepoint per item so a failing item is undone alone (PostgreSQL would otherwise
+/// abort the whole transaction at the first error).
+pub struct Tx;
+
+impl Tx {
+    pub fn begin(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+        match conn {
+            DbConnection::Sqlite(_) => conn.batch_execute("BEGIN IMMEDIATE"),
+            DbConnection::Postgres(_) => conn.batch_execute("BEGIN"),
+        }
+    }
+
+    pub fn commit(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+        conn.batch_execute("COMMIT")
+    }
+
+    pub fn rollback(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+        conn.batch_execute("ROLLBACK")
+    }
+
+    pub fn savepoint(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+        conn.batch_execute("SAVEPOINT item")
+    }
+
+    pub fn release(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+        conn.batch_execute("RELEASE SAVEPOINT item")
+    }
+
+    pub fn rollback_to(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+        conn.batch_execute("ROLLBACK TO SAVEPOINT item; RELEASE SAVEPOINT item")
     }
 }
 
@@ -432,7 +466,7 @@ fn find_by_natural_key<D: Document>(
 
 fn taken<D: Document>(other: &D) -> WriteError {
     WriteError::Conflict(format!(
-        "{} {} has the same natural key (for a recommendation: State under review, session and text).",
+        "{} {} is the same (for a recommendation: State under review, session and text; for a stakeholder: kind, country and name).",
         D::TABLE.entity,
         other.id()
     ))
@@ -510,12 +544,17 @@ pub fn delete<D: Document>(
     Ok(old)
 }
 
+/// What an existing item becomes when an import brings new content for it.
+pub type Merge<'a, C> = &'a dyn Fn(&C, C) -> C;
+
 /// Creates, updates or leaves alone the item this content designates: by a partner key first,
-/// then by the natural key. Call inside a write transaction.
-pub fn upsert<D: Document>(
+/// then by the natural key; `merge` decides what an existing item becomes. Call inside a write
+/// transaction.
+pub fn upsert_with<D: Document>(
     conn: &mut DbConnection,
     content: D::Content,
     refs: &[ExternalRef],
+    merge: Merge<'_, D::Content>,
 ) -> Result<(Outcome, D), WriteError> {
     let mut existing = None;
     for r in refs {
@@ -528,8 +567,14 @@ pub fn upsert<D: Document>(
         existing = find_by_natural_key::<D>(conn, &content)?;
     }
     match existing {
-        Some(doc) if *doc.content() == content => Ok((Outcome::Unchanged, doc)),
-        Some(doc) => Ok((Outcome::Updated, replace(conn, doc.id(), content, None)?)),
+        Some(doc) => {
+            let content = merge(doc.content(), content);
+            if *doc.content() == content {
+                Ok((Outcome::Unchanged, doc))
+            } else {
+                Ok((Outcome::Updated, replace(conn, doc.id(), content, None)?))
+            }
+        }
         None => Ok((Outcome::Created, insert(conn, content, Uuid::now_v7())?)),
     }
 }

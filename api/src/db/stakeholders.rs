@@ -5,8 +5,8 @@ use uuid::Uuid;
 
 use super::documents::{Document, Table};
 use super::query::{Sql, Value};
-use crate::domain::ExternalRef;
 use crate::domain::stakeholder::{Stakeholder, StakeholderInput, StakeholderKind};
+use crate::domain::{ExternalRef, normalise_text};
 
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
@@ -109,7 +109,18 @@ impl Document for Stakeholder {
         &self.content.external_refs
     }
 
-    fn natural_key(_: &StakeholderInput) -> Option<String> {
-        None
+    /// Kind, country and name: the same organisation registered twice is one.
+    fn natural_key(content: &StakeholderInput) -> Option<String> {
+        let name = content
+            .name
+            .texts()
+            .next()
+            .map(|(_, t)| normalise_text(t))
+            .unwrap_or_default();
+        Some(format!(
+            "{}|{}|{name}",
+            content.kind.as_str(),
+            content.country.as_deref().unwrap_or("")
+        ))
     }
 }

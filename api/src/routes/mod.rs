@@ -1,5 +1,6 @@
 //! One module per resource; request and response types live next to their handlers.
 
+pub mod bulk;
 pub mod health;
 pub mod me;
 pub mod recommendations;
@@ -57,6 +58,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(stakeholders::replace_stakeholder)
                     .service(stakeholders::patch_stakeholder)
                     .service(stakeholders::delete_stakeholder),
+            )
+            .service(
+                scope::scope("/bulk")
+                    .service(bulk::import_recommendations)
+                    .service(bulk::import_stakeholders),
             )
             .service(
                 scope::scope("/reference")

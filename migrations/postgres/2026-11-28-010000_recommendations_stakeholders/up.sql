@@ -38,6 +38,8 @@ CREATE TABLE stakeholders (
     id TEXT NOT NULL UNIQUE,
     kind TEXT NOT NULL,
     country TEXT,
+    -- Kind, country and normalised name: the same organisation registered twice is one.
+    natural_key TEXT NOT NULL UNIQUE,
     search_text TEXT NOT NULL,
     search tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED,
     document TEXT NOT NULL,

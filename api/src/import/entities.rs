@@ -1,0 +1,246 @@
+//! The CSV columns of each importable kind, and how a row becomes an item.
+
+use super::columns::{Columns, Row};
+use super::{Format, Group, Importable};
+use crate::domain::recommendation::{Recommendation, RecommendationInput, Source};
+use crate::domain::stakeholder::{
+    Contact, NhriAccreditation, Stakeholder, StakeholderInput, StakeholderKind,
+};
+use crate::domain::{ExternalRef, Multilingual};
+use crate::error::FieldError;
+
+type CellErrors = Vec<(String, String, String)>;
+
+/// `source:id|source:id`.
+fn external_refs(row: &Row<'_>, errors: &mut CellErrors) -> Vec<ExternalRef> {
+    row.list("external_refs")
+        .into_iter()
+        .filter_map(|r| match r.split_once(':') {
+            Some((source, id)) => Some(ExternalRef {
+                source: source.trim().to_owned(),
+                external_id: id.trim().to_owned(),
+            }),
+            None => {
+                errors.push((
+                    "external_refs".into(),
+                    "invalid".into(),
+                    format!("`{r}` is not `source:id`"),
+                ));
+                None
+            }
+        })
+        .collect()
+}
+
+/// A `snake_case` value of a closed list, read through serde.
+fn named<T: serde::de::DeserializeOwned>(
+    row: &Row<'_>,
+    column: &str,
+    errors: &mut CellErrors,
+) -> Option<T> {
+    let v = row.get(column)?;
+    match serde_json::from_value(serde_json::Value::String(v.to_owned())) {
+        Ok(value) => Some(value),
+        Err(_) => {
+            errors.push((
+                column.into(),
+                "unknown_value".into(),
+                format!("`{v}` is not a value of {column}"),
+            ));
+            None
+        }
+    }
+}
+
+impl Importable for Recommendation {
+    fn csv_columns() -> Columns {
+        Columns {
+            required: &["state_under_review", "session"],
+            optional: &[
+                "recommending_states",
+                "review_year",
+                "response",
+                "response_original",
+                "source_symbol",
+                "source_paragraph",
+                "action_category",
+                "themes",
+                "affected_persons",
+                "sdg_targets",
+                "external_refs",
+            ],
+            multilingual: &[("text", true)],
+        }
+    }
+
+    fn from_csv(row: &Row<'_>) -> Result<RecommendationInput, CellErrors> {
+        let mut errors = Vec::new();
+        let session = row.integer("session", &mut errors);
+        let input = RecommendationInput {
+            state_under_review: row.get("state_under_review").unwrap_or_default().to_owned(),
+            recommending_states: row.list("recommending_states"),
+            session: session.unwrap_or_default(),
+            review_year: row.integer("review_year", &mut errors),
+            text: row.multilingual("text").unwrap_or_default(),
+            response: named(row, "response", &mut errors),
+            response_original: row.get("response_original").map(str::to_owned),
+            source: row.get("source_symbol").map(|symbol| Source {
+                symbol: symbol.to_owned(),
+                paragraph: row.get("source_paragraph").map(str::to_owned),
+            }),
+            action_category: row.integer("action_category", &mut errors),
+            themes: row.list("themes"),
+            affected_persons: row.list("affected_persons"),
+            sdg_targets: row.list("sdg_targets"),
+            external_refs: external_refs(row, &mut errors),
+        };
+        if session.is_none() && errors.is_empty() {
+            errors.push((
+                "session".into(),
+                "required".into(),
+                "the session is required".into(),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(input)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn validate(content: RecommendationInput) -> Result<RecommendationInput, Vec<FieldError>> {
+        content.validate()
+    }
+
+    fn refs_of(content: &RecommendationInput) -> &[ExternalRef] {
+        &content.external_refs
+    }
+
+    /// A UPR Info export lists each recommending State on its own row, and a later export may
+    /// add States: what it brings is added to what is known, so importing it again changes
+    /// nothing.
+    fn merge(
+        existing: &RecommendationInput,
+        incoming: RecommendationInput,
+        format: Format,
+    ) -> RecommendationInput {
+        if format != Format::UprInfo {
+            return incoming;
+        }
+        let mut merged = incoming;
+        let mut states = existing.recommending_states.clone();
+        for s in merged.recommending_states.drain(..) {
+            if !states.contains(&s) {
+                states.push(s);
+            }
+        }
+        merged.recommending_states = states;
+        let mut themes = existing.themes.clone();
+        for t in merged.themes.drain(..) {
+            if !themes.contains(&t) {
+                themes.push(t);
+            }
+        }
+        merged.themes = themes;
+        // What UPR Info does not carry is kept.
+        merged.affected_persons = existing.affected_persons.clone();
+        merged.sdg_targets = existing.sdg_targets.clone();
+        merged.source = existing.source.clone();
+        merged.review_year = existing.review_year;
+        merged.external_refs = existing.external_refs.clone();
+        merged.text = Multilingual {
+            en: merged.text.en.clone(),
+            ..existing.text.clone()
+        };
+        merged
+    }
+
+    fn from_upr_info(group: Group) -> Option<RecommendationInput> {
+        Some(RecommendationInput {
+            state_under_review: group.state_under_review,
+            recommending_states: group.recommending_states,
+            session: group.session,
+            review_year: None,
+            text: Multilingual {
+                en: Some(group.text),
+                ..Default::default()
+            },
+            response: group.response,
+            response_original: group.response_original,
+            source: None,
+            action_category: group.action_category,
+            themes: group.themes,
+            affected_persons: vec![],
+            sdg_targets: vec![],
+            external_refs: vec![],
+        })
+    }
+}
+
+impl Importable for Stakeholder {
+    fn csv_columns() -> Columns {
+        Columns {
+            required: &["kind"],
+            optional: &[
+                "country",
+                "nhri_accreditation",
+                "website",
+                "contact_name",
+                "contact_email",
+                "contact_phone",
+                "themes",
+                "languages",
+                "regions",
+                "external_refs",
+            ],
+            multilingual: &[("name", true), ("acronym", false)],
+        }
+    }
+
+    fn from_csv(row: &Row<'_>) -> Result<StakeholderInput, CellErrors> {
+        let mut errors = Vec::new();
+        let kind: Option<StakeholderKind> = named(row, "kind", &mut errors);
+        let accreditation: Option<NhriAccreditation> =
+            named(row, "nhri_accreditation", &mut errors);
+        let contact = Contact {
+            name: row.get("contact_name").map(str::to_owned),
+            email: row.get("contact_email").map(str::to_owned),
+            phone: row.get("contact_phone").map(str::to_owned),
+        };
+        let has_contact =
+            contact.name.is_some() || contact.email.is_some() || contact.phone.is_some();
+        let input = StakeholderInput {
+            kind: kind.unwrap_or(StakeholderKind::Other),
+            name: row.multilingual("name").unwrap_or_default(),
+            acronym: row.multilingual("acronym"),
+            country: row.get("country").map(str::to_owned),
+            nhri_accreditation: accreditation,
+            website: row.get("website").map(str::to_owned),
+            contact: has_contact.then_some(contact),
+            themes: row.list("themes"),
+            languages: row.list("languages"),
+            regions: row.list("regions"),
+            external_refs: external_refs(row, &mut errors),
+        };
+        if kind.is_none() && errors.is_empty() {
+            errors.push((
+                "kind".into(),
+                "required".into(),
+                "the kind is required".into(),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(input)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn validate(content: StakeholderInput) -> Result<StakeholderInput, Vec<FieldError>> {
+        content.validate()
+    }
+
+    fn refs_of(content: &StakeholderInput) -> &[ExternalRef] {
+        &content.external_refs
+    }
+}

@@ -1,0 +1,368 @@
+//! Bulk import, shared by `POST /api/v1/bulk/{resource}` and `upr-tc import`: rows are read
+//! from a stream (CSV in the project's columns, a UPR Info export, or NDJSON of the API's own
+//! create representation), checked, and written in short transactions — or in one, for the
+//! atomic mode — so memory does not grow with the file.
+
+mod columns;
+mod entities;
+mod upr_info;
+
+use std::io::Read;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::DbConnection;
+use crate::db::documents::{Document, Outcome, Tx, upsert_with};
+use crate::domain::ExternalRef;
+use crate::error::{ApiError, FieldError};
+
+pub use columns::{Columns, Row};
+pub use upr_info::Group;
+
+/// The formats an upload can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, ToSchema, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// CSV in the project's own columns.
+    Csv,
+    /// A UPR Info database export (CSV), recommendations only.
+    UprInfo,
+    /// One JSON object per line, each the API's create representation.
+    Ndjson,
+}
+
+/// What happens to good rows when some rows are bad.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, ToSchema, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// One bad row and nothing is written.
+    #[default]
+    Atomic,
+    /// Good rows are written, bad rows are listed.
+    Partial,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub format: Format,
+    pub mode: Mode,
+    pub dry_run: bool,
+}
+
+/// A row that could not be imported.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct RowError {
+    /// The row's number in the file: the header is row 1 of a CSV file; an NDJSON file counts
+    /// lines.
+    pub line: u64,
+    /// The column (CSV) or JSON pointer (NDJSON) at fault, when one is.
+    pub column: Option<String>,
+    pub code: String,
+    pub message: String,
+}
+
+/// What an import did. `received` and `rejected` count rows; `created`, `updated` and
+/// `unchanged` count items (a UPR Info export has one row per recommending State).
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct ImportReport {
+    pub received: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+    /// Nothing was written: a dry run, or an atomic import with bad rows.
+    pub dry_run: bool,
+    /// Every bad row (the first 10,000).
+    pub errors: Vec<RowError>,
+}
+
+const MAX_LISTED_ERRORS: usize = 10_000;
+/// Items written per transaction in partial mode.
+const BATCH: usize = 500;
+
+impl ImportReport {
+    fn reject(&mut self, errors: Vec<RowError>) {
+        self.rejected += 1;
+        let room = MAX_LISTED_ERRORS.saturating_sub(self.errors.len());
+        self.errors.extend(errors.into_iter().take(room));
+    }
+}
+
+/// Why an upload as a whole cannot be read (as opposed to a bad row).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    File(String),
+    #[error("the upload could not be read: {0}")]
+    Read(#[from] std::io::Error),
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+impl From<ImportError> for ApiError {
+    fn from(err: ImportError) -> Self {
+        match err {
+            ImportError::File(detail) => ApiError::Unprocessable {
+                code: "unreadable_file",
+                detail,
+                errors: vec![],
+            },
+            ImportError::Read(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
+                ApiError::PayloadTooLarge(e.to_string())
+            }
+            ImportError::Read(e) => ApiError::bad_request(
+                "unreadable_body",
+                format!("The upload could not be read: {e}"),
+            ),
+            ImportError::Db(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// A kind of item that can be imported.
+pub trait Importable: Document {
+    /// The CSV columns of the project's own format.
+    fn csv_columns() -> Columns;
+    /// Builds the content of one CSV row (columns already checked).
+    fn from_csv(row: &columns::Row<'_>) -> Result<Self::Content, Vec<(String, String, String)>>;
+    fn validate(content: Self::Content) -> Result<Self::Content, Vec<FieldError>>;
+    fn refs_of(content: &Self::Content) -> &[ExternalRef];
+    /// The content to store when an import in `format` meets an item that exists: by
+    /// default, the import's.
+    fn merge(_existing: &Self::Content, incoming: Self::Content, _format: Format) -> Self::Content {
+        incoming
+    }
+    /// The item a group of UPR Info rows describes; only recommendations have this format.
+    fn from_upr_info(_group: upr_info::Group) -> Option<Self::Content> {
+        None
+    }
+}
+
+/// Receives each row read: an item to write, or the errors that keep a row out.
+pub type Sink<'a, C> = &'a mut dyn FnMut(Option<Item<C>>, Vec<RowError>) -> Result<(), ImportError>;
+
+/// Receives each CSV record: the header, the row number, and its cells (or why it has none).
+pub type RecordSink<'a> =
+    &'a mut dyn FnMut(&[String], u64, Result<Vec<String>, RowError>) -> Result<(), ImportError>;
+
+/// One item ready to write, with the lines it came from.
+pub struct Item<C> {
+    pub line: u64,
+    pub content: C,
+}
+
+/// Writes items as they come, and counts.
+struct Writer<'c, D: Importable> {
+    conn: &'c mut DbConnection,
+    options: Options,
+    report: ImportReport,
+    in_tx: bool,
+    in_batch: usize,
+    _kind: std::marker::PhantomData<D>,
+}
+
+impl<'c, D: Importable> Writer<'c, D> {
+    fn new(conn: &'c mut DbConnection, options: Options) -> Self {
+        Self {
+            conn,
+            options,
+            report: ImportReport::default(),
+            in_tx: false,
+            in_batch: 0,
+            _kind: std::marker::PhantomData,
+        }
+    }
+
+    fn bad_row(&mut self, errors: Vec<RowError>) {
+        self.report.reject(errors);
+    }
+
+    /// Checks and writes one item, each in a savepoint so a failing item leaves the others.
+    fn item(
+        &mut self,
+        item: Item<D::Content>,
+        column_of: &dyn Fn(&str) -> String,
+    ) -> Result<(), ImportError> {
+        let line = item.line;
+        let content = match D::validate(item.content) {
+            Ok(content) => content,
+            Err(errors) => {
+                let rows = errors
+                    .into_iter()
+                    .map(|e| RowError {
+                        line,
+                        column: Some(column_of(&e.pointer)),
+                        code: e.code,
+                        message: e.message,
+                    })
+                    .collect();
+                self.bad_row(rows);
+                return Ok(());
+            }
+        };
+        // An atomic import with a bad row writes nothing: once one is seen, only check.
+        if self.options.mode == Mode::Atomic && self.report.rejected > 0 {
+            return Ok(());
+        }
+        if !self.in_tx {
+            Tx::begin(self.conn)?;
+            self.in_tx = true;
+        }
+        Tx::savepoint(self.conn)?;
+        let refs = D::refs_of(&content).to_vec();
+        let format = self.options.format;
+        let merge =
+            |existing: &D::Content, incoming: D::Content| D::merge(existing, incoming, format);
+        match upsert_with::<D>(self.conn, content, &refs, &merge) {
+            Ok((outcome, _)) => {
+                Tx::release(self.conn)?;
+                match outcome {
+                    Outcome::Created => self.report.created += 1,
+                    Outcome::Updated => self.report.updated += 1,
+                    Outcome::Unchanged => self.report.unchanged += 1,
+                }
+            }
+            Err(crate::db::documents::WriteError::Db(e)) => return Err(e.into()),
+            Err(e) => {
+                Tx::rollback_to(self.conn)?;
+                let code = match e {
+                    crate::db::documents::WriteError::Conflict(_) => "conflict",
+                    _ => "rejected",
+                };
+                self.bad_row(vec![RowError {
+                    line,
+                    column: None,
+                    code: code.into(),
+                    message: e.to_string(),
+                }]);
+            }
+        }
+        self.in_batch += 1;
+        if self.options.mode == Mode::Partial && !self.options.dry_run && self.in_batch >= BATCH {
+            Tx::commit(self.conn)?;
+            self.in_tx = false;
+            self.in_batch = 0;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<ImportReport, ImportError> {
+        let discard =
+            self.options.dry_run || (self.options.mode == Mode::Atomic && self.report.rejected > 0);
+        if self.in_tx {
+            if discard {
+                Tx::rollback(self.conn)?;
+            } else {
+                Tx::commit(self.conn)?;
+            }
+        }
+        // Nothing was written: the counts say what would have been.
+        self.report.dry_run = discard;
+        Ok(self.report)
+    }
+
+    /// Rolls back what is open after a failure of the whole upload.
+    fn abort(&mut self) {
+        if self.in_tx {
+            let _ = Tx::rollback(self.conn);
+            self.in_tx = false;
+        }
+    }
+}
+
+/// Imports a stream of rows of kind `D`.
+pub fn import<D: Importable>(
+    conn: &mut DbConnection,
+    input: impl Read,
+    options: Options,
+) -> Result<ImportReport, ImportError> {
+    let mut writer = Writer::<D>::new(conn, options);
+    let result = match options.format {
+        Format::Ndjson => ndjson::<D>(input, &mut writer),
+        Format::Csv => columns::read::<D>(input, &mut |item, errors| match (item, errors) {
+            (Some(item), _) => writer.item(item, &|p| D::csv_columns().column_of(p)),
+            (None, errors) => {
+                writer.bad_row(errors);
+                Ok(())
+            }
+        })
+        .map(|received| writer.report.received = received),
+        Format::UprInfo => upr_info::read::<D>(input, &mut |item, errors| match (item, errors) {
+            (Some(item), _) => writer.item(item, &upr_info::column_of),
+            (None, errors) => {
+                writer.bad_row(errors);
+                Ok(())
+            }
+        })
+        .map(|received| writer.report.received = received),
+    };
+    match result {
+        Ok(()) => writer.finish(),
+        Err(e) => {
+            writer.abort();
+            Err(e)
+        }
+    }
+}
+
+fn ndjson<D: Importable>(input: impl Read, writer: &mut Writer<'_, D>) -> Result<(), ImportError> {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::with_capacity(64 * 1024, input);
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    let mut any = false;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        number += 1;
+        let text = match std::str::from_utf8(&line) {
+            Ok(t) => t.trim(),
+            Err(_) => {
+                writer.report.received += 1;
+                writer.bad_row(vec![RowError {
+                    line: number,
+                    column: None,
+                    code: "invalid_encoding".into(),
+                    message: "the line is not UTF-8".into(),
+                }]);
+                continue;
+            }
+        };
+        if text.is_empty() {
+            continue;
+        }
+        any = true;
+        writer.report.received += 1;
+        match serde_json::from_str::<D::Content>(text) {
+            Ok(content) => writer.item(
+                Item {
+                    line: number,
+                    content,
+                },
+                &|p| p.to_owned(),
+            )?,
+            Err(e) => writer.bad_row(vec![RowError {
+                line: number,
+                column: None,
+                code: if e.is_data() {
+                    "invalid_row"
+                } else {
+                    "malformed_json"
+                }
+                .into(),
+                message: e.to_string(),
+            }]),
+        }
+    }
+    if !any {
+        return Err(ImportError::File(
+            "The upload is empty: it has no rows.".into(),
+        ));
+    }
+    Ok(())
+}

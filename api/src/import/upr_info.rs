@@ -1,0 +1,297 @@
+//! The UPR Info database export: `To, To-Rgrp, To-Org, Text, From, From-Rgrp, From-Org,
+//! Response, Action, Issue, Session`, one row per recommending State, in UPR Info's own
+//! spelling of country names, with HTML entities here and there, saved in Mac Roman by older
+//! exports. Rows with the same State under review, session and text are one recommendation;
+//! they come together within each State's review, which is read as a block.
+
+use std::io::Read;
+
+use super::columns::records;
+use super::{ImportError, Importable, Item, RowError, Sink};
+use crate::domain::recommendation::Response;
+use crate::domain::{CountryCode, normalise_text};
+use crate::reference::reference;
+
+const REQUIRED: [&str; 7] = [
+    "To", "Text", "From", "Response", "Action", "Issue", "Session",
+];
+const KNOWN: [&str; 11] = [
+    "To",
+    "To-Rgrp",
+    "To-Org",
+    "Text",
+    "From",
+    "From-Rgrp",
+    "From-Org",
+    "Response",
+    "Action",
+    "Issue",
+    "Session",
+];
+
+/// The rows of one recommendation, already mapped to the repository's codes.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub line: u64,
+    pub state_under_review: String,
+    pub session: i64,
+    pub text: String,
+    pub recommending_states: Vec<String>,
+    pub response: Option<Response>,
+    pub response_original: Option<String>,
+    pub action_category: Option<i64>,
+    pub themes: Vec<String>,
+}
+
+/// The UPR Info column a field error belongs to.
+pub fn column_of(pointer: &str) -> String {
+    let field = pointer
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or("");
+    match field {
+        "state_under_review" => "To",
+        "recommending_states" => "From",
+        "text" => "Text",
+        "session" => "Session",
+        "response" | "response_original" => "Response",
+        "action_category" => "Action",
+        "themes" => "Issue",
+        other => other,
+    }
+    .to_owned()
+}
+
+fn state(name: &str) -> Result<String, String> {
+    CountryCode::lookup(name)
+        .ok()
+        .and_then(|c| CountryCode::parse_state(c.as_str()).ok())
+        .map(|c| c.to_string())
+        .ok_or_else(|| {
+            format!("`{name}` is not a UN member or observer State this repository knows")
+        })
+}
+
+struct Cells<'a> {
+    headers: &'a [String],
+    values: &'a [String],
+}
+
+impl Cells<'_> {
+    fn get(&self, column: &str) -> String {
+        let i = self
+            .headers
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(column));
+        let raw = i
+            .and_then(|i| self.values.get(i))
+            .map(String::as_str)
+            .unwrap_or("");
+        html_escape::decode_html_entities(raw).trim().to_owned()
+    }
+}
+
+/// One row, mapped; or the reasons it cannot be.
+fn row(cells: &Cells<'_>, line: u64) -> Result<Group, Vec<RowError>> {
+    let mut errors = Vec::new();
+    let mut err = |column: &str, code: &str, message: String| {
+        errors.push(RowError {
+            line,
+            column: Some(column.to_owned()),
+            code: code.to_owned(),
+            message,
+        })
+    };
+    let to = state(&cells.get("To"))
+        .map_err(|m| err("To", "unknown_country", m))
+        .ok();
+    let from = state(&cells.get("From"))
+        .map_err(|m| err("From", "unknown_country", m))
+        .ok();
+    let text = cells.get("Text");
+    if text.is_empty() {
+        err("Text", "blank", "the recommendation has no text".into());
+    }
+    let session_cell = cells.get("Session");
+    let session = session_cell
+        .parse::<i64>()
+        .map_err(|_| {
+            err(
+                "Session",
+                "not_a_number",
+                format!("`{session_cell}` is not a session number"),
+            )
+        })
+        .ok();
+    let original = cells.get("Response");
+    let response = if original.is_empty() {
+        None
+    } else {
+        let r = Response::from_original(&original);
+        if r.is_none() {
+            err(
+                "Response",
+                "unknown_response",
+                format!("`{original}` is not Accepted, Noted, Rejected or Supported"),
+            );
+        }
+        r
+    };
+    let action_cell = cells.get("Action");
+    let action_category = if action_cell.is_empty() {
+        None
+    } else {
+        match action_cell.parse::<i64>() {
+            Ok(n) if (1..=5).contains(&n) => Some(n),
+            _ => {
+                err(
+                    "Action",
+                    "out_of_range",
+                    format!("`{action_cell}` is not an action category from 1 to 5"),
+                );
+                None
+            }
+        }
+    };
+    let mut themes: Vec<String> = Vec::new();
+    for issue in cells
+        .get("Issue")
+        .split(',')
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+    {
+        match reference().theme_of_upr_info_issue(issue) {
+            Some(code) if !themes.iter().any(|t| t == code) => themes.push(code.to_owned()),
+            Some(_) => {}
+            None => err(
+                "Issue",
+                "unknown_issue",
+                format!("`{issue}` is not an issue of the UPR Info vocabulary"),
+            ),
+        }
+    }
+    match (to, from, session, errors.is_empty()) {
+        (Some(to), Some(from), Some(session), true) => Ok(Group {
+            line,
+            state_under_review: to,
+            session,
+            text,
+            recommending_states: vec![from],
+            response,
+            response_original: (!original.is_empty()).then_some(original),
+            action_category,
+            themes,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// Reads an export; returns the number of rows received.
+pub fn read<D: Importable>(
+    input: impl Read,
+    each: Sink<'_, D::Content>,
+) -> Result<u64, ImportError> {
+    let mut received = 0;
+    let mut checked = false;
+    // The groups of the current review (State under review and session), in file order.
+    let mut block: Option<(String, i64)> = None;
+    let mut groups: Vec<(String, Group)> = Vec::new();
+
+    let flush = |groups: &mut Vec<(String, Group)>,
+                 each: Sink<'_, D::Content>|
+     -> Result<(), ImportError> {
+        for (_, group) in groups.drain(..) {
+            let line = group.line;
+            match D::from_upr_info(group) {
+                Some(content) => each(Some(Item { line, content }), vec![])?,
+                None => {
+                    return Err(ImportError::File(
+                        "The upr-info format holds recommendations only.".into(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    };
+
+    let headers = records(
+        input,
+        Some(encoding_rs::MACINTOSH),
+        &mut |headers, line, cells| {
+            if !checked {
+                let missing: Vec<&str> = REQUIRED
+                    .iter()
+                    .copied()
+                    .filter(|r| !headers.iter().any(|h| h.eq_ignore_ascii_case(r)))
+                    .collect();
+                let unknown: Vec<&str> = headers
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|h| !KNOWN.iter().any(|k| k.eq_ignore_ascii_case(h)))
+                    .collect();
+                if !missing.is_empty() || !unknown.is_empty() {
+                    return Err(ImportError::File(format!(
+                        "This is not a UPR Info export: missing column(s) [{}], unknown column(s) [{}].",
+                        missing.join(", "),
+                        unknown.join(", ")
+                    )));
+                }
+                checked = true;
+            }
+            received += 1;
+            let values = match cells {
+                Ok(values) => values,
+                Err(e) => return each(None, vec![e]),
+            };
+            let group = match row(
+                &Cells {
+                    headers,
+                    values: &values,
+                },
+                line,
+            ) {
+                Ok(group) => group,
+                Err(errors) => return each(None, errors),
+            };
+            let this_block = (group.state_under_review.clone(), group.session);
+            if block.as_ref() != Some(&this_block) {
+                flush(&mut groups, each)?;
+                block = Some(this_block);
+            }
+            let key = normalise_text(&group.text);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, existing)) => {
+                    for s in group.recommending_states {
+                        if !existing.recommending_states.contains(&s) {
+                            existing.recommending_states.push(s);
+                        }
+                    }
+                    for t in group.themes {
+                        if !existing.themes.contains(&t) {
+                            existing.themes.push(t);
+                        }
+                    }
+                }
+                None => groups.push((key, group)),
+            }
+            Ok(())
+        },
+    )?;
+    if !checked {
+        // A header and nothing else.
+        let missing = REQUIRED
+            .iter()
+            .any(|r| !headers.iter().any(|h| h.eq_ignore_ascii_case(r)));
+        if missing {
+            return Err(ImportError::File(
+                "This is not a UPR Info export: its header lacks the export's columns.".into(),
+            ));
+        }
+        return Err(ImportError::File(
+            "The file has a header but no rows.".into(),
+        ));
+    }
+    flush(&mut groups, each)?;
+    Ok(received)
+}

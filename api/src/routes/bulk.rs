@@ -1,0 +1,210 @@
+//! `POST /api/v1/bulk/{resource}`: uploads of many items at once (`admin`). The body streams
+//! into the importer through a small channel, so memory does not grow with the upload.
+
+use std::io::Read;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, post, web};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::Caller;
+use crate::domain::recommendation::Recommendation;
+use crate::domain::stakeholder::Stakeholder;
+use crate::error::{ApiError, ApiResult};
+use crate::import::{self, Format, ImportReport, Importable, Mode, Options};
+use crate::routes::support::require_admin;
+use crate::startup::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BulkQuery {
+    /// `upr-info` reads a UPR Info database export (recommendations, `text/csv`); otherwise
+    /// the body's content type decides between the project's CSV columns and NDJSON.
+    pub format: Option<Format>,
+    /// `atomic` (default): one bad row and nothing is written. `partial`: good rows are
+    /// written, bad rows listed.
+    pub mode: Option<Mode>,
+    /// Check everything, write nothing.
+    pub dry_run: Option<bool>,
+}
+
+/// Reads the chunks the request handler forwards.
+struct ChannelReader {
+    rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
+    chunk: Bytes,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.chunk.is_empty() {
+            match self.rx.blocking_recv() {
+                None => return Ok(0),
+                Some(Err(e)) => return Err(e),
+                Some(Ok(chunk)) => self.chunk = chunk,
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk[..n]);
+        let _ = self.chunk.split_to(n);
+        Ok(n)
+    }
+}
+
+fn format_of(req: &HttpRequest, query: &BulkQuery) -> ApiResult<Format> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match (content_type.as_str(), query.format) {
+        ("text/csv", Some(Format::UprInfo)) => Ok(Format::UprInfo),
+        ("text/csv", None | Some(Format::Csv)) => Ok(Format::Csv),
+        ("application/x-ndjson", None | Some(Format::Ndjson)) => Ok(Format::Ndjson),
+        ("text/csv" | "application/x-ndjson", Some(f)) => Err(ApiError::UnsupportedMediaType(
+            format!("The format {f:?} does not match the content type {content_type}."),
+        )),
+        _ => Err(ApiError::UnsupportedMediaType(
+            "A bulk upload is `text/csv` or `application/x-ndjson`.".into(),
+        )),
+    }
+}
+
+async fn bulk<D: Importable + 'static>(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    mut payload: web::Payload,
+    query: BulkQuery,
+) -> ApiResult<web::Json<ImportReport>> {
+    require_admin(&caller)?;
+    let options = Options {
+        format: format_of(&req, &query)?,
+        mode: query.mode.unwrap_or_default(),
+        dry_run: query.dry_run.unwrap_or(false),
+    };
+    let limit = state.bulk_limit;
+    let too_large =
+        || ApiError::PayloadTooLarge(format!("A bulk upload takes at most {limit} bytes."));
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let pool = state.pool.clone();
+    let task = web::block(move || -> ApiResult<ImportReport> {
+        let mut conn = pool.get()?;
+        Ok(import::import::<D>(
+            &mut conn,
+            ChannelReader {
+                rx,
+                chunk: Bytes::new(),
+            },
+            options,
+        )?)
+    });
+    let mut received = 0usize;
+    let mut over = false;
+    while let Some(chunk) = payload.next().await {
+        let item = match chunk {
+            Ok(bytes) => {
+                received += bytes.len();
+                if received > limit {
+                    over = true;
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::FileTooLarge,
+                        "the upload is too large",
+                    ))
+                } else {
+                    Ok(bytes)
+                }
+            }
+            Err(e) => Err(std::io::Error::other(e.to_string())),
+        };
+        let failed = item.is_err();
+        if tx.send(item).await.is_err() || failed {
+            break;
+        }
+    }
+    drop(tx);
+    let result = task.await?;
+    if over {
+        return Err(too_large());
+    }
+    let report = result?;
+    if options.mode == Mode::Atomic && report.rejected > 0 && !options.dry_run {
+        return Err(ApiError::ImportRejected(Box::new(report)));
+    }
+    Ok(web::Json(report))
+}
+
+/// Imports recommendations (`admin`): `text/csv` in the project's columns or, with
+/// `format=upr-info`, a UPR Info export; or `application/x-ndjson` of the create
+/// representation. Importing the same data again creates nothing.
+///
+/// CSV columns: `state_under_review`, `session` (required), `text__ar` … `text__zh` (at least
+/// one), `recommending_states`, `review_year`, `response`, `response_original`,
+/// `source_symbol`, `source_paragraph`, `action_category`, `themes`, `affected_persons`,
+/// `sdg_targets`, `external_refs` (`source:id`). Lists are separated by `|`.
+#[utoipa::path(
+    tag = "bulk",
+    operation_id = "import_recommendations",
+    security(("bearer" = [])),
+    params(BulkQuery),
+    request_body(content(
+        (String = "text/csv"),
+        (String = "application/x-ndjson"),
+    ), description = "The rows to import"),
+    responses((status = 200, description = "What the import did (or, with dry_run, would do)", body = ImportReport))
+)]
+#[post("/recommendations")]
+pub async fn import_recommendations(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+    query: web::Query<BulkQuery>,
+) -> ApiResult<web::Json<ImportReport>> {
+    bulk::<Recommendation>(state, caller, req, payload, query.into_inner()).await
+}
+
+/// Imports stakeholders (`admin`): `text/csv` or `application/x-ndjson`.
+///
+/// CSV columns: `kind` (required), `name__ar` … `name__zh` (at least one), `acronym__xx`,
+/// `country`, `nhri_accreditation`, `website`, `contact_name`, `contact_email`,
+/// `contact_phone`, `themes`, `languages`, `regions`, `external_refs` (`source:id`). Lists are
+/// separated by `|`.
+#[utoipa::path(
+    tag = "bulk",
+    operation_id = "import_stakeholders",
+    security(("bearer" = [])),
+    params(BulkQuery),
+    request_body(content(
+        (String = "text/csv"),
+        (String = "application/x-ndjson"),
+    ), description = "The rows to import"),
+    responses((status = 200, description = "What the import did (or, with dry_run, would do)", body = ImportReport))
+)]
+#[post("/stakeholders")]
+pub async fn import_stakeholders(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+    query: web::Query<BulkQuery>,
+) -> ApiResult<web::Json<ImportReport>> {
+    bulk::<Stakeholder>(state, caller, req, payload, query.into_inner()).await
+}

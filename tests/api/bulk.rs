@@ -1,0 +1,462 @@
+//! Bulk uploads: the project's CSV, UPR Info exports and NDJSON; atomic and partial modes;
+//! dry runs; re-imports that change nothing; and every way a file can be wrong.
+
+use std::collections::{HashMap, HashSet};
+
+use upr_tc::auth::Role;
+use upr_tc_tests::{TestApp, json};
+
+const RECS: &str = "/api/v1/bulk/recommendations";
+const ORGS: &str = "/api/v1/bulk/stakeholders";
+
+const OWN_CSV: &str = "state_under_review,session,text__en,text__fr,recommending_states,response,themes,sdg_targets,external_refs\n\
+KEN,8,\"Ratify the Convention, and its Protocol.\",Ratifier la Convention.,AUT|BRA,supported,womens_rights|justice,5.1|16.3,uhri:k-1\n\
+UGA,12,\"Adopt a law\non torture.\",,FRA,noted,torture_and_cid_treatment,,\n\
+FRA,15,Strengthen the NHRI.,,KEN,supported_in_part,nhri,,\n";
+
+fn report(reply: &upr_tc_tests::Reply) -> serde_json::Value {
+    reply.assert_ok_json()
+}
+
+fn counts(r: &serde_json::Value) -> (u64, u64, u64, u64, u64) {
+    let n = |k: &str| r[k].as_u64().unwrap();
+    (
+        n("received"),
+        n("created"),
+        n("updated"),
+        n("unchanged"),
+        n("rejected"),
+    )
+}
+
+#[actix_web::test]
+async fn own_csv_imports_and_imports_again_as_unchanged() {
+    let app = TestApp::spawn();
+    let r = report(&app.upload(RECS, "text/csv", OWN_CSV).await);
+    assert_eq!(counts(&r), (3, 3, 0, 0, 0), "{r}");
+    let items = app
+        .all("/api/v1/recommendations?state_under_review=KEN")
+        .await;
+    assert_eq!(items.len(), 1);
+    let ken = &items[0];
+    assert_eq!(
+        ken["text"],
+        json!({"en": "Ratify the Convention, and its Protocol.", "fr": "Ratifier la Convention."})
+    );
+    assert_eq!(ken["recommending_states"], json!(["AUT", "BRA"]));
+    assert_eq!(ken["themes"], json!(["womens_rights", "justice"]));
+    assert_eq!(
+        ken["external_refs"],
+        json!([{"source": "uhri", "external_id": "k-1"}])
+    );
+    let uga = &app
+        .all("/api/v1/recommendations?state_under_review=UGA")
+        .await[0];
+    assert_eq!(
+        uga["text"]["en"], "Adopt a law\non torture.",
+        "quoted newlines stay"
+    );
+
+    let again = report(&app.upload(RECS, "text/csv", OWN_CSV).await);
+    assert_eq!(counts(&again), (3, 0, 0, 3, 0), "{again}");
+    // A changed row updates its item, found by its partner key.
+    let changed = OWN_CSV.replace(
+        "Ratify the Convention, and its Protocol.",
+        "Ratify the Convention and its Optional Protocol.",
+    );
+    let r = report(&app.upload(RECS, "text/csv", changed).await);
+    assert_eq!(counts(&r), (3, 0, 1, 2, 0), "{r}");
+    assert_eq!(app.all("/api/v1/recommendations").await.len(), 3);
+}
+
+#[actix_web::test]
+async fn any_line_ending_and_a_byte_order_mark_read_the_same() {
+    for (name, body) in [
+        ("LF", OWN_CSV.to_owned()),
+        ("CRLF", OWN_CSV.replace('\n', "\r\n")),
+        ("CR", OWN_CSV.replace('\n', "\r")),
+        ("BOM", format!("\u{feff}{OWN_CSV}")),
+    ] {
+        let app = TestApp::spawn();
+        let r = report(&app.upload(RECS, "text/csv", body).await);
+        assert_eq!(counts(&r), (3, 3, 0, 0, 0), "{name}: {r}");
+    }
+}
+
+#[actix_web::test]
+async fn an_atomic_upload_with_a_bad_row_writes_nothing_and_lists_every_bad_row() {
+    let app = TestApp::spawn();
+    let body = format!("{OWN_CSV}XXX,8,Unknown State.,,,,,,\nKEN,99,Bad session.,,,,astrology,,\n");
+    let reply = app.upload(RECS, "text/csv", body.clone()).await;
+    let problem = reply.assert_problem(422, "import_rejected");
+    let r = &problem["report"];
+    assert_eq!(
+        counts(r),
+        (5, 3, 0, 0, 2),
+        "counts say what would have been: {r}"
+    );
+    assert_eq!(r["dry_run"], true);
+    let errors = r["errors"].as_array().unwrap();
+    let lines: HashSet<u64> = errors.iter().map(|e| e["line"].as_u64().unwrap()).collect();
+    assert_eq!(
+        lines,
+        HashSet::from([5, 6]),
+        "rows are numbered from the header, row 1, as a spreadsheet shows them: {errors:?}"
+    );
+    let columns: HashSet<&str> = errors
+        .iter()
+        .map(|e| e["column"].as_str().unwrap())
+        .collect();
+    assert!(
+        columns.contains("state_under_review")
+            && columns.contains("session")
+            && columns.contains("themes"),
+        "{columns:?}"
+    );
+    assert!(
+        app.all("/api/v1/recommendations").await.is_empty(),
+        "nothing was written"
+    );
+
+    // The same file in partial mode writes the good rows.
+    let r = report(
+        &app.upload(&format!("{RECS}?mode=partial"), "text/csv", body)
+            .await,
+    );
+    assert_eq!(counts(&r), (5, 3, 0, 0, 2), "{r}");
+    assert_eq!(app.all("/api/v1/recommendations").await.len(), 3);
+}
+
+#[actix_web::test]
+async fn a_dry_run_checks_everything_and_writes_nothing() {
+    let app = TestApp::spawn();
+    let r = report(
+        &app.upload(&format!("{RECS}?dry_run=true"), "text/csv", OWN_CSV)
+            .await,
+    );
+    assert_eq!(counts(&r), (3, 3, 0, 0, 0));
+    assert_eq!(r["dry_run"], true);
+    assert!(app.all("/api/v1/recommendations").await.is_empty());
+    let bad = format!("{OWN_CSV}XXX,8,Unknown State.,,,,,,\n");
+    let r = report(
+        &app.upload(&format!("{RECS}?dry_run=true&mode=atomic"), "text/csv", bad)
+            .await,
+    );
+    assert_eq!(r["rejected"], 1, "a dry run reports instead of refusing");
+}
+
+#[actix_web::test]
+async fn files_that_cannot_be_read_are_refused_whole() {
+    let app = TestApp::spawn();
+    for (why, body) in [
+        ("empty", String::new()),
+        (
+            "header only",
+            "state_under_review,session,text__en\n".to_owned(),
+        ),
+        (
+            "missing column",
+            "state_under_review,text__en\nKEN,Ratify.\n".to_owned(),
+        ),
+        (
+            "no text column",
+            "state_under_review,session\nKEN,8\n".to_owned(),
+        ),
+        (
+            "unknown column",
+            "state_under_review,session,text__en,colour\nKEN,8,x,blue\n".to_owned(),
+        ),
+        ("not CSV", "{\"state_under_review\": \"KEN\"}\n".to_owned()),
+    ] {
+        let reply = app.upload(RECS, "text/csv", body).await;
+        let problem = reply.assert_problem(422, "unreadable_file");
+        assert!(!problem["detail"].as_str().unwrap().is_empty(), "{why}");
+    }
+    let problem = app
+        .upload(RECS, "text/csv", "state_under_review,text__en\nKEN,x\n")
+        .await
+        .assert_problem(422, "unreadable_file");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("session"),
+        "the missing column is named: {problem}"
+    );
+    assert!(app.all("/api/v1/recommendations").await.is_empty());
+}
+
+#[actix_web::test]
+async fn a_row_that_is_not_utf8_or_has_the_wrong_cell_count_is_a_row_error() {
+    let app = TestApp::spawn();
+    let mut body = OWN_CSV.as_bytes().to_vec();
+    body.extend_from_slice(b"KEN,21,Caf\xe9 au lait.,,,,,,\n");
+    body.extend_from_slice(b"KEN,21,Too few cells\n");
+    let r = report(
+        &app.upload(&format!("{RECS}?mode=partial"), "text/csv", body)
+            .await,
+    );
+    assert_eq!(counts(&r), (5, 3, 0, 0, 2), "{r}");
+    let codes: HashSet<&str> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        HashSet::from(["invalid_encoding", "wrong_cell_count"])
+    );
+}
+
+/// A small export in UPR Info's layout, written for these tests: bare CR line endings, Mac
+/// Roman bytes, entities, one row per recommending State, a row whose State is unknown.
+fn upr_info_fixture() -> Vec<u8> {
+    let rows = [
+        "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session",
+        "Cote d'Ivoire,Africa,AU,\"Ratify the Optional Protocol, as soon as possible.\",France,WEOG,EU,Accepted,5,\"Torture and other CID treatment,International instruments\",6",
+        "Cote d'Ivoire,Africa,AU,\"Ratify the Optional Protocol, as soon as possible.\",Brazil,GRULAC,,Accepted,5,\"Torture and other CID treatment,International instruments\",6",
+        "Cote d'Ivoire,Africa,AU,Protect women&#39;s rights.,DPR Korea,Asia,,Noted,3,Women's rights,6",
+        "Cote d'Ivoire,Africa,AU,\"Ratify the Optional Protocol, as soon as possible.\",St Lucia,GRULAC,,Accepted,5,\"Torture and other CID treatment,International instruments\",6",
+        "Bosnia & Herzegovina,EEG,,Combat trafficking.,&#40;Unknown&#41;,,,Rejected,4,Trafficking,7",
+        "Bosnia & Herzegovina,EEG,,Combat trafficking.,Turkey,WEOG,,Rejected,4,Trafficking,7",
+        "Bosnia & Herzegovina,EEG,,Consider the caf\u{e9} workers.,Chile,GRULAC,,Accepted,2,Labour,7",
+    ];
+    let text = rows.join("\r") + "\r";
+    // Mac Roman: é is 0x8E.
+    text.chars()
+        .flat_map(|c| {
+            if c == '\u{e9}' {
+                vec![0x8e]
+            } else {
+                c.to_string().into_bytes()
+            }
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_upr_info_export_becomes_one_recommendation_per_text() {
+    let app = TestApp::spawn();
+    let path = format!("{RECS}?format=upr-info&mode=partial");
+    let r = report(&app.upload(&path, "text/csv", upr_info_fixture()).await);
+    assert_eq!(counts(&r), (7, 4, 0, 0, 1), "{r}");
+    let errors = r["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(
+        (errors[0]["line"].as_u64(), errors[0]["column"].as_str()),
+        (Some(6), Some("From"))
+    );
+
+    let civ = app
+        .all("/api/v1/recommendations?state_under_review=CIV&session=6")
+        .await;
+    assert_eq!(civ.len(), 2);
+    let protocol = civ
+        .iter()
+        .find(|r| r["text"]["en"].as_str().unwrap().starts_with("Ratify"))
+        .unwrap();
+    assert_eq!(
+        protocol["recommending_states"],
+        json!(["FRA", "BRA", "LCA"])
+    );
+    assert_eq!(protocol["response"], "supported");
+    assert_eq!(protocol["response_original"], "Accepted");
+    assert_eq!(protocol["action_category"], 5);
+    assert_eq!(protocol["cycle"], 1);
+    assert_eq!(
+        protocol["themes"],
+        json!(["torture_and_cid_treatment", "international_instruments"])
+    );
+    let women = civ
+        .iter()
+        .find(|r| r["text"]["en"] == "Protect women's rights.")
+        .expect("entities are decoded");
+    assert_eq!(women["recommending_states"], json!(["PRK"]));
+    assert_eq!(women["response"], "noted");
+    let bih = app
+        .all("/api/v1/recommendations?state_under_review=BIH")
+        .await;
+    let trafficking = bih
+        .iter()
+        .find(|r| r["text"]["en"] == "Combat trafficking.")
+        .unwrap();
+    assert_eq!(trafficking["recommending_states"], json!(["TUR"]));
+    assert_eq!(trafficking["response_original"], "Rejected");
+    assert!(
+        bih.iter()
+            .any(|r| r["text"]["en"] == "Consider the café workers."),
+        "Mac Roman is decoded"
+    );
+
+    let again = report(&app.upload(&path, "text/csv", upr_info_fixture()).await);
+    assert_eq!(
+        counts(&again),
+        (7, 0, 0, 4, 1),
+        "importing it again creates nothing: {again}"
+    );
+}
+
+#[actix_web::test]
+async fn ndjson_of_the_create_representation_imports() {
+    let app = TestApp::spawn();
+    let lines = [
+        json!({"state_under_review": "KEN", "session": 8, "text": {"en": "One."}}).to_string(),
+        String::new(),
+        json!({"state_under_review": "KEN", "session": 8, "text": {"en": "Two."}, "themes": ["nhri"]}).to_string(),
+        "{not json".to_owned(),
+        json!({"state_under_review": "KEN", "session": 8, "text": {"en": "Three."}, "colour": "blue"}).to_string(),
+    ];
+    let r = report(
+        &app.upload(
+            &format!("{RECS}?mode=partial"),
+            "application/x-ndjson",
+            lines.join("\n"),
+        )
+        .await,
+    );
+    assert_eq!(counts(&r), (4, 2, 0, 0, 2), "{r}");
+    let lines_in_error: Vec<u64> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines_in_error, [4, 5]);
+}
+
+#[actix_web::test]
+async fn stakeholders_import_from_csv() {
+    let app = TestApp::spawn();
+    let csv = "kind,name__en,name__fr,acronym__en,country,website,contact_email,themes,languages,regions\n\
+nhri,Kenya National Commission on Human Rights,,KNCHR,KEN,https://www.knchr.org,info@knchr.org,justice|nhri,en|sw,014\n\
+un_entity,United Nations Development Programme,Programme des Nations Unies pour le développement,UNDP,,https://www.undp.org,,development,en|fr|es,001\n\
+secret_society,Nobody,,,,,,,,\n";
+    let r = report(
+        &app.upload(&format!("{ORGS}?mode=partial"), "text/csv", csv)
+            .await,
+    );
+    assert_eq!(counts(&r), (3, 2, 0, 0, 1), "{r}");
+    assert_eq!(r["errors"][0]["column"], "kind");
+    let again = report(
+        &app.upload(&format!("{ORGS}?mode=partial"), "text/csv", csv)
+            .await,
+    );
+    assert_eq!(
+        counts(&again),
+        (3, 0, 0, 2, 1),
+        "the same organisations are not registered twice: {again}"
+    );
+    let knchr = app.all("/api/v1/stakeholders?country=KEN").await;
+    assert_eq!(knchr[0]["acronym"]["en"], "KNCHR");
+    assert!(
+        knchr[0]
+            .get("contact")
+            .is_none_or(serde_json::Value::is_null),
+        "contact stays private"
+    );
+}
+
+#[actix_web::test]
+async fn only_admin_uploads() {
+    let app = TestApp::spawn();
+    let org = uuid::Uuid::now_v7().to_string();
+    for token in [
+        app.token(Role::State, Some("KEN"), None),
+        app.token(Role::Contributor, None, Some(&org)),
+        app.token(Role::Sync, None, None),
+    ] {
+        app.upload_as(RECS, "text/csv", OWN_CSV, Some(&token))
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    app.upload_as(RECS, "text/csv", OWN_CSV, None)
+        .await
+        .assert_problem(401, "unauthorized");
+    assert!(app.all("/api/v1/recommendations").await.is_empty());
+}
+
+#[actix_web::test]
+async fn wrong_content_types_and_oversized_uploads_are_refused() {
+    let app = TestApp::spawn_with(|s| s.bulk_limit = 1000);
+    app.upload(RECS, "application/json", "[]")
+        .await
+        .assert_problem(415, "unsupported_media_type");
+    app.upload(
+        &format!("{RECS}?format=upr-info"),
+        "application/x-ndjson",
+        "{}",
+    )
+    .await
+    .assert_problem(415, "unsupported_media_type");
+    let big = format!("{OWN_CSV}{}", "KEN,8,Padding row.,,,,,,\n".repeat(100));
+    app.upload(RECS, "text/csv", big)
+        .await
+        .assert_problem(413, "payload_too_large");
+    assert!(app.all("/api/v1/recommendations").await.is_empty());
+}
+
+/// The real export in ../shared/data, when it is there (it is in CI): every row imports or is
+/// reported, and each State's review has as many recommendations as the file has texts.
+#[actix_web::test]
+async fn the_upr_info_sessions_1_to_5_export_imports() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/upr-info/sessions-01-05.csv");
+    let Ok(bytes) = std::fs::read(&path) else {
+        eprintln!("{} is not here: skipped", path.display());
+        return;
+    };
+    let app = TestApp::spawn();
+    let url = format!("{RECS}?format=upr-info&mode=partial");
+    let r = report(&app.upload(&url, "text/csv", bytes.clone()).await);
+    assert_eq!(r["received"], 6094);
+    let rejected = r["rejected"].as_u64().unwrap();
+    assert_eq!(
+        rejected as usize,
+        r["errors"].as_array().unwrap().len(),
+        "every rejected row is listed"
+    );
+    for e in r["errors"].as_array().unwrap() {
+        assert!(
+            e["line"].as_u64().unwrap() > 1 && e["column"].is_string(),
+            "{e}"
+        );
+    }
+
+    // Expected: distinct texts per (State under review, session), from the file itself.
+    let text = encoding_rs::MACINTOSH.decode(&bytes).0.into_owned();
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let mut expected: HashMap<(String, String), HashSet<String>> = HashMap::new();
+    for row in reader.records() {
+        let row = row.unwrap();
+        if row[4].contains("Unknown") {
+            continue;
+        }
+        let state =
+            upr_tc::domain::CountryCode::lookup(&html_escape::decode_html_entities(&row[0]))
+                .unwrap()
+                .to_string();
+        let key = upr_tc::domain::normalise_text(&html_escape::decode_html_entities(&row[3]));
+        expected
+            .entry((state, row[10].to_owned()))
+            .or_default()
+            .insert(key);
+    }
+    let total: usize = expected.values().map(HashSet::len).sum();
+    assert_eq!(r["created"].as_u64().unwrap() as usize, total, "{r}");
+    let all = app.all("/api/v1/recommendations").await;
+    let mut found: HashMap<(String, String), usize> = HashMap::new();
+    for rec in &all {
+        let key = (
+            rec["state_under_review"].as_str().unwrap().to_owned(),
+            rec["session"].to_string(),
+        );
+        *found.entry(key).or_default() += 1;
+    }
+    for (key, texts) in &expected {
+        assert_eq!(found.get(key).copied().unwrap_or(0), texts.len(), "{key:?}");
+    }
+    let again = report(&app.upload(&url, "text/csv", bytes).await);
+    assert_eq!(
+        (again["created"].as_u64(), again["updated"].as_u64()),
+        (Some(0), Some(0)),
+        "{again}"
+    );
+}
