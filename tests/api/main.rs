@@ -5,6 +5,7 @@ mod auth;
 mod bulk;
 mod contract;
 mod errors;
+mod export;
 mod health;
 mod recommendations;
 mod reference;

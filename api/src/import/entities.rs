@@ -57,6 +57,11 @@ impl Importable for Recommendation {
         Columns {
             required: &["state_under_review", "session"],
             optional: &[
+                "id",
+                "cycle",
+                "version",
+                "created_at",
+                "updated_at",
                 "recommending_states",
                 "review_year",
                 "response",
@@ -182,6 +187,10 @@ impl Importable for Stakeholder {
         Columns {
             required: &["kind"],
             optional: &[
+                "id",
+                "version",
+                "created_at",
+                "updated_at",
                 "country",
                 "nhri_accreditation",
                 "website",
@@ -242,5 +251,166 @@ impl Importable for Stakeholder {
 
     fn refs_of(content: &StakeholderInput) -> &[ExternalRef] {
         &content.external_refs
+    }
+}
+
+/// Cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a leading tab or
+/// carriage return) are written with a leading `'`, so an exported file opened in a
+/// spreadsheet never executes what a submitter typed.
+pub fn neutralise(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+fn joined(values: &[String]) -> String {
+    values.join("|")
+}
+
+fn refs_cell(refs: &[ExternalRef]) -> String {
+    refs.iter()
+        .map(|r| format!("{}:{}", r.source, r.external_id))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+fn languages_of(m: Option<&Multilingual>) -> Vec<String> {
+    crate::domain::Language::ALL
+        .iter()
+        .map(|l| m.and_then(|m| m.get(*l)).unwrap_or("").to_owned())
+        .collect()
+}
+
+fn language_columns(field: &str) -> Vec<String> {
+    crate::domain::Language::ALL
+        .iter()
+        .map(|l| format!("{field}__{}", l.code()))
+        .collect()
+}
+
+/// An item as a CSV row in the import columns, plus the read-only ones (id, version, …), so
+/// an export can be edited and imported again.
+pub trait CsvExport {
+    fn csv_header() -> Vec<String>;
+    fn csv_record(&self) -> Vec<String>;
+}
+
+impl CsvExport for Recommendation {
+    fn csv_header() -> Vec<String> {
+        let mut h: Vec<String> = ["id", "state_under_review", "session", "cycle"]
+            .map(String::from)
+            .to_vec();
+        h.extend(language_columns("text"));
+        h.extend(
+            [
+                "recommending_states",
+                "review_year",
+                "response",
+                "response_original",
+                "source_symbol",
+                "source_paragraph",
+                "action_category",
+                "themes",
+                "affected_persons",
+                "sdg_targets",
+                "external_refs",
+                "version",
+                "created_at",
+                "updated_at",
+            ]
+            .map(String::from),
+        );
+        h
+    }
+
+    fn csv_record(&self) -> Vec<String> {
+        let c = &self.content;
+        let mut r = vec![
+            self.id.to_string(),
+            c.state_under_review.clone(),
+            c.session.to_string(),
+            self.cycle.to_string(),
+        ];
+        r.extend(languages_of(Some(&c.text)));
+        r.extend([
+            joined(&c.recommending_states),
+            c.review_year.map(|y| y.to_string()).unwrap_or_default(),
+            c.response
+                .map(|x| x.as_str().to_owned())
+                .unwrap_or_default(),
+            c.response_original.clone().unwrap_or_default(),
+            c.source
+                .as_ref()
+                .map(|s| s.symbol.clone())
+                .unwrap_or_default(),
+            c.source
+                .as_ref()
+                .and_then(|s| s.paragraph.clone())
+                .unwrap_or_default(),
+            c.action_category.map(|a| a.to_string()).unwrap_or_default(),
+            joined(&c.themes),
+            joined(&c.affected_persons),
+            joined(&c.sdg_targets),
+            refs_cell(&c.external_refs),
+            self.version.to_string(),
+            crate::db::documents::timestamp(self.created_at),
+            crate::db::documents::timestamp(self.updated_at),
+        ]);
+        r.into_iter().map(neutralise).collect()
+    }
+}
+
+impl CsvExport for Stakeholder {
+    fn csv_header() -> Vec<String> {
+        let mut h: Vec<String> = ["id", "kind"].map(String::from).to_vec();
+        h.extend(language_columns("name"));
+        h.extend(language_columns("acronym"));
+        h.extend(
+            [
+                "country",
+                "nhri_accreditation",
+                "website",
+                "contact_name",
+                "contact_email",
+                "contact_phone",
+                "themes",
+                "languages",
+                "regions",
+                "external_refs",
+                "version",
+                "created_at",
+                "updated_at",
+            ]
+            .map(String::from),
+        );
+        h
+    }
+
+    fn csv_record(&self) -> Vec<String> {
+        let c = &self.content;
+        let contact = c.contact.as_ref();
+        let mut r = vec![self.id.to_string(), c.kind.as_str().to_owned()];
+        r.extend(languages_of(Some(&c.name)));
+        r.extend(languages_of(c.acronym.as_ref()));
+        r.extend([
+            c.country.clone().unwrap_or_default(),
+            c.nhri_accreditation
+                .map(|a| format!("{a:?}"))
+                .unwrap_or_default(),
+            c.website.clone().unwrap_or_default(),
+            contact.and_then(|x| x.name.clone()).unwrap_or_default(),
+            contact.and_then(|x| x.email.clone()).unwrap_or_default(),
+            contact.and_then(|x| x.phone.clone()).unwrap_or_default(),
+            joined(&c.themes),
+            joined(&c.languages),
+            joined(&c.regions),
+            refs_cell(&c.external_refs),
+            self.version.to_string(),
+            crate::db::documents::timestamp(self.created_at),
+            crate::db::documents::timestamp(self.updated_at),
+        ]);
+        r.into_iter().map(neutralise).collect()
     }
 }

@@ -18,6 +18,7 @@ use crate::domain::ExternalRef;
 use crate::error::{ApiError, FieldError};
 
 pub use columns::{Columns, Row};
+pub use entities::{CsvExport, neutralise};
 pub use upr_info::Group;
 
 /// The formats an upload can have.

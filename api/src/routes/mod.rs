@@ -1,6 +1,7 @@
 //! One module per resource; request and response types live next to their handlers.
 
 pub mod bulk;
+mod export;
 pub mod health;
 pub mod me;
 pub mod recommendations;

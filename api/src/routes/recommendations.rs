@@ -2,7 +2,7 @@
 //! curates.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, Responder, delete, get, patch, post, put, web};
+use actix_web::{Either, HttpRequest, HttpResponse, Responder, delete, get, patch, post, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -15,11 +15,11 @@ use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, StateCode, ThemeC
 use crate::domain::recommendation::{Recommendation, RecommendationInput, Response};
 use crate::error::{ApiError, ApiResult};
 use crate::reference::{RegionalGroup, reference};
-use crate::routes::page_type;
 use crate::routes::support::{
     decode_cursor, encode_cursor, etag, from_merged, if_match, limit, merge_patch, require_admin,
     with_db,
 };
+use crate::routes::{export, page_type};
 use crate::startup::AppState;
 
 page_type!(RecommendationPage, Recommendation);
@@ -159,17 +159,37 @@ impl RecommendationQuery {
     tag = "recommendations",
     operation_id = "list_recommendations",
     params(RecommendationQuery),
-    responses((status = 200, description = "A page of recommendations", body = RecommendationPage))
+    responses((status = 200, description = "A page of recommendations; with `Accept: text/csv` or \
+        `application/x-ndjson`, every matching recommendation, streamed (CSV in the import columns)",
+        content(
+            (RecommendationPage = "application/json"),
+            (String = "text/csv"),
+            (String = "application/x-ndjson"),
+        )))
 )]
 #[get("")]
 pub async fn list_recommendations(
     state: web::Data<AppState>,
+    req: HttpRequest,
     query: web::Query<RecommendationQuery>,
-) -> ApiResult<web::Json<RecommendationPage>> {
+) -> ApiResult<Either<web::Json<RecommendationPage>, HttpResponse>> {
     let filter = query.filter()?;
     let q = search_param(&query.q)?;
     let position = decode_cursor(query.cursor.as_deref())?;
     let limit = limit(query.limit)?;
+    if let Some(format) = export::requested(&req) {
+        let table = <Recommendation as documents::Document>::TABLE;
+        let fetch = Box::new(move |conn: &mut crate::db::DbConnection, position, limit| {
+            table.list::<Recommendation>(
+                conn,
+                &|sql| filter.apply(sql),
+                q.as_deref(),
+                position,
+                limit,
+            )
+        });
+        return export::stream(&state, format, fetch, |r| r).map(Either::Right);
+    }
     let (items, next) = with_db(&state, move |conn| {
         let table = <Recommendation as documents::Document>::TABLE;
         Ok(table.list::<Recommendation>(
@@ -181,10 +201,10 @@ pub async fn list_recommendations(
         )?)
     })
     .await?;
-    Ok(web::Json(RecommendationPage {
+    Ok(Either::Left(web::Json(RecommendationPage {
         items,
         next_cursor: next.and_then(encode_cursor),
-    }))
+    })))
 }
 
 fn validated(input: RecommendationInput) -> ApiResult<RecommendationInput> {

@@ -3,7 +3,7 @@
 //! details are private to `admin` and the organisation's own contributors.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, Responder, delete, get, patch, post, put, web};
+use actix_web::{Either, HttpRequest, HttpResponse, Responder, delete, get, patch, post, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -18,11 +18,11 @@ use crate::domain::stakeholder::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::reference::reference;
-use crate::routes::page_type;
 use crate::routes::recommendations::search_param;
 use crate::routes::support::{
     decode_cursor, encode_cursor, from_merged, if_match, limit, merge_patch, require_admin, with_db,
 };
+use crate::routes::{export, page_type};
 use crate::startup::AppState;
 
 page_type!(StakeholderPage, Stakeholder);
@@ -167,18 +167,41 @@ fn may_edit(
     tag = "stakeholders",
     operation_id = "list_stakeholders",
     params(StakeholderQuery),
-    responses((status = 200, description = "A page of stakeholders", body = StakeholderPage))
+    responses((status = 200, description = "A page of stakeholders; with `Accept: text/csv` or \
+        `application/x-ndjson`, every matching stakeholder, streamed (CSV in the import columns)",
+        content(
+            (StakeholderPage = "application/json"),
+            (String = "text/csv"),
+            (String = "application/x-ndjson"),
+        )))
 )]
 #[get("")]
 pub async fn list_stakeholders(
     state: web::Data<AppState>,
     identity: Identity,
+    req: HttpRequest,
     query: web::Query<StakeholderQuery>,
-) -> ApiResult<web::Json<StakeholderPage>> {
+) -> ApiResult<Either<web::Json<StakeholderPage>, HttpResponse>> {
     let filter = query.filter()?;
     let q = search_param(&query.q)?;
     let position = decode_cursor(query.cursor.as_deref())?;
     let limit = limit(query.limit)?;
+    if let Some(format) = export::requested(&req) {
+        let fetch = Box::new(move |conn: &mut crate::db::DbConnection, position, limit| {
+            Stakeholder::TABLE.list::<Stakeholder>(
+                conn,
+                &|sql| filter.apply(sql),
+                q.as_deref(),
+                position,
+                limit,
+            )
+        });
+        let caller = identity.0.clone();
+        return export::stream(&state, format, fetch, move |s| {
+            for_caller(s, caller.as_ref())
+        })
+        .map(Either::Right);
+    }
     let (items, next) = with_db(&state, move |conn| {
         Ok(Stakeholder::TABLE.list::<Stakeholder>(
             conn,
@@ -190,10 +213,10 @@ pub async fn list_stakeholders(
     })
     .await?;
     let caller = identity.0.as_ref();
-    Ok(web::Json(StakeholderPage {
+    Ok(Either::Left(web::Json(StakeholderPage {
         items: items.into_iter().map(|s| for_caller(s, caller)).collect(),
         next_cursor: next.and_then(encode_cursor),
-    }))
+    })))
 }
 
 fn validated(input: StakeholderInput) -> ApiResult<StakeholderInput> {

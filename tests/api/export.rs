@@ -1,0 +1,166 @@
+//! Lists as files: `Accept: text/csv` and `application/x-ndjson` stream the whole filtered
+//! result; CSV uses the import columns, so an export can be edited and imported again.
+
+use serde_json::Value;
+use upr_tc_tests::{Request, TestApp, json, recommendation, stakeholder};
+
+async fn export(
+    app: &TestApp,
+    path: &str,
+    accept: &str,
+    token: Option<&str>,
+) -> upr_tc_tests::Reply {
+    let mut req = Request::get().uri(path).insert_header(("Accept", accept));
+    if let Some(t) = token {
+        req = req.insert_header(("Authorization", format!("Bearer {t}")));
+    }
+    app.send(req).await
+}
+
+fn csv_rows(text: &str) -> Vec<csv::StringRecord> {
+    csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[actix_web::test]
+async fn every_matching_item_is_exported_past_one_page() {
+    let app = TestApp::spawn();
+    let lines: Vec<String> = (0..620)
+        .map(|i| json!({"state_under_review": if i % 2 == 0 { "KEN" } else { "FRA" }, "session": 8, "text": {"en": format!("Item {i}.")}}).to_string())
+        .collect();
+    let r = app
+        .upload(
+            "/api/v1/bulk/recommendations",
+            "application/x-ndjson",
+            lines.join("\n"),
+        )
+        .await;
+    assert_eq!(r.assert_ok_json()["created"], 620);
+
+    let reply = export(
+        &app,
+        "/api/v1/recommendations?state_under_review=KEN",
+        "application/x-ndjson",
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.content_type(), "application/x-ndjson");
+    let items: Vec<Value> = reply
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(items.len(), 310);
+    assert!(items.iter().all(|i| i["state_under_review"] == "KEN"));
+    let listed = app
+        .all("/api/v1/recommendations?state_under_review=KEN")
+        .await;
+    assert_eq!(
+        items, listed,
+        "the export holds what the list pages hold, in the same order"
+    );
+
+    let reply = export(&app, "/api/v1/recommendations?q=item", "text/csv", None).await;
+    assert!(reply.content_type().starts_with("text/csv"));
+    assert_eq!(csv_rows(&reply.text()).len(), 620);
+}
+
+#[actix_web::test]
+async fn csv_exports_round_trip_and_never_carry_formulas() {
+    let app = TestApp::spawn();
+    let mut formula = recommendation("KEN", 8, "=HYPERLINK(\"http://evil.example\",\"click\")");
+    formula["text"]["fr"] = json!("Ratifier, vite.");
+    formula["response_original"] = json!("@SUM(A1:A2)");
+    app.create("/api/v1/recommendations", &formula).await;
+    app.create(
+        "/api/v1/recommendations",
+        &recommendation("UGA", 12, "Adopt a law\non torture, soon."),
+    )
+    .await;
+
+    let reply = export(&app, "/api/v1/recommendations", "text/csv", None).await;
+    let text = reply.text();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    let ken = rows
+        .iter()
+        .find(|r| &r[col("state_under_review")] == "KEN")
+        .unwrap();
+    assert!(
+        ken[col("text__en")].starts_with("'="),
+        "a formula is neutralised: {}",
+        &ken[col("text__en")]
+    );
+    assert!(ken[col("response_original")].starts_with("'@"));
+    assert_eq!(&ken[col("text__fr")], "Ratifier, vite.");
+    assert_eq!(&ken[col("recommending_states")], "AUT|BRA");
+    let uga = rows
+        .iter()
+        .find(|r| &r[col("state_under_review")] == "UGA")
+        .unwrap();
+    assert_eq!(&uga[col("text__en")], "Adopt a law\non torture, soon.");
+
+    // The export imports into another repository as the same recommendations.
+    let other = TestApp::spawn();
+    let r = other
+        .upload("/api/v1/bulk/recommendations", "text/csv", text.clone())
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (r["created"].as_u64(), r["rejected"].as_u64()),
+        (Some(2), Some(0)),
+        "{r}"
+    );
+    let copy = other
+        .all("/api/v1/recommendations?state_under_review=UGA")
+        .await;
+    assert_eq!(copy[0]["text"]["en"], "Adopt a law\non torture, soon.");
+    assert_eq!(copy[0]["themes"], json!(["womens_rights"]));
+}
+
+#[actix_web::test]
+async fn a_stakeholder_export_keeps_contact_details_private() {
+    let app = TestApp::spawn();
+    app.create(
+        "/api/v1/stakeholders",
+        &stakeholder("nhri", Some("KEN"), "KNCHR"),
+    )
+    .await;
+    let public = export(&app, "/api/v1/stakeholders", "application/x-ndjson", None)
+        .await
+        .text();
+    assert!(!public.contains("focal@example.org"));
+    let public_csv = export(&app, "/api/v1/stakeholders", "text/csv", None)
+        .await
+        .text();
+    assert!(!public_csv.contains("focal@example.org"));
+    assert!(public_csv.contains("KNCHR"));
+    let admin = export(
+        &app,
+        "/api/v1/stakeholders",
+        "text/csv",
+        Some(&app.admin_token()),
+    )
+    .await
+    .text();
+    assert!(admin.contains("focal@example.org"));
+}
+
+#[actix_web::test]
+async fn a_bad_filter_is_a_problem_before_any_export_starts() {
+    let app = TestApp::spawn();
+    let reply = export(
+        &app,
+        "/api/v1/recommendations?theme=astrology",
+        "text/csv",
+        None,
+    )
+    .await;
+    reply.assert_problem(400, "invalid_parameter");
+}
