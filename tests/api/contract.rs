@@ -85,3 +85,32 @@ async fn the_docs_render_from_inside_the_binary() {
     let init = app.get("/docs/swagger-initializer.js").await;
     assert!(init.text().contains("/api/v1/openapi.json"));
 }
+
+fn refs(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map {
+                match (key.as_str(), v) {
+                    ("$ref", serde_json::Value::String(r)) => out.push(r.clone()),
+                    _ => refs(v, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_reference_in_the_contract_resolves() {
+    let doc: serde_json::Value = serde_json::from_str(&upr_tc::openapi::render()).unwrap();
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(!found.is_empty());
+    for r in found {
+        let pointer = r
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{r} is not local"));
+        assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+    }
+}

@@ -24,9 +24,11 @@ use crate::startup::AppState;
 pub struct BulkQuery {
     /// `upr-info` reads a UPR Info database export (recommendations, `text/csv`); otherwise
     /// the body's content type decides between the project's CSV columns and NDJSON.
+    #[param(inline)]
     pub format: Option<Format>,
     /// `atomic` (default): one bad row and nothing is written. `partial`: good rows are
     /// written, bad rows listed.
+    #[param(inline)]
     pub mode: Option<Mode>,
     /// Check everything, write nothing.
     pub dry_run: Option<bool>,
@@ -151,11 +153,11 @@ async fn bulk<D: Importable + 'static>(
     Ok(web::Json(report))
 }
 
-/// Imports recommendations (`admin`): `text/csv` in the project's columns or, with
-/// `format=upr-info`, a UPR Info export; or `application/x-ndjson` of the create
-/// representation. Importing the same data again creates nothing.
+/// Imports recommendations in bulk (`admin`).
 ///
-/// CSV columns: `state_under_review`, `session` (required), `text__ar` … `text__zh` (at least
+/// `text/csv` in the project's columns or, with `format=upr-info`, a UPR Info export; or
+/// `application/x-ndjson` of the create representation. Importing the same data again creates
+/// nothing. CSV columns: `state_under_review`, `session` (required), `text__ar` … `text__zh` (at least
 /// one), `recommending_states`, `review_year`, `response`, `response_original`,
 /// `source_symbol`, `source_paragraph`, `action_category`, `themes`, `affected_persons`,
 /// `sdg_targets`, `external_refs` (`source:id`). Lists are separated by `|`.
@@ -181,9 +183,9 @@ pub async fn import_recommendations(
     bulk::<Recommendation>(state, caller, req, payload, query.into_inner()).await
 }
 
-/// Imports stakeholders (`admin`): `text/csv` or `application/x-ndjson`.
+/// Imports stakeholders in bulk (`admin`).
 ///
-/// CSV columns: `kind` (required), `name__ar` … `name__zh` (at least one), `acronym__xx`,
+/// `text/csv` or `application/x-ndjson`. CSV columns: `kind` (required), `name__ar` … `name__zh` (at least one), `acronym__xx`,
 /// `country`, `nhri_accreditation`, `website`, `contact_name`, `contact_email`,
 /// `contact_phone`, `themes`, `languages`, `regions`, `external_refs` (`source:id`). Lists are
 /// separated by `|`.
