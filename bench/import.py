@@ -54,7 +54,7 @@ def main():
     plain = os.path.join(work, "plain.csv")
     rows = plain_csv(args.file, plain)
     env = dict(os.environ, UPR_TC_LOG="warn", UPR_TC_JWT_SECRET="b" * 64)
-    cols = "To,To_Rgrp,To_Org,Text,Frm,From_Rgrp,From_Org,Response,Action,Issue,Session"
+    cols = "state_to,to_rgrp,to_org,body,state_from,from_rgrp,from_org,response,action,issue,session"
     table = "CREATE TABLE plain (" + ", ".join(f"{c} TEXT" for c in cols.split(",")) + ");"
     results = {}
     try:

@@ -37,7 +37,11 @@ pub trait Document: Serialize + DeserializeOwned {
     /// `(facet, value)` rows for the multi-valued filters.
     fn facets(&self) -> Vec<(&'static str, String)>;
     fn search_text(&self) -> String;
-    fn external_refs(&self) -> &[ExternalRef];
+    /// The partner keys an item's content carries.
+    fn refs_of(content: &Self::Content) -> &[ExternalRef];
+    fn external_refs(&self) -> &[ExternalRef] {
+        Self::refs_of(self.content())
+    }
     /// A key that finds the same item imported again, when the kind has one.
     fn natural_key(content: &Self::Content) -> Option<String>;
 }
@@ -174,6 +178,18 @@ impl Tx {
 
     pub fn rollback_to(conn: &mut DbConnection) -> diesel::QueryResult<()> {
         conn.batch_execute("ROLLBACK TO SAVEPOINT item; RELEASE SAVEPOINT item")
+    }
+
+    pub fn savepoint_batch(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+        conn.batch_execute("SAVEPOINT batch")
+    }
+
+    pub fn release_batch(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+        conn.batch_execute("RELEASE SAVEPOINT batch")
+    }
+
+    pub fn rollback_batch(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+        conn.batch_execute("ROLLBACK TO SAVEPOINT batch; RELEASE SAVEPOINT batch")
     }
 }
 
@@ -470,6 +486,171 @@ fn taken<D: Document>(other: &D) -> WriteError {
         D::TABLE.entity,
         other.id()
     ))
+}
+
+/// Inserts, in a few statements, those of `contents` that are new: no stored item has their
+/// natural key or partner keys, nor does an earlier one of the batch. Returns the indexes of
+/// the others, for the item-by-item path. Call inside a savepoint: on an error the caller
+/// rolls the batch back and takes every item the slow way.
+pub fn insert_new<D: Document>(
+    conn: &mut DbConnection,
+    contents: &[D::Content],
+) -> Result<Vec<usize>, WriteError> {
+    use std::collections::HashSet;
+    let keys: Vec<String> = contents.iter().filter_map(D::natural_key).collect();
+    let mut taken_keys: HashSet<String> = HashSet::new();
+    let mut taken_refs: HashSet<(String, String)> = HashSet::new();
+    for chunk in keys.chunks(500) {
+        let mut sql = Sql::new(&format!(
+            "SELECT seq, document FROM {} WHERE natural_key IN ",
+            D::TABLE.table
+        ));
+        sql.text_list(chunk);
+        for row in load_documents(conn, &sql)? {
+            let doc: D = parse(&row)?;
+            taken_keys.extend(D::natural_key(doc.content()));
+        }
+    }
+    let ids: Vec<String> = contents
+        .iter()
+        .flat_map(|c| D::refs_of(c).iter().map(|r| r.external_id.clone()))
+        .collect();
+    for chunk in ids.chunks(500) {
+        let mut sql = Sql::new(
+            "SELECT 0 AS seq, source || ' ' || external_id AS document FROM external_refs WHERE entity = ",
+        );
+        sql.text(D::TABLE.entity)
+            .push(" AND external_id IN ")
+            .text_list(chunk);
+        for row in load_documents(conn, &sql)? {
+            if let Some((source, id)) = row.document.split_once(' ') {
+                taken_refs.insert((source.to_owned(), id.to_owned()));
+            }
+        }
+    }
+    let at = now();
+    let mut fresh: Vec<D> = Vec::new();
+    let mut others = Vec::new();
+    for (i, content) in contents.iter().enumerate() {
+        let doc = D::new(Uuid::now_v7(), content.clone(), 1, at, at);
+        let key = D::natural_key(content);
+        let refs: Vec<(String, String)> = doc
+            .external_refs()
+            .iter()
+            .map(|r| (r.source.clone(), r.external_id.clone()))
+            .collect();
+        let clash = key.as_ref().is_some_and(|k| taken_keys.contains(k))
+            || refs.iter().any(|r| taken_refs.contains(r));
+        if clash {
+            others.push(i);
+            continue;
+        }
+        taken_keys.extend(key);
+        taken_refs.extend(refs);
+        fresh.push(doc);
+    }
+    for chunk in fresh.chunks(200) {
+        let mut sql = Sql::default();
+        for (row, doc) in chunk.iter().enumerate() {
+            let columns = all_columns(doc);
+            if row == 0 {
+                let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+                sql.push(&format!(
+                    "INSERT INTO {} ({}) VALUES ",
+                    D::TABLE.table,
+                    names.join(", ")
+                ));
+            } else {
+                sql.push(", ");
+            }
+            sql.push("(");
+            for (i, (_, value)) in columns.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                bind(&mut sql, value);
+            }
+            sql.push(")");
+        }
+        sql.push(" RETURNING seq, id AS document");
+        let seqs: std::collections::HashMap<String, i64> = load_documents(conn, &sql)?
+            .into_iter()
+            .map(|r| (r.document, r.seq))
+            .collect();
+        let mut facets = Vec::new();
+        let mut search = Vec::new();
+        let mut refs = Vec::new();
+        for doc in chunk {
+            let seq = seqs[&doc.id().to_string()];
+            facets.extend(doc.facets().into_iter().map(|(f, v)| (seq, f, v)));
+            search.push((seq, normalise_text(&doc.search_text())));
+            refs.extend(
+                doc.external_refs()
+                    .iter()
+                    .map(|r| (doc.id().to_string(), r.clone())),
+            );
+        }
+        for part in facets.chunks(500) {
+            let mut sql = Sql::new(&format!(
+                "INSERT INTO {} ({}, facet, value) VALUES ",
+                D::TABLE.facets,
+                D::TABLE.facet_key
+            ));
+            for (i, (seq, facet, value)) in part.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.push("(")
+                    .int(*seq)
+                    .push(", ")
+                    .text(*facet)
+                    .push(", ")
+                    .text(value.clone())
+                    .push(")");
+            }
+            execute(conn, &sql)?;
+        }
+        if let DbConnection::Sqlite(_) = conn {
+            for part in search.chunks(500) {
+                let mut sql = Sql::new(&format!(
+                    "INSERT INTO {} (rowid, body) VALUES ",
+                    D::TABLE.search
+                ));
+                for (i, (seq, body)) in part.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.push("(")
+                        .int(*seq)
+                        .push(", ")
+                        .text(body.clone())
+                        .push(")");
+                }
+                execute(conn, &sql)?;
+            }
+        }
+        for part in refs.chunks(500) {
+            let mut sql = Sql::new(
+                "INSERT INTO external_refs (entity, source, external_id, entity_id) VALUES ",
+            );
+            for (i, (id, r)) in part.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.push("(")
+                    .text(D::TABLE.entity)
+                    .push(", ")
+                    .text(r.source.clone())
+                    .push(", ");
+                sql.text(r.external_id.clone())
+                    .push(", ")
+                    .text(id.clone())
+                    .push(")");
+            }
+            execute(conn, &sql)?;
+        }
+    }
+    Ok(others)
 }
 
 /// Inserts a validated item; call inside a write transaction.

@@ -143,8 +143,8 @@ impl Document for Recommendation {
         self.content.search_text()
     }
 
-    fn external_refs(&self) -> &[ExternalRef] {
-        &self.content.external_refs
+    fn refs_of(content: &RecommendationInput) -> &[ExternalRef] {
+        &content.external_refs
     }
 
     fn natural_key(content: &RecommendationInput) -> Option<String> {

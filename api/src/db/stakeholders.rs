@@ -105,8 +105,8 @@ impl Document for Stakeholder {
         self.content.search_text()
     }
 
-    fn external_refs(&self) -> &[ExternalRef] {
-        &self.content.external_refs
+    fn refs_of(content: &StakeholderInput) -> &[ExternalRef] {
+        &content.external_refs
     }
 
     /// Kind, country and name: the same organisation registered twice is one.

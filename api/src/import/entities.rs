@@ -117,10 +117,6 @@ impl Importable for Recommendation {
         content.validate()
     }
 
-    fn refs_of(content: &RecommendationInput) -> &[ExternalRef] {
-        &content.external_refs
-    }
-
     /// A UPR Info export lists each recommending State on its own row, and a later export may
     /// add States: what it brings is added to what is known, so importing it again changes
     /// nothing.
@@ -247,10 +243,6 @@ impl Importable for Stakeholder {
 
     fn validate(content: StakeholderInput) -> Result<StakeholderInput, Vec<FieldError>> {
         content.validate()
-    }
-
-    fn refs_of(content: &StakeholderInput) -> &[ExternalRef] {
-        &content.external_refs
     }
 }
 

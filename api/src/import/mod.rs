@@ -13,8 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::DbConnection;
-use crate::db::documents::{Document, Outcome, Tx, upsert_with};
-use crate::domain::ExternalRef;
+use crate::db::documents::{Document, Outcome, Tx, WriteError, insert_new, upsert_with};
 use crate::error::{ApiError, FieldError};
 
 pub use columns::{Columns, Row};
@@ -130,7 +129,6 @@ pub trait Importable: Document {
     /// Builds the content of one CSV row (columns already checked).
     fn from_csv(row: &columns::Row<'_>) -> Result<Self::Content, Vec<(String, String, String)>>;
     fn validate(content: Self::Content) -> Result<Self::Content, Vec<FieldError>>;
-    fn refs_of(content: &Self::Content) -> &[ExternalRef];
     /// The content to store when an import in `format` meets an item that exists: by
     /// default, the import's.
     fn merge(_existing: &Self::Content, incoming: Self::Content, _format: Format) -> Self::Content {
@@ -161,7 +159,8 @@ struct Writer<'c, D: Importable> {
     options: Options,
     report: ImportReport,
     in_tx: bool,
-    in_batch: usize,
+    /// Good items gathered for the next batch.
+    pending: Vec<Item<D::Content>>,
     _kind: std::marker::PhantomData<D>,
 }
 
@@ -172,7 +171,7 @@ impl<'c, D: Importable> Writer<'c, D> {
             options,
             report: ImportReport::default(),
             in_tx: false,
-            in_batch: 0,
+            pending: Vec::new(),
             _kind: std::marker::PhantomData,
         }
     }
@@ -182,6 +181,7 @@ impl<'c, D: Importable> Writer<'c, D> {
     }
 
     /// Checks and writes one item, each in a savepoint so a failing item leaves the others.
+    /// Checks one item; a good one joins the batch being gathered.
     fn item(
         &mut self,
         item: Item<D::Content>,
@@ -206,51 +206,88 @@ impl<'c, D: Importable> Writer<'c, D> {
         };
         // An atomic import with a bad row writes nothing: once one is seen, only check.
         if self.options.mode == Mode::Atomic && self.report.rejected > 0 {
+            self.pending.clear();
+            return Ok(());
+        }
+        self.pending.push(Item { line, content });
+        if self.pending.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the gathered batch: new items in a few multi-row statements, the others (items
+    /// that exist, or that the fast path could not take) one by one, each in a savepoint so a
+    /// failing item leaves the others. In partial mode each batch is its own transaction.
+    fn flush(&mut self) -> Result<(), ImportError> {
+        if self.pending.is_empty() {
             return Ok(());
         }
         if !self.in_tx {
             Tx::begin(self.conn)?;
             self.in_tx = true;
         }
-        Tx::savepoint(self.conn)?;
-        let refs = D::refs_of(&content).to_vec();
+        let batch = std::mem::take(&mut self.pending);
+        let contents: Vec<D::Content> = batch.iter().map(|i| i.content.clone()).collect();
+        Tx::savepoint_batch(self.conn)?;
+        let slow: Vec<usize> = match insert_new::<D>(self.conn, &contents) {
+            Ok(others) => {
+                Tx::release_batch(self.conn)?;
+                self.report.created += (batch.len() - others.len()) as u64;
+                others
+            }
+            Err(_) => {
+                Tx::rollback_batch(self.conn)?;
+                (0..batch.len()).collect()
+            }
+        };
         let format = self.options.format;
         let merge =
             |existing: &D::Content, incoming: D::Content| D::merge(existing, incoming, format);
-        match upsert_with::<D>(self.conn, content, &refs, &merge) {
-            Ok((outcome, _)) => {
-                Tx::release(self.conn)?;
-                match outcome {
-                    Outcome::Created => self.report.created += 1,
-                    Outcome::Updated => self.report.updated += 1,
-                    Outcome::Unchanged => self.report.unchanged += 1,
+        let mut batch: Vec<Option<Item<D::Content>>> = batch.into_iter().map(Some).collect();
+        for i in slow {
+            let Some(Item { line, content }) = batch[i].take() else {
+                continue;
+            };
+            Tx::savepoint(self.conn)?;
+            let refs = D::refs_of(&content).to_vec();
+            match upsert_with::<D>(self.conn, content, &refs, &merge) {
+                Ok((outcome, _)) => {
+                    Tx::release(self.conn)?;
+                    match outcome {
+                        Outcome::Created => self.report.created += 1,
+                        Outcome::Updated => self.report.updated += 1,
+                        Outcome::Unchanged => self.report.unchanged += 1,
+                    }
+                }
+                Err(WriteError::Db(e)) => return Err(e.into()),
+                Err(e) => {
+                    Tx::rollback_to(self.conn)?;
+                    let code = if matches!(e, WriteError::Conflict(_)) {
+                        "conflict"
+                    } else {
+                        "rejected"
+                    };
+                    self.bad_row(vec![RowError {
+                        line,
+                        column: None,
+                        code: code.into(),
+                        message: e.to_string(),
+                    }]);
                 }
             }
-            Err(crate::db::documents::WriteError::Db(e)) => return Err(e.into()),
-            Err(e) => {
-                Tx::rollback_to(self.conn)?;
-                let code = match e {
-                    crate::db::documents::WriteError::Conflict(_) => "conflict",
-                    _ => "rejected",
-                };
-                self.bad_row(vec![RowError {
-                    line,
-                    column: None,
-                    code: code.into(),
-                    message: e.to_string(),
-                }]);
-            }
         }
-        self.in_batch += 1;
-        if self.options.mode == Mode::Partial && !self.options.dry_run && self.in_batch >= BATCH {
+        if self.options.mode == Mode::Partial && !self.options.dry_run {
             Tx::commit(self.conn)?;
             self.in_tx = false;
-            self.in_batch = 0;
         }
         Ok(())
     }
 
     fn finish(mut self) -> Result<ImportReport, ImportError> {
+        if !(self.options.mode == Mode::Atomic && self.report.rejected > 0) {
+            self.flush()?;
+        }
         let discard =
             self.options.dry_run || (self.options.mode == Mode::Atomic && self.report.rejected > 0);
         if self.in_tx {
@@ -260,7 +297,12 @@ impl<'c, D: Importable> Writer<'c, D> {
                 Tx::commit(self.conn)?;
             }
         }
-        // Nothing was written: the counts say what would have been.
+        if self.options.mode == Mode::Atomic && self.report.rejected > 0 {
+            // Nothing was written, and nothing is counted but the rows that stopped it.
+            self.report.created = 0;
+            self.report.updated = 0;
+            self.report.unchanged = 0;
+        }
         self.report.dry_run = discard;
         Ok(self.report)
     }
