@@ -728,15 +728,30 @@ pub fn delete<D: Document>(
 /// What an existing item becomes when an import brings new content for it.
 pub type Merge<'a, C> = &'a dyn Fn(&C, C) -> C;
 
-/// Creates, updates or leaves alone the item this content designates: by a partner key first,
-/// then by the natural key; `merge` decides what an existing item becomes. Call inside a write
+/// Creates, updates or leaves alone the item this content designates: by its id when the import
+/// gives one, else by a partner key, then by the natural key; `merge` decides what an existing item becomes. Call inside a write
 /// transaction.
 pub fn upsert_with<D: Document>(
     conn: &mut DbConnection,
+    id: Option<Uuid>,
     content: D::Content,
     refs: &[ExternalRef],
     merge: Merge<'_, D::Content>,
 ) -> Result<(Outcome, D), WriteError> {
+    if let Some(id) = id {
+        // The file names the item: update it, or create it under that id.
+        return match get::<D>(conn, id)? {
+            Some(doc) => {
+                let content = merge(doc.content(), content);
+                if *doc.content() == content {
+                    Ok((Outcome::Unchanged, doc))
+                } else {
+                    Ok((Outcome::Updated, replace(conn, id, content, None)?))
+                }
+            }
+            None => Ok((Outcome::Created, insert(conn, content, id)?)),
+        };
+    }
     let mut existing = None;
     for r in refs {
         if let Some(id) = D::TABLE.find_external(conn, r)? {

@@ -276,8 +276,22 @@ pub fn read<D: Importable>(
             Err(e) => return each(None, vec![e]),
         };
         let row = Row { headers, values };
+        let id = match row.get("id").map(uuid::Uuid::parse_str) {
+            None => None,
+            Some(Ok(id)) => Some(id),
+            Some(Err(_)) => {
+                let message = "is not an id this repository gave out (a UUID)".to_owned();
+                let error = RowError {
+                    line,
+                    column: Some("id".into()),
+                    code: "invalid".into(),
+                    message,
+                };
+                return each(None, vec![error]);
+            }
+        };
         match D::from_csv(&row) {
-            Ok(content) => each(Some(Item { line, content }), vec![]),
+            Ok(content) => each(Some(Item { line, id, content }), vec![]),
             Err(errors) => each(
                 None,
                 errors

@@ -204,7 +204,14 @@ pub fn read<D: Importable>(
         for (_, group) in groups.drain(..) {
             let line = group.line;
             match D::from_upr_info(group) {
-                Some(content) => each(Some(Item { line, content }), vec![])?,
+                Some(content) => each(
+                    Some(Item {
+                        line,
+                        id: None,
+                        content,
+                    }),
+                    vec![],
+                )?,
                 None => {
                     return Err(ImportError::File(
                         "The upr-info format holds recommendations only.".into(),
