@@ -431,10 +431,11 @@ fn conflict_on_unique(err: diesel::result::Error) -> WriteError {
     }
 }
 
-fn all_columns<D: Document>(doc: &D) -> Vec<(&'static str, Value)> {
+/// Every column of a row; `natural_key` is the item's, computed by the caller (it is not cheap).
+fn all_columns<D: Document>(doc: &D, natural_key: Option<String>) -> Vec<(&'static str, Value)> {
     let mut columns = vec![("id", Value::Text(doc.id().to_string()))];
     columns.extend(doc.columns());
-    if let Some(key) = D::natural_key(doc.content()) {
+    if let Some(key) = natural_key {
         columns.push(("natural_key", Value::Text(key)));
     }
     columns.push((
@@ -497,7 +498,8 @@ pub fn insert_new<D: Document>(
     contents: &[D::Content],
 ) -> Result<Vec<usize>, WriteError> {
     use std::collections::HashSet;
-    let keys: Vec<String> = contents.iter().filter_map(D::natural_key).collect();
+    let item_keys: Vec<Option<String>> = contents.iter().map(D::natural_key).collect();
+    let keys: Vec<String> = item_keys.iter().flatten().cloned().collect();
     let mut taken_keys: HashSet<String> = HashSet::new();
     let mut taken_refs: HashSet<(String, String)> = HashSet::new();
     for chunk in keys.chunks(500) {
@@ -529,11 +531,10 @@ pub fn insert_new<D: Document>(
         }
     }
     let at = now();
-    let mut fresh: Vec<D> = Vec::new();
+    let mut fresh: Vec<(D, Option<String>)> = Vec::new();
     let mut others = Vec::new();
-    for (i, content) in contents.iter().enumerate() {
+    for (i, (content, key)) in contents.iter().zip(item_keys).enumerate() {
         let doc = D::new(Uuid::now_v7(), content.clone(), 1, at, at);
-        let key = D::natural_key(content);
         let refs: Vec<(String, String)> = doc
             .external_refs()
             .iter()
@@ -545,14 +546,14 @@ pub fn insert_new<D: Document>(
             others.push(i);
             continue;
         }
-        taken_keys.extend(key);
+        taken_keys.extend(key.clone());
         taken_refs.extend(refs);
-        fresh.push(doc);
+        fresh.push((doc, key));
     }
     for chunk in fresh.chunks(200) {
         let mut sql = Sql::default();
-        for (row, doc) in chunk.iter().enumerate() {
-            let columns = all_columns(doc);
+        for (row, (doc, key)) in chunk.iter().enumerate() {
+            let columns = all_columns(doc, key.clone());
             if row == 0 {
                 let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
                 sql.push(&format!(
@@ -580,7 +581,7 @@ pub fn insert_new<D: Document>(
         let mut facets = Vec::new();
         let mut search = Vec::new();
         let mut refs = Vec::new();
-        for doc in chunk {
+        for (doc, _) in chunk {
             let seq = seqs[&doc.id().to_string()];
             facets.extend(doc.facets().into_iter().map(|(f, v)| (seq, f, v)));
             search.push((seq, normalise_text(&doc.search_text())));
@@ -664,7 +665,8 @@ pub fn insert<D: Document>(
     }
     let at = now();
     let doc = D::new(id, content, 1, at, at);
-    let seq = D::TABLE.insert(conn, &all_columns(&doc))?;
+    let key = D::natural_key(doc.content());
+    let seq = D::TABLE.insert(conn, &all_columns(&doc, key))?;
     index(conn, seq, &doc)?;
     Ok(doc)
 }
@@ -710,7 +712,8 @@ pub fn replace<D: Document>(
         return Err(taken(&other));
     }
     let doc = D::new(id, content, old.version() + 1, old.created_at(), now());
-    D::TABLE.update(conn, seq, &all_columns(&doc))?;
+    let key = D::natural_key(doc.content());
+    D::TABLE.update(conn, seq, &all_columns(&doc, key))?;
     index(conn, seq, &doc)?;
     Ok(doc)
 }

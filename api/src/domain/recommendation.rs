@@ -241,7 +241,13 @@ impl RecommendationInput {
             "{}|{}|{}",
             self.state_under_review, self.session, text
         ));
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut key = String::with_capacity(64);
+        for b in digest {
+            key.push(HEX[usize::from(b >> 4)] as char);
+            key.push(HEX[usize::from(b & 15)] as char);
+        }
+        key
     }
 
     /// Every language's text, for full-text search.
