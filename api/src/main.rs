@@ -101,6 +101,7 @@ fn import(
     );
     let reader = progress.wrap_read(std::io::BufReader::new(opened));
     let options = Options {
+        actor: upr_tc::db::audit::Actor::operator(),
         format,
         mode,
         dry_run,

@@ -28,6 +28,7 @@ use crate::error::{FieldError, Problem};
         (name = "recommendations", description = "UPR recommendations: a searchable catalogue"),
         (name = "stakeholders", description = "Organisations that act, fund, submit or ask for help"),
         (name = "bulk", description = "Uploads of many items at once: CSV, UPR Info exports, NDJSON"),
+        (name = "audit", description = "The audit trail of every write"),
         (name = "reference", description = "Reference data: countries, SDGs, UPR cycles, IATI codelists, vocabularies"),
     ),
     servers((url = "/", description = "This server")),

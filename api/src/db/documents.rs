@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::DbConnection;
+use super::audit::{self, Actor, Operation};
 use super::query::{DocumentRow, Sql, Value, execute, fts5_terms, load_documents};
 use crate::domain::{ExternalRef, normalise_text};
 use crate::error::ApiError;
@@ -495,6 +496,7 @@ fn taken<D: Document>(other: &D) -> WriteError {
 /// rolls the batch back and takes every item the slow way.
 pub fn insert_new<D: Document>(
     conn: &mut DbConnection,
+    actor: &Actor,
     contents: &[D::Content],
 ) -> Result<Vec<usize>, WriteError> {
     use std::collections::HashSet;
@@ -650,13 +652,23 @@ pub fn insert_new<D: Document>(
             }
             execute(conn, &sql)?;
         }
+        let created = chunk
+            .iter()
+            .map(|(doc, _)| (doc.id().to_string(), to_value(doc)))
+            .collect();
+        audit::record_created(conn, actor, D::TABLE.entity, created)?;
     }
     Ok(others)
+}
+
+fn to_value<T: Serialize>(doc: &T) -> serde_json::Value {
+    serde_json::to_value(doc).expect("documents serialise")
 }
 
 /// Inserts a validated item; call inside a write transaction.
 pub fn insert<D: Document>(
     conn: &mut DbConnection,
+    actor: &Actor,
     content: D::Content,
     id: Uuid,
 ) -> Result<D, WriteError> {
@@ -668,6 +680,15 @@ pub fn insert<D: Document>(
     let key = D::natural_key(doc.content());
     let seq = D::TABLE.insert(conn, &all_columns(&doc, key))?;
     index(conn, seq, &doc)?;
+    audit::record(
+        conn,
+        actor,
+        D::TABLE.entity,
+        &id.to_string(),
+        Operation::Create,
+        None,
+        Some(&to_value(&doc)),
+    )?;
     Ok(doc)
 }
 
@@ -701,6 +722,7 @@ pub fn for_update<D: Document>(
 /// Replaces the content of an item; call inside a write transaction.
 pub fn replace<D: Document>(
     conn: &mut DbConnection,
+    actor: &Actor,
     id: Uuid,
     content: D::Content,
     if_match: Option<i64>,
@@ -715,16 +737,37 @@ pub fn replace<D: Document>(
     let key = D::natural_key(doc.content());
     D::TABLE.update(conn, seq, &all_columns(&doc, key))?;
     index(conn, seq, &doc)?;
+    let (before, after) = (to_value(&old), to_value(&doc));
+    audit::record(
+        conn,
+        actor,
+        D::TABLE.entity,
+        &id.to_string(),
+        Operation::Update,
+        Some(&before),
+        Some(&after),
+    )?;
     Ok(doc)
 }
 
 pub fn delete<D: Document>(
     conn: &mut DbConnection,
+    actor: &Actor,
     id: Uuid,
     if_match: Option<i64>,
 ) -> Result<D, WriteError> {
     let (seq, old) = current::<D>(conn, id, if_match)?;
     D::TABLE.delete(conn, seq, &id.to_string())?;
+    let before = to_value(&old);
+    audit::record(
+        conn,
+        actor,
+        D::TABLE.entity,
+        &id.to_string(),
+        Operation::Delete,
+        Some(&before),
+        None,
+    )?;
     Ok(old)
 }
 
@@ -736,6 +779,7 @@ pub type Merge<'a, C> = &'a dyn Fn(&C, C) -> C;
 /// transaction.
 pub fn upsert_with<D: Document>(
     conn: &mut DbConnection,
+    actor: &Actor,
     id: Option<Uuid>,
     content: D::Content,
     refs: &[ExternalRef],
@@ -749,10 +793,10 @@ pub fn upsert_with<D: Document>(
                 if *doc.content() == content {
                     Ok((Outcome::Unchanged, doc))
                 } else {
-                    Ok((Outcome::Updated, replace(conn, id, content, None)?))
+                    Ok((Outcome::Updated, replace(conn, actor, id, content, None)?))
                 }
             }
-            None => Ok((Outcome::Created, insert(conn, content, id)?)),
+            None => Ok((Outcome::Created, insert(conn, actor, content, id)?)),
         };
     }
     let mut existing = None;
@@ -771,10 +815,16 @@ pub fn upsert_with<D: Document>(
             if *doc.content() == content {
                 Ok((Outcome::Unchanged, doc))
             } else {
-                Ok((Outcome::Updated, replace(conn, doc.id(), content, None)?))
+                Ok((
+                    Outcome::Updated,
+                    replace(conn, actor, doc.id(), content, None)?,
+                ))
             }
         }
-        None => Ok((Outcome::Created, insert(conn, content, Uuid::now_v7())?)),
+        None => Ok((
+            Outcome::Created,
+            insert(conn, actor, content, Uuid::now_v7())?,
+        )),
     }
 }
 

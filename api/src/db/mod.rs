@@ -14,6 +14,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::config::{DatabaseUrl, redact};
 
+pub mod audit;
 pub mod documents;
 pub mod query;
 pub mod recommendations;

@@ -100,12 +100,20 @@ macro_rules! bound {
     }};
 }
 
-/// Runs a query that selects `seq` and `document`.
-pub fn load_documents(conn: &mut DbConnection, sql: &Sql) -> QueryResult<Vec<DocumentRow>> {
+/// Runs a query whose columns `T` names.
+pub fn load<T>(conn: &mut DbConnection, sql: &Sql) -> QueryResult<Vec<T>>
+where
+    T: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
+{
     match conn {
         DbConnection::Sqlite(c) => bound!(diesel::sql_query(&sql.text), &sql.binds).load(c),
         DbConnection::Postgres(c) => bound!(diesel::sql_query(sql.numbered()), &sql.binds).load(c),
     }
+}
+
+/// Runs a query that selects `seq` and `document`.
+pub fn load_documents(conn: &mut DbConnection, sql: &Sql) -> QueryResult<Vec<DocumentRow>> {
+    load(conn, sql)
 }
 
 /// Runs a statement; returns the number of rows it touched.

@@ -13,6 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::DbConnection;
+use crate::db::audit::Actor;
 use crate::db::documents::{Document, Outcome, Tx, WriteError, insert_new, upsert_with};
 use crate::error::{ApiError, FieldError};
 
@@ -45,9 +46,11 @@ pub enum Mode {
     Partial,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     pub format: Format,
+    /// Who imports, for the audit trail.
+    pub actor: Actor,
     pub mode: Mode,
     pub dry_run: bool,
 }
@@ -236,7 +239,7 @@ impl<'c, D: Importable> Writer<'c, D> {
             (0..batch.len()).partition(|&i| batch[i].id.is_none());
         let contents: Vec<D::Content> = fast.iter().map(|&i| batch[i].content.clone()).collect();
         Tx::savepoint_batch(self.conn)?;
-        match insert_new::<D>(self.conn, &contents) {
+        match insert_new::<D>(self.conn, &self.options.actor, &contents) {
             Ok(others) => {
                 Tx::release_batch(self.conn)?;
                 self.report.created += (contents.len() - others.len()) as u64;
@@ -258,7 +261,7 @@ impl<'c, D: Importable> Writer<'c, D> {
             };
             Tx::savepoint(self.conn)?;
             let refs = D::refs_of(&content).to_vec();
-            match upsert_with::<D>(self.conn, id, content, &refs, &merge) {
+            match upsert_with::<D>(self.conn, &self.options.actor, id, content, &refs, &merge) {
                 Ok((outcome, _)) => {
                     Tx::release(self.conn)?;
                     match outcome {
@@ -329,8 +332,9 @@ pub fn import<D: Importable>(
     input: impl Read,
     options: Options,
 ) -> Result<ImportReport, ImportError> {
+    let format = options.format;
     let mut writer = Writer::<D>::new(conn, options);
-    let result = match options.format {
+    let result = match format {
         Format::Ndjson => ndjson::<D>(input, &mut writer),
         Format::Csv => columns::read::<D>(input, &mut |item, errors| match (item, errors) {
             (Some(item), _) => writer.item(item, &|p| D::csv_columns().column_of(p)),

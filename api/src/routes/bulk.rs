@@ -11,6 +11,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::Caller;
+use crate::db::audit::Actor;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
 use crate::error::{ApiError, ApiResult};
@@ -89,10 +90,12 @@ async fn bulk<D: Importable + 'static>(
 ) -> ApiResult<web::Json<ImportReport>> {
     require_admin(&caller)?;
     let options = Options {
+        actor: Actor::of(&caller),
         format: format_of(&req, &query)?,
         mode: query.mode.unwrap_or_default(),
         dry_run: query.dry_run.unwrap_or(false),
     };
+    let (mode, dry_run) = (options.mode, options.dry_run);
     let limit = state.bulk_limit;
     let too_large =
         || ApiError::PayloadTooLarge(format!("A bulk upload takes at most {limit} bytes."));
@@ -147,7 +150,7 @@ async fn bulk<D: Importable + 'static>(
         return Err(too_large());
     }
     let report = result?;
-    if options.mode == Mode::Atomic && report.rejected > 0 && !options.dry_run {
+    if mode == Mode::Atomic && report.rejected > 0 && !dry_run {
         return Err(ApiError::ImportRejected(Box::new(report)));
     }
     Ok(web::Json(report))

@@ -1,5 +1,6 @@
 //! One module per resource; request and response types live next to their handlers.
 
+pub mod audit;
 pub mod bulk;
 mod export;
 pub mod health;
@@ -42,6 +43,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::live).service(health::ready).service(
         scope::scope("/api/v1")
             .service(me::get_me)
+            .service(audit::list_audit_entries)
             .service(
                 scope::scope("/recommendations")
                     .service(recommendations::list_recommendations)

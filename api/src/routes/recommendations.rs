@@ -8,6 +8,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::auth::Caller;
+use crate::db::audit::Actor;
 use crate::db::documents::{self, WriteError, write};
 use crate::db::recommendations::Filter;
 use crate::domain::CountryCode;
@@ -227,10 +228,11 @@ pub async fn create_recommendation(
     body: web::Json<RecommendationInput>,
 ) -> ApiResult<impl Responder> {
     require_admin(&caller)?;
+    let actor = Actor::of(&caller);
     let input = validated(body.into_inner())?;
     let rec: Recommendation = with_db(&state, move |conn| {
         Ok(write(conn, |c| {
-            documents::insert(c, input, Uuid::now_v7())
+            documents::insert(c, &actor, input, Uuid::now_v7())
         })?)
     })
     .await?;
@@ -287,10 +289,13 @@ pub async fn replace_recommendation(
     body: web::Json<RecommendationInput>,
 ) -> ApiResult<impl Responder> {
     require_admin(&caller)?;
+    let actor = Actor::of(&caller);
     let (id, expected) = (id.into_inner(), if_match(&req));
     let input = validated(body.into_inner())?;
     let rec: Recommendation = with_db(&state, move |conn| {
-        Ok(write(conn, |c| documents::replace(c, id, input, expected))?)
+        Ok(write(conn, |c| {
+            documents::replace(c, &actor, id, input, expected)
+        })?)
     })
     .await?;
     let tag = etag(rec.version);
@@ -319,6 +324,7 @@ pub async fn patch_recommendation(
     body: web::Json<serde_json::Value>,
 ) -> ApiResult<impl Responder> {
     require_admin(&caller)?;
+    let actor = Actor::of(&caller);
     let (id, expected) = (id.into_inner(), if_match(&req));
     let patch = body.into_inner();
     let rec: Recommendation = with_db(&state, move |conn| {
@@ -328,7 +334,7 @@ pub async fn patch_recommendation(
             let mut merged = serde_json::to_value(&current.content).map_err(ApiError::internal)?;
             merge_patch(&mut merged, &patch);
             let input = validated(from_merged(merged)?)?;
-            Ok(documents::replace(c, id, input, expected)?)
+            Ok(documents::replace(c, &actor, id, input, expected)?)
         })
     })
     .await?;
@@ -355,10 +361,11 @@ pub async fn delete_recommendation(
     id: web::Path<Uuid>,
 ) -> ApiResult<actix_web::HttpResponse> {
     require_admin(&caller)?;
+    let actor = Actor::of(&caller);
     let (id, expected) = (id.into_inner(), if_match(&req));
     with_db(&state, move |conn| {
         Ok(write(conn, |c| {
-            documents::delete::<Recommendation>(c, id, expected)
+            documents::delete::<Recommendation>(c, &actor, id, expected)
         })?)
     })
     .await?;

@@ -9,6 +9,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::auth::{Caller, Identity, Role};
+use crate::db::audit::Actor;
 use crate::db::documents::{self, Document, WriteError, write};
 use crate::db::stakeholders::Filter;
 use crate::domain::CountryCode;
@@ -239,10 +240,11 @@ pub async fn create_stakeholder(
     body: web::Json<StakeholderInput>,
 ) -> ApiResult<impl Responder> {
     require_admin(&caller)?;
+    let actor = Actor::of(&caller);
     let input = validated(body.into_inner())?;
     let s: Stakeholder = with_db(&state, move |conn| {
         Ok(write(conn, |c| {
-            documents::insert(c, input, Uuid::now_v7())
+            documents::insert(c, &actor, input, Uuid::now_v7())
         })?)
     })
     .await?;
@@ -279,13 +281,14 @@ async fn change(
     make: impl FnOnce(&Stakeholder) -> ApiResult<StakeholderInput> + Send + 'static,
 ) -> ApiResult<impl Responder> {
     let who = caller.clone();
+    let actor = Actor::of(&caller);
     let s: Stakeholder = with_db(&state, move |conn| {
         write(conn, |c| {
             // Validation before the version check: a bad change is a 422 whatever its If-Match.
             let current: Stakeholder = documents::get(c, id)?.ok_or(WriteError::NotFound)?;
             let input = validated(make(&current)?)?;
             may_edit(&who, id, &current.content, &input)?;
-            Ok(documents::replace(c, id, input, expected)?)
+            Ok(documents::replace(c, &actor, id, input, expected)?)
         })
     })
     .await?;
@@ -385,10 +388,11 @@ pub async fn delete_stakeholder(
     id: web::Path<Uuid>,
 ) -> ApiResult<actix_web::HttpResponse> {
     require_admin(&caller)?;
+    let actor = Actor::of(&caller);
     let (id, expected) = (id.into_inner(), if_match(&req));
     with_db(&state, move |conn| {
         Ok(write(conn, |c| {
-            documents::delete::<Stakeholder>(c, id, expected)
+            documents::delete::<Stakeholder>(c, &actor, id, expected)
         })?)
     })
     .await?;

@@ -1,0 +1,219 @@
+//! The audit trail: every write leaves an entry — who, when, what and how — and no entry can
+//! be changed or removed.
+
+use actix_web::http::Method;
+use diesel::connection::SimpleConnection;
+use serde_json::Value;
+use upr_tc::auth::Role;
+use upr_tc_tests::{Request, TestApp, json, recommendation, stakeholder};
+
+async fn trail(app: &TestApp, query: &str) -> Vec<Value> {
+    let token = app.admin_token();
+    let mut items = Vec::new();
+    let mut url = format!("/api/v1/audit?limit=200&{query}");
+    loop {
+        let page = app.get_as(&url, &token).await.assert_ok_json();
+        items.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("/api/v1/audit?limit=200&{query}&cursor={c}"),
+            None => return items,
+        }
+    }
+}
+
+#[actix_web::test]
+async fn every_write_leaves_an_entry() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let rec = app
+        .create(
+            "/api/v1/recommendations",
+            &recommendation("KEN", 8, "Ratify."),
+        )
+        .await;
+    let rec_path = format!("/api/v1/recommendations/{}", rec["id"].as_str().unwrap());
+    app.send_json(
+        Method::PATCH,
+        &rec_path,
+        Some(&admin),
+        &json!({"response": "noted"}),
+    )
+    .await
+    .assert_ok_json();
+    let mut body = recommendation("KEN", 8, "Ratify.");
+    body["themes"] = json!(["justice"]);
+    app.send_json(Method::PUT, &rec_path, Some(&admin), &body)
+        .await
+        .assert_ok_json();
+    let reply = app
+        .send(
+            Request::delete()
+                .uri(&rec_path)
+                .insert_header(("Authorization", format!("Bearer {admin}"))),
+        )
+        .await;
+    assert_eq!(reply.status, 204);
+
+    let org = app
+        .create(
+            "/api/v1/stakeholders",
+            &stakeholder("civil_society_organization", Some("KEN"), "Kituo"),
+        )
+        .await;
+    let own = app.token(Role::Contributor, None, Some(org["id"].as_str().unwrap()));
+    let org_path = format!("/api/v1/stakeholders/{}", org["id"].as_str().unwrap());
+    app.send_json(
+        Method::PATCH,
+        &org_path,
+        Some(&own),
+        &json!({"languages": ["sw"]}),
+    )
+    .await
+    .assert_ok_json();
+
+    let csv =
+        "state_under_review,session,text__en\nUGA,12,Adopt a law.\nFRA,15,Strengthen the NHRI.\n";
+    app.upload("/api/v1/bulk/recommendations", "text/csv", csv)
+        .await
+        .assert_ok_json();
+
+    let entries = trail(&app, "").await;
+    let ops: Vec<(String, String)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["entity"].as_str().unwrap().to_owned(),
+                e["operation"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("recommendation", "create"),
+        ("recommendation", "update"),
+        ("recommendation", "update"),
+        ("recommendation", "delete"),
+        ("stakeholder", "create"),
+        ("stakeholder", "update"),
+        ("recommendation", "create"),
+        ("recommendation", "create"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(ops, expected);
+
+    let history: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["entity_id"] == rec["id"])
+        .collect();
+    assert_eq!(history.len(), 4);
+    assert_eq!(history[0]["actor"], "tester");
+    assert_eq!(history[0]["role"], "admin");
+    assert_eq!(history[0]["changes"]["after"]["text"]["en"], "Ratify.");
+    assert_eq!(
+        history[1]["changes"]["changed"],
+        json!({"response": {"before": "supported", "after": "noted"}}),
+        "an update lists only what changed"
+    );
+    assert_eq!(
+        history[2]["changes"]["changed"]["themes"]["after"],
+        json!(["justice"])
+    );
+    assert_eq!(history[3]["changes"]["before"]["id"], rec["id"]);
+    let contributor = entries
+        .iter()
+        .find(|e| e["entity"] == "stakeholder" && e["operation"] == "update")
+        .unwrap();
+    assert_eq!(contributor["role"], "contributor");
+    assert!(
+        entries
+            .windows(2)
+            .all(|w| w[0]["seq"].as_i64() < w[1]["seq"].as_i64()),
+        "in the order written"
+    );
+}
+
+#[actix_web::test]
+async fn refused_writes_leave_no_entry() {
+    let app = TestApp::spawn();
+    let state = app.token(Role::State, Some("KEN"), None);
+    app.send_json(
+        Method::POST,
+        "/api/v1/recommendations",
+        Some(&state),
+        &recommendation("KEN", 8, "x"),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    let mut bad = recommendation("KEN", 8, "x");
+    bad["session"] = json!(0);
+    app.send_json(
+        Method::POST,
+        "/api/v1/recommendations",
+        Some(&app.admin_token()),
+        &bad,
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    let atomic = "state_under_review,session,text__en\nUGA,12,Good.\nXXX,12,Bad.\n";
+    app.upload("/api/v1/bulk/recommendations", "text/csv", atomic)
+        .await
+        .assert_problem(422, "import_rejected");
+    assert!(trail(&app, "").await.is_empty());
+}
+
+#[actix_web::test]
+async fn the_trail_is_for_admin_only_and_filters() {
+    let app = TestApp::spawn();
+    let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let a = app
+        .create("/api/v1/recommendations", &recommendation("KEN", 8, "A."))
+        .await;
+    app.create(
+        "/api/v1/stakeholders",
+        &stakeholder("academia", None, "University"),
+    )
+    .await;
+    for token in [
+        app.token(Role::State, Some("KEN"), None),
+        app.token(Role::Sync, None, None),
+    ] {
+        app.get_as("/api/v1/audit", &token)
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    app.get("/api/v1/audit")
+        .await
+        .assert_problem(401, "unauthorized");
+
+    assert_eq!(trail(&app, "entity=stakeholder").await.len(), 1);
+    assert_eq!(
+        trail(&app, &format!("entity_id={}", a["id"].as_str().unwrap()))
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(trail(&app, "actor=tester").await.len(), 2);
+    assert_eq!(trail(&app, "actor=someone-else").await.len(), 0);
+    let from = before.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(trail(&app, &format!("from={from}")).await.len(), 2);
+    assert_eq!(trail(&app, &format!("to={from}")).await.len(), 0);
+    app.get_as("/api/v1/audit?entity=planet", &app.admin_token())
+        .await
+        .assert_problem(400, "invalid_query");
+}
+
+#[actix_web::test]
+async fn entries_cannot_be_changed_or_removed() {
+    let app = TestApp::spawn();
+    app.create("/api/v1/recommendations", &recommendation("KEN", 8, "A."))
+        .await;
+    let mut conn = app.service.state.pool.get().unwrap();
+    assert!(
+        conn.batch_execute("UPDATE audit_log SET actor = 'someone else'")
+            .is_err()
+    );
+    assert!(conn.batch_execute("DELETE FROM audit_log").is_err());
+    drop(conn);
+    assert_eq!(trail(&app, "actor=tester").await.len(), 1);
+}
