@@ -17,8 +17,8 @@ use crate::domain::recommendation::{Recommendation, RecommendationInput, Respons
 use crate::error::{ApiError, ApiResult};
 use crate::reference::{RegionalGroup, reference};
 use crate::routes::support::{
-    decode_cursor, encode_cursor, etag, from_merged, if_match, limit, merge_patch, require_admin,
-    with_db,
+    create_item, decode_cursor, delete_item, encode_cursor, etag, from_merged, if_match, limit,
+    merge_patch, require_admin, with_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -227,15 +227,8 @@ pub async fn create_recommendation(
     caller: Caller,
     body: web::Json<RecommendationInput>,
 ) -> ApiResult<impl Responder> {
-    require_admin(&caller)?;
-    let actor = Actor::of(&caller);
     let input = validated(body.into_inner())?;
-    let rec: Recommendation = with_db(&state, move |conn| {
-        Ok(write(conn, |c| {
-            documents::insert(c, &actor, input, Uuid::now_v7())
-        })?)
-    })
-    .await?;
+    let rec: Recommendation = create_item(&state, &caller, input).await?;
     let location = format!("/api/v1/recommendations/{}", rec.id);
     let tag = etag(rec.version);
     Ok(web::Json(rec)
@@ -360,14 +353,5 @@ pub async fn delete_recommendation(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> ApiResult<actix_web::HttpResponse> {
-    require_admin(&caller)?;
-    let actor = Actor::of(&caller);
-    let (id, expected) = (id.into_inner(), if_match(&req));
-    with_db(&state, move |conn| {
-        Ok(write(conn, |c| {
-            documents::delete::<Recommendation>(c, &actor, id, expected)
-        })?)
-    })
-    .await?;
-    Ok(actix_web::HttpResponse::NoContent().finish())
+    delete_item::<Recommendation>(&state, &caller, &req, id.into_inner()).await
 }

@@ -21,7 +21,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::reference::reference;
 use crate::routes::recommendations::search_param;
 use crate::routes::support::{
-    decode_cursor, encode_cursor, from_merged, if_match, limit, merge_patch, require_admin, with_db,
+    create_item, decode_cursor, delete_item, encode_cursor, from_merged, if_match, limit,
+    merge_patch, with_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -239,15 +240,8 @@ pub async fn create_stakeholder(
     caller: Caller,
     body: web::Json<StakeholderInput>,
 ) -> ApiResult<impl Responder> {
-    require_admin(&caller)?;
-    let actor = Actor::of(&caller);
     let input = validated(body.into_inner())?;
-    let s: Stakeholder = with_db(&state, move |conn| {
-        Ok(write(conn, |c| {
-            documents::insert(c, &actor, input, Uuid::now_v7())
-        })?)
-    })
-    .await?;
+    let s: Stakeholder = create_item(&state, &caller, input).await?;
     Ok(respond(s, Some(&caller), StatusCode::CREATED))
 }
 
@@ -387,14 +381,5 @@ pub async fn delete_stakeholder(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> ApiResult<actix_web::HttpResponse> {
-    require_admin(&caller)?;
-    let actor = Actor::of(&caller);
-    let (id, expected) = (id.into_inner(), if_match(&req));
-    with_db(&state, move |conn| {
-        Ok(write(conn, |c| {
-            documents::delete::<Stakeholder>(c, &actor, id, expected)
-        })?)
-    })
-    .await?;
-    Ok(actix_web::HttpResponse::NoContent().finish())
+    delete_item::<Stakeholder>(&state, &caller, &req, id.into_inner()).await
 }

@@ -2,12 +2,14 @@
 //! running database work off the async workers.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
+use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::db::DbConnection;
-use crate::db::documents::Position;
+use crate::db::audit::Actor;
+use crate::db::documents::{self, Document, Position, write};
 use crate::error::{ApiError, ApiResult};
 use crate::startup::AppState;
 
@@ -25,6 +27,43 @@ pub async fn with_db<T: Send + 'static>(
         f(&mut conn)
     })
     .await?
+}
+
+/// Stores a new item, validated already (`admin`'s create routes).
+pub async fn create_item<D: Document + Send + 'static>(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    content: D::Content,
+) -> ApiResult<D>
+where
+    D::Content: Send,
+{
+    require_admin(caller)?;
+    let actor = Actor::of(caller);
+    with_db(state, move |conn| {
+        Ok(write(conn, |c| {
+            documents::insert(c, &actor, content, Uuid::now_v7())
+        })?)
+    })
+    .await
+}
+
+/// Deletes an item (`admin`), honouring `If-Match`: a 204.
+pub async fn delete_item<D: Document + Send + 'static>(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    req: &HttpRequest,
+    id: Uuid,
+) -> ApiResult<HttpResponse> {
+    require_admin(caller)?;
+    let (actor, expected) = (Actor::of(caller), if_match(req));
+    with_db(state, move |conn| {
+        Ok(write(conn, |c| {
+            documents::delete::<D>(c, &actor, id, expected)
+        })?)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The cursor of a position: `a<n>` (after item n) or `o<n>` (at rank position n). Clients
