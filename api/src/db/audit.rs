@@ -98,25 +98,27 @@ pub fn record(
     before: Option<&Value>,
     after: Option<&Value>,
 ) -> diesel::QueryResult<()> {
+    let changes = changes(before, after).to_string();
     record_many(
         conn,
         actor,
         entity,
         operation,
-        &[(entity_id.to_owned(), changes(before, after))],
+        &[(entity_id.to_owned(), changes)],
     )
 }
 
-/// Records creations in bulk: `(id, document)` pairs.
+/// Records creations in bulk: `(id, document JSON)` pairs, the JSON as stored, so a large
+/// import does not serialise every document twice.
 pub fn record_created(
     conn: &mut DbConnection,
     actor: &Actor,
     entity: &str,
-    created: Vec<(String, Value)>,
+    created: Vec<(String, String)>,
 ) -> diesel::QueryResult<()> {
-    let rows: Vec<(String, Value)> = created
+    let rows: Vec<(String, String)> = created
         .into_iter()
-        .map(|(id, doc)| (id, changes(None, Some(&doc))))
+        .map(|(id, doc)| (id, format!("{{\"after\":{doc}}}")))
         .collect();
     record_many(conn, actor, entity, Operation::Create, &rows)
 }
@@ -126,7 +128,7 @@ fn record_many(
     actor: &Actor,
     entity: &str,
     operation: Operation,
-    rows: &[(String, Value)],
+    rows: &[(String, String)],
 ) -> diesel::QueryResult<()> {
     let at = timestamp(now());
     for chunk in rows.chunks(200) {
@@ -150,7 +152,7 @@ fn record_many(
                 .push(", ");
             sql.text(operation.as_str())
                 .push(", ")
-                .text(changes.to_string())
+                .text(changes.clone())
                 .push(")");
         }
         execute(conn, &sql)?;

@@ -554,8 +554,13 @@ pub fn insert_new<D: Document>(
     }
     for chunk in fresh.chunks(200) {
         let mut sql = Sql::default();
+        // The audit entries of the creations reuse each document's JSON.
+        let mut created = Vec::with_capacity(chunk.len());
         for (row, (doc, key)) in chunk.iter().enumerate() {
             let columns = all_columns(doc, key.clone());
+            if let Some((_, Value::Text(json))) = columns.iter().find(|(n, _)| *n == "document") {
+                created.push((doc.id().to_string(), json.clone()));
+            }
             if row == 0 {
                 let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
                 sql.push(&format!(
@@ -652,10 +657,6 @@ pub fn insert_new<D: Document>(
             }
             execute(conn, &sql)?;
         }
-        let created = chunk
-            .iter()
-            .map(|(doc, _)| (doc.id().to_string(), to_value(doc)))
-            .collect();
         audit::record_created(conn, actor, D::TABLE.entity, created)?;
     }
     Ok(others)
