@@ -194,7 +194,7 @@ fn flatten_all_of(openapi: &mut OpenApi) {
         return;
     };
     let snapshot = components.schemas.clone();
-    for schema in components.schemas.values_mut() {
+    'schemas: for schema in components.schemas.values_mut() {
         let RefOr::T(Schema::AllOf(all_of)) = schema else {
             continue;
         };
@@ -209,8 +209,9 @@ fn flatten_all_of(openapi: &mut OpenApi) {
                     _ => None,
                 },
             };
+            // Only objects merge; any other composition stays as it is.
             let Some(part) = part else {
-                return;
+                continue 'schemas;
             };
             for (name, property) in &part.properties {
                 merged.properties.insert(name.clone(), property.clone());

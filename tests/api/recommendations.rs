@@ -491,3 +491,66 @@ async fn paging_a_filtered_list_yields_each_item_once_even_while_others_write() 
     assert_eq!(seen.len(), 6);
     assert_eq!(seen.into_iter().collect::<HashSet<_>>(), expected);
 }
+
+#[actix_web::test]
+async fn the_next_page_is_linked_from_the_header_too() {
+    let app = TestApp::spawn();
+    for i in 0..3 {
+        app.create(PATH, &recommendation("KEN", 8, &format!("Item {i}.")))
+            .await;
+    }
+    let first = app
+        .get(&format!("{PATH}?state_under_review=KEN&limit=2"))
+        .await;
+    let body = first.assert_ok_json();
+    let cursor = body["next_cursor"].as_str().unwrap();
+    let link = first.header("link").expect("a Link header");
+    assert_eq!(
+        link,
+        format!("<{PATH}?state_under_review=KEN&limit=2&cursor={cursor}>; rel=\"next\"")
+    );
+    let target = link.trim_start_matches('<').split('>').next().unwrap();
+    let second = app.get(target).await;
+    assert_eq!(
+        second.assert_ok_json()["items"].as_array().unwrap().len(),
+        1
+    );
+    assert!(
+        second.header("link").is_none(),
+        "the last page links nowhere"
+    );
+}
+
+#[actix_web::test]
+async fn a_client_holding_the_current_version_gets_a_304() {
+    let app = TestApp::spawn();
+    let created = app.create(PATH, &recommendation("KEN", 8, "Ratify.")).await;
+    let item = format!("{PATH}/{}", created["id"].as_str().unwrap());
+    let reply = app
+        .send(
+            Request::get()
+                .uri(&item)
+                .insert_header(("If-None-Match", "\"1\"")),
+        )
+        .await;
+    assert_eq!(reply.status, 304);
+    assert!(reply.body.is_empty());
+    assert_eq!(reply.header("etag"), Some("\"1\""));
+    app.send_json(
+        Method::PATCH,
+        &item,
+        Some(&app.admin_token()),
+        &json!({"response": "noted"}),
+    )
+    .await
+    .assert_ok_json();
+    let reply = app
+        .send(
+            Request::get()
+                .uri(&item)
+                .insert_header(("If-None-Match", "\"1\"")),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "a changed item is sent again");
+    assert_eq!(reply.header("etag"), Some("\"2\""));
+}

@@ -320,3 +320,31 @@ async fn filters_and_search() {
         );
     }
 }
+
+#[actix_web::test]
+async fn conditional_reads_know_which_representation_the_client_holds() {
+    let app = TestApp::spawn();
+    let created = app
+        .create(PATH, &stakeholder("nhri", Some("KEN"), "KNCHR"))
+        .await;
+    let path = item(&created);
+    let anonymous = app
+        .send(
+            Request::get()
+                .uri(&path)
+                .insert_header(("If-None-Match", "\"1-public\"")),
+        )
+        .await;
+    assert_eq!(anonymous.status, 304);
+    // The admin's representation has the contact details: the public tag is not it.
+    let admin = app
+        .send(
+            Request::get()
+                .uri(&path)
+                .insert_header(("If-None-Match", "\"1-public\""))
+                .insert_header(("Authorization", format!("Bearer {}", app.admin_token()))),
+        )
+        .await;
+    assert_eq!(admin.status, 200);
+    assert_eq!(admin.json()["contact"]["email"], "focal@example.org");
+}

@@ -1,6 +1,6 @@
 //! `GET /api/v1/audit`: the audit trail of every write (`admin`).
 
-use actix_web::{get, web};
+use actix_web::{HttpRequest, get, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -10,7 +10,7 @@ use crate::auth::Caller;
 use crate::db::audit::{self, AuditEntry, Filter};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::page_type;
-use crate::routes::support::{decode_cursor, encode_cursor, limit, require_admin, with_db};
+use crate::routes::support::{decode_cursor, encode_cursor, limit, page, require_admin, with_db};
 use crate::startup::AppState;
 
 page_type!(AuditPage, AuditEntry);
@@ -52,14 +52,16 @@ pub struct AuditQuery {
     operation_id = "list_audit_entries",
     security(("bearer" = [])),
     params(AuditQuery),
-    responses((status = 200, description = "A page of the trail", body = AuditPage))
+    responses((status = 200, description = "A page of the trail", body = AuditPage,
+        headers(("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when there is one"))))
 )]
 #[get("/audit")]
 pub async fn list_audit_entries(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     query: web::Query<AuditQuery>,
-) -> ApiResult<web::Json<AuditPage>> {
+) -> ApiResult<actix_web::CustomizeResponder<web::Json<AuditPage>>> {
     require_admin(&caller)?;
     let query = query.into_inner();
     if let Some(actor) = &query.actor
@@ -86,8 +88,11 @@ pub async fn list_audit_entries(
         Ok(audit::list(conn, &filter, position, limit)?)
     })
     .await?;
-    Ok(web::Json(AuditPage {
-        items,
-        next_cursor: next.and_then(encode_cursor),
-    }))
+    let next_cursor = next.and_then(encode_cursor);
+    let link = next_cursor.clone();
+    Ok(page(
+        &req,
+        AuditPage { items, next_cursor },
+        link.as_deref(),
+    ))
 }

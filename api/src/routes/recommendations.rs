@@ -18,7 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::reference::{RegionalGroup, reference};
 use crate::routes::support::{
     create_item, decode_cursor, delete_item, encode_cursor, etag, from_merged, if_match, limit,
-    merge_patch, require_admin, with_db,
+    merge_patch, not_modified, page, require_admin, with_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -162,6 +162,7 @@ impl RecommendationQuery {
     params(RecommendationQuery),
     responses((status = 200, description = "A page of recommendations; with `Accept: text/csv` or \
         `application/x-ndjson`, every matching recommendation, streamed (CSV in the import columns)",
+        headers(("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when there is one")),
         content(
             (RecommendationPage = "application/json"),
             (String = "text/csv"),
@@ -173,7 +174,7 @@ pub async fn list_recommendations(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<RecommendationQuery>,
-) -> ApiResult<Either<web::Json<RecommendationPage>, HttpResponse>> {
+) -> ApiResult<Either<actix_web::CustomizeResponder<web::Json<RecommendationPage>>, HttpResponse>> {
     let filter = query.filter()?;
     let q = search_param(&query.q)?;
     let position = decode_cursor(query.cursor.as_deref())?;
@@ -202,10 +203,13 @@ pub async fn list_recommendations(
         )?)
     })
     .await?;
-    Ok(Either::Left(web::Json(RecommendationPage {
-        items,
-        next_cursor: next.and_then(encode_cursor),
-    })))
+    let next_cursor = next.and_then(encode_cursor);
+    let link = next_cursor.clone();
+    Ok(Either::Left(page(
+        &req,
+        RecommendationPage { items, next_cursor },
+        link.as_deref(),
+    )))
 }
 
 fn validated(input: RecommendationInput) -> ApiResult<RecommendationInput> {
@@ -242,15 +246,21 @@ pub async fn create_recommendation(
 #[utoipa::path(
     tag = "recommendations",
     operation_id = "get_recommendation",
-    params(("id" = Uuid, Path, description = "The recommendation's id")),
-    responses((status = 200, description = "The recommendation", body = Recommendation,
-        headers(("ETag" = String))))
+    params(
+        ("id" = Uuid, Path, description = "The recommendation's id"),
+        ("If-None-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: 304 if it is still current"),
+    ),
+    responses(
+        (status = 200, description = "The recommendation", body = Recommendation, headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the ETag given", headers(("ETag" = String))),
+    )
 )]
 #[get("/{id}")]
 pub async fn get_recommendation(
     state: web::Data<AppState>,
+    req: HttpRequest,
     id: web::Path<Uuid>,
-) -> ApiResult<impl Responder> {
+) -> ApiResult<Either<impl Responder, HttpResponse>> {
     let id = id.into_inner();
     let rec = with_db(&state, move |conn| {
         Ok(documents::get::<Recommendation>(conn, id)?)
@@ -258,7 +268,12 @@ pub async fn get_recommendation(
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("No recommendation has the id {id}.")))?;
     let tag = etag(rec.version);
-    Ok(web::Json(rec).customize().insert_header(("ETag", tag)))
+    if let Some(unchanged) = not_modified(&req, &tag) {
+        return Ok(Either::Right(unchanged));
+    }
+    Ok(Either::Left(
+        web::Json(rec).customize().insert_header(("ETag", tag)),
+    ))
 }
 
 /// Replaces a recommendation (`admin`); with `If-Match`, only if it is still that version.

@@ -22,7 +22,7 @@ use crate::reference::reference;
 use crate::routes::recommendations::search_param;
 use crate::routes::support::{
     create_item, decode_cursor, delete_item, encode_cursor, from_merged, if_match, limit,
-    merge_patch, with_db,
+    merge_patch, not_modified, page, with_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -119,12 +119,18 @@ fn for_caller(mut s: Stakeholder, caller: Option<&Caller>) -> Stakeholder {
 
 /// Answers with the stakeholder and its ETag, which differs between the representation with
 /// and without contact details.
-fn respond(s: Stakeholder, caller: Option<&Caller>, status: StatusCode) -> impl Responder + use<> {
-    let tag = if sees_contact(caller, s.id) {
+/// The ETag of the representation this caller sees: it differs with and without contact
+/// details.
+fn tag_for(s: &Stakeholder, caller: Option<&Caller>) -> String {
+    if sees_contact(caller, s.id) {
         format!("\"{}\"", s.version)
     } else {
         format!("\"{}-public\"", s.version)
-    };
+    }
+}
+
+fn respond(s: Stakeholder, caller: Option<&Caller>, status: StatusCode) -> impl Responder + use<> {
+    let tag = tag_for(&s, caller);
     let location = format!("/api/v1/stakeholders/{}", s.id);
     let mut res = web::Json(for_caller(s, caller))
         .customize()
@@ -171,6 +177,7 @@ fn may_edit(
     params(StakeholderQuery),
     responses((status = 200, description = "A page of stakeholders; with `Accept: text/csv` or \
         `application/x-ndjson`, every matching stakeholder, streamed (CSV in the import columns)",
+        headers(("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when there is one")),
         content(
             (StakeholderPage = "application/json"),
             (String = "text/csv"),
@@ -183,7 +190,7 @@ pub async fn list_stakeholders(
     identity: Identity,
     req: HttpRequest,
     query: web::Query<StakeholderQuery>,
-) -> ApiResult<Either<web::Json<StakeholderPage>, HttpResponse>> {
+) -> ApiResult<Either<actix_web::CustomizeResponder<web::Json<StakeholderPage>>, HttpResponse>> {
     let filter = query.filter()?;
     let q = search_param(&query.q)?;
     let position = decode_cursor(query.cursor.as_deref())?;
@@ -215,10 +222,14 @@ pub async fn list_stakeholders(
     })
     .await?;
     let caller = identity.0.as_ref();
-    Ok(Either::Left(web::Json(StakeholderPage {
-        items: items.into_iter().map(|s| for_caller(s, caller)).collect(),
-        next_cursor: next.and_then(encode_cursor),
-    })))
+    let next_cursor = next.and_then(encode_cursor);
+    let link = next_cursor.clone();
+    let items = items.into_iter().map(|s| for_caller(s, caller)).collect();
+    Ok(Either::Left(page(
+        &req,
+        StakeholderPage { items, next_cursor },
+        link.as_deref(),
+    )))
 }
 
 fn validated(input: StakeholderInput) -> ApiResult<StakeholderInput> {
@@ -249,22 +260,36 @@ pub async fn create_stakeholder(
 #[utoipa::path(
     tag = "stakeholders",
     operation_id = "get_stakeholder",
-    params(("id" = Uuid, Path, description = "The stakeholder's id")),
-    responses((status = 200, description = "The stakeholder", body = Stakeholder, headers(("ETag" = String))))
+    params(
+        ("id" = Uuid, Path, description = "The stakeholder's id"),
+        ("If-None-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: 304 if it is still current"),
+    ),
+    responses(
+        (status = 200, description = "The stakeholder", body = Stakeholder, headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the ETag given", headers(("ETag" = String))),
+    )
 )]
 #[get("/{id}")]
 pub async fn get_stakeholder(
     state: web::Data<AppState>,
     identity: Identity,
+    req: HttpRequest,
     id: web::Path<Uuid>,
-) -> ApiResult<impl Responder> {
+) -> ApiResult<Either<impl Responder, HttpResponse>> {
     let id = id.into_inner();
     let s = with_db(&state, move |conn| {
         Ok(documents::get::<Stakeholder>(conn, id)?)
     })
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("No stakeholder has the id {id}.")))?;
-    Ok(respond(s, identity.0.as_ref(), StatusCode::OK))
+    if let Some(unchanged) = not_modified(&req, &tag_for(&s, identity.0.as_ref())) {
+        return Ok(Either::Right(unchanged));
+    }
+    Ok(Either::Left(respond(
+        s,
+        identity.0.as_ref(),
+        StatusCode::OK,
+    )))
 }
 
 async fn change(

@@ -66,6 +66,44 @@ pub async fn delete_item<D: Document + Send + 'static>(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Whether the client already holds this representation (`If-None-Match` names its ETag, or
+/// `*`), in which case the answer is a 304 without a body.
+pub fn not_modified(req: &HttpRequest, etag: &str) -> Option<HttpResponse> {
+    let value = req.headers().get(header::IF_NONE_MATCH)?.to_str().ok()?;
+    let held = value
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t.trim_start_matches("W/") == etag);
+    held.then(|| {
+        HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag.to_owned()))
+            .finish()
+    })
+}
+
+/// A page of a list: the JSON body, and the next page's address in a `Link: rel="next"`
+/// header as well as in `next_cursor`.
+pub fn page<T: serde::Serialize>(
+    req: &HttpRequest,
+    body: T,
+    next_cursor: Option<&str>,
+) -> actix_web::CustomizeResponder<web::Json<T>> {
+    use actix_web::Responder;
+    let response = web::Json(body).customize();
+    let Some(cursor) = next_cursor else {
+        return response;
+    };
+    let mut query: Vec<&str> = req
+        .query_string()
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("cursor="))
+        .collect();
+    let cursor = format!("cursor={cursor}");
+    query.push(&cursor);
+    let link = format!("<{}?{}>; rel=\"next\"", req.path(), query.join("&"));
+    response.insert_header((header::LINK, link))
+}
+
 /// The cursor of a position: `a<n>` (after item n) or `o<n>` (at rank position n). Clients
 /// pass back what they were given; the contract states the pattern so any value it allows is
 /// one this service can read.
