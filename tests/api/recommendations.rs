@@ -554,3 +554,30 @@ async fn a_client_holding_the_current_version_gets_a_304() {
     assert_eq!(reply.status, 200, "a changed item is sent again");
     assert_eq!(reply.header("etag"), Some("\"2\""));
 }
+
+#[actix_web::test]
+async fn concurrent_writers_all_succeed() {
+    let app = TestApp::spawn();
+    let service = actix_web::test::init_service(app.service.clone().app()).await;
+    let token = app.admin_token();
+    let requests = (0..16).map(|i| {
+        let req = Request::post()
+            .uri(PATH)
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .set_json(recommendation("KEN", 8, &format!("Concurrent {i}.")))
+            .to_request();
+        actix_web::test::call_service(&service, req)
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(requests)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    assert_eq!(
+        app.all(&format!("{PATH}?state_under_review=KEN"))
+            .await
+            .len(),
+        16
+    );
+}
