@@ -5,6 +5,7 @@ pub mod codes;
 mod country;
 mod external_ref;
 mod multilingual;
+pub mod publication;
 pub mod recommendation;
 pub mod stakeholder;
 pub mod validate;

@@ -1,0 +1,353 @@
+//! The publication rule (DESIGN §4), as a pure function: the one place that decides whether an
+//! activity is public. Its SQL twin (for lists) must give the same answers; a property test will
+//! hold the two equal when activities are stored.
+//!
+//! An activity is public when its publication state is `submitted` and, for every State
+//! concerned, either the submitter is that State itself, or the State's most recent consent
+//! record that covers it — scope `activity` for it, else `submitter` for its submitter, else
+//! `all` — says `granted`. A `refused` or `withdrawn` decision hides it at once.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Where a submission stands, as its submitter sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Publication {
+    Draft,
+    Submitted,
+    Withdrawn,
+}
+
+/// A State's decision about publication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Granted,
+    Refused,
+    Withdrawn,
+}
+
+/// What a consent record covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every submission concerning the State.
+    All,
+    /// Every submission of one stakeholder.
+    Submitter(Uuid),
+    /// One activity.
+    Activity(Uuid),
+}
+
+/// A consent record, as the rule needs it. `seq` orders records as they were recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentFact {
+    pub seq: i64,
+    pub state: String,
+    pub decision: Decision,
+    pub scope: Scope,
+}
+
+/// An activity, as the rule needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityFacts {
+    pub id: Uuid,
+    pub publication: Publication,
+    pub submitter: Uuid,
+    /// The State the submitter is, when the submitter is a State's own stakeholder.
+    pub submitter_state: Option<String>,
+    pub states_concerned: Vec<String>,
+}
+
+/// Whether an activity is public, and if not, why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Visibility {
+    pub public: bool,
+    /// Why it is not public, e.g. `awaiting consent of KEN`; empty when it is.
+    pub reasons: Vec<String>,
+}
+
+/// The decision that governs one State's consent to one activity: the most recent record of
+/// the narrowest scope that covers it.
+pub fn governing(
+    activity: &ActivityFacts,
+    state: &str,
+    consents: &[ConsentFact],
+) -> Option<Decision> {
+    let latest = |covers: &dyn Fn(&Scope) -> bool| {
+        consents
+            .iter()
+            .filter(|c| c.state == state && covers(&c.scope))
+            .max_by_key(|c| c.seq)
+            .map(|c| c.decision)
+    };
+    latest(&|s| *s == Scope::Activity(activity.id))
+        .or_else(|| latest(&|s| *s == Scope::Submitter(activity.submitter)))
+        .or_else(|| latest(&|s| *s == Scope::All))
+}
+
+/// The rule. `consents` may hold any records; those of other States and scopes are ignored.
+pub fn visibility(activity: &ActivityFacts, consents: &[ConsentFact]) -> Visibility {
+    let mut reasons = Vec::new();
+    match activity.publication {
+        Publication::Submitted => {}
+        Publication::Draft => reasons.push("a draft, not submitted".to_owned()),
+        Publication::Withdrawn => reasons.push("withdrawn by its submitter".to_owned()),
+    }
+    for state in &activity.states_concerned {
+        if activity.submitter_state.as_deref() == Some(state.as_str()) {
+            continue;
+        }
+        match governing(activity, state, consents) {
+            Some(Decision::Granted) => {}
+            Some(Decision::Refused) => reasons.push(format!("consent refused by {state}")),
+            Some(Decision::Withdrawn) => reasons.push(format!("consent withdrawn by {state}")),
+            None => reasons.push(format!("awaiting consent of {state}")),
+        }
+    }
+    Visibility {
+        public: reasons.is_empty(),
+        reasons,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+
+    const SUBMITTER: u128 = 7;
+    const ACTIVITY: u128 = 1;
+
+    fn activity(states: &[&str], submitter_state: Option<&str>) -> ActivityFacts {
+        ActivityFacts {
+            id: id(ACTIVITY),
+            publication: Publication::Submitted,
+            submitter: id(SUBMITTER),
+            submitter_state: submitter_state.map(str::to_owned),
+            states_concerned: states.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn consent(seq: i64, state: &str, decision: Decision, scope: Scope) -> ConsentFact {
+        ConsentFact {
+            seq,
+            state: state.into(),
+            decision,
+            scope,
+        }
+    }
+
+    use Decision::{Granted, Refused, Withdrawn};
+
+    /// The matrix of issue 4: submitter is or is not the State × each consent history × one or
+    /// two States concerned.
+    #[test]
+    fn the_rule_over_the_consent_matrix() {
+        let all = Scope::All;
+        let submitter = Scope::Submitter(id(SUBMITTER));
+        let this = Scope::Activity(id(ACTIVITY));
+        let histories: Vec<(&str, Vec<ConsentFact>, bool)> = vec![
+            ("no consent", vec![], false),
+            (
+                "activity granted",
+                vec![consent(1, "KEN", Granted, this)],
+                true,
+            ),
+            (
+                "submitter granted",
+                vec![consent(1, "KEN", Granted, submitter)],
+                true,
+            ),
+            ("all granted", vec![consent(1, "KEN", Granted, all)], true),
+            ("refused", vec![consent(1, "KEN", Refused, all)], false),
+            (
+                "withdrawn after granted",
+                vec![
+                    consent(1, "KEN", Granted, all),
+                    consent(2, "KEN", Withdrawn, all),
+                ],
+                false,
+            ),
+            (
+                "granted again after withdrawn",
+                vec![
+                    consent(1, "KEN", Withdrawn, all),
+                    consent(2, "KEN", Granted, all),
+                ],
+                true,
+            ),
+            (
+                "activity refusal under all granted",
+                vec![
+                    consent(1, "KEN", Granted, all),
+                    consent(2, "KEN", Refused, this),
+                ],
+                false,
+            ),
+            (
+                "activity grant under all refused",
+                vec![
+                    consent(1, "KEN", Refused, all),
+                    consent(2, "KEN", Granted, this),
+                ],
+                true,
+            ),
+            (
+                "older activity grant still beats a later all refusal",
+                vec![
+                    consent(1, "KEN", Granted, this),
+                    consent(2, "KEN", Refused, all),
+                ],
+                true,
+            ),
+            (
+                "submitter refusal under all granted",
+                vec![
+                    consent(1, "KEN", Granted, all),
+                    consent(2, "KEN", Refused, submitter),
+                ],
+                false,
+            ),
+            (
+                "another State's grant",
+                vec![consent(1, "UGA", Granted, all)],
+                false,
+            ),
+            (
+                "another submitter's grant",
+                vec![consent(1, "KEN", Granted, Scope::Submitter(id(99)))],
+                false,
+            ),
+            (
+                "another activity's grant",
+                vec![consent(1, "KEN", Granted, Scope::Activity(id(98)))],
+                false,
+            ),
+        ];
+        for (name, consents, public_for_ken) in &histories {
+            // One State concerned, the submitter is not it.
+            let v = visibility(&activity(&["KEN"], None), consents);
+            assert_eq!(v.public, *public_for_ken, "{name}: {v:?}");
+            assert_eq!(v.reasons.is_empty(), v.public, "{name}");
+            // The submitter is the State itself: its own consent is implied.
+            assert!(
+                visibility(&activity(&["KEN"], Some("KEN")), consents).public,
+                "{name}, submitted by KEN"
+            );
+            // Two States: UGA's consent is needed too.
+            let two = activity(&["KEN", "UGA"], None);
+            assert!(
+                !visibility(&two, consents).public,
+                "{name}, two States: UGA has not consented"
+            );
+            let mut with_uganda = consents.clone();
+            with_uganda.push(consent(100, "UGA", Granted, Scope::All));
+            assert_eq!(
+                visibility(&two, &with_uganda).public,
+                *public_for_ken,
+                "{name}, two States, UGA granted"
+            );
+            // Submitted by KEN, concerning KEN and UGA: only UGA's consent matters.
+            let own = activity(&["KEN", "UGA"], Some("KEN"));
+            assert!(
+                visibility(&own, &with_uganda).public,
+                "{name}, KEN's own with UGA granted"
+            );
+        }
+    }
+
+    #[test]
+    fn reasons_say_why() {
+        let v = visibility(
+            &activity(&["KEN", "UGA", "TZA"], None),
+            &[
+                consent(1, "UGA", Refused, Scope::All),
+                consent(2, "TZA", Withdrawn, Scope::All),
+            ],
+        );
+        assert_eq!(
+            v.reasons,
+            [
+                "awaiting consent of KEN",
+                "consent refused by UGA",
+                "consent withdrawn by TZA"
+            ]
+        );
+        let mut draft = activity(&["KEN"], Some("KEN"));
+        draft.publication = Publication::Draft;
+        assert_eq!(visibility(&draft, &[]).reasons, ["a draft, not submitted"]);
+        draft.publication = Publication::Withdrawn;
+        assert!(!visibility(&draft, &[consent(1, "KEN", Granted, Scope::All)]).public);
+    }
+
+    /// Random consent histories against a model written the long way: replay the records in
+    /// order, keeping the last decision per scope, then read the narrowest.
+    #[test]
+    fn random_histories_agree_with_a_replayed_model() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(54_28);
+        let states = ["KEN", "UGA"];
+        for _ in 0..2_000 {
+            let concerned: Vec<&str> = states
+                .iter()
+                .copied()
+                .filter(|_| rng.random_bool(0.7))
+                .collect();
+            let concerned = if concerned.is_empty() {
+                vec!["KEN"]
+            } else {
+                concerned
+            };
+            let submitter_state = if rng.random_bool(0.3) {
+                Some(states[rng.random_range(0..2)])
+            } else {
+                None
+            };
+            let mut a = activity(&concerned, submitter_state);
+            a.publication = [
+                Publication::Draft,
+                Publication::Submitted,
+                Publication::Withdrawn,
+            ][rng.random_range(0..3)];
+            let history: Vec<ConsentFact> = (0..rng.random_range(0..8))
+                .map(|seq| {
+                    let scope = match rng.random_range(0..4) {
+                        0 => Scope::All,
+                        1 => Scope::Submitter(id(SUBMITTER)),
+                        2 => Scope::Activity(id(ACTIVITY)),
+                        _ => Scope::Activity(id(55)),
+                    };
+                    let decision = [Granted, Refused, Withdrawn][rng.random_range(0..3)];
+                    consent(seq, states[rng.random_range(0..2)], decision, scope)
+                })
+                .collect();
+
+            let mut expected = a.publication == Publication::Submitted;
+            for state in &concerned {
+                if submitter_state == Some(*state) {
+                    continue;
+                }
+                let (mut by_activity, mut by_submitter, mut by_all) = (None, None, None);
+                for c in history.iter().filter(|c| c.state == *state) {
+                    match c.scope {
+                        Scope::Activity(x) if x == a.id => by_activity = Some(c.decision),
+                        Scope::Submitter(x) if x == a.submitter => by_submitter = Some(c.decision),
+                        Scope::All => by_all = Some(c.decision),
+                        _ => {}
+                    }
+                }
+                expected &= by_activity.or(by_submitter).or(by_all) == Some(Granted);
+            }
+            assert_eq!(
+                visibility(&a, &history).public,
+                expected,
+                "{a:?} {history:?}"
+            );
+        }
+    }
+}
