@@ -277,6 +277,52 @@ fn add_patch_schemas(openapi: &mut OpenApi) {
     }
 }
 
+/// Schemas only the flattened `allOf`s referred to (such as `Stored`) are referenced no more.
+fn drop_unused_schemas(openapi: &mut OpenApi) {
+    fn refs(value: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map {
+                    match (key.as_str(), v) {
+                        ("$ref", serde_json::Value::String(r)) => {
+                            if let Some(name) = r.strip_prefix("#/components/schemas/") {
+                                out.insert(name.to_owned());
+                            }
+                        }
+                        _ => refs(v, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let Some(components) = openapi.components.as_mut() else {
+        return;
+    };
+    // Everything but the schemas, then what the used schemas use, until nothing is added.
+    let schemas = std::mem::take(&mut components.schemas);
+    let rest = serde_json::to_value(&*openapi).unwrap_or_default();
+    let mut used = std::collections::BTreeSet::new();
+    refs(&rest, &mut used);
+    loop {
+        let before = used.len();
+        for name in used.clone() {
+            if let Some(schema) = schemas.get(&name) {
+                refs(&serde_json::to_value(schema).unwrap_or_default(), &mut used);
+            }
+        }
+        if used.len() == before {
+            break;
+        }
+    }
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.schemas = schemas
+        .into_iter()
+        .filter(|(name, _)| used.contains(name))
+        .collect();
+}
+
 /// The contract of the routes `routes::configure` serves.
 pub fn document() -> OpenApi {
     let (_, mut doc) = actix_web::App::new()
@@ -288,6 +334,7 @@ pub fn document() -> OpenApi {
     flatten_all_of(&mut doc);
     add_patch_schemas(&mut doc);
     add_problem_responses(&mut doc);
+    drop_unused_schemas(&mut doc);
     doc
 }
 

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::DbConnection;
 use super::audit::{self, Actor, Operation};
 use super::query::{DocumentRow, Sql, Value, execute, fts5_terms, load_documents};
-use crate::domain::{ExternalRef, normalise_text};
+use crate::domain::{ExternalRef, Stored, normalise_text};
 use crate::error::ApiError;
 
 /// An item stored in a document table.
@@ -21,18 +21,22 @@ pub trait Document: Serialize + DeserializeOwned {
 
     const TABLE: Table;
 
-    fn new(
-        id: Uuid,
-        content: Self::Content,
-        version: i64,
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
-    ) -> Self;
-    fn id(&self) -> Uuid;
-    fn version(&self) -> i64;
-    fn created_at(&self) -> DateTime<Utc>;
-    fn updated_at(&self) -> DateTime<Utc>;
+    fn new(stored: Stored, content: Self::Content) -> Self;
+    fn stored(&self) -> &Stored;
     fn content(&self) -> &Self::Content;
+
+    fn id(&self) -> Uuid {
+        self.stored().id
+    }
+    fn version(&self) -> i64 {
+        self.stored().version
+    }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.stored().created_at
+    }
+    fn updated_at(&self) -> DateTime<Utc> {
+        self.stored().updated_at
+    }
     /// The table's own columns (besides id, document, version and the timestamps).
     fn columns(&self) -> Vec<(&'static str, Value)>;
     /// `(facet, value)` rows for the multi-valued filters.
@@ -536,7 +540,7 @@ pub fn insert_new<D: Document>(
     let mut fresh: Vec<(D, Option<String>)> = Vec::new();
     let mut others = Vec::new();
     for (i, (content, key)) in contents.iter().zip(item_keys).enumerate() {
-        let doc = D::new(Uuid::now_v7(), content.clone(), 1, at, at);
+        let doc = D::new(Stored::new(Uuid::now_v7(), at), content.clone());
         let refs: Vec<(String, String)> = doc
             .external_refs()
             .iter()
@@ -677,7 +681,7 @@ pub fn insert<D: Document>(
         return Err(taken(&existing));
     }
     let at = now();
-    let doc = D::new(id, content, 1, at, at);
+    let doc = D::new(Stored::new(id, at), content);
     let key = D::natural_key(doc.content());
     let seq = D::TABLE.insert(conn, &all_columns(&doc, key))?;
     index(conn, seq, &doc)?;
@@ -734,7 +738,13 @@ pub fn replace<D: Document>(
     {
         return Err(taken(&other));
     }
-    let doc = D::new(id, content, old.version() + 1, old.created_at(), now());
+    let stored = Stored {
+        id,
+        version: old.version() + 1,
+        created_at: old.created_at(),
+        updated_at: now(),
+    };
+    let doc = D::new(stored, content);
     let key = D::natural_key(doc.content());
     D::TABLE.update(conn, seq, &all_columns(&doc, key))?;
     index(conn, seq, &doc)?;

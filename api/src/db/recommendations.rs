@@ -1,12 +1,9 @@
 //! Recommendations in the document store: their columns, facets and filters.
 
-use chrono::{DateTime, Utc};
-use uuid::Uuid;
-
 use super::documents::{Document, Table};
 use super::query::{Sql, Value};
-use crate::domain::ExternalRef;
 use crate::domain::recommendation::{Recommendation, RecommendationInput, Response};
+use crate::domain::{ExternalRef, Stored};
 
 /// What a list asks for; every part is optional and they combine with AND.
 #[derive(Debug, Default, Clone)]
@@ -63,37 +60,16 @@ impl Document for Recommendation {
         search: "recommendation_search",
     };
 
-    fn new(
-        id: Uuid,
-        content: RecommendationInput,
-        version: i64,
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
-    ) -> Self {
+    fn new(stored: Stored, content: RecommendationInput) -> Self {
         Self {
-            id,
+            stored,
             cycle: content.cycle().unwrap_or_default(),
             content,
-            version,
-            created_at,
-            updated_at,
         }
     }
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
-    }
-
-    fn updated_at(&self) -> DateTime<Utc> {
-        self.updated_at
+    fn stored(&self) -> &Stored {
+        &self.stored
     }
 
     fn content(&self) -> &RecommendationInput {

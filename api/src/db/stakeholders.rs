@@ -1,12 +1,9 @@
 //! Stakeholders in the document store: their columns, facets and filters.
 
-use chrono::{DateTime, Utc};
-use uuid::Uuid;
-
 use super::documents::{Document, Table};
 use super::query::{Sql, Value};
 use crate::domain::stakeholder::{Stakeholder, StakeholderInput, StakeholderKind};
-use crate::domain::{ExternalRef, normalise_text};
+use crate::domain::{ExternalRef, Stored, normalise_text};
 
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
@@ -43,36 +40,12 @@ impl Document for Stakeholder {
         search: "stakeholder_search",
     };
 
-    fn new(
-        id: Uuid,
-        content: StakeholderInput,
-        version: i64,
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
-    ) -> Self {
-        Self {
-            id,
-            content,
-            version,
-            created_at,
-            updated_at,
-        }
+    fn new(stored: Stored, content: StakeholderInput) -> Self {
+        Self { stored, content }
     }
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
-    }
-
-    fn updated_at(&self) -> DateTime<Utc> {
-        self.updated_at
+    fn stored(&self) -> &Stored {
+        &self.stored
     }
 
     fn content(&self) -> &StakeholderInput {

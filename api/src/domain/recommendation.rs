@@ -1,14 +1,12 @@
 //! A UPR recommendation: what a client sends, how it is checked, and what is stored and served.
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, StateCode, ThemeCode};
 use crate::domain::validate::{Errors, dedup, integer, optional_integer};
-use crate::domain::{CountryCode, ExternalRef, Multilingual, normalise_text};
+use crate::domain::{CountryCode, ExternalRef, Multilingual, Stored, normalise_text};
 use crate::error::FieldError;
 use crate::reference::reference;
 
@@ -120,16 +118,13 @@ pub struct RecommendationInput {
 /// A stored recommendation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Recommendation {
-    pub id: Uuid,
+    #[serde(flatten)]
+    pub stored: Stored,
     /// The UPR cycle of the session.
     #[schema(example = 3, minimum = 1)]
     pub cycle: i64,
     #[serde(flatten)]
     pub content: RecommendationInput,
-    /// Increases with every change; the `ETag`.
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 pub const MAX_TEXT: usize = 20_000;

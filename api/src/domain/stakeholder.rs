@@ -1,14 +1,12 @@
 //! A stakeholder: an organisation that acts, funds, submits or asks for help.
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::domain::codes::{CountryCodeValue, RegionCode, ThemeCode};
 use crate::domain::recommendation::MAX_TEXT;
 use crate::domain::validate::{Errors, dedup, is_space};
-use crate::domain::{CountryCode, ExternalRef, Multilingual};
+use crate::domain::{CountryCode, ExternalRef, Multilingual, Stored};
 use crate::error::FieldError;
 use crate::reference::reference;
 
@@ -132,12 +130,10 @@ pub struct StakeholderInput {
 /// A stored stakeholder. `contact` is present only for callers allowed to see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Stakeholder {
-    pub id: Uuid,
+    #[serde(flatten)]
+    pub stored: Stored,
     #[serde(flatten)]
     pub content: StakeholderInput,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 pub fn is_language_code(code: &str) -> bool {

@@ -320,7 +320,7 @@ impl CsvExport for Recommendation {
     fn csv_record(&self) -> Vec<String> {
         let c = &self.content;
         let mut r = vec![
-            self.id.to_string(),
+            self.stored.id.to_string(),
             c.state_under_review.clone(),
             c.session.to_string(),
             self.cycle.to_string(),
@@ -346,9 +346,9 @@ impl CsvExport for Recommendation {
             joined(&c.affected_persons),
             joined(&c.sdg_targets),
             refs_cell(&c.external_refs),
-            self.version.to_string(),
-            crate::db::documents::timestamp(self.created_at),
-            crate::db::documents::timestamp(self.updated_at),
+            self.stored.version.to_string(),
+            crate::db::documents::timestamp(self.stored.created_at),
+            crate::db::documents::timestamp(self.stored.updated_at),
         ]);
         r.into_iter().map(neutralise).collect()
     }
@@ -383,7 +383,7 @@ impl CsvExport for Stakeholder {
     fn csv_record(&self) -> Vec<String> {
         let c = &self.content;
         let contact = c.contact.as_ref();
-        let mut r = vec![self.id.to_string(), c.kind.as_str().to_owned()];
+        let mut r = vec![self.stored.id.to_string(), c.kind.as_str().to_owned()];
         r.extend(languages_of(Some(&c.name)));
         r.extend(languages_of(c.acronym.as_ref()));
         r.extend([
@@ -399,9 +399,9 @@ impl CsvExport for Stakeholder {
             joined(&c.languages),
             joined(&c.regions),
             refs_cell(&c.external_refs),
-            self.version.to_string(),
-            crate::db::documents::timestamp(self.created_at),
-            crate::db::documents::timestamp(self.updated_at),
+            self.stored.version.to_string(),
+            crate::db::documents::timestamp(self.stored.created_at),
+            crate::db::documents::timestamp(self.stored.updated_at),
         ]);
         r.into_iter().map(neutralise).collect()
     }

@@ -233,8 +233,8 @@ pub async fn create_recommendation(
 ) -> ApiResult<impl Responder> {
     let input = validated(body.into_inner())?;
     let rec: Recommendation = create_item(&state, &caller, input).await?;
-    let location = format!("/api/v1/recommendations/{}", rec.id);
-    let tag = etag(rec.version);
+    let location = format!("/api/v1/recommendations/{}", rec.stored.id);
+    let tag = etag(rec.stored.version);
     Ok(web::Json(rec)
         .customize()
         .with_status(StatusCode::CREATED)
@@ -267,7 +267,7 @@ pub async fn get_recommendation(
     })
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("No recommendation has the id {id}.")))?;
-    let tag = etag(rec.version);
+    let tag = etag(rec.stored.version);
     if let Some(unchanged) = not_modified(&req, &tag) {
         return Ok(Either::Right(unchanged));
     }
@@ -306,7 +306,7 @@ pub async fn replace_recommendation(
         })?)
     })
     .await?;
-    let tag = etag(rec.version);
+    let tag = etag(rec.stored.version);
     Ok(web::Json(rec).customize().insert_header(("ETag", tag)))
 }
 
@@ -346,7 +346,7 @@ pub async fn patch_recommendation(
         })
     })
     .await?;
-    let tag = etag(rec.version);
+    let tag = etag(rec.stored.version);
     Ok(web::Json(rec).customize().insert_header(("ETag", tag)))
 }
 

@@ -111,7 +111,7 @@ fn sees_contact(caller: Option<&Caller>, id: Uuid) -> bool {
 
 /// The representation this caller may see.
 fn for_caller(mut s: Stakeholder, caller: Option<&Caller>) -> Stakeholder {
-    if !sees_contact(caller, s.id) {
+    if !sees_contact(caller, s.stored.id) {
         s.content.contact = None;
     }
     s
@@ -122,16 +122,16 @@ fn for_caller(mut s: Stakeholder, caller: Option<&Caller>) -> Stakeholder {
 /// The ETag of the representation this caller sees: it differs with and without contact
 /// details.
 fn tag_for(s: &Stakeholder, caller: Option<&Caller>) -> String {
-    if sees_contact(caller, s.id) {
-        format!("\"{}\"", s.version)
+    if sees_contact(caller, s.stored.id) {
+        format!("\"{}\"", s.stored.version)
     } else {
-        format!("\"{}-public\"", s.version)
+        format!("\"{}-public\"", s.stored.version)
     }
 }
 
 fn respond(s: Stakeholder, caller: Option<&Caller>, status: StatusCode) -> impl Responder + use<> {
     let tag = tag_for(&s, caller);
-    let location = format!("/api/v1/stakeholders/{}", s.id);
+    let location = format!("/api/v1/stakeholders/{}", s.stored.id);
     let mut res = web::Json(for_caller(s, caller))
         .customize()
         .with_status(status)
