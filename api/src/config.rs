@@ -90,6 +90,9 @@ pub struct Settings {
     pub bulk_limit: usize,
     /// Size of the database connection pool.
     pub pool_size: u32,
+    /// Web origins whose pages may call the API from a browser (`*`: any). Tokens travel in
+    /// the `Authorization` header, never in cookies, so any origin is safe for public data.
+    pub cors_origins: Vec<String>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -135,6 +138,12 @@ impl Settings {
             json_limit,
             bulk_limit,
             pool_size,
+            cors_origins: env("UPR_TC_CORS_ORIGINS")
+                .unwrap_or_else(|| "*".to_owned())
+                .split(',')
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
         })
     }
 }

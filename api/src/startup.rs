@@ -80,6 +80,7 @@ impl Service {
     > {
         let routes = self.routes;
         let contract = self.contract;
+        let cors = cors(&self.settings.cors_origins);
         // Registered before the `/api/v1` scope, which would otherwise claim the path.
         let (app, _) = App::new()
             .route(
@@ -108,7 +109,31 @@ impl Service {
                 async move { unmatched(&routes, &req) }
             }))
             .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
+            .wrap(cors)
             .wrap(actix_web::middleware::from_fn(crate::telemetry::middleware))
+    }
+}
+
+/// Browsers may call the API from the pages of these origins; preflight requests are answered
+/// before any route or token check.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::ACCEPT,
+            actix_web::http::header::IF_MATCH,
+            actix_web::http::header::IF_NONE_MATCH,
+        ])
+        .expose_headers(["ETag", "Location", "Link", "X-Request-Id"])
+        .max_age(3600);
+    if origins.iter().any(|o| o == "*") {
+        cors.allow_any_origin()
+    } else {
+        origins
+            .iter()
+            .fold(cors, |cors, origin| cors.allowed_origin(origin))
     }
 }
 

@@ -177,3 +177,52 @@ fn a_5xx_never_shows_its_cause() {
     let text = serde_json::to_string(&problem).unwrap();
     assert!(!text.contains("password"), "{text}");
 }
+
+#[actix_web::test]
+async fn browsers_may_call_the_api_from_other_origins() {
+    let app = TestApp::spawn();
+    let preflight = app
+        .send(
+            Request::default()
+                .method(Method::OPTIONS)
+                .uri("/api/v1/recommendations")
+                .insert_header(("Origin", "https://tracker.example.org"))
+                .insert_header(("Access-Control-Request-Method", "POST"))
+                .insert_header((
+                    "Access-Control-Request-Headers",
+                    "authorization, content-type",
+                )),
+        )
+        .await;
+    assert_eq!(preflight.status, 200, "{}", preflight.text());
+    assert!(preflight.header("access-control-allow-origin").is_some());
+    let reply = app
+        .send(
+            Request::get()
+                .uri("/api/v1/reference/cycles")
+                .insert_header(("Origin", "https://tracker.example.org")),
+        )
+        .await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.header("access-control-allow-origin").is_some());
+    assert!(
+        reply
+            .header("access-control-expose-headers")
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .contains("etag")
+    );
+
+    let closed = TestApp::spawn_with(|s| s.cors_origins = vec!["https://nmirf.example.org".into()]);
+    let reply = closed
+        .send(
+            Request::get()
+                .uri("/api/v1/reference/cycles")
+                .insert_header(("Origin", "https://elsewhere.example")),
+        )
+        .await;
+    assert!(
+        reply.header("access-control-allow-origin").is_none(),
+        "an origin not listed is not allowed"
+    );
+}

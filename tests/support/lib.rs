@@ -90,6 +90,7 @@ pub fn settings(database: DatabaseUrl) -> Settings {
         json_limit: upr_tc::config::DEFAULT_JSON_LIMIT,
         bulk_limit: upr_tc::config::DEFAULT_BULK_LIMIT,
         pool_size: 4,
+        cors_origins: vec!["*".into()],
     }
 }
 
