@@ -581,3 +581,31 @@ async fn concurrent_writers_all_succeed() {
         16
     );
 }
+
+#[actix_web::test]
+async fn a_list_page_has_a_weak_etag_and_answers_304_while_unchanged() {
+    let app = TestApp::spawn();
+    app.create(PATH, &recommendation("KEN", 8, "One.")).await;
+    let url = format!("{PATH}?state_under_review=KEN");
+    let first = app.get(&url).await;
+    let tag = first.header("etag").unwrap().to_owned();
+    assert!(tag.starts_with("W/\""), "{tag}");
+    let again = app
+        .send(
+            Request::get()
+                .uri(&url)
+                .insert_header(("If-None-Match", tag.as_str())),
+        )
+        .await;
+    assert_eq!(again.status, 304);
+    app.create(PATH, &recommendation("KEN", 8, "Two.")).await;
+    let changed = app
+        .send(
+            Request::get()
+                .uri(&url)
+                .insert_header(("If-None-Match", tag.as_str())),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "a page that changed is sent again");
+    assert_ne!(changed.header("etag"), Some(tag.as_str()));
+}

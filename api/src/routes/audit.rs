@@ -51,9 +51,17 @@ pub struct AuditQuery {
     tag = "audit",
     operation_id = "list_audit_entries",
     security(("bearer" = [])),
-    params(AuditQuery),
-    responses((status = 200, description = "A page of the trail", body = AuditPage,
-        headers(("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when there is one"))))
+    params(
+        AuditQuery,
+        ("If-None-Match" = Option<String>, Header, nullable = false, description = "The page's ETag last read: 304 if the page is unchanged"),
+    ),
+    responses(
+        (status = 200, description = "A page of the trail", body = AuditPage, headers(
+            ("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when there is one"),
+            ("ETag" = String, description = "Weak: of this page's body"),
+        )),
+        (status = 304, description = "The page is unchanged since the ETag given"),
+    )
 )]
 #[get("/audit")]
 pub async fn list_audit_entries(
@@ -61,7 +69,7 @@ pub async fn list_audit_entries(
     caller: Caller,
     req: HttpRequest,
     query: web::Query<AuditQuery>,
-) -> ApiResult<actix_web::CustomizeResponder<web::Json<AuditPage>>> {
+) -> ApiResult<actix_web::HttpResponse> {
     require_admin(&caller)?;
     let query = query.into_inner();
     if let Some(actor) = &query.actor

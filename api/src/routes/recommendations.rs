@@ -159,22 +159,30 @@ impl RecommendationQuery {
 #[utoipa::path(
     tag = "recommendations",
     operation_id = "list_recommendations",
-    params(RecommendationQuery),
+    params(
+        RecommendationQuery,
+        ("If-None-Match" = Option<String>, Header, nullable = false, description = "The page's ETag last read: 304 if the page is unchanged"),
+    ),
     responses((status = 200, description = "A page of recommendations; with `Accept: text/csv` or \
         `application/x-ndjson`, every matching recommendation, streamed (CSV in the import columns)",
-        headers(("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when there is one")),
+        headers(
+            ("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when there is one"),
+            ("ETag" = String, description = "Weak: of this page's body"),
+        ),
         content(
             (RecommendationPage = "application/json"),
             (String = "text/csv"),
             (String = "application/x-ndjson"),
-        )))
+        )),
+        (status = 304, description = "The page is unchanged since the ETag given"),
+    )
 )]
 #[get("")]
 pub async fn list_recommendations(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<RecommendationQuery>,
-) -> ApiResult<Either<actix_web::CustomizeResponder<web::Json<RecommendationPage>>, HttpResponse>> {
+) -> ApiResult<HttpResponse> {
     let filter = query.filter()?;
     let q = search_param(&query.q)?;
     let position = decode_cursor(query.cursor.as_deref())?;
@@ -190,7 +198,7 @@ pub async fn list_recommendations(
                 limit,
             )
         });
-        return export::stream(&state, format, fetch, |r| r).map(Either::Right);
+        return export::stream(&state, format, fetch, |r| r);
     }
     let (items, next) = with_db(&state, move |conn| {
         let table = <Recommendation as documents::Document>::TABLE;
@@ -205,11 +213,11 @@ pub async fn list_recommendations(
     .await?;
     let next_cursor = next.and_then(encode_cursor);
     let link = next_cursor.clone();
-    Ok(Either::Left(page(
+    Ok(page(
         &req,
         RecommendationPage { items, next_cursor },
         link.as_deref(),
-    )))
+    ))
 }
 
 fn validated(input: RecommendationInput) -> ApiResult<RecommendationInput> {

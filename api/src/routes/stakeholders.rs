@@ -174,15 +174,23 @@ fn may_edit(
 #[utoipa::path(
     tag = "stakeholders",
     operation_id = "list_stakeholders",
-    params(StakeholderQuery),
+    params(
+        StakeholderQuery,
+        ("If-None-Match" = Option<String>, Header, nullable = false, description = "The page's ETag last read: 304 if the page is unchanged"),
+    ),
     responses((status = 200, description = "A page of stakeholders; with `Accept: text/csv` or \
         `application/x-ndjson`, every matching stakeholder, streamed (CSV in the import columns)",
-        headers(("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when there is one")),
+        headers(
+            ("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when there is one"),
+            ("ETag" = String, description = "Weak: of this page's body"),
+        ),
         content(
             (StakeholderPage = "application/json"),
             (String = "text/csv"),
             (String = "application/x-ndjson"),
-        )))
+        )),
+        (status = 304, description = "The page is unchanged since the ETag given"),
+    )
 )]
 #[get("")]
 pub async fn list_stakeholders(
@@ -190,7 +198,7 @@ pub async fn list_stakeholders(
     identity: Identity,
     req: HttpRequest,
     query: web::Query<StakeholderQuery>,
-) -> ApiResult<Either<actix_web::CustomizeResponder<web::Json<StakeholderPage>>, HttpResponse>> {
+) -> ApiResult<HttpResponse> {
     let filter = query.filter()?;
     let q = search_param(&query.q)?;
     let position = decode_cursor(query.cursor.as_deref())?;
@@ -208,8 +216,7 @@ pub async fn list_stakeholders(
         let caller = identity.0.clone();
         return export::stream(&state, format, fetch, move |s| {
             for_caller(s, caller.as_ref())
-        })
-        .map(Either::Right);
+        });
     }
     let (items, next) = with_db(&state, move |conn| {
         Ok(Stakeholder::TABLE.list::<Stakeholder>(
@@ -225,11 +232,11 @@ pub async fn list_stakeholders(
     let next_cursor = next.and_then(encode_cursor);
     let link = next_cursor.clone();
     let items = items.into_iter().map(|s| for_caller(s, caller)).collect();
-    Ok(Either::Left(page(
+    Ok(page(
         &req,
         StakeholderPage { items, next_cursor },
         link.as_deref(),
-    )))
+    ))
 }
 
 fn validated(input: StakeholderInput) -> ApiResult<StakeholderInput> {

@@ -70,10 +70,12 @@ pub async fn delete_item<D: Document + Send + 'static>(
 /// `*`), in which case the answer is a 304 without a body.
 pub fn not_modified(req: &HttpRequest, etag: &str) -> Option<HttpResponse> {
     let value = req.headers().get(header::IF_NONE_MATCH)?.to_str().ok()?;
+    // Weak comparison (RFC 9110 §8.8.3.2), as `If-None-Match` asks.
+    let bare = etag.trim_start_matches("W/");
     let held = value
         .split(',')
         .map(str::trim)
-        .any(|t| t == "*" || t.trim_start_matches("W/") == etag);
+        .any(|t| t == "*" || t.trim_start_matches("W/") == bare);
     held.then(|| {
         HttpResponse::NotModified()
             .insert_header((header::ETAG, etag.to_owned()))
@@ -81,27 +83,45 @@ pub fn not_modified(req: &HttpRequest, etag: &str) -> Option<HttpResponse> {
     })
 }
 
-/// A page of a list: the JSON body, and the next page's address in a `Link: rel="next"`
-/// header as well as in `next_cursor`.
+/// A page of a list: the JSON body with a weak `ETag` (of the body: a client polling an
+/// unchanged page gets a 304), and the next page's address in a `Link: rel="next"` header as
+/// well as in `next_cursor`.
 pub fn page<T: serde::Serialize>(
     req: &HttpRequest,
     body: T,
     next_cursor: Option<&str>,
-) -> actix_web::CustomizeResponder<web::Json<T>> {
-    use actix_web::Responder;
-    let response = web::Json(body).customize();
-    let Some(cursor) = next_cursor else {
-        return response;
-    };
-    let mut query: Vec<&str> = req
-        .query_string()
-        .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("cursor="))
-        .collect();
-    let cursor = format!("cursor={cursor}");
-    query.push(&cursor);
-    let link = format!("<{}?{}>; rel=\"next\"", req.path(), query.join("&"));
-    response.insert_header((header::LINK, link))
+) -> HttpResponse {
+    use sha2::{Digest, Sha256};
+    let json = serde_json::to_vec(&body).expect("pages serialise");
+    let digest = Sha256::digest(&json);
+    let tag = format!(
+        "W/\"{}\"",
+        digest[..12]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    if let Some(unchanged) = not_modified(req, &tag) {
+        return unchanged;
+    }
+    let mut response = HttpResponse::Ok();
+    response
+        .content_type("application/json")
+        .insert_header((header::ETAG, tag));
+    if let Some(cursor) = next_cursor {
+        let mut query: Vec<&str> = req
+            .query_string()
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("cursor="))
+            .collect();
+        let cursor = format!("cursor={cursor}");
+        query.push(&cursor);
+        response.insert_header((
+            header::LINK,
+            format!("<{}?{}>; rel=\"next\"", req.path(), query.join("&")),
+        ));
+    }
+    response.body(json)
 }
 
 /// The cursor of a position: `a<n>` (after item n) or `o<n>` (at rank position n). Clients
