@@ -65,6 +65,13 @@ pub async fn list_countries(query: web::Query<CountryQuery>) -> web::Json<Countr
 )]
 #[get("/countries/{code}")]
 pub async fn get_country(code: web::Path<String>) -> ApiResult<web::Json<Country>> {
+    if code.as_str() == "resolve" {
+        // The sibling route `POST /countries/resolve`, asked with the wrong method.
+        return Err(ApiError::MethodNotAllowed {
+            detail: "GET is not allowed on /api/v1/reference/countries/resolve.".into(),
+            allow: "POST".into(),
+        });
+    }
     reference()
         .lookup_country(&code)
         .cloned()
