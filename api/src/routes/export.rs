@@ -130,3 +130,42 @@ where
         .content_type(content_type)
         .streaming(body))
 }
+
+/// Answers a list request: every matching item as a file when `Accept` asks for one, else one
+/// page of JSON. `filter` adds the resource's conditions to the query; `prepare` shapes each
+/// item for the caller (hides what it may not see); `make_page` wraps a page's items.
+#[allow(clippy::too_many_arguments)]
+pub async fn list_response<D, P>(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    filter: impl Fn(&mut crate::db::query::Sql) + Send + Sync + Clone + 'static,
+    q: Option<String>,
+    position: Position,
+    limit: i64,
+    prepare: impl Fn(D) -> D + Send + Clone + 'static,
+    make_page: impl FnOnce(Vec<D>, Option<String>) -> P,
+) -> ApiResult<HttpResponse>
+where
+    D: crate::db::documents::Document + Serialize + CsvExport + Send + 'static,
+    P: Serialize,
+{
+    if let Some(format) = requested(req) {
+        let (filter, q) = (filter.clone(), q.clone());
+        let fetch: Fetch<D> = Box::new(move |conn, position, limit| {
+            D::TABLE.list::<D>(conn, &|sql| filter(sql), q.as_deref(), position, limit)
+        });
+        return stream(state, format, fetch, prepare);
+    }
+    let (items, next) = crate::routes::support::with_db(state, move |conn| {
+        Ok(D::TABLE.list::<D>(conn, &|sql| filter(sql), q.as_deref(), position, limit)?)
+    })
+    .await?;
+    let next_cursor = next.and_then(crate::routes::support::encode_cursor);
+    let link = next_cursor.clone();
+    let items = items.into_iter().map(prepare).collect();
+    Ok(crate::routes::support::page(
+        req,
+        make_page(items, next_cursor),
+        link.as_deref(),
+    ))
+}

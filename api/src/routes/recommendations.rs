@@ -17,8 +17,8 @@ use crate::domain::recommendation::{Recommendation, RecommendationInput, Respons
 use crate::error::{ApiError, ApiResult};
 use crate::reference::{RegionalGroup, reference};
 use crate::routes::support::{
-    create_item, decode_cursor, delete_item, encode_cursor, etag, from_merged, if_match, limit,
-    merge_patch, not_modified, page, require_admin, with_db,
+    create_item, decode_cursor, delete_item, etag, from_merged, if_match, limit, merge_patch,
+    not_modified, require_admin, with_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -187,37 +187,17 @@ pub async fn list_recommendations(
     let q = search_param(&query.q)?;
     let position = decode_cursor(query.cursor.as_deref())?;
     let limit = limit(query.limit)?;
-    if let Some(format) = export::requested(&req) {
-        let table = <Recommendation as documents::Document>::TABLE;
-        let fetch = Box::new(move |conn: &mut crate::db::DbConnection, position, limit| {
-            table.list::<Recommendation>(
-                conn,
-                &|sql| filter.apply(sql),
-                q.as_deref(),
-                position,
-                limit,
-            )
-        });
-        return export::stream(&state, format, fetch, |r| r);
-    }
-    let (items, next) = with_db(&state, move |conn| {
-        let table = <Recommendation as documents::Document>::TABLE;
-        Ok(table.list::<Recommendation>(
-            conn,
-            &|sql| filter.apply(sql),
-            q.as_deref(),
-            position,
-            limit,
-        )?)
-    })
-    .await?;
-    let next_cursor = next.and_then(encode_cursor);
-    let link = next_cursor.clone();
-    Ok(page(
+    export::list_response::<Recommendation, _>(
+        &state,
         &req,
-        RecommendationPage { items, next_cursor },
-        link.as_deref(),
-    ))
+        move |sql| filter.apply(sql),
+        q,
+        position,
+        limit,
+        |r| r,
+        |items, next_cursor| RecommendationPage { items, next_cursor },
+    )
+    .await
 }
 
 fn validated(input: RecommendationInput) -> ApiResult<RecommendationInput> {

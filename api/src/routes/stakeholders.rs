@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::{Caller, Identity, Role};
 use crate::db::audit::Actor;
-use crate::db::documents::{self, Document, WriteError, write};
+use crate::db::documents::{self, WriteError, write};
 use crate::db::stakeholders::Filter;
 use crate::domain::CountryCode;
 use crate::domain::codes::{CountryCodeValue, RegionCode, ThemeCode};
@@ -21,8 +21,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::reference::reference;
 use crate::routes::recommendations::search_param;
 use crate::routes::support::{
-    create_item, decode_cursor, delete_item, encode_cursor, from_merged, if_match, limit,
-    merge_patch, not_modified, page, with_db,
+    create_item, decode_cursor, delete_item, from_merged, if_match, limit, merge_patch,
+    not_modified, with_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -203,40 +203,18 @@ pub async fn list_stakeholders(
     let q = search_param(&query.q)?;
     let position = decode_cursor(query.cursor.as_deref())?;
     let limit = limit(query.limit)?;
-    if let Some(format) = export::requested(&req) {
-        let fetch = Box::new(move |conn: &mut crate::db::DbConnection, position, limit| {
-            Stakeholder::TABLE.list::<Stakeholder>(
-                conn,
-                &|sql| filter.apply(sql),
-                q.as_deref(),
-                position,
-                limit,
-            )
-        });
-        let caller = identity.0.clone();
-        return export::stream(&state, format, fetch, move |s| {
-            for_caller(s, caller.as_ref())
-        });
-    }
-    let (items, next) = with_db(&state, move |conn| {
-        Ok(Stakeholder::TABLE.list::<Stakeholder>(
-            conn,
-            &|sql| filter.apply(sql),
-            q.as_deref(),
-            position,
-            limit,
-        )?)
-    })
-    .await?;
-    let caller = identity.0.as_ref();
-    let next_cursor = next.and_then(encode_cursor);
-    let link = next_cursor.clone();
-    let items = items.into_iter().map(|s| for_caller(s, caller)).collect();
-    Ok(page(
+    let caller = identity.0;
+    export::list_response::<Stakeholder, _>(
+        &state,
         &req,
-        StakeholderPage { items, next_cursor },
-        link.as_deref(),
-    ))
+        move |sql| filter.apply(sql),
+        q,
+        position,
+        limit,
+        move |s| for_caller(s, caller.as_ref()),
+        |items, next_cursor| StakeholderPage { items, next_cursor },
+    )
+    .await
 }
 
 fn validated(input: StakeholderInput) -> ApiResult<StakeholderInput> {
