@@ -54,3 +54,39 @@ fn an_unreachable_postgres_says_so() {
     assert!(text.contains("127.0.0.1"), "{text}");
     assert!(!text.contains("multiconnection"), "{text}");
 }
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn instances(conn: &mut upr_tc::db::DbConnection) -> i64 {
+    use diesel::RunQueryDsl;
+    let query = diesel::sql_query("SELECT count(*) AS n FROM instance");
+    match conn {
+        upr_tc::db::DbConnection::Sqlite(c) => query.get_result::<Count>(c).unwrap().n,
+        upr_tc::db::DbConnection::Postgres(c) => query.get_result::<Count>(c).unwrap().n,
+    }
+}
+
+#[test]
+fn a_connection_left_in_a_transaction_is_not_handed_out_as_it_is() {
+    use diesel::connection::SimpleConnection;
+    let (_db, url) = TestDb::create();
+    let pool = upr_tc::db::connect(&url, 1).unwrap();
+    {
+        let mut conn = pool.get().unwrap();
+        conn.migrate().unwrap();
+        // An uncommitted change, dropped with its transaction open, as a panic would leave it.
+        conn.batch_execute("BEGIN; DELETE FROM instance;").unwrap();
+        assert_eq!(instances(&mut conn), 0);
+    }
+    let mut conn = pool.get().unwrap();
+    assert_eq!(
+        instances(&mut conn),
+        1,
+        "the next user does not inherit the open transaction"
+    );
+    conn.batch_execute("BEGIN; ROLLBACK;").unwrap();
+}

@@ -68,8 +68,16 @@ impl ManageConnection for Manager {
         open(&self.url)
     }
 
+    /// Also that no transaction was left open by a failed or panicked write (imports and
+    /// SQLite writes use manual `BEGIN`): on SQLite `BEGIN` fails inside one and the pool drops
+    /// the connection; on PostgreSQL a `ROLLBACK` ends it (outside one it only warns).
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
-        conn.batch_execute("SELECT 1").map_err(Into::into)
+        match conn {
+            DbConnection::Sqlite(_) => conn.batch_execute("BEGIN; ROLLBACK;").map_err(Into::into),
+            DbConnection::Postgres(_) => {
+                conn.batch_execute("ROLLBACK; SELECT 1").map_err(Into::into)
+            }
+        }
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
