@@ -69,15 +69,10 @@ impl ManageConnection for Manager {
     }
 
     /// Also that no transaction was left open by a failed or panicked write (imports and
-    /// SQLite writes use manual `BEGIN`): on SQLite `BEGIN` fails inside one and the pool drops
-    /// the connection; on PostgreSQL a `ROLLBACK` ends it (outside one it only warns).
+    /// SQLite writes use manual `BEGIN`): `BEGIN; ROLLBACK` fails inside one on SQLite, and the
+    /// pool drops the connection; on PostgreSQL it ends the one left open (warning only then).
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
-        match conn {
-            DbConnection::Sqlite(_) => conn.batch_execute("BEGIN; ROLLBACK;").map_err(Into::into),
-            DbConnection::Postgres(_) => {
-                conn.batch_execute("ROLLBACK; SELECT 1").map_err(Into::into)
-            }
-        }
+        conn.batch_execute("BEGIN; ROLLBACK;").map_err(Into::into)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
