@@ -239,21 +239,18 @@ impl Table {
         conn: &mut DbConnection,
         r: &ExternalRef,
     ) -> diesel::QueryResult<Option<String>> {
-        let mut sql = Sql::new(&format!(
-            "SELECT t.seq, t.document FROM external_refs x JOIN {} t ON t.id = x.entity_id WHERE x.entity = ",
-            self.table
-        ));
+        // The id only: no document to read and parse.
+        let mut sql = Sql::new(
+            "SELECT CAST(0 AS BIGINT) AS seq, entity_id AS document FROM external_refs WHERE entity = ",
+        );
         sql.text(self.entity)
-            .push(" AND x.source = ")
+            .push(" AND source = ")
             .text(r.source.clone());
-        sql.push(" AND x.external_id = ")
-            .text(r.external_id.clone());
+        sql.push(" AND external_id = ").text(r.external_id.clone());
         Ok(load_documents(conn, &sql)?
             .into_iter()
             .next()
-            .map(|row| row.document)
-            .and_then(|doc| serde_json::from_str::<serde_json::Value>(&doc).ok())
-            .and_then(|doc| doc["id"].as_str().map(str::to_owned)))
+            .map(|row| row.document))
     }
 
     /// Inserts a row; `columns` must include `id`. Returns its `seq`.
@@ -525,7 +522,7 @@ pub fn insert_new<D: Document>(
         .collect();
     for chunk in ids.chunks(500) {
         let mut sql = Sql::new(
-            "SELECT 0 AS seq, source || ' ' || external_id AS document FROM external_refs WHERE entity = ",
+            "SELECT CAST(0 AS BIGINT) AS seq, source || ' ' || external_id AS document FROM external_refs WHERE entity = ",
         );
         sql.text(D::TABLE.entity)
             .push(" AND external_id IN ")
@@ -796,30 +793,23 @@ pub fn upsert_with<D: Document>(
     refs: &[ExternalRef],
     merge: Merge<'_, D::Content>,
 ) -> Result<(Outcome, D), WriteError> {
-    if let Some(id) = id {
-        // The file names the item: update it, or create it under that id.
-        return match get::<D>(conn, id)? {
-            Some(doc) => {
-                let content = merge(doc.content(), content);
-                if *doc.content() == content {
-                    Ok((Outcome::Unchanged, doc))
-                } else {
-                    Ok((Outcome::Updated, replace(conn, actor, id, content, None)?))
+    let existing = match id {
+        // The file names the item: that one is updated, or created under that id.
+        Some(id) => get::<D>(conn, id)?,
+        None => {
+            let mut by_ref = None;
+            for r in refs {
+                if let Some(found) = D::TABLE.find_external(conn, r)? {
+                    by_ref = Uuid::parse_str(&found).ok();
+                    break;
                 }
             }
-            None => Ok((Outcome::Created, insert(conn, actor, content, id)?)),
-        };
-    }
-    let mut existing = None;
-    for r in refs {
-        if let Some(id) = D::TABLE.find_external(conn, r)? {
-            existing = get::<D>(conn, Uuid::parse_str(&id).unwrap_or_default())?;
-            break;
+            match by_ref {
+                Some(found) => get::<D>(conn, found)?,
+                None => find_by_natural_key::<D>(conn, &content)?,
+            }
         }
-    }
-    if existing.is_none() {
-        existing = find_by_natural_key::<D>(conn, &content)?;
-    }
+    };
     match existing {
         Some(doc) => {
             let content = merge(doc.content(), content);
@@ -832,10 +822,10 @@ pub fn upsert_with<D: Document>(
                 ))
             }
         }
-        None => Ok((
-            Outcome::Created,
-            insert(conn, actor, content, Uuid::now_v7())?,
-        )),
+        None => {
+            let id = id.unwrap_or_else(Uuid::now_v7);
+            Ok((Outcome::Created, insert(conn, actor, content, id)?))
+        }
     }
 }
 

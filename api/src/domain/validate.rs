@@ -126,6 +126,15 @@ pub fn dedup<T: PartialEq>(items: &mut Vec<T>) {
     }
 }
 
+/// Appends the items `into` does not hold yet, in their order: the union of two lists.
+pub fn add_missing<T: PartialEq>(into: &mut Vec<T>, items: impl IntoIterator<Item = T>) {
+    for item in items {
+        if !into.contains(&item) {
+            into.push(item);
+        }
+    }
+}
+
 /// Prefixes pointers, so errors of a nested or bulk item point into the whole document.
 pub fn nest(prefix: &str, errors: Vec<FieldError>) -> Vec<FieldError> {
     errors

@@ -6,6 +6,7 @@ use crate::domain::recommendation::{Recommendation, RecommendationInput, Source}
 use crate::domain::stakeholder::{
     Contact, NhriAccreditation, Stakeholder, StakeholderInput, StakeholderKind,
 };
+use crate::domain::validate::add_missing;
 use crate::domain::{ExternalRef, Multilingual};
 use crate::error::FieldError;
 
@@ -130,18 +131,10 @@ impl Importable for Recommendation {
         }
         let mut merged = incoming;
         let mut states = existing.recommending_states.clone();
-        for s in merged.recommending_states.drain(..) {
-            if !states.contains(&s) {
-                states.push(s);
-            }
-        }
+        add_missing(&mut states, std::mem::take(&mut merged.recommending_states));
         merged.recommending_states = states;
         let mut themes = existing.themes.clone();
-        for t in merged.themes.drain(..) {
-            if !themes.contains(&t) {
-                themes.push(t);
-            }
-        }
+        add_missing(&mut themes, std::mem::take(&mut merged.themes));
         merged.themes = themes;
         // What UPR Info does not carry is kept.
         merged.affected_persons = existing.affected_persons.clone();

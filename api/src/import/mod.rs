@@ -245,7 +245,10 @@ impl<'c, D: Importable> Writer<'c, D> {
                 self.report.created += (contents.len() - others.len()) as u64;
                 slow.extend(others.into_iter().map(|k| fast[k]));
             }
-            Err(_) => {
+            Err(e) => {
+                // A writer that raced this import took a key, or a bug: either way the items go
+                // the slow way, and the log says which so a bug cannot hide behind the fallback.
+                tracing::warn!(error = %e, items = fast.len(), "bulk fast path failed; writing item by item");
                 Tx::rollback_batch(self.conn)?;
                 slow.extend(fast);
             }

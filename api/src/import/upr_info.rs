@@ -9,6 +9,7 @@ use std::io::Read;
 use super::columns::records;
 use super::{ImportError, Importable, Item, RowError, Sink};
 use crate::domain::recommendation::Response;
+use crate::domain::validate::add_missing;
 use crate::domain::{CountryCode, normalise_text};
 use crate::reference::reference;
 
@@ -269,16 +270,8 @@ pub fn read<D: Importable>(
             let key = normalise_text(&group.text);
             match groups.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, existing)) => {
-                    for s in group.recommending_states {
-                        if !existing.recommending_states.contains(&s) {
-                            existing.recommending_states.push(s);
-                        }
-                    }
-                    for t in group.themes {
-                        if !existing.themes.contains(&t) {
-                            existing.themes.push(t);
-                        }
-                    }
+                    add_missing(&mut existing.recommending_states, group.recommending_states);
+                    add_missing(&mut existing.themes, group.themes);
                 }
                 None => groups.push((key, group)),
             }

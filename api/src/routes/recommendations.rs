@@ -18,7 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::reference::{RegionalGroup, reference};
 use crate::routes::support::{
     create_item, decode_cursor, delete_item, etag, from_merged, if_match, limit, merge_patch,
-    not_modified, require_admin, with_db,
+    not_modified, require_admin, search_param, with_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -108,23 +108,6 @@ pub fn states_of(group: RegionalGroup) -> Vec<String> {
         .filter(|c| c.regional_group == Some(group))
         .map(|c| c.alpha3.clone())
         .collect()
-}
-
-/// Search words: not blank, not too long.
-pub fn search_param(q: &Option<String>) -> ApiResult<Option<String>> {
-    match q {
-        Some(q) if q.trim().is_empty() => {
-            Err(ApiError::invalid_parameter("q", "must not be blank"))
-        }
-        Some(q) if q.chars().count() > 200 => Err(ApiError::invalid_parameter(
-            "q",
-            "must be at most 200 characters",
-        )),
-        Some(q) if q.contains('\0') => {
-            Err(ApiError::invalid_parameter("q", "must not contain NUL"))
-        }
-        other => Ok(other.clone()),
-    }
 }
 
 impl RecommendationQuery {

@@ -19,10 +19,9 @@ use crate::domain::stakeholder::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::reference::reference;
-use crate::routes::recommendations::search_param;
 use crate::routes::support::{
     create_item, decode_cursor, delete_item, from_merged, if_match, limit, merge_patch,
-    not_modified, with_db,
+    not_modified, search_param, with_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;

@@ -211,6 +211,23 @@ pub fn from_merged<T: serde::de::DeserializeOwned>(merged: Value) -> ApiResult<T
     })
 }
 
+/// Search words: not blank, not too long.
+pub fn search_param(q: &Option<String>) -> ApiResult<Option<String>> {
+    match q {
+        Some(q) if q.trim().is_empty() => {
+            Err(ApiError::invalid_parameter("q", "must not be blank"))
+        }
+        Some(q) if q.chars().count() > 200 => Err(ApiError::invalid_parameter(
+            "q",
+            "must be at most 200 characters",
+        )),
+        Some(q) if q.contains('\0') => {
+            Err(ApiError::invalid_parameter("q", "must not contain NUL"))
+        }
+        other => Ok(other.clone()),
+    }
+}
+
 pub fn require_admin(caller: &Caller) -> ApiResult<()> {
     if caller.is_admin() {
         Ok(())
