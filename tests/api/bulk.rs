@@ -460,3 +460,35 @@ async fn the_upr_info_sessions_1_to_5_export_imports() {
         "{again}"
     );
 }
+
+/// The batch fast path must work on both databases, not silently fall back to item by item.
+#[actix_web::test]
+async fn the_batch_path_takes_new_items_with_partner_keys() {
+    use upr_tc::domain::recommendation::{Recommendation, RecommendationInput};
+    let app = TestApp::spawn();
+    let contents: Vec<RecommendationInput> = (0..3)
+        .map(|i| {
+            let mut r = upr_tc_tests::recommendation("KEN", 8, &format!("Batch {i}."));
+            r["external_refs"] = json!([{"source": "uhri", "external_id": format!("b-{i}")}]);
+            serde_json::from_value::<RecommendationInput>(r)
+                .unwrap()
+                .validate()
+                .unwrap()
+        })
+        .collect();
+    let mut conn = app.service.state.pool.get().unwrap();
+    let actor = upr_tc::db::audit::Actor::operator();
+    let others = upr_tc::db::documents::insert_new::<Recommendation>(&mut conn, &actor, &contents)
+        .expect("the fast path");
+    assert!(others.is_empty());
+    // Written again, each is found by its keys and left to the item-by-item path.
+    let others = upr_tc::db::documents::insert_new::<Recommendation>(&mut conn, &actor, &contents)
+        .expect("the fast path");
+    assert_eq!(others, [0, 1, 2]);
+    let key = upr_tc::domain::ExternalRef {
+        source: "uhri".into(),
+        external_id: "b-1".into(),
+    };
+    let table = <Recommendation as upr_tc::db::documents::Document>::TABLE;
+    assert!(table.find_external(&mut conn, &key).unwrap().is_some());
+}
