@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use upr_tc::auth::{Keys, Role};
 use upr_tc::config::Settings;
+use upr_tc::domain::activity::Activity;
 use upr_tc::domain::recommendation::Recommendation;
 use upr_tc::domain::stakeholder::Stakeholder;
 use upr_tc::import::{Format, Mode, Options};
@@ -75,6 +76,7 @@ enum Command {
 enum Resource {
     Recommendations,
     Stakeholders,
+    Activities,
 }
 
 fn import(
@@ -105,12 +107,14 @@ fn import(
         format,
         mode,
         dry_run,
+        submitter: None,
     };
     let report = match resource {
         Resource::Recommendations => {
             upr_tc::import::import::<Recommendation>(&mut conn, reader, options)
         }
         Resource::Stakeholders => upr_tc::import::import::<Stakeholder>(&mut conn, reader, options),
+        Resource::Activities => upr_tc::import::import::<Activity>(&mut conn, reader, options),
     }
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     progress.finish_and_clear();

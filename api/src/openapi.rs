@@ -27,6 +27,8 @@ use crate::error::{FieldError, Problem};
         (name = "identity", description = "Who the caller is"),
         (name = "recommendations", description = "UPR recommendations: a searchable catalogue"),
         (name = "stakeholders", description = "Organisations that act, fund, submit or ask for help"),
+        (name = "activities", description = "Technical-cooperation and capacity-building activities, public only with the consent of the States concerned"),
+        (name = "consents", description = "States' decisions about publishing the activities that concern them: append-only records"),
         (name = "bulk", description = "Uploads of many items at once: CSV, UPR Info exports, NDJSON"),
         (name = "audit", description = "The audit trail of every write"),
         (name = "reference", description = "Reference data: countries, SDGs, UPR cycles, IATI codelists, vocabularies"),

@@ -178,6 +178,7 @@ pub struct Reference {
     pub organisation_roles: Vec<CodelistEntry>,
     pub stakeholder_kinds: Vec<VocabularyEntry>,
     pub modalities: Vec<VocabularyEntry>,
+    pub funding_sources: Vec<VocabularyEntry>,
     pub theme_vocabularies: Vec<ThemeVocabulary>,
     pub affected_persons: Vec<AffectedPersons>,
     /// Theme code -> (vocabulary index, theme index).
@@ -294,6 +295,10 @@ impl Reference {
                 "modalities.json",
                 include_str!("../reference/modalities.json"),
             ),
+            funding_sources: parse(
+                "funding-sources.json",
+                include_str!("../reference/funding-sources.json"),
+            ),
             themes_by_code,
             themes_by_upr_info,
             theme_vocabularies: themes.vocabularies,
@@ -337,6 +342,14 @@ impl Reference {
 
     pub fn affected_persons(&self, code: &str) -> Option<&AffectedPersons> {
         self.affected_persons.iter().find(|a| a.code == code)
+    }
+
+    pub fn modality(&self, code: &str) -> Option<&VocabularyEntry> {
+        self.modalities.iter().find(|m| m.code == code)
+    }
+
+    pub fn funding_source(&self, code: &str) -> Option<&VocabularyEntry> {
+        self.funding_sources.iter().find(|m| m.code == code)
     }
 
     pub fn sdg_target(&self, code: &str) -> Option<&SdgTarget> {

@@ -1,9 +1,11 @@
 //! Black-box tests of the service, run in-process against SQLite, or against PostgreSQL when
 //! `TEST_DATABASE_URL` is set.
 
+mod activities;
 mod audit;
 mod auth;
 mod bulk;
+mod consents;
 mod contract;
 mod errors;
 mod export;

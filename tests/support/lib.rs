@@ -361,3 +361,23 @@ pub fn stakeholder(kind: &str, country: Option<&str>, name: &str) -> Value {
         "regions": ["002"],
     })
 }
+
+/// A valid activity to vary in tests (an admin must add `submitter`).
+pub fn activity(states: &[&str], title: &str) -> Value {
+    json!({
+        "title": {"en": title, "fr": format!("{title} (fr)")},
+        "summary": {"en": "Training of judges and prosecutors on the rights of the child."},
+        "states_concerned": states,
+        "modality": "training",
+        "status": "implementation",
+        "planned_start": "2026-01-15",
+        "planned_end": "2026-12-31",
+        "budget": {"amount": "25000.00", "currency": "USD"},
+        "funding_sources": ["vftc"],
+        "themes": ["justice"],
+        "sdg_targets": ["16.3"],
+        "good_practice": true,
+        "documents": [{"url": "https://example.org/report.pdf", "title": "Report", "language": "en"}],
+        "publication": "submitted",
+    })
+}

@@ -37,6 +37,25 @@ pub trait Document: Serialize + DeserializeOwned {
     fn updated_at(&self) -> DateTime<Utc> {
         self.stored().updated_at
     }
+    /// Computes what the item derives from other stored data before it is written (for an
+    /// activity: its submitter's kind and the publication rule's verdict). Called inside the
+    /// write transaction.
+    fn derive(&mut self, _conn: &mut DbConnection) -> diesel::QueryResult<()> {
+        Ok(())
+    }
+    /// Refuses a deletion while other items refer to this one; by default, never.
+    fn before_delete(_conn: &mut DbConnection, _id: Uuid) -> Result<(), WriteError> {
+        Ok(())
+    }
+    /// Brings what depends on this item up to date after it changed (`before` is `None` for a
+    /// creation); by default, nothing depends on it.
+    fn after_write(
+        &self,
+        _conn: &mut DbConnection,
+        _before: Option<&Self>,
+    ) -> diesel::QueryResult<()> {
+        Ok(())
+    }
     /// The table's own columns (besides id, document, version and the timestamps).
     fn columns(&self) -> Vec<(&'static str, Value)>;
     /// `(facet, value)` rows for the multi-valued filters.
@@ -87,6 +106,8 @@ pub enum WriteError {
     Stale { current: i64 },
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
 }
@@ -99,6 +120,7 @@ impl From<WriteError> for ApiError {
                 "The item has changed since you read it: its ETag is now \"{current}\". Read it again and retry."
             )),
             WriteError::Conflict(detail) => ApiError::Conflict(detail),
+            WriteError::Forbidden(detail) => ApiError::Forbidden(detail),
             WriteError::Db(e) => ApiError::internal(e),
         }
     }
@@ -551,6 +573,8 @@ pub fn insert_new<D: Document>(
         }
         taken_keys.extend(key.clone());
         taken_refs.extend(refs);
+        let mut doc = doc;
+        doc.derive(conn)?;
         fresh.push((doc, key));
     }
     for chunk in fresh.chunks(200) {
@@ -678,7 +702,8 @@ pub fn insert<D: Document>(
         return Err(taken(&existing));
     }
     let at = now();
-    let doc = D::new(Stored::new(id, at), content);
+    let mut doc = D::new(Stored::new(id, at), content);
+    doc.derive(conn)?;
     let key = D::natural_key(doc.content());
     let seq = D::TABLE.insert(conn, &all_columns(&doc, key))?;
     index(conn, seq, &doc)?;
@@ -741,10 +766,12 @@ pub fn replace<D: Document>(
         created_at: old.created_at(),
         updated_at: now(),
     };
-    let doc = D::new(stored, content);
+    let mut doc = D::new(stored, content);
+    doc.derive(conn)?;
     let key = D::natural_key(doc.content());
     D::TABLE.update(conn, seq, &all_columns(&doc, key))?;
     index(conn, seq, &doc)?;
+    doc.after_write(conn, Some(&old))?;
     let (before, after) = (to_value(&old), to_value(&doc));
     audit::record(
         conn,
@@ -765,6 +792,7 @@ pub fn delete<D: Document>(
     if_match: Option<i64>,
 ) -> Result<D, WriteError> {
     let (seq, old) = current::<D>(conn, id, if_match)?;
+    D::before_delete(conn, id)?;
     D::TABLE.delete(conn, seq, &id.to_string())?;
     let before = to_value(&old);
     audit::record(
@@ -780,7 +808,7 @@ pub fn delete<D: Document>(
 }
 
 /// What an existing item becomes when an import brings new content for it.
-pub type Merge<'a, C> = &'a dyn Fn(&C, C) -> C;
+pub type Merge<'a, C> = &'a dyn Fn(&C, C) -> Result<C, WriteError>;
 
 /// Creates, updates or leaves alone the item this content designates: by its id when the import
 /// gives one, else by a partner key, then by the natural key; `merge` decides what an existing item becomes. Call inside a write
@@ -812,7 +840,7 @@ pub fn upsert_with<D: Document>(
     };
     match existing {
         Some(doc) => {
-            let content = merge(doc.content(), content);
+            let content = merge(doc.content(), content)?;
             if *doc.content() == content {
                 Ok((Outcome::Unchanged, doc))
             } else {

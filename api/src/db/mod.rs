@@ -14,7 +14,9 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::config::{DatabaseUrl, redact};
 
+pub mod activities;
 pub mod audit;
+pub mod consents;
 pub mod documents;
 pub mod query;
 pub mod recommendations;

@@ -76,6 +76,19 @@ impl Document for Recommendation {
         &self.content
     }
 
+    fn before_delete(
+        conn: &mut super::DbConnection,
+        id: uuid::Uuid,
+    ) -> Result<(), super::documents::WriteError> {
+        let n = super::activities::references_to(conn, "recommendation", id)?;
+        if n > 0 {
+            return Err(super::documents::WriteError::Conflict(format!(
+                "{n} activities help implement this recommendation; change them first."
+            )));
+        }
+        Ok(())
+    }
+
     fn columns(&self) -> Vec<(&'static str, Value)> {
         let c = &self.content;
         vec![

@@ -1,9 +1,15 @@
 //! Stakeholders in the document store: their columns, facets and filters.
 
-use super::documents::{Document, Table};
-use super::query::{Sql, Value};
+use uuid::Uuid;
+
+use super::DbConnection;
+use super::audit::Actor;
+use super::documents::{self, Document, Table, WriteError};
+use super::query::{Sql, Value, load_documents};
+use crate::domain::Multilingual;
 use crate::domain::stakeholder::{Stakeholder, StakeholderInput, StakeholderKind};
 use crate::domain::{ExternalRef, Stored, normalise_text};
+use crate::reference::reference;
 
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
@@ -52,6 +58,31 @@ impl Document for Stakeholder {
         &self.content
     }
 
+    fn before_delete(conn: &mut DbConnection, id: Uuid) -> Result<(), WriteError> {
+        let n = super::activities::references_to(conn, "stakeholder", id)?;
+        if n > 0 {
+            return Err(WriteError::Conflict(format!(
+                "{n} activities name this stakeholder as submitter or participant; change them first."
+            )));
+        }
+        Ok(())
+    }
+
+    /// The verdicts of its activities depend on whether it is a State's own stakeholder.
+    fn after_write(
+        &self,
+        conn: &mut DbConnection,
+        before: Option<&Self>,
+    ) -> diesel::QueryResult<()> {
+        if let Some(before) = before
+            && (before.content.kind != self.content.kind
+                || before.content.country != self.content.country)
+        {
+            super::activities::refresh_submitter(conn, self.stored.id)?;
+        }
+        Ok(())
+    }
+
     fn columns(&self) -> Vec<(&'static str, Value)> {
         vec![
             ("kind", Value::Text(self.content.kind.as_str().into())),
@@ -96,4 +127,43 @@ impl Document for Stakeholder {
             content.country.as_deref().unwrap_or("")
         ))
     }
+}
+
+/// The State's own stakeholder (kind `state`, its country), which a `state` token submits as;
+/// registered on first use, named as the reference data names the country.
+pub fn state_stakeholder(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    state: &str,
+) -> Result<Uuid, WriteError> {
+    let mut sql = Sql::new(
+        "SELECT seq, id AS document FROM stakeholders WHERE kind = 'state' AND country = ",
+    );
+    sql.text(state).push(" ORDER BY seq LIMIT 1");
+    if let Some(row) = load_documents(conn, &sql)?.into_iter().next() {
+        return Uuid::parse_str(&row.document)
+            .map_err(|e| WriteError::Db(diesel::result::Error::DeserializationError(Box::new(e))));
+    }
+    let name = reference()
+        .country(state)
+        .map(|c| c.short_name.clone())
+        .unwrap_or_else(|| Multilingual {
+            en: Some(state.to_owned()),
+            ..Default::default()
+        });
+    let input = StakeholderInput {
+        kind: StakeholderKind::State,
+        name,
+        acronym: None,
+        country: Some(state.to_owned()),
+        nhri_accreditation: None,
+        website: None,
+        contact: None,
+        themes: vec![],
+        languages: vec![],
+        regions: vec![],
+        external_refs: vec![],
+    };
+    let created: Stakeholder = documents::insert(conn, actor, input, Uuid::now_v7())?;
+    Ok(created.stored.id)
 }

@@ -1,7 +1,9 @@
 //! Validated domain types: a value of these types has passed its checks, so code past the
 //! request edge never re-checks it.
 
+pub mod activity;
 pub mod codes;
+pub mod consent;
 mod country;
 mod external_ref;
 mod multilingual;

@@ -1,6 +1,7 @@
 //! The publication rule (DESIGN §4), as a pure function: the one place that decides whether an
-//! activity is public. Its SQL twin (for lists) must give the same answers; a property test will
-//! hold the two equal when activities are stored.
+//! activity is public. Stored activities keep its verdict (src/db/activities.rs recomputes it
+//! with this function whenever a fact it reads changes), and lists filter on that; a property
+//! test holds the stored verdicts equal to this function over random consent histories.
 //!
 //! An activity is public when its publication state is `submitted` and, for every State
 //! concerned, either the submitter is that State itself, or the State's most recent consent
@@ -20,6 +21,16 @@ pub enum Publication {
     Withdrawn,
 }
 
+impl Publication {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Submitted => "submitted",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+}
+
 /// A State's decision about publication.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -29,8 +40,24 @@ pub enum Decision {
     Withdrawn,
 }
 
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Granted => "granted",
+            Self::Refused => "refused",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Granted, Self::Refused, Self::Withdrawn]
+            .into_iter()
+            .find(|d| d.as_str() == s)
+    }
+}
+
 /// What a consent record covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// Every submission concerning the State.
     All,
@@ -61,11 +88,17 @@ pub struct ActivityFacts {
 }
 
 /// Whether an activity is public, and if not, why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Visibility {
     pub public: bool,
     /// Why it is not public, e.g. `awaiting consent of KEN`; empty when it is.
     pub reasons: Vec<String>,
+    /// The States concerned whose consent has not been recorded yet.
+    #[schema(value_type = Vec<crate::domain::codes::StateCode>)]
+    pub awaiting_consent_of: Vec<String>,
+    /// The States concerned that refused or withdrew their consent.
+    #[schema(value_type = Vec<crate::domain::codes::StateCode>)]
+    pub refused_by: Vec<String>,
 }
 
 /// The decision that governs one State's consent to one activity: the most recent record of
@@ -90,6 +123,7 @@ pub fn governing(
 /// The rule. `consents` may hold any records; those of other States and scopes are ignored.
 pub fn visibility(activity: &ActivityFacts, consents: &[ConsentFact]) -> Visibility {
     let mut reasons = Vec::new();
+    let (mut awaiting, mut refused) = (Vec::new(), Vec::new());
     match activity.publication {
         Publication::Submitted => {}
         Publication::Draft => reasons.push("a draft, not submitted".to_owned()),
@@ -101,15 +135,56 @@ pub fn visibility(activity: &ActivityFacts, consents: &[ConsentFact]) -> Visibil
         }
         match governing(activity, state, consents) {
             Some(Decision::Granted) => {}
-            Some(Decision::Refused) => reasons.push(format!("consent refused by {state}")),
-            Some(Decision::Withdrawn) => reasons.push(format!("consent withdrawn by {state}")),
-            None => reasons.push(format!("awaiting consent of {state}")),
+            Some(Decision::Refused) => {
+                reasons.push(format!("consent refused by {state}"));
+                refused.push(state.clone());
+            }
+            Some(Decision::Withdrawn) => {
+                reasons.push(format!("consent withdrawn by {state}"));
+                refused.push(state.clone());
+            }
+            None => {
+                reasons.push(format!("awaiting consent of {state}"));
+                awaiting.push(state.clone());
+            }
         }
     }
     Visibility {
         public: reasons.is_empty(),
         reasons,
+        awaiting_consent_of: awaiting,
+        refused_by: refused,
     }
+}
+
+/// What a caller may see besides public activities: the other half of the rule, which every
+/// surface applies with the verdict (its SQL twin is in src/db/activities.rs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Anonymous and `sync` callers: public activities only.
+    Public,
+    /// `admin`: everything.
+    Everything,
+    /// A contributor: also its own organisation's submissions, whatever their state.
+    Submitter(Uuid),
+    /// A State's focal point: also its own State's submissions, and every submitted activity
+    /// that concerns it (it must see them to decide on its consent).
+    State(String),
+}
+
+/// Whether a caller with `access` may see an activity with this verdict.
+pub fn may_see(access: &Access, activity: &ActivityFacts, verdict: &Visibility) -> bool {
+    verdict.public
+        || match access {
+            Access::Public => false,
+            Access::Everything => true,
+            Access::Submitter(id) => activity.submitter == *id,
+            Access::State(state) => {
+                activity.submitter_state.as_deref() == Some(state.as_str())
+                    || (activity.publication == Publication::Submitted
+                        && activity.states_concerned.contains(state))
+            }
+        }
 }
 
 #[cfg(test)]

@@ -178,16 +178,7 @@ impl RecommendationInput {
         {
             e.add("/action_category", "out_of_range", "must be from 1 to 5");
         }
-        dedup(&mut self.themes);
-        e.each("/themes", &self.themes, 100, |e, at, code| {
-            if data.theme(code).is_none() {
-                e.add(
-                    at,
-                    "unknown_code",
-                    format!("`{code}` is not a theme of /api/v1/reference/themes"),
-                );
-            }
-        });
+        e.themes("/themes", &mut self.themes);
         dedup(&mut self.affected_persons);
         e.each(
             "/affected_persons",
@@ -203,12 +194,7 @@ impl RecommendationInput {
                 }
             },
         );
-        dedup(&mut self.sdg_targets);
-        e.each("/sdg_targets", &self.sdg_targets, 169, |e, at, code| {
-            if data.sdg_target(code).is_none() {
-                e.add(at, "unknown_code", format!("`{code}` is not an SDG target"));
-            }
-        });
+        e.sdg_targets("/sdg_targets", &mut self.sdg_targets);
         dedup(&mut self.external_refs);
         ExternalRef::validate_all(&mut e, "/external_refs", &self.external_refs);
         e.into_result(self)

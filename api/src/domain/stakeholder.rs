@@ -241,17 +241,7 @@ impl StakeholderInput {
                 }
             }
         }
-        let data = reference();
-        dedup(&mut self.themes);
-        e.each("/themes", &self.themes, 100, |e, at, code| {
-            if data.theme(code).is_none() {
-                e.add(
-                    at,
-                    "unknown_code",
-                    format!("`{code}` is not a theme of /api/v1/reference/themes"),
-                );
-            }
-        });
+        e.themes("/themes", &mut self.themes);
         dedup(&mut self.languages);
         e.each("/languages", &self.languages, 50, |e, at, code| {
             if !is_language_code(code) {

@@ -114,6 +114,34 @@ impl Errors {
     }
 }
 
+impl Errors {
+    /// Theme codes of `/api/v1/reference/themes`, deduplicated.
+    pub fn themes(&mut self, pointer: &str, themes: &mut Vec<String>) {
+        let data = crate::reference::reference();
+        dedup(themes);
+        self.each(pointer, themes, 100, |e, at, code| {
+            if data.theme(code).is_none() {
+                e.add(
+                    at,
+                    "unknown_code",
+                    format!("`{code}` is not a theme of /api/v1/reference/themes"),
+                );
+            }
+        });
+    }
+
+    /// SDG target codes, deduplicated.
+    pub fn sdg_targets(&mut self, pointer: &str, targets: &mut Vec<String>) {
+        let data = crate::reference::reference();
+        dedup(targets);
+        self.each(pointer, targets, 169, |e, at, code| {
+            if data.sdg_target(code).is_none() {
+                e.add(at, "unknown_code", format!("`{code}` is not an SDG target"));
+            }
+        });
+    }
+}
+
 /// Removes repeated items, keeping the first of each: a code listed twice means it once.
 pub fn dedup<T: PartialEq>(items: &mut Vec<T>) {
     let mut i = 0;

@@ -10,10 +10,10 @@ use crate::domain::validate::add_missing;
 use crate::domain::{ExternalRef, Multilingual};
 use crate::error::FieldError;
 
-type CellErrors = Vec<(String, String, String)>;
+pub(super) type CellErrors = Vec<(String, String, String)>;
 
 /// `source:id|source:id`.
-fn external_refs(row: &Row<'_>, errors: &mut CellErrors) -> Vec<ExternalRef> {
+pub(super) fn external_refs(row: &Row<'_>, errors: &mut CellErrors) -> Vec<ExternalRef> {
     row.list("external_refs")
         .into_iter()
         .filter_map(|r| match r.split_once(':') {
@@ -34,7 +34,7 @@ fn external_refs(row: &Row<'_>, errors: &mut CellErrors) -> Vec<ExternalRef> {
 }
 
 /// A `snake_case` value of a closed list, read through serde.
-fn named<T: serde::de::DeserializeOwned>(
+pub(super) fn named<T: serde::de::DeserializeOwned>(
     row: &Row<'_>,
     column: &str,
     errors: &mut CellErrors,
@@ -250,25 +250,25 @@ pub fn neutralise(cell: String) -> String {
     }
 }
 
-fn joined(values: &[String]) -> String {
+pub(super) fn joined(values: &[String]) -> String {
     values.join("|")
 }
 
-fn refs_cell(refs: &[ExternalRef]) -> String {
+pub(super) fn refs_cell(refs: &[ExternalRef]) -> String {
     refs.iter()
         .map(|r| format!("{}:{}", r.source, r.external_id))
         .collect::<Vec<_>>()
         .join("|")
 }
 
-fn languages_of(m: Option<&Multilingual>) -> Vec<String> {
+pub(super) fn languages_of(m: Option<&Multilingual>) -> Vec<String> {
     crate::domain::Language::ALL
         .iter()
         .map(|l| m.and_then(|m| m.get(*l)).unwrap_or("").to_owned())
         .collect()
 }
 
-fn language_columns(field: &str) -> Vec<String> {
+pub(super) fn language_columns(field: &str) -> Vec<String> {
     crate::domain::Language::ALL
         .iter()
         .map(|l| format!("{field}__{}", l.code()))

@@ -3,6 +3,7 @@
 //! create representation), checked, and written in short transactions — or in one, for the
 //! atomic mode — so memory does not grow with the file.
 
+mod activities;
 mod columns;
 mod entities;
 mod upr_info;
@@ -53,6 +54,9 @@ pub struct Options {
     pub actor: Actor,
     pub mode: Mode,
     pub dry_run: bool,
+    /// The stakeholder a non-admin importer submits as (activities): rows are its own. `None`
+    /// for `admin` and the command line, whose rows name their submitter.
+    pub submitter: Option<uuid::Uuid>,
 }
 
 /// A row that could not be imported.
@@ -137,6 +141,19 @@ pub trait Importable: Document {
     fn merge(_existing: &Self::Content, incoming: Self::Content, _format: Format) -> Self::Content {
         incoming
     }
+    /// Checks what needs the database and fills in what the importer implies; by default,
+    /// nothing.
+    fn prepare(
+        _conn: &mut DbConnection,
+        content: Self::Content,
+        _options: &Options,
+    ) -> Result<Self::Content, Vec<FieldError>> {
+        Ok(content)
+    }
+    /// Whether this import may change an existing item; by default, yes.
+    fn may_update(_existing: &Self::Content, _options: &Options) -> bool {
+        true
+    }
     /// The item a group of UPR Info rows describes; only recommendations have this format.
     fn from_upr_info(_group: upr_info::Group) -> Option<Self::Content> {
         None
@@ -194,7 +211,9 @@ impl<'c, D: Importable> Writer<'c, D> {
         column_of: &dyn Fn(&str) -> String,
     ) -> Result<(), ImportError> {
         let (line, id) = (item.line, item.id);
-        let content = match D::validate(item.content) {
+        let content = D::validate(item.content)
+            .and_then(|content| D::prepare(self.conn, content, &self.options));
+        let content = match content {
             Ok(content) => content,
             Err(errors) => {
                 let rows = errors
@@ -254,9 +273,16 @@ impl<'c, D: Importable> Writer<'c, D> {
             }
         }
         slow.sort_unstable();
-        let format = self.options.format;
-        let merge =
-            |existing: &D::Content, incoming: D::Content| D::merge(existing, incoming, format);
+        let options = self.options.clone();
+        let merge = |existing: &D::Content, incoming: D::Content| {
+            if D::may_update(existing, &options) {
+                Ok(D::merge(existing, incoming, options.format))
+            } else {
+                Err(WriteError::Forbidden(
+                    "the item belongs to another submitter".into(),
+                ))
+            }
+        };
         let mut batch: Vec<Option<Item<D::Content>>> = batch.into_iter().map(Some).collect();
         for i in slow {
             let Some(Item { line, id, content }) = batch[i].take() else {
@@ -276,10 +302,10 @@ impl<'c, D: Importable> Writer<'c, D> {
                 Err(WriteError::Db(e)) => return Err(e.into()),
                 Err(e) => {
                     Tx::rollback_to(self.conn)?;
-                    let code = if matches!(e, WriteError::Conflict(_)) {
-                        "conflict"
-                    } else {
-                        "rejected"
+                    let code = match e {
+                        WriteError::Conflict(_) => "conflict",
+                        WriteError::Forbidden(_) => "forbidden",
+                        _ => "rejected",
                     };
                     self.bad_row(vec![RowError {
                         line,

@@ -1,4 +1,5 @@
-//! `POST /api/v1/bulk/{resource}`: uploads of many items at once (`admin`). The body streams
+//! `POST /api/v1/bulk/{resource}`: uploads of many items at once (`admin`; activities also
+//! contributors and States, for their own). The body streams
 //! into the importer through a small channel, so memory does not grow with the upload.
 
 use std::io::Read;
@@ -10,13 +11,16 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, Role};
 use crate::db::audit::Actor;
+use crate::db::documents::write;
+use crate::db::stakeholders::state_stakeholder;
+use crate::domain::activity::Activity;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
 use crate::error::{ApiError, ApiResult};
 use crate::import::{self, Format, ImportReport, Importable, Mode, Options};
-use crate::routes::support::require_admin;
+use crate::routes::support::{require_admin, with_db};
 use crate::startup::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -87,13 +91,14 @@ async fn bulk<D: Importable + 'static>(
     req: HttpRequest,
     mut payload: web::Payload,
     query: BulkQuery,
+    submitter: Option<uuid::Uuid>,
 ) -> ApiResult<web::Json<ImportReport>> {
-    require_admin(&caller)?;
     let options = Options {
         actor: Actor::of(&caller),
         format: format_of(&req, &query)?,
         mode: query.mode.unwrap_or_default(),
         dry_run: query.dry_run.unwrap_or(false),
+        submitter,
     };
     let (mode, dry_run) = (options.mode, options.dry_run);
     let limit = state.bulk_limit;
@@ -183,7 +188,8 @@ pub async fn import_recommendations(
     payload: web::Payload,
     query: web::Query<BulkQuery>,
 ) -> ApiResult<web::Json<ImportReport>> {
-    bulk::<Recommendation>(state, caller, req, payload, query.into_inner()).await
+    require_admin(&caller)?;
+    bulk::<Recommendation>(state, caller, req, payload, query.into_inner(), None).await
 }
 
 /// Imports stakeholders in bulk (`admin`).
@@ -211,5 +217,58 @@ pub async fn import_stakeholders(
     payload: web::Payload,
     query: web::Query<BulkQuery>,
 ) -> ApiResult<web::Json<ImportReport>> {
-    bulk::<Stakeholder>(state, caller, req, payload, query.into_inner()).await
+    require_admin(&caller)?;
+    bulk::<Stakeholder>(state, caller, req, payload, query.into_inner(), None).await
+}
+
+/// Imports activities in bulk: `admin` for any submitter (each row names it), a contributor
+/// for its own organisation, a State as itself (rows naming another submitter are rejected).
+///
+/// `text/csv` or `application/x-ndjson`. CSV columns: `states_concerned` and `status`
+/// (required), `title__ar` … `title__zh` (at least one), `summary__xx`, `submitter`,
+/// `participants` (`stakeholder-id:role`), `recommendations` (ids), `modality`,
+/// `planned_start`, `planned_end`, `actual_start`, `actual_end` (YYYY-MM-DD), `budget_amount`,
+/// `budget_currency`, `funding_sources`, `themes`, `sdg_targets`, `results__xx`,
+/// `lessons_learned__xx`, `good_practice`, `peer_to_peer` (true or false), `documents` (URLs),
+/// `publication`, `external_refs` (`source:id`). Lists are separated by `|`. An export's
+/// read-only columns (`public`, `reasons`, `version`, …) are ignored.
+#[utoipa::path(
+    tag = "bulk",
+    operation_id = "import_activities",
+    security(("bearer" = [])),
+    params(BulkQuery),
+    request_body(content(
+        (String = "text/csv"),
+        (String = "application/x-ndjson"),
+    ), description = "The rows to import"),
+    responses((status = 200, description = "What the import did (or, with dry_run, would do)", body = ImportReport))
+)]
+#[post("/activities")]
+pub async fn import_activities(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+    query: web::Query<BulkQuery>,
+) -> ApiResult<web::Json<ImportReport>> {
+    let submitter = match caller.role {
+        Role::Admin => None,
+        Role::Contributor => caller.stakeholder,
+        Role::State => {
+            let (actor, code) = (Actor::of(&caller), caller.state.clone());
+            let id = with_db(&state, move |conn| {
+                let code = code.map(|c| c.to_string()).unwrap_or_default();
+                Ok(write(conn, |c| state_stakeholder(c, &actor, &code))?)
+            })
+            .await?;
+            Some(id)
+        }
+        Role::Sync => None,
+    };
+    if submitter.is_none() && !caller.is_admin() {
+        return Err(ApiError::Forbidden(
+            "Activities are uploaded by `admin`, contributors and States.".into(),
+        ));
+    }
+    bulk::<Activity>(state, caller, req, payload, query.into_inner(), submitter).await
 }

@@ -1,7 +1,9 @@
 //! One module per resource; request and response types live next to their handlers.
 
+pub mod activities;
 pub mod audit;
 pub mod bulk;
+pub mod consents;
 mod export;
 pub mod health;
 pub mod me;
@@ -63,9 +65,26 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(stakeholders::delete_stakeholder),
             )
             .service(
+                scope::scope("/activities")
+                    .service(activities::list_activities)
+                    .service(activities::create_activity)
+                    .service(activities::get_activity)
+                    .service(activities::replace_activity)
+                    .service(activities::patch_activity)
+                    .service(activities::delete_activity),
+            )
+            .service(
+                scope::scope("/consents")
+                    .service(consents::list_consents)
+                    .service(consents::create_consent)
+                    .service(consents::get_consent),
+            )
+            .service(consents::get_state_consent)
+            .service(
                 scope::scope("/bulk")
                     .service(bulk::import_recommendations)
-                    .service(bulk::import_stakeholders),
+                    .service(bulk::import_stakeholders)
+                    .service(bulk::import_activities),
             )
             .service(
                 scope::scope("/reference")
@@ -79,6 +98,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(reference::list_organisation_roles)
                     .service(reference::list_stakeholder_kinds)
                     .service(reference::list_modalities)
+                    .service(reference::list_funding_sources)
                     .service(reference::list_themes)
                     .service(reference::list_affected_persons),
             ),

@@ -11,14 +11,13 @@ use crate::auth::Caller;
 use crate::db::audit::Actor;
 use crate::db::documents::{self, WriteError, write};
 use crate::db::recommendations::Filter;
-use crate::domain::CountryCode;
 use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, StateCode, ThemeCode};
 use crate::domain::recommendation::{Recommendation, RecommendationInput, Response};
 use crate::error::{ApiError, ApiResult};
 use crate::reference::{RegionalGroup, reference};
 use crate::routes::support::{
-    create_item, decode_cursor, delete_item, etag, from_merged, if_match, limit, merge_patch,
-    not_modified, require_admin, search_param, with_db,
+    code_param, create_item, decode_cursor, delete_item, etag, from_merged, if_match, in_range,
+    limit, merge_patch, not_modified, require_admin, search_param, state_param, states_of, with_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -63,51 +62,6 @@ pub struct RecommendationQuery {
     /// `next_cursor` of the previous page.
     #[param(pattern = "^[ao][0-9]{1,18}$")]
     pub cursor: Option<String>,
-}
-
-fn state_param(name: &str, value: &Option<String>) -> ApiResult<Option<String>> {
-    value
-        .as_deref()
-        .map(|v| {
-            CountryCode::parse_state(v)
-                .map(|c| c.to_string())
-                .map_err(|e| ApiError::invalid_parameter(name, e.to_string()))
-        })
-        .transpose()
-}
-
-fn code_param(
-    name: &str,
-    value: &Option<String>,
-    known: impl Fn(&str) -> bool,
-) -> ApiResult<Option<String>> {
-    match value {
-        Some(v) if !known(v) => Err(ApiError::invalid_parameter(
-            name,
-            format!("`{v}` is not a known code"),
-        )),
-        other => Ok(other.clone()),
-    }
-}
-
-fn in_range(name: &str, value: Option<i64>, min: i64, max: i64) -> ApiResult<Option<i64>> {
-    match value {
-        Some(v) if !(min..=max).contains(&v) => Err(ApiError::invalid_parameter(
-            name,
-            format!("must be from {min} to {max}"),
-        )),
-        other => Ok(other),
-    }
-}
-
-/// Member States of a regional group.
-pub fn states_of(group: RegionalGroup) -> Vec<String> {
-    reference()
-        .countries
-        .iter()
-        .filter(|c| c.regional_group == Some(group))
-        .map(|c| c.alpha3.clone())
-        .collect()
 }
 
 impl RecommendationQuery {

@@ -265,6 +265,19 @@ pub async fn list_modalities() -> web::Json<VocabularyPage> {
     web::Json(VocabularyPage::complete(reference().modalities.clone()))
 }
 
+/// Where an activity's money comes from (`funding_sources` of an activity).
+#[utoipa::path(
+    tag = "reference",
+    operation_id = "list_funding_sources",
+    responses((status = 200, description = "All funding sources", body = VocabularyPage))
+)]
+#[get("/funding-sources")]
+pub async fn list_funding_sources() -> web::Json<VocabularyPage> {
+    web::Json(VocabularyPage::complete(
+        reference().funding_sources.clone(),
+    ))
+}
+
 /// Theme vocabularies, versioned: the UPR Info issues list, with room for UHRI themes. Theme
 /// codes are unique across vocabularies.
 #[utoipa::path(

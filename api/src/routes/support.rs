@@ -10,7 +10,9 @@ use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::db::audit::Actor;
 use crate::db::documents::{self, Document, Position, write};
+use crate::domain::CountryCode;
 use crate::error::{ApiError, ApiResult};
+use crate::reference::{RegionalGroup, reference};
 use crate::startup::AppState;
 
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -226,6 +228,52 @@ pub fn search_param(q: &Option<String>) -> ApiResult<Option<String>> {
         }
         other => Ok(other.clone()),
     }
+}
+
+/// A State code parameter, canonical (upper case); an unknown one is a 400.
+pub fn state_param(name: &str, value: &Option<String>) -> ApiResult<Option<String>> {
+    value
+        .as_deref()
+        .map(|v| {
+            CountryCode::parse_state(v)
+                .map(|c| c.to_string())
+                .map_err(|e| ApiError::invalid_parameter(name, e.to_string()))
+        })
+        .transpose()
+}
+
+pub fn code_param(
+    name: &str,
+    value: &Option<String>,
+    known: impl Fn(&str) -> bool,
+) -> ApiResult<Option<String>> {
+    match value {
+        Some(v) if !known(v) => Err(ApiError::invalid_parameter(
+            name,
+            format!("`{v}` is not a known code"),
+        )),
+        other => Ok(other.clone()),
+    }
+}
+
+pub fn in_range(name: &str, value: Option<i64>, min: i64, max: i64) -> ApiResult<Option<i64>> {
+    match value {
+        Some(v) if !(min..=max).contains(&v) => Err(ApiError::invalid_parameter(
+            name,
+            format!("must be from {min} to {max}"),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// Member States of a regional group.
+pub fn states_of(group: RegionalGroup) -> Vec<String> {
+    reference()
+        .countries
+        .iter()
+        .filter(|c| c.regional_group == Some(group))
+        .map(|c| c.alpha3.clone())
+        .collect()
 }
 
 pub fn require_admin(caller: &Caller) -> ApiResult<()> {

@@ -1,0 +1,171 @@
+//! Consent records: written once (the database refuses to change or delete one), each write
+//! re-evaluating the activities of its State in the same transaction.
+
+use diesel::sql_types::BigInt;
+use uuid::Uuid;
+
+use super::DbConnection;
+use super::activities::{lock_verdicts, refresh_state};
+use super::audit::{self, Actor, Operation};
+use super::documents::{Position, WriteError, parse, timestamp, to_json};
+use super::query::{Sql, execute, load, load_documents};
+use crate::domain::consent::{Consent, ScopeKind};
+use crate::domain::publication::{Access, Decision};
+
+/// Records a consent; call inside a write transaction. Returns how many activities of the
+/// State changed verdict.
+pub fn record(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    consent: &Consent,
+) -> Result<usize, WriteError> {
+    lock_verdicts(conn)?;
+    let mut sql = Sql::new(
+        "INSERT INTO consents (id, state, decision, scope, target, document, recorded_at) VALUES (",
+    );
+    sql.text(consent.id.to_string())
+        .push(", ")
+        .text(consent.state.clone())
+        .push(", ")
+        .text(consent.decision.as_str())
+        .push(", ");
+    sql.text(consent.scope.as_str()).push(", ");
+    match consent.target() {
+        Some(target) => sql.text(target.to_string()),
+        None => sql.push("NULL"),
+    };
+    sql.push(", ")
+        .text(to_json(consent))
+        .push(", ")
+        .text(timestamp(consent.recorded_at))
+        .push(")");
+    execute(conn, &sql)?;
+    let after = serde_json::to_value(consent).expect("consents serialise");
+    audit::record(
+        conn,
+        actor,
+        "consent",
+        &consent.id.to_string(),
+        Operation::Create,
+        None,
+        Some(&after),
+    )?;
+    Ok(refresh_state(conn, &consent.state)?)
+}
+
+/// What a list of consent records asks for.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub access: Access,
+    pub state: Option<String>,
+    pub decision: Option<Decision>,
+    pub scope: Option<ScopeKind>,
+    pub stakeholder_id: Option<Uuid>,
+    pub activity_id: Option<Uuid>,
+}
+
+/// Which records a caller sees: records about an activity only when it may see the activity;
+/// the others (all submissions, a submitter's) are public.
+fn access_filter(sql: &mut Sql, access: &Access) {
+    let visible_activity = " OR EXISTS (SELECT 1 FROM activities r WHERE r.id = c.target";
+    match access {
+        Access::Everything => {}
+        other => {
+            sql.push(" AND (c.scope <> 'activity'");
+            sql.push(visible_activity);
+            super::activities::access_filter(sql, other);
+            sql.push("))");
+        }
+    }
+}
+
+/// A page of records in the order they were recorded.
+pub fn list(
+    conn: &mut DbConnection,
+    f: &Filter,
+    position: Position,
+    limit: i64,
+) -> diesel::QueryResult<(Vec<Consent>, Option<Position>)> {
+    let mut sql = Sql::new("SELECT c.seq, c.document FROM consents c WHERE 1 = 1");
+    access_filter(&mut sql, &f.access);
+    if let Some(state) = &f.state {
+        sql.push(" AND c.state = ").text(state.clone());
+    }
+    if let Some(decision) = f.decision {
+        sql.push(" AND c.decision = ").text(decision.as_str());
+    }
+    if let Some(scope) = f.scope {
+        sql.push(" AND c.scope = ").text(scope.as_str());
+    }
+    if let Some(id) = f.stakeholder_id {
+        sql.push(" AND c.scope = 'submitter' AND c.target = ")
+            .text(id.to_string());
+    }
+    if let Some(id) = f.activity_id {
+        sql.push(" AND c.scope = 'activity' AND c.target = ")
+            .text(id.to_string());
+    }
+    if let Position::After(seq) = position {
+        sql.push(" AND c.seq > ").int(seq);
+    }
+    sql.push(" ORDER BY c.seq LIMIT ").int(limit + 1);
+    let rows = load_documents(conn, &sql)?;
+    let more = rows.len() as i64 > limit;
+    let rows = &rows[..rows.len().min(limit as usize)];
+    let next = if more {
+        rows.last().map(|r| Position::After(r.seq))
+    } else {
+        None
+    };
+    let items = rows.iter().map(parse).collect::<Result<_, _>>()?;
+    Ok((items, next))
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> diesel::QueryResult<Option<Consent>> {
+    let mut sql = Sql::new("SELECT seq, document FROM consents WHERE id = ");
+    sql.text(id.to_string());
+    load_documents(conn, &sql)?.first().map(parse).transpose()
+}
+
+/// The most recent record of each scope and target of a State, oldest first.
+pub fn latest_of_state(
+    conn: &mut DbConnection,
+    state: &str,
+    access: &Access,
+) -> diesel::QueryResult<Vec<Consent>> {
+    let mut sql = Sql::new(
+        "SELECT c.seq, c.document FROM consents c WHERE c.seq IN (SELECT MAX(seq) FROM consents WHERE state = ",
+    );
+    sql.text(state)
+        .push(" GROUP BY scope, COALESCE(target, ''))");
+    access_filter(&mut sql, access);
+    sql.push(" ORDER BY c.seq");
+    load_documents(conn, &sql)?.iter().map(parse).collect()
+}
+
+/// How many of a State's activities (submitted, concerning it) are public, awaiting its
+/// consent, and refused by it.
+pub fn counts(conn: &mut DbConnection, state: &str) -> diesel::QueryResult<(i64, i64, i64)> {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let mut count = |facet: &str, public: bool| -> diesel::QueryResult<i64> {
+        let mut sql = Sql::new(
+            "SELECT COUNT(*) AS n FROM activities r JOIN activity_facets f ON f.activity_seq = r.seq WHERE f.facet = ",
+        );
+        sql.text(facet).push(" AND f.value = ").text(state);
+        if public {
+            sql.push(" AND r.public = 1");
+        } else {
+            sql.push(" AND r.publication = 'submitted'");
+        }
+        Ok(load::<Count>(conn, &sql)?.first().map_or(0, |c| c.n))
+    };
+    Ok((
+        count("state", true)?,
+        count("awaiting", false)?,
+        count("refused", false)?,
+    ))
+}

@@ -1,0 +1,436 @@
+//! A technical-cooperation or capacity-building activity: what a client sends, how it is
+//! checked, and what is stored and served. Whether it is public is decided in `publication`.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::codes::{
+    CURRENCIES, CurrencyCode, FundingSourceCode, ModalityCode, SdgTargetCode, StateCode, ThemeCode,
+};
+use crate::domain::publication::{Publication, Visibility};
+use crate::domain::recommendation::MAX_TEXT;
+use crate::domain::stakeholder::{LanguageCode, is_language_code};
+use crate::domain::validate::{Errors, dedup, is_space};
+use crate::domain::{CountryCode, ExternalRef, Multilingual, Stored, normalise_text};
+use crate::error::FieldError;
+use crate::reference::reference;
+
+/// How a stakeholder takes part (IATI OrganisationRole, by name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ParticipantRole {
+    Funding,
+    Accountable,
+    Extending,
+    Implementing,
+}
+
+impl ParticipantRole {
+    pub const ALL: [Self; 4] = [
+        Self::Funding,
+        Self::Accountable,
+        Self::Extending,
+        Self::Implementing,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Funding => "funding",
+            Self::Accountable => "accountable",
+            Self::Extending => "extending",
+            Self::Implementing => "implementing",
+        }
+    }
+
+    /// The IATI OrganisationRole code.
+    pub fn iati_code(self) -> &'static str {
+        match self {
+            Self::Funding => "1",
+            Self::Accountable => "2",
+            Self::Extending => "3",
+            Self::Implementing => "4",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// IATI activity status, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityStatus {
+    Pipeline,
+    Implementation,
+    Finalisation,
+    Closed,
+    Cancelled,
+    Suspended,
+}
+
+impl ActivityStatus {
+    pub const ALL: [Self; 6] = [
+        Self::Pipeline,
+        Self::Implementation,
+        Self::Finalisation,
+        Self::Closed,
+        Self::Cancelled,
+        Self::Suspended,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pipeline => "pipeline",
+            Self::Implementation => "implementation",
+            Self::Finalisation => "finalisation",
+            Self::Closed => "closed",
+            Self::Cancelled => "cancelled",
+            Self::Suspended => "suspended",
+        }
+    }
+
+    /// The IATI ActivityStatus code.
+    pub fn iati_code(self) -> &'static str {
+        match self {
+            Self::Pipeline => "1",
+            Self::Implementation => "2",
+            Self::Finalisation => "3",
+            Self::Closed => "4",
+            Self::Cancelled => "5",
+            Self::Suspended => "6",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// A stakeholder taking part in an activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Participant {
+    /// The stakeholder's id.
+    pub stakeholder: Uuid,
+    pub role: ParticipantRole,
+}
+
+/// The money an activity has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    /// A decimal amount, written as a string so no precision is lost: `25000` or `25000.50`.
+    #[schema(example = "25000.00", pattern = "^[0-9]{1,15}(\\.[0-9]{1,4})?$")]
+    pub amount: String,
+    #[schema(value_type = CurrencyCode, example = "USD")]
+    pub currency: String,
+}
+
+/// A document about an activity: a report, an agenda, a publication.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentLink {
+    #[schema(
+        example = "https://www.ohchr.org/en/documents/report.pdf",
+        max_length = 500,
+        pattern = "^https?://[^\\s\\u0000\\[\\]]+$"
+    )]
+    pub url: String,
+    #[schema(max_length = 500, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+    pub title: Option<String>,
+    /// The document's language, ISO 639.
+    #[schema(value_type = Option<LanguageCode>)]
+    pub language: Option<String>,
+}
+
+/// The content of an activity, as created or replaced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityInput {
+    pub title: Multilingual,
+    pub summary: Option<Multilingual>,
+    /// The beneficiary States, ISO alpha-3: each must consent before the activity is public
+    /// (unless it submitted the activity itself).
+    #[schema(value_type = Vec<StateCode>, example = json!(["KEN"]), min_items = 1, max_items = 50)]
+    pub states_concerned: Vec<String>,
+    /// The stakeholders taking part, each with its IATI role.
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    pub participants: Vec<Participant>,
+    /// The submitting stakeholder. Implied by a `contributor` token (its organisation) and by a
+    /// `state` token (the State's own stakeholder); an `admin` gives it.
+    pub submitter: Option<Uuid>,
+    /// Ids of the recommendations it helps implement; each concerns one of the States
+    /// concerned.
+    #[serde(default)]
+    #[schema(max_items = 500)]
+    pub recommendations: Vec<Uuid>,
+    #[schema(value_type = Option<ModalityCode>)]
+    pub modality: Option<String>,
+    pub status: ActivityStatus,
+    pub planned_start: Option<NaiveDate>,
+    pub planned_end: Option<NaiveDate>,
+    pub actual_start: Option<NaiveDate>,
+    pub actual_end: Option<NaiveDate>,
+    pub budget: Option<Budget>,
+    /// Codes of `/api/v1/reference/funding-sources`.
+    #[serde(default)]
+    #[schema(value_type = Vec<FundingSourceCode>, max_items = 20)]
+    pub funding_sources: Vec<String>,
+    /// Codes of `/api/v1/reference/themes`.
+    #[serde(default)]
+    #[schema(value_type = Vec<ThemeCode>, max_items = 100)]
+    pub themes: Vec<String>,
+    #[serde(default)]
+    #[schema(value_type = Vec<SdgTargetCode>, max_items = 169)]
+    pub sdg_targets: Vec<String>,
+    pub results: Option<Multilingual>,
+    pub lessons_learned: Option<Multilingual>,
+    /// Put forward as a good practice.
+    #[serde(default)]
+    pub good_practice: bool,
+    /// Offered as peer-to-peer assistance to States that ask for it.
+    #[serde(default)]
+    pub peer_to_peer: bool,
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub documents: Vec<DocumentLink>,
+    /// `draft` (the default) until its submitter submits it.
+    #[serde(default = "draft")]
+    pub publication: Publication,
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub external_refs: Vec<ExternalRef>,
+}
+
+fn draft() -> Publication {
+    Publication::Draft
+}
+
+/// A stored activity. `visibility` says whether it is public and, if not, why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Activity {
+    #[serde(flatten)]
+    pub stored: Stored,
+    #[serde(flatten)]
+    pub content: ActivityInput,
+    pub visibility: Visibility,
+    /// What the rule and the filters read from the submitter; not part of the document.
+    #[serde(skip)]
+    pub derived: Derived,
+}
+
+/// What an activity derives from its submitter when it is written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Derived {
+    /// The submitter's stakeholder kind.
+    pub submitter_kind: String,
+    /// The State the submitter is, when it is a State's own stakeholder.
+    pub submitter_state: Option<String>,
+}
+
+fn is_amount(s: &str) -> bool {
+    let (whole, fraction) = match s.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (s, None),
+    };
+    let digits = |t: &str, max: usize| {
+        !t.is_empty() && t.len() <= max && t.bytes().all(|b| b.is_ascii_digit())
+    };
+    digits(whole, 15) && fraction.is_none_or(|f| digits(f, 4))
+}
+
+pub fn is_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        !r.is_empty() && !r.contains(|c: char| is_space(c) || matches!(c, '\0' | '[' | ']'))
+    })
+}
+
+impl ActivityInput {
+    /// Checks every field that needs no database, and brings codes to their canonical form.
+    /// The references (submitter, participants, recommendations) are checked by the caller.
+    pub fn validate(mut self) -> Result<Self, Vec<FieldError>> {
+        let mut e = Errors::default();
+        e.multilingual("/title", &self.title, 1_000);
+        for (pointer, text) in [
+            ("/summary", &self.summary),
+            ("/results", &self.results),
+            ("/lessons_learned", &self.lessons_learned),
+        ] {
+            if let Some(text) = text {
+                e.multilingual(pointer, text, MAX_TEXT);
+            }
+        }
+        for s in self.states_concerned.iter_mut() {
+            if let Ok(code) = CountryCode::parse_state(s) {
+                *s = code.to_string();
+            }
+        }
+        dedup(&mut self.states_concerned);
+        if self.states_concerned.is_empty() {
+            e.add(
+                "/states_concerned",
+                "required",
+                "name at least one State concerned",
+            );
+        }
+        e.each(
+            "/states_concerned",
+            &self.states_concerned,
+            50,
+            |e, at, s| {
+                if let Err(err) = CountryCode::parse_state(s) {
+                    e.add(at, "unknown_country", err.to_string());
+                }
+            },
+        );
+        dedup(&mut self.participants);
+        e.each("/participants", &self.participants, 100, |_, _, _| {});
+        dedup(&mut self.recommendations);
+        e.each("/recommendations", &self.recommendations, 500, |_, _, _| {});
+        let data = reference();
+        if let Some(m) = &self.modality
+            && data.modality(m).is_none()
+        {
+            e.add(
+                "/modality",
+                "unknown_code",
+                format!("`{m}` is not a code of /api/v1/reference/modalities"),
+            );
+        }
+        for (pointer, start, end) in [
+            ("/planned_end", self.planned_start, self.planned_end),
+            ("/actual_end", self.actual_start, self.actual_end),
+        ] {
+            if let (Some(start), Some(end)) = (start, end)
+                && end < start
+            {
+                e.add(pointer, "before_start", "must not be before the start");
+            }
+        }
+        if let Some(budget) = &mut self.budget {
+            if !is_amount(&budget.amount) {
+                e.add(
+                    "/budget/amount",
+                    "invalid",
+                    "must be a decimal amount such as `25000` or `25000.50`",
+                );
+            }
+            budget.currency = budget.currency.to_ascii_uppercase();
+            if !CURRENCIES.contains(&budget.currency.as_str()) {
+                e.add(
+                    "/budget/currency",
+                    "unknown_code",
+                    "must be an active ISO 4217 currency code such as `USD`",
+                );
+            }
+        }
+        dedup(&mut self.funding_sources);
+        e.each(
+            "/funding_sources",
+            &self.funding_sources,
+            20,
+            |e, at, code| {
+                if data.funding_source(code).is_none() {
+                    e.add(
+                        at,
+                        "unknown_code",
+                        format!("`{code}` is not a code of /api/v1/reference/funding-sources"),
+                    );
+                }
+            },
+        );
+        e.themes("/themes", &mut self.themes);
+        e.sdg_targets("/sdg_targets", &mut self.sdg_targets);
+        dedup(&mut self.documents);
+        e.each("/documents", &self.documents, 50, |e, at, d| {
+            if d.url.chars().count() > 500 {
+                e.add(
+                    format!("{at}/url"),
+                    "too_long",
+                    "must be at most 500 characters",
+                );
+            } else if !is_url(&d.url) {
+                e.add(
+                    format!("{at}/url"),
+                    "invalid_url",
+                    "must be an http:// or https:// address without spaces",
+                );
+            }
+            e.optional_text(&format!("{at}/title"), d.title.as_deref(), 500);
+            if let Some(language) = &d.language
+                && !is_language_code(language)
+            {
+                e.add(
+                    format!("{at}/language"),
+                    "invalid",
+                    "must be an ISO 639 language code in lower case, e.g. `en`",
+                );
+            }
+        });
+        dedup(&mut self.external_refs);
+        ExternalRef::validate_all(&mut e, "/external_refs", &self.external_refs);
+        e.into_result(self)
+    }
+
+    /// When it runs: actual dates where known, else planned ones.
+    pub fn active_from(&self) -> Option<NaiveDate> {
+        self.actual_start.or(self.planned_start)
+    }
+
+    pub fn active_to(&self) -> Option<NaiveDate> {
+        self.actual_end.or(self.planned_end)
+    }
+
+    /// Submitter, normalised title and planned start (hashed): the same activity imported
+    /// twice has the same key.
+    pub fn natural_key(&self) -> String {
+        let title = self
+            .title
+            .texts()
+            .next()
+            .map(|(_, t)| normalise_text(t))
+            .unwrap_or_default();
+        let submitter = self.submitter.map(|s| s.to_string()).unwrap_or_default();
+        let start = self
+            .planned_start
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        let digest = Sha256::digest(format!("{submitter}|{title}|{start}"));
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Every language's title, summary, results and lessons, for full-text search.
+    pub fn search_text(&self) -> String {
+        let mut parts: Vec<&str> = self.title.texts().map(|(_, t)| t).collect();
+        for text in [&self.summary, &self.results, &self.lessons_learned]
+            .into_iter()
+            .flatten()
+        {
+            parts.extend(text.texts().map(|(_, t)| t));
+        }
+        parts.join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_plain_decimals() {
+        for good in ["0", "25000", "25000.5", "1.2345", "999999999999999"] {
+            assert!(is_amount(good), "{good}");
+        }
+        for bad in ["", ".5", "5.", "-1", "1e5", "1,000", "1.23456", "1 000"] {
+            assert!(!is_amount(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! Activities in CSV: the columns, how a row becomes an activity, and the export row (which
+//! imports back). Lists are separated by `|`; a participant is `stakeholder-id:role`.
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::entities::{
+    CellErrors, external_refs, joined, language_columns, languages_of, named, neutralise, refs_cell,
+};
+use super::{Columns, CsvExport, Importable, Options, Row};
+use crate::db::DbConnection;
+use crate::db::activities::check_references;
+use crate::domain::activity::{Activity, ActivityInput, Budget, DocumentLink, Participant};
+use crate::domain::publication::Publication;
+use crate::error::FieldError;
+
+fn date(row: &Row<'_>, column: &str, errors: &mut CellErrors) -> Option<NaiveDate> {
+    let v = row.get(column)?;
+    match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.push((
+                column.into(),
+                "invalid_date".into(),
+                format!("`{v}` is not a date written YYYY-MM-DD"),
+            ));
+            None
+        }
+    }
+}
+
+fn flag(row: &Row<'_>, column: &str, errors: &mut CellErrors) -> bool {
+    match row.get(column).map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false" | "no" | "0") => false,
+        Some("true" | "yes" | "1") => true,
+        Some(other) => {
+            errors.push((
+                column.into(),
+                "invalid".into(),
+                format!("`{other}` is not true or false"),
+            ));
+            false
+        }
+    }
+}
+
+fn uuid(v: &str, column: &str, errors: &mut CellErrors) -> Option<Uuid> {
+    match Uuid::parse_str(v) {
+        Ok(id) => Some(id),
+        Err(_) => {
+            errors.push((
+                column.into(),
+                "invalid_id".into(),
+                format!("`{v}` is not an id"),
+            ));
+            None
+        }
+    }
+}
+
+fn participants(row: &Row<'_>, errors: &mut CellErrors) -> Vec<Participant> {
+    row.list("participants")
+        .into_iter()
+        .filter_map(|p| {
+            let Some((id, role)) = p.split_once(':') else {
+                errors.push((
+                    "participants".into(),
+                    "invalid".into(),
+                    format!("`{p}` is not `stakeholder-id:role`"),
+                ));
+                return None;
+            };
+            let stakeholder = uuid(id.trim(), "participants", errors)?;
+            let role = role.trim();
+            match serde_json::from_value(serde_json::Value::String(role.into())) {
+                Ok(role) => Some(Participant { stakeholder, role }),
+                Err(_) => {
+                    errors.push((
+                        "participants".into(),
+                        "unknown_value".into(),
+                        format!("`{role}` is not funding, accountable, extending or implementing"),
+                    ));
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+impl Importable for Activity {
+    fn csv_columns() -> Columns {
+        Columns {
+            required: &["states_concerned", "status"],
+            optional: &[
+                "id",
+                "version",
+                "created_at",
+                "updated_at",
+                "submitter",
+                "participants",
+                "recommendations",
+                "modality",
+                "planned_start",
+                "planned_end",
+                "actual_start",
+                "actual_end",
+                "budget_amount",
+                "budget_currency",
+                "funding_sources",
+                "themes",
+                "sdg_targets",
+                "good_practice",
+                "peer_to_peer",
+                "documents",
+                "publication",
+                "external_refs",
+                "public",
+                "reasons",
+            ],
+            multilingual: &[
+                ("title", true),
+                ("summary", false),
+                ("results", false),
+                ("lessons_learned", false),
+            ],
+        }
+    }
+
+    fn from_csv(row: &Row<'_>) -> Result<ActivityInput, CellErrors> {
+        let mut errors = Vec::new();
+        let status = named(row, "status", &mut errors);
+        let publication: Option<Publication> = named(row, "publication", &mut errors);
+        let budget = match (row.get("budget_amount"), row.get("budget_currency")) {
+            (None, None) => None,
+            (amount, currency) => Some(Budget {
+                amount: amount.unwrap_or_default().to_owned(),
+                currency: currency.unwrap_or_default().to_owned(),
+            }),
+        };
+        let recommendations = row
+            .list("recommendations")
+            .iter()
+            .filter_map(|r| uuid(r, "recommendations", &mut errors))
+            .collect();
+        let submitter = row
+            .get("submitter")
+            .and_then(|s| uuid(s, "submitter", &mut errors));
+        let input = ActivityInput {
+            title: row.multilingual("title").unwrap_or_default(),
+            summary: row.multilingual("summary"),
+            states_concerned: row.list("states_concerned"),
+            participants: participants(row, &mut errors),
+            submitter,
+            recommendations,
+            modality: row.get("modality").map(str::to_owned),
+            status: status.unwrap_or(crate::domain::activity::ActivityStatus::Pipeline),
+            planned_start: date(row, "planned_start", &mut errors),
+            planned_end: date(row, "planned_end", &mut errors),
+            actual_start: date(row, "actual_start", &mut errors),
+            actual_end: date(row, "actual_end", &mut errors),
+            budget,
+            funding_sources: row.list("funding_sources"),
+            themes: row.list("themes"),
+            sdg_targets: row.list("sdg_targets"),
+            results: row.multilingual("results"),
+            lessons_learned: row.multilingual("lessons_learned"),
+            good_practice: flag(row, "good_practice", &mut errors),
+            peer_to_peer: flag(row, "peer_to_peer", &mut errors),
+            documents: row
+                .list("documents")
+                .into_iter()
+                .map(|url| DocumentLink {
+                    url,
+                    title: None,
+                    language: None,
+                })
+                .collect(),
+            publication: publication.unwrap_or(Publication::Draft),
+            external_refs: external_refs(row, &mut errors),
+        };
+        if status.is_none() && errors.is_empty() {
+            errors.push((
+                "status".into(),
+                "required".into(),
+                "the status is required".into(),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(input)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn validate(content: ActivityInput) -> Result<ActivityInput, Vec<FieldError>> {
+        content.validate()
+    }
+
+    /// The submitter a non-admin importer implies (a row naming another one is refused), and
+    /// the references checked against the database.
+    fn prepare(
+        conn: &mut DbConnection,
+        mut content: ActivityInput,
+        options: &Options,
+    ) -> Result<ActivityInput, Vec<FieldError>> {
+        match (options.submitter, content.submitter) {
+            (Some(own), Some(given)) if own != given => {
+                return Err(vec![FieldError::new(
+                    "/submitter",
+                    "forbidden",
+                    "you submit activities for your own organisation only",
+                )]);
+            }
+            (Some(own), _) => content.submitter = Some(own),
+            (None, None) => {
+                return Err(vec![FieldError::new(
+                    "/submitter",
+                    "required",
+                    "an admin names each activity's submitting stakeholder",
+                )]);
+            }
+            (None, Some(_)) => {}
+        }
+        let errors = check_references(conn, &content).map_err(|e| {
+            vec![FieldError::new(
+                "",
+                "database_error",
+                format!("the references could not be checked: {e}"),
+            )]
+        })?;
+        if errors.is_empty() {
+            Ok(content)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// A non-admin importer updates only its own activities.
+    fn may_update(existing: &ActivityInput, options: &Options) -> bool {
+        options
+            .submitter
+            .is_none_or(|own| existing.submitter == Some(own))
+    }
+}
+
+impl CsvExport for Activity {
+    fn csv_header() -> Vec<String> {
+        let mut h: Vec<String> = vec!["id".into()];
+        h.extend(language_columns("title"));
+        h.extend(language_columns("summary"));
+        h.extend(
+            [
+                "states_concerned",
+                "status",
+                "submitter",
+                "participants",
+                "recommendations",
+                "modality",
+                "planned_start",
+                "planned_end",
+                "actual_start",
+                "actual_end",
+                "budget_amount",
+                "budget_currency",
+                "funding_sources",
+                "themes",
+                "sdg_targets",
+            ]
+            .map(String::from),
+        );
+        h.extend(language_columns("results"));
+        h.extend(language_columns("lessons_learned"));
+        h.extend(
+            [
+                "good_practice",
+                "peer_to_peer",
+                "documents",
+                "publication",
+                "external_refs",
+                "public",
+                "reasons",
+                "version",
+                "created_at",
+                "updated_at",
+            ]
+            .map(String::from),
+        );
+        h
+    }
+
+    fn csv_record(&self) -> Vec<String> {
+        let c = &self.content;
+        let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        let mut r = vec![self.stored.id.to_string()];
+        r.extend(languages_of(Some(&c.title)));
+        r.extend(languages_of(c.summary.as_ref()));
+        let participants: Vec<String> = c
+            .participants
+            .iter()
+            .map(|p| format!("{}:{}", p.stakeholder, p.role.as_str()))
+            .collect();
+        let recommendations: Vec<String> =
+            c.recommendations.iter().map(|r| r.to_string()).collect();
+        let documents: Vec<String> = c.documents.iter().map(|d| d.url.clone()).collect();
+        r.extend([
+            joined(&c.states_concerned),
+            c.status.as_str().to_owned(),
+            c.submitter.map(|s| s.to_string()).unwrap_or_default(),
+            joined(&participants),
+            joined(&recommendations),
+            c.modality.clone().unwrap_or_default(),
+            date(c.planned_start),
+            date(c.planned_end),
+            date(c.actual_start),
+            date(c.actual_end),
+            c.budget
+                .as_ref()
+                .map(|b| b.amount.clone())
+                .unwrap_or_default(),
+            c.budget
+                .as_ref()
+                .map(|b| b.currency.clone())
+                .unwrap_or_default(),
+            joined(&c.funding_sources),
+            joined(&c.themes),
+            joined(&c.sdg_targets),
+        ]);
+        r.extend(languages_of(c.results.as_ref()));
+        r.extend(languages_of(c.lessons_learned.as_ref()));
+        r.extend([
+            c.good_practice.to_string(),
+            c.peer_to_peer.to_string(),
+            joined(&documents),
+            c.publication.as_str().to_owned(),
+            refs_cell(&c.external_refs),
+            self.visibility.public.to_string(),
+            self.visibility.reasons.join("|"),
+            self.stored.version.to_string(),
+            crate::db::documents::timestamp(self.stored.created_at),
+            crate::db::documents::timestamp(self.stored.updated_at),
+        ]);
+        r.into_iter().map(neutralise).collect()
+    }
+}

@@ -1,0 +1,489 @@
+//! `/api/v1/activities`: technical-cooperation and capacity-building activities, submitted by
+//! every kind of actor and public only with the consent of the States concerned
+//! (`domain::publication`). A contributor writes its own organisation's activities, a State the
+//! ones it submits itself, `admin` any.
+
+use actix_web::http::StatusCode;
+use actix_web::{Either, HttpRequest, HttpResponse, Responder, delete, get, patch, post, put, web};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::auth::{Caller, Identity, Role};
+use crate::db::DbConnection;
+use crate::db::activities::{self, Filter};
+use crate::db::audit::Actor;
+use crate::db::documents::{self, WriteError, write};
+use crate::db::stakeholders::state_stakeholder;
+use crate::domain::activity::{Activity, ActivityInput, ActivityStatus, ParticipantRole};
+use crate::domain::codes::{FundingSourceCode, ModalityCode, SdgTargetCode, StateCode, ThemeCode};
+use crate::domain::publication::{Access, Publication, may_see};
+use crate::domain::stakeholder::StakeholderKind;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::reference::{RegionalGroup, reference};
+use crate::routes::support::{
+    code_param, decode_cursor, from_merged, if_match, limit, merge_patch, not_modified,
+    search_param, state_param, states_of, with_db,
+};
+use crate::routes::{export, page_type};
+use crate::startup::AppState;
+
+page_type!(ActivityPage, Activity);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ActivityQuery {
+    /// Concerns this State.
+    #[param(value_type = Option<StateCode>)]
+    pub state: Option<String>,
+    /// Concerns a State of this regional group.
+    pub regional_group: Option<RegionalGroup>,
+    /// This stakeholder submits it or takes part (in `role`, when given).
+    pub stakeholder: Option<Uuid>,
+    /// A participant has this role (the `stakeholder`, when given).
+    pub role: Option<ParticipantRole>,
+    /// Its submitter is of this kind.
+    pub submitter_kind: Option<StakeholderKind>,
+    /// It helps implement this recommendation.
+    pub recommendation: Option<Uuid>,
+    #[param(value_type = Option<ThemeCode>)]
+    pub theme: Option<String>,
+    #[param(value_type = Option<SdgTargetCode>)]
+    pub sdg_target: Option<String>,
+    #[param(value_type = Option<ModalityCode>)]
+    pub modality: Option<String>,
+    pub status: Option<ActivityStatus>,
+    #[param(value_type = Option<FundingSourceCode>)]
+    pub funding_source: Option<String>,
+    /// Runs on or after this date: has not ended before it (actual dates, else planned).
+    pub active_from: Option<NaiveDate>,
+    /// Runs on or before this date: has not started after it.
+    pub active_to: Option<NaiveDate>,
+    pub good_practice: Option<bool>,
+    pub peer_to_peer: Option<bool>,
+    /// Submitted and awaiting this State's consent: the queue of that State's focal point
+    /// (its own `state` token, or `admin`).
+    #[param(value_type = Option<StateCode>)]
+    pub awaiting_consent_of: Option<String>,
+    /// Publication state (what a caller sees besides public activities: its own drafts, …).
+    pub publication: Option<Publication>,
+    /// Full-text search over titles, summaries, results and lessons; results are ranked.
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
+    pub q: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^[ao][0-9]{1,18}$")]
+    pub cursor: Option<String>,
+}
+
+/// What this caller may see besides public activities.
+pub fn access(caller: Option<&Caller>) -> Access {
+    match caller {
+        Some(c) if c.role == Role::Admin => Access::Everything,
+        Some(c) if c.role == Role::Contributor => {
+            c.stakeholder.map_or(Access::Public, Access::Submitter)
+        }
+        Some(c) if c.role == Role::State => c
+            .state
+            .as_ref()
+            .map_or(Access::Public, |s| Access::State(s.to_string())),
+        _ => Access::Public,
+    }
+}
+
+impl ActivityQuery {
+    fn filter(&self, caller: Option<&Caller>) -> ApiResult<Filter> {
+        let data = reference();
+        let mut f = Filter::new(access(caller));
+        let state = state_param("state", &self.state)?;
+        f.states = match (state, self.regional_group) {
+            (None, None) => None,
+            (Some(s), None) => Some(vec![s]),
+            (None, Some(g)) => Some(states_of(g)),
+            (Some(s), Some(g)) => Some(states_of(g).into_iter().filter(|x| *x == s).collect()),
+        };
+        f.stakeholder = self.stakeholder;
+        f.role = self.role.map(|r| r.as_str().to_owned());
+        f.submitter_kind = self.submitter_kind;
+        f.recommendation = self.recommendation;
+        f.theme = code_param("theme", &self.theme, |c| data.theme(c).is_some())?;
+        f.sdg_target = code_param("sdg_target", &self.sdg_target, |c| {
+            data.sdg_target(c).is_some()
+        })?;
+        f.modality = code_param("modality", &self.modality, |c| data.modality(c).is_some())?;
+        f.status = self.status;
+        f.funding_source = code_param("funding_source", &self.funding_source, |c| {
+            data.funding_source(c).is_some()
+        })?;
+        f.active_from = self.active_from.map(|d| d.to_string());
+        f.active_to = self.active_to.map(|d| d.to_string());
+        f.good_practice = self.good_practice;
+        f.peer_to_peer = self.peer_to_peer;
+        f.publication = self.publication;
+        if let Some(state) = state_param("awaiting_consent_of", &self.awaiting_consent_of)? {
+            let allowed = match &f.access {
+                Access::Everything => true,
+                Access::State(own) => *own == state,
+                _ => false,
+            };
+            if !allowed {
+                return Err(ApiError::Forbidden(format!(
+                    "Only {state}'s own `state` token and `admin` see the activities awaiting its consent."
+                )));
+            }
+            f.awaiting_consent_of = Some(state);
+        }
+        Ok(f)
+    }
+}
+
+/// The ETag of an activity as served: its version, and a digest of its verdict when it is not
+/// public (the verdict changes with consent records, the version does not).
+pub fn tag_of(a: &Activity) -> String {
+    if a.visibility.public {
+        format!("\"{}\"", a.stored.version)
+    } else {
+        let json = serde_json::to_vec(&a.visibility).expect("visibility serialises");
+        let digest = Sha256::digest(&json);
+        let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+        format!("\"{}-{hex}\"", a.stored.version)
+    }
+}
+
+fn respond(a: Activity, status: StatusCode) -> impl Responder + use<> {
+    let tag = tag_of(&a);
+    let location = format!("/api/v1/activities/{}", a.stored.id);
+    let mut res = web::Json(a)
+        .customize()
+        .with_status(status)
+        .insert_header(("ETag", tag));
+    if status == StatusCode::CREATED {
+        res = res.insert_header(("Location", location));
+    }
+    res
+}
+
+/// Activities this caller may see, filtered, in pages; public ones for anonymous and `sync`
+/// callers.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "list_activities",
+    params(
+        ActivityQuery,
+        ("If-None-Match" = Option<String>, Header, nullable = false, description = "The page's ETag last read: 304 if the page is unchanged"),
+    ),
+    responses((status = 200, description = "A page of activities; with `Accept: text/csv` or \
+        `application/x-ndjson`, every matching activity, streamed (CSV in the import columns)",
+        headers(
+            ("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when there is one"),
+            ("ETag" = String, description = "Weak: of this page's body"),
+        ),
+        content(
+            (ActivityPage = "application/json"),
+            (String = "text/csv"),
+            (String = "application/x-ndjson"),
+        )),
+        (status = 304, description = "The page is unchanged since the ETag given"),
+    )
+)]
+#[get("")]
+pub async fn list_activities(
+    state: web::Data<AppState>,
+    identity: Identity,
+    req: HttpRequest,
+    query: web::Query<ActivityQuery>,
+) -> ApiResult<HttpResponse> {
+    let filter = query.filter(identity.0.as_ref())?;
+    let q = search_param(&query.q)?;
+    let position = decode_cursor(query.cursor.as_deref())?;
+    let limit = limit(query.limit)?;
+    export::list_response::<Activity, _>(
+        &state,
+        &req,
+        move |sql| filter.apply(sql),
+        q,
+        position,
+        limit,
+        |a| a,
+        |items, next_cursor| ActivityPage { items, next_cursor },
+    )
+    .await
+}
+
+/// The activity, if this caller may see it; else the same 404 as for no activity at all.
+fn visible(conn: &mut DbConnection, id: Uuid, access: &Access) -> ApiResult<Activity> {
+    activities::get(conn, id)?
+        .filter(|a| may_see(access, &a.facts(), &a.visibility))
+        .ok_or_else(|| ApiError::NotFound(format!("No activity has the id {id}.")))
+}
+
+/// One activity. Anonymous and `sync` callers see only public activities; a contributor also
+/// its own, a State also its own and those awaiting its consent, `admin` all.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "get_activity",
+    params(
+        ("id" = Uuid, Path, description = "The activity's id"),
+        ("If-None-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: 304 if it is still current"),
+    ),
+    responses(
+        (status = 200, description = "The activity", body = Activity, headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the ETag given", headers(("ETag" = String))),
+    )
+)]
+#[get("/{id}")]
+pub async fn get_activity(
+    state: web::Data<AppState>,
+    identity: Identity,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> ApiResult<Either<impl Responder, HttpResponse>> {
+    let (id, access) = (id.into_inner(), access(identity.0.as_ref()));
+    let a = with_db(&state, move |conn| visible(conn, id, &access)).await?;
+    if let Some(unchanged) = not_modified(&req, &tag_of(&a)) {
+        return Ok(Either::Right(unchanged));
+    }
+    Ok(Either::Left(respond(a, StatusCode::OK)))
+}
+
+fn forbidden() -> ApiError {
+    ApiError::Forbidden(
+        "A contributor writes only its own organisation's activities, a State only those it submits itself."
+            .into(),
+    )
+}
+
+/// The submitter the caller submits as: its organisation for a contributor, the State's own
+/// stakeholder for a State (registered on first use), the one given for `admin`.
+fn own_submitter(conn: &mut DbConnection, caller: &Caller, actor: &Actor) -> ApiResult<Uuid> {
+    match caller.role {
+        Role::Contributor => caller.stakeholder.ok_or_else(forbidden),
+        Role::State => {
+            let state = caller.state.as_ref().ok_or_else(forbidden)?;
+            Ok(state_stakeholder(conn, actor, state.as_str())?)
+        }
+        Role::Admin | Role::Sync => Err(forbidden()),
+    }
+}
+
+/// Validates the content and its references; a 422 listing every problem.
+fn checked(conn: &mut DbConnection, input: ActivityInput) -> ApiResult<ActivityInput> {
+    let input = input.validate().map_err(ApiError::validation)?;
+    let errors = activities::check_references(conn, &input)?;
+    if errors.is_empty() {
+        Ok(input)
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// Fills in the submitter a new activity's caller implies; refuses one it may not name.
+fn with_submitter(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    actor: &Actor,
+    mut input: ActivityInput,
+) -> ApiResult<ActivityInput> {
+    if caller.is_admin() {
+        if input.submitter.is_none() {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "/submitter",
+                "required",
+                "an admin names the submitting stakeholder",
+            )]));
+        }
+        return Ok(input);
+    }
+    let own = own_submitter(conn, caller, actor)?;
+    match input.submitter {
+        Some(given) if given != own => Err(forbidden()),
+        _ => {
+            input.submitter = Some(own);
+            Ok(input)
+        }
+    }
+}
+
+/// Submits an activity: a contributor for its own organisation, a State as itself, `admin` for
+/// any submitter.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "create_activity",
+    security(("bearer" = [])),
+    request_body = ActivityInput,
+    responses((status = 201, description = "Created", body = Activity,
+        headers(("Location" = String), ("ETag" = String))))
+)]
+#[post("")]
+pub async fn create_activity(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<ActivityInput>,
+) -> ApiResult<impl Responder> {
+    if caller.role == Role::Sync {
+        return Err(forbidden());
+    }
+    let input = body.into_inner();
+    let actor = Actor::of(&caller);
+    let a: Activity = with_db(&state, move |conn| {
+        write(conn, |c| {
+            let input = with_submitter(c, &caller, &actor, input)?;
+            let input = checked(c, input)?;
+            Ok(documents::insert(c, &actor, input, Uuid::now_v7())?)
+        })
+    })
+    .await?;
+    Ok(respond(a, StatusCode::CREATED))
+}
+
+/// Whether the caller may change or delete this activity (as it is): `admin` any, a contributor
+/// its organisation's, a State those it submitted itself.
+fn may_write(caller: &Caller, a: &Activity) -> bool {
+    match caller.role {
+        Role::Admin => true,
+        Role::Contributor => {
+            caller.stakeholder.is_some() && a.content.submitter == caller.stakeholder
+        }
+        Role::State => {
+            caller.state.as_ref().map(|s| s.as_str()) == a.derived.submitter_state.as_deref()
+                && caller.state.is_some()
+        }
+        Role::Sync => false,
+    }
+}
+
+async fn change(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: Uuid,
+    expected: Option<i64>,
+    make: impl FnOnce(&Activity) -> ApiResult<ActivityInput> + Send + 'static,
+) -> ApiResult<impl Responder> {
+    let actor = Actor::of(&caller);
+    let a: Activity = with_db(&state, move |conn| {
+        write(conn, |c| {
+            let current = visible(c, id, &access(Some(&caller)))?;
+            if !may_write(&caller, &current) {
+                return Err(forbidden());
+            }
+            let mut input = make(&current)?;
+            match input.submitter {
+                None => input.submitter = current.content.submitter,
+                Some(given) if Some(given) != current.content.submitter && !caller.is_admin() => {
+                    return Err(forbidden());
+                }
+                Some(_) => {}
+            }
+            let input = checked(c, input)?;
+            Ok(documents::replace(c, &actor, id, input, expected)?)
+        })
+    })
+    .await?;
+    Ok(respond(a, StatusCode::OK))
+}
+
+/// Replaces an activity; with `If-Match`, only if it is still that version.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "replace_activity",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The activity's id"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the change is refused (412) if the item has changed since"),
+    ),
+    request_body = ActivityInput,
+    responses((status = 200, description = "Replaced", body = Activity, headers(("ETag" = String))))
+)]
+#[put("/{id}")]
+pub async fn replace_activity(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: web::Json<ActivityInput>,
+) -> ApiResult<impl Responder> {
+    let input = body.into_inner();
+    change(state, caller, id.into_inner(), if_match(&req), move |_| {
+        Ok(input)
+    })
+    .await
+}
+
+/// Changes some fields of an activity with a JSON merge patch (RFC 7396).
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "patch_activity",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The activity's id"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the change is refused (412) if the item has changed since"),
+    ),
+    request_body(content = Object, content_type = "application/merge-patch+json",
+        description = "The fields to change; `null` removes an optional field"),
+    responses((status = 200, description = "Changed", body = Activity, headers(("ETag" = String))))
+)]
+#[patch("/{id}")]
+pub async fn patch_activity(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: web::Json<serde_json::Value>,
+) -> ApiResult<impl Responder> {
+    let patch = body.into_inner();
+    change(
+        state,
+        caller,
+        id.into_inner(),
+        if_match(&req),
+        move |current| {
+            let mut merged = serde_json::to_value(&current.content).map_err(ApiError::internal)?;
+            merge_patch(&mut merged, &patch);
+            from_merged(merged)
+        },
+    )
+    .await
+}
+
+/// Deletes an activity (its submitter, or `admin`). Consent records about it stay.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "delete_activity",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The activity's id"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the deletion is refused (412) if the item has changed since"),
+    ),
+    responses((status = 204, description = "Deleted"))
+)]
+#[delete("/{id}")]
+pub async fn delete_activity(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let (id, expected) = (id.into_inner(), if_match(&req));
+    let actor = Actor::of(&caller);
+    with_db(&state, move |conn| {
+        write(conn, |c| {
+            let current = visible(c, id, &access(Some(&caller)))?;
+            if !may_write(&caller, &current) {
+                return Err(forbidden());
+            }
+            documents::delete::<Activity>(c, &actor, id, expected)
+                .map_err(|e: WriteError| ApiError::from(e))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

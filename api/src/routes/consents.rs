@@ -1,0 +1,324 @@
+//! `/api/v1/consents` and `/api/v1/states/{code}/consent`: States' decisions about publishing
+//! the activities that concern them. Records are append-only: there is no update and no
+//! delete; a change of mind is a new record, and the most recent of the narrowest scope rules.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, Responder, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::{Caller, Identity, Role};
+use crate::db::audit::Actor;
+use crate::db::consents::{self, Filter};
+use crate::db::documents::{now, write};
+use crate::db::{activities as activity_db, documents};
+use crate::domain::codes::StateCode;
+use crate::domain::consent::{Consent, ConsentInput, RecordedBy, ScopeKind};
+use crate::domain::publication::{Access, Decision};
+use crate::domain::stakeholder::Stakeholder;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::routes::activities::access;
+use crate::routes::page_type;
+use crate::routes::support::{decode_cursor, encode_cursor, limit, page, state_param, with_db};
+use crate::startup::AppState;
+
+page_type!(ConsentPage, Consent);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ConsentQuery {
+    #[param(value_type = Option<StateCode>)]
+    pub state: Option<String>,
+    pub decision: Option<Decision>,
+    pub scope: Option<ScopeKind>,
+    /// Records of scope `submitter` about this stakeholder.
+    pub stakeholder_id: Option<Uuid>,
+    /// Records of scope `activity` about this activity.
+    pub activity_id: Option<Uuid>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^a[0-9]{1,18}$")]
+    pub cursor: Option<String>,
+}
+
+/// The record as this caller may see it: who recorded it is named to `admin` only.
+fn for_caller(mut c: Consent, caller: Option<&Caller>) -> Consent {
+    if !caller.is_some_and(Caller::is_admin) {
+        c.recorded_by.subject = None;
+    }
+    c
+}
+
+/// Consent records in the order they were recorded. Records about one activity are listed
+/// only to callers who may see that activity.
+#[utoipa::path(
+    tag = "consents",
+    operation_id = "list_consents",
+    params(ConsentQuery),
+    responses((status = 200, description = "A page of consent records", body = ConsentPage,
+        headers(("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when there is one"))))
+)]
+#[get("")]
+pub async fn list_consents(
+    state: web::Data<AppState>,
+    identity: Identity,
+    req: HttpRequest,
+    query: web::Query<ConsentQuery>,
+) -> ApiResult<HttpResponse> {
+    let caller = identity.0;
+    let filter = Filter {
+        access: access(caller.as_ref()),
+        state: state_param("state", &query.state)?,
+        decision: query.decision,
+        scope: query.scope,
+        stakeholder_id: query.stakeholder_id,
+        activity_id: query.activity_id,
+    };
+    let position = decode_cursor(query.cursor.as_deref())?;
+    if matches!(position, documents::Position::Offset(_)) {
+        return Err(ApiError::invalid_parameter(
+            "cursor",
+            "is not a cursor this service gave out",
+        ));
+    }
+    let limit = limit(query.limit)?;
+    let (items, next) = with_db(&state, move |conn| {
+        Ok(consents::list(conn, &filter, position, limit)?)
+    })
+    .await?;
+    let next_cursor = next.and_then(encode_cursor);
+    let items = items
+        .into_iter()
+        .map(|c| for_caller(c, caller.as_ref()))
+        .collect();
+    let link = next_cursor.clone();
+    Ok(page(
+        &req,
+        ConsentPage { items, next_cursor },
+        link.as_deref(),
+    ))
+}
+
+/// One consent record.
+#[utoipa::path(
+    tag = "consents",
+    operation_id = "get_consent",
+    params(("id" = Uuid, Path, description = "The record's id")),
+    responses((status = 200, description = "The record", body = Consent))
+)]
+#[get("/{id}")]
+pub async fn get_consent(
+    state: web::Data<AppState>,
+    identity: Identity,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<Consent>> {
+    let id = id.into_inner();
+    let caller = identity.0;
+    let access = access(caller.as_ref());
+    let found = with_db(&state, move |conn| {
+        let Some(c) = consents::get(conn, id)? else {
+            return Ok(None);
+        };
+        // A record about an activity exists for a caller only if the activity does.
+        if let (ScopeKind::Activity, Some(activity)) = (c.scope, c.activity_id)
+            && access != Access::Everything
+        {
+            let seen = activity_db::get(conn, activity)?.is_some_and(|a| {
+                crate::domain::publication::may_see(&access, &a.facts(), &a.visibility)
+            });
+            if !seen {
+                return Ok(None);
+            }
+        }
+        Ok(Some(c))
+    })
+    .await?
+    .ok_or_else(|| ApiError::NotFound(format!("No consent record has the id {id}.")))?;
+    Ok(web::Json(for_caller(found, caller.as_ref())))
+}
+
+fn problem(pointer: &str, code: &str, message: impl Into<String>) -> ApiError {
+    ApiError::validation(vec![FieldError::new(pointer, code, message)])
+}
+
+/// Records a State's decision: a `state` token for its own State only; `admin` on a State's
+/// behalf, giving the `reference` of the communication it received (e.g. a note verbale).
+/// Takes effect at once on every surface.
+#[utoipa::path(
+    tag = "consents",
+    operation_id = "create_consent",
+    security(("bearer" = [])),
+    request_body = ConsentInput,
+    responses((status = 201, description = "Recorded", body = Consent,
+        headers(("Location" = String))))
+)]
+#[post("")]
+pub async fn create_consent(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<ConsentInput>,
+) -> ApiResult<impl Responder> {
+    let own = match caller.role {
+        Role::State => caller.state.as_ref().map(|s| s.to_string()),
+        Role::Admin => None,
+        Role::Contributor | Role::Sync => {
+            return Err(ApiError::Forbidden(
+                "Only a State (for itself) and `admin` (on a State's behalf) record consent."
+                    .into(),
+            ));
+        }
+    };
+    let input = body.into_inner().validate().map_err(ApiError::validation)?;
+    let for_state = match (&own, &input.state) {
+        (Some(own), Some(given)) if own != given => {
+            return Err(ApiError::Forbidden(format!(
+                "A State records consent for itself only: this token speaks for {own}."
+            )));
+        }
+        (Some(own), _) => own.clone(),
+        (None, Some(given)) => given.clone(),
+        (None, None) => {
+            return Err(problem(
+                "/state",
+                "required",
+                "an admin names the State it records consent for",
+            ));
+        }
+    };
+    if caller.is_admin() && input.reference.is_none() {
+        return Err(problem(
+            "/reference",
+            "required",
+            "an admin records consent on a State's behalf only with the reference of its communication (e.g. the note verbale)",
+        ));
+    }
+    let at = now();
+    let consent = Consent {
+        id: Uuid::now_v7(),
+        state: for_state,
+        decision: input.decision,
+        scope: input.scope,
+        stakeholder_id: input.stakeholder_id,
+        activity_id: input.activity_id,
+        reference: input.reference,
+        note: input.note,
+        decided_at: input.decided_at.unwrap_or(at),
+        recorded_at: at,
+        recorded_by: RecordedBy {
+            role: Actor::of(&caller).role,
+            subject: Some(caller.subject.clone()),
+        },
+    };
+    let actor = Actor::of(&caller);
+    let stored = consent.clone();
+    with_db(&state, move |conn| {
+        write(conn, |c| {
+            if let Some(id) = consent.stakeholder_id
+                && documents::get::<Stakeholder>(c, id)?.is_none()
+            {
+                return Err(problem(
+                    "/stakeholder_id",
+                    "unknown_stakeholder",
+                    format!("no stakeholder has the id {id}"),
+                ));
+            }
+            if let Some(id) = consent.activity_id {
+                let concerns = activity_db::get(c, id)?
+                    .is_some_and(|a| a.content.states_concerned.contains(&consent.state));
+                if !concerns {
+                    return Err(problem(
+                        "/activity_id",
+                        "unknown_activity",
+                        format!("no activity concerning {} has the id {id}", consent.state),
+                    ));
+                }
+            }
+            consents::record(c, &actor, &consent)?;
+            Ok(())
+        })
+    })
+    .await?;
+    let location = format!("/api/v1/consents/{}", stored.id);
+    Ok(web::Json(for_caller(stored, Some(&caller)))
+        .customize()
+        .with_status(StatusCode::CREATED)
+        .insert_header(("Location", location)))
+}
+
+/// How many of a State's submitted activities are in each state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentCounts {
+    /// Public (every State concerned consented, or submitted it itself).
+    pub public: i64,
+    /// Submitted and awaiting this State's consent.
+    pub awaiting: i64,
+    /// Submitted, and refused or withdrawn by this State.
+    pub refused: i64,
+}
+
+/// A State's effective consent: the decisions in force, and where its activities stand.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StateConsent {
+    #[schema(value_type = StateCode)]
+    pub state: String,
+    /// The decision in force for every submission concerning the State (scope `all`), if any.
+    pub all: Option<Consent>,
+    /// The decisions in force for single submitters (scope `submitter`).
+    pub submitters: Vec<Consent>,
+    /// The decisions in force for single activities (scope `activity`) the caller may see.
+    pub activities: Vec<Consent>,
+    pub counts: ConsentCounts,
+}
+
+/// A State's effective consent and the counts of its activities that are public, awaiting its
+/// consent, and refused.
+#[utoipa::path(
+    tag = "consents",
+    operation_id = "get_state_consent",
+    params(("code" = StateCode, Path, description = "The State's ISO alpha-3 code")),
+    responses((status = 200, description = "The State's effective consent", body = StateConsent))
+)]
+#[get("/states/{code}/consent")]
+pub async fn get_state_consent(
+    state: web::Data<AppState>,
+    identity: Identity,
+    code: web::Path<String>,
+) -> ApiResult<web::Json<StateConsent>> {
+    let code = state_param("code", &Some(code.into_inner()))?.unwrap_or_default();
+    let caller = identity.0;
+    let access = access(caller.as_ref());
+    let (latest, (public, awaiting, refused)) = with_db(&state, {
+        let code = code.clone();
+        move |conn| {
+            Ok((
+                consents::latest_of_state(conn, &code, &access)?,
+                consents::counts(conn, &code)?,
+            ))
+        }
+    })
+    .await?;
+    let mut answer = StateConsent {
+        state: code,
+        all: None,
+        submitters: vec![],
+        activities: vec![],
+        counts: ConsentCounts {
+            public,
+            awaiting,
+            refused,
+        },
+    };
+    for c in latest {
+        let c = for_caller(c, caller.as_ref());
+        match c.scope {
+            ScopeKind::All => answer.all = Some(c),
+            ScopeKind::Submitter => answer.submitters.push(c),
+            ScopeKind::Activity => answer.activities.push(c),
+        }
+    }
+    Ok(web::Json(answer))
+}
