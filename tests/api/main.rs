@@ -10,6 +10,8 @@ mod contract;
 mod errors;
 mod export;
 mod health;
+mod permissions;
+mod publication;
 mod recommendations;
 mod reference;
 mod stakeholders;

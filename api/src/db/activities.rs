@@ -366,6 +366,7 @@ impl Document for Activity {
         facets: "activity_facets",
         facet_key: "activity_seq",
         search: "activity_search",
+        same: "submitter, title and planned start",
     };
 
     fn new(stored: Stored, content: ActivityInput) -> Self {

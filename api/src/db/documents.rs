@@ -96,6 +96,8 @@ pub struct Table {
     pub facet_key: &'static str,
     /// The FTS5 table (SQLite); PostgreSQL keeps a generated `search` column instead.
     pub search: &'static str,
+    /// What makes two items the same (the natural key), in words.
+    pub same: &'static str,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -507,9 +509,10 @@ fn find_by_natural_key<D: Document>(
 
 fn taken<D: Document>(other: &D) -> WriteError {
     WriteError::Conflict(format!(
-        "{} {} is the same (for a recommendation: State under review, session and text; for a stakeholder: kind, country and name).",
+        "{} {} is the same: the same {}.",
         D::TABLE.entity,
-        other.id()
+        other.id(),
+        D::TABLE.same
     ))
 }
 

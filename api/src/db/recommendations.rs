@@ -58,6 +58,7 @@ impl Document for Recommendation {
         facets: "recommendation_facets",
         facet_key: "recommendation_seq",
         search: "recommendation_search",
+        same: "State under review, session and text",
     };
 
     fn new(stored: Stored, content: RecommendationInput) -> Self {

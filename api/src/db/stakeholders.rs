@@ -44,6 +44,7 @@ impl Document for Stakeholder {
         facets: "stakeholder_facets",
         facet_key: "stakeholder_seq",
         search: "stakeholder_search",
+        same: "kind, country and name",
     };
 
     fn new(stored: Stored, content: StakeholderInput) -> Self {
@@ -166,4 +167,25 @@ pub fn state_stakeholder(
     };
     let created: Stakeholder = documents::insert(conn, actor, input, Uuid::now_v7())?;
     Ok(created.stored.id)
+}
+
+/// The stored stakeholders among `ids` (unknown ids are left out), by id: one query for up to
+/// 500 ids, so an export page of activities reads the organisations it names at once.
+pub fn get_many(
+    conn: &mut DbConnection,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> diesel::QueryResult<std::collections::HashMap<Uuid, Stakeholder>> {
+    let mut ids: Vec<String> = ids.into_iter().map(|id| id.to_string()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut found = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let mut sql = Sql::new("SELECT seq, document FROM stakeholders WHERE id IN ");
+        sql.text_list(chunk);
+        for row in load_documents(conn, &sql)? {
+            let s: Stakeholder = documents::parse(&row)?;
+            found.insert(s.stored.id, s);
+        }
+    }
+    Ok(found)
 }

@@ -1,0 +1,477 @@
+//! The permission matrix: every write route × every role × own or other organisation or
+//! State, with the status expected. A write that is refused leaves no audit entry (so wrote
+//! nothing); one that succeeds leaves at least one.
+
+use actix_web::http::Method;
+use serde_json::Value;
+use upr_tc::auth::Role;
+use upr_tc_tests::{Request, TestApp, activity, json, recommendation, stakeholder};
+
+use crate::activities::{PATH, consent, organisation, submit};
+
+/// How many entries the audit trail holds.
+async fn audit_len(app: &TestApp) -> usize {
+    let token = app.admin_token();
+    let mut n = 0;
+    let mut url = "/api/v1/audit?limit=200".to_owned();
+    loop {
+        let page = app.get_as(&url, &token).await.assert_ok_json();
+        n += page["items"].as_array().unwrap().len();
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("/api/v1/audit?limit=200&cursor={c}"),
+            None => return n,
+        }
+    }
+}
+
+/// The callers of the matrix.
+struct Callers {
+    anonymous: Option<String>,
+    sync: String,
+    own_org: String,
+    other_org: String,
+    own_state: String,
+    other_state: String,
+    admin: String,
+}
+
+impl Callers {
+    fn all(&self) -> [(&'static str, Option<&str>); 7] {
+        [
+            ("anonymous", self.anonymous.as_deref()),
+            ("sync", Some(&self.sync)),
+            ("own contributor", Some(&self.own_org)),
+            ("other contributor", Some(&self.other_org)),
+            ("own State", Some(&self.own_state)),
+            ("other State", Some(&self.other_state)),
+            ("admin", Some(&self.admin)),
+        ]
+    }
+}
+
+/// Sends a write and checks its status, and that the audit trail grew exactly when it
+/// succeeded.
+async fn check(app: &TestApp, case: &str, who: &str, req: Request, expected: u16) -> Value {
+    let before = audit_len(app).await;
+    let reply = app.send(req).await;
+    assert_eq!(
+        reply.status.as_u16(),
+        expected,
+        "{case} as {who}: {}",
+        reply.text()
+    );
+    let after = audit_len(app).await;
+    if reply.status.is_success() {
+        assert!(after > before, "{case} as {who}: no audit entry");
+    } else {
+        assert_eq!(after, before, "{case} as {who}: a refused write wrote");
+    }
+    if reply.body.is_empty() {
+        Value::Null
+    } else {
+        reply.json()
+    }
+}
+
+fn with_token(req: Request, token: Option<&str>) -> Request {
+    match token {
+        Some(t) => req.insert_header(("Authorization", format!("Bearer {t}"))),
+        None => req,
+    }
+}
+
+fn json_request(method: Method, path: &str, token: Option<&str>, body: &Value) -> Request {
+    with_token(
+        Request::default().method(method).uri(path).set_json(body),
+        token,
+    )
+}
+
+#[actix_web::test]
+async fn every_write_route_for_every_role() {
+    let app = TestApp::spawn();
+    let (own_id, own_org) = organisation(&app, "Own NGO").await;
+    let (_, other_org) = organisation(&app, "Other NGO").await;
+    let callers = Callers {
+        anonymous: None,
+        sync: app.token(Role::Sync, None, None),
+        own_org,
+        other_org,
+        own_state: app.token(Role::State, Some("KEN"), None),
+        other_state: app.token(Role::State, Some("UGA"), None),
+        admin: app.admin_token(),
+    };
+    // Kenya publishes everything that concerns it, so every caller sees the activities below
+    // and a refusal is a 403, not a 404.
+    consent(
+        &app,
+        &callers.own_state,
+        json!({"decision": "granted", "scope": "all"}),
+    )
+    .await;
+
+    // POST /activities: who may submit, as whom.
+    let new = activity(&["KEN"], "Submitted in the matrix");
+    let mut as_admin = new.clone();
+    as_admin["submitter"] = json!(own_id);
+    for (who, token) in callers.all() {
+        let (body, expected) = match who {
+            "anonymous" => (&new, 401),
+            "sync" => (&new, 403),
+            "admin" => (&as_admin, 201),
+            _ => (&new, 201),
+        };
+        let mut body = body.clone();
+        body["title"] = json!({"en": format!("Submitted by {who}")});
+        check(
+            &app,
+            "POST /activities",
+            who,
+            json_request(Method::POST, PATH, token, &body),
+            expected,
+        )
+        .await;
+    }
+    // Naming another submitter is refused to all but admin; admin must name one.
+    check(
+        &app,
+        "POST /activities naming another submitter",
+        "own contributor",
+        json_request(Method::POST, PATH, Some(&callers.other_org), &as_admin),
+        403,
+    )
+    .await;
+    check(
+        &app,
+        "POST /activities naming another submitter",
+        "own State",
+        json_request(Method::POST, PATH, Some(&callers.own_state), &as_admin),
+        403,
+    )
+    .await;
+    check(
+        &app,
+        "POST /activities without a submitter",
+        "admin",
+        json_request(Method::POST, PATH, Some(&callers.admin), &new),
+        422,
+    )
+    .await;
+
+    // PUT, PATCH and DELETE on an NGO's activity and on a State's own activity.
+    for (owner, owner_label) in [
+        (callers.own_org.clone(), "an NGO's activity"),
+        (callers.own_state.clone(), "Kenya's own activity"),
+    ] {
+        for (who, token) in callers.all() {
+            let allowed = who == "admin"
+                || (who == "own contributor" && owner_label == "an NGO's activity")
+                || (who == "own State" && owner_label == "Kenya's own activity");
+            let denied = if token.is_none() { 401 } else { 403 };
+            for method in [Method::PUT, Method::PATCH, Method::DELETE] {
+                let title = format!("Target of {method} by {who} on {owner_label}");
+                let target = submit(&app, &owner, &activity(&["KEN"], &title)).await;
+                let path = format!("{PATH}/{}", target["id"].as_str().unwrap());
+                let mut body = activity(&["KEN"], &format!("{title}, changed"));
+                if method == Method::PATCH {
+                    body = json!({"status": "closed"});
+                }
+                let req = if method == Method::DELETE {
+                    with_token(Request::delete().uri(&path), token)
+                } else {
+                    json_request(method.clone(), &path, token, &body)
+                };
+                let ok = if method == Method::DELETE { 204 } else { 200 };
+                check(
+                    &app,
+                    &format!("{method} {owner_label}"),
+                    who,
+                    req,
+                    if allowed { ok } else { denied },
+                )
+                .await;
+            }
+        }
+    }
+    // A draft is not there at all for those who may not see it.
+    let draft = {
+        let mut b = activity(&["KEN"], "A draft");
+        b["publication"] = json!("draft");
+        submit(&app, &callers.own_org, &b).await
+    };
+    let draft_path = format!("{PATH}/{}", draft["id"].as_str().unwrap());
+    for (who, token) in [
+        ("other contributor", Some(callers.other_org.as_str())),
+        ("own State", Some(callers.own_state.as_str())),
+        ("sync", Some(callers.sync.as_str())),
+    ] {
+        check(
+            &app,
+            "PATCH someone else's draft",
+            who,
+            json_request(
+                Method::PATCH,
+                &draft_path,
+                token,
+                &json!({"status": "closed"}),
+            ),
+            404,
+        )
+        .await;
+    }
+
+    // POST /consents: a State for itself, admin with a reference, nobody else.
+    for (who, token) in callers.all() {
+        let (body, expected) = match who {
+            "anonymous" => (json!({"decision": "granted", "scope": "all"}), 401),
+            "own State" => (json!({"decision": "granted", "scope": "all"}), 201),
+            "other State" => (
+                json!({"state": "KEN", "decision": "refused", "scope": "all"}),
+                403,
+            ),
+            "admin" => (
+                json!({"state": "KEN", "decision": "granted", "scope": "all", "reference": "NV 1"}),
+                201,
+            ),
+            _ => (
+                json!({"state": "KEN", "decision": "refused", "scope": "all"}),
+                403,
+            ),
+        };
+        check(
+            &app,
+            "POST /consents",
+            who,
+            json_request(Method::POST, "/api/v1/consents", token, &body),
+            expected,
+        )
+        .await;
+    }
+
+    // POST /bulk/activities: contributors and States upload their own, admin any.
+    let ndjson = |title: &str, submitter: Option<&str>| {
+        let mut a = activity(&["KEN"], title);
+        if let Some(s) = submitter {
+            a["submitter"] = json!(s);
+        }
+        format!("{a}\n")
+    };
+    for (who, token) in callers.all() {
+        let body = ndjson(
+            &format!("Bulk by {who}"),
+            (who == "admin").then_some(&own_id),
+        );
+        let expected = match who {
+            "anonymous" => 401,
+            "sync" => 403,
+            _ => 200,
+        };
+        check(
+            &app,
+            "POST /bulk/activities",
+            who,
+            with_token(
+                Request::post()
+                    .uri("/api/v1/bulk/activities")
+                    .insert_header(("Content-Type", "application/x-ndjson"))
+                    .set_payload(body),
+                token,
+            ),
+            expected,
+        )
+        .await;
+    }
+    // A row naming another organisation is a rejected row: the atomic upload writes nothing.
+    let report = check(
+        &app,
+        "POST /bulk/activities naming another submitter",
+        "other contributor",
+        with_token(
+            Request::post()
+                .uri("/api/v1/bulk/activities")
+                .insert_header(("Content-Type", "application/x-ndjson"))
+                .set_payload(ndjson("Not theirs", Some(&own_id))),
+            Some(&callers.other_org),
+        ),
+        422,
+    )
+    .await;
+    assert_eq!(
+        report["report"]["errors"][0]["code"], "forbidden",
+        "{report}"
+    );
+
+    // Recommendations and the bulk routes of recommendations and stakeholders: admin only.
+    let rec = app
+        .create(
+            "/api/v1/recommendations",
+            &recommendation("KEN", 30, "Target"),
+        )
+        .await;
+    let rec_path = format!("/api/v1/recommendations/{}", rec["id"].as_str().unwrap());
+    for (who, token) in callers.all() {
+        let denied = if token.is_none() { 401 } else { 403 };
+        let admin = who == "admin";
+        let mut body = recommendation("KEN", 30, &format!("New by {who}"));
+        check(
+            &app,
+            "POST /recommendations",
+            who,
+            json_request(Method::POST, "/api/v1/recommendations", token, &body),
+            if admin { 201 } else { denied },
+        )
+        .await;
+        body["text"] = json!({"en": "Target"});
+        body["themes"] = json!([if admin { "detention" } else { "justice" }]);
+        check(
+            &app,
+            "PUT /recommendations/{id}",
+            who,
+            json_request(Method::PUT, &rec_path, token, &body),
+            if admin { 200 } else { denied },
+        )
+        .await;
+        check(
+            &app,
+            "PATCH /recommendations/{id}",
+            who,
+            json_request(
+                Method::PATCH,
+                &rec_path,
+                token,
+                &json!({"action_category": if admin { 3 } else { 4 }}),
+            ),
+            if admin { 200 } else { denied },
+        )
+        .await;
+        for (route, csv) in [
+            (
+                "/api/v1/bulk/recommendations",
+                format!("state_under_review,session,text__en\nKEN,30,Bulk by {who}\n"),
+            ),
+            (
+                "/api/v1/bulk/stakeholders",
+                format!("kind,name__en\nacademia,Bulk by {who}\n"),
+            ),
+        ] {
+            check(
+                &app,
+                &format!("POST {route}"),
+                who,
+                with_token(
+                    Request::post()
+                        .uri(route)
+                        .insert_header(("Content-Type", "text/csv"))
+                        .set_payload(csv),
+                    token,
+                ),
+                if admin { 200 } else { denied },
+            )
+            .await;
+        }
+    }
+    for (who, token) in callers.all() {
+        let admin = who == "admin";
+        let target = app
+            .create("/api/v1/recommendations", &recommendation("KEN", 31, who))
+            .await;
+        let path = format!("/api/v1/recommendations/{}", target["id"].as_str().unwrap());
+        check(
+            &app,
+            "DELETE /recommendations/{id}",
+            who,
+            with_token(Request::delete().uri(&path), token),
+            if admin {
+                204
+            } else if token.is_none() {
+                401
+            } else {
+                403
+            },
+        )
+        .await;
+    }
+
+    // Stakeholders: admin registers and deletes; an organisation edits itself, a State its
+    // own bodies.
+    let kenya_body = app
+        .create(
+            "/api/v1/stakeholders",
+            &stakeholder("nmirf", Some("KEN"), "Kenya NMIRF"),
+        )
+        .await;
+    let own_path = format!("/api/v1/stakeholders/{own_id}");
+    let body_path = format!(
+        "/api/v1/stakeholders/{}",
+        kenya_body["id"].as_str().unwrap()
+    );
+    for (who, token) in callers.all() {
+        let denied = if token.is_none() { 401 } else { 403 };
+        let admin = who == "admin";
+        check(
+            &app,
+            "POST /stakeholders",
+            who,
+            json_request(
+                Method::POST,
+                "/api/v1/stakeholders",
+                token,
+                &stakeholder("academia", None, &format!("University of {who}")),
+            ),
+            if admin { 201 } else { denied },
+        )
+        .await;
+        let own = admin || who == "own contributor";
+        check(
+            &app,
+            "PATCH an organisation",
+            who,
+            json_request(
+                Method::PATCH,
+                &own_path,
+                token,
+                &json!({"website": format!("https://example.org/{}", who.replace(' ', "-"))}),
+            ),
+            if own { 200 } else { denied },
+        )
+        .await;
+        let state_body = admin || who == "own State";
+        check(
+            &app,
+            "PATCH a State body",
+            who,
+            json_request(
+                Method::PATCH,
+                &body_path,
+                token,
+                &json!({"website": format!("https://example.go.ke/{}", who.replace(' ', "-"))}),
+            ),
+            if state_body { 200 } else { denied },
+        )
+        .await;
+        let target = app
+            .create(
+                "/api/v1/stakeholders",
+                &stakeholder("academia", None, &format!("Delete me {who}")),
+            )
+            .await;
+        let path = format!("/api/v1/stakeholders/{}", target["id"].as_str().unwrap());
+        check(
+            &app,
+            "DELETE /stakeholders/{id}",
+            who,
+            with_token(Request::delete().uri(&path), token),
+            if admin { 204 } else { denied },
+        )
+        .await;
+    }
+    // An organisation named by activities cannot be deleted.
+    check(
+        &app,
+        "DELETE a submitting organisation",
+        "admin",
+        with_token(Request::delete().uri(&own_path), Some(&callers.admin)),
+        409,
+    )
+    .await;
+}
