@@ -237,3 +237,274 @@ async fn bad_input_is_a_422_naming_each_field() {
     }
     assert!(app.all(PATH).await.is_empty());
 }
+
+#[actix_web::test]
+async fn edits_keep_the_submitter_and_honour_if_match() {
+    let app = TestApp::spawn();
+    let (org, token) = organisation(&app, "Org").await;
+    let created = submit(&app, &token, &activity(&["KEN"], "Workshop")).await;
+    let tag = {
+        let reply = app.get_as(&item(&created), &token).await;
+        reply.header("etag").unwrap().to_owned()
+    };
+    // A PUT without `submitter` keeps it.
+    let mut body = activity(&["KEN"], "Workshop, second edition");
+    body["status"] = json!("finalisation");
+    let reply = app
+        .send(
+            upr_tc_tests::Request::put()
+                .uri(&item(&created))
+                .insert_header(("Authorization", format!("Bearer {token}")))
+                .insert_header(("If-Match", tag.clone()))
+                .set_json(&body),
+        )
+        .await;
+    let replaced = reply.assert_ok_json();
+    assert_eq!(replaced["submitter"], org.as_str());
+    assert_eq!(replaced["version"], 2);
+    // The old ETag is stale now.
+    let reply = app
+        .send(
+            upr_tc_tests::Request::patch()
+                .uri(&item(&created))
+                .insert_header(("Authorization", format!("Bearer {token}")))
+                .insert_header(("If-Match", tag))
+                .set_json(json!({"status": "closed"})),
+        )
+        .await;
+    reply.assert_problem(412, "precondition_failed");
+    // Merge patch: `null` removes an optional field.
+    let patched = app
+        .send_json(
+            Method::PATCH,
+            &item(&created),
+            Some(&token),
+            &json!({"budget": null, "peer_to_peer": true}),
+        )
+        .await
+        .assert_ok_json();
+    assert!(
+        patched.get("budget").is_none_or(Value::is_null),
+        "{patched}"
+    );
+    assert_eq!(patched["peer_to_peer"], true);
+    // The verdict is part of the ETag: consent changes it without a new version.
+    let admin = app.admin_token();
+    let before = app.get_as(&item(&created), &admin).await;
+    consent(
+        &app,
+        &app.token(Role::State, Some("KEN"), None),
+        json!({"decision": "granted", "scope": "all"}),
+    )
+    .await;
+    let after = app.get_as(&item(&created), &admin).await;
+    assert_eq!(before.json()["version"], after.json()["version"]);
+    assert_ne!(before.header("etag"), after.header("etag"));
+    let unchanged = app
+        .send(
+            upr_tc_tests::Request::get()
+                .uri(&item(&created))
+                .insert_header(("If-None-Match", after.header("etag").unwrap().to_owned())),
+        )
+        .await;
+    assert_eq!(unchanged.status, 304);
+}
+
+#[actix_web::test]
+async fn filters_narrow_the_list_and_unknown_values_are_400() {
+    let app = TestApp::spawn();
+    let (org, token) = organisation(&app, "Filter NGO").await;
+    let funder = app
+        .create(
+            "/api/v1/stakeholders",
+            &stakeholder("un_entity", None, "A funding agency"),
+        )
+        .await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let mut a = activity(&["KEN"], "Judges training");
+    a["participants"] = json!([{"stakeholder": funder["id"], "role": "funding"}]);
+    let a = submit(&app, &token, &a).await;
+    let mut b = activity(&["KEN", "UGA"], "Prison monitoring");
+    b["modality"] = json!("institution_building");
+    b["status"] = json!("pipeline");
+    b["themes"] = json!(["detention"]);
+    b["sdg_targets"] = json!(["16.a"]);
+    b["funding_sources"] = json!(["bilateral"]);
+    b["good_practice"] = json!(false);
+    b["peer_to_peer"] = json!(true);
+    b["planned_start"] = json!("2027-03-01");
+    b["planned_end"] = json!("2027-06-30");
+    let b = submit(&app, &kenya, &b).await;
+    let ids = |page: Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (a_id, b_id) = (
+        a["id"].as_str().unwrap().to_owned(),
+        b["id"].as_str().unwrap().to_owned(),
+    );
+    let admin = app.admin_token();
+    let funder_id = funder["id"].as_str().unwrap();
+    for (query, expected) in [
+        ("", vec![&a_id, &b_id]),
+        ("state=UGA", vec![&b_id]),
+        ("state=ken", vec![&a_id, &b_id]),
+        ("regional_group=african", vec![&a_id, &b_id]),
+        ("regional_group=asia_pacific", vec![]),
+        (&format!("stakeholder={funder_id}") as &str, vec![&a_id]),
+        (
+            &format!("stakeholder={funder_id}&role=funding"),
+            vec![&a_id],
+        ),
+        (
+            &format!("stakeholder={funder_id}&role=implementing"),
+            vec![],
+        ),
+        (&format!("stakeholder={org}"), vec![&a_id]),
+        ("role=funding", vec![&a_id]),
+        ("submitter_kind=state", vec![&b_id]),
+        ("submitter_kind=civil_society_organization", vec![&a_id]),
+        ("theme=detention", vec![&b_id]),
+        ("sdg_target=16.3", vec![&a_id]),
+        ("modality=training", vec![&a_id]),
+        ("status=pipeline", vec![&b_id]),
+        ("funding_source=vftc", vec![&a_id]),
+        ("good_practice=true", vec![&a_id]),
+        ("peer_to_peer=true", vec![&b_id]),
+        ("active_from=2027-01-01", vec![&b_id]),
+        ("active_to=2026-12-31", vec![&a_id]),
+        (
+            "active_from=2026-06-01&active_to=2027-04-01",
+            vec![&a_id, &b_id],
+        ),
+        ("q=prison", vec![&b_id]),
+        ("awaiting_consent_of=UGA", vec![&b_id]),
+        ("publication=submitted", vec![&a_id, &b_id]),
+    ] {
+        let page = app
+            .get_as(&format!("{PATH}?{query}"), &admin)
+            .await
+            .assert_ok_json();
+        let expected: Vec<String> = expected.into_iter().cloned().collect();
+        assert_eq!(ids(page), expected, "{query}");
+    }
+    for bad in [
+        "state=XXX",
+        "theme=nothing",
+        "modality=juggling",
+        "funding_source=lottery",
+        "sdg_target=99.9",
+        "status=dreaming",
+        "role=spectator",
+        "active_from=yesterday",
+        "colour=blue",
+    ] {
+        let reply = app.get_as(&format!("{PATH}?{bad}"), &admin).await;
+        assert_eq!(reply.status, 400, "{bad}");
+        assert_eq!(reply.content_type(), "application/problem+json");
+    }
+    // The consent queue is its State's and admin's.
+    let uganda = app.token(Role::State, Some("UGA"), None);
+    app.get_as(&format!("{PATH}?awaiting_consent_of=UGA"), &uganda)
+        .await
+        .assert_ok_json();
+    for token in [&kenya, &token] {
+        app.get_as(&format!("{PATH}?awaiting_consent_of=UGA"), token)
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    app.get(&format!("{PATH}?awaiting_consent_of=UGA"))
+        .await
+        .assert_problem(403, "forbidden");
+}
+
+#[actix_web::test]
+async fn bulk_upload_of_activities_and_an_export_that_imports_back() {
+    let app = TestApp::spawn();
+    let (org, token) = organisation(&app, "Bulk NGO").await;
+    let partner = app
+        .create(
+            "/api/v1/stakeholders",
+            &stakeholder("un_entity", None, "Partner agency"),
+        )
+        .await;
+    let partner_id = partner["id"].as_str().unwrap();
+    let csv = format!(
+        "title__en,title__fr,states_concerned,status,participants,modality,planned_start,planned_end,budget_amount,budget_currency,funding_sources,themes,sdg_targets,good_practice,publication,external_refs\n\
+         \"Training, judges\",Formation des juges,KEN,implementation,{partner_id}:funding,training,2026-02-01,2026-05-31,1200.50,eur,vftc,justice,16.3,yes,submitted,ngo-db:A-1\n\
+         Legislative review,,KEN|UGA,pipeline,,legislative_advice,,,,,,,,no,draft,ngo-db:A-2\n"
+    );
+    let reply = app
+        .upload_as(
+            "/api/v1/bulk/activities",
+            "text/csv",
+            csv.clone(),
+            Some(&token),
+        )
+        .await;
+    let report = reply.assert_ok_json();
+    assert_eq!(report["created"], 2, "{report}");
+    let mine = app
+        .get_as(&format!("{PATH}?stakeholder={org}"), &token)
+        .await
+        .assert_ok_json();
+    let items = mine["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["title"]["fr"], "Formation des juges");
+    assert_eq!(
+        items[0]["budget"],
+        json!({"amount": "1200.50", "currency": "EUR"})
+    );
+    assert_eq!(items[0]["participants"][0]["role"], "funding");
+    assert_eq!(items[0]["submitter"], org.as_str());
+    assert_eq!(items[1]["states_concerned"], json!(["KEN", "UGA"]));
+    // The same file again changes nothing.
+    let again = app
+        .upload_as("/api/v1/bulk/activities", "text/csv", csv, Some(&token))
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (again["created"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(2)),
+        "{again}"
+    );
+    // The CSV export imports back unchanged.
+    let export = app
+        .send(
+            upr_tc_tests::Request::get()
+                .uri(&format!("{PATH}?stakeholder={org}"))
+                .insert_header(("Accept", "text/csv"))
+                .insert_header(("Authorization", format!("Bearer {token}"))),
+        )
+        .await;
+    assert_eq!(export.status, 200);
+    let back = app
+        .upload_as(
+            "/api/v1/bulk/activities",
+            "text/csv",
+            export.body.clone(),
+            Some(&token),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(back["unchanged"], 2, "{back}");
+    // Bad rows are listed with their line and column; atomic mode writes nothing.
+    let bad = "title__en,states_concerned,status,planned_start\nGood,KEN,closed,2026-01-01\nBad,XXX,closed,2026-13-01\n";
+    let reply = app
+        .upload_as("/api/v1/bulk/activities", "text/csv", bad, Some(&token))
+        .await;
+    let problem = reply.assert_problem(422, "import_rejected");
+    let errors = problem["report"]["errors"].as_array().unwrap();
+    assert_eq!(errors[0]["line"], 3);
+    assert_eq!(errors[0]["column"], "planned_start");
+    assert_eq!(app.all(&format!("{PATH}?publication=draft")).await.len(), 0);
+    let mine = app
+        .get_as(&format!("{PATH}?stakeholder={org}"), &token)
+        .await
+        .assert_ok_json();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 2);
+}

@@ -217,3 +217,50 @@ async fn entries_cannot_be_changed_or_removed() {
     drop(conn);
     assert_eq!(trail(&app, "actor=tester").await.len(), 1);
 }
+
+#[actix_web::test]
+async fn activities_and_consent_records_are_in_the_trail() {
+    use crate::activities::{consent, item, organisation, submit};
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "Audited NGO").await;
+    let a = submit(&app, &token, &upr_tc_tests::activity(&["KEN"], "Audited")).await;
+    app.send_json(
+        Method::PATCH,
+        &item(&a),
+        Some(&token),
+        &json!({"status": "closed"}),
+    )
+    .await
+    .assert_ok_json();
+    let record = consent(
+        &app,
+        &app.token(Role::State, Some("KEN"), None),
+        json!({"decision": "granted", "scope": "all"}),
+    )
+    .await;
+    let reply = app
+        .send(
+            Request::delete()
+                .uri(&item(&a))
+                .insert_header(("Authorization", format!("Bearer {token}"))),
+        )
+        .await;
+    assert_eq!(reply.status, 204);
+    let id = a["id"].as_str().unwrap();
+    let entries = trail(&app, &format!("entity=activity&entity_id={id}")).await;
+    let operations: Vec<&str> = entries
+        .iter()
+        .map(|e| e["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(operations, ["create", "update", "delete"]);
+    assert!(entries.iter().all(|e| e["role"] == "contributor"));
+    assert_eq!(
+        entries[1]["changes"]["changed"]["status"],
+        json!({"before": "implementation", "after": "closed"})
+    );
+    let consents = trail(&app, "entity=consent").await;
+    assert_eq!(consents.len(), 1);
+    assert_eq!(consents[0]["entity_id"], record["id"]);
+    assert_eq!(consents[0]["role"], "state");
+    assert_eq!(consents[0]["changes"]["after"]["decision"], "granted");
+}

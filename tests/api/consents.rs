@@ -73,3 +73,175 @@ async fn a_state_records_for_itself_only_and_admin_needs_a_reference() {
     assert_eq!(state["all"]["decision"], "refused");
     assert!(state["all"]["recorded_by"].get("subject").is_none());
 }
+
+#[actix_web::test]
+async fn records_about_hidden_activities_are_not_listed_to_the_public() {
+    use crate::activities::{consent, organisation, submit};
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "NGO").await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let a = submit(&app, &token, &upr_tc_tests::activity(&["KEN"], "Hidden")).await;
+    consent(
+        &app,
+        &kenya,
+        json!({"decision": "refused", "scope": "activity", "activity_id": a["id"], "note": "Not now"}),
+    )
+    .await;
+    consent(&app, &kenya, json!({"decision": "granted", "scope": "all"})).await;
+    // The public sees the general grant, not the refusal of an activity it cannot see.
+    let public = app.all(PATH).await;
+    assert_eq!(public.len(), 1);
+    assert_eq!(public[0]["scope"], "all");
+    let one = app
+        .all(&format!("{PATH}?activity_id={}", a["id"].as_str().unwrap()))
+        .await;
+    assert!(one.is_empty());
+    // Kenya, the submitter and admin see both.
+    for t in [&kenya, &token, &app.admin_token()] {
+        let page = app.get_as(PATH, t).await.assert_ok_json();
+        assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    }
+    let refused = app
+        .get_as(&format!("{PATH}?decision=refused&state=KEN"), &kenya)
+        .await
+        .assert_ok_json();
+    assert_eq!(refused["items"][0]["note"], "Not now");
+    // Kenya's summary: the counts, and the decisions in force.
+    let other = submit(&app, &token, &upr_tc_tests::activity(&["KEN"], "Public")).await;
+    let _ = other;
+    let summary = app
+        .get_as("/api/v1/states/KEN/consent", &kenya)
+        .await
+        .assert_ok_json();
+    assert_eq!(summary["all"]["decision"], "granted");
+    assert_eq!(summary["activities"][0]["decision"], "refused");
+    assert_eq!(
+        summary["counts"],
+        json!({"public": 1, "awaiting": 0, "refused": 1})
+    );
+    let anonymous = app.get("/api/v1/states/KEN/consent").await.assert_ok_json();
+    assert!(anonymous["activities"].as_array().unwrap().is_empty());
+    app.get("/api/v1/states/XXX/consent")
+        .await
+        .assert_problem(400, "invalid_parameter");
+}
+
+#[actix_web::test]
+async fn references_of_a_record_must_exist_and_fit_its_scope() {
+    use crate::activities::{organisation, submit};
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "NGO").await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let about_uganda = submit(&app, &token, &upr_tc_tests::activity(&["UGA"], "Elsewhere")).await;
+    for (body, pointer) in [
+        (
+            json!({"decision": "granted", "scope": "activity"}),
+            "/activity_id",
+        ),
+        (
+            json!({"decision": "granted", "scope": "submitter"}),
+            "/stakeholder_id",
+        ),
+        (
+            json!({"decision": "granted", "scope": "all", "activity_id": about_uganda["id"]}),
+            "/activity_id",
+        ),
+        (
+            json!({"decision": "granted", "scope": "activity", "activity_id": about_uganda["id"]}),
+            "/activity_id",
+        ),
+        (
+            json!({"decision": "granted", "scope": "submitter", "stakeholder_id": uuid::Uuid::now_v7()}),
+            "/stakeholder_id",
+        ),
+    ] {
+        let problem = app
+            .send_json(Method::POST, PATH, Some(&kenya), &body)
+            .await
+            .assert_problem(422, "validation_failed");
+        assert_eq!(problem["errors"][0]["pointer"], pointer, "{body}");
+    }
+    assert!(app.all(PATH).await.is_empty());
+}
+
+#[actix_web::test]
+async fn states_granting_at_the_same_time_both_count() {
+    use crate::activities::{item, organisation, submit};
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "NGO").await;
+    let (kenya, uganda) = (
+        app.token(Role::State, Some("KEN"), None),
+        app.token(Role::State, Some("UGA"), None),
+    );
+    // Two States grant consent to one activity at once, many times over: each write must see
+    // the other's, or the activity stays hidden although both consented.
+    for round in 0..15 {
+        let a = submit(
+            &app,
+            &token,
+            &upr_tc_tests::activity(&["KEN", "UGA"], &format!("Round {round}")),
+        )
+        .await;
+        let body = json!({"decision": "granted", "scope": "activity", "activity_id": a["id"]});
+        let (x, y) = futures_util::join!(
+            app.send_json(Method::POST, PATH, Some(&kenya), &body),
+            app.send_json(Method::POST, PATH, Some(&uganda), &body),
+        );
+        assert_eq!((x.status.as_u16(), y.status.as_u16()), (201, 201));
+        app.get(&item(&a)).await.assert_ok_json();
+    }
+}
+
+/// The same race, made certain: one consent is recorded and held uncommitted while the
+/// other State's is recorded. The second write must wait and see the first.
+#[actix_web::test]
+async fn a_consent_recorded_beside_an_uncommitted_one_sees_it() {
+    use crate::activities::{item, organisation, submit};
+    use upr_tc::db::audit::Actor;
+    use upr_tc::db::consents;
+    use upr_tc::db::documents::Tx;
+    use upr_tc::domain::consent::{Consent, RecordedBy, ScopeKind};
+    use upr_tc::domain::publication::Decision;
+
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "NGO").await;
+    let a = submit(
+        &app,
+        &token,
+        &upr_tc_tests::activity(&["KEN", "UGA"], "Raced"),
+    )
+    .await;
+    let activity: uuid::Uuid = a["id"].as_str().unwrap().parse().unwrap();
+    let record = move |state: &str| Consent {
+        id: uuid::Uuid::now_v7(),
+        state: state.into(),
+        decision: Decision::Granted,
+        scope: ScopeKind::Activity,
+        stakeholder_id: None,
+        activity_id: Some(activity),
+        reference: None,
+        note: None,
+        decided_at: chrono::Utc::now(),
+        recorded_at: chrono::Utc::now(),
+        recorded_by: RecordedBy {
+            role: "operator".into(),
+            subject: None,
+        },
+    };
+    let write = move |pool: upr_tc::db::Pool, state: &'static str, hold: u64| {
+        std::thread::spawn(move || {
+            let mut conn = pool.get().unwrap();
+            Tx::begin(&mut conn).unwrap();
+            consents::record(&mut conn, &Actor::operator(), &record(state)).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(hold));
+            Tx::commit(&mut conn).unwrap();
+        })
+    };
+    let pool = app.service.state.pool.clone();
+    let first = write(pool.clone(), "KEN", 500);
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let second = write(pool, "UGA", 0);
+    first.join().unwrap();
+    second.join().unwrap();
+    app.get(&item(&a)).await.assert_ok_json();
+}

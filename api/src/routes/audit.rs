@@ -21,6 +21,8 @@ page_type!(AuditPage, AuditEntry);
 pub enum AuditEntity {
     Recommendation,
     Stakeholder,
+    Activity,
+    Consent,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -86,6 +88,8 @@ pub async fn list_audit_entries(
         entity: query.entity.map(|e| match e {
             AuditEntity::Recommendation => "recommendation".to_owned(),
             AuditEntity::Stakeholder => "stakeholder".to_owned(),
+            AuditEntity::Activity => "activity".to_owned(),
+            AuditEntity::Consent => "consent".to_owned(),
         }),
         entity_id: query.entity_id.map(|id| id.to_string()),
         actor: query.actor,
