@@ -251,3 +251,75 @@ fn configuration_mistakes_are_named() {
         "the password is not printed: {stderr}"
     );
 }
+
+#[test]
+fn import_writes_what_the_bulk_api_writes_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/import.sqlite3", dir.path().display());
+    let org = "01a21fd0-0000-7000-8000-000000000001";
+    std::fs::write(
+        dir.path().join("stakeholders.csv"),
+        format!(
+            "id,kind,country,name__en\n{org},civil_society_organization,KEN,Kituo Cha Sheria\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("recommendations.csv"),
+        "state_under_review,session,text__en\nKEN,35,Adopt a national action plan\nXXX,35,Nobody\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("activities.ndjson"),
+        format!(
+            "{{\"title\": {{\"en\": \"Training\"}}, \"states_concerned\": [\"KEN\"], \"status\": \"closed\", \"submitter\": \"{org}\"}}\n\
+             {{\"title\": {{\"en\": \"No submitter\"}}, \"states_concerned\": [\"KEN\"], \"status\": \"closed\"}}\n"
+        ),
+    )
+    .unwrap();
+    let import = |resource: &str, file: &str| {
+        let out = run(upr_tc(dir.path())
+            .env("DATABASE_URL", &url)
+            .args(["import", resource, file, "--mode", "partial"]));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            report["created"].as_u64().unwrap(),
+            report["unchanged"].as_u64().unwrap(),
+            report["rejected"].as_u64().unwrap(),
+            report,
+        )
+    };
+    for round in 0..2 {
+        let (created, unchanged, rejected, _) = import("stakeholders", "stakeholders.csv");
+        assert_eq!(
+            (created, unchanged, rejected),
+            [(1, 0, 0), (0, 1, 0)][round]
+        );
+        let (created, unchanged, rejected, report) =
+            import("recommendations", "recommendations.csv");
+        assert_eq!(
+            (created, unchanged, rejected),
+            [(1, 0, 1), (0, 1, 1)][round]
+        );
+        assert_eq!(report["errors"][0]["line"], 3);
+        let (created, unchanged, rejected, report) = import("activities", "activities.ndjson");
+        assert_eq!(
+            (created, unchanged, rejected),
+            [(1, 0, 1), (0, 1, 1)][round],
+            "{report}"
+        );
+        assert_eq!(report["errors"][0]["column"], "/submitter");
+    }
+    // An atomic import with a bad row fails, writes nothing, and says so in its exit status.
+    let out = run(upr_tc(dir.path()).env("DATABASE_URL", &url).args([
+        "import",
+        "recommendations",
+        "recommendations.csv",
+    ]));
+    assert!(!out.status.success());
+}

@@ -1,5 +1,5 @@
-//! The publication rule on every public surface: single reads, lists, search, CSV and NDJSON
-//! exports. The matrix of issue 4 — submitter is or is not the State × each consent history
+//! The publication rule on every public surface: single reads, lists, search, CSV, NDJSON and
+//! IATI XML exports, and the IATI XML read. The matrix of issue 4 — submitter is or is not the State × each consent history
 //! × one or two States concerned — and random consent histories checked against a model.
 
 use actix_web::http::Method;
@@ -47,7 +47,7 @@ fn body(states: &[&str], title: &str) -> Value {
 }
 
 /// Every surface an anonymous caller has: is the activity there?
-async fn seen_by_public(app: &TestApp, a: &Value, state: &str, word: &str) -> [bool; 5] {
+async fn seen_by_public(app: &TestApp, a: &Value, state: &str, word: &str) -> [bool; 7] {
     let id = a["id"].as_str().unwrap();
     let read = match app.get(&item(a)).await.status.as_u16() {
         200 => true,
@@ -76,12 +76,28 @@ async fn seen_by_public(app: &TestApp, a: &Value, state: &str, word: &str) -> [b
     assert_eq!(csv.status, 200);
     let ndjson = app.send(export("application/x-ndjson")).await;
     assert_eq!(ndjson.status, 200);
+    let xml = app.send(export("application/xml")).await;
+    assert_eq!(xml.status, 200);
+    let xml_read = app
+        .send(
+            Request::get()
+                .uri(&item(a))
+                .insert_header(("Accept", "application/xml")),
+        )
+        .await;
+    let xml_read = match xml_read.status.as_u16() {
+        200 => xml_read.text().contains(id),
+        404 => false,
+        other => panic!("XML read answered {other}"),
+    };
     [
         read,
         list,
         search,
         csv.text().contains(id),
         ndjson.text().contains(id),
+        xml.text().contains(&format!("XI-UPRTC-{id}")),
+        xml_read,
     ]
 }
 
@@ -127,8 +143,8 @@ async fn the_rule_holds_on_every_public_surface() {
                 );
                 let surfaces = seen_by_public(&app, &a, state, &word).await;
                 assert_eq!(
-                    surfaces, [expected; 5],
-                    "{case}: read, list, search, CSV, NDJSON"
+                    surfaces, [expected; 7],
+                    "{case}: read, list, search, CSV, NDJSON, IATI list, IATI read"
                 );
                 // A sync token sees what the public sees.
                 let sync = app.token(Role::Sync, None, None);

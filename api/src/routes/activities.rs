@@ -3,9 +3,12 @@
 //! (`domain::publication`). A contributor writes its own organisation's activities, a State the
 //! ones it submits itself, `admin` any.
 
-use actix_web::http::StatusCode;
-use actix_web::{Either, HttpRequest, HttpResponse, Responder, delete, get, patch, post, put, web};
-use chrono::NaiveDate;
+use actix_web::http::{StatusCode, header};
+use actix_web::{
+    CustomizeResponder, Either, HttpRequest, HttpResponse, Responder, delete, get, patch, post,
+    put, web,
+};
+use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
@@ -16,18 +19,20 @@ use crate::db::DbConnection;
 use crate::db::activities::{self, Filter};
 use crate::db::audit::Actor;
 use crate::db::documents::{self, WriteError, write};
-use crate::db::stakeholders::state_stakeholder;
+use crate::db::stakeholders::{self, state_stakeholder};
 use crate::domain::activity::{Activity, ActivityInput, ActivityStatus, ParticipantRole};
 use crate::domain::codes::{FundingSourceCode, ModalityCode, SdgTargetCode, StateCode, ThemeCode};
 use crate::domain::publication::{Access, Publication, may_see};
 use crate::domain::stakeholder::StakeholderKind;
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::iati;
 use crate::reference::{RegionalGroup, reference};
+use crate::routes::export::{self, ExportFormat};
+use crate::routes::page_type;
 use crate::routes::support::{
     code_param, decode_cursor, from_merged, if_match, limit, merge_patch, not_modified,
     search_param, state_param, states_of, with_db,
 };
-use crate::routes::{export, page_type};
 use crate::startup::AppState;
 
 page_type!(ActivityPage, Activity);
@@ -159,7 +164,24 @@ pub fn tag_of(a: &Activity) -> String {
     }
 }
 
-fn respond(a: Activity, status: StatusCode) -> impl Responder + use<> {
+/// The ETag of an activity as IATI XML. Its own, since it is another representation; weak,
+/// since each answer carries the time it was generated; and it changes with the stakeholders
+/// the document names (their names and kinds are in it), not only with the activity.
+fn iati_tag(a: &Activity, organisations: &iati::Organisations) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(tag_of(a));
+    for id in iati::named_stakeholders([a]) {
+        let version = organisations.get(&id).map_or(0, |s| s.stored.version);
+        hasher.update(format!("|{id}:{version}"));
+    }
+    let hex: String = hasher.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("W/\"iati-{hex}\"")
+}
+
+fn respond(a: Activity, status: StatusCode) -> CustomizeResponder<web::Json<Activity>> {
     let tag = tag_of(&a);
     let location = format!("/api/v1/activities/{}", a.stored.id);
     let mut res = web::Json(a)
@@ -181,8 +203,9 @@ fn respond(a: Activity, status: StatusCode) -> impl Responder + use<> {
         ActivityQuery,
         ("If-None-Match" = Option<String>, Header, nullable = false, description = "The page's ETag last read: 304 if the page is unchanged"),
     ),
-    responses((status = 200, description = "A page of activities; with `Accept: text/csv` or \
-        `application/x-ndjson`, every matching activity, streamed (CSV in the import columns)",
+    responses((status = 200, description = "A page of activities; with `Accept: text/csv`, \
+        `application/x-ndjson` or `application/xml`, every matching activity, streamed (CSV in the \
+        import columns; XML as one IATI 2.03 `iati-activities` document)",
         headers(
             ("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when there is one"),
             ("ETag" = String, description = "Weak: of this page's body"),
@@ -191,6 +214,7 @@ fn respond(a: Activity, status: StatusCode) -> impl Responder + use<> {
             (ActivityPage = "application/json"),
             (String = "text/csv"),
             (String = "application/x-ndjson"),
+            (String = "application/xml"),
         )),
         (status = 304, description = "The page is unchanged since the ETag given"),
     )
@@ -228,6 +252,8 @@ fn visible(conn: &mut DbConnection, id: Uuid, access: &Access) -> ApiResult<Acti
 
 /// One activity. Anonymous and `sync` callers see only public activities; a contributor also
 /// its own, a State also its own and those awaiting its consent, `admin` all.
+///
+/// With `Accept: application/xml`, as an IATI 2.03 `iati-activities` document holding it.
 #[utoipa::path(
     tag = "activities",
     operation_id = "get_activity",
@@ -236,7 +262,13 @@ fn visible(conn: &mut DbConnection, id: Uuid, access: &Access) -> ApiResult<Acti
         ("If-None-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: 304 if it is still current"),
     ),
     responses(
-        (status = 200, description = "The activity", body = Activity, headers(("ETag" = String))),
+        (status = 200, description = "The activity; with `Accept: application/xml`, as an IATI \
+            2.03 `iati-activities` document (its own, weak, ETag)",
+            headers(("ETag" = String)),
+            content(
+                (Activity = "application/json"),
+                (String = "application/xml"),
+            )),
         (status = 304, description = "Unchanged since the ETag given", headers(("ETag" = String))),
     )
 )]
@@ -248,11 +280,39 @@ pub async fn get_activity(
     id: web::Path<Uuid>,
 ) -> ApiResult<Either<impl Responder, HttpResponse>> {
     let (id, access) = (id.into_inner(), access(identity.0.as_ref()));
+    if export::requested(&req) == Some(ExportFormat::Xml) {
+        let (a, organisations) = with_db(&state, move |conn| {
+            let a = visible(conn, id, &access)?;
+            let organisations = stakeholders::get_many(conn, iati::named_stakeholders([&a]))?;
+            Ok((a, organisations))
+        })
+        .await?;
+        let tag = iati_tag(&a, &organisations);
+        if let Some(unchanged) = not_modified(&req, &tag) {
+            return Ok(Either::Right(varies(unchanged)));
+        }
+        let body = iati::document(std::slice::from_ref(&a), &organisations, Utc::now());
+        return Ok(Either::Right(varies(
+            HttpResponse::Ok()
+                .content_type(export::XML_CONTENT_TYPE)
+                .insert_header((header::ETAG, tag))
+                .body(body),
+        )));
+    }
     let a = with_db(&state, move |conn| visible(conn, id, &access)).await?;
     if let Some(unchanged) = not_modified(&req, &tag_of(&a)) {
-        return Ok(Either::Right(unchanged));
+        return Ok(Either::Right(varies(unchanged)));
     }
-    Ok(Either::Left(respond(a, StatusCode::OK)))
+    Ok(Either::Left(
+        respond(a, StatusCode::OK).insert_header((header::VARY, "Accept")),
+    ))
+}
+
+/// Says that the answer depends on `Accept` (JSON or IATI XML), so caches keep them apart.
+fn varies(mut res: HttpResponse) -> HttpResponse {
+    res.headers_mut()
+        .insert(header::VARY, header::HeaderValue::from_static("Accept"));
+    res
 }
 
 fn forbidden() -> ApiError {

@@ -107,9 +107,11 @@ pub fn page<T: serde::Serialize>(
         return unchanged;
     }
     let mut response = HttpResponse::Ok();
+    // The same address answers CSV, NDJSON or XML when `Accept` asks (`routes::export`).
     response
         .content_type("application/json")
-        .insert_header((header::ETAG, tag));
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::VARY, "Accept"));
     if let Some(cursor) = next_cursor {
         let mut query: Vec<&str> = req
             .query_string()

@@ -1,0 +1,852 @@
+//! Activities as IATI 2.03 activity XML (`iati-activities`), so that aid-transparency tools
+//! (d-portal, the IATI datastore, national aid-management systems) read them as they read any
+//! IATI publisher's file.
+//!
+//! Identifiers. IATI wants every activity identifier to be globally unique and stable, and
+//! every organisation to carry a `ref`. This repository's stakeholders have no registered IATI
+//! organisation identifiers, so both are minted under one project-owned prefix, [`PREFIX`]:
+//! `XI-UPRTC-{activity uuid}` for an activity and `XI-UPRTC-{stakeholder uuid}` for an
+//! organisation. The UUID never changes (an activity keeps its id whoever edits it), so the
+//! identifier is stable; the prefix says whose identifier it is and keeps it apart from real
+//! registration agencies' (`XM-DAC-…`, `GB-COH-…`). `XI-UPRTC` is not an agency code on the
+//! IATI organisation-registration-agency list: a consumer that checks identifiers against that
+//! list will flag it, which is the truth (none of these organisations has been registered).
+//!
+//! The mapping, element by element, in the order the schema's sequence wants:
+//! - `iati-activity`: `last-updated-datetime` from `updated_at`, `xml:lang="en"` (the default
+//!   language; every narrative says its language anyway), `default-currency` from the budget.
+//! - `reporting-org`: the submitter (type: its kind's IATI OrganisationType, from the reference
+//!   data).
+//! - `title`, `description`: one `narrative` per language. Description type 1 (general) is the
+//!   summary, or the title again when there is none (IATI requires a description); results and
+//!   lessons learned are descriptions of type 4 (other), in that order: IATI's `result` element
+//!   needs indicators this repository does not hold.
+//! - `participating-org`: each participant in its IATI role; the submitter too, as role 2
+//!   (accountable: it answers for the record), when it is not among them in any role.
+//! - `activity-status`, `activity-date` (types 1–4 from the planned and actual dates).
+//! - `activity-scope`: 4 (national) for one State concerned, 3 (multi-national) for several.
+//! - `recipient-country`: each State concerned by its ISO alpha-2 code; with several, the
+//!   percentages split 100 evenly (in hundredths, the last one takes the remainder).
+//! - `sector`: DAC 5-digit code 15160 (Human rights), 100 %.
+//! - `tag`: each SDG goal (vocabulary 2) and target (vocabulary 3).
+//! - `budget`: type 1 (original), status 1 (indicative), over the planned period, valued at the
+//!   planned start: only when the budget and both planned dates are known, since IATI requires
+//!   the period. A budget over more than a year breaks an IATI ruleset (not the schema).
+//! - `document-link`: each document, its format guessed from the address (a page when the
+//!   address has no file extension), category A08 (results, outcomes and outputs: what the
+//!   reports and publications about an activity are), its title or else its address.
+//!
+//! Not mapped: themes, modality, funding sources, recommendations, good practice and
+//! peer-to-peer flags (no IATI codelist holds them), and partner keys.
+//!
+//! Every text goes through quick-xml's writer, which escapes it; characters XML 1.0 cannot
+//! carry at all (control characters, which the API accepts) become U+FFFD.
+
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
+use std::io::{self, Write};
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use uuid::Uuid;
+
+use crate::domain::Multilingual;
+use crate::domain::activity::{Activity, DocumentLink};
+use crate::domain::stakeholder::Stakeholder;
+use crate::reference::reference;
+
+/// The media type clients ask for.
+pub const XML: &str = "application/xml";
+/// The IATI standard version written.
+pub const VERSION: &str = "2.03";
+/// The project-owned prefix of the identifiers minted here (see the module's documentation).
+pub const PREFIX: &str = "XI-UPRTC";
+/// OECD DAC CRS purpose code (sector vocabulary 1) of every activity: Human rights.
+pub const HUMAN_RIGHTS_SECTOR: &str = "15160";
+/// IATI DocumentCategory of every document: A08, results, outcomes and outputs.
+pub const DOCUMENT_CATEGORY: &str = "A08";
+
+/// The stakeholders an activity names, by id, for their names and kinds.
+pub type Organisations = HashMap<Uuid, Stakeholder>;
+
+/// The IATI activity identifier of an activity.
+pub fn activity_identifier(id: Uuid) -> String {
+    format!("{PREFIX}-{id}")
+}
+
+/// The IATI organisation reference of a stakeholder.
+pub fn organisation_ref(id: Uuid) -> String {
+    format!("{PREFIX}-{id}")
+}
+
+/// The stakeholders `activities` name (submitters and participants), to load before writing.
+pub fn named_stakeholders<'a>(activities: impl IntoIterator<Item = &'a Activity>) -> Vec<Uuid> {
+    let mut ids = BTreeSet::new();
+    for a in activities {
+        ids.extend(a.content.submitter);
+        ids.extend(a.content.participants.iter().map(|p| p.stakeholder));
+    }
+    ids.into_iter().collect()
+}
+
+/// An `iati-activities` document written piece by piece into memory: [`Self::take`] hands
+/// over what is written so far, so an export sends it page by page and holds one page at most.
+pub struct Activities {
+    writer: Writer<Vec<u8>>,
+}
+
+/// Writing into a `Vec` cannot fail; quick-xml's signatures say `io::Result` for every sink.
+const IN_MEMORY: &str = "writing XML into memory cannot fail";
+
+impl Activities {
+    /// The XML declaration and the root's start tag.
+    pub fn start(generated: DateTime<Utc>) -> Self {
+        let mut writer = Writer::new_with_indent(Vec::new(), b' ', 1);
+        let generated = datetime(generated);
+        let root = BytesStart::new("iati-activities").with_attributes([
+            ("version", VERSION),
+            ("generated-datetime", generated.as_str()),
+        ]);
+        writer
+            .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
+            .and_then(|()| writer.write_event(Event::Start(root)))
+            .expect(IN_MEMORY);
+        Self { writer }
+    }
+
+    /// Writes one activity; `organisations` holds the stakeholders it names (those missing
+    /// are written with their reference only).
+    pub fn push(&mut self, activity: &Activity, organisations: &Organisations) {
+        write_activity(&mut self.writer, activity, organisations).expect(IN_MEMORY);
+    }
+
+    /// What is written and not taken yet.
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(self.writer.get_mut())
+    }
+
+    /// The root's end tag, and what was not taken yet.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.writer
+            .write_event(Event::End(BytesEnd::new("iati-activities")))
+            .expect(IN_MEMORY);
+        let mut out = self.take();
+        out.push(b'\n');
+        out
+    }
+}
+
+/// A whole document holding `activities`.
+pub fn document(
+    activities: &[Activity],
+    organisations: &Organisations,
+    generated: DateTime<Utc>,
+) -> Vec<u8> {
+    let mut doc = Activities::start(generated);
+    for a in activities {
+        doc.push(a, organisations);
+    }
+    doc.finish()
+}
+
+fn datetime(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The text with every character XML 1.0 cannot carry replaced by U+FFFD.
+fn xml_chars(text: &str) -> Cow<'_, str> {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{fffe}' | '\u{ffff}'))
+    };
+    if text.chars().all(allowed) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(
+            text.chars()
+                .map(|c| if allowed(c) { c } else { '\u{fffd}' })
+                .collect(),
+        )
+    }
+}
+
+/// One `narrative` per language present, each saying its language.
+fn narratives<W: Write>(w: &mut Writer<W>, text: &Multilingual) -> io::Result<()> {
+    for (language, t) in text.texts() {
+        w.create_element("narrative")
+            .with_attribute(("xml:lang", language.code()))
+            .write_text_content(BytesText::new(&xml_chars(t)))?;
+    }
+    Ok(())
+}
+
+/// A `narrative` in the activity's default language (English) or no language in particular.
+fn plain_narrative<W: Write>(w: &mut Writer<W>, text: &str) -> io::Result<()> {
+    w.create_element("narrative")
+        .write_text_content(BytesText::new(&xml_chars(text)))?;
+    Ok(())
+}
+
+/// An element whose content is narratives.
+fn text_element<W: Write>(
+    w: &mut Writer<W>,
+    name: &str,
+    attributes: &[(&str, &str)],
+    text: &Multilingual,
+) -> io::Result<()> {
+    w.create_element(name)
+        .with_attributes(attributes.iter().copied())
+        .write_inner_content(|w| narratives(w, text))?;
+    Ok(())
+}
+
+/// What IATI says of an organisation: its reference, type and names.
+struct Organisation<'a> {
+    reference: String,
+    kind: Option<&'a str>,
+    name: Option<&'a Multilingual>,
+}
+
+fn organisation(id: Uuid, organisations: &Organisations) -> Organisation<'_> {
+    let found = organisations.get(&id);
+    Organisation {
+        reference: organisation_ref(id),
+        kind: found.map(|s| {
+            let kind = s.content.kind.as_str();
+            reference()
+                .stakeholder_kinds
+                .iter()
+                .find(|k| k.code == kind)
+                .and_then(|k| k.iati_organisation_type.as_deref())
+                // 90: Other.
+                .unwrap_or("90")
+        }),
+        name: found.map(|s| &s.content.name),
+    }
+}
+
+/// `reporting-org`: the submitter. Its `type` and a narrative are required: a submitter that
+/// could not be read (which the database's references prevent) is written as type 90 (other)
+/// named by its reference.
+fn reporting_org<W: Write>(w: &mut Writer<W>, org: &Organisation) -> io::Result<()> {
+    w.create_element("reporting-org")
+        .with_attributes([
+            ("ref", org.reference.as_str()),
+            ("type", org.kind.unwrap_or("90")),
+        ])
+        .write_inner_content(|w| match org.name {
+            Some(name) => narratives(w, name),
+            None => plain_narrative(w, &org.reference),
+        })?;
+    Ok(())
+}
+
+fn participating_org<W: Write>(
+    w: &mut Writer<W>,
+    org: &Organisation,
+    role: &str,
+) -> io::Result<()> {
+    let mut element = w
+        .create_element("participating-org")
+        .with_attributes([("ref", org.reference.as_str()), ("role", role)]);
+    if let Some(kind) = org.kind {
+        element = element.with_attribute(("type", kind));
+    }
+    match org.name {
+        Some(name) => element.write_inner_content(|w| narratives(w, name))?,
+        None => element.write_empty()?,
+    };
+    Ok(())
+}
+
+/// `n` percentages that add up to exactly 100, in hundredths: even shares, the last one
+/// taking the remainder.
+fn shares(n: usize) -> Vec<String> {
+    if n == 0 {
+        return vec![];
+    }
+    let each = 10_000 / n as u32;
+    let last = 10_000 - each * (n as u32 - 1);
+    let format = |h: u32| {
+        if h.is_multiple_of(100) {
+            format!("{}", h / 100)
+        } else {
+            format!("{}.{:02}", h / 100, h % 100)
+        }
+    };
+    (0..n)
+        .map(|i| format(if i + 1 == n { last } else { each }))
+        .collect()
+}
+
+/// The IATI FileFormat (a media type) of a document, from its address's file extension; an
+/// address without one is taken for a web page.
+fn document_format(url: &str) -> &'static str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.split(['?', '#']).next().unwrap_or_default();
+    let Some((_, path)) = path.split_once('/') else {
+        return "text/html";
+    };
+    let file = path.rsplit('/').next().unwrap_or_default();
+    let Some((_, extension)) = file.rsplit_once('.') else {
+        return "text/html";
+    };
+    match extension.to_ascii_lowercase().as_str() {
+        "pdf" => "application/pdf",
+        "htm" | "html" | "php" | "asp" | "aspx" | "jsp" => "text/html",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xls" => "application/vnd.ms-excel",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "ppt" => "application/vnd.ms-powerpoint",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "odt" => "application/vnd.oasis.opendocument.text",
+        "ods" => "application/vnd.oasis.opendocument.spreadsheet",
+        "txt" => "text/plain",
+        "csv" => "text/csv",
+        "xml" => "application/xml",
+        "json" => "application/json",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "zip" => "application/zip",
+        "mp4" => "video/mp4",
+        _ => "application/octet-stream",
+    }
+}
+
+fn document_link<W: Write>(w: &mut Writer<W>, d: &DocumentLink) -> io::Result<()> {
+    let url = xml_chars(&d.url);
+    w.create_element("document-link")
+        .with_attributes([("url", url.as_ref()), ("format", document_format(&d.url))])
+        .write_inner_content(|w| {
+            w.create_element("title").write_inner_content(|w| {
+                plain_narrative(w, d.title.as_deref().unwrap_or(&d.url))
+            })?;
+            w.create_element("category")
+                .with_attribute(("code", DOCUMENT_CATEGORY))
+                .write_empty()?;
+            if let Some(language) = &d.language {
+                w.create_element("language")
+                    .with_attribute(("code", language.as_str()))
+                    .write_empty()?;
+            }
+            Ok(())
+        })?;
+    Ok(())
+}
+
+fn date_element<W: Write>(
+    w: &mut Writer<W>,
+    name: &str,
+    kind: Option<&str>,
+    date: NaiveDate,
+) -> io::Result<()> {
+    let date = date.to_string();
+    let mut element = w.create_element(name);
+    if let Some(kind) = kind {
+        element = element.with_attribute(("type", kind));
+    }
+    element
+        .with_attribute(("iso-date", date.as_str()))
+        .write_empty()?;
+    Ok(())
+}
+
+fn write_activity<W: Write>(
+    w: &mut Writer<W>,
+    a: &Activity,
+    organisations: &Organisations,
+) -> io::Result<()> {
+    let c = &a.content;
+    let updated = datetime(a.stored.updated_at);
+    let mut element = w.create_element("iati-activity").with_attributes([
+        ("last-updated-datetime", updated.as_str()),
+        ("xml:lang", "en"),
+    ]);
+    if let Some(budget) = &c.budget {
+        element = element.with_attribute(("default-currency", budget.currency.as_str()));
+    }
+    element.write_inner_content(|w| {
+        w.create_element("iati-identifier")
+            .write_text_content(BytesText::new(&activity_identifier(a.stored.id)))?;
+
+        // The submitter is always set on a stored activity; the nil id stands for one that is
+        // not, which the reader then sees as an unknown organisation.
+        let submitter_id = c.submitter.unwrap_or_default();
+        let submitter = organisation(submitter_id, organisations);
+        reporting_org(w, &submitter)?;
+
+        text_element(w, "title", &[], &c.title)?;
+        text_element(w, "description", &[("type", "1")], c.summary.as_ref().unwrap_or(&c.title))?;
+        for text in [&c.results, &c.lessons_learned].into_iter().flatten() {
+            text_element(w, "description", &[("type", "4")], text)?;
+        }
+
+        for p in &c.participants {
+            let org = organisation(p.stakeholder, organisations);
+            participating_org(w, &org, p.role.iati_code())?;
+        }
+        if !c.participants.iter().any(|p| p.stakeholder == submitter_id) {
+            participating_org(w, &submitter, "2")?;
+        }
+
+        w.create_element("activity-status")
+            .with_attribute(("code", c.status.iati_code()))
+            .write_empty()?;
+        let dates = [
+            ("1", c.planned_start),
+            ("2", c.actual_start),
+            ("3", c.planned_end),
+            ("4", c.actual_end),
+        ];
+        let mut dated = false;
+        for (kind, date) in dates {
+            if let Some(date) = date {
+                date_element(w, "activity-date", Some(kind), date)?;
+                dated = true;
+            }
+        }
+        if !dated {
+            // IATI requires a date; with none given, the day the activity was recorded stands
+            // as its planned start, and says so.
+            let recorded = a.stored.created_at.date_naive().to_string();
+            w.create_element("activity-date")
+                .with_attributes([("type", "1"), ("iso-date", recorded.as_str())])
+                .write_inner_content(|w| {
+                    w.create_element("narrative")
+                        .with_attribute(("xml:lang", "en"))
+                        .write_text_content(BytesText::new(
+                            "No date was given: the date the activity was recorded in the repository.",
+                        ))?;
+                    Ok(())
+                })?;
+        }
+
+        let countries: Vec<&str> = c
+            .states_concerned
+            .iter()
+            .filter_map(|s| reference().country(s))
+            .map(|country| country.alpha2.as_str())
+            .collect();
+        if !countries.is_empty() {
+            let scope = if countries.len() == 1 { "4" } else { "3" };
+            w.create_element("activity-scope")
+                .with_attribute(("code", scope))
+                .write_empty()?;
+        }
+        let percentages = shares(countries.len());
+        for (code, percentage) in countries.iter().zip(&percentages) {
+            let mut element = w
+                .create_element("recipient-country")
+                .with_attribute(("code", *code));
+            if countries.len() > 1 {
+                element = element.with_attribute(("percentage", percentage.as_str()));
+            }
+            element.write_empty()?;
+        }
+
+        w.create_element("sector")
+            .with_attributes([
+                ("vocabulary", "1"),
+                ("code", HUMAN_RIGHTS_SECTOR),
+                ("percentage", "100"),
+            ])
+            .write_empty()?;
+
+        let goals: BTreeSet<(u32, &str)> = c
+            .sdg_targets
+            .iter()
+            .filter_map(|t| reference().sdg_target(t))
+            .map(|t| (t.goal.parse().unwrap_or(u32::MAX), t.goal.as_str()))
+            .collect();
+        for (_, goal) in goals {
+            w.create_element("tag")
+                .with_attributes([("vocabulary", "2"), ("code", goal)])
+                .write_empty()?;
+        }
+        for target in &c.sdg_targets {
+            w.create_element("tag")
+                .with_attributes([("vocabulary", "3"), ("code", xml_chars(target).as_ref())])
+                .write_empty()?;
+        }
+
+        if let (Some(budget), Some(start), Some(end)) = (&c.budget, c.planned_start, c.planned_end)
+        {
+            w.create_element("budget")
+                .with_attributes([("type", "1"), ("status", "1")])
+                .write_inner_content(|w| {
+                    date_element(w, "period-start", None, start)?;
+                    date_element(w, "period-end", None, end)?;
+                    let value_date = start.to_string();
+                    w.create_element("value")
+                        .with_attributes([
+                            ("currency", budget.currency.as_str()),
+                            ("value-date", value_date.as_str()),
+                        ])
+                        .write_text_content(BytesText::new(&xml_chars(&budget.amount)))?;
+                    Ok(())
+                })?;
+        }
+
+        for d in &c.documents {
+            document_link(w, d)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::activity::{
+        ActivityInput, ActivityStatus, Budget, Derived, Participant, ParticipantRole,
+    };
+    use crate::domain::publication::{Publication, Visibility};
+    use crate::domain::stakeholder::{StakeholderInput, StakeholderKind};
+    use crate::domain::{Language, Stored};
+
+    fn text(pairs: &[(Language, &str)]) -> Multilingual {
+        let mut m = Multilingual::default();
+        for (language, t) in pairs {
+            let slot = match language {
+                Language::Ar => &mut m.ar,
+                Language::En => &mut m.en,
+                Language::Es => &mut m.es,
+                Language::Fr => &mut m.fr,
+                Language::Ru => &mut m.ru,
+                Language::Zh => &mut m.zh,
+            };
+            *slot = Some((*t).to_owned());
+        }
+        m
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn stakeholder(kind: StakeholderKind, name: Multilingual) -> Stakeholder {
+        Stakeholder {
+            stored: Stored::new(Uuid::now_v7(), at("2026-01-02T03:04:05Z")),
+            content: StakeholderInput {
+                kind,
+                name,
+                acronym: None,
+                country: None,
+                nhri_accreditation: None,
+                website: None,
+                contact: None,
+                themes: vec![],
+                languages: vec![],
+                regions: vec![],
+                external_refs: vec![],
+            },
+        }
+    }
+
+    fn content(submitter: Uuid) -> ActivityInput {
+        ActivityInput {
+            title: text(&[(Language::En, "Child justice training")]),
+            summary: None,
+            states_concerned: vec!["KEN".into()],
+            participants: vec![],
+            submitter: Some(submitter),
+            recommendations: vec![],
+            modality: None,
+            status: ActivityStatus::Pipeline,
+            planned_start: None,
+            planned_end: None,
+            actual_start: None,
+            actual_end: None,
+            budget: None,
+            funding_sources: vec![],
+            themes: vec![],
+            sdg_targets: vec![],
+            results: None,
+            lessons_learned: None,
+            good_practice: false,
+            peer_to_peer: false,
+            documents: vec![],
+            publication: Publication::Submitted,
+            external_refs: vec![],
+        }
+    }
+
+    fn activity(content: ActivityInput) -> Activity {
+        let mut stored = Stored::new(Uuid::now_v7(), at("2026-02-01T08:00:00Z"));
+        stored.updated_at = at("2026-03-04T10:11:12Z");
+        Activity {
+            stored,
+            content,
+            visibility: Visibility::default(),
+            derived: Derived::default(),
+        }
+    }
+
+    /// Every field filled, several languages, two States, a budget, participants, awkward text.
+    fn full() -> (Activity, Organisations, [Uuid; 3]) {
+        let submitter = stakeholder(
+            StakeholderKind::CivilSocietyOrganization,
+            text(&[
+                (Language::En, "Kituo Cha Sheria"),
+                (Language::Fr, "Centre juridique"),
+            ]),
+        );
+        let funder = stakeholder(
+            StakeholderKind::UnEntity,
+            text(&[
+                (Language::En, "OHCHR"),
+                (Language::Ar, "مفوضية حقوق الإنسان"),
+                (Language::Zh, "人权高专办"),
+            ]),
+        );
+        let state = stakeholder(StakeholderKind::State, text(&[(Language::Es, "Kenia")]));
+        let ids = [submitter.stored.id, funder.stored.id, state.stored.id];
+        let mut c = content(ids[0]);
+        c.title = text(&[
+            (Language::En, "Child justice <training> & \"more\""),
+            (Language::Fr, "Formation à la justice des mineurs"),
+            (Language::Ru, "Обучение по вопросам правосудия"),
+        ]);
+        c.summary = Some(text(&[
+            (Language::En, "Judges\u{1}and prosecutors.\nTwo lines."),
+            (Language::Es, "Jueces y fiscales."),
+        ]));
+        c.results = Some(text(&[(Language::En, "120 judges trained.")]));
+        c.lessons_learned = Some(text(&[(Language::Ar, "دروس مستفادة")]));
+        c.states_concerned = vec!["KEN".into(), "UGA".into(), "TZA".into()];
+        c.participants = vec![
+            Participant {
+                stakeholder: ids[1],
+                role: ParticipantRole::Funding,
+            },
+            Participant {
+                stakeholder: ids[2],
+                role: ParticipantRole::Implementing,
+            },
+        ];
+        c.modality = Some("training".into());
+        c.status = ActivityStatus::Implementation;
+        c.planned_start = Some(date("2026-01-15"));
+        c.planned_end = Some(date("2026-12-31"));
+        c.actual_start = Some(date("2026-02-01"));
+        c.actual_end = Some(date("2026-11-30"));
+        c.budget = Some(Budget {
+            amount: "25000.50".into(),
+            currency: "EUR".into(),
+        });
+        c.sdg_targets = vec!["16.3".into(), "5.1".into(), "16.10".into()];
+        c.documents = vec![
+            DocumentLink {
+                url: "https://example.org/report.PDF?x=1&y=2".into(),
+                title: Some("Report".into()),
+                language: Some("en".into()),
+            },
+            DocumentLink {
+                url: "https://example.org".into(),
+                title: None,
+                language: None,
+            },
+        ];
+        let orgs = [submitter, funder, state]
+            .into_iter()
+            .map(|s| (s.stored.id, s))
+            .collect();
+        (activity(c), orgs, ids)
+    }
+
+    fn xml(activities: &[Activity], orgs: &Organisations) -> String {
+        String::from_utf8(document(activities, orgs, at("2026-05-06T07:08:09Z"))).unwrap()
+    }
+
+    /// Validates against the IATI 2.03 schema with xmllint; the answer is xmllint's output.
+    pub fn schema_errors(xml: &str) -> Option<String> {
+        let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/iati-schema/iati-activities-schema.xsd");
+        assert!(
+            schema.exists(),
+            "the IATI schema is missing at {}",
+            schema.display()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("activities.xml");
+        std::fs::write(&file, xml).unwrap();
+        let out = std::process::Command::new("xmllint")
+            .arg("--noout")
+            .arg("--schema")
+            .arg(&schema)
+            .arg(&file)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "xmllint could not run ({e}): install it with `apt-get install -y libxml2-utils` (CI does)"
+                )
+            });
+        (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+
+    #[test]
+    fn a_full_activity_is_valid_iati() {
+        let (a, orgs, ids) = full();
+        let out = xml(std::slice::from_ref(&a), &orgs);
+        if let Some(errors) = schema_errors(&out) {
+            panic!("not valid IATI 2.03:\n{errors}\n{out}");
+        }
+        let has = |needle: &str| assert!(out.contains(needle), "no `{needle}` in\n{out}");
+        has(r#"<iati-activities version="2.03" generated-datetime="2026-05-06T07:08:09Z">"#);
+        has(
+            r#"last-updated-datetime="2026-03-04T10:11:12Z" xml:lang="en" default-currency="EUR">"#,
+        );
+        has(&format!(
+            "<iati-identifier>XI-UPRTC-{}</iati-identifier>",
+            a.stored.id
+        ));
+        has(&format!(
+            r#"<reporting-org ref="XI-UPRTC-{}" type="22">"#,
+            ids[0]
+        ));
+        // Narratives per language, escaped; a control character replaced.
+        has(
+            r#"<narrative xml:lang="en">Child justice &lt;training&gt; &amp; &quot;more&quot;</narrative>"#,
+        );
+        has(r#"<narrative xml:lang="fr">Formation à la justice des mineurs</narrative>"#);
+        has(r#"<narrative xml:lang="ru">Обучение по вопросам правосудия</narrative>"#);
+        has("<narrative xml:lang=\"en\">Judges\u{fffd}and prosecutors.\nTwo lines.</narrative>");
+        has(r#"<narrative xml:lang="ar">مفوضية حقوق الإنسان</narrative>"#);
+        has(r#"<narrative xml:lang="zh">人权高专办</narrative>"#);
+        // Participants in their roles, and the submitter as accountable.
+        has(&format!(
+            r#"<participating-org ref="XI-UPRTC-{}" role="1" type="40">"#,
+            ids[1]
+        ));
+        has(&format!(
+            r#"<participating-org ref="XI-UPRTC-{}" role="4" type="10">"#,
+            ids[2]
+        ));
+        has(&format!(
+            r#"<participating-org ref="XI-UPRTC-{}" role="2" type="22">"#,
+            ids[0]
+        ));
+        has(r#"<activity-status code="2"/>"#);
+        for (kind, day) in [
+            ("1", "2026-01-15"),
+            ("2", "2026-02-01"),
+            ("3", "2026-12-31"),
+            ("4", "2026-11-30"),
+        ] {
+            has(&format!(
+                r#"<activity-date type="{kind}" iso-date="{day}"/>"#
+            ));
+        }
+        has(r#"<activity-scope code="3"/>"#);
+        has(r#"<recipient-country code="KE" percentage="33.33"/>"#);
+        has(r#"<recipient-country code="UG" percentage="33.33"/>"#);
+        has(r#"<recipient-country code="TZ" percentage="33.34"/>"#);
+        has(r#"<sector vocabulary="1" code="15160" percentage="100"/>"#);
+        has(r#"<tag vocabulary="2" code="5"/>"#);
+        has(r#"<tag vocabulary="2" code="16"/>"#);
+        assert_eq!(out.matches(r#"<tag vocabulary="2""#).count(), 2, "{out}");
+        has(r#"<tag vocabulary="3" code="16.3"/>"#);
+        has(r#"<tag vocabulary="3" code="16.10"/>"#);
+        has(r#"<budget type="1" status="1">"#);
+        has(r#"<value currency="EUR" value-date="2026-01-15">25000.50</value>"#);
+        has(
+            r#"<document-link url="https://example.org/report.PDF?x=1&amp;y=2" format="application/pdf">"#,
+        );
+        has(r#"<document-link url="https://example.org" format="text/html">"#);
+        has(r#"<category code="A08"/>"#);
+        has(r#"<language code="en"/>"#);
+        assert_eq!(out.matches(r#"<description type="4">"#).count(), 2);
+    }
+
+    #[test]
+    fn a_sparse_activity_is_valid_iati_too() {
+        // No summary, no dates, no budget, no participants, its submitter not loaded.
+        let a = activity(content(Uuid::now_v7()));
+        let mut with_budget = activity(content(Uuid::now_v7()));
+        with_budget.content.budget = Some(Budget {
+            amount: "10".into(),
+            currency: "USD".into(),
+        });
+        with_budget.content.planned_start = Some(date("2026-03-01"));
+        let out = xml(&[a.clone(), with_budget], &Organisations::new());
+        if let Some(errors) = schema_errors(&out) {
+            panic!("not valid IATI 2.03:\n{errors}\n{out}");
+        }
+        assert!(out.contains(r#"<recipient-country code="KE"/>"#), "{out}");
+        assert!(out.contains(r#"<activity-scope code="4"/>"#), "{out}");
+        assert!(
+            out.contains(r#"<activity-date type="1" iso-date="2026-02-01">"#),
+            "no date: the day it was recorded stands in\n{out}"
+        );
+        assert!(
+            !out.contains("<budget"),
+            "a budget without a planned period is left out\n{out}"
+        );
+        assert!(out.contains(r#"default-currency="USD""#), "{out}");
+    }
+
+    #[test]
+    fn the_export_is_the_same_document_page_by_page() {
+        let (a, orgs, _) = full();
+        let b = activity(content(Uuid::now_v7()));
+        let whole = xml(&[a.clone(), b.clone()], &orgs);
+        let mut doc = Activities::start(at("2026-05-06T07:08:09Z"));
+        let mut pieces = doc.take();
+        doc.push(&a, &orgs);
+        pieces.extend(doc.take());
+        doc.push(&b, &orgs);
+        pieces.extend(doc.take());
+        pieces.extend(doc.finish());
+        assert_eq!(String::from_utf8(pieces).unwrap(), whole);
+    }
+
+    #[test]
+    fn the_schema_check_catches_what_is_out_of_order() {
+        let (a, orgs, _) = full();
+        let out = xml(&[a], &orgs).replacen("<activity-status code=\"2\"/>", "", 1);
+        let errors = schema_errors(&out).expect("an activity without a status is invalid");
+        assert!(errors.contains("activity-status"), "{errors}");
+    }
+
+    #[test]
+    fn percentages_add_up_to_one_hundred() {
+        assert_eq!(shares(1), ["100"]);
+        assert_eq!(shares(2), ["50", "50"]);
+        assert_eq!(shares(3), ["33.33", "33.33", "33.34"]);
+        for n in 1..=50 {
+            let total: u32 = shares(n)
+                .iter()
+                .map(|p| {
+                    let (whole, cents) = p.split_once('.').unwrap_or((p, "0"));
+                    whole.parse::<u32>().unwrap() * 100
+                        + format!("{cents:0<2}").parse::<u32>().unwrap()
+                })
+                .sum();
+            assert_eq!(total, 10_000, "{n} countries");
+        }
+    }
+
+    #[test]
+    fn formats_come_from_the_file_extension() {
+        assert_eq!(document_format("https://x.org/a/b.pdf"), "application/pdf");
+        assert_eq!(
+            document_format("https://x.org/a/b.DOCX#p2"),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        );
+        assert_eq!(document_format("https://www.ohchr.org"), "text/html");
+        assert_eq!(
+            document_format("https://www.ohchr.org/en/documents/report"),
+            "text/html"
+        );
+        assert_eq!(
+            document_format("https://x.org/f.weird"),
+            "application/octet-stream"
+        );
+    }
+}
