@@ -93,7 +93,7 @@ def load(client, binary, env, count):
 
     admin = token("--role", "admin")
     countries = json.loads(client.call("GET", "/api/v1/reference/countries"))["items"]
-    states = sorted(c["alpha3"] for c in countries if c["status"] == "member")
+    states = sorted(c["alpha3"] for c in countries if c["status"] == "member_state")
     rows = ["kind,country,name__en"]
     rows += [f"state,{s},Government of {s}" for s in states]
     kinds = ["civil_society_organization", "un_entity", "nhri", "academia", "regional_organization"]

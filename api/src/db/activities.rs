@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use uuid::Uuid;
 
 use super::DbConnection;
+use super::changes::{self, Audience, Change};
 use super::documents::{Document, Table, parse, to_json};
 use super::query::{Sql, Value, execute, load, load_documents};
 use crate::domain::activity::{Activity, ActivityInput, ActivityStatus};
@@ -24,8 +25,10 @@ use crate::error::FieldError;
 pub struct Filter {
     /// Who is asking: what it may see besides public activities.
     pub access: Access,
-    /// Concerns one of these States (from `state` and `regional_group`).
+    /// Concerns one of these States.
     pub states: Option<Vec<String>>,
+    /// Concerns a State of this regional group (its `snake_case` name).
+    pub regional_group: Option<String>,
     pub stakeholder: Option<Uuid>,
     pub role: Option<String>,
     pub submitter_kind: Option<StakeholderKind>,
@@ -51,6 +54,7 @@ impl Filter {
         Self {
             access,
             states: None,
+            regional_group: None,
             stakeholder: None,
             role: None,
             submitter_kind: None,
@@ -77,6 +81,7 @@ impl Filter {
                 .text_list(states)
                 .push(")");
         }
+        t.facet_filter(sql, "regional_group", self.regional_group.as_deref());
         match (&self.stakeholder, &self.role) {
             (Some(id), Some(role)) => {
                 t.facet_filter(sql, "participant", Some(&format!("{id}|{role}")));
@@ -266,23 +271,9 @@ impl Facts {
     }
 }
 
-/// On PostgreSQL, serialises the writes that decide verdicts (consent records, activities,
-/// submitters' kinds) until the transaction ends. Otherwise two of them committed side by side
-/// would each be evaluated without the other: two States granting consent to one activity at
-/// once would each see the other's consent missing, and leave it hidden. One lock rather than
-/// one per State, because a refresh reads the consents of every State its activities concern,
-/// and per-State locks taken in that order could deadlock. SQLite serialises writers already.
-pub fn lock_verdicts(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-    if let DbConnection::Postgres(_) = conn {
-        execute(conn, &Sql::new("SELECT pg_advisory_xact_lock(5428, 1)"))?;
-    }
-    Ok(())
-}
-
 /// Re-evaluates the activities a query selects (`seq, document` of `activities r`) and stores
 /// the verdicts that changed. Returns how many changed.
 fn refresh(conn: &mut DbConnection, select: &Sql) -> diesel::QueryResult<usize> {
-    lock_verdicts(conn)?;
     let rows = load_documents(conn, select)?;
     let mut activities = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -313,12 +304,29 @@ fn refresh(conn: &mut DbConnection, select: &Sql) -> diesel::QueryResult<usize> 
                 Value::Null => sql.push("NULL"),
             };
         }
+        let mut feed = Vec::new();
         if activity.visibility != before {
             changed += 1;
-            sql.push(", document = ").text(to_json(&activity));
+            let full = to_json(&activity);
+            let id = activity.stored.id.to_string();
+            let was_public = before.public.then_some("");
+            feed.extend(Change::public(
+                Activity::TABLE.entity,
+                id.clone(),
+                was_public,
+                activity.public_json(&full),
+            ));
+            feed.push(Change::upsert(
+                Audience::Full,
+                Activity::TABLE.entity,
+                id,
+                full.clone(),
+            ));
+            sql.push(", document = ").text(full);
         }
         sql.push(" WHERE seq = ").int(seq);
         execute(conn, &sql)?;
+        changes::record(conn, feed)?;
         if activity.visibility != before {
             let facets = activity.facets();
             let pairs: Vec<(&str, &str)> = facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
@@ -387,8 +395,23 @@ impl Document for Activity {
     }
 
     fn derive(&mut self, conn: &mut DbConnection) -> diesel::QueryResult<()> {
-        lock_verdicts(conn)?;
         Facts::default().derive(conn, self)
+    }
+
+    fn derive_many<'a>(
+        conn: &mut DbConnection,
+        items: impl Iterator<Item = &'a mut Self>,
+    ) -> diesel::QueryResult<()> {
+        let mut facts = Facts::default();
+        for item in items {
+            facts.derive(conn, item)?;
+        }
+        Ok(())
+    }
+
+    /// Only while it is public.
+    fn public_json(&self, full: &str) -> Option<String> {
+        self.visibility.public.then(|| full.to_owned())
     }
 
     fn columns(&self) -> Vec<(&'static str, Value)> {
@@ -422,6 +445,19 @@ impl Document for Activity {
         let c = &self.content;
         let mut out: Vec<(&'static str, String)> = Vec::new();
         out.extend(c.states_concerned.iter().map(|s| ("state", s.clone())));
+        let data = crate::reference::reference();
+        for state in &c.states_concerned {
+            let group = data
+                .country(state)
+                .and_then(|c| c.regional_group)
+                .and_then(|g| serde_json::to_value(g).ok())
+                .and_then(|g| g.as_str().map(str::to_owned));
+            if let Some(group) = group
+                && !out.contains(&("regional_group", group.clone()))
+            {
+                out.push(("regional_group", group));
+            }
+        }
         let mut stakeholders: Vec<String> = Vec::new();
         if let Some(submitter) = c.submitter {
             stakeholders.push(submitter.to_string());

@@ -5,8 +5,9 @@ use diesel::sql_types::BigInt;
 use uuid::Uuid;
 
 use super::DbConnection;
-use super::activities::{lock_verdicts, refresh_state};
+use super::activities::refresh_state;
 use super::audit::{self, Actor, Operation};
+use super::changes::{self, Audience, Change};
 use super::documents::{Position, WriteError, parse, timestamp, to_json};
 use super::query::{Sql, execute, load, load_documents};
 use crate::domain::consent::{Consent, ScopeKind};
@@ -19,7 +20,6 @@ pub fn record(
     actor: &Actor,
     consent: &Consent,
 ) -> Result<usize, WriteError> {
-    lock_verdicts(conn)?;
     let mut sql = Sql::new(
         "INSERT INTO consents (id, state, decision, scope, target, document, recorded_at) VALUES (",
     );
@@ -50,7 +50,34 @@ pub fn record(
         None,
         Some(&after),
     )?;
-    Ok(refresh_state(conn, &consent.state)?)
+    let changed = refresh_state(conn, &consent.state)?;
+    // The feed: the record in full for admin; for the public without who recorded it, and a
+    // record about one activity only if that activity is public.
+    let id = consent.id.to_string();
+    let mut feed = vec![Change::upsert(
+        Audience::Full,
+        "consent",
+        id.clone(),
+        to_json(consent),
+    )];
+    let about_public = match consent.activity_id {
+        Some(activity) => {
+            super::activities::get(conn, activity)?.is_some_and(|a| a.visibility.public)
+        }
+        None => true,
+    };
+    if about_public {
+        let mut public = consent.clone();
+        public.recorded_by.subject = None;
+        feed.push(Change::upsert(
+            Audience::Public,
+            "consent",
+            id,
+            to_json(&public),
+        ));
+    }
+    changes::record(conn, feed)?;
+    Ok(changed)
 }
 
 /// What a list of consent records asks for.

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::DbConnection;
 use super::audit::{self, Actor, Operation};
+use super::changes::{self, Audience, Change};
 use super::query::{DocumentRow, Sql, Value, execute, fts5_terms, load_documents};
 use crate::domain::{ExternalRef, Stored, normalise_text};
 use crate::error::ApiError;
@@ -43,6 +44,19 @@ pub trait Document: Serialize + DeserializeOwned {
     fn derive(&mut self, _conn: &mut DbConnection) -> diesel::QueryResult<()> {
         Ok(())
     }
+    /// [`Document::derive`] for many items at once (a bulk batch), sharing what they read.
+    fn derive_many<'a>(
+        conn: &mut DbConnection,
+        items: impl Iterator<Item = &'a mut Self>,
+    ) -> diesel::QueryResult<()>
+    where
+        Self: 'a,
+    {
+        for item in items {
+            item.derive(conn)?;
+        }
+        Ok(())
+    }
     /// Refuses a deletion while other items refer to this one; by default, never.
     fn before_delete(_conn: &mut DbConnection, _id: Uuid) -> Result<(), WriteError> {
         Ok(())
@@ -55,6 +69,11 @@ pub trait Document: Serialize + DeserializeOwned {
         _before: Option<&Self>,
     ) -> diesel::QueryResult<()> {
         Ok(())
+    }
+    /// The representation anonymous and sync callers see, given the full one (JSON); `None`
+    /// while the item is not public. By default the item is public as it is.
+    fn public_json(&self, full: &str) -> Option<String> {
+        Some(full.to_owned())
     }
     /// The table's own columns (besides id, document, version and the timestamps).
     fn columns(&self) -> Vec<(&'static str, Value)>;
@@ -172,7 +191,10 @@ where
                 }
             }
         }
-        DbConnection::Postgres(_) => conn.transaction(f),
+        DbConnection::Postgres(_) => conn.transaction(|c| {
+            super::lock_writes(c)?;
+            f(c)
+        }),
     }
 }
 
@@ -185,7 +207,10 @@ impl Tx {
     pub fn begin(conn: &mut DbConnection) -> diesel::QueryResult<()> {
         match conn {
             DbConnection::Sqlite(_) => conn.batch_execute("BEGIN IMMEDIATE"),
-            DbConnection::Postgres(_) => conn.batch_execute("BEGIN"),
+            DbConnection::Postgres(_) => {
+                conn.batch_execute("BEGIN")?;
+                super::lock_writes(conn)
+            }
         }
     }
 
@@ -475,6 +500,39 @@ fn all_columns<D: Document>(doc: &D, natural_key: Option<String>) -> Vec<(&'stat
     columns
 }
 
+/// Records a change of an item in the feed: `before` and `after` are `None` for a creation and
+/// a deletion.
+pub fn feed<D: Document>(
+    conn: &mut DbConnection,
+    before: Option<&D>,
+    after: Option<&D>,
+) -> diesel::QueryResult<()> {
+    let entity = D::TABLE.entity;
+    let Some(id) = after.or(before).map(|d| d.id().to_string()) else {
+        return Ok(());
+    };
+    let old_public = before.and_then(|d| d.public_json(&to_json(d)));
+    let mut out = Vec::with_capacity(2);
+    match after {
+        Some(doc) => {
+            let full = to_json(doc);
+            let new_public = doc.public_json(&full);
+            out.push(Change::upsert(Audience::Full, entity, id.clone(), full));
+            out.extend(Change::public(
+                entity,
+                id,
+                old_public.as_deref(),
+                new_public,
+            ));
+        }
+        None => {
+            out.push(Change::delete(Audience::Full, entity, id.clone()));
+            out.extend(Change::public(entity, id, old_public.as_deref(), None));
+        }
+    }
+    changes::record(conn, out)
+}
+
 /// Writes the indexes of a stored row: facets, full text, partner keys.
 fn index<D: Document>(conn: &mut DbConnection, seq: i64, doc: &D) -> Result<(), WriteError> {
     let facets = doc.facets();
@@ -576,10 +634,9 @@ pub fn insert_new<D: Document>(
         }
         taken_keys.extend(key.clone());
         taken_refs.extend(refs);
-        let mut doc = doc;
-        doc.derive(conn)?;
         fresh.push((doc, key));
     }
+    D::derive_many(conn, fresh.iter_mut().map(|(doc, _)| doc))?;
     for chunk in fresh.chunks(200) {
         let mut sql = Sql::default();
         // The audit entries of the creations reuse each document's JSON.
@@ -685,6 +742,21 @@ pub fn insert_new<D: Document>(
             }
             execute(conn, &sql)?;
         }
+        let mut feed = Vec::with_capacity(created.len() * 2);
+        for ((doc, _), (id, json)) in chunk.iter().zip(&created) {
+            if let Some(public) = doc.public_json(json) {
+                feed.push(Change::upsert(
+                    Audience::Public,
+                    D::TABLE.entity,
+                    id.clone(),
+                    public,
+                ));
+            }
+        }
+        feed.extend(created.iter().map(|(id, json)| {
+            Change::upsert(Audience::Full, D::TABLE.entity, id.clone(), json.clone())
+        }));
+        changes::record(conn, feed)?;
         audit::record_created(conn, actor, D::TABLE.entity, created)?;
     }
     Ok(others)
@@ -719,6 +791,7 @@ pub fn insert<D: Document>(
         None,
         Some(&to_value(&doc)),
     )?;
+    feed(conn, None, Some(&doc))?;
     Ok(doc)
 }
 
@@ -785,6 +858,7 @@ pub fn replace<D: Document>(
         Some(&before),
         Some(&after),
     )?;
+    feed(conn, Some(&old), Some(&doc))?;
     Ok(doc)
 }
 
@@ -807,6 +881,7 @@ pub fn delete<D: Document>(
         Some(&before),
         None,
     )?;
+    feed::<D>(conn, Some(&old), None)?;
     Ok(old)
 }
 

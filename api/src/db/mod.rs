@@ -16,6 +16,7 @@ use crate::config::{DatabaseUrl, redact};
 
 pub mod activities;
 pub mod audit;
+pub mod changes;
 pub mod consents;
 pub mod documents;
 pub mod query;
@@ -24,6 +25,19 @@ pub mod stakeholders;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// Serialises write transactions on PostgreSQL: taken first in every one (`documents::write`,
+/// `documents::Tx::begin`) and held until it ends. So the change feed is numbered in commit
+/// order (a sequence number is taken before commit, and transactions running side by side
+/// would commit out of order; a reader would skip the later-committing lower number), and a
+/// verdict of the publication rule is never computed beside an uncommitted consent. SQLite's
+/// `BEGIN IMMEDIATE` serialises writers already. See docs/decisions/0005 and 0006.
+pub fn lock_writes(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    if let DbConnection::Postgres(_) = conn {
+        conn.batch_execute("SELECT pg_advisory_xact_lock(5428, 1)")?;
+    }
+    Ok(())
+}
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {

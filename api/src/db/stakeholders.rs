@@ -84,6 +84,16 @@ impl Document for Stakeholder {
         Ok(())
     }
 
+    /// Without its contact details, which are private.
+    fn public_json(&self, full: &str) -> Option<String> {
+        if self.content.contact.is_none() {
+            return Some(full.to_owned());
+        }
+        let mut public = self.clone();
+        public.content.contact = None;
+        Some(documents::to_json(&public))
+    }
+
     fn columns(&self) -> Vec<(&'static str, Value)> {
         vec![
             ("kind", Value::Text(self.content.kind.as_str().into())),

@@ -110,12 +110,18 @@ impl ActivityQuery {
         let data = reference();
         let mut f = Filter::new(access(caller));
         let state = state_param("state", &self.state)?;
+        // A regional group is a facet of its own (one indexed lookup rather than a list of
+        // fifty States); with a State too, the State must be of that group.
         f.states = match (state, self.regional_group) {
-            (None, None) => None,
+            (None, _) => None,
             (Some(s), None) => Some(vec![s]),
-            (None, Some(g)) => Some(states_of(g)),
             (Some(s), Some(g)) => Some(states_of(g).into_iter().filter(|x| *x == s).collect()),
         };
+        f.regional_group = self
+            .regional_group
+            .filter(|_| f.states.is_none())
+            .and_then(|g| serde_json::to_value(g).ok())
+            .and_then(|g| g.as_str().map(str::to_owned));
         f.stakeholder = self.stakeholder;
         f.role = self.role.map(|r| r.as_str().to_owned());
         f.submitter_kind = self.submitter_kind;

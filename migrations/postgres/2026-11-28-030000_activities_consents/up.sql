@@ -28,8 +28,12 @@ CREATE TABLE activities (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
-CREATE INDEX activities_public ON activities (public, seq);
+-- Public activities in creation order: what anonymous lists scan. Partial, so that it holds
+-- only them and planners prefer it to scanning every activity.
+CREATE INDEX activities_public ON activities (seq) WHERE public = 1;
 CREATE INDEX activities_submitter ON activities (submitter, seq);
+CREATE INDEX activities_status ON activities (status, seq);
+CREATE INDEX activities_modality ON activities (modality, seq);
 
 -- state, regional_group, stakeholder, participant (`id|role`), role, recommendation, theme,
 -- sdg_target, funding_source, and the verdict: awaiting, refused (a State code each).

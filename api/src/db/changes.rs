@@ -1,0 +1,236 @@
+//! The change feed: every write records what changed, in the same transaction, for two
+//! audiences. `full` (admin) has every change with the full representation. `public`
+//! (anonymous and sync callers) has what they may see: an `upsert` with the public
+//! representation while an item is public, a `delete` when it stops being public (consent
+//! refused or withdrawn, submission withdrawn, deletion).
+//!
+//! Commit order: writers are serialised (`super::lock_writes`), so rows are numbered in the
+//! order their transactions commit, and the committed rows are always a prefix of the
+//! numbering (with gaps where a transaction rolled back). A reader that asks for rows after
+//! `n` up to the highest committed number it saw can never skip a row.
+
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{BigInt, Nullable, Text};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::DbConnection;
+use super::documents::{now, timestamp};
+use super::query::{Sql, execute, load};
+
+/// Who a row of the feed is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Public,
+    Full,
+}
+
+impl Audience {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Full => "full",
+        }
+    }
+}
+
+/// What happened to an item, as the feed says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// The item is new or changed: `data` is its representation.
+    Upsert,
+    /// The item is gone (deleted, or no longer public).
+    Delete,
+}
+
+/// The kinds of item the feed carries.
+pub const TYPES: [&str; 6] = [
+    "recommendation",
+    "stakeholder",
+    "activity",
+    "consent",
+    "assistance_request",
+    "offer",
+];
+
+/// One change to record.
+pub struct Change {
+    pub audience: Audience,
+    pub entity: &'static str,
+    pub id: String,
+    pub op: Op,
+    /// The representation (JSON) of an upsert.
+    pub data: Option<String>,
+}
+
+impl Change {
+    pub fn upsert(audience: Audience, entity: &'static str, id: String, data: String) -> Self {
+        Self {
+            audience,
+            entity,
+            id,
+            op: Op::Upsert,
+            data: Some(data),
+        }
+    }
+
+    pub fn delete(audience: Audience, entity: &'static str, id: String) -> Self {
+        Self {
+            audience,
+            entity,
+            id,
+            op: Op::Delete,
+            data: None,
+        }
+    }
+
+    /// The public feed's change when an item's public representation goes from `before` to
+    /// `after` (`None`: not public): an upsert while it is public, a delete when it stops
+    /// being public, nothing when it was not and is not.
+    pub fn public(
+        entity: &'static str,
+        id: String,
+        before: Option<&str>,
+        after: Option<String>,
+    ) -> Option<Self> {
+        match (before, after) {
+            (_, Some(data)) => Some(Self::upsert(Audience::Public, entity, id, data)),
+            (Some(_), None) => Some(Self::delete(Audience::Public, entity, id)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Records changes; call inside the write transaction that made them.
+pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryResult<()> {
+    let at = timestamp(now());
+    for chunk in changes.chunks(200) {
+        let mut sql =
+            Sql::new("INSERT INTO changes (audience, entity, entity_id, op, at, data) VALUES ");
+        for (i, c) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push("(")
+                .text(c.audience.as_str())
+                .push(", ")
+                .text(c.entity)
+                .push(", ")
+                .text(c.id.clone())
+                .push(", ");
+            sql.text(match c.op {
+                Op::Upsert => "upsert",
+                Op::Delete => "delete",
+            })
+            .push(", ")
+            .text(at.clone())
+            .push(", ");
+            match &c.data {
+                Some(data) => sql.text(data.clone()),
+                None => sql.push("NULL"),
+            };
+            sql.push(")");
+        }
+        execute(conn, &sql)?;
+    }
+    Ok(())
+}
+
+/// One change, as the feed serves it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FeedItem {
+    /// The position of this change: resume after it with `after`.
+    #[schema(example = "1042")]
+    pub cursor: String,
+    /// `recommendation`, `stakeholder`, `activity`, `consent`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    pub op: Op,
+    pub at: DateTime<Utc>,
+    /// The item's representation for an upsert (the public one on the public feed); `null`
+    /// for a delete.
+    pub data: Option<serde_json::Value>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Row {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = Text)]
+    entity: String,
+    #[diesel(sql_type = Text)]
+    entity_id: String,
+    #[diesel(sql_type = Text)]
+    op: String,
+    #[diesel(sql_type = Text)]
+    at: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    data: Option<String>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Max {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    seq: Option<i64>,
+}
+
+/// The highest position committed in an audience's feed (0 when it is empty).
+pub fn head(conn: &mut DbConnection, audience: Audience) -> diesel::QueryResult<i64> {
+    let mut sql = Sql::new("SELECT MAX(seq) AS seq FROM changes WHERE audience = ");
+    sql.text(audience.as_str());
+    Ok(load::<Max>(conn, &sql)?
+        .first()
+        .and_then(|m| m.seq)
+        .unwrap_or(0))
+}
+
+/// A page of the feed after `after`, of the given types (all when `None`), and the position to
+/// resume from. The head is read first and the page is bounded by it: everything up to the
+/// head is committed, so when the page is the last one, resuming from the head skips nothing.
+pub fn read(
+    conn: &mut DbConnection,
+    audience: Audience,
+    after: i64,
+    types: Option<&[String]>,
+    limit: i64,
+) -> diesel::QueryResult<(Vec<FeedItem>, i64, bool)> {
+    let head = head(conn, audience)?;
+    let mut sql =
+        Sql::new("SELECT seq, entity, entity_id, op, at, data FROM changes WHERE audience = ");
+    sql.text(audience.as_str())
+        .push(" AND seq > ")
+        .int(after)
+        .push(" AND seq <= ")
+        .int(head);
+    if let Some(types) = types {
+        sql.push(" AND entity IN ").text_list(types);
+    }
+    sql.push(" ORDER BY seq LIMIT ").int(limit + 1);
+    let rows: Vec<Row> = load(conn, &sql)?;
+    let more = rows.len() as i64 > limit;
+    let items: Vec<FeedItem> = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(|r| FeedItem {
+            cursor: r.seq.to_string(),
+            kind: r.entity,
+            id: r.entity_id,
+            op: if r.op == "delete" {
+                Op::Delete
+            } else {
+                Op::Upsert
+            },
+            at: DateTime::parse_from_rfc3339(&r.at)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_default(),
+            data: r.data.and_then(|d| serde_json::from_str(&d).ok()),
+        })
+        .collect();
+    let next = match (more, items.last()) {
+        (true, Some(last)) => last.cursor.parse().unwrap_or(after),
+        _ => head.max(after),
+    };
+    Ok((items, next, more))
+}
