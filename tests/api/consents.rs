@@ -245,3 +245,27 @@ async fn a_consent_recorded_beside_an_uncommitted_one_sees_it() {
     second.join().unwrap();
     app.get(&item(&a)).await.assert_ok_json();
 }
+
+#[actix_web::test]
+async fn the_database_refuses_to_change_or_remove_a_record() {
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::spawn();
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    app.send_json(
+        Method::POST,
+        PATH,
+        Some(&kenya),
+        &json!({"decision": "refused", "scope": "all"}),
+    )
+    .await;
+    let mut conn = app.service.state.pool.get().unwrap();
+    assert!(
+        conn.batch_execute("UPDATE consents SET decision = 'granted'")
+            .is_err()
+    );
+    assert!(conn.batch_execute("DELETE FROM consents").is_err());
+    drop(conn);
+    let records = app.all(PATH).await;
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["decision"], "refused");
+}
