@@ -29,6 +29,7 @@ use crate::error::{FieldError, Problem};
         (name = "stakeholders", description = "Organisations that act, fund, submit or ask for help"),
         (name = "activities", description = "Technical-cooperation and capacity-building activities, public only with the consent of the States concerned"),
         (name = "consents", description = "States' decisions about publishing the activities that concern them: append-only records"),
+        (name = "sync", description = "For partner databases: a snapshot of the public data, then the change feed from its cursor"),
         (name = "bulk", description = "Uploads of many items at once: CSV, UPR Info exports, NDJSON"),
         (name = "audit", description = "The audit trail of every write"),
         (name = "reference", description = "Reference data: countries, SDGs, UPR cycles, IATI codelists, vocabularies"),

@@ -16,3 +16,4 @@ mod publication;
 mod recommendations;
 mod reference;
 mod stakeholders;
+mod sync;

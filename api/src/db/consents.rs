@@ -51,8 +51,7 @@ pub fn record(
         Some(&after),
     )?;
     let changed = refresh_state(conn, &consent.state)?;
-    // The feed: the record in full for admin; for the public without who recorded it, and a
-    // record about one activity only if that activity is public.
+    // The feed: the record in full for admin; for the public as `public_view` shows it.
     let id = consent.id.to_string();
     let mut feed = vec![Change::upsert(
         Audience::Full,
@@ -60,15 +59,7 @@ pub fn record(
         id.clone(),
         to_json(consent),
     )];
-    let about_public = match consent.activity_id {
-        Some(activity) => {
-            super::activities::get(conn, activity)?.is_some_and(|a| a.visibility.public)
-        }
-        None => true,
-    };
-    if about_public {
-        let mut public = consent.clone();
-        public.recorded_by.subject = None;
+    if let Some(public) = public_view(consent) {
         feed.push(Change::upsert(
             Audience::Public,
             "consent",
@@ -91,19 +82,30 @@ pub struct Filter {
     pub activity_id: Option<Uuid>,
 }
 
-/// Which records a caller sees: records about an activity only when it may see the activity;
-/// the others (all submissions, a submitter's) are public.
+/// Which records a caller sees: records about all submissions or a submitter's are public; a
+/// record about one activity is between the State and whoever may see that activity, never
+/// public (not in lists, the public feed or the snapshot, whatever becomes of the activity).
 fn access_filter(sql: &mut Sql, access: &Access) {
-    let visible_activity = " OR EXISTS (SELECT 1 FROM activities r WHERE r.id = c.target";
     match access {
         Access::Everything => {}
+        Access::Public => {
+            sql.push(" AND c.scope <> 'activity'");
+        }
         other => {
-            sql.push(" AND (c.scope <> 'activity'");
-            sql.push(visible_activity);
+            sql.push(" AND (c.scope <> 'activity' OR EXISTS (SELECT 1 FROM activities r WHERE r.id = c.target");
             super::activities::access_filter(sql, other);
             sql.push("))");
         }
     }
+}
+
+/// A consent record as the public sees it, if it does: without who recorded it.
+pub fn public_view(consent: &Consent) -> Option<Consent> {
+    (consent.scope != ScopeKind::Activity).then(|| {
+        let mut public = consent.clone();
+        public.recorded_by.subject = None;
+        public
+    })
 }
 
 /// A page of records in the order they were recorded.

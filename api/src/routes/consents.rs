@@ -54,7 +54,7 @@ fn for_caller(mut c: Consent, caller: Option<&Caller>) -> Consent {
 }
 
 /// Consent records in the order they were recorded. Records about one activity are listed
-/// only to callers who may see that activity.
+/// only to callers who may see that activity, and never to the public.
 #[utoipa::path(
     tag = "consents",
     operation_id = "list_consents",
@@ -123,13 +123,15 @@ pub async fn get_consent(
         let Some(c) = consents::get(conn, id)? else {
             return Ok(None);
         };
-        // A record about an activity exists for a caller only if the activity does.
+        // A record about an activity exists only for those who may see the activity, and
+        // never for the public.
         if let (ScopeKind::Activity, Some(activity)) = (c.scope, c.activity_id)
             && access != Access::Everything
         {
-            let seen = activity_db::get(conn, activity)?.is_some_and(|a| {
-                crate::domain::publication::may_see(&access, &a.facts(), &a.visibility)
-            });
+            let seen = access != Access::Public
+                && activity_db::get(conn, activity)?.is_some_and(|a| {
+                    crate::domain::publication::may_see(&access, &a.facts(), &a.visibility)
+                });
             if !seen {
                 return Ok(None);
             }

@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod audit;
 pub mod bulk;
+pub mod changes;
 pub mod consents;
 mod export;
 pub mod health;
@@ -46,6 +47,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         scope::scope("/api/v1")
             .service(me::get_me)
             .service(audit::list_audit_entries)
+            .service(changes::list_changes)
+            .service(changes::export_snapshot)
             .service(
                 scope::scope("/recommendations")
                     .service(recommendations::list_recommendations)

@@ -1,0 +1,336 @@
+//! `GET /api/v1/changes` (the change feed) and `GET /api/v1/export` (the snapshot a partner
+//! loads first): together they let a partner database keep an exact copy of the public data.
+//! Load the snapshot, then follow the feed from the cursor the snapshot names, always resuming
+//! from `next_cursor`: every change arrives exactly once, in commit order
+//! (`db::changes`, docs/decisions/0006).
+
+use std::time::{Duration, Instant};
+
+use actix_web::{HttpResponse, get, web};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Identity;
+use crate::db::changes::{self, Audience, FeedItem, TYPES};
+use crate::db::consents;
+use crate::db::documents::{Document, Position};
+use crate::db::{DbConnection, activities};
+use crate::domain::activity::Activity;
+use crate::domain::publication::{Access, Decision};
+use crate::domain::recommendation::Recommendation;
+use crate::domain::stakeholder::Stakeholder;
+use crate::error::{ApiError, ApiResult};
+use crate::routes::support::with_db;
+use crate::startup::AppState;
+
+const DEFAULT_LIMIT: i64 = 100;
+const MAX_LIMIT: i64 = 1000;
+const MAX_WAIT: u64 = 30;
+/// How often a waiting request looks for new changes.
+const POLL: Duration = Duration::from_millis(100);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesQuery {
+    /// Where to resume: the `next_cursor` of the previous page, or the `X-Changes-Cursor` of a
+    /// snapshot; omitted, the feed starts at its beginning.
+    #[param(pattern = "^[0-9]{1,18}$", example = "1042")]
+    pub after: Option<String>,
+    /// Changes per page, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+    /// Only these kinds, comma-separated: `recommendation`, `stakeholder`, `activity`,
+    /// `consent`, `assistance_request`, `offer`.
+    #[param(pattern = "^[a-z_]+(,[a-z_]+)*$", example = "activity,consent")]
+    pub types: Option<String>,
+    /// When there is nothing new, hold the request open up to this many seconds (at most 30)
+    /// and answer as soon as a change arrives.
+    #[param(minimum = 0, maximum = 30)]
+    pub wait: Option<u64>,
+}
+
+/// A page of the change feed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangesPage {
+    pub items: Vec<FeedItem>,
+    /// Where to resume, always (also when `items` is empty): pass it as `after`.
+    #[schema(example = "1042")]
+    pub next_cursor: String,
+    /// More changes are there already: ask again at once.
+    pub has_more: bool,
+}
+
+fn types_param(types: &Option<String>) -> ApiResult<Option<Vec<String>>> {
+    let Some(types) = types else {
+        return Ok(None);
+    };
+    let list: Vec<String> = types.split(',').map(str::to_owned).collect();
+    if let Some(bad) = list.iter().find(|t| !TYPES.contains(&t.as_str())) {
+        return Err(ApiError::invalid_parameter(
+            "types",
+            format!("`{bad}` is not one of {}", TYPES.join(", ")),
+        ));
+    }
+    Ok(Some(list))
+}
+
+fn position_param(after: &Option<String>) -> ApiResult<i64> {
+    match after {
+        None => Ok(0),
+        Some(a) if !a.is_empty() && a.len() <= 18 && a.bytes().all(|b| b.is_ascii_digit()) => a
+            .parse()
+            .map_err(|_| ApiError::invalid_parameter("after", "is not a cursor")),
+        Some(_) => Err(ApiError::invalid_parameter(
+            "after",
+            "is not a cursor this service gave out",
+        )),
+    }
+}
+
+/// Every create, update and delete, in commit order. Anonymous and `sync` callers (and
+/// contributors and States) follow the public feed: an `upsert` with the public
+/// representation while an item is public, a `delete` when it stops being public (consent
+/// refused or withdrawn, submission withdrawn, deletion). `admin` follows the full feed.
+#[utoipa::path(
+    tag = "sync",
+    operation_id = "list_changes",
+    params(ChangesQuery),
+    responses((status = 200, description = "A page of changes", body = ChangesPage))
+)]
+#[get("/changes")]
+pub async fn list_changes(
+    state: web::Data<AppState>,
+    identity: Identity,
+    query: web::Query<ChangesQuery>,
+) -> ApiResult<web::Json<ChangesPage>> {
+    let audience = if identity.0.as_ref().is_some_and(|c| c.is_admin()) {
+        Audience::Full
+    } else {
+        Audience::Public
+    };
+    let after = position_param(&query.after)?;
+    let types = types_param(&query.types)?;
+    let limit = match query.limit {
+        None => DEFAULT_LIMIT,
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
+        Some(_) => {
+            return Err(ApiError::invalid_parameter(
+                "limit",
+                format!("must be from 1 to {MAX_LIMIT}"),
+            ));
+        }
+    };
+    let wait = match query.wait {
+        Some(w) if w > MAX_WAIT => {
+            return Err(ApiError::invalid_parameter(
+                "wait",
+                format!("must be at most {MAX_WAIT} seconds"),
+            ));
+        }
+        w => Duration::from_secs(w.unwrap_or(0)),
+    };
+    let deadline = Instant::now() + wait;
+    loop {
+        let types = types.clone();
+        let (items, next, more) = with_db(&state, move |conn| {
+            Ok(changes::read(
+                conn,
+                audience,
+                after,
+                types.as_deref(),
+                limit,
+            )?)
+        })
+        .await?;
+        if !items.is_empty() || Instant::now() + POLL > deadline {
+            return Ok(web::Json(ChangesPage {
+                items,
+                next_cursor: next.to_string(),
+                has_more: more,
+            }));
+        }
+        actix_web::rt::time::sleep(POLL).await;
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// Only these kinds, comma-separated (as for the feed); all by default.
+    #[param(pattern = "^[a-z_]+(,[a-z_]+)*$", example = "activity,consent")]
+    pub types: Option<String>,
+}
+
+/// One line of a snapshot.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SnapshotLine {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    /// The item's public representation, as the feed's upserts carry it.
+    pub data: serde_json::Value,
+}
+
+/// Opens a read transaction that sees one state of the database throughout.
+fn begin_snapshot(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    match conn {
+        DbConnection::Postgres(_) => {
+            conn.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        }
+        // In WAL mode a read transaction sees the database as of its first read.
+        DbConnection::Sqlite(_) => conn.batch_execute("BEGIN DEFERRED"),
+    }
+}
+
+/// Lines `{"type", "id", "data"}` of one page, `data` written as stored.
+fn lines<D: Document>(items: &[D], kind: &str, view: impl Fn(&D) -> Option<String>) -> Bytes {
+    let mut out = Vec::new();
+    for item in items {
+        if let Some(data) = view(item) {
+            out.extend_from_slice(b"{\"type\":\"");
+            out.extend_from_slice(kind.as_bytes());
+            out.extend_from_slice(b"\",\"id\":\"");
+            out.extend_from_slice(item.id().to_string().as_bytes());
+            out.extend_from_slice(b"\",\"data\":");
+            out.extend_from_slice(data.as_bytes());
+            out.extend_from_slice(b"}\n");
+        }
+    }
+    Bytes::from(out)
+}
+
+/// Sends every public item of a document table, page by page.
+fn send_table<D: Document>(
+    conn: &mut DbConnection,
+    tx: &tokio::sync::mpsc::Sender<Bytes>,
+    filter: &dyn Fn(&mut crate::db::query::Sql),
+) -> Result<bool, diesel::result::Error> {
+    let mut position = Position::Start;
+    loop {
+        let (items, next) = D::TABLE.list::<D>(conn, filter, None, position, 500)?;
+        let chunk = lines(&items, D::TABLE.entity, |d| {
+            d.public_json(&crate::db::documents::to_json(d))
+        });
+        if !chunk.is_empty() && tx.blocking_send(chunk).is_err() {
+            return Ok(false);
+        }
+        match next {
+            Some(p) => position = p,
+            None => return Ok(true),
+        }
+    }
+}
+
+/// Sends every public consent record.
+fn send_consents(
+    conn: &mut DbConnection,
+    tx: &tokio::sync::mpsc::Sender<Bytes>,
+) -> Result<bool, diesel::result::Error> {
+    let filter = consents::Filter {
+        access: Access::Public,
+        state: None,
+        decision: None::<Decision>,
+        scope: None,
+        stakeholder_id: None,
+        activity_id: None,
+    };
+    let mut position = Position::Start;
+    loop {
+        let (items, next) = consents::list(conn, &filter, position, 500)?;
+        let mut out = Vec::new();
+        for c in items.iter().filter_map(consents::public_view) {
+            let line = serde_json::json!({"type": "consent", "id": c.id, "data": c});
+            serde_json::to_writer(&mut out, &line).expect("lines serialise");
+            out.push(b'\n');
+        }
+        if !out.is_empty() && tx.blocking_send(Bytes::from(out)).is_err() {
+            return Ok(false);
+        }
+        match next {
+            Some(p) => position = p,
+            None => return Ok(true),
+        }
+    }
+}
+
+/// Every public item, as NDJSON lines `{"type", "id", "data"}`, from one consistent snapshot of
+/// the database, streamed. `X-Changes-Cursor` is the feed's position at that snapshot: follow
+/// `GET /api/v1/changes?after=` from it, and nothing is missed or seen twice.
+#[utoipa::path(
+    tag = "sync",
+    operation_id = "export_snapshot",
+    params(ExportQuery),
+    responses((status = 200, description = "Every public item, one JSON object a line",
+        headers(("X-Changes-Cursor" = String, description = "The change feed's position at the snapshot: pass it as `after`")),
+        content((SnapshotLine = "application/x-ndjson"))))
+)]
+#[get("/export")]
+pub async fn export_snapshot(
+    state: web::Data<AppState>,
+    query: web::Query<ExportQuery>,
+) -> ApiResult<HttpResponse> {
+    let types = types_param(&query.types)?;
+    let wanted = move |t: &str| {
+        types
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|x| x == t))
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+    let (cursor_tx, cursor_rx) = tokio::sync::oneshot::channel::<ApiResult<i64>>();
+    let pool = state.pool.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut conn = match pool.get() {
+            Ok(conn) => conn,
+            Err(e) => {
+                let _ = cursor_tx.send(Err(e.into()));
+                return;
+            }
+        };
+        let head =
+            begin_snapshot(&mut conn).and_then(|()| changes::head(&mut conn, Audience::Public));
+        let failed = head.is_err();
+        let _ = cursor_tx.send(head.map_err(ApiError::internal));
+        if failed {
+            return;
+        }
+        let run = |conn: &mut DbConnection| -> Result<bool, diesel::result::Error> {
+            if wanted("recommendation") && !send_table::<Recommendation>(conn, &tx, &|_| {})? {
+                return Ok(false);
+            }
+            if wanted("stakeholder") && !send_table::<Stakeholder>(conn, &tx, &|_| {})? {
+                return Ok(false);
+            }
+            if wanted("activity")
+                && !send_table::<Activity>(conn, &tx, &|sql| {
+                    activities::access_filter(sql, &Access::Public)
+                })?
+            {
+                return Ok(false);
+            }
+            if wanted("consent") && !send_consents(conn, &tx)? {
+                return Ok(false);
+            }
+            Ok(true)
+        };
+        if let Err(e) = run(&mut conn) {
+            // The status line is sent already: the snapshot ends short, and the log says why.
+            tracing::error!(error = %e, "snapshot export stopped");
+        }
+        use diesel::connection::SimpleConnection;
+        let _ = conn.batch_execute("COMMIT");
+    });
+    let head = cursor_rx.await.map_err(ApiError::internal)??;
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|chunk| (Ok::<_, actix_web::Error>(chunk), rx))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-ndjson")
+        .insert_header(("X-Changes-Cursor", head.to_string()))
+        .streaming(body))
+}

@@ -1,0 +1,406 @@
+//! The change feed and the snapshot: a partner that loads the snapshot and follows the feed
+//! from its cursor holds exactly the public data, whatever writers do meanwhile.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use actix_web::http::Method;
+use serde_json::Value;
+use upr_tc::auth::Role;
+use upr_tc_tests::{Request, TestApp, activity, json, recommendation, stakeholder};
+
+use crate::activities::{consent, item, organisation, submit};
+
+/// A partner's copy: `(type, id)` → the item's public representation.
+type Copy = BTreeMap<(String, String), Value>;
+
+/// Follows the feed from `after` until it has nothing more; applies each change to `copy`.
+/// Checks that positions only grow. Returns where to resume.
+async fn follow(
+    app: &TestApp,
+    token: Option<&str>,
+    after: &str,
+    copy: &mut Copy,
+    seen: &mut BTreeSet<u64>,
+) -> String {
+    let mut after = after.to_owned();
+    loop {
+        let path = format!("/api/v1/changes?after={after}&limit=7");
+        let page = match token {
+            Some(t) => app.get_as(&path, t).await,
+            None => app.get(&path).await,
+        }
+        .assert_ok_json();
+        for change in page["items"].as_array().unwrap() {
+            let cursor: u64 = change["cursor"].as_str().unwrap().parse().unwrap();
+            assert!(seen.insert(cursor), "change {cursor} seen twice");
+            assert!(cursor > after.parse::<u64>().unwrap(), "out of order");
+            let key = (
+                change["type"].as_str().unwrap().to_owned(),
+                change["id"].as_str().unwrap().to_owned(),
+            );
+            match change["op"].as_str().unwrap() {
+                "upsert" => {
+                    copy.insert(key, change["data"].clone());
+                }
+                "delete" => {
+                    copy.remove(&key);
+                }
+                other => panic!("op {other}"),
+            }
+        }
+        let next = page["next_cursor"].as_str().unwrap().to_owned();
+        assert!(next.parse::<u64>().unwrap() >= after.parse::<u64>().unwrap());
+        after = next;
+        if !page["has_more"].as_bool().unwrap() {
+            return after;
+        }
+    }
+}
+
+/// The public data as the lists show it to an anonymous caller.
+async fn public_data(app: &TestApp) -> Copy {
+    let mut out = Copy::new();
+    for (kind, path) in [
+        ("recommendation", "/api/v1/recommendations"),
+        ("stakeholder", "/api/v1/stakeholders"),
+        ("activity", "/api/v1/activities"),
+        ("consent", "/api/v1/consents"),
+    ] {
+        for x in app.all(path).await {
+            out.insert((kind.to_owned(), x["id"].as_str().unwrap().to_owned()), x);
+        }
+    }
+    out
+}
+
+/// Loads the snapshot: the copy and the cursor to follow from.
+async fn snapshot(app: &TestApp, types: &str) -> (Copy, String) {
+    let reply = app.get(&format!("/api/v1/export{types}")).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.content_type(), "application/x-ndjson");
+    let cursor = reply.header("x-changes-cursor").unwrap().to_owned();
+    let mut copy = Copy::new();
+    for line in reply.text().lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let key = (
+            v["type"].as_str().unwrap().to_owned(),
+            v["id"].as_str().unwrap().to_owned(),
+        );
+        assert!(
+            copy.insert(key, v["data"].clone()).is_none(),
+            "twice: {line}"
+        );
+    }
+    (copy, cursor)
+}
+
+#[actix_web::test]
+async fn a_withdrawal_reaches_a_partner_as_a_delete() {
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "Feed NGO").await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let sync = app.token(Role::Sync, None, None);
+    let a = submit(&app, &token, &activity(&["KEN"], "Followed")).await;
+    let id = a["id"].as_str().unwrap();
+    let (mut copy, mut seen) = (Copy::new(), BTreeSet::new());
+    let mut cursor = follow(&app, Some(&sync), "0", &mut copy, &mut seen).await;
+    let key = ("activity".to_owned(), id.to_owned());
+    assert!(!copy.contains_key(&key), "not public yet");
+    // The organisation's contact details are not in the public feed.
+    let org = copy
+        .iter()
+        .find(|(k, _)| k.0 == "stakeholder")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    assert!(org["contact"].is_null(), "{org}");
+
+    consent(&app, &kenya, json!({"decision": "granted", "scope": "all"})).await;
+    cursor = follow(&app, Some(&sync), &cursor, &mut copy, &mut seen).await;
+    assert_eq!(copy[&key]["visibility"]["public"], true);
+    consent(
+        &app,
+        &kenya,
+        json!({"decision": "withdrawn", "scope": "all"}),
+    )
+    .await;
+    let page = app
+        .get_as(
+            &format!("/api/v1/changes?after={cursor}&types=activity"),
+            &sync,
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(page["items"][0]["op"], "delete", "{page}");
+    assert_eq!(page["items"][0]["id"], id);
+    assert!(page["items"][0]["data"].is_null());
+    follow(&app, Some(&sync), &cursor, &mut copy, &mut seen).await;
+    assert!(!copy.contains_key(&key));
+    assert_eq!(copy, public_data(&app).await);
+
+    // admin follows the full feed: the activity throughout, with why it is hidden.
+    let mut full = Copy::new();
+    follow(
+        &app,
+        Some(&app.admin_token()),
+        "0",
+        &mut full,
+        &mut BTreeSet::new(),
+    )
+    .await;
+    assert_eq!(
+        full[&key]["visibility"]["reasons"],
+        json!(["consent withdrawn by KEN"])
+    );
+    assert!(
+        full.iter()
+            .any(|(k, v)| k.0 == "stakeholder" && v["contact"].is_object())
+    );
+}
+
+#[actix_web::test]
+async fn the_feed_checks_its_parameters_and_always_says_where_to_resume() {
+    let app = TestApp::spawn();
+    let empty = app.get("/api/v1/changes").await.assert_ok_json();
+    assert_eq!(
+        empty,
+        json!({"items": [], "next_cursor": "0", "has_more": false})
+    );
+    app.create("/api/v1/recommendations", &recommendation("KEN", 20, "One"))
+        .await;
+    app.create("/api/v1/recommendations", &recommendation("KEN", 20, "Two"))
+        .await;
+    let first = app.get("/api/v1/changes?limit=1").await.assert_ok_json();
+    assert_eq!(first["has_more"], true);
+    assert_eq!(first["items"].as_array().unwrap().len(), 1);
+    let next = first["next_cursor"].as_str().unwrap();
+    let rest = app
+        .get(&format!("/api/v1/changes?after={next}"))
+        .await
+        .assert_ok_json();
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["has_more"], false);
+    // Filtered to a kind that has nothing: the cursor still moves to the head.
+    let none = app
+        .get("/api/v1/changes?types=activity,offer")
+        .await
+        .assert_ok_json();
+    assert!(none["items"].as_array().unwrap().is_empty());
+    assert_eq!(none["next_cursor"], rest["next_cursor"]);
+    for bad in [
+        "types=planet",
+        "after=-1",
+        "after=abc",
+        "limit=0",
+        "limit=1001",
+        "wait=31",
+    ] {
+        let reply = app.get(&format!("/api/v1/changes?{bad}")).await;
+        assert_eq!(reply.status, 400, "{bad}");
+        assert_eq!(reply.content_type(), "application/problem+json");
+    }
+}
+
+#[actix_web::test]
+async fn a_waiting_request_answers_when_a_change_arrives() {
+    let app = TestApp::spawn();
+    let head = app.get("/api/v1/changes").await.assert_ok_json()["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let started = std::time::Instant::now();
+    let path = format!("/api/v1/changes?after={head}&wait=10");
+    let wait = app.get(&path);
+    let write = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+        app.create(
+            "/api/v1/recommendations",
+            &recommendation("UGA", 21, "Late"),
+        )
+        .await
+    };
+    let (reply, created) = futures_util::join!(wait, write);
+    let page = reply.assert_ok_json();
+    assert_eq!(page["items"][0]["id"], created["id"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // With nothing new, the wait ends empty at its deadline.
+    let next = page["next_cursor"].as_str().unwrap();
+    let started = std::time::Instant::now();
+    let page = app
+        .get(&format!("/api/v1/changes?after={next}&wait=1"))
+        .await
+        .assert_ok_json();
+    assert!(page["items"].as_array().unwrap().is_empty());
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+}
+
+#[actix_web::test]
+async fn a_snapshot_then_the_feed_equals_the_public_data() {
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "Snapshot NGO").await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    app.create(
+        "/api/v1/recommendations",
+        &recommendation("KEN", 22, "Before"),
+    )
+    .await;
+    submit(&app, &kenya, &activity(&["KEN"], "Kenya's own")).await;
+    submit(&app, &token, &activity(&["KEN"], "Awaiting")).await;
+    let (mut copy, cursor) = snapshot(&app, "").await;
+    assert_eq!(copy, public_data(&app).await);
+    // Only some kinds.
+    let (activities_only, _) = snapshot(&app, "?types=activity").await;
+    assert!(activities_only.keys().all(|k| k.0 == "activity"));
+    assert_eq!(activities_only.len(), 1);
+    app.get("/api/v1/export?types=planet")
+        .await
+        .assert_problem(400, "invalid_parameter");
+    // Changes after the snapshot arrive through the feed.
+    consent(&app, &kenya, json!({"decision": "granted", "scope": "all"})).await;
+    app.create(
+        "/api/v1/stakeholders",
+        &stakeholder("academia", None, "After"),
+    )
+    .await;
+    follow(&app, None, &cursor, &mut copy, &mut BTreeSet::new()).await;
+    assert_eq!(copy, public_data(&app).await);
+}
+
+/// Several writers create, update, delete, submit and withdraw consent side by side while a
+/// partner follows the feed; at the end its copy is the public data and no change came twice.
+/// Repeated, to meet many interleavings.
+#[actix_web::test]
+async fn a_partner_following_concurrent_writers_misses_nothing() {
+    let app = TestApp::spawn();
+    let (org, token) = organisation(&app, "Busy NGO").await;
+    let _ = org;
+    let admin = app.admin_token();
+    let states = ["KEN", "UGA", "TZA"];
+    let (mut copy, cursor) = snapshot(&app, "").await;
+    let mut cursor = cursor;
+    let mut seen = BTreeSet::new();
+    for round in 0..6 {
+        let writer = |w: usize| {
+            let (app, admin, token) = (&app, admin.clone(), token.clone());
+            async move {
+                for i in 0..4 {
+                    let tag = format!("r{round} w{w} i{i}");
+                    let rec = app
+                        .create(
+                            "/api/v1/recommendations",
+                            &recommendation(states[w % 3], 23, &tag),
+                        )
+                        .await;
+                    let path = format!("/api/v1/recommendations/{}", rec["id"].as_str().unwrap());
+                    if i % 2 == 0 {
+                        app.send_json(
+                            Method::PATCH,
+                            &path,
+                            Some(&admin),
+                            &json!({"action_category": 2}),
+                        )
+                        .await
+                        .assert_ok_json();
+                    } else {
+                        let reply = app
+                            .send(
+                                Request::delete()
+                                    .uri(&path)
+                                    .insert_header(("Authorization", format!("Bearer {admin}"))),
+                            )
+                            .await;
+                        assert_eq!(reply.status, 204);
+                    }
+                    let state = states[(w + i) % 3];
+                    let a = submit(app, &token, &activity(&[state], &tag)).await;
+                    let decision = ["granted", "withdrawn", "refused"][(w + i + round) % 3];
+                    consent(
+                        app,
+                        &app.token(Role::State, Some(state), None),
+                        json!({"decision": decision, "scope": "activity", "activity_id": a["id"]}),
+                    )
+                    .await;
+                    if i == 3 {
+                        app.send_json(
+                            Method::PATCH,
+                            &item(&a),
+                            Some(&token),
+                            &json!({"publication": "withdrawn"}),
+                        )
+                        .await
+                        .assert_ok_json();
+                    }
+                }
+            }
+        };
+        let poller = async {
+            let mut c = cursor.clone();
+            for _ in 0..20 {
+                c = follow(&app, None, &c, &mut copy, &mut seen).await;
+                actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            c
+        };
+        let (_, _, _, c) = futures_util::join!(writer(0), writer(1), writer(2), poller);
+        cursor = follow(&app, None, &c, &mut copy, &mut seen).await;
+        assert_eq!(copy, public_data(&app).await, "after round {round}");
+    }
+}
+
+/// The interleaving that skips a change when writers are not serialised, made certain: one
+/// write holds its transaction open while another commits and a reader reads the feed. The
+/// reader must still see both, once each.
+#[actix_web::test]
+async fn a_change_committed_late_is_not_skipped() {
+    use upr_tc::db::audit::Actor;
+    use upr_tc::db::documents::{self, Tx, write};
+    use upr_tc::domain::recommendation::{Recommendation, RecommendationInput};
+
+    let app = TestApp::spawn();
+    let head = app.get("/api/v1/changes").await.assert_ok_json()["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let input = |text: &str| -> RecommendationInput {
+        serde_json::from_value::<RecommendationInput>(recommendation("KEN", 24, text))
+            .unwrap()
+            .validate()
+            .unwrap()
+    };
+    let (slow, fast) = (input("Committed last"), input("Committed first"));
+    let pool = app.service.state.pool.clone();
+    let held = std::thread::spawn({
+        let pool = pool.clone();
+        move || {
+            let mut conn = pool.get().unwrap();
+            Tx::begin(&mut conn).unwrap();
+            documents::insert::<Recommendation>(
+                &mut conn,
+                &Actor::operator(),
+                slow,
+                uuid::Uuid::now_v7(),
+            )
+            .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(800));
+            Tx::commit(&mut conn).unwrap();
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let quick = std::thread::spawn(move || {
+        let mut conn = pool.get().unwrap();
+        write(&mut conn, |c| {
+            documents::insert::<Recommendation>(c, &Actor::operator(), fast, uuid::Uuid::now_v7())
+        })
+        .unwrap();
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (mut copy, mut seen) = (Copy::new(), BTreeSet::new());
+    let cursor = follow(&app, None, &head, &mut copy, &mut seen).await;
+    held.join().unwrap();
+    quick.join().unwrap();
+    follow(&app, None, &cursor, &mut copy, &mut seen).await;
+    let texts: BTreeSet<&str> = copy
+        .values()
+        .map(|r| r["text"]["en"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, BTreeSet::from(["Committed first", "Committed last"]));
+}
