@@ -93,6 +93,8 @@ pub struct Settings {
     /// Web origins whose pages may call the API from a browser (`*`: any). Tokens travel in
     /// the `Authorization` header, never in cookies, so any origin is safe for public data.
     pub cors_origins: Vec<String>,
+    /// Requests a minute per caller; `None`: no limits.
+    pub rate_limits: Option<crate::ratelimit::Limits>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -126,6 +128,12 @@ impl Settings {
                 DatabaseUrl::Postgres(_) => 10,
             },
         };
+        let rate_limits = match env("UPR_TC_RATE_LIMITS") {
+            Some(v) => crate::ratelimit::Limits::parse(&v).context(
+                "UPR_TC_RATE_LIMITS must be `off` or like `anonymous=600,token=1200,sync=6000`",
+            )?,
+            None => Some(crate::ratelimit::Limits::default()),
+        };
         Ok(Self {
             bind: env("UPR_TC_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned()),
             database,
@@ -144,6 +152,7 @@ impl Settings {
                 .map(|o| o.trim().to_owned())
                 .filter(|o| !o.is_empty())
                 .collect(),
+            rate_limits,
         })
     }
 }

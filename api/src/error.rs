@@ -96,6 +96,9 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Unavailable(String),
+    /// Over the caller's budget of requests; `retry_after` in seconds.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: u64 },
     /// An atomic bulk upload with bad rows: nothing was written.
     #[error("{} of {} rows cannot be imported; nothing was written", .0.rejected, .0.received)]
     ImportRejected(Box<crate::import::ImportReport>),
@@ -150,6 +153,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Unavailable(_) => "service_unavailable",
+            Self::TooManyRequests { .. } => "rate_limited",
             Self::ImportRejected(_) => "import_rejected",
             Self::Internal(_) => "internal_error",
         }
@@ -199,6 +203,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -218,6 +223,9 @@ impl ResponseError for ApiError {
                 if let Ok(v) = HeaderValue::from_str(allow) {
                     res.insert_header((header::ALLOW, v));
                 }
+            }
+            Self::TooManyRequests { retry_after, .. } => {
+                res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             _ => {}
         }

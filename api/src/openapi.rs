@@ -60,7 +60,7 @@ impl Modify for SecuritySchemes {
 }
 
 /// Reusable problem responses: (component name, status, description).
-const PROBLEMS: [(&str, &str, &str); 11] = [
+const PROBLEMS: [(&str, &str, &str); 12] = [
     (
         "BadRequest",
         "400",
@@ -81,6 +81,11 @@ const PROBLEMS: [(&str, &str, &str); 11] = [
         "Conflict",
         "409",
         "The item conflicts with another: a natural key or partner key is taken",
+    ),
+    (
+        "TooManyRequests",
+        "429",
+        "Over the caller's budget of requests: retry after the seconds `Retry-After` gives",
     ),
     (
         "PreconditionFailed",
@@ -158,6 +163,7 @@ fn add_problem_responses(openapi: &mut OpenApi) {
                     "412" => takes_if_match,
                     "413" | "415" | "422" => has_body,
                     "503" => needs_db,
+                    "429" => !path.starts_with("/health/"),
                     _ => true,
                 };
                 // A status the operation documents itself keeps its own description.
@@ -174,9 +180,24 @@ fn add_problem_responses(openapi: &mut OpenApi) {
     let components = openapi.components.get_or_insert_with(Default::default);
     for (name, _, description) in PROBLEMS {
         if used.contains(name) {
+            let mut response = problem_response(description);
+            if name == "TooManyRequests" {
+                let seconds = utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::Integer)
+                    .build();
+                response.headers.insert(
+                    "Retry-After".to_owned(),
+                    RefOr::T(
+                        utoipa::openapi::HeaderBuilder::new()
+                            .schema(Some(seconds))
+                            .description(Some("Seconds to wait before the next request"))
+                            .build(),
+                    ),
+                );
+            }
             components
                 .responses
-                .insert(name.to_owned(), RefOr::T(problem_response(description)));
+                .insert(name.to_owned(), RefOr::T(response));
         }
     }
 }
@@ -336,9 +357,40 @@ pub fn document() -> OpenApi {
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     flatten_all_of(&mut doc);
     add_patch_schemas(&mut doc);
+    add_idempotency_key(&mut doc);
     add_problem_responses(&mut doc);
     drop_unused_schemas(&mut doc);
     doc
+}
+
+/// Every `POST` takes an `Idempotency-Key` (`crate::idempotency`).
+fn add_idempotency_key(openapi: &mut OpenApi) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    for item in openapi.paths.paths.values_mut() {
+        let Some(op) = item.post.as_mut() else {
+            continue;
+        };
+        let schema = utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .min_length(Some(1))
+            .max_length(Some(255))
+            .pattern(Some("^[!-~]{1,255}$"))
+            .build();
+        let parameter = ParameterBuilder::new()
+            .name(crate::idempotency::HEADER)
+            .parameter_in(ParameterIn::Header)
+            .required(utoipa::openapi::Required::False)
+            .description(Some(
+                "A key of the client's choosing (e.g. a UUID) that makes a retry safe: the same \
+                 key with the same body within 24 hours answers the first answer again \
+                 (`Idempotent-Replayed: true`) and writes nothing; with another body, a 422.",
+            ))
+            .schema(Some(schema))
+            .build();
+        op.parameters
+            .get_or_insert_with(Vec::new)
+            .push(RefOr::T(parameter));
+    }
 }
 
 /// The document as committed in `openapi/openapi.json`: pretty JSON with a final newline.

@@ -30,6 +30,8 @@ pub struct Service {
     pub state: web::Data<AppState>,
     pub keys: web::Data<Keys>,
     pub settings: Arc<Settings>,
+    /// Shared by every worker, so a caller has one budget per instance.
+    rate_limits: Option<web::Data<crate::ratelimit::RateLimits>>,
     routes: Arc<RouteTable>,
     /// The contract as served at `/api/v1/openapi.json`, rendered once.
     contract: Arc<String>,
@@ -60,6 +62,9 @@ impl Service {
                 bulk_limit: settings.bulk_limit,
             }),
             keys: web::Data::new(keys),
+            rate_limits: settings
+                .rate_limits
+                .map(|l| web::Data::new(crate::ratelimit::RateLimits::new(l))),
             routes: Arc::new(RouteTable::from_doc(&doc)),
             contract: Arc::new(contract),
             settings: Arc::new(settings),
@@ -97,6 +102,7 @@ impl Service {
             .into_utoipa_app()
             .app_data(self.state)
             .app_data(self.keys)
+            .app_data(self.rate_limits)
             .app_data(error::json_config(self.settings.json_limit))
             .app_data(error::query_config())
             .app_data(error::path_config())
@@ -108,6 +114,10 @@ impl Service {
                 let routes = routes.clone();
                 async move { unmatched(&routes, &req) }
             }))
+            .wrap(actix_web::middleware::from_fn(
+                crate::idempotency::middleware,
+            ))
+            .wrap(actix_web::middleware::from_fn(crate::ratelimit::middleware))
             .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
             .wrap(cors)
             .wrap(actix_web::middleware::from_fn(crate::telemetry::middleware))
@@ -125,8 +135,17 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             actix_web::http::header::ACCEPT,
             actix_web::http::header::IF_MATCH,
             actix_web::http::header::IF_NONE_MATCH,
+            actix_web::http::header::HeaderName::from_static("idempotency-key"),
         ])
-        .expose_headers(["ETag", "Location", "Link", "X-Request-Id"])
+        .expose_headers([
+            "ETag",
+            "Location",
+            "Link",
+            "X-Request-Id",
+            "Retry-After",
+            "Idempotent-Replayed",
+            "X-Changes-Cursor",
+        ])
         .max_age(3600);
     if origins.iter().any(|o| o == "*") {
         cors.allow_any_origin()

@@ -15,5 +15,6 @@ mod permissions;
 mod publication;
 mod recommendations;
 mod reference;
+mod retries;
 mod stakeholders;
 mod sync;

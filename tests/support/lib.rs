@@ -91,6 +91,8 @@ pub fn settings(database: DatabaseUrl) -> Settings {
         bulk_limit: upr_tc::config::DEFAULT_BULK_LIMIT,
         pool_size: 4,
         cors_origins: vec!["*".into()],
+        // Off, except in the tests of the limits themselves.
+        rate_limits: None,
     }
 }
 

@@ -11,7 +11,7 @@ pub mod me;
 pub mod recommendations;
 pub mod reference;
 pub mod stakeholders;
-mod support;
+pub(crate) mod support;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 

@@ -1,0 +1,292 @@
+//! `Idempotency-Key` on `POST`: a client that retries a request (a timeout, a dropped
+//! connection) with the same key and the same body within 24 hours gets the first answer again
+//! and nothing is written twice; the same key with another body is a 422 problem. Keys belong
+//! to the caller (token issuer and subject, or the address of an anonymous caller).
+//!
+//! The body is hashed as it streams to the handler, so bulk uploads keep their flat memory.
+//! Only successful answers are kept: a refused request wrote nothing, and its retry runs again
+//! (and is refused again, or succeeds if what was wrong has been put right). While the first
+//! request with a key runs, a second one with that key is a 409 problem.
+
+use std::sync::{Arc, Mutex};
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, web};
+use chrono::Utc;
+use diesel::sql_types::{Integer, Nullable, Text};
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+
+use crate::auth::Identity;
+use crate::db::DbConnection;
+use crate::db::documents::timestamp;
+use crate::db::query::{Sql, execute, load};
+use crate::error::{ApiError, ApiResult};
+use crate::routes::support::with_db;
+use crate::startup::AppState;
+
+pub const HEADER: &str = "Idempotency-Key";
+/// Said on a replayed answer.
+pub const REPLAYED: &str = "Idempotent-Replayed";
+const KEPT_HOURS: i64 = 24;
+/// The answer headers replayed with the body.
+const KEPT_HEADERS: [header::HeaderName; 3] =
+    [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
+
+#[derive(diesel::QueryableByName)]
+struct Stored {
+    #[diesel(sql_type = Text)]
+    method: String,
+    #[diesel(sql_type = Text)]
+    path: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    body_hash: Option<String>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    status: Option<i32>,
+    #[diesel(sql_type = Nullable<Text>)]
+    headers: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    body: Option<String>,
+}
+
+/// What the table says of a key: new (and now claimed by this request), or seen.
+enum Claim {
+    New,
+    Seen(Stored),
+}
+
+fn claim(
+    conn: &mut DbConnection,
+    caller: &str,
+    key: &str,
+    req: (&str, &str),
+) -> diesel::QueryResult<Claim> {
+    let now = Utc::now();
+    let cutoff = timestamp(now - chrono::Duration::hours(KEPT_HOURS));
+    let mut forget = Sql::new("DELETE FROM idempotency_keys WHERE created_at < ");
+    forget.text(cutoff);
+    execute(conn, &forget)?;
+    let mut insert =
+        Sql::new("INSERT INTO idempotency_keys (caller, key, method, path, created_at) VALUES (");
+    insert
+        .text(caller)
+        .push(", ")
+        .text(key)
+        .push(", ")
+        .text(req.0)
+        .push(", ")
+        .text(req.1);
+    insert
+        .push(", ")
+        .text(timestamp(now))
+        .push(") ON CONFLICT (caller, key) DO NOTHING");
+    if execute(conn, &insert)? == 1 {
+        return Ok(Claim::New);
+    }
+    let mut find = Sql::new(
+        "SELECT method, path, body_hash, status, headers, body FROM idempotency_keys WHERE caller = ",
+    );
+    find.text(caller).push(" AND key = ").text(key);
+    match load::<Stored>(conn, &find)?.into_iter().next() {
+        Some(stored) => Ok(Claim::Seen(stored)),
+        // Forgotten in between (expired): claim it again.
+        None => claim(conn, caller, key, req),
+    }
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads the whole body, only to hash it.
+async fn hash_all(mut payload: Payload, limit: usize) -> ApiResult<String> {
+    let mut hasher = Sha256::new();
+    let mut read = 0usize;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request(
+                "unreadable_body",
+                format!("The body could not be read: {e}"),
+            )
+        })?;
+        read += chunk.len();
+        if read > limit {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "The body is larger than the {limit} bytes this service takes."
+            )));
+        }
+        hasher.update(&chunk);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+fn replay(stored: &Stored) -> HttpResponse {
+    let status = stored
+        .status
+        .and_then(|s| u16::try_from(s).ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    let mut res = HttpResponse::build(status);
+    let headers: Vec<(String, String)> = stored
+        .headers
+        .as_deref()
+        .and_then(|h| serde_json::from_str(h).ok())
+        .unwrap_or_default();
+    for (name, value) in headers {
+        res.insert_header((name, value));
+    }
+    res.insert_header((REPLAYED, "true"));
+    res.body(stored.body.clone().unwrap_or_default())
+}
+
+/// Handles `Idempotency-Key` on `POST`. Runs after `auth::authenticate`.
+pub async fn middleware(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let key = req
+        .headers()
+        .get(HEADER)
+        .map(|v| v.to_str().unwrap_or("").to_owned());
+    let (Some(key), true) = (key, req.method() == Method::POST) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Ok(req.error_response(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "`Idempotency-Key` must be 1 to 255 visible ASCII characters, e.g. a UUID.",
+        )));
+    }
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let caller = match req
+        .extensions()
+        .get::<Identity>()
+        .and_then(|i| i.0.as_ref())
+    {
+        Some(c) => format!("{}|{}", c.issuer, c.subject),
+        None => format!(
+            "anonymous|{}",
+            req.peer_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default()
+        ),
+    };
+    let (method, path) = (req.method().to_string(), req.path().to_owned());
+    let claimed = {
+        let (caller, key, method, path) =
+            (caller.clone(), key.clone(), method.clone(), path.clone());
+        with_db(&state, move |conn| {
+            Ok(claim(conn, &caller, &key, (&method, &path))?)
+        })
+        .await
+    };
+    let stored = match claimed {
+        Ok(Claim::New) => None,
+        Ok(Claim::Seen(stored)) => Some(stored),
+        Err(e) => return Ok(req.error_response(e)),
+    };
+    if let Some(stored) = stored {
+        let Some(first_hash) = &stored.body_hash else {
+            return Ok(req.error_response(ApiError::Conflict(
+                "A request with this `Idempotency-Key` is still running; retry when it has answered."
+                    .into(),
+            )));
+        };
+        let payload = req.take_payload();
+        let hash = match hash_all(payload, state.bulk_limit).await {
+            Ok(hash) => hash,
+            Err(e) => return Ok(req.error_response(e)),
+        };
+        if *first_hash != hash || stored.method != method || stored.path != path {
+            return Ok(req.error_response(ApiError::Unprocessable {
+                code: "idempotency_key_reused",
+                detail: "This `Idempotency-Key` was used for another request (another body or \
+                         route) in the last 24 hours; use a new key for a new request."
+                    .into(),
+                errors: vec![],
+            }));
+        }
+        let (http, _) = req.into_parts();
+        return Ok(ServiceResponse::new(http, replay(&stored)));
+    }
+
+    // A new key: hash the body as the handler reads it.
+    let hasher = Arc::new(Mutex::new(Sha256::new()));
+    let feeding = hasher.clone();
+    let payload = req.take_payload().map(move |chunk| {
+        if let Ok(bytes) = &chunk
+            && let Ok(mut h) = feeding.lock()
+        {
+            h.update(bytes);
+        }
+        chunk
+    });
+    req.set_payload(Payload::Stream {
+        payload: Box::pin(payload),
+    });
+    let res = next.call(req).await?.map_into_boxed_body();
+    let status = res.status();
+    let mut forget = Sql::new("DELETE FROM idempotency_keys WHERE caller = ");
+    forget
+        .text(caller.clone())
+        .push(" AND key = ")
+        .text(key.clone());
+    if !status.is_success() {
+        with_db(&state, move |conn| Ok(execute(conn, &forget)?))
+            .await
+            .ok();
+        return Ok(res);
+    }
+    let (http, res) = res.into_parts();
+    let headers: Vec<(String, String)> = KEPT_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let value = res.headers().get(name)?.to_str().ok()?;
+            Some((name.to_string(), value.to_owned()))
+        })
+        .collect();
+    let (head, body) = res.into_parts();
+    let bytes = match actix_web::body::to_bytes(body).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            with_db(&state, move |conn| Ok(execute(conn, &forget)?))
+                .await
+                .ok();
+            return Ok(ServiceResponse::new(
+                http,
+                HttpResponse::from_error(ApiError::internal(anyhow::anyhow!(
+                    "the answer could not be read to keep it for retries"
+                ))),
+            ));
+        }
+    };
+    let hash = hasher
+        .lock()
+        .map(|h| hex(&h.clone().finalize()))
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let mut keep = Sql::new("UPDATE idempotency_keys SET body_hash = ");
+    keep.text(hash)
+        .push(", status = ")
+        .int(i64::from(status.as_u16()))
+        .push(", headers = ")
+        .text(serde_json::to_string(&headers).unwrap_or_default())
+        .push(", body = ")
+        .text(text)
+        .push(" WHERE caller = ")
+        .text(caller)
+        .push(" AND key = ")
+        .text(key);
+    if let Err(e) = with_db(&state, move |conn| Ok(execute(conn, &keep)?)).await {
+        tracing::warn!(error = %e, "an answer could not be kept for retries");
+    }
+    Ok(ServiceResponse::new(
+        http,
+        head.set_body(bytes).map_into_boxed_body(),
+    ))
+}

@@ -1,0 +1,147 @@
+//! Safe retries (`Idempotency-Key`) and fair use (429 with `Retry-After`).
+
+use upr_tc::auth::Role;
+use upr_tc_tests::{Request, TestApp, json, recommendation};
+
+const RECS: &str = "/api/v1/recommendations";
+
+fn post(path: &str, token: &str, key: Option<&str>, body: &serde_json::Value) -> Request {
+    let mut req = Request::post()
+        .uri(path)
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .set_json(body);
+    if let Some(key) = key {
+        req = req.insert_header(("Idempotency-Key", key.to_owned()));
+    }
+    req
+}
+
+#[actix_web::test]
+async fn a_retried_post_answers_the_first_answer_and_writes_nothing() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let body = recommendation("KEN", 25, "Retried");
+    let first = app.send(post(RECS, &admin, Some("k-1"), &body)).await;
+    assert_eq!(first.status, 201);
+    assert!(first.header("idempotent-replayed").is_none());
+    let again = app.send(post(RECS, &admin, Some("k-1"), &body)).await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.json(), first.json());
+    assert_eq!(again.header("location"), first.header("location"));
+    assert_eq!(again.header("etag"), first.header("etag"));
+    assert_eq!(app.all(RECS).await.len(), 1);
+    // The same key with another body is refused.
+    let other = recommendation("KEN", 25, "Something else");
+    app.send(post(RECS, &admin, Some("k-1"), &other))
+        .await
+        .assert_problem(422, "idempotency_key_reused");
+    // Keys are the caller's own: another caller's same key is another request.
+    let someone = app
+        .service
+        .keys
+        .mint(
+            Role::Admin,
+            "someone-else",
+            None,
+            None,
+            chrono::Duration::hours(1),
+        )
+        .unwrap();
+    let theirs = app.send(post(RECS, &someone, Some("k-1"), &other)).await;
+    assert_eq!(theirs.status, 201, "{}", theirs.text());
+    assert_eq!(app.all(RECS).await.len(), 2);
+    // A refused request is not kept: its retry runs again.
+    let mut bad = recommendation("KEN", 25, "Bad then good");
+    bad["session"] = json!(99);
+    app.send(post(RECS, &admin, Some("k-2"), &bad))
+        .await
+        .assert_problem(422, "validation_failed");
+    bad["session"] = json!(25);
+    assert_eq!(
+        app.send(post(RECS, &admin, Some("k-2"), &bad)).await.status,
+        201
+    );
+    // A key must be a short visible string.
+    let long = "x".repeat(256);
+    app.send(post(RECS, &admin, Some(&long), &body))
+        .await
+        .assert_problem(400, "invalid_idempotency_key");
+    // Without a key nothing changes: a second identical POST is a conflict, as before.
+    app.send(post(RECS, &admin, None, &body))
+        .await
+        .assert_problem(409, "conflict");
+}
+
+#[actix_web::test]
+async fn a_retried_bulk_upload_replays_its_report() {
+    let app = TestApp::spawn();
+    let csv = "state_under_review,session,text__en\nKEN,26,First\nUGA,26,Second\n";
+    let upload = |key: &'static str, body: &'static str| {
+        Request::post()
+            .uri("/api/v1/bulk/recommendations?mode=partial")
+            .insert_header(("Authorization", format!("Bearer {}", app.admin_token())))
+            .insert_header(("Content-Type", "text/csv"))
+            .insert_header(("Idempotency-Key", key))
+            .set_payload(body)
+    };
+    let first = app.send(upload("bulk-1", csv)).await.assert_ok_json();
+    assert_eq!(first["created"], 2);
+    let again = app.send(upload("bulk-1", csv)).await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(
+        again.json(),
+        first,
+        "the first report, not a report of no changes"
+    );
+    assert_eq!(app.all(RECS).await.len(), 2);
+    app.send(upload(
+        "bulk-1",
+        "state_under_review,session,text__en\nKEN,26,Third\n",
+    ))
+    .await
+    .assert_problem(422, "idempotency_key_reused");
+    assert_eq!(app.all(RECS).await.len(), 2);
+}
+
+#[actix_web::test]
+async fn over_its_budget_a_caller_gets_a_429_with_retry_after() {
+    let app = TestApp::spawn_with(|s| {
+        s.rate_limits = Some(upr_tc::ratelimit::Limits {
+            anonymous: 3,
+            token: 5,
+            sync: 8,
+        })
+    });
+    for _ in 0..3 {
+        app.get(RECS).await.assert_ok_json();
+    }
+    let refused = app.get(RECS).await;
+    let problem = refused.assert_problem(429, "rate_limited");
+    assert!(problem["detail"].as_str().unwrap().contains("retry in"));
+    let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    // Health checks are never limited.
+    assert_eq!(app.get("/health/live").await.status, 200);
+    // Each token has its own budget, a sync token a larger one.
+    let contributor = app.token(
+        Role::Contributor,
+        None,
+        Some(&uuid::Uuid::now_v7().to_string()),
+    );
+    let sync = app.token(Role::Sync, None, None);
+    let served = |token: String| {
+        let app = &app;
+        async move {
+            let mut n = 0;
+            for _ in 0..12 {
+                if app.get_as(RECS, &token).await.status == 200 {
+                    n += 1;
+                }
+            }
+            n
+        }
+    };
+    assert_eq!(served(contributor).await, 5);
+    assert_eq!(served(sync).await, 8);
+}
