@@ -43,7 +43,7 @@ pub struct ChangesQuery {
     pub limit: Option<i64>,
     /// Only these kinds, comma-separated: `recommendation`, `stakeholder`, `activity`,
     /// `consent`, `assistance_request`, `offer`.
-    #[param(pattern = "^[a-z_]+(,[a-z_]+)*$", example = "activity,consent")]
+    #[param(pattern = "^(recommendation|stakeholder|activity|consent|assistance_request|offer)(,(recommendation|stakeholder|activity|consent|assistance_request|offer))*$", example = "activity,consent")]
     pub types: Option<String>,
     /// When there is nothing new, hold the request open up to this many seconds (at most 30)
     /// and answer as soon as a change arrives.
@@ -160,7 +160,7 @@ pub async fn list_changes(
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// Only these kinds, comma-separated (as for the feed); all by default.
-    #[param(pattern = "^[a-z_]+(,[a-z_]+)*$", example = "activity,consent")]
+    #[param(pattern = "^(recommendation|stakeholder|activity|consent|assistance_request|offer)(,(recommendation|stakeholder|activity|consent|assistance_request|offer))*$", example = "activity,consent")]
     pub types: Option<String>,
 }
 
