@@ -269,3 +269,34 @@ async fn the_database_refuses_to_change_or_remove_a_record() {
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["decision"], "refused");
 }
+
+#[actix_web::test]
+async fn a_record_carries_an_etag_and_answers_304() {
+    let app = TestApp::spawn();
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let record = app
+        .send_json(
+            Method::POST,
+            PATH,
+            Some(&kenya),
+            &json!({"decision": "granted", "scope": "all", "reference": "NV 3"}),
+        )
+        .await
+        .json();
+    let path = format!("{PATH}/{}", record["id"].as_str().unwrap());
+    let first = app.get(&path).await;
+    assert_eq!(first.status, 200);
+    let tag = first.header("etag").unwrap().to_owned();
+    let again = app
+        .send(
+            upr_tc_tests::Request::get()
+                .uri(&path)
+                .insert_header(("If-None-Match", tag.clone())),
+        )
+        .await;
+    assert_eq!(again.status, 304);
+    // admin sees who recorded it: another representation, another tag.
+    let admin = app.get_as(&path, &app.admin_token()).await;
+    assert_eq!(admin.json()["recorded_by"]["subject"], "tester");
+    assert_ne!(admin.header("etag"), Some(tag.as_str()));
+}

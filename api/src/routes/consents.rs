@@ -20,8 +20,11 @@ use crate::domain::stakeholder::Stakeholder;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::routes::activities::access;
 use crate::routes::page_type;
-use crate::routes::support::{decode_cursor, encode_cursor, limit, page, state_param, with_db};
+use crate::routes::support::{
+    decode_cursor, encode_cursor, limit, not_modified, page, state_param, with_db,
+};
 use crate::startup::AppState;
+use sha2::Digest;
 
 page_type!(ConsentPage, Consent);
 
@@ -107,15 +110,22 @@ pub async fn list_consents(
 #[utoipa::path(
     tag = "consents",
     operation_id = "get_consent",
-    params(("id" = Uuid, Path, description = "The record's id")),
-    responses((status = 200, description = "The record", body = Consent))
+    params(
+        ("id" = Uuid, Path, description = "The record's id"),
+        ("If-None-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: 304 if it is still current"),
+    ),
+    responses(
+        (status = 200, description = "The record", body = Consent, headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the ETag given", headers(("ETag" = String))),
+    )
 )]
 #[get("/{id}")]
 pub async fn get_consent(
     state: web::Data<AppState>,
     identity: Identity,
+    req: HttpRequest,
     id: web::Path<Uuid>,
-) -> ApiResult<web::Json<Consent>> {
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let caller = identity.0;
     let access = access(caller.as_ref());
@@ -140,7 +150,24 @@ pub async fn get_consent(
     })
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("No consent record has the id {id}.")))?;
-    Ok(web::Json(for_caller(found, caller.as_ref())))
+    // A record never changes; what a caller sees of it depends on its role only.
+    let record = for_caller(found, caller.as_ref());
+    let body = serde_json::to_vec(&record).map_err(ApiError::internal)?;
+    let digest = sha2::Sha256::digest(&body);
+    let tag = format!(
+        "\"{}\"",
+        digest[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    if let Some(unchanged) = not_modified(&req, &tag) {
+        return Ok(unchanged);
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((actix_web::http::header::ETAG, tag))
+        .body(body))
 }
 
 fn problem(pointer: &str, code: &str, message: impl Into<String>) -> ApiError {
