@@ -9,7 +9,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use uuid::Uuid;
 
 use super::DbConnection;
-use super::changes::{self, Audience, Change};
+use super::changes::{self, Change};
 use super::documents::{Document, Table, parse, to_json};
 use super::query::{Sql, Value, execute, load, load_documents};
 use crate::domain::activity::{Activity, ActivityInput, ActivityStatus};
@@ -310,17 +310,13 @@ fn refresh(conn: &mut DbConnection, select: &Sql) -> diesel::QueryResult<usize> 
             let full = to_json(&activity);
             let id = activity.stored.id.to_string();
             let was_public = before.public.then_some("");
-            feed.extend(Change::public(
-                Activity::TABLE.entity,
-                id.clone(),
-                was_public,
-                activity.public_json(&full),
-            ));
-            feed.push(Change::upsert(
-                Audience::Full,
+            let public = activity.public_json(&full);
+            feed.push(Change::new(
                 Activity::TABLE.entity,
                 id,
-                full.clone(),
+                Some(full.clone()),
+                was_public,
+                public,
             ));
             sql.push(", document = ").text(full);
         }

@@ -18,20 +18,11 @@ use super::DbConnection;
 use super::documents::{now, timestamp};
 use super::query::{Sql, execute, load};
 
-/// Who a row of the feed is for.
+/// Who reads the feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
     Public,
     Full,
-}
-
-impl Audience {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Public => "public",
-            Self::Full => "full",
-        }
-    }
 }
 
 /// What happened to an item, as the feed says it.
@@ -54,50 +45,50 @@ pub const TYPES: [&str; 6] = [
     "offer",
 ];
 
-/// One change to record.
+/// What the public feed says of a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Public {
+    /// Nothing: the item was not public and is not.
+    Silent,
+    /// An upsert with the full representation (the item is public as it is).
+    SameAsFull,
+    /// An upsert with this public representation.
+    Upsert(String),
+    /// The item is deleted, or stopped being public.
+    Delete,
+}
+
+/// One change to record, for both feeds.
 pub struct Change {
-    pub audience: Audience,
     pub entity: &'static str,
     pub id: String,
-    pub op: Op,
-    /// The representation (JSON) of an upsert.
-    pub data: Option<String>,
+    /// The full representation after the change; `None` for a deletion.
+    pub full: Option<String>,
+    pub public: Public,
 }
 
 impl Change {
-    pub fn upsert(audience: Audience, entity: &'static str, id: String, data: String) -> Self {
-        Self {
-            audience,
-            entity,
-            id,
-            op: Op::Upsert,
-            data: Some(data),
-        }
-    }
-
-    pub fn delete(audience: Audience, entity: &'static str, id: String) -> Self {
-        Self {
-            audience,
-            entity,
-            id,
-            op: Op::Delete,
-            data: None,
-        }
-    }
-
-    /// The public feed's change when an item's public representation goes from `before` to
-    /// `after` (`None`: not public): an upsert while it is public, a delete when it stops
-    /// being public, nothing when it was not and is not.
-    pub fn public(
+    /// A change whose public representation goes from `before` to `after` (`None`: not
+    /// public): an upsert while the item is public, a delete when it stops being public,
+    /// nothing for the public when it was not and is not.
+    pub fn new(
         entity: &'static str,
         id: String,
+        full: Option<String>,
         before: Option<&str>,
         after: Option<String>,
-    ) -> Option<Self> {
-        match (before, after) {
-            (_, Some(data)) => Some(Self::upsert(Audience::Public, entity, id, data)),
-            (Some(_), None) => Some(Self::delete(Audience::Public, entity, id)),
-            (None, None) => None,
+    ) -> Self {
+        let public = match (before, after) {
+            (_, Some(data)) if full.as_deref() == Some(data.as_str()) => Public::SameAsFull,
+            (_, Some(data)) => Public::Upsert(data),
+            (Some(_), None) => Public::Delete,
+            (None, None) => Public::Silent,
+        };
+        Self {
+            entity,
+            id,
+            full,
+            public,
         }
     }
 }
@@ -106,29 +97,29 @@ impl Change {
 pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryResult<()> {
     let at = timestamp(now());
     for chunk in changes.chunks(200) {
-        let mut sql =
-            Sql::new("INSERT INTO changes (audience, entity, entity_id, op, at, data) VALUES ");
+        let mut sql = Sql::new(
+            "INSERT INTO changes (entity, entity_id, at, op, data, public_op, public_data) VALUES ",
+        );
         for (i, c) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
             }
             sql.push("(")
-                .text(c.audience.as_str())
-                .push(", ")
                 .text(c.entity)
                 .push(", ")
                 .text(c.id.clone())
+                .push(", ")
+                .text(at.clone())
                 .push(", ");
-            sql.text(match c.op {
-                Op::Upsert => "upsert",
-                Op::Delete => "delete",
-            })
-            .push(", ")
-            .text(at.clone())
-            .push(", ");
-            match &c.data {
-                Some(data) => sql.text(data.clone()),
-                None => sql.push("NULL"),
+            match &c.full {
+                Some(data) => sql.text("upsert").push(", ").text(data.clone()),
+                None => sql.text("delete").push(", NULL"),
+            };
+            match &c.public {
+                Public::Silent => sql.push(", NULL, NULL"),
+                Public::SameAsFull => sql.push(", ").text("upsert").push(", NULL"),
+                Public::Upsert(data) => sql.push(", ").text("upsert").push(", ").text(data.clone()),
+                Public::Delete => sql.push(", ").text("delete").push(", NULL"),
             };
             sql.push(")");
         }
@@ -176,10 +167,9 @@ struct Max {
     seq: Option<i64>,
 }
 
-/// The highest position committed in an audience's feed (0 when it is empty).
-pub fn head(conn: &mut DbConnection, audience: Audience) -> diesel::QueryResult<i64> {
-    let mut sql = Sql::new("SELECT MAX(seq) AS seq FROM changes WHERE audience = ");
-    sql.text(audience.as_str());
+/// The highest position committed (0 when nothing is): positions are shared by both feeds.
+pub fn head(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
+    let sql = Sql::new("SELECT MAX(seq) AS seq FROM changes");
     Ok(load::<Max>(conn, &sql)?
         .first()
         .and_then(|m| m.seq)
@@ -196,11 +186,18 @@ pub fn read(
     types: Option<&[String]>,
     limit: i64,
 ) -> diesel::QueryResult<(Vec<FeedItem>, i64, bool)> {
-    let head = head(conn, audience)?;
-    let mut sql =
-        Sql::new("SELECT seq, entity, entity_id, op, at, data FROM changes WHERE audience = ");
-    sql.text(audience.as_str())
-        .push(" AND seq > ")
+    let head = head(conn)?;
+    let mut sql = match audience {
+        Audience::Full => {
+            Sql::new("SELECT seq, entity, entity_id, op, at, data FROM changes WHERE 1 = 1")
+        }
+        Audience::Public => Sql::new(
+            "SELECT seq, entity, entity_id, public_op AS op, at, \
+             CASE WHEN public_op = 'delete' THEN NULL ELSE COALESCE(public_data, data) END AS data \
+             FROM changes WHERE public_op IS NOT NULL",
+        ),
+    };
+    sql.push(" AND seq > ")
         .int(after)
         .push(" AND seq <= ")
         .int(head);

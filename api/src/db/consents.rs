@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::DbConnection;
 use super::activities::refresh_state;
 use super::audit::{self, Actor, Operation};
-use super::changes::{self, Audience, Change};
+use super::changes::{self, Change};
 use super::documents::{Position, WriteError, parse, timestamp, to_json};
 use super::query::{Sql, execute, load, load_documents};
 use crate::domain::consent::{Consent, ScopeKind};
@@ -53,20 +53,9 @@ pub fn record(
     let changed = refresh_state(conn, &consent.state)?;
     // The feed: the record in full for admin; for the public as `public_view` shows it.
     let id = consent.id.to_string();
-    let mut feed = vec![Change::upsert(
-        Audience::Full,
-        "consent",
-        id.clone(),
-        to_json(consent),
-    )];
-    if let Some(public) = public_view(consent) {
-        feed.push(Change::upsert(
-            Audience::Public,
-            "consent",
-            id,
-            to_json(&public),
-        ));
-    }
+    let full = to_json(consent);
+    let public = public_view(consent).map(|p| to_json(&p));
+    let feed = vec![Change::new("consent", id, Some(full), None, public)];
     changes::record(conn, feed)?;
     Ok(changed)
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::DbConnection;
 use super::audit::{self, Actor, Operation};
-use super::changes::{self, Audience, Change};
+use super::changes::{self, Change};
 use super::query::{DocumentRow, Sql, Value, execute, fts5_terms, load_documents};
 use crate::domain::{ExternalRef, Stored, normalise_text};
 use crate::error::ApiError;
@@ -512,24 +512,20 @@ pub fn feed<D: Document>(
         return Ok(());
     };
     let old_public = before.and_then(|d| d.public_json(&to_json(d)));
-    let mut out = Vec::with_capacity(2);
-    match after {
+    let out = match after {
         Some(doc) => {
             let full = to_json(doc);
             let new_public = doc.public_json(&full);
-            out.push(Change::upsert(Audience::Full, entity, id.clone(), full));
-            out.extend(Change::public(
+            vec![Change::new(
                 entity,
                 id,
+                Some(full),
                 old_public.as_deref(),
                 new_public,
-            ));
+            )]
         }
-        None => {
-            out.push(Change::delete(Audience::Full, entity, id.clone()));
-            out.extend(Change::public(entity, id, old_public.as_deref(), None));
-        }
-    }
+        None => vec![Change::new(entity, id, None, old_public.as_deref(), None)],
+    };
     changes::record(conn, out)
 }
 
@@ -742,20 +738,20 @@ pub fn insert_new<D: Document>(
             }
             execute(conn, &sql)?;
         }
-        let mut feed = Vec::with_capacity(created.len() * 2);
-        for ((doc, _), (id, json)) in chunk.iter().zip(&created) {
-            if let Some(public) = doc.public_json(json) {
-                feed.push(Change::upsert(
-                    Audience::Public,
+        let feed = chunk
+            .iter()
+            .zip(&created)
+            .map(|((doc, _), (id, json))| {
+                let public = doc.public_json(json);
+                Change::new(
                     D::TABLE.entity,
                     id.clone(),
+                    Some(json.clone()),
+                    None,
                     public,
-                ));
-            }
-        }
-        feed.extend(created.iter().map(|(id, json)| {
-            Change::upsert(Audience::Full, D::TABLE.entity, id.clone(), json.clone())
-        }));
+                )
+            })
+            .collect();
         changes::record(conn, feed)?;
         audit::record_created(conn, actor, D::TABLE.entity, created)?;
     }

@@ -43,7 +43,10 @@ pub struct ChangesQuery {
     pub limit: Option<i64>,
     /// Only these kinds, comma-separated: `recommendation`, `stakeholder`, `activity`,
     /// `consent`, `assistance_request`, `offer`.
-    #[param(pattern = "^(recommendation|stakeholder|activity|consent|assistance_request|offer)(,(recommendation|stakeholder|activity|consent|assistance_request|offer))*$", example = "activity,consent")]
+    #[param(
+        pattern = "^(recommendation|stakeholder|activity|consent|assistance_request|offer)(,(recommendation|stakeholder|activity|consent|assistance_request|offer))*$",
+        example = "activity,consent"
+    )]
     pub types: Option<String>,
     /// When there is nothing new, hold the request open up to this many seconds (at most 30)
     /// and answer as soon as a change arrives.
@@ -160,7 +163,10 @@ pub async fn list_changes(
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// Only these kinds, comma-separated (as for the feed); all by default.
-    #[param(pattern = "^(recommendation|stakeholder|activity|consent|assistance_request|offer)(,(recommendation|stakeholder|activity|consent|assistance_request|offer))*$", example = "activity,consent")]
+    #[param(
+        pattern = "^(recommendation|stakeholder|activity|consent|assistance_request|offer)(,(recommendation|stakeholder|activity|consent|assistance_request|offer))*$",
+        example = "activity,consent"
+    )]
     pub types: Option<String>,
 }
 
@@ -290,8 +296,7 @@ pub async fn export_snapshot(
                 return;
             }
         };
-        let head =
-            begin_snapshot(&mut conn).and_then(|()| changes::head(&mut conn, Audience::Public));
+        let head = begin_snapshot(&mut conn).and_then(|()| changes::head(&mut conn));
         let failed = head.is_err();
         let _ = cursor_tx.send(head.map_err(ApiError::internal));
         if failed {

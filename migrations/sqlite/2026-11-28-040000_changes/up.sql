@@ -1,20 +1,23 @@
 -- The change feed (`GET /api/v1/changes`): every create, update and delete, in commit order,
--- written in the same transaction as the change. Two audiences: `full` (admin) carries every
--- change with the full representation; `public` carries what anonymous and sync callers may see,
--- with an `upsert` when an item becomes or stays public and a `delete` when it stops being
--- public. Writers are serialised (SQLite: BEGIN IMMEDIATE; PostgreSQL: one advisory lock per
--- write transaction), so `seq` order is commit order and a reader never skips a row.
+-- written in the same transaction as the change (src/db/changes.rs). One row a change serves
+-- both feeds: admin's full feed (`op`, `data`: every change, the full representation) and the
+-- public feed (`public_op`: `upsert` while the item is public, `delete` when it stops being
+-- public, NULL when the public feed has nothing to say; `public_data` only where the public
+-- representation differs from `data`). Writers are serialised (SQLite: BEGIN IMMEDIATE;
+-- PostgreSQL: one advisory lock per write transaction), so `seq` order is commit order and a
+-- reader never skips a row.
 CREATE TABLE changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-    audience TEXT NOT NULL,
     entity TEXT NOT NULL,
     entity_id TEXT NOT NULL,
-    op TEXT NOT NULL,
     at TEXT NOT NULL,
-    data TEXT
+    op TEXT NOT NULL,
+    data TEXT,
+    public_op TEXT,
+    public_data TEXT
 );
-CREATE INDEX changes_audience ON changes (audience, seq);
-CREATE INDEX changes_entity ON changes (audience, entity, seq);
+CREATE INDEX changes_public ON changes (seq) WHERE public_op IS NOT NULL;
+CREATE INDEX changes_entity ON changes (entity, seq);
 
 -- `Idempotency-Key` on POST: the first answer to a key, replayed for 24 hours.
 CREATE TABLE idempotency_keys (
