@@ -10,9 +10,11 @@ use crate::domain::{CountryCode, ExternalRef, Multilingual, Stored, normalise_te
 use crate::error::FieldError;
 use crate::reference::reference;
 
-/// The reviewed State's position on a recommendation.
+/// The reviewed State's position on a recommendation. Named `RecommendationResponse` in the
+/// contract: generated clients have a `Response` type of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = RecommendationResponse)]
 pub enum Response {
     Supported,
     SupportedInPart,

@@ -39,6 +39,27 @@ pub struct BulkQuery {
     pub dry_run: Option<bool>,
 }
 
+/// An uploaded file, as the contract states it: bytes (`format: binary`), so generated clients
+/// send a file rather than a string they would have to build.
+pub struct UploadFile;
+
+impl utoipa::PartialSchema for UploadFile {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("The file's bytes: CSV (UTF-8) or NDJSON"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for UploadFile {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("UploadFile")
+    }
+}
+
 /// Reads the chunks the request handler forwards.
 struct ChannelReader {
     rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
@@ -175,8 +196,8 @@ async fn bulk<D: Importable + 'static>(
     security(("bearer" = [])),
     params(BulkQuery),
     request_body(content(
-        (String = "text/csv"),
-        (String = "application/x-ndjson"),
+        (UploadFile = "text/csv"),
+        (UploadFile = "application/x-ndjson"),
     ), description = "The rows to import"),
     responses((status = 200, description = "What the import did (or, with dry_run, would do)", body = ImportReport))
 )]
@@ -204,8 +225,8 @@ pub async fn import_recommendations(
     security(("bearer" = [])),
     params(BulkQuery),
     request_body(content(
-        (String = "text/csv"),
-        (String = "application/x-ndjson"),
+        (UploadFile = "text/csv"),
+        (UploadFile = "application/x-ndjson"),
     ), description = "The rows to import"),
     responses((status = 200, description = "What the import did (or, with dry_run, would do)", body = ImportReport))
 )]
@@ -238,8 +259,8 @@ pub async fn import_stakeholders(
     security(("bearer" = [])),
     params(BulkQuery),
     request_body(content(
-        (String = "text/csv"),
-        (String = "application/x-ndjson"),
+        (UploadFile = "text/csv"),
+        (UploadFile = "application/x-ndjson"),
     ), description = "The rows to import"),
     responses((status = 200, description = "What the import did (or, with dry_run, would do)", body = ImportReport))
 )]
