@@ -508,3 +508,39 @@ async fn bulk_upload_of_activities_and_an_export_that_imports_back() {
         .assert_ok_json();
     assert_eq!(mine["items"].as_array().unwrap().len(), 2);
 }
+
+#[actix_web::test]
+async fn a_submitter_that_becomes_the_state_itself_needs_no_consent() {
+    let app = TestApp::spawn();
+    let (org, token) = organisation(&app, "Ministry of Justice").await;
+    let a = submit(&app, &token, &activity(&["KEN"], "Prison reform")).await;
+    app.get(&item(&a)).await.assert_problem(404, "not_found");
+    // The registry corrects the stakeholder: it is Kenya's own government.
+    let path = format!("/api/v1/stakeholders/{org}");
+    let admin = app.admin_token();
+    app.send_json(
+        Method::PATCH,
+        &path,
+        Some(&admin),
+        &json!({"kind": "state"}),
+    )
+    .await
+    .assert_ok_json();
+    let public = app.get(&item(&a)).await.assert_ok_json();
+    assert_eq!(public["visibility"]["public"], true);
+    let by_kind = app
+        .get(&format!("{PATH}?submitter_kind=state"))
+        .await
+        .assert_ok_json();
+    assert_eq!(by_kind["items"][0]["id"], a["id"]);
+    // And back: hidden again.
+    app.send_json(
+        Method::PATCH,
+        &path,
+        Some(&admin),
+        &json!({"kind": "civil_society_organization"}),
+    )
+    .await
+    .assert_ok_json();
+    app.get(&item(&a)).await.assert_problem(404, "not_found");
+}

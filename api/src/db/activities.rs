@@ -272,8 +272,13 @@ impl Facts {
 }
 
 /// Re-evaluates the activities a query selects (`seq, document` of `activities r`) and stores
-/// the verdicts that changed. Returns how many changed.
-fn refresh(conn: &mut DbConnection, select: &Sql) -> diesel::QueryResult<usize> {
+/// the verdicts that changed, and the submitter's columns too when `submitter_changed` (else
+/// an activity whose verdict stands is not written at all). Returns how many verdicts changed.
+fn refresh(
+    conn: &mut DbConnection,
+    select: &Sql,
+    submitter_changed: bool,
+) -> diesel::QueryResult<usize> {
     let rows = load_documents(conn, select)?;
     let mut activities = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -284,8 +289,9 @@ fn refresh(conn: &mut DbConnection, select: &Sql) -> diesel::QueryResult<usize> 
     for (seq, mut activity) in activities {
         let before = activity.visibility.clone();
         facts.derive(conn, &mut activity)?;
-        // The stored columns are compared too: a submitter's kind may change with the verdict
-        // the same.
+        if activity.visibility == before && !submitter_changed {
+            continue;
+        }
         let columns = activity.columns();
         let mut sql = Sql::new("UPDATE activities SET ");
         let mut first = true;
@@ -338,14 +344,14 @@ pub fn refresh_state(conn: &mut DbConnection, state: &str) -> diesel::QueryResul
         "SELECT r.seq, r.document FROM activities r WHERE EXISTS (SELECT 1 FROM activity_facets f WHERE f.activity_seq = r.seq AND f.facet = 'state' AND f.value = ",
     );
     sql.text(state).push(") ORDER BY r.seq");
-    refresh(conn, &sql)
+    refresh(conn, &sql, false)
 }
 
 /// After a stakeholder's kind or country changed: re-evaluates the activities it submitted.
 pub fn refresh_submitter(conn: &mut DbConnection, stakeholder: Uuid) -> diesel::QueryResult<usize> {
     let mut sql = Sql::new("SELECT r.seq, r.document FROM activities r WHERE r.submitter = ");
     sql.text(stakeholder.to_string()).push(" ORDER BY r.seq");
-    refresh(conn, &sql)
+    refresh(conn, &sql, true)
 }
 
 /// How many stored activities refer to this stakeholder (as submitter or participant) or this
