@@ -95,6 +95,8 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Requests a minute per caller; `None`: no limits.
     pub rate_limits: Option<crate::ratelimit::Limits>,
+    /// Load balancers in front of the service, whose `X-Forwarded-For` names the caller.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -134,6 +136,16 @@ impl Settings {
             )?,
             None => Some(crate::ratelimit::Limits::default()),
         };
+        let trusted_proxies = env("UPR_TC_TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                a.parse()
+                    .with_context(|| format!("UPR_TC_TRUSTED_PROXIES: `{a}` is not an IP address"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Self {
             bind: env("UPR_TC_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned()),
             database,
@@ -153,6 +165,7 @@ impl Settings {
                 .filter(|o| !o.is_empty())
                 .collect(),
             rate_limits,
+            trusted_proxies,
         })
     }
 }

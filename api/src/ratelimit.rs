@@ -65,8 +65,36 @@ impl Limits {
     }
 }
 
+/// The address a request comes from: the peer's, or — when the peer is a trusted proxy (a load
+/// balancer) — the last address of `X-Forwarded-For` that is not itself a trusted proxy.
+/// Without trusted proxies configured, every anonymous caller behind a load balancer would
+/// share the balancer's budget.
+pub fn client_address(req: &ServiceRequest, trusted: &[std::net::IpAddr]) -> String {
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return String::new();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+        .collect::<Vec<_>>();
+    forwarded
+        .iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(&peer)
+        .to_string()
+}
+
 /// The budgets of every caller seen.
 pub struct RateLimits {
+    /// Load balancers whose `X-Forwarded-For` names the caller.
+    trusted_proxies: Vec<std::net::IpAddr>,
     anonymous: DefaultKeyedRateLimiter<String>,
     token: DefaultKeyedRateLimiter<String>,
     sync: DefaultKeyedRateLimiter<String>,
@@ -79,8 +107,9 @@ fn quota(per_minute: u32) -> Quota {
 }
 
 impl RateLimits {
-    pub fn new(limits: Limits) -> Self {
+    pub fn new(limits: Limits, trusted_proxies: Vec<std::net::IpAddr>) -> Self {
         Self {
+            trusted_proxies,
             anonymous: DefaultKeyedRateLimiter::keyed(quota(limits.anonymous)),
             token: DefaultKeyedRateLimiter::keyed(quota(limits.token)),
             sync: DefaultKeyedRateLimiter::keyed(quota(limits.sync)),
@@ -125,10 +154,7 @@ pub async fn middleware(
     if let Some(limits) = limits
         && !req.path().starts_with("/health/")
     {
-        let address = req
-            .peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_default();
+        let address = client_address(&req, &limits.trusted_proxies);
         let verdict = limits.check(req.extensions().get::<Identity>(), &address);
         if let Err(wait) = verdict {
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);

@@ -62,9 +62,12 @@ impl Service {
                 bulk_limit: settings.bulk_limit,
             }),
             keys: web::Data::new(keys),
-            rate_limits: settings
-                .rate_limits
-                .map(|l| web::Data::new(crate::ratelimit::RateLimits::new(l))),
+            rate_limits: settings.rate_limits.map(|l| {
+                web::Data::new(crate::ratelimit::RateLimits::new(
+                    l,
+                    settings.trusted_proxies.clone(),
+                ))
+            }),
             routes: Arc::new(RouteTable::from_doc(&doc)),
             contract: Arc::new(contract),
             settings: Arc::new(settings),

@@ -145,3 +145,36 @@ async fn over_its_budget_a_caller_gets_a_429_with_retry_after() {
     assert_eq!(served(contributor).await, 5);
     assert_eq!(served(sync).await, 8);
 }
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_each_caller_has_its_own_budget() {
+    let proxy: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+    let app = TestApp::spawn_with(|s| {
+        s.rate_limits = Some(upr_tc::ratelimit::Limits {
+            anonymous: 2,
+            token: 5,
+            sync: 8,
+        });
+        s.trusted_proxies = vec![proxy];
+    });
+    let from = |peer: &str, forwarded: &str| {
+        Request::get()
+            .uri(RECS)
+            .peer_addr(format!("{peer}:40000").parse().unwrap())
+            .insert_header(("X-Forwarded-For", forwarded.to_owned()))
+    };
+    // Through the load balancer: the caller it names has the budget.
+    for _ in 0..2 {
+        assert_eq!(app.send(from("10.0.0.1", "203.0.113.5")).await.status, 200);
+    }
+    assert_eq!(app.send(from("10.0.0.1", "203.0.113.5")).await.status, 429);
+    assert_eq!(app.send(from("10.0.0.1", "203.0.113.6")).await.status, 200);
+    // A caller that is not the proxy cannot choose its address.
+    for forwarded in ["198.18.0.1", "198.18.0.2"] {
+        assert_eq!(app.send(from("198.51.100.7", forwarded)).await.status, 200);
+    }
+    assert_eq!(
+        app.send(from("198.51.100.7", "198.18.0.3")).await.status,
+        429
+    );
+}

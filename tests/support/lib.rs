@@ -93,6 +93,7 @@ pub fn settings(database: DatabaseUrl) -> Settings {
         cors_origins: vec!["*".into()],
         // Off, except in the tests of the limits themselves.
         rate_limits: None,
+        trusted_proxies: vec![],
     }
 }
 
