@@ -253,6 +253,44 @@ pub fn is_url(url: &str) -> bool {
     })
 }
 
+/// Why an activity cannot have the submitter a request gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmitterError {
+    /// `admin` names the submitter; none was given.
+    Required,
+    /// The caller names a stakeholder other than the one it submits as.
+    NotYours,
+}
+
+impl SubmitterError {
+    pub fn field_error(self) -> FieldError {
+        match self {
+            Self::Required => FieldError::new(
+                "/submitter",
+                "required",
+                "an admin names the submitting stakeholder",
+            ),
+            Self::NotYours => FieldError::new(
+                "/submitter",
+                "forbidden",
+                "a contributor submits for its own organisation, a State as itself",
+            ),
+        }
+    }
+}
+
+/// The submitter of a new activity, the one rule for every way in (the API and bulk uploads):
+/// `own` is the stakeholder the caller submits as — its organisation, or its State's own
+/// stakeholder — and `None` for `admin`, who must name one. Naming another is refused.
+pub fn submitter_of(own: Option<Uuid>, given: Option<Uuid>) -> Result<Uuid, SubmitterError> {
+    match (own, given) {
+        (Some(own), Some(given)) if own != given => Err(SubmitterError::NotYours),
+        (Some(own), _) => Ok(own),
+        (None, Some(given)) => Ok(given),
+        (None, None) => Err(SubmitterError::Required),
+    }
+}
+
 impl ActivityInput {
     /// Checks every field that needs no database, and brings codes to their canonical form.
     /// The references (submitter, participants, recommendations) are checked by the caller.
@@ -423,6 +461,19 @@ impl ActivityInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_submitter_rule() {
+        let (own, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        assert_eq!(submitter_of(Some(own), None), Ok(own));
+        assert_eq!(submitter_of(Some(own), Some(own)), Ok(own));
+        assert_eq!(
+            submitter_of(Some(own), Some(other)),
+            Err(SubmitterError::NotYours)
+        );
+        assert_eq!(submitter_of(None, Some(other)), Ok(other));
+        assert_eq!(submitter_of(None, None), Err(SubmitterError::Required));
+    }
 
     #[test]
     fn amounts_are_plain_decimals() {

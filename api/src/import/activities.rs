@@ -10,7 +10,9 @@ use super::entities::{
 use super::{Columns, CsvExport, Importable, Options, Row};
 use crate::db::DbConnection;
 use crate::db::activities::check_references;
-use crate::domain::activity::{Activity, ActivityInput, Budget, DocumentLink, Participant};
+use crate::domain::activity::{
+    Activity, ActivityInput, Budget, DocumentLink, Participant, submitter_of,
+};
 use crate::domain::publication::Publication;
 use crate::error::FieldError;
 
@@ -203,24 +205,10 @@ impl Importable for Activity {
         mut content: ActivityInput,
         options: &Options,
     ) -> Result<ActivityInput, Vec<FieldError>> {
-        match (options.submitter, content.submitter) {
-            (Some(own), Some(given)) if own != given => {
-                return Err(vec![FieldError::new(
-                    "/submitter",
-                    "forbidden",
-                    "you submit activities for your own organisation only",
-                )]);
-            }
-            (Some(own), _) => content.submitter = Some(own),
-            (None, None) => {
-                return Err(vec![FieldError::new(
-                    "/submitter",
-                    "required",
-                    "an admin names each activity's submitting stakeholder",
-                )]);
-            }
-            (None, Some(_)) => {}
-        }
+        content.submitter = Some(
+            submitter_of(options.submitter, content.submitter)
+                .map_err(|e| vec![e.field_error()])?,
+        );
         let errors = check_references(conn, &content).map_err(|e| {
             vec![FieldError::new(
                 "",

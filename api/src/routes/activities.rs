@@ -20,11 +20,13 @@ use crate::db::activities::{self, Filter};
 use crate::db::audit::Actor;
 use crate::db::documents::{self, WriteError, write};
 use crate::db::stakeholders::{self, state_stakeholder};
-use crate::domain::activity::{Activity, ActivityInput, ActivityStatus, ParticipantRole};
+use crate::domain::activity::{
+    Activity, ActivityInput, ActivityStatus, ParticipantRole, SubmitterError, submitter_of,
+};
 use crate::domain::codes::{FundingSourceCode, ModalityCode, SdgTargetCode, StateCode, ThemeCode};
 use crate::domain::publication::{Access, Publication, may_see};
 use crate::domain::stakeholder::StakeholderKind;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult};
 use crate::iati;
 use crate::reference::{RegionalGroup, reference};
 use crate::routes::export::{self, ExportFormat};
@@ -359,23 +361,18 @@ fn with_submitter(
     actor: &Actor,
     mut input: ActivityInput,
 ) -> ApiResult<ActivityInput> {
-    if caller.is_admin() {
-        if input.submitter.is_none() {
-            return Err(ApiError::validation(vec![FieldError::new(
-                "/submitter",
-                "required",
-                "an admin names the submitting stakeholder",
-            )]));
-        }
-        return Ok(input);
-    }
-    let own = own_submitter(conn, caller, actor)?;
-    match input.submitter {
-        Some(given) if given != own => Err(forbidden()),
-        _ => {
-            input.submitter = Some(own);
+    let own = if caller.is_admin() {
+        None
+    } else {
+        Some(own_submitter(conn, caller, actor)?)
+    };
+    match submitter_of(own, input.submitter) {
+        Ok(submitter) => {
+            input.submitter = Some(submitter);
             Ok(input)
         }
+        Err(SubmitterError::NotYours) => Err(forbidden()),
+        Err(e) => Err(ApiError::validation(vec![e.field_error()])),
     }
 }
 
