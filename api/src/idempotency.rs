@@ -24,6 +24,7 @@ use crate::auth::Identity;
 use crate::db::DbConnection;
 use crate::db::documents::timestamp;
 use crate::db::query::{Sql, execute, load};
+use crate::digest::hex;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::support::with_db;
 use crate::startup::AppState;
@@ -95,10 +96,6 @@ fn claim(
         // Forgotten in between (expired): claim it again.
         None => claim(conn, caller, key, req),
     }
-}
-
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Reads the whole body, only to hash it.

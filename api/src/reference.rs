@@ -43,6 +43,19 @@ pub enum RegionalGroup {
     WesternEuropeanAndOthers,
 }
 
+impl RegionalGroup {
+    /// The name the API uses (its `snake_case` serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::African => "african",
+            Self::AsiaPacific => "asia_pacific",
+            Self::EasternEuropean => "eastern_european",
+            Self::LatinAmericanAndCaribbean => "latin_american_and_caribbean",
+            Self::WesternEuropeanAndOthers => "western_european_and_others",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Country {
     #[schema(example = "KE")]
@@ -369,4 +382,23 @@ static REFERENCE: LazyLock<Reference> = LazyLock::new(Reference::load);
 /// The reference data, parsed on first use.
 pub fn reference() -> &'static Reference {
     &REFERENCE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regional_group_names_are_their_serde_names() {
+        use RegionalGroup::*;
+        for g in [
+            African,
+            AsiaPacific,
+            EasternEuropean,
+            LatinAmericanAndCaribbean,
+            WesternEuropeanAndOthers,
+        ] {
+            assert_eq!(serde_json::to_value(g).unwrap(), g.as_str());
+        }
+    }
 }

@@ -449,15 +449,10 @@ impl Document for Activity {
         out.extend(c.states_concerned.iter().map(|s| ("state", s.clone())));
         let data = crate::reference::reference();
         for state in &c.states_concerned {
-            let group = data
-                .country(state)
-                .and_then(|c| c.regional_group)
-                .and_then(|g| serde_json::to_value(g).ok())
-                .and_then(|g| g.as_str().map(str::to_owned));
-            if let Some(group) = group
-                && !out.contains(&("regional_group", group.clone()))
+            if let Some(group) = data.country(state).and_then(|c| c.regional_group)
+                && !out.contains(&("regional_group", group.as_str().to_owned()))
             {
-                out.push(("regional_group", group));
+                out.push(("regional_group", group.as_str().to_owned()));
             }
         }
         let mut stakeholders: Vec<String> = Vec::new();

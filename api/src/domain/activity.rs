@@ -3,7 +3,6 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -13,7 +12,7 @@ use crate::domain::codes::{
 use crate::domain::publication::{Publication, Visibility};
 use crate::domain::recommendation::MAX_TEXT;
 use crate::domain::stakeholder::{LanguageCode, is_language_code};
-use crate::domain::validate::{Errors, dedup, is_space};
+use crate::domain::validate::{Errors, dedup};
 use crate::domain::{CountryCode, ExternalRef, Multilingual, Stored, normalise_text};
 use crate::error::FieldError;
 use crate::reference::reference;
@@ -244,15 +243,6 @@ fn is_amount(s: &str) -> bool {
     digits(whole, 15) && fraction.is_none_or(|f| digits(f, 4))
 }
 
-pub fn is_url(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    rest.is_some_and(|r| {
-        !r.is_empty() && !r.contains(|c: char| is_space(c) || matches!(c, '\0' | '[' | ']'))
-    })
-}
-
 /// Why an activity cannot have the submitter a request gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubmitterError {
@@ -389,19 +379,7 @@ impl ActivityInput {
         e.sdg_targets("/sdg_targets", &mut self.sdg_targets);
         dedup(&mut self.documents);
         e.each("/documents", &self.documents, 50, |e, at, d| {
-            if d.url.chars().count() > 500 {
-                e.add(
-                    format!("{at}/url"),
-                    "too_long",
-                    "must be at most 500 characters",
-                );
-            } else if !is_url(&d.url) {
-                e.add(
-                    format!("{at}/url"),
-                    "invalid_url",
-                    "must be an http:// or https:// address without spaces",
-                );
-            }
+            e.web_address(&format!("{at}/url"), &d.url);
             e.optional_text(&format!("{at}/title"), d.title.as_deref(), 500);
             if let Some(language) = &d.language
                 && !is_language_code(language)
@@ -441,8 +419,7 @@ impl ActivityInput {
             .planned_start
             .map(|d| d.to_string())
             .unwrap_or_default();
-        let digest = Sha256::digest(format!("{submitter}|{title}|{start}"));
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        crate::digest::sha256_hex(format!("{submitter}|{title}|{start}"), 32)
     }
 
     /// Every language's title, summary, results and lessons, for full-text search.

@@ -1,7 +1,6 @@
 //! A UPR recommendation: what a client sends, how it is checked, and what is stored and served.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, StateCode, ThemeCode};
@@ -220,17 +219,10 @@ impl RecommendationInput {
             .next()
             .map(|(_, t)| normalise_text(t))
             .unwrap_or_default();
-        let digest = Sha256::digest(format!(
-            "{}|{}|{}",
-            self.state_under_review, self.session, text
-        ));
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut key = String::with_capacity(64);
-        for b in digest {
-            key.push(HEX[usize::from(b >> 4)] as char);
-            key.push(HEX[usize::from(b & 15)] as char);
-        }
-        key
+        crate::digest::sha256_hex(
+            format!("{}|{}|{}", self.state_under_review, self.session, text),
+            32,
+        )
     }
 
     /// Every language's text, for full-text search.

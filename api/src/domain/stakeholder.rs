@@ -170,15 +170,6 @@ impl utoipa::ToSchema for LanguageCode {
     }
 }
 
-fn is_website(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    rest.is_some_and(|r| {
-        !r.is_empty() && !r.contains(|c: char| is_space(c) || matches!(c, '\0' | '[' | ']'))
-    })
-}
-
 /// The contract's e-mail pattern: `local@domain.tld`, no spaces, one `@`.
 fn is_email(email: &str) -> bool {
     let plain =
@@ -212,15 +203,7 @@ impl StakeholderInput {
             self.nhri_accreditation = None;
         }
         if let Some(website) = &self.website {
-            if website.chars().count() > 500 {
-                e.add("/website", "too_long", "must be at most 500 characters");
-            } else if !is_website(website) {
-                e.add(
-                    "/website",
-                    "invalid_url",
-                    "must be an http:// or https:// address without spaces",
-                );
-            }
+            e.web_address("/website", website);
         }
         if let Some(contact) = &self.contact {
             e.optional_text("/contact/name", contact.name.as_deref(), 200);

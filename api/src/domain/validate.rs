@@ -130,6 +130,26 @@ impl Errors {
         });
     }
 
+    /// A web address as the contract states it (`^https?://[^\s\u0000\[\]]+$`, at most 500
+    /// characters; `[` and `]` are left out so no URL parser misreads a host).
+    pub fn web_address(&mut self, pointer: &str, url: &str) {
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"));
+        let valid = rest.is_some_and(|r| {
+            !r.is_empty() && !r.contains(|c: char| is_space(c) || matches!(c, '\0' | '[' | ']'))
+        });
+        if url.chars().count() > 500 {
+            self.add(pointer, "too_long", "must be at most 500 characters");
+        } else if !valid {
+            self.add(
+                pointer,
+                "invalid_url",
+                "must be an http:// or https:// address without spaces",
+            );
+        }
+    }
+
     /// SDG target codes, deduplicated.
     pub fn sdg_targets(&mut self, pointer: &str, targets: &mut Vec<String>) {
         let data = crate::reference::reference();

@@ -3,6 +3,7 @@
 //! (`domain::publication`). A contributor writes its own organisation's activities, a State the
 //! ones it submits itself, `admin` any.
 
+use crate::digest::sha256_hex;
 use actix_web::http::{StatusCode, header};
 use actix_web::{
     CustomizeResponder, Either, HttpRequest, HttpResponse, Responder, delete, get, patch, post,
@@ -10,7 +11,6 @@ use actix_web::{
 };
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
@@ -122,8 +122,7 @@ impl ActivityQuery {
         f.regional_group = self
             .regional_group
             .filter(|_| f.states.is_none())
-            .and_then(|g| serde_json::to_value(g).ok())
-            .and_then(|g| g.as_str().map(str::to_owned));
+            .map(|g| g.as_str().to_owned());
         f.stakeholder = self.stakeholder;
         f.role = self.role.map(|r| r.as_str().to_owned());
         f.submitter_kind = self.submitter_kind;
@@ -166,9 +165,7 @@ pub fn tag_of(a: &Activity) -> String {
         format!("\"{}\"", a.stored.version)
     } else {
         let json = serde_json::to_vec(&a.visibility).expect("visibility serialises");
-        let digest = Sha256::digest(&json);
-        let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
-        format!("\"{}-{hex}\"", a.stored.version)
+        format!("\"{}-{}\"", a.stored.version, sha256_hex(json, 4))
     }
 }
 
@@ -176,17 +173,12 @@ pub fn tag_of(a: &Activity) -> String {
 /// since each answer carries the time it was generated; and it changes with the stakeholders
 /// the document names (their names and kinds are in it), not only with the activity.
 fn iati_tag(a: &Activity, organisations: &iati::Organisations) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(tag_of(a));
+    let mut named = tag_of(a);
     for id in iati::named_stakeholders([a]) {
         let version = organisations.get(&id).map_or(0, |s| s.stored.version);
-        hasher.update(format!("|{id}:{version}"));
+        named.push_str(&format!("|{id}:{version}"));
     }
-    let hex: String = hasher.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("W/\"iati-{hex}\"")
+    format!("W/\"iati-{}\"", sha256_hex(named, 8))
 }
 
 fn respond(a: Activity, status: StatusCode) -> CustomizeResponder<web::Json<Activity>> {

@@ -24,7 +24,6 @@ use crate::routes::support::{
     decode_cursor, encode_cursor, limit, not_modified, page, state_param, with_db,
 };
 use crate::startup::AppState;
-use sha2::Digest;
 
 page_type!(ConsentPage, Consent);
 
@@ -153,14 +152,7 @@ pub async fn get_consent(
     // A record never changes; what a caller sees of it depends on its role only.
     let record = for_caller(found, caller.as_ref());
     let body = serde_json::to_vec(&record).map_err(ApiError::internal)?;
-    let digest = sha2::Sha256::digest(&body);
-    let tag = format!(
-        "\"{}\"",
-        digest[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let tag = format!("\"{}\"", crate::digest::sha256_hex(&body, 8));
     if let Some(unchanged) = not_modified(&req, &tag) {
         return Ok(unchanged);
     }

@@ -93,16 +93,8 @@ pub fn page<T: serde::Serialize>(
     body: T,
     next_cursor: Option<&str>,
 ) -> HttpResponse {
-    use sha2::{Digest, Sha256};
     let json = serde_json::to_vec(&body).expect("pages serialise");
-    let digest = Sha256::digest(&json);
-    let tag = format!(
-        "W/\"{}\"",
-        digest[..12]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let tag = format!("W/\"{}\"", crate::digest::sha256_hex(&json, 12));
     if let Some(unchanged) = not_modified(req, &tag) {
         return unchanged;
     }

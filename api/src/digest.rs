@@ -1,0 +1,35 @@
+//! SHA-256 digests written as hexadecimal text: natural keys, ETags, request fingerprints.
+
+use sha2::{Digest, Sha256};
+
+/// Bytes as lower-case hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
+}
+
+/// The first `bytes` bytes (at most 32) of the SHA-256 of `data`, in hexadecimal.
+pub fn sha256_hex(data: impl AsRef<[u8]>, bytes: usize) -> String {
+    let digest = Sha256::digest(data.as_ref());
+    hex(&digest[..bytes.min(digest.len())])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_are_hexadecimal() {
+        assert_eq!(hex(&[0, 15, 255]), "000fff");
+        assert_eq!(
+            sha256_hex("abc", 32),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(sha256_hex("abc", 4), "ba7816bf");
+    }
+}
