@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::DbConnection;
 use super::changes::{self, Change};
 use super::documents::{Document, Table, parse, to_json};
-use super::query::{Sql, Value, execute, load, load_documents};
+use super::query::{Sql, Value, count, execute, load, load_documents, load_ids};
 use crate::domain::activity::{Activity, ActivityInput, ActivityStatus};
 use crate::domain::publication::{
     Access, ActivityFacts, ConsentFact, Decision, Publication, Scope, Visibility, visibility,
@@ -357,14 +357,9 @@ pub fn refresh_submitter(conn: &mut DbConnection, stakeholder: Uuid) -> diesel::
 /// How many stored activities refer to this stakeholder (as submitter or participant) or this
 /// recommendation: those may not be deleted.
 pub fn references_to(conn: &mut DbConnection, facet: &str, id: Uuid) -> diesel::QueryResult<i64> {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
     let mut sql = Sql::new("SELECT COUNT(*) AS n FROM activity_facets WHERE facet = ");
     sql.text(facet).push(" AND value = ").text(id.to_string());
-    Ok(load::<Count>(conn, &sql)?.first().map_or(0, |c| c.n))
+    count(conn, &sql)
 }
 
 impl Document for Activity {
@@ -543,11 +538,11 @@ pub fn check_references(
     input: &ActivityInput,
 ) -> diesel::QueryResult<Vec<FieldError>> {
     #[derive(diesel::QueryableByName)]
-    struct IdRow {
+    struct Made {
         #[diesel(sql_type = Text)]
         id: String,
         #[diesel(sql_type = Text)]
-        state: String,
+        state_under_review: String,
     }
     let mut errors = Vec::new();
     let mut ids: Vec<String> = input
@@ -556,12 +551,9 @@ pub fn check_references(
         .map(|p| p.stakeholder.to_string())
         .collect();
     ids.extend(input.submitter.map(|s| s.to_string()));
-    let mut sql = Sql::new("SELECT id, kind AS state FROM stakeholders WHERE id IN ");
+    let mut sql = Sql::new("SELECT id FROM stakeholders WHERE id IN ");
     sql.text_list(&ids);
-    let known: Vec<String> = load::<IdRow>(conn, &sql)?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
+    let known = load_ids(conn, &sql)?;
     if let Some(submitter) = input.submitter
         && !known.contains(&submitter.to_string())
     {
@@ -587,13 +579,12 @@ pub fn check_references(
         .collect();
     let mut found: HashMap<String, String> = HashMap::new();
     for chunk in ids.chunks(500) {
-        let mut sql =
-            Sql::new("SELECT id, state_under_review AS state FROM recommendations WHERE id IN ");
+        let mut sql = Sql::new("SELECT id, state_under_review FROM recommendations WHERE id IN ");
         sql.text_list(chunk);
         found.extend(
-            load::<IdRow>(conn, &sql)?
+            load::<Made>(conn, &sql)?
                 .into_iter()
-                .map(|r| (r.id, r.state)),
+                .map(|r| (r.id, r.state_under_review)),
         );
     }
     for (i, id) in ids.iter().enumerate() {

@@ -1,7 +1,6 @@
 //! Consent records: written once (the database refuses to change or delete one), each write
 //! re-evaluating the activities of its State in the same transaction.
 
-use diesel::sql_types::BigInt;
 use uuid::Uuid;
 
 use super::DbConnection;
@@ -9,7 +8,7 @@ use super::activities::refresh_state;
 use super::audit::{self, Actor, Operation};
 use super::changes::{self, Change};
 use super::documents::{Position, WriteError, parse, timestamp, to_json};
-use super::query::{Sql, execute, load, load_documents};
+use super::query::{Sql, count, execute, load_documents};
 use crate::domain::consent::{Consent, ScopeKind};
 use crate::domain::publication::{Access, Decision};
 
@@ -164,12 +163,7 @@ pub fn latest_of_state(
 /// How many of a State's activities (submitted, concerning it) are public, awaiting its
 /// consent, and refused by it.
 pub fn counts(conn: &mut DbConnection, state: &str) -> diesel::QueryResult<(i64, i64, i64)> {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let mut count = |facet: &str, public: bool| -> diesel::QueryResult<i64> {
+    let mut how_many = |facet: &str, public: bool| -> diesel::QueryResult<i64> {
         let mut sql = Sql::new(
             "SELECT COUNT(*) AS n FROM activities r JOIN activity_facets f ON f.activity_seq = r.seq WHERE f.facet = ",
         );
@@ -179,11 +173,11 @@ pub fn counts(conn: &mut DbConnection, state: &str) -> diesel::QueryResult<(i64,
         } else {
             sql.push(" AND r.publication = 'submitted'");
         }
-        Ok(load::<Count>(conn, &sql)?.first().map_or(0, |c| c.n))
+        count(conn, &sql)
     };
     Ok((
-        count("state", true)?,
-        count("awaiting", false)?,
-        count("refused", false)?,
+        how_many("state", true)?,
+        how_many("awaiting", false)?,
+        how_many("refused", false)?,
     ))
 }

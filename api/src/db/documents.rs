@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::DbConnection;
 use super::audit::{self, Actor, Operation};
 use super::changes::{self, Change};
-use super::query::{DocumentRow, Sql, Value, execute, fts5_terms, load_documents};
+use super::query::{DocumentRow, Sql, Value, execute, fts5_terms, load, load_documents, load_ids};
 use crate::domain::{ExternalRef, Stored, normalise_text};
 use crate::error::ApiError;
 
@@ -289,17 +289,12 @@ impl Table {
         r: &ExternalRef,
     ) -> diesel::QueryResult<Option<String>> {
         // The id only: no document to read and parse.
-        let mut sql = Sql::new(
-            "SELECT CAST(0 AS BIGINT) AS seq, entity_id AS document FROM external_refs WHERE entity = ",
-        );
+        let mut sql = Sql::new("SELECT entity_id AS id FROM external_refs WHERE entity = ");
         sql.text(self.entity)
             .push(" AND source = ")
             .text(r.source.clone());
         sql.push(" AND external_id = ").text(r.external_id.clone());
-        Ok(load_documents(conn, &sql)?
-            .into_iter()
-            .next()
-            .map(|row| row.document))
+        Ok(load_ids(conn, &sql)?.into_iter().next())
     }
 
     /// Inserts a row; `columns` must include `id`. Returns its `seq`.
@@ -585,32 +580,35 @@ pub fn insert_new<D: Document>(
     let mut taken_keys: HashSet<String> = HashSet::new();
     let mut taken_refs: HashSet<(String, String)> = HashSet::new();
     for chunk in keys.chunks(500) {
+        // The keys only: no document to read, parse and key again.
         let mut sql = Sql::new(&format!(
-            "SELECT seq, document FROM {} WHERE natural_key IN ",
+            "SELECT natural_key AS id FROM {} WHERE natural_key IN ",
             D::TABLE.table
         ));
         sql.text_list(chunk);
-        for row in load_documents(conn, &sql)? {
-            let doc: D = parse(&row)?;
-            taken_keys.extend(D::natural_key(doc.content()));
-        }
+        taken_keys.extend(load_ids(conn, &sql)?);
     }
     let ids: Vec<String> = contents
         .iter()
         .flat_map(|c| D::refs_of(c).iter().map(|r| r.external_id.clone()))
         .collect();
     for chunk in ids.chunks(500) {
-        let mut sql = Sql::new(
-            "SELECT CAST(0 AS BIGINT) AS seq, source || ' ' || external_id AS document FROM external_refs WHERE entity = ",
-        );
+        #[derive(diesel::QueryableByName)]
+        struct Key {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            source: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            external_id: String,
+        }
+        let mut sql = Sql::new("SELECT source, external_id FROM external_refs WHERE entity = ");
         sql.text(D::TABLE.entity)
             .push(" AND external_id IN ")
             .text_list(chunk);
-        for row in load_documents(conn, &sql)? {
-            if let Some((source, id)) = row.document.split_once(' ') {
-                taken_refs.insert((source.to_owned(), id.to_owned()));
-            }
-        }
+        taken_refs.extend(
+            load::<Key>(conn, &sql)?
+                .into_iter()
+                .map(|k| (k.source, k.external_id)),
+        );
     }
     let at = now();
     let mut fresh: Vec<(D, Option<String>)> = Vec::new();

@@ -86,6 +86,20 @@ pub struct DocumentRow {
     pub document: String,
 }
 
+/// A row of one text column named `id`.
+#[derive(Debug, QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// A row of one count named `n`.
+#[derive(Debug, QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
 macro_rules! bound {
     ($query:expr, $binds:expr) => {{
         let mut q = $query.into_boxed();
@@ -114,6 +128,19 @@ where
 /// Runs a query that selects `seq` and `document`.
 pub fn load_documents(conn: &mut DbConnection, sql: &Sql) -> QueryResult<Vec<DocumentRow>> {
     load(conn, sql)
+}
+
+/// Runs a query that selects one text column as `id`.
+pub fn load_ids(conn: &mut DbConnection, sql: &Sql) -> QueryResult<Vec<String>> {
+    Ok(load::<IdRow>(conn, sql)?
+        .into_iter()
+        .map(|r| r.id)
+        .collect())
+}
+
+/// Runs a query that selects one count as `n`.
+pub fn count(conn: &mut DbConnection, sql: &Sql) -> QueryResult<i64> {
+    Ok(load::<CountRow>(conn, sql)?.first().map_or(0, |c| c.n))
 }
 
 /// Runs a statement; returns the number of rows it touched.

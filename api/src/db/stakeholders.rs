@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::DbConnection;
 use super::audit::Actor;
 use super::documents::{self, Document, Table, WriteError};
-use super::query::{Sql, Value, load_documents};
+use super::query::{Sql, Value, load_documents, load_ids};
 use crate::domain::Multilingual;
 use crate::domain::stakeholder::{Stakeholder, StakeholderInput, StakeholderKind};
 use crate::domain::{ExternalRef, Stored, normalise_text};
@@ -147,12 +147,10 @@ pub fn state_stakeholder(
     actor: &Actor,
     state: &str,
 ) -> Result<Uuid, WriteError> {
-    let mut sql = Sql::new(
-        "SELECT seq, id AS document FROM stakeholders WHERE kind = 'state' AND country = ",
-    );
+    let mut sql = Sql::new("SELECT id FROM stakeholders WHERE kind = 'state' AND country = ");
     sql.text(state).push(" ORDER BY seq LIMIT 1");
-    if let Some(row) = load_documents(conn, &sql)?.into_iter().next() {
-        return Uuid::parse_str(&row.document)
+    if let Some(id) = load_ids(conn, &sql)?.into_iter().next() {
+        return Uuid::parse_str(&id)
             .map_err(|e| WriteError::Db(diesel::result::Error::DeserializationError(Box::new(e))));
     }
     let name = reference()
