@@ -32,8 +32,8 @@ use crate::reference::{RegionalGroup, reference};
 use crate::routes::export::{self, ExportFormat};
 use crate::routes::page_type;
 use crate::routes::support::{
-    code_param, decode_cursor, from_merged, if_match, limit, merge_patch, not_modified,
-    search_param, state_param, states_of, with_db,
+    code_param, decode_cursor, if_match, limit, not_modified, patched, search_param, state_param,
+    states_of, with_db,
 };
 use crate::startup::AppState;
 
@@ -500,11 +500,7 @@ pub async fn patch_activity(
         caller,
         id.into_inner(),
         if_match(&req),
-        move |current| {
-            let mut merged = serde_json::to_value(&current.content).map_err(ApiError::internal)?;
-            merge_patch(&mut merged, &patch);
-            from_merged(merged)
-        },
+        move |current| patched(&current.content, &patch),
     )
     .await
 }

@@ -16,8 +16,8 @@ use crate::domain::recommendation::{Recommendation, RecommendationInput, Respons
 use crate::error::{ApiError, ApiResult};
 use crate::reference::{RegionalGroup, reference};
 use crate::routes::support::{
-    code_param, create_item, decode_cursor, delete_item, etag, from_merged, if_match, in_range,
-    limit, merge_patch, not_modified, require_admin, search_param, state_param, states_of, with_db,
+    code_param, create_item, decode_cursor, delete_item, etag, if_match, in_range, limit,
+    not_modified, patched, require_admin, search_param, state_param, states_of, with_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -264,9 +264,7 @@ pub async fn patch_recommendation(
         write(conn, |c| {
             // Validation before the version check: a bad patch is a 422 whatever its If-Match.
             let current: Recommendation = documents::get(c, id)?.ok_or(WriteError::NotFound)?;
-            let mut merged = serde_json::to_value(&current.content).map_err(ApiError::internal)?;
-            merge_patch(&mut merged, &patch);
-            let input = validated(from_merged(merged)?)?;
+            let input = validated(patched(&current.content, &patch)?)?;
             Ok(documents::replace(c, &actor, id, input, expected)?)
         })
     })

@@ -20,8 +20,8 @@ use crate::domain::stakeholder::{
 use crate::error::{ApiError, ApiResult};
 use crate::reference::reference;
 use crate::routes::support::{
-    create_item, decode_cursor, delete_item, from_merged, if_match, limit, merge_patch,
-    not_modified, search_param, with_db,
+    create_item, decode_cursor, delete_item, if_match, limit, not_modified, patched, search_param,
+    with_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -363,11 +363,7 @@ pub async fn patch_stakeholder(
         caller,
         id.into_inner(),
         if_match(&req),
-        move |current| {
-            let mut merged = serde_json::to_value(&current.content).map_err(ApiError::internal)?;
-            merge_patch(&mut merged, &patch);
-            from_merged(merged)
-        },
+        move |current| patched(&current.content, &patch),
     )
     .await
 }

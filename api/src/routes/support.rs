@@ -198,8 +198,14 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-/// Parses a merged document as the input type; serde's complaint becomes a 422.
-pub fn from_merged<T: serde::de::DeserializeOwned>(merged: Value) -> ApiResult<T> {
+/// A resource's content with a JSON merge patch applied; a result that is not a valid content
+/// is a 422 (serde's complaint).
+pub fn patched<T: serde::Serialize + serde::de::DeserializeOwned>(
+    current: &T,
+    patch: &Value,
+) -> ApiResult<T> {
+    let mut merged = serde_json::to_value(current).map_err(ApiError::internal)?;
+    merge_patch(&mut merged, patch);
     serde_json::from_value(merged).map_err(|e| ApiError::Unprocessable {
         code: "invalid_body",
         detail: format!("The patched document is not valid: {e}"),
