@@ -1,7 +1,8 @@
 //! `Idempotency-Key` on `POST`: a client that retries a request (a timeout, a dropped
 //! connection) with the same key and the same body within 24 hours gets the first answer again
 //! and nothing is written twice; the same key with another body is a 422 problem. Keys belong
-//! to the caller (token issuer and subject, or the address of an anonymous caller).
+//! to the caller (the token's issuer, subject, role and claims, or the address of an anonymous
+//! caller).
 //!
 //! The body is hashed as it streams to the handler, so bulk uploads keep their flat memory.
 //! Only successful answers are kept: a refused request wrote nothing, and its retry runs again
@@ -165,7 +166,16 @@ pub async fn middleware(
         .get::<Identity>()
         .and_then(|i| i.0.as_ref())
     {
-        Some(c) => format!("{}|{}", c.issuer, c.subject),
+        // The whole identity: one subject holding tokens of two roles (an officer who is
+        // also an admin) must not be answered one role's answer under the other.
+        Some(c) => format!(
+            "{}|{}|{:?}|{}|{}",
+            c.issuer,
+            c.subject,
+            c.role,
+            c.state.as_ref().map(|s| s.as_str()).unwrap_or(""),
+            c.stakeholder.map(|s| s.to_string()).unwrap_or_default()
+        ),
         None => format!(
             "anonymous|{}",
             req.peer_addr()

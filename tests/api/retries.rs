@@ -178,3 +178,26 @@ async fn behind_a_trusted_proxy_each_caller_has_its_own_budget() {
         429
     );
 }
+
+#[actix_web::test]
+async fn a_key_belongs_to_the_whole_identity_not_only_the_subject() {
+    let app = TestApp::spawn();
+    // Both tokens are for subject "tester": one as admin, one as a contributor.
+    let admin = app.admin_token();
+    let org = app
+        .create(
+            "/api/v1/stakeholders",
+            &upr_tc_tests::stakeholder("civil_society_organization", Some("KEN"), "Same subject"),
+        )
+        .await;
+    let contributor = app.token(Role::Contributor, None, org["id"].as_str());
+    let body = upr_tc_tests::stakeholder("academia", None, "Keyed");
+    let path = "/api/v1/stakeholders";
+    let first = app.send(post(path, &admin, Some("shared"), &body)).await;
+    assert_eq!(first.status, 201);
+    assert_eq!(first.json()["contact"]["email"], "focal@example.org");
+    // The contributor's request with the same key is its own: refused, not the admin's answer.
+    app.send(post(path, &contributor, Some("shared"), &body))
+        .await
+        .assert_problem(403, "forbidden");
+}
