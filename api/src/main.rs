@@ -108,6 +108,7 @@ fn import(
         mode,
         dry_run,
         submitter: None,
+        submitter_unregistered: false,
     };
     let report = match resource {
         Resource::Recommendations => {

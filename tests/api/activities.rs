@@ -544,3 +544,35 @@ async fn a_submitter_that_becomes_the_state_itself_needs_no_consent() {
     .assert_ok_json();
     app.get(&item(&a)).await.assert_problem(404, "not_found");
 }
+
+#[actix_web::test]
+async fn a_states_first_dry_run_registers_nothing() {
+    let app = TestApp::spawn();
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let rows = format!("{}\n", activity(&["KEN"], "Planned"));
+    let upload = |dry_run: bool| {
+        upr_tc_tests::Request::post()
+            .uri(&format!("/api/v1/bulk/activities?dry_run={dry_run}"))
+            .insert_header(("Authorization", format!("Bearer {kenya}")))
+            .insert_header(("Content-Type", "application/x-ndjson"))
+            .set_payload(rows.clone())
+    };
+    let report = app.send(upload(true)).await.assert_ok_json();
+    assert_eq!(
+        (report["created"].as_u64(), report["dry_run"].as_bool()),
+        (Some(1), Some(true)),
+        "{report}"
+    );
+    assert!(app.all("/api/v1/stakeholders?kind=state").await.is_empty());
+    let trail = app
+        .get_as("/api/v1/audit", &app.admin_token())
+        .await
+        .assert_ok_json();
+    assert!(trail["items"].as_array().unwrap().is_empty(), "{trail}");
+    // The real upload registers Kenya and submits as it.
+    let report = app.send(upload(false)).await.assert_ok_json();
+    assert_eq!(report["created"], 1);
+    let kenya_body = app.all("/api/v1/stakeholders?kind=state").await;
+    assert_eq!(kenya_body.len(), 1);
+    assert_eq!(app.all(PATH).await[0]["submitter"], kenya_body[0]["id"]);
+}

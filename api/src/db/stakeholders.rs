@@ -140,6 +140,23 @@ impl Document for Stakeholder {
     }
 }
 
+/// The State's own stakeholder (kind `state`, its country), if it is registered.
+pub fn find_state_stakeholder(
+    conn: &mut DbConnection,
+    state: &str,
+) -> diesel::QueryResult<Option<Uuid>> {
+    let mut sql = Sql::new("SELECT id FROM stakeholders WHERE kind = 'state' AND country = ");
+    sql.text(state).push(" ORDER BY seq LIMIT 1");
+    load_ids(conn, &sql)?
+        .into_iter()
+        .next()
+        .map(|id| {
+            Uuid::parse_str(&id)
+                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+        })
+        .transpose()
+}
+
 /// The State's own stakeholder (kind `state`, its country), which a `state` token submits as;
 /// registered on first use, named as the reference data names the country.
 pub fn state_stakeholder(
@@ -147,11 +164,8 @@ pub fn state_stakeholder(
     actor: &Actor,
     state: &str,
 ) -> Result<Uuid, WriteError> {
-    let mut sql = Sql::new("SELECT id FROM stakeholders WHERE kind = 'state' AND country = ");
-    sql.text(state).push(" ORDER BY seq LIMIT 1");
-    if let Some(id) = load_ids(conn, &sql)?.into_iter().next() {
-        return Uuid::parse_str(&id)
-            .map_err(|e| WriteError::Db(diesel::result::Error::DeserializationError(Box::new(e))));
+    if let Some(id) = find_state_stakeholder(conn, state)? {
+        return Ok(id);
     }
     let name = reference()
         .country(state)

@@ -209,13 +209,16 @@ impl Importable for Activity {
             submitter_of(options.submitter, content.submitter)
                 .map_err(|e| vec![e.field_error()])?,
         );
-        let errors = check_references(conn, &content).map_err(|e| {
+        let mut errors = check_references(conn, &content).map_err(|e| {
             vec![FieldError::new(
                 "",
                 "database_error",
                 format!("the references could not be checked: {e}"),
             )]
         })?;
+        if options.submitter_unregistered {
+            errors.retain(|e| e.pointer != "/submitter");
+        }
         if errors.is_empty() {
             Ok(content)
         } else {

@@ -57,6 +57,9 @@ pub struct Options {
     /// The stakeholder a non-admin importer submits as (activities): rows are its own. `None`
     /// for `admin` and the command line, whose rows name their submitter.
     pub submitter: Option<uuid::Uuid>,
+    /// `submitter` is not registered yet (a State's first dry run, which registers nothing):
+    /// rows are not refused for naming it.
+    pub submitter_unregistered: bool,
 }
 
 /// A row that could not be imported.

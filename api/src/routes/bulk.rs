@@ -14,7 +14,7 @@ use utoipa::IntoParams;
 use crate::auth::{Caller, Role};
 use crate::db::audit::Actor;
 use crate::db::documents::write;
-use crate::db::stakeholders::state_stakeholder;
+use crate::db::stakeholders::{find_state_stakeholder, state_stakeholder};
 use crate::domain::activity::Activity;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
@@ -113,6 +113,7 @@ async fn bulk<D: Importable + 'static>(
     mut payload: web::Payload,
     query: BulkQuery,
     submitter: Option<uuid::Uuid>,
+    submitter_unregistered: bool,
 ) -> ApiResult<web::Json<ImportReport>> {
     let options = Options {
         actor: Actor::of(&caller),
@@ -120,6 +121,7 @@ async fn bulk<D: Importable + 'static>(
         mode: query.mode.unwrap_or_default(),
         dry_run: query.dry_run.unwrap_or(false),
         submitter,
+        submitter_unregistered,
     };
     let (mode, dry_run) = (options.mode, options.dry_run);
     let limit = state.bulk_limit;
@@ -210,7 +212,7 @@ pub async fn import_recommendations(
     query: web::Query<BulkQuery>,
 ) -> ApiResult<web::Json<ImportReport>> {
     require_admin(&caller)?;
-    bulk::<Recommendation>(state, caller, req, payload, query.into_inner(), None).await
+    bulk::<Recommendation>(state, caller, req, payload, query.into_inner(), None, false).await
 }
 
 /// Imports stakeholders in bulk (`admin`).
@@ -239,7 +241,7 @@ pub async fn import_stakeholders(
     query: web::Query<BulkQuery>,
 ) -> ApiResult<web::Json<ImportReport>> {
     require_admin(&caller)?;
-    bulk::<Stakeholder>(state, caller, req, payload, query.into_inner(), None).await
+    bulk::<Stakeholder>(state, caller, req, payload, query.into_inner(), None, false).await
 }
 
 /// Imports activities in bulk: `admin` for any submitter (each row names it), a contributor
@@ -272,16 +274,27 @@ pub async fn import_activities(
     payload: web::Payload,
     query: web::Query<BulkQuery>,
 ) -> ApiResult<web::Json<ImportReport>> {
+    let mut unregistered = false;
     let submitter = match caller.role {
         Role::Admin => None,
         Role::Contributor => caller.stakeholder,
         Role::State => {
             let (actor, code) = (Actor::of(&caller), caller.state.clone());
-            let id = with_db(&state, move |conn| {
+            let dry_run = query.dry_run.unwrap_or(false);
+            let (id, registered) = with_db(&state, move |conn| {
                 let code = code.map(|c| c.to_string()).unwrap_or_default();
-                Ok(write(conn, |c| state_stakeholder(c, &actor, &code))?)
+                if dry_run {
+                    // A dry run registers nothing: a State not registered yet checks its rows
+                    // as the stakeholder it will be.
+                    return Ok(match find_state_stakeholder(conn, &code)? {
+                        Some(id) => (id, true),
+                        None => (uuid::Uuid::now_v7(), false),
+                    });
+                }
+                Ok((write(conn, |c| state_stakeholder(c, &actor, &code))?, true))
             })
             .await?;
+            unregistered = !registered;
             Some(id)
         }
         Role::Sync => None,
@@ -291,5 +304,14 @@ pub async fn import_activities(
             "Activities are uploaded by `admin`, contributors and States.".into(),
         ));
     }
-    bulk::<Activity>(state, caller, req, payload, query.into_inner(), submitter).await
+    bulk::<Activity>(
+        state,
+        caller,
+        req,
+        payload,
+        query.into_inner(),
+        submitter,
+        unregistered,
+    )
+    .await
 }
