@@ -107,10 +107,10 @@ async fn a_contributor_submits_and_the_public_sees_it_only_with_consent() {
     .await;
     assert_eq!(
         app.all(PATH).await.len(),
-        1,
-        "the activity-level grant is narrower"
+        0,
+        "a blanket withdrawal hides what was granted by name (the most recent decision wins)"
     );
-    consent(
+    let withdrawal = consent(
         &app,
         &kenya,
         json!({"decision": "withdrawn", "scope": "activity", "activity_id": created["id"]}),
@@ -120,9 +120,13 @@ async fn a_contributor_submits_and_the_public_sees_it_only_with_consent() {
         .await
         .assert_problem(404, "not_found");
     let seen = app.get_as(&item(&created), &token).await.assert_ok_json();
+    // The reason names the record that decided: the withdrawal by name, the narrowest.
     assert_eq!(
         seen["visibility"]["reasons"],
-        json!(["consent withdrawn by KEN"])
+        json!([format!(
+            "consent withdrawn by KEN (record {}, scope activity)",
+            withdrawal["id"].as_str().unwrap()
+        )])
     );
 }
 

@@ -490,5 +490,10 @@ async fn the_batch_path_takes_new_items_with_partner_keys() {
         external_id: "b-1".into(),
     };
     let table = <Recommendation as upr_tc::db::documents::Document>::TABLE;
-    assert!(table.find_external(&mut conn, &key).unwrap().is_some());
+    assert!(
+        table
+            .find_external(&mut conn, table.entity, &key)
+            .unwrap()
+            .is_some()
+    );
 }

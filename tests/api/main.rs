@@ -9,6 +9,7 @@ mod consents;
 mod contract;
 mod errors;
 mod export;
+mod gate;
 mod health;
 mod iati;
 mod permissions;

@@ -475,3 +475,107 @@ async fn every_write_route_for_every_role() {
     )
     .await;
 }
+
+/// Every field of a stakeholder, changed by each caller who may edit the stakeholder at all:
+/// its own contributor (an NHRI), its State (for a State's body) and `admin`. What kind of
+/// organisation it is, its country and its accreditation are `admin`'s to set; the rest is the
+/// organisation's own. Callers who may not edit the stakeholder are refused every field.
+#[actix_web::test]
+async fn every_field_of_a_stakeholder_for_every_role() {
+    let app = TestApp::spawn();
+    let mut nhri = stakeholder(
+        "nhri",
+        Some("KEN"),
+        "Kenya National Commission on Human Rights",
+    );
+    nhri["nhri_accreditation"] = json!("A");
+    let nhri = app.create("/api/v1/stakeholders", &nhri).await;
+    let nmirf = app
+        .create(
+            "/api/v1/stakeholders",
+            &stakeholder("nmirf", Some("KEN"), "Kenya NMIRF"),
+        )
+        .await;
+    let id = |s: &Value| s["id"].as_str().unwrap().to_owned();
+    let own_contributor = app.token(Role::Contributor, None, Some(&id(&nhri)));
+    let (_, other_contributor) = organisation(&app, "Other NGO").await;
+    let own_state = app.token(Role::State, Some("KEN"), None);
+    let other_state = app.token(Role::State, Some("UGA"), None);
+    let admin = app.admin_token();
+    let sync = app.token(Role::Sync, None, None);
+    // (field, a new value, only admin may change it)
+    let fields: Vec<(&str, Value, bool)> = vec![
+        ("kind", json!("state"), true),
+        ("country", json!("TZA"), true),
+        ("nhri_accreditation", json!("B"), true),
+        ("name", json!({"en": "Renamed"}), false),
+        ("acronym", json!({"en": "KNX"}), false),
+        ("website", json!("https://example.net"), false),
+        (
+            "contact",
+            json!({"name": "New focal point", "email": "new@example.org", "phone": "+41 22 917 9000"}),
+            false,
+        ),
+        (
+            "themes",
+            json!(["justice", "asylum_seekers_refugees"]),
+            false,
+        ),
+        ("languages", json!(["en", "sw"]), false),
+        ("regions", json!(["002", "202"]), false),
+        (
+            "external_refs",
+            json!([{"source": "ganhri", "external_id": "KE-1"}]),
+            false,
+        ),
+    ];
+    for (target, editors) in [
+        (&nhri, vec![("own contributor", &own_contributor)]),
+        (&nmirf, vec![("own State", &own_state)]),
+    ] {
+        let path = format!("/api/v1/stakeholders/{}", id(target));
+        for (field, value, admin_only) in &fields {
+            // The accreditation is an NHRI's only.
+            if *field == "nhri_accreditation" && target["kind"] != "nhri" {
+                continue;
+            }
+            let patch = json!({ *field: value });
+            let mut callers: Vec<(&str, Option<&str>, u16)> = vec![
+                ("anonymous", None, 401),
+                ("sync", Some(&sync), 403),
+                ("other contributor", Some(&other_contributor), 403),
+                ("other State", Some(&other_state), 403),
+            ];
+            for (who, token) in &editors {
+                callers.push((who, Some(token), if *admin_only { 403 } else { 200 }));
+            }
+            callers.push(("admin", Some(&admin), 200));
+            for (who, token, expected) in callers {
+                let before = app.get_as(&path, &admin).await.assert_ok_json();
+                let case = format!("PATCH {field} of the {}", target["kind"]);
+                let reply = check(
+                    &app,
+                    &case,
+                    who,
+                    json_request(Method::PATCH, &path, token, &patch),
+                    expected,
+                )
+                .await;
+                let after = app.get_as(&path, &admin).await.assert_ok_json();
+                if expected == 200 {
+                    assert_eq!(&after[*field], value, "{case} as {who}: {reply}");
+                    // Put back whole, so the next caller changes it again.
+                    let mut undo = before.clone();
+                    for read_only in ["id", "created_at", "updated_at", "version"] {
+                        undo.as_object_mut().unwrap().remove(read_only);
+                    }
+                    app.send_json(Method::PUT, &path, Some(&admin), &undo)
+                        .await
+                        .assert_ok_json();
+                } else {
+                    assert_eq!(after, before, "{case} as {who}: nothing changed");
+                }
+            }
+        }
+    }
+}

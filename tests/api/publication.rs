@@ -215,7 +215,8 @@ async fn every_state_concerned_must_consent() {
 }
 
 /// A tiny model of the rule, written the long way: replay each State's records in order,
-/// keeping the last decision per scope, then read the narrowest.
+/// keeping the last decision per scope; the most recent of those decides, unless it is a grant
+/// over a narrower refusal.
 #[derive(Clone)]
 struct Modelled {
     id: String,
@@ -232,19 +233,31 @@ fn model_public(
         if a.submitter_state == Some(*state) {
             return true;
         }
-        let (mut by_activity, mut by_submitter, mut by_all) = (None, None, None);
-        for (s, scope, target, decision) in records {
+        // The latest record at each scope (all, submitter, activity), in recording order; the
+        // most recent of them decides, except that a grant never undoes a narrower refusal.
+        let mut latest: [Option<(usize, &str)>; 3] = [None; 3];
+        for (seq, (s, scope, target, decision)) in records.iter().enumerate() {
             if s != state {
                 continue;
             }
-            match *scope {
-                "activity" if *target == a.id => by_activity = Some(*decision),
-                "submitter" if *target == a.submitter => by_submitter = Some(*decision),
-                "all" => by_all = Some(*decision),
-                _ => {}
-            }
+            let slot = match *scope {
+                "all" => 0,
+                "submitter" if *target == a.submitter => 1,
+                "activity" if *target == a.id => 2,
+                _ => continue,
+            };
+            latest[slot] = Some((seq, *decision));
         }
-        by_activity.or(by_submitter).or(by_all) == Some("granted")
+        let newest = (0..3)
+            .filter_map(|i| latest[i].map(|l| (i, l)))
+            .max_by_key(|(_, (seq, _))| *seq);
+        match newest {
+            Some((at, (_, "granted"))) => latest[at + 1..]
+                .iter()
+                .flatten()
+                .all(|(_, d)| *d == "granted"),
+            _ => false,
+        }
     })
 }
 

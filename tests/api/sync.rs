@@ -117,7 +117,7 @@ async fn a_withdrawal_reaches_a_partner_as_a_delete() {
     consent(&app, &kenya, json!({"decision": "granted", "scope": "all"})).await;
     cursor = follow(&app, Some(&sync), &cursor, &mut copy, &mut seen).await;
     assert_eq!(copy[&key]["visibility"]["public"], true);
-    consent(
+    let withdrawal = consent(
         &app,
         &kenya,
         json!({"decision": "withdrawn", "scope": "all"}),
@@ -149,7 +149,10 @@ async fn a_withdrawal_reaches_a_partner_as_a_delete() {
     .await;
     assert_eq!(
         full[&key]["visibility"]["reasons"],
-        json!(["consent withdrawn by KEN"])
+        json!([format!(
+            "consent withdrawn by KEN (record {}, scope all)",
+            withdrawal["id"].as_str().unwrap()
+        )])
     );
     assert!(
         full.iter()

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::DbConnection;
 use super::changes::{self, Change};
 use super::documents::{Document, Table, parse, to_json};
-use super::query::{Sql, Value, count, execute, load, load_documents, load_ids};
+use super::query::{Sql, Value, count, execute, load, load_documents, load_ids, unreadable};
 use crate::domain::activity::{Activity, ActivityInput, ActivityStatus};
 use crate::domain::publication::{
     Access, ActivityFacts, ConsentFact, Decision, Publication, Scope, Visibility, visibility,
@@ -178,11 +178,13 @@ struct SubmitterRow {
     #[diesel(sql_type = Text)]
     kind: String,
     #[diesel(sql_type = Nullable<Text>)]
-    country: Option<String>,
+    own_state: Option<String>,
 }
 
 #[derive(diesel::QueryableByName)]
 struct ConsentRow {
+    #[diesel(sql_type = Text)]
+    id: String,
     #[diesel(sql_type = BigInt)]
     seq: i64,
     #[diesel(sql_type = Text)]
@@ -191,6 +193,35 @@ struct ConsentRow {
     scope: String,
     #[diesel(sql_type = Nullable<Text>)]
     target: Option<String>,
+}
+
+fn consent_fact(state: &str, row: ConsentRow) -> diesel::QueryResult<ConsentFact> {
+    let unreadable = |what: String| {
+        unreadable(format!(
+            "consent record {} (seq {}): {what}",
+            row.id, row.seq
+        ))
+    };
+    let uuid = |s: &str| Uuid::parse_str(s).map_err(|e| unreadable(format!("`{s}`: {e}")));
+    let target = row.target.as_deref().map(uuid).transpose()?;
+    let scope = match (row.scope.as_str(), target) {
+        ("all", None) => Scope::All,
+        ("submitter", Some(id)) => Scope::Submitter(id),
+        ("activity", Some(id)) => Scope::Activity(id),
+        (scope, target) => {
+            return Err(unreadable(format!(
+                "scope `{scope}` with target {target:?}"
+            )));
+        }
+    };
+    Ok(ConsentFact {
+        id: uuid(&row.id)?,
+        seq: row.seq,
+        state: state.to_owned(),
+        decision: Decision::parse(&row.decision)
+            .ok_or_else(|| unreadable(format!("decision `{}`", row.decision)))?,
+        scope,
+    })
 }
 
 impl Facts {
@@ -203,17 +234,12 @@ impl Facts {
         if let Some(found) = self.submitters.get(&id) {
             return Ok(found.clone());
         }
-        let mut sql = Sql::new("SELECT kind, country FROM stakeholders WHERE id = ");
+        let mut sql = Sql::new("SELECT kind, own_state FROM stakeholders WHERE id = ");
         sql.text(id.to_string());
         let found = load::<SubmitterRow>(conn, &sql)?
             .into_iter()
             .next()
-            .map(|row| {
-                let state = (row.kind == StakeholderKind::State.as_str())
-                    .then_some(row.country)
-                    .flatten();
-                (row.kind, state)
-            })
+            .map(|row| (row.kind, row.own_state))
             .unwrap_or_else(|| (StakeholderKind::Other.as_str().to_owned(), None));
         self.submitters.insert(id, found.clone());
         Ok(found)
@@ -226,26 +252,14 @@ impl Facts {
     ) -> diesel::QueryResult<&[ConsentFact]> {
         if !self.consents.contains_key(state) {
             let mut sql =
-                Sql::new("SELECT seq, decision, scope, target FROM consents WHERE state = ");
+                Sql::new("SELECT id, seq, decision, scope, target FROM consents WHERE state = ");
             sql.text(state).push(" ORDER BY seq");
+            // A record that does not read is an error, never skipped: skipping a withdrawal
+            // would let an older grant publish (the gate fails closed).
             let facts = load::<ConsentRow>(conn, &sql)?
                 .into_iter()
-                .filter_map(|row| {
-                    let target = row.target.as_deref().and_then(|t| Uuid::parse_str(t).ok());
-                    let scope = match (row.scope.as_str(), target) {
-                        ("all", _) => Scope::All,
-                        ("submitter", Some(id)) => Scope::Submitter(id),
-                        ("activity", Some(id)) => Scope::Activity(id),
-                        _ => return None,
-                    };
-                    Some(ConsentFact {
-                        seq: row.seq,
-                        state: state.to_owned(),
-                        decision: Decision::parse(&row.decision)?,
-                        scope,
-                    })
-                })
-                .collect();
+                .map(|row| consent_fact(state, row))
+                .collect::<Result<Vec<_>, _>>()?;
             self.consents.insert(state.to_owned(), facts);
         }
         Ok(&self.consents[state])
@@ -272,12 +286,13 @@ impl Facts {
 }
 
 /// Re-evaluates the activities a query selects (`seq, document` of `activities r`) and stores
-/// the verdicts that changed, and the submitter's columns too when `submitter_changed` (else
-/// an activity whose verdict stands is not written at all). Returns how many verdicts changed.
+/// the verdicts that changed; with `write_columns`, the submitter's and verdict columns of
+/// every one (else an activity whose verdict stands is not written at all). Returns how many
+/// verdicts changed.
 fn refresh(
     conn: &mut DbConnection,
     select: &Sql,
-    submitter_changed: bool,
+    write_columns: bool,
 ) -> diesel::QueryResult<usize> {
     let rows = load_documents(conn, select)?;
     let mut activities = Vec::with_capacity(rows.len());
@@ -289,7 +304,7 @@ fn refresh(
     for (seq, mut activity) in activities {
         let before = activity.visibility.clone();
         facts.derive(conn, &mut activity)?;
-        if activity.visibility == before && !submitter_changed {
+        if activity.visibility == before && !write_columns {
             continue;
         }
         let columns = activity.columns();
@@ -345,6 +360,42 @@ pub fn refresh_state(conn: &mut DbConnection, state: &str) -> diesel::QueryResul
     );
     sql.text(state).push(") ORDER BY r.seq");
     refresh(conn, &sql, false)
+}
+
+/// The version of the publication rule (`domain::publication`) whose verdicts are stored. Raise
+/// it with every change to the rule or to what `Visibility` says: the service then computes
+/// every stored verdict again when it starts (`refresh_if_rule_changed`).
+/// 2: the most recent decision wins, a grant never undoes a narrower refusal (issue 9); the
+/// reasons name the deciding record.
+pub const RULE_VERSION: i32 = 2;
+
+/// Computes every stored verdict again when they were computed by an older rule, in one write
+/// transaction (so a reader sees the old verdicts or the new ones, and the change feed carries
+/// every activity whose verdict changed). Returns how many changed, `None` when all were
+/// current.
+pub fn refresh_if_rule_changed(conn: &mut DbConnection) -> diesel::QueryResult<Option<usize>> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        rule_version: i32,
+    }
+    super::documents::write(conn, |c| {
+        let stored = load::<Row>(c, &Sql::new("SELECT rule_version FROM instance"))?
+            .first()
+            .map(|r| r.rule_version)
+            .unwrap_or(RULE_VERSION);
+        if stored >= RULE_VERSION {
+            return Ok(None);
+        }
+        // Every verdict column written, whatever the stored document says: the rule that
+        // wrote both may have been wrong.
+        let all = Sql::new("SELECT r.seq, r.document FROM activities r ORDER BY r.seq");
+        let changed = refresh(c, &all, true)?;
+        let mut sql = Sql::new("UPDATE instance SET rule_version = ");
+        sql.int(i64::from(RULE_VERSION));
+        execute(c, &sql)?;
+        Ok(Some(changed))
+    })
 }
 
 /// After a stakeholder's kind or country changed: re-evaluates the activities it submitted.
@@ -494,6 +545,13 @@ impl Document for Activity {
 
     fn refs_of(content: &ActivityInput) -> &[ExternalRef] {
         &content.external_refs
+    }
+
+    /// A partner key is unique among one submitter's activities: another submitter's key is
+    /// not taken (so a caller learns nothing of activities it cannot see), and an import finds
+    /// only its submitter's.
+    fn ref_scope(content: &ActivityInput) -> String {
+        format!("activity:{}", content.submitter.unwrap_or_default())
     }
 
     fn natural_key(content: &ActivityInput) -> Option<String> {

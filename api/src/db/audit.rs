@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::DbConnection;
 use super::documents::{Position, now, timestamp};
-use super::query::{Sql, execute, load};
+use super::query::{Sql, execute, load, stored_json, stored_time, unreadable};
 use crate::auth::Caller;
 
 /// Who made a change.
@@ -243,23 +243,29 @@ pub fn list(
     let entries: Vec<AuditEntry> = rows
         .into_iter()
         .take(limit as usize)
-        .map(|r| AuditEntry {
-            seq: r.seq,
-            at: DateTime::parse_from_rfc3339(&r.at)
-                .map(|t| t.with_timezone(&Utc))
-                .unwrap_or_default(),
-            actor: r.actor,
-            role: r.role,
-            entity: r.entity,
-            entity_id: r.entity_id,
-            operation: match r.operation.as_str() {
-                "create" => Operation::Create,
-                "delete" => Operation::Delete,
-                _ => Operation::Update,
-            },
-            changes: serde_json::from_str(&r.changes).unwrap_or(Value::Null),
+        .map(|r| {
+            Ok(AuditEntry {
+                seq: r.seq,
+                at: stored_time(&r.at)?,
+                actor: r.actor,
+                role: r.role,
+                entity: r.entity,
+                entity_id: r.entity_id,
+                operation: match r.operation.as_str() {
+                    "create" => Operation::Create,
+                    "update" => Operation::Update,
+                    "delete" => Operation::Delete,
+                    other => {
+                        return Err(unreadable(format!(
+                            "audit entry {}: operation `{other}`",
+                            r.seq
+                        )));
+                    }
+                },
+                changes: stored_json(&r.changes)?,
+            })
         })
-        .collect();
+        .collect::<diesel::QueryResult<_>>()?;
     let next = if more {
         entries.last().map(|e| Position::After(e.seq))
     } else {

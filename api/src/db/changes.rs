@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use super::DbConnection;
 use super::documents::{now, timestamp};
-use super::query::{Sql, execute, load};
+use super::query::{Sql, execute, load, stored_json, stored_time, unreadable};
 
 /// Who reads the feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,21 +214,30 @@ pub fn read(
     let items: Vec<FeedItem> = rows
         .into_iter()
         .take(limit as usize)
-        .map(|r| FeedItem {
-            cursor: r.seq.to_string(),
-            kind: r.entity,
-            id: r.entity_id,
-            op: if r.op == "delete" {
-                Op::Delete
-            } else {
-                Op::Upsert
-            },
-            at: DateTime::parse_from_rfc3339(&r.at)
-                .map(|t| t.with_timezone(&Utc))
-                .unwrap_or_default(),
-            data: r.data.and_then(|d| serde_json::from_str(&d).ok()),
+        .map(|r| {
+            // A change that does not read stops the feed (a 500) rather than reach a partner
+            // as something else: an unknown operation is no upsert, a delete carries no data.
+            let (op, data) = match (r.op.as_str(), r.data.as_deref()) {
+                ("upsert", Some(d)) => (Op::Upsert, Some(stored_json(d)?)),
+                ("delete", None) => (Op::Delete, None),
+                (op, data) => {
+                    return Err(unreadable(format!(
+                        "change {}: operation `{op}` with data present: {}",
+                        r.seq,
+                        data.is_some()
+                    )));
+                }
+            };
+            Ok(FeedItem {
+                cursor: r.seq.to_string(),
+                kind: r.entity,
+                id: r.entity_id,
+                op,
+                at: stored_time(&r.at)?,
+                data,
+            })
         })
-        .collect();
+        .collect::<diesel::QueryResult<_>>()?;
     let next = match (more, items.last()) {
         (true, Some(last)) => last.cursor.parse().unwrap_or(after),
         _ => head.max(after),

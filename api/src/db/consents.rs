@@ -160,9 +160,13 @@ pub fn latest_of_state(
     load_documents(conn, &sql)?.iter().map(parse).collect()
 }
 
-/// How many of a State's activities (submitted, concerning it) are public, awaiting its
-/// consent, and refused by it.
-pub fn counts(conn: &mut DbConnection, state: &str) -> diesel::QueryResult<(i64, i64, i64)> {
+/// How many of a State's activities (submitted, concerning it) are public, and, with
+/// `hidden`, how many await its consent and how many it refused.
+pub fn counts(
+    conn: &mut DbConnection,
+    state: &str,
+    hidden: bool,
+) -> diesel::QueryResult<(i64, Option<(i64, i64)>)> {
     let mut how_many = |facet: &str, public: bool| -> diesel::QueryResult<i64> {
         let mut sql = Sql::new(
             "SELECT COUNT(*) AS n FROM activities r JOIN activity_facets f ON f.activity_seq = r.seq WHERE f.facet = ",
@@ -175,9 +179,12 @@ pub fn counts(conn: &mut DbConnection, state: &str) -> diesel::QueryResult<(i64,
         }
         count(conn, &sql)
     };
+    let public = how_many("state", true)?;
+    if !hidden {
+        return Ok((public, None));
+    }
     Ok((
-        how_many("state", true)?,
-        how_many("awaiting", false)?,
-        how_many("refused", false)?,
+        public,
+        Some((how_many("awaiting", false)?, how_many("refused", false)?)),
     ))
 }

@@ -85,6 +85,11 @@ pub trait Document: Serialize + DeserializeOwned {
     fn external_refs(&self) -> &[ExternalRef] {
         Self::refs_of(self.content())
     }
+    /// Within what a partner key is unique (the `entity` of `external_refs`): the kind of item,
+    /// unless a kind scopes its keys more narrowly.
+    fn ref_scope(_content: &Self::Content) -> String {
+        Self::TABLE.entity.to_owned()
+    }
     /// A key that finds the same item imported again, when the kind has one.
     fn natural_key(content: &Self::Content) -> Option<String>;
 }
@@ -282,15 +287,16 @@ impl Table {
         Ok(load_documents(conn, &sql)?.into_iter().next())
     }
 
-    /// The id of the item a partner's key names.
+    /// The id of the item a partner's key names, within `scope` (`Document::ref_scope`).
     pub fn find_external(
         &self,
         conn: &mut DbConnection,
+        scope: &str,
         r: &ExternalRef,
     ) -> diesel::QueryResult<Option<String>> {
         // The id only: no document to read and parse.
         let mut sql = Sql::new("SELECT entity_id AS id FROM external_refs WHERE entity = ");
-        sql.text(self.entity)
+        sql.text(scope)
             .push(" AND source = ")
             .text(r.source.clone());
         sql.push(" AND external_id = ").text(r.external_id.clone());
@@ -406,15 +412,17 @@ impl Table {
         Ok(())
     }
 
-    /// Records the partner keys of an item; a key another item holds is a conflict.
+    /// Records the partner keys of an item within `scope`; a key another item holds there is a
+    /// conflict.
     pub fn set_external_refs(
         &self,
         conn: &mut DbConnection,
+        scope: &str,
         id: &str,
         refs: &[ExternalRef],
     ) -> Result<(), WriteError> {
         for r in refs {
-            if let Some(holder) = self.find_external(conn, r)?
+            if let Some(holder) = self.find_external(conn, scope, r)?
                 && holder != id
             {
                 return Err(WriteError::Conflict(format!(
@@ -423,17 +431,16 @@ impl Table {
                 )));
             }
         }
-        let mut sql = Sql::new("DELETE FROM external_refs WHERE entity = ");
-        sql.text(self.entity).push(" AND entity_id = ").text(id);
+        // Ids are unique across kinds: whatever scope the keys were held in before (an
+        // activity's moves with its submitter), they go.
+        let mut sql = Sql::new("DELETE FROM external_refs WHERE entity_id = ");
+        sql.text(id);
         execute(conn, &sql)?;
         for r in refs {
             let mut sql = Sql::new(
                 "INSERT INTO external_refs (entity, source, external_id, entity_id) VALUES (",
             );
-            sql.text(self.entity)
-                .push(", ")
-                .text(r.source.clone())
-                .push(", ");
+            sql.text(scope).push(", ").text(r.source.clone()).push(", ");
             sql.text(r.external_id.clone())
                 .push(", ")
                 .text(id)
@@ -445,7 +452,7 @@ impl Table {
 
     pub fn delete(&self, conn: &mut DbConnection, seq: i64, id: &str) -> Result<(), WriteError> {
         self.set_search(conn, seq, None)?;
-        self.set_external_refs(conn, id, &[])?;
+        self.set_external_refs(conn, self.entity, id, &[])?;
         let mut sql = Sql::new(&format!(
             "DELETE FROM {} WHERE {} = ",
             self.facets, self.facet_key
@@ -470,6 +477,17 @@ fn bind(sql: &mut Sql, value: &Value) {
 fn conflict_on_unique(err: diesel::result::Error) -> WriteError {
     use diesel::result::{DatabaseErrorKind, Error};
     match err {
+        // A State has one own stakeholder (`stakeholders_own_state`): in the message on SQLite,
+        // the constraint's name on PostgreSQL.
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
+            if info.message().contains("own_state")
+                || info.constraint_name().is_some_and(|c| c.contains("own_state")) =>
+        {
+            WriteError::Conflict(
+                "This State has its own stakeholder already: a State has one stakeholder of kind `state`."
+                    .into(),
+            )
+        }
         Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
             WriteError::Conflict("An item with the same natural key already exists.".into())
         }
@@ -530,7 +548,8 @@ fn index<D: Document>(conn: &mut DbConnection, seq: i64, doc: &D) -> Result<(), 
     let pairs: Vec<(&str, &str)> = facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
     D::TABLE.set_facets(conn, seq, &pairs)?;
     D::TABLE.set_search(conn, seq, Some(&normalise_text(&doc.search_text())))?;
-    D::TABLE.set_external_refs(conn, &doc.id().to_string(), doc.external_refs())?;
+    let scope = D::ref_scope(doc.content());
+    D::TABLE.set_external_refs(conn, &scope, &doc.id().to_string(), doc.external_refs())?;
     Ok(())
 }
 
@@ -578,7 +597,7 @@ pub fn insert_new<D: Document>(
     let item_keys: Vec<Option<String>> = contents.iter().map(D::natural_key).collect();
     let keys: Vec<String> = item_keys.iter().flatten().cloned().collect();
     let mut taken_keys: HashSet<String> = HashSet::new();
-    let mut taken_refs: HashSet<(String, String)> = HashSet::new();
+    let mut taken_refs: HashSet<(String, String, String)> = HashSet::new();
     for chunk in keys.chunks(500) {
         // The keys only: no document to read, parse and key again.
         let mut sql = Sql::new(&format!(
@@ -592,22 +611,32 @@ pub fn insert_new<D: Document>(
         .iter()
         .flat_map(|c| D::refs_of(c).iter().map(|r| r.external_id.clone()))
         .collect();
+    let mut scopes: Vec<String> = contents
+        .iter()
+        .filter(|c| !D::refs_of(c).is_empty())
+        .map(D::ref_scope)
+        .collect();
+    scopes.sort_unstable();
+    scopes.dedup();
     for chunk in ids.chunks(500) {
         #[derive(diesel::QueryableByName)]
         struct Key {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            entity: String,
             #[diesel(sql_type = diesel::sql_types::Text)]
             source: String,
             #[diesel(sql_type = diesel::sql_types::Text)]
             external_id: String,
         }
-        let mut sql = Sql::new("SELECT source, external_id FROM external_refs WHERE entity = ");
-        sql.text(D::TABLE.entity)
+        let mut sql =
+            Sql::new("SELECT entity, source, external_id FROM external_refs WHERE entity IN ");
+        sql.text_list(&scopes)
             .push(" AND external_id IN ")
             .text_list(chunk);
         taken_refs.extend(
             load::<Key>(conn, &sql)?
                 .into_iter()
-                .map(|k| (k.source, k.external_id)),
+                .map(|k| (k.entity, k.source, k.external_id)),
         );
     }
     let at = now();
@@ -615,10 +644,11 @@ pub fn insert_new<D: Document>(
     let mut others = Vec::new();
     for (i, (content, key)) in contents.iter().zip(item_keys).enumerate() {
         let doc = D::new(Stored::new(Uuid::now_v7(), at), content.clone());
-        let refs: Vec<(String, String)> = doc
+        let scope = D::ref_scope(content);
+        let refs: Vec<(String, String, String)> = doc
             .external_refs()
             .iter()
-            .map(|r| (r.source.clone(), r.external_id.clone()))
+            .map(|r| (scope.clone(), r.source.clone(), r.external_id.clone()))
             .collect();
         let clash = key.as_ref().is_some_and(|k| taken_keys.contains(k))
             || refs.iter().any(|r| taken_refs.contains(r));
@@ -671,10 +701,11 @@ pub fn insert_new<D: Document>(
             let seq = seqs[&doc.id().to_string()];
             facets.extend(doc.facets().into_iter().map(|(f, v)| (seq, f, v)));
             search.push((seq, normalise_text(&doc.search_text())));
+            let scope = D::ref_scope(doc.content());
             refs.extend(
                 doc.external_refs()
                     .iter()
-                    .map(|r| (doc.id().to_string(), r.clone())),
+                    .map(|r| (doc.id().to_string(), scope.clone(), r.clone())),
             );
         }
         for part in facets.chunks(500) {
@@ -720,12 +751,12 @@ pub fn insert_new<D: Document>(
             let mut sql = Sql::new(
                 "INSERT INTO external_refs (entity, source, external_id, entity_id) VALUES ",
             );
-            for (i, (id, r)) in part.iter().enumerate() {
+            for (i, (id, scope, r)) in part.iter().enumerate() {
                 if i > 0 {
                     sql.push(", ");
                 }
                 sql.push("(")
-                    .text(D::TABLE.entity)
+                    .text(scope.clone())
                     .push(", ")
                     .text(r.source.clone())
                     .push(", ");
@@ -898,8 +929,9 @@ pub fn upsert_with<D: Document>(
         Some(id) => get::<D>(conn, id)?,
         None => {
             let mut by_ref = None;
+            let scope = D::ref_scope(&content);
             for r in refs {
-                if let Some(found) = D::TABLE.find_external(conn, r)? {
+                if let Some(found) = D::TABLE.find_external(conn, &scope, r)? {
                     by_ref = Uuid::parse_str(&found).ok();
                     break;
                 }

@@ -138,7 +138,17 @@ impl DbConnection {
             Self::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
         }
         .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-        Ok(applied.into_iter().map(|v| v.to_string()).collect())
+        let applied: Vec<String> = applied.into_iter().map(|v| v.to_string()).collect();
+        if let Some(changed) = activities::refresh_if_rule_changed(self)
+            .context("cannot apply the current publication rule to the stored activities")?
+        {
+            tracing::info!(
+                rule_version = activities::RULE_VERSION,
+                changed,
+                "stored verdicts computed again with the current publication rule"
+            );
+        }
+        Ok(applied)
     }
 
     /// Whether every migration this binary knows has been applied.

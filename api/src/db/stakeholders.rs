@@ -95,14 +95,13 @@ impl Document for Stakeholder {
     }
 
     fn columns(&self) -> Vec<(&'static str, Value)> {
+        let country = self.content.country.clone();
         vec![
             ("kind", Value::Text(self.content.kind.as_str().into())),
+            ("country", country.clone().map_or(Value::Null, Value::Text)),
             (
-                "country",
-                self.content
-                    .country
-                    .clone()
-                    .map_or(Value::Null, Value::Text),
+                "own_state",
+                own_state(&self.content).map_or(Value::Null, Value::Text),
             ),
         ]
     }
@@ -140,13 +139,22 @@ impl Document for Stakeholder {
     }
 }
 
-/// The State's own stakeholder (kind `state`, its country), if it is registered.
+/// The State a stakeholder is bound to as its own: kind `state` with its country. Only `admin`
+/// sets kind and country, and the database keeps one such stakeholder a State (the unique
+/// index on `own_state`), so no one else can make an organisation a State's own.
+pub fn own_state(content: &StakeholderInput) -> Option<String> {
+    (content.kind == StakeholderKind::State)
+        .then(|| content.country.clone())
+        .flatten()
+}
+
+/// The State's own stakeholder, if it is registered.
 pub fn find_state_stakeholder(
     conn: &mut DbConnection,
     state: &str,
 ) -> diesel::QueryResult<Option<Uuid>> {
-    let mut sql = Sql::new("SELECT id FROM stakeholders WHERE kind = 'state' AND country = ");
-    sql.text(state).push(" ORDER BY seq LIMIT 1");
+    let mut sql = Sql::new("SELECT id FROM stakeholders WHERE own_state = ");
+    sql.text(state);
     load_ids(conn, &sql)?
         .into_iter()
         .next()
@@ -157,8 +165,7 @@ pub fn find_state_stakeholder(
         .transpose()
 }
 
-/// The State's own stakeholder (kind `state`, its country), which a `state` token submits as;
-/// registered on first use, named as the reference data names the country.
+/// The State's own stakeholder, which a `state` token submits as; registered on first use, named as the reference data names the country.
 pub fn state_stakeholder(
     conn: &mut DbConnection,
     actor: &Actor,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::domain::CountryCode;
 use crate::domain::codes::StateCode;
-use crate::domain::publication::{ConsentFact, Decision, Scope};
+use crate::domain::publication::Decision;
 use crate::domain::validate::Errors;
 use crate::error::FieldError;
 
@@ -90,21 +90,6 @@ pub struct Consent {
 }
 
 impl Consent {
-    /// The record as the publication rule reads it; `seq` is its place in recording order.
-    pub fn fact(&self, seq: i64) -> ConsentFact {
-        let scope = match (self.scope, self.stakeholder_id, self.activity_id) {
-            (ScopeKind::Submitter, Some(s), _) => Scope::Submitter(s),
-            (ScopeKind::Activity, _, Some(a)) => Scope::Activity(a),
-            _ => Scope::All,
-        };
-        ConsentFact {
-            seq,
-            state: self.state.clone(),
-            decision: self.decision,
-            scope,
-        }
-    }
-
     /// The stakeholder or activity the record covers, as the `target` column stores it.
     pub fn target(&self) -> Option<Uuid> {
         match self.scope {

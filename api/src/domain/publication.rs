@@ -4,9 +4,13 @@
 //! test holds the stored verdicts equal to this function over random consent histories.
 //!
 //! An activity is public when its publication state is `submitted` and, for every State
-//! concerned, either the submitter is that State itself, or the State's most recent consent
-//! record that covers it — scope `activity` for it, else `submitter` for its submitter, else
-//! `all` — says `granted`. A `refused` or `withdrawn` decision hides it at once.
+//! concerned, either the submitter is that State's own stakeholder, or the State consented.
+//! Consent is read from the State's latest record at each scope that covers the activity
+//! (`activity` for it, `submitter` for its submitter, `all`): the most recent of them decides,
+//! except that a grant never undoes a refusal or withdrawal made for something narrower. So a
+//! blanket withdrawal hides everything beneath it, a blanket grant does not publish an activity
+//! refused by name, and a later grant for one submitter publishes its activities under an
+//! earlier blanket withdrawal. No record: awaiting the State's consent.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -56,7 +60,7 @@ impl Decision {
     }
 }
 
-/// What a consent record covers.
+/// What a consent record covers, from the widest to the narrowest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// Every submission concerning the State.
@@ -67,9 +71,30 @@ pub enum Scope {
     Activity(Uuid),
 }
 
+impl Scope {
+    /// 0 for `all`, 1 for a submitter, 2 for one activity: higher is narrower.
+    fn narrowness(self) -> u8 {
+        match self {
+            Self::All => 0,
+            Self::Submitter(_) => 1,
+            Self::Activity(_) => 2,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Submitter(_) => "submitter",
+            Self::Activity(_) => "activity",
+        }
+    }
+}
+
 /// A consent record, as the rule needs it. `seq` orders records as they were recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentFact {
+    /// The record's id, which `Visibility::reasons` names when the record decides.
+    pub id: Uuid,
     pub seq: i64,
     pub state: String,
     pub decision: Decision,
@@ -101,23 +126,41 @@ pub struct Visibility {
     pub refused_by: Vec<String>,
 }
 
-/// The decision that governs one State's consent to one activity: the most recent record of
-/// the narrowest scope that covers it.
-pub fn governing(
+/// The record that decides one State's consent to one activity, if the State has decided.
+pub fn governing<'a>(
     activity: &ActivityFacts,
     state: &str,
-    consents: &[ConsentFact],
-) -> Option<Decision> {
-    let latest = |covers: &dyn Fn(&Scope) -> bool| {
-        consents
-            .iter()
-            .filter(|c| c.state == state && covers(&c.scope))
-            .max_by_key(|c| c.seq)
-            .map(|c| c.decision)
+    consents: &'a [ConsentFact],
+) -> Option<&'a ConsentFact> {
+    let covers = |s: &Scope| match s {
+        Scope::All => true,
+        Scope::Submitter(id) => *id == activity.submitter,
+        Scope::Activity(id) => *id == activity.id,
     };
-    latest(&|s| *s == Scope::Activity(activity.id))
-        .or_else(|| latest(&|s| *s == Scope::Submitter(activity.submitter)))
-        .or_else(|| latest(&|s| *s == Scope::All))
+    // The latest record at each scope that covers the activity, widest scope first.
+    let mut latest: [Option<&ConsentFact>; 3] = [None; 3];
+    for c in consents
+        .iter()
+        .filter(|c| c.state == state && covers(&c.scope))
+    {
+        let slot = &mut latest[usize::from(c.scope.narrowness())];
+        if slot.is_none_or(|l| l.seq < c.seq) {
+            *slot = Some(c);
+        }
+    }
+    let newest = latest.iter().flatten().max_by_key(|c| c.seq).copied()?;
+    if newest.decision != Decision::Granted {
+        return Some(newest);
+    }
+    // A grant never undoes a refusal made for something narrower: the narrowest such refusal
+    // decides (it is what the State named most precisely).
+    latest[usize::from(newest.scope.narrowness()) + 1..]
+        .iter()
+        .rev()
+        .flatten()
+        .find(|c| c.decision != Decision::Granted)
+        .copied()
+        .or(Some(newest))
 }
 
 /// The rule. `consents` may hold any records; those of other States and scopes are ignored.
@@ -134,13 +177,18 @@ pub fn visibility(activity: &ActivityFacts, consents: &[ConsentFact]) -> Visibil
             continue;
         }
         match governing(activity, state, consents) {
-            Some(Decision::Granted) => {}
-            Some(Decision::Refused) => {
-                reasons.push(format!("consent refused by {state}"));
-                refused.push(state.clone());
-            }
-            Some(Decision::Withdrawn) => {
-                reasons.push(format!("consent withdrawn by {state}"));
+            Some(c) if c.decision == Decision::Granted => {}
+            Some(c) => {
+                let verb = if c.decision == Decision::Refused {
+                    "refused"
+                } else {
+                    "withdrawn"
+                };
+                reasons.push(format!(
+                    "consent {verb} by {state} (record {}, scope {})",
+                    c.id,
+                    c.scope.name()
+                ));
                 refused.push(state.clone());
             }
             None => {
@@ -210,6 +258,7 @@ mod tests {
 
     fn consent(seq: i64, state: &str, decision: Decision, scope: Scope) -> ConsentFact {
         ConsentFact {
+            id: id(1_000 + seq as u128),
             seq,
             state: state.into(),
             decision,
@@ -273,12 +322,12 @@ mod tests {
                 true,
             ),
             (
-                "older activity grant still beats a later all refusal",
+                "a later blanket refusal hides an older activity grant",
                 vec![
                     consent(1, "KEN", Granted, this),
                     consent(2, "KEN", Refused, all),
                 ],
-                true,
+                false,
             ),
             (
                 "submitter refusal under all granted",
@@ -348,9 +397,9 @@ mod tests {
         assert_eq!(
             v.reasons,
             [
-                "awaiting consent of KEN",
-                "consent refused by UGA",
-                "consent withdrawn by TZA"
+                "awaiting consent of KEN".to_owned(),
+                format!("consent refused by UGA (record {}, scope all)", id(1_001)),
+                format!("consent withdrawn by TZA (record {}, scope all)", id(1_002)),
             ]
         );
         let mut draft = activity(&["KEN"], Some("KEN"));
@@ -360,8 +409,154 @@ mod tests {
         assert!(!visibility(&draft, &[consent(1, "KEN", Granted, Scope::All)]).public);
     }
 
-    /// Random consent histories against a model written the long way: replay the records in
-    /// order, keeping the last decision per scope, then read the narrowest.
+    /// DESIGN §4's precedence, case by case: the most recent decision wins, except that a grant
+    /// never undoes a refusal made for something narrower. Each case names the record (by its
+    /// `seq`) that decides, or `None` for awaiting consent.
+    #[test]
+    fn precedence_of_consent_records() {
+        let all = Scope::All;
+        let submitter = Scope::Submitter(id(SUBMITTER));
+        let this = Scope::Activity(id(ACTIVITY));
+        let other_submitter = Scope::Submitter(id(99));
+        // (case, the records in recording order, public, the `seq` of the deciding record)
+        type Case = (&'static str, Vec<(Decision, Scope)>, bool, Option<i64>);
+        let cases: Vec<Case> = vec![
+            ("nothing recorded", vec![], false, None),
+            ("a blanket grant", vec![(Granted, all)], true, Some(1)),
+            (
+                "a blanket withdrawal hides what was granted one by one",
+                vec![(Granted, this), (Granted, submitter), (Withdrawn, all)],
+                false,
+                Some(3),
+            ),
+            (
+                "a blanket grant does not publish an activity refused by name",
+                vec![(Refused, this), (Granted, all)],
+                false,
+                Some(1),
+            ),
+            (
+                "nor one whose submitter was refused",
+                vec![(Withdrawn, submitter), (Granted, all)],
+                false,
+                Some(1),
+            ),
+            (
+                "a later grant for one submitter publishes under a blanket withdrawal",
+                vec![(Granted, all), (Withdrawn, all), (Granted, submitter)],
+                true,
+                Some(3),
+            ),
+            (
+                "a later grant by name publishes under a submitter refusal",
+                vec![(Refused, submitter), (Granted, this)],
+                true,
+                Some(2),
+            ),
+            (
+                "a submitter grant does not undo a refusal by name",
+                vec![(Refused, this), (Granted, submitter)],
+                false,
+                Some(1),
+            ),
+            (
+                "the latest record of a scope counts, not an older one",
+                vec![(Refused, this), (Granted, this), (Granted, all)],
+                true,
+                Some(3),
+            ),
+            (
+                "a refusal by name after a blanket grant",
+                vec![(Granted, all), (Refused, this)],
+                false,
+                Some(2),
+            ),
+            (
+                "a narrower refusal older than a narrower grant is superseded",
+                vec![(Refused, submitter), (Granted, submitter), (Granted, all)],
+                true,
+                Some(3),
+            ),
+            (
+                "of two narrower refusals under a grant, the narrowest is named",
+                vec![(Refused, this), (Withdrawn, submitter), (Granted, all)],
+                false,
+                Some(1),
+            ),
+            (
+                "another submitter's records do not count",
+                vec![(Granted, all), (Refused, other_submitter)],
+                true,
+                Some(1),
+            ),
+            (
+                "another activity's records do not count",
+                vec![(Refused, Scope::Activity(id(98))), (Granted, all)],
+                true,
+                Some(2),
+            ),
+        ];
+        for (name, history, public, deciding) in cases {
+            let records: Vec<ConsentFact> = history
+                .iter()
+                .enumerate()
+                .map(|(i, (d, s))| consent(i as i64 + 1, "KEN", *d, *s))
+                .collect();
+            let a = activity(&["KEN"], None);
+            let v = visibility(&a, &records);
+            assert_eq!(v.public, public, "{name}: {v:?}");
+            assert_eq!(
+                governing(&a, "KEN", &records).map(|c| c.seq),
+                deciding,
+                "{name}"
+            );
+            if let Some(seq) = deciding.filter(|_| !public) {
+                let named = id(1_000 + seq as u128).to_string();
+                assert!(
+                    v.reasons.iter().any(|r| r.contains(&named)),
+                    "{name}: the reasons name the deciding record: {:?}",
+                    v.reasons
+                );
+            }
+        }
+    }
+
+    /// The rule as DESIGN §4 words it, replayed the long way: keep the last decision per scope,
+    /// then the most recent of those decides unless it is a grant over a narrower refusal.
+    fn model(a: &ActivityFacts, history: &[ConsentFact]) -> bool {
+        let mut public = a.publication == Publication::Submitted;
+        for state in &a.states_concerned {
+            if a.submitter_state.as_deref() == Some(state.as_str()) {
+                continue;
+            }
+            // (seq, decision) of the latest record at: all, submitter, activity.
+            let mut latest: [Option<(i64, Decision)>; 3] = [None; 3];
+            for c in history.iter().filter(|c| c.state == *state) {
+                let slot = match c.scope {
+                    Scope::All => 0,
+                    Scope::Submitter(x) if x == a.submitter => 1,
+                    Scope::Activity(x) if x == a.id => 2,
+                    _ => continue,
+                };
+                latest[slot] = Some((c.seq, c.decision));
+            }
+            let newest = (0..3)
+                .filter_map(|i| latest[i].map(|l| (i, l)))
+                .max_by_key(|(_, (seq, _))| *seq);
+            let consented = match newest {
+                None => false,
+                Some((_, (_, d))) if d != Granted => false,
+                Some((at, _)) => latest[at + 1..]
+                    .iter()
+                    .flatten()
+                    .all(|(_, d)| *d == Granted),
+            };
+            public &= consented;
+        }
+        public
+    }
+
+    /// Random consent histories against the model.
     #[test]
     fn random_histories_agree_with_a_replayed_model() {
         use rand::{Rng, SeedableRng};
@@ -401,26 +596,9 @@ mod tests {
                     consent(seq, states[rng.random_range(0..2)], decision, scope)
                 })
                 .collect();
-
-            let mut expected = a.publication == Publication::Submitted;
-            for state in &concerned {
-                if submitter_state == Some(*state) {
-                    continue;
-                }
-                let (mut by_activity, mut by_submitter, mut by_all) = (None, None, None);
-                for c in history.iter().filter(|c| c.state == *state) {
-                    match c.scope {
-                        Scope::Activity(x) if x == a.id => by_activity = Some(c.decision),
-                        Scope::Submitter(x) if x == a.submitter => by_submitter = Some(c.decision),
-                        Scope::All => by_all = Some(c.decision),
-                        _ => {}
-                    }
-                }
-                expected &= by_activity.or(by_submitter).or(by_all) == Some(Granted);
-            }
             assert_eq!(
                 visibility(&a, &history).public,
-                expected,
+                model(&a, &history),
                 "{a:?} {history:?}"
             );
         }

@@ -232,6 +232,12 @@ impl Importable for Activity {
             .submitter
             .is_none_or(|own| existing.submitter == Some(own))
     }
+
+    /// Only `admin` chooses the id of a new activity: a contributor's or a State's row with an
+    /// id must name one of its own.
+    fn may_create_with_id(options: &Options) -> bool {
+        options.submitter.is_none()
+    }
 }
 
 impl CsvExport for Activity {

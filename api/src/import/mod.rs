@@ -132,6 +132,10 @@ impl From<ImportError> for ApiError {
     }
 }
 
+/// Why a row naming an id is refused when the id is another's or names nothing: one answer for
+/// both, so an import tells nothing of items the importer cannot see.
+pub const NOT_YOURS: &str = "none of the items this importer may change has this id";
+
 /// A kind of item that can be imported.
 pub trait Importable: Document {
     /// The CSV columns of the project's own format.
@@ -155,6 +159,12 @@ pub trait Importable: Document {
     }
     /// Whether this import may change an existing item; by default, yes.
     fn may_update(_existing: &Self::Content, _options: &Options) -> bool {
+        true
+    }
+    /// Whether this import may create an item under an id its file gives; by default, yes.
+    /// Where it may not, a row naming an id that is not one of its own items is refused with
+    /// the same answer whether the id exists or not (`NOT_YOURS`).
+    fn may_create_with_id(_options: &Options) -> bool {
         true
     }
     /// The item a group of UPR Info rows describes; only recommendations have this format.
@@ -281,9 +291,7 @@ impl<'c, D: Importable> Writer<'c, D> {
             if D::may_update(existing, &options) {
                 Ok(D::merge(existing, incoming, options.format))
             } else {
-                Err(WriteError::Forbidden(
-                    "the item belongs to another submitter".into(),
-                ))
+                Err(WriteError::Forbidden(NOT_YOURS.into()))
             }
         };
         let mut batch: Vec<Option<Item<D::Content>>> = batch.into_iter().map(Some).collect();
@@ -291,6 +299,18 @@ impl<'c, D: Importable> Writer<'c, D> {
             let Some(Item { line, id, content }) = batch[i].take() else {
                 continue;
             };
+            if let Some(id) = id
+                && !D::may_create_with_id(&options)
+                && D::TABLE.find(self.conn, &id.to_string())?.is_none()
+            {
+                self.bad_row(vec![RowError {
+                    line,
+                    column: None,
+                    code: "forbidden".into(),
+                    message: NOT_YOURS.into(),
+                }]);
+                continue;
+            }
             Tx::savepoint(self.conn)?;
             let refs = D::refs_of(&content).to_vec();
             match upsert_with::<D>(self.conn, &self.options.actor, id, content, &refs, &merge) {

@@ -15,7 +15,7 @@ use crate::db::documents::{now, write};
 use crate::db::{activities as activity_db, documents};
 use crate::domain::codes::StateCode;
 use crate::domain::consent::{Consent, ConsentInput, RecordedBy, ScopeKind};
-use crate::domain::publication::{Access, Decision};
+use crate::domain::publication::{Access, Decision, Publication};
 use crate::domain::stakeholder::Stakeholder;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::routes::activities::access;
@@ -247,14 +247,22 @@ pub async fn create_consent(
                     format!("no stakeholder has the id {id}"),
                 ));
             }
+            // Only a submitted activity that concerns the State is its to decide on: the same
+            // answer for a draft, another State's activity and an id that names nothing, so
+            // the answer tells nothing of activities the caller cannot see.
             if let Some(id) = consent.activity_id {
-                let concerns = activity_db::get(c, id)?
-                    .is_some_and(|a| a.content.states_concerned.contains(&consent.state));
-                if !concerns {
+                let decidable = activity_db::get(c, id)?.is_some_and(|a| {
+                    a.content.publication == Publication::Submitted
+                        && a.content.states_concerned.contains(&consent.state)
+                });
+                if !decidable {
                     return Err(problem(
                         "/activity_id",
                         "unknown_activity",
-                        format!("no activity concerning {} has the id {id}", consent.state),
+                        format!(
+                            "no submitted activity concerning {} has the id {id}",
+                            consent.state
+                        ),
                     ));
                 }
             }
@@ -270,15 +278,22 @@ pub async fn create_consent(
         .insert_header(("Location", location)))
 }
 
-/// How many of a State's submitted activities are in each state.
+/// How many of a State's submitted activities are in each state. The public counts public
+/// activities only, as the publication rule wants; the State itself and `admin` see the others
+/// too.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConsentCounts {
     /// Public (every State concerned consented, or submitted it itself).
     pub public: i64,
-    /// Submitted and awaiting this State's consent.
-    pub awaiting: i64,
-    /// Submitted, and refused or withdrawn by this State.
-    pub refused: i64,
+    /// Submitted and awaiting this State's consent: for the State itself and `admin` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, nullable = false)]
+    pub awaiting: Option<i64>,
+    /// Submitted, and refused or withdrawn by this State: for the State itself and `admin`
+    /// only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, nullable = false)]
+    pub refused: Option<i64>,
 }
 
 /// A State's effective consent: the decisions in force, and where its activities stand.
@@ -312,16 +327,23 @@ pub async fn get_state_consent(
     let code = state_param("code", &Some(code.into_inner()))?.unwrap_or_default();
     let caller = identity.0;
     let access = access(caller.as_ref());
-    let (latest, (public, awaiting, refused)) = with_db(&state, {
+    // What is not public about the State's activities is for the State and `admin` only.
+    let sees_hidden = match &access {
+        Access::Everything => true,
+        Access::State(own) => *own == code,
+        Access::Public | Access::Submitter(_) => false,
+    };
+    let (latest, (public, hidden)) = with_db(&state, {
         let code = code.clone();
         move |conn| {
             Ok((
                 consents::latest_of_state(conn, &code, &access)?,
-                consents::counts(conn, &code)?,
+                consents::counts(conn, &code, sees_hidden)?,
             ))
         }
     })
     .await?;
+    let (awaiting, refused) = hidden.unzip();
     let mut answer = StateConsent {
         state: code,
         all: None,

@@ -141,7 +141,25 @@ fn respond(s: Stakeholder, caller: Option<&Caller>, status: StatusCode) -> impl 
     res
 }
 
-/// Who may change this stakeholder (as it is, and as it would become).
+/// The fields of a stakeholder that only `admin` sets, because the publication rule or the
+/// public's trust reads them: what kind of organisation it is and its country (a State's own
+/// stakeholder publishes without consent: DESIGN §4), and an NHRI's GANHRI accreditation.
+fn admin_only_changes(before: &StakeholderInput, after: &StakeholderInput) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    if before.kind != after.kind {
+        changed.push("kind");
+    }
+    if before.country != after.country {
+        changed.push("country");
+    }
+    if before.nhri_accreditation != after.nhri_accreditation {
+        changed.push("nhri_accreditation");
+    }
+    changed
+}
+
+/// Who may change this stakeholder: `admin` anything; a contributor its own organisation, a
+/// State its own State's bodies, each except the fields only `admin` sets.
 fn may_edit(
     caller: &Caller,
     id: Uuid,
@@ -154,18 +172,29 @@ fn may_edit(
             && s.country.as_deref() == caller.state.as_ref().map(|c| c.as_str())
     };
     let allowed = match caller.role {
-        Role::Admin => true,
+        Role::Admin => return Ok(()),
         Role::Contributor => caller.stakeholder == Some(id),
-        Role::State => own_body(before) && own_body(after),
+        Role::State => own_body(before),
         Role::Sync => false,
     };
-    if allowed {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
+    if !allowed {
+        return Err(ApiError::Forbidden(
             "A contributor edits only its own organisation, a State only its own State's bodies."
                 .into(),
-        ))
+        ));
+    }
+    let fields = admin_only_changes(before, after);
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "Only `admin` changes a stakeholder's {}.",
+            fields
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
     }
 }
 
@@ -287,8 +316,10 @@ async fn change(
     let actor = Actor::of(&caller);
     let s: Stakeholder = with_db(&state, move |conn| {
         write(conn, |c| {
-            // Validation before the version check: a bad change is a 422 whatever its If-Match.
+            // Who may edit it at all, then validation (a bad change is a 422 whatever its
+            // If-Match), then which of its fields the caller may change.
             let current: Stakeholder = documents::get(c, id)?.ok_or(WriteError::NotFound)?;
+            may_edit(&who, id, &current.content, &current.content)?;
             let input = validated(make(&current)?)?;
             may_edit(&who, id, &current.content, &input)?;
             Ok(documents::replace(c, &actor, id, input, expected)?)

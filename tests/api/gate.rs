@@ -1,0 +1,438 @@
+//! The ways around the consent gate, each closed: an organisation cannot make itself a State,
+//! no answer tells an activity that exists but is hidden from one that does not, statistics
+//! follow the rule, consent is recorded only for what a State may decide on, and a stored
+//! record that does not read stops the request instead of being skipped.
+
+use actix_web::http::Method;
+use diesel::RunQueryDsl;
+use serde_json::Value;
+use upr_tc::auth::Role;
+use upr_tc_tests::{TestApp, activity, json, stakeholder};
+
+use crate::activities::{PATH, consent, item, organisation, submit};
+
+const STAKEHOLDERS: &str = "/api/v1/stakeholders";
+
+fn sql(app: &TestApp, statement: &str) {
+    let mut conn = app.service.state.pool.get().unwrap();
+    diesel::sql_query(statement)
+        .execute(&mut *conn)
+        .unwrap_or_else(|e| panic!("{statement}: {e}"));
+}
+
+fn count(app: &TestApp, query: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.service.state.pool.get().unwrap();
+    diesel::sql_query(query)
+        .get_result::<N>(&mut *conn)
+        .unwrap()
+        .n
+}
+
+#[actix_web::test]
+async fn a_contributor_cannot_make_itself_a_state() {
+    let app = TestApp::spawn();
+    let (org, token) = organisation(&app, "Would-be Ministry").await;
+    let hidden = submit(&app, &token, &activity(&["TZA"], "Prison monitoring")).await;
+    assert_eq!(hidden["visibility"]["public"], false);
+    let path = format!("{STAKEHOLDERS}/{org}");
+    for (how, method, body) in [
+        (
+            "kind and country",
+            Method::PATCH,
+            json!({"kind": "state", "country": "TZA"}),
+        ),
+        ("kind alone", Method::PATCH, json!({"kind": "state"})),
+        ("country alone", Method::PATCH, json!({"country": "TZA"})),
+        (
+            "a replacement",
+            Method::PUT,
+            stakeholder("state", Some("TZA"), "Would-be Ministry"),
+        ),
+    ] {
+        app.send_json(method, &path, Some(&token), &body)
+            .await
+            .assert_problem(403, "forbidden");
+        let now = app.get(&path).await.assert_ok_json();
+        assert_eq!(now["kind"], "civil_society_organization", "{how}");
+        assert_eq!(now["country"], "KEN", "{how}");
+    }
+    // Still hidden from the public, and Tanzania's token submits as a stakeholder of its own.
+    app.get(&item(&hidden))
+        .await
+        .assert_problem(404, "not_found");
+    let tanzania = app.token(Role::State, Some("TZA"), None);
+    let own = submit(&app, &tanzania, &activity(&["TZA"], "National plan")).await;
+    assert_ne!(own["submitter"], org.as_str());
+    assert_eq!(own["visibility"]["public"], true);
+}
+
+#[actix_web::test]
+async fn a_states_body_cannot_become_the_state() {
+    let app = TestApp::spawn();
+    let nmirf = app
+        .create(
+            STAKEHOLDERS,
+            &stakeholder("nmirf", Some("KEN"), "Kenya NMIRF"),
+        )
+        .await;
+    let path = format!("{STAKEHOLDERS}/{}", nmirf["id"].as_str().unwrap());
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    // Kenya edits its own body, but not into the State itself.
+    app.send_json(
+        Method::PATCH,
+        &path,
+        Some(&kenya),
+        &json!({"kind": "state"}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    let renamed = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            Some(&kenya),
+            &json!({"name": {"en": "National Mechanism"}}),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(renamed["kind"], "nmirf");
+}
+
+#[actix_web::test]
+async fn a_state_has_one_own_stakeholder_bound_by_admin_or_first_use() {
+    let app = TestApp::spawn();
+    let bound = app
+        .create(
+            STAKEHOLDERS,
+            &stakeholder("state", Some("KEN"), "Republic of Kenya"),
+        )
+        .await;
+    // A second one for the same State is refused, whoever registers it and however named.
+    let admin = app.admin_token();
+    app.send_json(
+        Method::POST,
+        STAKEHOLDERS,
+        Some(&admin),
+        &stakeholder("state", Some("KEN"), "Kenya (government)"),
+    )
+    .await
+    .assert_problem(409, "conflict");
+    // Nor can admin turn another organisation into it while the first is bound.
+    let other = app
+        .create(
+            STAKEHOLDERS,
+            &stakeholder("other", Some("KEN"), "Kenya Office"),
+        )
+        .await;
+    let other_path = format!("{STAKEHOLDERS}/{}", other["id"].as_str().unwrap());
+    app.send_json(
+        Method::PATCH,
+        &other_path,
+        Some(&admin),
+        &json!({"kind": "state"}),
+    )
+    .await
+    .assert_problem(409, "conflict");
+    // Kenya's token submits as the one admin bound.
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let own = submit(&app, &kenya, &activity(&["KEN"], "Own plan")).await;
+    assert_eq!(own["submitter"], bound["id"]);
+    assert_eq!(own["visibility"]["public"], true);
+    // admin may bind another once the first is no longer the State's: its activities follow.
+    let bound_path = format!("{STAKEHOLDERS}/{}", bound["id"].as_str().unwrap());
+    app.send_json(
+        Method::PATCH,
+        &bound_path,
+        Some(&admin),
+        &json!({"kind": "other"}),
+    )
+    .await
+    .assert_ok_json();
+    app.get(&item(&own)).await.assert_problem(404, "not_found");
+    app.send_json(
+        Method::PATCH,
+        &other_path,
+        Some(&admin),
+        &json!({"kind": "state"}),
+    )
+    .await
+    .assert_ok_json();
+    let next = submit(&app, &kenya, &activity(&["KEN"], "Next plan")).await;
+    assert_eq!(next["submitter"], other["id"]);
+}
+
+#[actix_web::test]
+async fn another_submitters_partner_key_is_not_taken() {
+    let app = TestApp::spawn();
+    let (_, first) = organisation(&app, "First NGO").await;
+    let (_, second) = organisation(&app, "Second NGO").await;
+    let mut body = activity(&["KEN"], "Keyed");
+    body["external_refs"] = json!([{"source": "impact-oss", "external_id": "A-1"}]);
+    let hidden = submit(&app, &first, &body).await;
+    // The second submitter uses the same key: created, nothing said of the first's activity.
+    let mut theirs = activity(&["KEN"], "Keyed too");
+    theirs["external_refs"] = body["external_refs"].clone();
+    let created = submit(&app, &second, &theirs).await;
+    assert_ne!(created["id"], hidden["id"]);
+    // Each submitter's upload finds its own activity by the key, and only its own.
+    let ndjson = |title: &str| {
+        let mut row = activity(&["KEN"], title);
+        row["external_refs"] = body["external_refs"].clone();
+        format!("{row}\n")
+    };
+    let report = app
+        .upload_as(
+            "/api/v1/bulk/activities",
+            "application/x-ndjson",
+            ndjson("Keyed, renamed"),
+            Some(&first),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(report["updated"], 1, "{report}");
+    let mine = app.get_as(&item(&hidden), &first).await.assert_ok_json();
+    assert_eq!(mine["title"]["en"], "Keyed, renamed");
+    let untouched = app.get_as(&item(&created), &second).await.assert_ok_json();
+    assert_eq!(untouched["title"]["en"], "Keyed too");
+}
+
+/// The rows a bulk upload rejected, without their line numbers.
+fn rejections(report: &Value) -> Vec<Value> {
+    report["errors"]
+        .as_array()
+        .unwrap_or(&vec![])
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            e.as_object_mut().unwrap().remove("line");
+            e
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_bulk_id_of_a_hidden_activity_reads_as_an_unknown_one() {
+    let app = TestApp::spawn();
+    let (_, first) = organisation(&app, "First NGO").await;
+    let (_, second) = organisation(&app, "Second NGO").await;
+    let hidden = submit(&app, &first, &activity(&["KEN"], "Hidden")).await;
+    let csv = |id: &str, title: &str| {
+        format!(
+            "id,title__en,states_concerned,status,publication\n{id},{title},KEN,implementation,submitted\n"
+        )
+    };
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let mut answers = Vec::new();
+    for id in [hidden["id"].as_str().unwrap(), unknown.as_str()] {
+        let report = app
+            .upload_as(
+                "/api/v1/bulk/activities?dry_run=true&mode=partial",
+                "text/csv",
+                csv(id, "Probe"),
+                Some(&second),
+            )
+            .await
+            .assert_ok_json();
+        assert_eq!(report["rejected"], 1, "{report}");
+        assert_eq!(report["created"], 0, "{report}");
+        assert_eq!(report["errors"][0]["code"], "forbidden", "{report}");
+        assert!(!report.to_string().contains(id), "names no id: {report}");
+        answers.push(rejections(&report));
+    }
+    assert_eq!(answers[0], answers[1], "the same answer for both");
+    // Its own id is updated as before, and admin still creates under an id it chooses.
+    let report = app
+        .upload_as(
+            "/api/v1/bulk/activities?mode=partial",
+            "text/csv",
+            csv(hidden["id"].as_str().unwrap(), "Hidden edited"),
+            Some(&first),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(report["updated"], 1, "{report}");
+    let submitter = hidden["submitter"].as_str().unwrap();
+    let report = app
+        .upload(
+            "/api/v1/bulk/activities?mode=partial",
+            "text/csv",
+            format!(
+                "id,title__en,states_concerned,status,submitter\n{unknown},Restored,KEN,implementation,{submitter}\n"
+            ),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(report["created"], 1, "{report}");
+    app.get_as(&format!("{PATH}/{unknown}"), &app.admin_token())
+        .await
+        .assert_ok_json();
+}
+
+#[actix_web::test]
+async fn consent_statistics_are_public_only_for_the_public() {
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "Counted NGO").await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    submit(&app, &token, &activity(&["KEN"], "Awaiting")).await;
+    let refused = submit(&app, &token, &activity(&["KEN"], "Refused")).await;
+    let granted = submit(&app, &token, &activity(&["KEN"], "Granted")).await;
+    for (a, decision) in [(&refused, "refused"), (&granted, "granted")] {
+        consent(
+            &app,
+            &kenya,
+            json!({"decision": decision, "scope": "activity", "activity_id": a["id"]}),
+        )
+        .await;
+    }
+    let path = "/api/v1/states/KEN/consent";
+    let uganda = app.token(Role::State, Some("UGA"), None);
+    let sync = app.token(Role::Sync, None, None);
+    for (who, reply) in [
+        ("anonymous", app.get(path).await),
+        ("sync", app.get_as(path, &sync).await),
+        ("another State", app.get_as(path, &uganda).await),
+        ("the submitter", app.get_as(path, &token).await),
+    ] {
+        let counts = reply.assert_ok_json()["counts"].clone();
+        assert_eq!(counts, json!({"public": 1}), "{who}");
+    }
+    for (who, token) in [("Kenya", &kenya), ("admin", &app.admin_token())] {
+        let counts = app.get_as(path, token).await.assert_ok_json()["counts"].clone();
+        assert_eq!(
+            counts,
+            json!({"public": 1, "awaiting": 1, "refused": 1}),
+            "{who}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn consent_is_recorded_only_for_a_submitted_activity_concerning_the_state() {
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "Drafting NGO").await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let mut draft = activity(&["KEN"], "Draft");
+    draft["publication"] = json!("draft");
+    let draft = submit(&app, &token, &draft).await;
+    let elsewhere = submit(&app, &token, &activity(&["UGA"], "Elsewhere")).await;
+    let unknown = json!(uuid::Uuid::now_v7().to_string());
+    let mut answers = Vec::new();
+    for id in [&draft["id"], &elsewhere["id"], &unknown] {
+        let body = json!({"decision": "granted", "scope": "activity", "activity_id": id});
+        let reply = app
+            .send_json(Method::POST, "/api/v1/consents", Some(&kenya), &body)
+            .await;
+        let problem = reply.assert_problem(422, "validation_failed");
+        let errors = problem["errors"].clone();
+        assert_eq!(errors[0]["pointer"], "/activity_id", "{problem}");
+        assert_eq!(errors[0]["code"], "unknown_activity", "{problem}");
+        answers.push(errors[0]["code"].clone());
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]));
+    // Submitted, it is Kenya's to decide.
+    let mut submitted = json!({"publication": "submitted"});
+    submitted = app
+        .send_json(Method::PATCH, &item(&draft), Some(&token), &submitted)
+        .await
+        .assert_ok_json();
+    consent(
+        &app,
+        &kenya,
+        json!({"decision": "granted", "scope": "activity", "activity_id": submitted["id"]}),
+    )
+    .await;
+    app.get(&item(&draft)).await.assert_ok_json();
+}
+
+#[actix_web::test]
+async fn a_consent_record_that_does_not_read_stops_the_write() {
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "Closed NGO").await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let a = submit(&app, &token, &activity(&["KEN"], "Guarded")).await;
+    consent(&app, &kenya, json!({"decision": "granted", "scope": "all"})).await;
+    app.get(&item(&a)).await.assert_ok_json();
+    // A withdrawal stored in a form this code did not write: skipping it would leave the
+    // grant in force.
+    sql(
+        &app,
+        "INSERT INTO consents (id, state, decision, scope, target, document, recorded_at) \
+         VALUES ('0192f000-0000-7000-8000-000000000001', 'KEN', 'withdrawn', 'all', 'x', '{}', \
+         '2026-11-29T00:00:00Z')",
+    );
+    let reply = app
+        .send_json(
+            Method::POST,
+            "/api/v1/consents",
+            Some(&kenya),
+            &json!({"decision": "granted", "scope": "all"}),
+        )
+        .await;
+    reply.assert_problem(500, "internal_error");
+    // Nothing was written: the grant and the unreadable record only.
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM consents"), 2);
+}
+
+#[actix_web::test]
+async fn a_feed_change_or_audit_entry_that_does_not_read_is_an_error() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    app.create(STAKEHOLDERS, &stakeholder("other", Some("KEN"), "Fed"))
+        .await;
+    sql(
+        &app,
+        "INSERT INTO changes (entity, entity_id, at, op, data, public_op, public_data) \
+         VALUES ('activity', 'x', '2026-11-29T00:00:00Z', 'upsert', NULL, 'upsert', NULL)",
+    );
+    app.get_as("/api/v1/changes?after=0", &admin)
+        .await
+        .assert_problem(500, "internal_error");
+    app.get("/api/v1/changes?after=0")
+        .await
+        .assert_problem(500, "internal_error");
+    sql(
+        &app,
+        "INSERT INTO audit_log (at, actor, role, entity, entity_id, operation, changes) \
+         VALUES ('not a time', 'x', 'admin', 'stakeholder', 'x', 'create', '{}')",
+    );
+    app.get_as("/api/v1/audit", &admin)
+        .await
+        .assert_problem(500, "internal_error");
+}
+
+#[actix_web::test]
+async fn verdicts_of_an_older_rule_are_computed_again_at_start() {
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "Re-ruled NGO").await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let a = submit(&app, &token, &activity(&["KEN"], "Re-ruled")).await;
+    // Granted by name, then a blanket withdrawal: hidden under the current rule (the older
+    // one let the narrower grant stand).
+    consent(
+        &app,
+        &kenya,
+        json!({"decision": "granted", "scope": "activity", "activity_id": a["id"]}),
+    )
+    .await;
+    consent(
+        &app,
+        &kenya,
+        json!({"decision": "withdrawn", "scope": "all"}),
+    )
+    .await;
+    app.get(&item(&a)).await.assert_problem(404, "not_found");
+    // A database whose verdicts an older rule stored.
+    sql(&app, "UPDATE activities SET public = 1");
+    sql(&app, "UPDATE instance SET rule_version = 1");
+    assert_eq!(app.all(PATH).await.len(), 1, "the stale verdict is served");
+    let mut conn = app.service.state.pool.get().unwrap();
+    conn.migrate().unwrap();
+    drop(conn);
+    assert_eq!(app.all(PATH).await.len(), 0, "computed again at start");
+    app.get(&item(&a)).await.assert_problem(404, "not_found");
+}
