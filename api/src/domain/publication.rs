@@ -505,6 +505,7 @@ mod tests {
             let a = activity(&["KEN"], None);
             let v = visibility(&a, &records);
             assert_eq!(v.public, public, "{name}: {v:?}");
+            assert_eq!(model(&a, &records), public, "{name}: the model agrees");
             assert_eq!(
                 governing(&a, "KEN", &records).map(|c| c.seq),
                 deciding,
