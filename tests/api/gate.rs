@@ -436,3 +436,51 @@ async fn verdicts_of_an_older_rule_are_computed_again_at_start() {
     assert_eq!(app.all(PATH).await.len(), 0, "computed again at start");
     app.get(&item(&a)).await.assert_problem(404, "not_found");
 }
+
+#[actix_web::test]
+async fn a_contributor_token_does_not_speak_for_a_state() {
+    let app = TestApp::spawn();
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let own = submit(&app, &kenya, &activity(&["KEN", "UGA"], "Kenya's own")).await;
+    let bound = own["submitter"].as_str().unwrap();
+    // A contributor token naming Kenya's own stakeholder (an identity provider may issue one).
+    let posing = app.token(Role::Contributor, None, Some(bound));
+    let body = activity(&["KEN"], "Posing as Kenya");
+    app.send_json(Method::POST, PATH, Some(&posing), &body)
+        .await
+        .assert_problem(403, "forbidden");
+    app.send_json(
+        Method::PATCH,
+        &item(&own),
+        Some(&posing),
+        &json!({"title": {"en": "Changed"}}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    app.upload_as(
+        "/api/v1/bulk/activities",
+        "application/x-ndjson",
+        format!("{body}\n"),
+        Some(&posing),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    app.send_json(
+        Method::PATCH,
+        &format!("{STAKEHOLDERS}/{bound}"),
+        Some(&posing),
+        &json!({"website": "https://example.net"}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM activities"), 1);
+    // Kenya's own token still edits its activity.
+    app.send_json(
+        Method::PATCH,
+        &item(&own),
+        Some(&kenya),
+        &json!({"title": {"en": "Changed by Kenya"}}),
+    )
+    .await
+    .assert_ok_json();
+}

@@ -148,6 +148,21 @@ pub fn own_state(content: &StakeholderInput) -> Option<String> {
         .flatten()
 }
 
+/// The State this stakeholder is bound to as its own, if it is.
+pub fn bound_state(conn: &mut DbConnection, id: Uuid) -> diesel::QueryResult<Option<String>> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        own_state: Option<String>,
+    }
+    let mut sql = Sql::new("SELECT own_state FROM stakeholders WHERE id = ");
+    sql.text(id.to_string());
+    Ok(super::query::load::<Row>(conn, &sql)?
+        .into_iter()
+        .next()
+        .and_then(|r| r.own_state))
+}
+
 /// The State's own stakeholder, if it is registered.
 pub fn find_state_stakeholder(
     conn: &mut DbConnection,

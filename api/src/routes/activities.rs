@@ -322,11 +322,26 @@ fn forbidden() -> ApiError {
     )
 }
 
+/// A contributor token speaks for an organisation, never for a State: one naming a State's own
+/// stakeholder would publish without consent what only the State's own token may.
+pub fn not_a_states_own(conn: &mut DbConnection, stakeholder: Uuid) -> ApiResult<()> {
+    match stakeholders::bound_state(conn, stakeholder)? {
+        Some(state) => Err(ApiError::Forbidden(format!(
+            "This organisation is {state}'s own stakeholder: it submits through a `state` token."
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The submitter the caller submits as: its organisation for a contributor, the State's own
 /// stakeholder for a State (registered on first use), the one given for `admin`.
 fn own_submitter(conn: &mut DbConnection, caller: &Caller, actor: &Actor) -> ApiResult<Uuid> {
     match caller.role {
-        Role::Contributor => caller.stakeholder.ok_or_else(forbidden),
+        Role::Contributor => {
+            let own = caller.stakeholder.ok_or_else(forbidden)?;
+            not_a_states_own(conn, own)?;
+            Ok(own)
+        }
         Role::State => {
             let state = caller.state.as_ref().ok_or_else(forbidden)?;
             Ok(state_stakeholder(conn, actor, state.as_str())?)
@@ -401,12 +416,14 @@ pub async fn create_activity(
 }
 
 /// Whether the caller may change or delete this activity (as it is): `admin` any, a contributor
-/// its organisation's, a State those it submitted itself.
+/// its organisation's (unless that is a State's own), a State those it submitted itself.
 fn may_write(caller: &Caller, a: &Activity) -> bool {
     match caller.role {
         Role::Admin => true,
         Role::Contributor => {
-            caller.stakeholder.is_some() && a.content.submitter == caller.stakeholder
+            caller.stakeholder.is_some()
+                && a.content.submitter == caller.stakeholder
+                && a.derived.submitter_state.is_none()
         }
         Role::State => {
             caller.state.as_ref().map(|s| s.as_str()) == a.derived.submitter_state.as_deref()

@@ -20,6 +20,7 @@ use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
 use crate::error::{ApiError, ApiResult};
 use crate::import::{self, Format, ImportReport, Importable, Mode, Options};
+use crate::routes::activities::not_a_states_own;
 use crate::routes::support::{require_admin, with_db};
 use crate::startup::AppState;
 
@@ -277,7 +278,13 @@ pub async fn import_activities(
     let mut unregistered = false;
     let submitter = match caller.role {
         Role::Admin => None,
-        Role::Contributor => caller.stakeholder,
+        Role::Contributor => match caller.stakeholder {
+            Some(own) => {
+                with_db(&state, move |conn| not_a_states_own(conn, own)).await?;
+                Some(own)
+            }
+            None => None,
+        },
         Role::State => {
             let (actor, code) = (Actor::of(&caller), caller.state.clone());
             let dry_run = query.dry_run.unwrap_or(false);

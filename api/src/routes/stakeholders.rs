@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::auth::{Caller, Identity, Role};
 use crate::db::audit::Actor;
 use crate::db::documents::{self, WriteError, write};
-use crate::db::stakeholders::Filter;
+use crate::db::stakeholders::{Filter, own_state};
 use crate::domain::CountryCode;
 use crate::domain::codes::{CountryCodeValue, RegionCode, ThemeCode};
 use crate::domain::stakeholder::{
@@ -173,7 +173,8 @@ fn may_edit(
     };
     let allowed = match caller.role {
         Role::Admin => return Ok(()),
-        Role::Contributor => caller.stakeholder == Some(id),
+        // A State's own stakeholder is edited by its State, not through a contributor token.
+        Role::Contributor => caller.stakeholder == Some(id) && own_state(before).is_none(),
         Role::State => own_body(before),
         Role::Sync => false,
     };
