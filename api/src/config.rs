@@ -2,6 +2,7 @@
 //! overridden by command-line flags.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 
@@ -80,6 +81,70 @@ pub struct JwtSettings {
     pub audience: String,
 }
 
+/// How the service keeps serving when callers or the database are slow.
+#[derive(Debug, Clone)]
+pub struct ServeLimits {
+    /// How long a writer waits for the write lock before a 503 (`UPR_TC_LOCK_TIMEOUT`).
+    pub lock_timeout: Duration,
+    /// Streamed exports running at once (`UPR_TC_EXPORT_LIMIT`); `None`: half the pool, at
+    /// least one.
+    pub export_limit: Option<usize>,
+    /// How long a streamed export waits for a client that reads nothing before it is
+    /// abandoned (`UPR_TC_EXPORT_SEND_TIMEOUT`).
+    pub export_send_timeout: Duration,
+    /// After how long a request that claimed an `Idempotency-Key` and never answered loses its
+    /// claim (`UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT`); longer than any request runs.
+    pub idempotency_claim_timeout: Duration,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        Self {
+            lock_timeout: crate::db::DEFAULT_LOCK_TIMEOUT,
+            export_limit: None,
+            export_send_timeout: Duration::from_secs(30),
+            idempotency_claim_timeout: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl ServeLimits {
+    /// The streamed exports that may run at once with a pool of `pool_size` connections.
+    pub fn exports(&self, pool_size: u32) -> usize {
+        self.export_limit.unwrap_or((pool_size / 2) as usize).max(1)
+    }
+
+    fn from_env() -> anyhow::Result<Self> {
+        let defaults = Self::default();
+        let duration = |name: &str, default: Duration| -> anyhow::Result<Duration> {
+            match env(name) {
+                Some(v) => humantime::parse_duration(v.trim())
+                    .with_context(|| format!("{name} must be a duration such as `5s` or `500ms`")),
+                None => Ok(default),
+            }
+        };
+        Ok(Self {
+            lock_timeout: duration("UPR_TC_LOCK_TIMEOUT", defaults.lock_timeout)?,
+            export_limit: env("UPR_TC_EXPORT_LIMIT")
+                .map(|v| {
+                    v.parse()
+                        .ok()
+                        .filter(|&n: &usize| n > 0)
+                        .context("UPR_TC_EXPORT_LIMIT must be a whole number above 0")
+                })
+                .transpose()?,
+            export_send_timeout: duration(
+                "UPR_TC_EXPORT_SEND_TIMEOUT",
+                defaults.export_send_timeout,
+            )?,
+            idempotency_claim_timeout: duration(
+                "UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT",
+                defaults.idempotency_claim_timeout,
+            )?,
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub bind: String,
@@ -97,6 +162,7 @@ pub struct Settings {
     pub rate_limits: Option<crate::ratelimit::Limits>,
     /// Load balancers in front of the service, whose `X-Forwarded-For` names the caller.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub limits: ServeLimits,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -166,6 +232,7 @@ impl Settings {
                 .collect(),
             rate_limits,
             trusted_proxies,
+            limits: ServeLimits::from_env()?,
         })
     }
 }

@@ -82,6 +82,9 @@ pub enum ApiError {
     MethodNotAllowed { detail: String, allow: String },
     #[error("{0}")]
     Conflict(String),
+    /// The first request with this `Idempotency-Key` has not answered yet.
+    #[error("{0}")]
+    InProgress(String),
     #[error("{0}")]
     PreconditionFailed(String),
     #[error("{0}")]
@@ -94,8 +97,14 @@ pub enum ApiError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// The database is unreachable or full, or a limit of the service is reached; the answer
+    /// carries `Retry-After`.
     #[error("{0}")]
     Unavailable(String),
+    /// A database failure a retry may not meet: a lost connection, a lock not granted in time,
+    /// a serialisation failure. The cause is logged, never shown.
+    #[error("the database is busy or its connection was lost")]
+    Transient(#[source] anyhow::Error),
     /// Over the caller's budget of requests; `retry_after` in seconds.
     #[error("{detail}")]
     TooManyRequests { detail: String, retry_after: u64 },
@@ -137,8 +146,22 @@ impl ApiError {
         }
     }
 
+    /// An unexpected failure, or a transient one (a 503) when a database error in its chain
+    /// says so.
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
-        Self::Internal(err.into())
+        let err = err.into();
+        if err.chain().any(|e| e.is::<diesel::r2d2::PoolError>()) {
+            return no_connection(&err);
+        }
+        let transient = err
+            .chain()
+            .filter_map(|e| e.downcast_ref::<diesel::result::Error>())
+            .any(is_transient);
+        if transient {
+            Self::Transient(err)
+        } else {
+            Self::Internal(err)
+        }
     }
 
     pub fn code(&self) -> &'static str {
@@ -149,10 +172,11 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict(_) => "conflict",
+            Self::InProgress(_) => "request_in_progress",
             Self::PreconditionFailed(_) => "precondition_failed",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
-            Self::Unavailable(_) => "service_unavailable",
+            Self::Unavailable(_) | Self::Transient(_) => "service_unavailable",
             Self::TooManyRequests { .. } => "rate_limited",
             Self::ImportRejected(_) => "import_rejected",
             Self::Internal(_) => "internal_error",
@@ -171,6 +195,10 @@ impl ApiError {
                 "The service failed to answer this request. It has been logged with the request id."
                     .to_owned()
             }
+            Self::Transient(_) => "The database is busy or its connection was lost, so this \
+                 request was not carried out. Retry after the time `Retry-After` gives (a POST \
+                 with the same `Idempotency-Key`)."
+                .to_owned(),
             other => other.to_string(),
         };
         let report = match self {
@@ -197,12 +225,12 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::InProgress(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Transient(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -227,9 +255,51 @@ impl ResponseError for ApiError {
             Self::TooManyRequests { retry_after, .. } => {
                 res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
+            Self::Unavailable(_) => {
+                res.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER.to_string()));
+            }
+            Self::Transient(_) | Self::InProgress(_) => {
+                res.insert_header((header::RETRY_AFTER, TRANSIENT_RETRY_AFTER.to_string()));
+            }
             _ => {}
         }
         res.body(serde_json::to_string(&self.problem()).unwrap_or_default())
+    }
+}
+
+/// Seconds a client is asked to wait when the database is unreachable or a limit is reached.
+const UNAVAILABLE_RETRY_AFTER: u64 = 5;
+/// Seconds a client is asked to wait after a transient database failure.
+const TRANSIENT_RETRY_AFTER: u64 = 1;
+
+/// Words of the messages of transient failures that have no error kind of their own in diesel:
+/// SQLite's `SQLITE_BUSY` / `SQLITE_LOCKED`, PostgreSQL's lock timeout (55P03), deadlock
+/// (40P01), a terminated backend (57P01) or a server going down, and libpq's lost connection.
+const TRANSIENT_MESSAGES: [&str; 11] = [
+    "database is locked",
+    "database table is locked",
+    "lock timeout",
+    "deadlock detected",
+    "terminating connection",
+    "server closed the connection",
+    "could not receive data",
+    "no connection to the server",
+    "connection to server",
+    "the database system is",
+    "could not serialize access",
+];
+
+/// Whether a database error is one that a retry of the same request may not meet.
+pub fn is_transient(err: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind as Kind, Error as E};
+    match err {
+        E::DatabaseError(Kind::SerializationFailure | Kind::ClosedConnection, _) => true,
+        E::DatabaseError(_, info) => {
+            let message = info.message().to_ascii_lowercase();
+            TRANSIENT_MESSAGES.iter().any(|m| message.contains(m))
+        }
+        E::BrokenTransactionManager => true,
+        _ => false,
     }
 }
 
@@ -239,10 +309,19 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
+/// No connection within the pool's checkout timeout: the database is down or every connection
+/// is busy.
 impl From<diesel::r2d2::PoolError> for ApiError {
     fn from(err: diesel::r2d2::PoolError) -> Self {
-        Self::Unavailable(format!("The database is not reachable: {err}"))
+        no_connection(&err)
     }
+}
+
+fn no_connection(err: &dyn std::fmt::Display) -> ApiError {
+    tracing::warn!(error = %err, "no database connection");
+    ApiError::Unavailable(
+        "The database is not reachable or busy; retry after the time `Retry-After` gives.".into(),
+    )
 }
 
 impl From<actix_web::error::BlockingError> for ApiError {

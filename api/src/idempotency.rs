@@ -7,7 +7,13 @@
 //! The body is hashed as it streams to the handler, so bulk uploads keep their flat memory.
 //! Only successful answers are kept: a refused request wrote nothing, and its retry runs again
 //! (and is refused again, or succeeds if what was wrong has been put right). While the first
-//! request with a key runs, a second one with that key is a 409 problem.
+//! request with a key runs, a second one with that key is a 409 problem (`request_in_progress`).
+//!
+//! A claim names the process that made it (`db::process_id`) and when. A request that never
+//! answered (its process was killed) must not hold its key for a day: a claim older than the
+//! claim timeout is taken over, and a starting service clears the claims of processes that are
+//! gone (on PostgreSQL those whose process has no connection left; on SQLite, served by one
+//! process, every claim but its own).
 
 use std::sync::{Arc, Mutex};
 
@@ -41,6 +47,10 @@ const KEPT_HEADERS: [header::HeaderName; 3] =
 #[derive(diesel::QueryableByName)]
 struct Stored {
     #[diesel(sql_type = Text)]
+    created_at: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    claimed_by: Option<String>,
+    #[diesel(sql_type = Text)]
     method: String,
     #[diesel(sql_type = Text)]
     path: String,
@@ -60,19 +70,42 @@ enum Claim {
     Seen(Stored),
 }
 
+/// A request's claim on a key: this process's id and a number of its own, so that a request
+/// whose claim was taken over cannot overwrite or forget the claim of the one that took it.
+fn new_claim() -> String {
+    format!(
+        "{}:{}",
+        crate::db::process_id(),
+        uuid::Uuid::now_v7().simple()
+    )
+}
+
 fn claim(
     conn: &mut DbConnection,
     caller: &str,
     key: &str,
     req: (&str, &str),
+    mine: &str,
+    claim_timeout: std::time::Duration,
 ) -> diesel::QueryResult<Claim> {
     let now = Utc::now();
     let cutoff = timestamp(now - chrono::Duration::hours(KEPT_HOURS));
     let mut forget = Sql::new("DELETE FROM idempotency_keys WHERE created_at < ");
     forget.text(cutoff);
     execute(conn, &forget)?;
-    let mut insert =
-        Sql::new("INSERT INTO idempotency_keys (caller, key, method, path, created_at) VALUES (");
+    // A claim older than any request runs belongs to a request that will never answer.
+    let stale = now - chrono::Duration::from_std(claim_timeout).unwrap_or(chrono::Duration::MAX);
+    let mut expire = Sql::new("DELETE FROM idempotency_keys WHERE caller = ");
+    expire
+        .text(caller)
+        .push(" AND key = ")
+        .text(key)
+        .push(" AND body_hash IS NULL AND created_at < ")
+        .text(timestamp(stale));
+    execute(conn, &expire)?;
+    let mut insert = Sql::new(
+        "INSERT INTO idempotency_keys (caller, key, method, path, created_at, claimed_by) VALUES (",
+    );
     insert
         .text(caller)
         .push(", ")
@@ -84,19 +117,54 @@ fn claim(
     insert
         .push(", ")
         .text(timestamp(now))
+        .push(", ")
+        .text(mine)
         .push(") ON CONFLICT (caller, key) DO NOTHING");
     if execute(conn, &insert)? == 1 {
         return Ok(Claim::New);
     }
     let mut find = Sql::new(
-        "SELECT method, path, body_hash, status, headers, body FROM idempotency_keys WHERE caller = ",
+        "SELECT created_at, claimed_by, method, path, body_hash, status, headers, body \
+         FROM idempotency_keys WHERE caller = ",
     );
     find.text(caller).push(" AND key = ").text(key);
     match load::<Stored>(conn, &find)?.into_iter().next() {
         Some(stored) => Ok(Claim::Seen(stored)),
         // Forgotten in between (expired): claim it again.
-        None => claim(conn, caller, key, req),
+        None => claim(conn, caller, key, req, mine, claim_timeout),
     }
+}
+
+/// Deletes the claims of requests that never answered because their process stopped (killed,
+/// crashed, the machine lost): run when the service starts. Returns how many went.
+///
+/// On PostgreSQL several instances share the table, so only claims whose process has no
+/// connection open any more are cleared (each connection names its process in
+/// `application_name`); a live instance's running requests keep theirs. A SQLite file is
+/// served by one process: every running claim there was left by an earlier one.
+pub fn clear_orphaned_claims(conn: &mut DbConnection) -> diesel::QueryResult<usize> {
+    let sql = match conn {
+        DbConnection::Postgres(_) => {
+            let mut sql = Sql::new(&format!(
+                "DELETE FROM idempotency_keys WHERE body_hash IS NULL AND (claimed_by IS NULL OR \
+                 split_part(claimed_by, ':', 1) NOT IN (SELECT substr(application_name, {}) \
+                 FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE ",
+                crate::db::APPLICATION_NAME.len() + 1
+            ));
+            sql.text(format!("{}%", crate::db::APPLICATION_NAME))
+                .push("))");
+            sql
+        }
+        DbConnection::Sqlite(_) => {
+            let mut sql = Sql::new(
+                "DELETE FROM idempotency_keys WHERE body_hash IS NULL AND (claimed_by IS NULL OR \
+                 claimed_by NOT LIKE ",
+            );
+            sql.text(format!("{}:%", crate::db::process_id())).push(")");
+            sql
+        }
+    };
+    execute(conn, &sql)
 }
 
 /// Reads the whole body, only to hash it.
@@ -184,11 +252,25 @@ pub async fn middleware(
         ),
     };
     let (method, path) = (req.method().to_string(), req.path().to_owned());
+    let mine = new_claim();
     let claimed = {
-        let (caller, key, method, path) =
-            (caller.clone(), key.clone(), method.clone(), path.clone());
+        let (caller, key, method, path, mine) = (
+            caller.clone(),
+            key.clone(),
+            method.clone(),
+            path.clone(),
+            mine.clone(),
+        );
+        let timeout = state.idempotency_claim_timeout;
         with_db(&state, move |conn| {
-            Ok(claim(conn, &caller, &key, (&method, &path))?)
+            Ok(claim(
+                conn,
+                &caller,
+                &key,
+                (&method, &path),
+                &mine,
+                timeout,
+            )?)
         })
         .await
     };
@@ -199,7 +281,8 @@ pub async fn middleware(
     };
     if let Some(stored) = stored {
         let Some(first_hash) = &stored.body_hash else {
-            return Ok(req.error_response(ApiError::Conflict(
+            tracing::debug!(since = %stored.created_at, by = ?stored.claimed_by, "idempotency key in use");
+            return Ok(req.error_response(ApiError::InProgress(
                 "A request with this `Idempotency-Key` is still running; retry when it has answered."
                     .into(),
             )));
@@ -242,7 +325,9 @@ pub async fn middleware(
     forget
         .text(caller.clone())
         .push(" AND key = ")
-        .text(key.clone());
+        .text(key.clone())
+        .push(" AND claimed_by = ")
+        .text(mine.clone());
     if !status.is_success() {
         with_db(&state, move |conn| Ok(execute(conn, &forget)?))
             .await
@@ -288,7 +373,9 @@ pub async fn middleware(
         .push(" WHERE caller = ")
         .text(caller)
         .push(" AND key = ")
-        .text(key);
+        .text(key)
+        .push(" AND claimed_by = ")
+        .text(mine);
     if let Err(e) = with_db(&state, move |conn| Ok(execute(conn, &keep)?)).await {
         tracing::warn!(error = %e, "an answer could not be kept for retries");
     }

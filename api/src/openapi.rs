@@ -80,7 +80,9 @@ const PROBLEMS: [(&str, &str, &str); 12] = [
     (
         "Conflict",
         "409",
-        "The item conflicts with another: a natural key or partner key is taken",
+        "The item conflicts with another: a natural key or partner key is taken (`conflict`); \
+         or the first request with this `Idempotency-Key` is still running \
+         (`request_in_progress`: retry after the seconds `Retry-After` gives)",
     ),
     (
         "TooManyRequests",
@@ -107,7 +109,13 @@ const PROBLEMS: [(&str, &str, &str); 12] = [
         "422",
         "The body is well-formed but its values are not valid",
     ),
-    ("ServiceUnavailable", "503", "The database is unreachable"),
+    (
+        "ServiceUnavailable",
+        "503",
+        "The database is unreachable or busy (a lost connection, a write lock not granted in \
+         time), or as many streamed exports run as the service allows: nothing was done; \
+         retry after the seconds `Retry-After` gives",
+    ),
     (
         "InternalError",
         "500",
@@ -181,7 +189,7 @@ fn add_problem_responses(openapi: &mut OpenApi) {
     for (name, _, description) in PROBLEMS {
         if used.contains(name) {
             let mut response = problem_response(description);
-            if name == "TooManyRequests" {
+            if matches!(name, "TooManyRequests" | "ServiceUnavailable" | "Conflict") {
                 let seconds = utoipa::openapi::ObjectBuilder::new()
                     .schema_type(utoipa::openapi::schema::Type::Integer)
                     .build();

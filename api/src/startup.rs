@@ -22,6 +22,13 @@ pub struct AppState {
     pub backend: &'static str,
     /// Body limit of bulk uploads.
     pub bulk_limit: usize,
+    /// One permit for each streamed export that may run at once: exports never take every
+    /// connection, whatever their callers do.
+    pub exports: Arc<tokio::sync::Semaphore>,
+    /// How long an export waits for a client that reads nothing.
+    pub export_send_timeout: std::time::Duration,
+    /// After how long an unanswered `Idempotency-Key` claim may be taken over.
+    pub idempotency_claim_timeout: std::time::Duration,
 }
 
 /// Everything a running service holds, built once and shared by the workers.
@@ -40,14 +47,25 @@ pub struct Service {
 impl Service {
     /// Opens the database, applies pending migrations and loads the token keys.
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool = db::connect(&settings.database, settings.pool_size)?;
-        let applied = pool
-            .get()
-            .context("cannot get a database connection")?
-            .migrate()?;
+        let pool = db::connect_with(
+            &settings.database,
+            settings.pool_size,
+            settings.limits.lock_timeout,
+        )?;
+        let mut conn = pool.get().context("cannot get a database connection")?;
+        let applied = conn.migrate()?;
         if !applied.is_empty() {
             tracing::info!(migrations = ?applied, "applied migrations");
         }
+        let cleared = crate::idempotency::clear_orphaned_claims(&mut conn)
+            .context("cannot clear the idempotency claims of stopped processes")?;
+        if cleared > 0 {
+            tracing::info!(
+                claims = cleared,
+                "cleared idempotency claims a stopped process left"
+            );
+        }
+        drop(conn);
         let keys = Keys::load(&settings.jwt, settings.database.data_dir())?;
         Ok(Self::with_parts(pool, keys, settings))
     }
@@ -60,6 +78,11 @@ impl Service {
                 pool,
                 backend: settings.database.backend(),
                 bulk_limit: settings.bulk_limit,
+                exports: Arc::new(tokio::sync::Semaphore::new(
+                    settings.limits.exports(settings.pool_size),
+                )),
+                export_send_timeout: settings.limits.export_send_timeout,
+                idempotency_claim_timeout: settings.limits.idempotency_claim_timeout,
             }),
             keys: web::Data::new(keys),
             rate_limits: settings.rate_limits.map(|l| {

@@ -24,11 +24,13 @@ async fn not_ready_while_migrations_are_pending() {
     let keys = upr_tc_tests::keys(Some(upr_tc_tests::SECRET), false);
     let service = upr_tc::startup::Service::with_parts(pool, keys, settings);
     let app = upr_tc_tests::TestApp { service, db };
-    let problem = app
-        .get("/health/ready")
-        .await
-        .assert_problem(503, "service_unavailable");
+    let reply = app.get("/health/ready").await;
+    let problem = reply.assert_problem(503, "service_unavailable");
     assert!(problem["detail"].as_str().unwrap().contains("migrate"));
+    assert!(
+        reply.header("retry-after").is_some(),
+        "a 503 says when to retry"
+    );
     // Liveness does not depend on the database.
     app.get("/health/live").await.assert_ok_json();
     // Migrating makes it ready.

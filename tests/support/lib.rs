@@ -94,6 +94,7 @@ pub fn settings(database: DatabaseUrl) -> Settings {
         // Off, except in the tests of the limits themselves.
         rate_limits: None,
         trusted_proxies: vec![],
+        limits: Default::default(),
     }
 }
 

@@ -4,6 +4,7 @@
 //! need backend-specific SQL `match` on the variant. The variant is chosen from the URL scheme
 //! and connected directly, so a user sees PostgreSQL's or SQLite's own error, not a generic one.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -31,13 +32,32 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrat
 /// order (a sequence number is taken before commit, and transactions running side by side
 /// would commit out of order; a reader would skip the later-committing lower number), and a
 /// verdict of the publication rule is never computed beside an uncommitted consent. SQLite's
-/// `BEGIN IMMEDIATE` serialises writers already. See docs/decisions/0005 and 0006.
+/// `BEGIN IMMEDIATE` serialises writers already. See docs/decisions/0005 and 0006. A writer
+/// waits for it up to the connection's `lock_timeout` (SQLite: `busy_timeout`), then fails
+/// with a transient error: a 503 with `Retry-After`, never a wait without end.
 pub fn lock_writes(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     if let DbConnection::Postgres(_) = conn {
         conn.batch_execute("SELECT pg_advisory_xact_lock(5428, 1)")?;
     }
     Ok(())
 }
+
+/// How long a writer waits for the write lock (and SQLite for any lock) by default: then it
+/// fails with a transient error, a 503 (`error::is_transient`).
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// This process's id, random at start. Stored with what the process leaves in the database
+/// while it works (idempotency claims) and named in PostgreSQL's `application_name` of its
+/// connections, so that another instance can tell whether the owner of a claim is still alive
+/// (`pg_stat_activity`) instead of guessing from its age alone.
+pub fn process_id() -> &'static str {
+    static ID: LazyLock<String> = LazyLock::new(|| uuid::Uuid::now_v7().simple().to_string());
+    &ID
+}
+
+/// The `application_name` prefix of this service's PostgreSQL connections; the process id
+/// follows it.
+pub const APPLICATION_NAME: &str = "upr-tc/";
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -49,6 +69,7 @@ pub enum DbConnection {
 #[derive(Debug, Clone)]
 pub struct Manager {
     url: DatabaseUrl,
+    lock_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,18 +80,27 @@ pub enum ConnectError {
     Query(#[from] diesel::result::Error),
 }
 
-fn open(url: &DatabaseUrl) -> Result<DbConnection, ConnectError> {
+fn open(url: &DatabaseUrl, lock_timeout: Duration) -> Result<DbConnection, ConnectError> {
+    let millis = lock_timeout.as_millis().max(1);
     match url {
-        DatabaseUrl::Postgres(url) => Ok(DbConnection::Postgres(PgConnection::establish(url)?)),
+        DatabaseUrl::Postgres(url) => {
+            let mut conn = PgConnection::establish(url)?;
+            // A writer waits this long for the write lock (`lock_writes`), not for ever.
+            conn.batch_execute(&format!(
+                "SET application_name = '{APPLICATION_NAME}{}'; SET lock_timeout = {millis};",
+                process_id()
+            ))?;
+            Ok(DbConnection::Postgres(conn))
+        }
         DatabaseUrl::Sqlite(path) => {
             let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
             // busy_timeout first: switching to WAL takes a lock that another connection may hold.
-            conn.batch_execute(
-                "PRAGMA busy_timeout = 5000;
+            conn.batch_execute(&format!(
+                "PRAGMA busy_timeout = {millis};
                  PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;
-                 PRAGMA foreign_keys = ON;",
-            )?;
+                 PRAGMA foreign_keys = ON;"
+            ))?;
             Ok(DbConnection::Sqlite(conn))
         }
     }
@@ -81,7 +111,7 @@ impl ManageConnection for Manager {
     type Error = ConnectError;
 
     fn connect(&self) -> Result<DbConnection, ConnectError> {
-        open(&self.url)
+        open(&self.url, self.lock_timeout)
     }
 
     /// Also that no transaction was left open by a failed or panicked write (imports and
@@ -91,16 +121,25 @@ impl ManageConnection for Manager {
         conn.batch_execute("BEGIN; ROLLBACK;").map_err(Into::into)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection whose transaction manager gave up (a rollback failed, e.g. on a lost
+    /// connection) goes, rather than back into the pool; `is_valid` catches the rest at
+    /// checkout.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
 
-/// Opens the pool. For SQLite the folder and file are created when missing.
+/// Opens the pool, with the default lock timeout.
 pub fn connect(url: &DatabaseUrl, size: u32) -> anyhow::Result<Pool> {
+    connect_with(url, size, DEFAULT_LOCK_TIMEOUT)
+}
+
+/// Opens the pool; a writer waits up to `lock_timeout` for the write lock. For SQLite the
+/// folder and file are created when missing.
+pub fn connect_with(url: &DatabaseUrl, size: u32, lock_timeout: Duration) -> anyhow::Result<Pool> {
     if let DatabaseUrl::Sqlite(path) = url
         && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
     {
@@ -108,11 +147,18 @@ pub fn connect(url: &DatabaseUrl, size: u32) -> anyhow::Result<Pool> {
             .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
     }
     // Connect once outside the pool so a bad URL or a down server fails with its own message.
-    drop(open(url).with_context(|| format!("cannot open the database {}", describe(url)))?);
+    drop(
+        open(url, lock_timeout)
+            .with_context(|| format!("cannot open the database {}", describe(url)))?,
+    );
     r2d2::Pool::builder()
         .max_size(size)
+        // A request that waits longer is a 503 with `Retry-After` (`error.rs`).
         .connection_timeout(Duration::from_secs(10))
-        .build(Manager { url: url.clone() })
+        .build(Manager {
+            url: url.clone(),
+            lock_timeout,
+        })
         .with_context(|| format!("cannot open the database {}", describe(url)))
 }
 
@@ -133,12 +179,27 @@ impl DbConnection {
 
     /// Applies pending migrations; returns the versions applied.
     pub fn migrate(&mut self) -> anyhow::Result<Vec<String>> {
-        let applied = match self {
-            Self::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
-            Self::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        fn versions<V: ToString>(
+            applied: diesel::migration::Result<Vec<V>>,
+        ) -> anyhow::Result<Vec<String>> {
+            let applied = applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+            Ok(applied.into_iter().map(|v| v.to_string()).collect())
         }
-        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-        let applied: Vec<String> = applied.into_iter().map(|v| v.to_string()).collect();
+        let applied = match self {
+            Self::Postgres(c) => {
+                // A migration waits for the locks it needs, however long readers hold them.
+                c.batch_execute(
+                    "SELECT set_config('upr_tc.lock_timeout', current_setting('lock_timeout'), false);
+                     SET lock_timeout = 0;",
+                )?;
+                let applied = versions(c.run_pending_migrations(POSTGRES_MIGRATIONS));
+                c.batch_execute(
+                    "SELECT set_config('lock_timeout', current_setting('upr_tc.lock_timeout'), false)",
+                )?;
+                applied
+            }
+            Self::Sqlite(c) => versions(c.run_pending_migrations(SQLITE_MIGRATIONS)),
+        }?;
         if let Some(changed) = activities::refresh_if_rule_changed(self)
             .context("cannot apply the current publication rule to the stored activities")?
         {

@@ -1,12 +1,12 @@
 //! `POST /api/v1/bulk/{resource}`: uploads of many items at once (`admin`; activities also
-//! contributors and States, for their own). The body streams
-//! into the importer through a small channel, so memory does not grow with the upload.
+//! contributors and States, for their own). The body is received into a temporary file first,
+//! and imported from it once it is whole: memory does not grow with the upload, and an upload
+//! that trickles in holds no connection and no write lock while it arrives.
 
-use std::io::Read;
+use std::io::{Seek, SeekFrom, Write};
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, post, web};
-use bytes::Bytes;
 use futures_util::StreamExt;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -61,26 +61,53 @@ impl utoipa::ToSchema for UploadFile {
     }
 }
 
-/// Reads the chunks the request handler forwards.
-struct ChannelReader {
-    rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
-    chunk: Bytes,
-}
+/// Bytes gathered in memory before they are written to the file.
+const SPOOL_CHUNK: usize = 1024 * 1024;
 
-impl Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.chunk.is_empty() {
-            match self.rx.blocking_recv() {
-                None => return Ok(0),
-                Some(Err(e)) => return Err(e),
-                Some(Ok(chunk)) => self.chunk = chunk,
+/// Receives the whole body into a temporary file (removed when dropped), up to `limit` bytes;
+/// returns it at its start.
+async fn receive(payload: &mut web::Payload, limit: usize) -> ApiResult<std::fs::File> {
+    let too_large =
+        || ApiError::PayloadTooLarge(format!("A bulk upload takes at most {limit} bytes."));
+    let mut file = web::block(tempfile::tempfile)
+        .await?
+        .map_err(ApiError::internal)?;
+    let mut buffer: Vec<u8> = Vec::with_capacity(SPOOL_CHUNK);
+    let mut received = 0usize;
+    loop {
+        let chunk = payload.next().await;
+        let end = chunk.is_none();
+        if let Some(chunk) = chunk {
+            let bytes = chunk.map_err(|e| {
+                ApiError::bad_request(
+                    "unreadable_body",
+                    format!("The upload could not be read: {e}"),
+                )
+            })?;
+            received += bytes.len();
+            if received > limit {
+                return Err(too_large());
             }
+            buffer.extend_from_slice(&bytes);
         }
-        let n = buf.len().min(self.chunk.len());
-        buf[..n].copy_from_slice(&self.chunk[..n]);
-        let _ = self.chunk.split_to(n);
-        Ok(n)
+        if buffer.len() >= SPOOL_CHUNK || (end && !buffer.is_empty()) {
+            let full = std::mem::take(&mut buffer);
+            let (f, spare) = web::block(move || -> std::io::Result<_> {
+                file.write_all(&full)?;
+                Ok((file, full))
+            })
+            .await?
+            .map_err(ApiError::internal)?;
+            file = f;
+            buffer = spare;
+            buffer.clear();
+        }
+        if end {
+            break;
+        }
     }
+    file.seek(SeekFrom::Start(0)).map_err(ApiError::internal)?;
+    Ok(file)
 }
 
 fn format_of(req: &HttpRequest, query: &BulkQuery) -> ApiResult<Format> {
@@ -137,47 +164,15 @@ async fn bulk<D: Importable + 'static>(
         return Err(too_large());
     }
 
-    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    // Only once the whole upload is here: a connection, and for a write the write lock.
+    let file = receive(&mut payload, limit).await?;
     let pool = state.pool.clone();
-    let task = web::block(move || -> ApiResult<ImportReport> {
+    let result = web::block(move || -> ApiResult<ImportReport> {
         let mut conn = pool.get()?;
-        Ok(import::import::<D>(
-            &mut conn,
-            ChannelReader {
-                rx,
-                chunk: Bytes::new(),
-            },
-            options,
-        )?)
-    });
-    let mut received = 0usize;
-    let mut over = false;
-    while let Some(chunk) = payload.next().await {
-        let item = match chunk {
-            Ok(bytes) => {
-                received += bytes.len();
-                if received > limit {
-                    over = true;
-                    Err(std::io::Error::new(
-                        std::io::ErrorKind::FileTooLarge,
-                        "the upload is too large",
-                    ))
-                } else {
-                    Ok(bytes)
-                }
-            }
-            Err(e) => Err(std::io::Error::other(e.to_string())),
-        };
-        let failed = item.is_err();
-        if tx.send(item).await.is_err() || failed {
-            break;
-        }
-    }
-    drop(tx);
-    let result = task.await?;
-    if over {
-        return Err(too_large());
-    }
+        let input = std::io::BufReader::with_capacity(64 * 1024, file);
+        Ok(import::import::<D>(&mut conn, input, options)?)
+    })
+    .await?;
     let report = result?;
     if mode == Mode::Atomic && report.rejected > 0 && !dry_run {
         return Err(ApiError::ImportRejected(Box::new(report)));

@@ -4,6 +4,7 @@
 //! from `next_cursor`: every change arrives exactly once, in commit order
 //! (`db::changes`, docs/decisions/0006).
 
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::{Duration, Instant};
 
 use actix_web::{HttpResponse, get, web};
@@ -209,33 +210,27 @@ fn lines<D: Document>(items: &[D], kind: &str, view: impl Fn(&D) -> Option<Strin
     Bytes::from(out)
 }
 
-/// Sends every public item of a document table, page by page.
-fn send_table<D: Document>(
+/// Writes every public item of a document table, page by page.
+fn write_table<D: Document>(
     conn: &mut DbConnection,
-    tx: &tokio::sync::mpsc::Sender<Bytes>,
+    out: &mut impl Write,
     filter: &dyn Fn(&mut crate::db::query::Sql),
-) -> Result<bool, diesel::result::Error> {
+) -> anyhow::Result<()> {
     let mut position = Position::Start;
     loop {
         let (items, next) = D::TABLE.list::<D>(conn, filter, None, position, 500)?;
-        let chunk = lines(&items, D::TABLE.entity, |d| {
+        out.write_all(&lines(&items, D::TABLE.entity, |d| {
             d.public_json(&crate::db::documents::to_json(d))
-        });
-        if !chunk.is_empty() && tx.blocking_send(chunk).is_err() {
-            return Ok(false);
-        }
+        }))?;
         match next {
             Some(p) => position = p,
-            None => return Ok(true),
+            None => return Ok(()),
         }
     }
 }
 
-/// Sends every public consent record.
-fn send_consents(
-    conn: &mut DbConnection,
-    tx: &tokio::sync::mpsc::Sender<Bytes>,
-) -> Result<bool, diesel::result::Error> {
+/// Writes every public consent record.
+fn write_consents(conn: &mut DbConnection, out: &mut impl Write) -> anyhow::Result<()> {
     let filter = consents::Filter {
         access: Access::Public,
         state: None,
@@ -247,20 +242,53 @@ fn send_consents(
     let mut position = Position::Start;
     loop {
         let (items, next) = consents::list(conn, &filter, position, 500)?;
-        let mut out = Vec::new();
         for c in items.iter().filter_map(consents::public_view) {
             let line = serde_json::json!({"type": "consent", "id": c.id, "data": c});
-            serde_json::to_writer(&mut out, &line).expect("lines serialise");
-            out.push(b'\n');
-        }
-        if !out.is_empty() && tx.blocking_send(Bytes::from(out)).is_err() {
-            return Ok(false);
+            serde_json::to_writer(&mut *out, &line)?;
+            out.write_all(b"\n")?;
         }
         match next {
             Some(p) => position = p,
-            None => return Ok(true),
+            None => return Ok(()),
         }
     }
+}
+
+/// Reads the whole snapshot into a temporary file, in one read transaction, and returns the
+/// file (at its start) and the feed's head at that snapshot.
+fn read_snapshot(
+    conn: &mut DbConnection,
+    wanted: impl Fn(&str) -> bool,
+) -> anyhow::Result<(std::fs::File, i64)> {
+    use diesel::connection::SimpleConnection;
+    begin_snapshot(conn)?;
+    let read = |conn: &mut DbConnection| -> anyhow::Result<(std::fs::File, i64)> {
+        let head = changes::head(conn)?;
+        let mut out = std::io::BufWriter::with_capacity(256 * 1024, tempfile::tempfile()?);
+        if wanted("recommendation") {
+            write_table::<Recommendation>(conn, &mut out, &|_| {})?;
+        }
+        if wanted("stakeholder") {
+            write_table::<Stakeholder>(conn, &mut out, &|_| {})?;
+        }
+        if wanted("activity") {
+            write_table::<Activity>(conn, &mut out, &|sql| {
+                activities::access_filter(sql, &Access::Public)
+            })?;
+        }
+        if wanted("consent") {
+            write_consents(conn, &mut out)?;
+        }
+        let mut file = out.into_inner().map_err(|e| e.into_error())?;
+        file.seek(SeekFrom::Start(0))?;
+        Ok((file, head))
+    };
+    let result = read(conn);
+    // Read-only: ending it either way changes nothing.
+    let end = conn.batch_execute(if result.is_ok() { "COMMIT" } else { "ROLLBACK" });
+    let snapshot = result?;
+    end?;
+    Ok(snapshot)
 }
 
 /// Every public item, as NDJSON lines `{"type", "id", "data"}`, from one consistent snapshot of
@@ -285,57 +313,24 @@ pub async fn export_snapshot(
             .as_ref()
             .is_none_or(|list| list.iter().any(|x| x == t))
     };
-    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
-    let (cursor_tx, cursor_rx) = tokio::sync::oneshot::channel::<ApiResult<i64>>();
+    // The snapshot is read whole, at the database's pace, into a temporary file, and only then
+    // sent: the connection goes back before the client reads anything, so a client that does
+    // not read holds none, and the snapshot is still one state of the database (decision 0006).
+    let permit = crate::routes::export::export_permit(&state)?;
     let pool = state.pool.clone();
-    actix_web::rt::task::spawn_blocking(move || {
-        let mut conn = match pool.get() {
-            Ok(conn) => conn,
-            Err(e) => {
-                let _ = cursor_tx.send(Err(e.into()));
-                return;
-            }
-        };
-        let head = begin_snapshot(&mut conn).and_then(|()| changes::head(&mut conn));
-        let failed = head.is_err();
-        let _ = cursor_tx.send(head.map_err(ApiError::internal));
-        if failed {
-            return;
-        }
-        let run = |conn: &mut DbConnection| -> Result<bool, diesel::result::Error> {
-            if wanted("recommendation") && !send_table::<Recommendation>(conn, &tx, &|_| {})? {
-                return Ok(false);
-            }
-            if wanted("stakeholder") && !send_table::<Stakeholder>(conn, &tx, &|_| {})? {
-                return Ok(false);
-            }
-            if wanted("activity")
-                && !send_table::<Activity>(conn, &tx, &|sql| {
-                    activities::access_filter(sql, &Access::Public)
-                })?
-            {
-                return Ok(false);
-            }
-            if wanted("consent") && !send_consents(conn, &tx)? {
-                return Ok(false);
-            }
-            Ok(true)
-        };
-        if let Err(e) = run(&mut conn) {
-            // The status line is sent already: the snapshot ends short, and the log says why.
-            tracing::error!(error = %e, "snapshot export stopped");
-        }
-        use diesel::connection::SimpleConnection;
-        let _ = conn.batch_execute("COMMIT");
+    let (mut file, head) = web::block(move || -> ApiResult<(std::fs::File, i64)> {
+        let mut conn = pool.get()?;
+        read_snapshot(&mut conn, wanted).map_err(ApiError::internal)
+    })
+    .await??;
+    let produce: crate::routes::export::Produce = Box::new(move || {
+        let mut chunk = vec![0; 64 * 1024];
+        let n = file.read(&mut chunk)?;
+        chunk.truncate(n);
+        Ok((n > 0).then(|| Bytes::from(chunk)))
     });
-    let head = cursor_rx.await.map_err(ApiError::internal)??;
-    let body = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|chunk| (Ok::<_, actix_web::Error>(chunk), rx))
-    });
-    Ok(HttpResponse::Ok()
-        .content_type("application/x-ndjson")
-        .insert_header(("X-Changes-Cursor", head.to_string()))
-        .streaming(body))
+    let mut res = HttpResponse::Ok();
+    res.content_type("application/x-ndjson")
+        .insert_header(("X-Changes-Cursor", head.to_string()));
+    crate::routes::export::respond(&state, permit, produce, res).await
 }

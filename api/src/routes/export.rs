@@ -1,7 +1,10 @@
 //! Lists answer `Accept: text/csv` and `Accept: application/x-ndjson` with the whole filtered
 //! result, and activities `Accept: application/xml` with it as one IATI 2.03 `iati-activities`
-//! document (`crate::iati`). Streamed: pages are read from the database one after another on a
-//! blocking thread and written out as they come, so memory does not grow with the result.
+//! document (`crate::iati`). Streamed: pages are read from the database one after another, each
+//! with a connection of its own that goes back to the pool before the page waits for the
+//! client, so memory does not grow with the result and a client that does not read holds no
+//! connection. Exports running at once are limited (`UPR_TC_EXPORT_LIMIT`), and one whose client
+//! reads nothing for `UPR_TC_EXPORT_SEND_TIMEOUT` is abandoned.
 //!
 //! A resource without an XML form (recommendations, stakeholders) answers `application/xml`
 //! with JSON, as it answers every `Accept` it does not serve. So does a browser's `Accept`
@@ -17,7 +20,7 @@ use crate::db::documents::Position;
 use crate::domain::activity::Activity;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::iati;
 use crate::import::CsvExport;
 use crate::startup::AppState;
@@ -67,7 +70,7 @@ type Fetch<T> = Box<
 >;
 
 /// How an export writes its items: what comes before the first page, each page, and what
-/// comes after the last. It runs on the export's blocking thread, with its connection, so a
+/// comes after the last. It runs on a blocking thread, with the page's connection, so a
 /// page can read what its items refer to.
 pub trait Encoder<T>: Send {
     fn content_type(&self) -> &'static str;
@@ -188,9 +191,114 @@ fn encoder<T: Exportable>(format: ExportFormat) -> Option<Box<dyn Encoder<T>>> {
     }
 }
 
+/// The next chunk of a streamed export, produced on a blocking thread; `None` at the end.
+/// It holds no database connection between calls.
+pub type Produce = Box<dyn FnMut() -> anyhow::Result<Option<Bytes>> + Send>;
+
+/// One of the permits of streamed exports, or a 503 when as many run as the service allows.
+pub fn export_permit(state: &web::Data<AppState>) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
+    state.exports.clone().try_acquire_owned().map_err(|_| {
+        ApiError::Unavailable(
+            "As many exports are running as this service allows; retry after the time \
+             `Retry-After` gives."
+                .into(),
+        )
+    })
+}
+
+/// Runs `produce` once on a blocking thread, giving it back with what it produced.
+async fn produce_next(mut produce: Produce) -> ApiResult<(Produce, anyhow::Result<Option<Bytes>>)> {
+    Ok(web::block(move || {
+        let next = produce();
+        (produce, next)
+    })
+    .await?)
+}
+
+/// A streamed answer of what `produce` yields, holding `permit` until it ends. The first
+/// non-empty chunk is produced before the status line, so a failure there (no connection, a
+/// database error) is still a problem document. Then each chunk is produced once the one
+/// before has been handed to the connection, and a client that takes nothing for
+/// `export_send_timeout` is abandoned: the export stops, its permit is released, the log says
+/// so. A failure after the status line aborts the connection, so the client cannot mistake
+/// what it got for the whole.
+pub async fn respond(
+    state: &web::Data<AppState>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    mut produce: Produce,
+    mut res: actix_web::HttpResponseBuilder,
+) -> ApiResult<HttpResponse> {
+    let mut first = Bytes::new();
+    let mut ended = false;
+    while first.is_empty() && !ended {
+        let (p, next) = produce_next(produce).await?;
+        produce = p;
+        match next.map_err(ApiError::internal)? {
+            Some(chunk) => first = chunk,
+            None => ended = true,
+        }
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(1);
+    let complete = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(ended));
+    if !ended {
+        let send_timeout = state.export_send_timeout;
+        let done = complete.clone();
+        actix_web::rt::spawn(async move {
+            let _permit = permit;
+            loop {
+                let (p, next) = match produce_next(produce).await {
+                    Ok(pair) => pair,
+                    Err(e) => return tracing::error!(error = %e, "export stopped"),
+                };
+                produce = p;
+                let chunk = match next {
+                    Ok(Some(chunk)) if chunk.is_empty() => continue,
+                    Ok(Some(chunk)) => chunk,
+                    Ok(None) => {
+                        done.store(true, std::sync::atomic::Ordering::Release);
+                        return;
+                    }
+                    Err(e) => return tracing::error!(error = ?e, "export stopped"),
+                };
+                match tokio::time::timeout(send_timeout, tx.send(chunk)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => return, // the client went away
+                    Err(_) => {
+                        return tracing::warn!(
+                            timeout_s = send_timeout.as_secs_f64(),
+                            "export abandoned: the client read nothing for the send timeout"
+                        );
+                    }
+                }
+            }
+        });
+    }
+    use futures_util::StreamExt;
+    let first =
+        futures_util::stream::iter((!first.is_empty()).then_some(Ok::<_, actix_web::Error>(first)));
+    let rest = futures_util::stream::unfold(Some(rx), move |rx| {
+        let complete = complete.clone();
+        async move {
+            let mut rx = rx?;
+            match rx.recv().await {
+                Some(chunk) => Some((Ok(chunk), Some(rx))),
+                // The producer stopped short: end with an error, which aborts the connection.
+                None if !complete.load(std::sync::atomic::Ordering::Acquire) => Some((
+                    Err(actix_web::error::ErrorInternalServerError("export stopped")),
+                    None,
+                )),
+                None => None,
+            }
+        }
+    });
+    Ok(res.streaming(first.chain(rest)))
+}
+
 /// Streams every item `fetch` yields, page after page, through `encoder`; `prepare` shapes each
-/// item for the caller (e.g. hides private fields).
-pub fn stream<T>(
+/// item for the caller (e.g. hides private fields). Each page takes a connection from the pool
+/// and gives it back before its chunk waits for the client (the keyset position says where
+/// the next page starts), so a client that does not read holds no connection.
+pub async fn stream<T>(
     state: &web::Data<AppState>,
     mut encoder: Box<dyn Encoder<T>>,
     mut fetch: Fetch<T>,
@@ -199,60 +307,41 @@ pub fn stream<T>(
 where
     T: Send + 'static,
 {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+    enum Stage {
+        Head,
+        Page(Position),
+        Tail,
+        Done,
+    }
+    let permit = export_permit(state)?;
     let pool = state.pool.clone();
     let content_type = encoder.content_type();
-    actix_web::rt::task::spawn_blocking(move || {
-        let mut conn = match pool.get() {
-            Ok(conn) => conn,
-            Err(e) => {
-                tracing::error!(error = %e, "export: no database connection");
-                return;
+    let mut stage = Stage::Head;
+    let produce: Produce = Box::new(move || {
+        Ok(match stage {
+            Stage::Head => {
+                stage = Stage::Page(Position::Start);
+                Some(encoder.head())
             }
-        };
-        let send = |chunk: Bytes| chunk.is_empty() || tx.blocking_send(chunk).is_ok();
-        if !send(encoder.head()) {
-            return; // the client went away
-        }
-        let mut position = Position::Start;
-        loop {
-            // The status line is sent already: on an error the export ends short (an XML
-            // document without its end tag, which no parser takes for whole), and the log says
-            // why.
-            let (items, next) = match fetch(&mut conn, position, PAGE) {
-                Ok(page) => page,
-                Err(e) => {
-                    tracing::error!(error = %e, "export stopped");
-                    return;
-                }
-            };
-            let items: Vec<T> = items.into_iter().map(&prepare).collect();
-            let chunk = match encoder.page(&mut conn, items) {
-                Ok(chunk) => chunk,
-                Err(e) => {
-                    tracing::error!(error = %e, "export stopped");
-                    return;
-                }
-            };
-            if !send(chunk) {
-                return;
+            Stage::Page(position) => {
+                let mut conn = pool.get()?;
+                let (items, next) = fetch(&mut conn, position, PAGE)?;
+                let items: Vec<T> = items.into_iter().map(&prepare).collect();
+                let chunk = encoder.page(&mut conn, items)?;
+                stage = next.map_or(Stage::Tail, Stage::Page);
+                Some(chunk)
             }
-            match next {
-                Some(p) => position = p,
-                None => break,
+            Stage::Tail => {
+                stage = Stage::Done;
+                Some(encoder.tail())
             }
-        }
-        send(encoder.tail());
+            Stage::Done => None,
+        })
     });
-    let body = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|chunk| (Ok::<_, actix_web::Error>(chunk), rx))
-    });
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((header::VARY, "Accept"))
-        .streaming(body))
+    let mut res = HttpResponse::Ok();
+    res.content_type(content_type)
+        .insert_header((header::VARY, "Accept"));
+    respond(state, permit, produce, res).await
 }
 
 /// Answers a list request: every matching item as a file when `Accept` asks for one, else one
@@ -278,7 +367,7 @@ where
         let fetch: Fetch<D> = Box::new(move |conn, position, limit| {
             D::TABLE.list::<D>(conn, &|sql| filter(sql), q.as_deref(), position, limit)
         });
-        return stream(state, encoder, fetch, prepare);
+        return stream(state, encoder, fetch, prepare).await;
     }
     let (items, next) = crate::routes::support::with_db(state, move |conn| {
         Ok(D::TABLE.list::<D>(conn, &|sql| filter(sql), q.as_deref(), position, limit)?)

@@ -1,0 +1,282 @@
+//! Slow and failing callers must not stop the service for everyone else (issue 9, items 7, 8,
+//! 9 and 13): exports nobody reads, uploads that trickle in, a process killed in the middle of
+//! an upload, a writer that cannot get the write lock, a database connection that is cut.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use upr_tc::auth::Role;
+
+use crate::support::{PROMPTLY, Service, read_head, read_reply};
+
+const CSV: (&str, &str) = ("Content-Type", "text/csv");
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// A CSV file of `n` recommendations, each `size` bytes of text or so, numbered from `from`.
+fn recommendations_csv(from: usize, n: usize, size: usize) -> String {
+    let filler = "strengthen the national human rights institution ".repeat(size / 40 + 1);
+    let mut csv = String::from("state_under_review,session,text__en\n");
+    for i in from..from + n {
+        csv.push_str(&format!("KEN,26,Recommendation {i}: {}\n", &filler[..size]));
+    }
+    csv
+}
+
+/// A State records a blanket consent: the write every other writer must not hold up.
+fn consent(service: &Service) -> crate::support::Reply {
+    let kenya = service.token(Role::State, Some("KEN"));
+    service.request(
+        "POST",
+        "/api/v1/consents",
+        &[
+            ("Authorization", &bearer(&kenya)),
+            ("Content-Type", "application/json"),
+        ],
+        br#"{"decision": "granted", "scope": "all"}"#,
+    )
+}
+
+#[test]
+fn exports_nobody_reads_leave_health_lists_and_writes_answering() {
+    let service = Service::start(&[
+        ("UPR_TC_POOL_SIZE", "4"),
+        ("UPR_TC_EXPORT_LIMIT", "2"),
+        ("UPR_TC_EXPORT_SEND_TIMEOUT", "3s"),
+    ]);
+    let admin = bearer(&service.admin());
+    // Enough that an export fills what a client that does not read takes in (its socket's
+    // buffers, some 4 MB on Linux) and what the service buffers: 8 MB, in many pages.
+    let csv = recommendations_csv(0, 8000, 1000);
+    let mut upload = service.open(
+        "POST",
+        "/api/v1/bulk/recommendations?mode=partial",
+        &[("Authorization", &admin), CSV],
+        csv.as_bytes(),
+    );
+    let report = read_reply(&mut upload, Duration::from_secs(60))
+        .expect("the seed upload answers")
+        .expect(200);
+    assert_eq!(report["created"], 8000, "{report}");
+
+    // More exports than the pool has connections, none of them read.
+    let mut stuck = Vec::new();
+    for i in 0..6 {
+        let (path, accept) = if i % 2 == 0 {
+            ("/api/v1/export", "application/x-ndjson")
+        } else {
+            ("/api/v1/recommendations", "text/csv")
+        };
+        stuck.push(service.open("GET", path, &[("Accept", accept)], b""));
+    }
+    let opened = Instant::now();
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let ready = service.request("GET", "/health/ready", &[], b"");
+    ready.expect(200);
+    let page = service.request("GET", "/api/v1/recommendations?limit=5", &[], b"");
+    assert_eq!(page.expect(200)["items"].as_array().map(Vec::len), Some(5));
+    let created = service.request(
+        "POST",
+        "/api/v1/recommendations",
+        &[("Authorization", &admin), ("Content-Type", "application/json")],
+        br#"{"state_under_review": "UGA", "session": 26, "text": {"en": "Written beside stuck exports"}}"#,
+    );
+    created.expect(201);
+
+    // Beyond the export limit, an export is refused with a 503 a client may retry.
+    let mut refused = 0;
+    for socket in &mut stuck {
+        let head = read_head(socket, Duration::from_secs(2)).unwrap_or_default();
+        if head.starts_with("HTTP/1.1 503") {
+            assert!(
+                head.to_ascii_lowercase().contains("retry-after:"),
+                "a Retry-After header in\n{head}"
+            );
+            refused += 1;
+        }
+    }
+    assert!(
+        refused >= 4,
+        "at most 2 exports run at once; {refused} of 6 were refused"
+    );
+
+    // A client that reads nothing for the send timeout is abandoned, and its permit with it:
+    // a new export runs to its end.
+    std::thread::sleep(Duration::from_secs(4).saturating_sub(opened.elapsed()));
+    let mut export = service.open("GET", "/api/v1/export", &[], b"");
+    let snapshot = read_reply(&mut export, Duration::from_secs(30)).expect("the export answers");
+    assert_eq!(snapshot.status, 200, "{}", snapshot.head);
+    let lines = snapshot.text().lines().count();
+    assert_eq!(lines, 8001, "every recommendation, one a line");
+    drop(stuck);
+}
+
+#[test]
+fn a_trickling_atomic_upload_does_not_hold_up_a_consent() {
+    let service = Service::start(&[]);
+    let admin = bearer(&service.admin());
+    let first = recommendations_csv(0, 600, 200);
+    let rest: Vec<String> = (600..612)
+        .map(|i| format!("KEN,26,Recommendation {i} sent late\n"))
+        .collect();
+    let length = first.len() + rest.iter().map(String::len).sum::<usize>();
+    let length = length.to_string();
+    let mut upload = service.open(
+        "POST",
+        "/api/v1/bulk/recommendations?mode=atomic",
+        &[("Authorization", &admin), CSV, ("Content-Length", &length)],
+        first.as_bytes(),
+    );
+    let mut writer = upload.try_clone().unwrap();
+    let trickle = std::thread::spawn(move || {
+        for row in rest {
+            std::thread::sleep(Duration::from_millis(500));
+            writer.write_all(row.as_bytes()).unwrap();
+        }
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    // While the upload still trickles in, a State's consent is written at once.
+    consent(&service).expect(201);
+    trickle.join().unwrap();
+    let report = read_reply(&mut upload, Duration::from_secs(30))
+        .expect("the upload answers")
+        .expect(200);
+    assert_eq!(report["created"], 612, "{report}");
+}
+
+/// Holds the service's write lock from outside: SQLite's write lock, or the advisory lock
+/// PostgreSQL writers take (`db::lock_writes`).
+fn hold_write_lock(service: &Service) -> upr_tc::db::DbConnection {
+    let mut conn = service.db.connect();
+    match conn {
+        upr_tc::db::DbConnection::Sqlite(_) => conn.batch_execute("BEGIN IMMEDIATE").unwrap(),
+        upr_tc::db::DbConnection::Postgres(_) => conn
+            .batch_execute("SELECT pg_advisory_lock(5428, 1)")
+            .unwrap(),
+    }
+    conn
+}
+
+#[test]
+fn a_writer_that_cannot_get_the_write_lock_in_time_gets_a_503_with_retry_after() {
+    let service = Service::start(&[("UPR_TC_LOCK_TIMEOUT", "1s")]);
+    let lock = hold_write_lock(&service);
+    consent(&service).expect_retry_later();
+    drop(lock);
+    consent(&service).expect(201);
+}
+
+#[test]
+fn a_write_whose_database_connection_is_cut_gets_a_503_with_retry_after() {
+    let service = Service::start(&[("UPR_TC_LOCK_TIMEOUT", "30s")]);
+    let Some(name) = service.db.pg_name().map(str::to_owned) else {
+        eprintln!("skipped: cutting a connection (pg_terminate_backend) needs PostgreSQL");
+        return;
+    };
+    // The write waits for the lock the test holds; then its connection is terminated.
+    let lock = hold_write_lock(&service);
+    let service = std::sync::Arc::new(service);
+    let writer = {
+        let service = service.clone();
+        std::thread::spawn(move || consent(&service))
+    };
+    let mut admin = service.db.connect();
+    let deadline = Instant::now() + PROMPTLY;
+    loop {
+        #[derive(diesel::QueryableByName)]
+        struct Terminated {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let rows: Vec<Terminated> = diesel::RunQueryDsl::load(
+            diesel::sql_query(format!(
+                "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+                 WHERE datname = '{name}' AND wait_event = 'advisory' AND pid <> pg_backend_pid()"
+            )),
+            &mut admin,
+        )
+        .unwrap();
+        if rows.first().is_some_and(|r| r.n > 0) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the write never waited for the lock"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    writer.join().unwrap().expect_retry_later();
+    drop(lock);
+    // The broken connection is gone from the pool: the retry is written.
+    consent(&service).expect(201);
+}
+
+fn upload_headers<'a>(admin: &'a str, key: &'a str, length: &'a str) -> [(&'a str, &'a str); 4] {
+    [
+        ("Authorization", admin),
+        CSV,
+        ("Idempotency-Key", key),
+        ("Content-Length", length),
+    ]
+}
+
+#[test]
+fn after_a_kill_during_an_upload_the_same_request_with_its_key_is_answered() {
+    let mut service = Service::start(&[]);
+    let admin = bearer(&service.admin());
+    let csv = recommendations_csv(0, 50, 200);
+    let length = csv.len().to_string();
+    let path = "/api/v1/bulk/recommendations?mode=atomic";
+    // Half the body, then the process dies with the key claimed.
+    let half = service.open(
+        "POST",
+        path,
+        &upload_headers(&admin, "upload-1", &length),
+        &csv.as_bytes()[..csv.len() / 2],
+    );
+    std::thread::sleep(Duration::from_millis(800));
+    service.kill9();
+    drop(half);
+    service.restart();
+    let reply = service.request(
+        "POST",
+        path,
+        &upload_headers(&admin, "upload-1", &length),
+        csv.as_bytes(),
+    );
+    assert_eq!(reply.expect(200)["created"], 50);
+}
+
+#[test]
+fn an_unanswered_claim_is_taken_over_after_the_claim_timeout() {
+    let service = Service::start(&[("UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT", "2s")]);
+    let admin = bearer(&service.admin());
+    let csv = recommendations_csv(0, 20, 200);
+    let length = csv.len().to_string();
+    let path = "/api/v1/bulk/recommendations?mode=atomic";
+    let headers = upload_headers(&admin, "upload-2", &length);
+    let half = service.open("POST", path, &headers, &csv.as_bytes()[..csv.len() / 2]);
+    let claimed = Instant::now();
+    std::thread::sleep(Duration::from_millis(500));
+
+    // While the first request runs: a 409 of its own code, not a natural-key conflict.
+    let busy = service.request("POST", path, &headers, csv.as_bytes());
+    assert_eq!(busy.expect(409)["code"], "request_in_progress");
+    assert!(busy.header("retry-after").is_some(), "{}", busy.head);
+
+    std::thread::sleep(Duration::from_millis(2500).saturating_sub(claimed.elapsed()));
+    let taken = service.request("POST", path, &headers, csv.as_bytes());
+    let report = taken.expect(200);
+    assert_eq!(report["created"], 20);
+
+    // The first request ends (its client goes away) without forgetting the new answer.
+    drop(half);
+    std::thread::sleep(Duration::from_millis(300));
+    let again = service.request("POST", path, &headers, csv.as_bytes());
+    assert_eq!(again.expect(200), report);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+}

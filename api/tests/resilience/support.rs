@@ -1,0 +1,445 @@
+//! What the resilience tests share: the `upr-tc` binary started on a fresh database (a fresh
+//! PostgreSQL database when `TEST_DATABASE_URL` is set, else a temporary SQLite file), tokens,
+//! and plain HTTP/1.1 over TCP, so that a test can send half a request or never read an answer.
+//! `UPR_TC_RESILIENCE_BIN` runs the suite against another build of the binary (an older one,
+//! to see what it got wrong).
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use upr_tc::auth::{Keys, Role};
+use upr_tc::config::JwtSettings;
+
+pub const SECRET: &str = "resilience-secret-resilience-secret-0123456789";
+/// How long any answer that must come promptly may take: a liveness bound, not a speed.
+pub const PROMPTLY: Duration = Duration::from_secs(5);
+
+fn bin() -> String {
+    std::env::var("UPR_TC_RESILIENCE_BIN")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_upr-tc").to_owned())
+}
+
+/// A database that exists for one test and is removed after it.
+pub enum Db {
+    Sqlite {
+        dir: tempfile::TempDir,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+        url: String,
+    },
+}
+
+impl Db {
+    pub fn create() -> Self {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(admin_url) => {
+                let name = format!("upr_tc_resilience_{}", uuid::Uuid::now_v7().simple());
+                let mut conn = PgConnection::establish(&admin_url)
+                    .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is not reachable: {e}"));
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .expect("create the test database");
+                let url = match admin_url.rsplit_once('/') {
+                    Some((server, _)) => format!("{server}/{name}"),
+                    None => panic!("TEST_DATABASE_URL names no database"),
+                };
+                Self::Postgres {
+                    admin_url,
+                    name,
+                    url,
+                }
+            }
+            None => Self::Sqlite {
+                dir: tempfile::tempdir().expect("temp dir"),
+            },
+        }
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            Self::Sqlite { dir } => format!("sqlite://{}", self::sqlite_path(dir).display()),
+            Self::Postgres { url, .. } => url.clone(),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres { .. })
+    }
+
+    /// The test's own connection to the service's database, beside the service's.
+    pub fn connect(&self) -> upr_tc::db::DbConnection {
+        match self {
+            Self::Sqlite { dir } => upr_tc::db::DbConnection::Sqlite(
+                SqliteConnection::establish(&sqlite_path(dir).to_string_lossy()).unwrap(),
+            ),
+            Self::Postgres { url, .. } => {
+                upr_tc::db::DbConnection::Postgres(PgConnection::establish(url).unwrap())
+            }
+        }
+    }
+
+    /// The name of the PostgreSQL database.
+    pub fn pg_name(&self) -> Option<&str> {
+        match self {
+            Self::Postgres { name, .. } => Some(name),
+            Self::Sqlite { .. } => None,
+        }
+    }
+}
+
+fn sqlite_path(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("upr-tc.sqlite3")
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Self::Postgres {
+            admin_url, name, ..
+        } = self
+            && let Ok(mut conn) = PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    }
+}
+
+/// A running `upr-tc serve`. Fields drop in order: the process before its database.
+pub struct Service {
+    child: Option<Child>,
+    pub port: u16,
+    env: Vec<(String, String)>,
+    logs: tempfile::TempDir,
+    starts: usize,
+    pub db: Db,
+}
+
+impl Service {
+    /// Serves a fresh database, with these settings added to the environment.
+    pub fn start(env: &[(&str, &str)]) -> Self {
+        let mut service = Self {
+            child: None,
+            port: 0,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            logs: tempfile::tempdir().expect("temp dir"),
+            starts: 0,
+            db: Db::create(),
+        };
+        service.spawn();
+        service
+    }
+
+    fn spawn(&mut self) {
+        self.starts += 1;
+        self.port = free_port();
+        let log = std::fs::File::create(self.log_path(self.starts)).expect("log file");
+        let mut cmd = Command::new(bin());
+        cmd.args(["serve", "--bind", &format!("127.0.0.1:{}", self.port)])
+            .env("DATABASE_URL", self.db.url())
+            .env("UPR_TC_JWT_SECRET", SECRET)
+            .env_remove("UPR_TC_JWT_JWKS")
+            .env("UPR_TC_RATE_LIMITS", "off")
+            .env("UPR_TC_LOG_FORMAT", "text")
+            .env("UPR_TC_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        self.child = Some(cmd.spawn().expect("start upr-tc serve"));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(reply) = try_request(self.port, "GET", "/health/ready", &[], b"")
+                && reply.status == 200
+            {
+                return;
+            }
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!("upr-tc serve exited ({status}); its log:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "upr-tc serve did not become ready; its log:\n{}",
+            self.log()
+        );
+    }
+
+    fn log_path(&self, start: usize) -> PathBuf {
+        self.logs.path().join(format!("serve-{start}.log"))
+    }
+
+    /// What the service logged, every start.
+    pub fn log(&self) -> String {
+        (1..=self.starts)
+            .map(|n| std::fs::read_to_string(self.log_path(n)).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n--- restarted ---\n")
+    }
+
+    /// Kills the process at once (SIGKILL): nothing of it runs after this.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill -9");
+            child.wait().expect("reap");
+        }
+    }
+
+    /// Starts the service again on the same database.
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.spawn();
+    }
+
+    pub fn token(&self, role: Role, state: Option<&str>) -> String {
+        let keys = Keys::load(
+            &JwtSettings {
+                secret: Some(SECRET.into()),
+                jwks_path: None,
+                issuer: upr_tc::config::DEFAULT_ISSUER.into(),
+                audience: upr_tc::config::DEFAULT_AUDIENCE.into(),
+            },
+            None,
+        )
+        .expect("keys");
+        keys.mint(role, "resilience", state, None, chrono::Duration::hours(1))
+            .expect("a token")
+    }
+
+    pub fn admin(&self) -> String {
+        self.token(Role::Admin, None)
+    }
+
+    /// A request that must be answered promptly (within [`PROMPTLY`]).
+    #[track_caller]
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
+        match try_request(self.port, method, path, headers, body) {
+            Ok(reply) => reply,
+            Err(e) => panic!(
+                "{method} {path}: no answer within {PROMPTLY:?} ({e}); the service's log:\n{}",
+                tail(&self.log(), 40)
+            ),
+        }
+    }
+
+    /// Sends a request's head (and `body`, which may be only the start of the body); the
+    /// caller writes the rest, or not, and reads the answer, or not.
+    pub fn open(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> TcpStream {
+        open(self.port, method, path, headers, body).expect("connect")
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("the service's log:\n{}", tail(&self.log(), 60));
+        }
+        self.kill9();
+    }
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An answer, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    /// The status line and headers, as sent.
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.trim().eq_ignore_ascii_case(name).then_some(v.trim())
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.head, self.text()))
+    }
+
+    /// Asserts the status, and returns the body as JSON.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> serde_json::Value {
+        assert_eq!(self.status, status, "{}\n{}", self.head, self.text());
+        self.json()
+    }
+
+    /// Asserts a 503 problem a client may retry: `service_unavailable`, with `Retry-After`.
+    #[track_caller]
+    pub fn expect_retry_later(&self) {
+        let problem = self.expect(503);
+        assert_eq!(problem["code"], "service_unavailable", "{problem}");
+        assert!(
+            self.header("retry-after")
+                .is_some_and(|s| s.parse::<u64>().is_ok()),
+            "a Retry-After header in\n{}",
+            self.head
+        );
+    }
+}
+
+pub fn open(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<TcpStream> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+    {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    Ok(stream)
+}
+
+fn try_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Reply> {
+    let mut stream = open(port, method, path, headers, body)?;
+    read_reply(&mut stream, PROMPTLY)
+}
+
+/// Reads a whole answer (the connection closes after it), within `timeout`.
+pub fn read_reply(stream: &mut TcpStream, timeout: Duration) -> std::io::Result<Reply> {
+    let deadline = Instant::now() + timeout;
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the answer did not end in time",
+            ));
+        }
+        stream.set_read_timeout(Some(left))?;
+        match stream.read(&mut buf)? {
+            0 => break,
+            n => raw.extend_from_slice(&buf[..n]),
+        }
+    }
+    parse(&raw)
+}
+
+/// Reads the status line and headers only, within `timeout`.
+pub fn read_head(stream: &mut TcpStream, timeout: Duration) -> std::io::Result<String> {
+    stream.set_read_timeout(Some(timeout))?;
+    let mut raw = Vec::new();
+    let mut byte = [0u8; 1];
+    while !raw.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte)? == 0 {
+            break;
+        }
+        raw.push(byte[0]);
+    }
+    Ok(String::from_utf8_lossy(&raw).into_owned())
+}
+
+fn parse(raw: &[u8]) -> std::io::Result<Reply> {
+    let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| bad("no end of headers"))?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad("no status"))?;
+    let mut reply = Reply {
+        status,
+        head,
+        body: raw[split + 4..].to_vec(),
+    };
+    if reply
+        .header("transfer-encoding")
+        .is_some_and(|t| t.eq_ignore_ascii_case("chunked"))
+    {
+        reply.body = dechunk(&reply.body).ok_or_else(|| bad("a chunked body cut short"))?;
+    }
+    Ok(reply)
+}
+
+/// The body of a chunked answer; `None` when it does not end with the last chunk.
+fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = raw.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&raw[..line_end]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        raw = &raw[line_end + 2..];
+        if size == 0 {
+            return Some(body);
+        }
+        body.extend_from_slice(raw.get(..size)?);
+        raw = raw.get(size + 2..)?;
+    }
+}
