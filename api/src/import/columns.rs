@@ -7,6 +7,7 @@ use std::io::Read;
 
 use encoding_rs::Encoding;
 
+use super::entities::restore;
 use super::{ImportError, Importable, Item, RecordSink, RowError, Sink};
 use crate::domain::{Language, Multilingual};
 
@@ -97,12 +98,12 @@ pub struct Row<'a> {
 }
 
 impl Row<'_> {
-    /// A cell; empty cells are absent.
+    /// A cell, without the `'` an export put before it; empty cells are absent.
     pub fn get(&self, column: &str) -> Option<&str> {
         let i = self.headers.iter().position(|h| h == column)?;
         self.values
             .get(i)
-            .map(|v| v.trim())
+            .map(|v| restore(v.trim()))
             .filter(|v| !v.is_empty())
     }
 
