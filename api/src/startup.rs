@@ -120,6 +120,7 @@ impl Service {
             .wrap(actix_web::middleware::from_fn(
                 crate::idempotency::middleware,
             ))
+            .wrap(actix_web::middleware::from_fn(error::query_encoding))
             .wrap(actix_web::middleware::from_fn(crate::ratelimit::middleware))
             .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
             .wrap(cors)

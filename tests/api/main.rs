@@ -10,6 +10,7 @@ mod contract;
 mod errors;
 mod export;
 mod health;
+mod hostile;
 mod iati;
 mod permissions;
 mod publication;
