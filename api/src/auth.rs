@@ -387,6 +387,10 @@ pub async fn authenticate(
             req.extensions_mut().insert(identity);
             Ok(next.call(req).await?.map_into_boxed_body())
         }
-        Err(err) => Ok(req.error_response(err)),
+        // A refused token counts against its address's budget, as an anonymous request would.
+        Err(err) => {
+            let err = crate::ratelimit::refused_token(&req).unwrap_or(err);
+            Ok(req.error_response(err))
+        }
     }
 }
