@@ -62,3 +62,110 @@ async fn a_flood_of_invalid_tokens_is_rate_limited_by_address() {
         .await
         .assert_problem(401, "unauthorized");
 }
+
+#[actix_web::test]
+async fn a_header_of_a_million_columns_is_refused_early_with_a_small_answer() {
+    let app = TestApp::spawn();
+    let mut header = "a,".repeat(1_000_000);
+    header.push_str("\nx\n");
+    let started = std::time::Instant::now();
+    let reply = app
+        .upload("/api/v1/bulk/stakeholders", "text/csv", header)
+        .await;
+    let problem = reply.assert_problem(422, "header_too_large");
+    assert!(reply.body.len() < 16 * 1024, "{} bytes", reply.body.len());
+    assert!(
+        problem["detail"].as_str().unwrap().contains("16384 bytes"),
+        "{problem}"
+    );
+    // Short but wide: the column count is capped too, with names listed sparingly.
+    let wide = format!(
+        "kind,name__en,{}\n",
+        (0..300)
+            .map(|i| format!("c{i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let reply = app
+        .upload("/api/v1/bulk/stakeholders", "text/csv", wide)
+        .await;
+    let problem = reply.assert_problem(422, "header_too_large");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("302 columns"),
+        "{problem}"
+    );
+    let unknown = format!(
+        "kind,name__en,{}\nnhri,X,{}\n",
+        (0..150)
+            .map(|i| format!("c{i}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        ",".repeat(149)
+    );
+    let reply = app
+        .upload("/api/v1/bulk/stakeholders", "text/csv", unknown)
+        .await;
+    let problem = reply.assert_problem(422, "unreadable_file");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("and 130 more"),
+        "{problem}"
+    );
+    // Not a timing assertion of the service, a guard against the test hanging for minutes.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}
+
+#[actix_web::test]
+async fn a_row_without_end_is_refused_at_its_cap() {
+    let app = TestApp::spawn();
+    let long = format!("kind,name__en\nnhri,\"{}\"\n", "x".repeat(5 * 1024 * 1024));
+    let reply = app
+        .upload("/api/v1/bulk/stakeholders", "text/csv", long)
+        .await;
+    let problem = reply.assert_problem(422, "row_too_large");
+    assert!(
+        problem["detail"].as_str().unwrap().starts_with("Row 2 "),
+        "{problem}"
+    );
+    let cells = format!("kind,name__en\n{}\n", ",".repeat(5 * 1024 * 1024));
+    app.upload("/api/v1/bulk/stakeholders", "text/csv", cells)
+        .await
+        .assert_problem(422, "row_too_large");
+    let line = format!(
+        "{{\"kind\": \"nhri\", \"name\": {{\"en\": \"{}\"}}}}\n",
+        "x".repeat(5 * 1024 * 1024)
+    );
+    let reply = app
+        .upload("/api/v1/bulk/stakeholders", "application/x-ndjson", line)
+        .await;
+    reply.assert_problem(422, "row_too_large");
+    // A long row within the cap is only a row.
+    let fine = format!("kind,name__en\nnhri,\"{}\"\n", "x".repeat(100_000));
+    let r = app
+        .upload("/api/v1/bulk/stakeholders?mode=partial", "text/csv", fine)
+        .await
+        .assert_ok_json();
+    assert_eq!(r["rejected"], 1, "{r}");
+}
+
+#[actix_web::test]
+async fn an_import_answer_lists_the_first_thousand_errors_and_counts_the_rest() {
+    let app = TestApp::spawn();
+    let mut csv = String::from("kind,name__en,country\n");
+    for i in 0..1_500 {
+        // An unknown kind, which the message quotes.
+        csv.push_str(&format!("{},Name {i},KEN\n", "z".repeat(1_000)));
+    }
+    let r = app
+        .upload("/api/v1/bulk/stakeholders?mode=partial", "text/csv", csv)
+        .await
+        .assert_ok_json();
+    assert_eq!(r["rejected"], 1_500);
+    let errors = r["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1_000);
+    assert_eq!(r["errors_not_listed"], 500);
+    assert!(
+        errors
+            .iter()
+            .all(|e| e["message"].as_str().unwrap().chars().count() <= 301)
+    );
+}

@@ -3,13 +3,96 @@
 //! reading every CSV format shares: any line ending, a leading byte-order mark, cells decoded
 //! as UTF-8 (or another encoding, for exports known to use one).
 
+use std::cell::Cell;
 use std::io::Read;
+use std::rc::Rc;
 
 use encoding_rs::Encoding;
 
 use super::entities::restore;
 use super::{ImportError, Importable, Item, RecordSink, RowError, Sink};
 use crate::domain::{Language, Multilingual};
+
+/// The most columns a CSV header may have. The widest file this service writes, an activity
+/// export, has 74; a UPR Info export has 11.
+pub const MAX_COLUMNS: usize = 200;
+/// The longest CSV header, in bytes: refused before more of it is read.
+pub const MAX_HEADER_BYTES: u64 = 16 * 1024;
+/// The longest row (CSV record or NDJSON line), in bytes: room for every text of an activity
+/// at its longest, in every language, refused before more of it is read.
+pub const MAX_ROW_BYTES: u64 = 4 * 1024 * 1024;
+/// The CSV reader's buffer: it reads at most this much beyond the record it parses.
+const BUFFER: usize = 8 * 1024;
+/// Names a message lists before it says how many more there are.
+const LISTED_NAMES: usize = 20;
+
+/// `a, b, c` — or the first few and how many more, so a message stays short.
+pub(super) fn listed(names: &[&str]) -> String {
+    let mut text = names
+        .iter()
+        .take(LISTED_NAMES)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > LISTED_NAMES {
+        text.push_str(&format!(" and {} more", names.len() - LISTED_NAMES));
+    }
+    text
+}
+
+/// The error [`Capped`] reads when a record runs past its cap.
+#[derive(Debug)]
+struct RecordTooLong;
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a record is too long")
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
+/// Reads no further than `limit` bytes into the input (moved on by the reader at each record),
+/// so that a record without end — a header of a million columns — fails after a few
+/// kilobytes instead of being buffered whole: the csv crate has no cap of its own.
+struct Capped<R> {
+    inner: R,
+    read: u64,
+    limit: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let room = self.limit.get().saturating_sub(self.read);
+        if room == 0 {
+            return Err(std::io::Error::other(RecordTooLong));
+        }
+        let wanted = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..wanted])?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// The 422 of a header or a row over its cap.
+fn too_long(line: u64) -> ImportError {
+    if line == 1 {
+        ImportError::Limit {
+            code: "header_too_large",
+            detail: format!(
+                "The CSV header is longer than {MAX_HEADER_BYTES} bytes; a header has at most \
+                 {MAX_COLUMNS} columns."
+            ),
+        }
+    } else {
+        ImportError::Limit {
+            code: "row_too_large",
+            detail: format!(
+                "Row {line} is longer than {MAX_ROW_BYTES} bytes: the upload stops there."
+            ),
+        }
+    }
+}
 
 /// The columns of an entity's CSV format.
 pub struct Columns {
@@ -59,7 +142,7 @@ impl Columns {
             .collect();
         let mut problems = Vec::new();
         if !missing.is_empty() {
-            problems.push(format!("missing column(s): {}", missing.join(", ")));
+            problems.push(format!("missing column(s): {}", listed(&missing)));
         }
         for (field, required) in self.multilingual {
             if *required && !headers.iter().any(|h| h.starts_with(&format!("{field}__"))) {
@@ -74,7 +157,7 @@ impl Columns {
             .filter(|h| !self.knows(h))
             .collect();
         if !unknown.is_empty() {
-            problems.push(format!("unknown column(s): {}", unknown.join(", ")));
+            problems.push(format!("unknown column(s): {}", listed(&unknown)));
         }
         let mut seen = std::collections::HashSet::new();
         if let Some(dup) = headers.iter().find(|h| !seen.insert(h.as_str())) {
@@ -162,9 +245,16 @@ pub fn records(
     fallback: Option<&'static Encoding>,
     each: RecordSink<'_>,
 ) -> Result<Vec<String>, ImportError> {
+    let limit = Rc::new(Cell::new(MAX_HEADER_BYTES + BUFFER as u64));
+    let input = Capped {
+        inner: input,
+        read: 0,
+        limit: limit.clone(),
+    };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)
+        .buffer_capacity(BUFFER)
         .from_reader(input);
     let mut record = csv::ByteRecord::new();
     let mut headers: Option<Vec<String>> = None;
@@ -172,10 +262,22 @@ pub fn records(
     // count follows LF only, and exports with bare CR line endings exist.
     let mut line = 0u64;
     loop {
+        let start = reader.position().byte();
+        let cap = if headers.is_none() {
+            MAX_HEADER_BYTES
+        } else {
+            MAX_ROW_BYTES
+        };
+        // The reader may hold up to a buffer of what follows when a record ends.
+        limit.set(start + cap + BUFFER as u64);
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
+            Ok(true) if reader.position().byte() - start > cap => return Err(too_long(line + 1)),
             Ok(true) => {}
             Err(e) => match e.kind() {
+                csv::ErrorKind::Io(io) if io.get_ref().is_some_and(|e| e.is::<RecordTooLong>()) => {
+                    return Err(too_long(line + 1));
+                }
                 csv::ErrorKind::Io(_) => {
                     let csv::ErrorKind::Io(io) = e.into_kind() else {
                         unreachable!()
@@ -190,10 +292,18 @@ pub fn records(
             },
         }
         line += 1;
-        let decoded = decode(&record, fallback);
         match &headers {
+            None if record.len() > MAX_COLUMNS => {
+                return Err(ImportError::Limit {
+                    code: "header_too_large",
+                    detail: format!(
+                        "The CSV header has {} columns; a header has at most {MAX_COLUMNS}.",
+                        record.len()
+                    ),
+                });
+            }
             None => {
-                let cells = decoded
+                let cells = decode(&record, fallback)
                     .map_err(|_| ImportError::File("The CSV header is not UTF-8 text.".into()))?;
                 let names: Vec<String> = cells
                     .iter()
@@ -213,28 +323,27 @@ pub fn records(
                 if record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) {
                     continue;
                 }
-                let cells = decoded.map_err(|message| RowError {
-                    line,
-                    column: None,
-                    code: "invalid_encoding".into(),
-                    message,
-                });
-                let cells = cells.and_then(|c| {
-                    if c.len() == h.len() {
-                        Ok(c)
-                    } else {
-                        Err(RowError {
-                            line,
-                            column: None,
-                            code: "wrong_cell_count".into(),
-                            message: format!(
-                                "the row has {} cells; the header has {}",
-                                c.len(),
-                                h.len()
-                            ),
-                        })
-                    }
-                });
+                // Counted before decoding: a row of a million empty cells is not turned into
+                // a million strings.
+                let cells = if record.len() == h.len() {
+                    decode(&record, fallback).map_err(|message| RowError {
+                        line,
+                        column: None,
+                        code: "invalid_encoding".into(),
+                        message,
+                    })
+                } else {
+                    Err(RowError {
+                        line,
+                        column: None,
+                        code: "wrong_cell_count".into(),
+                        message: format!(
+                            "the row has {} cells; the header has {}",
+                            record.len(),
+                            h.len()
+                        ),
+                    })
+                };
                 each(h, line, cells)?;
             }
         }
