@@ -238,6 +238,15 @@ impl ResponseError for ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(err: diesel::result::Error) -> Self {
+        // PostgreSQL cancelled a statement that ran past its timeout (a ranked search,
+        // `db::documents::SEARCH_TIMEOUT_MS`): the caller can ask for less.
+        if let diesel::result::Error::DatabaseError(_, info) = &err
+            && info.message().contains("statement timeout")
+        {
+            return Self::Unavailable(
+                "The search took too long: narrow it with more words or with filters.".into(),
+            );
+        }
         Self::internal(err)
     }
 }

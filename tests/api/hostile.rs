@@ -169,3 +169,46 @@ async fn an_import_answer_lists_the_first_thousand_errors_and_counts_the_rest() 
             .all(|e| e["message"].as_str().unwrap().chars().count() <= 301)
     );
 }
+
+#[actix_web::test]
+async fn a_ranked_search_pages_only_so_deep_and_a_small_request_is_served_beside_it() {
+    let app = TestApp::spawn();
+    let lines: Vec<String> = (0..1_100)
+        .map(|i| {
+            upr_tc_tests::json!({"state_under_review": "KEN", "session": 8,
+                "text": {"en": format!("Protect the rights of the child, number {i}.")}})
+            .to_string()
+        })
+        .collect();
+    let r = app
+        .upload(
+            "/api/v1/bulk/recommendations",
+            "application/x-ndjson",
+            lines.join("\n"),
+        )
+        .await;
+    assert_eq!(r.assert_ok_json()["created"], 1_100);
+
+    for deep in ["o100000", "o1000"] {
+        let reply = app
+            .get(&format!(
+                "/api/v1/recommendations?q=the&limit=200&cursor={deep}"
+            ))
+            .await;
+        let problem = reply.assert_problem(400, "search_too_deep");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("narrow"),
+            "{problem}"
+        );
+    }
+    // A small request beside them is served as usual.
+    app.get("/api/v1/recommendations?limit=1")
+        .await
+        .assert_ok_json();
+
+    // Paging a ranked search ends at its depth, with no cursor beyond.
+    let served = app.all("/api/v1/recommendations?q=the").await;
+    assert_eq!(served.len(), 1_000);
+    // Without `q` the list pages by position, as deep as it goes.
+    assert_eq!(app.all("/api/v1/recommendations").await.len(), 1_100);
+}

@@ -929,6 +929,24 @@ pub fn upsert_with<D: Document>(
     }
 }
 
+/// How long one ranked search may run on PostgreSQL: a search for a word nearly every item
+/// holds ranks every match, and a few of them must not hold the database from everyone else.
+pub const SEARCH_TIMEOUT_MS: u32 = 5_000;
+
+/// Runs a ranked search under [`SEARCH_TIMEOUT_MS`] (PostgreSQL). The setting is put back
+/// after; inside a transaction that the timeout aborted, the rollback puts it back.
+fn ranked_with_timeout(
+    conn: &mut DbConnection,
+    sql: &Sql,
+) -> diesel::QueryResult<Vec<DocumentRow>> {
+    conn.batch_execute(&format!("SET statement_timeout = {SEARCH_TIMEOUT_MS}"))?;
+    let rows = load_documents(conn, sql);
+    let reset = conn.batch_execute("RESET statement_timeout");
+    let rows = rows?;
+    reset?;
+    Ok(rows)
+}
+
 impl Table {
     /// ` AND EXISTS (…)`: the item has this value of a multi-valued facet.
     pub fn facet_filter(&self, sql: &mut Sql, facet: &str, value: Option<&str>) {
@@ -1005,7 +1023,11 @@ impl Table {
                 sql.push(" OFFSET ").int(offset);
             }
         }
-        let rows = load_documents(conn, &sql)?;
+        let rows = if q.is_some() && !sqlite {
+            ranked_with_timeout(conn, &sql)?
+        } else {
+            load_documents(conn, &sql)?
+        };
         let more = rows.len() as i64 > limit;
         let rows = &rows[..rows.len().min(limit as usize)];
         let next = match (more, q, rows.last()) {

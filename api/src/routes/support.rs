@@ -17,6 +17,10 @@ use crate::startup::AppState;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
+/// How deep a ranked search (`q`) pages: a page starts among its first 1,000 results. Every
+/// page of a ranked search ranks every match and skips those before it, so a deeper cursor
+/// costs more for each page; a caller who wants more narrows the search.
+pub const MAX_SEARCH_DEPTH: i64 = 1_000;
 
 /// Runs database work on the blocking pool with a pooled connection.
 pub async fn with_db<T: Send + 'static>(
@@ -127,6 +131,8 @@ pub fn encode_cursor(position: Position) -> Option<String> {
     match position {
         Position::Start => None,
         Position::After(seq) => Some(format!("a{seq}")),
+        // The last page a ranked search serves has no next.
+        Position::Offset(n) if n >= MAX_SEARCH_DEPTH => None,
         Position::Offset(n) => Some(format!("o{n}")),
     }
 }
@@ -144,7 +150,21 @@ pub fn decode_cursor(cursor: Option<&str>) -> ApiResult<Position> {
     };
     match cursor.split_at_checked(1) {
         Some(("a", n)) => Ok(Position::After(number(n)?)),
-        Some(("o", n)) => Ok(Position::Offset(number(n)?)),
+        Some(("o", n)) => match number(n)? {
+            n if n >= MAX_SEARCH_DEPTH => Err(ApiError::BadRequest {
+                code: "search_too_deep",
+                detail: format!(
+                    "A ranked search pages through its first {MAX_SEARCH_DEPTH} results; \
+                     narrow it with more words or with filters."
+                ),
+                errors: vec![crate::error::FieldError::new(
+                    "/cursor",
+                    "too_deep",
+                    format!("must be a position before {MAX_SEARCH_DEPTH}"),
+                )],
+            }),
+            n => Ok(Position::Offset(n)),
+        },
         _ => Err(bad()),
     }
 }
@@ -303,6 +323,8 @@ mod tests {
         for p in [Position::After(42), Position::Offset(400)] {
             assert_eq!(decode_cursor(encode_cursor(p).as_deref()).unwrap(), p);
         }
+        assert_eq!(encode_cursor(Position::Offset(MAX_SEARCH_DEPTH)), None);
+        assert!(decode_cursor(Some("o1000")).is_err());
         for bad in ["", "!!", "a-5", "x5", "a", "a1234567890123456789", "a+5"] {
             assert!(decode_cursor(Some(bad)).is_err(), "{bad}");
         }
