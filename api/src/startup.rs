@@ -22,6 +22,8 @@ pub struct AppState {
     pub backend: &'static str,
     /// Body limit of bulk uploads.
     pub bulk_limit: usize,
+    /// Turns positions into the opaque cursors clients see, and back.
+    pub cursors: crate::cursor::Cursors,
 }
 
 /// Everything a running service holds, built once and shared by the workers.
@@ -41,18 +43,23 @@ impl Service {
     /// Opens the database, applies pending migrations and loads the token keys.
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
         let pool = db::connect(&settings.database, settings.pool_size)?;
-        let applied = pool
-            .get()
-            .context("cannot get a database connection")?
-            .migrate()?;
+        let mut conn = pool.get().context("cannot get a database connection")?;
+        let applied = conn.migrate()?;
         if !applied.is_empty() {
             tracing::info!(migrations = ?applied, "applied migrations");
         }
+        let cursors = crate::cursor::Cursors::load(&mut conn)?;
+        drop(conn);
         let keys = Keys::load(&settings.jwt, settings.database.data_dir())?;
-        Ok(Self::with_parts(pool, keys, settings))
+        Ok(Self::with_parts(pool, keys, cursors, settings))
     }
 
-    pub fn with_parts(pool: Pool, keys: Keys, settings: Settings) -> Self {
+    pub fn with_parts(
+        pool: Pool,
+        keys: Keys,
+        cursors: crate::cursor::Cursors,
+        settings: Settings,
+    ) -> Self {
         let doc = crate::openapi::document();
         let contract = crate::openapi::render_document(&doc);
         Self {
@@ -60,6 +67,7 @@ impl Service {
                 pool,
                 backend: settings.database.backend(),
                 bulk_limit: settings.bulk_limit,
+                cursors,
             }),
             keys: web::Data::new(keys),
             rate_limits: settings.rate_limits.map(|l| {

@@ -284,7 +284,7 @@ where
         Ok(D::TABLE.list::<D>(conn, &|sql| filter(sql), q.as_deref(), position, limit)?)
     })
     .await?;
-    let next_cursor = next.and_then(crate::routes::support::encode_cursor);
+    let next_cursor = next.and_then(|p| crate::routes::support::encode_cursor(state, p));
     let link = next_cursor.clone();
     let items = items.into_iter().map(prepare).collect();
     Ok(crate::routes::support::page(
