@@ -139,6 +139,19 @@ async fn a_row_without_end_is_refused_at_its_cap() {
         .upload("/api/v1/bulk/stakeholders", "application/x-ndjson", line)
         .await;
     reply.assert_problem(422, "row_too_large");
+    // A million cells within the cap are counted, not kept: a row error.
+    let cells = format!("kind,name__en\n{}\n", ",".repeat(1_000_000));
+    let r = app
+        .upload("/api/v1/bulk/stakeholders?mode=partial", "text/csv", cells)
+        .await
+        .assert_ok_json();
+    assert_eq!(r["errors"][0]["code"], "wrong_cell_count", "{r}");
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1000001 cells")
+    );
     // A long row within the cap is only a row.
     let fine = format!("kind,name__en\nnhri,\"{}\"\n", "x".repeat(100_000));
     let r = app

@@ -3,9 +3,7 @@
 //! reading every CSV format shares: any line ending, a leading byte-order mark, cells decoded
 //! as UTF-8 (or another encoding, for exports known to use one).
 
-use std::cell::Cell;
 use std::io::Read;
-use std::rc::Rc;
 
 use encoding_rs::Encoding;
 
@@ -21,7 +19,7 @@ pub const MAX_HEADER_BYTES: u64 = 16 * 1024;
 /// The longest row (CSV record or NDJSON line), in bytes: room for every text of an activity
 /// at its longest, in every language, refused before more of it is read.
 pub const MAX_ROW_BYTES: u64 = 4 * 1024 * 1024;
-/// The CSV reader's buffer: it reads at most this much beyond the record it parses.
+/// The CSV reader's buffer: it reads at most this much beyond the cap of a record.
 const BUFFER: usize = 8 * 1024;
 /// Names a message lists before it says how many more there are.
 const LISTED_NAMES: usize = 20;
@@ -40,37 +38,88 @@ pub(super) fn listed(names: &[&str]) -> String {
     text
 }
 
-/// The error [`Capped`] reads when a record runs past its cap.
-#[derive(Debug)]
-struct RecordTooLong;
-
-impl std::fmt::Display for RecordTooLong {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a record is too long")
-    }
+/// Reads CSV records one at a time with `csv_core`, within caps the csv crate does not have: a
+/// record's bytes (read no further than a buffer past the cap) and its cells (at most one more
+/// than a header may have; the rest are counted, not kept). So neither a header of a million
+/// columns nor a row of a million cells is held in memory.
+struct Records<R> {
+    core: csv_core::Reader,
+    input: std::io::BufReader<R>,
+    /// The cells of the record read last, one after the other.
+    out: Vec<u8>,
+    /// Where each kept cell ends in `out`.
+    ends: Vec<usize>,
+    /// Cells kept, and cells counted.
+    kept: usize,
+    count: usize,
 }
 
-impl std::error::Error for RecordTooLong {}
-
-/// Reads no further than `limit` bytes into the input (moved on by the reader at each record),
-/// so that a record without end — a header of a million columns — fails after a few
-/// kilobytes instead of being buffered whole: the csv crate has no cap of its own.
-struct Capped<R> {
-    inner: R,
-    read: u64,
-    limit: Rc<Cell<u64>>,
+/// How a record read ended.
+enum Outcome {
+    Record,
+    End,
+    /// Its bytes ran past the cap.
+    TooLong,
 }
 
-impl<R: Read> Read for Capped<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let room = self.limit.get().saturating_sub(self.read);
-        if room == 0 {
-            return Err(std::io::Error::other(RecordTooLong));
+impl<R: Read> Records<R> {
+    fn new(input: R) -> Self {
+        Self {
+            core: csv_core::Reader::new(),
+            input: std::io::BufReader::with_capacity(BUFFER, input),
+            out: vec![0; BUFFER],
+            ends: vec![0; MAX_COLUMNS + 1],
+            kept: 0,
+            count: 0,
         }
-        let wanted = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..wanted])?;
-        self.read += n as u64;
-        Ok(n)
+    }
+
+    fn next(&mut self, cap: u64) -> std::io::Result<Outcome> {
+        use csv_core::ReadRecordResult as R;
+        use std::io::BufRead;
+        let (mut outlen, mut consumed) = (0, 0u64);
+        (self.kept, self.count) = (0, 0);
+        let mut overflowed = false;
+        loop {
+            let input = self.input.fill_buf()?;
+            let (result, nin, nout, nend) =
+                self.core
+                    .read_record(input, &mut self.out[outlen..], &mut self.ends[self.kept..]);
+            self.input.consume(nin);
+            consumed += nin as u64;
+            self.count += nend;
+            if !overflowed {
+                outlen += nout;
+                self.kept += nend;
+            }
+            if consumed > cap {
+                return Ok(Outcome::TooLong);
+            }
+            match result {
+                R::InputEmpty => {}
+                R::OutputFull if overflowed => outlen = 0,
+                R::OutputFull => {
+                    let size = (self.out.len() * 2).min(cap as usize + BUFFER);
+                    self.out.resize(size, 0);
+                }
+                // More cells than any header may have: count the rest, keep none of them.
+                R::OutputEndsFull => {
+                    overflowed = true;
+                    (self.kept, outlen) = (0, 0);
+                }
+                R::Record => return Ok(Outcome::Record),
+                R::End => return Ok(Outcome::End),
+            }
+        }
+    }
+
+    /// The cells of the record read last; empty when there were more than a header may have.
+    fn cells(&self) -> impl Iterator<Item = &[u8]> {
+        let ends = &self.ends[..self.kept];
+        ends.iter().enumerate().map(move |(i, &end)| {
+            let start = if i == 0 { 0 } else { ends[i - 1] };
+            &self.out[start..end]
+        })
     }
 }
 
@@ -245,65 +294,35 @@ pub fn records(
     fallback: Option<&'static Encoding>,
     each: RecordSink<'_>,
 ) -> Result<Vec<String>, ImportError> {
-    let limit = Rc::new(Cell::new(MAX_HEADER_BYTES + BUFFER as u64));
-    let input = Capped {
-        inner: input,
-        read: 0,
-        limit: limit.clone(),
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(false)
-        .buffer_capacity(BUFFER)
-        .from_reader(input);
-    let mut record = csv::ByteRecord::new();
+    let mut reader = Records::new(input);
     let mut headers: Option<Vec<String>> = None;
     // Rows are numbered as a spreadsheet numbers them, the header being row 1: csv's own line
     // count follows LF only, and exports with bare CR line endings exist.
     let mut line = 0u64;
     loop {
-        let start = reader.position().byte();
         let cap = if headers.is_none() {
             MAX_HEADER_BYTES
         } else {
             MAX_ROW_BYTES
         };
-        // The reader may hold up to a buffer of what follows when a record ends.
-        limit.set(start + cap + BUFFER as u64);
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) if reader.position().byte() - start > cap => return Err(too_long(line + 1)),
-            Ok(true) => {}
-            Err(e) => match e.kind() {
-                csv::ErrorKind::Io(io) if io.get_ref().is_some_and(|e| e.is::<RecordTooLong>()) => {
-                    return Err(too_long(line + 1));
-                }
-                csv::ErrorKind::Io(_) => {
-                    let csv::ErrorKind::Io(io) = e.into_kind() else {
-                        unreachable!()
-                    };
-                    return Err(ImportError::Read(io));
-                }
-                _ => {
-                    return Err(ImportError::File(format!(
-                        "The file is not readable as CSV: {e}"
-                    )));
-                }
-            },
+        match reader.next(cap)? {
+            Outcome::End => break,
+            Outcome::TooLong => return Err(too_long(line + 1)),
+            Outcome::Record => {}
         }
         line += 1;
         match &headers {
-            None if record.len() > MAX_COLUMNS => {
+            None if reader.count > MAX_COLUMNS => {
                 return Err(ImportError::Limit {
                     code: "header_too_large",
                     detail: format!(
                         "The CSV header has {} columns; a header has at most {MAX_COLUMNS}.",
-                        record.len()
+                        reader.count
                     ),
                 });
             }
             None => {
-                let cells = decode(&record, fallback)
+                let cells = decode(reader.cells(), fallback)
                     .map_err(|_| ImportError::File("The CSV header is not UTF-8 text.".into()))?;
                 let names: Vec<String> = cells
                     .iter()
@@ -320,13 +339,17 @@ pub fn records(
                 headers = Some(names);
             }
             Some(h) => {
-                if record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) {
+                if reader.count == reader.kept
+                    && reader
+                        .cells()
+                        .all(|c| c.iter().all(u8::is_ascii_whitespace))
+                {
                     continue;
                 }
                 // Counted before decoding: a row of a million empty cells is not turned into
                 // a million strings.
-                let cells = if record.len() == h.len() {
-                    decode(&record, fallback).map_err(|message| RowError {
+                let cells = if reader.count == h.len() {
+                    decode(reader.cells(), fallback).map_err(|message| RowError {
                         line,
                         column: None,
                         code: "invalid_encoding".into(),
@@ -339,7 +362,7 @@ pub fn records(
                         code: "wrong_cell_count".into(),
                         message: format!(
                             "the row has {} cells; the header has {}",
-                            record.len(),
+                            reader.count,
                             h.len()
                         ),
                     })
@@ -351,12 +374,11 @@ pub fn records(
     headers.ok_or_else(|| ImportError::File("The upload is empty: it has no header row.".into()))
 }
 
-fn decode(
-    record: &csv::ByteRecord,
+fn decode<'a>(
+    cells: impl Iterator<Item = &'a [u8]>,
     fallback: Option<&'static Encoding>,
 ) -> Result<Vec<String>, String> {
-    record
-        .iter()
+    cells
         .map(|cell| match (std::str::from_utf8(cell), fallback) {
             (Ok(text), _) => Ok(text.to_owned()),
             (Err(_), Some(encoding)) => {
