@@ -48,9 +48,18 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stakeholder: Option<String>,
     pub iss: String,
-    pub aud: String,
+    pub aud: Audience,
     pub iat: i64,
     pub exp: i64,
+}
+
+/// The `aud` claim: one value, or several (RFC 7519 §4.1.3), as identity providers send it.
+/// Verification needs this service's audience among them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// A verified caller.
@@ -84,6 +93,7 @@ pub struct Keys {
     verifying: Vec<VerifyingKey>,
     issuer: String,
     audience: String,
+    leeway: u64,
 }
 
 impl std::fmt::Debug for Keys {
@@ -165,6 +175,7 @@ impl Keys {
             verifying,
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
+            leeway: settings.leeway,
         })
     }
 
@@ -189,12 +200,16 @@ impl Keys {
             validation.set_issuer(&[&self.issuer]);
             validation.set_audience(&[&self.audience]);
             validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+            // `nbf` is checked when present; both it and `exp` allow the configured skew.
+            validation.validate_nbf = true;
+            validation.leeway = self.leeway;
             match jsonwebtoken::decode::<Claims>(token, &key.key, &validation) {
                 Ok(data) => return caller_from(data.claims).map_err(|why| unauthorized(&why)),
                 Err(e) => {
                     use jsonwebtoken::errors::ErrorKind as K;
                     last_error = match e.kind() {
                         K::ExpiredSignature => "it has expired",
+                        K::ImmatureSignature => "it is not valid yet (`nbf`)",
                         K::InvalidIssuer => "it was issued by another issuer",
                         K::InvalidAudience => "it is meant for another audience",
                         K::InvalidSignature => "its signature does not verify",
@@ -231,7 +246,7 @@ impl Keys {
             state: state.map(str::to_owned),
             stakeholder: stakeholder.map(str::to_owned),
             iss: self.issuer.clone(),
-            aud: self.audience.clone(),
+            aud: Audience::One(self.audience.clone()),
             iat: now.timestamp(),
             exp: (now + ttl).timestamp(),
         };
@@ -323,10 +338,21 @@ impl Identity {
     }
 }
 
+/// The longest `Authorization` header read: far more than any real token, and it is refused
+/// before any decoding. (A request head beyond actix-http's own buffer, 128 KiB, or with more
+/// than 96 headers is answered by actix-http itself — 431 or 400 without a body — before any
+/// middleware of this service runs, so that answer cannot be a problem document.)
+pub const MAX_AUTHORIZATION: usize = 8 * 1024;
+
 fn identify(req: &HttpRequest) -> Result<Identity, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(Identity(None));
     };
+    if value.len() > MAX_AUTHORIZATION {
+        return Err(ApiError::Unauthorized(format!(
+            "The Authorization header is longer than the {MAX_AUTHORIZATION} bytes a token may take."
+        )));
+    }
     let value = value
         .to_str()
         .map_err(|_| ApiError::Unauthorized("The Authorization header is not readable.".into()))?;
@@ -387,6 +413,10 @@ pub async fn authenticate(
             req.extensions_mut().insert(identity);
             Ok(next.call(req).await?.map_into_boxed_body())
         }
-        Err(err) => Ok(req.error_response(err)),
+        // A refused token counts against its address's budget, as an anonymous request would.
+        Err(err) => {
+            let err = crate::ratelimit::refused_token(&req).unwrap_or(err);
+            Ok(req.error_response(err))
+        }
     }
 }

@@ -10,6 +10,8 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/upr-tc.sqlite3";
 pub const DEFAULT_ISSUER: &str = "upr-tc";
 pub const DEFAULT_AUDIENCE: &str = "upr-tc-api";
+/// Seconds a token's `exp` and `nbf` may be off by, for clocks that drift apart.
+pub const DEFAULT_JWT_LEEWAY: u64 = 30;
 /// Body limit of ordinary JSON routes. Bulk routes have their own, larger limit.
 pub const DEFAULT_JSON_LIMIT: usize = 1024 * 1024;
 /// Body limit of bulk uploads.
@@ -79,6 +81,8 @@ pub struct JwtSettings {
     pub jwks_path: Option<PathBuf>,
     pub issuer: String,
     pub audience: String,
+    /// Seconds of clock skew allowed on `exp` and `nbf` (`UPR_TC_JWT_LEEWAY`).
+    pub leeway: u64,
 }
 
 /// How the service keeps serving when callers or the database are slow.
@@ -202,6 +206,14 @@ impl Settings {
             )?,
             None => Some(crate::ratelimit::Limits::default()),
         };
+        let leeway = match env("UPR_TC_JWT_LEEWAY") {
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|s| *s <= 600)
+                .context("UPR_TC_JWT_LEEWAY must be a number of seconds, at most 600")?,
+            None => DEFAULT_JWT_LEEWAY,
+        };
         let trusted_proxies = env("UPR_TC_TRUSTED_PROXIES")
             .unwrap_or_default()
             .split(',')
@@ -220,6 +232,7 @@ impl Settings {
                 jwks_path: env("UPR_TC_JWT_JWKS").map(PathBuf::from),
                 issuer: env("UPR_TC_JWT_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.to_owned()),
                 audience: env("UPR_TC_JWT_AUDIENCE").unwrap_or_else(|| DEFAULT_AUDIENCE.to_owned()),
+                leeway,
             },
             json_limit,
             bulk_limit,

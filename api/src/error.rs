@@ -3,8 +3,11 @@
 //! query, unknown route, wrong method, body too large) are converted here too, so a client
 //! never meets a second error shape.
 
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, error, web};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -305,6 +308,15 @@ pub fn is_transient(err: &diesel::result::Error) -> bool {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(err: diesel::result::Error) -> Self {
+        // PostgreSQL cancelled a statement that ran past its timeout (a ranked search,
+        // `db::documents::SEARCH_TIMEOUT_MS`): the caller can ask for less.
+        if let diesel::result::Error::DatabaseError(_, info) = &err
+            && info.message().contains("statement timeout")
+        {
+            return Self::Unavailable(
+                "The search took too long: narrow it with more words or with filters.".into(),
+            );
+        }
         Self::internal(err)
     }
 }
@@ -388,6 +400,62 @@ pub fn json_config(json_limit: usize) -> web::JsonConfig {
 
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _req: &HttpRequest| query_error(err).into())
+}
+
+/// The name of the first query parameter whose name or value is not UTF-8 once
+/// percent-decoded (`?q=%ff`); `Some("")` when the name itself is not.
+fn non_utf8_parameter(query: &str) -> Option<String> {
+    let decode = |s: &str| -> Option<String> {
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            match (
+                bytes[i],
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            ) {
+                (b'%', Some(hi), Some(lo)) => {
+                    out.push((hi * 16 + lo) as u8);
+                    i += 3;
+                }
+                (b, _, _) => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8(out).ok()
+    };
+    query.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match decode(name) {
+            None => Some(String::new()),
+            Some(name) => decode(value).is_none().then_some(name),
+        }
+    })
+}
+
+/// Refuses a query string that is not UTF-8 once percent-decoded, for every route: actix's
+/// `Query` (serde_urlencoded) would replace the bad bytes with U+FFFD and answer as if the
+/// caller had asked for that.
+pub async fn query_encoding(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if let Some(name) = non_utf8_parameter(req.query_string()) {
+        let error = if name.is_empty() {
+            ApiError::bad_request(
+                "invalid_parameter",
+                "The query string has a parameter name that is not UTF-8 text.",
+            )
+        } else {
+            ApiError::invalid_parameter(&name, "is not UTF-8 text once percent-decoded")
+        };
+        return Ok(req.error_response(error));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 pub fn path_config() -> web::PathConfig {

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod cursor;
 pub mod db;
 pub mod digest;
 pub mod domain;

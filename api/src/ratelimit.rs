@@ -140,6 +140,30 @@ impl RateLimits {
     }
 }
 
+/// The 429 of a caller over budget.
+fn too_many(wait: Duration) -> ApiError {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    ApiError::TooManyRequests {
+        detail: format!(
+            "This caller has used its budget of requests for now; retry in {seconds} s."
+        ),
+        retry_after: seconds.max(1),
+    }
+}
+
+/// For a request whose token was refused (`auth::authenticate` answers it before the limiter
+/// runs): spends one request of its address's anonymous budget, and says when it is spent.
+/// Otherwise a flood of bad tokens would be answered 401 for ever, never 429.
+pub fn refused_token(req: &ServiceRequest) -> Option<ApiError> {
+    let limits = req
+        .app_data::<Option<web::Data<RateLimits>>>()
+        .cloned()
+        .flatten()
+        .filter(|_| !req.path().starts_with("/health/"))?;
+    let address = client_address(req, &limits.trusted_proxies);
+    limits.check(None, &address).err().map(too_many)
+}
+
 /// Refuses a request over its caller's budget. Runs after `auth::authenticate`, which names
 /// the caller. Health checks are never limited.
 pub async fn middleware(
@@ -157,13 +181,7 @@ pub async fn middleware(
         let address = client_address(&req, &limits.trusted_proxies);
         let verdict = limits.check(req.extensions().get::<Identity>(), &address);
         if let Err(wait) = verdict {
-            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            return Ok(req.error_response(ApiError::TooManyRequests {
-                detail: format!(
-                    "This caller has used its budget of requests for now; retry in {seconds} s."
-                ),
-                retry_after: seconds.max(1),
-            }));
+            return Ok(req.error_response(too_many(wait)));
         }
     }
     Ok(next.call(req).await?.map_into_boxed_body())

@@ -29,6 +29,8 @@ pub struct AppState {
     pub export_send_timeout: std::time::Duration,
     /// After how long an unanswered `Idempotency-Key` claim may be taken over.
     pub idempotency_claim_timeout: std::time::Duration,
+    /// Turns positions into the opaque cursors clients see, and back.
+    pub cursors: crate::cursor::Cursors,
 }
 
 /// Everything a running service holds, built once and shared by the workers.
@@ -65,12 +67,18 @@ impl Service {
                 "cleared idempotency claims a stopped process left"
             );
         }
+        let cursors = crate::cursor::Cursors::load(&mut conn)?;
         drop(conn);
         let keys = Keys::load(&settings.jwt, settings.database.data_dir())?;
-        Ok(Self::with_parts(pool, keys, settings))
+        Ok(Self::with_parts(pool, keys, cursors, settings))
     }
 
-    pub fn with_parts(pool: Pool, keys: Keys, settings: Settings) -> Self {
+    pub fn with_parts(
+        pool: Pool,
+        keys: Keys,
+        cursors: crate::cursor::Cursors,
+        settings: Settings,
+    ) -> Self {
         let doc = crate::openapi::document();
         let contract = crate::openapi::render_document(&doc);
         Self {
@@ -83,6 +91,7 @@ impl Service {
                 )),
                 export_send_timeout: settings.limits.export_send_timeout,
                 idempotency_claim_timeout: settings.limits.idempotency_claim_timeout,
+                cursors,
             }),
             keys: web::Data::new(keys),
             rate_limits: settings.rate_limits.map(|l| {
@@ -143,6 +152,7 @@ impl Service {
             .wrap(actix_web::middleware::from_fn(
                 crate::idempotency::middleware,
             ))
+            .wrap(actix_web::middleware::from_fn(error::query_encoding))
             .wrap(actix_web::middleware::from_fn(crate::ratelimit::middleware))
             .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
             .wrap(cors)

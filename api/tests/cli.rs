@@ -182,6 +182,7 @@ fn token_prints_one_token_and_nothing_else() {
             jwks_path: None,
             issuer: upr_tc::config::DEFAULT_ISSUER.into(),
             audience: upr_tc::config::DEFAULT_AUDIENCE.into(),
+            leeway: upr_tc::config::DEFAULT_JWT_LEEWAY,
         },
         None,
     )

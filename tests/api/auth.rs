@@ -267,6 +267,7 @@ fn a_short_secret_is_refused_at_start() {
         jwks_path: None,
         issuer: ISSUER.into(),
         audience: AUDIENCE.into(),
+        leeway: upr_tc::config::DEFAULT_JWT_LEEWAY,
     };
     assert!(upr_tc::auth::Keys::load(&settings, None).is_err());
 }
@@ -279,6 +280,7 @@ fn the_generated_secret_is_kept_and_private() {
         jwks_path: None,
         issuer: ISSUER.into(),
         audience: AUDIENCE.into(),
+        leeway: upr_tc::config::DEFAULT_JWT_LEEWAY,
     };
     let first = upr_tc::auth::Keys::load(&settings, Some(dir.path())).unwrap();
     let token = first
@@ -295,4 +297,77 @@ fn the_generated_secret_is_kept_and_private() {
     }
     // On PostgreSQL (no data folder) nothing is generated: a cluster must share one key.
     assert!(upr_tc::auth::Keys::load(&settings, None).is_err());
+}
+
+#[actix_web::test]
+async fn an_audience_array_is_accepted_when_it_names_this_service() {
+    let app = TestApp::spawn();
+    let mut token = claims("admin");
+    token["aud"] = json!(["another-api", AUDIENCE]);
+    let me = app
+        .get_as("/api/v1/me", &hs256(&token))
+        .await
+        .assert_ok_json();
+    assert_eq!(me["role"], "admin");
+    token["aud"] = json!(["another-api", "a-third-api"]);
+    let body = assert_refused(&app, &hs256(&token)).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("audience"),
+        "{body}"
+    );
+    token["aud"] = json!([]);
+    assert_refused(&app, &hs256(&token)).await;
+}
+
+#[actix_web::test]
+async fn not_before_and_expiry_are_checked_with_the_configured_leeway() {
+    let app = TestApp::spawn_with(|s| s.jwt.leeway = 30);
+    let now = chrono::Utc::now().timestamp();
+    let at = |nbf: Option<i64>, exp: i64| {
+        let mut c = claims("admin");
+        c["exp"] = json!(now + exp);
+        if let Some(nbf) = nbf {
+            c["nbf"] = json!(now + nbf);
+        }
+        hs256(&c)
+    };
+    let body = assert_refused(&app, &at(Some(600), 1200)).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("not valid yet"),
+        "{body}"
+    );
+    // Within the leeway: a clock a little behind or ahead is not the caller's fault.
+    app.get_as("/api/v1/me", &at(Some(10), 600))
+        .await
+        .assert_ok_json();
+    app.get_as("/api/v1/me", &at(None, -10))
+        .await
+        .assert_ok_json();
+    let body = assert_refused(&app, &at(None, -120)).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("expired"),
+        "{body}"
+    );
+    // With no leeway, a token expired ten seconds ago is refused.
+    let strict = TestApp::spawn_with(|s| s.jwt.leeway = 0);
+    assert_refused(&strict, &at(None, -10)).await;
+}
+
+#[actix_web::test]
+async fn an_oversized_authorization_header_is_a_problem_without_being_decoded() {
+    let app = TestApp::spawn();
+    let huge = format!("Bearer {}", "A".repeat(64 * 1024));
+    let reply = app
+        .send(
+            upr_tc_tests::Request::get()
+                .uri("/api/v1/me")
+                .insert_header(("Authorization", huge)),
+        )
+        .await;
+    let body = reply.assert_problem(401, "unauthorized");
+    assert!(
+        body["detail"].as_str().unwrap().contains("longer than"),
+        "{body}"
+    );
+    assert!(reply.body.len() < 1024);
 }

@@ -164,3 +164,62 @@ async fn a_bad_filter_is_a_problem_before_any_export_starts() {
     .await;
     reply.assert_problem(400, "invalid_parameter");
 }
+
+#[actix_web::test]
+async fn a_csv_export_imports_back_unchanged_whatever_its_cells_begin_with() {
+    let app = TestApp::spawn();
+    let tricky = [
+        "+1 555 0100",
+        "=SUM(A1)",
+        "-5",
+        "@x",
+        "'quoted",
+        "''",
+        "'+1",
+        "plain",
+    ];
+    for (i, value) in tricky.iter().enumerate() {
+        let mut body = stakeholder("civil_society_organization", None, value);
+        body["name"]["fr"] = json!(format!("{value} {i}"));
+        body["acronym"] = json!({"en": value});
+        body["contact"]["phone"] = json!(value);
+        app.create("/api/v1/stakeholders", &body).await;
+    }
+    let admin = app.admin_token();
+    let csv = export(&app, "/api/v1/stakeholders", "text/csv", Some(&admin))
+        .await
+        .text();
+    let before = app.all("/api/v1/stakeholders").await;
+
+    // Imported back into the same repository, nothing changes.
+    let r = app
+        .upload("/api/v1/bulk/stakeholders", "text/csv", csv.clone())
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (r["unchanged"].as_u64(), r["updated"].as_u64()),
+        (Some(tricky.len() as u64), Some(0)),
+        "{r}"
+    );
+
+    // Into another one, each value arrives as it was typed.
+    let other = TestApp::spawn();
+    other
+        .upload("/api/v1/bulk/stakeholders", "text/csv", csv)
+        .await
+        .assert_ok_json();
+    let admin = other.admin_token();
+    for item in &before {
+        let copy = other
+            .get_as(
+                &format!("/api/v1/stakeholders/{}", item["id"].as_str().unwrap()),
+                &admin,
+            )
+            .await
+            .assert_ok_json();
+        let value = item["name"]["en"].as_str().unwrap();
+        assert_eq!(copy["name"], item["name"], "{value}");
+        assert_eq!(copy["acronym"]["en"], value);
+        assert_eq!(copy["contact"]["phone"], value);
+    }
+}

@@ -22,7 +22,8 @@ async fn not_ready_while_migrations_are_pending() {
     // A pool on a database nobody migrated.
     let pool = upr_tc::db::connect(&url, 2).unwrap();
     let keys = upr_tc_tests::keys(Some(upr_tc_tests::SECRET), false);
-    let service = upr_tc::startup::Service::with_parts(pool, keys, settings);
+    let cursors = upr_tc::cursor::Cursors::new(upr_tc_tests::SECRET);
+    let service = upr_tc::startup::Service::with_parts(pool, keys, cursors, settings);
     let app = upr_tc_tests::TestApp { service, db };
     let reply = app.get("/health/ready").await;
     let problem = reply.assert_problem(503, "service_unavailable");

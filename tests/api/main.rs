@@ -11,6 +11,7 @@ mod errors;
 mod export;
 mod gate;
 mod health;
+mod hostile;
 mod iati;
 mod permissions;
 mod publication;

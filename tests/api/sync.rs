@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use actix_web::http::Method;
 use serde_json::Value;
 use upr_tc::auth::Role;
+use upr_tc::cursor::Kind;
 use upr_tc_tests::{Request, TestApp, activity, json, recommendation, stakeholder};
 
 use crate::activities::{consent, item, organisation, submit};
@@ -13,7 +14,19 @@ use crate::activities::{consent, item, organisation, submit};
 /// A partner's copy: `(type, id)` → the item's public representation.
 type Copy = BTreeMap<(String, String), Value>;
 
-/// Follows the feed from `after` until it has nothing more; applies each change to `copy`.
+/// The feed position an opaque cursor holds (read with the service's own key: a client cannot);
+/// `""`, the start.
+fn position(app: &TestApp, cursor: &str) -> u64 {
+    if cursor.is_empty() {
+        return 0;
+    }
+    match app.service.state.cursors.decode(cursor) {
+        Some((Kind::Feed, n)) => n as u64,
+        other => panic!("{cursor} is not a feed cursor: {other:?}"),
+    }
+}
+
+/// Follows the feed from `after` (`""`: the start) until it has nothing more; applies each change to `copy`.
 /// Checks that positions only grow. Returns where to resume.
 async fn follow(
     app: &TestApp,
@@ -24,16 +37,20 @@ async fn follow(
 ) -> String {
     let mut after = after.to_owned();
     loop {
-        let path = format!("/api/v1/changes?after={after}&limit=7");
+        let path = if after.is_empty() {
+            "/api/v1/changes?limit=7".to_owned()
+        } else {
+            format!("/api/v1/changes?after={after}&limit=7")
+        };
         let page = match token {
             Some(t) => app.get_as(&path, t).await,
             None => app.get(&path).await,
         }
         .assert_ok_json();
         for change in page["items"].as_array().unwrap() {
-            let cursor: u64 = change["cursor"].as_str().unwrap().parse().unwrap();
+            let cursor = position(app, change["cursor"].as_str().unwrap());
             assert!(seen.insert(cursor), "change {cursor} seen twice");
-            assert!(cursor > after.parse::<u64>().unwrap(), "out of order");
+            assert!(cursor > position(app, &after), "out of order");
             let key = (
                 change["type"].as_str().unwrap().to_owned(),
                 change["id"].as_str().unwrap().to_owned(),
@@ -49,7 +66,7 @@ async fn follow(
             }
         }
         let next = page["next_cursor"].as_str().unwrap().to_owned();
-        assert!(next.parse::<u64>().unwrap() >= after.parse::<u64>().unwrap());
+        assert!(position(app, &next) >= position(app, &after));
         after = next;
         if !page["has_more"].as_bool().unwrap() {
             return after;
@@ -103,7 +120,7 @@ async fn a_withdrawal_reaches_a_partner_as_a_delete() {
     let a = submit(&app, &token, &activity(&["KEN"], "Followed")).await;
     let id = a["id"].as_str().unwrap();
     let (mut copy, mut seen) = (Copy::new(), BTreeSet::new());
-    let mut cursor = follow(&app, Some(&sync), "0", &mut copy, &mut seen).await;
+    let mut cursor = follow(&app, Some(&sync), "", &mut copy, &mut seen).await;
     let key = ("activity".to_owned(), id.to_owned());
     assert!(!copy.contains_key(&key), "not public yet");
     // The organisation's contact details are not in the public feed.
@@ -142,7 +159,7 @@ async fn a_withdrawal_reaches_a_partner_as_a_delete() {
     follow(
         &app,
         Some(&app.admin_token()),
-        "0",
+        "",
         &mut full,
         &mut BTreeSet::new(),
     )
@@ -164,10 +181,9 @@ async fn a_withdrawal_reaches_a_partner_as_a_delete() {
 async fn the_feed_checks_its_parameters_and_always_says_where_to_resume() {
     let app = TestApp::spawn();
     let empty = app.get("/api/v1/changes").await.assert_ok_json();
-    assert_eq!(
-        empty,
-        json!({"items": [], "next_cursor": "0", "has_more": false})
-    );
+    assert_eq!(empty["items"], json!([]));
+    assert_eq!(empty["has_more"], false);
+    assert_eq!(position(&app, empty["next_cursor"].as_str().unwrap()), 0);
     app.create("/api/v1/recommendations", &recommendation("KEN", 20, "One"))
         .await;
     app.create("/api/v1/recommendations", &recommendation("KEN", 20, "Two"))
@@ -406,4 +422,102 @@ async fn a_change_committed_late_is_not_skipped() {
         .map(|r| r["text"]["en"].as_str().unwrap())
         .collect();
     assert_eq!(texts, BTreeSet::from(["Committed first", "Committed last"]));
+}
+
+/// A cursor as the contract states it: 22 base64url characters, nothing else.
+fn opaque(cursor: &str) -> bool {
+    cursor.len() == 22
+        && cursor
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[actix_web::test]
+async fn cursors_are_opaque_and_only_those_given_out_are_taken() {
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "Opaque NGO").await;
+    for i in 0..3 {
+        app.create(
+            "/api/v1/recommendations",
+            &recommendation("KEN", 20, &format!("Item {i}")),
+        )
+        .await;
+    }
+    // A hidden write (an activity awaiting consent) between two public ones.
+    submit(&app, &token, &activity(&["KEN"], "Hidden")).await;
+    app.create(
+        "/api/v1/recommendations",
+        &recommendation("UGA", 20, "Last"),
+    )
+    .await;
+
+    // Lists.
+    let page = app
+        .get("/api/v1/recommendations?limit=2")
+        .await
+        .assert_ok_json();
+    let next = page["next_cursor"].as_str().unwrap().to_owned();
+    assert!(opaque(&next), "{next}");
+    let search = app
+        .get("/api/v1/recommendations?q=item&limit=1")
+        .await
+        .assert_ok_json();
+    let ranked = search["next_cursor"].as_str().unwrap().to_owned();
+    assert!(opaque(&ranked), "{ranked}");
+    app.get(&format!("/api/v1/recommendations?limit=2&cursor={next}"))
+        .await
+        .assert_ok_json();
+
+    // The feed: every cursor it gives out, the snapshot's included.
+    let feed = app.get("/api/v1/changes").await.assert_ok_json();
+    let head = feed["next_cursor"].as_str().unwrap().to_owned();
+    assert!(opaque(&head));
+    assert!(
+        feed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| opaque(c["cursor"].as_str().unwrap()))
+    );
+    let (_, snapshot) = snapshot(&app, "").await;
+    assert!(opaque(&snapshot), "{snapshot}");
+    assert_eq!(snapshot, head, "the same position, the same cursor");
+
+    // Positions as they were once written, forged or altered cursors, and one kind's cursor
+    // given as another's are refused.
+    let mut tampered = next.clone().into_bytes();
+    tampered[5] = if tampered[5] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    for bad in [
+        "a5",
+        "o200",
+        "5",
+        "AAAAAAAAAAAAAAAAAAAAAA",
+        &tampered,
+        &head,
+    ] {
+        app.get(&format!("/api/v1/recommendations?cursor={bad}"))
+            .await
+            .assert_problem(400, "invalid_parameter");
+    }
+    for bad in [
+        "0",
+        "5",
+        "AAAAAAAAAAAAAAAAAAAAAA",
+        &tampered,
+        &next,
+        &ranked,
+    ] {
+        app.get(&format!("/api/v1/changes?after={bad}"))
+            .await
+            .assert_problem(400, "invalid_parameter");
+    }
+
+    // Another instance on the same database reads them: the key lives in the database.
+    let other = upr_tc::startup::Service::build((*app.service.settings).clone()).unwrap();
+    assert_eq!(
+        other.state.cursors.decode(&head),
+        app.service.state.cursors.decode(&head)
+    );
+    assert!(other.state.cursors.decode(&head).is_some());
 }

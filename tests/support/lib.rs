@@ -86,6 +86,7 @@ pub fn settings(database: DatabaseUrl) -> Settings {
             jwks_path: None,
             issuer: ISSUER.into(),
             audience: AUDIENCE.into(),
+            leeway: upr_tc::config::DEFAULT_JWT_LEEWAY,
         },
         json_limit: upr_tc::config::DEFAULT_JSON_LIMIT,
         bulk_limit: upr_tc::config::DEFAULT_BULK_LIMIT,
@@ -326,6 +327,7 @@ pub fn keys(secret: Option<&str>, jwks: bool) -> Keys {
             jwks_path,
             issuer: ISSUER.into(),
             audience: AUDIENCE.into(),
+            leeway: upr_tc::config::DEFAULT_JWT_LEEWAY,
         },
         None,
     )

@@ -131,8 +131,8 @@ pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryRes
 /// One change, as the feed serves it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FeedItem {
-    /// The position of this change: resume after it with `after`.
-    #[schema(example = "1042")]
+    /// The position of this change, opaque: resume after it with `after`.
+    #[schema(pattern = "^[A-Za-z0-9_-]{22}$", example = "Jq3xYk0b9mW2vQ8sLr5tNA")]
     pub cursor: String,
     /// `recommendation`, `stakeholder`, `activity`, `consent`, …
     #[serde(rename = "type")]

@@ -961,6 +961,24 @@ pub fn upsert_with<D: Document>(
     }
 }
 
+/// How long one ranked search may run on PostgreSQL: a search for a word nearly every item
+/// holds ranks every match, and a few of them must not hold the database from everyone else.
+pub const SEARCH_TIMEOUT_MS: u32 = 5_000;
+
+/// Runs a ranked search under [`SEARCH_TIMEOUT_MS`] (PostgreSQL). The setting is put back
+/// after; inside a transaction that the timeout aborted, the rollback puts it back.
+fn ranked_with_timeout(
+    conn: &mut DbConnection,
+    sql: &Sql,
+) -> diesel::QueryResult<Vec<DocumentRow>> {
+    conn.batch_execute(&format!("SET statement_timeout = {SEARCH_TIMEOUT_MS}"))?;
+    let rows = load_documents(conn, sql);
+    let reset = conn.batch_execute("RESET statement_timeout");
+    let rows = rows?;
+    reset?;
+    Ok(rows)
+}
+
 impl Table {
     /// ` AND EXISTS (…)`: the item has this value of a multi-valued facet.
     pub fn facet_filter(&self, sql: &mut Sql, facet: &str, value: Option<&str>) {
@@ -988,6 +1006,33 @@ impl Table {
         position: Position,
         limit: i64,
     ) -> diesel::QueryResult<(Vec<D>, Option<Position>)> {
+        self.select(conn, filters, q, position, limit, true)
+    }
+
+    /// Every item of a filtered list that matches `q`, in creation order, a page at a time,
+    /// keyed by the last item: what an export of a search reads. Unranked, so each page costs
+    /// what one page costs, however deep it is (a ranked page at depth n ranks every match and
+    /// skips n).
+    pub fn scan<D: Document>(
+        &self,
+        conn: &mut DbConnection,
+        filters: &dyn Fn(&mut Sql),
+        q: Option<&str>,
+        position: Position,
+        limit: i64,
+    ) -> diesel::QueryResult<(Vec<D>, Option<Position>)> {
+        self.select(conn, filters, q, position, limit, false)
+    }
+
+    fn select<D: Document>(
+        &self,
+        conn: &mut DbConnection,
+        filters: &dyn Fn(&mut Sql),
+        q: Option<&str>,
+        position: Position,
+        limit: i64,
+        ranked: bool,
+    ) -> diesel::QueryResult<(Vec<D>, Option<Position>)> {
         let sqlite = matches!(conn, DbConnection::Sqlite(_));
         // Both engines search the folded text (no accents, no case, no punctuation), so a
         // query finds the same items on SQLite and PostgreSQL.
@@ -1005,10 +1050,7 @@ impl Table {
                     self.table
                 ));
                 filters(&mut sql);
-                if let Position::After(seq) = position {
-                    sql.push(" AND r.seq > ").int(seq);
-                }
-                sql.push(" ORDER BY r.seq LIMIT ").int(limit + 1);
+                keyset(&mut sql, position, limit);
             }
             (Some(q), true) => {
                 let Some(terms) = fts5_terms(q) else {
@@ -1021,9 +1063,13 @@ impl Table {
                 ));
                 sql.text(terms);
                 filters(&mut sql);
-                sql.push(&format!(" ORDER BY {s}.rank, r.seq LIMIT "))
-                    .int(limit + 1);
-                sql.push(" OFFSET ").int(offset);
+                if ranked {
+                    sql.push(&format!(" ORDER BY {s}.rank, r.seq LIMIT "))
+                        .int(limit + 1);
+                    sql.push(" OFFSET ").int(offset);
+                } else {
+                    keyset(&mut sql, position, limit);
+                }
             }
             (Some(q), false) => {
                 sql = Sql::new(&format!(
@@ -1032,20 +1078,37 @@ impl Table {
                 ));
                 sql.text(q).push(")");
                 filters(&mut sql);
-                sql.push(" ORDER BY ts_rank(r.search, websearch_to_tsquery('simple', ");
-                sql.text(q).push(")) DESC, r.seq LIMIT ").int(limit + 1);
-                sql.push(" OFFSET ").int(offset);
+                if ranked {
+                    sql.push(" ORDER BY ts_rank(r.search, websearch_to_tsquery('simple', ");
+                    sql.text(q).push(")) DESC, r.seq LIMIT ").int(limit + 1);
+                    sql.push(" OFFSET ").int(offset);
+                } else {
+                    keyset(&mut sql, position, limit);
+                }
             }
         }
-        let rows = load_documents(conn, &sql)?;
+        let ranked = ranked && q.is_some();
+        let rows = if ranked && !sqlite {
+            ranked_with_timeout(conn, &sql)?
+        } else {
+            load_documents(conn, &sql)?
+        };
         let more = rows.len() as i64 > limit;
         let rows = &rows[..rows.len().min(limit as usize)];
-        let next = match (more, q, rows.last()) {
-            (true, None, Some(last)) => Some(Position::After(last.seq)),
-            (true, Some(_), _) => Some(Position::Offset(offset + limit)),
+        let next = match (more, ranked, rows.last()) {
+            (true, false, Some(last)) => Some(Position::After(last.seq)),
+            (true, true, _) => Some(Position::Offset(offset + limit)),
             _ => None,
         };
         let items = rows.iter().map(parse).collect::<Result<_, _>>()?;
         Ok((items, next))
     }
+}
+
+/// ` AND r.seq > … ORDER BY r.seq LIMIT …`: a page in creation order after `position`.
+fn keyset(sql: &mut Sql, position: Position, limit: i64) {
+    if let Position::After(seq) = position {
+        sql.push(" AND r.seq > ").int(seq);
+    }
+    sql.push(" ORDER BY r.seq LIMIT ").int(limit + 1);
 }

@@ -7,8 +7,141 @@ use std::io::Read;
 
 use encoding_rs::Encoding;
 
+use super::entities::restore;
 use super::{ImportError, Importable, Item, RecordSink, RowError, Sink};
 use crate::domain::{Language, Multilingual};
+
+/// The most columns a CSV header may have. The widest file this service writes, an activity
+/// export, has 74; a UPR Info export has 11.
+pub const MAX_COLUMNS: usize = 200;
+/// The longest CSV header, in bytes: refused before more of it is read.
+pub const MAX_HEADER_BYTES: u64 = 16 * 1024;
+/// The longest row (CSV record or NDJSON line), in bytes: room for every text of an activity
+/// at its longest, in every language, refused before more of it is read.
+pub const MAX_ROW_BYTES: u64 = 4 * 1024 * 1024;
+/// The CSV reader's buffer: it reads at most this much beyond the cap of a record.
+const BUFFER: usize = 8 * 1024;
+/// Names a message lists before it says how many more there are.
+const LISTED_NAMES: usize = 20;
+
+/// `a, b, c` — or the first few and how many more, so a message stays short.
+pub(super) fn listed(names: &[&str]) -> String {
+    let mut text = names
+        .iter()
+        .take(LISTED_NAMES)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > LISTED_NAMES {
+        text.push_str(&format!(" and {} more", names.len() - LISTED_NAMES));
+    }
+    text
+}
+
+/// Reads CSV records one at a time with `csv_core`, within caps the csv crate does not have: a
+/// record's bytes (read no further than a buffer past the cap) and its cells (at most one more
+/// than a header may have; the rest are counted, not kept). So neither a header of a million
+/// columns nor a row of a million cells is held in memory.
+struct Records<R> {
+    core: csv_core::Reader,
+    input: std::io::BufReader<R>,
+    /// The cells of the record read last, one after the other.
+    out: Vec<u8>,
+    /// Where each kept cell ends in `out`.
+    ends: Vec<usize>,
+    /// Cells kept, and cells counted.
+    kept: usize,
+    count: usize,
+}
+
+/// How a record read ended.
+enum Outcome {
+    Record,
+    End,
+    /// Its bytes ran past the cap.
+    TooLong,
+}
+
+impl<R: Read> Records<R> {
+    fn new(input: R) -> Self {
+        Self {
+            core: csv_core::Reader::new(),
+            input: std::io::BufReader::with_capacity(BUFFER, input),
+            out: vec![0; BUFFER],
+            ends: vec![0; MAX_COLUMNS + 1],
+            kept: 0,
+            count: 0,
+        }
+    }
+
+    fn next(&mut self, cap: u64) -> std::io::Result<Outcome> {
+        use csv_core::ReadRecordResult as R;
+        use std::io::BufRead;
+        let (mut outlen, mut consumed) = (0, 0u64);
+        (self.kept, self.count) = (0, 0);
+        let mut overflowed = false;
+        loop {
+            let input = self.input.fill_buf()?;
+            let (result, nin, nout, nend) =
+                self.core
+                    .read_record(input, &mut self.out[outlen..], &mut self.ends[self.kept..]);
+            self.input.consume(nin);
+            consumed += nin as u64;
+            self.count += nend;
+            if !overflowed {
+                outlen += nout;
+                self.kept += nend;
+            }
+            if consumed > cap {
+                return Ok(Outcome::TooLong);
+            }
+            match result {
+                R::InputEmpty => {}
+                R::OutputFull if overflowed => outlen = 0,
+                R::OutputFull => {
+                    let size = (self.out.len() * 2).min(cap as usize + BUFFER);
+                    self.out.resize(size, 0);
+                }
+                // More cells than any header may have: count the rest, keep none of them.
+                R::OutputEndsFull => {
+                    overflowed = true;
+                    (self.kept, outlen) = (0, 0);
+                }
+                R::Record => return Ok(Outcome::Record),
+                R::End => return Ok(Outcome::End),
+            }
+        }
+    }
+
+    /// The cells of the record read last; empty when there were more than a header may have.
+    fn cells(&self) -> impl Iterator<Item = &[u8]> {
+        let ends = &self.ends[..self.kept];
+        ends.iter().enumerate().map(move |(i, &end)| {
+            let start = if i == 0 { 0 } else { ends[i - 1] };
+            &self.out[start..end]
+        })
+    }
+}
+
+/// The 422 of a header or a row over its cap.
+fn too_long(line: u64) -> ImportError {
+    if line == 1 {
+        ImportError::Limit {
+            code: "header_too_large",
+            detail: format!(
+                "The CSV header is longer than {MAX_HEADER_BYTES} bytes; a header has at most \
+                 {MAX_COLUMNS} columns."
+            ),
+        }
+    } else {
+        ImportError::Limit {
+            code: "row_too_large",
+            detail: format!(
+                "Row {line} is longer than {MAX_ROW_BYTES} bytes: the upload stops there."
+            ),
+        }
+    }
+}
 
 /// The columns of an entity's CSV format.
 pub struct Columns {
@@ -58,7 +191,7 @@ impl Columns {
             .collect();
         let mut problems = Vec::new();
         if !missing.is_empty() {
-            problems.push(format!("missing column(s): {}", missing.join(", ")));
+            problems.push(format!("missing column(s): {}", listed(&missing)));
         }
         for (field, required) in self.multilingual {
             if *required && !headers.iter().any(|h| h.starts_with(&format!("{field}__"))) {
@@ -73,7 +206,7 @@ impl Columns {
             .filter(|h| !self.knows(h))
             .collect();
         if !unknown.is_empty() {
-            problems.push(format!("unknown column(s): {}", unknown.join(", ")));
+            problems.push(format!("unknown column(s): {}", listed(&unknown)));
         }
         let mut seen = std::collections::HashSet::new();
         if let Some(dup) = headers.iter().find(|h| !seen.insert(h.as_str())) {
@@ -97,12 +230,12 @@ pub struct Row<'a> {
 }
 
 impl Row<'_> {
-    /// A cell; empty cells are absent.
+    /// A cell, without the `'` an export put before it; empty cells are absent.
     pub fn get(&self, column: &str) -> Option<&str> {
         let i = self.headers.iter().position(|h| h == column)?;
         self.values
             .get(i)
-            .map(|v| v.trim())
+            .map(|v| restore(v.trim()))
             .filter(|v| !v.is_empty())
     }
 
@@ -161,38 +294,35 @@ pub fn records(
     fallback: Option<&'static Encoding>,
     each: RecordSink<'_>,
 ) -> Result<Vec<String>, ImportError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(false)
-        .from_reader(input);
-    let mut record = csv::ByteRecord::new();
+    let mut reader = Records::new(input);
     let mut headers: Option<Vec<String>> = None;
     // Rows are numbered as a spreadsheet numbers them, the header being row 1: csv's own line
     // count follows LF only, and exports with bare CR line endings exist.
     let mut line = 0u64;
     loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => match e.kind() {
-                csv::ErrorKind::Io(_) => {
-                    let csv::ErrorKind::Io(io) = e.into_kind() else {
-                        unreachable!()
-                    };
-                    return Err(ImportError::Read(io));
-                }
-                _ => {
-                    return Err(ImportError::File(format!(
-                        "The file is not readable as CSV: {e}"
-                    )));
-                }
-            },
+        let cap = if headers.is_none() {
+            MAX_HEADER_BYTES
+        } else {
+            MAX_ROW_BYTES
+        };
+        match reader.next(cap)? {
+            Outcome::End => break,
+            Outcome::TooLong => return Err(too_long(line + 1)),
+            Outcome::Record => {}
         }
         line += 1;
-        let decoded = decode(&record, fallback);
         match &headers {
+            None if reader.count > MAX_COLUMNS => {
+                return Err(ImportError::Limit {
+                    code: "header_too_large",
+                    detail: format!(
+                        "The CSV header has {} columns; a header has at most {MAX_COLUMNS}.",
+                        reader.count
+                    ),
+                });
+            }
             None => {
-                let cells = decoded
+                let cells = decode(reader.cells(), fallback)
                     .map_err(|_| ImportError::File("The CSV header is not UTF-8 text.".into()))?;
                 let names: Vec<String> = cells
                     .iter()
@@ -209,31 +339,34 @@ pub fn records(
                 headers = Some(names);
             }
             Some(h) => {
-                if record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) {
+                if reader.count == reader.kept
+                    && reader
+                        .cells()
+                        .all(|c| c.iter().all(u8::is_ascii_whitespace))
+                {
                     continue;
                 }
-                let cells = decoded.map_err(|message| RowError {
-                    line,
-                    column: None,
-                    code: "invalid_encoding".into(),
-                    message,
-                });
-                let cells = cells.and_then(|c| {
-                    if c.len() == h.len() {
-                        Ok(c)
-                    } else {
-                        Err(RowError {
-                            line,
-                            column: None,
-                            code: "wrong_cell_count".into(),
-                            message: format!(
-                                "the row has {} cells; the header has {}",
-                                c.len(),
-                                h.len()
-                            ),
-                        })
-                    }
-                });
+                // Counted before decoding: a row of a million empty cells is not turned into
+                // a million strings.
+                let cells = if reader.count == h.len() {
+                    decode(reader.cells(), fallback).map_err(|message| RowError {
+                        line,
+                        column: None,
+                        code: "invalid_encoding".into(),
+                        message,
+                    })
+                } else {
+                    Err(RowError {
+                        line,
+                        column: None,
+                        code: "wrong_cell_count".into(),
+                        message: format!(
+                            "the row has {} cells; the header has {}",
+                            reader.count,
+                            h.len()
+                        ),
+                    })
+                };
                 each(h, line, cells)?;
             }
         }
@@ -241,12 +374,11 @@ pub fn records(
     headers.ok_or_else(|| ImportError::File("The upload is empty: it has no header row.".into()))
 }
 
-fn decode(
-    record: &csv::ByteRecord,
+fn decode<'a>(
+    cells: impl Iterator<Item = &'a [u8]>,
     fallback: Option<&'static Encoding>,
 ) -> Result<Vec<String>, String> {
-    record
-        .iter()
+    cells
         .map(|cell| match (std::str::from_utf8(cell), fallback) {
             (Ok(text), _) => Ok(text.to_owned()),
             (Err(_), Some(encoding)) => {

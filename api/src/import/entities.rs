@@ -239,14 +239,28 @@ impl Importable for Stakeholder {
     }
 }
 
+/// What a cell may begin with for [`neutralise`] to prefix it: what a spreadsheet would run as
+/// a formula, and `'` itself, so that the import can tell the prefix from a value's own `'`.
+const GUARDED: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\''];
+
 /// Cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a leading tab or
 /// carriage return) are written with a leading `'`, so an exported file opened in a
-/// spreadsheet never executes what a submitter typed.
+/// spreadsheet never executes what a submitter typed. A cell that begins with `'` gets one
+/// too, so [`restore`] undoes exactly this and a value's own `'` survives a round trip.
 pub fn neutralise(cell: String) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if cell.starts_with(GUARDED) {
         format!("'{cell}")
     } else {
         cell
+    }
+}
+
+/// Undoes [`neutralise`] on an imported cell: one leading `'` goes when what follows it is
+/// something `neutralise` prefixes; any other `'` is the value's own.
+pub fn restore(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(GUARDED) => rest,
+        _ => cell,
     }
 }
 

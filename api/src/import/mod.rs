@@ -85,19 +85,38 @@ pub struct ImportReport {
     pub rejected: u64,
     /// Nothing was written: a dry run, or an atomic import with bad rows.
     pub dry_run: bool,
-    /// Every bad row (the first 10,000).
+    /// What is wrong with the bad rows: the first 1,000 errors (at most 20 of one row), each
+    /// message at most 300 characters.
     pub errors: Vec<RowError>,
+    /// Errors found beyond those listed in `errors`.
+    pub errors_not_listed: u64,
 }
 
-const MAX_LISTED_ERRORS: usize = 10_000;
+/// Errors an answer lists, so that its size does not grow with the file.
+const MAX_LISTED_ERRORS: usize = 1_000;
+/// Errors listed of one row: a row of many bad cells does not crowd out the others.
+const MAX_ROW_ERRORS: usize = 20;
+/// Characters of one error message (which may quote a cell).
+const MAX_MESSAGE: usize = 300;
 /// Items written per transaction in partial mode.
 const BATCH: usize = 500;
 
 impl ImportReport {
     fn reject(&mut self, errors: Vec<RowError>) {
         self.rejected += 1;
-        let room = MAX_LISTED_ERRORS.saturating_sub(self.errors.len());
-        self.errors.extend(errors.into_iter().take(room));
+        let total = errors.len();
+        let room = MAX_LISTED_ERRORS
+            .saturating_sub(self.errors.len())
+            .min(MAX_ROW_ERRORS);
+        self.errors
+            .extend(errors.into_iter().take(room).map(|mut e| {
+                if let Some((cut, _)) = e.message.char_indices().nth(MAX_MESSAGE) {
+                    e.message.truncate(cut);
+                    e.message.push('…');
+                }
+                e
+            }));
+        self.errors_not_listed += total.saturating_sub(room) as u64;
     }
 }
 
@@ -106,6 +125,9 @@ impl ImportReport {
 pub enum ImportError {
     #[error("{0}")]
     File(String),
+    /// A header or row over a cap of `columns`: the upload stops.
+    #[error("{detail}")]
+    Limit { code: &'static str, detail: String },
     #[error("the upload could not be read: {0}")]
     Read(#[from] std::io::Error),
     #[error(transparent)]
@@ -117,6 +139,11 @@ impl From<ImportError> for ApiError {
         match err {
             ImportError::File(detail) => ApiError::Unprocessable {
                 code: "unreadable_file",
+                detail,
+                errors: vec![],
+            },
+            ImportError::Limit { code, detail } => ApiError::Unprocessable {
+                code,
                 detail,
                 errors: vec![],
             },
@@ -422,10 +449,24 @@ fn ndjson<D: Importable>(input: impl Read, writer: &mut Writer<'_, D>) -> Result
     let mut any = false;
     loop {
         line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
+        // A line without end is refused at the cap, not buffered whole.
+        if (&mut reader)
+            .take(columns::MAX_ROW_BYTES + 1)
+            .read_until(b'\n', &mut line)?
+            == 0
+        {
             break;
         }
         number += 1;
+        if line.len() as u64 > columns::MAX_ROW_BYTES {
+            return Err(ImportError::Limit {
+                code: "row_too_large",
+                detail: format!(
+                    "Line {number} is longer than {} bytes: the upload stops there.",
+                    columns::MAX_ROW_BYTES
+                ),
+            });
+        }
         let text = match std::str::from_utf8(&line) {
             Ok(t) => t.trim(),
             Err(_) => {

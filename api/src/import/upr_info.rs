@@ -6,7 +6,7 @@
 
 use std::io::Read;
 
-use super::columns::records;
+use super::columns::{listed, records};
 use super::{ImportError, Importable, Item, RowError, Sink};
 use crate::domain::recommendation::Response;
 use crate::domain::validate::add_missing;
@@ -241,8 +241,8 @@ pub fn read<D: Importable>(
                 if !missing.is_empty() || !unknown.is_empty() {
                     return Err(ImportError::File(format!(
                         "This is not a UPR Info export: missing column(s) [{}], unknown column(s) [{}].",
-                        missing.join(", "),
-                        unknown.join(", ")
+                        listed(&missing),
+                        listed(&unknown)
                     )));
                 }
                 checked = true;

@@ -88,7 +88,7 @@ pub struct ActivityQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = "^[ao][0-9]{1,18}$")]
+    #[param(pattern = "^[A-Za-z0-9_-]{22}$")]
     pub cursor: Option<String>,
 }
 
@@ -228,7 +228,7 @@ pub async fn list_activities(
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter(identity.0.as_ref())?;
     let q = search_param(&query.q)?;
-    let position = decode_cursor(query.cursor.as_deref())?;
+    let position = decode_cursor(&state, query.cursor.as_deref())?;
     let limit = limit(query.limit)?;
     export::list_response::<Activity, _>(
         &state,

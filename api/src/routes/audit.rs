@@ -44,7 +44,7 @@ pub struct AuditQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = "^a[0-9]{1,18}$")]
+    #[param(pattern = "^[A-Za-z0-9_-]{22}$")]
     pub cursor: Option<String>,
 }
 
@@ -82,7 +82,7 @@ pub async fn list_audit_entries(
             "must be at most 500 characters, without NUL",
         ));
     }
-    let position = decode_cursor(query.cursor.as_deref())?;
+    let position = decode_cursor(&state, query.cursor.as_deref())?;
     let limit = limit(query.limit)?;
     let filter = Filter {
         entity: query.entity.map(|e| match e {
@@ -100,7 +100,7 @@ pub async fn list_audit_entries(
         Ok(audit::list(conn, &filter, position, limit)?)
     })
     .await?;
-    let next_cursor = next.and_then(encode_cursor);
+    let next_cursor = next.and_then(|p| encode_cursor(&state, p));
     let link = next_cursor.clone();
     Ok(page(
         &req,

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Identity;
+use crate::cursor::{Cursors, Kind};
 use crate::db::changes::{self, Audience, FeedItem, TYPES};
 use crate::db::consents;
 use crate::db::documents::{Document, Position};
@@ -36,8 +37,8 @@ const POLL: Duration = Duration::from_millis(100);
 #[into_params(parameter_in = Query)]
 pub struct ChangesQuery {
     /// Where to resume: the `next_cursor` of the previous page, or the `X-Changes-Cursor` of a
-    /// snapshot; omitted, the feed starts at its beginning.
-    #[param(pattern = "^[0-9]{1,18}$", example = "1042")]
+    /// snapshot (opaque); omitted, the feed starts at its beginning.
+    #[param(pattern = "^[A-Za-z0-9_-]{22}$", example = "Jq3xYk0b9mW2vQ8sLr5tNA")]
     pub after: Option<String>,
     /// Changes per page, 1 to 1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
@@ -59,8 +60,9 @@ pub struct ChangesQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChangesPage {
     pub items: Vec<FeedItem>,
-    /// Where to resume, always (also when `items` is empty): pass it as `after`.
-    #[schema(example = "1042")]
+    /// Where to resume, always (also when `items` is empty): pass it as `after`. Opaque: it
+    /// says nothing of how many changes there were.
+    #[schema(pattern = "^[A-Za-z0-9_-]{22}$", example = "Jq3xYk0b9mW2vQ8sLr5tNA")]
     pub next_cursor: String,
     /// More changes are there already: ask again at once.
     pub has_more: bool,
@@ -80,12 +82,11 @@ fn types_param(types: &Option<String>) -> ApiResult<Option<Vec<String>>> {
     Ok(Some(list))
 }
 
-fn position_param(after: &Option<String>) -> ApiResult<i64> {
-    match after {
+/// The feed position of an `after` cursor (`crate::cursor`); the start when there is none.
+fn position_param(cursors: &Cursors, after: &Option<String>) -> ApiResult<i64> {
+    match after.as_deref().map(|a| cursors.decode(a)) {
         None => Ok(0),
-        Some(a) if !a.is_empty() && a.len() <= 18 && a.bytes().all(|b| b.is_ascii_digit()) => a
-            .parse()
-            .map_err(|_| ApiError::invalid_parameter("after", "is not a cursor")),
+        Some(Some((Kind::Feed, position))) => Ok(position),
         Some(_) => Err(ApiError::invalid_parameter(
             "after",
             "is not a cursor this service gave out",
@@ -114,7 +115,7 @@ pub async fn list_changes(
     } else {
         Audience::Public
     };
-    let after = position_param(&query.after)?;
+    let after = position_param(&state.cursors, &query.after)?;
     let types = types_param(&query.types)?;
     let limit = match query.limit {
         None => DEFAULT_LIMIT,
@@ -149,9 +150,19 @@ pub async fn list_changes(
         })
         .await?;
         if !items.is_empty() || Instant::now() + POLL > deadline {
+            let cursors = &state.cursors;
+            let items = items
+                .into_iter()
+                .map(|mut item| {
+                    // The store names each change by its position; the caller gets it opaque.
+                    let position = item.cursor.parse().map_err(ApiError::internal)?;
+                    item.cursor = cursors.encode(Kind::Feed, position);
+                    Ok(item)
+                })
+                .collect::<ApiResult<_>>()?;
             return Ok(web::Json(ChangesPage {
                 items,
-                next_cursor: next.to_string(),
+                next_cursor: cursors.encode(Kind::Feed, next),
                 has_more: more,
             }));
         }
@@ -331,6 +342,6 @@ pub async fn export_snapshot(
     });
     let mut res = HttpResponse::Ok();
     res.content_type("application/x-ndjson")
-        .insert_header(("X-Changes-Cursor", head.to_string()));
+        .insert_header(("X-Changes-Cursor", state.cursors.encode(Kind::Feed, head)));
     crate::routes::export::respond(&state, permit, produce, res).await
 }

@@ -43,7 +43,7 @@ pub struct ConsentQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = "^a[0-9]{1,18}$")]
+    #[param(pattern = "^[A-Za-z0-9_-]{22}$")]
     pub cursor: Option<String>,
 }
 
@@ -80,7 +80,7 @@ pub async fn list_consents(
         stakeholder_id: query.stakeholder_id,
         activity_id: query.activity_id,
     };
-    let position = decode_cursor(query.cursor.as_deref())?;
+    let position = decode_cursor(&state, query.cursor.as_deref())?;
     if matches!(position, documents::Position::Offset(_)) {
         return Err(ApiError::invalid_parameter(
             "cursor",
@@ -92,7 +92,7 @@ pub async fn list_consents(
         Ok(consents::list(conn, &filter, position, limit)?)
     })
     .await?;
-    let next_cursor = next.and_then(encode_cursor);
+    let next_cursor = next.and_then(|p| encode_cursor(&state, p));
     let items = items
         .into_iter()
         .map(|c| for_caller(c, caller.as_ref()))

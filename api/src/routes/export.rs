@@ -365,7 +365,7 @@ where
     if let Some(encoder) = requested(req).and_then(encoder::<D>) {
         let (filter, q) = (filter.clone(), q.clone());
         let fetch: Fetch<D> = Box::new(move |conn, position, limit| {
-            D::TABLE.list::<D>(conn, &|sql| filter(sql), q.as_deref(), position, limit)
+            D::TABLE.scan::<D>(conn, &|sql| filter(sql), q.as_deref(), position, limit)
         });
         return stream(state, encoder, fetch, prepare).await;
     }
@@ -373,7 +373,7 @@ where
         Ok(D::TABLE.list::<D>(conn, &|sql| filter(sql), q.as_deref(), position, limit)?)
     })
     .await?;
-    let next_cursor = next.and_then(crate::routes::support::encode_cursor);
+    let next_cursor = next.and_then(|p| crate::routes::support::encode_cursor(state, p));
     let link = next_cursor.clone();
     let items = items.into_iter().map(prepare).collect();
     Ok(crate::routes::support::page(

@@ -60,7 +60,7 @@ pub struct RecommendationQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = "^[ao][0-9]{1,18}$")]
+    #[param(pattern = "^[A-Za-z0-9_-]{22}$")]
     pub cursor: Option<String>,
 }
 
@@ -122,7 +122,7 @@ pub async fn list_recommendations(
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter()?;
     let q = search_param(&query.q)?;
-    let position = decode_cursor(query.cursor.as_deref())?;
+    let position = decode_cursor(&state, query.cursor.as_deref())?;
     let limit = limit(query.limit)?;
     export::list_response::<Recommendation, _>(
         &state,

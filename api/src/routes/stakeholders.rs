@@ -55,7 +55,7 @@ pub struct StakeholderQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = "^[ao][0-9]{1,18}$")]
+    #[param(pattern = "^[A-Za-z0-9_-]{22}$")]
     pub cursor: Option<String>,
 }
 
@@ -230,7 +230,7 @@ pub async fn list_stakeholders(
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter()?;
     let q = search_param(&query.q)?;
-    let position = decode_cursor(query.cursor.as_deref())?;
+    let position = decode_cursor(&state, query.cursor.as_deref())?;
     let limit = limit(query.limit)?;
     let caller = identity.0;
     export::list_response::<Stakeholder, _>(

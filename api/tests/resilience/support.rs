@@ -218,6 +218,7 @@ impl Service {
                 jwks_path: None,
                 issuer: upr_tc::config::DEFAULT_ISSUER.into(),
                 audience: upr_tc::config::DEFAULT_AUDIENCE.into(),
+                leeway: upr_tc::config::DEFAULT_JWT_LEEWAY,
             },
             None,
         )

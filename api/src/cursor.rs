@@ -1,0 +1,151 @@
+//! Opaque cursors. A position — after an item of a list, at a rank of a search, after a change
+//! of the feed — is a storage sequence number, and its gaps would count the writes a caller
+//! cannot see and tell when they happened. So the service hands out the position encrypted
+//! with AES-128 under a key of this installation: one 16-byte block (a kind tag, seven zero
+//! bytes, the number), written as 22 base64url characters. Any block the service did not make
+//! decrypts to one whose zero bytes are not zero, so a forged or altered cursor is refused
+//! (docs/decisions/0007-opaque-cursors.md).
+
+use aes::Aes128;
+use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+use crate::db::DbConnection;
+use crate::db::query::{Sql, load_ids};
+
+/// The length of every cursor, in characters.
+pub const LENGTH: usize = 22;
+/// The contract's pattern of a cursor.
+pub const PATTERN: &str = "^[A-Za-z0-9_-]{22}$";
+
+/// What a position counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// After the item of this sequence number (lists in creation order).
+    After,
+    /// At this rank (ranked search).
+    Offset,
+    /// After this change of the feed.
+    Feed,
+}
+
+impl Kind {
+    fn tag(self) -> u8 {
+        match self {
+            Self::After => b'a',
+            Self::Offset => b'o',
+            Self::Feed => b'f',
+        }
+    }
+
+    fn of(tag: u8) -> Option<Self> {
+        match tag {
+            b'a' => Some(Self::After),
+            b'o' => Some(Self::Offset),
+            b'f' => Some(Self::Feed),
+            _ => None,
+        }
+    }
+}
+
+/// Encrypts and decrypts the cursors of one installation.
+#[derive(Clone)]
+pub struct Cursors(Aes128);
+
+impl std::fmt::Debug for Cursors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Cursors(…)")
+    }
+}
+
+impl Cursors {
+    /// The cipher of a secret (the key is the first half of its SHA-256).
+    pub fn new(secret: &str) -> Self {
+        let digest = Sha256::digest(secret.as_bytes());
+        let key: [u8; 16] = digest[..16].try_into().expect("16 bytes");
+        Self(Aes128::new(&key.into()))
+    }
+
+    /// The cipher of the secret the migrations made in this database, so that every instance
+    /// on it reads the cursors of every other.
+    pub fn load(conn: &mut DbConnection) -> anyhow::Result<Self> {
+        let sql = Sql::new("SELECT secret AS id FROM cursor_secret WHERE singleton = 1");
+        let secret = load_ids(conn, &sql)?
+            .pop()
+            .filter(|s| s.len() >= 32)
+            .ok_or_else(|| anyhow::anyhow!("the database holds no cursor secret"))?;
+        Ok(Self::new(&secret))
+    }
+
+    pub fn encode(&self, kind: Kind, position: i64) -> String {
+        let mut block = [0u8; 16];
+        block[0] = kind.tag();
+        block[8..].copy_from_slice(&position.to_be_bytes());
+        let mut block = aes::Block::from(block);
+        self.0.encrypt_block(&mut block);
+        URL_SAFE_NO_PAD.encode(block)
+    }
+
+    /// The kind and position of a cursor this installation gave out; `None` for anything else.
+    pub fn decode(&self, cursor: &str) -> Option<(Kind, i64)> {
+        if cursor.len() != LENGTH {
+            return None;
+        }
+        let bytes: [u8; 16] = URL_SAFE_NO_PAD.decode(cursor).ok()?.try_into().ok()?;
+        let mut block = aes::Block::from(bytes);
+        self.0.decrypt_block(&mut block);
+        if block[1..8].iter().any(|b| *b != 0) {
+            return None;
+        }
+        let position = i64::from_be_bytes(block[8..].try_into().ok()?);
+        Some((Kind::of(block[0])?, position)).filter(|_| position >= 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_forgeries_are_refused() {
+        let cursors = Cursors::new("a secret of this installation, 32 characters or more");
+        for (kind, n) in [
+            (Kind::After, 0),
+            (Kind::Offset, 400),
+            (Kind::Feed, i64::MAX),
+        ] {
+            let cursor = cursors.encode(kind, n);
+            assert_eq!(cursor.len(), LENGTH);
+            assert!(
+                cursor
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            );
+            assert_eq!(cursors.decode(&cursor), Some((kind, n)));
+        }
+        // Neighbouring positions have unrelated cursors.
+        let (a, b) = (
+            cursors.encode(Kind::Feed, 41),
+            cursors.encode(Kind::Feed, 42),
+        );
+        assert!(a.bytes().zip(b.bytes()).filter(|(x, y)| x == y).count() < 8);
+        // Another installation's cursor, a tampered one, numbers and junk are refused.
+        let other = Cursors::new("another installation's secret, 32 characters or more");
+        assert_eq!(cursors.decode(&other.encode(Kind::Feed, 42)), None);
+        let mut tampered = a.into_bytes();
+        tampered[3] = if tampered[3] == b'A' { b'B' } else { b'A' };
+        assert_eq!(cursors.decode(&String::from_utf8(tampered).unwrap()), None);
+        for junk in [
+            "",
+            "42",
+            "a42",
+            "AAAAAAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAAAAAA+",
+            "ÄÄÄÄÄÄÄÄÄÄÄ",
+        ] {
+            assert_eq!(cursors.decode(junk), None, "{junk}");
+        }
+    }
+}

@@ -1,0 +1,1 @@
+DROP TABLE cursor_secret;

@@ -1,0 +1,252 @@
+//! Requests made to break the service rather than to use it: each is refused early, with a
+//! small problem document, and costs the service little.
+
+use upr_tc::cursor::Kind;
+use upr_tc_tests::{Request, TestApp};
+
+#[actix_web::test]
+async fn a_query_parameter_that_is_not_utf8_is_a_problem_on_every_route() {
+    let app = TestApp::spawn();
+    for path in [
+        "/api/v1/recommendations?q=%ff%fe",
+        "/api/v1/stakeholders?q=ok&country=%C3",
+        "/api/v1/reference/countries?status=%80",
+        "/api/v1/changes?after=%fe",
+        "/health/live?x=%ff",
+    ] {
+        let reply = app.get(path).await;
+        let problem = reply.assert_problem(400, "invalid_parameter");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("UTF-8"),
+            "{path}: {problem}"
+        );
+    }
+    let reply = app.get("/api/v1/recommendations?%ff=1").await;
+    reply.assert_problem(400, "invalid_parameter");
+    // Percent-encoded UTF-8 is welcome.
+    app.get("/api/v1/recommendations?q=%C3%A9galit%C3%A9")
+        .await
+        .assert_ok_json();
+}
+
+#[actix_web::test]
+async fn a_flood_of_invalid_tokens_is_rate_limited_by_address() {
+    let app = TestApp::spawn_with(|s| {
+        s.rate_limits = Some(upr_tc::ratelimit::Limits {
+            anonymous: 3,
+            token: 5,
+            sync: 8,
+        })
+    });
+    let garbage = |peer: &str| {
+        Request::get()
+            .uri("/api/v1/recommendations")
+            .peer_addr(format!("{peer}:40000").parse().unwrap())
+            .insert_header(("Authorization", "Bearer garbage"))
+    };
+    for _ in 0..3 {
+        app.send(garbage("198.51.100.7"))
+            .await
+            .assert_problem(401, "unauthorized");
+    }
+    let refused = app.send(garbage("198.51.100.7")).await;
+    refused.assert_problem(429, "rate_limited");
+    assert!(refused.header("retry-after").is_some());
+    // The address's budget is spent for anonymous requests too; another address has its own.
+    let anonymous = Request::get()
+        .uri("/api/v1/recommendations")
+        .peer_addr("198.51.100.7:40001".parse().unwrap());
+    app.send(anonymous)
+        .await
+        .assert_problem(429, "rate_limited");
+    app.send(garbage("198.51.100.8"))
+        .await
+        .assert_problem(401, "unauthorized");
+}
+
+#[actix_web::test]
+async fn a_header_of_a_million_columns_is_refused_early_with_a_small_answer() {
+    let app = TestApp::spawn();
+    let mut header = "a,".repeat(1_000_000);
+    header.push_str("\nx\n");
+    let started = std::time::Instant::now();
+    let reply = app
+        .upload("/api/v1/bulk/stakeholders", "text/csv", header)
+        .await;
+    let problem = reply.assert_problem(422, "header_too_large");
+    assert!(reply.body.len() < 16 * 1024, "{} bytes", reply.body.len());
+    assert!(
+        problem["detail"].as_str().unwrap().contains("16384 bytes"),
+        "{problem}"
+    );
+    // Short but wide: the column count is capped too, with names listed sparingly.
+    let wide = format!(
+        "kind,name__en,{}\n",
+        (0..300)
+            .map(|i| format!("c{i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let reply = app
+        .upload("/api/v1/bulk/stakeholders", "text/csv", wide)
+        .await;
+    let problem = reply.assert_problem(422, "header_too_large");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("302 columns"),
+        "{problem}"
+    );
+    let unknown = format!(
+        "kind,name__en,{}\nnhri,X,{}\n",
+        (0..150)
+            .map(|i| format!("c{i}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        ",".repeat(149)
+    );
+    let reply = app
+        .upload("/api/v1/bulk/stakeholders", "text/csv", unknown)
+        .await;
+    let problem = reply.assert_problem(422, "unreadable_file");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("and 130 more"),
+        "{problem}"
+    );
+    // Not a timing assertion of the service, a guard against the test hanging for minutes.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}
+
+#[actix_web::test]
+async fn a_row_without_end_is_refused_at_its_cap() {
+    let app = TestApp::spawn();
+    let long = format!("kind,name__en\nnhri,\"{}\"\n", "x".repeat(5 * 1024 * 1024));
+    let reply = app
+        .upload("/api/v1/bulk/stakeholders", "text/csv", long)
+        .await;
+    let problem = reply.assert_problem(422, "row_too_large");
+    assert!(
+        problem["detail"].as_str().unwrap().starts_with("Row 2 "),
+        "{problem}"
+    );
+    let cells = format!("kind,name__en\n{}\n", ",".repeat(5 * 1024 * 1024));
+    app.upload("/api/v1/bulk/stakeholders", "text/csv", cells)
+        .await
+        .assert_problem(422, "row_too_large");
+    let line = format!(
+        "{{\"kind\": \"nhri\", \"name\": {{\"en\": \"{}\"}}}}\n",
+        "x".repeat(5 * 1024 * 1024)
+    );
+    let reply = app
+        .upload("/api/v1/bulk/stakeholders", "application/x-ndjson", line)
+        .await;
+    reply.assert_problem(422, "row_too_large");
+    // A million cells within the cap are counted, not kept: a row error.
+    let cells = format!("kind,name__en\n{}\n", ",".repeat(1_000_000));
+    let r = app
+        .upload("/api/v1/bulk/stakeholders?mode=partial", "text/csv", cells)
+        .await
+        .assert_ok_json();
+    assert_eq!(r["errors"][0]["code"], "wrong_cell_count", "{r}");
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1000001 cells")
+    );
+    // A long row within the cap is only a row.
+    let fine = format!("kind,name__en\nnhri,\"{}\"\n", "x".repeat(100_000));
+    let r = app
+        .upload("/api/v1/bulk/stakeholders?mode=partial", "text/csv", fine)
+        .await
+        .assert_ok_json();
+    assert_eq!(r["rejected"], 1, "{r}");
+}
+
+#[actix_web::test]
+async fn an_import_answer_lists_the_first_thousand_errors_and_counts_the_rest() {
+    let app = TestApp::spawn();
+    let mut csv = String::from("kind,name__en,country\n");
+    for i in 0..1_500 {
+        // An unknown kind, which the message quotes.
+        csv.push_str(&format!("{},Name {i},KEN\n", "z".repeat(1_000)));
+    }
+    let r = app
+        .upload("/api/v1/bulk/stakeholders?mode=partial", "text/csv", csv)
+        .await
+        .assert_ok_json();
+    assert_eq!(r["rejected"], 1_500);
+    let errors = r["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1_000);
+    assert_eq!(r["errors_not_listed"], 500);
+    assert!(
+        errors
+            .iter()
+            .all(|e| e["message"].as_str().unwrap().chars().count() <= 301)
+    );
+}
+
+#[actix_web::test]
+async fn a_ranked_search_pages_only_so_deep_and_a_small_request_is_served_beside_it() {
+    let app = TestApp::spawn();
+    let lines: Vec<String> = (0..1_100)
+        .map(|i| {
+            upr_tc_tests::json!({"state_under_review": "KEN", "session": 8,
+                "text": {"en": format!("Protect the rights of the child, number {i}.")}})
+            .to_string()
+        })
+        .collect();
+    let r = app
+        .upload(
+            "/api/v1/bulk/recommendations",
+            "application/x-ndjson",
+            lines.join("\n"),
+        )
+        .await;
+    assert_eq!(r.assert_ok_json()["created"], 1_100);
+
+    // Cursors are opaque (crate::cursor): a deep one is made with the service's own key, as a
+    // client could only by replaying one of an older version with a deeper cap.
+    app.get("/api/v1/recommendations?q=the&limit=200&cursor=o100000")
+        .await
+        .assert_problem(400, "invalid_parameter");
+    for deep in [100_000, 1_000] {
+        let cursor = app.service.state.cursors.encode(Kind::Offset, deep);
+        let reply = app
+            .get(&format!(
+                "/api/v1/recommendations?q=the&limit=200&cursor={cursor}"
+            ))
+            .await;
+        let problem = reply.assert_problem(400, "search_too_deep");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("narrow"),
+            "{problem}"
+        );
+    }
+    // A small request beside them is served as usual.
+    app.get("/api/v1/recommendations?limit=1")
+        .await
+        .assert_ok_json();
+
+    // Paging a ranked search ends at its depth, with no cursor beyond.
+    let served = app.all("/api/v1/recommendations?q=the").await;
+    assert_eq!(served.len(), 1_000);
+    // Without `q` the list pages by position, as deep as it goes.
+    assert_eq!(app.all("/api/v1/recommendations").await.len(), 1_100);
+    // An export of the search is every match, in creation order (unranked, a page keyed by the
+    // last item: no page costs more than the first), beyond the depth of ranked pages.
+    let export = app
+        .send(
+            actix_web::test::TestRequest::get()
+                .uri("/api/v1/recommendations?q=the")
+                .insert_header(("Accept", "application/x-ndjson")),
+        )
+        .await;
+    assert_eq!(export.status, 200);
+    let texts: Vec<String> = export
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["text"]["en"].to_string())
+        .collect();
+    assert_eq!(texts.len(), 1_100);
+    assert!(texts[0].contains("number 0."), "{}", texts[0]);
+    assert!(texts[1_099].contains("number 1099."), "{}", texts[1_099]);
+}
