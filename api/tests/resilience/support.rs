@@ -197,6 +197,19 @@ impl Service {
             .join("\n--- restarted ---\n")
     }
 
+    /// The running process's peak and current resident memory, in bytes (`VmHWM`, `VmRSS` of
+    /// `/proc/PID/status`; Linux only).
+    pub fn memory(&self) -> Option<(u64, u64)> {
+        let pid = self.child.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let field = |name: &str| -> Option<u64> {
+            let line = status.lines().find(|l| l.starts_with(name))?;
+            let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kb * 1024)
+        };
+        Some((field("VmHWM:")?, field("VmRSS:")?))
+    }
+
     /// Kills the process at once (SIGKILL): nothing of it runs after this.
     pub fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
