@@ -18,5 +18,6 @@ mod publication;
 mod recommendations;
 mod reference;
 mod retries;
+mod schema;
 mod stakeholders;
 mod sync;

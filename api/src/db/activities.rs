@@ -374,16 +374,10 @@ pub const RULE_VERSION: i32 = 2;
 /// every activity whose verdict changed). Returns how many changed, `None` when all were
 /// current.
 pub fn refresh_if_rule_changed(conn: &mut DbConnection) -> diesel::QueryResult<Option<usize>> {
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = diesel::sql_types::Integer)]
-        rule_version: i32,
-    }
+    use super::schema::instance::dsl;
+    use diesel::prelude::*;
     super::documents::write(conn, |c| {
-        let stored = load::<Row>(c, &Sql::new("SELECT rule_version FROM instance"))?
-            .first()
-            .map(|r| r.rule_version)
-            .unwrap_or(RULE_VERSION);
+        let stored: i32 = dsl::instance.select(dsl::rule_version).first(c)?;
         if stored >= RULE_VERSION {
             return Ok(None);
         }
@@ -391,9 +385,9 @@ pub fn refresh_if_rule_changed(conn: &mut DbConnection) -> diesel::QueryResult<O
         // wrote both may have been wrong.
         let all = Sql::new("SELECT r.seq, r.document FROM activities r ORDER BY r.seq");
         let changed = refresh(c, &all, true)?;
-        let mut sql = Sql::new("UPDATE instance SET rule_version = ");
-        sql.int(i64::from(RULE_VERSION));
-        execute(c, &sql)?;
+        diesel::update(dsl::instance)
+            .set(dsl::rule_version.eq(RULE_VERSION))
+            .execute(c)?;
         Ok(Some(changed))
     })
 }

@@ -22,6 +22,7 @@ pub mod consents;
 pub mod documents;
 pub mod query;
 pub mod recommendations;
+pub mod schema;
 pub mod stakeholders;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");

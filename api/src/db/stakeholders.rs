@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::DbConnection;
 use super::audit::Actor;
 use super::documents::{self, Document, Table, WriteError};
-use super::query::{Sql, Value, load_documents, load_ids};
+use super::query::{Sql, Value, load_documents, unreadable};
 use crate::domain::Multilingual;
 use crate::domain::stakeholder::{Stakeholder, StakeholderInput, StakeholderKind};
 use crate::domain::{ExternalRef, Stored, normalise_text};
@@ -150,17 +150,14 @@ pub fn own_state(content: &StakeholderInput) -> Option<String> {
 
 /// The State this stakeholder is bound to as its own, if it is.
 pub fn bound_state(conn: &mut DbConnection, id: Uuid) -> diesel::QueryResult<Option<String>> {
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-        own_state: Option<String>,
-    }
-    let mut sql = Sql::new("SELECT own_state FROM stakeholders WHERE id = ");
-    sql.text(id.to_string());
-    Ok(super::query::load::<Row>(conn, &sql)?
-        .into_iter()
-        .next()
-        .and_then(|r| r.own_state))
+    use super::schema::stakeholders::dsl;
+    use diesel::prelude::*;
+    Ok(dsl::stakeholders
+        .filter(dsl::id.eq(id.to_string()))
+        .select(dsl::own_state)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
 }
 
 /// The State's own stakeholder, if it is registered.
@@ -168,14 +165,15 @@ pub fn find_state_stakeholder(
     conn: &mut DbConnection,
     state: &str,
 ) -> diesel::QueryResult<Option<Uuid>> {
-    let mut sql = Sql::new("SELECT id FROM stakeholders WHERE own_state = ");
-    sql.text(state);
-    load_ids(conn, &sql)?
-        .into_iter()
-        .next()
+    use super::schema::stakeholders::dsl;
+    use diesel::prelude::*;
+    dsl::stakeholders
+        .filter(dsl::own_state.eq(state))
+        .select(dsl::id)
+        .first::<String>(conn)
+        .optional()?
         .map(|id| {
-            Uuid::parse_str(&id)
-                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+            Uuid::parse_str(&id).map_err(|e| unreadable(format!("stakeholder id `{id}`: {e}")))
         })
         .transpose()
 }

@@ -1,0 +1,179 @@
+//! The tables as diesel sees them: one schema for both engines, in the types they share
+//! (`BigInt`, `Integer`, `Text`, `Timestamp`, `Nullable`), as the migrations of
+//! `migrations/sqlite` and `migrations/postgres` build them. `TABLES` lists the same, for the
+//! test that compares this schema with the database each engine's migrations build
+//! (`tests/api/schema.rs`), so the two cannot drift apart.
+//!
+//! Left out, since they are one engine's own: SQLite's full-text tables (`*_search`, FTS5) and
+//! PostgreSQL's generated `search` columns (`tsvector`). Only the search module reads them.
+
+/// Declares the tables with `diesel::table!`, and `TABLES`: each table's name and its columns'
+/// names and types as written here.
+macro_rules! schema {
+    ($(
+        $table:ident ($($key:ident),+) {
+            $($column:ident -> $type:ty,)+
+        }
+    )+) => {
+        $(
+            diesel::table! {
+                $table ($($key),+) {
+                    $($column -> $type,)+
+                }
+            }
+        )+
+
+        /// Every table: its name, and each column's name and diesel type.
+        pub const TABLES: &[(&str, &[(&str, &str)])] = &[
+            $((stringify!($table), &[$((stringify!($column), stringify!($type))),+])),+
+        ];
+    };
+}
+
+schema! {
+    instance (singleton) {
+        singleton -> Integer,
+        id -> Text,
+        created_at -> Timestamp,
+        rule_version -> Integer,
+    }
+
+    recommendations (seq) {
+        seq -> BigInt,
+        id -> Text,
+        state_under_review -> Text,
+        cycle -> Integer,
+        session -> Integer,
+        response -> Nullable<Text>,
+        action_category -> Nullable<Integer>,
+        natural_key -> Text,
+        search_text -> Text,
+        document -> Text,
+        version -> BigInt,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+
+    recommendation_facets (recommendation_seq, facet, value) {
+        recommendation_seq -> BigInt,
+        facet -> Text,
+        value -> Text,
+    }
+
+    stakeholders (seq) {
+        seq -> BigInt,
+        id -> Text,
+        kind -> Text,
+        country -> Nullable<Text>,
+        natural_key -> Text,
+        search_text -> Text,
+        document -> Text,
+        version -> BigInt,
+        created_at -> Text,
+        updated_at -> Text,
+        own_state -> Nullable<Text>,
+    }
+
+    stakeholder_facets (stakeholder_seq, facet, value) {
+        stakeholder_seq -> BigInt,
+        facet -> Text,
+        value -> Text,
+    }
+
+    external_refs (entity, source, external_id) {
+        entity -> Text,
+        source -> Text,
+        external_id -> Text,
+        entity_id -> Text,
+    }
+
+    audit_log (seq) {
+        seq -> BigInt,
+        at -> Text,
+        actor -> Text,
+        role -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        operation -> Text,
+        changes -> Text,
+    }
+
+    activities (seq) {
+        seq -> BigInt,
+        id -> Text,
+        submitter -> Text,
+        submitter_kind -> Text,
+        submitter_state -> Nullable<Text>,
+        publication -> Text,
+        status -> Text,
+        modality -> Nullable<Text>,
+        good_practice -> Integer,
+        peer_to_peer -> Integer,
+        active_from -> Nullable<Text>,
+        active_to -> Nullable<Text>,
+        public -> Integer,
+        natural_key -> Text,
+        search_text -> Text,
+        document -> Text,
+        version -> BigInt,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+
+    activity_facets (activity_seq, facet, value) {
+        activity_seq -> BigInt,
+        facet -> Text,
+        value -> Text,
+    }
+
+    consents (seq) {
+        seq -> BigInt,
+        id -> Text,
+        state -> Text,
+        decision -> Text,
+        scope -> Text,
+        target -> Nullable<Text>,
+        document -> Text,
+        recorded_at -> Text,
+    }
+
+    changes (seq) {
+        seq -> BigInt,
+        entity -> Text,
+        entity_id -> Text,
+        at -> Text,
+        op -> Text,
+        data -> Nullable<Text>,
+        public_op -> Nullable<Text>,
+        public_data -> Nullable<Text>,
+    }
+
+    idempotency_keys (caller, key) {
+        caller -> Text,
+        key -> Text,
+        method -> Text,
+        path -> Text,
+        body_hash -> Nullable<Text>,
+        status -> Nullable<Integer>,
+        headers -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> Text,
+        claimed_by -> Nullable<Text>,
+    }
+
+    cursor_secret (singleton) {
+        singleton -> Integer,
+        secret -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    recommendations,
+    recommendation_facets,
+    stakeholders,
+    stakeholder_facets,
+    external_refs,
+    activities,
+    activity_facets,
+    consents,
+);
