@@ -10,13 +10,13 @@
 //! `n` up to the highest committed number it saw can never skip a row.
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{BigInt, Nullable, Text};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::DbConnection;
 use super::documents::{now, timestamp};
-use super::query::{Sql, execute, load, stored_json, stored_time, unreadable};
+use super::query::{Sql, execute, stored_json, stored_time, unreadable};
+use super::schema::changes::dsl;
 
 /// Who reads the feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +93,10 @@ impl Change {
     }
 }
 
-/// Records changes; call inside the write transaction that made them.
+/// Records changes; call inside the write transaction that made them. Hand-written: a
+/// multi-row `INSERT` the DSL would run on SQLite as one statement a row, inside a transaction
+/// of its own that cannot nest in the write transaction (`documents::write` begins it with
+/// `BEGIN IMMEDIATE`, outside diesel's transaction manager).
 pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryResult<()> {
     let at = timestamp(now());
     for chunk in changes.chunks(200) {
@@ -145,34 +148,24 @@ pub struct FeedItem {
     pub data: Option<serde_json::Value>,
 }
 
-#[derive(diesel::QueryableByName)]
+/// A row of `changes` as a feed reads it: for the public, its public operation and data.
+#[derive(diesel::Queryable)]
 struct Row {
-    #[diesel(sql_type = BigInt)]
     seq: i64,
-    #[diesel(sql_type = Text)]
     entity: String,
-    #[diesel(sql_type = Text)]
     entity_id: String,
-    #[diesel(sql_type = Text)]
-    op: String,
-    #[diesel(sql_type = Text)]
+    op: Option<String>,
     at: String,
-    #[diesel(sql_type = Nullable<Text>)]
     data: Option<String>,
-}
-
-#[derive(diesel::QueryableByName)]
-struct Max {
-    #[diesel(sql_type = Nullable<BigInt>)]
-    seq: Option<i64>,
+    public_data: Option<String>,
 }
 
 /// The highest position committed (0 when nothing is): positions are shared by both feeds.
 pub fn head(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
-    let sql = Sql::new("SELECT MAX(seq) AS seq FROM changes");
-    Ok(load::<Max>(conn, &sql)?
-        .first()
-        .and_then(|m| m.seq)
+    use diesel::{QueryDsl, RunQueryDsl};
+    Ok(dsl::changes
+        .select(diesel::dsl::max(dsl::seq))
+        .first::<Option<i64>>(conn)?
         .unwrap_or(0))
 }
 
@@ -186,30 +179,60 @@ pub fn read(
     types: Option<&[String]>,
     limit: i64,
 ) -> diesel::QueryResult<(Vec<FeedItem>, i64, bool)> {
+    use diesel::{ExpressionMethods, NullableExpressionMethods, QueryDsl, RunQueryDsl};
     let head = head(conn)?;
     if head <= after {
         // Nothing committed since: what a waiting partner mostly asks.
         return Ok((vec![], after, false));
     }
-    let mut sql = match audience {
-        Audience::Full => {
-            Sql::new("SELECT seq, entity, entity_id, op, at, data FROM changes WHERE 1 = 1")
-        }
-        Audience::Public => Sql::new(
-            "SELECT seq, entity, entity_id, public_op AS op, at, \
-             CASE WHEN public_op = 'delete' THEN NULL ELSE COALESCE(public_data, data) END AS data \
-             FROM changes WHERE public_op IS NOT NULL",
-        ),
-    };
-    sql.push(" AND seq > ")
-        .int(after)
-        .push(" AND seq <= ")
-        .int(head);
+    let mut query = dsl::changes
+        .filter(dsl::seq.gt(after))
+        .filter(dsl::seq.le(head))
+        .order(dsl::seq)
+        .limit(limit + 1)
+        .into_boxed();
     if let Some(types) = types {
-        sql.push(" AND entity IN ").text_list(types);
+        query = query.filter(dsl::entity.eq_any(types));
     }
-    sql.push(" ORDER BY seq LIMIT ").int(limit + 1);
-    let rows: Vec<Row> = load(conn, &sql)?;
+    let rows: Vec<Row> = match audience {
+        Audience::Full => query
+            .select((
+                dsl::seq,
+                dsl::entity,
+                dsl::entity_id,
+                dsl::op.nullable(),
+                dsl::at,
+                dsl::data,
+                dsl::public_data,
+            ))
+            .load(conn)?,
+        // The public feed: the changes the public sees, with their public representation
+        // (the full one when it is the same).
+        Audience::Public => query
+            .filter(dsl::public_op.is_not_null())
+            .select((
+                dsl::seq,
+                dsl::entity,
+                dsl::entity_id,
+                dsl::public_op,
+                dsl::at,
+                dsl::data,
+                dsl::public_data,
+            ))
+            .load(conn)?,
+    };
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .map(|mut r| {
+            if audience == Audience::Public {
+                r.data = match r.op.as_deref() {
+                    Some("delete") => None,
+                    _ => r.public_data.take().or(r.data),
+                };
+            }
+            r
+        })
+        .collect();
     let more = rows.len() as i64 > limit;
     let items: Vec<FeedItem> = rows
         .into_iter()
@@ -217,7 +240,7 @@ pub fn read(
         .map(|r| {
             // A change that does not read stops the feed (a 500) rather than reach a partner
             // as something else: an unknown operation is no upsert, a delete carries no data.
-            let (op, data) = match (r.op.as_str(), r.data.as_deref()) {
+            let (op, data) = match (r.op.as_deref().unwrap_or(""), r.data.as_deref()) {
                 ("upsert", Some(d)) => (Op::Upsert, Some(stored_json(d)?)),
                 ("delete", None) => (Op::Delete, None),
                 (op, data) => {
