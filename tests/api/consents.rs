@@ -194,14 +194,25 @@ async fn states_granting_at_the_same_time_both_count() {
 
 /// The same race, made certain: one consent is recorded and held uncommitted while the
 /// other State's is recorded. The second write must wait and see the first.
+///
+/// No delay decides the order. The first write records Kenya's consent and then waits for the
+/// test's signal to commit; the second says when it is about to record Uganda's, and the test
+/// waits until it is seen waiting for a lock (PostgreSQL `pg_locks`) or finished before letting
+/// the first commit. With the write lock (`db::lock_writes`) the second waits for the advisory
+/// lock and then sees Kenya's consent; without it, it computes the verdict without Kenya's and
+/// the activity stays hidden, every time. The lock is PostgreSQL's: on SQLite, `BEGIN
+/// IMMEDIATE` holds the second write back, which no other connection can observe, so there the
+/// test checks the same outcome without seeing the wait.
 #[actix_web::test]
 async fn a_consent_recorded_beside_an_uncommitted_one_sees_it() {
     use crate::activities::{item, organisation, submit};
+    use std::sync::mpsc;
     use upr_tc::db::audit::Actor;
     use upr_tc::db::consents;
-    use upr_tc::db::documents::Tx;
+    use upr_tc::db::documents::{Tx, write};
     use upr_tc::domain::consent::{Consent, RecordedBy, ScopeKind};
     use upr_tc::domain::publication::Decision;
+    use upr_tc_tests::{SecondWriter, backend_pid, until_waiting_or_finished};
 
     let app = TestApp::spawn();
     let (_, token) = organisation(&app, "NGO").await;
@@ -228,22 +239,47 @@ async fn a_consent_recorded_beside_an_uncommitted_one_sees_it() {
             subject: None,
         },
     };
-    let write = move |pool: upr_tc::db::Pool, state: &'static str, hold: u64| {
-        std::thread::spawn(move || {
+    let pool = app.service.state.pool.clone();
+    let (recorded, has_recorded) = mpsc::channel();
+    let (release, released) = mpsc::channel::<()>();
+    let first = std::thread::spawn({
+        let pool = pool.clone();
+        move || {
             let mut conn = pool.get().unwrap();
             Tx::begin(&mut conn).unwrap();
-            consents::record(&mut conn, &Actor::operator(), &record(state)).unwrap();
-            std::thread::sleep(std::time::Duration::from_millis(hold));
+            consents::record(&mut conn, &Actor::operator(), &record("KEN")).unwrap();
+            recorded.send(()).unwrap();
+            // Until the test says so (or fails: the sender is dropped).
+            let _ = released.recv();
             Tx::commit(&mut conn).unwrap();
-        })
-    };
-    let pool = app.service.state.pool.clone();
-    let first = write(pool.clone(), "KEN", 500);
-    std::thread::sleep(std::time::Duration::from_millis(150));
-    let second = write(pool, "UGA", 0);
+        }
+    });
+    has_recorded.recv().unwrap();
+    let (about_to_write, is_about_to_write) = mpsc::channel();
+    let second = std::thread::spawn({
+        let pool = pool.clone();
+        move || {
+            let mut conn = pool.get().unwrap();
+            about_to_write.send(backend_pid(&mut conn)).unwrap();
+            write(&mut conn, |c| {
+                consents::record(c, &Actor::operator(), &record("UGA"))
+            })
+            .unwrap();
+        }
+    });
+    let pid = is_about_to_write.recv().unwrap();
+    let seen = until_waiting_or_finished(&pool, pid, &second);
+    let committed_beside = second.is_finished();
+    release.send(()).unwrap();
     first.join().unwrap();
     second.join().unwrap();
     app.get(&item(&a)).await.assert_ok_json();
+    assert!(
+        !committed_beside
+            && (seen == SecondWriter::Unobservable
+                || seen == SecondWriter::Waiting("advisory".into())),
+        "the second consent was not held back by the write lock: {seen:?}"
+    );
 }
 
 #[actix_web::test]

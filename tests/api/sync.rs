@@ -230,6 +230,9 @@ async fn a_waiting_request_answers_when_a_change_arrives() {
     let path = format!("/api/v1/changes?after={head}&wait=10");
     let wait = app.get(&path);
     let write = async {
+        // Not a race to win: whichever comes first, the reply must carry the change. The delay
+        // only makes it likely that the change arrives while the request waits; the empty
+        // wait below holds the other half (the deadline).
         actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
         app.create(
             "/api/v1/recommendations",
@@ -355,6 +358,7 @@ async fn a_partner_following_concurrent_writers_misses_nothing() {
             let mut c = cursor.clone();
             for _ in 0..20 {
                 c = follow(&app, None, &c, &mut copy, &mut seen).await;
+                // Paces the poller among the writers; no assertion depends on when it looks.
                 actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
             }
             c
@@ -368,11 +372,22 @@ async fn a_partner_following_concurrent_writers_misses_nothing() {
 /// The interleaving that skips a change when writers are not serialised, made certain: one
 /// write holds its transaction open while another commits and a reader reads the feed. The
 /// reader must still see both, once each.
+///
+/// No delay decides the order. The first write inserts and then waits for the test's signal to
+/// commit; the second says when it is about to write, and the test then waits until it is seen
+/// waiting for a lock (PostgreSQL `pg_locks`) or finished, before the reader reads. With the
+/// write lock (`db::lock_writes`) it waits for the advisory lock, and the reader sees nothing
+/// new yet; without it, it commits a higher number first, the reader moves past the lower one
+/// still uncommitted, and the test fails, every time. The lock is PostgreSQL's: on SQLite,
+/// `BEGIN IMMEDIATE` holds the second write back, which no other connection can observe, so
+/// there the test checks the same outcome without seeing the wait.
 #[actix_web::test]
 async fn a_change_committed_late_is_not_skipped() {
+    use std::sync::mpsc;
     use upr_tc::db::audit::Actor;
     use upr_tc::db::documents::{self, Tx, write};
     use upr_tc::domain::recommendation::{Recommendation, RecommendationInput};
+    use upr_tc_tests::{SecondWriter, backend_pid, until_waiting_or_finished};
 
     let app = TestApp::spawn();
     let head = app.get("/api/v1/changes").await.assert_ok_json()["next_cursor"]
@@ -387,6 +402,8 @@ async fn a_change_committed_late_is_not_skipped() {
     };
     let (slow, fast) = (input("Committed last"), input("Committed first"));
     let pool = app.service.state.pool.clone();
+    let (inserted, has_inserted) = mpsc::channel();
+    let (release, released) = mpsc::channel::<()>();
     let held = std::thread::spawn({
         let pool = pool.clone();
         move || {
@@ -399,21 +416,36 @@ async fn a_change_committed_late_is_not_skipped() {
                 uuid::Uuid::now_v7(),
             )
             .unwrap();
-            std::thread::sleep(std::time::Duration::from_millis(800));
+            inserted.send(()).unwrap();
+            // Until the test says so (or fails: the sender is dropped).
+            let _ = released.recv();
             Tx::commit(&mut conn).unwrap();
         }
     });
-    std::thread::sleep(std::time::Duration::from_millis(150));
-    let quick = std::thread::spawn(move || {
-        let mut conn = pool.get().unwrap();
-        write(&mut conn, |c| {
-            documents::insert::<Recommendation>(c, &Actor::operator(), fast, uuid::Uuid::now_v7())
-        })
-        .unwrap();
+    has_inserted.recv().unwrap();
+    let (about_to_write, is_about_to_write) = mpsc::channel();
+    let quick = std::thread::spawn({
+        let pool = pool.clone();
+        move || {
+            let mut conn = pool.get().unwrap();
+            about_to_write.send(backend_pid(&mut conn)).unwrap();
+            write(&mut conn, |c| {
+                documents::insert::<Recommendation>(
+                    c,
+                    &Actor::operator(),
+                    fast,
+                    uuid::Uuid::now_v7(),
+                )
+            })
+            .unwrap();
+        }
     });
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    let pid = is_about_to_write.recv().unwrap();
+    let second = until_waiting_or_finished(&pool, pid, &quick);
     let (mut copy, mut seen) = (Copy::new(), BTreeSet::new());
     let cursor = follow(&app, None, &head, &mut copy, &mut seen).await;
+    let committed_beside = quick.is_finished();
+    release.send(()).unwrap();
     held.join().unwrap();
     quick.join().unwrap();
     follow(&app, None, &cursor, &mut copy, &mut seen).await;
@@ -422,6 +454,12 @@ async fn a_change_committed_late_is_not_skipped() {
         .map(|r| r["text"]["en"].as_str().unwrap())
         .collect();
     assert_eq!(texts, BTreeSet::from(["Committed first", "Committed last"]));
+    assert!(
+        !committed_beside
+            && (second == SecondWriter::Unobservable
+                || second == SecondWriter::Waiting("advisory".into())),
+        "the second write was not held back by the write lock: {second:?}"
+    );
 }
 
 /// A cursor as the contract states it: 22 base64url characters, nothing else.

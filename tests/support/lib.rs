@@ -387,3 +387,71 @@ pub fn activity(states: &[&str], title: &str) -> Value {
         "publication": "submitted",
     })
 }
+
+/// What a second writer was seen doing while a first held its write transaction open
+/// ([`until_waiting_or_finished`]).
+#[derive(Debug, PartialEq, Eq)]
+pub enum SecondWriter {
+    /// PostgreSQL: its backend waits for a lock of this `pg_locks.locktype` (`advisory` is the
+    /// write lock, `db::lock_writes`).
+    Waiting(String),
+    /// It finished: nothing held it back.
+    Finished,
+    /// SQLite: a writer held back by `BEGIN IMMEDIATE` leaves no trace another connection can
+    /// read, so nothing was observed. It cannot commit before the first writer ends either way.
+    Unobservable,
+}
+
+/// This connection's PostgreSQL backend id, for [`until_waiting_or_finished`]; `None` on SQLite.
+pub fn backend_pid(conn: &mut upr_tc::db::DbConnection) -> Option<i32> {
+    match conn {
+        upr_tc::db::DbConnection::Postgres(pg) => Some(
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>(
+                "pg_backend_pid()",
+            ))
+            .get_result(pg)
+            .expect("pg_backend_pid"),
+        ),
+        upr_tc::db::DbConnection::Sqlite(_) => None,
+    }
+}
+
+/// Returns once the writer running in `writer` on the PostgreSQL backend `pid` either waits for
+/// a lock (read from `pg_locks`) or has finished, whichever is seen first; on SQLite (`pid`
+/// `None`) at once. The race tests call it after the writer said it is about to write, so what
+/// they check next happens in a known interleaving rather than after a guessed delay. Looks
+/// every millisecond; gives up (panics) after 30 s.
+pub fn until_waiting_or_finished(
+    pool: &upr_tc::db::Pool,
+    pid: Option<i32>,
+    writer: &std::thread::JoinHandle<()>,
+) -> SecondWriter {
+    let Some(pid) = pid else {
+        return SecondWriter::Unobservable;
+    };
+    let mut conn = pool.get().expect("a connection to watch the lock");
+    let upr_tc::db::DbConnection::Postgres(pg) = &mut *conn else {
+        panic!("a backend id on SQLite");
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if writer.is_finished() {
+            return SecondWriter::Finished;
+        }
+        let waiting: Option<String> = diesel::select(diesel::dsl::sql::<
+            diesel::sql_types::Nullable<diesel::sql_types::Text>,
+        >(&format!(
+            "(SELECT locktype FROM pg_locks WHERE pid = {pid} AND NOT granted LIMIT 1)"
+        )))
+        .get_result(pg)
+        .expect("read pg_locks");
+        if let Some(locktype) = waiting {
+            return SecondWriter::Waiting(locktype);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the second writer neither waited for a lock nor finished within 30 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
