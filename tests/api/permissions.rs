@@ -579,3 +579,146 @@ async fn every_field_of_a_stakeholder_for_every_role() {
         }
     }
 }
+
+/// What became of one case: done (created or updated), or refused (any 4xx, or a rejected row).
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+enum Outcome {
+    Done,
+    Refused,
+}
+
+/// A bulk upload of one CSV row of an activity, as `token`; what became of the row.
+async fn bulk_row(
+    app: &TestApp,
+    token: Option<&str>,
+    id: Option<&str>,
+    submitter: Option<&str>,
+    title: &str,
+) -> Outcome {
+    assert!(!title.contains(','), "one CSV cell: {title}");
+    let csv = format!(
+        "id,title__en,states_concerned,status,publication,submitter\n{},{title},KEN,implementation,submitted,{}\n",
+        id.unwrap_or(""),
+        submitter.unwrap_or("")
+    );
+    let reply = app
+        .upload_as(
+            "/api/v1/bulk/activities?mode=partial",
+            "text/csv",
+            csv,
+            token,
+        )
+        .await;
+    if reply.status.is_client_error() {
+        return Outcome::Refused;
+    }
+    let report = reply.assert_ok_json();
+    if report["created"] == 1 || report["updated"] == 1 {
+        Outcome::Done
+    } else {
+        assert_eq!(report["rejected"], 1, "{report}");
+        Outcome::Refused
+    }
+}
+
+/// Every (role, command, target) case on activities, through the API and through a bulk
+/// upload: one answer to "may this caller do this", whichever way it asks.
+#[actix_web::test]
+async fn the_api_and_a_bulk_upload_agree_on_every_case() {
+    let app = TestApp::spawn();
+    let (own_id, own_org) = organisation(&app, "Own NGO").await;
+    let (_, other_org) = organisation(&app, "Other NGO").await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let uganda = app.token(Role::State, Some("UGA"), None);
+    let admin = app.admin_token();
+    let sync = app.token(Role::Sync, None, None);
+    // Kenya's own stakeholder, registered by its first submission.
+    let kenyas = submit(&app, &kenya, &activity(&["KEN"], "Kenya's first")).await;
+    let kenya_id = kenyas["submitter"].as_str().unwrap().to_owned();
+    let callers: [(&str, Option<&str>); 7] = [
+        ("anonymous", None),
+        ("sync", Some(&sync)),
+        ("own contributor", Some(&own_org)),
+        ("other contributor", Some(&other_org)),
+        ("own State", Some(&kenya)),
+        ("other State", Some(&uganda)),
+        ("admin", Some(&admin)),
+    ];
+    let mut disagreements = Vec::new();
+    let mut n = 0;
+    let mut done = 0;
+    for (who, token) in callers {
+        // Submit a new activity, naming no submitter, its own, or the NGO.
+        for (naming, submitter) in [
+            ("no submitter", None),
+            ("the NGO", Some(own_id.as_str())),
+            ("Kenya", Some(kenya_id.as_str())),
+        ] {
+            n += 1;
+            let title = format!("Case {n}");
+            let mut body = activity(&["KEN"], &title);
+            if let Some(s) = submitter {
+                body["submitter"] = json!(s);
+            }
+            let api = app.send_json(Method::POST, PATH, token, &body).await;
+            let api = if api.status.is_success() {
+                Outcome::Done
+            } else {
+                Outcome::Refused
+            };
+            let bulk = bulk_row(&app, token, None, submitter, &format!("Case {n} in bulk")).await;
+            done += usize::from(api == Outcome::Done);
+            if api != bulk {
+                disagreements.push(format!(
+                    "{who} submits naming {naming}: API {api:?}, bulk {bulk:?}"
+                ));
+            }
+        }
+        // Change an existing activity: the NGO's, Kenya's own.
+        for (whose, owner) in [("the NGO's", &own_org), ("Kenya's own", &kenya)] {
+            n += 1;
+            let api_target = submit(&app, owner, &activity(&["KEN"], &format!("Case {n}"))).await;
+            let bulk_target =
+                submit(&app, owner, &activity(&["KEN"], &format!("Case {n}, bulk"))).await;
+            let body = activity(&["KEN"], &format!("Case {n}, changed"));
+            let mut body = body;
+            body["submitter"] = api_target["submitter"].clone();
+            let api = app
+                .send_json(
+                    Method::PUT,
+                    &format!("{PATH}/{}", api_target["id"].as_str().unwrap()),
+                    token,
+                    &body,
+                )
+                .await;
+            let api = if api.status.is_success() {
+                Outcome::Done
+            } else {
+                Outcome::Refused
+            };
+            let bulk = bulk_row(
+                &app,
+                token,
+                bulk_target["id"].as_str(),
+                bulk_target["submitter"].as_str(),
+                &format!("Case {n} bulk changed"),
+            )
+            .await;
+            done += usize::from(api == Outcome::Done);
+            if api != bulk {
+                disagreements.push(format!(
+                    "{who} changes {whose} activity: API {api:?}, bulk {bulk:?}"
+                ));
+            }
+        }
+    }
+    assert!(
+        disagreements.is_empty(),
+        "the API and bulk uploads disagree:\n{}",
+        disagreements.join("\n")
+    );
+    // Both kinds of answer occur. Submissions done: each contributor and each State as itself
+    // (4), the NGO naming itself and Kenya naming itself (2), admin naming either (2); changes
+    // done: the NGO's by the NGO, Kenya's by Kenya, both by admin (4).
+    assert_eq!((done, n), (12, 35), "cases done, of all cases");
+}
