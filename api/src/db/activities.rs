@@ -10,8 +10,9 @@ use uuid::Uuid;
 
 use super::DbConnection;
 use super::changes::{self, Change};
-use super::documents::{Document, Table, parse, to_json};
+use super::documents::{Document, parse, to_json};
 use super::query::{Sql, Value, count, execute, load, load_documents, load_ids, unreadable};
+use super::table::Table;
 use crate::domain::activity::{Activity, ActivityInput, ActivityStatus};
 use crate::domain::publication::{
     Access, ActivityFacts, ConsentFact, Decision, Publication, Scope, Visibility, visibility,
@@ -376,7 +377,7 @@ pub const RULE_VERSION: i32 = 2;
 pub fn refresh_if_rule_changed(conn: &mut DbConnection) -> diesel::QueryResult<Option<usize>> {
     use super::schema::instance::dsl;
     use diesel::prelude::*;
-    super::documents::write(conn, |c| {
+    super::tx::write(conn, |c| {
         let stored: i32 = dsl::instance.select(dsl::rule_version).first(c)?;
         if stored >= RULE_VERSION {
             return Ok(None);

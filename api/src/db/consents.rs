@@ -7,8 +7,10 @@ use super::DbConnection;
 use super::activities::refresh_state;
 use super::audit::{self, Actor, Operation};
 use super::changes::{self, Change};
-use super::documents::{Position, WriteError, parse, timestamp, to_json};
+use super::documents::{WriteError, parse, to_json};
 use super::query::{Sql, count, execute, load_documents};
+use super::search::Position;
+use super::time::timestamp;
 use crate::domain::consent::{Consent, ScopeKind};
 use crate::domain::publication::{Access, Decision};
 

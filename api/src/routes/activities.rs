@@ -18,8 +18,9 @@ use crate::auth::{Caller, Identity, Role};
 use crate::db::DbConnection;
 use crate::db::activities::{self, Filter};
 use crate::db::audit::Actor;
-use crate::db::documents::{self, WriteError, write};
+use crate::db::documents::{self, WriteError};
 use crate::db::stakeholders::{self, state_stakeholder};
+use crate::db::tx::write;
 use crate::domain::activity::{
     Activity, ActivityInput, ActivityStatus, ParticipantRole, SubmitterError, submitter_of,
 };
