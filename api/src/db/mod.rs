@@ -206,11 +206,11 @@ impl DbConnection {
             }
             Self::Sqlite(c) => versions(c.run_pending_migrations(SQLITE_MIGRATIONS)),
         }?;
-        if let Some(changed) = activities::refresh_if_rule_changed(self)
+        if let Some(changed) = activities::verdicts::refresh_if_rule_changed(self)
             .context("cannot apply the current publication rule to the stored activities")?
         {
             tracing::info!(
-                rule_version = activities::RULE_VERSION,
+                rule_version = activities::verdicts::RULE_VERSION,
                 changed,
                 "stored verdicts computed again with the current publication rule"
             );

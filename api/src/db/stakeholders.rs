@@ -80,7 +80,7 @@ impl Document for Stakeholder {
             && (before.content.kind != self.content.kind
                 || before.content.country != self.content.country)
         {
-            super::activities::refresh_submitter(conn, self.stored.id)?;
+            super::activities::verdicts::refresh_submitter(conn, self.stored.id)?;
         }
         Ok(())
     }

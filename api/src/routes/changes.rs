@@ -285,7 +285,7 @@ fn read_snapshot(
         }
         if wanted("activity") {
             write_table::<Activity>(conn, &mut out, &|sql| {
-                activities::access_filter(sql, &Access::Public)
+                activities::filter::access_filter(sql, &Access::Public)
             })?;
         }
         if wanted("consent") {
