@@ -29,8 +29,8 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::Identity;
 use crate::db::DbConnection;
-use crate::db::documents::timestamp;
 use crate::db::query::{Sql, execute, load};
+use crate::db::time::timestamp;
 use crate::digest::hex;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::support::with_db;

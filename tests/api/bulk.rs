@@ -478,11 +478,11 @@ async fn the_batch_path_takes_new_items_with_partner_keys() {
         .collect();
     let mut conn = app.service.state.pool.get().unwrap();
     let actor = upr_tc::db::audit::Actor::operator();
-    let others = upr_tc::db::documents::insert_new::<Recommendation>(&mut conn, &actor, &contents)
+    let others = upr_tc::db::batch::insert_new::<Recommendation>(&mut conn, &actor, &contents)
         .expect("the fast path");
     assert!(others.is_empty());
     // Written again, each is found by its keys and left to the item-by-item path.
-    let others = upr_tc::db::documents::insert_new::<Recommendation>(&mut conn, &actor, &contents)
+    let others = upr_tc::db::batch::insert_new::<Recommendation>(&mut conn, &actor, &contents)
         .expect("the fast path");
     assert_eq!(others, [0, 1, 2]);
     let key = upr_tc::domain::ExternalRef {

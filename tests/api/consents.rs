@@ -209,7 +209,7 @@ async fn a_consent_recorded_beside_an_uncommitted_one_sees_it() {
     use std::sync::mpsc;
     use upr_tc::db::audit::Actor;
     use upr_tc::db::consents;
-    use upr_tc::db::documents::{Tx, write};
+    use upr_tc::db::tx::{Tx, write};
     use upr_tc::domain::consent::{Consent, RecordedBy, ScopeKind};
     use upr_tc::domain::publication::Decision;
     use upr_tc_tests::{SecondWriter, backend_pid, until_waiting_or_finished};

@@ -385,7 +385,8 @@ async fn a_partner_following_concurrent_writers_misses_nothing() {
 async fn a_change_committed_late_is_not_skipped() {
     use std::sync::mpsc;
     use upr_tc::db::audit::Actor;
-    use upr_tc::db::documents::{self, Tx, write};
+    use upr_tc::db::documents;
+    use upr_tc::db::tx::{Tx, write};
     use upr_tc::domain::recommendation::{Recommendation, RecommendationInput};
     use upr_tc_tests::{SecondWriter, backend_pid, until_waiting_or_finished};
 

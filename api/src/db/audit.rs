@@ -8,8 +8,9 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::DbConnection;
-use super::documents::{Position, now, timestamp};
 use super::query::{Sql, execute, load, stored_json, stored_time, unreadable};
+use super::search::Position;
+use super::time::{now, timestamp};
 use crate::auth::Caller;
 
 /// Who made a change.

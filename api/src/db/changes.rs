@@ -14,9 +14,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::DbConnection;
-use super::documents::{now, timestamp};
 use super::query::{Sql, execute, stored_json, stored_time, unreadable};
 use super::schema::changes::dsl;
+use super::time::{now, timestamp};
 
 /// Who reads the feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +95,7 @@ impl Change {
 
 /// Records changes; call inside the write transaction that made them. Hand-written: a
 /// multi-row `INSERT` the DSL would run on SQLite as one statement a row, inside a transaction
-/// of its own that cannot nest in the write transaction (`documents::write` begins it with
+/// of its own that cannot nest in the write transaction (`tx::write` begins it with
 /// `BEGIN IMMEDIATE`, outside diesel's transaction manager).
 pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryResult<()> {
     let at = timestamp(now());

@@ -4,11 +4,13 @@
 use uuid::Uuid;
 
 use super::DbConnection;
-use super::activities::refresh_state;
+use super::activities::verdicts::refresh_state;
 use super::audit::{self, Actor, Operation};
 use super::changes::{self, Change};
-use super::documents::{Position, WriteError, parse, timestamp, to_json};
+use super::documents::{WriteError, parse, to_json};
 use super::query::{Sql, count, execute, load_documents};
+use super::search::Position;
+use super::time::timestamp;
 use crate::domain::consent::{Consent, ScopeKind};
 use crate::domain::publication::{Access, Decision};
 
@@ -81,7 +83,7 @@ fn access_filter(sql: &mut Sql, access: &Access) {
         }
         other => {
             sql.push(" AND (c.scope <> 'activity' OR EXISTS (SELECT 1 FROM activities r WHERE r.id = c.target");
-            super::activities::access_filter(sql, other);
+            super::activities::filter::access_filter(sql, other);
             sql.push("))");
         }
     }

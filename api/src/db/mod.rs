@@ -17,19 +17,24 @@ use crate::config::{DatabaseUrl, redact};
 
 pub mod activities;
 pub mod audit;
+pub mod batch;
 pub mod changes;
 pub mod consents;
 pub mod documents;
 pub mod query;
 pub mod recommendations;
 pub mod schema;
+pub mod search;
 pub mod stakeholders;
+pub mod table;
+pub mod time;
+pub mod tx;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
 
-/// Serialises write transactions on PostgreSQL: taken first in every one (`documents::write`,
-/// `documents::Tx::begin`) and held until it ends. So the change feed is numbered in commit
+/// Serialises write transactions on PostgreSQL: taken first in every one (`tx::write`,
+/// `tx::Tx::begin`) and held until it ends. So the change feed is numbered in commit
 /// order (a sequence number is taken before commit, and transactions running side by side
 /// would commit out of order; a reader would skip the later-committing lower number), and a
 /// verdict of the publication rule is never computed beside an uncommitted consent. SQLite's
@@ -201,11 +206,11 @@ impl DbConnection {
             }
             Self::Sqlite(c) => versions(c.run_pending_migrations(SQLITE_MIGRATIONS)),
         }?;
-        if let Some(changed) = activities::refresh_if_rule_changed(self)
+        if let Some(changed) = activities::verdicts::refresh_if_rule_changed(self)
             .context("cannot apply the current publication rule to the stored activities")?
         {
             tracing::info!(
-                rule_version = activities::RULE_VERSION,
+                rule_version = activities::verdicts::RULE_VERSION,
                 changed,
                 "stored verdicts computed again with the current publication rule"
             );

@@ -153,18 +153,6 @@ pub fn execute(conn: &mut DbConnection, sql: &Sql) -> QueryResult<usize> {
     }
 }
 
-/// Turns what a person types into a query the full-text engine cannot misread: each word
-/// becomes a quoted term, all of them required (FTS5 syntax for SQLite; PostgreSQL's
-/// `websearch_to_tsquery` takes the words as typed).
-pub fn fts5_terms(q: &str) -> Option<String> {
-    let terms: Vec<String> = q
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| format!("\"{w}\""))
-        .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
-}
-
 /// The error for a stored value that does not read: the data is not what this code wrote, and
 /// every reader fails rather than skip the row or take a default (the consent gate fails
 /// closed). The request answers 500, and the log says what did not read.
@@ -196,14 +184,5 @@ mod tests {
             .text_list(&["p".into(), "q".into()]);
         assert_eq!(sql.numbered(), "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
         assert_eq!(sql.binds.len(), 3);
-    }
-
-    #[test]
-    fn search_terms_are_quoted() {
-        assert_eq!(
-            fts5_terms("women's rights OR \"x"),
-            Some("\"women\" \"s\" \"rights\" \"OR\" \"x\"".into())
-        );
-        assert_eq!(fts5_terms(" -*() "), None);
     }
 }

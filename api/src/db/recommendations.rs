@@ -1,7 +1,8 @@
 //! Recommendations in the document store: their columns, facets and filters.
 
-use super::documents::{Document, Table};
+use super::documents::Document;
 use super::query::{Sql, Value};
+use super::table::Table;
 use crate::domain::recommendation::{Recommendation, RecommendationInput, Response};
 use crate::domain::{ExternalRef, Stored};
 

@@ -4,8 +4,9 @@ use uuid::Uuid;
 
 use super::DbConnection;
 use super::audit::Actor;
-use super::documents::{self, Document, Table, WriteError};
+use super::documents::{self, Document, WriteError};
 use super::query::{Sql, Value, load_documents, unreadable};
+use super::table::Table;
 use crate::domain::Multilingual;
 use crate::domain::stakeholder::{Stakeholder, StakeholderInput, StakeholderKind};
 use crate::domain::{ExternalRef, Stored, normalise_text};
@@ -79,7 +80,7 @@ impl Document for Stakeholder {
             && (before.content.kind != self.content.kind
                 || before.content.country != self.content.country)
         {
-            super::activities::refresh_submitter(conn, self.stored.id)?;
+            super::activities::verdicts::refresh_submitter(conn, self.stored.id)?;
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! The publication rule (DESIGN §4), as a pure function: the one place that decides whether an
-//! activity is public. Stored activities keep its verdict (src/db/activities.rs recomputes it
-//! with this function whenever a fact it reads changes), and lists filter on that; a property
-//! test holds the stored verdicts equal to this function over random consent histories.
+//! activity is public. Stored activities keep its verdict (src/db/activities/verdicts.rs
+//! recomputes it with this function whenever a fact it reads changes), and lists filter on that;
+//! a property test holds the stored verdicts equal to this function over random consent
+//! histories.
 //!
 //! An activity is public when its publication state is `submitted` and, for every State
 //! concerned, either the submitter is that State's own stakeholder, or the State consented.
@@ -206,7 +207,7 @@ pub fn visibility(activity: &ActivityFacts, consents: &[ConsentFact]) -> Visibil
 }
 
 /// What a caller may see besides public activities: the other half of the rule, which every
-/// surface applies with the verdict (its SQL twin is in src/db/activities.rs).
+/// surface applies with the verdict (its SQL twin is in src/db/activities/filter.rs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Access {
     /// Anonymous and `sync` callers: public activities only.

@@ -15,7 +15,9 @@ use utoipa::ToSchema;
 
 use crate::db::DbConnection;
 use crate::db::audit::Actor;
-use crate::db::documents::{Document, Outcome, Tx, WriteError, insert_new, upsert_with};
+use crate::db::batch::insert_new;
+use crate::db::documents::{Document, Outcome, WriteError, upsert_with};
+use crate::db::tx::Tx;
 use crate::error::{ApiError, FieldError};
 
 pub use columns::{Columns, Row};

@@ -16,10 +16,11 @@ use uuid::Uuid;
 
 use crate::auth::{Caller, Identity, Role};
 use crate::db::DbConnection;
-use crate::db::activities::{self, Filter};
+use crate::db::activities::{self, filter::Filter};
 use crate::db::audit::Actor;
-use crate::db::documents::{self, WriteError, write};
+use crate::db::documents::{self, WriteError};
 use crate::db::stakeholders::{self, state_stakeholder};
+use crate::db::tx::write;
 use crate::domain::activity::{
     Activity, ActivityInput, ActivityStatus, ParticipantRole, SubmitterError, submitter_of,
 };

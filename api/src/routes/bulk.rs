@@ -13,8 +13,8 @@ use utoipa::IntoParams;
 
 use crate::auth::{Caller, Role};
 use crate::db::audit::Actor;
-use crate::db::documents::write;
 use crate::db::stakeholders::{find_state_stakeholder, state_stakeholder};
+use crate::db::tx::write;
 use crate::domain::activity::Activity;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;

@@ -16,7 +16,8 @@ use crate::auth::Identity;
 use crate::cursor::{Cursors, Kind};
 use crate::db::changes::{self, Audience, FeedItem, TYPES};
 use crate::db::consents;
-use crate::db::documents::{Document, Position};
+use crate::db::documents::Document;
+use crate::db::search::Position;
 use crate::db::{DbConnection, activities};
 use crate::domain::activity::Activity;
 use crate::domain::publication::{Access, Decision};
@@ -284,7 +285,7 @@ fn read_snapshot(
         }
         if wanted("activity") {
             write_table::<Activity>(conn, &mut out, &|sql| {
-                activities::access_filter(sql, &Access::Public)
+                activities::filter::access_filter(sql, &Access::Public)
             })?;
         }
         if wanted("consent") {

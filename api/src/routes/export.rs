@@ -16,7 +16,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::db::DbConnection;
-use crate::db::documents::Position;
+use crate::db::search::Position;
 use crate::domain::activity::Activity;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;

@@ -9,8 +9,9 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::db::audit::Actor;
-use crate::db::documents::{self, WriteError, write};
+use crate::db::documents::{self, WriteError};
 use crate::db::recommendations::Filter;
+use crate::db::tx::write;
 use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, StateCode, ThemeCode};
 use crate::domain::recommendation::{Recommendation, RecommendationInput, Response};
 use crate::error::{ApiError, ApiResult};

@@ -10,8 +10,9 @@ use uuid::Uuid;
 
 use crate::auth::{Caller, Identity, Role};
 use crate::db::audit::Actor;
-use crate::db::documents::{self, WriteError, write};
+use crate::db::documents::{self, WriteError};
 use crate::db::stakeholders::{Filter, own_state};
+use crate::db::tx::write;
 use crate::domain::CountryCode;
 use crate::domain::codes::{CountryCodeValue, RegionCode, ThemeCode};
 use crate::domain::stakeholder::{

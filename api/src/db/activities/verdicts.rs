@@ -1,0 +1,263 @@
+//! The stored verdict of the publication rule: the facts it reads, and the re-evaluation of
+//! stored activities when one changes (a consent record, a submitter's kind or country, the
+//! rule itself).
+
+use std::collections::HashMap;
+
+use diesel::sql_types::{BigInt, Nullable, Text};
+use uuid::Uuid;
+
+use crate::db::DbConnection;
+use crate::db::changes::{self, Change};
+use crate::db::documents::{Document, parse, to_json};
+use crate::db::query::{Sql, Value, execute, load, load_documents, unreadable};
+use crate::domain::activity::Activity;
+use crate::domain::publication::{ActivityFacts, ConsentFact, Decision, Scope, visibility};
+use crate::domain::stakeholder::StakeholderKind;
+
+impl Activity {
+    /// The facts the publication rule reads.
+    pub fn facts(&self) -> ActivityFacts {
+        ActivityFacts {
+            id: self.stored.id,
+            publication: self.content.publication,
+            submitter: self.content.submitter.unwrap_or_default(),
+            submitter_state: self.derived.submitter_state.clone(),
+            states_concerned: self.content.states_concerned.clone(),
+        }
+    }
+}
+
+/// The submitter's kind and country, and the consent records of States, read once each while
+/// many activities are evaluated.
+#[derive(Default)]
+pub struct Facts {
+    submitters: HashMap<Uuid, (String, Option<String>)>,
+    consents: HashMap<String, Vec<ConsentFact>>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct SubmitterRow {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    own_state: Option<String>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct ConsentRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = Text)]
+    decision: String,
+    #[diesel(sql_type = Text)]
+    scope: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    target: Option<String>,
+}
+
+fn consent_fact(state: &str, row: ConsentRow) -> diesel::QueryResult<ConsentFact> {
+    let unreadable = |what: String| {
+        unreadable(format!(
+            "consent record {} (seq {}): {what}",
+            row.id, row.seq
+        ))
+    };
+    let uuid = |s: &str| Uuid::parse_str(s).map_err(|e| unreadable(format!("`{s}`: {e}")));
+    let target = row.target.as_deref().map(uuid).transpose()?;
+    let scope = match (row.scope.as_str(), target) {
+        ("all", None) => Scope::All,
+        ("submitter", Some(id)) => Scope::Submitter(id),
+        ("activity", Some(id)) => Scope::Activity(id),
+        (scope, target) => {
+            return Err(unreadable(format!(
+                "scope `{scope}` with target {target:?}"
+            )));
+        }
+    };
+    Ok(ConsentFact {
+        id: uuid(&row.id)?,
+        seq: row.seq,
+        state: state.to_owned(),
+        decision: Decision::parse(&row.decision)
+            .ok_or_else(|| unreadable(format!("decision `{}`", row.decision)))?,
+        scope,
+    })
+}
+
+impl Facts {
+    /// The submitter's kind, and the State it is when it is a State's own stakeholder.
+    fn submitter(
+        &mut self,
+        conn: &mut DbConnection,
+        id: Uuid,
+    ) -> diesel::QueryResult<(String, Option<String>)> {
+        if let Some(found) = self.submitters.get(&id) {
+            return Ok(found.clone());
+        }
+        let mut sql = Sql::new("SELECT kind, own_state FROM stakeholders WHERE id = ");
+        sql.text(id.to_string());
+        let found = load::<SubmitterRow>(conn, &sql)?
+            .into_iter()
+            .next()
+            .map(|row| (row.kind, row.own_state))
+            .unwrap_or_else(|| (StakeholderKind::Other.as_str().to_owned(), None));
+        self.submitters.insert(id, found.clone());
+        Ok(found)
+    }
+
+    fn consents(
+        &mut self,
+        conn: &mut DbConnection,
+        state: &str,
+    ) -> diesel::QueryResult<&[ConsentFact]> {
+        if !self.consents.contains_key(state) {
+            let mut sql =
+                Sql::new("SELECT id, seq, decision, scope, target FROM consents WHERE state = ");
+            sql.text(state).push(" ORDER BY seq");
+            // A record that does not read is an error, never skipped: skipping a withdrawal
+            // would let an older grant publish (the gate fails closed).
+            let facts = load::<ConsentRow>(conn, &sql)?
+                .into_iter()
+                .map(|row| consent_fact(state, row))
+                .collect::<Result<Vec<_>, _>>()?;
+            self.consents.insert(state.to_owned(), facts);
+        }
+        Ok(&self.consents[state])
+    }
+
+    /// Forgets a State's records, after a new one is written.
+    pub fn forget(&mut self, state: &str) {
+        self.consents.remove(state);
+    }
+
+    /// Computes what an activity derives from other stored data: its submitter's kind and
+    /// State, and the publication rule's verdict.
+    pub fn derive(&mut self, conn: &mut DbConnection, a: &mut Activity) -> diesel::QueryResult<()> {
+        let (kind, state) = self.submitter(conn, a.content.submitter.unwrap_or_default())?;
+        a.derived.submitter_kind = kind;
+        a.derived.submitter_state = state;
+        let mut consents = Vec::new();
+        for state in &a.content.states_concerned {
+            consents.extend_from_slice(self.consents(conn, state)?);
+        }
+        a.visibility = visibility(&a.facts(), &consents);
+        Ok(())
+    }
+}
+
+/// Re-evaluates the activities a query selects (`seq, document` of `activities r`) and stores
+/// the verdicts that changed; with `write_columns`, the submitter's and verdict columns of
+/// every one (else an activity whose verdict stands is not written at all). Returns how many
+/// verdicts changed.
+fn refresh(
+    conn: &mut DbConnection,
+    select: &Sql,
+    write_columns: bool,
+) -> diesel::QueryResult<usize> {
+    let rows = load_documents(conn, select)?;
+    let mut activities = Vec::with_capacity(rows.len());
+    for row in &rows {
+        activities.push((row.seq, parse::<Activity>(row)?));
+    }
+    let mut facts = Facts::default();
+    let mut changed = 0;
+    for (seq, mut activity) in activities {
+        let before = activity.visibility.clone();
+        facts.derive(conn, &mut activity)?;
+        if activity.visibility == before && !write_columns {
+            continue;
+        }
+        let columns = activity.columns();
+        let mut sql = Sql::new("UPDATE activities SET ");
+        let mut first = true;
+        for (name, value) in &columns {
+            if !matches!(*name, "submitter_kind" | "submitter_state" | "public") {
+                continue;
+            }
+            if !first {
+                sql.push(", ");
+            }
+            first = false;
+            sql.push(name).push(" = ");
+            match value {
+                Value::Text(t) => sql.text(t.clone()),
+                Value::Int(i) => sql.int(*i),
+                Value::Null => sql.push("NULL"),
+            };
+        }
+        let mut feed = Vec::new();
+        if activity.visibility != before {
+            changed += 1;
+            let full = to_json(&activity);
+            let id = activity.stored.id.to_string();
+            let was_public = before.public.then_some("");
+            let public = activity.public_json(&full);
+            feed.push(Change::new(
+                Activity::TABLE.entity,
+                id,
+                Some(full.clone()),
+                was_public,
+                public,
+            ));
+            sql.push(", document = ").text(full);
+        }
+        sql.push(" WHERE seq = ").int(seq);
+        execute(conn, &sql)?;
+        changes::record(conn, feed)?;
+        if activity.visibility != before {
+            let facets = activity.facets();
+            let pairs: Vec<(&str, &str)> = facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
+            Activity::TABLE.set_facets(conn, seq, &pairs)?;
+        }
+    }
+    Ok(changed)
+}
+
+/// After a consent record of `state`: re-evaluates the activities concerning it.
+pub fn refresh_state(conn: &mut DbConnection, state: &str) -> diesel::QueryResult<usize> {
+    let mut sql = Sql::new(
+        "SELECT r.seq, r.document FROM activities r WHERE EXISTS (SELECT 1 FROM activity_facets f WHERE f.activity_seq = r.seq AND f.facet = 'state' AND f.value = ",
+    );
+    sql.text(state).push(") ORDER BY r.seq");
+    refresh(conn, &sql, false)
+}
+
+/// The version of the publication rule (`domain::publication`) whose verdicts are stored. Raise
+/// it with every change to the rule or to what `Visibility` says: the service then computes
+/// every stored verdict again when it starts (`refresh_if_rule_changed`).
+/// 2: the most recent decision wins, a grant never undoes a narrower refusal (issue 9); the
+/// reasons name the deciding record.
+pub const RULE_VERSION: i32 = 2;
+
+/// Computes every stored verdict again when they were computed by an older rule, in one write
+/// transaction (so a reader sees the old verdicts or the new ones, and the change feed carries
+/// every activity whose verdict changed). Returns how many changed, `None` when all were
+/// current.
+pub fn refresh_if_rule_changed(conn: &mut DbConnection) -> diesel::QueryResult<Option<usize>> {
+    use crate::db::schema::instance::dsl;
+    use diesel::prelude::*;
+    crate::db::tx::write(conn, |c| {
+        let stored: i32 = dsl::instance.select(dsl::rule_version).first(c)?;
+        if stored >= RULE_VERSION {
+            return Ok(None);
+        }
+        // Every verdict column written, whatever the stored document says: the rule that
+        // wrote both may have been wrong.
+        let all = Sql::new("SELECT r.seq, r.document FROM activities r ORDER BY r.seq");
+        let changed = refresh(c, &all, true)?;
+        diesel::update(dsl::instance)
+            .set(dsl::rule_version.eq(RULE_VERSION))
+            .execute(c)?;
+        Ok(Some(changed))
+    })
+}
+
+/// After a stakeholder's kind or country changed: re-evaluates the activities it submitted.
+pub fn refresh_submitter(conn: &mut DbConnection, stakeholder: Uuid) -> diesel::QueryResult<usize> {
+    let mut sql = Sql::new("SELECT r.seq, r.document FROM activities r WHERE r.submitter = ");
+    sql.text(stakeholder.to_string()).push(" ORDER BY r.seq");
+    refresh(conn, &sql, true)
+}

@@ -1,0 +1,198 @@
+//! Lists of documents: a page of a filtered list in creation order, keyed by the last item, or
+//! ranked by a full-text query (FTS5 on SQLite; on PostgreSQL the `search` column, under a
+//! time limit).
+
+use diesel::connection::SimpleConnection;
+
+use super::DbConnection;
+use super::documents::{Document, parse};
+use super::query::{DocumentRow, Sql, load_documents};
+use super::table::Table;
+use crate::domain::normalise_text;
+
+/// Where a page starts: after an item (lists in creation order) or at a rank position
+/// (ranked search).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    Start,
+    After(i64),
+    Offset(i64),
+}
+
+/// How long one ranked search may run on PostgreSQL: a search for a word nearly every item
+/// holds ranks every match, and a few of them must not hold the database from everyone else.
+pub const SEARCH_TIMEOUT_MS: u32 = 5_000;
+
+/// Runs a ranked search under [`SEARCH_TIMEOUT_MS`] (PostgreSQL). The setting is put back
+/// after; inside a transaction that the timeout aborted, the rollback puts it back.
+fn ranked_with_timeout(
+    conn: &mut DbConnection,
+    sql: &Sql,
+) -> diesel::QueryResult<Vec<DocumentRow>> {
+    conn.batch_execute(&format!("SET statement_timeout = {SEARCH_TIMEOUT_MS}"))?;
+    let rows = load_documents(conn, sql);
+    let reset = conn.batch_execute("RESET statement_timeout");
+    let rows = rows?;
+    reset?;
+    Ok(rows)
+}
+
+impl Table {
+    /// ` AND EXISTS (…)`: the item has this value of a multi-valued facet.
+    pub fn facet_filter(&self, sql: &mut Sql, facet: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            sql.push(&format!(
+                " AND EXISTS (SELECT 1 FROM {} f WHERE f.{} = r.seq AND f.facet = ",
+                self.facets, self.facet_key
+            ));
+            sql.text(facet)
+                .push(" AND f.value = ")
+                .text(value)
+                .push(")");
+        }
+    }
+
+    /// One page of a filtered list (the table is aliased `r` in `filters`), and where the next
+    /// one starts. Without `q` the order is creation order and pages are keyed by the last
+    /// item, so paging while others write yields each item once; with `q` the order is
+    /// relevance.
+    pub fn list<D: Document>(
+        &self,
+        conn: &mut DbConnection,
+        filters: &dyn Fn(&mut Sql),
+        q: Option<&str>,
+        position: Position,
+        limit: i64,
+    ) -> diesel::QueryResult<(Vec<D>, Option<Position>)> {
+        self.select(conn, filters, q, position, limit, true)
+    }
+
+    /// Every item of a filtered list that matches `q`, in creation order, a page at a time,
+    /// keyed by the last item: what an export of a search reads. Unranked, so each page costs
+    /// what one page costs, however deep it is (a ranked page at depth n ranks every match and
+    /// skips n).
+    pub fn scan<D: Document>(
+        &self,
+        conn: &mut DbConnection,
+        filters: &dyn Fn(&mut Sql),
+        q: Option<&str>,
+        position: Position,
+        limit: i64,
+    ) -> diesel::QueryResult<(Vec<D>, Option<Position>)> {
+        self.select(conn, filters, q, position, limit, false)
+    }
+
+    fn select<D: Document>(
+        &self,
+        conn: &mut DbConnection,
+        filters: &dyn Fn(&mut Sql),
+        q: Option<&str>,
+        position: Position,
+        limit: i64,
+        ranked: bool,
+    ) -> diesel::QueryResult<(Vec<D>, Option<Position>)> {
+        let sqlite = matches!(conn, DbConnection::Sqlite(_));
+        // Both engines search the folded text (no accents, no case, no punctuation), so a
+        // query finds the same items on SQLite and PostgreSQL.
+        let folded = q.map(normalise_text);
+        let q = folded.as_deref();
+        let offset = match position {
+            Position::Offset(n) => n,
+            _ => 0,
+        };
+        let mut sql;
+        match (q, sqlite) {
+            (None, _) => {
+                sql = Sql::new(&format!(
+                    "SELECT r.seq, r.document FROM {} r WHERE 1 = 1",
+                    self.table
+                ));
+                filters(&mut sql);
+                keyset(&mut sql, position, limit);
+            }
+            (Some(q), true) => {
+                let Some(terms) = fts5_terms(q) else {
+                    return Ok((vec![], None));
+                };
+                let s = self.search;
+                sql = Sql::new(&format!(
+                    "SELECT r.seq, r.document FROM {s} JOIN {} r ON r.seq = {s}.rowid WHERE {s} MATCH ",
+                    self.table
+                ));
+                sql.text(terms);
+                filters(&mut sql);
+                if ranked {
+                    sql.push(&format!(" ORDER BY {s}.rank, r.seq LIMIT "))
+                        .int(limit + 1);
+                    sql.push(" OFFSET ").int(offset);
+                } else {
+                    keyset(&mut sql, position, limit);
+                }
+            }
+            (Some(q), false) => {
+                sql = Sql::new(&format!(
+                    "SELECT r.seq, r.document FROM {} r WHERE r.search @@ websearch_to_tsquery('simple', ",
+                    self.table
+                ));
+                sql.text(q).push(")");
+                filters(&mut sql);
+                if ranked {
+                    sql.push(" ORDER BY ts_rank(r.search, websearch_to_tsquery('simple', ");
+                    sql.text(q).push(")) DESC, r.seq LIMIT ").int(limit + 1);
+                    sql.push(" OFFSET ").int(offset);
+                } else {
+                    keyset(&mut sql, position, limit);
+                }
+            }
+        }
+        let ranked = ranked && q.is_some();
+        let rows = if ranked && !sqlite {
+            ranked_with_timeout(conn, &sql)?
+        } else {
+            load_documents(conn, &sql)?
+        };
+        let more = rows.len() as i64 > limit;
+        let rows = &rows[..rows.len().min(limit as usize)];
+        let next = match (more, ranked, rows.last()) {
+            (true, false, Some(last)) => Some(Position::After(last.seq)),
+            (true, true, _) => Some(Position::Offset(offset + limit)),
+            _ => None,
+        };
+        let items = rows.iter().map(parse).collect::<Result<_, _>>()?;
+        Ok((items, next))
+    }
+}
+
+/// ` AND r.seq > … ORDER BY r.seq LIMIT …`: a page in creation order after `position`.
+fn keyset(sql: &mut Sql, position: Position, limit: i64) {
+    if let Position::After(seq) = position {
+        sql.push(" AND r.seq > ").int(seq);
+    }
+    sql.push(" ORDER BY r.seq LIMIT ").int(limit + 1);
+}
+
+/// Turns what a person types into a query the full-text engine cannot misread: each word
+/// becomes a quoted term, all of them required (FTS5 syntax for SQLite; PostgreSQL's
+/// `websearch_to_tsquery` takes the words as typed).
+pub fn fts5_terms(q: &str) -> Option<String> {
+    let terms: Vec<String> = q
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\""))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_terms_are_quoted() {
+        assert_eq!(
+            fts5_terms("women's rights OR \"x"),
+            Some("\"women\" \"s\" \"rights\" \"OR\" \"x\"".into())
+        );
+        assert_eq!(fts5_terms(" -*() "), None);
+    }
+}
