@@ -484,3 +484,37 @@ async fn a_contributor_token_does_not_speak_for_a_state() {
     .await
     .assert_ok_json();
 }
+
+#[actix_web::test]
+async fn hidden_activities_do_not_move_the_ranking_of_public_ones() {
+    let app = TestApp::spawn();
+    // Two public activities (a State's own), each holding both words three times in all.
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let first = submit(&app, &kenya, &activity(&["KEN"], "zebra zebra quokka")).await;
+    let second = submit(&app, &kenya, &activity(&["KEN"], "zebra quokka quokka")).await;
+    let order = |page: Value| -> Vec<Value> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].clone())
+            .collect()
+    };
+    let search = format!("{PATH}?q=zebra%20quokka");
+    let before = order(app.get(&search).await.assert_ok_json());
+    assert_eq!(before, [first["id"].clone(), second["id"].clone()]);
+    // Hidden activities full of one of the words: drafts, and one awaiting consent.
+    let (_, token) = organisation(&app, "Hidden words NGO").await;
+    for i in 0..6 {
+        let mut body = activity(&["TZA"], &format!("zebra zebra zebra {i}"));
+        if i > 0 {
+            body["publication"] = json!("draft");
+        }
+        submit(&app, &token, &body).await;
+    }
+    let after = order(app.get(&search).await.assert_ok_json());
+    assert_eq!(
+        after, before,
+        "the public order says nothing of hidden activities"
+    );
+}

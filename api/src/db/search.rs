@@ -122,8 +122,15 @@ impl Table {
                 sql.text(terms);
                 filters(&mut sql);
                 if ranked {
-                    sql.push(&format!(" ORDER BY {s}.rank, r.seq LIMIT "))
-                        .int(limit + 1);
+                    // Ranked by how often the query's terms occur in the item itself (each
+                    // occurrence is marked by two characters), as PostgreSQL's `ts_rank` does,
+                    // never by FTS5's `rank`: its bm25 weighs a term by how many stored items
+                    // hold it, hidden activities too, so the order of public results would
+                    // tell anyone which words unpublished activities contain.
+                    sql.push(&format!(
+                        " ORDER BY length(highlight({s}, 0, char(1), char(2))) - length({s}.body) DESC, r.seq LIMIT "
+                    ))
+                    .int(limit + 1);
                     sql.push(" OFFSET ").int(offset);
                 } else {
                     keyset(&mut sql, position, limit);
