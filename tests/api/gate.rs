@@ -518,3 +518,73 @@ async fn hidden_activities_do_not_move_the_ranking_of_public_ones() {
         "the public order says nothing of hidden activities"
     );
 }
+
+#[actix_web::test]
+async fn the_public_feed_does_not_move_with_hidden_writes() {
+    let app = TestApp::spawn();
+    let sync = app.token(Role::Sync, None, None);
+    app.create(
+        STAKEHOLDERS,
+        &stakeholder("other", Some("KEN"), "Public one"),
+    )
+    .await;
+    let feed = |after: Option<String>| {
+        let path = match after {
+            Some(c) => format!("/api/v1/changes?after={c}"),
+            None => "/api/v1/changes".to_owned(),
+        };
+        let (app, sync) = (&app, &sync);
+        async move { app.get_as(&path, sync).await.assert_ok_json() }
+    };
+    let snapshot_cursor = || async {
+        let reply = app.get("/api/v1/export").await;
+        assert_eq!(reply.status, 200);
+        reply.header("x-changes-cursor").unwrap().to_owned()
+    };
+    let start = feed(None).await;
+    let cursor = start["next_cursor"].as_str().unwrap().to_owned();
+    let snapshot = snapshot_cursor().await;
+    assert_eq!(snapshot, cursor, "the snapshot stands where the feed does");
+    // Hidden writes: drafts, activities awaiting consent, a consent about one activity.
+    let (_, token) = organisation(&app, "Quiet NGO").await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    for i in 0..3 {
+        let mut body = activity(&["TZA"], &format!("Quiet {i}"));
+        if i == 0 {
+            body["publication"] = json!("draft");
+        }
+        submit(&app, &token, &body).await;
+    }
+    let awaiting = submit(&app, &token, &activity(&["KEN"], "Awaiting Kenya")).await;
+    consent(
+        &app,
+        &kenya,
+        json!({"decision": "refused", "scope": "activity", "activity_id": awaiting["id"]}),
+    )
+    .await;
+    // The organisation's registration was public: start after it.
+    let after_public = feed(Some(cursor.clone())).await;
+    let cursor = after_public["next_cursor"].as_str().unwrap().to_owned();
+    assert_eq!(after_public["items"].as_array().unwrap().len(), 1);
+    let quiet = feed(Some(cursor.clone())).await;
+    assert!(quiet["items"].as_array().unwrap().is_empty(), "{quiet}");
+    assert_eq!(
+        quiet["next_cursor"],
+        cursor.as_str(),
+        "hidden writes do not move it"
+    );
+    assert_eq!(snapshot_cursor().await, cursor, "nor the snapshot's");
+    // A public change moves both.
+    app.create(
+        STAKEHOLDERS,
+        &stakeholder("other", Some("UGA"), "Public two"),
+    )
+    .await;
+    let moved = feed(Some(cursor.clone())).await;
+    assert_eq!(moved["items"].as_array().unwrap().len(), 1, "{moved}");
+    assert_ne!(moved["next_cursor"], cursor.as_str());
+    assert_eq!(
+        snapshot_cursor().await,
+        moved["next_cursor"].as_str().unwrap()
+    );
+}

@@ -198,7 +198,7 @@ async fn the_feed_checks_its_parameters_and_always_says_where_to_resume() {
         .assert_ok_json();
     assert_eq!(rest["items"].as_array().unwrap().len(), 1);
     assert_eq!(rest["has_more"], false);
-    // Filtered to a kind that has nothing: the cursor still moves to the head.
+    // Filtered to a kind that has nothing: the cursor still moves to the last public change.
     let none = app
         .get("/api/v1/changes?types=activity,offer")
         .await

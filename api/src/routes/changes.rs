@@ -267,7 +267,7 @@ fn write_consents(conn: &mut DbConnection, out: &mut impl Write) -> anyhow::Resu
 }
 
 /// Reads the whole snapshot into a temporary file, in one read transaction, and returns the
-/// file (at its start) and the feed's head at that snapshot.
+/// file (at its start) and the public feed's position at that snapshot.
 fn read_snapshot(
     conn: &mut DbConnection,
     wanted: impl Fn(&str) -> bool,
@@ -275,7 +275,9 @@ fn read_snapshot(
     use diesel::connection::SimpleConnection;
     begin_snapshot(conn)?;
     let read = |conn: &mut DbConnection| -> anyhow::Result<(std::fs::File, i64)> {
-        let head = changes::head(conn)?;
+        // The snapshot holds public items only: it stands at the last public change, which
+        // hidden writes do not move.
+        let head = changes::public_head(conn)?;
         let mut out = std::io::BufWriter::with_capacity(256 * 1024, tempfile::tempfile()?);
         if wanted("recommendation") {
             write_table::<Recommendation>(conn, &mut out, &|_| {})?;
