@@ -588,3 +588,60 @@ async fn the_public_feed_does_not_move_with_hidden_writes() {
         moved["next_cursor"].as_str().unwrap()
     );
 }
+
+#[actix_web::test]
+async fn a_refusal_by_name_is_not_undone_by_deleting_and_submitting_again() {
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "Persistent NGO").await;
+    let malawi = app.token(Role::State, Some("MWI"), None);
+    consent(
+        &app,
+        &malawi,
+        json!({"decision": "granted", "scope": "all"}),
+    )
+    .await;
+    let body = activity(&["MWI"], "Contested training");
+    let refused = submit(&app, &token, &body).await;
+    consent(
+        &app,
+        &malawi,
+        json!({"decision": "refused", "scope": "activity", "activity_id": refused["id"]}),
+    )
+    .await;
+    app.get(&item(&refused))
+        .await
+        .assert_problem(404, "not_found");
+    // Its submitter may not delete it (and so cannot submit it again as new)…
+    app.send(
+        actix_web::test::TestRequest::delete()
+            .uri(&item(&refused))
+            .insert_header(("Authorization", format!("Bearer {token}"))),
+    )
+    .await
+    .assert_problem(409, "conflict");
+    // …and the same activity again is the same activity: a conflict, nothing published.
+    app.send_json(Method::POST, PATH, Some(&token), &body)
+        .await
+        .assert_problem(409, "conflict");
+    assert!(app.all(PATH).await.is_empty());
+    // Withdrawing it is the submitter's way out; admin may still delete it.
+    let withdrawn = app
+        .send_json(
+            Method::PATCH,
+            &item(&refused),
+            Some(&token),
+            &json!({"publication": "withdrawn"}),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(withdrawn["publication"], "withdrawn");
+    let admin = app.admin_token();
+    let reply = app
+        .send(
+            actix_web::test::TestRequest::delete()
+                .uri(&item(&refused))
+                .insert_header(("Authorization", format!("Bearer {admin}"))),
+        )
+        .await;
+    assert_eq!(reply.status, 204);
+}

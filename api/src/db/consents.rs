@@ -190,3 +190,15 @@ pub fn counts(
         Some((how_many("awaiting", false)?, how_many("refused", false)?)),
     ))
 }
+
+/// Whether a State has recorded a decision about this one activity (scope `activity`).
+pub fn decided_by_name(conn: &mut DbConnection, activity: Uuid) -> diesel::QueryResult<bool> {
+    use super::schema::consents::dsl;
+    use diesel::prelude::*;
+    diesel::select(diesel::dsl::exists(
+        dsl::consents
+            .filter(dsl::scope.eq(ScopeKind::Activity.as_str()))
+            .filter(dsl::target.eq(activity.to_string())),
+    ))
+    .get_result(conn)
+}

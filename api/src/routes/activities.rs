@@ -523,7 +523,8 @@ pub async fn patch_activity(
     .await
 }
 
-/// Deletes an activity (its submitter, or `admin`). Consent records about it stay.
+/// Deletes an activity (its submitter, or `admin`). Consent records about it stay; one about
+/// it by name keeps its submitter from deleting it.
 #[utoipa::path(
     tag = "activities",
     operation_id = "delete_activity",
@@ -532,7 +533,12 @@ pub async fn patch_activity(
         ("id" = Uuid, Path, description = "The activity's id"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the deletion is refused (412) if the item has changed since"),
     ),
-    responses((status = 204, description = "Deleted"))
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 409, description = "A State has recorded a decision about this activity by \
+            name: its submitter withdraws it (`publication: withdrawn`) instead; `admin` may \
+            delete it", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[delete("/{id}")]
 pub async fn delete_activity(
@@ -548,6 +554,15 @@ pub async fn delete_activity(
             let current = visible(c, id, &access(Some(&caller)))?;
             if !may_write(&caller, &current) {
                 return Err(forbidden());
+            }
+            // A State's decision about this activity by name stays with it: deleted and
+            // submitted again under a new id, an activity it refused would be published by a
+            // blanket grant. Its submitter withdraws it instead; `admin` may delete it.
+            if !caller.is_admin() && crate::db::consents::decided_by_name(c, id)? {
+                return Err(ApiError::Conflict(
+                    "A State has recorded a decision about this activity by name: withdraw it                      (`publication: withdrawn`) instead of deleting it."
+                        .into(),
+                ));
             }
             documents::delete::<Activity>(c, &actor, id, expected)
                 .map_err(|e: WriteError| ApiError::from(e))
