@@ -91,7 +91,13 @@ pub async fn middleware(
     if let Some(err) = res.response().error()
         && status.is_server_error()
     {
-        span.in_scope(|| tracing::error!(error = ?err, "request failed"));
+        // A 503 is the service saying "not now" (a lock not granted in time, a lost or busy
+        // connection, a limit reached): a warning; any other 5xx is an error.
+        if status == actix_web::http::StatusCode::SERVICE_UNAVAILABLE {
+            span.in_scope(|| tracing::warn!(error = ?err, "request refused for now"));
+        } else {
+            span.in_scope(|| tracing::error!(error = ?err, "request failed"));
+        }
     }
 
     let is_problem = res

@@ -206,6 +206,30 @@ async fn a_row_that_is_not_utf8_or_has_the_wrong_cell_count_is_a_row_error() {
     );
 }
 
+#[actix_web::test]
+async fn an_ndjson_file_of_lines_that_are_not_utf8_lists_each_line() {
+    let app = TestApp::spawn();
+    let body = b"{\"state_under_review\": \"KEN\", \"caf\xe9\": 1}\n\xff\xfe\n".to_vec();
+    let r = report(
+        &app.upload(
+            &format!("{RECS}?mode=partial"),
+            "application/x-ndjson",
+            body,
+        )
+        .await,
+    );
+    assert_eq!(r["received"], 2, "{r}");
+    assert_eq!(r["rejected"], 2, "{r}");
+    assert!(
+        r["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["code"] == "invalid_encoding"),
+        "{r}"
+    );
+}
+
 /// A small export in UPR Info's layout, written for these tests: bare CR line endings, Mac
 /// Roman bytes, entities, one row per recommending State, a row whose State is unknown.
 fn upr_info_fixture() -> Vec<u8> {

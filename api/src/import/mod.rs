@@ -472,6 +472,8 @@ fn ndjson<D: Importable>(input: impl Read, writer: &mut Writer<'_, D>) -> Result
         let text = match std::str::from_utf8(&line) {
             Ok(t) => t.trim(),
             Err(_) => {
+                // A row, if a bad one: a file of nothing but such lines is not empty.
+                any = true;
                 writer.report.received += 1;
                 writer.bad_row(vec![RowError {
                     line: number,
