@@ -99,6 +99,19 @@ pub struct ServeLimits {
     /// After how long a request that claimed an `Idempotency-Key` and never answered loses its
     /// claim (`UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT`); longer than any request runs.
     pub idempotency_claim_timeout: Duration,
+    /// Largest answer kept for an `Idempotency-Key` replay, in bytes
+    /// (`UPR_TC_IDEMPOTENCY_ANSWER_LIMIT`); a larger one is not kept, and a retry is told so.
+    pub idempotency_answer_limit: usize,
+    /// Ranked searches (`q` on a JSON list) running at once (`UPR_TC_SEARCH_LIMIT`); `None`: a
+    /// quarter of the pool, at least one.
+    pub search_limit: Option<usize>,
+    /// How long a request body may take to arrive whole, and how long any body may go without
+    /// a byte (`UPR_TC_BODY_TIMEOUT`).
+    pub body_timeout: Duration,
+    /// How long a bulk upload's body may take to arrive whole (`UPR_TC_BULK_BODY_TIMEOUT`).
+    pub bulk_body_timeout: Duration,
+    /// Connections open at once, over all workers (`UPR_TC_MAX_CONNECTIONS`).
+    pub max_connections: usize,
 }
 
 impl Default for ServeLimits {
@@ -108,6 +121,11 @@ impl Default for ServeLimits {
             export_limit: None,
             export_send_timeout: Duration::from_secs(30),
             idempotency_claim_timeout: Duration::from_secs(3600),
+            idempotency_answer_limit: 1024 * 1024,
+            search_limit: None,
+            body_timeout: Duration::from_secs(30),
+            bulk_body_timeout: Duration::from_secs(600),
+            max_connections: 4096,
         }
     }
 }
@@ -116,6 +134,11 @@ impl ServeLimits {
     /// The streamed exports that may run at once with a pool of `pool_size` connections.
     pub fn exports(&self, pool_size: u32) -> usize {
         self.export_limit.unwrap_or((pool_size / 2) as usize).max(1)
+    }
+
+    /// The ranked searches that may run at once with a pool of `pool_size` connections.
+    pub fn searches(&self, pool_size: u32) -> usize {
+        self.search_limit.unwrap_or((pool_size / 4) as usize).max(1)
     }
 
     fn from_env() -> anyhow::Result<Self> {
@@ -127,16 +150,20 @@ impl ServeLimits {
                 None => Ok(default),
             }
         };
-        Ok(Self {
-            lock_timeout: duration("UPR_TC_LOCK_TIMEOUT", defaults.lock_timeout)?,
-            export_limit: env("UPR_TC_EXPORT_LIMIT")
+        let count = |name: &str| -> anyhow::Result<Option<usize>> {
+            env(name)
                 .map(|v| {
-                    v.parse()
+                    v.trim()
+                        .parse()
                         .ok()
                         .filter(|&n: &usize| n > 0)
-                        .context("UPR_TC_EXPORT_LIMIT must be a whole number above 0")
+                        .with_context(|| format!("{name} must be a whole number above 0"))
                 })
-                .transpose()?,
+                .transpose()
+        };
+        Ok(Self {
+            lock_timeout: duration("UPR_TC_LOCK_TIMEOUT", defaults.lock_timeout)?,
+            export_limit: count("UPR_TC_EXPORT_LIMIT")?,
             export_send_timeout: duration(
                 "UPR_TC_EXPORT_SEND_TIMEOUT",
                 defaults.export_send_timeout,
@@ -145,6 +172,12 @@ impl ServeLimits {
                 "UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT",
                 defaults.idempotency_claim_timeout,
             )?,
+            idempotency_answer_limit: count("UPR_TC_IDEMPOTENCY_ANSWER_LIMIT")?
+                .unwrap_or(defaults.idempotency_answer_limit),
+            search_limit: count("UPR_TC_SEARCH_LIMIT")?,
+            body_timeout: duration("UPR_TC_BODY_TIMEOUT", defaults.body_timeout)?,
+            bulk_body_timeout: duration("UPR_TC_BULK_BODY_TIMEOUT", defaults.bulk_body_timeout)?,
+            max_connections: count("UPR_TC_MAX_CONNECTIONS")?.unwrap_or(defaults.max_connections),
         })
     }
 }

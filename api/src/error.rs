@@ -88,8 +88,15 @@ pub enum ApiError {
     /// The first request with this `Idempotency-Key` has not answered yet.
     #[error("{0}")]
     InProgress(String),
+    /// The first request with this `Idempotency-Key` succeeded, but its answer was too large
+    /// to keep for replays.
+    #[error("{0}")]
+    AnswerNotKept(String),
     #[error("{0}")]
     PreconditionFailed(String),
+    /// The request's body did not arrive in time (`crate::deadline`).
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -176,7 +183,9 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict(_) => "conflict",
             Self::InProgress(_) => "request_in_progress",
+            Self::AnswerNotKept(_) => "answer_not_kept",
             Self::PreconditionFailed(_) => "precondition_failed",
+            Self::RequestTimeout(_) => "request_timeout",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Unavailable(_) | Self::Transient(_) => "service_unavailable",
@@ -228,8 +237,11 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) | Self::InProgress(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::InProgress(_) | Self::AnswerNotKept(_) => {
+                StatusCode::CONFLICT
+            }
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,

@@ -9,6 +9,12 @@
 //! (and is refused again, or succeeds if what was wrong has been put right). While the first
 //! request with a key runs, a second one with that key is a 409 problem (`request_in_progress`).
 //!
+//! Only callers with a token: anonymous callers write nothing (their one `POST`, resolving
+//! country names, is a lookup), so their key is ignored and nothing is kept for them. An
+//! answer larger than `UPR_TC_IDEMPOTENCY_ANSWER_LIMIT` is not kept, but its key stays taken:
+//! a retry is a 409 problem (`answer_not_kept`) saying that the first request succeeded, never
+//! the write run a second time.
+//!
 //! A claim names the process that made it (`db::process_id`) and when. A request that never
 //! answered (its process was killed) must not hold its key for a day: a claim older than the
 //! claim timeout is taken over, and a starting service clears the claims of processes that are
@@ -208,6 +214,12 @@ fn replay(stored: &Stored) -> HttpResponse {
     res.body(stored.body.clone().unwrap_or_default())
 }
 
+/// A successful answer: read to be kept, or passed on unread when it says it is too large.
+enum Answer {
+    Read(bytes::Bytes),
+    Unread(BoxBody),
+}
+
 /// Handles `Idempotency-Key` on `POST`. Runs after `auth::authenticate`.
 pub async fn middleware(
     mut req: ServiceRequest,
@@ -220,6 +232,27 @@ pub async fn middleware(
     let (Some(key), true) = (key, req.method() == Method::POST) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
+    // Only callers with a token write, so only they need safe retries. An anonymous caller's
+    // key is ignored and its answer not kept: anonymous callers cannot fill the table.
+    // The whole identity: one subject holding tokens of two roles (an officer who is also an
+    // admin) must not be answered one role's answer under the other.
+    let caller = req
+        .extensions()
+        .get::<Identity>()
+        .and_then(|i| i.0.as_ref())
+        .map(|c| {
+            format!(
+                "{}|{}|{:?}|{}|{}",
+                c.issuer,
+                c.subject,
+                c.role,
+                c.state.as_ref().map(|s| s.as_str()).unwrap_or(""),
+                c.stakeholder.map(|s| s.to_string()).unwrap_or_default()
+            )
+        });
+    let Some(caller) = caller else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Ok(req.error_response(ApiError::bad_request(
             "invalid_idempotency_key",
@@ -228,28 +261,6 @@ pub async fn middleware(
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
-    };
-    let caller = match req
-        .extensions()
-        .get::<Identity>()
-        .and_then(|i| i.0.as_ref())
-    {
-        // The whole identity: one subject holding tokens of two roles (an officer who is
-        // also an admin) must not be answered one role's answer under the other.
-        Some(c) => format!(
-            "{}|{}|{:?}|{}|{}",
-            c.issuer,
-            c.subject,
-            c.role,
-            c.state.as_ref().map(|s| s.as_str()).unwrap_or(""),
-            c.stakeholder.map(|s| s.to_string()).unwrap_or_default()
-        ),
-        None => format!(
-            "anonymous|{}",
-            req.peer_addr()
-                .map(|a| a.ip().to_string())
-                .unwrap_or_default()
-        ),
     };
     let (method, path) = (req.method().to_string(), req.path().to_owned());
     let mine = new_claim();
@@ -301,6 +312,14 @@ pub async fn middleware(
                 errors: vec![],
             }));
         }
+        if stored.body.is_none() {
+            return Ok(req.error_response(ApiError::AnswerNotKept(
+                "The first request with this `Idempotency-Key` succeeded, but its answer was too \
+                 large to keep, so it is not answered again; it is not carried out twice either. \
+                 Read the result (e.g. the list it wrote to) instead."
+                    .into(),
+            )));
+        }
         let (http, _) = req.into_parts();
         return Ok(ServiceResponse::new(http, replay(&stored)));
     }
@@ -343,34 +362,49 @@ pub async fn middleware(
         })
         .collect();
     let (head, body) = res.into_parts();
-    let bytes = match actix_web::body::to_bytes(body).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            with_db(&state, move |conn| Ok(execute(conn, &forget)?))
-                .await
-                .ok();
-            return Ok(ServiceResponse::new(
-                http,
-                HttpResponse::from_error(ApiError::internal(anyhow::anyhow!(
-                    "the answer could not be read to keep it for retries"
-                ))),
-            ));
+    let limit = state.idempotency_answer_limit;
+    let known_too_large =
+        matches!(body.size(), actix_web::body::BodySize::Sized(n) if n > limit as u64);
+    let answer = if known_too_large {
+        Answer::Unread(body)
+    } else {
+        match actix_web::body::to_bytes(body).await {
+            Ok(bytes) => Answer::Read(bytes),
+            Err(_) => {
+                with_db(&state, move |conn| Ok(execute(conn, &forget)?))
+                    .await
+                    .ok();
+                return Ok(ServiceResponse::new(
+                    http,
+                    HttpResponse::from_error(ApiError::internal(anyhow::anyhow!(
+                        "the answer could not be read to keep it for retries"
+                    ))),
+                ));
+            }
         }
     };
     let hash = hasher
         .lock()
         .map(|h| hex(&h.clone().finalize()))
         .unwrap_or_default();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
+    // An answer too large to keep is not kept, but the key stays taken: a retry of a write that
+    // succeeded must not write again, so it is told the first request succeeded
+    // (`answer_not_kept`).
+    let kept = match &answer {
+        Answer::Read(b) if b.len() <= limit => Some(String::from_utf8_lossy(b).into_owned()),
+        _ => None,
+    };
     let mut keep = Sql::new("UPDATE idempotency_keys SET body_hash = ");
     keep.text(hash)
         .push(", status = ")
         .int(i64::from(status.as_u16()))
         .push(", headers = ")
-        .text(serde_json::to_string(&headers).unwrap_or_default())
-        .push(", body = ")
-        .text(text)
-        .push(" WHERE caller = ")
+        .text(serde_json::to_string(&headers).unwrap_or_default());
+    match kept {
+        Some(text) => keep.push(", body = ").text(text),
+        None => keep.push(", body = NULL"),
+    };
+    keep.push(" WHERE caller = ")
         .text(caller)
         .push(" AND key = ")
         .text(key)
@@ -379,8 +413,9 @@ pub async fn middleware(
     if let Err(e) = with_db(&state, move |conn| Ok(execute(conn, &keep)?)).await {
         tracing::warn!(error = %e, "an answer could not be kept for retries");
     }
-    Ok(ServiceResponse::new(
-        http,
-        head.set_body(bytes).map_into_boxed_body(),
-    ))
+    let res = match answer {
+        Answer::Read(bytes) => head.set_body(bytes).map_into_boxed_body(),
+        Answer::Unread(body) => head.set_body(body),
+    };
+    Ok(ServiceResponse::new(http, res))
 }

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod config;
 pub mod cursor;
 pub mod db;
+pub mod deadline;
 pub mod digest;
 pub mod domain;
 pub mod error;

@@ -82,7 +82,8 @@ const PROBLEMS: [(&str, &str, &str); 12] = [
         "409",
         "The item conflicts with another: a natural key or partner key is taken (`conflict`); \
          or the first request with this `Idempotency-Key` is still running \
-         (`request_in_progress`: retry after the seconds `Retry-After` gives)",
+         (`request_in_progress`: retry after the seconds `Retry-After` gives), or succeeded with \
+         an answer too large to keep (`answer_not_kept`: it is not carried out again)",
     ),
     (
         "TooManyRequests",
@@ -391,7 +392,11 @@ fn add_idempotency_key(openapi: &mut OpenApi) {
             .description(Some(
                 "A key of the client's choosing (e.g. a UUID) that makes a retry safe: the same \
                  key with the same body within 24 hours answers the first answer again \
-                 (`Idempotent-Replayed: true`) and writes nothing; with another body, a 422.",
+                 (`Idempotent-Replayed: true`) and writes nothing; with another body, a 422. \
+                 An answer over 1 MiB is not kept: its retry is a 409 (`answer_not_kept`) \
+                 saying the first request succeeded, and nothing is written again. For callers \
+                 with a token only: without one (nothing an anonymous caller sends writes), the \
+                 key is ignored and nothing is kept.",
             ))
             .schema(Some(schema))
             .build();

@@ -69,7 +69,7 @@ impl Limits {
 /// balancer) — the last address of `X-Forwarded-For` that is not itself a trusted proxy.
 /// Without trusted proxies configured, every anonymous caller behind a load balancer would
 /// share the balancer's budget.
-pub fn client_address(req: &ServiceRequest, trusted: &[std::net::IpAddr]) -> String {
+pub fn client_address(req: &actix_web::HttpRequest, trusted: &[std::net::IpAddr]) -> String {
     let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
         return String::new();
     };
@@ -89,6 +89,19 @@ pub fn client_address(req: &ServiceRequest, trusted: &[std::net::IpAddr]) -> Str
         .find(|a| !trusted.contains(a))
         .unwrap_or(&peer)
         .to_string()
+}
+
+/// Who a request's caller is, for the limits kept per caller: the token's issuer and subject,
+/// or the address (`client_address`) of an anonymous caller.
+pub fn caller_key(req: &actix_web::HttpRequest, trusted: &[std::net::IpAddr]) -> String {
+    match req
+        .extensions()
+        .get::<Identity>()
+        .and_then(|i| i.0.as_ref())
+    {
+        Some(c) => format!("token|{}|{}", c.issuer, c.subject),
+        None => format!("address|{}", client_address(req, trusted)),
+    }
 }
 
 /// The budgets of every caller seen.
@@ -160,7 +173,7 @@ pub fn refused_token(req: &ServiceRequest) -> Option<ApiError> {
         .cloned()
         .flatten()
         .filter(|_| !req.path().starts_with("/health/"))?;
-    let address = client_address(req, &limits.trusted_proxies);
+    let address = client_address(req.request(), &limits.trusted_proxies);
     limits.check(None, &address).err().map(too_many)
 }
 
@@ -178,7 +191,7 @@ pub async fn middleware(
     if let Some(limits) = limits
         && !req.path().starts_with("/health/")
     {
-        let address = client_address(&req, &limits.trusted_proxies);
+        let address = client_address(req.request(), &limits.trusted_proxies);
         let verdict = limits.check(req.extensions().get::<Identity>(), &address);
         if let Err(wait) = verdict {
             return Ok(req.error_response(too_many(wait)));

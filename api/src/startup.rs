@@ -25,8 +25,21 @@ pub struct AppState {
     /// One permit for each streamed export that may run at once: exports never take every
     /// connection, whatever their callers do.
     pub exports: Arc<tokio::sync::Semaphore>,
+    /// The callers (`routes::export::caller_key`) with a streamed export running: one each.
+    pub export_callers: std::sync::Mutex<std::collections::HashSet<String>>,
     /// How long an export waits for a client that reads nothing.
     pub export_send_timeout: std::time::Duration,
+    /// One permit for each ranked search that may run at once: a few expensive searches
+    /// never take every connection.
+    pub searches: Arc<tokio::sync::Semaphore>,
+    /// Load balancers whose `X-Forwarded-For` names the caller.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Largest answer kept for an `Idempotency-Key` replay, in bytes.
+    pub idempotency_answer_limit: usize,
+    /// How long a body may take to arrive (ordinary requests, bulk uploads), and how long it
+    /// may go without a byte.
+    pub body_timeout: std::time::Duration,
+    pub bulk_body_timeout: std::time::Duration,
     /// After how long an unanswered `Idempotency-Key` claim may be taken over.
     pub idempotency_claim_timeout: std::time::Duration,
     /// Turns positions into the opaque cursors clients see, and back.
@@ -89,7 +102,15 @@ impl Service {
                 exports: Arc::new(tokio::sync::Semaphore::new(
                     settings.limits.exports(settings.pool_size),
                 )),
+                export_callers: Default::default(),
                 export_send_timeout: settings.limits.export_send_timeout,
+                searches: Arc::new(tokio::sync::Semaphore::new(
+                    settings.limits.searches(settings.pool_size),
+                )),
+                trusted_proxies: settings.trusted_proxies.clone(),
+                idempotency_answer_limit: settings.limits.idempotency_answer_limit,
+                body_timeout: settings.limits.body_timeout,
+                bulk_body_timeout: settings.limits.bulk_body_timeout,
                 idempotency_claim_timeout: settings.limits.idempotency_claim_timeout,
                 cursors,
             }),
@@ -155,6 +176,7 @@ impl Service {
             .wrap(actix_web::middleware::from_fn(error::query_encoding))
             .wrap(actix_web::middleware::from_fn(crate::ratelimit::middleware))
             .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
+            .wrap(actix_web::middleware::from_fn(crate::deadline::middleware))
             .wrap(cors)
             .wrap(actix_web::middleware::from_fn(crate::telemetry::middleware))
     }
@@ -264,11 +286,39 @@ fn unmatched(routes: &RouteTable, req: &HttpRequest) -> HttpResponse {
     error.error_response()
 }
 
+/// The kernel's send buffer of each connection, in bytes (Linux doubles it). Left to itself
+/// Linux grows it to megabytes, and a socket whose buffer is full is writable again only once
+/// half of it has drained: a client reading a steady 50 KB/s would then take nothing, as the
+/// service sees it, for half a minute at a time, and be abandoned as one that reads nothing
+/// (`UPR_TC_EXPORT_SEND_TIMEOUT`). Bounded, a reader is seen to progress every few seconds
+/// down to a few KB/s, and many slow connections hold little memory; a distant client is held
+/// to some MB/s.
+const SEND_BUFFER: usize = 64 * 1024;
+
+fn bound_send_buffer(conn: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
+    if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>()
+        && let Err(e) = socket2::SockRef::from(stream).set_send_buffer_size(SEND_BUFFER)
+    {
+        tracing::warn!(error = %e, "cannot set a connection's send buffer");
+    }
+}
+
 /// Runs the HTTP server until SIGTERM or SIGINT; requests in flight finish first.
 pub async fn serve(service: Service) -> anyhow::Result<()> {
     let bind = service.settings.bind.clone();
     let factory = service.clone();
+    // Connections are bounded (each is a file handle), and so is how long a client may take:
+    // to send a request's head, and to close when the service closes. Bodies have their own
+    // deadline (`crate::deadline`).
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_worker = (service.settings.limits.max_connections / workers).max(1);
     let server = actix_web::HttpServer::new(move || factory.clone().app())
+        .workers(workers)
+        .max_connections(per_worker)
+        .client_request_timeout(std::time::Duration::from_secs(5))
+        .client_disconnect_timeout(std::time::Duration::from_secs(1))
+        .keep_alive(std::time::Duration::from_secs(5))
+        .on_connect(bound_send_buffer)
         .bind(&bind)
         .with_context(|| format!("cannot listen on {bind}"))?
         .shutdown_timeout(30);

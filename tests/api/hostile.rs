@@ -250,3 +250,48 @@ async fn a_ranked_search_pages_only_so_deep_and_a_small_request_is_served_beside
     assert!(texts[0].contains("number 0."), "{}", texts[0]);
     assert!(texts[1_099].contains("number 1099."), "{}", texts[1_099]);
 }
+
+#[actix_web::test]
+async fn ranked_searches_beyond_their_limit_are_refused_at_once_and_lists_are_served() {
+    let app = TestApp::spawn_with(|s| s.limits.search_limit = Some(2));
+    app.create(
+        "/api/v1/recommendations",
+        &upr_tc_tests::recommendation("KEN", 8, "Protect the rights of the child."),
+    )
+    .await;
+    // Two searches running (their permits held here, as two slow searches would hold them).
+    let searches = app.service.state.searches.clone();
+    assert_eq!(searches.available_permits(), 2);
+    let held = searches.clone().try_acquire_many_owned(2).unwrap();
+    let refused = app.get("/api/v1/recommendations?q=child").await;
+    refused.assert_problem(503, "service_unavailable");
+    assert!(
+        refused
+            .header("retry-after")
+            .is_some_and(|s| s.parse::<u64>().is_ok())
+    );
+    // Lists without `q`, and exports of a search (unranked, under the export limit), are served.
+    let list = app.get("/api/v1/recommendations").await.assert_ok_json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let export = app
+        .send(
+            Request::get()
+                .uri("/api/v1/recommendations?q=child")
+                .insert_header(("Accept", "application/x-ndjson")),
+        )
+        .await;
+    assert_eq!(export.status, 200, "{}", export.text());
+    assert_eq!(export.text().lines().count(), 1);
+    // A permit back, a search runs.
+    drop(held);
+    let found = app
+        .get("/api/v1/recommendations?q=child")
+        .await
+        .assert_ok_json();
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        searches.available_permits(),
+        2,
+        "a search gives its permit back"
+    );
+}

@@ -201,3 +201,66 @@ async fn a_key_belongs_to_the_whole_identity_not_only_the_subject() {
         .await
         .assert_problem(403, "forbidden");
 }
+
+/// Rows kept in the table of `Idempotency-Key`s.
+fn kept_keys(app: &TestApp) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.service.state.pool.get().unwrap();
+    let sql = upr_tc::db::query::Sql::new("SELECT COUNT(*) AS n FROM idempotency_keys");
+    upr_tc::db::query::load::<Count>(&mut conn, &sql).unwrap()[0].n
+}
+
+#[actix_web::test]
+async fn an_anonymous_key_is_ignored_and_nothing_is_kept() {
+    let app = TestApp::spawn();
+    let resolve = |key: &str| {
+        Request::post()
+            .uri("/api/v1/reference/countries/resolve")
+            .insert_header(("Idempotency-Key", key.to_owned()))
+            .set_json(json!({"names": ["Kenya"]}))
+    };
+    for key in ["anon-1", "anon-2", "anon-1"] {
+        let reply = app.send(resolve(key)).await;
+        assert_eq!(reply.assert_ok_json()["results"][0]["alpha3"], "KEN");
+        assert!(reply.header("idempotent-replayed").is_none());
+    }
+    assert_eq!(kept_keys(&app), 0, "anonymous callers fill no table");
+    // A token's key is kept as before.
+    let body = recommendation("KEN", 25, "Kept");
+    let admin = app.admin_token();
+    assert_eq!(
+        app.send(post(RECS, &admin, Some("k"), &body)).await.status,
+        201
+    );
+    assert_eq!(kept_keys(&app), 1);
+}
+
+#[actix_web::test]
+async fn an_answer_too_large_to_keep_is_not_kept_and_its_retry_does_not_write_twice() {
+    let app = TestApp::spawn_with(|s| s.limits.idempotency_answer_limit = 64);
+    let admin = app.admin_token();
+    let body = recommendation("KEN", 25, "An answer longer than 64 bytes");
+    let first = app.send(post(RECS, &admin, Some("big"), &body)).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    assert!(first.json()["id"].is_string(), "the answer itself is whole");
+    let again = app.send(post(RECS, &admin, Some("big"), &body)).await;
+    let problem = again.assert_problem(409, "answer_not_kept");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("succeeded"),
+        "{problem}"
+    );
+    assert_eq!(app.all(RECS).await.len(), 1, "written once");
+    // Another body with the key is still a reused key.
+    app.send(post(
+        RECS,
+        &admin,
+        Some("big"),
+        &recommendation("KEN", 25, "Other"),
+    ))
+    .await
+    .assert_problem(422, "idempotency_key_reused");
+}

@@ -319,6 +319,7 @@ fn read_snapshot(
 #[get("/export")]
 pub async fn export_snapshot(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     query: web::Query<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
     let types = types_param(&query.types)?;
@@ -330,7 +331,7 @@ pub async fn export_snapshot(
     // The snapshot is read whole, at the database's pace, into a temporary file, and only then
     // sent: the connection goes back before the client reads anything, so a client that does
     // not read holds none, and the snapshot is still one state of the database (decision 0006).
-    let permit = crate::routes::export::export_permit(&state)?;
+    let permit = crate::routes::export::export_permit(&state, &req)?;
     let pool = state.pool.clone();
     let (mut file, head) = web::block(move || -> ApiResult<(std::fs::File, i64)> {
         let mut conn = pool.get()?;

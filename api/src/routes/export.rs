@@ -3,8 +3,9 @@
 //! document (`crate::iati`). Streamed: pages are read from the database one after another, each
 //! with a connection of its own that goes back to the pool before the page waits for the
 //! client, so memory does not grow with the result and a client that does not read holds no
-//! connection. Exports running at once are limited (`UPR_TC_EXPORT_LIMIT`), and one whose client
-//! reads nothing for `UPR_TC_EXPORT_SEND_TIMEOUT` is abandoned.
+//! connection. Exports running at once are limited (`UPR_TC_EXPORT_LIMIT`), one a caller, and
+//! one whose client takes nothing for `UPR_TC_EXPORT_SEND_TIMEOUT` is abandoned. Ranked
+//! searches answered as JSON pages have their own limit (`UPR_TC_SEARCH_LIMIT`).
 //!
 //! A resource without an XML form (recommendations, stakeholders) answers `application/xml`
 //! with JSON, as it answers every `Accept` it does not serve. So does a browser's `Accept`
@@ -31,6 +32,8 @@ pub const XML: &str = iati::XML;
 /// The `Content-Type` of IATI XML answers.
 pub const XML_CONTENT_TYPE: &str = "application/xml; charset=utf-8";
 const PAGE: i64 = 500;
+/// The largest piece an export hands to the connection at a time.
+const PIECE: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
@@ -195,12 +198,65 @@ fn encoder<T: Exportable>(format: ExportFormat) -> Option<Box<dyn Encoder<T>>> {
 /// It holds no database connection between calls.
 pub type Produce = Box<dyn FnMut() -> anyhow::Result<Option<Bytes>> + Send>;
 
-/// One of the permits of streamed exports, or a 503 when as many run as the service allows.
-pub fn export_permit(state: &web::Data<AppState>) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
-    state.exports.clone().try_acquire_owned().map_err(|_| {
+/// A running streamed export's hold: one of the service's export permits, and its caller's one
+/// export at a time. Both go when it drops.
+pub struct ExportPermit {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    caller: String,
+    state: web::Data<AppState>,
+}
+
+impl Drop for ExportPermit {
+    fn drop(&mut self) {
+        if let Ok(mut callers) = self.state.export_callers.lock() {
+            callers.remove(&self.caller);
+        }
+    }
+}
+
+/// How long a refused export is told to wait.
+const EXPORT_RETRY_AFTER: u64 = 5;
+
+/// The hold of a streamed export: refused with a 429 when its caller (token subject, or
+/// address) already has one running, so that one caller cannot take every export, and with a
+/// 503 when as many run as the service allows.
+pub fn export_permit(state: &web::Data<AppState>, req: &HttpRequest) -> ApiResult<ExportPermit> {
+    let caller = crate::ratelimit::caller_key(req, &state.trusted_proxies);
+    let permit = state.exports.clone().try_acquire_owned().map_err(|_| {
         ApiError::Unavailable(
             "As many exports are running as this service allows; retry after the time \
              `Retry-After` gives."
+                .into(),
+        )
+    })?;
+    let mut callers = state
+        .export_callers
+        .lock()
+        .map_err(|_| ApiError::internal(anyhow::anyhow!("the export callers' lock is poisoned")))?;
+    if !callers.insert(caller.clone()) {
+        return Err(ApiError::TooManyRequests {
+            detail: format!(
+                "This caller already has an export running, and runs one at a time; retry \
+                 when it has ended (in {EXPORT_RETRY_AFTER} s or later)."
+            ),
+            retry_after: EXPORT_RETRY_AFTER,
+        });
+    }
+    drop(callers);
+    Ok(ExportPermit {
+        _permit: permit,
+        caller,
+        state: state.clone(),
+    })
+}
+
+/// One of the permits of ranked searches, or a 503 at once when as many run as the service
+/// allows (`UPR_TC_SEARCH_LIMIT`).
+pub fn search_permit(state: &web::Data<AppState>) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
+    state.searches.clone().try_acquire_owned().map_err(|_| {
+        ApiError::Unavailable(
+            "As many searches (`q`) are running as this service allows; retry after the time \
+             `Retry-After` gives, or list without `q`."
                 .into(),
         )
     })
@@ -218,13 +274,14 @@ async fn produce_next(mut produce: Produce) -> ApiResult<(Produce, anyhow::Resul
 /// A streamed answer of what `produce` yields, holding `permit` until it ends. The first
 /// non-empty chunk is produced before the status line, so a failure there (no connection, a
 /// database error) is still a problem document. Then each chunk is produced once the one
-/// before has been handed to the connection, and a client that takes nothing for
-/// `export_send_timeout` is abandoned: the export stops, its permit is released, the log says
+/// before has been handed to the connection, in pieces of at most 64 KiB, and a client that
+/// takes nothing for
+/// `export_send_timeout` (no piece taken in that time) is abandoned: the export stops, its permit is released, the log says
 /// so. A failure after the status line aborts the connection, so the client cannot mistake
 /// what it got for the whole.
 pub async fn respond(
     state: &web::Data<AppState>,
-    permit: tokio::sync::OwnedSemaphorePermit,
+    permit: ExportPermit,
     mut produce: Produce,
     mut res: actix_web::HttpResponseBuilder,
 ) -> ApiResult<HttpResponse> {
@@ -240,19 +297,39 @@ pub async fn respond(
     }
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(1);
     let complete = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(ended));
-    if !ended {
+    // A whole answer produced at once goes out as it is; otherwise every chunk, the first
+    // included, is handed over by the task below, under the send timeout.
+    let mut whole = Vec::new();
+    if ended {
+        whole.push(Ok::<_, actix_web::Error>(first));
+    } else {
         let send_timeout = state.export_send_timeout;
         let done = complete.clone();
         actix_web::rt::spawn(async move {
             let _permit = permit;
+            let mut chunk = first;
             loop {
+                // Sent in pieces of at most `PIECE`, so that the send timeout measures how long
+                // the client takes nothing, not how large a page is.
+                while !chunk.is_empty() {
+                    let piece = chunk.split_to(chunk.len().min(PIECE));
+                    match tokio::time::timeout(send_timeout, tx.send(piece)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => return, // the client went away
+                        Err(_) => {
+                            return tracing::warn!(
+                                timeout_s = send_timeout.as_secs_f64(),
+                                "export abandoned: the client read nothing for the send timeout"
+                            );
+                        }
+                    }
+                }
                 let (p, next) = match produce_next(produce).await {
                     Ok(pair) => pair,
                     Err(e) => return tracing::error!(error = %e, "export stopped"),
                 };
                 produce = p;
-                let chunk = match next {
-                    Ok(Some(chunk)) if chunk.is_empty() => continue,
+                chunk = match next {
                     Ok(Some(chunk)) => chunk,
                     Ok(None) => {
                         done.store(true, std::sync::atomic::Ordering::Release);
@@ -260,22 +337,11 @@ pub async fn respond(
                     }
                     Err(e) => return tracing::error!(error = ?e, "export stopped"),
                 };
-                match tokio::time::timeout(send_timeout, tx.send(chunk)).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(_)) => return, // the client went away
-                    Err(_) => {
-                        return tracing::warn!(
-                            timeout_s = send_timeout.as_secs_f64(),
-                            "export abandoned: the client read nothing for the send timeout"
-                        );
-                    }
-                }
             }
         });
     }
     use futures_util::StreamExt;
-    let first =
-        futures_util::stream::iter((!first.is_empty()).then_some(Ok::<_, actix_web::Error>(first)));
+    let first = futures_util::stream::iter(whole);
     let rest = futures_util::stream::unfold(Some(rx), move |rx| {
         let complete = complete.clone();
         async move {
@@ -300,6 +366,7 @@ pub async fn respond(
 /// the next page starts), so a client that does not read holds no connection.
 pub async fn stream<T>(
     state: &web::Data<AppState>,
+    req: &HttpRequest,
     mut encoder: Box<dyn Encoder<T>>,
     mut fetch: Fetch<T>,
     prepare: impl Fn(T) -> T + Send + 'static,
@@ -313,7 +380,7 @@ where
         Tail,
         Done,
     }
-    let permit = export_permit(state)?;
+    let permit = export_permit(state, req)?;
     let pool = state.pool.clone();
     let content_type = encoder.content_type();
     let mut stage = Stage::Head;
@@ -367,12 +434,19 @@ where
         let fetch: Fetch<D> = Box::new(move |conn, position, limit| {
             D::TABLE.scan::<D>(conn, &|sql| filter(sql), q.as_deref(), position, limit)
         });
-        return stream(state, encoder, fetch, prepare).await;
+        return stream(state, req, encoder, fetch, prepare).await;
     }
+    // A ranked search is the costliest read there is: only so many run at once, so that a few
+    // callers searching cannot take every connection. Held until the page is read.
+    let search = match q.as_deref() {
+        Some(q) if !q.trim().is_empty() => Some(search_permit(state)?),
+        _ => None,
+    };
     let (items, next) = crate::routes::support::with_db(state, move |conn| {
         Ok(D::TABLE.list::<D>(conn, &|sql| filter(sql), q.as_deref(), position, limit)?)
     })
     .await?;
+    drop(search);
     let next_cursor = next.and_then(|p| crate::routes::support::encode_cursor(state, p));
     let link = next_cursor.clone();
     let items = items.into_iter().map(prepare).collect();

@@ -71,7 +71,10 @@ fn a_header_of_millions_of_columns_is_refused_in_bounded_memory() {
 
 #[test]
 fn deep_searches_beside_a_small_request() {
-    let service = Service::start(&[]);
+    // Every searcher runs at once: what is tested here is that the depth cap bounds what one
+    // search costs, not the limit of searches at once (`UPR_TC_SEARCH_LIMIT`, tested by
+    // `hostile::ranked_searches_beyond_their_limit_are_refused_at_once_and_lists_are_served`).
+    let service = Service::start(&[("UPR_TC_SEARCH_LIMIT", "16")]);
     let admin = bearer(&service.admin());
     let mut csv = String::from("state_under_review,session,text__en\n");
     for i in 0..1_200 {

@@ -6,5 +6,6 @@
 
 mod support;
 
+mod callers;
 mod hostile;
 mod slow;

@@ -46,6 +46,8 @@ fn exports_nobody_reads_leave_health_lists_and_writes_answering() {
         ("UPR_TC_POOL_SIZE", "4"),
         ("UPR_TC_EXPORT_LIMIT", "2"),
         ("UPR_TC_EXPORT_SEND_TIMEOUT", "3s"),
+        // Each stuck export comes from a caller of its own (one export a caller at a time).
+        ("UPR_TC_TRUSTED_PROXIES", "127.0.0.1"),
     ]);
     let admin = bearer(&service.admin());
     // Enough that an export fills what a client that does not read takes in (its socket's
@@ -70,7 +72,13 @@ fn exports_nobody_reads_leave_health_lists_and_writes_answering() {
         } else {
             ("/api/v1/recommendations", "text/csv")
         };
-        stuck.push(service.open("GET", path, &[("Accept", accept)], b""));
+        let caller = format!("192.0.2.{i}");
+        stuck.push(service.open(
+            "GET",
+            path,
+            &[("Accept", accept), ("X-Forwarded-For", &caller)],
+            b"",
+        ));
     }
     let opened = Instant::now();
     std::thread::sleep(Duration::from_millis(1500));

@@ -345,14 +345,30 @@ impl Reply {
     }
 }
 
-pub fn open(
+/// Like [`Service::open`], from a socket whose receive buffer is `buffer` bytes (as small as
+/// the system allows), so that what the client has not read stays at the service.
+pub fn open_small(
     port: u16,
+    buffer: usize,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> std::io::Result<TcpStream> {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    socket.set_recv_buffer_size(buffer)?;
+    socket.connect(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into())?;
+    let mut stream: TcpStream = socket.into();
+    write_head(&mut stream, method, path, headers, b"")?;
+    Ok(stream)
+}
+
+fn write_head(
+    stream: &mut TcpStream,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
     body: &[u8],
-) -> std::io::Result<TcpStream> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+) -> std::io::Result<()> {
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -365,7 +381,18 @@ pub fn open(
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
+    stream.write_all(body)
+}
+
+pub fn open(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<TcpStream> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    write_head(&mut stream, method, path, headers, body)?;
     Ok(stream)
 }
 
@@ -416,7 +443,8 @@ pub fn read_head(stream: &mut TcpStream, timeout: Duration) -> std::io::Result<S
     Ok(String::from_utf8_lossy(&raw).into_owned())
 }
 
-fn parse(raw: &[u8]) -> std::io::Result<Reply> {
+/// An answer from its raw bytes; a chunked body is put together, and must end.
+pub fn parse(raw: &[u8]) -> std::io::Result<Reply> {
     let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
     let split = raw
         .windows(4)

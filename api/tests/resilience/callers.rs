@@ -1,0 +1,217 @@
+//! Callers that misbehave on purpose or by accident must not stop the service for others:
+//! request bodies that trickle in or stop, one caller opening export after export, and a
+//! client that reads an export slowly but steadily (which must get it whole).
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use crate::support::{PROMPTLY, Service, read_head, read_reply};
+
+const RESOLVE: &str = "/api/v1/reference/countries/resolve";
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// Writes `step` to `stream` every `every` until the service answers (something to read) or
+/// `limit` passes; returns how long it took, or `None` if nothing came.
+fn trickle_until_answered(
+    stream: &mut std::net::TcpStream,
+    step: &[u8],
+    every: Duration,
+    limit: Duration,
+) -> Option<Duration> {
+    let started = Instant::now();
+    let mut probe = [0u8; 1];
+    while started.elapsed() < limit {
+        // A write may fail once the service has answered and closed: then look for the answer.
+        let _ = stream.write_all(step);
+        stream.set_read_timeout(Some(every)).ok()?;
+        match stream.peek(&mut probe) {
+            Ok(n) if n > 0 => return Some(started.elapsed()),
+            Ok(_) => return Some(started.elapsed()), // closed without an answer
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return Some(started.elapsed()),
+        }
+    }
+    None
+}
+
+#[test]
+fn a_body_that_trickles_or_stops_is_answered_408_and_its_connection_closed() {
+    let service = Service::start(&[
+        ("UPR_TC_BODY_TIMEOUT", "2s"),
+        ("UPR_TC_BULK_BODY_TIMEOUT", "60s"),
+    ]);
+    let json = ("Content-Type", "application/json");
+
+    // One byte every half second: never idle for the timeout, but never whole in time.
+    let mut trickling = service.open(
+        "POST",
+        RESOLVE,
+        &[json, ("Content-Length", "100000")],
+        b"{\"names\": [\"",
+    );
+    // A request beside it is served.
+    let beside = service.request("POST", RESOLVE, &[json], br#"{"names": ["Kenya"]}"#);
+    assert_eq!(beside.expect(200)["results"][0]["alpha3"], "KEN");
+    let took = trickle_until_answered(
+        &mut trickling,
+        b"K",
+        Duration::from_millis(500),
+        Duration::from_secs(20),
+    )
+    .expect("a trickling body is answered, not waited on for ever");
+    assert!(took < Duration::from_secs(2) + PROMPTLY, "{took:?}");
+    let reply =
+        read_reply(&mut trickling, PROMPTLY).expect("an answer, then the connection closed");
+    assert_eq!(
+        reply.expect(408)["code"],
+        "request_timeout",
+        "{}",
+        reply.head
+    );
+    assert!(
+        reply
+            .header("content-type")
+            .unwrap_or("")
+            .starts_with("application/problem+json"),
+        "{}",
+        reply.head
+    );
+
+    // A bulk upload may take longer to arrive whole, but not stop: no byte for the body
+    // timeout ends it too.
+    let admin = bearer(&service.admin());
+    let mut stopped = service.open(
+        "POST",
+        "/api/v1/bulk/recommendations?mode=partial",
+        &[
+            ("Authorization", &admin),
+            ("Content-Type", "text/csv"),
+            ("Content-Length", "1000000"),
+        ],
+        b"state_under_review,session,text__en\nKEN,26,Sent\n",
+    );
+    let reply = read_reply(&mut stopped, Duration::from_secs(2) + PROMPTLY)
+        .expect("a stopped upload is answered, then its connection closed");
+    assert_eq!(reply.expect(408)["code"], "request_timeout");
+    assert!(
+        service
+            .log()
+            .contains("request body did not arrive in time")
+    );
+    service
+        .request("GET", "/health/ready", &[], b"")
+        .expect(200);
+}
+
+/// A CSV file of `n` recommendations of about `size` bytes each.
+fn recommendations_csv(n: usize, size: usize) -> String {
+    let filler = "strengthen the national human rights institution ".repeat(size / 40 + 1);
+    let mut csv = String::from("state_under_review,session,text__en\n");
+    for i in 0..n {
+        csv.push_str(&format!("KEN,26,Recommendation {i}: {}\n", &filler[..size]));
+    }
+    csv
+}
+
+/// Recommendations exported, and how long the slow reader reads slowly.
+const N: usize = 8000;
+const SLOWLY: Duration = Duration::from_secs(10);
+
+#[test]
+fn a_slow_steady_reader_gets_its_export_whole_and_a_caller_runs_one_export_at_a_time() {
+    let service = Service::start(&[
+        ("UPR_TC_POOL_SIZE", "4"),
+        ("UPR_TC_EXPORT_LIMIT", "2"),
+        ("UPR_TC_EXPORT_SEND_TIMEOUT", "3s"),
+    ]);
+    let admin = bearer(&service.admin());
+    // Pages of 500 recommendations, each page some 500 KB of CSV: 8 MB in all, more than the
+    // sockets' buffers hold (some 4 MB on Linux), so that the service waits on the reader.
+    let csv = recommendations_csv(N, 1000);
+    let mut upload = service.open(
+        "POST",
+        "/api/v1/bulk/recommendations?mode=partial",
+        &[("Authorization", &admin), ("Content-Type", "text/csv")],
+        csv.as_bytes(),
+    );
+    let report = read_reply(&mut upload, Duration::from_secs(60))
+        .expect("the seed upload answers")
+        .expect(200);
+    assert_eq!(report["created"], N, "{report}");
+
+    // An anonymous client reads its export at some 50 KB/s for 10 s (a page takes longer than
+    // the send timeout at that pace, but the reader never stalls), then as fast as it can,
+    // which keeps the test short: the sockets' buffers fill at once, so for those 10 s the
+    // service waits on the reader.
+    let mut slow = service.open(
+        "GET",
+        "/api/v1/recommendations",
+        &[("Accept", "text/csv")],
+        b"",
+    );
+    let head = read_head(&mut slow, PROMPTLY).expect("the export starts");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let reader = std::thread::spawn(move || {
+        let mut raw = head.into_bytes();
+        let mut buf = [0u8; 5_000];
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(120);
+        slow.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        while Instant::now() < deadline {
+            match slow.read(&mut buf) {
+                Ok(0) => return Ok(raw),
+                Ok(n) => {
+                    raw.extend_from_slice(&buf[..n]);
+                }
+                Err(e) => return Err(format!("cut off after {} bytes: {e}", raw.len())),
+            }
+            if started.elapsed() < SLOWLY {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Err(format!("not ended in time, {} bytes read", raw.len()))
+    });
+
+    // The same caller's second export is refused while the first runs; another caller's runs.
+    let second = service.request("GET", "/api/v1/export", &[], b"");
+    assert_eq!(second.status, 429, "{}\n{}", second.head, second.text());
+    assert!(
+        second
+            .header("retry-after")
+            .is_some_and(|s| s.parse::<u64>().is_ok()),
+        "{}",
+        second.head
+    );
+    let mut other = service.open("GET", "/api/v1/export", &[("Authorization", &admin)], b"");
+    let theirs = read_reply(&mut other, Duration::from_secs(30)).expect("another caller's export");
+    assert_eq!(theirs.status, 200, "{}", theirs.head);
+    assert_eq!(theirs.text().lines().count(), N);
+
+    let raw = reader
+        .join()
+        .expect("the reader thread")
+        .unwrap_or_else(|e| panic!("the slow reader's export: {e}"));
+    let reply = crate::support::parse(&raw).expect("a whole chunked answer");
+    let rows = reply
+        .text()
+        .lines()
+        .filter(|l| l.contains("Recommendation "))
+        .count();
+    assert_eq!(rows, N, "every row, after {} bytes", raw.len());
+    assert!(
+        !service.log().contains("export abandoned"),
+        "the steady reader was abandoned"
+    );
+
+    // Its export over, the caller may export again.
+    let again = service.request("GET", "/api/v1/export", &[], b"");
+    assert_eq!(again.status, 200, "{}", again.head);
+}
