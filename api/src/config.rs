@@ -112,6 +112,8 @@ pub struct ServeLimits {
     pub bulk_body_timeout: Duration,
     /// Connections open at once, over all workers (`UPR_TC_MAX_CONNECTIONS`).
     pub max_connections: usize,
+    /// The kernel send buffer of each connection, in bytes (`UPR_TC_SEND_BUFFER`).
+    pub send_buffer: usize,
 }
 
 impl Default for ServeLimits {
@@ -119,13 +121,14 @@ impl Default for ServeLimits {
         Self {
             lock_timeout: crate::db::DEFAULT_LOCK_TIMEOUT,
             export_limit: None,
-            export_send_timeout: Duration::from_secs(30),
+            export_send_timeout: Duration::from_secs(60),
             idempotency_claim_timeout: Duration::from_secs(3600),
             idempotency_answer_limit: 1024 * 1024,
             search_limit: None,
             body_timeout: Duration::from_secs(30),
             bulk_body_timeout: Duration::from_secs(600),
             max_connections: 4096,
+            send_buffer: 1024 * 1024,
         }
     }
 }
@@ -178,6 +181,7 @@ impl ServeLimits {
             body_timeout: duration("UPR_TC_BODY_TIMEOUT", defaults.body_timeout)?,
             bulk_body_timeout: duration("UPR_TC_BULK_BODY_TIMEOUT", defaults.bulk_body_timeout)?,
             max_connections: count("UPR_TC_MAX_CONNECTIONS")?.unwrap_or(defaults.max_connections),
+            send_buffer: count("UPR_TC_SEND_BUFFER")?.unwrap_or(defaults.send_buffer),
         })
     }
 }

@@ -286,20 +286,20 @@ fn unmatched(routes: &RouteTable, req: &HttpRequest) -> HttpResponse {
     error.error_response()
 }
 
-/// The kernel's send buffer of each connection, in bytes (Linux doubles it). Left to itself
-/// Linux grows it to megabytes, and a socket whose buffer is full is writable again only once
-/// half of it has drained: a client reading a steady 50 KB/s would then take nothing, as the
-/// service sees it, for half a minute at a time, and be abandoned as one that reads nothing
-/// (`UPR_TC_EXPORT_SEND_TIMEOUT`). Bounded, a reader is seen to progress every few seconds
-/// down to a few KB/s, and many slow connections hold little memory; a distant client is held
-/// to some MB/s.
-const SEND_BUFFER: usize = 64 * 1024;
-
-fn bound_send_buffer(conn: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
-    if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>()
-        && let Err(e) = socket2::SockRef::from(stream).set_send_buffer_size(SEND_BUFFER)
-    {
-        tracing::warn!(error = %e, "cannot set a connection's send buffer");
+/// Bounds the kernel's send buffer of each connection to `bytes` (Linux doubles it). Left to
+/// itself Linux grows it to megabytes, and a socket whose buffer is full is writable again only
+/// once half of it has drained: a client reading a steady 50 KB/s would then take nothing, as
+/// the service sees it, for tens of seconds at a time, and be abandoned as one that reads
+/// nothing (`UPR_TC_EXPORT_SEND_TIMEOUT`). The default, 1 MiB, keeps a distant client's
+/// throughput (about 20 MB/s at 100 ms) with a reader seen to progress every minute down to
+/// some 20 KB/s (`UPR_TC_SEND_BUFFER`).
+fn bound_send_buffer(bytes: usize) -> impl Fn(&dyn std::any::Any, &mut actix_web::dev::Extensions) {
+    move |conn, _| {
+        if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>()
+            && let Err(e) = socket2::SockRef::from(stream).set_send_buffer_size(bytes)
+        {
+            tracing::warn!(error = %e, "cannot set a connection's send buffer");
+        }
     }
 }
 
@@ -318,7 +318,7 @@ pub async fn serve(service: Service) -> anyhow::Result<()> {
         .client_request_timeout(std::time::Duration::from_secs(5))
         .client_disconnect_timeout(std::time::Duration::from_secs(1))
         .keep_alive(std::time::Duration::from_secs(5))
-        .on_connect(bound_send_buffer)
+        .on_connect(bound_send_buffer(service.settings.limits.send_buffer))
         .bind(&bind)
         .with_context(|| format!("cannot listen on {bind}"))?
         .shutdown_timeout(30);
