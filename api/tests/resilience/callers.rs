@@ -5,13 +5,9 @@
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use crate::support::{PROMPTLY, Service, read_head, read_reply};
+use crate::support::{PROMPTLY, Service, bearer, read_head, read_reply, recommendations_csv};
 
 const RESOLVE: &str = "/api/v1/reference/countries/resolve";
-
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
-}
 
 /// Writes `step` to `stream` every `every` until the service answers (something to read) or
 /// `limit` passes; returns how long it took, or `None` if nothing came.
@@ -110,16 +106,6 @@ fn a_body_that_trickles_or_stops_is_answered_408_and_its_connection_closed() {
         .expect(200);
 }
 
-/// A CSV file of `n` recommendations of about `size` bytes each.
-fn recommendations_csv(n: usize, size: usize) -> String {
-    let filler = "strengthen the national human rights institution ".repeat(size / 40 + 1);
-    let mut csv = String::from("state_under_review,session,text__en\n");
-    for i in 0..n {
-        csv.push_str(&format!("KEN,26,Recommendation {i}: {}\n", &filler[..size]));
-    }
-    csv
-}
-
 /// Recommendations exported, and how long the slow reader reads slowly.
 const N: usize = 8000;
 const SLOWLY: Duration = Duration::from_secs(10);
@@ -137,17 +123,8 @@ fn a_slow_steady_reader_gets_its_export_whole_and_a_caller_runs_one_export_at_a_
     let admin = bearer(&service.admin());
     // Pages of 500 recommendations, each page some 500 KB of CSV: 8 MB in all, more than the
     // sockets' buffers hold (some 4 MB on Linux), so that the service waits on the reader.
-    let csv = recommendations_csv(N, 1000);
-    let mut upload = service.open(
-        "POST",
-        "/api/v1/bulk/recommendations?mode=partial",
-        &[("Authorization", &admin), ("Content-Type", "text/csv")],
-        csv.as_bytes(),
-    );
-    let report = read_reply(&mut upload, Duration::from_secs(60))
-        .expect("the seed upload answers")
-        .expect(200);
-    assert_eq!(report["created"], N, "{report}");
+    let csv = recommendations_csv(0, N, 1000);
+    service.seed(&csv, N);
 
     // An anonymous client reads its export at some 50 KB/s for 10 s (a page takes longer than
     // the send timeout at that pace, but the reader never stalls), then as fast as it can,

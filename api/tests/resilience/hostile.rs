@@ -7,11 +7,7 @@ use std::time::{Duration, Instant};
 
 use upr_tc::cursor::{Cursors, Kind};
 
-use crate::support::{Service, read_reply};
-
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
-}
+use crate::support::{Service, bearer, read_reply};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -75,23 +71,13 @@ fn deep_searches_beside_a_small_request() {
     // search costs, not the limit of searches at once (`UPR_TC_SEARCH_LIMIT`, tested by
     // `hostile::ranked_searches_beyond_their_limit_are_refused_at_once_and_lists_are_served`).
     let service = Service::start(&[("UPR_TC_SEARCH_LIMIT", "16")]);
-    let admin = bearer(&service.admin());
     let mut csv = String::from("state_under_review,session,text__en\n");
     for i in 0..1_200 {
         csv.push_str(&format!(
             "KEN,26,Protect the rights of the child (number {i}).\n"
         ));
     }
-    let mut upload = service.open(
-        "POST",
-        "/api/v1/bulk/recommendations?mode=partial",
-        &[("Authorization", &admin), ("Content-Type", "text/csv")],
-        csv.as_bytes(),
-    );
-    let report = read_reply(&mut upload, Duration::from_secs(60))
-        .expect("the seed upload answers")
-        .expect(200);
-    assert_eq!(report["created"], 1_200, "{report}");
+    service.seed(&csv, 1_200);
     // A cursor as deep as the (`o100000`), made with this installation's key: what a
     // client could hold only from an older version with a deeper cap.
     let mut conn = service.db.connect();

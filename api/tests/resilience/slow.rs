@@ -8,23 +8,9 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use upr_tc::auth::Role;
 
-use crate::support::{PROMPTLY, Service, read_head, read_reply};
+use crate::support::{PROMPTLY, Service, bearer, read_head, read_reply, recommendations_csv};
 
 const CSV: (&str, &str) = ("Content-Type", "text/csv");
-
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
-}
-
-/// A CSV file of `n` recommendations, each `size` bytes of text or so, numbered from `from`.
-fn recommendations_csv(from: usize, n: usize, size: usize) -> String {
-    let filler = "strengthen the national human rights institution ".repeat(size / 40 + 1);
-    let mut csv = String::from("state_under_review,session,text__en\n");
-    for i in from..from + n {
-        csv.push_str(&format!("KEN,26,Recommendation {i}: {}\n", &filler[..size]));
-    }
-    csv
-}
 
 /// A State records a blanket consent: the write every other writer must not hold up.
 fn consent(service: &Service) -> crate::support::Reply {
@@ -53,16 +39,7 @@ fn exports_nobody_reads_leave_health_lists_and_writes_answering() {
     // Enough that an export fills what a client that does not read takes in (its socket's
     // buffers, some 4 MB on Linux) and what the service buffers: 8 MB, in many pages.
     let csv = recommendations_csv(0, 8000, 1000);
-    let mut upload = service.open(
-        "POST",
-        "/api/v1/bulk/recommendations?mode=partial",
-        &[("Authorization", &admin), CSV],
-        csv.as_bytes(),
-    );
-    let report = read_reply(&mut upload, Duration::from_secs(60))
-        .expect("the seed upload answers")
-        .expect(200);
-    assert_eq!(report["created"], 8000, "{report}");
+    service.seed(&csv, 8000);
 
     // More exports than the pool has connections, none of them read.
     let mut stuck = Vec::new();

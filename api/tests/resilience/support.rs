@@ -485,3 +485,35 @@ fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
         raw = raw.get(size + 2..)?;
     }
 }
+
+/// The value of an `Authorization` header for `token`.
+pub fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// A CSV file of `n` recommendations, each `size` bytes of text or so, numbered from `from`.
+pub fn recommendations_csv(from: usize, n: usize, size: usize) -> String {
+    let filler = "strengthen the national human rights institution ".repeat(size / 40 + 1);
+    let mut csv = String::from("state_under_review,session,text__en\n");
+    for i in from..from + n {
+        csv.push_str(&format!("KEN,26,Recommendation {i}: {}\n", &filler[..size]));
+    }
+    csv
+}
+
+impl Service {
+    /// Uploads recommendations as `admin` (partial mode) and checks that each row was created.
+    pub fn seed(&self, csv: &str, rows: usize) {
+        let admin = bearer(&self.admin());
+        let mut upload = self.open(
+            "POST",
+            "/api/v1/bulk/recommendations?mode=partial",
+            &[("Authorization", &admin), ("Content-Type", "text/csv")],
+            csv.as_bytes(),
+        );
+        let report = read_reply(&mut upload, Duration::from_secs(60))
+            .expect("the seed upload answers")
+            .expect(200);
+        assert_eq!(report["created"], rows, "{report}");
+    }
+}
