@@ -227,7 +227,7 @@ pub struct Activity {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Derived {
     /// The submitter's stakeholder kind.
-    pub submitter_kind: String,
+    pub submitter_kind: crate::domain::stakeholder::StakeholderKind,
     /// The State the submitter is, when it is a State's own stakeholder.
     pub submitter_state: Option<String>,
 }

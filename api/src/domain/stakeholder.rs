@@ -11,7 +11,7 @@ use crate::error::FieldError;
 use crate::reference::reference;
 
 /// Kinds of stakeholder (DESIGN §3); labels at `/api/v1/reference/stakeholder-kinds`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StakeholderKind {
     State,
@@ -25,10 +25,31 @@ pub enum StakeholderKind {
     Parliament,
     Academia,
     PrivateSector,
+    #[default]
     Other,
 }
 
 impl StakeholderKind {
+    pub const ALL: [Self; 12] = [
+        Self::State,
+        Self::UnEntity,
+        Self::InternationalOrganization,
+        Self::RegionalOrganization,
+        Self::RegionalHumanRightsMechanism,
+        Self::Nhri,
+        Self::CivilSocietyOrganization,
+        Self::Nmirf,
+        Self::Parliament,
+        Self::Academia,
+        Self::PrivateSector,
+        Self::Other,
+    ];
+
+    /// The kind `as_str` names.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::State => "state",
@@ -258,5 +279,36 @@ impl StakeholderInput {
             .map(|(_, t)| t)
             .collect::<Vec<_>>()
             .join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `as_str`, `parse` and serde name every kind alike, and `ALL` holds each once.
+    #[test]
+    fn every_kind_reads_back_as_written() {
+        let mut seen = std::collections::HashSet::new();
+        for kind in StakeholderKind::ALL {
+            assert!(seen.insert(kind), "{kind:?} twice");
+            let json = serde_json::to_value(kind).unwrap();
+            assert_eq!(json, kind.as_str());
+            assert_eq!(StakeholderKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(StakeholderKind::parse("State"), None);
+        // The reference list names the same kinds: one added to the enum and the list but
+        // not to ALL would not read back from the database.
+        let reference: Vec<serde_json::Value> =
+            serde_json::from_str(include_str!("../../reference/stakeholder-kinds.json")).unwrap();
+        let codes: Vec<&str> = reference
+            .iter()
+            .map(|k| k["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes.len(), StakeholderKind::ALL.len());
+        assert!(
+            codes.iter().all(|c| StakeholderKind::parse(c).is_some()),
+            "{codes:?}"
+        );
     }
 }

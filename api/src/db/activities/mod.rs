@@ -91,7 +91,7 @@ impl Document for Activity {
             ),
             (
                 "submitter_kind",
-                Value::Text(self.derived.submitter_kind.clone()),
+                Value::Text(self.derived.submitter_kind.as_str().to_owned()),
             ),
             (
                 "submitter_state",
@@ -203,7 +203,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> diesel::QueryResult<Option<Acti
         seq: row.seq,
         document: row.document,
     })?;
-    activity.derived.submitter_kind = row.submitter_kind;
+    activity.derived.submitter_kind = verdicts::stored_kind(&row.submitter_kind)?;
     activity.derived.submitter_state = row.submitter_state;
     Ok(Some(activity))
 }

@@ -32,7 +32,7 @@ impl Activity {
 /// many activities are evaluated.
 #[derive(Default)]
 pub struct Facts {
-    submitters: HashMap<Uuid, (String, Option<String>)>,
+    submitters: HashMap<Uuid, (StakeholderKind, Option<String>)>,
     consents: HashMap<String, Vec<ConsentFact>>,
 }
 
@@ -93,17 +93,18 @@ impl Facts {
         &mut self,
         conn: &mut DbConnection,
         id: Uuid,
-    ) -> diesel::QueryResult<(String, Option<String>)> {
+    ) -> diesel::QueryResult<(StakeholderKind, Option<String>)> {
         if let Some(found) = self.submitters.get(&id) {
             return Ok(found.clone());
         }
         let mut sql = Sql::new("SELECT kind, own_state FROM stakeholders WHERE id = ");
         sql.text(id.to_string());
-        let found = load::<SubmitterRow>(conn, &sql)?
-            .into_iter()
-            .next()
-            .map(|row| (row.kind, row.own_state))
-            .unwrap_or_else(|| (StakeholderKind::Other.as_str().to_owned(), None));
+        let found = match load::<SubmitterRow>(conn, &sql)?.into_iter().next() {
+            Some(row) => (stored_kind(&row.kind)?, row.own_state),
+            // No such stakeholder (the reference check refuses one; an import checks later):
+            // no State's own, so consent is needed.
+            None => (StakeholderKind::Other, None),
+        };
         self.submitters.insert(id, found.clone());
         Ok(found)
     }
@@ -260,4 +261,9 @@ pub fn refresh_submitter(conn: &mut DbConnection, stakeholder: Uuid) -> diesel::
     let mut sql = Sql::new("SELECT r.seq, r.document FROM activities r WHERE r.submitter = ");
     sql.text(stakeholder.to_string()).push(" ORDER BY r.seq");
     refresh(conn, &sql, true)
+}
+
+/// A stakeholder kind as stored; one this code does not know is an error, never a default.
+pub fn stored_kind(kind: &str) -> diesel::QueryResult<StakeholderKind> {
+    StakeholderKind::parse(kind).ok_or_else(|| unreadable(format!("stakeholder kind `{kind}`")))
 }
