@@ -169,26 +169,23 @@ pub fn head(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
         .unwrap_or(0))
 }
 
-/// The position of the last change the public feed carries (0 when none): where a snapshot of
-/// public items stands in that feed. Unlike `head`, it does not move with hidden writes.
+/// The position of the last change the public feed carries (0 when none): the public feed's
+/// head, where a snapshot of public items stands. Unlike `head`, hidden writes do not move it;
+/// like it, everything up to it is committed (writers commit in the order they are numbered).
 pub fn public_head(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
-    public_head_until(conn, i64::MAX)
-}
-
-/// The last public change at or before `head` (0 when none).
-fn public_head_until(conn: &mut DbConnection, head: i64) -> diesel::QueryResult<i64> {
     use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
     Ok(dsl::changes
         .filter(dsl::public_op.is_not_null())
-        .filter(dsl::seq.le(head))
         .select(diesel::dsl::max(dsl::seq))
         .first::<Option<i64>>(conn)?
         .unwrap_or(0))
 }
 
 /// A page of the feed after `after`, of the given types (all when `None`), and the position to
-/// resume from. The head is read first and the page is bounded by it: everything up to the
-/// head is committed, so when the page is the last one, resuming from the head skips nothing.
+/// resume from. The audience's head is read first and the page is bounded by it: everything up
+/// to it is committed, so when the page is the last one, resuming from the head skips nothing.
+/// The public feed's head is its last public change, never the head of all changes: a cursor
+/// that moved with hidden writes would say when they happen.
 pub fn read(
     conn: &mut DbConnection,
     audience: Audience,
@@ -197,7 +194,10 @@ pub fn read(
     limit: i64,
 ) -> diesel::QueryResult<(Vec<FeedItem>, i64, bool)> {
     use diesel::{ExpressionMethods, NullableExpressionMethods, QueryDsl, RunQueryDsl};
-    let head = head(conn)?;
+    let head = match audience {
+        Audience::Full => head(conn)?,
+        Audience::Public => public_head(conn)?,
+    };
     if head <= after {
         // Nothing committed since: what a waiting partner mostly asks.
         return Ok((vec![], after, false));
@@ -278,17 +278,14 @@ pub fn read(
             })
         })
         .collect::<diesel::QueryResult<_>>()?;
-    // Where to resume: after the last change given, or, at the end, the head: for `admin`'s
-    // full feed the last change of all, for the public the last public change (of any type,
-    // so a reader of some types passes over the others once). Never the head of all changes
-    // for the public: a cursor that moved with hidden writes would say when they happen.
-    let last = items.last().map(|i| i.cursor.parse::<i64>()).transpose();
-    let last = last.map_err(|e| unreadable(format!("a change's position: {e}")))?;
-    let next = match (more, last, audience) {
-        (true, Some(last), _) => last,
-        (true, None, _) => after,
-        (false, _, Audience::Full) => head.max(after),
-        (false, _, Audience::Public) => public_head_until(conn, head)?.max(after),
+    // Where to resume: after the last change given, or the audience's head at the end (a
+    // reader of some types passes over the others once).
+    let next = match (more, items.last()) {
+        (true, Some(last)) => last
+            .cursor
+            .parse::<i64>()
+            .map_err(|e| unreadable(format!("a change's position: {e}")))?,
+        _ => head.max(after),
     };
     Ok((items, next, more))
 }
