@@ -20,6 +20,11 @@ fn sql(app: &TestApp, statement: &str) {
         .unwrap_or_else(|e| panic!("{statement}: {e}"));
 }
 
+/// A merge patch as `token`.
+async fn patch(app: &TestApp, path: &str, token: &str, body: &Value) -> upr_tc_tests::Reply {
+    app.send_json(Method::PATCH, path, Some(token), body).await
+}
+
 fn count(app: &TestApp, query: &str) -> i64 {
     #[derive(diesel::QueryableByName)]
     struct N {
@@ -83,14 +88,9 @@ async fn a_states_body_cannot_become_the_state() {
     let path = format!("{STAKEHOLDERS}/{}", nmirf["id"].as_str().unwrap());
     let kenya = app.token(Role::State, Some("KEN"), None);
     // Kenya edits its own body, but not into the State itself.
-    app.send_json(
-        Method::PATCH,
-        &path,
-        Some(&kenya),
-        &json!({"kind": "state"}),
-    )
-    .await
-    .assert_problem(403, "forbidden");
+    patch(&app, &path, &kenya, &json!({"kind": "state"}))
+        .await
+        .assert_problem(403, "forbidden");
     let renamed = app
         .send_json(
             Method::PATCH,
@@ -130,14 +130,9 @@ async fn a_state_has_one_own_stakeholder_bound_by_admin_or_first_use() {
         )
         .await;
     let other_path = format!("{STAKEHOLDERS}/{}", other["id"].as_str().unwrap());
-    app.send_json(
-        Method::PATCH,
-        &other_path,
-        Some(&admin),
-        &json!({"kind": "state"}),
-    )
-    .await
-    .assert_problem(409, "conflict");
+    patch(&app, &other_path, &admin, &json!({"kind": "state"}))
+        .await
+        .assert_problem(409, "conflict");
     // Kenya's token submits as the one admin bound.
     let kenya = app.token(Role::State, Some("KEN"), None);
     let own = submit(&app, &kenya, &activity(&["KEN"], "Own plan")).await;
@@ -145,23 +140,13 @@ async fn a_state_has_one_own_stakeholder_bound_by_admin_or_first_use() {
     assert_eq!(own["visibility"]["public"], true);
     // admin may bind another once the first is no longer the State's: its activities follow.
     let bound_path = format!("{STAKEHOLDERS}/{}", bound["id"].as_str().unwrap());
-    app.send_json(
-        Method::PATCH,
-        &bound_path,
-        Some(&admin),
-        &json!({"kind": "other"}),
-    )
-    .await
-    .assert_ok_json();
+    patch(&app, &bound_path, &admin, &json!({"kind": "other"}))
+        .await
+        .assert_ok_json();
     app.get(&item(&own)).await.assert_problem(404, "not_found");
-    app.send_json(
-        Method::PATCH,
-        &other_path,
-        Some(&admin),
-        &json!({"kind": "state"}),
-    )
-    .await
-    .assert_ok_json();
+    patch(&app, &other_path, &admin, &json!({"kind": "state"}))
+        .await
+        .assert_ok_json();
     let next = submit(&app, &kenya, &activity(&["KEN"], "Next plan")).await;
     assert_eq!(next["submitter"], other["id"]);
 }
@@ -449,10 +434,10 @@ async fn a_contributor_token_does_not_speak_for_a_state() {
     app.send_json(Method::POST, PATH, Some(&posing), &body)
         .await
         .assert_problem(403, "forbidden");
-    app.send_json(
-        Method::PATCH,
+    patch(
+        &app,
         &item(&own),
-        Some(&posing),
+        &posing,
         &json!({"title": {"en": "Changed"}}),
     )
     .await
@@ -465,20 +450,20 @@ async fn a_contributor_token_does_not_speak_for_a_state() {
     )
     .await
     .assert_problem(403, "forbidden");
-    app.send_json(
-        Method::PATCH,
+    patch(
+        &app,
         &format!("{STAKEHOLDERS}/{bound}"),
-        Some(&posing),
+        &posing,
         &json!({"website": "https://example.net"}),
     )
     .await
     .assert_problem(403, "forbidden");
     assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM activities"), 1);
     // Kenya's own token still edits its activity.
-    app.send_json(
-        Method::PATCH,
+    patch(
+        &app,
         &item(&own),
-        Some(&kenya),
+        &kenya,
         &json!({"title": {"en": "Changed by Kenya"}}),
     )
     .await
