@@ -60,6 +60,7 @@ impl Document for Recommendation {
         facet_key: "recommendation_seq",
         search: "recommendation_search",
         same: "State under review, session and text",
+        hides_items: false,
     };
 
     fn new(stored: Stored, content: RecommendationInput) -> Self {

@@ -122,15 +122,22 @@ impl Table {
                 sql.text(terms);
                 filters(&mut sql);
                 if ranked {
-                    // Ranked by how often the query's terms occur in the item itself (each
-                    // occurrence is marked by two characters), as PostgreSQL's `ts_rank` does,
-                    // never by FTS5's `rank`: its bm25 weighs a term by how many stored items
-                    // hold it, hidden activities too, so the order of public results would
-                    // tell anyone which words unpublished activities contain.
-                    sql.push(&format!(
-                        " ORDER BY length(highlight({s}, 0, char(1), char(2))) - length({s}.body) DESC, r.seq LIMIT "
-                    ))
-                    .int(limit + 1);
+                    // A table with hidden items is ranked by how often the query's terms occur
+                    // in the item itself (each occurrence is marked by two characters), as
+                    // PostgreSQL's `ts_rank` does, not by FTS5's `rank`: its bm25 weighs a term
+                    // by how many stored items hold it, hidden ones too, so the order of public
+                    // results would tell anyone which words unpublished activities contain. It
+                    // reads each match's text and costs more (docs/benchmarks.md); tables
+                    // whose items are all public keep `rank`.
+                    let order = if self.hides_items {
+                        format!(
+                            "length(highlight({s}, 0, char(1), char(2))) - length({s}.body) DESC"
+                        )
+                    } else {
+                        format!("{s}.rank")
+                    };
+                    sql.push(&format!(" ORDER BY {order}, r.seq LIMIT "))
+                        .int(limit + 1);
                     sql.push(" OFFSET ").int(offset);
                 } else {
                     keyset(&mut sql, position, limit);

@@ -46,6 +46,7 @@ impl Document for Stakeholder {
         facet_key: "stakeholder_seq",
         search: "stakeholder_search",
         same: "kind, country and name",
+        hides_items: false,
     };
 
     fn new(stored: Stored, content: StakeholderInput) -> Self {

@@ -17,6 +17,10 @@ pub struct Table {
     pub search: &'static str,
     /// What makes two items the same (the natural key), in words.
     pub same: &'static str,
+    /// Whether some of its items are hidden from some callers (activities awaiting consent,
+    /// drafts): a ranked search on SQLite must then not weigh terms by how many stored items
+    /// hold them (`search::Table::select`).
+    pub hides_items: bool,
 }
 
 impl Table {

@@ -42,6 +42,7 @@ impl Document for Activity {
         facet_key: "activity_seq",
         search: "activity_search",
         same: "submitter, title and planned start",
+        hides_items: true,
     };
 
     fn new(stored: Stored, content: ActivityInput) -> Self {
