@@ -13,7 +13,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 use crate::db::DbConnection;
-use crate::db::query::{Sql, load_ids};
 
 /// The length of every cursor, in characters.
 pub const LENGTH: usize = 22;
@@ -71,9 +70,13 @@ impl Cursors {
     /// The cipher of the secret the migrations made in this database, so that every instance
     /// on it reads the cursors of every other.
     pub fn load(conn: &mut DbConnection) -> anyhow::Result<Self> {
-        let sql = Sql::new("SELECT secret AS id FROM cursor_secret WHERE singleton = 1");
-        let secret = load_ids(conn, &sql)?
-            .pop()
+        use crate::db::schema::cursor_secret::dsl as c;
+        use diesel::prelude::*;
+        let secret = c::cursor_secret
+            .filter(c::singleton.eq(1))
+            .select(c::secret)
+            .first::<String>(conn)
+            .optional()?
             .filter(|s| s.len() >= 32)
             .ok_or_else(|| anyhow::anyhow!("the database holds no cursor secret"))?;
         Ok(Self::new(&secret))

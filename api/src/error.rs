@@ -321,7 +321,7 @@ pub fn is_transient(err: &diesel::result::Error) -> bool {
 impl From<diesel::result::Error> for ApiError {
     fn from(err: diesel::result::Error) -> Self {
         // PostgreSQL cancelled a statement that ran past its timeout (a ranked search,
-        // `db::search::SEARCH_TIMEOUT_MS`): the caller can ask for less.
+        // `db::sql::search::SEARCH_TIMEOUT_MS`): the caller can ask for less.
         if let diesel::result::Error::DatabaseError(_, info) = &err
             && info.message().contains("statement timeout")
         {

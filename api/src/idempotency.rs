@@ -29,14 +29,12 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, web};
 use chrono::Utc;
-use diesel::sql_types::{Integer, Nullable, Text};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::auth::Identity;
 use crate::db::DbConnection;
-use crate::db::query::{Sql, execute, load};
-use crate::db::time::timestamp;
+use crate::db::idempotency::{self as keys, Claim, Key, Stored};
 use crate::digest::hex;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::support::with_db;
@@ -50,32 +48,6 @@ const KEPT_HOURS: i64 = 24;
 const KEPT_HEADERS: [header::HeaderName; 3] =
     [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
 
-#[derive(diesel::QueryableByName)]
-struct Stored {
-    #[diesel(sql_type = Text)]
-    created_at: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    claimed_by: Option<String>,
-    #[diesel(sql_type = Text)]
-    method: String,
-    #[diesel(sql_type = Text)]
-    path: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    body_hash: Option<String>,
-    #[diesel(sql_type = Nullable<Integer>)]
-    status: Option<i32>,
-    #[diesel(sql_type = Nullable<Text>)]
-    headers: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    body: Option<String>,
-}
-
-/// What the table says of a key: new (and now claimed by this request), or seen.
-enum Claim {
-    New,
-    Seen(Stored),
-}
-
 /// A request's claim on a key: this process's id and a number of its own, so that a request
 /// whose claim was taken over cannot overwrite or forget the claim of the one that took it.
 fn new_claim() -> String {
@@ -88,90 +60,19 @@ fn new_claim() -> String {
 
 fn claim(
     conn: &mut DbConnection,
-    caller: &str,
-    key: &str,
+    key: &Key,
     req: (&str, &str),
     mine: &str,
     claim_timeout: std::time::Duration,
 ) -> diesel::QueryResult<Claim> {
     let now = Utc::now();
-    let cutoff = timestamp(now - chrono::Duration::hours(KEPT_HOURS));
-    let mut forget = Sql::new("DELETE FROM idempotency_keys WHERE created_at < ");
-    forget.text(cutoff);
-    execute(conn, &forget)?;
+    let kept_since = now - chrono::Duration::hours(KEPT_HOURS);
     // A claim older than any request runs belongs to a request that will never answer.
     let stale = now - chrono::Duration::from_std(claim_timeout).unwrap_or(chrono::Duration::MAX);
-    let mut expire = Sql::new("DELETE FROM idempotency_keys WHERE caller = ");
-    expire
-        .text(caller)
-        .push(" AND key = ")
-        .text(key)
-        .push(" AND body_hash IS NULL AND created_at < ")
-        .text(timestamp(stale));
-    execute(conn, &expire)?;
-    let mut insert = Sql::new(
-        "INSERT INTO idempotency_keys (caller, key, method, path, created_at, claimed_by) VALUES (",
-    );
-    insert
-        .text(caller)
-        .push(", ")
-        .text(key)
-        .push(", ")
-        .text(req.0)
-        .push(", ")
-        .text(req.1);
-    insert
-        .push(", ")
-        .text(timestamp(now))
-        .push(", ")
-        .text(mine)
-        .push(") ON CONFLICT (caller, key) DO NOTHING");
-    if execute(conn, &insert)? == 1 {
-        return Ok(Claim::New);
-    }
-    let mut find = Sql::new(
-        "SELECT created_at, claimed_by, method, path, body_hash, status, headers, body \
-         FROM idempotency_keys WHERE caller = ",
-    );
-    find.text(caller).push(" AND key = ").text(key);
-    match load::<Stored>(conn, &find)?.into_iter().next() {
-        Some(stored) => Ok(Claim::Seen(stored)),
-        // Forgotten in between (expired): claim it again.
-        None => claim(conn, caller, key, req, mine, claim_timeout),
-    }
+    keys::claim(conn, key, req, mine, kept_since, stale)
 }
 
-/// Deletes the claims of requests that never answered because their process stopped (killed,
-/// crashed, the machine lost): run when the service starts. Returns how many went.
-///
-/// On PostgreSQL several instances share the table, so only claims whose process has no
-/// connection open any more are cleared (each connection names its process in
-/// `application_name`); a live instance's running requests keep theirs. A SQLite file is
-/// served by one process: every running claim there was left by an earlier one.
-pub fn clear_orphaned_claims(conn: &mut DbConnection) -> diesel::QueryResult<usize> {
-    let sql = match conn {
-        DbConnection::Postgres(_) => {
-            let mut sql = Sql::new(&format!(
-                "DELETE FROM idempotency_keys WHERE body_hash IS NULL AND (claimed_by IS NULL OR \
-                 split_part(claimed_by, ':', 1) NOT IN (SELECT substr(application_name, {}) \
-                 FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE ",
-                crate::db::APPLICATION_NAME.len() + 1
-            ));
-            sql.text(format!("{}%", crate::db::APPLICATION_NAME))
-                .push("))");
-            sql
-        }
-        DbConnection::Sqlite(_) => {
-            let mut sql = Sql::new(
-                "DELETE FROM idempotency_keys WHERE body_hash IS NULL AND (claimed_by IS NULL OR \
-                 claimed_by NOT LIKE ",
-            );
-            sql.text(format!("{}:%", crate::db::process_id())).push(")");
-            sql
-        }
-    };
-    execute(conn, &sql)
-}
+pub use keys::clear_orphaned_claims;
 
 /// Reads the whole body, only to hash it.
 async fn hash_all(mut payload: Payload, limit: usize) -> ApiResult<String> {
@@ -264,24 +165,15 @@ pub async fn middleware(
     };
     let (method, path) = (req.method().to_string(), req.path().to_owned());
     let mine = new_claim();
+    let key = Key {
+        caller,
+        key: key.clone(),
+    };
     let claimed = {
-        let (caller, key, method, path, mine) = (
-            caller.clone(),
-            key.clone(),
-            method.clone(),
-            path.clone(),
-            mine.clone(),
-        );
+        let (key, method, path, mine) = (key.clone(), method.clone(), path.clone(), mine.clone());
         let timeout = state.idempotency_claim_timeout;
         with_db(&state, move |conn| {
-            Ok(claim(
-                conn,
-                &caller,
-                &key,
-                (&method, &path),
-                &mine,
-                timeout,
-            )?)
+            Ok(claim(conn, &key, (&method, &path), &mine, timeout)?)
         })
         .await
     };
@@ -340,17 +232,12 @@ pub async fn middleware(
     });
     let res = next.call(req).await?.map_into_boxed_body();
     let status = res.status();
-    let mut forget = Sql::new("DELETE FROM idempotency_keys WHERE caller = ");
-    forget
-        .text(caller.clone())
-        .push(" AND key = ")
-        .text(key.clone())
-        .push(" AND claimed_by = ")
-        .text(mine.clone());
+    let forget = {
+        let (key, mine) = (key.clone(), mine.clone());
+        move |conn: &mut DbConnection| Ok(keys::release(conn, &key, &mine)?)
+    };
     if !status.is_success() {
-        with_db(&state, move |conn| Ok(execute(conn, &forget)?))
-            .await
-            .ok();
+        with_db(&state, forget).await.ok();
         return Ok(res);
     }
     let (http, res) = res.into_parts();
@@ -371,9 +258,7 @@ pub async fn middleware(
         match actix_web::body::to_bytes(body).await {
             Ok(bytes) => Answer::Read(bytes),
             Err(_) => {
-                with_db(&state, move |conn| Ok(execute(conn, &forget)?))
-                    .await
-                    .ok();
+                with_db(&state, forget).await.ok();
                 return Ok(ServiceResponse::new(
                     http,
                     HttpResponse::from_error(ApiError::internal(anyhow::anyhow!(
@@ -394,23 +279,17 @@ pub async fn middleware(
         Answer::Read(b) if b.len() <= limit => Some(String::from_utf8_lossy(b).into_owned()),
         _ => None,
     };
-    let mut keep = Sql::new("UPDATE idempotency_keys SET body_hash = ");
-    keep.text(hash)
-        .push(", status = ")
-        .int(i64::from(status.as_u16()))
-        .push(", headers = ")
-        .text(serde_json::to_string(&headers).unwrap_or_default());
-    match kept {
-        Some(text) => keep.push(", body = ").text(text),
-        None => keep.push(", body = NULL"),
+    let answer_kept = keys::Answer {
+        body_hash: hash,
+        status: i32::from(status.as_u16()),
+        headers: serde_json::to_string(&headers).unwrap_or_default(),
+        body: kept,
     };
-    keep.push(" WHERE caller = ")
-        .text(caller)
-        .push(" AND key = ")
-        .text(key)
-        .push(" AND claimed_by = ")
-        .text(mine);
-    if let Err(e) = with_db(&state, move |conn| Ok(execute(conn, &keep)?)).await {
+    if let Err(e) = with_db(&state, move |conn| {
+        Ok(keys::keep(conn, &key, &mine, answer_kept)?)
+    })
+    .await
+    {
         tracing::warn!(error = %e, "an answer could not be kept for retries");
     }
     let res = match answer {

@@ -513,10 +513,9 @@ async fn the_batch_path_takes_new_items_with_partner_keys() {
         source: "uhri".into(),
         external_id: "b-1".into(),
     };
-    let table = <Recommendation as upr_tc::db::documents::Document>::TABLE;
+    let entity = <Recommendation as upr_tc::db::documents::Document>::TABLE.entity;
     assert!(
-        table
-            .find_external(&mut conn, table.entity, &key)
+        upr_tc::db::table::find_external(&mut conn, entity, &key)
             .unwrap()
             .is_some()
     );

@@ -204,14 +204,13 @@ async fn a_key_belongs_to_the_whole_identity_not_only_the_subject() {
 
 /// Rows kept in the table of `Idempotency-Key`s.
 fn kept_keys(app: &TestApp) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
+    use diesel::{QueryDsl, RunQueryDsl};
+    use upr_tc::db::schema::idempotency_keys::dsl;
     let mut conn = app.service.state.pool.get().unwrap();
-    let sql = upr_tc::db::query::Sql::new("SELECT COUNT(*) AS n FROM idempotency_keys");
-    upr_tc::db::query::load::<Count>(&mut conn, &sql).unwrap()[0].n
+    dsl::idempotency_keys
+        .count()
+        .get_result(&mut *conn)
+        .unwrap()
 }
 
 #[actix_web::test]

@@ -2,14 +2,14 @@
 //! delete an entry). Written in the same transaction as the change it records.
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{BigInt, Text};
+use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::DbConnection;
-use super::query::{Sql, execute, load, stored_json, stored_time, unreadable};
-use super::search::Position;
+use super::sql::search::Position;
+use super::stored::{stored_json, stored_time, unreadable};
 use super::time::{now, timestamp};
 use crate::auth::Caller;
 
@@ -131,32 +131,26 @@ fn record_many(
     operation: Operation,
     rows: &[(String, String)],
 ) -> diesel::QueryResult<()> {
+    use super::schema::audit_log::dsl as a;
     let at = timestamp(now());
     for chunk in rows.chunks(200) {
-        let mut sql = Sql::new(
-            "INSERT INTO audit_log (at, actor, role, entity, entity_id, operation, changes) VALUES ",
-        );
-        for (i, (id, changes)) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.push("(")
-                .text(at.clone())
-                .push(", ")
-                .text(actor.subject.clone())
-                .push(", ");
-            sql.text(actor.role.clone())
-                .push(", ")
-                .text(entity)
-                .push(", ")
-                .text(id.clone())
-                .push(", ");
-            sql.text(operation.as_str())
-                .push(", ")
-                .text(changes.clone())
-                .push(")");
-        }
-        execute(conn, &sql)?;
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|(id, changes)| {
+                (
+                    a::at.eq(&at),
+                    a::actor.eq(&actor.subject),
+                    a::role.eq(&actor.role),
+                    a::entity.eq(entity),
+                    a::entity_id.eq(id),
+                    a::operation.eq(operation.as_str()),
+                    a::changes.eq(changes),
+                )
+            })
+            .collect();
+        super::per_engine!(&mut *conn, c => diesel::insert_into(a::audit_log)
+            .values(&values)
+            .execute(c))?;
     }
     Ok(())
 }
@@ -181,23 +175,17 @@ pub struct AuditEntry {
     pub changes: Value,
 }
 
-#[derive(diesel::QueryableByName)]
+/// A row of the trail, as stored.
+#[derive(diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = super::schema::audit_log)]
 struct Row {
-    #[diesel(sql_type = BigInt)]
     seq: i64,
-    #[diesel(sql_type = Text)]
     at: String,
-    #[diesel(sql_type = Text)]
     actor: String,
-    #[diesel(sql_type = Text)]
     role: String,
-    #[diesel(sql_type = Text)]
     entity: String,
-    #[diesel(sql_type = Text)]
     entity_id: String,
-    #[diesel(sql_type = Text)]
     operation: String,
-    #[diesel(sql_type = Text)]
     changes: String,
 }
 
@@ -217,29 +205,27 @@ pub fn list(
     position: Position,
     limit: i64,
 ) -> diesel::QueryResult<(Vec<AuditEntry>, Option<Position>)> {
-    let mut sql = Sql::new(
-        "SELECT seq, at, actor, role, entity, entity_id, operation, changes FROM audit_log WHERE 1 = 1",
-    );
+    use super::schema::audit_log::dsl as a;
+    let mut query = a::audit_log.select(Row::as_select()).into_boxed();
     if let Some(entity) = &f.entity {
-        sql.push(" AND entity = ").text(entity.clone());
+        query = query.filter(a::entity.eq(entity));
     }
     if let Some(id) = &f.entity_id {
-        sql.push(" AND entity_id = ").text(id.clone());
+        query = query.filter(a::entity_id.eq(id));
     }
     if let Some(actor) = &f.actor {
-        sql.push(" AND actor = ").text(actor.clone());
+        query = query.filter(a::actor.eq(actor));
     }
     if let Some(from) = f.from {
-        sql.push(" AND at >= ").text(timestamp(from));
+        query = query.filter(a::at.ge(timestamp(from)));
     }
     if let Some(to) = f.to {
-        sql.push(" AND at < ").text(timestamp(to));
+        query = query.filter(a::at.lt(timestamp(to)));
     }
     if let Position::After(seq) = position {
-        sql.push(" AND seq > ").int(seq);
+        query = query.filter(a::seq.gt(seq));
     }
-    sql.push(" ORDER BY seq LIMIT ").int(limit + 1);
-    let rows: Vec<Row> = load(conn, &sql)?;
+    let rows: Vec<Row> = query.order(a::seq).limit(limit + 1).load(conn)?;
     let more = rows.len() as i64 > limit;
     let entries: Vec<AuditEntry> = rows
         .into_iter()

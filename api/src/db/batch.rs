@@ -5,9 +5,9 @@ use uuid::Uuid;
 use super::DbConnection;
 use super::audit::{self, Actor};
 use super::changes::{self, Change};
-use super::documents::{Document, WriteError, all_columns};
-use super::query::{Sql, Value, execute, load, load_documents, load_ids};
-use super::table::bind;
+use super::documents::{Document, WriteError, row_of};
+use super::sql::search::insert_search;
+use super::table::{held_external, insert_external};
 use super::time::now;
 use crate::domain::{Stored, normalise_text};
 
@@ -20,20 +20,10 @@ pub fn insert_new<D: Document>(
     actor: &Actor,
     contents: &[D::Content],
 ) -> Result<Vec<usize>, WriteError> {
-    use std::collections::HashSet;
-    let item_keys: Vec<Option<String>> = contents.iter().map(D::natural_key).collect();
-    let keys: Vec<String> = item_keys.iter().flatten().cloned().collect();
-    let mut taken_keys: HashSet<String> = HashSet::new();
-    let mut taken_refs: HashSet<(String, String, String)> = HashSet::new();
-    for chunk in keys.chunks(500) {
-        // The keys only: no document to read, parse and key again.
-        let mut sql = Sql::new(&format!(
-            "SELECT natural_key AS id FROM {} WHERE natural_key IN ",
-            D::TABLE.table
-        ));
-        sql.text_list(chunk);
-        taken_keys.extend(load_ids(conn, &sql)?);
-    }
+    use std::collections::{HashMap, HashSet};
+    let item_keys: Vec<String> = contents.iter().map(D::natural_key).collect();
+    // The keys only: no document to read, parse and key again.
+    let mut taken_keys: HashSet<String> = D::taken_keys(conn, &item_keys)?.into_iter().collect();
     let ids: Vec<String> = contents
         .iter()
         .flat_map(|c| D::refs_of(c).iter().map(|r| r.external_id.clone()))
@@ -45,29 +35,13 @@ pub fn insert_new<D: Document>(
         .collect();
     scopes.sort_unstable();
     scopes.dedup();
-    for chunk in ids.chunks(500) {
-        #[derive(diesel::QueryableByName)]
-        struct Key {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            entity: String,
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            source: String,
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            external_id: String,
-        }
-        let mut sql =
-            Sql::new("SELECT entity, source, external_id FROM external_refs WHERE entity IN ");
-        sql.text_list(&scopes)
-            .push(" AND external_id IN ")
-            .text_list(chunk);
-        taken_refs.extend(
-            load::<Key>(conn, &sql)?
-                .into_iter()
-                .map(|k| (k.entity, k.source, k.external_id)),
-        );
-    }
+    let mut taken_refs: HashSet<(String, String, String)> = if ids.is_empty() {
+        HashSet::new()
+    } else {
+        held_external(conn, &scopes, &ids)?.into_iter().collect()
+    };
     let at = now();
-    let mut fresh: Vec<(D, Option<String>)> = Vec::new();
+    let mut fresh: Vec<(D, String)> = Vec::new();
     let mut others = Vec::new();
     for (i, (content, key)) in contents.iter().zip(item_keys).enumerate() {
         let doc = D::new(Stored::new(Uuid::now_v7(), at), content.clone());
@@ -77,50 +51,26 @@ pub fn insert_new<D: Document>(
             .iter()
             .map(|r| (scope.clone(), r.source.clone(), r.external_id.clone()))
             .collect();
-        let clash = key.as_ref().is_some_and(|k| taken_keys.contains(k))
-            || refs.iter().any(|r| taken_refs.contains(r));
+        let clash = taken_keys.contains(&key) || refs.iter().any(|r| taken_refs.contains(r));
         if clash {
             others.push(i);
             continue;
         }
-        taken_keys.extend(key.clone());
+        taken_keys.insert(key.clone());
         taken_refs.extend(refs);
         fresh.push((doc, key));
     }
     D::derive_many(conn, fresh.iter_mut().map(|(doc, _)| doc))?;
     for chunk in fresh.chunks(200) {
-        let mut sql = Sql::default();
-        // The audit entries of the creations reuse each document's JSON.
+        // The audit entries and feed rows of the creations reuse each document's JSON.
+        let mut rows = Vec::with_capacity(chunk.len());
         let mut created = Vec::with_capacity(chunk.len());
-        for (row, (doc, key)) in chunk.iter().enumerate() {
-            let columns = all_columns(doc, key.clone());
-            if let Some((_, Value::Text(json))) = columns.iter().find(|(n, _)| *n == "document") {
-                created.push((doc.id().to_string(), json.clone()));
-            }
-            if row == 0 {
-                let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
-                sql.push(&format!(
-                    "INSERT INTO {} ({}) VALUES ",
-                    D::TABLE.table,
-                    names.join(", ")
-                ));
-            } else {
-                sql.push(", ");
-            }
-            sql.push("(");
-            for (i, (_, value)) in columns.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                bind(&mut sql, value);
-            }
-            sql.push(")");
+        for (doc, key) in chunk {
+            let (row, json) = row_of(doc, key.clone());
+            rows.push(row);
+            created.push((doc.id().to_string(), json));
         }
-        sql.push(" RETURNING seq, id AS document");
-        let seqs: std::collections::HashMap<String, i64> = load_documents(conn, &sql)?
-            .into_iter()
-            .map(|r| (r.document, r.seq))
-            .collect();
+        let seqs: HashMap<String, i64> = D::insert_rows(conn, &rows)?.into_iter().collect();
         let mut facets = Vec::new();
         let mut search = Vec::new();
         let mut refs = Vec::new();
@@ -135,65 +85,13 @@ pub fn insert_new<D: Document>(
                     .map(|r| (doc.id().to_string(), scope.clone(), r.clone())),
             );
         }
-        for part in facets.chunks(500) {
-            let mut sql = Sql::new(&format!(
-                "INSERT INTO {} ({}, facet, value) VALUES ",
-                D::TABLE.facets,
-                D::TABLE.facet_key
-            ));
-            for (i, (seq, facet, value)) in part.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.push("(")
-                    .int(*seq)
-                    .push(", ")
-                    .text(*facet)
-                    .push(", ")
-                    .text(value.clone())
-                    .push(")");
-            }
-            execute(conn, &sql)?;
-        }
-        if let DbConnection::Sqlite(_) = conn {
-            for part in search.chunks(500) {
-                let mut sql = Sql::new(&format!(
-                    "INSERT INTO {} (rowid, body) VALUES ",
-                    D::TABLE.search
-                ));
-                for (i, (seq, body)) in part.iter().enumerate() {
-                    if i > 0 {
-                        sql.push(", ");
-                    }
-                    sql.push("(")
-                        .int(*seq)
-                        .push(", ")
-                        .text(body.clone())
-                        .push(")");
-                }
-                execute(conn, &sql)?;
-            }
-        }
-        for part in refs.chunks(500) {
-            let mut sql = Sql::new(
-                "INSERT INTO external_refs (entity, source, external_id, entity_id) VALUES ",
-            );
-            for (i, (id, scope, r)) in part.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.push("(")
-                    .text(scope.clone())
-                    .push(", ")
-                    .text(r.source.clone())
-                    .push(", ");
-                sql.text(r.external_id.clone())
-                    .push(", ")
-                    .text(id.clone())
-                    .push(")");
-            }
-            execute(conn, &sql)?;
-        }
+        let facets: Vec<(i64, &str, &str)> = facets
+            .iter()
+            .map(|(seq, f, v)| (*seq, *f, v.as_str()))
+            .collect();
+        D::insert_facets(conn, &facets)?;
+        insert_search(conn, &D::TABLE, &search)?;
+        insert_external(conn, &refs)?;
         let feed = chunk
             .iter()
             .zip(&created)

@@ -14,8 +14,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::DbConnection;
-use super::query::{Sql, execute, stored_json, stored_time, unreadable};
 use super::schema::changes::dsl;
+use super::stored::{stored_json, stored_time, unreadable};
 use super::time::{now, timestamp};
 
 /// Who reads the feed.
@@ -93,40 +93,34 @@ impl Change {
     }
 }
 
-/// Records changes; call inside the write transaction that made them. Hand-written: a
-/// multi-row `INSERT` the DSL would run on SQLite as one statement a row, inside a transaction
-/// of its own that cannot nest in the write transaction (`tx::write` begins it with
-/// `BEGIN IMMEDIATE`, outside diesel's transaction manager).
+/// Records changes; call inside the write transaction that made them.
 pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryResult<()> {
+    use diesel::{ExpressionMethods, RunQueryDsl};
     let at = timestamp(now());
     for chunk in changes.chunks(200) {
-        let mut sql = Sql::new(
-            "INSERT INTO changes (entity, entity_id, at, op, data, public_op, public_data) VALUES ",
-        );
-        for (i, c) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.push("(")
-                .text(c.entity)
-                .push(", ")
-                .text(c.id.clone())
-                .push(", ")
-                .text(at.clone())
-                .push(", ");
-            match &c.full {
-                Some(data) => sql.text("upsert").push(", ").text(data.clone()),
-                None => sql.text("delete").push(", NULL"),
-            };
-            match &c.public {
-                Public::Silent => sql.push(", NULL, NULL"),
-                Public::SameAsFull => sql.push(", ").text("upsert").push(", NULL"),
-                Public::Upsert(data) => sql.push(", ").text("upsert").push(", ").text(data.clone()),
-                Public::Delete => sql.push(", ").text("delete").push(", NULL"),
-            };
-            sql.push(")");
-        }
-        execute(conn, &sql)?;
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|c| {
+                let (public_op, public_data) = match &c.public {
+                    Public::Silent => (None, None),
+                    Public::SameAsFull => (Some("upsert"), None),
+                    Public::Upsert(data) => (Some("upsert"), Some(data.as_str())),
+                    Public::Delete => (Some("delete"), None),
+                };
+                (
+                    dsl::entity.eq(c.entity),
+                    dsl::entity_id.eq(&c.id),
+                    dsl::at.eq(&at),
+                    dsl::op.eq(if c.full.is_some() { "upsert" } else { "delete" }),
+                    dsl::data.eq(c.full.as_deref()),
+                    dsl::public_op.eq(public_op),
+                    dsl::public_data.eq(public_data),
+                )
+            })
+            .collect();
+        super::per_engine!(&mut *conn, c => diesel::insert_into(dsl::changes)
+            .values(&values)
+            .execute(c))?;
     }
     Ok(())
 }

@@ -1,18 +1,19 @@
 //! Consent records: written once (the database refuses to change or delete one), each write
 //! re-evaluating the activities of its State in the same transaction.
 
+use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::DbConnection;
 use super::activities::verdicts::refresh_state;
 use super::audit::{self, Actor, Operation};
 use super::changes::{self, Change};
-use super::documents::{WriteError, parse, to_json};
-use super::query::{Sql, count, execute, load_documents};
-use super::search::Position;
+use super::documents::{WriteError, parse, parse_document, to_json};
+use super::sql::filters;
+use super::sql::search::Position;
 use super::time::timestamp;
 use crate::domain::consent::{Consent, ScopeKind};
-use crate::domain::publication::{Access, Decision};
+use crate::domain::publication::{Access, Decision, Publication};
 
 /// Records a consent; call inside a write transaction. Returns how many activities of the
 /// State changed verdict.
@@ -21,26 +22,18 @@ pub fn record(
     actor: &Actor,
     consent: &Consent,
 ) -> Result<usize, WriteError> {
-    let mut sql = Sql::new(
-        "INSERT INTO consents (id, state, decision, scope, target, document, recorded_at) VALUES (",
-    );
-    sql.text(consent.id.to_string())
-        .push(", ")
-        .text(consent.state.clone())
-        .push(", ")
-        .text(consent.decision.as_str())
-        .push(", ");
-    sql.text(consent.scope.as_str()).push(", ");
-    match consent.target() {
-        Some(target) => sql.text(target.to_string()),
-        None => sql.push("NULL"),
-    };
-    sql.push(", ")
-        .text(to_json(consent))
-        .push(", ")
-        .text(timestamp(consent.recorded_at))
-        .push(")");
-    execute(conn, &sql)?;
+    use super::schema::consents::dsl as c;
+    diesel::insert_into(c::consents)
+        .values((
+            c::id.eq(consent.id.to_string()),
+            c::state.eq(&consent.state),
+            c::decision.eq(consent.decision.as_str()),
+            c::scope.eq(consent.scope.as_str()),
+            c::target.eq(consent.target().map(|t| t.to_string())),
+            c::document.eq(to_json(consent)),
+            c::recorded_at.eq(timestamp(consent.recorded_at)),
+        ))
+        .execute(conn)?;
     let after = serde_json::to_value(consent).expect("consents serialise");
     audit::record(
         conn,
@@ -72,23 +65,6 @@ pub struct Filter {
     pub activity_id: Option<Uuid>,
 }
 
-/// Which records a caller sees: records about all submissions or a submitter's are public; a
-/// record about one activity is between the State and whoever may see that activity, never
-/// public (not in lists, the public feed or the snapshot, whatever becomes of the activity).
-fn access_filter(sql: &mut Sql, access: &Access) {
-    match access {
-        Access::Everything => {}
-        Access::Public => {
-            sql.push(" AND c.scope <> 'activity'");
-        }
-        other => {
-            sql.push(" AND (c.scope <> 'activity' OR EXISTS (SELECT 1 FROM activities r WHERE r.id = c.target");
-            super::activities::filter::access_filter(sql, other);
-            sql.push("))");
-        }
-    }
-}
-
 /// A consent record as the public sees it, if it does: without who recorded it.
 pub fn public_view(consent: &Consent) -> Option<Consent> {
     (consent.scope != ScopeKind::Activity).then(|| {
@@ -105,30 +81,7 @@ pub fn list(
     position: Position,
     limit: i64,
 ) -> diesel::QueryResult<(Vec<Consent>, Option<Position>)> {
-    let mut sql = Sql::new("SELECT c.seq, c.document FROM consents c WHERE 1 = 1");
-    access_filter(&mut sql, &f.access);
-    if let Some(state) = &f.state {
-        sql.push(" AND c.state = ").text(state.clone());
-    }
-    if let Some(decision) = f.decision {
-        sql.push(" AND c.decision = ").text(decision.as_str());
-    }
-    if let Some(scope) = f.scope {
-        sql.push(" AND c.scope = ").text(scope.as_str());
-    }
-    if let Some(id) = f.stakeholder_id {
-        sql.push(" AND c.scope = 'submitter' AND c.target = ")
-            .text(id.to_string());
-    }
-    if let Some(id) = f.activity_id {
-        sql.push(" AND c.scope = 'activity' AND c.target = ")
-            .text(id.to_string());
-    }
-    if let Position::After(seq) = position {
-        sql.push(" AND c.seq > ").int(seq);
-    }
-    sql.push(" ORDER BY c.seq LIMIT ").int(limit + 1);
-    let rows = load_documents(conn, &sql)?;
+    let rows = filters::consents(conn, f, position, limit)?;
     let more = rows.len() as i64 > limit;
     let rows = &rows[..rows.len().min(limit as usize)];
     let next = if more {
@@ -141,9 +94,14 @@ pub fn list(
 }
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> diesel::QueryResult<Option<Consent>> {
-    let mut sql = Sql::new("SELECT seq, document FROM consents WHERE id = ");
-    sql.text(id.to_string());
-    load_documents(conn, &sql)?.first().map(parse).transpose()
+    use super::schema::consents::dsl as c;
+    c::consents
+        .filter(c::id.eq(id.to_string()))
+        .select(c::document)
+        .first::<String>(conn)
+        .optional()?
+        .map(|d| parse_document(&d))
+        .transpose()
 }
 
 /// The most recent record of each scope and target of a State, oldest first.
@@ -152,14 +110,10 @@ pub fn latest_of_state(
     state: &str,
     access: &Access,
 ) -> diesel::QueryResult<Vec<Consent>> {
-    let mut sql = Sql::new(
-        "SELECT c.seq, c.document FROM consents c WHERE c.seq IN (SELECT MAX(seq) FROM consents WHERE state = ",
-    );
-    sql.text(state)
-        .push(" GROUP BY scope, COALESCE(target, ''))");
-    access_filter(&mut sql, access);
-    sql.push(" ORDER BY c.seq");
-    load_documents(conn, &sql)?.iter().map(parse).collect()
+    filters::latest_consents(conn, state, access)?
+        .iter()
+        .map(parse)
+        .collect()
 }
 
 /// How many of a State's activities (submitted, concerning it) are public, and, with
@@ -170,16 +124,18 @@ pub fn counts(
     hidden: bool,
 ) -> diesel::QueryResult<(i64, Option<(i64, i64)>)> {
     let mut how_many = |facet: &str, public: bool| -> diesel::QueryResult<i64> {
-        let mut sql = Sql::new(
-            "SELECT COUNT(*) AS n FROM activities r JOIN activity_facets f ON f.activity_seq = r.seq WHERE f.facet = ",
-        );
-        sql.text(facet).push(" AND f.value = ").text(state);
-        if public {
-            sql.push(" AND r.public = 1");
+        use super::schema::{activities::dsl as a, activity_facets::dsl as f};
+        let query = a::activities
+            .inner_join(f::activity_facets)
+            .filter(f::facet.eq(facet))
+            .filter(f::value.eq(state))
+            .into_boxed();
+        let query = if public {
+            query.filter(a::public.eq(1))
         } else {
-            sql.push(" AND r.publication = 'submitted'");
-        }
-        count(conn, &sql)
+            query.filter(a::publication.eq(Publication::Submitted.as_str()))
+        };
+        query.count().get_result(conn)
     };
     let public = how_many("state", true)?;
     if !hidden {
@@ -194,7 +150,6 @@ pub fn counts(
 /// Whether a State has recorded a decision about this one activity (scope `activity`).
 pub fn decided_by_name(conn: &mut DbConnection, activity: Uuid) -> diesel::QueryResult<bool> {
     use super::schema::consents::dsl;
-    use diesel::prelude::*;
     diesel::select(diesel::dsl::exists(
         dsl::consents
             .filter(dsl::scope.eq(ScopeKind::Activity.as_str()))

@@ -2,8 +2,8 @@
 //! document as JSON, plus the columns, facet rows and full-text entry its filters use. Every
 //! write goes through here, in one transaction, so the document and its indexes never differ.
 //!
-//! Beside it: the table's rows (`table`), lists and search (`search`), the batch insert of a
-//! bulk import (`batch`), transactions (`tx`).
+//! Beside it: the table's rows (`table`), lists and search (`sql::search`), the batch insert of
+//! a bulk import (`batch`), transactions (`tx`).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -13,14 +13,15 @@ use uuid::Uuid;
 use super::DbConnection;
 use super::audit::{self, Actor, Operation};
 use super::changes::{self, Change};
-use super::query::{DocumentRow, Sql, Value, load_documents};
-use super::table::Table;
+use super::sql::DocumentRow;
+use super::sql::search::set_search;
+use super::table::{Common, Rows, Table, set_external_refs};
 use super::time::{now, timestamp};
 use crate::domain::{ExternalRef, Stored, normalise_text};
 use crate::error::ApiError;
 
 /// An item stored in a document table.
-pub trait Document: Serialize + DeserializeOwned {
+pub trait Document: Rows + Serialize + DeserializeOwned {
     /// What clients send: the item without id, version and timestamps.
     type Content: PartialEq + Clone + Serialize + DeserializeOwned;
 
@@ -79,8 +80,8 @@ pub trait Document: Serialize + DeserializeOwned {
     fn public_json(&self, full: &str) -> Option<String> {
         Some(full.to_owned())
     }
-    /// The table's own columns (besides id, document, version and the timestamps).
-    fn columns(&self) -> Vec<(&'static str, Value)>;
+    /// The table's own columns (besides those every document table has).
+    fn columns(&self) -> Self::Columns;
     /// `(facet, value)` rows for the multi-valued filters.
     fn facets(&self) -> Vec<(&'static str, String)>;
     fn search_text(&self) -> String;
@@ -94,8 +95,8 @@ pub trait Document: Serialize + DeserializeOwned {
     fn ref_scope(_content: &Self::Content) -> String {
         Self::TABLE.entity.to_owned()
     }
-    /// A key that finds the same item imported again, when the kind has one.
-    fn natural_key(content: &Self::Content) -> Option<String>;
+    /// A key that finds the same item imported again.
+    fn natural_key(content: &Self::Content) -> String;
 }
 
 /// What a bulk upsert did with one item.
@@ -135,7 +136,12 @@ impl From<WriteError> for ApiError {
 }
 
 pub fn parse<T: DeserializeOwned>(row: &DocumentRow) -> Result<T, diesel::result::Error> {
-    serde_json::from_str(&row.document)
+    parse_document(&row.document)
+}
+
+/// A stored JSON document.
+pub fn parse_document<T: DeserializeOwned>(document: &str) -> Result<T, diesel::result::Error> {
+    serde_json::from_str(document)
         .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
 }
 
@@ -143,25 +149,20 @@ pub fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("documents serialise")
 }
 
-/// Every column of a row; `natural_key` is the item's, computed by the caller (it is not cheap).
-pub(super) fn all_columns<D: Document>(
-    doc: &D,
-    natural_key: Option<String>,
-) -> Vec<(&'static str, Value)> {
-    let mut columns = vec![("id", Value::Text(doc.id().to_string()))];
-    columns.extend(doc.columns());
-    if let Some(key) = natural_key {
-        columns.push(("natural_key", Value::Text(key)));
-    }
-    columns.push((
-        "search_text",
-        Value::Text(normalise_text(&doc.search_text())),
-    ));
-    columns.push(("document", Value::Text(to_json(doc))));
-    columns.push(("version", Value::Int(doc.version())));
-    columns.push(("created_at", Value::Text(timestamp(doc.created_at()))));
-    columns.push(("updated_at", Value::Text(timestamp(doc.updated_at()))));
-    columns
+/// The row to write for an item; `natural_key` is the item's, computed by the caller (it is not
+/// cheap).
+pub(super) fn row_of<D: Document>(doc: &D, natural_key: String) -> (D::Row, String) {
+    let document = to_json(doc);
+    let common = Common {
+        id: doc.id().to_string(),
+        natural_key,
+        search_text: normalise_text(&doc.search_text()),
+        document: document.clone(),
+        version: doc.version(),
+        created_at: timestamp(doc.created_at()),
+        updated_at: timestamp(doc.updated_at()),
+    };
+    (D::row(common, doc.columns()), document)
 }
 
 /// Records a change of an item in the feed: `before` and `after` are `None` for a creation and
@@ -197,16 +198,21 @@ pub fn feed<D: Document>(
 fn index<D: Document>(conn: &mut DbConnection, seq: i64, doc: &D) -> Result<(), WriteError> {
     let facets = doc.facets();
     let pairs: Vec<(&str, &str)> = facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
-    D::TABLE.set_facets(conn, seq, &pairs)?;
-    D::TABLE.set_search(conn, seq, Some(&normalise_text(&doc.search_text())))?;
+    D::set_facets(conn, seq, &pairs)?;
+    set_search(
+        conn,
+        &D::TABLE,
+        seq,
+        Some(&normalise_text(&doc.search_text())),
+    )?;
     let scope = D::ref_scope(doc.content());
-    D::TABLE.set_external_refs(conn, &scope, &doc.id().to_string(), doc.external_refs())?;
+    let id = doc.id().to_string();
+    set_external_refs(conn, D::TABLE.entity, &scope, &id, doc.external_refs())?;
     Ok(())
 }
 
 pub fn get<D: Document>(conn: &mut DbConnection, id: Uuid) -> diesel::QueryResult<Option<D>> {
-    D::TABLE
-        .find(conn, &id.to_string())?
+    D::find_row(conn, &id.to_string())?
         .map(|row| parse(&row))
         .transpose()
 }
@@ -215,15 +221,9 @@ fn find_by_natural_key<D: Document>(
     conn: &mut DbConnection,
     content: &D::Content,
 ) -> diesel::QueryResult<Option<D>> {
-    let Some(key) = D::natural_key(content) else {
-        return Ok(None);
-    };
-    let mut sql = Sql::new(&format!(
-        "SELECT seq, document FROM {} WHERE natural_key = ",
-        D::TABLE.table
-    ));
-    sql.text(key);
-    load_documents(conn, &sql)?.first().map(parse).transpose()
+    D::find_by_key(conn, &D::natural_key(content))?
+        .map(|row| parse(&row))
+        .transpose()
 }
 
 fn taken<D: Document>(other: &D) -> WriteError {
@@ -252,8 +252,11 @@ pub fn insert<D: Document>(
     let at = now();
     let mut doc = D::new(Stored::new(id, at), content);
     doc.derive(conn)?;
-    let key = D::natural_key(doc.content());
-    let seq = D::TABLE.insert(conn, &all_columns(&doc, key))?;
+    let (row, _) = row_of(&doc, D::natural_key(doc.content()));
+    let seq = D::insert_rows(conn, &[row])?
+        .first()
+        .map(|(_, seq)| *seq)
+        .ok_or(WriteError::NotFound)?;
     index(conn, seq, &doc)?;
     audit::record(
         conn,
@@ -274,9 +277,7 @@ fn current<D: Document>(
     id: Uuid,
     if_match: Option<i64>,
 ) -> Result<(i64, D), WriteError> {
-    let row = D::TABLE
-        .find(conn, &id.to_string())?
-        .ok_or(WriteError::NotFound)?;
+    let row = D::find_row(conn, &id.to_string())?.ok_or(WriteError::NotFound)?;
     let doc: D = parse(&row)?;
     match if_match {
         Some(expected) if expected != doc.version() => Err(WriteError::Stale {
@@ -317,8 +318,8 @@ pub fn replace<D: Document>(
     };
     let mut doc = D::new(stored, content);
     doc.derive(conn)?;
-    let key = D::natural_key(doc.content());
-    D::TABLE.update(conn, seq, &all_columns(&doc, key))?;
+    let (row, _) = row_of(&doc, D::natural_key(doc.content()));
+    D::update_row(conn, seq, &row)?;
     index(conn, seq, &doc)?;
     doc.after_write(conn, Some(&old))?;
     let (before, after) = (to_value(&old), to_value(&doc));
@@ -343,7 +344,9 @@ pub fn delete<D: Document>(
 ) -> Result<D, WriteError> {
     let (seq, old) = current::<D>(conn, id, if_match)?;
     D::before_delete(conn, id)?;
-    D::TABLE.delete(conn, seq, &id.to_string())?;
+    set_search(conn, &D::TABLE, seq, None)?;
+    set_external_refs(conn, D::TABLE.entity, D::TABLE.entity, &id.to_string(), &[])?;
+    D::delete_row(conn, seq)?;
     let before = to_value(&old);
     audit::record(
         conn,
@@ -379,7 +382,7 @@ pub fn upsert_with<D: Document>(
             let mut by_ref = None;
             let scope = D::ref_scope(&content);
             for r in refs {
-                if let Some(found) = D::TABLE.find_external(conn, &scope, r)? {
+                if let Some(found) = super::table::find_external(conn, &scope, r)? {
                     by_ref = Uuid::parse_str(&found).ok();
                     break;
                 }

@@ -8,7 +8,6 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use anyhow::Context;
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -21,14 +20,17 @@ pub mod batch;
 pub mod changes;
 pub mod consents;
 pub mod documents;
-pub mod query;
+pub mod idempotency;
 pub mod recommendations;
 pub mod schema;
-pub mod search;
+pub mod sql;
 pub mod stakeholders;
+pub mod stored;
 pub mod table;
 pub mod time;
 pub mod tx;
+
+pub use sql::search::Position;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
@@ -42,10 +44,10 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrat
 /// waits for it up to the connection's `lock_timeout` (SQLite: `busy_timeout`), then fails
 /// with a transient error: a 503 with `Retry-After`, never a wait without end.
 pub fn lock_writes(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-    if let DbConnection::Postgres(_) = conn {
-        conn.batch_execute("SELECT pg_advisory_xact_lock(5428, 1)")?;
+    match conn {
+        DbConnection::Postgres(c) => sql::statements::lock_writes_postgres(c),
+        DbConnection::Sqlite(_) => Ok(()),
     }
-    Ok(())
 }
 
 /// How long a writer waits for the write lock (and SQLite for any lock) by default: then it
@@ -64,6 +66,19 @@ pub fn process_id() -> &'static str {
 /// The `application_name` prefix of this service's PostgreSQL connections; the process id
 /// follows it.
 pub const APPLICATION_NAME: &str = "upr-tc/";
+
+/// Runs `body` on the connection of either engine, compiled once for each: for what diesel's
+/// `MultiConnection` does not offer, such as a multi-row `INSERT` (one statement on either
+/// engine, where the shared connection would need a `DEFAULT` keyword SQLite lacks).
+macro_rules! per_engine {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            $crate::db::DbConnection::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use per_engine;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -87,26 +102,17 @@ pub enum ConnectError {
 }
 
 fn open(url: &DatabaseUrl, lock_timeout: Duration) -> Result<DbConnection, ConnectError> {
-    let millis = lock_timeout.as_millis().max(1);
     match url {
         DatabaseUrl::Postgres(url) => {
             let mut conn = PgConnection::establish(url)?;
             // A writer waits this long for the write lock (`lock_writes`), not for ever.
-            conn.batch_execute(&format!(
-                "SET application_name = '{APPLICATION_NAME}{}'; SET lock_timeout = {millis};",
-                process_id()
-            ))?;
+            let name = format!("{APPLICATION_NAME}{}", process_id());
+            sql::statements::configure_postgres(&mut conn, &name, lock_timeout)?;
             Ok(DbConnection::Postgres(conn))
         }
         DatabaseUrl::Sqlite(path) => {
             let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
-            // busy_timeout first: switching to WAL takes a lock that another connection may hold.
-            conn.batch_execute(&format!(
-                "PRAGMA busy_timeout = {millis};
-                 PRAGMA journal_mode = WAL;
-                 PRAGMA synchronous = NORMAL;
-                 PRAGMA foreign_keys = ON;"
-            ))?;
+            sql::statements::configure_sqlite(&mut conn, lock_timeout)?;
             Ok(DbConnection::Sqlite(conn))
         }
     }
@@ -124,7 +130,7 @@ impl ManageConnection for Manager {
     /// SQLite writes use manual `BEGIN`): `BEGIN; ROLLBACK` fails inside one on SQLite, and the
     /// pool drops the connection; on PostgreSQL it ends the one left open (warning only then).
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
-        conn.batch_execute("BEGIN; ROLLBACK;").map_err(Into::into)
+        sql::statements::check_no_transaction(conn).map_err(Into::into)
     }
 
     /// A connection whose transaction manager gave up (a rollback failed, e.g. on a lost
@@ -192,18 +198,10 @@ impl DbConnection {
             Ok(applied.into_iter().map(|v| v.to_string()).collect())
         }
         let applied = match self {
-            Self::Postgres(c) => {
-                // A migration waits for the locks it needs, however long readers hold them.
-                c.batch_execute(
-                    "SELECT set_config('upr_tc.lock_timeout', current_setting('lock_timeout'), false);
-                     SET lock_timeout = 0;",
-                )?;
-                let applied = versions(c.run_pending_migrations(POSTGRES_MIGRATIONS));
-                c.batch_execute(
-                    "SELECT set_config('lock_timeout', current_setting('upr_tc.lock_timeout'), false)",
-                )?;
-                applied
-            }
+            // A migration waits for the locks it needs, however long readers hold them.
+            Self::Postgres(c) => sql::statements::without_lock_timeout(c, |c| {
+                versions(c.run_pending_migrations(POSTGRES_MIGRATIONS))
+            })?,
             Self::Sqlite(c) => versions(c.run_pending_migrations(SQLITE_MIGRATIONS)),
         }?;
         if let Some(changed) = activities::verdicts::refresh_if_rule_changed(self)

@@ -1,8 +1,7 @@
 //! Recommendations in the document store: their columns, facets and filters.
 
 use super::documents::Document;
-use super::query::{Sql, Value};
-use super::table::Table;
+use super::table::{Table, document_table};
 use crate::domain::recommendation::{Recommendation, RecommendationInput, Response};
 use crate::domain::{ExternalRef, Stored};
 
@@ -19,35 +18,6 @@ pub struct Filter {
     pub affected_persons: Option<String>,
     pub sdg_target: Option<String>,
     pub action_category: Option<i64>,
-}
-
-impl Filter {
-    pub fn apply(&self, sql: &mut Sql) {
-        if let Some(states) = &self.states_under_review {
-            sql.push(" AND r.state_under_review IN ").text_list(states);
-        }
-        if let Some(cycle) = self.cycle {
-            sql.push(" AND r.cycle = ").int(cycle);
-        }
-        if let Some(session) = self.session {
-            sql.push(" AND r.session = ").int(session);
-        }
-        if let Some(response) = self.response {
-            sql.push(" AND r.response = ").text(response.as_str());
-        }
-        if let Some(category) = self.action_category {
-            sql.push(" AND r.action_category = ").int(category);
-        }
-        let t = &Recommendation::TABLE;
-        t.facet_filter(
-            sql,
-            "recommending_state",
-            self.recommending_state.as_deref(),
-        );
-        t.facet_filter(sql, "theme", self.theme.as_deref());
-        t.facet_filter(sql, "affected_persons", self.affected_persons.as_deref());
-        t.facet_filter(sql, "sdg_target", self.sdg_target.as_deref());
-    }
 }
 
 impl Document for Recommendation {
@@ -92,25 +62,17 @@ impl Document for Recommendation {
         Ok(())
     }
 
-    fn columns(&self) -> Vec<(&'static str, Value)> {
+    fn columns(&self) -> RecommendationColumns {
         let c = &self.content;
-        vec![
-            (
-                "state_under_review",
-                Value::Text(c.state_under_review.clone()),
-            ),
-            ("cycle", Value::Int(self.cycle)),
-            ("session", Value::Int(c.session)),
-            (
-                "response",
-                c.response
-                    .map_or(Value::Null, |r| Value::Text(r.as_str().into())),
-            ),
-            (
-                "action_category",
-                c.action_category.map_or(Value::Null, Value::Int),
-            ),
-        ]
+        // Validated: a session of a UPR cycle (1 to 54), a category of a few values.
+        let small = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+        RecommendationColumns {
+            state_under_review: c.state_under_review.clone(),
+            cycle: small(self.cycle),
+            session: small(c.session),
+            response: c.response.map(|r| r.as_str().to_owned()),
+            action_category: c.action_category.map(small),
+        }
     }
 
     fn facets(&self) -> Vec<(&'static str, String)> {
@@ -139,7 +101,18 @@ impl Document for Recommendation {
         &content.external_refs
     }
 
-    fn natural_key(content: &RecommendationInput) -> Option<String> {
-        Some(content.natural_key())
+    fn natural_key(content: &RecommendationInput) -> String {
+        content.natural_key()
+    }
+}
+
+document_table! {
+    Recommendation => recommendations (recommendation_facets . recommendation_seq),
+    RecommendationRow, RecommendationColumns {
+        state_under_review: String,
+        cycle: i32,
+        session: i32,
+        response: Option<String>,
+        action_category: Option<i32>,
     }
 }

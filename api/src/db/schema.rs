@@ -167,6 +167,8 @@ schema! {
     }
 }
 
+diesel::joinable!(activity_facets -> activities (activity_seq));
+
 diesel::allow_tables_to_appear_in_same_query!(
     recommendations,
     recommendation_facets,

@@ -5,8 +5,8 @@ use uuid::Uuid;
 use super::DbConnection;
 use super::audit::Actor;
 use super::documents::{self, Document, WriteError};
-use super::query::{Sql, Value, load_documents, unreadable};
-use super::table::Table;
+use super::stored::unreadable;
+use super::table::{Rows, Table, document_table};
 use crate::domain::Multilingual;
 use crate::domain::stakeholder::{Stakeholder, StakeholderInput, StakeholderKind};
 use crate::domain::{ExternalRef, Stored, normalise_text};
@@ -19,21 +19,6 @@ pub struct Filter {
     pub theme: Option<String>,
     pub language: Option<String>,
     pub region: Option<String>,
-}
-
-impl Filter {
-    pub fn apply(&self, sql: &mut Sql) {
-        if let Some(kind) = self.kind {
-            sql.push(" AND r.kind = ").text(kind.as_str());
-        }
-        if let Some(country) = &self.country {
-            sql.push(" AND r.country = ").text(country.clone());
-        }
-        let t = &Stakeholder::TABLE;
-        t.facet_filter(sql, "theme", self.theme.as_deref());
-        t.facet_filter(sql, "language", self.language.as_deref());
-        t.facet_filter(sql, "region", self.region.as_deref());
-    }
 }
 
 impl Document for Stakeholder {
@@ -96,16 +81,12 @@ impl Document for Stakeholder {
         Some(documents::to_json(&public))
     }
 
-    fn columns(&self) -> Vec<(&'static str, Value)> {
-        let country = self.content.country.clone();
-        vec![
-            ("kind", Value::Text(self.content.kind.as_str().into())),
-            ("country", country.clone().map_or(Value::Null, Value::Text)),
-            (
-                "own_state",
-                own_state(&self.content).map_or(Value::Null, Value::Text),
-            ),
-        ]
+    fn columns(&self) -> StakeholderColumns {
+        StakeholderColumns {
+            kind: self.content.kind.as_str().to_owned(),
+            country: self.content.country.clone(),
+            own_state: own_state(&self.content),
+        }
     }
 
     fn facets(&self) -> Vec<(&'static str, String)> {
@@ -126,18 +107,27 @@ impl Document for Stakeholder {
     }
 
     /// Kind, country and name: the same organisation registered twice is one.
-    fn natural_key(content: &StakeholderInput) -> Option<String> {
+    fn natural_key(content: &StakeholderInput) -> String {
         let name = content
             .name
             .texts()
             .next()
             .map(|(_, t)| normalise_text(t))
             .unwrap_or_default();
-        Some(format!(
+        format!(
             "{}|{}|{name}",
             content.kind.as_str(),
             content.country.as_deref().unwrap_or("")
-        ))
+        )
+    }
+}
+
+document_table! {
+    Stakeholder => stakeholders (stakeholder_facets . stakeholder_seq),
+    StakeholderRow, StakeholderColumns {
+        kind: String,
+        country: Option<String>,
+        own_state: Option<String>,
     }
 }
 
@@ -223,13 +213,9 @@ pub fn get_many(
     ids.sort_unstable();
     ids.dedup();
     let mut found = std::collections::HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let mut sql = Sql::new("SELECT seq, document FROM stakeholders WHERE id IN ");
-        sql.text_list(chunk);
-        for row in load_documents(conn, &sql)? {
-            let s: Stakeholder = documents::parse(&row)?;
-            found.insert(s.stored.id, s);
-        }
+    for row in Stakeholder::find_rows(conn, &ids)? {
+        let s: Stakeholder = documents::parse(&row)?;
+        found.insert(s.stored.id, s);
     }
     Ok(found)
 }

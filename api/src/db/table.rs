@@ -1,12 +1,20 @@
-//! A document table's rows: the row by id or by partner key, inserts and updates of its
-//! columns, and the companions kept beside it (facet rows, the full-text entry, partner keys).
+//! A document table's rows, in diesel's DSL: the row by id or natural key, inserts and updates
+//! of its typed row, its facet rows, and the partner keys kept beside it (`external_refs`).
+//!
+//! Each document kind declares its table with [`document_table!`]: the row struct (the
+//! columns every document table has, then its own) and the [`Rows`] implementation over that
+//! table's DSL. The full-text entry of SQLite is the search module's (`sql::search`).
+
+use diesel::prelude::*;
 
 use super::DbConnection;
 use super::documents::WriteError;
-use super::query::{DocumentRow, Sql, Value, execute, load_documents, load_ids};
+use super::schema::external_refs;
+use super::sql::DocumentRow;
 use crate::domain::ExternalRef;
 
-/// A table of documents and its companions.
+/// What names a document table where SQL is written by hand (`sql::search`, `sql::filters`),
+/// and what the audit trail, the feed and messages call its items. Constants only.
 pub struct Table {
     /// The kind of item, as the audit trail and external references name it.
     pub entity: &'static str,
@@ -19,213 +27,346 @@ pub struct Table {
     pub same: &'static str,
     /// Whether some of its items are hidden from some callers (activities awaiting consent,
     /// drafts): a ranked search on SQLite must then not weigh terms by how many stored items
-    /// hold them (`search::Table::select`).
+    /// hold them (`sql::search`).
     pub hides_items: bool,
 }
 
-impl Table {
-    /// The row with this id.
-    pub fn find(
-        &self,
-        conn: &mut DbConnection,
-        id: &str,
-    ) -> diesel::QueryResult<Option<DocumentRow>> {
-        let mut sql = Sql::new(&format!(
-            "SELECT seq, document FROM {} WHERE id = ",
-            self.table
-        ));
-        sql.text(id);
-        Ok(load_documents(conn, &sql)?.into_iter().next())
-    }
+/// The columns every document table has, for a row about to be written.
+pub struct Common {
+    pub id: String,
+    pub natural_key: String,
+    pub search_text: String,
+    pub document: String,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
 
-    /// The id of the item a partner's key names, within `scope` (`Document::ref_scope`).
-    pub fn find_external(
-        &self,
-        conn: &mut DbConnection,
-        scope: &str,
-        r: &ExternalRef,
-    ) -> diesel::QueryResult<Option<String>> {
-        // The id only: no document to read and parse.
-        let mut sql = Sql::new("SELECT entity_id AS id FROM external_refs WHERE entity = ");
-        sql.text(scope)
-            .push(" AND source = ")
-            .text(r.source.clone());
-        sql.push(" AND external_id = ").text(r.external_id.clone());
-        Ok(load_ids(conn, &sql)?.into_iter().next())
-    }
+/// A document table's rows, in the DSL of its own table (implemented by [`document_table!`]).
+pub trait Rows {
+    /// The table's own columns (besides those of [`Common`]), as the document gives them.
+    type Columns;
+    /// A whole row, as inserted and updated.
+    type Row;
 
-    /// Inserts a row; `columns` must include `id`. Returns its `seq`.
-    pub fn insert(
-        &self,
+    fn row(common: Common, own: Self::Columns) -> Self::Row;
+    /// `seq` and `document` of the row with this id.
+    fn find_row(conn: &mut DbConnection, id: &str) -> QueryResult<Option<DocumentRow>>;
+    /// `seq` and `document` of the row with this natural key.
+    fn find_by_key(conn: &mut DbConnection, key: &str) -> QueryResult<Option<DocumentRow>>;
+    /// Those of `keys` that a stored row has.
+    fn taken_keys(conn: &mut DbConnection, keys: &[String]) -> QueryResult<Vec<String>>;
+    /// `seq` and `document` of the rows with these ids, in no particular order.
+    fn find_rows(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<DocumentRow>>;
+    /// Inserts rows; returns each one's `(id, seq)`.
+    fn insert_rows(
         conn: &mut DbConnection,
-        columns: &[(&str, Value)],
-    ) -> Result<i64, WriteError> {
-        let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
-        let mut sql = Sql::new(&format!(
-            "INSERT INTO {} ({}) VALUES (",
-            self.table,
-            names.join(", ")
-        ));
-        for (i, (_, value)) in columns.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            bind(&mut sql, value);
-        }
-        sql.push(")");
-        execute(conn, &sql).map_err(conflict_on_unique)?;
-        let id = columns
-            .iter()
-            .find_map(|(n, v)| match (n, v) {
-                (&"id", Value::Text(id)) => Some(id.clone()),
-                _ => None,
-            })
-            .expect("an id column");
-        self.find(conn, &id)?
-            .map(|row| row.seq)
-            .ok_or(WriteError::NotFound)
-    }
-
-    pub fn update(
-        &self,
-        conn: &mut DbConnection,
-        seq: i64,
-        columns: &[(&str, Value)],
-    ) -> Result<(), WriteError> {
-        let mut sql = Sql::new(&format!("UPDATE {} SET ", self.table));
-        for (i, (name, value)) in columns.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.push(name).push(" = ");
-            bind(&mut sql, value);
-        }
-        sql.push(" WHERE seq = ").int(seq);
-        execute(conn, &sql).map_err(conflict_on_unique)?;
-        Ok(())
-    }
+        rows: &[Self::Row],
+    ) -> Result<Vec<(String, i64)>, WriteError>;
+    fn update_row(conn: &mut DbConnection, seq: i64, row: &Self::Row) -> Result<(), WriteError>;
+    /// Adds `(seq, facet, value)` rows.
+    fn insert_facets(conn: &mut DbConnection, facets: &[(i64, &str, &str)]) -> QueryResult<()>;
+    /// Removes the facet rows of an item.
+    fn delete_facets(conn: &mut DbConnection, seq: i64) -> QueryResult<()>;
+    /// Removes the row itself (its facets first: they refer to it).
+    fn delete_row(conn: &mut DbConnection, seq: i64) -> QueryResult<()>;
 
     /// Replaces the facet rows of an item: `(facet, value)` pairs.
-    pub fn set_facets(
-        &self,
-        conn: &mut DbConnection,
-        seq: i64,
-        facets: &[(&str, &str)],
-    ) -> diesel::QueryResult<()> {
-        let mut sql = Sql::new(&format!(
-            "DELETE FROM {} WHERE {} = ",
-            self.facets, self.facet_key
-        ));
-        sql.int(seq);
-        execute(conn, &sql)?;
-        for chunk in facets.chunks(100) {
-            let mut sql = Sql::new(&format!(
-                "INSERT INTO {} ({}, facet, value) VALUES ",
-                self.facets, self.facet_key
-            ));
-            for (i, (facet, value)) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.push("(")
-                    .int(seq)
-                    .push(", ")
-                    .text(*facet)
-                    .push(", ")
-                    .text(*value)
-                    .push(")");
-            }
-            execute(conn, &sql)?;
-        }
-        Ok(())
-    }
-
-    /// Keeps the SQLite full-text entry of an item (PostgreSQL's column is generated).
-    pub fn set_search(
-        &self,
-        conn: &mut DbConnection,
-        seq: i64,
-        text: Option<&str>,
-    ) -> diesel::QueryResult<()> {
-        if let DbConnection::Sqlite(_) = conn {
-            let mut sql = Sql::new(&format!("DELETE FROM {} WHERE rowid = ", self.search));
-            sql.int(seq);
-            execute(conn, &sql)?;
-            if let Some(text) = text {
-                let mut sql = Sql::new(&format!(
-                    "INSERT INTO {} (rowid, body) VALUES (",
-                    self.search
-                ));
-                sql.int(seq).push(", ").text(text).push(")");
-                execute(conn, &sql)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Records the partner keys of an item within `scope`; a key another item holds there is a
-    /// conflict.
-    pub fn set_external_refs(
-        &self,
-        conn: &mut DbConnection,
-        scope: &str,
-        id: &str,
-        refs: &[ExternalRef],
-    ) -> Result<(), WriteError> {
-        for r in refs {
-            if let Some(holder) = self.find_external(conn, scope, r)?
-                && holder != id
-            {
-                return Err(WriteError::Conflict(format!(
-                    "The external reference {}:{} belongs to {} {holder}.",
-                    r.source, r.external_id, self.entity
-                )));
-            }
-        }
-        // Ids are unique across kinds: whatever scope the keys were held in before (an
-        // activity's moves with its submitter), they go.
-        let mut sql = Sql::new("DELETE FROM external_refs WHERE entity_id = ");
-        sql.text(id);
-        execute(conn, &sql)?;
-        for r in refs {
-            let mut sql = Sql::new(
-                "INSERT INTO external_refs (entity, source, external_id, entity_id) VALUES (",
-            );
-            sql.text(scope).push(", ").text(r.source.clone()).push(", ");
-            sql.text(r.external_id.clone())
-                .push(", ")
-                .text(id)
-                .push(")");
-            execute(conn, &sql)?;
-        }
-        Ok(())
-    }
-
-    pub fn delete(&self, conn: &mut DbConnection, seq: i64, id: &str) -> Result<(), WriteError> {
-        self.set_search(conn, seq, None)?;
-        self.set_external_refs(conn, self.entity, id, &[])?;
-        let mut sql = Sql::new(&format!(
-            "DELETE FROM {} WHERE {} = ",
-            self.facets, self.facet_key
-        ));
-        sql.int(seq);
-        execute(conn, &sql)?;
-        let mut sql = Sql::new(&format!("DELETE FROM {} WHERE seq = ", self.table));
-        sql.int(seq);
-        execute(conn, &sql)?;
-        Ok(())
+    fn set_facets(conn: &mut DbConnection, seq: i64, facets: &[(&str, &str)]) -> QueryResult<()> {
+        Self::delete_facets(conn, seq)?;
+        let rows: Vec<(i64, &str, &str)> = facets.iter().map(|(f, v)| (seq, *f, *v)).collect();
+        Self::insert_facets(conn, &rows)
     }
 }
 
-pub(super) fn bind(sql: &mut Sql, value: &Value) {
-    match value {
-        Value::Text(t) => sql.text(t.clone()),
-        Value::Int(i) => sql.int(*i),
-        Value::Null => sql.push("NULL"),
+/// Declares a document kind's table: `Document => table (facet table . its key column)`, the
+/// row struct's name, and the table's own columns with their Rust types.
+macro_rules! document_table {
+    ($doc:ty => $table:ident ($facets:ident . $key:ident), $row:ident, $columns:ident {
+        $($field:ident : $type:ty),* $(,)?
+    }) => {
+        /// The table's own columns, as the document gives them.
+        pub struct $columns {
+            $(pub $field: $type),*
+        }
+
+        /// A whole row of the table, as inserted and updated.
+        #[derive(diesel::Insertable, diesel::AsChangeset)]
+        // `None` is written as `NULL` (not left to a default), so that many rows go in one
+        // statement on SQLite too, and an update clears what the document no longer has.
+        #[diesel(
+            table_name = $crate::db::schema::$table,
+            treat_none_as_null = true,
+            treat_none_as_default_value = false
+        )]
+        pub struct $row {
+            id: String,
+            natural_key: String,
+            search_text: String,
+            document: String,
+            version: i64,
+            created_at: String,
+            updated_at: String,
+            $($field: $type),*
+        }
+
+        impl $crate::db::table::Rows for $doc {
+            type Columns = $columns;
+            type Row = $row;
+
+            fn row(c: $crate::db::table::Common, own: $columns) -> $row {
+                $row {
+                    id: c.id,
+                    natural_key: c.natural_key,
+                    search_text: c.search_text,
+                    document: c.document,
+                    version: c.version,
+                    created_at: c.created_at,
+                    updated_at: c.updated_at,
+                    $($field: own.$field),*
+                }
+            }
+
+            fn find_row(
+                conn: &mut $crate::db::DbConnection,
+                id: &str,
+            ) -> diesel::QueryResult<Option<$crate::db::sql::DocumentRow>> {
+                use diesel::prelude::*;
+                use $crate::db::schema::$table::dsl as t;
+                t::$table
+                    .filter(t::id.eq(id))
+                    .select((t::seq, t::document))
+                    .first(conn)
+                    .optional()
+            }
+
+            fn find_by_key(
+                conn: &mut $crate::db::DbConnection,
+                key: &str,
+            ) -> diesel::QueryResult<Option<$crate::db::sql::DocumentRow>> {
+                use diesel::prelude::*;
+                use $crate::db::schema::$table::dsl as t;
+                t::$table
+                    .filter(t::natural_key.eq(key))
+                    .select((t::seq, t::document))
+                    .first(conn)
+                    .optional()
+            }
+
+            fn taken_keys(
+                conn: &mut $crate::db::DbConnection,
+                keys: &[String],
+            ) -> diesel::QueryResult<Vec<String>> {
+                use diesel::prelude::*;
+                use $crate::db::schema::$table::dsl as t;
+                let mut out = Vec::new();
+                for chunk in keys.chunks(500) {
+                    out.extend(
+                        t::$table
+                            .filter(t::natural_key.eq_any(chunk))
+                            .select(t::natural_key)
+                            .load::<String>(conn)?,
+                    );
+                }
+                Ok(out)
+            }
+
+            fn find_rows(
+                conn: &mut $crate::db::DbConnection,
+                ids: &[String],
+            ) -> diesel::QueryResult<Vec<$crate::db::sql::DocumentRow>> {
+                use diesel::prelude::*;
+                use $crate::db::schema::$table::dsl as t;
+                let mut out = Vec::new();
+                for chunk in ids.chunks(500) {
+                    out.extend(
+                        t::$table
+                            .filter(t::id.eq_any(chunk))
+                            .select((t::seq, t::document))
+                            .load(conn)?,
+                    );
+                }
+                Ok(out)
+            }
+
+            fn insert_rows(
+                conn: &mut $crate::db::DbConnection,
+                rows: &[$row],
+            ) -> Result<Vec<(String, i64)>, $crate::db::documents::WriteError> {
+                use diesel::prelude::*;
+                use $crate::db::schema::$table::dsl as t;
+                let mut out = Vec::with_capacity(rows.len());
+                for chunk in rows.chunks(200) {
+                    $crate::db::per_engine!(&mut *conn, c => diesel::insert_into(t::$table)
+                        .values(chunk)
+                        .execute(c))
+                    .map_err($crate::db::table::conflict_on_unique)?;
+                    let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
+                    out.extend(
+                        t::$table
+                            .filter(t::id.eq_any(ids))
+                            .select((t::id, t::seq))
+                            .load::<(String, i64)>(conn)?,
+                    );
+                }
+                Ok(out)
+            }
+
+            fn update_row(
+                conn: &mut $crate::db::DbConnection,
+                seq: i64,
+                row: &$row,
+            ) -> Result<(), $crate::db::documents::WriteError> {
+                use diesel::prelude::*;
+                use $crate::db::schema::$table::dsl as t;
+                diesel::update(t::$table.filter(t::seq.eq(seq)))
+                    .set(row)
+                    .execute(conn)
+                    .map_err($crate::db::table::conflict_on_unique)?;
+                Ok(())
+            }
+
+            fn insert_facets(
+                conn: &mut $crate::db::DbConnection,
+                facets: &[(i64, &str, &str)],
+            ) -> diesel::QueryResult<()> {
+                use diesel::prelude::*;
+                use $crate::db::schema::$facets::dsl as f;
+                for chunk in facets.chunks(500) {
+                    let rows: Vec<_> = chunk
+                        .iter()
+                        .map(|(seq, facet, value)| {
+                            (f::$key.eq(*seq), f::facet.eq(*facet), f::value.eq(*value))
+                        })
+                        .collect();
+                    $crate::db::per_engine!(&mut *conn, c => diesel::insert_into(f::$facets)
+                        .values(&rows)
+                        .execute(c))?;
+                }
+                Ok(())
+            }
+
+            fn delete_facets(
+                conn: &mut $crate::db::DbConnection,
+                seq: i64,
+            ) -> diesel::QueryResult<()> {
+                use diesel::prelude::*;
+                use $crate::db::schema::$facets::dsl as f;
+                diesel::delete(f::$facets.filter(f::$key.eq(seq))).execute(conn)?;
+                Ok(())
+            }
+
+            fn delete_row(
+                conn: &mut $crate::db::DbConnection,
+                seq: i64,
+            ) -> diesel::QueryResult<()> {
+                use diesel::prelude::*;
+                use $crate::db::schema::$table::dsl as t;
+                <Self as $crate::db::table::Rows>::delete_facets(conn, seq)?;
+                diesel::delete(t::$table.filter(t::seq.eq(seq))).execute(conn)?;
+                Ok(())
+            }
+        }
     };
 }
+pub(crate) use document_table;
 
-fn conflict_on_unique(err: diesel::result::Error) -> WriteError {
+/// The id of the item a partner's key names, within `scope` (`Document::ref_scope`).
+pub fn find_external(
+    conn: &mut DbConnection,
+    scope: &str,
+    r: &ExternalRef,
+) -> QueryResult<Option<String>> {
+    use external_refs::dsl as x;
+    x::external_refs
+        .filter(x::entity.eq(scope))
+        .filter(x::source.eq(&r.source))
+        .filter(x::external_id.eq(&r.external_id))
+        .select(x::entity_id)
+        .first(conn)
+        .optional()
+}
+
+/// Which of these partner keys (`external_id`s within `scopes`) are held: `(scope, source,
+/// external_id)` of each.
+pub fn held_external(
+    conn: &mut DbConnection,
+    scopes: &[String],
+    external_ids: &[String],
+) -> QueryResult<Vec<(String, String, String)>> {
+    use external_refs::dsl as x;
+    let mut out = Vec::new();
+    for chunk in external_ids.chunks(500) {
+        out.extend(
+            x::external_refs
+                .filter(x::entity.eq_any(scopes))
+                .filter(x::external_id.eq_any(chunk))
+                .select((x::entity, x::source, x::external_id))
+                .load::<(String, String, String)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Adds partner keys: `(item id, scope, key)`.
+pub fn insert_external(
+    conn: &mut DbConnection,
+    refs: &[(String, String, ExternalRef)],
+) -> QueryResult<()> {
+    use external_refs::dsl as x;
+    for chunk in refs.chunks(500) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(id, scope, r)| {
+                (
+                    x::entity.eq(scope),
+                    x::source.eq(&r.source),
+                    x::external_id.eq(&r.external_id),
+                    x::entity_id.eq(id),
+                )
+            })
+            .collect();
+        super::per_engine!(&mut *conn, c => diesel::insert_into(x::external_refs)
+            .values(&rows)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// Records the partner keys of an item within `scope`; a key another item holds there is a
+/// conflict. `entity` names the kind of item in the message.
+pub fn set_external_refs(
+    conn: &mut DbConnection,
+    entity: &str,
+    scope: &str,
+    id: &str,
+    refs: &[ExternalRef],
+) -> Result<(), WriteError> {
+    for r in refs {
+        if let Some(holder) = find_external(conn, scope, r)?
+            && holder != id
+        {
+            return Err(WriteError::Conflict(format!(
+                "The external reference {}:{} belongs to {entity} {holder}.",
+                r.source, r.external_id
+            )));
+        }
+    }
+    // Ids are unique across kinds: whatever scope the keys were held in before (an
+    // activity's moves with its submitter), they go.
+    use external_refs::dsl as x;
+    diesel::delete(x::external_refs.filter(x::entity_id.eq(id))).execute(conn)?;
+    let rows: Vec<(String, String, ExternalRef)> = refs
+        .iter()
+        .map(|r| (id.to_owned(), scope.to_owned(), r.clone()))
+        .collect();
+    insert_external(conn, &rows)?;
+    Ok(())
+}
+
+/// A unique index refused a write: the same item exists, or a State would have two own
+/// stakeholders.
+pub fn conflict_on_unique(err: diesel::result::Error) -> WriteError {
     use diesel::result::{DatabaseErrorKind, Error};
     match err {
         // A State has one own stakeholder (`stakeholders_own_state`): in the message on SQLite,

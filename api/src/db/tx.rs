@@ -1,13 +1,31 @@
-//! Write transactions: `write` runs a closure in one; `Tx` holds one open across many calls
-//! (bulk imports). On PostgreSQL both take the write lock (`super::lock_writes`) first.
+//! Transactions, all through diesel's transaction manager, so that a statement which needs a
+//! transaction of its own (diesel runs a multi-row insert on SQLite as one statement a row,
+//! inside one) nests in ours as a savepoint.
+//!
+//! `write` runs a closure in a write transaction; `Tx` holds one open across many calls (bulk
+//! imports), with savepoints inside; `read_snapshot` opens a read transaction that sees one
+//! state of the database throughout. On PostgreSQL a write transaction takes the write lock
+//! (`super::lock_writes`) first.
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
 
 use super::DbConnection;
+use super::sql::statements;
+
+type Manager = <DbConnection as Connection>::TransactionManager;
+
+/// Begins a transaction with its own opening statement (`BEGIN IMMEDIATE`, an isolation
+/// level), so that diesel knows it is open.
+fn begin_with(conn: &mut DbConnection, sqlite: &str, postgres: &str) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, sqlite),
+        DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction_sql(c, postgres),
+    }
+}
 
 /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (so two writers queue on the
-/// busy timeout instead of failing when a read lock is upgraded), an ordinary one on
-/// PostgreSQL. Rolled back when `f` fails.
+/// busy timeout instead of failing when a read lock is upgraded), an ordinary one holding the
+/// write lock on PostgreSQL. Rolled back when `f` fails or panics.
 pub fn write<T, E>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -15,90 +33,99 @@ pub fn write<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    use diesel::Connection;
-    match conn {
-        DbConnection::Sqlite(_) => {
-            conn.batch_execute("BEGIN IMMEDIATE")?;
-            let mut guard = Rollback(Some(conn));
-            let result = f(guard.0.as_deref_mut().expect("connection"));
-            let conn = guard.0.take().expect("connection");
-            match result {
-                Ok(value) => {
-                    if let Err(e) = conn.batch_execute("COMMIT") {
-                        let _ = conn.batch_execute("ROLLBACK");
-                        return Err(e.into());
-                    }
-                    Ok(value)
-                }
-                Err(e) => {
-                    conn.batch_execute("ROLLBACK")?;
-                    Err(e)
-                }
-            }
+    Tx::begin(conn)?;
+    inside(conn, f, |conn, succeeded| {
+        if !succeeded {
+            return Manager::rollback_transaction(conn);
         }
-        DbConnection::Postgres(_) => conn.transaction(|c| {
-            super::lock_writes(c)?;
-            f(c)
-        }),
-    }
+        Manager::commit_transaction(conn).inspect_err(|_| {
+            let _ = Manager::rollback_transaction(conn);
+        })
+    })
 }
 
-/// Transactions held open across many calls, for bulk imports: `BEGIN IMMEDIATE` on SQLite,
-/// and one savepoint per item so a failing item is undone alone (PostgreSQL would otherwise
-/// abort the whole transaction at the first error).
+/// Runs `f` in the transaction just begun (rolled back if `f` panics), then `end`, told whether
+/// `f` succeeded, closes it.
+fn inside<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    end: impl FnOnce(&mut DbConnection, bool) -> diesel::QueryResult<()>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    let mut guard = Rollback(Some(conn));
+    let result = f(guard.0.as_deref_mut().expect("connection"));
+    let conn = guard.0.take().expect("connection");
+    let ended = end(conn, result.is_ok());
+    let value = result?;
+    ended?;
+    Ok(value)
+}
+
+/// A write transaction held open across many calls, for bulk imports, with savepoints inside
+/// it so that a failing item (or batch) is undone alone (PostgreSQL would otherwise abort the
+/// whole transaction at the first error). Savepoints nest: each `savepoint` is ended by one
+/// `release` or `rollback_to`, innermost first.
 pub struct Tx;
 
 impl Tx {
     pub fn begin(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-        match conn {
-            DbConnection::Sqlite(_) => conn.batch_execute("BEGIN IMMEDIATE"),
-            DbConnection::Postgres(_) => {
-                conn.batch_execute("BEGIN")?;
-                super::lock_writes(conn)
-            }
+        begin_with(conn, statements::BEGIN_WRITE_SQLITE, statements::BEGIN)?;
+        if let Err(e) = super::lock_writes(conn) {
+            let _ = Manager::rollback_transaction(conn);
+            return Err(e);
         }
+        Ok(())
     }
 
     pub fn commit(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-        conn.batch_execute("COMMIT")
+        Manager::commit_transaction(conn)
     }
 
     pub fn rollback(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-        conn.batch_execute("ROLLBACK")
+        Manager::rollback_transaction(conn)
     }
 
     pub fn savepoint(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-        conn.batch_execute("SAVEPOINT item")
+        Manager::begin_transaction(conn)
     }
 
     pub fn release(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-        conn.batch_execute("RELEASE SAVEPOINT item")
+        Manager::commit_transaction(conn)
     }
 
     pub fn rollback_to(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-        conn.batch_execute("ROLLBACK TO SAVEPOINT item; RELEASE SAVEPOINT item")
-    }
-
-    pub fn savepoint_batch(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-        conn.batch_execute("SAVEPOINT batch")
-    }
-
-    pub fn release_batch(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-        conn.batch_execute("RELEASE SAVEPOINT batch")
-    }
-
-    pub fn rollback_batch(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-        conn.batch_execute("ROLLBACK TO SAVEPOINT batch; RELEASE SAVEPOINT batch")
+        Manager::rollback_transaction(conn)
     }
 }
 
-/// Rolls back a manual SQLite transaction when the code inside it panics.
+/// Runs `f` in a read transaction that sees one state of the database throughout: repeatable
+/// read on PostgreSQL; on SQLite, in WAL mode, a deferred transaction sees the database as of
+/// its first read. It writes nothing, so it ends the same way whatever `f` returned.
+pub fn read_snapshot<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    begin_with(
+        conn,
+        statements::BEGIN_READ_SQLITE,
+        statements::BEGIN_SNAPSHOT_POSTGRES,
+    )?;
+    // It wrote nothing: ending it either way changes nothing.
+    inside(conn, f, |conn, _| Manager::rollback_transaction(conn))
+}
+
+/// Rolls back a transaction when the code inside it panics.
 struct Rollback<'a>(Option<&'a mut DbConnection>);
 
 impl Drop for Rollback<'_> {
     fn drop(&mut self) {
         if let Some(conn) = self.0.take() {
-            let _ = conn.batch_execute("ROLLBACK");
+            let _ = Manager::rollback_transaction(conn);
         }
     }
 }

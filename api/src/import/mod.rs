@@ -299,10 +299,10 @@ impl<'c, D: Importable> Writer<'c, D> {
         let (fast, mut slow): (Vec<usize>, Vec<usize>) =
             (0..batch.len()).partition(|&i| batch[i].id.is_none());
         let contents: Vec<D::Content> = fast.iter().map(|&i| batch[i].content.clone()).collect();
-        Tx::savepoint_batch(self.conn)?;
+        Tx::savepoint(self.conn)?;
         match insert_new::<D>(self.conn, &self.options.actor, &contents) {
             Ok(others) => {
-                Tx::release_batch(self.conn)?;
+                Tx::release(self.conn)?;
                 self.report.created += (contents.len() - others.len()) as u64;
                 slow.extend(others.into_iter().map(|k| fast[k]));
             }
@@ -310,7 +310,7 @@ impl<'c, D: Importable> Writer<'c, D> {
                 // A writer that raced this import took a key, or a bug: either way the items go
                 // the slow way, and the log says which so a bug cannot hide behind the fallback.
                 tracing::warn!(error = %e, items = fast.len(), "bulk fast path failed; writing item by item");
-                Tx::rollback_batch(self.conn)?;
+                Tx::rollback_to(self.conn)?;
                 slow.extend(fast);
             }
         }
@@ -330,7 +330,7 @@ impl<'c, D: Importable> Writer<'c, D> {
             };
             if let Some(id) = id
                 && !D::may_create_with_id(&options)
-                && D::TABLE.find(self.conn, &id.to_string())?.is_none()
+                && D::find_row(self.conn, &id.to_string())?.is_none()
             {
                 self.bad_row(vec![RowError {
                     line,

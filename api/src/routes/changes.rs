@@ -14,11 +14,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Identity;
 use crate::cursor::{Cursors, Kind};
+use crate::db::DbConnection;
+use crate::db::Position;
 use crate::db::changes::{self, Audience, FeedItem, TYPES};
 use crate::db::consents;
 use crate::db::documents::Document;
-use crate::db::search::Position;
-use crate::db::{DbConnection, activities};
 use crate::domain::activity::Activity;
 use crate::domain::publication::{Access, Decision};
 use crate::domain::recommendation::Recommendation;
@@ -193,18 +193,6 @@ pub struct SnapshotLine {
     pub data: serde_json::Value,
 }
 
-/// Opens a read transaction that sees one state of the database throughout.
-fn begin_snapshot(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-    use diesel::connection::SimpleConnection;
-    match conn {
-        DbConnection::Postgres(_) => {
-            conn.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        }
-        // In WAL mode a read transaction sees the database as of its first read.
-        DbConnection::Sqlite(_) => conn.batch_execute("BEGIN DEFERRED"),
-    }
-}
-
 /// Lines `{"type", "id", "data"}` of one page, `data` written as stored.
 fn lines<D: Document>(items: &[D], kind: &str, view: impl Fn(&D) -> Option<String>) -> Bytes {
     let mut out = Vec::new();
@@ -226,7 +214,7 @@ fn lines<D: Document>(items: &[D], kind: &str, view: impl Fn(&D) -> Option<Strin
 fn write_table<D: Document>(
     conn: &mut DbConnection,
     out: &mut impl Write,
-    filter: &dyn Fn(&mut crate::db::query::Sql),
+    filter: &dyn Fn(&mut crate::db::sql::Sql),
 ) -> anyhow::Result<()> {
     let mut position = Position::Start;
     loop {
@@ -272,9 +260,7 @@ fn read_snapshot(
     conn: &mut DbConnection,
     wanted: impl Fn(&str) -> bool,
 ) -> anyhow::Result<(std::fs::File, i64)> {
-    use diesel::connection::SimpleConnection;
-    begin_snapshot(conn)?;
-    let read = |conn: &mut DbConnection| -> anyhow::Result<(std::fs::File, i64)> {
+    crate::db::tx::read_snapshot(conn, |conn| -> anyhow::Result<(std::fs::File, i64)> {
         // The snapshot holds public items only: it stands at the last public change, which
         // hidden writes do not move.
         let head = changes::public_head(conn)?;
@@ -287,7 +273,7 @@ fn read_snapshot(
         }
         if wanted("activity") {
             write_table::<Activity>(conn, &mut out, &|sql| {
-                activities::filter::access_filter(sql, &Access::Public)
+                crate::db::sql::filters::access_filter(sql, &Access::Public)
             })?;
         }
         if wanted("consent") {
@@ -296,13 +282,7 @@ fn read_snapshot(
         let mut file = out.into_inner().map_err(|e| e.into_error())?;
         file.seek(SeekFrom::Start(0))?;
         Ok((file, head))
-    };
-    let result = read(conn);
-    // Read-only: ending it either way changes nothing.
-    let end = conn.batch_execute(if result.is_ok() { "COMMIT" } else { "ROLLBACK" });
-    let snapshot = result?;
-    end?;
-    Ok(snapshot)
+    })
 }
 
 /// Every public item, as NDJSON lines `{"type", "id", "data"}`, from one consistent snapshot of

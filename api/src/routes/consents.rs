@@ -13,7 +13,7 @@ use crate::db::audit::Actor;
 use crate::db::consents::{self, Filter};
 use crate::db::time::now;
 use crate::db::tx::write;
-use crate::db::{activities as activity_db, documents, search};
+use crate::db::{Position, activities as activity_db, documents};
 use crate::domain::codes::StateCode;
 use crate::domain::consent::{Consent, ConsentInput, RecordedBy, ScopeKind};
 use crate::domain::publication::{Access, Decision, Publication};
@@ -82,7 +82,7 @@ pub async fn list_consents(
         activity_id: query.activity_id,
     };
     let position = decode_cursor(&state, query.cursor.as_deref())?;
-    if matches!(position, search::Position::Offset(_)) {
+    if matches!(position, Position::Offset(_)) {
         return Err(ApiError::invalid_parameter(
             "cursor",
             "is not a cursor this service gave out",

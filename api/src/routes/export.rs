@@ -17,7 +17,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::db::DbConnection;
-use crate::db::search::Position;
+use crate::db::Position;
 use crate::domain::activity::Activity;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
@@ -418,7 +418,7 @@ where
 pub async fn list_response<D, P>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
-    filter: impl Fn(&mut crate::db::query::Sql) + Send + Sync + Clone + 'static,
+    filter: impl Fn(&mut crate::db::sql::Sql) + Send + Sync + Clone + 'static,
     q: Option<String>,
     position: Position,
     limit: i64,

@@ -11,13 +11,12 @@ pub mod verdicts;
 
 use std::collections::HashMap;
 
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::DbConnection;
-use super::documents::{Document, parse};
-use super::query::{Sql, Value, count, load, load_ids};
-use super::table::Table;
+use super::documents::{Document, parse_document};
+use super::table::{Table, document_table};
 use crate::domain::activity::{Activity, ActivityInput};
 use crate::domain::publication::Visibility;
 use crate::domain::{ExternalRef, Stored};
@@ -27,9 +26,12 @@ use verdicts::Facts;
 /// How many stored activities refer to this stakeholder (as submitter or participant) or this
 /// recommendation: those may not be deleted.
 pub fn references_to(conn: &mut DbConnection, facet: &str, id: Uuid) -> diesel::QueryResult<i64> {
-    let mut sql = Sql::new("SELECT COUNT(*) AS n FROM activity_facets WHERE facet = ");
-    sql.text(facet).push(" AND value = ").text(id.to_string());
-    count(conn, &sql)
+    use super::schema::activity_facets::dsl as f;
+    f::activity_facets
+        .filter(f::facet.eq(facet))
+        .filter(f::value.eq(id.to_string()))
+        .count()
+        .get_result(conn)
 }
 
 impl Document for Activity {
@@ -82,31 +84,21 @@ impl Document for Activity {
         self.visibility.public.then(|| full.to_owned())
     }
 
-    fn columns(&self) -> Vec<(&'static str, Value)> {
+    fn columns(&self) -> ActivityColumns {
         let c = &self.content;
-        let text = |v: Option<String>| v.map_or(Value::Null, Value::Text);
-        vec![
-            (
-                "submitter",
-                Value::Text(c.submitter.unwrap_or_default().to_string()),
-            ),
-            (
-                "submitter_kind",
-                Value::Text(self.derived.submitter_kind.as_str().to_owned()),
-            ),
-            (
-                "submitter_state",
-                text(self.derived.submitter_state.clone()),
-            ),
-            ("publication", Value::Text(c.publication.as_str().into())),
-            ("status", Value::Text(c.status.as_str().into())),
-            ("modality", text(c.modality.clone())),
-            ("good_practice", Value::Int(i64::from(c.good_practice))),
-            ("peer_to_peer", Value::Int(i64::from(c.peer_to_peer))),
-            ("active_from", text(c.active_from().map(|d| d.to_string()))),
-            ("active_to", text(c.active_to().map(|d| d.to_string()))),
-            ("public", Value::Int(i64::from(self.visibility.public))),
-        ]
+        ActivityColumns {
+            submitter: c.submitter.unwrap_or_default().to_string(),
+            submitter_kind: self.derived.submitter_kind.as_str().to_owned(),
+            submitter_state: self.derived.submitter_state.clone(),
+            publication: c.publication.as_str().to_owned(),
+            status: c.status.as_str().to_owned(),
+            modality: c.modality.clone(),
+            good_practice: i32::from(c.good_practice),
+            peer_to_peer: i32::from(c.peer_to_peer),
+            active_from: c.active_from().map(|d| d.to_string()),
+            active_to: c.active_to().map(|d| d.to_string()),
+            public: i32::from(self.visibility.public),
+        }
     }
 
     fn facets(&self) -> Vec<(&'static str, String)> {
@@ -174,38 +166,41 @@ impl Document for Activity {
         format!("activity:{}", content.submitter.unwrap_or_default())
     }
 
-    fn natural_key(content: &ActivityInput) -> Option<String> {
-        Some(content.natural_key())
+    fn natural_key(content: &ActivityInput) -> String {
+        content.natural_key()
     }
 }
 
-#[derive(diesel::QueryableByName)]
-struct ActivityRow {
-    #[diesel(sql_type = BigInt)]
-    seq: i64,
-    #[diesel(sql_type = Text)]
-    document: String,
-    #[diesel(sql_type = Text)]
-    submitter_kind: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    submitter_state: Option<String>,
+document_table! {
+    Activity => activities (activity_facets . activity_seq), ActivityRow, ActivityColumns {
+        submitter: String,
+        submitter_kind: String,
+        submitter_state: Option<String>,
+        publication: String,
+        status: String,
+        modality: Option<String>,
+        good_practice: i32,
+        peer_to_peer: i32,
+        active_from: Option<String>,
+        active_to: Option<String>,
+        public: i32,
+    }
 }
 
 /// One activity with what it derives from its submitter, whoever may see it.
 pub fn get(conn: &mut DbConnection, id: Uuid) -> diesel::QueryResult<Option<Activity>> {
-    let mut sql = Sql::new(
-        "SELECT seq, document, submitter_kind, submitter_state FROM activities WHERE id = ",
-    );
-    sql.text(id.to_string());
-    let Some(row) = load::<ActivityRow>(conn, &sql)?.into_iter().next() else {
+    use super::schema::activities::dsl as a;
+    let found = a::activities
+        .filter(a::id.eq(id.to_string()))
+        .select((a::document, a::submitter_kind, a::submitter_state))
+        .first::<(String, String, Option<String>)>(conn)
+        .optional()?;
+    let Some((document, kind, state)) = found else {
         return Ok(None);
     };
-    let mut activity: Activity = parse(&super::query::DocumentRow {
-        seq: row.seq,
-        document: row.document,
-    })?;
-    activity.derived.submitter_kind = verdicts::stored_kind(&row.submitter_kind)?;
-    activity.derived.submitter_state = row.submitter_state;
+    let mut activity: Activity = parse_document(&document)?;
+    activity.derived.submitter_kind = verdicts::stored_kind(&kind)?;
+    activity.derived.submitter_state = state;
     Ok(Some(activity))
 }
 
@@ -215,13 +210,7 @@ pub fn check_references(
     conn: &mut DbConnection,
     input: &ActivityInput,
 ) -> diesel::QueryResult<Vec<FieldError>> {
-    #[derive(diesel::QueryableByName)]
-    struct Made {
-        #[diesel(sql_type = Text)]
-        id: String,
-        #[diesel(sql_type = Text)]
-        state_under_review: String,
-    }
+    use super::schema::{recommendations::dsl as r, stakeholders::dsl as s};
     let mut errors = Vec::new();
     let mut ids: Vec<String> = input
         .participants
@@ -229,9 +218,10 @@ pub fn check_references(
         .map(|p| p.stakeholder.to_string())
         .collect();
     ids.extend(input.submitter.map(|s| s.to_string()));
-    let mut sql = Sql::new("SELECT id FROM stakeholders WHERE id IN ");
-    sql.text_list(&ids);
-    let known = load_ids(conn, &sql)?;
+    let known: Vec<String> = s::stakeholders
+        .filter(s::id.eq_any(&ids))
+        .select(s::id)
+        .load(conn)?;
     if let Some(submitter) = input.submitter
         && !known.contains(&submitter.to_string())
     {
@@ -257,12 +247,11 @@ pub fn check_references(
         .collect();
     let mut found: HashMap<String, String> = HashMap::new();
     for chunk in ids.chunks(500) {
-        let mut sql = Sql::new("SELECT id, state_under_review FROM recommendations WHERE id IN ");
-        sql.text_list(chunk);
         found.extend(
-            load::<Made>(conn, &sql)?
-                .into_iter()
-                .map(|r| (r.id, r.state_under_review)),
+            r::recommendations
+                .filter(r::id.eq_any(chunk))
+                .select((r::id, r::state_under_review))
+                .load::<(String, String)>(conn)?,
         );
     }
     for (i, id) in ids.iter().enumerate() {

@@ -4,13 +4,17 @@
 
 use std::collections::HashMap;
 
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
 use crate::db::changes::{self, Change};
 use crate::db::documents::{Document, parse, to_json};
-use crate::db::query::{Sql, Value, execute, load, load_documents, unreadable};
+use crate::db::schema::{activities::dsl as a, activity_facets::dsl as f};
+use crate::db::schema::{consents::dsl as c, stakeholders::dsl as s};
+use crate::db::sql::DocumentRow;
+use crate::db::stored::unreadable;
+use crate::db::table::Rows;
 use crate::domain::activity::Activity;
 use crate::domain::publication::{ActivityFacts, ConsentFact, Decision, Scope, visibility};
 use crate::domain::stakeholder::StakeholderKind;
@@ -36,25 +40,13 @@ pub struct Facts {
     consents: HashMap<String, Vec<ConsentFact>>,
 }
 
-#[derive(diesel::QueryableByName)]
-struct SubmitterRow {
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    own_state: Option<String>,
-}
-
-#[derive(diesel::QueryableByName)]
+/// What the rule reads of a consent record.
+#[derive(diesel::Queryable)]
 struct ConsentRow {
-    #[diesel(sql_type = Text)]
     id: String,
-    #[diesel(sql_type = BigInt)]
     seq: i64,
-    #[diesel(sql_type = Text)]
     decision: String,
-    #[diesel(sql_type = Text)]
     scope: String,
-    #[diesel(sql_type = Nullable<Text>)]
     target: Option<String>,
 }
 
@@ -97,10 +89,13 @@ impl Facts {
         if let Some(found) = self.submitters.get(&id) {
             return Ok(found.clone());
         }
-        let mut sql = Sql::new("SELECT kind, own_state FROM stakeholders WHERE id = ");
-        sql.text(id.to_string());
-        let found = match load::<SubmitterRow>(conn, &sql)?.into_iter().next() {
-            Some(row) => (stored_kind(&row.kind)?, row.own_state),
+        let row = s::stakeholders
+            .filter(s::id.eq(id.to_string()))
+            .select((s::kind, s::own_state))
+            .first::<(String, Option<String>)>(conn)
+            .optional()?;
+        let found = match row {
+            Some((kind, own_state)) => (stored_kind(&kind)?, own_state),
             // No such stakeholder (the reference check refuses one; an import checks later):
             // no State's own, so consent is needed.
             None => (StakeholderKind::Other, None),
@@ -115,12 +110,14 @@ impl Facts {
         state: &str,
     ) -> diesel::QueryResult<&[ConsentFact]> {
         if !self.consents.contains_key(state) {
-            let mut sql =
-                Sql::new("SELECT id, seq, decision, scope, target FROM consents WHERE state = ");
-            sql.text(state).push(" ORDER BY seq");
+            let rows: Vec<ConsentRow> = c::consents
+                .filter(c::state.eq(state))
+                .order(c::seq)
+                .select((c::id, c::seq, c::decision, c::scope, c::target))
+                .load(conn)?;
             // A record that does not read is an error, never skipped: skipping a withdrawal
             // would let an older grant publish (the gate fails closed).
-            let facts = load::<ConsentRow>(conn, &sql)?
+            let facts = rows
                 .into_iter()
                 .map(|row| consent_fact(state, row))
                 .collect::<Result<Vec<_>, _>>()?;
@@ -149,16 +146,14 @@ impl Facts {
     }
 }
 
-/// Re-evaluates the activities a query selects (`seq, document` of `activities r`) and stores
-/// the verdicts that changed; with `write_columns`, the submitter's and verdict columns of
-/// every one (else an activity whose verdict stands is not written at all). Returns how many
-/// verdicts changed.
+/// Re-evaluates these stored activities (`seq, document`) and stores the verdicts that
+/// changed; with `write_columns`, the submitter's and verdict columns of every one (else an
+/// activity whose verdict stands is not written at all). Returns how many verdicts changed.
 fn refresh(
     conn: &mut DbConnection,
-    select: &Sql,
+    rows: Vec<DocumentRow>,
     write_columns: bool,
 ) -> diesel::QueryResult<usize> {
-    let rows = load_documents(conn, select)?;
     let mut activities = Vec::with_capacity(rows.len());
     for row in &rows {
         activities.push((row.seq, parse::<Activity>(row)?));
@@ -168,62 +163,50 @@ fn refresh(
     for (seq, mut activity) in activities {
         let before = activity.visibility.clone();
         facts.derive(conn, &mut activity)?;
-        if activity.visibility == before && !write_columns {
+        let verdict_changed = activity.visibility != before;
+        if !verdict_changed && !write_columns {
             continue;
         }
         let columns = activity.columns();
-        let mut sql = Sql::new("UPDATE activities SET ");
-        let mut first = true;
-        for (name, value) in &columns {
-            if !matches!(*name, "submitter_kind" | "submitter_state" | "public") {
-                continue;
-            }
-            if !first {
-                sql.push(", ");
-            }
-            first = false;
-            sql.push(name).push(" = ");
-            match value {
-                Value::Text(t) => sql.text(t.clone()),
-                Value::Int(i) => sql.int(*i),
-                Value::Null => sql.push("NULL"),
-            };
+        let derived = (
+            a::submitter_kind.eq(columns.submitter_kind),
+            a::submitter_state.eq(columns.submitter_state),
+            a::public.eq(columns.public),
+        );
+        let row = a::activities.filter(a::seq.eq(seq));
+        if !verdict_changed {
+            diesel::update(row).set(derived).execute(conn)?;
+            continue;
         }
-        let mut feed = Vec::new();
-        if activity.visibility != before {
-            changed += 1;
-            let full = to_json(&activity);
-            let id = activity.stored.id.to_string();
-            let was_public = before.public.then_some("");
-            let public = activity.public_json(&full);
-            feed.push(Change::new(
-                Activity::TABLE.entity,
-                id,
-                Some(full.clone()),
-                was_public,
-                public,
-            ));
-            sql.push(", document = ").text(full);
-        }
-        sql.push(" WHERE seq = ").int(seq);
-        execute(conn, &sql)?;
-        changes::record(conn, feed)?;
-        if activity.visibility != before {
-            let facets = activity.facets();
-            let pairs: Vec<(&str, &str)> = facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
-            Activity::TABLE.set_facets(conn, seq, &pairs)?;
-        }
+        changed += 1;
+        let full = to_json(&activity);
+        diesel::update(row)
+            .set((derived, a::document.eq(&full)))
+            .execute(conn)?;
+        let id = activity.stored.id.to_string();
+        let was_public = before.public.then_some("");
+        let public = activity.public_json(&full);
+        let change = Change::new(Activity::TABLE.entity, id, Some(full), was_public, public);
+        changes::record(conn, vec![change])?;
+        let facets = activity.facets();
+        let pairs: Vec<(&str, &str)> = facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
+        Activity::set_facets(conn, seq, &pairs)?;
     }
     Ok(changed)
 }
 
 /// After a consent record of `state`: re-evaluates the activities concerning it.
 pub fn refresh_state(conn: &mut DbConnection, state: &str) -> diesel::QueryResult<usize> {
-    let mut sql = Sql::new(
-        "SELECT r.seq, r.document FROM activities r WHERE EXISTS (SELECT 1 FROM activity_facets f WHERE f.activity_seq = r.seq AND f.facet = 'state' AND f.value = ",
-    );
-    sql.text(state).push(") ORDER BY r.seq");
-    refresh(conn, &sql, false)
+    let concerning = f::activity_facets
+        .filter(f::facet.eq("state"))
+        .filter(f::value.eq(state))
+        .select(f::activity_seq);
+    let rows = a::activities
+        .filter(a::seq.eq_any(concerning))
+        .order(a::seq)
+        .select((a::seq, a::document))
+        .load(conn)?;
+    refresh(conn, rows, false)
 }
 
 /// The version of the publication rule (`domain::publication`) whose verdicts are stored. Raise
@@ -239,7 +222,6 @@ pub const RULE_VERSION: i32 = 2;
 /// current.
 pub fn refresh_if_rule_changed(conn: &mut DbConnection) -> diesel::QueryResult<Option<usize>> {
     use crate::db::schema::instance::dsl;
-    use diesel::prelude::*;
     crate::db::tx::write(conn, |c| {
         let stored: i32 = dsl::instance.select(dsl::rule_version).first(c)?;
         if stored >= RULE_VERSION {
@@ -247,8 +229,11 @@ pub fn refresh_if_rule_changed(conn: &mut DbConnection) -> diesel::QueryResult<O
         }
         // Every verdict column written, whatever the stored document says: the rule that
         // wrote both may have been wrong.
-        let all = Sql::new("SELECT r.seq, r.document FROM activities r ORDER BY r.seq");
-        let changed = refresh(c, &all, true)?;
+        let all = a::activities
+            .order(a::seq)
+            .select((a::seq, a::document))
+            .load(c)?;
+        let changed = refresh(c, all, true)?;
         diesel::update(dsl::instance)
             .set(dsl::rule_version.eq(RULE_VERSION))
             .execute(c)?;
@@ -258,9 +243,12 @@ pub fn refresh_if_rule_changed(conn: &mut DbConnection) -> diesel::QueryResult<O
 
 /// After a stakeholder's kind or country changed: re-evaluates the activities it submitted.
 pub fn refresh_submitter(conn: &mut DbConnection, stakeholder: Uuid) -> diesel::QueryResult<usize> {
-    let mut sql = Sql::new("SELECT r.seq, r.document FROM activities r WHERE r.submitter = ");
-    sql.text(stakeholder.to_string()).push(" ORDER BY r.seq");
-    refresh(conn, &sql, true)
+    let rows = a::activities
+        .filter(a::submitter.eq(stakeholder.to_string()))
+        .order(a::seq)
+        .select((a::seq, a::document))
+        .load(conn)?;
+    refresh(conn, rows, true)
 }
 
 /// A stakeholder kind as stored; one this code does not know is an error, never a default.

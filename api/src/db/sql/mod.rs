@@ -1,18 +1,25 @@
-//! Hand-written SQL for the queries the DSL cannot share between backends (full-text search,
-//! ranked lists, filters built from many optional parts). Written with `?` placeholders; for
-//! PostgreSQL they are numbered `$1, $2, …` before the query runs.
+//! The only hand-written SQL, for what the DSL cannot say: full-text search and its ranking
+//! (`search`), lists filtered by any combination of facets (`filters`), and statements that
+//! are not queries (`statements`: connection settings, transaction modes, the write lock).
+//! Everything else is written with diesel's DSL against `super::schema`.
+//!
+//! Queries are built with [`Sql`]: `?` placeholders (numbered `$1, $2, …` for PostgreSQL
+//! before the query runs) for every value; identifiers come only from constants, never from
+//! input.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
 use super::DbConnection;
 
+pub mod filters;
+pub mod search;
+pub mod statements;
+
 #[derive(Debug, Clone)]
 pub enum Value {
     Text(String),
     Int(i64),
-    /// Written as a literal `NULL`, never bound.
-    Null,
 }
 
 /// A SQL text and its bound values, in order.
@@ -78,26 +85,12 @@ impl Sql {
 }
 
 /// A row of a document table: its sequence number and its stored JSON document.
-#[derive(Debug, QueryableByName)]
+#[derive(Debug, Queryable, QueryableByName)]
 pub struct DocumentRow {
     #[diesel(sql_type = BigInt)]
     pub seq: i64,
     #[diesel(sql_type = Text)]
     pub document: String,
-}
-
-/// A row of one text column named `id`.
-#[derive(Debug, QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = Text)]
-    id: String,
-}
-
-/// A row of one count named `n`.
-#[derive(Debug, QueryableByName)]
-struct CountRow {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
 }
 
 macro_rules! bound {
@@ -107,7 +100,6 @@ macro_rules! bound {
             q = match value {
                 Value::Text(t) => q.bind::<Text, _>(t.clone()),
                 Value::Int(i) => q.bind::<BigInt, _>(*i),
-                Value::Null => q,
             };
         }
         q
@@ -130,19 +122,6 @@ pub fn load_documents(conn: &mut DbConnection, sql: &Sql) -> QueryResult<Vec<Doc
     load(conn, sql)
 }
 
-/// Runs a query that selects one text column as `id`.
-pub fn load_ids(conn: &mut DbConnection, sql: &Sql) -> QueryResult<Vec<String>> {
-    Ok(load::<IdRow>(conn, sql)?
-        .into_iter()
-        .map(|r| r.id)
-        .collect())
-}
-
-/// Runs a query that selects one count as `n`.
-pub fn count(conn: &mut DbConnection, sql: &Sql) -> QueryResult<i64> {
-    Ok(load::<CountRow>(conn, sql)?.first().map_or(0, |c| c.n))
-}
-
 /// Runs a statement; returns the number of rows it touched.
 pub fn execute(conn: &mut DbConnection, sql: &Sql) -> QueryResult<usize> {
     match conn {
@@ -151,25 +130,6 @@ pub fn execute(conn: &mut DbConnection, sql: &Sql) -> QueryResult<usize> {
             bound!(diesel::sql_query(sql.numbered()), &sql.binds).execute(c)
         }
     }
-}
-
-/// The error for a stored value that does not read: the data is not what this code wrote, and
-/// every reader fails rather than skip the row or take a default (the consent gate fails
-/// closed). The request answers 500, and the log says what did not read.
-pub fn unreadable(what: impl Into<String>) -> diesel::result::Error {
-    diesel::result::Error::DeserializationError(what.into().into())
-}
-
-/// A stored RFC 3339 time.
-pub fn stored_time(at: &str) -> diesel::QueryResult<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(at)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .map_err(|e| unreadable(format!("the stored time `{at}`: {e}")))
-}
-
-/// A stored JSON text.
-pub fn stored_json(text: &str) -> diesel::QueryResult<serde_json::Value> {
-    serde_json::from_str(text).map_err(|e| unreadable(format!("stored JSON: {e}")))
 }
 
 #[cfg(test)]

@@ -2,12 +2,11 @@
 //! ranked by a full-text query (FTS5 on SQLite; on PostgreSQL the `search` column, under a
 //! time limit).
 
-use diesel::connection::SimpleConnection;
-
-use super::DbConnection;
-use super::documents::{Document, parse};
-use super::query::{DocumentRow, Sql, load_documents};
-use super::table::Table;
+use super::statements::with_statement_timeout;
+use super::{DocumentRow, Sql, execute, load_documents};
+use crate::db::DbConnection;
+use crate::db::documents::{Document, parse};
+use crate::db::table::Table;
 use crate::domain::normalise_text;
 
 /// Where a page starts: after an item (lists in creation order) or at a rank position
@@ -23,35 +22,15 @@ pub enum Position {
 /// holds ranks every match, and a few of them must not hold the database from everyone else.
 pub const SEARCH_TIMEOUT_MS: u32 = 5_000;
 
-/// Runs a ranked search under [`SEARCH_TIMEOUT_MS`] (PostgreSQL). The setting is put back
-/// after; inside a transaction that the timeout aborted, the rollback puts it back.
+/// Runs a ranked search under [`SEARCH_TIMEOUT_MS`] (PostgreSQL).
 fn ranked_with_timeout(
     conn: &mut DbConnection,
     sql: &Sql,
 ) -> diesel::QueryResult<Vec<DocumentRow>> {
-    conn.batch_execute(&format!("SET statement_timeout = {SEARCH_TIMEOUT_MS}"))?;
-    let rows = load_documents(conn, sql);
-    let reset = conn.batch_execute("RESET statement_timeout");
-    let rows = rows?;
-    reset?;
-    Ok(rows)
+    with_statement_timeout(conn, SEARCH_TIMEOUT_MS, |c| load_documents(c, sql))
 }
 
 impl Table {
-    /// ` AND EXISTS (…)`: the item has this value of a multi-valued facet.
-    pub fn facet_filter(&self, sql: &mut Sql, facet: &str, value: Option<&str>) {
-        if let Some(value) = value {
-            sql.push(&format!(
-                " AND EXISTS (SELECT 1 FROM {} f WHERE f.{} = r.seq AND f.facet = ",
-                self.facets, self.facet_key
-            ));
-            sql.text(facet)
-                .push(" AND f.value = ")
-                .text(value)
-                .push(")");
-        }
-    }
-
     /// One page of a filtered list (the table is aliased `r` in `filters`), and where the next
     /// one starts. Without `q` the order is creation order and pages are keyed by the last
     /// item, so paging while others write yields each item once; with `q` the order is
@@ -175,6 +154,53 @@ impl Table {
         let items = rows.iter().map(parse).collect::<Result<_, _>>()?;
         Ok((items, next))
     }
+}
+
+/// Keeps the SQLite full-text entry of an item (PostgreSQL's `search` column is generated):
+/// FTS5 tables are SQLite's own, outside the shared schema.
+pub fn set_search(
+    conn: &mut DbConnection,
+    table: &Table,
+    seq: i64,
+    text: Option<&str>,
+) -> diesel::QueryResult<()> {
+    if let DbConnection::Sqlite(_) = conn {
+        let mut sql = Sql::new(&format!("DELETE FROM {} WHERE rowid = ", table.search));
+        sql.int(seq);
+        execute(conn, &sql)?;
+        if let Some(text) = text {
+            insert_search(conn, table, &[(seq, text.to_owned())])?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds the SQLite full-text entries of new items: `(seq, folded text)`.
+pub fn insert_search(
+    conn: &mut DbConnection,
+    table: &Table,
+    entries: &[(i64, String)],
+) -> diesel::QueryResult<()> {
+    if let DbConnection::Sqlite(_) = conn {
+        for part in entries.chunks(500) {
+            let mut sql = Sql::new(&format!(
+                "INSERT INTO {} (rowid, body) VALUES ",
+                table.search
+            ));
+            for (i, (seq, body)) in part.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.push("(")
+                    .int(*seq)
+                    .push(", ")
+                    .text(body.clone())
+                    .push(")");
+            }
+            execute(conn, &sql)?;
+        }
+    }
+    Ok(())
 }
 
 /// ` AND r.seq > … ORDER BY r.seq LIMIT …`: a page in creation order after `position`.

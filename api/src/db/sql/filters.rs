@@ -1,0 +1,227 @@
+//! Lists filtered by any combination of their filters: each filter an `AND` clause over the
+//! table aliased `r` (consent records: `c`), most of them an `EXISTS` over the facet rows. The
+//! DSL could say each clause, but not a query whose clauses are chosen at run time and shared
+//! with the full-text search of `search`, which is hand-written too; so the clauses are
+//! written here, once, for both.
+
+use super::search::Position;
+use super::{DocumentRow, Sql, load_documents};
+use crate::db::DbConnection;
+use crate::db::activities::filter::Filter as ActivityFilter;
+use crate::db::consents::Filter as ConsentFilter;
+use crate::db::documents::Document;
+use crate::db::recommendations::Filter as RecommendationFilter;
+use crate::db::stakeholders::Filter as StakeholderFilter;
+use crate::db::table::Table;
+use crate::domain::activity::Activity;
+use crate::domain::publication::Access;
+use crate::domain::recommendation::Recommendation;
+use crate::domain::stakeholder::Stakeholder;
+
+impl Table {
+    /// ` AND EXISTS (…)`: the item has this value of a multi-valued facet.
+    pub fn facet_filter(&self, sql: &mut Sql, facet: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            sql.push(&format!(
+                " AND EXISTS (SELECT 1 FROM {} f WHERE f.{} = r.seq AND f.facet = ",
+                self.facets, self.facet_key
+            ));
+            sql.text(facet)
+                .push(" AND f.value = ")
+                .text(value)
+                .push(")");
+        }
+    }
+}
+
+impl RecommendationFilter {
+    pub fn apply(&self, sql: &mut Sql) {
+        if let Some(states) = &self.states_under_review {
+            sql.push(" AND r.state_under_review IN ").text_list(states);
+        }
+        if let Some(cycle) = self.cycle {
+            sql.push(" AND r.cycle = ").int(cycle);
+        }
+        if let Some(session) = self.session {
+            sql.push(" AND r.session = ").int(session);
+        }
+        if let Some(response) = self.response {
+            sql.push(" AND r.response = ").text(response.as_str());
+        }
+        if let Some(category) = self.action_category {
+            sql.push(" AND r.action_category = ").int(category);
+        }
+        let t = &Recommendation::TABLE;
+        t.facet_filter(
+            sql,
+            "recommending_state",
+            self.recommending_state.as_deref(),
+        );
+        t.facet_filter(sql, "theme", self.theme.as_deref());
+        t.facet_filter(sql, "affected_persons", self.affected_persons.as_deref());
+        t.facet_filter(sql, "sdg_target", self.sdg_target.as_deref());
+    }
+}
+
+impl StakeholderFilter {
+    pub fn apply(&self, sql: &mut Sql) {
+        if let Some(kind) = self.kind {
+            sql.push(" AND r.kind = ").text(kind.as_str());
+        }
+        if let Some(country) = &self.country {
+            sql.push(" AND r.country = ").text(country.clone());
+        }
+        let t = &Stakeholder::TABLE;
+        t.facet_filter(sql, "theme", self.theme.as_deref());
+        t.facet_filter(sql, "language", self.language.as_deref());
+        t.facet_filter(sql, "region", self.region.as_deref());
+    }
+}
+
+impl ActivityFilter {
+    pub fn apply(&self, sql: &mut Sql) {
+        access_filter(sql, &self.access);
+        let t = &Activity::TABLE;
+        if let Some(states) = &self.states {
+            sql.push(" AND EXISTS (SELECT 1 FROM activity_facets f WHERE f.activity_seq = r.seq AND f.facet = 'state' AND f.value IN ")
+                .text_list(states)
+                .push(")");
+        }
+        t.facet_filter(sql, "regional_group", self.regional_group.as_deref());
+        match (&self.stakeholder, &self.role) {
+            (Some(id), Some(role)) => {
+                t.facet_filter(sql, "participant", Some(&format!("{id}|{role}")));
+            }
+            (Some(id), None) => t.facet_filter(sql, "stakeholder", Some(&id.to_string())),
+            (None, Some(role)) => t.facet_filter(sql, "role", Some(role)),
+            (None, None) => {}
+        }
+        if let Some(kind) = self.submitter_kind {
+            sql.push(" AND r.submitter_kind = ").text(kind.as_str());
+        }
+        let recommendation = self.recommendation.map(|r| r.to_string());
+        t.facet_filter(sql, "recommendation", recommendation.as_deref());
+        t.facet_filter(sql, "theme", self.theme.as_deref());
+        t.facet_filter(sql, "sdg_target", self.sdg_target.as_deref());
+        t.facet_filter(sql, "funding_source", self.funding_source.as_deref());
+        if let Some(modality) = &self.modality {
+            sql.push(" AND r.modality = ").text(modality.clone());
+        }
+        if let Some(status) = self.status {
+            sql.push(" AND r.status = ").text(status.as_str());
+        }
+        if let Some(from) = &self.active_from {
+            sql.push(" AND (r.active_to IS NULL OR r.active_to >= ")
+                .text(from.clone())
+                .push(")");
+        }
+        if let Some(to) = &self.active_to {
+            sql.push(" AND (r.active_from IS NULL OR r.active_from <= ")
+                .text(to.clone())
+                .push(")");
+        }
+        if let Some(flag) = self.good_practice {
+            sql.push(" AND r.good_practice = ").int(i64::from(flag));
+        }
+        if let Some(flag) = self.peer_to_peer {
+            sql.push(" AND r.peer_to_peer = ").int(i64::from(flag));
+        }
+        if let Some(state) = &self.awaiting_consent_of {
+            sql.push(" AND r.publication = 'submitted'");
+            t.facet_filter(sql, "awaiting", Some(state));
+        }
+        if let Some(publication) = self.publication {
+            sql.push(" AND r.publication = ").text(publication.as_str());
+        }
+    }
+}
+
+/// The SQL twin of `publication::may_see`, over the stored verdict (`r.public`).
+pub fn access_filter(sql: &mut Sql, access: &Access) {
+    match access {
+        Access::Everything => {}
+        Access::Public => {
+            sql.push(" AND r.public = 1");
+        }
+        Access::Submitter(id) => {
+            sql.push(" AND (r.public = 1 OR r.submitter = ")
+                .text(id.to_string())
+                .push(")");
+        }
+        Access::State(state) => {
+            sql.push(" AND (r.public = 1 OR r.submitter_state = ")
+                .text(state.clone())
+                .push(" OR (r.publication = 'submitted' AND EXISTS (SELECT 1 FROM activity_facets v WHERE v.activity_seq = r.seq AND v.facet = 'state' AND v.value = ")
+                .text(state.clone())
+                .push(")))");
+        }
+    }
+}
+
+/// Which records a caller sees: records about all submissions or a submitter's are public; a
+/// record about one activity is between the State and whoever may see that activity, never
+/// public (not in lists, the public feed or the snapshot, whatever becomes of the activity).
+fn consent_access(sql: &mut Sql, access: &Access) {
+    match access {
+        Access::Everything => {}
+        Access::Public => {
+            sql.push(" AND c.scope <> 'activity'");
+        }
+        other => {
+            sql.push(" AND (c.scope <> 'activity' OR EXISTS (SELECT 1 FROM activities r WHERE r.id = c.target");
+            access_filter(sql, other);
+            sql.push("))");
+        }
+    }
+}
+
+/// A page of consent records (`seq, document`) in the order they were recorded, one more
+/// than `limit` when there are more.
+pub fn consents(
+    conn: &mut DbConnection,
+    f: &ConsentFilter,
+    position: Position,
+    limit: i64,
+) -> diesel::QueryResult<Vec<DocumentRow>> {
+    let mut sql = Sql::new("SELECT c.seq, c.document FROM consents c WHERE 1 = 1");
+    consent_access(&mut sql, &f.access);
+    if let Some(state) = &f.state {
+        sql.push(" AND c.state = ").text(state.clone());
+    }
+    if let Some(decision) = f.decision {
+        sql.push(" AND c.decision = ").text(decision.as_str());
+    }
+    if let Some(scope) = f.scope {
+        sql.push(" AND c.scope = ").text(scope.as_str());
+    }
+    if let Some(id) = f.stakeholder_id {
+        sql.push(" AND c.scope = 'submitter' AND c.target = ")
+            .text(id.to_string());
+    }
+    if let Some(id) = f.activity_id {
+        sql.push(" AND c.scope = 'activity' AND c.target = ")
+            .text(id.to_string());
+    }
+    if let Position::After(seq) = position {
+        sql.push(" AND c.seq > ").int(seq);
+    }
+    sql.push(" ORDER BY c.seq LIMIT ").int(limit + 1);
+    load_documents(conn, &sql)
+}
+
+/// The most recent record (`seq, document`) of each scope and target of a State that the
+/// caller sees, oldest first.
+pub fn latest_consents(
+    conn: &mut DbConnection,
+    state: &str,
+    access: &Access,
+) -> diesel::QueryResult<Vec<DocumentRow>> {
+    let mut sql = Sql::new(
+        "SELECT c.seq, c.document FROM consents c WHERE c.seq IN (SELECT MAX(seq) FROM consents WHERE state = ",
+    );
+    sql.text(state)
+        .push(" GROUP BY scope, COALESCE(target, ''))");
+    consent_access(&mut sql, access);
+    sql.push(" ORDER BY c.seq");
+    load_documents(conn, &sql)
+}

@@ -1,0 +1,118 @@
+//! Statements that are not queries, which the DSL has no words for: connection settings,
+//! the opening of transactions with a mode, the write lock, and a time limit on one search.
+//! None is built from anything but the constants and numbers here.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+
+use crate::db::DbConnection;
+
+/// Opens a write transaction on SQLite: `IMMEDIATE` takes the write lock at once, so two
+/// writers queue on the busy timeout instead of failing when one upgrades a read lock.
+pub const BEGIN_WRITE_SQLITE: &str = "BEGIN IMMEDIATE";
+
+/// Opens an ordinary transaction (PostgreSQL's writes; the write lock follows).
+pub const BEGIN: &str = "BEGIN";
+
+/// Opens a read transaction on SQLite: in WAL mode it sees the database as of its first read.
+pub const BEGIN_READ_SQLITE: &str = "BEGIN DEFERRED";
+
+/// Opens a read transaction on PostgreSQL that sees one state of the database throughout.
+pub const BEGIN_SNAPSHOT_POSTGRES: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+/// Checks that a pooled connection has no transaction left open: `BEGIN` fails inside one on
+/// SQLite; on PostgreSQL it only warns, and the `ROLLBACK` ends the one left open.
+pub fn check_no_transaction(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute("BEGIN; ROLLBACK;")
+}
+
+/// Takes PostgreSQL's transaction-scoped advisory lock that serialises writers
+/// (`crate::db::lock_writes`): one fixed statement, which the DSL could spell only with a
+/// declaration of the function of its own.
+pub fn lock_writes_postgres(conn: &mut diesel::PgConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute("SELECT pg_advisory_xact_lock(5428, 1)")
+}
+
+/// The settings of a new PostgreSQL connection: its name (so another instance can tell a live
+/// process's claims from a dead one's) and how long a writer waits for a lock.
+pub fn configure_postgres(
+    conn: &mut diesel::PgConnection,
+    application_name: &str,
+    lock_timeout: Duration,
+) -> diesel::QueryResult<()> {
+    // The name is this service's prefix and a hexadecimal process id: nothing to quote.
+    debug_assert!(
+        application_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_'))
+    );
+    conn.batch_execute(&format!(
+        "SET application_name = '{application_name}'; SET lock_timeout = {};",
+        lock_timeout.as_millis().max(1)
+    ))
+}
+
+/// The settings of a new SQLite connection. `busy_timeout` first: switching to WAL takes a
+/// lock that another connection may hold.
+pub fn configure_sqlite(
+    conn: &mut diesel::SqliteConnection,
+    lock_timeout: Duration,
+) -> diesel::QueryResult<()> {
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {};
+         PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;",
+        lock_timeout.as_millis().max(1)
+    ))
+}
+
+/// Runs `f` with no lock timeout on PostgreSQL (a migration waits for the locks it needs,
+/// however long readers hold them), then puts the connection's own timeout back.
+pub fn without_lock_timeout<T>(
+    conn: &mut diesel::PgConnection,
+    f: impl FnOnce(&mut diesel::PgConnection) -> T,
+) -> diesel::QueryResult<T> {
+    conn.batch_execute(
+        "SELECT set_config('upr_tc.lock_timeout', current_setting('lock_timeout'), false);
+         SET lock_timeout = 0;",
+    )?;
+    let out = f(conn);
+    conn.batch_execute(
+        "SELECT set_config('lock_timeout', current_setting('upr_tc.lock_timeout'), false)",
+    )?;
+    Ok(out)
+}
+
+/// Runs `f` under a statement timeout of `millis` on PostgreSQL (a ranked search), then puts
+/// the setting back; inside a transaction that the timeout aborted, the rollback puts it back.
+pub fn with_statement_timeout<T>(
+    conn: &mut DbConnection,
+    millis: u32,
+    f: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<T>,
+) -> diesel::QueryResult<T> {
+    conn.batch_execute(&format!("SET statement_timeout = {millis}"))?;
+    let out = f(conn);
+    let reset = conn.batch_execute("RESET statement_timeout");
+    let out = out?;
+    reset?;
+    Ok(out)
+}
+
+/// Deletes the running claims of idempotency keys whose process has no connection left: a
+/// query over PostgreSQL's own `pg_stat_activity`, which the shared schema does not declare.
+/// Each connection names its process in `application_name` (`configure_postgres`), and a
+/// claim names its process before a `:` (`crate::db::idempotency`).
+pub fn clear_dead_claims_postgres(conn: &mut diesel::PgConnection) -> diesel::QueryResult<usize> {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::{Integer, Text};
+    diesel::sql_query(
+        "DELETE FROM idempotency_keys WHERE body_hash IS NULL AND (claimed_by IS NULL OR \
+         split_part(claimed_by, ':', 1) NOT IN (SELECT substr(application_name, $1) \
+         FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE $2))",
+    )
+    .bind::<Integer, _>(crate::db::APPLICATION_NAME.len() as i32 + 1)
+    .bind::<Text, _>(format!("{}%", crate::db::APPLICATION_NAME))
+    .execute(conn)
+}
