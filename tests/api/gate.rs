@@ -343,13 +343,25 @@ async fn a_consent_record_that_does_not_read_stops_the_write() {
     consent(&app, &kenya, json!({"decision": "granted", "scope": "all"})).await;
     app.get(&item(&a)).await.assert_ok_json();
     // A withdrawal stored in a form this code did not write: skipping it would leave the
-    // grant in force.
-    sql(
-        &app,
-        "INSERT INTO consents (id, state, decision, scope, target, document, recorded_at) \
+    // grant in force. The database refuses it (`consents_target_check`); one that got in
+    // anyway, with the check set aside, stops the write all the same.
+    let insert = "INSERT INTO consents (id, state, decision, scope, target, document, recorded_at) \
          VALUES ('0192f000-0000-7000-8000-000000000001', 'KEN', 'withdrawn', 'all', 'x', '{}', \
-         '2026-11-29T00:00:00Z')",
-    );
+         '2026-11-29T00:00:00Z')";
+    let mut conn = app.service.state.pool.get().unwrap();
+    diesel::sql_query(insert)
+        .execute(&mut *conn)
+        .expect_err("the database refuses a target for scope `all`");
+    let unchecked = match &*conn {
+        upr_tc::db::DbConnection::Sqlite(_) => format!(
+            "PRAGMA ignore_check_constraints = ON; {insert}; PRAGMA ignore_check_constraints = OFF;"
+        ),
+        upr_tc::db::DbConnection::Postgres(_) => {
+            format!("ALTER TABLE consents DROP CONSTRAINT consents_target_check; {insert};")
+        }
+    };
+    diesel::connection::SimpleConnection::batch_execute(&mut *conn, &unchecked).unwrap();
+    drop(conn);
     let reply = app
         .send_json(
             Method::POST,
@@ -369,10 +381,13 @@ async fn a_feed_change_or_audit_entry_that_does_not_read_is_an_error() {
     let admin = app.admin_token();
     app.create(STAKEHOLDERS, &stakeholder("other", Some("KEN"), "Fed"))
         .await;
+    // Rows the database's checks let through (a change of the right shape, an entry of a
+    // known kind) whose JSON is cut short.
     sql(
         &app,
         "INSERT INTO changes (entity, entity_id, at, op, data, public_op, public_data) \
-         VALUES ('activity', 'x', '2026-11-29T00:00:00Z', 'upsert', NULL, 'upsert', NULL)",
+         VALUES ('activity', '0192f000-0000-7000-8000-000000000001', '2026-11-29T00:00:00Z', \
+         'upsert', '{\"id\": ', 'upsert', NULL)",
     );
     app.get_as("/api/v1/changes", &admin)
         .await
@@ -383,7 +398,8 @@ async fn a_feed_change_or_audit_entry_that_does_not_read_is_an_error() {
     sql(
         &app,
         "INSERT INTO audit_log (at, actor, role, entity, entity_id, operation, changes) \
-         VALUES ('not a time', 'x', 'admin', 'stakeholder', 'x', 'create', '{}')",
+         VALUES ('2026-11-29T00:00:00Z', 'x', 'admin', 'stakeholder', \
+         '0192f000-0000-7000-8000-000000000001', 'create', '{\"after\": ')",
     );
     app.get_as("/api/v1/audit", &admin)
         .await

@@ -21,3 +21,4 @@ mod retries;
 mod schema;
 mod stakeholders;
 mod sync;
+mod upgrade;

@@ -1,0 +1,572 @@
+//! Upgrading a database in place. `tests/fixtures/upgrade/<engine>.json` holds a database as
+//! the service of an older commit left it (written through its API by
+//! `tests/fixtures/upgrade/generate.py`) and what that service answered about it. Each test
+//! migrates an empty database as far as the fixture's own migrations went, loads its rows,
+//! and starts the service, which applies every later migration, whatever the head is now; then
+//! every item, audit entry, change and consent record is there and every answer is the same.
+//! The rows are kept on both engines, each fixture being the rows that engine was given.
+
+use actix_web::http::header;
+use diesel::backend::Backend;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+use serde_json::Value;
+use upr_tc::auth::Role;
+use upr_tc::config::DatabaseUrl;
+use upr_tc::db::{DbConnection, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+use upr_tc::startup::Service;
+use upr_tc_tests::{Request, TestApp, TestDb, json, settings};
+
+/// The tables, parents first: the order the rows are loaded in. SQLite's full-text tables
+/// (keyed by `seq`) come last; the PostgreSQL fixture has none (its `search` columns are
+/// generated).
+const TABLES: &[&str] = &[
+    "instance",
+    "cursor_secret",
+    "recommendations",
+    "recommendation_facets",
+    "stakeholders",
+    "stakeholder_facets",
+    "activities",
+    "activity_facets",
+    "consents",
+    "external_refs",
+    "audit_log",
+    "changes",
+    "idempotency_keys",
+    "recommendation_search",
+    "stakeholder_search",
+    "activity_search",
+];
+
+/// The headers an answer is compared by (those `generate.py` keeps): the ones that say
+/// something about the data. `Date` and `X-Request-Id` differ from run to run and are not
+/// recorded; no body differs (every answer is read from the stored rows, times included, and
+/// no answer with a time of its own, such as IATI XML's `generated-datetime`, is recorded).
+const HEADERS: &[&str] = &[
+    "content-type",
+    "etag",
+    "link",
+    "x-changes-cursor",
+    "location",
+];
+
+fn fixture(engine: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/upgrade")
+        .join(format!("{engine}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Applies, one by one, the migrations not applied yet up to `version` (included).
+fn migrate_to<C, B>(conn: &mut C, source: EmbeddedMigrations, version: &str)
+where
+    C: MigrationHarness<B>,
+    B: Backend,
+{
+    for migration in conn
+        .pending_migrations(source)
+        .expect("read the migrations")
+    {
+        if migration.name().version().to_string().as_str() <= version {
+            conn.run_migration(&*migration)
+                .unwrap_or_else(|e| panic!("migration {}: {e}", migration.name()));
+        }
+    }
+}
+
+/// Reverts, one by one, the migrations applied after `version`.
+fn revert_to<C, B>(conn: &mut C, source: impl Fn() -> EmbeddedMigrations, version: &str)
+where
+    C: MigrationHarness<B>,
+    B: Backend,
+{
+    loop {
+        let applied = conn
+            .applied_migrations()
+            .expect("read the applied migrations");
+        match applied.iter().map(|v| v.to_string()).max() {
+            Some(last) if last.as_str() > version => {
+                conn.revert_last_migration(source())
+                    .unwrap_or_else(|e| panic!("reverting {last}: {e}"));
+            }
+            _ => return,
+        }
+    }
+}
+
+/// A JSON value of the fixture as an SQL literal.
+fn literal(value: &Value) -> String {
+    match value {
+        Value::Null => "NULL".to_owned(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("'{}'", s.replace('\'', "''")),
+        other => panic!("a fixture cell is a string, a number or null: {other}"),
+    }
+}
+
+/// Loads the fixture's rows and counters, as they were, in one transaction.
+fn load(conn: &mut DbConnection, fixture: &Value) {
+    let mut sql = String::from("BEGIN;\n");
+    // Rows the migrations made, which the fixture's replace.
+    sql.push_str("DELETE FROM instance;\nDELETE FROM cursor_secret;\n");
+    for table in TABLES {
+        let Some(t) = fixture["tables"].get(*table) else {
+            continue;
+        };
+        let columns: Vec<&str> = t["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        for row in t["rows"].as_array().unwrap() {
+            let values: Vec<String> = row.as_array().unwrap().iter().map(literal).collect();
+            sql.push_str(&format!(
+                "INSERT INTO {table} ({}) VALUES ({});\n",
+                columns.join(", "),
+                values.join(", ")
+            ));
+        }
+    }
+    let sequences = fixture["sequences"].as_object().unwrap();
+    for (table, counter) in sequences {
+        match conn {
+            DbConnection::Sqlite(_) => sql.push_str(&format!(
+                "DELETE FROM sqlite_sequence WHERE name = '{table}';\n\
+                 INSERT INTO sqlite_sequence (name, seq) VALUES ('{table}', {counter});\n"
+            )),
+            DbConnection::Postgres(_) => sql.push_str(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'seq'), {}, {});\n",
+                counter["last_value"], counter["is_called"]
+            )),
+        }
+    }
+    sql.push_str("COMMIT;");
+    conn.batch_execute(&sql).expect("load the fixture's rows");
+}
+
+/// A database as the fixture's commit left it, upgraded by the service, which runs on it.
+fn upgraded() -> (TestApp, Value, DatabaseUrl) {
+    let (db, url) = TestDb::create();
+    let engine = match url {
+        DatabaseUrl::Sqlite(_) => "sqlite",
+        DatabaseUrl::Postgres(_) => "postgres",
+    };
+    let fixture = fixture(engine);
+    let version = fixture["version"].as_str().unwrap().to_owned();
+    {
+        let pool = upr_tc::db::connect(&url, 1).expect("open the database");
+        let mut conn = pool.get().unwrap();
+        match &mut *conn {
+            DbConnection::Sqlite(c) => migrate_to(c, SQLITE_MIGRATIONS, &version),
+            DbConnection::Postgres(c) => migrate_to(c, POSTGRES_MIGRATIONS, &version),
+        }
+        load(&mut conn, &fixture);
+        assert!(
+            !conn.is_migrated().unwrap(),
+            "the fixture is at the head already: there is nothing to upgrade"
+        );
+    }
+    // The service migrates the rest as it starts.
+    let service = Service::build(settings(url.clone())).expect("the service upgrades and starts");
+    let app = TestApp { service, db };
+    let mut conn = app.service.state.pool.get().unwrap();
+    assert!(conn.is_migrated().unwrap(), "every migration is applied");
+    drop(conn);
+    (app, fixture, url)
+}
+
+/// Where two JSON values first differ, as a JSON pointer with both sides.
+fn difference(at: &str, expected: &Value, actual: &Value) -> Option<String> {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            let mut keys: Vec<&String> = e.keys().chain(a.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter().find_map(|k| {
+                let (e, a) = (e.get(k), a.get(k));
+                match (e, a) {
+                    (Some(e), Some(a)) => difference(&format!("{at}/{k}"), e, a),
+                    _ => Some(format!("{at}/{k}: {e:?} then, {a:?} now")),
+                }
+            })
+        }
+        (Value::Array(e), Value::Array(a)) if e.len() == a.len() => e
+            .iter()
+            .zip(a)
+            .enumerate()
+            .find_map(|(i, (e, a))| difference(&format!("{at}/{i}"), e, a)),
+        (e, a) if e == a => None,
+        (e, a) => Some(format!("{at}: {e} then, {a} now")),
+    }
+}
+
+/// The token of the role an answer was recorded as.
+fn token(app: &TestApp, claims: &Value) -> Option<String> {
+    let role = match claims.get("role")?.as_str()? {
+        "admin" => Role::Admin,
+        "state" => Role::State,
+        "contributor" => Role::Contributor,
+        "sync" => Role::Sync,
+        other => panic!("a role: {other}"),
+    };
+    Some(app.token(
+        role,
+        claims.get("state").and_then(Value::as_str),
+        claims.get("stakeholder").and_then(Value::as_str),
+    ))
+}
+
+/// Asks each recorded request again; returns what differs.
+async fn compare_answers(app: &TestApp, fixture: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    for recorded in fixture["answers"].as_array().unwrap() {
+        let path = recorded["path"].as_str().unwrap();
+        let mut req = Request::get().uri(path);
+        if let Some(accept) = recorded["accept"].as_str() {
+            req = req.insert_header((header::ACCEPT, accept));
+        }
+        if let Some(token) = token(app, &recorded["as"]) {
+            req = req.insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
+        }
+        let reply = app.send(req).await;
+        let who = recorded["as"]["role"].as_str().unwrap_or("anonymous");
+        let what = format!("GET {path} as {who}");
+        if reply.status.as_u16() as u64 != recorded["status"].as_u64().unwrap() {
+            problems.push(format!(
+                "{what}: status {} then, {} now: {}",
+                recorded["status"],
+                reply.status,
+                reply.text()
+            ));
+            continue;
+        }
+        for name in HEADERS {
+            let (then, now) = (
+                recorded["headers"].get(*name).and_then(Value::as_str),
+                reply.header(name),
+            );
+            if then != now {
+                problems.push(format!("{what}: header {name} {then:?} then, {now:?} now"));
+            }
+        }
+        let found = match &recorded["body"] {
+            Value::String(text) if reply.text() != *text => Some(format!(
+                "the body differs:\n{text}\nthen, now:\n{}",
+                reply.text()
+            )),
+            Value::String(_) => None,
+            body => difference("", body, &reply.json()),
+        };
+        if let Some(found) = found {
+            problems.push(format!("{what}: {found}"));
+        }
+    }
+    problems
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Keys {
+    #[diesel(sql_type = Text)]
+    keys: String,
+}
+
+/// Each table's row count and keys (`seq`, and the id where it has one) against the fixture's:
+/// values are compared through the API, whose answers do not depend on how a later migration
+/// stores them (a text time or a `timestamp`).
+fn compare_rows(conn: &mut DbConnection, fixture: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    for table in TABLES {
+        let Some(t) = fixture["tables"].get(*table) else {
+            continue;
+        };
+        let columns: Vec<&str> = t["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        let rows = t["rows"].as_array().unwrap();
+        let n = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .get_result::<Count>(conn)
+            .unwrap()
+            .n;
+        if n as usize != rows.len() {
+            problems.push(format!("{table}: {} rows then, {n} now", rows.len()));
+        }
+        for key in ["seq", "id"] {
+            let Some(i) = columns.iter().position(|c| *c == key) else {
+                continue;
+            };
+            let mut then: Vec<String> = rows
+                .iter()
+                .map(|r| match &r[i] {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect();
+            then.sort();
+            let now = diesel::sql_query(format!(
+                "SELECT CAST({key} AS TEXT) AS keys FROM {table} ORDER BY 1"
+            ))
+            .load::<Keys>(conn)
+            .unwrap();
+            let mut now: Vec<String> = now.into_iter().map(|k| k.keys).collect();
+            now.sort();
+            if then != now {
+                problems.push(format!("{table}.{key}: {then:?} then, {now:?} now"));
+            }
+        }
+    }
+    problems
+}
+
+#[actix_web::test]
+async fn a_database_of_an_older_commit_upgrades_in_place_with_every_row_and_answer() {
+    let (app, fixture, _) = upgraded();
+    let mut conn = app.service.state.pool.get().unwrap();
+    let rows = compare_rows(&mut conn, &fixture);
+    assert!(
+        rows.is_empty(),
+        "rows lost or changed:\n{}",
+        rows.join("\n")
+    );
+    if let DbConnection::Sqlite(_) = &*conn {
+        let broken = diesel::sql_query("SELECT COUNT(*) AS n FROM pragma_foreign_key_check()")
+            .get_result::<Count>(&mut *conn)
+            .unwrap()
+            .n;
+        assert_eq!(broken, 0, "PRAGMA foreign_key_check finds rows");
+        let integrity =
+            diesel::sql_query("SELECT integrity_check AS keys FROM pragma_integrity_check()")
+                .load::<Keys>(&mut *conn)
+                .unwrap();
+        let integrity: Vec<String> = integrity.into_iter().map(|k| k.keys).collect();
+        assert_eq!(integrity, ["ok"], "PRAGMA integrity_check");
+        // The feed's AUTOINCREMENT counter went with its rebuilt table.
+        let counters = diesel::sql_query(
+            "SELECT name || '=' || seq AS keys FROM sqlite_sequence ORDER BY name",
+        )
+        .load::<Keys>(&mut *conn)
+        .unwrap();
+        let counters: Vec<String> = counters.into_iter().map(|k| k.keys).collect();
+        let then: Vec<String> = fixture["sequences"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(name, seq)| format!("{name}={seq}"))
+            .collect();
+        assert_eq!(counters, then, "sqlite_sequence");
+    }
+    drop(conn);
+    let answers = compare_answers(&app, &fixture).await;
+    assert!(
+        answers.is_empty(),
+        "{} of {} answers differ after the upgrade:\n{}",
+        answers.len(),
+        fixture["answers"].as_array().unwrap().len(),
+        answers.join("\n\n")
+    );
+
+    // And the upgraded database takes writes: a State withdraws its consent, and the feed goes
+    // on after where it stood (the next position was not given before).
+    let admin = app.admin_token();
+    let head = fixture["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["path"] == "/api/v1/changes?limit=200" && a["as"]["role"] == "admin")
+        .and_then(|a| a["body"]["next_cursor"].as_str())
+        .expect("the full feed's head was recorded")
+        .to_owned();
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let reply = app
+        .send_json(
+            actix_web::http::Method::POST,
+            "/api/v1/consents",
+            Some(&kenya),
+            &json!({"decision": "withdrawn", "scope": "all"}),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let after = app
+        .get_as(&format!("/api/v1/changes?after={head}"), &admin)
+        .await
+        .assert_ok_json();
+    let new: Vec<&str> = after["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["type"].as_str().unwrap())
+        .collect();
+    assert!(new.contains(&"consent"), "{after}");
+    assert!(
+        new.contains(&"activity"),
+        "the withdrawal hides Kenya's activities: {after}"
+    );
+}
+
+/// An INSERT of one column set, each value an SQL literal.
+fn insert(table: &str, row: &[(&str, &str)]) -> String {
+    let (columns, values): (Vec<&str>, Vec<&str>) = row.iter().copied().unzip();
+    format!(
+        "INSERT INTO {table} ({}) VALUES ({})",
+        columns.join(", "),
+        values.join(", ")
+    )
+}
+
+/// `row` with one column's value replaced.
+fn with<'a>(row: &[(&'a str, &'a str)], column: &str, value: &'a str) -> Vec<(&'a str, &'a str)> {
+    row.iter()
+        .map(|&(c, v)| if c == column { (c, value) } else { (c, v) })
+        .collect()
+}
+
+/// Runs `sql` in a transaction of its own, committed: the error, if the database refuses it
+/// (a deferred foreign key is checked at the commit).
+fn write(conn: &mut DbConnection, sql: &str) -> Result<(), diesel::result::Error> {
+    conn.transaction(|c| c.batch_execute(sql))
+}
+
+#[actix_web::test]
+async fn the_upgraded_database_refuses_rows_that_break_its_rules() {
+    let (app, _, _) = upgraded();
+    let mut conn = app.service.state.pool.get().unwrap();
+    let submitter = diesel::sql_query("SELECT id AS keys FROM stakeholders ORDER BY seq LIMIT 1")
+        .get_result::<Keys>(&mut *conn)
+        .unwrap()
+        .keys;
+    let submitter = format!("'{submitter}'");
+    let stakeholder = [
+        ("id", "'01a22a00-0000-7000-8000-000000000001'"),
+        ("kind", "'academia'"),
+        ("country", "NULL"),
+        ("natural_key", "'academia||upgrade test'"),
+        ("search_text", "'upgrade test'"),
+        ("document", "'{}'"),
+        ("version", "1"),
+        ("created_at", "'2026-11-29T00:00:00Z'"),
+        ("updated_at", "'2026-11-29T00:00:00Z'"),
+    ];
+    // Flags as quoted literals: an integer where the column is INTEGER, `false` where it is
+    // boolean.
+    let activity = [
+        ("id", "'01a22a00-0000-7000-8000-000000000002'"),
+        ("submitter", submitter.as_str()),
+        ("submitter_kind", "'academia'"),
+        ("publication", "'draft'"),
+        ("status", "'pipeline'"),
+        ("good_practice", "'0'"),
+        ("peer_to_peer", "'0'"),
+        ("public", "'0'"),
+        ("natural_key", "'upgrade test activity'"),
+        ("search_text", "'upgrade test'"),
+        ("document", "'{}'"),
+        ("version", "1"),
+        ("created_at", "'2026-11-29T00:00:00Z'"),
+        ("updated_at", "'2026-11-29T00:00:00Z'"),
+    ];
+    let consent = [
+        ("id", "'01a22a00-0000-7000-8000-000000000003'"),
+        ("state", "'KEN'"),
+        ("decision", "'granted'"),
+        ("scope", "'activity'"),
+        ("target", "'01a22a00-0000-7000-8000-000000000002'"),
+        ("document", "'{}'"),
+        ("recorded_at", "'2026-11-29T00:00:00Z'"),
+    ];
+    let refused = [
+        (
+            "an enumerated value the code does not write",
+            insert("stakeholders", &with(&stakeholder, "kind", "'ministry'")),
+        ),
+        (
+            "an id that is not a UUID in canonical form",
+            insert(
+                "stakeholders",
+                &with(&stakeholder, "id", "'01A22A00-0000-7000-8000-000000000001'"),
+            ),
+        ),
+        (
+            "an activity whose submitter is no stakeholder",
+            insert(
+                "activities",
+                &with(
+                    &activity,
+                    "submitter",
+                    "'01a22a00-0000-7000-8000-0000000000ff'",
+                ),
+            ),
+        ),
+        (
+            "a consent record about an activity that does not exist",
+            insert("consents", &consent),
+        ),
+    ];
+    for (what, sql) in &refused {
+        assert!(
+            write(&mut conn, sql).is_err(),
+            "the database takes {what}: {sql}"
+        );
+    }
+    // The same rows with every value right are taken: the refusals were the rules' doing.
+    for sql in [
+        insert("stakeholders", &stakeholder),
+        insert("activities", &activity),
+        insert("consents", &consent),
+    ] {
+        write(&mut conn, &sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+#[actix_web::test]
+async fn the_constraints_migration_reverts_and_a_row_it_would_refuse_stops_it_unchanged() {
+    let (TestApp { service, db }, fixture, url) = upgraded();
+    let version = fixture["version"].as_str().unwrap();
+    let mut conn = service.state.pool.get().unwrap();
+    match &mut *conn {
+        DbConnection::Sqlite(c) => revert_to(c, || SQLITE_MIGRATIONS, version),
+        DbConnection::Postgres(c) => revert_to(c, || POSTGRES_MIGRATIONS, version),
+    }
+    // Reverted: the rules are gone, and a stakeholder of an unknown kind gets in.
+    conn.batch_execute(
+        "INSERT INTO stakeholders (id, kind, natural_key, search_text, document, version, \
+         created_at, updated_at) VALUES ('01a22a00-0000-7000-8000-000000000009', 'ministry', \
+         'ministry||x', 'x', '{}', 1, '2026-11-29T00:00:00Z', '2026-11-29T00:00:00Z')",
+    )
+    .expect("no rule after the revert");
+    // Migrating again fails on it and changes nothing; without it, the upgrade is whole again.
+    let error = conn.migrate().expect_err("the row breaks a rule");
+    assert!(
+        format!("{error:#}").contains("stakeholders_kind_check"),
+        "the error names the constraint: {error:#}"
+    );
+    assert!(!conn.is_migrated().unwrap());
+    let rows = compare_rows(&mut conn, &fixture);
+    assert!(
+        rows.len() == 3 && rows.iter().all(|r| r.starts_with("stakeholders")),
+        "nothing but the new stakeholder changed: {rows:?}"
+    );
+    conn.batch_execute(
+        "DELETE FROM stakeholders WHERE id = '01a22a00-0000-7000-8000-000000000009'",
+    )
+    .unwrap();
+    conn.migrate().expect("the upgrade applies again");
+    drop(conn);
+    drop(service);
+    let service = Service::build(settings(url)).expect("the service starts");
+    let app = TestApp { service, db };
+    let answers = compare_answers(&app, &fixture).await;
+    assert!(answers.is_empty(), "{}", answers.join("\n\n"));
+}
