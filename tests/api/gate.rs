@@ -4,7 +4,7 @@
 //! record that does not read stops the request instead of being skipped.
 
 use actix_web::http::Method;
-use diesel::RunQueryDsl;
+use diesel::{ExpressionMethods, RunQueryDsl};
 use serde_json::Value;
 use upr_tc::auth::Role;
 use upr_tc_tests::{TestApp, activity, json, stakeholder};
@@ -428,8 +428,18 @@ async fn verdicts_of_an_older_rule_are_computed_again_at_start() {
     .await;
     app.get(&item(&a)).await.assert_problem(404, "not_found");
     // A database whose verdicts an older rule stored.
-    sql(&app, "UPDATE activities SET public = 1");
-    sql(&app, "UPDATE instance SET rule_version = 1");
+    {
+        use upr_tc::db::schema::{activities::dsl as a, instance::dsl as i};
+        let mut conn = app.service.state.pool.get().unwrap();
+        diesel::update(a::activities)
+            .set(a::public.eq(true))
+            .execute(&mut *conn)
+            .unwrap();
+        diesel::update(i::instance)
+            .set(i::rule_version.eq(1))
+            .execute(&mut *conn)
+            .unwrap();
+    }
     assert_eq!(app.all(PATH).await.len(), 1, "the stale verdict is served");
     let mut conn = app.service.state.pool.get().unwrap();
     conn.migrate().unwrap();

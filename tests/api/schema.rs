@@ -64,14 +64,20 @@ fn family(diesel_type: &str) -> (String, bool) {
     }
 }
 
-/// Whether a column the database declares as `declared` holds the diesel type family `family`:
-/// SQLite's INTEGER is 64 bits and it keeps times as text; PostgreSQL's are distinct.
-fn fits(declared: &str, family: &str) -> bool {
-    let allowed: &[&str] = match declared {
-        "integer" => &["integer", "bigint"],
-        "bigint" => &["bigint"],
-        "text" | "character varying" => &["text", "timestamp"],
-        "timestamp" | "timestamp with time zone" | "timestamp without time zone" => &["timestamp"],
+/// Whether a column the database declares as `declared` holds the diesel type family `family`.
+/// SQLite has few types: its INTEGER is 64 bits and holds booleans as 0 and 1, and it keeps
+/// times as text. PostgreSQL's are distinct: a time is a `timestamp`, a flag a `boolean`.
+fn fits(sqlite: bool, declared: &str, family: &str) -> bool {
+    let allowed: &[&str] = match (sqlite, declared) {
+        (true, "integer") => &["integer", "bigint", "bool"],
+        (true, "text") => &["text", "timestamp"],
+        (false, "integer") => &["integer"],
+        (_, "bigint") => &["bigint"],
+        (false, "text" | "character varying") => &["text"],
+        (false, "boolean") => &["bool"],
+        (_, "timestamp" | "timestamp with time zone" | "timestamp without time zone") => {
+            &["timestamp"]
+        }
         _ => &[],
     };
     allowed.contains(&family)
@@ -82,6 +88,7 @@ fn the_schema_matches_the_migrated_database() {
     let app = TestApp::spawn();
     let mut conn = app.service.state.pool.get().unwrap();
     let mut database = database_columns(&mut conn);
+    let sqlite = conn.backend_name() == "sqlite";
     let mut problems = Vec::new();
     for (table, columns) in TABLES {
         let Some(mut found) = database.remove(*table) else {
@@ -95,7 +102,7 @@ fn the_schema_matches_the_migrated_database() {
                     "{table}.{column}: in schema.rs, not in the database"
                 )),
                 Some((declared, db_nullable)) => {
-                    if !fits(&declared, &family) {
+                    if !fits(sqlite, &declared, &family) {
                         problems.push(format!(
                             "{table}.{column}: {diesel_type} in schema.rs, {declared} in the database"
                         ));
@@ -128,9 +135,15 @@ fn the_schema_matches_the_migrated_database() {
 #[test]
 fn the_comparison_sees_a_difference() {
     // The check itself: a type of another family, and nullability, are told apart.
-    assert!(fits("integer", "bigint"));
-    assert!(!fits("text", "integer"));
-    assert!(!fits("bigint", "integer"));
+    assert!(fits(true, "integer", "bigint"));
+    assert!(!fits(true, "text", "integer"));
+    assert!(!fits(true, "bigint", "integer"));
+    // PostgreSQL keeps times and flags in their own types, not in text and integers.
+    assert!(fits(true, "text", "timestamp"));
+    assert!(!fits(false, "text", "timestamp"));
+    assert!(fits(true, "integer", "bool"));
+    assert!(!fits(false, "integer", "bool"));
+    assert!(fits(false, "boolean", "bool"));
     assert_eq!(family("Nullable < Text >"), ("text".to_owned(), true));
     assert_eq!(family("BigInt"), ("bigint".to_owned(), false));
 }

@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 
 use super::DbConnection;
 use super::sql::search::Position;
-use super::stored::{stored_json, stored_time, unreadable};
-use super::time::{now, timestamp};
+use super::stored::{stored_json, unreadable};
+use super::time::{now, read, stored};
 use crate::auth::Caller;
 
 /// Who made a change.
@@ -132,7 +132,7 @@ fn record_many(
     rows: &[(String, String)],
 ) -> diesel::QueryResult<()> {
     use super::schema::audit_log::dsl as a;
-    let at = timestamp(now());
+    let at = stored(now());
     for chunk in rows.chunks(200) {
         let values: Vec<_> = chunk
             .iter()
@@ -180,7 +180,7 @@ pub struct AuditEntry {
 #[diesel(table_name = super::schema::audit_log)]
 struct Row {
     seq: i64,
-    at: String,
+    at: chrono::NaiveDateTime,
     actor: String,
     role: String,
     entity: String,
@@ -217,10 +217,10 @@ pub fn list(
         query = query.filter(a::actor.eq(actor));
     }
     if let Some(from) = f.from {
-        query = query.filter(a::at.ge(timestamp(from)));
+        query = query.filter(a::at.ge(stored(from)));
     }
     if let Some(to) = f.to {
-        query = query.filter(a::at.lt(timestamp(to)));
+        query = query.filter(a::at.lt(stored(to)));
     }
     if let Position::After(seq) = position {
         query = query.filter(a::seq.gt(seq));
@@ -233,7 +233,7 @@ pub fn list(
         .map(|r| {
             Ok(AuditEntry {
                 seq: r.seq,
-                at: stored_time(&r.at)?,
+                at: read(r.at),
                 actor: r.actor,
                 role: r.role,
                 entity: r.entity,

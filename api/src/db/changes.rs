@@ -15,8 +15,8 @@ use utoipa::ToSchema;
 
 use super::DbConnection;
 use super::schema::changes::dsl;
-use super::stored::{stored_json, stored_time, unreadable};
-use super::time::{now, timestamp};
+use super::stored::{stored_json, unreadable};
+use super::time::{self, now, stored};
 
 /// Who reads the feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +96,7 @@ impl Change {
 /// Records changes; call inside the write transaction that made them.
 pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryResult<()> {
     use diesel::{ExpressionMethods, RunQueryDsl};
-    let at = timestamp(now());
+    let at = stored(now());
     for chunk in changes.chunks(200) {
         let values: Vec<_> = chunk
             .iter()
@@ -149,7 +149,7 @@ struct Row {
     entity: String,
     entity_id: String,
     op: Option<String>,
-    at: String,
+    at: chrono::NaiveDateTime,
     data: Option<String>,
     public_data: Option<String>,
 }
@@ -267,7 +267,7 @@ pub fn read(
                 kind: r.entity,
                 id: r.entity_id,
                 op,
-                at: stored_time(&r.at)?,
+                at: time::read(r.at),
                 data,
             })
         })

@@ -11,7 +11,7 @@ use super::changes::{self, Change};
 use super::documents::{WriteError, parse, parse_document, to_json};
 use super::sql::filters;
 use super::sql::search::Position;
-use super::time::timestamp;
+use super::time::stored;
 use crate::domain::consent::{Consent, ScopeKind};
 use crate::domain::publication::{Access, Decision, Publication};
 
@@ -31,7 +31,7 @@ pub fn record(
             c::scope.eq(consent.scope.as_str()),
             c::target.eq(consent.target().map(|t| t.to_string())),
             c::document.eq(to_json(consent)),
-            c::recorded_at.eq(timestamp(consent.recorded_at)),
+            c::recorded_at.eq(stored(consent.recorded_at)),
         ))
         .execute(conn)?;
     let after = serde_json::to_value(consent).expect("consents serialise");
@@ -131,7 +131,7 @@ pub fn counts(
             .filter(f::value.eq(state))
             .into_boxed();
         let query = if public {
-            query.filter(a::public.eq(1))
+            query.filter(a::public.eq(true))
         } else {
             query.filter(a::publication.eq(Publication::Submitted.as_str()))
         };

@@ -16,7 +16,7 @@ use super::changes::{self, Change};
 use super::sql::DocumentRow;
 use super::sql::search::set_search;
 use super::table::{Common, Rows, Table, set_external_refs};
-use super::time::{now, timestamp};
+use super::time::{now, stored};
 use crate::domain::{ExternalRef, Stored, normalise_text};
 use crate::error::ApiError;
 
@@ -159,8 +159,8 @@ pub(super) fn row_of<D: Document>(doc: &D, natural_key: String) -> (D::Row, Stri
         search_text: normalise_text(&doc.search_text()),
         document: document.clone(),
         version: doc.version(),
-        created_at: timestamp(doc.created_at()),
-        updated_at: timestamp(doc.updated_at()),
+        created_at: stored(doc.created_at()),
+        updated_at: stored(doc.updated_at()),
     };
     (D::row(common, doc.columns()), document)
 }

@@ -5,14 +5,14 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::idempotency_keys::dsl as k;
-use super::time::timestamp;
+use super::time::stored;
 use super::{DbConnection, per_engine};
 
 /// What the table holds of a key.
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = super::schema::idempotency_keys)]
 pub struct Stored {
-    pub created_at: String,
+    pub created_at: chrono::NaiveDateTime,
     pub claimed_by: Option<String>,
     pub method: String,
     pub path: String,
@@ -46,14 +46,14 @@ pub fn claim(
     kept_since: DateTime<Utc>,
     stale: DateTime<Utc>,
 ) -> QueryResult<Claim> {
-    diesel::delete(k::idempotency_keys.filter(k::created_at.lt(timestamp(kept_since))))
+    diesel::delete(k::idempotency_keys.filter(k::created_at.lt(stored(kept_since))))
         .execute(conn)?;
     diesel::delete(
         k::idempotency_keys
             .filter(k::caller.eq(&key.caller))
             .filter(k::key.eq(&key.key))
             .filter(k::body_hash.is_null())
-            .filter(k::created_at.lt(timestamp(stale))),
+            .filter(k::created_at.lt(stored(stale))),
     )
     .execute(conn)?;
     let row = (
@@ -61,11 +61,11 @@ pub fn claim(
         k::key.eq(&key.key),
         k::method.eq(method),
         k::path.eq(path),
-        k::created_at.eq(timestamp(Utc::now())),
+        k::created_at.eq(stored(Utc::now())),
         k::claimed_by.eq(mine),
     );
     let inserted = per_engine!(&mut *conn, c => diesel::insert_into(k::idempotency_keys)
-        .values(row.clone())
+        .values(row)
         .on_conflict((k::caller, k::key))
         .do_nothing()
         .execute(c))?;

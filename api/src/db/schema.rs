@@ -1,5 +1,5 @@
 //! The tables as diesel sees them: one schema for both engines, in the types they share
-//! (`BigInt`, `Integer`, `Text`, `Timestamp`, `Nullable`), as the migrations of
+//! (`BigInt`, `Integer`, `Bool`, `Text`, `Timestamp`, `Nullable`), as the migrations of
 //! `migrations/sqlite` and `migrations/postgres` build them. `TABLES` lists the same, for the
 //! test that compares this schema with the database each engine's migrations build
 //! (`tests/api/schema.rs`), so the two cannot drift apart.
@@ -50,8 +50,8 @@ schema! {
         search_text -> Text,
         document -> Text,
         version -> BigInt,
-        created_at -> Text,
-        updated_at -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 
     recommendation_facets (recommendation_seq, facet, value) {
@@ -69,8 +69,8 @@ schema! {
         search_text -> Text,
         document -> Text,
         version -> BigInt,
-        created_at -> Text,
-        updated_at -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
         own_state -> Nullable<Text>,
     }
 
@@ -89,7 +89,7 @@ schema! {
 
     audit_log (seq) {
         seq -> BigInt,
-        at -> Text,
+        at -> Timestamp,
         actor -> Text,
         role -> Text,
         entity -> Text,
@@ -107,17 +107,17 @@ schema! {
         publication -> Text,
         status -> Text,
         modality -> Nullable<Text>,
-        good_practice -> Integer,
-        peer_to_peer -> Integer,
+        good_practice -> Bool,
+        peer_to_peer -> Bool,
         active_from -> Nullable<Text>,
         active_to -> Nullable<Text>,
-        public -> Integer,
+        public -> Bool,
         natural_key -> Text,
         search_text -> Text,
         document -> Text,
         version -> BigInt,
-        created_at -> Text,
-        updated_at -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 
     activity_facets (activity_seq, facet, value) {
@@ -134,14 +134,14 @@ schema! {
         scope -> Text,
         target -> Nullable<Text>,
         document -> Text,
-        recorded_at -> Text,
+        recorded_at -> Timestamp,
     }
 
     changes (seq) {
         seq -> BigInt,
         entity -> Text,
         entity_id -> Text,
-        at -> Text,
+        at -> Timestamp,
         op -> Text,
         data -> Nullable<Text>,
         public_op -> Nullable<Text>,
@@ -157,7 +157,7 @@ schema! {
         status -> Nullable<Integer>,
         headers -> Nullable<Text>,
         body -> Nullable<Text>,
-        created_at -> Text,
+        created_at -> Timestamp,
         claimed_by -> Nullable<Text>,
     }
 

@@ -8,13 +8,6 @@ pub fn unreadable(what: impl Into<String>) -> diesel::result::Error {
     diesel::result::Error::DeserializationError(what.into().into())
 }
 
-/// A stored RFC 3339 time.
-pub fn stored_time(at: &str) -> diesel::QueryResult<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(at)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .map_err(|e| unreadable(format!("the stored time `{at}`: {e}")))
-}
-
 /// A stored JSON text.
 pub fn stored_json(text: &str) -> diesel::QueryResult<serde_json::Value> {
     serde_json::from_str(text).map_err(|e| unreadable(format!("stored JSON: {e}")))

@@ -38,8 +38,8 @@ pub struct Common {
     pub search_text: String,
     pub document: String,
     pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
 }
 
 /// A document table's rows, in the DSL of its own table (implemented by [`document_table!`]).
@@ -105,8 +105,8 @@ macro_rules! document_table {
             search_text: String,
             document: String,
             version: i64,
-            created_at: String,
-            updated_at: String,
+            created_at: chrono::NaiveDateTime,
+            updated_at: chrono::NaiveDateTime,
             $($field: $type),*
         }
 

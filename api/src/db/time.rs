@@ -1,16 +1,24 @@
-//! Times as the database stores them.
+//! Times as the database stores them: a `timestamp` in UTC (PostgreSQL), or diesel's text
+//! form of one (SQLite), at microsecond precision.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, SubsecRound, Utc};
 
-/// The time format stored: fixed width, so text order is time order on both backends.
-pub fn timestamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+/// A time as a `Timestamp` column holds it: UTC, without its zone.
+pub fn stored(t: DateTime<Utc>) -> NaiveDateTime {
+    t.naive_utc()
+}
+
+/// A time a `Timestamp` column held.
+pub fn read(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
 }
 
 /// Now, at the precision stored, so a document read back equals the one written.
 pub fn now() -> DateTime<Utc> {
-    let t = Utc::now();
-    DateTime::parse_from_rfc3339(&timestamp(t))
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(t)
+    Utc::now().trunc_subsecs(6)
+}
+
+/// A time as files and documents write it: RFC 3339 in UTC, to the microsecond.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }

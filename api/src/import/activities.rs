@@ -333,8 +333,8 @@ impl CsvExport for Activity {
             self.visibility.public.to_string(),
             self.visibility.reasons.join("|"),
             self.stored.version.to_string(),
-            crate::db::time::timestamp(self.stored.created_at),
-            crate::db::time::timestamp(self.stored.updated_at),
+            crate::db::time::rfc3339(self.stored.created_at),
+            crate::db::time::rfc3339(self.stored.updated_at),
         ]);
         r.into_iter().map(neutralise).collect()
     }

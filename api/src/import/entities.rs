@@ -354,8 +354,8 @@ impl CsvExport for Recommendation {
             joined(&c.sdg_targets),
             refs_cell(&c.external_refs),
             self.stored.version.to_string(),
-            crate::db::time::timestamp(self.stored.created_at),
-            crate::db::time::timestamp(self.stored.updated_at),
+            crate::db::time::rfc3339(self.stored.created_at),
+            crate::db::time::rfc3339(self.stored.updated_at),
         ]);
         r.into_iter().map(neutralise).collect()
     }
@@ -407,8 +407,8 @@ impl CsvExport for Stakeholder {
             joined(&c.regions),
             refs_cell(&c.external_refs),
             self.stored.version.to_string(),
-            crate::db::time::timestamp(self.stored.created_at),
-            crate::db::time::timestamp(self.stored.updated_at),
+            crate::db::time::rfc3339(self.stored.created_at),
+            crate::db::time::rfc3339(self.stored.updated_at),
         ]);
         r.into_iter().map(neutralise).collect()
     }

@@ -93,11 +93,11 @@ impl Document for Activity {
             publication: c.publication.as_str().to_owned(),
             status: c.status.as_str().to_owned(),
             modality: c.modality.clone(),
-            good_practice: i32::from(c.good_practice),
-            peer_to_peer: i32::from(c.peer_to_peer),
+            good_practice: c.good_practice,
+            peer_to_peer: c.peer_to_peer,
             active_from: c.active_from().map(|d| d.to_string()),
             active_to: c.active_to().map(|d| d.to_string()),
-            public: i32::from(self.visibility.public),
+            public: self.visibility.public,
         }
     }
 
@@ -179,11 +179,11 @@ document_table! {
         publication: String,
         status: String,
         modality: Option<String>,
-        good_practice: i32,
-        peer_to_peer: i32,
+        good_practice: bool,
+        peer_to_peer: bool,
         active_from: Option<String>,
         active_to: Option<String>,
-        public: i32,
+        public: bool,
     }
 }
 

@@ -121,10 +121,10 @@ impl ActivityFilter {
                 .push(")");
         }
         if let Some(flag) = self.good_practice {
-            sql.push(" AND r.good_practice = ").int(i64::from(flag));
+            sql.push(" AND ").flag("r.good_practice", flag);
         }
         if let Some(flag) = self.peer_to_peer {
-            sql.push(" AND r.peer_to_peer = ").int(i64::from(flag));
+            sql.push(" AND ").flag("r.peer_to_peer", flag);
         }
         if let Some(state) = &self.awaiting_consent_of {
             sql.push(" AND r.publication = 'submitted'");
@@ -141,15 +141,17 @@ pub fn access_filter(sql: &mut Sql, access: &Access) {
     match access {
         Access::Everything => {}
         Access::Public => {
-            sql.push(" AND r.public = 1");
+            sql.push(" AND ").flag("r.public", true);
         }
         Access::Submitter(id) => {
-            sql.push(" AND (r.public = 1 OR r.submitter = ")
+            sql.push(" AND (")
+                .flag("r.public", true)
+                .push(" OR r.submitter = ")
                 .text(id.to_string())
                 .push(")");
         }
         Access::State(state) => {
-            sql.push(" AND (r.public = 1 OR r.submitter_state = ")
+            sql.push(" AND (").flag("r.public", true).push(" OR r.submitter_state = ")
                 .text(state.clone())
                 .push(" OR (r.publication = 'submitted' AND EXISTS (SELECT 1 FROM activity_facets v WHERE v.activity_seq = r.seq AND v.facet = 'state' AND v.value = ")
                 .text(state.clone())
@@ -183,7 +185,7 @@ pub fn consents(
     position: Position,
     limit: i64,
 ) -> diesel::QueryResult<Vec<DocumentRow>> {
-    let mut sql = Sql::new("SELECT c.seq, c.document FROM consents c WHERE 1 = 1");
+    let mut sql = Sql::new(conn, "SELECT c.seq, c.document FROM consents c WHERE 1 = 1");
     consent_access(&mut sql, &f.access);
     if let Some(state) = &f.state {
         sql.push(" AND c.state = ").text(state.clone());
@@ -217,6 +219,7 @@ pub fn latest_consents(
     access: &Access,
 ) -> diesel::QueryResult<Vec<DocumentRow>> {
     let mut sql = Sql::new(
+        conn,
         "SELECT c.seq, c.document FROM consents c WHERE c.seq IN (SELECT MAX(seq) FROM consents WHERE state = ",
     );
     sql.text(state)

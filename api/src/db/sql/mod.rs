@@ -22,18 +22,38 @@ pub enum Value {
     Int(i64),
 }
 
-/// A SQL text and its bound values, in order.
+/// A SQL text and its bound values, in order, for one engine.
 #[derive(Debug, Default, Clone)]
 pub struct Sql {
     pub text: String,
     pub binds: Vec<Value>,
+    /// Written for SQLite (else PostgreSQL): where the two spell a thing differently.
+    sqlite: bool,
 }
 
 impl Sql {
-    pub fn new(text: &str) -> Self {
+    /// A statement for the engine of `conn`.
+    pub fn new(conn: &DbConnection, text: &str) -> Self {
+        Self::for_engine(matches!(conn, DbConnection::Sqlite(_)), text)
+    }
+
+    fn for_engine(sqlite: bool, text: &str) -> Self {
         Self {
             text: text.to_owned(),
             binds: vec![],
+            sqlite,
+        }
+    }
+
+    /// `column` holds `value`, a flag: `column = 1` (or `0`) on SQLite, where flags are 0 and 1
+    /// and the partial indexes say `= 1`; `column` (or `NOT column`) on PostgreSQL, where they
+    /// are booleans and the partial indexes say `WHERE column`. `column` is a constant.
+    pub fn flag(&mut self, column: &'static str, value: bool) -> &mut Self {
+        match (self.sqlite, value) {
+            (true, true) => self.push(&format!("{column} = 1")),
+            (true, false) => self.push(&format!("{column} = 0")),
+            (false, true) => self.push(column),
+            (false, false) => self.push(&format!("NOT {column}")),
         }
     }
 
@@ -138,11 +158,26 @@ mod tests {
 
     #[test]
     fn placeholders_are_numbered_for_postgres() {
-        let mut sql = Sql::new("SELECT 1 WHERE a = ");
+        let mut sql = Sql::for_engine(false, "SELECT 1 WHERE a = ");
         sql.text("x")
             .push(" AND b IN ")
             .text_list(&["p".into(), "q".into()]);
         assert_eq!(sql.numbered(), "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
         assert_eq!(sql.binds.len(), 3);
+    }
+
+    #[test]
+    fn flags_are_written_as_each_engine_keeps_them() {
+        let mut pg = Sql::for_engine(false, "WHERE ");
+        pg.flag("r.public", true)
+            .push(" AND ")
+            .flag("r.good_practice", false);
+        assert_eq!(pg.text, "WHERE r.public AND NOT r.good_practice");
+        let mut sqlite = Sql::for_engine(true, "WHERE ");
+        sqlite
+            .flag("r.public", true)
+            .push(" AND ")
+            .flag("r.good_practice", false);
+        assert_eq!(sqlite.text, "WHERE r.public = 1 AND r.good_practice = 0");
     }
 }

@@ -82,10 +82,10 @@ impl Table {
         let mut sql;
         match (q, sqlite) {
             (None, _) => {
-                sql = Sql::new(&format!(
-                    "SELECT r.seq, r.document FROM {} r WHERE 1 = 1",
-                    self.table
-                ));
+                sql = Sql::new(
+                    conn,
+                    &format!("SELECT r.seq, r.document FROM {} r WHERE 1 = 1", self.table),
+                );
                 filters(&mut sql);
                 keyset(&mut sql, position, limit);
             }
@@ -94,10 +94,13 @@ impl Table {
                     return Ok((vec![], None));
                 };
                 let s = self.search;
-                sql = Sql::new(&format!(
-                    "SELECT r.seq, r.document FROM {s} JOIN {} r ON r.seq = {s}.rowid WHERE {s} MATCH ",
-                    self.table
-                ));
+                sql = Sql::new(
+                    conn,
+                    &format!(
+                        "SELECT r.seq, r.document FROM {s} JOIN {} r ON r.seq = {s}.rowid WHERE {s} MATCH ",
+                        self.table
+                    ),
+                );
                 sql.text(terms);
                 filters(&mut sql);
                 if ranked {
@@ -123,10 +126,13 @@ impl Table {
                 }
             }
             (Some(q), false) => {
-                sql = Sql::new(&format!(
-                    "SELECT r.seq, r.document FROM {} r WHERE r.search @@ websearch_to_tsquery('simple', ",
-                    self.table
-                ));
+                sql = Sql::new(
+                    conn,
+                    &format!(
+                        "SELECT r.seq, r.document FROM {} r WHERE r.search @@ websearch_to_tsquery('simple', ",
+                        self.table
+                    ),
+                );
                 sql.text(q).push(")");
                 filters(&mut sql);
                 if ranked {
@@ -165,7 +171,10 @@ pub fn set_search(
     text: Option<&str>,
 ) -> diesel::QueryResult<()> {
     if let DbConnection::Sqlite(_) = conn {
-        let mut sql = Sql::new(&format!("DELETE FROM {} WHERE rowid = ", table.search));
+        let mut sql = Sql::new(
+            conn,
+            &format!("DELETE FROM {} WHERE rowid = ", table.search),
+        );
         sql.int(seq);
         execute(conn, &sql)?;
         if let Some(text) = text {
@@ -183,10 +192,10 @@ pub fn insert_search(
 ) -> diesel::QueryResult<()> {
     if let DbConnection::Sqlite(_) = conn {
         for part in entries.chunks(500) {
-            let mut sql = Sql::new(&format!(
-                "INSERT INTO {} (rowid, body) VALUES ",
-                table.search
-            ));
+            let mut sql = Sql::new(
+                conn,
+                &format!("INSERT INTO {} (rowid, body) VALUES ", table.search),
+            );
             for (i, (seq, body)) in part.iter().enumerate() {
                 if i > 0 {
                     sql.push(", ");
