@@ -30,83 +30,45 @@ impl Language {
     }
 }
 
-/// A human-readable text in one or more of the six UN languages.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(min_properties = 1)]
-pub struct Multilingual {
+/// Declares `Multilingual` with one optional text per language, each with the same rules.
+macro_rules! multilingual {
+    ($($(#[doc = $doc:literal])* $lang:ident,)+) => {
+        /// A human-readable text in one or more of the six UN languages.
+        #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        #[schema(min_properties = 1)]
+        pub struct Multilingual {
+            $(
+                $(#[doc = $doc])*
+                #[serde(
+                    default,
+                    skip_serializing_if = "Option::is_none",
+                    deserialize_with = "present"
+                )]
+                #[schema(
+                    nullable = false,
+                    max_length = 20000,
+                    pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+                )]
+                pub $lang: Option<String>,
+            )+
+        }
+    };
+}
+
+multilingual! {
     /// Arabic.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
-    )]
-    #[schema(
-        nullable = false,
-        max_length = 20000,
-        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
-    )]
-    pub ar: Option<String>,
+    ar,
     /// English.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
-    )]
-    #[schema(
-        nullable = false,
-        max_length = 20000,
-        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
-    )]
-    pub en: Option<String>,
+    en,
     /// Spanish.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
-    )]
-    #[schema(
-        nullable = false,
-        max_length = 20000,
-        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
-    )]
-    pub es: Option<String>,
+    es,
     /// French.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
-    )]
-    #[schema(
-        nullable = false,
-        max_length = 20000,
-        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
-    )]
-    pub fr: Option<String>,
+    fr,
     /// Russian.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
-    )]
-    #[schema(
-        nullable = false,
-        max_length = 20000,
-        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
-    )]
-    pub ru: Option<String>,
+    ru,
     /// Chinese.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
-    )]
-    #[schema(
-        nullable = false,
-        max_length = 20000,
-        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
-    )]
-    pub zh: Option<String>,
+    zh,
 }
 
 /// A language that is present has a text: `null` is refused, as the contract says.

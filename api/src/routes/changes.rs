@@ -19,6 +19,7 @@ use crate::db::Position;
 use crate::db::changes::{self, Audience, FeedItem, TYPES};
 use crate::db::consents;
 use crate::db::documents::Document;
+use crate::db::sql::search::Order;
 use crate::domain::activity::Activity;
 use crate::domain::publication::{Access, Decision};
 use crate::domain::recommendation::Recommendation;
@@ -218,7 +219,8 @@ fn write_table<D: Document>(
 ) -> anyhow::Result<()> {
     let mut position = Position::Start;
     loop {
-        let (items, next) = D::TABLE.list::<D>(conn, filter, None, position, 500)?;
+        let (items, next) =
+            D::TABLE.page::<D>(conn, filter, None, position, 500, Order::Creation)?;
         out.write_all(&lines(&items, D::TABLE.entity, |d| {
             d.public_json(&crate::db::documents::to_json(d))
         }))?;

@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::db::DbConnection;
 use crate::db::Position;
+use crate::db::sql::search::Order;
 use crate::domain::activity::Activity;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
@@ -432,7 +433,14 @@ where
     if let Some(encoder) = requested(req).and_then(encoder::<D>) {
         let (filter, q) = (filter.clone(), q.clone());
         let fetch: Fetch<D> = Box::new(move |conn, position, limit| {
-            D::TABLE.scan::<D>(conn, &|sql| filter(sql), q.as_deref(), position, limit)
+            D::TABLE.page::<D>(
+                conn,
+                &|sql| filter(sql),
+                q.as_deref(),
+                position,
+                limit,
+                Order::Creation,
+            )
         });
         return stream(state, req, encoder, fetch, prepare).await;
     }
@@ -443,7 +451,14 @@ where
         _ => None,
     };
     let (items, next) = crate::routes::support::with_db(state, move |conn| {
-        Ok(D::TABLE.list::<D>(conn, &|sql| filter(sql), q.as_deref(), position, limit)?)
+        Ok(D::TABLE.page::<D>(
+            conn,
+            &|sql| filter(sql),
+            q.as_deref(),
+            position,
+            limit,
+            Order::Relevance,
+        )?)
     })
     .await?;
     drop(search);

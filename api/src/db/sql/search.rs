@@ -30,46 +30,31 @@ fn ranked_with_timeout(
     with_statement_timeout(conn, SEARCH_TIMEOUT_MS, |c| load_documents(c, sql))
 }
 
+/// The order of a filtered list that has a query `q`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// By relevance: what a person searching wants first.
+    Relevance,
+    /// In creation order, keyed by the last item: what an export of a search reads, page after
+    /// page. Each page costs what one page costs, however deep it is (a ranked page at depth n
+    /// ranks every match and skips n).
+    Creation,
+}
+
 impl Table {
     /// One page of a filtered list (the table is aliased `r` in `filters`), and where the next
     /// one starts. Without `q` the order is creation order and pages are keyed by the last
-    /// item, so paging while others write yields each item once; with `q` the order is
-    /// relevance.
-    pub fn list<D: Document>(
+    /// item, so paging while others write yields each item once; with `q`, `order` says.
+    pub fn page<D: Document>(
         &self,
         conn: &mut DbConnection,
         filters: &dyn Fn(&mut Sql),
         q: Option<&str>,
         position: Position,
         limit: i64,
+        order: Order,
     ) -> diesel::QueryResult<(Vec<D>, Option<Position>)> {
-        self.select(conn, filters, q, position, limit, true)
-    }
-
-    /// Every item of a filtered list that matches `q`, in creation order, a page at a time,
-    /// keyed by the last item: what an export of a search reads. Unranked, so each page costs
-    /// what one page costs, however deep it is (a ranked page at depth n ranks every match and
-    /// skips n).
-    pub fn scan<D: Document>(
-        &self,
-        conn: &mut DbConnection,
-        filters: &dyn Fn(&mut Sql),
-        q: Option<&str>,
-        position: Position,
-        limit: i64,
-    ) -> diesel::QueryResult<(Vec<D>, Option<Position>)> {
-        self.select(conn, filters, q, position, limit, false)
-    }
-
-    fn select<D: Document>(
-        &self,
-        conn: &mut DbConnection,
-        filters: &dyn Fn(&mut Sql),
-        q: Option<&str>,
-        position: Position,
-        limit: i64,
-        ranked: bool,
-    ) -> diesel::QueryResult<(Vec<D>, Option<Position>)> {
+        let ranked = order == Order::Relevance;
         let sqlite = matches!(conn, DbConnection::Sqlite(_));
         // Both engines search the folded text (no accents, no case, no punctuation), so a
         // query finds the same items on SQLite and PostgreSQL.
