@@ -14,29 +14,7 @@ use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// One bad field of a request: where it is (a JSON pointer into the body, or `/name` of a
-/// query or path parameter) and what is wrong with it.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
-pub struct FieldError {
-    /// JSON pointer (RFC 6901) of the bad field.
-    #[schema(example = "/title/en")]
-    pub pointer: String,
-    /// A stable snake_case code for the kind of mistake.
-    #[schema(example = "required")]
-    pub code: String,
-    /// What is wrong, for a person.
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(pointer: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
-        Self {
-            pointer: pointer.into(),
-            code: code.to_owned(),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::domain::FieldError;
 
 /// RFC 9457 problem details.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -42,3 +42,4 @@ impl Stored {
 }
 pub use external_ref::ExternalRef;
 pub use multilingual::{Language, Multilingual};
+pub use validate::FieldError;

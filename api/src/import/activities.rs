@@ -10,11 +10,11 @@ use super::entities::{
 use super::{Columns, CsvExport, Importable, Options, Row};
 use crate::db::DbConnection;
 use crate::db::activities::check_references;
+use crate::domain::FieldError;
 use crate::domain::activity::{
     Activity, ActivityInput, Budget, DocumentLink, Participant, submitter_of,
 };
 use crate::domain::publication::Publication;
-use crate::error::FieldError;
 
 fn date(row: &Row<'_>, column: &str, errors: &mut CellErrors) -> Option<NaiveDate> {
     let v = row.get(column)?;

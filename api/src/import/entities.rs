@@ -2,13 +2,13 @@
 
 use super::columns::{Columns, Row};
 use super::{Format, Group, Importable};
+use crate::domain::FieldError;
 use crate::domain::recommendation::{Recommendation, RecommendationInput, Source};
 use crate::domain::stakeholder::{
     Contact, NhriAccreditation, Stakeholder, StakeholderInput, StakeholderKind,
 };
 use crate::domain::validate::add_missing;
 use crate::domain::{ExternalRef, Multilingual};
-use crate::error::FieldError;
 
 pub(super) type CellErrors = Vec<(String, String, String)>;
 

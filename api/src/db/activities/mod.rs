@@ -18,10 +18,10 @@ use super::DbConnection;
 use super::documents::{Document, parse};
 use super::query::{Sql, Value, count, load, load_ids};
 use super::table::Table;
+use crate::domain::FieldError;
 use crate::domain::activity::{Activity, ActivityInput};
 use crate::domain::publication::Visibility;
 use crate::domain::{ExternalRef, Stored};
-use crate::error::FieldError;
 use verdicts::Facts;
 
 /// How many stored activities refer to this stakeholder (as submitter or participant) or this
