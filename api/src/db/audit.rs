@@ -11,7 +11,7 @@ use super::DbConnection;
 use super::query::{Sql, execute, load, stored_json, stored_time, unreadable};
 use super::search::Position;
 use super::time::{now, timestamp};
-use crate::auth::Caller;
+use crate::domain::caller::Caller;
 
 /// Who made a change.
 #[derive(Debug, Clone)]

@@ -2,6 +2,7 @@
 //! request edge never re-checks it.
 
 pub mod activity;
+pub mod caller;
 pub mod codes;
 pub mod consent;
 mod country;
