@@ -39,7 +39,7 @@ use crate::db::query::{Sql, execute, load};
 use crate::db::time::timestamp;
 use crate::digest::hex;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::support::with_db;
+use crate::http::with_db;
 use crate::startup::AppState;
 
 pub const HEADER: &str = "Idempotency-Key";

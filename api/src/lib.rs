@@ -8,6 +8,7 @@ pub mod deadline;
 pub mod digest;
 pub mod domain;
 pub mod error;
+pub mod http;
 pub mod iati;
 pub mod idempotency;
 pub mod import;

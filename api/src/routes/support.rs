@@ -8,13 +8,13 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::cursor::Kind;
-use crate::db::DbConnection;
 use crate::db::audit::Actor;
 use crate::db::documents::{self, Document};
 use crate::db::search::Position;
 use crate::db::tx::write;
 use crate::domain::CountryCode;
 use crate::error::{ApiError, ApiResult};
+pub use crate::http::with_db;
 use crate::reference::{RegionalGroup, reference};
 use crate::startup::AppState;
 
@@ -24,19 +24,6 @@ pub const MAX_LIMIT: i64 = 200;
 /// page of a ranked search ranks every match and skips those before it, so a deeper cursor
 /// costs more for each page; a caller who wants more narrows the search.
 pub const MAX_SEARCH_DEPTH: i64 = 1_000;
-
-/// Runs database work on the blocking pool with a pooled connection.
-pub async fn with_db<T: Send + 'static>(
-    state: &web::Data<AppState>,
-    f: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
-) -> ApiResult<T> {
-    let pool = state.pool.clone();
-    web::block(move || {
-        let mut conn = pool.get()?;
-        f(&mut conn)
-    })
-    .await?
-}
 
 /// Stores a new item, validated already (`admin`'s create routes).
 pub async fn create_item<D: Document + Send + 'static>(
