@@ -311,6 +311,29 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
+/// A command's refusal or failure, as the HTTP answer says it.
+impl From<crate::app::Error> for ApiError {
+    fn from(err: crate::app::Error) -> Self {
+        use crate::app::Error as E;
+        match err {
+            E::Forbidden(detail) => Self::Forbidden(detail),
+            E::NotFound(detail) => Self::NotFound(detail),
+            E::Stale { current } => Self::PreconditionFailed(format!(
+                "The item has changed since you read it: its ETag is now \"{current}\". Read it again and retry."
+            )),
+            E::Conflict(detail) => Self::Conflict(detail),
+            E::Invalid(errors) => Self::validation(errors),
+            E::InvalidPatch(message) => Self::Unprocessable {
+                code: "invalid_body",
+                detail: format!("The patched document is not valid: {message}"),
+                errors: vec![FieldError::new("", "invalid", message)],
+            },
+            E::Db(e) => e.into(),
+            E::Internal(e) => Self::internal(e),
+        }
+    }
+}
+
 /// No connection within the pool's checkout timeout: the database is down or every connection
 /// is busy.
 impl From<diesel::r2d2::PoolError> for ApiError {

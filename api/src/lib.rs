@@ -1,5 +1,6 @@
 //! The UPR technical-cooperation repository: a JSON REST API over SQLite or PostgreSQL.
 
+pub mod app;
 pub mod auth;
 pub mod config;
 pub mod cursor;

@@ -17,7 +17,6 @@ use super::query::{DocumentRow, Sql, Value, load_documents};
 use super::table::Table;
 use super::time::{now, timestamp};
 use crate::domain::{ExternalRef, Stored, normalise_text};
-use crate::error::ApiError;
 
 /// An item stored in a document table.
 pub trait Document: Serialize + DeserializeOwned {
@@ -118,20 +117,6 @@ pub enum WriteError {
     Forbidden(String),
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
-}
-
-impl From<WriteError> for ApiError {
-    fn from(err: WriteError) -> Self {
-        match err {
-            WriteError::NotFound => ApiError::NotFound("No item has this id.".into()),
-            WriteError::Stale { current } => ApiError::PreconditionFailed(format!(
-                "The item has changed since you read it: its ETag is now \"{current}\". Read it again and retry."
-            )),
-            WriteError::Conflict(detail) => ApiError::Conflict(detail),
-            WriteError::Forbidden(detail) => ApiError::Forbidden(detail),
-            WriteError::Db(e) => ApiError::internal(e),
-        }
-    }
 }
 
 pub fn parse<T: DeserializeOwned>(row: &DocumentRow) -> Result<T, diesel::result::Error> {

@@ -11,17 +11,16 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::{Caller, Role};
+use crate::app::policy::{self, Author, Upload};
+use crate::app::{self, Principal};
+use crate::auth::Caller;
 use crate::db::audit::Actor;
-use crate::db::stakeholders::{find_state_stakeholder, state_stakeholder};
-use crate::db::tx::write;
 use crate::domain::activity::Activity;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
 use crate::error::{ApiError, ApiResult};
 use crate::import::{self, Format, ImportReport, Importable, Mode, Options};
-use crate::routes::activities::not_a_states_own;
-use crate::routes::support::{require_admin, with_db};
+use crate::routes::support::with_db;
 use crate::startup::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -207,7 +206,7 @@ pub async fn import_recommendations(
     payload: web::Payload,
     query: web::Query<BulkQuery>,
 ) -> ApiResult<web::Json<ImportReport>> {
-    require_admin(&caller)?;
+    policy::may_upload(&Principal::from(&caller), Upload::Recommendations)?;
     bulk::<Recommendation>(state, caller, req, payload, query.into_inner(), None, false).await
 }
 
@@ -236,7 +235,7 @@ pub async fn import_stakeholders(
     payload: web::Payload,
     query: web::Query<BulkQuery>,
 ) -> ApiResult<web::Json<ImportReport>> {
-    require_admin(&caller)?;
+    policy::may_upload(&Principal::from(&caller), Upload::Stakeholders)?;
     bulk::<Stakeholder>(state, caller, req, payload, query.into_inner(), None, false).await
 }
 
@@ -270,42 +269,21 @@ pub async fn import_activities(
     payload: web::Payload,
     query: web::Query<BulkQuery>,
 ) -> ApiResult<web::Json<ImportReport>> {
-    let mut unregistered = false;
-    let submitter = match caller.role {
-        Role::Admin => None,
-        Role::Contributor => match caller.stakeholder {
-            Some(own) => {
-                with_db(&state, move |conn| not_a_states_own(conn, own)).await?;
-                Some(own)
-            }
-            None => None,
-        },
-        Role::State => {
-            let (actor, code) = (Actor::of(&caller), caller.state.clone());
-            let dry_run = query.dry_run.unwrap_or(false);
-            let (id, registered) = with_db(&state, move |conn| {
-                let code = code.map(|c| c.to_string()).unwrap_or_default();
-                if dry_run {
-                    // A dry run registers nothing: a State not registered yet checks its rows
-                    // as the stakeholder it will be.
-                    return Ok(match find_state_stakeholder(conn, &code)? {
-                        Some(id) => (id, true),
-                        None => (uuid::Uuid::now_v7(), false),
-                    });
-                }
-                Ok((write(conn, |c| state_stakeholder(c, &actor, &code))?, true))
-            })
-            .await?;
-            unregistered = !registered;
-            Some(id)
-        }
-        Role::Sync => None,
+    let (who, dry_run) = (Principal::from(&caller), query.dry_run.unwrap_or(false));
+    let uploader = with_db(&state, move |conn| {
+        Ok(app::uploads::uploader(
+            conn,
+            &who,
+            Upload::Activities,
+            dry_run,
+        )?)
+    })
+    .await?;
+    let submitter = match uploader.author {
+        Author::Stakeholder(id) => Some(id),
+        Author::Anyone | Author::Nobody => None,
     };
-    if submitter.is_none() && !caller.is_admin() {
-        return Err(ApiError::Forbidden(
-            "Activities are uploaded by `admin`, contributors and States.".into(),
-        ));
-    }
+    let unregistered = uploader.author_unregistered;
     bulk::<Activity>(
         state,
         caller,
