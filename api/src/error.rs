@@ -334,6 +334,34 @@ impl From<crate::app::Error> for ApiError {
     }
 }
 
+/// Why an upload as a whole was not imported.
+impl From<crate::import::ImportError> for ApiError {
+    fn from(err: crate::import::ImportError) -> Self {
+        use crate::import::ImportError;
+        match err {
+            ImportError::File(detail) => Self::Unprocessable {
+                code: "unreadable_file",
+                detail,
+                errors: vec![],
+            },
+            ImportError::Limit { code, detail } => Self::Unprocessable {
+                code,
+                detail,
+                errors: vec![],
+            },
+            ImportError::Read(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
+                Self::PayloadTooLarge(e.to_string())
+            }
+            ImportError::Read(e) => Self::bad_request(
+                "unreadable_body",
+                format!("The upload could not be read: {e}"),
+            ),
+            ImportError::Db(e) => Self::internal(e),
+            ImportError::Refused(e) => e.into(),
+        }
+    }
+}
+
 /// No connection within the pool's checkout timeout: the database is down or every connection
 /// is busy.
 impl From<diesel::r2d2::PoolError> for ApiError {

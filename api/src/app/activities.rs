@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use super::policy::{self, ActivityWriter, Author};
+use super::uploads::Uploader;
 use super::{Edit, Error, Principal, Result, valid};
 use crate::db::DbConnection;
 use crate::db::activities::{self, check_references};
@@ -12,6 +13,7 @@ use crate::db::consents::decided_by_name;
 use crate::db::documents;
 use crate::db::stakeholders::{bound_state, find_state_stakeholder, state_stakeholder};
 use crate::db::tx::write;
+use crate::domain::FieldError;
 use crate::domain::activity::{Activity, ActivityInput};
 use crate::domain::publication::{Access, may_see};
 
@@ -161,5 +163,33 @@ pub fn upload_author(
             Ok((author, false))
         }
         _ => Ok((author_to_submit(conn, &writer, &principal.actor())?, false)),
+    }
+}
+
+/// A row of an upload, as [`submit`] and [`change`] check an activity: its submitter the
+/// uploader's own (or named, by `admin`), its references known.
+pub fn check_row(
+    conn: &mut DbConnection,
+    uploader: &Uploader,
+    mut content: ActivityInput,
+) -> std::result::Result<ActivityInput, Vec<FieldError>> {
+    content.submitter = Some(
+        policy::submitter(&uploader.author, content.submitter)
+            .map_err(|e| vec![e.field_error()])?,
+    );
+    let mut errors = check_references(conn, &content).map_err(|e| {
+        vec![FieldError::new(
+            "",
+            "database_error",
+            format!("the references could not be checked: {e}"),
+        )]
+    })?;
+    if uploader.author_unregistered {
+        errors.retain(|e| e.pointer != "/submitter");
+    }
+    if errors.is_empty() {
+        Ok(content)
+    } else {
+        Err(errors)
     }
 }

@@ -340,7 +340,12 @@ pub enum Upload {
 pub fn may_upload(principal: &Principal, kind: Upload) -> Result<()> {
     match (kind, rights(principal)) {
         (_, Rights::Everything) => Ok(()),
-        (Upload::Recommendations | Upload::Stakeholders, _) => Err(admin_only()),
+        (Upload::Recommendations, _) => Err(admin_only()),
+        // Their rows change only what they may change (`may_edit_stakeholder`).
+        (Upload::Stakeholders, Rights::Organisation(_) | Rights::State(_)) => Ok(()),
+        (Upload::Stakeholders, Rights::Nothing) => Err(Error::Forbidden(
+            "Stakeholders are uploaded by `admin`, and by contributors and States changing their own.".into(),
+        )),
         (Upload::Activities, Rights::Organisation(_) | Rights::State(_)) => Ok(()),
         (Upload::Activities, Rights::Nothing) => Err(Error::Forbidden(
             "Activities are uploaded by `admin`, contributors and States.".into(),

@@ -1,5 +1,6 @@
-//! `POST /api/v1/bulk/{resource}`: uploads of many items at once (`admin`; activities also
-//! contributors and States, for their own). The body is received into a temporary file first,
+//! `POST /api/v1/bulk/{resource}`: uploads of many items at once (`admin`; activities and
+//! stakeholders also contributors and States, for their own: each row is held to the rules of
+//! its command, `app::policy`). The body is received into a temporary file first,
 //! and imported from it once it is whole: memory does not grow with the upload, and an upload
 //! that trickles in holds no connection and no write lock while it arrives.
 
@@ -11,15 +12,11 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::app::policy::{self, Author, Upload};
+use crate::app::policy::Upload;
 use crate::app::{self, Principal};
 use crate::auth::Caller;
-use crate::db::audit::Actor;
-use crate::domain::activity::Activity;
-use crate::domain::recommendation::Recommendation;
-use crate::domain::stakeholder::Stakeholder;
 use crate::error::{ApiError, ApiResult};
-use crate::import::{self, Format, ImportReport, Importable, Mode, Options};
+use crate::import::{self, Format, ImportReport, Mode, Options};
 use crate::routes::support::with_db;
 use crate::startup::AppState;
 
@@ -133,22 +130,25 @@ fn format_of(req: &HttpRequest, query: &BulkQuery) -> ApiResult<Format> {
     }
 }
 
-async fn bulk<D: Importable + 'static>(
+async fn bulk(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
     mut payload: web::Payload,
-    query: BulkQuery,
-    submitter: Option<uuid::Uuid>,
-    submitter_unregistered: bool,
+    query: web::Query<BulkQuery>,
+    kind: Upload,
 ) -> ApiResult<web::Json<ImportReport>> {
+    // Who may upload, and as whom, before anything is received.
+    let (who, dry_run) = (Principal::from(caller), query.dry_run.unwrap_or(false));
+    let uploader = with_db(&state, move |conn| {
+        Ok(app::uploads::uploader(conn, &who, kind, dry_run)?)
+    })
+    .await?;
     let options = Options {
-        actor: Actor::of(&caller),
         format: format_of(&req, &query)?,
         mode: query.mode.unwrap_or_default(),
-        dry_run: query.dry_run.unwrap_or(false),
-        submitter,
-        submitter_unregistered,
+        dry_run,
+        uploader,
     };
     let (mode, dry_run) = (options.mode, options.dry_run);
     let limit = state.bulk_limit;
@@ -169,7 +169,7 @@ async fn bulk<D: Importable + 'static>(
     let result = web::block(move || -> ApiResult<ImportReport> {
         let mut conn = pool.get()?;
         let input = std::io::BufReader::with_capacity(64 * 1024, file);
-        Ok(import::import::<D>(&mut conn, input, options)?)
+        Ok(import::import_kind(&mut conn, kind, input, options)?)
     })
     .await?;
     let report = result?;
@@ -206,11 +206,15 @@ pub async fn import_recommendations(
     payload: web::Payload,
     query: web::Query<BulkQuery>,
 ) -> ApiResult<web::Json<ImportReport>> {
-    policy::may_upload(&Principal::from(&caller), Upload::Recommendations)?;
-    bulk::<Recommendation>(state, caller, req, payload, query.into_inner(), None, false).await
+    bulk(state, caller, req, payload, query, Upload::Recommendations).await
 }
 
-/// Imports stakeholders in bulk (`admin`).
+/// Imports stakeholders in bulk (`admin`; contributors and States change their own).
+///
+/// `admin` registers and changes any stakeholder; a contributor changes its own organisation,
+/// a State its own bodies, as through `PUT /api/v1/stakeholders/{id}` (not their kind, country
+/// or accreditation). A row finds its item by `id`, a partner key, or kind, country and name;
+/// contact details a row leaves out are kept.
 ///
 /// `text/csv` or `application/x-ndjson`. CSV columns: `kind` (required), `name__ar` … `name__zh` (at least one), `acronym__xx`,
 /// `country`, `nhri_accreditation`, `website`, `contact_name`, `contact_email`,
@@ -235,8 +239,7 @@ pub async fn import_stakeholders(
     payload: web::Payload,
     query: web::Query<BulkQuery>,
 ) -> ApiResult<web::Json<ImportReport>> {
-    policy::may_upload(&Principal::from(&caller), Upload::Stakeholders)?;
-    bulk::<Stakeholder>(state, caller, req, payload, query.into_inner(), None, false).await
+    bulk(state, caller, req, payload, query, Upload::Stakeholders).await
 }
 
 /// Imports activities in bulk: `admin` for any submitter (each row names it), a contributor
@@ -269,29 +272,5 @@ pub async fn import_activities(
     payload: web::Payload,
     query: web::Query<BulkQuery>,
 ) -> ApiResult<web::Json<ImportReport>> {
-    let (who, dry_run) = (Principal::from(&caller), query.dry_run.unwrap_or(false));
-    let uploader = with_db(&state, move |conn| {
-        Ok(app::uploads::uploader(
-            conn,
-            &who,
-            Upload::Activities,
-            dry_run,
-        )?)
-    })
-    .await?;
-    let submitter = match uploader.author {
-        Author::Stakeholder(id) => Some(id),
-        Author::Anyone | Author::Nobody => None,
-    };
-    let unregistered = uploader.author_unregistered;
-    bulk::<Activity>(
-        state,
-        caller,
-        req,
-        payload,
-        query.into_inner(),
-        submitter,
-        unregistered,
-    )
-    .await
+    bulk(state, caller, req, payload, query, Upload::Activities).await
 }
