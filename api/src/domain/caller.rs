@@ -1,5 +1,6 @@
 //! Who calls: a verified caller and its role (DESIGN §5). Plain data, whichever way it was
-//! established (a bearer token, in `auth`), so the layers below the routes can take it.
+//! established (a bearer token, in `auth`), so the layers below the routes can take it; what
+//! each role may do is decided in `app::policy`.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
