@@ -86,6 +86,27 @@ pub fn sees_contact(caller: Option<&Caller>, stakeholder: Uuid) -> bool {
     })
 }
 
+/// Whether a caller with `access` sees what is not public about a State's activities (those
+/// awaiting its consent, those it refused): the State itself and `admin`.
+pub fn sees_hidden_of_state(access: &Access, state: &str) -> bool {
+    match access {
+        Access::Everything => true,
+        Access::State(own) => own == state,
+        Access::Public | Access::Submitter(_) => false,
+    }
+}
+
+/// Whether this caller is told who recorded a consent record: `admin` only.
+pub fn sees_recorder(caller: Option<&Caller>) -> bool {
+    caller.is_some_and(Caller::is_admin)
+}
+
+/// Whether this caller reads the full change feed (every change, full representations):
+/// `admin` only; others read the public feed.
+pub fn reads_full_feed(caller: Option<&Caller>) -> bool {
+    caller.is_some_and(Caller::is_admin)
+}
+
 /// Whether this caller reads the audit trail: `admin` only.
 pub fn may_read_audit(caller: &Caller) -> Result<()> {
     only_admin(&Principal::from(caller))

@@ -20,7 +20,7 @@ use crate::db::activities::filter::Filter;
 use crate::db::stakeholders;
 use crate::domain::activity::{Activity, ActivityInput, ActivityStatus, ParticipantRole};
 use crate::domain::codes::{FundingSourceCode, ModalityCode, SdgTargetCode, StateCode, ThemeCode};
-use crate::domain::publication::{Access, Publication};
+use crate::domain::publication::Publication;
 use crate::domain::stakeholder::StakeholderKind;
 use crate::error::{ApiError, ApiResult};
 use crate::iati;
@@ -123,12 +123,7 @@ impl ActivityQuery {
         f.peer_to_peer = self.peer_to_peer;
         f.publication = self.publication;
         if let Some(state) = state_param("awaiting_consent_of", &self.awaiting_consent_of)? {
-            let allowed = match &f.access {
-                Access::Everything => true,
-                Access::State(own) => *own == state,
-                _ => false,
-            };
-            if !allowed {
+            if !policy::sees_hidden_of_state(&f.access, &state) {
                 return Err(ApiError::Forbidden(format!(
                     "Only {state}'s own `state` token and `admin` see the activities awaiting its consent."
                 )));

@@ -46,7 +46,7 @@ pub struct ConsentQuery {
 
 /// The record as this caller may see it: who recorded it is named to `admin` only.
 fn for_caller(mut c: Consent, caller: Option<&Caller>) -> Consent {
-    if !caller.is_some_and(Caller::is_admin) {
+    if !policy::sees_recorder(caller) {
         c.recorded_by.subject = None;
     }
     c
@@ -238,11 +238,7 @@ pub async fn get_state_consent(
     let caller = identity.0;
     let access = policy::access(caller.as_ref());
     // What is not public about the State's activities is for the State and `admin` only.
-    let sees_hidden = match &access {
-        Access::Everything => true,
-        Access::State(own) => *own == code,
-        Access::Public | Access::Submitter(_) => false,
-    };
+    let sees_hidden = policy::sees_hidden_of_state(&access, &code);
     let (latest, (public, hidden)) = with_db(&state, {
         let code = code.clone();
         move |conn| {
