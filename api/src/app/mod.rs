@@ -41,13 +41,6 @@ impl Principal {
             Self::Operator => Actor::operator(),
         }
     }
-
-    pub fn caller(&self) -> Option<&Caller> {
-        match self {
-            Self::Caller(caller) => Some(caller),
-            Self::Operator => None,
-        }
-    }
 }
 
 impl From<Caller> for Principal {
