@@ -17,26 +17,12 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::config::JwtSettings;
 use crate::domain::CountryCode;
+pub use crate::domain::caller::{Caller, Role};
 use crate::error::ApiError;
-
-/// What a caller may do; see DESIGN §5.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Curates everything, records consent on a State's behalf, reads the audit trail.
-    Admin,
-    /// A State's focal point: its own State's activities, consent and assistance requests.
-    State,
-    /// A stakeholder organisation: its own activities and offers.
-    Contributor,
-    /// A partner database: public data with partner rate limits and the full change feed.
-    Sync,
-}
 
 /// The claims of a token, as signed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -60,25 +46,6 @@ pub struct Claims {
 pub enum Audience {
     One(String),
     Many(Vec<String>),
-}
-
-/// A verified caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub subject: String,
-    pub role: Role,
-    /// For role `state`: the State it speaks for.
-    pub state: Option<CountryCode>,
-    /// For role `contributor`: its organisation.
-    pub stakeholder: Option<Uuid>,
-    pub issuer: String,
-    pub expires_at: DateTime<Utc>,
-}
-
-impl Caller {
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
 }
 
 struct VerifyingKey {

@@ -14,29 +14,7 @@ use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// One bad field of a request: where it is (a JSON pointer into the body, or `/name` of a
-/// query or path parameter) and what is wrong with it.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
-pub struct FieldError {
-    /// JSON pointer (RFC 6901) of the bad field.
-    #[schema(example = "/title/en")]
-    pub pointer: String,
-    /// A stable snake_case code for the kind of mistake.
-    #[schema(example = "required")]
-    pub code: String,
-    /// What is wrong, for a person.
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(pointer: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
-        Self {
-            pointer: pointer.into(),
-            code: code.to_owned(),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::domain::FieldError;
 
 /// RFC 9457 problem details.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -330,6 +308,57 @@ impl From<diesel::result::Error> for ApiError {
             );
         }
         Self::internal(err)
+    }
+}
+
+/// A command's refusal or failure, as the HTTP answer says it.
+impl From<crate::app::Error> for ApiError {
+    fn from(err: crate::app::Error) -> Self {
+        use crate::app::Error as E;
+        match err {
+            E::Forbidden(detail) => Self::Forbidden(detail),
+            E::NotFound(detail) => Self::NotFound(detail),
+            E::Stale { current } => Self::PreconditionFailed(format!(
+                "The item has changed since you read it: its ETag is now \"{current}\". Read it again and retry."
+            )),
+            E::Conflict(detail) => Self::Conflict(detail),
+            E::Invalid(errors) => Self::validation(errors),
+            E::InvalidPatch(message) => Self::Unprocessable {
+                code: "invalid_body",
+                detail: format!("The patched document is not valid: {message}"),
+                errors: vec![FieldError::new("", "invalid", message)],
+            },
+            E::Db(e) => e.into(),
+            E::Internal(e) => Self::internal(e),
+        }
+    }
+}
+
+/// Why an upload as a whole was not imported.
+impl From<crate::import::ImportError> for ApiError {
+    fn from(err: crate::import::ImportError) -> Self {
+        use crate::import::ImportError;
+        match err {
+            ImportError::File(detail) => Self::Unprocessable {
+                code: "unreadable_file",
+                detail,
+                errors: vec![],
+            },
+            ImportError::Limit { code, detail } => Self::Unprocessable {
+                code,
+                detail,
+                errors: vec![],
+            },
+            ImportError::Read(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
+                Self::PayloadTooLarge(e.to_string())
+            }
+            ImportError::Read(e) => Self::bad_request(
+                "unreadable_body",
+                format!("The upload could not be read: {e}"),
+            ),
+            ImportError::Db(e) => Self::internal(e),
+            ImportError::Refused(e) => e.into(),
+        }
     }
 }
 

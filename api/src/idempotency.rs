@@ -37,7 +37,7 @@ use crate::db::DbConnection;
 use crate::db::idempotency::{self as keys, Claim, Key, Stored};
 use crate::digest::hex;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::support::with_db;
+use crate::http::with_db;
 use crate::startup::AppState;
 
 pub const HEADER: &str = "Idempotency-Key";

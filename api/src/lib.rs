@@ -1,5 +1,6 @@
 //! The UPR technical-cooperation repository: a JSON REST API over SQLite or PostgreSQL.
 
+pub mod app;
 pub mod auth;
 pub mod config;
 pub mod cursor;
@@ -8,6 +9,7 @@ pub mod deadline;
 pub mod digest;
 pub mod domain;
 pub mod error;
+pub mod http;
 pub mod iati;
 pub mod idempotency;
 pub mod import;

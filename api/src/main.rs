@@ -4,12 +4,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use upr_tc::app::policy::Upload;
 use upr_tc::auth::{Keys, Role};
 use upr_tc::config::Settings;
-use upr_tc::domain::activity::Activity;
-use upr_tc::domain::recommendation::Recommendation;
-use upr_tc::domain::stakeholder::Stakeholder;
-use upr_tc::import::{Format, Mode, Options};
+use upr_tc::import::{Format, Mode};
 use upr_tc::startup::Service;
 
 #[derive(Parser)]
@@ -79,6 +77,16 @@ enum Resource {
     Activities,
 }
 
+impl From<Resource> for Upload {
+    fn from(resource: Resource) -> Self {
+        match resource {
+            Resource::Recommendations => Upload::Recommendations,
+            Resource::Stakeholders => Upload::Stakeholders,
+            Resource::Activities => Upload::Activities,
+        }
+    }
+}
+
 fn import(
     resource: Resource,
     file: &std::path::Path,
@@ -102,22 +110,9 @@ fn import(
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let reader = progress.wrap_read(std::io::BufReader::new(opened));
-    let options = Options {
-        actor: upr_tc::db::audit::Actor::operator(),
-        format,
-        mode,
-        dry_run,
-        submitter: None,
-        submitter_unregistered: false,
-    };
-    let report = match resource {
-        Resource::Recommendations => {
-            upr_tc::import::import::<Recommendation>(&mut conn, reader, options)
-        }
-        Resource::Stakeholders => upr_tc::import::import::<Stakeholder>(&mut conn, reader, options),
-        Resource::Activities => upr_tc::import::import::<Activity>(&mut conn, reader, options),
-    }
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report =
+        upr_tc::import::by_operator(&mut conn, resource.into(), reader, format, mode, dry_run)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     progress.finish_and_clear();
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(!(mode == Mode::Atomic && report.rejected > 0))

@@ -11,7 +11,7 @@ use super::DbConnection;
 use super::sql::search::Position;
 use super::stored::{stored_json, unreadable};
 use super::time::{now, read, stored};
-use crate::auth::Caller;
+use crate::domain::caller::Caller;
 
 /// Who made a change.
 #[derive(Debug, Clone)]

@@ -18,7 +18,6 @@ use super::sql::search::set_search;
 use super::table::{Common, Rows, Table, set_external_refs};
 use super::time::{now, stored};
 use crate::domain::{ExternalRef, Stored, normalise_text};
-use crate::error::ApiError;
 
 /// An item stored in a document table.
 pub trait Document: Rows + Serialize + DeserializeOwned {
@@ -119,20 +118,6 @@ pub enum WriteError {
     Forbidden(String),
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
-}
-
-impl From<WriteError> for ApiError {
-    fn from(err: WriteError) -> Self {
-        match err {
-            WriteError::NotFound => ApiError::NotFound("No item has this id.".into()),
-            WriteError::Stale { current } => ApiError::PreconditionFailed(format!(
-                "The item has changed since you read it: its ETag is now \"{current}\". Read it again and retry."
-            )),
-            WriteError::Conflict(detail) => ApiError::Conflict(detail),
-            WriteError::Forbidden(detail) => ApiError::Forbidden(detail),
-            WriteError::Db(e) => ApiError::internal(e),
-        }
-    }
 }
 
 pub fn parse<T: DeserializeOwned>(row: &DocumentRow) -> Result<T, diesel::result::Error> {
@@ -361,19 +346,23 @@ pub fn delete<D: Document>(
     Ok(old)
 }
 
-/// What an existing item becomes when an import brings new content for it.
-pub type Merge<'a, C> = &'a dyn Fn(&C, C) -> Result<C, WriteError>;
+/// What an import makes of the item its content designates (`None` when there is none, and it
+/// is to be created), or why it may not write it: decided before anything is written.
+pub type Merge<'a, D> = &'a dyn Fn(
+    Option<&D>,
+    <D as Document>::Content,
+) -> Result<<D as Document>::Content, WriteError>;
 
 /// Creates, updates or leaves alone the item this content designates: by its id when the import
-/// gives one, else by a partner key, then by the natural key; `merge` decides what an existing item becomes. Call inside a write
-/// transaction.
+/// gives one, else by a partner key, then by the natural key; `merge` decides what the item
+/// becomes, or refuses it. Call inside a write transaction.
 pub fn upsert_with<D: Document>(
     conn: &mut DbConnection,
     actor: &Actor,
     id: Option<Uuid>,
     content: D::Content,
     refs: &[ExternalRef],
-    merge: Merge<'_, D::Content>,
+    merge: Merge<'_, D>,
 ) -> Result<(Outcome, D), WriteError> {
     let existing = match id {
         // The file names the item: that one is updated, or created under that id.
@@ -395,7 +384,7 @@ pub fn upsert_with<D: Document>(
     };
     match existing {
         Some(doc) => {
-            let content = merge(doc.content(), content)?;
+            let content = merge(Some(&doc), content)?;
             if *doc.content() == content {
                 Ok((Outcome::Unchanged, doc))
             } else {
@@ -406,6 +395,7 @@ pub fn upsert_with<D: Document>(
             }
         }
         None => {
+            let content = merge(None, content)?;
             let id = id.unwrap_or_else(Uuid::now_v7);
             Ok((Outcome::Created, insert(conn, actor, content, id)?))
         }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::FieldError;
 use crate::domain::codes::{
     CURRENCIES, CurrencyCode, FundingSourceCode, ModalityCode, SdgTargetCode, StateCode, ThemeCode,
 };
@@ -14,7 +15,6 @@ use crate::domain::recommendation::MAX_TEXT;
 use crate::domain::stakeholder::{LanguageCode, is_language_code};
 use crate::domain::validate::{Errors, dedup};
 use crate::domain::{CountryCode, ExternalRef, Multilingual, Stored, normalise_text};
-use crate::error::FieldError;
 use crate::reference::reference;
 
 /// How a stakeholder takes part (IATI OrganisationRole, by name).

@@ -7,10 +7,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::CountryCode;
+use crate::domain::FieldError;
 use crate::domain::codes::StateCode;
 use crate::domain::publication::Decision;
 use crate::domain::validate::Errors;
-use crate::error::FieldError;
 
 /// What a consent record covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

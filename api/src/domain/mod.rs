@@ -2,6 +2,7 @@
 //! request edge never re-checks it.
 
 pub mod activity;
+pub mod caller;
 pub mod codes;
 pub mod consent;
 mod country;
@@ -42,3 +43,4 @@ impl Stored {
 }
 pub use external_ref::ExternalRef;
 pub use multilingual::{Language, Multilingual};
+pub use validate::FieldError;

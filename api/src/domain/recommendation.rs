@@ -3,10 +3,10 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::FieldError;
 use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, StateCode, ThemeCode};
 use crate::domain::validate::{Errors, dedup, integer, optional_integer};
 use crate::domain::{CountryCode, ExternalRef, Multilingual, Stored, normalise_text};
-use crate::error::FieldError;
 use crate::reference::reference;
 
 /// The reviewed State's position on a recommendation. Named `RecommendationResponse` in the

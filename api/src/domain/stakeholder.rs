@@ -3,11 +3,11 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::FieldError;
 use crate::domain::codes::{CountryCodeValue, RegionCode, ThemeCode};
 use crate::domain::recommendation::MAX_TEXT;
 use crate::domain::validate::{Errors, dedup, is_space};
 use crate::domain::{CountryCode, ExternalRef, Multilingual, Stored};
-use crate::error::FieldError;
 use crate::reference::reference;
 
 /// Kinds of stakeholder (DESIGN §3); labels at `/api/v1/reference/stakeholder-kinds`.

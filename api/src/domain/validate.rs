@@ -1,8 +1,34 @@
 //! Collects every problem of a request body at once, each under the JSON pointer of its
 //! field, so a client (or a bulk upload's row report) learns all of them in one answer.
 
+use serde::Serialize;
+use utoipa::ToSchema;
+
 use crate::domain::Multilingual;
-use crate::error::FieldError;
+
+/// One bad field of a request: where it is (a JSON pointer into the body, or `/name` of a
+/// query or path parameter) and what is wrong with it.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// JSON pointer (RFC 6901) of the bad field.
+    #[schema(example = "/title/en")]
+    pub pointer: String,
+    /// A stable snake_case code for the kind of mistake.
+    #[schema(example = "required")]
+    pub code: String,
+    /// What is wrong, for a person.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(pointer: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
 
 /// White space as the contract's patterns (ECMA-262 `\s`) mean it, so a value the contract
 /// allows is never refused here: Unicode white space without U+0085, with U+FEFF.

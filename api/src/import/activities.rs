@@ -7,14 +7,12 @@ use uuid::Uuid;
 use super::entities::{
     CellErrors, external_refs, joined, language_columns, languages_of, named, neutralise, refs_cell,
 };
-use super::{Columns, CsvExport, Importable, Options, Row};
+use super::{Columns, CsvExport, Importable, NOT_YOURS, Row};
+use crate::app::{self, policy, uploads::Uploader};
 use crate::db::DbConnection;
-use crate::db::activities::check_references;
-use crate::domain::activity::{
-    Activity, ActivityInput, Budget, DocumentLink, Participant, submitter_of,
-};
+use crate::domain::FieldError;
+use crate::domain::activity::{Activity, ActivityInput, Budget, DocumentLink, Participant};
 use crate::domain::publication::Publication;
-use crate::error::FieldError;
 
 fn date(row: &Row<'_>, column: &str, errors: &mut CellErrors) -> Option<NaiveDate> {
     let v = row.get(column)?;
@@ -198,45 +196,28 @@ impl Importable for Activity {
         content.validate()
     }
 
-    /// The submitter a non-admin importer implies (a row naming another one is refused), and
-    /// the references checked against the database.
+    /// The submitter the uploader implies (a row naming another one is refused), and the
+    /// references checked against the database: as `app::activities` checks one activity.
     fn prepare(
         conn: &mut DbConnection,
-        mut content: ActivityInput,
-        options: &Options,
+        content: ActivityInput,
+        uploader: &Uploader,
     ) -> Result<ActivityInput, Vec<FieldError>> {
-        content.submitter = Some(
-            submitter_of(options.submitter, content.submitter)
-                .map_err(|e| vec![e.field_error()])?,
-        );
-        let mut errors = check_references(conn, &content).map_err(|e| {
-            vec![FieldError::new(
-                "",
-                "database_error",
-                format!("the references could not be checked: {e}"),
-            )]
-        })?;
-        if options.submitter_unregistered {
-            errors.retain(|e| e.pointer != "/submitter");
-        }
-        if errors.is_empty() {
-            Ok(content)
-        } else {
-            Err(errors)
-        }
+        app::activities::check_row(conn, uploader, content)
     }
 
-    /// A non-admin importer updates only its own activities.
-    fn may_update(existing: &ActivityInput, options: &Options) -> bool {
-        options
-            .submitter
-            .is_none_or(|own| existing.submitter == Some(own))
+    /// An uploader other than `admin` updates only its own activities.
+    fn may_update(
+        existing: &Activity,
+        _incoming: &ActivityInput,
+        uploader: &Uploader,
+    ) -> Result<(), String> {
+        policy::may_change_activity(&uploader.author, existing.content.submitter)
+            .map_err(|_| NOT_YOURS.to_owned())
     }
 
-    /// Only `admin` chooses the id of a new activity: a contributor's or a State's row with an
-    /// id must name one of its own.
-    fn may_create_with_id(options: &Options) -> bool {
-        options.submitter.is_none()
+    fn may_create_with_id(uploader: &Uploader) -> bool {
+        policy::may_choose_activity_id(&uploader.author)
     }
 }
 

@@ -2,13 +2,14 @@
 
 use super::columns::{Columns, Row};
 use super::{Format, Group, Importable};
+use crate::app::{self, policy, uploads::Uploader};
+use crate::domain::FieldError;
 use crate::domain::recommendation::{Recommendation, RecommendationInput, Source};
 use crate::domain::stakeholder::{
     Contact, NhriAccreditation, Stakeholder, StakeholderInput, StakeholderKind,
 };
 use crate::domain::validate::add_missing;
 use crate::domain::{ExternalRef, Multilingual};
-use crate::error::FieldError;
 
 pub(super) type CellErrors = Vec<(String, String, String)>;
 
@@ -236,6 +237,36 @@ impl Importable for Stakeholder {
 
     fn validate(content: StakeholderInput) -> Result<StakeholderInput, Vec<FieldError>> {
         content.validate()
+    }
+
+    /// Contact details a row leaves out are kept, as a replacement through the API keeps them.
+    fn merge(
+        existing: &StakeholderInput,
+        incoming: StakeholderInput,
+        _format: Format,
+    ) -> StakeholderInput {
+        app::stakeholders::keeping_contact(existing, incoming)
+    }
+
+    /// Registering stakeholders is `admin`'s.
+    fn may_create(uploader: &Uploader) -> Result<(), String> {
+        policy::may_register_stakeholder(&uploader.principal).map_err(|e| e.to_string())
+    }
+
+    /// A contributor changes its own organisation, a State its own bodies, neither the fields
+    /// only `admin` sets: as through the API.
+    fn may_update(
+        existing: &Stakeholder,
+        incoming: &StakeholderInput,
+        uploader: &Uploader,
+    ) -> Result<(), String> {
+        policy::may_edit_stakeholder(
+            &uploader.principal,
+            existing.stored.id,
+            &existing.content,
+            incoming,
+        )
+        .map_err(|e| e.to_string())
     }
 }
 

@@ -13,12 +13,17 @@ use std::io::Read;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::app::Principal;
+use crate::app::policy::Upload;
+use crate::app::uploads::{Uploader, uploader};
 use crate::db::DbConnection;
-use crate::db::audit::Actor;
 use crate::db::batch::insert_new;
 use crate::db::documents::{Document, Outcome, WriteError, upsert_with};
 use crate::db::tx::Tx;
-use crate::error::{ApiError, FieldError};
+use crate::domain::FieldError;
+use crate::domain::activity::Activity;
+use crate::domain::recommendation::Recommendation;
+use crate::domain::stakeholder::Stakeholder;
 
 pub use columns::{Columns, Row};
 pub use entities::{CsvExport, neutralise};
@@ -52,16 +57,11 @@ pub enum Mode {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub format: Format,
-    /// Who imports, for the audit trail.
-    pub actor: Actor,
     pub mode: Mode,
     pub dry_run: bool,
-    /// The stakeholder a non-admin importer submits as (activities): rows are its own. `None`
-    /// for `admin` and the command line, whose rows name their submitter.
-    pub submitter: Option<uuid::Uuid>,
-    /// `submitter` is not registered yet (a State's first dry run, which registers nothing):
-    /// rows are not refused for naming it.
-    pub submitter_unregistered: bool,
+    /// Who imports (`app::uploads::uploader`): what its rows may write, and the audit trail's
+    /// actor.
+    pub uploader: Uploader,
 }
 
 /// A row that could not be imported.
@@ -134,31 +134,9 @@ pub enum ImportError {
     Read(#[from] std::io::Error),
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
-}
-
-impl From<ImportError> for ApiError {
-    fn from(err: ImportError) -> Self {
-        match err {
-            ImportError::File(detail) => ApiError::Unprocessable {
-                code: "unreadable_file",
-                detail,
-                errors: vec![],
-            },
-            ImportError::Limit { code, detail } => ApiError::Unprocessable {
-                code,
-                detail,
-                errors: vec![],
-            },
-            ImportError::Read(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
-                ApiError::PayloadTooLarge(e.to_string())
-            }
-            ImportError::Read(e) => ApiError::bad_request(
-                "unreadable_body",
-                format!("The upload could not be read: {e}"),
-            ),
-            ImportError::Db(e) => ApiError::internal(e),
-        }
-    }
+    /// The importer may not upload this kind of item at all.
+    #[error(transparent)]
+    Refused(#[from] crate::app::Error),
 }
 
 /// Why a row naming an id is refused when the id is another's or names nothing: one answer for
@@ -177,24 +155,32 @@ pub trait Importable: Document {
     fn merge(_existing: &Self::Content, incoming: Self::Content, _format: Format) -> Self::Content {
         incoming
     }
-    /// Checks what needs the database and fills in what the importer implies; by default,
+    /// Checks what needs the database and fills in what the uploader implies; by default,
     /// nothing.
     fn prepare(
         _conn: &mut DbConnection,
         content: Self::Content,
-        _options: &Options,
+        _uploader: &Uploader,
     ) -> Result<Self::Content, Vec<FieldError>> {
         Ok(content)
     }
-    /// Whether this import may change an existing item; by default, yes.
-    fn may_update(_existing: &Self::Content, _options: &Options) -> bool {
-        true
+    /// Whether the uploader may create an item (and why not); by default, yes.
+    fn may_create(_uploader: &Uploader) -> Result<(), String> {
+        Ok(())
     }
-    /// Whether this import may create an item under an id its file gives; by default, yes.
-    /// Where it may not, a row naming an id that is not one of its own items is refused with
-    /// the same answer whether the id exists or not (`NOT_YOURS`).
-    fn may_create_with_id(_options: &Options) -> bool {
-        true
+    /// Whether the uploader may make `existing` into `incoming` (and why not); by default, yes.
+    fn may_update(
+        _existing: &Self,
+        _incoming: &Self::Content,
+        _uploader: &Uploader,
+    ) -> Result<(), String> {
+        Ok(())
+    }
+    /// Whether the uploader may create an item under an id its file gives; by default, when it
+    /// may create items. Where it may not, a row naming an id that is not one of its own items
+    /// is refused with the same answer whether the id exists or not (`NOT_YOURS`).
+    fn may_create_with_id(uploader: &Uploader) -> bool {
+        Self::may_create(uploader).is_ok()
     }
     /// The item a group of UPR Info rows describes; only recommendations have this format.
     fn from_upr_info(_group: upr_info::Group) -> Option<Self::Content> {
@@ -254,7 +240,7 @@ impl<'c, D: Importable> Writer<'c, D> {
     ) -> Result<(), ImportError> {
         let (line, id) = (item.line, item.id);
         let content = D::validate(item.content)
-            .and_then(|content| D::prepare(self.conn, content, &self.options));
+            .and_then(|content| D::prepare(self.conn, content, &self.options.uploader));
         let content = match content {
             Ok(content) => content,
             Err(errors) => {
@@ -295,12 +281,15 @@ impl<'c, D: Importable> Writer<'c, D> {
             self.in_tx = true;
         }
         let batch = std::mem::take(&mut self.pending);
-        // Items that name their id take the item-by-item path.
+        // Items that name their id take the item-by-item path, and so does every item of an
+        // uploader who may not create items (each is refused or updates one it may change).
+        let creates = D::may_create(&self.options.uploader).is_ok();
         let (fast, mut slow): (Vec<usize>, Vec<usize>) =
-            (0..batch.len()).partition(|&i| batch[i].id.is_none());
+            (0..batch.len()).partition(|&i| creates && batch[i].id.is_none());
         let contents: Vec<D::Content> = fast.iter().map(|&i| batch[i].content.clone()).collect();
+        let actor = self.options.uploader.actor();
         Tx::savepoint(self.conn)?;
-        match insert_new::<D>(self.conn, &self.options.actor, &contents) {
+        match insert_new::<D>(self.conn, &actor, &contents) {
             Ok(others) => {
                 Tx::release(self.conn)?;
                 self.report.created += (contents.len() - others.len()) as u64;
@@ -316,11 +305,16 @@ impl<'c, D: Importable> Writer<'c, D> {
         }
         slow.sort_unstable();
         let options = self.options.clone();
-        let merge = |existing: &D::Content, incoming: D::Content| {
-            if D::may_update(existing, &options) {
-                Ok(D::merge(existing, incoming, options.format))
-            } else {
-                Err(WriteError::Forbidden(NOT_YOURS.into()))
+        let merge = |existing: Option<&D>, incoming: D::Content| match existing {
+            Some(existing) => {
+                let content = D::merge(existing.content(), incoming, options.format);
+                D::may_update(existing, &content, &options.uploader)
+                    .map_err(WriteError::Forbidden)?;
+                Ok(content)
+            }
+            None => {
+                D::may_create(&options.uploader).map_err(WriteError::Forbidden)?;
+                Ok(incoming)
             }
         };
         let mut batch: Vec<Option<Item<D::Content>>> = batch.into_iter().map(Some).collect();
@@ -329,7 +323,7 @@ impl<'c, D: Importable> Writer<'c, D> {
                 continue;
             };
             if let Some(id) = id
-                && !D::may_create_with_id(&options)
+                && !D::may_create_with_id(&options.uploader)
                 && D::find_row(self.conn, &id.to_string())?.is_none()
             {
                 self.bad_row(vec![RowError {
@@ -342,7 +336,7 @@ impl<'c, D: Importable> Writer<'c, D> {
             }
             Tx::savepoint(self.conn)?;
             let refs = D::refs_of(&content).to_vec();
-            match upsert_with::<D>(self.conn, &self.options.actor, id, content, &refs, &merge) {
+            match upsert_with::<D>(self.conn, &actor, id, content, &refs, &merge) {
                 Ok((outcome, _)) => {
                     Tx::release(self.conn)?;
                     match outcome {
@@ -441,6 +435,40 @@ pub fn import<D: Importable>(
             Err(e)
         }
     }
+}
+
+/// Imports a stream of rows of `kind`.
+pub fn import_kind(
+    conn: &mut DbConnection,
+    kind: Upload,
+    input: impl Read,
+    options: Options,
+) -> Result<ImportReport, ImportError> {
+    match kind {
+        Upload::Recommendations => import::<Recommendation>(conn, input, options),
+        Upload::Stakeholders => import::<Stakeholder>(conn, input, options),
+        Upload::Activities => import::<Activity>(conn, input, options),
+    }
+}
+
+/// `upr-tc import`: an operator at the machine imports a file, with `admin`'s rights and under
+/// the same rules as an upload (`app::uploads`).
+pub fn by_operator(
+    conn: &mut DbConnection,
+    kind: Upload,
+    input: impl Read,
+    format: Format,
+    mode: Mode,
+    dry_run: bool,
+) -> Result<ImportReport, ImportError> {
+    let uploader = uploader(conn, &Principal::Operator, kind, dry_run)?;
+    let options = Options {
+        format,
+        mode,
+        dry_run,
+        uploader,
+    };
+    import_kind(conn, kind, input, options)
 }
 
 fn ndjson<D: Importable>(input: impl Read, writer: &mut Writer<'_, D>) -> Result<(), ImportError> {

@@ -14,18 +14,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::auth::{Caller, Identity, Role};
-use crate::db::DbConnection;
-use crate::db::activities::{self, filter::Filter};
-use crate::db::audit::Actor;
-use crate::db::documents::{self, WriteError};
-use crate::db::stakeholders::{self, state_stakeholder};
-use crate::db::tx::write;
-use crate::domain::activity::{
-    Activity, ActivityInput, ActivityStatus, ParticipantRole, SubmitterError, submitter_of,
-};
+use crate::app::{self, Edit, Principal, policy};
+use crate::auth::{Caller, Identity};
+use crate::db::activities::filter::Filter;
+use crate::db::stakeholders;
+use crate::domain::activity::{Activity, ActivityInput, ActivityStatus, ParticipantRole};
 use crate::domain::codes::{FundingSourceCode, ModalityCode, SdgTargetCode, StateCode, ThemeCode};
-use crate::domain::publication::{Access, Publication, may_see};
+use crate::domain::publication::Publication;
 use crate::domain::stakeholder::StakeholderKind;
 use crate::error::{ApiError, ApiResult};
 use crate::iati;
@@ -33,8 +28,8 @@ use crate::reference::{RegionalGroup, reference};
 use crate::routes::export::{self, ExportFormat};
 use crate::routes::page_type;
 use crate::routes::support::{
-    code_param, decode_cursor, if_match, limit, not_modified, patched, search_param, state_param,
-    states_of, with_db,
+    code_param, decode_cursor, if_match, limit, not_modified, search_param, state_param, states_of,
+    with_db,
 };
 use crate::startup::AppState;
 
@@ -93,25 +88,10 @@ pub struct ActivityQuery {
     pub cursor: Option<String>,
 }
 
-/// What this caller may see besides public activities.
-pub fn access(caller: Option<&Caller>) -> Access {
-    match caller {
-        Some(c) if c.role == Role::Admin => Access::Everything,
-        Some(c) if c.role == Role::Contributor => {
-            c.stakeholder.map_or(Access::Public, Access::Submitter)
-        }
-        Some(c) if c.role == Role::State => c
-            .state
-            .as_ref()
-            .map_or(Access::Public, |s| Access::State(s.to_string())),
-        _ => Access::Public,
-    }
-}
-
 impl ActivityQuery {
     fn filter(&self, caller: Option<&Caller>) -> ApiResult<Filter> {
         let data = reference();
-        let mut f = Filter::new(access(caller));
+        let mut f = Filter::new(policy::access(caller));
         let state = state_param("state", &self.state)?;
         // A regional group is a facet of its own (one indexed lookup rather than a list of
         // fifty States); with a State too, the State must be of that group.
@@ -143,12 +123,7 @@ impl ActivityQuery {
         f.peer_to_peer = self.peer_to_peer;
         f.publication = self.publication;
         if let Some(state) = state_param("awaiting_consent_of", &self.awaiting_consent_of)? {
-            let allowed = match &f.access {
-                Access::Everything => true,
-                Access::State(own) => *own == state,
-                _ => false,
-            };
-            if !allowed {
+            if !policy::sees_hidden_of_state(&f.access, &state) {
                 return Err(ApiError::Forbidden(format!(
                     "Only {state}'s own `state` token and `admin` see the activities awaiting its consent."
                 )));
@@ -244,13 +219,6 @@ pub async fn list_activities(
     .await
 }
 
-/// The activity, if this caller may see it; else the same 404 as for no activity at all.
-fn visible(conn: &mut DbConnection, id: Uuid, access: &Access) -> ApiResult<Activity> {
-    activities::get(conn, id)?
-        .filter(|a| may_see(access, &a.facts(), &a.visibility))
-        .ok_or_else(|| ApiError::NotFound(format!("No activity has the id {id}.")))
-}
-
 /// One activity. Anonymous and `sync` callers see only public activities; a contributor also
 /// its own, a State also its own and those awaiting its consent, `admin` all.
 ///
@@ -280,10 +248,10 @@ pub async fn get_activity(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> ApiResult<Either<impl Responder, HttpResponse>> {
-    let (id, access) = (id.into_inner(), access(identity.0.as_ref()));
+    let (id, access) = (id.into_inner(), policy::access(identity.0.as_ref()));
     if export::requested(&req) == Some(ExportFormat::Xml) {
         let (a, organisations) = with_db(&state, move |conn| {
-            let a = visible(conn, id, &access)?;
+            let a = app::activities::visible(conn, id, &access)?;
             let organisations = stakeholders::get_many(conn, iati::named_stakeholders([&a]))?;
             Ok((a, organisations))
         })
@@ -300,7 +268,10 @@ pub async fn get_activity(
                 .body(body),
         )));
     }
-    let a = with_db(&state, move |conn| visible(conn, id, &access)).await?;
+    let a = with_db(&state, move |conn| {
+        Ok(app::activities::visible(conn, id, &access)?)
+    })
+    .await?;
     if let Some(unchanged) = not_modified(&req, &tag_of(&a)) {
         return Ok(Either::Right(varies(unchanged)));
     }
@@ -314,74 +285,6 @@ fn varies(mut res: HttpResponse) -> HttpResponse {
     res.headers_mut()
         .insert(header::VARY, header::HeaderValue::from_static("Accept"));
     res
-}
-
-fn forbidden() -> ApiError {
-    ApiError::Forbidden(
-        "A contributor writes only its own organisation's activities, a State only those it submits itself."
-            .into(),
-    )
-}
-
-/// A contributor token speaks for an organisation, never for a State: one naming a State's own
-/// stakeholder would publish without consent what only the State's own token may.
-pub fn not_a_states_own(conn: &mut DbConnection, stakeholder: Uuid) -> ApiResult<()> {
-    match stakeholders::bound_state(conn, stakeholder)? {
-        Some(state) => Err(ApiError::Forbidden(format!(
-            "This organisation is {state}'s own stakeholder: it submits through a `state` token."
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// The submitter the caller submits as: its organisation for a contributor, the State's own
-/// stakeholder for a State (registered on first use), the one given for `admin`.
-fn own_submitter(conn: &mut DbConnection, caller: &Caller, actor: &Actor) -> ApiResult<Uuid> {
-    match caller.role {
-        Role::Contributor => {
-            let own = caller.stakeholder.ok_or_else(forbidden)?;
-            not_a_states_own(conn, own)?;
-            Ok(own)
-        }
-        Role::State => {
-            let state = caller.state.as_ref().ok_or_else(forbidden)?;
-            Ok(state_stakeholder(conn, actor, state.as_str())?)
-        }
-        Role::Admin | Role::Sync => Err(forbidden()),
-    }
-}
-
-/// Validates the content and its references; a 422 listing every problem.
-fn checked(conn: &mut DbConnection, input: ActivityInput) -> ApiResult<ActivityInput> {
-    let input = input.validate().map_err(ApiError::validation)?;
-    let errors = activities::check_references(conn, &input)?;
-    if errors.is_empty() {
-        Ok(input)
-    } else {
-        Err(ApiError::validation(errors))
-    }
-}
-
-/// Fills in the submitter a new activity's caller implies; refuses one it may not name.
-fn with_submitter(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    actor: &Actor,
-    mut input: ActivityInput,
-) -> ApiResult<ActivityInput> {
-    let own = if caller.is_admin() {
-        None
-    } else {
-        Some(own_submitter(conn, caller, actor)?)
-    };
-    match submitter_of(own, input.submitter) {
-        Ok(submitter) => {
-            input.submitter = Some(submitter);
-            Ok(input)
-        }
-        Err(SubmitterError::NotYours) => Err(forbidden()),
-        Err(e) => Err(ApiError::validation(vec![e.field_error()])),
-    }
 }
 
 /// Submits an activity: a contributor for its own organisation, a State as itself, `admin` for
@@ -400,38 +303,12 @@ pub async fn create_activity(
     caller: Caller,
     body: web::Json<ActivityInput>,
 ) -> ApiResult<impl Responder> {
-    if caller.role == Role::Sync {
-        return Err(forbidden());
-    }
-    let input = body.into_inner();
-    let actor = Actor::of(&caller);
-    let a: Activity = with_db(&state, move |conn| {
-        write(conn, |c| {
-            let input = with_submitter(c, &caller, &actor, input)?;
-            let input = checked(c, input)?;
-            Ok(documents::insert(c, &actor, input, Uuid::now_v7())?)
-        })
+    let (who, input) = (Principal::from(caller), body.into_inner());
+    let a = with_db(&state, move |conn| {
+        Ok(app::activities::submit(conn, &who, input)?)
     })
     .await?;
     Ok(respond(a, StatusCode::CREATED))
-}
-
-/// Whether the caller may change or delete this activity (as it is): `admin` any, a contributor
-/// its organisation's (unless that is a State's own), a State those it submitted itself.
-fn may_write(caller: &Caller, a: &Activity) -> bool {
-    match caller.role {
-        Role::Admin => true,
-        Role::Contributor => {
-            caller.stakeholder.is_some()
-                && a.content.submitter == caller.stakeholder
-                && a.derived.submitter_state.is_none()
-        }
-        Role::State => {
-            caller.state.as_ref().map(|s| s.as_str()) == a.derived.submitter_state.as_deref()
-                && caller.state.is_some()
-        }
-        Role::Sync => false,
-    }
 }
 
 async fn change(
@@ -439,26 +316,11 @@ async fn change(
     caller: Caller,
     id: Uuid,
     expected: Option<i64>,
-    make: impl FnOnce(&Activity) -> ApiResult<ActivityInput> + Send + 'static,
+    edit: Edit<ActivityInput>,
 ) -> ApiResult<impl Responder> {
-    let actor = Actor::of(&caller);
-    let a: Activity = with_db(&state, move |conn| {
-        write(conn, |c| {
-            let current = visible(c, id, &access(Some(&caller)))?;
-            if !may_write(&caller, &current) {
-                return Err(forbidden());
-            }
-            let mut input = make(&current)?;
-            match input.submitter {
-                None => input.submitter = current.content.submitter,
-                Some(given) if Some(given) != current.content.submitter && !caller.is_admin() => {
-                    return Err(forbidden());
-                }
-                Some(_) => {}
-            }
-            let input = checked(c, input)?;
-            Ok(documents::replace(c, &actor, id, input, expected)?)
-        })
+    let who = Principal::from(caller);
+    let a = with_db(&state, move |conn| {
+        Ok(app::activities::change(conn, &who, id, edit, expected)?)
     })
     .await?;
     Ok(respond(a, StatusCode::OK))
@@ -484,11 +346,8 @@ pub async fn replace_activity(
     id: web::Path<Uuid>,
     body: web::Json<ActivityInput>,
 ) -> ApiResult<impl Responder> {
-    let input = body.into_inner();
-    change(state, caller, id.into_inner(), if_match(&req), move |_| {
-        Ok(input)
-    })
-    .await
+    let edit = Edit::Replace(body.into_inner());
+    change(state, caller, id.into_inner(), if_match(&req), edit).await
 }
 
 /// Changes some fields of an activity with a JSON merge patch (RFC 7396).
@@ -512,15 +371,8 @@ pub async fn patch_activity(
     id: web::Path<Uuid>,
     body: web::Json<serde_json::Value>,
 ) -> ApiResult<impl Responder> {
-    let patch = body.into_inner();
-    change(
-        state,
-        caller,
-        id.into_inner(),
-        if_match(&req),
-        move |current| patched(&current.content, &patch),
-    )
-    .await
+    let edit = Edit::Patch(body.into_inner());
+    change(state, caller, id.into_inner(), if_match(&req), edit).await
 }
 
 /// Deletes an activity (its submitter, or `admin`). Consent records about it stay; one about
@@ -548,25 +400,9 @@ pub async fn delete_activity(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let (id, expected) = (id.into_inner(), if_match(&req));
-    let actor = Actor::of(&caller);
+    let who = Principal::from(caller);
     with_db(&state, move |conn| {
-        write(conn, |c| {
-            let current = visible(c, id, &access(Some(&caller)))?;
-            if !may_write(&caller, &current) {
-                return Err(forbidden());
-            }
-            // A State's decision about this activity by name stays with it: deleted and
-            // submitted again under a new id, an activity it refused would be published by a
-            // blanket grant. Its submitter withdraws it instead; `admin` may delete it.
-            if !caller.is_admin() && crate::db::consents::decided_by_name(c, id)? {
-                return Err(ApiError::Conflict(
-                    "A State has recorded a decision about this activity by name: withdraw it                      (`publication: withdrawn`) instead of deleting it."
-                        .into(),
-                ));
-            }
-            documents::delete::<Activity>(c, &actor, id, expected)
-                .map_err(|e: WriteError| ApiError::from(e))
-        })
+        Ok(app::activities::delete(conn, &who, id, expected)?)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -6,11 +6,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use crate::app::policy;
 use crate::auth::Caller;
 use crate::db::audit::{self, AuditEntry, Filter};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::page_type;
-use crate::routes::support::{decode_cursor, encode_cursor, limit, page, require_admin, with_db};
+use crate::routes::support::{decode_cursor, encode_cursor, limit, page, with_db};
 use crate::startup::AppState;
 
 page_type!(AuditPage, AuditEntry);
@@ -72,7 +73,7 @@ pub async fn list_audit_entries(
     req: HttpRequest,
     query: web::Query<AuditQuery>,
 ) -> ApiResult<actix_web::HttpResponse> {
-    require_admin(&caller)?;
+    policy::may_read_audit(&caller)?;
     let query = query.into_inner();
     if let Some(actor) = &query.actor
         && (actor.chars().count() > 500 || actor.contains('\0'))

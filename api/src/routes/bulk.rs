@@ -1,5 +1,6 @@
-//! `POST /api/v1/bulk/{resource}`: uploads of many items at once (`admin`; activities also
-//! contributors and States, for their own). The body is received into a temporary file first,
+//! `POST /api/v1/bulk/{resource}`: uploads of many items at once (`admin`; activities and
+//! stakeholders also contributors and States, for their own: each row is held to the rules of
+//! its command, `app::policy`). The body is received into a temporary file first,
 //! and imported from it once it is whole: memory does not grow with the upload, and an upload
 //! that trickles in holds no connection and no write lock while it arrives.
 
@@ -11,17 +12,12 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::{Caller, Role};
-use crate::db::audit::Actor;
-use crate::db::stakeholders::{find_state_stakeholder, state_stakeholder};
-use crate::db::tx::write;
-use crate::domain::activity::Activity;
-use crate::domain::recommendation::Recommendation;
-use crate::domain::stakeholder::Stakeholder;
+use crate::app::policy::Upload;
+use crate::app::{self, Principal};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::import::{self, Format, ImportReport, Importable, Mode, Options};
-use crate::routes::activities::not_a_states_own;
-use crate::routes::support::{require_admin, with_db};
+use crate::import::{self, Format, ImportReport, Mode, Options};
+use crate::routes::support::with_db;
 use crate::startup::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -134,22 +130,25 @@ fn format_of(req: &HttpRequest, query: &BulkQuery) -> ApiResult<Format> {
     }
 }
 
-async fn bulk<D: Importable + 'static>(
+async fn bulk(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
     mut payload: web::Payload,
-    query: BulkQuery,
-    submitter: Option<uuid::Uuid>,
-    submitter_unregistered: bool,
+    query: web::Query<BulkQuery>,
+    kind: Upload,
 ) -> ApiResult<web::Json<ImportReport>> {
+    // Who may upload, and as whom, before anything is received.
+    let (who, dry_run) = (Principal::from(caller), query.dry_run.unwrap_or(false));
+    let uploader = with_db(&state, move |conn| {
+        Ok(app::uploads::uploader(conn, &who, kind, dry_run)?)
+    })
+    .await?;
     let options = Options {
-        actor: Actor::of(&caller),
         format: format_of(&req, &query)?,
         mode: query.mode.unwrap_or_default(),
-        dry_run: query.dry_run.unwrap_or(false),
-        submitter,
-        submitter_unregistered,
+        dry_run,
+        uploader,
     };
     let (mode, dry_run) = (options.mode, options.dry_run);
     let limit = state.bulk_limit;
@@ -170,7 +169,7 @@ async fn bulk<D: Importable + 'static>(
     let result = web::block(move || -> ApiResult<ImportReport> {
         let mut conn = pool.get()?;
         let input = std::io::BufReader::with_capacity(64 * 1024, file);
-        Ok(import::import::<D>(&mut conn, input, options)?)
+        Ok(import::import_kind(&mut conn, kind, input, options)?)
     })
     .await?;
     let report = result?;
@@ -207,11 +206,15 @@ pub async fn import_recommendations(
     payload: web::Payload,
     query: web::Query<BulkQuery>,
 ) -> ApiResult<web::Json<ImportReport>> {
-    require_admin(&caller)?;
-    bulk::<Recommendation>(state, caller, req, payload, query.into_inner(), None, false).await
+    bulk(state, caller, req, payload, query, Upload::Recommendations).await
 }
 
-/// Imports stakeholders in bulk (`admin`).
+/// Imports stakeholders in bulk (`admin`; contributors and States change their own).
+///
+/// `admin` registers and changes any stakeholder; a contributor changes its own organisation,
+/// a State its own bodies, as through `PUT /api/v1/stakeholders/{id}` (not their kind, country
+/// or accreditation). A row finds its item by `id`, a partner key, or kind, country and name;
+/// contact details a row leaves out are kept.
 ///
 /// `text/csv` or `application/x-ndjson`. CSV columns: `kind` (required), `name__ar` … `name__zh` (at least one), `acronym__xx`,
 /// `country`, `nhri_accreditation`, `website`, `contact_name`, `contact_email`,
@@ -236,8 +239,7 @@ pub async fn import_stakeholders(
     payload: web::Payload,
     query: web::Query<BulkQuery>,
 ) -> ApiResult<web::Json<ImportReport>> {
-    require_admin(&caller)?;
-    bulk::<Stakeholder>(state, caller, req, payload, query.into_inner(), None, false).await
+    bulk(state, caller, req, payload, query, Upload::Stakeholders).await
 }
 
 /// Imports activities in bulk: `admin` for any submitter (each row names it), a contributor
@@ -270,50 +272,5 @@ pub async fn import_activities(
     payload: web::Payload,
     query: web::Query<BulkQuery>,
 ) -> ApiResult<web::Json<ImportReport>> {
-    let mut unregistered = false;
-    let submitter = match caller.role {
-        Role::Admin => None,
-        Role::Contributor => match caller.stakeholder {
-            Some(own) => {
-                with_db(&state, move |conn| not_a_states_own(conn, own)).await?;
-                Some(own)
-            }
-            None => None,
-        },
-        Role::State => {
-            let (actor, code) = (Actor::of(&caller), caller.state.clone());
-            let dry_run = query.dry_run.unwrap_or(false);
-            let (id, registered) = with_db(&state, move |conn| {
-                let code = code.map(|c| c.to_string()).unwrap_or_default();
-                if dry_run {
-                    // A dry run registers nothing: a State not registered yet checks its rows
-                    // as the stakeholder it will be.
-                    return Ok(match find_state_stakeholder(conn, &code)? {
-                        Some(id) => (id, true),
-                        None => (uuid::Uuid::now_v7(), false),
-                    });
-                }
-                Ok((write(conn, |c| state_stakeholder(c, &actor, &code))?, true))
-            })
-            .await?;
-            unregistered = !registered;
-            Some(id)
-        }
-        Role::Sync => None,
-    };
-    if submitter.is_none() && !caller.is_admin() {
-        return Err(ApiError::Forbidden(
-            "Activities are uploaded by `admin`, contributors and States.".into(),
-        ));
-    }
-    bulk::<Activity>(
-        state,
-        caller,
-        req,
-        payload,
-        query.into_inner(),
-        submitter,
-        unregistered,
-    )
-    .await
+    bulk(state, caller, req, payload, query, Upload::Activities).await
 }

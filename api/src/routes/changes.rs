@@ -12,6 +12,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::app::policy;
 use crate::auth::Identity;
 use crate::cursor::{Cursors, Kind};
 use crate::db::DbConnection;
@@ -112,7 +113,7 @@ pub async fn list_changes(
     identity: Identity,
     query: web::Query<ChangesQuery>,
 ) -> ApiResult<web::Json<ChangesPage>> {
-    let audience = if identity.0.as_ref().is_some_and(|c| c.is_admin()) {
+    let audience = if policy::reads_full_feed(identity.0.as_ref()) {
         Audience::Full
     } else {
         Audience::Public

@@ -8,18 +8,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::{Caller, Identity, Role};
-use crate::db::audit::Actor;
+use crate::app::{self, Principal, policy};
+use crate::auth::{Caller, Identity};
 use crate::db::consents::{self, Filter};
-use crate::db::time::now;
-use crate::db::tx::write;
-use crate::db::{Position, activities as activity_db, documents};
+use crate::db::{Position, activities as activity_db};
 use crate::domain::codes::StateCode;
-use crate::domain::consent::{Consent, ConsentInput, RecordedBy, ScopeKind};
-use crate::domain::publication::{Access, Decision, Publication};
-use crate::domain::stakeholder::Stakeholder;
-use crate::error::{ApiError, ApiResult, FieldError};
-use crate::routes::activities::access;
+use crate::domain::consent::{Consent, ConsentInput, ScopeKind};
+use crate::domain::publication::{Access, Decision};
+use crate::error::{ApiError, ApiResult};
 use crate::routes::page_type;
 use crate::routes::support::{
     decode_cursor, encode_cursor, limit, not_modified, page, state_param, with_db,
@@ -50,7 +46,7 @@ pub struct ConsentQuery {
 
 /// The record as this caller may see it: who recorded it is named to `admin` only.
 fn for_caller(mut c: Consent, caller: Option<&Caller>) -> Consent {
-    if !caller.is_some_and(Caller::is_admin) {
+    if !policy::sees_recorder(caller) {
         c.recorded_by.subject = None;
     }
     c
@@ -74,7 +70,7 @@ pub async fn list_consents(
 ) -> ApiResult<HttpResponse> {
     let caller = identity.0;
     let filter = Filter {
-        access: access(caller.as_ref()),
+        access: policy::access(caller.as_ref()),
         state: state_param("state", &query.state)?,
         decision: query.decision,
         scope: query.scope,
@@ -128,7 +124,7 @@ pub async fn get_consent(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let caller = identity.0;
-    let access = access(caller.as_ref());
+    let access = policy::access(caller.as_ref());
     let found = with_db(&state, move |conn| {
         let Some(c) = consents::get(conn, id)? else {
             return Ok(None);
@@ -163,10 +159,6 @@ pub async fn get_consent(
         .body(body))
 }
 
-fn problem(pointer: &str, code: &str, message: impl Into<String>) -> ApiError {
-    ApiError::validation(vec![FieldError::new(pointer, code, message)])
-}
-
 /// Records a State's decision: a `state` token for its own State only; `admin` on a State's
 /// behalf, giving the `reference` of the communication it received (e.g. a note verbale).
 /// Takes effect at once on every surface.
@@ -184,92 +176,9 @@ pub async fn create_consent(
     caller: Caller,
     body: web::Json<ConsentInput>,
 ) -> ApiResult<impl Responder> {
-    let own = match caller.role {
-        Role::State => caller.state.as_ref().map(|s| s.to_string()),
-        Role::Admin => None,
-        Role::Contributor | Role::Sync => {
-            return Err(ApiError::Forbidden(
-                "Only a State (for itself) and `admin` (on a State's behalf) record consent."
-                    .into(),
-            ));
-        }
-    };
-    let input = body.into_inner().validate().map_err(ApiError::validation)?;
-    let for_state = match (&own, &input.state) {
-        (Some(own), Some(given)) if own != given => {
-            return Err(ApiError::Forbidden(format!(
-                "A State records consent for itself only: this token speaks for {own}."
-            )));
-        }
-        (Some(own), _) => own.clone(),
-        (None, Some(given)) => given.clone(),
-        (None, None) => {
-            return Err(problem(
-                "/state",
-                "required",
-                "an admin names the State it records consent for",
-            ));
-        }
-    };
-    if caller.is_admin() && input.reference.is_none() {
-        return Err(problem(
-            "/reference",
-            "required",
-            "an admin records consent on a State's behalf only with the reference of its communication (e.g. the note verbale)",
-        ));
-    }
-    let at = now();
-    let consent = Consent {
-        id: Uuid::now_v7(),
-        state: for_state,
-        decision: input.decision,
-        scope: input.scope,
-        stakeholder_id: input.stakeholder_id,
-        activity_id: input.activity_id,
-        reference: input.reference,
-        note: input.note,
-        decided_at: input.decided_at.unwrap_or(at),
-        recorded_at: at,
-        recorded_by: RecordedBy {
-            role: Actor::of(&caller).role,
-            subject: Some(caller.subject.clone()),
-        },
-    };
-    let actor = Actor::of(&caller);
-    let stored = consent.clone();
-    with_db(&state, move |conn| {
-        write(conn, |c| {
-            if let Some(id) = consent.stakeholder_id
-                && documents::get::<Stakeholder>(c, id)?.is_none()
-            {
-                return Err(problem(
-                    "/stakeholder_id",
-                    "unknown_stakeholder",
-                    format!("no stakeholder has the id {id}"),
-                ));
-            }
-            // Only a submitted activity that concerns the State is its to decide on: the same
-            // answer for a draft, another State's activity and an id that names nothing, so
-            // the answer tells nothing of activities the caller cannot see.
-            if let Some(id) = consent.activity_id {
-                let decidable = activity_db::get(c, id)?.is_some_and(|a| {
-                    a.content.publication == Publication::Submitted
-                        && a.content.states_concerned.contains(&consent.state)
-                });
-                if !decidable {
-                    return Err(problem(
-                        "/activity_id",
-                        "unknown_activity",
-                        format!(
-                            "no submitted activity concerning {} has the id {id}",
-                            consent.state
-                        ),
-                    ));
-                }
-            }
-            consents::record(c, &actor, &consent)?;
-            Ok(())
-        })
+    let (who, input) = (Principal::from(&caller), body.into_inner());
+    let stored = with_db(&state, move |conn| {
+        Ok(app::consents::record(conn, &who, input)?)
     })
     .await?;
     let location = format!("/api/v1/consents/{}", stored.id);
@@ -327,13 +236,9 @@ pub async fn get_state_consent(
 ) -> ApiResult<web::Json<StateConsent>> {
     let code = state_param("code", &Some(code.into_inner()))?.unwrap_or_default();
     let caller = identity.0;
-    let access = access(caller.as_ref());
+    let access = policy::access(caller.as_ref());
     // What is not public about the State's activities is for the State and `admin` only.
-    let sees_hidden = match &access {
-        Access::Everything => true,
-        Access::State(own) => *own == code,
-        Access::Public | Access::Submitter(_) => false,
-    };
+    let sees_hidden = policy::sees_hidden_of_state(&access, &code);
     let (latest, (public, hidden)) = with_db(&state, {
         let code = code.clone();
         move |conn| {

@@ -7,18 +7,17 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use crate::app::{self, Edit, Principal};
 use crate::auth::Caller;
-use crate::db::audit::Actor;
-use crate::db::documents::{self, WriteError};
+use crate::db::documents::{self};
 use crate::db::recommendations::Filter;
-use crate::db::tx::write;
 use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, StateCode, ThemeCode};
 use crate::domain::recommendation::{Recommendation, RecommendationInput, Response};
 use crate::error::{ApiError, ApiResult};
 use crate::reference::{RegionalGroup, reference};
 use crate::routes::support::{
-    code_param, create_item, decode_cursor, delete_item, etag, if_match, in_range, limit,
-    not_modified, patched, require_admin, search_param, state_param, states_of, with_db,
+    code_param, decode_cursor, etag, if_match, in_range, limit, not_modified, search_param,
+    state_param, states_of, with_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -138,10 +137,6 @@ pub async fn list_recommendations(
     .await
 }
 
-fn validated(input: RecommendationInput) -> ApiResult<RecommendationInput> {
-    input.validate().map_err(ApiError::validation)
-}
-
 /// Adds a recommendation (`admin`).
 #[utoipa::path(
     tag = "recommendations",
@@ -157,8 +152,11 @@ pub async fn create_recommendation(
     caller: Caller,
     body: web::Json<RecommendationInput>,
 ) -> ApiResult<impl Responder> {
-    let input = validated(body.into_inner())?;
-    let rec: Recommendation = create_item(&state, &caller, input).await?;
+    let (who, input) = (Principal::from(caller), body.into_inner());
+    let rec = with_db(&state, move |conn| {
+        Ok(app::recommendations::create(conn, &who, input)?)
+    })
+    .await?;
     let location = format!("/api/v1/recommendations/{}", rec.stored.id);
     let tag = etag(rec.stored.version);
     Ok(web::Json(rec)
@@ -202,6 +200,22 @@ pub async fn get_recommendation(
     ))
 }
 
+async fn change(
+    state: &web::Data<AppState>,
+    caller: Caller,
+    id: Uuid,
+    expected: Option<i64>,
+    edit: Edit<RecommendationInput>,
+) -> ApiResult<Recommendation> {
+    let who = Principal::from(caller);
+    with_db(state, move |conn| {
+        Ok(app::recommendations::change(
+            conn, &who, id, edit, expected,
+        )?)
+    })
+    .await
+}
+
 /// Replaces a recommendation (`admin`); with `If-Match`, only if it is still that version.
 #[utoipa::path(
     tag = "recommendations",
@@ -222,16 +236,8 @@ pub async fn replace_recommendation(
     id: web::Path<Uuid>,
     body: web::Json<RecommendationInput>,
 ) -> ApiResult<impl Responder> {
-    require_admin(&caller)?;
-    let actor = Actor::of(&caller);
-    let (id, expected) = (id.into_inner(), if_match(&req));
-    let input = validated(body.into_inner())?;
-    let rec: Recommendation = with_db(&state, move |conn| {
-        Ok(write(conn, |c| {
-            documents::replace(c, &actor, id, input, expected)
-        })?)
-    })
-    .await?;
+    let edit = Edit::Replace(body.into_inner());
+    let rec = change(&state, caller, id.into_inner(), if_match(&req), edit).await?;
     let tag = etag(rec.stored.version);
     Ok(web::Json(rec).customize().insert_header(("ETag", tag)))
 }
@@ -257,19 +263,8 @@ pub async fn patch_recommendation(
     id: web::Path<Uuid>,
     body: web::Json<serde_json::Value>,
 ) -> ApiResult<impl Responder> {
-    require_admin(&caller)?;
-    let actor = Actor::of(&caller);
-    let (id, expected) = (id.into_inner(), if_match(&req));
-    let patch = body.into_inner();
-    let rec: Recommendation = with_db(&state, move |conn| {
-        write(conn, |c| {
-            // Validation before the version check: a bad patch is a 422 whatever its If-Match.
-            let current: Recommendation = documents::get(c, id)?.ok_or(WriteError::NotFound)?;
-            let input = validated(patched(&current.content, &patch)?)?;
-            Ok(documents::replace(c, &actor, id, input, expected)?)
-        })
-    })
-    .await?;
+    let edit = Edit::Patch(body.into_inner());
+    let rec = change(&state, caller, id.into_inner(), if_match(&req), edit).await?;
     let tag = etag(rec.stored.version);
     Ok(web::Json(rec).customize().insert_header(("ETag", tag)))
 }
@@ -292,5 +287,10 @@ pub async fn delete_recommendation(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> ApiResult<actix_web::HttpResponse> {
-    delete_item::<Recommendation>(&state, &caller, &req, id.into_inner()).await
+    let (id, expected, who) = (id.into_inner(), if_match(&req), Principal::from(caller));
+    with_db(&state, move |conn| {
+        Ok(app::recommendations::delete(conn, &who, id, expected)?)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

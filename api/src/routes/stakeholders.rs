@@ -8,11 +8,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::auth::{Caller, Identity, Role};
-use crate::db::audit::Actor;
-use crate::db::documents::{self, WriteError};
-use crate::db::stakeholders::{Filter, own_state};
-use crate::db::tx::write;
+use crate::app::{self, Edit, Principal, policy};
+use crate::auth::{Caller, Identity};
+use crate::db::documents;
+use crate::db::stakeholders::Filter;
 use crate::domain::CountryCode;
 use crate::domain::codes::{CountryCodeValue, RegionCode, ThemeCode};
 use crate::domain::stakeholder::{
@@ -20,10 +19,7 @@ use crate::domain::stakeholder::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::reference::reference;
-use crate::routes::support::{
-    create_item, decode_cursor, delete_item, if_match, limit, not_modified, patched, search_param,
-    with_db,
-};
+use crate::routes::support::{decode_cursor, if_match, limit, not_modified, search_param, with_db};
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
 
@@ -103,15 +99,9 @@ impl StakeholderQuery {
     }
 }
 
-/// Whether this caller sees the stakeholder's contact details.
-fn sees_contact(caller: Option<&Caller>, id: Uuid) -> bool {
-    caller
-        .is_some_and(|c| c.is_admin() || (c.role == Role::Contributor && c.stakeholder == Some(id)))
-}
-
 /// The representation this caller may see.
 fn for_caller(mut s: Stakeholder, caller: Option<&Caller>) -> Stakeholder {
-    if !sees_contact(caller, s.stored.id) {
+    if !policy::sees_contact(caller, s.stored.id) {
         s.content.contact = None;
     }
     s
@@ -122,7 +112,7 @@ fn for_caller(mut s: Stakeholder, caller: Option<&Caller>) -> Stakeholder {
 /// The ETag of the representation this caller sees: it differs with and without contact
 /// details.
 fn tag_for(s: &Stakeholder, caller: Option<&Caller>) -> String {
-    if sees_contact(caller, s.stored.id) {
+    if policy::sees_contact(caller, s.stored.id) {
         format!("\"{}\"", s.stored.version)
     } else {
         format!("\"{}-public\"", s.stored.version)
@@ -140,64 +130,6 @@ fn respond(s: Stakeholder, caller: Option<&Caller>, status: StatusCode) -> impl 
         res = res.insert_header(("Location", location));
     }
     res
-}
-
-/// The fields of a stakeholder that only `admin` sets, because the publication rule or the
-/// public's trust reads them: what kind of organisation it is and its country (a State's own
-/// stakeholder publishes without consent: DESIGN §4), and an NHRI's GANHRI accreditation.
-fn admin_only_changes(before: &StakeholderInput, after: &StakeholderInput) -> Vec<&'static str> {
-    let mut changed = Vec::new();
-    if before.kind != after.kind {
-        changed.push("kind");
-    }
-    if before.country != after.country {
-        changed.push("country");
-    }
-    if before.nhri_accreditation != after.nhri_accreditation {
-        changed.push("nhri_accreditation");
-    }
-    changed
-}
-
-/// Who may change this stakeholder: `admin` anything; a contributor its own organisation, a
-/// State its own State's bodies, each except the fields only `admin` sets.
-fn may_edit(
-    caller: &Caller,
-    id: Uuid,
-    before: &StakeholderInput,
-    after: &StakeholderInput,
-) -> ApiResult<()> {
-    let own_body = |s: &StakeholderInput| {
-        s.kind.is_state_body()
-            && s.country.is_some()
-            && s.country.as_deref() == caller.state.as_ref().map(|c| c.as_str())
-    };
-    let allowed = match caller.role {
-        Role::Admin => return Ok(()),
-        // A State's own stakeholder is edited by its State, not through a contributor token.
-        Role::Contributor => caller.stakeholder == Some(id) && own_state(before).is_none(),
-        Role::State => own_body(before),
-        Role::Sync => false,
-    };
-    if !allowed {
-        return Err(ApiError::Forbidden(
-            "A contributor edits only its own organisation, a State only its own State's bodies."
-                .into(),
-        ));
-    }
-    let fields = admin_only_changes(before, after);
-    if fields.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!(
-            "Only `admin` changes a stakeholder's {}.",
-            fields
-                .iter()
-                .map(|f| format!("`{f}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )))
-    }
 }
 
 /// Stakeholders, filtered, in pages.
@@ -247,10 +179,6 @@ pub async fn list_stakeholders(
     .await
 }
 
-fn validated(input: StakeholderInput) -> ApiResult<StakeholderInput> {
-    input.validate().map_err(ApiError::validation)
-}
-
 /// Registers a stakeholder (`admin`).
 #[utoipa::path(
     tag = "stakeholders",
@@ -266,8 +194,11 @@ pub async fn create_stakeholder(
     caller: Caller,
     body: web::Json<StakeholderInput>,
 ) -> ApiResult<impl Responder> {
-    let input = validated(body.into_inner())?;
-    let s: Stakeholder = create_item(&state, &caller, input).await?;
+    let (who, input) = (Principal::from(&caller), body.into_inner());
+    let s = with_db(&state, move |conn| {
+        Ok(app::stakeholders::create(conn, &who, input)?)
+    })
+    .await?;
     Ok(respond(s, Some(&caller), StatusCode::CREATED))
 }
 
@@ -312,20 +243,11 @@ async fn change(
     caller: Caller,
     id: Uuid,
     expected: Option<i64>,
-    make: impl FnOnce(&Stakeholder) -> ApiResult<StakeholderInput> + Send + 'static,
+    edit: Edit<StakeholderInput>,
 ) -> ApiResult<impl Responder> {
-    let who = caller.clone();
-    let actor = Actor::of(&caller);
-    let s: Stakeholder = with_db(&state, move |conn| {
-        write(conn, |c| {
-            // Who may edit it at all, then validation (a bad change is a 422 whatever its
-            // If-Match), then which of its fields the caller may change.
-            let current: Stakeholder = documents::get(c, id)?.ok_or(WriteError::NotFound)?;
-            may_edit(&who, id, &current.content, &current.content)?;
-            let input = validated(make(&current)?)?;
-            may_edit(&who, id, &current.content, &input)?;
-            Ok(documents::replace(c, &actor, id, input, expected)?)
-        })
+    let who = Principal::from(&caller);
+    let s = with_db(&state, move |conn| {
+        Ok(app::stakeholders::change(conn, &who, id, edit, expected)?)
     })
     .await?;
     Ok(respond(s, Some(&caller), StatusCode::OK))
@@ -351,22 +273,8 @@ pub async fn replace_stakeholder(
     id: web::Path<Uuid>,
     body: web::Json<StakeholderInput>,
 ) -> ApiResult<impl Responder> {
-    let input = body.into_inner();
-    change(
-        state,
-        caller,
-        id.into_inner(),
-        if_match(&req),
-        move |current| {
-            let mut input = input;
-            // Contact details a caller cannot see are kept, not erased by its omission.
-            if input.contact.is_none() && current.content.contact.is_some() {
-                input.contact = current.content.contact.clone();
-            }
-            Ok(input)
-        },
-    )
-    .await
+    let edit = Edit::Replace(body.into_inner());
+    change(state, caller, id.into_inner(), if_match(&req), edit).await
 }
 
 /// Changes some fields of a stakeholder with a JSON merge patch (RFC 7396).
@@ -390,15 +298,8 @@ pub async fn patch_stakeholder(
     id: web::Path<Uuid>,
     body: web::Json<serde_json::Value>,
 ) -> ApiResult<impl Responder> {
-    let patch = body.into_inner();
-    change(
-        state,
-        caller,
-        id.into_inner(),
-        if_match(&req),
-        move |current| patched(&current.content, &patch),
-    )
-    .await
+    let edit = Edit::Patch(body.into_inner());
+    change(state, caller, id.into_inner(), if_match(&req), edit).await
 }
 
 /// Deletes a stakeholder (`admin`).
@@ -419,5 +320,10 @@ pub async fn delete_stakeholder(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> ApiResult<actix_web::HttpResponse> {
-    delete_item::<Stakeholder>(&state, &caller, &req, id.into_inner()).await
+    let (id, expected, who) = (id.into_inner(), if_match(&req), Principal::from(caller));
+    with_db(&state, move |conn| {
+        Ok(app::stakeholders::delete(conn, &who, id, expected)?)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -1,20 +1,14 @@
-//! What every resource's handlers share: cursors, ETags and `If-Match`, JSON merge patch,
-//! running database work off the async workers.
+//! What every resource's handlers share: cursors, ETags and `If-Match`, parameters, and
+//! (from `http`) running database work off the async workers.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::Value;
-use uuid::Uuid;
+use actix_web::{HttpRequest, HttpResponse};
 
-use crate::auth::Caller;
 use crate::cursor::Kind;
-use crate::db::DbConnection;
 use crate::db::Position;
-use crate::db::audit::Actor;
-use crate::db::documents::{self, Document};
-use crate::db::tx::write;
 use crate::domain::CountryCode;
 use crate::error::{ApiError, ApiResult};
+pub use crate::http::with_db;
 use crate::reference::{RegionalGroup, reference};
 use crate::startup::AppState;
 
@@ -24,56 +18,6 @@ pub const MAX_LIMIT: i64 = 200;
 /// page of a ranked search ranks every match and skips those before it, so a deeper cursor
 /// costs more for each page; a caller who wants more narrows the search.
 pub const MAX_SEARCH_DEPTH: i64 = 1_000;
-
-/// Runs database work on the blocking pool with a pooled connection.
-pub async fn with_db<T: Send + 'static>(
-    state: &web::Data<AppState>,
-    f: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
-) -> ApiResult<T> {
-    let pool = state.pool.clone();
-    web::block(move || {
-        let mut conn = pool.get()?;
-        f(&mut conn)
-    })
-    .await?
-}
-
-/// Stores a new item, validated already (`admin`'s create routes).
-pub async fn create_item<D: Document + Send + 'static>(
-    state: &web::Data<AppState>,
-    caller: &Caller,
-    content: D::Content,
-) -> ApiResult<D>
-where
-    D::Content: Send,
-{
-    require_admin(caller)?;
-    let actor = Actor::of(caller);
-    with_db(state, move |conn| {
-        Ok(write(conn, |c| {
-            documents::insert(c, &actor, content, Uuid::now_v7())
-        })?)
-    })
-    .await
-}
-
-/// Deletes an item (`admin`), honouring `If-Match`: a 204.
-pub async fn delete_item<D: Document + Send + 'static>(
-    state: &web::Data<AppState>,
-    caller: &Caller,
-    req: &HttpRequest,
-    id: Uuid,
-) -> ApiResult<HttpResponse> {
-    require_admin(caller)?;
-    let (actor, expected) = (Actor::of(caller), if_match(req));
-    with_db(state, move |conn| {
-        Ok(write(conn, |c| {
-            documents::delete::<D>(c, &actor, id, expected)
-        })?)
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
 
 /// Whether the client already holds this representation (`If-None-Match` names its ETag, or
 /// `*`), in which case the answer is a 304 without a body.
@@ -198,37 +142,6 @@ pub fn if_match(req: &HttpRequest) -> Option<i64> {
     Some(version.unwrap_or(-1))
 }
 
-/// RFC 7396 JSON merge patch.
-pub fn merge_patch(target: &mut Value, patch: &Value) {
-    match (target, patch) {
-        (Value::Object(target), Value::Object(patch)) => {
-            for (key, value) in patch {
-                if value.is_null() {
-                    target.remove(key);
-                } else {
-                    merge_patch(target.entry(key.clone()).or_insert(Value::Null), value);
-                }
-            }
-        }
-        (target, patch) => *target = patch.clone(),
-    }
-}
-
-/// A resource's content with a JSON merge patch applied; a result that is not a valid content
-/// is a 422 (serde's complaint).
-pub fn patched<T: serde::Serialize + serde::de::DeserializeOwned>(
-    current: &T,
-    patch: &Value,
-) -> ApiResult<T> {
-    let mut merged = serde_json::to_value(current).map_err(ApiError::internal)?;
-    merge_patch(&mut merged, patch);
-    serde_json::from_value(merged).map_err(|e| ApiError::Unprocessable {
-        code: "invalid_body",
-        detail: format!("The patched document is not valid: {e}"),
-        errors: vec![crate::error::FieldError::new("", "invalid", e.to_string())],
-    })
-}
-
 /// Search words: not blank, not too long.
 pub fn search_param(q: &Option<String>) -> ApiResult<Option<String>> {
     match q {
@@ -290,27 +203,4 @@ pub fn states_of(group: RegionalGroup) -> Vec<String> {
         .filter(|c| c.regional_group == Some(group))
         .map(|c| c.alpha3.clone())
         .collect()
-}
-
-pub fn require_admin(caller: &Caller) -> ApiResult<()> {
-    if caller.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("Only an admin may do this.".into()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn merge_patch_follows_rfc_7396() {
-        let mut doc = json!({"a": "b", "c": {"d": "e", "f": "g"}});
-        merge_patch(&mut doc, &json!({"a": "z", "c": {"f": null}}));
-        assert_eq!(doc, json!({"a": "z", "c": {"d": "e"}}));
-        merge_patch(&mut doc, &json!({"x": [1]}));
-        assert_eq!(doc["x"], json!([1]));
-    }
 }

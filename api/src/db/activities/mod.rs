@@ -17,10 +17,10 @@ use uuid::Uuid;
 use super::DbConnection;
 use super::documents::{Document, parse_document};
 use super::table::{Table, document_table};
+use crate::domain::FieldError;
 use crate::domain::activity::{Activity, ActivityInput};
 use crate::domain::publication::Visibility;
 use crate::domain::{ExternalRef, Stored};
-use crate::error::FieldError;
 use verdicts::Facts;
 
 /// How many stored activities refer to this stakeholder (as submitter or participant) or this

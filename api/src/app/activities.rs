@@ -1,0 +1,195 @@
+//! Activities: submit, change, delete; and what a bulk upload of activities holds each row
+//! to, the same rules.
+
+use uuid::Uuid;
+
+use super::policy::{self, ActivityWriter, Author};
+use super::uploads::Uploader;
+use super::{Edit, Error, Principal, Result, valid};
+use crate::db::DbConnection;
+use crate::db::activities::{self, check_references};
+use crate::db::audit::Actor;
+use crate::db::consents::decided_by_name;
+use crate::db::documents;
+use crate::db::stakeholders::{bound_state, find_state_stakeholder, state_stakeholder};
+use crate::db::tx::write;
+use crate::domain::FieldError;
+use crate::domain::activity::{Activity, ActivityInput};
+use crate::domain::publication::{Access, may_see};
+
+/// The activity, if a caller with `access` may see it; else the same answer as for no
+/// activity at all.
+pub fn visible(conn: &mut DbConnection, id: Uuid, access: &Access) -> Result<Activity> {
+    activities::get(conn, id)?
+        .filter(|a| may_see(access, &a.facts(), &a.visibility))
+        .ok_or_else(|| Error::NotFound(format!("No activity has the id {id}.")))
+}
+
+/// The stakeholder a writer submits new activities as: its organisation, unless that is a
+/// State's own; its State's own stakeholder, registered on first use.
+fn author_to_submit(
+    conn: &mut DbConnection,
+    writer: &ActivityWriter,
+    actor: &Actor,
+) -> Result<Author> {
+    match writer {
+        ActivityWriter::AnySubmitter => Ok(Author::Anyone),
+        ActivityWriter::Organisation(own) => {
+            policy::may_submit_as_organisation(bound_state(conn, *own)?.as_deref())?;
+            Ok(Author::Stakeholder(*own))
+        }
+        ActivityWriter::State(code) => {
+            Ok(Author::Stakeholder(state_stakeholder(conn, actor, code)?))
+        }
+    }
+}
+
+/// The stakeholder whose activities a writer changes; registers nothing.
+fn author_to_change(conn: &mut DbConnection, writer: &ActivityWriter) -> Result<Author> {
+    Ok(match writer {
+        ActivityWriter::AnySubmitter => Author::Anyone,
+        ActivityWriter::Organisation(own) => match bound_state(conn, *own)? {
+            Some(_) => Author::Nobody,
+            None => Author::Stakeholder(*own),
+        },
+        ActivityWriter::State(code) => {
+            find_state_stakeholder(conn, code)?.map_or(Author::Nobody, Author::Stakeholder)
+        }
+    })
+}
+
+/// The content and its references validated: every problem at once.
+fn checked(conn: &mut DbConnection, input: ActivityInput) -> Result<ActivityInput> {
+    let input = valid(input.validate())?;
+    let errors = check_references(conn, &input)?;
+    if errors.is_empty() {
+        Ok(input)
+    } else {
+        Err(Error::Invalid(errors))
+    }
+}
+
+/// Submits an activity: a contributor for its own organisation, a State as itself, `admin`
+/// for the submitter it names.
+pub fn submit(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    mut input: ActivityInput,
+) -> Result<Activity> {
+    let writer = policy::activity_writer(principal)?;
+    let actor = principal.actor();
+    write(conn, |c| {
+        let author = author_to_submit(c, &writer, &actor)?;
+        input.submitter =
+            Some(policy::submitter(&author, input.submitter).map_err(policy::submitter_refused)?);
+        let input = checked(c, input)?;
+        Ok(documents::insert(c, &actor, input, Uuid::now_v7())?)
+    })
+}
+
+/// The activity as the principal may change it: one it sees (else not found), and its own
+/// to change (else forbidden).
+fn own_current(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<(Activity, Author)> {
+    let current = visible(conn, id, &policy::principal_access(principal))?;
+    let writer = policy::activity_writer(principal)?;
+    let author = author_to_change(conn, &writer)?;
+    policy::may_change_activity(&author, current.content.submitter)?;
+    Ok((current, author))
+}
+
+/// Changes an activity (a replacement or a merge patch); with `expected`, only if it is still
+/// that version.
+pub fn change(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: Uuid,
+    edit: Edit<ActivityInput>,
+    expected: Option<i64>,
+) -> Result<Activity> {
+    let actor = principal.actor();
+    write(conn, |c| {
+        let (current, author) = own_current(c, principal, id)?;
+        let mut input = edit.apply(&current.content)?;
+        let named = input.submitter.or(current.content.submitter);
+        input.submitter = match author {
+            // `admin` keeps the submitter, or names another.
+            Author::Anyone => named,
+            _ => Some(policy::submitter(&author, named).map_err(policy::submitter_refused)?),
+        };
+        let input = checked(c, input)?;
+        Ok(documents::replace(c, &actor, id, input, expected)?)
+    })
+}
+
+/// Deletes an activity; with `expected`, only if it is still that version. Consent records
+/// about it stay.
+pub fn delete(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: Uuid,
+    expected: Option<i64>,
+) -> Result<()> {
+    let actor = principal.actor();
+    write(conn, |c| {
+        own_current(c, principal, id)?;
+        policy::may_delete_activity(principal, decided_by_name(c, id)?)?;
+        documents::delete::<Activity>(c, &actor, id, expected)?;
+        Ok(())
+    })
+}
+
+/// The stakeholder an upload of activities submits as, decided once for the upload as
+/// [`submit`] decides it for one activity; and whether it is still to be registered. A dry
+/// run registers nothing: a State not registered yet checks its rows as the stakeholder it
+/// will be.
+pub fn upload_author(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    dry_run: bool,
+) -> Result<(Author, bool)> {
+    let writer = policy::activity_writer(principal)?;
+    match writer {
+        ActivityWriter::State(code) if dry_run => Ok(match find_state_stakeholder(conn, &code)? {
+            Some(id) => (Author::Stakeholder(id), false),
+            None => (Author::Stakeholder(Uuid::now_v7()), true),
+        }),
+        ActivityWriter::State(_) => {
+            let actor = principal.actor();
+            let author = write(conn, |c| author_to_submit(c, &writer, &actor))?;
+            Ok((author, false))
+        }
+        _ => Ok((author_to_submit(conn, &writer, &principal.actor())?, false)),
+    }
+}
+
+/// A row of an upload, as [`submit`] and [`change`] check an activity: its submitter the
+/// uploader's own (or named, by `admin`), its references known.
+pub fn check_row(
+    conn: &mut DbConnection,
+    uploader: &Uploader,
+    mut content: ActivityInput,
+) -> std::result::Result<ActivityInput, Vec<FieldError>> {
+    content.submitter = Some(
+        policy::submitter(&uploader.author, content.submitter)
+            .map_err(|e| vec![e.field_error()])?,
+    );
+    let mut errors = check_references(conn, &content).map_err(|e| {
+        vec![FieldError::new(
+            "",
+            "database_error",
+            format!("the references could not be checked: {e}"),
+        )]
+    })?;
+    if uploader.author_unregistered {
+        errors.retain(|e| e.pointer != "/submitter");
+    }
+    if errors.is_empty() {
+        Ok(content)
+    } else {
+        Err(errors)
+    }
+}

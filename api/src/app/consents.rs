@@ -1,0 +1,83 @@
+//! Consent records: a State's decisions about publishing the activities that concern it.
+//! Append-only: a change of mind is a new record.
+
+use uuid::Uuid;
+
+use super::{Error, Principal, Result, policy, valid};
+use crate::db::DbConnection;
+use crate::db::time::now;
+use crate::db::tx::write;
+use crate::db::{activities, consents, documents};
+use crate::domain::FieldError;
+use crate::domain::consent::{Consent, ConsentInput, RecordedBy};
+use crate::domain::publication::Publication;
+use crate::domain::stakeholder::Stakeholder;
+
+fn invalid(pointer: &str, code: &str, message: impl Into<String>) -> Error {
+    Error::Invalid(vec![FieldError::new(pointer, code, message)])
+}
+
+/// Records a State's decision: a State for itself; `admin` on a State's behalf, giving the
+/// reference of the communication it received (e.g. a note verbale). Takes effect at once on
+/// every surface.
+pub fn record(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    input: ConsentInput,
+) -> Result<Consent> {
+    let recorder = policy::consent_recorder(principal)?;
+    let input = valid(input.validate())?;
+    let state = policy::consent_state(&recorder, input.state.as_deref())?;
+    policy::consent_reference(&recorder, input.reference.as_deref())?;
+    let actor = principal.actor();
+    let at = now();
+    let consent = Consent {
+        id: Uuid::now_v7(),
+        state,
+        decision: input.decision,
+        scope: input.scope,
+        stakeholder_id: input.stakeholder_id,
+        activity_id: input.activity_id,
+        reference: input.reference,
+        note: input.note,
+        decided_at: input.decided_at.unwrap_or(at),
+        recorded_at: at,
+        recorded_by: RecordedBy {
+            role: actor.role.clone(),
+            subject: Some(actor.subject.clone()),
+        },
+    };
+    write(conn, |c| {
+        if let Some(id) = consent.stakeholder_id
+            && documents::get::<Stakeholder>(c, id)?.is_none()
+        {
+            return Err(invalid(
+                "/stakeholder_id",
+                "unknown_stakeholder",
+                format!("no stakeholder has the id {id}"),
+            ));
+        }
+        // Only a submitted activity that concerns the State is its to decide on: the same
+        // answer for a draft, another State's activity and an id that names nothing, so the
+        // answer tells nothing of activities the caller cannot see.
+        if let Some(id) = consent.activity_id {
+            let decidable = activities::get(c, id)?.is_some_and(|a| {
+                a.content.publication == Publication::Submitted
+                    && a.content.states_concerned.contains(&consent.state)
+            });
+            if !decidable {
+                return Err(invalid(
+                    "/activity_id",
+                    "unknown_activity",
+                    format!(
+                        "no submitted activity concerning {} has the id {id}",
+                        consent.state
+                    ),
+                ));
+            }
+        }
+        consents::record(c, &actor, &consent)?;
+        Ok(())
+    })?;
+    Ok(consent)
+}

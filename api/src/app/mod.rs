@@ -1,0 +1,188 @@
+//! Commands: each write is one function of (who asks, validated input) -> result, and owns
+//! what the write needs besides its SQL: who may do it (`policy`, the one answer for the API,
+//! bulk uploads and `upr-tc import`), the checks of what it refers to, and the write itself
+//! in its transaction, whose audit entry and feed row come from `db`.
+//!
+//! Nothing here knows HTTP: errors are [`Error`], mapped to problem+json in `error`.
+
+pub mod activities;
+pub mod consents;
+pub mod policy;
+pub mod recommendations;
+pub mod stakeholders;
+pub mod uploads;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::db::DbConnection;
+use crate::db::audit::Actor;
+use crate::db::documents::{self, Document, WriteError};
+use crate::db::tx::write;
+use crate::domain::FieldError;
+use crate::domain::caller::Caller;
+
+/// Who asks for a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A caller with a verified token.
+    Caller(Caller),
+    /// An operator at the machine, through `upr-tc` commands: what `admin` may do, audited
+    /// as `operator`.
+    Operator,
+}
+
+impl Principal {
+    /// Who the audit trail names.
+    pub fn actor(&self) -> Actor {
+        match self {
+            Self::Caller(caller) => Actor::of(caller),
+            Self::Operator => Actor::operator(),
+        }
+    }
+}
+
+impl From<Caller> for Principal {
+    fn from(caller: Caller) -> Self {
+        Self::Caller(caller)
+    }
+}
+
+impl From<&Caller> for Principal {
+    fn from(caller: &Caller) -> Self {
+        Self::Caller(caller.clone())
+    }
+}
+
+/// Why a command did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The principal may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The item is not there, or not for this principal to see.
+    #[error("{0}")]
+    NotFound(String),
+    /// The item has changed since the version the caller last read.
+    #[error("the item has changed: its version is now {current}")]
+    Stale { current: i64 },
+    /// The write contradicts what is stored (an item that is the same as another, a deletion
+    /// others depend on, …).
+    #[error("{0}")]
+    Conflict(String),
+    /// The input is not valid: every bad field.
+    #[error("{} fields are invalid", .0.len())]
+    Invalid(Vec<FieldError>),
+    /// A JSON merge patch whose result is not a valid content: serde's complaint.
+    #[error("The patched document is not valid: {0}")]
+    InvalidPatch(String),
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+    /// Anything unexpected.
+    #[error(transparent)]
+    Internal(anyhow::Error),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<WriteError> for Error {
+    fn from(err: WriteError) -> Self {
+        match err {
+            WriteError::NotFound => Self::NotFound("No item has this id.".into()),
+            WriteError::Stale { current } => Self::Stale { current },
+            WriteError::Conflict(detail) => Self::Conflict(detail),
+            WriteError::Forbidden(detail) => Self::Forbidden(detail),
+            WriteError::Db(e) => Self::Db(e),
+        }
+    }
+}
+
+/// What a change brings: a whole new content (a replacement), or a JSON merge patch
+/// (RFC 7396) of the current one.
+#[derive(Debug, Clone)]
+pub enum Edit<C> {
+    Replace(C),
+    Patch(Value),
+}
+
+impl<C: Serialize + DeserializeOwned> Edit<C> {
+    /// The content the change asks for, given the current one.
+    fn apply(self, current: &C) -> Result<C> {
+        match self {
+            Self::Replace(content) => Ok(content),
+            Self::Patch(patch) => patched(current, &patch),
+        }
+    }
+}
+
+/// RFC 7396 JSON merge patch.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(target), Value::Object(patch)) => {
+            for (key, value) in patch {
+                if value.is_null() {
+                    target.remove(key);
+                } else {
+                    merge_patch(target.entry(key.clone()).or_insert(Value::Null), value);
+                }
+            }
+        }
+        (target, patch) => *target = patch.clone(),
+    }
+}
+
+/// A content with a JSON merge patch applied; a result that is not a valid content is
+/// [`Error::InvalidPatch`].
+fn patched<T: Serialize + DeserializeOwned>(current: &T, patch: &Value) -> Result<T> {
+    let mut merged = serde_json::to_value(current).map_err(|e| Error::Internal(e.into()))?;
+    merge_patch(&mut merged, patch);
+    serde_json::from_value(merged).map_err(|e| Error::InvalidPatch(e.to_string()))
+}
+
+/// A validation's result as a command's.
+fn valid<T>(result: std::result::Result<T, Vec<FieldError>>) -> Result<T> {
+    result.map_err(Error::Invalid)
+}
+
+/// Stores a new item, validated, once its command has said the principal may.
+fn insert<D: Document>(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    content: D::Content,
+) -> Result<D> {
+    let actor = principal.actor();
+    write(conn, |c| {
+        Ok(documents::insert(c, &actor, content, uuid::Uuid::now_v7())?)
+    })
+}
+
+/// Deletes an item, with `expected` only if it is still that version, once its command has
+/// said the principal may.
+fn delete<D: Document>(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: uuid::Uuid,
+    expected: Option<i64>,
+) -> Result<()> {
+    let actor = principal.actor();
+    write(conn, |c| {
+        documents::delete::<D>(c, &actor, id, expected)?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        let mut doc = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        merge_patch(&mut doc, &json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(doc, json!({"a": "z", "c": {"d": "e"}}));
+        merge_patch(&mut doc, &json!({"x": [1]}));
+        assert_eq!(doc["x"], json!([1]));
+    }
+}

@@ -1,0 +1,379 @@
+//! Who may do what (DESIGN §5): the one answer to "may this caller do this", whether it asks
+//! through the API, a bulk upload or `upr-tc import`. Pure functions of the principal and of
+//! the facts of the target, which the commands read from the database; what a refusal says is
+//! written here too.
+
+use uuid::Uuid;
+
+use super::{Error, Principal, Result};
+use crate::db::stakeholders::own_state;
+use crate::domain::activity::{SubmitterError, submitter_of};
+use crate::domain::caller::{Caller, Role};
+use crate::domain::publication::Access;
+use crate::domain::stakeholder::StakeholderInput;
+
+/// What a principal's role lets it write.
+enum Rights<'a> {
+    /// `admin`, and an operator at the machine.
+    Everything,
+    /// A contributor: its organisation.
+    Organisation(Uuid),
+    /// A State's focal point: its State.
+    State(&'a str),
+    /// `sync`, and a token lacking the claim its role needs.
+    Nothing,
+}
+
+fn rights(principal: &Principal) -> Rights<'_> {
+    let Principal::Caller(caller) = principal else {
+        return Rights::Everything;
+    };
+    match caller.role {
+        Role::Admin => Rights::Everything,
+        Role::Contributor => caller
+            .stakeholder
+            .map_or(Rights::Nothing, Rights::Organisation),
+        Role::State => caller
+            .state
+            .as_ref()
+            .map_or(Rights::Nothing, |s| Rights::State(s.as_str())),
+        Role::Sync => Rights::Nothing,
+    }
+}
+
+fn admin_only() -> Error {
+    Error::Forbidden("Only an admin may do this.".into())
+}
+
+/// `admin`'s alone (and an operator's).
+fn only_admin(principal: &Principal) -> Result<()> {
+    match rights(principal) {
+        Rights::Everything => Ok(()),
+        _ => Err(admin_only()),
+    }
+}
+
+// Reading.
+
+/// What this caller may see besides public activities.
+pub fn access(caller: Option<&Caller>) -> Access {
+    match caller {
+        Some(c) if c.role == Role::Admin => Access::Everything,
+        Some(c) if c.role == Role::Contributor => {
+            c.stakeholder.map_or(Access::Public, Access::Submitter)
+        }
+        Some(c) if c.role == Role::State => c
+            .state
+            .as_ref()
+            .map_or(Access::Public, |s| Access::State(s.to_string())),
+        _ => Access::Public,
+    }
+}
+
+/// What a principal may see of activities: a caller's access, everything for the operator.
+pub fn principal_access(principal: &Principal) -> Access {
+    match principal {
+        Principal::Caller(caller) => access(Some(caller)),
+        Principal::Operator => Access::Everything,
+    }
+}
+
+/// Whether this caller sees a stakeholder's contact details: `admin` and the organisation's
+/// own contributors.
+pub fn sees_contact(caller: Option<&Caller>, stakeholder: Uuid) -> bool {
+    caller.is_some_and(|c| {
+        c.is_admin() || (c.role == Role::Contributor && c.stakeholder == Some(stakeholder))
+    })
+}
+
+/// Whether a caller with `access` sees what is not public about a State's activities (those
+/// awaiting its consent, those it refused): the State itself and `admin`.
+pub fn sees_hidden_of_state(access: &Access, state: &str) -> bool {
+    match access {
+        Access::Everything => true,
+        Access::State(own) => own == state,
+        Access::Public | Access::Submitter(_) => false,
+    }
+}
+
+/// Whether this caller is told who recorded a consent record: `admin` only.
+pub fn sees_recorder(caller: Option<&Caller>) -> bool {
+    caller.is_some_and(Caller::is_admin)
+}
+
+/// Whether this caller reads the full change feed (every change, full representations):
+/// `admin` only; others read the public feed.
+pub fn reads_full_feed(caller: Option<&Caller>) -> bool {
+    caller.is_some_and(Caller::is_admin)
+}
+
+/// Whether this caller reads the audit trail: `admin` only.
+pub fn may_read_audit(caller: &Caller) -> Result<()> {
+    if caller.is_admin() {
+        Ok(())
+    } else {
+        Err(admin_only())
+    }
+}
+
+// Activities.
+
+fn not_your_activity() -> Error {
+    Error::Forbidden(
+        "A contributor writes only its own organisation's activities, a State only those it submits itself."
+            .into(),
+    )
+}
+
+/// Whom a principal writes activities as, by its role: any submitter (`admin`, the operator),
+/// its organisation (a contributor) or its State's own stakeholder (a State). `sync` writes
+/// none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActivityWriter {
+    AnySubmitter,
+    Organisation(Uuid),
+    State(String),
+}
+
+pub fn activity_writer(principal: &Principal) -> Result<ActivityWriter> {
+    match rights(principal) {
+        Rights::Everything => Ok(ActivityWriter::AnySubmitter),
+        Rights::Organisation(id) => Ok(ActivityWriter::Organisation(id)),
+        Rights::State(code) => Ok(ActivityWriter::State(code.to_owned())),
+        Rights::Nothing => Err(not_your_activity()),
+    }
+}
+
+/// The stakeholder a principal writes activities as, once the database has said which it is
+/// (`app::activities`): the activities it may change are those this stakeholder submitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Author {
+    /// Any submitter, named by each activity.
+    Anyone,
+    /// This stakeholder: the contributor's organisation, or the State's own stakeholder.
+    Stakeholder(Uuid),
+    /// None: a State whose own stakeholder is not registered yet, or a contributor token for
+    /// a State's own stakeholder (which speaks through its State's token).
+    Nobody,
+}
+
+/// A contributor token speaks for an organisation, never for a State: one naming a State's own
+/// stakeholder would publish without consent what only the State's own token may. `bound` is
+/// the State the organisation is bound to, if any.
+pub fn may_submit_as_organisation(bound: Option<&str>) -> Result<()> {
+    match bound {
+        Some(state) => Err(Error::Forbidden(format!(
+            "This organisation is {state}'s own stakeholder: it submits through a `state` token."
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The submitter of an activity an author writes, given the one it names (for a change, the
+/// one it names or else the current one): an author other than `Anyone` names itself or
+/// nothing; `Anyone` must name one.
+pub fn submitter(
+    author: &Author,
+    given: Option<Uuid>,
+) -> std::result::Result<Uuid, SubmitterError> {
+    match author {
+        Author::Anyone => submitter_of(None, given),
+        Author::Stakeholder(own) => submitter_of(Some(*own), given),
+        Author::Nobody => Err(SubmitterError::NotYours),
+    }
+}
+
+/// What a refused submitter means: another's is forbidden, a missing one is a bad field.
+pub fn submitter_refused(e: SubmitterError) -> Error {
+    match e {
+        SubmitterError::NotYours => not_your_activity(),
+        other => Error::Invalid(vec![other.field_error()]),
+    }
+}
+
+/// Whether an author may change or delete an activity this stakeholder submitted: `Anyone`
+/// any, a stakeholder its own.
+pub fn may_change_activity(author: &Author, submitter: Option<Uuid>) -> Result<()> {
+    let allowed = match author {
+        Author::Anyone => true,
+        Author::Stakeholder(own) => submitter == Some(*own),
+        Author::Nobody => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(not_your_activity())
+    }
+}
+
+/// Whether an author chooses the id of a new activity (a bulk row that names one): `Anyone`
+/// only. Another's row with an id must name one of its own activities.
+pub fn may_choose_activity_id(author: &Author) -> bool {
+    *author == Author::Anyone
+}
+
+/// Whether a principal, who may change the activity, may delete it: a State's decision about
+/// it by name stays with it (deleted and submitted again under a new id, an activity it
+/// refused would be published by a blanket grant), so only `admin` deletes such an activity;
+/// its submitter withdraws it instead.
+pub fn may_delete_activity(principal: &Principal, decided_by_name: bool) -> Result<()> {
+    if decided_by_name && !matches!(rights(principal), Rights::Everything) {
+        return Err(Error::Conflict(
+            "A State has recorded a decision about this activity by name: withdraw it                      (`publication: withdrawn`) instead of deleting it."
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+// Stakeholders.
+
+/// Registering a stakeholder is `admin`'s.
+pub fn may_register_stakeholder(principal: &Principal) -> Result<()> {
+    only_admin(principal)
+}
+
+pub fn may_delete_stakeholder(principal: &Principal) -> Result<()> {
+    only_admin(principal)
+}
+
+/// The fields of a stakeholder that only `admin` sets, because the publication rule or the
+/// public's trust reads them: what kind of organisation it is and its country (a State's own
+/// stakeholder publishes without consent: DESIGN §4), and an NHRI's GANHRI accreditation.
+fn admin_only_changes(before: &StakeholderInput, after: &StakeholderInput) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    if before.kind != after.kind {
+        changed.push("kind");
+    }
+    if before.country != after.country {
+        changed.push("country");
+    }
+    if before.nhri_accreditation != after.nhri_accreditation {
+        changed.push("nhri_accreditation");
+    }
+    changed
+}
+
+/// Whether a principal may change stakeholder `id` from `before` to `after`: `admin`
+/// anything; a contributor its own organisation, a State its own State's bodies, each except
+/// the fields only `admin` sets. Asked with `after` equal to `before`: whether it may edit the
+/// stakeholder at all.
+pub fn may_edit_stakeholder(
+    principal: &Principal,
+    id: Uuid,
+    before: &StakeholderInput,
+    after: &StakeholderInput,
+) -> Result<()> {
+    let allowed = match rights(principal) {
+        Rights::Everything => return Ok(()),
+        // A State's own stakeholder is edited by its State, not through a contributor token.
+        Rights::Organisation(own) => own == id && own_state(before).is_none(),
+        Rights::State(state) => {
+            before.kind.is_state_body() && before.country.as_deref() == Some(state)
+        }
+        Rights::Nothing => false,
+    };
+    if !allowed {
+        return Err(Error::Forbidden(
+            "A contributor edits only its own organisation, a State only its own State's bodies."
+                .into(),
+        ));
+    }
+    let fields = admin_only_changes(before, after);
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(format!(
+            "Only `admin` changes a stakeholder's {}.",
+            fields
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
+    }
+}
+
+// Recommendations.
+
+/// The catalogue of recommendations is `admin`'s to curate.
+pub fn may_curate_recommendations(principal: &Principal) -> Result<()> {
+    only_admin(principal)
+}
+
+// Consent.
+
+/// Who records a consent record: a State for itself, or `admin` on a State's behalf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsentRecorder {
+    State(String),
+    OnBehalf,
+}
+
+pub fn consent_recorder(principal: &Principal) -> Result<ConsentRecorder> {
+    match rights(principal) {
+        Rights::Everything => Ok(ConsentRecorder::OnBehalf),
+        Rights::State(code) => Ok(ConsentRecorder::State(code.to_owned())),
+        Rights::Organisation(_) | Rights::Nothing => Err(Error::Forbidden(
+            "Only a State (for itself) and `admin` (on a State's behalf) record consent.".into(),
+        )),
+    }
+}
+
+/// The State a record is for: a State's own (it may name no other), the one `admin` names.
+pub fn consent_state(recorder: &ConsentRecorder, given: Option<&str>) -> Result<String> {
+    match (recorder, given) {
+        (ConsentRecorder::State(own), Some(given)) if own != given => Err(Error::Forbidden(
+            format!("A State records consent for itself only: this token speaks for {own}."),
+        )),
+        (ConsentRecorder::State(own), _) => Ok(own.clone()),
+        (ConsentRecorder::OnBehalf, Some(given)) => Ok(given.to_owned()),
+        (ConsentRecorder::OnBehalf, None) => {
+            Err(Error::Invalid(vec![crate::domain::FieldError::new(
+                "/state",
+                "required",
+                "an admin names the State it records consent for",
+            )]))
+        }
+    }
+}
+
+/// `admin` records consent on a State's behalf only with the reference of the State's
+/// communication.
+pub fn consent_reference(recorder: &ConsentRecorder, reference: Option<&str>) -> Result<()> {
+    if *recorder == ConsentRecorder::OnBehalf && reference.is_none() {
+        return Err(Error::Invalid(vec![crate::domain::FieldError::new(
+            "/reference",
+            "required",
+            "an admin records consent on a State's behalf only with the reference of its communication (e.g. the note verbale)",
+        )]));
+    }
+    Ok(())
+}
+
+// Bulk uploads.
+
+/// The kinds of item uploaded in bulk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upload {
+    Recommendations,
+    Stakeholders,
+    Activities,
+}
+
+/// Who may upload a kind of item at all; each row is then held to the rules of its command.
+pub fn may_upload(principal: &Principal, kind: Upload) -> Result<()> {
+    match (kind, rights(principal)) {
+        (_, Rights::Everything) => Ok(()),
+        (Upload::Recommendations, _) => Err(admin_only()),
+        // Their rows change only what they may change (`may_edit_stakeholder`).
+        (Upload::Stakeholders, Rights::Organisation(_) | Rights::State(_)) => Ok(()),
+        (Upload::Stakeholders, Rights::Nothing) => Err(Error::Forbidden(
+            "Stakeholders are uploaded by `admin`, and by contributors and States changing their own.".into(),
+        )),
+        (Upload::Activities, Rights::Organisation(_) | Rights::State(_)) => Ok(()),
+        (Upload::Activities, Rights::Nothing) => Err(Error::Forbidden(
+            "Activities are uploaded by `admin`, contributors and States.".into(),
+        )),
+    }
+}

@@ -1,0 +1,59 @@
+//! Recommendations: the catalogue `admin` curates.
+
+use uuid::Uuid;
+
+use super::{Edit, Principal, Result, policy, valid};
+use crate::db::DbConnection;
+use crate::db::documents::{self, WriteError};
+use crate::db::tx::write;
+use crate::domain::recommendation::{Recommendation, RecommendationInput};
+
+/// Adds a recommendation.
+pub fn create(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    input: RecommendationInput,
+) -> Result<Recommendation> {
+    let input = valid(input.validate())?;
+    policy::may_curate_recommendations(principal)?;
+    super::insert(conn, principal, input)
+}
+
+/// Changes a recommendation (a replacement or a merge patch); with `expected`, only if it is
+/// still that version. A bad change is refused whatever its `expected`.
+pub fn change(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: Uuid,
+    edit: Edit<RecommendationInput>,
+    expected: Option<i64>,
+) -> Result<Recommendation> {
+    policy::may_curate_recommendations(principal)?;
+    let actor = principal.actor();
+    let edit = match edit {
+        Edit::Replace(input) => Edit::Replace(valid(input.validate())?),
+        patch => patch,
+    };
+    write(conn, |c| {
+        let input = match edit {
+            Edit::Replace(input) => input,
+            patch => {
+                let current: Recommendation = documents::get(c, id)?.ok_or(WriteError::NotFound)?;
+                valid(patch.apply(&current.content)?.validate())?
+            }
+        };
+        Ok(documents::replace(c, &actor, id, input, expected)?)
+    })
+}
+
+/// Deletes a recommendation no activity names; with `expected`, only if it is still that
+/// version.
+pub fn delete(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: Uuid,
+    expected: Option<i64>,
+) -> Result<()> {
+    policy::may_curate_recommendations(principal)?;
+    super::delete::<Recommendation>(conn, principal, id, expected)
+}

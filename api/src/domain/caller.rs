@@ -1,0 +1,43 @@
+//! Who calls: a verified caller and its role (DESIGN §5). Plain data, whichever way it was
+//! established (a bearer token, in `auth`), so the layers below the routes can take it; what
+//! each role may do is decided in `app::policy`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::CountryCode;
+
+/// What a caller may do; see DESIGN §5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Curates everything, records consent on a State's behalf, reads the audit trail.
+    Admin,
+    /// A State's focal point: its own State's activities, consent and assistance requests.
+    State,
+    /// A stakeholder organisation: its own activities and offers.
+    Contributor,
+    /// A partner database: public data with partner rate limits and the full change feed.
+    Sync,
+}
+
+/// A verified caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub subject: String,
+    pub role: Role,
+    /// For role `state`: the State it speaks for.
+    pub state: Option<CountryCode>,
+    /// For role `contributor`: its organisation.
+    pub stakeholder: Option<Uuid>,
+    pub issuer: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Caller {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
