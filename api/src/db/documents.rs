@@ -17,12 +17,13 @@ use super::sql::DocumentRow;
 use super::sql::search::set_search;
 use super::table::{Common, Rows, Table, set_external_refs};
 use super::time::{now, stored};
+use crate::domain::validate::Validate;
 use crate::domain::{ExternalRef, Stored, normalise_text};
 
 /// An item stored in a document table.
 pub trait Document: Rows + Serialize + DeserializeOwned {
     /// What clients send: the item without id, version and timestamps.
-    type Content: PartialEq + Clone + Serialize + DeserializeOwned;
+    type Content: PartialEq + Clone + Serialize + DeserializeOwned + Validate;
 
     const TABLE: Table;
 

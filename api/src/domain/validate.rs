@@ -32,6 +32,29 @@ impl FieldError {
 
 /// White space as the contract's patterns (ECMA-262 `\s`) mean it, so a value the contract
 /// allows is never refused here: Unicode white space without U+0085, with U+FEFF.
+/// Content that checks itself (what needs no database): each kind's input.
+pub trait Validate: Sized {
+    fn validate(self) -> Result<Self, Vec<FieldError>>;
+}
+
+/// `Validate` for inputs whose own `validate` method says it.
+macro_rules! validated_by_own_method {
+    ($($input:ty),+) => {
+        $(impl Validate for $input {
+            fn validate(self) -> Result<Self, Vec<FieldError>> {
+                <$input>::validate(self)
+            }
+        })+
+    };
+}
+
+validated_by_own_method!(
+    crate::domain::activity::ActivityInput,
+    crate::domain::consent::ConsentInput,
+    crate::domain::recommendation::RecommendationInput,
+    crate::domain::stakeholder::StakeholderInput
+);
+
 pub fn is_space(c: char) -> bool {
     (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
 }

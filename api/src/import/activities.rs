@@ -5,7 +5,8 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::entities::{
-    CellErrors, external_refs, joined, language_columns, languages_of, named, neutralise, refs_cell,
+    CellErrors, external_refs, joined, language_columns, languages_of, named, neutralise,
+    refs_cell, row_content,
 };
 use super::{Columns, CsvExport, Importable, NOT_YOURS, Row};
 use crate::app::{self, policy, uploads::Uploader};
@@ -178,22 +179,7 @@ impl Importable for Activity {
             publication: publication.unwrap_or(Publication::Draft),
             external_refs: external_refs(row, &mut errors),
         };
-        if status.is_none() && errors.is_empty() {
-            errors.push((
-                "status".into(),
-                "required".into(),
-                "the status is required".into(),
-            ));
-        }
-        if errors.is_empty() {
-            Ok(input)
-        } else {
-            Err(errors)
-        }
-    }
-
-    fn validate(content: ActivityInput) -> Result<ActivityInput, Vec<FieldError>> {
-        content.validate()
+        row_content(input, status.is_none().then_some("status"), errors)
     }
 
     /// The submitter the uploader implies (a row naming another one is refused), and the

@@ -3,7 +3,7 @@
 use super::columns::{Columns, Row};
 use super::{Format, Group, Importable};
 use crate::app::{self, policy, uploads::Uploader};
-use crate::domain::FieldError;
+
 use crate::domain::recommendation::{Recommendation, RecommendationInput, Source};
 use crate::domain::stakeholder::{
     Contact, NhriAccreditation, Stakeholder, StakeholderInput, StakeholderKind,
@@ -12,6 +12,29 @@ use crate::domain::validate::add_missing;
 use crate::domain::{ExternalRef, Multilingual};
 
 pub(super) type CellErrors = Vec<(String, String, String)>;
+
+/// A row's content, or what is wrong with it. `missing` names a required column the row left
+/// empty; it is said only when nothing else is wrong with the row.
+pub(super) fn row_content<T>(
+    content: T,
+    missing: Option<&str>,
+    mut errors: CellErrors,
+) -> Result<T, CellErrors> {
+    if let Some(column) = missing
+        && errors.is_empty()
+    {
+        errors.push((
+            column.into(),
+            "required".into(),
+            format!("the {column} is required"),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(content)
+    } else {
+        Err(errors)
+    }
+}
 
 /// `source:id|source:id`.
 pub(super) fn external_refs(row: &Row<'_>, errors: &mut CellErrors) -> Vec<ExternalRef> {
@@ -101,22 +124,7 @@ impl Importable for Recommendation {
             sdg_targets: row.list("sdg_targets"),
             external_refs: external_refs(row, &mut errors),
         };
-        if session.is_none() && errors.is_empty() {
-            errors.push((
-                "session".into(),
-                "required".into(),
-                "the session is required".into(),
-            ));
-        }
-        if errors.is_empty() {
-            Ok(input)
-        } else {
-            Err(errors)
-        }
-    }
-
-    fn validate(content: RecommendationInput) -> Result<RecommendationInput, Vec<FieldError>> {
-        content.validate()
+        row_content(input, session.is_none().then_some("session"), errors)
     }
 
     /// A UPR Info export lists each recommending State on its own row, and a later export may
@@ -221,22 +229,7 @@ impl Importable for Stakeholder {
             regions: row.list("regions"),
             external_refs: external_refs(row, &mut errors),
         };
-        if kind.is_none() && errors.is_empty() {
-            errors.push((
-                "kind".into(),
-                "required".into(),
-                "the kind is required".into(),
-            ));
-        }
-        if errors.is_empty() {
-            Ok(input)
-        } else {
-            Err(errors)
-        }
-    }
-
-    fn validate(content: StakeholderInput) -> Result<StakeholderInput, Vec<FieldError>> {
-        content.validate()
+        row_content(input, kind.is_none().then_some("kind"), errors)
     }
 
     /// Contact details a row leaves out are kept, as a replacement through the API keeps them.

@@ -149,7 +149,6 @@ pub trait Importable: Document {
     fn csv_columns() -> Columns;
     /// Builds the content of one CSV row (columns already checked).
     fn from_csv(row: &columns::Row<'_>) -> Result<Self::Content, Vec<(String, String, String)>>;
-    fn validate(content: Self::Content) -> Result<Self::Content, Vec<FieldError>>;
     /// The content to store when an import in `format` meets an item that exists: by
     /// default, the import's.
     fn merge(_existing: &Self::Content, incoming: Self::Content, _format: Format) -> Self::Content {
@@ -239,7 +238,7 @@ impl<'c, D: Importable> Writer<'c, D> {
         column_of: &dyn Fn(&str) -> String,
     ) -> Result<(), ImportError> {
         let (line, id) = (item.line, item.id);
-        let content = D::validate(item.content)
+        let content = crate::domain::validate::Validate::validate(item.content)
             .and_then(|content| D::prepare(self.conn, content, &self.options.uploader));
         let content = match content {
             Ok(content) => content,

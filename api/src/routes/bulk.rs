@@ -179,98 +179,72 @@ async fn bulk(
     Ok(web::Json(report))
 }
 
-/// Imports recommendations in bulk (`admin`).
-///
-/// `text/csv` in the project's columns or, with `format=upr-info`, a UPR Info export; or
-/// `application/x-ndjson` of the create representation. Importing the same data again creates
-/// nothing. CSV columns: `state_under_review`, `session` (required), `text__ar` … `text__zh` (at least
-/// one), `recommending_states`, `review_year`, `response`, `response_original`,
-/// `source_symbol`, `source_paragraph`, `action_category`, `themes`, `affected_persons`,
-/// `sdg_targets`, `external_refs` (`source:id`). Lists are separated by `|`.
-#[utoipa::path(
-    tag = "bulk",
-    operation_id = "import_recommendations",
-    security(("bearer" = [])),
-    params(BulkQuery),
-    request_body(content(
-        (UploadFile = "text/csv"),
-        (UploadFile = "application/x-ndjson"),
-    ), description = "The rows to import"),
-    responses((status = 200, description = "What the import did (or, with dry_run, would do)", body = ImportReport))
-)]
-#[post("/recommendations")]
-pub async fn import_recommendations(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    payload: web::Payload,
-    query: web::Query<BulkQuery>,
-) -> ApiResult<web::Json<ImportReport>> {
-    bulk(state, caller, req, payload, query, Upload::Recommendations).await
+/// Declares a bulk upload route: its documentation, name (also its operation id), path and
+/// kind of item; every one reads the same way (`bulk`).
+macro_rules! bulk_route {
+    ($(#[doc = $doc:literal])* $name:ident, $path:literal, $upload:expr) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            tag = "bulk",
+            security(("bearer" = [])),
+            params(BulkQuery),
+            request_body(content(
+                (UploadFile = "text/csv"),
+                (UploadFile = "application/x-ndjson"),
+            ), description = "The rows to import"),
+            responses((status = 200, description = "What the import did (or, with dry_run, would do)", body = ImportReport))
+        )]
+        #[post($path)]
+        pub async fn $name(
+            state: web::Data<AppState>,
+            caller: Caller,
+            req: HttpRequest,
+            payload: web::Payload,
+            query: web::Query<BulkQuery>,
+        ) -> ApiResult<web::Json<ImportReport>> {
+            bulk(state, caller, req, payload, query, $upload).await
+        }
+    };
 }
 
-/// Imports stakeholders in bulk (`admin`; contributors and States change their own).
-///
-/// `admin` registers and changes any stakeholder; a contributor changes its own organisation,
-/// a State its own bodies, as through `PUT /api/v1/stakeholders/{id}` (not their kind, country
-/// or accreditation). A row finds its item by `id`, a partner key, or kind, country and name;
-/// contact details a row leaves out are kept.
-///
-/// `text/csv` or `application/x-ndjson`. CSV columns: `kind` (required), `name__ar` … `name__zh` (at least one), `acronym__xx`,
-/// `country`, `nhri_accreditation`, `website`, `contact_name`, `contact_email`,
-/// `contact_phone`, `themes`, `languages`, `regions`, `external_refs` (`source:id`). Lists are
-/// separated by `|`.
-#[utoipa::path(
-    tag = "bulk",
-    operation_id = "import_stakeholders",
-    security(("bearer" = [])),
-    params(BulkQuery),
-    request_body(content(
-        (UploadFile = "text/csv"),
-        (UploadFile = "application/x-ndjson"),
-    ), description = "The rows to import"),
-    responses((status = 200, description = "What the import did (or, with dry_run, would do)", body = ImportReport))
-)]
-#[post("/stakeholders")]
-pub async fn import_stakeholders(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    payload: web::Payload,
-    query: web::Query<BulkQuery>,
-) -> ApiResult<web::Json<ImportReport>> {
-    bulk(state, caller, req, payload, query, Upload::Stakeholders).await
+bulk_route! {
+    /// Imports recommendations in bulk (`admin`).
+    ///
+    /// `text/csv` in the project's columns or, with `format=upr-info`, a UPR Info export; or
+    /// `application/x-ndjson` of the create representation. Importing the same data again creates
+    /// nothing. CSV columns: `state_under_review`, `session` (required), `text__ar` … `text__zh` (at least
+    /// one), `recommending_states`, `review_year`, `response`, `response_original`,
+    /// `source_symbol`, `source_paragraph`, `action_category`, `themes`, `affected_persons`,
+    /// `sdg_targets`, `external_refs` (`source:id`). Lists are separated by `|`.
+    import_recommendations, "/recommendations", Upload::Recommendations
 }
 
-/// Imports activities in bulk: `admin` for any submitter (each row names it), a contributor
-/// for its own organisation, a State as itself (rows naming another submitter are rejected).
-///
-/// `text/csv` or `application/x-ndjson`. CSV columns: `states_concerned` and `status`
-/// (required), `title__ar` … `title__zh` (at least one), `summary__xx`, `submitter`,
-/// `participants` (`stakeholder-id:role`), `recommendations` (ids), `modality`,
-/// `planned_start`, `planned_end`, `actual_start`, `actual_end` (YYYY-MM-DD), `budget_amount`,
-/// `budget_currency`, `funding_sources`, `themes`, `sdg_targets`, `results__xx`,
-/// `lessons_learned__xx`, `good_practice`, `peer_to_peer` (true or false), `documents` (URLs),
-/// `publication`, `external_refs` (`source:id`). Lists are separated by `|`. An export's
-/// read-only columns (`public`, `reasons`, `version`, …) are ignored.
-#[utoipa::path(
-    tag = "bulk",
-    operation_id = "import_activities",
-    security(("bearer" = [])),
-    params(BulkQuery),
-    request_body(content(
-        (UploadFile = "text/csv"),
-        (UploadFile = "application/x-ndjson"),
-    ), description = "The rows to import"),
-    responses((status = 200, description = "What the import did (or, with dry_run, would do)", body = ImportReport))
-)]
-#[post("/activities")]
-pub async fn import_activities(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    payload: web::Payload,
-    query: web::Query<BulkQuery>,
-) -> ApiResult<web::Json<ImportReport>> {
-    bulk(state, caller, req, payload, query, Upload::Activities).await
+bulk_route! {
+    /// Imports stakeholders in bulk (`admin`; contributors and States change their own).
+    ///
+    /// `admin` registers and changes any stakeholder; a contributor changes its own organisation,
+    /// a State its own bodies, as through `PUT /api/v1/stakeholders/{id}` (not their kind, country
+    /// or accreditation). A row finds its item by `id`, a partner key, or kind, country and name;
+    /// contact details a row leaves out are kept.
+    ///
+    /// `text/csv` or `application/x-ndjson`. CSV columns: `kind` (required), `name__ar` … `name__zh` (at least one), `acronym__xx`,
+    /// `country`, `nhri_accreditation`, `website`, `contact_name`, `contact_email`,
+    /// `contact_phone`, `themes`, `languages`, `regions`, `external_refs` (`source:id`). Lists are
+    /// separated by `|`.
+    import_stakeholders, "/stakeholders", Upload::Stakeholders
+}
+
+bulk_route! {
+    /// Imports activities in bulk: `admin` for any submitter (each row names it), a contributor
+    /// for its own organisation, a State as itself (rows naming another submitter are rejected).
+    ///
+    /// `text/csv` or `application/x-ndjson`. CSV columns: `states_concerned` and `status`
+    /// (required), `title__ar` … `title__zh` (at least one), `summary__xx`, `submitter`,
+    /// `participants` (`stakeholder-id:role`), `recommendations` (ids), `modality`,
+    /// `planned_start`, `planned_end`, `actual_start`, `actual_end` (YYYY-MM-DD), `budget_amount`,
+    /// `budget_currency`, `funding_sources`, `themes`, `sdg_targets`, `results__xx`,
+    /// `lessons_learned__xx`, `good_practice`, `peer_to_peer` (true or false), `documents` (URLs),
+    /// `publication`, `external_refs` (`source:id`). Lists are separated by `|`. An export's
+    /// read-only columns (`public`, `reasons`, `version`, …) are ignored.
+    import_activities, "/activities", Upload::Activities
 }
