@@ -13,6 +13,7 @@ mod gate;
 mod health;
 mod hostile;
 mod iati;
+mod layers;
 mod permissions;
 mod publication;
 mod recommendations;
