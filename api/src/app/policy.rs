@@ -219,7 +219,7 @@ pub fn may_choose_activity_id(author: &Author) -> bool {
 pub fn may_delete_activity(principal: &Principal, decided_by_name: bool) -> Result<()> {
     if decided_by_name && !matches!(rights(principal), Rights::Everything) {
         return Err(Error::Conflict(
-            "A State has recorded a decision about this activity by name: withdraw it                      (`publication: withdrawn`) instead of deleting it."
+            "A State has recorded a decision about this activity by name: withdraw it (`publication: withdrawn`) instead of deleting it."
                 .into(),
         ));
     }
