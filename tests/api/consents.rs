@@ -222,9 +222,9 @@ async fn a_consent_recorded_beside_an_uncommitted_one_sees_it() {
         &upr_tc_tests::activity(&["KEN", "UGA"], "Raced"),
     )
     .await;
-    let activity: uuid::Uuid = a["id"].as_str().unwrap().parse().unwrap();
+    let activity: upr_tc::domain::ActivityId = a["id"].as_str().unwrap().parse().unwrap();
     let record = move |state: &str| Consent {
-        id: uuid::Uuid::now_v7(),
+        id: upr_tc::domain::Id::new_v7(),
         state: state.into(),
         decision: Decision::Granted,
         scope: ScopeKind::Activity,

@@ -1,17 +1,15 @@
 //! Consent records: a State's decisions about publishing the activities that concern it.
 //! Append-only: a change of mind is a new record.
 
-use uuid::Uuid;
-
 use super::{Error, Principal, Result, policy, valid};
 use crate::db::DbConnection;
 use crate::db::time::now;
 use crate::db::tx::write;
 use crate::db::{activities, consents, documents};
-use crate::domain::FieldError;
 use crate::domain::consent::{Consent, ConsentInput, RecordedBy};
 use crate::domain::publication::Publication;
 use crate::domain::stakeholder::Stakeholder;
+use crate::domain::{ConsentId, FieldError, Id};
 
 fn invalid(pointer: &str, code: &str, message: impl Into<String>) -> Error {
     Error::Invalid(vec![FieldError::new(pointer, code, message)])
@@ -32,7 +30,7 @@ pub fn record(
     let actor = principal.actor();
     let at = now();
     let consent = Consent {
-        id: Uuid::now_v7(),
+        id: ConsentId::new_v7(),
         state,
         decision: input.decision,
         scope: input.scope,

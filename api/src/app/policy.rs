@@ -3,10 +3,9 @@
 //! the facts of the target, which the commands read from the database; what a refusal says is
 //! written here too.
 
-use uuid::Uuid;
-
 use super::{Error, Principal, Result};
 use crate::db::stakeholders::own_state;
+use crate::domain::StakeholderId;
 use crate::domain::activity::{SubmitterError, submitter_of};
 use crate::domain::caller::{Caller, Role};
 use crate::domain::publication::Access;
@@ -17,7 +16,7 @@ enum Rights<'a> {
     /// `admin`, and an operator at the machine.
     Everything,
     /// A contributor: its organisation.
-    Organisation(Uuid),
+    Organisation(StakeholderId),
     /// A State's focal point: its State.
     State(&'a str),
     /// `sync`, and a token lacking the claim its role needs.
@@ -80,7 +79,7 @@ pub fn principal_access(principal: &Principal) -> Access {
 
 /// Whether this caller sees a stakeholder's contact details: `admin` and the organisation's
 /// own contributors.
-pub fn sees_contact(caller: Option<&Caller>, stakeholder: Uuid) -> bool {
+pub fn sees_contact(caller: Option<&Caller>, stakeholder: StakeholderId) -> bool {
     caller.is_some_and(|c| {
         c.is_admin() || (c.role == Role::Contributor && c.stakeholder == Some(stakeholder))
     })
@@ -131,7 +130,7 @@ fn not_your_activity() -> Error {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActivityWriter {
     AnySubmitter,
-    Organisation(Uuid),
+    Organisation(StakeholderId),
     State(String),
 }
 
@@ -151,7 +150,7 @@ pub enum Author {
     /// Any submitter, named by each activity.
     Anyone,
     /// This stakeholder: the contributor's organisation, or the State's own stakeholder.
-    Stakeholder(Uuid),
+    Stakeholder(StakeholderId),
     /// None: a State whose own stakeholder is not registered yet, or a contributor token for
     /// a State's own stakeholder (which speaks through its State's token).
     Nobody,
@@ -174,8 +173,8 @@ pub fn may_submit_as_organisation(bound: Option<&str>) -> Result<()> {
 /// nothing; `Anyone` must name one.
 pub fn submitter(
     author: &Author,
-    given: Option<Uuid>,
-) -> std::result::Result<Uuid, SubmitterError> {
+    given: Option<StakeholderId>,
+) -> std::result::Result<StakeholderId, SubmitterError> {
     match author {
         Author::Anyone => submitter_of(None, given),
         Author::Stakeholder(own) => submitter_of(Some(*own), given),
@@ -193,7 +192,7 @@ pub fn submitter_refused(e: SubmitterError) -> Error {
 
 /// Whether an author may change or delete an activity this stakeholder submitted: `Anyone`
 /// any, a stakeholder its own.
-pub fn may_change_activity(author: &Author, submitter: Option<Uuid>) -> Result<()> {
+pub fn may_change_activity(author: &Author, submitter: Option<StakeholderId>) -> Result<()> {
     let allowed = match author {
         Author::Anyone => true,
         Author::Stakeholder(own) => submitter == Some(*own),
@@ -260,7 +259,7 @@ fn admin_only_changes(before: &StakeholderInput, after: &StakeholderInput) -> Ve
 /// stakeholder at all.
 pub fn may_edit_stakeholder(
     principal: &Principal,
-    id: Uuid,
+    id: StakeholderId,
     before: &StakeholderInput,
     after: &StakeholderInput,
 ) -> Result<()> {

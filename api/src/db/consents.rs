@@ -2,7 +2,6 @@
 //! re-evaluating the activities of its State in the same transaction.
 
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::DbConnection;
 use super::activities::verdicts::refresh_state;
@@ -14,6 +13,7 @@ use super::sql::search::Position;
 use super::time::stored;
 use crate::domain::consent::{Consent, ScopeKind};
 use crate::domain::publication::{Access, Decision, Publication};
+use crate::domain::{ActivityId, ConsentId, StakeholderId};
 
 /// Records a consent; call inside a write transaction. Returns how many activities of the
 /// State changed verdict.
@@ -61,8 +61,8 @@ pub struct Filter {
     pub state: Option<String>,
     pub decision: Option<Decision>,
     pub scope: Option<ScopeKind>,
-    pub stakeholder_id: Option<Uuid>,
-    pub activity_id: Option<Uuid>,
+    pub stakeholder_id: Option<StakeholderId>,
+    pub activity_id: Option<ActivityId>,
 }
 
 /// A consent record as the public sees it, if it does: without who recorded it.
@@ -93,7 +93,7 @@ pub fn list(
     Ok((items, next))
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> diesel::QueryResult<Option<Consent>> {
+pub fn get(conn: &mut DbConnection, id: ConsentId) -> diesel::QueryResult<Option<Consent>> {
     use super::schema::consents::dsl as c;
     c::consents
         .filter(c::id.eq(id.to_string()))
@@ -148,7 +148,7 @@ pub fn counts(
 }
 
 /// Whether a State has recorded a decision about this one activity (scope `activity`).
-pub fn decided_by_name(conn: &mut DbConnection, activity: Uuid) -> diesel::QueryResult<bool> {
+pub fn decided_by_name(conn: &mut DbConnection, activity: ActivityId) -> diesel::QueryResult<bool> {
     use super::schema::consents::dsl;
     diesel::select(diesel::dsl::exists(
         dsl::consents

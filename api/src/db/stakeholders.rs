@@ -1,15 +1,14 @@
 //! Stakeholders in the document store: their columns, facets and filters.
 
-use uuid::Uuid;
-
 use super::DbConnection;
+use super::activities::Referenced;
 use super::audit::Actor;
 use super::documents::{self, Document, WriteError};
 use super::stored::unreadable;
 use super::table::{Rows, Table, document_table};
 use crate::domain::Multilingual;
 use crate::domain::stakeholder::{Stakeholder, StakeholderInput, StakeholderKind};
-use crate::domain::{ExternalRef, Stored, normalise_text};
+use crate::domain::{ExternalRef, Id, StakeholderId, Stored, normalise_text};
 use crate::reference::reference;
 
 #[derive(Debug, Default, Clone)]
@@ -23,6 +22,7 @@ pub struct Filter {
 
 impl Document for Stakeholder {
     type Content = StakeholderInput;
+    type Id = StakeholderId;
 
     const TABLE: Table = Table {
         entity: "stakeholder",
@@ -34,11 +34,11 @@ impl Document for Stakeholder {
         hides_items: false,
     };
 
-    fn new(stored: Stored, content: StakeholderInput) -> Self {
+    fn new(stored: Stored<StakeholderId>, content: StakeholderInput) -> Self {
         Self { stored, content }
     }
 
-    fn stored(&self) -> &Stored {
+    fn stored(&self) -> &Stored<StakeholderId> {
         &self.stored
     }
 
@@ -46,8 +46,8 @@ impl Document for Stakeholder {
         &self.content
     }
 
-    fn before_delete(conn: &mut DbConnection, id: Uuid) -> Result<(), WriteError> {
-        let n = super::activities::references_to(conn, "stakeholder", id)?;
+    fn before_delete(conn: &mut DbConnection, id: StakeholderId) -> Result<(), WriteError> {
+        let n = super::activities::references_to(conn, Referenced::Stakeholder(id))?;
         if n > 0 {
             return Err(WriteError::Conflict(format!(
                 "{n} activities name this stakeholder as submitter or participant; change them first."
@@ -141,7 +141,10 @@ pub fn own_state(content: &StakeholderInput) -> Option<String> {
 }
 
 /// The State this stakeholder is bound to as its own, if it is.
-pub fn bound_state(conn: &mut DbConnection, id: Uuid) -> diesel::QueryResult<Option<String>> {
+pub fn bound_state(
+    conn: &mut DbConnection,
+    id: StakeholderId,
+) -> diesel::QueryResult<Option<String>> {
     use super::schema::stakeholders::dsl;
     use diesel::prelude::*;
     Ok(dsl::stakeholders
@@ -156,7 +159,7 @@ pub fn bound_state(conn: &mut DbConnection, id: Uuid) -> diesel::QueryResult<Opt
 pub fn find_state_stakeholder(
     conn: &mut DbConnection,
     state: &str,
-) -> diesel::QueryResult<Option<Uuid>> {
+) -> diesel::QueryResult<Option<StakeholderId>> {
     use super::schema::stakeholders::dsl;
     use diesel::prelude::*;
     dsl::stakeholders
@@ -165,7 +168,8 @@ pub fn find_state_stakeholder(
         .first::<String>(conn)
         .optional()?
         .map(|id| {
-            Uuid::parse_str(&id).map_err(|e| unreadable(format!("stakeholder id `{id}`: {e}")))
+            id.parse()
+                .map_err(|e| unreadable(format!("stakeholder id `{id}`: {e}")))
         })
         .transpose()
 }
@@ -175,7 +179,7 @@ pub fn state_stakeholder(
     conn: &mut DbConnection,
     actor: &Actor,
     state: &str,
-) -> Result<Uuid, WriteError> {
+) -> Result<StakeholderId, WriteError> {
     if let Some(id) = find_state_stakeholder(conn, state)? {
         return Ok(id);
     }
@@ -199,7 +203,7 @@ pub fn state_stakeholder(
         regions: vec![],
         external_refs: vec![],
     };
-    let created: Stakeholder = documents::insert(conn, actor, input, Uuid::now_v7())?;
+    let created: Stakeholder = documents::insert(conn, actor, input, StakeholderId::new_v7())?;
     Ok(created.stored.id)
 }
 
@@ -207,8 +211,8 @@ pub fn state_stakeholder(
 /// 500 ids, so an export page of activities reads the organisations it names at once.
 pub fn get_many(
     conn: &mut DbConnection,
-    ids: impl IntoIterator<Item = Uuid>,
-) -> diesel::QueryResult<std::collections::HashMap<Uuid, Stakeholder>> {
+    ids: impl IntoIterator<Item = StakeholderId>,
+) -> diesel::QueryResult<std::collections::HashMap<StakeholderId, Stakeholder>> {
     let mut ids: Vec<String> = ids.into_iter().map(|id| id.to_string()).collect();
     ids.sort_unstable();
     ids.dedup();

@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::CountryCode;
 use crate::domain::FieldError;
 use crate::domain::codes::StateCode;
 use crate::domain::publication::Decision;
 use crate::domain::validate::Errors;
+use crate::domain::{ActivityId, ConsentId, CountryCode, StakeholderId};
 
 /// What a consent record covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -45,9 +45,11 @@ pub struct ConsentInput {
     pub decision: Decision,
     pub scope: ScopeKind,
     /// For scope `submitter`: the submitting stakeholder whose activities it covers.
-    pub stakeholder_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub stakeholder_id: Option<StakeholderId>,
     /// For scope `activity`: the activity it covers.
-    pub activity_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub activity_id: Option<ActivityId>,
     /// Where the decision is recorded, e.g. the note verbale's symbol. Required from `admin`.
     #[schema(
         example = "Note verbale 123/2026",
@@ -75,13 +77,16 @@ pub struct RecordedBy {
 /// A stored consent record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Consent {
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: ConsentId,
     #[schema(value_type = StateCode)]
     pub state: String,
     pub decision: Decision,
     pub scope: ScopeKind,
-    pub stakeholder_id: Option<Uuid>,
-    pub activity_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub stakeholder_id: Option<StakeholderId>,
+    #[schema(value_type = Option<Uuid>)]
+    pub activity_id: Option<ActivityId>,
     pub reference: Option<String>,
     pub note: Option<String>,
     pub decided_at: DateTime<Utc>,
@@ -94,8 +99,8 @@ impl Consent {
     pub fn target(&self) -> Option<Uuid> {
         match self.scope {
             ScopeKind::All => None,
-            ScopeKind::Submitter => self.stakeholder_id,
-            ScopeKind::Activity => self.activity_id,
+            ScopeKind::Submitter => self.stakeholder_id.map(Uuid::from),
+            ScopeKind::Activity => self.activity_id.map(Uuid::from),
         }
     }
 }

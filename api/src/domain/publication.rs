@@ -15,7 +15,8 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
+
+use crate::domain::{ActivityId, ConsentId, StakeholderId};
 
 /// Where a submission stands, as its submitter sets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -67,9 +68,9 @@ pub enum Scope {
     /// Every submission concerning the State.
     All,
     /// Every submission of one stakeholder.
-    Submitter(Uuid),
+    Submitter(StakeholderId),
     /// One activity.
-    Activity(Uuid),
+    Activity(ActivityId),
 }
 
 impl Scope {
@@ -95,7 +96,7 @@ impl Scope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentFact {
     /// The record's id, which `Visibility::reasons` names when the record decides.
-    pub id: Uuid,
+    pub id: ConsentId,
     pub seq: i64,
     pub state: String,
     pub decision: Decision,
@@ -105,9 +106,9 @@ pub struct ConsentFact {
 /// An activity, as the rule needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivityFacts {
-    pub id: Uuid,
+    pub id: ActivityId,
     pub publication: Publication,
-    pub submitter: Uuid,
+    pub submitter: StakeholderId,
     /// The State the submitter is, when the submitter is a State's own stakeholder.
     pub submitter_state: Option<String>,
     pub states_concerned: Vec<String>,
@@ -215,7 +216,7 @@ pub enum Access {
     /// `admin`: everything.
     Everything,
     /// A contributor: also its own organisation's submissions, whatever their state.
-    Submitter(Uuid),
+    Submitter(StakeholderId),
     /// A State's focal point: also its own State's submissions, and every submitted activity
     /// that concerns it (it must see them to decide on its consent).
     State(String),
@@ -240,8 +241,8 @@ pub fn may_see(access: &Access, activity: &ActivityFacts, verdict: &Visibility) 
 mod tests {
     use super::*;
 
-    fn id(n: u128) -> Uuid {
-        Uuid::from_u128(n)
+    fn id<I: crate::domain::Id>(n: u128) -> I {
+        uuid::Uuid::from_u128(n).into()
     }
 
     const SUBMITTER: u128 = 7;
@@ -399,8 +400,14 @@ mod tests {
             v.reasons,
             [
                 "awaiting consent of KEN".to_owned(),
-                format!("consent refused by UGA (record {}, scope all)", id(1_001)),
-                format!("consent withdrawn by TZA (record {}, scope all)", id(1_002)),
+                format!(
+                    "consent refused by UGA (record {}, scope all)",
+                    id::<ConsentId>(1_001)
+                ),
+                format!(
+                    "consent withdrawn by TZA (record {}, scope all)",
+                    id::<ConsentId>(1_002)
+                ),
             ]
         );
         let mut draft = activity(&["KEN"], Some("KEN"));
@@ -513,7 +520,7 @@ mod tests {
                 "{name}"
             );
             if let Some(seq) = deciding.filter(|_| !public) {
-                let named = id(1_000 + seq as u128).to_string();
+                let named = id::<ConsentId>(1_000 + seq as u128).to_string();
                 assert!(
                     v.reasons.iter().any(|r| r.contains(&named)),
                     "{name}: the reasons name the deciding record: {:?}",

@@ -6,7 +6,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Responder, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use crate::app::{self, Principal, policy};
 use crate::auth::{Caller, Identity};
@@ -15,6 +14,7 @@ use crate::db::{Position, activities as activity_db};
 use crate::domain::codes::StateCode;
 use crate::domain::consent::{Consent, ConsentInput, ScopeKind};
 use crate::domain::publication::{Access, Decision};
+use crate::domain::{ActivityId, ConsentId, StakeholderId};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::page_type;
 use crate::routes::support::{
@@ -33,9 +33,11 @@ pub struct ConsentQuery {
     pub decision: Option<Decision>,
     pub scope: Option<ScopeKind>,
     /// Records of scope `submitter` about this stakeholder.
-    pub stakeholder_id: Option<Uuid>,
+    #[param(value_type = Option<Uuid>)]
+    pub stakeholder_id: Option<StakeholderId>,
     /// Records of scope `activity` about this activity.
-    pub activity_id: Option<Uuid>,
+    #[param(value_type = Option<Uuid>)]
+    pub activity_id: Option<ActivityId>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
@@ -120,7 +122,7 @@ pub async fn get_consent(
     state: web::Data<AppState>,
     identity: Identity,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<ConsentId>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let caller = identity.0;

@@ -4,9 +4,9 @@ use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
+use crate::domain::StakeholderId;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
@@ -18,7 +18,8 @@ pub struct Me {
     #[schema(example = "KEN")]
     pub state: Option<String>,
     /// For role `contributor`: the caller's organisation.
-    pub stakeholder: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub stakeholder: Option<StakeholderId>,
     pub issuer: String,
     pub expires_at: DateTime<Utc>,
 }

@@ -1,7 +1,7 @@
 //! What a list of activities asks for, as SQL over the `activities r` row: the filters, and
 //! what the caller may see.
 
-use uuid::Uuid;
+use crate::domain::{RecommendationId, StakeholderId};
 
 use crate::domain::activity::ActivityStatus;
 use crate::domain::publication::{Access, Publication};
@@ -16,10 +16,10 @@ pub struct Filter {
     pub states: Option<Vec<String>>,
     /// Concerns a State of this regional group (its `snake_case` name).
     pub regional_group: Option<String>,
-    pub stakeholder: Option<Uuid>,
+    pub stakeholder: Option<StakeholderId>,
     pub role: Option<String>,
     pub submitter_kind: Option<StakeholderKind>,
-    pub recommendation: Option<Uuid>,
+    pub recommendation: Option<RecommendationId>,
     pub theme: Option<String>,
     pub sdg_target: Option<String>,
     pub modality: Option<String>,

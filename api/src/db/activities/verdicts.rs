@@ -15,6 +15,7 @@ use crate::db::schema::{consents::dsl as c, stakeholders::dsl as s};
 use crate::db::sql::DocumentRow;
 use crate::db::stored::unreadable;
 use crate::db::table::Rows;
+use crate::domain::StakeholderId;
 use crate::domain::activity::Activity;
 use crate::domain::publication::{ActivityFacts, ConsentFact, Decision, Scope, visibility};
 use crate::domain::stakeholder::StakeholderKind;
@@ -36,7 +37,7 @@ impl Activity {
 /// many activities are evaluated.
 #[derive(Default)]
 pub struct Facts {
-    submitters: HashMap<Uuid, (StakeholderKind, Option<String>)>,
+    submitters: HashMap<StakeholderId, (StakeholderKind, Option<String>)>,
     consents: HashMap<String, Vec<ConsentFact>>,
 }
 
@@ -61,8 +62,8 @@ fn consent_fact(state: &str, row: ConsentRow) -> diesel::QueryResult<ConsentFact
     let target = row.target.as_deref().map(uuid).transpose()?;
     let scope = match (row.scope.as_str(), target) {
         ("all", None) => Scope::All,
-        ("submitter", Some(id)) => Scope::Submitter(id),
-        ("activity", Some(id)) => Scope::Activity(id),
+        ("submitter", Some(id)) => Scope::Submitter(id.into()),
+        ("activity", Some(id)) => Scope::Activity(id.into()),
         (scope, target) => {
             return Err(unreadable(format!(
                 "scope `{scope}` with target {target:?}"
@@ -70,7 +71,7 @@ fn consent_fact(state: &str, row: ConsentRow) -> diesel::QueryResult<ConsentFact
         }
     };
     Ok(ConsentFact {
-        id: uuid(&row.id)?,
+        id: uuid(&row.id)?.into(),
         seq: row.seq,
         state: state.to_owned(),
         decision: Decision::parse(&row.decision)
@@ -84,7 +85,7 @@ impl Facts {
     fn submitter(
         &mut self,
         conn: &mut DbConnection,
-        id: Uuid,
+        id: StakeholderId,
     ) -> diesel::QueryResult<(StakeholderKind, Option<String>)> {
         if let Some(found) = self.submitters.get(&id) {
             return Ok(found.clone());
@@ -242,7 +243,10 @@ pub fn refresh_if_rule_changed(conn: &mut DbConnection) -> diesel::QueryResult<O
 }
 
 /// After a stakeholder's kind or country changed: re-evaluates the activities it submitted.
-pub fn refresh_submitter(conn: &mut DbConnection, stakeholder: Uuid) -> diesel::QueryResult<usize> {
+pub fn refresh_submitter(
+    conn: &mut DbConnection,
+    stakeholder: StakeholderId,
+) -> diesel::QueryResult<usize> {
     let rows = a::activities
         .filter(a::submitter.eq(stakeholder.to_string()))
         .order(a::seq)
