@@ -225,7 +225,7 @@ async fn a_consent_recorded_beside_an_uncommitted_one_sees_it() {
     let activity: upr_tc::domain::ActivityId = a["id"].as_str().unwrap().parse().unwrap();
     let record = move |state: &str| Consent {
         id: upr_tc::domain::Id::new_v7(),
-        state: state.into(),
+        state: upr_tc::domain::CountryCode::parse(state).unwrap(),
         decision: Decision::Granted,
         scope: ScopeKind::Activity,
         stakeholder_id: None,

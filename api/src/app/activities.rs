@@ -33,7 +33,7 @@ fn author_to_submit(
     match writer {
         ActivityWriter::AnySubmitter => Ok(Author::Anyone),
         ActivityWriter::Organisation(own) => {
-            policy::may_submit_as_organisation(bound_state(conn, *own)?.as_deref())?;
+            policy::may_submit_as_organisation(bound_state(conn, *own)?.as_ref())?;
             Ok(Author::Stakeholder(*own))
         }
         ActivityWriter::State(code) => {

@@ -9,7 +9,7 @@ use crate::db::{activities, consents, documents};
 use crate::domain::consent::{Consent, ConsentInput, RecordedBy};
 use crate::domain::publication::Publication;
 use crate::domain::stakeholder::Stakeholder;
-use crate::domain::{ConsentId, FieldError, Id};
+use crate::domain::{ConsentId, CountryCode, FieldError, Id};
 
 fn invalid(pointer: &str, code: &str, message: impl Into<String>) -> Error {
     Error::Invalid(vec![FieldError::new(pointer, code, message)])
@@ -25,7 +25,12 @@ pub fn record(
 ) -> Result<Consent> {
     let recorder = policy::consent_recorder(principal)?;
     let input = valid(input.validate())?;
-    let state = policy::consent_state(&recorder, input.state.as_deref())?;
+    let given = match input.state.as_deref().map(CountryCode::parse_state) {
+        Some(Ok(code)) => Some(code),
+        Some(Err(e)) => return Err(invalid("/state", "unknown_country", e.to_string())),
+        None => None,
+    };
+    let state = policy::consent_state(&recorder, given.as_ref())?;
     policy::consent_reference(&recorder, input.reference.as_deref())?;
     let actor = principal.actor();
     let at = now();
@@ -61,7 +66,10 @@ pub fn record(
         if let Some(id) = consent.activity_id {
             let decidable = activities::get(c, id)?.is_some_and(|a| {
                 a.content.publication == Publication::Submitted
-                    && a.content.states_concerned.contains(&consent.state)
+                    && a.content
+                        .states_concerned
+                        .iter()
+                        .any(|s| consent.state == *s.as_str())
             });
             if !decidable {
                 return Err(invalid(

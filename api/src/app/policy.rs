@@ -5,11 +5,11 @@
 
 use super::{Error, Principal, Result};
 use crate::db::stakeholders::own_state;
-use crate::domain::StakeholderId;
 use crate::domain::activity::{SubmitterError, submitter_of};
 use crate::domain::caller::{Caller, Role};
 use crate::domain::publication::Access;
 use crate::domain::stakeholder::StakeholderInput;
+use crate::domain::{CountryCode, StakeholderId};
 
 /// What a principal's role lets it write.
 enum Rights<'a> {
@@ -18,7 +18,7 @@ enum Rights<'a> {
     /// A contributor: its organisation.
     Organisation(StakeholderId),
     /// A State's focal point: its State.
-    State(&'a str),
+    State(&'a CountryCode),
     /// `sync`, and a token lacking the claim its role needs.
     Nothing,
 }
@@ -32,10 +32,7 @@ fn rights(principal: &Principal) -> Rights<'_> {
         Role::Contributor => caller
             .stakeholder
             .map_or(Rights::Nothing, Rights::Organisation),
-        Role::State => caller
-            .state
-            .as_ref()
-            .map_or(Rights::Nothing, |s| Rights::State(s.as_str())),
+        Role::State => caller.state.as_ref().map_or(Rights::Nothing, Rights::State),
         Role::Sync => Rights::Nothing,
     }
 }
@@ -64,7 +61,7 @@ pub fn access(caller: Option<&Caller>) -> Access {
         Some(c) if c.role == Role::State => c
             .state
             .as_ref()
-            .map_or(Access::Public, |s| Access::State(s.to_string())),
+            .map_or(Access::Public, |s| Access::State(s.clone())),
         _ => Access::Public,
     }
 }
@@ -87,7 +84,7 @@ pub fn sees_contact(caller: Option<&Caller>, stakeholder: StakeholderId) -> bool
 
 /// Whether a caller with `access` sees what is not public about a State's activities (those
 /// awaiting its consent, those it refused): the State itself and `admin`.
-pub fn sees_hidden_of_state(access: &Access, state: &str) -> bool {
+pub fn sees_hidden_of_state(access: &Access, state: &CountryCode) -> bool {
     match access {
         Access::Everything => true,
         Access::State(own) => own == state,
@@ -131,14 +128,14 @@ fn not_your_activity() -> Error {
 pub enum ActivityWriter {
     AnySubmitter,
     Organisation(StakeholderId),
-    State(String),
+    State(CountryCode),
 }
 
 pub fn activity_writer(principal: &Principal) -> Result<ActivityWriter> {
     match rights(principal) {
         Rights::Everything => Ok(ActivityWriter::AnySubmitter),
         Rights::Organisation(id) => Ok(ActivityWriter::Organisation(id)),
-        Rights::State(code) => Ok(ActivityWriter::State(code.to_owned())),
+        Rights::State(code) => Ok(ActivityWriter::State(code.clone())),
         Rights::Nothing => Err(not_your_activity()),
     }
 }
@@ -159,7 +156,7 @@ pub enum Author {
 /// A contributor token speaks for an organisation, never for a State: one naming a State's own
 /// stakeholder would publish without consent what only the State's own token may. `bound` is
 /// the State the organisation is bound to, if any.
-pub fn may_submit_as_organisation(bound: Option<&str>) -> Result<()> {
+pub fn may_submit_as_organisation(bound: Option<&CountryCode>) -> Result<()> {
     match bound {
         Some(state) => Err(Error::Forbidden(format!(
             "This organisation is {state}'s own stakeholder: it submits through a `state` token."
@@ -268,7 +265,7 @@ pub fn may_edit_stakeholder(
         // A State's own stakeholder is edited by its State, not through a contributor token.
         Rights::Organisation(own) => own == id && own_state(before).is_none(),
         Rights::State(state) => {
-            before.kind.is_state_body() && before.country.as_deref() == Some(state)
+            before.kind.is_state_body() && before.country.as_deref() == Some(state.as_str())
         }
         Rights::Nothing => false,
     };
@@ -305,14 +302,14 @@ pub fn may_curate_recommendations(principal: &Principal) -> Result<()> {
 /// Who records a consent record: a State for itself, or `admin` on a State's behalf.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsentRecorder {
-    State(String),
+    State(CountryCode),
     OnBehalf,
 }
 
 pub fn consent_recorder(principal: &Principal) -> Result<ConsentRecorder> {
     match rights(principal) {
         Rights::Everything => Ok(ConsentRecorder::OnBehalf),
-        Rights::State(code) => Ok(ConsentRecorder::State(code.to_owned())),
+        Rights::State(code) => Ok(ConsentRecorder::State(code.clone())),
         Rights::Organisation(_) | Rights::Nothing => Err(Error::Forbidden(
             "Only a State (for itself) and `admin` (on a State's behalf) record consent.".into(),
         )),
@@ -320,13 +317,16 @@ pub fn consent_recorder(principal: &Principal) -> Result<ConsentRecorder> {
 }
 
 /// The State a record is for: a State's own (it may name no other), the one `admin` names.
-pub fn consent_state(recorder: &ConsentRecorder, given: Option<&str>) -> Result<String> {
+pub fn consent_state(
+    recorder: &ConsentRecorder,
+    given: Option<&CountryCode>,
+) -> Result<CountryCode> {
     match (recorder, given) {
         (ConsentRecorder::State(own), Some(given)) if own != given => Err(Error::Forbidden(
             format!("A State records consent for itself only: this token speaks for {own}."),
         )),
         (ConsentRecorder::State(own), _) => Ok(own.clone()),
-        (ConsentRecorder::OnBehalf, Some(given)) => Ok(given.to_owned()),
+        (ConsentRecorder::OnBehalf, Some(given)) => Ok(given.clone()),
         (ConsentRecorder::OnBehalf, None) => {
             Err(Error::Invalid(vec![crate::domain::FieldError::new(
                 "/state",

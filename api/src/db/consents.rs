@@ -13,7 +13,7 @@ use super::sql::search::Position;
 use super::time::stored;
 use crate::domain::consent::{Consent, ScopeKind};
 use crate::domain::publication::{Access, Decision, Publication};
-use crate::domain::{ActivityId, ConsentId, StakeholderId};
+use crate::domain::{ActivityId, ConsentId, CountryCode, StakeholderId};
 
 /// Records a consent; call inside a write transaction. Returns how many activities of the
 /// State changed verdict.
@@ -26,7 +26,7 @@ pub fn record(
     diesel::insert_into(c::consents)
         .values((
             c::id.eq(consent.id.to_string()),
-            c::state.eq(&consent.state),
+            c::state.eq(consent.state.as_str()),
             c::decision.eq(consent.decision.as_str()),
             c::scope.eq(consent.scope.as_str()),
             c::target.eq(consent.target().map(|t| t.to_string())),
@@ -58,7 +58,7 @@ pub fn record(
 #[derive(Debug, Clone)]
 pub struct Filter {
     pub access: Access,
-    pub state: Option<String>,
+    pub state: Option<CountryCode>,
     pub decision: Option<Decision>,
     pub scope: Option<ScopeKind>,
     pub stakeholder_id: Option<StakeholderId>,
@@ -107,7 +107,7 @@ pub fn get(conn: &mut DbConnection, id: ConsentId) -> diesel::QueryResult<Option
 /// The most recent record of each scope and target of a State, oldest first.
 pub fn latest_of_state(
     conn: &mut DbConnection,
-    state: &str,
+    state: &CountryCode,
     access: &Access,
 ) -> diesel::QueryResult<Vec<Consent>> {
     filters::latest_consents(conn, state, access)?
@@ -120,7 +120,7 @@ pub fn latest_of_state(
 /// `hidden`, how many await its consent and how many it refused.
 pub fn counts(
     conn: &mut DbConnection,
-    state: &str,
+    state: &CountryCode,
     hidden: bool,
 ) -> diesel::QueryResult<(i64, Option<(i64, i64)>)> {
     let mut how_many = |facet: &str, public: bool| -> diesel::QueryResult<i64> {
@@ -128,7 +128,7 @@ pub fn counts(
         let query = a::activities
             .inner_join(f::activity_facets)
             .filter(f::facet.eq(facet))
-            .filter(f::value.eq(state))
+            .filter(f::value.eq(state.as_str()))
             .into_boxed();
         let query = if public {
             query.filter(a::public.eq(true))

@@ -4,14 +4,14 @@ use super::activities::Referenced;
 use super::documents::Document;
 use super::table::{Table, document_table};
 use crate::domain::recommendation::{Recommendation, RecommendationInput, Response};
-use crate::domain::{ExternalRef, RecommendationId, Stored};
+use crate::domain::{CountryCode, ExternalRef, RecommendationId, Stored};
 
 /// What a list asks for; every part is optional and they combine with AND.
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
     /// The State under review is one of these (from `state_under_review` and `regional_group`).
-    pub states_under_review: Option<Vec<String>>,
-    pub recommending_state: Option<String>,
+    pub states_under_review: Option<Vec<CountryCode>>,
+    pub recommending_state: Option<CountryCode>,
     pub cycle: Option<i64>,
     pub session: Option<i64>,
     pub response: Option<Response>,

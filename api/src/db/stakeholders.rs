@@ -2,13 +2,14 @@
 
 use super::DbConnection;
 use super::activities::Referenced;
+use super::activities::verdicts::stored_state;
 use super::audit::Actor;
 use super::documents::{self, Document, WriteError};
 use super::stored::unreadable;
 use super::table::{Rows, Table, document_table};
 use crate::domain::Multilingual;
 use crate::domain::stakeholder::{Stakeholder, StakeholderInput, StakeholderKind};
-use crate::domain::{ExternalRef, Id, StakeholderId, Stored, normalise_text};
+use crate::domain::{CountryCode, ExternalRef, Id, StakeholderId, Stored, normalise_text};
 use crate::reference::reference;
 
 #[derive(Debug, Default, Clone)]
@@ -85,7 +86,7 @@ impl Document for Stakeholder {
         StakeholderColumns {
             kind: self.content.kind.as_str().to_owned(),
             country: self.content.country.clone(),
-            own_state: own_state(&self.content),
+            own_state: own_state(&self.content).map(|s| s.to_string()),
         }
     }
 
@@ -133,10 +134,16 @@ document_table! {
 
 /// The State a stakeholder is bound to as its own: kind `state` with its country. Only `admin`
 /// sets kind and country, and the database keeps one such stakeholder a State (the unique
-/// index on `own_state`), so no one else can make an organisation a State's own.
-pub fn own_state(content: &StakeholderInput) -> Option<String> {
+/// index on `own_state`), so no one else can make an organisation a State's own. A country
+/// that does not read (validation refuses one) binds no State: consent is then needed.
+pub fn own_state(content: &StakeholderInput) -> Option<CountryCode> {
     (content.kind == StakeholderKind::State)
-        .then(|| content.country.clone())
+        .then(|| {
+            content
+                .country
+                .as_deref()
+                .and_then(|c| CountryCode::parse(c).ok())
+        })
         .flatten()
 }
 
@@ -144,26 +151,29 @@ pub fn own_state(content: &StakeholderInput) -> Option<String> {
 pub fn bound_state(
     conn: &mut DbConnection,
     id: StakeholderId,
-) -> diesel::QueryResult<Option<String>> {
+) -> diesel::QueryResult<Option<CountryCode>> {
     use super::schema::stakeholders::dsl;
     use diesel::prelude::*;
-    Ok(dsl::stakeholders
+    dsl::stakeholders
         .filter(dsl::id.eq(id.to_string()))
         .select(dsl::own_state)
         .first::<Option<String>>(conn)
         .optional()?
-        .flatten())
+        .flatten()
+        .as_deref()
+        .map(stored_state)
+        .transpose()
 }
 
 /// The State's own stakeholder, if it is registered.
 pub fn find_state_stakeholder(
     conn: &mut DbConnection,
-    state: &str,
+    state: &CountryCode,
 ) -> diesel::QueryResult<Option<StakeholderId>> {
     use super::schema::stakeholders::dsl;
     use diesel::prelude::*;
     dsl::stakeholders
-        .filter(dsl::own_state.eq(state))
+        .filter(dsl::own_state.eq(state.as_str()))
         .select(dsl::id)
         .first::<String>(conn)
         .optional()?
@@ -178,23 +188,23 @@ pub fn find_state_stakeholder(
 pub fn state_stakeholder(
     conn: &mut DbConnection,
     actor: &Actor,
-    state: &str,
+    state: &CountryCode,
 ) -> Result<StakeholderId, WriteError> {
     if let Some(id) = find_state_stakeholder(conn, state)? {
         return Ok(id);
     }
     let name = reference()
-        .country(state)
+        .country(state.as_str())
         .map(|c| c.short_name.clone())
         .unwrap_or_else(|| Multilingual {
-            en: Some(state.to_owned()),
+            en: Some(state.to_string()),
             ..Default::default()
         });
     let input = StakeholderInput {
         kind: StakeholderKind::State,
         name,
         acronym: None,
-        country: Some(state.to_owned()),
+        country: Some(state.to_string()),
         nhri_accreditation: None,
         website: None,
         contact: None,

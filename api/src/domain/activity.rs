@@ -233,7 +233,7 @@ pub struct Derived {
     /// The submitter's stakeholder kind.
     pub submitter_kind: crate::domain::stakeholder::StakeholderKind,
     /// The State the submitter is, when it is a State's own stakeholder.
-    pub submitter_state: Option<String>,
+    pub submitter_state: Option<CountryCode>,
 }
 
 fn is_amount(s: &str) -> bool {

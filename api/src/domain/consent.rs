@@ -80,7 +80,7 @@ pub struct Consent {
     #[schema(value_type = Uuid)]
     pub id: ConsentId,
     #[schema(value_type = StateCode)]
-    pub state: String,
+    pub state: CountryCode,
     pub decision: Decision,
     pub scope: ScopeKind,
     #[schema(value_type = Option<Uuid>)]

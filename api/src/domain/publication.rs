@@ -16,7 +16,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{ActivityId, ConsentId, StakeholderId};
+use crate::domain::{ActivityId, ConsentId, CountryCode, StakeholderId};
 
 /// Where a submission stands, as its submitter sets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -98,7 +98,7 @@ pub struct ConsentFact {
     /// The record's id, which `Visibility::reasons` names when the record decides.
     pub id: ConsentId,
     pub seq: i64,
-    pub state: String,
+    pub state: CountryCode,
     pub decision: Decision,
     pub scope: Scope,
 }
@@ -110,7 +110,7 @@ pub struct ActivityFacts {
     pub publication: Publication,
     pub submitter: StakeholderId,
     /// The State the submitter is, when the submitter is a State's own stakeholder.
-    pub submitter_state: Option<String>,
+    pub submitter_state: Option<CountryCode>,
     pub states_concerned: Vec<String>,
 }
 
@@ -143,7 +143,7 @@ pub fn governing<'a>(
     let mut latest: [Option<&ConsentFact>; 3] = [None; 3];
     for c in consents
         .iter()
-        .filter(|c| c.state == state && covers(&c.scope))
+        .filter(|c| c.state == *state && covers(&c.scope))
     {
         let slot = &mut latest[usize::from(c.scope.narrowness())];
         if slot.is_none_or(|l| l.seq < c.seq) {
@@ -175,7 +175,11 @@ pub fn visibility(activity: &ActivityFacts, consents: &[ConsentFact]) -> Visibil
         Publication::Withdrawn => reasons.push("withdrawn by its submitter".to_owned()),
     }
     for state in &activity.states_concerned {
-        if activity.submitter_state.as_deref() == Some(state.as_str()) {
+        if activity
+            .submitter_state
+            .as_ref()
+            .is_some_and(|s| s == state.as_str())
+        {
             continue;
         }
         match governing(activity, state, consents) {
@@ -219,7 +223,7 @@ pub enum Access {
     Submitter(StakeholderId),
     /// A State's focal point: also its own State's submissions, and every submitted activity
     /// that concerns it (it must see them to decide on its consent).
-    State(String),
+    State(CountryCode),
 }
 
 /// Whether a caller with `access` may see an activity with this verdict.
@@ -230,9 +234,12 @@ pub fn may_see(access: &Access, activity: &ActivityFacts, verdict: &Visibility) 
             Access::Everything => true,
             Access::Submitter(id) => activity.submitter == *id,
             Access::State(state) => {
-                activity.submitter_state.as_deref() == Some(state.as_str())
+                activity.submitter_state.as_ref() == Some(state)
                     || (activity.publication == Publication::Submitted
-                        && activity.states_concerned.contains(state))
+                        && activity
+                            .states_concerned
+                            .iter()
+                            .any(|s| state == s.as_str()))
             }
         }
 }
@@ -245,6 +252,10 @@ mod tests {
         uuid::Uuid::from_u128(n).into()
     }
 
+    fn code(state: &str) -> CountryCode {
+        CountryCode::parse(state).unwrap()
+    }
+
     const SUBMITTER: u128 = 7;
     const ACTIVITY: u128 = 1;
 
@@ -253,7 +264,7 @@ mod tests {
             id: id(ACTIVITY),
             publication: Publication::Submitted,
             submitter: id(SUBMITTER),
-            submitter_state: submitter_state.map(str::to_owned),
+            submitter_state: submitter_state.map(code),
             states_concerned: states.iter().map(|s| s.to_string()).collect(),
         }
     }
@@ -262,7 +273,7 @@ mod tests {
         ConsentFact {
             id: id(1_000 + seq as u128),
             seq,
-            state: state.into(),
+            state: code(state),
             decision,
             scope,
         }
@@ -535,12 +546,15 @@ mod tests {
     fn model(a: &ActivityFacts, history: &[ConsentFact]) -> bool {
         let mut public = a.publication == Publication::Submitted;
         for state in &a.states_concerned {
-            if a.submitter_state.as_deref() == Some(state.as_str()) {
+            if a.submitter_state
+                .as_ref()
+                .is_some_and(|s| s == state.as_str())
+            {
                 continue;
             }
             // (seq, decision) of the latest record at: all, submitter, activity.
             let mut latest: [Option<(i64, Decision)>; 3] = [None; 3];
-            for c in history.iter().filter(|c| c.state == *state) {
+            for c in history.iter().filter(|c| c.state == *state.as_str()) {
                 let slot = match c.scope {
                     Scope::All => 0,
                     Scope::Submitter(x) if x == a.submitter => 1,

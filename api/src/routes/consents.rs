@@ -14,11 +14,11 @@ use crate::db::{Position, activities as activity_db};
 use crate::domain::codes::StateCode;
 use crate::domain::consent::{Consent, ConsentInput, ScopeKind};
 use crate::domain::publication::{Access, Decision};
-use crate::domain::{ActivityId, ConsentId, StakeholderId};
+use crate::domain::{ActivityId, ConsentId, CountryCode, StakeholderId};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::page_type;
 use crate::routes::support::{
-    decode_cursor, encode_cursor, limit, not_modified, page, state_param, with_db,
+    decode_cursor, encode_cursor, limit, not_modified, page, state_param, state_value, with_db,
 };
 use crate::startup::AppState;
 
@@ -212,7 +212,7 @@ pub struct ConsentCounts {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StateConsent {
     #[schema(value_type = StateCode)]
-    pub state: String,
+    pub state: CountryCode,
     /// The decision in force for every submission concerning the State (scope `all`), if any.
     pub all: Option<Consent>,
     /// The decisions in force for single submitters (scope `submitter`).
@@ -236,7 +236,7 @@ pub async fn get_state_consent(
     identity: Identity,
     code: web::Path<String>,
 ) -> ApiResult<web::Json<StateConsent>> {
-    let code = state_param("code", &Some(code.into_inner()))?.unwrap_or_default();
+    let code = state_value("code", &code)?;
     let caller = identity.0;
     let access = policy::access(caller.as_ref());
     // What is not public about the State's activities is for the State and `admin` only.

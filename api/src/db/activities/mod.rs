@@ -20,7 +20,7 @@ use crate::domain::FieldError;
 use crate::domain::activity::{Activity, ActivityInput};
 use crate::domain::publication::Visibility;
 use crate::domain::{ActivityId, ExternalRef, RecommendationId, StakeholderId, Stored};
-use verdicts::Facts;
+use verdicts::{Facts, stored_state};
 
 /// What activities name that may not be deleted while they do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,7 +101,7 @@ impl Document for Activity {
         ActivityColumns {
             submitter: c.submitter.unwrap_or_default().to_string(),
             submitter_kind: self.derived.submitter_kind.as_str().to_owned(),
-            submitter_state: self.derived.submitter_state.clone(),
+            submitter_state: self.derived.submitter_state.as_ref().map(|s| s.to_string()),
             publication: c.publication.as_str().to_owned(),
             status: c.status.as_str().to_owned(),
             modality: c.modality.clone(),
@@ -212,7 +212,7 @@ pub fn get(conn: &mut DbConnection, id: ActivityId) -> diesel::QueryResult<Optio
     };
     let mut activity: Activity = parse_document(&document)?;
     activity.derived.submitter_kind = verdicts::stored_kind(&kind)?;
-    activity.derived.submitter_state = state;
+    activity.derived.submitter_state = state.as_deref().map(stored_state).transpose()?;
     Ok(Some(activity))
 }
 

@@ -15,10 +15,10 @@ use crate::db::schema::{consents::dsl as c, stakeholders::dsl as s};
 use crate::db::sql::DocumentRow;
 use crate::db::stored::unreadable;
 use crate::db::table::Rows;
-use crate::domain::StakeholderId;
 use crate::domain::activity::Activity;
 use crate::domain::publication::{ActivityFacts, ConsentFact, Decision, Scope, visibility};
 use crate::domain::stakeholder::StakeholderKind;
+use crate::domain::{CountryCode, StakeholderId};
 
 impl Activity {
     /// The facts the publication rule reads.
@@ -37,8 +37,8 @@ impl Activity {
 /// many activities are evaluated.
 #[derive(Default)]
 pub struct Facts {
-    submitters: HashMap<StakeholderId, (StakeholderKind, Option<String>)>,
-    consents: HashMap<String, Vec<ConsentFact>>,
+    submitters: HashMap<StakeholderId, (StakeholderKind, Option<CountryCode>)>,
+    consents: HashMap<CountryCode, Vec<ConsentFact>>,
 }
 
 /// What the rule reads of a consent record.
@@ -51,7 +51,7 @@ struct ConsentRow {
     target: Option<String>,
 }
 
-fn consent_fact(state: &str, row: ConsentRow) -> diesel::QueryResult<ConsentFact> {
+fn consent_fact(state: &CountryCode, row: ConsentRow) -> diesel::QueryResult<ConsentFact> {
     let unreadable = |what: String| {
         unreadable(format!(
             "consent record {} (seq {}): {what}",
@@ -73,7 +73,7 @@ fn consent_fact(state: &str, row: ConsentRow) -> diesel::QueryResult<ConsentFact
     Ok(ConsentFact {
         id: uuid(&row.id)?.into(),
         seq: row.seq,
-        state: state.to_owned(),
+        state: state.clone(),
         decision: Decision::parse(&row.decision)
             .ok_or_else(|| unreadable(format!("decision `{}`", row.decision)))?,
         scope,
@@ -86,7 +86,7 @@ impl Facts {
         &mut self,
         conn: &mut DbConnection,
         id: StakeholderId,
-    ) -> diesel::QueryResult<(StakeholderKind, Option<String>)> {
+    ) -> diesel::QueryResult<(StakeholderKind, Option<CountryCode>)> {
         if let Some(found) = self.submitters.get(&id) {
             return Ok(found.clone());
         }
@@ -96,7 +96,10 @@ impl Facts {
             .first::<(String, Option<String>)>(conn)
             .optional()?;
         let found = match row {
-            Some((kind, own_state)) => (stored_kind(&kind)?, own_state),
+            Some((kind, own_state)) => (
+                stored_kind(&kind)?,
+                own_state.as_deref().map(stored_state).transpose()?,
+            ),
             // No such stakeholder (the reference check refuses one; an import checks later):
             // no State's own, so consent is needed.
             None => (StakeholderKind::Other, None),
@@ -108,11 +111,11 @@ impl Facts {
     fn consents(
         &mut self,
         conn: &mut DbConnection,
-        state: &str,
+        state: &CountryCode,
     ) -> diesel::QueryResult<&[ConsentFact]> {
         if !self.consents.contains_key(state) {
             let rows: Vec<ConsentRow> = c::consents
-                .filter(c::state.eq(state))
+                .filter(c::state.eq(state.as_str()))
                 .order(c::seq)
                 .select((c::id, c::seq, c::decision, c::scope, c::target))
                 .load(conn)?;
@@ -122,13 +125,13 @@ impl Facts {
                 .into_iter()
                 .map(|row| consent_fact(state, row))
                 .collect::<Result<Vec<_>, _>>()?;
-            self.consents.insert(state.to_owned(), facts);
+            self.consents.insert(state.clone(), facts);
         }
         Ok(&self.consents[state])
     }
 
     /// Forgets a State's records, after a new one is written.
-    pub fn forget(&mut self, state: &str) {
+    pub fn forget(&mut self, state: &CountryCode) {
         self.consents.remove(state);
     }
 
@@ -140,7 +143,7 @@ impl Facts {
         a.derived.submitter_state = state;
         let mut consents = Vec::new();
         for state in &a.content.states_concerned {
-            consents.extend_from_slice(self.consents(conn, state)?);
+            consents.extend_from_slice(self.consents(conn, &stored_state(state)?)?);
         }
         a.visibility = visibility(&a.facts(), &consents);
         Ok(())
@@ -197,10 +200,10 @@ fn refresh(
 }
 
 /// After a consent record of `state`: re-evaluates the activities concerning it.
-pub fn refresh_state(conn: &mut DbConnection, state: &str) -> diesel::QueryResult<usize> {
+pub fn refresh_state(conn: &mut DbConnection, state: &CountryCode) -> diesel::QueryResult<usize> {
     let concerning = f::activity_facets
         .filter(f::facet.eq("state"))
-        .filter(f::value.eq(state))
+        .filter(f::value.eq(state.as_str()))
         .select(f::activity_seq);
     let rows = a::activities
         .filter(a::seq.eq_any(concerning))
@@ -253,6 +256,11 @@ pub fn refresh_submitter(
         .select((a::seq, a::document))
         .load(conn)?;
     refresh(conn, rows, true)
+}
+
+/// A State's code as stored; one this code does not know is an error.
+pub fn stored_state(code: &str) -> diesel::QueryResult<CountryCode> {
+    CountryCode::parse(code).map_err(|e| unreadable(e.to_string()))
 }
 
 /// A stakeholder kind as stored; one this code does not know is an error, never a default.
