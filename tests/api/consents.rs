@@ -210,8 +210,8 @@ async fn a_consent_recorded_beside_an_uncommitted_one_sees_it() {
     use upr_tc::db::audit::Actor;
     use upr_tc::db::consents;
     use upr_tc::db::tx::{Tx, write};
-    use upr_tc::domain::consent::{Consent, RecordedBy, ScopeKind};
-    use upr_tc::domain::publication::Decision;
+    use upr_tc::domain::consent::{Consent, RecordedBy};
+    use upr_tc::domain::publication::{Decision, Scope};
     use upr_tc_tests::{SecondWriter, backend_pid, until_waiting_or_finished};
 
     let app = TestApp::spawn();
@@ -227,9 +227,7 @@ async fn a_consent_recorded_beside_an_uncommitted_one_sees_it() {
         id: upr_tc::domain::Id::new_v7(),
         state: upr_tc::domain::CountryCode::parse(state).unwrap(),
         decision: Decision::Granted,
-        scope: ScopeKind::Activity,
-        stakeholder_id: None,
-        activity_id: Some(activity),
+        scope: Scope::Activity(activity),
         reference: None,
         note: None,
         decided_at: chrono::Utc::now(),

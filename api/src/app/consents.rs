@@ -7,9 +7,9 @@ use crate::db::time::now;
 use crate::db::tx::write;
 use crate::db::{activities, consents, documents};
 use crate::domain::consent::{Consent, ConsentInput, RecordedBy};
-use crate::domain::publication::Publication;
+use crate::domain::publication::{Publication, Scope};
 use crate::domain::stakeholder::Stakeholder;
-use crate::domain::{ConsentId, CountryCode, FieldError, Id};
+use crate::domain::{ConsentId, FieldError, Id};
 
 fn invalid(pointer: &str, code: &str, message: impl Into<String>) -> Error {
     Error::Invalid(vec![FieldError::new(pointer, code, message)])
@@ -25,12 +25,7 @@ pub fn record(
 ) -> Result<Consent> {
     let recorder = policy::consent_recorder(principal)?;
     let input = valid(input.validate())?;
-    let given = match input.state.as_deref().map(CountryCode::parse_state) {
-        Some(Ok(code)) => Some(code),
-        Some(Err(e)) => return Err(invalid("/state", "unknown_country", e.to_string())),
-        None => None,
-    };
-    let state = policy::consent_state(&recorder, given.as_ref())?;
+    let state = policy::consent_state(&recorder, input.state.as_ref())?;
     policy::consent_reference(&recorder, input.reference.as_deref())?;
     let actor = principal.actor();
     let at = now();
@@ -39,8 +34,6 @@ pub fn record(
         state,
         decision: input.decision,
         scope: input.scope,
-        stakeholder_id: input.stakeholder_id,
-        activity_id: input.activity_id,
         reference: input.reference,
         note: input.note,
         decided_at: input.decided_at.unwrap_or(at),
@@ -51,7 +44,7 @@ pub fn record(
         },
     };
     write(conn, |c| {
-        if let Some(id) = consent.stakeholder_id
+        if let Scope::Submitter(id) = consent.scope
             && documents::get::<Stakeholder>(c, id)?.is_none()
         {
             return Err(invalid(
@@ -63,7 +56,7 @@ pub fn record(
         // Only a submitted activity that concerns the State is its to decide on: the same
         // answer for a draft, another State's activity and an id that names nothing, so the
         // answer tells nothing of activities the caller cannot see.
-        if let Some(id) = consent.activity_id {
+        if let Scope::Activity(id) = consent.scope {
             let decidable = activities::get(c, id)?.is_some_and(|a| {
                 a.content.publication == Publication::Submitted
                     && a.content

@@ -12,7 +12,7 @@ use super::sql::filters;
 use super::sql::search::Position;
 use super::time::stored;
 use crate::domain::consent::{Consent, ScopeKind};
-use crate::domain::publication::{Access, Decision, Publication};
+use crate::domain::publication::{Access, Decision, Publication, Scope};
 use crate::domain::{ActivityId, ConsentId, CountryCode, StakeholderId};
 
 /// Records a consent; call inside a write transaction. Returns how many activities of the
@@ -28,8 +28,8 @@ pub fn record(
             c::id.eq(consent.id.to_string()),
             c::state.eq(consent.state.as_str()),
             c::decision.eq(consent.decision.as_str()),
-            c::scope.eq(consent.scope.as_str()),
-            c::target.eq(consent.target().map(|t| t.to_string())),
+            c::scope.eq(consent.scope.kind().as_str()),
+            c::target.eq(consent.scope.target().map(|t| t.to_string())),
             c::document.eq(to_json(consent)),
             c::recorded_at.eq(stored(consent.recorded_at)),
         ))
@@ -67,7 +67,7 @@ pub struct Filter {
 
 /// A consent record as the public sees it, if it does: without who recorded it.
 pub fn public_view(consent: &Consent) -> Option<Consent> {
-    (consent.scope != ScopeKind::Activity).then(|| {
+    (!matches!(consent.scope, Scope::Activity(_))).then(|| {
         let mut public = consent.clone();
         public.recorded_by.subject = None;
         public

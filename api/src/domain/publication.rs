@@ -16,6 +16,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use uuid::Uuid;
+
 use crate::domain::{ActivityId, ConsentId, CountryCode, StakeholderId};
 
 /// Where a submission stands, as its submitter sets it.
@@ -62,7 +64,37 @@ impl Decision {
     }
 }
 
-/// What a consent record covers, from the widest to the narrowest.
+// The name of a `Scope`, as clients give it (the target beside it, in `stakeholder_id` or
+// `activity_id`).
+/// What a consent record covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeKind {
+    /// Every submission concerning the State.
+    All,
+    /// Every submission of one stakeholder (`stakeholder_id`).
+    Submitter,
+    /// One activity (`activity_id`).
+    Activity,
+}
+
+impl ScopeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Submitter => "submitter",
+            Self::Activity => "activity",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::All, Self::Submitter, Self::Activity]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// What a consent record covers, with its target, from the widest to the narrowest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// Every submission concerning the State.
@@ -83,11 +115,31 @@ impl Scope {
         }
     }
 
-    fn name(self) -> &'static str {
+    pub fn kind(self) -> ScopeKind {
         match self {
-            Self::All => "all",
-            Self::Submitter(_) => "submitter",
-            Self::Activity(_) => "activity",
+            Self::All => ScopeKind::All,
+            Self::Submitter(_) => ScopeKind::Submitter,
+            Self::Activity(_) => ScopeKind::Activity,
+        }
+    }
+
+    /// The stakeholder or activity it covers (the `target` column).
+    pub fn target(self) -> Option<Uuid> {
+        match self {
+            Self::All => None,
+            Self::Submitter(id) => Some(id.into()),
+            Self::Activity(id) => Some(id.into()),
+        }
+    }
+
+    /// The scope a kind and its target make, if they fit: `all` has no target, the others
+    /// one.
+    pub fn of(kind: ScopeKind, target: Option<Uuid>) -> Option<Self> {
+        match (kind, target) {
+            (ScopeKind::All, None) => Some(Self::All),
+            (ScopeKind::Submitter, Some(id)) => Some(Self::Submitter(id.into())),
+            (ScopeKind::Activity, Some(id)) => Some(Self::Activity(id.into())),
+            _ => None,
         }
     }
 }
@@ -193,7 +245,7 @@ pub fn visibility(activity: &ActivityFacts, consents: &[ConsentFact]) -> Visibil
                 reasons.push(format!(
                     "consent {verb} by {state} (record {}, scope {})",
                     c.id,
-                    c.scope.name()
+                    c.scope.kind().as_str()
                 ));
                 refused.push(state.clone());
             }

@@ -13,7 +13,7 @@ use crate::db::consents::{self, Filter};
 use crate::db::{Position, activities as activity_db};
 use crate::domain::codes::StateCode;
 use crate::domain::consent::{Consent, ConsentInput, ScopeKind};
-use crate::domain::publication::{Access, Decision};
+use crate::domain::publication::{Access, Decision, Scope};
 use crate::domain::{ActivityId, ConsentId, CountryCode, StakeholderId};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::page_type;
@@ -133,7 +133,7 @@ pub async fn get_consent(
         };
         // A record about an activity exists only for those who may see the activity, and
         // never for the public.
-        if let (ScopeKind::Activity, Some(activity)) = (c.scope, c.activity_id)
+        if let Scope::Activity(activity) = c.scope
             && access != Access::Everything
         {
             let seen = access != Access::Public
@@ -266,9 +266,9 @@ pub async fn get_state_consent(
     for c in latest {
         let c = for_caller(c, caller.as_ref());
         match c.scope {
-            ScopeKind::All => answer.all = Some(c),
-            ScopeKind::Submitter => answer.submitters.push(c),
-            ScopeKind::Activity => answer.activities.push(c),
+            Scope::All => answer.all = Some(c),
+            Scope::Submitter(_) => answer.submitters.push(c),
+            Scope::Activity(_) => answer.activities.push(c),
         }
     }
     Ok(web::Json(answer))

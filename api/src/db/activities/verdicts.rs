@@ -16,7 +16,9 @@ use crate::db::sql::DocumentRow;
 use crate::db::stored::unreadable;
 use crate::db::table::Rows;
 use crate::domain::activity::Activity;
-use crate::domain::publication::{ActivityFacts, ConsentFact, Decision, Scope, visibility};
+use crate::domain::publication::{
+    ActivityFacts, ConsentFact, Decision, Scope, ScopeKind, visibility,
+};
 use crate::domain::stakeholder::StakeholderKind;
 use crate::domain::{CountryCode, StakeholderId};
 
@@ -60,15 +62,11 @@ fn consent_fact(state: &CountryCode, row: ConsentRow) -> diesel::QueryResult<Con
     };
     let uuid = |s: &str| Uuid::parse_str(s).map_err(|e| unreadable(format!("`{s}`: {e}")));
     let target = row.target.as_deref().map(uuid).transpose()?;
-    let scope = match (row.scope.as_str(), target) {
-        ("all", None) => Scope::All,
-        ("submitter", Some(id)) => Scope::Submitter(id.into()),
-        ("activity", Some(id)) => Scope::Activity(id.into()),
-        (scope, target) => {
-            return Err(unreadable(format!(
-                "scope `{scope}` with target {target:?}"
-            )));
-        }
+    let Some(scope) = ScopeKind::parse(&row.scope).and_then(|k| Scope::of(k, target)) else {
+        return Err(unreadable(format!(
+            "scope `{}` with target {target:?}",
+            row.scope
+        )));
     };
     Ok(ConsentFact {
         id: uuid(&row.id)?.into(),
