@@ -17,10 +17,10 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::config::JwtSettings;
 use crate::domain::CountryCode;
+use crate::domain::StakeholderId;
 pub use crate::domain::caller::{Caller, Role};
 use crate::error::ApiError;
 
@@ -241,7 +241,7 @@ fn caller_from(claims: Claims) -> Result<Caller, String> {
             return Err("role `contributor` needs a `stakeholder` claim".into());
         }
         (Role::Contributor, Some(id)) => Some(
-            Uuid::parse_str(id)
+            id.parse::<StakeholderId>()
                 .map_err(|_| format!("`stakeholder` claim `{id}` is not a stakeholder id"))?,
         ),
         (_, _) => None,

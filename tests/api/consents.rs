@@ -210,8 +210,8 @@ async fn a_consent_recorded_beside_an_uncommitted_one_sees_it() {
     use upr_tc::db::audit::Actor;
     use upr_tc::db::consents;
     use upr_tc::db::tx::{Tx, write};
-    use upr_tc::domain::consent::{Consent, RecordedBy, ScopeKind};
-    use upr_tc::domain::publication::Decision;
+    use upr_tc::domain::consent::{Consent, RecordedBy};
+    use upr_tc::domain::publication::{Decision, Scope};
     use upr_tc_tests::{SecondWriter, backend_pid, until_waiting_or_finished};
 
     let app = TestApp::spawn();
@@ -222,14 +222,12 @@ async fn a_consent_recorded_beside_an_uncommitted_one_sees_it() {
         &upr_tc_tests::activity(&["KEN", "UGA"], "Raced"),
     )
     .await;
-    let activity: uuid::Uuid = a["id"].as_str().unwrap().parse().unwrap();
+    let activity: upr_tc::domain::ActivityId = a["id"].as_str().unwrap().parse().unwrap();
     let record = move |state: &str| Consent {
-        id: uuid::Uuid::now_v7(),
-        state: state.into(),
+        id: upr_tc::domain::Id::new_v7(),
+        state: upr_tc::domain::CountryCode::parse(state).unwrap(),
         decision: Decision::Granted,
-        scope: ScopeKind::Activity,
-        stakeholder_id: None,
-        activity_id: Some(activity),
+        scope: Scope::Activity(activity),
         reference: None,
         note: None,
         decided_at: chrono::Utc::now(),

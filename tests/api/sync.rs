@@ -414,7 +414,7 @@ async fn a_change_committed_late_is_not_skipped() {
                 &mut conn,
                 &Actor::operator(),
                 slow,
-                uuid::Uuid::now_v7(),
+                upr_tc::domain::Id::new_v7(),
             )
             .unwrap();
             inserted.send(()).unwrap();
@@ -435,7 +435,7 @@ async fn a_change_committed_late_is_not_skipped() {
                     c,
                     &Actor::operator(),
                     fast,
-                    uuid::Uuid::now_v7(),
+                    upr_tc::domain::Id::new_v7(),
                 )
             })
             .unwrap();

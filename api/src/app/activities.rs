@@ -1,8 +1,6 @@
 //! Activities: submit, change, delete; and what a bulk upload of activities holds each row
 //! to, the same rules.
 
-use uuid::Uuid;
-
 use super::policy::{self, ActivityWriter, Author};
 use super::uploads::Uploader;
 use super::{Edit, Error, Principal, Result, valid};
@@ -13,13 +11,13 @@ use crate::db::consents::decided_by_name;
 use crate::db::documents;
 use crate::db::stakeholders::{bound_state, find_state_stakeholder, state_stakeholder};
 use crate::db::tx::write;
-use crate::domain::FieldError;
 use crate::domain::activity::{Activity, ActivityInput};
 use crate::domain::publication::{Access, may_see};
+use crate::domain::{ActivityId, FieldError, Id, StakeholderId};
 
 /// The activity, if a caller with `access` may see it; else the same answer as for no
 /// activity at all.
-pub fn visible(conn: &mut DbConnection, id: Uuid, access: &Access) -> Result<Activity> {
+pub fn visible(conn: &mut DbConnection, id: ActivityId, access: &Access) -> Result<Activity> {
     activities::get(conn, id)?
         .filter(|a| may_see(access, &a.facts(), &a.visibility))
         .ok_or_else(|| Error::NotFound(format!("No activity has the id {id}.")))
@@ -35,7 +33,7 @@ fn author_to_submit(
     match writer {
         ActivityWriter::AnySubmitter => Ok(Author::Anyone),
         ActivityWriter::Organisation(own) => {
-            policy::may_submit_as_organisation(bound_state(conn, *own)?.as_deref())?;
+            policy::may_submit_as_organisation(bound_state(conn, *own)?.as_ref())?;
             Ok(Author::Stakeholder(*own))
         }
         ActivityWriter::State(code) => {
@@ -83,7 +81,7 @@ pub fn submit(
         input.submitter =
             Some(policy::submitter(&author, input.submitter).map_err(policy::submitter_refused)?);
         let input = checked(c, input)?;
-        Ok(documents::insert(c, &actor, input, Uuid::now_v7())?)
+        Ok(documents::insert(c, &actor, input, ActivityId::new_v7())?)
     })
 }
 
@@ -92,7 +90,7 @@ pub fn submit(
 fn own_current(
     conn: &mut DbConnection,
     principal: &Principal,
-    id: Uuid,
+    id: ActivityId,
 ) -> Result<(Activity, Author)> {
     let current = visible(conn, id, &policy::principal_access(principal))?;
     let writer = policy::activity_writer(principal)?;
@@ -106,7 +104,7 @@ fn own_current(
 pub fn change(
     conn: &mut DbConnection,
     principal: &Principal,
-    id: Uuid,
+    id: ActivityId,
     edit: Edit<ActivityInput>,
     expected: Option<i64>,
 ) -> Result<Activity> {
@@ -130,7 +128,7 @@ pub fn change(
 pub fn delete(
     conn: &mut DbConnection,
     principal: &Principal,
-    id: Uuid,
+    id: ActivityId,
     expected: Option<i64>,
 ) -> Result<()> {
     let actor = principal.actor();
@@ -155,7 +153,7 @@ pub fn upload_author(
     match writer {
         ActivityWriter::State(code) if dry_run => Ok(match find_state_stakeholder(conn, &code)? {
             Some(id) => (Author::Stakeholder(id), false),
-            None => (Author::Stakeholder(Uuid::now_v7()), true),
+            None => (Author::Stakeholder(StakeholderId::new_v7()), true),
         }),
         ActivityWriter::State(_) => {
             let actor = principal.actor();

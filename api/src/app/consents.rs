@@ -1,17 +1,15 @@
 //! Consent records: a State's decisions about publishing the activities that concern it.
 //! Append-only: a change of mind is a new record.
 
-use uuid::Uuid;
-
 use super::{Error, Principal, Result, policy, valid};
 use crate::db::DbConnection;
 use crate::db::time::now;
 use crate::db::tx::write;
 use crate::db::{activities, consents, documents};
-use crate::domain::FieldError;
 use crate::domain::consent::{Consent, ConsentInput, RecordedBy};
-use crate::domain::publication::Publication;
+use crate::domain::publication::{Publication, Scope};
 use crate::domain::stakeholder::Stakeholder;
+use crate::domain::{ConsentId, FieldError, Id};
 
 fn invalid(pointer: &str, code: &str, message: impl Into<String>) -> Error {
     Error::Invalid(vec![FieldError::new(pointer, code, message)])
@@ -27,17 +25,15 @@ pub fn record(
 ) -> Result<Consent> {
     let recorder = policy::consent_recorder(principal)?;
     let input = valid(input.validate())?;
-    let state = policy::consent_state(&recorder, input.state.as_deref())?;
+    let state = policy::consent_state(&recorder, input.state.as_ref())?;
     policy::consent_reference(&recorder, input.reference.as_deref())?;
     let actor = principal.actor();
     let at = now();
     let consent = Consent {
-        id: Uuid::now_v7(),
+        id: ConsentId::new_v7(),
         state,
         decision: input.decision,
         scope: input.scope,
-        stakeholder_id: input.stakeholder_id,
-        activity_id: input.activity_id,
         reference: input.reference,
         note: input.note,
         decided_at: input.decided_at.unwrap_or(at),
@@ -48,7 +44,7 @@ pub fn record(
         },
     };
     write(conn, |c| {
-        if let Some(id) = consent.stakeholder_id
+        if let Scope::Submitter(id) = consent.scope
             && documents::get::<Stakeholder>(c, id)?.is_none()
         {
             return Err(invalid(
@@ -60,10 +56,13 @@ pub fn record(
         // Only a submitted activity that concerns the State is its to decide on: the same
         // answer for a draft, another State's activity and an id that names nothing, so the
         // answer tells nothing of activities the caller cannot see.
-        if let Some(id) = consent.activity_id {
+        if let Scope::Activity(id) = consent.scope {
             let decidable = activities::get(c, id)?.is_some_and(|a| {
                 a.content.publication == Publication::Submitted
-                    && a.content.states_concerned.contains(&consent.state)
+                    && a.content
+                        .states_concerned
+                        .iter()
+                        .any(|s| consent.state == *s.as_str())
             });
             if !decidable {
                 return Err(invalid(

@@ -20,8 +20,8 @@ use crate::db::DbConnection;
 use crate::db::audit::Actor;
 use crate::db::documents::{self, Document, WriteError};
 use crate::db::tx::write;
-use crate::domain::FieldError;
 use crate::domain::caller::Caller;
+use crate::domain::{FieldError, Id};
 
 /// Who asks for a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,7 +153,7 @@ fn insert<D: Document>(
 ) -> Result<D> {
     let actor = principal.actor();
     write(conn, |c| {
-        Ok(documents::insert(c, &actor, content, uuid::Uuid::now_v7())?)
+        Ok(documents::insert(c, &actor, content, D::Id::new_v7())?)
     })
 }
 
@@ -162,7 +162,7 @@ fn insert<D: Document>(
 fn delete<D: Document>(
     conn: &mut DbConnection,
     principal: &Principal,
-    id: uuid::Uuid,
+    id: D::Id,
     expected: Option<i64>,
 ) -> Result<()> {
     let actor = principal.actor();

@@ -3,23 +3,22 @@
 //! the facts of the target, which the commands read from the database; what a refusal says is
 //! written here too.
 
-use uuid::Uuid;
-
 use super::{Error, Principal, Result};
 use crate::db::stakeholders::own_state;
 use crate::domain::activity::{SubmitterError, submitter_of};
 use crate::domain::caller::{Caller, Role};
 use crate::domain::publication::Access;
 use crate::domain::stakeholder::StakeholderInput;
+use crate::domain::{CountryCode, StakeholderId};
 
 /// What a principal's role lets it write.
 enum Rights<'a> {
     /// `admin`, and an operator at the machine.
     Everything,
     /// A contributor: its organisation.
-    Organisation(Uuid),
+    Organisation(StakeholderId),
     /// A State's focal point: its State.
-    State(&'a str),
+    State(&'a CountryCode),
     /// `sync`, and a token lacking the claim its role needs.
     Nothing,
 }
@@ -33,10 +32,7 @@ fn rights(principal: &Principal) -> Rights<'_> {
         Role::Contributor => caller
             .stakeholder
             .map_or(Rights::Nothing, Rights::Organisation),
-        Role::State => caller
-            .state
-            .as_ref()
-            .map_or(Rights::Nothing, |s| Rights::State(s.as_str())),
+        Role::State => caller.state.as_ref().map_or(Rights::Nothing, Rights::State),
         Role::Sync => Rights::Nothing,
     }
 }
@@ -65,7 +61,7 @@ pub fn access(caller: Option<&Caller>) -> Access {
         Some(c) if c.role == Role::State => c
             .state
             .as_ref()
-            .map_or(Access::Public, |s| Access::State(s.to_string())),
+            .map_or(Access::Public, |s| Access::State(s.clone())),
         _ => Access::Public,
     }
 }
@@ -80,7 +76,7 @@ pub fn principal_access(principal: &Principal) -> Access {
 
 /// Whether this caller sees a stakeholder's contact details: `admin` and the organisation's
 /// own contributors.
-pub fn sees_contact(caller: Option<&Caller>, stakeholder: Uuid) -> bool {
+pub fn sees_contact(caller: Option<&Caller>, stakeholder: StakeholderId) -> bool {
     caller.is_some_and(|c| {
         c.is_admin() || (c.role == Role::Contributor && c.stakeholder == Some(stakeholder))
     })
@@ -88,7 +84,7 @@ pub fn sees_contact(caller: Option<&Caller>, stakeholder: Uuid) -> bool {
 
 /// Whether a caller with `access` sees what is not public about a State's activities (those
 /// awaiting its consent, those it refused): the State itself and `admin`.
-pub fn sees_hidden_of_state(access: &Access, state: &str) -> bool {
+pub fn sees_hidden_of_state(access: &Access, state: &CountryCode) -> bool {
     match access {
         Access::Everything => true,
         Access::State(own) => own == state,
@@ -131,15 +127,15 @@ fn not_your_activity() -> Error {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActivityWriter {
     AnySubmitter,
-    Organisation(Uuid),
-    State(String),
+    Organisation(StakeholderId),
+    State(CountryCode),
 }
 
 pub fn activity_writer(principal: &Principal) -> Result<ActivityWriter> {
     match rights(principal) {
         Rights::Everything => Ok(ActivityWriter::AnySubmitter),
         Rights::Organisation(id) => Ok(ActivityWriter::Organisation(id)),
-        Rights::State(code) => Ok(ActivityWriter::State(code.to_owned())),
+        Rights::State(code) => Ok(ActivityWriter::State(code.clone())),
         Rights::Nothing => Err(not_your_activity()),
     }
 }
@@ -151,7 +147,7 @@ pub enum Author {
     /// Any submitter, named by each activity.
     Anyone,
     /// This stakeholder: the contributor's organisation, or the State's own stakeholder.
-    Stakeholder(Uuid),
+    Stakeholder(StakeholderId),
     /// None: a State whose own stakeholder is not registered yet, or a contributor token for
     /// a State's own stakeholder (which speaks through its State's token).
     Nobody,
@@ -160,7 +156,7 @@ pub enum Author {
 /// A contributor token speaks for an organisation, never for a State: one naming a State's own
 /// stakeholder would publish without consent what only the State's own token may. `bound` is
 /// the State the organisation is bound to, if any.
-pub fn may_submit_as_organisation(bound: Option<&str>) -> Result<()> {
+pub fn may_submit_as_organisation(bound: Option<&CountryCode>) -> Result<()> {
     match bound {
         Some(state) => Err(Error::Forbidden(format!(
             "This organisation is {state}'s own stakeholder: it submits through a `state` token."
@@ -174,8 +170,8 @@ pub fn may_submit_as_organisation(bound: Option<&str>) -> Result<()> {
 /// nothing; `Anyone` must name one.
 pub fn submitter(
     author: &Author,
-    given: Option<Uuid>,
-) -> std::result::Result<Uuid, SubmitterError> {
+    given: Option<StakeholderId>,
+) -> std::result::Result<StakeholderId, SubmitterError> {
     match author {
         Author::Anyone => submitter_of(None, given),
         Author::Stakeholder(own) => submitter_of(Some(*own), given),
@@ -193,7 +189,7 @@ pub fn submitter_refused(e: SubmitterError) -> Error {
 
 /// Whether an author may change or delete an activity this stakeholder submitted: `Anyone`
 /// any, a stakeholder its own.
-pub fn may_change_activity(author: &Author, submitter: Option<Uuid>) -> Result<()> {
+pub fn may_change_activity(author: &Author, submitter: Option<StakeholderId>) -> Result<()> {
     let allowed = match author {
         Author::Anyone => true,
         Author::Stakeholder(own) => submitter == Some(*own),
@@ -260,7 +256,7 @@ fn admin_only_changes(before: &StakeholderInput, after: &StakeholderInput) -> Ve
 /// stakeholder at all.
 pub fn may_edit_stakeholder(
     principal: &Principal,
-    id: Uuid,
+    id: StakeholderId,
     before: &StakeholderInput,
     after: &StakeholderInput,
 ) -> Result<()> {
@@ -269,7 +265,7 @@ pub fn may_edit_stakeholder(
         // A State's own stakeholder is edited by its State, not through a contributor token.
         Rights::Organisation(own) => own == id && own_state(before).is_none(),
         Rights::State(state) => {
-            before.kind.is_state_body() && before.country.as_deref() == Some(state)
+            before.kind.is_state_body() && before.country.as_deref() == Some(state.as_str())
         }
         Rights::Nothing => false,
     };
@@ -306,14 +302,14 @@ pub fn may_curate_recommendations(principal: &Principal) -> Result<()> {
 /// Who records a consent record: a State for itself, or `admin` on a State's behalf.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsentRecorder {
-    State(String),
+    State(CountryCode),
     OnBehalf,
 }
 
 pub fn consent_recorder(principal: &Principal) -> Result<ConsentRecorder> {
     match rights(principal) {
         Rights::Everything => Ok(ConsentRecorder::OnBehalf),
-        Rights::State(code) => Ok(ConsentRecorder::State(code.to_owned())),
+        Rights::State(code) => Ok(ConsentRecorder::State(code.clone())),
         Rights::Organisation(_) | Rights::Nothing => Err(Error::Forbidden(
             "Only a State (for itself) and `admin` (on a State's behalf) record consent.".into(),
         )),
@@ -321,13 +317,16 @@ pub fn consent_recorder(principal: &Principal) -> Result<ConsentRecorder> {
 }
 
 /// The State a record is for: a State's own (it may name no other), the one `admin` names.
-pub fn consent_state(recorder: &ConsentRecorder, given: Option<&str>) -> Result<String> {
+pub fn consent_state(
+    recorder: &ConsentRecorder,
+    given: Option<&CountryCode>,
+) -> Result<CountryCode> {
     match (recorder, given) {
         (ConsentRecorder::State(own), Some(given)) if own != given => Err(Error::Forbidden(
             format!("A State records consent for itself only: this token speaks for {own}."),
         )),
         (ConsentRecorder::State(own), _) => Ok(own.clone()),
-        (ConsentRecorder::OnBehalf, Some(given)) => Ok(given.to_owned()),
+        (ConsentRecorder::OnBehalf, Some(given)) => Ok(given.clone()),
         (ConsentRecorder::OnBehalf, None) => {
             Err(Error::Invalid(vec![crate::domain::FieldError::new(
                 "/state",

@@ -1,11 +1,10 @@
 //! Recommendations: the catalogue `admin` curates.
 
-use uuid::Uuid;
-
 use super::{Edit, Principal, Result, policy, valid};
 use crate::db::DbConnection;
 use crate::db::documents::{self, WriteError};
 use crate::db::tx::write;
+use crate::domain::RecommendationId;
 use crate::domain::recommendation::{Recommendation, RecommendationInput};
 
 /// Adds a recommendation.
@@ -24,7 +23,7 @@ pub fn create(
 pub fn change(
     conn: &mut DbConnection,
     principal: &Principal,
-    id: Uuid,
+    id: RecommendationId,
     edit: Edit<RecommendationInput>,
     expected: Option<i64>,
 ) -> Result<Recommendation> {
@@ -51,7 +50,7 @@ pub fn change(
 pub fn delete(
     conn: &mut DbConnection,
     principal: &Principal,
-    id: Uuid,
+    id: RecommendationId,
     expected: Option<i64>,
 ) -> Result<()> {
     policy::may_curate_recommendations(principal)?;

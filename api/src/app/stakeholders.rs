@@ -1,13 +1,12 @@
 //! Stakeholders: `admin` registers and deletes them; a contributor changes its own
 //! organisation, a State its own bodies, except the fields only `admin` sets (`policy`).
 
-use uuid::Uuid;
-
 use super::policy;
 use super::{Edit, Principal, Result, valid};
 use crate::db::DbConnection;
 use crate::db::documents::{self, WriteError};
 use crate::db::tx::write;
+use crate::domain::StakeholderId;
 use crate::domain::stakeholder::{Stakeholder, StakeholderInput};
 
 /// Registers a stakeholder (`admin`).
@@ -38,7 +37,7 @@ pub fn keeping_contact(
 pub fn change(
     conn: &mut DbConnection,
     principal: &Principal,
-    id: Uuid,
+    id: StakeholderId,
     edit: Edit<StakeholderInput>,
     expected: Option<i64>,
 ) -> Result<Stakeholder> {
@@ -63,7 +62,7 @@ pub fn change(
 pub fn delete(
     conn: &mut DbConnection,
     principal: &Principal,
-    id: Uuid,
+    id: StakeholderId,
     expected: Option<i64>,
 ) -> Result<()> {
     policy::may_delete_stakeholder(principal)?;

@@ -1,7 +1,5 @@
 //! The fast path of a bulk import: the new items of a batch inserted in a few statements.
 
-use uuid::Uuid;
-
 use super::DbConnection;
 use super::audit::{self, Actor};
 use super::changes::{self, Change};
@@ -9,7 +7,7 @@ use super::documents::{Document, WriteError, row_of};
 use super::sql::search::insert_search;
 use super::table::{held_external, insert_external};
 use super::time::now;
-use crate::domain::{Stored, normalise_text};
+use crate::domain::{Id, Stored, normalise_text};
 
 /// Inserts, in a few statements, those of `contents` that are new: no stored item has their
 /// natural key or partner keys, nor does an earlier one of the batch. Returns the indexes of
@@ -44,7 +42,7 @@ pub fn insert_new<D: Document>(
     let mut fresh: Vec<(D, String)> = Vec::new();
     let mut others = Vec::new();
     for (i, (content, key)) in contents.iter().zip(item_keys).enumerate() {
-        let doc = D::new(Stored::new(Uuid::now_v7(), at), content.clone());
+        let doc = D::new(Stored::new(D::Id::new_v7(), at), content.clone());
         let scope = D::ref_scope(content);
         let refs: Vec<(String, String, String)> = doc
             .external_refs()

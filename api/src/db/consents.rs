@@ -2,7 +2,6 @@
 //! re-evaluating the activities of its State in the same transaction.
 
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::DbConnection;
 use super::activities::verdicts::refresh_state;
@@ -13,7 +12,8 @@ use super::sql::filters;
 use super::sql::search::Position;
 use super::time::stored;
 use crate::domain::consent::{Consent, ScopeKind};
-use crate::domain::publication::{Access, Decision, Publication};
+use crate::domain::publication::{Access, Decision, Publication, Scope};
+use crate::domain::{ActivityId, ConsentId, CountryCode, StakeholderId};
 
 /// Records a consent; call inside a write transaction. Returns how many activities of the
 /// State changed verdict.
@@ -26,10 +26,10 @@ pub fn record(
     diesel::insert_into(c::consents)
         .values((
             c::id.eq(consent.id.to_string()),
-            c::state.eq(&consent.state),
+            c::state.eq(consent.state.as_str()),
             c::decision.eq(consent.decision.as_str()),
-            c::scope.eq(consent.scope.as_str()),
-            c::target.eq(consent.target().map(|t| t.to_string())),
+            c::scope.eq(consent.scope.kind().as_str()),
+            c::target.eq(consent.scope.target().map(|t| t.to_string())),
             c::document.eq(to_json(consent)),
             c::recorded_at.eq(stored(consent.recorded_at)),
         ))
@@ -58,16 +58,16 @@ pub fn record(
 #[derive(Debug, Clone)]
 pub struct Filter {
     pub access: Access,
-    pub state: Option<String>,
+    pub state: Option<CountryCode>,
     pub decision: Option<Decision>,
     pub scope: Option<ScopeKind>,
-    pub stakeholder_id: Option<Uuid>,
-    pub activity_id: Option<Uuid>,
+    pub stakeholder_id: Option<StakeholderId>,
+    pub activity_id: Option<ActivityId>,
 }
 
 /// A consent record as the public sees it, if it does: without who recorded it.
 pub fn public_view(consent: &Consent) -> Option<Consent> {
-    (consent.scope != ScopeKind::Activity).then(|| {
+    (!matches!(consent.scope, Scope::Activity(_))).then(|| {
         let mut public = consent.clone();
         public.recorded_by.subject = None;
         public
@@ -93,7 +93,7 @@ pub fn list(
     Ok((items, next))
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> diesel::QueryResult<Option<Consent>> {
+pub fn get(conn: &mut DbConnection, id: ConsentId) -> diesel::QueryResult<Option<Consent>> {
     use super::schema::consents::dsl as c;
     c::consents
         .filter(c::id.eq(id.to_string()))
@@ -107,7 +107,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> diesel::QueryResult<Option<Cons
 /// The most recent record of each scope and target of a State, oldest first.
 pub fn latest_of_state(
     conn: &mut DbConnection,
-    state: &str,
+    state: &CountryCode,
     access: &Access,
 ) -> diesel::QueryResult<Vec<Consent>> {
     filters::latest_consents(conn, state, access)?
@@ -120,7 +120,7 @@ pub fn latest_of_state(
 /// `hidden`, how many await its consent and how many it refused.
 pub fn counts(
     conn: &mut DbConnection,
-    state: &str,
+    state: &CountryCode,
     hidden: bool,
 ) -> diesel::QueryResult<(i64, Option<(i64, i64)>)> {
     let mut how_many = |facet: &str, public: bool| -> diesel::QueryResult<i64> {
@@ -128,7 +128,7 @@ pub fn counts(
         let query = a::activities
             .inner_join(f::activity_facets)
             .filter(f::facet.eq(facet))
-            .filter(f::value.eq(state))
+            .filter(f::value.eq(state.as_str()))
             .into_boxed();
         let query = if public {
             query.filter(a::public.eq(true))
@@ -148,7 +148,7 @@ pub fn counts(
 }
 
 /// Whether a State has recorded a decision about this one activity (scope `activity`).
-pub fn decided_by_name(conn: &mut DbConnection, activity: Uuid) -> diesel::QueryResult<bool> {
+pub fn decided_by_name(conn: &mut DbConnection, activity: ActivityId) -> diesel::QueryResult<bool> {
     use super::schema::consents::dsl;
     diesel::select(diesel::dsl::exists(
         dsl::consents

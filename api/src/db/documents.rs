@@ -8,7 +8,6 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use uuid::Uuid;
 
 use super::DbConnection;
 use super::audit::{self, Actor, Operation};
@@ -18,20 +17,22 @@ use super::sql::search::set_search;
 use super::table::{Common, Rows, Table, set_external_refs};
 use super::time::{now, stored};
 use crate::domain::validate::Validate;
-use crate::domain::{ExternalRef, Stored, normalise_text};
+use crate::domain::{ExternalRef, Id, Stored, normalise_text};
 
 /// An item stored in a document table.
 pub trait Document: Rows + Serialize + DeserializeOwned {
     /// What clients send: the item without id, version and timestamps.
     type Content: PartialEq + Clone + Serialize + DeserializeOwned + Validate;
+    /// The kind's id.
+    type Id: Id;
 
     const TABLE: Table;
 
-    fn new(stored: Stored, content: Self::Content) -> Self;
-    fn stored(&self) -> &Stored;
+    fn new(stored: Stored<Self::Id>, content: Self::Content) -> Self;
+    fn stored(&self) -> &Stored<Self::Id>;
     fn content(&self) -> &Self::Content;
 
-    fn id(&self) -> Uuid {
+    fn id(&self) -> Self::Id {
         self.stored().id
     }
     fn version(&self) -> i64 {
@@ -63,7 +64,7 @@ pub trait Document: Rows + Serialize + DeserializeOwned {
         Ok(())
     }
     /// Refuses a deletion while other items refer to this one; by default, never.
-    fn before_delete(_conn: &mut DbConnection, _id: Uuid) -> Result<(), WriteError> {
+    fn before_delete(_conn: &mut DbConnection, _id: Self::Id) -> Result<(), WriteError> {
         Ok(())
     }
     /// Brings what depends on this item up to date after it changed (`before` is `None` for a
@@ -197,7 +198,7 @@ fn index<D: Document>(conn: &mut DbConnection, seq: i64, doc: &D) -> Result<(), 
     Ok(())
 }
 
-pub fn get<D: Document>(conn: &mut DbConnection, id: Uuid) -> diesel::QueryResult<Option<D>> {
+pub fn get<D: Document>(conn: &mut DbConnection, id: D::Id) -> diesel::QueryResult<Option<D>> {
     D::find_row(conn, &id.to_string())?
         .map(|row| parse(&row))
         .transpose()
@@ -230,7 +231,7 @@ pub fn insert<D: Document>(
     conn: &mut DbConnection,
     actor: &Actor,
     content: D::Content,
-    id: Uuid,
+    id: D::Id,
 ) -> Result<D, WriteError> {
     if let Some(existing) = find_by_natural_key::<D>(conn, &content)? {
         return Err(taken(&existing));
@@ -260,7 +261,7 @@ pub fn insert<D: Document>(
 /// The item, after checking the version the client last read (`If-Match`).
 fn current<D: Document>(
     conn: &mut DbConnection,
-    id: Uuid,
+    id: D::Id,
     if_match: Option<i64>,
 ) -> Result<(i64, D), WriteError> {
     let row = D::find_row(conn, &id.to_string())?.ok_or(WriteError::NotFound)?;
@@ -276,7 +277,7 @@ fn current<D: Document>(
 /// Reads an item for a change (call inside a write transaction), for checks that need it.
 pub fn for_update<D: Document>(
     conn: &mut DbConnection,
-    id: Uuid,
+    id: D::Id,
     if_match: Option<i64>,
 ) -> Result<D, WriteError> {
     current(conn, id, if_match).map(|(_, doc)| doc)
@@ -286,7 +287,7 @@ pub fn for_update<D: Document>(
 pub fn replace<D: Document>(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: Uuid,
+    id: D::Id,
     content: D::Content,
     if_match: Option<i64>,
 ) -> Result<D, WriteError> {
@@ -325,7 +326,7 @@ pub fn replace<D: Document>(
 pub fn delete<D: Document>(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: Uuid,
+    id: D::Id,
     if_match: Option<i64>,
 ) -> Result<D, WriteError> {
     let (seq, old) = current::<D>(conn, id, if_match)?;
@@ -360,7 +361,7 @@ pub type Merge<'a, D> = &'a dyn Fn(
 pub fn upsert_with<D: Document>(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: Option<Uuid>,
+    id: Option<D::Id>,
     content: D::Content,
     refs: &[ExternalRef],
     merge: Merge<'_, D>,
@@ -373,7 +374,7 @@ pub fn upsert_with<D: Document>(
             let scope = D::ref_scope(&content);
             for r in refs {
                 if let Some(found) = super::table::find_external(conn, &scope, r)? {
-                    by_ref = Uuid::parse_str(&found).ok();
+                    by_ref = found.parse().ok();
                     break;
                 }
             }
@@ -397,7 +398,7 @@ pub fn upsert_with<D: Document>(
         }
         None => {
             let content = merge(None, content)?;
-            let id = id.unwrap_or_else(Uuid::now_v7);
+            let id = id.unwrap_or_else(D::Id::new_v7);
             Ok((Outcome::Created, insert(conn, actor, content, id)?))
         }
     }

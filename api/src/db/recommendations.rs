@@ -1,16 +1,17 @@
 //! Recommendations in the document store: their columns, facets and filters.
 
+use super::activities::Referenced;
 use super::documents::Document;
 use super::table::{Table, document_table};
 use crate::domain::recommendation::{Recommendation, RecommendationInput, Response};
-use crate::domain::{ExternalRef, Stored};
+use crate::domain::{CountryCode, ExternalRef, RecommendationId, Stored};
 
 /// What a list asks for; every part is optional and they combine with AND.
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
     /// The State under review is one of these (from `state_under_review` and `regional_group`).
-    pub states_under_review: Option<Vec<String>>,
-    pub recommending_state: Option<String>,
+    pub states_under_review: Option<Vec<CountryCode>>,
+    pub recommending_state: Option<CountryCode>,
     pub cycle: Option<i64>,
     pub session: Option<i64>,
     pub response: Option<Response>,
@@ -22,6 +23,7 @@ pub struct Filter {
 
 impl Document for Recommendation {
     type Content = RecommendationInput;
+    type Id = RecommendationId;
 
     const TABLE: Table = Table {
         entity: "recommendation",
@@ -33,7 +35,7 @@ impl Document for Recommendation {
         hides_items: false,
     };
 
-    fn new(stored: Stored, content: RecommendationInput) -> Self {
+    fn new(stored: Stored<RecommendationId>, content: RecommendationInput) -> Self {
         Self {
             stored,
             cycle: content.cycle().unwrap_or_default(),
@@ -41,7 +43,7 @@ impl Document for Recommendation {
         }
     }
 
-    fn stored(&self) -> &Stored {
+    fn stored(&self) -> &Stored<RecommendationId> {
         &self.stored
     }
 
@@ -51,9 +53,9 @@ impl Document for Recommendation {
 
     fn before_delete(
         conn: &mut super::DbConnection,
-        id: uuid::Uuid,
+        id: RecommendationId,
     ) -> Result<(), super::documents::WriteError> {
-        let n = super::activities::references_to(conn, "recommendation", id)?;
+        let n = super::activities::references_to(conn, Referenced::Recommendation(id))?;
         if n > 0 {
             return Err(super::documents::WriteError::Conflict(format!(
                 "{n} activities help implement this recommendation; change them first."

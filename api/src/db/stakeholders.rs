@@ -1,15 +1,15 @@
 //! Stakeholders in the document store: their columns, facets and filters.
 
-use uuid::Uuid;
-
 use super::DbConnection;
+use super::activities::Referenced;
+use super::activities::verdicts::stored_state;
 use super::audit::Actor;
 use super::documents::{self, Document, WriteError};
 use super::stored::unreadable;
 use super::table::{Rows, Table, document_table};
 use crate::domain::Multilingual;
 use crate::domain::stakeholder::{Stakeholder, StakeholderInput, StakeholderKind};
-use crate::domain::{ExternalRef, Stored, normalise_text};
+use crate::domain::{CountryCode, ExternalRef, Id, StakeholderId, Stored, normalise_text};
 use crate::reference::reference;
 
 #[derive(Debug, Default, Clone)]
@@ -23,6 +23,7 @@ pub struct Filter {
 
 impl Document for Stakeholder {
     type Content = StakeholderInput;
+    type Id = StakeholderId;
 
     const TABLE: Table = Table {
         entity: "stakeholder",
@@ -34,11 +35,11 @@ impl Document for Stakeholder {
         hides_items: false,
     };
 
-    fn new(stored: Stored, content: StakeholderInput) -> Self {
+    fn new(stored: Stored<StakeholderId>, content: StakeholderInput) -> Self {
         Self { stored, content }
     }
 
-    fn stored(&self) -> &Stored {
+    fn stored(&self) -> &Stored<StakeholderId> {
         &self.stored
     }
 
@@ -46,8 +47,8 @@ impl Document for Stakeholder {
         &self.content
     }
 
-    fn before_delete(conn: &mut DbConnection, id: Uuid) -> Result<(), WriteError> {
-        let n = super::activities::references_to(conn, "stakeholder", id)?;
+    fn before_delete(conn: &mut DbConnection, id: StakeholderId) -> Result<(), WriteError> {
+        let n = super::activities::references_to(conn, Referenced::Stakeholder(id))?;
         if n > 0 {
             return Err(WriteError::Conflict(format!(
                 "{n} activities name this stakeholder as submitter or participant; change them first."
@@ -85,7 +86,7 @@ impl Document for Stakeholder {
         StakeholderColumns {
             kind: self.content.kind.as_str().to_owned(),
             country: self.content.country.clone(),
-            own_state: own_state(&self.content),
+            own_state: own_state(&self.content).map(|s| s.to_string()),
         }
     }
 
@@ -133,39 +134,52 @@ document_table! {
 
 /// The State a stakeholder is bound to as its own: kind `state` with its country. Only `admin`
 /// sets kind and country, and the database keeps one such stakeholder a State (the unique
-/// index on `own_state`), so no one else can make an organisation a State's own.
-pub fn own_state(content: &StakeholderInput) -> Option<String> {
+/// index on `own_state`), so no one else can make an organisation a State's own. A country
+/// that does not read (validation refuses one) binds no State: consent is then needed.
+pub fn own_state(content: &StakeholderInput) -> Option<CountryCode> {
     (content.kind == StakeholderKind::State)
-        .then(|| content.country.clone())
+        .then(|| {
+            content
+                .country
+                .as_deref()
+                .and_then(|c| CountryCode::parse(c).ok())
+        })
         .flatten()
 }
 
 /// The State this stakeholder is bound to as its own, if it is.
-pub fn bound_state(conn: &mut DbConnection, id: Uuid) -> diesel::QueryResult<Option<String>> {
+pub fn bound_state(
+    conn: &mut DbConnection,
+    id: StakeholderId,
+) -> diesel::QueryResult<Option<CountryCode>> {
     use super::schema::stakeholders::dsl;
     use diesel::prelude::*;
-    Ok(dsl::stakeholders
+    dsl::stakeholders
         .filter(dsl::id.eq(id.to_string()))
         .select(dsl::own_state)
         .first::<Option<String>>(conn)
         .optional()?
-        .flatten())
+        .flatten()
+        .as_deref()
+        .map(stored_state)
+        .transpose()
 }
 
 /// The State's own stakeholder, if it is registered.
 pub fn find_state_stakeholder(
     conn: &mut DbConnection,
-    state: &str,
-) -> diesel::QueryResult<Option<Uuid>> {
+    state: &CountryCode,
+) -> diesel::QueryResult<Option<StakeholderId>> {
     use super::schema::stakeholders::dsl;
     use diesel::prelude::*;
     dsl::stakeholders
-        .filter(dsl::own_state.eq(state))
+        .filter(dsl::own_state.eq(state.as_str()))
         .select(dsl::id)
         .first::<String>(conn)
         .optional()?
         .map(|id| {
-            Uuid::parse_str(&id).map_err(|e| unreadable(format!("stakeholder id `{id}`: {e}")))
+            id.parse()
+                .map_err(|e| unreadable(format!("stakeholder id `{id}`: {e}")))
         })
         .transpose()
 }
@@ -174,23 +188,23 @@ pub fn find_state_stakeholder(
 pub fn state_stakeholder(
     conn: &mut DbConnection,
     actor: &Actor,
-    state: &str,
-) -> Result<Uuid, WriteError> {
+    state: &CountryCode,
+) -> Result<StakeholderId, WriteError> {
     if let Some(id) = find_state_stakeholder(conn, state)? {
         return Ok(id);
     }
     let name = reference()
-        .country(state)
+        .country(state.as_str())
         .map(|c| c.short_name.clone())
         .unwrap_or_else(|| Multilingual {
-            en: Some(state.to_owned()),
+            en: Some(state.to_string()),
             ..Default::default()
         });
     let input = StakeholderInput {
         kind: StakeholderKind::State,
         name,
         acronym: None,
-        country: Some(state.to_owned()),
+        country: Some(state.to_string()),
         nhri_accreditation: None,
         website: None,
         contact: None,
@@ -199,7 +213,7 @@ pub fn state_stakeholder(
         regions: vec![],
         external_refs: vec![],
     };
-    let created: Stakeholder = documents::insert(conn, actor, input, Uuid::now_v7())?;
+    let created: Stakeholder = documents::insert(conn, actor, input, StakeholderId::new_v7())?;
     Ok(created.stored.id)
 }
 
@@ -207,8 +221,8 @@ pub fn state_stakeholder(
 /// 500 ids, so an export page of activities reads the organisations it names at once.
 pub fn get_many(
     conn: &mut DbConnection,
-    ids: impl IntoIterator<Item = Uuid>,
-) -> diesel::QueryResult<std::collections::HashMap<Uuid, Stakeholder>> {
+    ids: impl IntoIterator<Item = StakeholderId>,
+) -> diesel::QueryResult<std::collections::HashMap<StakeholderId, Stakeholder>> {
     let mut ids: Vec<String> = ids.into_iter().map(|id| id.to_string()).collect();
     ids.sort_unstable();
     ids.dedup();

@@ -4,7 +4,6 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::domain::FieldError;
 use crate::domain::codes::{
@@ -14,7 +13,10 @@ use crate::domain::publication::{Publication, Visibility};
 use crate::domain::recommendation::MAX_TEXT;
 use crate::domain::stakeholder::{LanguageCode, is_language_code};
 use crate::domain::validate::{Errors, dedup};
-use crate::domain::{CountryCode, ExternalRef, Multilingual, Stored, normalise_text};
+use crate::domain::{
+    ActivityId, CountryCode, ExternalRef, Multilingual, RecommendationId, StakeholderId, Stored,
+    normalise_text,
+};
 use crate::reference::reference;
 
 /// How a stakeholder takes part (IATI OrganisationRole, by name).
@@ -114,7 +116,8 @@ impl ActivityStatus {
 #[serde(deny_unknown_fields)]
 pub struct Participant {
     /// The stakeholder's id.
-    pub stakeholder: Uuid,
+    #[schema(value_type = Uuid)]
+    pub stakeholder: StakeholderId,
     pub role: ParticipantRole,
 }
 
@@ -162,12 +165,13 @@ pub struct ActivityInput {
     pub participants: Vec<Participant>,
     /// The submitting stakeholder. Implied by a `contributor` token (its organisation) and by a
     /// `state` token (the State's own stakeholder); an `admin` gives it.
-    pub submitter: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub submitter: Option<StakeholderId>,
     /// Ids of the recommendations it helps implement; each concerns one of the States
     /// concerned.
     #[serde(default)]
-    #[schema(max_items = 500)]
-    pub recommendations: Vec<Uuid>,
+    #[schema(value_type = Vec<Uuid>, max_items = 500)]
+    pub recommendations: Vec<RecommendationId>,
     #[schema(value_type = Option<ModalityCode>)]
     pub modality: Option<String>,
     pub status: ActivityStatus,
@@ -214,7 +218,7 @@ fn draft() -> Publication {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Activity {
     #[serde(flatten)]
-    pub stored: Stored,
+    pub stored: Stored<ActivityId>,
     #[serde(flatten)]
     pub content: ActivityInput,
     pub visibility: Visibility,
@@ -229,7 +233,7 @@ pub struct Derived {
     /// The submitter's stakeholder kind.
     pub submitter_kind: crate::domain::stakeholder::StakeholderKind,
     /// The State the submitter is, when it is a State's own stakeholder.
-    pub submitter_state: Option<String>,
+    pub submitter_state: Option<CountryCode>,
 }
 
 fn is_amount(s: &str) -> bool {
@@ -272,7 +276,10 @@ impl SubmitterError {
 /// The submitter of a new activity, the one rule for every way in (the API and bulk uploads):
 /// `own` is the stakeholder the caller submits as — its organisation, or its State's own
 /// stakeholder — and `None` for `admin`, who must name one. Naming another is refused.
-pub fn submitter_of(own: Option<Uuid>, given: Option<Uuid>) -> Result<Uuid, SubmitterError> {
+pub fn submitter_of(
+    own: Option<StakeholderId>,
+    given: Option<StakeholderId>,
+) -> Result<StakeholderId, SubmitterError> {
     match (own, given) {
         (Some(own), Some(given)) if own != given => Err(SubmitterError::NotYours),
         (Some(own), _) => Ok(own),
@@ -438,10 +445,14 @@ impl ActivityInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uuid::Uuid;
 
     #[test]
     fn the_submitter_rule() {
-        let (own, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let (own, other) = (
+            StakeholderId::from(Uuid::from_u128(1)),
+            StakeholderId::from(Uuid::from_u128(2)),
+        );
         assert_eq!(submitter_of(Some(own), None), Ok(own));
         assert_eq!(submitter_of(Some(own), Some(own)), Ok(own));
         assert_eq!(

@@ -5,9 +5,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
-use crate::domain::CountryCode;
+use crate::domain::{CountryCode, StakeholderId};
 
 /// What a caller may do; see DESIGN §5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
@@ -31,7 +30,7 @@ pub struct Caller {
     /// For role `state`: the State it speaks for.
     pub state: Option<CountryCode>,
     /// For role `contributor`: its organisation.
-    pub stakeholder: Option<Uuid>,
+    pub stakeholder: Option<StakeholderId>,
     pub issuer: String,
     pub expires_at: DateTime<Utc>,
 }

@@ -6,33 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::CountryCode;
 use crate::domain::FieldError;
 use crate::domain::codes::StateCode;
-use crate::domain::publication::Decision;
+pub use crate::domain::publication::ScopeKind;
+use crate::domain::publication::{Decision, Scope};
 use crate::domain::validate::Errors;
-
-/// What a consent record covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ScopeKind {
-    /// Every submission concerning the State.
-    All,
-    /// Every submission of one stakeholder (`stakeholder_id`).
-    Submitter,
-    /// One activity (`activity_id`).
-    Activity,
-}
-
-impl ScopeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::All => "all",
-            Self::Submitter => "submitter",
-            Self::Activity => "activity",
-        }
-    }
-}
+use crate::domain::{ActivityId, ConsentId, CountryCode, StakeholderId};
 
 /// A consent record as a State (or `admin` on its behalf) records it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -45,9 +24,11 @@ pub struct ConsentInput {
     pub decision: Decision,
     pub scope: ScopeKind,
     /// For scope `submitter`: the submitting stakeholder whose activities it covers.
-    pub stakeholder_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub stakeholder_id: Option<StakeholderId>,
     /// For scope `activity`: the activity it covers.
-    pub activity_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub activity_id: Option<ActivityId>,
     /// Where the decision is recorded, e.g. the note verbale's symbol. Required from `admin`.
     #[schema(
         example = "Note verbale 123/2026",
@@ -73,15 +54,14 @@ pub struct RecordedBy {
 }
 
 /// A stored consent record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "ConsentDocument", try_from = "ConsentDocument")]
 pub struct Consent {
-    pub id: Uuid,
-    #[schema(value_type = StateCode)]
-    pub state: String,
+    pub id: ConsentId,
+    pub state: CountryCode,
     pub decision: Decision,
-    pub scope: ScopeKind,
-    pub stakeholder_id: Option<Uuid>,
-    pub activity_id: Option<Uuid>,
+    /// What it covers, with its target.
+    pub scope: Scope,
     pub reference: Option<String>,
     pub note: Option<String>,
     pub decided_at: DateTime<Utc>,
@@ -89,27 +69,126 @@ pub struct Consent {
     pub recorded_by: RecordedBy,
 }
 
-impl Consent {
-    /// The stakeholder or activity the record covers, as the `target` column stores it.
-    pub fn target(&self) -> Option<Uuid> {
-        match self.scope {
-            ScopeKind::All => None,
-            ScopeKind::Submitter => self.stakeholder_id,
-            ScopeKind::Activity => self.activity_id,
+// A `Consent` as JSON and the contract write it: the scope's name, and its target in
+// `stakeholder_id` or `activity_id`. Its doc comment is the contract's description.
+/// A stored consent record.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(as = Consent)]
+struct ConsentDocument {
+    #[schema(value_type = Uuid)]
+    id: ConsentId,
+    #[schema(value_type = StateCode)]
+    state: CountryCode,
+    decision: Decision,
+    scope: ScopeKind,
+    #[schema(value_type = Option<Uuid>)]
+    stakeholder_id: Option<StakeholderId>,
+    #[schema(value_type = Option<Uuid>)]
+    activity_id: Option<ActivityId>,
+    reference: Option<String>,
+    note: Option<String>,
+    decided_at: DateTime<Utc>,
+    recorded_at: DateTime<Utc>,
+    recorded_by: RecordedBy,
+}
+
+impl From<Consent> for ConsentDocument {
+    fn from(c: Consent) -> Self {
+        let (stakeholder_id, activity_id) = match c.scope {
+            Scope::All => (None, None),
+            Scope::Submitter(id) => (Some(id), None),
+            Scope::Activity(id) => (None, Some(id)),
+        };
+        Self {
+            id: c.id,
+            state: c.state,
+            decision: c.decision,
+            scope: c.scope.kind(),
+            stakeholder_id,
+            activity_id,
+            reference: c.reference,
+            note: c.note,
+            decided_at: c.decided_at,
+            recorded_at: c.recorded_at,
+            recorded_by: c.recorded_by,
         }
     }
 }
 
+impl TryFrom<ConsentDocument> for Consent {
+    type Error = String;
+
+    fn try_from(d: ConsentDocument) -> Result<Self, String> {
+        let scope = match (d.scope, d.stakeholder_id, d.activity_id) {
+            (ScopeKind::All, None, None) => Scope::All,
+            (ScopeKind::Submitter, Some(id), None) => Scope::Submitter(id),
+            (ScopeKind::Activity, None, Some(id)) => Scope::Activity(id),
+            (kind, _, _) => {
+                return Err(format!(
+                    "consent record {}: scope `{}` with other targets",
+                    d.id,
+                    kind.as_str()
+                ));
+            }
+        };
+        Ok(Self {
+            id: d.id,
+            state: d.state,
+            decision: d.decision,
+            scope,
+            reference: d.reference,
+            note: d.note,
+            decided_at: d.decided_at,
+            recorded_at: d.recorded_at,
+            recorded_by: d.recorded_by,
+        })
+    }
+}
+
+impl utoipa::PartialSchema for Consent {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        ConsentDocument::schema()
+    }
+}
+
+impl ToSchema for Consent {
+    fn name() -> std::borrow::Cow<'static, str> {
+        ConsentDocument::name()
+    }
+
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        ConsentDocument::schemas(schemas)
+    }
+}
+
+/// A consent record's content, checked: the State (when given), the decision, what it covers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidConsent {
+    pub state: Option<CountryCode>,
+    pub decision: Decision,
+    pub scope: Scope,
+    pub reference: Option<String>,
+    pub note: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
 impl ConsentInput {
     /// Checks what needs no database: the State's code, the ids the scope requires, texts.
-    pub fn validate(mut self) -> Result<Self, Vec<FieldError>> {
+    pub fn validate(self) -> Result<ValidConsent, Vec<FieldError>> {
         let mut e = Errors::default();
-        if let Some(state) = &self.state {
-            match CountryCode::parse_state(state) {
-                Ok(code) => self.state = Some(code.to_string()),
-                Err(err) => e.add("/state", "unknown_country", err.to_string()),
+        let state = match self.state.as_deref().map(CountryCode::parse_state) {
+            Some(Ok(code)) => Some(code),
+            Some(Err(err)) => {
+                e.add("/state", "unknown_country", err.to_string());
+                None
             }
-        }
+            None => None,
+        };
         let needs = |e: &mut Errors, field: &str, present: bool, wanted: bool| {
             if wanted && !present {
                 e.add(
@@ -139,6 +218,24 @@ impl ConsentInput {
         );
         e.optional_text("/reference", self.reference.as_deref(), 200);
         e.optional_text("/note", self.note.as_deref(), 2000);
-        e.into_result(self)
+        let target = match self.scope {
+            ScopeKind::All => None,
+            ScopeKind::Submitter => self.stakeholder_id.map(Uuid::from),
+            ScopeKind::Activity => self.activity_id.map(Uuid::from),
+        };
+        let valid = Scope::of(self.scope, target).map(|scope| ValidConsent {
+            state,
+            decision: self.decision,
+            scope,
+            reference: self.reference,
+            note: self.note,
+            decided_at: self.decided_at,
+        });
+        match (e.into_result(()), valid) {
+            (Ok(()), Some(valid)) => Ok(valid),
+            (Err(errors), _) => Err(errors),
+            // Every scope without its target was refused above.
+            (Ok(()), None) => Err(vec![FieldError::new("/scope", "invalid", "no target")]),
+        }
     }
 }

@@ -48,6 +48,25 @@ impl CountryCode {
     }
 }
 
+/// A country of the reference data is known by construction.
+impl From<&crate::reference::Country> for CountryCode {
+    fn from(country: &crate::reference::Country) -> Self {
+        Self(country.alpha3.clone())
+    }
+}
+
+impl AsRef<str> for CountryCode {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for CountryCode {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
 impl fmt::Display for CountryCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -7,6 +7,7 @@ pub mod codes;
 pub mod consent;
 mod country;
 mod external_ref;
+pub mod ids;
 mod multilingual;
 pub mod publication;
 pub mod recommendation;
@@ -14,25 +15,26 @@ pub mod stakeholder;
 pub mod validate;
 
 pub use country::{CountryCode, normalise_name, normalise_text};
+pub use ids::{ActivityId, ConsentId, Id, RecommendationId, StakeholderId};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
-/// What every stored item has besides its content.
+/// What every stored item has besides its content; `I` is the kind's id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Stored {
-    pub id: Uuid,
+pub struct Stored<I> {
+    #[schema(value_type = Uuid)]
+    pub id: I,
     /// Increases with every change; the `ETag`.
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-impl Stored {
+impl<I> Stored<I> {
     /// A new item's, created at `at`.
-    pub fn new(id: Uuid, at: DateTime<Utc>) -> Self {
+    pub fn new(id: I, at: DateTime<Utc>) -> Self {
         Self {
             id,
             version: 1,

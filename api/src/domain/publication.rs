@@ -15,7 +15,10 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
 use uuid::Uuid;
+
+use crate::domain::{ActivityId, ConsentId, CountryCode, StakeholderId};
 
 /// Where a submission stands, as its submitter sets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -61,15 +64,45 @@ impl Decision {
     }
 }
 
-/// What a consent record covers, from the widest to the narrowest.
+// The name of a `Scope`, as clients give it (the target beside it, in `stakeholder_id` or
+// `activity_id`).
+/// What a consent record covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeKind {
+    /// Every submission concerning the State.
+    All,
+    /// Every submission of one stakeholder (`stakeholder_id`).
+    Submitter,
+    /// One activity (`activity_id`).
+    Activity,
+}
+
+impl ScopeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Submitter => "submitter",
+            Self::Activity => "activity",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::All, Self::Submitter, Self::Activity]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// What a consent record covers, with its target, from the widest to the narrowest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// Every submission concerning the State.
     All,
     /// Every submission of one stakeholder.
-    Submitter(Uuid),
+    Submitter(StakeholderId),
     /// One activity.
-    Activity(Uuid),
+    Activity(ActivityId),
 }
 
 impl Scope {
@@ -82,11 +115,31 @@ impl Scope {
         }
     }
 
-    fn name(self) -> &'static str {
+    pub fn kind(self) -> ScopeKind {
         match self {
-            Self::All => "all",
-            Self::Submitter(_) => "submitter",
-            Self::Activity(_) => "activity",
+            Self::All => ScopeKind::All,
+            Self::Submitter(_) => ScopeKind::Submitter,
+            Self::Activity(_) => ScopeKind::Activity,
+        }
+    }
+
+    /// The stakeholder or activity it covers (the `target` column).
+    pub fn target(self) -> Option<Uuid> {
+        match self {
+            Self::All => None,
+            Self::Submitter(id) => Some(id.into()),
+            Self::Activity(id) => Some(id.into()),
+        }
+    }
+
+    /// The scope a kind and its target make, if they fit: `all` has no target, the others
+    /// one.
+    pub fn of(kind: ScopeKind, target: Option<Uuid>) -> Option<Self> {
+        match (kind, target) {
+            (ScopeKind::All, None) => Some(Self::All),
+            (ScopeKind::Submitter, Some(id)) => Some(Self::Submitter(id.into())),
+            (ScopeKind::Activity, Some(id)) => Some(Self::Activity(id.into())),
+            _ => None,
         }
     }
 }
@@ -95,9 +148,9 @@ impl Scope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentFact {
     /// The record's id, which `Visibility::reasons` names when the record decides.
-    pub id: Uuid,
+    pub id: ConsentId,
     pub seq: i64,
-    pub state: String,
+    pub state: CountryCode,
     pub decision: Decision,
     pub scope: Scope,
 }
@@ -105,11 +158,11 @@ pub struct ConsentFact {
 /// An activity, as the rule needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivityFacts {
-    pub id: Uuid,
+    pub id: ActivityId,
     pub publication: Publication,
-    pub submitter: Uuid,
+    pub submitter: StakeholderId,
     /// The State the submitter is, when the submitter is a State's own stakeholder.
-    pub submitter_state: Option<String>,
+    pub submitter_state: Option<CountryCode>,
     pub states_concerned: Vec<String>,
 }
 
@@ -142,7 +195,7 @@ pub fn governing<'a>(
     let mut latest: [Option<&ConsentFact>; 3] = [None; 3];
     for c in consents
         .iter()
-        .filter(|c| c.state == state && covers(&c.scope))
+        .filter(|c| c.state == *state && covers(&c.scope))
     {
         let slot = &mut latest[usize::from(c.scope.narrowness())];
         if slot.is_none_or(|l| l.seq < c.seq) {
@@ -174,7 +227,11 @@ pub fn visibility(activity: &ActivityFacts, consents: &[ConsentFact]) -> Visibil
         Publication::Withdrawn => reasons.push("withdrawn by its submitter".to_owned()),
     }
     for state in &activity.states_concerned {
-        if activity.submitter_state.as_deref() == Some(state.as_str()) {
+        if activity
+            .submitter_state
+            .as_ref()
+            .is_some_and(|s| s == state.as_str())
+        {
             continue;
         }
         match governing(activity, state, consents) {
@@ -188,7 +245,7 @@ pub fn visibility(activity: &ActivityFacts, consents: &[ConsentFact]) -> Visibil
                 reasons.push(format!(
                     "consent {verb} by {state} (record {}, scope {})",
                     c.id,
-                    c.scope.name()
+                    c.scope.kind().as_str()
                 ));
                 refused.push(state.clone());
             }
@@ -215,10 +272,10 @@ pub enum Access {
     /// `admin`: everything.
     Everything,
     /// A contributor: also its own organisation's submissions, whatever their state.
-    Submitter(Uuid),
+    Submitter(StakeholderId),
     /// A State's focal point: also its own State's submissions, and every submitted activity
     /// that concerns it (it must see them to decide on its consent).
-    State(String),
+    State(CountryCode),
 }
 
 /// Whether a caller with `access` may see an activity with this verdict.
@@ -229,9 +286,12 @@ pub fn may_see(access: &Access, activity: &ActivityFacts, verdict: &Visibility) 
             Access::Everything => true,
             Access::Submitter(id) => activity.submitter == *id,
             Access::State(state) => {
-                activity.submitter_state.as_deref() == Some(state.as_str())
+                activity.submitter_state.as_ref() == Some(state)
                     || (activity.publication == Publication::Submitted
-                        && activity.states_concerned.contains(state))
+                        && activity
+                            .states_concerned
+                            .iter()
+                            .any(|s| state == s.as_str()))
             }
         }
 }
@@ -240,8 +300,12 @@ pub fn may_see(access: &Access, activity: &ActivityFacts, verdict: &Visibility) 
 mod tests {
     use super::*;
 
-    fn id(n: u128) -> Uuid {
-        Uuid::from_u128(n)
+    fn id<I: crate::domain::Id>(n: u128) -> I {
+        uuid::Uuid::from_u128(n).into()
+    }
+
+    fn code(state: &str) -> CountryCode {
+        CountryCode::parse(state).unwrap()
     }
 
     const SUBMITTER: u128 = 7;
@@ -252,7 +316,7 @@ mod tests {
             id: id(ACTIVITY),
             publication: Publication::Submitted,
             submitter: id(SUBMITTER),
-            submitter_state: submitter_state.map(str::to_owned),
+            submitter_state: submitter_state.map(code),
             states_concerned: states.iter().map(|s| s.to_string()).collect(),
         }
     }
@@ -261,7 +325,7 @@ mod tests {
         ConsentFact {
             id: id(1_000 + seq as u128),
             seq,
-            state: state.into(),
+            state: code(state),
             decision,
             scope,
         }
@@ -399,8 +463,14 @@ mod tests {
             v.reasons,
             [
                 "awaiting consent of KEN".to_owned(),
-                format!("consent refused by UGA (record {}, scope all)", id(1_001)),
-                format!("consent withdrawn by TZA (record {}, scope all)", id(1_002)),
+                format!(
+                    "consent refused by UGA (record {}, scope all)",
+                    id::<ConsentId>(1_001)
+                ),
+                format!(
+                    "consent withdrawn by TZA (record {}, scope all)",
+                    id::<ConsentId>(1_002)
+                ),
             ]
         );
         let mut draft = activity(&["KEN"], Some("KEN"));
@@ -513,7 +583,7 @@ mod tests {
                 "{name}"
             );
             if let Some(seq) = deciding.filter(|_| !public) {
-                let named = id(1_000 + seq as u128).to_string();
+                let named = id::<ConsentId>(1_000 + seq as u128).to_string();
                 assert!(
                     v.reasons.iter().any(|r| r.contains(&named)),
                     "{name}: the reasons name the deciding record: {:?}",
@@ -528,12 +598,15 @@ mod tests {
     fn model(a: &ActivityFacts, history: &[ConsentFact]) -> bool {
         let mut public = a.publication == Publication::Submitted;
         for state in &a.states_concerned {
-            if a.submitter_state.as_deref() == Some(state.as_str()) {
+            if a.submitter_state
+                .as_ref()
+                .is_some_and(|s| s == state.as_str())
+            {
                 continue;
             }
             // (seq, decision) of the latest record at: all, submitter, activity.
             let mut latest: [Option<(i64, Decision)>; 3] = [None; 3];
-            for c in history.iter().filter(|c| c.state == *state) {
+            for c in history.iter().filter(|c| c.state == *state.as_str()) {
                 let slot = match c.scope {
                     Scope::All => 0,
                     Scope::Submitter(x) if x == a.submitter => 1,

@@ -6,7 +6,9 @@ use utoipa::ToSchema;
 use crate::domain::FieldError;
 use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, StateCode, ThemeCode};
 use crate::domain::validate::{Errors, dedup, integer, optional_integer};
-use crate::domain::{CountryCode, ExternalRef, Multilingual, Stored, normalise_text};
+use crate::domain::{
+    CountryCode, ExternalRef, Multilingual, RecommendationId, Stored, normalise_text,
+};
 use crate::reference::reference;
 
 /// The reviewed State's position on a recommendation. Named `RecommendationResponse` in the
@@ -120,7 +122,7 @@ pub struct RecommendationInput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Recommendation {
     #[serde(flatten)]
-    pub stored: Stored,
+    pub stored: Stored<RecommendationId>,
     /// The UPR cycle of the session.
     #[schema(example = 3, minimum = 1)]
     pub cycle: i64,

@@ -7,7 +7,7 @@ use crate::domain::FieldError;
 use crate::domain::codes::{CountryCodeValue, RegionCode, ThemeCode};
 use crate::domain::recommendation::MAX_TEXT;
 use crate::domain::validate::{Errors, dedup, is_space};
-use crate::domain::{CountryCode, ExternalRef, Multilingual, Stored};
+use crate::domain::{CountryCode, ExternalRef, Multilingual, StakeholderId, Stored};
 use crate::reference::reference;
 
 /// Kinds of stakeholder (DESIGN §3); labels at `/api/v1/reference/stakeholder-kinds`.
@@ -152,7 +152,7 @@ pub struct StakeholderInput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Stakeholder {
     #[serde(flatten)]
-    pub stored: Stored,
+    pub stored: Stored<StakeholderId>,
     #[serde(flatten)]
     pub content: StakeholderInput,
 }

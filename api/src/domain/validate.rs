@@ -50,7 +50,6 @@ macro_rules! validated_by_own_method {
 
 validated_by_own_method!(
     crate::domain::activity::ActivityInput,
-    crate::domain::consent::ConsentInput,
     crate::domain::recommendation::RecommendationInput,
     crate::domain::stakeholder::StakeholderInput
 );

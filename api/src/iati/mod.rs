@@ -46,10 +46,10 @@ use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::io::{self, Write};
 
+use crate::domain::{ActivityId, StakeholderId};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
-use uuid::Uuid;
 
 use crate::domain::Multilingual;
 use crate::domain::activity::{Activity, DocumentLink};
@@ -68,20 +68,22 @@ pub const HUMAN_RIGHTS_SECTOR: &str = "15160";
 pub const DOCUMENT_CATEGORY: &str = "A08";
 
 /// The stakeholders an activity names, by id, for their names and kinds.
-pub type Organisations = HashMap<Uuid, Stakeholder>;
+pub type Organisations = HashMap<StakeholderId, Stakeholder>;
 
 /// The IATI activity identifier of an activity.
-pub fn activity_identifier(id: Uuid) -> String {
+pub fn activity_identifier(id: ActivityId) -> String {
     format!("{PREFIX}-{id}")
 }
 
 /// The IATI organisation reference of a stakeholder.
-pub fn organisation_ref(id: Uuid) -> String {
+pub fn organisation_ref(id: StakeholderId) -> String {
     format!("{PREFIX}-{id}")
 }
 
 /// The stakeholders `activities` name (submitters and participants), to load before writing.
-pub fn named_stakeholders<'a>(activities: impl IntoIterator<Item = &'a Activity>) -> Vec<Uuid> {
+pub fn named_stakeholders<'a>(
+    activities: impl IntoIterator<Item = &'a Activity>,
+) -> Vec<StakeholderId> {
     let mut ids = BTreeSet::new();
     for a in activities {
         ids.extend(a.content.submitter);
@@ -207,7 +209,7 @@ struct Organisation<'a> {
     name: Option<&'a Multilingual>,
 }
 
-fn organisation(id: Uuid, organisations: &Organisations) -> Organisation<'_> {
+fn organisation(id: StakeholderId, organisations: &Organisations) -> Organisation<'_> {
     let found = organisations.get(&id);
     Organisation {
         reference: organisation_ref(id),

@@ -4,7 +4,7 @@ use crate::domain::activity::{
 };
 use crate::domain::publication::{Publication, Visibility};
 use crate::domain::stakeholder::{StakeholderInput, StakeholderKind};
-use crate::domain::{Language, Stored};
+use crate::domain::{Id, Language, Stored};
 
 fn text(pairs: &[(Language, &str)]) -> Multilingual {
     let mut m = Multilingual::default();
@@ -32,7 +32,7 @@ fn date(s: &str) -> NaiveDate {
 
 fn stakeholder(kind: StakeholderKind, name: Multilingual) -> Stakeholder {
     Stakeholder {
-        stored: Stored::new(Uuid::now_v7(), at("2026-01-02T03:04:05Z")),
+        stored: Stored::new(Id::new_v7(), at("2026-01-02T03:04:05Z")),
         content: StakeholderInput {
             kind,
             name,
@@ -49,7 +49,7 @@ fn stakeholder(kind: StakeholderKind, name: Multilingual) -> Stakeholder {
     }
 }
 
-fn content(submitter: Uuid) -> ActivityInput {
+fn content(submitter: StakeholderId) -> ActivityInput {
     ActivityInput {
         title: text(&[(Language::En, "Child justice training")]),
         summary: None,
@@ -78,7 +78,7 @@ fn content(submitter: Uuid) -> ActivityInput {
 }
 
 fn activity(content: ActivityInput) -> Activity {
-    let mut stored = Stored::new(Uuid::now_v7(), at("2026-02-01T08:00:00Z"));
+    let mut stored = Stored::new(Id::new_v7(), at("2026-02-01T08:00:00Z"));
     stored.updated_at = at("2026-03-04T10:11:12Z");
     Activity {
         stored,
@@ -89,7 +89,7 @@ fn activity(content: ActivityInput) -> Activity {
 }
 
 /// Every field filled, several languages, two States, a budget, participants, awkward text.
-fn full() -> (Activity, Organisations, [Uuid; 3]) {
+fn full() -> (Activity, Organisations, [StakeholderId; 3]) {
     let submitter = stakeholder(
         StakeholderKind::CivilSocietyOrganization,
         text(&[
@@ -265,8 +265,8 @@ fn a_full_activity_is_valid_iati() {
 #[test]
 fn a_sparse_activity_is_valid_iati_too() {
     // No summary, no dates, no budget, no participants, its submitter not loaded.
-    let a = activity(content(Uuid::now_v7()));
-    let mut with_budget = activity(content(Uuid::now_v7()));
+    let a = activity(content(StakeholderId::new_v7()));
+    let mut with_budget = activity(content(StakeholderId::new_v7()));
     with_budget.content.budget = Some(Budget {
         amount: "10".into(),
         currency: "USD".into(),
@@ -292,7 +292,7 @@ fn a_sparse_activity_is_valid_iati_too() {
 #[test]
 fn the_export_is_the_same_document_page_by_page() {
     let (a, orgs, _) = full();
-    let b = activity(content(Uuid::now_v7()));
+    let b = activity(content(StakeholderId::new_v7()));
     let whole = xml(&[a.clone(), b.clone()], &orgs);
     let mut doc = Activities::start(at("2026-05-06T07:08:09Z"));
     let mut pieces = doc.take();

@@ -1,8 +1,8 @@
 //! Activities in CSV: the columns, how a row becomes an activity, and the export row (which
 //! imports back). Lists are separated by `|`; a participant is `stakeholder-id:role`.
 
+use crate::domain::Id;
 use chrono::NaiveDate;
-use uuid::Uuid;
 
 use super::entities::{
     CellErrors, external_refs, joined, language_columns, languages_of, named, neutralise,
@@ -45,8 +45,8 @@ fn flag(row: &Row<'_>, column: &str, errors: &mut CellErrors) -> bool {
     }
 }
 
-fn uuid(v: &str, column: &str, errors: &mut CellErrors) -> Option<Uuid> {
-    match Uuid::parse_str(v) {
+fn uuid<I: Id>(v: &str, column: &str, errors: &mut CellErrors) -> Option<I> {
+    match v.parse() {
         Ok(id) => Some(id),
         Err(_) => {
             errors.push((

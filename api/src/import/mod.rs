@@ -335,6 +335,7 @@ impl<'c, D: Importable> Writer<'c, D> {
             }
             Tx::savepoint(self.conn)?;
             let refs = D::refs_of(&content).to_vec();
+            let id = id.map(D::Id::from);
             match upsert_with::<D>(self.conn, &actor, id, content, &refs, &merge) {
                 Ok((outcome, _)) => {
                     Tx::release(self.conn)?;

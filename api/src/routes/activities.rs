@@ -12,7 +12,6 @@ use actix_web::{
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
-use uuid::Uuid;
 
 use crate::app::{self, Edit, Principal, policy};
 use crate::auth::{Caller, Identity};
@@ -22,6 +21,7 @@ use crate::domain::activity::{Activity, ActivityInput, ActivityStatus, Participa
 use crate::domain::codes::{FundingSourceCode, ModalityCode, SdgTargetCode, StateCode, ThemeCode};
 use crate::domain::publication::Publication;
 use crate::domain::stakeholder::StakeholderKind;
+use crate::domain::{ActivityId, RecommendationId, StakeholderId};
 use crate::error::{ApiError, ApiResult};
 use crate::iati;
 use crate::reference::{RegionalGroup, reference};
@@ -45,13 +45,15 @@ pub struct ActivityQuery {
     /// Concerns a State of this regional group.
     pub regional_group: Option<RegionalGroup>,
     /// This stakeholder submits it or takes part (in `role`, when given).
-    pub stakeholder: Option<Uuid>,
+    #[param(value_type = Option<Uuid>)]
+    pub stakeholder: Option<StakeholderId>,
     /// A participant has this role (the `stakeholder`, when given).
     pub role: Option<ParticipantRole>,
     /// Its submitter is of this kind.
     pub submitter_kind: Option<StakeholderKind>,
     /// It helps implement this recommendation.
-    pub recommendation: Option<Uuid>,
+    #[param(value_type = Option<Uuid>)]
+    pub recommendation: Option<RecommendationId>,
     #[param(value_type = Option<ThemeCode>)]
     pub theme: Option<String>,
     #[param(value_type = Option<SdgTargetCode>)]
@@ -246,7 +248,7 @@ pub async fn get_activity(
     state: web::Data<AppState>,
     identity: Identity,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<ActivityId>,
 ) -> ApiResult<Either<impl Responder, HttpResponse>> {
     let (id, access) = (id.into_inner(), policy::access(identity.0.as_ref()));
     if export::requested(&req) == Some(ExportFormat::Xml) {
@@ -314,7 +316,7 @@ pub async fn create_activity(
 async fn change(
     state: web::Data<AppState>,
     caller: Caller,
-    id: Uuid,
+    id: ActivityId,
     expected: Option<i64>,
     edit: Edit<ActivityInput>,
 ) -> ApiResult<impl Responder> {
@@ -343,7 +345,7 @@ pub async fn replace_activity(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<ActivityId>,
     body: web::Json<ActivityInput>,
 ) -> ApiResult<impl Responder> {
     let edit = Edit::Replace(body.into_inner());
@@ -368,7 +370,7 @@ pub async fn patch_activity(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<ActivityId>,
     body: web::Json<serde_json::Value>,
 ) -> ApiResult<impl Responder> {
     let edit = Edit::Patch(body.into_inner());
@@ -397,7 +399,7 @@ pub async fn delete_activity(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<ActivityId>,
 ) -> ApiResult<HttpResponse> {
     let (id, expected) = (id.into_inner(), if_match(&req));
     let who = Principal::from(caller);

@@ -6,7 +6,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Responder, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use crate::app::{self, Principal, policy};
 use crate::auth::{Caller, Identity};
@@ -14,11 +13,12 @@ use crate::db::consents::{self, Filter};
 use crate::db::{Position, activities as activity_db};
 use crate::domain::codes::StateCode;
 use crate::domain::consent::{Consent, ConsentInput, ScopeKind};
-use crate::domain::publication::{Access, Decision};
+use crate::domain::publication::{Access, Decision, Scope};
+use crate::domain::{ActivityId, ConsentId, CountryCode, StakeholderId};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::page_type;
 use crate::routes::support::{
-    decode_cursor, encode_cursor, limit, not_modified, page, state_param, with_db,
+    decode_cursor, encode_cursor, limit, not_modified, page, state_param, state_value, with_db,
 };
 use crate::startup::AppState;
 
@@ -33,9 +33,11 @@ pub struct ConsentQuery {
     pub decision: Option<Decision>,
     pub scope: Option<ScopeKind>,
     /// Records of scope `submitter` about this stakeholder.
-    pub stakeholder_id: Option<Uuid>,
+    #[param(value_type = Option<Uuid>)]
+    pub stakeholder_id: Option<StakeholderId>,
     /// Records of scope `activity` about this activity.
-    pub activity_id: Option<Uuid>,
+    #[param(value_type = Option<Uuid>)]
+    pub activity_id: Option<ActivityId>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
@@ -120,7 +122,7 @@ pub async fn get_consent(
     state: web::Data<AppState>,
     identity: Identity,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<ConsentId>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let caller = identity.0;
@@ -131,7 +133,7 @@ pub async fn get_consent(
         };
         // A record about an activity exists only for those who may see the activity, and
         // never for the public.
-        if let (ScopeKind::Activity, Some(activity)) = (c.scope, c.activity_id)
+        if let Scope::Activity(activity) = c.scope
             && access != Access::Everything
         {
             let seen = access != Access::Public
@@ -210,7 +212,7 @@ pub struct ConsentCounts {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StateConsent {
     #[schema(value_type = StateCode)]
-    pub state: String,
+    pub state: CountryCode,
     /// The decision in force for every submission concerning the State (scope `all`), if any.
     pub all: Option<Consent>,
     /// The decisions in force for single submitters (scope `submitter`).
@@ -234,7 +236,7 @@ pub async fn get_state_consent(
     identity: Identity,
     code: web::Path<String>,
 ) -> ApiResult<web::Json<StateConsent>> {
-    let code = state_param("code", &Some(code.into_inner()))?.unwrap_or_default();
+    let code = state_value("code", &code)?;
     let caller = identity.0;
     let access = policy::access(caller.as_ref());
     // What is not public about the State's activities is for the State and `admin` only.
@@ -264,9 +266,9 @@ pub async fn get_state_consent(
     for c in latest {
         let c = for_caller(c, caller.as_ref());
         match c.scope {
-            ScopeKind::All => answer.all = Some(c),
-            ScopeKind::Submitter => answer.submitters.push(c),
-            ScopeKind::Activity => answer.activities.push(c),
+            Scope::All => answer.all = Some(c),
+            Scope::Submitter(_) => answer.submitters.push(c),
+            Scope::Activity(_) => answer.activities.push(c),
         }
     }
     Ok(web::Json(answer))

@@ -4,9 +4,9 @@ use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
+use crate::domain::{CountryCode, StakeholderId};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
@@ -15,10 +15,11 @@ pub struct Me {
     pub subject: String,
     pub role: Role,
     /// For role `state`: the State the caller speaks for (ISO alpha-3).
-    #[schema(example = "KEN")]
-    pub state: Option<String>,
+    #[schema(value_type = Option<String>, example = "KEN")]
+    pub state: Option<CountryCode>,
     /// For role `contributor`: the caller's organisation.
-    pub stakeholder: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub stakeholder: Option<StakeholderId>,
     pub issuer: String,
     pub expires_at: DateTime<Utc>,
 }
@@ -35,7 +36,7 @@ pub async fn get_me(caller: Caller) -> web::Json<Me> {
     web::Json(Me {
         subject: caller.subject,
         role: caller.role,
-        state: caller.state.map(|s| s.to_string()),
+        state: caller.state,
         stakeholder: caller.stakeholder,
         issuer: caller.issuer,
         expires_at: caller.expires_at,

@@ -5,12 +5,12 @@ use actix_web::http::StatusCode;
 use actix_web::{Either, HttpRequest, HttpResponse, Responder, delete, get, patch, post, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
-use uuid::Uuid;
 
 use crate::app::{self, Edit, Principal};
 use crate::auth::Caller;
 use crate::db::documents::{self};
 use crate::db::recommendations::Filter;
+use crate::domain::RecommendationId;
 use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, StateCode, ThemeCode};
 use crate::domain::recommendation::{Recommendation, RecommendationInput, Response};
 use crate::error::{ApiError, ApiResult};
@@ -183,7 +183,7 @@ pub async fn create_recommendation(
 pub async fn get_recommendation(
     state: web::Data<AppState>,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<RecommendationId>,
 ) -> ApiResult<Either<impl Responder, HttpResponse>> {
     let id = id.into_inner();
     let rec = with_db(&state, move |conn| {
@@ -203,7 +203,7 @@ pub async fn get_recommendation(
 async fn change(
     state: &web::Data<AppState>,
     caller: Caller,
-    id: Uuid,
+    id: RecommendationId,
     expected: Option<i64>,
     edit: Edit<RecommendationInput>,
 ) -> ApiResult<Recommendation> {
@@ -233,7 +233,7 @@ pub async fn replace_recommendation(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<RecommendationId>,
     body: web::Json<RecommendationInput>,
 ) -> ApiResult<impl Responder> {
     let edit = Edit::Replace(body.into_inner());
@@ -260,7 +260,7 @@ pub async fn patch_recommendation(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<RecommendationId>,
     body: web::Json<serde_json::Value>,
 ) -> ApiResult<impl Responder> {
     let edit = Edit::Patch(body.into_inner());
@@ -285,7 +285,7 @@ pub async fn delete_recommendation(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<RecommendationId>,
 ) -> ApiResult<actix_web::HttpResponse> {
     let (id, expected, who) = (id.into_inner(), if_match(&req), Principal::from(caller));
     with_db(&state, move |conn| {

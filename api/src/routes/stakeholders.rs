@@ -6,17 +6,16 @@ use actix_web::http::StatusCode;
 use actix_web::{Either, HttpRequest, HttpResponse, Responder, delete, get, patch, post, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
-use uuid::Uuid;
 
 use crate::app::{self, Edit, Principal, policy};
 use crate::auth::{Caller, Identity};
 use crate::db::documents;
 use crate::db::stakeholders::Filter;
-use crate::domain::CountryCode;
 use crate::domain::codes::{CountryCodeValue, RegionCode, ThemeCode};
 use crate::domain::stakeholder::{
     LanguageCode, Stakeholder, StakeholderInput, StakeholderKind, is_language_code, is_region_code,
 };
+use crate::domain::{CountryCode, StakeholderId};
 use crate::error::{ApiError, ApiResult};
 use crate::reference::reference;
 use crate::routes::support::{decode_cursor, if_match, limit, not_modified, search_param, with_db};
@@ -220,7 +219,7 @@ pub async fn get_stakeholder(
     state: web::Data<AppState>,
     identity: Identity,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<StakeholderId>,
 ) -> ApiResult<Either<impl Responder, HttpResponse>> {
     let id = id.into_inner();
     let s = with_db(&state, move |conn| {
@@ -241,7 +240,7 @@ pub async fn get_stakeholder(
 async fn change(
     state: web::Data<AppState>,
     caller: Caller,
-    id: Uuid,
+    id: StakeholderId,
     expected: Option<i64>,
     edit: Edit<StakeholderInput>,
 ) -> ApiResult<impl Responder> {
@@ -270,7 +269,7 @@ pub async fn replace_stakeholder(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<StakeholderId>,
     body: web::Json<StakeholderInput>,
 ) -> ApiResult<impl Responder> {
     let edit = Edit::Replace(body.into_inner());
@@ -295,7 +294,7 @@ pub async fn patch_stakeholder(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<StakeholderId>,
     body: web::Json<serde_json::Value>,
 ) -> ApiResult<impl Responder> {
     let edit = Edit::Patch(body.into_inner());
@@ -318,7 +317,7 @@ pub async fn delete_stakeholder(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<StakeholderId>,
 ) -> ApiResult<actix_web::HttpResponse> {
     let (id, expected, who) = (id.into_inner(), if_match(&req), Principal::from(caller));
     with_db(&state, move |conn| {

@@ -160,15 +160,13 @@ pub fn search_param(q: &Option<String>) -> ApiResult<Option<String>> {
 }
 
 /// A State code parameter, canonical (upper case); an unknown one is a 400.
-pub fn state_param(name: &str, value: &Option<String>) -> ApiResult<Option<String>> {
-    value
-        .as_deref()
-        .map(|v| {
-            CountryCode::parse_state(v)
-                .map(|c| c.to_string())
-                .map_err(|e| ApiError::invalid_parameter(name, e.to_string()))
-        })
-        .transpose()
+pub fn state_param(name: &str, value: &Option<String>) -> ApiResult<Option<CountryCode>> {
+    value.as_deref().map(|v| state_value(name, v)).transpose()
+}
+
+/// A State's code given as parameter `name`.
+pub fn state_value(name: &str, value: &str) -> ApiResult<CountryCode> {
+    CountryCode::parse_state(value).map_err(|e| ApiError::invalid_parameter(name, e.to_string()))
 }
 
 pub fn code_param(
@@ -196,11 +194,11 @@ pub fn in_range(name: &str, value: Option<i64>, min: i64, max: i64) -> ApiResult
 }
 
 /// Member States of a regional group.
-pub fn states_of(group: RegionalGroup) -> Vec<String> {
+pub fn states_of(group: RegionalGroup) -> Vec<CountryCode> {
     reference()
         .countries
         .iter()
         .filter(|c| c.regional_group == Some(group))
-        .map(|c| c.alpha3.clone())
+        .map(CountryCode::from)
         .collect()
 }

@@ -1,7 +1,7 @@
 //! What a list of activities asks for, as SQL over the `activities r` row: the filters, and
 //! what the caller may see.
 
-use uuid::Uuid;
+use crate::domain::{CountryCode, RecommendationId, StakeholderId};
 
 use crate::domain::activity::ActivityStatus;
 use crate::domain::publication::{Access, Publication};
@@ -13,13 +13,13 @@ pub struct Filter {
     /// Who is asking: what it may see besides public activities.
     pub access: Access,
     /// Concerns one of these States.
-    pub states: Option<Vec<String>>,
+    pub states: Option<Vec<CountryCode>>,
     /// Concerns a State of this regional group (its `snake_case` name).
     pub regional_group: Option<String>,
-    pub stakeholder: Option<Uuid>,
+    pub stakeholder: Option<StakeholderId>,
     pub role: Option<String>,
     pub submitter_kind: Option<StakeholderKind>,
-    pub recommendation: Option<Uuid>,
+    pub recommendation: Option<RecommendationId>,
     pub theme: Option<String>,
     pub sdg_target: Option<String>,
     pub modality: Option<String>,
@@ -32,7 +32,7 @@ pub struct Filter {
     pub good_practice: Option<bool>,
     pub peer_to_peer: Option<bool>,
     /// Submitted, and awaiting this State's consent.
-    pub awaiting_consent_of: Option<String>,
+    pub awaiting_consent_of: Option<CountryCode>,
     pub publication: Option<Publication>,
 }
 

@@ -12,7 +12,6 @@ pub mod verdicts;
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::DbConnection;
 use super::documents::{Document, parse_document};
@@ -20,22 +19,35 @@ use super::table::{Table, document_table};
 use crate::domain::FieldError;
 use crate::domain::activity::{Activity, ActivityInput};
 use crate::domain::publication::Visibility;
-use crate::domain::{ExternalRef, Stored};
-use verdicts::Facts;
+use crate::domain::{ActivityId, ExternalRef, RecommendationId, StakeholderId, Stored};
+use verdicts::{Facts, stored_state};
 
-/// How many stored activities refer to this stakeholder (as submitter or participant) or this
-/// recommendation: those may not be deleted.
-pub fn references_to(conn: &mut DbConnection, facet: &str, id: Uuid) -> diesel::QueryResult<i64> {
+/// What activities name that may not be deleted while they do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Referenced {
+    /// As submitter or participant.
+    Stakeholder(StakeholderId),
+    /// As a recommendation it helps implement.
+    Recommendation(RecommendationId),
+}
+
+/// How many stored activities refer to this stakeholder or recommendation.
+pub fn references_to(conn: &mut DbConnection, target: Referenced) -> diesel::QueryResult<i64> {
     use super::schema::activity_facets::dsl as f;
+    let (facet, id) = match target {
+        Referenced::Stakeholder(id) => ("stakeholder", id.to_string()),
+        Referenced::Recommendation(id) => ("recommendation", id.to_string()),
+    };
     f::activity_facets
         .filter(f::facet.eq(facet))
-        .filter(f::value.eq(id.to_string()))
+        .filter(f::value.eq(id))
         .count()
         .get_result(conn)
 }
 
 impl Document for Activity {
     type Content = ActivityInput;
+    type Id = ActivityId;
 
     const TABLE: Table = Table {
         entity: "activity",
@@ -47,7 +59,7 @@ impl Document for Activity {
         hides_items: true,
     };
 
-    fn new(stored: Stored, content: ActivityInput) -> Self {
+    fn new(stored: Stored<ActivityId>, content: ActivityInput) -> Self {
         Self {
             stored,
             content,
@@ -56,7 +68,7 @@ impl Document for Activity {
         }
     }
 
-    fn stored(&self) -> &Stored {
+    fn stored(&self) -> &Stored<ActivityId> {
         &self.stored
     }
 
@@ -89,7 +101,7 @@ impl Document for Activity {
         ActivityColumns {
             submitter: c.submitter.unwrap_or_default().to_string(),
             submitter_kind: self.derived.submitter_kind.as_str().to_owned(),
-            submitter_state: self.derived.submitter_state.clone(),
+            submitter_state: self.derived.submitter_state.as_ref().map(|s| s.to_string()),
             publication: c.publication.as_str().to_owned(),
             status: c.status.as_str().to_owned(),
             modality: c.modality.clone(),
@@ -188,7 +200,7 @@ document_table! {
 }
 
 /// One activity with what it derives from its submitter, whoever may see it.
-pub fn get(conn: &mut DbConnection, id: Uuid) -> diesel::QueryResult<Option<Activity>> {
+pub fn get(conn: &mut DbConnection, id: ActivityId) -> diesel::QueryResult<Option<Activity>> {
     use super::schema::activities::dsl as a;
     let found = a::activities
         .filter(a::id.eq(id.to_string()))
@@ -200,7 +212,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> diesel::QueryResult<Option<Acti
     };
     let mut activity: Activity = parse_document(&document)?;
     activity.derived.submitter_kind = verdicts::stored_kind(&kind)?;
-    activity.derived.submitter_state = state;
+    activity.derived.submitter_state = state.as_deref().map(stored_state).transpose()?;
     Ok(Some(activity))
 }
 

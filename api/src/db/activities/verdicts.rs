@@ -16,8 +16,11 @@ use crate::db::sql::DocumentRow;
 use crate::db::stored::unreadable;
 use crate::db::table::Rows;
 use crate::domain::activity::Activity;
-use crate::domain::publication::{ActivityFacts, ConsentFact, Decision, Scope, visibility};
+use crate::domain::publication::{
+    ActivityFacts, ConsentFact, Decision, Scope, ScopeKind, visibility,
+};
 use crate::domain::stakeholder::StakeholderKind;
+use crate::domain::{CountryCode, StakeholderId};
 
 impl Activity {
     /// The facts the publication rule reads.
@@ -36,8 +39,8 @@ impl Activity {
 /// many activities are evaluated.
 #[derive(Default)]
 pub struct Facts {
-    submitters: HashMap<Uuid, (StakeholderKind, Option<String>)>,
-    consents: HashMap<String, Vec<ConsentFact>>,
+    submitters: HashMap<StakeholderId, (StakeholderKind, Option<CountryCode>)>,
+    consents: HashMap<CountryCode, Vec<ConsentFact>>,
 }
 
 /// What the rule reads of a consent record.
@@ -50,7 +53,7 @@ struct ConsentRow {
     target: Option<String>,
 }
 
-fn consent_fact(state: &str, row: ConsentRow) -> diesel::QueryResult<ConsentFact> {
+fn consent_fact(state: &CountryCode, row: ConsentRow) -> diesel::QueryResult<ConsentFact> {
     let unreadable = |what: String| {
         unreadable(format!(
             "consent record {} (seq {}): {what}",
@@ -59,20 +62,16 @@ fn consent_fact(state: &str, row: ConsentRow) -> diesel::QueryResult<ConsentFact
     };
     let uuid = |s: &str| Uuid::parse_str(s).map_err(|e| unreadable(format!("`{s}`: {e}")));
     let target = row.target.as_deref().map(uuid).transpose()?;
-    let scope = match (row.scope.as_str(), target) {
-        ("all", None) => Scope::All,
-        ("submitter", Some(id)) => Scope::Submitter(id),
-        ("activity", Some(id)) => Scope::Activity(id),
-        (scope, target) => {
-            return Err(unreadable(format!(
-                "scope `{scope}` with target {target:?}"
-            )));
-        }
+    let Some(scope) = ScopeKind::parse(&row.scope).and_then(|k| Scope::of(k, target)) else {
+        return Err(unreadable(format!(
+            "scope `{}` with target {target:?}",
+            row.scope
+        )));
     };
     Ok(ConsentFact {
-        id: uuid(&row.id)?,
+        id: uuid(&row.id)?.into(),
         seq: row.seq,
-        state: state.to_owned(),
+        state: state.clone(),
         decision: Decision::parse(&row.decision)
             .ok_or_else(|| unreadable(format!("decision `{}`", row.decision)))?,
         scope,
@@ -84,8 +83,8 @@ impl Facts {
     fn submitter(
         &mut self,
         conn: &mut DbConnection,
-        id: Uuid,
-    ) -> diesel::QueryResult<(StakeholderKind, Option<String>)> {
+        id: StakeholderId,
+    ) -> diesel::QueryResult<(StakeholderKind, Option<CountryCode>)> {
         if let Some(found) = self.submitters.get(&id) {
             return Ok(found.clone());
         }
@@ -95,7 +94,10 @@ impl Facts {
             .first::<(String, Option<String>)>(conn)
             .optional()?;
         let found = match row {
-            Some((kind, own_state)) => (stored_kind(&kind)?, own_state),
+            Some((kind, own_state)) => (
+                stored_kind(&kind)?,
+                own_state.as_deref().map(stored_state).transpose()?,
+            ),
             // No such stakeholder (the reference check refuses one; an import checks later):
             // no State's own, so consent is needed.
             None => (StakeholderKind::Other, None),
@@ -107,11 +109,11 @@ impl Facts {
     fn consents(
         &mut self,
         conn: &mut DbConnection,
-        state: &str,
+        state: &CountryCode,
     ) -> diesel::QueryResult<&[ConsentFact]> {
         if !self.consents.contains_key(state) {
             let rows: Vec<ConsentRow> = c::consents
-                .filter(c::state.eq(state))
+                .filter(c::state.eq(state.as_str()))
                 .order(c::seq)
                 .select((c::id, c::seq, c::decision, c::scope, c::target))
                 .load(conn)?;
@@ -121,13 +123,13 @@ impl Facts {
                 .into_iter()
                 .map(|row| consent_fact(state, row))
                 .collect::<Result<Vec<_>, _>>()?;
-            self.consents.insert(state.to_owned(), facts);
+            self.consents.insert(state.clone(), facts);
         }
         Ok(&self.consents[state])
     }
 
     /// Forgets a State's records, after a new one is written.
-    pub fn forget(&mut self, state: &str) {
+    pub fn forget(&mut self, state: &CountryCode) {
         self.consents.remove(state);
     }
 
@@ -139,7 +141,7 @@ impl Facts {
         a.derived.submitter_state = state;
         let mut consents = Vec::new();
         for state in &a.content.states_concerned {
-            consents.extend_from_slice(self.consents(conn, state)?);
+            consents.extend_from_slice(self.consents(conn, &stored_state(state)?)?);
         }
         a.visibility = visibility(&a.facts(), &consents);
         Ok(())
@@ -196,10 +198,10 @@ fn refresh(
 }
 
 /// After a consent record of `state`: re-evaluates the activities concerning it.
-pub fn refresh_state(conn: &mut DbConnection, state: &str) -> diesel::QueryResult<usize> {
+pub fn refresh_state(conn: &mut DbConnection, state: &CountryCode) -> diesel::QueryResult<usize> {
     let concerning = f::activity_facets
         .filter(f::facet.eq("state"))
-        .filter(f::value.eq(state))
+        .filter(f::value.eq(state.as_str()))
         .select(f::activity_seq);
     let rows = a::activities
         .filter(a::seq.eq_any(concerning))
@@ -242,13 +244,21 @@ pub fn refresh_if_rule_changed(conn: &mut DbConnection) -> diesel::QueryResult<O
 }
 
 /// After a stakeholder's kind or country changed: re-evaluates the activities it submitted.
-pub fn refresh_submitter(conn: &mut DbConnection, stakeholder: Uuid) -> diesel::QueryResult<usize> {
+pub fn refresh_submitter(
+    conn: &mut DbConnection,
+    stakeholder: StakeholderId,
+) -> diesel::QueryResult<usize> {
     let rows = a::activities
         .filter(a::submitter.eq(stakeholder.to_string()))
         .order(a::seq)
         .select((a::seq, a::document))
         .load(conn)?;
     refresh(conn, rows, true)
+}
+
+/// A State's code as stored; one this code does not know is an error.
+pub fn stored_state(code: &str) -> diesel::QueryResult<CountryCode> {
+    CountryCode::parse(code).map_err(|e| unreadable(e.to_string()))
 }
 
 /// A stakeholder kind as stored; one this code does not know is an error, never a default.

@@ -13,6 +13,7 @@ use crate::db::documents::Document;
 use crate::db::recommendations::Filter as RecommendationFilter;
 use crate::db::stakeholders::Filter as StakeholderFilter;
 use crate::db::table::Table;
+use crate::domain::CountryCode;
 use crate::domain::activity::Activity;
 use crate::domain::publication::Access;
 use crate::domain::recommendation::Recommendation;
@@ -55,7 +56,7 @@ impl RecommendationFilter {
         t.facet_filter(
             sql,
             "recommending_state",
-            self.recommending_state.as_deref(),
+            self.recommending_state.as_ref().map(CountryCode::as_str),
         );
         t.facet_filter(sql, "theme", self.theme.as_deref());
         t.facet_filter(sql, "affected_persons", self.affected_persons.as_deref());
@@ -128,7 +129,7 @@ impl ActivityFilter {
         }
         if let Some(state) = &self.awaiting_consent_of {
             sql.push(" AND r.publication = 'submitted'");
-            t.facet_filter(sql, "awaiting", Some(state));
+            t.facet_filter(sql, "awaiting", Some(state.as_str()));
         }
         if let Some(publication) = self.publication {
             sql.push(" AND r.publication = ").text(publication.as_str());
@@ -152,9 +153,9 @@ pub fn access_filter(sql: &mut Sql, access: &Access) {
         }
         Access::State(state) => {
             sql.push(" AND (").flag("r.public", true).push(" OR r.submitter_state = ")
-                .text(state.clone())
+                .text(state.as_str())
                 .push(" OR (r.publication = 'submitted' AND EXISTS (SELECT 1 FROM activity_facets v WHERE v.activity_seq = r.seq AND v.facet = 'state' AND v.value = ")
-                .text(state.clone())
+                .text(state.as_str())
                 .push(")))");
         }
     }
@@ -188,7 +189,7 @@ pub fn consents(
     let mut sql = Sql::new(conn, "SELECT c.seq, c.document FROM consents c WHERE 1 = 1");
     consent_access(&mut sql, &f.access);
     if let Some(state) = &f.state {
-        sql.push(" AND c.state = ").text(state.clone());
+        sql.push(" AND c.state = ").text(state.as_str());
     }
     if let Some(decision) = f.decision {
         sql.push(" AND c.decision = ").text(decision.as_str());
@@ -215,14 +216,14 @@ pub fn consents(
 /// caller sees, oldest first.
 pub fn latest_consents(
     conn: &mut DbConnection,
-    state: &str,
+    state: &CountryCode,
     access: &Access,
 ) -> diesel::QueryResult<Vec<DocumentRow>> {
     let mut sql = Sql::new(
         conn,
         "SELECT c.seq, c.document FROM consents c WHERE c.seq IN (SELECT MAX(seq) FROM consents WHERE state = ",
     );
-    sql.text(state)
+    sql.text(state.as_str())
         .push(" GROUP BY scope, COALESCE(target, ''))");
     consent_access(&mut sql, access);
     sql.push(" ORDER BY c.seq");

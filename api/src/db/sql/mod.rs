@@ -75,7 +75,7 @@ impl Sql {
     }
 
     /// `(?, ?, …)` for an `IN` list; never empty (an empty list matches nothing).
-    pub fn text_list(&mut self, values: &[String]) -> &mut Self {
+    pub fn text_list(&mut self, values: &[impl AsRef<str>]) -> &mut Self {
         if values.is_empty() {
             return self.push("(NULL)");
         }
@@ -84,7 +84,7 @@ impl Sql {
             if i > 0 {
                 self.push(", ");
             }
-            self.text(v.clone());
+            self.text(v.as_ref());
         }
         self.push(")")
     }
@@ -159,9 +159,7 @@ mod tests {
     #[test]
     fn placeholders_are_numbered_for_postgres() {
         let mut sql = Sql::for_engine(false, "SELECT 1 WHERE a = ");
-        sql.text("x")
-            .push(" AND b IN ")
-            .text_list(&["p".into(), "q".into()]);
+        sql.text("x").push(" AND b IN ").text_list(&["p", "q"]);
         assert_eq!(sql.numbered(), "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
         assert_eq!(sql.binds.len(), 3);
     }
