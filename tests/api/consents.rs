@@ -233,7 +233,7 @@ async fn a_consent_recorded_beside_an_uncommitted_one_sees_it() {
         decided_at: chrono::Utc::now(),
         recorded_at: chrono::Utc::now(),
         recorded_by: RecordedBy {
-            role: "operator".into(),
+            role: upr_tc::domain::caller::ActingRole::Operator,
             subject: None,
         },
     };

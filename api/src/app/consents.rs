@@ -39,7 +39,7 @@ pub fn record(
         decided_at: input.decided_at.unwrap_or(at),
         recorded_at: at,
         recorded_by: RecordedBy {
-            role: actor.role.clone(),
+            role: actor.role,
             subject: Some(actor.subject.clone()),
         },
     };

@@ -11,24 +11,20 @@ use super::DbConnection;
 use super::sql::search::Position;
 use super::stored::{stored_json, unreadable};
 use super::time::{now, read, stored};
-use crate::domain::caller::Caller;
+use crate::domain::caller::{ActingRole, Caller};
 
 /// Who made a change.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub subject: String,
-    pub role: String,
+    pub role: ActingRole,
 }
 
 impl Actor {
     pub fn of(caller: &Caller) -> Self {
-        let role = serde_json::to_value(caller.role)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
         Self {
             subject: caller.subject.clone(),
-            role,
+            role: caller.role.into(),
         }
     }
 
@@ -37,7 +33,7 @@ impl Actor {
         let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
         Self {
             subject: format!("upr-tc@{user}"),
-            role: "operator".into(),
+            role: ActingRole::Operator,
         }
     }
 }
@@ -140,7 +136,7 @@ fn record_many(
                 (
                     a::at.eq(&at),
                     a::actor.eq(&actor.subject),
-                    a::role.eq(&actor.role),
+                    a::role.eq(actor.role.as_str()),
                     a::entity.eq(entity),
                     a::entity_id.eq(id),
                     a::operation.eq(operation.as_str()),
@@ -165,7 +161,7 @@ pub struct AuditEntry {
     pub actor: String,
     /// The role it acted in (`admin`, `state`, `contributor`, or `operator` for commands run on
     /// the server).
-    pub role: String,
+    pub role: ActingRole,
     /// `recommendation`, `stakeholder`, …
     pub entity: String,
     pub entity_id: String,
@@ -235,7 +231,9 @@ pub fn list(
                 seq: r.seq,
                 at: read(r.at),
                 actor: r.actor,
-                role: r.role,
+                role: ActingRole::parse(&r.role).ok_or_else(|| {
+                    unreadable(format!("audit entry {}: role `{}`", r.seq, r.role))
+                })?,
                 entity: r.entity,
                 entity_id: r.entity_id,
                 operation: match r.operation.as_str() {

@@ -22,6 +22,65 @@ pub enum Role {
     Sync,
 }
 
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::State => "state",
+            Self::Contributor => "contributor",
+            Self::Sync => "sync",
+        }
+    }
+}
+
+/// The role a write was made in, as the audit trail and consent records keep it: a token's
+/// role, or the operator at the machine (`upr-tc` commands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActingRole {
+    Admin,
+    State,
+    Contributor,
+    Sync,
+    /// Commands run on the server (`upr-tc import`, …), with `admin`'s rights.
+    Operator,
+}
+
+impl ActingRole {
+    pub const ALL: [Self; 5] = [
+        Self::Admin,
+        Self::State,
+        Self::Contributor,
+        Self::Sync,
+        Self::Operator,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::State => "state",
+            Self::Contributor => "contributor",
+            Self::Sync => "sync",
+            Self::Operator => "operator",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+impl From<Role> for ActingRole {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Admin => Self::Admin,
+            Role::State => Self::State,
+            Role::Contributor => Self::Contributor,
+            Role::Sync => Self::Sync,
+        }
+    }
+}
+
 /// A verified caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::FieldError;
+use crate::domain::caller::ActingRole;
 use crate::domain::codes::StateCode;
 pub use crate::domain::publication::ScopeKind;
 use crate::domain::publication::{Decision, Scope};
@@ -47,7 +48,7 @@ pub struct ConsentInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RecordedBy {
     /// `state` or `admin` (or `operator` for the command line).
-    pub role: String,
+    pub role: ActingRole,
     /// The token's subject; shown to `admin` only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
