@@ -24,12 +24,7 @@ pub enum Role {
 
 impl Role {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::State => "state",
-            Self::Contributor => "contributor",
-            Self::Sync => "sync",
-        }
+        ActingRole::from(self).as_str()
     }
 }
 
