@@ -3,6 +3,8 @@
 //! (`domain::publication`). A contributor writes its own organisation's activities, a State the
 //! ones it submits itself, `admin` any.
 
+use super::support::item_edits;
+use super::support::{IfMatch, IfNoneMatch};
 use crate::digest::sha256_hex;
 use actix_web::http::{StatusCode, header};
 use actix_web::{
@@ -27,10 +29,7 @@ use crate::iati;
 use crate::reference::{RegionalGroup, reference};
 use crate::routes::export::{self, ExportFormat};
 use crate::routes::page_type;
-use crate::routes::support::{
-    code_param, decode_cursor, if_match, limit, not_modified, search_param, state_param, states_of,
-    with_db,
-};
+use crate::routes::support::{code_param, if_match, not_modified, state_param, states_of, with_db};
 use crate::startup::AppState;
 
 page_type!(ActivityPage, Activity);
@@ -179,7 +178,7 @@ fn respond(a: Activity, status: StatusCode) -> CustomizeResponder<web::Json<Acti
     operation_id = "list_activities",
     params(
         ActivityQuery,
-        ("If-None-Match" = Option<String>, Header, nullable = false, description = "The page's ETag last read: 304 if the page is unchanged"),
+        IfNoneMatch,
     ),
     responses((status = 200, description = "A page of activities; with `Accept: text/csv`, \
         `application/x-ndjson` or `application/xml`, every matching activity, streamed (CSV in the \
@@ -205,16 +204,12 @@ pub async fn list_activities(
     query: web::Query<ActivityQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter(identity.0.as_ref())?;
-    let q = search_param(&query.q)?;
-    let position = decode_cursor(&state, query.cursor.as_deref())?;
-    let limit = limit(query.limit)?;
+    let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?;
     export::list_response::<Activity, _>(
         &state,
         &req,
         move |sql| filter.apply(sql),
-        q,
-        position,
-        limit,
+        paging,
         |a| a,
         |items, next_cursor| ActivityPage { items, next_cursor },
     )
@@ -230,7 +225,7 @@ pub async fn list_activities(
     operation_id = "get_activity",
     params(
         ("id" = Uuid, Path, description = "The activity's id"),
-        ("If-None-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: 304 if it is still current"),
+        IfNoneMatch,
     ),
     responses(
         (status = 200, description = "The activity; with `Accept: application/xml`, as an IATI \
@@ -328,53 +323,13 @@ async fn change(
     Ok(respond(a, StatusCode::OK))
 }
 
-/// Replaces an activity; with `If-Match`, only if it is still that version.
-#[utoipa::path(
-    tag = "activities",
-    operation_id = "replace_activity",
-    security(("bearer" = [])),
-    params(
-        ("id" = Uuid, Path, description = "The activity's id"),
-        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the change is refused (412) if the item has changed since"),
-    ),
-    request_body = ActivityInput,
-    responses((status = 200, description = "Replaced", body = Activity, headers(("ETag" = String))))
-)]
-#[put("/{id}")]
-pub async fn replace_activity(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    id: web::Path<ActivityId>,
-    body: web::Json<ActivityInput>,
-) -> ApiResult<impl Responder> {
-    let edit = Edit::Replace(body.into_inner());
-    change(state, caller, id.into_inner(), if_match(&req), edit).await
-}
-
-/// Changes some fields of an activity with a JSON merge patch (RFC 7396).
-#[utoipa::path(
-    tag = "activities",
-    operation_id = "patch_activity",
-    security(("bearer" = [])),
-    params(
-        ("id" = Uuid, Path, description = "The activity's id"),
-        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the change is refused (412) if the item has changed since"),
-    ),
-    request_body(content = Object, content_type = "application/merge-patch+json",
-        description = "The fields to change; `null` removes an optional field"),
-    responses((status = 200, description = "Changed", body = Activity, headers(("ETag" = String))))
-)]
-#[patch("/{id}")]
-pub async fn patch_activity(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    id: web::Path<ActivityId>,
-    body: web::Json<serde_json::Value>,
-) -> ApiResult<impl Responder> {
-    let edit = Edit::Patch(body.into_inner());
-    change(state, caller, id.into_inner(), if_match(&req), edit).await
+item_edits! {
+    tag = "activities", id = ActivityId, id_doc = "The activity's id",
+    input = ActivityInput, output = Activity,
+    /// Replaces an activity; with `If-Match`, only if it is still that version.
+    replace = replace_activity,
+    /// Changes some fields of an activity with a JSON merge patch (RFC 7396).
+    patch = patch_activity,
 }
 
 /// Deletes an activity (its submitter, or `admin`). Consent records about it stay; one about
@@ -385,7 +340,7 @@ pub async fn patch_activity(
     security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The activity's id"),
-        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the deletion is refused (412) if the item has changed since"),
+        IfMatch,
     ),
     responses(
         (status = 204, description = "Deleted"),

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::support::IfNoneMatch;
 use crate::app::policy;
 use crate::auth::Caller;
 use crate::db::audit::{self, AuditEntry, Filter};
@@ -56,7 +57,7 @@ pub struct AuditQuery {
     security(("bearer" = [])),
     params(
         AuditQuery,
-        ("If-None-Match" = Option<String>, Header, nullable = false, description = "The page's ETag last read: 304 if the page is unchanged"),
+        IfNoneMatch,
     ),
     responses(
         (status = 200, description = "A page of the trail", body = AuditPage, headers(

@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, Responder, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::support::IfNoneMatch;
 use crate::app::{self, Principal, policy};
 use crate::auth::{Caller, Identity};
 use crate::db::consents::{self, Filter};
@@ -110,7 +111,7 @@ pub async fn list_consents(
     operation_id = "get_consent",
     params(
         ("id" = Uuid, Path, description = "The record's id"),
-        ("If-None-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: 304 if it is still current"),
+        IfNoneMatch,
     ),
     responses(
         (status = 200, description = "The record", body = Consent, headers(("ETag" = String))),

@@ -412,6 +412,29 @@ where
     respond(state, permit, produce, res).await
 }
 
+/// What a list request asks of its page: the search words, where the page starts, how many.
+pub struct Paging {
+    q: Option<String>,
+    position: Position,
+    limit: i64,
+}
+
+impl Paging {
+    /// The page a list's `q`, `cursor` and `limit` parameters ask for, each checked.
+    pub fn of(
+        state: &AppState,
+        q: &Option<String>,
+        cursor: Option<&str>,
+        limit: Option<i64>,
+    ) -> ApiResult<Self> {
+        Ok(Self {
+            q: crate::routes::support::search_param(q)?,
+            position: crate::routes::support::decode_cursor(state, cursor)?,
+            limit: crate::routes::support::limit(limit)?,
+        })
+    }
+}
+
 /// Answers a list request: every matching item as a file when `Accept` asks for one, else one
 /// page of JSON. `filter` adds the resource's conditions to the query; `prepare` shapes each
 /// item for the caller (hides what it may not see); `make_page` wraps a page's items.
@@ -420,9 +443,7 @@ pub async fn list_response<D, P>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     filter: impl Fn(&mut crate::db::sql::Sql) + Send + Sync + Clone + 'static,
-    q: Option<String>,
-    position: Position,
-    limit: i64,
+    Paging { q, position, limit }: Paging,
     prepare: impl Fn(D) -> D + Send + Clone + 'static,
     make_page: impl FnOnce(Vec<D>, Option<String>) -> P,
 ) -> ApiResult<HttpResponse>

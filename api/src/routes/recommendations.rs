@@ -6,6 +6,8 @@ use actix_web::{Either, HttpRequest, HttpResponse, Responder, delete, get, patch
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::support::item_edits;
+use super::support::{IfMatch, IfNoneMatch};
 use crate::app::{self, Edit, Principal};
 use crate::auth::Caller;
 use crate::db::documents::{self};
@@ -16,8 +18,7 @@ use crate::domain::recommendation::{Recommendation, RecommendationInput, Respons
 use crate::error::{ApiError, ApiResult};
 use crate::reference::{RegionalGroup, reference};
 use crate::routes::support::{
-    code_param, decode_cursor, etag, if_match, in_range, limit, not_modified, search_param,
-    state_param, states_of, with_db,
+    code_param, etag, if_match, in_range, not_modified, state_param, states_of, with_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -98,7 +99,7 @@ impl RecommendationQuery {
     operation_id = "list_recommendations",
     params(
         RecommendationQuery,
-        ("If-None-Match" = Option<String>, Header, nullable = false, description = "The page's ETag last read: 304 if the page is unchanged"),
+        IfNoneMatch,
     ),
     responses((status = 200, description = "A page of recommendations; with `Accept: text/csv` or \
         `application/x-ndjson`, every matching recommendation, streamed (CSV in the import columns)",
@@ -121,16 +122,12 @@ pub async fn list_recommendations(
     query: web::Query<RecommendationQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter()?;
-    let q = search_param(&query.q)?;
-    let position = decode_cursor(&state, query.cursor.as_deref())?;
-    let limit = limit(query.limit)?;
+    let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?;
     export::list_response::<Recommendation, _>(
         &state,
         &req,
         move |sql| filter.apply(sql),
-        q,
-        position,
-        limit,
+        paging,
         |r| r,
         |items, next_cursor| RecommendationPage { items, next_cursor },
     )
@@ -172,7 +169,7 @@ pub async fn create_recommendation(
     operation_id = "get_recommendation",
     params(
         ("id" = Uuid, Path, description = "The recommendation's id"),
-        ("If-None-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: 304 if it is still current"),
+        IfNoneMatch,
     ),
     responses(
         (status = 200, description = "The recommendation", body = Recommendation, headers(("ETag" = String))),
@@ -201,72 +198,30 @@ pub async fn get_recommendation(
 }
 
 async fn change(
-    state: &web::Data<AppState>,
+    state: web::Data<AppState>,
     caller: Caller,
     id: RecommendationId,
     expected: Option<i64>,
     edit: Edit<RecommendationInput>,
-) -> ApiResult<Recommendation> {
+) -> ApiResult<impl Responder> {
     let who = Principal::from(caller);
-    with_db(state, move |conn| {
+    let rec = with_db(&state, move |conn| {
         Ok(app::recommendations::change(
             conn, &who, id, edit, expected,
         )?)
     })
-    .await
-}
-
-/// Replaces a recommendation (`admin`); with `If-Match`, only if it is still that version.
-#[utoipa::path(
-    tag = "recommendations",
-    operation_id = "replace_recommendation",
-    security(("bearer" = [])),
-    params(
-        ("id" = Uuid, Path, description = "The recommendation's id"),
-        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the change is refused (412) if the item has changed since"),
-    ),
-    request_body = RecommendationInput,
-    responses((status = 200, description = "Replaced", body = Recommendation, headers(("ETag" = String))))
-)]
-#[put("/{id}")]
-pub async fn replace_recommendation(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    id: web::Path<RecommendationId>,
-    body: web::Json<RecommendationInput>,
-) -> ApiResult<impl Responder> {
-    let edit = Edit::Replace(body.into_inner());
-    let rec = change(&state, caller, id.into_inner(), if_match(&req), edit).await?;
+    .await?;
     let tag = etag(rec.stored.version);
     Ok(web::Json(rec).customize().insert_header(("ETag", tag)))
 }
 
-/// Changes some fields of a recommendation (`admin`) with a JSON merge patch (RFC 7396).
-#[utoipa::path(
-    tag = "recommendations",
-    operation_id = "patch_recommendation",
-    security(("bearer" = [])),
-    params(
-        ("id" = Uuid, Path, description = "The recommendation's id"),
-        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the change is refused (412) if the item has changed since"),
-    ),
-    request_body(content = Object, content_type = "application/merge-patch+json",
-        description = "The fields to change; `null` removes an optional field"),
-    responses((status = 200, description = "Changed", body = Recommendation, headers(("ETag" = String))))
-)]
-#[patch("/{id}")]
-pub async fn patch_recommendation(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    id: web::Path<RecommendationId>,
-    body: web::Json<serde_json::Value>,
-) -> ApiResult<impl Responder> {
-    let edit = Edit::Patch(body.into_inner());
-    let rec = change(&state, caller, id.into_inner(), if_match(&req), edit).await?;
-    let tag = etag(rec.stored.version);
-    Ok(web::Json(rec).customize().insert_header(("ETag", tag)))
+item_edits! {
+    tag = "recommendations", id = RecommendationId, id_doc = "The recommendation's id",
+    input = RecommendationInput, output = Recommendation,
+    /// Replaces a recommendation (`admin`); with `If-Match`, only if it is still that version.
+    replace = replace_recommendation,
+    /// Changes some fields of a recommendation (`admin`) with a JSON merge patch (RFC 7396).
+    patch = patch_recommendation,
 }
 
 /// Deletes a recommendation (`admin`).
@@ -276,7 +231,7 @@ pub async fn patch_recommendation(
     security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The recommendation's id"),
-        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the deletion is refused (412) if the item has changed since"),
+        IfMatch,
     ),
     responses((status = 204, description = "Deleted"))
 )]

@@ -7,6 +7,8 @@ use actix_web::{Either, HttpRequest, HttpResponse, Responder, delete, get, patch
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::support::item_edits;
+use super::support::{IfMatch, IfNoneMatch};
 use crate::app::{self, Edit, Principal, policy};
 use crate::auth::{Caller, Identity};
 use crate::db::documents;
@@ -18,7 +20,7 @@ use crate::domain::stakeholder::{
 use crate::domain::{CountryCode, StakeholderId};
 use crate::error::{ApiError, ApiResult};
 use crate::reference::reference;
-use crate::routes::support::{decode_cursor, if_match, limit, not_modified, search_param, with_db};
+use crate::routes::support::{if_match, not_modified, with_db};
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
 
@@ -137,7 +139,7 @@ fn respond(s: Stakeholder, caller: Option<&Caller>, status: StatusCode) -> impl 
     operation_id = "list_stakeholders",
     params(
         StakeholderQuery,
-        ("If-None-Match" = Option<String>, Header, nullable = false, description = "The page's ETag last read: 304 if the page is unchanged"),
+        IfNoneMatch,
     ),
     responses((status = 200, description = "A page of stakeholders; with `Accept: text/csv` or \
         `application/x-ndjson`, every matching stakeholder, streamed (CSV in the import columns)",
@@ -161,17 +163,13 @@ pub async fn list_stakeholders(
     query: web::Query<StakeholderQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter()?;
-    let q = search_param(&query.q)?;
-    let position = decode_cursor(&state, query.cursor.as_deref())?;
-    let limit = limit(query.limit)?;
+    let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?;
     let caller = identity.0;
     export::list_response::<Stakeholder, _>(
         &state,
         &req,
         move |sql| filter.apply(sql),
-        q,
-        position,
-        limit,
+        paging,
         move |s| for_caller(s, caller.as_ref()),
         |items, next_cursor| StakeholderPage { items, next_cursor },
     )
@@ -207,7 +205,7 @@ pub async fn create_stakeholder(
     operation_id = "get_stakeholder",
     params(
         ("id" = Uuid, Path, description = "The stakeholder's id"),
-        ("If-None-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: 304 if it is still current"),
+        IfNoneMatch,
     ),
     responses(
         (status = 200, description = "The stakeholder", body = Stakeholder, headers(("ETag" = String))),
@@ -252,53 +250,13 @@ async fn change(
     Ok(respond(s, Some(&caller), StatusCode::OK))
 }
 
-/// Replaces a stakeholder: `admin`, its own contributors, or its State for a State body.
-#[utoipa::path(
-    tag = "stakeholders",
-    operation_id = "replace_stakeholder",
-    security(("bearer" = [])),
-    params(
-        ("id" = Uuid, Path, description = "The stakeholder's id"),
-        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the change is refused (412) if the item has changed since"),
-    ),
-    request_body = StakeholderInput,
-    responses((status = 200, description = "Replaced", body = Stakeholder, headers(("ETag" = String))))
-)]
-#[put("/{id}")]
-pub async fn replace_stakeholder(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    id: web::Path<StakeholderId>,
-    body: web::Json<StakeholderInput>,
-) -> ApiResult<impl Responder> {
-    let edit = Edit::Replace(body.into_inner());
-    change(state, caller, id.into_inner(), if_match(&req), edit).await
-}
-
-/// Changes some fields of a stakeholder with a JSON merge patch (RFC 7396).
-#[utoipa::path(
-    tag = "stakeholders",
-    operation_id = "patch_stakeholder",
-    security(("bearer" = [])),
-    params(
-        ("id" = Uuid, Path, description = "The stakeholder's id"),
-        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the change is refused (412) if the item has changed since"),
-    ),
-    request_body(content = Object, content_type = "application/merge-patch+json",
-        description = "The fields to change; `null` removes an optional field"),
-    responses((status = 200, description = "Changed", body = Stakeholder, headers(("ETag" = String))))
-)]
-#[patch("/{id}")]
-pub async fn patch_stakeholder(
-    state: web::Data<AppState>,
-    caller: Caller,
-    req: HttpRequest,
-    id: web::Path<StakeholderId>,
-    body: web::Json<serde_json::Value>,
-) -> ApiResult<impl Responder> {
-    let edit = Edit::Patch(body.into_inner());
-    change(state, caller, id.into_inner(), if_match(&req), edit).await
+item_edits! {
+    tag = "stakeholders", id = StakeholderId, id_doc = "The stakeholder's id",
+    input = StakeholderInput, output = Stakeholder,
+    /// Replaces a stakeholder: `admin`, its own contributors, or its State for a State body.
+    replace = replace_stakeholder,
+    /// Changes some fields of a stakeholder with a JSON merge patch (RFC 7396).
+    patch = patch_stakeholder,
 }
 
 /// Deletes a stakeholder (`admin`).
@@ -308,7 +266,7 @@ pub async fn patch_stakeholder(
     security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "The stakeholder's id"),
-        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read: the deletion is refused (412) if the item has changed since"),
+        IfMatch,
     ),
     responses((status = 204, description = "Deleted"))
 )]
