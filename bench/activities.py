@@ -210,7 +210,7 @@ def main():
     args = ap.parse_args()
     work = tempfile.mkdtemp()
     env = dict(os.environ, UPR_TC_LOG="warn", UPR_TC_JWT_SECRET="b" * 64,
-               UPR_TC_BULK_LIMIT=str(1 << 30))
+               UPR_TC_BULK_LIMIT=str(1 << 30), UPR_TC_RATE_LIMITS="off")
     runs = [("sqlite", dict(env, DATABASE_URL=f"sqlite://{work}/bench.sqlite3"), None)]
     base = os.environ.get("BENCH_DATABASE_URL")
     if base:

@@ -86,9 +86,10 @@ def measure(binary, env, count, deliveries):
 
         # Feed catch-up: from the beginning, 1,000 changes a page.
         t0 = time.perf_counter()
-        after, changes = "0", 0
+        # No `after`: from the start (a cursor is opaque, signed by the service).
+        after, changes = None, 0
         while True:
-            conn.request("GET", f"/api/v1/changes?after={after}&limit=1000")
+            conn.request("GET", "/api/v1/changes?limit=1000" + (f"&after={after}" if after else ""))
             page = json.loads(conn.getresponse().read())
             changes += len(page["items"])
             after = page["next_cursor"]
