@@ -197,17 +197,13 @@ macro_rules! document_table {
                 use $crate::db::schema::$table::dsl as t;
                 let mut out = Vec::with_capacity(rows.len());
                 for chunk in rows.chunks(200) {
-                    $crate::db::per_engine!(&mut *conn, c => diesel::insert_into(t::$table)
-                        .values(chunk)
-                        .execute(c))
-                    .map_err($crate::db::table::conflict_on_unique)?;
-                    let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
-                    out.extend(
-                        t::$table
-                            .filter(t::id.eq_any(ids))
-                            .select((t::id, t::seq))
-                            .load::<(String, i64)>(conn)?,
-                    );
+                    let inserted: Vec<(String, i64)> =
+                        $crate::db::per_engine!(&mut *conn, c => diesel::insert_into(t::$table)
+                            .values(chunk)
+                            .returning((t::id, t::seq))
+                            .get_results(c))
+                        .map_err($crate::db::table::conflict_on_unique)?;
+                    out.extend(inserted);
                 }
                 Ok(out)
             }
