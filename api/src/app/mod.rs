@@ -107,8 +107,9 @@ pub enum Edit<C> {
 }
 
 impl<C: Serialize + DeserializeOwned> Edit<C> {
-    /// The content the change asks for, given the current one.
-    fn apply(self, current: &C) -> Result<C> {
+    /// The content the change asks for, given the current one (stored, and so valid: it writes
+    /// the JSON of an input).
+    fn apply(self, current: &impl Serialize) -> Result<C> {
         match self {
             Self::Replace(content) => Ok(content),
             Self::Patch(patch) => patched(current, &patch),
@@ -134,7 +135,7 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 
 /// A content with a JSON merge patch applied; a result that is not a valid content is
 /// [`Error::InvalidPatch`].
-fn patched<T: Serialize + DeserializeOwned>(current: &T, patch: &Value) -> Result<T> {
+fn patched<T: DeserializeOwned>(current: &impl Serialize, patch: &Value) -> Result<T> {
     let mut merged = serde_json::to_value(current).map_err(|e| Error::Internal(e.into()))?;
     merge_patch(&mut merged, patch);
     serde_json::from_value(merged).map_err(|e| Error::InvalidPatch(e.to_string()))

@@ -8,7 +8,7 @@ use crate::db::stakeholders::own_state;
 use crate::domain::activity::{SubmitterError, submitter_of};
 use crate::domain::caller::{Caller, Role};
 use crate::domain::publication::Access;
-use crate::domain::stakeholder::StakeholderInput;
+use crate::domain::stakeholder::StakeholderContent;
 use crate::domain::{CountryCode, StakeholderId};
 
 /// What a principal's role lets it write.
@@ -236,7 +236,10 @@ pub fn may_delete_stakeholder(principal: &Principal) -> Result<()> {
 /// The fields of a stakeholder that only `admin` sets, because the publication rule or the
 /// public's trust reads them: what kind of organisation it is and its country (a State's own
 /// stakeholder publishes without consent: DESIGN §4), and an NHRI's GANHRI accreditation.
-fn admin_only_changes(before: &StakeholderInput, after: &StakeholderInput) -> Vec<&'static str> {
+fn admin_only_changes(
+    before: &StakeholderContent,
+    after: &StakeholderContent,
+) -> Vec<&'static str> {
     let mut changed = Vec::new();
     if before.kind != after.kind {
         changed.push("kind");
@@ -257,15 +260,15 @@ fn admin_only_changes(before: &StakeholderInput, after: &StakeholderInput) -> Ve
 pub fn may_edit_stakeholder(
     principal: &Principal,
     id: StakeholderId,
-    before: &StakeholderInput,
-    after: &StakeholderInput,
+    before: &StakeholderContent,
+    after: &StakeholderContent,
 ) -> Result<()> {
     let allowed = match rights(principal) {
         Rights::Everything => return Ok(()),
         // A State's own stakeholder is edited by its State, not through a contributor token.
         Rights::Organisation(own) => own == id && own_state(before).is_none(),
         Rights::State(state) => {
-            before.kind.is_state_body() && before.country.as_deref() == Some(state.as_str())
+            before.kind.is_state_body() && before.country.as_ref() == Some(state)
         }
         Rights::Nothing => false,
     };

@@ -22,10 +22,10 @@ pub fn create(
 
 /// What a new content of a stakeholder keeps of the current one: contact details, which not
 /// every caller sees, are kept rather than erased by their omission.
-pub fn keeping_contact(
-    current: &StakeholderInput,
-    mut input: StakeholderInput,
-) -> StakeholderInput {
+pub fn keeping_contact<A, B>(
+    current: &StakeholderInput<A>,
+    mut input: StakeholderInput<B>,
+) -> StakeholderInput<B> {
     if input.contact.is_none() && current.contact.is_some() {
         input.contact = current.contact.clone();
     }

@@ -22,7 +22,9 @@ use crate::domain::{ExternalRef, Id, Stored, normalise_text};
 /// An item stored in a document table.
 pub trait Document: Rows + Serialize + DeserializeOwned {
     /// What clients send: the item without id, version and timestamps.
-    type Content: PartialEq + Clone + Serialize + DeserializeOwned + Validate;
+    type Input: Serialize + DeserializeOwned + Validate<Valid = Self::Content>;
+    /// What is stored: an input once valid, which writes the same JSON.
+    type Content: PartialEq + Clone + Serialize + DeserializeOwned;
     /// The kind's id.
     type Id: Id;
 

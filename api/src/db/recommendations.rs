@@ -22,6 +22,7 @@ pub struct Filter {
 }
 
 impl Document for Recommendation {
+    type Input = RecommendationInput;
     type Content = RecommendationInput;
     type Id = RecommendationId;
 

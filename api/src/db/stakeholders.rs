@@ -8,7 +8,9 @@ use super::documents::{self, Document, WriteError};
 use super::stored::unreadable;
 use super::table::{Rows, Table, document_table};
 use crate::domain::Multilingual;
-use crate::domain::stakeholder::{Stakeholder, StakeholderInput, StakeholderKind};
+use crate::domain::stakeholder::{
+    Stakeholder, StakeholderContent, StakeholderInput, StakeholderKind,
+};
 use crate::domain::{CountryCode, ExternalRef, Id, StakeholderId, Stored, normalise_text};
 use crate::reference::reference;
 
@@ -22,7 +24,8 @@ pub struct Filter {
 }
 
 impl Document for Stakeholder {
-    type Content = StakeholderInput;
+    type Input = StakeholderInput;
+    type Content = StakeholderContent;
     type Id = StakeholderId;
 
     const TABLE: Table = Table {
@@ -35,7 +38,7 @@ impl Document for Stakeholder {
         hides_items: false,
     };
 
-    fn new(stored: Stored<StakeholderId>, content: StakeholderInput) -> Self {
+    fn new(stored: Stored<StakeholderId>, content: StakeholderContent) -> Self {
         Self { stored, content }
     }
 
@@ -43,7 +46,7 @@ impl Document for Stakeholder {
         &self.stored
     }
 
-    fn content(&self) -> &StakeholderInput {
+    fn content(&self) -> &StakeholderContent {
         &self.content
     }
 
@@ -85,7 +88,7 @@ impl Document for Stakeholder {
     fn columns(&self) -> StakeholderColumns {
         StakeholderColumns {
             kind: self.content.kind.as_str().to_owned(),
-            country: self.content.country.clone(),
+            country: self.content.country.as_ref().map(|c| c.to_string()),
             own_state: own_state(&self.content).map(|s| s.to_string()),
         }
     }
@@ -103,12 +106,12 @@ impl Document for Stakeholder {
         self.content.search_text()
     }
 
-    fn refs_of(content: &StakeholderInput) -> &[ExternalRef] {
+    fn refs_of(content: &StakeholderContent) -> &[ExternalRef] {
         &content.external_refs
     }
 
     /// Kind, country and name: the same organisation registered twice is one.
-    fn natural_key(content: &StakeholderInput) -> String {
+    fn natural_key(content: &StakeholderContent) -> String {
         let name = content
             .name
             .texts()
@@ -118,7 +121,7 @@ impl Document for Stakeholder {
         format!(
             "{}|{}|{name}",
             content.kind.as_str(),
-            content.country.as_deref().unwrap_or("")
+            content.country.as_ref().map_or("", |c| c.as_str())
         )
     }
 }
@@ -134,16 +137,10 @@ document_table! {
 
 /// The State a stakeholder is bound to as its own: kind `state` with its country. Only `admin`
 /// sets kind and country, and the database keeps one such stakeholder a State (the unique
-/// index on `own_state`), so no one else can make an organisation a State's own. A country
-/// that does not read (validation refuses one) binds no State: consent is then needed.
-pub fn own_state(content: &StakeholderInput) -> Option<CountryCode> {
+/// index on `own_state`), so no one else can make an organisation a State's own.
+pub fn own_state(content: &StakeholderContent) -> Option<CountryCode> {
     (content.kind == StakeholderKind::State)
-        .then(|| {
-            content
-                .country
-                .as_deref()
-                .and_then(|c| CountryCode::parse(c).ok())
-        })
+        .then(|| content.country.clone())
         .flatten()
 }
 
@@ -200,11 +197,11 @@ pub fn state_stakeholder(
             en: Some(state.to_string()),
             ..Default::default()
         });
-    let input = StakeholderInput {
+    let content = StakeholderContent {
         kind: StakeholderKind::State,
         name,
         acronym: None,
-        country: Some(state.to_string()),
+        country: Some(state.clone()),
         nhri_accreditation: None,
         website: None,
         contact: None,
@@ -213,7 +210,7 @@ pub fn state_stakeholder(
         regions: vec![],
         external_refs: vec![],
     };
-    let created: Stakeholder = documents::insert(conn, actor, input, StakeholderId::new_v7())?;
+    let created: Stakeholder = documents::insert(conn, actor, content, StakeholderId::new_v7())?;
     Ok(created.stored.id)
 }
 

@@ -182,14 +182,10 @@ impl ConsentInput {
     /// Checks what needs no database: the State's code, the ids the scope requires, texts.
     pub fn validate(self) -> Result<ValidConsent, Vec<FieldError>> {
         let mut e = Errors::default();
-        let state = match self.state.as_deref().map(CountryCode::parse_state) {
-            Some(Ok(code)) => Some(code),
-            Some(Err(err)) => {
-                e.add("/state", "unknown_country", err.to_string());
-                None
-            }
-            None => None,
-        };
+        let state = self
+            .state
+            .as_deref()
+            .and_then(|code| e.country("/state", code, CountryCode::parse_state));
         let needs = |e: &mut Errors, field: &str, present: bool, wanted: bool| {
             if wanted && !present {
                 e.add(

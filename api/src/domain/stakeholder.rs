@@ -109,10 +109,13 @@ pub struct Contact {
     pub phone: Option<String>,
 }
 
+// `C` is how the country is held: the string a client sends (so a code that does not read is a
+// 422 naming `/country`, not a 400 from the JSON reader) until `validate` makes it a
+// `CountryCode` (`StakeholderContent`, what is stored). The doc comment below is the contract's.
 /// The content of a stakeholder, as created or replaced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StakeholderInput {
+pub struct StakeholderInput<C = String> {
     pub kind: StakeholderKind,
     /// Name in one or more of the six UN languages.
     pub name: Multilingual,
@@ -120,7 +123,7 @@ pub struct StakeholderInput {
     /// ISO alpha-3 code of its country, for national bodies (States, NHRIs, NMIRFs,
     /// parliaments, national civil society).
     #[schema(value_type = Option<CountryCodeValue>, example = "KEN")]
-    pub country: Option<String>,
+    pub country: Option<C>,
     /// For NHRIs: GANHRI accreditation status (ignored for other kinds).
     pub nhri_accreditation: Option<NhriAccreditation>,
     #[schema(
@@ -148,13 +151,18 @@ pub struct StakeholderInput {
     pub external_refs: Vec<ExternalRef>,
 }
 
+/// A stakeholder's validated content: its country a known code. It writes and reads the same
+/// JSON as the [`StakeholderInput`] it came from.
+pub type StakeholderContent = StakeholderInput<CountryCode>;
+
 /// A stored stakeholder. `contact` is present only for callers allowed to see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Stakeholder {
     #[serde(flatten)]
     pub stored: Stored<StakeholderId>,
     #[serde(flatten)]
-    pub content: StakeholderInput,
+    #[schema(value_type = StakeholderInput)]
+    pub content: StakeholderContent,
 }
 
 pub fn is_language_code(code: &str) -> bool {
@@ -208,18 +216,16 @@ fn is_email(email: &str) -> bool {
 }
 
 impl StakeholderInput {
-    pub fn validate(mut self) -> Result<Self, Vec<FieldError>> {
+    pub fn validate(mut self) -> Result<StakeholderContent, Vec<FieldError>> {
         let mut e = Errors::default();
         e.multilingual("/name", &self.name, MAX_TEXT);
         if let Some(acronym) = &self.acronym {
             e.multilingual("/acronym", acronym, MAX_TEXT);
         }
-        if let Some(code) = &self.country {
-            match CountryCode::parse(code) {
-                Ok(code) => self.country = Some(code.to_string()),
-                Err(err) => e.add("/country", "unknown_country", err.to_string()),
-            }
-        }
+        let country = self
+            .country
+            .as_deref()
+            .and_then(|code| e.country("/country", code, CountryCode::parse));
         if self.kind != StakeholderKind::Nhri {
             self.nhri_accreditation = None;
         }
@@ -268,9 +274,23 @@ impl StakeholderInput {
         });
         dedup(&mut self.external_refs);
         ExternalRef::validate_all(&mut e, "/external_refs", &self.external_refs);
-        e.into_result(self)
+        e.into_result(StakeholderInput {
+            country,
+            kind: self.kind,
+            name: self.name,
+            acronym: self.acronym,
+            nhri_accreditation: self.nhri_accreditation,
+            website: self.website,
+            contact: self.contact,
+            themes: self.themes,
+            languages: self.languages,
+            regions: self.regions,
+            external_refs: self.external_refs,
+        })
     }
+}
 
+impl<C> StakeholderInput<C> {
     pub fn search_text(&self) -> String {
         let acronyms = self.acronym.iter().flat_map(|a| a.texts());
         self.name

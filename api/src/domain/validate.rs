@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::Multilingual;
+use crate::domain::country::{CountryCode, UnknownCountry};
 
 /// One bad field of a request: where it is (a JSON pointer into the body, or `/name` of a
 /// query or path parameter) and what is wrong with it.
@@ -34,14 +35,17 @@ impl FieldError {
 /// allows is never refused here: Unicode white space without U+0085, with U+FEFF.
 /// Content that checks itself (what needs no database): each kind's input.
 pub trait Validate: Sized {
-    fn validate(self) -> Result<Self, Vec<FieldError>>;
+    /// What a valid input becomes: itself, or a type whose codes are parsed.
+    type Valid;
+    fn validate(self) -> Result<Self::Valid, Vec<FieldError>>;
 }
 
 /// `Validate` for inputs whose own `validate` method says it.
 macro_rules! validated_by_own_method {
-    ($($input:ty),+) => {
+    ($($input:ty => $valid:ty),+) => {
         $(impl Validate for $input {
-            fn validate(self) -> Result<Self, Vec<FieldError>> {
+            type Valid = $valid;
+            fn validate(self) -> Result<$valid, Vec<FieldError>> {
                 <$input>::validate(self)
             }
         })+
@@ -49,9 +53,10 @@ macro_rules! validated_by_own_method {
 }
 
 validated_by_own_method!(
-    crate::domain::activity::ActivityInput,
-    crate::domain::recommendation::RecommendationInput,
-    crate::domain::stakeholder::StakeholderInput
+    crate::domain::activity::ActivityInput => crate::domain::activity::ActivityInput,
+    crate::domain::recommendation::RecommendationInput
+        => crate::domain::recommendation::RecommendationInput,
+    crate::domain::stakeholder::StakeholderInput => crate::domain::stakeholder::StakeholderContent
 );
 
 pub fn is_space(c: char) -> bool {
@@ -88,6 +93,20 @@ pub struct Errors(pub Vec<FieldError>);
 impl Errors {
     pub fn add(&mut self, pointer: impl Into<String>, code: &str, message: impl Into<String>) {
         self.0.push(FieldError::new(pointer, code, message));
+    }
+
+    /// A country code as a client sends it, read with `parse` (`CountryCode::parse`, or
+    /// `parse_state` where a State is meant); one that does not read is an `unknown_country`
+    /// error at `pointer`.
+    pub fn country(
+        &mut self,
+        pointer: impl Into<String>,
+        code: &str,
+        parse: fn(&str) -> Result<CountryCode, UnknownCountry>,
+    ) -> Option<CountryCode> {
+        parse(code)
+            .map_err(|err| self.add(pointer, "unknown_country", err.to_string()))
+            .ok()
     }
 
     pub fn is_empty(&self) -> bool {

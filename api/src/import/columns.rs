@@ -390,10 +390,7 @@ fn decode<'a>(
 }
 
 /// Reads a CSV file of the project's own columns; returns the number of rows received.
-pub fn read<D: Importable>(
-    input: impl Read,
-    each: Sink<'_, D::Content>,
-) -> Result<u64, ImportError> {
+pub fn read<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result<u64, ImportError> {
     let columns = D::csv_columns();
     let mut received = 0;
     let mut checked = false;

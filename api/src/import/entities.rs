@@ -6,7 +6,7 @@ use crate::app::{self, policy, uploads::Uploader};
 
 use crate::domain::recommendation::{Recommendation, RecommendationInput, Source};
 use crate::domain::stakeholder::{
-    Contact, NhriAccreditation, Stakeholder, StakeholderInput, StakeholderKind,
+    Contact, NhriAccreditation, Stakeholder, StakeholderContent, StakeholderInput, StakeholderKind,
 };
 use crate::domain::validate::add_missing;
 use crate::domain::{ExternalRef, Multilingual};
@@ -234,10 +234,10 @@ impl Importable for Stakeholder {
 
     /// Contact details a row leaves out are kept, as a replacement through the API keeps them.
     fn merge(
-        existing: &StakeholderInput,
-        incoming: StakeholderInput,
+        existing: &StakeholderContent,
+        incoming: StakeholderContent,
         _format: Format,
-    ) -> StakeholderInput {
+    ) -> StakeholderContent {
         app::stakeholders::keeping_contact(existing, incoming)
     }
 
@@ -250,7 +250,7 @@ impl Importable for Stakeholder {
     /// only `admin` sets: as through the API.
     fn may_update(
         existing: &Stakeholder,
-        incoming: &StakeholderInput,
+        incoming: &StakeholderContent,
         uploader: &Uploader,
     ) -> Result<(), String> {
         policy::may_edit_stakeholder(
@@ -418,7 +418,10 @@ impl CsvExport for Stakeholder {
         r.extend(languages_of(Some(&c.name)));
         r.extend(languages_of(c.acronym.as_ref()));
         r.extend([
-            c.country.clone().unwrap_or_default(),
+            c.country
+                .as_ref()
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
             c.nhri_accreditation
                 .map(|a| format!("{a:?}"))
                 .unwrap_or_default(),

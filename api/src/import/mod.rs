@@ -148,7 +148,7 @@ pub trait Importable: Document {
     /// The CSV columns of the project's own format.
     fn csv_columns() -> Columns;
     /// Builds the content of one CSV row (columns already checked).
-    fn from_csv(row: &columns::Row<'_>) -> Result<Self::Content, Vec<(String, String, String)>>;
+    fn from_csv(row: &columns::Row<'_>) -> Result<Self::Input, Vec<(String, String, String)>>;
     /// The content to store when an import in `format` meets an item that exists: by
     /// default, the import's.
     fn merge(_existing: &Self::Content, incoming: Self::Content, _format: Format) -> Self::Content {
@@ -182,7 +182,7 @@ pub trait Importable: Document {
         Self::may_create(uploader).is_ok()
     }
     /// The item a group of UPR Info rows describes; only recommendations have this format.
-    fn from_upr_info(_group: upr_info::Group) -> Option<Self::Content> {
+    fn from_upr_info(_group: upr_info::Group) -> Option<Self::Input> {
         None
     }
 }
@@ -234,7 +234,7 @@ impl<'c, D: Importable> Writer<'c, D> {
     /// Checks one item; a good one joins the batch being gathered.
     fn item(
         &mut self,
-        item: Item<D::Content>,
+        item: Item<D::Input>,
         column_of: &dyn Fn(&str) -> String,
     ) -> Result<(), ImportError> {
         let (line, id) = (item.line, item.id);
@@ -517,7 +517,7 @@ fn ndjson<D: Importable>(input: impl Read, writer: &mut Writer<'_, D>) -> Result
         }
         any = true;
         writer.report.received += 1;
-        match serde_json::from_str::<D::Content>(text) {
+        match serde_json::from_str::<D::Input>(text) {
             Ok(content) => writer.item(
                 Item {
                     line: number,

@@ -189,39 +189,35 @@ fn row(cells: &Cells<'_>, line: u64) -> Result<Group, Vec<RowError>> {
 }
 
 /// Reads an export; returns the number of rows received.
-pub fn read<D: Importable>(
-    input: impl Read,
-    each: Sink<'_, D::Content>,
-) -> Result<u64, ImportError> {
+pub fn read<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result<u64, ImportError> {
     let mut received = 0;
     let mut checked = false;
     // The groups of the current review (State under review and session), in file order.
     let mut block: Option<(String, i64)> = None;
     let mut groups: Vec<(String, Group)> = Vec::new();
 
-    let flush = |groups: &mut Vec<(String, Group)>,
-                 each: Sink<'_, D::Content>|
-     -> Result<(), ImportError> {
-        for (_, group) in groups.drain(..) {
-            let line = group.line;
-            match D::from_upr_info(group) {
-                Some(content) => each(
-                    Some(Item {
-                        line,
-                        id: None,
-                        content,
-                    }),
-                    vec![],
-                )?,
-                None => {
-                    return Err(ImportError::File(
-                        "The upr-info format holds recommendations only.".into(),
-                    ));
+    let flush =
+        |groups: &mut Vec<(String, Group)>, each: Sink<'_, D::Input>| -> Result<(), ImportError> {
+            for (_, group) in groups.drain(..) {
+                let line = group.line;
+                match D::from_upr_info(group) {
+                    Some(content) => each(
+                        Some(Item {
+                            line,
+                            id: None,
+                            content,
+                        }),
+                        vec![],
+                    )?,
+                    None => {
+                        return Err(ImportError::File(
+                            "The upr-info format holds recommendations only.".into(),
+                        ));
+                    }
                 }
             }
-        }
-        Ok(())
-    };
+            Ok(())
+        };
 
     let headers = records(
         input,

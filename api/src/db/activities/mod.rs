@@ -46,6 +46,7 @@ pub fn references_to(conn: &mut DbConnection, target: Referenced) -> diesel::Que
 }
 
 impl Document for Activity {
+    type Input = ActivityInput;
     type Content = ActivityInput;
     type Id = ActivityId;
 
