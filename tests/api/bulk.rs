@@ -488,9 +488,11 @@ async fn the_upr_info_sessions_1_to_5_export_imports() {
 /// The batch fast path must work on both databases, not silently fall back to item by item.
 #[actix_web::test]
 async fn the_batch_path_takes_new_items_with_partner_keys() {
-    use upr_tc::domain::recommendation::{Recommendation, RecommendationInput};
+    use upr_tc::domain::recommendation::{
+        Recommendation, RecommendationContent, RecommendationInput,
+    };
     let app = TestApp::spawn();
-    let contents: Vec<RecommendationInput> = (0..3)
+    let contents: Vec<RecommendationContent> = (0..3)
         .map(|i| {
             let mut r = upr_tc_tests::recommendation("KEN", 8, &format!("Batch {i}."));
             r["external_refs"] = json!([{"source": "uhri", "external_id": format!("b-{i}")}]);

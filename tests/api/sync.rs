@@ -387,7 +387,9 @@ async fn a_change_committed_late_is_not_skipped() {
     use upr_tc::db::audit::Actor;
     use upr_tc::db::documents;
     use upr_tc::db::tx::{Tx, write};
-    use upr_tc::domain::recommendation::{Recommendation, RecommendationInput};
+    use upr_tc::domain::recommendation::{
+        Recommendation, RecommendationContent, RecommendationInput,
+    };
     use upr_tc_tests::{SecondWriter, backend_pid, until_waiting_or_finished};
 
     let app = TestApp::spawn();
@@ -395,7 +397,7 @@ async fn a_change_committed_late_is_not_skipped() {
         .as_str()
         .unwrap()
         .to_owned();
-    let input = |text: &str| -> RecommendationInput {
+    let input = |text: &str| -> RecommendationContent {
         serde_json::from_value::<RecommendationInput>(recommendation("KEN", 24, text))
             .unwrap()
             .validate()

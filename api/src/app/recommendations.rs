@@ -29,14 +29,14 @@ pub fn change(
 ) -> Result<Recommendation> {
     policy::may_curate_recommendations(principal)?;
     let actor = principal.actor();
-    let edit = match edit {
-        Edit::Replace(input) => Edit::Replace(valid(input.validate())?),
-        patch => patch,
+    let replacement = match edit {
+        Edit::Replace(input) => Ok(valid(input.validate())?),
+        Edit::Patch(patch) => Err(Edit::<RecommendationInput>::Patch(patch)),
     };
     write(conn, |c| {
-        let input = match edit {
-            Edit::Replace(input) => input,
-            patch => {
+        let input = match replacement {
+            Ok(content) => content,
+            Err(patch) => {
                 let current: Recommendation = documents::get(c, id)?.ok_or(WriteError::NotFound)?;
                 valid(patch.apply(&current.content)?.validate())?
             }

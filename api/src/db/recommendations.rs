@@ -3,7 +3,9 @@
 use super::activities::Referenced;
 use super::documents::Document;
 use super::table::{Table, document_table};
-use crate::domain::recommendation::{Recommendation, RecommendationInput, Response};
+use crate::domain::recommendation::{
+    Recommendation, RecommendationContent, RecommendationInput, Response,
+};
 use crate::domain::{CountryCode, ExternalRef, RecommendationId, Stored};
 
 /// What a list asks for; every part is optional and they combine with AND.
@@ -23,7 +25,7 @@ pub struct Filter {
 
 impl Document for Recommendation {
     type Input = RecommendationInput;
-    type Content = RecommendationInput;
+    type Content = RecommendationContent;
     type Id = RecommendationId;
 
     const TABLE: Table = Table {
@@ -36,7 +38,7 @@ impl Document for Recommendation {
         hides_items: false,
     };
 
-    fn new(stored: Stored<RecommendationId>, content: RecommendationInput) -> Self {
+    fn new(stored: Stored<RecommendationId>, content: RecommendationContent) -> Self {
         Self {
             stored,
             cycle: content.cycle().unwrap_or_default(),
@@ -48,7 +50,7 @@ impl Document for Recommendation {
         &self.stored
     }
 
-    fn content(&self) -> &RecommendationInput {
+    fn content(&self) -> &RecommendationContent {
         &self.content
     }
 
@@ -70,7 +72,7 @@ impl Document for Recommendation {
         // Validated: a session of a UPR cycle (1 to 54), a category of a few values.
         let small = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
         RecommendationColumns {
-            state_under_review: c.state_under_review.clone(),
+            state_under_review: c.state_under_review.to_string(),
             cycle: small(self.cycle),
             session: small(c.session),
             response: c.response.map(|r| r.as_str().to_owned()),
@@ -84,7 +86,7 @@ impl Document for Recommendation {
         out.extend(
             c.recommending_states
                 .iter()
-                .map(|v| ("recommending_state", v.clone())),
+                .map(|v| ("recommending_state", v.to_string())),
         );
         out.extend(c.themes.iter().map(|v| ("theme", v.clone())));
         out.extend(
@@ -100,11 +102,11 @@ impl Document for Recommendation {
         self.content.search_text()
     }
 
-    fn refs_of(content: &RecommendationInput) -> &[ExternalRef] {
+    fn refs_of(content: &RecommendationContent) -> &[ExternalRef] {
         &content.external_refs
     }
 
-    fn natural_key(content: &RecommendationInput) -> String {
+    fn natural_key(content: &RecommendationContent) -> String {
         content.natural_key()
     }
 }

@@ -65,17 +65,21 @@ pub struct Source {
     pub paragraph: Option<String>,
 }
 
+// `S` is how the States are held: the strings a client sends (so a code that does not read is
+// a 422 naming its field, not a 400 from the JSON reader) until `validate` makes them
+// `CountryCode`s (`RecommendationContent`, what is stored). The doc comment below is the
+// contract's.
 /// The content of a recommendation, as created or replaced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RecommendationInput {
+#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>"))]
+pub struct RecommendationInput<S = String> {
     /// ISO alpha-3 code of the State under review.
     #[schema(value_type = StateCode, example = "KEN")]
-    pub state_under_review: String,
+    pub state_under_review: S,
     /// ISO alpha-3 codes of the States that made it.
     #[serde(default)]
     #[schema(value_type = Vec<StateCode>, example = json!(["AUT", "BRA"]), max_items = 200)]
-    pub recommending_states: Vec<String>,
+    pub recommending_states: Vec<S>,
     /// Working Group session (1 to 54 are the sessions of the four cycles so far).
     #[schema(example = 35, minimum = 1, maximum = 54)]
     #[serde(deserialize_with = "integer")]
@@ -118,6 +122,10 @@ pub struct RecommendationInput {
     pub external_refs: Vec<ExternalRef>,
 }
 
+/// A recommendation's validated content: its States known codes. It writes and reads the same
+/// JSON as the [`RecommendationInput`] it came from.
+pub type RecommendationContent = RecommendationInput<CountryCode>;
+
 /// A stored recommendation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Recommendation {
@@ -127,7 +135,8 @@ pub struct Recommendation {
     #[schema(example = 3, minimum = 1)]
     pub cycle: i64,
     #[serde(flatten)]
-    pub content: RecommendationInput,
+    #[schema(value_type = RecommendationInput)]
+    pub content: RecommendationContent,
 }
 
 pub const MAX_TEXT: usize = 20_000;
@@ -135,27 +144,25 @@ pub const MAX_TEXT: usize = 20_000;
 impl RecommendationInput {
     /// Checks every field and brings codes to their canonical form (upper-case country codes,
     /// the cycle derived from the session).
-    pub fn validate(mut self) -> Result<Self, Vec<FieldError>> {
+    pub fn validate(mut self) -> Result<RecommendationContent, Vec<FieldError>> {
         let mut e = Errors::default();
-        match CountryCode::parse_state(&self.state_under_review) {
-            Ok(code) => self.state_under_review = code.to_string(),
-            Err(err) => e.add("/state_under_review", "unknown_country", err.to_string()),
-        }
+        let state_under_review = e.country(
+            "/state_under_review",
+            &self.state_under_review,
+            CountryCode::parse_state,
+        );
         for s in self.recommending_states.iter_mut() {
             if let Ok(code) = CountryCode::parse_state(s) {
                 *s = code.to_string();
             }
         }
         dedup(&mut self.recommending_states);
+        let mut recommending_states = Vec::with_capacity(self.recommending_states.len());
         e.each(
             "/recommending_states",
             &self.recommending_states,
             200,
-            |e, at, s| {
-                if let Err(err) = CountryCode::parse_state(s) {
-                    e.add(at, "unknown_country", err.to_string());
-                }
-            },
+            |e, at, s| recommending_states.extend(e.country(at, s, CountryCode::parse_state)),
         );
         let data = reference();
         if self.cycle().is_none() {
@@ -200,9 +207,26 @@ impl RecommendationInput {
         e.sdg_targets("/sdg_targets", &mut self.sdg_targets);
         dedup(&mut self.external_refs);
         ExternalRef::validate_all(&mut e, "/external_refs", &self.external_refs);
-        e.into_result(self)
+        let content = state_under_review.map(|state_under_review| RecommendationInput {
+            state_under_review,
+            recommending_states,
+            session: self.session,
+            review_year: self.review_year,
+            text: self.text,
+            response: self.response,
+            response_original: self.response_original,
+            source: self.source,
+            action_category: self.action_category,
+            themes: self.themes,
+            affected_persons: self.affected_persons,
+            sdg_targets: self.sdg_targets,
+            external_refs: self.external_refs,
+        });
+        e.into_valid(content)
     }
+}
 
+impl<S: std::fmt::Display> RecommendationInput<S> {
     /// The UPR cycle of the session.
     pub fn cycle(&self) -> Option<i64> {
         u16::try_from(self.session)

@@ -55,7 +55,7 @@ macro_rules! validated_by_own_method {
 validated_by_own_method!(
     crate::domain::activity::ActivityInput => crate::domain::activity::ActivityInput,
     crate::domain::recommendation::RecommendationInput
-        => crate::domain::recommendation::RecommendationInput,
+        => crate::domain::recommendation::RecommendationContent,
     crate::domain::stakeholder::StakeholderInput => crate::domain::stakeholder::StakeholderContent
 );
 
@@ -114,6 +114,14 @@ impl Errors {
     }
 
     /// `Ok(value)` when nothing was added.
+    /// What a validation built, `None` only where it added an error.
+    pub fn into_valid<T>(self, value: Option<T>) -> Result<T, Vec<FieldError>> {
+        match value {
+            Some(value) if self.0.is_empty() => Ok(value),
+            _ => Err(self.0),
+        }
+    }
+
     pub fn into_result<T>(self, value: T) -> Result<T, Vec<FieldError>> {
         if self.0.is_empty() {
             Ok(value)

@@ -4,7 +4,9 @@ use super::columns::{Columns, Row};
 use super::{Format, Group, Importable};
 use crate::app::{self, policy, uploads::Uploader};
 
-use crate::domain::recommendation::{Recommendation, RecommendationInput, Source};
+use crate::domain::recommendation::{
+    Recommendation, RecommendationContent, RecommendationInput, Source,
+};
 use crate::domain::stakeholder::{
     Contact, NhriAccreditation, Stakeholder, StakeholderContent, StakeholderInput, StakeholderKind,
 };
@@ -131,10 +133,10 @@ impl Importable for Recommendation {
     /// add States: what it brings is added to what is known, so importing it again changes
     /// nothing.
     fn merge(
-        existing: &RecommendationInput,
-        incoming: RecommendationInput,
+        existing: &RecommendationContent,
+        incoming: RecommendationContent,
         format: Format,
-    ) -> RecommendationInput {
+    ) -> RecommendationContent {
         if format != Format::UprInfo {
             return incoming;
         }
@@ -288,7 +290,8 @@ pub fn restore(cell: &str) -> &str {
     }
 }
 
-pub(super) fn joined(values: &[String]) -> String {
+pub(super) fn joined(values: &[impl AsRef<str>]) -> String {
+    let values: Vec<&str> = values.iter().map(AsRef::as_ref).collect();
     values.join("|")
 }
 
@@ -352,7 +355,7 @@ impl CsvExport for Recommendation {
         let c = &self.content;
         let mut r = vec![
             self.stored.id.to_string(),
-            c.state_under_review.clone(),
+            c.state_under_review.to_string(),
             c.session.to_string(),
             self.cycle.to_string(),
         ];
