@@ -11,7 +11,7 @@ use crate::db::consents::decided_by_name;
 use crate::db::documents;
 use crate::db::stakeholders::{bound_state, find_state_stakeholder, state_stakeholder};
 use crate::db::tx::write;
-use crate::domain::activity::{Activity, ActivityInput};
+use crate::domain::activity::{Activity, ActivityContent, ActivityInput};
 use crate::domain::publication::{Access, may_see};
 use crate::domain::{ActivityId, FieldError, Id, StakeholderId};
 
@@ -57,7 +57,7 @@ fn author_to_change(conn: &mut DbConnection, writer: &ActivityWriter) -> Result<
 }
 
 /// The content and its references validated: every problem at once.
-fn checked(conn: &mut DbConnection, input: ActivityInput) -> Result<ActivityInput> {
+fn checked(conn: &mut DbConnection, input: ActivityInput) -> Result<ActivityContent> {
     let input = valid(input.validate())?;
     let errors = check_references(conn, &input)?;
     if errors.is_empty() {
@@ -169,8 +169,8 @@ pub fn upload_author(
 pub fn check_row(
     conn: &mut DbConnection,
     uploader: &Uploader,
-    mut content: ActivityInput,
-) -> std::result::Result<ActivityInput, Vec<FieldError>> {
+    mut content: ActivityContent,
+) -> std::result::Result<ActivityContent, Vec<FieldError>> {
     content.submitter = Some(
         policy::submitter(&uploader.author, content.submitter)
             .map_err(|e| vec![e.field_error()])?,

@@ -59,10 +59,7 @@ pub fn record(
         if let Scope::Activity(id) = consent.scope {
             let decidable = activities::get(c, id)?.is_some_and(|a| {
                 a.content.publication == Publication::Submitted
-                    && a.content
-                        .states_concerned
-                        .iter()
-                        .any(|s| consent.state == *s.as_str())
+                    && a.content.states_concerned.contains(&consent.state)
             });
             if !decidable {
                 return Err(invalid(

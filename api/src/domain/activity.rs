@@ -149,16 +149,19 @@ pub struct DocumentLink {
     pub language: Option<String>,
 }
 
+// `S` is how the States concerned are held: the strings a client sends (so a code that does not
+// read is a 422 naming its field, not a 400 from the JSON reader) until `validate` makes them
+// `CountryCode`s (`ActivityContent`, what is stored). The doc comment below is the contract's.
 /// The content of an activity, as created or replaced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ActivityInput {
+#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>"))]
+pub struct ActivityInput<S = String> {
     pub title: Multilingual,
     pub summary: Option<Multilingual>,
     /// The beneficiary States, ISO alpha-3: each must consent before the activity is public
     /// (unless it submitted the activity itself).
     #[schema(value_type = Vec<StateCode>, example = json!(["KEN"]), min_items = 1, max_items = 50)]
-    pub states_concerned: Vec<String>,
+    pub states_concerned: Vec<S>,
     /// The stakeholders taking part, each with its IATI role.
     #[serde(default)]
     #[schema(max_items = 100)]
@@ -214,13 +217,18 @@ fn draft() -> Publication {
     Publication::Draft
 }
 
+/// An activity's validated content: the States concerned known codes. It writes and reads the
+/// same JSON as the [`ActivityInput`] it came from.
+pub type ActivityContent = ActivityInput<CountryCode>;
+
 /// A stored activity. `visibility` says whether it is public and, if not, why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Activity {
     #[serde(flatten)]
     pub stored: Stored<ActivityId>,
     #[serde(flatten)]
-    pub content: ActivityInput,
+    #[schema(value_type = ActivityInput)]
+    pub content: ActivityContent,
     pub visibility: Visibility,
     /// What the rule and the filters read from the submitter; not part of the document.
     #[serde(skip)]
@@ -291,7 +299,7 @@ pub fn submitter_of(
 impl ActivityInput {
     /// Checks every field that needs no database, and brings codes to their canonical form.
     /// The references (submitter, participants, recommendations) are checked by the caller.
-    pub fn validate(mut self) -> Result<Self, Vec<FieldError>> {
+    pub fn validate(mut self) -> Result<ActivityContent, Vec<FieldError>> {
         let mut e = Errors::default();
         e.multilingual("/title", &self.title, 1_000);
         for (pointer, text) in [
@@ -316,15 +324,12 @@ impl ActivityInput {
                 "name at least one State concerned",
             );
         }
+        let mut states_concerned = Vec::with_capacity(self.states_concerned.len());
         e.each(
             "/states_concerned",
             &self.states_concerned,
             50,
-            |e, at, s| {
-                if let Err(err) = CountryCode::parse_state(s) {
-                    e.add(at, "unknown_country", err.to_string());
-                }
-            },
+            |e, at, s| states_concerned.extend(e.country(at, s, CountryCode::parse_state)),
         );
         dedup(&mut self.participants);
         e.each("/participants", &self.participants, 100, |_, _, _| {});
@@ -400,9 +405,35 @@ impl ActivityInput {
         });
         dedup(&mut self.external_refs);
         ExternalRef::validate_all(&mut e, "/external_refs", &self.external_refs);
-        e.into_result(self)
+        e.into_result(ActivityInput {
+            states_concerned,
+            title: self.title,
+            summary: self.summary,
+            participants: self.participants,
+            submitter: self.submitter,
+            recommendations: self.recommendations,
+            modality: self.modality,
+            status: self.status,
+            planned_start: self.planned_start,
+            planned_end: self.planned_end,
+            actual_start: self.actual_start,
+            actual_end: self.actual_end,
+            budget: self.budget,
+            funding_sources: self.funding_sources,
+            themes: self.themes,
+            sdg_targets: self.sdg_targets,
+            results: self.results,
+            lessons_learned: self.lessons_learned,
+            good_practice: self.good_practice,
+            peer_to_peer: self.peer_to_peer,
+            documents: self.documents,
+            publication: self.publication,
+            external_refs: self.external_refs,
+        })
     }
+}
 
+impl<S> ActivityInput<S> {
     /// When it runs: actual dates where known, else planned ones.
     pub fn active_from(&self) -> Option<NaiveDate> {
         self.actual_start.or(self.planned_start)

@@ -163,7 +163,7 @@ pub struct ActivityFacts {
     pub submitter: StakeholderId,
     /// The State the submitter is, when the submitter is a State's own stakeholder.
     pub submitter_state: Option<CountryCode>,
-    pub states_concerned: Vec<String>,
+    pub states_concerned: Vec<CountryCode>,
 }
 
 /// Whether an activity is public, and if not, why.
@@ -174,16 +174,16 @@ pub struct Visibility {
     pub reasons: Vec<String>,
     /// The States concerned whose consent has not been recorded yet.
     #[schema(value_type = Vec<crate::domain::codes::StateCode>)]
-    pub awaiting_consent_of: Vec<String>,
+    pub awaiting_consent_of: Vec<CountryCode>,
     /// The States concerned that refused or withdrew their consent.
     #[schema(value_type = Vec<crate::domain::codes::StateCode>)]
-    pub refused_by: Vec<String>,
+    pub refused_by: Vec<CountryCode>,
 }
 
 /// The record that decides one State's consent to one activity, if the State has decided.
 pub fn governing<'a>(
     activity: &ActivityFacts,
-    state: &str,
+    state: &CountryCode,
     consents: &'a [ConsentFact],
 ) -> Option<&'a ConsentFact> {
     let covers = |s: &Scope| match s {
@@ -227,11 +227,7 @@ pub fn visibility(activity: &ActivityFacts, consents: &[ConsentFact]) -> Visibil
         Publication::Withdrawn => reasons.push("withdrawn by its submitter".to_owned()),
     }
     for state in &activity.states_concerned {
-        if activity
-            .submitter_state
-            .as_ref()
-            .is_some_and(|s| s == state.as_str())
-        {
+        if activity.submitter_state.as_ref() == Some(state) {
             continue;
         }
         match governing(activity, state, consents) {
@@ -288,10 +284,7 @@ pub fn may_see(access: &Access, activity: &ActivityFacts, verdict: &Visibility) 
             Access::State(state) => {
                 activity.submitter_state.as_ref() == Some(state)
                     || (activity.publication == Publication::Submitted
-                        && activity
-                            .states_concerned
-                            .iter()
-                            .any(|s| state == s.as_str()))
+                        && activity.states_concerned.contains(state))
             }
         }
 }
@@ -317,7 +310,7 @@ mod tests {
             publication: Publication::Submitted,
             submitter: id(SUBMITTER),
             submitter_state: submitter_state.map(code),
-            states_concerned: states.iter().map(|s| s.to_string()).collect(),
+            states_concerned: states.iter().map(|s| code(s)).collect(),
         }
     }
 
@@ -578,7 +571,7 @@ mod tests {
             assert_eq!(v.public, public, "{name}: {v:?}");
             assert_eq!(model(&a, &records), public, "{name}: the model agrees");
             assert_eq!(
-                governing(&a, "KEN", &records).map(|c| c.seq),
+                governing(&a, &code("KEN"), &records).map(|c| c.seq),
                 deciding,
                 "{name}"
             );
@@ -598,15 +591,12 @@ mod tests {
     fn model(a: &ActivityFacts, history: &[ConsentFact]) -> bool {
         let mut public = a.publication == Publication::Submitted;
         for state in &a.states_concerned {
-            if a.submitter_state
-                .as_ref()
-                .is_some_and(|s| s == state.as_str())
-            {
+            if a.submitter_state.as_ref() == Some(state) {
                 continue;
             }
             // (seq, decision) of the latest record at: all, submitter, activity.
             let mut latest: [Option<(i64, Decision)>; 3] = [None; 3];
-            for c in history.iter().filter(|c| c.state == *state.as_str()) {
+            for c in history.iter().filter(|c| c.state == *state) {
                 let slot = match c.scope {
                     Scope::All => 0,
                     Scope::Submitter(x) if x == a.submitter => 1,

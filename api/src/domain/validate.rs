@@ -53,7 +53,7 @@ macro_rules! validated_by_own_method {
 }
 
 validated_by_own_method!(
-    crate::domain::activity::ActivityInput => crate::domain::activity::ActivityInput,
+    crate::domain::activity::ActivityInput => crate::domain::activity::ActivityContent,
     crate::domain::recommendation::RecommendationInput
         => crate::domain::recommendation::RecommendationContent,
     crate::domain::stakeholder::StakeholderInput => crate::domain::stakeholder::StakeholderContent

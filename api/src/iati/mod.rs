@@ -427,7 +427,7 @@ fn write_activity<W: Write>(
         let countries: Vec<&str> = c
             .states_concerned
             .iter()
-            .filter_map(|s| reference().country(s))
+            .filter_map(|s| reference().country(s.as_str()))
             .map(|country| country.alpha2.as_str())
             .collect();
         if !countries.is_empty() {

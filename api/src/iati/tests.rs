@@ -1,6 +1,6 @@
 use super::*;
 use crate::domain::activity::{
-    ActivityInput, ActivityStatus, Budget, Derived, Participant, ParticipantRole,
+    ActivityContent, ActivityInput, ActivityStatus, Budget, Derived, Participant, ParticipantRole,
 };
 use crate::domain::publication::{Publication, Visibility};
 use crate::domain::stakeholder::{StakeholderInput, StakeholderKind};
@@ -49,11 +49,15 @@ fn stakeholder(kind: StakeholderKind, name: Multilingual) -> Stakeholder {
     }
 }
 
-fn content(submitter: StakeholderId) -> ActivityInput {
+fn state_code(code: &str) -> crate::domain::CountryCode {
+    crate::domain::CountryCode::parse_state(code).unwrap()
+}
+
+fn content(submitter: StakeholderId) -> ActivityContent {
     ActivityInput {
         title: text(&[(Language::En, "Child justice training")]),
         summary: None,
-        states_concerned: vec!["KEN".into()],
+        states_concerned: vec![state_code("KEN")],
         participants: vec![],
         submitter: Some(submitter),
         recommendations: vec![],
@@ -77,7 +81,7 @@ fn content(submitter: StakeholderId) -> ActivityInput {
     }
 }
 
-fn activity(content: ActivityInput) -> Activity {
+fn activity(content: ActivityContent) -> Activity {
     let mut stored = Stored::new(Id::new_v7(), at("2026-02-01T08:00:00Z"));
     stored.updated_at = at("2026-03-04T10:11:12Z");
     Activity {
@@ -119,7 +123,7 @@ fn full() -> (Activity, Organisations, [StakeholderId; 3]) {
     ]));
     c.results = Some(text(&[(Language::En, "120 judges trained.")]));
     c.lessons_learned = Some(text(&[(Language::Ar, "دروس مستفادة")]));
-    c.states_concerned = vec!["KEN".into(), "UGA".into(), "TZA".into()];
+    c.states_concerned = vec![state_code("KEN"), state_code("UGA"), state_code("TZA")];
     c.participants = vec![
         Participant {
             stakeholder: ids[1],

@@ -12,7 +12,9 @@ use super::{Columns, CsvExport, Importable, NOT_YOURS, Row};
 use crate::app::{self, policy, uploads::Uploader};
 use crate::db::DbConnection;
 use crate::domain::FieldError;
-use crate::domain::activity::{Activity, ActivityInput, Budget, DocumentLink, Participant};
+use crate::domain::activity::{
+    Activity, ActivityContent, ActivityInput, Budget, DocumentLink, Participant,
+};
 use crate::domain::publication::Publication;
 
 fn date(row: &Row<'_>, column: &str, errors: &mut CellErrors) -> Option<NaiveDate> {
@@ -186,16 +188,16 @@ impl Importable for Activity {
     /// references checked against the database: as `app::activities` checks one activity.
     fn prepare(
         conn: &mut DbConnection,
-        content: ActivityInput,
+        content: ActivityContent,
         uploader: &Uploader,
-    ) -> Result<ActivityInput, Vec<FieldError>> {
+    ) -> Result<ActivityContent, Vec<FieldError>> {
         app::activities::check_row(conn, uploader, content)
     }
 
     /// An uploader other than `admin` updates only its own activities.
     fn may_update(
         existing: &Activity,
-        _incoming: &ActivityInput,
+        _incoming: &ActivityContent,
         uploader: &Uploader,
     ) -> Result<(), String> {
         policy::may_change_activity(&uploader.author, existing.content.submitter)

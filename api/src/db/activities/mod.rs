@@ -17,7 +17,7 @@ use super::DbConnection;
 use super::documents::{Document, parse_document};
 use super::table::{Table, document_table};
 use crate::domain::FieldError;
-use crate::domain::activity::{Activity, ActivityInput};
+use crate::domain::activity::{Activity, ActivityContent, ActivityInput};
 use crate::domain::publication::Visibility;
 use crate::domain::{ActivityId, ExternalRef, RecommendationId, StakeholderId, Stored};
 use verdicts::{Facts, stored_state};
@@ -47,7 +47,7 @@ pub fn references_to(conn: &mut DbConnection, target: Referenced) -> diesel::Que
 
 impl Document for Activity {
     type Input = ActivityInput;
-    type Content = ActivityInput;
+    type Content = ActivityContent;
     type Id = ActivityId;
 
     const TABLE: Table = Table {
@@ -60,7 +60,7 @@ impl Document for Activity {
         hides_items: true,
     };
 
-    fn new(stored: Stored<ActivityId>, content: ActivityInput) -> Self {
+    fn new(stored: Stored<ActivityId>, content: ActivityContent) -> Self {
         Self {
             stored,
             content,
@@ -73,7 +73,7 @@ impl Document for Activity {
         &self.stored
     }
 
-    fn content(&self) -> &ActivityInput {
+    fn content(&self) -> &ActivityContent {
         &self.content
     }
 
@@ -117,10 +117,10 @@ impl Document for Activity {
     fn facets(&self) -> Vec<(&'static str, String)> {
         let c = &self.content;
         let mut out: Vec<(&'static str, String)> = Vec::new();
-        out.extend(c.states_concerned.iter().map(|s| ("state", s.clone())));
+        out.extend(c.states_concerned.iter().map(|s| ("state", s.to_string())));
         let data = crate::reference::reference();
         for state in &c.states_concerned {
-            if let Some(group) = data.country(state).and_then(|c| c.regional_group)
+            if let Some(group) = data.country(state.as_str()).and_then(|c| c.regional_group)
                 && !out.contains(&("regional_group", group.as_str().to_owned()))
             {
                 out.push(("regional_group", group.as_str().to_owned()));
@@ -158,9 +158,9 @@ impl Document for Activity {
         out.extend(
             v.awaiting_consent_of
                 .iter()
-                .map(|s| ("awaiting", s.clone())),
+                .map(|s| ("awaiting", s.to_string())),
         );
-        out.extend(v.refused_by.iter().map(|s| ("refused", s.clone())));
+        out.extend(v.refused_by.iter().map(|s| ("refused", s.to_string())));
         out
     }
 
@@ -168,18 +168,18 @@ impl Document for Activity {
         self.content.search_text()
     }
 
-    fn refs_of(content: &ActivityInput) -> &[ExternalRef] {
+    fn refs_of(content: &ActivityContent) -> &[ExternalRef] {
         &content.external_refs
     }
 
     /// A partner key is unique among one submitter's activities: another submitter's key is
     /// not taken (so a caller learns nothing of activities it cannot see), and an import finds
     /// only its submitter's.
-    fn ref_scope(content: &ActivityInput) -> String {
+    fn ref_scope(content: &ActivityContent) -> String {
         format!("activity:{}", content.submitter.unwrap_or_default())
     }
 
-    fn natural_key(content: &ActivityInput) -> String {
+    fn natural_key(content: &ActivityContent) -> String {
         content.natural_key()
     }
 }
@@ -221,7 +221,7 @@ pub fn get(conn: &mut DbConnection, id: ActivityId) -> diesel::QueryResult<Optio
 /// recommendations (each recommendation must also concern one of the States concerned).
 pub fn check_references(
     conn: &mut DbConnection,
-    input: &ActivityInput,
+    input: &ActivityContent,
 ) -> diesel::QueryResult<Vec<FieldError>> {
     use super::schema::{recommendations::dsl as r, stakeholders::dsl as s};
     let mut errors = Vec::new();
@@ -274,7 +274,7 @@ pub fn check_references(
                 "unknown_recommendation",
                 format!("no recommendation has the id {id}"),
             )),
-            Some(state) if !input.states_concerned.contains(state) => {
+            Some(state) if !input.states_concerned.iter().any(|s| s == state.as_str()) => {
                 errors.push(FieldError::new(
                     format!("/recommendations/{i}"),
                     "state_not_concerned",

@@ -141,7 +141,7 @@ impl Facts {
         a.derived.submitter_state = state;
         let mut consents = Vec::new();
         for state in &a.content.states_concerned {
-            consents.extend_from_slice(self.consents(conn, &stored_state(state)?)?);
+            consents.extend_from_slice(self.consents(conn, state)?);
         }
         a.visibility = visibility(&a.facts(), &consents);
         Ok(())
