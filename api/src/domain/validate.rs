@@ -31,8 +31,6 @@ impl FieldError {
     }
 }
 
-/// White space as the contract's patterns (ECMA-262 `\s`) mean it, so a value the contract
-/// allows is never refused here: Unicode white space without U+0085, with U+FEFF.
 /// Content that checks itself (what needs no database): each kind's input.
 pub trait Validate: Sized {
     /// What a valid input becomes: itself, or a type whose codes are parsed.
@@ -59,6 +57,8 @@ validated_by_own_method!(
     crate::domain::stakeholder::StakeholderInput => crate::domain::stakeholder::StakeholderContent
 );
 
+/// White space as the contract's patterns (ECMA-262 `\s`) mean it, so a value the contract
+/// allows is never refused here: Unicode white space without U+0085, with U+FEFF.
 pub fn is_space(c: char) -> bool {
     (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
 }
