@@ -538,7 +538,7 @@ async fn every_field_of_a_stakeholder_for_every_role() {
         (
             "external_refs",
             json!([{"source": "ganhri", "external_id": "KE-1"}]),
-            false,
+            true,
         ),
     ];
     for (target, editors) in [

@@ -235,7 +235,8 @@ pub fn may_delete_stakeholder(principal: &Principal) -> Result<()> {
 
 /// The fields of a stakeholder that only `admin` sets, because the publication rule or the
 /// public's trust reads them: what kind of organisation it is and its country (a State's own
-/// stakeholder publishes without consent: DESIGN §4), and an NHRI's GANHRI accreditation.
+/// stakeholder publishes without consent: DESIGN §4), an NHRI's GANHRI accreditation, and its
+/// partner keys (which say which item an import updates).
 fn admin_only_changes(
     before: &StakeholderContent,
     after: &StakeholderContent,
@@ -249,6 +250,12 @@ fn admin_only_changes(
     }
     if before.nhri_accreditation != after.nhri_accreditation {
         changed.push("nhri_accreditation");
+    }
+    // A partner key finds the item a later import updates (`documents::upsert_with`, before
+    // the natural key): one a contributor could set would let admin's next import of that
+    // key overwrite the contributor's organisation with another, or make it a State's own.
+    if before.external_refs != after.external_refs {
+        changed.push("external_refs");
     }
     changed
 }
