@@ -522,3 +522,41 @@ async fn the_batch_path_takes_new_items_with_partner_keys() {
             .is_some()
     );
 }
+
+/// An import that fails with an item's savepoint still open rolls back its whole transaction,
+/// not only the savepoint: nothing it wrote stays, and the connection can write again.
+#[actix_web::test]
+async fn a_rollback_with_a_savepoint_open_ends_the_whole_transaction() {
+    use upr_tc::db::tx::Tx;
+    let app = TestApp::spawn();
+    let mut conn = app.service.state.pool.get().unwrap();
+    let actor = upr_tc::db::audit::Actor::operator();
+    Tx::begin(&mut conn).unwrap();
+    let contents: Vec<_> = ["Rolled back"]
+        .iter()
+        .map(|name| {
+            let input: upr_tc::domain::stakeholder::StakeholderInput = serde_json::from_value(
+                upr_tc_tests::stakeholder("civil_society_organization", Some("KEN"), name),
+            )
+            .unwrap();
+            upr_tc::domain::validate::Validate::validate(input).unwrap()
+        })
+        .collect();
+    upr_tc::db::batch::insert_new::<upr_tc::domain::stakeholder::Stakeholder>(
+        &mut conn, &actor, &contents,
+    )
+    .unwrap();
+    Tx::savepoint(&mut conn).unwrap();
+    Tx::rollback(&mut conn).unwrap();
+    // A new write transaction opens: the old one is not still open beneath a savepoint.
+    Tx::begin(&mut conn).expect("no transaction left open");
+    Tx::rollback(&mut conn).unwrap();
+    drop(conn);
+    assert!(
+        app.all("/api/v1/stakeholders")
+            .await
+            .iter()
+            .all(|s| s["name"]["en"] != "Rolled back"),
+        "nothing the rolled-back transaction wrote stays"
+    );
+}

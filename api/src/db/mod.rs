@@ -126,16 +126,14 @@ impl ManageConnection for Manager {
         open(&self.url, self.lock_timeout)
     }
 
-    /// Also that no transaction was left open by a failed or panicked write (imports and
-    /// SQLite writes use manual `BEGIN`): `BEGIN; ROLLBACK` fails inside one on SQLite, and the
-    /// pool drops the connection; on PostgreSQL it ends the one left open (warning only then).
+    /// A round trip, at checkout: a connection that was lost fails it. (One returned with a
+    /// transaction still open never gets here: `has_broken` drops it.)
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
         sql::statements::check_no_transaction(conn).map_err(Into::into)
     }
 
     /// A connection whose transaction manager gave up (a rollback failed, e.g. on a lost
-    /// connection) goes, rather than back into the pool; `is_valid` catches the rest at
-    /// checkout.
+    /// connection), or that still has a transaction open, goes rather than back into the pool.
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
         diesel::r2d2::R2D2Connection::is_broken(conn)
     }

@@ -38,9 +38,8 @@ where
         if !succeeded {
             return Manager::rollback_transaction(conn);
         }
-        Manager::commit_transaction(conn).inspect_err(|_| {
-            let _ = Manager::rollback_transaction(conn);
-        })
+        // A commit that fails is rolled back by diesel's transaction manager.
+        Manager::commit_transaction(conn)
     })
 }
 
@@ -83,8 +82,16 @@ impl Tx {
         Manager::commit_transaction(conn)
     }
 
+    /// Rolls back the whole transaction, with whatever savepoints are still open inside it (an
+    /// item that failed between `savepoint` and `release`): the write lock goes with it.
     pub fn rollback(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-        Manager::rollback_transaction(conn)
+        while Manager::transaction_manager_status_mut(conn)
+            .transaction_depth()?
+            .is_some()
+        {
+            Manager::rollback_transaction(conn)?;
+        }
+        Ok(())
     }
 
     pub fn savepoint(conn: &mut DbConnection) -> diesel::QueryResult<()> {
