@@ -560,3 +560,31 @@ async fn a_rollback_with_a_savepoint_open_ends_the_whole_transaction() {
         "nothing the rolled-back transaction wrote stays"
     );
 }
+
+/// An upload refused at the door (a type the service does not read, a declared size over the
+/// limit) writes nothing, not even the State's own stakeholder its first upload registers.
+#[actix_web::test]
+async fn an_upload_refused_at_the_door_registers_nothing() {
+    let app = TestApp::spawn();
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    app.upload_as(
+        "/api/v1/bulk/activities",
+        "text/plain",
+        "title__en,states_concerned,status\nA,KEN,implementation\n".to_owned(),
+        Some(&kenya),
+    )
+    .await
+    .assert_problem(415, "unsupported_media_type");
+    let states = app.all("/api/v1/stakeholders?kind=state").await;
+    assert!(states.is_empty(), "registered: {states:?}");
+    // The same upload with its type is taken, and registers Kenya as it submits.
+    app.upload_as(
+        "/api/v1/bulk/activities",
+        "text/csv",
+        "title__en,states_concerned,status\nA,KEN,implementation\n".to_owned(),
+        Some(&kenya),
+    )
+    .await
+    .assert_ok_json();
+    assert_eq!(app.all("/api/v1/stakeholders?kind=state").await.len(), 1);
+}

@@ -138,19 +138,10 @@ async fn bulk(
     query: web::Query<BulkQuery>,
     kind: Upload,
 ) -> ApiResult<web::Json<ImportReport>> {
-    // Who may upload, and as whom, before anything is received.
-    let (who, dry_run) = (Principal::from(caller), query.dry_run.unwrap_or(false));
-    let uploader = with_db(&state, move |conn| {
-        Ok(app::uploads::uploader(conn, &who, kind, dry_run)?)
-    })
-    .await?;
-    let options = Options {
-        format: format_of(&req, &query)?,
-        mode: query.mode.unwrap_or_default(),
-        dry_run,
-        uploader,
-    };
-    let (mode, dry_run) = (options.mode, options.dry_run);
+    // What is sent and how large, then who may upload and as whom (which may register a
+    // State's own stakeholder): all before anything is received, and nothing is registered
+    // for an upload refused at the door.
+    let format = format_of(&req, &query)?;
     let limit = state.bulk_limit;
     let too_large =
         || ApiError::PayloadTooLarge(format!("A bulk upload takes at most {limit} bytes."));
@@ -162,6 +153,18 @@ async fn bulk(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
+    let (who, dry_run) = (Principal::from(caller), query.dry_run.unwrap_or(false));
+    let uploader = with_db(&state, move |conn| {
+        Ok(app::uploads::uploader(conn, &who, kind, dry_run)?)
+    })
+    .await?;
+    let options = Options {
+        format,
+        mode: query.mode.unwrap_or_default(),
+        dry_run,
+        uploader,
+    };
+    let (mode, dry_run) = (options.mode, options.dry_run);
 
     // Only once the whole upload is here: a connection, and for a write the write lock.
     let file = receive(&mut payload, limit).await?;
