@@ -99,7 +99,7 @@ pub fn insert_new<D: Document>(
                     D::TABLE.entity,
                     id.clone(),
                     Some(json.clone()),
-                    None,
+                    false,
                     public,
                 )
             })

@@ -68,21 +68,21 @@ pub struct Change {
 }
 
 impl Change {
-    /// A change whose public representation goes from `before` to `after` (`None`: not
-    /// public): an upsert while the item is public, a delete when it stops being public,
-    /// nothing for the public when it was not and is not.
+    /// A change of an item that was public or not (`was_public`) and now has the public
+    /// representation `after` (`None`: not public): an upsert while the item is public, a
+    /// delete when it stops being public, nothing for the public when it was not and is not.
     pub fn new(
         entity: &'static str,
         id: String,
         full: Option<String>,
-        before: Option<&str>,
+        was_public: bool,
         after: Option<String>,
     ) -> Self {
-        let public = match (before, after) {
+        let public = match (was_public, after) {
             (_, Some(data)) if full.as_deref() == Some(data.as_str()) => Public::SameAsFull,
             (_, Some(data)) => Public::Upsert(data),
-            (Some(_), None) => Public::Delete,
-            (None, None) => Public::Silent,
+            (true, None) => Public::Delete,
+            (false, None) => Public::Silent,
         };
         Self {
             entity,

@@ -49,7 +49,7 @@ pub fn record(
     let id = consent.id.to_string();
     let full = to_json(consent);
     let public = public_view(consent).map(|p| to_json(&p));
-    let feed = vec![Change::new("consent", id, Some(full), None, public)];
+    let feed = vec![Change::new("consent", id, Some(full), false, public)];
     changes::record(conn, feed)?;
     Ok(changed)
 }

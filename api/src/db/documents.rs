@@ -78,8 +78,13 @@ pub trait Document: Rows + Serialize + DeserializeOwned {
     ) -> diesel::QueryResult<()> {
         Ok(())
     }
+    /// Whether anonymous and sync callers see the item; by default they do.
+    fn is_public(&self) -> bool {
+        true
+    }
     /// The representation anonymous and sync callers see, given the full one (JSON); `None`
-    /// while the item is not public. By default the item is public as it is.
+    /// while the item is not public ([`Document::is_public`]). By default the item is public
+    /// as it is.
     fn public_json(&self, full: &str) -> Option<String> {
         Some(full.to_owned())
     }
@@ -154,33 +159,35 @@ pub(super) fn row_of<D: Document>(doc: &D, natural_key: String) -> (D::Row, Stri
     (D::row(common, doc.columns()), document)
 }
 
-/// Records a change of an item in the feed: `before` and `after` are `None` for a creation and
-/// a deletion.
+/// Records a change of an item in the feed: `before` is `None` for a creation, `after` (the
+/// item and its JSON as stored) `None` for a deletion.
 pub fn feed<D: Document>(
     conn: &mut DbConnection,
     before: Option<&D>,
-    after: Option<&D>,
+    after: Option<(&D, String)>,
 ) -> diesel::QueryResult<()> {
-    let entity = D::TABLE.entity;
-    let Some(id) = after.or(before).map(|d| d.id().to_string()) else {
+    let Some(id) = after
+        .as_ref()
+        .map(|(d, _)| d.id())
+        .or(before.map(|d| d.id()))
+    else {
         return Ok(());
     };
-    let old_public = before.and_then(|d| d.public_json(&to_json(d)));
-    let out = match after {
-        Some(doc) => {
-            let full = to_json(doc);
-            let new_public = doc.public_json(&full);
-            vec![Change::new(
-                entity,
-                id,
+    let was_public = before.is_some_and(|d| d.is_public());
+    let change = match after {
+        Some((doc, full)) => {
+            let public = doc.public_json(&full);
+            Change::new(
+                D::TABLE.entity,
+                id.to_string(),
                 Some(full),
-                old_public.as_deref(),
-                new_public,
-            )]
+                was_public,
+                public,
+            )
         }
-        None => vec![Change::new(entity, id, None, old_public.as_deref(), None)],
+        None => Change::new(D::TABLE.entity, id.to_string(), None, was_public, None),
     };
-    changes::record(conn, out)
+    changes::record(conn, vec![change])
 }
 
 /// Writes the indexes of a stored row: facets, full text, partner keys.
@@ -235,13 +242,14 @@ pub fn insert<D: Document>(
     content: D::Content,
     id: D::Id,
 ) -> Result<D, WriteError> {
-    if let Some(existing) = find_by_natural_key::<D>(conn, &content)? {
-        return Err(taken(&existing));
+    let key = D::natural_key(&content);
+    if let Some(existing) = D::find_by_key(conn, &key)? {
+        return Err(taken(&parse::<D>(&existing)?));
     }
     let at = now();
     let mut doc = D::new(Stored::new(id, at), content);
     doc.derive(conn)?;
-    let (row, _) = row_of(&doc, D::natural_key(doc.content()));
+    let (row, json) = row_of(&doc, key);
     let seq = D::insert_rows(conn, &[row])?
         .first()
         .map(|(_, seq)| *seq)
@@ -256,7 +264,7 @@ pub fn insert<D: Document>(
         None,
         Some(&to_value(&doc)),
     )?;
-    feed(conn, None, Some(&doc))?;
+    feed(conn, None, Some((&doc, json)))?;
     Ok(doc)
 }
 
@@ -274,15 +282,6 @@ fn current<D: Document>(
         }),
         _ => Ok((row.seq, doc)),
     }
-}
-
-/// Reads an item for a change (call inside a write transaction), for checks that need it.
-pub fn for_update<D: Document>(
-    conn: &mut DbConnection,
-    id: D::Id,
-    if_match: Option<i64>,
-) -> Result<D, WriteError> {
-    current(conn, id, if_match).map(|(_, doc)| doc)
 }
 
 /// Replaces the content of an item; call inside a write transaction.
@@ -307,7 +306,7 @@ pub fn replace<D: Document>(
     };
     let mut doc = D::new(stored, content);
     doc.derive(conn)?;
-    let (row, _) = row_of(&doc, D::natural_key(doc.content()));
+    let (row, json) = row_of(&doc, D::natural_key(doc.content()));
     D::update_row(conn, seq, &row)?;
     index(conn, seq, &doc)?;
     doc.after_write(conn, Some(&old))?;
@@ -321,7 +320,7 @@ pub fn replace<D: Document>(
         Some(&before),
         Some(&after),
     )?;
-    feed(conn, Some(&old), Some(&doc))?;
+    feed(conn, Some(&old), Some((&doc, json)))?;
     Ok(doc)
 }
 

@@ -92,6 +92,10 @@ impl Document for Activity {
         Ok(())
     }
 
+    fn is_public(&self) -> bool {
+        self.visibility.public
+    }
+
     /// Only while it is public.
     fn public_json(&self, full: &str) -> Option<String> {
         self.visibility.public.then(|| full.to_owned())

@@ -162,6 +162,8 @@ fn refresh(
     }
     let mut facts = Facts::default();
     let mut changed = 0;
+    // The feed rows of the verdicts that changed, written together at the end.
+    let mut feed = Vec::new();
     for (seq, mut activity) in activities {
         let before = activity.visibility.clone();
         facts.derive(conn, &mut activity)?;
@@ -186,14 +188,20 @@ fn refresh(
             .set((derived, a::document.eq(&full)))
             .execute(conn)?;
         let id = activity.stored.id.to_string();
-        let was_public = before.public.then_some("");
         let public = activity.public_json(&full);
-        let change = Change::new(Activity::TABLE.entity, id, Some(full), was_public, public);
-        changes::record(conn, vec![change])?;
+        let change = Change::new(
+            Activity::TABLE.entity,
+            id,
+            Some(full),
+            before.public,
+            public,
+        );
+        feed.push(change);
         let facets = activity.facets();
         let pairs: Vec<(&str, &str)> = facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
         Activity::set_facets(conn, seq, &pairs)?;
     }
+    changes::record(conn, feed)?;
     Ok(changed)
 }
 
