@@ -28,6 +28,8 @@ use crate::error::{FieldError, Problem};
         (name = "recommendations", description = "UPR recommendations: a searchable catalogue"),
         (name = "stakeholders", description = "Organisations that act, fund, submit or ask for help"),
         (name = "activities", description = "Technical-cooperation and capacity-building activities, public only with the consent of the States concerned"),
+        (name = "assistance-requests", description = "States' needs for help with their accepted recommendations"),
+        (name = "offers", description = "Stakeholders' offers of help, peer to peer among them"),
         (name = "consents", description = "States' decisions about publishing the activities that concern them: append-only records"),
         (name = "sync", description = "For partner databases: a snapshot of the public data, then the change feed from its cursor"),
         (name = "bulk", description = "Uploads of many items at once: CSV, UPR Info exports, NDJSON"),

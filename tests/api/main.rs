@@ -2,6 +2,7 @@
 //! `TEST_DATABASE_URL` is set.
 
 mod activities;
+mod assistance_requests;
 mod audit;
 mod auth;
 mod bulk;
@@ -14,6 +15,7 @@ mod health;
 mod hostile;
 mod iati;
 mod layers;
+mod offers;
 mod permissions;
 mod publication;
 mod recommendations;

@@ -455,3 +455,31 @@ pub fn until_waiting_or_finished(
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
 }
+
+/// A valid assistance request to vary in tests (filed by `state`'s token as is; `admin` adds
+/// a `reference`).
+pub fn assistance_request(state: &str, description: &str) -> Value {
+    json!({
+        "state": state,
+        "themes": ["womens_rights"],
+        "sdg_targets": ["5.1"],
+        "modalities": ["legislative_advice"],
+        "languages": ["fr"],
+        "period": {"start": "2027-01-01", "end": "2027-12-31"},
+        "description": {"en": description},
+    })
+}
+
+/// A valid offer to vary in tests (an admin must add `stakeholder`).
+pub fn offer(description: &str) -> Value {
+    json!({
+        "themes": ["womens_rights"],
+        "sdg_targets": ["5.1"],
+        "modalities": ["legislative_advice"],
+        "languages": ["fr", "en"],
+        "regions": ["002"],
+        "period": {"start": "2027-01-01", "end": "2027-12-31"},
+        "capacity": {"en": "Two legal experts for three missions"},
+        "description": {"en": description},
+    })
+}

@@ -25,7 +25,7 @@ pub fn visible(conn: &mut DbConnection, id: ActivityId, access: &Access) -> Resu
 
 /// The stakeholder a writer submits new activities as: its organisation, unless that is a
 /// State's own; its State's own stakeholder, registered on first use.
-fn author_to_submit(
+pub(super) fn author_to_submit(
     conn: &mut DbConnection,
     writer: &ActivityWriter,
     actor: &Actor,
@@ -43,7 +43,7 @@ fn author_to_submit(
 }
 
 /// The stakeholder whose activities a writer changes; registers nothing.
-fn author_to_change(conn: &mut DbConnection, writer: &ActivityWriter) -> Result<Author> {
+pub(super) fn author_to_change(conn: &mut DbConnection, writer: &ActivityWriter) -> Result<Author> {
     Ok(match writer {
         ActivityWriter::AnySubmitter => Author::Anyone,
         ActivityWriter::Organisation(own) => match bound_state(conn, *own)? {

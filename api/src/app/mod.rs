@@ -6,7 +6,9 @@
 //! Nothing here knows HTTP: errors are [`Error`], mapped to problem+json in `error`.
 
 pub mod activities;
+pub mod assistance_requests;
 pub mod consents;
+pub mod offers;
 pub mod policy;
 pub mod recommendations;
 pub mod stakeholders;

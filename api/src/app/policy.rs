@@ -6,6 +6,7 @@
 use super::{Error, Principal, Result};
 use crate::db::stakeholders::own_state;
 use crate::domain::activity::{SubmitterError, submitter_of};
+use crate::domain::assistance_request::AssistanceRequestContent;
 use crate::domain::caller::{Caller, Role};
 use crate::domain::publication::Access;
 use crate::domain::stakeholder::StakeholderContent;
@@ -358,6 +359,101 @@ pub fn consent_reference(recorder: &ConsentRecorder, reference: Option<&str>) ->
         )]));
     }
     Ok(())
+}
+
+// Assistance requests.
+
+/// Who files and changes assistance requests: a State its own, `admin` any State's on its
+/// behalf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestFiler {
+    State(CountryCode),
+    OnBehalf,
+}
+
+pub fn request_filer(principal: &Principal) -> Result<RequestFiler> {
+    match rights(principal) {
+        Rights::Everything => Ok(RequestFiler::OnBehalf),
+        Rights::State(code) => Ok(RequestFiler::State(code.clone())),
+        Rights::Organisation(_) | Rights::Nothing => Err(Error::Forbidden(
+            "Only a State (for itself) and `admin` (on a State's behalf) file assistance requests."
+                .into(),
+        )),
+    }
+}
+
+/// Whether a filer may file (or change a request into) this content: a State for itself
+/// only; `admin` only with the reference of the State's own request (its words are the
+/// State's, and public at once).
+pub fn may_file_request(filer: &RequestFiler, content: &AssistanceRequestContent) -> Result<()> {
+    match filer {
+        RequestFiler::State(own) if *own != content.state => Err(Error::Forbidden(format!(
+            "A State files assistance requests for itself only: this token speaks for {own}."
+        ))),
+        RequestFiler::OnBehalf if content.reference.is_none() => {
+            Err(Error::Invalid(vec![crate::domain::FieldError::new(
+                "/reference",
+                "required",
+                "an admin files a request on a State's behalf only with the reference of the State's request (e.g. its note verbale)",
+            )]))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether a filer may change or delete a stored request: a State its own, `admin` any.
+pub fn may_change_request(filer: &RequestFiler, current: &AssistanceRequestContent) -> Result<()> {
+    match filer {
+        RequestFiler::State(own) if *own != current.state => Err(Error::Forbidden(format!(
+            "A State changes its own assistance requests only: this token speaks for {own}."
+        ))),
+        _ => Ok(()),
+    }
+}
+
+// Offers.
+
+fn not_your_offer() -> Error {
+    Error::Forbidden(
+        "A contributor makes and changes only its own organisation's offers, a State only its own."
+            .into(),
+    )
+}
+
+/// Whom a principal makes offers as: as it writes activities ([`activity_writer`]).
+pub fn offer_writer(principal: &Principal) -> Result<ActivityWriter> {
+    activity_writer(principal).map_err(|_| not_your_offer())
+}
+
+/// The stakeholder of an offer an author makes or changes, given the one it names: an author
+/// other than `Anyone` names itself or nothing; `Anyone` must name one.
+pub fn offer_stakeholder(author: &Author, given: Option<StakeholderId>) -> Result<StakeholderId> {
+    match (author, given) {
+        (Author::Anyone, Some(given)) => Ok(given),
+        (Author::Anyone, None) => Err(Error::Invalid(vec![crate::domain::FieldError::new(
+            "/stakeholder",
+            "required",
+            "an admin names the stakeholder that makes the offer",
+        )])),
+        (Author::Stakeholder(own), None) => Ok(*own),
+        (Author::Stakeholder(own), Some(given)) if given == *own => Ok(*own),
+        _ => Err(not_your_offer()),
+    }
+}
+
+/// Whether an author may change or delete an offer of this stakeholder: `Anyone` any, a
+/// stakeholder its own.
+pub fn may_change_offer(author: &Author, stakeholder: Option<StakeholderId>) -> Result<()> {
+    let allowed = match author {
+        Author::Anyone => true,
+        Author::Stakeholder(own) => stakeholder == Some(*own),
+        Author::Nobody => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(not_your_offer())
+    }
 }
 
 // Bulk uploads.

@@ -15,12 +15,14 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use crate::config::{DatabaseUrl, redact};
 
 pub mod activities;
+pub mod assistance_requests;
 pub mod audit;
 pub mod batch;
 pub mod changes;
 pub mod consents;
 pub mod documents;
 pub mod idempotency;
+pub mod offers;
 pub mod recommendations;
 pub mod schema;
 pub mod sql;

@@ -64,6 +64,12 @@ impl Document for Recommendation {
                 "{n} activities help implement this recommendation; change them first."
             )));
         }
+        let n = super::assistance_requests::naming_recommendation(conn, id)?;
+        if n > 0 {
+            return Err(super::documents::WriteError::Conflict(format!(
+                "{n} assistance requests ask for help with this recommendation; change them first."
+            )));
+        }
         Ok(())
     }
 

@@ -165,9 +165,52 @@ schema! {
         singleton -> Integer,
         secret -> Text,
     }
+
+    assistance_requests (seq) {
+        seq -> BigInt,
+        id -> Text,
+        state -> Text,
+        status -> Text,
+        public -> Bool,
+        natural_key -> Text,
+        search_text -> Text,
+        document -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+
+    assistance_request_facets (assistance_request_seq, facet, value) {
+        assistance_request_seq -> BigInt,
+        facet -> Text,
+        value -> Text,
+    }
+
+    offers (seq) {
+        seq -> BigInt,
+        id -> Text,
+        stakeholder -> Text,
+        status -> Text,
+        public -> Bool,
+        peer_to_peer -> Bool,
+        natural_key -> Text,
+        search_text -> Text,
+        document -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+
+    offer_facets (offer_seq, facet, value) {
+        offer_seq -> BigInt,
+        facet -> Text,
+        value -> Text,
+    }
 }
 
 diesel::joinable!(activity_facets -> activities (activity_seq));
+diesel::joinable!(assistance_request_facets -> assistance_requests (assistance_request_seq));
+diesel::joinable!(offer_facets -> offers (offer_seq));
 
 diesel::allow_tables_to_appear_in_same_query!(
     recommendations,
@@ -178,4 +221,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     activities,
     activity_facets,
     consents,
+    assistance_requests,
+    assistance_request_facets,
+    offers,
+    offer_facets,
 );

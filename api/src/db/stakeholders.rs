@@ -57,6 +57,12 @@ impl Document for Stakeholder {
                 "{n} activities name this stakeholder as submitter or participant; change them first."
             )));
         }
+        let n = super::offers::count_by(conn, id)?;
+        if n > 0 {
+            return Err(WriteError::Conflict(format!(
+                "{n} offers are this stakeholder's; delete them first."
+            )));
+        }
         Ok(())
     }
 

@@ -111,3 +111,15 @@ typed_id!(
     /// A consent record's id.
     ConsentId
 );
+typed_id!(
+    /// An assistance request's id.
+    AssistanceRequestId
+);
+typed_id!(
+    /// An offer's id.
+    OfferId
+);
+typed_id!(
+    /// A provider's expression of interest in an assistance request.
+    InterestId
+);

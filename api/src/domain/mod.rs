@@ -2,6 +2,7 @@
 //! request edge never re-checks it.
 
 pub mod activity;
+pub mod assistance_request;
 pub mod caller;
 pub mod codes;
 pub mod consent;
@@ -9,13 +10,18 @@ mod country;
 mod external_ref;
 pub mod ids;
 mod multilingual;
+pub mod needs;
+pub mod offer;
 pub mod publication;
 pub mod recommendation;
 pub mod stakeholder;
 pub mod validate;
 
 pub use country::{CountryCode, normalise_name, normalise_text};
-pub use ids::{ActivityId, ConsentId, Id, RecommendationId, StakeholderId};
+pub use ids::{
+    ActivityId, AssistanceRequestId, ConsentId, Id, InterestId, OfferId, RecommendationId,
+    StakeholderId,
+};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

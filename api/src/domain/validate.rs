@@ -54,7 +54,10 @@ validated_by_own_method!(
     crate::domain::activity::ActivityInput => crate::domain::activity::ActivityContent,
     crate::domain::recommendation::RecommendationInput
         => crate::domain::recommendation::RecommendationContent,
-    crate::domain::stakeholder::StakeholderInput => crate::domain::stakeholder::StakeholderContent
+    crate::domain::stakeholder::StakeholderInput => crate::domain::stakeholder::StakeholderContent,
+    crate::domain::assistance_request::AssistanceRequestInput
+        => crate::domain::assistance_request::AssistanceRequestContent,
+    crate::domain::offer::OfferInput => crate::domain::offer::OfferContent
 );
 
 /// White space as the contract's patterns (ECMA-262 `\s`) mean it, so a value the contract

@@ -6,6 +6,7 @@
 mod activities;
 mod columns;
 mod entities;
+mod needs;
 mod upr_info;
 
 use std::io::Read;

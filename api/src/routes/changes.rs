@@ -22,6 +22,8 @@ use crate::db::consents;
 use crate::db::documents::Document;
 use crate::db::sql::search::Order;
 use crate::domain::activity::Activity;
+use crate::domain::assistance_request::AssistanceRequest;
+use crate::domain::offer::Offer;
 use crate::domain::publication::{Access, Decision};
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
@@ -281,6 +283,16 @@ fn read_snapshot(
         }
         if wanted("consent") {
             write_consents(conn, &mut out)?;
+        }
+        if wanted("assistance_request") {
+            write_table::<AssistanceRequest>(conn, &mut out, &|sql| {
+                crate::db::assistance_requests::Filter::new(Access::Public).apply(sql)
+            })?;
+        }
+        if wanted("offer") {
+            write_table::<Offer>(conn, &mut out, &|sql| {
+                crate::db::offers::Filter::new(Access::Public).apply(sql)
+            })?;
         }
         let mut file = out.into_inner().map_err(|e| e.into_error())?;
         file.seek(SeekFrom::Start(0))?;

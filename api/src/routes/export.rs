@@ -20,6 +20,8 @@ use crate::db::DbConnection;
 use crate::db::Position;
 use crate::db::sql::search::Order;
 use crate::domain::activity::Activity;
+use crate::domain::assistance_request::AssistanceRequest;
+use crate::domain::offer::Offer;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
 use crate::error::{ApiError, ApiResult};
@@ -177,6 +179,10 @@ pub trait Exportable: Serialize + CsvExport + Send + Sized + 'static {
 impl Exportable for Recommendation {}
 
 impl Exportable for Stakeholder {}
+
+impl Exportable for AssistanceRequest {}
+
+impl Exportable for Offer {}
 
 impl Exportable for Activity {
     fn xml_encoder() -> Option<Box<dyn Encoder<Self>>> {

@@ -1,6 +1,7 @@
 //! One module per resource; request and response types live next to their handlers.
 
 pub mod activities;
+pub mod assistance_requests;
 pub mod audit;
 pub mod bulk;
 pub mod changes;
@@ -8,6 +9,7 @@ pub mod consents;
 mod export;
 pub mod health;
 pub mod me;
+pub mod offers;
 pub mod recommendations;
 pub mod reference;
 pub mod stakeholders;
@@ -75,6 +77,24 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(activities::replace_activity)
                     .service(activities::patch_activity)
                     .service(activities::delete_activity),
+            )
+            .service(
+                scope::scope("/assistance-requests")
+                    .service(assistance_requests::list_assistance_requests)
+                    .service(assistance_requests::create_assistance_request)
+                    .service(assistance_requests::get_assistance_request)
+                    .service(assistance_requests::replace_assistance_request)
+                    .service(assistance_requests::patch_assistance_request)
+                    .service(assistance_requests::delete_assistance_request),
+            )
+            .service(
+                scope::scope("/offers")
+                    .service(offers::list_offers)
+                    .service(offers::create_offer)
+                    .service(offers::get_offer)
+                    .service(offers::replace_offer)
+                    .service(offers::patch_offer)
+                    .service(offers::delete_offer),
             )
             .service(
                 scope::scope("/consents")

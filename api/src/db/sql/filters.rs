@@ -8,13 +8,17 @@ use super::search::Position;
 use super::{DocumentRow, Sql, load_documents};
 use crate::db::DbConnection;
 use crate::db::activities::filter::Filter as ActivityFilter;
+use crate::db::assistance_requests::Filter as RequestFilter;
 use crate::db::consents::Filter as ConsentFilter;
 use crate::db::documents::Document;
+use crate::db::offers::Filter as OfferFilter;
 use crate::db::recommendations::Filter as RecommendationFilter;
 use crate::db::stakeholders::Filter as StakeholderFilter;
 use crate::db::table::Table;
 use crate::domain::CountryCode;
 use crate::domain::activity::Activity;
+use crate::domain::assistance_request::AssistanceRequest;
+use crate::domain::offer::{Offer, areas_of};
 use crate::domain::publication::Access;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
@@ -134,6 +138,102 @@ impl ActivityFilter {
         if let Some(publication) = self.publication {
             sql.push(" AND r.publication = ").text(publication.as_str());
         }
+    }
+}
+
+impl RequestFilter {
+    pub fn apply(&self, sql: &mut Sql) {
+        // The SQL twin of `assistance_requests::may_see`: public ones, and a State's own.
+        match &self.access {
+            Access::Everything => {}
+            Access::Public | Access::Submitter(_) => {
+                sql.push(" AND ").flag("r.public", true);
+            }
+            Access::State(state) => {
+                sql.push(" AND (")
+                    .flag("r.public", true)
+                    .push(" OR r.state = ")
+                    .text(state.as_str())
+                    .push(")");
+            }
+        }
+        if let Some(states) = &self.states {
+            sql.push(" AND r.state IN ").text_list(states);
+        }
+        if let Some(status) = self.status {
+            sql.push(" AND r.status = ").text(status.as_str());
+        }
+        let t = &AssistanceRequest::TABLE;
+        t.facet_filter(sql, "regional_group", self.regional_group.as_deref());
+        let recommendation = self.recommendation.map(|r| r.to_string());
+        t.facet_filter(sql, "recommendation", recommendation.as_deref());
+        t.facet_filter(sql, "theme", self.theme.as_deref());
+        t.facet_filter(sql, "sdg_target", self.sdg_target.as_deref());
+        t.facet_filter(sql, "modality", self.modality.as_deref());
+        t.facet_filter(sql, "language", self.language.as_deref());
+    }
+}
+
+impl OfferFilter {
+    pub fn apply(&self, sql: &mut Sql) {
+        // The SQL twin of `app::offers::may_see`: public ones, and a stakeholder's own.
+        match &self.access {
+            Access::Everything => {}
+            Access::Public => {
+                sql.push(" AND ").flag("r.public", true);
+            }
+            Access::Submitter(id) => {
+                sql.push(" AND (")
+                    .flag("r.public", true)
+                    .push(" OR r.stakeholder = ")
+                    .text(id.to_string())
+                    .push(")");
+            }
+            Access::State(state) => {
+                sql.push(" AND (")
+                    .flag("r.public", true)
+                    .push(" OR r.stakeholder IN (SELECT s.id FROM stakeholders s WHERE s.own_state = ")
+                    .text(state.as_str())
+                    .push("))");
+            }
+        }
+        if let Some(status) = self.status {
+            sql.push(" AND r.status = ").text(status.as_str());
+        }
+        if let Some(id) = self.stakeholder {
+            sql.push(" AND r.stakeholder = ").text(id.to_string());
+        }
+        if let Some(flag) = self.peer_to_peer {
+            sql.push(" AND ").flag("r.peer_to_peer", flag);
+        }
+        // Where it serves: a State by name, by one of its areas or its group; or everywhere
+        // (no place named).
+        let everywhere = " OR NOT EXISTS (SELECT 1 FROM offer_facets w WHERE w.offer_seq = r.seq AND w.facet IN ('state', 'region', 'regional_group')))";
+        if let Some(state) = &self.serves {
+            let (areas, group) = areas_of(state);
+            sql.push(" AND (EXISTS (SELECT 1 FROM offer_facets w WHERE w.offer_seq = r.seq AND ((w.facet = 'state' AND w.value = ")
+                .text(state.as_str())
+                .push(") OR (w.facet = 'region' AND w.value IN ")
+                .text_list(&areas)
+                .push(")");
+            if let Some(group) = group {
+                sql.push(" OR (w.facet = 'regional_group' AND w.value = ")
+                    .text(group.as_str())
+                    .push(")");
+            }
+            sql.push("))").push(everywhere);
+        }
+        if let Some(group) = &self.regional_group {
+            sql.push(" AND (EXISTS (SELECT 1 FROM offer_facets w WHERE w.offer_seq = r.seq AND w.facet = 'regional_group' AND w.value = ")
+                .text(group.clone())
+                .push(")")
+                .push(everywhere);
+        }
+        let t = &Offer::TABLE;
+        t.facet_filter(sql, "theme", self.theme.as_deref());
+        t.facet_filter(sql, "sdg_target", self.sdg_target.as_deref());
+        t.facet_filter(sql, "modality", self.modality.as_deref());
+        t.facet_filter(sql, "language", self.language.as_deref());
     }
 }
 

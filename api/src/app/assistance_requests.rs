@@ -1,0 +1,113 @@
+//! Assistance requests: a State files, changes and deletes its own; `admin` any State's, on
+//! its behalf, with the reference of the State's request.
+
+use super::policy::{self, RequestFiler};
+use super::{Edit, Error, Principal, Result, valid};
+use crate::db::DbConnection;
+use crate::db::assistance_requests::{check_references, may_see};
+use crate::db::documents::{self, WriteError};
+use crate::db::tx::write;
+use crate::domain::assistance_request::{
+    AssistanceRequest, AssistanceRequestContent, AssistanceRequestInput,
+};
+use crate::domain::publication::Access;
+use crate::domain::{AssistanceRequestId, Id};
+
+/// The request, if a caller with `access` may see it; else the same answer as for no request
+/// at all.
+pub fn visible(
+    conn: &mut DbConnection,
+    id: AssistanceRequestId,
+    access: &Access,
+) -> Result<AssistanceRequest> {
+    documents::get::<AssistanceRequest>(conn, id)?
+        .filter(|r| may_see(access, &r.content))
+        .ok_or_else(|| Error::NotFound(format!("No assistance request has the id {id}.")))
+}
+
+/// The content validated, the filer's to file, and its recommendations the State's accepted
+/// ones: every problem of the content at once.
+pub fn checked(
+    conn: &mut DbConnection,
+    filer: &RequestFiler,
+    input: AssistanceRequestInput,
+) -> Result<AssistanceRequestContent> {
+    let content = valid(input.validate())?;
+    policy::may_file_request(filer, &content)?;
+    let errors = check_references(conn, &content)?;
+    if errors.is_empty() {
+        Ok(content)
+    } else {
+        Err(Error::Invalid(errors))
+    }
+}
+
+/// Files a request: a State for itself, `admin` for the State it names.
+pub fn file(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    input: AssistanceRequestInput,
+) -> Result<AssistanceRequest> {
+    let filer = policy::request_filer(principal)?;
+    let actor = principal.actor();
+    write(conn, |c| {
+        let content = checked(c, &filer, input)?;
+        Ok(documents::insert(
+            c,
+            &actor,
+            content,
+            AssistanceRequestId::new_v7(),
+        )?)
+    })
+}
+
+/// The request as the principal may change it: one it sees (else not found), and its own
+/// State's (else forbidden).
+pub fn own_current(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: AssistanceRequestId,
+) -> Result<(AssistanceRequest, RequestFiler)> {
+    let current = visible(conn, id, &policy::principal_access(principal))?;
+    let filer = policy::request_filer(principal)?;
+    policy::may_change_request(&filer, &current.content)?;
+    Ok((current, filer))
+}
+
+/// Changes a request (a replacement or a merge patch); with `expected`, only if it is still
+/// that version.
+pub fn change(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: AssistanceRequestId,
+    edit: Edit<AssistanceRequestInput>,
+    expected: Option<i64>,
+) -> Result<AssistanceRequest> {
+    let actor = principal.actor();
+    write(conn, |c| {
+        let (current, filer) = own_current(c, principal, id)?;
+        let input = edit.apply(&current.content)?;
+        let content = checked(c, &filer, input)?;
+        Ok(documents::replace(c, &actor, id, content, expected)?)
+    })
+}
+
+/// Deletes a request; with `expected`, only if it is still that version.
+pub fn delete(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: AssistanceRequestId,
+    expected: Option<i64>,
+) -> Result<()> {
+    let actor = principal.actor();
+    write(conn, |c| {
+        own_current(c, principal, id)?;
+        documents::delete::<AssistanceRequest>(c, &actor, id, expected).map_err(|e| match e {
+            WriteError::NotFound => {
+                Error::NotFound(format!("No assistance request has the id {id}."))
+            }
+            other => other.into(),
+        })?;
+        Ok(())
+    })
+}

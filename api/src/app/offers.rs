@@ -1,0 +1,118 @@
+//! Offers: a contributor makes its own organisation's, a State its own (peer to peer, as its
+//! own stakeholder), `admin` any stakeholder's.
+
+use super::activities::{author_to_change, author_to_submit};
+use super::policy::{self, Author};
+use super::{Edit, Error, Principal, Result, valid};
+use crate::db::DbConnection;
+use crate::db::documents;
+use crate::db::offers::check_references;
+use crate::db::tx::write;
+use crate::domain::offer::{Offer, OfferContent, OfferInput};
+use crate::domain::publication::Access;
+use crate::domain::{Id, OfferId};
+
+/// Whether a caller with `access` sees an offer: a public one, or its own stakeholder's.
+fn may_see(conn: &mut DbConnection, access: &Access, offer: &Offer) -> Result<bool> {
+    if offer.public() {
+        return Ok(true);
+    }
+    let stakeholder = offer.content.stakeholder;
+    Ok(match access {
+        Access::Everything => true,
+        Access::Public => false,
+        Access::Submitter(own) => stakeholder == Some(*own),
+        Access::State(state) => match stakeholder {
+            Some(id) => crate::db::stakeholders::bound_state(conn, id)?.as_ref() == Some(state),
+            None => false,
+        },
+    })
+}
+
+/// The offer, if a caller with `access` may see it; else the same answer as for no offer.
+pub fn visible(conn: &mut DbConnection, id: OfferId, access: &Access) -> Result<Offer> {
+    let not_found = || Error::NotFound(format!("No offer has the id {id}."));
+    let offer = documents::get::<Offer>(conn, id)?.ok_or_else(not_found)?;
+    if may_see(conn, access, &offer)? {
+        Ok(offer)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// The content validated, and what it refers to known: every problem at once.
+fn checked(conn: &mut DbConnection, input: OfferInput) -> Result<OfferContent> {
+    let content = valid(input.validate())?;
+    let errors = check_references(conn, &content)?;
+    if errors.is_empty() {
+        Ok(content)
+    } else {
+        Err(Error::Invalid(errors))
+    }
+}
+
+/// Makes an offer: a contributor for its organisation, a State as its own stakeholder,
+/// `admin` for the stakeholder it names.
+pub fn make(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    mut input: OfferInput,
+) -> Result<Offer> {
+    let writer = policy::offer_writer(principal)?;
+    let actor = principal.actor();
+    write(conn, |c| {
+        let author = author_to_submit(c, &writer, &actor)?;
+        input.stakeholder = Some(policy::offer_stakeholder(&author, input.stakeholder)?);
+        let content = checked(c, input)?;
+        Ok(documents::insert(c, &actor, content, OfferId::new_v7())?)
+    })
+}
+
+/// The offer as the principal may change it: one it sees (else not found), and its own
+/// stakeholder's (else forbidden).
+fn own_current(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: OfferId,
+) -> Result<(Offer, Author)> {
+    let current = visible(conn, id, &policy::principal_access(principal))?;
+    let writer = policy::offer_writer(principal)?;
+    let author = author_to_change(conn, &writer)?;
+    policy::may_change_offer(&author, current.content.stakeholder)?;
+    Ok((current, author))
+}
+
+/// Changes an offer (a replacement or a merge patch); with `expected`, only if it is still
+/// that version.
+pub fn change(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: OfferId,
+    edit: Edit<OfferInput>,
+    expected: Option<i64>,
+) -> Result<Offer> {
+    let actor = principal.actor();
+    write(conn, |c| {
+        let (current, author) = own_current(c, principal, id)?;
+        let mut input = edit.apply(&current.content)?;
+        let named = input.stakeholder.or(current.content.stakeholder);
+        input.stakeholder = Some(policy::offer_stakeholder(&author, named)?);
+        let content = checked(c, input)?;
+        Ok(documents::replace(c, &actor, id, content, expected)?)
+    })
+}
+
+/// Deletes an offer; with `expected`, only if it is still that version.
+pub fn delete(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: OfferId,
+    expected: Option<i64>,
+) -> Result<()> {
+    let actor = principal.actor();
+    write(conn, |c| {
+        own_current(c, principal, id)?;
+        documents::delete::<Offer>(c, &actor, id, expected)?;
+        Ok(())
+    })
+}

@@ -1,0 +1,207 @@
+//! Offers in the document store: their columns, facets and filters. A draft is its
+//! stakeholder's and `admin`'s only; every other status is public (`public`).
+
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::documents::Document;
+use super::table::{Table, document_table};
+use crate::domain::offer::{Offer, OfferContent, OfferInput, OfferStatus};
+use crate::domain::publication::Access;
+use crate::domain::{ActivityId, ExternalRef, FieldError, OfferId, StakeholderId, Stored};
+
+/// The filters of a list of offers.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    /// Which offers the caller sees.
+    pub access: Access,
+    /// Serves this State: names it, one of its M49 areas or its regional group, or serves
+    /// everywhere.
+    pub serves: Option<crate::domain::CountryCode>,
+    /// Serves this regional group (names it, or serves everywhere).
+    pub regional_group: Option<String>,
+    pub stakeholder: Option<StakeholderId>,
+    pub theme: Option<String>,
+    pub sdg_target: Option<String>,
+    pub modality: Option<String>,
+    pub language: Option<String>,
+    pub status: Option<OfferStatus>,
+    pub peer_to_peer: Option<bool>,
+}
+
+impl Filter {
+    pub fn new(access: Access) -> Self {
+        Self {
+            access,
+            serves: None,
+            regional_group: None,
+            stakeholder: None,
+            theme: None,
+            sdg_target: None,
+            modality: None,
+            language: None,
+            status: None,
+            peer_to_peer: None,
+        }
+    }
+}
+
+impl Offer {
+    /// Whether anonymous callers see it: every status but a draft.
+    pub fn public(&self) -> bool {
+        self.content.status != OfferStatus::Draft
+    }
+}
+
+impl Document for Offer {
+    type Input = OfferInput;
+    type Content = OfferContent;
+    type Id = OfferId;
+
+    const TABLE: Table = Table {
+        entity: "offer",
+        table: "offers",
+        facets: "offer_facets",
+        facet_key: "offer_seq",
+        search: "offer_search",
+        same: "stakeholder and description",
+        hides_items: true,
+    };
+
+    fn new(stored: Stored<OfferId>, content: OfferContent) -> Self {
+        Self { stored, content }
+    }
+
+    fn stored(&self) -> &Stored<OfferId> {
+        &self.stored
+    }
+
+    fn content(&self) -> &OfferContent {
+        &self.content
+    }
+
+    fn is_public(&self) -> bool {
+        self.public()
+    }
+
+    /// Only while it is public.
+    fn public_json(&self, full: &str) -> Option<String> {
+        self.public().then(|| full.to_owned())
+    }
+
+    fn columns(&self) -> OfferColumns {
+        OfferColumns {
+            stakeholder: self.content.stakeholder.unwrap_or_default().to_string(),
+            status: self.content.status.as_str().to_owned(),
+            public: self.public(),
+            peer_to_peer: self.content.peer_to_peer,
+        }
+    }
+
+    fn facets(&self) -> Vec<(&'static str, String)> {
+        let c = &self.content;
+        let mut out: Vec<(&'static str, String)> = Vec::new();
+        out.extend(c.themes.iter().map(|v| ("theme", v.clone())));
+        out.extend(c.sdg_targets.iter().map(|v| ("sdg_target", v.clone())));
+        out.extend(c.modalities.iter().map(|v| ("modality", v.clone())));
+        out.extend(c.languages.iter().map(|v| ("language", v.clone())));
+        out.extend(c.states.iter().map(|v| ("state", v.to_string())));
+        out.extend(c.regions.iter().map(|v| ("region", v.clone())));
+        out.extend(
+            c.regional_groups
+                .iter()
+                .map(|g| ("regional_group", g.as_str().to_owned())),
+        );
+        out.extend(c.activities.iter().map(|a| ("activity", a.to_string())));
+        out
+    }
+
+    fn search_text(&self) -> String {
+        self.content.search_text()
+    }
+
+    fn refs_of(_content: &OfferContent) -> &[ExternalRef] {
+        &[]
+    }
+
+    fn natural_key(content: &OfferContent) -> String {
+        content.natural_key()
+    }
+}
+
+document_table! {
+    Offer => offers (offer_facets . offer_seq), OfferRow, OfferColumns {
+        stakeholder: String,
+        status: String,
+        public: bool,
+        peer_to_peer: bool,
+    }
+}
+
+/// How many offers a stakeholder makes (it may not be deleted while it makes any).
+pub fn count_by(conn: &mut DbConnection, stakeholder: StakeholderId) -> QueryResult<i64> {
+    use super::schema::offers::dsl as o;
+    o::offers
+        .filter(o::stakeholder.eq(stakeholder.to_string()))
+        .count()
+        .get_result(conn)
+}
+
+/// What an offer names that does not exist or is not its stakeholder's: the stakeholder, and
+/// each cited activity (a public one the stakeholder submitted or took part in: an offer is
+/// public, and must not tell of an activity that is not).
+pub fn check_references(
+    conn: &mut DbConnection,
+    content: &OfferContent,
+) -> QueryResult<Vec<FieldError>> {
+    use super::schema::activities::dsl as a;
+    use super::schema::activity_facets::dsl as f;
+    use super::schema::stakeholders::dsl as s;
+    let mut errors = Vec::new();
+    let Some(stakeholder) = content.stakeholder else {
+        errors.push(FieldError::new(
+            "/stakeholder",
+            "required",
+            "name the offering stakeholder",
+        ));
+        return Ok(errors);
+    };
+    let known: i64 = s::stakeholders
+        .filter(s::id.eq(stakeholder.to_string()))
+        .count()
+        .get_result(conn)?;
+    if known == 0 {
+        errors.push(FieldError::new(
+            "/stakeholder",
+            "unknown_stakeholder",
+            format!("no stakeholder has the id {stakeholder}"),
+        ));
+        return Ok(errors);
+    }
+    if content.activities.is_empty() {
+        return Ok(errors);
+    }
+    let ids: Vec<String> = content
+        .activities
+        .iter()
+        .map(ActivityId::to_string)
+        .collect();
+    let its_own: Vec<String> = a::activities
+        .inner_join(f::activity_facets)
+        .filter(a::id.eq_any(&ids))
+        .filter(f::facet.eq("stakeholder"))
+        .filter(f::value.eq(stakeholder.to_string()))
+        .filter(a::public.eq(true))
+        .select(a::id)
+        .load(conn)?;
+    for (i, id) in ids.iter().enumerate() {
+        if !its_own.contains(id) {
+            errors.push(FieldError::new(
+                format!("/activities/{i}"),
+                "unknown_activity",
+                format!("{id} is not a public activity this stakeholder submitted or took part in"),
+            ));
+        }
+    }
+    Ok(errors)
+}

@@ -1,0 +1,6 @@
+DROP TABLE offer_search;
+DROP TABLE offer_facets;
+DROP TABLE offers;
+DROP TABLE assistance_request_search;
+DROP TABLE assistance_request_facets;
+DROP TABLE assistance_requests;

@@ -1,0 +1,246 @@
+//! Offers: who makes them for whom, which activities they may cite, drafts, where they serve.
+
+use actix_web::http::Method;
+use serde_json::Value;
+use upr_tc::auth::Role;
+use upr_tc_tests::{TestApp, activity, json, offer, stakeholder};
+
+const PATH: &str = "/api/v1/offers";
+
+fn item(o: &Value) -> String {
+    format!("{PATH}/{}", o["id"].as_str().unwrap())
+}
+
+async fn organisation(app: &TestApp, name: &str) -> String {
+    app.create(
+        "/api/v1/stakeholders",
+        &stakeholder("civil_society_organization", Some("FRA"), name),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn a_contributor_offers_as_its_organisation_and_no_other() {
+    let app = TestApp::spawn();
+    let own = organisation(&app, "Avocats sans frontières").await;
+    let other = organisation(&app, "Another NGO").await;
+    let token = app.token(Role::Contributor, None, Some(&own));
+    let reply = app
+        .send_json(
+            Method::POST,
+            PATH,
+            Some(&token),
+            &offer("Legislative drafting support"),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let made = reply.json();
+    assert_eq!(made["stakeholder"], own.as_str(), "implied by the token");
+    assert_eq!(made["status"], "open");
+    let mut theirs = offer("Pretending to be another");
+    theirs["stakeholder"] = json!(other);
+    app.send_json(Method::POST, PATH, Some(&token), &theirs)
+        .await
+        .assert_problem(403, "forbidden");
+    // Another organisation's contributor may not change or delete it.
+    let stranger = app.token(Role::Contributor, None, Some(&other));
+    app.send_json(
+        Method::PATCH,
+        &item(&made),
+        Some(&stranger),
+        &json!({"status": "closed"}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    // Nor move it to another stakeholder, through its own token.
+    app.send_json(
+        Method::PATCH,
+        &item(&made),
+        Some(&token),
+        &json!({"stakeholder": other}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    // `sync` and anonymous callers make none.
+    app.send_json(
+        Method::POST,
+        PATH,
+        Some(&app.token(Role::Sync, None, None)),
+        &offer("x"),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    // admin names the stakeholder, or is told to.
+    let admin = app.admin_token();
+    let problem = app
+        .send_json(Method::POST, PATH, Some(&admin), &offer("Unattributed"))
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["pointer"], "/stakeholder");
+    // The stakeholder may not be deleted while it makes offers.
+    let reply = app
+        .send_json(
+            Method::DELETE,
+            &format!("/api/v1/stakeholders/{own}"),
+            Some(&admin),
+            &json!(null),
+        )
+        .await;
+    reply.assert_problem(409, "conflict");
+}
+
+#[actix_web::test]
+async fn a_state_offers_its_experience_peer_to_peer() {
+    let app = TestApp::spawn();
+    let morocco = app.token(Role::State, Some("MAR"), None);
+    let mut body = offer("Our experience of a family code reform");
+    body["peer_to_peer"] = json!(true);
+    let reply = app
+        .send_json(Method::POST, PATH, Some(&morocco), &body)
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let made = reply.json();
+    let maker = app
+        .get(&format!(
+            "/api/v1/stakeholders/{}",
+            made["stakeholder"].as_str().unwrap()
+        ))
+        .await
+        .assert_ok_json();
+    assert_eq!(maker["kind"], "state");
+    assert_eq!(maker["country"], "MAR");
+    let listed = app.all(&format!("{PATH}?peer_to_peer=true")).await;
+    assert_eq!(listed.len(), 1);
+}
+
+#[actix_web::test]
+async fn cited_activities_are_the_stakeholders_own_public_ones() {
+    let app = TestApp::spawn();
+    let own = organisation(&app, "Cited NGO").await;
+    let other = organisation(&app, "Uncited NGO").await;
+    let admin = app.admin_token();
+    // Public activities: submitted by a State about itself needs no other consent.
+    let mut mine = activity(&["FRA"], "Our past work");
+    mine["submitter"] = json!(own);
+    let mine = app.create("/api/v1/activities", &mine).await;
+    let mut theirs = activity(&["FRA"], "Their past work");
+    theirs["submitter"] = json!(other);
+    let theirs = app.create("/api/v1/activities", &theirs).await;
+    let mut body = offer("Citing");
+    body["stakeholder"] = json!(own);
+    body["activities"] = json!([mine["id"], theirs["id"]]);
+    let problem = app
+        .send_json(Method::POST, PATH, Some(&admin), &body)
+        .await
+        .assert_problem(422, "validation_failed");
+    let errors = problem["errors"].as_array().unwrap();
+    // Neither is public (awaiting France's consent), and the second is not its own.
+    assert!(
+        errors.iter().any(|e| e["pointer"] == "/activities/1"),
+        "{problem}"
+    );
+    assert!(
+        errors.iter().any(|e| e["pointer"] == "/activities/0"),
+        "awaiting consent, so not public: {problem}"
+    );
+    app.send_json(
+        Method::POST,
+        "/api/v1/consents",
+        Some(&app.token(Role::State, Some("FRA"), None)),
+        &json!({"decision": "granted", "scope": "all"}),
+    )
+    .await
+    .json();
+    let problem = app
+        .send_json(Method::POST, PATH, Some(&admin), &body)
+        .await
+        .assert_problem(422, "validation_failed");
+    let errors = problem["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{problem}");
+    assert_eq!(errors[0]["pointer"], "/activities/1");
+    body["activities"] = json!([mine["id"]]);
+    let reply = app.send_json(Method::POST, PATH, Some(&admin), &body).await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+}
+
+#[actix_web::test]
+async fn drafts_are_hidden_and_the_state_filter_follows_where_it_serves() {
+    let app = TestApp::spawn();
+    let org = organisation(&app, "Where NGO").await;
+    let admin = app.admin_token();
+    let make = |description: &str, places: Value| {
+        let mut body = offer(description);
+        body["stakeholder"] = json!(org);
+        body["regions"] = json!([]);
+        for (k, v) in places.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let cases = [
+        ("Africa", json!({"regions": ["002"]})),
+        ("Eastern Africa", json!({"regions": ["014"]})),
+        ("Kenya by name", json!({"states": ["KEN"]})),
+        ("African group", json!({"regional_groups": ["african"]})),
+        ("Everywhere", json!({})),
+        ("Asia", json!({"regions": ["142"]})),
+        ("Uganda only", json!({"states": ["UGA"]})),
+        (
+            "Draft for Africa",
+            json!({"regions": ["002"], "status": "draft"}),
+        ),
+    ];
+    for (d, places) in &cases {
+        let reply = app
+            .send_json(Method::POST, PATH, Some(&admin), &make(d, places.clone()))
+            .await;
+        assert_eq!(reply.status, 201, "{d}: {}", reply.text());
+    }
+    let mut serving: Vec<String> = app
+        .all(&format!("{PATH}?state=KEN"))
+        .await
+        .iter()
+        .map(|o| o["description"]["en"].as_str().unwrap().to_owned())
+        .collect();
+    serving.sort();
+    assert_eq!(
+        serving,
+        [
+            "Africa",
+            "African group",
+            "Eastern Africa",
+            "Everywhere",
+            "Kenya by name"
+        ]
+    );
+    let own = app.token(Role::Contributor, None, Some(&org));
+    assert_eq!(app.all(PATH).await.len(), 7, "the draft is not public");
+    let mine = app
+        .get_as(&format!("{PATH}?status=draft"), &own)
+        .await
+        .assert_ok_json();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1, "its own draft");
+    let problem = app
+        .send_json(
+            Method::POST,
+            PATH,
+            Some(&admin),
+            &make("Bad", json!({"states": ["XXX"], "regions": ["999"], "period": {"start": "2027-02-01", "end": "2027-01-01"}})),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+    let pointers: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pointers,
+        ["/states/0", "/regions/0", "/period/end"],
+        "{problem}"
+    );
+}
