@@ -8,6 +8,7 @@ mod auth;
 mod bulk;
 mod consents;
 mod contract;
+mod coordination;
 mod errors;
 mod export;
 mod gate;

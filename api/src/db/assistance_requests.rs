@@ -222,3 +222,20 @@ pub fn naming_recommendation(conn: &mut DbConnection, id: RecommendationId) -> Q
         .count()
         .get_result(conn)
 }
+
+/// The State's open requests, oldest first, whoever may see them.
+pub fn open_of(
+    conn: &mut DbConnection,
+    state: &crate::domain::CountryCode,
+) -> QueryResult<Vec<AssistanceRequest>> {
+    use super::schema::assistance_requests::dsl as a;
+    a::assistance_requests
+        .filter(a::state.eq(state.as_str()))
+        .filter(a::status.eq(RequestStatus::Open.as_str()))
+        .order(a::seq)
+        .select(a::document)
+        .load::<String>(conn)?
+        .iter()
+        .map(|d| super::documents::parse_document(d))
+        .collect()
+}

@@ -127,3 +127,22 @@ document_table! {
         action_category: Option<i32>,
     }
 }
+
+/// The State's accepted recommendations (supported, or supported in part), oldest first.
+pub fn accepted_of(
+    conn: &mut super::DbConnection,
+    state: &CountryCode,
+) -> diesel::QueryResult<Vec<Recommendation>> {
+    use super::schema::recommendations::dsl as r;
+    use diesel::prelude::*;
+    let accepted = [Response::Supported, Response::SupportedInPart].map(Response::as_str);
+    r::recommendations
+        .filter(r::state_under_review.eq(state.as_str()))
+        .filter(r::response.eq_any(accepted))
+        .order(r::seq)
+        .select(r::document)
+        .load::<String>(conn)?
+        .iter()
+        .map(|d| super::documents::parse_document(d))
+        .collect()
+}

@@ -6,6 +6,7 @@ pub mod assistance_request;
 pub mod caller;
 pub mod codes;
 pub mod consent;
+pub mod coordination;
 mod country;
 mod external_ref;
 pub mod ids;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod bulk;
 pub mod changes;
 pub mod consents;
+pub mod coordination;
 mod export;
 pub mod health;
 pub mod me;
@@ -103,6 +104,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(consents::get_consent),
             )
             .service(consents::get_state_consent)
+            .service(coordination::get_state_coordination)
             .service(
                 scope::scope("/bulk")
                     .service(bulk::import_recommendations)

@@ -12,6 +12,7 @@ use diesel::sql_types::{BigInt, Text};
 
 use super::DbConnection;
 
+pub mod coordination;
 pub mod filters;
 pub mod search;
 pub mod statements;

@@ -1,0 +1,167 @@
+//! The coordination view of a State (issue 11): its accepted recommendations that no activity
+//! serves (gaps), those several actors serve at the same time (possible duplication), and its
+//! open requests. Public over public data; the State itself and `admin` see the same over
+//! everything they may see.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::Result;
+use crate::db::DbConnection;
+use crate::db::assistance_requests::{may_see, open_of};
+use crate::db::documents;
+use crate::db::recommendations::accepted_of;
+use crate::db::sql::coordination::links;
+use crate::db::stored::unreadable;
+use crate::db::table::Rows;
+use crate::domain::activity::{Activity, ActivityStatus};
+use crate::domain::assistance_request::AssistanceRequest;
+use crate::domain::coordination::{Link, findings, period_of};
+use crate::domain::publication::Access;
+use crate::domain::recommendation::{Recommendation, Response};
+use crate::domain::{ActivityId, CountryCode, Multilingual, RecommendationId, StakeholderId};
+
+/// A recommendation, as the view lists it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RecommendationSummary {
+    #[schema(value_type = Uuid)]
+    pub id: RecommendationId,
+    pub cycle: i64,
+    pub session: i64,
+    pub text: Multilingual,
+    pub response: Option<Response>,
+    #[schema(value_type = Vec<crate::domain::codes::ThemeCode>)]
+    pub themes: Vec<String>,
+}
+
+impl From<&Recommendation> for RecommendationSummary {
+    fn from(r: &Recommendation) -> Self {
+        Self {
+            id: r.stored.id,
+            cycle: r.cycle,
+            session: r.content.session,
+            text: r.content.text.clone(),
+            response: r.content.response,
+            themes: r.content.themes.clone(),
+        }
+    }
+}
+
+/// An activity, as the view lists it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActivitySummary {
+    #[schema(value_type = Uuid)]
+    pub id: ActivityId,
+    pub title: Multilingual,
+    #[schema(value_type = Uuid)]
+    pub submitter: StakeholderId,
+    pub status: ActivityStatus,
+    pub active_from: Option<chrono::NaiveDate>,
+    pub active_to: Option<chrono::NaiveDate>,
+}
+
+/// A recommendation that activities of different actors serve at the same time.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Duplication {
+    pub recommendation: RecommendationSummary,
+    /// The activities that run at the same time as one of another actor.
+    pub activities: Vec<ActivitySummary>,
+}
+
+/// What a State's coordination needs to know.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Coordination {
+    #[schema(value_type = crate::domain::codes::StateCode)]
+    pub state: CountryCode,
+    /// How many of its recommendations it accepted (supported, or supported in part).
+    pub accepted_recommendations: usize,
+    /// Accepted recommendations that no activity the caller sees serves (a cancelled one
+    /// serves nothing).
+    pub gaps: Vec<RecommendationSummary>,
+    /// Accepted recommendations served by activities of different actors whose periods
+    /// overlap.
+    pub possible_duplication: Vec<Duplication>,
+    /// Its open requests the caller sees.
+    pub open_requests: Vec<AssistanceRequest>,
+}
+
+fn parse_id<T: std::str::FromStr>(what: &str, id: &str) -> diesel::QueryResult<T>
+where
+    T::Err: std::fmt::Display,
+{
+    id.parse()
+        .map_err(|e| unreadable(format!("{what} id `{id}`: {e}")))
+}
+
+/// The view of `state` for a caller with `access`.
+pub fn view(conn: &mut DbConnection, state: &CountryCode, access: &Access) -> Result<Coordination> {
+    let accepted = accepted_of(conn, state)?;
+    let rows = links(conn, state, access)?;
+    let mut link_list = Vec::with_capacity(rows.len());
+    for row in &rows {
+        link_list.push(Link {
+            recommendation: parse_id("recommendation", &row.recommendation)?,
+            activity: parse_id("activity", &row.activity)?,
+            submitter: parse_id("stakeholder", &row.submitter)?,
+            period: period_of(row.active_from.as_deref(), row.active_to.as_deref()),
+            cancelled: row.status == ActivityStatus::Cancelled.as_str(),
+        });
+    }
+    let ids: Vec<RecommendationId> = accepted.iter().map(|r| r.stored.id).collect();
+    let found = findings(&ids, &link_list);
+    let by_id = |id: &RecommendationId| {
+        accepted
+            .iter()
+            .find(|r| r.stored.id == *id)
+            .map(RecommendationSummary::from)
+    };
+    // The activities of possible duplication, read once.
+    let mut named: Vec<String> = found
+        .duplication
+        .iter()
+        .flat_map(|(_, activities)| activities.iter().map(ActivityId::to_string))
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    let mut activities = std::collections::HashMap::new();
+    for chunk in named.chunks(500) {
+        for row in Activity::find_rows(conn, chunk)? {
+            let a: Activity = documents::parse(&row)?;
+            activities.insert(
+                a.stored.id,
+                ActivitySummary {
+                    id: a.stored.id,
+                    title: a.content.title.clone(),
+                    submitter: a.content.submitter.unwrap_or_default(),
+                    status: a.content.status,
+                    active_from: a.content.active_from(),
+                    active_to: a.content.active_to(),
+                },
+            );
+        }
+    }
+    let possible_duplication = found
+        .duplication
+        .iter()
+        .filter_map(|(rec, ids)| {
+            Some(Duplication {
+                recommendation: by_id(rec)?,
+                activities: ids
+                    .iter()
+                    .filter_map(|a| activities.get(a).cloned())
+                    .collect(),
+            })
+        })
+        .collect();
+    let open_requests = open_of(conn, state)?
+        .into_iter()
+        .filter(|r| may_see(access, &r.content))
+        .collect();
+    Ok(Coordination {
+        state: state.clone(),
+        accepted_recommendations: accepted.len(),
+        gaps: found.gaps.iter().filter_map(by_id).collect(),
+        possible_duplication,
+        open_requests,
+    })
+}

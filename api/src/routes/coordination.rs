@@ -1,0 +1,52 @@
+//! `/api/v1/states/{code}/coordination`: a State's gaps, possible duplication and open
+//! requests, for the State, OHCHR and its partners (issue 11).
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+
+use super::support::IfNoneMatch;
+use crate::app::coordination::{Coordination, view};
+use crate::app::policy;
+use crate::auth::Identity;
+use crate::digest::sha256_hex;
+use crate::domain::codes::StateCode;
+use crate::error::ApiResult;
+use crate::routes::support::{not_modified, state_value, with_db};
+use crate::startup::AppState;
+
+/// A State's coordination view: its accepted recommendations that no activity serves (gaps),
+/// those served by several actors at the same time (possible duplication), and its open
+/// assistance requests. Public over public data; the State itself and `admin` see the same
+/// over everything they may see.
+#[utoipa::path(
+    tag = "assistance-requests",
+    operation_id = "get_state_coordination",
+    params(
+        ("code" = StateCode, Path, description = "The State's ISO alpha-3 code"),
+        IfNoneMatch,
+    ),
+    responses(
+        (status = 200, description = "The State's coordination view", body = Coordination,
+            headers(("ETag" = String, description = "Weak: of this body"))),
+        (status = 304, description = "Unchanged since the ETag given"),
+    )
+)]
+#[get("/states/{code}/coordination")]
+pub async fn get_state_coordination(
+    state: web::Data<AppState>,
+    identity: Identity,
+    req: HttpRequest,
+    code: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let code = state_value("code", &code)?;
+    let access = policy::access(identity.0.as_ref());
+    let answer = with_db(&state, move |conn| Ok(view(conn, &code, &access)?)).await?;
+    let body = serde_json::to_vec(&answer).map_err(crate::error::ApiError::internal)?;
+    let tag = format!("W/\"{}\"", sha256_hex(&body, 8));
+    if let Some(unchanged) = not_modified(&req, &tag) {
+        return Ok(unchanged);
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header(("ETag", tag))
+        .body(body))
+}
