@@ -43,7 +43,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sync  # noqa: E402  (the example this checks; it imports the generated client)
 from upr_tc_client import AuthenticatedClient, Client  # noqa: E402
 from upr_tc_client.api.activities import create_activity, list_activities  # noqa: E402
+from upr_tc_client.api.assistance_requests import list_assistance_requests  # noqa: E402
 from upr_tc_client.api.consents import create_consent, list_consents  # noqa: E402
+from upr_tc_client.api.offers import list_offers  # noqa: E402
 from upr_tc_client.api.recommendations import (  # noqa: E402
     create_recommendation,
     delete_recommendation,
@@ -59,8 +61,10 @@ from upr_tc_client.api.stakeholders import (  # noqa: E402
 from upr_tc_client.models import (  # noqa: E402
     ActivityInput,
     ActivityPage,
+    AssistanceRequestPage,
     ConsentInput,
     ConsentPage,
+    OfferPage,
     RecommendationInput,
     RecommendationPage,
     RecommendationPatch,
@@ -75,6 +79,8 @@ LISTS = {
     "stakeholder": (list_stakeholders, StakeholderPage),
     "activity": (list_activities, ActivityPage),
     "consent": (list_consents, ConsentPage),
+    "assistance_request": (list_assistance_requests, AssistanceRequestPage),
+    "offer": (list_offers, OfferPage),
 }
 STATE = "KEN"  # the State whose activities and consent the check plays with
 MAX_DIFFS = 20
