@@ -16,6 +16,7 @@ mod health;
 mod hostile;
 mod iati;
 mod layers;
+mod matching;
 mod offers;
 mod permissions;
 mod publication;

@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::Result;
+use super::matching::{OfferMatch, ranked_offers};
 use crate::db::DbConnection;
 use crate::db::assistance_requests::{may_see, open_of};
 use crate::db::documents;
@@ -81,9 +82,21 @@ pub struct Coordination {
     /// Accepted recommendations served by activities of different actors whose periods
     /// overlap.
     pub possible_duplication: Vec<Duplication>,
-    /// Its open requests the caller sees.
-    pub open_requests: Vec<AssistanceRequest>,
+    /// Its open requests the caller sees, each with the offers that fit it best.
+    pub open_requests: Vec<RequestWithMatches>,
 }
+
+/// An open request and its best matches.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RequestWithMatches {
+    pub request: AssistanceRequest,
+    /// The three offers that fit it best, among those the caller may see
+    /// (`/assistance-requests/{id}/matches` has them all).
+    pub best_matches: Vec<OfferMatch>,
+}
+
+/// How many matches the view gives of each open request.
+const BEST: usize = 3;
 
 fn parse_id<T: std::str::FromStr>(what: &str, id: &str) -> diesel::QueryResult<T>
 where
@@ -153,10 +166,22 @@ pub fn view(conn: &mut DbConnection, state: &CountryCode, access: &Access) -> Re
             })
         })
         .collect();
-    let open_requests = open_of(conn, state)?
-        .into_iter()
-        .filter(|r| may_see(access, &r.content))
-        .collect();
+    let today = chrono::Utc::now().date_naive();
+    let mut open_requests = Vec::new();
+    for request in open_of(conn, state)? {
+        if !may_see(access, &request.content) {
+            continue;
+        }
+        let best_matches = ranked_offers(conn, access, &request.content, None, today)?
+            .into_iter()
+            .take(BEST)
+            .map(|r| OfferMatch::from(r.score, r.item))
+            .collect();
+        open_requests.push(RequestWithMatches {
+            request,
+            best_matches,
+        });
+    }
     Ok(Coordination {
         state: state.clone(),
         accepted_recommendations: accepted.len(),

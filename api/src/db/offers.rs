@@ -27,6 +27,8 @@ pub struct Filter {
     pub language: Option<String>,
     pub status: Option<OfferStatus>,
     pub peer_to_peer: Option<bool>,
+    /// Made by a stakeholder of this kind.
+    pub stakeholder_kind: Option<crate::domain::stakeholder::StakeholderKind>,
 }
 
 impl Filter {
@@ -42,6 +44,7 @@ impl Filter {
             language: None,
             status: None,
             peer_to_peer: None,
+            stakeholder_kind: None,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod coordination;
 mod country;
 mod external_ref;
 pub mod ids;
+pub mod matching;
 mod multilingual;
 pub mod needs;
 pub mod offer;
@@ -17,6 +18,7 @@ pub mod publication;
 pub mod recommendation;
 pub mod stakeholder;
 pub mod validate;
+pub mod words;
 
 pub use country::{CountryCode, normalise_name, normalise_text};
 pub use ids::{

@@ -9,6 +9,7 @@ pub mod consents;
 pub mod coordination;
 mod export;
 pub mod health;
+pub mod matches;
 pub mod me;
 pub mod offers;
 pub mod recommendations;
@@ -57,6 +58,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(recommendations::list_recommendations)
                     .service(recommendations::create_recommendation)
                     .service(recommendations::get_recommendation)
+                    .service(matches::list_potential_partners)
                     .service(recommendations::replace_recommendation)
                     .service(recommendations::patch_recommendation)
                     .service(recommendations::delete_recommendation),
@@ -84,6 +86,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(assistance_requests::list_assistance_requests)
                     .service(assistance_requests::create_assistance_request)
                     .service(assistance_requests::get_assistance_request)
+                    .service(matches::list_assistance_request_matches)
                     .service(assistance_requests::replace_assistance_request)
                     .service(assistance_requests::patch_assistance_request)
                     .service(assistance_requests::delete_assistance_request),
@@ -93,6 +96,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(offers::list_offers)
                     .service(offers::create_offer)
                     .service(offers::get_offer)
+                    .service(matches::list_offer_matches)
                     .service(offers::replace_offer)
                     .service(offers::patch_offer)
                     .service(offers::delete_offer),

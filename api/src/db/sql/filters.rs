@@ -206,6 +206,11 @@ impl OfferFilter {
         if let Some(flag) = self.peer_to_peer {
             sql.push(" AND ").flag("r.peer_to_peer", flag);
         }
+        if let Some(kind) = self.stakeholder_kind {
+            sql.push(" AND r.stakeholder IN (SELECT k.id FROM stakeholders k WHERE k.kind = ")
+                .text(kind.as_str())
+                .push(")");
+        }
         // Where it serves: a State by name, by one of its areas or its group; or everywhere
         // (no place named).
         let everywhere = " OR NOT EXISTS (SELECT 1 FROM offer_facets w WHERE w.offer_seq = r.seq AND w.facet IN ('state', 'region', 'regional_group')))";

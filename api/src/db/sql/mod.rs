@@ -14,6 +14,7 @@ use super::DbConnection;
 
 pub mod coordination;
 pub mod filters;
+pub mod matching;
 pub mod search;
 pub mod statements;
 
