@@ -671,6 +671,8 @@ async fn upload_row(app: &TestApp, way: Upload<'_>, kind: Kind, csv: String) -> 
             let path = match kind {
                 Kind::Activities => "/api/v1/bulk/activities?mode=partial",
                 Kind::Stakeholders => "/api/v1/bulk/stakeholders?mode=partial",
+                Kind::AssistanceRequests => "/api/v1/bulk/assistance-requests?mode=partial",
+                Kind::Offers => "/api/v1/bulk/offers?mode=partial",
                 Kind::Recommendations => unreachable!("admin's alone: nothing to compare"),
             };
             let reply = app.upload_as(path, "text/csv", csv, token).await;
