@@ -1,6 +1,8 @@
 //! The permission matrix: every write route × every role × own or other organisation or
 //! State, with the status expected. A write that is refused leaves no audit entry (so wrote
-//! nothing); one that succeeds leaves at least one.
+//! nothing); one that succeeds leaves at least one. Assistance requests and offers: `needs`.
+
+mod needs;
 
 use actix_web::http::Method;
 use serde_json::Value;
