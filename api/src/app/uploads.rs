@@ -1,6 +1,7 @@
 //! Who uploads many items at once (`POST /api/v1/bulk/…` and `upr-tc import`), decided once
 //! for the upload: the readers in `import` then hold each row to the rules the commands of
-//! its kind apply to one item (`policy`, `activities::check_row`).
+//! its kind apply to one item (`policy`, and the `check_row` of `activities`,
+//! `assistance_requests` and `offers`).
 
 use super::policy::{self, Author, Upload};
 use super::{Principal, Result};
