@@ -75,6 +75,8 @@ enum Resource {
     Recommendations,
     Stakeholders,
     Activities,
+    AssistanceRequests,
+    Offers,
 }
 
 impl From<Resource> for Upload {
@@ -83,6 +85,8 @@ impl From<Resource> for Upload {
             Resource::Recommendations => Upload::Recommendations,
             Resource::Stakeholders => Upload::Stakeholders,
             Resource::Activities => Upload::Activities,
+            Resource::AssistanceRequests => Upload::AssistanceRequests,
+            Resource::Offers => Upload::Offers,
         }
     }
 }

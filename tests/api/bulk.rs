@@ -1,5 +1,8 @@
 //! Bulk uploads: the project's CSV, UPR Info exports and NDJSON; atomic and partial modes;
-//! dry runs; re-imports that change nothing; and every way a file can be wrong.
+//! dry runs; re-imports that change nothing; and every way a file can be wrong. Assistance
+//! requests and offers: `needs`.
+
+mod needs;
 
 use std::collections::{HashMap, HashSet};
 

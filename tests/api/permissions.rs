@@ -1,6 +1,8 @@
 //! The permission matrix: every write route × every role × own or other organisation or
 //! State, with the status expected. A write that is refused leaves no audit entry (so wrote
-//! nothing); one that succeeds leaves at least one.
+//! nothing); one that succeeds leaves at least one. Assistance requests and offers: `needs`.
+
+mod needs;
 
 use actix_web::http::Method;
 use serde_json::Value;
@@ -671,6 +673,8 @@ async fn upload_row(app: &TestApp, way: Upload<'_>, kind: Kind, csv: String) -> 
             let path = match kind {
                 Kind::Activities => "/api/v1/bulk/activities?mode=partial",
                 Kind::Stakeholders => "/api/v1/bulk/stakeholders?mode=partial",
+                Kind::AssistanceRequests => "/api/v1/bulk/assistance-requests?mode=partial",
+                Kind::Offers => "/api/v1/bulk/offers?mode=partial",
                 Kind::Recommendations => unreachable!("admin's alone: nothing to compare"),
             };
             let reply = app.upload_as(path, "text/csv", csv, token).await;

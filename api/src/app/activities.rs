@@ -140,16 +140,17 @@ pub fn delete(
     })
 }
 
-/// The stakeholder an upload of activities submits as, decided once for the upload as
-/// [`submit`] decides it for one activity; and whether it is still to be registered. A dry
+/// The stakeholder an upload of activities (or offers: `writer` says which the principal
+/// writes as) submits as, decided once for the upload as [`submit`] (and
+/// `offers::make`) decides it for one item; and whether it is still to be registered. A dry
 /// run registers nothing: a State not registered yet checks its rows as the stakeholder it
 /// will be.
 pub fn upload_author(
     conn: &mut DbConnection,
     principal: &Principal,
+    writer: ActivityWriter,
     dry_run: bool,
 ) -> Result<(Author, bool)> {
-    let writer = policy::activity_writer(principal)?;
     match writer {
         ActivityWriter::State(code) if dry_run => Ok(match find_state_stakeholder(conn, &code)? {
             Some(id) => (Author::Stakeholder(id), false),

@@ -2,7 +2,8 @@
 //! its behalf, with the reference of the State's request.
 
 use super::policy::{self, RequestFiler};
-use super::{Edit, Error, Principal, Result, valid};
+use super::uploads::Uploader;
+use super::{Edit, Error, Principal, Result, row_errors, valid};
 use crate::db::DbConnection;
 use crate::db::assistance_requests::{check_references, may_see};
 use crate::db::documents::{self, WriteError};
@@ -11,7 +12,7 @@ use crate::domain::assistance_request::{
     AssistanceRequest, AssistanceRequestContent, AssistanceRequestInput,
 };
 use crate::domain::publication::Access;
-use crate::domain::{AssistanceRequestId, Id};
+use crate::domain::{AssistanceRequestId, FieldError, Id};
 
 /// The request, if a caller with `access` may see it; else the same answer as for no request
 /// at all.
@@ -33,6 +34,15 @@ pub fn checked(
     input: AssistanceRequestInput,
 ) -> Result<AssistanceRequestContent> {
     let content = valid(input.validate())?;
+    allowed(conn, filer, content)
+}
+
+/// A valid content the filer's to file, with its recommendations the State's accepted ones.
+fn allowed(
+    conn: &mut DbConnection,
+    filer: &RequestFiler,
+    content: AssistanceRequestContent,
+) -> Result<AssistanceRequestContent> {
     policy::may_file_request(filer, &content)?;
     let errors = check_references(conn, &content)?;
     if errors.is_empty() {
@@ -40,6 +50,19 @@ pub fn checked(
     } else {
         Err(Error::Invalid(errors))
     }
+}
+
+/// A row of an upload (already valid), as [`file`] and [`change`] check a request: the
+/// uploader's to file (a State's for itself, `admin`'s with a reference), its recommendations
+/// the State's accepted ones. A refusal is a field error at `/state`.
+pub fn check_row(
+    conn: &mut DbConnection,
+    uploader: &Uploader,
+    content: AssistanceRequestContent,
+) -> std::result::Result<AssistanceRequestContent, Vec<FieldError>> {
+    policy::request_filer(&uploader.principal)
+        .and_then(|filer| allowed(conn, &filer, content))
+        .map_err(|e| row_errors(e, "/state"))
 }
 
 /// Files a request: a State for itself, `admin` for the State it names.

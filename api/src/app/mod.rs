@@ -150,6 +150,21 @@ fn valid<T>(result: std::result::Result<T, Vec<FieldError>>) -> Result<T> {
     result.map_err(Error::Invalid)
 }
 
+/// A command's refusal as the field errors of a bulk row: its bad fields, or the refusal
+/// itself at `pointer` (the field that made it: a request's State, an offer's stakeholder).
+fn row_errors(error: Error, pointer: &str) -> Vec<FieldError> {
+    match error {
+        Error::Invalid(errors) => errors,
+        Error::Forbidden(message) => vec![FieldError::new(pointer, "forbidden", message)],
+        Error::Db(e) => vec![FieldError::new(
+            "",
+            "database_error",
+            format!("the row could not be checked: {e}"),
+        )],
+        other => vec![FieldError::new(pointer, "rejected", other.to_string())],
+    }
+}
+
 /// Stores a new item, validated, once its command has said the principal may.
 fn insert<D: Document>(
     conn: &mut DbConnection,

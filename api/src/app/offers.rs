@@ -3,14 +3,15 @@
 
 use super::activities::{author_to_change, author_to_submit};
 use super::policy::{self, Author};
-use super::{Edit, Error, Principal, Result, valid};
+use super::uploads::Uploader;
+use super::{Edit, Error, Principal, Result, row_errors, valid};
 use crate::db::DbConnection;
 use crate::db::documents;
 use crate::db::offers::check_references;
 use crate::db::tx::write;
 use crate::domain::offer::{Offer, OfferContent, OfferInput};
 use crate::domain::publication::Access;
-use crate::domain::{Id, OfferId};
+use crate::domain::{FieldError, Id, OfferId};
 
 /// Whether a caller with `access` sees an offer: a public one, or its own stakeholder's.
 fn may_see(conn: &mut DbConnection, access: &Access, offer: &Offer) -> Result<bool> {
@@ -48,6 +49,30 @@ fn checked(conn: &mut DbConnection, input: OfferInput) -> Result<OfferContent> {
         Ok(content)
     } else {
         Err(Error::Invalid(errors))
+    }
+}
+
+/// A row of an upload (already valid), as [`make`] and [`change`] check an offer: its
+/// stakeholder the uploader's own (or named, by `admin`; a refusal is a field error at
+/// `/stakeholder`), what it refers to known. A State's own stakeholder that a dry run has not
+/// registered is not refused for being unknown.
+pub fn check_row(
+    conn: &mut DbConnection,
+    uploader: &Uploader,
+    mut content: OfferContent,
+) -> std::result::Result<OfferContent, Vec<FieldError>> {
+    let stakeholder = policy::offer_stakeholder(&uploader.author, content.stakeholder)
+        .map_err(|e| row_errors(e, "/stakeholder"))?;
+    content.stakeholder = Some(stakeholder);
+    let mut errors =
+        check_references(conn, &content).map_err(|e| row_errors(e.into(), "/stakeholder"))?;
+    if uploader.author_unregistered {
+        errors.retain(|e| e.pointer != "/stakeholder");
+    }
+    if errors.is_empty() {
+        Ok(content)
+    } else {
+        Err(errors)
     }
 }
 

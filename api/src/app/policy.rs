@@ -401,6 +401,13 @@ pub fn may_file_request(filer: &RequestFiler, content: &AssistanceRequestContent
     }
 }
 
+/// Whether a filer chooses the id of a new request (a bulk row that names one): `admin` only.
+/// A State's row with an id must name one of its own requests, so that an upload tells
+/// nothing of another State's drafts.
+pub fn may_choose_request_id(filer: &RequestFiler) -> bool {
+    *filer == RequestFiler::OnBehalf
+}
+
 /// Whether a filer may change or delete a stored request: a State its own, `admin` any.
 pub fn may_change_request(filer: &RequestFiler, current: &AssistanceRequestContent) -> Result<()> {
     match filer {
@@ -456,6 +463,13 @@ pub fn may_change_offer(author: &Author, stakeholder: Option<StakeholderId>) -> 
     }
 }
 
+/// Whether an author chooses the id of a new offer (a bulk row that names one): `Anyone`
+/// only, as for activities ([`may_choose_activity_id`]). Another's row with an id must name
+/// one of its own offers.
+pub fn may_choose_offer_id(author: &Author) -> bool {
+    *author == Author::Anyone
+}
+
 // Bulk uploads.
 
 /// The kinds of item uploaded in bulk.
@@ -464,6 +478,8 @@ pub enum Upload {
     Recommendations,
     Stakeholders,
     Activities,
+    AssistanceRequests,
+    Offers,
 }
 
 /// Who may upload a kind of item at all; each row is then held to the rules of its command.
@@ -480,5 +496,8 @@ pub fn may_upload(principal: &Principal, kind: Upload) -> Result<()> {
         (Upload::Activities, Rights::Nothing) => Err(Error::Forbidden(
             "Activities are uploaded by `admin`, contributors and States.".into(),
         )),
+        // Who files requests and makes offers at all, as the commands ask it.
+        (Upload::AssistanceRequests, _) => request_filer(principal).map(drop),
+        (Upload::Offers, _) => offer_writer(principal).map(drop),
     }
 }

@@ -1,6 +1,7 @@
 //! Who uploads many items at once (`POST /api/v1/bulk/…` and `upr-tc import`), decided once
 //! for the upload: the readers in `import` then hold each row to the rules the commands of
-//! its kind apply to one item (`policy`, `activities::check_row`).
+//! its kind apply to one item (`policy`, and the `check_row` of `activities`,
+//! `assistance_requests` and `offers`).
 
 use super::policy::{self, Author, Upload};
 use super::{Principal, Result};
@@ -11,8 +12,8 @@ use crate::db::audit::Actor;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Uploader {
     pub principal: Principal,
-    /// For activities: the stakeholder the uploader submits as (`Anyone` for `admin` and the
-    /// operator, whose rows name their submitter).
+    /// For activities and offers: the stakeholder the uploader submits as (`Anyone` for
+    /// `admin` and the operator, whose rows name their submitter or stakeholder).
     pub author: Author,
     /// `author` is not registered yet (a State's first dry run, which registers nothing): rows
     /// are not refused for naming it.
@@ -26,8 +27,8 @@ impl Uploader {
     }
 }
 
-/// Whether `principal` may upload items of `kind`, and as whom. For activities, a State's own
-/// stakeholder is registered here unless `dry_run`.
+/// Whether `principal` may upload items of `kind`, and as whom. For activities and offers, a
+/// State's own stakeholder is registered here unless `dry_run`.
 pub fn uploader(
     conn: &mut DbConnection,
     principal: &Principal,
@@ -36,8 +37,18 @@ pub fn uploader(
 ) -> Result<Uploader> {
     policy::may_upload(principal, kind)?;
     let (author, author_unregistered) = match kind {
-        Upload::Activities => super::activities::upload_author(conn, principal, dry_run)?,
-        Upload::Recommendations | Upload::Stakeholders => (Author::Nobody, false),
+        Upload::Activities => {
+            let writer = policy::activity_writer(principal)?;
+            super::activities::upload_author(conn, principal, writer, dry_run)?
+        }
+        // An offer's stakeholder is decided as an activity's submitter.
+        Upload::Offers => {
+            let writer = policy::offer_writer(principal)?;
+            super::activities::upload_author(conn, principal, writer, dry_run)?
+        }
+        Upload::Recommendations | Upload::Stakeholders | Upload::AssistanceRequests => {
+            (Author::Nobody, false)
+        }
     };
     Ok(Uploader {
         principal: principal.clone(),

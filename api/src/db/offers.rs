@@ -173,13 +173,14 @@ pub fn check_references(
         .filter(s::id.eq(stakeholder.to_string()))
         .count()
         .get_result(conn)?;
+    // An unknown stakeholder has no activities: each cited one is reported too (and is what a
+    // State's first dry run, whose own stakeholder is not registered yet, is told).
     if known == 0 {
         errors.push(FieldError::new(
             "/stakeholder",
             "unknown_stakeholder",
             format!("no stakeholder has the id {stakeholder}"),
         ));
-        return Ok(errors);
     }
     if content.activities.is_empty() {
         return Ok(errors);

@@ -121,7 +121,7 @@ impl AssistanceRequestInput {
             sdg_targets: self.sdg_targets,
             modalities: self.modalities,
             languages: self.languages,
-            period: self.period,
+            period: Period::given(self.period),
             description: self.description,
             status: self.status,
         });

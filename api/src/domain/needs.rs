@@ -33,6 +33,12 @@ impl Period {
         starts_before_other_ends && ends_after_other_starts
     }
 
+    /// A time frame open at both ends is none: `{}` is stored as no `period`, as a CSV row
+    /// with empty `period_start` and `period_end` reads, so an export imports back unchanged.
+    pub fn given(period: Option<Period>) -> Option<Period> {
+        period.filter(|p| p.start.is_some() || p.end.is_some())
+    }
+
     /// Whether the time frame ended before `day`.
     pub fn ended_before(&self, day: NaiveDate) -> bool {
         self.end.is_some_and(|end| end < day)

@@ -159,7 +159,7 @@ impl OfferInput {
             regions: self.regions,
             regional_groups: self.regional_groups,
             capacity: self.capacity,
-            period: self.period,
+            period: Period::given(self.period),
             description: self.description,
             peer_to_peer: self.peer_to_peer,
             activities: self.activities,

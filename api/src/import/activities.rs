@@ -17,7 +17,7 @@ use crate::domain::activity::{
 };
 use crate::domain::publication::Publication;
 
-fn date(row: &Row<'_>, column: &str, errors: &mut CellErrors) -> Option<NaiveDate> {
+pub(super) fn date(row: &Row<'_>, column: &str, errors: &mut CellErrors) -> Option<NaiveDate> {
     let v = row.get(column)?;
     match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
         Ok(d) => Some(d),
@@ -32,7 +32,7 @@ fn date(row: &Row<'_>, column: &str, errors: &mut CellErrors) -> Option<NaiveDat
     }
 }
 
-fn flag(row: &Row<'_>, column: &str, errors: &mut CellErrors) -> bool {
+pub(super) fn flag(row: &Row<'_>, column: &str, errors: &mut CellErrors) -> bool {
     match row.get(column).map(str::to_ascii_lowercase).as_deref() {
         None | Some("false" | "no" | "0") => false,
         Some("true" | "yes" | "1") => true,
@@ -47,7 +47,7 @@ fn flag(row: &Row<'_>, column: &str, errors: &mut CellErrors) -> bool {
     }
 }
 
-fn uuid<I: Id>(v: &str, column: &str, errors: &mut CellErrors) -> Option<I> {
+pub(super) fn uuid<I: Id>(v: &str, column: &str, errors: &mut CellErrors) -> Option<I> {
     match v.parse() {
         Ok(id) => Some(id),
         Err(_) => {

@@ -23,6 +23,8 @@ use crate::db::documents::{Document, Outcome, WriteError, upsert_with};
 use crate::db::tx::Tx;
 use crate::domain::FieldError;
 use crate::domain::activity::Activity;
+use crate::domain::assistance_request::AssistanceRequest;
+use crate::domain::offer::Offer;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
 
@@ -449,6 +451,8 @@ pub fn import_kind(
         Upload::Recommendations => import::<Recommendation>(conn, input, options),
         Upload::Stakeholders => import::<Stakeholder>(conn, input, options),
         Upload::Activities => import::<Activity>(conn, input, options),
+        Upload::AssistanceRequests => import::<AssistanceRequest>(conn, input, options),
+        Upload::Offers => import::<Offer>(conn, input, options),
     }
 }
 

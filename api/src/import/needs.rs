@@ -1,10 +1,207 @@
 //! Assistance requests and offers as CSV: the columns of an export, one per field, one per
-//! language for texts (`description__fr`), `|` between the values of a list.
+//! language for texts (`description__fr`), `|` between the values of a list; and how a row of
+//! them (an export's, edited or not) becomes an item again, held to the rules of its command.
 
-use super::entities::{CsvExport, joined, language_columns, languages_of, neutralise};
-use crate::domain::assistance_request::AssistanceRequest;
+use super::activities::{date, flag, uuid};
+use super::entities::{
+    CellErrors, CsvExport, joined, language_columns, languages_of, named, neutralise, row_content,
+};
+use super::{Columns, Importable, NOT_YOURS, Row};
+use crate::app::{self, policy, uploads::Uploader};
+use crate::db::DbConnection;
+use crate::domain::FieldError;
+use crate::domain::assistance_request::{
+    AssistanceRequest, AssistanceRequestContent, AssistanceRequestInput,
+};
 use crate::domain::needs::Period;
-use crate::domain::offer::Offer;
+use crate::domain::offer::{Offer, OfferContent, OfferInput};
+
+/// `period_start` and `period_end` (YYYY-MM-DD): no time frame when both are empty.
+fn period(row: &Row<'_>, errors: &mut CellErrors) -> Option<Period> {
+    let start = date(row, "period_start", errors);
+    let end = date(row, "period_end", errors);
+    (start.is_some() || end.is_some()).then_some(Period { start, end })
+}
+
+/// A list of ids.
+fn ids<I: crate::domain::Id>(row: &Row<'_>, column: &str, errors: &mut CellErrors) -> Vec<I> {
+    row.list(column)
+        .iter()
+        .filter_map(|v| uuid(v, column, errors))
+        .collect()
+}
+
+/// A list of values of a closed list, each read through serde.
+fn named_list<T: serde::de::DeserializeOwned>(
+    row: &Row<'_>,
+    column: &str,
+    errors: &mut CellErrors,
+) -> Vec<T> {
+    row.list(column)
+        .into_iter()
+        .filter_map(
+            |v| match serde_json::from_value(serde_json::Value::String(v.clone())) {
+                Ok(value) => Some(value),
+                Err(_) => {
+                    errors.push((
+                        column.into(),
+                        "unknown_value".into(),
+                        format!("`{v}` is not a value of {column}"),
+                    ));
+                    None
+                }
+            },
+        )
+        .collect()
+}
+
+impl Importable for AssistanceRequest {
+    fn csv_columns() -> Columns {
+        Columns {
+            required: &["state"],
+            optional: &[
+                "id",
+                "version",
+                "created_at",
+                "updated_at",
+                "status",
+                "reference",
+                "recommendations",
+                "themes",
+                "sdg_targets",
+                "modalities",
+                "languages",
+                "period_start",
+                "period_end",
+            ],
+            multilingual: &[("description", true)],
+        }
+    }
+
+    fn from_csv(row: &Row<'_>) -> Result<AssistanceRequestInput, CellErrors> {
+        let mut errors = Vec::new();
+        let status = named(row, "status", &mut errors);
+        let state = row.get("state");
+        let input = AssistanceRequestInput {
+            state: state.unwrap_or_default().to_owned(),
+            reference: row.get("reference").map(str::to_owned),
+            recommendations: ids(row, "recommendations", &mut errors),
+            themes: row.list("themes"),
+            sdg_targets: row.list("sdg_targets"),
+            modalities: row.list("modalities"),
+            languages: row.list("languages"),
+            period: period(row, &mut errors),
+            description: row.multilingual("description").unwrap_or_default(),
+            status: status.unwrap_or_default(),
+        };
+        row_content(input, state.is_none().then_some("state"), errors)
+    }
+
+    /// A State files for itself, `admin` for any State with the reference of its request, and
+    /// the recommendations are the State's accepted ones: as `app::assistance_requests` checks
+    /// one request.
+    fn prepare(
+        conn: &mut DbConnection,
+        content: AssistanceRequestContent,
+        uploader: &Uploader,
+    ) -> Result<AssistanceRequestContent, Vec<FieldError>> {
+        app::assistance_requests::check_row(conn, uploader, content)
+    }
+
+    /// A State changes only its own requests; `admin` any.
+    fn may_update(
+        existing: &AssistanceRequest,
+        _incoming: &AssistanceRequestContent,
+        uploader: &Uploader,
+    ) -> Result<(), String> {
+        policy::request_filer(&uploader.principal)
+            .and_then(|filer| policy::may_change_request(&filer, &existing.content))
+            .map_err(|_| NOT_YOURS.to_owned())
+    }
+
+    fn may_create_with_id(uploader: &Uploader) -> bool {
+        policy::request_filer(&uploader.principal)
+            .is_ok_and(|filer| policy::may_choose_request_id(&filer))
+    }
+}
+
+impl Importable for Offer {
+    fn csv_columns() -> Columns {
+        Columns {
+            required: &[],
+            optional: &[
+                "id",
+                "version",
+                "created_at",
+                "updated_at",
+                "stakeholder",
+                "status",
+                "themes",
+                "sdg_targets",
+                "modalities",
+                "languages",
+                "states",
+                "regions",
+                "regional_groups",
+                "peer_to_peer",
+                "activities",
+                "period_start",
+                "period_end",
+            ],
+            multilingual: &[("description", true), ("capacity", false)],
+        }
+    }
+
+    fn from_csv(row: &Row<'_>) -> Result<OfferInput, CellErrors> {
+        let mut errors = Vec::new();
+        let status = named(row, "status", &mut errors);
+        let stakeholder = row
+            .get("stakeholder")
+            .and_then(|s| uuid(s, "stakeholder", &mut errors));
+        let input = OfferInput {
+            stakeholder,
+            themes: row.list("themes"),
+            sdg_targets: row.list("sdg_targets"),
+            modalities: row.list("modalities"),
+            languages: row.list("languages"),
+            states: row.list("states"),
+            regions: row.list("regions"),
+            regional_groups: named_list(row, "regional_groups", &mut errors),
+            capacity: row.multilingual("capacity"),
+            period: period(row, &mut errors),
+            description: row.multilingual("description").unwrap_or_default(),
+            peer_to_peer: flag(row, "peer_to_peer", &mut errors),
+            activities: ids(row, "activities", &mut errors),
+            status: status.unwrap_or_default(),
+        };
+        row_content(input, None, errors)
+    }
+
+    /// The stakeholder the uploader implies (a row naming another one is refused; `admin`'s
+    /// rows name theirs), and the activities it cites its own public ones: as `app::offers`
+    /// checks one offer.
+    fn prepare(
+        conn: &mut DbConnection,
+        content: OfferContent,
+        uploader: &Uploader,
+    ) -> Result<OfferContent, Vec<FieldError>> {
+        app::offers::check_row(conn, uploader, content)
+    }
+
+    /// An uploader other than `admin` changes only its own stakeholder's offers.
+    fn may_update(
+        existing: &Offer,
+        _incoming: &OfferContent,
+        uploader: &Uploader,
+    ) -> Result<(), String> {
+        policy::may_change_offer(&uploader.author, existing.content.stakeholder)
+            .map_err(|_| NOT_YOURS.to_owned())
+    }
+
+    fn may_create_with_id(uploader: &Uploader) -> bool {
+        policy::may_choose_offer_id(&uploader.author)
+    }
+}
 
 fn period_cells(period: Option<&Period>) -> [String; 2] {
     let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();

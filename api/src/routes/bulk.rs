@@ -1,6 +1,6 @@
-//! `POST /api/v1/bulk/{resource}`: uploads of many items at once (`admin`; activities and
-//! stakeholders also contributors and States, for their own: each row is held to the rules of
-//! its command, `app::policy`). The body is received into a temporary file first,
+//! `POST /api/v1/bulk/{resource}`: uploads of many items at once (`admin`; activities, offers
+//! and stakeholders also contributors and States, for their own; assistance requests States,
+//! for themselves: each row is held to the rules of its command, `app::policy`). The body is received into a temporary file first,
 //! and imported from it once it is whole: memory does not grow with the upload, and an upload
 //! that trickles in holds no connection and no write lock while it arrives.
 
@@ -250,4 +250,38 @@ bulk_route! {
     /// `publication`, `external_refs` (`source:id`). Lists are separated by `|`. An export's
     /// read-only columns (`public`, `reasons`, `version`, …) are ignored.
     import_activities, "/activities", Upload::Activities
+}
+
+bulk_route! {
+    /// Imports assistance requests in bulk: a State files and changes its own (rows for another
+    /// State are rejected), `admin` any State's, each row with the `reference` of the State's
+    /// request (a row without one is rejected at `reference`).
+    ///
+    /// A row finds its request by `id` (one the uploader may change), else by State and
+    /// description: importing the same rows again changes nothing. The recommendations are the
+    /// State's accepted ones. `text/csv` (the columns of the CSV export) or
+    /// `application/x-ndjson` of the create representation. CSV columns: `state` (required),
+    /// `description__ar` … `description__zh` (at least one), `status` (`draft`, `open`,
+    /// `matched`, `closed`), `reference`, `recommendations` (ids), `themes`, `sdg_targets`,
+    /// `modalities`, `languages`, `period_start`, `period_end` (YYYY-MM-DD). Lists are separated
+    /// by `|`. An export's read-only columns (`version`, `created_at`, `updated_at`) are ignored.
+    import_assistance_requests, "/assistance-requests", Upload::AssistanceRequests
+}
+
+bulk_route! {
+    /// Imports offers in bulk: a contributor for its own organisation, a State as its own
+    /// stakeholder (rows naming another stakeholder are rejected), `admin` for the stakeholder
+    /// each row names.
+    ///
+    /// A row finds its offer by `id` (one the uploader may change), else by stakeholder and
+    /// description: importing the same rows again changes nothing. Cited activities are public
+    /// ones of the stakeholder. `text/csv` (the columns of the CSV export) or
+    /// `application/x-ndjson` of the create representation. CSV columns: `description__ar` …
+    /// `description__zh` (at least one), `stakeholder` (an id; implied for a contributor or
+    /// State), `status` (`draft`, `open`, `closed`), `capacity__xx`, `themes`, `sdg_targets`,
+    /// `modalities`, `languages`, `states`, `regions` (M49 codes), `regional_groups`,
+    /// `peer_to_peer` (true or false), `activities` (ids), `period_start`, `period_end`
+    /// (YYYY-MM-DD). Lists are separated by `|`. An export's read-only columns (`version`,
+    /// `created_at`, `updated_at`) are ignored.
+    import_offers, "/offers", Upload::Offers
 }

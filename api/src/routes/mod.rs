@@ -113,7 +113,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 scope::scope("/bulk")
                     .service(bulk::import_recommendations)
                     .service(bulk::import_stakeholders)
-                    .service(bulk::import_activities),
+                    .service(bulk::import_activities)
+                    .service(bulk::import_assistance_requests)
+                    .service(bulk::import_offers),
             )
             .service(
                 scope::scope("/reference")
