@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::Result;
-use super::matching::{OfferMatch, ranked_offers};
+use super::matching::{OfferMatch, OfferPool};
 use crate::db::DbConnection;
 use crate::db::assistance_requests::{may_see, open_of};
 use crate::db::documents;
@@ -168,14 +168,21 @@ pub fn view(conn: &mut DbConnection, state: &CountryCode, access: &Access) -> Re
         .collect();
     let today = chrono::Utc::now().date_naive();
     let mut open_requests = Vec::new();
+    let mut pool = None;
     for request in open_of(conn, state)? {
         if !may_see(access, &request.content) {
             continue;
         }
-        let best_matches = ranked_offers(conn, access, &request.content, None, today)?
+        // The offers are read once, for all the State's requests.
+        let pool = match &mut pool {
+            Some(pool) => pool,
+            None => pool.insert(OfferPool::load(conn, access, None)?),
+        };
+        let best_matches = pool
+            .rank(conn, &request.content, today)?
             .into_iter()
             .take(BEST)
-            .map(|r| OfferMatch::from(r.score, r.item))
+            .map(|r| OfferMatch::from(r.score, pool.offer(r.item).clone()))
             .collect();
         open_requests.push(RequestWithMatches {
             request,

@@ -25,7 +25,7 @@ use crate::domain::offer::{Offer, OfferContent, OfferStatus};
 use crate::domain::publication::Access;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::{Stakeholder, StakeholderKind};
-use crate::domain::words::{Rarity, Words};
+use crate::domain::words::{Frequencies, Rarity, Words};
 use crate::domain::{CountryCode, OfferId, RecommendationId, StakeholderId};
 use crate::reference::reference;
 
@@ -203,6 +203,108 @@ fn stakeholder_key(offer: &OfferContent) -> String {
     offer.stakeholder.map(|s| s.to_string()).unwrap_or_default()
 }
 
+/// The open offers a caller may see (only of stakeholders of one kind, when asked), read once
+/// and ranked for as many needs as asked: the match list of one request, or the best matches
+/// of each open request of the coordination view.
+pub struct OfferPool {
+    /// Each offer, its words, and whether a State makes it.
+    candidates: Vec<(Offer, Words, bool)>,
+    frequencies: Frequencies,
+    /// The stakeholders that make them, once each.
+    makers: Vec<String>,
+}
+
+impl OfferPool {
+    pub fn load(
+        conn: &mut DbConnection,
+        access: &Access,
+        kind: Option<StakeholderKind>,
+    ) -> Result<Self> {
+        let mut filter = OfferFilter::new(access.clone());
+        filter.status = Some(OfferStatus::Open);
+        filter.stakeholder_kind = kind;
+        let rows = offers(conn, &filter)?;
+        let mut candidates = Vec::with_capacity(rows.len());
+        let mut frequencies = Frequencies::default();
+        for row in rows {
+            let offer: Offer = parse_document(&row.document)?;
+            let words = offer_words(&offer.content);
+            frequencies.add(&words);
+            candidates.push((offer, words, row.by_state != 0));
+        }
+        let mut makers: Vec<String> = candidates
+            .iter()
+            .map(|(o, _, _)| stakeholder_key(&o.content))
+            .collect();
+        makers.sort_unstable();
+        makers.dedup();
+        Ok(Self {
+            candidates,
+            frequencies,
+            makers,
+        })
+    }
+
+    /// The offers' scores for `request`, best first, each with its offer's place in the pool.
+    pub fn rank(
+        &self,
+        conn: &mut DbConnection,
+        request: &AssistanceRequestContent,
+        today: NaiveDate,
+    ) -> Result<Vec<Ranked<usize>>> {
+        let recommendations = recommendation_words(conn, &request.recommendations)?;
+        let words = request_words(request, &recommendations);
+        let tracks = tracks(conn, Some(&self.makers), &request.themes, &request.state)?;
+        let rarity = self.frequencies.rarity(&[&words]);
+        let need = need_of(request, &words);
+        let mut ranked: Vec<Ranked<usize>> = self
+            .candidates
+            .iter()
+            .enumerate()
+            .map(|(i, (offer, offer_words, by_state))| {
+                let candidate = Candidate {
+                    offer: &offer.content,
+                    words: offer_words,
+                    track: tracks
+                        .get(&stakeholder_key(&offer.content))
+                        .copied()
+                        .unwrap_or_default(),
+                    by_state: *by_state,
+                };
+                Ranked {
+                    score: score(&need, &candidate, &rarity, today),
+                    item: i,
+                }
+            })
+            .collect();
+        rank(&mut ranked, |i| self.candidates[*i].0.stored.id.to_string());
+        Ok(ranked)
+    }
+
+    /// The offer at this place of the pool.
+    pub fn offer(&self, i: usize) -> &Offer {
+        &self.candidates[i].0
+    }
+
+    /// The offers ranked as [`OfferPool::rank`] ranks them, taken out of the pool.
+    pub fn into_ranked(self, ranked: Vec<Ranked<usize>>) -> Vec<Ranked<Offer>> {
+        let mut offers: Vec<Option<Offer>> = self
+            .candidates
+            .into_iter()
+            .map(|(o, _, _)| Some(o))
+            .collect();
+        ranked
+            .into_iter()
+            .filter_map(|r| {
+                offers[r.item].take().map(|item| Ranked {
+                    score: r.score,
+                    item,
+                })
+            })
+            .collect()
+    }
+}
+
 /// The open offers a caller with `access` sees that fit `request`, best first; only of
 /// stakeholders of `kind` when given.
 pub fn ranked_offers(
@@ -212,45 +314,9 @@ pub fn ranked_offers(
     kind: Option<StakeholderKind>,
     today: NaiveDate,
 ) -> Result<Vec<Ranked<Offer>>> {
-    let mut filter = OfferFilter::new(access.clone());
-    filter.status = Some(OfferStatus::Open);
-    filter.stakeholder_kind = kind;
-    let rows = offers(conn, &filter)?;
-    let mut candidates = Vec::with_capacity(rows.len());
-    for row in rows {
-        let offer: Offer = parse_document(&row.document)?;
-        let words = offer_words(&offer.content);
-        candidates.push((offer, words, row.by_state != 0));
-    }
-    let recommendations = recommendation_words(conn, &request.recommendations)?;
-    let words = request_words(request, &recommendations);
-    let mut makers: Vec<String> = candidates
-        .iter()
-        .map(|(o, _, _)| stakeholder_key(&o.content))
-        .collect();
-    makers.sort_unstable();
-    makers.dedup();
-    let tracks = tracks(conn, Some(&makers), &request.themes, &request.state)?;
-    let rarity = Rarity::over(candidates.iter().map(|(_, w, _)| w).chain([&words]));
-    let need = need_of(request, &words);
-    let mut ranked: Vec<Ranked<Offer>> = candidates
-        .into_iter()
-        .map(|(offer, offer_words, by_state)| {
-            let candidate = Candidate {
-                offer: &offer.content,
-                words: &offer_words,
-                track: tracks
-                    .get(&stakeholder_key(&offer.content))
-                    .copied()
-                    .unwrap_or_default(),
-                by_state,
-            };
-            let score = score(&need, &candidate, &rarity, today);
-            Ranked { score, item: offer }
-        })
-        .collect();
-    rank(&mut ranked, |o| o.stored.id.to_string());
-    Ok(ranked)
+    let pool = OfferPool::load(conn, access, kind)?;
+    let ranked = pool.rank(conn, request, today)?;
+    Ok(pool.into_ranked(ranked))
 }
 
 /// The offers for request `id`, if the caller may see the request.

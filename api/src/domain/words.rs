@@ -174,25 +174,50 @@ pub struct Rarity {
     default: f32,
 }
 
-impl Rarity {
-    /// The rarity of each term over these texts.
-    pub fn over<'a>(texts: impl IntoIterator<Item = &'a Words>) -> Self {
-        let mut counts: HashMap<&str, u32> = HashMap::new();
-        let mut n = 0u32;
-        for words in texts {
-            n += 1;
+/// In how many of some texts each term occurs: what [`Rarity`] is computed from, kept so
+/// that one set of texts serves many comparisons.
+#[derive(Debug, Default, Clone)]
+pub struct Frequencies {
+    counts: HashMap<String, u32>,
+    texts: u32,
+}
+
+impl Frequencies {
+    pub fn add(&mut self, words: &Words) {
+        self.texts += 1;
+        for term in words.0.keys() {
+            *self.counts.entry(term.clone()).or_default() += 1;
+        }
+    }
+
+    /// The rarity of each term over these texts and `more`.
+    pub fn rarity(&self, more: &[&Words]) -> Rarity {
+        let mut counts = self.counts.clone();
+        for words in more {
             for term in words.0.keys() {
-                *counts.entry(term.as_str()).or_default() += 1;
+                *counts.entry(term.clone()).or_default() += 1;
             }
         }
+        let n = self.texts + more.len() as u32;
         let idf = |df: u32| ((1.0 + n as f32) / (1.0 + df as f32)).ln() + 1.0;
-        Self {
+        Rarity {
             weights: counts
                 .into_iter()
-                .map(|(term, df)| (term.to_owned(), idf(df)))
+                .map(|(term, df)| (term, idf(df)))
                 .collect(),
             default: idf(0),
         }
+    }
+}
+
+impl Rarity {
+    /// The rarity of each term over these texts.
+    pub fn over<'a>(texts: impl IntoIterator<Item = &'a Words>) -> Self {
+        let mut f = Frequencies::default();
+        for words in texts {
+            f.add(words);
+        }
+        f.rarity(&[])
     }
 
     fn of(&self, term: &str) -> f32 {
