@@ -14,6 +14,7 @@ mod gate;
 mod health;
 mod hostile;
 mod iati;
+mod interests;
 mod layers;
 mod offers;
 mod permissions;

@@ -8,6 +8,7 @@
 pub mod activities;
 pub mod assistance_requests;
 pub mod consents;
+pub mod interests;
 pub mod offers;
 pub mod policy;
 pub mod recommendations;

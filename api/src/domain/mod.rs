@@ -9,6 +9,7 @@ pub mod consent;
 mod country;
 mod external_ref;
 pub mod ids;
+pub mod interest;
 mod multilingual;
 pub mod needs;
 pub mod offer;

@@ -8,6 +8,7 @@ pub mod changes;
 pub mod consents;
 mod export;
 pub mod health;
+pub mod interests;
 pub mod me;
 pub mod offers;
 pub mod recommendations;
@@ -85,7 +86,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(assistance_requests::get_assistance_request)
                     .service(assistance_requests::replace_assistance_request)
                     .service(assistance_requests::patch_assistance_request)
-                    .service(assistance_requests::delete_assistance_request),
+                    .service(assistance_requests::delete_assistance_request)
+                    .service(interests::create_interest)
+                    .service(interests::list_interests)
+                    .service(interests::get_interest)
+                    .service(interests::accept_interest)
+                    .service(interests::decline_interest)
+                    .service(interests::withdraw_interest)
+                    .service(interests::create_activity_from_interest),
             )
             .service(
                 scope::scope("/offers")
