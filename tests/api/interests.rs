@@ -1105,4 +1105,44 @@ async fn the_database_keeps_the_rules_of_interests() {
     assert!(write(&facet("offer", "not an id")).is_err());
     assert!(write(&facet("assistance_request", "not an id")).is_err());
     write(&facet("offer", "01a22a00-0000-7000-8000-0000000000ff")).unwrap();
+    // Behind the code's own checks, a write the unique keys refuse is a conflict that says
+    // which rule it breaks.
+    use upr_tc::db::documents::WriteError;
+    use upr_tc::db::interests;
+    use upr_tc::domain::interest::InterestStatus;
+    use upr_tc::domain::{Id, InterestId};
+    let actor = upr_tc::db::audit::Actor::operator();
+    let first = interests::get(&mut conn, accepted.parse().unwrap())
+        .unwrap()
+        .unwrap();
+    let mut twin = first.clone();
+    twin.stored.id = InterestId::new_v7();
+    (twin.status, twin.activity) = (InterestStatus::Pending, None);
+    match interests::insert(&mut conn, &actor, &twin) {
+        Err(WriteError::Conflict(m)) => assert!(m.contains("offer is cited"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    let pending = interests::get(
+        &mut conn,
+        "01a22a00-0000-7000-8000-000000000009".parse().unwrap(),
+    )
+    .unwrap()
+    .unwrap();
+    let mut second = pending.clone();
+    second.status = InterestStatus::Accepted;
+    second.stored.version += 1;
+    match interests::update(&mut conn, &actor, &pending, &second) {
+        Err(WriteError::Conflict(m)) => assert!(m.contains("accepted already"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // And an update of a version that is no longer current is stale.
+    let mut late = first.clone();
+    late.stored.version = 1;
+    let mut later = late.clone();
+    later.stored.version = 2;
+    later.message = Some("late".into());
+    match interests::update(&mut conn, &actor, &late, &later) {
+        Err(WriteError::Stale { current }) => assert_eq!(current, first.stored.version),
+        other => panic!("{other:?}"),
+    }
 }

@@ -109,12 +109,28 @@ pub fn insert(
     Ok(())
 }
 
+/// A unique key refused a write: the request and offer of another interest
+/// (`interests_request_offer_key`), another accepted interest in the request
+/// (`interests_accepted`), or the id.
 fn taken(err: diesel::result::Error) -> WriteError {
     use diesel::result::{DatabaseErrorKind, Error};
     match err {
-        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => WriteError::Conflict(
-            "This offer is cited in an interest in this request already.".into(),
-        ),
+        // The constraint's name on PostgreSQL, its columns in the message on SQLite.
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            let (name, message) = (info.constraint_name().unwrap_or(""), info.message());
+            WriteError::Conflict(
+                if name == "interests_request_offer_key" || message.contains("interests.offer") {
+                    "This offer is cited in an interest in this request already."
+                } else if name == "interests_accepted"
+                    || message.contains("interests.assistance_request")
+                {
+                    "Another interest in this request is accepted already."
+                } else {
+                    "This interest exists already."
+                }
+                .into(),
+            )
+        }
         other => WriteError::Db(other),
     }
 }

@@ -95,6 +95,7 @@ pub struct Interest {
     #[schema(value_type = Uuid)]
     pub stakeholder: StakeholderId,
     pub status: InterestStatus,
+    /// The provider's word to the State.
     pub message: Option<String>,
     /// The activity created from the match (`POST …/activity`), once there is one.
     #[schema(value_type = Option<Uuid>)]
