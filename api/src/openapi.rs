@@ -30,6 +30,7 @@ use crate::error::{FieldError, Problem};
         (name = "activities", description = "Technical-cooperation and capacity-building activities, public only with the consent of the States concerned"),
         (name = "assistance-requests", description = "States' needs for help with their accepted recommendations"),
         (name = "offers", description = "Stakeholders' offers of help, peer to peer among them"),
+        (name = "interests", description = "Providers' interests in assistance requests, citing their offers: the State accepts one, and an activity is made from the match; never public"),
         (name = "consents", description = "States' decisions about publishing the activities that concern them: append-only records"),
         (name = "sync", description = "For partner databases: a snapshot of the public data, then the change feed from its cursor"),
         (name = "bulk", description = "Uploads of many items at once: CSV, UPR Info exports, NDJSON"),

@@ -15,6 +15,7 @@ mod gate;
 mod health;
 mod hostile;
 mod iati;
+mod interests;
 mod layers;
 mod matching;
 mod offers;

@@ -72,17 +72,29 @@ fn checked(conn: &mut DbConnection, input: ActivityInput) -> Result<ActivityCont
 pub fn submit(
     conn: &mut DbConnection,
     principal: &Principal,
-    mut input: ActivityInput,
+    input: ActivityInput,
 ) -> Result<Activity> {
     let writer = policy::activity_writer(principal)?;
     let actor = principal.actor();
     write(conn, |c| {
         let author = author_to_submit(c, &writer, &actor)?;
-        input.submitter =
-            Some(policy::submitter(&author, input.submitter).map_err(policy::submitter_refused)?);
-        let input = checked(c, input)?;
-        Ok(documents::insert(c, &actor, input, ActivityId::new_v7())?)
+        insert_as(c, &author, &actor, input)
     })
+}
+
+/// Stores a new activity as `author` writes it: its submitter the author's own (or the one
+/// it names, for [`Author::Anyone`]), its content and references checked. Call inside a
+/// write transaction, once the policy has said who the author is.
+pub(super) fn insert_as(
+    conn: &mut DbConnection,
+    author: &Author,
+    actor: &Actor,
+    mut input: ActivityInput,
+) -> Result<Activity> {
+    input.submitter =
+        Some(policy::submitter(author, input.submitter).map_err(policy::submitter_refused)?);
+    let input = checked(conn, input)?;
+    Ok(documents::insert(conn, actor, input, ActivityId::new_v7())?)
 }
 
 /// The activity as the principal may change it: one it sees (else not found), and its own

@@ -5,8 +5,10 @@ use super::policy::{self, RequestFiler};
 use super::uploads::Uploader;
 use super::{Edit, Error, Principal, Result, row_errors, valid};
 use crate::db::DbConnection;
+use crate::db::activities::{self, Referenced};
 use crate::db::assistance_requests::{check_references, may_see};
 use crate::db::documents::{self, WriteError};
+use crate::db::interests;
 use crate::db::tx::write;
 use crate::domain::assistance_request::{
     AssistanceRequest, AssistanceRequestContent, AssistanceRequestInput,
@@ -111,8 +113,20 @@ pub fn change(
         let (current, filer) = own_current(c, principal, id)?;
         let input = edit.apply(&current.content)?;
         let content = checked(c, &filer, input)?;
+        if content.state != current.content.state && answered(c, id)? {
+            return Err(Error::Conflict(
+                "Providers have answered this request (interests, activities): it stays its State's; file a new one for another State."
+                    .into(),
+            ));
+        }
         Ok(documents::replace(c, &actor, id, content, expected)?)
     })
+}
+
+/// Whether interests or activities answer the request: they were made for its State.
+fn answered(conn: &mut DbConnection, id: AssistanceRequestId) -> Result<bool> {
+    Ok(interests::naming_request(conn, id)? > 0
+        || activities::references_to(conn, Referenced::AssistanceRequest(id))? > 0)
 }
 
 /// Deletes a request; with `expected`, only if it is still that version.

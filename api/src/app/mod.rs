@@ -9,6 +9,7 @@ pub mod activities;
 pub mod assistance_requests;
 pub mod consents;
 pub mod coordination;
+pub mod interests;
 pub mod matching;
 pub mod offers;
 pub mod policy;

@@ -6,7 +6,9 @@ use super::policy::{self, Author};
 use super::uploads::Uploader;
 use super::{Edit, Error, Principal, Result, row_errors, valid};
 use crate::db::DbConnection;
+use crate::db::activities::{self, Referenced};
 use crate::db::documents;
+use crate::db::interests;
 use crate::db::offers::check_references;
 use crate::db::tx::write;
 use crate::domain::offer::{Offer, OfferContent, OfferInput};
@@ -123,8 +125,20 @@ pub fn change(
         let named = input.stakeholder.or(current.content.stakeholder);
         input.stakeholder = Some(policy::offer_stakeholder(&author, named)?);
         let content = checked(c, input)?;
+        if content.stakeholder != current.content.stakeholder && cited(c, id)? {
+            return Err(Error::Conflict(
+                "Interests or activities cite this offer as its stakeholder's: it stays that stakeholder's."
+                    .into(),
+            ));
+        }
         Ok(documents::replace(c, &actor, id, content, expected)?)
     })
+}
+
+/// Whether interests or activities cite the offer: as its stakeholder's.
+fn cited(conn: &mut DbConnection, id: OfferId) -> Result<bool> {
+    Ok(interests::citing_offer(conn, id)? > 0
+        || activities::references_to(conn, Referenced::Offer(id))? > 0)
 }
 
 /// Deletes an offer; with `expected`, only if it is still that version.

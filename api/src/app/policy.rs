@@ -8,6 +8,7 @@ use crate::db::stakeholders::own_state;
 use crate::domain::activity::{SubmitterError, submitter_of};
 use crate::domain::assistance_request::AssistanceRequestContent;
 use crate::domain::caller::{Caller, Role};
+use crate::domain::interest::Interest;
 use crate::domain::publication::Access;
 use crate::domain::stakeholder::StakeholderContent;
 use crate::domain::{CountryCode, StakeholderId};
@@ -468,6 +469,106 @@ pub fn may_change_offer(author: &Author, stakeholder: Option<StakeholderId>) -> 
 /// one of its own offers.
 pub fn may_choose_offer_id(author: &Author) -> bool {
     *author == Author::Anyone
+}
+
+// Interests: the matching function (issue 11).
+
+/// Which interests in a request a principal sees. Interests are never public.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InterestsSeen {
+    /// Every one: the request's State, and `admin`.
+    All,
+    /// Those this provider expressed.
+    OfProvider(StakeholderId),
+    /// None: anyone else (a `sync` token, another State, another organisation).
+    Nothing,
+}
+
+impl InterestsSeen {
+    pub fn sees(&self, interest: &Interest) -> bool {
+        match self {
+            Self::All => true,
+            Self::OfProvider(own) => interest.stakeholder == *own,
+            Self::Nothing => false,
+        }
+    }
+}
+
+/// Who sees the interests in a request (one the principal sees): its State and `admin` all of
+/// them; a provider its own, `provider` being the stakeholder the principal makes offers as
+/// (its organisation, its State's own stakeholder); no one else any.
+pub fn interests_seen(
+    principal: &Principal,
+    request: &AssistanceRequestContent,
+    provider: &Author,
+) -> InterestsSeen {
+    match (rights(principal), provider) {
+        (Rights::Everything, _) => InterestsSeen::All,
+        (Rights::State(state), _) if *state == request.state => InterestsSeen::All,
+        (Rights::Nothing, _) => InterestsSeen::Nothing,
+        (_, Author::Stakeholder(own)) => InterestsSeen::OfProvider(*own),
+        _ => InterestsSeen::Nothing,
+    }
+}
+
+/// Whether an author may cite an offer of this stakeholder in an interest, or withdraw an
+/// interest of this provider: the one who may change the offer ([`may_change_offer`]).
+pub fn may_speak_for_provider(author: &Author, provider: Option<StakeholderId>) -> Result<()> {
+    may_change_offer(author, provider).map_err(|_| {
+        Error::Forbidden(
+            "A provider expresses and withdraws interests with its own offers: a contributor its organisation's, a State its own."
+                .into(),
+        )
+    })
+}
+
+/// Whether a principal may accept or decline the interests in a request: the one who may
+/// change the request ([`may_change_request`]), its State or `admin`.
+pub fn may_decide_interests(
+    principal: &Principal,
+    request: &AssistanceRequestContent,
+) -> Result<()> {
+    let refused = || {
+        Error::Forbidden(
+            "Only the State that asks (or `admin` on its behalf) accepts or declines interests in its request."
+                .into(),
+        )
+    };
+    let filer = request_filer(principal).map_err(|_| refused())?;
+    may_change_request(&filer, request).map_err(|_| refused())
+}
+
+/// As whom an activity is made from an accepted interest, if the principal may make it:
+///
+/// - the provider (`provider` is the stakeholder the principal makes offers as) makes it as
+///   itself, as it submits any activity of its own;
+/// - `admin` makes it naming the provider as submitter, as it may for any activity;
+/// - the State that asks makes it naming the provider as submitter ([`Author::Anyone`]),
+///   though it submits no other organisation's activities: the command writes nothing the
+///   State chooses (no body; every field comes from the request and the offer the provider
+///   cited, `domain::interest::activity_from_match`), and the activity is a draft, which only
+///   its submitter (the provider) and `admin` see, change and submit; nothing is published in
+///   the provider's name without the provider.
+///
+/// Anyone else may not.
+pub fn match_activity_author(
+    principal: &Principal,
+    request: &AssistanceRequestContent,
+    interest: &Interest,
+    provider: &Author,
+) -> Result<Author> {
+    match rights(principal) {
+        Rights::Everything => return Ok(Author::Anyone),
+        Rights::State(state) if *state == request.state => return Ok(Author::Anyone),
+        _ => {}
+    }
+    match provider {
+        Author::Stakeholder(own) if *own == interest.stakeholder => Ok(Author::Stakeholder(*own)),
+        _ => Err(Error::Forbidden(
+            "An activity is made from a match by its provider, the State that asked, or `admin`."
+                .into(),
+        )),
+    }
 }
 
 // Bulk uploads.

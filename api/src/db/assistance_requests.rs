@@ -4,7 +4,8 @@
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::documents::Document;
+use super::activities::Referenced;
+use super::documents::{Document, WriteError};
 use super::table::{Table, document_table};
 use crate::domain::assistance_request::{
     AssistanceRequest, AssistanceRequestContent, AssistanceRequestInput, RequestStatus,
@@ -92,6 +93,23 @@ impl Document for AssistanceRequest {
 
     fn is_public(&self) -> bool {
         self.public()
+    }
+
+    /// Interests and activities name it: its history stays, and the State closes it instead.
+    fn before_delete(conn: &mut DbConnection, id: AssistanceRequestId) -> Result<(), WriteError> {
+        let n = super::interests::naming_request(conn, id)?;
+        if n > 0 {
+            return Err(WriteError::Conflict(format!(
+                "{n} interests were expressed in this request: close it (`status: closed`) instead of deleting it."
+            )));
+        }
+        let n = super::activities::references_to(conn, Referenced::AssistanceRequest(id))?;
+        if n > 0 {
+            return Err(WriteError::Conflict(format!(
+                "{n} activities answer this request: close it (`status: closed`) instead of deleting it."
+            )));
+        }
+        Ok(())
     }
 
     /// Only while it is public.

@@ -22,6 +22,7 @@ pub mod changes;
 pub mod consents;
 pub mod documents;
 pub mod idempotency;
+pub mod interests;
 pub mod offers;
 pub mod recommendations;
 pub mod schema;

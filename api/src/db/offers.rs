@@ -4,7 +4,8 @@
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::documents::Document;
+use super::activities::Referenced;
+use super::documents::{Document, WriteError};
 use super::table::{Table, document_table};
 use crate::domain::offer::{Offer, OfferContent, OfferInput, OfferStatus};
 use crate::domain::publication::Access;
@@ -85,6 +86,24 @@ impl Document for Offer {
 
     fn is_public(&self) -> bool {
         self.public()
+    }
+
+    /// Interests cite it, or activities deliver it: its history stays, and its stakeholder
+    /// closes it instead.
+    fn before_delete(conn: &mut DbConnection, id: OfferId) -> Result<(), WriteError> {
+        let n = super::interests::citing_offer(conn, id)?;
+        if n > 0 {
+            return Err(WriteError::Conflict(format!(
+                "{n} interests cite this offer: close it (`status: closed`) instead of deleting it."
+            )));
+        }
+        let n = super::activities::references_to(conn, Referenced::Offer(id))?;
+        if n > 0 {
+            return Err(WriteError::Conflict(format!(
+                "{n} activities deliver this offer: close it (`status: closed`) instead of deleting it."
+            )));
+        }
+        Ok(())
     }
 
     /// Only while it is public.

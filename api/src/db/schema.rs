@@ -206,6 +206,20 @@ schema! {
         facet -> Text,
         value -> Text,
     }
+
+    interests (seq) {
+        seq -> BigInt,
+        id -> Text,
+        assistance_request -> Text,
+        offer -> Text,
+        stakeholder -> Text,
+        status -> Text,
+        message -> Nullable<Text>,
+        activity -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
 }
 
 diesel::joinable!(activity_facets -> activities (activity_seq));
@@ -225,4 +239,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     assistance_request_facets,
     offers,
     offer_facets,
+    interests,
 );

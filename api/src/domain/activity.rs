@@ -14,8 +14,8 @@ use crate::domain::recommendation::MAX_TEXT;
 use crate::domain::stakeholder::{LanguageCode, is_language_code};
 use crate::domain::validate::{Errors, dedup};
 use crate::domain::{
-    ActivityId, CountryCode, ExternalRef, Multilingual, RecommendationId, StakeholderId, Stored,
-    normalise_text,
+    ActivityId, AssistanceRequestId, CountryCode, ExternalRef, Multilingual, OfferId,
+    RecommendationId, StakeholderId, Stored, normalise_text,
 };
 use crate::reference::reference;
 
@@ -175,6 +175,16 @@ pub struct ActivityInput<S = String> {
     #[serde(default)]
     #[schema(value_type = Vec<Uuid>, max_items = 500)]
     pub recommendations: Vec<RecommendationId>,
+    /// The assistance request it answers (an activity made from a match names it): a request
+    /// of one of the States concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Uuid>)]
+    pub assistance_request: Option<AssistanceRequestId>,
+    /// The offer it delivers (an activity made from a match names it): an offer of its
+    /// submitter or of one of its participants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Uuid>)]
+    pub offer: Option<OfferId>,
     #[schema(value_type = Option<ModalityCode>)]
     pub modality: Option<String>,
     pub status: ActivityStatus,
@@ -412,6 +422,8 @@ impl ActivityInput {
             participants: self.participants,
             submitter: self.submitter,
             recommendations: self.recommendations,
+            assistance_request: self.assistance_request,
+            offer: self.offer,
             modality: self.modality,
             status: self.status,
             planned_start: self.planned_start,

@@ -10,6 +10,7 @@ pub mod coordination;
 mod country;
 mod external_ref;
 pub mod ids;
+pub mod interest;
 pub mod matching;
 mod multilingual;
 pub mod needs;

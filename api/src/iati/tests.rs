@@ -61,6 +61,8 @@ fn content(submitter: StakeholderId) -> ActivityContent {
         participants: vec![],
         submitter: Some(submitter),
         recommendations: vec![],
+        assistance_request: None,
+        offer: None,
         modality: None,
         status: ActivityStatus::Pipeline,
         planned_start: None,

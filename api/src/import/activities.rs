@@ -102,6 +102,8 @@ impl Importable for Activity {
                 "submitter",
                 "participants",
                 "recommendations",
+                "assistance_request",
+                "offer",
                 "modality",
                 "planned_start",
                 "planned_end",
@@ -148,6 +150,10 @@ impl Importable for Activity {
         let submitter = row
             .get("submitter")
             .and_then(|s| uuid(s, "submitter", &mut errors));
+        let assistance_request = row
+            .get("assistance_request")
+            .and_then(|s| uuid(s, "assistance_request", &mut errors));
+        let offer = row.get("offer").and_then(|s| uuid(s, "offer", &mut errors));
         let input = ActivityInput {
             title: row.multilingual("title").unwrap_or_default(),
             summary: row.multilingual("summary"),
@@ -155,6 +161,8 @@ impl Importable for Activity {
             participants: participants(row, &mut errors),
             submitter,
             recommendations,
+            assistance_request,
+            offer,
             modality: row.get("modality").map(str::to_owned),
             status: status.unwrap_or(crate::domain::activity::ActivityStatus::Pipeline),
             planned_start: date(row, "planned_start", &mut errors),
@@ -248,6 +256,10 @@ impl CsvExport for Activity {
                 "version",
                 "created_at",
                 "updated_at",
+                // Added after the others (issue 11), so that the columns before keep their
+                // places.
+                "assistance_request",
+                "offer",
             ]
             .map(String::from),
         );
@@ -304,6 +316,10 @@ impl CsvExport for Activity {
             self.stored.version.to_string(),
             crate::db::time::rfc3339(self.stored.created_at),
             crate::db::time::rfc3339(self.stored.updated_at),
+            c.assistance_request
+                .map(|r| r.to_string())
+                .unwrap_or_default(),
+            c.offer.map(|o| o.to_string()).unwrap_or_default(),
         ]);
         r.into_iter().map(neutralise).collect()
     }

@@ -12,7 +12,7 @@ use super::{ImportError, Importable, Item, RecordSink, RowError, Sink};
 use crate::domain::{Language, Multilingual};
 
 /// The most columns a CSV header may have. The widest file this service writes, an activity
-/// export, has 74; a UPR Info export has 11.
+/// export, has 52; a UPR Info export has 11.
 pub const MAX_COLUMNS: usize = 200;
 /// The longest CSV header, in bytes: refused before more of it is read.
 pub const MAX_HEADER_BYTES: u64 = 16 * 1024;

@@ -23,7 +23,7 @@ use crate::domain::activity::{Activity, ActivityInput, ActivityStatus, Participa
 use crate::domain::codes::{FundingSourceCode, ModalityCode, SdgTargetCode, StateCode, ThemeCode};
 use crate::domain::publication::Publication;
 use crate::domain::stakeholder::StakeholderKind;
-use crate::domain::{ActivityId, RecommendationId, StakeholderId};
+use crate::domain::{ActivityId, AssistanceRequestId, OfferId, RecommendationId, StakeholderId};
 use crate::error::{ApiError, ApiResult};
 use crate::iati;
 use crate::reference::{RegionalGroup, reference};
@@ -53,6 +53,12 @@ pub struct ActivityQuery {
     /// It helps implement this recommendation.
     #[param(value_type = Option<Uuid>)]
     pub recommendation: Option<RecommendationId>,
+    /// It answers this assistance request (it was made from a match with it).
+    #[param(value_type = Option<Uuid>)]
+    pub assistance_request: Option<AssistanceRequestId>,
+    /// It delivers this offer.
+    #[param(value_type = Option<Uuid>)]
+    pub offer: Option<OfferId>,
     #[param(value_type = Option<ThemeCode>)]
     pub theme: Option<String>,
     #[param(value_type = Option<SdgTargetCode>)]
@@ -109,6 +115,8 @@ impl ActivityQuery {
         f.role = self.role.map(|r| r.as_str().to_owned());
         f.submitter_kind = self.submitter_kind;
         f.recommendation = self.recommendation;
+        f.assistance_request = self.assistance_request;
+        f.offer = self.offer;
         f.theme = code_param("theme", &self.theme, |c| data.theme(c).is_some())?;
         f.sdg_target = code_param("sdg_target", &self.sdg_target, |c| {
             data.sdg_target(c).is_some()
@@ -158,7 +166,7 @@ fn iati_tag(a: &Activity, organisations: &iati::Organisations) -> String {
     format!("W/\"iati-{}\"", sha256_hex(named, 8))
 }
 
-fn respond(a: Activity, status: StatusCode) -> CustomizeResponder<web::Json<Activity>> {
+pub(super) fn respond(a: Activity, status: StatusCode) -> CustomizeResponder<web::Json<Activity>> {
     let tag = tag_of(&a);
     let location = format!("/api/v1/activities/{}", a.stored.id);
     let mut res = web::Json(a)

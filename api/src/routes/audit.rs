@@ -25,6 +25,9 @@ pub enum AuditEntity {
     Stakeholder,
     Activity,
     Consent,
+    AssistanceRequest,
+    Offer,
+    Interest,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -92,6 +95,9 @@ pub async fn list_audit_entries(
             AuditEntity::Stakeholder => "stakeholder".to_owned(),
             AuditEntity::Activity => "activity".to_owned(),
             AuditEntity::Consent => "consent".to_owned(),
+            AuditEntity::AssistanceRequest => "assistance_request".to_owned(),
+            AuditEntity::Offer => "offer".to_owned(),
+            AuditEntity::Interest => "interest".to_owned(),
         }),
         entity_id: query.entity_id.map(|id| id.to_string()),
         actor: query.actor,

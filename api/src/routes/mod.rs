@@ -9,6 +9,7 @@ pub mod consents;
 pub mod coordination;
 mod export;
 pub mod health;
+pub mod interests;
 pub mod matches;
 pub mod me;
 pub mod offers;
@@ -89,7 +90,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
                     .service(matches::list_assistance_request_matches)
                     .service(assistance_requests::replace_assistance_request)
                     .service(assistance_requests::patch_assistance_request)
-                    .service(assistance_requests::delete_assistance_request),
+                    .service(assistance_requests::delete_assistance_request)
+                    .service(interests::create_interest)
+                    .service(interests::list_interests)
+                    .service(interests::get_interest)
+                    .service(interests::accept_interest)
+                    .service(interests::decline_interest)
+                    .service(interests::withdraw_interest)
+                    .service(interests::create_activity_from_interest),
             )
             .service(
                 scope::scope("/offers")

@@ -1,7 +1,7 @@
 //! What a list of activities asks for, as SQL over the `activities r` row: the filters, and
 //! what the caller may see.
 
-use crate::domain::{CountryCode, RecommendationId, StakeholderId};
+use crate::domain::{AssistanceRequestId, CountryCode, OfferId, RecommendationId, StakeholderId};
 
 use crate::domain::activity::ActivityStatus;
 use crate::domain::publication::{Access, Publication};
@@ -20,6 +20,10 @@ pub struct Filter {
     pub role: Option<String>,
     pub submitter_kind: Option<StakeholderKind>,
     pub recommendation: Option<RecommendationId>,
+    /// Answers this assistance request.
+    pub assistance_request: Option<AssistanceRequestId>,
+    /// Delivers this offer.
+    pub offer: Option<OfferId>,
     pub theme: Option<String>,
     pub sdg_target: Option<String>,
     pub modality: Option<String>,
@@ -46,6 +50,8 @@ impl Filter {
             role: None,
             submitter_kind: None,
             recommendation: None,
+            assistance_request: None,
+            offer: None,
             theme: None,
             sdg_target: None,
             modality: None,

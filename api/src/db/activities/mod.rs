@@ -19,7 +19,9 @@ use super::table::{Table, document_table};
 use crate::domain::FieldError;
 use crate::domain::activity::{Activity, ActivityContent, ActivityInput};
 use crate::domain::publication::Visibility;
-use crate::domain::{ActivityId, ExternalRef, RecommendationId, StakeholderId, Stored};
+use crate::domain::{
+    ActivityId, AssistanceRequestId, ExternalRef, OfferId, RecommendationId, StakeholderId, Stored,
+};
 use verdicts::{Facts, stored_state};
 
 /// What activities name that may not be deleted while they do.
@@ -29,6 +31,10 @@ pub enum Referenced {
     Stakeholder(StakeholderId),
     /// As a recommendation it helps implement.
     Recommendation(RecommendationId),
+    /// As the assistance request it answers.
+    AssistanceRequest(AssistanceRequestId),
+    /// As the offer it delivers.
+    Offer(OfferId),
 }
 
 /// How many stored activities refer to this stakeholder or recommendation.
@@ -37,6 +43,8 @@ pub fn references_to(conn: &mut DbConnection, target: Referenced) -> diesel::Que
     let (facet, id) = match target {
         Referenced::Stakeholder(id) => ("stakeholder", id.to_string()),
         Referenced::Recommendation(id) => ("recommendation", id.to_string()),
+        Referenced::AssistanceRequest(id) => ("assistance_request", id.to_string()),
+        Referenced::Offer(id) => ("offer", id.to_string()),
     };
     f::activity_facets
         .filter(f::facet.eq(facet))
@@ -151,6 +159,11 @@ impl Document for Activity {
                 .iter()
                 .map(|r| ("recommendation", r.to_string())),
         );
+        out.extend(
+            c.assistance_request
+                .map(|r| ("assistance_request", r.to_string())),
+        );
+        out.extend(c.offer.map(|o| ("offer", o.to_string())));
         out.extend(c.themes.iter().map(|v| ("theme", v.clone())));
         out.extend(c.sdg_targets.iter().map(|v| ("sdg_target", v.clone())));
         out.extend(
@@ -271,6 +284,7 @@ pub fn check_references(
                 .load::<(String, String)>(conn)?,
         );
     }
+    errors.extend(check_match(conn, input)?);
     for (i, id) in ids.iter().enumerate() {
         match found.get(id) {
             None => errors.push(FieldError::new(
@@ -288,6 +302,69 @@ pub fn check_references(
                 ))
             }
             Some(_) => {}
+        }
+    }
+    Ok(errors)
+}
+
+/// What an activity's `assistance_request` and `offer` name that they may not: a request or
+/// an offer that does not exist, a request of a State the activity does not concern, an offer
+/// of a stakeholder that neither submits it nor takes part in it.
+fn check_match(
+    conn: &mut DbConnection,
+    input: &ActivityContent,
+) -> diesel::QueryResult<Vec<FieldError>> {
+    use super::schema::{assistance_requests::dsl as r, offers::dsl as o};
+    let mut errors = Vec::new();
+    if let Some(id) = input.assistance_request {
+        let state: Option<String> = r::assistance_requests
+            .filter(r::id.eq(id.to_string()))
+            .select(r::state)
+            .first(conn)
+            .optional()?;
+        match state {
+            None => errors.push(FieldError::new(
+                "/assistance_request",
+                "unknown_assistance_request",
+                format!("no assistance request has the id {id}"),
+            )),
+            Some(state) if !input.states_concerned.iter().any(|s| s == state.as_str()) => errors
+                .push(FieldError::new(
+                    "/assistance_request",
+                    "state_not_concerned",
+                    format!("the request is {state}'s, which is not among the States concerned"),
+                )),
+            Some(_) => {}
+        }
+    }
+    if let Some(id) = input.offer {
+        let stakeholder: Option<String> = o::offers
+            .filter(o::id.eq(id.to_string()))
+            .select(o::stakeholder)
+            .first(conn)
+            .optional()?;
+        match stakeholder {
+            None => errors.push(FieldError::new(
+                "/offer",
+                "unknown_offer",
+                format!("no offer has the id {id}"),
+            )),
+            Some(maker) => {
+                let takes_part = input.submitter.is_some_and(|s| s.to_string() == maker)
+                    || input
+                        .participants
+                        .iter()
+                        .any(|p| p.stakeholder.to_string() == maker);
+                if !takes_part {
+                    errors.push(FieldError::new(
+                        "/offer",
+                        "not_a_participant",
+                        format!(
+                            "the offer is stakeholder {maker}'s, which neither submits the activity nor takes part in it"
+                        ),
+                    ));
+                }
+            }
         }
     }
     Ok(errors)

@@ -106,6 +106,10 @@ impl ActivityFilter {
         }
         let recommendation = self.recommendation.map(|r| r.to_string());
         t.facet_filter(sql, "recommendation", recommendation.as_deref());
+        let request = self.assistance_request.map(|r| r.to_string());
+        t.facet_filter(sql, "assistance_request", request.as_deref());
+        let offer = self.offer.map(|o| o.to_string());
+        t.facet_filter(sql, "offer", offer.as_deref());
         t.facet_filter(sql, "theme", self.theme.as_deref());
         t.facet_filter(sql, "sdg_target", self.sdg_target.as_deref());
         t.facet_filter(sql, "funding_source", self.funding_source.as_deref());
