@@ -158,10 +158,16 @@ fn add_problem_responses(openapi: &mut OpenApi) {
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
             let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
             let has_body = op.request_body.is_some();
-            let takes_if_match = op.parameters.iter().flatten().any(|p| match p {
-                RefOr::T(p) => p.name.eq_ignore_ascii_case("if-match"),
-                RefOr::Ref(_) => false,
-            });
+            let takes_header = |name: &str| {
+                op.parameters.iter().flatten().any(|p| match p {
+                    RefOr::T(p) => p.name.eq_ignore_ascii_case(name),
+                    RefOr::Ref(_) => false,
+                })
+            };
+            let takes_if_match = takes_header("if-match");
+            // A key reused with another request is a 422, a retry whose answer was not kept a
+            // 409, whether or not the request has a body (`add_idempotency_key`).
+            let takes_key = takes_header(crate::idempotency::HEADER);
             let needs_db =
                 !path.starts_with("/health/live") && !path.starts_with("/api/v1/reference");
             for (name, status, _) in PROBLEMS {
@@ -171,9 +177,10 @@ fn add_problem_responses(openapi: &mut OpenApi) {
                     "401" => true,
                     "403" => secured,
                     "404" => has_path_params,
-                    "409" => has_body,
+                    "409" => has_body || takes_key,
                     "412" => takes_if_match,
-                    "413" | "415" | "422" => has_body,
+                    "413" | "415" => has_body,
+                    "422" => has_body || takes_key,
                     "503" => needs_db,
                     "429" => !path.starts_with("/health/"),
                     _ => true,
