@@ -295,3 +295,35 @@ async fn ranked_searches_beyond_their_limit_are_refused_at_once_and_lists_are_se
         "a search gives its permit back"
     );
 }
+
+#[actix_web::test]
+async fn rankings_of_matches_share_the_limit_of_searches() {
+    let app = TestApp::spawn_with(|s| s.limits.search_limit = Some(1));
+    let recommendation = app
+        .create(
+            "/api/v1/recommendations",
+            &upr_tc_tests::recommendation("KEN", 8, "Protect the rights of the child."),
+        )
+        .await;
+    let path = format!(
+        "/api/v1/recommendations/{}/potential-partners",
+        recommendation["id"].as_str().unwrap()
+    );
+    let searches = app.service.state.searches.clone();
+    let held = searches.clone().try_acquire_owned().unwrap();
+    for refused in [path.as_str(), "/api/v1/states/KEN/coordination"] {
+        app.get(refused)
+            .await
+            .assert_problem(503, "service_unavailable");
+    }
+    drop(held);
+    app.get(&path).await.assert_ok_json();
+    app.get("/api/v1/states/KEN/coordination")
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        searches.available_permits(),
+        1,
+        "each gives its permit back"
+    );
+}

@@ -257,13 +257,14 @@ pub fn export_permit(state: &web::Data<AppState>, req: &HttpRequest) -> ApiResul
     })
 }
 
-/// One of the permits of ranked searches, or a 503 at once when as many run as the service
-/// allows (`UPR_TC_SEARCH_LIMIT`).
+/// One of the permits of rankings (searches with `q`, matches, the coordination view), which
+/// hold a connection for the longest reads there are, or a 503 at once when as many run as
+/// the service allows (`UPR_TC_SEARCH_LIMIT`).
 pub fn search_permit(state: &web::Data<AppState>) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
     state.searches.clone().try_acquire_owned().map_err(|_| {
         ApiError::Unavailable(
-            "As many searches (`q`) are running as this service allows; retry after the time \
-             `Retry-After` gives, or list without `q`."
+            "As many rankings (searches with `q`, matches) are running as this service allows; \
+             retry after the time `Retry-After` gives, or list without `q`."
                 .into(),
         )
     })

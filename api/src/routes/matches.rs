@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::support::IfNoneMatch;
 use crate::app::matching::{self, OfferMatch, Ranked};
 use crate::app::policy;
-use crate::auth::{Caller, Identity};
+use crate::auth::Identity;
 use crate::db::sql::search::Position;
 use crate::domain::assistance_request::AssistanceRequest;
 use crate::domain::matching::{Factor, Score};
@@ -20,7 +20,9 @@ use crate::domain::offer::Offer;
 use crate::domain::stakeholder::{Stakeholder, StakeholderKind};
 use crate::domain::{AssistanceRequestId, OfferId, RecommendationId};
 use crate::error::{ApiError, ApiResult};
+use crate::routes::export::search_permit;
 use crate::routes::page_type;
+use crate::routes::stakeholders::for_caller;
 use crate::routes::support::{decode_cursor, encode_cursor, limit, page, with_db};
 use crate::startup::AppState;
 
@@ -172,6 +174,8 @@ pub async fn list_assistance_request_matches(
     let (id, kind) = (id.into_inner(), query.stakeholder_kind);
     let access = policy::access(identity.0.as_ref());
     let today = Utc::now().date_naive();
+    // A ranking reads and scores every candidate on one connection: only so many at once.
+    let _permit = search_permit(&state)?;
     let ranked = with_db(&state, move |conn| {
         Ok(matching::for_request(conn, &access, id, kind, today)?)
     })
@@ -224,6 +228,8 @@ pub async fn list_offer_matches(
     let id = id.into_inner();
     let access = policy::access(identity.0.as_ref());
     let today = Utc::now().date_naive();
+    // A ranking reads and scores every candidate on one connection: only so many at once.
+    let _permit = search_permit(&state)?;
     let ranked = with_db(&state, move |conn| {
         Ok(matching::for_offer(conn, &access, id, today)?)
     })
@@ -244,14 +250,6 @@ pub async fn list_offer_matches(
             Ok(page(&req, body, next.as_deref()))
         },
     )
-}
-
-/// The representation of a stakeholder this caller may see (contact details are private).
-fn for_caller(mut s: Stakeholder, caller: Option<&Caller>) -> Stakeholder {
-    if !policy::sees_contact(caller, s.stored.id) {
-        s.content.contact = None;
-    }
-    s
 }
 
 /// The stakeholders that could help implement a recommendation, best first: each by its open
@@ -292,6 +290,8 @@ pub async fn list_potential_partners(
     let caller = identity.0;
     let access = policy::access(caller.as_ref());
     let today = Utc::now().date_naive();
+    // A ranking reads and scores every candidate on one connection: only so many at once.
+    let _permit = search_permit(&state)?;
     let ranked = with_db(&state, move |conn| {
         Ok(matching::partners(conn, &access, id, kind, today)?)
     })

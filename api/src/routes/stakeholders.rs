@@ -101,7 +101,7 @@ impl StakeholderQuery {
 }
 
 /// The representation this caller may see.
-fn for_caller(mut s: Stakeholder, caller: Option<&Caller>) -> Stakeholder {
+pub fn for_caller(mut s: Stakeholder, caller: Option<&Caller>) -> Stakeholder {
     if !policy::sees_contact(caller, s.stored.id) {
         s.content.contact = None;
     }
