@@ -44,6 +44,8 @@ pub struct AppState {
     pub idempotency_claim_timeout: std::time::Duration,
     /// Turns positions into the opaque cursors clients see, and back.
     pub cursors: crate::cursor::Cursors,
+    /// The offers matching has read, parsed and their words stemmed, by version.
+    pub offers: Arc<crate::app::matching::OfferCache>,
 }
 
 /// Everything a running service holds, built once and shared by the workers.
@@ -113,6 +115,7 @@ impl Service {
                 bulk_body_timeout: settings.limits.bulk_body_timeout,
                 idempotency_claim_timeout: settings.limits.idempotency_claim_timeout,
                 cursors,
+                offers: Default::default(),
             }),
             keys: web::Data::new(keys),
             rate_limits: settings.rate_limits.map(|l| {

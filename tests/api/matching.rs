@@ -915,3 +915,46 @@ async fn who_sees_which_matches() {
     .await
     .assert_problem(404, "not_found");
 }
+
+// Matching keeps what it has read of each offer, by version: a change is ranked as it now is.
+#[actix_web::test]
+async fn an_offer_changed_after_a_ranking_is_ranked_as_it_now_is() {
+    let app = TestApp::spawn();
+    let request = requested(&app, "KEN", json!({})).await;
+    let made = offered(
+        &app,
+        "Legislative drafting on gender equality",
+        json!({"themes": ["womens_rights"], "modalities": ["legislative_advice"],
+               "languages": ["fr"], "regions": ["002"]}),
+    )
+    .await;
+    let before = matches(&app, &request).await;
+    assert!(of(&before, "Legislative drafting on gender equality")["can_serve"] == true);
+    let path = format!("/api/v1/offers/{}", made["id"].as_str().unwrap());
+    let admin = app.admin_token();
+    // It now serves Asia only, in other words.
+    app.send_json(
+        Method::PATCH,
+        &path,
+        Some(&admin),
+        &json!({"regions": ["142"], "description": {"en": "Prison monitoring in Asia"}}),
+    )
+    .await
+    .assert_ok_json();
+    let after = matches(&app, &request).await;
+    assert_eq!(labels(&after), ["Prison monitoring in Asia"]);
+    let m = of(&after, "Prison monitoring in Asia");
+    assert_eq!(m["can_serve"], false, "{m}");
+    assert!(detail(m, "can_serve").contains("does not serve KEN"), "{m}");
+    assert_eq!(m["offer"]["version"], 2, "the offer as it now is: {m}");
+    // Made a draft, it takes no part for the public.
+    app.send_json(
+        Method::PATCH,
+        &path,
+        Some(&admin),
+        &json!({"status": "draft"}),
+    )
+    .await
+    .assert_ok_json();
+    assert!(matches(&app, &request).await.is_empty());
+}

@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::Result;
-use super::matching::{OfferMatch, OfferPool};
+use super::matching::{OfferCache, OfferMatch, Window};
 use crate::db::DbConnection;
 use crate::db::assistance_requests::{may_see, open_of};
 use crate::db::documents;
@@ -107,7 +107,12 @@ where
 }
 
 /// The view of `state` for a caller with `access`.
-pub fn view(conn: &mut DbConnection, state: &CountryCode, access: &Access) -> Result<Coordination> {
+pub fn view(
+    conn: &mut DbConnection,
+    cache: &OfferCache,
+    state: &CountryCode,
+    access: &Access,
+) -> Result<Coordination> {
     let accepted = accepted_of(conn, state)?;
     let rows = links(conn, state, access)?;
     let mut link_list = Vec::with_capacity(rows.len());
@@ -176,13 +181,14 @@ pub fn view(conn: &mut DbConnection, state: &CountryCode, access: &Access) -> Re
         // The offers are read once, for all the State's requests.
         let pool = match &mut pool {
             Some(pool) => pool,
-            None => pool.insert(OfferPool::load(conn, access, None)?),
+            None => pool.insert(cache.pool(conn, access, None)?),
         };
         let best_matches = pool
             .rank(conn, &request.content, today)?
+            .page(Window::first(BEST))
+            .items
             .into_iter()
-            .take(BEST)
-            .map(|r| OfferMatch::from(r.score, pool.offer(r.item).clone()))
+            .map(|r| OfferMatch::from(r.score, r.item))
             .collect();
         open_requests.push(RequestWithMatches {
             request,

@@ -5,6 +5,7 @@
 //! that is not public. The score is `domain::matching`'s.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::NaiveDate;
 
@@ -13,19 +14,19 @@ use crate::db::DbConnection;
 use crate::db::assistance_requests::Filter as RequestFilter;
 use crate::db::documents::{self, parse_document};
 use crate::db::offers::Filter as OfferFilter;
-use crate::db::sql::matching::{activity_facts, offers, requests, track_records};
+use crate::db::sql::matching::{activity_facts, offer_keys, requests, track_records};
 use crate::db::stored::unreadable;
 use crate::db::table::Rows;
 use crate::domain::assistance_request::{
     AssistanceRequest, AssistanceRequestContent, RequestStatus,
 };
-use crate::domain::matching::{Candidate, Need, Score, TrackRecord, score};
+use crate::domain::matching::{Candidate, Need, Score, Texts, TrackRecord, rank_score, score};
 use crate::domain::needs::Period;
-use crate::domain::offer::{Offer, OfferContent, OfferStatus};
+use crate::domain::offer::{Offer, OfferContent, OfferStatus, Place};
 use crate::domain::publication::Access;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::{Stakeholder, StakeholderKind};
-use crate::domain::words::{Frequencies, Rarity, Words};
+use crate::domain::words::{Frequencies, Rarity, Terms, Vocabulary, Words};
 use crate::domain::{CountryCode, OfferId, RecommendationId, StakeholderId};
 use crate::reference::reference;
 
@@ -61,14 +62,55 @@ impl OfferMatch {
 }
 
 /// Best first: those that can serve, then by score, then by id.
-fn rank<T>(items: &mut [Ranked<T>], id: impl Fn(&T) -> String) {
-    items.sort_by(|a, b| {
+fn rank<T, K: Ord>(items: &mut [Ranked<T>], id: impl Fn(&T) -> K) {
+    // Ids are unique: no two items are equal, so an unstable sort gives one order.
+    items.sort_unstable_by(|a, b| {
         b.score
             .can_serve
             .cmp(&a.score.can_serve)
             .then(b.score.score.total_cmp(&a.score.score))
             .then_with(|| id(&a.item).cmp(&id(&b.item)))
     });
+}
+
+/// Which part of a ranking is asked for: those scoring at least `min_score`, from the
+/// `start`th, at most `limit`.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub min_score: f64,
+    pub start: usize,
+    pub limit: usize,
+}
+
+impl Window {
+    /// The first `limit`, whatever their score.
+    pub fn first(limit: usize) -> Self {
+        Self {
+            min_score: 0.0,
+            start: 0,
+            limit,
+        }
+    }
+
+    /// The part of `ranked` this window shows, and where the next part starts when there
+    /// is one.
+    fn cut<T>(&self, ranked: Vec<Ranked<T>>) -> (Vec<Ranked<T>>, Option<usize>) {
+        let kept: Vec<Ranked<T>> = ranked
+            .into_iter()
+            .filter(|r| r.score.score >= self.min_score)
+            .collect();
+        let total = kept.len();
+        let end = self.start.saturating_add(self.limit).min(total);
+        let items = kept.into_iter().skip(self.start).take(self.limit).collect();
+        (items, (end < total).then_some(end))
+    }
+}
+
+/// A part of a ranking, explained, and where the next part starts when there is one.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<Ranked<T>>,
+    pub next: Option<usize>,
 }
 
 /// The States that count as the region of `state` for a track record: those of its
@@ -147,7 +189,7 @@ impl Record {
     }
 }
 
-/// The texts of these recommendations, by id.
+/// The words of these recommendations' texts, by id.
 fn recommendation_words(
     conn: &mut DbConnection,
     ids: &[RecommendationId],
@@ -187,15 +229,33 @@ fn offer_words(offer: &OfferContent) -> Words {
     Words::of(&texts)
 }
 
-fn need_of<'a>(r: &'a AssistanceRequestContent, words: &'a Words) -> Need<'a> {
-    Need {
-        state: &r.state,
-        themes: &r.themes,
-        sdg_targets: &r.sdg_targets,
-        modalities: &r.modalities,
-        languages: &r.languages,
-        period: r.period.as_ref(),
-        words,
+/// A request as matching compares it: where its State lies, and its words numbered.
+struct NeedOf<'a> {
+    request: &'a AssistanceRequestContent,
+    place: Place,
+    words: Terms,
+}
+
+impl<'a> NeedOf<'a> {
+    fn new(request: &'a AssistanceRequestContent, words: Terms) -> Self {
+        Self {
+            request,
+            place: Place::of(&request.state),
+            words,
+        }
+    }
+
+    fn need(&self) -> Need<'_> {
+        let r = self.request;
+        Need {
+            place: &self.place,
+            themes: &r.themes,
+            sdg_targets: &r.sdg_targets,
+            modalities: &r.modalities,
+            languages: &r.languages,
+            period: r.period.as_ref(),
+            words: &self.words,
+        }
     }
 }
 
@@ -203,141 +263,254 @@ fn stakeholder_key(offer: &OfferContent) -> String {
     offer.stakeholder.map(|s| s.to_string()).unwrap_or_default()
 }
 
-/// The open offers a caller may see (only of stakeholders of one kind, when asked), read once
-/// and ranked for as many needs as asked: the match list of one request, or the best matches
-/// of each open request of the coordination view.
-pub struct OfferPool {
-    /// Each offer, its words, and whether a State makes it.
-    candidates: Vec<(Offer, Words, bool)>,
-    frequencies: Frequencies,
-    /// The stakeholders that make them, once each.
-    makers: Vec<String>,
+/// An offer as matching reads it: its document and its words, numbered by the cache's
+/// vocabulary. One per version of an offer: a version is never written twice.
+#[derive(Debug)]
+struct Cached {
+    version: i64,
+    offer: Offer,
+    words: Terms,
 }
 
-impl OfferPool {
-    pub fn load(
+/// The offers matching has read, each parsed and its words folded and stemmed once per
+/// version rather than on every ranking: what makes ranking thousands of offers cheap. Held
+/// by the service and shared by its workers; which offers take part is still read from the
+/// database on every ranking, with the caller's access, so the cache decides nothing of what
+/// a caller sees. Several instances of the service each keep their own.
+#[derive(Debug, Default)]
+pub struct OfferCache {
+    entries: Mutex<HashMap<OfferId, Arc<Cached>>>,
+    vocabulary: RwLock<Vocabulary>,
+}
+
+/// Entries kept beyond the offers of the last ranking (offers since closed or changed).
+const CACHE_SLACK: usize = 1_024;
+
+impl OfferCache {
+    fn vocabulary(&self) -> std::sync::RwLockReadGuard<'_, Vocabulary> {
+        self.vocabulary.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn terms(&self, words: &Words) -> Terms {
+        let mut v = self.vocabulary.write().unwrap_or_else(|e| e.into_inner());
+        v.terms(words)
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<OfferId, Arc<Cached>>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The open offers a caller with `access` may see (only of stakeholders of `kind`, when
+    /// asked), read once and ranked for as many needs as asked: the match list of one
+    /// request, or the best matches of each open request of the coordination view.
+    pub fn pool(
+        &self,
         conn: &mut DbConnection,
         access: &Access,
         kind: Option<StakeholderKind>,
-    ) -> Result<Self> {
+    ) -> Result<OfferPool<'_>> {
         let mut filter = OfferFilter::new(access.clone());
         filter.status = Some(OfferStatus::Open);
         filter.stakeholder_kind = kind;
-        let rows = offers(conn, &filter)?;
-        let mut candidates = Vec::with_capacity(rows.len());
+        let keys = offer_keys(conn, &filter)?
+            .into_iter()
+            .map(|k| {
+                let id: OfferId =
+                    k.id.parse()
+                        .map_err(|e| unreadable(format!("offer id `{}`: {e}", k.id)))?;
+                Ok((id, k.version, k.by_state != 0))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut found: Vec<Option<Arc<Cached>>> = {
+            let entries = self.entries();
+            keys.iter()
+                .map(|k| entries.get(&k.0).filter(|c| c.version == k.1).cloned())
+                .collect()
+        };
+        let missing: Vec<String> = keys
+            .iter()
+            .zip(&found)
+            .filter(|(_, f)| f.is_none())
+            .map(|(k, _)| k.0.to_string())
+            .collect();
+        let mut read: HashMap<OfferId, Arc<Cached>> = HashMap::new();
+        for row in Offer::find_rows(conn, &missing)? {
+            let offer: Offer = documents::parse(&row)?;
+            let words = self.terms(&offer_words(&offer.content));
+            let cached = Cached {
+                version: offer.stored.version,
+                offer,
+                words,
+            };
+            read.insert(cached.offer.stored.id, Arc::new(cached));
+        }
+        let mut candidates = Vec::with_capacity(keys.len());
+        for (&(id, version, by_state), found) in keys.iter().zip(found.iter_mut()) {
+            let cached = match found.take() {
+                Some(c) => c,
+                // One that changed since its key was read has left what the filter let
+                // through: it takes no part in this ranking.
+                None => match read.get(&id) {
+                    Some(c) if c.version == version => c.clone(),
+                    _ => continue,
+                },
+            };
+            candidates.push((cached, by_state));
+        }
+        {
+            let mut entries = self.entries();
+            entries.extend(read);
+            if entries.len() > candidates.len() * 2 + CACHE_SLACK {
+                let current: std::collections::HashSet<OfferId> =
+                    candidates.iter().map(|(c, _)| c.offer.stored.id).collect();
+                entries.retain(|id, _| current.contains(id));
+            }
+        }
         let mut frequencies = Frequencies::default();
-        for row in rows {
-            let offer: Offer = parse_document(&row.document)?;
-            let words = offer_words(&offer.content);
-            frequencies.add(&words);
-            candidates.push((offer, words, row.by_state != 0));
+        for (c, _) in &candidates {
+            frequencies.add(&c.words);
         }
         let mut makers: Vec<String> = candidates
             .iter()
-            .map(|(o, _, _)| stakeholder_key(&o.content))
+            .map(|(c, _)| stakeholder_key(&c.offer.content))
             .collect();
         makers.sort_unstable();
         makers.dedup();
-        Ok(Self {
+        Ok(OfferPool {
+            cache: self,
             candidates,
             frequencies,
             makers,
         })
     }
-
-    /// The offers' scores for `request`, best first, each with its offer's place in the pool.
-    pub fn rank(
-        &self,
-        conn: &mut DbConnection,
-        request: &AssistanceRequestContent,
-        today: NaiveDate,
-    ) -> Result<Vec<Ranked<usize>>> {
-        let recommendations = recommendation_words(conn, &request.recommendations)?;
-        let words = request_words(request, &recommendations);
-        let tracks = tracks(conn, Some(&self.makers), &request.themes, &request.state)?;
-        let rarity = self.frequencies.rarity(&[&words]);
-        let need = need_of(request, &words);
-        let mut ranked: Vec<Ranked<usize>> = self
-            .candidates
-            .iter()
-            .enumerate()
-            .map(|(i, (offer, offer_words, by_state))| {
-                let candidate = Candidate {
-                    offer: &offer.content,
-                    words: offer_words,
-                    track: tracks
-                        .get(&stakeholder_key(&offer.content))
-                        .copied()
-                        .unwrap_or_default(),
-                    by_state: *by_state,
-                };
-                Ranked {
-                    score: score(&need, &candidate, &rarity, today),
-                    item: i,
-                }
-            })
-            .collect();
-        rank(&mut ranked, |i| self.candidates[*i].0.stored.id.to_string());
-        Ok(ranked)
-    }
-
-    /// The offer at this place of the pool.
-    pub fn offer(&self, i: usize) -> &Offer {
-        &self.candidates[i].0
-    }
-
-    /// The offers ranked as [`OfferPool::rank`] ranks them, taken out of the pool.
-    pub fn into_ranked(self, ranked: Vec<Ranked<usize>>) -> Vec<Ranked<Offer>> {
-        let mut offers: Vec<Option<Offer>> = self
-            .candidates
-            .into_iter()
-            .map(|(o, _, _)| Some(o))
-            .collect();
-        ranked
-            .into_iter()
-            .filter_map(|r| {
-                offers[r.item].take().map(|item| Ranked {
-                    score: r.score,
-                    item,
-                })
-            })
-            .collect()
-    }
 }
 
-/// The open offers a caller with `access` sees that fit `request`, best first; only of
-/// stakeholders of `kind` when given.
-pub fn ranked_offers(
-    conn: &mut DbConnection,
-    access: &Access,
-    request: &AssistanceRequestContent,
-    kind: Option<StakeholderKind>,
+/// The open offers a caller may see, as the cache holds them, and what their words weigh.
+pub struct OfferPool<'c> {
+    cache: &'c OfferCache,
+    /// Each offer, and whether a State makes it.
+    candidates: Vec<(Arc<Cached>, bool)>,
+    frequencies: Frequencies,
+    /// The stakeholders that make them, once each.
+    makers: Vec<String>,
+}
+
+/// One need compared with every offer of a pool: rank them, then explain the few shown.
+pub struct Ranking<'p> {
+    pool: &'p OfferPool<'p>,
+    need: NeedOf<'p>,
+    rarity: Rarity,
+    tracks: HashMap<StakeholderId, TrackRecord>,
     today: NaiveDate,
-) -> Result<Vec<Ranked<Offer>>> {
-    let pool = OfferPool::load(conn, access, kind)?;
-    let ranked = pool.rank(conn, request, today)?;
-    Ok(pool.into_ranked(ranked))
+    /// Best first, each with its offer's place in the pool; scores without explanation.
+    pub ranked: Vec<Ranked<usize>>,
 }
 
-/// The offers for request `id`, if the caller may see the request.
+impl<'p> Ranking<'p> {
+    fn candidate(&self, i: usize) -> Candidate<'_> {
+        let (cached, by_state) = &self.pool.candidates[i];
+        Candidate {
+            offer: &cached.offer.content,
+            words: &cached.words,
+            track: cached
+                .offer
+                .content
+                .stakeholder
+                .and_then(|s| self.tracks.get(&s))
+                .copied()
+                .unwrap_or_default(),
+            by_state: *by_state,
+        }
+    }
+
+    /// The offer at place `i` of the pool, with its score explained.
+    pub fn explain(&self, i: usize) -> Ranked<Offer> {
+        let vocabulary = self.pool.cache.vocabulary();
+        let texts = Texts {
+            rarity: &self.rarity,
+            vocabulary: &vocabulary,
+        };
+        Ranked {
+            score: score(&self.need.need(), &self.candidate(i), &texts, self.today),
+            item: self.pool.candidates[i].0.offer.clone(),
+        }
+    }
+
+    /// The offers of `window`, each with its score explained.
+    pub fn page(mut self, window: Window) -> Page<Offer> {
+        let (items, next) = window.cut(std::mem::take(&mut self.ranked));
+        let items = items.into_iter().map(|r| self.explain(r.item)).collect();
+        Page { items, next }
+    }
+}
+
+impl OfferPool<'_> {
+    /// The offers ranked for `request`, best first.
+    pub fn rank<'p>(
+        &'p self,
+        conn: &mut DbConnection,
+        request: &'p AssistanceRequestContent,
+        today: NaiveDate,
+    ) -> Result<Ranking<'p>> {
+        let recommendations = recommendation_words(conn, &request.recommendations)?;
+        let words = self.cache.terms(&request_words(request, &recommendations));
+        let tracks = tracks(conn, Some(&self.makers), &request.themes, &request.state)?
+            .into_iter()
+            .filter_map(|(s, t)| Some((s.parse().ok()?, t)))
+            .collect();
+        let rarity = self.frequencies.rarity(&[&words]);
+        let mut ranking = Ranking {
+            pool: self,
+            need: NeedOf::new(request, words),
+            rarity,
+            tracks,
+            today,
+            ranked: Vec::new(),
+        };
+        let vocabulary = self.cache.vocabulary();
+        let texts = Texts {
+            rarity: &ranking.rarity,
+            vocabulary: &vocabulary,
+        };
+        let need = ranking.need.need();
+        let mut ranked: Vec<Ranked<usize>> = (0..self.candidates.len())
+            .map(|i| Ranked {
+                score: rank_score(&need, &ranking.candidate(i), &texts, today),
+                item: i,
+            })
+            .collect();
+        rank(&mut ranked, |i| self.candidates[*i].0.offer.stored.id);
+        drop(vocabulary);
+        ranking.ranked = ranked;
+        Ok(ranking)
+    }
+}
+
+/// The offers for request `id` a caller with `access` sees, best first, the part `window`
+/// asks for; only of stakeholders of `kind` when given. Not found if the caller may not see
+/// the request.
 pub fn for_request(
     conn: &mut DbConnection,
+    cache: &OfferCache,
     access: &Access,
-    id: crate::domain::AssistanceRequestId,
-    kind: Option<StakeholderKind>,
+    (id, kind): (crate::domain::AssistanceRequestId, Option<StakeholderKind>),
+    window: Window,
     today: NaiveDate,
-) -> Result<Vec<Ranked<Offer>>> {
+) -> Result<Page<Offer>> {
     let request = super::assistance_requests::visible(conn, id, access)?;
-    ranked_offers(conn, access, &request.content, kind, today)
+    let pool = cache.pool(conn, access, kind)?;
+    Ok(pool.rank(conn, &request.content, today)?.page(window))
 }
 
-/// The open requests a caller with `access` sees that offer `id` could answer, best first.
+/// The open requests a caller with `access` sees that offer `id` could answer, best first,
+/// the part `window` asks for.
 pub fn for_offer(
     conn: &mut DbConnection,
     access: &Access,
     id: OfferId,
+    window: Window,
     today: NaiveDate,
-) -> Result<Vec<Ranked<AssistanceRequest>>> {
+) -> Result<Page<AssistanceRequest>> {
     let offer = super::offers::visible(conn, id, access)?;
     let by_state = match offer.content.stakeholder {
         Some(s) => crate::db::stakeholders::bound_state(conn, s)?.is_some(),
@@ -354,38 +527,48 @@ pub fn for_offer(
         .flat_map(|r| r.content.recommendations.iter().copied())
         .collect();
     let recommendations = recommendation_words(conn, &ids)?;
-    let needs_words: Vec<Words> = candidates
+    let mut vocabulary = Vocabulary::default();
+    let needs: Vec<NeedOf> = candidates
         .iter()
-        .map(|r| request_words(&r.content, &recommendations))
+        .map(|r| {
+            let words = vocabulary.terms(&request_words(&r.content, &recommendations));
+            NeedOf::new(&r.content, words)
+        })
         .collect();
-    let words = offer_words(&offer.content);
-    let rarity = Rarity::over(needs_words.iter().chain([&words]));
+    let words = vocabulary.terms(&offer_words(&offer.content));
+    let rarity = Rarity::over(needs.iter().map(|n| &n.words).chain([&words]));
+    let texts = Texts {
+        rarity: &rarity,
+        vocabulary: &vocabulary,
+    };
     let record = Record::of(conn, &stakeholder_key(&offer.content))?;
-    let mut ranked = Vec::with_capacity(candidates.len());
-    for (request, request_words) in candidates.into_iter().zip(&needs_words) {
-        let track = record.on(
-            &request.content.themes,
-            &region_states(&request.content.state),
-        );
-        let candidate = Candidate {
-            offer: &offer.content,
-            words: &words,
-            track,
-            by_state,
-        };
-        let score = score(
-            &need_of(&request.content, request_words),
-            &candidate,
-            &rarity,
-            today,
-        );
-        ranked.push(Ranked {
-            score,
-            item: request,
-        });
-    }
-    rank(&mut ranked, |r| r.stored.id.to_string());
-    Ok(ranked)
+    let candidate = |need: &NeedOf| Candidate {
+        offer: &offer.content,
+        words: &words,
+        track: record.on(&need.request.themes, &region_states(&need.request.state)),
+        by_state,
+    };
+    let mut ranked: Vec<Ranked<usize>> = needs
+        .iter()
+        .enumerate()
+        .map(|(i, need)| Ranked {
+            score: rank_score(&need.need(), &candidate(need), &texts, today),
+            item: i,
+        })
+        .collect();
+    rank(&mut ranked, |i| candidates[*i].stored.id);
+    let (items, next) = window.cut(ranked);
+    let items = items
+        .into_iter()
+        .map(|r| {
+            let need = &needs[r.item];
+            Ranked {
+                score: score(&need.need(), &candidate(need), &texts, today),
+                item: candidates[r.item].clone(),
+            }
+        })
+        .collect();
+    Ok(Page { items, next })
 }
 
 /// A stakeholder that could help, and the offer of its that fits best (none: it is ranked on
@@ -417,16 +600,25 @@ fn profile_offer(s: &Stakeholder) -> OfferContent {
     }
 }
 
-/// The stakeholders that could help implement recommendation `id`, best first: each by its
-/// open offer that fits best, or, with none the caller sees, by its profile; those with no
-/// open offer and no public activity on the recommendation's themes are left out.
+/// What a potential partner is ranked by: its best offer (its place in the ranking of the
+/// offers), or its profile.
+enum Basis {
+    Offer(usize),
+    Profile(Box<OfferContent>, Terms),
+}
+
+/// The stakeholders that could help implement recommendation `id`, best first, the part
+/// `window` asks for: each by its open offer that fits best, or, with none the caller sees,
+/// by its profile; those with no open offer and no public activity on the recommendation's
+/// themes are left out.
 pub fn partners(
     conn: &mut DbConnection,
+    cache: &OfferCache,
     access: &Access,
-    id: RecommendationId,
-    kind: Option<StakeholderKind>,
+    (id, kind): (RecommendationId, Option<StakeholderKind>),
+    window: Window,
     today: NaiveDate,
-) -> Result<Vec<Ranked<Partner>>> {
+) -> Result<Page<Partner>> {
     let recommendation: Recommendation = documents::get(conn, id)?
         .ok_or_else(|| Error::NotFound(format!("No recommendation has the id {id}.")))?;
     let r = &recommendation.content;
@@ -444,12 +636,13 @@ pub fn partners(
         description: r.text.clone(),
         status: RequestStatus::Open,
     };
-    let offers = ranked_offers(conn, access, &request, kind, today)?;
+    let pool = cache.pool(conn, access, kind)?;
+    let ranking = pool.rank(conn, &request, today)?;
     // Each stakeholder's best offer (the first, as they are ranked).
-    let mut best: HashMap<StakeholderId, Ranked<Offer>> = HashMap::new();
-    for ranked in offers {
-        if let Some(s) = ranked.item.content.stakeholder {
-            best.entry(s).or_insert(ranked);
+    let mut best: HashMap<StakeholderId, Ranked<usize>> = HashMap::new();
+    for ranked in &ranking.ranked {
+        if let Some(s) = pool.candidates[ranked.item].0.offer.content.stakeholder {
+            best.entry(s).or_insert_with(|| ranked.clone());
         }
     }
     let tracks = tracks(conn, None, &r.themes, &r.state_under_review)?;
@@ -463,50 +656,79 @@ pub fn partners(
     ids.sort_unstable();
     ids.dedup();
     let stakeholders = crate::db::stakeholders::get_many(conn, ids.iter().copied())?;
-    let words = Words::of(&[&r.text]);
-    let mut profiles: Vec<(Stakeholder, OfferContent, Words)> = Vec::new();
+    // Those with no offer are compared by their profiles, among themselves.
+    let mut vocabulary = Vocabulary::default();
+    let words = vocabulary.terms(&Words::of(&[&r.text]));
+    let need = NeedOf::new(&request, words);
+    let mut out: Vec<Ranked<(StakeholderId, Basis)>> = Vec::new();
     for (sid, s) in &stakeholders {
-        if best.contains_key(sid) || kind.is_some_and(|k| s.content.kind != k) {
-            continue;
+        if let Some(ranked) = best.get(sid) {
+            out.push(Ranked {
+                score: ranked.score.clone(),
+                item: (*sid, Basis::Offer(ranked.item)),
+            });
+        } else if kind.is_none_or(|k| s.content.kind == k) {
+            let words = vocabulary.terms(&Words::of(&[&s.content.name]));
+            out.push(Ranked {
+                score: Score {
+                    score: 0.0,
+                    can_serve: false,
+                    explanation: vec![],
+                },
+                item: (*sid, Basis::Profile(Box::new(profile_offer(s)), words)),
+            });
         }
-        let offer = profile_offer(s);
-        let w = Words::of(&[&s.content.name]);
-        profiles.push((s.clone(), offer, w));
     }
-    let rarity = Rarity::over(profiles.iter().map(|(_, _, w)| w).chain([&words]));
-    let need = need_of(&request, &words);
-    let mut out: Vec<Ranked<Partner>> = Vec::new();
-    for (sid, ranked) in best {
-        let Some(s) = stakeholders.get(&sid) else {
-            continue;
-        };
-        out.push(Ranked {
-            score: ranked.score,
-            item: Partner {
-                stakeholder: s.clone(),
-                offer: Some(ranked.item),
-            },
-        });
-    }
-    for (s, offer, w) in profiles {
+    let rarity = Rarity::over(
+        out.iter()
+            .filter_map(|r| match &r.item.1 {
+                Basis::Profile(_, w) => Some(w),
+                Basis::Offer(_) => None,
+            })
+            .chain([&need.words]),
+    );
+    let texts = Texts {
+        rarity: &rarity,
+        vocabulary: &vocabulary,
+    };
+    let profile = |sid: &StakeholderId, offer: &OfferContent, words: &Terms, explain: bool| {
+        let s = &stakeholders[sid];
         let candidate = Candidate {
-            offer: &offer,
-            words: &w,
-            track: tracks
-                .get(&s.stored.id.to_string())
-                .copied()
-                .unwrap_or_default(),
+            offer,
+            words,
+            track: tracks.get(&sid.to_string()).copied().unwrap_or_default(),
             by_state: crate::db::stakeholders::own_state(&s.content).is_some(),
         };
-        let score = score(&need, &candidate, &rarity, today);
-        out.push(Ranked {
+        let scorer = if explain { score } else { rank_score };
+        scorer(&need.need(), &candidate, &texts, today)
+    };
+    for r in &mut out {
+        if let (sid, Basis::Profile(offer, words)) = &r.item {
+            r.score = profile(sid, offer, words, false);
+        }
+    }
+    rank(&mut out, |(sid, _)| *sid);
+    let (items, next) = window.cut(out);
+    let mut explained = Vec::with_capacity(items.len());
+    for Ranked {
+        item: (sid, basis), ..
+    } in items
+    {
+        let stakeholder = stakeholders[&sid].clone();
+        let (score, offer) = match basis {
+            Basis::Offer(i) => {
+                let offer = ranking.explain(i);
+                (offer.score, Some(offer.item))
+            }
+            Basis::Profile(offer, words) => (profile(&sid, &offer, &words, true), None),
+        };
+        explained.push(Ranked {
             score,
-            item: Partner {
-                stakeholder: s,
-                offer: None,
-            },
+            item: Partner { stakeholder, offer },
         });
     }
-    rank(&mut out, |p| p.stakeholder.stored.id.to_string());
-    Ok(out)
+    Ok(Page {
+        items: explained,
+        next,
+    })
 }

@@ -12,10 +12,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::CountryCode;
 use crate::domain::needs::Period;
-use crate::domain::offer::{OfferContent, areas_of};
-use crate::domain::words::{Rarity, Words};
+use crate::domain::offer::{OfferContent, Place};
+use crate::domain::words::{Rarity, Terms, Vocabulary};
 use crate::reference::reference;
 
 /// What every offer that can serve gets: the floor of the upper band.
@@ -95,7 +94,8 @@ pub struct Score {
 /// A need: an assistance request, or what a recommendation asks of its State.
 #[derive(Debug, Clone)]
 pub struct Need<'a> {
-    pub state: &'a CountryCode,
+    /// The State, and where it lies.
+    pub place: &'a Place,
     pub themes: &'a [String],
     pub sdg_targets: &'a [String],
     /// Kinds of help asked for; any when empty.
@@ -103,7 +103,15 @@ pub struct Need<'a> {
     /// Languages the help must be given in; any when empty.
     pub languages: &'a [String],
     pub period: Option<&'a Period>,
-    pub words: &'a Words,
+    pub words: &'a Terms,
+}
+
+/// How the words of the texts compared are weighed and read.
+#[derive(Debug, Clone, Copy)]
+pub struct Texts<'a> {
+    pub rarity: &'a Rarity,
+    /// What the terms' numbers stand for.
+    pub vocabulary: &'a Vocabulary,
 }
 
 /// What a stakeholder has done, from public activities only.
@@ -121,14 +129,31 @@ pub struct TrackRecord {
 #[derive(Debug, Clone)]
 pub struct Candidate<'a> {
     pub offer: &'a OfferContent,
-    pub words: &'a Words,
+    pub words: &'a Terms,
     pub track: TrackRecord,
     /// The offering stakeholder is a State (its own stakeholder).
     pub by_state: bool,
 }
 
-fn listed(items: &[String]) -> String {
+fn listed<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
+    let items: Vec<String> = items.into_iter().map(|s| s.as_ref().to_owned()).collect();
     items.join(", ")
+}
+
+/// Those of `wanted` that `offered` has, in the order wanted.
+fn common<'a>(
+    wanted: &'a [String],
+    offered: &'a [String],
+) -> impl Iterator<Item = &'a String> + Clone {
+    wanted.iter().filter(|w| offered.contains(w))
+}
+
+/// A detail of the explanation, written only when one is asked for: ranking thousands of
+/// offers needs their scores, and only the page shown needs the words.
+macro_rules! detail {
+    ($explain:expr, $($format:tt)+) => {
+        if $explain { format!($($format)+) } else { String::new() }
+    };
 }
 
 /// `n / (n + 1)`: more evidence counts, less and less.
@@ -141,23 +166,28 @@ fn round(x: f64) -> f64 {
 }
 
 /// Whether the offer can serve, and why not.
-fn conditions(need: &Need, offer: &OfferContent, today: NaiveDate) -> Vec<String> {
+fn conditions(need: &Need, offer: &OfferContent, today: NaiveDate, explain: bool) -> Vec<String> {
     let mut failed = Vec::new();
-    if !offer.serves(need.state) {
-        let mut places: Vec<String> = offer.states.iter().map(|s| s.to_string()).collect();
-        places.extend(offer.regions.iter().map(|r| area_name(r)));
-        places.extend(offer.regional_groups.iter().map(|g| g.as_str().to_owned()));
-        failed.push(format!(
-            "does not serve {}: serves {}",
-            need.state,
+    if !offer.serves_place(need.place) {
+        let places = || {
+            let mut places: Vec<String> = offer.states.iter().map(|s| s.to_string()).collect();
+            places.extend(offer.regions.iter().map(|r| area_name(r)));
+            places.extend(offer.regional_groups.iter().map(|g| g.as_str().to_owned()));
             places.join(", ")
+        };
+        failed.push(detail!(
+            explain,
+            "does not serve {}: serves {}",
+            need.place.state,
+            places()
         ));
     }
     if !need.languages.is_empty()
         && !offer.languages.is_empty()
         && !need.languages.iter().any(|l| offer.languages.contains(l))
     {
-        failed.push(format!(
+        failed.push(detail!(
+            explain,
             "no shared language: asks for {}, offers {}",
             listed(need.languages),
             listed(&offer.languages)
@@ -165,14 +195,16 @@ fn conditions(need: &Need, offer: &OfferContent, today: NaiveDate) -> Vec<String
     }
     if let Some(period) = &offer.period {
         if period.ended_before(today) {
-            failed.push(format!(
+            failed.push(detail!(
+                explain,
                 "no longer available: its period ended on {}",
                 period.end.expect("ended")
             ));
         } else if let Some(wanted) = need.period
             && !period.overlaps(wanted)
         {
-            failed.push(format!(
+            failed.push(detail!(
+                explain,
                 "not available when needed: available {}, needed {}",
                 describe(period),
                 describe(wanted)
@@ -206,33 +238,40 @@ fn area_name(code: &str) -> String {
 }
 
 /// Each factor's value (0 to 1) and detail.
-fn factors(need: &Need, c: &Candidate, rarity: &Rarity) -> Vec<(FactorName, f64, String)> {
+fn factors(
+    need: &Need,
+    c: &Candidate,
+    texts: &Texts,
+    explain: bool,
+) -> Vec<(FactorName, f64, String)> {
     let offer = c.offer;
     let mut out = Vec::new();
 
     // Themes: the share of the need's themes it covers.
-    let shared: Vec<String> = need
-        .themes
-        .iter()
-        .filter(|t| offer.themes.contains(t))
-        .cloned()
-        .collect();
+    let shared = common(need.themes, &offer.themes);
+    let n = shared.clone().count();
     out.push(if need.themes.is_empty() {
-        (FactorName::Themes, 0.0, "the need names no theme".into())
+        (
+            FactorName::Themes,
+            0.0,
+            detail!(explain, "the need names no theme"),
+        )
     } else {
-        let share = shared.len() as f64 / need.themes.len() as f64;
-        let detail = if shared.is_empty() {
-            format!(
+        let share = n as f64 / need.themes.len() as f64;
+        let detail = if n == 0 {
+            detail!(
+                explain,
                 "no shared theme: needs {}, offers {}",
                 listed(need.themes),
                 listed(&offer.themes)
             )
         } else {
-            format!(
+            detail!(
+                explain,
                 "shares {} of the {} themes needed: {}",
-                shared.len(),
+                n,
                 need.themes.len(),
-                listed(&shared)
+                listed(shared)
             )
         };
         (FactorName::Themes, share, detail)
@@ -243,34 +282,35 @@ fn factors(need: &Need, c: &Candidate, rarity: &Rarity) -> Vec<(FactorName, f64,
         (
             FactorName::SdgTargets,
             0.0,
-            "the need names no SDG target".into(),
+            detail!(explain, "the need names no SDG target"),
         )
     } else {
-        let goal = |t: &str| t.split('.').next().unwrap_or(t).to_owned();
-        let mut value = 0.0;
-        let mut same = Vec::new();
-        let mut near = Vec::new();
-        for t in need.sdg_targets {
-            if offer.sdg_targets.contains(t) {
-                value += 1.0;
-                same.push(t.clone());
-            } else if offer.sdg_targets.iter().any(|o| goal(o) == goal(t)) {
-                value += 0.5;
-                near.push(t.clone());
-            }
+        fn goal(t: &str) -> &str {
+            t.split('.').next().unwrap_or(t)
         }
-        let value = value / need.sdg_targets.len() as f64;
-        let detail = match (same.is_empty(), near.is_empty()) {
-            (true, true) => format!(
+        let same = common(need.sdg_targets, &offer.sdg_targets);
+        let near = need.sdg_targets.iter().filter(|t| {
+            !offer.sdg_targets.contains(t) && offer.sdg_targets.iter().any(|o| goal(o) == goal(t))
+        });
+        let (n_same, n_near) = (same.clone().count(), near.clone().count());
+        let value = (n_same as f64 + 0.5 * n_near as f64) / need.sdg_targets.len() as f64;
+        let detail = match (n_same == 0, n_near == 0) {
+            (true, true) => detail!(
+                explain,
                 "no shared SDG target or goal: needs {}",
                 listed(need.sdg_targets)
             ),
-            (false, true) => format!("shares SDG targets {}", listed(&same)),
-            (true, false) => format!("works on the goals of SDG targets {}", listed(&near)),
-            (false, false) => format!(
+            (false, true) => detail!(explain, "shares SDG targets {}", listed(same)),
+            (true, false) => detail!(
+                explain,
+                "works on the goals of SDG targets {}",
+                listed(near)
+            ),
+            (false, false) => detail!(
+                explain,
                 "shares SDG targets {}, and works on the goals of {}",
-                listed(&same),
-                listed(&near)
+                listed(same),
+                listed(near)
             ),
         };
         (FactorName::SdgTargets, value, detail)
@@ -281,20 +321,16 @@ fn factors(need: &Need, c: &Candidate, rarity: &Rarity) -> Vec<(FactorName, f64,
         (
             FactorName::Modality,
             1.0,
-            "the need takes any kind of help".into(),
+            detail!(explain, "the need takes any kind of help"),
         )
     } else {
-        let shared: Vec<String> = need
-            .modalities
-            .iter()
-            .filter(|m| offer.modalities.contains(m))
-            .cloned()
-            .collect();
-        if shared.is_empty() {
+        let mut shared = common(need.modalities, &offer.modalities).peekable();
+        if shared.peek().is_none() {
             (
                 FactorName::Modality,
                 0.0,
-                format!(
+                detail!(
+                    explain,
                     "offers {} where {} is asked for",
                     if offer.modalities.is_empty() {
                         "no stated kind of help".to_owned()
@@ -308,35 +344,31 @@ fn factors(need: &Need, c: &Candidate, rarity: &Rarity) -> Vec<(FactorName, f64,
             (
                 FactorName::Modality,
                 1.0,
-                format!("offers {}", listed(&shared)),
+                detail!(explain, "offers {}", listed(shared)),
             )
         }
     });
 
     // Language.
-    let shared: Vec<String> = need
-        .languages
-        .iter()
-        .filter(|l| offer.languages.contains(l))
-        .cloned()
-        .collect();
+    let mut shared = common(need.languages, &offer.languages).peekable();
     out.push(if need.languages.is_empty() {
         (
             FactorName::Language,
             1.0,
-            "the need takes any language".into(),
+            detail!(explain, "the need takes any language"),
         )
     } else if offer.languages.is_empty() {
         (
             FactorName::Language,
             0.5,
-            "the offer names no language".into(),
+            detail!(explain, "the offer names no language"),
         )
-    } else if shared.is_empty() {
+    } else if shared.peek().is_none() {
         (
             FactorName::Language,
             0.0,
-            format!(
+            detail!(
+                explain,
                 "asks for {}, offers {}",
                 listed(need.languages),
                 listed(&offer.languages)
@@ -346,41 +378,54 @@ fn factors(need: &Need, c: &Candidate, rarity: &Rarity) -> Vec<(FactorName, f64,
         (
             FactorName::Language,
             1.0,
-            format!("works in {}", listed(&shared)),
+            detail!(explain, "works in {}", listed(shared)),
         )
     });
 
     // Where it serves: by name, by area or group, anywhere.
-    let (areas, group) = areas_of(need.state);
-    out.push(if offer.states.contains(need.state) {
+    out.push(if offer.states.contains(&need.place.state) {
         (
             FactorName::Serves,
             1.0,
-            format!("serves {} by name", need.state),
+            detail!(explain, "serves {} by name", need.place.state),
         )
-    } else if let Some(area) = offer.regions.iter().find(|r| areas.contains(r)) {
+    } else if let Some(area) = offer.regions.iter().find(|r| need.place.areas.contains(r)) {
         (
             FactorName::Serves,
             0.8,
-            format!("serves {}, where {} is", area_name(area), need.state),
+            detail!(
+                explain,
+                "serves {}, where {} is",
+                area_name(area),
+                need.place.state
+            ),
         )
-    } else if let Some(g) = group.filter(|g| offer.regional_groups.contains(g)) {
+    } else if let Some(g) = need
+        .place
+        .group
+        .filter(|g| offer.regional_groups.contains(g))
+    {
         (
             FactorName::Serves,
             0.8,
-            format!(
+            detail!(
+                explain,
                 "serves the {} group, of which {} is",
                 g.as_str(),
-                need.state
+                need.place.state
             ),
         )
     } else if offer.serves_everywhere() {
-        (FactorName::Serves, 0.6, "serves every State".into())
+        (
+            FactorName::Serves,
+            0.6,
+            detail!(explain, "serves every State"),
+        )
     } else {
         (
             FactorName::Serves,
             0.0,
-            format!("does not serve {}", need.state),
+            detail!(explain, "does not serve {}", need.place.state),
         )
     });
 
@@ -389,35 +434,40 @@ fn factors(need: &Need, c: &Candidate, rarity: &Rarity) -> Vec<(FactorName, f64,
         (Some(p), Some(w)) if p.overlaps(w) => (
             FactorName::Period,
             1.0,
-            format!("available {}, needed {}", describe(p), describe(w)),
+            detail!(explain, "available {}, needed {}", describe(p), describe(w)),
         ),
         (Some(p), Some(w)) => (
             FactorName::Period,
             0.0,
-            format!("available {}, needed {}", describe(p), describe(w)),
+            detail!(explain, "available {}, needed {}", describe(p), describe(w)),
         ),
         (Some(p), None) => (
             FactorName::Period,
             1.0,
-            format!("available {}", describe(p)),
+            detail!(explain, "available {}", describe(p)),
         ),
-        (None, _) => (FactorName::Period, 1.0, "available at any time".into()),
+        (None, _) => (
+            FactorName::Period,
+            1.0,
+            detail!(explain, "available at any time"),
+        ),
     });
 
     // Words.
-    let (similarity, shared) = rarity.similarity(need.words, c.words);
+    let (similarity, shared) = texts.rarity.similarity(need.words, c.words, explain);
     // A cosine of 0.5 between two short texts is already close: it counts fully.
     let value = (f64::from(similarity) * 2.0).min(1.0);
     out.push((
         FactorName::Words,
         value,
         if shared.is_empty() {
-            "no word of the need is in the offer".into()
+            detail!(explain, "no word of the need is in the offer")
         } else {
-            format!(
+            detail!(
+                explain,
                 "similarity {:.2}; shared words: {}",
                 similarity,
-                shared.join(", ")
+                listed(shared.iter().map(|t| texts.vocabulary.term(*t)))
             )
         },
     ));
@@ -431,11 +481,14 @@ fn factors(need: &Need, c: &Candidate, rarity: &Rarity) -> Vec<(FactorName, f64,
         FactorName::TrackRecord,
         value,
         if t.on_themes == 0 {
-            "no public activity on these themes yet".into()
+            detail!(explain, "no public activity on these themes yet")
         } else {
-            format!(
+            detail!(
+                explain,
                 "{} public activities on these themes, {} of them in the region, {} good practices",
-                t.on_themes, t.in_region, t.good_practices
+                t.on_themes,
+                t.in_region,
+                t.good_practices
             )
         },
     ));
@@ -446,7 +499,8 @@ fn factors(need: &Need, c: &Candidate, rarity: &Rarity) -> Vec<(FactorName, f64,
             (
                 FactorName::PeerToPeer,
                 1.0,
-                format!(
+                detail!(
+explain,
                     "a State offering its own experience, with {} good practices on these themes",
                     t.good_practices
                 ),
@@ -455,52 +509,76 @@ fn factors(need: &Need, c: &Candidate, rarity: &Rarity) -> Vec<(FactorName, f64,
             (
                 FactorName::PeerToPeer,
                 0.5,
-                "a State offering its own experience, without a good practice on these themes yet"
-                    .into(),
+                detail!(explain, "a State offering its own experience, without a good practice on these themes yet"),
             )
         }
     } else {
         (
             FactorName::PeerToPeer,
             0.0,
-            "not a State's peer-to-peer offer".into(),
+            detail!(explain, "not a State's peer-to-peer offer"),
         )
     });
     out
 }
 
-/// How well `candidate` fits `need` on `today`; `rarity` weighs the words of the texts
-/// compared.
-pub fn score(need: &Need, candidate: &Candidate, rarity: &Rarity, today: NaiveDate) -> Score {
-    let failed = conditions(need, candidate.offer, today);
+/// How well `candidate` fits `need` on `today`, and why; `texts` weighs and reads the words
+/// of the texts compared.
+pub fn score(need: &Need, candidate: &Candidate, texts: &Texts, today: NaiveDate) -> Score {
+    evaluate(need, candidate, texts, today, true)
+}
+
+/// [`score`] without its explanation (`explanation` is empty): the same score, for ranking
+/// many candidates of which only a page is shown.
+pub fn rank_score(need: &Need, candidate: &Candidate, texts: &Texts, today: NaiveDate) -> Score {
+    evaluate(need, candidate, texts, today, false)
+}
+
+fn evaluate(
+    need: &Need,
+    candidate: &Candidate,
+    texts: &Texts,
+    today: NaiveDate,
+    explain: bool,
+) -> Score {
+    let failed = conditions(need, candidate.offer, today, explain);
     let can_serve = failed.is_empty();
     let scale = if can_serve { 1.0 } else { CANNOT_SERVE_SCALE };
-    let mut explanation = vec![Factor {
+    let first = Factor {
         factor: FactorName::CanServe,
         weight: CAN_SERVE,
         contribution: if can_serve { CAN_SERVE } else { 0.0 },
         detail: if can_serve {
-            format!("can serve {}", need.state)
+            detail!(explain, "can serve {}", need.place.state)
         } else {
-            format!(
+            detail!(
+                explain,
                 "cannot serve, so every other factor counts {:.0}%: {}",
                 CANNOT_SERVE_SCALE * 100.0,
                 failed.join("; ")
             )
         },
-    }];
-    for (factor, value, detail) in factors(need, candidate, rarity) {
-        let weight = factor.weight();
-        explanation.push(Factor {
-            factor,
-            weight,
-            contribution: round(weight * value * scale),
-            detail,
-        });
+    };
+    let mut total = first.contribution;
+    let mut explanation = Vec::with_capacity(if explain { 10 } else { 0 });
+    if explain {
+        explanation.push(first);
     }
-    let score = round(explanation.iter().map(|f| f.contribution).sum::<f64>()).clamp(0.0, 1.0);
+    for (factor, value, detail) in factors(need, candidate, texts, explain) {
+        let weight = factor.weight();
+        let contribution = round(weight * value * scale);
+        total += contribution;
+        if explain {
+            explanation.push(Factor {
+                factor,
+                weight,
+                contribution,
+                detail,
+            });
+        }
+    }
     Score {
-        score,
+        score: round(total).clamp(0.0, 1.0),
         can_serve,
         explanation,
     }
@@ -509,7 +587,8 @@ pub fn score(need: &Need, candidate: &Candidate, rarity: &Rarity, today: NaiveDa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Language;
+    use crate::domain::words::Words;
+    use crate::domain::{CountryCode, Language};
     use crate::reference::RegionalGroup;
 
     fn day(s: &str) -> NaiveDate {
@@ -520,10 +599,29 @@ mod tests {
         items.iter().map(|s| (*s).to_owned()).collect()
     }
 
-    fn words(text: &str) -> Words {
+    /// The terms of an English text, numbered by `vocabulary`.
+    fn words(vocabulary: &mut Vocabulary, text: &str) -> Terms {
         let mut w = Words::default();
         w.add(Language::En, text);
-        w
+        vocabulary.terms(&w)
+    }
+
+    /// Scores with every word as rare as every other.
+    fn scored_with(need: &Need, c: &Candidate, vocabulary: &Vocabulary, today: NaiveDate) -> Score {
+        let rarity = Rarity::default();
+        let texts = Texts {
+            rarity: &rarity,
+            vocabulary,
+        };
+        let full = score(need, c, &texts, today);
+        let quick = rank_score(need, c, &texts, today);
+        assert_eq!(
+            (quick.score, quick.can_serve),
+            (full.score, full.can_serve),
+            "ranking scores as explaining does"
+        );
+        assert!(quick.explanation.is_empty());
+        full
     }
 
     fn offer() -> OfferContent {
@@ -551,20 +649,25 @@ mod tests {
         }
     }
 
+    #[derive(Clone)]
     struct Fixture {
-        state: CountryCode,
+        place: Place,
+        vocabulary: Vocabulary,
         themes: Vec<String>,
         targets: Vec<String>,
         modalities: Vec<String>,
         languages: Vec<String>,
         period: Period,
-        words: Words,
+        words: Terms,
     }
 
     impl Fixture {
         fn kenya() -> Self {
+            let mut vocabulary = Vocabulary::default();
+            let words = words(&mut vocabulary, "law against discrimination of women");
             Self {
-                state: CountryCode::parse("KEN").unwrap(),
+                place: Place::of(&CountryCode::parse("KEN").unwrap()),
+                vocabulary,
                 themes: strings(&["womens_rights"]),
                 targets: strings(&["5.1"]),
                 modalities: strings(&["legislative_advice"]),
@@ -573,13 +676,13 @@ mod tests {
                     start: Some(day("2027-01-01")),
                     end: Some(day("2027-12-31")),
                 },
-                words: words("law against discrimination of women"),
+                words,
             }
         }
 
         fn need(&self) -> Need<'_> {
             Need {
-                state: &self.state,
+                place: &self.place,
                 themes: &self.themes,
                 sdg_targets: &self.targets,
                 modalities: &self.modalities,
@@ -591,14 +694,18 @@ mod tests {
     }
 
     fn scored(f: &Fixture, o: &OfferContent) -> Score {
-        let w = words("drafting laws on discrimination against women");
+        let mut f = f.clone();
+        let w = words(
+            &mut f.vocabulary,
+            "drafting laws on discrimination against women",
+        );
         let c = Candidate {
             offer: o,
             words: &w,
             track: TrackRecord::default(),
             by_state: false,
         };
-        score(&f.need(), &c, &Rarity::default(), day("2026-11-29"))
+        scored_with(&f.need(), &c, &f.vocabulary, day("2026-11-29"))
     }
 
     fn factor(s: &Score, name: FactorName) -> &Factor {
@@ -713,10 +820,10 @@ mod tests {
 
     #[test]
     fn track_record_and_peer_to_peer_add_evidence() {
-        let f = Fixture::kenya();
+        let mut f = Fixture::kenya();
         let mut p2p = offer();
         p2p.peer_to_peer = true;
-        let w = words("x");
+        let w = words(&mut f.vocabulary, "x");
         let plain = Candidate {
             offer: &p2p,
             words: &w,
@@ -732,8 +839,8 @@ mod tests {
             ..plain.clone()
         };
         let today = day("2026-11-29");
-        let a = score(&f.need(), &plain, &Rarity::default(), today);
-        let b = score(&f.need(), &proven, &Rarity::default(), today);
+        let a = scored_with(&f.need(), &plain, &f.vocabulary, today);
+        let b = scored_with(&f.need(), &proven, &f.vocabulary, today);
         assert!(b.score > a.score);
         assert_eq!(
             factor(&b, FactorName::PeerToPeer).contribution,

@@ -168,32 +168,51 @@ impl OfferInput {
     }
 }
 
-/// The M49 areas a State lies in, the world (`001`) first, then its region, sub-region and
-/// intermediate region; and its regional group.
-pub fn areas_of(state: &CountryCode) -> (Vec<String>, Option<RegionalGroup>) {
-    let mut areas = vec!["001".to_owned()];
-    let country = crate::reference::reference().country(state.as_str());
-    if let Some(c) = country {
-        areas.extend(
-            [&c.region, &c.sub_region, &c.intermediate_region]
-                .into_iter()
-                .flatten()
-                .map(|a| a.code.clone()),
-        );
+/// A State and where it lies: the M49 areas, the world (`001`) first, then its region,
+/// sub-region and intermediate region; and its regional group. Computed once for a need and
+/// compared with many offers.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub state: CountryCode,
+    pub areas: Vec<String>,
+    pub group: Option<RegionalGroup>,
+}
+
+impl Place {
+    pub fn of(state: &CountryCode) -> Self {
+        let mut areas = vec!["001".to_owned()];
+        let country = crate::reference::reference().country(state.as_str());
+        if let Some(c) = country {
+            areas.extend(
+                [&c.region, &c.sub_region, &c.intermediate_region]
+                    .into_iter()
+                    .flatten()
+                    .map(|a| a.code.clone()),
+            );
+        }
+        Self {
+            state: state.clone(),
+            areas,
+            group: country.and_then(|c| c.regional_group),
+        }
     }
-    (areas, country.and_then(|c| c.regional_group))
 }
 
 impl OfferContent {
     /// Whether it serves this State: names it, one of its areas or its regional group, or
     /// serves everywhere.
     pub fn serves(&self, state: &CountryCode) -> bool {
-        if self.serves_everywhere() || self.states.contains(state) {
-            return true;
-        }
-        let (areas, group) = areas_of(state);
-        self.regions.iter().any(|r| areas.contains(r))
-            || group.is_some_and(|g| self.regional_groups.contains(&g))
+        self.serves_place(&Place::of(state))
+    }
+
+    /// [`OfferContent::serves`], for a place already worked out.
+    pub fn serves_place(&self, place: &Place) -> bool {
+        self.serves_everywhere()
+            || self.states.contains(&place.state)
+            || self.regions.iter().any(|r| place.areas.contains(r))
+            || place
+                .group
+                .is_some_and(|g| self.regional_groups.contains(&g))
     }
 
     /// Whether it serves every State: no State, region or group named.

@@ -41,7 +41,8 @@ pub async fn get_state_coordination(
     let access = policy::access(identity.0.as_ref());
     // It ranks the offers for each open request: a ranking, under the same limit.
     let _permit = crate::routes::export::search_permit(&state)?;
-    let answer = with_db(&state, move |conn| Ok(view(conn, &code, &access)?)).await?;
+    let cache = state.offers.clone();
+    let answer = with_db(&state, move |conn| Ok(view(conn, &cache, &code, &access)?)).await?;
     let body = serde_json::to_vec(&answer).map_err(crate::error::ApiError::internal)?;
     let tag = format!("W/\"{}\"", sha256_hex(&body, 8));
     if let Some(unchanged) = not_modified(&req, &tag) {

@@ -5,18 +5,21 @@
 //! by score, then by id.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::support::IfNoneMatch;
-use crate::app::matching::{self, OfferMatch, Ranked};
+use crate::app::Result as AppResult;
+use crate::app::matching::{self, OfferCache, OfferMatch, Page, Window};
 use crate::app::policy;
 use crate::auth::Identity;
+use crate::db::DbConnection;
 use crate::db::sql::search::Position;
 use crate::domain::assistance_request::AssistanceRequest;
 use crate::domain::matching::{Factor, Score};
 use crate::domain::offer::Offer;
+use crate::domain::publication::Access;
 use crate::domain::stakeholder::{Stakeholder, StakeholderKind};
 use crate::domain::{AssistanceRequestId, OfferId, RecommendationId};
 use crate::error::{ApiError, ApiResult};
@@ -100,42 +103,85 @@ fn min_score(value: Option<f64>) -> ApiResult<f64> {
     }
 }
 
-/// Where a page starts: the first, or the rank a cursor of these matches gave.
-fn offset(state: &AppState, cursor: Option<&str>) -> ApiResult<i64> {
-    match decode_cursor(state, cursor)? {
-        Position::Start => Ok(0),
-        Position::Offset(n) => Ok(n),
-        Position::After(_) => Err(ApiError::invalid_parameter(
-            "cursor",
-            "is not a cursor of these matches",
-        )),
+/// What every match list is asked: a lowest score, a cursor, a page size.
+struct Paging<'a> {
+    min_score: Option<f64>,
+    cursor: Option<&'a str>,
+    limit: Option<i64>,
+}
+
+impl MatchQuery {
+    fn paging(&self) -> Paging<'_> {
+        Paging {
+            min_score: self.min_score,
+            cursor: self.cursor.as_deref(),
+            limit: self.limit,
+        }
     }
+}
+
+impl RequestMatchQuery {
+    fn paging(&self) -> Paging<'_> {
+        Paging {
+            min_score: self.min_score,
+            cursor: self.cursor.as_deref(),
+            limit: self.limit,
+        }
+    }
+}
+
+/// Which part of a ranking is asked for: those scoring at least `min_score`, from the
+/// rank a cursor of these matches gave (the first without one), at most `limit`.
+fn window(state: &AppState, asked: &Paging) -> ApiResult<Window> {
+    let start = match decode_cursor(state, asked.cursor)? {
+        Position::Start => 0,
+        Position::Offset(n) => n,
+        Position::After(_) => {
+            return Err(ApiError::invalid_parameter(
+                "cursor",
+                "is not a cursor of these matches",
+            ));
+        }
+    };
+    Ok(Window {
+        min_score: min_score(asked.min_score)?,
+        start: usize::try_from(start).unwrap_or(usize::MAX),
+        limit: usize::try_from(limit(asked.limit)?).unwrap_or(0),
+    })
 }
 
 /// One page of a ranking: its items, and the cursor of the next.
 fn respond<T, I: Serialize>(
     state: &AppState,
-    ranked: Vec<Ranked<T>>,
-    (min, start, limit): (f64, i64, i64),
+    found: Page<T>,
     item: impl Fn(Score, T) -> I,
     make_page: impl FnOnce(Vec<I>, Option<String>) -> ApiResult<HttpResponse>,
 ) -> ApiResult<HttpResponse> {
-    let kept: Vec<Ranked<T>> = ranked
+    let next = found
+        .next
+        .and_then(|n| encode_cursor(state, Position::Offset(i64::try_from(n).ok()?)));
+    let items = found
+        .items
         .into_iter()
-        .filter(|r| r.score.score >= min)
-        .collect();
-    let total = kept.len() as i64;
-    let end = (start + limit).min(total);
-    let next = (end < total)
-        .then(|| encode_cursor(state, Position::Offset(end)))
-        .flatten();
-    let items = kept
-        .into_iter()
-        .skip(usize::try_from(start).unwrap_or(usize::MAX))
-        .take(usize::try_from(limit).unwrap_or(0))
         .map(|r| item(r.score, r.item))
         .collect();
     make_page(items, next)
+}
+
+/// A ranking for the caller: with what it may see, as of today, on one connection, under a
+/// permit of the searches (a ranking reads and scores every candidate: only so many at once).
+async fn ranking<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    identity: &Identity,
+    rank: impl FnOnce(&mut DbConnection, &OfferCache, &Access, NaiveDate) -> AppResult<Page<T>>
+    + Send
+    + 'static,
+) -> ApiResult<Page<T>> {
+    let access = policy::access(identity.0.as_ref());
+    let today = Utc::now().date_naive();
+    let _permit = search_permit(state)?;
+    let cache = state.offers.clone();
+    with_db(state, move |conn| Ok(rank(conn, &cache, &access, today)?)).await
 }
 
 /// The offers that fit an assistance request, best first. Open offers the caller may see
@@ -166,31 +212,17 @@ pub async fn list_assistance_request_matches(
     id: web::Path<AssistanceRequestId>,
     query: web::Query<MatchQuery>,
 ) -> ApiResult<HttpResponse> {
-    let paging = (
-        min_score(query.min_score)?,
-        offset(&state, query.cursor.as_deref())?,
-        limit(query.limit)?,
-    );
-    let (id, kind) = (id.into_inner(), query.stakeholder_kind);
-    let access = policy::access(identity.0.as_ref());
-    let today = Utc::now().date_naive();
-    // A ranking reads and scores every candidate on one connection: only so many at once.
-    let _permit = search_permit(&state)?;
-    let ranked = with_db(&state, move |conn| {
-        Ok(matching::for_request(conn, &access, id, kind, today)?)
+    let window = window(&state, &query.paging())?;
+    let asked = (id.into_inner(), query.stakeholder_kind);
+    let found = ranking(&state, &identity, move |conn, cache, access, today| {
+        matching::for_request(conn, cache, access, asked, window, today)
     })
     .await?;
-    respond(
-        &state,
-        ranked,
-        paging,
-        OfferMatch::from,
-        |items, next_cursor| {
-            let body = OfferMatchPage { items, next_cursor };
-            let next = body.next_cursor.clone();
-            Ok(page(&req, body, next.as_deref()))
-        },
-    )
+    respond(&state, found, OfferMatch::from, |items, next_cursor| {
+        let body = OfferMatchPage { items, next_cursor };
+        let next = body.next_cursor.clone();
+        Ok(page(&req, body, next.as_deref()))
+    })
 }
 
 /// The open requests an offer could answer, best first. Requests the caller may see take
@@ -220,24 +252,15 @@ pub async fn list_offer_matches(
     id: web::Path<OfferId>,
     query: web::Query<RequestMatchQuery>,
 ) -> ApiResult<HttpResponse> {
-    let paging = (
-        min_score(query.min_score)?,
-        offset(&state, query.cursor.as_deref())?,
-        limit(query.limit)?,
-    );
+    let window = window(&state, &query.paging())?;
     let id = id.into_inner();
-    let access = policy::access(identity.0.as_ref());
-    let today = Utc::now().date_naive();
-    // A ranking reads and scores every candidate on one connection: only so many at once.
-    let _permit = search_permit(&state)?;
-    let ranked = with_db(&state, move |conn| {
-        Ok(matching::for_offer(conn, &access, id, today)?)
+    let found = ranking(&state, &identity, move |conn, _, access, today| {
+        matching::for_offer(conn, access, id, window, today)
     })
     .await?;
     respond(
         &state,
-        ranked,
-        paging,
+        found,
         |score, request| RequestMatch {
             score: score.score,
             can_serve: score.can_serve,
@@ -281,25 +304,16 @@ pub async fn list_potential_partners(
     id: web::Path<RecommendationId>,
     query: web::Query<MatchQuery>,
 ) -> ApiResult<HttpResponse> {
-    let paging = (
-        min_score(query.min_score)?,
-        offset(&state, query.cursor.as_deref())?,
-        limit(query.limit)?,
-    );
-    let (id, kind) = (id.into_inner(), query.stakeholder_kind);
-    let caller = identity.0;
-    let access = policy::access(caller.as_ref());
-    let today = Utc::now().date_naive();
-    // A ranking reads and scores every candidate on one connection: only so many at once.
-    let _permit = search_permit(&state)?;
-    let ranked = with_db(&state, move |conn| {
-        Ok(matching::partners(conn, &access, id, kind, today)?)
+    let window = window(&state, &query.paging())?;
+    let asked = (id.into_inner(), query.stakeholder_kind);
+    let found = ranking(&state, &identity, move |conn, cache, access, today| {
+        matching::partners(conn, cache, access, asked, window, today)
     })
     .await?;
+    let caller = identity.0;
     respond(
         &state,
-        ranked,
-        paging,
+        found,
         |score, partner| PartnerMatch {
             score: score.score,
             can_serve: score.can_serve,

@@ -18,7 +18,7 @@ use crate::db::table::Table;
 use crate::domain::CountryCode;
 use crate::domain::activity::Activity;
 use crate::domain::assistance_request::AssistanceRequest;
-use crate::domain::offer::{Offer, areas_of};
+use crate::domain::offer::{Offer, Place};
 use crate::domain::publication::Access;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
@@ -219,7 +219,7 @@ impl OfferFilter {
         // (no place named).
         let everywhere = " OR NOT EXISTS (SELECT 1 FROM offer_facets w WHERE w.offer_seq = r.seq AND w.facet IN ('state', 'region', 'regional_group')))";
         if let Some(state) = &self.serves {
-            let (areas, group) = areas_of(state);
+            let Place { areas, group, .. } = Place::of(state);
             sql.push(" AND (EXISTS (SELECT 1 FROM offer_facets w WHERE w.offer_seq = r.seq AND ((w.facet = 'state' AND w.value = ")
                 .text(state.as_str())
                 .push(") OR (w.facet = 'region' AND w.value IN ")

@@ -9,20 +9,26 @@ use crate::db::DbConnection;
 use crate::db::assistance_requests::Filter as RequestFilter;
 use crate::db::offers::Filter as OfferFilter;
 
-/// An offer that takes part, and whether a State makes it (its own stakeholder).
+/// An offer that takes part: its id and version, and whether a State makes it (its own
+/// stakeholder). Its document is read only when the version is not already at hand.
 #[derive(Debug, diesel::QueryableByName)]
-pub struct OfferRow {
+pub struct OfferKey {
     #[diesel(sql_type = Text)]
-    pub document: String,
+    pub id: String,
+    #[diesel(sql_type = BigInt)]
+    pub version: i64,
     #[diesel(sql_type = Integer)]
     pub by_state: i32,
 }
 
 /// The offers `filter` lets through, oldest first.
-pub fn offers(conn: &mut DbConnection, filter: &OfferFilter) -> diesel::QueryResult<Vec<OfferRow>> {
+pub fn offer_keys(
+    conn: &mut DbConnection,
+    filter: &OfferFilter,
+) -> diesel::QueryResult<Vec<OfferKey>> {
     let mut sql = Sql::new(
         conn,
-        "SELECT r.document, CASE WHEN s.own_state IS NULL THEN 0 ELSE 1 END AS by_state \
+        "SELECT r.id, r.version, CASE WHEN s.own_state IS NULL THEN 0 ELSE 1 END AS by_state \
          FROM offers r JOIN stakeholders s ON s.id = r.stakeholder WHERE 1 = 1",
     );
     filter.apply(&mut sql);

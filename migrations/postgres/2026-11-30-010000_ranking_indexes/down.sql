@@ -1,0 +1,2 @@
+DROP INDEX stakeholders_own;
+DROP INDEX offers_ranking;
