@@ -177,6 +177,22 @@ impl Setting {
         id(&reply.json())
     }
 
+    /// A draft request Kenya files; its id.
+    async fn draft_request(&self, description: &str) -> String {
+        let mut draft = assistance_request("KEN", description);
+        draft["status"] = json!("draft");
+        let reply = self
+            .send(
+                Method::POST,
+                "/api/v1/assistance-requests",
+                Who::Kenya,
+                Some(&draft),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.text());
+        id(&reply.json())
+    }
+
     async fn request_status(&self) -> String {
         let path = format!("/api/v1/assistance-requests/{}", self.request);
         self.get(&path, Who::Admin).await.assert_ok_json()["status"]
@@ -556,19 +572,8 @@ async fn who_sees_interests() {
         .await
         .assert_problem(404, "not_found");
     // A request the caller does not see (a draft) has no interests to list for it.
-    let mut draft = assistance_request("KEN", "Draft need");
-    draft["status"] = json!("draft");
-    let draft = s
-        .app
-        .send_json(
-            Method::POST,
-            "/api/v1/assistance-requests",
-            Some(&kenya),
-            &draft,
-        )
-        .await
-        .json();
-    let path = format!("/api/v1/assistance-requests/{}/interests", id(&draft));
+    let draft = s.draft_request("Draft need").await;
+    let path = format!("/api/v1/assistance-requests/{draft}/interests");
     s.get(&path, Who::Provider)
         .await
         .assert_problem(404, "not_found");
@@ -926,11 +931,28 @@ async fn an_activity_names_only_a_request_and_an_offer_that_fit_it() {
     assert_eq!(reply.status, 201, "{}", reply.text());
     let made = reply.json();
     assert_eq!(made["assistance_request"], s.request.as_str());
-    // Unknown ones; a request of a State not concerned; another stakeholder's offer.
+    // Drafts: Kenya's own draft request, the provider's own draft offer.
+    let draft_request = s.draft_request("A request still being written").await;
+    let mut draft = offer("An offer still being written");
+    draft["status"] = json!("draft");
+    let provider = s.app.token(Role::Contributor, None, Some(&s.provider));
+    let draft_offer = id(&s
+        .app
+        .send_json(Method::POST, "/api/v1/offers", Some(&provider), &draft)
+        .await
+        .json());
+    // Unknown ones and drafts alike (no one cites a draft, and the answer tells nothing of
+    // it); a request of a State not concerned; another stakeholder's offer.
     let unknown = "01900000-0000-7000-8000-000000000000";
     for (field, value, code) in [
         ("assistance_request", unknown, "unknown_assistance_request"),
+        (
+            "assistance_request",
+            &draft_request,
+            "unknown_assistance_request",
+        ),
         ("offer", unknown, "unknown_offer"),
+        ("offer", &draft_offer, "unknown_offer"),
         ("offer", s.other_offer.as_str(), "not_a_participant"),
     ] {
         let mut wrong = upr_tc_tests::activity(&["KEN"], &format!("Wrong {field} {code}"));
@@ -1145,4 +1167,96 @@ async fn the_database_keeps_the_rules_of_interests() {
         Err(WriteError::Stale { current }) => assert_eq!(current, first.stored.version),
         other => panic!("{other:?}"),
     }
+}
+
+/// A request is matched when, and only while, an interest in it is accepted: no write of its
+/// status makes it matched, or re-opens it once one is, by the API or by a bulk upload.
+#[actix_web::test]
+async fn only_accepting_an_interest_makes_a_request_matched() {
+    let s = Setting::new().await;
+    let path = format!("/api/v1/assistance-requests/{}", s.request);
+    // Admin writes a State's request with the reference of the State's own request.
+    let status = |value: &str| json!({ "status": value, "reference": "Note verbale 12/2026" });
+    let refused = |reply: Reply| {
+        let problem = reply.assert_problem(422, "validation_failed");
+        assert_eq!(problem["errors"][0]["pointer"], "/status", "{problem}");
+        assert_eq!(problem["errors"][0]["code"], "status_not_allowed");
+    };
+    // Neither its State nor admin writes `matched`; nor is a request filed matched.
+    for who in [Who::Kenya, Who::Admin] {
+        refused(
+            s.send(Method::PATCH, &path, who, Some(&status("matched")))
+                .await,
+        );
+    }
+    let mut body = assistance_request("KEN", "Filed as matched");
+    body["status"] = json!("matched");
+    refused(
+        s.send(
+            Method::POST,
+            "/api/v1/assistance-requests",
+            Who::Kenya,
+            Some(&body),
+        )
+        .await,
+    );
+    // Accepted: matched, and closed when done, but not re-opened, not even after closing.
+    let interest = s.expressed().await;
+    s.act(&interest, "accept", Who::Kenya)
+        .await
+        .assert_ok_json();
+    assert_eq!(s.request_status().await, "matched");
+    for value in ["open", "draft"] {
+        refused(
+            s.send(Method::PATCH, &path, Who::Kenya, Some(&status(value)))
+                .await,
+        );
+    }
+    s.send(Method::PATCH, &path, Who::Kenya, Some(&status("closed")))
+        .await
+        .assert_ok_json();
+    refused(
+        s.send(Method::PATCH, &path, Who::Admin, Some(&status("open")))
+            .await,
+    );
+    // A bulk upload is held to the same rule: its State's own export, re-opened, is refused.
+    let csv = s
+        .app
+        .send(
+            Request::get()
+                .uri("/api/v1/assistance-requests?limit=200")
+                .insert_header((header::ACCEPT, "text/csv"))
+                .insert_header((
+                    header::AUTHORIZATION,
+                    format!("Bearer {}", s.token(Who::Kenya).unwrap()),
+                )),
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+    let text = csv.text();
+    assert!(text.contains(",closed,"), "{text}");
+    let reopened = text.replace(",closed,", ",open,");
+    let bulk = "/api/v1/bulk/assistance-requests?mode=partial";
+    let kenya = s.token(Who::Kenya).unwrap();
+    let report = s
+        .app
+        .upload_as(bulk, "text/csv", reopened, Some(&kenya))
+        .await
+        .assert_ok_json();
+    assert_eq!(report["rejected"], 1, "{report}");
+    assert_eq!(report["updated"], 0, "{report}");
+    assert!(
+        report
+            .to_string()
+            .contains("an interest in this request was accepted"),
+        "{report}"
+    );
+    // The export as it is reads back unchanged.
+    let report = s
+        .app
+        .upload_as(bulk, "text/csv", text, Some(&kenya))
+        .await
+        .assert_ok_json();
+    assert_eq!(report["rejected"], 0, "{report}");
+    assert_eq!(s.request_status().await, "closed");
 }

@@ -11,8 +11,9 @@ use crate::db::documents::{self, WriteError};
 use crate::db::interests;
 use crate::db::tx::write;
 use crate::domain::assistance_request::{
-    AssistanceRequest, AssistanceRequestContent, AssistanceRequestInput,
+    AssistanceRequest, AssistanceRequestContent, AssistanceRequestInput, RequestStatus,
 };
+use crate::domain::interest::InterestStatus;
 use crate::domain::publication::Access;
 use crate::domain::{AssistanceRequestId, FieldError, Id};
 
@@ -67,6 +68,37 @@ pub fn check_row(
         .map_err(|e| row_errors(e, "/state"))
 }
 
+/// The rule of a request's status and its interests: a request with an accepted interest is
+/// `matched` (or, done with, `closed`); one without is never `matched`, which only accepting
+/// an interest makes it. `id` is the request written over, `None` for a new one. Every write
+/// of a request (the API, bulk uploads, the CLI) is held to it.
+pub fn status_fits(
+    conn: &mut DbConnection,
+    id: Option<AssistanceRequestId>,
+    status: RequestStatus,
+) -> Result<()> {
+    let accepted = match id {
+        Some(id) => !interests::with_status(conn, id, &[InterestStatus::Accepted])?.is_empty(),
+        None => false,
+    };
+    let problem = match (accepted, status) {
+        (true, RequestStatus::Matched | RequestStatus::Closed)
+        | (false, RequestStatus::Draft | RequestStatus::Open | RequestStatus::Closed) => {
+            return Ok(());
+        }
+        (true, other) => format!(
+            "an interest in this request was accepted: it is matched or closed, not {}; to look for other help, file a new request",
+            other.as_str()
+        ),
+        (false, _) => "a request becomes matched when its State accepts an interest in it (POST /api/v1/assistance-requests/{id}/interests/{interest}/accept), not by writing its status".into(),
+    };
+    Err(Error::Invalid(vec![FieldError::new(
+        "/status",
+        "status_not_allowed",
+        problem,
+    )]))
+}
+
 /// Files a request: a State for itself, `admin` for the State it names.
 pub fn file(
     conn: &mut DbConnection,
@@ -77,6 +109,7 @@ pub fn file(
     let actor = principal.actor();
     write(conn, |c| {
         let content = checked(c, &filer, input)?;
+        status_fits(c, None, content.status)?;
         Ok(documents::insert(
             c,
             &actor,
@@ -113,6 +146,7 @@ pub fn change(
         let (current, filer) = own_current(c, principal, id)?;
         let input = edit.apply(&current.content)?;
         let content = checked(c, &filer, input)?;
+        status_fits(c, Some(id), content.status)?;
         if content.state != current.content.state && answered(c, id)? {
             return Err(Error::Conflict(
                 "Providers have answered this request (interests, activities): it stays its State's; file a new one for another State."

@@ -352,6 +352,7 @@ pub fn delete<D: Document>(
 /// What an import makes of the item its content designates (`None` when there is none, and it
 /// is to be created), or why it may not write it: decided before anything is written.
 pub type Merge<'a, D> = &'a dyn Fn(
+    &mut DbConnection,
     Option<&D>,
     <D as Document>::Content,
 ) -> Result<<D as Document>::Content, WriteError>;
@@ -387,7 +388,7 @@ pub fn upsert_with<D: Document>(
     };
     match existing {
         Some(doc) => {
-            let content = merge(Some(&doc), content)?;
+            let content = merge(conn, Some(&doc), content)?;
             if *doc.content() == content {
                 Ok((Outcome::Unchanged, doc))
             } else {
@@ -398,7 +399,7 @@ pub fn upsert_with<D: Document>(
             }
         }
         None => {
-            let content = merge(None, content)?;
+            let content = merge(conn, None, content)?;
             let id = id.unwrap_or_else(D::Id::new_v7);
             Ok((Outcome::Created, insert(conn, actor, content, id)?))
         }

@@ -178,6 +178,15 @@ pub trait Importable: Document {
     ) -> Result<(), String> {
         Ok(())
     }
+    /// Whether `incoming` may be written over `existing` (`None`: as a new item), by the rules
+    /// of the item's life that need the database; by default, yes. A refusal is a conflict.
+    fn may_write(
+        _conn: &mut DbConnection,
+        _existing: Option<&Self>,
+        _incoming: &Self::Content,
+    ) -> Result<(), String> {
+        Ok(())
+    }
     /// Whether the uploader may create an item under an id its file gives; by default, when it
     /// may create items. Where it may not, a row naming an id that is not one of its own items
     /// is refused with the same answer whether the id exists or not (`NOT_YOURS`).
@@ -286,8 +295,16 @@ impl<'c, D: Importable> Writer<'c, D> {
         // Items that name their id take the item-by-item path, and so does every item of an
         // uploader who may not create items (each is refused or updates one it may change).
         let creates = D::may_create(&self.options.uploader).is_ok();
-        let (fast, mut slow): (Vec<usize>, Vec<usize>) =
-            (0..batch.len()).partition(|&i| creates && batch[i].id.is_none());
+        let mut fast = Vec::new();
+        let mut slow = Vec::new();
+        for (i, item) in batch.iter().enumerate() {
+            if creates && item.id.is_none() && D::may_write(self.conn, None, &item.content).is_ok()
+            {
+                fast.push(i);
+            } else {
+                slow.push(i);
+            }
+        }
         let contents: Vec<D::Content> = fast.iter().map(|&i| batch[i].content.clone()).collect();
         let actor = self.options.uploader.actor();
         Tx::savepoint(self.conn)?;
@@ -307,17 +324,21 @@ impl<'c, D: Importable> Writer<'c, D> {
         }
         slow.sort_unstable();
         let options = self.options.clone();
-        let merge = |existing: Option<&D>, incoming: D::Content| match existing {
-            Some(existing) => {
-                let content = D::merge(existing.content(), incoming, options.format);
-                D::may_update(existing, &content, &options.uploader)
-                    .map_err(WriteError::Forbidden)?;
-                Ok(content)
-            }
-            None => {
-                D::may_create(&options.uploader).map_err(WriteError::Forbidden)?;
-                Ok(incoming)
-            }
+        let merge = |conn: &mut DbConnection, existing: Option<&D>, incoming: D::Content| {
+            let content = match existing {
+                Some(existing) => {
+                    let content = D::merge(existing.content(), incoming, options.format);
+                    D::may_update(existing, &content, &options.uploader)
+                        .map_err(WriteError::Forbidden)?;
+                    content
+                }
+                None => {
+                    D::may_create(&options.uploader).map_err(WriteError::Forbidden)?;
+                    incoming
+                }
+            };
+            D::may_write(conn, existing, &content).map_err(WriteError::Conflict)?;
+            Ok(content)
         };
         let mut batch: Vec<Option<Item<D::Content>>> = batch.into_iter().map(Some).collect();
         for i in slow {

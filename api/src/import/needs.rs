@@ -119,6 +119,24 @@ impl Importable for AssistanceRequest {
             .map_err(|_| NOT_YOURS.to_owned())
     }
 
+    /// Matched only with an accepted interest, as every write of a request
+    /// (`app::assistance_requests::status_fits`).
+    fn may_write(
+        conn: &mut DbConnection,
+        existing: Option<&Self>,
+        incoming: &AssistanceRequestContent,
+    ) -> Result<(), String> {
+        let id = existing.map(|e| e.stored.id);
+        app::assistance_requests::status_fits(conn, id, incoming.status).map_err(|e| match e {
+            app::Error::Invalid(errors) => errors
+                .into_iter()
+                .map(|e| e.message)
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        })
+    }
+
     fn may_create_with_id(uploader: &Uploader) -> bool {
         policy::request_filer(&uploader.principal)
             .is_ok_and(|filer| policy::may_choose_request_id(&filer))

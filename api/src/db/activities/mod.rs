@@ -308,8 +308,10 @@ pub fn check_references(
 }
 
 /// What an activity's `assistance_request` and `offer` name that they may not: a request or
-/// an offer that does not exist, a request of a State the activity does not concern, an offer
-/// of a stakeholder that neither submits it nor takes part in it.
+/// an offer that does not exist or is a draft, a request of a State the activity does not
+/// concern, an offer of a stakeholder that neither submits it nor takes part in it. A draft
+/// is its author's alone: no activity cites it, and the answer is that of an unknown id, so it
+/// tells nothing of the draft.
 fn check_match(
     conn: &mut DbConnection,
     input: &ActivityContent,
@@ -319,6 +321,7 @@ fn check_match(
     if let Some(id) = input.assistance_request {
         let state: Option<String> = r::assistance_requests
             .filter(r::id.eq(id.to_string()))
+            .filter(r::status.ne("draft"))
             .select(r::state)
             .first(conn)
             .optional()?;
@@ -340,6 +343,7 @@ fn check_match(
     if let Some(id) = input.offer {
         let stakeholder: Option<String> = o::offers
             .filter(o::id.eq(id.to_string()))
+            .filter(o::status.ne("draft"))
             .select(o::stakeholder)
             .first(conn)
             .optional()?;
