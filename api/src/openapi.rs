@@ -35,6 +35,7 @@ use crate::error::{FieldError, Problem};
         (name = "sync", description = "For partner databases: a snapshot of the public data, then the change feed from its cursor"),
         (name = "bulk", description = "Uploads of many items at once: CSV, UPR Info exports, NDJSON"),
         (name = "audit", description = "The audit trail of every write"),
+        (name = "reports", description = "The annual report to the Human Rights Council: figures counted from the data, public ones over public activities only"),
         (name = "reference", description = "Reference data: countries, SDGs, UPR cycles, IATI codelists, vocabularies"),
     ),
     servers((url = "/", description = "This server")),

@@ -23,6 +23,7 @@ mod permissions;
 mod publication;
 mod recommendations;
 mod reference;
+mod reports;
 mod retries;
 mod schema;
 mod stakeholders;

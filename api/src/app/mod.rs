@@ -14,6 +14,7 @@ pub mod matching;
 pub mod offers;
 pub mod policy;
 pub mod recommendations;
+pub mod report;
 pub mod stakeholders;
 pub mod uploads;
 

@@ -10,6 +10,7 @@ use crate::domain::assistance_request::AssistanceRequestContent;
 use crate::domain::caller::{Caller, Role};
 use crate::domain::interest::Interest;
 use crate::domain::publication::Access;
+use crate::domain::report::ReportScope;
 use crate::domain::stakeholder::StakeholderContent;
 use crate::domain::{CountryCode, StakeholderId};
 
@@ -52,6 +53,18 @@ fn only_admin(principal: &Principal) -> Result<()> {
 }
 
 // Reading.
+
+/// Which activities a caller's report counts: public ones for anyone who asks; every one,
+/// marked `full`, for `admin` alone.
+pub fn report_scope(caller: &Caller, asked: ReportScope) -> Result<ReportScope> {
+    match asked {
+        ReportScope::Full if caller.role != Role::Admin => Err(Error::Forbidden(
+            "Only an admin may ask for the full report (`scope=full`); the public report counts public activities."
+                .into(),
+        )),
+        other => Ok(other),
+    }
+}
 
 /// What this caller may see besides public activities.
 pub fn access(caller: Option<&Caller>) -> Access {

@@ -17,6 +17,7 @@ pub mod needs;
 pub mod offer;
 pub mod publication;
 pub mod recommendation;
+pub mod report;
 pub mod stakeholder;
 pub mod validate;
 pub mod words;

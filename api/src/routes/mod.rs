@@ -15,6 +15,7 @@ pub mod me;
 pub mod offers;
 pub mod recommendations;
 pub mod reference;
+pub mod reports;
 pub mod stakeholders;
 pub(crate) mod support;
 
@@ -117,6 +118,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             )
             .service(consents::get_state_consent)
             .service(coordination::get_state_coordination)
+            .service(reports::get_annual_report)
+            .service(reports::get_annual_report_table)
             .service(
                 scope::scope("/bulk")
                     .service(bulk::import_recommendations)

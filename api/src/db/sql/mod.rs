@@ -15,6 +15,7 @@ use super::DbConnection;
 pub mod coordination;
 pub mod filters;
 pub mod matching;
+pub mod report;
 pub mod search;
 pub mod statements;
 

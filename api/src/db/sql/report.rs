@@ -1,0 +1,71 @@
+//! What the annual report reads (issue 12): every activity in scope with the columns it
+//! counts by, and the facets it counts by (States, themes, SDG targets, sources of funding),
+//! in two queries, neither of which reads a document. Public only, or every activity.
+
+use diesel::sql_types::{BigInt, Nullable, Text};
+
+use super::{Sql, load};
+use crate::db::DbConnection;
+
+/// An activity's columns the report counts by.
+#[derive(Debug, diesel::QueryableByName)]
+pub struct ActivityRow {
+    #[diesel(sql_type = BigInt)]
+    pub seq: i64,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub modality: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub submitter_kind: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub active_from: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub active_to: Option<String>,
+    /// The day it was recorded, `YYYY-MM-DD`.
+    #[diesel(sql_type = Text)]
+    pub created: String,
+}
+
+/// A facet of an activity the report counts by.
+#[derive(Debug, diesel::QueryableByName)]
+pub struct FacetRow {
+    #[diesel(sql_type = BigInt)]
+    pub seq: i64,
+    #[diesel(sql_type = Text)]
+    pub facet: String,
+    #[diesel(sql_type = Text)]
+    pub value: String,
+}
+
+fn scope(sql: &mut Sql, public_only: bool) {
+    if public_only {
+        sql.push(" WHERE ").flag("r.public", true);
+    }
+}
+
+/// The activities in scope: public ones only, or all.
+pub fn activities(
+    conn: &mut DbConnection,
+    public_only: bool,
+) -> diesel::QueryResult<Vec<ActivityRow>> {
+    let mut sql = Sql::new(
+        conn,
+        "SELECT r.seq, r.status, r.modality, r.submitter_kind, r.active_from, r.active_to, \
+         substr(CAST(r.created_at AS TEXT), 1, 10) AS created FROM activities r",
+    );
+    scope(&mut sql, public_only);
+    load(conn, &sql)
+}
+
+/// The States, themes, SDG targets and sources of funding of the activities in scope.
+pub fn facets(conn: &mut DbConnection, public_only: bool) -> diesel::QueryResult<Vec<FacetRow>> {
+    let mut sql = Sql::new(
+        conn,
+        "SELECT f.activity_seq AS seq, f.facet, f.value FROM activity_facets f \
+         JOIN activities r ON r.seq = f.activity_seq AND f.facet IN \
+         ('state', 'theme', 'sdg_target', 'funding_source')",
+    );
+    scope(&mut sql, public_only);
+    load(conn, &sql)
+}

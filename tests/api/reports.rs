@@ -1,0 +1,365 @@
+//! The annual report: every figure checked against counts this file makes from its own
+//! fixtures (a model apart from the report's queries), public and full; who may ask for what;
+//! one table as JSON and CSV.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header;
+use serde_json::Value;
+use upr_tc::auth::Role;
+use upr_tc_tests::{Request, TestApp, activity, json, stakeholder};
+
+use crate::activities::{consent, submit};
+
+/// One activity of the fixtures, as the model sees it.
+struct Fixture {
+    title: &'static str,
+    states: &'static [&'static str],
+    /// The submitter's kind.
+    kind: &'static str,
+    modality: &'static str,
+    status: &'static str,
+    themes: &'static [&'static str],
+    sdg_targets: &'static [&'static str],
+    funding: &'static [&'static str],
+    /// Planned start and end (no actual dates).
+    period: (&'static str, &'static str),
+}
+
+/// Kenya and Uganda consent to everything; Tanzania to nothing: what concerns it is not public.
+const FIXTURES: [Fixture; 6] = [
+    Fixture {
+        title: "Training of judges in Kenya",
+        states: &["KEN"],
+        kind: "un_entity",
+        modality: "training",
+        status: "implementation",
+        themes: &["justice"],
+        sdg_targets: &["16.3"],
+        funding: &["vftc"],
+        period: ("2026-01-15", "2026-12-31"),
+    },
+    Fixture {
+        title: "A family code for Kenya and Uganda",
+        states: &["KEN", "UGA"],
+        kind: "civil_society_organization",
+        modality: "legislative_advice",
+        status: "implementation",
+        themes: &["womens_rights", "rights_of_the_child"],
+        sdg_targets: &["5.1", "5.2"],
+        funding: &["un_regular_budget"],
+        period: ("2025-06-01", "2026-03-31"),
+    },
+    Fixture {
+        title: "Prison monitoring in Uganda",
+        states: &["UGA"],
+        kind: "un_entity",
+        modality: "training",
+        status: "closed",
+        themes: &["detention"],
+        sdg_targets: &["16.3"],
+        funding: &["vftc"],
+        period: ("2025-01-01", "2025-12-31"),
+    },
+    Fixture {
+        title: "Elections in Tanzania",
+        states: &["TZA"],
+        kind: "civil_society_organization",
+        modality: "training",
+        status: "implementation",
+        themes: &["justice"],
+        sdg_targets: &["16.7"],
+        funding: &["vftc"],
+        period: ("2026-02-01", "2026-10-31"),
+    },
+    Fixture {
+        title: "Kenya and Tanzania together",
+        states: &["KEN", "TZA"],
+        kind: "un_entity",
+        modality: "legislative_advice",
+        status: "pipeline",
+        themes: &["womens_rights"],
+        sdg_targets: &["5.1"],
+        funding: &["un_regular_budget"],
+        period: ("2026-05-01", "2027-04-30"),
+    },
+    Fixture {
+        title: "Kenya, long ago",
+        states: &["KEN"],
+        kind: "un_entity",
+        modality: "training",
+        status: "closed",
+        themes: &["justice"],
+        sdg_targets: &["16.3"],
+        funding: &["vftc"],
+        period: ("2020-01-01", "2020-12-31"),
+    },
+];
+
+impl Fixture {
+    fn public(&self) -> bool {
+        !self.states.contains(&"TZA")
+    }
+
+    fn counts_in(&self, year: i32) -> bool {
+        let year_of = |d: &str| d[..4].parse::<i32>().unwrap();
+        year_of(self.period.0) <= year && year <= year_of(self.period.1)
+    }
+
+    /// The codes of a table this activity counts under, as this file knows them: the three
+    /// States are African, in Africa (002); Uganda is a least developed and landlocked
+    /// developing country, Tanzania a least developed one.
+    fn keys(&self, table: &str) -> Vec<String> {
+        let mut keys: Vec<String> = match table {
+            "activities_by_state" => self.states.iter().map(|s| s.to_string()).collect(),
+            "activities_by_regional_group" => vec!["african".into()],
+            "activities_by_region" => vec!["002".into()],
+            "activities_by_country_group" => self
+                .states
+                .iter()
+                .flat_map(|s| match *s {
+                    "UGA" => vec!["ldc", "lldc"],
+                    "TZA" => vec!["ldc"],
+                    _ => vec![],
+                })
+                .map(str::to_owned)
+                .collect(),
+            "activities_by_stakeholder_kind" => vec![self.kind.into()],
+            "activities_by_modality" => vec![self.modality.into()],
+            "activities_by_theme" => self.themes.iter().map(|s| s.to_string()).collect(),
+            "activities_by_sdg_goal" => self
+                .sdg_targets
+                .iter()
+                .map(|t| t.split('.').next().unwrap().to_owned())
+                .collect(),
+            "activities_by_funding_source" => self.funding.iter().map(|s| s.to_string()).collect(),
+            "activities_by_status" => vec![self.status.into()],
+            other => panic!("no model of {other}"),
+        };
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+}
+
+const TABLES: [&str; 10] = [
+    "activities_by_state",
+    "activities_by_regional_group",
+    "activities_by_region",
+    "activities_by_country_group",
+    "activities_by_stakeholder_kind",
+    "activities_by_modality",
+    "activities_by_theme",
+    "activities_by_sdg_goal",
+    "activities_by_funding_source",
+    "activities_by_status",
+];
+
+/// The model's table: each code's count in `year` and in the year before, over the fixtures
+/// in scope.
+fn expected(table: &str, year: i32, full: bool) -> BTreeMap<String, (u64, u64)> {
+    let mut out: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for f in FIXTURES.iter().filter(|f| full || f.public()) {
+        let (this, before) = (f.counts_in(year), f.counts_in(year - 1));
+        if !this && !before {
+            continue;
+        }
+        for key in f.keys(table) {
+            let e = out.entry(key).or_default();
+            e.0 += u64::from(this);
+            e.1 += u64::from(before);
+        }
+    }
+    out
+}
+
+/// A table of the service's answer, as the model's shape.
+fn counted(table: &Value) -> BTreeMap<String, (u64, u64)> {
+    assert_eq!(
+        table["columns"],
+        json!(["code", "label", "activities", "previous_year"])
+    );
+    table["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_str().unwrap().to_owned(),
+                (r[2].as_u64().unwrap(), r[3].as_u64().unwrap()),
+            )
+        })
+        .collect()
+}
+
+/// The fixtures, submitted by a UN entity and an NGO, with Kenya's and Uganda's consent.
+async fn fixtures() -> TestApp {
+    let app = TestApp::spawn();
+    let mut tokens = BTreeMap::new();
+    for kind in ["un_entity", "civil_society_organization"] {
+        let made = app
+            .create(
+                "/api/v1/stakeholders",
+                &stakeholder(kind, Some("CHE"), &format!("A {kind}")),
+            )
+            .await;
+        let id = made["id"].as_str().unwrap().to_owned();
+        tokens.insert(kind, app.token(Role::Contributor, None, Some(&id)));
+    }
+    for f in &FIXTURES {
+        let mut body = activity(f.states, f.title);
+        body["modality"] = json!(f.modality);
+        body["status"] = json!(f.status);
+        body["themes"] = json!(f.themes);
+        body["sdg_targets"] = json!(f.sdg_targets);
+        body["funding_sources"] = json!(f.funding);
+        body["planned_start"] = json!(f.period.0);
+        body["planned_end"] = json!(f.period.1);
+        submit(&app, &tokens[f.kind], &body).await;
+    }
+    for state in ["KEN", "UGA"] {
+        let token = app.token(Role::State, Some(state), None);
+        consent(&app, &token, json!({"decision": "granted", "scope": "all"})).await;
+    }
+    app
+}
+
+#[actix_web::test]
+async fn every_figure_is_the_models_public_and_full() {
+    let app = fixtures().await;
+    for year in [2025, 2026, 2027] {
+        let public = app
+            .get(&format!("/api/v1/reports/annual?year={year}"))
+            .await
+            .assert_ok_json();
+        assert_eq!(public["scope"], "public");
+        assert_eq!(public["year"], year);
+        let full = app
+            .get_as(
+                &format!("/api/v1/reports/annual?year={year}&scope=full"),
+                &app.admin_token(),
+            )
+            .await
+            .assert_ok_json();
+        assert_eq!(full["scope"], "full");
+        let names: Vec<&str> = public["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, TABLES);
+        for (i, table) in TABLES.iter().enumerate() {
+            assert_eq!(
+                counted(&public["tables"][i]),
+                expected(table, year, false),
+                "{table} {year}, public"
+            );
+            assert_eq!(
+                counted(&full["tables"][i]),
+                expected(table, year, true),
+                "{table} {year}, full"
+            );
+        }
+    }
+    // The figures of 2026 by State, as a person reads them: the most first, then by code.
+    let states = app
+        .get("/api/v1/reports/annual/2026/activities_by_state")
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        states["rows"],
+        json!([["KEN", "Kenya", 2, 1], ["UGA", "Uganda", 1, 2]])
+    );
+}
+
+#[actix_web::test]
+async fn who_asks_for_what_and_in_which_form() {
+    let app = fixtures().await;
+    // The full report is admin's: 401 anonymous, 403 for any other role.
+    app.get("/api/v1/reports/annual?scope=full")
+        .await
+        .assert_problem(401, "unauthorized");
+    for token in [
+        app.token(Role::State, Some("KEN"), None),
+        app.token(Role::Sync, None, None),
+    ] {
+        app.get_as("/api/v1/reports/annual?year=2026&scope=full", &token)
+            .await
+            .assert_problem(403, "forbidden");
+        app.get_as(
+            "/api/v1/reports/annual/2026/activities_by_state?scope=full",
+            &token,
+        )
+        .await
+        .assert_problem(403, "forbidden");
+    }
+    // Bad years, scopes and tables.
+    for (path, code) in [
+        ("/api/v1/reports/annual?year=1999", "invalid_parameter"),
+        (
+            "/api/v1/reports/annual/2101/activities_by_state",
+            "invalid_parameter",
+        ),
+        ("/api/v1/reports/annual?year=abc", "invalid_query"),
+        ("/api/v1/reports/annual?scope=everything", "invalid_query"),
+        ("/api/v1/reports/annual?lang=de", "invalid_query"),
+        ("/api/v1/reports/annual?colour=red", "invalid_query"),
+    ] {
+        app.get(path).await.assert_problem(400, code);
+    }
+    app.get("/api/v1/reports/annual/2026/activities_by_mood")
+        .await
+        .assert_problem(404, "not_found");
+    // French titles and labels.
+    let fr = app
+        .get("/api/v1/reports/annual/2026/activities_by_regional_group?lang=fr")
+        .await
+        .assert_ok_json();
+    assert_eq!(fr["title"], "Activités par groupe régional");
+    assert_eq!(fr["rows"][0][1], "États d'Afrique");
+    // One table as CSV, with the column names first.
+    let csv = app
+        .send(
+            Request::get()
+                .uri("/api/v1/reports/annual/2026/activities_by_modality")
+                .insert_header((header::ACCEPT, "text/csv")),
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.header("content-type").unwrap().starts_with("text/csv"),
+        "{:?}",
+        csv.header("content-type")
+    );
+    let text = csv.text();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec!["code", "label", "activities", "previous_year"]
+    );
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    let expected = expected("activities_by_modality", 2026, false);
+    assert_eq!(rows.len(), expected.len());
+    for row in rows {
+        let (this, before) = expected[&row[0]];
+        assert_eq!(
+            (row[2].clone(), row[3].clone()),
+            (this.to_string(), before.to_string())
+        );
+    }
+    // The ETag of the figures: unchanged figures, 304.
+    let first = app.get("/api/v1/reports/annual?year=2026").await;
+    let tag = first.header("etag").unwrap().to_owned();
+    let again = app
+        .send(
+            Request::get()
+                .uri("/api/v1/reports/annual?year=2026")
+                .insert_header((header::IF_NONE_MATCH, tag)),
+        )
+        .await;
+    assert_eq!(again.status, 304);
+}
