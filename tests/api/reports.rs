@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use actix_web::http::header;
 use serde_json::Value;
 use upr_tc::auth::Role;
-use upr_tc_tests::{Request, TestApp, activity, json, stakeholder};
+use upr_tc_tests::{Request, TestApp, activity, json, recommendation, stakeholder};
 
 use crate::activities::{consent, submit};
 
@@ -24,6 +24,29 @@ struct Fixture {
     funding: &'static [&'static str],
     /// Planned start and end (no actual dates).
     period: (&'static str, &'static str),
+    /// The roles of its participants (each played by the other organisation).
+    roles: &'static [&'static str],
+    /// The recommendations it serves: places in `RECOMMENDATIONS`.
+    serves: &'static [usize],
+}
+
+/// Recommendations: the State under review, the session (so the cycle: 5 is the first, 30
+/// the third, 45 the fourth), and whether it was accepted.
+const RECOMMENDATIONS: [(&str, i64, bool); 5] = [
+    ("KEN", 5, true),
+    ("KEN", 45, true),
+    ("KEN", 45, false),
+    ("UGA", 30, true),
+    ("TZA", 45, true),
+];
+
+fn cycle_of(session: i64) -> u64 {
+    match session {
+        1..=12 => 1,
+        13..=26 => 2,
+        27..=40 => 3,
+        _ => 4,
+    }
 }
 
 /// Kenya and Uganda consent to everything; Tanzania to nothing: what concerns it is not public.
@@ -38,6 +61,8 @@ const FIXTURES: [Fixture; 6] = [
         sdg_targets: &["16.3"],
         funding: &["vftc"],
         period: ("2026-01-15", "2026-12-31"),
+        roles: &["funding"],
+        serves: &[0],
     },
     Fixture {
         title: "A family code for Kenya and Uganda",
@@ -49,6 +74,8 @@ const FIXTURES: [Fixture; 6] = [
         sdg_targets: &["5.1", "5.2"],
         funding: &["un_regular_budget"],
         period: ("2025-06-01", "2026-03-31"),
+        roles: &["implementing", "funding"],
+        serves: &[1, 3],
     },
     Fixture {
         title: "Prison monitoring in Uganda",
@@ -60,6 +87,8 @@ const FIXTURES: [Fixture; 6] = [
         sdg_targets: &["16.3"],
         funding: &["vftc"],
         period: ("2025-01-01", "2025-12-31"),
+        roles: &[],
+        serves: &[3],
     },
     Fixture {
         title: "Elections in Tanzania",
@@ -71,6 +100,8 @@ const FIXTURES: [Fixture; 6] = [
         sdg_targets: &["16.7"],
         funding: &["vftc"],
         period: ("2026-02-01", "2026-10-31"),
+        roles: &[],
+        serves: &[4],
     },
     Fixture {
         title: "Kenya and Tanzania together",
@@ -82,6 +113,8 @@ const FIXTURES: [Fixture; 6] = [
         sdg_targets: &["5.1"],
         funding: &["un_regular_budget"],
         period: ("2026-05-01", "2027-04-30"),
+        roles: &["implementing"],
+        serves: &[1],
     },
     Fixture {
         title: "Kenya, long ago",
@@ -93,6 +126,8 @@ const FIXTURES: [Fixture; 6] = [
         sdg_targets: &["16.3"],
         funding: &["vftc"],
         period: ("2020-01-01", "2020-12-31"),
+        roles: &[],
+        serves: &[],
     },
 ];
 
@@ -101,9 +136,15 @@ impl Fixture {
         !self.states.contains(&"TZA")
     }
 
-    fn counts_in(&self, year: i32) -> bool {
+    /// Whether it counts in `year` (every activity counts when there is none), and in the
+    /// year before.
+    fn counts(&self, year: Option<i32>) -> (bool, bool) {
         let year_of = |d: &str| d[..4].parse::<i32>().unwrap();
-        year_of(self.period.0) <= year && year <= year_of(self.period.1)
+        let within = |y: i32| year_of(self.period.0) <= y && y <= year_of(self.period.1);
+        match year {
+            Some(y) => (within(y), within(y - 1)),
+            None => (true, false),
+        }
     }
 
     /// The codes of a table this activity counts under, as this file knows them: the three
@@ -125,6 +166,7 @@ impl Fixture {
                 .map(str::to_owned)
                 .collect(),
             "activities_by_stakeholder_kind" => vec![self.kind.into()],
+            "activities_by_role" => self.roles.iter().map(|s| s.to_string()).collect(),
             "activities_by_modality" => vec![self.modality.into()],
             "activities_by_theme" => self.themes.iter().map(|s| s.to_string()).collect(),
             "activities_by_sdg_goal" => self
@@ -142,52 +184,95 @@ impl Fixture {
     }
 }
 
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 13] = [
     "activities_by_state",
     "activities_by_regional_group",
     "activities_by_region",
     "activities_by_country_group",
     "activities_by_stakeholder_kind",
+    "activities_by_role",
     "activities_by_modality",
     "activities_by_theme",
     "activities_by_sdg_goal",
     "activities_by_funding_source",
     "activities_by_status",
+    "recommendation_coverage_by_state",
+    "recommendation_coverage_by_cycle",
 ];
 
-/// The model's table: each code's count in `year` and in the year before, over the fixtures
-/// in scope.
-fn expected(table: &str, year: i32, full: bool) -> BTreeMap<String, (u64, u64)> {
-    let mut out: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for f in FIXTURES.iter().filter(|f| full || f.public()) {
-        let (this, before) = (f.counts_in(year), f.counts_in(year - 1));
+/// The model's table: each code's figures in `year` (over every fixture when `None`), then
+/// in the year before (when there is a year), over the fixtures in scope.
+fn expected(table: &str, year: Option<i32>, full: bool) -> BTreeMap<String, Vec<Value>> {
+    let fixtures: Vec<&Fixture> = FIXTURES.iter().filter(|f| full || f.public()).collect();
+    let mut counts: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    if table.starts_with("recommendation_coverage") {
+        for (i, (state, session, accepted)) in RECOMMENDATIONS.iter().enumerate() {
+            if !accepted {
+                continue;
+            }
+            let served = |this: bool| {
+                fixtures.iter().any(|f| {
+                    let (now, before) = f.counts(year);
+                    f.serves.contains(&i) && if this { now } else { before }
+                })
+            };
+            let key = match table {
+                "recommendation_coverage_by_state" => state.to_string(),
+                _ => cycle_of(*session).to_string(),
+            };
+            let e = counts.entry(key).or_insert_with(|| vec![0, 0, 0]);
+            e[0] += 1;
+            e[1] += u64::from(served(true));
+            e[2] += u64::from(served(false));
+        }
+        return counts
+            .into_iter()
+            .map(|(k, n)| {
+                let share = (n[1] as f64 / n[0] as f64 * 1000.0).round() / 1000.0;
+                let mut figures = vec![json!(n[0]), json!(n[1]), json!(share)];
+                if year.is_some() {
+                    figures.push(json!(n[2]));
+                }
+                (k, figures)
+            })
+            .collect();
+    }
+    for f in fixtures {
+        let (this, before) = f.counts(year);
         if !this && !before {
             continue;
         }
         for key in f.keys(table) {
-            let e = out.entry(key).or_default();
-            e.0 += u64::from(this);
-            e.1 += u64::from(before);
+            let e = counts.entry(key).or_insert_with(|| vec![0, 0]);
+            e[0] += u64::from(this);
+            e[1] += u64::from(before);
         }
     }
-    out
+    counts
+        .into_iter()
+        .map(|(k, n)| {
+            let figures = if year.is_some() {
+                vec![json!(n[0]), json!(n[1])]
+            } else {
+                vec![json!(n[0])]
+            };
+            (k, figures)
+        })
+        .collect()
 }
 
-/// A table of the service's answer, as the model's shape.
-fn counted(table: &Value) -> BTreeMap<String, (u64, u64)> {
-    assert_eq!(
-        table["columns"],
-        json!(["code", "label", "activities", "previous_year"])
-    );
+/// A table of the service's answer, as the model's shape: each code's figures.
+fn counted(table: &Value) -> BTreeMap<String, Vec<Value>> {
+    assert_eq!(table["columns"][0], "code");
+    assert_eq!(table["columns"][1], "label");
     table["rows"]
         .as_array()
         .unwrap()
         .iter()
         .map(|r| {
-            (
-                r[0].as_str().unwrap().to_owned(),
-                (r[2].as_u64().unwrap(), r[3].as_u64().unwrap()),
-            )
+            let cells = r.as_array().unwrap();
+            assert_eq!(cells.len(), table["columns"].as_array().unwrap().len());
+            (cells[0].as_str().unwrap().to_owned(), cells[2..].to_vec())
         })
         .collect()
 }
@@ -196,6 +281,7 @@ fn counted(table: &Value) -> BTreeMap<String, (u64, u64)> {
 async fn fixtures() -> TestApp {
     let app = TestApp::spawn();
     let mut tokens = BTreeMap::new();
+    let mut ids = BTreeMap::new();
     for kind in ["un_entity", "civil_society_organization"] {
         let made = app
             .create(
@@ -205,9 +291,36 @@ async fn fixtures() -> TestApp {
             .await;
         let id = made["id"].as_str().unwrap().to_owned();
         tokens.insert(kind, app.token(Role::Contributor, None, Some(&id)));
+        ids.insert(kind, id);
+    }
+    let mut recommendations = Vec::new();
+    for (i, (state, session, accepted)) in RECOMMENDATIONS.iter().enumerate() {
+        let mut body = recommendation(state, *session, &format!("Recommendation {i}"));
+        if !accepted {
+            body["response"] = json!("noted");
+        }
+        let made = app.create("/api/v1/recommendations", &body).await;
+        recommendations.push(made["id"].clone());
     }
     for f in &FIXTURES {
         let mut body = activity(f.states, f.title);
+        let other = if f.kind == "un_entity" {
+            "civil_society_organization"
+        } else {
+            "un_entity"
+        };
+        body["participants"] = json!(
+            f.roles
+                .iter()
+                .map(|r| json!({"stakeholder": ids[other], "role": r}))
+                .collect::<Vec<_>>()
+        );
+        body["recommendations"] = json!(
+            f.serves
+                .iter()
+                .map(|i| recommendations[*i].clone())
+                .collect::<Vec<_>>()
+        );
         body["modality"] = json!(f.modality);
         body["status"] = json!(f.status);
         body["themes"] = json!(f.themes);
@@ -252,12 +365,12 @@ async fn every_figure_is_the_models_public_and_full() {
         for (i, table) in TABLES.iter().enumerate() {
             assert_eq!(
                 counted(&public["tables"][i]),
-                expected(table, year, false),
+                expected(table, Some(year), false),
                 "{table} {year}, public"
             );
             assert_eq!(
                 counted(&full["tables"][i]),
-                expected(table, year, true),
+                expected(table, Some(year), true),
                 "{table} {year}, full"
             );
         }
@@ -342,14 +455,11 @@ async fn who_asks_for_what_and_in_which_form() {
         .records()
         .map(|r| r.unwrap().iter().map(str::to_owned).collect())
         .collect();
-    let expected = expected("activities_by_modality", 2026, false);
+    let expected = expected("activities_by_modality", Some(2026), false);
     assert_eq!(rows.len(), expected.len());
     for row in rows {
-        let (this, before) = expected[&row[0]];
-        assert_eq!(
-            (row[2].clone(), row[3].clone()),
-            (this.to_string(), before.to_string())
-        );
+        let figures: Vec<String> = expected[&row[0]].iter().map(Value::to_string).collect();
+        assert_eq!(row[2..], figures);
     }
     // The ETag of the figures: unchanged figures, 304.
     let first = app.get("/api/v1/reports/annual?year=2026").await;
@@ -362,4 +472,42 @@ async fn who_asks_for_what_and_in_which_form() {
         )
         .await;
     assert_eq!(again.status, 304);
+}
+
+#[actix_web::test]
+async fn the_statistics_count_every_activity_in_scope() {
+    let app = fixtures().await;
+    let public = app.get("/api/v1/statistics").await;
+    let tag = public.header("etag").unwrap().to_owned();
+    let public = public.assert_ok_json();
+    assert_eq!(public["year"], Value::Null);
+    let full = app
+        .get_as("/api/v1/statistics?scope=full", &app.admin_token())
+        .await
+        .assert_ok_json();
+    for (i, table) in TABLES.iter().enumerate() {
+        assert_eq!(
+            counted(&public["tables"][i]),
+            expected(table, None, false),
+            "{table}, public"
+        );
+        assert_eq!(
+            counted(&full["tables"][i]),
+            expected(table, None, true),
+            "{table}, full"
+        );
+    }
+    // Polled: unchanged figures, 304; a new public activity changes them.
+    let poll = || {
+        Request::get()
+            .uri("/api/v1/statistics")
+            .insert_header((header::IF_NONE_MATCH, tag.clone()))
+    };
+    assert_eq!(app.send(poll()).await.status, 304);
+    let (_, token) = crate::activities::organisation(&app, "Late NGO").await;
+    submit(&app, &token, &activity(&["KEN"], "One more")).await;
+    assert_eq!(app.send(poll()).await.status, 200);
+    app.get("/api/v1/statistics?scope=full")
+        .await
+        .assert_problem(401, "unauthorized");
 }

@@ -9,15 +9,20 @@ use utoipa::ToSchema;
 
 use super::{Error, Result};
 use crate::db::DbConnection;
+use crate::db::recommendations::accepted_keys;
 use crate::db::sql::report::{activities, facets};
 use crate::domain::Language;
 use crate::domain::activity::ActivityStatus;
-use crate::domain::report::{ACTIVITY_TABLES, ActivityFacts, ReportScope, Table, activity_table};
+use crate::domain::report::{
+    ACTIVITY_TABLES, Accepted, ActivityFacts, COVERAGE_TABLES, ReportScope, Span, Table,
+    activity_table, coverage_table,
+};
 
-/// A year's report.
+/// A year's report, or the live statistics (no year).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Report {
-    pub year: i32,
+    /// The year counted; `null` for the statistics, which count every activity.
+    pub year: Option<i32>,
     pub generated_at: DateTime<Utc>,
     /// `public`: over public activities only; `full`: over every activity (`admin` only).
     pub scope: ReportScope,
@@ -58,11 +63,48 @@ pub fn facts(conn: &mut DbConnection, scope: ReportScope) -> Result<Vec<Activity
             "state" => &mut a.states,
             "theme" => &mut a.themes,
             "sdg_target" => &mut a.sdg_targets,
+            "role" => &mut a.roles,
+            "recommendation" => &mut a.recommendations,
             _ => &mut a.funding_sources,
         };
         list.push(row.value);
     }
     Ok(by_seq.into_values().collect())
+}
+
+/// Every accepted recommendation.
+fn accepted(conn: &mut DbConnection) -> Result<Vec<Accepted>> {
+    Ok(accepted_keys(conn)?
+        .into_iter()
+        .map(|(id, state, cycle)| Accepted { id, state, cycle })
+        .collect())
+}
+
+/// Every table, or the one named, over the activities in `scope`, for `span`.
+fn tables(
+    conn: &mut DbConnection,
+    scope: ReportScope,
+    span: Span,
+    language: Language,
+    only: Option<&str>,
+) -> Result<Vec<Table>> {
+    let wanted = |name: &str| only.is_none_or(|o| o == name);
+    let facts = facts(conn, scope)?;
+    let mut out: Vec<Table> = ACTIVITY_TABLES
+        .iter()
+        .filter(|n| wanted(n))
+        .map(|name| activity_table(name, &facts, span, language))
+        .collect();
+    if COVERAGE_TABLES.iter().any(|n| wanted(n)) {
+        let accepted = accepted(conn)?;
+        out.extend(
+            COVERAGE_TABLES
+                .iter()
+                .filter(|n| wanted(n))
+                .map(|name| coverage_table(name, &accepted, &facts, span, language)),
+        );
+    }
+    Ok(out)
 }
 
 /// Every table of `year`'s report, in `language`.
@@ -72,16 +114,27 @@ pub fn annual(
     year: i32,
     language: Language,
 ) -> Result<Report> {
-    let facts = facts(conn, scope)?;
     Ok(Report {
-        year,
+        year: Some(year),
         generated_at: Utc::now(),
         scope,
         lang: language,
-        tables: ACTIVITY_TABLES
-            .iter()
-            .map(|name| activity_table(name, &facts, year, language))
-            .collect(),
+        tables: tables(conn, scope, Span::Year(year), language, None)?,
+    })
+}
+
+/// The same tables over every activity in `scope`, whatever its period: the live statistics.
+pub fn statistics(
+    conn: &mut DbConnection,
+    scope: ReportScope,
+    language: Language,
+) -> Result<Report> {
+    Ok(Report {
+        year: None,
+        generated_at: Utc::now(),
+        scope,
+        lang: language,
+        tables: tables(conn, scope, Span::All, language, None)?,
     })
 }
 
@@ -93,12 +146,17 @@ pub fn table(
     language: Language,
     name: &str,
 ) -> Result<Table> {
-    if !ACTIVITY_TABLES.contains(&name) {
-        return Err(Error::NotFound(format!(
-            "The report has no table `{name}`: its tables are {}.",
-            ACTIVITY_TABLES.join(", ")
-        )));
-    }
-    let facts = facts(conn, scope)?;
-    Ok(activity_table(name, &facts, year, language))
+    tables(conn, scope, Span::Year(year), language, Some(name))?
+        .pop()
+        .ok_or_else(|| {
+            let names: Vec<&str> = ACTIVITY_TABLES
+                .iter()
+                .chain(&COVERAGE_TABLES)
+                .copied()
+                .collect();
+            Error::NotFound(format!(
+                "The report has no table `{name}`: its tables are {}.",
+                names.join(", ")
+            ))
+        })
 }

@@ -146,3 +146,17 @@ pub fn accepted_of(
         .map(|d| super::documents::parse_document(d))
         .collect()
 }
+
+/// Every accepted recommendation (supported, or supported in part): its id, State under
+/// review and UPR cycle, for the report's coverage.
+pub fn accepted_keys(
+    conn: &mut super::DbConnection,
+) -> diesel::QueryResult<Vec<(String, String, i32)>> {
+    use super::schema::recommendations::dsl as r;
+    use diesel::prelude::*;
+    let accepted = [Response::Supported, Response::SupportedInPart].map(Response::as_str);
+    r::recommendations
+        .filter(r::response.eq_any(accepted))
+        .select((r::id, r::state_under_review, r::cycle))
+        .load(conn)
+}

@@ -46,6 +46,49 @@ pub struct ActivityFacts {
     pub themes: Vec<String>,
     pub sdg_targets: Vec<String>,
     pub funding_sources: Vec<String>,
+    /// The roles its participants play.
+    pub roles: Vec<String>,
+    /// The ids of the recommendations it serves.
+    pub recommendations: Vec<String>,
+}
+
+/// What a table counts: the activities of a year (beside the year before), or every activity
+/// (the live statistics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    Year(i32),
+    All,
+}
+
+impl Span {
+    /// Whether an activity counts in this span, and in the year before (never, for `All`).
+    fn counts(self, a: &ActivityFacts) -> (bool, bool) {
+        match self {
+            Self::Year(year) => (a.counts_in(year), a.counts_in(year - 1)),
+            Self::All => (true, false),
+        }
+    }
+
+    /// The figure columns: the span's, then the year before's when there is one.
+    fn columns(self, figures: &[&str], before: &str) -> Vec<String> {
+        let mut columns: Vec<String> = ["code", "label"]
+            .iter()
+            .chain(figures)
+            .map(|c| (*c).to_owned())
+            .collect();
+        if matches!(self, Self::Year(_)) {
+            columns.push(before.to_owned());
+        }
+        columns
+    }
+}
+
+/// An accepted recommendation (supported, or supported in part): what coverage counts.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub id: String,
+    pub state: String,
+    pub cycle: i32,
 }
 
 impl ActivityFacts {
@@ -80,12 +123,13 @@ pub struct Table {
 }
 
 /// The tables of activities, in the order a report shows them.
-pub const ACTIVITY_TABLES: [&str; 10] = [
+pub const ACTIVITY_TABLES: [&str; 11] = [
     "activities_by_state",
     "activities_by_regional_group",
     "activities_by_region",
     "activities_by_country_group",
     "activities_by_stakeholder_kind",
+    "activities_by_role",
     "activities_by_modality",
     "activities_by_theme",
     "activities_by_sdg_goal",
@@ -110,7 +154,19 @@ fn title(name: &str) -> (&'static str, &'static str) {
             "Activities by kind of submitter",
             "Activités par type d'auteur",
         ),
+        "activities_by_role" => (
+            "Activities by role of the participants",
+            "Activités par rôle des participants",
+        ),
         "activities_by_modality" => ("Activities by modality", "Activités par modalité"),
+        "recommendation_coverage_by_state" => (
+            "Accepted recommendations served by activities, by State",
+            "Recommandations acceptées servies par des activités, par État",
+        ),
+        "recommendation_coverage_by_cycle" => (
+            "Accepted recommendations served by activities, by UPR cycle",
+            "Recommandations acceptées servies par des activités, par cycle de l'EPU",
+        ),
         "activities_by_theme" => ("Activities by theme", "Activités par thème"),
         "activities_by_sdg_goal" => (
             "Activities by SDG goal",
@@ -187,6 +243,7 @@ fn keys(name: &str, a: &ActivityFacts) -> BTreeSet<String> {
             })
             .collect(),
         "activities_by_stakeholder_kind" => a.submitter_kind.iter().cloned().collect(),
+        "activities_by_role" => a.roles.iter().cloned().collect(),
         "activities_by_modality" => a.modality.iter().cloned().collect(),
         "activities_by_theme" => a.themes.iter().cloned().collect(),
         "activities_by_sdg_goal" => a
@@ -204,7 +261,7 @@ fn keys(name: &str, a: &ActivityFacts) -> BTreeSet<String> {
 fn label(name: &str, code: &str, language: Language) -> String {
     let data = reference();
     match name {
-        "activities_by_state" => {
+        "activities_by_state" | "recommendation_coverage_by_state" => {
             label_of(data.country(code).map(|c| &c.short_name), language, code)
         }
         "activities_by_regional_group" | "activities_by_country_group" => {
@@ -237,66 +294,134 @@ fn label(name: &str, code: &str, language: Language) -> String {
         "activities_by_funding_source" => {
             label_of(data.funding_source(code).map(|f| &f.label), language, code)
         }
-        "activities_by_status" => {
-            let iati = ActivityStatus::ALL
-                .into_iter()
-                .find(|s| s.as_str() == code)
-                .map(ActivityStatus::iati_code);
-            label_of(
-                iati.and_then(|i| data.activity_statuses.iter().find(|s| s.code == i))
-                    .map(|s| &s.title),
-                language,
-                code,
-            )
-        }
+        "activities_by_status" => label_of(
+            data.activity_statuses
+                .iter()
+                .find(|s| s.name == code)
+                .map(|s| &s.title),
+            language,
+            code,
+        ),
+        "activities_by_role" => label_of(
+            data.organisation_roles
+                .iter()
+                .find(|r| r.name == code)
+                .map(|r| &r.title),
+            language,
+            code,
+        ),
+        "recommendation_coverage_by_cycle" => label_of(
+            data.cycles
+                .iter()
+                .find(|c| c.number.to_string() == code)
+                .map(|c| &c.name),
+            language,
+            code,
+        ),
         _ => code.to_owned(),
     }
 }
 
-/// Table `name` over `activities` for `year`: how many count under each code in the year
-/// and in the one before; the most first, then by code. Codes with none in either year are
-/// left out.
+/// Rows of counts by code, the most first (by the first count), then by code. Each row is the
+/// code, its label, `figures` of its counts, then its last count when the span has a year
+/// before.
+fn rows<const N: usize>(
+    name: &str,
+    counts: BTreeMap<String, [u64; N]>,
+    language: Language,
+    span: Span,
+    figures: impl Fn(&[u64; N]) -> Vec<Value>,
+) -> Vec<Vec<Value>> {
+    let mut counts: Vec<(String, [u64; N])> = counts.into_iter().collect();
+    counts.sort_by(|a, b| b.1[0].cmp(&a.1[0]).then_with(|| a.0.cmp(&b.0)));
+    counts
+        .into_iter()
+        .map(|(code, n)| {
+            let label = label(name, &code, language);
+            let mut row = vec![Value::from(code), Value::from(label)];
+            row.extend(figures(&n));
+            if matches!(span, Span::Year(_)) {
+                row.push(Value::from(n[N - 1]));
+            }
+            row
+        })
+        .collect()
+}
+
+/// Table `name` over `activities`: how many count under each code in the span, and in the
+/// year before it. Codes with none in either are left out.
 pub fn activity_table(
     name: &str,
     activities: &[ActivityFacts],
-    year: i32,
+    span: Span,
     language: Language,
 ) -> Table {
-    let mut counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut counts: BTreeMap<String, [u64; 2]> = BTreeMap::new();
     for a in activities {
-        let (this, before) = (a.counts_in(year), a.counts_in(year - 1));
+        let (this, before) = span.counts(a);
         if !this && !before {
             continue;
         }
         for key in keys(name, a) {
             let entry = counts.entry(key).or_default();
-            entry.0 += u64::from(this);
-            entry.1 += u64::from(before);
+            entry[0] += u64::from(this);
+            entry[1] += u64::from(before);
         }
     }
-    let mut rows: Vec<(String, (u64, u64))> = counts.into_iter().collect();
-    rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
     Table {
         name: name.to_owned(),
         title: in_language(language, title(name)),
-        columns: vec![
-            "code".into(),
-            "label".into(),
-            "activities".into(),
-            "previous_year".into(),
-        ],
-        rows: rows
-            .into_iter()
-            .map(|(code, (this, before))| {
-                let label = label(name, &code, language);
-                vec![
-                    Value::from(code),
-                    Value::from(label),
-                    Value::from(this),
-                    Value::from(before),
-                ]
-            })
-            .collect(),
+        columns: span.columns(&["activities"], "previous_year"),
+        rows: rows(name, counts, language, span, |n| vec![Value::from(n[0])]),
+    }
+}
+
+/// The tables of coverage, in the order a report shows them.
+pub const COVERAGE_TABLES: [&str; 2] = [
+    "recommendation_coverage_by_state",
+    "recommendation_coverage_by_cycle",
+];
+
+/// Table `name` of coverage: each State's (or UPR cycle's) accepted recommendations, how
+/// many of them an activity counting in the span serves, the share, and how many an activity
+/// of the year before serves.
+pub fn coverage_table(
+    name: &str,
+    accepted: &[Accepted],
+    activities: &[ActivityFacts],
+    span: Span,
+    language: Language,
+) -> Table {
+    let mut served: BTreeMap<&str, (bool, bool)> = BTreeMap::new();
+    for a in activities {
+        let (this, before) = span.counts(a);
+        for r in &a.recommendations {
+            let entry = served.entry(r.as_str()).or_default();
+            entry.0 |= this;
+            entry.1 |= before;
+        }
+    }
+    let mut counts: BTreeMap<String, [u64; 3]> = BTreeMap::new();
+    for r in accepted {
+        let key = match name {
+            "recommendation_coverage_by_cycle" => r.cycle.to_string(),
+            _ => r.state.clone(),
+        };
+        let (this, before) = served.get(r.id.as_str()).copied().unwrap_or_default();
+        let entry = counts.entry(key).or_default();
+        entry[0] += 1;
+        entry[1] += u64::from(this);
+        entry[2] += u64::from(before);
+    }
+    // Thousandths: 0.25 is a quarter.
+    let share = |n: &[u64; 3]| (n[1] as f64 / n[0] as f64 * 1000.0).round() / 1000.0;
+    Table {
+        name: name.to_owned(),
+        title: in_language(language, title(name)),
+        columns: span.columns(&["accepted", "served", "share"], "served_previous_year"),
+        rows: rows(name, counts, language, span, |n| {
+            vec![Value::from(n[0]), Value::from(n[1]), Value::from(share(n))]
+        }),
     }
 }
 
@@ -343,7 +468,12 @@ mod tests {
             ..Default::default()
         };
         let facts = [kenya_uganda, kenya_last_year];
-        let groups = activity_table("activities_by_regional_group", &facts, 2026, Language::Fr);
+        let groups = activity_table(
+            "activities_by_regional_group",
+            &facts,
+            Span::Year(2026),
+            Language::Fr,
+        );
         assert_eq!(groups.title, "Activités par groupe régional");
         assert_eq!(
             groups.rows,
@@ -355,7 +485,12 @@ mod tests {
             ]],
             "Kenya and Uganda are one African activity"
         );
-        let states = activity_table("activities_by_state", &facts, 2026, Language::En);
+        let states = activity_table(
+            "activities_by_state",
+            &facts,
+            Span::Year(2026),
+            Language::En,
+        );
         let codes: Vec<&Value> = states.rows.iter().map(|r| &r[0]).collect();
         assert_eq!(codes, [&Value::from("KEN"), &Value::from("UGA")]);
         assert_eq!(states.rows[0][2..], [Value::from(1), Value::from(1)]);

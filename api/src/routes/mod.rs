@@ -120,6 +120,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(coordination::get_state_coordination)
             .service(reports::get_annual_report)
             .service(reports::get_annual_report_table)
+            .service(reports::get_statistics)
             .service(
                 scope::scope("/bulk")
                     .service(bulk::import_recommendations)

@@ -1,5 +1,6 @@
 //! `/api/v1/reports`: the annual report OHCHR gives the Human Rights Council (issue 12), every
-//! table at once (`/reports/annual`) or one (`/reports/annual/{year}/{table}`, also as CSV).
+//! table at once (`/reports/annual`) or one (`/reports/annual/{year}/{table}`, also as CSV);
+//! `/api/v1/statistics`: the same tables over every activity, for live dashboards.
 //! Public figures count public activities only; `admin` may ask for the full ones.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -37,11 +38,11 @@ pub struct ReportQuery {
     pub lang: Option<Language>,
 }
 
-/// How one table is asked for.
+/// How one table, or the statistics, are asked for.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct TableQuery {
+pub struct ScopeQuery {
     /// `public` (the default) counts public activities; `full`, every activity (`admin` only).
     pub scope: Option<ReportScope>,
     /// The language of the title and labels (`en` when not given).
@@ -119,6 +120,39 @@ pub async fn get_annual_report(
     Ok(answer(&req, body, &figures, "application/json"))
 }
 
+/// The live statistics: the report's tables over every activity in scope, whatever its
+/// period (no `previous_year` column), for dashboards that poll (`If-None-Match`: 304 while
+/// the figures are unchanged).
+#[utoipa::path(
+    tag = "reports",
+    operation_id = "get_statistics",
+    security((), ("bearer" = [])),
+    params(ScopeQuery, IfNoneMatch),
+    responses(
+        (status = 200, description = "The statistics", body = Report,
+            headers(("ETag" = String, description = "Weak: of the figures"))),
+        (status = 304, description = "The figures are unchanged since the ETag given"),
+    )
+)]
+#[get("/statistics")]
+pub async fn get_statistics(
+    state: web::Data<AppState>,
+    identity: Identity,
+    req: HttpRequest,
+    query: web::Query<ScopeQuery>,
+) -> ApiResult<HttpResponse> {
+    let scope = scope(identity, query.scope)?;
+    let lang = query.lang.unwrap_or(Language::En);
+    let _permit = crate::routes::export::search_permit(&state)?;
+    let live: Report = with_db(&state, move |conn| {
+        Ok(report::statistics(conn, scope, lang)?)
+    })
+    .await?;
+    let figures = serde_json::to_vec(&live.tables).map_err(ApiError::internal)?;
+    let body = serde_json::to_vec(&live).map_err(ApiError::internal)?;
+    Ok(answer(&req, body, &figures, "application/json"))
+}
+
 /// One table of a year's report, as JSON, or with `Accept: text/csv` as CSV (a header row of
 /// the column names, then the rows; cells a spreadsheet would run as a formula are prefixed
 /// with `'`).
@@ -129,7 +163,7 @@ pub async fn get_annual_report(
     params(
         ("year" = i32, Path, description = "The year, 2000 to 2100", minimum = 2000, maximum = 2100),
         ("table" = String, Path, description = "The table's name, e.g. `activities_by_state`"),
-        TableQuery,
+        ScopeQuery,
         IfNoneMatch,
     ),
     responses(
@@ -145,7 +179,7 @@ pub async fn get_annual_report_table(
     identity: Identity,
     req: HttpRequest,
     path: web::Path<(i32, String)>,
-    query: web::Query<TableQuery>,
+    query: web::Query<ScopeQuery>,
 ) -> ApiResult<HttpResponse> {
     let (year_asked, name) = path.into_inner();
     let year = year(Some(year_asked))?;

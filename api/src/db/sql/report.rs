@@ -1,5 +1,6 @@
 //! What the annual report reads (issue 12): every activity in scope with the columns it
-//! counts by, and the facets it counts by (States, themes, SDG targets, sources of funding),
+//! counts by, and the facets it counts by (States, themes, SDG targets, sources of funding,
+//! roles, recommendations),
 //! in two queries, neither of which reads a document. Public only, or every activity.
 
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -58,13 +59,14 @@ pub fn activities(
     load(conn, &sql)
 }
 
-/// The States, themes, SDG targets and sources of funding of the activities in scope.
+/// The States, themes, SDG targets, sources of funding, participants' roles and
+/// recommendations of the activities in scope.
 pub fn facets(conn: &mut DbConnection, public_only: bool) -> diesel::QueryResult<Vec<FacetRow>> {
     let mut sql = Sql::new(
         conn,
         "SELECT f.activity_seq AS seq, f.facet, f.value FROM activity_facets f \
          JOIN activities r ON r.seq = f.activity_seq AND f.facet IN \
-         ('state', 'theme', 'sdg_target', 'funding_source')",
+         ('state', 'theme', 'sdg_target', 'funding_source', 'role', 'recommendation')",
     );
     scope(&mut sql, public_only);
     load(conn, &sql)
