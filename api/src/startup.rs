@@ -46,6 +46,8 @@ pub struct AppState {
     pub cursors: crate::cursor::Cursors,
     /// The offers matching has read, parsed and their words stemmed, by version.
     pub offers: Arc<crate::app::matching::OfferCache>,
+    /// The reports counted, while the data is unchanged.
+    pub reports: Arc<crate::app::report::ReportCache>,
 }
 
 /// Everything a running service holds, built once and shared by the workers.
@@ -116,6 +118,7 @@ impl Service {
                 idempotency_claim_timeout: settings.limits.idempotency_claim_timeout,
                 cursors,
                 offers: Default::default(),
+                reports: Default::default(),
             }),
             keys: web::Data::new(keys),
             rate_limits: settings.rate_limits.map(|l| {

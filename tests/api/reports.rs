@@ -510,4 +510,18 @@ async fn the_statistics_count_every_activity_in_scope() {
     app.get("/api/v1/statistics?scope=full")
         .await
         .assert_problem(401, "unauthorized");
+    // Tanzania consents: what concerns it is public, and the public figures are the full ones.
+    let full = app
+        .get_as("/api/v1/statistics?scope=full", &app.admin_token())
+        .await
+        .assert_ok_json();
+    let tanzania = app.token(Role::State, Some("TZA"), None);
+    consent(
+        &app,
+        &tanzania,
+        json!({"decision": "granted", "scope": "all"}),
+    )
+    .await;
+    let public = app.get("/api/v1/statistics").await.assert_ok_json();
+    assert_eq!(public["tables"], full["tables"]);
 }

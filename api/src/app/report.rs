@@ -2,6 +2,7 @@
 //! tables `domain::report` counts from them.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -10,7 +11,7 @@ use utoipa::ToSchema;
 use super::{Error, Result};
 use crate::db::DbConnection;
 use crate::db::recommendations::accepted_keys;
-use crate::db::sql::report::{activities, facets};
+use crate::db::sql::report::{activities, data_version, facets};
 use crate::domain::Language;
 use crate::domain::activity::ActivityStatus;
 use crate::domain::report::{
@@ -80,80 +81,138 @@ fn accepted(conn: &mut DbConnection) -> Result<Vec<Accepted>> {
         .collect())
 }
 
-/// Every table, or the one named, over the activities in `scope`, for `span`.
+/// Every table over the activities in `scope`, for `span`.
 fn tables(
     conn: &mut DbConnection,
     scope: ReportScope,
     span: Span,
     language: Language,
-    only: Option<&str>,
 ) -> Result<Vec<Table>> {
-    let wanted = |name: &str| only.is_none_or(|o| o == name);
     let facts = facts(conn, scope)?;
-    let mut out: Vec<Table> = ACTIVITY_TABLES
+    let accepted = accepted(conn)?;
+    let activities = ACTIVITY_TABLES
         .iter()
-        .filter(|n| wanted(n))
-        .map(|name| activity_table(name, &facts, span, language))
-        .collect();
-    if COVERAGE_TABLES.iter().any(|n| wanted(n)) {
-        let accepted = accepted(conn)?;
-        out.extend(
-            COVERAGE_TABLES
-                .iter()
-                .filter(|n| wanted(n))
-                .map(|name| coverage_table(name, &accepted, &facts, span, language)),
-        );
+        .map(|name| activity_table(name, &facts, span, language));
+    let coverage = COVERAGE_TABLES
+        .iter()
+        .map(|name| coverage_table(name, &accepted, &facts, span, language));
+    Ok(activities.chain(coverage).collect())
+}
+
+/// What a report is counted for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Asked {
+    scope: ReportScope,
+    span: Span,
+    language: Language,
+}
+
+/// The reports counted, kept while the data they were counted from is unchanged
+/// (`db::sql::report::data_version`): a dashboard polling the statistics, or many readers of
+/// this year's report, cost one small query each rather than a pass over every activity.
+/// Held by the service; each instance keeps its own.
+#[derive(Debug, Default)]
+pub struct ReportCache {
+    kept: Mutex<Kept>,
+}
+
+/// The version of the data the reports were counted from, and the reports.
+#[derive(Debug, Default)]
+struct Kept {
+    version: Option<(i64, i64)>,
+    reports: HashMap<Asked, Arc<Report>>,
+}
+
+/// Reports kept for one version of the data, at most (years, scopes and languages asked).
+const KEPT: usize = 64;
+
+impl ReportCache {
+    fn report(&self, conn: &mut DbConnection, asked: Asked) -> Result<Arc<Report>> {
+        let version = data_version(conn)?;
+        {
+            let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+            if kept.version == Some(version)
+                && let Some(report) = kept.reports.get(&asked)
+            {
+                return Ok(report.clone());
+            }
+        }
+        let report = Arc::new(Report {
+            year: match asked.span {
+                Span::Year(y) => Some(y),
+                Span::All => None,
+            },
+            generated_at: Utc::now(),
+            scope: asked.scope,
+            lang: asked.language,
+            tables: tables(conn, asked.scope, asked.span, asked.language)?,
+        });
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.version != Some(version) || kept.reports.len() >= KEPT {
+            *kept = Kept {
+                version: Some(version),
+                reports: HashMap::new(),
+            };
+        }
+        kept.reports.insert(asked, report.clone());
+        Ok(report)
     }
-    Ok(out)
 }
 
 /// Every table of `year`'s report, in `language`.
 pub fn annual(
     conn: &mut DbConnection,
+    cache: &ReportCache,
     scope: ReportScope,
     year: i32,
     language: Language,
-) -> Result<Report> {
-    Ok(Report {
-        year: Some(year),
-        generated_at: Utc::now(),
-        scope,
-        lang: language,
-        tables: tables(conn, scope, Span::Year(year), language, None)?,
-    })
+) -> Result<Arc<Report>> {
+    let span = Span::Year(year);
+    cache.report(
+        conn,
+        Asked {
+            scope,
+            span,
+            language,
+        },
+    )
 }
 
 /// The same tables over every activity in `scope`, whatever its period: the live statistics.
 pub fn statistics(
     conn: &mut DbConnection,
+    cache: &ReportCache,
     scope: ReportScope,
     language: Language,
-) -> Result<Report> {
-    Ok(Report {
-        year: None,
-        generated_at: Utc::now(),
-        scope,
-        lang: language,
-        tables: tables(conn, scope, Span::All, language, None)?,
-    })
+) -> Result<Arc<Report>> {
+    let span = Span::All;
+    cache.report(
+        conn,
+        Asked {
+            scope,
+            span,
+            language,
+        },
+    )
 }
 
 /// One table of `year`'s report; not found when the report has no table of that name.
 pub fn table(
     conn: &mut DbConnection,
+    cache: &ReportCache,
     scope: ReportScope,
     year: i32,
     language: Language,
     name: &str,
 ) -> Result<Table> {
-    tables(conn, scope, Span::Year(year), language, Some(name))?
-        .pop()
+    let report = annual(conn, cache, scope, year, language)?;
+    report
+        .tables
+        .iter()
+        .find(|t| t.name == name)
+        .cloned()
         .ok_or_else(|| {
-            let names: Vec<&str> = ACTIVITY_TABLES
-                .iter()
-                .chain(&COVERAGE_TABLES)
-                .copied()
-                .collect();
+            let names: Vec<&str> = report.tables.iter().map(|t| t.name.as_str()).collect();
             Error::NotFound(format!(
                 "The report has no table `{name}`: its tables are {}.",
                 names.join(", ")

@@ -18,7 +18,9 @@ use crate::domain::multilingual::Multilingual;
 use crate::reference::{RegionalGroup, reference};
 
 /// Which activities a report counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, serde::Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportScope {
     /// Public activities only: what anyone may see in the lists, so a figure reveals nothing
@@ -54,7 +56,7 @@ pub struct ActivityFacts {
 
 /// What a table counts: the activities of a year (beside the year before), or every activity
 /// (the live statistics).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Span {
     Year(i32),
     All,

@@ -3,6 +3,8 @@
 //! `/api/v1/statistics`: the same tables over every activity, for live dashboards.
 //! Public figures count public activities only; `admin` may ask for the full ones.
 
+use std::sync::Arc;
+
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{Datelike, Utc};
 use serde::Deserialize;
@@ -110,8 +112,9 @@ pub async fn get_annual_report(
     let scope = scope(identity, query.scope)?;
     let lang = query.lang.unwrap_or(Language::En);
     let _permit = crate::routes::export::search_permit(&state)?;
-    let annual: Report = with_db(&state, move |conn| {
-        Ok(report::annual(conn, scope, year, lang)?)
+    let cache = state.reports.clone();
+    let annual: Arc<Report> = with_db(&state, move |conn| {
+        Ok(report::annual(conn, &cache, scope, year, lang)?)
     })
     .await?;
     // The ETag is of the figures, not of the moment they were counted.
@@ -144,8 +147,9 @@ pub async fn get_statistics(
     let scope = scope(identity, query.scope)?;
     let lang = query.lang.unwrap_or(Language::En);
     let _permit = crate::routes::export::search_permit(&state)?;
-    let live: Report = with_db(&state, move |conn| {
-        Ok(report::statistics(conn, scope, lang)?)
+    let cache = state.reports.clone();
+    let live: Arc<Report> = with_db(&state, move |conn| {
+        Ok(report::statistics(conn, &cache, scope, lang)?)
     })
     .await?;
     let figures = serde_json::to_vec(&live.tables).map_err(ApiError::internal)?;
@@ -186,8 +190,9 @@ pub async fn get_annual_report_table(
     let scope = scope(identity, query.scope)?;
     let lang = query.lang.unwrap_or(Language::En);
     let _permit = crate::routes::export::search_permit(&state)?;
+    let cache = state.reports.clone();
     let table: Table = with_db(&state, move |conn| {
-        Ok(report::table(conn, scope, year, lang, &name)?)
+        Ok(report::table(conn, &cache, scope, year, lang, &name)?)
     })
     .await?;
     let (body, content_type) = match requested(&req) {

@@ -71,3 +71,24 @@ pub fn facets(conn: &mut DbConnection, public_only: bool) -> diesel::QueryResult
     scope(&mut sql, public_only);
     load(conn, &sql)
 }
+
+/// What the figures depend on: the last entry of the audit trail (every write writes one) and
+/// how many activities are public (a publication rule applied anew at start-up writes none).
+/// While both are unchanged, so is every report.
+pub fn data_version(conn: &mut DbConnection) -> diesel::QueryResult<(i64, i64)> {
+    #[derive(diesel::QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = BigInt)]
+        head: i64,
+        #[diesel(sql_type = BigInt)]
+        public: i64,
+    }
+    let mut sql = Sql::new(
+        conn,
+        "SELECT (SELECT COALESCE(MAX(seq), 0) FROM audit_log) AS head, \
+         (SELECT COUNT(*) FROM activities r WHERE ",
+    );
+    sql.flag("r.public", true).push(") AS public");
+    let v: Vec<Version> = load(conn, &sql)?;
+    Ok(v.first().map_or((0, 0), |v| (v.head, v.public)))
+}
