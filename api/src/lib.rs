@@ -16,6 +16,7 @@ pub mod import;
 pub mod openapi;
 pub mod ratelimit;
 pub mod reference;
+pub mod report_page;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

@@ -525,3 +525,62 @@ async fn the_statistics_count_every_activity_in_scope() {
     let public = app.get("/api/v1/statistics").await.assert_ok_json();
     assert_eq!(public["tables"], full["tables"]);
 }
+
+#[actix_web::test]
+async fn the_report_is_a_self_contained_page_for_people() {
+    let app = fixtures().await;
+    for (lang, heading) in [
+        ("en", "Technical cooperation and capacity-building"),
+        ("fr", "Coopération technique et renforcement des capacités"),
+        ("es", "Technical cooperation and capacity-building"),
+    ] {
+        let reply = app
+            .send(
+                Request::get()
+                    .uri(&format!("/api/v1/reports/annual?year=2026&lang={lang}"))
+                    .insert_header((header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8")),
+            )
+            .await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(
+            reply.header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
+        let text = reply.text();
+        let page = scraper::Html::parse_document(&text);
+        assert!(page.errors.is_empty(), "{lang}: {:?}", page.errors);
+        let select = |css: &str| {
+            let selector = scraper::Selector::parse(css).unwrap();
+            page.select(&selector).count()
+        };
+        assert_eq!(select(&format!("html[lang={lang}]")), 1);
+        let h1 = scraper::Selector::parse("h1").unwrap();
+        let title: String = page.select(&h1).next().unwrap().text().collect();
+        assert!(
+            title.starts_with(heading) && title.ends_with("2026"),
+            "{title}"
+        );
+        // A section, a table and a chart for each table with rows; every bar drawn.
+        let report = app
+            .get(&format!("/api/v1/reports/annual?year=2026&lang={lang}"))
+            .await
+            .assert_ok_json();
+        let tables = report["tables"].as_array().unwrap();
+        let filled = tables.iter().filter(|t| t["rows"] != json!([])).count();
+        assert_eq!(select("section[id]"), tables.len());
+        assert_eq!(select("section[id] > table"), filled);
+        assert_eq!(select("section[id] > svg[role=img]"), filled);
+        let bars: usize = tables
+            .iter()
+            .map(|t| t["rows"].as_array().unwrap().len().min(12))
+            .sum();
+        assert_eq!(select("svg rect"), bars);
+        // Labels in the language asked come from the report itself.
+        let label = tables[1]["rows"][0][1].as_str().unwrap();
+        assert!(text.contains(label), "{label}");
+        // Nothing to fetch: no script, no external resource.
+        assert_eq!(select("script, link, img, iframe, object"), 0);
+        let without_namespace = text.replace("http://www.w3.org/2000/svg", "");
+        assert!(!without_namespace.contains("://"), "an address in the page");
+    }
+}

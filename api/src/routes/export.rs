@@ -46,19 +46,23 @@ pub enum ExportFormat {
     Xml,
 }
 
+/// Whether the `Accept` header names `media` (lower case), whatever its weight.
+pub fn accepts(req: &HttpRequest, media: &str) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| {
+            accept.split(',').any(|part| {
+                part.split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case(media))
+            })
+        })
+}
+
 /// The export the `Accept` header asks for, if it asks for one rather than JSON.
 pub fn requested(req: &HttpRequest) -> Option<ExportFormat> {
-    let accept = req
-        .headers()
-        .get(header::ACCEPT)?
-        .to_str()
-        .ok()?
-        .to_ascii_lowercase();
-    let wants = |media: &str| {
-        accept
-            .split(',')
-            .any(|part| part.split(';').next().is_some_and(|m| m.trim() == media))
-    };
+    let wants = |media: &str| accepts(req, media);
     if wants(CSV) {
         Some(ExportFormat::Csv)
     } else if wants(NDJSON) {

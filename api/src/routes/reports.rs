@@ -18,7 +18,7 @@ use crate::digest::sha256_hex;
 use crate::domain::Language;
 use crate::domain::report::{ReportScope, Table};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::export::{ExportFormat, requested};
+use crate::routes::export::{ExportFormat, accepts, requested};
 use crate::routes::support::{not_modified, with_db};
 use crate::startup::AppState;
 
@@ -96,8 +96,10 @@ fn answer(req: &HttpRequest, body: Vec<u8>, figures: &[u8], content_type: &str) 
     security((), ("bearer" = [])),
     params(ReportQuery, IfNoneMatch),
     responses(
-        (status = 200, description = "The year's report", body = Report,
-            headers(("ETag" = String, description = "Weak: of this body"))),
+        (status = 200, description = "The year's report; with `Accept: text/html`, a \
+            self-contained printable page of it (headline figures, each table and its chart)",
+            content((Report = "application/json"), (String = "text/html")),
+            headers(("ETag" = String, description = "Weak: of the figures and the form"))),
         (status = 304, description = "Unchanged since the ETag given"),
     )
 )]
@@ -117,8 +119,13 @@ pub async fn get_annual_report(
         Ok(report::annual(conn, &cache, scope, year, lang)?)
     })
     .await?;
-    // The ETag is of the figures, not of the moment they were counted.
-    let figures = serde_json::to_vec(&annual.tables).map_err(ApiError::internal)?;
+    // The ETag is of the figures (and the form asked), not of the moment they were counted.
+    let mut figures = serde_json::to_vec(&annual.tables).map_err(ApiError::internal)?;
+    if accepts(&req, "text/html") {
+        figures.extend(b"html");
+        let page = crate::report_page::render(&annual).into_bytes();
+        return Ok(answer(&req, page, &figures, "text/html; charset=utf-8"));
+    }
     let body = serde_json::to_vec(&annual).map_err(ApiError::internal)?;
     Ok(answer(&req, body, &figures, "application/json"))
 }
