@@ -68,6 +68,37 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Write a year's annual report to files in a folder: `report-YEAR.json`,
+    /// `report-YEAR-LANG.html`, or a CSV file per table (`TABLE.csv`).
+    Report {
+        /// The year (this year when not given).
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long, value_enum, default_value = "html")]
+        format: ReportFormat,
+        /// The folder to write to (made when missing).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// `public`: public activities only; `full`: every activity.
+        #[arg(long, value_enum, default_value = "public")]
+        scope: ReportScopeArg,
+        /// The language of titles and labels: ar, en, es, fr, ru or zh.
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ReportFormat {
+    Html,
+    Json,
+    Csv,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportScopeArg {
+    Public,
+    Full,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -122,6 +153,55 @@ fn import(
     Ok(!(mode == Mode::Atomic && report.rejected > 0))
 }
 
+/// Writes a year's report into `out`; returns the files written.
+fn report(
+    year: Option<i32>,
+    format: ReportFormat,
+    out: &std::path::Path,
+    scope: ReportScopeArg,
+    lang: &str,
+) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    use upr_tc::domain::report::ReportScope;
+    let language: upr_tc::domain::Language = serde_json::from_value(serde_json::json!(lang))
+        .map_err(|_| anyhow::anyhow!("--lang must be one of ar, en, es, fr, ru, zh"))?;
+    let scope = match scope {
+        ReportScopeArg::Public => ReportScope::Public,
+        ReportScopeArg::Full => ReportScope::Full,
+    };
+    let year = year.unwrap_or_else(|| chrono::Datelike::year(&chrono::Utc::now()));
+    let settings = Settings::from_env()?;
+    let pool = upr_tc::db::connect(&settings.database, 1)?;
+    let mut conn = pool.get().context("cannot get a database connection")?;
+    conn.migrate()?;
+    let cache = upr_tc::app::report::ReportCache::default();
+    let report = upr_tc::app::report::annual(&mut conn, &cache, scope, year, language)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot make {}", out.display()))?;
+    let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = Vec::new();
+    match format {
+        ReportFormat::Json => files.push((
+            out.join(format!("report-{year}.json")),
+            serde_json::to_vec_pretty(&*report)?,
+        )),
+        ReportFormat::Html => files.push((
+            out.join(format!("report-{year}-{lang}.html")),
+            upr_tc::report_page::render(&report).into_bytes(),
+        )),
+        ReportFormat::Csv => {
+            for table in &report.tables {
+                files.push((
+                    out.join(format!("{}.csv", table.name)),
+                    upr_tc::report_page::csv(table)?,
+                ));
+            }
+        }
+    }
+    for (path, bytes) in &files {
+        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(files.into_iter().map(|(path, _)| path).collect())
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { bind } => {
@@ -169,6 +249,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Openapi => {
             print!("{}", upr_tc::openapi::render());
+            Ok(())
+        }
+        Command::Report {
+            year,
+            format,
+            out,
+            scope,
+            lang,
+        } => {
+            for path in report(year, format, &out, scope, &lang)? {
+                println!("{}", path.display());
+            }
             Ok(())
         }
         Command::Import {

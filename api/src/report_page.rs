@@ -1,4 +1,5 @@
-//! The annual report as a page for people (issue 12): self-contained HTML (no script, no
+//! The annual report in the forms people read (issue 12): a table as CSV, and the report as a
+//! page: self-contained HTML (no script, no
 //! external resource, no web font), headline figures, every table, and a bar chart of each
 //! drawn as inline SVG on the server; print styles that fit A4. The page's own words are in
 //! English and French (the other languages fall back to English for them); the labels of the
@@ -261,4 +262,18 @@ pub fn render(report: &Report) -> String {
         }
     }
     .into_string()
+}
+
+/// A table as CSV: the column names, then each row; a cell a spreadsheet would run as a
+/// formula is prefixed with `'`, as in every export.
+pub fn csv(table: &Table) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(&table.columns)?;
+    for row in &table.rows {
+        out.write_record(row.iter().map(|cell| match cell {
+            Value::String(s) => crate::import::neutralise(s.clone()),
+            other => other.to_string(),
+        }))?;
+    }
+    out.into_inner().map_err(|e| e.into_error().into())
 }

@@ -324,3 +324,90 @@ fn import_writes_what_the_bulk_api_writes_and_is_idempotent() {
     ]));
     assert!(!out.status.success());
 }
+
+#[test]
+fn report_writes_the_annual_report_to_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/report.sqlite3", dir.path().display());
+    let org = "01a21fd0-0000-7000-8000-000000000002";
+    std::fs::write(
+        dir.path().join("stakeholders.csv"),
+        format!("id,kind,country,name__en\n{org},un_entity,,An entity\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("activities.ndjson"),
+        format!(
+            "{{\"title\": {{\"en\": \"One\"}}, \"states_concerned\": [\"KEN\"], \"status\": \"implementation\", \"planned_start\": \"2026-02-01\", \"submitter\": \"{org}\"}}\n\
+             {{\"title\": {{\"en\": \"Two\"}}, \"states_concerned\": [\"KEN\", \"UGA\"], \"status\": \"closed\", \"planned_start\": \"2025-02-01\", \"planned_end\": \"2026-01-31\", \"submitter\": \"{org}\"}}\n"
+        ),
+    )
+    .unwrap();
+    for (resource, file) in [
+        ("stakeholders", "stakeholders.csv"),
+        ("activities", "activities.ndjson"),
+    ] {
+        let out = run(upr_tc(dir.path())
+            .env("DATABASE_URL", &url)
+            .args(["import", resource, file]));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let report = |args: &[&str]| {
+        let out = run(upr_tc(dir.path())
+            .env("DATABASE_URL", &url)
+            .args(["report", "--year", "2026", "--out", "out"])
+            .args(args));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // The activities are drafts: the full report counts them, the public one does not.
+    let written = report(&["--format", "json", "--scope", "full"]);
+    assert_eq!(written.trim(), "out/report-2026.json");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/report-2026.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["scope"], "full");
+    assert_eq!(json["tables"][0]["name"], "activities_by_state");
+    assert_eq!(
+        json["tables"][0]["rows"],
+        serde_json::json!([["KEN", "Kenya", 2, 1], ["UGA", "Uganda", 1, 1]])
+    );
+    report(&["--format", "json"]);
+    let public: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/report-2026.json")).unwrap())
+            .unwrap();
+    assert_eq!(public["tables"][0]["rows"], serde_json::json!([]));
+    // A CSV file per table; the page in French.
+    let written = report(&["--format", "csv", "--scope", "full"]);
+    assert_eq!(
+        written.lines().count(),
+        json["tables"].as_array().unwrap().len()
+    );
+    let csv = std::fs::read_to_string(dir.path().join("out/activities_by_state.csv")).unwrap();
+    assert_eq!(
+        csv,
+        "code,label,activities,previous_year\nKEN,Kenya,2,1\nUGA,Uganda,1,1\n"
+    );
+    report(&["--format", "html", "--lang", "fr", "--scope", "full"]);
+    let page = std::fs::read_to_string(dir.path().join("out/report-2026-fr.html")).unwrap();
+    assert!(
+        page.starts_with("<!DOCTYPE html><html lang=\"fr\">"),
+        "{}",
+        &page[..80]
+    );
+    assert!(page.contains("<svg"));
+    // A language the report does not know is named.
+    let out = run(upr_tc(dir.path())
+        .env("DATABASE_URL", &url)
+        .args(["report", "--out", "out", "--lang", "de"]));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--lang must be one of"));
+}

@@ -203,26 +203,14 @@ pub async fn get_annual_report_table(
     })
     .await?;
     let (body, content_type) = match requested(&req) {
-        Some(ExportFormat::Csv) => (csv_of(&table)?, "text/csv; charset=utf-8"),
+        Some(ExportFormat::Csv) => (
+            crate::report_page::csv(&table).map_err(ApiError::internal)?,
+            "text/csv; charset=utf-8",
+        ),
         _ => (
             serde_json::to_vec(&table).map_err(ApiError::internal)?,
             "application/json",
         ),
     };
     Ok(answer(&req, body.clone(), &body, content_type))
-}
-
-/// A table as CSV: the column names, then each row.
-fn csv_of(table: &Table) -> ApiResult<Vec<u8>> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(&table.columns)
-        .map_err(ApiError::internal)?;
-    for row in &table.rows {
-        let cells = row.iter().map(|cell| match cell {
-            serde_json::Value::String(s) => crate::import::neutralise(s.clone()),
-            other => other.to_string(),
-        });
-        out.write_record(cells).map_err(ApiError::internal)?;
-    }
-    out.into_inner().map_err(ApiError::internal)
 }
