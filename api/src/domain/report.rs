@@ -120,8 +120,17 @@ pub struct Table {
     /// The names of the columns: `code`, `label`, then the figures.
     pub columns: Vec<String>,
     /// One row per code: the code, its label, then a number for each figure column.
-    #[schema(value_type = Vec<Vec<Object>>)]
+    #[schema(value_type = Vec<Vec<Cell>>)]
     pub rows: Vec<Vec<Value>>,
+}
+
+/// A cell of a row: a code or a label (text), or a figure (a number).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
 }
 
 /// The tables of activities, in the order a report shows them.
