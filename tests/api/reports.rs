@@ -184,7 +184,7 @@ impl Fixture {
     }
 }
 
-const TABLES: [&str; 13] = [
+const TABLES: [&str; 14] = [
     "activities_by_state",
     "activities_by_regional_group",
     "activities_by_region",
@@ -198,7 +198,39 @@ const TABLES: [&str; 13] = [
     "activities_by_status",
     "recommendation_coverage_by_state",
     "recommendation_coverage_by_cycle",
+    "good_practices",
 ];
+
+/// The titles of the good practices in scope that count in `year` (every one when `None`):
+/// every fixture is one (`activity` makes good practices).
+fn good_practices(year: Option<i32>, full: bool) -> Vec<String> {
+    let mut titles: Vec<String> = FIXTURES
+        .iter()
+        .filter(|f| (full || f.public()) && f.counts(year).0)
+        .map(|f| f.title.to_owned())
+        .collect();
+    titles.sort_by_key(|t| t.to_lowercase());
+    titles
+}
+
+/// The titles a good-practices table lists, in its order.
+fn titles(table: &Value) -> Vec<String> {
+    assert_eq!(
+        table["columns"],
+        json!(["code", "label", "states", "status"])
+    );
+    table["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[1].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Whether a table is a list (no figures, no chart) rather than counts.
+fn is_list(table: &str) -> bool {
+    table == "good_practices"
+}
 
 /// The model's table: each code's figures in `year` (over every fixture when `None`), then
 /// in the year before (when there is a year), over the fixtures in scope.
@@ -363,6 +395,14 @@ async fn every_figure_is_the_models_public_and_full() {
             .collect();
         assert_eq!(names, TABLES);
         for (i, table) in TABLES.iter().enumerate() {
+            if is_list(table) {
+                assert_eq!(
+                    titles(&public["tables"][i]),
+                    good_practices(Some(year), false)
+                );
+                assert_eq!(titles(&full["tables"][i]), good_practices(Some(year), true));
+                continue;
+            }
             assert_eq!(
                 counted(&public["tables"][i]),
                 expected(table, Some(year), false),
@@ -486,6 +526,11 @@ async fn the_statistics_count_every_activity_in_scope() {
         .await
         .assert_ok_json();
     for (i, table) in TABLES.iter().enumerate() {
+        if is_list(table) {
+            assert_eq!(titles(&public["tables"][i]), good_practices(None, false));
+            assert_eq!(titles(&full["tables"][i]), good_practices(None, true));
+            continue;
+        }
         assert_eq!(
             counted(&public["tables"][i]),
             expected(table, None, false),
@@ -566,11 +611,15 @@ async fn the_report_is_a_self_contained_page_for_people() {
             .await
             .assert_ok_json();
         let tables = report["tables"].as_array().unwrap();
-        let filled = tables.iter().filter(|t| t["rows"] != json!([])).count();
+        let filled: Vec<&Value> = tables.iter().filter(|t| t["rows"] != json!([])).collect();
+        let charted: Vec<&&Value> = filled
+            .iter()
+            .filter(|t| !is_list(t["name"].as_str().unwrap()))
+            .collect();
         assert_eq!(select("section[id]"), tables.len());
-        assert_eq!(select("section[id] > table"), filled);
-        assert_eq!(select("section[id] > svg[role=img]"), filled);
-        let bars: usize = tables
+        assert_eq!(select("section[id] > table"), filled.len());
+        assert_eq!(select("section[id] > svg[role=img]"), charted.len());
+        let bars: usize = charted
             .iter()
             .map(|t| t["rows"].as_array().unwrap().len().min(12))
             .sum();

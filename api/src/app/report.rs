@@ -11,12 +11,15 @@ use utoipa::ToSchema;
 use super::{Error, Result};
 use crate::db::DbConnection;
 use crate::db::recommendations::accepted_keys;
-use crate::db::sql::report::{activities, data_version, facets};
+use crate::db::sql::report::{
+    activities, data_version, facets, good_practices as sql_good_practices,
+};
 use crate::domain::Language;
+use crate::domain::activity::Activity;
 use crate::domain::activity::ActivityStatus;
 use crate::domain::report::{
-    ACTIVITY_TABLES, Accepted, ActivityFacts, COVERAGE_TABLES, ReportScope, Span, Table,
-    activity_table, coverage_table,
+    ACTIVITY_TABLES, Accepted, ActivityFacts, COVERAGE_TABLES, GoodPractice, ReportScope, Span,
+    Table, activity_table, coverage_table, good_practices_table,
 };
 
 /// A year's report, or the live statistics (no year).
@@ -73,6 +76,28 @@ pub fn facts(conn: &mut DbConnection, scope: ReportScope) -> Result<Vec<Activity
     Ok(by_seq.into_values().collect())
 }
 
+/// The activities in scope put forward as good practices.
+fn good_practices(conn: &mut DbConnection, scope: ReportScope) -> Result<Vec<GoodPractice>> {
+    let mut out = Vec::new();
+    for row in sql_good_practices(conn, scope == ReportScope::Public)? {
+        let a: Activity = crate::db::documents::parse_document(&row.document)?;
+        let c = &a.content;
+        out.push(GoodPractice {
+            id: a.stored.id.to_string(),
+            title: c.title.clone(),
+            facts: ActivityFacts {
+                from: c.active_from(),
+                to: c.active_to(),
+                created: Some(a.stored.created_at.date_naive()),
+                status: Some(c.status),
+                states: c.states_concerned.iter().map(|s| s.to_string()).collect(),
+                ..Default::default()
+            },
+        });
+    }
+    Ok(out)
+}
+
 /// Every accepted recommendation.
 fn accepted(conn: &mut DbConnection) -> Result<Vec<Accepted>> {
     Ok(accepted_keys(conn)?
@@ -90,13 +115,15 @@ fn tables(
 ) -> Result<Vec<Table>> {
     let facts = facts(conn, scope)?;
     let accepted = accepted(conn)?;
+    let good = good_practices(conn, scope)?;
     let activities = ACTIVITY_TABLES
         .iter()
         .map(|name| activity_table(name, &facts, span, language));
     let coverage = COVERAGE_TABLES
         .iter()
         .map(|name| coverage_table(name, &accepted, &facts, span, language));
-    Ok(activities.chain(coverage).collect())
+    let listed = std::iter::once(good_practices_table(&good, span, language));
+    Ok(activities.chain(coverage).chain(listed).collect())
 }
 
 /// What a report is counted for.

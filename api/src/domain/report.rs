@@ -387,6 +387,48 @@ pub fn activity_table(
     }
 }
 
+/// A good practice: what the list shows of it, and its facts (for when it counts).
+#[derive(Debug, Clone)]
+pub struct GoodPractice {
+    pub id: String,
+    pub title: Multilingual,
+    pub facts: ActivityFacts,
+}
+
+/// The activities put forward as good practices that count in the span, by title: each row
+/// its id, its title in the language asked (else the first it has), its States and status.
+pub fn good_practices_table(items: &[GoodPractice], span: Span, language: Language) -> Table {
+    let mut rows: Vec<Vec<Value>> = items
+        .iter()
+        .filter(|g| span.counts(&g.facts).0)
+        .map(|g| {
+            let title = g
+                .title
+                .get(language)
+                .or_else(|| g.title.texts().next().map(|(_, t)| t))
+                .unwrap_or_default();
+            vec![
+                Value::from(g.id.clone()),
+                Value::from(title),
+                Value::from(g.facts.states.join(" ")),
+                Value::from(g.facts.status.map_or("", ActivityStatus::as_str)),
+            ]
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        let key = |r: &Vec<Value>| (r[1].as_str().unwrap_or("").to_lowercase(), r[0].to_string());
+        key(a).cmp(&key(b))
+    });
+    Table {
+        name: "good_practices".into(),
+        title: in_language(language, ("Good practices", "Bonnes pratiques")),
+        columns: ["code", "label", "states", "status"]
+            .map(str::to_owned)
+            .to_vec(),
+        rows,
+    }
+}
+
 /// The tables of coverage, in the order a report shows them.
 pub const COVERAGE_TABLES: [&str; 2] = [
     "recommendation_coverage_by_state",

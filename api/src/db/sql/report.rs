@@ -92,3 +92,24 @@ pub fn data_version(conn: &mut DbConnection) -> diesel::QueryResult<(i64, i64)> 
     let v: Vec<Version> = load(conn, &sql)?;
     Ok(v.first().map_or((0, 0), |v| (v.head, v.public)))
 }
+
+/// A good practice in scope: its id and document.
+#[derive(Debug, diesel::QueryableByName)]
+pub struct GoodPracticeRow {
+    #[diesel(sql_type = Text)]
+    pub document: String,
+}
+
+/// The activities in scope put forward as good practices.
+pub fn good_practices(
+    conn: &mut DbConnection,
+    public_only: bool,
+) -> diesel::QueryResult<Vec<GoodPracticeRow>> {
+    let mut sql = Sql::new(conn, "SELECT r.document FROM activities r WHERE ");
+    sql.flag("r.good_practice", true);
+    if public_only {
+        sql.push(" AND ").flag("r.public", true);
+    }
+    sql.push(" ORDER BY r.seq");
+    load(conn, &sql)
+}
