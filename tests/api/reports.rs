@@ -28,6 +28,8 @@ struct Fixture {
     roles: &'static [&'static str],
     /// The recommendations it serves: places in `RECOMMENDATIONS`.
     serves: &'static [usize],
+    /// Its budget: amount (at most two decimals here) and currency.
+    budget: (&'static str, &'static str),
 }
 
 /// Recommendations: the State under review, the session (so the cycle: 5 is the first, 30
@@ -63,6 +65,7 @@ const FIXTURES: [Fixture; 6] = [
         period: ("2026-01-15", "2026-12-31"),
         roles: &["funding"],
         serves: &[0],
+        budget: ("25000.00", "USD"),
     },
     Fixture {
         title: "A family code for Kenya and Uganda",
@@ -76,6 +79,7 @@ const FIXTURES: [Fixture; 6] = [
         period: ("2025-06-01", "2026-03-31"),
         roles: &["implementing", "funding"],
         serves: &[1, 3],
+        budget: ("1200.5", "EUR"),
     },
     Fixture {
         title: "Prison monitoring in Uganda",
@@ -89,6 +93,7 @@ const FIXTURES: [Fixture; 6] = [
         period: ("2025-01-01", "2025-12-31"),
         roles: &[],
         serves: &[3],
+        budget: ("300", "USD"),
     },
     Fixture {
         title: "Elections in Tanzania",
@@ -102,6 +107,7 @@ const FIXTURES: [Fixture; 6] = [
         period: ("2026-02-01", "2026-10-31"),
         roles: &[],
         serves: &[4],
+        budget: ("10.25", "USD"),
     },
     Fixture {
         title: "Kenya and Tanzania together",
@@ -115,6 +121,7 @@ const FIXTURES: [Fixture; 6] = [
         period: ("2026-05-01", "2027-04-30"),
         roles: &["implementing"],
         serves: &[1],
+        budget: ("99.99", "EUR"),
     },
     Fixture {
         title: "Kenya, long ago",
@@ -128,6 +135,7 @@ const FIXTURES: [Fixture; 6] = [
         period: ("2020-01-01", "2020-12-31"),
         roles: &[],
         serves: &[],
+        budget: ("5", "CHF"),
     },
 ];
 
@@ -184,7 +192,7 @@ impl Fixture {
     }
 }
 
-const TABLES: [&str; 14] = [
+const TABLES: [&str; 15] = [
     "activities_by_state",
     "activities_by_regional_group",
     "activities_by_region",
@@ -196,6 +204,7 @@ const TABLES: [&str; 14] = [
     "activities_by_sdg_goal",
     "activities_by_funding_source",
     "activities_by_status",
+    "budget_by_currency",
     "recommendation_coverage_by_state",
     "recommendation_coverage_by_cycle",
     "good_practices",
@@ -264,6 +273,36 @@ fn expected(table: &str, year: Option<i32>, full: bool) -> BTreeMap<String, Vec<
                 let mut figures = vec![json!(n[0]), json!(n[1]), json!(share)];
                 if year.is_some() {
                     figures.push(json!(n[2]));
+                }
+                (k, figures)
+            })
+            .collect();
+    }
+    if table == "budget_by_currency" {
+        // Cents: every amount here has at most two decimals.
+        let cents = |amount: &str| {
+            let (whole, fraction) = amount.split_once('.').unwrap_or((amount, ""));
+            whole.parse::<u64>().unwrap() * 100 + format!("{fraction:0<2}").parse::<u64>().unwrap()
+        };
+        let written = |c: u64| format!("{}.{:02}", c / 100, c % 100);
+        for f in &fixtures {
+            let (this, before) = f.counts(year);
+            if !this && !before {
+                continue;
+            }
+            let e = counts
+                .entry(f.budget.1.to_owned())
+                .or_insert_with(|| vec![0, 0, 0]);
+            e[0] += u64::from(this);
+            e[1] += if this { cents(f.budget.0) } else { 0 };
+            e[2] += if before { cents(f.budget.0) } else { 0 };
+        }
+        return counts
+            .into_iter()
+            .map(|(k, n)| {
+                let mut figures = vec![json!(n[0]), json!(written(n[1]))];
+                if year.is_some() {
+                    figures.push(json!(written(n[2])));
                 }
                 (k, figures)
             })
@@ -360,6 +399,7 @@ async fn fixtures() -> TestApp {
         body["funding_sources"] = json!(f.funding);
         body["planned_start"] = json!(f.period.0);
         body["planned_end"] = json!(f.period.1);
+        body["budget"] = json!({"amount": f.budget.0, "currency": f.budget.1});
         submit(&app, &tokens[f.kind], &body).await;
     }
     for state in ["KEN", "UGA"] {

@@ -19,7 +19,7 @@ use crate::domain::activity::Activity;
 use crate::domain::activity::ActivityStatus;
 use crate::domain::report::{
     ACTIVITY_TABLES, Accepted, ActivityFacts, COVERAGE_TABLES, GoodPractice, ReportScope, Span,
-    Table, activity_table, coverage_table, good_practices_table,
+    Table, activity_table, budget_table, coverage_table, good_practices_table,
 };
 
 /// A year's report, or the live statistics (no year).
@@ -55,6 +55,7 @@ pub fn facts(conn: &mut DbConnection, scope: ReportScope) -> Result<Vec<Activity
                     .find(|s| s.as_str() == row.status),
                 modality: row.modality,
                 submitter_kind: Some(row.submitter_kind),
+                budget: row.budget_currency.zip(row.budget_amount),
                 ..Default::default()
             },
         );
@@ -122,8 +123,13 @@ fn tables(
     let coverage = COVERAGE_TABLES
         .iter()
         .map(|name| coverage_table(name, &accepted, &facts, span, language));
+    let budgets = std::iter::once(budget_table(&facts, span, language));
     let listed = std::iter::once(good_practices_table(&good, span, language));
-    Ok(activities.chain(coverage).chain(listed).collect())
+    Ok(activities
+        .chain(budgets)
+        .chain(coverage)
+        .chain(listed)
+        .collect())
 }
 
 /// What a report is counted for.

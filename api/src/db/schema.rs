@@ -118,6 +118,8 @@ schema! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        budget_currency -> Nullable<Text>,
+        budget_amount -> Nullable<Text>,
     }
 
     activity_facets (activity_seq, facet, value) {

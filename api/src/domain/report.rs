@@ -52,6 +52,8 @@ pub struct ActivityFacts {
     pub roles: Vec<String>,
     /// The ids of the recommendations it serves.
     pub recommendations: Vec<String>,
+    /// Its budget: currency, and amount as written (a decimal, at most four places).
+    pub budget: Option<(String, String)>,
 }
 
 /// What a table counts: the activities of a year (beside the year before), or every activity
@@ -387,6 +389,79 @@ pub fn activity_table(
     }
 }
 
+/// A decimal amount in ten-thousandths (the finest a budget is written in), so that sums are
+/// exact; `None` when it is not such a decimal.
+fn ten_thousandths(amount: &str) -> Option<i128> {
+    let (whole, fraction) = amount.split_once('.').unwrap_or((amount, ""));
+    if whole.is_empty()
+        || fraction.len() > 4
+        || !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let padded = format!("{fraction:0<4}");
+    Some(whole.parse::<i128>().ok()? * 10_000 + padded.parse::<i128>().ok()?)
+}
+
+/// Ten-thousandths written as a decimal with two places at least: `25000.00`, `0.1250`.
+fn decimal(n: i128) -> String {
+    let (whole, fraction) = (n / 10_000, n % 10_000);
+    let fraction = format!("{fraction:04}");
+    let fraction = fraction.trim_end_matches('0');
+    format!("{whole}.{fraction:0<2}")
+}
+
+/// The budgets of the activities that count in the span, by currency: how many have one in
+/// that currency, and their total (a decimal string, exact), beside the year before's total.
+pub fn budget_table(activities: &[ActivityFacts], span: Span, language: Language) -> Table {
+    let mut by_currency: BTreeMap<String, (u64, i128, i128)> = BTreeMap::new();
+    for a in activities {
+        let Some((currency, amount)) = &a.budget else {
+            continue;
+        };
+        let Some(n) = ten_thousandths(amount) else {
+            continue;
+        };
+        let (this, before) = span.counts(a);
+        if !this && !before {
+            continue;
+        }
+        let e = by_currency.entry(currency.clone()).or_default();
+        if this {
+            e.0 += 1;
+            e.1 += n;
+        }
+        if before {
+            e.2 += n;
+        }
+    }
+    let mut rows: Vec<(String, (u64, i128, i128))> = by_currency.into_iter().collect();
+    rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
+    Table {
+        name: "budget_by_currency".into(),
+        title: in_language(language, ("Budgets by currency", "Budgets par monnaie")),
+        columns: span.columns(&["activities", "total"], "total_previous_year"),
+        rows: rows
+            .into_iter()
+            .map(|(currency, (n, total, before))| {
+                let mut row = vec![
+                    Value::from(currency.clone()),
+                    Value::from(currency),
+                    Value::from(n),
+                    Value::from(decimal(total)),
+                ];
+                if matches!(span, Span::Year(_)) {
+                    row.push(Value::from(decimal(before)));
+                }
+                row
+            })
+            .collect(),
+    }
+}
+
 /// A good practice: what the list shows of it, and its facts (for when it counts).
 #[derive(Debug, Clone)]
 pub struct GoodPractice {
@@ -484,6 +559,40 @@ mod tests {
 
     fn day(s: &str) -> Option<NaiveDate> {
         Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn budgets_are_summed_exactly() {
+        assert_eq!(ten_thousandths("25000"), Some(250_000_000));
+        assert_eq!(ten_thousandths("0.5"), Some(5_000));
+        assert_eq!(ten_thousandths("1.2345"), Some(12_345));
+        assert_eq!(ten_thousandths("1.23456"), None);
+        assert_eq!(ten_thousandths("-1"), None);
+        assert_eq!(ten_thousandths(".5"), None);
+        assert_eq!(decimal(250_000_000), "25000.00");
+        assert_eq!(decimal(12_345), "1.2345");
+        assert_eq!(decimal(5_000), "0.50");
+        let facts = [
+            ("999999999999999.9999", "USD"),
+            ("0.0001", "USD"),
+            ("10", "EUR"),
+        ]
+        .map(|(amount, currency)| ActivityFacts {
+            created: Some("2026-01-01".parse().unwrap()),
+            budget: Some((currency.into(), amount.into())),
+            ..Default::default()
+        });
+        let t = budget_table(&facts, Span::All, Language::En);
+        assert_eq!(t.columns, ["code", "label", "activities", "total"]);
+        assert_eq!(
+            t.rows[0],
+            [
+                Value::from("USD"),
+                Value::from("USD"),
+                Value::from(2),
+                Value::from("1000000000000000.00")
+            ]
+        );
     }
 
     #[test]

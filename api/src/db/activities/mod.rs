@@ -123,6 +123,8 @@ impl Document for Activity {
             active_from: c.active_from().map(|d| d.to_string()),
             active_to: c.active_to().map(|d| d.to_string()),
             public: self.visibility.public,
+            budget_currency: c.budget.as_ref().map(|b| b.currency.clone()),
+            budget_amount: c.budget.as_ref().map(|b| b.amount.clone()),
         }
     }
 
@@ -214,6 +216,8 @@ document_table! {
         active_from: Option<String>,
         active_to: Option<String>,
         public: bool,
+        budget_currency: Option<String>,
+        budget_amount: Option<String>,
     }
 }
 

@@ -26,6 +26,10 @@ pub struct ActivityRow {
     /// The day it was recorded, `YYYY-MM-DD`.
     #[diesel(sql_type = Text)]
     pub created: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub budget_currency: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub budget_amount: Option<String>,
 }
 
 /// A facet of an activity the report counts by.
@@ -53,7 +57,8 @@ pub fn activities(
     let mut sql = Sql::new(
         conn,
         "SELECT r.seq, r.status, r.modality, r.submitter_kind, r.active_from, r.active_to, \
-         substr(CAST(r.created_at AS TEXT), 1, 10) AS created FROM activities r",
+         substr(CAST(r.created_at AS TEXT), 1, 10) AS created, r.budget_currency, \
+         r.budget_amount FROM activities r",
     );
     scope(&mut sql, public_only);
     load(conn, &sql)
