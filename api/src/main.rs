@@ -174,18 +174,24 @@ fn report(
     let mut conn = pool.get().context("cannot get a database connection")?;
     conn.migrate()?;
     let cache = upr_tc::app::report::ReportCache::default();
-    let report = upr_tc::app::report::annual(&mut conn, &cache, scope, year, language)
+    let asked = upr_tc::app::report::Asked {
+        scope,
+        span: upr_tc::domain::report::Span::Year(year),
+        language,
+    };
+    let counted = upr_tc::app::report::counted(&mut conn, &cache, asked)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report = &counted.report;
     std::fs::create_dir_all(out).with_context(|| format!("cannot make {}", out.display()))?;
     let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = Vec::new();
     match format {
         ReportFormat::Json => files.push((
             out.join(format!("report-{year}.json")),
-            serde_json::to_vec_pretty(&*report)?,
+            serde_json::to_vec_pretty(report)?,
         )),
         ReportFormat::Html => files.push((
             out.join(format!("report-{year}-{lang}.html")),
-            upr_tc::report_page::render(&report).into_bytes(),
+            upr_tc::report_page::render(report).into_bytes(),
         )),
         ReportFormat::Csv => {
             for table in &report.tables {

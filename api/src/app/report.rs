@@ -14,6 +14,7 @@ use crate::db::recommendations::accepted_keys;
 use crate::db::sql::report::{
     activities, data_version, facets, good_practices as sql_good_practices,
 };
+use crate::digest::sha256_hex;
 use crate::domain::Language;
 use crate::domain::activity::Activity;
 use crate::domain::activity::ActivityStatus;
@@ -134,10 +135,27 @@ fn tables(
 
 /// What a report is counted for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Asked {
-    scope: ReportScope,
-    span: Span,
-    language: Language,
+pub struct Asked {
+    pub scope: ReportScope,
+    /// A year (the annual report), or every activity (the statistics).
+    pub span: Span,
+    pub language: Language,
+}
+
+/// A report as counted, and the weak ETag of its figures, computed once when it is counted so
+/// that a reader who has them gets a 304 without the report being written out again.
+#[derive(Debug)]
+pub struct Counted {
+    pub report: Report,
+    /// `W/"…"`, of the tables (not of when they were counted).
+    pub tag: String,
+}
+
+impl Counted {
+    /// The ETag of one form of the report (`json`, `html`) or of one table in one form.
+    pub fn tag_of(&self, part: &str) -> String {
+        format!("W/\"{}\"", sha256_hex(format!("{}|{part}", self.tag), 8))
+    }
 }
 
 /// The reports counted, kept while the data they were counted from is unchanged
@@ -153,24 +171,28 @@ pub struct ReportCache {
 #[derive(Debug, Default)]
 struct Kept {
     version: Option<(i64, i64)>,
-    reports: HashMap<Asked, Arc<Report>>,
+    reports: HashMap<Asked, Arc<Counted>>,
 }
 
 /// Reports kept for one version of the data, at most (years, scopes and languages asked).
 const KEPT: usize = 64;
 
-impl ReportCache {
-    fn report(&self, conn: &mut DbConnection, asked: Asked) -> Result<Arc<Report>> {
-        let version = data_version(conn)?;
+/// The report asked for, counted from the data as it is now, or kept from when it was the
+/// same.
+pub fn counted(conn: &mut DbConnection, cache: &ReportCache, asked: Asked) -> Result<Arc<Counted>> {
+    let version = data_version(conn)?;
+    {
+        let kept = cache.kept.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.version == Some(version)
+            && let Some(counted) = kept.reports.get(&asked)
         {
-            let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-            if kept.version == Some(version)
-                && let Some(report) = kept.reports.get(&asked)
-            {
-                return Ok(report.clone());
-            }
+            return Ok(counted.clone());
         }
-        let report = Arc::new(Report {
+    }
+    let tables = tables(conn, asked.scope, asked.span, asked.language)?;
+    let counted = Arc::new(Counted {
+        tag: sha256_hex(crate::db::documents::to_json(&tables), 8),
+        report: Report {
             year: match asked.span {
                 Span::Year(y) => Some(y),
                 Span::All => None,
@@ -178,72 +200,26 @@ impl ReportCache {
             generated_at: Utc::now(),
             scope: asked.scope,
             lang: asked.language,
-            tables: tables(conn, asked.scope, asked.span, asked.language)?,
-        });
-        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.version != Some(version) || kept.reports.len() >= KEPT {
-            *kept = Kept {
-                version: Some(version),
-                reports: HashMap::new(),
-            };
-        }
-        kept.reports.insert(asked, report.clone());
-        Ok(report)
+            tables,
+        },
+    });
+    let mut kept = cache.kept.lock().unwrap_or_else(|e| e.into_inner());
+    if kept.version != Some(version) || kept.reports.len() >= KEPT {
+        *kept = Kept {
+            version: Some(version),
+            reports: HashMap::new(),
+        };
     }
+    kept.reports.insert(asked, counted.clone());
+    Ok(counted)
 }
 
-/// Every table of `year`'s report, in `language`.
-pub fn annual(
-    conn: &mut DbConnection,
-    cache: &ReportCache,
-    scope: ReportScope,
-    year: i32,
-    language: Language,
-) -> Result<Arc<Report>> {
-    let span = Span::Year(year);
-    cache.report(
-        conn,
-        Asked {
-            scope,
-            span,
-            language,
-        },
-    )
-}
-
-/// The same tables over every activity in `scope`, whatever its period: the live statistics.
-pub fn statistics(
-    conn: &mut DbConnection,
-    cache: &ReportCache,
-    scope: ReportScope,
-    language: Language,
-) -> Result<Arc<Report>> {
-    let span = Span::All;
-    cache.report(
-        conn,
-        Asked {
-            scope,
-            span,
-            language,
-        },
-    )
-}
-
-/// One table of `year`'s report; not found when the report has no table of that name.
-pub fn table(
-    conn: &mut DbConnection,
-    cache: &ReportCache,
-    scope: ReportScope,
-    year: i32,
-    language: Language,
-    name: &str,
-) -> Result<Table> {
-    let report = annual(conn, cache, scope, year, language)?;
+/// The table of that name; not found when the report has none.
+pub fn table<'a>(report: &'a Report, name: &str) -> Result<&'a Table> {
     report
         .tables
         .iter()
         .find(|t| t.name == name)
-        .cloned()
         .ok_or_else(|| {
             let names: Vec<&str> = report.tables.iter().map(|t| t.name.as_str()).collect();
             Error::NotFound(format!(

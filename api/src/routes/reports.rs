@@ -12,11 +12,10 @@ use utoipa::IntoParams;
 
 use super::support::IfNoneMatch;
 use crate::app::policy;
-use crate::app::report::{self, Report};
+use crate::app::report::{self, Asked, Counted, Report};
 use crate::auth::Identity;
-use crate::digest::sha256_hex;
 use crate::domain::Language;
-use crate::domain::report::{ReportScope, Table};
+use crate::domain::report::{ReportScope, Span, Table};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::export::{ExportFormat, accepts, requested};
 use crate::routes::support::{not_modified, with_db};
@@ -71,19 +70,45 @@ fn scope(identity: Identity, asked: Option<ReportScope>) -> ApiResult<ReportScop
     }
 }
 
-/// A body with a weak ETag of `figures` (its bytes, or what in it can change); 304 when the
-/// caller has it.
-fn answer(req: &HttpRequest, body: Vec<u8>, figures: &[u8], content_type: &str) -> HttpResponse {
-    let tag = format!("W/\"{}\"", sha256_hex(figures, 8));
+/// The report the caller asks for, in the scope it may have: counted on a connection of the
+/// blocking pool under a permit of the rankings (counting reads every activity in scope), or
+/// kept from when the data was the same.
+async fn counted(
+    state: &web::Data<AppState>,
+    identity: Identity,
+    (scope_asked, span, lang): (Option<ReportScope>, Span, Option<Language>),
+) -> ApiResult<Arc<Counted>> {
+    let asked = Asked {
+        scope: scope(identity, scope_asked)?,
+        span,
+        language: lang.unwrap_or(Language::En),
+    };
+    let _permit = crate::routes::export::search_permit(state)?;
+    let cache = state.reports.clone();
+    with_db(state, move |conn| Ok(report::counted(conn, &cache, asked)?)).await
+}
+
+/// The answer with ETag `tag`: a 304 when the caller has it, before any body is written;
+/// else the body `write` makes.
+fn answer(
+    req: &HttpRequest,
+    tag: String,
+    content_type: &str,
+    write: impl FnOnce() -> ApiResult<Vec<u8>>,
+) -> ApiResult<HttpResponse> {
     if let Some(unchanged) = not_modified(req, &tag) {
-        return unchanged;
+        return Ok(unchanged);
     }
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type(content_type)
         .insert_header(("ETag", tag))
-        // One table is JSON or CSV as `Accept` asks.
+        // JSON, a page or CSV, as `Accept` asks.
         .insert_header(("Vary", "Accept"))
-        .body(body)
+        .body(write()?))
+}
+
+fn json(value: &impl serde::Serialize) -> ApiResult<Vec<u8>> {
+    serde_json::to_vec(value).map_err(ApiError::internal)
 }
 
 /// The annual report: every table, each row a code, its label, the year's count and the
@@ -110,24 +135,19 @@ pub async fn get_annual_report(
     req: HttpRequest,
     query: web::Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
-    let year = year(query.year)?;
-    let scope = scope(identity, query.scope)?;
-    let lang = query.lang.unwrap_or(Language::En);
-    let _permit = crate::routes::export::search_permit(&state)?;
-    let cache = state.reports.clone();
-    let annual: Arc<Report> = with_db(&state, move |conn| {
-        Ok(report::annual(conn, &cache, scope, year, lang)?)
-    })
-    .await?;
-    // The ETag is of the figures (and the form asked), not of the moment they were counted.
-    let mut figures = serde_json::to_vec(&annual.tables).map_err(ApiError::internal)?;
+    let span = Span::Year(year(query.year)?);
+    let found = counted(&state, identity, (query.scope, span, query.lang)).await?;
     if accepts(&req, "text/html") {
-        figures.extend(b"html");
-        let page = crate::report_page::render(&annual).into_bytes();
-        return Ok(answer(&req, page, &figures, "text/html; charset=utf-8"));
+        return answer(
+            &req,
+            found.tag_of("html"),
+            "text/html; charset=utf-8",
+            || Ok(crate::report_page::render(&found.report).into_bytes()),
+        );
     }
-    let body = serde_json::to_vec(&annual).map_err(ApiError::internal)?;
-    Ok(answer(&req, body, &figures, "application/json"))
+    answer(&req, found.tag_of("json"), "application/json", || {
+        json(&found.report)
+    })
 }
 
 /// The live statistics: the report's tables over every activity in scope, whatever its
@@ -151,17 +171,10 @@ pub async fn get_statistics(
     req: HttpRequest,
     query: web::Query<ScopeQuery>,
 ) -> ApiResult<HttpResponse> {
-    let scope = scope(identity, query.scope)?;
-    let lang = query.lang.unwrap_or(Language::En);
-    let _permit = crate::routes::export::search_permit(&state)?;
-    let cache = state.reports.clone();
-    let live: Arc<Report> = with_db(&state, move |conn| {
-        Ok(report::statistics(conn, &cache, scope, lang)?)
+    let found = counted(&state, identity, (query.scope, Span::All, query.lang)).await?;
+    answer(&req, found.tag_of("json"), "application/json", || {
+        json(&found.report)
     })
-    .await?;
-    let figures = serde_json::to_vec(&live.tables).map_err(ApiError::internal)?;
-    let body = serde_json::to_vec(&live).map_err(ApiError::internal)?;
-    Ok(answer(&req, body, &figures, "application/json"))
 }
 
 /// One table of a year's report, as JSON, or with `Accept: text/csv` as CSV (a header row of
@@ -180,7 +193,7 @@ pub async fn get_statistics(
     responses(
         (status = 200, description = "The table", body = Table,
             content((Table = "application/json"), (String = "text/csv")),
-            headers(("ETag" = String, description = "Weak: of this body"))),
+            headers(("ETag" = String, description = "Weak: of the figures and the form"))),
         (status = 304, description = "Unchanged since the ETag given"),
     )
 )]
@@ -193,24 +206,21 @@ pub async fn get_annual_report_table(
     query: web::Query<ScopeQuery>,
 ) -> ApiResult<HttpResponse> {
     let (year_asked, name) = path.into_inner();
-    let year = year(Some(year_asked))?;
-    let scope = scope(identity, query.scope)?;
-    let lang = query.lang.unwrap_or(Language::En);
-    let _permit = crate::routes::export::search_permit(&state)?;
-    let cache = state.reports.clone();
-    let table: Table = with_db(&state, move |conn| {
-        Ok(report::table(conn, &cache, scope, year, lang, &name)?)
-    })
-    .await?;
-    let (body, content_type) = match requested(&req) {
-        Some(ExportFormat::Csv) => (
-            crate::report_page::csv(&table).map_err(ApiError::internal)?,
+    let span = Span::Year(year(Some(year_asked))?);
+    let found = counted(&state, identity, (query.scope, span, query.lang)).await?;
+    let table = report::table(&found.report, &name)?;
+    match requested(&req) {
+        Some(ExportFormat::Csv) => answer(
+            &req,
+            found.tag_of(&format!("{name}.csv")),
             "text/csv; charset=utf-8",
+            || crate::report_page::csv(table).map_err(ApiError::internal),
         ),
-        _ => (
-            serde_json::to_vec(&table).map_err(ApiError::internal)?,
+        _ => answer(
+            &req,
+            found.tag_of(&format!("{name}.json")),
             "application/json",
+            || json(table),
         ),
-    };
-    Ok(answer(&req, body.clone(), &body, content_type))
+    }
 }
