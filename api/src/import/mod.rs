@@ -179,12 +179,13 @@ pub trait Importable: Document {
         Ok(())
     }
     /// Whether `incoming` may be written over `existing` (`None`: as a new item), by the rules
-    /// of the item's life that need the database; by default, yes. A refusal is a conflict.
+    /// of the item's life that need the database; by default, yes. A refusal is a
+    /// `WriteError::Conflict`, the row's; a database error fails the upload.
     fn may_write(
         _conn: &mut DbConnection,
         _existing: Option<&Self>,
         _incoming: &Self::Content,
-    ) -> Result<(), String> {
+    ) -> Result<(), WriteError> {
         Ok(())
     }
     /// Whether the uploader may create an item under an id its file gives; by default, when it
@@ -337,7 +338,7 @@ impl<'c, D: Importable> Writer<'c, D> {
                     incoming
                 }
             };
-            D::may_write(conn, existing, &content).map_err(WriteError::Conflict)?;
+            D::may_write(conn, existing, &content)?;
             Ok(content)
         };
         let mut batch: Vec<Option<Item<D::Content>>> = batch.into_iter().map(Some).collect();

@@ -9,6 +9,7 @@ use super::entities::{
 use super::{Columns, Importable, NOT_YOURS, Row};
 use crate::app::{self, policy, uploads::Uploader};
 use crate::db::DbConnection;
+use crate::db::documents::WriteError;
 use crate::domain::FieldError;
 use crate::domain::assistance_request::{
     AssistanceRequest, AssistanceRequestContent, AssistanceRequestInput,
@@ -125,15 +126,19 @@ impl Importable for AssistanceRequest {
         conn: &mut DbConnection,
         existing: Option<&Self>,
         incoming: &AssistanceRequestContent,
-    ) -> Result<(), String> {
+    ) -> Result<(), WriteError> {
         let id = existing.map(|e| e.stored.id);
         app::assistance_requests::status_fits(conn, id, incoming.status).map_err(|e| match e {
-            app::Error::Invalid(errors) => errors
-                .into_iter()
-                .map(|e| e.message)
-                .collect::<Vec<_>>()
-                .join("; "),
-            other => other.to_string(),
+            app::Error::Invalid(errors) => WriteError::Conflict(
+                errors
+                    .into_iter()
+                    .map(|e| e.message)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            // A database that fails is not a row's fault: the upload fails.
+            app::Error::Db(e) => WriteError::Db(e),
+            other => WriteError::Conflict(other.to_string()),
         })
     }
 
