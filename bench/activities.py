@@ -14,6 +14,7 @@ p50 and p99 reported with their ratio. SQLite always; PostgreSQL too when BENCH_
 names a server where databases may be created.
 """
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -200,25 +201,45 @@ def measure(binary, env, count, requests):
         proc.wait()
 
 
-def main():
+def default_binary():
     here = os.path.dirname(os.path.abspath(__file__))
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", default=os.path.join(
-        os.environ.get("CARGO_TARGET_DIR", os.path.join(here, "..", "target")), "release", "upr-tc"))
-    ap.add_argument("--count", type=int, default=50000)
-    ap.add_argument("--requests", type=int, default=300)
-    args = ap.parse_args()
+    return os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(here, "..", "target")),
+                        "release", "upr-tc")
+
+
+@contextlib.contextmanager
+def databases():
+    """The service's environment on each engine: a new SQLite database, and a new PostgreSQL
+    database when BENCH_DATABASE_URL names a server where databases may be created; removed
+    afterwards. Yields [(engine, env)]."""
     work = tempfile.mkdtemp()
     env = dict(os.environ, UPR_TC_LOG="warn", UPR_TC_JWT_SECRET="b" * 64,
                UPR_TC_BULK_LIMIT=str(1 << 30), UPR_TC_RATE_LIMITS="off")
-    runs = [("sqlite", dict(env, DATABASE_URL=f"sqlite://{work}/bench.sqlite3"), None)]
+    runs = [("sqlite", dict(env, DATABASE_URL=f"sqlite://{work}/bench.sqlite3"))]
     base = os.environ.get("BENCH_DATABASE_URL")
+    created = None
     if base:
-        name = f"upr_tc_bench_{uuid.uuid4().hex[:12]}"
-        subprocess.run(["psql", base, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True)
-        runs.append(("postgres", dict(env, DATABASE_URL=base.rpartition("/")[0] + "/" + name), name))
+        created = f"upr_tc_bench_{uuid.uuid4().hex[:12]}"
+        subprocess.run(["psql", base, "-qc", f"CREATE DATABASE {created}"], check=True,
+                       capture_output=True)
+        runs.append(("postgres", dict(env, DATABASE_URL=base.rpartition("/")[0] + "/" + created)))
     try:
-        for db, e, _ in runs:
+        yield runs
+    finally:
+        if created:
+            subprocess.run(["psql", base, "-qc", f"DROP DATABASE {created} WITH (FORCE)"],
+                           capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", default=default_binary())
+    ap.add_argument("--count", type=int, default=50000)
+    ap.add_argument("--requests", type=int, default=300)
+    args = ap.parse_args()
+    with databases() as runs:
+        for db, e in runs:
             facts, out = measure(args.binary, e, args.count, args.requests)
             print(f"\n{db}: {args.count} activities imported in {facts['import_time']:.1f} s; "
                   f"{facts['consents']} consent records in {facts['consent_time']:.1f} s")
@@ -227,11 +248,6 @@ def main():
             for name, (p50, p99), (a50, a99) in out:
                 print(f"| {name} | {p50:.2f} ms | {p99:.2f} ms | {a50:.2f} ms | {a99:.2f} ms "
                       f"| {p50 / a50:.2f} |")
-    finally:
-        for _, _, name in runs:
-            if name:
-                subprocess.run(["psql", base, "-qc", f"DROP DATABASE {name} WITH (FORCE)"], capture_output=True)
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

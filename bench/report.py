@@ -21,14 +21,11 @@ import argparse
 import datetime
 import json
 import os
-import shutil
 import statistics
 import subprocess
-import tempfile
 import time
-import uuid
 
-from activities import Client, free_port, load, wait_ready
+from activities import Client, databases, default_binary, free_port, load, wait_ready
 
 
 def percentiles(times):
@@ -83,27 +80,14 @@ def measure(binary, env, count, cold, warm):
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", default=os.path.join(
-        os.environ.get("CARGO_TARGET_DIR", os.path.join(here, "..", "target")), "release", "upr-tc"))
+    ap.add_argument("--binary", default=default_binary())
     ap.add_argument("--count", type=int, default=50000)
     ap.add_argument("--cold", type=int, default=10)
     ap.add_argument("--warm", type=int, default=100)
     args = ap.parse_args()
-    work = tempfile.mkdtemp()
-    env = dict(os.environ, UPR_TC_LOG="warn", UPR_TC_JWT_SECRET="b" * 64,
-               UPR_TC_BULK_LIMIT=str(1 << 30), UPR_TC_RATE_LIMITS="off")
-    runs = [("sqlite", dict(env, DATABASE_URL=f"sqlite://{work}/bench.sqlite3"), None)]
-    base = os.environ.get("BENCH_DATABASE_URL")
-    if base:
-        name = f"upr_tc_bench_{uuid.uuid4().hex[:12]}"
-        subprocess.run(["psql", base, "-qc", f"CREATE DATABASE {name}"], check=True,
-                       capture_output=True)
-        runs.append(("postgres", dict(env, DATABASE_URL=base.rpartition("/")[0] + "/" + name),
-                     name))
-    try:
-        for db, e, _ in runs:
+    with databases() as runs:
+        for db, e in runs:
             import_time, total, rows = measure(args.binary, e, args.count, args.cold, args.warm)
             print(f"\n{db}: {args.count} activities imported in {import_time:.1f} s "
                   f"({total} State-activity pairs in this year's full report)")
@@ -111,12 +95,6 @@ def main():
             print("|---|---|---|---|---|")
             for name, (c50, c95), (k50, k95) in rows:
                 print(f"| {name} | {c50:.1f} ms | {c95:.1f} ms | {k50:.2f} ms | {k95:.2f} ms |")
-    finally:
-        for _, _, name in runs:
-            if name:
-                subprocess.run(["psql", base, "-qc", f"DROP DATABASE {name} WITH (FORCE)"],
-                               capture_output=True)
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
