@@ -24,7 +24,7 @@ struct Words {
     code: &'static str,
     label: &'static str,
     none: &'static str,
-    columns: [(&'static str, &'static str); 7],
+    columns: [(&'static str, &'static str); 18],
 }
 
 const EN: Words = Words {
@@ -45,7 +45,18 @@ const EN: Words = Words {
         ("served", "Served"),
         ("share", "Share"),
         ("served_previous_year", "Served, previous year"),
-        ("", ""),
+        ("total", "Total"),
+        ("total_previous_year", "Total, previous year"),
+        ("own", "Own submissions"),
+        ("granted_all", "Granted for all"),
+        ("granted_submitter", "Granted for the submitter"),
+        ("granted_activity", "Granted for the activity"),
+        ("refused", "Refused or withdrawn"),
+        ("awaiting", "Awaiting consent"),
+        ("submissions", "Submissions"),
+        ("value", "Value"),
+        ("states", "States"),
+        ("status", "Status"),
     ],
 };
 
@@ -67,7 +78,18 @@ const FR: Words = Words {
         ("served", "Servies"),
         ("share", "Part"),
         ("served_previous_year", "Servies, année précédente"),
-        ("", ""),
+        ("total", "Total"),
+        ("total_previous_year", "Total, année précédente"),
+        ("own", "Soumissions propres"),
+        ("granted_all", "Accordé pour toutes"),
+        ("granted_submitter", "Accordé pour l'auteur"),
+        ("granted_activity", "Accordé pour l'activité"),
+        ("refused", "Refusé ou retiré"),
+        ("awaiting", "En attente de consentement"),
+        ("submissions", "Soumissions"),
+        ("value", "Valeur"),
+        ("states", "États"),
+        ("status", "État d'avancement"),
     ],
 };
 
@@ -119,9 +141,10 @@ fn text(cell: &Value) -> String {
     }
 }
 
-/// The column a chart draws: the share for coverage, else the count of the year.
+/// The column a chart draws: the share for coverage, the submissions of each month, else the
+/// count of the year; none for a table of mixed figures (the matching summary) or a list.
 fn charted(table: &Table) -> Option<usize> {
-    ["share", "activities"]
+    ["share", "submissions", "activities"]
         .iter()
         .find_map(|name| table.columns.iter().position(|c| c == name))
 }
@@ -272,6 +295,7 @@ pub fn csv(table: &Table) -> Result<Vec<u8>, csv::Error> {
     for row in &table.rows {
         out.write_record(row.iter().map(|cell| match cell {
             Value::String(s) => crate::import::neutralise(s.clone()),
+            Value::Null => String::new(),
             other => other.to_string(),
         }))?;
     }

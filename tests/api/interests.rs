@@ -1260,3 +1260,72 @@ async fn only_accepting_an_interest_makes_a_request_matched() {
     assert_eq!(report["rejected"], 0, "{report}");
     assert_eq!(s.request_status().await, "closed");
 }
+
+/// The annual report's matching summary of this year, as `code → value`, public or full.
+async fn matching_summary(s: &Setting, full: bool) -> std::collections::BTreeMap<String, Value> {
+    use chrono::Datelike;
+    let year = chrono::Utc::now().year();
+    let path = format!(
+        "/api/v1/reports/annual/{year}/matching_summary{}",
+        if full { "?scope=full" } else { "" }
+    );
+    let who = if full { Who::Admin } else { Who::Anonymous };
+    let table = s.get(&path, who).await.assert_ok_json();
+    assert_eq!(
+        table["columns"],
+        json!(["code", "label", "value", "previous_year"])
+    );
+    table["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r[0].as_str().unwrap().to_owned(), r[2].clone()))
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_annual_report_counts_requests_offers_and_matches() {
+    let s = Setting::new().await;
+    // A draft is not opened; it counts in neither scope.
+    s.draft_request("Not yet ready").await;
+    // What is opened is public (a State's own request, open offers): the public figures are
+    // the full ones.
+    let request = format!("/api/v1/assistance-requests/{}", s.request);
+    assert_eq!(s.get(&request, Who::Anonymous).await.status, 200);
+    for offer in [&s.offer, &s.other_offer] {
+        let path = format!("/api/v1/offers/{offer}");
+        assert_eq!(s.get(&path, Who::Anonymous).await.status, 200);
+    }
+    let expect = |opened: u64, offers: u64, matched: u64, median: Value| {
+        [
+            ("median_days_to_match", median),
+            ("offers_opened", json!(offers)),
+            ("requests_matched", json!(matched)),
+            ("requests_opened", json!(opened)),
+        ]
+        .map(|(k, v)| (k.to_owned(), v))
+        .into()
+    };
+    for full in [true, false] {
+        assert_eq!(
+            matching_summary(&s, full).await,
+            expect(1, 2, 0, Value::Null)
+        );
+    }
+    // An interest is pending, then accepted: decided now, and the request matched the day it
+    // opened.
+    let interest = s.expressed().await;
+    let pending = s.get(&s.interest(&interest), Who::Kenya).await;
+    assert_eq!(pending.assert_ok_json()["decided_at"], Value::Null);
+    let accepted = s
+        .act(&interest, "accept", Who::Kenya)
+        .await
+        .assert_ok_json();
+    assert!(accepted["decided_at"].is_string(), "{accepted}");
+    for full in [true, false] {
+        assert_eq!(
+            matching_summary(&s, full).await,
+            expect(1, 2, 1, json!(0.0))
+        );
+    }
+}

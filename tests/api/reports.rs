@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::Datelike;
+
 use actix_web::http::header;
 use serde_json::Value;
 use upr_tc::auth::Role;
@@ -51,7 +53,8 @@ fn cycle_of(session: i64) -> u64 {
     }
 }
 
-/// Kenya and Uganda consent to everything; Tanzania to nothing: what concerns it is not public.
+/// Kenya consents to everything; Uganda to everything, then refuses the prison monitoring by
+/// name; Tanzania to what the NGO submits: the rest of what concerns it awaits its consent.
 const FIXTURES: [Fixture; 6] = [
     Fixture {
         title: "Training of judges in Kenya",
@@ -139,9 +142,27 @@ const FIXTURES: [Fixture; 6] = [
     },
 ];
 
+/// The title of the activity Uganda refuses by name.
+const REFUSED: &str = "Prison monitoring in Uganda";
+
 impl Fixture {
     fn public(&self) -> bool {
-        !self.states.contains(&"TZA")
+        self.states.iter().all(|s| {
+            matches!(
+                self.standing(s),
+                "own" | "granted_all" | "granted_submitter" | "granted_activity"
+            )
+        })
+    }
+
+    /// How a State concerned stands on publishing it: a column of `consent_by_state`.
+    fn standing(&self, state: &str) -> &'static str {
+        match state {
+            "UGA" if self.title == REFUSED => "refused",
+            "TZA" if self.kind == "civil_society_organization" => "granted_submitter",
+            "TZA" => "awaiting",
+            _ => "granted_all",
+        }
     }
 
     /// Whether it counts in `year` (every activity counts when there is none), and in the
@@ -192,7 +213,7 @@ impl Fixture {
     }
 }
 
-const TABLES: [&str; 15] = [
+const TABLES: [&str; 18] = [
     "activities_by_state",
     "activities_by_regional_group",
     "activities_by_region",
@@ -207,7 +228,20 @@ const TABLES: [&str; 15] = [
     "budget_by_currency",
     "recommendation_coverage_by_state",
     "recommendation_coverage_by_cycle",
+    "consent_by_state",
+    "submissions_by_month",
+    "matching_summary",
     "good_practices",
+];
+
+/// The columns of `consent_by_state`: the public scope's first four only.
+const STANDINGS: [&str; 6] = [
+    "own",
+    "granted_all",
+    "granted_submitter",
+    "granted_activity",
+    "refused",
+    "awaiting",
 ];
 
 /// The titles of the good practices in scope that count in `year` (every one when `None`):
@@ -246,6 +280,61 @@ fn is_list(table: &str) -> bool {
 fn expected(table: &str, year: Option<i32>, full: bool) -> BTreeMap<String, Vec<Value>> {
     let fixtures: Vec<&Fixture> = FIXTURES.iter().filter(|f| full || f.public()).collect();
     let mut counts: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    if table == "consent_by_state" {
+        let shown = if full { 6 } else { 4 };
+        for f in fixtures.iter().filter(|f| f.counts(year).0) {
+            for state in f.states {
+                let column = STANDINGS.iter().position(|c| *c == f.standing(state));
+                counts
+                    .entry(state.to_string())
+                    .or_insert_with(|| vec![0; 6])[column.unwrap()] += 1;
+            }
+        }
+        return counts
+            .into_iter()
+            .map(|(k, n)| (k, n[..shown].iter().map(|n| json!(n)).collect()))
+            .collect();
+    }
+    if table == "submissions_by_month" {
+        // Every fixture was first submitted just now, by this test.
+        let now = chrono::Utc::now().date_naive();
+        let (this_year, this_month) = (now.year(), now.month());
+        let n = fixtures.len() as u64;
+        let count = |y: i32, m: u32| {
+            json!(if (y, m) == (this_year, this_month) {
+                n
+            } else {
+                0
+            })
+        };
+        return match year {
+            Some(y) => (1..=12)
+                .map(|m| (format!("{y}-{m:02}"), vec![count(y, m), count(y - 1, m)]))
+                .collect(),
+            None => [(format!("{this_year}-{this_month:02}"), vec![json!(n)])].into(),
+        };
+    }
+    if table == "matching_summary" {
+        // The fixtures have no request nor offer (tests/api/interests.rs matches).
+        let zero = if year.is_some() {
+            vec![json!(0), json!(0)]
+        } else {
+            vec![json!(0)]
+        };
+        let none = if year.is_some() {
+            vec![Value::Null, Value::Null]
+        } else {
+            vec![Value::Null]
+        };
+        return [
+            ("requests_opened", zero.clone()),
+            ("requests_matched", zero.clone()),
+            ("offers_opened", zero),
+            ("median_days_to_match", none),
+        ]
+        .map(|(k, v)| (k.to_owned(), v))
+        .into();
+    }
     if table.starts_with("recommendation_coverage") {
         for (i, (state, session, accepted)) in RECOMMENDATIONS.iter().enumerate() {
             if !accepted {
@@ -348,8 +437,9 @@ fn counted(table: &Value) -> BTreeMap<String, Vec<Value>> {
         .collect()
 }
 
-/// The fixtures, submitted by a UN entity and an NGO, with Kenya's and Uganda's consent.
-async fn fixtures() -> TestApp {
+/// The fixtures, submitted by a UN entity and an NGO, with the consent of Kenya, Uganda
+/// (but for what it refuses) and Tanzania (for the NGO's); and the id of what Uganda refuses.
+async fn fixtures() -> (TestApp, String) {
     let app = TestApp::spawn();
     let mut tokens = BTreeMap::new();
     let mut ids = BTreeMap::new();
@@ -373,6 +463,7 @@ async fn fixtures() -> TestApp {
         let made = app.create("/api/v1/recommendations", &body).await;
         recommendations.push(made["id"].clone());
     }
+    let mut refused = String::new();
     for f in &FIXTURES {
         let mut body = activity(f.states, f.title);
         let other = if f.kind == "un_entity" {
@@ -400,18 +491,28 @@ async fn fixtures() -> TestApp {
         body["planned_start"] = json!(f.period.0);
         body["planned_end"] = json!(f.period.1);
         body["budget"] = json!({"amount": f.budget.0, "currency": f.budget.1});
-        submit(&app, &tokens[f.kind], &body).await;
+        let made = submit(&app, &tokens[f.kind], &body).await;
+        if f.title == REFUSED {
+            refused = made["id"].as_str().unwrap().to_owned();
+        }
     }
     for state in ["KEN", "UGA"] {
         let token = app.token(Role::State, Some(state), None);
         consent(&app, &token, json!({"decision": "granted", "scope": "all"})).await;
     }
-    app
+    let uganda = app.token(Role::State, Some("UGA"), None);
+    let by_name = json!({"decision": "refused", "scope": "activity", "activity_id": refused});
+    consent(&app, &uganda, by_name).await;
+    let tanzania = app.token(Role::State, Some("TZA"), None);
+    let ngo = json!({"decision": "granted", "scope": "submitter",
+        "stakeholder_id": ids["civil_society_organization"]});
+    consent(&app, &tanzania, ngo).await;
+    (app, refused)
 }
 
 #[actix_web::test]
 async fn every_figure_is_the_models_public_and_full() {
-    let app = fixtures().await;
+    let (app, _) = fixtures().await;
     for year in [2025, 2026, 2027] {
         let public = app
             .get(&format!("/api/v1/reports/annual?year={year}"))
@@ -462,13 +563,17 @@ async fn every_figure_is_the_models_public_and_full() {
         .assert_ok_json();
     assert_eq!(
         states["rows"],
-        json!([["KEN", "Kenya", 2, 1], ["UGA", "Uganda", 1, 2]])
+        json!([
+            ["KEN", "Kenya", 2, 1],
+            ["TZA", "United Republic of Tanzania (the)", 1, 0],
+            ["UGA", "Uganda", 1, 1]
+        ])
     );
 }
 
 #[actix_web::test]
 async fn who_asks_for_what_and_in_which_form() {
-    let app = fixtures().await;
+    let (app, _) = fixtures().await;
     // The full report is admin's: 401 anonymous, 403 for any other role.
     app.get("/api/v1/reports/annual?scope=full")
         .await
@@ -556,7 +661,7 @@ async fn who_asks_for_what_and_in_which_form() {
 
 #[actix_web::test]
 async fn the_statistics_count_every_activity_in_scope() {
-    let app = fixtures().await;
+    let (app, refused) = fixtures().await;
     let public = app.get("/api/v1/statistics").await;
     let tag = public.header("etag").unwrap().to_owned();
     let public = public.assert_ok_json();
@@ -595,11 +700,9 @@ async fn the_statistics_count_every_activity_in_scope() {
     app.get("/api/v1/statistics?scope=full")
         .await
         .assert_problem(401, "unauthorized");
-    // Tanzania consents: what concerns it is public, and the public figures are the full ones.
-    let full = app
-        .get_as("/api/v1/statistics?scope=full", &app.admin_token())
-        .await
-        .assert_ok_json();
+    // Tanzania consents to all, Uganda to what it refused: everything is public, and the
+    // public figures are the full ones (but for the columns of refusals and waits, which the
+    // public figures do not have).
     let tanzania = app.token(Role::State, Some("TZA"), None);
     consent(
         &app,
@@ -607,13 +710,34 @@ async fn the_statistics_count_every_activity_in_scope() {
         json!({"decision": "granted", "scope": "all"}),
     )
     .await;
+    let uganda = app.token(Role::State, Some("UGA"), None);
+    let by_name = json!({"decision": "granted", "scope": "activity", "activity_id": refused});
+    consent(&app, &uganda, by_name).await;
+    let full = app
+        .get_as("/api/v1/statistics?scope=full", &app.admin_token())
+        .await
+        .assert_ok_json();
     let public = app.get("/api/v1/statistics").await.assert_ok_json();
-    assert_eq!(public["tables"], full["tables"]);
+    for (public, full) in public["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(full["tables"].as_array().unwrap())
+    {
+        if public["name"] != "consent_by_state" {
+            assert_eq!(public, full);
+            continue;
+        }
+        let rows = full["rows"].as_array().unwrap();
+        let cut: Vec<&[Value]> = rows.iter().map(|r| &r.as_array().unwrap()[..6]).collect();
+        assert_eq!(public["rows"], json!(cut));
+        assert!(rows.iter().all(|r| r[6] == 0 && r[7] == 0), "{rows:?}");
+    }
 }
 
 #[actix_web::test]
 async fn the_report_is_a_self_contained_page_for_people() {
-    let app = fixtures().await;
+    let (app, _) = fixtures().await;
     for (lang, heading) in [
         ("en", "Technical cooperation and capacity-building"),
         ("fr", "Coopération technique et renforcement des capacités"),
@@ -652,10 +776,17 @@ async fn the_report_is_a_self_contained_page_for_people() {
             .assert_ok_json();
         let tables = report["tables"].as_array().unwrap();
         let filled: Vec<&Value> = tables.iter().filter(|t| t["rows"] != json!([])).collect();
-        let charted: Vec<&&Value> = filled
-            .iter()
-            .filter(|t| !is_list(t["name"].as_str().unwrap()))
-            .collect();
+        // A chart of the share, the submissions or the activities: none of a list or of a
+        // table of other figures.
+        let charted: Vec<&&Value> =
+            filled
+                .iter()
+                .filter(|t| {
+                    t["columns"].as_array().unwrap().iter().any(|c| {
+                        ["share", "submissions", "activities"].contains(&c.as_str().unwrap())
+                    })
+                })
+                .collect();
         assert_eq!(select("section[id]"), tables.len());
         assert_eq!(select("section[id] > table"), filled.len());
         assert_eq!(select("section[id] > svg[role=img]"), charted.len());
@@ -672,4 +803,99 @@ async fn the_report_is_a_self_contained_page_for_people() {
         let without_namespace = text.replace("http://www.w3.org/2000/svg", "");
         assert!(!without_namespace.contains("://"), "an address in the page");
     }
+}
+
+/// The figures the service keeps up to date after each write (it reads what the write
+/// changed), against figures counted anew from the database.
+#[actix_web::test]
+async fn figures_kept_up_to_date_are_those_counted_anew() {
+    use actix_web::http::Method;
+    use upr_tc::app::report::{Asked, ReportCache, counted};
+    use upr_tc::domain::Language;
+    use upr_tc::domain::report::{ReportScope, Span};
+
+    let (app, _) = fixtures().await;
+    let admin = app.admin_token();
+    let check = |what: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            for (scope, span, path) in [
+                (
+                    ReportScope::Full,
+                    Span::All,
+                    "/api/v1/statistics?scope=full".to_owned(),
+                ),
+                (
+                    ReportScope::Public,
+                    Span::All,
+                    "/api/v1/statistics".to_owned(),
+                ),
+                (
+                    ReportScope::Full,
+                    Span::Year(2026),
+                    "/api/v1/reports/annual?year=2026&scope=full".to_owned(),
+                ),
+            ] {
+                let kept = app.get_as(&path, &admin).await.assert_ok_json();
+                let mut conn = app.service.state.pool.get().unwrap();
+                let asked = Asked {
+                    scope,
+                    span,
+                    language: Language::En,
+                };
+                let anew = counted(&mut conn, &ReportCache::default(), asked).unwrap();
+                let anew = serde_json::to_value(&anew.report.tables).unwrap();
+                assert_eq!(kept["tables"], anew, "{what}: {path}");
+            }
+        }
+    };
+    check("first").await;
+    // A new activity, public at once (Kenya consents to all).
+    let (ngo, token) = crate::activities::organisation(&app, "Late NGO").await;
+    let mut body = activity(&["KEN"], "One more");
+    body["planned_start"] = json!("2026-04-01");
+    body["themes"] = json!(["detention"]);
+    let made = submit(&app, &token, &body).await;
+    check("after a creation").await;
+    // Changed: another status, another theme, and Uganda too (which awaits nothing: it
+    // consented to all).
+    let path = format!("/api/v1/activities/{}", made["id"].as_str().unwrap());
+    app.send_json(
+        Method::PATCH,
+        &path,
+        Some(&token),
+        &json!({"status": "closed", "themes": ["justice"], "states_concerned": ["KEN", "UGA"]}),
+    )
+    .await
+    .assert_ok_json();
+    check("after an update").await;
+    // Deleted.
+    let reply = app
+        .send_json(Method::DELETE, &path, Some(&admin), &json!(null))
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.text());
+    check("after a deletion").await;
+    // A State withdraws its consent: every activity concerning it is hidden.
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    consent(
+        &app,
+        &kenya,
+        json!({"decision": "withdrawn", "scope": "all"}),
+    )
+    .await;
+    check("after a withdrawal").await;
+    // The NGO (Kenyan) submits again, and awaits Kenya's consent; the registry then finds it
+    // is Kenya's own government: its activities need no consent.
+    submit(&app, &token, &activity(&["KEN"], "Kenya's own")).await;
+    check("after a submission awaiting consent").await;
+    app.send_json(
+        Method::PATCH,
+        &format!("/api/v1/stakeholders/{ngo}"),
+        Some(&admin),
+        &json!({"kind": "state"}),
+    )
+    .await
+    .assert_ok_json();
+    check("after a stakeholder became a State's own").await;
 }

@@ -363,6 +363,48 @@ fn compare_rows(conn: &mut DbConnection, fixture: &Value) -> Vec<String> {
     problems
 }
 
+/// When each activity of the fixture was first submitted, to the second, read here from its
+/// audit entries (a creation's document, an update's changed `publication`), apart from the
+/// migration that fills `submitted_at` from them; of those still stored.
+fn first_submissions(fixture: &Value) -> std::collections::BTreeMap<String, String> {
+    let audit = &fixture["tables"]["audit_log"];
+    let column = |name: &str| {
+        audit["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|c| c == name)
+            .unwrap()
+    };
+    let (at, entity, id, operation, changes) = (
+        column("at"),
+        column("entity"),
+        column("entity_id"),
+        column("operation"),
+        column("changes"),
+    );
+    let mut first = std::collections::BTreeMap::new();
+    for row in audit["rows"].as_array().unwrap() {
+        if row[entity] != "activity" {
+            continue;
+        }
+        let changed: Value = serde_json::from_str(row[changes].as_str().unwrap()).unwrap();
+        if row[operation] == "delete" {
+            first.remove(row[id].as_str().unwrap());
+            continue;
+        }
+        if changed["after"]["publication"] == "submitted"
+            || changed["publication"]["after"] == "submitted"
+        {
+            let second = row[at].as_str().unwrap()[..19].replace('T', " ");
+            first
+                .entry(row[id].as_str().unwrap().to_owned())
+                .or_insert(second);
+        }
+    }
+    first
+}
+
 #[actix_web::test]
 async fn a_database_of_an_older_commit_upgrades_in_place_with_every_row_and_answer() {
     let (app, fixture, _) = upgraded();
@@ -400,6 +442,20 @@ async fn a_database_of_an_older_commit_upgrades_in_place_with_every_row_and_answ
             .collect();
         assert_eq!(counters, then, "sqlite_sequence");
     }
+    // The day each activity was first submitted, filled from the audit trail.
+    let stamped = diesel::sql_query(
+        "SELECT id || '=' || substr(CAST(submitted_at AS TEXT), 1, 19) AS keys FROM activities \
+         WHERE submitted_at IS NOT NULL ORDER BY id",
+    )
+    .load::<Keys>(&mut *conn)
+    .unwrap();
+    let stamped: Vec<String> = stamped.into_iter().map(|k| k.keys).collect();
+    let expected: Vec<String> = first_submissions(&fixture)
+        .into_iter()
+        .map(|(id, at)| format!("{id}={at}"))
+        .collect();
+    assert!(!expected.is_empty(), "the fixture submits activities");
+    assert_eq!(stamped, expected, "activities.submitted_at");
     drop(conn);
     let answers = compare_answers(&app, &fixture).await;
     assert!(

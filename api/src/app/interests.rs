@@ -67,12 +67,15 @@ fn interest_in(
         .ok_or_else(|| no_interest(id))
 }
 
-/// The interest one version on, in `status`.
+/// The interest one version on, in `status`: decided now if it leaves `pending`.
 fn next_version(interest: &Interest, status: InterestStatus) -> Interest {
     let mut after = interest.clone();
     after.status = status;
     after.stored.version += 1;
     after.stored.updated_at = now();
+    if interest.status == InterestStatus::Pending && status != InterestStatus::Pending {
+        after.decided_at = Some(after.stored.updated_at);
+    }
     after
 }
 
@@ -181,6 +184,7 @@ pub fn express(
             status: InterestStatus::Pending,
             message: input.message,
             activity: None,
+            decided_at: None,
         };
         interests::insert(c, &actor, &interest)?;
         Ok(interest)

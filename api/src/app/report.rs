@@ -1,4 +1,6 @@
-//! The annual report (issue 12): the facts of the activities in scope, read once, and the
+//! The annual report (issue 12): the facts it counts from, read from the database and then
+//! kept up to date with what each write changed (so that a dashboard polling the statistics
+//! right after a write costs the write's rows, not a pass over every activity), and the
 //! tables `domain::report` counts from them.
 
 use std::collections::HashMap;
@@ -10,18 +12,18 @@ use utoipa::ToSchema;
 
 use super::{Error, Result};
 use crate::db::DbConnection;
+use crate::db::activities::verdicts::{all_consents, stored_state};
 use crate::db::recommendations::accepted_keys;
-use crate::db::sql::report::{
-    activities, data_version, facets, good_practices as sql_good_practices,
-};
+use crate::db::sql::report::{self as sql, ActivityRow, data_version};
 use crate::digest::sha256_hex;
-use crate::domain::Language;
-use crate::domain::activity::Activity;
 use crate::domain::activity::ActivityStatus;
+use crate::domain::publication::{self, ConsentFact, Publication};
 use crate::domain::report::{
-    ACTIVITY_TABLES, Accepted, ActivityFacts, COVERAGE_TABLES, GoodPractice, ReportScope, Span,
-    Table, activity_table, budget_table, coverage_table, good_practices_table,
+    ACTIVITY_TABLES, Accepted, ActivityFacts, COVERAGE_TABLES, ItemFacts, ReportScope, Span, Table,
+    activity_table, budget_table, consent_table, coverage_table, good_practices_table,
+    matching_table, standings, submissions_table,
 };
+use crate::domain::{CountryCode, Language, Multilingual};
 
 /// A year's report, or the live statistics (no year).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -40,33 +42,98 @@ fn date(text: Option<&str>) -> Option<NaiveDate> {
     text.and_then(|t| t.get(..10)?.parse().ok())
 }
 
-/// The facts of every activity in `scope`.
-pub fn facts(conn: &mut DbConnection, scope: ReportScope) -> Result<Vec<ActivityFacts>> {
-    let public_only = scope == ReportScope::Public;
-    let mut by_seq: HashMap<i64, ActivityFacts> = HashMap::new();
-    for row in activities(conn, public_only)? {
-        by_seq.insert(
-            row.seq,
-            ActivityFacts {
-                from: date(row.active_from.as_deref()),
-                to: date(row.active_to.as_deref()),
-                created: date(Some(&row.created)),
-                status: ActivityStatus::ALL
-                    .into_iter()
-                    .find(|s| s.as_str() == row.status),
-                modality: row.modality,
-                submitter_kind: Some(row.submitter_kind),
-                budget: row.budget_currency.zip(row.budget_amount),
-                ..Default::default()
+/// What a report counts from, as the database held it at one version
+/// (`db::sql::report::data_version`).
+#[derive(Debug, Default)]
+pub struct Facts {
+    version: (i64, i64),
+    /// Every activity, by id.
+    activities: HashMap<String, ActivityFacts>,
+    /// Every consent record, by State: how the States stand on each activity.
+    consents: HashMap<CountryCode, Vec<ConsentFact>>,
+    accepted: Vec<Accepted>,
+    requests: Vec<ItemFacts>,
+    offers: Vec<ItemFacts>,
+}
+
+/// How many entries of the audit trail a refresh reads at most before it reads everything
+/// anew instead.
+const REFRESH_LIMIT: i64 = 2_000;
+
+/// The title of a good practice, from its document.
+#[derive(serde::Deserialize)]
+struct Titled {
+    title: Multilingual,
+}
+
+/// The facts of an activity's row, its facets apart.
+fn activity(row: ActivityRow) -> Result<ActivityFacts> {
+    let practice = match row.practice.as_deref() {
+        Some(document) => {
+            let t: Titled = crate::db::documents::parse_document(document)?;
+            Some(t.title)
+        }
+        None => None,
+    };
+    Ok(ActivityFacts {
+        id: row.id,
+        practice,
+        public: row.public,
+        submitted: date(row.submitted.as_deref()),
+        from: date(row.active_from.as_deref()),
+        to: date(row.active_to.as_deref()),
+        created: date(Some(&row.created)),
+        status: ActivityStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == row.status),
+        modality: row.modality,
+        submitter_kind: Some(row.submitter_kind),
+        budget: row.budget_currency.zip(row.budget_amount),
+        ..Default::default()
+    })
+}
+
+/// The activities with these ids, or every one, with how the States concerned stand on each.
+fn read_activities(
+    conn: &mut DbConnection,
+    ids: Option<&[String]>,
+    consents: &HashMap<CountryCode, Vec<ConsentFact>>,
+) -> Result<Vec<ActivityFacts>> {
+    // What the rule reads of each, beside its facts, by row.
+    let mut by_seq: HashMap<i64, (publication::ActivityFacts, ActivityFacts)> = HashMap::new();
+    for row in sql::activities(conn, ids)? {
+        let unreadable = |what: &str| {
+            Error::Internal(anyhow::anyhow!("activity {}: {what} does not read", row.id))
+        };
+        let rule = publication::ActivityFacts {
+            id: row.id.parse().map_err(|_| unreadable("the id"))?,
+            publication: match row.publication.as_str() {
+                "submitted" => Publication::Submitted,
+                "withdrawn" => Publication::Withdrawn,
+                _ => Publication::Draft,
             },
-        );
+            submitter: row
+                .submitter
+                .parse()
+                .map_err(|_| unreadable("the submitter"))?,
+            submitter_state: row
+                .submitter_state
+                .as_deref()
+                .map(stored_state)
+                .transpose()?,
+            states_concerned: Vec::new(),
+        };
+        by_seq.insert(row.seq, (rule, activity(row)?));
     }
-    for row in facets(conn, public_only)? {
-        let Some(a) = by_seq.get_mut(&row.seq) else {
+    for row in sql::facets(conn, ids)? {
+        let Some((rule, a)) = by_seq.get_mut(&row.seq) else {
             continue;
         };
         let list = match row.facet.as_str() {
-            "state" => &mut a.states,
+            "state" => {
+                rule.states_concerned.push(stored_state(&row.value)?);
+                &mut a.states
+            }
             "theme" => &mut a.themes,
             "sdg_target" => &mut a.sdg_targets,
             "role" => &mut a.roles,
@@ -75,29 +142,25 @@ pub fn facts(conn: &mut DbConnection, scope: ReportScope) -> Result<Vec<Activity
         };
         list.push(row.value);
     }
-    Ok(by_seq.into_values().collect())
+    Ok(by_seq
+        .into_values()
+        .map(|(rule, mut a)| {
+            // By code, as the facets come in no particular order.
+            a.states.sort_unstable();
+            a.consent = standings(&rule, consents);
+            a
+        })
+        .collect())
 }
 
-/// The activities in scope put forward as good practices.
-fn good_practices(conn: &mut DbConnection, scope: ReportScope) -> Result<Vec<GoodPractice>> {
-    let mut out = Vec::new();
-    for row in sql_good_practices(conn, scope == ReportScope::Public)? {
-        let a: Activity = crate::db::documents::parse_document(&row.document)?;
-        let c = &a.content;
-        out.push(GoodPractice {
-            id: a.stored.id.to_string(),
-            title: c.title.clone(),
-            facts: ActivityFacts {
-                from: c.active_from(),
-                to: c.active_to(),
-                created: Some(a.stored.created_at.date_naive()),
-                status: Some(c.status),
-                states: c.states_concerned.iter().map(|s| s.to_string()).collect(),
-                ..Default::default()
-            },
-        });
-    }
-    Ok(out)
+fn items(rows: Vec<sql::ItemRow>) -> Vec<ItemFacts> {
+    rows.into_iter()
+        .map(|r| ItemFacts {
+            public: r.public,
+            opened: date(r.opened.as_deref()),
+            matched: date(r.matched.as_deref()),
+        })
+        .collect()
 }
 
 /// Every accepted recommendation.
@@ -108,29 +171,112 @@ fn accepted(conn: &mut DbConnection) -> Result<Vec<Accepted>> {
         .collect())
 }
 
-/// Every table over the activities in `scope`, for `span`.
-fn tables(
-    conn: &mut DbConnection,
-    scope: ReportScope,
-    span: Span,
-    language: Language,
-) -> Result<Vec<Table>> {
-    let facts = facts(conn, scope)?;
-    let accepted = accepted(conn)?;
-    let good = good_practices(conn, scope)?;
-    let activities = ACTIVITY_TABLES
-        .iter()
-        .map(|name| activity_table(name, &facts, span, language));
-    let coverage = COVERAGE_TABLES
-        .iter()
-        .map(|name| coverage_table(name, &accepted, &facts, span, language));
-    let budgets = std::iter::once(budget_table(&facts, span, language));
-    let listed = std::iter::once(good_practices_table(&good, span, language));
-    Ok(activities
-        .chain(budgets)
-        .chain(coverage)
-        .chain(listed)
-        .collect())
+impl Facts {
+    /// Everything, read anew.
+    fn read(conn: &mut DbConnection, version: (i64, i64)) -> Result<Self> {
+        let consents = all_consents(conn)?;
+        let activities = read_activities(conn, None, &consents)?
+            .into_iter()
+            .map(|a| (a.id.clone(), a))
+            .collect();
+        Ok(Self {
+            version,
+            activities,
+            consents,
+            accepted: accepted(conn)?,
+            requests: items(sql::requests(conn)?),
+            offers: items(sql::offers(conn)?),
+        })
+    }
+
+    /// Brought to `version`: the activities written since read again, and those a consent
+    /// record or a stakeholder written since may change (those concerning the record's State,
+    /// those the stakeholder submitted), with every consent record; the recommendations when
+    /// one was written; the requests and offers always (they are few). Everything anew when
+    /// more was written than a refresh reads, or when the publication rule was applied anew
+    /// without a write.
+    fn refresh(&mut self, conn: &mut DbConnection, version: (i64, i64)) -> Result<()> {
+        let (from, to) = (self.version.0, version.0);
+        let written = if to > from {
+            sql::written(conn, from, to, REFRESH_LIMIT + 1)?
+        } else {
+            Vec::new()
+        };
+        if to <= from || written.len() as i64 > REFRESH_LIMIT {
+            *self = Self::read(conn, version)?;
+            return Ok(());
+        }
+        let of = |entity: &str| -> Vec<String> {
+            written
+                .iter()
+                .filter(|w| w.entity == entity)
+                .map(|w| w.entity_id.clone())
+                .collect()
+        };
+        let (consents, stakeholders) = (of("consent"), of("stakeholder"));
+        let mut ids = of("activity");
+        if !consents.is_empty() || !stakeholders.is_empty() {
+            if !consents.is_empty() {
+                self.consents = all_consents(conn)?;
+            }
+            ids.extend(sql::touched(conn, &consents, &stakeholders)?);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        for chunk in ids.chunks(500) {
+            for id in chunk {
+                self.activities.remove(id);
+            }
+            for a in read_activities(conn, Some(chunk), &self.consents)? {
+                self.activities.insert(a.id.clone(), a);
+            }
+        }
+        if written.iter().any(|w| w.entity == "recommendation") {
+            self.accepted = accepted(conn)?;
+        }
+        self.requests = items(sql::requests(conn)?);
+        self.offers = items(sql::offers(conn)?);
+        self.version = version;
+        Ok(())
+    }
+
+    /// Every table over what is in `scope`, for `span`.
+    fn tables(&self, scope: ReportScope, span: Span, language: Language) -> Vec<Table> {
+        let shown = |public: bool| scope == ReportScope::Full || public;
+        let facts: Vec<&ActivityFacts> = self
+            .activities
+            .values()
+            .filter(|a| shown(a.public))
+            .collect();
+        let facts = || facts.iter().copied();
+        let requests: Vec<ItemFacts> = self
+            .requests
+            .iter()
+            .filter(|r| shown(r.public))
+            .cloned()
+            .collect();
+        let offers: Vec<ItemFacts> = self
+            .offers
+            .iter()
+            .filter(|o| shown(o.public))
+            .cloned()
+            .collect();
+        let mut tables: Vec<Table> = ACTIVITY_TABLES
+            .iter()
+            .map(|name| activity_table(name, facts(), span, language))
+            .collect();
+        tables.push(budget_table(facts(), span, language));
+        tables.extend(
+            COVERAGE_TABLES
+                .iter()
+                .map(|name| coverage_table(name, &self.accepted, facts(), span, language)),
+        );
+        tables.push(consent_table(facts(), scope, span, language));
+        tables.push(submissions_table(facts(), span, language));
+        tables.push(matching_table(&requests, &offers, span, language));
+        tables.push(good_practices_table(facts(), span, language));
+        tables
+    }
 }
 
 /// What a report is counted for.
@@ -158,19 +304,20 @@ impl Counted {
     }
 }
 
-/// The reports counted, kept while the data they were counted from is unchanged
-/// (`db::sql::report::data_version`): a dashboard polling the statistics, or many readers of
-/// this year's report, cost one small query each rather than a pass over every activity.
-/// Held by the service; each instance keeps its own.
+/// The facts the reports count from, kept up to date, and the reports counted from them, kept
+/// while the data is unchanged (`db::sql::report::data_version`): many readers of this
+/// year's report, or a dashboard polling the statistics, cost one small query each; the first
+/// after a write reads what the write changed. One caller counts at a time, and the others
+/// wait for its figures rather than count the same again. Held by the service; each instance
+/// keeps its own.
 #[derive(Debug, Default)]
 pub struct ReportCache {
     kept: Mutex<Kept>,
 }
 
-/// The version of the data the reports were counted from, and the reports.
 #[derive(Debug, Default)]
 struct Kept {
-    version: Option<(i64, i64)>,
+    facts: Option<Facts>,
     reports: HashMap<Asked, Arc<Counted>>,
 }
 
@@ -178,18 +325,26 @@ struct Kept {
 const KEPT: usize = 64;
 
 /// The report asked for, counted from the data as it is now, or kept from when it was the
-/// same.
+/// same. A reader whose snapshot is older than the facts kept is given the newer figures.
 pub fn counted(conn: &mut DbConnection, cache: &ReportCache, asked: Asked) -> Result<Arc<Counted>> {
     let version = data_version(conn)?;
-    {
-        let kept = cache.kept.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.version == Some(version)
-            && let Some(counted) = kept.reports.get(&asked)
-        {
-            return Ok(counted.clone());
+    let mut kept = cache.kept.lock().unwrap_or_else(|e| e.into_inner());
+    let current = kept.facts.as_ref().map(|f| f.version);
+    if current.is_none_or(|v| v.0 < version.0 || (v.0 == version.0 && v != version)) {
+        kept.reports.clear();
+        match kept.facts.as_mut() {
+            Some(facts) => facts.refresh(conn, version)?,
+            None => kept.facts = Some(Facts::read(conn, version)?),
         }
     }
-    let tables = tables(conn, asked.scope, asked.span, asked.language)?;
+    if let Some(counted) = kept.reports.get(&asked) {
+        return Ok(counted.clone());
+    }
+    let facts = kept
+        .facts
+        .as_ref()
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("no facts")))?;
+    let tables = facts.tables(asked.scope, asked.span, asked.language);
     let counted = Arc::new(Counted {
         tag: sha256_hex(crate::db::documents::to_json(&tables), 8),
         report: Report {
@@ -203,12 +358,8 @@ pub fn counted(conn: &mut DbConnection, cache: &ReportCache, asked: Asked) -> Re
             tables,
         },
     });
-    let mut kept = cache.kept.lock().unwrap_or_else(|e| e.into_inner());
-    if kept.version != Some(version) || kept.reports.len() >= KEPT {
-        *kept = Kept {
-            version: Some(version),
-            reports: HashMap::new(),
-        };
+    if kept.reports.len() >= KEPT {
+        kept.reports.clear();
     }
     kept.reports.insert(asked, counted.clone());
     Ok(counted)

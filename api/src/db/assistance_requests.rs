@@ -77,6 +77,7 @@ impl Document for AssistanceRequest {
         search: "assistance_request_search",
         same: "State and description",
         hides_items: true,
+        first_shown: Some(("opened_at", "status IN ('open', 'matched')")),
     };
 
     fn new(stored: Stored<AssistanceRequestId>, content: AssistanceRequestContent) -> Self {

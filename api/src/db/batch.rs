@@ -5,6 +5,7 @@ use super::audit::{self, Actor};
 use super::changes::{self, Change};
 use super::documents::{Document, WriteError, row_of};
 use super::sql::search::insert_search;
+use super::sql::statements::stamp;
 use super::table::{held_external, insert_external};
 use super::time::now;
 use crate::domain::{Id, Stored, normalise_text};
@@ -90,6 +91,8 @@ pub fn insert_new<D: Document>(
         D::insert_facets(conn, &facets)?;
         insert_search(conn, &D::TABLE, &search)?;
         insert_external(conn, &refs)?;
+        let inserted: Vec<i64> = seqs.values().copied().collect();
+        stamp(conn, &D::TABLE, &inserted)?;
         let feed = chunk
             .iter()
             .zip(&created)

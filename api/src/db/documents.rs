@@ -14,6 +14,7 @@ use super::audit::{self, Actor, Operation};
 use super::changes::{self, Change};
 use super::sql::DocumentRow;
 use super::sql::search::set_search;
+use super::sql::statements::stamp;
 use super::table::{Common, Rows, Table, set_external_refs};
 use super::time::{now, stored};
 use crate::domain::validate::Validate;
@@ -190,7 +191,8 @@ pub fn feed<D: Document>(
     changes::record(conn, vec![change])
 }
 
-/// Writes the indexes of a stored row: facets, full text, partner keys.
+/// Writes the indexes of a stored row: facets, full text, partner keys, and when it was first
+/// shown.
 fn index<D: Document>(conn: &mut DbConnection, seq: i64, doc: &D) -> Result<(), WriteError> {
     let facets = doc.facets();
     let pairs: Vec<(&str, &str)> = facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
@@ -204,6 +206,7 @@ fn index<D: Document>(conn: &mut DbConnection, seq: i64, doc: &D) -> Result<(), 
     let scope = D::ref_scope(doc.content());
     let id = doc.id().to_string();
     set_external_refs(conn, D::TABLE.entity, &scope, &id, doc.external_refs())?;
+    stamp(conn, &D::TABLE, &[seq])?;
     Ok(())
 }
 

@@ -33,6 +33,7 @@ struct Row {
     version: i64,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
+    decided_at: Option<chrono::NaiveDateTime>,
 }
 
 fn id_of<I: Id>(column: &str, value: &str) -> QueryResult<I> {
@@ -64,6 +65,7 @@ impl Row {
                     .as_deref()
                     .map(|a| id_of::<ActivityId>("activity", a))
                     .transpose()?,
+                decided_at: self.decided_at.map(read),
             },
         ))
     }
@@ -94,6 +96,7 @@ pub fn insert(
             i::version.eq(interest.stored.version),
             i::created_at.eq(stored(interest.stored.created_at)),
             i::updated_at.eq(stored(interest.stored.updated_at)),
+            i::decided_at.eq(interest.decided_at.map(stored)),
         ))
         .execute(conn)
         .map_err(taken)?;
@@ -155,6 +158,7 @@ pub fn update(
         i::activity.eq(after.activity.map(|a| a.to_string())),
         i::version.eq(after.stored.version),
         i::updated_at.eq(stored(after.stored.updated_at)),
+        i::decided_at.eq(after.decided_at.map(stored)),
     ))
     .execute(conn)
     .map_err(taken)?;

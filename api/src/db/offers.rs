@@ -70,6 +70,7 @@ impl Document for Offer {
         search: "offer_search",
         same: "stakeholder and description",
         hides_items: true,
+        first_shown: Some(("opened_at", "status = 'open'")),
     };
 
     fn new(stored: Stored<OfferId>, content: OfferContent) -> Self {

@@ -36,6 +36,7 @@ impl Document for Recommendation {
         search: "recommendation_search",
         same: "State under review, session and text",
         hides_items: false,
+        first_shown: None,
     };
 
     fn new(stored: Stored<RecommendationId>, content: RecommendationContent) -> Self {

@@ -120,6 +120,7 @@ schema! {
         updated_at -> Timestamp,
         budget_currency -> Nullable<Text>,
         budget_amount -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamp>,
     }
 
     activity_facets (activity_seq, facet, value) {
@@ -180,6 +181,7 @@ schema! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        opened_at -> Nullable<Timestamp>,
     }
 
     assistance_request_facets (assistance_request_seq, facet, value) {
@@ -201,6 +203,7 @@ schema! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        opened_at -> Nullable<Timestamp>,
     }
 
     offer_facets (offer_seq, facet, value) {
@@ -221,6 +224,7 @@ schema! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
     }
 }
 

@@ -36,6 +36,7 @@ impl Document for Stakeholder {
         search: "stakeholder_search",
         same: "kind, country and name",
         hides_items: false,
+        first_shown: None,
     };
 
     fn new(stored: Stored<StakeholderId>, content: StakeholderContent) -> Self {

@@ -29,6 +29,10 @@ pub struct Table {
     /// drafts): a ranked search on SQLite must then not weigh terms by how many stored items
     /// hold them (`sql::search`).
     pub hides_items: bool,
+    /// When an item is first shown (an activity submitted, a request or an offer opened): the
+    /// column that keeps it, and the condition on the row that shows it. Only
+    /// `documents::stamp` writes the column, once, so later writes keep it.
+    pub first_shown: Option<(&'static str, &'static str)>,
 }
 
 /// The columns every document table has, for a row about to be written.

@@ -100,6 +100,8 @@ pub struct Interest {
     /// The activity created from the match (`POST …/activity`), once there is one.
     #[schema(value_type = Option<Uuid>)]
     pub activity: Option<ActivityId>,
+    /// When it was accepted, declined or withdrawn; `null` while pending.
+    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Why an interest may not move to a status.
@@ -234,6 +236,7 @@ mod tests {
             status: InterestStatus::Pending,
             message: None,
             activity: None,
+            decided_at: None,
         };
         assert_eq!(
             interest.becomes(InterestStatus::Accepted),

@@ -66,6 +66,7 @@ impl Document for Activity {
         search: "activity_search",
         same: "submitter, title and planned start",
         hides_items: true,
+        first_shown: Some(("submitted_at", "publication = 'submitted'")),
     };
 
     fn new(stored: Stored<ActivityId>, content: ActivityContent) -> Self {

@@ -78,6 +78,30 @@ fn consent_fact(state: &CountryCode, row: ConsentRow) -> diesel::QueryResult<Con
     })
 }
 
+/// Every consent record, by State, each State's in recording order.
+pub fn all_consents(
+    conn: &mut DbConnection,
+) -> diesel::QueryResult<HashMap<CountryCode, Vec<ConsentFact>>> {
+    let rows: Vec<(String, String, i64, String, String, Option<String>)> = c::consents
+        .order(c::seq)
+        .select((c::state, c::id, c::seq, c::decision, c::scope, c::target))
+        .load(conn)?;
+    let mut out: HashMap<CountryCode, Vec<ConsentFact>> = HashMap::new();
+    for (state, id, seq, decision, scope, target) in rows {
+        let state = stored_state(&state)?;
+        let row = ConsentRow {
+            id,
+            seq,
+            decision,
+            scope,
+            target,
+        };
+        let fact = consent_fact(&state, row)?;
+        out.entry(state).or_default().push(fact);
+    }
+    Ok(out)
+}
+
 impl Facts {
     /// The submitter's kind, and the State it is when it is a State's own stakeholder.
     fn submitter(

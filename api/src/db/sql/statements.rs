@@ -116,3 +116,35 @@ pub fn clear_dead_claims_postgres(conn: &mut diesel::PgConnection) -> diesel::Qu
     .bind::<Text, _>(format!("{}%", crate::db::APPLICATION_NAME))
     .execute(conn)
 }
+
+/// Marks when these rows of `table` are first shown (`Table::first_shown`): those that show
+/// now and were never marked take the time of the write that shows them (their `updated_at`).
+/// Written once: a later write leaves the mark as it is.
+pub fn stamp(
+    conn: &mut DbConnection,
+    table: &crate::db::table::Table,
+    seqs: &[i64],
+) -> diesel::QueryResult<()> {
+    let Some((column, shown)) = table.first_shown else {
+        return Ok(());
+    };
+    for chunk in seqs.chunks(500) {
+        let mut sql = super::Sql::new(
+            conn,
+            &format!(
+                "UPDATE {} SET {column} = updated_at WHERE {column} IS NULL AND {shown} \
+                 AND seq IN (",
+                table.table
+            ),
+        );
+        for (i, seq) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.int(*seq);
+        }
+        sql.push(")");
+        super::execute(conn, &sql)?;
+    }
+    Ok(())
+}

@@ -5,6 +5,13 @@
 //! database gives and of the reference data: which activities take part (public ones, or every
 //! one for `admin`'s full scope) is decided by the query that reads the facts.
 
+mod pipeline;
+
+pub use pipeline::{
+    ItemFacts, PIPELINE_TABLES, Standing, consent_table, matching_table, standings,
+    submissions_table,
+};
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate};
@@ -34,6 +41,15 @@ pub enum ReportScope {
 /// What the report reads of one activity.
 #[derive(Debug, Clone, Default)]
 pub struct ActivityFacts {
+    pub id: String,
+    /// Its title, when it is put forward as a good practice.
+    pub practice: Option<Multilingual>,
+    /// Whether it is public now (the stored verdict of the publication rule).
+    pub public: bool,
+    /// The day it was first submitted, if it was.
+    pub submitted: Option<NaiveDate>,
+    /// How each State concerned stands on publishing it, when it is submitted.
+    pub consent: Vec<(String, Standing)>,
     /// Its actual start, else its planned start.
     pub from: Option<NaiveDate>,
     /// Its actual end, else its planned end.
@@ -121,8 +137,9 @@ pub struct Table {
     pub title: String,
     /// The names of the columns: `code`, `label`, then the figures.
     pub columns: Vec<String>,
-    /// One row per code: the code, its label, then a number for each figure column.
-    #[schema(value_type = Vec<Vec<Cell>>)]
+    /// One row per code: the code, its label, then a figure for each figure column (`null`
+    /// where there is none to give, such as a median of nothing).
+    #[schema(value_type = Vec<Vec<Option<Cell>>>)]
     pub rows: Vec<Vec<Value>>,
 }
 
@@ -363,9 +380,9 @@ fn rows<const N: usize>(
 
 /// Table `name` over `activities`: how many count under each code in the span, and in the
 /// year before it. Codes with none in either are left out.
-pub fn activity_table(
+pub fn activity_table<'a>(
     name: &str,
-    activities: &[ActivityFacts],
+    activities: impl IntoIterator<Item = &'a ActivityFacts>,
     span: Span,
     language: Language,
 ) -> Table {
@@ -416,7 +433,11 @@ fn decimal(n: i128) -> String {
 
 /// The budgets of the activities that count in the span, by currency: how many have one in
 /// that currency, and their total (a decimal string, exact), beside the year before's total.
-pub fn budget_table(activities: &[ActivityFacts], span: Span, language: Language) -> Table {
+pub fn budget_table<'a>(
+    activities: impl IntoIterator<Item = &'a ActivityFacts>,
+    span: Span,
+    language: Language,
+) -> Table {
     let mut by_currency: BTreeMap<String, (u64, i128, i128)> = BTreeMap::new();
     for a in activities {
         let Some((currency, amount)) = &a.budget else {
@@ -462,32 +483,28 @@ pub fn budget_table(activities: &[ActivityFacts], span: Span, language: Language
     }
 }
 
-/// A good practice: what the list shows of it, and its facts (for when it counts).
-#[derive(Debug, Clone)]
-pub struct GoodPractice {
-    pub id: String,
-    pub title: Multilingual,
-    pub facts: ActivityFacts,
-}
-
 /// The activities put forward as good practices that count in the span, by title: each row
 /// its id, its title in the language asked (else the first it has), its States and status.
-pub fn good_practices_table(items: &[GoodPractice], span: Span, language: Language) -> Table {
-    let mut rows: Vec<Vec<Value>> = items
-        .iter()
-        .filter(|g| span.counts(&g.facts).0)
-        .map(|g| {
-            let title = g
-                .title
+pub fn good_practices_table<'a>(
+    activities: impl IntoIterator<Item = &'a ActivityFacts>,
+    span: Span,
+    language: Language,
+) -> Table {
+    let mut rows: Vec<Vec<Value>> = activities
+        .into_iter()
+        .filter(|a| span.counts(a).0)
+        .filter_map(|a| {
+            let title = a.practice.as_ref()?;
+            let title = title
                 .get(language)
-                .or_else(|| g.title.texts().next().map(|(_, t)| t))
+                .or_else(|| title.texts().next().map(|(_, t)| t))
                 .unwrap_or_default();
-            vec![
-                Value::from(g.id.clone()),
+            Some(vec![
+                Value::from(a.id.clone()),
                 Value::from(title),
-                Value::from(g.facts.states.join(" ")),
-                Value::from(g.facts.status.map_or("", ActivityStatus::as_str)),
-            ]
+                Value::from(a.states.join(" ")),
+                Value::from(a.status.map_or("", ActivityStatus::as_str)),
+            ])
         })
         .collect();
     rows.sort_by(|a, b| {
@@ -513,10 +530,10 @@ pub const COVERAGE_TABLES: [&str; 2] = [
 /// Table `name` of coverage: each State's (or UPR cycle's) accepted recommendations, how
 /// many of them an activity counting in the span serves, the share, and how many an activity
 /// of the year before serves.
-pub fn coverage_table(
+pub fn coverage_table<'a>(
     name: &str,
     accepted: &[Accepted],
-    activities: &[ActivityFacts],
+    activities: impl IntoIterator<Item = &'a ActivityFacts>,
     span: Span,
     language: Language,
 ) -> Table {
