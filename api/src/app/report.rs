@@ -147,6 +147,7 @@ fn read_activities(
         .map(|(rule, mut a)| {
             // By code, as the facets come in no particular order.
             a.states.sort_unstable();
+            a.place();
             a.consent = standings(&rule, consents);
             a
         })

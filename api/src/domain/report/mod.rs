@@ -12,7 +12,9 @@ pub use pipeline::{
     submissions_table,
 };
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
@@ -70,6 +72,11 @@ pub struct ActivityFacts {
     pub recommendations: Vec<String>,
     /// Its budget: currency, and amount as written (a decimal, at most four places).
     pub budget: Option<(String, String)>,
+    /// The regional groups, M49 regions and country groups (`ldc`, `lldc`, `sids`) of its
+    /// States, each once: [`ActivityFacts::place`] fills them from the reference data.
+    pub groups: Vec<&'static str>,
+    pub regions: Vec<&'static str>,
+    pub country_groups: Vec<&'static str>,
 }
 
 /// What a table counts: the activities of a year (beside the year before), or every activity
@@ -112,18 +119,48 @@ pub struct Accepted {
 }
 
 impl ActivityFacts {
+    /// Fills the groups and regions of its States (once, when it is read, rather than on
+    /// every count).
+    pub fn place(&mut self) {
+        let data = reference();
+        let countries = || self.states.iter().filter_map(|s| data.country(s));
+        let once = |mut codes: Vec<&'static str>| {
+            codes.sort_unstable();
+            codes.dedup();
+            codes
+        };
+        self.groups = once(
+            countries()
+                .filter_map(|c| c.regional_group.map(RegionalGroup::as_str))
+                .collect(),
+        );
+        self.regions = once(
+            countries()
+                .filter_map(|c| c.region.as_ref().map(|r| r.code.as_str()))
+                .collect(),
+        );
+        self.country_groups = once(
+            countries()
+                .flat_map(|c| {
+                    [("ldc", c.ldc), ("lldc", c.lldc), ("sids", c.sids)]
+                        .into_iter()
+                        .filter(|(_, yes)| *yes)
+                        .map(|(k, _)| k)
+                })
+                .collect(),
+        );
+    }
+
     /// Whether it counts in `year`: its actual (else planned) period overlaps the year, an open
     /// end running on; with no date at all, the year it was recorded.
     pub fn counts_in(&self, year: i32) -> bool {
-        let (Some(first), Some(last)) = (
-            NaiveDate::from_ymd_opt(year, 1, 1),
-            NaiveDate::from_ymd_opt(year, 12, 31),
-        ) else {
-            return false;
-        };
+        // Starting by the year's last day is starting in it or before; ending on its first
+        // day or after is ending in it or after.
         match (self.from, self.to) {
             (None, None) => self.created.is_some_and(|d| d.year() == year),
-            (from, to) => from.is_none_or(|f| f <= last) && to.is_none_or(|t| t >= first),
+            (from, to) => {
+                from.is_none_or(|f| f.year() <= year) && to.is_none_or(|t| t.year() >= year)
+            }
         }
     }
 }
@@ -251,39 +288,33 @@ fn group_label(group: &str, language: Language) -> String {
     in_language(language, names)
 }
 
-/// The codes of one table an activity counts under (each once).
-fn keys(name: &str, a: &ActivityFacts) -> BTreeSet<String> {
-    let data = reference();
-    let countries = || a.states.iter().filter_map(|s| data.country(s));
+/// Calls `count` with each code of one table an activity counts under, each once, without
+/// allocating (a report counts 50,000 activities many times over). The lists read from the
+/// database hold each value once (the facet table's key); SDG goals, from targets, may repeat.
+fn each_key<'a>(name: &str, a: &'a ActivityFacts, mut count: impl FnMut(&'a str)) {
+    let mut each = |list: &'a [String]| list.iter().for_each(|s| count(s));
     match name {
-        "activities_by_state" => a.states.iter().cloned().collect(),
-        "activities_by_regional_group" => countries()
-            .filter_map(|c| c.regional_group.map(RegionalGroup::as_str))
-            .map(str::to_owned)
-            .collect(),
-        "activities_by_region" => countries()
-            .filter_map(|c| c.region.as_ref().map(|r| r.code.clone()))
-            .collect(),
-        "activities_by_country_group" => countries()
-            .flat_map(|c| {
-                [("ldc", c.ldc), ("lldc", c.lldc), ("sids", c.sids)]
-                    .into_iter()
-                    .filter(|(_, yes)| *yes)
-                    .map(|(k, _)| k.to_owned())
-            })
-            .collect(),
-        "activities_by_stakeholder_kind" => a.submitter_kind.iter().cloned().collect(),
-        "activities_by_role" => a.roles.iter().cloned().collect(),
-        "activities_by_modality" => a.modality.iter().cloned().collect(),
-        "activities_by_theme" => a.themes.iter().cloned().collect(),
-        "activities_by_sdg_goal" => a
-            .sdg_targets
-            .iter()
-            .map(|t| t.split('.').next().unwrap_or(t).to_owned())
-            .collect(),
-        "activities_by_funding_source" => a.funding_sources.iter().cloned().collect(),
-        "activities_by_status" => a.status.iter().map(|s| s.as_str().to_owned()).collect(),
-        _ => BTreeSet::new(),
+        "activities_by_state" => each(&a.states),
+        "activities_by_role" => each(&a.roles),
+        "activities_by_theme" => each(&a.themes),
+        "activities_by_funding_source" => each(&a.funding_sources),
+        "activities_by_regional_group" => a.groups.iter().for_each(|g| count(g)),
+        "activities_by_region" => a.regions.iter().for_each(|r| count(r)),
+        "activities_by_country_group" => a.country_groups.iter().for_each(|g| count(g)),
+        "activities_by_stakeholder_kind" => a.submitter_kind.iter().for_each(|k| count(k)),
+        "activities_by_modality" => a.modality.iter().for_each(|m| count(m)),
+        "activities_by_status" => a.status.iter().for_each(|s| count(s.as_str())),
+        "activities_by_sdg_goal" => {
+            let mut goals: Vec<&'a str> = a
+                .sdg_targets
+                .iter()
+                .map(|t| t.split('.').next().unwrap_or(t))
+                .collect();
+            goals.sort_unstable();
+            goals.dedup();
+            goals.into_iter().for_each(count);
+        }
+        _ => {}
     }
 }
 
@@ -386,18 +417,22 @@ pub fn activity_table<'a>(
     span: Span,
     language: Language,
 ) -> Table {
-    let mut counts: BTreeMap<String, [u64; 2]> = BTreeMap::new();
+    let mut counted: FxHashMap<&str, [u64; 2]> = FxHashMap::default();
     for a in activities {
         let (this, before) = span.counts(a);
         if !this && !before {
             continue;
         }
-        for key in keys(name, a) {
-            let entry = counts.entry(key).or_default();
+        each_key(name, a, |key| {
+            let entry = counted.entry(key).or_default();
             entry[0] += u64::from(this);
             entry[1] += u64::from(before);
-        }
+        });
     }
+    let counts: BTreeMap<String, [u64; 2]> = counted
+        .into_iter()
+        .map(|(k, n)| (k.to_owned(), n))
+        .collect();
     Table {
         name: name.to_owned(),
         title: in_language(language, title(name)),
@@ -537,7 +572,7 @@ pub fn coverage_table<'a>(
     span: Span,
     language: Language,
 ) -> Table {
-    let mut served: BTreeMap<&str, (bool, bool)> = BTreeMap::new();
+    let mut served: FxHashMap<&str, (bool, bool)> = FxHashMap::default();
     for a in activities {
         let (this, before) = span.counts(a);
         for r in &a.recommendations {
@@ -646,7 +681,8 @@ mod tests {
             states: vec!["KEN".into()],
             ..Default::default()
         };
-        let facts = [kenya_uganda, kenya_last_year];
+        let mut facts = [kenya_uganda, kenya_last_year];
+        facts.iter_mut().for_each(ActivityFacts::place);
         let groups = activity_table(
             "activities_by_regional_group",
             &facts,

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 
 use super::{ActivityFacts, ReportScope, Span, Table, in_language, label};
@@ -84,7 +85,7 @@ pub fn consent_table<'a>(
         ReportScope::Public => 4,
         ReportScope::Full => STANDINGS.len(),
     };
-    let mut counts: BTreeMap<&str, [u64; STANDINGS.len()]> = BTreeMap::new();
+    let mut counts: FxHashMap<&str, [u64; STANDINGS.len()]> = FxHashMap::default();
     for a in activities {
         if !span.counts(a).0 {
             continue;
