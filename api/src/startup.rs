@@ -184,6 +184,9 @@ impl Service {
             .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
             .wrap(actix_web::middleware::from_fn(crate::deadline::middleware))
             .wrap(cors)
+            .wrap(actix_web::middleware::from_fn(crate::compression::small))
+            .wrap(actix_web::middleware::Compress::default())
+            .wrap(actix_web::middleware::from_fn(crate::compression::finish))
             .wrap(actix_web::middleware::from_fn(crate::telemetry::middleware))
     }
 }

@@ -106,6 +106,7 @@ fn middlewares_do_not_call_into_the_routes() {
             "ratelimit.rs",
             "deadline.rs",
             "telemetry.rs",
+            "compression.rs",
             "http.rs",
             "error.rs",
         ],

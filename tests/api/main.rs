@@ -6,6 +6,7 @@ mod assistance_requests;
 mod audit;
 mod auth;
 mod bulk;
+mod compression;
 mod consents;
 mod contract;
 mod coordination;

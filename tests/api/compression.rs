@@ -1,0 +1,114 @@
+//! Answers compressed when the client asks and when it is worth it: a large answer in the
+//! coding asked (zstd, brotli, gzip), decoding to the same bytes; a small one as it is; an
+//! ETag made weak when the bytes are compressed, and still good for `If-None-Match`.
+
+use std::io::Read;
+
+use actix_web::http::header;
+use upr_tc_tests::{Request, TestApp, activity, json};
+
+use crate::activities::{organisation, submit};
+
+/// A list large enough to be compressed (over 2 KB of JSON), as `admin` reads it.
+async fn large(app: &TestApp) -> String {
+    let (_, token) = organisation(app, "Judges' NGO").await;
+    for i in 0..12 {
+        let title = format!("Training of judges on the code of criminal procedure, part {i}");
+        submit(app, &token, &activity(&["KEN"], &title)).await;
+    }
+    "/api/v1/activities?limit=50".to_owned()
+}
+
+/// A `GET` as `admin`.
+fn get(app: &TestApp, path: &str) -> Request {
+    Request::get().uri(path).insert_header((
+        header::AUTHORIZATION,
+        format!("Bearer {}", app.admin_token()),
+    ))
+}
+
+fn decode(coding: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    match coding {
+        "gzip" => {
+            flate2::read::GzDecoder::new(body)
+                .read_to_end(&mut out)
+                .unwrap();
+        }
+        "br" => {
+            brotli::Decompressor::new(body, 4096)
+                .read_to_end(&mut out)
+                .unwrap();
+        }
+        "zstd" => out = zstd::decode_all(body).unwrap(),
+        other => panic!("no decoder for {other}"),
+    }
+    out
+}
+
+#[actix_web::test]
+async fn a_large_answer_comes_in_the_coding_asked_and_decodes_to_the_same() {
+    let app = TestApp::spawn();
+    let path = large(&app).await;
+    let plain = app.send(get(&app, &path)).await;
+    assert_eq!(plain.header("content-encoding"), None);
+    let plain_body = plain.body.clone();
+    assert!(plain_body.len() > 2048, "{} bytes", plain_body.len());
+    for coding in ["gzip", "br", "zstd"] {
+        let reply = app
+            .send(get(&app, &path).insert_header((header::ACCEPT_ENCODING, coding)))
+            .await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.header("content-encoding"), Some(coding));
+        let vary: Vec<&str> = reply
+            .headers
+            .get_all(header::VARY)
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        assert!(
+            vary.iter()
+                .any(|v| v.to_ascii_lowercase().contains("accept-encoding")),
+            "{vary:?}"
+        );
+        assert!(reply.body.len() < plain_body.len() / 2, "{coding}");
+        assert_eq!(decode(coding, &reply.body), plain_body, "{coding}");
+    }
+}
+
+#[actix_web::test]
+async fn a_small_answer_goes_as_it_is() {
+    let app = TestApp::spawn();
+    for path in ["/health/live", "/api/v1/activities/not-an-id"] {
+        let reply = app
+            .send(
+                Request::get()
+                    .uri(path)
+                    .insert_header((header::ACCEPT_ENCODING, "gzip, br, zstd")),
+            )
+            .await;
+        assert_eq!(reply.header("content-encoding"), None, "{path}");
+        assert!(reply.body.len() < 2048, "{path}");
+    }
+}
+
+#[actix_web::test]
+async fn a_compressed_item_has_a_weak_etag_that_still_matches() {
+    let app = TestApp::spawn();
+    let mut body = activity(&["KEN"], "A long one");
+    body["summary"] = json!({"en": "The judges of every county, trained. ".repeat(100)});
+    let (_, token) = organisation(&app, "Judges' NGO").await;
+    let made = submit(&app, &token, &body).await;
+    let path = format!("/api/v1/activities/{}", made["id"].as_str().unwrap());
+    let plain = app.send(get(&app, &path)).await;
+    let strong = plain.header("etag").unwrap().to_owned();
+    assert!(strong.starts_with("\"1"), "{strong}");
+    let gzip = || get(&app, &path).insert_header((header::ACCEPT_ENCODING, "gzip"));
+    let compressed = app.send(gzip()).await;
+    assert_eq!(compressed.header("content-encoding"), Some("gzip"));
+    let tag = compressed.header("etag").unwrap().to_owned();
+    assert_eq!(tag, format!("W/{strong}"));
+    let again = app
+        .send(gzip().insert_header((header::IF_NONE_MATCH, tag)))
+        .await;
+    assert_eq!(again.status, 304);
+}
