@@ -302,12 +302,21 @@ fn unmatched(routes: &RouteTable, req: &HttpRequest) -> HttpResponse {
 /// nothing (`UPR_TC_EXPORT_SEND_TIMEOUT`). The default, 1 MiB, keeps a distant client's
 /// throughput (about 20 MB/s at 100 ms) with a reader seen to progress every minute down to
 /// some 20 KB/s (`UPR_TC_SEND_BUFFER`).
+///
+/// And sends each write at once (`TCP_NODELAY`): an answer written in pieces (a compressed or
+/// streamed one) would otherwise have its last small piece held until the client acknowledges
+/// the one before, which a client delays by up to 40 ms: measured, every compressed page took
+/// 48 ms where the same page uncompressed took 5 (docs/benchmarks.md, "Issue 13").
 fn bound_send_buffer(bytes: usize) -> impl Fn(&dyn std::any::Any, &mut actix_web::dev::Extensions) {
     move |conn, _| {
-        if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>()
-            && let Err(e) = socket2::SockRef::from(stream).set_send_buffer_size(bytes)
-        {
+        let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() else {
+            return;
+        };
+        if let Err(e) = socket2::SockRef::from(stream).set_send_buffer_size(bytes) {
             tracing::warn!(error = %e, "cannot set a connection's send buffer");
+        }
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::warn!(error = %e, "cannot set a connection's TCP_NODELAY");
         }
     }
 }
