@@ -348,3 +348,26 @@ pub async fn serve(service: Service) -> anyhow::Result<()> {
         .await
         .context("the server stopped with an error")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each accepted connection sends at once and has its send buffer bounded.
+    #[actix_web::test]
+    async fn a_connection_sends_at_once_with_a_bounded_buffer() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let client = tokio::net::TcpStream::connect(address);
+        let (accepted, client) = tokio::join!(listener.accept(), client);
+        let (stream, _) = accepted.unwrap();
+        let _client = client.unwrap();
+        assert!(!stream.nodelay().unwrap(), "a new socket waits (Nagle)");
+        let configure = bound_send_buffer(64 * 1024);
+        configure(&stream, &mut actix_web::dev::Extensions::new());
+        assert!(stream.nodelay().unwrap());
+        let buffer = socket2::SockRef::from(&stream).send_buffer_size().unwrap();
+        // Linux doubles what it is given.
+        assert!((64 * 1024..=128 * 1024).contains(&buffer), "{buffer}");
+    }
+}
