@@ -112,3 +112,46 @@ async fn a_compressed_item_has_a_weak_etag_that_still_matches() {
         .await;
     assert_eq!(again.status, 304);
 }
+
+/// Request bodies in a coding the service decodes (gzip, br, zstd) are held to the body limit
+/// as decoded: a few hundred bytes that decode to megabytes are a 413, and a small one is read.
+#[actix_web::test]
+async fn a_compressed_request_body_is_held_to_the_limit_as_decoded() {
+    let app = TestApp::spawn_with(|s| s.json_limit = 1024);
+    let large = serde_json::to_vec(&json!({ "names": vec!["Kenya"; 500_000] })).unwrap();
+    let small = serde_json::to_vec(&json!({ "names": ["Kenya"] })).unwrap();
+    let encode = |coding: &str, body: &[u8]| -> Vec<u8> {
+        use std::io::Write;
+        match coding {
+            "gzip" => {
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+                e.write_all(body).unwrap();
+                e.finish().unwrap()
+            }
+            "br" => {
+                let mut out = Vec::new();
+                brotli::CompressorWriter::new(&mut out, 4096, 11, 22)
+                    .write_all(body)
+                    .unwrap();
+                out
+            }
+            _ => zstd::encode_all(body, 19).unwrap(),
+        }
+    };
+    for coding in ["gzip", "br", "zstd"] {
+        let bomb = encode(coding, &large);
+        assert!(bomb.len() < 16 * 1024, "{coding}: {} bytes", bomb.len());
+        let send = |body: Vec<u8>| {
+            Request::post()
+                .uri("/api/v1/reference/countries/resolve")
+                .insert_header((header::CONTENT_TYPE, "application/json"))
+                .insert_header((header::CONTENT_ENCODING, coding))
+                .set_payload(body)
+        };
+        app.send(send(bomb))
+            .await
+            .assert_problem(413, "payload_too_large");
+        let read = app.send(send(encode(coding, &small))).await;
+        assert_eq!(read.status, 200, "{coding}: {}", read.text());
+    }
+}
