@@ -308,43 +308,66 @@ impl Counted {
 /// The facts the reports count from, kept up to date, and the reports counted from them, kept
 /// while the data is unchanged (`db::sql::report::data_version`): many readers of this
 /// year's report, or a dashboard polling the statistics, cost one small query each; the first
-/// after a write reads what the write changed. One caller counts at a time, and the others
-/// wait for its figures rather than count the same again. Held by the service; each instance
-/// keeps its own.
+/// after a write reads what the write changed. One caller counts at a time. The others do not
+/// wait for it holding a connection of the pool when there are figures already counted for
+/// what they ask: they are given those, at most the writes in progress behind, and
+/// `generated_at` says when they were counted. Held by the service; each instance keeps its
+/// own.
 #[derive(Debug, Default)]
 pub struct ReportCache {
-    kept: Mutex<Kept>,
+    /// The facts, locked while they are brought up to date and counted.
+    facts: Mutex<Option<Facts>>,
+    /// The reports counted, each with the version of the data it was counted from; locked
+    /// only to look one up or to add one.
+    published: Mutex<HashMap<Asked, Published>>,
 }
 
-#[derive(Debug, Default)]
-struct Kept {
-    facts: Option<Facts>,
-    reports: HashMap<Asked, Arc<Counted>>,
-}
+/// A report counted, and the version of the data it was counted from.
+type Published = ((i64, i64), Arc<Counted>);
 
 /// Reports kept for one version of the data, at most (years, scopes and languages asked).
 const KEPT: usize = 64;
+
+/// Whether data at version `kept` is older than at `now`: fewer audit entries, or as many and
+/// another number of public activities (the rule applied anew without a write).
+fn older(kept: (i64, i64), now: (i64, i64)) -> bool {
+    kept.0 < now.0 || (kept.0 == now.0 && kept != now)
+}
 
 /// The report asked for, counted from the data as it is now, or kept from when it was the
 /// same. A reader whose snapshot is older than the facts kept is given the newer figures.
 pub fn counted(conn: &mut DbConnection, cache: &ReportCache, asked: Asked) -> Result<Arc<Counted>> {
     let version = data_version(conn)?;
-    let mut kept = cache.kept.lock().unwrap_or_else(|e| e.into_inner());
-    let current = kept.facts.as_ref().map(|f| f.version);
-    if current.is_none_or(|v| v.0 < version.0 || (v.0 == version.0 && v != version)) {
-        kept.reports.clear();
-        match kept.facts.as_mut() {
-            Some(facts) => facts.refresh(conn, version)?,
-            None => kept.facts = Some(Facts::read(conn, version)?),
-        }
-    }
-    if let Some(counted) = kept.reports.get(&asked) {
+    let published = || cache.published.lock().unwrap_or_else(|e| e.into_inner());
+    let last = published().get(&asked).cloned();
+    if let Some((counted_at, counted)) = &last
+        && !older(*counted_at, version)
+    {
         return Ok(counted.clone());
     }
-    let facts = kept
-        .facts
+    let mut facts = match cache.facts.try_lock() {
+        Ok(facts) => facts,
+        Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+        // Another caller is counting: answer what was counted last, if anything was.
+        Err(std::sync::TryLockError::WouldBlock) => match last {
+            Some((_, counted)) => return Ok(counted),
+            None => cache.facts.lock().unwrap_or_else(|e| e.into_inner()),
+        },
+    };
+    match facts.as_mut() {
+        Some(kept) if older(kept.version, version) => kept.refresh(conn, version)?,
+        Some(_) => {}
+        None => *facts = Some(Facts::read(conn, version)?),
+    }
+    let facts = facts
         .as_ref()
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("no facts")))?;
+    // Counted by the caller this one waited for.
+    if let Some((counted_at, counted)) = published().get(&asked)
+        && *counted_at == facts.version
+    {
+        return Ok(counted.clone());
+    }
     let tables = facts.tables(asked.scope, asked.span, asked.language);
     let counted = Arc::new(Counted {
         tag: sha256_hex(crate::db::documents::to_json(&tables), 8),
@@ -359,10 +382,12 @@ pub fn counted(conn: &mut DbConnection, cache: &ReportCache, asked: Asked) -> Re
             tables,
         },
     });
-    if kept.reports.len() >= KEPT {
-        kept.reports.clear();
+    let mut published = published();
+    published.retain(|_, (counted_at, _)| *counted_at == facts.version);
+    if published.len() >= KEPT {
+        published.clear();
     }
-    kept.reports.insert(asked, counted.clone());
+    published.insert(asked, (facts.version, counted.clone()));
     Ok(counted)
 }
 
