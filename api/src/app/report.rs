@@ -38,8 +38,15 @@ pub struct Report {
     pub tables: Vec<Table>,
 }
 
-fn date(text: Option<&str>) -> Option<NaiveDate> {
-    text.and_then(|t| t.get(..10)?.parse().ok())
+/// A stored day (`YYYY-MM-DD`, the start of a stored date or time); one that does not read is
+/// an error, never taken as no day (it would move the item to another year).
+fn date(text: Option<&str>) -> Result<Option<NaiveDate>> {
+    text.map(|t| {
+        t.get(..10)
+            .and_then(|d| d.parse().ok())
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("a stored day `{t}` does not read")))
+    })
+    .transpose()
 }
 
 /// What a report counts from, as the database held it at one version
@@ -75,17 +82,25 @@ fn activity(row: ActivityRow) -> Result<ActivityFacts> {
         }
         None => None,
     };
+    let status = ActivityStatus::ALL
+        .into_iter()
+        .find(|s| s.as_str() == row.status)
+        .ok_or_else(|| {
+            Error::Internal(anyhow::anyhow!(
+                "activity {}: status `{}` does not read",
+                row.id,
+                row.status
+            ))
+        })?;
     Ok(ActivityFacts {
         id: row.id,
         practice,
         public: row.public,
-        submitted: date(row.submitted.as_deref()),
-        from: date(row.active_from.as_deref()),
-        to: date(row.active_to.as_deref()),
-        created: date(Some(&row.created)),
-        status: ActivityStatus::ALL
-            .into_iter()
-            .find(|s| s.as_str() == row.status),
+        submitted: date(row.submitted.as_deref())?,
+        from: date(row.active_from.as_deref())?,
+        to: date(row.active_to.as_deref())?,
+        created: date(Some(&row.created))?,
+        status: Some(status),
         modality: row.modality,
         submitter_kind: Some(row.submitter_kind),
         budget: row.budget_currency.zip(row.budget_amount),
@@ -107,11 +122,8 @@ fn read_activities(
         };
         let rule = publication::ActivityFacts {
             id: row.id.parse().map_err(|_| unreadable("the id"))?,
-            publication: match row.publication.as_str() {
-                "submitted" => Publication::Submitted,
-                "withdrawn" => Publication::Withdrawn,
-                _ => Publication::Draft,
-            },
+            publication: Publication::parse(&row.publication)
+                .ok_or_else(|| unreadable("the publication state"))?,
             submitter: row
                 .submitter
                 .parse()
@@ -154,12 +166,14 @@ fn read_activities(
         .collect())
 }
 
-fn items(rows: Vec<sql::ItemRow>) -> Vec<ItemFacts> {
+fn items(rows: Vec<sql::ItemRow>) -> Result<Vec<ItemFacts>> {
     rows.into_iter()
-        .map(|r| ItemFacts {
-            public: r.public,
-            opened: date(r.opened.as_deref()),
-            matched: date(r.matched.as_deref()),
+        .map(|r| {
+            Ok(ItemFacts {
+                public: r.public,
+                opened: date(r.opened.as_deref())?,
+                matched: date(r.matched.as_deref())?,
+            })
         })
         .collect()
 }
@@ -185,8 +199,8 @@ impl Facts {
             activities,
             consents,
             accepted: accepted(conn)?,
-            requests: items(sql::requests(conn)?),
-            offers: items(sql::offers(conn)?),
+            requests: items(sql::requests(conn)?)?,
+            offers: items(sql::offers(conn)?)?,
         })
     }
 
@@ -235,8 +249,8 @@ impl Facts {
         if written.iter().any(|w| w.entity == "recommendation") {
             self.accepted = accepted(conn)?;
         }
-        self.requests = items(sql::requests(conn)?);
-        self.offers = items(sql::offers(conn)?);
+        self.requests = items(sql::requests(conn)?)?;
+        self.offers = items(sql::offers(conn)?)?;
         self.version = version;
         Ok(())
     }
@@ -404,4 +418,21 @@ pub fn table<'a>(report: &'a Report, name: &str) -> Result<&'a Table> {
                 names.join(", ")
             ))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_day_that_does_not_read_is_an_error_not_no_day() {
+        assert_eq!(date(None).unwrap(), None);
+        assert_eq!(
+            date(Some("2026-03-01 10:00:00.123")).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 3, 1)
+        );
+        for bad in ["", "2026-13-01", "1 March 2026", "2026-03"] {
+            assert!(date(Some(bad)).is_err(), "{bad}");
+        }
+    }
 }

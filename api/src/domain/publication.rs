@@ -37,6 +37,12 @@ impl Publication {
             Self::Withdrawn => "withdrawn",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Draft, Self::Submitted, Self::Withdrawn]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
 }
 
 /// A State's decision about publication.
