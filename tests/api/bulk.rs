@@ -424,10 +424,7 @@ async fn wrong_content_types_and_oversized_uploads_are_refused() {
 /// reported, and each State's review has as many recommendations as the file has texts.
 #[actix_web::test]
 async fn the_upr_info_sessions_1_to_5_export_imports() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/upr-info/sessions-01-05.csv");
-    let Ok(bytes) = std::fs::read(&path) else {
-        eprintln!("{} is not here: skipped", path.display());
+    let Some(bytes) = upr_tc_tests::upr_info_export() else {
         return;
     };
     let app = TestApp::spawn();

@@ -27,6 +27,7 @@ mod reference;
 mod reports;
 mod retries;
 mod schema;
+mod search;
 mod stakeholders;
 mod sync;
 mod upgrade;

@@ -309,6 +309,18 @@ impl TestApp {
     }
 }
 
+/// UPR Info's real export of sessions 1-5 in `../shared/data`, when it is there (it is in CI);
+/// `None`, said on stderr, when it is not.
+pub fn upr_info_export() -> Option<Vec<u8>> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/upr-info/sessions-01-05.csv");
+    let bytes = std::fs::read(&path);
+    if bytes.is_err() {
+        eprintln!("{} is not here: skipped", path.display());
+    }
+    bytes.ok()
+}
+
 /// The keys in `tests/fixtures/keys`, made for these tests only.
 pub fn fixture(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

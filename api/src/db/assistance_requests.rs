@@ -7,6 +7,7 @@ use super::DbConnection;
 use super::activities::Referenced;
 use super::documents::{Document, WriteError};
 use super::table::{Table, document_table};
+use crate::domain::Language;
 use crate::domain::assistance_request::{
     AssistanceRequest, AssistanceRequestContent, AssistanceRequestInput, RequestStatus,
 };
@@ -147,8 +148,8 @@ impl Document for AssistanceRequest {
         out
     }
 
-    fn search_text(&self) -> String {
-        self.content.search_text()
+    fn search_texts(&self) -> Vec<(Language, &str)> {
+        self.content.search_texts()
     }
 
     fn refs_of(_content: &AssistanceRequestContent) -> &[ExternalRef] {

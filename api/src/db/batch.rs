@@ -8,7 +8,7 @@ use super::sql::search::insert_search;
 use super::sql::statements::stamp;
 use super::table::{held_external, insert_external};
 use super::time::now;
-use crate::domain::{Id, Stored, normalise_text};
+use crate::domain::{Id, Stored};
 
 /// Inserts, in a few statements, those of `contents` that are new: no stored item has their
 /// natural key or partner keys, nor does an earlier one of the batch. Returns the indexes of
@@ -76,7 +76,7 @@ pub fn insert_new<D: Document>(
         for (doc, _) in chunk {
             let seq = seqs[&doc.id().to_string()];
             facets.extend(doc.facets().into_iter().map(|(f, v)| (seq, f, v)));
-            search.push((seq, normalise_text(&doc.search_text())));
+            search.push((seq, doc.search_text()));
             let scope = D::ref_scope(doc.content());
             refs.extend(
                 doc.external_refs()

@@ -13,12 +13,13 @@ use super::DbConnection;
 use super::audit::{self, Actor, Operation};
 use super::changes::{self, Change};
 use super::sql::DocumentRow;
-use super::sql::search::set_search;
+use super::sql::search::{documents_after, rewrite_search, set_search};
 use super::sql::statements::stamp;
 use super::table::{Common, Rows, Table, set_external_refs};
 use super::time::{now, stored};
+use crate::domain::analysis::index_text;
 use crate::domain::validate::Validate;
-use crate::domain::{ExternalRef, Id, Stored, normalise_text};
+use crate::domain::{ExternalRef, Id, Language, Stored};
 
 /// An item stored in a document table.
 pub trait Document: Rows + Serialize + DeserializeOwned {
@@ -93,7 +94,12 @@ pub trait Document: Rows + Serialize + DeserializeOwned {
     fn columns(&self) -> Self::Columns;
     /// `(facet, value)` rows for the multi-valued filters.
     fn facets(&self) -> Vec<(&'static str, String)>;
-    fn search_text(&self) -> String;
+    /// The texts search finds the item by, each in its language.
+    fn search_texts(&self) -> Vec<(Language, &str)>;
+    /// The terms of those texts, as the full-text index of either engine stores them.
+    fn search_text(&self) -> String {
+        index_text(self.search_texts())
+    }
     /// The partner keys an item's content carries.
     fn refs_of(content: &Self::Content) -> &[ExternalRef];
     fn external_refs(&self) -> &[ExternalRef] {
@@ -151,7 +157,7 @@ pub(super) fn row_of<D: Document>(doc: &D, natural_key: String) -> (D::Row, Stri
     let common = Common {
         id: doc.id().to_string(),
         natural_key,
-        search_text: normalise_text(&doc.search_text()),
+        search_text: doc.search_text(),
         document: document.clone(),
         version: doc.version(),
         created_at: stored(doc.created_at()),
@@ -197,17 +203,31 @@ fn index<D: Document>(conn: &mut DbConnection, seq: i64, doc: &D) -> Result<(), 
     let facets = doc.facets();
     let pairs: Vec<(&str, &str)> = facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
     D::set_facets(conn, seq, &pairs)?;
-    set_search(
-        conn,
-        &D::TABLE,
-        seq,
-        Some(&normalise_text(&doc.search_text())),
-    )?;
+    set_search(conn, &D::TABLE, seq, Some(&doc.search_text()))?;
     let scope = D::ref_scope(doc.content());
     let id = doc.id().to_string();
     set_external_refs(conn, D::TABLE.entity, &scope, &id, doc.external_refs())?;
     stamp(conn, &D::TABLE, &[seq])?;
     Ok(())
+}
+
+/// Writes the full-text terms of every stored item of `D` again, a thousand at a time;
+/// returns how many.
+pub fn reindex<D: Document>(conn: &mut DbConnection) -> diesel::QueryResult<usize> {
+    let (mut after, mut count) = (0, 0);
+    loop {
+        let rows = documents_after(conn, &D::TABLE, after, 1000)?;
+        let Some(last) = rows.last() else {
+            return Ok(count);
+        };
+        after = last.seq;
+        let entries = rows
+            .iter()
+            .map(|row| Ok((row.seq, parse::<D>(row)?.search_text())))
+            .collect::<diesel::QueryResult<Vec<_>>>()?;
+        rewrite_search(conn, &D::TABLE, &entries)?;
+        count += entries.len();
+    }
 }
 
 pub fn get<D: Document>(conn: &mut DbConnection, id: D::Id) -> diesel::QueryResult<Option<D>> {

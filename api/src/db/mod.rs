@@ -13,6 +13,7 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::config::{DatabaseUrl, redact};
+use crate::domain::analysis::ANALYSIS_VERSION;
 
 pub mod activities;
 pub mod assistance_requests;
@@ -214,6 +215,15 @@ impl DbConnection {
                 "stored verdicts computed again with the current publication rule"
             );
         }
+        if let Some(items) = reindex_if_analysis_changed(self)
+            .context("cannot write the full-text terms of the stored items again")?
+        {
+            tracing::info!(
+                analysis_version = ANALYSIS_VERSION,
+                items,
+                "full-text terms written again with the current text analysis"
+            );
+        }
         Ok(applied)
     }
 
@@ -226,4 +236,27 @@ impl DbConnection {
         .map_err(|e| anyhow::anyhow!("cannot read the migration table: {e}"))?;
         Ok(!pending)
     }
+}
+
+/// Writes the full-text terms of every stored item again when an older text analysis wrote
+/// them (`instance.analysis_version`), in one write transaction: a search sees the old terms
+/// or the new ones. Returns how many items, `None` when the terms were current.
+fn reindex_if_analysis_changed(conn: &mut DbConnection) -> diesel::QueryResult<Option<usize>> {
+    use schema::instance::dsl;
+    tx::write(conn, |c| {
+        let stored: i32 = dsl::instance.select(dsl::analysis_version).first(c)?;
+        if stored >= ANALYSIS_VERSION {
+            return Ok(None);
+        }
+        use crate::domain::{activity, assistance_request, offer, recommendation, stakeholder};
+        let items = documents::reindex::<recommendation::Recommendation>(c)?
+            + documents::reindex::<stakeholder::Stakeholder>(c)?
+            + documents::reindex::<activity::Activity>(c)?
+            + documents::reindex::<assistance_request::AssistanceRequest>(c)?
+            + documents::reindex::<offer::Offer>(c)?;
+        diesel::update(dsl::instance)
+            .set(dsl::analysis_version.eq(ANALYSIS_VERSION))
+            .execute(c)?;
+        Ok(Some(items))
+    })
 }

@@ -7,6 +7,7 @@ use super::DbConnection;
 use super::activities::Referenced;
 use super::documents::{Document, WriteError};
 use super::table::{Table, document_table};
+use crate::domain::Language;
 use crate::domain::offer::{Offer, OfferContent, OfferInput, OfferStatus};
 use crate::domain::publication::Access;
 use crate::domain::{ActivityId, ExternalRef, FieldError, OfferId, StakeholderId, Stored};
@@ -139,8 +140,8 @@ impl Document for Offer {
         out
     }
 
-    fn search_text(&self) -> String {
-        self.content.search_text()
+    fn search_texts(&self) -> Vec<(Language, &str)> {
+        self.content.search_texts()
     }
 
     fn refs_of(_content: &OfferContent) -> &[ExternalRef] {

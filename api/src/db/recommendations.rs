@@ -3,6 +3,7 @@
 use super::activities::Referenced;
 use super::documents::Document;
 use super::table::{Table, document_table};
+use crate::domain::Language;
 use crate::domain::recommendation::{
     Recommendation, RecommendationContent, RecommendationInput, Response,
 };
@@ -105,8 +106,8 @@ impl Document for Recommendation {
         out
     }
 
-    fn search_text(&self) -> String {
-        self.content.search_text()
+    fn search_texts(&self) -> Vec<(Language, &str)> {
+        self.content.search_texts()
     }
 
     fn refs_of(content: &RecommendationContent) -> &[ExternalRef] {

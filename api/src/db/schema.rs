@@ -36,6 +36,7 @@ schema! {
         id -> Text,
         created_at -> Timestamp,
         rule_version -> Integer,
+        analysis_version -> Integer,
     }
 
     recommendations (seq) {

@@ -7,6 +7,7 @@ use super::audit::Actor;
 use super::documents::{self, Document, WriteError};
 use super::stored::unreadable;
 use super::table::{Rows, Table, document_table};
+use crate::domain::Language;
 use crate::domain::Multilingual;
 use crate::domain::stakeholder::{
     Stakeholder, StakeholderContent, StakeholderInput, StakeholderKind,
@@ -109,8 +110,8 @@ impl Document for Stakeholder {
         out
     }
 
-    fn search_text(&self) -> String {
-        self.content.search_text()
+    fn search_texts(&self) -> Vec<(Language, &str)> {
+        self.content.search_texts()
     }
 
     fn refs_of(content: &StakeholderContent) -> &[ExternalRef] {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::FieldError;
+use crate::domain::Language;
 use crate::domain::codes::{
     CURRENCIES, CurrencyCode, FundingSourceCode, ModalityCode, SdgTargetCode, StateCode, ThemeCode,
 };
@@ -473,15 +474,15 @@ impl<S> ActivityInput<S> {
     }
 
     /// Every language's title, summary, results and lessons, for full-text search.
-    pub fn search_text(&self) -> String {
-        let mut parts: Vec<&str> = self.title.texts().map(|(_, t)| t).collect();
+    pub fn search_texts(&self) -> Vec<(Language, &str)> {
+        let mut parts: Vec<(Language, &str)> = self.title.texts().collect();
         for text in [&self.summary, &self.results, &self.lessons_learned]
             .into_iter()
             .flatten()
         {
-            parts.extend(text.texts().map(|(_, t)| t));
+            parts.extend(text.texts());
         }
-        parts.join("\n")
+        parts
     }
 }
 

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::Language;
 use crate::domain::codes::{ModalityCode, SdgTargetCode, StateCode};
 use crate::domain::needs::Period;
 use crate::domain::recommendation::MAX_TEXT;
@@ -144,11 +145,7 @@ impl AssistanceRequestContent {
 
 impl<S> AssistanceRequestInput<S> {
     /// Every language's description, for full-text search.
-    pub fn search_text(&self) -> String {
-        self.description
-            .texts()
-            .map(|(_, t)| t)
-            .collect::<Vec<_>>()
-            .join("\n")
+    pub fn search_texts(&self) -> Vec<(Language, &str)> {
+        self.description.texts().collect()
     }
 }

@@ -2,6 +2,7 @@
 //! request edge never re-checks it.
 
 pub mod activity;
+pub mod analysis;
 pub mod assistance_request;
 pub mod caller;
 pub mod codes;

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::Language;
 use crate::domain::codes::{ModalityCode, RegionCode, SdgTargetCode, StateCode, ThemeCode};
 use crate::domain::needs::Period;
 use crate::domain::recommendation::MAX_TEXT;
@@ -235,13 +236,8 @@ impl OfferContent {
 
 impl<S> OfferInput<S> {
     /// Every language's description and capacity, for full-text search.
-    pub fn search_text(&self) -> String {
+    pub fn search_texts(&self) -> Vec<(Language, &str)> {
         let capacity = self.capacity.iter().flat_map(|c| c.texts());
-        self.description
-            .texts()
-            .chain(capacity)
-            .map(|(_, t)| t)
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.description.texts().chain(capacity).collect()
     }
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::FieldError;
+use crate::domain::Language;
 use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, StateCode, ThemeCode};
 use crate::domain::validate::{Errors, dedup, integer, optional_integer};
 use crate::domain::{
@@ -252,11 +253,7 @@ impl<S: std::fmt::Display> RecommendationInput<S> {
     }
 
     /// Every language's text, for full-text search.
-    pub fn search_text(&self) -> String {
-        self.text
-            .texts()
-            .map(|(_, t)| t)
-            .collect::<Vec<_>>()
-            .join("\n")
+    pub fn search_texts(&self) -> Vec<(Language, &str)> {
+        self.text.texts().collect()
     }
 }

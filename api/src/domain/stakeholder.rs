@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::FieldError;
+use crate::domain::Language;
 use crate::domain::codes::{CountryCodeValue, RegionCode, ThemeCode};
 use crate::domain::recommendation::MAX_TEXT;
 use crate::domain::validate::{Errors, dedup, is_space};
@@ -291,14 +292,9 @@ impl StakeholderInput {
 }
 
 impl<C> StakeholderInput<C> {
-    pub fn search_text(&self) -> String {
+    pub fn search_texts(&self) -> Vec<(Language, &str)> {
         let acronyms = self.acronym.iter().flat_map(|a| a.texts());
-        self.name
-            .texts()
-            .chain(acronyms)
-            .map(|(_, t)| t)
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.name.texts().chain(acronyms).collect()
     }
 }
 

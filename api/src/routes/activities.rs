@@ -80,7 +80,7 @@ pub struct ActivityQuery {
     pub awaiting_consent_of: Option<String>,
     /// Publication state (what a caller sees besides public activities: its own drafts, …).
     pub publication: Option<Publication>,
-    /// Full-text search over titles, summaries, results and lessons; results are ranked.
+    /// Full-text search over titles, summaries, results and lessons: every word must be found, in any of its forms (case, accents and endings do not matter; Chinese by pairs of characters); results are ranked.
     #[param(
         min_length = 1,
         max_length = 200,

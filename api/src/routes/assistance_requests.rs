@@ -50,7 +50,7 @@ pub struct AssistanceRequestQuery {
     #[param(value_type = Option<LanguageCode>)]
     pub language: Option<String>,
     pub status: Option<RequestStatus>,
-    /// Full-text search over the descriptions; results are ranked.
+    /// Full-text search over the descriptions: every word must be found, in any of its forms (case, accents and endings do not matter; Chinese by pairs of characters); results are ranked.
     #[param(
         min_length = 1,
         max_length = 200,

@@ -51,7 +51,7 @@ pub struct OfferQuery {
     pub language: Option<String>,
     pub status: Option<OfferStatus>,
     pub peer_to_peer: Option<bool>,
-    /// Full-text search over descriptions and capacities; results are ranked.
+    /// Full-text search over descriptions and capacities: every word must be found, in any of its forms (case, accents and endings do not matter; Chinese by pairs of characters); results are ranked.
     #[param(
         min_length = 1,
         max_length = 200,

@@ -50,7 +50,7 @@ pub struct RecommendationQuery {
     pub sdg_target: Option<String>,
     #[param(minimum = 1, maximum = 5)]
     pub action_category: Option<i64>,
-    /// Full-text search over the text in every language; results are ranked.
+    /// Full-text search over the text in every language: every word must be found, in any of its forms (case, accents and endings do not matter; Chinese by pairs of characters); results are ranked.
     #[param(
         min_length = 1,
         max_length = 200,

@@ -17,6 +17,7 @@ use super::DbConnection;
 use super::documents::{Document, parse_document};
 use super::table::{Table, document_table};
 use crate::domain::FieldError;
+use crate::domain::Language;
 use crate::domain::activity::{Activity, ActivityContent, ActivityInput};
 use crate::domain::publication::Visibility;
 use crate::domain::{
@@ -184,8 +185,8 @@ impl Document for Activity {
         out
     }
 
-    fn search_text(&self) -> String {
-        self.content.search_text()
+    fn search_texts(&self) -> Vec<(Language, &str)> {
+        self.content.search_texts()
     }
 
     fn refs_of(content: &ActivityContent) -> &[ExternalRef] {

@@ -1,13 +1,14 @@
 //! Lists of documents: a page of a filtered list in creation order, keyed by the last item, or
 //! ranked by a full-text query (FTS5 on SQLite; on PostgreSQL the `search` column, under a
-//! time limit).
+//! time limit). Both engines index the terms `domain::analysis` gives each text and are asked
+//! for the terms it gives the query, so both find the same items.
 
 use super::statements::with_statement_timeout;
 use super::{DocumentRow, Sql, execute, load_documents};
 use crate::db::DbConnection;
 use crate::db::documents::{Document, parse};
 use crate::db::table::Table;
-use crate::domain::normalise_text;
+use crate::domain::analysis::Query;
 
 /// Where a page starts: after an item (lists in creation order) or at a rank position
 /// (ranked search).
@@ -56,10 +57,13 @@ impl Table {
     ) -> diesel::QueryResult<(Vec<D>, Option<Position>)> {
         let ranked = order == Order::Relevance;
         let sqlite = matches!(conn, DbConnection::Sqlite(_));
-        // Both engines search the folded text (no accents, no case, no punctuation), so a
-        // query finds the same items on SQLite and PostgreSQL.
-        let folded = q.map(normalise_text);
-        let q = folded.as_deref();
+        // Both engines search the query's terms: folded, stemmed, Chinese in pairs.
+        let query = q.map(Query::parse);
+        if let Some(None) = query {
+            return Ok((vec![], None));
+        }
+        let q = query.flatten();
+        let q = q.as_ref();
         let offset = match position {
             Position::Offset(n) => n,
             _ => 0,
@@ -75,55 +79,57 @@ impl Table {
                 keyset(&mut sql, position, limit);
             }
             (Some(q), true) => {
-                let Some(terms) = fts5_terms(q) else {
-                    return Ok((vec![], None));
-                };
                 let s = self.search;
+                // A table with hidden items is ranked by how often the query's terms occur in
+                // the item itself (each occurrence is marked by two characters), as
+                // PostgreSQL's `ts_rank` does, not by FTS5's `rank`: its bm25 weighs a term by
+                // how many stored items hold it, hidden ones too, so the order of public
+                // results would tell anyone which words unpublished activities contain. It
+                // reads each match's text and costs more (docs/benchmarks.md); tables whose
+                // items are all public keep `rank`. Lower ranks first.
+                let rank = if self.hides_items {
+                    format!("length({s}.body) - length(highlight({s}, 0, char(1), char(2)))")
+                } else {
+                    format!("{s}.rank")
+                };
+                let select = if ranked {
+                    format!("SELECT r.seq, {rank} AS k")
+                } else {
+                    "SELECT r.seq, r.document".to_owned()
+                };
                 sql = Sql::new(
                     conn,
                     &format!(
-                        "SELECT r.seq, r.document FROM {s} JOIN {} r ON r.seq = {s}.rowid WHERE {s} MATCH ",
+                        "{select} FROM {s} JOIN {} r ON r.seq = {s}.rowid WHERE {s} MATCH ",
                         self.table
                     ),
                 );
-                sql.text(terms);
+                sql.text(q.fts5());
                 filters(&mut sql);
                 if ranked {
-                    // A table with hidden items is ranked by how often the query's terms occur
-                    // in the item itself (each occurrence is marked by two characters), as
-                    // PostgreSQL's `ts_rank` does, not by FTS5's `rank`: its bm25 weighs a term
-                    // by how many stored items hold it, hidden ones too, so the order of public
-                    // results would tell anyone which words unpublished activities contain. It
-                    // reads each match's text and costs more (docs/benchmarks.md); tables
-                    // whose items are all public keep `rank`.
-                    let order = if self.hides_items {
-                        format!(
-                            "length(highlight({s}, 0, char(1), char(2))) - length({s}.body) DESC"
-                        )
-                    } else {
-                        format!("{s}.rank")
-                    };
-                    sql.push(&format!(" ORDER BY {order}, r.seq LIMIT "))
-                        .int(limit + 1);
-                    sql.push(" OFFSET ").int(offset);
+                    self.ranked_page(&mut sql, limit, offset);
                 } else {
                     keyset(&mut sql, position, limit);
                 }
             }
             (Some(q), false) => {
-                sql = Sql::new(
-                    conn,
-                    &format!(
-                        "SELECT r.seq, r.document FROM {} r WHERE r.search @@ websearch_to_tsquery('simple', ",
-                        self.table
-                    ),
-                );
-                sql.text(q).push(")");
+                if ranked {
+                    sql = Sql::new(
+                        conn,
+                        "SELECT r.seq, -ts_rank(r.search, to_tsquery('simple', ",
+                    );
+                    sql.text(q.tsquery()).push(")) AS k");
+                } else {
+                    sql = Sql::new(conn, "SELECT r.seq, r.document");
+                }
+                sql.push(&format!(
+                    " FROM {} r WHERE r.search @@ to_tsquery('simple', ",
+                    self.table
+                ));
+                sql.text(q.tsquery()).push(")");
                 filters(&mut sql);
                 if ranked {
-                    sql.push(" ORDER BY ts_rank(r.search, websearch_to_tsquery('simple', ");
-                    sql.text(q).push(")) DESC, r.seq LIMIT ").int(limit + 1);
-                    sql.push(" OFFSET ").int(offset);
+                    self.ranked_page(&mut sql, limit, offset);
                 } else {
                     keyset(&mut sql, position, limit);
                 }
@@ -144,6 +150,22 @@ impl Table {
         };
         let items = rows.iter().map(parse).collect::<Result<_, _>>()?;
         Ok((items, next))
+    }
+}
+
+impl Table {
+    /// Ends a query that selects each match's `r.seq` and its rank `k` (lower first) with
+    /// ` ORDER BY k, r.seq LIMIT … OFFSET …`, and reads the documents of that page alone: the
+    /// ranking sorts numbers, not every match's document.
+    fn ranked_page(&self, sql: &mut Sql, limit: i64, offset: i64) {
+        sql.push(" ORDER BY k, r.seq LIMIT ")
+            .int(limit + 1)
+            .push(" OFFSET ")
+            .int(offset);
+        sql.text = format!(
+            "SELECT d.seq, d.document FROM ({}) p JOIN {} d ON d.seq = p.seq ORDER BY p.k, p.seq",
+            sql.text, self.table
+        );
     }
 }
 
@@ -205,28 +227,49 @@ fn keyset(sql: &mut Sql, position: Position, limit: i64) {
     sql.push(" ORDER BY r.seq LIMIT ").int(limit + 1);
 }
 
-/// Turns what a person types into a query the full-text engine cannot misread: each word
-/// becomes a quoted term, all of them required (FTS5 syntax for SQLite; PostgreSQL's
-/// `websearch_to_tsquery` takes the words as typed).
-pub fn fts5_terms(q: &str) -> Option<String> {
-    let terms: Vec<String> = q
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| format!("\"{w}\""))
-        .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
+/// `seq` and `document` of up to `limit` items of a table after `after` (a `seq`), in order.
+pub fn documents_after(
+    conn: &mut DbConnection,
+    table: &Table,
+    after: i64,
+    limit: i64,
+) -> diesel::QueryResult<Vec<DocumentRow>> {
+    let mut sql = Sql::new(
+        conn,
+        &format!("SELECT seq, document FROM {} WHERE seq > ", table.table),
+    );
+    sql.int(after).push(" ORDER BY seq LIMIT ").int(limit);
+    load_documents(conn, &sql)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn search_terms_are_quoted() {
-        assert_eq!(
-            fts5_terms("women's rights OR \"x"),
-            Some("\"women\" \"s\" \"rights\" \"OR\" \"x\"".into())
-        );
-        assert_eq!(fts5_terms(" -*() "), None);
+/// Writes the full-text terms of stored items again: `(seq, terms)`. PostgreSQL's `search`
+/// column follows `search_text`; SQLite's FTS5 entries are written anew.
+pub fn rewrite_search(
+    conn: &mut DbConnection,
+    table: &Table,
+    entries: &[(i64, String)],
+) -> diesel::QueryResult<()> {
+    for (seq, terms) in entries {
+        let mut sql = Sql::new(conn, &format!("UPDATE {} SET search_text = ", table.table));
+        sql.text(terms.clone()).push(" WHERE seq = ").int(*seq);
+        execute(conn, &sql)?;
     }
+    if let DbConnection::Sqlite(_) = conn {
+        for part in entries.chunks(500) {
+            let mut sql = Sql::new(
+                conn,
+                &format!("DELETE FROM {} WHERE rowid IN (", table.search),
+            );
+            for (i, (seq, _)) in part.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.int(*seq);
+            }
+            sql.push(")");
+            execute(conn, &sql)?;
+        }
+        insert_search(conn, table, entries)?;
+    }
+    Ok(())
 }

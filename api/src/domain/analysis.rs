@@ -1,0 +1,282 @@
+//! How texts are cut into the terms that search and matching compare: folded for case and
+//! accents (`normalise_text`), each word reduced to its stem in the language the text is
+//! written in (Snowball, for the five UN languages it covers: Arabic, English, French, Russian,
+//! Spanish), and Chinese (with Japanese and Korean scripts) cut into overlapping pairs of
+//! characters, since it is not written in words separated by spaces. A query's language is not
+//! known: each of its words matches the word's stem in any of the languages (`Query`).
+//!
+//! Both database engines index the terms this module writes (`index_text`) and search for those
+//! of the query, so a search finds the same items on SQLite and PostgreSQL.
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+use crate::domain::{Language, normalise_text};
+
+/// The version of the analysis below: stored terms written by an older one are written again
+/// when the service starts (`db::sql::search::reindex_if_analysis_changed`). Raise it with any
+/// change to what `terms` gives for a text.
+pub const ANALYSIS_VERSION: i32 = 2;
+
+/// The languages whose words are stemmed, each with its Snowball algorithm.
+const STEMMED: [(Language, Algorithm); 5] = [
+    (Language::En, Algorithm::English),
+    (Language::Fr, Algorithm::French),
+    (Language::Es, Algorithm::Spanish),
+    (Language::Ru, Algorithm::Russian),
+    (Language::Ar, Algorithm::Arabic),
+];
+
+fn stemmer(language: Language) -> Option<Stemmer> {
+    STEMMED
+        .iter()
+        .find(|(l, _)| *l == language)
+        .map(|(_, a)| Stemmer::create(*a))
+}
+
+/// English words whose plural or other form Snowball leaves apart from the singular, in the
+/// words this repository's texts use most ("children" 3,573 times in UPR Info's export of
+/// sessions 1-5, "child" 1,772 times): the form put in their place before stemming. A word
+/// ending in one of the forms (`schoolchildren`, `businesswomen`) is read the same way.
+const ENGLISH_FORMS: [(&str, &str); 3] =
+    [("children", "child"), ("women", "woman"), ("men", "man")];
+
+/// `word` (folded) with an English irregular form put back to its singular.
+fn english_singular(word: &str) -> Option<String> {
+    ENGLISH_FORMS.iter().find_map(|(form, singular)| {
+        let prefix = word.strip_suffix(form)?;
+        // `men` alone, or after a word that ends in `wo` or a compound's first word:
+        // `specimen` and `abdomen` are not plurals.
+        if *form == "men" && !prefix.is_empty() {
+            return None;
+        }
+        Some(format!("{prefix}{singular}"))
+    })
+}
+
+/// The stem of a folded word in `language`, or the word itself where the language has no
+/// stemmer.
+fn stem(stemmer: Option<&Stemmer>, language: Language, word: &str) -> String {
+    let singular = (language == Language::En)
+        .then(|| english_singular(word))
+        .flatten();
+    let word = singular.as_deref().unwrap_or(word);
+    match stemmer {
+        Some(s) => s.stem(word).into_owned(),
+        None => word.to_owned(),
+    }
+}
+
+/// Whether `c` belongs to a script written without spaces between words (Chinese, and the
+/// Japanese and Korean scripts that share its texts): such runs are cut into pairs.
+fn unspaced(c: char) -> bool {
+    matches!(c,
+        '\u{2E80}'..='\u{2FDF}'     // radicals
+        | '\u{3040}'..='\u{30FF}'   // hiragana, katakana
+        | '\u{3100}'..='\u{31FF}'   // bopomofo, kana extensions
+        | '\u{3400}'..='\u{4DBF}'   // CJK extension A
+        | '\u{4E00}'..='\u{9FFF}'   // CJK unified ideographs
+        | '\u{AC00}'..='\u{D7AF}'   // Hangul syllables
+        | '\u{F900}'..='\u{FAFF}'   // CJK compatibility ideographs
+        | '\u{20000}'..='\u{3FFFF}' // CJK extensions B and later
+    )
+}
+
+/// One piece of a text as analysed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// A word written with spaces around it: as folded, and its term.
+    Word { folded: &'a str, term: String },
+    /// A pair of characters of a run written without spaces (a run of one character alone).
+    Pair(&'a str),
+}
+
+impl Piece<'_> {
+    pub fn term(&self) -> &str {
+        match self {
+            Piece::Word { term, .. } => term,
+            Piece::Pair(pair) => pair,
+        }
+    }
+}
+
+/// Calls `f` with each piece of `folded` (a text as `normalise_text` gives it) in order: a
+/// word (`false`) or a pair of characters (`true`).
+fn pieces_of<'a>(folded: &'a str, mut f: impl FnMut(&'a str, bool)) {
+    for w in folded.split(' ').filter(|w| !w.is_empty()) {
+        if !w.chars().any(unspaced) {
+            f(w, false);
+            continue;
+        }
+        // A word mixing scripts (`人权2030`) is cut where the script changes.
+        let (mut start, mut run_unspaced) = (0, false);
+        for (i, c) in w.char_indices() {
+            let u = unspaced(c);
+            if i > 0 && u != run_unspaced {
+                run(&w[start..i], run_unspaced, &mut f);
+                start = i;
+            }
+            run_unspaced = u;
+        }
+        run(&w[start..], run_unspaced, &mut f);
+    }
+}
+
+/// A run of one script: a word, or the overlapping pairs of its characters (the run itself
+/// when it has one character).
+fn run<'a>(run: &'a str, unspaced: bool, f: &mut impl FnMut(&'a str, bool)) {
+    if !unspaced {
+        return f(run, false);
+    }
+    let bounds: Vec<usize> = run
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([run.len()])
+        .collect();
+    if bounds.len() <= 2 {
+        return f(run, true);
+    }
+    for w in bounds.windows(3) {
+        f(&run[w[0]..w[2]], true);
+    }
+}
+
+/// The pieces of `text`, written in `language`, in order.
+pub fn analyse(language: Language, text: &str, mut f: impl FnMut(Piece<'_>)) {
+    let stemmer = stemmer(language);
+    let folded = normalise_text(text);
+    pieces_of(&folded, |piece, pair| {
+        f(if pair {
+            Piece::Pair(piece)
+        } else {
+            let term = stem(stemmer.as_ref(), language, piece);
+            Piece::Word {
+                folded: piece,
+                term,
+            }
+        })
+    });
+}
+
+/// The terms of texts, each in its own language, separated by spaces: what the full-text
+/// index of each engine stores for an item.
+pub fn index_text<'a>(texts: impl IntoIterator<Item = (Language, &'a str)>) -> String {
+    let mut out = String::new();
+    for (language, text) in texts {
+        analyse(language, text, |piece| {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(piece.term());
+        });
+    }
+    out
+}
+
+/// What a person searches for: each group of terms must be found, any one term of a group will
+/// do. A word gives a group of its stems in each language (and the word as folded, for texts
+/// in a language without a stemmer); a pair of characters a group of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query(pub Vec<Vec<String>>);
+
+impl Query {
+    /// The query `q` as typed; `None` when it has nothing to search for.
+    pub fn parse(q: &str) -> Option<Query> {
+        let folded = normalise_text(q);
+        let stemmers: Vec<(Language, Stemmer)> = STEMMED
+            .iter()
+            .map(|(l, a)| (*l, Stemmer::create(*a)))
+            .collect();
+        let mut groups: Vec<Vec<String>> = Vec::new();
+        pieces_of(&folded, |piece, pair| {
+            let mut group = vec![piece.to_owned()];
+            if !pair {
+                for (language, s) in &stemmers {
+                    let term = stem(Some(s), *language, piece);
+                    if !group.contains(&term) {
+                        group.push(term);
+                    }
+                }
+            }
+            groups.push(group);
+        });
+        groups.dedup();
+        (!groups.is_empty()).then_some(Query(groups))
+    }
+
+    /// The query in FTS5's syntax (SQLite): every term quoted, so nothing a person types is
+    /// read as an operator.
+    pub fn fts5(&self) -> String {
+        self.render(" AND ", " OR ", |t| format!("\"{t}\""))
+    }
+
+    /// The query in `to_tsquery`'s syntax (PostgreSQL): every term quoted.
+    pub fn tsquery(&self) -> String {
+        self.render(" & ", " | ", |t| format!("'{t}'"))
+    }
+
+    fn render(&self, and: &str, or: &str, quote: impl Fn(&str) -> String) -> String {
+        self.0
+            .iter()
+            .map(|group| {
+                let terms: Vec<String> = group.iter().map(|t| quote(t)).collect();
+                format!("({})", terms.join(or))
+            })
+            .collect::<Vec<_>>()
+            .join(and)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(language: Language, text: &str) -> String {
+        index_text([(language, text)])
+    }
+
+    #[test]
+    fn english_words_meet_their_plurals_and_irregular_forms() {
+        assert_eq!(
+            terms(Language::En, "Children's rights; the child"),
+            "child s right the child"
+        );
+        assert_eq!(terms(Language::En, "women woman"), "woman woman");
+        assert_eq!(terms(Language::En, "schoolchildren"), "schoolchild");
+        assert_eq!(terms(Language::En, "men specimen"), "man specimen");
+        assert_eq!(terms(Language::En, "Defenders defender"), "defend defend");
+    }
+
+    #[test]
+    fn each_language_has_its_own_stems() {
+        assert_eq!(terms(Language::Fr, "Enfants enfant"), "enfant enfant");
+        assert_eq!(terms(Language::Fr, "femmes FEMME"), "femm femm");
+        assert_eq!(terms(Language::Es, "niños niño"), "nin nin");
+        assert_eq!(
+            terms(Language::Ru, "детей дети"),
+            terms(Language::Ru, "дети дети")
+        );
+        // Chinese has no stemmer: pairs of characters.
+        assert_eq!(terms(Language::Zh, "儿童权利"), "儿童 童权 权利");
+        assert_eq!(terms(Language::Zh, "人 2030年目标"), "人 2030 年目 目标");
+    }
+
+    #[test]
+    fn a_query_word_matches_its_stem_in_any_language() {
+        let q = Query::parse("Children").unwrap();
+        assert_eq!(q.0.len(), 1);
+        assert!(q.0[0].contains(&"child".to_owned()), "{q:?}");
+        assert!(q.0[0].contains(&"children".to_owned()), "{q:?}");
+        let fr = Query::parse("enfants").unwrap();
+        assert!(fr.0[0].contains(&"enfant".to_owned()), "{fr:?}");
+        let zh = Query::parse("儿童权利").unwrap();
+        assert_eq!(zh.0, [vec!["儿童"], vec!["童权"], vec!["权利"]]);
+        assert_eq!(Query::parse(" -*() "), None);
+    }
+
+    #[test]
+    fn queries_render_quoted() {
+        let q = Query(vec![vec!["a".into(), "b".into()], vec!["or".into()]]);
+        assert_eq!(q.fts5(), "(\"a\" OR \"b\") AND (\"or\")");
+        assert_eq!(q.tsquery(), "('a' | 'b') & ('or')");
+    }
+}

@@ -1,0 +1,1 @@
+ALTER TABLE instance DROP COLUMN analysis_version;

@@ -1,0 +1,143 @@
+//! Search that finds what people mean: words folded and stemmed in the language of each text,
+//! Chinese in pairs of characters, the query analysed the same way, on both engines.
+
+use std::collections::HashSet;
+
+use serde_json::{Value, json};
+use upr_tc_tests::{TestApp, recommendation};
+
+const PATH: &str = "/api/v1/recommendations";
+
+async fn found(app: &TestApp, q: &str) -> HashSet<String> {
+    // Percent-encoded: every byte that is not an ASCII letter or digit.
+    let q: String = q
+        .bytes()
+        .map(|b| match b.is_ascii_alphanumeric() {
+            true => (b as char).to_string(),
+            false => format!("%{b:02X}"),
+        })
+        .collect();
+    app.all(&format!("{PATH}?q={q}"))
+        .await
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn create(app: &TestApp, text: Value) -> String {
+    let mut body = recommendation("KEN", 8, "placeholder");
+    body["text"] = text;
+    app.create(PATH, &body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn words_find_their_other_forms_in_each_language() {
+    let app = TestApp::spawn();
+    let child = create(&app, json!({"en": "Protect the child from violence."})).await;
+    let children = create(&app, json!({"en": "Protect children in detention."})).await;
+    let women = create(&app, json!({"en": "Empower women and girls."})).await;
+    let defenders = create(
+        &app,
+        json!({"en": "Protect human rights defenders and journalists."}),
+    )
+    .await;
+    let enfants = create(&app, json!({"fr": "Protéger les enfants migrants."})).await;
+    let enfant = create(&app, json!({"fr": "Garantir les droits de l'enfant."})).await;
+    let egalite = create(&app, json!({"fr": "Promouvoir l'égalité des FEMMES."})).await;
+    let ninos = create(&app, json!({"es": "Proteger a los niños indígenas."})).await;
+    let ru = create(&app, json!({"ru": "Защищать права детей-инвалидов."})).await;
+    let zh = create(&app, json!({"zh": "保护儿童权利，加强司法独立。"})).await;
+
+    let both = HashSet::from([child.clone(), children.clone()]);
+    assert_eq!(found(&app, "child").await, both);
+    assert_eq!(found(&app, "Children").await, both);
+    assert_eq!(found(&app, "woman").await, HashSet::from([women.clone()]));
+    assert_eq!(found(&app, "defender").await, HashSet::from([defenders]));
+    let french = HashSet::from([enfants.clone(), enfant.clone()]);
+    assert_eq!(found(&app, "enfant").await, french);
+    assert_eq!(found(&app, "ENFANTS").await, french);
+    assert_eq!(found(&app, "egalite femme").await, HashSet::from([egalite]));
+    assert_eq!(found(&app, "nino").await, HashSet::from([ninos]));
+    assert_eq!(found(&app, "дети").await, HashSet::from([ru]));
+    assert_eq!(found(&app, "儿童").await, HashSet::from([zh.clone()]));
+    assert_eq!(found(&app, "儿童权利").await, HashSet::from([zh.clone()]));
+    assert_eq!(
+        found(&app, "司法 protect").await,
+        HashSet::new(),
+        "every word"
+    );
+    assert!(found(&app, "童年").await.is_empty(), "another pair");
+    // Every word must be found, in any of its forms.
+    assert_eq!(
+        found(&app, "protecting children").await,
+        HashSet::from([child.clone(), children.clone()])
+    );
+    assert_eq!(
+        found(&app, "child detentions").await,
+        HashSet::from([children])
+    );
+    assert!(found(&app, "childhood").await.is_empty());
+}
+
+/// The terms an older analysis stored are written again at start.
+#[actix_web::test]
+async fn stored_terms_are_written_again_when_the_analysis_changes() {
+    let app = TestApp::spawn();
+    let id = create(&app, json!({"en": "Protect children in detention."})).await;
+    {
+        use diesel::prelude::*;
+        use upr_tc::db::schema::{instance::dsl as i, recommendations::dsl as r};
+        let mut conn = app.service.state.pool.get().unwrap();
+        // What the first analysis stored: folded words, no stems.
+        diesel::update(r::recommendations)
+            .set(r::search_text.eq("protect children in detention"))
+            .execute(&mut *conn)
+            .unwrap();
+        if conn.backend_name() == "sqlite" {
+            diesel::sql_query(
+                "UPDATE recommendation_search SET body = 'protect children in detention'",
+            )
+            .execute(&mut *conn)
+            .unwrap();
+        }
+        diesel::update(i::instance)
+            .set(i::analysis_version.eq(1))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    assert!(found(&app, "child").await.is_empty(), "the old terms");
+    let mut conn = app.service.state.pool.get().unwrap();
+    conn.migrate().unwrap();
+    drop(conn);
+    assert_eq!(found(&app, "child").await, HashSet::from([id]));
+}
+
+/// The real export in ../shared/data, when it is there (it is in CI): each singular finds every
+/// recommendation its plural finds.
+#[actix_web::test]
+async fn on_the_upr_info_export_a_singular_finds_what_its_plural_finds() {
+    let Some(bytes) = upr_tc_tests::upr_info_export() else {
+        return;
+    };
+    let app = TestApp::spawn();
+    app.upload(
+        "/api/v1/bulk/recommendations?format=upr-info&mode=partial",
+        "text/csv",
+        bytes,
+    )
+    .await
+    .assert_ok_json();
+    for (singular, plural) in [
+        ("child", "children"),
+        ("woman", "women"),
+        ("defender", "defenders"),
+        ("convention", "conventions"),
+    ] {
+        let (one, many) = (found(&app, singular).await, found(&app, plural).await);
+        assert!(many.len() > 100, "{plural}: {}", many.len());
+        assert_eq!(one, many, "{singular} and {plural} find the same");
+    }
+}
