@@ -114,6 +114,10 @@ pub struct ServeLimits {
     pub max_connections: usize,
     /// The kernel send buffer of each connection, in bytes (`UPR_TC_SEND_BUFFER`).
     pub send_buffer: usize,
+    /// How long the change feed keeps every change (`UPR_TC_FEED_HORIZON`; `off`: for
+    /// ever). Older changes are compacted to the last of each item, and a cursor older than
+    /// that is answered 410 Gone (`db::changes::compact`).
+    pub feed_horizon: Option<Duration>,
 }
 
 impl Default for ServeLimits {
@@ -129,6 +133,7 @@ impl Default for ServeLimits {
             bulk_body_timeout: Duration::from_secs(600),
             max_connections: 4096,
             send_buffer: 1024 * 1024,
+            feed_horizon: Some(Duration::from_secs(90 * 24 * 3600)),
         }
     }
 }
@@ -182,6 +187,14 @@ impl ServeLimits {
             bulk_body_timeout: duration("UPR_TC_BULK_BODY_TIMEOUT", defaults.bulk_body_timeout)?,
             max_connections: count("UPR_TC_MAX_CONNECTIONS")?.unwrap_or(defaults.max_connections),
             send_buffer: count("UPR_TC_SEND_BUFFER")?.unwrap_or(defaults.send_buffer),
+            feed_horizon: match env("UPR_TC_FEED_HORIZON").as_deref().map(str::trim) {
+                Some("off") => None,
+                Some(_) => match duration("UPR_TC_FEED_HORIZON", Duration::ZERO)? {
+                    d if d.is_zero() => bail!("UPR_TC_FEED_HORIZON must be above zero, or `off`"),
+                    d => Some(d),
+                },
+                None => defaults.feed_horizon,
+            },
         })
     }
 }

@@ -72,6 +72,9 @@ pub enum ApiError {
     AnswerNotKept(String),
     #[error("{0}")]
     PreconditionFailed(String),
+    /// A change-feed cursor older than the feed keeps: take a fresh snapshot.
+    #[error("{0}")]
+    CursorExpired(String),
     /// The request's body did not arrive in time (`crate::deadline`).
     #[error("{0}")]
     RequestTimeout(String),
@@ -163,6 +166,7 @@ impl ApiError {
             Self::InProgress(_) => "request_in_progress",
             Self::AnswerNotKept(_) => "answer_not_kept",
             Self::PreconditionFailed(_) => "precondition_failed",
+            Self::CursorExpired(_) => "cursor_expired",
             Self::RequestTimeout(_) => "request_timeout",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -219,6 +223,7 @@ impl ResponseError for ApiError {
                 StatusCode::CONFLICT
             }
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::CursorExpired(_) => StatusCode::GONE,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

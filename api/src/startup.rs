@@ -343,10 +343,51 @@ pub async fn serve(service: Service) -> anyhow::Result<()> {
     for addr in server.addrs() {
         tracing::info!(address = %addr, database = service.state.backend, "listening; docs at /docs");
     }
+    if let Some(horizon) = service.settings.limits.feed_horizon {
+        compact_feed_hourly(service.state.pool.clone(), horizon)?;
+    }
     server
         .run()
         .await
         .context("the server stopped with an error")
+}
+
+/// How often the change feed is compacted (`db::changes::compact`).
+const COMPACTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Compacts the change feed past `horizon` now and then every [`COMPACTION_INTERVAL`], on a
+/// thread of its own; a failure is logged and tried again at the next turn. Each instance
+/// behind a load balancer does it; they take turns under the write lock.
+fn compact_feed_hourly(pool: crate::db::Pool, horizon: std::time::Duration) -> anyhow::Result<()> {
+    let compact = move || -> anyhow::Result<crate::db::changes::Compaction> {
+        let horizon = chrono::Duration::from_std(horizon)?;
+        let before = chrono::Utc::now()
+            .checked_sub_signed(horizon)
+            .context("the feed horizon reaches before any date")?;
+        let mut conn = pool.get()?;
+        Ok(crate::db::changes::compact(&mut conn, before)?)
+    };
+    std::thread::Builder::new()
+        .name("feed-compaction".into())
+        .spawn(move || {
+            loop {
+                match compact() {
+                    Ok(done) if done.removed > 0 => tracing::info!(
+                        floor = done.floor,
+                        removed = done.removed,
+                        "change feed compacted"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(
+                        error = format!("{e:#}"),
+                        "cannot compact the change feed; trying again later"
+                    ),
+                }
+                std::thread::sleep(COMPACTION_INTERVAL);
+            }
+        })
+        .context("cannot start the feed compaction")?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -95,6 +95,11 @@ def problem_text(response: Response[Any]) -> str:
         return f"{int(response.status_code)} {response.content[:200]!r}"
 
 
+class CursorExpired(SyncError):
+    """The copy's cursor is older than the feed keeps (410 `cursor_expired`): the copy must be
+    loaded again from a fresh snapshot."""
+
+
 def call(operation: Any, *, attempts: int = 6, **kwargs: Any) -> Response[Any]:
     """Calls a generated read operation's `sync_detailed` and returns its 2xx response,
     retrying what is worth retrying; raises `SyncError` otherwise. (For reads: a write is safe
@@ -115,6 +120,8 @@ def call(operation: Any, *, attempts: int = 6, **kwargs: Any) -> Response[Any]:
         status = int(response.status_code)
         if 200 <= status < 300:
             return response
+        if status == 410:
+            raise CursorExpired(f"{name}: {problem_text(response)}")
         if status not in RETRY_STATUSES or last:
             raise SyncError(f"{name}: {problem_text(response)}")
         retry_after = response.headers.get("retry-after", "")
@@ -266,7 +273,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"snapshot: {summary(replica)}")
         if args.state:
             replica.save(args.state)
-    applied = catch_up(client, replica, types=args.types, on_page=save)
+    try:
+        applied = catch_up(client, replica, types=args.types, on_page=save)
+    except CursorExpired:
+        # Away longer than the feed keeps its changes: start again from a snapshot.
+        print("the saved cursor has expired: loading a fresh snapshot")
+        replica = load_snapshot(client, args.types)
+        if args.state:
+            replica.save(args.state)
+        applied = catch_up(client, replica, types=args.types, on_page=save)
     print(f"caught up: {applied} changes applied; {summary(replica)} "
           f"in {time.monotonic() - started:.1f} s")
 

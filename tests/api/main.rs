@@ -6,6 +6,7 @@ mod assistance_requests;
 mod audit;
 mod auth;
 mod bulk;
+mod compaction;
 mod compression;
 mod consents;
 mod contract;

@@ -12,11 +12,11 @@ use upr_tc_tests::{Request, TestApp, activity, json, recommendation, stakeholder
 use crate::activities::{consent, item, organisation, submit};
 
 /// A partner's copy: `(type, id)` → the item's public representation.
-type Copy = BTreeMap<(String, String), Value>;
+pub type Copy = BTreeMap<(String, String), Value>;
 
 /// The feed position an opaque cursor holds (read with the service's own key: a client cannot);
 /// `""`, the start.
-fn position(app: &TestApp, cursor: &str) -> u64 {
+pub fn position(app: &TestApp, cursor: &str) -> u64 {
     if cursor.is_empty() {
         return 0;
     }
@@ -28,7 +28,7 @@ fn position(app: &TestApp, cursor: &str) -> u64 {
 
 /// Follows the feed from `after` (`""`: the start) until it has nothing more; applies each change to `copy`.
 /// Checks that positions only grow. Returns where to resume.
-async fn follow(
+pub async fn follow(
     app: &TestApp,
     token: Option<&str>,
     after: &str,
@@ -75,7 +75,7 @@ async fn follow(
 }
 
 /// The public data as the lists show it to an anonymous caller.
-async fn public_data(app: &TestApp) -> Copy {
+pub async fn public_data(app: &TestApp) -> Copy {
     let mut out = Copy::new();
     for (kind, path) in [
         ("recommendation", "/api/v1/recommendations"),
@@ -91,7 +91,7 @@ async fn public_data(app: &TestApp) -> Copy {
 }
 
 /// Loads the snapshot: the copy and the cursor to follow from.
-async fn snapshot(app: &TestApp, types: &str) -> (Copy, String) {
+pub async fn snapshot(app: &TestApp, types: &str) -> (Copy, String) {
     let reply = app.get(&format!("/api/v1/export{types}")).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(reply.content_type(), "application/x-ndjson");

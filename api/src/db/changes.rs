@@ -155,24 +155,102 @@ struct Row {
 }
 
 /// The highest position committed (0 when nothing is): positions are shared by both feeds.
+/// Never below the floor of compaction.
 pub fn head(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
     use diesel::{QueryDsl, RunQueryDsl};
-    Ok(dsl::changes
+    let last = dsl::changes
         .select(diesel::dsl::max(dsl::seq))
         .first::<Option<i64>>(conn)?
-        .unwrap_or(0))
+        .unwrap_or(0);
+    Ok(last.max(floor(conn)?))
 }
 
 /// The position of the last change the public feed carries (0 when none): the public feed's
 /// head, where a snapshot of public items stands. Unlike `head`, hidden writes do not move it;
 /// like it, everything up to it is committed (writers commit in the order they are numbered).
+/// Never below the floor of compaction: a snapshot's cursor is never one the feed refuses
+/// (the public feed carries nothing between its last change and the floor).
 pub fn public_head(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
     use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
-    Ok(dsl::changes
+    let last = dsl::changes
         .filter(dsl::public_op.is_not_null())
         .select(diesel::dsl::max(dsl::seq))
         .first::<Option<i64>>(conn)?
-        .unwrap_or(0))
+        .unwrap_or(0);
+    Ok(last.max(floor(conn)?))
+}
+
+/// The position at or below which the feed is compacted (0 when it never was): below it only
+/// the last change of each item is left, so a reader resuming from a position under it would
+/// miss changes, and is refused (`expired`).
+pub fn floor(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
+    use super::schema::instance::dsl as i;
+    use diesel::{QueryDsl, RunQueryDsl};
+    i::instance.select(i::feed_floor).first(conn)
+}
+
+/// Whether a reader resuming after `after` would miss changes that compaction removed. The
+/// start of the feed (0) never expires: from there a reader gets the last change of each item
+/// up to the floor, then every change.
+pub fn expired(conn: &mut DbConnection, after: i64) -> diesel::QueryResult<bool> {
+    Ok(after > 0 && after < floor(conn)?)
+}
+
+/// What one compaction did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Compaction {
+    /// The floor after it.
+    pub floor: i64,
+    /// Changes removed.
+    pub removed: usize,
+}
+
+/// Positions compacted in one write transaction: the write lock is held for one step at a
+/// time, never for the whole of a first compaction of a long feed.
+const COMPACTION_STEP: i64 = 10_000;
+
+/// Compacts the feed up to the last change older than `before`: at or below that position, a
+/// change another change of the same item supersedes is removed (for each feed: the public
+/// one keeps each item's last public change), and so is every change of an item since deleted.
+/// A reader from the start still ends with every item as it is; one whose cursor is below the
+/// new floor is told to take a fresh snapshot. Step by step, each step in a write
+/// transaction of its own that moves the floor.
+pub fn compact(conn: &mut DbConnection, before: DateTime<Utc>) -> diesel::QueryResult<Compaction> {
+    use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
+    let target: Option<i64> = dsl::changes
+        .filter(dsl::at.lt(stored(before)))
+        .select(dsl::seq)
+        .order(dsl::seq.desc())
+        .first(conn)
+        .optional()?;
+    let mut done = Compaction {
+        floor: floor(conn)?,
+        removed: 0,
+    };
+    let Some(target) = target else {
+        return Ok(done);
+    };
+    while done.floor < target {
+        let upto = (done.floor + COMPACTION_STEP).min(target);
+        let removed = super::tx::write(conn, |c| -> diesel::QueryResult<usize> {
+            use super::schema::instance::dsl as i;
+            // Another instance may have moved the floor meanwhile: start from where it is.
+            let from: i64 = i::instance.select(i::feed_floor).first(c)?;
+            if from >= upto {
+                return Ok(0);
+            }
+            let removed = super::sql::statements::compact_changes(c, from, upto)?;
+            diesel::update(i::instance)
+                .set(i::feed_floor.eq(upto))
+                .execute(c)?;
+            Ok(removed)
+        })?;
+        done = Compaction {
+            floor: upto,
+            removed: done.removed + removed,
+        };
+    }
+    Ok(done)
 }
 
 /// A page of the feed after `after`, of the given types (all when `None`), and the position to

@@ -37,6 +37,7 @@ schema! {
         created_at -> Timestamp,
         rule_version -> Integer,
         analysis_version -> Integer,
+        feed_floor -> BigInt,
     }
 
     recommendations (seq) {

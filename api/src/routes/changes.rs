@@ -103,11 +103,21 @@ fn position_param(cursors: &Cursors, after: &Option<String>) -> ApiResult<i64> {
 /// contributors and States) follow the public feed: an `upsert` with the public
 /// representation while an item is public, a `delete` when it stops being public (consent
 /// refused or withdrawn, submission withdrawn, deletion). `admin` follows the full feed.
+///
+/// The feed keeps every change for a time (`UPR_TC_FEED_HORIZON`, 90 days by default); older
+/// ones are compacted to the last change of each item. Read from the start, it still gives
+/// every item as it is; a cursor older than that is answered 410 `cursor_expired`: load a
+/// fresh snapshot (`GET /api/v1/export`) and follow the feed from its `X-Changes-Cursor`.
 #[utoipa::path(
     tag = "sync",
     operation_id = "list_changes",
     params(ChangesQuery),
-    responses((status = 200, description = "A page of changes", body = ChangesPage))
+    responses(
+        (status = 200, description = "A page of changes", body = ChangesPage),
+        (status = 410, description = "The cursor is older than the feed keeps (`cursor_expired`): \
+            load a fresh snapshot and follow the feed from its `X-Changes-Cursor`",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/changes")]
 pub async fn list_changes(
@@ -142,9 +152,18 @@ pub async fn list_changes(
         w => Duration::from_secs(w.unwrap_or(0)),
     };
     let deadline = Instant::now() + wait;
+    let mut first = true;
     loop {
         let types = types.clone();
         let (items, next, more) = with_db(&state, move |conn| {
+            if first && changes::expired(conn, after)? {
+                return Err(ApiError::CursorExpired(
+                    "This cursor is older than the change feed keeps: the changes after it \
+                     have been compacted. Load a fresh snapshot (GET /api/v1/export) and follow \
+                     the feed from its X-Changes-Cursor."
+                        .to_owned(),
+                ));
+            }
             Ok(changes::read(
                 conn,
                 audience,
@@ -171,6 +190,7 @@ pub async fn list_changes(
                 has_more: more,
             }));
         }
+        first = false;
         actix_web::rt::time::sleep(POLL).await;
     }
 }

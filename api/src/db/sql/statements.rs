@@ -148,3 +148,38 @@ pub fn stamp(
     }
     Ok(())
 }
+
+/// Compacts the change feed between positions `after` and `upto` (`db::changes::compact`):
+/// removes each change there that a later change of the same item supersedes, for both feeds
+/// (a later change of any kind, and, when the change is one the public feed carries, a later
+/// one it carries too); then every change up to `upto` of an item whose last change, between
+/// the two positions, deleted it. Returns how many were removed.
+pub fn compact_changes(
+    conn: &mut DbConnection,
+    after: i64,
+    upto: i64,
+) -> diesel::QueryResult<usize> {
+    const SAME: &str = "l.entity = changes.entity AND l.entity_id = changes.entity_id";
+    let mut superseded = super::Sql::new(conn, "DELETE FROM changes WHERE seq > ");
+    superseded.int(after).push(" AND seq <= ").int(upto);
+    superseded.push(&format!(
+        " AND EXISTS (SELECT 1 FROM changes l WHERE {SAME} AND l.seq > changes.seq) \
+         AND (changes.public_op IS NULL OR EXISTS (SELECT 1 FROM changes l WHERE {SAME} \
+         AND l.seq > changes.seq AND l.public_op IS NOT NULL))"
+    ));
+    let mut deleted = super::Sql::new(conn, "DELETE FROM changes WHERE seq <= ");
+    deleted
+        .int(upto)
+        .push(
+            " AND (entity, entity_id) IN (SELECT l.entity, l.entity_id FROM changes l \
+               WHERE l.op = 'delete' AND l.seq > ",
+        )
+        .int(after)
+        .push(" AND l.seq <= ")
+        .int(upto)
+        .push(
+            " AND NOT EXISTS (SELECT 1 FROM changes m WHERE m.entity = l.entity \
+             AND m.entity_id = l.entity_id AND m.seq > l.seq))",
+        );
+    Ok(super::execute(conn, &superseded)? + super::execute(conn, &deleted)?)
+}

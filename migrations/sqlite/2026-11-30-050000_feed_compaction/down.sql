@@ -1,0 +1,2 @@
+DROP INDEX changes_item;
+ALTER TABLE instance DROP COLUMN feed_floor;
