@@ -146,6 +146,10 @@ impl ManageConnection for Manager {
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
 
+/// How long a request waits for a pooled connection: then it is a 503 with `Retry-After`
+/// (`error.rs`).
+pub const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Opens the pool, with the default lock timeout.
 pub fn connect(url: &DatabaseUrl, size: u32) -> anyhow::Result<Pool> {
     connect_with(url, size, DEFAULT_LOCK_TIMEOUT)
@@ -167,8 +171,7 @@ pub fn connect_with(url: &DatabaseUrl, size: u32, lock_timeout: Duration) -> any
     );
     r2d2::Pool::builder()
         .max_size(size)
-        // A request that waits longer is a 503 with `Retry-After` (`error.rs`).
-        .connection_timeout(Duration::from_secs(10))
+        .connection_timeout(CHECKOUT_TIMEOUT)
         .build(Manager {
             url: url.clone(),
             lock_timeout,
@@ -200,10 +203,13 @@ impl DbConnection {
             Ok(applied.into_iter().map(|v| v.to_string()).collect())
         }
         let applied = match self {
-            // A migration waits for the locks it needs, however long readers hold them.
+            // A migration waits for the locks it needs, however long readers hold them, and
+            // for another instance migrating the same database.
             Self::Postgres(c) => sql::statements::without_lock_timeout(c, |c| {
-                versions(c.run_pending_migrations(POSTGRES_MIGRATIONS))
-            })?,
+                sql::statements::with_migration_lock(c, |c| {
+                    versions(c.run_pending_migrations(POSTGRES_MIGRATIONS))
+                })
+            })??,
             Self::Sqlite(c) => versions(c.run_pending_migrations(SQLITE_MIGRATIONS)),
         }?;
         if let Some(changed) = activities::verdicts::refresh_if_rule_changed(self)

@@ -34,6 +34,19 @@ pub fn lock_writes_postgres(conn: &mut diesel::PgConnection) -> diesel::QueryRes
     conn.batch_execute("SELECT pg_advisory_xact_lock(5428, 1)")
 }
 
+/// Runs `f` holding PostgreSQL's session-level advisory lock for migrations: instances started
+/// side by side on one database apply the pending migrations one after the other (the second
+/// finds none left), instead of racing to create the same tables.
+pub fn with_migration_lock<T>(
+    conn: &mut diesel::PgConnection,
+    f: impl FnOnce(&mut diesel::PgConnection) -> T,
+) -> diesel::QueryResult<T> {
+    conn.batch_execute("SELECT pg_advisory_lock(5428, 2)")?;
+    let out = f(conn);
+    conn.batch_execute("SELECT pg_advisory_unlock(5428, 2)")?;
+    Ok(out)
+}
+
 /// The settings of a new PostgreSQL connection: its name (so another instance can tell a live
 /// process's claims from a dead one's) and how long a writer waits for a lock.
 pub fn configure_postgres(
