@@ -203,6 +203,9 @@ impl ServeLimits {
 pub struct Settings {
     pub bind: String,
     pub database: DatabaseUrl,
+    /// A read-only replica of `database` (`DATABASE_READ_URL`, PostgreSQL only): lists,
+    /// searches, exports, the change feed and the snapshot are read from it.
+    pub database_read: Option<DatabaseUrl>,
     pub jwt: JwtSettings,
     pub json_limit: usize,
     /// Body limit of `/api/v1/bulk/…` uploads.
@@ -228,6 +231,16 @@ impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
         let database_url = env("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         let database = DatabaseUrl::parse(&database_url)?;
+        let database_read = match env("DATABASE_READ_URL") {
+            None => None,
+            Some(url) => match (&database, DatabaseUrl::parse(&url)?) {
+                (DatabaseUrl::Postgres(_), read @ DatabaseUrl::Postgres(_)) => Some(read),
+                _ => bail!(
+                    "DATABASE_READ_URL names a read-only replica of a PostgreSQL DATABASE_URL: \
+                     both must start with postgres://"
+                ),
+            },
+        };
         let json_limit = match env("UPR_TC_JSON_LIMIT") {
             Some(v) => v
                 .parse()
@@ -277,6 +290,7 @@ impl Settings {
         Ok(Self {
             bind: env("UPR_TC_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned()),
             database,
+            database_read,
             jwt: JwtSettings {
                 secret: env("UPR_TC_JWT_SECRET"),
                 jwks_path: env("UPR_TC_JWT_JWKS").map(PathBuf::from),

@@ -375,7 +375,7 @@ impl From<diesel::r2d2::PoolError> for ApiError {
     }
 }
 
-fn no_connection(err: &dyn std::fmt::Display) -> ApiError {
+pub fn no_connection(err: &dyn std::fmt::Display) -> ApiError {
     tracing::warn!(error = %err, "no database connection");
     ApiError::Unavailable(
         "The database is not reachable or busy; retry after the time `Retry-After` gives.".into(),

@@ -7,13 +7,43 @@ use crate::db::DbConnection;
 use crate::error::ApiResult;
 use crate::startup::AppState;
 
-/// Runs database work on the blocking pool with a pooled connection.
+/// Runs database work on the blocking pool with a pooled connection. Requests queue for a
+/// connection here, in order of arrival (`AppState::connections`, as many permits as the pool
+/// has connections), not inside the pool, whose waiters are woken in no order: under load a
+/// request waits its turn rather than for as long as others keep overtaking it. One that waits
+/// longer than the pool's checkout timeout is a 503, as a checkout that times out is.
 pub async fn with_db<T: Send + 'static>(
     state: &web::Data<AppState>,
     f: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
-    let pool = state.pool.clone();
+    run(&state.pool, &state.connections, f).await
+}
+
+/// Runs read-only work that may see the data a moment late (lists, searches, exports, the
+/// change feed) on the read replica when there is one (`DATABASE_READ_URL`), else as
+/// [`with_db`]. A write, and a read that a write depends on (`If-Match`), never comes here.
+pub async fn with_read_db<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    f: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    run(&state.read.pool, &state.read.connections, f).await
+}
+
+async fn run<T: Send + 'static>(
+    pool: &crate::db::Pool,
+    connections: &std::sync::Arc<tokio::sync::Semaphore>,
+    f: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let permit = tokio::time::timeout(
+        crate::db::CHECKOUT_TIMEOUT,
+        connections.clone().acquire_owned(),
+    )
+    .await
+    .map_err(|_| crate::error::no_connection(&"no connection came free in time"))?
+    .map_err(crate::error::ApiError::internal)?;
+    let pool = pool.clone();
     web::block(move || {
+        let _permit = permit;
         let mut conn = pool.get()?;
         f(&mut conn)
     })

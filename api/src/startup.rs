@@ -32,6 +32,12 @@ pub struct AppState {
     /// One permit for each ranked search that may run at once: a few expensive searches
     /// never take every connection.
     pub searches: Arc<tokio::sync::Semaphore>,
+    /// One permit for each pooled connection: requests queue here, in order, for a connection
+    /// (`http::with_db`).
+    pub connections: Arc<tokio::sync::Semaphore>,
+    /// Where lists, searches, exports, the change feed and the snapshot are read: a read-only
+    /// replica (`DATABASE_READ_URL`), else the database itself.
+    pub read: Reads,
     /// Load balancers whose `X-Forwarded-For` names the caller.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Largest answer kept for an `Idempotency-Key` replay, in bytes.
@@ -48,6 +54,16 @@ pub struct AppState {
     pub offers: Arc<crate::app::matching::OfferCache>,
     /// The reports counted, while the data is unchanged.
     pub reports: Arc<crate::app::report::ReportCache>,
+}
+
+/// The connections reads that may lag behind the writes are served from (`http::with_read_db`).
+pub struct Reads {
+    pub pool: Pool,
+    /// One permit for each of its connections (the same as `AppState::connections` when it is
+    /// the database itself).
+    pub connections: Arc<tokio::sync::Semaphore>,
+    /// Whether it is a replica.
+    pub replica: bool,
 }
 
 /// Everything a running service holds, built once and shared by the workers.
@@ -87,7 +103,15 @@ impl Service {
         let cursors = crate::cursor::Cursors::load(&mut conn)?;
         drop(conn);
         let keys = Keys::load(&settings.jwt, settings.database.data_dir())?;
-        Ok(Self::with_parts(pool, keys, cursors, settings))
+        // The replica is never migrated: it follows the database, migrations included.
+        let replica = match &settings.database_read {
+            Some(url) => Some(
+                db::connect_with(url, settings.pool_size, settings.limits.lock_timeout)
+                    .context("cannot open the read-only replica (DATABASE_READ_URL)")?,
+            ),
+            None => None,
+        };
+        Ok(Self::assemble(pool, replica, keys, cursors, settings))
     }
 
     pub fn with_parts(
@@ -96,11 +120,40 @@ impl Service {
         cursors: crate::cursor::Cursors,
         settings: Settings,
     ) -> Self {
+        Self::assemble(pool, None, keys, cursors, settings)
+    }
+
+    fn assemble(
+        pool: Pool,
+        replica: Option<Pool>,
+        keys: Keys,
+        cursors: crate::cursor::Cursors,
+        settings: Settings,
+    ) -> Self {
         let doc = crate::openapi::document();
         let contract = crate::openapi::render_document(&doc);
+        let permits = || {
+            Arc::new(tokio::sync::Semaphore::new(
+                settings.pool_size.max(1) as usize
+            ))
+        };
+        let connections = permits();
+        let read = match replica {
+            Some(replica) => Reads {
+                pool: replica,
+                connections: permits(),
+                replica: true,
+            },
+            None => Reads {
+                pool: pool.clone(),
+                connections: connections.clone(),
+                replica: false,
+            },
+        };
         Self {
             state: web::Data::new(AppState {
                 pool,
+                read,
                 backend: settings.database.backend(),
                 bulk_limit: settings.bulk_limit,
                 exports: Arc::new(tokio::sync::Semaphore::new(
@@ -111,6 +164,7 @@ impl Service {
                 searches: Arc::new(tokio::sync::Semaphore::new(
                     settings.limits.searches(settings.pool_size),
                 )),
+                connections,
                 trusted_proxies: settings.trusted_proxies.clone(),
                 idempotency_answer_limit: settings.limits.idempotency_answer_limit,
                 body_timeout: settings.limits.body_timeout,

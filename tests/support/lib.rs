@@ -81,6 +81,7 @@ pub fn settings(database: DatabaseUrl) -> Settings {
     Settings {
         bind: "127.0.0.1:0".into(),
         database,
+        database_read: None,
         jwt: JwtSettings {
             secret: Some(SECRET.into()),
             jwks_path: None,

@@ -233,6 +233,28 @@ impl DbConnection {
         Ok(applied)
     }
 
+    /// Whether every migration this binary knows has been applied, read without writing: what a
+    /// read-only replica can answer (diesel's own check first creates its table if missing).
+    pub fn is_migrated_read_only(&mut self) -> anyhow::Result<bool> {
+        use diesel::migration::{Migration, MigrationSource};
+        fn versions<DB: diesel::backend::Backend>(
+            known: diesel::migration::Result<Vec<Box<dyn Migration<DB>>>>,
+        ) -> anyhow::Result<Vec<String>> {
+            let known = known.map_err(|e| anyhow::anyhow!("cannot list the migrations: {e}"))?;
+            Ok(known
+                .iter()
+                .map(|m| m.name().version().to_string())
+                .collect())
+        }
+        let known = match self {
+            Self::Postgres(_) => versions::<diesel::pg::Pg>(POSTGRES_MIGRATIONS.migrations())?,
+            Self::Sqlite(_) => versions::<diesel::sqlite::Sqlite>(SQLITE_MIGRATIONS.migrations())?,
+        };
+        let applied = sql::statements::applied_migrations(self)
+            .map_err(|e| anyhow::anyhow!("cannot read the migration table: {e}"))?;
+        Ok(known.iter().all(|v| applied.contains(v)))
+    }
+
     /// Whether every migration this binary knows has been applied.
     pub fn is_migrated(&mut self) -> anyhow::Result<bool> {
         let pending = match self {

@@ -28,7 +28,7 @@ use crate::domain::publication::{Access, Decision};
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::support::with_db;
+use crate::routes::support::with_read_db;
 use crate::startup::AppState;
 
 const DEFAULT_LIMIT: i64 = 100;
@@ -155,7 +155,7 @@ pub async fn list_changes(
     let mut first = true;
     loop {
         let types = types.clone();
-        let (items, next, more) = with_db(&state, move |conn| {
+        let (items, next, more) = with_read_db(&state, move |conn| {
             if first && changes::expired(conn, after)? {
                 return Err(ApiError::CursorExpired(
                     "This cursor is older than the change feed keeps: the changes after it \
@@ -347,7 +347,7 @@ pub async fn export_snapshot(
     // sent: the connection goes back before the client reads anything, so a client that does
     // not read holds none, and the snapshot is still one state of the database (decision 0006).
     let permit = crate::routes::export::export_permit(&state, &req)?;
-    let pool = state.pool.clone();
+    let pool = state.read.pool.clone();
     let (mut file, head) = web::block(move || -> ApiResult<(std::fs::File, i64)> {
         let mut conn = pool.get()?;
         read_snapshot(&mut conn, wanted).map_err(ApiError::internal)

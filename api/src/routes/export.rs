@@ -393,7 +393,7 @@ where
         Done,
     }
     let permit = export_permit(state, req)?;
-    let pool = state.pool.clone();
+    let pool = state.read.pool.clone();
     let content_type = encoder.content_type();
     let mut stage = Stage::Head;
     let produce: Produce = Box::new(move || {
@@ -482,7 +482,7 @@ where
         Some(q) if !q.trim().is_empty() => Some(search_permit(state)?),
         _ => None,
     };
-    let (items, next) = crate::routes::support::with_db(state, move |conn| {
+    let (items, next) = crate::routes::support::with_read_db(state, move |conn| {
         Ok(D::TABLE.page::<D>(
             conn,
             &|sql| filter(sql),

@@ -39,7 +39,8 @@ pub async fn live() -> web::Json<Liveness> {
     })
 }
 
-/// The database is reachable and fully migrated.
+/// The database is reachable and fully migrated (and so is its read replica, when reads go to
+/// one: a replica that has not replayed the migrations yet cannot serve the lists).
 #[utoipa::path(
     tag = "health",
     operation_id = "health_ready",
@@ -51,11 +52,15 @@ pub async fn live() -> web::Json<Liveness> {
 )]
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<Readiness>> {
-    let pool = state.pool.clone();
+    let (pool, replica) = (state.pool.clone(), state.read.replica);
+    let read = state.read.pool.clone();
     let migrated = web::block(move || -> Result<bool, ApiError> {
-        let mut conn = pool.get()?;
-        conn.is_migrated()
-            .map_err(|e| ApiError::Unavailable(e.to_string()))
+        let unavailable = |e: anyhow::Error| ApiError::Unavailable(e.to_string());
+        let migrated = pool.get()?.is_migrated().map_err(unavailable)?;
+        if !migrated || !replica {
+            return Ok(migrated);
+        }
+        read.get()?.is_migrated_read_only().map_err(unavailable)
     })
     .await??;
     if !migrated {

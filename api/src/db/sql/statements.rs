@@ -47,6 +47,27 @@ pub fn with_migration_lock<T>(
     Ok(out)
 }
 
+/// The versions of the migrations applied, read from diesel's own table (which the shared
+/// schema does not declare); none when the table is not there yet.
+pub fn applied_migrations(conn: &mut DbConnection) -> diesel::QueryResult<Vec<String>> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Applied {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
+    }
+    match diesel::sql_query("SELECT version FROM __diesel_schema_migrations").load::<Applied>(conn)
+    {
+        Ok(rows) => Ok(rows.into_iter().map(|r| r.version).collect()),
+        Err(diesel::result::Error::DatabaseError(_, info))
+            if info.message().contains("__diesel_schema_migrations") =>
+        {
+            Ok(vec![])
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// The settings of a new PostgreSQL connection: its name (so another instance can tell a live
 /// process's claims from a dead one's) and how long a writer waits for a lock.
 pub fn configure_postgres(
