@@ -19,5 +19,6 @@ pub mod ratelimit;
 pub mod reference;
 pub mod report_page;
 pub mod routes;
+pub mod seed;
 pub mod startup;
 pub mod telemetry;

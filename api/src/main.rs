@@ -68,6 +68,19 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Fill an empty database with a generated, realistic data set (193 member States over
+    /// four UPR cycles, stakeholders, activities, consent records, offers, assistance
+    /// requests), written as `import` writes; prints what it wrote as JSON. The same seed makes
+    /// the same data, ids included. A database that holds data is refused.
+    Seed {
+        /// `un`: 250,000 recommendations, 5,000 stakeholders, 50,000 activities, 10,000
+        /// offers, 5,000 requests; `small`: about a fiftieth of it.
+        #[arg(long, value_enum)]
+        scale: upr_tc::seed::Scale,
+        /// The seed of the random choices.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Write a year's annual report to files in a folder: `report-YEAR.json`,
     /// `report-YEAR-LANG.html`, or a CSV file per table (`TABLE.csv`).
     Report {
@@ -151,6 +164,18 @@ fn import(
     progress.finish_and_clear();
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(!(mode == Mode::Atomic && report.rejected > 0))
+}
+
+fn seed(scale: upr_tc::seed::Scale, seed: u64) -> anyhow::Result<upr_tc::seed::Summary> {
+    let settings = Settings::from_env()?;
+    let pool = upr_tc::db::connect(&settings.database, 1)?;
+    let mut conn = pool.get().context("cannot get a database connection")?;
+    conn.migrate()?;
+    let progress = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    upr_tc::seed::run(&mut conn, scale, seed, &progress)
 }
 
 /// Writes a year's report into `out`; returns the files written.
@@ -255,6 +280,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Openapi => {
             print!("{}", upr_tc::openapi::render());
+            Ok(())
+        }
+        Command::Seed { scale, seed } => {
+            let summary = self::seed(scale, seed)?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(())
         }
         Command::Report {

@@ -411,3 +411,164 @@ fn report_writes_the_annual_report_to_files() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--lang must be one of"));
 }
+
+/// A fresh database per call: PostgreSQL when `TEST_DATABASE_URL` is set, else a SQLite file
+/// (the resilience suite's, which removes it after the test).
+#[path = "resilience/support.rs"]
+mod support;
+
+/// Every row of the seeded tables that says which item it is and what it holds, in the order
+/// they were written.
+fn seeded_rows(db: &support::Db) -> Vec<String> {
+    use diesel::prelude::*;
+    use upr_tc::db::schema::*;
+    let mut conn = db.connect();
+    let mut out = Vec::new();
+    macro_rules! keyed {
+        ($t:ident) => {
+            for (id, key) in $t::table
+                .order($t::seq)
+                .select(($t::id, $t::natural_key))
+                .load::<(String, String)>(&mut conn)
+                .unwrap()
+            {
+                out.push(format!("{} {id} {key}", stringify!($t)));
+            }
+        };
+    }
+    keyed!(stakeholders);
+    keyed!(recommendations);
+    keyed!(activities);
+    keyed!(offers);
+    keyed!(assistance_requests);
+    for (id, state, decision, scope, target) in consents::table
+        .order(consents::seq)
+        .select((
+            consents::id,
+            consents::state,
+            consents::decision,
+            consents::scope,
+            consents::target,
+        ))
+        .load::<(String, String, String, String, Option<String>)>(&mut conn)
+        .unwrap()
+    {
+        out.push(format!(
+            "consent {id} {state} {decision} {scope} {target:?}"
+        ));
+    }
+    for (id, public) in activities::table
+        .order(activities::seq)
+        .select((activities::id, activities::public))
+        .load::<(String, bool)>(&mut conn)
+        .unwrap()
+    {
+        out.push(format!("verdict {id} {public}"));
+    }
+    out
+}
+
+#[test]
+fn seed_makes_the_same_data_from_the_same_seed_at_the_size_of_its_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    let dbs = [support::Db::create(), support::Db::create()];
+    let seed = |db: &support::Db| {
+        run(upr_tc(dir.path())
+            .env("DATABASE_URL", db.url())
+            .args(["seed", "--scale", "small", "--seed", "7"]))
+    };
+    let mut summaries = Vec::new();
+    for db in &dbs {
+        let out = seed(db);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        summary.as_object_mut().unwrap().remove("seconds");
+        summaries.push(summary);
+    }
+    assert_eq!(summaries[0], summaries[1]);
+    let summary = &summaries[0];
+    // The small scale: every member State's own stakeholder and 100 organisations, and the
+    // counts it names.
+    for (what, count) in [
+        ("stakeholders", 293),
+        ("recommendations", 5_000),
+        ("activities", 1_000),
+        ("offers", 200),
+        ("assistance_requests", 100),
+    ] {
+        assert_eq!(summary[what], count, "{what}: {summary}");
+    }
+    let public = summary["public_activities"].as_i64().unwrap();
+    assert!((300..900).contains(&public), "{summary}");
+    assert!(summary["consents"].as_i64().unwrap() > 150, "{summary}");
+    let rows = seeded_rows(&dbs[0]);
+    assert_eq!(
+        rows.len(),
+        5_000 + 293 + 1_000 * 2 + 200 + 100 + summary["consents"].as_u64().unwrap() as usize
+    );
+    assert!(
+        rows == seeded_rows(&dbs[1]),
+        "the same seed made other items or ids"
+    );
+
+    // A database that holds data is not seeded again.
+    let again = seed(&dbs[0]);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already holds data"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    // Through the API: the public activities of most States, anonymously.
+    let port = free_port();
+    let child = upr_tc(dir.path())
+        .env("DATABASE_URL", dbs[0].url())
+        .env("UPR_TC_JWT_SECRET", support::SECRET)
+        .env("UPR_TC_RATE_LIMITS", "off")
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start upr-tc serve");
+    let _server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !matches!(get(port, "/health/ready"), Some((200, _))) {
+        assert!(
+            Instant::now() < deadline,
+            "upr-tc serve did not become ready"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut with_public = 0;
+    for country in upr_tc::reference::reference()
+        .countries
+        .iter()
+        .filter(|c| c.status == upr_tc::reference::CountryStatus::MemberState)
+    {
+        let (status, text) = get(
+            port,
+            &format!("/api/v1/activities?state={}&limit=5", country.alpha3),
+        )
+        .unwrap();
+        assert_eq!(status, 200, "{text}");
+        let body = text.split_once("\r\n\r\n").unwrap().1;
+        let page: serde_json::Value = serde_json::from_str(body).unwrap();
+        let items = page["items"].as_array().unwrap();
+        assert!(
+            items.iter().all(|a| a["visibility"]["public"] == true),
+            "{body}"
+        );
+        if !items.is_empty() {
+            with_public += 1;
+        }
+    }
+    assert!(
+        with_public >= 100,
+        "{with_public} States have public activities"
+    );
+}

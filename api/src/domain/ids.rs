@@ -3,6 +3,7 @@
 //! (`Uuid::to_string()`) and in the contract, where fields say `value_type = Uuid` so that the
 //! schema stays an inline `uuid` string.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::hash::Hash;
 use std::str::FromStr;
@@ -30,8 +31,55 @@ pub trait Id:
 {
     /// A new item's id, time-ordered (UUID v7).
     fn new_v7() -> Self {
-        Uuid::now_v7().into()
+        new_uuid().into()
     }
+}
+
+thread_local! {
+    /// Set while [`seeded`] runs: the ids this thread makes follow from a seed.
+    static SEEDED: RefCell<Option<Seeded>> = const { RefCell::new(None) };
+}
+
+/// Ids that follow from a seed: UUID v7 whose time is one millisecond later each, from a
+/// fixed start, and whose random bits come from a generator seeded once.
+struct Seeded {
+    millis: u64,
+    rng: rand::rngs::StdRng,
+}
+
+/// A new UUID v7: from the clock and the system's randomness, or, while [`seeded`] runs on
+/// this thread, the next id of its seed.
+pub fn new_uuid() -> Uuid {
+    SEEDED.with_borrow_mut(|seeded| match seeded {
+        None => Uuid::now_v7(),
+        Some(s) => {
+            let mut random = [0u8; 10];
+            rand::RngCore::fill_bytes(&mut s.rng, &mut random);
+            s.millis += 1;
+            uuid::Builder::from_unix_timestamp_millis(s.millis, &random).into_uuid()
+        }
+    })
+}
+
+/// Runs `f` with the new ids of this thread following from `seed` (`upr-tc seed`): the same
+/// seed and the same writes in the same order make the same ids, on either engine. They are
+/// still UUID v7, in the order they are made, with times from `start_millis` (Unix time in
+/// milliseconds) on.
+pub fn seeded<T>(seed: u64, start_millis: u64, f: impl FnOnce() -> T) -> T {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            SEEDED.with_borrow_mut(|s| *s = None);
+        }
+    }
+    SEEDED.with_borrow_mut(|s| {
+        *s = Some(Seeded {
+            millis: start_millis,
+            rng: rand::SeedableRng::seed_from_u64(seed),
+        })
+    });
+    let _reset = Reset;
+    f()
 }
 
 macro_rules! typed_id {

@@ -462,6 +462,29 @@ pub fn import<D: Importable>(
     }
 }
 
+/// Imports items made in memory rather than read from a file (`upr-tc seed`): each is checked
+/// and written as an NDJSON row of the same content would be, numbered from 1 as lines are.
+pub fn import_items<D: Importable>(
+    conn: &mut DbConnection,
+    items: impl IntoIterator<Item = D::Input>,
+    options: Options,
+) -> Result<ImportReport, ImportError> {
+    let mut writer = Writer::<D>::new(conn, options);
+    for (line, content) in (1..).zip(items) {
+        writer.report.received += 1;
+        let item = Item {
+            line,
+            id: None,
+            content,
+        };
+        if let Err(e) = writer.item(item, &|p| p.to_owned()) {
+            writer.abort();
+            return Err(e);
+        }
+    }
+    writer.finish()
+}
+
 /// Imports a stream of rows of `kind`.
 pub fn import_kind(
     conn: &mut DbConnection,
