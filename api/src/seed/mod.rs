@@ -256,11 +256,11 @@ pub fn run(
     }
     let sizes = scale.sizes();
     if let DbConnection::Sqlite(c) = conn {
-        loading_mode(c, true)?;
+        crate::db::sql::statements::sqlite_loading_mode(c, true)?;
     }
     let filled = seeded(seed, IDS_FROM_MILLIS, || fill(conn, sizes, seed, progress));
     if let DbConnection::Sqlite(c) = conn {
-        loading_mode(c, false)?;
+        crate::db::sql::statements::sqlite_loading_mode(c, false)?;
     }
     filled?;
     progress.finish_and_clear();
@@ -297,28 +297,6 @@ fn made_alongside<T: Send, R>(
         scope.spawn(move || make(items));
         write(received.into_iter())
     })
-}
-
-/// Puts a SQLite connection in the mode of a bulk load of a new database, or back. While it
-/// loads, pages go straight to the file (`journal_mode = MEMORY`, no fsync), not through the
-/// write-ahead log and then to the file: half the writes. Its page cache is large enough for
-/// the indexes a load goes through (SQLite's default is 2 MB). What is stored is the same;
-/// a load cut short (the process killed, the machine down) may leave a file to delete. When
-/// another connection has the database open, the journal stays as it is (WAL).
-fn loading_mode(conn: &mut diesel::SqliteConnection, loading: bool) -> QueryResult<()> {
-    use diesel::connection::SimpleConnection;
-    if loading {
-        // `journal_mode` is refused (the answer stays `wal`) while other connections use
-        // the database.
-        conn.batch_execute(
-            "PRAGMA cache_size = -262144; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY;
-             PRAGMA journal_mode = MEMORY;",
-        )
-    } else {
-        conn.batch_execute(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -2000;",
-        )
-    }
 }
 
 fn fill(
