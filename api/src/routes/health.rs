@@ -39,8 +39,10 @@ pub async fn live() -> web::Json<Liveness> {
     })
 }
 
-/// The database is reachable and fully migrated (and so is its read replica, when reads go to
-/// one: a replica that has not replayed the migrations yet cannot serve the lists).
+/// The database is reachable and fully migrated.
+///
+/// When reads go to a replica (`DATABASE_READ_URL`), the replica too: one that has not replayed
+/// the migrations yet cannot serve the lists.
 #[utoipa::path(
     tag = "health",
     operation_id = "health_ready",
