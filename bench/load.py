@@ -26,6 +26,9 @@ limits on searches and exports at once), p50 and p99 latency of all answers as w
 them, and the ratio of the 2xx rate to `/health/live`'s. At the end, the service's peak
 resident memory over the whole run (`VmHWM` of `/proc/PID/status`).
 
+Before each scenario the script waits until the service has finished what the last one left
+running (slow requests wrk gave up on), so that one scenario's tail is not the next one's.
+
 The service runs with its default settings except `UPR_TC_RATE_LIMITS=off` (every request
 comes from one address, which the per-caller limits would stop at 600 a minute) and a large
 `UPR_TC_BULK_LIMIT`; `--env KEY=VALUE` adds others (e.g. `UPR_TC_SEARCH_LIMIT=8`). Exports
@@ -154,6 +157,22 @@ def wrk(port, paths, args, headers=None, tokens=None):
         "p99": millis(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
         "socket_errors": errors.group(1).strip() if errors else "",
     }
+
+
+def settle(port):
+    """Waits until the service has finished what the last scenario left running (requests
+    wrk gave up on still hold the database): until `/health/ready`, which reads the
+    database, answers within 20 ms."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        t = time.perf_counter()
+        conn.request("GET", "/health/ready")
+        r = conn.getresponse()
+        r.read()
+        if r.status == 200 and time.perf_counter() - t < 0.02:
+            return
+        time.sleep(0.5)
 
 
 def memory_kb(pid, field):
@@ -302,6 +321,7 @@ def measure(args, engine, env):
         for name, paths, extra in scenarios:
             if not paths:
                 continue
+            settle(port)
             row = wrk(port, paths, args, **extra)
             row["name"] = name
             health = health or row["ok_per_s"]
@@ -310,6 +330,7 @@ def measure(args, engine, env):
             print(f"{engine}: {name}: {row['ok_per_s']:,.0f}/s", file=sys.stderr)
 
         # Readers beside one writer uploading in bulk.
+        settle(port)
         writer = Uploader(port, admin, states)
         writer.start()
         time.sleep(0.5)
@@ -327,6 +348,7 @@ def measure(args, engine, env):
             "median_s": sorted(writer.seconds)[uploads // 2] if uploads else 0,
         }
 
+        settle(port)
         changes, seconds = catch_up(port, sync)
         result["feed"] = {"changes": changes, "seconds": seconds}
         result["peak_rss_mb"] = memory_kb(proc.pid, "VmHWM") / 1024
@@ -334,6 +356,15 @@ def measure(args, engine, env):
         proc.terminate()
         proc.wait()
     return result
+
+
+def rate(x):
+    """A rate with the digits that mean something: 29,153; 26.4; 0.35."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.1f}" if x >= 10 else f"{x:.2f}"
+
+
+def ratio(x):
+    return f"{x:.2f}" if x >= 0.1 else f"{x:.2g}"
 
 
 def markdown(result, args):
@@ -356,8 +387,8 @@ def markdown(result, args):
         other = codes or "0"
         if r["socket_errors"]:
             other += f" (socket errors: {r['socket_errors']})"
-        lines.append(f"| {r['name']} | {r['ok_per_s']:,.0f} | {other} | {r['p50']:.2f} ms "
-                     f"| {r['p99']:.2f} ms | {r['ratio']:.3f} |")
+        lines.append(f"| {r['name']} | {rate(r['ok_per_s'])} | {other} | {r['p50']:.2f} ms "
+                     f"| {r['p99']:.2f} ms | {ratio(r['ratio'])} |")
     w, f = result["writer"], result["feed"]
     lines.append("")
     lines.append(f"Bulk writer beside the readers: {w['items']:,} recommendations in "
@@ -381,20 +412,25 @@ def main():
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="a setting of the service, added to its environment")
     ap.add_argument("--out", help="also write the tables to this file")
+    ap.add_argument("--json", help="and every figure, as JSON, to this file")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install -y wrk)")
     extra = dict(kv.split("=", 1) for kv in args.env)
-    out = []
+    out, results = [], []
     with databases() as runs:
         for engine, env in runs:
             result = measure(args, engine, dict(env, **extra))
             text = markdown(result, args)
             print(text + "\n", flush=True)
             out.append(text)
+            results.append(result)
     if args.out:
         with open(args.out, "w") as f:
             f.write("\n\n".join(out) + "\n")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
 
 
 if __name__ == "__main__":
