@@ -38,9 +38,11 @@ in turn), so the one-export-per-caller rule does not turn them into 429s.
 import argparse
 import http.client
 import json
+import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -50,6 +52,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from activities import databases, default_binary, free_port, wait_ready  # noqa: E402
+from sync import memory_kb  # noqa: E402
 
 
 def token(binary, env, *args):
@@ -173,14 +176,6 @@ def settle(port):
         if r.status == 200 and time.perf_counter() - t < 0.02:
             return
         time.sleep(0.5)
-
-
-def memory_kb(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
 
 
 def database_size(env):
@@ -364,7 +359,10 @@ def rate(x):
 
 
 def ratio(x):
-    return f"{x:.2f}" if x >= 0.1 else f"{x:.2g}"
+    """Two significant digits, never in exponent form: 0.20, 0.046, 0.000092."""
+    if x >= 0.1 or x <= 0:
+        return f"{x:.2f}"
+    return f"{x:.{1 - math.floor(math.log10(x))}f}"
 
 
 def markdown(result, args):
@@ -417,6 +415,8 @@ def main():
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install -y wrk)")
     extra = dict(kv.split("=", 1) for kv in args.env)
+    # Stopped from outside, it still removes its databases (the `finally` of databases()).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"stopped by signal {signal.SIGTERM}"))
     out, results = [], []
     with databases() as runs:
         for engine, env in runs:
