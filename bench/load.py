@@ -26,6 +26,9 @@ limits on searches and exports at once), p50 and p99 latency of all answers as w
 them, and the ratio of the 2xx rate to `/health/live`'s. At the end, the service's peak
 resident memory over the whole run (`VmHWM` of `/proc/PID/status`).
 
+Before each scenario the script waits until the service has finished what the last one left
+running (slow requests wrk gave up on), so that one scenario's tail is not the next one's.
+
 The service runs with its default settings except `UPR_TC_RATE_LIMITS=off` (every request
 comes from one address, which the per-caller limits would stop at 600 a minute) and a large
 `UPR_TC_BULK_LIMIT`; `--env KEY=VALUE` adds others (e.g. `UPR_TC_SEARCH_LIMIT=8`). Exports
@@ -35,9 +38,11 @@ in turn), so the one-export-per-caller rule does not turn them into 429s.
 import argparse
 import http.client
 import json
+import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -47,6 +52,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from activities import databases, default_binary, free_port, wait_ready  # noqa: E402
+from sync import memory_kb  # noqa: E402
 
 
 def token(binary, env, *args):
@@ -156,12 +162,20 @@ def wrk(port, paths, args, headers=None, tokens=None):
     }
 
 
-def memory_kb(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
+def settle(port):
+    """Waits until the service has finished what the last scenario left running (requests
+    wrk gave up on still hold the database): until `/health/ready`, which reads the
+    database, answers within 20 ms."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        t = time.perf_counter()
+        conn.request("GET", "/health/ready")
+        r = conn.getresponse()
+        r.read()
+        if r.status == 200 and time.perf_counter() - t < 0.02:
+            return
+        time.sleep(0.5)
 
 
 def database_size(env):
@@ -302,6 +316,7 @@ def measure(args, engine, env):
         for name, paths, extra in scenarios:
             if not paths:
                 continue
+            settle(port)
             row = wrk(port, paths, args, **extra)
             row["name"] = name
             health = health or row["ok_per_s"]
@@ -310,6 +325,7 @@ def measure(args, engine, env):
             print(f"{engine}: {name}: {row['ok_per_s']:,.0f}/s", file=sys.stderr)
 
         # Readers beside one writer uploading in bulk.
+        settle(port)
         writer = Uploader(port, admin, states)
         writer.start()
         time.sleep(0.5)
@@ -327,6 +343,7 @@ def measure(args, engine, env):
             "median_s": sorted(writer.seconds)[uploads // 2] if uploads else 0,
         }
 
+        settle(port)
         changes, seconds = catch_up(port, sync)
         result["feed"] = {"changes": changes, "seconds": seconds}
         result["peak_rss_mb"] = memory_kb(proc.pid, "VmHWM") / 1024
@@ -334,6 +351,18 @@ def measure(args, engine, env):
         proc.terminate()
         proc.wait()
     return result
+
+
+def rate(x):
+    """A rate with the digits that mean something: 29,153; 26.4; 0.35."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.1f}" if x >= 10 else f"{x:.2f}"
+
+
+def ratio(x):
+    """Two significant digits, never in exponent form: 0.20, 0.046, 0.000092."""
+    if x >= 0.1 or x <= 0:
+        return f"{x:.2f}"
+    return f"{x:.{1 - math.floor(math.log10(x))}f}"
 
 
 def markdown(result, args):
@@ -356,8 +385,8 @@ def markdown(result, args):
         other = codes or "0"
         if r["socket_errors"]:
             other += f" (socket errors: {r['socket_errors']})"
-        lines.append(f"| {r['name']} | {r['ok_per_s']:,.0f} | {other} | {r['p50']:.2f} ms "
-                     f"| {r['p99']:.2f} ms | {r['ratio']:.3f} |")
+        lines.append(f"| {r['name']} | {rate(r['ok_per_s'])} | {other} | {r['p50']:.2f} ms "
+                     f"| {r['p99']:.2f} ms | {ratio(r['ratio'])} |")
     w, f = result["writer"], result["feed"]
     lines.append("")
     lines.append(f"Bulk writer beside the readers: {w['items']:,} recommendations in "
@@ -381,20 +410,27 @@ def main():
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="a setting of the service, added to its environment")
     ap.add_argument("--out", help="also write the tables to this file")
+    ap.add_argument("--json", help="and every figure, as JSON, to this file")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install -y wrk)")
     extra = dict(kv.split("=", 1) for kv in args.env)
-    out = []
+    # Stopped from outside, it still removes its databases (the `finally` of databases()).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"stopped by signal {signal.SIGTERM}"))
+    out, results = [], []
     with databases() as runs:
         for engine, env in runs:
             result = measure(args, engine, dict(env, **extra))
             text = markdown(result, args)
             print(text + "\n", flush=True)
             out.append(text)
+            results.append(result)
     if args.out:
         with open(args.out, "w") as f:
             f.write("\n\n".join(out) + "\n")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -56,10 +56,14 @@ impl Drop for Server {
 }
 
 fn serve(dir: &Path, port: u16) -> Server {
-    let child = upr_tc(dir)
+    serve_with(upr_tc(dir).stderr(Stdio::piped()), port)
+}
+
+/// `upr-tc serve` on `port` as `cmd` runs it, once it answers as ready.
+fn serve_with(cmd: &mut Command, port: u16) -> Server {
+    let child = cmd
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
         .spawn()
         .expect("start upr-tc serve");
     let server = Server(child);
@@ -526,24 +530,14 @@ fn seed_makes_the_same_data_from_the_same_seed_at_the_size_of_its_scale() {
 
     // Through the API: the public activities of most States, anonymously.
     let port = free_port();
-    let child = upr_tc(dir.path())
-        .env("DATABASE_URL", dbs[0].url())
-        .env("UPR_TC_JWT_SECRET", support::SECRET)
-        .env("UPR_TC_RATE_LIMITS", "off")
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start upr-tc serve");
-    let _server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !matches!(get(port, "/health/ready"), Some((200, _))) {
-        assert!(
-            Instant::now() < deadline,
-            "upr-tc serve did not become ready"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let _server = serve_with(
+        upr_tc(dir.path())
+            .env("DATABASE_URL", dbs[0].url())
+            .env("UPR_TC_JWT_SECRET", support::SECRET)
+            .env("UPR_TC_RATE_LIMITS", "off")
+            .stderr(Stdio::null()),
+        port,
+    );
     let mut with_public = 0;
     for country in upr_tc::reference::reference()
         .countries

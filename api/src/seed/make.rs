@@ -472,29 +472,6 @@ impl RecMaker {
         let topic_index = draw(&mut world.rng, &topic_weights);
         let topic = &TOPICS[topic_index];
         let rng = &mut world.rng;
-        let mut text;
-        let mut category;
-        let mut tries = 0;
-        let key = loop {
-            let target = 100 + (500.0 * rng.random::<f64>().powf(2.6)) as usize;
-            (text, category) = phrases::recommendation(rng, topic, target);
-            tries += 1;
-            if tries > 20 {
-                // Vanishingly rare: keep it apart from its twin.
-                text.pop();
-                text.push_str(&format!(", as recommended in paragraph {}.", index + 1));
-            }
-            let probe = RecommendationInput {
-                state_under_review: code.to_owned(),
-                session: i64::from(session),
-                text: english(text.clone()),
-                ..blank_recommendation()
-            };
-            let key = probe.natural_key();
-            if self.keys.insert(key.clone()) {
-                break key;
-            }
-        };
         // Most recommendations come from one State; some texts from several.
         let count = match rng.random_range(0..100) {
             0..82 => 1,
@@ -556,23 +533,41 @@ impl RecMaker {
         // The report of the Working Group: adopted three sessions of the Council a year.
         let council = u32::from(session) + 7;
         let paragraph = 90 + (review.state * 7 + review.cycle * 13) % 70;
-        let input = RecommendationInput {
+        let mut input = RecommendationInput {
             state_under_review: code.to_owned(),
             recommending_states: recommending,
             session: i64::from(session),
             review_year: Some(i64::from(review_year(session))),
-            text: english(text),
+            text: Multilingual::default(),
             response,
             response_original: original.map(str::to_owned),
             source: Some(Source {
                 symbol: format!("A/HRC/{council}/{}", 1 + review.state % 16),
                 paragraph: Some(format!("{paragraph}.{}", index + 1)),
             }),
-            action_category: Some(category),
+            action_category: None,
             themes,
             affected_persons,
             sdg_targets,
             external_refs: Vec::new(),
+        };
+        // The words: made again when the review has a recommendation worded alike.
+        let mut tries = 0;
+        let key = loop {
+            let target = 100 + (500.0 * rng.random::<f64>().powf(2.6)) as usize;
+            let (mut text, category) = phrases::recommendation(rng, topic, target);
+            tries += 1;
+            if tries > 20 {
+                // Vanishingly rare: keep it apart from its twin.
+                text.pop();
+                text.push_str(&format!(", as recommended in paragraph {}.", index + 1));
+            }
+            input.text = english(text);
+            input.action_category = Some(category);
+            let key = input.natural_key();
+            if self.keys.insert(key.clone()) {
+                break key;
+            }
         };
         let accepted = matches!(
             input.response,
@@ -585,24 +580,6 @@ impl RecMaker {
             id: RecommendationId::default(),
         };
         (input, rec, key)
-    }
-}
-
-fn blank_recommendation() -> RecommendationInput {
-    RecommendationInput {
-        state_under_review: String::new(),
-        recommending_states: Vec::new(),
-        session: 0,
-        review_year: None,
-        text: Multilingual::default(),
-        response: None,
-        response_original: None,
-        source: None,
-        action_category: None,
-        themes: Vec::new(),
-        affected_persons: Vec::new(),
-        sdg_targets: Vec::new(),
-        external_refs: Vec::new(),
     }
 }
 
@@ -1085,33 +1062,6 @@ impl<'a> ActMaker<'a> {
         } else {
             2
         };
-        // The title: made again when the same submitter has one like it starting that day.
-        let mut title;
-        let mut attempt = 0;
-        let key = loop {
-            let template = one(&mut world.rng, phrases::activity_title(modality));
-            title = template
-                .replace("{a}", audience)
-                .replace("{s}", subject)
-                .replace("{c}", &where_);
-            if attempt >= 5 {
-                title.push_str(&format!(" (phase {})", attempt - 3));
-            }
-            if let Some(first) = title.get(..1) {
-                title = format!("{}{}", first.to_uppercase(), &title[1..]);
-            }
-            let probe = ActivityInput::<String> {
-                title: english(title.clone()),
-                submitter: Some(org.id),
-                planned_start: Some(planned_start),
-                ..blank_activity()
-            };
-            let key = probe.natural_key();
-            if self.keys.insert(key.clone()) {
-                break key;
-            }
-            attempt += 1;
-        };
         let persons = topic
             .persons
             .choose(&mut world.rng)
@@ -1191,26 +1141,7 @@ impl<'a> ActMaker<'a> {
         } else {
             modality == "peer_exchange" && world.chance(0.3)
         };
-        let documents = if world.chance(0.25) {
-            vec![DocumentLink {
-                url: format!(
-                    "https://docs.example.org/tc/{}/{}.pdf",
-                    planned_start.year(),
-                    slug(&title)
-                ),
-                title: Some(
-                    if finished {
-                        "Final report"
-                    } else {
-                        "Project document"
-                    }
-                    .into(),
-                ),
-                language: Some("en".into()),
-            }]
-        } else {
-            Vec::new()
-        };
+        let has_document = world.chance(0.25);
         let external_refs = if org.kind == StakeholderKind::UnEntity && world.chance(0.2) {
             self.iati += 1;
             vec![ExternalRef {
@@ -1229,8 +1160,8 @@ impl<'a> ActMaker<'a> {
             .choose_multiple(&mut world.rng, k)
             .map(|t| (*t).to_owned())
             .collect();
-        let input = ActivityInput {
-            title: english(title),
+        let mut input = ActivityInput {
+            title: Multilingual::default(),
             summary: Some(english(summary)),
             states_concerned: states
                 .iter()
@@ -1255,10 +1186,50 @@ impl<'a> ActMaker<'a> {
             lessons_learned,
             good_practice,
             peer_to_peer,
-            documents,
+            documents: Vec::new(),
             publication,
             external_refs,
         };
+        // The title: made again when the same submitter has one like it starting that day.
+        let mut title;
+        let mut attempt = 0;
+        let key = loop {
+            let template = one(&mut world.rng, phrases::activity_title(modality));
+            title = template
+                .replace("{a}", audience)
+                .replace("{s}", subject)
+                .replace("{c}", &where_);
+            if attempt >= 5 {
+                title.push_str(&format!(" (phase {})", attempt - 3));
+            }
+            if let Some(first) = title.get(..1) {
+                title = format!("{}{}", first.to_uppercase(), &title[1..]);
+            }
+            input.title = english(title.clone());
+            let key = input.natural_key();
+            if self.keys.insert(key.clone()) {
+                break key;
+            }
+            attempt += 1;
+        };
+        if has_document {
+            input.documents.push(DocumentLink {
+                url: format!(
+                    "https://docs.example.org/tc/{}/{}.pdf",
+                    planned_start.year(),
+                    slug(&title)
+                ),
+                title: Some(
+                    if finished {
+                        "Final report"
+                    } else {
+                        "Project document"
+                    }
+                    .into(),
+                ),
+                language: Some("en".into()),
+            });
+        }
         let act = Act {
             states: states.iter().map(|&s| s as u16).collect(),
             submitter: submitter as u32,
@@ -1267,36 +1238,6 @@ impl<'a> ActMaker<'a> {
             public: false,
         };
         (input, act, key)
-    }
-}
-
-fn blank_activity() -> ActivityInput {
-    ActivityInput {
-        title: Multilingual::default(),
-        summary: None,
-        states_concerned: Vec::new(),
-        participants: Vec::new(),
-        submitter: None,
-        recommendations: Vec::new(),
-        assistance_request: None,
-        offer: None,
-        modality: None,
-        status: ActivityStatus::Pipeline,
-        planned_start: None,
-        planned_end: None,
-        actual_start: None,
-        actual_end: None,
-        budget: None,
-        funding_sources: Vec::new(),
-        themes: Vec::new(),
-        sdg_targets: Vec::new(),
-        results: None,
-        lessons_learned: None,
-        good_practice: false,
-        peer_to_peer: false,
-        documents: Vec::new(),
-        publication: Publication::Draft,
-        external_refs: Vec::new(),
     }
 }
 
@@ -1309,6 +1250,19 @@ fn period(world: &mut World, from: NaiveDate, to: NaiveDate) -> Period {
         start: Some(start),
         end: (!world.chance(0.2)).then(|| add_months(start, months) - chrono::Duration::days(1)),
     }
+}
+
+/// The themes and SDG targets of a need or an offer about `topic`.
+fn codes(world: &mut World, topic: &Topic) -> (Vec<String>, Vec<String>) {
+    let themes = topic
+        .themes
+        .iter()
+        .take(2)
+        .map(|t| (*t).to_owned())
+        .collect();
+    let k = world.rng.random_range(0..=2);
+    let targets = topic.sdg.iter().take(k).map(|t| (*t).to_owned()).collect();
+    (themes, targets)
 }
 
 fn languages_of(world: &mut World, offered: &[&'static str]) -> Vec<String> {
@@ -1492,20 +1446,11 @@ impl<'a> OfferMaker<'a> {
             _ => OfferStatus::Draft,
         };
         let languages = languages_of(world, &org.languages);
+        let (themes, sdg_targets) = codes(world, topic);
         OfferInput {
             stakeholder: Some(org.id),
-            themes: topic
-                .themes
-                .iter()
-                .take(2)
-                .map(|t| (*t).to_owned())
-                .collect(),
-            sdg_targets: topic
-                .sdg
-                .iter()
-                .take(world.rng.random_range(0..=2))
-                .map(|t| (*t).to_owned())
-                .collect(),
+            themes,
+            sdg_targets,
             modalities,
             languages,
             states,
@@ -1609,6 +1554,7 @@ impl<'a> RequestMaker<'a> {
         let spoken = world.states[state].languages.clone();
         let languages = languages_of(world, &spoken);
         let number = world.rng.random_range(100..1000);
+        let (themes, sdg_targets) = codes(world, topic);
         AssistanceRequestInput {
             state: code.to_owned(),
             reference: Some(format!(
@@ -1616,18 +1562,8 @@ impl<'a> RequestMaker<'a> {
                 world.rng.random_range(2024..=2026)
             )),
             recommendations,
-            themes: topic
-                .themes
-                .iter()
-                .take(2)
-                .map(|t| (*t).to_owned())
-                .collect(),
-            sdg_targets: topic
-                .sdg
-                .iter()
-                .take(world.rng.random_range(0..=2))
-                .map(|t| (*t).to_owned())
-                .collect(),
+            themes,
+            sdg_targets,
             modalities,
             languages,
             period: world.chance(0.8).then(|| {
