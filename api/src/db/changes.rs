@@ -154,30 +154,25 @@ struct Row {
     public_data: Option<String>,
 }
 
-/// The highest position committed (0 when nothing is): positions are shared by both feeds.
-/// Never below the floor of compaction.
-pub fn head(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
-    use diesel::{QueryDsl, RunQueryDsl};
-    let last = dsl::changes
-        .select(diesel::dsl::max(dsl::seq))
-        .first::<Option<i64>>(conn)?
-        .unwrap_or(0);
-    Ok(last.max(floor(conn)?))
+/// The position of the last change `audience` is given (0 when none). For the full feed, the
+/// highest position committed (positions are shared by both feeds); for the public feed, its
+/// last public change, which hidden writes do not move. Either way everything up to it is
+/// committed (writers commit in the order they are numbered).
+fn last(conn: &mut DbConnection, audience: Audience) -> diesel::QueryResult<i64> {
+    use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+    let query = dsl::changes.select(diesel::dsl::max(dsl::seq)).into_boxed();
+    let query = match audience {
+        Audience::Full => query,
+        Audience::Public => query.filter(dsl::public_op.is_not_null()),
+    };
+    Ok(query.first::<Option<i64>>(conn)?.unwrap_or(0))
 }
 
-/// The position of the last change the public feed carries (0 when none): the public feed's
-/// head, where a snapshot of public items stands. Unlike `head`, hidden writes do not move it;
-/// like it, everything up to it is committed (writers commit in the order they are numbered).
-/// Never below the floor of compaction: a snapshot's cursor is never one the feed refuses
-/// (the public feed carries nothing between its last change and the floor).
+/// The head of the public feed: where a snapshot of public items stands. Never below the floor
+/// of compaction, so a snapshot's cursor is never one the feed refuses (the public feed
+/// carries nothing between its last change and the floor).
 pub fn public_head(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
-    use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
-    let last = dsl::changes
-        .filter(dsl::public_op.is_not_null())
-        .select(diesel::dsl::max(dsl::seq))
-        .first::<Option<i64>>(conn)?
-        .unwrap_or(0);
-    Ok(last.max(floor(conn)?))
+    Ok(last(conn, Audience::Public)?.max(floor(conn)?))
 }
 
 /// The position at or below which the feed is compacted (0 when it never was): below it only
@@ -189,11 +184,15 @@ pub fn floor(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
     i::instance.select(i::feed_floor).first(conn)
 }
 
-/// Whether a reader resuming after `after` would miss changes that compaction removed. The
-/// start of the feed (0) never expires: from there a reader gets the last change of each item
-/// up to the floor, then every change.
-pub fn expired(conn: &mut DbConnection, after: i64) -> diesel::QueryResult<bool> {
-    Ok(after > 0 && after < floor(conn)?)
+/// What a reader of the feed is given.
+#[derive(Debug)]
+pub enum Page {
+    /// The changes after its position, where to resume, and whether more are there already.
+    Changes(Vec<FeedItem>, i64, bool),
+    /// Its position is below the floor of compaction: the changes after it are no longer all
+    /// there. The start of the feed (0) never expires: from there a reader gets the last change
+    /// of each item up to the floor, then every change.
+    Expired,
 }
 
 /// What one compaction did.
@@ -264,15 +263,17 @@ pub fn read(
     after: i64,
     types: Option<&[String]>,
     limit: i64,
-) -> diesel::QueryResult<(Vec<FeedItem>, i64, bool)> {
+) -> diesel::QueryResult<Page> {
     use diesel::{ExpressionMethods, NullableExpressionMethods, QueryDsl, RunQueryDsl};
-    let head = match audience {
-        Audience::Full => head(conn)?,
-        Audience::Public => public_head(conn)?,
-    };
+    let floor = floor(conn)?;
+    if after > 0 && after < floor {
+        return Ok(Page::Expired);
+    }
+    // Never below the floor: a reader from the start moves past the compacted positions.
+    let head = last(conn, audience)?.max(floor);
     if head <= after {
         // Nothing committed since: what a waiting partner mostly asks.
-        return Ok((vec![], after, false));
+        return Ok(Page::Changes(vec![], after, false));
     }
     let mut query = dsl::changes
         .filter(dsl::seq.gt(after))
@@ -359,5 +360,5 @@ pub fn read(
             .map_err(|e| unreadable(format!("a change's position: {e}")))?,
         _ => head.max(after),
     };
-    Ok((items, next, more))
+    Ok(Page::Changes(items, next, more))
 }

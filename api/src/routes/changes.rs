@@ -17,7 +17,7 @@ use crate::auth::Identity;
 use crate::cursor::{Cursors, Kind};
 use crate::db::DbConnection;
 use crate::db::Position;
-use crate::db::changes::{self, Audience, FeedItem, TYPES};
+use crate::db::changes::{self, Audience, FeedItem, Page, TYPES};
 use crate::db::consents;
 use crate::db::documents::Document;
 use crate::db::sql::search::Order;
@@ -152,18 +152,9 @@ pub async fn list_changes(
         w => Duration::from_secs(w.unwrap_or(0)),
     };
     let deadline = Instant::now() + wait;
-    let mut first = true;
     loop {
         let types = types.clone();
-        let (items, next, more) = with_read_db(&state, move |conn| {
-            if first && changes::expired(conn, after)? {
-                return Err(ApiError::CursorExpired(
-                    "This cursor is older than the change feed keeps: the changes after it \
-                     have been compacted. Load a fresh snapshot (GET /api/v1/export) and follow \
-                     the feed from its X-Changes-Cursor."
-                        .to_owned(),
-                ));
-            }
+        let page = with_read_db(&state, move |conn| {
             Ok(changes::read(
                 conn,
                 audience,
@@ -173,6 +164,17 @@ pub async fn list_changes(
             )?)
         })
         .await?;
+        let (items, next, more) = match page {
+            Page::Changes(items, next, more) => (items, next, more),
+            Page::Expired => {
+                return Err(ApiError::CursorExpired(
+                    "This cursor is older than the change feed keeps: the changes after it \
+                     have been compacted. Load a fresh snapshot (GET /api/v1/export) and follow \
+                     the feed from its X-Changes-Cursor."
+                        .to_owned(),
+                ));
+            }
+        };
         if !items.is_empty() || Instant::now() + POLL > deadline {
             let cursors = &state.cursors;
             let items = items
@@ -190,7 +192,6 @@ pub async fn list_changes(
                 has_more: more,
             }));
         }
-        first = false;
         actix_web::rt::time::sleep(POLL).await;
     }
 }
