@@ -77,17 +77,28 @@ impl Sql {
         self
     }
 
+    /// `(?, ?, …)` for an `IN` list of numbers; never empty (an empty list matches nothing).
+    pub fn int_list(&mut self, values: &[i64]) -> &mut Self {
+        self.list(values.iter().map(|v| Value::Int(*v)))
+    }
+
     /// `(?, ?, …)` for an `IN` list; never empty (an empty list matches nothing).
     pub fn text_list(&mut self, values: &[impl AsRef<str>]) -> &mut Self {
-        if values.is_empty() {
-            return self.push("(NULL)");
-        }
+        self.list(values.iter().map(|v| Value::Text(v.as_ref().to_owned())))
+    }
+
+    fn list(&mut self, values: impl Iterator<Item = Value>) -> &mut Self {
+        let start = self.binds.len();
         self.push("(");
-        for (i, v) in values.iter().enumerate() {
-            if i > 0 {
+        for value in values {
+            if self.binds.len() > start {
                 self.push(", ");
             }
-            self.text(v.as_ref());
+            self.text.push('?');
+            self.binds.push(value);
+        }
+        if self.binds.len() == start {
+            self.push("NULL");
         }
         self.push(")")
     }

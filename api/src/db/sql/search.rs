@@ -271,17 +271,12 @@ pub fn rewrite_search(
     }
     if let DbConnection::Sqlite(_) = conn {
         for part in entries.chunks(500) {
+            let seqs: Vec<i64> = part.iter().map(|(seq, _)| *seq).collect();
             let mut sql = Sql::new(
                 conn,
-                &format!("DELETE FROM {} WHERE rowid IN (", table.search),
+                &format!("DELETE FROM {} WHERE rowid IN ", table.search),
             );
-            for (i, (seq, _)) in part.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.int(*seq);
-            }
-            sql.push(")");
+            sql.int_list(&seqs);
             execute(conn, &sql)?;
         }
         insert_search(conn, table, entries)?;

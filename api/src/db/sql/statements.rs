@@ -167,17 +167,11 @@ pub fn stamp(
             conn,
             &format!(
                 "UPDATE {} SET {column} = updated_at WHERE {column} IS NULL AND {shown} \
-                 AND seq IN (",
+                 AND seq IN ",
                 table.table
             ),
         );
-        for (i, seq) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.int(*seq);
-        }
-        sql.push(")");
+        sql.int_list(chunk);
         super::execute(conn, &sql)?;
     }
     Ok(())
