@@ -80,6 +80,9 @@ async fn words_find_their_other_forms_in_each_language() {
         HashSet::from([children])
     );
     assert!(found(&app, "childhood").await.is_empty());
+    // A word Arabic's stemmer takes whole (the tatweel, a letter to Unicode) is kept as it is.
+    let tatweel = create(&app, json!({"ar": "حماية الأطفال ـ"})).await;
+    assert_eq!(found(&app, "ـ").await, HashSet::from([tatweel]));
 }
 
 /// The terms an older analysis stored are written again at start.

@@ -15,7 +15,7 @@ use crate::domain::{Language, normalise_text};
 /// The version of the analysis below: stored terms written by an older one are written again
 /// when the service starts (`db::sql::search::reindex_if_analysis_changed`). Raise it with any
 /// change to what `terms` gives for a text.
-pub const ANALYSIS_VERSION: i32 = 2;
+pub const ANALYSIS_VERSION: i32 = 3;
 
 /// The languages whose words are stemmed, each with its Snowball algorithm.
 const STEMMED: [(Language, Algorithm); 5] = [
@@ -60,9 +60,12 @@ fn stem(stemmer: Option<&Stemmer>, language: Language, word: &str) -> String {
         .then(|| english_singular(word))
         .flatten();
     let word = singular.as_deref().unwrap_or(word);
-    match stemmer {
-        Some(s) => s.stem(word).into_owned(),
-        None => word.to_owned(),
+    match stemmer.map(|s| s.stem(word)) {
+        // A stemmer may take all of a word (Arabic's takes the tatweel `ـ`, a letter to
+        // Unicode, whole): the word stays itself, since an empty term is not a term either
+        // engine can store or search.
+        Some(stem) if !stem.is_empty() => stem.into_owned(),
+        _ => word.to_owned(),
     }
 }
 
@@ -271,6 +274,22 @@ mod tests {
         let zh = Query::parse("儿童权利").unwrap();
         assert_eq!(zh.0, [vec!["儿童"], vec!["童权"], vec!["权利"]]);
         assert_eq!(Query::parse(" -*() "), None);
+    }
+
+    #[test]
+    fn no_word_becomes_an_empty_term() {
+        for language in Language::ALL {
+            for word in ["ـ", "ــ", "ال", "و", "بال", "s", "é", "у", "y"] {
+                let terms = terms(language, word);
+                assert!(!terms.is_empty(), "{language:?} {word}");
+                assert!(
+                    terms.split(' ').all(|t| !t.is_empty()),
+                    "{language:?} {word}"
+                );
+            }
+        }
+        let query = Query::parse("ـ ال s").expect("three words");
+        assert!(query.0.iter().flatten().all(|t| !t.is_empty()));
     }
 
     #[test]
