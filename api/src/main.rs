@@ -135,6 +135,25 @@ impl From<Resource> for Upload {
     }
 }
 
+/// The one connection of a command run by an operator (`import`, `seed`, `report`), with the
+/// migrations applied.
+fn operator_connection() -> anyhow::Result<upr_tc::db::PooledConnection> {
+    let settings = Settings::from_env()?;
+    let pool = upr_tc::db::connect(&settings.database, 1)?;
+    let mut conn = pool.get().context("cannot get a database connection")?;
+    conn.migrate()?;
+    Ok(conn)
+}
+
+/// A progress bar of `len` steps drawn with `template` (on standard error, hidden when it is
+/// not a terminal).
+fn progress_bar(len: u64, template: &str) -> indicatif::ProgressBar {
+    indicatif::ProgressBar::new(len).with_style(
+        indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    )
+}
+
 fn import(
     resource: Resource,
     file: &std::path::Path,
@@ -142,10 +161,7 @@ fn import(
     mode: Mode,
     dry_run: bool,
 ) -> anyhow::Result<bool> {
-    let settings = Settings::from_env()?;
-    let pool = upr_tc::db::connect(&settings.database, 1)?;
-    let mut conn = pool.get().context("cannot get a database connection")?;
-    conn.migrate()?;
+    let mut conn = operator_connection()?;
     let format = format.unwrap_or_else(|| match file.extension().and_then(|e| e.to_str()) {
         Some("ndjson" | "jsonl") => Format::Ndjson,
         _ => Format::Csv,
@@ -153,10 +169,7 @@ fn import(
     let opened =
         std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let size = opened.metadata().map(|m| m.len()).unwrap_or(0);
-    let progress = indicatif::ProgressBar::new(size).with_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {elapsed} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let progress = progress_bar(size, "{bar:40} {bytes}/{total_bytes} {elapsed} {msg}");
     let reader = progress.wrap_read(std::io::BufReader::new(opened));
     let report =
         upr_tc::import::by_operator(&mut conn, resource.into(), reader, format, mode, dry_run)
@@ -167,14 +180,8 @@ fn import(
 }
 
 fn seed(scale: upr_tc::seed::Scale, seed: u64) -> anyhow::Result<upr_tc::seed::Summary> {
-    let settings = Settings::from_env()?;
-    let pool = upr_tc::db::connect(&settings.database, 1)?;
-    let mut conn = pool.get().context("cannot get a database connection")?;
-    conn.migrate()?;
-    let progress = indicatif::ProgressBar::new(0).with_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let mut conn = operator_connection()?;
+    let progress = progress_bar(0, "{bar:40} {pos}/{len} {elapsed} {msg}");
     upr_tc::seed::run(&mut conn, scale, seed, &progress)
 }
 
@@ -194,10 +201,7 @@ fn report(
         ReportScopeArg::Full => ReportScope::Full,
     };
     let year = year.unwrap_or_else(|| chrono::Datelike::year(&chrono::Utc::now()));
-    let settings = Settings::from_env()?;
-    let pool = upr_tc::db::connect(&settings.database, 1)?;
-    let mut conn = pool.get().context("cannot get a database connection")?;
-    conn.migrate()?;
+    let mut conn = operator_connection()?;
     let cache = upr_tc::app::report::ReportCache::default();
     let asked = upr_tc::app::report::Asked {
         scope,
