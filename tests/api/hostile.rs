@@ -327,3 +327,31 @@ async fn rankings_of_matches_share_the_limit_of_searches() {
         "each gives its permit back"
     );
 }
+
+/// Counting a report takes a permit of the rankings; a report kept from the same data does not,
+/// so every caller has it while the rankings are all taken, until the data changes.
+#[actix_web::test]
+async fn a_kept_report_needs_no_permit_of_the_rankings() {
+    let app = TestApp::spawn_with(|s| s.limits.search_limit = Some(1));
+    let path = "/api/v1/reports/annual?year=2026";
+    let searches = app.service.state.searches.clone();
+    let held = searches.clone().try_acquire_owned().unwrap();
+    app.get(path)
+        .await
+        .assert_problem(503, "service_unavailable");
+    drop(held);
+    let counted = app.get(path).await.assert_ok_json();
+    let held = searches.clone().try_acquire_owned().unwrap();
+    assert_eq!(app.get(path).await.assert_ok_json(), counted, "kept");
+    // New data: the kept report is no longer current, and counting it again waits its turn.
+    app.create(
+        "/api/v1/recommendations",
+        &upr_tc_tests::recommendation("KEN", 8, "Protect the rights of the child."),
+    )
+    .await;
+    app.get(path)
+        .await
+        .assert_problem(503, "service_unavailable");
+    drop(held);
+    app.get(path).await.assert_ok_json();
+}

@@ -348,16 +348,32 @@ fn older(kept: (i64, i64), now: (i64, i64)) -> bool {
     kept.0 < now.0 || (kept.0 == now.0 && kept != now)
 }
 
+/// The report asked for as it was kept, when the data is still what it was counted from: what
+/// a caller may have without counting anything (one read of the data's version).
+pub fn kept(
+    conn: &mut DbConnection,
+    cache: &ReportCache,
+    asked: Asked,
+) -> Result<Option<Arc<Counted>>> {
+    let version = data_version(conn)?;
+    let published = cache.published.lock().unwrap_or_else(|e| e.into_inner());
+    Ok(current(published.get(&asked), version))
+}
+
+/// `kept` when it was counted at `version` or later.
+fn current(kept: Option<&Published>, version: (i64, i64)) -> Option<Arc<Counted>> {
+    kept.filter(|(counted_at, _)| !older(*counted_at, version))
+        .map(|(_, counted)| counted.clone())
+}
+
 /// The report asked for, counted from the data as it is now, or kept from when it was the
 /// same. A reader whose snapshot is older than the facts kept is given the newer figures.
 pub fn counted(conn: &mut DbConnection, cache: &ReportCache, asked: Asked) -> Result<Arc<Counted>> {
     let version = data_version(conn)?;
     let published = || cache.published.lock().unwrap_or_else(|e| e.into_inner());
     let last = published().get(&asked).cloned();
-    if let Some((counted_at, counted)) = &last
-        && !older(*counted_at, version)
-    {
-        return Ok(counted.clone());
+    if let Some(counted) = current(last.as_ref(), version) {
+        return Ok(counted);
     }
     let mut facts = match cache.facts.try_lock() {
         Ok(facts) => facts,

@@ -70,9 +70,9 @@ fn scope(identity: Identity, asked: Option<ReportScope>) -> ApiResult<ReportScop
     }
 }
 
-/// The report the caller asks for, in the scope it may have: counted on a connection of the
-/// blocking pool under a permit of the rankings (counting reads every activity in scope), or
-/// kept from when the data was the same.
+/// The report the caller asks for, in the scope it may have: kept from when the data was the
+/// same, which any number of callers may have at once; or counted on a connection of the
+/// blocking pool under a permit of the rankings (counting reads every activity in scope).
 async fn counted(
     state: &web::Data<AppState>,
     identity: Identity,
@@ -83,8 +83,15 @@ async fn counted(
         span,
         language: lang.unwrap_or(Language::En),
     };
-    let _permit = crate::routes::export::search_permit(state)?;
     let cache = state.reports.clone();
+    let kept = {
+        let cache = cache.clone();
+        with_db(state, move |conn| Ok(report::kept(conn, &cache, asked)?)).await?
+    };
+    if let Some(kept) = kept {
+        return Ok(kept);
+    }
+    let _permit = crate::routes::export::search_permit(state)?;
     with_db(state, move |conn| Ok(report::counted(conn, &cache, asked)?)).await
 }
 
