@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::DbConnection;
 use super::schema::changes::dsl;
-use super::stored::{stored_json, unreadable};
+use super::stored::{stored_raw, unreadable};
 use super::time::{self, now, stored};
 
 /// Who reads the feed.
@@ -139,7 +139,8 @@ pub struct FeedItem {
     pub at: DateTime<Utc>,
     /// The item's representation for an upsert (the public one on the public feed); `null`
     /// for a delete.
-    pub data: Option<serde_json::Value>,
+    #[schema(value_type = Option<Value>)]
+    pub data: Option<Box<serde_json::value::RawValue>>,
 }
 
 /// A row of `changes` as a feed reads it: for the public, its public operation and data.
@@ -330,8 +331,8 @@ pub fn read(
         .map(|r| {
             // A change that does not read stops the feed (a 500) rather than reach a partner
             // as something else: an unknown operation is no upsert, a delete carries no data.
-            let (op, data) = match (r.op.as_deref().unwrap_or(""), r.data.as_deref()) {
-                ("upsert", Some(d)) => (Op::Upsert, Some(stored_json(d)?)),
+            let (op, data) = match (r.op.as_deref().unwrap_or(""), r.data) {
+                ("upsert", Some(d)) => (Op::Upsert, Some(stored_raw(d)?)),
                 ("delete", None) => (Op::Delete, None),
                 (op, data) => {
                     return Err(unreadable(format!(

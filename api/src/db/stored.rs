@@ -12,3 +12,10 @@ pub fn unreadable(what: impl Into<String>) -> diesel::result::Error {
 pub fn stored_json(text: &str) -> diesel::QueryResult<serde_json::Value> {
     serde_json::from_str(text).map_err(|e| unreadable(format!("stored JSON: {e}")))
 }
+
+/// A stored JSON text as it is, checked but not parsed into a tree: what is served unchanged
+/// (the feed's data) is written out as stored.
+pub fn stored_raw(text: String) -> diesel::QueryResult<Box<serde_json::value::RawValue>> {
+    serde_json::value::RawValue::from_string(text)
+        .map_err(|e| unreadable(format!("stored JSON: {e}")))
+}
