@@ -114,9 +114,37 @@ fn read_activities(
     ids: Option<&[String]>,
     consents: &HashMap<CountryCode, Vec<ConsentFact>>,
 ) -> Result<Vec<ActivityFacts>> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    // A run of activities at a time, with their facets: what is read and not yet kept stays
+    // small however many activities there are.
+    loop {
+        let rows = sql::activities(conn, ids, after, READ_RUN)?;
+        let Some(last) = rows.last().map(|r| r.seq) else {
+            return Ok(out);
+        };
+        let more = rows.len() as i64 == READ_RUN;
+        let facets = sql::facets(conn, ids, (after, last))?;
+        out.extend(activity_facts(rows, facets, consents)?);
+        if !more {
+            return Ok(out);
+        }
+        after = last;
+    }
+}
+
+/// How many activities a read of the facts takes at a time.
+const READ_RUN: i64 = 2_000;
+
+/// The facts of some activities, from their rows and facets.
+fn activity_facts(
+    rows: Vec<sql::ActivityRow>,
+    facets: Vec<sql::FacetRow>,
+    consents: &HashMap<CountryCode, Vec<ConsentFact>>,
+) -> Result<Vec<ActivityFacts>> {
     // What the rule reads of each, beside its facts, by row.
     let mut by_seq: HashMap<i64, (publication::ActivityFacts, ActivityFacts)> = HashMap::new();
-    for row in sql::activities(conn, ids)? {
+    for row in rows {
         let unreadable = |what: &str| {
             Error::Internal(anyhow::anyhow!("activity {}: {what} does not read", row.id))
         };
@@ -137,7 +165,7 @@ fn read_activities(
         };
         by_seq.insert(row.seq, (rule, activity(row)?));
     }
-    for row in sql::facets(conn, ids)? {
+    for row in facets {
         let Some((rule, a)) = by_seq.get_mut(&row.seq) else {
             continue;
         };
@@ -327,6 +355,15 @@ impl Counted {
 /// what they ask: they are given those, at most the writes in progress behind, and
 /// `generated_at` says when they were counted. Held by the service; each instance keeps its
 /// own.
+impl ReportCache {
+    /// The report asked for as it was last counted, whatever the data is now: what a caller
+    /// has while another counts, without reading anything.
+    pub fn last(&self, asked: &Asked) -> Option<Arc<Counted>> {
+        let published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+        published.get(asked).map(|(_, counted)| counted.clone())
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct ReportCache {
     /// The facts, locked while they are brought up to date and counted.
@@ -348,32 +385,16 @@ fn older(kept: (i64, i64), now: (i64, i64)) -> bool {
     kept.0 < now.0 || (kept.0 == now.0 && kept != now)
 }
 
-/// The report asked for as it was kept, when the data is still what it was counted from: what
-/// a caller may have without counting anything (one read of the data's version).
-pub fn kept(
-    conn: &mut DbConnection,
-    cache: &ReportCache,
-    asked: Asked,
-) -> Result<Option<Arc<Counted>>> {
-    let version = data_version(conn)?;
-    let published = cache.published.lock().unwrap_or_else(|e| e.into_inner());
-    Ok(current(published.get(&asked), version))
-}
-
-/// `kept` when it was counted at `version` or later.
-fn current(kept: Option<&Published>, version: (i64, i64)) -> Option<Arc<Counted>> {
-    kept.filter(|(counted_at, _)| !older(*counted_at, version))
-        .map(|(_, counted)| counted.clone())
-}
-
 /// The report asked for, counted from the data as it is now, or kept from when it was the
 /// same. A reader whose snapshot is older than the facts kept is given the newer figures.
 pub fn counted(conn: &mut DbConnection, cache: &ReportCache, asked: Asked) -> Result<Arc<Counted>> {
     let version = data_version(conn)?;
     let published = || cache.published.lock().unwrap_or_else(|e| e.into_inner());
     let last = published().get(&asked).cloned();
-    if let Some(counted) = current(last.as_ref(), version) {
-        return Ok(counted);
+    if let Some((counted_at, counted)) = &last
+        && !older(*counted_at, version)
+    {
+        return Ok(counted.clone());
     }
     let mut facts = match cache.facts.try_lock() {
         Ok(facts) => facts,

@@ -70,9 +70,10 @@ fn scope(identity: Identity, asked: Option<ReportScope>) -> ApiResult<ReportScop
     }
 }
 
-/// The report the caller asks for, in the scope it may have: kept from when the data was the
-/// same, which any number of callers may have at once; or counted on a connection of the
-/// blocking pool under a permit of the rankings (counting reads every activity in scope).
+/// The report the caller asks for, in the scope it may have, under a permit of the rankings
+/// (counting reads every activity in scope): kept from when the data was the same, or counted
+/// on a connection of the blocking pool. A caller who finds every permit taken has the report
+/// as last counted, without reading anything (a 503 only when there is none yet).
 async fn counted(
     state: &web::Data<AppState>,
     identity: Identity,
@@ -84,14 +85,10 @@ async fn counted(
         language: lang.unwrap_or(Language::En),
     };
     let cache = state.reports.clone();
-    let kept = {
-        let cache = cache.clone();
-        with_db(state, move |conn| Ok(report::kept(conn, &cache, asked)?)).await?
+    let _permit = match crate::routes::export::search_permit(state) {
+        Ok(permit) => permit,
+        Err(busy) => return cache.last(&asked).ok_or(busy),
     };
-    if let Some(kept) = kept {
-        return Ok(kept);
-    }
-    let _permit = crate::routes::export::search_permit(state)?;
     with_db(state, move |conn| Ok(report::counted(conn, &cache, asked)?)).await
 }
 

@@ -67,10 +67,13 @@ fn only(sql: &mut Sql, ids: Option<&[String]>) {
     }
 }
 
-/// Every activity, or those with these ids (at most a few hundred: the caller cuts).
+/// Up to `limit` activities after `after` (a `seq`), in order: of every activity, or of those
+/// with these ids (at most a few hundred: the caller cuts).
 pub fn activities(
     conn: &mut DbConnection,
     ids: Option<&[String]>,
+    after: i64,
+    limit: i64,
 ) -> diesel::QueryResult<Vec<ActivityRow>> {
     let mut sql = Sql::new(
         conn,
@@ -81,23 +84,29 @@ pub fn activities(
          r.budget_amount, CASE WHEN ",
     );
     sql.flag("r.good_practice", true)
-        .push(" THEN r.document END AS practice FROM activities r WHERE 1 = 1");
+        .push(" THEN r.document END AS practice FROM activities r WHERE r.seq > ")
+        .int(after);
     only(&mut sql, ids);
+    sql.push(" ORDER BY r.seq LIMIT ").int(limit);
     load(conn, &sql)
 }
 
 /// The States, themes, SDG targets, sources of funding, participants' roles and
-/// recommendations of every activity, or of those with these ids.
+/// recommendations of the activities `seqs` holds (after its start, up to its end): of every
+/// one, or of those with these ids.
 pub fn facets(
     conn: &mut DbConnection,
     ids: Option<&[String]>,
+    seqs: (i64, i64),
 ) -> diesel::QueryResult<Vec<FacetRow>> {
     let mut sql = Sql::new(
         conn,
         "SELECT f.activity_seq AS seq, f.facet, f.value FROM activity_facets f \
          JOIN activities r ON r.seq = f.activity_seq WHERE f.facet IN \
-         ('state', 'theme', 'sdg_target', 'funding_source', 'role', 'recommendation')",
+         ('state', 'theme', 'sdg_target', 'funding_source', 'role', 'recommendation') \
+         AND f.activity_seq > ",
     );
+    sql.int(seqs.0).push(" AND f.activity_seq <= ").int(seqs.1);
     only(&mut sql, ids);
     load(conn, &sql)
 }
