@@ -26,6 +26,10 @@ limits on searches and exports at once), p50 and p99 latency of all answers as w
 them, and the ratio of the 2xx rate to `/health/live`'s. At the end, the service's peak
 resident memory over the whole run (`VmHWM` of `/proc/PID/status`).
 
+With `--baseline OLDER_BINARY`, the older build serves the same seeded database first and
+runs every scenario; then the binary measured does, and each row also gives the baseline's
+2xx/s and the ratio of the two, measured side by side in one run.
+
 Before each scenario the script waits until the service has finished what the last one left
 running (slow requests wrk gave up on), so that one scenario's tail is not the next one's.
 
@@ -212,9 +216,11 @@ def catch_up(port, token, limit=1000):
 class Uploader(threading.Thread):
     """Uploads new recommendations in bulk, `batch` a request, back to back, until stopped."""
 
-    def __init__(self, port, token, states, batch=1000):
+    def __init__(self, port, token, states, run, batch=1000):
         super().__init__(daemon=True)
         self.port, self.token, self.states, self.batch = port, token, states, batch
+        # Texts of this run alone: another run's would be folded into the stored ones.
+        self.run = run
         self.stop = threading.Event()
         self.items = 0
         self.seconds = []
@@ -230,7 +236,7 @@ class Uploader(threading.Thread):
                     "state_under_review": self.states[n % len(self.states)],
                     "session": 54,
                     "text": {"en": f"Strengthen the protection of human rights defenders and "
-                                   f"journalists, as uploaded in bulk ({n})."},
+                                   f"journalists, as uploaded in bulk (run {self.run}, {n})."},
                     "response": "supported",
                     "themes": ["human_rights_defenders"],
                 }))
@@ -247,7 +253,7 @@ class Uploader(threading.Thread):
 
 
 def measure(args, engine, env):
-    result = {"engine": engine, "rows": []}
+    result = {"engine": engine}
     seed = subprocess.run([args.binary, "seed", "--scale", args.scale, "--seed", str(args.seed)],
                           env=env, capture_output=True, text=True)
     if seed.returncode != 0:
@@ -258,14 +264,25 @@ def measure(args, engine, env):
         # As autovacuum would after a load, before anyone reads.
         subprocess.run(["psql", env["DATABASE_URL"], "-qc", "VACUUM ANALYZE"], check=True,
                        capture_output=True)
+    if args.baseline:
+        # The earlier binary first, on the data as seeded; its bulk writer's rows are there
+        # when the binary measured serves.
+        result["baseline"] = serve(args, args.baseline, engine, env, run=0)
+    result.update(serve(args, args.binary, engine, env, run=1))
+    return result
+
+
+def serve(args, binary, engine, env, run):
+    """Serves the database of `env` with `binary` and runs every scenario against it."""
+    result = {"binary": binary, "rows": []}
     port = free_port()
-    proc = subprocess.Popen([args.binary, "serve", "--bind", f"127.0.0.1:{port}"], env=env,
+    proc = subprocess.Popen([binary, "serve", "--bind", f"127.0.0.1:{port}"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_ready(port)
-        admin = token(args.binary, env, "--role", "admin", "--subject", "bench-admin")
-        sync = token(args.binary, env, "--role", "sync", "--subject", "bench-feed")
-        exporters = [token(args.binary, env, "--role", "sync", "--subject", f"bench-export-{i}")
+        admin = token(binary, env, "--role", "admin", "--subject", "bench-admin")
+        sync = token(binary, env, "--role", "sync", "--subject", "bench-feed")
+        exporters = [token(binary, env, "--role", "sync", "--subject", f"bench-export-{i}")
                      for i in range(64)]
 
         # What the scenarios ask for: ids and States taken from the service itself.
@@ -322,11 +339,11 @@ def measure(args, engine, env):
             health = health or row["ok_per_s"]
             row["ratio"] = row["ok_per_s"] / health
             result["rows"].append(row)
-            print(f"{engine}: {name}: {row['ok_per_s']:,.0f}/s", file=sys.stderr)
+            print(f"{engine} ({binary}): {name}: {row['ok_per_s']:,.0f}/s", file=sys.stderr)
 
         # Readers beside one writer uploading in bulk.
         settle(port)
-        writer = Uploader(port, admin, states)
+        writer = Uploader(port, admin, states, run)
         writer.start()
         time.sleep(0.5)
         row = wrk(port, [f"/api/v1/recommendations/{i}" for i in rec_ids], args)
@@ -376,17 +393,26 @@ def markdown(result, args):
         f"{seed['assistance_requests']:,} assistance requests ({seed['changes']:,} feed rows); "
         f"database {result['size'] / 1e6:,.0f} MB.")
     lines.append("")
-    lines.append(f"| scenario (`wrk -t{args.threads} -c{args.connections} -d{args.duration}s`) "
-                 "| 2xx/s | other answers | p50 | p99 | ratio to `/health/live` |")
-    lines.append("|---|---|---|---|---|---|")
-    for r in result["rows"]:
+    base = result.get("baseline")
+    head = (f"| scenario (`wrk -t{args.threads} -c{args.connections} -d{args.duration}s`) "
+            "| 2xx/s | other answers | p50 | p99 | ratio to `/health/live` |")
+    if base:
+        head += " baseline 2xx/s | × baseline |"
+    lines.append(head)
+    lines.append("|---" * (8 if base else 6) + "|")
+    for i, r in enumerate(result["rows"]):
         codes = ", ".join(f"{n:,} × {code}" for code, n in sorted(r["statuses"].items())
                           if not 200 <= code < 300)
         other = codes or "0"
         if r["socket_errors"]:
             other += f" (socket errors: {r['socket_errors']})"
-        lines.append(f"| {r['name']} | {rate(r['ok_per_s'])} | {other} | {r['p50']:.2f} ms "
-                     f"| {r['p99']:.2f} ms | {ratio(r['ratio'])} |")
+        line = (f"| {r['name']} | {rate(r['ok_per_s'])} | {other} | {r['p50']:.2f} ms "
+                f"| {r['p99']:.2f} ms | {ratio(r['ratio'])} |")
+        if base:
+            b = base["rows"][i]["ok_per_s"]
+            times = f"{r['ok_per_s'] / b:.2f}" if b else "—"
+            line += f" {rate(b)} | {times} |"
+        lines.append(line)
     w, f = result["writer"], result["feed"]
     lines.append("")
     lines.append(f"Bulk writer beside the readers: {w['items']:,} recommendations in "
@@ -396,12 +422,21 @@ def markdown(result, args):
                  f"{f['seconds']:.2f} s = {f['changes'] / f['seconds']:,.0f} changes/s.")
     lines.append(f"Peak resident memory of the service over the run: "
                  f"{result['peak_rss_mb']:.0f} MB.")
+    if base:
+        bw, bf = base["writer"], base["feed"]
+        lines.append(f"Baseline (`{base['binary']}`, on the same data just before): bulk writer "
+                     f"{bw['items_per_s']:,.0f} items/s; feed catch-up "
+                     f"{bf['changes'] / bf['seconds']:,.0f} changes/s; peak memory "
+                     f"{base['peak_rss_mb']:.0f} MB.")
     return "\n".join(lines)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--binary", default=default_binary())
+    ap.add_argument("--baseline", metavar="BINARY",
+                    help="an earlier build (same migrations) that serves the same seeded data "
+                         "first, each scenario's rate then compared side by side")
     ap.add_argument("--scale", choices=["un", "small"], default="un")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--duration", type=int, default=10, help="seconds of each wrk run")
