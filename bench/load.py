@@ -220,7 +220,7 @@ class Uploader(threading.Thread):
         super().__init__(daemon=True)
         self.port, self.token, self.states, self.batch = port, token, states, batch
         # Texts of this run alone: another run's would be folded into the stored ones.
-        self.run = run
+        self.label = run
         self.stop = threading.Event()
         self.items = 0
         self.seconds = []
@@ -236,7 +236,7 @@ class Uploader(threading.Thread):
                     "state_under_review": self.states[n % len(self.states)],
                     "session": 54,
                     "text": {"en": f"Strengthen the protection of human rights defenders and "
-                                   f"journalists, as uploaded in bulk (run {self.run}, {n})."},
+                                   f"journalists, as uploaded in bulk (run {self.label}, {n})."},
                     "response": "supported",
                     "themes": ["human_rights_defenders"],
                 }))
