@@ -355,15 +355,6 @@ impl Counted {
 /// what they ask: they are given those, at most the writes in progress behind, and
 /// `generated_at` says when they were counted. Held by the service; each instance keeps its
 /// own.
-impl ReportCache {
-    /// The report asked for as it was last counted, whatever the data is now: what a caller
-    /// has while another counts, without reading anything.
-    pub fn last(&self, asked: &Asked) -> Option<Arc<Counted>> {
-        let published = self.published.lock().unwrap_or_else(|e| e.into_inner());
-        published.get(asked).map(|(_, counted)| counted.clone())
-    }
-}
-
 #[derive(Debug, Default)]
 pub struct ReportCache {
     /// The facts, locked while they are brought up to date and counted.
@@ -371,6 +362,15 @@ pub struct ReportCache {
     /// The reports counted, each with the version of the data it was counted from; locked
     /// only to look one up or to add one.
     published: Mutex<HashMap<Asked, Published>>,
+}
+
+impl ReportCache {
+    /// The report asked for as it was last counted, whatever the data is now: what a caller
+    /// has while another counts, without reading anything.
+    pub fn last(&self, asked: &Asked) -> Option<Arc<Counted>> {
+        let published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+        published.get(asked).map(|(_, counted)| counted.clone())
+    }
 }
 
 /// A report counted, and the version of the data it was counted from.
