@@ -87,6 +87,21 @@ impl Sql {
         self.list(values.iter().map(|v| Value::Text(v.as_ref().to_owned())))
     }
 
+    /// `(?, ?), (?, ?), …` for rows of `VALUES`: a position and a text each.
+    pub fn seq_text_rows(&mut self, rows: &[(i64, String)]) -> &mut Self {
+        for (i, (seq, text)) in rows.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.push("(")
+                .int(*seq)
+                .push(", ")
+                .text(text.clone())
+                .push(")");
+        }
+        self
+    }
+
     fn list(&mut self, values: impl Iterator<Item = Value>) -> &mut Self {
         let start = self.binds.len();
         self.push("(");

@@ -203,16 +203,7 @@ pub fn insert_search(
                 conn,
                 &format!("INSERT INTO {} (rowid, body) VALUES ", table.search),
             );
-            for (i, (seq, body)) in part.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.push("(")
-                    .int(*seq)
-                    .push(", ")
-                    .text(body.clone())
-                    .push(")");
-            }
+            sql.seq_text_rows(part);
             execute(conn, &sql)?;
         }
     }
@@ -253,16 +244,7 @@ pub fn rewrite_search(
     // PostgreSQL database waits on.
     for part in entries.chunks(500) {
         let mut sql = Sql::new(conn, "WITH v (seq, terms) AS (VALUES ");
-        for (i, (seq, terms)) in part.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.push("(")
-                .int(*seq)
-                .push(", ")
-                .text(terms.clone())
-                .push(")");
-        }
+        sql.seq_text_rows(part);
         let t = table.table;
         sql.push(&format!(
             ") UPDATE {t} SET search_text = v.terms FROM v WHERE {t}.seq = v.seq"
