@@ -5,7 +5,7 @@ use actix_web::http::Method;
 use diesel::connection::SimpleConnection;
 use serde_json::Value;
 use upr_tc::auth::Role;
-use upr_tc_tests::{Request, TestApp, json, recommendation, stakeholder};
+use upr_tc_tests::{Request, TestApp, count, json, recommendation, stakeholder};
 
 async fn trail(app: &TestApp, query: &str) -> Vec<Value> {
     let token = app.admin_token();
@@ -214,8 +214,87 @@ async fn entries_cannot_be_changed_or_removed() {
             .is_err()
     );
     assert!(conn.batch_execute("DELETE FROM audit_log").is_err());
+    // A creation's entry is filled in once, with a document, and by nothing else: not
+    // emptied, not filled with something else after.
+    assert!(
+        conn.batch_execute("UPDATE audit_log SET changes = NULL")
+            .is_err()
+    );
+    assert!(
+        conn.batch_execute("UPDATE audit_log SET changes = '{}', actor = 'someone else'")
+            .is_err()
+    );
+    conn.batch_execute("UPDATE audit_log SET changes = '{\"after\": {}}'")
+        .unwrap();
+    assert!(
+        conn.batch_execute("UPDATE audit_log SET changes = '{\"after\": 1}'")
+            .is_err()
+    );
     drop(conn);
     assert_eq!(trail(&app, "actor=tester").await.len(), 1);
+}
+
+/// A creation's entry keeps no copy of the item: it reads the item's first change in the feed.
+/// Edits after it and a compaction of the feed leave it showing the item as created.
+#[actix_web::test]
+async fn a_creation_shows_the_item_as_created_after_edits_and_compaction() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let rec = app
+        .create(
+            "/api/v1/recommendations",
+            &recommendation("KEN", 8, "First words."),
+        )
+        .await;
+    let id = rec["id"].as_str().unwrap();
+    let imported = app
+        .upload(
+            "/api/v1/bulk/recommendations",
+            "application/x-ndjson",
+            format!("{}\n", recommendation("KEN", 8, "Imported words.")),
+        )
+        .await;
+    assert_eq!(imported.status, 200, "{}", imported.text());
+    let stored_in_entries = |app: &TestApp| -> i64 {
+        count(
+            app,
+            "SELECT COUNT(*) AS n FROM audit_log WHERE operation = 'create' AND changes IS NOT NULL",
+        )
+    };
+    assert_eq!(stored_in_entries(&app), 0, "a creation keeps no copy");
+    for text in ["Second words.", "Third words."] {
+        let reply = app
+            .send_json(
+                Method::PATCH,
+                &format!("/api/v1/recommendations/{id}"),
+                Some(&admin),
+                &json!({"text": {"en": text}}),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+    let created = |entries: &[Value]| -> Vec<Value> {
+        entries
+            .iter()
+            .filter(|e| e["operation"] == "create")
+            .map(|e| e["changes"]["after"]["text"]["en"].clone())
+            .collect()
+    };
+    let before = trail(&app, "entity=recommendation").await;
+    assert_eq!(
+        created(&before),
+        vec![json!("First words."), json!("Imported words.")]
+    );
+    {
+        let mut conn = app.service.state.pool.get().unwrap();
+        let later = chrono::Utc::now() + chrono::Duration::seconds(1);
+        let done = upr_tc::db::changes::compact(&mut conn, later).unwrap();
+        assert!(done.removed >= 2, "{done:?}");
+    }
+    // The edited item's first change is gone: its entry now holds the item; the other's does
+    // not, its only change stays.
+    assert_eq!(stored_in_entries(&app), 1);
+    assert_eq!(trail(&app, "entity=recommendation").await, before);
 }
 
 #[actix_web::test]

@@ -10,7 +10,7 @@ use upr_tc::db::changes::{self, Compaction};
 use upr_tc_tests::{TestApp, activity, json, recommendation};
 
 use crate::activities::{consent, item, organisation, submit};
-use crate::sync::{Copy, follow, public_data, snapshot};
+use crate::sync::{Copy, every_change, follow, public_data, snapshot};
 
 const RECS: &str = "/api/v1/recommendations";
 
@@ -21,18 +21,10 @@ fn compact(app: &TestApp, before: chrono::DateTime<Utc>) -> Compaction {
 
 /// Every change of the full feed from the start: `(type, id, op)`.
 async fn full_feed(app: &TestApp) -> Vec<(String, String, String)> {
-    let page = app
-        .get_as("/api/v1/changes?limit=1000", &app.admin_token())
+    every_change(app, &app.admin_token())
         .await
-        .assert_ok_json();
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            let s = |k: &str| c[k].as_str().unwrap().to_owned();
-            (s("type"), s("id"), s("op"))
-        })
+        .into_iter()
+        .map(|(kind, id, op, _)| (kind, id, op))
         .collect()
 }
 

@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use diesel::{ExpressionMethods, RunQueryDsl};
 use serde_json::Value;
 use upr_tc::auth::Role;
-use upr_tc_tests::{TestApp, activity, json, stakeholder};
+use upr_tc_tests::{TestApp, activity, count, json, stakeholder};
 
 use crate::activities::{PATH, consent, item, organisation, submit};
 
@@ -23,19 +23,6 @@ fn sql(app: &TestApp, statement: &str) {
 /// A merge patch as `token`.
 async fn patch(app: &TestApp, path: &str, token: &str, body: &Value) -> upr_tc_tests::Reply {
     app.send_json(Method::PATCH, path, Some(token), body).await
-}
-
-fn count(app: &TestApp, query: &str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut conn = app.service.state.pool.get().unwrap();
-    diesel::sql_query(query)
-        .get_result::<N>(&mut *conn)
-        .unwrap()
-        .n
 }
 
 #[actix_web::test]

@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use serde_json::Value;
 use upr_tc::auth::Role;
 use upr_tc::cursor::Kind;
-use upr_tc_tests::{Request, TestApp, activity, json, recommendation, stakeholder};
+use upr_tc_tests::{Request, TestApp, activity, count, json, recommendation, stakeholder};
 
 use crate::activities::{consent, item, organisation, submit};
 
@@ -561,4 +561,126 @@ async fn cursors_are_opaque_and_only_those_given_out_are_taken() {
         app.service.state.cursors.decode(&head)
     );
     assert!(other.state.cursors.decode(&head).is_some());
+}
+
+/// Each change of a feed, from the start, as `token` reads it: `(type, id, op, data)`.
+pub async fn every_change(app: &TestApp, token: &str) -> Vec<(String, String, String, Value)> {
+    let page = app
+        .get_as("/api/v1/changes?limit=1000", token)
+        .await
+        .assert_ok_json();
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap().to_owned();
+            (s("type"), s("id"), s("op"), c["data"].clone())
+        })
+        .collect()
+}
+
+/// The feed keeps no copy of an item its row holds: the last change of each item is served
+/// from the row, and a change stops being the last only after the database has copied the
+/// item into it. Whatever was written since, each change still shows the item as it left it,
+/// on both feeds.
+#[actix_web::test]
+async fn each_change_shows_the_item_as_it_left_it_and_only_older_changes_keep_a_copy() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let rec = app
+        .create(
+            "/api/v1/recommendations",
+            &recommendation("KEN", 8, "Edited"),
+        )
+        .await;
+    let path = format!("/api/v1/recommendations/{}", rec["id"].as_str().unwrap());
+    for text in ["Edited once", "Edited twice"] {
+        let reply = app
+            .send_json(
+                Method::PATCH,
+                &path,
+                Some(&admin),
+                &json!({"text": {"en": text}}),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+    let gone = app
+        .create("/api/v1/recommendations", &recommendation("KEN", 8, "Gone"))
+        .await;
+    let gone_path = format!("/api/v1/recommendations/{}", gone["id"].as_str().unwrap());
+    let reply = app
+        .send_json(Method::DELETE, &gone_path, Some(&admin), &json!(null))
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.text());
+    // An activity whose verdict the database changes when Kenya consents, then withdraws.
+    let (_, ngo) = organisation(&app, "Copy NGO").await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let a = submit(&app, &ngo, &activity(&["KEN"], "Shown, then not")).await;
+    consent(&app, &kenya, json!({"decision": "granted", "scope": "all"})).await;
+    let public_while_shown = every_change(&app, &app.token(Role::Sync, None, None)).await;
+    consent(
+        &app,
+        &kenya,
+        json!({"decision": "withdrawn", "scope": "all"}),
+    )
+    .await;
+
+    let full = every_change(&app, &admin).await;
+    let of = |id: &Value| -> Vec<(String, Value)> {
+        full.iter()
+            .filter(|c| c.1 == id.as_str().unwrap())
+            .map(|c| (c.2.clone(), c.3.clone()))
+            .collect()
+    };
+    let texts: Vec<(String, Value, Value)> = of(&rec["id"])
+        .into_iter()
+        .map(|(op, d)| (op, d["version"].clone(), d["text"]["en"].clone()))
+        .collect();
+    assert_eq!(
+        texts,
+        vec![
+            ("upsert".into(), json!(1), json!("Edited")),
+            ("upsert".into(), json!(2), json!("Edited once")),
+            ("upsert".into(), json!(3), json!("Edited twice")),
+        ]
+    );
+    let gone_changes = of(&gone["id"]);
+    assert_eq!(gone_changes.len(), 2, "{gone_changes:?}");
+    assert_eq!(gone_changes[0].1["text"]["en"], "Gone");
+    assert_eq!(gone_changes[1], ("delete".into(), Value::Null));
+    let shown: Vec<Value> = of(&a["id"])
+        .iter()
+        .map(|(_, d)| d["visibility"]["public"].clone())
+        .collect();
+    assert_eq!(shown, vec![json!(false), json!(true), json!(false)]);
+    // The public feed, read again now, still has the activity as it was shown.
+    let public_now = every_change(&app, &app.token(Role::Sync, None, None)).await;
+    assert_eq!(
+        public_now[..public_while_shown.len()],
+        public_while_shown[..],
+        "the public feed rewrote its past"
+    );
+    let last_of_activity = public_now
+        .iter()
+        .rfind(|c| c.1 == a["id"].as_str().unwrap());
+    assert_eq!(last_of_activity.unwrap().2, "delete");
+
+    // What is stored: a copy only in the changes another change of the same item followed.
+    let copies = count(
+        &app,
+        "SELECT COUNT(*) AS n FROM changes WHERE data IS NOT NULL",
+    );
+    let followed = count(
+        &app,
+        "SELECT COUNT(*) AS n FROM changes c WHERE c.op = 'upsert' AND EXISTS \
+         (SELECT 1 FROM changes l WHERE l.entity = c.entity AND l.entity_id = c.entity_id \
+         AND l.seq > c.seq)",
+    );
+    assert_eq!(copies, followed);
+    assert_eq!(
+        copies, 5,
+        "two of the recommendation, the one deleted, two of the activity"
+    );
 }

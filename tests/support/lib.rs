@@ -416,6 +416,20 @@ pub enum SecondWriter {
 }
 
 /// This connection's PostgreSQL backend id, for [`until_waiting_or_finished`]; `None` on SQLite.
+/// The number a query that selects one `COUNT(*) AS n` gives, on the service's database.
+pub fn count(app: &TestApp, query: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.service.state.pool.get().unwrap();
+    diesel::sql_query(query)
+        .get_result::<N>(&mut *conn)
+        .unwrap_or_else(|e| panic!("{query}: {e}"))
+        .n
+}
+
 pub fn backend_pid(conn: &mut upr_tc::db::DbConnection) -> Option<i32> {
     match conn {
         upr_tc::db::DbConnection::Postgres(pg) => Some(

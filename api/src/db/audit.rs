@@ -1,5 +1,10 @@
 //! The audit trail: an append-only record of every write (the database refuses to change or
 //! delete an entry). Written in the same transaction as the change it records.
+//!
+//! Storage: the creation of an item the change feed carries keeps no copy of the item, which is
+//! what the item's first change in the feed carries (`sql::feed::as_created`); compaction
+//! writes the item into the entry before that change may go, the one update the database
+//! lets an entry have (migration `2026-11-30-070000_audit_by_reference`).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -8,6 +13,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::DbConnection;
+use super::sql::feed::as_created;
 use super::sql::search::Position;
 use super::stored::{stored_json, unreadable};
 use super::time::{now, read, stored};
@@ -95,7 +101,10 @@ pub fn record(
     before: Option<&Value>,
     after: Option<&Value>,
 ) -> diesel::QueryResult<()> {
-    let changes = changes(before, after).to_string();
+    let changes = match operation {
+        Operation::Create if fed(entity) => None,
+        _ => Some(changes(before, after).to_string()),
+    };
     record_many(
         conn,
         actor,
@@ -105,18 +114,22 @@ pub fn record(
     )
 }
 
-/// Records creations in bulk: `(id, document JSON)` pairs, the JSON as stored, so a large
-/// import does not serialise every document twice.
+/// Whether the change feed carries items of `entity`: then a creation's entry is read from
+/// the item's first change.
+fn fed(entity: &str) -> bool {
+    super::changes::TYPES.contains(&entity)
+}
+
+/// Records creations in bulk, of items the change feed carries (their first change holds
+/// them): their ids.
 pub fn record_created(
     conn: &mut DbConnection,
     actor: &Actor,
     entity: &str,
-    created: Vec<(String, String)>,
+    created: Vec<String>,
 ) -> diesel::QueryResult<()> {
-    let rows: Vec<(String, String)> = created
-        .into_iter()
-        .map(|(id, doc)| (id, format!("{{\"after\":{doc}}}")))
-        .collect();
+    debug_assert!(fed(entity), "{entity}: the feed does not carry it");
+    let rows: Vec<(String, Option<String>)> = created.into_iter().map(|id| (id, None)).collect();
     record_many(conn, actor, entity, Operation::Create, &rows)
 }
 
@@ -125,7 +138,7 @@ fn record_many(
     actor: &Actor,
     entity: &str,
     operation: Operation,
-    rows: &[(String, String)],
+    rows: &[(String, Option<String>)],
 ) -> diesel::QueryResult<()> {
     use super::schema::audit_log::dsl as a;
     let at = stored(now());
@@ -140,7 +153,7 @@ fn record_many(
                     a::entity.eq(entity),
                     a::entity_id.eq(id),
                     a::operation.eq(operation.as_str()),
-                    a::changes.eq(changes),
+                    a::changes.eq(changes.as_deref()),
                 )
             })
             .collect();
@@ -182,7 +195,8 @@ struct Row {
     entity: String,
     entity_id: String,
     operation: String,
-    changes: String,
+    /// `None`: a creation, read from the item's first change.
+    changes: Option<String>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -227,6 +241,15 @@ pub fn list(
         .into_iter()
         .take(limit as usize)
         .map(|r| {
+            let changes = match &r.changes {
+                Some(changes) => stored_json(changes)?,
+                None => {
+                    let item = as_created(conn, &r.entity, &r.entity_id)?.ok_or_else(|| {
+                        unreadable(format!("audit entry {}: the item as created", r.seq))
+                    })?;
+                    serde_json::json!({ "after": stored_json(&item)? })
+                }
+            };
             Ok(AuditEntry {
                 seq: r.seq,
                 at: read(r.at),
@@ -247,7 +270,7 @@ pub fn list(
                         )));
                     }
                 },
-                changes: stored_json(&r.changes)?,
+                changes,
             })
         })
         .collect::<diesel::QueryResult<_>>()?;

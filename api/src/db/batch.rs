@@ -61,7 +61,8 @@ pub fn insert_new<D: Document>(
     }
     D::derive_many(conn, fresh.iter_mut().map(|(doc, _)| doc))?;
     for chunk in fresh.chunks(200) {
-        // The audit entries and feed rows of the creations reuse each document's JSON.
+        // The feed rows of the creations reuse each document's JSON; the audit entries read
+        // the items from them.
         let mut rows = Vec::with_capacity(chunk.len());
         let mut created = Vec::with_capacity(chunk.len());
         for (doc, key) in chunk {
@@ -108,7 +109,8 @@ pub fn insert_new<D: Document>(
             })
             .collect();
         changes::record(conn, feed)?;
-        audit::record_created(conn, actor, D::TABLE.entity, created)?;
+        let ids = created.into_iter().map(|(id, _)| id).collect();
+        audit::record_created(conn, actor, D::TABLE.entity, ids)?;
     }
     Ok(others)
 }

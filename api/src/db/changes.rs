@@ -8,6 +8,10 @@
 //! order their transactions commit, and the committed rows are always a prefix of the
 //! numbering (with gaps where a transaction rolled back). A reader that asks for rows after
 //! `n` up to the highest committed number it saw can never skip a row.
+//!
+//! Storage: the last upsert of an item keeps no copy of the item, which its row holds; the
+//! database copies the document into that change before the row is written again or deleted
+//! (triggers of `2026-11-30-060000_feed_by_reference`), so older changes keep theirs.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -62,7 +66,8 @@ pub enum Public {
 pub struct Change {
     pub entity: &'static str,
     pub id: String,
-    /// The full representation after the change; `None` for a deletion.
+    /// The full representation after the change, as the item's row stores it now: the feed
+    /// keeps no copy of it (`sql::feed`); `None` for a deletion.
     pub full: Option<String>,
     pub public: Public,
 }
@@ -112,7 +117,8 @@ pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryRes
                     dsl::entity_id.eq(&c.id),
                     dsl::at.eq(&at),
                     dsl::op.eq(if c.full.is_some() { "upsert" } else { "delete" }),
-                    dsl::data.eq(c.full.as_deref()),
+                    // The item as its row stores it (`sql::feed`): no copy.
+                    dsl::data.eq(None::<&str>),
                     dsl::public_op.eq(public_op),
                     dsl::public_data.eq(public_data),
                 )
@@ -141,18 +147,6 @@ pub struct FeedItem {
     /// for a delete.
     #[schema(value_type = Option<Value>)]
     pub data: Option<Box<serde_json::value::RawValue>>,
-}
-
-/// A row of `changes` as a feed reads it: for the public, its public operation and data.
-#[derive(diesel::Queryable)]
-struct Row {
-    seq: i64,
-    entity: String,
-    entity_id: String,
-    op: Option<String>,
-    at: chrono::NaiveDateTime,
-    data: Option<String>,
-    public_data: Option<String>,
 }
 
 /// The position of the last change `audience` is given (0 when none). For the full feed, the
@@ -265,7 +259,6 @@ pub fn read(
     types: Option<&[String]>,
     limit: i64,
 ) -> diesel::QueryResult<Page> {
-    use diesel::{ExpressionMethods, NullableExpressionMethods, QueryDsl, RunQueryDsl};
     let floor = floor(conn)?;
     if after > 0 && after < floor {
         return Ok(Page::Expired);
@@ -276,43 +269,8 @@ pub fn read(
         // Nothing committed since: what a waiting partner mostly asks.
         return Ok(Page::Changes(vec![], after, false));
     }
-    let mut query = dsl::changes
-        .filter(dsl::seq.gt(after))
-        .filter(dsl::seq.le(head))
-        .order(dsl::seq)
-        .limit(limit + 1)
-        .into_boxed();
-    if let Some(types) = types {
-        query = query.filter(dsl::entity.eq_any(types));
-    }
-    let rows: Vec<Row> = match audience {
-        Audience::Full => query
-            .select((
-                dsl::seq,
-                dsl::entity,
-                dsl::entity_id,
-                dsl::op.nullable(),
-                dsl::at,
-                dsl::data,
-                dsl::public_data,
-            ))
-            .load(conn)?,
-        // The public feed: the changes the public sees, with their public representation
-        // (the full one when it is the same).
-        Audience::Public => query
-            .filter(dsl::public_op.is_not_null())
-            .select((
-                dsl::seq,
-                dsl::entity,
-                dsl::entity_id,
-                dsl::public_op,
-                dsl::at,
-                dsl::data,
-                dsl::public_data,
-            ))
-            .load(conn)?,
-    };
-    let rows: Vec<Row> = rows
+    let rows = super::sql::feed::page(conn, audience, after, head, types, limit + 1)?;
+    let rows: Vec<super::sql::feed::Row> = rows
         .into_iter()
         .map(|mut r| {
             if audience == Audience::Public {

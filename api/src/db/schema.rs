@@ -97,7 +97,7 @@ schema! {
         entity -> Text,
         entity_id -> Text,
         operation -> Text,
-        changes -> Text,
+        changes -> Nullable<Text>,
     }
 
     activities (seq) {

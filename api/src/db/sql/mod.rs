@@ -1,6 +1,7 @@
 //! The only hand-written SQL, for what the DSL cannot say: full-text search and its ranking
-//! (`search`), lists filtered by any combination of facets (`filters`), and statements that
-//! are not queries (`statements`: connection settings, transaction modes, the write lock).
+//! (`search`), the change feed with each last change's item read from its row (`feed`), lists
+//! filtered by any combination of facets (`filters`), and statements that are not queries
+//! (`statements`: connection settings, transaction modes, the write lock).
 //! Everything else is written with diesel's DSL against `super::schema`.
 //!
 //! Queries are built with [`Sql`]: `?` placeholders (numbered `$1, $2, …` for PostgreSQL
@@ -13,6 +14,7 @@ use diesel::sql_types::{BigInt, Text};
 use super::DbConnection;
 
 pub mod coordination;
+pub mod feed;
 pub mod filters;
 pub mod matching;
 pub mod report;

@@ -188,6 +188,25 @@ pub fn compact_changes(
     upto: i64,
 ) -> diesel::QueryResult<usize> {
     const SAME: &str = "l.entity = changes.entity AND l.entity_id = changes.entity_id";
+    // The creations the audit trail reads from an item's first change (`db::audit`) get their
+    // item written in first, for every item of which a change may go: one with another change.
+    let mut written_in = super::Sql::new(
+        conn,
+        &format!(
+            "UPDATE audit_log SET changes = '{{\"after\":' || (SELECT {} FROM changes c \
+             WHERE c.entity = audit_log.entity AND c.entity_id = audit_log.entity_id \
+             ORDER BY c.seq LIMIT 1) || '}}' \
+             WHERE changes IS NULL AND operation = 'create' \
+             AND (entity, entity_id) IN (SELECT m.entity, m.entity_id FROM changes m \
+             WHERE m.seq > ",
+            super::feed::item_of_change()
+        ),
+    );
+    written_in.int(after).push(" AND m.seq <= ").int(upto).push(
+        " AND EXISTS (SELECT 1 FROM changes l WHERE l.entity = m.entity \
+         AND l.entity_id = m.entity_id AND l.seq <> m.seq))",
+    );
+    super::execute(conn, &written_in)?;
     let mut superseded = super::Sql::new(conn, "DELETE FROM changes WHERE seq > ");
     superseded.int(after).push(" AND seq <= ").int(upto);
     superseded.push(&format!(
