@@ -13,6 +13,14 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// A natural key (what makes two items the same, hashed as texts are long): the first 16 bytes
+/// of the SHA-256 of `data`, in hexadecimal. 128 bits: among a billion items the odds that two
+/// different ones share a key are under one in 10^20; half the bytes of the whole digest in each
+/// row and in its unique index.
+pub fn natural_key(data: impl AsRef<[u8]>) -> String {
+    sha256_hex(data, 16)
+}
+
 /// The first `bytes` bytes (at most 32) of the SHA-256 of `data`, in hexadecimal.
 pub fn sha256_hex(data: impl AsRef<[u8]>, bytes: usize) -> String {
     let digest = Sha256::digest(data.as_ref());

@@ -257,6 +257,9 @@ pub fn render(report: &Report) -> String {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                // No icon: the page asks nothing more of the service (a browser would ask for
+                // /favicon.ico, a 404).
+                link rel="icon" href="data:,";
                 title { (title) }
                 style { (PreEscaped(STYLE)) }
             }

@@ -798,8 +798,13 @@ async fn the_report_is_a_self_contained_page_for_people() {
         // Labels in the language asked come from the report itself.
         let label = tables[1]["rows"][0][1].as_str().unwrap();
         assert!(text.contains(label), "{label}");
-        // Nothing to fetch: no script, no external resource.
-        assert_eq!(select("script, link, img, iframe, object"), 0);
+        // Nothing to fetch: no script, no external resource; the icon is empty and inline, so
+        // that a browser does not ask for /favicon.ico.
+        assert_eq!(select("link[rel=icon][href='data:,']"), 1);
+        assert_eq!(
+            select("script, link:not([href^='data:']), img, iframe, object"),
+            0
+        );
         let without_namespace = text.replace("http://www.w3.org/2000/svg", "");
         assert!(!without_namespace.contains("://"), "an address in the page");
     }

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use serde_json::{Value, json};
-use upr_tc_tests::{TestApp, recommendation};
+use upr_tc_tests::{TestApp, count, recommendation};
 
 const PATH: &str = "/api/v1/recommendations";
 
@@ -143,4 +143,53 @@ async fn on_the_upr_info_export_a_singular_finds_what_its_plural_finds() {
         assert!(many.len() > 100, "{plural}: {}", many.len());
         assert_eq!(one, many, "{singular} and {plural} find the same");
     }
+}
+
+/// Each item's terms are stored once: in SQLite's full-text table (contentless for the
+/// catalogue) with the row's `search_text` left empty, in `search_text` on PostgreSQL; natural
+/// keys are 128 bits. Search follows every write all the same: an edit, a deletion.
+#[actix_web::test]
+async fn terms_stored_once_follow_edits_and_deletions() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let id = create(&app, json!({"en": "Prevent torture in prisons."})).await;
+    let other = create(&app, json!({"en": "Prevent torture in police cells."})).await;
+    assert_eq!(
+        found(&app, "torture").await,
+        HashSet::from([id.clone(), other.clone()])
+    );
+    let reply = app
+        .send_json(
+            actix_web::http::Method::PATCH,
+            &format!("{PATH}/{id}"),
+            Some(&admin),
+            &json!({"text": {"en": "Provide safe drinking water."}}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(found(&app, "torture").await, HashSet::from([other.clone()]));
+    assert_eq!(found(&app, "water").await, HashSet::from([id.clone()]));
+    let reply = app
+        .send_json(
+            actix_web::http::Method::DELETE,
+            &format!("{PATH}/{other}"),
+            Some(&admin),
+            &json!(null),
+        )
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.text());
+    assert!(found(&app, "torture").await.is_empty());
+    assert!(found(&app, "prevent").await.is_empty());
+
+    let sqlite = app.service.state.pool.get().unwrap().backend_name() == "sqlite";
+    let with_terms = count(
+        &app,
+        "SELECT COUNT(*) AS n FROM recommendations WHERE search_text <> ''",
+    );
+    assert_eq!(with_terms, if sqlite { 0 } else { 1 });
+    let long_keys = count(
+        &app,
+        "SELECT COUNT(*) AS n FROM recommendations WHERE length(natural_key) <> 32",
+    );
+    assert_eq!(long_keys, 0);
 }

@@ -66,7 +66,7 @@ pub fn insert_new<D: Document>(
         let mut rows = Vec::with_capacity(chunk.len());
         let mut created = Vec::with_capacity(chunk.len());
         for (doc, key) in chunk {
-            let (row, json) = row_of(doc, key.clone());
+            let (row, json) = row_of(conn, doc, key.clone());
             rows.push(row);
             created.push((doc.id().to_string(), json));
         }

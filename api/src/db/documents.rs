@@ -151,13 +151,22 @@ pub fn to_json<T: Serialize>(value: &T) -> String {
 }
 
 /// The row to write for an item; `natural_key` is the item's, computed by the caller (it is not
-/// cheap).
-pub(super) fn row_of<D: Document>(doc: &D, natural_key: String) -> (D::Row, String) {
+/// cheap). `search_text` holds the item's terms on PostgreSQL, whose `search` column is
+/// generated from it; SQLite keeps them in the item's FTS5 entry only (`sql::search`) and
+/// leaves it empty.
+pub(super) fn row_of<D: Document>(
+    conn: &DbConnection,
+    doc: &D,
+    natural_key: String,
+) -> (D::Row, String) {
     let document = to_json(doc);
     let common = Common {
         id: doc.id().to_string(),
         natural_key,
-        search_text: doc.search_text(),
+        search_text: match conn {
+            DbConnection::Postgres(_) => doc.search_text(),
+            DbConnection::Sqlite(_) => String::new(),
+        },
         document: document.clone(),
         version: doc.version(),
         created_at: stored(doc.created_at()),
@@ -272,7 +281,7 @@ pub fn insert<D: Document>(
     let at = now();
     let mut doc = D::new(Stored::new(id, at), content);
     doc.derive(conn)?;
-    let (row, json) = row_of(&doc, key);
+    let (row, json) = row_of(conn, &doc, key);
     let seq = D::insert_rows(conn, &[row])?
         .first()
         .map(|(_, seq)| *seq)
@@ -329,7 +338,7 @@ pub fn replace<D: Document>(
     };
     let mut doc = D::new(stored, content);
     doc.derive(conn)?;
-    let (row, json) = row_of(&doc, D::natural_key(doc.content()));
+    let (row, json) = row_of(conn, &doc, D::natural_key(doc.content()));
     D::update_row(conn, seq, &row)?;
     index(conn, seq, &doc)?;
     doc.after_write(conn, Some(&old))?;

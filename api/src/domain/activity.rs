@@ -470,7 +470,7 @@ impl<S> ActivityInput<S> {
             .planned_start
             .map(|d| d.to_string())
             .unwrap_or_default();
-        crate::digest::sha256_hex(format!("{submitter}|{title}|{start}"), 32)
+        crate::digest::natural_key(format!("{submitter}|{title}|{start}"))
     }
 
     /// Every language's title, summary, results and lessons, for full-text search.

@@ -139,7 +139,7 @@ impl AssistanceRequestContent {
             .next()
             .map(|(_, t)| normalise_text(t))
             .unwrap_or_default();
-        crate::digest::sha256_hex(format!("{}|{description}", self.state), 32)
+        crate::digest::natural_key(format!("{}|{description}", self.state))
     }
 }
 

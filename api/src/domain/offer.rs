@@ -230,7 +230,7 @@ impl OfferContent {
             .map(|(_, t)| normalise_text(t))
             .unwrap_or_default();
         let stakeholder = self.stakeholder.map(|s| s.to_string()).unwrap_or_default();
-        crate::digest::sha256_hex(format!("{stakeholder}|{description}"), 32)
+        crate::digest::natural_key(format!("{stakeholder}|{description}"))
     }
 }
 

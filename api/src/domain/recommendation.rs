@@ -246,10 +246,10 @@ impl<S: std::fmt::Display> RecommendationInput<S> {
             .next()
             .map(|(_, t)| normalise_text(t))
             .unwrap_or_default();
-        crate::digest::sha256_hex(
-            format!("{}|{}|{}", self.state_under_review, self.session, text),
-            32,
-        )
+        crate::digest::natural_key(format!(
+            "{}|{}|{}",
+            self.state_under_review, self.session, text
+        ))
     }
 
     /// Every language's text, for full-text search.

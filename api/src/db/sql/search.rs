@@ -234,22 +234,24 @@ pub fn documents_after(
 }
 
 /// Writes the full-text terms of stored items again: `(seq, terms)`. PostgreSQL's `search`
-/// column follows `search_text`; SQLite's FTS5 entries are written anew.
+/// column follows `search_text`; SQLite's FTS5 entries, which alone hold its terms
+/// (`documents::row_of`), are written anew.
 pub fn rewrite_search(
     conn: &mut DbConnection,
     table: &Table,
     entries: &[(i64, String)],
 ) -> diesel::QueryResult<()> {
-    // Five hundred rows a statement, not one: a round trip each is what a reindex of a
-    // PostgreSQL database waits on.
-    for part in entries.chunks(500) {
-        let mut sql = Sql::new(conn, "WITH v (seq, terms) AS (VALUES ");
-        sql.seq_text_rows(part);
-        let t = table.table;
-        sql.push(&format!(
-            ") UPDATE {t} SET search_text = v.terms FROM v WHERE {t}.seq = v.seq"
-        ));
-        execute(conn, &sql)?;
+    if let DbConnection::Postgres(_) = conn {
+        // Five hundred rows a statement, not one: a round trip each is what a reindex waits on.
+        for part in entries.chunks(500) {
+            let mut sql = Sql::new(conn, "WITH v (seq, terms) AS (VALUES ");
+            sql.seq_text_rows(part);
+            let t = table.table;
+            sql.push(&format!(
+                ") UPDATE {t} SET search_text = v.terms FROM v WHERE {t}.seq = v.seq"
+            ));
+            execute(conn, &sql)?;
+        }
     }
     if let DbConnection::Sqlite(_) = conn {
         for part in entries.chunks(500) {
