@@ -679,6 +679,17 @@ async fn each_change_shows_the_item_as_it_left_it_and_only_older_changes_keep_a_
          AND l.seq > c.seq)",
     );
     assert_eq!(copies, followed);
+    // A change recorded without a write of the document would make the last one show the
+    // item as it is now: the database refuses it.
+    let unwritten = format!(
+        "INSERT INTO changes (entity, entity_id, at, op, data) VALUES \
+         ('recommendation', '{}', '2026-11-30 00:00:00', 'upsert', '{{}}')",
+        rec["id"].as_str().unwrap()
+    );
+    let mut conn = app.service.state.pool.get().unwrap();
+    let refused = diesel::connection::SimpleConnection::batch_execute(&mut *conn, &unwritten);
+    assert!(refused.is_err(), "a change without its document write");
+    drop(conn);
     assert_eq!(
         copies, 5,
         "two of the recommendation, the one deleted, two of the activity"

@@ -237,14 +237,21 @@ pub fn list(
     }
     let rows: Vec<Row> = query.order(a::seq).limit(limit + 1).load(conn)?;
     let more = rows.len() as i64 > limit;
+    let rows: Vec<Row> = rows.into_iter().take(limit as usize).collect();
+    let read_from_feed: Vec<(String, String)> = rows
+        .iter()
+        .filter(|r| r.changes.is_none())
+        .map(|r| (r.entity.clone(), r.entity_id.clone()))
+        .collect();
+    let mut created = as_created(conn, &read_from_feed)?;
     let entries: Vec<AuditEntry> = rows
         .into_iter()
-        .take(limit as usize)
         .map(|r| {
             let changes = match &r.changes {
                 Some(changes) => stored_json(changes)?,
                 None => {
-                    let item = as_created(conn, &r.entity, &r.entity_id)?.ok_or_else(|| {
+                    let key = (r.entity.clone(), r.entity_id.clone());
+                    let item = created.remove(&key).ok_or_else(|| {
                         unreadable(format!("audit entry {}: the item as created", r.seq))
                     })?;
                     serde_json::json!({ "after": stored_json(&item)? })

@@ -77,7 +77,10 @@ pub fn insert_new<D: Document>(
         for (doc, _) in chunk {
             let seq = seqs[&doc.id().to_string()];
             facets.extend(doc.facets().into_iter().map(|(f, v)| (seq, f, v)));
-            search.push((seq, doc.search_text()));
+            // SQLite's full-text table holds the terms (PostgreSQL's are in the row).
+            if let DbConnection::Sqlite(_) = conn {
+                search.push((seq, doc.search_text()));
+            }
             let scope = D::ref_scope(doc.content());
             refs.extend(
                 doc.external_refs()

@@ -270,18 +270,6 @@ pub fn read(
         return Ok(Page::Changes(vec![], after, false));
     }
     let rows = super::sql::feed::page(conn, audience, after, head, types, limit + 1)?;
-    let rows: Vec<super::sql::feed::Row> = rows
-        .into_iter()
-        .map(|mut r| {
-            if audience == Audience::Public {
-                r.data = match r.op.as_deref() {
-                    Some("delete") => None,
-                    _ => r.public_data.take().or(r.data),
-                };
-            }
-            r
-        })
-        .collect();
     let more = rows.len() as i64 > limit;
     let items: Vec<FeedItem> = rows
         .into_iter()

@@ -212,7 +212,10 @@ fn index<D: Document>(conn: &mut DbConnection, seq: i64, doc: &D) -> Result<(), 
     let facets = doc.facets();
     let pairs: Vec<(&str, &str)> = facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
     D::set_facets(conn, seq, &pairs)?;
-    set_search(conn, &D::TABLE, seq, Some(&doc.search_text()))?;
+    // SQLite's full-text table holds the terms (PostgreSQL's are in the row, `row_of`).
+    if let DbConnection::Sqlite(_) = conn {
+        set_search(conn, &D::TABLE, seq, Some(&doc.search_text()))?;
+    }
     let scope = D::ref_scope(doc.content());
     let id = doc.id().to_string();
     set_external_refs(conn, D::TABLE.entity, &scope, &id, doc.external_refs())?;

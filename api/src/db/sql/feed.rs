@@ -3,13 +3,15 @@
 //! `2026-11-30-060000_feed_by_reference` and its triggers keep it so). The audit trail's
 //! creations read the item the same way, from its first change.
 
+use std::collections::HashMap;
+
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 use super::{Sql, load};
 use crate::db::DbConnection;
 use crate::db::changes::Audience;
 
-/// A change as a feed reads it: for the public, its public operation and data.
+/// A change as a feed reads it: for the public, its public operation and representation.
 #[derive(Debug, diesel::QueryableByName)]
 pub struct Row {
     #[diesel(sql_type = BigInt)]
@@ -22,10 +24,9 @@ pub struct Row {
     pub op: Option<String>,
     #[diesel(sql_type = Timestamp)]
     pub at: chrono::NaiveDateTime,
+    /// The item, for an upsert.
     #[diesel(sql_type = Nullable<Text>)]
     pub data: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub public_data: Option<String>,
 }
 
 /// The tables of the kinds of item the feed carries (`changes::TYPES`).
@@ -51,30 +52,39 @@ pub fn item_of_change() -> String {
     stored
 }
 
-/// The item as created: what the first change of an item in the feed carries (`None` when the
-/// feed has no change of it).
+/// The items as created: for each `(kind, id)`, what the first change of the item in the feed
+/// carries (absent when the feed has no change of it). One query for all of them.
 pub fn as_created(
     conn: &mut DbConnection,
-    entity: &str,
-    id: &str,
-) -> diesel::QueryResult<Option<String>> {
+    items: &[(String, String)],
+) -> diesel::QueryResult<HashMap<(String, String), String>> {
     #[derive(diesel::QueryableByName)]
     struct Item {
+        #[diesel(sql_type = Text)]
+        entity: String,
+        #[diesel(sql_type = Text)]
+        entity_id: String,
         #[diesel(sql_type = Nullable<Text>)]
         data: Option<String>,
     }
+    if items.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<&str> = items.iter().map(|(_, id)| id.as_str()).collect();
     let mut sql = Sql::new(
         conn,
         &format!(
-            "SELECT {} AS data FROM changes c WHERE c.entity = ",
+            "SELECT c.entity, c.entity_id, {} AS data FROM changes c WHERE c.seq IN \
+             (SELECT MIN(m.seq) FROM changes m WHERE m.entity_id IN ",
             item_of_change()
         ),
     );
-    sql.text(entity)
-        .push(" AND c.entity_id = ")
-        .text(id)
-        .push(" ORDER BY c.seq LIMIT 1");
-    Ok(load::<Item>(conn, &sql)?.pop().and_then(|i| i.data))
+    sql.text_list(&ids).push(" GROUP BY m.entity, m.entity_id)");
+    Ok(load::<Item>(conn, &sql)?
+        .into_iter()
+        .filter_map(|i| Some(((i.entity, i.entity_id), i.data?)))
+        .filter(|(key, _)| items.contains(key))
+        .collect())
 }
 
 /// The changes after `after` up to `head`, of the given types (all when `None`), at most
@@ -87,17 +97,21 @@ pub fn page(
     types: Option<&[String]>,
     limit: i64,
 ) -> diesel::QueryResult<Vec<Row>> {
-    let op = match audience {
-        Audience::Full => "c.op",
-        Audience::Public => "c.public_op",
-    };
     let item = item_of_change();
+    // The public feed: its own operation, and the public representation where it differs
+    // from the full one; no item read for a change the public sees as a delete.
+    let (op, data) = match audience {
+        Audience::Full => ("c.op", format!("CASE WHEN c.op = 'upsert' THEN {item} END")),
+        Audience::Public => (
+            "c.public_op",
+            format!("CASE WHEN c.public_op = 'upsert' THEN COALESCE(c.public_data, {item}) END"),
+        ),
+    };
     let mut sql = Sql::new(
         conn,
         &format!(
-            "SELECT c.seq, c.entity, c.entity_id, {op} AS op, c.at, \
-             CASE WHEN c.op = 'upsert' THEN {item} END AS data, \
-             c.public_data FROM changes c WHERE c.seq > "
+            "SELECT c.seq, c.entity, c.entity_id, {op} AS op, c.at, {data} AS data \
+             FROM changes c WHERE c.seq > "
         ),
     );
     sql.int(after).push(" AND c.seq <= ").int(head);

@@ -189,7 +189,8 @@ pub fn compact_changes(
 ) -> diesel::QueryResult<usize> {
     const SAME: &str = "l.entity = changes.entity AND l.entity_id = changes.entity_id";
     // The creations the audit trail reads from an item's first change (`db::audit`) get their
-    // item written in first, for every item of which a change may go: one with another change.
+    // item written in first, for each item whose first change may go: one whose first change
+    // is here with a later change after it, or one deleted here (every change of it goes).
     let mut written_in = super::Sql::new(
         conn,
         &format!(
@@ -203,8 +204,11 @@ pub fn compact_changes(
         ),
     );
     written_in.int(after).push(" AND m.seq <= ").int(upto).push(
-        " AND EXISTS (SELECT 1 FROM changes l WHERE l.entity = m.entity \
-         AND l.entity_id = m.entity_id AND l.seq <> m.seq))",
+        " AND (m.op = 'delete' OR (\
+         NOT EXISTS (SELECT 1 FROM changes e WHERE e.entity = m.entity \
+         AND e.entity_id = m.entity_id AND e.seq < m.seq) \
+         AND EXISTS (SELECT 1 FROM changes l WHERE l.entity = m.entity \
+         AND l.entity_id = m.entity_id AND l.seq > m.seq))))",
     );
     super::execute(conn, &written_in)?;
     let mut superseded = super::Sql::new(conn, "DELETE FROM changes WHERE seq > ");

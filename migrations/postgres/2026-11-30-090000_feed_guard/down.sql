@@ -1,0 +1,2 @@
+DROP TRIGGER changes_follow_a_document_write ON changes;
+DROP FUNCTION changes_follow_a_document_write();

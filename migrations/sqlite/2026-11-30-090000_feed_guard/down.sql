@@ -1,0 +1,1 @@
+DROP TRIGGER changes_follow_a_document_write;
