@@ -21,17 +21,23 @@ async fn trail(app: &TestApp, query: &str) -> Vec<Value> {
     }
 }
 
-#[actix_web::test]
-async fn every_write_leaves_an_entry() {
-    let app = TestApp::spawn();
-    let admin = app.admin_token();
+/// A recommendation of Kenya's, created: it and its path.
+async fn ratify(app: &TestApp) -> (Value, String) {
     let rec = app
         .create(
             "/api/v1/recommendations",
             &recommendation("KEN", 8, "Ratify."),
         )
         .await;
-    let rec_path = format!("/api/v1/recommendations/{}", rec["id"].as_str().unwrap());
+    let path = format!("/api/v1/recommendations/{}", rec["id"].as_str().unwrap());
+    (rec, path)
+}
+
+#[actix_web::test]
+async fn every_write_leaves_an_entry() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let (rec, rec_path) = ratify(&app).await;
     app.send_json(
         Method::PATCH,
         &rec_path,
@@ -119,6 +125,26 @@ async fn every_write_leaves_an_entry() {
         history[2]["changes"]["changed"]["themes"]["after"],
         json!(["justice"])
     );
+    let patch = history[1]["patch"].as_array().unwrap();
+    let (times, rest): (Vec<&Value>, Vec<&Value>) =
+        patch.iter().partition(|op| op["path"] == "/updated_at");
+    assert_eq!(
+        rest,
+        [
+            &json!({"op": "test", "path": "/response", "value": "supported"}),
+            &json!({"op": "replace", "path": "/response", "value": "noted"}),
+            &json!({"op": "test", "path": "/version", "value": 1}),
+            &json!({"op": "replace", "path": "/version", "value": 2}),
+        ],
+        "an update is a JSON Patch whose tests hold the values before"
+    );
+    assert_eq!(times[0]["op"], "test");
+    assert_eq!(
+        times[0]["value"],
+        history[0]["changes"]["after"]["updated_at"]
+    );
+    assert_eq!(times[1]["op"], "replace");
+    assert!(history[0].get("patch").is_none() && history[3].get("patch").is_none());
     assert_eq!(history[3]["changes"]["before"]["id"], rec["id"]);
     let contributor = entries
         .iter()
@@ -295,6 +321,63 @@ async fn a_creation_shows_the_item_as_created_after_edits_and_compaction() {
     // not, its only change stays.
     assert_eq!(stored_in_entries(&app), 1);
     assert_eq!(trail(&app, "entity=recommendation").await, before);
+}
+
+/// The trail replays: an item's creation and its updates' patches, applied in order by an
+/// RFC 6902 implementation of its own, give the item as the API serves it; a patch applies
+/// only to the item as it was (its `test`s fail on any other version).
+#[actix_web::test]
+async fn the_trail_replays_to_the_item() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let (rec, path) = ratify(&app).await;
+    let edits = [
+        json!({"response": "noted"}),
+        json!({"text": {"en": "Ratify the Convention.", "fr": "Ratifier la Convention."}}),
+        json!({"themes": ["justice", "torture_and_cid_treatment"], "response": "supported"}),
+        json!({"text": {"en": "Ratify the Convention."}}),
+    ];
+    for edit in &edits {
+        app.send_json(Method::PATCH, &path, Some(&admin), edit)
+            .await
+            .assert_ok_json();
+    }
+    let org = app
+        .create(
+            "/api/v1/stakeholders",
+            &stakeholder("civil_society_organization", Some("KEN"), "Kituo"),
+        )
+        .await;
+    let org_path = format!("/api/v1/stakeholders/{}", org["id"].as_str().unwrap());
+    app.send_json(
+        Method::PATCH,
+        &org_path,
+        Some(&admin),
+        &json!({"languages": ["sw", "en"], "website": "https://kituo.example"}),
+    )
+    .await
+    .assert_ok_json();
+
+    for (item, path) in [(&rec, &path), (&org, &org_path)] {
+        let entries = trail(&app, &format!("entity_id={}", item["id"].as_str().unwrap())).await;
+        let mut doc = entries[0]["changes"]["after"].clone();
+        let patches: Vec<json_patch::Patch> = entries[1..]
+            .iter()
+            .map(|e| serde_json::from_value(e["patch"].clone()).expect("an RFC 6902 patch"))
+            .collect();
+        for (i, patch) in patches.iter().enumerate() {
+            if i > 0 {
+                let mut first = entries[0]["changes"]["after"].clone();
+                assert!(
+                    json_patch::patch(&mut first, patch).is_err(),
+                    "update {i} applies to the item as created"
+                );
+            }
+            json_patch::patch(&mut doc, patch).expect("applies to the item as it was");
+        }
+        let now = app.get_as(path, &admin).await.assert_ok_json();
+        assert_eq!(doc, now, "{path}");
+    }
 }
 
 #[actix_web::test]

@@ -62,33 +62,150 @@ impl Operation {
     }
 }
 
-/// What changed: the new document, the old one, or the fields that differ.
-fn changes(before: Option<&Value>, after: Option<&Value>) -> Value {
+/// One operation of a JSON Patch (RFC 6902), as an update's entry keeps it: a field's value
+/// before is a `test`, so that the patch applies only to the item as it was and an auditor
+/// reads both sides.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(tag = "op", rename_all = "lowercase")]
+pub enum PatchOperation {
+    /// A field the item did not have.
+    #[schema(title = "PatchAdd")]
+    Add { path: String, value: Value },
+    /// A field the item no longer has (after a `test` of its value).
+    #[schema(title = "PatchRemove")]
+    Remove { path: String },
+    /// A field's new value (after a `test` of its old one).
+    #[schema(title = "PatchReplace")]
+    Replace { path: String, value: Value },
+    /// A field's value before the change.
+    #[schema(title = "PatchTest")]
+    Test { path: String, value: Value },
+}
+
+/// A field's JSON Pointer (RFC 6901).
+fn pointer(field: &str) -> String {
+    format!("/{}", field.replace('~', "~0").replace('/', "~1"))
+}
+
+/// The field a top-level JSON Pointer names.
+fn field_of(pointer: &str) -> Option<String> {
+    let token = pointer.strip_prefix('/')?;
+    (!token.contains('/')).then(|| token.replace("~1", "/").replace("~0", "~"))
+}
+
+/// The patch from one document to the next, field by field (a field whose value changed is
+/// replaced whole), every field included: the item's creation and its updates' patches, applied
+/// in order, give the item as it is.
+fn patch(before: &Map<String, Value>, after: &Map<String, Value>) -> Vec<PatchOperation> {
+    let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let mut ops = Vec::new();
+    for key in keys {
+        let path = pointer(key);
+        match (before.get(key), after.get(key)) {
+            (Some(old), Some(new)) if old != new => ops.extend(replaced(path, old, new)),
+            (None, Some(new)) => ops.push(PatchOperation::Add {
+                path,
+                value: new.clone(),
+            }),
+            (Some(old), None) => {
+                ops.push(PatchOperation::Test {
+                    path: path.clone(),
+                    value: old.clone(),
+                });
+                ops.push(PatchOperation::Remove { path });
+            }
+            _ => {}
+        }
+    }
+    ops
+}
+
+/// A field's value replaced: a `test` of the old, a `replace` by the new.
+fn replaced(path: String, old: &Value, new: &Value) -> [PatchOperation; 2] {
+    [
+        PatchOperation::Test {
+            path: path.clone(),
+            value: old.clone(),
+        },
+        PatchOperation::Replace {
+            path,
+            value: new.clone(),
+        },
+    ]
+}
+
+/// Fields an update's summary leaves out: they change with every update.
+fn bookkeeping(field: &str) -> bool {
+    matches!(field, "version" | "updated_at")
+}
+
+/// An update's summary, `{"changed": {field: {"before", "after"}}}` (a field absent on one
+/// side is `null` there), read from its patch.
+fn changed_of(ops: &[PatchOperation]) -> Value {
+    let mut changed: Map<String, Value> = Map::new();
+    for op in ops {
+        let (path, side, value) = match op {
+            PatchOperation::Test { path, value } => (path, "before", value.clone()),
+            PatchOperation::Add { path, value } | PatchOperation::Replace { path, value } => {
+                (path, "after", value.clone())
+            }
+            PatchOperation::Remove { path } => (path, "after", Value::Null),
+        };
+        let Some(field) = field_of(path).filter(|f| !bookkeeping(f)) else {
+            continue;
+        };
+        let entry = changed
+            .entry(field)
+            .or_insert_with(|| serde_json::json!({ "before": null, "after": null }));
+        entry[side] = value;
+    }
+    serde_json::json!({ "changed": changed })
+}
+
+/// The patch of an update written before entries kept patches (only its summary): each field
+/// replaced, or added where it was `null` (`add` replaces a field that exists); `version` and
+/// `updated_at` were not kept.
+fn patch_of_changed(changed: &Map<String, Value>) -> Vec<PatchOperation> {
+    let mut ops = Vec::new();
+    for (field, sides) in changed {
+        let path = pointer(field);
+        let (old, new) = (&sides["before"], &sides["after"]);
+        if old.is_null() {
+            ops.push(PatchOperation::Add {
+                path,
+                value: new.clone(),
+            });
+        } else {
+            ops.extend(replaced(path, old, new));
+        }
+    }
+    ops
+}
+
+/// What an entry stores: the new document, the old one, or an update's patch.
+fn stored_changes(before: Option<&Value>, after: Option<&Value>) -> Value {
     match (before, after) {
         (None, Some(after)) => serde_json::json!({ "after": after }),
         (Some(before), None) => serde_json::json!({ "before": before }),
         (Some(Value::Object(b)), Some(Value::Object(a))) => {
-            let mut changed = Map::new();
-            let keys: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
-            for key in keys {
-                if matches!(key.as_str(), "version" | "updated_at") {
-                    continue;
-                }
-                let (old, new) = (
-                    b.get(key).unwrap_or(&Value::Null),
-                    a.get(key).unwrap_or(&Value::Null),
-                );
-                if old != new {
-                    changed.insert(
-                        key.clone(),
-                        serde_json::json!({ "before": old, "after": new }),
-                    );
-                }
-            }
-            serde_json::json!({ "changed": changed })
+            serde_json::json!({ "patch": patch(b, a) })
         }
         (before, after) => serde_json::json!({ "before": before, "after": after }),
     }
+}
+
+/// An entry's `changes` and `patch` from what it stores.
+fn read_changes(stored: Value) -> diesel::QueryResult<(Value, Option<Vec<PatchOperation>>)> {
+    if let Some(ops) = stored.get("patch") {
+        let ops: Vec<PatchOperation> = serde_json::from_value(ops.clone())
+            .map_err(|e| unreadable(format!("an audit entry's patch: {e}")))?;
+        return Ok((changed_of(&ops), Some(ops)));
+    }
+    let patch = match stored.get("changed") {
+        Some(Value::Object(changed)) => Some(patch_of_changed(changed)),
+        _ => None,
+    };
+    Ok((stored, patch))
 }
 
 /// Records one change.
@@ -103,7 +220,7 @@ pub fn record(
 ) -> diesel::QueryResult<()> {
     let changes = match operation {
         Operation::Create if fed(entity) => None,
-        _ => Some(changes(before, after).to_string()),
+        _ => Some(stored_changes(before, after).to_string()),
     };
     record_many(
         conn,
@@ -180,8 +297,15 @@ pub struct AuditEntry {
     pub entity_id: String,
     pub operation: Operation,
     /// `{"after": …}` for a creation, `{"before": …}` for a deletion, `{"changed": {field:
-    /// {"before", "after"}}}` for an update.
+    /// {"before", "after"}}}` for an update (`version` and `updated_at` left out).
     pub changes: Value,
+    /// An update as a JSON Patch (RFC 6902), each field's value before as a `test`: the
+    /// creation's `changes.after` and each update's `patch`, applied in the trail's order, give
+    /// the item as it is (updates recorded before patches were kept: without `version` and
+    /// `updated_at`, and a field shown as `null` before may have been absent). Absent for
+    /// creations and deletions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patch: Option<Vec<PatchOperation>>,
 }
 
 /// A row of the trail, as stored.
@@ -247,14 +371,14 @@ pub fn list(
     let entries: Vec<AuditEntry> = rows
         .into_iter()
         .map(|r| {
-            let changes = match &r.changes {
-                Some(changes) => stored_json(changes)?,
+            let (changes, patch) = match &r.changes {
+                Some(changes) => read_changes(stored_json(changes)?)?,
                 None => {
                     let key = (r.entity.clone(), r.entity_id.clone());
                     let item = created.remove(&key).ok_or_else(|| {
                         unreadable(format!("audit entry {}: the item as created", r.seq))
                     })?;
-                    serde_json::json!({ "after": stored_json(&item)? })
+                    (serde_json::json!({ "after": stored_json(&item)? }), None)
                 }
             };
             Ok(AuditEntry {
@@ -278,6 +402,7 @@ pub fn list(
                     }
                 },
                 changes,
+                patch,
             })
         })
         .collect::<diesel::QueryResult<_>>()?;
@@ -287,4 +412,49 @@ pub fn list(
         None
     };
     Ok((entries, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pointers_escape_and_read_back_any_field() {
+        for field in ["response", "a/b", "~x~/", ""] {
+            assert_eq!(field_of(&pointer(field)).as_deref(), Some(field));
+        }
+        assert_eq!(pointer("a/b~c"), "/a~1b~0c");
+        assert_eq!(field_of("/a/b"), None, "not a field of the item");
+    }
+
+    #[test]
+    fn the_summary_read_from_a_patch_is_the_fields_before_and_after() {
+        let before = json!({"a": 1, "b": "x", "gone": true, "version": 1, "same": [1]});
+        let after = json!({"a": 2, "b": "x", "new/one": null, "version": 2, "same": [1]});
+        let ops = patch(before.as_object().unwrap(), after.as_object().unwrap());
+        assert_eq!(
+            serde_json::to_value(&ops).unwrap(),
+            json!([
+                {"op": "test", "path": "/a", "value": 1},
+                {"op": "replace", "path": "/a", "value": 2},
+                {"op": "test", "path": "/gone", "value": true},
+                {"op": "remove", "path": "/gone"},
+                {"op": "add", "path": "/new~1one", "value": null},
+                {"op": "test", "path": "/version", "value": 1},
+                {"op": "replace", "path": "/version", "value": 2},
+            ])
+        );
+        assert_eq!(
+            changed_of(&ops),
+            json!({"changed": {
+                "a": {"before": 1, "after": 2},
+                "gone": {"before": true, "after": null},
+                "new/one": {"before": null, "after": null},
+            }})
+        );
+        let stored = stored_changes(Some(&before), Some(&after));
+        let (changes, read) = read_changes(stored).unwrap();
+        assert_eq!((changes, read), (changed_of(&ops), Some(ops)));
+    }
 }
