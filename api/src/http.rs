@@ -19,6 +19,34 @@ pub async fn with_db<T: Send + 'static>(
     run(&state.pool, &state.connections, f).await
 }
 
+/// Runs the read of one item by its key (a lookup by primary key and what the item itself
+/// names): on SQLite, on the calling async worker when a connection is free at once, as a
+/// handful of index lookups in the process's own file costs less than handing the work to the
+/// blocking pool and back (two thread switches); else, and always on PostgreSQL, whose every
+/// statement is a round trip that may wait on the network, as [`with_db`]. A panic there is a
+/// 500, as on the blocking pool, not a lost worker.
+pub async fn with_item_db<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    f: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    if state.backend == "sqlite"
+        && let Ok(permit) = state.connections.clone().try_acquire_owned()
+    {
+        if let Some(mut conn) = state.pool.try_get() {
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut conn)));
+            drop(conn);
+            drop(permit);
+            return out.unwrap_or_else(|_| {
+                Err(crate::error::ApiError::internal(anyhow::anyhow!(
+                    "a read by id panicked"
+                )))
+            });
+        }
+        drop(permit);
+    }
+    with_db(state, f).await
+}
+
 /// Runs read-only work that may see the data a moment late (lists, searches, exports, the
 /// change feed) on the read replica when there is one (`DATABASE_READ_URL`), else as
 /// [`with_db`]. A write, and a read that a write depends on (`If-Match`), never comes here.

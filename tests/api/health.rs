@@ -93,3 +93,39 @@ fn a_connection_left_in_a_transaction_is_not_handed_out_as_it_is() {
     );
     conn.batch_execute("BEGIN; ROLLBACK;").unwrap();
 }
+
+/// A read by id that finds every connection taken waits its turn behind them, as every other
+/// request does (`http::with_item_db`: it takes a connection at once only when one is free,
+/// and never one a waiting request is due), and is answered once one comes free.
+#[actix_web::test]
+async fn a_read_by_id_waits_its_turn_when_every_connection_is_taken() {
+    let app = TestApp::spawn();
+    let rec = app
+        .create(
+            "/api/v1/recommendations",
+            &upr_tc_tests::recommendation("KEN", 8, "Ratify."),
+        )
+        .await;
+    let path = format!("/api/v1/recommendations/{}", rec["id"].as_str().unwrap());
+    let every = app.service.settings.pool_size.max(1);
+    let held = app
+        .service
+        .state
+        .connections
+        .clone()
+        .acquire_many_owned(every)
+        .await
+        .unwrap();
+    let read = app.get(&path);
+    tokio::pin!(read);
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(300), &mut read)
+            .await
+            .is_err(),
+        "answered while every connection was taken"
+    );
+    drop(held);
+    let reply = read.await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["id"], rec["id"]);
+}

@@ -130,8 +130,10 @@ impl ManageConnection for Manager {
         open(&self.url, self.lock_timeout)
     }
 
-    /// A round trip, at checkout: a connection that was lost fails it. (One returned with a
-    /// transaction still open never gets here: `has_broken` drops it.)
+    /// At checkout: a connection that was lost, or that a statement of its own left in a
+    /// transaction (diesel's transaction manager knows only of its own), fails it. A round
+    /// trip on PostgreSQL. (One returned with a transaction of diesel's still open never gets
+    /// here: `has_broken` drops it.)
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
         sql::statements::check_no_transaction(conn).map_err(Into::into)
     }

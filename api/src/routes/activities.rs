@@ -29,7 +29,9 @@ use crate::iati;
 use crate::reference::{RegionalGroup, reference};
 use crate::routes::export::{self, ExportFormat};
 use crate::routes::page_type;
-use crate::routes::support::{code_param, if_match, not_modified, state_param, states_of, with_db};
+use crate::routes::support::{
+    code_param, if_match, not_modified, state_param, states_of, with_db, with_item_db,
+};
 use crate::startup::AppState;
 
 page_type!(ActivityPage, Activity);
@@ -255,7 +257,7 @@ pub async fn get_activity(
 ) -> ApiResult<Either<impl Responder, HttpResponse>> {
     let (id, access) = (id.into_inner(), policy::access(identity.0.as_ref()));
     if export::requested(&req) == Some(ExportFormat::Xml) {
-        let (a, organisations) = with_db(&state, move |conn| {
+        let (a, organisations) = with_item_db(&state, move |conn| {
             let a = app::activities::visible(conn, id, &access)?;
             let organisations = stakeholders::get_many(conn, iati::named_stakeholders([&a]))?;
             Ok((a, organisations))

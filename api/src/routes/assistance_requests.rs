@@ -22,7 +22,9 @@ use crate::domain::stakeholder::{LanguageCode, is_language_code};
 use crate::domain::{AssistanceRequestId, RecommendationId};
 use crate::error::ApiResult;
 use crate::reference::{RegionalGroup, reference};
-use crate::routes::support::{code_param, if_match, not_modified, state_param, states_of, with_db};
+use crate::routes::support::{
+    code_param, if_match, not_modified, state_param, states_of, with_db, with_item_db,
+};
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
 
@@ -198,7 +200,7 @@ pub async fn get_assistance_request(
     id: web::Path<AssistanceRequestId>,
 ) -> ApiResult<Either<impl Responder, HttpResponse>> {
     let (id, access) = (id.into_inner(), policy::access(identity.0.as_ref()));
-    let r = with_db(&state, move |conn| {
+    let r = with_item_db(&state, move |conn| {
         Ok(app::assistance_requests::visible(conn, id, &access)?)
     })
     .await?;

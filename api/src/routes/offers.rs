@@ -21,7 +21,9 @@ use crate::domain::stakeholder::{LanguageCode, is_language_code};
 use crate::domain::{OfferId, StakeholderId};
 use crate::error::ApiResult;
 use crate::reference::{RegionalGroup, reference};
-use crate::routes::support::{code_param, if_match, not_modified, state_param, with_db};
+use crate::routes::support::{
+    code_param, if_match, not_modified, state_param, with_db, with_item_db,
+};
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
 
@@ -183,7 +185,7 @@ pub async fn get_offer(
     id: web::Path<OfferId>,
 ) -> ApiResult<Either<impl Responder, HttpResponse>> {
     let (id, access) = (id.into_inner(), policy::access(identity.0.as_ref()));
-    let o = with_db(&state, move |conn| {
+    let o = with_item_db(&state, move |conn| {
         Ok(app::offers::visible(conn, id, &access)?)
     })
     .await?;

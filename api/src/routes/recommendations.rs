@@ -19,6 +19,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::reference::{RegionalGroup, reference};
 use crate::routes::support::{
     code_param, etag, if_match, in_range, not_modified, state_param, states_of, with_db,
+    with_item_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -183,7 +184,7 @@ pub async fn get_recommendation(
     id: web::Path<RecommendationId>,
 ) -> ApiResult<Either<impl Responder, HttpResponse>> {
     let id = id.into_inner();
-    let rec = with_db(&state, move |conn| {
+    let rec = with_item_db(&state, move |conn| {
         Ok(documents::get::<Recommendation>(conn, id)?)
     })
     .await?

@@ -20,7 +20,7 @@ use crate::domain::stakeholder::{
 use crate::domain::{CountryCode, StakeholderId};
 use crate::error::{ApiError, ApiResult};
 use crate::reference::reference;
-use crate::routes::support::{if_match, not_modified, with_db};
+use crate::routes::support::{if_match, not_modified, with_db, with_item_db};
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
 
@@ -220,7 +220,7 @@ pub async fn get_stakeholder(
     id: web::Path<StakeholderId>,
 ) -> ApiResult<Either<impl Responder, HttpResponse>> {
     let id = id.into_inner();
-    let s = with_db(&state, move |conn| {
+    let s = with_item_db(&state, move |conn| {
         Ok(documents::get::<Stakeholder>(conn, id)?)
     })
     .await?

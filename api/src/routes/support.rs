@@ -8,7 +8,7 @@ use crate::cursor::Kind;
 use crate::db::Position;
 use crate::domain::CountryCode;
 use crate::error::{ApiError, ApiResult};
-pub use crate::http::{with_db, with_read_db};
+pub use crate::http::{with_db, with_item_db, with_read_db};
 use crate::reference::{RegionalGroup, reference};
 use crate::startup::AppState;
 
