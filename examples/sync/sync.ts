@@ -20,6 +20,10 @@ export interface Replica {
   items: Map<string, unknown>;
 }
 
+/** The copy's cursor is older than the feed keeps (410 `cursor_expired`, after a compaction of
+ * the feed): the copy must be loaded again from a fresh snapshot (`resume` does). */
+export class CursorExpired extends Error {}
+
 async function get(base: string, path: string, token?: string): Promise<Response> {
   const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
   for (let attempt = 1; ; attempt++) {
@@ -29,6 +33,9 @@ async function get(base: string, path: string, token?: string): Promise<Response
       const seconds = Number(response.headers.get("Retry-After")) || attempt;
       await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
       continue;
+    }
+    if (response.status === 410) {
+      throw new CursorExpired(`GET ${path}: ${await response.text()}`);
     }
     if (!response.ok) {
       throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
@@ -80,4 +87,16 @@ export async function firstSync(base: string, token?: string): Promise<Replica> 
   const replica = await loadSnapshot(base, token);
   await catchUp(base, replica, token);
   return replica;
+}
+
+/** A later sync of a kept copy: the changes since its cursor; a copy whose cursor the feed no
+ * longer keeps is replaced by a fresh snapshot and the changes since it. */
+export async function resume(base: string, replica: Replica, token?: string): Promise<Replica> {
+  try {
+    await catchUp(base, replica, token);
+    return replica;
+  } catch (error) {
+    if (!(error instanceof CursorExpired)) throw error;
+    return firstSync(base, token);
+  }
 }
