@@ -187,15 +187,24 @@ impl ServeLimits {
             bulk_body_timeout: duration("UPR_TC_BULK_BODY_TIMEOUT", defaults.bulk_body_timeout)?,
             max_connections: count("UPR_TC_MAX_CONNECTIONS")?.unwrap_or(defaults.max_connections),
             send_buffer: count("UPR_TC_SEND_BUFFER")?.unwrap_or(defaults.send_buffer),
-            feed_horizon: match env("UPR_TC_FEED_HORIZON").as_deref().map(str::trim) {
-                Some("off") => None,
-                Some(_) => match duration("UPR_TC_FEED_HORIZON", Duration::ZERO)? {
-                    d if d.is_zero() => bail!("UPR_TC_FEED_HORIZON must be above zero, or `off`"),
-                    d => Some(d),
-                },
-                None => defaults.feed_horizon,
-            },
+            feed_horizon: feed_horizon(env("UPR_TC_FEED_HORIZON").as_deref())?
+                .unwrap_or(defaults.feed_horizon),
         })
+    }
+}
+
+/// `UPR_TC_FEED_HORIZON` read: `None` when unset, `Some(None)` for `off` (changes kept for
+/// ever), else a duration above zero.
+fn feed_horizon(value: Option<&str>) -> anyhow::Result<Option<Option<Duration>>> {
+    let Some(value) = value.map(str::trim) else {
+        return Ok(None);
+    };
+    if value == "off" {
+        return Ok(Some(None));
+    }
+    match humantime::parse_duration(value) {
+        Ok(d) if !d.is_zero() => Ok(Some(Some(d))),
+        _ => bail!("UPR_TC_FEED_HORIZON must be a duration above zero such as `90days`, or `off`"),
     }
 }
 
@@ -330,6 +339,19 @@ mod tests {
         );
         assert!(DatabaseUrl::parse("mysql://x").is_err());
         assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn the_feed_horizon_is_a_duration_above_zero_or_off() {
+        let day = Duration::from_secs(86_400);
+        assert_eq!(feed_horizon(None).unwrap(), None, "unset: the default");
+        assert_eq!(feed_horizon(Some(" off ")).unwrap(), Some(None));
+        assert_eq!(feed_horizon(Some("90days")).unwrap(), Some(Some(day * 90)));
+        assert_eq!(feed_horizon(Some("36h")).unwrap(), Some(Some(day * 3 / 2)));
+        for bad in ["0s", "", "soon", "-1d", "OFF"] {
+            let error = feed_horizon(Some(bad)).unwrap_err().to_string();
+            assert!(error.contains("UPR_TC_FEED_HORIZON"), "{bad}: {error}");
+        }
     }
 
     #[test]

@@ -54,6 +54,8 @@ pub struct AppState {
     pub offers: Arc<crate::app::matching::OfferCache>,
     /// The reports counted, while the data is unchanged.
     pub reports: Arc<crate::app::report::ReportCache>,
+    /// Ranked search pages, while the data is unchanged.
+    pub ranked: crate::app::ranked::RankedPages,
 }
 
 /// The connections reads that may lag behind the writes are served from (`http::with_read_db`).
@@ -173,6 +175,7 @@ impl Service {
                 cursors,
                 offers: Default::default(),
                 reports: Default::default(),
+                ranked: Default::default(),
             }),
             keys: web::Data::new(keys),
             rate_limits: settings.rate_limits.map(|l| {

@@ -193,3 +193,94 @@ async fn terms_stored_once_follow_edits_and_deletions() {
     );
     assert_eq!(long_keys, 0);
 }
+
+/// What `pointer` names in each item of a page.
+fn each(page: &Value, pointer: &str) -> Vec<Value> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.pointer(pointer).cloned().unwrap_or(Value::Null))
+        .collect()
+}
+
+/// A ranked page asked again of unchanged data is the page ranked before: a document changed
+/// behind the service's back (no write, so no new version of the data) is still seen as it
+/// was; the next write makes the page stale, and the search ranks again.
+#[actix_web::test]
+async fn a_ranked_page_is_kept_until_the_data_changes() {
+    let app = TestApp::spawn();
+    let id = create(&app, json!({"en": "Abolish the death penalty."})).await;
+    let texts = |page: Value| each(&page, "/text/en");
+    let search = format!("{PATH}?q=penalty&limit=20");
+    let first = app.get(&search).await.assert_ok_json();
+    assert_eq!(texts(first.clone()), [json!("Abolish the death penalty.")]);
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = app.service.state.pool.get().unwrap();
+        diesel::sql_query(
+            "UPDATE recommendations SET document = replace(document, 'Abolish', 'Keep')",
+        )
+        .execute(&mut *conn)
+        .unwrap();
+    }
+    assert_eq!(app.get(&search).await.assert_ok_json(), first, "kept");
+    assert_eq!(
+        app.get(&format!("{PATH}?q=penalty&limit=19"))
+            .await
+            .assert_ok_json()["items"][0]["text"]["en"],
+        "Keep the death penalty.",
+        "another page size is another page"
+    );
+    create(&app, json!({"en": "Ratify the Convention."})).await;
+    assert_eq!(
+        texts(app.get(&search).await.assert_ok_json()),
+        [json!("Keep the death penalty.")],
+        "ranked again after a write"
+    );
+    assert_eq!(found(&app, "penalty").await, HashSet::from([id]));
+}
+
+/// While every ranking permit is taken, a kept page is still given; a search not kept is a 503.
+#[actix_web::test]
+async fn a_kept_page_is_given_while_every_ranking_permit_is_taken() {
+    let app = TestApp::spawn();
+    create(&app, json!({"en": "Protect human rights defenders."})).await;
+    let kept = format!("{PATH}?q=defenders");
+    let page = app.get(&kept).await.assert_ok_json();
+    let searches = app.service.state.searches.clone();
+    let every = searches.available_permits() as u32;
+    let _held = searches.acquire_many_owned(every).await.unwrap();
+    assert_eq!(app.get(&kept).await.assert_ok_json(), page);
+    app.get(&format!("{PATH}?q=protect"))
+        .await
+        .assert_problem(503, "service_unavailable");
+}
+
+/// A page ranked for a caller who sees hidden activities is never given to one who does not:
+/// the conditions of each caller's access are part of what a page is kept under.
+#[actix_web::test]
+async fn a_page_ranked_for_one_access_is_not_given_to_another() {
+    use crate::activities::{organisation, submit};
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "Awaiting consent NGO").await;
+    let (_, other) = organisation(&app, "Another NGO").await;
+    // Tanzania has given no consent: the activity is the submitter's and admin's alone.
+    let hidden = submit(
+        &app,
+        &token,
+        &upr_tc_tests::activity(&["TZA"], "okapi training"),
+    )
+    .await;
+    let search = "/api/v1/activities?q=okapi";
+    let ids = |page: Value| each(&page, "/id");
+    let own = ids(app.get_as(search, &token).await.assert_ok_json());
+    assert_eq!(own, [hidden["id"].clone()]);
+    let admin = ids(app
+        .get_as(search, &app.admin_token())
+        .await
+        .assert_ok_json());
+    assert_eq!(admin, [hidden["id"].clone()]);
+    assert!(ids(app.get(search).await.assert_ok_json()).is_empty());
+    assert!(ids(app.get_as(search, &other).await.assert_ok_json()).is_empty());
+}

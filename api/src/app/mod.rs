@@ -13,6 +13,7 @@ pub mod interests;
 pub mod matching;
 pub mod offers;
 pub mod policy;
+pub mod ranked;
 pub mod recommendations;
 pub mod report;
 pub mod stakeholders;

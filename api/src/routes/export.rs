@@ -459,7 +459,7 @@ pub async fn list_response<D, P>(
     make_page: impl FnOnce(Vec<D>, Option<String>) -> P,
 ) -> ApiResult<HttpResponse>
 where
-    D: crate::db::documents::Document + Exportable,
+    D: crate::db::documents::Document + Exportable + Clone + Send + Sync + 'static,
     P: Serialize,
 {
     if let Some(encoder) = requested(req).and_then(encoder::<D>) {
@@ -476,13 +476,42 @@ where
         });
         return stream(state, req, encoder, fetch, prepare).await;
     }
+    let ranked = q.as_deref().is_some_and(|q| !q.trim().is_empty());
+    // A ranked search asked again of the same data is the page ranked before
+    // (`app::ranked`): read the data's version and the page's key first.
+    let kept = if ranked && limit <= crate::app::ranked::LARGEST {
+        let (filter, q) = (filter.clone(), q.clone());
+        let (key, version) = crate::routes::support::with_read_db(state, move |conn| {
+            let mut conditions = crate::db::sql::Sql::new(conn, "");
+            filter(&mut conditions);
+            let key = format!(
+                "{}\u{1}{}\u{1}{:?}\u{1}{}\u{1}{position:?}\u{1}{limit}",
+                D::TABLE.entity,
+                conditions.text,
+                conditions.binds,
+                q.unwrap_or_default(),
+            );
+            Ok((key, crate::db::sql::report::data_version(conn)?.0))
+        })
+        .await?;
+        if let Some(page) = state
+            .ranked
+            .get::<(Vec<D>, Option<Position>)>(&key, version)
+        {
+            return Ok(page_response(state, req, page, prepare, make_page));
+        }
+        Some((key, version))
+    } else {
+        None
+    };
     // A ranked search is the costliest read there is: only so many run at once, so that a few
     // callers searching cannot take every connection. Held until the page is read.
-    let search = match q.as_deref() {
-        Some(q) if !q.trim().is_empty() => Some(search_permit(state)?),
-        _ => None,
+    let search = if ranked {
+        Some(search_permit(state)?)
+    } else {
+        None
     };
-    let (items, next) = crate::routes::support::with_read_db(state, move |conn| {
+    let page = crate::routes::support::with_read_db(state, move |conn| {
         Ok(D::TABLE.page::<D>(
             conn,
             &|sql| filter(sql),
@@ -494,12 +523,26 @@ where
     })
     .await?;
     drop(search);
+    if let Some((key, version)) = kept {
+        state.ranked.put(key, version, page.clone());
+    }
+    Ok(page_response(state, req, page, prepare, make_page))
+}
+
+/// A page of a list as JSON, its items shaped for the caller by `prepare`, with the cursor of
+/// the next page (in the body and a `Link` header).
+fn page_response<D, P>(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    (items, next): (Vec<D>, Option<Position>),
+    prepare: impl Fn(D) -> D,
+    make_page: impl FnOnce(Vec<D>, Option<String>) -> P,
+) -> HttpResponse
+where
+    P: Serialize,
+{
     let next_cursor = next.and_then(|p| crate::routes::support::encode_cursor(state, p));
     let link = next_cursor.clone();
     let items = items.into_iter().map(prepare).collect();
-    Ok(crate::routes::support::page(
-        req,
-        make_page(items, next_cursor),
-        link.as_deref(),
-    ))
+    crate::routes::support::page(req, make_page(items, next_cursor), link.as_deref())
 }
