@@ -482,13 +482,10 @@ where
     let kept = if ranked && limit <= crate::app::ranked::LARGEST {
         let (filter, q) = (filter.clone(), q.clone());
         let (key, version) = crate::routes::support::with_read_db(state, move |conn| {
-            let mut conditions = crate::db::sql::Sql::new(conn, "");
-            filter(&mut conditions);
             let key = format!(
-                "{}\u{1}{}\u{1}{:?}\u{1}{}\u{1}{position:?}\u{1}{limit}",
+                "{}\u{1}{}\u{1}{}\u{1}{position:?}\u{1}{limit}",
                 D::TABLE.entity,
-                conditions.text,
-                conditions.binds,
+                crate::db::sql::search::conditions(conn, &|sql| filter(sql)),
                 q.unwrap_or_default(),
             );
             Ok((key, crate::db::sql::report::data_version(conn)?.0))

@@ -210,6 +210,14 @@ pub fn insert_search(
     Ok(())
 }
 
+/// The conditions `filters` writes, as text: the statement and its values (what a ranked page
+/// they chose is kept under, `app::ranked`).
+pub fn conditions(conn: &DbConnection, filters: &dyn Fn(&mut Sql)) -> String {
+    let mut sql = Sql::new(conn, "");
+    filters(&mut sql);
+    format!("{}\u{1}{:?}", sql.text, sql.binds)
+}
+
 /// ` AND r.seq > … ORDER BY r.seq LIMIT …`: a page in creation order after `position`.
 fn keyset(sql: &mut Sql, position: Position, limit: i64) {
     if let Position::After(seq) = position {
