@@ -24,7 +24,9 @@ other, with a Lua script that varies ids and States from request to request:
 Each row gives the 2xx answers a second, the other answers (a 503 or 429 from the service's
 limits on searches and exports at once), p50 and p99 latency of all answers as wrk measures
 them, and the ratio of the 2xx rate to `/health/live`'s. At the end, the service's peak
-resident memory over the whole run (`VmHWM` of `/proc/PID/status`).
+resident memory over the whole run (`VmHWM` of `/proc/PID/status`), and the peak of its own
+memory (`RssAnon`, read every 100 ms): the difference is file pages, on SQLite the database
+file the connections read through a memory map, which is the kernel's page cache.
 
 With `--baseline OLDER_BINARY`, the older build serves the same seeded database first and
 runs every scenario; then the binary measured does, and each row also gives the baseline's
@@ -213,6 +215,22 @@ def catch_up(port, token, limit=1000):
     return changes, time.perf_counter() - t0
 
 
+class AnonPeak(threading.Thread):
+    """The peak of a process's own memory (`RssAnon`), read every 100 ms until stopped."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.peak_kb = pid, 0
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.wait(0.1):
+            try:
+                self.peak_kb = max(self.peak_kb, memory_kb(self.pid, "RssAnon"))
+            except OSError:
+                return
+
+
 class Uploader(threading.Thread):
     """Uploads new recommendations in bulk, `batch` a request, back to back, until stopped."""
 
@@ -278,6 +296,8 @@ def serve(args, binary, engine, env, run):
     port = free_port()
     proc = subprocess.Popen([binary, "serve", "--bind", f"127.0.0.1:{port}"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    anon = AnonPeak(proc.pid)
+    anon.start()
     try:
         wait_ready(port)
         admin = token(binary, env, "--role", "admin", "--subject", "bench-admin")
@@ -364,6 +384,9 @@ def serve(args, binary, engine, env, run):
         changes, seconds = catch_up(port, sync)
         result["feed"] = {"changes": changes, "seconds": seconds}
         result["peak_rss_mb"] = memory_kb(proc.pid, "VmHWM") / 1024
+        anon.stop.set()
+        anon.join()
+        result["peak_anon_mb"] = anon.peak_kb / 1024
     finally:
         proc.terminate()
         proc.wait()
@@ -421,13 +444,14 @@ def markdown(result, args):
     lines.append(f"Feed catch-up by one client, pages of 1,000: {f['changes']:,} changes in "
                  f"{f['seconds']:.2f} s = {f['changes'] / f['seconds']:,.0f} changes/s.")
     lines.append(f"Peak resident memory of the service over the run: "
-                 f"{result['peak_rss_mb']:.0f} MB.")
+                 f"{result['peak_rss_mb']:.0f} MB; of its own memory (`RssAnon`): "
+                 f"{result['peak_anon_mb']:.0f} MB.")
     if base:
         bw, bf = base["writer"], base["feed"]
         lines.append(f"Baseline (`{base['binary']}`, on the same data just before): bulk writer "
                      f"{bw['items_per_s']:,.0f} items/s; feed catch-up "
                      f"{bf['changes'] / bf['seconds']:,.0f} changes/s; peak memory "
-                     f"{base['peak_rss_mb']:.0f} MB.")
+                     f"{base['peak_rss_mb']:.0f} MB, own {base['peak_anon_mb']:.0f} MB.")
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ use crate::domain::ExternalRef;
 
 /// What names a document table where SQL is written by hand (`sql::search`, `sql::filters`),
 /// and what the audit trail, the feed and messages call its items. Constants only.
+#[derive(Debug, Clone, Copy)]
 pub struct Table {
     /// The kind of item, as the audit trail and external references name it.
     pub entity: &'static str,

@@ -220,8 +220,7 @@ pub async fn list_activities(
         &req,
         move |sql| filter.apply(sql),
         paging,
-        |a| a,
-        |items, next_cursor| ActivityPage { items, next_cursor },
+        export::as_stored(),
     )
     .await
 }

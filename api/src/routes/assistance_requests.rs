@@ -149,8 +149,7 @@ pub async fn list_assistance_requests(
         &req,
         move |sql| filter.apply(sql),
         paging,
-        |r| r,
-        |items, next_cursor| AssistanceRequestPage { items, next_cursor },
+        export::as_stored(),
     )
     .await
 }

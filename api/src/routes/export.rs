@@ -446,24 +446,48 @@ impl Paging {
     }
 }
 
+/// How a list's items are given to the caller.
+pub enum Shape<F> {
+    /// As stored: every caller who may see an item sees all of it, so its stored document is
+    /// sent as it is, not read and written again.
+    AsStored,
+    /// Each item shaped for the caller by `F` (which hides what the caller may not see).
+    For(F),
+}
+
+/// Items given as stored ([`Shape::AsStored`]).
+pub fn as_stored<D>() -> Shape<fn(D) -> D> {
+    Shape::AsStored
+}
+
+impl<F> Shape<F> {
+    fn prepare<D>(&self, item: D) -> D
+    where
+        F: Fn(D) -> D,
+    {
+        match self {
+            Self::AsStored => item,
+            Self::For(prepare) => prepare(item),
+        }
+    }
+}
+
 /// Answers a list request: every matching item as a file when `Accept` asks for one, else one
-/// page of JSON. `filter` adds the resource's conditions to the query; `prepare` shapes each
-/// item for the caller (hides what it may not see); `make_page` wraps a page's items.
-#[allow(clippy::too_many_arguments)]
-pub async fn list_response<D, P>(
+/// page of JSON (`{"items": […], "next_cursor": …}`, the resource's page type). `filter` adds
+/// the resource's conditions to the query; `shape` says how each item reaches the caller.
+pub async fn list_response<D, F>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     filter: impl Fn(&mut crate::db::sql::Sql) + Send + Sync + Clone + 'static,
-    Paging { q, position, limit }: Paging,
-    prepare: impl Fn(D) -> D + Send + Clone + 'static,
-    make_page: impl FnOnce(Vec<D>, Option<String>) -> P,
+    paging: Paging,
+    shape: Shape<F>,
 ) -> ApiResult<HttpResponse>
 where
     D: crate::db::documents::Document + Exportable + Clone + Send + Sync + 'static,
-    P: Serialize,
+    F: Fn(D) -> D + Send + Sync + 'static,
 {
     if let Some(encoder) = requested(req).and_then(encoder::<D>) {
-        let (filter, q) = (filter.clone(), q.clone());
+        let q = paging.q.clone();
         let fetch: Fetch<D> = Box::new(move |conn, position, limit| {
             D::TABLE.page::<D>(
                 conn,
@@ -474,17 +498,86 @@ where
                 Order::Creation,
             )
         });
-        return stream(state, req, encoder, fetch, prepare).await;
+        return stream(state, req, encoder, fetch, move |d| shape.prepare(d)).await;
     }
+    let (body, next) = match shape {
+        Shape::AsStored => {
+            let read: ReadPage<String> = crate::db::table::Table::page_stored;
+            let (documents, next) = read_page(state, D::TABLE, filter, paging, read).await?;
+            let body = PageBody::of(documents, |out, d| out.extend_from_slice(d.as_bytes()));
+            (body, next)
+        }
+        Shape::For(prepare) => {
+            let read: ReadPage<D> = crate::db::table::Table::page::<D>;
+            let (items, next) = read_page(state, D::TABLE, filter, paging, read).await?;
+            let body = PageBody::of(items, |out, item| {
+                serde_json::to_writer(out, &prepare(item)).expect("items serialise")
+            });
+            (body, next)
+        }
+    };
+    let next_cursor = next.and_then(|p| crate::routes::support::encode_cursor(state, p));
+    Ok(crate::routes::support::page_json(
+        req,
+        body.finish(next_cursor.as_deref()),
+        next_cursor.as_deref(),
+    ))
+}
+
+/// A page's items written as a JSON array, waiting for its next cursor.
+struct PageBody(Vec<u8>);
+
+impl PageBody {
+    fn of<T>(items: Vec<T>, write: impl Fn(&mut Vec<u8>, T)) -> Self {
+        let mut out = Vec::with_capacity(16 * 1024);
+        out.extend_from_slice(b"{\"items\":[");
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write(&mut out, item);
+        }
+        out.extend_from_slice(b"],\"next_cursor\":");
+        Self(out)
+    }
+
+    fn finish(self, next_cursor: Option<&str>) -> Vec<u8> {
+        let mut out = self.0;
+        serde_json::to_writer(&mut out, &next_cursor).expect("a cursor serialises");
+        out.push(b'}');
+        out
+    }
+}
+
+/// How a page is read: the table's `page` or `page_stored`.
+type ReadPage<T> = fn(
+    &crate::db::table::Table,
+    &mut DbConnection,
+    &dyn Fn(&mut crate::db::sql::Sql),
+    Option<&str>,
+    Position,
+    i64,
+    Order,
+) -> diesel::QueryResult<(Vec<T>, Option<Position>)>;
+
+/// One page of a list, read by `read`. A ranked search (`q`) is the costliest read there is:
+/// asked again of the same data, it is the page ranked before (`app::ranked`); else it waits
+/// for a ranking permit, so that a few callers searching cannot take every connection.
+async fn read_page<T: Clone + Send + Sync + 'static>(
+    state: &web::Data<AppState>,
+    table: crate::db::table::Table,
+    filter: impl Fn(&mut crate::db::sql::Sql) + Send + Sync + Clone + 'static,
+    Paging { q, position, limit }: Paging,
+    read: ReadPage<T>,
+) -> ApiResult<(Vec<T>, Option<Position>)> {
     let ranked = q.as_deref().is_some_and(|q| !q.trim().is_empty());
-    // A ranked search asked again of the same data is the page ranked before
-    // (`app::ranked`): read the data's version and the page's key first.
+    // The data's version and the page's key are read first.
     let kept = if ranked && limit <= crate::app::ranked::LARGEST {
         let (filter, q) = (filter.clone(), q.clone());
         let (key, version) = crate::routes::support::with_read_db(state, move |conn| {
             let key = format!(
                 "{}\u{1}{}\u{1}{}\u{1}{position:?}\u{1}{limit}",
-                D::TABLE.entity,
+                table.entity,
                 crate::db::sql::search::conditions(conn, &|sql| filter(sql)),
                 q.unwrap_or_default(),
             );
@@ -493,23 +586,23 @@ where
         .await?;
         if let Some(page) = state
             .ranked
-            .get::<(Vec<D>, Option<Position>)>(&key, version)
+            .get::<(Vec<T>, Option<Position>)>(&key, version)
         {
-            return Ok(page_response(state, req, page, prepare, make_page));
+            return Ok(page);
         }
         Some((key, version))
     } else {
         None
     };
-    // A ranked search is the costliest read there is: only so many run at once, so that a few
-    // callers searching cannot take every connection. Held until the page is read.
+    // Held until the page is read.
     let search = if ranked {
         Some(search_permit(state)?)
     } else {
         None
     };
     let page = crate::routes::support::with_read_db(state, move |conn| {
-        Ok(D::TABLE.page::<D>(
+        Ok(read(
+            &table,
             conn,
             &|sql| filter(sql),
             q.as_deref(),
@@ -523,23 +616,5 @@ where
     if let Some((key, version)) = kept {
         state.ranked.put(key, version, page.clone());
     }
-    Ok(page_response(state, req, page, prepare, make_page))
-}
-
-/// A page of a list as JSON, its items shaped for the caller by `prepare`, with the cursor of
-/// the next page (in the body and a `Link` header).
-fn page_response<D, P>(
-    state: &web::Data<AppState>,
-    req: &HttpRequest,
-    (items, next): (Vec<D>, Option<Position>),
-    prepare: impl Fn(D) -> D,
-    make_page: impl FnOnce(Vec<D>, Option<String>) -> P,
-) -> HttpResponse
-where
-    P: Serialize,
-{
-    let next_cursor = next.and_then(|p| crate::routes::support::encode_cursor(state, p));
-    let link = next_cursor.clone();
-    let items = items.into_iter().map(prepare).collect();
-    crate::routes::support::page(req, make_page(items, next_cursor), link.as_deref())
+    Ok(page)
 }

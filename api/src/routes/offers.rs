@@ -134,8 +134,7 @@ pub async fn list_offers(
         &req,
         move |sql| filter.apply(sql),
         paging,
-        |o| o,
-        |items, next_cursor| OfferPage { items, next_cursor },
+        export::as_stored(),
     )
     .await
 }

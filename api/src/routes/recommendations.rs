@@ -129,8 +129,7 @@ pub async fn list_recommendations(
         &req,
         move |sql| filter.apply(sql),
         paging,
-        |r| r,
-        |items, next_cursor| RecommendationPage { items, next_cursor },
+        export::as_stored(),
     )
     .await
 }

@@ -170,8 +170,7 @@ pub async fn list_stakeholders(
         &req,
         move |sql| filter.apply(sql),
         paging,
-        move |s| for_caller(s, caller.as_ref()),
-        |items, next_cursor| StakeholderPage { items, next_cursor },
+        export::Shape::For(move |s| for_caller(s, caller.as_ref())),
     )
     .await
 }

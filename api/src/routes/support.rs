@@ -44,7 +44,15 @@ pub fn page<T: serde::Serialize>(
     body: T,
     next_cursor: Option<&str>,
 ) -> HttpResponse {
-    let json = serde_json::to_vec(&body).expect("pages serialise");
+    page_json(
+        req,
+        serde_json::to_vec(&body).expect("pages serialise"),
+        next_cursor,
+    )
+}
+
+/// [`page`] of a body already written as JSON.
+pub fn page_json(req: &HttpRequest, json: Vec<u8>, next_cursor: Option<&str>) -> HttpResponse {
     let tag = format!("W/\"{}\"", crate::digest::sha256_hex(&json, 12));
     if let Some(unchanged) = not_modified(req, &tag) {
         return unchanged;

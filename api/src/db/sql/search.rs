@@ -6,7 +6,7 @@
 use super::statements::with_statement_timeout;
 use super::{DocumentRow, Sql, execute, load_documents};
 use crate::db::DbConnection;
-use crate::db::documents::{Document, parse};
+use crate::db::documents::{Document, parse_document};
 use crate::db::table::Table;
 use crate::domain::analysis::Query;
 
@@ -55,6 +55,24 @@ impl Table {
         limit: i64,
         order: Order,
     ) -> diesel::QueryResult<(Vec<D>, Option<Position>)> {
+        let (documents, next) = self.page_stored(conn, filters, q, position, limit, order)?;
+        let items = documents
+            .iter()
+            .map(|d| parse_document(d))
+            .collect::<Result<_, _>>()?;
+        Ok((items, next))
+    }
+
+    /// [`Table::page`] with each item as stored: its JSON document, not read.
+    pub fn page_stored(
+        &self,
+        conn: &mut DbConnection,
+        filters: &dyn Fn(&mut Sql),
+        q: Option<&str>,
+        position: Position,
+        limit: i64,
+        order: Order,
+    ) -> diesel::QueryResult<(Vec<String>, Option<Position>)> {
         let ranked = order == Order::Relevance;
         let sqlite = matches!(conn, DbConnection::Sqlite(_));
         // Both engines search the query's terms: folded, stemmed, Chinese in pairs.
@@ -141,15 +159,15 @@ impl Table {
         } else {
             load_documents(conn, &sql)?
         };
+        let mut rows = rows;
         let more = rows.len() as i64 > limit;
-        let rows = &rows[..rows.len().min(limit as usize)];
+        rows.truncate(limit as usize);
         let next = match (more, ranked, rows.last()) {
             (true, false, Some(last)) => Some(Position::After(last.seq)),
             (true, true, _) => Some(Position::Offset(offset + limit)),
             _ => None,
         };
-        let items = rows.iter().map(parse).collect::<Result<_, _>>()?;
-        Ok((items, next))
+        Ok((rows.into_iter().map(|r| r.document).collect(), next))
     }
 }
 

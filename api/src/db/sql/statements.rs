@@ -96,6 +96,14 @@ pub fn configure_postgres(
     ))
 }
 
+/// How much of a SQLite database file each connection reads through a memory map rather than
+/// by a `pread` into its own page cache (2 MB): SQLite's own ceiling on 64-bit builds. A list
+/// reads rows all over a file far larger than that cache, and each read was a system call and a
+/// copy; mapped, the pages are the kernel's page cache itself, shared by every connection and
+/// given back under memory pressure. They count in the process's resident size (as file pages,
+/// not its own memory: docs/benchmarks.md). Writes still go through SQLite's own I/O.
+pub const SQLITE_MAP_SIZE: u64 = 0x7fff_0000;
+
 /// The settings of a new SQLite connection. `busy_timeout` first: switching to WAL takes a
 /// lock that another connection may hold.
 pub fn configure_sqlite(
@@ -106,8 +114,9 @@ pub fn configure_sqlite(
         "PRAGMA busy_timeout = {};
          PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
-         PRAGMA foreign_keys = ON;",
-        lock_timeout.as_millis().max(1)
+         PRAGMA foreign_keys = ON;
+         PRAGMA mmap_size = {SQLITE_MAP_SIZE};",
+        lock_timeout.as_millis().max(1),
     ))
 }
 
@@ -278,6 +287,25 @@ mod tests {
     struct Used {
         #[diesel(sql_type = Integer)]
         used: i32,
+    }
+
+    #[derive(QueryableByName)]
+    struct MapSize {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        mmap_size: i64,
+    }
+
+    /// A connection reads its database file through a memory map of the whole of it (up to
+    /// SQLite's ceiling), not only through its small page cache.
+    #[test]
+    fn sqlite_reads_its_file_mapped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mapped.db");
+        let mut conn = SqliteConnection::establish(&path.to_string_lossy()).unwrap();
+        super::configure_sqlite(&mut conn, std::time::Duration::from_secs(1)).unwrap();
+        let q = diesel::sql_query("PRAGMA mmap_size");
+        let size = q.get_result::<MapSize>(&mut conn).unwrap().mmap_size;
+        assert_eq!(size as u64, super::SQLITE_MAP_SIZE);
     }
 
     /// The SQLite this is built with plans a statement once, whatever is bound to it
