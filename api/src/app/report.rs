@@ -19,8 +19,8 @@ use crate::digest::sha256_hex;
 use crate::domain::activity::ActivityStatus;
 use crate::domain::publication::{self, ConsentFact, Publication};
 use crate::domain::report::{
-    ACTIVITY_TABLES, Accepted, ActivityFacts, COVERAGE_TABLES, ItemFacts, ReportScope, Span, Table,
-    activity_table, budget_table, consent_table, coverage_table, good_practices_table,
+    ACTIVITY_TABLES, Accepted, ActivityFacts, COVERAGE_TABLES, Code, ItemFacts, ReportScope, Span,
+    Table, activity_table, budget_table, consent_table, coverage_table, good_practices_table,
     matching_table, standings, submissions_table,
 };
 use crate::domain::{CountryCode, Language, Multilingual};
@@ -78,7 +78,7 @@ fn activity(row: ActivityRow) -> Result<ActivityFacts> {
     let practice = match row.practice.as_deref() {
         Some(document) => {
             let t: Titled = crate::db::documents::parse_document(document)?;
-            Some(t.title)
+            Some(Box::new(t.title))
         }
         None => None,
     };
@@ -101,9 +101,12 @@ fn activity(row: ActivityRow) -> Result<ActivityFacts> {
         to: date(row.active_to.as_deref())?,
         created: date(Some(&row.created))?,
         status: Some(status),
-        modality: row.modality,
-        submitter_kind: Some(row.submitter_kind),
-        budget: row.budget_currency.zip(row.budget_amount),
+        modality: row.modality.map(Code::from),
+        submitter_kind: Some(row.submitter_kind.into()),
+        budget: row
+            .budget_currency
+            .zip(row.budget_amount)
+            .map(|(currency, amount)| (currency.into(), amount.into())),
         ..Default::default()
     })
 }
@@ -177,10 +180,20 @@ fn activity_facts(
             "theme" => &mut a.themes,
             "sdg_target" => &mut a.sdg_targets,
             "role" => &mut a.roles,
-            "recommendation" => &mut a.recommendations,
+            "recommendation" => {
+                let id = row.value.parse().map_err(|_| {
+                    Error::Internal(anyhow::anyhow!(
+                        "activity {}: recommendation `{}` does not read",
+                        a.id,
+                        row.value
+                    ))
+                })?;
+                a.recommendations.push(id);
+                continue;
+            }
             _ => &mut a.funding_sources,
         };
-        list.push(row.value);
+        list.push(row.value.into());
     }
     Ok(by_seq
         .into_values()
@@ -189,6 +202,7 @@ fn activity_facts(
             a.states.sort_unstable();
             a.place();
             a.consent = standings(&rule, consents);
+            a.shrink();
             a
         })
         .collect())
@@ -208,10 +222,20 @@ fn items(rows: Vec<sql::ItemRow>) -> Result<Vec<ItemFacts>> {
 
 /// Every accepted recommendation.
 fn accepted(conn: &mut DbConnection) -> Result<Vec<Accepted>> {
-    Ok(accepted_keys(conn)?
+    accepted_keys(conn)?
         .into_iter()
-        .map(|(id, state, cycle)| Accepted { id, state, cycle })
-        .collect())
+        .map(|(id, state, cycle)| {
+            Ok(Accepted {
+                id: id.parse().map_err(|_| {
+                    Error::Internal(anyhow::anyhow!(
+                        "recommendation `{id}`: the id does not read"
+                    ))
+                })?,
+                state: state.into(),
+                cycle,
+            })
+        })
+        .collect()
 }
 
 impl Facts {

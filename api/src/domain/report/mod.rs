@@ -40,18 +40,22 @@ pub enum ReportScope {
     Full,
 }
 
+/// A code (a State, a theme, a role, …): kept inline, as nearly every code is short, so that
+/// the facts of every activity stay small (`app::report` keeps them between reports).
+pub type Code = compact_str::CompactString;
+
 /// What the report reads of one activity.
 #[derive(Debug, Clone, Default)]
 pub struct ActivityFacts {
     pub id: String,
     /// Its title, when it is put forward as a good practice.
-    pub practice: Option<Multilingual>,
+    pub practice: Option<Box<Multilingual>>,
     /// Whether it is public now (the stored verdict of the publication rule).
     pub public: bool,
     /// The day it was first submitted, if it was.
     pub submitted: Option<NaiveDate>,
     /// How each State concerned stands on publishing it, when it is submitted.
-    pub consent: Vec<(String, Standing)>,
+    pub consent: Vec<(Code, Standing)>,
     /// Its actual start, else its planned start.
     pub from: Option<NaiveDate>,
     /// Its actual end, else its planned end.
@@ -59,19 +63,19 @@ pub struct ActivityFacts {
     /// When it was recorded.
     pub created: Option<NaiveDate>,
     pub status: Option<ActivityStatus>,
-    pub modality: Option<String>,
+    pub modality: Option<Code>,
     /// The kind of its submitter.
-    pub submitter_kind: Option<String>,
-    pub states: Vec<String>,
-    pub themes: Vec<String>,
-    pub sdg_targets: Vec<String>,
-    pub funding_sources: Vec<String>,
+    pub submitter_kind: Option<Code>,
+    pub states: Vec<Code>,
+    pub themes: Vec<Code>,
+    pub sdg_targets: Vec<Code>,
+    pub funding_sources: Vec<Code>,
     /// The roles its participants play.
-    pub roles: Vec<String>,
-    /// The ids of the recommendations it serves.
-    pub recommendations: Vec<String>,
+    pub roles: Vec<Code>,
+    /// The recommendations it serves.
+    pub recommendations: Vec<uuid::Uuid>,
     /// Its budget: currency, and amount as written (a decimal, at most four places).
-    pub budget: Option<(String, String)>,
+    pub budget: Option<(Code, Code)>,
     /// The regional groups, M49 regions and country groups (`ldc`, `lldc`, `sids`) of its
     /// States, each once: [`ActivityFacts::place`] fills them from the reference data.
     pub groups: Vec<&'static str>,
@@ -113,12 +117,31 @@ impl Span {
 /// An accepted recommendation (supported, or supported in part): what coverage counts.
 #[derive(Debug, Clone)]
 pub struct Accepted {
-    pub id: String,
-    pub state: String,
+    pub id: uuid::Uuid,
+    pub state: Code,
     pub cycle: i32,
 }
 
 impl ActivityFacts {
+    /// Gives back what its lists hold beyond their items: the facts of every activity are
+    /// kept between reports, and a list that grew one push at a time holds room for four.
+    pub fn shrink(&mut self) {
+        for list in [
+            &mut self.states,
+            &mut self.themes,
+            &mut self.sdg_targets,
+            &mut self.funding_sources,
+            &mut self.roles,
+        ] {
+            list.shrink_to_fit();
+        }
+        self.consent.shrink_to_fit();
+        self.recommendations.shrink_to_fit();
+        self.groups.shrink_to_fit();
+        self.regions.shrink_to_fit();
+        self.country_groups.shrink_to_fit();
+    }
+
     /// Fills the groups and regions of its States (once, when it is read, rather than on
     /// every count).
     pub fn place(&mut self) {
@@ -292,7 +315,7 @@ fn group_label(group: &str, language: Language) -> String {
 /// allocating (a report counts 50,000 activities many times over). The lists read from the
 /// database hold each value once (the facet table's key); SDG goals, from targets, may repeat.
 fn each_key<'a>(name: &str, a: &'a ActivityFacts, mut count: impl FnMut(&'a str)) {
-    let mut each = |list: &'a [String]| list.iter().for_each(|s| count(s));
+    let mut each = |list: &'a [Code]| list.iter().for_each(|s| count(s));
     match name {
         "activities_by_state" => each(&a.states),
         "activities_by_role" => each(&a.roles),
@@ -485,7 +508,7 @@ pub fn budget_table<'a>(
         if !this && !before {
             continue;
         }
-        let e = by_currency.entry(currency.clone()).or_default();
+        let e = by_currency.entry(currency.to_string()).or_default();
         if this {
             e.0 += 1;
             e.1 += n;
@@ -572,11 +595,11 @@ pub fn coverage_table<'a>(
     span: Span,
     language: Language,
 ) -> Table {
-    let mut served: FxHashMap<&str, (bool, bool)> = FxHashMap::default();
+    let mut served: FxHashMap<uuid::Uuid, (bool, bool)> = FxHashMap::default();
     for a in activities {
         let (this, before) = span.counts(a);
         for r in &a.recommendations {
-            let entry = served.entry(r.as_str()).or_default();
+            let entry = served.entry(*r).or_default();
             entry.0 |= this;
             entry.1 |= before;
         }
@@ -585,9 +608,9 @@ pub fn coverage_table<'a>(
     for r in accepted {
         let key = match name {
             "recommendation_coverage_by_cycle" => r.cycle.to_string(),
-            _ => r.state.clone(),
+            _ => r.state.to_string(),
         };
-        let (this, before) = served.get(r.id.as_str()).copied().unwrap_or_default();
+        let (this, before) = served.get(&r.id).copied().unwrap_or_default();
         let entry = counts.entry(key).or_default();
         entry[0] += 1;
         entry[1] += u64::from(this);

@@ -38,7 +38,7 @@ pub enum Standing {
 pub fn standings(
     activity: &publication::ActivityFacts,
     consents: &HashMap<CountryCode, Vec<ConsentFact>>,
-) -> Vec<(String, Standing)> {
+) -> Vec<(super::Code, Standing)> {
     if activity.publication != Publication::Submitted {
         return Vec::new();
     }
@@ -56,7 +56,7 @@ pub fn standings(
                     None => Standing::Awaiting,
                 }
             };
-            (state.to_string(), standing)
+            (state.as_str().into(), standing)
         })
         .collect()
 }
