@@ -35,19 +35,23 @@ struct Kept {
 }
 
 impl RankedPages {
-    /// The page kept under `key`, if it was ranked from the data at `version`.
-    pub fn get<T: Clone + 'static>(&self, key: &str, version: i64) -> Option<T> {
-        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.version != version {
-            return None;
-        }
-        kept.pages.get(key)?.downcast_ref::<T>().cloned()
+    /// The page kept under `key`, if it was ranked from the data at `version`: shared, so that
+    /// the lock is held for a look-up, never for a copy of the page.
+    pub fn get<T: Send + Sync + 'static>(&self, key: &str, version: i64) -> Option<Arc<T>> {
+        let page = {
+            let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+            if kept.version != version {
+                return None;
+            }
+            kept.pages.get(key)?.clone()
+        };
+        page.downcast::<T>().ok()
     }
 
     /// Keeps `page`, ranked from the data at `version` (read before it was ranked: if a write
     /// came between, the page is kept under an older version than it saw, and never given).
     /// A newer version drops every page kept before; a page of an older one is not kept.
-    pub fn put<T: Send + Sync + 'static>(&self, key: String, version: i64, page: T) {
+    pub fn put<T: Send + Sync + 'static>(&self, key: String, version: i64, page: Arc<T>) {
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         if version < kept.version {
             return;
@@ -58,7 +62,7 @@ impl RankedPages {
                 ..Kept::default()
             };
         }
-        if kept.pages.insert(key.clone(), Arc::new(page)).is_none() {
+        if kept.pages.insert(key.clone(), page).is_none() {
             kept.order.push_back(key);
         }
         while kept.order.len() > PAGES {
@@ -76,8 +80,8 @@ mod tests {
     #[test]
     fn a_page_is_given_only_for_the_version_it_was_ranked_from() {
         let kept = RankedPages::default();
-        kept.put("a".into(), 5, vec![1, 2]);
-        assert_eq!(kept.get::<Vec<i32>>("a", 5), Some(vec![1, 2]));
+        kept.put("a".into(), 5, Arc::new(vec![1, 2]));
+        assert_eq!(kept.get::<Vec<i32>>("a", 5), Some(Arc::new(vec![1, 2])));
         assert_eq!(kept.get::<Vec<i32>>("a", 6), None, "the data changed since");
         assert_eq!(kept.get::<Vec<i32>>("b", 5), None);
         assert_eq!(
@@ -85,29 +89,32 @@ mod tests {
             None,
             "another type: not this page"
         );
-        kept.put("b".into(), 4, vec![3]);
+        kept.put("b".into(), 4, Arc::new(vec![3]));
         assert_eq!(
             kept.get::<Vec<i32>>("b", 4),
             None,
             "older than what is kept"
         );
-        kept.put("b".into(), 7, vec![3]);
+        kept.put("b".into(), 7, Arc::new(vec![3]));
         assert_eq!(
             kept.get::<Vec<i32>>("a", 7),
             None,
             "dropped with its version"
         );
-        assert_eq!(kept.get::<Vec<i32>>("b", 7), Some(vec![3]));
+        assert_eq!(kept.get::<Vec<i32>>("b", 7), Some(Arc::new(vec![3])));
     }
 
     #[test]
     fn the_oldest_page_goes_first() {
         let kept = RankedPages::default();
         for i in 0..=PAGES {
-            kept.put(format!("{i}"), 1, i);
+            kept.put(format!("{i}"), 1, Arc::new(i));
         }
         assert_eq!(kept.get::<usize>("0", 1), None);
-        assert_eq!(kept.get::<usize>("1", 1), Some(1));
-        assert_eq!(kept.get::<usize>(&format!("{PAGES}"), 1), Some(PAGES));
+        assert_eq!(kept.get::<usize>("1", 1), Some(Arc::new(1)));
+        assert_eq!(
+            kept.get::<usize>(&format!("{PAGES}"), 1),
+            Some(Arc::new(PAGES))
+        );
     }
 }

@@ -11,6 +11,8 @@
 //! with JSON, as it answers every `Accept` it does not serve. So does a browser's `Accept`
 //! (`text/html,…,application/xml;q=0.9,…`): a person who opens a list's address sees the JSON.
 
+use std::sync::Arc;
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
@@ -503,13 +505,15 @@ where
     let (body, next) = match shape {
         Shape::AsStored => {
             let read: ReadPage<String> = crate::db::table::Table::page_stored;
-            let (documents, next) = read_page(state, D::TABLE, filter, paging, read).await?;
-            let body = PageBody::of(documents, |out, d| out.extend_from_slice(d.as_bytes()));
-            (body, next)
+            let page = read_page(state, D::TABLE, filter, paging, read).await?;
+            let body = PageBody::of(&page.0, |out, d| out.extend_from_slice(d.as_bytes()));
+            (body, page.1)
         }
         Shape::For(prepare) => {
             let read: ReadPage<D> = crate::db::table::Table::page::<D>;
-            let (items, next) = read_page(state, D::TABLE, filter, paging, read).await?;
+            let page = read_page(state, D::TABLE, filter, paging, read).await?;
+            // A page kept for others is shared: its items are copied to be shaped.
+            let (items, next) = Arc::try_unwrap(page).unwrap_or_else(|kept| (*kept).clone());
             let body = PageBody::of(items, |out, item| {
                 serde_json::to_writer(out, &prepare(item)).expect("items serialise")
             });
@@ -528,7 +532,7 @@ where
 struct PageBody(Vec<u8>);
 
 impl PageBody {
-    fn of<T>(items: Vec<T>, write: impl Fn(&mut Vec<u8>, T)) -> Self {
+    fn of<T>(items: impl IntoIterator<Item = T>, write: impl Fn(&mut Vec<u8>, T)) -> Self {
         let mut out = Vec::with_capacity(16 * 1024);
         out.extend_from_slice(b"{\"items\":[");
         for (i, item) in items.into_iter().enumerate() {
@@ -563,13 +567,13 @@ type ReadPage<T> = fn(
 /// One page of a list, read by `read`. A ranked search (`q`) is the costliest read there is:
 /// asked again of the same data, it is the page ranked before (`app::ranked`); else it waits
 /// for a ranking permit, so that a few callers searching cannot take every connection.
-async fn read_page<T: Clone + Send + Sync + 'static>(
+async fn read_page<T: Send + Sync + 'static>(
     state: &web::Data<AppState>,
     table: crate::db::table::Table,
     filter: impl Fn(&mut crate::db::sql::Sql) + Send + Sync + Clone + 'static,
     Paging { q, position, limit }: Paging,
     read: ReadPage<T>,
-) -> ApiResult<(Vec<T>, Option<Position>)> {
+) -> ApiResult<Arc<(Vec<T>, Option<Position>)>> {
     let ranked = q.as_deref().is_some_and(|q| !q.trim().is_empty());
     // The data's version and the page's key are read first.
     let kept = if ranked && limit <= crate::app::ranked::LARGEST {
@@ -613,6 +617,7 @@ async fn read_page<T: Clone + Send + Sync + 'static>(
     })
     .await?;
     drop(search);
+    let page = Arc::new(page);
     if let Some((key, version)) = kept {
         state.ranked.put(key, version, page.clone());
     }
