@@ -90,6 +90,9 @@ pub struct JwtSettings {
 pub struct ServeLimits {
     /// How long a writer waits for the write lock before a 503 (`UPR_TC_LOCK_TIMEOUT`).
     pub lock_timeout: Duration,
+    /// How much of a SQLite file each connection reads through a memory map, in bytes
+    /// (`UPR_TC_SQLITE_MAP_SIZE`; `0`: none, every read a copy into SQLite's own cache).
+    pub sqlite_map_size: u64,
     /// Streamed exports running at once (`UPR_TC_EXPORT_LIMIT`); `None`: half the pool, at
     /// least one.
     pub export_limit: Option<usize>,
@@ -124,6 +127,7 @@ impl Default for ServeLimits {
     fn default() -> Self {
         Self {
             lock_timeout: crate::db::DEFAULT_LOCK_TIMEOUT,
+            sqlite_map_size: crate::db::Connecting::default().sqlite_map_size,
             export_limit: None,
             export_send_timeout: Duration::from_secs(60),
             idempotency_claim_timeout: Duration::from_secs(3600),
@@ -139,6 +143,14 @@ impl Default for ServeLimits {
 }
 
 impl ServeLimits {
+    /// How the service opens its connections.
+    pub fn connecting(&self) -> crate::db::Connecting {
+        crate::db::Connecting {
+            lock_timeout: self.lock_timeout,
+            sqlite_map_size: self.sqlite_map_size,
+        }
+    }
+
     /// The streamed exports that may run at once with a pool of `pool_size` connections.
     pub fn exports(&self, pool_size: u32) -> usize {
         self.export_limit.unwrap_or((pool_size / 2) as usize).max(1)
@@ -171,6 +183,12 @@ impl ServeLimits {
         };
         Ok(Self {
             lock_timeout: duration("UPR_TC_LOCK_TIMEOUT", defaults.lock_timeout)?,
+            sqlite_map_size: match env("UPR_TC_SQLITE_MAP_SIZE") {
+                Some(v) => v.trim().parse().context(
+                    "UPR_TC_SQLITE_MAP_SIZE must be a number of bytes (0: no memory map)",
+                )?,
+                None => defaults.sqlite_map_size,
+            },
             export_limit: count("UPR_TC_EXPORT_LIMIT")?,
             export_send_timeout: duration(
                 "UPR_TC_EXPORT_SEND_TIMEOUT",

@@ -87,7 +87,7 @@ impl Service {
         let pool = db::connect_with(
             &settings.database,
             settings.pool_size,
-            settings.limits.lock_timeout,
+            settings.limits.connecting(),
         )?;
         let mut conn = pool.get().context("cannot get a database connection")?;
         let applied = conn.migrate()?;
@@ -108,7 +108,7 @@ impl Service {
         // The replica is never migrated: it follows the database, migrations included.
         let replica = match &settings.database_read {
             Some(url) => Some(
-                db::connect_with(url, settings.pool_size, settings.limits.lock_timeout)
+                db::connect_with(url, settings.pool_size, settings.limits.connecting())
                     .context("cannot open the read-only replica (DATABASE_READ_URL)")?,
             ),
             None => None,

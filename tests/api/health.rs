@@ -129,3 +129,26 @@ async fn a_read_by_id_waits_its_turn_when_every_connection_is_taken() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(reply.json()["id"], rec["id"]);
 }
+
+/// `UPR_TC_SQLITE_MAP_SIZE` reaches every connection of the service's pool: `0` turns SQLite's
+/// memory map off. PostgreSQL has no such setting, and the service starts with it all the same.
+#[test]
+fn the_sqlite_map_size_reaches_the_service_connections() {
+    #[derive(diesel::QueryableByName)]
+    struct MapSize {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        mmap_size: i64,
+    }
+    for map in [0, 8 << 20] {
+        let (_db, url) = TestDb::create();
+        let mut settings = settings(url.clone());
+        settings.limits.sqlite_map_size = map;
+        let service = upr_tc::startup::Service::build(settings).expect("the service starts");
+        let mut conn = service.state.pool.get().unwrap();
+        if let upr_tc::db::DbConnection::Sqlite(c) = &mut *conn {
+            use diesel::RunQueryDsl;
+            let q = diesel::sql_query("PRAGMA mmap_size");
+            assert_eq!(q.get_result::<MapSize>(c).unwrap().mmap_size as u64, map);
+        }
+    }
+}

@@ -90,11 +90,30 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
+/// How connections are opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connecting {
+    /// How long a writer waits for the write lock.
+    pub lock_timeout: Duration,
+    /// How much of a SQLite file each connection reads through a memory map, in bytes; 0: none
+    /// (`sql::statements::SQLITE_MAP_SIZE` by default).
+    pub sqlite_map_size: u64,
+}
+
+impl Default for Connecting {
+    fn default() -> Self {
+        Self {
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            sqlite_map_size: sql::statements::SQLITE_MAP_SIZE,
+        }
+    }
+}
+
 /// Opens connections of the variant the URL names.
 #[derive(Debug, Clone)]
 pub struct Manager {
     url: DatabaseUrl,
-    lock_timeout: Duration,
+    connecting: Connecting,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,18 +124,22 @@ pub enum ConnectError {
     Query(#[from] diesel::result::Error),
 }
 
-fn open(url: &DatabaseUrl, lock_timeout: Duration) -> Result<DbConnection, ConnectError> {
+fn open(url: &DatabaseUrl, connecting: Connecting) -> Result<DbConnection, ConnectError> {
     match url {
         DatabaseUrl::Postgres(url) => {
             let mut conn = PgConnection::establish(url)?;
             // A writer waits this long for the write lock (`lock_writes`), not for ever.
             let name = format!("{APPLICATION_NAME}{}", process_id());
-            sql::statements::configure_postgres(&mut conn, &name, lock_timeout)?;
+            sql::statements::configure_postgres(&mut conn, &name, connecting.lock_timeout)?;
             Ok(DbConnection::Postgres(conn))
         }
         DatabaseUrl::Sqlite(path) => {
             let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
-            sql::statements::configure_sqlite(&mut conn, lock_timeout)?;
+            sql::statements::configure_sqlite(
+                &mut conn,
+                connecting.lock_timeout,
+                connecting.sqlite_map_size,
+            )?;
             Ok(DbConnection::Sqlite(conn))
         }
     }
@@ -127,7 +150,7 @@ impl ManageConnection for Manager {
     type Error = ConnectError;
 
     fn connect(&self) -> Result<DbConnection, ConnectError> {
-        open(&self.url, self.lock_timeout)
+        open(&self.url, self.connecting)
     }
 
     /// At checkout: a connection that was lost, or that a statement of its own left in a
@@ -152,14 +175,14 @@ pub type PooledConnection = r2d2::PooledConnection<Manager>;
 /// (`error.rs`).
 pub const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Opens the pool, with the default lock timeout.
+/// Opens the pool, with the default settings.
 pub fn connect(url: &DatabaseUrl, size: u32) -> anyhow::Result<Pool> {
-    connect_with(url, size, DEFAULT_LOCK_TIMEOUT)
+    connect_with(url, size, Connecting::default())
 }
 
-/// Opens the pool; a writer waits up to `lock_timeout` for the write lock. For SQLite the
-/// folder and file are created when missing.
-pub fn connect_with(url: &DatabaseUrl, size: u32, lock_timeout: Duration) -> anyhow::Result<Pool> {
+/// Opens the pool, its connections opened as `connecting` says. For SQLite the folder and file
+/// are created when missing.
+pub fn connect_with(url: &DatabaseUrl, size: u32, connecting: Connecting) -> anyhow::Result<Pool> {
     if let DatabaseUrl::Sqlite(path) = url
         && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
     {
@@ -168,7 +191,7 @@ pub fn connect_with(url: &DatabaseUrl, size: u32, lock_timeout: Duration) -> any
     }
     // Connect once outside the pool so a bad URL or a down server fails with its own message.
     drop(
-        open(url, lock_timeout)
+        open(url, connecting)
             .with_context(|| format!("cannot open the database {}", describe(url)))?,
     );
     r2d2::Pool::builder()
@@ -176,7 +199,7 @@ pub fn connect_with(url: &DatabaseUrl, size: u32, lock_timeout: Duration) -> any
         .connection_timeout(CHECKOUT_TIMEOUT)
         .build(Manager {
             url: url.clone(),
-            lock_timeout,
+            connecting,
         })
         .with_context(|| format!("cannot open the database {}", describe(url)))
 }

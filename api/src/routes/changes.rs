@@ -20,7 +20,7 @@ use crate::db::Position;
 use crate::db::changes::{self, Audience, FeedItem, Page, TYPES};
 use crate::db::consents;
 use crate::db::documents::Document;
-use crate::db::sql::search::Order;
+use crate::db::sql::search::PageQuery;
 use crate::domain::activity::Activity;
 use crate::domain::assistance_request::AssistanceRequest;
 use crate::domain::offer::Offer;
@@ -244,7 +244,7 @@ fn write_table<D: Document>(
     let mut position = Position::Start;
     loop {
         let (items, next) =
-            D::TABLE.page::<D>(conn, filter, None, position, 500, Order::Creation)?;
+            D::TABLE.page::<D>(conn, &PageQuery::creation(filter, None, position, 500))?;
         out.write_all(&lines(&items, D::TABLE.entity, |d| {
             d.public_json(&crate::db::documents::to_json(d))
         }))?;

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::db::DbConnection;
 use crate::db::Position;
-use crate::db::sql::search::Order;
+use crate::db::sql::search::{Order, PageQuery};
 use crate::domain::activity::Activity;
 use crate::domain::assistance_request::AssistanceRequest;
 use crate::domain::offer::Offer;
@@ -493,11 +493,7 @@ where
         let fetch: Fetch<D> = Box::new(move |conn, position, limit| {
             D::TABLE.page::<D>(
                 conn,
-                &|sql| filter(sql),
-                q.as_deref(),
-                position,
-                limit,
-                Order::Creation,
+                &PageQuery::creation(&|sql| filter(sql), q.as_deref(), position, limit),
             )
         });
         return stream(state, req, encoder, fetch, move |d| shape.prepare(d)).await;
@@ -557,11 +553,7 @@ impl PageBody {
 type ReadPage<T> = fn(
     &crate::db::table::Table,
     &mut DbConnection,
-    &dyn Fn(&mut crate::db::sql::Sql),
-    Option<&str>,
-    Position,
-    i64,
-    Order,
+    &PageQuery,
 ) -> diesel::QueryResult<(Vec<T>, Option<Position>)>;
 
 /// One page of a list, read by `read`. A ranked search (`q`) is the costliest read there is:
@@ -605,15 +597,14 @@ async fn read_page<T: Send + Sync + 'static>(
         None
     };
     let page = crate::routes::support::with_read_db(state, move |conn| {
-        Ok(read(
-            &table,
-            conn,
-            &|sql| filter(sql),
-            q.as_deref(),
+        let query = PageQuery {
+            filters: &|sql| filter(sql),
+            q: q.as_deref(),
             position,
             limit,
-            Order::Relevance,
-        )?)
+            order: Order::Relevance,
+        };
+        Ok(read(&table, conn, &query)?)
     })
     .await?;
     drop(search);

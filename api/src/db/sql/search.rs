@@ -42,20 +42,47 @@ pub enum Order {
     Creation,
 }
 
+/// What page of a table's list to read.
+#[derive(Clone, Copy)]
+pub struct PageQuery<'a> {
+    /// Adds the list's conditions (the table is aliased `r`).
+    pub filters: &'a dyn Fn(&mut Sql),
+    /// The full-text query, if any.
+    pub q: Option<&'a str>,
+    pub position: Position,
+    pub limit: i64,
+    /// The order when there is a `q`; without one, always creation order.
+    pub order: Order,
+}
+
+impl<'a> PageQuery<'a> {
+    /// The page at `position` in creation order.
+    pub fn creation(
+        filters: &'a dyn Fn(&mut Sql),
+        q: Option<&'a str>,
+        position: Position,
+        limit: i64,
+    ) -> Self {
+        Self {
+            filters,
+            q,
+            position,
+            limit,
+            order: Order::Creation,
+        }
+    }
+}
+
 impl Table {
-    /// One page of a filtered list (the table is aliased `r` in `filters`), and where the next
-    /// one starts. Without `q` the order is creation order and pages are keyed by the last
-    /// item, so paging while others write yields each item once; with `q`, `order` says.
+    /// One page of a filtered list, and where the next one starts. Without `q` the order is
+    /// creation order and pages are keyed by the last item, so paging while others write
+    /// yields each item once; with `q`, `order` says.
     pub fn page<D: Document>(
         &self,
         conn: &mut DbConnection,
-        filters: &dyn Fn(&mut Sql),
-        q: Option<&str>,
-        position: Position,
-        limit: i64,
-        order: Order,
+        query: &PageQuery,
     ) -> diesel::QueryResult<(Vec<D>, Option<Position>)> {
-        let (documents, next) = self.page_stored(conn, filters, q, position, limit, order)?;
+        let (documents, next) = self.page_stored(conn, query)?;
         let items = documents
             .iter()
             .map(|d| parse_document(d))
@@ -67,11 +94,13 @@ impl Table {
     pub fn page_stored(
         &self,
         conn: &mut DbConnection,
-        filters: &dyn Fn(&mut Sql),
-        q: Option<&str>,
-        position: Position,
-        limit: i64,
-        order: Order,
+        &PageQuery {
+            filters,
+            q,
+            position,
+            limit,
+            order,
+        }: &PageQuery,
     ) -> diesel::QueryResult<(Vec<String>, Option<Position>)> {
         let ranked = order == Order::Relevance;
         let sqlite = matches!(conn, DbConnection::Sqlite(_));

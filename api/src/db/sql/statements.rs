@@ -104,18 +104,20 @@ pub fn configure_postgres(
 /// not its own memory: docs/benchmarks.md). Writes still go through SQLite's own I/O.
 pub const SQLITE_MAP_SIZE: u64 = 0x7fff_0000;
 
-/// The settings of a new SQLite connection. `busy_timeout` first: switching to WAL takes a
-/// lock that another connection may hold.
+/// The settings of a new SQLite connection: it reads up to `map_size` bytes of its file
+/// through a memory map (0: none). `busy_timeout` first: switching to WAL takes a lock that
+/// another connection may hold.
 pub fn configure_sqlite(
     conn: &mut diesel::SqliteConnection,
     lock_timeout: Duration,
+    map_size: u64,
 ) -> diesel::QueryResult<()> {
     conn.batch_execute(&format!(
         "PRAGMA busy_timeout = {};
          PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
-         PRAGMA mmap_size = {SQLITE_MAP_SIZE};",
+         PRAGMA mmap_size = {map_size};",
         lock_timeout.as_millis().max(1),
     ))
 }
@@ -295,17 +297,20 @@ mod tests {
         mmap_size: i64,
     }
 
-    /// A connection reads its database file through a memory map of the whole of it (up to
-    /// SQLite's ceiling), not only through its small page cache.
+    /// A connection reads its database file through a memory map as large as it is told
+    /// (by default the whole of the file, up to SQLite's ceiling), or through its small page
+    /// cache alone when told 0.
     #[test]
     fn sqlite_reads_its_file_mapped() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mapped.db");
-        let mut conn = SqliteConnection::establish(&path.to_string_lossy()).unwrap();
-        super::configure_sqlite(&mut conn, std::time::Duration::from_secs(1)).unwrap();
-        let q = diesel::sql_query("PRAGMA mmap_size");
-        let size = q.get_result::<MapSize>(&mut conn).unwrap().mmap_size;
-        assert_eq!(size as u64, super::SQLITE_MAP_SIZE);
+        for map in [super::SQLITE_MAP_SIZE, 0, 64 << 20] {
+            let mut conn = SqliteConnection::establish(&path.to_string_lossy()).unwrap();
+            super::configure_sqlite(&mut conn, std::time::Duration::from_secs(1), map).unwrap();
+            let q = diesel::sql_query("PRAGMA mmap_size");
+            let size = q.get_result::<MapSize>(&mut conn).unwrap().mmap_size;
+            assert_eq!(size as u64, map);
+        }
     }
 
     /// The SQLite this is built with plans a statement once, whatever is bound to it

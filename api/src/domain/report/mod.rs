@@ -21,9 +21,9 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::domain::Language;
 use crate::domain::activity::ActivityStatus;
 use crate::domain::multilingual::Multilingual;
+use crate::domain::{Language, RecommendationId};
 use crate::reference::{RegionalGroup, reference};
 
 /// Which activities a report counts.
@@ -73,7 +73,7 @@ pub struct ActivityFacts {
     /// The roles its participants play.
     pub roles: Vec<Code>,
     /// The recommendations it serves.
-    pub recommendations: Vec<uuid::Uuid>,
+    pub recommendations: Vec<RecommendationId>,
     /// Its budget: currency, and amount as written (a decimal, at most four places).
     pub budget: Option<(Code, Code)>,
     /// The regional groups, M49 regions and country groups (`ldc`, `lldc`, `sids`) of its
@@ -117,7 +117,7 @@ impl Span {
 /// An accepted recommendation (supported, or supported in part): what coverage counts.
 #[derive(Debug, Clone)]
 pub struct Accepted {
-    pub id: uuid::Uuid,
+    pub id: RecommendationId,
     pub state: Code,
     pub cycle: i32,
 }
@@ -595,7 +595,7 @@ pub fn coverage_table<'a>(
     span: Span,
     language: Language,
 ) -> Table {
-    let mut served: FxHashMap<uuid::Uuid, (bool, bool)> = FxHashMap::default();
+    let mut served: FxHashMap<RecommendationId, (bool, bool)> = FxHashMap::default();
     for a in activities {
         let (this, before) = span.counts(a);
         for r in &a.recommendations {
