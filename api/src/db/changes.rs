@@ -131,21 +131,18 @@ pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryRes
     Ok(())
 }
 
-/// One change, as the feed serves it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FeedItem {
-    /// The position of this change, opaque: resume after it with `after`.
-    #[schema(pattern = "^[A-Za-z0-9_-]{22}$", example = "Jq3xYk0b9mW2vQ8sLr5tNA")]
-    pub cursor: String,
-    /// `recommendation`, `stakeholder`, `activity`, `consent`, …
-    #[serde(rename = "type")]
+/// One change as a feed reads it (`routes::changes` writes it, its position made opaque).
+#[derive(Debug, Clone)]
+pub struct FeedChange {
+    /// Its position in the feed.
+    pub seq: i64,
     pub kind: String,
     pub id: String,
     pub op: Op,
-    pub at: DateTime<Utc>,
-    /// The item's representation for an upsert (the public one on the public feed); `null`
-    /// for a delete.
-    #[schema(value_type = Option<Value>)]
+    /// When, as a `DateTime<Utc>` serialises (RFC 3339).
+    pub at: String,
+    /// The item's representation for an upsert (the public one on the public feed), as stored:
+    /// read as JSON before it is given.
     pub data: Option<Box<serde_json::value::RawValue>>,
 }
 
@@ -183,7 +180,7 @@ pub fn floor(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
 #[derive(Debug)]
 pub enum Page {
     /// The changes after its position, where to resume, and whether more are there already.
-    Changes(Vec<FeedItem>, i64, bool),
+    Changes(Vec<FeedChange>, i64, bool),
     /// Its position is below the floor of compaction: the changes after it are no longer all
     /// there. The start of the feed (0) never expires: from there a reader gets the last change
     /// of each item up to the floor, then every change.
@@ -271,7 +268,7 @@ pub fn read(
     }
     let rows = super::sql::feed::page(conn, audience, after, head, types, limit + 1)?;
     let more = rows.len() as i64 > limit;
-    let items: Vec<FeedItem> = rows
+    let items: Vec<FeedChange> = rows
         .into_iter()
         .take(limit as usize)
         .map(|r| {
@@ -288,12 +285,13 @@ pub fn read(
                     )));
                 }
             };
-            Ok(FeedItem {
-                cursor: r.seq.to_string(),
+            Ok(FeedChange {
+                seq: r.seq,
                 kind: r.entity,
                 id: r.entity_id,
                 op,
-                at: time::read(r.at),
+                at: time::rfc3339_of_text(&r.at)
+                    .ok_or_else(|| unreadable(format!("change {}: time `{}`", r.seq, r.at)))?,
                 data,
             })
         })
@@ -301,10 +299,7 @@ pub fn read(
     // Where to resume: after the last change given, or the audience's head at the end (a
     // reader of some types passes over the others once).
     let next = match (more, items.last()) {
-        (true, Some(last)) => last
-            .cursor
-            .parse::<i64>()
-            .map_err(|e| unreadable(format!("a change's position: {e}")))?,
+        (true, Some(last)) => last.seq,
         _ => head.max(after),
     };
     Ok(Page::Changes(items, next, more))

@@ -242,6 +242,22 @@ pub fn reindex<D: Document>(conn: &mut DbConnection) -> diesel::QueryResult<usiz
     }
 }
 
+/// An item as stored: its JSON document, not read, and its version (what its `ETag` says).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsStored {
+    pub document: String,
+    pub version: i64,
+}
+
+/// The item with this id as stored, for a caller who may see all of it.
+pub fn get_stored<D: Document>(
+    conn: &mut DbConnection,
+    id: D::Id,
+) -> diesel::QueryResult<Option<AsStored>> {
+    Ok(D::find_stored(conn, &id.to_string())?
+        .map(|(document, version)| AsStored { document, version }))
+}
+
 pub fn get<D: Document>(conn: &mut DbConnection, id: D::Id) -> diesel::QueryResult<Option<D>> {
     D::find_row(conn, &id.to_string())?
         .map(|row| parse(&row))

@@ -57,6 +57,8 @@ pub trait Rows {
     fn row(common: Common, own: Self::Columns) -> Self::Row;
     /// `seq` and `document` of the row with this id.
     fn find_row(conn: &mut DbConnection, id: &str) -> QueryResult<Option<DocumentRow>>;
+    /// `document` and `version` of the row with this id.
+    fn find_stored(conn: &mut DbConnection, id: &str) -> QueryResult<Option<(String, i64)>>;
     /// `seq` and `document` of the row with this natural key.
     fn find_by_key(conn: &mut DbConnection, key: &str) -> QueryResult<Option<DocumentRow>>;
     /// Those of `keys` that a stored row has.
@@ -141,6 +143,19 @@ macro_rules! document_table {
                 t::$table
                     .filter(t::id.eq(id))
                     .select((t::seq, t::document))
+                    .first(conn)
+                    .optional()
+            }
+
+            fn find_stored(
+                conn: &mut $crate::db::DbConnection,
+                id: &str,
+            ) -> diesel::QueryResult<Option<(String, i64)>> {
+                use diesel::prelude::*;
+                use $crate::db::schema::$table::dsl as t;
+                t::$table
+                    .filter(t::id.eq(id))
+                    .select((t::document, t::version))
                     .first(conn)
                     .optional()
             }

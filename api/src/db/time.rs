@@ -22,3 +22,171 @@ pub fn now() -> DateTime<Utc> {
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
+
+/// A stored time given as text, as either engine casts a `Timestamp` column to text
+/// (`YYYY-MM-DD HH:MM:SS`, then up to nine digits of a fraction; SQLite keeps the text that was
+/// written, so a `T` and a `Z` or `+00:00` are taken too), written as a `DateTime<Utc>`
+/// serialises (RFC 3339, `Z`, the fraction in 0, 3, 6 or 9 digits). Read and written by hand:
+/// chrono reads its format string again for each value, and a page of the change feed gives a
+/// thousand of them. `None` when the text is no time.
+pub fn rfc3339_of_text(text: &str) -> Option<String> {
+    let t = time_of_text(text)?;
+    let mut out = String::with_capacity(30);
+    let (date, time) = (t.date(), t.time());
+    // `n` in exactly `width` digits (it has no more).
+    let digits = |out: &mut String, n: u32, width: u32| {
+        for place in (0..width).rev() {
+            out.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
+        }
+    };
+    use chrono::{Datelike, Timelike};
+    let year = u32::try_from(date.year()).ok().filter(|y| *y <= 9999)?;
+    digits(&mut out, year, 4);
+    out.push('-');
+    digits(&mut out, date.month(), 2);
+    out.push('-');
+    digits(&mut out, date.day(), 2);
+    out.push('T');
+    digits(&mut out, time.hour(), 2);
+    out.push(':');
+    digits(&mut out, time.minute(), 2);
+    out.push(':');
+    digits(&mut out, time.second(), 2);
+    let nanos = time.nanosecond();
+    match nanos {
+        0 => {}
+        n if n % 1_000_000 == 0 => {
+            out.push('.');
+            digits(&mut out, n / 1_000_000, 3);
+        }
+        n if n % 1_000 == 0 => {
+            out.push('.');
+            digits(&mut out, n / 1_000, 6);
+        }
+        n => {
+            out.push('.');
+            digits(&mut out, n, 9);
+        }
+    }
+    out.push('Z');
+    Some(out)
+}
+
+/// The time a stored text gives: the layout the service writes read by hand, any other that
+/// is a time in UTC by chrono.
+fn time_of_text(text: &str) -> Option<NaiveDateTime> {
+    fast_time_of_text(text.as_bytes()).or_else(|| {
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| t.naive_utc())
+            .ok()
+            .or_else(|| {
+                [
+                    "%Y-%m-%d %H:%M:%S%.f",
+                    "%Y-%m-%dT%H:%M:%S%.f",
+                    "%Y-%m-%d %H:%M",
+                ]
+                .iter()
+                .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+            })
+    })
+}
+
+fn fast_time_of_text(b: &[u8]) -> Option<NaiveDateTime> {
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b' ' | b'T')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let number = |digits: &[u8]| -> Option<u32> {
+        digits.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let mut rest = &b[19..];
+    let mut nanos = 0;
+    if let [b'.', tail @ ..] = rest {
+        let count = tail.iter().take_while(|c| c.is_ascii_digit()).count();
+        if !(1..=9).contains(&count) {
+            return None;
+        }
+        nanos = number(&tail[..count])? * 10u32.pow(9 - count as u32);
+        rest = &tail[count..];
+    }
+    if !matches!(rest, b"" | b"Z" | b"+00" | b"+00:00") {
+        return None;
+    }
+    chrono::NaiveDate::from_ymd_opt(
+        i32::try_from(number(&b[0..4])?).ok()?,
+        number(&b[5..7])?,
+        number(&b[8..10])?,
+    )?
+    .and_hms_nano_opt(
+        number(&b[11..13])?,
+        number(&b[14..16])?,
+        number(&b[17..19])?,
+        nanos,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::rfc3339_of_text;
+
+    /// Times given as text come out as chrono serialises the same time, whatever the fraction;
+    /// what is no time is `None`.
+    #[test]
+    fn stored_text_is_written_as_chrono_serialises_it() {
+        let base = Utc.with_ymd_and_hms(2026, 2, 28, 23, 59, 7).unwrap();
+        for nanos in [
+            0,
+            120_000_000,
+            123_000_000,
+            123_450_000,
+            123_456_000,
+            1_000,
+            123_456_789,
+            5,
+        ] {
+            let t = base + chrono::Duration::nanoseconds(nanos);
+            let serde = serde_json::to_value(t).unwrap();
+            let naive = t.naive_utc();
+            // How each engine and each writer gives the same time as text.
+            let texts = [
+                naive.format("%Y-%m-%d %H:%M:%S%.f").to_string(),
+                naive.format("%Y-%m-%dT%H:%M:%S%.fZ").to_string(),
+                naive.format("%Y-%m-%d %H:%M:%S%.f+00").to_string(),
+                t.to_rfc3339(),
+                t.with_timezone(&chrono::FixedOffset::east_opt(3600).unwrap())
+                    .to_rfc3339(),
+            ];
+            for text in texts {
+                assert_eq!(rfc3339_of_text(&text).as_deref(), serde.as_str(), "{text}");
+            }
+        }
+        // PostgreSQL drops a fraction's trailing zeros.
+        assert_eq!(
+            rfc3339_of_text("2026-11-29 00:00:00.12").as_deref(),
+            Some("2026-11-29T00:00:00.120Z")
+        );
+        assert_eq!(
+            rfc3339_of_text("2026-11-29 08:30").as_deref(),
+            Some("2026-11-29T08:30:00Z")
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01 00:00:00",
+            "2026-02-30 00:00:00",
+            "2026-11-29 00:00:00.",
+            "2026-11-29 00:00:00+05",
+        ] {
+            assert_eq!(rfc3339_of_text(bad), None, "{bad}");
+        }
+    }
+}

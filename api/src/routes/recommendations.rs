@@ -2,7 +2,7 @@
 //! curates.
 
 use actix_web::http::StatusCode;
-use actix_web::{Either, HttpRequest, HttpResponse, Responder, delete, get, patch, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, Responder, delete, get, patch, post, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -181,20 +181,22 @@ pub async fn get_recommendation(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<RecommendationId>,
-) -> ApiResult<Either<impl Responder, HttpResponse>> {
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    // Everyone sees all of a recommendation: it is sent as stored.
     let rec = with_item_db(&state, move |conn| {
-        Ok(documents::get::<Recommendation>(conn, id)?)
+        Ok(documents::get_stored::<Recommendation>(conn, id)?)
     })
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("No recommendation has the id {id}.")))?;
-    let tag = etag(rec.stored.version);
+    let tag = etag(rec.version);
     if let Some(unchanged) = not_modified(&req, &tag) {
-        return Ok(Either::Right(unchanged));
+        return Ok(unchanged);
     }
-    Ok(Either::Left(
-        web::Json(rec).customize().insert_header(("ETag", tag)),
-    ))
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header(("ETag", tag))
+        .body(rec.document))
 }
 
 async fn change(

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::{Sql, load};
 use crate::db::DbConnection;
@@ -22,8 +22,9 @@ pub struct Row {
     pub entity_id: String,
     #[diesel(sql_type = Nullable<Text>)]
     pub op: Option<String>,
-    #[diesel(sql_type = Timestamp)]
-    pub at: chrono::NaiveDateTime,
+    /// When, as text (`db::time::rfc3339_of_text` reads it).
+    #[diesel(sql_type = Text)]
+    pub at: String,
     /// The item, for an upsert.
     #[diesel(sql_type = Nullable<Text>)]
     pub data: Option<String>,
@@ -110,7 +111,8 @@ pub fn page(
     let mut sql = Sql::new(
         conn,
         &format!(
-            "SELECT c.seq, c.entity, c.entity_id, {op} AS op, c.at, {data} AS data \
+            "SELECT c.seq, c.entity, c.entity_id, {op} AS op, CAST(c.at AS TEXT) AS at, \
+             {data} AS data \
              FROM changes c WHERE c.seq > "
         ),
     );
