@@ -28,6 +28,7 @@ use crate::domain::publication::{Access, Decision};
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
 use crate::error::{ApiError, ApiResult};
+use crate::routes::export::PageBody;
 use crate::routes::support::with_read_db;
 use crate::startup::AppState;
 
@@ -202,10 +203,11 @@ pub async fn list_changes(
     }
 }
 
-/// A page of the feed, [`ChangesPage`] as JSON, written as it is read: each change's stored
-/// document is copied once, into the answer, and no page of typed items is built first (a page
-/// of 1,000 changes carries megabytes of them). The bytes are those `ChangesPage` serialises
-/// to (the test below holds them to it): every value but the documents is written by serde.
+/// A page of the feed, [`ChangesPage`] as JSON, written as it is read (`export::PageBody`):
+/// each change's stored document is copied once, into the answer, and no page of typed items
+/// is built first (a page of 1,000 changes carries megabytes of them). The bytes are those
+/// `ChangesPage` serialises to (the test below holds them to it): every value but the
+/// documents is written by serde.
 fn page_body(cursors: &Cursors, items: &[FeedChange], next: i64, more: bool) -> Vec<u8> {
     // Writing into a `Vec` fails only for a value that refuses to serialise, and none here can.
     fn value(out: &mut Vec<u8>, v: &impl Serialize) {
@@ -215,37 +217,25 @@ fn page_body(cursors: &Cursors, items: &[FeedChange], next: i64, more: bool) -> 
         .iter()
         .map(|c| c.data.as_ref().map_or(0, |d| d.get().len()))
         .sum();
-    let mut out = Vec::with_capacity(documents + items.len() * 192 + 96);
-    out.extend_from_slice(b"{\"items\":[");
-    for (i, change) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
+    let body = PageBody::of(documents + items.len() * 192 + 96, items, |out, change| {
         out.extend_from_slice(b"{\"cursor\":");
-        value(&mut out, &cursors.encode(Kind::Feed, change.seq));
+        value(out, &cursors.encode(Kind::Feed, change.seq));
         out.extend_from_slice(b",\"type\":");
-        value(&mut out, &change.kind);
+        value(out, &change.kind);
         out.extend_from_slice(b",\"id\":");
-        value(&mut out, &change.id);
+        value(out, &change.id);
         out.extend_from_slice(b",\"op\":");
-        value(&mut out, &change.op);
+        value(out, &change.op);
         out.extend_from_slice(b",\"at\":");
-        value(&mut out, &change.at);
+        value(out, &change.at);
         out.extend_from_slice(b",\"data\":");
         match &change.data {
             Some(data) => out.extend_from_slice(data.get().as_bytes()),
             None => out.extend_from_slice(b"null"),
         }
         out.push(b'}');
-    }
-    out.extend_from_slice(b"],\"next_cursor\":");
-    value(&mut out, &cursors.encode(Kind::Feed, next));
-    out.extend_from_slice(if more {
-        b",\"has_more\":true}"
-    } else {
-        b",\"has_more\":false}"
     });
-    out
+    body.finish(Some(&cursors.encode(Kind::Feed, next)), Some(more))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

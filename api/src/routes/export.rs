@@ -502,7 +502,8 @@ where
         Shape::AsStored => {
             let read: ReadPage<String> = crate::db::table::Table::page_stored;
             let page = read_page(state, D::TABLE, filter, paging, read).await?;
-            let body = PageBody::of(&page.0, |out, d| out.extend_from_slice(d.as_bytes()));
+            let size = page.0.iter().map(String::len).sum::<usize>() + page.0.len() + 64;
+            let body = PageBody::of(size, &page.0, |out, d| out.extend_from_slice(d.as_bytes()));
             (body, page.1)
         }
         Shape::For(prepare) => {
@@ -510,7 +511,7 @@ where
             let page = read_page(state, D::TABLE, filter, paging, read).await?;
             // A page kept for others is shared: its items are copied to be shaped.
             let (items, next) = Arc::try_unwrap(page).unwrap_or_else(|kept| (*kept).clone());
-            let body = PageBody::of(items, |out, item| {
+            let body = PageBody::of(16 * 1024, items, |out, item| {
                 serde_json::to_writer(out, &prepare(item)).expect("items serialise")
             });
             (body, next)
@@ -519,17 +520,24 @@ where
     let next_cursor = next.and_then(|p| crate::routes::support::encode_cursor(state, p));
     Ok(crate::routes::support::page_json(
         req,
-        body.finish(next_cursor.as_deref()),
+        body.finish(next_cursor.as_deref(), None),
         next_cursor.as_deref(),
     ))
 }
 
-/// A page's items written as a JSON array, waiting for its next cursor.
-struct PageBody(Vec<u8>);
+/// A page written by hand as JSON, `{"items":[…],"next_cursor":…}`: its items are written as
+/// they come (stored documents copied as they are), then it waits for its next cursor. Lists
+/// and the change feed (which adds `has_more`) write their pages with it.
+pub(crate) struct PageBody(Vec<u8>);
 
 impl PageBody {
-    fn of<T>(items: impl IntoIterator<Item = T>, write: impl Fn(&mut Vec<u8>, T)) -> Self {
-        let mut out = Vec::with_capacity(16 * 1024);
+    /// The items, each written by `write`, into room for `capacity` bytes.
+    pub(crate) fn of<T>(
+        capacity: usize,
+        items: impl IntoIterator<Item = T>,
+        mut write: impl FnMut(&mut Vec<u8>, T),
+    ) -> Self {
+        let mut out = Vec::with_capacity(capacity);
         out.extend_from_slice(b"{\"items\":[");
         for (i, item) in items.into_iter().enumerate() {
             if i > 0 {
@@ -541,9 +549,16 @@ impl PageBody {
         Self(out)
     }
 
-    fn finish(self, next_cursor: Option<&str>) -> Vec<u8> {
+    /// The page, ended by its next cursor (`null` on the last page) and, where given,
+    /// `has_more`.
+    pub(crate) fn finish(self, next_cursor: Option<&str>, has_more: Option<bool>) -> Vec<u8> {
         let mut out = self.0;
         serde_json::to_writer(&mut out, &next_cursor).expect("a cursor serialises");
+        match has_more {
+            Some(true) => out.extend_from_slice(b",\"has_more\":true"),
+            Some(false) => out.extend_from_slice(b",\"has_more\":false"),
+            None => {}
+        }
         out.push(b'}');
         out
     }
