@@ -393,6 +393,46 @@ async fn a_feed_change_or_audit_entry_that_does_not_read_is_an_error() {
         .assert_problem(500, "internal_error");
 }
 
+/// A stored document sent as it is (a recommendation by id, a page of a list) is still
+/// checked to be JSON: one whose JSON is cut short is a 500, never an answer that does not
+/// read. Its neighbours, and the list past it, are not affected.
+#[actix_web::test]
+async fn a_document_sent_as_stored_that_does_not_read_is_an_error() {
+    let app = TestApp::spawn();
+    let broken = app
+        .create(
+            "/api/v1/recommendations",
+            &upr_tc_tests::recommendation("KEN", 40, "Cut short"),
+        )
+        .await;
+    let whole = app
+        .create(
+            "/api/v1/recommendations",
+            &upr_tc_tests::recommendation("UGA", 40, "Whole"),
+        )
+        .await;
+    sql(
+        &app,
+        &format!(
+            "UPDATE recommendations SET document = '{{\"id\": ' WHERE id = '{}'",
+            broken["id"].as_str().unwrap()
+        ),
+    );
+    let path = |r: &Value| format!("/api/v1/recommendations/{}", r["id"].as_str().unwrap());
+    app.get(&path(&broken))
+        .await
+        .assert_problem(500, "internal_error");
+    app.get("/api/v1/recommendations?state_under_review=KEN")
+        .await
+        .assert_problem(500, "internal_error");
+    app.get(&path(&whole)).await.assert_ok_json();
+    let uganda = app
+        .get("/api/v1/recommendations?state_under_review=UGA")
+        .await
+        .assert_ok_json();
+    assert_eq!(uganda["items"][0]["id"], whole["id"]);
+}
+
 #[actix_web::test]
 async fn verdicts_of_an_older_rule_are_computed_again_at_start() {
     let app = TestApp::spawn();

@@ -242,9 +242,10 @@ pub fn reindex<D: Document>(conn: &mut DbConnection) -> diesel::QueryResult<usiz
     }
 }
 
-/// An item as stored: its JSON document, not read, and its version (what its `ETag` says).
+/// An item as stored: its JSON document, checked to be JSON but not read into its type, and
+/// its version (what its `ETag` says).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AsStored {
+pub struct StoredDocument {
     pub document: String,
     pub version: i64,
 }
@@ -253,9 +254,12 @@ pub struct AsStored {
 pub fn get_stored<D: Document>(
     conn: &mut DbConnection,
     id: D::Id,
-) -> diesel::QueryResult<Option<AsStored>> {
-    Ok(D::find_stored(conn, &id.to_string())?
-        .map(|(document, version)| AsStored { document, version }))
+) -> diesel::QueryResult<Option<StoredDocument>> {
+    let Some((document, version)) = D::find_stored(conn, &id.to_string())? else {
+        return Ok(None);
+    };
+    super::stored::check_json(&document)?;
+    Ok(Some(StoredDocument { document, version }))
 }
 
 pub fn get<D: Document>(conn: &mut DbConnection, id: D::Id) -> diesel::QueryResult<Option<D>> {

@@ -7,6 +7,7 @@ use super::statements::with_statement_timeout;
 use super::{DocumentRow, Sql, execute, load_documents};
 use crate::db::DbConnection;
 use crate::db::documents::{Document, parse_document};
+use crate::db::stored::check_json;
 use crate::db::table::Table;
 use crate::domain::analysis::Query;
 
@@ -82,7 +83,7 @@ impl Table {
         conn: &mut DbConnection,
         query: &PageQuery,
     ) -> diesel::QueryResult<(Vec<D>, Option<Position>)> {
-        let (documents, next) = self.page_stored(conn, query)?;
+        let (documents, next) = self.read_page(conn, query)?;
         let items = documents
             .iter()
             .map(|d| parse_document(d))
@@ -90,8 +91,22 @@ impl Table {
         Ok((items, next))
     }
 
-    /// [`Table::page`] with each item as stored: its JSON document, not read.
+    /// [`Table::page`] with each item as stored: its JSON document, checked to be JSON but not
+    /// read into its type.
     pub fn page_stored(
+        &self,
+        conn: &mut DbConnection,
+        query: &PageQuery,
+    ) -> diesel::QueryResult<(Vec<String>, Option<Position>)> {
+        let (documents, next) = self.read_page(conn, query)?;
+        for document in &documents {
+            check_json(document)?;
+        }
+        Ok((documents, next))
+    }
+
+    /// The page's documents as the rows hold them, unchecked.
+    fn read_page(
         &self,
         conn: &mut DbConnection,
         &PageQuery {
