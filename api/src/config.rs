@@ -148,6 +148,7 @@ impl ServeLimits {
         crate::db::Connecting {
             lock_timeout: self.lock_timeout,
             sqlite_map_size: self.sqlite_map_size,
+            ..crate::db::Connecting::default()
         }
     }
 

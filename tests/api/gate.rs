@@ -16,7 +16,7 @@ const STAKEHOLDERS: &str = "/api/v1/stakeholders";
 fn sql(app: &TestApp, statement: &str) {
     let mut conn = app.service.state.pool.get().unwrap();
     diesel::sql_query(statement)
-        .execute(&mut *conn)
+        .execute(&mut **conn)
         .unwrap_or_else(|e| panic!("{statement}: {e}"));
 }
 
@@ -337,9 +337,9 @@ async fn a_consent_record_that_does_not_read_stops_the_write() {
          '2026-11-29T00:00:00Z')";
     let mut conn = app.service.state.pool.get().unwrap();
     diesel::sql_query(insert)
-        .execute(&mut *conn)
+        .execute(&mut **conn)
         .expect_err("the database refuses a target for scope `all`");
-    let unchecked = match &*conn {
+    let unchecked = match &**conn {
         upr_tc::db::DbConnection::Sqlite(_) => format!(
             "PRAGMA ignore_check_constraints = ON; {insert}; PRAGMA ignore_check_constraints = OFF;"
         ),
@@ -347,7 +347,7 @@ async fn a_consent_record_that_does_not_read_stops_the_write() {
             format!("ALTER TABLE consents DROP CONSTRAINT consents_target_check; {insert};")
         }
     };
-    diesel::connection::SimpleConnection::batch_execute(&mut *conn, &unchecked).unwrap();
+    diesel::connection::SimpleConnection::batch_execute(&mut **conn, &unchecked).unwrap();
     drop(conn);
     let reply = app
         .send_json(
@@ -460,11 +460,11 @@ async fn verdicts_of_an_older_rule_are_computed_again_at_start() {
         let mut conn = app.service.state.pool.get().unwrap();
         diesel::update(a::activities)
             .set(a::public.eq(true))
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .unwrap();
         diesel::update(i::instance)
             .set(i::rule_version.eq(1))
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .unwrap();
     }
     assert_eq!(app.all(PATH).await.len(), 1, "the stale verdict is served");

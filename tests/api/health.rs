@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use upr_tc_tests::{TestApp, TestDb, settings};
 
 #[actix_web::test]
@@ -73,15 +75,50 @@ fn instances(conn: &mut upr_tc::db::DbConnection) -> i64 {
     }
 }
 
+/// A pool of one connection that checks a connection at every checkout (`recheck_after`
+/// zero) or only one idle longer than `recheck_after`.
+fn pool_of_one(url: &upr_tc::config::DatabaseUrl, recheck_after: Duration) -> upr_tc::db::Pool {
+    let connecting = upr_tc::db::Connecting {
+        recheck_after,
+        ..Default::default()
+    };
+    upr_tc::db::connect_with(url, 1, connecting).unwrap()
+}
+
 #[test]
-fn a_connection_left_in_a_transaction_is_not_handed_out_as_it_is() {
-    use diesel::connection::SimpleConnection;
+fn a_connection_handed_back_in_a_transaction_is_not_handed_out_again() {
+    use upr_tc::db::tx::Tx;
     let (_db, url) = TestDb::create();
-    let pool = upr_tc::db::connect(&url, 1).unwrap();
+    // However recently it came back.
+    let pool = pool_of_one(&url, Duration::from_secs(3600));
     {
         let mut conn = pool.get().unwrap();
         conn.migrate().unwrap();
-        // An uncommitted change, dropped with its transaction open, as a panic would leave it.
+        // An uncommitted change, its transaction left open, as a panic in an import leaves it.
+        Tx::begin(&mut conn).unwrap();
+        diesel::RunQueryDsl::execute(diesel::sql_query("DELETE FROM instance"), &mut **conn)
+            .unwrap();
+        assert_eq!(instances(&mut conn), 0);
+    }
+    let mut conn = pool.get().unwrap();
+    assert_eq!(
+        instances(&mut conn),
+        1,
+        "the next user does not inherit the open transaction"
+    );
+    Tx::begin(&mut conn).expect("no transaction is open");
+    Tx::rollback(&mut conn).unwrap();
+}
+
+#[test]
+fn a_connection_checked_at_checkout_does_not_hand_on_a_transaction_opened_behind_diesel() {
+    use diesel::connection::SimpleConnection;
+    let (_db, url) = TestDb::create();
+    let pool = pool_of_one(&url, Duration::ZERO);
+    {
+        let mut conn = pool.get().unwrap();
+        conn.migrate().unwrap();
+        // A transaction diesel's transaction manager does not know of: only the check sees it.
         conn.batch_execute("BEGIN; DELETE FROM instance;").unwrap();
         assert_eq!(instances(&mut conn), 0);
     }
@@ -92,6 +129,49 @@ fn a_connection_left_in_a_transaction_is_not_handed_out_as_it_is() {
         "the next user does not inherit the open transaction"
     );
     conn.batch_execute("BEGIN; ROLLBACK;").unwrap();
+}
+
+#[test]
+fn a_postgres_connection_lost_is_replaced() {
+    use upr_tc_tests::backend_pid;
+    let (_db, url) = TestDb::create();
+    if !matches!(url, upr_tc::config::DatabaseUrl::Postgres(_)) {
+        return; // A SQLite file is not lost the way a server's connection is.
+    }
+    let recheck = Duration::from_millis(200);
+    let pool = pool_of_one(&url, recheck);
+    let other = upr_tc::db::connect(&url, 1).unwrap();
+    let terminate = |pid: i32| {
+        let mut conn = other.get().unwrap();
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query(format!("SELECT pg_terminate_backend({pid}, 10000)")),
+            &mut **conn,
+        )
+        .unwrap();
+    };
+    let first = backend_pid(&mut pool.get().unwrap()).unwrap();
+
+    // Lost just after it came back: handed out unchecked, its request fails, and it is not
+    // handed out again.
+    terminate(first);
+    {
+        let mut conn = pool.get().unwrap();
+        let failed = diesel::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), &mut **conn);
+        let err = failed.expect_err("the lost connection answered");
+        assert!(
+            upr_tc::error::is_transient(&err),
+            "a lost connection is a 503 with Retry-After, not a 500: {err:?}"
+        );
+    }
+    let second = backend_pid(&mut pool.get().unwrap()).unwrap();
+    assert_ne!(second, first);
+
+    // Lost while idle longer than `recheck_after`: checked at checkout and replaced, and no
+    // request sees it.
+    terminate(second);
+    std::thread::sleep(recheck * 2);
+    let third = backend_pid(&mut pool.get().unwrap()).unwrap();
+    assert_ne!(third, second);
 }
 
 /// A read by id that finds every connection taken waits its turn behind them, as every other
@@ -145,7 +225,7 @@ fn the_sqlite_map_size_reaches_the_service_connections() {
         settings.limits.sqlite_map_size = map;
         let service = upr_tc::startup::Service::build(settings).expect("the service starts");
         let mut conn = service.state.pool.get().unwrap();
-        if let upr_tc::db::DbConnection::Sqlite(c) = &mut *conn {
+        if let upr_tc::db::DbConnection::Sqlite(c) = &mut **conn {
             use diesel::RunQueryDsl;
             let q = diesel::sql_query("PRAGMA mmap_size");
             assert_eq!(q.get_result::<MapSize>(c).unwrap().mmap_size as u64, map);

@@ -20,7 +20,7 @@ async fn audit_len(app: &TestApp) -> usize {
     let mut conn = app.service.state.pool.get().unwrap();
     let n: i64 = upr_tc::db::schema::audit_log::table
         .count()
-        .get_result(&mut *conn)
+        .get_result(&mut **conn)
         .unwrap();
     usize::try_from(n).unwrap()
 }

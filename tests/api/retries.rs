@@ -209,7 +209,7 @@ fn kept_keys(app: &TestApp) -> i64 {
     let mut conn = app.service.state.pool.get().unwrap();
     dsl::idempotency_keys
         .count()
-        .get_result(&mut *conn)
+        .get_result(&mut **conn)
         .unwrap()
 }
 

@@ -97,18 +97,18 @@ async fn stored_terms_are_written_again_when_the_analysis_changes() {
         // What the first analysis stored: folded words, no stems.
         diesel::update(r::recommendations)
             .set(r::search_text.eq("protect children in detention"))
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .unwrap();
         if conn.backend_name() == "sqlite" {
             diesel::sql_query(
                 "UPDATE recommendation_search SET body = 'protect children in detention'",
             )
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .unwrap();
         }
         diesel::update(i::instance)
             .set(i::analysis_version.eq(1))
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .unwrap();
     }
     assert!(found(&app, "child").await.is_empty(), "the old terms");
@@ -221,7 +221,7 @@ async fn a_ranked_page_is_kept_until_the_data_changes() {
         diesel::sql_query(
             "UPDATE recommendations SET document = replace(document, 'Abolish', 'Keep')",
         )
-        .execute(&mut *conn)
+        .execute(&mut **conn)
         .unwrap();
     }
     assert_eq!(app.get(&search).await.assert_ok_json(), first, "kept");

@@ -687,7 +687,7 @@ async fn each_change_shows_the_item_as_it_left_it_and_only_older_changes_keep_a_
         rec["id"].as_str().unwrap()
     );
     let mut conn = app.service.state.pool.get().unwrap();
-    let refused = diesel::connection::SimpleConnection::batch_execute(&mut *conn, &unwritten);
+    let refused = diesel::connection::SimpleConnection::batch_execute(&mut **conn, &unwritten);
     assert!(refused.is_err(), "a change without its document write");
     drop(conn);
     assert_eq!(

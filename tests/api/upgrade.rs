@@ -161,7 +161,7 @@ fn upgraded() -> (TestApp, Value, DatabaseUrl) {
     {
         let pool = upr_tc::db::connect(&url, 1).expect("open the database");
         let mut conn = pool.get().unwrap();
-        match &mut *conn {
+        match &mut **conn {
             DbConnection::Sqlite(c) => migrate_to(c, SQLITE_MIGRATIONS, &version),
             DbConnection::Postgres(c) => migrate_to(c, POSTGRES_MIGRATIONS, &version),
         }
@@ -443,15 +443,15 @@ async fn a_database_of_an_older_commit_upgrades_in_place_with_every_row_and_answ
         "rows lost or changed:\n{}",
         rows.join("\n")
     );
-    if let DbConnection::Sqlite(_) = &*conn {
+    if let DbConnection::Sqlite(_) = &**conn {
         let broken = diesel::sql_query("SELECT COUNT(*) AS n FROM pragma_foreign_key_check()")
-            .get_result::<Count>(&mut *conn)
+            .get_result::<Count>(&mut **conn)
             .unwrap()
             .n;
         assert_eq!(broken, 0, "PRAGMA foreign_key_check finds rows");
         let integrity =
             diesel::sql_query("SELECT integrity_check AS keys FROM pragma_integrity_check()")
-                .load::<Keys>(&mut *conn)
+                .load::<Keys>(&mut **conn)
                 .unwrap();
         let integrity: Vec<String> = integrity.into_iter().map(|k| k.keys).collect();
         assert_eq!(integrity, ["ok"], "PRAGMA integrity_check");
@@ -459,7 +459,7 @@ async fn a_database_of_an_older_commit_upgrades_in_place_with_every_row_and_answ
         let counters = diesel::sql_query(
             "SELECT name || '=' || seq AS keys FROM sqlite_sequence ORDER BY name",
         )
-        .load::<Keys>(&mut *conn)
+        .load::<Keys>(&mut **conn)
         .unwrap();
         let counters: Vec<String> = counters.into_iter().map(|k| k.keys).collect();
         let then: Vec<String> = fixture["sequences"]
@@ -475,7 +475,7 @@ async fn a_database_of_an_older_commit_upgrades_in_place_with_every_row_and_answ
         "SELECT id || '=' || substr(CAST(submitted_at AS TEXT), 1, 19) AS keys FROM activities \
          WHERE submitted_at IS NOT NULL ORDER BY id",
     )
-    .load::<Keys>(&mut *conn)
+    .load::<Keys>(&mut **conn)
     .unwrap();
     let stamped: Vec<String> = stamped.into_iter().map(|k| k.keys).collect();
     let expected: Vec<String> = first_submissions(&fixture)
@@ -560,7 +560,7 @@ async fn the_upgraded_database_refuses_rows_that_break_its_rules() {
     let (app, _, _) = upgraded();
     let mut conn = app.service.state.pool.get().unwrap();
     let submitter = diesel::sql_query("SELECT id AS keys FROM stakeholders ORDER BY seq LIMIT 1")
-        .get_result::<Keys>(&mut *conn)
+        .get_result::<Keys>(&mut **conn)
         .unwrap()
         .keys;
     let submitter = format!("'{submitter}'");
@@ -651,7 +651,7 @@ async fn the_constraints_migration_reverts_and_a_row_it_would_refuse_stops_it_un
     let (TestApp { service, db }, fixture, url) = upgraded();
     let version = fixture["version"].as_str().unwrap();
     let mut conn = service.state.pool.get().unwrap();
-    match &mut *conn {
+    match &mut **conn {
         DbConnection::Sqlite(c) => revert_to(c, || SQLITE_MIGRATIONS, version),
         DbConnection::Postgres(c) => revert_to(c, || POSTGRES_MIGRATIONS, version),
     }

@@ -425,7 +425,7 @@ pub fn count(app: &TestApp, query: &str) -> i64 {
     }
     let mut conn = app.service.state.pool.get().unwrap();
     diesel::sql_query(query)
-        .get_result::<N>(&mut *conn)
+        .get_result::<N>(&mut **conn)
         .unwrap_or_else(|e| panic!("{query}: {e}"))
         .n
 }
@@ -457,7 +457,7 @@ pub fn until_waiting_or_finished(
         return SecondWriter::Unobservable;
     };
     let mut conn = pool.get().expect("a connection to watch the lock");
-    let upr_tc::db::DbConnection::Postgres(pg) = &mut *conn else {
+    let upr_tc::db::DbConnection::Postgres(pg) = &mut **conn else {
         panic!("a backend id on SQLite");
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);

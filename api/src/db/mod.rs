@@ -5,7 +5,7 @@
 //! and connected directly, so a user sees PostgreSQL's or SQLite's own error, not a generic one.
 
 use std::sync::LazyLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use diesel::prelude::*;
@@ -98,6 +98,9 @@ pub struct Connecting {
     /// How much of a SQLite file each connection reads through a memory map, in bytes; 0: none
     /// (`sql::statements::SQLITE_MAP_SIZE` by default).
     pub sqlite_map_size: u64,
+    /// A PostgreSQL connection handed back healthy less than this long ago is handed out again
+    /// without the round trip that checks it (`Manager::is_valid`); one idle longer is checked.
+    pub recheck_after: Duration,
 }
 
 impl Default for Connecting {
@@ -105,7 +108,36 @@ impl Default for Connecting {
         Self {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             sqlite_map_size: sql::statements::SQLITE_MAP_SIZE,
+            recheck_after: RECHECK_AFTER,
         }
+    }
+}
+
+/// How long a PostgreSQL connection handed back healthy is handed out again unchecked
+/// (`Connecting::recheck_after`). Under load every connection is back in the pool within
+/// milliseconds, and a check at each checkout was one round trip more per request; a
+/// connection lost while in use fails its request and is then dropped (`Manager::has_broken`),
+/// and one idle longer than this (where a server restart or a dropped link would have gone
+/// unseen) is checked first.
+pub const RECHECK_AFTER: Duration = Duration::from_secs(1);
+
+/// A connection of the pool, with when it was last handed back healthy. It is used as the
+/// connection itself (`Deref`).
+pub struct Pooled {
+    conn: DbConnection,
+    returned: Option<Instant>,
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
     }
 }
 
@@ -146,25 +178,40 @@ fn open(url: &DatabaseUrl, connecting: Connecting) -> Result<DbConnection, Conne
 }
 
 impl ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Pooled;
     type Error = ConnectError;
 
-    fn connect(&self) -> Result<DbConnection, ConnectError> {
-        open(&self.url, self.connecting)
+    fn connect(&self) -> Result<Pooled, ConnectError> {
+        Ok(Pooled {
+            conn: open(&self.url, self.connecting)?,
+            returned: None,
+        })
     }
 
     /// At checkout: a connection that was lost, or that a statement of its own left in a
-    /// transaction (diesel's transaction manager knows only of its own), fails it. A round
-    /// trip on PostgreSQL. (One returned with a transaction of diesel's still open never gets
-    /// here: `has_broken` drops it.)
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
-        sql::statements::check_no_transaction(conn).map_err(Into::into)
+    /// transaction (diesel's transaction manager knows only of its own), fails it. On SQLite
+    /// always (two prepared statements, no round trip); on PostgreSQL, where it is a round
+    /// trip, only for a connection idle longer than `Connecting::recheck_after`. (One handed
+    /// back with a transaction of diesel's still open never gets here: `has_broken` drops it.)
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), ConnectError> {
+        let recent = pooled
+            .returned
+            .is_some_and(|at| at.elapsed() < self.connecting.recheck_after);
+        if recent && matches!(pooled.conn, DbConnection::Postgres(_)) {
+            return Ok(());
+        }
+        sql::statements::check_no_transaction(&mut pooled.conn).map_err(Into::into)
     }
 
-    /// A connection whose transaction manager gave up (a rollback failed, e.g. on a lost
-    /// connection), or that still has a transaction open, goes rather than back into the pool.
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        diesel::r2d2::R2D2Connection::is_broken(conn)
+    /// A connection whose transaction manager gave up (a statement failed on a lost
+    /// connection, a rollback failed), or that still has a transaction open, goes rather than
+    /// back into the pool.
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        let broken = diesel::r2d2::R2D2Connection::is_broken(&mut pooled.conn);
+        if !broken {
+            pooled.returned = Some(Instant::now());
+        }
+        broken
     }
 }
 
