@@ -23,7 +23,7 @@ use crate::domain::report::{
     Table, activity_table, budget_table, consent_table, coverage_table, good_practices_table,
     matching_table, standings, submissions_table,
 };
-use crate::domain::{CountryCode, Language, Multilingual};
+use crate::domain::{ActivityId, CountryCode, Language, Multilingual};
 
 /// A year's report, or the live statistics (no year).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -49,13 +49,16 @@ fn date(text: Option<&str>) -> Result<Option<NaiveDate>> {
     .transpose()
 }
 
+/// The facts of every activity, by id.
+type Activities = HashMap<ActivityId, ActivityFacts>;
+
 /// What a report counts from, as the database held it at one version
 /// (`db::sql::report::data_version`).
 #[derive(Debug, Default)]
 pub struct Facts {
     version: (i64, i64),
     /// Every activity, by id.
-    activities: HashMap<String, ActivityFacts>,
+    activities: Activities,
     /// Every consent record, by State: how the States stand on each activity.
     consents: HashMap<CountryCode, Vec<ConsentFact>>,
     accepted: Vec<Accepted>,
@@ -74,7 +77,7 @@ struct Titled {
 }
 
 /// The facts of an activity's row, its facets apart.
-fn activity(row: ActivityRow) -> Result<ActivityFacts> {
+fn activity(id: ActivityId, row: ActivityRow) -> Result<ActivityFacts> {
     let practice = match row.practice.as_deref() {
         Some(document) => {
             let t: Titled = crate::db::documents::parse_document(document)?;
@@ -93,7 +96,7 @@ fn activity(row: ActivityRow) -> Result<ActivityFacts> {
             ))
         })?;
     Ok(ActivityFacts {
-        id: row.id,
+        id,
         practice,
         public: row.public,
         submitted: date(row.submitted.as_deref())?,
@@ -111,26 +114,31 @@ fn activity(row: ActivityRow) -> Result<ActivityFacts> {
     })
 }
 
-/// The activities with these ids, or every one, with how the States concerned stand on each.
+/// The activities with these ids, or every one, with how the States concerned stand on each,
+/// put in `into` by id (each run of them as it is read: no second copy of them all).
 fn read_activities(
     conn: &mut DbConnection,
     ids: Option<&[String]>,
     consents: &HashMap<CountryCode, Vec<ConsentFact>>,
-) -> Result<Vec<ActivityFacts>> {
-    let mut out = Vec::new();
+    into: &mut Activities,
+) -> Result<()> {
     let mut after = 0;
     // A run of activities at a time, with their facets: what is read and not yet kept stays
     // small however many activities there are.
     loop {
         let rows = sql::activities(conn, ids, after, READ_RUN)?;
         let Some(last) = rows.last().map(|r| r.seq) else {
-            return Ok(out);
+            return Ok(());
         };
         let more = rows.len() as i64 == READ_RUN;
         let facets = sql::facets(conn, ids, (after, last))?;
-        out.extend(activity_facts(rows, facets, consents)?);
+        into.extend(
+            activity_facts(rows, facets, consents)?
+                .into_iter()
+                .map(|a| (a.id, a)),
+        );
         if !more {
-            return Ok(out);
+            return Ok(());
         }
         after = last;
     }
@@ -166,7 +174,8 @@ fn activity_facts(
                 .transpose()?,
             states_concerned: Vec::new(),
         };
-        by_seq.insert(row.seq, (rule, activity(row)?));
+        let id = rule.id;
+        by_seq.insert(row.seq, (rule, activity(id, row)?));
     }
     for row in facets {
         let Some((rule, a)) = by_seq.get_mut(&row.seq) else {
@@ -220,12 +229,18 @@ fn items(rows: Vec<sql::ItemRow>) -> Result<Vec<ItemFacts>> {
         .collect()
 }
 
-/// Every accepted recommendation.
+/// Every accepted recommendation, read a run at a time (PostgreSQL's client holds a whole
+/// answer in memory: one of every accepted recommendation would be tens of megabytes beside
+/// the facts).
 fn accepted(conn: &mut DbConnection) -> Result<Vec<Accepted>> {
-    accepted_keys(conn)?
-        .into_iter()
-        .map(|(id, state, cycle)| {
-            Ok(Accepted {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let run = accepted_keys(conn, after.as_deref(), ACCEPTED_RUN)?;
+        let more = run.len() as i64 == ACCEPTED_RUN;
+        after = run.last().map(|(id, _, _)| id.clone());
+        for (id, state, cycle) in run {
+            out.push(Accepted {
                 id: id.parse().map_err(|_| {
                     Error::Internal(anyhow::anyhow!(
                         "recommendation `{id}`: the id does not read"
@@ -233,19 +248,25 @@ fn accepted(conn: &mut DbConnection) -> Result<Vec<Accepted>> {
                 })?,
                 state: state.into(),
                 cycle,
-            })
-        })
-        .collect()
+            });
+        }
+        if !more {
+            out.shrink_to_fit();
+            return Ok(out);
+        }
+    }
 }
+
+/// How many accepted recommendations a read takes at a time.
+const ACCEPTED_RUN: i64 = 20_000;
 
 impl Facts {
     /// Everything, read anew.
     fn read(conn: &mut DbConnection, version: (i64, i64)) -> Result<Self> {
         let consents = all_consents(conn)?;
-        let activities = read_activities(conn, None, &consents)?
-            .into_iter()
-            .map(|a| (a.id.clone(), a))
-            .collect();
+        // Sized once: grown by doubling, the old table and the new would be held together.
+        let mut activities = Activities::with_capacity(sql::activity_count(conn)?);
+        read_activities(conn, None, &consents, &mut activities)?;
         Ok(Self {
             version,
             activities,
@@ -292,11 +313,12 @@ impl Facts {
         ids.dedup();
         for chunk in ids.chunks(500) {
             for id in chunk {
-                self.activities.remove(id);
+                // An id that does not read is not among the facts either.
+                if let Ok(id) = id.parse::<ActivityId>() {
+                    self.activities.remove(&id);
+                }
             }
-            for a in read_activities(conn, Some(chunk), &self.consents)? {
-                self.activities.insert(a.id.clone(), a);
-            }
+            read_activities(conn, Some(chunk), &self.consents, &mut self.activities)?;
         }
         if written.iter().any(|w| w.entity == "recommendation") {
             self.accepted = accepted(conn)?;

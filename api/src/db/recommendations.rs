@@ -149,16 +149,25 @@ pub fn accepted_of(
         .collect()
 }
 
-/// Every accepted recommendation (supported, or supported in part): its id, State under
-/// review and UPR cycle, for the report's coverage.
+/// The accepted recommendations (supported, or supported in part) after the id `after`, up to
+/// `limit` of them in the order of their ids: each one's id, State under review and UPR cycle,
+/// for the report's coverage.
 pub fn accepted_keys(
     conn: &mut super::DbConnection,
+    after: Option<&str>,
+    limit: i64,
 ) -> diesel::QueryResult<Vec<(String, String, i32)>> {
     use super::schema::recommendations::dsl as r;
     use diesel::prelude::*;
     let accepted = [Response::Supported, Response::SupportedInPart].map(Response::as_str);
-    r::recommendations
+    let mut query = r::recommendations
         .filter(r::response.eq_any(accepted))
         .select((r::id, r::state_under_review, r::cycle))
-        .load(conn)
+        .order(r::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(r::id.gt(after.to_owned()));
+    }
+    query.load(conn)
 }

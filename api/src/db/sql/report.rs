@@ -67,6 +67,18 @@ fn only(sql: &mut Sql, ids: Option<&[String]>) {
     }
 }
 
+/// How many activities there are.
+pub fn activity_count(conn: &mut DbConnection) -> diesel::QueryResult<usize> {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let sql = Sql::new(conn, "SELECT COUNT(*) AS n FROM activities");
+    let counted: Vec<Count> = load(conn, &sql)?;
+    Ok(counted.first().map_or(0, |c| c.n.max(0) as usize))
+}
+
 /// Up to `limit` activities after `after` (a `seq`), in order: of every activity, or of those
 /// with these ids (at most a few hundred: the caller cuts).
 pub fn activities(

@@ -23,7 +23,7 @@ use utoipa::ToSchema;
 
 use crate::domain::activity::ActivityStatus;
 use crate::domain::multilingual::Multilingual;
-use crate::domain::{Language, RecommendationId};
+use crate::domain::{ActivityId, Language, RecommendationId};
 use crate::reference::{RegionalGroup, reference};
 
 /// Which activities a report counts.
@@ -47,7 +47,7 @@ pub type Code = compact_str::CompactString;
 /// What the report reads of one activity.
 #[derive(Debug, Clone, Default)]
 pub struct ActivityFacts {
-    pub id: String,
+    pub id: ActivityId,
     /// Its title, when it is put forward as a good practice.
     pub practice: Option<Box<Multilingual>>,
     /// Whether it is public now (the stored verdict of the publication rule).
@@ -558,7 +558,7 @@ pub fn good_practices_table<'a>(
                 .or_else(|| title.texts().next().map(|(_, t)| t))
                 .unwrap_or_default();
             Some(vec![
-                Value::from(a.id.clone()),
+                Value::from(a.id.to_string()),
                 Value::from(title),
                 Value::from(a.states.join(" ")),
                 Value::from(a.status.map_or("", ActivityStatus::as_str)),
