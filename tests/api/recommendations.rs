@@ -609,3 +609,48 @@ async fn a_list_page_has_a_weak_etag_and_answers_304_while_unchanged() {
     assert_eq!(changed.status, 200, "a page that changed is sent again");
     assert_ne!(changed.header("etag"), Some(tag.as_str()));
 }
+
+#[actix_web::test]
+async fn a_list_is_planned_once_per_connection_on_postgres() {
+    use diesel::RunQueryDsl;
+    // One connection, so that every request runs on it.
+    let app = TestApp::spawn_with(|s| s.pool_size = 1);
+    let token = app.admin_token();
+    for (state, text) in [("KEN", "Ratify the Convention."), ("FRA", "Adopt a plan.")] {
+        let reply = app
+            .send_json(
+                Method::POST,
+                PATH,
+                Some(&token),
+                &recommendation(state, 8, text),
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), 201, "{}", reply.text());
+    }
+    for state in ["KEN", "FRA", "KEN"] {
+        let page = app
+            .get(&format!("{PATH}?state_under_review={state}&limit=5"))
+            .await
+            .assert_ok_json();
+        assert_eq!(ids(&page).len(), 1, "{state}");
+    }
+    let mut conn = app.service.state.pool.get().unwrap();
+    let upr_tc::db::DbConnection::Postgres(pg) = &mut **conn else {
+        return; // SQLite keeps its statements too, but has no view that lists them.
+    };
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let kept = diesel::sql_query(
+        "SELECT COUNT(*) AS n FROM pg_prepared_statements \
+         WHERE statement LIKE 'SELECT r.seq, r.document FROM recommendations r WHERE%'",
+    )
+    .get_result::<Count>(pg)
+    .unwrap();
+    assert_eq!(
+        kept.n, 1,
+        "three pages of two States' lists, one statement prepared and kept"
+    );
+}

@@ -208,6 +208,14 @@ fn read_changes(stored: Value) -> diesel::QueryResult<(Value, Option<Vec<PatchOp
     Ok((stored, patch))
 }
 
+/// The last entry of the audit trail (0 when there is none): every write writes one, so
+/// while it is unchanged, so is what was written.
+pub fn head(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
+    use super::schema::audit_log::dsl as a;
+    let head: Option<i64> = a::audit_log.select(diesel::dsl::max(a::seq)).first(conn)?;
+    Ok(head.unwrap_or(0))
+}
+
 /// Records one change.
 pub fn record(
     conn: &mut DbConnection,

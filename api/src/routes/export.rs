@@ -592,7 +592,7 @@ async fn read_page<T: Send + Sync + 'static>(
                 crate::db::sql::search::conditions(conn, &|sql| filter(sql)),
                 q.unwrap_or_default(),
             );
-            Ok((key, crate::db::sql::report::data_version(conn)?.0))
+            Ok((key, crate::db::audit::head(conn)?))
         })
         .await?;
         if let Some(page) = state

@@ -123,6 +123,6 @@ pub fn page(
     if audience == Audience::Public {
         sql.push(" AND c.public_op IS NOT NULL");
     }
-    sql.push(" ORDER BY c.seq LIMIT ").int(limit);
+    sql.push(" ORDER BY c.seq LIMIT ").int(limit).keep_plan();
     load(conn, &sql)
 }

@@ -320,7 +320,9 @@ pub fn consents(
     if let Position::After(seq) = position {
         sql.push(" AND c.seq > ").int(seq);
     }
-    sql.push(" ORDER BY c.seq LIMIT ").int(limit + 1);
+    sql.push(" ORDER BY c.seq LIMIT ")
+        .int(limit + 1)
+        .keep_plan();
     load_documents(conn, &sql)
 }
 

@@ -34,6 +34,8 @@ pub struct Sql {
     pub binds: Vec<Value>,
     /// Written for SQLite (else PostgreSQL): where the two spell a thing differently.
     sqlite: bool,
+    /// Prepared once per connection and kept (`Sql::keep_plan`).
+    keep: bool,
 }
 
 impl Sql {
@@ -47,7 +49,18 @@ impl Sql {
             text: text.to_owned(),
             binds: vec![],
             sqlite,
+            keep: false,
         }
+    }
+
+    /// Asks for the statement to be prepared once per connection and its plan kept, as the
+    /// DSL's statements are, instead of parsed and planned at every run: for a statement run
+    /// on every request (a list's page, the change feed's) whose text is one of few. Texts
+    /// vary with the filters asked and the lengths of their lists, so at most
+    /// [`KEPT_TEXTS`] texts are kept in all; others run as before.
+    pub fn keep_plan(&mut self) -> &mut Self {
+        self.keep = true;
+        self
     }
 
     /// `column` holds `value`, a flag: `column = 1` (or `0`) on SQLite, where flags are 0 and 1
@@ -144,6 +157,76 @@ pub struct DocumentRow {
     pub document: String,
 }
 
+/// How many texts of statements asked to be kept ([`Sql::keep_plan`]) are kept, in all: each
+/// connection holds a prepared statement (on PostgreSQL, a plan in its server process) for
+/// each, so a caller who asks for every combination of filters does not grow them without end.
+pub const KEPT_TEXTS: usize = 256;
+
+/// Whether the statement `sql` is prepared once and kept: asked for, and its text among the
+/// first [`KEPT_TEXTS`] asked for.
+fn kept(sql: &Sql, text: &str) -> bool {
+    use std::collections::HashSet;
+    use std::sync::{LazyLock, Mutex};
+    static TEXTS: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Default::default);
+    sql.keep
+        && admit(
+            &mut TEXTS.lock().unwrap_or_else(|e| e.into_inner()),
+            text,
+            KEPT_TEXTS,
+        )
+}
+
+/// Whether `text` is among the texts kept, adding it while there are fewer than `capacity`.
+fn admit(texts: &mut std::collections::HashSet<String>, text: &str, capacity: usize) -> bool {
+    texts.contains(text) || (texts.len() < capacity && texts.insert(text.to_owned()))
+}
+
+/// A statement of a text (with a `?` for each bind) and binds that diesel may prepare once per
+/// connection and keep, by its text (`diesel::sql_query` never is: it says it is unsafe to
+/// cache, not knowing where its text comes from).
+struct Kept<'a> {
+    text: &'a str,
+    binds: &'a [Value],
+}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for Kept<'_>
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<Text>
+        + diesel::sql_types::HasSqlType<BigInt>,
+    String: diesel::serialize::ToSql<Text, DB>,
+    i64: diesel::serialize::ToSql<BigInt, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        // Each `?` is a bind, which each engine writes as it numbers them.
+        debug_assert_eq!(self.text.matches('?').count(), self.binds.len());
+        let mut pieces = self.text.split('?');
+        out.push_sql(pieces.next().unwrap_or_default());
+        for (piece, value) in pieces.zip(self.binds) {
+            match value {
+                Value::Text(t) => out.push_bind_param::<Text, String>(t)?,
+                Value::Int(i) => out.push_bind_param::<BigInt, i64>(i)?,
+            }
+            out.push_sql(piece);
+        }
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryId for Kept<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for Kept<'_> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<C: Connection> RunQueryDsl<C> for Kept<'_> {}
+
 macro_rules! bound {
     ($query:expr, $binds:expr) => {{
         let mut q = $query.into_boxed();
@@ -163,7 +246,17 @@ where
     T: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
 {
     match conn {
+        DbConnection::Sqlite(c) if kept(sql, &sql.text) => Kept {
+            text: &sql.text,
+            binds: &sql.binds,
+        }
+        .load(c),
         DbConnection::Sqlite(c) => bound!(diesel::sql_query(&sql.text), &sql.binds).load(c),
+        DbConnection::Postgres(c) if kept(sql, &sql.text) => Kept {
+            text: &sql.text,
+            binds: &sql.binds,
+        }
+        .load(c),
         DbConnection::Postgres(c) => bound!(diesel::sql_query(sql.numbered()), &sql.binds).load(c),
     }
 }
@@ -193,6 +286,16 @@ mod tests {
         sql.text("x").push(" AND b IN ").text_list(&["p", "q"]);
         assert_eq!(sql.numbered(), "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
         assert_eq!(sql.binds.len(), 3);
+    }
+
+    #[test]
+    fn only_so_many_texts_are_kept() {
+        let mut texts = std::collections::HashSet::new();
+        assert!(admit(&mut texts, "a", 2));
+        assert!(admit(&mut texts, "b", 2));
+        assert!(!admit(&mut texts, "c", 2), "a third text is not kept");
+        assert!(admit(&mut texts, "a", 2), "a text kept stays kept");
+        assert_eq!(texts.len(), 2);
     }
 
     #[test]

@@ -198,6 +198,8 @@ impl Table {
             }
         }
         let ranked = ranked && q.is_some();
+        // Run on every request, with a text of a few shapes: planned once per connection.
+        sql.keep_plan();
         let rows = if ranked && !sqlite {
             ranked_with_timeout(conn, &sql)?
         } else {
