@@ -28,8 +28,7 @@ use crate::domain::publication::{Access, Decision};
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::export::PageBody;
-use crate::routes::support::with_read_db;
+use crate::routes::support::{PageBody, with_read_db};
 use crate::startup::AppState;
 
 const DEFAULT_LIMIT: i64 = 100;
@@ -203,7 +202,7 @@ pub async fn list_changes(
     }
 }
 
-/// A page of the feed, [`ChangesPage`] as JSON, written as it is read (`export::PageBody`):
+/// A page of the feed, [`ChangesPage`] as JSON, written as it is read (`support::PageBody`):
 /// each change's stored document is copied once, into the answer, and no page of typed items
 /// is built first (a page of 1,000 changes carries megabytes of them). The bytes are those
 /// `ChangesPage` serialises to (the test below holds them to it): every value but the

@@ -29,6 +29,7 @@ use crate::domain::stakeholder::Stakeholder;
 use crate::error::{ApiError, ApiResult};
 use crate::iati;
 use crate::import::CsvExport;
+use crate::routes::support::PageBody;
 use crate::startup::AppState;
 
 pub const CSV: &str = "text/csv";
@@ -523,45 +524,6 @@ where
         body.finish(next_cursor.as_deref(), None),
         next_cursor.as_deref(),
     ))
-}
-
-/// A page written by hand as JSON, `{"items":[…],"next_cursor":…}`: its items are written as
-/// they come (stored documents copied as they are), then it waits for its next cursor. Lists
-/// and the change feed (which adds `has_more`) write their pages with it.
-pub(crate) struct PageBody(Vec<u8>);
-
-impl PageBody {
-    /// The items, each written by `write`, into room for `capacity` bytes.
-    pub(crate) fn of<T>(
-        capacity: usize,
-        items: impl IntoIterator<Item = T>,
-        mut write: impl FnMut(&mut Vec<u8>, T),
-    ) -> Self {
-        let mut out = Vec::with_capacity(capacity);
-        out.extend_from_slice(b"{\"items\":[");
-        for (i, item) in items.into_iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write(&mut out, item);
-        }
-        out.extend_from_slice(b"],\"next_cursor\":");
-        Self(out)
-    }
-
-    /// The page, ended by its next cursor (`null` on the last page) and, where given,
-    /// `has_more`.
-    pub(crate) fn finish(self, next_cursor: Option<&str>, has_more: Option<bool>) -> Vec<u8> {
-        let mut out = self.0;
-        serde_json::to_writer(&mut out, &next_cursor).expect("a cursor serialises");
-        match has_more {
-            Some(true) => out.extend_from_slice(b",\"has_more\":true"),
-            Some(false) => out.extend_from_slice(b",\"has_more\":false"),
-            None => {}
-        }
-        out.push(b'}');
-        out
-    }
 }
 
 /// How a page is read: the table's `page` or `page_stored`.

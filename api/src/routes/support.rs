@@ -51,6 +51,45 @@ pub fn page<T: serde::Serialize>(
     )
 }
 
+/// A page written by hand as JSON, `{"items":[…],"next_cursor":…}`: its items are written as
+/// they come (stored documents copied as they are), then it waits for its next cursor. Lists
+/// and the change feed (which adds `has_more`) write their pages with it.
+pub struct PageBody(Vec<u8>);
+
+impl PageBody {
+    /// The items, each written by `write`, into room for `capacity` bytes.
+    pub fn of<T>(
+        capacity: usize,
+        items: impl IntoIterator<Item = T>,
+        mut write: impl FnMut(&mut Vec<u8>, T),
+    ) -> Self {
+        let mut out = Vec::with_capacity(capacity);
+        out.extend_from_slice(b"{\"items\":[");
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write(&mut out, item);
+        }
+        out.extend_from_slice(b"],\"next_cursor\":");
+        Self(out)
+    }
+
+    /// The page, ended by its next cursor (`null` on the last page) and, where given,
+    /// `has_more`.
+    pub fn finish(self, next_cursor: Option<&str>, has_more: Option<bool>) -> Vec<u8> {
+        let mut out = self.0;
+        serde_json::to_writer(&mut out, &next_cursor).expect("a cursor serialises");
+        match has_more {
+            Some(true) => out.extend_from_slice(b",\"has_more\":true"),
+            Some(false) => out.extend_from_slice(b",\"has_more\":false"),
+            None => {}
+        }
+        out.push(b'}');
+        out
+    }
+}
+
 /// [`page`] of a body already written as JSON.
 pub fn page_json(req: &HttpRequest, json: Vec<u8>, next_cursor: Option<&str>) -> HttpResponse {
     let tag = format!("W/\"{}\"", crate::digest::sha256_hex(&json, 12));

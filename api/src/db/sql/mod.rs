@@ -132,20 +132,6 @@ impl Sql {
         }
         self.push(")")
     }
-
-    fn numbered(&self) -> String {
-        let mut out = String::with_capacity(self.text.len() + 16);
-        let mut n = 0;
-        for c in self.text.chars() {
-            if c == '?' {
-                n += 1;
-                out.push_str(&format!("${n}"));
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    }
 }
 
 /// A row of a document table: its sequence number and its stored JSON document.
@@ -164,14 +150,14 @@ pub const KEPT_TEXTS: usize = 256;
 
 /// Whether the statement `sql` is prepared once and kept: asked for, and its text among the
 /// first [`KEPT_TEXTS`] asked for.
-fn kept(sql: &Sql, text: &str) -> bool {
+fn kept(sql: &Sql) -> bool {
     use std::collections::HashSet;
     use std::sync::{LazyLock, Mutex};
     static TEXTS: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Default::default);
     sql.keep
         && admit(
             &mut TEXTS.lock().unwrap_or_else(|e| e.into_inner()),
-            text,
+            &sql.text,
             KEPT_TEXTS,
         )
 }
@@ -181,15 +167,27 @@ fn admit(texts: &mut std::collections::HashSet<String>, text: &str, capacity: us
     texts.contains(text) || (texts.len() < capacity && texts.insert(text.to_owned()))
 }
 
-/// A statement of a text (with a `?` for each bind) and binds that diesel may prepare once per
-/// connection and keep, by its text (`diesel::sql_query` never is: it says it is unsafe to
-/// cache, not knowing where its text comes from).
-struct Kept<'a> {
+/// A statement as diesel runs it: the text, each `?` a bind that each engine writes as it
+/// numbers them (`$1, $2, …` on PostgreSQL), and whether diesel may prepare it once per
+/// connection and keep it, by its text ([`Sql::keep_plan`]); else it is parsed and planned at
+/// every run, as `diesel::sql_query` always is.
+struct Statement<'a> {
     text: &'a str,
     binds: &'a [Value],
+    keep: bool,
 }
 
-impl<DB> diesel::query_builder::QueryFragment<DB> for Kept<'_>
+impl<'a> Statement<'a> {
+    fn of(sql: &'a Sql) -> Self {
+        Self {
+            text: &sql.text,
+            binds: &sql.binds,
+            keep: kept(sql),
+        }
+    }
+}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for Statement<'_>
 where
     DB: diesel::backend::Backend
         + diesel::sql_types::HasSqlType<Text>
@@ -201,7 +199,9 @@ where
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
     ) -> QueryResult<()> {
-        // Each `?` is a bind, which each engine writes as it numbers them.
+        if !self.keep {
+            out.unsafe_to_cache_prepared();
+        }
         debug_assert_eq!(self.text.matches('?').count(), self.binds.len());
         let mut pieces = self.text.split('?');
         out.push_sql(pieces.next().unwrap_or_default());
@@ -216,49 +216,23 @@ where
     }
 }
 
-impl diesel::query_builder::QueryId for Kept<'_> {
+impl diesel::query_builder::QueryId for Statement<'_> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl diesel::query_builder::Query for Kept<'_> {
+impl diesel::query_builder::Query for Statement<'_> {
     type SqlType = diesel::sql_types::Untyped;
 }
 
-impl<C: Connection> RunQueryDsl<C> for Kept<'_> {}
-
-macro_rules! bound {
-    ($query:expr, $binds:expr) => {{
-        let mut q = $query.into_boxed();
-        for value in $binds {
-            q = match value {
-                Value::Text(t) => q.bind::<Text, _>(t.clone()),
-                Value::Int(i) => q.bind::<BigInt, _>(*i),
-            };
-        }
-        q
-    }};
-}
+impl<C: Connection> RunQueryDsl<C> for Statement<'_> {}
 
 /// Runs a query whose columns `T` names.
 pub fn load<T>(conn: &mut DbConnection, sql: &Sql) -> QueryResult<Vec<T>>
 where
     T: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
 {
-    match conn {
-        DbConnection::Sqlite(c) if kept(sql, &sql.text) => Kept {
-            text: &sql.text,
-            binds: &sql.binds,
-        }
-        .load(c),
-        DbConnection::Sqlite(c) => bound!(diesel::sql_query(&sql.text), &sql.binds).load(c),
-        DbConnection::Postgres(c) if kept(sql, &sql.text) => Kept {
-            text: &sql.text,
-            binds: &sql.binds,
-        }
-        .load(c),
-        DbConnection::Postgres(c) => bound!(diesel::sql_query(sql.numbered()), &sql.binds).load(c),
-    }
+    crate::db::per_engine!(conn, c => Statement::of(sql).load(c))
 }
 
 /// Runs a query that selects `seq` and `document`.
@@ -268,12 +242,7 @@ pub fn load_documents(conn: &mut DbConnection, sql: &Sql) -> QueryResult<Vec<Doc
 
 /// Runs a statement; returns the number of rows it touched.
 pub fn execute(conn: &mut DbConnection, sql: &Sql) -> QueryResult<usize> {
-    match conn {
-        DbConnection::Sqlite(c) => bound!(diesel::sql_query(&sql.text), &sql.binds).execute(c),
-        DbConnection::Postgres(c) => {
-            bound!(diesel::sql_query(sql.numbered()), &sql.binds).execute(c)
-        }
-    }
+    crate::db::per_engine!(conn, c => Statement::of(sql).execute(c))
 }
 
 #[cfg(test)]
@@ -281,10 +250,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_are_numbered_for_postgres() {
+    fn placeholders_are_written_as_each_engine_numbers_them() {
         let mut sql = Sql::for_engine(false, "SELECT 1 WHERE a = ");
         sql.text("x").push(" AND b IN ").text_list(&["p", "q"]);
-        assert_eq!(sql.numbered(), "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
+        let pg = diesel::debug_query::<diesel::pg::Pg, _>(&Statement::of(&sql)).to_string();
+        assert!(
+            pg.starts_with("SELECT 1 WHERE a = $1 AND b IN ($2, $3) -- binds: "),
+            "{pg}"
+        );
+        let sqlite =
+            diesel::debug_query::<diesel::sqlite::Sqlite, _>(&Statement::of(&sql)).to_string();
+        assert!(
+            sqlite.starts_with("SELECT 1 WHERE a = ? AND b IN (?, ?) -- binds: "),
+            "{sqlite}"
+        );
         assert_eq!(sql.binds.len(), 3);
     }
 
