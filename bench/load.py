@@ -468,6 +468,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="a setting of the service, added to its environment")
+    ap.add_argument("--engine", choices=["sqlite", "postgres"], action="append",
+                    help="only this engine (repeatable); both by default")
     ap.add_argument("--out", help="also write the tables to this file")
     ap.add_argument("--json", help="and every figure, as JSON, to this file")
     args = ap.parse_args()
@@ -479,6 +481,8 @@ def main():
     out, results = [], []
     with databases() as runs:
         for engine, env in runs:
+            if args.engine and engine not in args.engine:
+                continue
             result = measure(args, engine, dict(env, **extra))
             text = markdown(result, args)
             print(text + "\n", flush=True)
