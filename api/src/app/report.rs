@@ -15,7 +15,7 @@ use crate::db::DbConnection;
 use crate::db::activities::verdicts::{all_consents, stored_state};
 use crate::db::recommendations::accepted_keys;
 use crate::db::sql::report::{self as sql, ActivityRow, data_version};
-use crate::digest::sha256_hex;
+use crate::digest::tag;
 use crate::domain::activity::ActivityStatus;
 use crate::domain::publication::{self, ConsentFact, Publication};
 use crate::domain::report::{
@@ -389,7 +389,7 @@ pub struct Counted {
 impl Counted {
     /// The ETag of one form of the report (`json`, `html`) or of one table in one form.
     pub fn tag_of(&self, part: &str) -> String {
-        format!("W/\"{}\"", sha256_hex(format!("{}|{part}", self.tag), 8))
+        format!("W/\"{}\"", tag(format!("{}|{part}", self.tag), 8))
     }
 }
 
@@ -467,7 +467,7 @@ pub fn counted(conn: &mut DbConnection, cache: &ReportCache, asked: Asked) -> Re
     }
     let tables = facts.tables(asked.scope, asked.span, asked.language);
     let counted = Arc::new(Counted {
-        tag: sha256_hex(crate::db::documents::to_json(&tables), 8),
+        tag: tag(crate::db::documents::to_json(&tables), 8),
         report: Report {
             year: match asked.span {
                 Span::Year(y) => Some(y),

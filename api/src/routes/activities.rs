@@ -5,7 +5,7 @@
 
 use super::support::item_edits;
 use super::support::{IfMatch, IfNoneMatch};
-use crate::digest::sha256_hex;
+use crate::digest::tag;
 use actix_web::http::{StatusCode, header};
 use actix_web::{
     CustomizeResponder, Either, HttpRequest, HttpResponse, Responder, delete, get, patch, post,
@@ -152,7 +152,7 @@ pub fn tag_of(a: &Activity) -> String {
         format!("\"{}\"", a.stored.version)
     } else {
         let json = serde_json::to_vec(&a.visibility).expect("visibility serialises");
-        format!("\"{}-{}\"", a.stored.version, sha256_hex(json, 4))
+        format!("\"{}-{}\"", a.stored.version, tag(json, 4))
     }
 }
 
@@ -165,7 +165,7 @@ fn iati_tag(a: &Activity, organisations: &iati::Organisations) -> String {
         let version = organisations.get(&id).map_or(0, |s| s.stored.version);
         named.push_str(&format!("|{id}:{version}"));
     }
-    format!("W/\"iati-{}\"", sha256_hex(named, 8))
+    format!("W/\"iati-{}\"", tag(named, 8))
 }
 
 pub(super) fn respond(a: Activity, status: StatusCode) -> CustomizeResponder<web::Json<Activity>> {

@@ -152,7 +152,7 @@ pub async fn get_consent(
     // A record never changes; what a caller sees of it depends on its role only.
     let record = for_caller(found, caller.as_ref());
     let body = serde_json::to_vec(&record).map_err(ApiError::internal)?;
-    let tag = format!("\"{}\"", crate::digest::sha256_hex(&body, 8));
+    let tag = format!("\"{}\"", crate::digest::tag(&body, 8));
     if let Some(unchanged) = not_modified(&req, &tag) {
         return Ok(unchanged);
     }

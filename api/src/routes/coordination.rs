@@ -7,7 +7,6 @@ use super::support::IfNoneMatch;
 use crate::app::coordination::{Coordination, view};
 use crate::app::policy;
 use crate::auth::Identity;
-use crate::digest::sha256_hex;
 use crate::domain::codes::StateCode;
 use crate::error::ApiResult;
 use crate::routes::support::{not_modified, state_value, with_db};
@@ -44,7 +43,7 @@ pub async fn get_state_coordination(
     let cache = state.offers.clone();
     let answer = with_db(&state, move |conn| Ok(view(conn, &cache, &code, &access)?)).await?;
     let body = serde_json::to_vec(&answer).map_err(crate::error::ApiError::internal)?;
-    let tag = format!("W/\"{}\"", sha256_hex(&body, 8));
+    let tag = format!("W/\"{}\"", crate::digest::tag(&body, 8));
     if let Some(unchanged) = not_modified(&req, &tag) {
         return Ok(unchanged);
     }

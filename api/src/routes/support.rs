@@ -92,7 +92,7 @@ impl PageBody {
 
 /// [`page`] of a body already written as JSON.
 pub fn page_json(req: &HttpRequest, json: Vec<u8>, next_cursor: Option<&str>) -> HttpResponse {
-    let tag = format!("W/\"{}\"", crate::digest::sha256_hex(&json, 12));
+    let tag = format!("W/\"{}\"", crate::digest::tag(&json, 12));
     if let Some(unchanged) = not_modified(req, &tag) {
         return unchanged;
     }
