@@ -362,26 +362,24 @@ async fn a_consent_record_that_does_not_read_stops_the_write() {
     assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM consents"), 2);
 }
 
+/// Runs a statement the database must refuse.
+fn refused(app: &TestApp, statement: &str) {
+    let mut conn = app.service.state.pool.get().unwrap();
+    let error = diesel::sql_query(statement)
+        .execute(&mut **conn)
+        .expect_err(statement);
+    let said = error.to_string().to_lowercase();
+    assert!(said.contains("json"), "{statement}: {error}");
+}
+
 #[actix_web::test]
-async fn a_feed_change_or_audit_entry_that_does_not_read_is_an_error() {
+async fn an_audit_entry_that_does_not_read_is_an_error() {
     let app = TestApp::spawn();
     let admin = app.admin_token();
     app.create(STAKEHOLDERS, &stakeholder("other", Some("KEN"), "Fed"))
         .await;
-    // Rows the database's checks let through (a change of the right shape, an entry of a
-    // known kind) whose JSON is cut short.
-    sql(
-        &app,
-        "INSERT INTO changes (entity, entity_id, at, op, data, public_op, public_data) \
-         VALUES ('activity', '0192f000-0000-7000-8000-000000000001', '2026-11-29T00:00:00Z', \
-         'upsert', '{\"id\": ', 'upsert', NULL)",
-    );
-    app.get_as("/api/v1/changes", &admin)
-        .await
-        .assert_problem(500, "internal_error");
-    app.get("/api/v1/changes")
-        .await
-        .assert_problem(500, "internal_error");
+    // An entry of a known kind, which the database's checks let through, whose JSON is cut
+    // short: the trail is read into values as it is served.
     sql(
         &app,
         "INSERT INTO audit_log (at, actor, role, entity, entity_id, operation, changes) \
@@ -393,44 +391,62 @@ async fn a_feed_change_or_audit_entry_that_does_not_read_is_an_error() {
         .assert_problem(500, "internal_error");
 }
 
-/// A stored document sent as it is (a recommendation by id, a page of a list) is still
-/// checked to be JSON: one whose JSON is cut short is a 500, never an answer that does not
-/// read. Its neighbours, and the list past it, are not affected.
+/// What is sent as stored (an item by id, a page of a list, the feed's upserts) is not read
+/// again as it is sent: the database refuses a document, or a change's copy of one, that is
+/// not JSON, whoever writes it (`documents_are_json`). What was stored is served unchanged.
 #[actix_web::test]
-async fn a_document_sent_as_stored_that_does_not_read_is_an_error() {
+async fn a_document_that_is_not_json_is_refused_by_the_database() {
     let app = TestApp::spawn();
-    let broken = app
+    let kept = app
         .create(
             "/api/v1/recommendations",
             &upr_tc_tests::recommendation("KEN", 40, "Cut short"),
         )
         .await;
-    let whole = app
-        .create(
-            "/api/v1/recommendations",
-            &upr_tc_tests::recommendation("UGA", 40, "Whole"),
-        )
+    let stakeholder = app
+        .create(STAKEHOLDERS, &stakeholder("other", Some("KEN"), "Fed"))
         .await;
-    sql(
+    for (table, id) in [("recommendations", &kept), ("stakeholders", &stakeholder)] {
+        refused(
+            &app,
+            &format!(
+                "UPDATE {table} SET document = '{{\"id\": ' WHERE id = '{}'",
+                id["id"].as_str().unwrap()
+            ),
+        );
+    }
+    // A copy of the row under another id and key, its document cut short.
+    refused(
         &app,
         &format!(
-            "UPDATE recommendations SET document = '{{\"id\": ' WHERE id = '{}'",
-            broken["id"].as_str().unwrap()
+            "INSERT INTO recommendations (id, state_under_review, cycle, session, response, \
+             action_category, natural_key, search_text, document, version, created_at, \
+             updated_at) SELECT '0192f000-0000-7000-8000-000000000009', state_under_review, \
+             cycle, session, response, action_category, 'another key', search_text, \
+             '{{\"id\": ', version, created_at, updated_at FROM recommendations WHERE id = '{}'",
+            kept["id"].as_str().unwrap()
         ),
     );
-    let path = |r: &Value| format!("/api/v1/recommendations/{}", r["id"].as_str().unwrap());
-    app.get(&path(&broken))
-        .await
-        .assert_problem(500, "internal_error");
-    app.get("/api/v1/recommendations?state_under_review=KEN")
-        .await
-        .assert_problem(500, "internal_error");
-    app.get(&path(&whole)).await.assert_ok_json();
-    let uganda = app
-        .get("/api/v1/recommendations?state_under_review=UGA")
+    for (data, public) in [("'{\"id\": '", "NULL"), ("NULL", "'[1,'")] {
+        refused(
+            &app,
+            &format!(
+                "INSERT INTO changes (entity, entity_id, at, op, data, public_op, public_data) \
+                 VALUES ('activity', '0192f000-0000-7000-8000-000000000001', \
+                 '2026-11-29T00:00:00Z', 'upsert', {data}, 'upsert', {public})"
+            ),
+        );
+    }
+    let path = format!("/api/v1/recommendations/{}", kept["id"].as_str().unwrap());
+    let item = app.get(&path).await.assert_ok_json();
+    assert_eq!(item, kept);
+    let list = app
+        .get("/api/v1/recommendations?state_under_review=KEN")
         .await
         .assert_ok_json();
-    assert_eq!(uganda["items"][0]["id"], whole["id"]);
+    assert_eq!(list["items"][0], kept);
+    let feed = app.get("/api/v1/changes").await.assert_ok_json();
+    assert_eq!(feed["items"].as_array().unwrap().len(), 2);
 }
 
 #[actix_web::test]

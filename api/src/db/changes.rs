@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 
 use super::DbConnection;
 use super::schema::changes::dsl;
-use super::stored::{stored_raw, unreadable};
+use super::stored::unreadable;
 use super::time::{self, now, stored};
 
 /// Who reads the feed.
@@ -142,8 +142,8 @@ pub struct FeedChange {
     /// When, as a `DateTime<Utc>` serialises (RFC 3339).
     pub at: String,
     /// The item's representation for an upsert (the public one on the public feed), as stored:
-    /// read as JSON before it is given.
-    pub data: Option<Box<serde_json::value::RawValue>>,
+    /// JSON, which is all the database holds there (`documents_are_json`).
+    pub data: Option<String>,
 }
 
 /// The position of the last change `audience` is given (0 when none). For the full feed, the
@@ -275,7 +275,7 @@ pub fn read(
             // A change that does not read stops the feed (a 500) rather than reach a partner
             // as something else: an unknown operation is no upsert, a delete carries no data.
             let (op, data) = match (r.op.as_deref().unwrap_or(""), r.data) {
-                ("upsert", Some(d)) => (Op::Upsert, Some(stored_raw(d)?)),
+                ("upsert", Some(d)) => (Op::Upsert, Some(d)),
                 ("delete", None) => (Op::Delete, None),
                 (op, data) => {
                     return Err(unreadable(format!(

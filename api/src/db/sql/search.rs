@@ -7,7 +7,6 @@ use super::statements::with_statement_timeout;
 use super::{DocumentRow, Sql, execute, load_documents};
 use crate::db::DbConnection;
 use crate::db::documents::{Document, parse_document};
-use crate::db::stored::check_json;
 use crate::db::table::Table;
 use crate::domain::analysis::Query;
 
@@ -91,21 +90,17 @@ impl Table {
         Ok((items, next))
     }
 
-    /// [`Table::page`] with each item as stored: its JSON document, checked to be JSON but not
-    /// read into its type.
+    /// [`Table::page`] with each item as stored: its JSON document, not read into its type
+    /// (the database holds only JSON there: `documents_are_json`).
     pub fn page_stored(
         &self,
         conn: &mut DbConnection,
         query: &PageQuery,
     ) -> diesel::QueryResult<(Vec<String>, Option<Position>)> {
-        let (documents, next) = self.read_page(conn, query)?;
-        for document in &documents {
-            check_json(document)?;
-        }
-        Ok((documents, next))
+        self.read_page(conn, query)
     }
 
-    /// The page's documents as the rows hold them, unchecked.
+    /// The page's documents as the rows hold them.
     fn read_page(
         &self,
         conn: &mut DbConnection,

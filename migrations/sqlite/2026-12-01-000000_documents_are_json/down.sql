@@ -1,0 +1,14 @@
+DROP TRIGGER recommendations_document_is_json;
+DROP TRIGGER recommendations_document_stays_json;
+DROP TRIGGER stakeholders_document_is_json;
+DROP TRIGGER stakeholders_document_stays_json;
+DROP TRIGGER activities_document_is_json;
+DROP TRIGGER activities_document_stays_json;
+DROP TRIGGER consents_document_is_json;
+DROP TRIGGER consents_document_stays_json;
+DROP TRIGGER assistance_requests_document_is_json;
+DROP TRIGGER assistance_requests_document_stays_json;
+DROP TRIGGER offers_document_is_json;
+DROP TRIGGER offers_document_stays_json;
+DROP TRIGGER changes_data_is_json;
+DROP TRIGGER changes_data_stays_json;
