@@ -240,6 +240,7 @@ fn report(
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { bind } => {
+            bound_malloc_arenas();
             let mut settings = Settings::from_env()?;
             if let Some(bind) = bind {
                 settings.bind = bind;
@@ -320,6 +321,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
 }
+
+/// The memory arenas glibc's allocator may make, as `serve` runs with them. glibc gives a
+/// thread that finds the arenas busy one of its own, up to eight per core, and keeps what each
+/// arena once held: under load the service's memory grew with its threads rather than with
+/// its work (UN scale on PostgreSQL, docs/benchmarks.md: 167 MB of its own, 124 MB with one
+/// arena per core and nothing slower). glibc reads the limit once, at start, from
+/// `MALLOC_ARENA_MAX`; so unless the operator set it, `serve` starts itself again, in the same
+/// process, with one arena per core. On other C libraries this does nothing.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn bound_malloc_arenas() {
+    use std::os::unix::process::CommandExt;
+    const LIMIT: &str = "MALLOC_ARENA_MAX";
+    if std::env::var_os(LIMIT).is_some() {
+        return;
+    }
+    let Ok(program) = std::env::current_exe() else {
+        return;
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let error = std::process::Command::new(program)
+        .args(std::env::args_os().skip(1))
+        .env(LIMIT, cores.to_string())
+        .exec();
+    // `exec` returns only when it did not happen: serve with glibc's default.
+    tracing::warn!(%error, "cannot start again with {LIMIT} set; serving with glibc's arenas");
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn bound_malloc_arenas() {}
 
 fn main() -> ExitCode {
     upr_tc::telemetry::init();
