@@ -5,7 +5,7 @@
 use actix_web::http::Method;
 use serde_json::Value;
 use upr_tc::auth::Role;
-use upr_tc_tests::{Request, TestApp, activity, json};
+use upr_tc_tests::{Request, TestApp, activity, count, json};
 
 use crate::activities::{PATH, consent, item, organisation, submit};
 
@@ -341,5 +341,60 @@ async fn random_consent_histories_agree_with_a_model() {
             .map(|a| a.id.clone())
             .collect();
         assert_eq!(public, expected, "after step {step}: {records:?}");
+        // A State's list reads its facets' copy of each verdict (`public_facets`).
+        for state in POOL {
+            let listed: std::collections::BTreeSet<String> = app
+                .all(&format!("{PATH}?state={state}"))
+                .await
+                .iter()
+                .map(|a| a["id"].as_str().unwrap().to_owned())
+                .collect();
+            let concerned = activities
+                .iter()
+                .filter(|a| a.states.contains(&state) && expected.contains(&a.id))
+                .map(|a| a.id.clone())
+                .collect();
+            assert_eq!(listed, concerned, "{state} after step {step}: {records:?}");
+        }
+        assert_eq!(count(&app, FACETS_OUT_OF_STEP), 0, "after step {step}");
     }
+}
+
+/// Facets whose copy of the verdict is not their activity's.
+const FACETS_OUT_OF_STEP: &str = "SELECT COUNT(*) AS n FROM activity_facets f \
+     JOIN activities a ON a.seq = f.activity_seq WHERE f.public <> a.public";
+
+/// The database alone keeps a facet's copy of its activity's verdict: set otherwise by hand, it
+/// is refused (SQLite) or set back (PostgreSQL); a list of the State's public activities never
+/// shows a hidden one whatever the copy says, since the activity's own verdict is checked too.
+#[actix_web::test]
+async fn a_facet_keeps_its_activitys_verdict() {
+    let app = TestApp::spawn();
+    let (_, ngo) = organisation(&app, "Copying NGO").await;
+    let hidden = submit(&app, &ngo, &activity(&["KEN"], "Not consented")).await;
+    assert!(count(&app, "SELECT COUNT(*) AS n FROM activity_facets") > 0);
+    assert_eq!(count(&app, FACETS_OUT_OF_STEP), 0);
+    let mut conn = app.service.state.pool.get().unwrap();
+    let set = match &**conn {
+        upr_tc::db::DbConnection::Sqlite(_) => "UPDATE activity_facets SET public = 1",
+        upr_tc::db::DbConnection::Postgres(_) => "UPDATE activity_facets SET public = true",
+    };
+    let refused = diesel::RunQueryDsl::execute(diesel::sql_query(set), &mut **conn).is_err();
+    assert_eq!(
+        refused,
+        matches!(&**conn, upr_tc::db::DbConnection::Sqlite(_))
+    );
+    drop(conn);
+    assert_eq!(count(&app, FACETS_OUT_OF_STEP), 0);
+    assert!(app.all(&format!("{PATH}?state=KEN")).await.is_empty());
+    consent(
+        &app,
+        &app.token(Role::State, Some("KEN"), None),
+        json!({"decision": "granted", "scope": "all"}),
+    )
+    .await;
+    assert_eq!(count(&app, FACETS_OUT_OF_STEP), 0);
+    let listed = app.all(&format!("{PATH}?state=KEN")).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["id"], hidden["id"]);
 }

@@ -129,6 +129,7 @@ schema! {
         activity_seq -> BigInt,
         facet -> Text,
         value -> Text,
+        public -> Bool,
     }
 
     consents (seq) {

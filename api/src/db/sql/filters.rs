@@ -92,8 +92,13 @@ impl ActivityFilter {
         let t = &Activity::TABLE;
         if let Some(states) = &self.states {
             sql.push(" AND r.seq IN (SELECT f.activity_seq FROM activity_facets f WHERE f.facet = 'state' AND f.value IN ")
-                .text_list(states)
-                .push(")");
+                .text_list(states);
+            // For the public, only the facets of public activities (their verdict, copied by
+            // the database: `public_facets`); the activity's own verdict is still checked.
+            if matches!(self.access, Access::Public) {
+                sql.push(" AND ").flag("f.public", true);
+            }
+            sql.push(")");
         }
         t.facet_filter(sql, "regional_group", self.regional_group.as_deref());
         match (&self.stakeholder, &self.role) {

@@ -1,0 +1,5 @@
+DROP TRIGGER activity_facets_follow_the_verdict;
+DROP TRIGGER activity_facets_verdict_is_the_activitys;
+DROP TRIGGER activity_facets_take_the_verdict;
+DROP INDEX activity_facets_public;
+ALTER TABLE activity_facets DROP COLUMN public;
