@@ -26,6 +26,7 @@ mod publication;
 mod recommendations;
 mod reference;
 mod reports;
+mod repository;
 mod retries;
 mod schema;
 mod search;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Two `serve` processes on one PostgreSQL database behave as one service (DESIGN §7, issue 13).
+"""Two `serve` processes on one PostgreSQL database behave as one service (docs/domain.md §7, issue 13).
 
     python3 tests/multi/two_instances.py --binary target/debug/upr-tc \
         --database postgres://postgres@127.0.0.1:5432/postgres

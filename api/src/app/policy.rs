@@ -1,4 +1,4 @@
-//! Who may do what (DESIGN §5): the one answer to "may this caller do this", whether it asks
+//! Who may do what (docs/domain.md §5): the one answer to "may this caller do this", whether it asks
 //! through the API, a bulk upload or `upr-tc import`. Pure functions of the principal and of
 //! the facts of the target, which the commands read from the database; what a refusal says is
 //! written here too.
@@ -250,7 +250,7 @@ pub fn may_delete_stakeholder(principal: &Principal) -> Result<()> {
 
 /// The fields of a stakeholder that only `admin` sets, because the publication rule or the
 /// public's trust reads them: what kind of organisation it is and its country (a State's own
-/// stakeholder publishes without consent: DESIGN §4), an NHRI's GANHRI accreditation, and its
+/// stakeholder publishes without consent: docs/domain.md §4), an NHRI's GANHRI accreditation, and its
 /// partner keys (which say which item an import updates).
 fn admin_only_changes(
     before: &StakeholderContent,

@@ -1,4 +1,4 @@
-//! Who calls: a verified caller and its role (DESIGN §5). Plain data, whichever way it was
+//! Who calls: a verified caller and its role (docs/domain.md §5). Plain data, whichever way it was
 //! established (a bearer token, in `auth`), so the layers below the routes can take it; what
 //! each role may do is decided in `app::policy`.
 
@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::domain::{CountryCode, StakeholderId};
 
-/// What a caller may do; see DESIGN §5.
+/// What a caller may do; see docs/domain.md §5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

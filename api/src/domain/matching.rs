@@ -1,4 +1,4 @@
-//! The matching function (DESIGN §3, issue 11): how well an offer of help fits a State's need,
+//! The matching function (docs/domain.md §3, issue 11): how well an offer of help fits a State's need,
 //! as a score from 0 to 1 and the reasons for it. A pure function of the two, of what the
 //! offering stakeholder has done (its track record, read from public activities), of the words
 //! compared (`words`) and of the day. Decision 0009 explains the weights.

@@ -1,4 +1,4 @@
-//! The publication rule (DESIGN §4), as a pure function: the one place that decides whether an
+//! The publication rule (docs/domain.md §4), as a pure function: the one place that decides whether an
 //! activity is public. Stored activities keep its verdict (src/db/activities/verdicts.rs
 //! recomputes it with this function whenever a fact it reads changes), and lists filter on that;
 //! a property test holds the stored verdicts equal to this function over random consent
@@ -479,7 +479,7 @@ mod tests {
         assert!(!visibility(&draft, &[consent(1, "KEN", Granted, Scope::All)]).public);
     }
 
-    /// DESIGN §4's precedence, case by case: the most recent decision wins, except that a grant
+    /// docs/domain.md §4's precedence, case by case: the most recent decision wins, except that a grant
     /// never undoes a refusal made for something narrower. Each case names the record (by its
     /// `seq`) that decides, or `None` for awaiting consent.
     #[test]
@@ -592,7 +592,7 @@ mod tests {
         }
     }
 
-    /// The rule as DESIGN §4 words it, replayed the long way: keep the last decision per scope,
+    /// The rule as docs/domain.md §4 words it, replayed the long way: keep the last decision per scope,
     /// then the most recent of those decides unless it is a grant over a narrower refusal.
     fn model(a: &ActivityFacts, history: &[ConsentFact]) -> bool {
         let mut public = a.publication == Publication::Submitted;

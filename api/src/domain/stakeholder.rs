@@ -11,7 +11,7 @@ use crate::domain::validate::{Errors, dedup, is_space};
 use crate::domain::{CountryCode, ExternalRef, Multilingual, StakeholderId, Stored};
 use crate::reference::reference;
 
-/// Kinds of stakeholder (DESIGN §3); labels at `/api/v1/reference/stakeholder-kinds`.
+/// Kinds of stakeholder (docs/domain.md §3); labels at `/api/v1/reference/stakeholder-kinds`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StakeholderKind {

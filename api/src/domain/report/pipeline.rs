@@ -19,7 +19,7 @@ pub const PIPELINE_TABLES: [&str; 3] = [
     "matching_summary",
 ];
 
-/// How a State concerned stands on publishing a submitted activity (DESIGN §4).
+/// How a State concerned stands on publishing a submitted activity (docs/domain.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {
     /// The submitter is the State's own stakeholder: its consent is not asked.
