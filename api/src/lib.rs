@@ -10,6 +10,7 @@ pub mod deadline;
 pub mod digest;
 pub mod domain;
 pub mod error;
+pub mod head;
 pub mod http;
 pub mod iati;
 pub mod idempotency;

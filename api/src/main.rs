@@ -50,6 +50,12 @@ enum Command {
     },
     /// Print the OpenAPI contract of the routes this binary serves.
     Openapi,
+    /// Print the completion script of a shell, e.g. `upr-tc completions bash >
+    /// /etc/bash_completion.d/upr-tc`, or `source <(upr-tc completions zsh)`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Import a file into the configured database, as `POST /api/v1/bulk/…` does; prints the
     /// report as JSON.
     Import {
@@ -261,6 +267,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             for version in applied {
                 eprintln!("applied {version}");
             }
+            // The secret the service will sign with, made now when it is to be made, so that
+            // tokens can be minted before the service first starts.
+            if let Some(dir) = settings.database.data_dir()
+                && settings.jwt.secret.is_none()
+                && settings.jwt.jwks_path.is_none()
+            {
+                Keys::load(&settings.jwt, Some(dir))?;
+            }
             Ok(())
         }
         Command::Token {
@@ -270,8 +284,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             subject,
             ttl,
         } => {
+            // Named as the flags are, before anything is read.
+            match (role, &state, &stakeholder) {
+                (Role::State, None, _) => anyhow::bail!(
+                    "`--role state` needs `--state CODE`: the ISO alpha-3 code of the State the \
+                     token acts for"
+                ),
+                (Role::Contributor, _, None) => anyhow::bail!(
+                    "`--role contributor` needs `--stakeholder ID`: the id of the organisation \
+                     the token acts for"
+                ),
+                _ => {}
+            }
             let settings = Settings::from_env()?;
-            let keys = Keys::load(&settings.jwt, settings.database.data_dir())?;
+            let keys = Keys::load_existing(&settings.jwt, settings.database.data_dir())?;
             let ttl = chrono::Duration::from_std(*ttl.as_ref()).context("--ttl is too long")?;
             let token = keys.mint(
                 role,
@@ -286,6 +312,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Openapi => {
             print!("{}", upr_tc::openapi::render());
             Ok(())
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            // Written whole into memory first: clap_complete panics when its writer fails (a
+            // pipe closed early); here that is an error like any other.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "upr-tc", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout(), &script)
+                .context("cannot write the completion script")
         }
         Command::Seed { scale, seed } => {
             let summary = self::seed(scale, seed)?;

@@ -23,7 +23,7 @@ use crate::error::{FieldError, Problem};
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     tags(
-        (name = "health", description = "Liveness and readiness"),
+        (name = "health", description = "Where to start, liveness and readiness"),
         (name = "identity", description = "Who the caller is"),
         (name = "recommendations", description = "UPR recommendations: a searchable catalogue"),
         (name = "stakeholders", description = "Organisations that act, fund, submit or ask for help"),

@@ -2,6 +2,9 @@
 //! for anonymous callers — higher for `sync` tokens (partner databases). Over budget, a 429
 //! problem says when to come back (`Retry-After`). The budgets are kept in memory by each
 //! instance (`governor`'s GCRA), so behind a load balancer a caller's budget is per instance.
+//! Every answer to a limited request says the caller's budget and what is left of it, as the
+//! IETF HTTP API working group's draft on rate-limit header fields writes them:
+//! `RateLimit-Policy: "token";q=1200;w=60` and `RateLimit: "token";r=1187;t=1`.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,7 +16,9 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 use anyhow::{Context, bail};
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 
 use crate::auth::{Identity, Role};
 use crate::error::ApiError;
@@ -104,58 +109,138 @@ pub fn caller_key(req: &actix_web::HttpRequest, trusted: &[std::net::IpAddr]) ->
     }
 }
 
+/// One kind of caller's budgets, keyed by caller, each check saying what is left.
+type Keyed =
+    RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
+
+/// One kind of caller's budget: its policy's name and requests a minute, and the budgets.
+struct Policy {
+    name: &'static str,
+    per_minute: u32,
+    budgets: Keyed,
+}
+
+impl Policy {
+    fn new(name: &'static str, per_minute: u32) -> Self {
+        let per_minute = per_minute.max(1);
+        let quota = Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN));
+        Self {
+            name,
+            per_minute,
+            budgets: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(),
+        }
+    }
+}
+
+/// What a check left of a caller's budget: the header fields every limited answer carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Budget {
+    policy: &'static str,
+    per_minute: u32,
+    /// Requests the caller may still make at once.
+    remaining: u32,
+    /// Seconds until the budget is whole again (over budget: until one request is free).
+    reset: u64,
+}
+
+impl Budget {
+    /// `RateLimit-Policy`: the budget, `q` requests in a window of `w` seconds.
+    pub fn policy_field(&self) -> String {
+        format!("\"{}\";q={};w=60", self.policy, self.per_minute)
+    }
+
+    /// `RateLimit`: `r` requests left, whole again in `t` seconds.
+    pub fn field(&self) -> String {
+        format!("\"{}\";r={};t={}", self.policy, self.remaining, self.reset)
+    }
+
+    fn write(&self, headers: &mut actix_web::http::header::HeaderMap) {
+        use actix_web::http::header::{HeaderName, HeaderValue};
+        for (name, value) in [
+            ("ratelimit-policy", self.policy_field()),
+            ("ratelimit", self.field()),
+        ] {
+            headers.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_str(&value).expect("a budget is a header value"),
+            );
+        }
+    }
+}
+
 /// The budgets of every caller seen.
 pub struct RateLimits {
     /// Load balancers whose `X-Forwarded-For` names the caller.
     trusted_proxies: Vec<std::net::IpAddr>,
-    anonymous: DefaultKeyedRateLimiter<String>,
-    token: DefaultKeyedRateLimiter<String>,
-    sync: DefaultKeyedRateLimiter<String>,
+    anonymous: Policy,
+    token: Policy,
+    sync: Policy,
     clock: DefaultClock,
     checks: AtomicU64,
-}
-
-fn quota(per_minute: u32) -> Quota {
-    Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
 }
 
 impl RateLimits {
     pub fn new(limits: Limits, trusted_proxies: Vec<std::net::IpAddr>) -> Self {
         Self {
             trusted_proxies,
-            anonymous: DefaultKeyedRateLimiter::keyed(quota(limits.anonymous)),
-            token: DefaultKeyedRateLimiter::keyed(quota(limits.token)),
-            sync: DefaultKeyedRateLimiter::keyed(quota(limits.sync)),
+            anonymous: Policy::new("anonymous", limits.anonymous),
+            token: Policy::new("token", limits.token),
+            sync: Policy::new("sync", limits.sync),
             clock: DefaultClock::default(),
             checks: AtomicU64::new(0),
         }
     }
 
-    /// Spends one request of a caller's budget, or says how long until one is free.
-    fn check(&self, identity: Option<&Identity>, address: &str) -> Result<(), Duration> {
+    /// Spends one request of a caller's budget and says what is left, or, over budget, what
+    /// the budget is and how long until one request is free.
+    fn check(
+        &self,
+        identity: Option<&Identity>,
+        address: &str,
+    ) -> Result<Budget, (Budget, Duration)> {
         // Budgets of callers not seen for a while are forgotten now and then, so memory does
         // not grow with the number of callers ever seen.
         if self.checks.fetch_add(1, Ordering::Relaxed) % 10_000 == 9_999 {
-            for limiter in [&self.anonymous, &self.token, &self.sync] {
-                limiter.retain_recent();
+            for policy in [&self.anonymous, &self.token, &self.sync] {
+                policy.budgets.retain_recent();
             }
         }
         let caller = identity.and_then(|i| i.0.as_ref());
-        let (limiter, key) = match caller {
+        let (policy, key) = match caller {
             None => (&self.anonymous, address.to_owned()),
             Some(c) if c.role == Role::Sync => (&self.sync, format!("{}|{}", c.issuer, c.subject)),
             Some(c) => (&self.token, format!("{}|{}", c.issuer, c.subject)),
         };
-        limiter
-            .check_key(&key)
-            .map(|_| ())
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+        let budget = |remaining: u32, reset: u64| Budget {
+            policy: policy.name,
+            per_minute: policy.per_minute,
+            remaining,
+            reset,
+        };
+        match policy.budgets.check_key(&key) {
+            Ok(left) => {
+                let remaining = left.remaining_burst_capacity();
+                // A request comes back every 60/q seconds.
+                let spent = u64::from(policy.per_minute.saturating_sub(remaining));
+                let reset = (spent * 60).div_ceil(u64::from(policy.per_minute));
+                Ok(budget(remaining, reset))
+            }
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(self.clock.now());
+                Err((budget(0, seconds(wait)), wait))
+            }
+        }
     }
+}
+
+/// Whole seconds, rounded up.
+fn seconds(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
 /// The 429 of a caller over budget.
 fn too_many(wait: Duration) -> ApiError {
-    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let seconds = seconds(wait);
     ApiError::TooManyRequests {
         detail: format!(
             "This caller has used its budget of requests for now; retry in {seconds} s."
@@ -174,11 +259,14 @@ pub fn refused_token(req: &ServiceRequest) -> Option<ApiError> {
         .flatten()
         .filter(|_| !req.path().starts_with("/health/"))?;
     let address = client_address(req.request(), &limits.trusted_proxies);
-    limits.check(None, &address).err().map(too_many)
+    limits
+        .check(None, &address)
+        .err()
+        .map(|(_, wait)| too_many(wait))
 }
 
-/// Refuses a request over its caller's budget. Runs after `auth::authenticate`, which names
-/// the caller. Health checks are never limited.
+/// Refuses a request over its caller's budget, and writes what is left of it on every answer.
+/// Runs after `auth::authenticate`, which names the caller. Health checks are never limited.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -188,21 +276,35 @@ pub async fn middleware(
         .app_data::<Option<web::Data<RateLimits>>>()
         .cloned()
         .flatten();
-    if let Some(limits) = limits
-        && !req.path().starts_with("/health/")
-    {
-        let address = client_address(req.request(), &limits.trusted_proxies);
-        let verdict = limits.check(req.extensions().get::<Identity>(), &address);
-        if let Err(wait) = verdict {
-            return Ok(req.error_response(too_many(wait)));
-        }
-    }
-    Ok(next.call(req).await?.map_into_boxed_body())
+    let Some(limits) = limits.filter(|_| !req.path().starts_with("/health/")) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let address = client_address(req.request(), &limits.trusted_proxies);
+    let verdict = limits.check(req.extensions().get::<Identity>(), &address);
+    let (budget, res) = match verdict {
+        Err((budget, wait)) => (budget, req.error_response(too_many(wait))),
+        Ok(budget) => (budget, next.call(req).await?.map_into_boxed_body()),
+    };
+    let mut res = res;
+    budget.write(res.headers_mut());
+    Ok(res)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_budget_is_written_as_the_draft_writes_it() {
+        let budget = Budget {
+            policy: "sync",
+            per_minute: 6000,
+            remaining: 5998,
+            reset: 1,
+        };
+        assert_eq!(budget.policy_field(), "\"sync\";q=6000;w=60");
+        assert_eq!(budget.field(), "\"sync\";r=5998;t=1");
+    }
 
     #[test]
     fn limits_are_read_from_one_setting() {

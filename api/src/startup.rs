@@ -206,15 +206,19 @@ impl Service {
         let contract = self.contract;
         let cors = cors(&self.settings.cors_origins);
         // Registered before the `/api/v1` scope, which would otherwise claim the path.
+        // The contract changes only with a release: tagged once, cached by clients.
+        let tag = format!("W/\"{}\"", crate::digest::tag(contract.as_bytes(), 12));
         let (app, _) = App::new()
             .route(
                 "/api/v1/openapi.json",
-                web::get().to(move || {
-                    let contract = contract.clone();
+                web::get().to(move |req: HttpRequest| {
+                    let (contract, tag) = (contract.clone(), tag.clone());
                     async move {
-                        HttpResponse::Ok()
-                            .content_type("application/json")
-                            .body(contract.as_str().to_owned())
+                        crate::routes::support::release_answer(&req, &tag, || {
+                            HttpResponse::Ok()
+                                .content_type("application/json")
+                                .body(contract.as_str().to_owned())
+                        })
                     }
                 }),
             )
@@ -244,6 +248,7 @@ impl Service {
             .wrap(actix_web::middleware::from_fn(crate::compression::small))
             .wrap(actix_web::middleware::Compress::default())
             .wrap(actix_web::middleware::from_fn(crate::compression::finish))
+            .wrap(actix_web::middleware::from_fn(crate::head::middleware))
             .wrap(actix_web::middleware::from_fn(crate::telemetry::middleware))
     }
 }
@@ -267,6 +272,8 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             "Link",
             "X-Request-Id",
             "Retry-After",
+            "RateLimit",
+            "RateLimit-Policy",
             "Idempotent-Replayed",
             "X-Changes-Cursor",
         ])
@@ -340,12 +347,12 @@ fn segments(template: &str) -> Vec<Option<String>> {
 fn unmatched(routes: &RouteTable, req: &HttpRequest) -> HttpResponse {
     let error = match routes.methods_of(req.path()) {
         Some(methods) if !methods.contains(req.method()) => ApiError::MethodNotAllowed {
-            detail: format!("{} is not allowed on {}.", req.method(), req.path()),
-            allow: methods
-                .iter()
-                .map(Method::as_str)
-                .collect::<Vec<_>>()
-                .join(", "),
+            detail: format!(
+                "{} is not allowed on {}.",
+                crate::head::method_of(req),
+                req.path()
+            ),
+            allow: crate::head::allow(methods),
         },
         _ => ApiError::NotFound(format!("There is nothing at {}.", req.path())),
     };

@@ -138,23 +138,30 @@ fn serve_starts_on_the_sqlite_default_and_stops_gracefully_on_sigterm() {
     assert_eq!(entry["span"]["path"], "/api/v1/reference/countries/KEN");
 }
 
-#[test]
-fn a_restart_keeps_the_data_and_accepts_earlier_tokens() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = run(upr_tc(dir.path()).args(["token", "--role", "sync"]));
-    assert!(out.status.success());
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    let port = free_port();
-    let _server = serve(dir.path(), port);
+/// The status line of `GET /api/v1/me` with `token`, from the service on `port`.
+fn me(port: u16, token: &str) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(
         stream,
         "GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
-    let mut reader = BufReader::new(stream);
     let mut status_line = String::new();
-    reader.read_line(&mut status_line).unwrap();
+    BufReader::new(stream).read_line(&mut status_line).unwrap();
+    status_line
+}
+
+#[test]
+fn a_restart_keeps_the_data_and_accepts_earlier_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    // `migrate` makes the secret the service will sign with, so a token can come first.
+    assert!(run(upr_tc(dir.path()).arg("migrate")).status.success());
+    let out = run(upr_tc(dir.path()).args(["token", "--role", "sync"]));
+    assert!(out.status.success());
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let port = free_port();
+    let _server = serve(dir.path(), port);
+    let status_line = me(port, &token);
     assert!(status_line.contains(" 200 "), "{status_line}");
 }
 
@@ -204,7 +211,71 @@ fn token_refuses_a_role_without_its_claim() {
     let out = run(upr_tc(dir.path()).args(["token", "--role", "contributor"]));
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("stakeholder"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs `--stakeholder ID`"));
+    let out = run(upr_tc(dir.path()).args(["token", "--role", "state"]));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs `--state CODE`"));
+    // Refused before anything was read or made.
+    assert!(!dir.path().join("data").exists());
+}
+
+#[test]
+fn token_signs_with_the_services_secret_or_says_where_it_looked() {
+    let service = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = serve(service.path(), port);
+    // Outside the service's directory there is no secret: none is made, and the error says
+    // where it looked and how to point it at the service's.
+    let out = run(upr_tc(elsewhere.path()).args(["token", "--role", "sync"]));
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("data/jwt-secret"), "{said}");
+    assert!(
+        said.contains("DATABASE_URL") && said.contains("UPR_TC_JWT_SECRET"),
+        "{said}"
+    );
+    assert!(
+        !elsewhere.path().join("data").exists(),
+        "nothing is made there"
+    );
+    // Pointed at the service's database, it signs with the service's secret.
+    let database = format!(
+        "sqlite://{}",
+        service.path().join("data/upr-tc.sqlite3").display()
+    );
+    let out = run(upr_tc(elsewhere.path())
+        .env("DATABASE_URL", &database)
+        .args(["token", "--role", "sync"]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let status_line = me(port, &token);
+    assert!(status_line.contains(" 200 "), "{status_line}");
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "complete -F _upr__tc"),
+        ("zsh", "#compdef upr-tc"),
+        ("fish", "complete -c upr-tc"),
+    ] {
+        let out = run(upr_tc(dir.path()).args(["completions", shell]));
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(script.contains(marker), "{shell}: {script}");
+        for command in ["serve", "token", "import", "seed", "completions"] {
+            assert!(script.contains(command), "{shell} completes {command}");
+        }
+    }
+    let out = run(upr_tc(dir.path()).args(["completions", "cmd.exe"]));
+    assert!(!out.status.success());
 }
 
 #[test]

@@ -265,6 +265,9 @@ async fn a_upr_info_export_becomes_one_recommendation_per_text() {
     let path = format!("{RECS}?format=upr-info&mode=partial");
     let r = report(&app.upload(&path, "text/csv", upr_info_fixture()).await);
     assert_eq!(counts(&r), (7, 4, 0, 0, 1), "{r}");
+    // The two rows that name France's text again, by Brazil and St Lucia, fold into it: every
+    // row is accounted for.
+    assert_eq!(r["folded"], 2, "{r}");
     let errors = r["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1);
     assert_eq!(
@@ -318,6 +321,21 @@ async fn a_upr_info_export_becomes_one_recommendation_per_text() {
         counts(&again),
         (7, 0, 0, 4, 1),
         "importing it again creates nothing: {again}"
+    );
+    assert_eq!(again["folded"], 2, "{again}");
+}
+
+#[actix_web::test]
+async fn a_upr_info_export_sent_as_the_projects_csv_is_named_with_its_format() {
+    let app = TestApp::spawn();
+    let reply = app.upload(RECS, "text/csv", upr_info_fixture()).await;
+    let problem = reply.assert_problem(422, "unreadable_file");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("UPR Info export"), "{problem}");
+    assert!(detail.contains("format=upr-info"), "{problem}");
+    assert!(
+        app.all("/api/v1/recommendations").await.is_empty(),
+        "nothing is written"
     );
 }
 
@@ -431,6 +449,14 @@ async fn the_upr_info_sessions_1_to_5_export_imports() {
     let url = format!("{RECS}?format=upr-info&mode=partial");
     let r = report(&app.upload(&url, "text/csv", bytes.clone()).await);
     assert_eq!(r["received"], 6094);
+    // Every row is accounted for.
+    let n = |k: &str| r[k].as_u64().unwrap();
+    assert!(n("folded") > 0, "{r}");
+    assert_eq!(
+        n("created") + n("updated") + n("unchanged") + n("rejected") + n("folded"),
+        6094,
+        "{r}"
+    );
     let rejected = r["rejected"].as_u64().unwrap();
     assert_eq!(
         rejected as usize,

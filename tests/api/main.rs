@@ -10,6 +10,7 @@ mod compaction;
 mod compression;
 mod consents;
 mod contract;
+mod conventions;
 mod coordination;
 mod errors;
 mod export;

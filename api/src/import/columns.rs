@@ -181,8 +181,17 @@ impl Columns {
         }
     }
 
-    /// Checks the header row: every required column present, no unknown column.
+    /// Checks the header row: every required column present, no unknown column. A UPR Info
+    /// export's header is named as such, with the format that reads it.
     fn check(&self, headers: &[String]) -> Result<(), ImportError> {
+        if super::upr_info::is_export_header(headers) {
+            return Err(ImportError::File(
+                "This is a UPR Info export (columns To, Text, From, Response, Action, Issue, \
+                 Session), not the project's CSV: import it with `--format upr-info` \
+                 (`?format=upr-info` on the bulk API)."
+                    .into(),
+            ));
+        }
         let missing: Vec<&str> = self
             .required
             .iter()

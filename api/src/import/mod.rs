@@ -79,8 +79,9 @@ pub struct RowError {
     pub message: String,
 }
 
-/// What an import did. `received` and `rejected` count rows; `created`, `updated` and
-/// `unchanged` count items (a UPR Info export has one row per recommending State).
+/// What an import did. `received`, `rejected` and `folded` count rows; `created`, `updated`
+/// and `unchanged` count items. Every row is one of them: `received` is `created + updated +
+/// unchanged + rejected + folded`.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct ImportReport {
     pub received: u64,
@@ -88,6 +89,10 @@ pub struct ImportReport {
     pub updated: u64,
     pub unchanged: u64,
     pub rejected: u64,
+    /// Rows folded into an earlier row's item: a UPR Info export has one row per recommending
+    /// State, and the rows of one text in one review are one recommendation. 0 for the other
+    /// formats.
+    pub folded: u64,
     /// Nothing was written: a dry run, or an atomic import with bad rows.
     pub dry_run: bool,
     /// What is wrong with the bad rows: the first 1,000 errors (at most 20 of one row), each
@@ -451,7 +456,10 @@ pub fn import<D: Importable>(
                 Ok(())
             }
         })
-        .map(|received| writer.report.received = received),
+        .map(|(received, folded)| {
+            writer.report.received = received;
+            writer.report.folded = folded;
+        }),
     };
     match result {
         Ok(()) => writer.finish(),

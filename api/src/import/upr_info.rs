@@ -188,9 +188,25 @@ fn row(cells: &Cells<'_>, line: u64) -> Result<Group, Vec<RowError>> {
     }
 }
 
-/// Reads an export; returns the number of rows received.
-pub fn read<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result<u64, ImportError> {
+/// Whether a CSV header is a UPR Info export's: every column the export always has, and no
+/// other.
+pub fn is_export_header(headers: &[String]) -> bool {
+    REQUIRED
+        .iter()
+        .all(|r| headers.iter().any(|h| h.trim().eq_ignore_ascii_case(r)))
+        && headers
+            .iter()
+            .all(|h| KNOWN.iter().any(|k| h.trim().eq_ignore_ascii_case(k)))
+}
+
+/// Reads an export; returns the number of rows received, and of those folded into an earlier
+/// row's recommendation (the same text in the same review, made by another State).
+pub fn read<D: Importable>(
+    input: impl Read,
+    each: Sink<'_, D::Input>,
+) -> Result<(u64, u64), ImportError> {
     let mut received = 0;
+    let mut folded = 0;
     let mut checked = false;
     // The groups of the current review (State under review and session), in file order.
     let mut block: Option<(String, i64)> = None;
@@ -266,6 +282,7 @@ pub fn read<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result
             let key = normalise_text(&group.text);
             match groups.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, existing)) => {
+                    folded += 1;
                     add_missing(&mut existing.recommending_states, group.recommending_states);
                     add_missing(&mut existing.themes, group.themes);
                 }
@@ -289,5 +306,5 @@ pub fn read<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result
         ));
     }
     flush(&mut groups, each)?;
-    Ok(received)
+    Ok((received, folded))
 }

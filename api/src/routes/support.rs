@@ -19,6 +19,57 @@ pub const MAX_LIMIT: i64 = 200;
 /// costs more for each page; a caller who wants more narrows the search.
 pub const MAX_SEARCH_DEPTH: i64 = 1_000;
 
+/// How long a client may keep an answer that changes only with a new release (reference data,
+/// the contract) before it asks again with its `ETag`.
+pub const RELEASE_MAX_AGE: u32 = 3600;
+
+/// For answers that change only with a new release (reference data): a weak `ETag` of the
+/// body, `Cache-Control: public` for [`RELEASE_MAX_AGE`] seconds, and a 304 when
+/// `If-None-Match` names the tag ([`release_answer`]). Only a 200 is tagged; the bodies are
+/// small and held whole.
+pub async fn release_cached(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse, actix_web::Error> {
+    let res = next.call(req).await?;
+    if res.status() != actix_web::http::StatusCode::OK {
+        return Ok(res.map_into_boxed_body());
+    }
+    let (req, res) = res.into_parts();
+    let (res, body) = res.into_parts();
+    let body = actix_web::body::to_bytes(body).await.map_err(|e| {
+        let e: Box<dyn std::error::Error> = e.into();
+        ApiError::internal(anyhow::anyhow!("an answer to cache: {e}"))
+    })?;
+    let tag = format!("W/\"{}\"", crate::digest::tag(&body, 12));
+    let res = release_answer(&req, &tag, || res.set_body(body).map_into_boxed_body());
+    Ok(actix_web::dev::ServiceResponse::new(req, res))
+}
+
+/// An answer that changes only with a new release, tagged `tag`: a 304 when the client holds
+/// it, else `answer()` with the tag; `Cache-Control: public` for [`RELEASE_MAX_AGE`] seconds
+/// either way.
+pub fn release_answer(
+    req: &HttpRequest,
+    tag: &str,
+    answer: impl FnOnce() -> HttpResponse,
+) -> HttpResponse {
+    let mut res = not_modified(req, tag).unwrap_or_else(|| {
+        let mut res = answer();
+        res.headers_mut().insert(
+            header::ETAG,
+            header::HeaderValue::from_str(tag).expect("a tag is a header value"),
+        );
+        res
+    });
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_str(&format!("public, max-age={RELEASE_MAX_AGE}"))
+            .expect("a header value"),
+    );
+    res
+}
+
 /// Whether the client already holds this representation (`If-None-Match` names its ETag, or
 /// `*`), in which case the answer is a 304 without a body.
 pub fn not_modified(req: &HttpRequest, etag: &str) -> Option<HttpResponse> {

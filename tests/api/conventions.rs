@@ -1,0 +1,257 @@
+//! HTTP conventions clients and load balancers expect: `HEAD` wherever `GET` works, a front
+//! door at `/`, and answers that change only with a release cached by their `ETag`.
+
+use std::io::{Read, Write};
+
+use actix_web::http::{Method, header};
+use upr_tc_tests::{Request, TestApp};
+
+/// The service on a real socket, for what only the connection does (a `HEAD` answer's body is
+/// left out by actix-http as it writes the answer); its address.
+fn listen(app: &TestApp) -> std::net::SocketAddr {
+    let service = app.service.clone();
+    let server = actix_web::HttpServer::new(move || service.clone().app())
+        .workers(1)
+        .bind(("127.0.0.1", 0))
+        .unwrap();
+    let addr = server.addrs()[0];
+    actix_web::rt::spawn(server.run());
+    addr
+}
+
+/// One request on its own connection, and everything that came back.
+async fn raw(addr: std::net::SocketAddr, method: &'static str, path: &'static str) -> String {
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: test\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    })
+    .await
+    .unwrap()
+}
+
+fn content_length(answer: &str) -> usize {
+    answer
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| panic!("no Content-Length: {answer}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn head_answers_as_get_does_without_the_body() {
+    let app = TestApp::spawn();
+    let addr = listen(&app);
+    for path in [
+        "/health/live",
+        "/api/v1/reference/cycles",
+        "/api/v1/recommendations",
+    ] {
+        let get = raw(addr, "GET", path).await;
+        let head = raw(addr, "HEAD", path).await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{path}: {head}");
+        let (head_headers, head_body) = head.split_once("\r\n\r\n").unwrap();
+        let (_, get_body) = get.split_once("\r\n\r\n").unwrap();
+        assert_eq!(head_body, "", "{path}: no body");
+        assert_eq!(content_length(head_headers), get_body.len(), "{path}");
+        assert_eq!(content_length(&get), get_body.len(), "{path}");
+    }
+    // A problem too keeps its status and leaves its body out.
+    let missing = raw(
+        addr,
+        "HEAD",
+        "/api/v1/recommendations/0192f000-0000-7000-8000-000000000001",
+    )
+    .await;
+    assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+    assert!(missing.ends_with("\r\n\r\n"), "{missing}");
+}
+
+#[actix_web::test]
+async fn head_is_routed_as_get_and_named_where_it_is_not_allowed() {
+    let app = TestApp::spawn();
+    let get = app.get("/api/v1/reference/themes").await;
+    let head = app.request(Method::HEAD, "/api/v1/reference/themes").await;
+    assert_eq!(head.status, 200);
+    for name in ["etag", "content-type", "cache-control"] {
+        assert_eq!(head.header(name), get.header(name), "{name}");
+    }
+    // A path that takes only POST: the 405 names HEAD, and lists what it allows.
+    let refused = app
+        .request(Method::HEAD, "/api/v1/bulk/recommendations")
+        .await;
+    let problem = refused.assert_problem(405, "method_not_allowed");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("HEAD is not allowed"),
+        "{problem}"
+    );
+    assert_eq!(refused.header("allow"), Some("POST"));
+    // Where GET works, HEAD is allowed beside it.
+    let refused = app.request(Method::PUT, "/api/v1/reference/cycles").await;
+    refused.assert_problem(405, "method_not_allowed");
+    assert_eq!(refused.header("allow"), Some("GET, HEAD"));
+}
+
+#[actix_web::test]
+async fn the_front_door_sends_a_browser_to_the_docs_and_a_client_to_its_links() {
+    let app = TestApp::spawn();
+    let browser = app
+        .send(Request::get().uri("/").insert_header((
+            header::ACCEPT,
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        )))
+        .await;
+    assert_eq!(browser.status, 303);
+    assert_eq!(browser.header("location"), Some("/docs/"));
+    assert_eq!(app.get("/docs/").await.status, 200);
+    for accept in [
+        None,
+        Some("application/json"),
+        Some("application/json, text/html"),
+    ] {
+        let mut req = Request::get().uri("/");
+        if let Some(accept) = accept {
+            req = req.insert_header((header::ACCEPT, accept));
+        }
+        let index = app.send(req).await.assert_ok_json();
+        assert_eq!(index["version"], env!("CARGO_PKG_VERSION"));
+        let links = index["links"].as_object().unwrap();
+        assert_eq!(links.len(), 5, "{index}");
+        for (name, link) in links {
+            let status = app.get(link.as_str().unwrap()).await.status.as_u16();
+            // `/api/v1` itself is no resource; every other link answers.
+            let expected: &[u16] = if name == "api" { &[404] } else { &[200] };
+            assert!(expected.contains(&status), "{name} {link}: {status}");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn reference_data_and_the_contract_are_cached_until_the_release_changes() {
+    let app = TestApp::spawn();
+    for path in [
+        "/api/v1/openapi.json",
+        "/api/v1/reference/countries",
+        "/api/v1/reference/themes",
+        "/api/v1/reference/sdg-goals",
+    ] {
+        let first = app.get(path).await;
+        assert_eq!(first.status, 200, "{path}");
+        assert_eq!(
+            first.header("cache-control"),
+            Some("public, max-age=3600"),
+            "{path}"
+        );
+        let tag = first
+            .header("etag")
+            .unwrap_or_else(|| panic!("{path}: no ETag"));
+        assert!(tag.starts_with("W/\""), "{path}: {tag}");
+        assert_eq!(
+            app.get(path).await.header("etag"),
+            Some(tag),
+            "{path}: the same tag"
+        );
+        let again = app
+            .send(
+                Request::get()
+                    .uri(path)
+                    .insert_header((header::IF_NONE_MATCH, tag)),
+            )
+            .await;
+        assert_eq!(again.status, 304, "{path}");
+        assert!(again.body.is_empty(), "{path}");
+        assert_eq!(again.header("etag"), Some(tag), "{path}");
+        let other = app
+            .send(
+                Request::get()
+                    .uri(path)
+                    .insert_header((header::IF_NONE_MATCH, "W/\"other\"")),
+            )
+            .await;
+        assert_eq!(other.status, 200, "{path}");
+    }
+    // An answer that is not a 200 is not tagged.
+    let missing = app.get("/api/v1/reference/countries/ZZZ").await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.header("etag"), None);
+}
+
+#[actix_web::test]
+async fn every_limited_answer_says_the_budget_and_what_is_left() {
+    let app = TestApp::spawn_with(|s| {
+        s.rate_limits = Some(upr_tc::ratelimit::Limits {
+            anonymous: 3,
+            token: 5,
+            sync: 8,
+        })
+    });
+    let from = |peer: &str| {
+        Request::get()
+            .uri("/api/v1/reference/cycles")
+            .peer_addr(format!("{peer}:40000").parse().unwrap())
+    };
+    // Three a minute: one comes back every 20 s.
+    for (left, whole_in) in [(2, 20), (1, 40), (0, 60)] {
+        let reply = app.send(from("198.51.100.7")).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(
+            reply.header("ratelimit-policy"),
+            Some("\"anonymous\";q=3;w=60")
+        );
+        assert_eq!(
+            reply.header("ratelimit"),
+            Some(format!("\"anonymous\";r={left};t={whole_in}").as_str())
+        );
+    }
+    let refused = app.send(from("198.51.100.7")).await;
+    refused.assert_problem(429, "rate_limited");
+    let field = refused.header("ratelimit").unwrap();
+    let wait: u64 = field
+        .strip_prefix("\"anonymous\";r=0;t=")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=20).contains(&wait), "{field}");
+    assert_eq!(
+        refused.header("retry-after"),
+        Some(wait.to_string().as_str())
+    );
+    // Another address has its own budget; a token its kind's.
+    let other = app.send(from("198.51.100.8")).await;
+    assert_eq!(other.header("ratelimit"), Some("\"anonymous\";r=2;t=20"));
+    for (role, policy) in [
+        (upr_tc::auth::Role::Admin, "\"token\";q=5;w=60"),
+        (upr_tc::auth::Role::Sync, "\"sync\";q=8;w=60"),
+    ] {
+        let reply = app.get_as("/api/v1/me", &app.token(role, None, None)).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.header("ratelimit-policy"), Some(policy));
+    }
+    // Health checks are never limited, and say no budget.
+    let live = app.get("/health/live").await;
+    assert_eq!(live.header("ratelimit"), None);
+    // With limits off, no answer says one.
+    let unlimited = TestApp::spawn();
+    assert_eq!(
+        unlimited
+            .get("/api/v1/reference/cycles")
+            .await
+            .header("ratelimit"),
+        None
+    );
+}
