@@ -336,9 +336,12 @@ impl RouteTable {
     }
 }
 
-/// `/a/{b}/c` as `[Some(""), Some("a"), None, Some("c")]`: `None` matches any segment.
+/// `/a/{b}/c` as `[Some(""), Some("a"), None, Some("c")]`: `None` matches any segment. A
+/// trailing `/` is dropped, as [`RouteTable::methods_of`] drops it from the path asked (`/` is
+/// `[Some("")]`).
 fn segments(template: &str) -> Vec<Option<String>> {
     template
+        .trim_end_matches('/')
         .split('/')
         .map(|s| (!(s.starts_with('{') && s.ends_with('}'))).then(|| s.to_owned()))
         .collect()

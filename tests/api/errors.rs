@@ -29,6 +29,8 @@ async fn a_wrong_method_is_a_405_problem_with_allow() {
         (Method::GET, RESOLVE, "POST"),
         (Method::PATCH, "/api/v1/me", "GET, HEAD"),
         (Method::POST, "/api/v1/openapi.json", "GET, HEAD"),
+        (Method::TRACE, "/", "GET, HEAD"),
+        (Method::POST, "/", "GET, HEAD"),
     ] {
         let reply = app.request(method.clone(), path).await;
         reply.assert_problem(405, "method_not_allowed");
