@@ -62,9 +62,12 @@ fn valid_iati(reply: &upr_tc_tests::Reply) -> String {
     text
 }
 
+/// An activity's IATI identifier: its reporting organisation's (its submitter's) ref, a
+/// hyphen and its id (IATI rule 1.1.21).
 fn identifier(a: &Value) -> String {
     format!(
-        "<iati-identifier>XI-UPRTC-{}</iati-identifier>",
+        "<iati-identifier>XI-UPRTC-{}-{}</iati-identifier>",
+        a["submitter"].as_str().unwrap(),
         a["id"].as_str().unwrap()
     )
 }

@@ -5,12 +5,17 @@
 //! Identifiers. IATI wants every activity identifier to be globally unique and stable, and
 //! every organisation to carry a `ref`. This repository's stakeholders have no registered IATI
 //! organisation identifiers, so both are minted under one project-owned prefix, [`PREFIX`]:
-//! `XI-UPRTC-{activity uuid}` for an activity and `XI-UPRTC-{stakeholder uuid}` for an
-//! organisation. The UUID never changes (an activity keeps its id whoever edits it), so the
-//! identifier is stable; the prefix says whose identifier it is and keeps it apart from real
-//! registration agencies' (`XM-DAC-…`, `GB-COH-…`). `XI-UPRTC` is not an agency code on the
-//! IATI organisation-registration-agency list: a consumer that checks identifiers against that
-//! list will flag it, which is the truth (none of these organisations has been registered).
+//! `XI-UPRTC-{stakeholder uuid}` for an organisation, and for an activity its reporting
+//! organisation's `ref`, a hyphen and the activity's UUID (`XI-UPRTC-{submitter}-{activity}`),
+//! as the IATI Standard's rule 1.1.21 wants every activity identifier to begin. An activity
+//! keeps its id, and its submitter unless `admin` names another (a new reporting organisation,
+//! so a new identifier); the identifier written before this rule was kept (`XI-UPRTC-{activity
+//! uuid}`, which never changes) is given as an `other-identifier` of type B1 (previous activity
+//! identifier), so that a consumer that stored it finds the activity again. The prefix says whose identifier it is and keeps it
+//! apart from real registration agencies' (`XM-DAC-…`, `GB-COH-…`). `XI-UPRTC` is not an
+//! agency code on the IATI organisation-registration-agency list: a consumer that checks
+//! identifiers against that list will flag it, which is the truth (none of these organisations
+//! has been registered).
 //!
 //! The mapping, element by element, in the order the schema's sequence wants:
 //! - `iati-activity`: `last-updated-datetime` from `updated_at`, `xml:lang="en"` (the default
@@ -28,7 +33,10 @@
 //! - `recipient-country`: each State concerned by its ISO alpha-2 code; with several, the
 //!   percentages split 100 evenly (in hundredths, the last one takes the remainder).
 //! - `sector`: DAC 5-digit code 15160 (Human rights), 100 %.
-//! - `tag`: each SDG goal (vocabulary 2) and target (vocabulary 3).
+//! - `tag`: each SDG goal (vocabulary 2) and target (vocabulary 3), then each linked UPR
+//!   recommendation: vocabulary 99 (the reporting organisation's own), its id as the code, and
+//!   a narrative naming it (IATI tools keep tags of any vocabulary; no IATI codelist holds UPR
+//!   recommendations).
 //! - `budget`: type 1 (original), status 1 (indicative), over the planned period, valued at the
 //!   planned start: only when the budget and both planned dates are known, since IATI requires
 //!   the period. A budget over more than a year breaks an IATI ruleset (not the schema).
@@ -36,8 +44,8 @@
 //!   address has no file extension), category A08 (results, outcomes and outputs: what the
 //!   reports and publications about an activity are), its title or else its address.
 //!
-//! Not mapped: themes, modality, funding sources, recommendations, good practice and
-//! peer-to-peer flags (no IATI codelist holds them), and partner keys.
+//! Not mapped: themes, modality, funding sources, good practice and peer-to-peer flags (no
+//! IATI codelist holds them), and partner keys.
 //!
 //! Every text goes through quick-xml's writer, which escapes it; characters XML 1.0 cannot
 //! carry at all (control characters, which the API accepts) become U+FFFD.
@@ -70,10 +78,22 @@ pub const DOCUMENT_CATEGORY: &str = "A08";
 /// The stakeholders an activity names, by id, for their names and kinds.
 pub type Organisations = HashMap<StakeholderId, Stakeholder>;
 
-/// The IATI activity identifier of an activity.
-pub fn activity_identifier(id: ActivityId) -> String {
+/// The IATI activity identifier of an activity: its reporting organisation's `ref`, a hyphen,
+/// and its id (rule 1.1.21).
+pub fn activity_identifier(submitter: StakeholderId, id: ActivityId) -> String {
+    format!("{}-{id}", organisation_ref(submitter))
+}
+
+/// The identifier an activity had before [`activity_identifier`] began with its reporting
+/// organisation's `ref`; written as its previous identifier.
+pub fn previous_identifier(id: ActivityId) -> String {
     format!("{PREFIX}-{id}")
 }
+
+/// IATI OtherIdentifierType B1: previous activity identifier.
+const PREVIOUS_IDENTIFIER: &str = "B1";
+/// IATI TagVocabulary 99: the reporting organisation's own; the tags of linked recommendations.
+const OWN_VOCABULARY: &str = "99";
 
 /// The IATI organisation reference of a stakeholder.
 pub fn organisation_ref(id: StakeholderId) -> String {
@@ -369,12 +389,12 @@ fn write_activity<W: Write>(
         element = element.with_attribute(("default-currency", budget.currency.as_str()));
     }
     element.write_inner_content(|w| {
-        w.create_element("iati-identifier")
-            .write_text_content(BytesText::new(&activity_identifier(a.stored.id)))?;
-
         // The submitter is always set on a stored activity; the nil id stands for one that is
         // not, which the reader then sees as an unknown organisation.
         let submitter_id = c.submitter.unwrap_or_default();
+        w.create_element("iati-identifier").write_text_content(BytesText::new(
+            &activity_identifier(submitter_id, a.stored.id),
+        ))?;
         let submitter = organisation(submitter_id, organisations);
         reporting_org(w, &submitter)?;
 
@@ -391,6 +411,12 @@ fn write_activity<W: Write>(
         if !c.participants.iter().any(|p| p.stakeholder == submitter_id) {
             participating_org(w, &submitter, "2")?;
         }
+        w.create_element("other-identifier")
+            .with_attributes([
+                ("ref", previous_identifier(a.stored.id).as_str()),
+                ("type", PREVIOUS_IDENTIFIER),
+            ])
+            .write_empty()?;
 
         w.create_element("activity-status")
             .with_attribute(("code", c.status.iati_code()))
@@ -470,6 +496,14 @@ fn write_activity<W: Write>(
             w.create_element("tag")
                 .with_attributes([("vocabulary", "3"), ("code", xml_chars(target).as_ref())])
                 .write_empty()?;
+        }
+        for recommendation in &c.recommendations {
+            let code = recommendation.to_string();
+            w.create_element("tag")
+                .with_attributes([("vocabulary", OWN_VOCABULARY), ("code", code.as_str())])
+                .write_inner_content(|w| {
+                    plain_narrative(w, &format!("UPR recommendation {code}"))
+                })?;
         }
 
         if let (Some(budget), Some(start), Some(end)) = (&c.budget, c.planned_start, c.planned_end)

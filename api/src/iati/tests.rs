@@ -147,6 +147,10 @@ fn full() -> (Activity, Organisations, [StakeholderId; 3]) {
         currency: "EUR".into(),
     });
     c.sdg_targets = vec!["16.3".into(), "5.1".into(), "16.10".into()];
+    c.recommendations = vec![
+        "01a23300-0000-7000-8000-000000000001".parse().unwrap(),
+        "01a23300-0000-7000-8000-000000000002".parse().unwrap(),
+    ];
     c.documents = vec![
         DocumentLink {
             url: "https://example.org/report.PDF?x=1&y=2".into(),
@@ -206,14 +210,26 @@ fn a_full_activity_is_valid_iati() {
     let has = |needle: &str| assert!(out.contains(needle), "no `{needle}` in\n{out}");
     has(r#"<iati-activities version="2.03" generated-datetime="2026-05-06T07:08:09Z">"#);
     has(r#"last-updated-datetime="2026-03-04T10:11:12Z" xml:lang="en" default-currency="EUR">"#);
+    // The identifier begins with the reporting organisation's ref and a hyphen (IATI rule
+    // 1.1.21); the one written before that rule is its previous identifier.
     has(&format!(
-        "<iati-identifier>XI-UPRTC-{}</iati-identifier>",
-        a.stored.id
+        "<iati-identifier>XI-UPRTC-{}-{}</iati-identifier>",
+        ids[0], a.stored.id
     ));
     has(&format!(
         r#"<reporting-org ref="XI-UPRTC-{}" type="22">"#,
         ids[0]
     ));
+    has(&format!(
+        r#"<other-identifier ref="XI-UPRTC-{}" type="B1"/>"#,
+        a.stored.id
+    ));
+    // Each linked recommendation, as a tag of the reporting organisation's own vocabulary.
+    for n in 1..=2 {
+        let id = format!("01a23300-0000-7000-8000-00000000000{n}");
+        has(&format!(r#"<tag vocabulary="99" code="{id}">"#));
+        has(&format!("<narrative>UPR recommendation {id}</narrative>"));
+    }
     // Narratives per language, escaped; a control character replaced.
     has(
         r#"<narrative xml:lang="en">Child justice &lt;training&gt; &amp; &quot;more&quot;</narrative>"#,
