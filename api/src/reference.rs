@@ -44,6 +44,31 @@ pub enum RegionalGroup {
 }
 
 impl RegionalGroup {
+    /// A group as people write it: the API's name, or a label of UPR Info's exports and the
+    /// Council's usage (`WEOG`, `GRULAC`, `EEG`, `Africa`, `Asia-Pacific`, …), in any case.
+    pub fn from_label(label: &str) -> Option<Self> {
+        let folded: String = label
+            .trim()
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+        Some(match folded.as_str() {
+            "african" | "africa" | "africangroup" | "ag" => Self::African,
+            "asiapacific" | "asia" | "asiapacificgroup" | "apg" => Self::AsiaPacific,
+            "easterneuropean" | "easterneurope" | "easterneuropeangroup" | "eeg" => {
+                Self::EasternEuropean
+            }
+            "latinamericanandcaribbean" | "latinamericaandcaribbean" | "grulac" => {
+                Self::LatinAmericanAndCaribbean
+            }
+            "westerneuropeanandothers" | "westerneuropeanandothersgroup" | "weog" => {
+                Self::WesternEuropeanAndOthers
+            }
+            _ => return None,
+        })
+    }
+
     /// The name the API uses (its `snake_case` serde name).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -387,6 +412,31 @@ pub fn reference() -> &'static Reference {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regional_groups_are_read_as_people_write_them() {
+        for (label, group) in [
+            (
+                "western_european_and_others",
+                RegionalGroup::WesternEuropeanAndOthers,
+            ),
+            ("WEOG", RegionalGroup::WesternEuropeanAndOthers),
+            ("grulac", RegionalGroup::LatinAmericanAndCaribbean),
+            (
+                "Latin American and Caribbean",
+                RegionalGroup::LatinAmericanAndCaribbean,
+            ),
+            ("EEG", RegionalGroup::EasternEuropean),
+            ("Africa", RegionalGroup::African),
+            ("Asia-Pacific", RegionalGroup::AsiaPacific),
+            ("asia_pacific", RegionalGroup::AsiaPacific),
+        ] {
+            assert_eq!(RegionalGroup::from_label(label), Some(group), "{label}");
+        }
+        for other in ["", "Europe", "WEOGX", "others"] {
+            assert_eq!(RegionalGroup::from_label(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn regional_group_names_are_their_serde_names() {

@@ -255,3 +255,99 @@ async fn every_limited_answer_says_the_budget_and_what_is_left() {
         None
     );
 }
+
+#[actix_web::test]
+async fn filters_take_a_states_name_and_a_groups_label() {
+    let app = TestApp::spawn();
+    for state in ["FRA", "CIV", "PRK", "KEN"] {
+        app.create(
+            "/api/v1/recommendations",
+            &upr_tc_tests::recommendation(state, 40, &format!("Made to {state}")),
+        )
+        .await;
+    }
+    let states = |page: &serde_json::Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["state_under_review"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for (asked, code) in [
+        ("FRA", "FRA"),
+        ("fra", "FRA"),
+        ("France", "FRA"),
+        ("C%C3%B4te%20d%27Ivoire", "CIV"),
+        ("Cote%20d%27Ivoire", "CIV"),
+        ("DPR%20Korea", "PRK"),
+        ("Kenya", "KEN"),
+    ] {
+        let page = app
+            .get(&format!(
+                "/api/v1/recommendations?state_under_review={asked}"
+            ))
+            .await
+            .assert_ok_json();
+        assert_eq!(states(&page), [code], "{asked}");
+    }
+    for bad in ["Atlantis", "Puerto%20Rico", "PRI"] {
+        app.get(&format!("/api/v1/recommendations?state_under_review={bad}"))
+            .await
+            .assert_problem(400, "invalid_parameter");
+    }
+    // A path names a State by its code alone: an address names one thing one way.
+    for path in [
+        "/api/v1/states/France/consent",
+        "/api/v1/states/.%C3%A7%C3%B5/consent",
+        "/api/v1/states/co/coordination",
+    ] {
+        app.get(path).await.assert_problem(400, "invalid_parameter");
+    }
+    app.get("/api/v1/states/fra/consent").await.assert_ok_json();
+    // Every State filter reads names the same way.
+    for path in [
+        "/api/v1/activities?state=Kenya",
+        "/api/v1/assistance-requests?state=Kenya",
+        "/api/v1/offers?state=Kenya",
+        "/api/v1/consents?state=Kenya",
+        "/api/v1/recommendations?recommending_state=Kenya",
+    ] {
+        app.get(path).await.assert_ok_json();
+    }
+    // UPR Info's labels of the regional groups, in any case, name the same groups.
+    for (label, group) in [
+        ("WEOG", "western_european_and_others"),
+        ("grulac", "latin_american_and_caribbean"),
+        ("Africa", "african"),
+        ("Asia-Pacific", "asia_pacific"),
+        ("EEG", "eastern_european"),
+    ] {
+        let by_label = app
+            .get(&format!(
+                "/api/v1/reference/countries?regional_group={label}"
+            ))
+            .await
+            .assert_ok_json();
+        let by_name = app
+            .get(&format!(
+                "/api/v1/reference/countries?regional_group={group}"
+            ))
+            .await
+            .assert_ok_json();
+        assert!(!by_label["items"].as_array().unwrap().is_empty(), "{label}");
+        assert_eq!(by_label, by_name, "{label}");
+    }
+    let weog = app
+        .get("/api/v1/recommendations?regional_group=WEOG")
+        .await
+        .assert_ok_json();
+    assert_eq!(states(&weog), ["FRA"]);
+    for path in [
+        "/api/v1/recommendations?regional_group=Europe",
+        "/api/v1/activities?regional_group=Europe",
+        "/api/v1/reference/countries?regional_group=Europe",
+    ] {
+        app.get(path).await.assert_problem(400, "invalid_parameter");
+    }
+}

@@ -20,17 +20,18 @@ use crate::auth::{Caller, Identity};
 use crate::db::activities::filter::Filter;
 use crate::db::stakeholders;
 use crate::domain::activity::{Activity, ActivityInput, ActivityStatus, ParticipantRole};
-use crate::domain::codes::{FundingSourceCode, ModalityCode, SdgTargetCode, StateCode, ThemeCode};
+use crate::domain::codes::{FundingSourceCode, ModalityCode, SdgTargetCode, ThemeCode};
 use crate::domain::publication::Publication;
 use crate::domain::stakeholder::StakeholderKind;
 use crate::domain::{ActivityId, AssistanceRequestId, OfferId, RecommendationId, StakeholderId};
 use crate::error::{ApiError, ApiResult};
 use crate::iati;
-use crate::reference::{RegionalGroup, reference};
+use crate::reference::reference;
 use crate::routes::export::{self, ExportFormat};
 use crate::routes::page_type;
 use crate::routes::support::{
-    code_param, if_match, not_modified, state_param, states_of, with_db, with_item_db,
+    code_param, if_match, not_modified, regional_group_param, state_param, states_of, with_db,
+    with_item_db,
 };
 use crate::startup::AppState;
 
@@ -41,10 +42,16 @@ page_type!(ActivityPage, Activity);
 #[into_params(parameter_in = Query)]
 pub struct ActivityQuery {
     /// Concerns this State.
-    #[param(value_type = Option<StateCode>)]
+    ///
+    /// A State: its ISO alpha-3 code, or a name (`Kenya`, `Côte d'Ivoire`, `DPR Korea`).
+    #[param(value_type = Option<String>, example = "KEN")]
     pub state: Option<String>,
     /// Concerns a State of this regional group.
-    pub regional_group: Option<RegionalGroup>,
+    ///
+    /// A group: `african`, `asia_pacific`, `eastern_european`, `latin_american_and_caribbean`,
+    /// `western_european_and_others`, or a label (`WEOG`, `GRULAC`, `EEG`, `Africa`, `Asia-Pacific`).
+    #[param(value_type = Option<String>, example = "WEOG")]
+    pub regional_group: Option<String>,
     /// This stakeholder submits it or takes part (in `role`, when given).
     #[param(value_type = Option<Uuid>)]
     pub stakeholder: Option<StakeholderId>,
@@ -78,7 +85,9 @@ pub struct ActivityQuery {
     pub peer_to_peer: Option<bool>,
     /// Submitted and awaiting this State's consent: the queue of that State's focal point
     /// (its own `state` token, or `admin`).
-    #[param(value_type = Option<StateCode>)]
+    ///
+    /// A State: its ISO alpha-3 code, or a name (`Kenya`, `Côte d'Ivoire`, `DPR Korea`).
+    #[param(value_type = Option<String>, example = "KEN")]
     pub awaiting_consent_of: Option<String>,
     /// Publication state (what a caller sees besides public activities: its own drafts, …).
     pub publication: Option<Publication>,
@@ -102,15 +111,15 @@ impl ActivityQuery {
         let data = reference();
         let mut f = Filter::new(policy::access(caller));
         let state = state_param("state", &self.state)?;
+        let group = regional_group_param("regional_group", &self.regional_group)?;
         // A regional group is a facet of its own (one indexed lookup rather than a list of
         // fifty States); with a State too, the State must be of that group.
-        f.states = match (state, self.regional_group) {
+        f.states = match (state, group) {
             (None, _) => None,
             (Some(s), None) => Some(vec![s]),
             (Some(s), Some(g)) => Some(states_of(g).into_iter().filter(|x| *x == s).collect()),
         };
-        f.regional_group = self
-            .regional_group
+        f.regional_group = group
             .filter(|_| f.states.is_none())
             .map(|g| g.as_str().to_owned());
         f.stakeholder = self.stakeholder;

@@ -17,13 +17,14 @@ use crate::app::{self, Edit, Principal, policy};
 use crate::auth::{Caller, Identity};
 use crate::db::assistance_requests::Filter;
 use crate::domain::assistance_request::{AssistanceRequest, AssistanceRequestInput, RequestStatus};
-use crate::domain::codes::{ModalityCode, SdgTargetCode, StateCode, ThemeCode};
+use crate::domain::codes::{ModalityCode, SdgTargetCode, ThemeCode};
 use crate::domain::stakeholder::{LanguageCode, is_language_code};
 use crate::domain::{AssistanceRequestId, RecommendationId};
 use crate::error::ApiResult;
-use crate::reference::{RegionalGroup, reference};
+use crate::reference::reference;
 use crate::routes::support::{
-    code_param, if_match, not_modified, state_param, states_of, with_db, with_item_db,
+    code_param, if_match, not_modified, regional_group_param, state_param, states_of, with_db,
+    with_item_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -35,10 +36,16 @@ page_type!(AssistanceRequestPage, AssistanceRequest);
 #[into_params(parameter_in = Query)]
 pub struct AssistanceRequestQuery {
     /// Asked by this State.
-    #[param(value_type = Option<StateCode>)]
+    ///
+    /// A State: its ISO alpha-3 code, or a name (`Kenya`, `Côte d'Ivoire`, `DPR Korea`).
+    #[param(value_type = Option<String>, example = "KEN")]
     pub state: Option<String>,
     /// Asked by a State of this regional group.
-    pub regional_group: Option<RegionalGroup>,
+    ///
+    /// A group: `african`, `asia_pacific`, `eastern_european`, `latin_american_and_caribbean`,
+    /// `western_european_and_others`, or a label (`WEOG`, `GRULAC`, `EEG`, `Africa`, `Asia-Pacific`).
+    #[param(value_type = Option<String>, example = "WEOG")]
+    pub regional_group: Option<String>,
     /// For help with this recommendation.
     #[param(value_type = Option<Uuid>)]
     pub recommendation: Option<RecommendationId>,
@@ -72,7 +79,8 @@ impl AssistanceRequestQuery {
         let data = reference();
         let mut f = Filter::new(policy::access(caller));
         let state = state_param("state", &self.state)?;
-        f.states = match (state, self.regional_group) {
+        let group = regional_group_param("regional_group", &self.regional_group)?;
+        f.states = match (state, group) {
             (None, _) => None,
             (Some(s), None) => Some(vec![s.to_string()]),
             (Some(s), Some(g)) => Some(
@@ -83,8 +91,7 @@ impl AssistanceRequestQuery {
                     .collect(),
             ),
         };
-        f.regional_group = self
-            .regional_group
+        f.regional_group = group
             .filter(|_| f.states.is_none())
             .map(|g| g.as_str().to_owned());
         f.recommendation = self.recommendation;

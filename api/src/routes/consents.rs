@@ -29,7 +29,8 @@ page_type!(ConsentPage, Consent);
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ConsentQuery {
-    #[param(value_type = Option<StateCode>)]
+    /// A State: its ISO alpha-3 code, or a name (`Kenya`, `Côte d'Ivoire`, `DPR Korea`).
+    #[param(value_type = Option<String>, example = "KEN")]
     pub state: Option<String>,
     pub decision: Option<Decision>,
     pub scope: Option<ScopeKind>,

@@ -15,14 +15,14 @@ use super::support::{IfMatch, IfNoneMatch};
 use crate::app::{self, Edit, Principal, policy};
 use crate::auth::{Caller, Identity};
 use crate::db::offers::Filter;
-use crate::domain::codes::{ModalityCode, SdgTargetCode, StateCode, ThemeCode};
+use crate::domain::codes::{ModalityCode, SdgTargetCode, ThemeCode};
 use crate::domain::offer::{Offer, OfferInput, OfferStatus};
 use crate::domain::stakeholder::{LanguageCode, is_language_code};
 use crate::domain::{OfferId, StakeholderId};
 use crate::error::ApiResult;
-use crate::reference::{RegionalGroup, reference};
+use crate::reference::reference;
 use crate::routes::support::{
-    code_param, if_match, not_modified, state_param, with_db, with_item_db,
+    code_param, if_match, not_modified, regional_group_param, state_param, with_db, with_item_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -35,10 +35,16 @@ page_type!(OfferPage, Offer);
 pub struct OfferQuery {
     /// Serves this State: names it, one of its M49 areas or its regional group, or serves
     /// everywhere.
-    #[param(value_type = Option<StateCode>)]
+    ///
+    /// A State: its ISO alpha-3 code, or a name (`Kenya`, `Côte d'Ivoire`, `DPR Korea`).
+    #[param(value_type = Option<String>, example = "KEN")]
     pub state: Option<String>,
     /// Serves this regional group by name, or serves everywhere.
-    pub regional_group: Option<RegionalGroup>,
+    ///
+    /// A group: `african`, `asia_pacific`, `eastern_european`, `latin_american_and_caribbean`,
+    /// `western_european_and_others`, or a label (`WEOG`, `GRULAC`, `EEG`, `Africa`, `Asia-Pacific`).
+    #[param(value_type = Option<String>, example = "WEOG")]
+    pub regional_group: Option<String>,
     /// Made by this stakeholder.
     #[param(value_type = Option<Uuid>)]
     pub stakeholder: Option<StakeholderId>,
@@ -73,7 +79,8 @@ impl OfferQuery {
         let data = reference();
         let mut f = Filter::new(policy::access(caller));
         f.serves = state_param("state", &self.state)?;
-        f.regional_group = self.regional_group.map(|g| g.as_str().to_owned());
+        f.regional_group = regional_group_param("regional_group", &self.regional_group)?
+            .map(|g| g.as_str().to_owned());
         f.stakeholder = self.stakeholder;
         f.theme = code_param("theme", &self.theme, |c| data.theme(c).is_some())?;
         f.sdg_target = code_param("sdg_target", &self.sdg_target, |c| {

@@ -13,13 +13,13 @@ use crate::auth::Caller;
 use crate::db::documents::{self};
 use crate::db::recommendations::Filter;
 use crate::domain::RecommendationId;
-use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, StateCode, ThemeCode};
+use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, ThemeCode};
 use crate::domain::recommendation::{Recommendation, RecommendationInput, Response};
 use crate::error::{ApiError, ApiResult};
-use crate::reference::{RegionalGroup, reference};
+use crate::reference::reference;
 use crate::routes::support::{
-    code_param, etag, if_match, in_range, not_modified, state_param, states_of, with_db,
-    with_item_db,
+    code_param, etag, if_match, in_range, not_modified, regional_group_param, state_param,
+    states_of, with_db, with_item_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -31,13 +31,21 @@ page_type!(RecommendationPage, Recommendation);
 #[into_params(parameter_in = Query)]
 pub struct RecommendationQuery {
     /// The State under review.
-    #[param(value_type = Option<StateCode>)]
+    ///
+    /// A State: its ISO alpha-3 code, or a name (`Kenya`, `Côte d'Ivoire`, `DPR Korea`).
+    #[param(value_type = Option<String>, example = "KEN")]
     pub state_under_review: Option<String>,
     /// One of the States that made it.
-    #[param(value_type = Option<StateCode>)]
+    ///
+    /// A State: its ISO alpha-3 code, or a name (`Kenya`, `Côte d'Ivoire`, `DPR Korea`).
+    #[param(value_type = Option<String>, example = "KEN")]
     pub recommending_state: Option<String>,
     /// The State under review belongs to this regional group.
-    pub regional_group: Option<RegionalGroup>,
+    ///
+    /// A group: `african`, `asia_pacific`, `eastern_european`, `latin_american_and_caribbean`,
+    /// `western_european_and_others`, or a label (`WEOG`, `GRULAC`, `EEG`, `Africa`, `Asia-Pacific`).
+    #[param(value_type = Option<String>, example = "WEOG")]
+    pub regional_group: Option<String>,
     #[param(minimum = 1, maximum = 4)]
     pub cycle: Option<i64>,
     #[param(minimum = 1, maximum = 54)]
@@ -70,7 +78,8 @@ impl RecommendationQuery {
     fn filter(&self) -> ApiResult<Filter> {
         let data = reference();
         let state = state_param("state_under_review", &self.state_under_review)?;
-        let states_under_review = match (state, self.regional_group) {
+        let group = regional_group_param("regional_group", &self.regional_group)?;
+        let states_under_review = match (state, group) {
             (None, None) => None,
             (Some(s), None) => Some(vec![s]),
             (None, Some(g)) => Some(states_of(g)),

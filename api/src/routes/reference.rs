@@ -7,10 +7,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::reference::{
-    AffectedPersons, CodelistEntry, Country, CountryStatus, Cycle, RegionalGroup, SdgGoal,
-    SdgTarget, ThemeVocabulary, VocabularyEntry, reference,
+    AffectedPersons, CodelistEntry, Country, CountryStatus, Cycle, SdgGoal, SdgTarget,
+    ThemeVocabulary, VocabularyEntry, reference,
 };
 use crate::routes::page_type;
+use crate::routes::support::regional_group_param;
 
 page_type!(CountryPage, Country);
 page_type!(SdgGoalPage, SdgGoal);
@@ -28,7 +29,11 @@ pub struct CountryQuery {
     /// Only member States, observer States or territories.
     pub status: Option<CountryStatus>,
     /// Only the member States of one of the Council's regional groups.
-    pub regional_group: Option<RegionalGroup>,
+    ///
+    /// A group: `african`, `asia_pacific`, `eastern_european`, `latin_american_and_caribbean`,
+    /// `western_european_and_others`, or a label (`WEOG`, `GRULAC`, `EEG`, `Africa`, `Asia-Pacific`).
+    #[param(value_type = Option<String>, example = "WEOG")]
+    pub regional_group: Option<String>,
 }
 
 /// Countries and territories with ISO and M49 codes, regions, regional groups, LDC/LLDC/SIDS
@@ -40,19 +45,16 @@ pub struct CountryQuery {
     responses((status = 200, description = "All matching countries, in one page", body = CountryPage))
 )]
 #[get("/countries")]
-pub async fn list_countries(query: web::Query<CountryQuery>) -> web::Json<CountryPage> {
+pub async fn list_countries(query: web::Query<CountryQuery>) -> ApiResult<web::Json<CountryPage>> {
+    let group = regional_group_param("regional_group", &query.regional_group)?;
     let items = reference()
         .countries
         .iter()
         .filter(|c| query.status.is_none_or(|s| c.status == s))
-        .filter(|c| {
-            query
-                .regional_group
-                .is_none_or(|g| c.regional_group == Some(g))
-        })
+        .filter(|c| group.is_none_or(|g| c.regional_group == Some(g)))
         .cloned()
         .collect();
-    web::Json(CountryPage::complete(items))
+    Ok(web::Json(CountryPage::complete(items)))
 }
 
 /// One country, found by ISO alpha-3, alpha-2 or numeric code, or by a name as exports write it

@@ -277,14 +277,58 @@ pub fn search_param(q: &Option<String>) -> ApiResult<Option<String>> {
     }
 }
 
-/// A State code parameter, canonical (upper case); an unknown one is a 400.
+/// A State parameter as people write it, as its canonical code: an ISO alpha-3 code (any
+/// case), or a name or alias real exports use (`France`, `Côte d'Ivoire`, `DPR Korea`); one
+/// that is not a UN member or observer State is a 400.
 pub fn state_param(name: &str, value: &Option<String>) -> ApiResult<Option<CountryCode>> {
-    value.as_deref().map(|v| state_value(name, v)).transpose()
+    value
+        .as_deref()
+        .map(|v| {
+            CountryCode::parse_state(v)
+                .or_else(|_| {
+                    CountryCode::lookup(v).and_then(|c| CountryCode::parse_state(c.as_str()))
+                })
+                .map_err(|_| not_a_state(name, v))
+        })
+        .transpose()
 }
 
-/// A State's code given as parameter `name`.
+/// A State's code in a path (`/states/{code}/…`): its ISO alpha-3 code, in any case, and
+/// nothing else, as the contract says; an address names one thing one way.
 pub fn state_value(name: &str, value: &str) -> ApiResult<CountryCode> {
     CountryCode::parse_state(value).map_err(|e| ApiError::invalid_parameter(name, e.to_string()))
+}
+
+fn not_a_state(name: &str, value: &str) -> ApiError {
+    ApiError::invalid_parameter(
+        name,
+        format!(
+            "`{value}` is not a UN member or observer State: give its ISO alpha-3 code or its name"
+        ),
+    )
+}
+
+/// A regional group parameter as people write it ([`RegionalGroup::from_label`]); an unknown
+/// one is a 400.
+pub fn regional_group_param(
+    name: &str,
+    value: &Option<String>,
+) -> ApiResult<Option<RegionalGroup>> {
+    value
+        .as_deref()
+        .map(|v| {
+            RegionalGroup::from_label(v).ok_or_else(|| {
+                ApiError::invalid_parameter(
+                    name,
+                    format!(
+                        "`{v}` is not one of the Council's regional groups: african, \
+                         asia_pacific, eastern_european, latin_american_and_caribbean, \
+                         western_european_and_others (or WEOG, GRULAC, EEG, Africa, Asia-Pacific)"
+                    ),
+                )
+            })
+        })
+        .transpose()
 }
 
 pub fn code_param(
