@@ -78,6 +78,27 @@ impl std::fmt::Debug for Keys {
 pub const SECRET_FILE: &str = "jwt-secret";
 
 impl Keys {
+    /// The configured keys, for minting tokens outside the service (`upr-tc token`): as
+    /// [`Keys::load`], except that a secret the service keeps in its data folder must already
+    /// be there. One made here would not be the service's, and the service would refuse every
+    /// token signed with it; the error says where it looked and how to point it at the
+    /// service's. `upr-tc serve` and `upr-tc migrate` make it.
+    pub fn load_existing(settings: &JwtSettings, data_dir: Option<&Path>) -> anyhow::Result<Self> {
+        if let (None, None, Some(dir)) = (&settings.secret, &settings.jwks_path, data_dir) {
+            let path = dir.join(SECRET_FILE);
+            if !path.exists() {
+                bail!(
+                    "no token secret at {}: tokens are signed with the service's secret, which \
+                     `upr-tc serve` or `upr-tc migrate` keeps beside its SQLite database. Run this \
+                     where the service runs, set DATABASE_URL to the service's database, or set \
+                     UPR_TC_JWT_SECRET to the service's secret",
+                    path.display()
+                );
+            }
+        }
+        Self::load(settings, data_dir)
+    }
+
     /// Loads the configured keys. `data_dir` is the SQLite data folder: when no secret and no
     /// JWKS are configured there, a random secret is generated once and kept in it.
     pub fn load(settings: &JwtSettings, data_dir: Option<&Path>) -> anyhow::Result<Self> {
@@ -257,29 +278,6 @@ fn caller_from(claims: Claims) -> Result<Caller, String> {
         issuer: claims.iss,
         expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
     })
-}
-
-impl Keys {
-    /// The configured keys, for minting tokens outside the service (`upr-tc token`): as
-    /// [`Keys::load`], except that a secret the service keeps in its data folder must already
-    /// be there. One made here would not be the service's, and the service would refuse every
-    /// token signed with it; the error says where it looked and how to point it at the
-    /// service's. `upr-tc serve` and `upr-tc migrate` make it.
-    pub fn load_existing(settings: &JwtSettings, data_dir: Option<&Path>) -> anyhow::Result<Self> {
-        if let (None, None, Some(dir)) = (&settings.secret, &settings.jwks_path, data_dir) {
-            let path = dir.join(SECRET_FILE);
-            if !path.exists() {
-                bail!(
-                    "no token secret at {}: tokens are signed with the service's secret, which \
-                     `upr-tc serve` or `upr-tc migrate` keeps beside its SQLite database. Run this \
-                     where the service runs, set DATABASE_URL to the service's database, or set \
-                     UPR_TC_JWT_SECRET to the service's secret",
-                    path.display()
-                );
-            }
-        }
-        Self::load(settings, data_dir)
-    }
 }
 
 /// Reads the secret kept in the data folder, creating it (owner-readable only) the first time.

@@ -122,12 +122,13 @@ struct Policy {
 
 impl Policy {
     fn new(name: &'static str, per_minute: u32) -> Self {
-        let per_minute = per_minute.max(1);
-        let quota = Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN));
+        // `Limits::parse` refuses 0; a budget of none would be no service at all.
+        let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
         Self {
             name,
-            per_minute,
-            budgets: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(),
+            per_minute: per_minute.get(),
+            budgets: RateLimiter::keyed(Quota::per_minute(per_minute))
+                .with_middleware::<StateInformationMiddleware>(),
         }
     }
 }

@@ -187,8 +187,8 @@ impl Columns {
         if super::upr_info::is_export_header(headers) {
             return Err(ImportError::File(
                 "This is a UPR Info export (columns To, Text, From, Response, Action, Issue, \
-                 Session), not the project's CSV: import it with `--format upr-info` \
-                 (`?format=upr-info` on the bulk API)."
+                 Session), not the project's CSV: import it as recommendations with \
+                 `--format upr-info` (`/api/v1/bulk/recommendations?format=upr-info`)."
                     .into(),
             ));
         }

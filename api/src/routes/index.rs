@@ -26,9 +26,6 @@ pub struct IndexLinks {
     /// The interactive documentation, for people.
     #[schema(example = "/docs/")]
     pub docs: String,
-    /// The base of every resource.
-    #[schema(example = "/api/v1")]
-    pub api: String,
     #[schema(example = "/health/live")]
     pub live: String,
     #[schema(example = "/health/ready")]
@@ -77,7 +74,6 @@ pub async fn get_index(req: HttpRequest) -> HttpResponse {
             links: IndexLinks {
                 contract: "/api/v1/openapi.json".to_owned(),
                 docs: "/docs/".to_owned(),
-                api: "/api/v1".to_owned(),
                 live: "/health/live".to_owned(),
                 ready: "/health/ready".to_owned(),
             },

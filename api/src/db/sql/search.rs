@@ -82,7 +82,7 @@ impl Table {
         conn: &mut DbConnection,
         query: &PageQuery,
     ) -> diesel::QueryResult<(Vec<D>, Option<Position>)> {
-        let (documents, next) = self.read_page(conn, query)?;
+        let (documents, next) = self.page_stored(conn, query)?;
         let items = documents
             .iter()
             .map(|d| parse_document(d))
@@ -93,15 +93,6 @@ impl Table {
     /// [`Table::page`] with each item as stored: its JSON document, not read into its type
     /// (the database holds only JSON there: `documents_are_json`).
     pub fn page_stored(
-        &self,
-        conn: &mut DbConnection,
-        query: &PageQuery,
-    ) -> diesel::QueryResult<(Vec<String>, Option<Position>)> {
-        self.read_page(conn, query)
-    }
-
-    /// The page's documents as the rows hold them.
-    fn read_page(
         &self,
         conn: &mut DbConnection,
         &PageQuery {
