@@ -56,6 +56,8 @@ pub struct AppState {
     pub reports: Arc<crate::app::report::ReportCache>,
     /// Ranked search pages, while the data is unchanged.
     pub ranked: crate::app::ranked::RankedPages,
+    /// The fields the contract's merge patches name (`routes::support::patch_body`).
+    pub patch_fields: crate::openapi::PatchFields,
 }
 
 /// The connections reads that may lag behind the writes are served from (`http::with_read_db`).
@@ -176,6 +178,7 @@ impl Service {
                 offers: Default::default(),
                 reports: Default::default(),
                 ranked: Default::default(),
+                patch_fields: crate::openapi::PatchFields::of(&doc),
             }),
             keys: web::Data::new(keys),
             rate_limits: settings.rate_limits.map(|l| {
@@ -231,25 +234,37 @@ impl Service {
             .app_data(error::path_config())
             .configure(crate::routes::configure)
             .split_for_parts();
-        app.service(SwaggerUi::new("/docs/{_:.*}").config(Config::from("/api/v1/openapi.json")))
-            .route("/docs", web::get().to(docs_redirect))
-            .default_service(web::to(move |req: HttpRequest| {
-                let routes = routes.clone();
-                async move { unmatched(&routes, &req) }
-            }))
-            .wrap(actix_web::middleware::from_fn(
-                crate::idempotency::middleware,
-            ))
-            .wrap(actix_web::middleware::from_fn(error::query_encoding))
-            .wrap(actix_web::middleware::from_fn(crate::ratelimit::middleware))
-            .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
-            .wrap(actix_web::middleware::from_fn(crate::deadline::middleware))
-            .wrap(cors)
-            .wrap(actix_web::middleware::from_fn(crate::compression::small))
-            .wrap(actix_web::middleware::Compress::default())
-            .wrap(actix_web::middleware::from_fn(crate::compression::finish))
-            .wrap(actix_web::middleware::from_fn(crate::head::middleware))
-            .wrap(actix_web::middleware::from_fn(crate::telemetry::middleware))
+        let page = docs_page();
+        app.route(
+            "/docs/",
+            web::get().to(move || {
+                let page = page.clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type("text/html; charset=utf-8")
+                        .body(page)
+                }
+            }),
+        )
+        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::from("/api/v1/openapi.json")))
+        .route("/docs", web::get().to(docs_redirect))
+        .default_service(web::to(move |req: HttpRequest| {
+            let routes = routes.clone();
+            async move { unmatched(&routes, &req) }
+        }))
+        .wrap(actix_web::middleware::from_fn(
+            crate::idempotency::middleware,
+        ))
+        .wrap(actix_web::middleware::from_fn(error::query_encoding))
+        .wrap(actix_web::middleware::from_fn(crate::ratelimit::middleware))
+        .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
+        .wrap(actix_web::middleware::from_fn(crate::deadline::middleware))
+        .wrap(cors)
+        .wrap(actix_web::middleware::from_fn(crate::compression::small))
+        .wrap(actix_web::middleware::Compress::default())
+        .wrap(actix_web::middleware::from_fn(crate::compression::finish))
+        .wrap(actix_web::middleware::from_fn(crate::head::middleware))
+        .wrap(actix_web::middleware::from_fn(crate::telemetry::middleware))
     }
 }
 
@@ -276,6 +291,7 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             "RateLimit-Policy",
             "Idempotent-Replayed",
             "X-Changes-Cursor",
+            "Content-Disposition",
         ])
         .max_age(3600);
     if origins.iter().any(|o| o == "*") {
@@ -285,6 +301,22 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             .iter()
             .fold(cors, |cors, origin| cors.allowed_origin(origin))
     }
+}
+
+/// The docs page: Swagger UI's, under the service's own title (the contract's), so that a
+/// browser's tab and bookmarks name the API, not the tool.
+fn docs_page() -> String {
+    let config = Arc::new(Config::from("/api/v1/openapi.json"));
+    let page = utoipa_swagger_ui::serve("index.html", config)
+        .ok()
+        .flatten()
+        .map(|file| String::from_utf8_lossy(&file.bytes).into_owned())
+        .expect("Swagger UI ships its index.html");
+    let title = format!(
+        "<title>{} — API documentation</title>",
+        crate::openapi::TITLE
+    );
+    page.replacen("<title>Swagger UI</title>", &title, 1)
 }
 
 async fn docs_redirect() -> HttpResponse {

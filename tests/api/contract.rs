@@ -76,6 +76,11 @@ async fn the_docs_render_from_inside_the_binary() {
     let page = app.get("/docs/").await;
     assert_eq!(page.status, 200);
     assert!(page.text().contains("swagger-ui"));
+    let title = format!(
+        "<title>{} — API documentation</title>",
+        upr_tc::openapi::TITLE
+    );
+    assert!(page.text().contains(&title), "{}", page.text());
     let bundle = app.get("/docs/swagger-ui-bundle.js").await;
     assert_eq!(bundle.status, 200);
     assert!(
@@ -112,5 +117,72 @@ fn every_reference_in_the_contract_resolves() {
             .strip_prefix('#')
             .unwrap_or_else(|| panic!("{r} is not local"));
         assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+    }
+}
+
+/// The docs page shows a schema's example, or one made up from its pattern ("C,kcI~/B9gc…"):
+/// every text of a schema with a pattern has a real example (parameters have none: the page
+/// would fill them in), a multilingual text is one in English and
+/// French, and each error status shows a problem of its own.
+#[test]
+fn the_docs_show_real_examples() {
+    fn strings_without_example(at: &str, value: &serde_json::Value, out: &mut Vec<String>) {
+        let Some(map) = value.as_object() else {
+            if let Some(items) = value.as_array() {
+                items
+                    .iter()
+                    .for_each(|v| strings_without_example(at, v, out));
+            }
+            return;
+        };
+        let patterned = map.contains_key("pattern") && !map.contains_key("enum");
+        if patterned && !map.contains_key("example") && !map.contains_key("examples") {
+            out.push(at.to_owned());
+        }
+        for (key, v) in map {
+            strings_without_example(&format!("{at}/{key}"), v, out);
+        }
+    }
+    let doc: serde_json::Value = serde_json::from_str(&upr_tc::openapi::render()).unwrap();
+    let mut missing = Vec::new();
+    strings_without_example("", &doc["components"]["schemas"], &mut missing);
+    assert!(
+        missing.is_empty(),
+        "texts with a pattern and no example: {missing:#?}"
+    );
+
+    let text = &doc["components"]["schemas"]["Multilingual"]["example"];
+    assert!(text["en"].as_str().is_some_and(|t| t.starts_with("Ratify")));
+    assert!(
+        text["fr"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Ratifier"))
+    );
+
+    let responses = doc["components"]["responses"].as_object().unwrap();
+    assert!(responses.len() >= 10);
+    let mut codes = std::collections::BTreeSet::new();
+    for (name, response) in responses {
+        let example = &response["content"]["application/problem+json"]["example"];
+        let status = example["status"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{name}: no example"));
+        assert!(
+            doc["paths"].as_object().unwrap().values().any(|item| {
+                item.as_object().unwrap().values().any(|op| {
+                    op["responses"][status.to_string()]["$ref"]
+                        == format!("#/components/responses/{name}")
+                })
+            }),
+            "{name}'s example has status {status}, which no operation answers with it"
+        );
+        assert!(
+            !example["detail"].as_str().unwrap_or_default().is_empty(),
+            "{name}"
+        );
+        assert!(
+            codes.insert(example["code"].as_str().unwrap().to_owned()),
+            "{name}"
+        );
     }
 }

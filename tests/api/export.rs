@@ -223,3 +223,131 @@ async fn a_csv_export_imports_back_unchanged_whatever_its_cells_begin_with() {
         assert_eq!(copy["contact"]["phone"], value);
     }
 }
+
+/// What a browser sends when a person opens an address: it cannot ask for CSV with `Accept`.
+const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/// Asserts that `reply` is a file to save, named `upr-tc-{name}-{today}.{extension}`.
+#[track_caller]
+fn downloaded(reply: &upr_tc_tests::Reply, name: &str, extension: &str) {
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let today = chrono::Utc::now().format("%Y-%m-%d");
+    assert_eq!(
+        reply.header("content-disposition"),
+        Some(format!("attachment; filename=\"upr-tc-{name}-{today}.{extension}\"").as_str()),
+    );
+}
+
+#[actix_web::test]
+async fn a_browser_downloads_a_list_as_a_file_with_format() {
+    use crate::activities::{consent, item, organisation, submit};
+    use upr_tc::auth::Role;
+
+    let app = TestApp::spawn();
+    for (state, text) in [("KEN", "Ratify the convention."), ("FRA", "Adopt a law.")] {
+        app.create("/api/v1/recommendations", &recommendation(state, 8, text))
+            .await;
+    }
+
+    // `format` from a browser: the whole list as a file, named for the list and the day.
+    let reply = export(&app, "/api/v1/recommendations?format=csv", BROWSER, None).await;
+    downloaded(&reply, "recommendations", "csv");
+    assert!(reply.content_type().starts_with("text/csv"));
+    assert_eq!(csv_rows(&reply.text()).len(), 2);
+    let reply = export(
+        &app,
+        "/api/v1/recommendations?format=ndjson&state_under_review=KEN",
+        BROWSER,
+        None,
+    )
+    .await;
+    downloaded(&reply, "recommendations", "ndjson");
+    assert_eq!(reply.text().lines().count(), 1, "the filter still applies");
+
+    // Asked with `Accept`, a file too; `format` wins over `Accept`, `json` is the page.
+    let reply = export(&app, "/api/v1/recommendations", "text/csv", None).await;
+    downloaded(&reply, "recommendations", "csv");
+    let reply = export(
+        &app,
+        "/api/v1/recommendations?format=json",
+        "text/csv",
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.content_type(), "application/json");
+    assert_eq!(reply.header("content-disposition"), None);
+    assert_eq!(reply.json()["items"].as_array().unwrap().len(), 2);
+    let reply = export(&app, "/api/v1/stakeholders?format=csv", "*/*", None).await;
+    downloaded(&reply, "stakeholders", "csv");
+    for list in ["offers", "assistance-requests"] {
+        let token = app.admin_token();
+        let path = format!("/api/v1/{list}?format=ndjson");
+        let reply = export(&app, &path, "*/*", Some(&token)).await;
+        downloaded(&reply, list, "ndjson");
+    }
+
+    // Recommendations have no XML form; a format nobody serves is refused, naming the choices.
+    for junk in ["xml", "xlsx", "CSV", ""] {
+        let reply = export(
+            &app,
+            &format!("/api/v1/recommendations?format={junk}"),
+            BROWSER,
+            None,
+        )
+        .await;
+        let problem = reply.assert_problem(400, "invalid_query");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains("`ndjson`"), "{junk}: {detail}");
+    }
+
+    // Activities: the list and one activity as IATI XML, and a report's table as CSV.
+    let (_, token) = organisation(&app, "Kituo Cha Sheria").await;
+    let public = submit(&app, &token, &upr_tc_tests::activity(&["KEN"], "Training")).await;
+    let state = app.token(Role::State, Some("KEN"), None);
+    consent(&app, &state, json!({"decision": "granted", "scope": "all"})).await;
+    let reply = export(&app, "/api/v1/activities?format=xml", BROWSER, None).await;
+    downloaded(&reply, "activities", "xml");
+    assert!(reply.content_type().starts_with("application/xml"));
+    assert!(reply.text().contains("<iati-activities"));
+    let reply = export(
+        &app,
+        &format!("{}?format=xml", item(&public)),
+        BROWSER,
+        None,
+    )
+    .await;
+    let id = public["id"].as_str().unwrap();
+    downloaded(&reply, &format!("activity-{id}"), "xml");
+    assert!(reply.text().contains("<iati-activity"));
+    let reply = export(
+        &app,
+        &format!("{}?format=json", item(&public)),
+        XML_ONLY,
+        None,
+    )
+    .await;
+    assert_eq!(reply.content_type(), "application/json");
+    assert_eq!(reply.json()["id"], public["id"]);
+    let reply = export(
+        &app,
+        &format!("{}?format=csv", item(&public)),
+        BROWSER,
+        None,
+    )
+    .await;
+    reply.assert_problem(400, "invalid_query");
+
+    let year = chrono::Utc::now().format("%Y");
+    let path = format!("/api/v1/reports/annual/{year}/activities_by_state?format=csv");
+    let reply = export(&app, &path, BROWSER, None).await;
+    downloaded(&reply, &format!("annual-{year}-activities_by_state"), "csv");
+    assert!(reply.text().contains("KEN"), "{}", reply.text());
+
+    // The snapshot partners start from is a file too.
+    let token = app.token(Role::Sync, None, None);
+    let reply = export(&app, "/api/v1/export", "*/*", Some(&token)).await;
+    downloaded(&reply, "snapshot", "ndjson");
+}
+
+const XML_ONLY: &str = "application/xml";

@@ -348,3 +348,74 @@ async fn conditional_reads_know_which_representation_the_client_holds() {
     assert_eq!(admin.status, 200);
     assert_eq!(admin.json()["contact"]["email"], "focal@example.org");
 }
+
+/// Schemathesis at depth found two bodies the contract forbids and the service took: a merge
+/// patch naming a field there is not (whose `null` removed nothing), and more themes than
+/// `maxItems` once duplicates were counted. Both are refused now, naming the field; what the
+/// contract allows still works, nested merges included.
+#[actix_web::test]
+async fn the_service_refuses_the_bodies_its_contract_refuses() {
+    let app = TestApp::spawn();
+    let mut body = stakeholder("civil_society_organization", Some("KEN"), "Kituo");
+    body["name"]["fr"] = json!("Kituo (fr)");
+    body["contact"] = json!({"email": "focal@kituo.example.org", "phone": "+254 20 000"});
+    let created = app.create(PATH, &body).await;
+    let admin = app.admin_token();
+    let patch = |patch: Value| {
+        let (app, admin, at) = (&app, admin.clone(), item(&created));
+        async move {
+            app.send_json(Method::PATCH, &at, Some(&admin), &patch)
+                .await
+        }
+    };
+
+    for (bad, pointers) in [
+        (json!({"": null}), vec!["/"]),
+        (json!({"colour": null, "website": null}), vec!["/colour"]),
+        (json!({"name": {"xx": "?"}}), vec!["/name/xx"]),
+        (
+            json!({"contact": {"fax/no": null}, "id": null}),
+            vec!["/contact/fax~1no", "/id"],
+        ),
+    ] {
+        let problem = patch(bad.clone())
+            .await
+            .assert_problem(422, "validation_failed");
+        let found: Vec<&str> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .inspect(|e| assert_eq!(e["code"], "unknown_field", "{bad}"))
+            .map(|e| e["pointer"].as_str().unwrap())
+            .collect();
+        assert_eq!(found, pointers, "{bad}");
+    }
+    let unchanged = app.get(&item(&created)).await.assert_ok_json();
+    assert_eq!(
+        unchanged["version"], created["version"],
+        "nothing was written"
+    );
+
+    // Merged as RFC 7396 says, at every depth the contract names.
+    let changed = patch(json!({"name": {"fr": null}, "contact": {"phone": null}, "website": null}))
+        .await
+        .assert_ok_json();
+    assert_eq!(changed["name"], json!({"en": "Kituo"}));
+    assert_eq!(changed["contact"]["email"], "focal@kituo.example.org");
+    assert_eq!(changed["contact"]["phone"], Value::Null);
+
+    // `maxItems` counts what was sent, duplicates too; up to it, duplicates are one item.
+    let themes = |n: usize| json!({"themes": vec!["womens_rights"; n]});
+    let problem = patch(themes(101))
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["pointer"], "/themes");
+    assert_eq!(problem["errors"][0]["code"], "too_many");
+    let changed = patch(themes(100)).await.assert_ok_json();
+    assert_eq!(changed["themes"], json!(["womens_rights"]));
+    // A bad item is named where the caller put it, not where it lands once duplicates go.
+    let problem = patch(json!({"themes": ["womens_rights", "womens_rights", "nonsense"]}))
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["pointer"], "/themes/2");
+}

@@ -124,8 +124,12 @@ impl<C: Serialize + DeserializeOwned> Edit<C> {
     }
 }
 
-/// RFC 7396 JSON merge patch.
+/// RFC 7396 JSON merge patch. An object merged into what is not one (an absent field) starts
+/// from an empty object, so its `null`s remove nothing rather than being written.
 pub fn merge_patch(target: &mut Value, patch: &Value) {
+    if patch.is_object() && !target.is_object() {
+        *target = Value::Object(Default::default());
+    }
     match (target, patch) {
         (Value::Object(target), Value::Object(patch)) => {
             for (key, value) in patch {
@@ -207,5 +211,12 @@ mod tests {
         assert_eq!(doc, json!({"a": "z", "c": {"d": "e"}}));
         merge_patch(&mut doc, &json!({"x": [1]}));
         assert_eq!(doc["x"], json!([1]));
+        // The RFC's own examples: an object into a field that is absent or not an object.
+        merge_patch(
+            &mut doc,
+            &json!({"n": {"zh": null, "en": "A"}, "a": {"b": null}}),
+        );
+        assert_eq!(doc["n"], json!({"en": "A"}));
+        assert_eq!(doc["a"], json!({}));
     }
 }

@@ -143,7 +143,11 @@ pub struct DocumentLink {
         pattern = "^https?://[^\\s\\u0000\\[\\]]+$"
     )]
     pub url: String,
-    #[schema(max_length = 500, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+    #[schema(
+        example = "Mid-term report on the implementation of UPR recommendations",
+        max_length = 500,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub title: Option<String>,
     /// The document's language, ISO 639.
     #[schema(value_type = Option<LanguageCode>)]
@@ -322,12 +326,6 @@ impl ActivityInput {
                 e.multilingual(pointer, text, MAX_TEXT);
             }
         }
-        for s in self.states_concerned.iter_mut() {
-            if let Ok(code) = CountryCode::parse_state(s) {
-                *s = code.to_string();
-            }
-        }
-        dedup(&mut self.states_concerned);
         if self.states_concerned.is_empty() {
             e.add(
                 "/states_concerned",
@@ -342,10 +340,15 @@ impl ActivityInput {
             50,
             |e, at, s| states_concerned.extend(e.country(at, s, CountryCode::parse_state)),
         );
-        dedup(&mut self.participants);
-        e.each("/participants", &self.participants, 100, |_, _, _| {});
-        dedup(&mut self.recommendations);
-        e.each("/recommendations", &self.recommendations, 500, |_, _, _| {});
+        // `ken` and `KEN` are one State.
+        dedup(&mut states_concerned);
+        e.distinct("/participants", &mut self.participants, 100, |_, _, _| {});
+        e.distinct(
+            "/recommendations",
+            &mut self.recommendations,
+            500,
+            |_, _, _| {},
+        );
         let data = reference();
         if let Some(m) = &self.modality
             && data.modality(m).is_none()
@@ -383,10 +386,9 @@ impl ActivityInput {
                 );
             }
         }
-        dedup(&mut self.funding_sources);
-        e.each(
+        e.distinct(
             "/funding_sources",
-            &self.funding_sources,
+            &mut self.funding_sources,
             20,
             |e, at, code| {
                 if data.funding_source(code).is_none() {
@@ -400,8 +402,7 @@ impl ActivityInput {
         );
         e.themes("/themes", &mut self.themes);
         e.sdg_targets("/sdg_targets", &mut self.sdg_targets);
-        dedup(&mut self.documents);
-        e.each("/documents", &self.documents, 50, |e, at, d| {
+        e.distinct("/documents", &mut self.documents, 50, |e, at, d| {
             e.web_address(&format!("{at}/url"), &d.url);
             e.optional_text(&format!("{at}/title"), d.title.as_deref(), 500);
             if let Some(language) = &d.language
@@ -414,8 +415,7 @@ impl ActivityInput {
                 );
             }
         });
-        dedup(&mut self.external_refs);
-        ExternalRef::validate_all(&mut e, "/external_refs", &self.external_refs);
+        ExternalRef::validate_all(&mut e, "/external_refs", &mut self.external_refs);
         e.into_result(ActivityInput {
             states_concerned,
             title: self.title,

@@ -11,7 +11,7 @@ use crate::domain::codes::{ModalityCode, SdgTargetCode, StateCode};
 use crate::domain::needs::Period;
 use crate::domain::recommendation::MAX_TEXT;
 use crate::domain::stakeholder::LanguageCode;
-use crate::domain::validate::{Errors, dedup};
+use crate::domain::validate::Errors;
 use crate::domain::{
     AssistanceRequestId, CountryCode, FieldError, Multilingual, RecommendationId, Stored,
     normalise_text,
@@ -60,7 +60,11 @@ pub struct AssistanceRequestInput<S = String> {
     pub state: S,
     /// The reference of the State's request when `admin` files it on the State's behalf (a
     /// note verbale symbol); required then.
-    #[schema(max_length = 200, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+    #[schema(
+        example = "Note verbale 123/2026",
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub reference: Option<String>,
     /// Ids of the State's accepted recommendations the help is for.
     #[serde(default)]
@@ -106,8 +110,12 @@ impl AssistanceRequestInput {
         let mut e = Errors::default();
         let state = e.country("/state", &self.state, CountryCode::parse_state);
         e.optional_text("/reference", self.reference.as_deref(), 200);
-        dedup(&mut self.recommendations);
-        e.each("/recommendations", &self.recommendations, 500, |_, _, _| {});
+        e.distinct(
+            "/recommendations",
+            &mut self.recommendations,
+            500,
+            |_, _, _| {},
+        );
         e.themes("/themes", &mut self.themes);
         e.sdg_targets("/sdg_targets", &mut self.sdg_targets);
         e.modalities("/modalities", &mut self.modalities);

@@ -37,7 +37,11 @@ pub struct ConsentInput {
         pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
     )]
     pub reference: Option<String>,
-    #[schema(max_length = 2000, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+    #[schema(
+        example = "Consent given for every activity the Ministry of Justice reported.",
+        max_length = 2000,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub note: Option<String>,
     /// When the State decided (e.g. the date of the note verbale); the time of recording when
     /// omitted. Records take effect in the order they are recorded.

@@ -25,8 +25,9 @@ pub struct ExternalRef {
 }
 
 impl ExternalRef {
-    pub fn validate_all(e: &mut Errors, pointer: &str, refs: &[ExternalRef]) {
-        e.each(pointer, refs, 50, |e, at, r| {
+    /// At most 50, each valid, duplicates removed.
+    pub fn validate_all(e: &mut Errors, pointer: &str, refs: &mut Vec<ExternalRef>) {
+        e.distinct(pointer, refs, 50, |e, at, r| {
             let source_ok = r.source.len() <= 50
                 && r.source
                     .starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())

@@ -68,7 +68,11 @@ pub struct InterestInput {
     #[schema(value_type = Uuid)]
     pub offer: OfferId,
     /// A word to the State: what the provider proposes.
-    #[schema(max_length = 4000, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+    #[schema(
+        example = "We can train 40 prosecutors in Nairobi in the second half of the year.",
+        max_length = 4000,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub message: Option<String>,
 }
 

@@ -32,11 +32,17 @@ impl Language {
 
 /// Declares `Multilingual` with one optional text per language, each with the same rules.
 macro_rules! multilingual {
-    ($($(#[doc = $doc:literal])* $lang:ident,)+) => {
+    ($($(#[doc = $doc:literal])* $lang:ident = $example:literal,)+) => {
         /// A human-readable text in one or more of the six UN languages.
         #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
         #[serde(deny_unknown_fields)]
-        #[schema(min_properties = 1)]
+        #[schema(
+            min_properties = 1,
+            example = json!({
+                "en": "Ratify the Optional Protocol to the Convention against Torture.",
+                "fr": "Ratifier le Protocole facultatif se rapportant à la Convention contre la torture.",
+            })
+        )]
         pub struct Multilingual {
             $(
                 $(#[doc = $doc])*
@@ -46,6 +52,7 @@ macro_rules! multilingual {
                     deserialize_with = "present"
                 )]
                 #[schema(
+                    example = $example,
                     nullable = false,
                     max_length = 20000,
                     pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
@@ -58,17 +65,17 @@ macro_rules! multilingual {
 
 multilingual! {
     /// Arabic.
-    ar,
+    ar = "التصديق على البروتوكول الاختياري لاتفاقية مناهضة التعذيب.",
     /// English.
-    en,
+    en = "Ratify the Optional Protocol to the Convention against Torture.",
     /// Spanish.
-    es,
+    es = "Ratificar el Protocolo Facultativo de la Convención contra la Tortura.",
     /// French.
-    fr,
+    fr = "Ratifier le Protocole facultatif se rapportant à la Convention contre la torture.",
     /// Russian.
-    ru,
+    ru = "Ратифицировать Факультативный протокол к Конвенции против пыток.",
     /// Chinese.
-    zh,
+    zh = "批准《禁止酷刑公约任择议定书》。",
 }
 
 /// A language that is present has a text: `null` is refused, as the contract says.

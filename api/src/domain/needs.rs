@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::stakeholder::is_language_code;
-use crate::domain::validate::{Errors, dedup};
+use crate::domain::validate::Errors;
 use crate::reference::reference;
 
 /// A time frame; either end may be open.
@@ -65,8 +65,7 @@ impl Errors {
     /// Modality codes of `/api/v1/reference/modalities`, deduplicated.
     pub fn modalities(&mut self, pointer: &str, modalities: &mut Vec<String>) {
         let data = reference();
-        dedup(modalities);
-        self.each(pointer, modalities, 20, |e, at, code| {
+        self.distinct(pointer, modalities, 20, |e, at, code| {
             if data.modality(code).is_none() {
                 e.add(
                     at,
@@ -79,8 +78,7 @@ impl Errors {
 
     /// ISO 639 language codes in lower case, deduplicated.
     pub fn languages(&mut self, pointer: &str, languages: &mut Vec<String>) {
-        dedup(languages);
-        self.each(pointer, languages, 50, |e, at, code| {
+        self.distinct(pointer, languages, 50, |e, at, code| {
             if !is_language_code(code) {
                 e.add(
                     at,

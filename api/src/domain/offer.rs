@@ -132,8 +132,7 @@ impl OfferInput {
             }
         }
         dedup(&mut states);
-        dedup(&mut self.regions);
-        e.each("/regions", &self.regions, 50, |e, at, code| {
+        e.distinct("/regions", &mut self.regions, 50, |e, at, code| {
             if !is_region_code(code) {
                 e.add(
                     at,
@@ -142,14 +141,18 @@ impl OfferInput {
                 );
             }
         });
-        dedup(&mut self.regional_groups);
+        e.distinct(
+            "/regional_groups",
+            &mut self.regional_groups,
+            5,
+            |_, _, _| {},
+        );
         if let Some(capacity) = &self.capacity {
             e.multilingual("/capacity", capacity, MAX_TEXT);
         }
         e.period("/period", self.period.as_ref());
         e.multilingual("/description", &self.description, MAX_TEXT);
-        dedup(&mut self.activities);
-        e.each("/activities", &self.activities, 100, |_, _, _| {});
+        e.distinct("/activities", &mut self.activities, 100, |_, _, _| {});
         e.into_result(OfferInput {
             stakeholder: self.stakeholder,
             themes: self.themes,

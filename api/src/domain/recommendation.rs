@@ -152,12 +152,6 @@ impl RecommendationInput {
             &self.state_under_review,
             CountryCode::parse_state,
         );
-        for s in self.recommending_states.iter_mut() {
-            if let Ok(code) = CountryCode::parse_state(s) {
-                *s = code.to_string();
-            }
-        }
-        dedup(&mut self.recommending_states);
         let mut recommending_states = Vec::with_capacity(self.recommending_states.len());
         e.each(
             "/recommending_states",
@@ -165,6 +159,8 @@ impl RecommendationInput {
             200,
             |e, at, s| recommending_states.extend(e.country(at, s, CountryCode::parse_state)),
         );
+        // `ken` and `KEN` are one State.
+        dedup(&mut recommending_states);
         let data = reference();
         if self.cycle().is_none() {
             e.add(
@@ -190,10 +186,9 @@ impl RecommendationInput {
             e.add("/action_category", "out_of_range", "must be from 1 to 5");
         }
         e.themes("/themes", &mut self.themes);
-        dedup(&mut self.affected_persons);
-        e.each(
+        e.distinct(
             "/affected_persons",
-            &self.affected_persons,
+            &mut self.affected_persons,
             100,
             |e, at, code| {
                 if data.affected_persons(code).is_none() {
@@ -206,8 +201,7 @@ impl RecommendationInput {
             },
         );
         e.sdg_targets("/sdg_targets", &mut self.sdg_targets);
-        dedup(&mut self.external_refs);
-        ExternalRef::validate_all(&mut e, "/external_refs", &self.external_refs);
+        ExternalRef::validate_all(&mut e, "/external_refs", &mut self.external_refs);
         let content = state_under_review.map(|state_under_review| RecommendationInput {
             state_under_review,
             recommending_states,

@@ -7,7 +7,7 @@ use crate::domain::FieldError;
 use crate::domain::Language;
 use crate::domain::codes::{CountryCodeValue, RegionCode, ThemeCode};
 use crate::domain::recommendation::MAX_TEXT;
-use crate::domain::validate::{Errors, dedup, is_space};
+use crate::domain::validate::{Errors, is_space};
 use crate::domain::{CountryCode, ExternalRef, Multilingual, StakeholderId, Stored};
 use crate::reference::reference;
 
@@ -94,7 +94,11 @@ pub enum NhriAccreditation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
-    #[schema(max_length = 200, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+    #[schema(
+        example = "Focal point for the UPR",
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub name: Option<String>,
     #[schema(
         example = "focal.point@example.org",
@@ -190,6 +194,7 @@ impl utoipa::PartialSchema for LanguageCode {
             .schema_type(utoipa::openapi::schema::Type::String)
             .description(Some("An ISO 639 language code in lower case."))
             .pattern(Some("^[a-z]{2,3}$"))
+            .examples(["sw"])
             .into()
     }
 }
@@ -253,8 +258,7 @@ impl StakeholderInput {
             }
         }
         e.themes("/themes", &mut self.themes);
-        dedup(&mut self.languages);
-        e.each("/languages", &self.languages, 50, |e, at, code| {
+        e.distinct("/languages", &mut self.languages, 50, |e, at, code| {
             if !is_language_code(code) {
                 e.add(
                     at,
@@ -263,8 +267,7 @@ impl StakeholderInput {
                 );
             }
         });
-        dedup(&mut self.regions);
-        e.each("/regions", &self.regions, 50, |e, at, code| {
+        e.distinct("/regions", &mut self.regions, 50, |e, at, code| {
             if !is_region_code(code) {
                 e.add(
                     at,
@@ -273,8 +276,7 @@ impl StakeholderInput {
                 );
             }
         });
-        dedup(&mut self.external_refs);
-        ExternalRef::validate_all(&mut e, "/external_refs", &self.external_refs);
+        ExternalRef::validate_all(&mut e, "/external_refs", &mut self.external_refs);
         e.into_result(StakeholderInput {
             country,
             kind: self.kind,

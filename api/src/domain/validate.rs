@@ -174,7 +174,21 @@ impl Errors {
         }
     }
 
-    /// Each item passes `check`. Callers remove duplicates first ([`dedup`]).
+    /// A list that stands for a set: at most `max_items` as sent (the contract's `maxItems`
+    /// counts every item, duplicates too), each item as sent passes `check` (a pointer names
+    /// the item where the caller put it), then duplicates are removed ([`dedup`]).
+    pub fn distinct<T: PartialEq>(
+        &mut self,
+        pointer: &str,
+        items: &mut Vec<T>,
+        max_items: usize,
+        check: impl FnMut(&mut Self, &str, &T),
+    ) {
+        self.each(pointer, items, max_items, check);
+        dedup(items);
+    }
+
+    /// At most `max_items`, each passing `check`.
     pub fn each<T>(
         &mut self,
         pointer: &str,
@@ -196,8 +210,7 @@ impl Errors {
     /// Theme codes of `/api/v1/reference/themes`, deduplicated.
     pub fn themes(&mut self, pointer: &str, themes: &mut Vec<String>) {
         let data = crate::reference::reference();
-        dedup(themes);
-        self.each(pointer, themes, 100, |e, at, code| {
+        self.distinct(pointer, themes, 100, |e, at, code| {
             if data.theme(code).is_none() {
                 e.add(
                     at,
@@ -231,8 +244,7 @@ impl Errors {
     /// SDG target codes, deduplicated.
     pub fn sdg_targets(&mut self, pointer: &str, targets: &mut Vec<String>) {
         let data = crate::reference::reference();
-        dedup(targets);
-        self.each(pointer, targets, 169, |e, at, code| {
+        self.distinct(pointer, targets, 169, |e, at, code| {
             if data.sdg_target(code).is_none() {
                 e.add(at, "unknown_code", format!("`{code}` is not an SDG target"));
             }

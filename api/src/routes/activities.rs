@@ -104,6 +104,9 @@ pub struct ActivityQuery {
     /// `next_cursor` of the previous page.
     #[param(pattern = "^[A-Za-z0-9_-]{22}$")]
     pub cursor: Option<String>,
+    /// `json` for this page, or every matching item as a file to download; wins over `Accept`.
+    #[param(inline)]
+    pub format: Option<export::ActivityListFormat>,
 }
 
 impl ActivityQuery {
@@ -199,12 +202,13 @@ pub(super) fn respond(a: Activity, status: StatusCode) -> CustomizeResponder<web
         ActivityQuery,
         IfNoneMatch,
     ),
-    responses((status = 200, description = "A page of activities; with `Accept: text/csv`, \
+    responses((status = 200, description = "A page of activities; with `format=csv|ndjson|xml` or `Accept: text/csv`, \
         `application/x-ndjson` or `application/xml`, every matching activity, streamed (CSV in the \
         import columns; XML as one IATI 2.03 `iati-activities` document)",
         headers(
             ("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when there is one"),
             ("ETag" = String, description = "Weak: of this page's body"),
+            ("Content-Disposition" = String, description = "Of a file: `attachment`, and its name (`upr-tc-{list}-{date}.{csv|ndjson|xml}`)"),
         ),
         content(
             (ActivityPage = "application/json"),
@@ -223,7 +227,8 @@ pub async fn list_activities(
     query: web::Query<ActivityQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter(identity.0.as_ref())?;
-    let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?;
+    let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?
+        .format(query.format);
     export::list_response::<Activity, _>(
         &state,
         &req,
@@ -232,6 +237,16 @@ pub async fn list_activities(
         export::as_stored(),
     )
     .await
+}
+
+/// How one activity is asked for.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ActivityFormatQuery {
+    /// `json`, or `xml` for its IATI document to download; wins over `Accept`.
+    #[param(inline)]
+    pub format: Option<export::ActivityFormat>,
 }
 
 /// One activity. Anonymous and `sync` callers see only public activities; a contributor also
@@ -243,12 +258,17 @@ pub async fn list_activities(
     operation_id = "get_activity",
     params(
         ("id" = Uuid, Path, description = "The activity's id"),
+        ActivityFormatQuery,
         IfNoneMatch,
     ),
     responses(
-        (status = 200, description = "The activity; with `Accept: application/xml`, as an IATI \
-            2.03 `iati-activities` document (its own, weak, ETag)",
-            headers(("ETag" = String)),
+        (status = 200, description = "The activity; with `Accept: application/xml` or \
+            `format=xml`, as an IATI 2.03 `iati-activities` document (its own, weak, ETag) \
+            to download",
+            headers(
+                ("ETag" = String),
+                ("Content-Disposition" = String, description = "Of XML: `attachment`, and its name (`upr-tc-activity-{id}-{date}.xml`)"),
+            ),
             content(
                 (Activity = "application/json"),
                 (String = "application/xml"),
@@ -262,9 +282,10 @@ pub async fn get_activity(
     identity: Identity,
     req: HttpRequest,
     id: web::Path<ActivityId>,
+    query: web::Query<ActivityFormatQuery>,
 ) -> ApiResult<Either<impl Responder, HttpResponse>> {
     let (id, access) = (id.into_inner(), policy::access(identity.0.as_ref()));
-    if export::requested(&req) == Some(ExportFormat::Xml) {
+    if export::asked(&req, query.format) == Some(ExportFormat::Xml) {
         let (a, organisations) = with_item_db(&state, move |conn| {
             let a = app::activities::visible(conn, id, &access)?;
             let organisations = stakeholders::get_many(conn, iati::named_stakeholders([&a]))?;
@@ -279,6 +300,10 @@ pub async fn get_activity(
         return Ok(Either::Right(varies(
             HttpResponse::Ok()
                 .content_type(export::XML_CONTENT_TYPE)
+                .insert_header(export::attachment(
+                    &format!("activity-{id}"),
+                    ExportFormat::Xml,
+                ))
                 .insert_header((header::ETAG, tag))
                 .body(body),
         )));

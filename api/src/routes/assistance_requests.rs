@@ -72,6 +72,9 @@ pub struct AssistanceRequestQuery {
     /// `next_cursor` of the previous page.
     #[param(pattern = "^[A-Za-z0-9_-]{22}$")]
     pub cursor: Option<String>,
+    /// `json` for this page, or every matching item as a file to download; wins over `Accept`.
+    #[param(inline)]
+    pub format: Option<export::ListFormat>,
 }
 
 impl AssistanceRequestQuery {
@@ -128,11 +131,12 @@ fn respond(
     tag = "assistance-requests",
     operation_id = "list_assistance_requests",
     params(AssistanceRequestQuery, IfNoneMatch),
-    responses((status = 200, description = "A page of requests; with `Accept: text/csv` or \
+    responses((status = 200, description = "A page of requests; with `format=csv|ndjson` or `Accept: text/csv` or \
         `application/x-ndjson`, every matching request, streamed",
         headers(
             ("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when there is one"),
             ("ETag" = String, description = "Weak: of this page's body"),
+            ("Content-Disposition" = String, description = "Of a file: `attachment`, and its name (`upr-tc-{list}-{date}.{csv|ndjson|xml}`)"),
         ),
         content(
             (AssistanceRequestPage = "application/json"),
@@ -150,7 +154,8 @@ pub async fn list_assistance_requests(
     query: web::Query<AssistanceRequestQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter(identity.0.as_ref())?;
-    let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?;
+    let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?
+        .format(query.format);
     export::list_response::<AssistanceRequest, _>(
         &state,
         &req,

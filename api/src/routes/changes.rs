@@ -370,7 +370,10 @@ fn read_snapshot(
     operation_id = "export_snapshot",
     params(ExportQuery),
     responses((status = 200, description = "Every public item, one JSON object a line",
-        headers(("X-Changes-Cursor" = String, description = "The change feed's position at the snapshot: pass it as `after`")),
+        headers(
+            ("X-Changes-Cursor" = String, description = "The change feed's position at the snapshot: pass it as `after`"),
+            ("Content-Disposition" = String, description = "`attachment`, and its name (`upr-tc-snapshot-{date}.ndjson`)"),
+        ),
         content((SnapshotLine = "application/x-ndjson"))))
 )]
 #[get("/export")]
@@ -403,6 +406,10 @@ pub async fn export_snapshot(
     });
     let mut res = HttpResponse::Ok();
     res.content_type("application/x-ndjson")
+        .insert_header(crate::routes::export::attachment(
+            "snapshot",
+            crate::routes::export::ExportFormat::Ndjson,
+        ))
         .insert_header(("X-Changes-Cursor", state.cursors.encode(Kind::Feed, head)));
     crate::routes::export::respond(&state, permit, produce, res).await
 }

@@ -7,6 +7,11 @@
 //! one whose client takes nothing for `UPR_TC_EXPORT_SEND_TIMEOUT` is abandoned. Ranked
 //! searches answered as JSON pages have their own limit (`UPR_TC_SEARCH_LIMIT`).
 //!
+//! A browser or a spreadsheet, which cannot set `Accept`, asks with `?format=csv|ndjson|xml`
+//! (`json` for the page); the parameter wins over the header. Every file answered says
+//! `Content-Disposition: attachment` with a name of the list and the day
+//! (`upr-tc-recommendations-2026-12-01.csv`), so that a browser saves it.
+//!
 //! A resource without an XML form (recommendations, stakeholders) answers `application/xml`
 //! with JSON, as it answers every `Accept` it does not serve. So does a browser's `Accept`
 //! (`text/html,…,application/xml;q=0.9,…`): a person who opens a list's address sees the JSON.
@@ -16,7 +21,8 @@ use std::sync::Arc;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::db::DbConnection;
 use crate::db::Position;
@@ -47,6 +53,86 @@ pub enum ExportFormat {
     Ndjson,
     /// IATI 2.03 activity XML.
     Xml,
+}
+
+/// What a `format` parameter asks for: a file, or (`None`) the JSON page.
+pub trait Asked: Copy {
+    fn export(self) -> Option<ExportFormat>;
+}
+
+/// Declares a `format` parameter's type: its values in the contract, and the file each asks for.
+macro_rules! format_param {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $export:expr),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl Asked for $name {
+            fn export(self) -> Option<ExportFormat> {
+                match self {
+                    $(Self::$variant => $export),+
+                }
+            }
+        }
+    };
+}
+
+format_param!(
+    /// A list as a JSON page (`json`), or whole as a file: `csv`, `ndjson`.
+    ListFormat { Json => None, Csv => Some(ExportFormat::Csv), Ndjson => Some(ExportFormat::Ndjson) }
+);
+format_param!(
+    /// Activities as a JSON page (`json`), or whole as a file: `csv`, `ndjson`, or `xml` (IATI
+    /// 2.03).
+    ActivityListFormat {
+        Json => None,
+        Csv => Some(ExportFormat::Csv),
+        Ndjson => Some(ExportFormat::Ndjson),
+        Xml => Some(ExportFormat::Xml),
+    }
+);
+format_param!(
+    /// An activity as JSON (`json`) or as an IATI 2.03 document (`xml`).
+    ActivityFormat { Json => None, Xml => Some(ExportFormat::Xml) }
+);
+format_param!(
+    /// A table as JSON (`json`) or CSV (`csv`).
+    TableFormat { Json => None, Csv => Some(ExportFormat::Csv) }
+);
+
+impl ExportFormat {
+    /// The file name's extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Ndjson => "ndjson",
+            Self::Xml => "xml",
+        }
+    }
+}
+
+/// The export asked for: by the `format` parameter when it is given, else by `Accept`.
+pub fn asked(req: &HttpRequest, format: Option<impl Asked>) -> Option<ExportFormat> {
+    match format {
+        Some(format) => format.export(),
+        None => requested(req),
+    }
+}
+
+/// `Content-Disposition: attachment` naming the file `upr-tc-{name}-{today}.{extension}`, so
+/// that a browser saves what it downloads under a name that says what and when.
+pub fn attachment(name: &str, format: ExportFormat) -> header::ContentDisposition {
+    let today = chrono::Utc::now().format("%Y-%m-%d");
+    header::ContentDisposition {
+        disposition: header::DispositionType::Attachment,
+        parameters: vec![header::DispositionParam::Filename(format!(
+            "upr-tc-{name}-{today}.{}",
+            format.extension()
+        ))],
+    }
 }
 
 /// Whether the `Accept` header names `media` (lower case), whatever its weight.
@@ -375,14 +461,15 @@ pub async fn respond(
     Ok(res.streaming(first.chain(rest)))
 }
 
-/// Streams every item `fetch` yields, page after page, through `encoder`; `prepare` shapes each
+/// Streams every item `fetch` yields, page after page, through `encoder`, as the file named by
+/// its `Content-Disposition`; `prepare` shapes each
 /// item for the caller (e.g. hides private fields). Each page takes a connection from the pool
 /// and gives it back before its chunk waits for the client (the keyset position says where
 /// the next page starts), so a client that does not read holds no connection.
 pub async fn stream<T>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
-    mut encoder: Box<dyn Encoder<T>>,
+    (mut encoder, file): (Box<dyn Encoder<T>>, header::ContentDisposition),
     mut fetch: Fetch<T>,
     prepare: impl Fn(T) -> T + Send + 'static,
 ) -> ApiResult<HttpResponse>
@@ -422,12 +509,15 @@ where
     });
     let mut res = HttpResponse::Ok();
     res.content_type(content_type)
+        .insert_header(file)
         .insert_header((header::VARY, "Accept"));
     respond(state, permit, produce, res).await
 }
 
 /// What a list request asks of its page: the search words, where the page starts, how many.
 pub struct Paging {
+    /// The file asked for by `format`; `None`: as `Accept` asks.
+    format: Option<Option<ExportFormat>>,
     q: Option<String>,
     position: Position,
     limit: i64,
@@ -442,10 +532,19 @@ impl Paging {
         limit: Option<i64>,
     ) -> ApiResult<Self> {
         Ok(Self {
+            format: None,
             q: crate::routes::support::search_param(q)?,
             position: crate::routes::support::decode_cursor(state, cursor)?,
             limit: crate::routes::support::limit(limit)?,
         })
+    }
+
+    /// The list's `format` parameter, which wins over `Accept`.
+    pub fn format(self, format: Option<impl Asked>) -> Self {
+        Self {
+            format: format.map(Asked::export),
+            ..self
+        }
     }
 }
 
@@ -489,7 +588,8 @@ where
     D: crate::db::documents::Document + Exportable + Clone + Send + Sync + 'static,
     F: Fn(D) -> D + Send + Sync + 'static,
 {
-    if let Some(encoder) = requested(req).and_then(encoder::<D>) {
+    let format = paging.format.unwrap_or_else(|| requested(req));
+    if let Some((format, encoder)) = format.and_then(|f| Some((f, encoder::<D>(f)?))) {
         let q = paging.q.clone();
         let fetch: Fetch<D> = Box::new(move |conn, position, limit| {
             D::TABLE.page::<D>(
@@ -497,7 +597,12 @@ where
                 &PageQuery::creation(&|sql| filter(sql), q.as_deref(), position, limit),
             )
         });
-        return stream(state, req, encoder, fetch, move |d| shape.prepare(d)).await;
+        // The list's name is its path's last segment (`recommendations`, `assistance-requests`).
+        let file = attachment(req.path().rsplit('/').next().unwrap_or("export"), format);
+        return stream(state, req, (encoder, file), fetch, move |d| {
+            shape.prepare(d)
+        })
+        .await;
     }
     let (body, next) = match shape {
         Shape::AsStored => {
@@ -540,7 +645,9 @@ async fn read_page<T: Send + Sync + 'static>(
     state: &web::Data<AppState>,
     table: crate::db::table::Table,
     filter: impl Fn(&mut crate::db::sql::Sql) + Send + Sync + Clone + 'static,
-    Paging { q, position, limit }: Paging,
+    Paging {
+        q, position, limit, ..
+    }: Paging,
     read: ReadPage<T>,
 ) -> ApiResult<Arc<(Vec<T>, Option<Position>)>> {
     let ranked = q.as_deref().is_some_and(|q| !q.trim().is_empty());

@@ -72,6 +72,9 @@ pub struct RecommendationQuery {
     /// `next_cursor` of the previous page.
     #[param(pattern = "^[A-Za-z0-9_-]{22}$")]
     pub cursor: Option<String>,
+    /// `json` for this page, or every matching item as a file to download; wins over `Accept`.
+    #[param(inline)]
+    pub format: Option<export::ListFormat>,
 }
 
 impl RecommendationQuery {
@@ -111,11 +114,12 @@ impl RecommendationQuery {
         RecommendationQuery,
         IfNoneMatch,
     ),
-    responses((status = 200, description = "A page of recommendations; with `Accept: text/csv` or \
+    responses((status = 200, description = "A page of recommendations; with `format=csv|ndjson` or `Accept: text/csv` or \
         `application/x-ndjson`, every matching recommendation, streamed (CSV in the import columns)",
         headers(
             ("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when there is one"),
             ("ETag" = String, description = "Weak: of this page's body"),
+            ("Content-Disposition" = String, description = "Of a file: `attachment`, and its name (`upr-tc-{list}-{date}.{csv|ndjson|xml}`)"),
         ),
         content(
             (RecommendationPage = "application/json"),
@@ -132,7 +136,8 @@ pub async fn list_recommendations(
     query: web::Query<RecommendationQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter()?;
-    let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?;
+    let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?
+        .format(query.format);
     export::list_response::<Recommendation, _>(
         &state,
         &req,

@@ -17,7 +17,7 @@ use crate::auth::Identity;
 use crate::domain::Language;
 use crate::domain::report::{ReportScope, Span, Table};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::export::{ExportFormat, accepts, requested};
+use crate::routes::export::{ExportFormat, TableFormat, accepts, asked, attachment};
 use crate::routes::support::{not_modified, with_db};
 use crate::startup::AppState;
 
@@ -48,6 +48,20 @@ pub struct ScopeQuery {
     pub scope: Option<ReportScope>,
     /// The language of the title and labels (`en` when not given).
     pub lang: Option<Language>,
+}
+
+/// How one table is asked for.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TableQuery {
+    /// `public` (the default) counts public activities; `full`, every activity (`admin` only).
+    pub scope: Option<ReportScope>,
+    /// The language of the title and labels (`en` when not given).
+    pub lang: Option<Language>,
+    /// `json`, or `csv` for a file to download; wins over `Accept`.
+    #[param(inline)]
+    pub format: Option<TableFormat>,
 }
 
 fn year(value: Option<i32>) -> ApiResult<i32> {
@@ -181,7 +195,7 @@ pub async fn get_statistics(
     })
 }
 
-/// One table of a year's report, as JSON, or with `Accept: text/csv` as CSV (a header row of
+/// One table of a year's report, as JSON, or with `format=csv` or `Accept: text/csv` as CSV (a header row of
 /// the column names, then the rows; cells a spreadsheet would run as a formula are prefixed
 /// with `'`).
 #[utoipa::path(
@@ -191,13 +205,16 @@ pub async fn get_statistics(
     params(
         ("year" = i32, Path, description = "The year, 2000 to 2100", minimum = 2000, maximum = 2100),
         ("table" = String, Path, description = "The table's name, e.g. `activities_by_state`"),
-        ScopeQuery,
+        TableQuery,
         IfNoneMatch,
     ),
     responses(
         (status = 200, description = "The table", body = Table,
             content((Table = "application/json"), (String = "text/csv")),
-            headers(("ETag" = String, description = "Weak: of the figures and the form"))),
+            headers(
+                ("ETag" = String, description = "Weak: of the figures and the form"),
+                ("Content-Disposition" = String, description = "Of CSV: `attachment`, and its name (`upr-tc-annual-{year}-{table}-{date}.csv`)"),
+            )),
         (status = 304, description = "Unchanged since the ETag given"),
     )
 )]
@@ -207,19 +224,29 @@ pub async fn get_annual_report_table(
     identity: Identity,
     req: HttpRequest,
     path: web::Path<(i32, String)>,
-    query: web::Query<ScopeQuery>,
+    query: web::Query<TableQuery>,
 ) -> ApiResult<HttpResponse> {
     let (year_asked, name) = path.into_inner();
     let span = Span::Year(year(Some(year_asked))?);
     let found = counted(&state, identity, (query.scope, span, query.lang)).await?;
     let table = report::table(&found.report, &name)?;
-    match requested(&req) {
+    match asked(&req, query.format) {
         Some(ExportFormat::Csv) => answer(
             &req,
             found.tag_of(&format!("{name}.csv")),
             "text/csv; charset=utf-8",
             || crate::report_page::csv(table).map_err(ApiError::internal),
-        ),
+        )
+        .map(|mut res| {
+            let file = attachment(&format!("annual-{year_asked}-{name}"), ExportFormat::Csv);
+            res.headers_mut().insert(
+                actix_web::http::header::CONTENT_DISPOSITION,
+                file.to_string()
+                    .try_into()
+                    .expect("a file name is a header value"),
+            );
+            res
+        }),
         _ => answer(
             &req,
             found.tag_of(&format!("{name}.json")),

@@ -55,6 +55,9 @@ pub struct StakeholderQuery {
     /// `next_cursor` of the previous page.
     #[param(pattern = "^[A-Za-z0-9_-]{22}$")]
     pub cursor: Option<String>,
+    /// `json` for this page, or every matching item as a file to download; wins over `Accept`.
+    #[param(inline)]
+    pub format: Option<export::ListFormat>,
 }
 
 impl StakeholderQuery {
@@ -141,11 +144,12 @@ fn respond(s: Stakeholder, caller: Option<&Caller>, status: StatusCode) -> impl 
         StakeholderQuery,
         IfNoneMatch,
     ),
-    responses((status = 200, description = "A page of stakeholders; with `Accept: text/csv` or \
+    responses((status = 200, description = "A page of stakeholders; with `format=csv|ndjson` or `Accept: text/csv` or \
         `application/x-ndjson`, every matching stakeholder, streamed (CSV in the import columns)",
         headers(
             ("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when there is one"),
             ("ETag" = String, description = "Weak: of this page's body"),
+            ("Content-Disposition" = String, description = "Of a file: `attachment`, and its name (`upr-tc-{list}-{date}.{csv|ndjson|xml}`)"),
         ),
         content(
             (StakeholderPage = "application/json"),
@@ -163,7 +167,8 @@ pub async fn list_stakeholders(
     query: web::Query<StakeholderQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter()?;
-    let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?;
+    let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?
+        .format(query.format);
     let caller = identity.0;
     export::list_response::<Stakeholder, _>(
         &state,

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use crate::cursor::Kind;
 use crate::db::Position;
 use crate::domain::CountryCode;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, FieldError};
 pub use crate::http::{with_db, with_item_db, with_read_db};
 use crate::reference::{RegionalGroup, reference};
 use crate::startup::AppState;
@@ -365,6 +365,27 @@ pub fn states_of(group: RegionalGroup) -> Vec<CountryCode> {
         .collect()
 }
 
+/// A merge patch of `input` (e.g. `StakeholderInput`), refused with a 422 naming each field
+/// the contract's patch schema does not have: a patch changes the fields there are, and
+/// `{"colour": null}` removing nothing is still a mistake to tell the caller of.
+pub fn patch_body(
+    state: &AppState,
+    input: &str,
+    patch: serde_json::Value,
+) -> ApiResult<serde_json::Value> {
+    let schema = input.replace("Input", "Patch");
+    let unknown = state.patch_fields.unknown(&schema, &patch);
+    if unknown.is_empty() {
+        return Ok(patch);
+    }
+    Err(ApiError::validation(
+        unknown
+            .into_iter()
+            .map(|at| FieldError::new(at, "unknown_field", format!("not a field of {schema}")))
+            .collect(),
+    ))
+}
+
 /// Declares a resource's `PUT /{id}` (a replacement) and `PATCH /{id}` (a JSON merge patch,
 /// RFC 7396): both hand the module's `change` an `app::Edit` with the request's `If-Match`.
 /// Each function's name is its operation id.
@@ -412,7 +433,8 @@ macro_rules! item_edits {
             id: web::Path<$id>,
             body: web::Json<serde_json::Value>,
         ) -> ApiResult<impl Responder> {
-            let edit = Edit::Patch(body.into_inner());
+            let body = body.into_inner();
+            let edit = Edit::Patch($crate::routes::support::patch_body(&state, stringify!($input), body)?);
             change(state, caller, id.into_inner(), if_match(&req), edit).await
         }
     };

@@ -4,7 +4,7 @@
 
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{AnyOf, Object, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{Object, Schema, SchemaType, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr};
 use utoipa::{Modify, OpenApi as _};
@@ -12,10 +12,19 @@ use utoipa_actix_web::AppExt;
 
 use crate::error::{FieldError, Problem};
 
+mod links;
+mod patch;
+mod vocabularies;
+
+pub use patch::PatchFields;
+
+/// The service's name: the contract's title, and the docs page's.
+pub const TITLE: &str = "UPR Technical Cooperation Repository";
+
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(
-        title = "UPR Technical Cooperation Repository",
+        title = TITLE,
         description = "Technical cooperation and capacity-building activities for implementing \
             Universal Periodic Review recommendations (Human Rights Council resolution 54/28). \
             Errors are RFC 9457 `application/problem+json` with a stable `code`. Lists answer \
@@ -128,14 +137,61 @@ const PROBLEMS: [(&str, &str, &str); 12] = [
     ),
 ];
 
-fn problem_response(description: &str) -> utoipa::openapi::Response {
+fn problem_response(description: &str, status: &str) -> utoipa::openapi::Response {
+    let mut content = Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem"))));
+    content.example = problem_example(status);
     ResponseBuilder::new()
         .description(description)
-        .content(
-            crate::error::PROBLEM_JSON,
-            Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem")))),
-        )
+        .content(crate::error::PROBLEM_JSON, content)
         .build()
+}
+
+/// A problem the service answers with `status`, made as the service makes it, for the docs
+/// page and generated clients to show.
+fn problem_example(status: &str) -> Option<serde_json::Value> {
+    use crate::error::ApiError as E;
+    let text = |s: &str| s.to_owned();
+    let error = match status {
+        "400" => E::invalid_parameter(
+            "state_under_review",
+            "`Atlantis` is not a State's code or a name of one",
+        ),
+        "401" => E::Unauthorized(text(
+            "The bearer token is not accepted: it has expired (ask for a new one).",
+        )),
+        "403" => E::Forbidden(text(
+            "A contributor changes only the items of its own organisation.",
+        )),
+        "404" => E::NotFound(text(
+            "No recommendation has the id 0193a5b2-7c1d-7e0f-8a9b-0c1d2e3f4a5b.",
+        )),
+        "409" => E::Conflict(text(
+            "Another recommendation already has this text for KEN in session 35.",
+        )),
+        "412" => E::from(crate::app::Error::Stale { current: 7 }),
+        "413" => E::PayloadTooLarge(text("The body is larger than the 1 MiB this route takes.")),
+        "415" => {
+            E::UnsupportedMediaType(text("This route takes application/json, not text/plain."))
+        }
+        "422" => E::validation(vec![
+            FieldError::new("/text/en", "too_long", "must be at most 20000 characters"),
+            FieldError::new(
+                "/themes/2",
+                "unknown_code",
+                "`nonsense` is not a theme of /api/v1/reference/themes",
+            ),
+        ]),
+        "429" => E::TooManyRequests {
+            detail: text("This caller has used its budget of requests for now; retry in 12 s."),
+            retry_after: 12,
+        },
+        "500" => E::Internal(anyhow::anyhow!("an example")),
+        "503" => E::Unavailable(text(
+            "The database is not reachable or busy; retry after the time `Retry-After` gives.",
+        )),
+        _ => return None,
+    };
+    serde_json::to_value(error.problem()).ok()
 }
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
@@ -198,9 +254,9 @@ fn add_problem_responses(openapi: &mut OpenApi) {
         }
     }
     let components = openapi.components.get_or_insert_with(Default::default);
-    for (name, _, description) in PROBLEMS {
+    for (name, status, description) in PROBLEMS {
         if used.contains(name) {
-            let mut response = problem_response(description);
+            let mut response = problem_response(description, status);
             if matches!(name, "TooManyRequests" | "ServiceUnavailable" | "Conflict") {
                 let seconds = utoipa::openapi::ObjectBuilder::new()
                     .schema_type(utoipa::openapi::schema::Type::Integer)
@@ -266,61 +322,6 @@ fn flatten_all_of(openapi: &mut OpenApi) {
     }
 }
 
-/// `PATCH` takes a JSON merge patch: the `PUT` body's schema with nothing required, named
-/// `…Patch`.
-fn add_patch_schemas(openapi: &mut OpenApi) {
-    let body_schema = |op: &Option<Operation>| -> Option<String> {
-        let RefOr::T(body) = op.as_ref()?.request_body.as_ref()? else {
-            return None;
-        };
-        body.content.values().find_map(|c| match c {
-            RefOr::T(c) => c.schema.as_ref().and_then(schema_name).map(str::to_owned),
-            RefOr::Ref(_) => None,
-        })
-    };
-    let mut wanted = Vec::new();
-    for item in openapi.paths.paths.values_mut() {
-        let (Some(input), Some(patch)) = (body_schema(&item.put), item.patch.as_mut()) else {
-            continue;
-        };
-        let patch_name = input.replace("Input", "Patch");
-        if let Some(RefOr::T(body)) = patch.request_body.as_mut() {
-            for content in body.content.values_mut() {
-                if let RefOr::T(content) = content {
-                    content.schema = Some(RefOr::Ref(Ref::from_schema_name(patch_name.clone())));
-                }
-            }
-        }
-        wanted.push((input, patch_name));
-    }
-    let Some(components) = openapi.components.as_mut() else {
-        return;
-    };
-    for (input, patch_name) in wanted {
-        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get(&input) {
-            let mut patch = object.clone();
-            // `null` removes a field, which only the optional ones may be.
-            for (name, property) in patch.properties.iter_mut() {
-                if !object.required.contains(name) {
-                    let mut any_of = AnyOf::new();
-                    any_of.items = vec![
-                        property.clone(),
-                        RefOr::T(Schema::Object(Object::with_type(Type::Null))),
-                    ];
-                    *property = RefOr::T(Schema::AnyOf(any_of));
-                }
-            }
-            patch.required.clear();
-            patch.description = Some(format!(
-                "A JSON merge patch (RFC 7396) of {input}: the fields to change; `null` removes an optional field."
-            ));
-            components
-                .schemas
-                .insert(patch_name, RefOr::T(Schema::Object(patch)));
-        }
-    }
-}
-
 /// Schemas only the flattened `allOf`s referred to (such as `Stored`) are referenced no more.
 fn drop_unused_schemas(openapi: &mut OpenApi) {
     fn refs(value: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
@@ -376,9 +377,11 @@ pub fn document() -> OpenApi {
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     flatten_all_of(&mut doc);
-    add_patch_schemas(&mut doc);
+    patch::add_patch_schemas(&mut doc);
     add_idempotency_key(&mut doc);
     add_problem_responses(&mut doc);
+    links::add_links(&mut doc);
+    vocabularies::open_vocabularies(&mut doc);
     drop_unused_schemas(&mut doc);
     doc
 }
