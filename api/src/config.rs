@@ -248,6 +248,25 @@ pub struct Settings {
     /// Load balancers in front of the service, whose `X-Forwarded-For` names the caller.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub limits: ServeLimits,
+    /// Where `/metrics` is served, and to whom (`crate::metrics`).
+    pub metrics: MetricsSettings,
+}
+
+/// `/metrics` for Prometheus: off unless one of these is set.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsSettings {
+    /// An address of their own (`UPR_TC_METRICS_BIND`, e.g. `127.0.0.1:9464`).
+    pub bind: Option<String>,
+    /// A bearer token the scraper sends (`UPR_TC_METRICS_TOKEN`); alone, the metrics are on
+    /// the service's own address, behind it.
+    pub token: Option<String>,
+}
+
+impl MetricsSettings {
+    /// Whether `/metrics` is on the service's own address.
+    pub fn on_service_address(&self) -> bool {
+        self.bind.is_none() && self.token.is_some()
+    }
 }
 
 fn env(name: &str) -> Option<String> {
@@ -338,6 +357,15 @@ impl Settings {
             rate_limits,
             trusted_proxies,
             limits: ServeLimits::from_env()?,
+            metrics: MetricsSettings {
+                bind: env("UPR_TC_METRICS_BIND"),
+                token: match env("UPR_TC_METRICS_TOKEN") {
+                    Some(t) if t.len() < 16 => {
+                        bail!("UPR_TC_METRICS_TOKEN must be 16 characters or more")
+                    }
+                    token => token,
+                },
+            },
         })
     }
 }

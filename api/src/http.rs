@@ -16,7 +16,7 @@ pub async fn with_db<T: Send + 'static>(
     state: &web::Data<AppState>,
     f: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
-    run(&state.pool, &state.connections, f).await
+    run(state, &state.pool, &state.connections, f).await
 }
 
 /// Runs the read of one item by its key (a lookup by primary key and what the item itself
@@ -54,14 +54,16 @@ pub async fn with_read_db<T: Send + 'static>(
     state: &web::Data<AppState>,
     f: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
-    run(&state.read.pool, &state.read.connections, f).await
+    run(state, &state.read.pool, &state.read.connections, f).await
 }
 
 async fn run<T: Send + 'static>(
+    state: &AppState,
     pool: &crate::db::Pool,
     connections: &std::sync::Arc<tokio::sync::Semaphore>,
     f: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
+    let waiting = crate::metrics::Waiting::new(&state.metrics.waiting);
     let permit = tokio::time::timeout(
         crate::db::CHECKOUT_TIMEOUT,
         connections.clone().acquire_owned(),
@@ -69,6 +71,7 @@ async fn run<T: Send + 'static>(
     .await
     .map_err(|_| crate::error::no_connection(&"no connection came free in time"))?
     .map_err(crate::error::ApiError::internal)?;
+    drop(waiting);
     let pool = pool.clone();
     web::block(move || {
         let _permit = permit;

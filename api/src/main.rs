@@ -388,7 +388,9 @@ fn bound_malloc_arenas() {}
 
 fn main() -> ExitCode {
     upr_tc::telemetry::init();
-    match run(Cli::parse()) {
+    let outcome = run(Cli::parse());
+    upr_tc::otlp::shutdown();
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("upr-tc: {err:#}");

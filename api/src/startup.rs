@@ -58,6 +58,8 @@ pub struct AppState {
     pub ranked: crate::app::ranked::RankedPages,
     /// The fields the contract's merge patches name (`routes::support::patch_body`).
     pub patch_fields: crate::openapi::PatchFields,
+    /// What `/metrics` tells (`crate::metrics`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// The connections reads that may lag behind the writes are served from (`http::with_read_db`).
@@ -179,6 +181,7 @@ impl Service {
                 reports: Default::default(),
                 ranked: Default::default(),
                 patch_fields: crate::openapi::PatchFields::of(&doc),
+                metrics: Default::default(),
             }),
             keys: web::Data::new(keys),
             rate_limits: settings.rate_limits.map(|l| {
@@ -235,6 +238,15 @@ impl Service {
             .configure(crate::routes::configure)
             .split_for_parts();
         let page = docs_page();
+        let metrics = &self.settings.metrics;
+        let app = if metrics.on_service_address() {
+            app.app_data(web::Data::new(crate::metrics::Access::new(
+                metrics.token.as_deref(),
+            )))
+            .route("/metrics", web::get().to(crate::metrics::scrape))
+        } else {
+            app
+        };
         app.route(
             "/docs/",
             web::get().to(move || {
@@ -445,10 +457,42 @@ pub async fn serve(service: Service) -> anyhow::Result<()> {
     if let Some(horizon) = service.settings.limits.feed_horizon {
         compact_feed_hourly(service.state.pool.clone(), horizon)?;
     }
-    server
-        .run()
-        .await
-        .context("the server stopped with an error")
+    let server = server.run();
+    match metrics_server(&service)? {
+        Some(metrics) => {
+            let (served, _) = futures_util::future::join(server, metrics).await;
+            served
+        }
+        None => server.await,
+    }
+    .context("the server stopped with an error")
+}
+
+/// `/metrics` on an address of its own (`UPR_TC_METRICS_BIND`), with one worker: a scrape is
+/// small and seldom. It stops with the service.
+fn metrics_server(service: &Service) -> anyhow::Result<Option<actix_web::dev::Server>> {
+    let Some(bind) = service.settings.metrics.bind.clone() else {
+        return Ok(None);
+    };
+    let state = service.state.clone();
+    let access = web::Data::new(crate::metrics::Access::new(
+        service.settings.metrics.token.as_deref(),
+    ));
+    let server = actix_web::HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(access.clone())
+            .route("/metrics", web::get().to(crate::metrics::scrape))
+            .wrap(actix_web::middleware::from_fn(crate::telemetry::middleware))
+    })
+    .workers(1)
+    .bind(&bind)
+    .with_context(|| format!("cannot listen on {bind} (UPR_TC_METRICS_BIND)"))?
+    .shutdown_timeout(5);
+    for addr in server.addrs() {
+        tracing::info!(address = %addr, "metrics at /metrics");
+    }
+    Ok(Some(server.run()))
 }
 
 /// How often the change feed is compacted (`db::changes::compact`).

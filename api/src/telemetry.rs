@@ -19,25 +19,36 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Logs go to stderr (stdout stays for command output such as `upr-tc token`), as JSON lines
 /// unless stderr is a terminal; `UPR_TC_LOG_FORMAT=json|text` decides, `UPR_TC_LOG` filters.
+/// Spans are exported over OTLP too when a collector is configured (`crate::otlp`).
 pub fn init() {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     let filter = EnvFilter::try_from_env("UPR_TC_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let json = match std::env::var("UPR_TC_LOG_FORMAT").as_deref() {
         Ok("json") => true,
         Ok("text") => false,
         _ => !std::io::stderr().is_terminal(),
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if json {
-        builder
+    // Colours for a person at a terminal, not escape codes in a file.
+    let lines = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    let lines = if json {
+        lines
             .json()
             .with_current_span(true)
             .with_span_list(false)
-            .try_init()
+            .boxed()
     } else {
-        builder.try_init()
+        lines.boxed()
     };
+    let _ = tracing_subscriber::registry()
+        .with(lines)
+        .with(crate::otlp::layer())
+        .with(filter)
+        .try_init();
 }
 
 /// A client may pass its own request id (for tracing across systems) if it is short and plain.
@@ -49,6 +60,53 @@ fn incoming_id(req: &ServiceRequest) -> Option<String> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
     ok.then(|| value.to_owned())
+}
+
+/// A W3C Trace Context `traceparent` (`00-{trace id}-{parent id}-{flags}`, lower-case hex):
+/// the trace a request belongs to and the caller's span in it. A header that is not one, or
+/// names the all-zero trace or span, is ignored, as the recommendation says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceParent {
+    pub trace_id: String,
+    pub parent_id: String,
+    pub flags: u8,
+}
+
+impl TraceParent {
+    pub fn parse(value: &str) -> Option<Self> {
+        let hex = |s: &str, n: usize| {
+            s.len() == n
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        };
+        let mut parts = value.trim().split('-');
+        let (version, trace, parent, flags) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        // A later version may add fields after these; version 00 has none, `ff` is invalid.
+        let more = parts.next().is_some();
+        let valid = hex(version, 2)
+            && version != "ff"
+            && !(version == "00" && more)
+            && hex(trace, 32)
+            && hex(parent, 16)
+            && hex(flags, 2)
+            && trace.bytes().any(|b| b != b'0')
+            && parent.bytes().any(|b| b != b'0');
+        valid.then(|| Self {
+            trace_id: trace.to_owned(),
+            parent_id: parent.to_owned(),
+            flags: u8::from_str_radix(flags, 16).unwrap_or(0),
+        })
+    }
+
+    fn of(req: &ServiceRequest) -> Option<Self> {
+        Self::parse(req.headers().get("traceparent")?.to_str().ok()?)
+    }
+}
+
+/// A new trace's id: 16 random bytes, as 32 lower-case hex digits.
+fn new_trace_id() -> String {
+    crate::digest::hex(&rand::random::<[u8; 16]>())
 }
 
 fn problem_for(status: actix_web::http::StatusCode, detail: Option<String>) -> ApiError {
@@ -77,13 +135,27 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
+    let state = req
+        .app_data::<actix_web::web::Data<crate::startup::AppState>>()
+        .cloned();
     let id = incoming_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let parent = TraceParent::of(&req);
     let span = tracing::info_span!(
         "request",
         request_id = %id,
+        trace_id = tracing::field::Empty,
+        parent_span_id = tracing::field::Empty,
         method = %req.method(),
         path = %req.path(),
     );
+    // The caller's trace, else a new one: every line this request logs names it.
+    let trace_id = crate::otlp::join(&span, parent.as_ref())
+        .or_else(|| parent.as_ref().map(|p| p.trace_id.clone()))
+        .unwrap_or_else(new_trace_id);
+    span.record("trace_id", tracing::field::display(&trace_id));
+    if let Some(parent) = &parent {
+        span.record("parent_span_id", tracing::field::display(&parent.parent_id));
+    }
     let res = next.call(req).instrument(span.clone()).await?;
     let mut res = res.map_into_boxed_body();
     let status = res.status();
@@ -125,6 +197,15 @@ pub async fn middleware(
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }
+    if let Some(state) = state {
+        let request = res.request();
+        state.metrics.request(
+            request.method().as_str(),
+            request.match_pattern().as_deref(),
+            status.as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
+    }
     span.in_scope(|| {
         tracing::info!(
             status = status.as_u16(),
@@ -133,4 +214,37 @@ pub async fn middleware(
         )
     });
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TraceParent;
+
+    #[test]
+    fn a_traceparent_is_read_as_the_w3c_recommendation_says() {
+        let ok = TraceParent::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        assert_eq!(
+            ok,
+            Some(TraceParent {
+                trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".into(),
+                parent_id: "00f067aa0ba902b7".into(),
+                flags: 1,
+            })
+        );
+        // A later version may carry more fields; this one may not.
+        let later = "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-more";
+        assert!(TraceParent::parse(later).is_some());
+        for bad in [
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-more",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "",
+        ] {
+            assert_eq!(TraceParent::parse(bad), None, "{bad}");
+        }
+    }
 }

@@ -21,6 +21,7 @@ mod iati;
 mod interests;
 mod layers;
 mod matching;
+mod metrics;
 mod offers;
 mod permissions;
 mod publication;

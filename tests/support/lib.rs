@@ -97,6 +97,7 @@ pub fn settings(database: DatabaseUrl) -> Settings {
         rate_limits: None,
         trusted_proxies: vec![],
         limits: Default::default(),
+        metrics: Default::default(),
     }
 }
 

@@ -176,7 +176,11 @@ async fn bulk(
     })
     .await?;
     let report = result?;
-    if mode == Mode::Atomic && report.rejected > 0 && !dry_run {
+    let refused = mode == Mode::Atomic && report.rejected > 0 && !dry_run;
+    // The resource is the route's last segment (`recommendations`, `assistance-requests`).
+    let resource = req.path().rsplit('/').next().unwrap_or_default();
+    state.metrics.import(resource, &report, refused);
+    if refused {
         return Err(ApiError::ImportRejected(Box::new(report)));
     }
     Ok(web::Json(report))

@@ -8,4 +8,5 @@ mod support;
 
 mod callers;
 mod hostile;
+mod operations;
 mod slow;

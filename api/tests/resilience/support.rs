@@ -289,7 +289,7 @@ fn tail(text: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -396,7 +396,7 @@ pub fn open(
     Ok(stream)
 }
 
-fn try_request(
+pub fn try_request(
     port: u16,
     method: &str,
     path: &str,

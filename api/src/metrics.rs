@@ -1,0 +1,274 @@
+//! Metrics for Prometheus, in the OpenMetrics text format it scrapes: requests by route and
+//! status and their latency, the database pool (connections in use and idle, requests waiting
+//! for one), the change feed's head, and bulk imports with their rows. Off unless configured
+//! (`Settings::metrics`): `UPR_TC_METRICS_BIND` serves `/metrics` on an address of its own (one
+//! only the scraper reaches), `UPR_TC_METRICS_TOKEN` asks for `Authorization: Bearer <token>`,
+//! on the service's own address when no address of its own is set.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use prometheus_client::encoding::{EncodeLabelSet, text::encode};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::error::{ApiError, ApiResult};
+use crate::import::ImportReport;
+use crate::startup::AppState;
+
+/// The `Content-Type` Prometheus asks for and reads.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Request {
+    method: String,
+    /// The route's template (`/api/v1/recommendations/{id}`), never the path asked: a label
+    /// takes a bounded set of values. A path no route serves is `unmatched`.
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Route {
+    method: String,
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Import {
+    resource: String,
+    /// `applied`, `dry_run` or `rejected` (an atomic upload with a bad row writes nothing).
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Rows {
+    resource: String,
+    /// `created`, `updated`, `unchanged`, `rejected` or `folded`.
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Pool {
+    /// `write` (the database) or `read` (a replica, when there is one).
+    pool: &'static str,
+    /// `in_use` or `idle`.
+    state: &'static str,
+}
+
+/// The service's metrics, shared by its workers.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<Request, Counter>,
+    latency: Family<Route, Histogram>,
+    imports: Family<Import, Counter>,
+    rows: Family<Rows, Counter>,
+    connections: Family<Pool, Gauge>,
+    /// Requests waiting for a pooled connection (`http::with_db`).
+    pub waiting: Gauge<i64, AtomicI64>,
+    feed_head: Gauge<i64, AtomicI64>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("upr_tc");
+        let requests = Family::<Request, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by method, route and status",
+            requests.clone(),
+        );
+        let latency = Family::<Route, Histogram>::new_with_constructor(|| {
+            // 1 ms to about 33 s.
+            Histogram::new(exponential_buckets(0.001, 2.0, 16))
+        });
+        registry.register_with_unit(
+            "http_request_duration",
+            "Time from a request's arrival to its answer's head, by method and route",
+            prometheus_client::registry::Unit::Seconds,
+            latency.clone(),
+        );
+        let imports = Family::<Import, Counter>::default();
+        registry.register(
+            "imports",
+            "Bulk uploads, by resource and outcome",
+            imports.clone(),
+        );
+        let rows = Family::<Rows, Counter>::default();
+        registry.register(
+            "import_rows",
+            "Rows of bulk uploads, by resource and what became of them",
+            rows.clone(),
+        );
+        let connections = Family::<Pool, Gauge>::default();
+        registry.register(
+            "db_connections",
+            "Database connections of the pool, by pool and state",
+            connections.clone(),
+        );
+        let waiting = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "db_waiting_requests",
+            "Requests waiting for a database connection",
+            waiting.clone(),
+        );
+        let feed_head = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "feed_head",
+            "Position of the latest public change of the change feed",
+            feed_head.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            imports,
+            rows,
+            connections,
+            waiting,
+            feed_head,
+        }
+    }
+}
+
+impl Metrics {
+    /// Counts one answered request.
+    pub fn request(&self, method: &str, route: Option<&str>, status: u16, seconds: f64) {
+        let method = match method {
+            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+            _ => "other",
+        }
+        .to_owned();
+        let route = route.unwrap_or("unmatched").to_owned();
+        self.requests
+            .get_or_create(&Request {
+                method: method.clone(),
+                route: route.clone(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&Route { method, route })
+            .observe(seconds);
+    }
+
+    /// Counts one bulk upload and its rows.
+    pub fn import(&self, resource: &str, report: &ImportReport, rejected: bool) {
+        let outcome = if report.dry_run {
+            "dry_run"
+        } else if rejected {
+            "rejected"
+        } else {
+            "applied"
+        };
+        let resource = resource.to_owned();
+        self.imports
+            .get_or_create(&Import {
+                resource: resource.clone(),
+                outcome,
+            })
+            .inc();
+        for (result, n) in [
+            ("created", report.created),
+            ("updated", report.updated),
+            ("unchanged", report.unchanged),
+            ("rejected", report.rejected),
+            ("folded", report.folded),
+        ] {
+            self.rows
+                .get_or_create(&Rows {
+                    resource: resource.clone(),
+                    result,
+                })
+                .inc_by(n);
+        }
+    }
+
+    fn pool(&self, name: &'static str, pool: &crate::db::Pool) {
+        let state = pool.state();
+        let idle = i64::from(state.idle_connections);
+        let in_use = i64::from(state.connections) - idle;
+        for (state, n) in [("in_use", in_use), ("idle", idle)] {
+            self.connections
+                .get_or_create(&Pool { pool: name, state })
+                .set(n);
+        }
+    }
+
+    /// The metrics as Prometheus reads them, the pool's and the feed's read now.
+    fn render(&self, state: &AppState, feed_head: i64) -> String {
+        self.pool("write", &state.pool);
+        if state.read.replica {
+            self.pool("read", &state.read.pool);
+        }
+        self.feed_head.set(feed_head);
+        let mut out = String::new();
+        encode(&mut out, &self.registry).expect("metrics encode to a string");
+        out
+    }
+}
+
+/// One request waiting for a connection, for as long as it lives.
+pub struct Waiting<'a>(&'a Gauge<i64, AtomicI64>);
+
+impl<'a> Waiting<'a> {
+    pub fn new(gauge: &'a Gauge<i64, AtomicI64>) -> Self {
+        gauge.inc();
+        Self(gauge)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// Who may read `/metrics`: anyone who reaches its address, or the holders of a token.
+#[derive(Clone)]
+pub struct Access(Option<Arc<str>>);
+
+impl Access {
+    pub fn new(token: Option<&str>) -> Self {
+        Self(token.map(Arc::from))
+    }
+
+    fn allows(&self, req: &HttpRequest) -> bool {
+        let Some(token) = &self.0 else {
+            return true;
+        };
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        // Compared as digests, so the time taken says nothing of how much of it matched.
+        crate::digest::sha256_hex(given, 32) == crate::digest::sha256_hex(token.as_bytes(), 32)
+    }
+}
+
+/// `GET /metrics`.
+pub async fn scrape(
+    state: web::Data<AppState>,
+    access: web::Data<Access>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    if !access.allows(&req) {
+        return Err(ApiError::Unauthorized(
+            "The metrics need the bearer token UPR_TC_METRICS_TOKEN sets.".into(),
+        ));
+    }
+    let head = crate::http::with_read_db(&state, |conn| Ok(crate::db::changes::public_head(conn)?))
+        .await?;
+    let body = state.metrics.render(&state, head);
+    Ok(HttpResponse::Ok()
+        .content_type(CONTENT_TYPE)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}

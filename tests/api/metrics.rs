@@ -1,0 +1,113 @@
+//! `/metrics` for Prometheus (issue 14): off unless configured; behind its own bearer token on
+//! the service's address; requests by route and status, latency, the pool, the feed's head and
+//! bulk imports with their rows. (Its address of its own is tested on the real binary, in
+//! `api/tests/resilience/operations.rs`.)
+
+use upr_tc_tests::{Request, TestApp, json};
+
+const TOKEN: &str = "scrape-me-if-you-can-0123456789";
+
+async fn scrape(app: &TestApp, token: Option<&str>) -> upr_tc_tests::Reply {
+    let mut req = Request::get().uri("/metrics");
+    if let Some(t) = token {
+        req = req.insert_header(("Authorization", format!("Bearer {t}")));
+    }
+    app.send(req).await
+}
+
+/// The value of the sample `name{labels}` in an OpenMetrics text, if it is there.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.parse().ok())
+}
+
+#[actix_web::test]
+async fn metrics_are_off_unless_configured() {
+    let app = TestApp::spawn();
+    scrape(&app, None).await.assert_problem(404, "not_found");
+    scrape(&app, Some(TOKEN))
+        .await
+        .assert_problem(404, "not_found");
+}
+
+#[actix_web::test]
+async fn metrics_count_requests_the_pool_the_feed_and_imports() {
+    let app = TestApp::spawn_with(|s| s.metrics.token = Some(TOKEN.into()));
+    scrape(&app, None).await.assert_problem(401, "unauthorized");
+    scrape(&app, Some("scrape-me-if-you-can-0123456780"))
+        .await
+        .assert_problem(401, "unauthorized");
+    // An admin's JWT is not the scraper's token.
+    let admin = app.admin_token();
+    scrape(&app, Some(&admin))
+        .await
+        .assert_problem(401, "unauthorized");
+
+    for _ in 0..3 {
+        assert_eq!(app.get("/api/v1/recommendations").await.status, 200);
+    }
+    let missing = format!("/api/v1/recommendations/{}", uuid::Uuid::now_v7());
+    assert_eq!(app.get(&missing).await.status, 404);
+    assert_eq!(app.get("/no/such/path/42").await.status, 404);
+    let rows = [
+        json!({"state_under_review": "KEN", "session": 35, "text": {"en": "Ratify the convention."}}),
+        json!({"state_under_review": "UGA", "session": 12, "text": {"en": "Adopt a law."}}),
+    ];
+    let ndjson: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+    let report = app
+        .upload(
+            "/api/v1/bulk/recommendations",
+            "application/x-ndjson",
+            ndjson.join("\n"),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(report["created"], 2);
+    let feed = app.get("/api/v1/changes").await.assert_ok_json();
+    assert_eq!(feed["items"].as_array().unwrap().len(), 2);
+
+    let reply = scrape(&app, Some(TOKEN)).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(
+        reply
+            .content_type()
+            .starts_with("application/openmetrics-text"),
+        "{}",
+        reply.content_type()
+    );
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    let text = reply.text();
+    let requests = |route: &str, status: u16| {
+        let series = format!(
+            r#"upr_tc_http_requests_total{{method="GET",route="{route}",status="{status}"}}"#
+        );
+        sample(&text, &series)
+    };
+    assert_eq!(
+        requests("/api/v1/recommendations", 200),
+        Some(3.0),
+        "{text}"
+    );
+    // The route's template, never the path asked: the labels stay a bounded set.
+    assert_eq!(requests("/api/v1/recommendations/{id}", 404), Some(1.0));
+    assert_eq!(requests("unmatched", 404), Some(1.0));
+    assert!(!text.contains("/no/such/path"));
+    let latency = r#"upr_tc_http_request_duration_seconds_count{method="GET",route="/api/v1/recommendations"}"#;
+    assert_eq!(sample(&text, latency), Some(3.0));
+    assert!(text.contains(r#"upr_tc_http_request_duration_seconds_bucket{le="0.001","#));
+    let imports = r#"upr_tc_imports_total{resource="recommendations",outcome="applied"}"#;
+    assert_eq!(sample(&text, imports), Some(1.0));
+    let created = r#"upr_tc_import_rows_total{resource="recommendations",result="created"}"#;
+    assert_eq!(sample(&text, created), Some(2.0));
+    let head = sample(&text, "upr_tc_feed_head");
+    assert!(head.is_some_and(|h| h >= 2.0), "{text}");
+    let in_use = r#"upr_tc_db_connections{pool="write",state="in_use"}"#;
+    let idle = r#"upr_tc_db_connections{pool="write",state="idle"}"#;
+    assert!(
+        sample(&text, in_use).is_some() && sample(&text, idle).is_some(),
+        "{text}"
+    );
+    assert_eq!(sample(&text, "upr_tc_db_waiting_requests"), Some(0.0));
+    assert!(text.trim_end().ends_with("# EOF"));
+}
