@@ -388,6 +388,18 @@ pub async fn export_snapshot(
             .as_ref()
             .is_none_or(|list| list.iter().any(|x| x == t))
     };
+    if crate::head::method_of(&req) == actix_web::http::Method::HEAD {
+        let head =
+            crate::http::with_read_db(&state, |conn| Ok(changes::public_head(conn)?)).await?;
+        let mut res = HttpResponse::Ok();
+        res.content_type("application/x-ndjson")
+            .insert_header(crate::routes::export::attachment(
+                "snapshot",
+                crate::routes::export::ExportFormat::Ndjson,
+            ))
+            .insert_header(("X-Changes-Cursor", state.cursors.encode(Kind::Feed, head)));
+        return Ok(crate::routes::export::headers_only(res));
+    }
     // The snapshot is read whole, at the database's pace, into a temporary file, and only then
     // sent: the connection goes back before the client reads anything, so a client that does
     // not read holds none, and the snapshot is still one state of the database (decision 0006).

@@ -482,9 +482,16 @@ where
         Tail,
         Done,
     }
+    let content_type = encoder.content_type();
+    if crate::head::method_of(req) == actix_web::http::Method::HEAD {
+        let mut res = HttpResponse::Ok();
+        res.content_type(content_type)
+            .insert_header(file)
+            .insert_header((header::VARY, "Accept"));
+        return Ok(headers_only(res));
+    }
     let permit = export_permit(state, req)?;
     let pool = state.read.pool.clone();
-    let content_type = encoder.content_type();
     let mut stage = Stage::Head;
     let produce: Produce = Box::new(move || {
         Ok(match stage {
@@ -512,6 +519,12 @@ where
         .insert_header(file)
         .insert_header((header::VARY, "Accept"));
     respond(state, permit, produce, res).await
+}
+
+/// The answer to a `HEAD` of an export: its headers, as the `GET` sends them (streamed, so no
+/// `Content-Length`), without taking an export permit or reading a page: a probe costs nothing.
+pub fn headers_only(mut res: actix_web::HttpResponseBuilder) -> HttpResponse {
+    res.streaming(futures_util::stream::empty::<Result<Bytes, actix_web::Error>>())
 }
 
 /// What a list request asks of its page: the search words, where the page starts, how many.

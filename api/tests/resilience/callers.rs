@@ -172,6 +172,20 @@ fn a_slow_steady_reader_gets_its_export_whole_and_a_caller_runs_one_export_at_a_
         "{}",
         second.head
     );
+    // A HEAD of an export costs nothing: no export slot, no page read, the GET's headers.
+    for path in ["/api/v1/export", "/api/v1/recommendations?format=csv"] {
+        let mut probe = service.open("HEAD", path, &[], b"");
+        let head = read_head(&mut probe, PROMPTLY).expect("the HEAD's answer");
+        assert!(head.starts_with("HTTP/1.1 200"), "{path}: {head}");
+        let lower = head.to_ascii_lowercase();
+        assert!(
+            lower.contains("content-disposition: attachment"),
+            "{path}: {head}"
+        );
+        let mut rest = Vec::new();
+        probe.read_to_end(&mut rest).expect("the connection closes");
+        assert!(rest.is_empty(), "{path}: a body after the head of a HEAD");
+    }
     let mut other = service.open("GET", "/api/v1/export", &[("Authorization", &admin)], b"");
     let theirs = read_reply(&mut other, Duration::from_secs(30)).expect("another caller's export");
     assert_eq!(theirs.status, 200, "{}", theirs.head);
