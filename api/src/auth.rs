@@ -405,10 +405,8 @@ pub async fn authenticate(
             req.extensions_mut().insert(identity);
             Ok(next.call(req).await?.map_into_boxed_body())
         }
-        // A refused token counts against its address's budget, as an anonymous request would.
-        Err(err) => {
-            let err = crate::ratelimit::refused_token(&req).unwrap_or(err);
-            Ok(req.error_response(err))
-        }
+        // A refused token counts against its address's budget, as an anonymous request would,
+        // and its answer says what is left of it.
+        Err(err) => Ok(crate::ratelimit::refused_token(req, err)),
     }
 }

@@ -251,19 +251,26 @@ fn too_many(wait: Duration) -> ApiError {
 }
 
 /// For a request whose token was refused (`auth::authenticate` answers it before the limiter
-/// runs): spends one request of its address's anonymous budget, and says when it is spent.
-/// Otherwise a flood of bad tokens would be answered 401 for ever, never 429.
-pub fn refused_token(req: &ServiceRequest) -> Option<ApiError> {
+/// runs): spends one request of its address's anonymous budget, and gives the answer with what
+/// is left of it: `refused`, or a 429 once it is spent. Otherwise a flood of bad tokens would
+/// be answered 401 for ever, never 429. Without limits, `refused` as it is.
+pub fn refused_token(req: ServiceRequest, refused: ApiError) -> ServiceResponse<BoxBody> {
     let limits = req
         .app_data::<Option<web::Data<RateLimits>>>()
         .cloned()
         .flatten()
-        .filter(|_| !req.path().starts_with("/health/"))?;
+        .filter(|_| !req.path().starts_with("/health/"));
+    let Some(limits) = limits else {
+        return req.error_response(refused);
+    };
     let address = client_address(req.request(), &limits.trusted_proxies);
-    limits
-        .check(None, &address)
-        .err()
-        .map(|(_, wait)| too_many(wait))
+    let (budget, answer) = match limits.check(None, &address) {
+        Ok(budget) => (budget, refused),
+        Err((budget, wait)) => (budget, too_many(wait)),
+    };
+    let mut res = req.error_response(answer);
+    budget.write(res.headers_mut());
+    res
 }
 
 /// Refuses a request over its caller's budget, and writes what is left of it on every answer.

@@ -233,6 +233,15 @@ async fn every_limited_answer_says_the_budget_and_what_is_left() {
     // Another address has its own budget; a token its kind's.
     let other = app.send(from("198.51.100.8")).await;
     assert_eq!(other.header("ratelimit"), Some("\"anonymous\";r=2;t=20"));
+    // A refused token spends its address's budget, and its 401 says so too.
+    let forged = from("198.51.100.8").insert_header(("Authorization", "Bearer not.a.token"));
+    let refused = app.send(forged).await;
+    refused.assert_problem(401, "unauthorized");
+    assert_eq!(
+        refused.header("ratelimit-policy"),
+        Some("\"anonymous\";q=3;w=60")
+    );
+    assert_eq!(refused.header("ratelimit"), Some("\"anonymous\";r=1;t=40"));
     for (role, policy) in [
         (upr_tc::auth::Role::Admin, "\"token\";q=5;w=60"),
         (upr_tc::auth::Role::Sync, "\"sync\";q=8;w=60"),
