@@ -26,7 +26,7 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Request {
-    method: String,
+    method: &'static str,
     /// The route's template (`/api/v1/recommendations/{id}`), never the path asked: a label
     /// takes a bounded set of values. A path no route serves is `unmatched`.
     route: String,
@@ -35,7 +35,7 @@ struct Request {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Route {
-    method: String,
+    method: &'static str,
     route: String,
 }
 
@@ -138,16 +138,21 @@ impl Default for Metrics {
 
 impl Metrics {
     /// Counts one answered request.
-    pub fn request(&self, method: &str, route: Option<&str>, status: u16, seconds: f64) {
+    pub fn request(&self, method: &str, route: Option<String>, status: u16, seconds: f64) {
         let method = match method {
-            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+            "GET" => "GET",
+            "HEAD" => "HEAD",
+            "POST" => "POST",
+            "PUT" => "PUT",
+            "PATCH" => "PATCH",
+            "DELETE" => "DELETE",
+            "OPTIONS" => "OPTIONS",
             _ => "other",
-        }
-        .to_owned();
-        let route = route.unwrap_or("unmatched").to_owned();
+        };
+        let route = route.unwrap_or_else(|| "unmatched".to_owned());
         self.requests
             .get_or_create(&Request {
-                method: method.clone(),
+                method,
                 route: route.clone(),
                 status,
             })

@@ -61,6 +61,11 @@ where
     Some(tracing_opentelemetry::layer().with_tracer(tracer))
 }
 
+/// Whether spans are exported.
+pub fn enabled() -> bool {
+    PROVIDER.get().is_some()
+}
+
 /// Makes `span` a child of the caller's span when traces are exported, and returns its trace
 /// id; `None` when they are not (the caller's trace id, or a new one, is then logged).
 pub fn join(span: &tracing::Span, parent: Option<&TraceParent>) -> Option<String> {

@@ -140,21 +140,28 @@ pub async fn middleware(
         .cloned();
     let id = incoming_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let parent = TraceParent::of(&req);
+    // The caller's trace, else a new one: every line this request logs names it. Given when
+    // the span is made (a field recorded later costs the log's formatter its fields again),
+    // except when spans are exported: the exporter then says which trace the span joined.
+    let exported = crate::otlp::enabled();
+    let trace_id = (!exported).then(|| {
+        parent
+            .as_ref()
+            .map_or_else(new_trace_id, |p| p.trace_id.clone())
+    });
     let span = tracing::info_span!(
         "request",
         request_id = %id,
-        trace_id = tracing::field::Empty,
-        parent_span_id = tracing::field::Empty,
+        trace_id = trace_id.as_deref().map(tracing::field::display),
+        parent_span_id = parent.as_ref().map(|p| tracing::field::display(p.parent_id.as_str())),
         method = %req.method(),
         path = %req.path(),
     );
-    // The caller's trace, else a new one: every line this request logs names it.
-    let trace_id = crate::otlp::join(&span, parent.as_ref())
-        .or_else(|| parent.as_ref().map(|p| p.trace_id.clone()))
-        .unwrap_or_else(new_trace_id);
-    span.record("trace_id", tracing::field::display(&trace_id));
-    if let Some(parent) = &parent {
-        span.record("parent_span_id", tracing::field::display(&parent.parent_id));
+    if exported {
+        let trace_id = crate::otlp::join(&span, parent.as_ref())
+            .or_else(|| parent.as_ref().map(|p| p.trace_id.clone()))
+            .unwrap_or_else(new_trace_id);
+        span.record("trace_id", tracing::field::display(&trace_id));
     }
     let res = next.call(req).instrument(span.clone()).await?;
     let mut res = res.map_into_boxed_body();
@@ -201,7 +208,7 @@ pub async fn middleware(
         let request = res.request();
         state.metrics.request(
             request.method().as_str(),
-            request.match_pattern().as_deref(),
+            request.match_pattern(),
             status.as_u16(),
             started.elapsed().as_secs_f64(),
         );
