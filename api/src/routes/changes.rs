@@ -391,14 +391,9 @@ pub async fn export_snapshot(
     if crate::head::method_of(&req) == actix_web::http::Method::HEAD {
         let head =
             crate::http::with_read_db(&state, |conn| Ok(changes::public_head(conn)?)).await?;
-        let mut res = HttpResponse::Ok();
-        res.content_type("application/x-ndjson")
-            .insert_header(crate::routes::export::attachment(
-                "snapshot",
-                crate::routes::export::ExportFormat::Ndjson,
-            ))
-            .insert_header(("X-Changes-Cursor", state.cursors.encode(Kind::Feed, head)));
-        return Ok(crate::routes::export::headers_only(res));
+        return Ok(crate::routes::export::headers_only(snapshot_headers(
+            &state, head,
+        )));
     }
     // The snapshot is read whole, at the database's pace, into a temporary file, and only then
     // sent: the connection goes back before the client reads anything, so a client that does
@@ -416,6 +411,12 @@ pub async fn export_snapshot(
         chunk.truncate(n);
         Ok((n > 0).then(|| Bytes::from(chunk)))
     });
+    crate::routes::export::respond(&state, permit, produce, snapshot_headers(&state, head)).await
+}
+
+/// The snapshot's headers, its GET's and its HEAD's: NDJSON, a file to save, and the change
+/// feed's position at `head`.
+fn snapshot_headers(state: &AppState, head: i64) -> actix_web::HttpResponseBuilder {
     let mut res = HttpResponse::Ok();
     res.content_type("application/x-ndjson")
         .insert_header(crate::routes::export::attachment(
@@ -423,7 +424,7 @@ pub async fn export_snapshot(
             crate::routes::export::ExportFormat::Ndjson,
         ))
         .insert_header(("X-Changes-Cursor", state.cursors.encode(Kind::Feed, head)));
-    crate::routes::export::respond(&state, permit, produce, res).await
+    res
 }
 
 #[cfg(test)]

@@ -482,12 +482,11 @@ where
         Tail,
         Done,
     }
-    let content_type = encoder.content_type();
+    let mut res = HttpResponse::Ok();
+    res.content_type(encoder.content_type())
+        .insert_header(file)
+        .insert_header((header::VARY, "Accept"));
     if crate::head::method_of(req) == actix_web::http::Method::HEAD {
-        let mut res = HttpResponse::Ok();
-        res.content_type(content_type)
-            .insert_header(file)
-            .insert_header((header::VARY, "Accept"));
         return Ok(headers_only(res));
     }
     let permit = export_permit(state, req)?;
@@ -514,10 +513,6 @@ where
             Stage::Done => None,
         })
     });
-    let mut res = HttpResponse::Ok();
-    res.content_type(content_type)
-        .insert_header(file)
-        .insert_header((header::VARY, "Accept"));
     respond(state, permit, produce, res).await
 }
 
