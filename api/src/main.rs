@@ -63,10 +63,18 @@ enum Command {
         resource: Resource,
         /// The file to import.
         file: std::path::PathBuf,
-        /// `csv` (the project's columns), `upr-info` (a UPR Info export) or `ndjson`; by
-        /// default `ndjson` for .ndjson and .jsonl files, `csv` otherwise.
+        /// `csv` (the project's columns), `upr-info` (a UPR Info export), `ndjson`, or
+        /// `ohchr-matrix` (OHCHR's thematic list of recommendations, a .docx); by default
+        /// `ndjson` for .ndjson and .jsonl files, `ohchr-matrix` for .docx, `csv` otherwise.
         #[arg(long, value_enum)]
         format: Option<Format>,
+        /// For an OHCHR matrix whose document does not say: the State under review (ISO
+        /// alpha-3 code or name).
+        #[arg(long)]
+        state: Option<String>,
+        /// For an OHCHR matrix whose document does not say: the Working Group session.
+        #[arg(long)]
+        session: Option<i64>,
         /// `atomic`: one bad row and nothing is written; `partial`: good rows are written.
         #[arg(long, value_enum, default_value = "atomic")]
         mode: Mode,
@@ -166,10 +174,12 @@ fn import(
     format: Option<Format>,
     mode: Mode,
     dry_run: bool,
+    review: upr_tc::import::ohchr_matrix::Review,
 ) -> anyhow::Result<bool> {
     let mut conn = operator_connection()?;
     let format = format.unwrap_or_else(|| match file.extension().and_then(|e| e.to_str()) {
         Some("ndjson" | "jsonl") => Format::Ndjson,
+        Some("docx") => Format::OhchrMatrix,
         _ => Format::Csv,
     });
     let opened =
@@ -177,9 +187,16 @@ fn import(
     let size = opened.metadata().map(|m| m.len()).unwrap_or(0);
     let progress = progress_bar(size, "{bar:40} {bytes}/{total_bytes} {elapsed} {msg}");
     let reader = progress.wrap_read(std::io::BufReader::new(opened));
-    let report =
-        upr_tc::import::by_operator(&mut conn, resource.into(), reader, format, mode, dry_run)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report = upr_tc::import::by_operator(
+        &mut conn,
+        resource.into(),
+        reader,
+        format,
+        mode,
+        dry_run,
+        review,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     progress.finish_and_clear();
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(!(mode == Mode::Atomic && report.rejected > 0))
@@ -345,8 +362,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             format,
             mode,
             dry_run,
+            state,
+            session,
         } => {
-            if import(resource, &file, format, mode, dry_run)? {
+            let review = upr_tc::import::ohchr_matrix::Review { state, session };
+            if import(resource, &file, format, mode, dry_run, review)? {
                 Ok(())
             } else {
                 anyhow::bail!(

@@ -173,6 +173,10 @@ pub struct Theme {
     /// The labels UPR Info database exports use for it (what `?format=upr-info` imports map).
     #[serde(default)]
     pub upr_info: Vec<String>,
+    /// The labels and codes OHCHR's UPR matrices and the Universal Human Rights Index use
+    /// for it, in every cycle's wording (what `?format=ohchr-matrix` imports map).
+    #[serde(default)]
+    pub uhri: Vec<String>,
     /// The broader theme, when the vocabulary nests them.
     #[serde(default)]
     pub broader: Option<String>,
@@ -203,6 +207,10 @@ pub struct AffectedPersons {
     pub label: Multilingual,
     /// The corresponding OHCHR Universal Human Rights Index label.
     pub uhri: Option<String>,
+    /// Other labels OHCHR's UPR matrices have used for it (`Affected persons:` of the 3rd
+    /// cycle).
+    #[serde(default)]
+    pub uhri_variants: Vec<String>,
 }
 
 pub struct Reference {
@@ -223,6 +231,10 @@ pub struct Reference {
     themes_by_code: HashMap<String, (usize, usize)>,
     /// Normalised UPR Info issue label -> theme code.
     themes_by_upr_info: HashMap<String, String>,
+    /// Normalised UHRI label or code -> theme code.
+    themes_by_uhri: HashMap<String, String>,
+    /// Normalised UHRI label of a group of persons -> affected persons code.
+    persons_by_uhri: HashMap<String, String>,
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(name: &str, json: &str) -> T {
@@ -293,6 +305,7 @@ impl Reference {
         let themes: ThemeFile = parse("themes.json", include_str!("../reference/themes.json"));
         let mut themes_by_code = HashMap::new();
         let mut themes_by_upr_info = HashMap::new();
+        let mut themes_by_uhri = HashMap::new();
         for (v, vocabulary) in themes.vocabularies.iter().enumerate() {
             for (t, theme) in vocabulary.themes.iter().enumerate() {
                 if themes_by_code.insert(theme.code.clone(), (v, t)).is_some() {
@@ -301,6 +314,30 @@ impl Reference {
                 for label in &theme.upr_info {
                     themes_by_upr_info.insert(normalise_text(label), theme.code.clone());
                 }
+                for label in &theme.uhri {
+                    if let Some(other) =
+                        themes_by_uhri.insert(normalise_text(label), theme.code.clone())
+                        && other != theme.code
+                    {
+                        panic!("UHRI label `{label}` is of {other} and {}", theme.code);
+                    }
+                }
+            }
+        }
+
+        let affected_persons: Vec<AffectedPersons> = parse(
+            "affected-persons.json",
+            include_str!("../reference/affected-persons.json"),
+        );
+        let mut persons_by_uhri = HashMap::new();
+        for persons in &affected_persons {
+            let labels = persons
+                .uhri
+                .iter()
+                .chain(&persons.uhri_variants)
+                .chain(&persons.label.en);
+            for label in labels {
+                persons_by_uhri.insert(normalise_text(label), persons.code.clone());
             }
         }
 
@@ -339,11 +376,10 @@ impl Reference {
             ),
             themes_by_code,
             themes_by_upr_info,
+            themes_by_uhri,
             theme_vocabularies: themes.vocabularies,
-            affected_persons: parse(
-                "affected-persons.json",
-                include_str!("../reference/affected-persons.json"),
-            ),
+            persons_by_uhri,
+            affected_persons,
         }
     }
 
@@ -374,6 +410,21 @@ impl Reference {
     /// The theme code of an issue label as UPR Info exports write it.
     pub fn theme_of_upr_info_issue(&self, label: &str) -> Option<&str> {
         self.themes_by_upr_info
+            .get(&normalise_text(label))
+            .map(String::as_str)
+    }
+
+    /// The theme code of a label (or a 2nd-cycle code, `A12`) as OHCHR's UPR matrices write
+    /// it.
+    pub fn theme_of_uhri(&self, label: &str) -> Option<&str> {
+        self.themes_by_uhri
+            .get(&normalise_text(label))
+            .map(String::as_str)
+    }
+
+    /// The affected persons code of a group of persons as OHCHR's UPR matrices write it.
+    pub fn affected_persons_of_uhri(&self, label: &str) -> Option<&str> {
+        self.persons_by_uhri
             .get(&normalise_text(label))
             .map(String::as_str)
     }

@@ -2,6 +2,7 @@
 //! dry runs; re-imports that change nothing; and every way a file can be wrong. Assistance
 //! requests and offers: `needs`.
 
+mod matrix;
 mod needs;
 
 use std::collections::{HashMap, HashSet};

@@ -690,6 +690,7 @@ async fn upload_row(app: &TestApp, way: Upload<'_>, kind: Kind, csv: String) -> 
                 Format::Csv,
                 Mode::Partial,
                 false,
+                Default::default(),
             )
             .unwrap();
             Outcome::of_report(&serde_json::to_value(report).unwrap())

@@ -323,6 +323,18 @@ pub fn upr_info_export() -> Option<Vec<u8>> {
     bytes.ok()
 }
 
+/// OHCHR's UPR matrix of Slovenia's 4th-cycle review in `../shared/data/ohchr/`, when this
+/// machine has it (it is not copied into the project).
+pub fn ohchr_matrix() -> Option<Vec<u8>> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/ohchr/upr48-slovenia-thematic-list-of-recommendations.docx");
+    let bytes = std::fs::read(&path);
+    if bytes.is_err() {
+        eprintln!("{} is not here: skipped", path.display());
+    }
+    bytes.ok()
+}
+
 /// The keys in `tests/fixtures/keys`, made for these tests only.
 pub fn fixture(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -171,3 +171,25 @@ pub fn accepted_keys(
     }
     query.load(conn)
 }
+
+/// The recommendations of one review (the State under review at one session), oldest first.
+pub fn of_review(
+    conn: &mut super::DbConnection,
+    state: &str,
+    session: i64,
+) -> diesel::QueryResult<Vec<Recommendation>> {
+    use super::schema::recommendations::dsl as r;
+    use diesel::prelude::*;
+    let Ok(session) = i32::try_from(session) else {
+        return Ok(Vec::new());
+    };
+    r::recommendations
+        .filter(r::state_under_review.eq(state))
+        .filter(r::session.eq(session))
+        .order(r::seq)
+        .select(r::document)
+        .load::<String>(conn)?
+        .iter()
+        .map(|d| super::documents::parse_document(d))
+        .collect()
+}

@@ -25,16 +25,20 @@ pub struct ExternalRef {
 }
 
 impl ExternalRef {
+    /// Whether `name` names a source: lower-case letters, digits, `.`, `_` or `-`, starting
+    /// with a letter or digit, at most 50.
+    pub fn is_source_name(name: &str) -> bool {
+        name.len() <= 50
+            && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && name.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+            })
+    }
+
     /// At most 50, each valid, duplicates removed.
     pub fn validate_all(e: &mut Errors, pointer: &str, refs: &mut Vec<ExternalRef>) {
         e.distinct(pointer, refs, 50, |e, at, r| {
-            let source_ok = r.source.len() <= 50
-                && r.source
-                    .starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-                && r.source.chars().all(|c| {
-                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
-                });
-            if !source_ok {
+            if !Self::is_source_name(&r.source) {
                 e.add(
                     format!("{at}/source"),
                     "invalid",

@@ -95,6 +95,18 @@ impl Multilingual {
         }
     }
 
+    /// The text of `language`, to set or take.
+    pub fn slot_mut(&mut self, language: Language) -> &mut Option<String> {
+        match language {
+            Language::Ar => &mut self.ar,
+            Language::En => &mut self.en,
+            Language::Es => &mut self.es,
+            Language::Fr => &mut self.fr,
+            Language::Ru => &mut self.ru,
+            Language::Zh => &mut self.zh,
+        }
+    }
+
     /// The texts present, in the order of [`Language::ALL`].
     pub fn texts(&self) -> impl Iterator<Item = (Language, &str)> {
         Language::ALL

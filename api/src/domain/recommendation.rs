@@ -121,6 +121,35 @@ pub struct RecommendationInput<S = String> {
     #[serde(default)]
     #[schema(max_items = 50)]
     pub external_refs: Vec<ExternalRef>,
+    /// Its paragraph in the Working Group's report, as OHCHR's matrices number it; the texts
+    /// of one paragraph share it. Left out of an answer when there is none, as each of the
+    /// four lists after it is when empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        example = "140.7",
+        max_length = 50,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
+    pub paragraph: Option<String>,
+    /// SDG goals, `1` to `17` (`/api/v1/reference/sdg-goals`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(example = json!(["16"]), max_items = 17)]
+    pub sdg_goals: Vec<String>,
+    /// Themes a source names that no vocabulary of `/api/v1/reference/themes` has yet, as the
+    /// source writes them: a newer matrix imports before the vocabulary catches up.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(example = json!(["Business & human rights"]), max_items = 100)]
+    pub themes_original: Vec<String>,
+    /// Groups of persons a source names that `/api/v1/reference/affected-persons` does not
+    /// have, as the source writes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(example = json!(["Persons affected by natural disasters"]), max_items = 100)]
+    pub affected_persons_original: Vec<String>,
+    /// Where it was imported from: `upr-info` (a UPR Info export), `ohchr-matrix` (OHCHR's
+    /// thematic list of recommendations). An import adds its own; a client may name others.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(example = json!(["upr-info", "ohchr-matrix"]), max_items = 20)]
+    pub sources: Vec<String>,
 }
 
 /// A recommendation's validated content: its States known codes. It writes and reads the same
@@ -202,6 +231,30 @@ impl RecommendationInput {
         );
         e.sdg_targets("/sdg_targets", &mut self.sdg_targets);
         ExternalRef::validate_all(&mut e, "/external_refs", &mut self.external_refs);
+        e.optional_text("/paragraph", self.paragraph.as_deref(), 50);
+        e.distinct("/sdg_goals", &mut self.sdg_goals, 17, |e, at, code| {
+            if !data.sdg_goals.iter().any(|g| g.code == *code) {
+                e.add(at, "unknown_code", format!("`{code}` is not an SDG goal"));
+            }
+        });
+        for (pointer, labels) in [
+            ("/themes_original", &mut self.themes_original),
+            (
+                "/affected_persons_original",
+                &mut self.affected_persons_original,
+            ),
+        ] {
+            e.distinct(pointer, labels, 100, |e, at, label| e.text(at, label, 300));
+        }
+        e.distinct("/sources", &mut self.sources, 20, |e, at, source| {
+            if !ExternalRef::is_source_name(source) {
+                e.add(
+                    at,
+                    "invalid",
+                    "must be lower-case letters, digits, `.`, `_` or `-`, at most 50",
+                );
+            }
+        });
         let content = state_under_review.map(|state_under_review| RecommendationInput {
             state_under_review,
             recommending_states,
@@ -216,6 +269,11 @@ impl RecommendationInput {
             affected_persons: self.affected_persons,
             sdg_targets: self.sdg_targets,
             external_refs: self.external_refs,
+            paragraph: self.paragraph,
+            sdg_goals: self.sdg_goals,
+            themes_original: self.themes_original,
+            affected_persons_original: self.affected_persons_original,
+            sources: self.sources,
         });
         e.into_valid(content)
     }
@@ -250,4 +308,80 @@ impl<S: std::fmt::Display> RecommendationInput<S> {
     pub fn search_texts(&self) -> Vec<(Language, &str)> {
         self.text.texts().collect()
     }
+}
+
+/// The parenthesised State names that end `text` (`… (Maldives) (Portugal);`, a State's name
+/// may hold parentheses of its own: `(Venezuela (Bolivarian Republic of))`; one parenthesis
+/// may list several, `(Senegal, Peru)`), and the text before them without its closing `;`. A parenthesis that names no State ends the run: `…
+/// Convention, 1930 (No. 29) (Chile)` keeps `(No. 29)`.
+pub fn trailing_states(text: &str) -> (&str, Vec<String>) {
+    let mut rest = text.trim_end().trim_end_matches([';', ',', '.']).trim_end();
+    let mut names = Vec::new();
+    while rest.ends_with(')') {
+        // The parenthesis that opens the last group.
+        let mut depth = 0usize;
+        let mut open = None;
+        for (i, c) in rest.char_indices().rev() {
+            match c {
+                ')' => depth += 1,
+                '(' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        open = Some(i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(open) = open else { break };
+        let inner = rest[open + 1..rest.len() - 1].trim();
+        let is_state = |name: &str| {
+            CountryCode::lookup(name)
+                .ok()
+                .is_some_and(|c| CountryCode::parse_state(c.as_str()).is_ok())
+        };
+        let group: Vec<&str> = if is_state(inner) {
+            vec![inner]
+        } else {
+            let parts = split_top_level(inner, ',');
+            if parts.len() < 2 || !parts.iter().all(|p| is_state(p)) {
+                break;
+            }
+            parts
+        };
+        names.extend(group.into_iter().rev().map(str::to_owned));
+        rest = rest[..open].trim_end();
+    }
+    names.reverse();
+    (rest.trim_end_matches([';', ',']).trim_end(), names)
+}
+
+/// What two sources' texts of one recommendation have in common however each wrote it: the
+/// words of [`normalise_text`] (case, accents, punctuation and quotes left out) run together,
+/// so a space Word lost between two words does not matter, without the State names in
+/// parentheses at its end. Decision 0013.
+pub fn matching_key(text: &str) -> String {
+    let (text, _) = trailing_states(text);
+    normalise_text(text).replace(' ', "")
+}
+
+/// `text` cut at each `separator` outside parentheses, each part trimmed, empty ones left out.
+fn split_top_level(text: &str, separator: char) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            c if c == separator && depth == 0 => {
+                parts.push(text[start..i].trim());
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    parts.push(text[start..].trim());
+    parts.retain(|p| !p.is_empty());
+    parts
 }

@@ -100,6 +100,11 @@ impl Importable for Recommendation {
                 "affected_persons",
                 "sdg_targets",
                 "external_refs",
+                "paragraph",
+                "sdg_goals",
+                "themes_original",
+                "affected_persons_original",
+                "sources",
             ],
             multilingual: &[("text", true)],
         }
@@ -125,6 +130,11 @@ impl Importable for Recommendation {
             affected_persons: row.list("affected_persons"),
             sdg_targets: row.list("sdg_targets"),
             external_refs: external_refs(row, &mut errors),
+            paragraph: row.get("paragraph").map(str::to_owned),
+            sdg_goals: row.list("sdg_goals"),
+            themes_original: row.list("themes_original"),
+            affected_persons_original: row.list("affected_persons_original"),
+            sources: row.list("sources"),
         };
         row_content(input, session.is_none().then_some("session"), errors)
     }
@@ -137,6 +147,9 @@ impl Importable for Recommendation {
         incoming: RecommendationContent,
         format: Format,
     ) -> RecommendationContent {
+        if format == Format::OhchrMatrix {
+            return enriched_by_matrix(existing, incoming);
+        }
         if format != Format::UprInfo {
             return incoming;
         }
@@ -153,6 +166,13 @@ impl Importable for Recommendation {
         merged.source = existing.source.clone();
         merged.review_year = existing.review_year;
         merged.external_refs = existing.external_refs.clone();
+        merged.paragraph = existing.paragraph.clone();
+        merged.sdg_goals = existing.sdg_goals.clone();
+        merged.themes_original = existing.themes_original.clone();
+        merged.affected_persons_original = existing.affected_persons_original.clone();
+        let mut sources = existing.sources.clone();
+        add_missing(&mut sources, std::mem::take(&mut merged.sources));
+        merged.sources = sources;
         merged.text = Multilingual {
             en: merged.text.en.clone(),
             ..existing.text.clone()
@@ -178,8 +198,52 @@ impl Importable for Recommendation {
             affected_persons: vec![],
             sdg_targets: vec![],
             external_refs: vec![],
+            paragraph: None,
+            sdg_goals: vec![],
+            themes_original: vec![],
+            affected_persons_original: vec![],
+            sources: vec![super::upr_info::SOURCE.to_owned()],
         })
     }
+}
+
+/// What a matrix row makes of a recommendation already stored (decision 0013): the stored
+/// text stays (it is what the item is known by) and a language it lacks is added; the
+/// position, its source and the paragraph are the matrix's, OHCHR's being the official record;
+/// every list gains what it lacks; nothing else changes. Importing the same matrix again
+/// changes nothing.
+fn enriched_by_matrix(
+    existing: &RecommendationContent,
+    incoming: RecommendationContent,
+) -> RecommendationContent {
+    let mut merged = existing.clone();
+    for (language, text) in incoming.text.texts() {
+        let slot = merged.text.slot_mut(language);
+        if slot.is_none() {
+            *slot = Some(text.to_owned());
+        }
+    }
+    if incoming.response.is_some() {
+        merged.response = incoming.response;
+        merged.response_original = incoming.response_original;
+    }
+    merged.source = incoming.source.or(merged.source);
+    merged.paragraph = incoming.paragraph.or(merged.paragraph);
+    add_missing(
+        &mut merged.recommending_states,
+        incoming.recommending_states,
+    );
+    add_missing(&mut merged.themes, incoming.themes);
+    add_missing(&mut merged.themes_original, incoming.themes_original);
+    add_missing(&mut merged.affected_persons, incoming.affected_persons);
+    add_missing(
+        &mut merged.affected_persons_original,
+        incoming.affected_persons_original,
+    );
+    add_missing(&mut merged.sdg_goals, incoming.sdg_goals);
+    add_missing(&mut merged.sdg_targets, incoming.sdg_targets);
+    add_missing(&mut merged.sources, incoming.sources);
+    merged
 }
 
 impl Importable for Stakeholder {
@@ -342,6 +406,11 @@ impl CsvExport for Recommendation {
                 "affected_persons",
                 "sdg_targets",
                 "external_refs",
+                "paragraph",
+                "sdg_goals",
+                "themes_original",
+                "affected_persons_original",
+                "sources",
                 "version",
                 "created_at",
                 "updated_at",
@@ -380,6 +449,11 @@ impl CsvExport for Recommendation {
             joined(&c.affected_persons),
             joined(&c.sdg_targets),
             refs_cell(&c.external_refs),
+            c.paragraph.clone().unwrap_or_default(),
+            joined(&c.sdg_goals),
+            joined(&c.themes_original),
+            joined(&c.affected_persons_original),
+            joined(&c.sources),
             self.stored.version.to_string(),
             crate::db::time::rfc3339(self.stored.created_at),
             crate::db::time::rfc3339(self.stored.updated_at),

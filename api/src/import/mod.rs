@@ -1,12 +1,16 @@
 //! Bulk import, shared by `POST /api/v1/bulk/{resource}` and `upr-tc import`: rows are read
 //! from a stream (CSV in the project's columns, a UPR Info export, or NDJSON of the API's own
 //! create representation), checked, and written in short transactions — or in one, for the
-//! atomic mode — so memory does not grow with the file.
+//! atomic mode — so memory does not grow with the file. An OHCHR UPR matrix, a Word document,
+//! is read whole (a zip needs its end first) within the upload's size limit.
 
 mod activities;
 mod columns;
+pub mod docx;
 mod entities;
+mod matrix_import;
 mod needs;
+pub mod ohchr_matrix;
 mod upr_info;
 
 use std::io::Read;
@@ -42,6 +46,9 @@ pub enum Format {
     UprInfo,
     /// One JSON object per line, each the API's create representation.
     Ndjson,
+    /// OHCHR's thematic list of recommendations of one review (the "UPR matrix"), a Word
+    /// document (.docx), recommendations only: it enriches what is stored of the same review.
+    OhchrMatrix,
 }
 
 /// What happens to good rows when some rows are bad.
@@ -65,6 +72,9 @@ pub struct Options {
     /// Who imports (`app::uploads::uploader`): what its rows may write, and the audit trail's
     /// actor.
     pub uploader: Uploader,
+    /// For an OHCHR matrix: the State under review and the session, where the document does
+    /// not say.
+    pub review: ohchr_matrix::Review,
 }
 
 /// A row that could not be imported.
@@ -77,6 +87,27 @@ pub struct RowError {
     pub column: Option<String>,
     pub code: String,
     pub message: String,
+}
+
+impl RowError {
+    /// An error of one cell, at `line` in `column`.
+    pub fn in_column(line: u64, column: &str, code: &str, message: String) -> Self {
+        Self {
+            line,
+            column: Some(column.to_owned()),
+            code: code.to_owned(),
+            message,
+        }
+    }
+}
+
+/// The top-level field a JSON pointer names: `/text/en` → `text`.
+fn field_of(pointer: &str) -> &str {
+    pointer
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or("")
 }
 
 /// What an import did. `received`, `rejected` and `folded` count rows; `created`, `updated`
@@ -93,6 +124,11 @@ pub struct ImportReport {
     /// State, and the rows of one text in one review are one recommendation. 0 for the other
     /// formats.
     pub folded: u64,
+    /// Rows of an OHCHR matrix that found a recommendation of the same review already stored
+    /// (from another source, or an earlier import), whatever the small differences of their
+    /// texts: they enrich it (`updated`) or find it as it is (`unchanged`). Each text of a
+    /// matrix counts as a row. 0 for the other formats.
+    pub matched: u64,
     /// Nothing was written: a dry run, or an atomic import with bad rows.
     pub dry_run: bool,
     /// What is wrong with the bad rows: the first 1,000 errors (at most 20 of one row), each
@@ -100,6 +136,12 @@ pub struct ImportReport {
     pub errors: Vec<RowError>,
     /// Errors found beyond those listed in `errors`.
     pub errors_not_listed: u64,
+    /// What was read but not as written, on rows that were imported: a matrix's theme or group
+    /// of persons that no vocabulary has yet (kept as written), an SDG that is none (left
+    /// out). The first 1,000, as `errors` are listed.
+    pub warnings: Vec<RowError>,
+    /// Warnings found beyond those listed in `warnings`.
+    pub warnings_not_listed: u64,
 }
 
 /// Errors an answer lists, so that its size does not grow with the file.
@@ -114,20 +156,28 @@ const BATCH: usize = 500;
 impl ImportReport {
     fn reject(&mut self, errors: Vec<RowError>) {
         self.rejected += 1;
-        let total = errors.len();
-        let room = MAX_LISTED_ERRORS
-            .saturating_sub(self.errors.len())
-            .min(MAX_ROW_ERRORS);
-        self.errors
-            .extend(errors.into_iter().take(room).map(|mut e| {
-                if let Some((cut, _)) = e.message.char_indices().nth(MAX_MESSAGE) {
-                    e.message.truncate(cut);
-                    e.message.push('…');
-                }
-                e
-            }));
-        self.errors_not_listed += total.saturating_sub(room) as u64;
+        self.errors_not_listed += list(&mut self.errors, errors);
     }
+
+    fn warn(&mut self, warnings: Vec<RowError>) {
+        self.warnings_not_listed += list(&mut self.warnings, warnings);
+    }
+}
+
+/// Adds a row's `items` to `listed`, within the caps; returns how many were left out.
+fn list(listed: &mut Vec<RowError>, items: Vec<RowError>) -> u64 {
+    let total = items.len();
+    let room = MAX_LISTED_ERRORS
+        .saturating_sub(listed.len())
+        .min(MAX_ROW_ERRORS);
+    listed.extend(items.into_iter().take(room).map(|mut e| {
+        if let Some((cut, _)) = e.message.char_indices().nth(MAX_MESSAGE) {
+            e.message.truncate(cut);
+            e.message.push('…');
+        }
+        e
+    }));
+    total.saturating_sub(room) as u64
 }
 
 /// Why an upload as a whole cannot be read (as opposed to a bad row).
@@ -460,6 +510,9 @@ pub fn import<D: Importable>(
             writer.report.received = received;
             writer.report.folded = folded;
         }),
+        Format::OhchrMatrix => Err(ImportError::File(
+            "The ohchr-matrix format holds recommendations only.".into(),
+        )),
     };
     match result {
         Ok(()) => writer.finish(),
@@ -501,6 +554,9 @@ pub fn import_kind(
     options: Options,
 ) -> Result<ImportReport, ImportError> {
     match kind {
+        Upload::Recommendations if options.format == Format::OhchrMatrix => {
+            matrix_import::import(conn, input, options)
+        }
         Upload::Recommendations => import::<Recommendation>(conn, input, options),
         Upload::Stakeholders => import::<Stakeholder>(conn, input, options),
         Upload::Activities => import::<Activity>(conn, input, options),
@@ -518,6 +574,7 @@ pub fn by_operator(
     format: Format,
     mode: Mode,
     dry_run: bool,
+    review: ohchr_matrix::Review,
 ) -> Result<ImportReport, ImportError> {
     let uploader = uploader(conn, &Principal::Operator, kind, dry_run)?;
     let options = Options {
@@ -525,6 +582,7 @@ pub fn by_operator(
         mode,
         dry_run,
         uploader,
+        review,
     };
     import_kind(conn, kind, input, options)
 }

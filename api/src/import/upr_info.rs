@@ -13,6 +13,9 @@ use crate::domain::validate::add_missing;
 use crate::domain::{CountryCode, normalise_text};
 use crate::reference::reference;
 
+/// The name an import gives this source in a recommendation's `sources`.
+pub const SOURCE: &str = "upr-info";
+
 const REQUIRED: [&str; 7] = [
     "To", "Text", "From", "Response", "Action", "Issue", "Session",
 ];
@@ -46,12 +49,7 @@ pub struct Group {
 
 /// The UPR Info column a field error belongs to.
 pub fn column_of(pointer: &str) -> String {
-    let field = pointer
-        .trim_start_matches('/')
-        .split('/')
-        .next()
-        .unwrap_or("");
-    match field {
+    match super::field_of(pointer) {
         "state_under_review" => "To",
         "recommending_states" => "From",
         "text" => "Text",
@@ -97,12 +95,7 @@ impl Cells<'_> {
 fn row(cells: &Cells<'_>, line: u64) -> Result<Group, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut err = |column: &str, code: &str, message: String| {
-        errors.push(RowError {
-            line,
-            column: Some(column.to_owned()),
-            code: code.to_owned(),
-            message,
-        })
+        errors.push(RowError::in_column(line, column, code, message))
     };
     let to = state(&cells.get("To"))
         .map_err(|m| err("To", "unknown_country", m))

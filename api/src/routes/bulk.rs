@@ -36,6 +36,57 @@ pub struct BulkQuery {
     pub dry_run: Option<bool>,
 }
 
+/// The query of a recommendations upload: [`BulkQuery`]'s, and the review of a matrix.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RecommendationBulkQuery {
+    /// `upr-info` reads a UPR Info database export (`text/csv`); `ohchr-matrix` an OHCHR UPR
+    /// matrix (a Word document); otherwise the body's content type decides between the
+    /// project's CSV columns, NDJSON and a matrix.
+    #[param(inline)]
+    pub format: Option<Format>,
+    /// `atomic` (default): one bad row and nothing is written. `partial`: good rows are
+    /// written, bad rows listed.
+    #[param(inline)]
+    pub mode: Option<Mode>,
+    /// Check everything, write nothing.
+    pub dry_run: Option<bool>,
+    /// For a matrix whose document does not say: the State under review (ISO alpha-3 code
+    /// or name).
+    #[param(example = "SVN")]
+    pub state: Option<String>,
+    /// For a matrix whose document does not say: the Working Group session.
+    #[param(example = 48, minimum = 1)]
+    pub session: Option<i64>,
+}
+
+/// What every upload's query says, and what only a recommendations upload's may.
+pub trait UploadQuery {
+    fn split(self) -> (BulkQuery, import::ohchr_matrix::Review);
+}
+
+impl UploadQuery for BulkQuery {
+    fn split(self) -> (BulkQuery, import::ohchr_matrix::Review) {
+        (self, Default::default())
+    }
+}
+
+impl UploadQuery for RecommendationBulkQuery {
+    fn split(self) -> (BulkQuery, import::ohchr_matrix::Review) {
+        let query = BulkQuery {
+            format: self.format,
+            mode: self.mode,
+            dry_run: self.dry_run,
+        };
+        let review = import::ohchr_matrix::Review {
+            state: self.state,
+            session: self.session,
+        };
+        (query, review)
+    }
+}
+
 /// An uploaded file, as the contract states it: bytes (`format: binary`), so generated clients
 /// send a file rather than a string they would have to build.
 pub struct UploadFile;
@@ -46,7 +97,9 @@ impl utoipa::PartialSchema for UploadFile {
         ObjectBuilder::new()
             .schema_type(Type::String)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
-            .description(Some("The file's bytes: CSV (UTF-8) or NDJSON"))
+            .description(Some(
+                "The file's bytes: CSV (UTF-8), NDJSON, or a Word document (.docx)",
+            ))
             .into()
     }
 }
@@ -106,7 +159,10 @@ async fn receive(payload: &mut web::Payload, limit: usize) -> ApiResult<std::fs:
     Ok(file)
 }
 
-fn format_of(req: &HttpRequest, query: &BulkQuery) -> ApiResult<Format> {
+/// A Word document's media type: an OHCHR matrix.
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+fn format_of(req: &HttpRequest, query: &BulkQuery, kind: Upload) -> ApiResult<Format> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -121,9 +177,18 @@ fn format_of(req: &HttpRequest, query: &BulkQuery) -> ApiResult<Format> {
         ("text/csv", Some(Format::UprInfo)) => Ok(Format::UprInfo),
         ("text/csv", None | Some(Format::Csv)) => Ok(Format::Csv),
         ("application/x-ndjson", None | Some(Format::Ndjson)) => Ok(Format::Ndjson),
-        ("text/csv" | "application/x-ndjson", Some(f)) => Err(ApiError::UnsupportedMediaType(
-            format!("The format {f:?} does not match the content type {content_type}."),
-        )),
+        (DOCX, None | Some(Format::OhchrMatrix)) if kind == Upload::Recommendations => {
+            Ok(Format::OhchrMatrix)
+        }
+        ("text/csv" | "application/x-ndjson" | DOCX, Some(f)) => {
+            Err(ApiError::UnsupportedMediaType(format!(
+                "The format {f:?} does not match the content type {content_type}."
+            )))
+        }
+        _ if kind == Upload::Recommendations => Err(ApiError::UnsupportedMediaType(format!(
+            "A bulk upload of recommendations is `text/csv`, `application/x-ndjson` or, for an \
+             OHCHR matrix, `{DOCX}`."
+        ))),
         _ => Err(ApiError::UnsupportedMediaType(
             "A bulk upload is `text/csv` or `application/x-ndjson`.".into(),
         )),
@@ -135,13 +200,14 @@ async fn bulk(
     caller: Caller,
     req: HttpRequest,
     mut payload: web::Payload,
-    query: web::Query<BulkQuery>,
+    query: BulkQuery,
+    review: import::ohchr_matrix::Review,
     kind: Upload,
 ) -> ApiResult<web::Json<ImportReport>> {
     // What is sent and how large, then who may upload and as whom (which may register a
     // State's own stakeholder): all before anything is received, and nothing is registered
     // for an upload refused at the door.
-    let format = format_of(&req, &query)?;
+    let format = format_of(&req, &query, kind)?;
     let limit = state.bulk_limit;
     let too_large =
         || ApiError::PayloadTooLarge(format!("A bulk upload takes at most {limit} bytes."));
@@ -163,6 +229,7 @@ async fn bulk(
         mode: query.mode.unwrap_or_default(),
         dry_run,
         uploader,
+        review,
     };
     let (mode, dry_run) = (options.mode, options.dry_run);
 
@@ -190,14 +257,19 @@ async fn bulk(
 /// kind of item; every one reads the same way (`bulk`).
 macro_rules! bulk_route {
     ($(#[doc = $doc:literal])* $name:ident, $path:literal, $upload:expr) => {
+        bulk_route! { $(#[doc = $doc])* $name, $path, $upload, BulkQuery, [] }
+    };
+    ($(#[doc = $doc:literal])* $name:ident, $path:literal, $upload:expr, $query:ty,
+     [$($media:literal),*]) => {
         $(#[doc = $doc])*
         #[utoipa::path(
             tag = "bulk",
             security(("bearer" = [])),
-            params(BulkQuery),
+            params($query),
             request_body(content(
                 (UploadFile = "text/csv"),
                 (UploadFile = "application/x-ndjson"),
+                $((UploadFile = $media),)*
             ), description = "The rows to import"),
             responses((status = 200, description = "What the import did (or, with dry_run, would do)", body = ImportReport))
         )]
@@ -207,9 +279,10 @@ macro_rules! bulk_route {
             caller: Caller,
             req: HttpRequest,
             payload: web::Payload,
-            query: web::Query<BulkQuery>,
+            query: web::Query<$query>,
         ) -> ApiResult<web::Json<ImportReport>> {
-            bulk(state, caller, req, payload, query, $upload).await
+            let (query, review) = UploadQuery::split(query.into_inner());
+            bulk(state, caller, req, payload, query, review, $upload).await
         }
     };
 }
@@ -218,12 +291,17 @@ bulk_route! {
     /// Imports recommendations in bulk (`admin`).
     ///
     /// `text/csv` in the project's columns or, with `format=upr-info`, a UPR Info export; or
-    /// `application/x-ndjson` of the create representation. Importing the same data again creates
-    /// nothing. CSV columns: `state_under_review`, `session` (required), `text__ar` … `text__zh` (at least
+    /// `application/x-ndjson` of the create representation; or an OHCHR UPR matrix (the Word
+    /// document, `application/vnd.openxmlformats-officedocument.wordprocessingml.document`,
+    /// `format=ohchr-matrix`; `state` and `session` when the document does not name the
+    /// review), which enriches the review's stored recommendations whatever small differences
+    /// their texts have (decision 0013). Importing the same data again creates nothing. CSV columns: `state_under_review`, `session` (required), `text__ar` … `text__zh` (at least
     /// one), `recommending_states`, `review_year`, `response`, `response_original`,
     /// `source_symbol`, `source_paragraph`, `action_category`, `themes`, `affected_persons`,
-    /// `sdg_targets`, `external_refs` (`source:id`). Lists are separated by `|`.
-    import_recommendations, "/recommendations", Upload::Recommendations
+    /// `sdg_targets`, `external_refs` (`source:id`), `paragraph`, `sdg_goals`, `themes_original`,
+    /// `affected_persons_original`, `sources`. Lists are separated by `|`.
+    import_recommendations, "/recommendations", Upload::Recommendations, RecommendationBulkQuery,
+    ["application/vnd.openxmlformats-officedocument.wordprocessingml.document"]
 }
 
 bulk_route! {

@@ -85,6 +85,16 @@ format_param!(
     ListFormat { Json => None, Csv => Some(ExportFormat::Csv), Ndjson => Some(ExportFormat::Ndjson) }
 );
 format_param!(
+    /// Recommendations as a JSON page (`json`), or whole as a file: `csv`, `ndjson`, or
+    /// `matrix`: one review's as OHCHR's matrix lists them (CSV).
+    RecommendationListFormat {
+        Json => None,
+        Csv => Some(ExportFormat::Csv),
+        Ndjson => Some(ExportFormat::Ndjson),
+        Matrix => Some(ExportFormat::Csv),
+    }
+);
+format_param!(
     /// Activities as a JSON page (`json`), or whole as a file: `csv`, `ndjson`, or `xml` (IATI
     /// 2.03).
     ActivityListFormat {

@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::reference::reference;
 use crate::routes::support::{
     code_param, etag, if_match, in_range, not_modified, regional_group_param, state_param,
-    states_of, with_db, with_item_db,
+    states_of, with_db, with_item_db, with_read_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -73,8 +73,11 @@ pub struct RecommendationQuery {
     #[param(pattern = "^[A-Za-z0-9_-]{22}$")]
     pub cursor: Option<String>,
     /// `json` for this page, or every matching item as a file to download; wins over `Accept`.
+    /// `matrix`: the recommendations of one review (`state_under_review` and `session`, the
+    /// other filters left aside) as CSV in the columns of OHCHR's matrix, in the order of their
+    /// paragraphs, for NMIRF tracking tools.
     #[param(inline)]
-    pub format: Option<export::ListFormat>,
+    pub format: Option<export::RecommendationListFormat>,
 }
 
 impl RecommendationQuery {
@@ -136,6 +139,9 @@ pub async fn list_recommendations(
     query: web::Query<RecommendationQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter()?;
+    if query.format == Some(export::RecommendationListFormat::Matrix) {
+        return matrix(&state, &filter, query.session).await;
+    }
     let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?
         .format(query.format);
     export::list_response::<Recommendation, _>(
@@ -146,6 +152,35 @@ pub async fn list_recommendations(
         export::as_stored(),
     )
     .await
+}
+
+/// One review's recommendations as OHCHR's matrix lists them (`format=matrix`).
+async fn matrix(
+    state: &web::Data<AppState>,
+    filter: &Filter,
+    session: Option<i64>,
+) -> ApiResult<HttpResponse> {
+    let (Some([country]), Some(session)) = (filter.states_under_review.as_deref(), session) else {
+        return Err(ApiError::bad_request(
+            "review_required",
+            "`format=matrix` lists one review: give `state_under_review` and `session`.",
+        ));
+    };
+    let country = country.clone();
+    let name = format!("matrix-{country}-{session}");
+    let recs = with_read_db(state, move |conn| {
+        Ok(crate::db::recommendations::of_review(
+            conn,
+            country.as_str(),
+            session,
+        )?)
+    })
+    .await?;
+    let body = crate::import::ohchr_matrix::csv(recs);
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(export::attachment(&name, export::ExportFormat::Csv))
+        .body(body))
 }
 
 /// Adds a recommendation (`admin`).

@@ -548,8 +548,13 @@ impl RecMaker {
             action_category: None,
             themes,
             affected_persons,
+            sdg_goals: goals_of(&sdg_targets),
             sdg_targets,
             external_refs: Vec::new(),
+            paragraph: Some(format!("{paragraph}.{}", index + 1)),
+            themes_original: Vec::new(),
+            affected_persons_original: Vec::new(),
+            sources: Vec::new(),
         };
         // The words: made again when the review has a recommendation worded alike.
         let mut tries = 0;
@@ -1577,4 +1582,16 @@ impl<'a> RequestMaker<'a> {
             status,
         }
     }
+}
+
+/// The SDG goals of targets (`16.3` is of goal `16`), each once.
+fn goals_of(targets: &[String]) -> Vec<String> {
+    let mut goals: Vec<String> = Vec::new();
+    for target in targets {
+        let goal = target.split('.').next().unwrap_or_default();
+        if !goals.iter().any(|g| g == goal) {
+            goals.push(goal.to_owned());
+        }
+    }
+    goals
 }

@@ -211,6 +211,7 @@ fn write<D: Importable>(
         mode: Mode::Atomic,
         dry_run: false,
         uploader,
+        review: Default::default(),
     };
     let items = items.into_iter().inspect(|_| progress.inc(1));
     let started = Instant::now();

@@ -1,0 +1,148 @@
+//! An OHCHR matrix imported: read whole, each text matched to what is stored of the same
+//! review by [`matching_key`] (decision 0013), then checked and written as every import's
+//! rows are: a match enriches the stored recommendation (`Importable::merge`), a text that
+//! matches nothing is a new one.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use super::ohchr_matrix::{self, Entry, Review};
+use super::{ImportError, ImportReport, Item, Options, Writer, docx};
+use crate::db::DbConnection;
+use crate::domain::Multilingual;
+use crate::domain::recommendation::{Recommendation, RecommendationInput, Source, matching_key};
+
+/// The matrix column a field error belongs to.
+fn column_of(pointer: &str) -> String {
+    match super::field_of(pointer) {
+        "text"
+        | "recommending_states"
+        | "paragraph"
+        | "source"
+        | "state_under_review"
+        | "session" => "Recommendation",
+        "response" | "response_original" => "Position",
+        "themes" | "themes_original" | "affected_persons" | "affected_persons_original" => "Themes",
+        "sdg_goals" | "sdg_targets" => "SDGs",
+        other => other,
+    }
+    .to_owned()
+}
+
+fn input_of(entry: Entry, review: &(String, i64)) -> RecommendationInput {
+    let mut text = Multilingual::default();
+    *text.slot_mut(entry.language) = Some(entry.text);
+    RecommendationInput {
+        state_under_review: review.0.clone(),
+        recommending_states: entry.recommending_states,
+        session: review.1,
+        review_year: None,
+        text,
+        response: entry.response,
+        response_original: entry.response_original,
+        source: entry
+            .source
+            .map(|(symbol, paragraph)| Source { symbol, paragraph }),
+        action_category: None,
+        themes: entry.themes,
+        affected_persons: entry.affected_persons,
+        sdg_targets: entry.sdg_targets,
+        external_refs: Vec::new(),
+        paragraph: entry.paragraph,
+        sdg_goals: entry.sdg_goals,
+        themes_original: entry.themes_original,
+        affected_persons_original: entry.affected_persons_original,
+        sources: vec![ohchr_matrix::SOURCE.to_owned()],
+    }
+}
+
+/// Imports one matrix.
+pub fn import(
+    conn: &mut DbConnection,
+    mut input: impl Read,
+    options: Options,
+) -> Result<ImportReport, ImportError> {
+    // The caller bounds what is read: a bulk upload by its size limit, `upr-tc import` by
+    // the file.
+    let mut bytes = Vec::new();
+    input.read_to_end(&mut bytes)?;
+    let document = docx::read(&bytes).map_err(|e| ImportError::File(e.to_string()))?;
+    drop(bytes);
+    let matrix = ohchr_matrix::read(&document, &options.review)?;
+    let Review {
+        state: Some(state),
+        session: Some(session),
+    } = matrix.review
+    else {
+        unreachable!("ohchr_matrix::read names the review or refuses the document")
+    };
+    let review = (state, session);
+
+    // What is stored of the review, by the key its texts match on.
+    let mut stored: HashMap<String, uuid::Uuid> = HashMap::new();
+    for rec in crate::db::recommendations::of_review(conn, &review.0, review.1)? {
+        for (_, text) in rec.content.text.texts() {
+            stored
+                .entry(matching_key(text))
+                .or_insert_with(|| rec.stored.id.into());
+        }
+    }
+
+    // The matrix's texts, one entry per text: the same text twice in the document is one
+    // recommendation (folded), its States and labels joined.
+    let mut entries: Vec<(String, Entry)> = Vec::new();
+    let mut writer = Writer::<Recommendation>::new(conn, options);
+    for row in matrix.rows {
+        match row.entries {
+            Err(errors) => {
+                writer.report.received += 1;
+                writer.bad_row(errors);
+            }
+            Ok(texts) => {
+                writer.report.warn(row.warnings);
+                for entry in texts {
+                    writer.report.received += 1;
+                    let key = matching_key(&entry.text);
+                    match entries.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, first)) => {
+                            writer.report.folded += 1;
+                            fold(first, entry);
+                        }
+                        None => entries.push((key, entry)),
+                    }
+                }
+            }
+        }
+    }
+    for (key, entry) in entries {
+        let id = stored.get(&key).copied();
+        if id.is_some() {
+            writer.report.matched += 1;
+        }
+        let item = Item {
+            line: entry.line,
+            id,
+            content: input_of(entry, &review),
+        };
+        if let Err(e) = writer.item(item, &column_of) {
+            writer.abort();
+            return Err(e);
+        }
+    }
+    writer.finish()
+}
+
+/// A text the matrix lists twice: the second's States and labels join the first's.
+fn fold(first: &mut Entry, again: Entry) {
+    use crate::domain::validate::add_missing;
+    add_missing(&mut first.recommending_states, again.recommending_states);
+    add_missing(&mut first.themes, again.themes);
+    add_missing(&mut first.themes_original, again.themes_original);
+    add_missing(&mut first.affected_persons, again.affected_persons);
+    add_missing(
+        &mut first.affected_persons_original,
+        again.affected_persons_original,
+    );
+    add_missing(&mut first.sdg_goals, again.sdg_goals);
+    add_missing(&mut first.sdg_targets, again.sdg_targets);
+}

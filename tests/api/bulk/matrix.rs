@@ -1,0 +1,739 @@
+//! OHCHR UPR matrices (`format=ohchr-matrix`): Word documents the tests build in each
+//! cycle's way of writing them, documents that are not matrices, damaged archives, and a
+//! matrix whose recommendations a UPR Info export stored first.
+
+use std::io::Write;
+
+use upr_tc::auth::Role;
+use upr_tc_tests::{TestApp, json};
+
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+const RECS: &str = "/api/v1/bulk/recommendations";
+
+/// A table row: a heading across the table, or cells of lines.
+enum Row<'a> {
+    Heading(&'a str),
+    Cells(Vec<Vec<&'a str>>),
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A paragraph, its text cut into runs where Word would (every 7 characters).
+fn paragraph(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let runs: String = chars
+        .chunks(7)
+        .map(|c| {
+            let t: String = c.iter().collect();
+            format!(
+                r#"<w:r><w:t xml:space="preserve">{}</w:t></w:r>"#,
+                escape(&t)
+            )
+        })
+        .collect();
+    format!("<w:p>{runs}</w:p>")
+}
+
+/// A Word document: an optional page header, paragraphs before the table, and the table.
+fn docx(header: Option<&str>, before: &[&str], columns: &[&str], rows: &[Row<'_>]) -> Vec<u8> {
+    let mut table = String::from("<w:tbl>");
+    let cell = |lines: &[&str]| {
+        let ps: String = lines.iter().map(|l| paragraph(l)).collect();
+        // A cell holds at least one paragraph.
+        format!(
+            "<w:tc>{}</w:tc>",
+            if ps.is_empty() { "<w:p/>".into() } else { ps }
+        )
+    };
+    table.push_str("<w:tr>");
+    for c in columns {
+        table.push_str(&cell(&[c]));
+    }
+    table.push_str("</w:tr>");
+    for row in rows {
+        table.push_str("<w:tr>");
+        match row {
+            Row::Heading(text) => table.push_str(&format!(
+                r#"<w:tc><w:tcPr><w:gridSpan w:val="{}"/></w:tcPr>{}</w:tc>"#,
+                columns.len(),
+                paragraph(text)
+            )),
+            Row::Cells(cells) => {
+                for c in cells {
+                    table.push_str(&cell(c));
+                }
+            }
+        }
+        table.push_str("</w:tr>");
+    }
+    table.push_str("</w:tbl>");
+    let body: String = before.iter().map(|p| paragraph(p)).collect();
+    const NS: &str = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main""#;
+    let document = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {NS}><w:body>{body}{table}<w:p/></w:body></w:document>"#
+    );
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    let mut part = |name: &str, text: &str| {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    };
+    part(
+        "[Content_Types].xml",
+        r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#,
+    );
+    part(
+        "_rels/.rels",
+        r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>"#,
+    );
+    part("word/document.xml", &document);
+    if let Some(header) = header {
+        part(
+            "word/header1.xml",
+            &format!(r#"<w:hdr {NS}>{}</w:hdr>"#, paragraph(header)),
+        );
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+const FOURTH: [&str; 4] = [
+    "Recommendation and recommending State",
+    "Position of the State under review",
+    "Human rights themes and groups of persons",
+    "Relevant SDGs",
+];
+
+/// A 4th-cycle matrix: the review in the page header, groups of persons inside the themes
+/// column, SDGs in their own, one paragraph with two texts, a theme no vocabulary has, empty
+/// cells.
+fn fourth_cycle() -> Vec<u8> {
+    docx(
+        Some("UPR of Slovenia (4th Cycle - 48th Session) Thematic list of recommendations*"),
+        &[],
+        &FOURTH,
+        &[
+            Row::Heading("Theme: Ratification of & accession to international instruments"),
+            Row::Cells(vec![
+                vec![
+                    "140.7 Ratify the Optional Protocol to the International Covenant on Economic, Social and Cultural Rights (Maldives) (Portugal);",
+                    "Source of Position: A/HRC/59/15/Add.1 - Para.3",
+                ],
+                vec!["Supported"],
+                vec![
+                    "- Ratification of & accession to international instruments",
+                    "- Economic, social & cultural rights - general measures of implementation",
+                    "Groups of Persons: ",
+                    "- Public officials",
+                ],
+                vec![
+                    "- 1 - NO POVERTY",
+                    "- 16 - PEACE, JUSTICE AND STRONG INSTITUTIONS",
+                ],
+            ]),
+            Row::Cells(vec![
+                vec![
+                    "140.8 Complete the process of ratification of the Convention (Ukraine); Increase efforts towards ratification of the Convention, 1930 (No. 29) (Slovakia) (Venezuela (Bolivarian Republic of));",
+                    "Source of Position: A/HRC/59/15/Add.1 - Para.4",
+                ],
+                vec!["Supported/Noted"],
+                vec![
+                    "- Ratification of & accession to international instruments",
+                    "- Space law & human rights",
+                    "Groups of Persons: ",
+                    "- Astronauts",
+                    "- Stateless persons",
+                ],
+                vec!["- 10 - REDUCED INEQUALITIES", "- 99 - NOT A GOAL"],
+            ]),
+            Row::Heading("Theme: Right to education"),
+            Row::Cells(vec![
+                vec![
+                    "140.9 Guarantee access to education for Roma children (Chile).",
+                    "Source of Position: A/HRC/59/15/Add.1 - Para.5",
+                ],
+                vec!["Noted"],
+                vec![],
+                vec![],
+            ]),
+        ],
+    )
+}
+
+#[actix_web::test]
+async fn a_fourth_cycle_matrix_imports_each_text_with_its_row() {
+    let app = TestApp::spawn();
+    let url = format!("{RECS}?format=ohchr-matrix");
+    let r = app
+        .upload(&url, DOCX, fourth_cycle())
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (&r["received"], &r["created"], &r["rejected"], &r["matched"]),
+        (&json!(4), &json!(4), &json!(0), &json!(0)),
+        "{r}"
+    );
+    // The theme, the group and the SDG no vocabulary has, each on its row.
+    let warnings: Vec<(u64, &str)> = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["line"].as_u64().unwrap(), w["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        warnings,
+        vec![
+            (4, "unknown_theme"),
+            (4, "unknown_group_of_persons"),
+            (4, "unknown_sdg")
+        ],
+        "{r}"
+    );
+
+    let recs = app
+        .all("/api/v1/recommendations?state_under_review=SVN&session=48")
+        .await;
+    assert_eq!(recs.len(), 4);
+    let by_start = |start: &str| {
+        recs.iter()
+            .find(|r| r["text"]["en"].as_str().unwrap().starts_with(start))
+            .unwrap_or_else(|| panic!("no text starts with {start}: {recs:?}"))
+    };
+    let first = by_start("Ratify the Optional Protocol");
+    assert_eq!(
+        first["text"]["en"],
+        "Ratify the Optional Protocol to the International Covenant on Economic, Social and Cultural Rights"
+    );
+    assert_eq!(first["recommending_states"], json!(["MDV", "PRT"]));
+    assert_eq!(first["paragraph"], "140.7");
+    assert_eq!(first["cycle"], 4);
+    assert_eq!(first["response"], "supported");
+    assert_eq!(
+        first["source"],
+        json!({"symbol": "A/HRC/59/15/Add.1", "paragraph": "3"})
+    );
+    assert_eq!(
+        first["themes"],
+        json!(["uhri_ratification_accession", "uhri_esc_rights_general"])
+    );
+    assert_eq!(first["affected_persons"], json!(["public_officials"]));
+    assert_eq!(first["sdg_goals"], json!(["1", "16"]));
+    assert_eq!(first["sources"], json!(["ohchr-matrix"]));
+
+    // One paragraph, two texts: each its own States, both the paragraph's number and row.
+    let ukraine = by_start("Complete the process");
+    let slovakia = by_start("Increase efforts");
+    assert_eq!(ukraine["recommending_states"], json!(["UKR"]));
+    assert_eq!(
+        slovakia["text"]["en"],
+        "Increase efforts towards ratification of the Convention, 1930 (No. 29)"
+    );
+    assert_eq!(slovakia["recommending_states"], json!(["SVK", "VEN"]));
+    for rec in [ukraine, slovakia] {
+        assert_eq!(rec["paragraph"], "140.8");
+        assert_eq!(rec["response"], "supported_in_part");
+        assert_eq!(rec["response_original"], "Supported/Noted");
+        assert_eq!(rec["themes"], json!(["uhri_ratification_accession"]));
+        assert_eq!(rec["themes_original"], json!(["Space law & human rights"]));
+        assert_eq!(rec["affected_persons"], json!(["stateless_persons"]));
+        assert_eq!(rec["affected_persons_original"], json!(["Astronauts"]));
+        assert_eq!(rec["sdg_goals"], json!(["10"]));
+    }
+    // Empty cells: nothing said, nothing stored.
+    let roma = by_start("Guarantee access");
+    assert_eq!(roma["recommending_states"], json!(["CHL"]));
+    assert_eq!(roma["response"], "noted");
+    assert_eq!(roma["themes"], json!([]));
+    for absent in ["sdg_goals", "themes_original", "affected_persons_original"] {
+        assert!(
+            roma.get(absent).is_none(),
+            "{absent} is left out when empty: {roma}"
+        );
+    }
+
+    // The same matrix again changes nothing.
+    let again = app
+        .upload(&url, DOCX, fourth_cycle())
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (
+            &again["created"],
+            &again["updated"],
+            &again["unchanged"],
+            &again["matched"]
+        ),
+        (&json!(0), &json!(0), &json!(4), &json!(4)),
+        "{again}"
+    );
+    // And the content type alone says what it is.
+    let plain = app
+        .upload(RECS, DOCX, fourth_cycle())
+        .await
+        .assert_ok_json();
+    assert_eq!(plain["unchanged"], 4, "{plain}");
+}
+
+#[actix_web::test]
+async fn a_review_is_given_back_in_the_columns_of_the_matrix() {
+    let app = TestApp::spawn();
+    app.upload(&format!("{RECS}?format=ohchr-matrix"), DOCX, fourth_cycle())
+        .await
+        .assert_ok_json();
+    let reply = app
+        .get("/api/v1/recommendations?state_under_review=Slovenia&session=48&format=matrix")
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text());
+    assert!(
+        reply
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let disposition = reply.header("content-disposition").unwrap().to_owned();
+    assert!(
+        disposition.contains("upr-tc-matrix-SVN-48-"),
+        "{disposition}"
+    );
+    let text = reply.text();
+    let mut csv = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = csv.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(
+        header,
+        [
+            "Paragraph",
+            "Recommendation",
+            "Recommending States",
+            "Position",
+            "Source of position",
+            "Themes",
+            "Groups of persons",
+            "SDGs"
+        ]
+    );
+    let rows: Vec<Vec<String>> = csv
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    let paragraphs: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(paragraphs, ["140.7", "140.8", "140.8", "140.9"]);
+    assert_eq!(
+        rows[0][1..],
+        [
+            "Ratify the Optional Protocol to the International Covenant on Economic, Social and Cultural Rights",
+            "Maldives; Portugal",
+            "Supported",
+            "A/HRC/59/15/Add.1 - Para.3",
+            "Ratification of & accession to international instruments; Economic, social & cultural rights - general measures of implementation",
+            "Public officials",
+            "SDG 1; SDG 16",
+        ]
+    );
+    let slovakia = rows.iter().find(|r| r[1].starts_with("Increase")).unwrap();
+    assert_eq!(slovakia[2], "Slovakia; Venezuela (Bolivarian Republic of)");
+    assert_eq!(
+        slovakia[5],
+        "Ratification of & accession to international instruments; Space law & human rights"
+    );
+
+    // One review only.
+    app.get("/api/v1/recommendations?state_under_review=SVN&format=matrix")
+        .await
+        .assert_problem(400, "review_required");
+    app.get("/api/v1/recommendations?session=48&format=matrix")
+        .await
+        .assert_problem(400, "review_required");
+}
+
+/// A 2nd-cycle matrix: no title, UHRI codes before the themes, `Affected persons:` in the
+/// themes column, several States in one parenthesis, an assessment column.
+fn second_cycle() -> Vec<u8> {
+    docx(
+        None,
+        &[],
+        &[
+            "Recommendation",
+            "Position",
+            "Full list of themes",
+            "Assessment/comments on level of implementation",
+        ],
+        &[
+            Row::Heading("Theme: A12 Acceptance of international norms"),
+            Row::Cells(vec![
+                vec![
+                    "115.8 Ratify ICRMW (Senegal, Sierra Leone, Venezuela (Bolivarian Republic of),Peru, Uruguay);",
+                    "Source of position: A/HRC/28/15/Add.1 - Para. 5",
+                ],
+                vec!["Noted"],
+                vec![
+                    "A12 Acceptance of international norms",
+                    "G4 Migrants",
+                    "Affected persons:",
+                    "- migrants",
+                    "- general",
+                ],
+                vec![],
+            ]),
+        ],
+    )
+}
+
+#[actix_web::test]
+async fn a_second_cycle_matrix_names_its_review_through_the_upload() {
+    let app = TestApp::spawn();
+    let problem = app
+        .upload(&format!("{RECS}?format=ohchr-matrix"), DOCX, second_cycle())
+        .await
+        .assert_problem(422, "unreadable_file");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("state") && detail.contains("session"),
+        "{detail}"
+    );
+
+    let url = format!("{RECS}?format=ohchr-matrix&state=Slovenia&session=20");
+    let r = app
+        .upload(&url, DOCX, second_cycle())
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (&r["created"], &r["warnings"]),
+        (&json!(1), &json!([])),
+        "{r}"
+    );
+    let recs = app
+        .all("/api/v1/recommendations?state_under_review=SVN")
+        .await;
+    assert_eq!(recs.len(), 1);
+    let rec = &recs[0];
+    assert_eq!((&rec["session"], &rec["cycle"]), (&json!(20), &json!(2)));
+    assert_eq!(rec["text"]["en"], "Ratify ICRMW");
+    assert_eq!(
+        rec["recommending_states"],
+        json!(["SEN", "SLE", "VEN", "PER", "URY"])
+    );
+    assert_eq!(
+        rec["themes"],
+        json!(["uhri_ratification_accession", "uhri_migrants"])
+    );
+    assert_eq!(rec["affected_persons"], json!(["migrants", "general"]));
+    assert_eq!(
+        rec["source"],
+        json!({"symbol": "A/HRC/28/15/Add.1", "paragraph": "5"})
+    );
+
+    // A document that names another review than the upload says is refused.
+    let other = docx(
+        Some("UPR of Slovenia (4th Cycle - 48th Session)"),
+        &[],
+        &FOURTH,
+        &[],
+    );
+    let problem = app
+        .upload(
+            &format!("{RECS}?format=ohchr-matrix&session=47"),
+            DOCX,
+            other,
+        )
+        .await
+        .assert_problem(422, "unreadable_file");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("48"),
+        "{problem}"
+    );
+}
+
+#[actix_web::test]
+async fn a_third_cycle_matrix_reads_sdgs_and_persons_inside_the_themes_column() {
+    let app = TestApp::spawn();
+    let doc = docx(
+        None,
+        &[
+            "Universal Periodic Review - 34th session",
+            "Thematic list of recommendations - Slovenia",
+        ],
+        &[
+            "Recommendation",
+            "Position",
+            "Full list of themes",
+            "Assessment/comments on level of implementation",
+        ],
+        &[Row::Cells(vec![
+            vec![
+                "121.1 Ratify the International Convention for the Protection of All Persons from Enforced Disappearance (France) (Lithuania);",
+                "Source of Position: A/HRC/43/15 - Para 121",
+            ],
+            vec!["Supported"],
+            vec![
+                "- Acceptance of international norms",
+                "- Enforced disappearances",
+                "SDGs: ",
+                "- 16 - PEACE, JUSTICE AND STRONG INSTITUTIONS",
+                "- 16 - PEACE, JUSTICE AND STRONG INSTITUTIONS",
+                "Affected persons: ",
+                "- Disappeared persons",
+                "- Women",
+            ],
+            vec![],
+        ])],
+    );
+    let r = app
+        .upload(&format!("{RECS}?format=ohchr-matrix"), DOCX, doc)
+        .await
+        .assert_ok_json();
+    assert_eq!(r["created"], 1, "{r}");
+    let rec = &app
+        .all("/api/v1/recommendations?state_under_review=SVN&session=34")
+        .await[0];
+    assert_eq!(
+        rec["themes"],
+        json!([
+            "uhri_ratification_accession",
+            "uhri_enforced_disappearances"
+        ])
+    );
+    assert_eq!(rec["sdg_goals"], json!(["16"]));
+    assert_eq!(
+        rec["affected_persons"],
+        json!(["disappeared_persons", "women_and_girls"])
+    );
+    assert_eq!(
+        rec["source"],
+        json!({"symbol": "A/HRC/43/15", "paragraph": "121"})
+    );
+}
+
+#[actix_web::test]
+async fn what_is_not_a_matrix_is_refused_whole() {
+    let app = TestApp::spawn();
+    let url = format!("{RECS}?format=ohchr-matrix&state=SVN&session=48");
+    let letter = docx(
+        Some("UPR of Slovenia (4th Cycle - 48th Session)"),
+        &["Dear Minister,"],
+        &["Item", "Cost"],
+        &[Row::Cells(vec![vec!["Chairs"], vec!["12"]])],
+    );
+    let mut damaged = fourth_cycle();
+    damaged.truncate(damaged.len() / 2);
+    for (why, body, says) in [
+        ("a letter", letter, "not an OHCHR UPR matrix"),
+        ("a damaged archive", damaged, "not a Word document"),
+        (
+            "CSV sent as a Word document",
+            b"To,Text\nKEN,x\n".to_vec(),
+            "not a Word document",
+        ),
+    ] {
+        let problem = app
+            .upload(&url, DOCX, body)
+            .await
+            .assert_problem(422, "unreadable_file");
+        assert!(
+            problem["detail"].as_str().unwrap().contains(says),
+            "{why}: {problem}"
+        );
+    }
+    // A matrix sent as CSV, or named as a matrix for another kind of item.
+    app.upload(
+        &format!("{RECS}?format=ohchr-matrix"),
+        "text/csv",
+        fourth_cycle(),
+    )
+    .await
+    .assert_problem(415, "unsupported_media_type");
+    app.upload(
+        "/api/v1/bulk/stakeholders?format=ohchr-matrix",
+        DOCX,
+        fourth_cycle(),
+    )
+    .await
+    .assert_problem(415, "unsupported_media_type");
+    app.upload("/api/v1/bulk/stakeholders?state=SVN", "text/csv", "kind\n")
+        .await
+        .assert_problem(400, "invalid_query");
+    assert!(app.all("/api/v1/recommendations").await.is_empty());
+}
+
+#[actix_web::test]
+async fn only_admin_imports_a_matrix_and_a_dry_run_writes_nothing() {
+    let app = TestApp::spawn();
+    let url = format!("{RECS}?format=ohchr-matrix");
+    let org = uuid::Uuid::now_v7().to_string();
+    for token in [
+        app.token(Role::State, Some("SVN"), None),
+        app.token(Role::Contributor, None, Some(&org)),
+        app.token(Role::Sync, None, None),
+    ] {
+        app.upload_as(&url, DOCX, fourth_cycle(), Some(&token))
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    let dry = app
+        .upload(&format!("{url}&dry_run=true"), DOCX, fourth_cycle())
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (&dry["created"], &dry["dry_run"]),
+        (&json!(4), &json!(true))
+    );
+    assert!(app.all("/api/v1/recommendations").await.is_empty());
+}
+
+#[actix_web::test]
+async fn a_matrix_enriches_what_a_upr_info_export_stored() {
+    let app = TestApp::spawn();
+    // UPR Info's wording of two of the matrix's texts: quotes and a trailing full stop, a
+    // space Word lost, another case; and one text the matrix does not have.
+    let export = [
+        "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session",
+        "Slovenia,EEG,EU,\"\"\"Ratify the Optional Protocol to the International Covenant on Economic, Social and Cultural Rights.\"\"\",Maldives,Asia,,Accepted,5,International instruments,48",
+        "Slovenia,EEG,EU,Guarantee access to education forRoma children,Chile,GRULAC,,Noted,4,Right to education,48",
+        "Slovenia,EEG,EU,Protect journalists.,Chile,GRULAC,,Accepted,4,Freedom of opinion and expression,48",
+    ]
+    .join("\n");
+    let r = app
+        .upload(&format!("{RECS}?format=upr-info"), "text/csv", export)
+        .await
+        .assert_ok_json();
+    assert_eq!(r["created"], 3, "{r}");
+    let before = app
+        .all("/api/v1/recommendations?state_under_review=SVN")
+        .await;
+    let head = app.get("/api/v1/changes?limit=1000").await.assert_ok_json();
+    let cursor = head["next_cursor"].as_str().unwrap().to_owned();
+
+    let r = app
+        .upload(&format!("{RECS}?format=ohchr-matrix"), DOCX, fourth_cycle())
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (&r["matched"], &r["updated"], &r["created"]),
+        (&json!(2), &json!(2), &json!(2)),
+        "two texts enrich what is stored, two are new: {r}"
+    );
+    let after = app
+        .all("/api/v1/recommendations?state_under_review=SVN")
+        .await;
+    assert_eq!(after.len(), 5, "nothing is duplicated");
+    let protocol = after
+        .iter()
+        .find(|r| {
+            r["text"]["en"]
+                .as_str()
+                .unwrap()
+                .contains("Optional Protocol")
+        })
+        .unwrap();
+    let was = before.iter().find(|r| r["id"] == protocol["id"]).unwrap();
+    // The stored text stays; the matrix adds what UPR Info does not carry.
+    assert_eq!(protocol["text"], was["text"]);
+    assert_eq!(protocol["recommending_states"], json!(["MDV", "PRT"]));
+    assert_eq!(protocol["action_category"], 5);
+    assert_eq!(protocol["paragraph"], "140.7");
+    assert_eq!(protocol["sdg_goals"], json!(["1", "16"]));
+    assert_eq!(protocol["affected_persons"], json!(["public_officials"]));
+    assert_eq!(
+        protocol["themes"],
+        json!([
+            "international_instruments",
+            "uhri_ratification_accession",
+            "uhri_esc_rights_general"
+        ])
+    );
+    assert_eq!(protocol["sources"], json!(["upr-info", "ohchr-matrix"]));
+    assert_eq!(protocol["version"], 2);
+    let roma = after
+        .iter()
+        .find(|r| r["text"]["en"].as_str().unwrap().contains("Roma"))
+        .unwrap();
+    assert_eq!(roma["response"], "noted");
+    assert_eq!(roma["paragraph"], "140.9");
+
+    // The enrichment reaches partners as updates of the same items.
+    let changes = app
+        .get(&format!("/api/v1/changes?after={cursor}&limit=100"))
+        .await
+        .assert_ok_json();
+    let updated: Vec<&str> = changes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["op"] == "upsert" && c["data"]["version"] == 2)
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(updated.len(), 2, "{changes}");
+    assert!(updated.contains(&protocol["id"].as_str().unwrap()));
+
+    // A UPR Info export imported again keeps what the matrix brought.
+    let export = "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session\n\
+        Slovenia,EEG,EU,Protect journalists.,Chile,GRULAC,,Accepted,4,Freedom of opinion and expression,48\n\
+        Slovenia,EEG,EU,Guarantee access to education forRoma children,Chile,GRULAC,,Noted,4,Right to education,48\n";
+    app.upload(&format!("{RECS}?format=upr-info"), "text/csv", export)
+        .await
+        .assert_ok_json();
+    let roma_again = app
+        .get(&format!(
+            "/api/v1/recommendations/{}",
+            roma["id"].as_str().unwrap()
+        ))
+        .await
+        .assert_ok_json();
+    assert_eq!(roma_again["paragraph"], "140.9");
+    assert_eq!(roma_again["sources"], json!(["upr-info", "ohchr-matrix"]));
+}
+
+#[actix_web::test]
+async fn the_slovenia_matrix_imports_as_254_recommendations() {
+    let Some(bytes) = upr_tc_tests::ohchr_matrix() else {
+        return;
+    };
+    let app = TestApp::spawn();
+    let url = format!("{RECS}?format=ohchr-matrix");
+    let r = app.upload(&url, DOCX, bytes.clone()).await.assert_ok_json();
+    assert_eq!(
+        (&r["received"], &r["created"], &r["rejected"]),
+        (&json!(254), &json!(254), &json!(0)),
+        "{r}"
+    );
+    assert_eq!(
+        r["warnings"],
+        json!([]),
+        "every label is in the vocabularies"
+    );
+    let recs = app
+        .all("/api/v1/recommendations?state_under_review=SVN&session=48")
+        .await;
+    assert_eq!(recs.len(), 254);
+    for rec in &recs {
+        assert!(
+            rec["paragraph"].as_str().unwrap().starts_with("140."),
+            "{rec}"
+        );
+        assert!(rec["response"].is_string(), "{rec}");
+        assert!(rec["source"]["symbol"] == "A/HRC/59/15/Add.1", "{rec}");
+        assert!(!rec["themes"].as_array().unwrap().is_empty(), "{rec}");
+        assert!(
+            !rec["recommending_states"].as_array().unwrap().is_empty(),
+            "{rec}"
+        );
+    }
+    let supported = recs.iter().filter(|r| r["response"] == "supported").count();
+    assert_eq!((supported, recs.len() - supported), (217, 37));
+    let last = recs.iter().find(|r| r["paragraph"] == "140.254").unwrap();
+    assert_eq!(last["recommending_states"], json!(["IRQ"]));
+    assert_eq!(
+        last["affected_persons"],
+        json!(["public_officials", "stateless_persons"])
+    );
+    assert_eq!(last["sdg_goals"], json!(["10", "16"]));
+
+    let again = app.upload(&url, DOCX, bytes).await.assert_ok_json();
+    assert_eq!(
+        (&again["unchanged"], &again["matched"]),
+        (&json!(254), &json!(254)),
+        "{again}"
+    );
+}
