@@ -206,8 +206,9 @@ pub async fn middleware(
     }
     if let Some(state) = state {
         let request = res.request();
+        // A HEAD is answered as its GET inside, but counted as what it came as.
         state.metrics.request(
-            request.method().as_str(),
+            crate::head::method_of(request).as_str(),
             request.match_pattern(),
             status.as_u16(),
             started.elapsed().as_secs_f64(),

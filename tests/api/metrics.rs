@@ -47,6 +47,10 @@ async fn metrics_count_requests_the_pool_the_feed_and_imports() {
     for _ in 0..3 {
         assert_eq!(app.get("/api/v1/recommendations").await.status, 200);
     }
+    let head = actix_web::test::TestRequest::default()
+        .method(actix_web::http::Method::HEAD)
+        .uri("/api/v1/recommendations");
+    assert_eq!(app.send(head).await.status, 200);
     let missing = format!("/api/v1/recommendations/{}", uuid::Uuid::now_v7());
     assert_eq!(app.get(&missing).await.status, 404);
     assert_eq!(app.get("/no/such/path/42").await.status, 404);
@@ -89,6 +93,10 @@ async fn metrics_count_requests_the_pool_the_feed_and_imports() {
         Some(3.0),
         "{text}"
     );
+    // A HEAD is counted as a HEAD, not as the GET it is answered as.
+    let heads =
+        r#"upr_tc_http_requests_total{method="HEAD",route="/api/v1/recommendations",status="200"}"#;
+    assert_eq!(sample(&text, heads), Some(1.0), "{text}");
     // The route's template, never the path asked: the labels stay a bounded set.
     assert_eq!(requests("/api/v1/recommendations/{id}", 404), Some(1.0));
     assert_eq!(requests("unmatched", 404), Some(1.0));

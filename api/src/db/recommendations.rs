@@ -21,6 +21,9 @@ pub struct Filter {
     pub theme: Option<String>,
     pub affected_persons: Option<String>,
     pub sdg_target: Option<String>,
+    pub sdg_goal: Option<String>,
+    /// A source it was imported from (`upr-info`, `ohchr-matrix`).
+    pub source: Option<String>,
     pub action_category: Option<i64>,
 }
 
@@ -103,6 +106,8 @@ impl Document for Recommendation {
                 .map(|v| ("affected_persons", v.clone())),
         );
         out.extend(c.sdg_targets.iter().map(|v| ("sdg_target", v.clone())));
+        out.extend(c.sdg_goals.iter().map(|v| ("sdg_goal", v.clone())));
+        out.extend(c.sources.iter().map(|v| ("source", v.clone())));
         out
     }
 

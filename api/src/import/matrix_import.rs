@@ -91,6 +91,7 @@ pub fn import(
     // The matrix's texts, one entry per text: the same text twice in the document is one
     // recommendation (folded), its States and labels joined.
     let mut entries: Vec<(String, Entry)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
     let mut writer = Writer::<Recommendation>::new(conn, options);
     for row in matrix.rows {
         match row.entries {
@@ -103,12 +104,15 @@ pub fn import(
                 for entry in texts {
                     writer.report.received += 1;
                     let key = matching_key(&entry.text);
-                    match entries.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, first)) => {
+                    match index.get(&key) {
+                        Some(&i) => {
                             writer.report.folded += 1;
-                            fold(first, entry);
+                            fold(&mut entries[i].1, entry);
                         }
-                        None => entries.push((key, entry)),
+                        None => {
+                            index.insert(key.clone(), entries.len());
+                            entries.push((key, entry));
+                        }
                     }
                 }
             }

@@ -852,6 +852,55 @@ mod tests {
     }
 
     #[test]
+    fn states_resolve_as_every_cycle_names_them() {
+        let names = [
+            "the former Yugoslav Republic of Macedonia",
+            "North Macedonia",
+            "Bolivarian Republic of Venezuela",
+            "Venezuela (Bolivarian Republic of)",
+            "Islamic Republic of Iran",
+            "Iran (Islamic Republic of)",
+            "State of Palestine",
+            "Republic of Korea",
+            "Democratic People's Republic of Korea",
+            "Plurinational State of Bolivia",
+            "Bolivia (Plurinational State of)",
+            "United Republic of Tanzania",
+            "Lao People's Democratic Republic",
+            "Republic of Moldova",
+            "C\u{f4}te d\u{2019}Ivoire",
+            "T\u{fc}rkiye",
+            "Turkey",
+            "Czechia",
+            "Czech Republic",
+            "Eswatini",
+            "Swaziland",
+            "Cabo Verde",
+            "Micronesia (Federated States of)",
+            "Democratic Republic of the Congo",
+            "Congo",
+            "Syrian Arab Republic",
+            "Viet Nam",
+            "Kingdom of the Netherlands",
+            "Netherlands",
+            "United Kingdom of Great Britain and Northern Ireland",
+            "United States of America",
+            "Russian Federation",
+            "Holy See",
+            "Gambia",
+            "Bahamas",
+            "Brunei Darussalam",
+            "Timor-Leste",
+            "Saint Vincent and the Grenadines",
+        ];
+        let unknown: Vec<&str> = names
+            .into_iter()
+            .filter(|n| state_code(n).is_none())
+            .collect();
+        assert!(unknown.is_empty(), "not resolved: {unknown:?}");
+    }
+
+    #[test]
     fn positions_and_sources_read() {
         assert_eq!(position("Supported"), Some(Response::Supported));
         assert_eq!(position("Supported/Noted"), Some(Response::SupportedInPart));

@@ -12,9 +12,9 @@ use crate::app::{self, Edit, Principal};
 use crate::auth::Caller;
 use crate::db::documents::{self};
 use crate::db::recommendations::Filter;
-use crate::domain::RecommendationId;
 use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, ThemeCode};
 use crate::domain::recommendation::{Recommendation, RecommendationInput, Response};
+use crate::domain::{ExternalRef, RecommendationId};
 use crate::error::{ApiError, ApiResult};
 use crate::reference::reference;
 use crate::routes::support::{
@@ -57,6 +57,16 @@ pub struct RecommendationQuery {
     pub affected_persons: Option<String>,
     #[param(value_type = Option<SdgTargetCode>)]
     pub sdg_target: Option<String>,
+    /// An SDG goal, `1` to `17`.
+    #[param(example = "16", pattern = "^([1-9]|1[0-7])$")]
+    pub sdg_goal: Option<String>,
+    /// A source it was imported from: `upr-info`, `ohchr-matrix`.
+    #[param(
+        example = "ohchr-matrix",
+        pattern = "^[a-z0-9][a-z0-9._-]*$",
+        max_length = 50
+    )]
+    pub source: Option<String>,
     #[param(minimum = 1, maximum = 5)]
     pub action_category: Option<i64>,
     /// Full-text search over the text in every language: every word must be found, in any of its forms (case, accents and endings do not matter; Chinese by pairs of characters); results are ranked.
@@ -104,6 +114,10 @@ impl RecommendationQuery {
             sdg_target: code_param("sdg_target", &self.sdg_target, |c| {
                 data.sdg_target(c).is_some()
             })?,
+            sdg_goal: code_param("sdg_goal", &self.sdg_goal, |c| {
+                data.sdg_goals.iter().any(|g| g.code == c)
+            })?,
+            source: code_param("source", &self.source, ExternalRef::is_source_name)?,
             action_category: in_range("action_category", self.action_category, 1, 5)?,
         })
     }

@@ -254,6 +254,21 @@ async fn a_fourth_cycle_matrix_imports_each_text_with_its_row() {
         );
     }
 
+    // Found by SDG goal and by source.
+    for (query, n) in [
+        ("sdg_goal=16", 1),
+        ("sdg_goal=10", 2),
+        ("source=ohchr-matrix", 4),
+        ("source=upr-info", 0),
+        ("sdg_goal=16&source=ohchr-matrix", 1),
+    ] {
+        let found = app.all(&format!("/api/v1/recommendations?{query}")).await;
+        assert_eq!(found.len(), n, "{query}");
+    }
+    app.get("/api/v1/recommendations?sdg_goal=18")
+        .await
+        .assert_problem(400, "invalid_parameter");
+
     // The same matrix again changes nothing.
     let again = app
         .upload(&url, DOCX, fourth_cycle())
@@ -735,5 +750,69 @@ async fn the_slovenia_matrix_imports_as_254_recommendations() {
         (&again["unchanged"], &again["matched"]),
         (&json!(254), &json!(254)),
         "{again}"
+    );
+}
+
+#[actix_web::test]
+async fn a_retried_matrix_upload_replays_its_report() {
+    let app = TestApp::spawn();
+    let upload = |key: &'static str| {
+        upr_tc_tests::Request::post()
+            .uri("/api/v1/bulk/recommendations")
+            .insert_header(("Authorization", format!("Bearer {}", app.admin_token())))
+            .insert_header(("Content-Type", DOCX))
+            .insert_header(("Idempotency-Key", key))
+            .set_payload(fourth_cycle())
+    };
+    let first = app.send(upload("matrix-1")).await.assert_ok_json();
+    assert_eq!(first["created"], 4, "{first}");
+    let again = app.send(upload("matrix-1")).await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.json(), first, "the first report again");
+    assert_eq!(app.all("/api/v1/recommendations").await.len(), 4);
+}
+
+#[actix_web::test]
+async fn the_uhri_vocabularies_are_listed_with_every_cycles_wording() {
+    let app = TestApp::spawn();
+    let themes = app.get("/api/v1/reference/themes").await.assert_ok_json();
+    let uhri = themes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == "uhri")
+        .expect("a UHRI vocabulary");
+    let ratification = uhri["themes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["code"] == "uhri_ratification_accession")
+        .unwrap();
+    assert_eq!(
+        ratification["label"]["en"],
+        "Ratification of & accession to international instruments"
+    );
+    for older in ["Acceptance of international norms", "A12"] {
+        assert!(
+            ratification["uhri"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(older)),
+            "{ratification}"
+        );
+    }
+    let persons = app
+        .get("/api/v1/reference/affected-persons")
+        .await
+        .assert_ok_json();
+    let migrants = persons["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "migrants")
+        .unwrap();
+    assert_eq!(
+        migrants["uhri_variants"],
+        json!(["Migrants & domestic workers"])
     );
 }

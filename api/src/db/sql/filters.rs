@@ -68,6 +68,8 @@ impl RecommendationFilter {
         t.facet_filter(sql, "theme", self.theme.as_deref());
         t.facet_filter(sql, "affected_persons", self.affected_persons.as_deref());
         t.facet_filter(sql, "sdg_target", self.sdg_target.as_deref());
+        t.facet_filter(sql, "sdg_goal", self.sdg_goal.as_deref());
+        t.facet_filter(sql, "source", self.source.as_deref());
     }
 }
 
