@@ -32,8 +32,9 @@ pub enum Block {
 pub type Row = Vec<Vec<String>>;
 
 /// The most a part of the document may hold once decompressed: far above any real matrix
-/// (OHCHR's for a 254-recommendation review is 1.2 MB), far below what a zip bomb would need.
-pub const MAX_PART: u64 = 64 * 1024 * 1024;
+/// (OHCHR's for a 254-recommendation review is 1.2 MB), and what a small archive that
+/// unpacks to gigabytes (a zip bomb) is stopped at.
+pub const MAX_PART: u64 = 16 * 1024 * 1024;
 /// Header parts read at most.
 const MAX_HEADERS: usize = 16;
 
@@ -380,6 +381,21 @@ mod tests {
                 Block::Paragraph(vec!["shown".into()]),
             ]
         );
+    }
+
+    #[test]
+    fn a_part_that_unpacks_beyond_the_cap_is_refused_unread() {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("word/document.xml", options).unwrap();
+        let block = vec![b' '; 1024 * 1024];
+        for _ in 0..=(MAX_PART / block.len() as u64) {
+            std::io::Write::write_all(&mut zip, &block).unwrap();
+        }
+        let bytes = zip.finish().unwrap().into_inner();
+        assert!(bytes.len() < 1024 * 1024, "{} bytes compressed", bytes.len());
+        assert!(matches!(read(&bytes), Err(DocxError::TooLarge { .. })));
     }
 
     #[test]
