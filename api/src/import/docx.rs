@@ -394,7 +394,11 @@ mod tests {
             std::io::Write::write_all(&mut zip, &block).unwrap();
         }
         let bytes = zip.finish().unwrap().into_inner();
-        assert!(bytes.len() < 1024 * 1024, "{} bytes compressed", bytes.len());
+        assert!(
+            bytes.len() < 1024 * 1024,
+            "{} bytes compressed",
+            bytes.len()
+        );
         assert!(matches!(read(&bytes), Err(DocxError::TooLarge { .. })));
     }
 

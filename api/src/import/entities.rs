@@ -5,7 +5,7 @@ use super::{Format, Group, Importable};
 use crate::app::{self, policy, uploads::Uploader};
 
 use crate::domain::recommendation::{
-    Recommendation, RecommendationContent, RecommendationInput, Source,
+    Recommendation, RecommendationContent, RecommendationInput, Source, matching_key,
 };
 use crate::domain::stakeholder::{
     Contact, NhriAccreditation, Stakeholder, StakeholderContent, StakeholderInput, StakeholderKind,
@@ -173,11 +173,51 @@ impl Importable for Recommendation {
         let mut sources = existing.sources.clone();
         add_missing(&mut sources, std::mem::take(&mut merged.sources));
         merged.sources = sources;
+        // The stored text stays (it may be a matrix's, the official wording; decision 0013).
         merged.text = Multilingual {
-            en: merged.text.en.clone(),
+            en: existing.text.en.clone().or(merged.text.en.clone()),
             ..existing.text.clone()
         };
+        // So does a matrix's position: OHCHR's is the official record.
+        if existing
+            .sources
+            .iter()
+            .any(|s| s == super::ohchr_matrix::SOURCE)
+        {
+            merged.response = existing.response;
+            merged.response_original = existing.response_original.clone();
+        }
         merged
+    }
+
+    /// A UPR Info export's or a matrix's text is the stored recommendation of the same review
+    /// whose text has the same `matching_key` (decision 0013); the review's are read once.
+    fn loose_match(
+        conn: &mut crate::db::DbConnection,
+        keys: &mut super::LooseKeys,
+        content: &RecommendationContent,
+        format: Format,
+    ) -> diesel::QueryResult<Option<uuid::Uuid>> {
+        if !matches!(format, Format::UprInfo | Format::OhchrMatrix) {
+            return Ok(None);
+        }
+        let review = format!("{}|{}", content.state_under_review, content.session);
+        if !keys.contains_key(&review) {
+            let mut stored = std::collections::HashMap::new();
+            let state = content.state_under_review.as_str();
+            for rec in crate::db::recommendations::of_review(conn, state, content.session)? {
+                for (_, text) in rec.content.text.texts() {
+                    stored
+                        .entry(matching_key(text))
+                        .or_insert_with(|| rec.stored.id.into());
+                }
+            }
+            keys.insert(review.clone(), stored);
+        }
+        Ok(content
+            .text
+            .texts()
+            .find_map(|(_, text)| keys[&review].get(&matching_key(text)).copied()))
     }
 
     fn from_upr_info(group: Group) -> Option<RecommendationInput> {

@@ -1,7 +1,7 @@
-//! An OHCHR matrix imported: read whole, each text matched to what is stored of the same
-//! review by [`matching_key`] (decision 0013), then checked and written as every import's
-//! rows are: a match enriches the stored recommendation (`Importable::merge`), a text that
-//! matches nothing is a new one.
+//! An OHCHR matrix imported: read whole, then each text checked and written as every
+//! import's rows are, matched with what is stored of the same review by [`matching_key`]
+//! (`Importable::loose_match`, decision 0013): a match enriches the stored recommendation
+//! (`Importable::merge`), a text that matches nothing is a new one.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -78,16 +78,6 @@ pub fn import(
     };
     let review = (state, session);
 
-    // What is stored of the review, by the key its texts match on.
-    let mut stored: HashMap<String, uuid::Uuid> = HashMap::new();
-    for rec in crate::db::recommendations::of_review(conn, &review.0, review.1)? {
-        for (_, text) in rec.content.text.texts() {
-            stored
-                .entry(matching_key(text))
-                .or_insert_with(|| rec.stored.id.into());
-        }
-    }
-
     // The matrix's texts, one entry per text: the same text twice in the document is one
     // recommendation (folded), its States and labels joined.
     let mut entries: Vec<(String, Entry)> = Vec::new();
@@ -118,14 +108,11 @@ pub fn import(
             }
         }
     }
-    for (key, entry) in entries {
-        let id = stored.get(&key).copied();
-        if id.is_some() {
-            writer.report.matched += 1;
-        }
+    // Each is matched with what is stored of the review (`Importable::loose_match`).
+    for (_, entry) in entries {
         let item = Item {
             line: entry.line,
-            id,
+            id: None,
             content: input_of(entry, &review),
         };
         if let Err(e) = writer.item(item, &column_of) {

@@ -124,10 +124,10 @@ pub struct ImportReport {
     /// State, and the rows of one text in one review are one recommendation. 0 for the other
     /// formats.
     pub folded: u64,
-    /// Rows of an OHCHR matrix that found a recommendation of the same review already stored
-    /// (from another source, or an earlier import), whatever the small differences of their
-    /// texts: they enrich it (`updated`) or find it as it is (`unchanged`). Each text of a
-    /// matrix counts as a row. 0 for the other formats.
+    /// Rows of a UPR Info export or an OHCHR matrix that found a recommendation of the same
+    /// review already stored (from either source, or an earlier import), whatever the small
+    /// differences of their texts: they enrich it (`updated`) or find it as it is
+    /// (`unchanged`). Each text of a matrix counts as a row. 0 for the other formats.
     pub matched: u64,
     /// Nothing was written: a dry run, or an atomic import with bad rows.
     pub dry_run: bool,
@@ -249,11 +249,26 @@ pub trait Importable: Document {
     fn may_create_with_id(uploader: &Uploader) -> bool {
         Self::may_create(uploader).is_ok()
     }
+    /// The stored item a row of `format` is, found by a looser key than the natural one where
+    /// two sources word one item differently (decision 0013); by default, none. `keys` holds
+    /// what earlier rows of the import read.
+    fn loose_match(
+        _conn: &mut DbConnection,
+        _keys: &mut LooseKeys,
+        _content: &Self::Content,
+        _format: Format,
+    ) -> diesel::QueryResult<Option<uuid::Uuid>> {
+        Ok(None)
+    }
     /// The item a group of UPR Info rows describes; only recommendations have this format.
     fn from_upr_info(_group: upr_info::Group) -> Option<Self::Input> {
         None
     }
 }
+
+/// For each group of stored items (a review), the items by their loose key.
+pub type LooseKeys =
+    std::collections::HashMap<String, std::collections::HashMap<String, uuid::Uuid>>;
 
 /// Receives each row read: an item to write, or the errors that keep a row out.
 pub type Sink<'a, C> = &'a mut dyn FnMut(Option<Item<C>>, Vec<RowError>) -> Result<(), ImportError>;
@@ -279,6 +294,8 @@ struct Writer<'c, D: Importable> {
     in_tx: bool,
     /// Good items gathered for the next batch.
     pending: Vec<Item<D::Content>>,
+    /// What `Importable::loose_match` has read of the stored items.
+    loose: LooseKeys,
     _kind: std::marker::PhantomData<D>,
 }
 
@@ -290,6 +307,7 @@ impl<'c, D: Importable> Writer<'c, D> {
             report: ImportReport::default(),
             in_tx: false,
             pending: Vec::new(),
+            loose: LooseKeys::new(),
             _kind: std::marker::PhantomData,
         }
     }
@@ -322,6 +340,15 @@ impl<'c, D: Importable> Writer<'c, D> {
                     .collect();
                 self.bad_row(rows);
                 return Ok(());
+            }
+        };
+        let id = match id {
+            Some(id) => Some(id),
+            None => {
+                let found =
+                    D::loose_match(self.conn, &mut self.loose, &content, self.options.format)?;
+                self.report.matched += u64::from(found.is_some());
+                found
             }
         };
         // An atomic import with a bad row writes nothing: once one is seen, only check.

@@ -8,9 +8,9 @@ use std::io::Read;
 
 use super::columns::{listed, records};
 use super::{ImportError, Importable, Item, RowError, Sink};
-use crate::domain::recommendation::Response;
+use crate::domain::CountryCode;
+use crate::domain::recommendation::{Response, matching_key};
 use crate::domain::validate::add_missing;
-use crate::domain::{CountryCode, normalise_text};
 use crate::reference::reference;
 
 /// The name an import gives this source in a recommendation's `sources`.
@@ -272,7 +272,9 @@ pub fn read<D: Importable>(
                 flush(&mut groups, each)?;
                 block = Some(this_block);
             }
-            let key = normalise_text(&group.text);
+            // Two rows of a text are one recommendation however their texts are spaced
+            // (decision 0013).
+            let key = matching_key(&group.text);
             match groups.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, existing)) => {
                     folded += 1;

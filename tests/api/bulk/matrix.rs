@@ -816,3 +816,55 @@ async fn the_uhri_vocabularies_are_listed_with_every_cycles_wording() {
         json!(["Migrants & domestic workers"])
     );
 }
+
+#[actix_web::test]
+async fn a_upr_info_export_imported_after_a_matrix_enriches_its_recommendations() {
+    let app = TestApp::spawn();
+    app.upload(&format!("{RECS}?format=ohchr-matrix"), DOCX, fourth_cycle())
+        .await
+        .assert_ok_json();
+    // UPR Info's wording: a space Word lost, another case and a full stop.
+    let export = "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session\n\
+        Slovenia,EEG,EU,Ratify the Optional Protocol to the InternationalCovenant on economic social and cultural rights.,Portugal,WEOG,EU,Accepted,5,International instruments,48\n\
+        Slovenia,EEG,EU,Ratify the Optional Protocol to the International Covenant on Economic Social and Cultural Rights,Maldives,Asia,,Accepted,5,International instruments,48\n";
+    let r = app
+        .upload(&format!("{RECS}?format=upr-info"), "text/csv", export)
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (
+            &r["received"],
+            &r["folded"],
+            &r["matched"],
+            &r["updated"],
+            &r["created"]
+        ),
+        (&json!(2), &json!(1), &json!(1), &json!(1), &json!(0)),
+        "the two rows are one text, and that text the matrix's: {r}"
+    );
+    let recs = app
+        .all("/api/v1/recommendations?state_under_review=SVN")
+        .await;
+    assert_eq!(recs.len(), 4, "nothing is duplicated");
+    let protocol = recs.iter().find(|r| r["paragraph"] == "140.7").unwrap();
+    assert_eq!(
+        protocol["text"]["en"],
+        "Ratify the Optional Protocol to the International Covenant on Economic, Social and Cultural Rights",
+        "the matrix's text stays"
+    );
+    assert_eq!(protocol["sources"], json!(["ohchr-matrix", "upr-info"]));
+    assert_eq!(protocol["action_category"], 5);
+    assert_eq!(
+        (&protocol["response"], &protocol["response_original"]),
+        (&json!("supported"), &json!("Supported")),
+        "the matrix's position stays"
+    );
+    assert_eq!(protocol["recommending_states"], json!(["MDV", "PRT"]));
+    assert!(
+        protocol["themes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("international_instruments")),
+        "{protocol}"
+    );
+}
