@@ -868,3 +868,73 @@ async fn a_upr_info_export_imported_after_a_matrix_enriches_its_recommendations(
         "{protocol}"
     );
 }
+
+#[actix_web::test]
+async fn a_bad_row_stops_an_atomic_import_and_is_listed_by_a_partial_one() {
+    let app = TestApp::spawn();
+    let doc = || {
+        docx(
+            Some("UPR of Slovenia (4th Cycle - 48th Session)"),
+            &[],
+            &FOURTH,
+            &[
+                Row::Cells(vec![
+                    vec!["140.1 Ratify the Convention (Chile);"],
+                    vec!["Supported"],
+                    vec![],
+                    vec![],
+                ]),
+                Row::Cells(vec![
+                    vec!["140.2 Adopt a law (Atlantis);"],
+                    vec!["Supported"],
+                    vec![],
+                    vec![],
+                ]),
+                Row::Cells(vec![
+                    vec!["140.3 Fund the NHRI (Peru);"],
+                    vec!["Perhaps"],
+                    vec![],
+                    vec![],
+                ]),
+            ],
+        )
+    };
+    let url = format!("{RECS}?format=ohchr-matrix");
+    let problem = app
+        .upload(&url, DOCX, doc())
+        .await
+        .assert_problem(422, "import_rejected");
+    assert!(
+        app.all("/api/v1/recommendations").await.is_empty(),
+        "{problem}"
+    );
+
+    let r = app
+        .upload(&format!("{url}&mode=partial"), DOCX, doc())
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (&r["created"], &r["rejected"]),
+        (&json!(1), &json!(2)),
+        "{r}"
+    );
+    let errors: Vec<(u64, &str, &str)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                e["column"].as_str().unwrap(),
+                e["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (3, "Recommendation", "no_recommending_state"),
+            (4, "Position", "unknown_response")
+        ]
+    );
+}
