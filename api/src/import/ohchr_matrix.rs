@@ -14,8 +14,10 @@
 //!   and they share the paragraph number;
 //! - empty cells, heading rows, and French matrices (`Recommandation`, `ODD`).
 //!
-//! A row's line number is its row in the table, the table's header being row 1. Each text of
-//! a row counts as one row of the import's report.
+//! The matrix is every table whose header names a recommendation column and a position column
+//! (one, or one a theme). A row's line number is its row in the table, the header being row 1,
+//! counted on through the tables that follow. Each text of a row counts as one row of the
+//! import's report.
 
 use super::docx::{Block, Docx};
 use super::{ImportError, RowError};
@@ -111,18 +113,20 @@ fn fold(text: &str) -> String {
 /// Reads the matrix of a document; `given` is what the caller says of the review, used where
 /// the document says nothing and checked where it does.
 pub fn read(docx: &Docx, given: &Review) -> Result<Matrix, ImportError> {
-    let table = docx
+    // The matrix's tables: one, or one a theme, each with its header row.
+    let tables: Vec<(Columns, &Vec<super::docx::Row>)> = docx
         .body
         .iter()
         .filter_map(|b| match b {
             Block::Table(rows) => Some(rows),
             Block::Paragraph(_) => None,
         })
-        .find_map(|rows| {
+        .filter_map(|rows| {
             let header = rows.first()?;
             Columns::of(header).map(|c| (c, rows))
-        });
-    let Some((columns, rows)) = table else {
+        })
+        .collect();
+    let Some((_, first)) = tables.first() else {
         return Err(ImportError::File(
             "This is not an OHCHR UPR matrix: the document has no table whose header names a \
              recommendation column and a position column."
@@ -130,14 +134,31 @@ pub fn read(docx: &Docx, given: &Review) -> Result<Matrix, ImportError> {
         ));
     };
     let review = review_of(docx, given)?;
-    let language = if fold(&rows[0].concat().join(" ")).contains("recommandation") {
+    let language = if fold(&first[0].concat().join(" ")).contains("recommandation") {
         Language::Fr
     } else {
         Language::En
     };
     let mut out = Vec::new();
+    // Rows are numbered through the tables in order, each one's header counted.
+    let mut before = 0u64;
+    for (columns, rows) in &tables {
+        read_rows(&mut out, columns, rows, before, language);
+        before += rows.len() as u64;
+    }
+    Ok(Matrix { review, rows: out })
+}
+
+/// The rows of one table after its header, numbered from `before`.
+fn read_rows(
+    out: &mut Vec<MatrixRow>,
+    columns: &Columns,
+    rows: &[super::docx::Row],
+    before: u64,
+    language: Language,
+) {
     for (i, cells) in rows.iter().enumerate().skip(1) {
-        let line = i as u64 + 1;
+        let line = before + i as u64 + 1;
         let cell = |i: usize| cells.get(i).map(Vec::as_slice).unwrap_or(&[]);
         let text_lines = cell(columns.recommendation);
         // A heading between rows (`Theme: …`), or a row with nothing in it.
@@ -147,7 +168,7 @@ pub fn read(docx: &Docx, given: &Review) -> Result<Matrix, ImportError> {
             .all(|(k, c)| k == columns.recommendation || c.is_empty());
         let heading = text_lines
             .first()
-            .is_some_and(|l| fold(l).starts_with("theme") || fold(l).starts_with("theme "))
+            .is_some_and(|l| fold(l).starts_with("theme"))
             && others_empty;
         if text_lines.is_empty() && others_empty || heading || cells.len() == 1 {
             continue;
@@ -156,7 +177,7 @@ pub fn read(docx: &Docx, given: &Review) -> Result<Matrix, ImportError> {
         let entries = row(
             line,
             language,
-            &columns,
+            columns,
             cells,
             &mut |column: &str, code: &str, message: String| {
                 warnings.push(RowError::in_column(line, column, code, message))
@@ -168,7 +189,6 @@ pub fn read(docx: &Docx, given: &Review) -> Result<Matrix, ImportError> {
             warnings,
         });
     }
-    Ok(Matrix { review, rows: out })
 }
 
 type Warn<'a> = &'a mut dyn FnMut(&str, &str, String);

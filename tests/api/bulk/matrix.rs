@@ -40,6 +40,11 @@ fn paragraph(text: &str) -> String {
 
 /// A Word document: an optional page header, paragraphs before the table, and the table.
 fn docx(header: Option<&str>, before: &[&str], columns: &[&str], rows: &[Row<'_>]) -> Vec<u8> {
+    docx_of_tables(header, before, &[(columns, rows)])
+}
+
+/// A table: its header row, then its rows.
+fn table(columns: &[&str], rows: &[Row<'_>]) -> String {
     let mut table = String::from("<w:tbl>");
     let cell = |lines: &[&str]| {
         let ps: String = lines.iter().map(|l| paragraph(l)).collect();
@@ -71,10 +76,23 @@ fn docx(header: Option<&str>, before: &[&str], columns: &[&str], rows: &[Row<'_>
         table.push_str("</w:tr>");
     }
     table.push_str("</w:tbl>");
+    table
+}
+
+/// A Word document of several tables, a paragraph between each two.
+fn docx_of_tables(
+    header: Option<&str>,
+    before: &[&str],
+    tables: &[(&[&str], &[Row<'_>])],
+) -> Vec<u8> {
+    let all: String = tables
+        .iter()
+        .map(|(columns, rows)| table(columns, rows) + "<w:p/>")
+        .collect();
     let body: String = before.iter().map(|p| paragraph(p)).collect();
     const NS: &str = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main""#;
     let document = format!(
-        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {NS}><w:body>{body}{table}<w:p/></w:body></w:document>"#
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {NS}><w:body>{body}{all}</w:body></w:document>"#
     );
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default();
@@ -937,4 +955,45 @@ async fn a_bad_row_stops_an_atomic_import_and_is_listed_by_a_partial_one() {
             (4, "Position", "unknown_response")
         ]
     );
+}
+
+#[actix_web::test]
+async fn a_matrix_of_one_table_a_theme_is_read_whole() {
+    let app = TestApp::spawn();
+    let row = |text: &'static str| {
+        Row::Cells(vec![
+            vec![text],
+            vec!["Supported"],
+            vec!["- Right to health"],
+            vec![],
+        ])
+    };
+    let first = [row("140.1 Ratify the Convention (Chile);")];
+    let second = [
+        Row::Heading("Theme: Right to health"),
+        row("140.2 Adopt a law (Peru);"),
+        row("140.3 Adopt another law (Chile)"),
+    ];
+    let doc = docx_of_tables(
+        Some("UPR of Slovenia (4th Cycle - 48th Session)"),
+        &[],
+        &[(&FOURTH, &first), (&FOURTH, &second)],
+    );
+    let r = app
+        .upload(
+            &format!("{RECS}?format=ohchr-matrix&mode=partial"),
+            DOCX,
+            doc,
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (&r["received"], &r["created"]),
+        (&json!(3), &json!(3)),
+        "{r}"
+    );
+    let recs = app
+        .all("/api/v1/recommendations?theme=uhri_right_to_health")
+        .await;
+    assert_eq!(recs.len(), 3);
 }
