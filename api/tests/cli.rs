@@ -637,3 +637,43 @@ fn seed_makes_the_same_data_from_the_same_seed_at_the_size_of_its_scale() {
         "{with_public} States have public activities"
     );
 }
+
+#[test]
+fn import_reads_an_ohchr_matrix_by_its_extension_and_checks_the_review_it_is_given() {
+    let matrix = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/ohchr/upr48-slovenia-thematic-list-of-recommendations.docx");
+    if !matrix.exists() {
+        eprintln!("{} is not here: skipped", matrix.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/matrix.sqlite3", dir.path().display());
+    let file = matrix.to_str().unwrap();
+    // The document says session 48.
+    let out = run(upr_tc(dir.path()).env("DATABASE_URL", &url).args([
+        "import",
+        "recommendations",
+        file,
+        "--session",
+        "47",
+    ]));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("48") && stderr.contains("47"), "{stderr}");
+    let out = run(upr_tc(dir.path()).env("DATABASE_URL", &url).args([
+        "import",
+        "recommendations",
+        file,
+        "--state",
+        "SVN",
+        "--session",
+        "48",
+    ]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["created"], 254, "{report}");
+}
