@@ -89,6 +89,56 @@ code_schema!(
 );
 
 code_schema!(
+    SdgGoalCode,
+    "An SDG goal of `/api/v1/reference/sdg-goals`, `1` to `17`.",
+    reference()
+        .sdg_goals
+        .iter()
+        .map(|g| g.code.clone())
+        .collect()
+);
+
+/// Declares a string schema by its pattern and length.
+macro_rules! text_schema {
+    ($name:ident, $description:expr, $pattern:expr, $max:expr) => {
+        #[doc = $description]
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some($description))
+                    .pattern(Some($pattern))
+                    .min_length(Some(1))
+                    .max_length(Some($max))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
+}
+
+text_schema!(
+    SourceName,
+    "The name of a source or partner database: lower-case letters, digits, `.`, `_` or `-`.",
+    "^[a-z0-9][a-z0-9._-]*$",
+    50
+);
+
+text_schema!(
+    LabelAsWritten,
+    "A label as its source writes it.",
+    "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
+    300
+);
+
+code_schema!(
     RegionCode,
     "A UN M49 area code: `001` the world, or a region of `/api/v1/reference/countries`.",
     {

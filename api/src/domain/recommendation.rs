@@ -5,7 +5,10 @@ use utoipa::ToSchema;
 
 use crate::domain::FieldError;
 use crate::domain::Language;
-use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, StateCode, ThemeCode};
+use crate::domain::codes::{
+    AffectedPersonsCode, LabelAsWritten, SdgGoalCode, SdgTargetCode, SourceName, StateCode,
+    ThemeCode,
+};
 use crate::domain::validate::{Errors, dedup, integer, optional_integer};
 use crate::domain::{
     CountryCode, ExternalRef, Multilingual, RecommendationId, Stored, normalise_text,
@@ -133,22 +136,22 @@ pub struct RecommendationInput<S = String> {
     pub paragraph: Option<String>,
     /// SDG goals, `1` to `17` (`/api/v1/reference/sdg-goals`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schema(example = json!(["16"]), max_items = 17)]
+    #[schema(value_type = Vec<SdgGoalCode>, example = json!(["16"]), max_items = 17)]
     pub sdg_goals: Vec<String>,
     /// Themes a source names that no vocabulary of `/api/v1/reference/themes` has yet, as the
     /// source writes them: a newer matrix imports before the vocabulary catches up.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schema(example = json!(["Business & human rights"]), max_items = 100)]
+    #[schema(value_type = Vec<LabelAsWritten>, example = json!(["Business & human rights"]), max_items = 100)]
     pub themes_original: Vec<String>,
     /// Groups of persons a source names that `/api/v1/reference/affected-persons` does not
     /// have, as the source writes them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schema(example = json!(["Persons affected by natural disasters"]), max_items = 100)]
+    #[schema(value_type = Vec<LabelAsWritten>, example = json!(["Persons affected by natural disasters"]), max_items = 100)]
     pub affected_persons_original: Vec<String>,
     /// Where it was imported from: `upr-info` (a UPR Info export), `ohchr-matrix` (OHCHR's
     /// thematic list of recommendations). An import adds its own; a client may name others.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schema(example = json!(["upr-info", "ohchr-matrix"]), max_items = 20)]
+    #[schema(value_type = Vec<SourceName>, example = json!(["upr-info", "ohchr-matrix"]), max_items = 20)]
     pub sources: Vec<String>,
 }
 
