@@ -100,7 +100,7 @@ code_schema!(
 
 /// Declares a string schema by its pattern and length.
 macro_rules! text_schema {
-    ($name:ident, $description:expr, $pattern:expr, $max:expr) => {
+    ($name:ident, $description:expr, $pattern:expr, $max:expr, $example:expr) => {
         #[doc = $description]
         pub struct $name;
 
@@ -112,6 +112,7 @@ macro_rules! text_schema {
                     .pattern(Some($pattern))
                     .min_length(Some(1))
                     .max_length(Some($max))
+                    .examples([$example])
                     .into()
             }
         }
@@ -128,14 +129,16 @@ text_schema!(
     SourceName,
     "The name of a source or partner database: lower-case letters, digits, `.`, `_` or `-`.",
     "^[a-z0-9][a-z0-9._-]*$",
-    50
+    50,
+    "ohchr-matrix"
 );
 
 text_schema!(
     LabelAsWritten,
     "A label as its source writes it.",
     "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
-    300
+    300,
+    "Business & human rights"
 );
 
 code_schema!(
