@@ -56,19 +56,25 @@ fn input_of(entry: Entry, review: &(String, i64)) -> RecommendationInput {
     }
 }
 
-/// Imports one matrix.
-pub fn import(
-    conn: &mut DbConnection,
-    mut input: impl Read,
-    options: Options,
-) -> Result<ImportReport, ImportError> {
+/// Reads one matrix whole: the document unzipped and parsed, its review named. This needs no
+/// connection, and a bulk upload does it before it takes one (`routes::bulk`): a large document
+/// holds no connection while it is parsed.
+pub fn read(mut input: impl Read, given: &Review) -> Result<ohchr_matrix::Matrix, ImportError> {
     // The caller bounds what is read: a bulk upload by its size limit, `upr-tc import` by
     // the file.
     let mut bytes = Vec::new();
     input.read_to_end(&mut bytes)?;
     let document = docx::read(&bytes).map_err(|e| ImportError::File(e.to_string()))?;
     drop(bytes);
-    let matrix = ohchr_matrix::read(&document, &options.review)?;
+    ohchr_matrix::read(&document, given)
+}
+
+/// Imports one matrix read by [`read`].
+pub fn import(
+    conn: &mut DbConnection,
+    matrix: ohchr_matrix::Matrix,
+    options: Options,
+) -> Result<ImportReport, ImportError> {
     let Review {
         state: Some(state),
         session: Some(session),

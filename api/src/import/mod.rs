@@ -573,6 +573,47 @@ pub fn import_items<D: Importable>(
     writer.finish()
 }
 
+/// An upload made ready to be written: a matrix read whole, before any connection is taken;
+/// rows of the other formats, which are read as they are written.
+pub enum Prepared<R> {
+    Rows(R),
+    Matrix(ohchr_matrix::Matrix),
+}
+
+/// Reads what must be read whole before anything is written (a matrix); needs no connection.
+pub fn prepare<R: Read>(
+    kind: Upload,
+    input: R,
+    options: &Options,
+) -> Result<Prepared<R>, ImportError> {
+    Ok(match kind {
+        Upload::Recommendations if options.format == Format::OhchrMatrix => {
+            Prepared::Matrix(matrix_import::read(input, &options.review)?)
+        }
+        _ => Prepared::Rows(input),
+    })
+}
+
+/// Writes an upload made ready by [`prepare`].
+pub fn import_prepared(
+    conn: &mut DbConnection,
+    kind: Upload,
+    prepared: Prepared<impl Read>,
+    options: Options,
+) -> Result<ImportReport, ImportError> {
+    let input = match prepared {
+        Prepared::Matrix(matrix) => return matrix_import::import(conn, matrix, options),
+        Prepared::Rows(input) => input,
+    };
+    match kind {
+        Upload::Recommendations => import::<Recommendation>(conn, input, options),
+        Upload::Stakeholders => import::<Stakeholder>(conn, input, options),
+        Upload::Activities => import::<Activity>(conn, input, options),
+        Upload::AssistanceRequests => import::<AssistanceRequest>(conn, input, options),
+        Upload::Offers => import::<Offer>(conn, input, options),
+    }
+}
+
 /// Imports a stream of rows of `kind`.
 pub fn import_kind(
     conn: &mut DbConnection,
@@ -580,16 +621,8 @@ pub fn import_kind(
     input: impl Read,
     options: Options,
 ) -> Result<ImportReport, ImportError> {
-    match kind {
-        Upload::Recommendations if options.format == Format::OhchrMatrix => {
-            matrix_import::import(conn, input, options)
-        }
-        Upload::Recommendations => import::<Recommendation>(conn, input, options),
-        Upload::Stakeholders => import::<Stakeholder>(conn, input, options),
-        Upload::Activities => import::<Activity>(conn, input, options),
-        Upload::AssistanceRequests => import::<AssistanceRequest>(conn, input, options),
-        Upload::Offers => import::<Offer>(conn, input, options),
-    }
+    let prepared = prepare(kind, input, &options)?;
+    import_prepared(conn, kind, prepared, options)
 }
 
 /// `upr-tc import`: an operator at the machine imports a file, with `admin`'s rights and under

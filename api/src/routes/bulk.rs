@@ -233,16 +233,20 @@ async fn bulk(
     };
     let (mode, dry_run) = (options.mode, options.dry_run);
 
-    // Only once the whole upload is here: a connection, and for a write the write lock.
+    // Only once the whole upload is here, and a matrix read whole: a connection, and for a
+    // write the write lock.
     let file = receive(&mut payload, limit).await?;
-    let pool = state.pool.clone();
-    let result = web::block(move || -> ApiResult<ImportReport> {
-        let mut conn = pool.get()?;
+    let prepared = web::block(move || -> ApiResult<_> {
         let input = std::io::BufReader::with_capacity(64 * 1024, file);
-        Ok(import::import_kind(&mut conn, kind, input, options)?)
+        let prepared = import::prepare(kind, input, &options)?;
+        Ok((prepared, options))
+    })
+    .await??;
+    let report = with_db(&state, move |conn| {
+        let (prepared, options) = prepared;
+        Ok(import::import_prepared(conn, kind, prepared, options)?)
     })
     .await?;
-    let report = result?;
     let refused = mode == Mode::Atomic && report.rejected > 0 && !dry_run;
     // The resource is the route's last segment (`recommendations`, `assistance-requests`).
     let resource = req.path().rsplit('/').next().unwrap_or_default();
