@@ -121,6 +121,10 @@ pub struct ServeLimits {
     /// ever). Older changes are compacted to the last of each item, and a cursor older than
     /// that is answered 410 Gone (`db::changes::compact`).
     pub feed_horizon: Option<Duration>,
+    /// How much of what was read the service keeps in memory while the data is unchanged
+    /// (`app::kept`), in bytes (`UPR_TC_KEPT_BYTES`; `0`: nothing kept, every read asked of
+    /// the database).
+    pub kept_bytes: usize,
 }
 
 impl Default for ServeLimits {
@@ -138,6 +142,7 @@ impl Default for ServeLimits {
             max_connections: 4096,
             send_buffer: 1024 * 1024,
             feed_horizon: Some(Duration::from_secs(90 * 24 * 3600)),
+            kept_bytes: 48 * 1024 * 1024,
         }
     }
 }
@@ -208,6 +213,13 @@ impl ServeLimits {
             send_buffer: count("UPR_TC_SEND_BUFFER")?.unwrap_or(defaults.send_buffer),
             feed_horizon: feed_horizon(env("UPR_TC_FEED_HORIZON").as_deref())?
                 .unwrap_or(defaults.feed_horizon),
+            kept_bytes: match env("UPR_TC_KEPT_BYTES") {
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .context("UPR_TC_KEPT_BYTES must be a number of bytes (0: nothing kept)")?,
+                None => defaults.kept_bytes,
+            },
         })
     }
 }

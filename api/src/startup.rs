@@ -54,8 +54,10 @@ pub struct AppState {
     pub offers: Arc<crate::app::matching::OfferCache>,
     /// The reports counted, while the data is unchanged.
     pub reports: Arc<crate::app::report::ReportCache>,
-    /// Ranked search pages, while the data is unchanged.
-    pub ranked: crate::app::ranked::RankedPages,
+    /// What was read, kept while the data is unchanged (`app::kept`).
+    pub kept: crate::app::kept::KeptReads,
+    /// The version of the database's data (`db::watch`): what is read from it is kept under it.
+    pub watch: Arc<crate::db::watch::Watch>,
     /// The fields the contract's merge patches name (`routes::support::patch_body`).
     pub patch_fields: crate::openapi::PatchFields,
     /// What `/metrics` tells (`crate::metrics`).
@@ -70,6 +72,10 @@ pub struct Reads {
     pub connections: Arc<tokio::sync::Semaphore>,
     /// Whether it is a replica.
     pub replica: bool,
+    /// The version of its data (`AppState::watch` when it is the database itself): a replica
+    /// may not have replayed a write the database has, and what is read from it is kept under
+    /// the version it has.
+    pub watch: Arc<crate::db::watch::Watch>,
 }
 
 /// Everything a running service holds, built once and shared by the workers.
@@ -144,16 +150,20 @@ impl Service {
             ))
         };
         let connections = permits();
-        let read = match replica {
-            Some(replica) => Reads {
+        let connecting = settings.limits.connecting();
+        let watch = crate::db::watch::Watch::start(settings.database.clone(), connecting);
+        let read = match (replica, &settings.database_read) {
+            (Some(replica), Some(url)) => Reads {
                 pool: replica,
                 connections: permits(),
                 replica: true,
+                watch: crate::db::watch::Watch::start(url.clone(), connecting),
             },
-            None => Reads {
+            _ => Reads {
                 pool: pool.clone(),
                 connections: connections.clone(),
                 replica: false,
+                watch: watch.clone(),
             },
         };
         Self {
@@ -179,7 +189,8 @@ impl Service {
                 cursors,
                 offers: Default::default(),
                 reports: Default::default(),
-                ranked: Default::default(),
+                kept: crate::app::kept::KeptReads::new(settings.limits.kept_bytes),
+                watch,
                 patch_fields: crate::openapi::PatchFields::of(&doc),
                 metrics: Default::default(),
             }),

@@ -400,6 +400,76 @@ fn import_writes_what_the_bulk_api_writes_and_is_idempotent() {
     assert!(!out.status.success());
 }
 
+/// The body of a plain HTTP/1.1 answer.
+fn body(answer: &str) -> &str {
+    answer.split_once("\r\n\r\n").map_or("", |(_, b)| b)
+}
+
+#[test]
+fn what_serve_kept_is_read_again_after_an_import_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/kept.sqlite3", dir.path().display());
+    let import = |file: &str, rows: &str| {
+        std::fs::write(dir.path().join(file), rows).unwrap();
+        let out = run(upr_tc(dir.path()).env("DATABASE_URL", &url).args([
+            "import",
+            "recommendations",
+            file,
+        ]));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    import(
+        "first.csv",
+        "state_under_review,session,text__en,response\nKEN,35,Adopt a national action plan,noted\n",
+    );
+    let port = free_port();
+    let _server = serve_with(
+        upr_tc(dir.path())
+            .env("DATABASE_URL", &url)
+            .stderr(Stdio::null()),
+        port,
+    );
+    let list = "/api/v1/recommendations?state_under_review=KEN";
+    let page = |port| -> serde_json::Value {
+        let (status, answer) = get(port, list).unwrap();
+        assert_eq!(status, 200, "{answer}");
+        serde_json::from_str(body(&answer)).unwrap()
+    };
+    let id = page(port)["items"][0]["id"].as_str().unwrap().to_owned();
+    let item = format!("/api/v1/recommendations/{id}");
+    for _ in 0..3 {
+        // Asked again and again: kept.
+        assert_eq!(page(port)["items"][0]["response"], "noted");
+        assert_eq!(get(port, &item).unwrap().0, 200);
+    }
+    // Another process writes: the same recommendation, now supported, and a second one.
+    import(
+        "second.csv",
+        "state_under_review,session,text__en,response\n\
+         KEN,35,Adopt a national action plan,supported\n\
+         KEN,35,Ratify the Optional Protocol,supported\n",
+    );
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let (listed, (_, one)) = (page(port), get(port, &item).unwrap());
+        let one: serde_json::Value = serde_json::from_str(body(&one)).unwrap();
+        let items = listed["items"].as_array().unwrap();
+        if items.len() == 2 && items[0]["response"] == "supported" && one["response"] == "supported"
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "serve still gives what it read before the import: {listed} {one}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 #[test]
 fn report_writes_the_annual_report_to_files() {
     let dir = tempfile::tempdir().unwrap();

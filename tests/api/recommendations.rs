@@ -654,3 +654,51 @@ async fn a_list_is_planned_once_per_connection_on_postgres() {
         "three pages of two States' lists, one statement prepared and kept"
     );
 }
+
+#[actix_web::test]
+async fn what_is_read_is_kept_until_the_next_write() {
+    let app = TestApp::spawn();
+    let created = app.create(PATH, &recommendation("KEN", 8, "Ratify.")).await;
+    let id = created["id"].as_str().unwrap();
+    let item = format!("{PATH}/{id}");
+    let state = &app.service.state;
+    // The watch reads the data's version within a poll of starting.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while state.watch.version().is_none() {
+        assert!(std::time::Instant::now() < deadline, "no version read");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let read = app.get(&item).await.assert_ok_json();
+    let version = state.watch.version().unwrap();
+    let kept = state
+        .kept
+        .items
+        .get::<upr_tc::db::documents::StoredDocument>(&format!("recommendations\u{1}{id}"), version)
+        .expect("kept once read");
+    assert_eq!(serde_json::from_str::<Value>(&kept.document).unwrap(), read);
+    assert_eq!(app.get(&item).await.assert_ok_json(), read, "given as kept");
+    let listed = app
+        .get(&format!("{PATH}?state_under_review=KEN"))
+        .await
+        .assert_ok_json();
+    assert_eq!(listed["items"][0]["response"], "supported");
+
+    // A write makes it stale at once: the item and the list are read again.
+    let admin = app.admin_token();
+    let reply = app
+        .send(
+            Request::patch()
+                .uri(&item)
+                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .set_json(json!({"response": "noted"})),
+        )
+        .await;
+    reply.assert_ok_json();
+    assert_ne!(state.watch.version(), Some(version));
+    assert_eq!(app.get(&item).await.assert_ok_json()["response"], "noted");
+    let listed = app
+        .get(&format!("{PATH}?state_under_review=KEN"))
+        .await
+        .assert_ok_json();
+    assert_eq!(listed["items"][0]["response"], "noted");
+}

@@ -9,6 +9,8 @@ Starts both instances at once on a fresh database (they race to apply the migrat
 - writers on both instances create recommendations side by side while a partner follows the
   public change feed, each page from one instance or the other, resuming from the cursor the
   other gave: the partner's copy ends equal to the public list, each change seen once;
+- what one instance keeps of what it read (a recommendation by id, a list's page) is read
+  again within a second of a write through the other;
 - a POST with an `Idempotency-Key` answered by one instance is replayed by the other (same
   status and item, `Idempotent-Replayed: true`), and the same key with another body is refused
   there (422).
@@ -196,6 +198,34 @@ def main():
         assert copy == listed, "the partner's copy differs from the public list"
         print(f"feed: {written} items written through both instances, {turn} pages read "
               f"alternately, the copy equals the list")
+
+        # What one instance keeps of what it read (app::kept) is stale once the other writes:
+        # it is read again within the watch's poll (db::watch), never later than a second.
+        some = next(iter(listed.values()))
+        path = f"/api/v1/recommendations/{some['id']}"
+        page = "/api/v1/recommendations?state_under_review=KEN&limit=5"
+        for _ in range(3):  # asked again: kept
+            assert request(bases[1], "GET", path)[0] == 200
+            assert request(bases[1], "GET", page)[0] == 200
+        changed = dict(recommendation("Changed through the first instance"))
+        status, headers, _ = request(bases[0], "PUT", path, token, changed)
+        assert status == 200, status
+        version = {k.lower(): v for k, v in headers.items()}["etag"]
+        written = time.monotonic()
+        seen_by_id = seen_in_list = None
+        while seen_by_id is None or seen_in_list is None:
+            waited = time.monotonic() - written
+            assert waited < 1.0, f"the second instance still gives what it kept after {waited:.2f} s"
+            status, headers, item = request(bases[1], "GET", path)
+            if seen_by_id is None and {k.lower(): v for k, v in headers.items()}["etag"] == version:
+                assert item["text"]["en"] == "Changed through the first instance", item
+                seen_by_id = waited
+            status, _, listing = request(bases[1], "GET", page)
+            if seen_in_list is None and any(i["text"].get("en") == "Changed through the first "
+                                             "instance" for i in listing["items"]):
+                seen_in_list = waited
+        print(f"kept reads: a write on one instance is read on the other after "
+              f"{seen_by_id * 1000:.0f} ms (by id), {seen_in_list * 1000:.0f} ms (a list)")
 
         # An Idempotency-Key answered by one instance is replayed by the other.
         key = str(uuid.uuid4())

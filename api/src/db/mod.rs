@@ -33,6 +33,7 @@ pub mod stored;
 pub mod table;
 pub mod time;
 pub mod tx;
+pub mod watch;
 
 pub use sql::search::Position;
 

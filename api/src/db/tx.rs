@@ -38,8 +38,11 @@ where
         if !succeeded {
             return Manager::rollback_transaction(conn);
         }
-        // A commit that fails is rolled back by diesel's transaction manager.
-        Manager::commit_transaction(conn)
+        // A commit that fails is rolled back by diesel's transaction manager; whether it
+        // failed or not, what is kept of the data before is stale (`watch`).
+        let committed = Manager::commit_transaction(conn);
+        super::watch::wrote();
+        committed
     })
 }
 
@@ -79,7 +82,9 @@ impl Tx {
     }
 
     pub fn commit(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-        Manager::commit_transaction(conn)
+        let committed = Manager::commit_transaction(conn);
+        super::watch::wrote();
+        committed
     }
 
     /// Rolls back the whole transaction, with whatever savepoints are still open inside it (an

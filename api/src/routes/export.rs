@@ -625,14 +625,14 @@ where
     let (body, next) = match shape {
         Shape::AsStored => {
             let read: ReadPage<String> = crate::db::table::Table::page_stored;
-            let page = read_page(state, D::TABLE, filter, paging, read).await?;
+            let page = read_page(state, D::TABLE, filter, paging, read, String::len).await?;
             let size = page.0.iter().map(String::len).sum::<usize>() + page.0.len() + 64;
             let body = PageBody::of(size, &page.0, |out, d| out.extend_from_slice(d.as_bytes()));
             (body, page.1)
         }
         Shape::For(prepare) => {
             let read: ReadPage<D> = crate::db::table::Table::page::<D>;
-            let page = read_page(state, D::TABLE, filter, paging, read).await?;
+            let page = read_page(state, D::TABLE, filter, paging, read, typed_size::<D>).await?;
             // A page kept for others is shared: its items are copied to be shaped.
             let (items, next) = Arc::try_unwrap(page).unwrap_or_else(|kept| (*kept).clone());
             let body = PageBody::of(16 * 1024, items, |out, item| {
@@ -649,6 +649,12 @@ where
     ))
 }
 
+/// About how many bytes a typed item holds: its own and, for its texts and lists, a few
+/// kilobytes (a stored activity's document is 1 to 4 KB).
+fn typed_size<D>(_: &D) -> usize {
+    std::mem::size_of::<D>() + 2048
+}
+
 /// How a page is read: the table's `page` or `page_stored`.
 type ReadPage<T> = fn(
     &crate::db::table::Table,
@@ -656,9 +662,11 @@ type ReadPage<T> = fn(
     &PageQuery,
 ) -> diesel::QueryResult<(Vec<T>, Option<Position>)>;
 
-/// One page of a list, read by `read`. A ranked search (`q`) is the costliest read there is:
-/// asked again of the same data, it is the page ranked before (`app::ranked`); else it waits
-/// for a ranking permit, so that a few callers searching cannot take every connection.
+/// One page of a list, read by `read`; `weigh` tells about how many bytes an item holds. A
+/// page of up to [`LARGEST`](crate::app::kept::LARGEST) items asked again of the same data is
+/// the page read before (`app::kept`). A ranked search (`q`), the costliest read there is,
+/// otherwise waits for a ranking permit, so that a few callers searching cannot take every
+/// connection.
 async fn read_page<T: Send + Sync + 'static>(
     state: &web::Data<AppState>,
     table: crate::db::table::Table,
@@ -667,31 +675,31 @@ async fn read_page<T: Send + Sync + 'static>(
         q, position, limit, ..
     }: Paging,
     read: ReadPage<T>,
+    weigh: fn(&T) -> usize,
 ) -> ApiResult<Arc<(Vec<T>, Option<Position>)>> {
     let ranked = q.as_deref().is_some_and(|q| !q.trim().is_empty());
-    // The data's version and the page's key are read first.
-    let kept = if ranked && limit <= crate::app::ranked::LARGEST {
-        let (filter, q) = (filter.clone(), q.clone());
-        let (key, version) = crate::routes::support::with_read_db(state, move |conn| {
-            let key = format!(
-                "{}\u{1}{}\u{1}{}\u{1}{position:?}\u{1}{limit}",
-                table.entity,
-                crate::db::sql::search::conditions(conn, &|sql| filter(sql)),
-                q.unwrap_or_default(),
-            );
-            Ok((key, crate::db::audit::head(conn)?))
-        })
-        .await?;
-        if let Some(page) = state
-            .ranked
-            .get::<(Vec<T>, Option<Position>)>(&key, version)
-        {
-            return Ok(page);
-        }
-        Some((key, version))
+    let kept = if ranked {
+        &state.kept.ranked
     } else {
-        None
+        &state.kept.pages
     };
+    // The version of the data read, then the page's key: everything that chose it.
+    let version = (limit <= crate::app::kept::LARGEST)
+        .then(|| state.read.watch.version())
+        .flatten();
+    let key = version.map(|_| {
+        format!(
+            "{}\u{1}{}\u{1}{}\u{1}{position:?}\u{1}{limit}",
+            table.entity,
+            crate::db::sql::search::conditions(state.backend == "sqlite", &|sql| filter(sql)),
+            q.as_deref().unwrap_or_default(),
+        )
+    });
+    if let (Some(version), Some(key)) = (version, &key)
+        && let Some(page) = kept.get::<(Vec<T>, Option<Position>)>(key, version)
+    {
+        return Ok(page);
+    }
     // Held until the page is read.
     let search = if ranked {
         Some(search_permit(state)?)
@@ -711,8 +719,9 @@ async fn read_page<T: Send + Sync + 'static>(
     .await?;
     drop(search);
     let page = Arc::new(page);
-    if let Some((key, version)) = kept {
-        state.ranked.put(key, version, page.clone());
+    if let (Some(version), Some(key)) = (version, key) {
+        let size = key.len() + page.0.iter().map(weigh).sum::<usize>();
+        kept.put(key, version, page.clone(), size);
     }
     Ok(page)
 }

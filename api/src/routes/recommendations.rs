@@ -10,7 +10,6 @@ use super::support::item_edits;
 use super::support::{IfMatch, IfNoneMatch};
 use crate::app::{self, Edit, Principal};
 use crate::auth::Caller;
-use crate::db::documents::{self};
 use crate::db::recommendations::Filter;
 use crate::domain::codes::{AffectedPersonsCode, SdgTargetCode, ThemeCode};
 use crate::domain::recommendation::{Recommendation, RecommendationInput, Response};
@@ -19,7 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::reference::reference;
 use crate::routes::support::{
     code_param, etag, if_match, in_range, not_modified, regional_group_param, state_param,
-    states_of, with_db, with_item_db, with_read_db,
+    states_of, stored_by_id, with_db, with_read_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -247,11 +246,9 @@ pub async fn get_recommendation(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     // Everyone sees all of a recommendation: it is sent as stored.
-    let rec = with_item_db(&state, move |conn| {
-        Ok(documents::get_stored::<Recommendation>(conn, id)?)
-    })
-    .await?
-    .ok_or_else(|| ApiError::NotFound(format!("No recommendation has the id {id}.")))?;
+    let rec = stored_by_id::<Recommendation>(&state, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("No recommendation has the id {id}.")))?;
     let tag = etag(rec.version);
     if let Some(unchanged) = not_modified(&req, &tag) {
         return Ok(unchanged);
@@ -259,7 +256,7 @@ pub async fn get_recommendation(
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .insert_header(("ETag", tag))
-        .body(rec.document))
+        .body(rec.document.clone()))
 }
 
 async fn change(

@@ -12,6 +12,35 @@ pub use crate::http::{with_db, with_item_db, with_read_db};
 use crate::reference::{RegionalGroup, reference};
 use crate::startup::AppState;
 
+/// An item by its id as stored, for a caller who may see all of it: kept while the data is
+/// unchanged (`app::kept`), so that the same item asked again is not read again; else read
+/// (and kept when it is there).
+pub async fn stored_by_id<D: crate::db::documents::Document>(
+    state: &actix_web::web::Data<AppState>,
+    id: D::Id,
+) -> ApiResult<Option<std::sync::Arc<crate::db::documents::StoredDocument>>>
+where
+    D::Id: Send + 'static,
+{
+    let version = state.watch.version();
+    let key = format!("{}\u{1}{id}", D::TABLE.table);
+    if let Some(version) = version
+        && let Some(kept) = state.kept.items.get(&key, version)
+    {
+        return Ok(Some(kept));
+    }
+    let read = with_item_db(state, move |conn| {
+        Ok(crate::db::documents::get_stored::<D>(conn, id)?)
+    })
+    .await?
+    .map(std::sync::Arc::new);
+    if let (Some(version), Some(item)) = (version, &read) {
+        let size = key.len() + item.document.len() + 64;
+        state.kept.items.put(key, version, item.clone(), size);
+    }
+    Ok(read)
+}
+
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
 /// How deep a ranked search (`q`) pages: a page starts among its first 1,000 results. Every

@@ -260,10 +260,10 @@ pub fn insert_search(
     Ok(())
 }
 
-/// The conditions `filters` writes, as text: the statement and its values (what a ranked page
-/// they chose is kept under, `app::ranked`).
-pub fn conditions(conn: &DbConnection, filters: &dyn Fn(&mut Sql)) -> String {
-    let mut sql = Sql::new(conn, "");
+/// The conditions `filters` writes for the engine (`sqlite` or not), as text: the statement
+/// and its values (what a page they chose is kept under, `app::kept`).
+pub fn conditions(sqlite: bool, filters: &dyn Fn(&mut Sql)) -> String {
+    let mut sql = Sql::for_engine(sqlite, "");
     filters(&mut sql);
     format!("{}\u{1}{:?}", sql.text, sql.binds)
 }

@@ -280,6 +280,35 @@ pub fn sqlite_loading_mode(
     }
 }
 
+/// What moves whenever the data does (`db::watch`): the audit trail's head, which every write
+/// through the service moves; the change feed's head, which the publication rule's
+/// re-evaluation at an upgrade moves; and the versions of that rule and of the text analysis,
+/// which an upgraded instance raises when it has computed verdicts and search terms again.
+/// One statement, one round trip, on both engines.
+pub fn data_version(conn: &mut DbConnection) -> diesel::QueryResult<[i64; 4]> {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::BigInt;
+    #[derive(diesel::QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = BigInt)]
+        audit: i64,
+        #[diesel(sql_type = BigInt)]
+        changes: i64,
+        #[diesel(sql_type = BigInt)]
+        rule: i64,
+        #[diesel(sql_type = BigInt)]
+        analysis: i64,
+    }
+    let v: Version = diesel::sql_query(
+        "SELECT (SELECT COALESCE(MAX(seq), 0) FROM audit_log) AS audit, \
+         (SELECT COALESCE(MAX(seq), 0) FROM changes) AS changes, \
+         CAST(rule_version AS BIGINT) AS rule, CAST(analysis_version AS BIGINT) AS analysis \
+         FROM instance",
+    )
+    .get_result(conn)?;
+    Ok([v.audit, v.changes, v.rule, v.analysis])
+}
+
 #[cfg(test)]
 mod tests {
     use diesel::prelude::*;

@@ -1,0 +1,186 @@
+//! What is read kept while the data is unchanged, so that the same read asked again is not
+//! read again: a recommendation by id as stored, a list's page, a ranked search's page (a
+//! ranked search reads and ranks every match, the costliest read there is). Each is kept with
+//! the version of the data it was read from (`db::watch`: every write moves it, this
+//! process's at once, another's within a poll) and given again only while that is the
+//! version; the first write after it makes everything kept stale.
+//!
+//! A page is keyed by everything that chose it: the kind of item, the conditions of the
+//! caller's query *and of its access* (the same statement text and values), the words, the
+//! position and the page size. A caller is never given a page read for an access that sees
+//! more: such a page has other conditions, so another key.
+
+use std::any::Any;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+/// The largest page kept (items): larger ones are read each time.
+pub const LARGEST: i64 = 100;
+
+/// What the service keeps, each within its share of `UPR_TC_KEPT_BYTES`.
+pub struct KeptReads {
+    /// Items by id, as stored: a quarter.
+    pub items: Kept,
+    /// Pages of lists: half.
+    pub pages: Kept,
+    /// Pages of ranked searches (the last 128): a quarter.
+    pub ranked: Kept,
+}
+
+impl KeptReads {
+    pub fn new(bytes: usize) -> Self {
+        let entries = |n: usize| if bytes == 0 { 0 } else { n };
+        Self {
+            items: Kept::new(entries(100_000), bytes / 4),
+            pages: Kept::new(entries(4096), bytes / 2),
+            ranked: Kept::new(entries(128), bytes / 4),
+        }
+    }
+}
+
+/// Entries kept while the data is unchanged, at most `entries` of them and about `bytes` in
+/// all; the oldest goes first.
+pub struct Kept {
+    entries: usize,
+    bytes: usize,
+    kept: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    /// The version of the data every kept entry was read from.
+    version: i64,
+    values: HashMap<String, (Arc<dyn Any + Send + Sync>, usize)>,
+    /// Keys, oldest first.
+    order: VecDeque<String>,
+    /// The sizes of the values kept, as their `put` said.
+    bytes: usize,
+}
+
+impl Kept {
+    pub fn new(entries: usize, bytes: usize) -> Self {
+        Self {
+            entries,
+            bytes,
+            kept: Mutex::default(),
+        }
+    }
+
+    /// The value kept under `key`, if it was read from the data at `version`: shared, so that
+    /// the lock is held for a look-up, never for a copy.
+    pub fn get<T: Send + Sync + 'static>(&self, key: &str, version: i64) -> Option<Arc<T>> {
+        let value = {
+            let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+            if kept.version != version {
+                return None;
+            }
+            kept.values.get(key)?.0.clone()
+        };
+        value.downcast::<T>().ok()
+    }
+
+    /// Keeps `value` (about `size` bytes), read from the data at `version` (taken before it
+    /// was read: if a write came between, the value is kept under an older version than it
+    /// saw, and never given). A newer version drops everything kept before; a value of an
+    /// older one, or larger than a quarter of what may be kept, is not kept.
+    pub fn put<T: Send + Sync + 'static>(
+        &self,
+        key: String,
+        version: i64,
+        value: Arc<T>,
+        size: usize,
+    ) {
+        if self.entries == 0 || size > self.bytes / 4 {
+            return;
+        }
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        if version < kept.version {
+            return;
+        }
+        if version > kept.version {
+            *kept = Entries {
+                version,
+                ..Entries::default()
+            };
+        }
+        match kept.values.insert(key.clone(), (value, size)) {
+            Some((_, was)) => kept.bytes -= was,
+            None => kept.order.push_back(key),
+        }
+        kept.bytes += size;
+        while kept.order.len() > self.entries || kept.bytes > self.bytes {
+            let Some(oldest) = kept.order.pop_front() else {
+                break;
+            };
+            if let Some((_, size)) = kept.values.remove(&oldest) {
+                kept.bytes -= size;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_is_given_only_for_the_version_it_was_ranked_from() {
+        let kept = Kept::new(128, 1 << 20);
+        kept.put("a".into(), 5, Arc::new(vec![1, 2]), 8);
+        assert_eq!(kept.get::<Vec<i32>>("a", 5), Some(Arc::new(vec![1, 2])));
+        assert_eq!(kept.get::<Vec<i32>>("a", 6), None, "the data changed since");
+        assert_eq!(kept.get::<Vec<i32>>("b", 5), None);
+        assert_eq!(
+            kept.get::<String>("a", 5),
+            None,
+            "another type: not this page"
+        );
+        kept.put("b".into(), 4, Arc::new(vec![3]), 4);
+        assert_eq!(
+            kept.get::<Vec<i32>>("b", 4),
+            None,
+            "older than what is kept"
+        );
+        kept.put("b".into(), 7, Arc::new(vec![3]), 4);
+        assert_eq!(
+            kept.get::<Vec<i32>>("a", 7),
+            None,
+            "dropped with its version"
+        );
+        assert_eq!(kept.get::<Vec<i32>>("b", 7), Some(Arc::new(vec![3])));
+    }
+
+    #[test]
+    fn the_oldest_page_goes_first() {
+        let kept = Kept::new(128, 1 << 20);
+        for i in 0..=128usize {
+            kept.put(format!("{i}"), 1, Arc::new(i), 8);
+        }
+        assert_eq!(kept.get::<usize>("0", 1), None);
+        assert_eq!(kept.get::<usize>("1", 1), Some(Arc::new(1)));
+        assert_eq!(kept.get::<usize>("128", 1), Some(Arc::new(128)));
+    }
+
+    #[test]
+    fn what_is_kept_stays_within_its_bytes() {
+        let kept = Kept::new(100, 1000);
+        for i in 0..10usize {
+            kept.put(format!("{i}"), 1, Arc::new(i), 200);
+        }
+        // 1,000 bytes hold five of 200: the five newest.
+        assert_eq!(kept.get::<usize>("4", 1), None);
+        assert_eq!(kept.get::<usize>("5", 1), Some(Arc::new(5)));
+        assert_eq!(kept.get::<usize>("9", 1), Some(Arc::new(9)));
+        // Kept again under the same key: counted once.
+        kept.put("9".into(), 1, Arc::new(9), 200);
+        assert_eq!(kept.get::<usize>("5", 1), Some(Arc::new(5)));
+        // Larger than a quarter of the whole: never kept.
+        kept.put("big".into(), 1, Arc::new(0), 251);
+        assert_eq!(kept.get::<usize>("big", 1), None);
+        assert_eq!(kept.get::<usize>("5", 1), Some(Arc::new(5)));
+        // Nothing kept at all when the store holds no entries.
+        let none = Kept::new(0, 1000);
+        none.put("a".into(), 1, Arc::new(1), 1);
+        assert_eq!(none.get::<usize>("a", 1), None);
+    }
+}
