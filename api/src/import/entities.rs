@@ -214,10 +214,15 @@ impl Importable for Recommendation {
             }
             keys.insert(review.clone(), stored);
         }
+        let stored = &keys[&review];
+        if stored.is_empty() {
+            // A review imported for the first time: nothing to match.
+            return Ok(None);
+        }
         Ok(content
             .text
             .texts()
-            .find_map(|(_, text)| keys[&review].get(&matching_key(text)).copied()))
+            .find_map(|(_, text)| stored.get(&matching_key(text)).copied()))
     }
 
     fn from_upr_info(group: Group) -> Option<RecommendationInput> {

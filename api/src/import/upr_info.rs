@@ -62,14 +62,26 @@ pub fn column_of(pointer: &str) -> String {
     .to_owned()
 }
 
-fn state(name: &str) -> Result<String, String> {
-    CountryCode::lookup(name)
-        .ok()
-        .and_then(|c| CountryCode::parse_state(c.as_str()).ok())
-        .map(|c| c.to_string())
-        .ok_or_else(|| {
-            format!("`{name}` is not a UN member or observer State this repository knows")
-        })
+/// The States an export names, each looked up once: an export names some two hundred States in
+/// tens of thousands of rows, and a look-up folds the name first.
+#[derive(Default)]
+struct States(std::collections::HashMap<String, Result<String, String>>);
+
+impl States {
+    fn of(&mut self, name: &str) -> Result<String, String> {
+        if let Some(known) = self.0.get(name) {
+            return known.clone();
+        }
+        let found = CountryCode::lookup(name)
+            .ok()
+            .and_then(|c| CountryCode::parse_state(c.as_str()).ok())
+            .map(|c| c.to_string())
+            .ok_or_else(|| {
+                format!("`{name}` is not a UN member or observer State this repository knows")
+            });
+        self.0.insert(name.to_owned(), found.clone());
+        found
+    }
 }
 
 struct Cells<'a> {
@@ -92,15 +104,17 @@ impl Cells<'_> {
 }
 
 /// One row, mapped; or the reasons it cannot be.
-fn row(cells: &Cells<'_>, line: u64) -> Result<Group, Vec<RowError>> {
+fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut err = |column: &str, code: &str, message: String| {
         errors.push(RowError::in_column(line, column, code, message))
     };
-    let to = state(&cells.get("To"))
+    let to = states
+        .of(&cells.get("To"))
         .map_err(|m| err("To", "unknown_country", m))
         .ok();
-    let from = state(&cells.get("From"))
+    let from = states
+        .of(&cells.get("From"))
         .map_err(|m| err("From", "unknown_country", m))
         .ok();
     let text = cells.get("Text");
@@ -203,30 +217,32 @@ pub fn read<D: Importable>(
     let mut checked = false;
     // The groups of the current review (State under review and session), in file order.
     let mut block: Option<(String, i64)> = None;
-    let mut groups: Vec<(String, Group)> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
+    // Where each text's group is in `groups`, by its `matching_key`.
+    let mut index: std::collections::HashMap<String, usize> = Default::default();
+    let mut states = States::default();
 
-    let flush =
-        |groups: &mut Vec<(String, Group)>, each: Sink<'_, D::Input>| -> Result<(), ImportError> {
-            for (_, group) in groups.drain(..) {
-                let line = group.line;
-                match D::from_upr_info(group) {
-                    Some(content) => each(
-                        Some(Item {
-                            line,
-                            id: None,
-                            content,
-                        }),
-                        vec![],
-                    )?,
-                    None => {
-                        return Err(ImportError::File(
-                            "The upr-info format holds recommendations only.".into(),
-                        ));
-                    }
+    let flush = |groups: &mut Vec<Group>, each: Sink<'_, D::Input>| -> Result<(), ImportError> {
+        for group in groups.drain(..) {
+            let line = group.line;
+            match D::from_upr_info(group) {
+                Some(content) => each(
+                    Some(Item {
+                        line,
+                        id: None,
+                        content,
+                    }),
+                    vec![],
+                )?,
+                None => {
+                    return Err(ImportError::File(
+                        "The upr-info format holds recommendations only.".into(),
+                    ));
                 }
             }
-            Ok(())
-        };
+        }
+        Ok(())
+    };
 
     let headers = records(
         input,
@@ -263,6 +279,7 @@ pub fn read<D: Importable>(
                     values: &values,
                 },
                 line,
+                &mut states,
             ) {
                 Ok(group) => group,
                 Err(errors) => return each(None, errors),
@@ -270,18 +287,23 @@ pub fn read<D: Importable>(
             let this_block = (group.state_under_review.clone(), group.session);
             if block.as_ref() != Some(&this_block) {
                 flush(&mut groups, each)?;
+                index.clear();
                 block = Some(this_block);
             }
             // Two rows of a text are one recommendation however their texts are spaced
             // (decision 0013).
             let key = matching_key(&group.text);
-            match groups.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, existing)) => {
+            match index.get(&key) {
+                Some(&i) => {
                     folded += 1;
+                    let existing = &mut groups[i];
                     add_missing(&mut existing.recommending_states, group.recommending_states);
                     add_missing(&mut existing.themes, group.themes);
                 }
-                None => groups.push((key, group)),
+                None => {
+                    index.insert(key, groups.len());
+                    groups.push(group);
+                }
             }
             Ok(())
         },
