@@ -177,6 +177,12 @@ pub struct Theme {
     /// for it, in every cycle's wording (what `?format=ohchr-matrix` imports map).
     #[serde(default)]
     pub uhri: Vec<String>,
+    /// The themes of the other vocabulary that cover the same ground: a UHRI theme's UPR Info
+    /// issues, and a UPR Info issue's UHRI themes. Matching counts an offer or an activity on
+    /// one as on the other.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<crate::domain::codes::ThemeCode>, example = json!(["torture_and_cid_treatment"]))]
+    pub equivalents: Vec<String>,
     /// The broader theme, when the vocabulary nests them.
     #[serde(default)]
     pub broader: Option<String>,
@@ -235,6 +241,41 @@ pub struct Reference {
     themes_by_uhri: HashMap<String, String>,
     /// Normalised UHRI label of a group of persons -> affected persons code.
     persons_by_uhri: HashMap<String, String>,
+}
+
+/// Makes `Theme::equivalents` hold both ways: `themes.json` writes them on the UHRI themes, and
+/// each UPR Info issue gains the UHRI themes that name it. Every code named must be a theme of
+/// another vocabulary.
+fn equivalents_both_ways(vocabularies: &mut [ThemeVocabulary]) {
+    let vocabulary_of: HashMap<String, usize> = vocabularies
+        .iter()
+        .enumerate()
+        .flat_map(|(v, voc)| voc.themes.iter().map(move |t| (t.code.clone(), v)))
+        .collect();
+    let mut back: Vec<(String, String)> = Vec::new();
+    for (v, vocabulary) in vocabularies.iter().enumerate() {
+        for theme in &vocabulary.themes {
+            for e in &theme.equivalents {
+                match vocabulary_of.get(e.as_str()) {
+                    Some(&w) if w != v => back.push((e.clone(), theme.code.clone())),
+                    _ => panic!(
+                        "theme {} names {e} as its equivalent: not a theme of another vocabulary",
+                        theme.code
+                    ),
+                }
+            }
+        }
+    }
+    for (code, equivalent) in back {
+        let theme = vocabularies
+            .iter_mut()
+            .flat_map(|v| v.themes.iter_mut())
+            .find(|t| t.code == code)
+            .expect("checked above");
+        if !theme.equivalents.contains(&equivalent) {
+            theme.equivalents.push(equivalent);
+        }
+    }
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(name: &str, json: &str) -> T {
@@ -302,7 +343,8 @@ impl Reference {
             by_name.insert(normalise_name(&alias), index);
         }
 
-        let themes: ThemeFile = parse("themes.json", include_str!("../reference/themes.json"));
+        let mut themes: ThemeFile = parse("themes.json", include_str!("../reference/themes.json"));
+        equivalents_both_ways(&mut themes.vocabularies);
         let mut themes_by_code = HashMap::new();
         let mut themes_by_upr_info = HashMap::new();
         let mut themes_by_uhri = HashMap::new();
@@ -414,6 +456,28 @@ impl Reference {
             .map(String::as_str)
     }
 
+    /// Whether an offer or activity on `theme` is on `wanted`: the same theme, or one the
+    /// other vocabulary says covers the same ground (`Theme::equivalents`).
+    pub fn theme_covers(&self, theme: &str, wanted: &str) -> bool {
+        theme == wanted
+            || self
+                .theme(wanted)
+                .is_some_and(|w| w.equivalents.iter().any(|e| e == theme))
+    }
+
+    /// `themes` and every theme the other vocabulary says covers the same ground, each once.
+    pub fn themes_with_equivalents(&self, themes: &[String]) -> Vec<String> {
+        let mut all = themes.to_vec();
+        for t in themes {
+            for e in self.theme(t).map_or(&[][..], |t| &t.equivalents) {
+                if !all.contains(e) {
+                    all.push(e.clone());
+                }
+            }
+        }
+        all
+    }
+
     /// The theme code of a label (or a 2nd-cycle code, `A12`) as OHCHR's UPR matrices write
     /// it.
     pub fn theme_of_uhri(&self, label: &str) -> Option<&str> {
@@ -463,6 +527,34 @@ pub fn reference() -> &'static Reference {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn equivalent_themes_hold_both_ways_and_nowhere_else() {
+        let r = reference();
+        assert!(r.theme_covers("torture_and_cid_treatment", "uhri_torture"));
+        assert!(r.theme_covers("uhri_torture", "torture_and_cid_treatment"));
+        assert!(r.theme_covers("elections", "elections"));
+        assert!(!r.theme_covers("right_to_water", "uhri_torture"));
+        // Six UHRI themes of persons with disabilities name one UPR Info issue, which names
+        // them all back.
+        let back = &r.theme("persons_with_disabilities").unwrap().equivalents;
+        assert_eq!(back.len(), 6, "{back:?}");
+        for vocabulary in &r.theme_vocabularies {
+            for theme in &vocabulary.themes {
+                for e in &theme.equivalents {
+                    assert!(
+                        r.theme(e).unwrap().equivalents.contains(&theme.code),
+                        "{} names {e}, which does not name it back",
+                        theme.code
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            r.themes_with_equivalents(&["uhri_torture".into(), "torture_and_cid_treatment".into()]),
+            ["uhri_torture", "torture_and_cid_treatment"]
+        );
+    }
 
     #[test]
     fn regional_groups_are_read_as_people_write_them() {

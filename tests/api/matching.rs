@@ -812,6 +812,95 @@ async fn potential_partners_of_congos_elections_recommendation() {
     assert!(only_ngos.is_empty());
 }
 
+// 13. A recommendation filed under a UHRI theme (an OHCHR matrix) finds the offers and the
+// activities on the UPR Info issue that covers the same ground, and the other way round.
+#[actix_web::test]
+async fn a_matrix_theme_finds_partners_on_the_upr_info_issue_and_back() {
+    let app = TestApp::spawn();
+    let text =
+        "Take effective measures to prevent torture and ill-treatment in places of detention.";
+    let from_matrix = accepted(&app, "SVN", text, &["uhri_torture"]).await;
+    offered(&app, "Prison monitors", json!({"themes": ["torture_and_cid_treatment"], "sdg_targets": [], "languages": ["en"], "regions": ["150"], "description": {"en": "Independent monitoring of places of detention"}})).await;
+    offered(&app, "Water engineers", json!({"themes": ["right_to_water"], "sdg_targets": [], "languages": ["en"], "regions": ["150"], "description": {"en": "Water and sanitation engineering"}})).await;
+    let veteran = organisation(&app, "Torture prevention veterans").await;
+    let mut past = activity(
+        &["SVN"],
+        "Training of prison staff on the prevention of torture",
+    );
+    past["submitter"] = json!(veteran);
+    past["themes"] = json!(["torture_and_cid_treatment"]);
+    app.create("/api/v1/activities", &past).await;
+    app.send_json(
+        Method::POST,
+        "/api/v1/consents",
+        Some(&app.token(Role::State, Some("SVN"), None)),
+        &json!({"decision": "granted", "scope": "all"}),
+    )
+    .await;
+    let ranked = app
+        .all(&format!(
+            "/api/v1/recommendations/{from_matrix}/potential-partners"
+        ))
+        .await;
+    let names: Vec<&str> = ranked
+        .iter()
+        .map(|m| m["stakeholder"]["name"]["en"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[0], "Prison monitors", "{names:?}");
+    assert!(
+        detail(&ranked[0], "themes").contains("shares 1 of the 1 themes needed: uhri_torture"),
+        "{}",
+        ranked[0]
+    );
+    let veteran_match = ranked
+        .iter()
+        .find(|m| m["stakeholder"]["id"] == veteran.as_str())
+        .unwrap_or_else(|| panic!("the veteran's activity counts: {names:?}"));
+    assert!(detail(veteran_match, "track_record").contains("1 public activities"));
+    let water = ranked
+        .iter()
+        .find(|m| m["stakeholder"]["name"]["en"] == "Water engineers");
+    assert!(
+        water.is_none_or(|w| detail(w, "themes").starts_with("no shared theme")),
+        "no equivalence where there is none: {water:?}"
+    );
+
+    // And back: a recommendation under the UPR Info issue, an offer under the UHRI theme.
+    let from_upr_info = accepted(&app, "HRV", text, &["torture_and_cid_treatment"]).await;
+    offered(&app, "Matrix-minded monitors", json!({"themes": ["uhri_torture"], "sdg_targets": [], "languages": ["en"], "regions": ["150"], "description": {"en": "Monitoring of detention"}})).await;
+    let ranked = app
+        .all(&format!(
+            "/api/v1/recommendations/{from_upr_info}/potential-partners"
+        ))
+        .await;
+    let monitors = ranked
+        .iter()
+        .find(|m| m["stakeholder"]["name"]["en"] == "Matrix-minded monitors")
+        .expect("listed");
+    assert!(detail(monitors, "themes").contains("shares 1 of the 1 themes needed"));
+
+    // The reference says so both ways.
+    let themes = app.get("/api/v1/reference/themes").await.assert_ok_json();
+    let equivalents = |code: &str| -> Value {
+        themes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|v| v["themes"].as_array().unwrap())
+            .find(|t| t["code"] == code)
+            .unwrap()["equivalents"]
+            .clone()
+    };
+    assert_eq!(
+        equivalents("uhri_torture"),
+        json!(["torture_and_cid_treatment"])
+    );
+    assert_eq!(
+        equivalents("torture_and_cid_treatment"),
+        json!(["uhri_torture"])
+    );
+}
+
 #[actix_web::test]
 async fn pages_min_score_and_bad_parameters() {
     let app = TestApp::spawn();

@@ -132,14 +132,17 @@ fn region_states(state: &CountryCode) -> Vec<String> {
     }
 }
 
-/// The track records of `stakeholders` (all with one, when `None`) for a need.
+/// The track records of `stakeholders` (all with one, when `None`) for a need on `themes`: an
+/// activity on a theme the other vocabulary says covers the same ground counts
+/// (`Theme::equivalents`).
 fn tracks(
     conn: &mut DbConnection,
     stakeholders: Option<&[String]>,
     themes: &[String],
     state: &CountryCode,
 ) -> Result<HashMap<String, TrackRecord>> {
-    let rows = track_records(conn, stakeholders, themes, &region_states(state))?;
+    let themes = reference().themes_with_equivalents(themes);
+    let rows = track_records(conn, stakeholders, &themes, &region_states(state))?;
     let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
     Ok(rows
         .into_iter()
@@ -175,7 +178,10 @@ impl Record {
         Ok(Self(by_activity.into_values().collect()))
     }
 
+    /// Its record for a need on `themes` (an activity on an equivalent theme counts, as in
+    /// [`tracks`]) in `states`.
     fn on(&self, themes: &[String], states: &[String]) -> TrackRecord {
+        let themes = reference().themes_with_equivalents(themes);
         let mut t = TrackRecord::default();
         for (its_themes, its_states, good) in &self.0 {
             if !its_themes.iter().any(|x| themes.contains(x)) {

@@ -141,6 +141,21 @@ fn listed<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
 }
 
 /// Those of `wanted` that `offered` has, in the order wanted.
+/// The need's themes an offer covers: each it names, or one the other vocabulary says covers
+/// the same ground (`Theme::equivalents`: an offer on `torture_and_cid_treatment` covers a
+/// recommendation a matrix filed under `uhri_torture`).
+fn covered<'a>(
+    wanted: &'a [String],
+    offered: &'a [String],
+) -> impl Iterator<Item = &'a String> + Clone {
+    wanted.iter().filter(move |w| {
+        offered.contains(w)
+            || reference()
+                .theme(w)
+                .is_some_and(|t| t.equivalents.iter().any(|e| offered.contains(e)))
+    })
+}
+
 fn common<'a>(
     wanted: &'a [String],
     offered: &'a [String],
@@ -248,7 +263,7 @@ fn factors(
     let mut out = Vec::new();
 
     // Themes: the share of the need's themes it covers.
-    let shared = common(need.themes, &offer.themes);
+    let shared = covered(need.themes, &offer.themes);
     let n = shared.clone().count();
     out.push(if need.themes.is_empty() {
         (
