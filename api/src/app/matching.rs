@@ -239,6 +239,7 @@ fn offer_words(offer: &OfferContent) -> Words {
 struct NeedOf<'a> {
     request: &'a AssistanceRequestContent,
     place: Place,
+    theme_equivalents: Vec<&'static [String]>,
     words: Terms,
 }
 
@@ -247,6 +248,7 @@ impl<'a> NeedOf<'a> {
         Self {
             request,
             place: Place::of(&request.state),
+            theme_equivalents: crate::domain::matching::equivalents_of(&request.themes),
             words,
         }
     }
@@ -256,6 +258,7 @@ impl<'a> NeedOf<'a> {
         Need {
             place: &self.place,
             themes: &r.themes,
+            theme_equivalents: &self.theme_equivalents,
             sdg_targets: &r.sdg_targets,
             modalities: &r.modalities,
             languages: &r.languages,

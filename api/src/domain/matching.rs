@@ -97,6 +97,9 @@ pub struct Need<'a> {
     /// The State, and where it lies.
     pub place: &'a Place,
     pub themes: &'a [String],
+    /// For each of `themes`, the themes of the other vocabulary that cover the same ground
+    /// ([`equivalents_of`]): looked up once a need, not once an offer.
+    pub theme_equivalents: &'a [&'static [String]],
     pub sdg_targets: &'a [String],
     /// Kinds of help asked for; any when empty.
     pub modalities: &'a [String],
@@ -146,14 +149,32 @@ fn listed<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
 /// recommendation a matrix filed under `uhri_torture`).
 fn covered<'a>(
     wanted: &'a [String],
+    equivalents: &'a [&'static [String]],
     offered: &'a [String],
 ) -> impl Iterator<Item = &'a String> + Clone {
-    wanted.iter().filter(move |w| {
-        offered.contains(w)
-            || reference()
-                .theme(w)
-                .is_some_and(|t| t.equivalents.iter().any(|e| offered.contains(e)))
-    })
+    wanted
+        .iter()
+        .enumerate()
+        .filter(move |(i, w)| {
+            offered.contains(w)
+                || equivalents
+                    .get(*i)
+                    .is_some_and(|eq| eq.iter().any(|e| offered.contains(e)))
+        })
+        .map(|(_, w)| w)
+}
+
+/// For each of `themes`, the themes of the other vocabulary that cover the same ground
+/// (`Theme::equivalents`; none for a code no vocabulary has).
+pub fn equivalents_of(themes: &[String]) -> Vec<&'static [String]> {
+    themes
+        .iter()
+        .map(|t| {
+            reference()
+                .theme(t)
+                .map_or(&[][..], |t| t.equivalents.as_slice())
+        })
+        .collect()
 }
 
 fn common<'a>(
@@ -263,7 +284,7 @@ fn factors(
     let mut out = Vec::new();
 
     // Themes: the share of the need's themes it covers.
-    let shared = covered(need.themes, &offer.themes);
+    let shared = covered(need.themes, need.theme_equivalents, &offer.themes);
     let n = shared.clone().count();
     out.push(if need.themes.is_empty() {
         (
@@ -699,6 +720,8 @@ mod tests {
             Need {
                 place: &self.place,
                 themes: &self.themes,
+                // Its themes are all UPR Info's: the API tests compare across vocabularies.
+                theme_equivalents: &[],
                 sdg_targets: &self.targets,
                 modalities: &self.modalities,
                 languages: &self.languages,
