@@ -33,7 +33,9 @@ pub async fn with_item_db<T: Send + 'static>(
         && let Ok(permit) = state.connections.clone().try_acquire_owned()
     {
         if let Some(mut conn) = state.pool.try_get() {
-            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut conn)));
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::db::watch::writing_for(&state.watch, || f(&mut conn))
+            }));
             drop(conn);
             drop(permit);
             return out.unwrap_or_else(|_| {
@@ -72,11 +74,12 @@ async fn run<T: Send + 'static>(
     .map_err(|_| crate::error::no_connection(&"no connection came free in time"))?
     .map_err(crate::error::ApiError::internal)?;
     drop(waiting);
-    let pool = pool.clone();
+    let (pool, watch) = (pool.clone(), state.watch.clone());
     web::block(move || {
         let _permit = permit;
         let mut conn = pool.get()?;
-        f(&mut conn)
+        // The commits are this service's (`db::watch`).
+        crate::db::watch::writing_for(&watch, || f(&mut conn))
     })
     .await?
 }

@@ -1,6 +1,7 @@
 //! Metrics for Prometheus, in the OpenMetrics text format it scrapes: requests by route and
 //! status and their latency, the database pool (connections in use and idle, requests waiting
-//! for one), the change feed's head, and bulk imports with their rows. Off unless configured
+//! for one), the change feed's head, bulk imports with their rows, and reads answered from what
+//! was kept (`app::kept`) with whether the data's version is known (`db::watch`). Off unless configured
 //! (`Settings::metrics`): `UPR_TC_METRICS_BIND` serves `/metrics` on an address of its own (one
 //! only the scraper reaches), `UPR_TC_METRICS_TOKEN` asks for `Authorization: Bearer <token>`,
 //! on the service's own address when no address of its own is set.
@@ -61,6 +62,14 @@ struct Pool {
     state: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KeptRead {
+    /// `items`, `pages` or `ranked` (`app::kept::KeptReads`).
+    store: &'static str,
+    /// `hit` (answered from memory) or `miss` (read, and kept).
+    outcome: &'static str,
+}
+
 /// The service's metrics, shared by its workers.
 pub struct Metrics {
     registry: Registry,
@@ -72,6 +81,8 @@ pub struct Metrics {
     /// Requests waiting for a pooled connection (`http::with_db`).
     pub waiting: Gauge<i64, AtomicI64>,
     feed_head: Gauge<i64, AtomicI64>,
+    kept: Family<KeptRead, Counter>,
+    version_known: Gauge<i64, AtomicI64>,
 }
 
 impl Default for Metrics {
@@ -123,6 +134,18 @@ impl Default for Metrics {
             "Position of the latest public change of the change feed",
             feed_head.clone(),
         );
+        let kept = Family::<KeptRead, Counter>::default();
+        registry.register(
+            "kept_reads",
+            "Reads of what is kept while the data is unchanged, by store and outcome",
+            kept.clone(),
+        );
+        let version_known = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "data_version_known",
+            "1 while the data's version is known and kept reads are given, else 0",
+            version_known.clone(),
+        );
         Self {
             registry,
             requests,
@@ -132,6 +155,8 @@ impl Default for Metrics {
             connections,
             waiting,
             feed_head,
+            kept,
+            version_known,
         }
     }
 }
@@ -194,6 +219,16 @@ impl Metrics {
         }
     }
 
+    /// The counters of a store of `app::kept`: its hits and its misses.
+    pub fn kept(&self, store: &'static str) -> (Counter, Counter) {
+        let counter = |outcome| {
+            self.kept
+                .get_or_create(&KeptRead { store, outcome })
+                .clone()
+        };
+        (counter("hit"), counter("miss"))
+    }
+
     fn pool(&self, name: &'static str, pool: &crate::db::Pool) {
         let state = pool.state();
         let idle = i64::from(state.idle_connections);
@@ -212,6 +247,8 @@ impl Metrics {
             self.pool("read", &state.read.pool);
         }
         self.feed_head.set(feed_head);
+        self.version_known
+            .set(i64::from(state.watch.version().is_some()));
         let mut out = String::new();
         encode(&mut out, &self.registry).expect("metrics encode to a string");
         out

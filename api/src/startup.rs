@@ -150,14 +150,24 @@ impl Service {
             ))
         };
         let connections = permits();
+        let metrics = crate::metrics::Metrics::default();
         let connecting = settings.limits.connecting();
-        let watch = crate::db::watch::Watch::start(settings.database.clone(), connecting);
+        // The data's version is watched only where something is kept under it.
+        let watch_of = |url: &crate::config::DatabaseUrl, writes| {
+            use crate::db::watch::Watch;
+            if settings.limits.kept_bytes == 0 {
+                Watch::off()
+            } else {
+                Watch::start(url.clone(), connecting, writes)
+            }
+        };
+        let watch = watch_of(&settings.database, crate::db::watch::Writes::OfThisProcess);
         let read = match (replica, &settings.database_read) {
             (Some(replica), Some(url)) => Reads {
                 pool: replica,
                 connections: permits(),
                 replica: true,
-                watch: crate::db::watch::Watch::start(url.clone(), connecting),
+                watch: watch_of(url, crate::db::watch::Writes::Replayed),
             },
             _ => Reads {
                 pool: pool.clone(),
@@ -189,10 +199,10 @@ impl Service {
                 cursors,
                 offers: Default::default(),
                 reports: Default::default(),
-                kept: crate::app::kept::KeptReads::new(settings.limits.kept_bytes),
+                kept: crate::app::kept::KeptReads::new(settings.limits.kept_bytes, &metrics),
                 watch,
                 patch_fields: crate::openapi::PatchFields::of(&doc),
-                metrics: Default::default(),
+                metrics,
             }),
             keys: web::Data::new(keys),
             rate_limits: settings.rate_limits.map(|l| {

@@ -119,3 +119,84 @@ async fn metrics_count_requests_the_pool_the_feed_and_imports() {
     assert_eq!(sample(&text, "upr_tc_db_waiting_requests"), Some(0.0));
     assert!(text.trim_end().ends_with("# EOF"));
 }
+
+/// Waits until the service knows the data's version (its watch's first poll).
+fn version_known(app: &TestApp) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while app.service.state.watch.version().is_none() {
+        assert!(std::time::Instant::now() < deadline, "no version read");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// A new recommendation's path.
+async fn a_recommendation(app: &TestApp) -> String {
+    let created = app
+        .create(
+            "/api/v1/recommendations",
+            &upr_tc_tests::recommendation("KEN", 35, "Ratify the convention."),
+        )
+        .await;
+    format!(
+        "/api/v1/recommendations/{}",
+        created["id"].as_str().unwrap()
+    )
+}
+
+#[actix_web::test]
+async fn metrics_count_reads_answered_from_what_is_kept() {
+    let app = TestApp::spawn_with(|s| s.metrics.token = Some(TOKEN.into()));
+    let item = a_recommendation(&app).await;
+    version_known(&app);
+    let kept = |text: &str, store: &str, outcome: &str| {
+        sample(
+            text,
+            &format!(r#"upr_tc_kept_reads_total{{store="{store}",outcome="{outcome}"}}"#),
+        )
+        .unwrap_or(0.0)
+    };
+    // Every write of this process makes what is kept stale, and the other tests of this
+    // process write beside this one: the reads are asked again until no write came between.
+    for attempt in 0.. {
+        assert!(attempt < 200, "never a quiet moment");
+        let version = app.service.state.watch.version();
+        let before = scrape(&app, Some(TOKEN)).await.text();
+        for _ in 0..3 {
+            assert_eq!(app.get(&item).await.status, 200);
+            assert_eq!(app.get("/api/v1/recommendations").await.status, 200);
+        }
+        let after = scrape(&app, Some(TOKEN)).await.text();
+        if app.service.state.watch.version() != version {
+            continue;
+        }
+        for store in ["items", "pages"] {
+            let hits = kept(&after, store, "hit") - kept(&before, store, "hit");
+            let misses = kept(&after, store, "miss") - kept(&before, store, "miss");
+            assert_eq!(hits + misses, 3.0, "{store}: {after}");
+            assert!(hits >= 2.0, "{store}: read once, then kept: {after}");
+        }
+        assert_eq!(sample(&after, "upr_tc_data_version_known"), Some(1.0));
+        break;
+    }
+}
+
+#[actix_web::test]
+async fn nothing_is_kept_when_no_bytes_are_given_to_it() {
+    let app = TestApp::spawn_with(|s| {
+        s.metrics.token = Some(TOKEN.into());
+        s.limits.kept_bytes = 0;
+    });
+    let item = a_recommendation(&app).await;
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    for _ in 0..3 {
+        assert_eq!(app.get(&item).await.status, 200);
+    }
+    let text = scrape(&app, Some(TOKEN)).await.text();
+    assert_eq!(
+        sample(&text, "upr_tc_data_version_known"),
+        Some(0.0),
+        "{text}"
+    );
+    let hits = r#"upr_tc_kept_reads_total{store="items",outcome="hit"}"#;
+    assert_eq!(sample(&text, hits), Some(0.0), "{text}");
+}

@@ -14,6 +14,8 @@ use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
+use prometheus_client::metrics::counter::Counter;
+
 /// The largest page kept (items): larger ones are read each time.
 pub const LARGEST: i64 = 100;
 
@@ -28,12 +30,14 @@ pub struct KeptReads {
 }
 
 impl KeptReads {
-    pub fn new(bytes: usize) -> Self {
+    /// Stores within `bytes` in all, each counting its hits and misses in `metrics`.
+    pub fn new(bytes: usize, metrics: &crate::metrics::Metrics) -> Self {
         let entries = |n: usize| if bytes == 0 { 0 } else { n };
+        let store = |name, n, share| Kept::new(entries(n), share).counted(metrics.kept(name));
         Self {
-            items: Kept::new(entries(100_000), bytes / 4),
-            pages: Kept::new(entries(4096), bytes / 2),
-            ranked: Kept::new(entries(128), bytes / 4),
+            items: store("items", 100_000, bytes / 4),
+            pages: store("pages", 4096, bytes / 2),
+            ranked: store("ranked", 128, bytes / 4),
         }
     }
 }
@@ -44,6 +48,9 @@ pub struct Kept {
     entries: usize,
     bytes: usize,
     kept: Mutex<Entries>,
+    /// Looks-ups that found a value, and those that did not.
+    hits: Counter,
+    misses: Counter,
 }
 
 #[derive(Default)]
@@ -63,6 +70,17 @@ impl Kept {
             entries,
             bytes,
             kept: Mutex::default(),
+            hits: Counter::default(),
+            misses: Counter::default(),
+        }
+    }
+
+    /// Counts its hits and misses in these counters (`metrics::Metrics::kept`).
+    pub fn counted(self, (hits, misses): (Counter, Counter)) -> Self {
+        Self {
+            hits,
+            misses,
+            ..self
         }
     }
 
@@ -71,12 +89,16 @@ impl Kept {
     pub fn get<T: Send + Sync + 'static>(&self, key: &str, version: i64) -> Option<Arc<T>> {
         let value = {
             let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-            if kept.version != version {
-                return None;
-            }
-            kept.values.get(key)?.0.clone()
+            (kept.version == version)
+                .then(|| kept.values.get(key).map(|(v, _)| v.clone()))
+                .flatten()
         };
-        value.downcast::<T>().ok()
+        let found = value.and_then(|v| v.downcast::<T>().ok());
+        match found {
+            Some(_) => self.hits.inc(),
+            None => self.misses.inc(),
+        };
+        found
     }
 
     /// Keeps `value` (about `size` bytes), read from the data at `version` (taken before it

@@ -6,9 +6,10 @@
 //! the [`Watch`] reads the data's version ([`statements::data_version`]) every [`POLL`] on a
 //! connection of its own and moves the other when it changed, so another process's writes
 //! (a second instance on the same PostgreSQL, `upr-tc import` beside `serve` on SQLite) are
-//! seen within a poll. While the thread cannot read the version (the database is down, not
-//! yet migrated) or has not read it for [`STALE`], there is no version and nothing kept is
-//! given.
+//! seen within a poll (within [`STALE`] when the polls are late). While the thread cannot read
+//! the version (the database is down, not yet migrated) or has not read it for [`STALE`],
+//! there is no version and nothing kept is given. A replica's watch counts only what its
+//! polls see ([`Writes::Replayed`]): its data moves when it replays a write.
 //!
 //! A reader takes the version before it reads, and keeps what it read under that version: a
 //! write committed between the two moves the version, so what was kept is never given.
@@ -31,17 +32,56 @@ pub const STALE: Duration = Duration::from_secs(1);
 /// How long the thread waits after it could not read the version, before it tries again.
 const RETRY: Duration = Duration::from_secs(1);
 
-/// The write transactions this process has committed.
+/// The write transactions this process has committed outside any service's requests (a
+/// background task, a command): every watch of the process counts them.
 static WRITES: AtomicU64 = AtomicU64::new(0);
 
-/// Called after every write transaction this process commits.
+thread_local! {
+    /// Whose writes this thread's commits are, while it runs a service's database work
+    /// ([`writing_for`]).
+    static WRITER: std::cell::RefCell<Option<Arc<AtomicU64>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Called after every write transaction this process commits: counted as the writes of the
+/// service whose work the thread runs, else as the process's.
 pub fn wrote() {
-    WRITES.fetch_add(1, Ordering::SeqCst);
+    WRITER.with(|w| match &*w.borrow() {
+        Some(own) => own.fetch_add(1, Ordering::SeqCst),
+        None => WRITES.fetch_add(1, Ordering::SeqCst),
+    });
+}
+
+/// Runs `f`, a service's database work, with the commits it makes counted as that service's
+/// (`Watch::own`): a process running several services (the tests do) keeps each one's kept
+/// reads from the others' writes.
+pub fn writing_for<T>(watch: &Watch, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<Arc<AtomicU64>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            WRITER.with(|w| *w.borrow_mut() = previous);
+        }
+    }
+    let _restore = Restore(WRITER.with(|w| w.replace(Some(watch.own.clone()))));
+    f()
+}
+
+/// Whose writes move a watched version at once: this process's (the database itself), or
+/// only those the poll sees (a replica, whose data moves when it replays a write, not when
+/// this process commits it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writes {
+    OfThisProcess,
+    Replayed,
 }
 
 /// The version of one database's data, read by a thread of its own.
 pub struct Watch {
     start: Instant,
+    writes: Writes,
+    /// The writes of the service this watch serves ([`writing_for`]).
+    own: Arc<AtomicU64>,
     /// How many times the version read changed.
     seen: AtomicU64,
     /// When the last read that succeeded began, in milliseconds after `start` and plus one;
@@ -52,44 +92,62 @@ pub struct Watch {
 impl Watch {
     /// Starts watching the database `url` names, on a connection opened as `connecting` says.
     /// The thread ends soon after the last `Arc` is dropped.
-    pub fn start(url: DatabaseUrl, connecting: Connecting) -> Arc<Self> {
-        let watch = Arc::new(Self {
-            start: Instant::now(),
-            seen: AtomicU64::new(0),
-            read_at: AtomicU64::new(0),
-        });
-        let weak = Arc::downgrade(&watch);
+    pub fn start(url: DatabaseUrl, connecting: Connecting, writes: Writes) -> Arc<Self> {
+        let watch = Arc::new(Self::new(writes));
+        let (weak, start) = (Arc::downgrade(&watch), watch.start);
         std::thread::Builder::new()
             .name("upr-tc-watch".into())
-            .spawn(move || run(weak, url, connecting))
+            .spawn(move || run(weak, start, url, connecting))
             .expect("the watch thread starts");
         watch
+    }
+
+    /// A watch that never knows the version (nothing is kept: `UPR_TC_KEPT_BYTES=0`), with no
+    /// thread and no connection.
+    pub fn off() -> Arc<Self> {
+        Arc::new(Self::new(Writes::Replayed))
+    }
+
+    fn new(writes: Writes) -> Self {
+        Self {
+            start: Instant::now(),
+            writes,
+            own: Arc::default(),
+            seen: AtomicU64::new(0),
+            read_at: AtomicU64::new(0),
+        }
     }
 
     /// The data's version now, if it is known.
     pub fn version(&self) -> Option<i64> {
         let read_at = self.read_at.load(Ordering::Acquire);
-        let now = self.millis();
+        let now = millis(self.start);
         if read_at == 0 || now.saturating_sub(read_at) > STALE.as_millis() as u64 {
             return None;
         }
-        let version = self.seen.load(Ordering::Acquire) + WRITES.load(Ordering::SeqCst);
+        let mut version = self.seen.load(Ordering::Acquire);
+        if self.writes == Writes::OfThisProcess {
+            version += self.own.load(Ordering::SeqCst) + WRITES.load(Ordering::SeqCst);
+        }
         Some(version as i64)
-    }
-
-    fn millis(&self) -> u64 {
-        self.start.elapsed().as_millis() as u64 + 1
     }
 }
 
-fn run(watch: Weak<Watch>, url: DatabaseUrl, connecting: Connecting) {
+/// Milliseconds since `start`, plus one (0 means never).
+fn millis(start: Instant) -> u64 {
+    start.elapsed().as_millis() as u64 + 1
+}
+
+/// Reads the version every [`POLL`] until the watch is dropped. No strong reference is held
+/// while the database is asked, so a dropped service does not wait on a slow answer.
+fn run(watch: Weak<Watch>, start: Instant, url: DatabaseUrl, connecting: Connecting) {
     let mut conn: Option<DbConnection> = None;
     let mut last: Option<[i64; 4]> = None;
     loop {
-        let Some(w) = watch.upgrade() else {
+        if watch.strong_count() == 0 {
             return;
-        };
-        let began = w.millis();
+        }
+        let began = millis(start);
         let read = match conn.as_mut() {
             Some(c) => statements::data_version(c).map_err(|e| e.to_string()),
             None => super::open(&url, connecting)
@@ -99,6 +157,9 @@ fn run(watch: Weak<Watch>, url: DatabaseUrl, connecting: Connecting) {
                     conn = Some(c);
                     v
                 }),
+        };
+        let Some(w) = watch.upgrade() else {
+            return;
         };
         let wait = match read {
             Ok(version) => {
@@ -151,7 +212,7 @@ mod tests {
         let pool = crate::db::connect(&url, 1).unwrap();
         let mut conn = pool.get().unwrap();
         conn.migrate().unwrap();
-        let watch = Watch::start(url, Connecting::default());
+        let watch = Watch::start(url, Connecting::default(), Writes::OfThisProcess);
         assert!(until(|| watch.version().is_some()), "the version is read");
         // (Other tests of this process write beside this one, which moves `WRITES`: what the
         // polls saw is `seen`.)
@@ -183,7 +244,7 @@ mod tests {
     fn no_version_while_the_database_cannot_be_read() {
         let (_dir, url) = sqlite();
         // Not migrated: the version cannot be read.
-        let watch = Watch::start(url, Connecting::default());
+        let watch = Watch::start(url, Connecting::default(), Writes::OfThisProcess);
         std::thread::sleep(POLL * 5);
         assert_eq!(watch.version(), None);
     }
@@ -197,10 +258,22 @@ mod tests {
             .unwrap()
             .migrate()
             .unwrap();
-        let watch = Watch::start(url, Connecting::default());
-        assert!(until(|| watch.version().is_some()));
+        let watch = Watch::start(url.clone(), Connecting::default(), Writes::OfThisProcess);
+        let other = Watch::start(url, Connecting::default(), Writes::OfThisProcess);
+        assert!(until(
+            || watch.version().is_some() && other.version().is_some()
+        ));
         let before = watch.version().unwrap();
         wrote();
-        assert!(watch.version().unwrap() > before);
+        assert!(
+            watch.version().unwrap() > before,
+            "a write of no service: every watch's"
+        );
+        // A service's own write: its watch's alone.
+        let own = |w: &Watch| w.own.load(Ordering::SeqCst);
+        let (before, others) = (own(&watch), own(&other));
+        writing_for(&watch, wrote);
+        assert_eq!(own(&watch), before + 1);
+        assert_eq!(own(&other), others);
     }
 }

@@ -143,7 +143,6 @@ fn listed<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
     items.join(", ")
 }
 
-/// Those of `wanted` that `offered` has, in the order wanted.
 /// The need's themes an offer covers: each it names, or one the other vocabulary says covers
 /// the same ground (`Theme::equivalents`: an offer on `torture_and_cid_treatment` covers a
 /// recommendation a matrix filed under `uhri_torture`).
@@ -177,6 +176,7 @@ pub fn equivalents_of(themes: &[String]) -> Vec<&'static [String]> {
         .collect()
 }
 
+/// Those of `wanted` that `offered` has, in the order wanted.
 fn common<'a>(
     wanted: &'a [String],
     offered: &'a [String],

@@ -649,10 +649,24 @@ where
     ))
 }
 
-/// About how many bytes a typed item holds: its own and, for its texts and lists, a few
-/// kilobytes (a stored activity's document is 1 to 4 KB).
-fn typed_size<D>(_: &D) -> usize {
-    std::mem::size_of::<D>() + 2048
+/// About how many bytes a typed item holds: twice the length of its JSON (its texts and
+/// lists, with what their allocations add), counted without writing it anywhere. Any item
+/// weighs what it holds, however long its texts (a name of 20,000 characters in six
+/// languages).
+fn typed_size<D: serde::Serialize>(item: &D) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, item);
+    std::mem::size_of::<D>() + 2 * count.0
 }
 
 /// How a page is read: the table's `page` or `page_stored`.
@@ -724,4 +738,15 @@ async fn read_page<T: Send + Sync + 'static>(
         kept.put(key, version, page.clone(), size);
     }
     Ok(page)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_typed_item_weighs_what_its_texts_hold() {
+        let small = super::typed_size(&serde_json::json!({"name": "Kituo"}));
+        let large = super::typed_size(&serde_json::json!({"name": "x".repeat(100_000)}));
+        assert!(small < 1_000, "{small}");
+        assert!(large >= 200_000, "{large}");
+    }
 }
