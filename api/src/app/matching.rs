@@ -178,10 +178,10 @@ impl Record {
         Ok(Self(by_activity.into_values().collect()))
     }
 
-    /// Its record for a need on `themes` (an activity on an equivalent theme counts, as in
-    /// [`tracks`]) in `states`.
+    /// Its record for a need on `themes` in `states`: `themes` with their equivalents
+    /// (`NeedOf::themes_covered`), so that an activity on an equivalent theme counts, as in
+    /// [`tracks`].
     fn on(&self, themes: &[String], states: &[String]) -> TrackRecord {
-        let themes = reference().themes_with_equivalents(themes);
         let mut t = TrackRecord::default();
         for (its_themes, its_states, good) in &self.0 {
             if !its_themes.iter().any(|x| themes.contains(x)) {
@@ -240,6 +240,9 @@ struct NeedOf<'a> {
     request: &'a AssistanceRequestContent,
     place: Place,
     theme_equivalents: Vec<&'static [String]>,
+    /// Its themes and their equivalents, for track records (`Record::on`): expanded once a
+    /// need, not once a stakeholder it is compared with.
+    themes_covered: Vec<String>,
     words: Terms,
 }
 
@@ -249,6 +252,7 @@ impl<'a> NeedOf<'a> {
             request,
             place: Place::of(&request.state),
             theme_equivalents: crate::domain::matching::equivalents_of(&request.themes),
+            themes_covered: reference().themes_with_equivalents(&request.themes),
             words,
         }
     }
@@ -554,7 +558,7 @@ pub fn for_offer(
     let candidate = |need: &NeedOf| Candidate {
         offer: &offer.content,
         words: &words,
-        track: record.on(&need.request.themes, &region_states(&need.request.state)),
+        track: record.on(&need.themes_covered, &region_states(&need.request.state)),
         by_state,
     };
     let mut ranked: Vec<Ranked<usize>> = needs
