@@ -24,7 +24,8 @@ struct Column {
 }
 
 /// (type, nullable) of each column of each table the migrations built, but the engines' own
-/// search tables and columns, and diesel's migration table.
+/// search tables and columns (SQLite's FTS5 tables, PostgreSQL's `tsvector` columns), and
+/// diesel's migration table.
 fn database_columns(conn: &mut DbConnection) -> BTreeMap<String, BTreeMap<String, (String, bool)>> {
     let query = match conn {
         DbConnection::Sqlite(_) => {
@@ -38,7 +39,7 @@ fn database_columns(conn: &mut DbConnection) -> BTreeMap<String, BTreeMap<String
             "SELECT table_name::text AS table_name, column_name::text AS name, \
              data_type::text AS ty, CASE WHEN is_nullable = 'YES' THEN 1 ELSE 0 END AS nullable \
              FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND is_generated = 'NEVER' \
+             WHERE table_schema = current_schema() AND udt_name <> 'tsvector' \
              AND table_name <> '__diesel_schema_migrations'"
         }
     };

@@ -5,7 +5,8 @@
 //! (`tests/api/schema.rs`), so the two cannot drift apart.
 //!
 //! Left out, since they are one engine's own: SQLite's full-text tables (`*_search`, FTS5) and
-//! PostgreSQL's generated `search` columns (`tsvector`). Only the search module reads them.
+//! PostgreSQL's `search` columns (`tsvector`, made by the database of the terms written to
+//! `search_text`). Only the search module reads them.
 
 /// Declares the tables with `diesel::table!`, and `TABLES`: each table's name and its columns'
 /// names and types as written here.

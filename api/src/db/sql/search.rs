@@ -291,9 +291,9 @@ pub fn documents_after(
     load_documents(conn, &sql)
 }
 
-/// Writes the full-text terms of stored items again: `(seq, terms)`. PostgreSQL's `search`
-/// column follows `search_text`; SQLite's FTS5 entries, which alone hold its terms
-/// (`documents::row_of`), are written anew.
+/// Writes the full-text terms of stored items again: `(seq, terms)`. PostgreSQL makes its
+/// `search` column of the terms written to `search_text`; SQLite's FTS5 entries, which alone
+/// hold its terms, are written anew (`documents::row_of`).
 pub fn rewrite_search(
     conn: &mut DbConnection,
     table: &Table,
