@@ -752,6 +752,30 @@ async fn an_offer_on_trafficking_in_europe_finds_montenegros_request_first() {
     assert!(!ranked[1]["can_serve"].as_bool().unwrap());
 }
 
+/// An organisation named `name` with one activity in `state` on `theme`, made public by the
+/// State's consent to every activity; the organisation's id.
+async fn with_public_activity(
+    app: &TestApp,
+    name: &str,
+    state: &str,
+    title: &str,
+    theme: &str,
+) -> String {
+    let organisation = organisation(app, name).await;
+    let mut past = activity(&[state], title);
+    past["submitter"] = json!(organisation);
+    past["themes"] = json!([theme]);
+    app.create("/api/v1/activities", &past).await;
+    app.send_json(
+        Method::POST,
+        "/api/v1/consents",
+        Some(&app.token(Role::State, Some(state), None)),
+        &json!({"decision": "granted", "scope": "all"}),
+    )
+    .await;
+    organisation
+}
+
 // 12. Potential partners of a recommendation: by offers, and by track record alone.
 #[actix_web::test]
 async fn potential_partners_of_congos_elections_recommendation() {
@@ -765,16 +789,12 @@ async fn potential_partners_of_congos_elections_recommendation() {
     .await;
     offered(&app, "Election observers", json!({"themes": ["elections"], "sdg_targets": ["16.7"], "languages": ["fr"], "regions": ["002"], "description": {"en": "Election observers"}})).await;
     offered(&app, "Unrelated", json!({"themes": ["right_to_water"], "sdg_targets": [], "languages": ["fr"], "regions": ["002"], "description": {"en": "Unrelated"}})).await;
-    let veteran = organisation(&app, "Electoral veterans").await;
-    let mut past = activity(&["COG"], "Observation of the 2009 presidential election");
-    past["submitter"] = json!(veteran);
-    past["themes"] = json!(["elections"]);
-    app.create("/api/v1/activities", &past).await;
-    app.send_json(
-        Method::POST,
-        "/api/v1/consents",
-        Some(&app.token(Role::State, Some("COG"), None)),
-        &json!({"decision": "granted", "scope": "all"}),
+    let veteran = with_public_activity(
+        &app,
+        "Electoral veterans",
+        "COG",
+        "Observation of the 2009 presidential election",
+        "elections",
     )
     .await;
     let ranked = app
@@ -822,19 +842,12 @@ async fn a_matrix_theme_finds_partners_on_the_upr_info_issue_and_back() {
     let from_matrix = accepted(&app, "SVN", text, &["uhri_torture"]).await;
     offered(&app, "Prison monitors", json!({"themes": ["torture_and_cid_treatment"], "sdg_targets": [], "languages": ["en"], "regions": ["150"], "description": {"en": "Independent monitoring of places of detention"}})).await;
     offered(&app, "Water engineers", json!({"themes": ["right_to_water"], "sdg_targets": [], "languages": ["en"], "regions": ["150"], "description": {"en": "Water and sanitation engineering"}})).await;
-    let veteran = organisation(&app, "Torture prevention veterans").await;
-    let mut past = activity(
-        &["SVN"],
+    let veteran = with_public_activity(
+        &app,
+        "Torture prevention veterans",
+        "SVN",
         "Training of prison staff on the prevention of torture",
-    );
-    past["submitter"] = json!(veteran);
-    past["themes"] = json!(["torture_and_cid_treatment"]);
-    app.create("/api/v1/activities", &past).await;
-    app.send_json(
-        Method::POST,
-        "/api/v1/consents",
-        Some(&app.token(Role::State, Some("SVN"), None)),
-        &json!({"decision": "granted", "scope": "all"}),
+        "torture_and_cid_treatment",
     )
     .await;
     let ranked = app

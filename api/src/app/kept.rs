@@ -60,8 +60,18 @@ struct Entries {
     values: HashMap<String, (Arc<dyn Any + Send + Sync>, usize)>,
     /// Keys, oldest first.
     order: VecDeque<String>,
-    /// The sizes of the values kept, as their `put` said.
+    /// What the entries weigh ([`weight`]).
     bytes: usize,
+}
+
+/// What the map and the order of entries spend on one entry besides its key and its value
+/// (the key's and the value's handles, the entry's size, the map's spare room), about.
+const ENTRY: usize = 96;
+
+/// What an entry weighs: its value's size as `put` says, its key twice (the map and the order
+/// of entries each hold it), and [`ENTRY`].
+fn weight(key: &str, size: usize) -> usize {
+    size + 2 * key.len() + ENTRY
 }
 
 impl Kept {
@@ -104,7 +114,7 @@ impl Kept {
     /// Keeps `value` (about `size` bytes), read from the data at `version` (taken before it
     /// was read: if a write came between, the value is kept under an older version than it
     /// saw, and never given). A newer version drops everything kept before; a value of an
-    /// older one, or larger than a quarter of what may be kept, is not kept.
+    /// older one, or an entry weighing more than a quarter of what may be kept, is not kept.
     pub fn put<T: Send + Sync + 'static>(
         &self,
         key: String,
@@ -112,6 +122,7 @@ impl Kept {
         value: Arc<T>,
         size: usize,
     ) {
+        let size = weight(&key, size);
         if self.entries == 0 || size > self.bytes / 4 {
             return;
         }
@@ -187,19 +198,29 @@ mod tests {
     fn what_is_kept_stays_within_its_bytes() {
         let kept = Kept::new(100, 1000);
         for i in 0..10usize {
-            kept.put(format!("{i}"), 1, Arc::new(i), 200);
+            kept.put(format!("{i}"), 1, Arc::new(i), 100);
         }
-        // 1,000 bytes hold five of 200: the five newest.
+        // 1,000 bytes hold five of 100 with their keys (198 each): the five newest.
         assert_eq!(kept.get::<usize>("4", 1), None);
         assert_eq!(kept.get::<usize>("5", 1), Some(Arc::new(5)));
         assert_eq!(kept.get::<usize>("9", 1), Some(Arc::new(9)));
         // Kept again under the same key: counted once.
-        kept.put("9".into(), 1, Arc::new(9), 200);
+        kept.put("9".into(), 1, Arc::new(9), 100);
         assert_eq!(kept.get::<usize>("5", 1), Some(Arc::new(5)));
-        // Larger than a quarter of the whole: never kept.
-        kept.put("big".into(), 1, Arc::new(0), 251);
+        // Weighing more than a quarter of the whole: never kept.
+        kept.put("big".into(), 1, Arc::new(0), 250 - 2 * 3 - ENTRY + 1);
         assert_eq!(kept.get::<usize>("big", 1), None);
         assert_eq!(kept.get::<usize>("5", 1), Some(Arc::new(5)));
+        // A key weighs too, twice: values of nothing under keys of 150 bytes (396 each), five
+        // of them in 2,000 bytes.
+        let keys = Kept::new(100, 2000);
+        let key = |i: usize| format!("{i:0>150}");
+        for i in 0..8 {
+            keys.put(key(i), 1, Arc::new(i), 0);
+        }
+        assert_eq!(keys.get::<usize>(&key(2), 1), None);
+        assert_eq!(keys.get::<usize>(&key(3), 1), Some(Arc::new(3)));
+        assert_eq!(keys.get::<usize>(&key(7), 1), Some(Arc::new(7)));
         // Nothing kept at all when the store holds no entries.
         let none = Kept::new(0, 1000);
         none.put("a".into(), 1, Arc::new(1), 1);
