@@ -179,9 +179,15 @@ fn with_link_checks(url: &str) -> String {
         Some((base, query)) => (base, query),
         None => (url, ""),
     };
-    let given: Vec<&str> = query
+    // libpq decodes a key's percent-escapes (`keepalives%5Fidle` is `keepalives_idle`).
+    let given: Vec<String> = query
         .split('&')
         .filter_map(|pair| pair.split('=').next())
+        .map(|key| {
+            percent_encoding::percent_decode_str(key)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
         .collect();
     let mut pairs: Vec<String> = query
         .split('&')
@@ -189,7 +195,7 @@ fn with_link_checks(url: &str) -> String {
         .map(str::to_owned)
         .collect();
     for (key, value) in LINK_CHECKS {
-        if !given.contains(&key) {
+        if !given.iter().any(|g| g == key) {
             pairs.push(format!("{key}={value}"));
         }
     }
@@ -417,6 +423,12 @@ mod tests {
             with_link_checks("postgres://db/upr?sslmode=require&keepalives_idle=60"),
             "postgres://db/upr?sslmode=require&keepalives_idle=60&connect_timeout=10\
              &keepalives_interval=5&keepalives_count=3&tcp_user_timeout=30000"
+        );
+        // A key written with percent-escapes is the same key.
+        assert_eq!(
+            with_link_checks("postgres://db/upr?keepalives%5Fidle=60&connect%5ftimeout=3"),
+            "postgres://db/upr?keepalives%5Fidle=60&connect%5ftimeout=3&keepalives_interval=5\
+             &keepalives_count=3&tcp_user_timeout=30000"
         );
         assert_eq!(
             with_link_checks("postgres://db/upr?"),

@@ -38,12 +38,18 @@ where
         if !succeeded {
             return Manager::rollback_transaction(conn);
         }
-        // A commit that fails is rolled back by diesel's transaction manager; whether it
-        // failed or not, what is kept of the data before is stale (`watch`).
-        let committed = Manager::commit_transaction(conn);
-        super::watch::wrote();
-        committed
+        commit(conn)
     })
+}
+
+/// Commits the write transaction open on `conn`, and tells the watch (`super::watch`). A
+/// commit that fails is rolled back by diesel's transaction manager; whether it failed or not,
+/// what is kept of the data before is stale.
+fn commit(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    let leaving = super::watch::leaving(conn);
+    let committed = Manager::commit_transaction(conn);
+    super::watch::wrote(leaving.filter(|_| committed.is_ok()));
+    committed
 }
 
 /// Runs `f` in the transaction just begun (rolled back if `f` panics), then `end`, told whether
@@ -82,9 +88,7 @@ impl Tx {
     }
 
     pub fn commit(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-        let committed = Manager::commit_transaction(conn);
-        super::watch::wrote();
-        committed
+        commit(conn)
     }
 
     /// Rolls back the whole transaction, with whatever savepoints are still open inside it (an

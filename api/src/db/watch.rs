@@ -2,7 +2,9 @@
 //! read kept in memory (`app::kept`) be given again while nothing has changed.
 //!
 //! Two counters make it. Every write transaction this process commits moves one at once
-//! ([`wrote`], from `tx`), so this process's own writes are seen by its next read. A thread of
+//! ([`wrote`], from `tx`), so this process's own writes are seen by its next read; a service's
+//! commit also tells its watch the version it leaves ([`leaving`]), so the poll that reads that
+//! version does not count the same write again. A thread of
 //! the [`Watch`] reads the data's version ([`statements::data_version`]) every [`POLL`] on a
 //! connection of its own and moves the other when it changed, so another process's writes
 //! (a second instance on the same PostgreSQL, `upr-tc import` beside `serve` on SQLite) are
@@ -15,7 +17,7 @@
 //! write committed between the two moves the version, so what was kept is never given.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use super::sql::statements;
@@ -39,16 +41,47 @@ static WRITES: AtomicU64 = AtomicU64::new(0);
 thread_local! {
     /// Whose writes this thread's commits are, while it runs a service's database work
     /// ([`writing_for`]).
-    static WRITER: std::cell::RefCell<Option<Arc<AtomicU64>>> =
+    static WRITER: std::cell::RefCell<Option<Arc<Own>>> =
         const { std::cell::RefCell::new(None) };
 }
 
-/// Called after every write transaction this process commits: counted as the writes of the
-/// service whose work the thread runs, else as the process's.
-pub fn wrote() {
+/// The writes of one service, as its watch counts them.
+#[derive(Default)]
+struct Own {
+    /// How many write transactions the service committed.
+    writes: AtomicU64,
+    /// The version the last of them left, when its watch reads the version: the poll that
+    /// reads it has nothing new to count.
+    left: Mutex<Option<[i64; 4]>>,
+    /// Whether its watch reads the version (`Writes::OfThisProcess`), so a commit should tell
+    /// the version it leaves.
+    told: bool,
+}
+
+/// Called in a write transaction just before it commits, while it still holds the write lock:
+/// the version of the data it leaves, when the watch of the service whose work the thread runs
+/// wants to know it (else nothing is read).
+pub fn leaving(conn: &mut super::DbConnection) -> Option<[i64; 4]> {
+    let told = WRITER.with(|w| w.borrow().as_ref().is_some_and(|own| own.told));
+    told.then(|| statements::data_version(conn).ok()).flatten()
+}
+
+/// Called after every write transaction this process commits (or tried to): counted as the
+/// writes of the service whose work the thread runs, else as the process's. `left` is what
+/// [`leaving`] read, when the commit succeeded.
+pub fn wrote(left: Option<[i64; 4]>) {
     WRITER.with(|w| match &*w.borrow() {
-        Some(own) => own.fetch_add(1, Ordering::SeqCst),
-        None => WRITES.fetch_add(1, Ordering::SeqCst),
+        Some(own) => {
+            own.writes.fetch_add(1, Ordering::SeqCst);
+            // After the count: a poll that reads this version first counts it again, never
+            // not at all.
+            if left.is_some() {
+                *own.left.lock().unwrap_or_else(|e| e.into_inner()) = left;
+            }
+        }
+        None => {
+            WRITES.fetch_add(1, Ordering::SeqCst);
+        }
     });
 }
 
@@ -56,7 +89,7 @@ pub fn wrote() {
 /// (`Watch::own`): a process running several services (the tests do) keeps each one's kept
 /// reads from the others' writes.
 pub fn writing_for<T>(watch: &Watch, f: impl FnOnce() -> T) -> T {
-    struct Restore(Option<Arc<AtomicU64>>);
+    struct Restore(Option<Arc<Own>>);
     impl Drop for Restore {
         fn drop(&mut self) {
             let previous = self.0.take();
@@ -81,7 +114,7 @@ pub struct Watch {
     start: Instant,
     writes: Writes,
     /// The writes of the service this watch serves ([`writing_for`]).
-    own: Arc<AtomicU64>,
+    own: Arc<Own>,
     /// How many times the version read changed.
     seen: AtomicU64,
     /// When the last read that succeeded began, in milliseconds after `start` and plus one;
@@ -112,7 +145,10 @@ impl Watch {
         Self {
             start: Instant::now(),
             writes,
-            own: Arc::default(),
+            own: Arc::new(Own {
+                told: writes == Writes::OfThisProcess,
+                ..Own::default()
+            }),
             seen: AtomicU64::new(0),
             read_at: AtomicU64::new(0),
         }
@@ -127,7 +163,7 @@ impl Watch {
         }
         let mut version = self.seen.load(Ordering::Acquire);
         if self.writes == Writes::OfThisProcess {
-            version += self.own.load(Ordering::SeqCst) + WRITES.load(Ordering::SeqCst);
+            version += self.own.writes.load(Ordering::SeqCst) + WRITES.load(Ordering::SeqCst);
         }
         Some(version as i64)
     }
@@ -165,7 +201,11 @@ fn run(watch: Weak<Watch>, start: Instant, url: DatabaseUrl, connecting: Connect
             Ok(version) => {
                 if last != Some(version) {
                     last = Some(version);
-                    w.seen.fetch_add(1, Ordering::AcqRel);
+                    // A version a commit of this service left was counted by that commit.
+                    let left = *w.own.left.lock().unwrap_or_else(|e| e.into_inner());
+                    if left != Some(version) {
+                        w.seen.fetch_add(1, Ordering::AcqRel);
+                    }
                 }
                 w.read_at.store(began, Ordering::Release);
                 POLL
@@ -193,6 +233,19 @@ mod tests {
         let url =
             DatabaseUrl::parse(&format!("sqlite://{}/watch.db", dir.path().display())).unwrap();
         (dir, url)
+    }
+
+    /// A write: an entry of the audit trail.
+    fn record(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+        crate::db::audit::record(
+            conn,
+            &crate::db::audit::Actor::operator(),
+            "stakeholder",
+            &crate::domain::ids::new_uuid().to_string(),
+            crate::db::audit::Operation::Update,
+            None,
+            Some(&serde_json::json!({})),
+        )
     }
 
     fn until(what: impl Fn() -> bool) -> bool {
@@ -224,16 +277,7 @@ mod tests {
             "unchanged while nothing is written"
         );
         // A write that bypasses `tx` (as another process's would): seen by the poll alone.
-        crate::db::audit::record(
-            &mut conn,
-            &crate::db::audit::Actor::operator(),
-            "stakeholder",
-            &crate::domain::ids::new_uuid().to_string(),
-            crate::db::audit::Operation::Update,
-            None,
-            Some(&serde_json::json!({})),
-        )
-        .unwrap();
+        record(&mut conn).unwrap();
         assert!(
             until(|| watch.seen.load(Ordering::Acquire) != before),
             "the write is seen"
@@ -264,16 +308,41 @@ mod tests {
             || watch.version().is_some() && other.version().is_some()
         ));
         let before = watch.version().unwrap();
-        wrote();
+        wrote(None);
         assert!(
             watch.version().unwrap() > before,
             "a write of no service: every watch's"
         );
         // A service's own write: its watch's alone.
-        let own = |w: &Watch| w.own.load(Ordering::SeqCst);
+        let own = |w: &Watch| w.own.writes.load(Ordering::SeqCst);
         let (before, others) = (own(&watch), own(&other));
-        writing_for(&watch, wrote);
+        writing_for(&watch, || wrote(None));
         assert_eq!(own(&watch), before + 1);
         assert_eq!(own(&other), others);
+    }
+
+    #[test]
+    fn a_commit_of_the_service_moves_its_version_once() {
+        let (_dir, url) = sqlite();
+        let pool = crate::db::connect(&url, 1).unwrap();
+        let mut conn = pool.get().unwrap();
+        conn.migrate().unwrap();
+        let watch = Watch::start(url, Connecting::default(), Writes::OfThisProcess);
+        assert!(until(|| watch.version().is_some()));
+        let (seen, own) = (
+            watch.seen.load(Ordering::Acquire),
+            watch.own.writes.load(Ordering::SeqCst),
+        );
+        writing_for(&watch, || crate::db::tx::write(&mut conn, record)).unwrap();
+        assert_eq!(watch.own.writes.load(Ordering::SeqCst), own + 1);
+        std::thread::sleep(POLL * 5);
+        assert_eq!(
+            watch.seen.load(Ordering::Acquire),
+            seen,
+            "the polls read the version the commit told"
+        );
+        // A write the service did not commit (another process's) is still seen by the polls.
+        record(&mut conn).unwrap();
+        assert!(until(|| watch.seen.load(Ordering::Acquire) != seen));
     }
 }

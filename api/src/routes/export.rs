@@ -624,15 +624,13 @@ where
     }
     let (body, next) = match shape {
         Shape::AsStored => {
-            let read: ReadPage<String> = crate::db::table::Table::page_stored;
-            let page = read_page(state, D::TABLE, filter, paging, read, String::len).await?;
+            let page = read_page(state, D::TABLE, filter, paging, stored_page).await?;
             let size = page.0.iter().map(String::len).sum::<usize>() + page.0.len() + 64;
             let body = PageBody::of(size, &page.0, |out, d| out.extend_from_slice(d.as_bytes()));
             (body, page.1)
         }
         Shape::For(prepare) => {
-            let read: ReadPage<D> = crate::db::table::Table::page::<D>;
-            let page = read_page(state, D::TABLE, filter, paging, read, typed_size::<D>).await?;
+            let page = read_page(state, D::TABLE, filter, paging, typed_page::<D>).await?;
             // A page kept for others is shared: its items are copied to be shaped.
             let (items, next) = Arc::try_unwrap(page).unwrap_or_else(|kept| (*kept).clone());
             let body = PageBody::of(16 * 1024, items, |out, item| {
@@ -649,34 +647,40 @@ where
     ))
 }
 
-/// About how many bytes a typed item holds: twice the length of its JSON (its texts and
-/// lists, with what their allocations add), counted without writing it anywhere. Any item
-/// weighs what it holds, however long its texts (a name of 20,000 characters in six
-/// languages).
-fn typed_size<D: serde::Serialize>(item: &D) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    let _ = serde_json::to_writer(&mut count, item);
-    std::mem::size_of::<D>() + 2 * count.0
-}
-
-/// How a page is read: the table's `page` or `page_stored`.
+/// How a page is read, with about how many bytes its items hold.
 type ReadPage<T> = fn(
     &crate::db::table::Table,
     &mut DbConnection,
     &PageQuery,
-) -> diesel::QueryResult<(Vec<T>, Option<Position>)>;
+) -> diesel::QueryResult<(Vec<T>, Option<Position>, usize)>;
 
-/// One page of a list, read by `read`; `weigh` tells about how many bytes an item holds. A
+/// A page of items as stored; they weigh their length.
+fn stored_page(
+    table: &crate::db::table::Table,
+    conn: &mut DbConnection,
+    query: &PageQuery,
+) -> diesel::QueryResult<(Vec<String>, Option<Position>, usize)> {
+    let (documents, next) = table.page_stored(conn, query)?;
+    let size = documents.iter().map(String::len).sum();
+    Ok((documents, next, size))
+}
+
+/// A page of items read into their type, weighed by [`typed_weight`] before they are parsed.
+fn typed_page<D: crate::db::documents::Document>(
+    table: &crate::db::table::Table,
+    conn: &mut DbConnection,
+    query: &PageQuery,
+) -> diesel::QueryResult<(Vec<D>, Option<Position>, usize)> {
+    let (documents, next) = table.page_stored(conn, query)?;
+    let size = typed_weight::<D>(&documents);
+    let items = documents
+        .iter()
+        .map(|d| crate::db::documents::parse_document(d))
+        .collect::<Result<_, _>>()?;
+    Ok((items, next, size))
+}
+
+/// One page of a list, read by `read`, which tells about how many bytes its items hold. A
 /// page of up to [`LARGEST`](crate::app::kept::LARGEST) items asked again of the same data is
 /// the page read before (`app::kept`). A ranked search (`q`), the costliest read there is,
 /// otherwise waits for a ranking permit, so that a few callers searching cannot take every
@@ -689,7 +693,6 @@ async fn read_page<T: Send + Sync + 'static>(
         q, position, limit, ..
     }: Paging,
     read: ReadPage<T>,
-    weigh: fn(&T) -> usize,
 ) -> ApiResult<Arc<(Vec<T>, Option<Position>)>> {
     let ranked = q.as_deref().is_some_and(|q| !q.trim().is_empty());
     let kept = if ranked {
@@ -732,21 +735,30 @@ async fn read_page<T: Send + Sync + 'static>(
     })
     .await?;
     drop(search);
-    let page = Arc::new(page);
+    let (items, next, size) = page;
+    let page = Arc::new((items, next));
     if let (Some(version), Some(key)) = (version, key) {
-        let size = key.len() + page.0.iter().map(weigh).sum::<usize>();
         kept.put(key, version, page.clone(), size);
     }
     Ok(page)
+}
+
+/// About how many bytes the items read from `documents` hold: each twice the length of its
+/// document (its texts and lists, with what their allocations add). Any item weighs what it
+/// holds, however long its texts (a name of 20,000 characters in six languages).
+fn typed_weight<D>(documents: &[String]) -> usize {
+    documents.len() * std::mem::size_of::<D>()
+        + 2 * documents.iter().map(String::len).sum::<usize>()
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn a_typed_item_weighs_what_its_texts_hold() {
-        let small = super::typed_size(&serde_json::json!({"name": "Kituo"}));
-        let large = super::typed_size(&serde_json::json!({"name": "x".repeat(100_000)}));
-        assert!(small < 1_000, "{small}");
+        let small = super::typed_weight::<[u8; 64]>(&[r#"{"name":"Kituo"}"#.to_owned()]);
+        let long = format!(r#"{{"name":"{}"}}"#, "x".repeat(100_000));
+        let large = super::typed_weight::<[u8; 64]>(&[long]);
+        assert!((64..1_000).contains(&small), "{small}");
         assert!(large >= 200_000, "{large}");
     }
 }
