@@ -258,7 +258,6 @@ impl Service {
             .app_data(error::path_config())
             .configure(crate::routes::configure)
             .split_for_parts();
-        let page = docs_page();
         let metrics = &self.settings.metrics;
         let app = if metrics.on_service_address() {
             app.app_data(web::Data::new(crate::metrics::Access::new(
@@ -270,13 +269,10 @@ impl Service {
         };
         app.route(
             "/docs/",
-            web::get().to(move || {
-                let page = page.clone();
-                async move {
-                    HttpResponse::Ok()
-                        .content_type("text/html; charset=utf-8")
-                        .body(page)
-                }
+            web::get().to(|| async {
+                HttpResponse::Ok()
+                    .content_type("text/html; charset=utf-8")
+                    .body(DOCS_PAGE.as_str())
             }),
         )
         .service(SwaggerUi::new("/docs/{_:.*}").config(Config::from("/api/v1/openapi.json")))
@@ -335,6 +331,9 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             .fold(cors, |cors, origin| cors.allowed_origin(origin))
     }
 }
+
+/// The docs page ([`docs_page`]), made once for the process and every worker.
+static DOCS_PAGE: std::sync::LazyLock<String> = std::sync::LazyLock::new(docs_page);
 
 /// The docs page: Swagger UI's, under the service's own title (the contract's), so that a
 /// browser's tab and bookmarks name the API, not the tool.

@@ -428,7 +428,6 @@ pub enum SecondWriter {
     Unobservable,
 }
 
-/// This connection's PostgreSQL backend id, for [`until_waiting_or_finished`]; `None` on SQLite.
 /// The number a query that selects one `COUNT(*) AS n` gives, on the service's database.
 pub fn count(app: &TestApp, query: &str) -> i64 {
     #[derive(diesel::QueryableByName)]
@@ -443,6 +442,7 @@ pub fn count(app: &TestApp, query: &str) -> i64 {
         .n
 }
 
+/// This connection's PostgreSQL backend id, for [`until_waiting_or_finished`]; `None` on SQLite.
 pub fn backend_pid(conn: &mut upr_tc::db::DbConnection) -> Option<i32> {
     match conn {
         upr_tc::db::DbConnection::Postgres(pg) => Some(

@@ -40,6 +40,7 @@ impl Document for Recommendation {
         search: "recommendation_search",
         same: "State under review, session and text",
         hides_items: false,
+        facets_in_search: true,
         first_shown: None,
     };
 

@@ -35,7 +35,9 @@ where
     .await?
     .map(std::sync::Arc::new);
     if let (Some(version), Some(item)) = (version, &read) {
-        let size = key.len() + item.document.len() + 64;
+        // The key is weighed by `put`.
+        let size =
+            std::mem::size_of::<crate::db::documents::StoredDocument>() + item.document.len();
         state.kept.items.put(key, version, item.clone(), size);
     }
     Ok(read)
