@@ -378,10 +378,6 @@ fn compare_rows(conn: &mut DbConnection, fixture: &Value) -> Vec<String> {
             .map(|c| c.as_str().unwrap())
             .collect();
         let rows = t["rows"].as_array().unwrap();
-        if *table == "recommendation_facets" && facets_in_search(conn) {
-            problems.extend(facets_moved_to_search(conn, &columns, rows));
-            continue;
-        }
         let n = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
             .get_result::<Count>(conn)
             .unwrap()
@@ -412,64 +408,6 @@ fn compare_rows(conn: &mut DbConnection, fixture: &Value) -> Vec<String> {
                 problems.push(format!("{table}.{key}: {then:?} then, {now:?} now"));
             }
         }
-    }
-    problems
-}
-
-/// Whether the database keeps recommendations' facets in their `search` column: PostgreSQL,
-/// from the migration that moved them.
-fn facets_in_search(conn: &mut DbConnection) -> bool {
-    matches!(conn, DbConnection::Postgres(_))
-        && diesel::sql_query(
-            "SELECT COUNT(*) AS n FROM __diesel_schema_migrations WHERE version = '20261202120000'",
-        )
-        .get_result::<Count>(conn)
-        .unwrap()
-        .n == 1
-}
-
-/// PostgreSQL keeps a recommendation's facets as lexemes of its `search` column
-/// (`Table::facets_in_search`): each facet row of the fixture is one there, and the table is
-/// empty.
-fn facets_moved_to_search(
-    conn: &mut DbConnection,
-    columns: &[&str],
-    rows: &[Value],
-) -> Vec<String> {
-    let at = |name: &str| columns.iter().position(|c| *c == name).unwrap();
-    let (seq, facet, value) = (at("recommendation_seq"), at("facet"), at("value"));
-    let mut then: Vec<String> = rows
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {}={}",
-                r[seq],
-                r[facet].as_str().unwrap(),
-                r[value].as_str().unwrap()
-            )
-        })
-        .collect();
-    then.sort();
-    let mut now: Vec<String> = diesel::sql_query(
-        "SELECT CAST(r.seq AS TEXT) || ' ' || l AS keys \
-         FROM recommendations r, unnest(tsvector_to_array(r.search)) AS l WHERE strpos(l, '=') > 0",
-    )
-    .load::<Keys>(conn)
-    .unwrap()
-    .into_iter()
-    .map(|k| k.keys)
-    .collect();
-    now.sort();
-    let left = diesel::sql_query("SELECT COUNT(*) AS n FROM recommendation_facets")
-        .get_result::<Count>(conn)
-        .unwrap()
-        .n;
-    let mut problems = Vec::new();
-    if then != now {
-        problems.push(format!("recommendation facets: {then:?} then, {now:?} now"));
-    }
-    if left != 0 {
-        problems.push(format!("recommendation_facets: {left} rows left"));
     }
     problems
 }

@@ -78,7 +78,6 @@ impl Document for AssistanceRequest {
         search: "assistance_request_search",
         same: "State and description",
         hides_items: true,
-        facets_in_search: false,
         first_shown: Some(("opened_at", "status IN ('open', 'matched')")),
     };
 

@@ -165,7 +165,7 @@ pub(super) fn row_of<D: Document>(
         id: doc.id().to_string(),
         natural_key,
         search_text: match conn {
-            DbConnection::Postgres(_) => postgres_search_text(doc),
+            DbConnection::Postgres(_) => doc.search_text(),
             DbConnection::Sqlite(_) => String::new(),
         },
         document: document.clone(),
@@ -174,23 +174,6 @@ pub(super) fn row_of<D: Document>(
         updated_at: stored(doc.updated_at()),
     };
     (D::row(common, doc.columns()), document)
-}
-
-/// What PostgreSQL's trigger makes an item's `search` column of (`search_of_terms`, migration
-/// `2026-12-02-120000_facets_in_search`): its terms and, when its kind keeps its facets there
-/// (`Table::facets_in_search`), a `U+0001`, then each facet's lexeme, separated by `U+0002`.
-fn postgres_search_text<D: Document>(doc: &D) -> String {
-    let mut text = doc.search_text();
-    if D::TABLE.facets_in_search {
-        text.push('\u{1}');
-        let lexemes: Vec<String> = doc
-            .facets()
-            .iter()
-            .map(|(facet, value)| super::table::facet_lexeme(facet, value))
-            .collect();
-        text.push_str(&lexemes.join("\u{2}"));
-    }
-    text
 }
 
 /// Records a change of an item in the feed: `before` is `None` for a creation, `after` (the
@@ -241,8 +224,8 @@ fn index<D: Document>(conn: &mut DbConnection, seq: i64, doc: &D) -> Result<(), 
     Ok(())
 }
 
-/// Writes the full-text terms of every stored item of `D` again, a thousand at a time (on
-/// PostgreSQL with the facets a kind keeps among them); returns how many.
+/// Writes the full-text terms of every stored item of `D` again, a thousand at a time;
+/// returns how many.
 pub fn reindex<D: Document>(conn: &mut DbConnection) -> diesel::QueryResult<usize> {
     let (mut after, mut count) = (0, 0);
     loop {
@@ -253,16 +236,7 @@ pub fn reindex<D: Document>(conn: &mut DbConnection) -> diesel::QueryResult<usiz
         after = last.seq;
         let entries = rows
             .iter()
-            .map(|row| {
-                let doc = parse::<D>(row)?;
-                Ok((
-                    row.seq,
-                    match conn {
-                        DbConnection::Postgres(_) => postgres_search_text(&doc),
-                        DbConnection::Sqlite(_) => doc.search_text(),
-                    },
-                ))
-            })
+            .map(|row| Ok((row.seq, parse::<D>(row)?.search_text())))
             .collect::<diesel::QueryResult<Vec<_>>>()?;
         rewrite_search(conn, &D::TABLE, &entries)?;
         count += entries.len();

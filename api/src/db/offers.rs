@@ -71,7 +71,6 @@ impl Document for Offer {
         search: "offer_search",
         same: "stakeholder and description",
         hides_items: true,
-        facets_in_search: false,
         first_shown: Some(("opened_at", "status = 'open'")),
     };
 

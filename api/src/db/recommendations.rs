@@ -40,7 +40,6 @@ impl Document for Recommendation {
         search: "recommendation_search",
         same: "State under review, session and text",
         hides_items: false,
-        facets_in_search: true,
         first_shown: None,
     };
 
@@ -144,12 +143,18 @@ pub fn accepted_of(
     use super::schema::recommendations::dsl as r;
     use diesel::prelude::*;
     let accepted = [Response::Supported, Response::SupportedInPart].map(Response::as_str);
-    r::recommendations
+    let documents = r::recommendations
         .filter(r::state_under_review.eq(state.as_str()))
         .filter(r::response.eq_any(accepted))
         .order(r::seq)
         .select(r::document)
-        .load::<String>(conn)?
+        .load::<String>(conn)?;
+    parsed(&documents)
+}
+
+/// Recommendations read from their stored documents.
+fn parsed(documents: &[String]) -> diesel::QueryResult<Vec<Recommendation>> {
+    documents
         .iter()
         .map(|d| super::documents::parse_document(d))
         .collect()
@@ -189,13 +194,11 @@ pub fn of_review(
     let Ok(session) = i32::try_from(session) else {
         return Ok(Vec::new());
     };
-    r::recommendations
+    let documents = r::recommendations
         .filter(r::state_under_review.eq(state))
         .filter(r::session.eq(session))
         .order(r::seq)
         .select(r::document)
-        .load::<String>(conn)?
-        .iter()
-        .map(|d| super::documents::parse_document(d))
-        .collect()
+        .load::<String>(conn)?;
+    parsed(&documents)
 }

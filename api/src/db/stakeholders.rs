@@ -37,7 +37,6 @@ impl Document for Stakeholder {
         search: "stakeholder_search",
         same: "kind, country and name",
         hides_items: false,
-        facets_in_search: false,
         first_shown: None,
     };
 

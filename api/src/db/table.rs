@@ -30,30 +30,10 @@ pub struct Table {
     /// drafts): a ranked search on SQLite must then not weigh terms by how many stored items
     /// hold them (`sql::search`).
     pub hides_items: bool,
-    /// Whether PostgreSQL keeps the items' facets as lexemes of their `search` column
-    /// (`facet=value`, one each) rather than as rows of the facet table, which stays empty
-    /// there. For a kind whose facets serve only its own list's filters and that holds most of
-    /// the data (recommendations): the facet rows and their two indexes were a fifth of what
-    /// an import stored, the lexemes a few bytes in a row and an index it has anyway
-    /// (docs/benchmarks.md, "PostgreSQL's storage"). SQLite keeps the rows.
-    pub facets_in_search: bool,
     /// When an item is first shown (an activity submitted, a request or an offer opened): the
     /// column that keeps it, and the condition on the row that shows it. Only
     /// `documents::stamp` writes the column, once, so later writes keep it.
     pub first_shown: Option<(&'static str, &'static str)>,
-}
-
-/// Whether the items of `table` keep their facets in their `search` column on the engine of
-/// `conn` ([`Table::facets_in_search`]), its facet table unwritten.
-pub fn facets_in_search(conn: &DbConnection, table: &Table) -> bool {
-    table.facets_in_search && matches!(conn, DbConnection::Postgres(_))
-}
-
-/// The lexeme of PostgreSQL's `search` column that stands for a facet's value, when the
-/// kind keeps its facets there ([`Table::facets_in_search`]). No term of a text has `=` (the
-/// analyser keeps letters and digits), so no query's terms find one.
-pub fn facet_lexeme(facet: &str, value: &str) -> String {
-    format!("{facet}={value}")
 }
 
 /// The columns every document table has, for a row about to be written.
@@ -268,9 +248,6 @@ macro_rules! document_table {
             ) -> diesel::QueryResult<()> {
                 use diesel::prelude::*;
                 use $crate::db::schema::$facets::dsl as f;
-                if $crate::db::table::facets_in_search(conn, &<$doc as $crate::db::documents::Document>::TABLE) {
-                    return Ok(());
-                }
                 for chunk in facets.chunks(500) {
                     let rows: Vec<_> = chunk
                         .iter()
@@ -291,9 +268,6 @@ macro_rules! document_table {
             ) -> diesel::QueryResult<()> {
                 use diesel::prelude::*;
                 use $crate::db::schema::$facets::dsl as f;
-                if $crate::db::table::facets_in_search(conn, &<$doc as $crate::db::documents::Document>::TABLE) {
-                    return Ok(());
-                }
                 diesel::delete(f::$facets.filter(f::$key.eq(seq))).execute(conn)?;
                 Ok(())
             }

@@ -67,7 +67,6 @@ impl Document for Activity {
         search: "activity_search",
         same: "submitter, title and planned start",
         hides_items: true,
-        facets_in_search: false,
         first_shown: Some(("submitted_at", "publication = 'submitted'")),
     };
 

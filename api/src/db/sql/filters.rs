@@ -28,22 +28,8 @@ impl Table {
     /// of items, not as an `EXISTS` for each: SQLite then reads the few items of a rare value
     /// from the facet's index, in order, rather than every row of the table until a page is
     /// full (PostgreSQL plans both as one semi-join).
-    ///
-    /// On PostgreSQL a kind that keeps its facets as lexemes of its `search` column
-    /// (`Table::facets_in_search`) is filtered by that lexeme, through the full-text index.
     pub fn facet_filter(&self, sql: &mut Sql, facet: &str, value: Option<&str>) {
         if let Some(value) = value {
-            if self.facets_in_search && !sql.sqlite {
-                // A lexeme in quotes, as `tsquery` reads one: a quote or backslash escaped.
-                let lexeme = crate::db::table::facet_lexeme(facet, value)
-                    .replace('\\', "\\\\")
-                    .replace('\'', "''");
-                sql.push(" AND r.search @@ CAST(")
-                    .text(format!("'{lexeme}'"))
-                    .push(" AS tsquery)")
-                    .plan_each_run();
-                return;
-            }
             sql.push(&format!(
                 " AND r.seq IN (SELECT f.{} FROM {} f WHERE f.facet = ",
                 self.facet_key, self.facets

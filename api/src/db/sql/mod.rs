@@ -36,8 +36,6 @@ pub struct Sql {
     sqlite: bool,
     /// Prepared once per connection and kept (`Sql::keep_plan`).
     keep: bool,
-    /// Planned with its values at every run, whatever `keep` says (`Sql::plan_each_run`).
-    plan_each_run: bool,
 }
 
 impl Sql {
@@ -52,19 +50,7 @@ impl Sql {
             binds: vec![],
             sqlite,
             keep: false,
-            plan_each_run: false,
         }
-    }
-
-    /// Asks for the statement to be planned with its values at every run, even if
-    /// [`Sql::keep_plan`] is asked too: for a condition whose best plan depends on its value.
-    /// A facet's lexeme on PostgreSQL (`Table::facet_filter`) is one: a rare value is best
-    /// found through the full-text index, a common one by walking the list in order and
-    /// testing each row; a plan kept for any value walks every row for a value no item has
-    /// (738 ms at 250,000 recommendations, 0.7 ms planned for it).
-    pub fn plan_each_run(&mut self) -> &mut Self {
-        self.plan_each_run = true;
-        self
     }
 
     /// Asks for the statement to be prepared once per connection and its plan kept, as the
@@ -169,7 +155,6 @@ fn kept(sql: &Sql) -> bool {
     use std::sync::{LazyLock, Mutex};
     static TEXTS: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Default::default);
     sql.keep
-        && !sql.plan_each_run
         && admit(
             &mut TEXTS.lock().unwrap_or_else(|e| e.into_inner()),
             &sql.text,
