@@ -44,9 +44,16 @@ where
 
 /// Commits the write transaction open on `conn`, and tells the watch (`super::watch`). A
 /// commit that fails is rolled back by diesel's transaction manager; whether it failed or not,
-/// what is kept of the data before is stale.
+/// what is kept of the data before is stale. A transaction whose version cannot be read is
+/// rolled back and the error returned: it is not committed as if nothing had failed.
 fn commit(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-    let leaving = super::watch::leaving(conn);
+    let leaving = match super::watch::leaving(conn) {
+        Ok(leaving) => leaving,
+        Err(e) => {
+            let _ = Tx::rollback(conn);
+            return Err(e);
+        }
+    };
     let committed = Manager::commit_transaction(conn);
     super::watch::wrote(leaving.filter(|_| committed.is_ok()));
     committed

@@ -60,10 +60,11 @@ struct Own {
 
 /// Called in a write transaction just before it commits, while it still holds the write lock:
 /// the version of the data it leaves, when the watch of the service whose work the thread runs
-/// wants to know it (else nothing is read).
-pub fn leaving(conn: &mut super::DbConnection) -> Option<[i64; 4]> {
+/// wants to know it (else nothing is read). An error is the transaction's: on PostgreSQL a
+/// failed statement aborts it, and its `COMMIT` would roll it back without an error.
+pub fn leaving(conn: &mut super::DbConnection) -> diesel::QueryResult<Option<[i64; 4]>> {
     let told = WRITER.with(|w| w.borrow().as_ref().is_some_and(|own| own.told));
-    told.then(|| statements::data_version(conn).ok()).flatten()
+    told.then(|| statements::data_version(conn)).transpose()
 }
 
 /// Called after every write transaction this process commits (or tried to): counted as the
@@ -344,5 +345,35 @@ mod tests {
         // A write the service did not commit (another process's) is still seen by the polls.
         record(&mut conn).unwrap();
         assert!(until(|| watch.seen.load(Ordering::Acquire) != seen));
+    }
+
+    #[test]
+    fn a_write_whose_version_cannot_be_read_is_not_committed() {
+        use diesel::connection::SimpleConnection;
+        let (_dir, url) = sqlite();
+        let pool = crate::db::connect(&url, 1).unwrap();
+        let mut conn = pool.get().unwrap();
+        conn.migrate().unwrap();
+        let watch = Watch::start(url, Connecting::default(), Writes::OfThisProcess);
+        let written = writing_for(&watch, || {
+            crate::db::tx::write(&mut conn, |c| {
+                record(c)?;
+                // The version's table gone within the transaction: it cannot be read.
+                c.batch_execute("ALTER TABLE instance RENAME TO instance_gone")
+            })
+        });
+        assert!(written.is_err(), "the commit fails");
+        // Rolled back whole: the table is back and the entry is not there.
+        assert!(statements::data_version(&mut conn).is_ok());
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        use diesel::RunQueryDsl;
+        let n: N = diesel::sql_query("SELECT COUNT(*) AS n FROM audit_log")
+            .get_result(&mut **conn)
+            .unwrap();
+        assert_eq!(n.n, 0);
     }
 }
