@@ -7,6 +7,8 @@
 -- recommendations, 32 connections) the filtered list's p99 rose from 5 to 66 ms and one page
 -- took 93 ms where the rows' index answers it in 7.5 (docs/benchmarks.md, "A recommendation's
 -- facets among its search lexemes"). The rows' lookup index walks a value's items in order.
+-- Only a database that ran the first form of that migration (on main for about an hour; it now
+-- changes nothing) holds such lexemes: elsewhere the rows are read and none is rewritten.
 INSERT INTO recommendation_facets (recommendation_seq, facet, value)
 SELECT r.seq, split_part(l, '=', 1), substr(l, strpos(l, '=') + 1)
 FROM recommendations r, unnest(tsvector_to_array(r.search)) AS l
