@@ -346,34 +346,4 @@ mod tests {
         record(&mut conn).unwrap();
         assert!(until(|| watch.seen.load(Ordering::Acquire) != seen));
     }
-
-    #[test]
-    fn a_write_whose_version_cannot_be_read_is_not_committed() {
-        use diesel::connection::SimpleConnection;
-        let (_dir, url) = sqlite();
-        let pool = crate::db::connect(&url, 1).unwrap();
-        let mut conn = pool.get().unwrap();
-        conn.migrate().unwrap();
-        let watch = Watch::start(url, Connecting::default(), Writes::OfThisProcess);
-        let written = writing_for(&watch, || {
-            crate::db::tx::write(&mut conn, |c| {
-                record(c)?;
-                // The version's table gone within the transaction: it cannot be read.
-                c.batch_execute("ALTER TABLE instance RENAME TO instance_gone")
-            })
-        });
-        assert!(written.is_err(), "the commit fails");
-        // Rolled back whole: the table is back and the entry is not there.
-        assert!(statements::data_version(&mut conn).is_ok());
-        #[derive(diesel::QueryableByName)]
-        struct N {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        use diesel::RunQueryDsl;
-        let n: N = diesel::sql_query("SELECT COUNT(*) AS n FROM audit_log")
-            .get_result(&mut **conn)
-            .unwrap();
-        assert_eq!(n.n, 0);
-    }
 }

@@ -350,4 +350,42 @@ mod tests {
         let q = diesel::sql_query("SELECT sqlite_compileoption_used('ENABLE_QPSG') AS used");
         assert_eq!(q.get_result::<Used>(&mut conn).unwrap().used, 1);
     }
+
+    /// A write whose data version cannot be read before its commit (`watch::leaving`) is rolled
+    /// back and fails: on PostgreSQL the failed statement aborts the transaction, whose
+    /// `COMMIT` would roll it back without an error. Here (SQLite) the version's table is
+    /// renamed inside the transaction.
+    #[test]
+    fn a_write_whose_version_cannot_be_read_is_not_committed() {
+        use crate::db::watch::{Watch, Writes, writing_for};
+        use diesel::connection::SimpleConnection;
+        let dir = tempfile::tempdir().unwrap();
+        let url = crate::config::DatabaseUrl::parse(&format!(
+            "sqlite://{}/leaving.db",
+            dir.path().display()
+        ))
+        .unwrap();
+        let pool = crate::db::connect(&url, 1).unwrap();
+        let mut conn = pool.get().unwrap();
+        conn.migrate().unwrap();
+        let watch = Watch::start(url, crate::db::Connecting::default(), Writes::OfThisProcess);
+        let written = writing_for(&watch, || {
+            crate::db::tx::write(&mut conn, |c| {
+                crate::db::audit::record(
+                    c,
+                    &crate::db::audit::Actor::operator(),
+                    "stakeholder",
+                    &crate::domain::ids::new_uuid().to_string(),
+                    crate::db::audit::Operation::Update,
+                    None,
+                    Some(&serde_json::json!({})),
+                )?;
+                c.batch_execute("ALTER TABLE instance RENAME TO instance_gone")
+            })
+        });
+        assert!(written.is_err(), "the commit fails");
+        // Rolled back whole: the table is back, and the audit trail has no entry.
+        let version = super::data_version(&mut conn).expect("the version reads again");
+        assert_eq!(version[0], 0, "no audit entry");
+    }
 }
