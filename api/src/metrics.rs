@@ -62,9 +62,18 @@ struct Pool {
     state: &'static str,
 }
 
+/// The reads a store of what is kept answered from memory, and those it did not
+/// (`Metrics::kept`; counted nowhere else by default).
+#[derive(Default)]
+pub struct Outcomes {
+    pub hits: Counter,
+    pub misses: Counter,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KeptRead {
-    /// `items`, `pages` or `ranked` (`app::kept::KeptReads`).
+    /// `items`, `pages` or `ranked` (`app::kept::KeptReads`), or `feed_ahead`
+    /// (`app::read_ahead`: a hit is a page of the feed read ahead).
     store: &'static str,
     /// `hit` (answered from memory) or `miss` (read, and kept).
     outcome: &'static str,
@@ -219,14 +228,17 @@ impl Metrics {
         }
     }
 
-    /// The counters of a store of `app::kept`: its hits and its misses.
-    pub fn kept(&self, store: &'static str) -> (Counter, Counter) {
+    /// The counters of a store of `app::kept` (or `app::read_ahead`): its hits and misses.
+    pub fn kept(&self, store: &'static str) -> Outcomes {
         let counter = |outcome| {
             self.kept
                 .get_or_create(&KeptRead { store, outcome })
                 .clone()
         };
-        (counter("hit"), counter("miss"))
+        Outcomes {
+            hits: counter("hit"),
+            misses: counter("miss"),
+        }
     }
 
     fn pool(&self, name: &'static str, pool: &crate::db::Pool) {

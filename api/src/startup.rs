@@ -56,6 +56,9 @@ pub struct AppState {
     pub reports: Arc<crate::app::report::ReportCache>,
     /// What was read, kept while the data is unchanged (`app::kept`).
     pub kept: crate::app::kept::KeptReads,
+    /// The change feed's next pages, read while their clients take this one
+    /// (`app::read_ahead`).
+    pub feed_ahead: crate::app::read_ahead::ReadAhead<crate::routes::changes::FeedPage>,
     /// The version of the database's data (`db::watch`): what is read from it is kept under it.
     pub watch: Arc<crate::db::watch::Watch>,
     /// The fields the contract's merge patches name (`routes::support::patch_body`).
@@ -200,6 +203,8 @@ impl Service {
                 offers: Default::default(),
                 reports: Default::default(),
                 kept: crate::app::kept::KeptReads::new(settings.limits.kept_bytes, &metrics),
+                feed_ahead: crate::routes::changes::feed_ahead(settings.limits.kept_bytes)
+                    .counted(metrics.kept("feed_ahead")),
                 watch,
                 patch_fields: crate::openapi::PatchFields::of(&doc),
                 metrics,

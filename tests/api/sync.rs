@@ -219,6 +219,96 @@ async fn the_feed_checks_its_parameters_and_always_says_where_to_resume() {
     }
 }
 
+/// The ids of the changes from `after` to the end of the feed, `limit` a page, and how many
+/// pages that took.
+async fn ids_to_the_end(app: &TestApp, after: &str, limit: usize) -> (Vec<String>, usize) {
+    let (mut after, mut ids, mut pages) = (after.to_owned(), Vec::new(), 0);
+    loop {
+        let path = match after.as_str() {
+            "" => format!("/api/v1/changes?limit={limit}"),
+            after => format!("/api/v1/changes?limit={limit}&after={after}"),
+        };
+        let page = app.get(&path).await.assert_ok_json();
+        pages += 1;
+        for change in page["items"].as_array().unwrap() {
+            ids.push(change["id"].as_str().unwrap().to_owned());
+        }
+        after = page["next_cursor"].as_str().unwrap().to_owned();
+        if page["has_more"] == false {
+            return (ids, pages);
+        }
+        // Time for the pages read ahead to be read.
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A client catching up is given the next pages as they were read while it took the one
+/// before (`app::read_ahead`); a page read ahead before a write is read again after it.
+#[actix_web::test]
+async fn pages_read_ahead_are_given_only_while_nothing_was_written() {
+    const METRICS: &str = "scrape-me-if-you-can-0123456789";
+    let app = TestApp::spawn_with(|s| s.metrics.token = Some(METRICS.into()));
+    let mut ids = Vec::new();
+    for text in ["One", "Two", "Three", "Four", "Five"] {
+        let created = app
+            .create("/api/v1/recommendations", &recommendation("KEN", 20, text))
+            .await;
+        ids.push(created["id"].as_str().unwrap().to_owned());
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while app.service.state.watch.version().is_none() {
+        assert!(std::time::Instant::now() < deadline, "no version read");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // The first page makes the second (Three, Four) and the third (Five, the last) be read
+    // ahead; once the second is given, a write adds Six to the third.
+    let first = app.get("/api/v1/changes?limit=2").await.assert_ok_json();
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    let path = format!(
+        "/api/v1/changes?limit=2&after={}",
+        first["next_cursor"].as_str().unwrap()
+    );
+    let second = app.get(&path).await.assert_ok_json();
+    assert_eq!(second["items"][1]["id"].as_str(), Some(ids[3].as_str()));
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    let six = app
+        .create("/api/v1/recommendations", &recommendation("KEN", 20, "Six"))
+        .await;
+    ids.push(six["id"].as_str().unwrap().to_owned());
+    let (rest, _) = ids_to_the_end(&app, second["next_cursor"].as_str().unwrap(), 2).await;
+    assert_eq!(rest, ids[4..], "the page after the write, read again");
+    // Pages are given as read ahead. Every write of this process makes them stale, and other
+    // tests of this process write beside this one: the feed is read again until no write came
+    // between.
+    let hits = |text: &str| {
+        let series = r#"upr_tc_kept_reads_total{store="feed_ahead",outcome="hit"} "#;
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let scrape = || {
+        app.send(
+            Request::get()
+                .uri("/metrics")
+                .insert_header(("Authorization", format!("Bearer {METRICS}"))),
+        )
+    };
+    for attempt in 0.. {
+        assert!(attempt < 200, "never a quiet moment");
+        let version = app.service.state.watch.version();
+        let before = scrape().await.text();
+        let (all, pages) = ids_to_the_end(&app, "", 2).await;
+        let after = scrape().await.text();
+        assert_eq!(all, ids);
+        assert_eq!(pages, 3);
+        if app.service.state.watch.version() != version {
+            continue;
+        }
+        assert_eq!(hits(&after) - hits(&before), 2.0, "{after}");
+        break;
+    }
+}
+
 #[actix_web::test]
 async fn a_waiting_request_answers_when_a_change_arrives() {
     let app = TestApp::spawn();

@@ -14,7 +14,7 @@ use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use prometheus_client::metrics::counter::Counter;
+use crate::metrics::Outcomes;
 
 /// The largest page kept (items): larger ones are read each time.
 pub const LARGEST: i64 = 100;
@@ -49,8 +49,7 @@ pub struct Kept {
     bytes: usize,
     kept: Mutex<Entries>,
     /// Looks-ups that found a value, and those that did not.
-    hits: Counter,
-    misses: Counter,
+    counted: Outcomes,
 }
 
 #[derive(Default)]
@@ -80,18 +79,13 @@ impl Kept {
             entries,
             bytes,
             kept: Mutex::default(),
-            hits: Counter::default(),
-            misses: Counter::default(),
+            counted: Outcomes::default(),
         }
     }
 
     /// Counts its hits and misses in these counters (`metrics::Metrics::kept`).
-    pub fn counted(self, (hits, misses): (Counter, Counter)) -> Self {
-        Self {
-            hits,
-            misses,
-            ..self
-        }
+    pub fn counted(self, counted: Outcomes) -> Self {
+        Self { counted, ..self }
     }
 
     /// The value kept under `key`, if it was read from the data at `version`: shared, so that
@@ -105,8 +99,8 @@ impl Kept {
         };
         let found = value.and_then(|v| v.downcast::<T>().ok());
         match found {
-            Some(_) => self.hits.inc(),
-            None => self.misses.inc(),
+            Some(_) => self.counted.hits.inc(),
+            None => self.counted.misses.inc(),
         };
         found
     }

@@ -14,6 +14,7 @@ pub mod kept;
 pub mod matching;
 pub mod offers;
 pub mod policy;
+pub mod read_ahead;
 pub mod recommendations;
 pub mod report;
 pub mod stakeholders;

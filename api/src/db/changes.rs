@@ -244,6 +244,44 @@ pub fn compact(conn: &mut DbConnection, before: DateTime<Utc>) -> diesel::QueryR
     Ok(done)
 }
 
+/// Where the page after the page of `limit` changes after `after` starts, when it has
+/// changes already: what that page's `Page::Changes` would say to resume from (`read`), found
+/// without reading its items. `None` when that page is the last, or `after` has expired.
+pub fn page_after(
+    conn: &mut DbConnection,
+    audience: Audience,
+    after: i64,
+    types: Option<&[String]>,
+    limit: i64,
+) -> diesel::QueryResult<Option<i64>> {
+    match head_after(conn, audience, after)? {
+        Some(head) => {
+            let window = super::sql::feed::Window {
+                audience,
+                after,
+                head,
+                types,
+            };
+            super::sql::feed::page_end(conn, &window, limit)
+        }
+        None => Ok(None),
+    }
+}
+
+/// How far a page after `after` reads: the audience's head, never below the floor (a reader
+/// from the start moves past the compacted positions). `None` when `after` is below the floor.
+fn head_after(
+    conn: &mut DbConnection,
+    audience: Audience,
+    after: i64,
+) -> diesel::QueryResult<Option<i64>> {
+    let floor = floor(conn)?;
+    if after > 0 && after < floor {
+        return Ok(None);
+    }
+    Ok(Some(last(conn, audience)?.max(floor)))
+}
+
 /// A page of the feed after `after`, of the given types (all when `None`), and the position to
 /// resume from. The audience's head is read first and the page is bounded by it: everything up
 /// to it is committed, so when the page is the last one, resuming from the head skips nothing.
@@ -256,17 +294,20 @@ pub fn read(
     types: Option<&[String]>,
     limit: i64,
 ) -> diesel::QueryResult<Page> {
-    let floor = floor(conn)?;
-    if after > 0 && after < floor {
+    let Some(head) = head_after(conn, audience, after)? else {
         return Ok(Page::Expired);
-    }
-    // Never below the floor: a reader from the start moves past the compacted positions.
-    let head = last(conn, audience)?.max(floor);
+    };
     if head <= after {
         // Nothing committed since: what a waiting partner mostly asks.
         return Ok(Page::Changes(vec![], after, false));
     }
-    let rows = super::sql::feed::page(conn, audience, after, head, types, limit + 1)?;
+    let window = super::sql::feed::Window {
+        audience,
+        after,
+        head,
+        types,
+    };
+    let rows = super::sql::feed::page(conn, &window, limit + 1)?;
     let more = rows.len() as i64 > limit;
     let items: Vec<FeedChange> = rows
         .into_iter()

@@ -52,7 +52,7 @@ struct Own {
     writes: AtomicU64,
     /// The version the last of them left, when its watch reads the version: the poll that
     /// reads it has nothing new to count.
-    left: Mutex<Option<[i64; 4]>>,
+    left: Mutex<Option<[i64; 5]>>,
     /// Whether its watch reads the version (`Writes::OfThisProcess`), so a commit should tell
     /// the version it leaves.
     told: bool,
@@ -62,7 +62,7 @@ struct Own {
 /// the version of the data it leaves, when the watch of the service whose work the thread runs
 /// wants to know it (else nothing is read). An error is the transaction's: on PostgreSQL a
 /// failed statement aborts it, and its `COMMIT` would roll it back without an error.
-pub fn leaving(conn: &mut super::DbConnection) -> diesel::QueryResult<Option<[i64; 4]>> {
+pub fn leaving(conn: &mut super::DbConnection) -> diesel::QueryResult<Option<[i64; 5]>> {
     let told = WRITER.with(|w| w.borrow().as_ref().is_some_and(|own| own.told));
     told.then(|| statements::data_version(conn)).transpose()
 }
@@ -70,7 +70,7 @@ pub fn leaving(conn: &mut super::DbConnection) -> diesel::QueryResult<Option<[i6
 /// Called after every write transaction this process commits (or tried to): counted as the
 /// writes of the service whose work the thread runs, else as the process's. `left` is what
 /// [`leaving`] read, when the commit succeeded.
-pub fn wrote(left: Option<[i64; 4]>) {
+pub fn wrote(left: Option<[i64; 5]>) {
     WRITER.with(|w| match &*w.borrow() {
         Some(own) => {
             own.writes.fetch_add(1, Ordering::SeqCst);
@@ -179,7 +179,7 @@ fn millis(start: Instant) -> u64 {
 /// while the database is asked, so a dropped service does not wait on a slow answer.
 fn run(watch: Weak<Watch>, start: Instant, url: DatabaseUrl, connecting: Connecting) {
     let mut conn: Option<DbConnection> = None;
-    let mut last: Option<[i64; 4]> = None;
+    let mut last: Option<[i64; 5]> = None;
     loop {
         if watch.strong_count() == 0 {
             return;

@@ -5,6 +5,7 @@
 //! (`db::changes`, docs/decisions/0006).
 
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::{HttpResponse, get, web};
@@ -170,8 +171,74 @@ pub async fn list_changes(
         w => Duration::from_secs(w.unwrap_or(0)),
     };
     let deadline = Instant::now() + wait;
-    loop {
-        let types = types.clone();
+    let feed = Feed {
+        state: state.clone(),
+        audience,
+        types,
+        limit,
+    };
+    let ahead = match state.read.watch.version() {
+        Some(version) => {
+            let read = feed.clone().read(after);
+            let read = async move { read.await.ok().flatten() };
+            state.feed_ahead.take(&feed.key(after), version, read).await
+        }
+        None => None,
+    };
+    let page = match ahead {
+        Some(page) if !page.empty => page,
+        _ => loop {
+            let page = feed.clone().read(after).await?.ok_or_else(|| {
+                ApiError::CursorExpired(
+                    "This cursor is older than the change feed keeps: the changes after it \
+                     have been compacted. Load a fresh snapshot (GET /api/v1/export) and follow \
+                     the feed from its X-Changes-Cursor."
+                        .to_owned(),
+                )
+            })?;
+            if !page.empty || Instant::now() + POLL > deadline {
+                break Arc::new(page);
+            }
+            actix_web::rt::time::sleep(POLL).await;
+        },
+    };
+    if page.more {
+        feed.read_ahead(page.next);
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(page.body.clone()))
+}
+
+/// Everything that chooses a page of the feed but its position.
+#[derive(Clone)]
+struct Feed {
+    state: web::Data<AppState>,
+    audience: Audience,
+    types: Option<Vec<String>>,
+    limit: i64,
+}
+
+impl Feed {
+    /// What the page after `after` is held under when read ahead.
+    fn key(&self, after: i64) -> String {
+        let Self {
+            audience,
+            types,
+            limit,
+            ..
+        } = self;
+        format!("{audience:?}\u{1}{types:?}\u{1}{limit}\u{1}{after}")
+    }
+
+    /// The page after `after`, answered; `None` when `after` is older than the feed keeps.
+    async fn read(self, after: i64) -> ApiResult<Option<FeedPage>> {
+        let Self {
+            state,
+            audience,
+            types,
+            limit,
+        } = self;
         let page = with_read_db(&state, move |conn| {
             Ok(changes::read(
                 conn,
@@ -182,24 +249,90 @@ pub async fn list_changes(
             )?)
         })
         .await?;
-        let (items, next, more) = match page {
-            Page::Changes(items, next, more) => (items, next, more),
-            Page::Expired => {
-                return Err(ApiError::CursorExpired(
-                    "This cursor is older than the change feed keeps: the changes after it \
-                     have been compacted. Load a fresh snapshot (GET /api/v1/export) and follow \
-                     the feed from its X-Changes-Cursor."
-                        .to_owned(),
-                ));
-            }
-        };
-        if !items.is_empty() || Instant::now() + POLL > deadline {
-            return Ok(HttpResponse::Ok()
-                .content_type("application/json")
-                .body(page_body(&state.cursors, &items, next, more)));
-        }
-        actix_web::rt::time::sleep(POLL).await;
+        Ok(match page {
+            Page::Changes(items, next, more) => Some(FeedPage {
+                body: Bytes::from(page_body(&state.cursors, &items, next, more)),
+                next,
+                more,
+                empty: items.is_empty(),
+            }),
+            Page::Expired => None,
+        })
     }
+
+    /// Starts reading the page after `after` ahead, from the data at `version`.
+    fn start(&self, after: i64, version: i64) {
+        let idle = self.state.read.connections.available_permits() > 0;
+        let read = self.clone().read(after);
+        let read = async move { read.await.ok().flatten() };
+        self.state
+            .feed_ahead
+            .start(self.key(after), version, idle, read);
+    }
+
+    /// A client catching up asks for the next page (after `next`) as soon as it has this one:
+    /// it is read now, and the one after it beside it (where that starts is read first, from
+    /// the feed's index alone), so that each core reads one while the client takes this one.
+    fn read_ahead(&self, next: i64) {
+        let Some(version) = self.state.read.watch.version() else {
+            return;
+        };
+        self.start(next, version);
+        if self.state.read.connections.available_permits() == 0 {
+            return;
+        }
+        let Some(permit) = self.state.feed_ahead.permit() else {
+            return;
+        };
+        let feed = self.clone();
+        actix_web::rt::spawn(async move {
+            let Feed {
+                audience,
+                ref types,
+                limit,
+                ..
+            } = feed;
+            let types = types.clone();
+            let after = with_read_db(&feed.state, move |conn| {
+                Ok(changes::page_after(
+                    conn,
+                    audience,
+                    next,
+                    types.as_deref(),
+                    limit,
+                )?)
+            })
+            .await;
+            drop(permit);
+            if let Ok(Some(after)) = after {
+                feed.start(after, version);
+            }
+        });
+    }
+}
+
+/// A page of the feed as answered.
+pub struct FeedPage {
+    body: Bytes,
+    /// Where the next page starts, and whether it has changes already.
+    next: i64,
+    more: bool,
+    /// Whether it has no change.
+    empty: bool,
+}
+
+impl crate::app::read_ahead::Weighed for FeedPage {
+    fn weight(&self) -> usize {
+        self.body.len()
+    }
+}
+
+/// What holds pages of the feed read ahead, within what may be kept (`UPR_TC_KEPT_BYTES`):
+/// four pages of at most a sixteenth of it each (3 MiB by default; a page of 1,000 public
+/// recommendations is about 1 MB); none when nothing may be kept.
+pub fn feed_ahead(kept_bytes: usize) -> crate::app::read_ahead::ReadAhead<FeedPage> {
+    let slots = if kept_bytes == 0 { 0 } else { 4 };
+    crate::app::read_ahead::ReadAhead::new(slots, kept_bytes / 16)
 }
 
 /// A page of the feed, [`ChangesPage`] as JSON, written as it is read (`support::PageBody`):

@@ -88,20 +88,37 @@ pub fn as_created(
         .collect())
 }
 
-/// The changes after `after` up to `head`, of the given types (all when `None`), at most
-/// `limit` of them, in order, each upsert with its item.
-pub fn page(
-    conn: &mut DbConnection,
-    audience: Audience,
-    after: i64,
-    head: i64,
-    types: Option<&[String]>,
-    limit: i64,
-) -> diesel::QueryResult<Vec<Row>> {
+/// Which changes a page of the feed is read from: those after `after` up to `head` that
+/// `audience` is given, of the given types (all when `None`).
+pub struct Window<'a> {
+    pub audience: Audience,
+    pub after: i64,
+    pub head: i64,
+    pub types: Option<&'a [String]>,
+}
+
+impl Window<'_> {
+    /// The window's conditions, as SQL over a change aliased `c`, after ` WHERE `.
+    fn conditions(&self, sql: &mut Sql) {
+        sql.push("c.seq > ")
+            .int(self.after)
+            .push(" AND c.seq <= ")
+            .int(self.head);
+        if let Some(types) = self.types {
+            sql.push(" AND c.entity IN ").text_list(types);
+        }
+        if self.audience == Audience::Public {
+            sql.push(" AND c.public_op IS NOT NULL");
+        }
+    }
+}
+
+/// The first `limit` changes of the window, in order, each upsert with its item.
+pub fn page(conn: &mut DbConnection, window: &Window, limit: i64) -> diesel::QueryResult<Vec<Row>> {
     let item = item_of_change();
     // The public feed: its own operation, and the public representation where it differs
     // from the full one; no item read for a change the public sees as a delete.
-    let (op, data) = match audience {
+    let (op, data) = match window.audience {
         Audience::Full => ("c.op", format!("CASE WHEN c.op = 'upsert' THEN {item} END")),
         Audience::Public => (
             "c.public_op",
@@ -113,16 +130,33 @@ pub fn page(
         &format!(
             "SELECT c.seq, c.entity, c.entity_id, {op} AS op, CAST(c.at AS TEXT) AS at, \
              {data} AS data \
-             FROM changes c WHERE c.seq > "
+             FROM changes c WHERE "
         ),
     );
-    sql.int(after).push(" AND c.seq <= ").int(head);
-    if let Some(types) = types {
-        sql.push(" AND c.entity IN ").text_list(types);
-    }
-    if audience == Audience::Public {
-        sql.push(" AND c.public_op IS NOT NULL");
-    }
+    window.conditions(&mut sql);
     sql.push(" ORDER BY c.seq LIMIT ").int(limit).keep_plan();
     load(conn, &sql)
+}
+
+/// Where the page after the window's first page of `limit` changes starts, when that page is
+/// full and more changes follow it: the position of its last change. Read from the feed's
+/// indexes alone, without the items.
+pub fn page_end(
+    conn: &mut DbConnection,
+    window: &Window,
+    limit: i64,
+) -> diesel::QueryResult<Option<i64>> {
+    #[derive(diesel::QueryableByName)]
+    struct Seq {
+        #[diesel(sql_type = BigInt)]
+        seq: i64,
+    }
+    let mut sql = Sql::new(conn, "SELECT c.seq FROM changes c WHERE ");
+    window.conditions(&mut sql);
+    sql.push(" ORDER BY c.seq LIMIT 2 OFFSET ")
+        .int(limit - 1)
+        .keep_plan();
+    let seqs = load::<Seq>(conn, &sql)?;
+    // The page's last change, and one after it.
+    Ok((seqs.len() == 2).then(|| seqs[0].seq))
 }

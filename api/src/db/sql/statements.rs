@@ -282,10 +282,11 @@ pub fn sqlite_loading_mode(
 
 /// What moves whenever the data does (`db::watch`): the audit trail's head, which every write
 /// through the service moves; the change feed's head, which the publication rule's
-/// re-evaluation at an upgrade moves; and the versions of that rule and of the text analysis,
-/// which an upgraded instance raises when it has computed verdicts and search terms again.
-/// One statement, one round trip, on both engines.
-pub fn data_version(conn: &mut DbConnection) -> diesel::QueryResult<[i64; 4]> {
+/// re-evaluation at an upgrade moves; the versions of that rule and of the text analysis,
+/// which an upgraded instance raises when it has computed verdicts and search terms again; and
+/// the feed's floor, which a compaction moves (a page of the feed read before it is not the
+/// feed after it). One statement, one round trip, on both engines.
+pub fn data_version(conn: &mut DbConnection) -> diesel::QueryResult<[i64; 5]> {
     use diesel::RunQueryDsl;
     use diesel::sql_types::BigInt;
     #[derive(diesel::QueryableByName)]
@@ -298,15 +299,17 @@ pub fn data_version(conn: &mut DbConnection) -> diesel::QueryResult<[i64; 4]> {
         rule: i64,
         #[diesel(sql_type = BigInt)]
         analysis: i64,
+        #[diesel(sql_type = BigInt)]
+        floor: i64,
     }
     let v: Version = diesel::sql_query(
         "SELECT (SELECT COALESCE(MAX(seq), 0) FROM audit_log) AS audit, \
          (SELECT COALESCE(MAX(seq), 0) FROM changes) AS changes, \
-         CAST(rule_version AS BIGINT) AS rule, CAST(analysis_version AS BIGINT) AS analysis \
-         FROM instance",
+         CAST(rule_version AS BIGINT) AS rule, CAST(analysis_version AS BIGINT) AS analysis, \
+         feed_floor AS floor FROM instance",
     )
     .get_result(conn)?;
-    Ok([v.audit, v.changes, v.rule, v.analysis])
+    Ok([v.audit, v.changes, v.rule, v.analysis, v.floor])
 }
 
 #[cfg(test)]
@@ -387,5 +390,26 @@ mod tests {
         // Rolled back whole: the table is back, and the audit trail has no entry.
         let version = super::data_version(&mut conn).expect("the version reads again");
         assert_eq!(version[0], 0, "no audit entry");
+    }
+
+    /// A compaction moves the data's version, though it adds no change: a page of the feed
+    /// read before it is not the feed after it (`routes::changes`, pages read ahead).
+    #[test]
+    fn the_feed_floor_moves_the_data_version() {
+        use diesel::connection::SimpleConnection;
+        let dir = tempfile::tempdir().unwrap();
+        let url = crate::config::DatabaseUrl::parse(&format!(
+            "sqlite://{}/floor.db",
+            dir.path().display()
+        ))
+        .unwrap();
+        let pool = crate::db::connect(&url, 1).unwrap();
+        let mut conn = pool.get().unwrap();
+        conn.migrate().unwrap();
+        let before = super::data_version(&mut conn).unwrap();
+        conn.batch_execute("UPDATE instance SET feed_floor = 7")
+            .unwrap();
+        let after = super::data_version(&mut conn).unwrap();
+        assert_ne!(before, after);
     }
 }
