@@ -25,8 +25,9 @@ Each row gives the 2xx answers a second, the other answers (a 503 or 429 from th
 limits on searches and exports at once), p50 and p99 latency of all answers as wrk measures
 them, and the ratio of the 2xx rate to `/health/live`'s. At the end, the service's peak
 resident memory over the whole run (`VmHWM` of `/proc/PID/status`), and the peak of its own
-memory (`RssAnon`, read every 100 ms): the difference is file pages, on SQLite the database
-file the connections read through a memory map, which is the kernel's page cache.
+memory (`RssAnon`, read every 100 ms; each row also gives its peak during that scenario): the
+difference is file pages, on SQLite the database file the connections read through a memory
+map, which is the kernel's page cache.
 
 With `--baseline OLDER_BINARY`, the older build serves the same seeded database first and
 runs every scenario; then the binary measured does, and each row also gives the baseline's
@@ -216,19 +217,27 @@ def catch_up(port, token, limit=1000):
 
 
 class AnonPeak(threading.Thread):
-    """The peak of a process's own memory (`RssAnon`), read every 100 ms until stopped."""
+    """The peak of a process's own memory (`RssAnon`), read every 100 ms until stopped: over
+    the whole run, and since the last `lap`."""
 
     def __init__(self, pid):
         super().__init__(daemon=True)
-        self.pid, self.peak_kb = pid, 0
+        self.pid, self.peak_kb, self.lap_kb = pid, 0, 0
         self.stop = threading.Event()
 
     def run(self):
         while not self.stop.wait(0.1):
             try:
-                self.peak_kb = max(self.peak_kb, memory_kb(self.pid, "RssAnon"))
+                now = memory_kb(self.pid, "RssAnon")
             except OSError:
                 return
+            self.peak_kb = max(self.peak_kb, now)
+            self.lap_kb = max(self.lap_kb, now)
+
+    def lap(self):
+        """The peak since the last lap (or the start), in MB; the next lap starts now."""
+        peak, self.lap_kb = self.lap_kb, memory_kb(self.pid, "RssAnon")
+        return max(peak, self.lap_kb) / 1024
 
 
 class Uploader(threading.Thread):
@@ -354,7 +363,9 @@ def serve(args, binary, engine, env, run):
             if not paths:
                 continue
             settle(port)
+            anon.lap()
             row = wrk(port, paths, args, **extra)
+            row["anon_mb"] = anon.lap()
             row["name"] = name
             health = health or row["ok_per_s"]
             row["ratio"] = row["ok_per_s"] / health
@@ -363,12 +374,14 @@ def serve(args, binary, engine, env, run):
 
         # Readers beside one writer uploading in bulk.
         settle(port)
+        anon.lap()
         writer = Uploader(port, admin, states, run)
         writer.start()
         time.sleep(0.5)
         row = wrk(port, [f"/api/v1/recommendations/{i}" for i in rec_ids], args)
         writer.stop.set()
         writer.join()
+        row["anon_mb"] = anon.lap()
         row["name"] = "one recommendation by id, beside a bulk upload"
         row["ratio"] = row["ok_per_s"] / health
         result["rows"].append(row)
@@ -381,8 +394,9 @@ def serve(args, binary, engine, env, run):
         }
 
         settle(port)
+        anon.lap()
         changes, seconds = catch_up(port, sync)
-        result["feed"] = {"changes": changes, "seconds": seconds}
+        result["feed"] = {"changes": changes, "seconds": seconds, "anon_mb": anon.lap()}
         result["peak_rss_mb"] = memory_kb(proc.pid, "VmHWM") / 1024
         anon.stop.set()
         anon.join()
@@ -418,11 +432,11 @@ def markdown(result, args):
     lines.append("")
     base = result.get("baseline")
     head = (f"| scenario (`wrk -t{args.threads} -c{args.connections} -d{args.duration}s`) "
-            "| 2xx/s | other answers | p50 | p99 | ratio to `/health/live` |")
+            "| 2xx/s | other answers | p50 | p99 | ratio to `/health/live` | own memory, peak |")
     if base:
         head += " baseline 2xx/s | × baseline |"
     lines.append(head)
-    lines.append("|---" * (8 if base else 6) + "|")
+    lines.append("|---" * (9 if base else 7) + "|")
     for i, r in enumerate(result["rows"]):
         codes = ", ".join(f"{n:,} × {code}" for code, n in sorted(r["statuses"].items())
                           if not 200 <= code < 300)
@@ -430,7 +444,7 @@ def markdown(result, args):
         if r["socket_errors"]:
             other += f" (socket errors: {r['socket_errors']})"
         line = (f"| {r['name']} | {rate(r['ok_per_s'])} | {other} | {r['p50']:.2f} ms "
-                f"| {r['p99']:.2f} ms | {ratio(r['ratio'])} |")
+                f"| {r['p99']:.2f} ms | {ratio(r['ratio'])} | {r['anon_mb']:.0f} MB |")
         if base:
             b = base["rows"][i]["ok_per_s"]
             times = f"{r['ok_per_s'] / b:.2f}" if b else "—"
@@ -442,7 +456,8 @@ def markdown(result, args):
                  f"{w['uploads']} uploads of 1,000, {w['items_per_s']:,.0f} items/s "
                  f"(median upload {w['median_s']:.2f} s).")
     lines.append(f"Feed catch-up by one client, pages of 1,000: {f['changes']:,} changes in "
-                 f"{f['seconds']:.2f} s = {f['changes'] / f['seconds']:,.0f} changes/s.")
+                 f"{f['seconds']:.2f} s = {f['changes'] / f['seconds']:,.0f} changes/s "
+                 f"(own memory at most {f['anon_mb']:.0f} MB).")
     lines.append(f"Peak resident memory of the service over the run: "
                  f"{result['peak_rss_mb']:.0f} MB; of its own memory (`RssAnon`): "
                  f"{result['peak_anon_mb']:.0f} MB.")

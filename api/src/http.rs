@@ -2,6 +2,7 @@
 //! database work off the async workers.
 
 use actix_web::web;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::db::DbConnection;
 use crate::error::ApiResult;
@@ -59,6 +60,27 @@ pub async fn with_read_db<T: Send + 'static>(
     run(state, &state.read.pool, &state.read.connections, f).await
 }
 
+/// A connection of the read pool (`AppState::read`) taken now, when one is free and another
+/// stays free beside it: for work nobody waits on yet (pages read ahead), which neither waits
+/// for a connection nor takes the last one from the requests that come.
+pub fn spare_read_connection(state: &AppState) -> Option<OwnedSemaphorePermit> {
+    let connections = &state.read.connections;
+    if connections.available_permits() < 2 {
+        return None;
+    }
+    connections.clone().try_acquire_owned().ok()
+}
+
+/// Runs read-only work as [`with_read_db`], on the connection `permit` holds
+/// ([`spare_read_connection`]).
+pub async fn with_read_db_on<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    permit: OwnedSemaphorePermit,
+    f: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    run_on(state, &state.read.pool, permit, f).await
+}
+
 async fn run<T: Send + 'static>(
     state: &AppState,
     pool: &crate::db::Pool,
@@ -74,6 +96,16 @@ async fn run<T: Send + 'static>(
     .map_err(|_| crate::error::no_connection(&"no connection came free in time"))?
     .map_err(crate::error::ApiError::internal)?;
     drop(waiting);
+    run_on(state, pool, permit, f).await
+}
+
+/// Runs `f` on the blocking pool with a connection of `pool`, which `permit` holds for it.
+async fn run_on<T: Send + 'static>(
+    state: &AppState,
+    pool: &crate::db::Pool,
+    permit: OwnedSemaphorePermit,
+    f: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
     let (pool, watch) = (pool.clone(), state.watch.clone());
     web::block(move || {
         let _permit = permit;

@@ -73,9 +73,11 @@ pub struct Outcomes {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KeptRead {
     /// `items`, `pages` or `ranked` (`app::kept::KeptReads`), or `feed_ahead`
-    /// (`app::read_ahead`: a hit is a page of the feed read ahead).
+    /// (`app::read_ahead`).
     store: &'static str,
-    /// `hit` (answered from memory) or `miss` (read, and kept).
+    /// `hit` (answered from memory) or `miss` (read, and kept). For `feed_ahead`, a page of
+    /// the feed given as read ahead, or one read ahead and not given (asked after a write,
+    /// pushed out, failed).
     outcome: &'static str,
 }
 

@@ -20,16 +20,20 @@ use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 /// Pages read ahead at once, in the whole process.
 pub const RUNNING: usize = 2;
 
-/// A page as read ahead: `None` when the read failed, found nothing to give, or its page was
-/// larger than may be held.
+/// A page as read ahead: `None` when the read failed or found nothing to give.
 type Slot<T> = Arc<OnceCell<Option<Arc<T>>>>;
+
+/// The pages held for their clients, oldest first: each under its key and the data's version
+/// it was started under.
+type Held<T> = Arc<Mutex<VecDeque<(String, i64, Slot<T>)>>>;
 
 pub struct ReadAhead<T> {
     slots: usize,
     largest: usize,
-    held: Mutex<VecDeque<(String, i64, Slot<T>)>>,
+    held: Held<T>,
     running: Arc<Semaphore>,
-    /// Pages asked that had been read ahead, and those that had not.
+    /// Pages given as read ahead (hits), and pages read ahead and not given (misses: asked at
+    /// another version, larger than may be held, pushed out by newer ones, failed).
     counted: Outcomes,
 }
 
@@ -40,12 +44,13 @@ pub trait Weighed {
 }
 
 impl<T: Weighed + Send + Sync + 'static> ReadAhead<T> {
-    /// Holds at most `slots` pages of at most `largest` bytes each; none when `slots` is 0.
+    /// Holds at most `slots` pages nobody asked for yet, of at most `largest` bytes each (a
+    /// larger one is given only to a request already waiting for it); none when `slots` is 0.
     pub fn new(slots: usize, largest: usize) -> Self {
         Self {
             slots,
             largest,
-            held: Mutex::default(),
+            held: Held::default(),
             running: Arc::new(Semaphore::new(RUNNING)),
             counted: Outcomes::default(),
         }
@@ -66,24 +71,21 @@ impl<T: Weighed + Send + Sync + 'static> ReadAhead<T> {
         let slot = {
             let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
             let at = held.iter().position(|(k, _, _)| k == key);
-            at.and_then(|i| held.remove(i))
-                .filter(|(_, v, _)| *v == version)
-                .map(|(_, _, slot)| slot)
+            at.and_then(|i| held.remove(i))?
         };
-        let Some(slot) = slot else {
+        let (_, started, slot) = slot;
+        if started != version {
             self.counted.misses.inc();
             return None;
-        };
+        }
         let mut read_here = false;
-        let largest = self.largest;
         let page = slot
             .get_or_init(|| {
                 read_here = true;
-                async move { held_if(read.await, largest) }
+                async move { read.await.map(Arc::new) }
             })
             .await
             .clone();
-        // A hit is a page read before it was asked for.
         match (&page, read_here) {
             (Some(_), false) => self.counted.hits.inc(),
             _ => self.counted.misses.inc(),
@@ -100,14 +102,15 @@ impl<T: Weighed + Send + Sync + 'static> ReadAhead<T> {
         self.running.clone().try_acquire_owned().ok()
     }
 
-    /// Starts reading the page under `key` with `read`, from the data at `version`, unless it
-    /// is held already, [`RUNNING`] are being read, or `idle` says no connection is free now.
-    /// On the calling thread's async runtime.
-    pub fn start<F>(&self, key: String, version: i64, idle: bool, read: F)
+    /// Starts reading the page under `key` with `read` (which should hold what it reads with,
+    /// a connection, taken already: nobody waits for it), from the data at `version`, on the
+    /// calling thread's runtime. Not when it is held already, [`RUNNING`] are being
+    /// read, or every page held is still being read; `read` is then dropped unpolled.
+    pub fn start<F>(&self, key: String, version: i64, read: F)
     where
-        F: Future<Output = Option<T>> + 'static,
+        F: Future<Output = Option<T>> + Send + 'static,
     {
-        if self.slots == 0 || !idle {
+        if self.slots == 0 {
             return;
         }
         let Ok(permit) = self.running.clone().try_acquire_owned() else {
@@ -119,24 +122,43 @@ impl<T: Weighed + Send + Sync + 'static> ReadAhead<T> {
             if held.iter().any(|(k, v, _)| *k == key && *v == version) {
                 return;
             }
+            let before = held.len();
             held.retain(|(k, _, _)| *k != key);
-            while held.len() >= self.slots {
-                held.pop_front();
+            // Room is made by the oldest page read and not yet asked for, never one being read.
+            let mut room = true;
+            while room && held.len() >= self.slots {
+                match held.iter().position(|(_, _, s)| s.initialized()) {
+                    Some(read) => drop(held.remove(read)),
+                    None => room = false,
+                }
+            }
+            self.counted.misses.inc_by((before - held.len()) as u64);
+            if !room {
+                return;
             }
             held.push_back((key, version, slot.clone()));
         }
-        let largest = self.largest;
-        actix_web::rt::spawn(async move {
+        let (held, largest, misses) =
+            (self.held.clone(), self.largest, self.counted.misses.clone());
+        tokio::spawn(async move {
             let _permit = permit;
-            slot.get_or_init(|| async move { held_if(read.await, largest) })
+            let page = slot
+                .get_or_init(|| async move { read.await.map(Arc::new) })
                 .await;
+            // Too large to hold for a client that has not asked yet: dropped, unless asked.
+            if page.as_ref().is_some_and(|p| p.weight() > largest) {
+                let mut held = held.lock().unwrap_or_else(|e| e.into_inner());
+                let before = held.len();
+                held.retain(|(_, _, s)| !Arc::ptr_eq(s, &slot));
+                misses.inc_by((before - held.len()) as u64);
+            }
         });
     }
-}
 
-/// The page, if it weighs at most `largest` bytes.
-fn held_if<T: Weighed>(page: Option<T>, largest: usize) -> Option<Arc<T>> {
-    page.filter(|p| p.weight() <= largest).map(Arc::new)
+    /// Whether nothing is being read ahead now.
+    pub fn idle(&self) -> bool {
+        self.running.available_permits() == RUNNING
+    }
 }
 
 #[cfg(test)]
@@ -154,53 +176,10 @@ mod tests {
         counter.get()
     }
 
-    #[actix_web::test]
-    async fn a_page_read_ahead_is_given_once_and_only_at_its_version() {
-        let ahead = ReadAhead::<Page>::new(4, 1000);
-        ahead.start("a".into(), 7, true, async { Some(Page(10)) });
-        // Asked at another version: not given (and no longer held).
-        assert!(ahead.take("a", 8, async { None }).await.is_none());
-        ahead.start("a".into(), 8, true, async { Some(Page(10)) });
-        settled(&ahead).await;
-        let page = ahead.take("a", 8, async { None }).await;
-        assert_eq!(page.map(|p| p.0), Some(10));
-        // Taken: the next asking reads it itself.
-        assert!(ahead.take("a", 8, async { None }).await.is_none());
-        assert_eq!(
-            (count(&ahead.counted.hits), count(&ahead.counted.misses)),
-            (1, 2)
-        );
-    }
-
-    #[actix_web::test]
-    async fn a_page_not_yet_read_is_read_by_its_asker_once() {
-        let ahead = ReadAhead::<Page>::new(4, 1000);
-        // Not started while no connection is free.
-        ahead.start("a".into(), 1, false, async { Some(Page(1)) });
-        assert!(ahead.take("a", 1, async { Some(Page(2)) }).await.is_none());
-        // Started, then asked before the runtime ran the read: the asker reads it, and the
-        // read started is not run again.
-        let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let counted = ran.clone();
-        ahead.start("b".into(), 1, true, async move {
-            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Some(Page(3))
-        });
-        let page = ahead.take("b", 1, async { Some(Page(4)) }).await;
-        assert_eq!(page.map(|p| p.0), Some(4));
-        actix_web::rt::task::yield_now().await;
-        assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 0);
-        // Read by its asker: not a hit.
-        assert_eq!(
-            (count(&ahead.counted.hits), count(&ahead.counted.misses)),
-            (0, 2)
-        );
-    }
-
     /// Until every page started has been read.
     async fn settled(ahead: &ReadAhead<Page>) {
-        while ahead.running.available_permits() < RUNNING {
-            actix_web::rt::task::yield_now().await;
+        while !ahead.idle() {
+            tokio::task::yield_now().await;
         }
     }
 
@@ -209,34 +188,112 @@ mod tests {
         held.iter().map(|(k, _, _)| k.clone()).collect()
     }
 
-    #[actix_web::test]
+    fn counts(ahead: &ReadAhead<Page>) -> (u64, u64) {
+        (count(&ahead.counted.hits), count(&ahead.counted.misses))
+    }
+
+    #[tokio::test]
+    async fn a_page_read_ahead_is_given_once_and_only_at_its_version() {
+        let ahead = ReadAhead::<Page>::new(4, 1000);
+        ahead.start("a".into(), 7, async { Some(Page(10)) });
+        // Asked at another version: not given (and no longer held).
+        assert!(ahead.take("a", 8, async { None }).await.is_none());
+        ahead.start("a".into(), 8, async { Some(Page(10)) });
+        settled(&ahead).await;
+        let page = ahead.take("a", 8, async { None }).await;
+        assert_eq!(page.map(|p| p.0), Some(10));
+        // Taken: the next asking reads it itself (nothing was read ahead: no miss either).
+        assert!(ahead.take("a", 8, async { None }).await.is_none());
+        assert_eq!(counts(&ahead), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_page_not_yet_read_is_read_by_its_asker_once() {
+        let ahead = ReadAhead::<Page>::new(4, 1000);
+        // Started, then asked before the runtime ran the read: the asker reads it, and the
+        // read started is not run again.
+        let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = ran.clone();
+        ahead.start("b".into(), 1, async move {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Some(Page(3))
+        });
+        let page = ahead.take("b", 1, async { Some(Page(4)) }).await;
+        assert_eq!(page.map(|p| p.0), Some(4));
+        settled(&ahead).await;
+        assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 0);
+        // Read by its asker: not a hit.
+        assert_eq!(counts(&ahead), (0, 1));
+    }
+
+    #[tokio::test]
+    async fn a_page_too_large_to_hold_is_given_only_to_a_client_waiting_for_it() {
+        let ahead = ReadAhead::<Page>::new(2, 100);
+        // Nobody asked while it was read: dropped, and read again by its asker.
+        ahead.start("big".into(), 1, async { Some(Page(101)) });
+        settled(&ahead).await;
+        assert!(held(&ahead).is_empty());
+        let page = ahead.take("big", 1, async { Some(Page(5)) }).await;
+        assert!(page.is_none(), "not held, so read by its asker");
+        // Asked while it was being read: given.
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        ahead.start("big".into(), 2, async move {
+            let _ = rx.await;
+            Some(Page(101))
+        });
+        tokio::task::yield_now().await;
+        let asked = ahead.take("big", 2, async { Some(Page(5)) });
+        let (page, _) = futures_util::join!(asked, async move { tx.send(()) });
+        assert_eq!(page.map(|p| p.0), Some(101));
+    }
+
+    #[tokio::test]
     async fn what_is_held_is_bounded() {
         let ahead = ReadAhead::<Page>::new(2, 100);
-        // Too large to hold: read, dropped, and read again by its asker.
-        ahead.start("big".into(), 1, true, async { Some(Page(101)) });
-        settled(&ahead).await;
-        let page = ahead.take("big", 1, async { Some(Page(5)) }).await;
-        assert!(
-            page.is_none(),
-            "the read ahead found a page too large, not none"
-        );
         // At most RUNNING read at once: a third is not started while two run.
         let (tx, rx) = tokio::sync::watch::channel(false);
         for key in ["a", "b", "c"] {
             let mut rx = rx.clone();
-            ahead.start(key.into(), 1, true, async move {
+            ahead.start(key.into(), 1, async move {
                 let _ = rx.wait_for(|go| *go).await;
                 Some(Page(1))
             });
         }
         assert_eq!(held(&ahead), ["a", "b"]);
+        assert!(ahead.permit().is_none(), "both runs are taken");
         tx.send(true).unwrap();
         settled(&ahead).await;
-        // At most `slots` held: the oldest goes first.
+        // At most `slots` held: the oldest read goes first, and counts as a miss.
         for key in ["d", "e", "f"] {
-            ahead.start(key.into(), 1, true, async { Some(Page(1)) });
+            ahead.start(key.into(), 1, async { Some(Page(1)) });
             settled(&ahead).await;
         }
         assert_eq!(held(&ahead), ["e", "f"]);
+        assert_eq!(counts(&ahead), (0, 3));
+    }
+
+    #[tokio::test]
+    async fn a_page_being_read_is_not_pushed_out() {
+        let ahead = ReadAhead::<Page>::new(1, 100);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        ahead.start("a".into(), 1, async move {
+            let _ = rx.await;
+            Some(Page(1))
+        });
+        ahead.start("b".into(), 1, async { Some(Page(1)) });
+        assert_eq!(held(&ahead), ["a"]);
+        tx.send(()).unwrap();
+        settled(&ahead).await;
+        ahead.start("b".into(), 1, async { Some(Page(1)) });
+        settled(&ahead).await;
+        assert_eq!(held(&ahead), ["b"]);
+    }
+
+    #[tokio::test]
+    async fn nothing_is_read_ahead_without_slots() {
+        let ahead = ReadAhead::<Page>::new(0, 100);
+        ahead.start("a".into(), 1, async { Some(Page(1)) });
+        assert!(held(&ahead).is_empty());
+        assert!(ahead.permit().is_none());
     }
 }

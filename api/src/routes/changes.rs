@@ -6,7 +6,9 @@
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
+
 use std::time::{Duration, Instant};
+use tokio::sync::OwnedSemaphorePermit;
 
 use actix_web::{HttpResponse, get, web};
 use bytes::Bytes;
@@ -29,7 +31,7 @@ use crate::domain::publication::{Access, Decision};
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::support::{PageBody, with_read_db};
+use crate::routes::support::{PageBody, spare_read_connection, with_read_db, with_read_db_on};
 use crate::startup::AppState;
 
 const DEFAULT_LIMIT: i64 = 100;
@@ -96,7 +98,11 @@ fn types_param(types: &Option<String>) -> ApiResult<Option<Vec<String>>> {
     let Some(types) = types else {
         return Ok(None);
     };
-    let list: Vec<String> = types.split(',').map(str::to_owned).collect();
+    // In one order, once each: the same kinds are the same feed (and the same pages read
+    // ahead), however they were written.
+    let mut list: Vec<String> = types.split(',').map(str::to_owned).collect();
+    list.sort_unstable();
+    list.dedup();
     if let Some(bad) = list.iter().find(|t| !TYPES.contains(&t.as_str())) {
         return Err(ApiError::invalid_parameter(
             "types",
@@ -179,7 +185,7 @@ pub async fn list_changes(
     };
     let ahead = match state.read.watch.version() {
         Some(version) => {
-            let read = feed.clone().read(after);
+            let read = feed.clone().read(after, None);
             let read = async move { read.await.ok().flatten() };
             state.feed_ahead.take(&feed.key(after), version, read).await
         }
@@ -188,7 +194,7 @@ pub async fn list_changes(
     let page = match ahead {
         Some(page) if !page.empty => page,
         _ => loop {
-            let page = feed.clone().read(after).await?.ok_or_else(|| {
+            let page = feed.clone().read(after, None).await?.ok_or_else(|| {
                 ApiError::CursorExpired(
                     "This cursor is older than the change feed keeps: the changes after it \
                      have been compacted. Load a fresh snapshot (GET /api/v1/export) and follow \
@@ -232,14 +238,19 @@ impl Feed {
     }
 
     /// The page after `after`, answered; `None` when `after` is older than the feed keeps.
-    async fn read(self, after: i64) -> ApiResult<Option<FeedPage>> {
+    /// Read on the connection `spare` holds, else on one waited for as every request does.
+    async fn read(
+        self,
+        after: i64,
+        spare: Option<OwnedSemaphorePermit>,
+    ) -> ApiResult<Option<FeedPage>> {
         let Self {
             state,
             audience,
             types,
             limit,
         } = self;
-        let page = with_read_db(&state, move |conn| {
+        let read = move |conn: &mut DbConnection| {
             Ok(changes::read(
                 conn,
                 audience,
@@ -247,8 +258,11 @@ impl Feed {
                 types.as_deref(),
                 limit,
             )?)
-        })
-        .await?;
+        };
+        let page = match spare {
+            Some(permit) => with_read_db_on(&state, permit, read).await?,
+            None => with_read_db(&state, read).await?,
+        };
         Ok(match page {
             Page::Changes(items, next, more) => Some(FeedPage {
                 body: Bytes::from(page_body(&state.cursors, &items, next, more)),
@@ -260,28 +274,31 @@ impl Feed {
         })
     }
 
-    /// Starts reading the page after `after` ahead, from the data at `version`.
+    /// Starts reading the page after `after` ahead, from the data at `version`, on a spare
+    /// connection (none: not read ahead).
     fn start(&self, after: i64, version: i64) {
-        let idle = self.state.read.connections.available_permits() > 0;
-        let read = self.clone().read(after);
+        let Some(spare) = spare_read_connection(&self.state) else {
+            return;
+        };
+        let read = self.clone().read(after, Some(spare));
         let read = async move { read.await.ok().flatten() };
-        self.state
-            .feed_ahead
-            .start(self.key(after), version, idle, read);
+        self.state.feed_ahead.start(self.key(after), version, read);
     }
 
     /// A client catching up asks for the next page (after `next`) as soon as it has this one:
     /// it is read now, and the one after it beside it (where that starts is read first, from
     /// the feed's index alone), so that each core reads one while the client takes this one.
+    /// Only on spare connections (`http::spare_read_connection`) and within the read-ahead's
+    /// own bounds (`app::read_ahead`).
     fn read_ahead(&self, next: i64) {
         let Some(version) = self.state.read.watch.version() else {
             return;
         };
         self.start(next, version);
-        if self.state.read.connections.available_permits() == 0 {
-            return;
-        }
         let Some(permit) = self.state.feed_ahead.permit() else {
+            return;
+        };
+        let Some(spare) = spare_read_connection(&self.state) else {
             return;
         };
         let feed = self.clone();
@@ -293,7 +310,7 @@ impl Feed {
                 ..
             } = feed;
             let types = types.clone();
-            let after = with_read_db(&feed.state, move |conn| {
+            let after = with_read_db_on(&feed.state, spare, move |conn| {
                 Ok(changes::page_after(
                     conn,
                     audience,

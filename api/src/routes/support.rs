@@ -8,7 +8,9 @@ use crate::cursor::Kind;
 use crate::db::Position;
 use crate::domain::CountryCode;
 use crate::error::{ApiError, ApiResult, FieldError};
-pub use crate::http::{with_db, with_item_db, with_read_db};
+pub use crate::http::{
+    spare_read_connection, with_db, with_item_db, with_read_db, with_read_db_on,
+};
 use crate::reference::{RegionalGroup, reference};
 use crate::startup::AppState;
 
