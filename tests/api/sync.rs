@@ -245,7 +245,10 @@ async fn ids_to_the_end(app: &TestApp, after: &str, limit: usize) -> (Vec<String
 async fn settled(app: &TestApp) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !app.service.state.feed_ahead.idle() {
-        assert!(std::time::Instant::now() < deadline, "a read ahead never ends");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a read ahead never ends"
+        );
         actix_web::rt::time::sleep(std::time::Duration::from_millis(2)).await;
     }
 }
