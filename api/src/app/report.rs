@@ -209,7 +209,6 @@ fn activity_facts(
         .map(|(rule, mut a)| {
             // By code, as the facets come in no particular order.
             a.states.sort_unstable();
-            a.place();
             a.consent = standings(&rule, consents);
             a.shrink();
             a

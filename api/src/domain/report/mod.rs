@@ -76,11 +76,6 @@ pub struct ActivityFacts {
     pub recommendations: Vec<RecommendationId>,
     /// Its budget: currency, and amount as written (a decimal, at most four places).
     pub budget: Option<(Code, Code)>,
-    /// The regional groups, M49 regions and country groups (`ldc`, `lldc`, `sids`) of its
-    /// States, each once: [`ActivityFacts::place`] fills them from the reference data.
-    pub groups: Vec<&'static str>,
-    pub regions: Vec<&'static str>,
-    pub country_groups: Vec<&'static str>,
 }
 
 /// What a table counts: the activities of a year (beside the year before), or every activity
@@ -122,6 +117,14 @@ pub struct Accepted {
     pub cycle: i32,
 }
 
+/// What the States of an activity are counted by, in the tables of places.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    Group,
+    Region,
+    CountryGroup,
+}
+
 impl ActivityFacts {
     /// Gives back what its lists hold beyond their items: the facts of every activity are
     /// kept between reports, and a list that grew one push at a time holds room for four.
@@ -137,41 +140,36 @@ impl ActivityFacts {
         }
         self.consent.shrink_to_fit();
         self.recommendations.shrink_to_fit();
-        self.groups.shrink_to_fit();
-        self.regions.shrink_to_fit();
-        self.country_groups.shrink_to_fit();
     }
 
-    /// Fills the groups and regions of its States (once, when it is read, rather than on
-    /// every count).
-    pub fn place(&mut self) {
+    /// The regional groups, M49 regions and country groups (`ldc`, `lldc`, `sids`) of its
+    /// States, from the reference data, each once, passed to `count` without allocating.
+    /// Found when counted, not kept: the facts of every activity are held between reports,
+    /// and three lists each would be about a quarter of them.
+    fn each_place(&self, table: Place, count: &mut impl FnMut(&'static str)) {
         let data = reference();
         let countries = || self.states.iter().filter_map(|s| data.country(s));
-        let once = |mut codes: Vec<&'static str>| {
-            codes.sort_unstable();
-            codes.dedup();
-            codes
+        let places = || {
+            countries().flat_map(move |c| {
+                let found: [Option<&'static str>; 3] = match table {
+                    Place::Group => [c.regional_group.map(RegionalGroup::as_str), None, None],
+                    Place::Region => [c.region.as_ref().map(|r| r.code.as_str()), None, None],
+                    Place::CountryGroup => [
+                        c.ldc.then_some("ldc"),
+                        c.lldc.then_some("lldc"),
+                        c.sids.then_some("sids"),
+                    ],
+                };
+                found.into_iter().flatten()
+            })
         };
-        self.groups = once(
-            countries()
-                .filter_map(|c| c.regional_group.map(RegionalGroup::as_str))
-                .collect(),
-        );
-        self.regions = once(
-            countries()
-                .filter_map(|c| c.region.as_ref().map(|r| r.code.as_str()))
-                .collect(),
-        );
-        self.country_groups = once(
-            countries()
-                .flat_map(|c| {
-                    [("ldc", c.ldc), ("lldc", c.lldc), ("sids", c.sids)]
-                        .into_iter()
-                        .filter(|(_, yes)| *yes)
-                        .map(|(k, _)| k)
-                })
-                .collect(),
-        );
+        // A State or two an activity, rarely more: each place is looked for among those
+        // before it rather than collected to be made unique.
+        for (i, place) in places().enumerate() {
+            if !places().take(i).any(|p| p == place) {
+                count(place);
+            }
+        }
     }
 
     /// Whether it counts in `year`: its actual (else planned) period overlaps the year, an open
@@ -321,9 +319,9 @@ fn each_key<'a>(name: &str, a: &'a ActivityFacts, mut count: impl FnMut(&'a str)
         "activities_by_role" => each(&a.roles),
         "activities_by_theme" => each(&a.themes),
         "activities_by_funding_source" => each(&a.funding_sources),
-        "activities_by_regional_group" => a.groups.iter().for_each(|g| count(g)),
-        "activities_by_region" => a.regions.iter().for_each(|r| count(r)),
-        "activities_by_country_group" => a.country_groups.iter().for_each(|g| count(g)),
+        "activities_by_regional_group" => a.each_place(Place::Group, &mut |p| count(p)),
+        "activities_by_region" => a.each_place(Place::Region, &mut |p| count(p)),
+        "activities_by_country_group" => a.each_place(Place::CountryGroup, &mut |p| count(p)),
         "activities_by_stakeholder_kind" => a.submitter_kind.iter().for_each(|k| count(k)),
         "activities_by_modality" => a.modality.iter().for_each(|m| count(m)),
         "activities_by_status" => a.status.iter().for_each(|s| count(s.as_str())),
@@ -704,8 +702,7 @@ mod tests {
             states: vec!["KEN".into()],
             ..Default::default()
         };
-        let mut facts = [kenya_uganda, kenya_last_year];
-        facts.iter_mut().for_each(ActivityFacts::place);
+        let facts = [kenya_uganda, kenya_last_year];
         let groups = activity_table(
             "activities_by_regional_group",
             &facts,
