@@ -93,6 +93,14 @@ impl<T: Weighed + Send + Sync + 'static> ReadAhead<T> {
         page
     }
 
+    /// The page under `key` read ahead from the data at `version`, if its read is finished;
+    /// left held for its client.
+    pub fn finished(&self, key: &str, version: i64) -> Option<Arc<T>> {
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let (_, _, slot) = held.iter().find(|(k, v, _)| k == key && *v == version)?;
+        slot.get().cloned().flatten()
+    }
+
     /// Leave to do other work for reading ahead (finding where a page starts, say), while
     /// fewer than [`RUNNING`] are: held while it runs.
     pub fn permit(&self) -> Option<OwnedSemaphorePermit> {
@@ -287,6 +295,25 @@ mod tests {
         ahead.start("b".into(), 1, async { Some(Page(1)) });
         settled(&ahead).await;
         assert_eq!(held(&ahead), ["b"]);
+    }
+
+    #[tokio::test]
+    async fn a_page_finished_is_seen_and_left_held() {
+        let ahead = ReadAhead::<Page>::new(4, 1000);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        ahead.start("a".into(), 1, async move {
+            let _ = rx.await;
+            Some(Page(7))
+        });
+        tokio::task::yield_now().await;
+        assert!(ahead.finished("a", 1).is_none(), "still being read");
+        tx.send(()).unwrap();
+        settled(&ahead).await;
+        assert!(ahead.finished("a", 2).is_none(), "another version");
+        assert_eq!(ahead.finished("a", 1).map(|p| p.0), Some(7));
+        let page = ahead.take("a", 1, async { None }).await;
+        assert_eq!(page.map(|p| p.0), Some(7), "still held for its client");
+        assert_eq!(counts(&ahead), (1, 0));
     }
 
     #[tokio::test]

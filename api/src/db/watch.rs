@@ -226,10 +226,11 @@ fn run(watch: Weak<Watch>, start: Instant, url: DatabaseUrl, connecting: Connect
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sqlite() -> (tempfile::TempDir, DatabaseUrl) {
+    /// A SQLite database's URL in a directory of its own.
+    pub(crate) fn sqlite() -> (tempfile::TempDir, DatabaseUrl) {
         let dir = tempfile::tempdir().unwrap();
         let url =
             DatabaseUrl::parse(&format!("sqlite://{}/watch.db", dir.path().display())).unwrap();
@@ -237,7 +238,7 @@ mod tests {
     }
 
     /// A write: an entry of the audit trail.
-    fn record(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    pub(crate) fn record(conn: &mut DbConnection) -> diesel::QueryResult<()> {
         crate::db::audit::record(
             conn,
             &crate::db::audit::Actor::operator(),

@@ -286,8 +286,9 @@ impl Feed {
     }
 
     /// A client catching up asks for the next page (after `next`) as soon as it has this one:
-    /// it is read now, and the one after it beside it (where that starts is read first, from
-    /// the feed's index alone), so that each core reads one while the client takes this one.
+    /// it is read now, and the one after it beside it (where that starts is said by the next
+    /// page when it is read already, else read first from the feed's index alone), so that
+    /// each core reads one while the client takes this one.
     /// Only on spare connections (`http::spare_read_connection`) and within the read-ahead's
     /// own bounds (`app::read_ahead`).
     fn read_ahead(&self, next: i64) {
@@ -295,6 +296,14 @@ impl Feed {
             return;
         };
         self.start(next, version);
+        // Where the page after it starts: said by that page when it is read already (a client
+        // kept up with), else read from the feed's index.
+        if let Some(page) = self.state.feed_ahead.finished(&self.key(next), version) {
+            if page.more {
+                self.start(page.next, version);
+            }
+            return;
+        }
         let Some(permit) = self.state.feed_ahead.permit() else {
             return;
         };

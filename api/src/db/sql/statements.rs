@@ -354,6 +354,19 @@ mod tests {
         assert_eq!(q.get_result::<Used>(&mut conn).unwrap().used, 1);
     }
 
+    /// A migrated SQLite database in a directory of its own, and a connection to it.
+    fn migrated() -> (
+        tempfile::TempDir,
+        crate::config::DatabaseUrl,
+        crate::db::PooledConnection,
+    ) {
+        let (dir, url) = crate::db::watch::tests::sqlite();
+        let pool = crate::db::connect(&url, 1).unwrap();
+        let mut conn = pool.get().unwrap();
+        conn.migrate().unwrap();
+        (dir, url, conn)
+    }
+
     /// A write whose data version cannot be read before its commit (`watch::leaving`) is rolled
     /// back and fails: on PostgreSQL the failed statement aborts the transaction, whose
     /// `COMMIT` would roll it back without an error. Here (SQLite) the version's table is
@@ -362,27 +375,11 @@ mod tests {
     fn a_write_whose_version_cannot_be_read_is_not_committed() {
         use crate::db::watch::{Watch, Writes, writing_for};
         use diesel::connection::SimpleConnection;
-        let dir = tempfile::tempdir().unwrap();
-        let url = crate::config::DatabaseUrl::parse(&format!(
-            "sqlite://{}/leaving.db",
-            dir.path().display()
-        ))
-        .unwrap();
-        let pool = crate::db::connect(&url, 1).unwrap();
-        let mut conn = pool.get().unwrap();
-        conn.migrate().unwrap();
+        let (_dir, url, mut conn) = migrated();
         let watch = Watch::start(url, crate::db::Connecting::default(), Writes::OfThisProcess);
         let written = writing_for(&watch, || {
             crate::db::tx::write(&mut conn, |c| {
-                crate::db::audit::record(
-                    c,
-                    &crate::db::audit::Actor::operator(),
-                    "stakeholder",
-                    &crate::domain::ids::new_uuid().to_string(),
-                    crate::db::audit::Operation::Update,
-                    None,
-                    Some(&serde_json::json!({})),
-                )?;
+                crate::db::watch::tests::record(c)?;
                 c.batch_execute("ALTER TABLE instance RENAME TO instance_gone")
             })
         });
@@ -397,15 +394,7 @@ mod tests {
     #[test]
     fn the_feed_floor_moves_the_data_version() {
         use diesel::connection::SimpleConnection;
-        let dir = tempfile::tempdir().unwrap();
-        let url = crate::config::DatabaseUrl::parse(&format!(
-            "sqlite://{}/floor.db",
-            dir.path().display()
-        ))
-        .unwrap();
-        let pool = crate::db::connect(&url, 1).unwrap();
-        let mut conn = pool.get().unwrap();
-        conn.migrate().unwrap();
+        let (_dir, _url, mut conn) = migrated();
         let before = super::data_version(&mut conn).unwrap();
         conn.batch_execute("UPDATE instance SET feed_floor = 7")
             .unwrap();
