@@ -205,14 +205,14 @@ async fn a_ranked_search_pages_only_so_deep_and_a_small_request_is_served_beside
 
     // Cursors are opaque (crate::cursor): a deep one is made with the service's own key, as a
     // client could only by replaying one of an older version with a deeper cap.
-    app.get("/api/v1/recommendations?q=the&limit=200&cursor=o100000")
+    app.get("/api/v1/recommendations?q=rights&limit=200&cursor=o100000")
         .await
         .assert_problem(400, "invalid_parameter");
     for deep in [100_000, 1_000] {
         let cursor = app.service.state.cursors.encode(Kind::Offset, deep);
         let reply = app
             .get(&format!(
-                "/api/v1/recommendations?q=the&limit=200&cursor={cursor}"
+                "/api/v1/recommendations?q=rights&limit=200&cursor={cursor}"
             ))
             .await;
         let problem = reply.assert_problem(400, "search_too_deep");
@@ -227,7 +227,7 @@ async fn a_ranked_search_pages_only_so_deep_and_a_small_request_is_served_beside
         .assert_ok_json();
 
     // Paging a ranked search ends at its depth, with no cursor beyond.
-    let served = app.all("/api/v1/recommendations?q=the").await;
+    let served = app.all("/api/v1/recommendations?q=rights").await;
     assert_eq!(served.len(), 1_000);
     // Without `q` the list pages by position, as deep as it goes.
     assert_eq!(app.all("/api/v1/recommendations").await.len(), 1_100);
@@ -236,7 +236,7 @@ async fn a_ranked_search_pages_only_so_deep_and_a_small_request_is_served_beside
     let export = app
         .send(
             actix_web::test::TestRequest::get()
-                .uri("/api/v1/recommendations?q=the")
+                .uri("/api/v1/recommendations?q=rights")
                 .insert_header(("Accept", "application/x-ndjson")),
         )
         .await;

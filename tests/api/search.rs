@@ -85,6 +85,36 @@ async fn words_find_their_other_forms_in_each_language() {
     assert_eq!(found(&app, "ـ").await, HashSet::from([tatweel]));
 }
 
+/// The stop words of a text's language are not kept for it, and a query's stop words ask for
+/// nothing beside its other words.
+#[actix_web::test]
+async fn stop_words_are_not_kept_nor_asked_for() {
+    let app = TestApp::spawn();
+    let en = create(&app, json!({"en": "Ensure the rights of the child."})).await;
+    let es = create(&app, json!({"es": "Garantizar los derechos del hijo."})).await;
+    let son = create(&app, json!({"en": "Protect the son and the daughter."})).await;
+    let fr = create(
+        &app,
+        json!({"fr": "Protéger son enfant et les droits de la femme."}),
+    )
+    .await;
+    assert!(found(&app, "the").await.is_empty(), "not kept in English");
+    assert!(found(&app, "los").await.is_empty(), "nor in Spanish");
+    assert_eq!(
+        found(&app, "rights of the child").await,
+        found(&app, "rights child").await
+    );
+    assert_eq!(
+        found(&app, "the rights of the child").await,
+        HashSet::from([en])
+    );
+    assert_eq!(found(&app, "derechos del hijo").await, HashSet::from([es]));
+    // `son` is a stop word in French and Spanish, a word in English: alone it finds the
+    // English text; beside another word it asks for nothing.
+    assert_eq!(found(&app, "son").await, HashSet::from([son]));
+    assert_eq!(found(&app, "son enfant").await, HashSet::from([fr]));
+}
+
 /// The terms an older analysis stored are written again at start.
 #[actix_web::test]
 async fn stored_terms_are_written_again_when_the_analysis_changes() {

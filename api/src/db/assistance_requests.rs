@@ -75,6 +75,7 @@ impl Document for AssistanceRequest {
         table: "assistance_requests",
         facets: "assistance_request_facets",
         facet_key: "assistance_request_seq",
+        facet_values: None,
         search: "assistance_request_search",
         same: "State and description",
         hides_items: true,

@@ -22,6 +22,7 @@ pub mod batch;
 pub mod changes;
 pub mod consents;
 pub mod documents;
+pub mod facet_codes;
 pub mod idempotency;
 pub mod interests;
 pub mod offers;

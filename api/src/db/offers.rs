@@ -68,6 +68,7 @@ impl Document for Offer {
         table: "offers",
         facets: "offer_facets",
         facet_key: "offer_seq",
+        facet_values: None,
         search: "offer_search",
         same: "stakeholder and description",
         hides_items: true,

@@ -37,6 +37,7 @@ impl Document for Recommendation {
         table: "recommendations",
         facets: "recommendation_facets",
         facet_key: "recommendation_seq",
+        facet_values: Some("recommendation_facet_values"),
         search: "recommendation_search",
         same: "State under review, session and text",
         hides_items: false,
@@ -125,7 +126,7 @@ impl Document for Recommendation {
 }
 
 document_table! {
-    Recommendation => recommendations (recommendation_facets . recommendation_seq),
+    Recommendation => recommendations (recommendation_facets . recommendation_seq numbered),
     RecommendationRow, RecommendationColumns {
         state_under_review: String,
         cycle: i32,

@@ -57,8 +57,13 @@ schema! {
         updated_at -> Timestamp,
     }
 
-    recommendation_facets (recommendation_seq, facet, value) {
-        recommendation_seq -> BigInt,
+    recommendation_facets (code, recommendation_seq) {
+        code -> Integer,
+        recommendation_seq -> Integer,
+    }
+
+    recommendation_facet_values (code) {
+        code -> Integer,
         facet -> Text,
         value -> Text,
     }
@@ -239,6 +244,7 @@ diesel::joinable!(offer_facets -> offers (offer_seq));
 diesel::allow_tables_to_appear_in_same_query!(
     recommendations,
     recommendation_facets,
+    recommendation_facet_values,
     stakeholders,
     stakeholder_facets,
     external_refs,

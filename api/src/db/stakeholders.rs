@@ -34,6 +34,7 @@ impl Document for Stakeholder {
         table: "stakeholders",
         facets: "stakeholder_facets",
         facet_key: "stakeholder_seq",
+        facet_values: None,
         search: "stakeholder_search",
         same: "kind, country and name",
         hides_items: false,

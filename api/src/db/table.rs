@@ -22,6 +22,9 @@ pub struct Table {
     pub table: &'static str,
     pub facets: &'static str,
     pub facet_key: &'static str,
+    /// Where the numbers of a `numbered` facet table's (facet, value) pairs are kept
+    /// (`super::facet_codes`); `None` where its rows name both.
+    pub facet_values: Option<&'static str>,
     /// The FTS5 table (SQLite); PostgreSQL keeps a generated `search` column instead.
     pub search: &'static str,
     /// What makes two items the same (the natural key), in words.
@@ -87,9 +90,10 @@ pub trait Rows {
 }
 
 /// Declares a document kind's table: `Document => table (facet table . its key column)`, the
-/// row struct's name, and the table's own columns with their Rust types.
+/// row struct's name, and the table's own columns with their Rust types. A facet table
+/// `numbered` keeps a number for each (facet, value) instead of both (`super::facet_codes`).
 macro_rules! document_table {
-    ($doc:ty => $table:ident ($facets:ident . $key:ident), $row:ident, $columns:ident {
+    ($doc:ty => $table:ident ($facets:ident . $key:ident $($numbered:ident)?), $row:ident, $columns:ident {
         $($field:ident : $type:ty),* $(,)?
     }) => {
         /// The table's own columns, as the document gives them.
@@ -242,35 +246,7 @@ macro_rules! document_table {
                 Ok(())
             }
 
-            fn insert_facets(
-                conn: &mut $crate::db::DbConnection,
-                facets: &[(i64, &str, &str)],
-            ) -> diesel::QueryResult<()> {
-                use diesel::prelude::*;
-                use $crate::db::schema::$facets::dsl as f;
-                for chunk in facets.chunks(500) {
-                    let rows: Vec<_> = chunk
-                        .iter()
-                        .map(|(seq, facet, value)| {
-                            (f::$key.eq(*seq), f::facet.eq(*facet), f::value.eq(*value))
-                        })
-                        .collect();
-                    $crate::db::per_engine!(&mut *conn, c => diesel::insert_into(f::$facets)
-                        .values(&rows)
-                        .execute(c))?;
-                }
-                Ok(())
-            }
-
-            fn delete_facets(
-                conn: &mut $crate::db::DbConnection,
-                seq: i64,
-            ) -> diesel::QueryResult<()> {
-                use diesel::prelude::*;
-                use $crate::db::schema::$facets::dsl as f;
-                diesel::delete(f::$facets.filter(f::$key.eq(seq))).execute(conn)?;
-                Ok(())
-            }
+            $crate::db::table::facet_rows!($facets, $key $(, $numbered)?);
 
             fn delete_row(
                 conn: &mut $crate::db::DbConnection,
@@ -286,6 +262,58 @@ macro_rules! document_table {
     };
 }
 pub(crate) use document_table;
+
+/// The facet rows' writes of [`document_table!`]: rows of (key, facet, value), or, for a
+/// `numbered` facet table, of (number, key) through `super::facet_codes`.
+macro_rules! facet_rows {
+    ($facets:ident, $key:ident) => {
+        fn insert_facets(
+            conn: &mut $crate::db::DbConnection,
+            facets: &[(i64, &str, &str)],
+        ) -> diesel::QueryResult<()> {
+            use diesel::prelude::*;
+            use $crate::db::schema::$facets::dsl as f;
+            for chunk in facets.chunks(500) {
+                let rows: Vec<_> = chunk
+                    .iter()
+                    .map(|(seq, facet, value)| {
+                        (f::$key.eq(*seq), f::facet.eq(*facet), f::value.eq(*value))
+                    })
+                    .collect();
+                $crate::db::per_engine!(&mut *conn, c => diesel::insert_into(f::$facets)
+                    .values(&rows)
+                    .execute(c))?;
+            }
+            Ok(())
+        }
+
+        fn delete_facets(
+            conn: &mut $crate::db::DbConnection,
+            seq: i64,
+        ) -> diesel::QueryResult<()> {
+            use diesel::prelude::*;
+            use $crate::db::schema::$facets::dsl as f;
+            diesel::delete(f::$facets.filter(f::$key.eq(seq))).execute(conn)?;
+            Ok(())
+        }
+    };
+    ($facets:ident, $key:ident, numbered) => {
+        fn insert_facets(
+            conn: &mut $crate::db::DbConnection,
+            facets: &[(i64, &str, &str)],
+        ) -> diesel::QueryResult<()> {
+            $crate::db::facet_codes::insert(conn, facets)
+        }
+
+        fn delete_facets(
+            conn: &mut $crate::db::DbConnection,
+            seq: i64,
+        ) -> diesel::QueryResult<()> {
+            $crate::db::facet_codes::delete(conn, seq)
+        }
+    };
+}
+pub(crate) use facet_rows;
 
 /// The id of the item a partner's key names, within `scope` (`Document::ref_scope`).
 pub fn find_external(

@@ -15,7 +15,7 @@ use crate::domain::{Language, normalise_text};
 /// The version of the analysis below: stored terms written by an older one are written again
 /// when the service starts (`db::sql::search::reindex_if_analysis_changed`). Raise it with any
 /// change to what `terms` gives for a text.
-pub const ANALYSIS_VERSION: i32 = 3;
+pub const ANALYSIS_VERSION: i32 = 4;
 
 /// The languages whose words are stemmed, each with its Snowball algorithm.
 const STEMMED: [(Language, Algorithm); 5] = [
@@ -25,6 +25,32 @@ const STEMMED: [(Language, Algorithm); 5] = [
     (Language::Ru, Algorithm::Russian),
     (Language::Ar, Algorithm::Arabic),
 ];
+
+/// Whether `folded` (a word as `normalise_text` gives it) is a stop word of `language`: one of
+/// NLTK's list for it, folded the same way. Chinese has none: its texts are cut into pairs.
+fn is_stop_word(language: Language, folded: &str) -> bool {
+    use std::collections::HashSet;
+    use std::sync::OnceLock;
+    static LISTS: OnceLock<Vec<(Language, HashSet<String>)>> = OnceLock::new();
+    let lists = LISTS.get_or_init(|| {
+        STEMMED
+            .iter()
+            .map(|(language, _)| {
+                let words = stop_words::lookup(language.code()).unwrap_or_default();
+                // `don't` folds to two words, each already in the list.
+                let folded = words
+                    .iter()
+                    .map(|w| normalise_text(w))
+                    .filter(|w| !w.is_empty() && !w.contains(' '))
+                    .collect();
+                (*language, folded)
+            })
+            .collect()
+    });
+    lists
+        .iter()
+        .any(|(l, words)| *l == language && words.contains(folded))
+}
 
 fn stemmer(language: Language) -> Option<Stemmer> {
     STEMMED
@@ -160,12 +186,17 @@ pub fn analyse(language: Language, text: &str, mut f: impl FnMut(Piece<'_>)) {
     });
 }
 
-/// The terms of texts, each in its own language, separated by spaces: what the full-text
-/// index of each engine stores for an item.
+/// The terms of texts, each in its own language, separated by spaces, its stop words left out:
+/// what the full-text index of each engine stores for an item.
 pub fn index_text<'a>(texts: impl IntoIterator<Item = (Language, &'a str)>) -> String {
     let mut out = String::new();
     for (language, text) in texts {
         analyse(language, text, |piece| {
+            if let Piece::Word { folded, .. } = &piece
+                && is_stop_word(language, folded)
+            {
+                return;
+            }
             if !out.is_empty() {
                 out.push(' ');
             }
@@ -177,7 +208,11 @@ pub fn index_text<'a>(texts: impl IntoIterator<Item = (Language, &'a str)>) -> S
 
 /// What a person searches for: each group of terms must be found, any one term of a group will
 /// do. A word gives a group of its stems in each language (and the word as folded, for texts
-/// in a language without a stemmer); a pair of characters a group of its own.
+/// in a language without a stemmer); a pair of characters a group of its own. A word that is a
+/// stop word in any of the languages asks for nothing, since the texts of that language do not
+/// keep it (`son` is one in Spanish and French, not in English): the query's other words are
+/// searched for. A query of stop words alone is searched for as typed, and finds them where a
+/// text's language keeps them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query(pub Vec<Vec<String>>);
 
@@ -189,19 +224,25 @@ impl Query {
             .iter()
             .map(|(l, a)| (*l, Stemmer::create(*a)))
             .collect();
-        let mut groups: Vec<Vec<String>> = Vec::new();
+        let mut groups: Vec<(Vec<String>, bool)> = Vec::new();
         pieces_of(&folded, |piece, pair| {
             let mut group = vec![piece.to_owned()];
+            let mut stop = false;
             if !pair {
                 for (language, s) in &stemmers {
+                    stop |= is_stop_word(*language, piece);
                     let term = stem(Some(s), *language, piece);
                     if !group.contains(&term) {
                         group.push(term);
                     }
                 }
             }
-            groups.push(group);
+            groups.push((group, stop));
         });
+        if groups.iter().any(|(_, stop)| !stop) {
+            groups.retain(|(_, stop)| !stop);
+        }
+        let mut groups: Vec<Vec<String>> = groups.into_iter().map(|(g, _)| g).collect();
         groups.dedup();
         (!groups.is_empty()).then_some(Query(groups))
     }
@@ -241,7 +282,7 @@ mod tests {
     fn english_words_meet_their_plurals_and_irregular_forms() {
         assert_eq!(
             terms(Language::En, "Children's rights; the child"),
-            "child s right the child"
+            "child right child"
         );
         assert_eq!(terms(Language::En, "women woman"), "woman woman");
         assert_eq!(terms(Language::En, "schoolchildren"), "schoolchild");
@@ -281,15 +322,46 @@ mod tests {
         for language in Language::ALL {
             for word in ["ـ", "ــ", "ال", "و", "بال", "s", "é", "у", "y"] {
                 let terms = terms(language, word);
-                assert!(!terms.is_empty(), "{language:?} {word}");
+                // A stop word gives no term at all; any other word a term that is not empty.
+                let stop = is_stop_word(language, &normalise_text(word));
+                assert_eq!(terms.is_empty(), stop, "{language:?} {word}");
                 assert!(
-                    terms.split(' ').all(|t| !t.is_empty()),
+                    stop || terms.split(' ').all(|t| !t.is_empty()),
                     "{language:?} {word}"
                 );
             }
         }
         let query = Query::parse("ـ ال s").expect("three words");
         assert!(query.0.iter().flatten().all(|t| !t.is_empty()));
+    }
+
+    #[test]
+    fn stop_words_are_left_out_of_texts_in_their_language_and_of_queries() {
+        assert_eq!(
+            terms(
+                Language::En,
+                "Ensure that all of the children are protected"
+            ),
+            "ensur child protect"
+        );
+        assert_eq!(
+            terms(Language::Fr, "Le droit à l'éducation des enfants"),
+            "droit educ enfant"
+        );
+        assert_eq!(
+            terms(Language::Es, "los derechos de las niñas"),
+            "derech nin"
+        );
+        // `son` is a stop word in Spanish, not in English.
+        assert_eq!(terms(Language::Es, "son"), "");
+        assert_eq!(terms(Language::En, "son"), "son");
+        // In a query, a stop word of any language asks for nothing beside other words...
+        let q = Query::parse("the rights of the son").unwrap();
+        assert_eq!(q.0.len(), 1, "{q:?}");
+        assert!(q.0[0].contains(&"right".to_owned()), "{q:?}");
+        // ...and a query of stop words alone is searched for as typed.
+        let son = Query::parse("son").unwrap();
+        assert!(son.0[0].contains(&"son".to_owned()), "{son:?}");
     }
 
     #[test]

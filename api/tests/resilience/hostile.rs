@@ -96,7 +96,7 @@ fn deep_searches_beside_a_small_request() {
                     read_reply(&mut s, Duration::from_secs(60)).expect("an answer")
                 };
                 let refused = ask(&format!(
-                    "/api/v1/recommendations?q=the&limit=200&cursor={deep}"
+                    "/api/v1/recommendations?q=rights&limit=200&cursor={deep}"
                 ));
                 assert_eq!(
                     refused.expect(400)["code"],
@@ -105,13 +105,13 @@ fn deep_searches_beside_a_small_request() {
                 );
                 // Every page a ranked search has, to its last: 1,000 results at most.
                 let mut served = 0;
-                let mut path = "/api/v1/recommendations?q=the&limit=200".to_owned();
+                let mut path = "/api/v1/recommendations?q=rights&limit=200".to_owned();
                 loop {
                     let page = ask(&path).expect(200);
                     served += page["items"].as_array().unwrap().len();
                     match page["next_cursor"].as_str() {
                         Some(c) => {
-                            path = format!("/api/v1/recommendations?q=the&limit=200&cursor={c}")
+                            path = format!("/api/v1/recommendations?q=rights&limit=200&cursor={c}")
                         }
                         None => break,
                     }

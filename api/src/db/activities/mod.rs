@@ -64,6 +64,7 @@ impl Document for Activity {
         table: "activities",
         facets: "activity_facets",
         facet_key: "activity_seq",
+        facet_values: None,
         search: "activity_search",
         same: "submitter, title and planned start",
         hides_items: true,

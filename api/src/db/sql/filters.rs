@@ -27,17 +27,28 @@ impl Table {
     /// ` AND r.seq IN (…)`: the item has this value of a multi-valued facet. Written as a set
     /// of items, not as an `EXISTS` for each: SQLite then reads the few items of a rare value
     /// from the facet's index, in order, rather than every row of the table until a page is
-    /// full (PostgreSQL plans both as one semi-join).
+    /// full (PostgreSQL plans both as one semi-join). A numbered facet table (`db::facet_codes`) is read by the value's number, found first.
     pub fn facet_filter(&self, sql: &mut Sql, facet: &str, value: Option<&str>) {
         if let Some(value) = value {
             sql.push(&format!(
-                " AND r.seq IN (SELECT f.{} FROM {} f WHERE f.facet = ",
+                " AND r.seq IN (SELECT f.{} FROM {} f WHERE ",
                 self.facet_key, self.facets
             ));
-            sql.text(facet)
-                .push(" AND f.value = ")
+            let of = match self.facet_values {
+                Some(values) => {
+                    sql.push(&format!("f.code = (SELECT v.code FROM {values} v WHERE "));
+                    "v"
+                }
+                None => {
+                    sql.push("(");
+                    "f"
+                }
+            };
+            sql.push(&format!("{of}.facet = "))
+                .text(facet)
+                .push(&format!(" AND {of}.value = "))
                 .text(value)
-                .push(")");
+                .push("))");
         }
     }
 }

@@ -1,0 +1,104 @@
+//! The facets of recommendations, numbered: each (facet, value) any recommendation has is kept
+//! once in `recommendation_facet_values` under a number, and a recommendation's facet rows are
+//! that number and the recommendation's position (`migrations/*/2026-12-02-210000_facet_codes`).
+//! A filter finds the value's number, then walks its recommendations in order
+//! (`Table::facet_filter`). Numbers are added as values first appear and never removed, so a
+//! number once read stays that value's.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{recommendation_facet_values as values, recommendation_facets as rows};
+
+/// Adds `(seq, facet, value)` rows, numbering the values not numbered yet.
+pub fn insert(conn: &mut DbConnection, facets: &[(i64, &str, &str)]) -> QueryResult<()> {
+    if facets.is_empty() {
+        return Ok(());
+    }
+    let codes = codes(conn, facets.iter().map(|(_, f, v)| (*f, *v)))?;
+    for chunk in facets.chunks(500) {
+        let rows = chunk
+            .iter()
+            .map(|(seq, facet, value)| {
+                let seq = i32::try_from(*seq).map_err(|_| out_of_range(*seq))?;
+                let code = codes[&(*facet, *value)];
+                Ok((rows::code.eq(code), rows::recommendation_seq.eq(seq)))
+            })
+            .collect::<QueryResult<Vec<_>>>()?;
+        super::per_engine!(&mut *conn, c => diesel::insert_into(rows::table)
+            .values(&rows)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// Removes the facet rows of the recommendation at `seq`.
+pub fn delete(conn: &mut DbConnection, seq: i64) -> QueryResult<()> {
+    let seq = i32::try_from(seq).map_err(|_| out_of_range(seq))?;
+    diesel::delete(rows::table.filter(rows::recommendation_seq.eq(seq))).execute(conn)?;
+    Ok(())
+}
+
+/// The number of each of `pairs`, those not numbered yet numbered first. Writers take turns
+/// (`super::tx::write`), so no other transaction numbers the same value meanwhile.
+fn codes<'a>(
+    conn: &mut DbConnection,
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
+) -> QueryResult<HashMap<(&'a str, &'a str), i32>> {
+    let mut wanted: Vec<(&str, &str)> = pairs.collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut known = numbered(conn, &wanted)?;
+    let missing: Vec<(&str, &str)> = wanted
+        .iter()
+        .filter(|p| !known.contains_key(*p))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        for chunk in missing.chunks(500) {
+            let new: Vec<_> = chunk
+                .iter()
+                .map(|(f, v)| (values::facet.eq(*f), values::value.eq(*v)))
+                .collect();
+            super::per_engine!(&mut *conn, c => diesel::insert_into(values::table)
+                .values(&new)
+                .execute(c))?;
+        }
+        known.extend(numbered(conn, &missing)?);
+    }
+    Ok(known)
+}
+
+/// The numbers of those of `pairs` that have one.
+fn numbered<'a>(
+    conn: &mut DbConnection,
+    pairs: &[(&'a str, &'a str)],
+) -> QueryResult<HashMap<(&'a str, &'a str), i32>> {
+    let mut out = HashMap::with_capacity(pairs.len());
+    for chunk in pairs.chunks(500) {
+        let mut facets: Vec<&str> = chunk.iter().map(|(f, _)| *f).collect();
+        facets.sort_unstable();
+        facets.dedup();
+        let names: Vec<&str> = chunk.iter().map(|(_, v)| *v).collect();
+        // Every value of these names among these facets: a few more than asked for at most.
+        let found: Vec<(String, String, i32)> = values::table
+            .filter(values::facet.eq_any(&facets))
+            .filter(values::value.eq_any(&names))
+            .select((values::facet, values::value, values::code))
+            .load(conn)?;
+        for (facet, value, code) in found {
+            if let Some(pair) = chunk.iter().find(|(f, v)| *f == facet && *v == value) {
+                out.insert(*pair, code);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn out_of_range(seq: i64) -> diesel::result::Error {
+    diesel::result::Error::SerializationError(
+        format!("recommendation position {seq} is beyond what its facet rows hold").into(),
+    )
+}

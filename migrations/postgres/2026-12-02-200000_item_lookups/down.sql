@@ -1,0 +1,11 @@
+DROP INDEX changes_item;
+CREATE INDEX changes_item ON changes (entity, entity_id, seq);
+DROP INDEX audit_log_entity;
+CREATE INDEX audit_log_entity ON audit_log (entity, entity_id, seq);
+ALTER INDEX changes_pkey RESET (fillfactor);
+ALTER INDEX changes_public RESET (fillfactor);
+ALTER INDEX changes_entity RESET (fillfactor);
+ALTER INDEX audit_log_pkey RESET (fillfactor);
+ALTER INDEX audit_log_at RESET (fillfactor);
+ALTER INDEX audit_log_actor RESET (fillfactor);
+ALTER INDEX recommendations_pkey RESET (fillfactor);
