@@ -113,6 +113,14 @@ async fn stop_words_are_not_kept_nor_asked_for() {
     // English text; beside another word it asks for nothing.
     assert_eq!(found(&app, "son").await, HashSet::from([son]));
     assert_eq!(found(&app, "son enfant").await, HashSet::from([fr]));
+    // An acronym is kept whatever its letters spell.
+    let who = create(
+        &app,
+        json!({"en": "Cooperate with WHO on the rights of the child."}),
+    )
+    .await;
+    assert_eq!(found(&app, "WHO").await, HashSet::from([who.clone()]));
+    assert_eq!(found(&app, "WHO child").await, HashSet::from([who]));
 }
 
 /// The terms an older analysis stored are written again at start.

@@ -52,6 +52,15 @@ fn is_stop_word(language: Language, folded: &str) -> bool {
         .any(|(l, words)| *l == language && words.contains(folded))
 }
 
+/// The words of `text` written in capitals, of two letters or more, folded: acronyms (`WHO`,
+/// `IT`), which are kept even where their letters spell a stop word.
+fn acronyms(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 2 && w.chars().all(char::is_uppercase))
+        .map(normalise_text)
+        .collect()
+}
+
 fn stemmer(language: Language) -> Option<Stemmer> {
     STEMMED
         .iter()
@@ -170,33 +179,43 @@ fn run<'a>(run: &'a str, unspaced: bool, f: &mut impl FnMut(&'a str, bool)) {
 }
 
 /// The pieces of `text`, written in `language`, in order.
-pub fn analyse(language: Language, text: &str, mut f: impl FnMut(Piece<'_>)) {
+pub fn analyse(language: Language, text: &str, f: impl FnMut(Piece<'_>)) {
+    analyse_words(language, text, |_| true, f);
+}
+
+/// The pieces of `text` as [`analyse`] gives them, but the words (as folded) `keep` refuses,
+/// which are not stemmed.
+fn analyse_words(
+    language: Language,
+    text: &str,
+    keep: impl Fn(&str) -> bool,
+    mut f: impl FnMut(Piece<'_>),
+) {
     let stemmer = stemmer(language);
     let folded = normalise_text(text);
     pieces_of(&folded, |piece, pair| {
-        f(if pair {
-            Piece::Pair(piece)
-        } else {
+        if pair {
+            f(Piece::Pair(piece))
+        } else if keep(piece) {
             let term = stem(stemmer.as_ref(), language, piece);
-            Piece::Word {
+            f(Piece::Word {
                 folded: piece,
                 term,
-            }
-        })
+            })
+        }
     });
 }
 
-/// The terms of texts, each in its own language, separated by spaces, its stop words left out:
+/// The terms of texts, each in its own language, separated by spaces, its stop words left out
+/// (but those written in capitals, as acronyms):
 /// what the full-text index of each engine stores for an item.
 pub fn index_text<'a>(texts: impl IntoIterator<Item = (Language, &'a str)>) -> String {
     let mut out = String::new();
     for (language, text) in texts {
-        analyse(language, text, |piece| {
-            if let Piece::Word { folded, .. } = &piece
-                && is_stop_word(language, folded)
-            {
-                return;
-            }
+        let acronyms = acronyms(text);
+        let keep =
+            |folded: &str| !is_stop_word(language, folded) || acronyms.iter().any(|a| a == folded);
+        analyse_words(language, text, keep, |piece| {
             if !out.is_empty() {
                 out.push(' ');
             }
@@ -210,7 +229,8 @@ pub fn index_text<'a>(texts: impl IntoIterator<Item = (Language, &'a str)>) -> S
 /// do. A word gives a group of its stems in each language (and the word as folded, for texts
 /// in a language without a stemmer); a pair of characters a group of its own. A word that is a
 /// stop word in any of the languages asks for nothing, since the texts of that language do not
-/// keep it (`son` is one in Spanish and French, not in English): the query's other words are
+/// keep it (`son` is one in Spanish and French, not in English), unless it is written in
+/// capitals (`WHO`, which texts keep as an acronym): the query's other words are
 /// searched for. A query of stop words alone is searched for as typed, and finds them where a
 /// text's language keeps them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,13 +244,15 @@ impl Query {
             .iter()
             .map(|(l, a)| (*l, Stemmer::create(*a)))
             .collect();
+        let acronyms = acronyms(q);
         let mut groups: Vec<(Vec<String>, bool)> = Vec::new();
         pieces_of(&folded, |piece, pair| {
             let mut group = vec![piece.to_owned()];
             let mut stop = false;
             if !pair {
+                let acronym = acronyms.iter().any(|a| a == piece);
                 for (language, s) in &stemmers {
-                    stop |= is_stop_word(*language, piece);
+                    stop |= !acronym && is_stop_word(*language, piece);
                     let term = stem(Some(s), *language, piece);
                     if !group.contains(&term) {
                         group.push(term);
@@ -362,6 +384,13 @@ mod tests {
         // ...and a query of stop words alone is searched for as typed.
         let son = Query::parse("son").unwrap();
         assert!(son.0[0].contains(&"son".to_owned()), "{son:?}");
+        // An acronym is kept whatever its letters spell, in texts and in queries.
+        assert_eq!(
+            terms(Language::En, "Ask WHO and the IT team."),
+            "ask who it team"
+        );
+        assert_eq!(Query::parse("WHO guidelines").unwrap().0.len(), 2);
+        assert_eq!(Query::parse("who guidelines").unwrap().0.len(), 1);
     }
 
     #[test]
