@@ -206,9 +206,9 @@ fn analyse_words(
     });
 }
 
-/// The terms of texts, each in its own language, separated by spaces, its stop words left out
-/// (but those written in capitals, as acronyms):
-/// what the full-text index of each engine stores for an item.
+/// The terms of texts, each in its own language, separated by spaces, their stop words left
+/// out (but those written in capitals, as acronyms): what the full-text index of each engine
+/// stores for an item.
 pub fn index_text<'a>(texts: impl IntoIterator<Item = (Language, &'a str)>) -> String {
     let mut out = String::new();
     for (language, text) in texts {
@@ -230,9 +230,9 @@ pub fn index_text<'a>(texts: impl IntoIterator<Item = (Language, &'a str)>) -> S
 /// in a language without a stemmer); a pair of characters a group of its own. A word that is a
 /// stop word in any of the languages asks for nothing, since the texts of that language do not
 /// keep it (`son` is one in Spanish and French, not in English), unless it is written in
-/// capitals (`WHO`, which texts keep as an acronym): the query's other words are
-/// searched for. A query of stop words alone is searched for as typed, and finds them where a
-/// text's language keeps them.
+/// capitals (`WHO`, which texts keep as an acronym): the query's other words are searched for.
+/// A query of stop words alone is searched for as typed, and finds them where a text's
+/// language keeps them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query(pub Vec<Vec<String>>);
 

@@ -27,7 +27,8 @@ impl Table {
     /// ` AND r.seq IN (…)`: the item has this value of a multi-valued facet. Written as a set
     /// of items, not as an `EXISTS` for each: SQLite then reads the few items of a rare value
     /// from the facet's index, in order, rather than every row of the table until a page is
-    /// full (PostgreSQL plans both as one semi-join). A numbered facet table (`db::facet_codes`) is read by the value's number, found first.
+    /// full (PostgreSQL plans both as one semi-join). A numbered facet table
+    /// (`db::facet_codes`) is read by the value's number, found first.
     pub fn facet_filter(&self, sql: &mut Sql, facet: &str, value: Option<&str>) {
         if let Some(value) = value {
             sql.push(&format!(
