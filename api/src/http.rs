@@ -4,7 +4,7 @@
 use actix_web::web;
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::db::DbConnection;
+use crate::db::{DbConnection, Plans};
 use crate::error::ApiResult;
 use crate::startup::AppState;
 
@@ -17,7 +17,7 @@ pub async fn with_db<T: Send + 'static>(
     state: &web::Data<AppState>,
     f: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
-    run(state, &state.pool, &state.connections, f).await
+    run(state, &state.pool, &state.connections, Plans::Auto, f).await
 }
 
 /// Runs the read of one item by its key (a lookup by primary key and what the item itself
@@ -57,7 +57,14 @@ pub async fn with_read_db<T: Send + 'static>(
     state: &web::Data<AppState>,
     f: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
-    run(state, &state.read.pool, &state.read.connections, f).await
+    run(
+        state,
+        &state.read.pool,
+        &state.read.connections,
+        Plans::Generic,
+        f,
+    )
+    .await
 }
 
 /// A connection of the read pool (`AppState::read`) taken now, when one is free and another
@@ -78,13 +85,14 @@ pub async fn with_read_db_on<T: Send + 'static>(
     permit: OwnedSemaphorePermit,
     f: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
-    run_on(state, &state.read.pool, permit, f).await
+    run_on(state, &state.read.pool, permit, Plans::Generic, f).await
 }
 
 async fn run<T: Send + 'static>(
     state: &AppState,
     pool: &crate::db::Pool,
     connections: &std::sync::Arc<tokio::sync::Semaphore>,
+    plans: Plans,
     f: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
     let waiting = crate::metrics::Waiting::new(&state.metrics.waiting);
@@ -96,20 +104,23 @@ async fn run<T: Send + 'static>(
     .map_err(|_| crate::error::no_connection(&"no connection came free in time"))?
     .map_err(crate::error::ApiError::internal)?;
     drop(waiting);
-    run_on(state, pool, permit, f).await
+    run_on(state, pool, permit, plans, f).await
 }
 
-/// Runs `f` on the blocking pool with a connection of `pool`, which `permit` holds for it.
+/// Runs `f` on the blocking pool with a connection of `pool`, which `permit` holds for it,
+/// planning its statements as `plans` says (`db::Plans`: generic plans for reads).
 async fn run_on<T: Send + 'static>(
     state: &AppState,
     pool: &crate::db::Pool,
     permit: OwnedSemaphorePermit,
+    plans: Plans,
     f: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
     let (pool, watch) = (pool.clone(), state.watch.clone());
     web::block(move || {
         let _permit = permit;
         let mut conn = pool.get()?;
+        conn.plan(plans)?;
         // The commits are this service's (`db::watch`).
         crate::db::watch::writing_for(&watch, || f(&mut conn))
     })

@@ -533,6 +533,7 @@ fn compact_feed_hourly(pool: crate::db::Pool, horizon: std::time::Duration) -> a
             .checked_sub_signed(horizon)
             .context("the feed horizon reaches before any date")?;
         let mut conn = pool.get()?;
+        conn.plan(crate::db::Plans::Auto)?;
         Ok(crate::db::changes::compact(&mut conn, before)?)
     };
     std::thread::Builder::new()

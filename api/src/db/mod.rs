@@ -128,6 +128,37 @@ pub const RECHECK_AFTER: Duration = Duration::from_secs(1);
 pub struct Pooled {
     conn: DbConnection,
     returned: Option<Instant>,
+    plans: Plans,
+}
+
+/// How a PostgreSQL connection plans the statements it has prepared.
+///
+/// A list's statement is the same text for every value of its filters, which are bound. Left
+/// to itself (`Auto`), PostgreSQL plans it again at every run whenever its plan for any values
+/// looks dearer than those for the values given: it does for a recommendation's facets, whose
+/// value is a number found by a sub-select (a bound `LIMIT` is priced at a tenth of the rows
+/// the plan expects, and a number's rows are many): 0.4 ms of planning on a 0.7 ms run, and
+/// for some values a worse plan than the one for all (86 ms against at most 12 ms,
+/// docs/benchmarks.md). Reads are therefore planned once (`Generic`); writes keep `Auto`,
+/// since the statements of the triggers they fire ran four times slower on generic plans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plans {
+    Auto,
+    Generic,
+}
+
+impl Pooled {
+    /// Makes the connection plan as `plans` says: one round trip when it changes, none when
+    /// it is so already (nothing on SQLite, which plans each statement once when preparing it).
+    pub fn plan(&mut self, plans: Plans) -> diesel::QueryResult<()> {
+        if self.plans != plans {
+            if let DbConnection::Postgres(c) = &mut self.conn {
+                sql::statements::set_plan_cache_mode(c, plans)?;
+            }
+            self.plans = plans;
+        }
+        Ok(())
+    }
 }
 
 impl std::ops::Deref for Pooled {
@@ -232,6 +263,7 @@ impl ManageConnection for Manager {
         Ok(Pooled {
             conn: open(&self.url, self.connecting)?,
             returned: None,
+            plans: Plans::Auto,
         })
     }
 
@@ -411,6 +443,35 @@ fn reindex_if_analysis_changed(conn: &mut DbConnection) -> diesel::QueryResult<O
 #[cfg(test)]
 mod tests {
     use super::with_link_checks;
+
+    /// A connection plans as it was last told, and tells PostgreSQL only when that changes; on
+    /// SQLite there is nothing to tell. The database is `TEST_DATABASE_URL`'s when set.
+    #[test]
+    fn a_connection_plans_as_told() {
+        let (_dir, sqlite) = super::watch::tests::sqlite();
+        let url = match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => crate::config::DatabaseUrl::parse(&url).unwrap(),
+            _ => sqlite,
+        };
+        let pool = super::connect(&url, 1).unwrap();
+        let mut conn = pool.get().unwrap();
+        for plans in [
+            super::Plans::Generic,
+            super::Plans::Generic,
+            super::Plans::Auto,
+        ] {
+            conn.plan(plans).unwrap();
+            assert_eq!(conn.plans, plans);
+            if let super::DbConnection::Postgres(c) = &mut conn.conn {
+                let mode = super::sql::statements::plan_cache_mode(c).unwrap();
+                let expected = match plans {
+                    super::Plans::Generic => "force_generic_plan",
+                    super::Plans::Auto => "auto",
+                };
+                assert_eq!(mode, expected);
+            }
+        }
+    }
 
     #[test]
     fn a_url_gets_each_link_check_it_does_not_set() {

@@ -561,6 +561,7 @@ pub async fn export_snapshot(
     let pool = state.read.pool.clone();
     let (mut file, head) = web::block(move || -> ApiResult<(std::fs::File, i64)> {
         let mut conn = pool.get()?;
+        conn.plan(crate::db::Plans::Generic)?;
         read_snapshot(&mut conn, wanted).map_err(ApiError::internal)
     })
     .await??;

@@ -510,6 +510,7 @@ where
             }
             Stage::Page(position) => {
                 let mut conn = pool.get()?;
+                conn.plan(crate::db::Plans::Generic)?;
                 let (items, next) = fetch(&mut conn, position, PAGE)?;
                 let items: Vec<T> = items.into_iter().map(&prepare).collect();
                 let chunk = encoder.page(&mut conn, items)?;

@@ -96,6 +96,31 @@ pub fn configure_postgres(
     ))
 }
 
+/// How PostgreSQL plans the statements a connection has prepared (`db::Plans`): `Generic`
+/// plans each once for any values, `Auto` is PostgreSQL's own choice (a plan for the values of
+/// each run whenever the generic plan looks dearer).
+pub fn set_plan_cache_mode(
+    conn: &mut diesel::PgConnection,
+    plans: crate::db::Plans,
+) -> diesel::QueryResult<()> {
+    conn.batch_execute(match plans {
+        crate::db::Plans::Generic => "SET plan_cache_mode = force_generic_plan",
+        crate::db::Plans::Auto => "SET plan_cache_mode = auto",
+    })
+}
+
+/// The plan cache mode a PostgreSQL connection is in (`auto`, `force_generic_plan`, …).
+pub fn plan_cache_mode(conn: &mut diesel::PgConnection) -> diesel::QueryResult<String> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        plan_cache_mode: String,
+    }
+    let q = diesel::sql_query("SHOW plan_cache_mode");
+    Ok(q.get_result::<Mode>(conn)?.plan_cache_mode)
+}
+
 /// How much of a SQLite database file each connection reads through a memory map rather than
 /// by a `pread` into its own page cache (2 MB): SQLite's own ceiling on 64-bit builds. A list
 /// reads rows all over a file far larger than that cache, and each read was a system call and a
