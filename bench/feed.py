@@ -9,7 +9,8 @@ taking turns so that none gains from running second, for docs/benchmarks.md.
 
 Each round serves the database with each build in turn (in the opposite order every other
 round) and catches up `--runs` times in a row; the table gives every catch-up's rate and each
-build's median. Nothing is written to the database.
+build's median. The catch-ups write nothing, but `serve` applies a build's pending migrations
+first: compare builds with the same migrations, as `bench/load.py --baseline` asks.
 """
 import argparse
 import os
