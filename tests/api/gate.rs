@@ -431,9 +431,9 @@ async fn a_document_that_is_not_json_is_refused_by_the_database() {
         refused(
             &app,
             &format!(
-                "INSERT INTO changes (entity, entity_id, at, op, data, public_op, public_data) \
-                 VALUES ('activity', '0192f000-0000-7000-8000-000000000001', \
-                 '2026-11-29T00:00:00Z', 'upsert', {data}, 'upsert', {public})"
+                "INSERT INTO changes (entity, entity_id, at, op, data, public_op, public_data, \
+                 item_seq) VALUES ('activity', '0192f000-0000-7000-8000-000000000001', \
+                 '2026-11-29T00:00:00Z', 'upsert', {data}, 'upsert', {public}, 1)"
             ),
         );
     }

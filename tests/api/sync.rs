@@ -790,6 +790,24 @@ async fn each_change_shows_the_item_as_it_left_it_and_only_older_changes_keep_a_
     let mut conn = app.service.state.pool.get().unwrap();
     let refused = diesel::connection::SimpleConnection::batch_execute(&mut **conn, &unwritten);
     assert!(refused.is_err(), "a change without its document write");
+    // An upsert with no copy of its item must say which row holds it (`item_seq`), else the
+    // feed could not read it: the database refuses one that does not, and takes it when it
+    // does (a new item's first change, so only that rule applies).
+    let nowhere = "INSERT INTO changes (entity, entity_id, at, op) VALUES ('recommendation', \
+                   '0192f000-0000-7000-8000-0000000000aa', '2026-11-30 00:00:00', 'upsert')";
+    let refused = diesel::connection::SimpleConnection::batch_execute(&mut **conn, nowhere);
+    assert!(
+        refused.is_err(),
+        "an upsert that says neither what nor where"
+    );
+    let somewhere = nowhere
+        .replace("op)", "op, item_seq)")
+        .replace("'upsert')", "'upsert', 1)");
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut **conn,
+        &format!("BEGIN; {somewhere}; ROLLBACK"),
+    )
+    .expect("an upsert that says which row holds its item");
     drop(conn);
     assert_eq!(
         copies, 5,

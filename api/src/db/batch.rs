@@ -2,7 +2,7 @@
 
 use super::DbConnection;
 use super::audit::{self, Actor};
-use super::changes::{self, Change};
+use super::changes::{self, Change, Fed};
 use super::documents::{Document, WriteError, row_of};
 use super::sql::search::insert_search;
 use super::sql::statements::stamp;
@@ -102,13 +102,11 @@ pub fn insert_new<D: Document>(
             .zip(&created)
             .map(|((doc, _), (id, json))| {
                 let public = doc.public_json(json);
-                Change::new(
-                    D::TABLE.entity,
-                    id.clone(),
-                    Some(json.clone()),
-                    false,
-                    public,
-                )
+                let full = Fed {
+                    row: seqs[id],
+                    json: json.clone(),
+                };
+                Change::new(D::TABLE.entity, id.clone(), Some(full), false, public)
             })
             .collect();
         changes::record(conn, feed)?;

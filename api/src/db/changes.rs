@@ -67,9 +67,16 @@ pub struct Change {
     pub entity: &'static str,
     pub id: String,
     /// The full representation after the change, as the item's row stores it now: the feed
-    /// keeps no copy of it (`sql::feed`); `None` for a deletion.
-    pub full: Option<String>,
+    /// keeps no copy of it (`sql::feed`), but the row's number (`seq`); `None` for a deletion.
+    pub full: Option<Fed>,
     pub public: Public,
+}
+
+/// An item as an upsert leaves it: the number of the row that holds it (`seq`), where the
+/// feed reads it, and its full representation.
+pub struct Fed {
+    pub row: i64,
+    pub json: String,
 }
 
 impl Change {
@@ -79,12 +86,12 @@ impl Change {
     pub fn new(
         entity: &'static str,
         id: String,
-        full: Option<String>,
+        full: Option<Fed>,
         was_public: bool,
         after: Option<String>,
     ) -> Self {
         let public = match (was_public, after) {
-            (_, Some(data)) if full.as_deref() == Some(data.as_str()) => Public::SameAsFull,
+            (_, Some(data)) if full.as_ref().is_some_and(|f| f.json == data) => Public::SameAsFull,
             (_, Some(data)) => Public::Upsert(data),
             (true, None) => Public::Delete,
             (false, None) => Public::Silent,
@@ -121,6 +128,7 @@ pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryRes
                     dsl::data.eq(None::<&str>),
                     dsl::public_op.eq(public_op),
                     dsl::public_data.eq(public_data),
+                    dsl::item_seq.eq(c.full.as_ref().map(|f| f.row)),
                 )
             })
             .collect();

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::activities::verdicts::refresh_state;
 use super::audit::{self, Actor, Operation};
-use super::changes::{self, Change};
+use super::changes::{self, Change, Fed};
 use super::documents::{WriteError, parse, parse_document, to_json};
 use super::sql::filters;
 use super::sql::search::Position;
@@ -23,17 +23,20 @@ pub fn record(
     consent: &Consent,
 ) -> Result<usize, WriteError> {
     use super::schema::consents::dsl as c;
-    diesel::insert_into(c::consents)
-        .values((
-            c::id.eq(consent.id.to_string()),
-            c::state.eq(consent.state.as_str()),
-            c::decision.eq(consent.decision.as_str()),
-            c::scope.eq(consent.scope.kind().as_str()),
-            c::target.eq(consent.scope.target().map(|t| t.to_string())),
-            c::document.eq(to_json(consent)),
-            c::recorded_at.eq(stored(consent.recorded_at)),
-        ))
-        .execute(conn)?;
+    let full = to_json(consent);
+    let values = (
+        c::id.eq(consent.id.to_string()),
+        c::state.eq(consent.state.as_str()),
+        c::decision.eq(consent.decision.as_str()),
+        c::scope.eq(consent.scope.kind().as_str()),
+        c::target.eq(consent.scope.target().map(|t| t.to_string())),
+        c::document.eq(&full),
+        c::recorded_at.eq(stored(consent.recorded_at)),
+    );
+    let row: i64 = super::per_engine!(&mut *conn, db => diesel::insert_into(c::consents)
+        .values(&values)
+        .returning(c::seq)
+        .get_result(db))?;
     let after = serde_json::to_value(consent).expect("consents serialise");
     audit::record(
         conn,
@@ -47,8 +50,8 @@ pub fn record(
     let changed = refresh_state(conn, &consent.state)?;
     // The feed: the record in full for admin; for the public as `public_view` shows it.
     let id = consent.id.to_string();
-    let full = to_json(consent);
     let public = public_view(consent).map(|p| to_json(&p));
+    let full = Fed { row, json: full };
     let feed = vec![Change::new("consent", id, Some(full), false, public)];
     changes::record(conn, feed)?;
     Ok(changed)

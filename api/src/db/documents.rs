@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::DbConnection;
 use super::audit::{self, Actor, Operation};
-use super::changes::{self, Change};
+use super::changes::{self, Change, Fed};
 use super::sql::DocumentRow;
 use super::sql::search::{documents_after, rewrite_search, set_search};
 use super::sql::statements::stamp;
@@ -177,23 +177,24 @@ pub(super) fn row_of<D: Document>(
 }
 
 /// Records a change of an item in the feed: `before` is `None` for a creation, `after` (the
-/// item and its JSON as stored) `None` for a deletion.
+/// number of its row, the item and its JSON as stored) `None` for a deletion.
 pub fn feed<D: Document>(
     conn: &mut DbConnection,
     before: Option<&D>,
-    after: Option<(&D, String)>,
+    after: Option<(i64, &D, String)>,
 ) -> diesel::QueryResult<()> {
     let Some(id) = after
         .as_ref()
-        .map(|(d, _)| d.id())
+        .map(|(_, d, _)| d.id())
         .or(before.map(|d| d.id()))
     else {
         return Ok(());
     };
     let was_public = before.is_some_and(|d| d.is_public());
     let change = match after {
-        Some((doc, full)) => {
-            let public = doc.public_json(&full);
+        Some((row, doc, json)) => {
+            let public = doc.public_json(&json);
+            let full = Fed { row, json };
             Change::new(
                 D::TABLE.entity,
                 id.to_string(),
@@ -319,7 +320,7 @@ pub fn insert<D: Document>(
         None,
         Some(&to_value(&doc)),
     )?;
-    feed(conn, None, Some((&doc, json)))?;
+    feed(conn, None, Some((seq, &doc, json)))?;
     Ok(doc)
 }
 
@@ -375,7 +376,7 @@ pub fn replace<D: Document>(
         Some(&before),
         Some(&after),
     )?;
-    feed(conn, Some(&old), Some((&doc, json)))?;
+    feed(conn, Some(&old), Some((seq, &doc, json)))?;
     Ok(doc)
 }
 

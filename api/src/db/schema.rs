@@ -158,6 +158,7 @@ schema! {
         data -> Nullable<Text>,
         public_op -> Nullable<Text>,
         public_data -> Nullable<Text>,
+        item_seq -> Nullable<BigInt>,
     }
 
     idempotency_keys (caller, key) {

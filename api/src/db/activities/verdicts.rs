@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::db::changes::{self, Change};
+use crate::db::changes::{self, Change, Fed};
 use crate::db::documents::{Document, parse, to_json};
 use crate::db::schema::{activities::dsl as a, activity_facets::dsl as f};
 use crate::db::schema::{consents::dsl as c, stakeholders::dsl as s};
@@ -213,6 +213,10 @@ fn refresh(
             .execute(conn)?;
         let id = activity.stored.id.to_string();
         let public = activity.public_json(&full);
+        let full = Fed {
+            row: seq,
+            json: full,
+        };
         let change = Change::new(
             Activity::TABLE.entity,
             id,

@@ -1,6 +1,7 @@
 //! The change feed's items. The last upsert of an item carries no copy of it (`data` is NULL):
-//! the item's row is read instead, which holds the item as that change left it (the migration
-//! `2026-11-30-060000_feed_by_reference` and its triggers keep it so). The audit trail's
+//! the item's row is read instead (`item_seq`, `2026-12-03-000000_feed_item_rows`), which holds
+//! the item as that change left it (the migration `2026-11-30-060000_feed_by_reference` and its
+//! triggers keep it so). The audit trail's
 //! creations read the item the same way, from its first change.
 
 use std::collections::HashMap;
@@ -41,12 +42,16 @@ const TABLES: [(&str, &str); 6] = [
 ];
 
 /// The item an upsert carries, as SQL over a change aliased `c`: its `data`, or the item's
-/// row when that change is the item's last.
+/// row when that change is the item's last, found by its number (`item_seq`, the primary key:
+/// one index instead of two). The id is checked too, so that a number that no longer holds
+/// the item reads nothing (the feed stops with an error) rather than another item; checked in
+/// what is selected, not in the condition, where PostgreSQL would look the row up by its id.
 pub fn item_of_change() -> String {
     let mut stored = String::from("COALESCE(c.data, CASE c.entity");
     for (entity, table) in TABLES {
         stored.push_str(&format!(
-            " WHEN '{entity}' THEN (SELECT t.document FROM {table} t WHERE t.id = c.entity_id)"
+            " WHEN '{entity}' THEN (SELECT CASE WHEN t.id = c.entity_id THEN t.document END \
+             FROM {table} t WHERE t.seq = c.item_seq)"
         ));
     }
     stored.push_str(" END)");

@@ -1,0 +1,2 @@
+DROP TRIGGER changes_say_which_row;
+ALTER TABLE changes DROP COLUMN item_seq;
