@@ -814,3 +814,44 @@ async fn each_change_shows_the_item_as_it_left_it_and_only_older_changes_keep_a_
         "two of the recommendation, the one deleted, two of the activity"
     );
 }
+
+#[actix_web::test]
+async fn a_change_whose_row_holds_another_item_stops_the_feed_rather_than_show_it() {
+    let app = TestApp::spawn();
+    let first = app
+        .create(
+            "/api/v1/recommendations",
+            &recommendation("KEN", 8, "First"),
+        )
+        .await;
+    let second = app
+        .create(
+            "/api/v1/recommendations",
+            &recommendation("KEN", 8, "Second"),
+        )
+        .await;
+    let sync = app.token(Role::Sync, None, None);
+    let page = app.get_as("/api/v1/changes", &sync).await.assert_ok_json();
+    assert_eq!(page["items"][0]["data"], first);
+    // The first change made to name the second item's row, as a bug or a hand in the
+    // database could: the feed reads the row's number, and checks the id it holds.
+    let mut conn = app.service.state.pool.get().unwrap();
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut **conn,
+        &format!(
+            "UPDATE changes SET item_seq = (SELECT seq FROM recommendations WHERE id = '{}') \
+             WHERE entity_id = '{}'",
+            second["id"].as_str().unwrap(),
+            first["id"].as_str().unwrap()
+        ),
+    )
+    .unwrap();
+    drop(conn);
+    let reply = app.get_as("/api/v1/changes", &sync).await;
+    reply.assert_problem(500, "internal_error");
+    assert!(
+        !reply.text().contains("Second"),
+        "the other item's text: {}",
+        reply.text()
+    );
+}
