@@ -1,8 +1,8 @@
 //! The change feed's items. The last upsert of an item carries no copy of it (`data` is NULL):
 //! the item's row is read instead (`item_seq`, `2026-12-03-000000_feed_item_rows`), which holds
 //! the item as that change left it (the migration `2026-11-30-060000_feed_by_reference` and its
-//! triggers keep it so). The audit trail's
-//! creations read the item the same way, from its first change.
+//! triggers keep it so). The audit trail's creations read the item the same way, from its
+//! first change.
 
 use std::collections::HashMap;
 
