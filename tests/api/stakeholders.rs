@@ -419,3 +419,34 @@ async fn the_service_refuses_the_bodies_its_contract_refuses() {
         .assert_problem(422, "validation_failed");
     assert_eq!(problem["errors"][0]["pointer"], "/themes/2");
 }
+
+/// A stakeholder read by id is kept while the data is unchanged, whole: what each caller sees
+/// of it is chosen for each request, and a write is seen at once.
+#[actix_web::test]
+async fn a_stakeholder_kept_after_an_admin_read_shows_others_no_contact_and_each_write() {
+    let app = TestApp::spawn();
+    let created = app
+        .create(PATH, &stakeholder("nhri", Some("UGA"), "Uganda Commission"))
+        .await;
+    let path = item(&created);
+    let admin = app.admin_token();
+    for _ in 0..2 {
+        let seen = app.get_as(&path, &admin).await.assert_ok_json();
+        assert_eq!(seen["contact"]["email"], "focal@example.org");
+        let anonymous = app.get(&path).await.assert_ok_json();
+        assert!(anonymous.get("contact").is_none_or(Value::is_null));
+    }
+    let own = app.token(Role::Contributor, None, created["id"].as_str());
+    app.send_json(
+        Method::PATCH,
+        &path,
+        Some(&own),
+        &json!({"website": "https://uhrc.example.org"}),
+    )
+    .await
+    .assert_ok_json();
+    let anonymous = app.get(&path).await.assert_ok_json();
+    assert_eq!(anonymous["website"], "https://uhrc.example.org");
+    assert_eq!(anonymous["version"], 2);
+    assert!(anonymous.get("contact").is_none_or(Value::is_null));
+}
