@@ -2,8 +2,8 @@
 -- (2026-11-30-060000_feed_by_reference): found by the row's number (`item_seq`, the table's
 -- primary key) instead of by the item's id through a second index. On PostgreSQL a page of
 -- 1,000 changes took a fifth to a quarter less time so in `psql` (docs/benchmarks.md,
--- "Issue 13: the feed reads items by their rows' numbers"). `item_seq` is read only while `data` is NULL; a deletion
--- has none. Changes already recorded are given theirs here.
+-- "Issue 13: the feed reads items by their rows' numbers"). `item_seq` is read only while
+-- `data` is NULL; a deletion has none. Changes already recorded are given theirs here.
 ALTER TABLE changes ADD COLUMN item_seq BIGINT;
 UPDATE changes c SET item_seq = t.seq FROM recommendations t
     WHERE c.entity = 'recommendation' AND c.op = 'upsert' AND c.data IS NULL AND t.id = c.entity_id;
