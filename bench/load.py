@@ -14,8 +14,9 @@ other, with a Lua script that varies ids and States from request to request:
 - `/health/live` first: the ceiling each other scenario is compared with (its ratio);
 - one recommendation by id; the recommendations of a State, 50 a page; a filtered list
   (theme and response); ranked search (`q=torture`, `q=children`); the public activities
-  concerning a State, 50 a page; one stakeholder by id; a CSV export of a State's
-  recommendations; the matches of an open assistance request; the annual report;
+  concerning a State, 50 a page; one stakeholder, public activity and offer by id; a CSV
+  export of a State's recommendations; the matches of an open assistance request; the annual
+  report;
 - readers of recommendations by id while one writer uploads recommendations in bulk (1,000 a
   request, back to back): the readers' figures, and the writer's items/s;
 - the change feed caught up by one client, pages of 1,000, from the start to the head
@@ -317,12 +318,14 @@ def serve(args, binary, engine, env, run):
         # What the scenarios ask for: ids and States taken from the service itself.
         states = [c["alpha3"] for c in
                   get_json(port, "/api/v1/reference/countries?status=member_state")["items"]]
-        rec_ids, stakeholder_ids, lists, active = [], [], [], []
+        rec_ids, stakeholder_ids, activity_ids, lists, active = [], [], [], [], []
         for s in states:
             page = get_json(port, f"/api/v1/recommendations?state_under_review={s}&limit=10")
             rec_ids += [r["id"] for r in page["items"]]
-            if get_json(port, f"/api/v1/activities?state={s}&limit=1")["items"]:
+            public = get_json(port, f"/api/v1/activities?state={s}&limit=5")["items"]
+            if public:
                 active.append(s)
+                activity_ids += [a["id"] for a in public]
         page = get_json(port, "/api/v1/stakeholders?limit=200")
         while len(stakeholder_ids) < 1000:
             stakeholder_ids += [s["id"] for s in page["items"]]
@@ -333,6 +336,7 @@ def serve(args, binary, engine, env, run):
                   for t in v["themes"]]
         requests = [r["id"] for r in
                     get_json(port, "/api/v1/assistance-requests?status=open&limit=200")["items"]]
+        offer_ids = [o["id"] for o in get_json(port, "/api/v1/offers?limit=200")["items"]]
         year = 2026
         q = urllib.parse.quote
         scenarios = [
@@ -350,6 +354,8 @@ def serve(args, binary, engine, env, run):
             ("public activities of a State, 50 a page",
              [f"/api/v1/activities?state={s}&limit=50" for s in active], {}),
             ("one stakeholder by id", [f"/api/v1/stakeholders/{i}" for i in stakeholder_ids], {}),
+            ("one public activity by id", [f"/api/v1/activities/{i}" for i in activity_ids], {}),
+            ("one offer by id", [f"/api/v1/offers/{i}" for i in offer_ids], {}),
             ("CSV export of a State's recommendations",
              [f"/api/v1/recommendations?state_under_review={s}" for s in states],
              {"headers": {"Accept": "text/csv"}, "tokens": exporters}),

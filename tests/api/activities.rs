@@ -580,3 +580,46 @@ async fn a_states_first_dry_run_registers_nothing() {
     assert_eq!(kenya_body.len(), 1);
     assert_eq!(app.all(PATH).await[0]["submitter"], kenya_body[0]["id"]);
 }
+
+/// An activity read once is kept whole while nothing is written
+/// (`routes::support::kept_by_id`): the publication rule still decides, for each caller,
+/// whoever read it first, and a consent granted or withdrawn is seen at the next read.
+#[actix_web::test]
+async fn a_kept_activity_is_shown_as_the_rule_says_and_consent_is_seen_at_once() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let (_, org) = organisation(&app, "Kept NGO").await;
+    let namibia = app.token(Role::State, Some("NAM"), None);
+    let a = submit(&app, &org, &activity(&["NAM"], "Kept activity")).await;
+    let path = item(&a);
+    let others = [
+        app.token(Role::State, Some("ZAF"), None),
+        app.token(Role::Sync, None, None),
+    ];
+    for _ in 0..2 {
+        let seen = app.get_as(&path, &admin).await.assert_ok_json();
+        assert_eq!(seen["visibility"]["public"], false);
+        app.get_as(&path, &namibia).await.assert_ok_json();
+        app.get_as(&path, &org).await.assert_ok_json();
+        app.assert_unseen(&path, &others).await;
+    }
+    consent(
+        &app,
+        &namibia,
+        json!({"decision": "granted", "scope": "all"}),
+    )
+    .await;
+    for _ in 0..2 {
+        let seen = app.get(&path).await.assert_ok_json();
+        assert_eq!(seen["visibility"]["public"], true);
+    }
+    consent(
+        &app,
+        &namibia,
+        json!({"decision": "withdrawn", "scope": "all"}),
+    )
+    .await;
+    app.assert_unseen(&path, &others).await;
+    let seen = app.get_as(&path, &admin).await.assert_ok_json();
+    assert_eq!(seen["visibility"]["public"], false);
+}

@@ -244,3 +244,42 @@ async fn drafts_are_hidden_and_the_state_filter_follows_where_it_serves() {
         "{problem}"
     );
 }
+
+/// An offer read once is kept whole while nothing is written (`routes::support::kept_by_id`):
+/// a draft is still shown only to its stakeholder's own, whoever read it first (a State's
+/// focal point through the stakeholder bound to its State, which the offer alone does not
+/// say), and a change is seen at the next read.
+#[actix_web::test]
+async fn a_kept_draft_is_still_its_owners_only_and_a_change_is_seen_at_once() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let morocco = app.token(Role::State, Some("MAR"), None);
+    let mut body = offer("A draft of our experience");
+    body["status"] = json!("draft");
+    let reply = app
+        .send_json(Method::POST, PATH, Some(&morocco), &body)
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let draft = reply.json();
+    let path = item(&draft);
+    for _ in 0..2 {
+        app.get_as(&path, &admin).await.assert_ok_json();
+        app.get_as(&path, &morocco).await.assert_ok_json();
+        let others = [
+            app.token(Role::State, Some("TUN"), None),
+            app.token(Role::Sync, None, None),
+        ];
+        app.assert_unseen(&path, &others).await;
+    }
+    app.send_json(
+        Method::PATCH,
+        &path,
+        Some(&morocco),
+        &json!({"status": "open"}),
+    )
+    .await
+    .assert_ok_json();
+    let public = app.get(&path).await.assert_ok_json();
+    assert_eq!(public["status"], "open");
+    assert_eq!(public["version"], 2);
+}

@@ -232,6 +232,17 @@ impl TestApp {
         .await
     }
 
+    /// Asserts that `path` is a 404 `not_found` for an anonymous caller and for each of
+    /// `tokens`: what they may not see reads as nothing at all.
+    pub async fn assert_unseen(&self, path: &str, tokens: &[String]) {
+        self.get(path).await.assert_problem(404, "not_found");
+        for token in tokens {
+            self.get_as(path, token)
+                .await
+                .assert_problem(404, "not_found");
+        }
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
         self.send(TestRequest::post().uri(path).set_json(body))
             .await

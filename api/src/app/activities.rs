@@ -18,8 +18,16 @@ use crate::domain::{ActivityId, FieldError, Id, StakeholderId};
 /// The activity, if a caller with `access` may see it; else the same answer as for no
 /// activity at all.
 pub fn visible(conn: &mut DbConnection, id: ActivityId, access: &Access) -> Result<Activity> {
-    activities::get(conn, id)?
+    shown(activities::get(conn, id)?.as_ref(), id, access)
+}
+
+/// `found`, the activity with this id if there is one (read now, or kept while the data is
+/// unchanged), if a caller with `access` may see it; else the same answer as for no activity
+/// at all. The publication rule of every read of one activity.
+pub fn shown(found: Option<&Activity>, id: ActivityId, access: &Access) -> Result<Activity> {
+    found
         .filter(|a| may_see(access, &a.facts(), &a.visibility))
+        .cloned()
         .ok_or_else(|| Error::NotFound(format!("No activity has the id {id}.")))
 }
 

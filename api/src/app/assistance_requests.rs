@@ -24,8 +24,23 @@ pub fn visible(
     id: AssistanceRequestId,
     access: &Access,
 ) -> Result<AssistanceRequest> {
-    documents::get::<AssistanceRequest>(conn, id)?
+    shown(
+        documents::get::<AssistanceRequest>(conn, id)?.as_ref(),
+        id,
+        access,
+    )
+}
+
+/// `found`, the request with this id if there is one (read now, or kept while the data is
+/// unchanged), if a caller with `access` may see it; else the same answer as for no request.
+pub fn shown(
+    found: Option<&AssistanceRequest>,
+    id: AssistanceRequestId,
+    access: &Access,
+) -> Result<AssistanceRequest> {
+    found
         .filter(|r| may_see(access, &r.content))
+        .cloned()
         .ok_or_else(|| Error::NotFound(format!("No assistance request has the id {id}.")))
 }
 

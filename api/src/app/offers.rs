@@ -17,19 +17,31 @@ use crate::domain::{FieldError, Id, OfferId};
 
 /// Whether a caller with `access` sees an offer: a public one, or its own stakeholder's.
 fn may_see(conn: &mut DbConnection, access: &Access, offer: &Offer) -> Result<bool> {
+    match known_without_reading(access, offer) {
+        Some(sees) => Ok(sees),
+        None => Ok(match (access, offer.content.stakeholder) {
+            (Access::State(state), Some(id)) => {
+                crate::db::stakeholders::bound_state(conn, id)?.as_ref() == Some(state)
+            }
+            _ => false,
+        }),
+    }
+}
+
+/// [`may_see`] where the offer alone says: `None` for a State's focal point and an offer that
+/// is not public, which it sees when the offer's stakeholder is bound to its State.
+fn known_without_reading(access: &Access, offer: &Offer) -> Option<bool> {
     if offer.public() {
-        return Ok(true);
+        return Some(true);
     }
     let stakeholder = offer.content.stakeholder;
-    Ok(match access {
-        Access::Everything => true,
-        Access::Public => false,
-        Access::Submitter(own) => stakeholder == Some(*own),
-        Access::State(state) => match stakeholder {
-            Some(id) => crate::db::stakeholders::bound_state(conn, id)?.as_ref() == Some(state),
-            None => false,
-        },
-    })
+    match access {
+        Access::Everything => Some(true),
+        Access::Public => Some(false),
+        Access::Submitter(own) => Some(stakeholder == Some(*own)),
+        Access::State(_) if stakeholder.is_some() => None,
+        Access::State(_) => Some(false),
+    }
 }
 
 /// The offer, if a caller with `access` may see it; else the same answer as for no offer.
@@ -40,6 +52,20 @@ pub fn visible(conn: &mut DbConnection, id: OfferId, access: &Access) -> Result<
         Ok(offer)
     } else {
         Err(not_found())
+    }
+}
+
+/// [`visible`] of `found`, the offer with this id if there is one (kept while the data is
+/// unchanged), where the offer alone says whether the caller sees it: `Ok(None)` where it
+/// does not (a State's focal point and an offer that is not public), and [`visible`] must
+/// read the database.
+pub fn shown(found: Option<&Offer>, id: OfferId, access: &Access) -> Result<Option<Offer>> {
+    let not_found = || Error::NotFound(format!("No offer has the id {id}."));
+    let offer = found.ok_or_else(not_found)?;
+    match known_without_reading(access, offer) {
+        Some(true) => Ok(Some(offer.clone())),
+        Some(false) => Err(not_found()),
+        None => Ok(None),
     }
 }
 

@@ -30,8 +30,8 @@ use crate::reference::reference;
 use crate::routes::export::{self, ExportFormat};
 use crate::routes::page_type;
 use crate::routes::support::{
-    code_param, if_match, not_modified, regional_group_param, state_param, states_of, with_db,
-    with_item_db,
+    code_param, if_match, kept_by_id, kept_size, not_modified, regional_group_param, state_param,
+    states_of, with_db, with_item_db,
 };
 use crate::startup::AppState;
 
@@ -308,10 +308,16 @@ pub async fn get_activity(
                 .body(body),
         )));
     }
-    let a = with_db(&state, move |conn| {
-        Ok(app::activities::visible(conn, id, &access)?)
-    })
+    // The activity whole, kept while the data is unchanged; the publication rule is applied
+    // to it for each request, as to one read from the database.
+    let found = kept_by_id(
+        &state,
+        format!("activities\u{1}typed\u{1}{id}"),
+        kept_size,
+        move |conn| crate::db::activities::get(conn, id),
+    )
     .await?;
+    let a = app::activities::shown(found.as_deref(), id, &access)?;
     if let Some(unchanged) = not_modified(&req, &tag_of(&a)) {
         return Ok(Either::Right(varies(unchanged)));
     }

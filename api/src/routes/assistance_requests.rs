@@ -23,8 +23,8 @@ use crate::domain::{AssistanceRequestId, RecommendationId};
 use crate::error::ApiResult;
 use crate::reference::reference;
 use crate::routes::support::{
-    code_param, if_match, not_modified, regional_group_param, state_param, states_of, with_db,
-    with_item_db,
+    code_param, if_match, kept_by_id, kept_size, not_modified, regional_group_param, state_param,
+    states_of, with_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -211,10 +211,16 @@ pub async fn get_assistance_request(
     id: web::Path<AssistanceRequestId>,
 ) -> ApiResult<Either<impl Responder, HttpResponse>> {
     let (id, access) = (id.into_inner(), policy::access(identity.0.as_ref()));
-    let r = with_item_db(&state, move |conn| {
-        Ok(app::assistance_requests::visible(conn, id, &access)?)
-    })
+    // The request whole, kept while the data is unchanged; who sees it is decided for each
+    // request.
+    let found = kept_by_id(
+        &state,
+        format!("assistance_requests\u{1}typed\u{1}{id}"),
+        kept_size,
+        move |conn| crate::db::documents::get::<AssistanceRequest>(conn, id),
+    )
     .await?;
+    let r = app::assistance_requests::shown(found.as_deref(), id, &access)?;
     if let Some(unchanged) = not_modified(&req, &format!("\"{}\"", r.stored.version)) {
         return Ok(Either::Right(unchanged));
     }

@@ -22,7 +22,8 @@ use crate::domain::{OfferId, StakeholderId};
 use crate::error::ApiResult;
 use crate::reference::reference;
 use crate::routes::support::{
-    code_param, if_match, not_modified, regional_group_param, state_param, with_db, with_item_db,
+    code_param, if_match, kept_by_id, kept_size, not_modified, regional_group_param, state_param,
+    with_db, with_item_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -196,10 +197,24 @@ pub async fn get_offer(
     id: web::Path<OfferId>,
 ) -> ApiResult<Either<impl Responder, HttpResponse>> {
     let (id, access) = (id.into_inner(), policy::access(identity.0.as_ref()));
-    let o = with_item_db(&state, move |conn| {
-        Ok(app::offers::visible(conn, id, &access)?)
-    })
+    // The offer whole, kept while the data is unchanged; who sees it is decided for each
+    // request, from the database where the offer alone does not say.
+    let found = kept_by_id(
+        &state,
+        format!("offers\u{1}typed\u{1}{id}"),
+        kept_size,
+        move |conn| crate::db::documents::get::<Offer>(conn, id),
+    )
     .await?;
+    let o = match app::offers::shown(found.as_deref(), id, &access)? {
+        Some(o) => o,
+        None => {
+            with_item_db(&state, move |conn| {
+                Ok(app::offers::visible(conn, id, &access)?)
+            })
+            .await?
+        }
+    };
     if let Some(unchanged) = not_modified(&req, &format!("\"{}\"", o.stored.version)) {
         return Ok(Either::Right(unchanged));
     }

@@ -25,25 +25,47 @@ pub async fn stored_by_id<D: crate::db::documents::Document>(
 where
     D::Id: Send + 'static,
 {
+    kept_by_id(
+        state,
+        format!("{}\u{1}{id}", D::TABLE.table),
+        |item: &crate::db::documents::StoredDocument| item.document.len(),
+        move |conn| crate::db::documents::get_stored::<D>(conn, id),
+    )
+    .await
+}
+
+/// What `read` gives, kept under `key` while the data is unchanged (`app::kept`), weighed at
+/// `size` bytes and the size of `T`: the same item asked again is not read again. Whoever may
+/// see the item, and what of it, is for the caller to decide at each request, as for one read
+/// from the database: the store holds items whole, never one caller's view.
+pub async fn kept_by_id<T: Send + Sync + 'static>(
+    state: &actix_web::web::Data<AppState>,
+    key: String,
+    size: impl FnOnce(&T) -> usize,
+    read: impl FnOnce(&mut crate::db::DbConnection) -> diesel::QueryResult<Option<T>> + Send + 'static,
+) -> ApiResult<Option<std::sync::Arc<T>>> {
+    // The version is taken before the read: a write committed between the two moves it, so
+    // what is kept under it is never older than the data it names (`db::watch`).
     let version = state.watch.version();
-    let key = format!("{}\u{1}{id}", D::TABLE.table);
     if let Some(version) = version
         && let Some(kept) = state.kept.items.get(&key, version)
     {
         return Ok(Some(kept));
     }
-    let read = with_item_db(state, move |conn| {
-        Ok(crate::db::documents::get_stored::<D>(conn, id)?)
-    })
-    .await?
-    .map(std::sync::Arc::new);
+    let read = with_item_db(state, move |conn| Ok(read(conn)?))
+        .await?
+        .map(std::sync::Arc::new);
     if let (Some(version), Some(item)) = (version, &read) {
         // The key is weighed by `put`.
-        let size =
-            std::mem::size_of::<crate::db::documents::StoredDocument>() + item.document.len();
+        let size = std::mem::size_of::<T>() + size(item);
         state.kept.items.put(key, version, item.clone(), size);
     }
     Ok(read)
+}
+
+/// What an item kept by [`kept_by_id`] weighs: the bytes of its JSON.
+pub fn kept_size<T: serde::Serialize>(item: &T) -> usize {
+    serde_json::to_vec(item).map_or(0, |json| json.len())
 }
 
 pub const DEFAULT_LIMIT: i64 = 50;
