@@ -96,10 +96,22 @@ pub fn track_records(
             .push(") THEN 1 ELSE 0 END) AS in_states, SUM(CASE WHEN ")
             .flag("r.good_practice", true)
             .push(" THEN 1 ELSE 0 END) AS good_practices FROM activity_facets s JOIN activities r ON r.seq = s.activity_seq WHERE s.facet = 'stakeholder' AND ")
-            .flag("r.public", true)
-            // The activities on the themes as a set, as a list's facet filter is
-            // (`Table::facet_filter`): SQLite reads them once rather than probe every row.
-            .push(" AND r.seq IN (SELECT t.activity_seq FROM activity_facets t WHERE t.facet = 'theme' AND t.value IN ")
+            .flag("r.public", true);
+        // The activities on the themes as a set, as a list's facet filter is
+        // (`Table::facet_filter`): read once rather than probed for every row. On SQLite, `+`
+        // keeps the set a filter: as an index key it was probed once for every pair of a
+        // stakeholder and an activity on the themes (3 s for 2,603 stakeholders at UN scale,
+        // 0.14 s without); and each stakeholder's facets are read from those of public
+        // activities (`activity_facets_public`: the facets' copy of the verdict only narrows
+        // what is read, `r.public` still decides). PostgreSQL plans the first form better.
+        if sql.is_sqlite() {
+            sql.push(" AND ")
+                .flag("s.public", true)
+                .push(" AND +s.activity_seq IN");
+        } else {
+            sql.push(" AND r.seq IN");
+        }
+        sql.push(" (SELECT t.activity_seq FROM activity_facets t WHERE t.facet = 'theme' AND t.value IN ")
             .text_list(themes)
             .push(")");
         if let Some(ids) = chunk {

@@ -53,6 +53,12 @@ impl Sql {
         }
     }
 
+    /// Whether the statement is written for SQLite: for a condition that only one engine's
+    /// planner needs written another way.
+    pub fn is_sqlite(&self) -> bool {
+        self.sqlite
+    }
+
     /// Asks for the statement to be prepared once per connection and its plan kept, as the
     /// DSL's statements are, instead of parsed and planned at every run: for a statement run
     /// on every request (a list's page, the change feed's) whose text is one of few. Texts
