@@ -252,7 +252,8 @@ pub struct StoredDocument {
     pub version: i64,
 }
 
-/// The item with this id, whole, as stored (`routes::support::stored_by_id`).
+/// The item with this id as stored, for a caller who may see all of it
+/// (`routes::support::stored_by_id`).
 pub fn get_stored<D: Document>(
     conn: &mut DbConnection,
     id: D::Id,

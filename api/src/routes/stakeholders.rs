@@ -20,7 +20,7 @@ use crate::domain::stakeholder::{
 use crate::domain::{CountryCode, StakeholderId};
 use crate::error::{ApiError, ApiResult};
 use crate::reference::reference;
-use crate::routes::support::{if_match, not_modified, stored_by_id, with_db};
+use crate::routes::support::{if_match, kept_by_id, kept_size, not_modified, with_db};
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
 
@@ -224,12 +224,17 @@ pub async fn get_stakeholder(
     id: web::Path<StakeholderId>,
 ) -> ApiResult<Either<impl Responder, HttpResponse>> {
     let id = id.into_inner();
-    // The stored document, kept while the data is unchanged as a recommendation's is; what
-    // the caller may see of it is chosen below, for each request.
-    let stored = stored_by_id::<Stakeholder>(&state, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("No stakeholder has the id {id}.")))?;
-    let s: Stakeholder = documents::parse_document(&stored.document)?;
+    // The stakeholder whole, kept while the data is unchanged, parsed once; what the caller
+    // may see of it is chosen below, for each request.
+    let kept = kept_by_id(
+        &state,
+        format!("stakeholders\u{1}typed\u{1}{id}"),
+        kept_size,
+        move |conn| documents::get::<Stakeholder>(conn, id),
+    )
+    .await?
+    .ok_or_else(|| ApiError::NotFound(format!("No stakeholder has the id {id}.")))?;
+    let s = Stakeholder::clone(&kept);
     if let Some(unchanged) = not_modified(&req, &tag_for(&s, identity.0.as_ref())) {
         return Ok(Either::Right(unchanged));
     }

@@ -14,10 +14,10 @@ pub use crate::http::{
 use crate::reference::{RegionalGroup, reference};
 use crate::startup::AppState;
 
-/// An item by its id, whole, as stored: kept while the data is unchanged (`app::kept`), so
-/// that the same item asked again is not read again; else read (and kept when it is there).
-/// Sent as it is only where every caller may see all of it (recommendations); else the route
-/// makes the caller's view of it for each request (stakeholders' contact details).
+/// An item by its id as stored, for an item every caller may see all of (recommendations),
+/// sent as it is stored: kept while the data is unchanged (`app::kept`), so that the same item
+/// asked again is not read again; else read (and kept when it is there). An item whose view
+/// depends on the caller is kept typed ([`kept_by_id`]) and its view made for each request.
 pub async fn stored_by_id<D: crate::db::documents::Document>(
     state: &actix_web::web::Data<AppState>,
     id: D::Id,
