@@ -531,12 +531,22 @@ async fn the_batch_path_takes_new_items_with_partner_keys() {
         .collect();
     let mut conn = app.service.state.pool.get().unwrap();
     let actor = upr_tc::db::audit::Actor::operator();
-    let others = upr_tc::db::batch::insert_new::<Recommendation>(&mut conn, &actor, &contents)
-        .expect("the fast path");
+    // Keys and terms worked out ahead for two items (as an import's reader does), not for the
+    // third.
+    let ahead = contents
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i < 2).then(|| upr_tc::db::batch::Ahead::of::<Recommendation>(c)))
+        .collect();
+    let others =
+        upr_tc::db::batch::insert_new::<Recommendation>(&mut conn, &actor, &contents, ahead)
+            .expect("the fast path");
     assert!(others.is_empty());
     // Written again, each is found by its keys and left to the item-by-item path.
-    let others = upr_tc::db::batch::insert_new::<Recommendation>(&mut conn, &actor, &contents)
-        .expect("the fast path");
+    let none = contents.iter().map(|_| None).collect();
+    let others =
+        upr_tc::db::batch::insert_new::<Recommendation>(&mut conn, &actor, &contents, none)
+            .expect("the fast path");
     assert_eq!(others, [0, 1, 2]);
     let key = upr_tc::domain::ExternalRef {
         source: "uhri".into(),
@@ -548,6 +558,10 @@ async fn the_batch_path_takes_new_items_with_partner_keys() {
             .unwrap()
             .is_some()
     );
+    drop(conn);
+    // Search finds each by its terms, whichever way they were made.
+    let found = app.all("/api/v1/recommendations?q=batch").await;
+    assert_eq!(found.len(), 3, "{found:?}");
 }
 
 /// An import that fails with an item's savepoint still open rolls back its whole transaction,
@@ -570,7 +584,10 @@ async fn a_rollback_with_a_savepoint_open_ends_the_whole_transaction() {
         })
         .collect();
     upr_tc::db::batch::insert_new::<upr_tc::domain::stakeholder::Stakeholder>(
-        &mut conn, &actor, &contents,
+        &mut conn,
+        &actor,
+        &contents,
+        vec![None],
     )
     .unwrap();
     Tx::savepoint(&mut conn).unwrap();

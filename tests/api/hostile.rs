@@ -362,3 +362,41 @@ async fn a_report_counted_before_needs_no_permit_of_the_rankings() {
     );
     assert_eq!(searches.available_permits(), 1, "the permit given back");
 }
+
+/// The rows are read ahead of the writes: an upload that stops at a row over the cap, after a
+/// batch of good rows was already written in its transaction, still writes nothing in the
+/// atomic mode.
+#[actix_web::test]
+async fn an_upload_stopped_after_a_written_batch_leaves_nothing_in_atomic_mode() {
+    let app = TestApp::spawn();
+    let mut csv = String::from("kind,name__en\n");
+    for i in 0..600 {
+        csv.push_str(&format!("nhri,Read ahead {i}\n"));
+    }
+    // The good rows alone would all be written.
+    let dry = app
+        .upload(
+            "/api/v1/bulk/stakeholders?dry_run=true",
+            "text/csv",
+            csv.clone(),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (dry["created"].as_u64(), dry["rejected"].as_u64()),
+        (Some(600), Some(0)),
+        "{dry}"
+    );
+    csv.push_str(&format!("nhri,\"{}\"\n", "x".repeat(5 * 1024 * 1024)));
+    app.upload("/api/v1/bulk/stakeholders", "text/csv", csv)
+        .await
+        .assert_problem(422, "row_too_large");
+    let stored = app.all("/api/v1/stakeholders").await;
+    assert!(
+        !stored.iter().any(|s| s["name"]["en"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Read ahead")),
+        "nothing of the stopped upload stays"
+    );
+}

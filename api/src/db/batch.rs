@@ -10,17 +10,47 @@ use super::table::{held_external, insert_external};
 use super::time::now;
 use crate::domain::{Id, Stored};
 
+/// What an item's content alone gives, worked out before its batch is written (on an import's
+/// reader thread, beside the writes): its natural key and its search terms.
+pub struct Ahead {
+    pub natural_key: String,
+    pub terms: String,
+}
+
+impl Ahead {
+    pub fn of<D: Document>(content: &D::Content) -> Self {
+        Self {
+            natural_key: D::natural_key(content),
+            terms: D::terms_of(content),
+        }
+    }
+}
+
 /// Inserts, in a few statements, those of `contents` that are new: no stored item has their
 /// natural key or partner keys, nor does an earlier one of the batch. Returns the indexes of
 /// the others, for the item-by-item path. Call inside a savepoint: on an error the caller
-/// rolls the batch back and takes every item the slow way.
+/// rolls the batch back and takes every item the slow way. `ahead` holds, for each item of
+/// `contents`, what was worked out of it already, if anything (`Ahead`).
 pub fn insert_new<D: Document>(
     conn: &mut DbConnection,
     actor: &Actor,
     contents: &[D::Content],
+    ahead: Vec<Option<Ahead>>,
 ) -> Result<Vec<usize>, WriteError> {
     use std::collections::{HashMap, HashSet};
-    let item_keys: Vec<String> = contents.iter().map(D::natural_key).collect();
+    debug_assert_eq!(contents.len(), ahead.len());
+    let (item_keys, mut terms): (Vec<String>, Vec<Option<String>>) = contents
+        .iter()
+        .zip(ahead)
+        .map(|(content, ahead)| match ahead {
+            Some(Ahead { natural_key, terms }) => {
+                // What was worked out before is what the content gives now.
+                debug_assert_eq!(natural_key, D::natural_key(content));
+                (natural_key, Some(terms))
+            }
+            None => (D::natural_key(content), None),
+        })
+        .unzip();
     // The keys only: no document to read, parse and key again.
     let mut taken_keys: HashSet<String> = D::taken_keys(conn, &item_keys)?.into_iter().collect();
     let ids: Vec<String> = contents
@@ -40,7 +70,7 @@ pub fn insert_new<D: Document>(
         held_external(conn, &scopes, &ids)?.into_iter().collect()
     };
     let at = now();
-    let mut fresh: Vec<(D, String)> = Vec::new();
+    let mut fresh: Vec<(D, String, Option<String>)> = Vec::new();
     let mut others = Vec::new();
     for (i, (content, key)) in contents.iter().zip(item_keys).enumerate() {
         let doc = D::new(Stored::new(D::Id::new_v7(), at), content.clone());
@@ -57,29 +87,39 @@ pub fn insert_new<D: Document>(
         }
         taken_keys.insert(key.clone());
         taken_refs.extend(refs);
-        fresh.push((doc, key));
+        fresh.push((doc, key, terms[i].take()));
     }
-    D::derive_many(conn, fresh.iter_mut().map(|(doc, _)| doc))?;
-    for chunk in fresh.chunks(200) {
+    D::derive_many(conn, fresh.iter_mut().map(|(doc, _, _)| doc))?;
+    let sqlite = matches!(conn, DbConnection::Sqlite(_));
+    for chunk in fresh.chunks_mut(200) {
         // The feed rows of the creations reuse each document's JSON; the audit entries read
         // the items from them.
         let mut rows = Vec::with_capacity(chunk.len());
         let mut created = Vec::with_capacity(chunk.len());
-        for (doc, key) in chunk {
-            let (row, json) = row_of(conn, doc, key.clone());
+        // SQLite's full-text table holds the terms (PostgreSQL's are in the row).
+        let mut search = Vec::new();
+        for (doc, key, ahead) in chunk.iter_mut() {
+            let terms = ahead.take().unwrap_or_else(|| doc.search_text());
+            debug_assert_eq!(terms, doc.search_text(), "the terms worked out ahead");
+            let (row, json) = if sqlite {
+                search.push(terms);
+                row_of(conn, doc, key.clone(), None)
+            } else {
+                row_of(conn, doc, key.clone(), Some(terms))
+            };
             rows.push(row);
             created.push((doc.id().to_string(), json));
         }
         let seqs: HashMap<String, i64> = D::insert_rows(conn, &rows)?.into_iter().collect();
         let mut facets = Vec::new();
-        let mut search = Vec::new();
         let mut refs = Vec::new();
-        for (doc, _) in chunk {
+        let mut search = search.into_iter();
+        let mut indexed = Vec::new();
+        for (doc, _, _) in chunk.iter() {
             let seq = seqs[&doc.id().to_string()];
             facets.extend(doc.facets().into_iter().map(|(f, v)| (seq, f, v)));
-            // SQLite's full-text table holds the terms (PostgreSQL's are in the row).
-            if let DbConnection::Sqlite(_) = conn {
-                search.push((seq, doc.search_text()));
+            if let Some(terms) = search.next() {
+                indexed.push((seq, terms));
             }
             let scope = D::ref_scope(doc.content());
             refs.extend(
@@ -93,14 +133,14 @@ pub fn insert_new<D: Document>(
             .map(|(seq, f, v)| (*seq, *f, v.as_str()))
             .collect();
         D::insert_facets(conn, &facets)?;
-        insert_search(conn, &D::TABLE, &search)?;
+        insert_search(conn, &D::TABLE, &indexed)?;
         insert_external(conn, &refs)?;
         let inserted: Vec<i64> = seqs.values().copied().collect();
         stamp(conn, &D::TABLE, &inserted)?;
         let feed = chunk
             .iter()
             .zip(&created)
-            .map(|((doc, _), (id, json))| {
+            .map(|((doc, _, _), (id, json))| {
                 let public = doc.public_json(json);
                 let full = Fed {
                     row: seqs[id],

@@ -94,11 +94,14 @@ pub trait Document: Rows + Serialize + DeserializeOwned {
     fn columns(&self) -> Self::Columns;
     /// `(facet, value)` rows for the multi-valued filters.
     fn facets(&self) -> Vec<(&'static str, String)>;
-    /// The texts search finds the item by, each in its language.
-    fn search_texts(&self) -> Vec<(Language, &str)>;
-    /// The terms of those texts, as the full-text index of either engine stores them.
+    /// The texts search finds an item by, each in its language: its content's.
+    fn search_texts_of(content: &Self::Content) -> Vec<(Language, &str)>;
+    /// The terms of an item's texts, as the full-text index of either engine stores them.
+    fn terms_of(content: &Self::Content) -> String {
+        index_text(Self::search_texts_of(content))
+    }
     fn search_text(&self) -> String {
-        index_text(self.search_texts())
+        Self::terms_of(self.content())
     }
     /// The partner keys an item's content carries.
     fn refs_of(content: &Self::Content) -> &[ExternalRef];
@@ -151,7 +154,7 @@ pub fn to_json<T: Serialize>(value: &T) -> String {
 }
 
 /// The row to write for an item; `natural_key` is the item's, computed by the caller (it is not
-/// cheap). `search_text` hands the item's terms to PostgreSQL, which makes its `search` column
+/// cheap), and so are its `terms` when it has them already. `search_text` hands the item's terms to PostgreSQL, which makes its `search` column
 /// of them as the row is written and keeps no copy (the trigger of
 /// `2026-12-02-000000_lean_indexes`); SQLite keeps them in the item's FTS5 entry only
 /// (`sql::search`). Either way the row's `search_text` is left empty.
@@ -159,13 +162,14 @@ pub(super) fn row_of<D: Document>(
     conn: &DbConnection,
     doc: &D,
     natural_key: String,
+    terms: Option<String>,
 ) -> (D::Row, String) {
     let document = to_json(doc);
     let common = Common {
         id: doc.id().to_string(),
         natural_key,
         search_text: match conn {
-            DbConnection::Postgres(_) => doc.search_text(),
+            DbConnection::Postgres(_) => terms.unwrap_or_else(|| doc.search_text()),
             DbConnection::Sqlite(_) => String::new(),
         },
         document: document.clone(),
@@ -306,7 +310,7 @@ pub fn insert<D: Document>(
     let at = now();
     let mut doc = D::new(Stored::new(id, at), content);
     doc.derive(conn)?;
-    let (row, json) = row_of(conn, &doc, key);
+    let (row, json) = row_of(conn, &doc, key, None);
     let seq = D::insert_rows(conn, &[row])?
         .first()
         .map(|(_, seq)| *seq)
@@ -363,7 +367,7 @@ pub fn replace<D: Document>(
     };
     let mut doc = D::new(stored, content);
     doc.derive(conn)?;
-    let (row, json) = row_of(conn, &doc, D::natural_key(doc.content()));
+    let (row, json) = row_of(conn, &doc, D::natural_key(doc.content()), None);
     D::update_row(conn, seq, &row)?;
     index(conn, seq, &doc)?;
     doc.after_write(conn, Some(&old))?;

@@ -111,8 +111,8 @@ impl Document for Stakeholder {
         out
     }
 
-    fn search_texts(&self) -> Vec<(Language, &str)> {
-        self.content.search_texts()
+    fn search_texts_of(content: &Self::Content) -> Vec<(Language, &str)> {
+        content.search_texts()
     }
 
     fn refs_of(content: &StakeholderContent) -> &[ExternalRef] {

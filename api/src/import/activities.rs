@@ -192,6 +192,9 @@ impl Importable for Activity {
         row_content(input, status.is_none().then_some("status"), errors)
     }
 
+    /// `prepare` fills in what the natural key is made of.
+    const KEYS_AHEAD: bool = false;
+
     /// The submitter the uploader implies (a row naming another one is refused), and the
     /// references checked against the database: as `app::activities` checks one activity.
     fn prepare(

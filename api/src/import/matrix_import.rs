@@ -13,7 +13,7 @@ use crate::domain::Multilingual;
 use crate::domain::recommendation::{Recommendation, RecommendationInput, Source, matching_key};
 
 /// The matrix column a field error belongs to.
-fn column_of(pointer: &str) -> String {
+pub(super) fn column_of(pointer: &str) -> String {
     match super::field_of(pointer) {
         "text"
         | "recommending_states"
@@ -121,7 +121,10 @@ pub fn import(
             id: None,
             content: input_of(entry, &review),
         };
-        if let Err(e) = writer.item(item, &column_of) {
+        if let Err(e) = writer.take(super::check::<Recommendation>(
+            super::Format::OhchrMatrix,
+            item,
+        )) {
             writer.abort();
             return Err(e);
         }

@@ -22,7 +22,7 @@ use crate::app::Principal;
 use crate::app::policy::Upload;
 use crate::app::uploads::{Uploader, uploader};
 use crate::db::DbConnection;
-use crate::db::batch::insert_new;
+use crate::db::batch::{Ahead, insert_new};
 use crate::db::documents::{Document, Outcome, WriteError, upsert_with};
 use crate::db::tx::Tx;
 use crate::domain::FieldError;
@@ -225,6 +225,10 @@ pub trait Importable: Document {
     fn may_create(_uploader: &Uploader) -> Result<(), String> {
         Ok(())
     }
+    /// Whether `prepare` leaves what an item's natural key and search terms are made of as the
+    /// row gave it, so that the reader may work them out beside the writes (`Ahead`): true
+    /// for a kind whose `prepare` is the default. Debug builds check each one.
+    const KEYS_AHEAD: bool = true;
     /// Whether the uploader may make `existing` into `incoming` (and why not); by default, yes.
     fn may_update(
         _existing: &Self,
@@ -292,8 +296,8 @@ struct Writer<'c, D: Importable> {
     options: Options,
     report: ImportReport,
     in_tx: bool,
-    /// Good items gathered for the next batch.
-    pending: Vec<Item<D::Content>>,
+    /// Good items gathered for the next batch, each with what was worked out of it ahead.
+    pending: Vec<(Item<D::Content>, Option<Ahead>)>,
     /// What `Importable::loose_match` has read of the stored items.
     loose: LooseKeys,
     _kind: std::marker::PhantomData<D>,
@@ -316,28 +320,14 @@ impl<'c, D: Importable> Writer<'c, D> {
         self.report.reject(errors);
     }
 
-    /// Checks and writes one item, each in a savepoint so a failing item leaves the others.
-    /// Checks one item; a good one joins the batch being gathered.
-    fn item(
-        &mut self,
-        item: Item<D::Input>,
-        column_of: &dyn Fn(&str) -> String,
-    ) -> Result<(), ImportError> {
+    /// Takes one checked item: what needs the database is checked, and a good item joins the
+    /// batch being gathered.
+    fn item(&mut self, item: Item<D::Content>, ahead: Option<Ahead>) -> Result<(), ImportError> {
         let (line, id) = (item.line, item.id);
-        let content = crate::domain::validate::Validate::validate(item.content)
-            .and_then(|content| D::prepare(self.conn, content, &self.options.uploader));
-        let content = match content {
+        let content = match D::prepare(self.conn, item.content, &self.options.uploader) {
             Ok(content) => content,
             Err(errors) => {
-                let rows = errors
-                    .into_iter()
-                    .map(|e| RowError {
-                        line,
-                        column: Some(column_of(&e.pointer)),
-                        code: e.code,
-                        message: e.message,
-                    })
-                    .collect();
+                let rows = row_errors::<D>(self.options.format, line, errors);
                 self.bad_row(rows);
                 return Ok(());
             }
@@ -356,11 +346,22 @@ impl<'c, D: Importable> Writer<'c, D> {
             self.pending.clear();
             return Ok(());
         }
-        self.pending.push(Item { line, id, content });
+        self.pending.push((Item { line, id, content }, ahead));
         if self.pending.len() >= BATCH {
             self.flush()?;
         }
         Ok(())
+    }
+
+    /// Takes what the reader sent of one row.
+    fn take(&mut self, row: Checked<D::Content>) -> Result<(), ImportError> {
+        match row {
+            Ok((item, ahead)) => self.item(item, ahead),
+            Err(errors) => {
+                self.bad_row(errors);
+                Ok(())
+            }
+        }
     }
 
     /// Writes the gathered batch: new items in a few multi-row statements, the others (items
@@ -374,7 +375,8 @@ impl<'c, D: Importable> Writer<'c, D> {
             Tx::begin(self.conn)?;
             self.in_tx = true;
         }
-        let batch = std::mem::take(&mut self.pending);
+        let (batch, mut ahead): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.pending).into_iter().unzip();
         // Items that name their id take the item-by-item path, and so does every item of an
         // uploader who may not create items (each is refused or updates one it may change).
         let creates = D::may_create(&self.options.uploader).is_ok();
@@ -389,9 +391,10 @@ impl<'c, D: Importable> Writer<'c, D> {
             }
         }
         let contents: Vec<D::Content> = fast.iter().map(|&i| batch[i].content.clone()).collect();
+        let ahead = fast.iter().map(|&i| ahead[i].take()).collect();
         let actor = self.options.uploader.actor();
         Tx::savepoint(self.conn)?;
-        match insert_new::<D>(self.conn, &actor, &contents) {
+        match insert_new::<D>(self.conn, &actor, &contents, ahead) {
             Ok(others) => {
                 Tx::release(self.conn)?;
                 self.report.created += (contents.len() - others.len()) as u64;
@@ -508,41 +511,105 @@ impl<'c, D: Importable> Writer<'c, D> {
     }
 }
 
-/// Imports a stream of rows of kind `D`.
-pub fn import<D: Importable>(
-    conn: &mut DbConnection,
+/// A row as the reader hands it to the writer: an item checked as far as the database is not
+/// needed, with what could be worked out of it ahead; or what keeps the row out.
+type Checked<C> = Result<(Item<C>, Option<Ahead>), Vec<RowError>>;
+
+/// Rows read ahead of the writer: the reader waits when this many are not yet taken, so memory
+/// does not grow with the file when the writes are the slower side.
+const READ_AHEAD: usize = 1_024;
+
+/// The errors of an item's content as the rows of an import in `format` name its columns.
+fn row_errors<D: Importable>(format: Format, line: u64, errors: Vec<FieldError>) -> Vec<RowError> {
+    errors
+        .into_iter()
+        .map(|e| RowError {
+            line,
+            column: Some(match format {
+                Format::Csv => D::csv_columns().column_of(&e.pointer),
+                Format::UprInfo => upr_info::column_of(&e.pointer),
+                Format::OhchrMatrix => matrix_import::column_of(&e.pointer),
+                Format::Ndjson => e.pointer,
+            }),
+            code: e.code,
+            message: e.message,
+        })
+        .collect()
+}
+
+/// Checks an item read from a row, as far as that needs no database, and works out its key and
+/// terms where the kind allows (`Importable::KEYS_AHEAD`).
+fn check<D: Importable>(format: Format, item: Item<D::Input>) -> Checked<D::Content> {
+    let Item { line, id, content } = item;
+    let content = crate::domain::validate::Validate::validate(content)
+        .map_err(|errors| row_errors::<D>(format, line, errors))?;
+    let ahead = D::KEYS_AHEAD.then(|| Ahead::of::<D>(&content));
+    Ok((Item { line, id, content }, ahead))
+}
+
+/// What the reader counted: rows received, and rows folded into an earlier row's item.
+type Counts = (u64, u64);
+
+/// Reads and checks the rows of `input` in `format`, handing each to `send` in file order.
+fn read_rows<D: Importable>(
     input: impl Read,
-    options: Options,
-) -> Result<ImportReport, ImportError> {
-    let format = options.format;
-    let mut writer = Writer::<D>::new(conn, options);
-    let result = match format {
-        Format::Ndjson => ndjson::<D>(input, &mut writer),
-        Format::Csv => columns::read::<D>(input, &mut |item, errors| match (item, errors) {
-            (Some(item), _) => writer.item(item, &|p| D::csv_columns().column_of(p)),
-            (None, errors) => {
-                writer.bad_row(errors);
-                Ok(())
-            }
-        })
-        .map(|received| writer.report.received = received),
-        Format::UprInfo => upr_info::read::<D>(input, &mut |item, errors| match (item, errors) {
-            (Some(item), _) => writer.item(item, &upr_info::column_of),
-            (None, errors) => {
-                writer.bad_row(errors);
-                Ok(())
-            }
-        })
-        .map(|(received, folded)| {
-            writer.report.received = received;
-            writer.report.folded = folded;
-        }),
+    format: Format,
+    send: &mut dyn FnMut(Checked<D::Content>) -> Result<(), ImportError>,
+) -> Result<Counts, ImportError> {
+    let mut each = |item: Option<Item<D::Input>>, errors: Vec<RowError>| match item {
+        Some(item) => send(check::<D>(format, item)),
+        None => send(Err(errors)),
+    };
+    match format {
+        Format::Ndjson => ndjson::<D>(input, &mut each).map(|received| (received, 0)),
+        Format::Csv => columns::read::<D>(input, &mut each).map(|received| (received, 0)),
+        Format::UprInfo => upr_info::read::<D>(input, &mut each),
         Format::OhchrMatrix => Err(ImportError::File(
             "The ohchr-matrix format holds recommendations only.".into(),
         )),
-    };
-    match result {
-        Ok(()) => writer.finish(),
+    }
+}
+
+/// Imports a stream of rows of kind `D`. The rows are read, parsed and checked on a thread of
+/// their own while this one writes those read before (at most `READ_AHEAD` of them wait).
+pub fn import<D: Importable>(
+    conn: &mut DbConnection,
+    input: impl Read + Send,
+    options: Options,
+) -> Result<ImportReport, ImportError>
+where
+    D::Content: Send,
+{
+    let format = options.format;
+    let mut writer = Writer::<D>::new(conn, options);
+    let (read, written) = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Checked<D::Content>>(READ_AHEAD);
+        let reader = std::thread::Builder::new()
+            .name("import-reader".into())
+            .spawn_scoped(scope, move || {
+                read_rows::<D>(input, format, &mut |row| {
+                    // The writer stopped (its error is the import's): stop reading too.
+                    tx.send(row)
+                        .map_err(|_| ImportError::File("the import stopped".into()))
+                })
+            })
+            .map_err(ImportError::Read)?;
+        let written = rx.iter().try_for_each(|row| writer.take(row));
+        // A writer that failed drops its end here, so that a reader waiting to send stops.
+        drop(rx);
+        let read = match reader.join() {
+            Ok(read) => read,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        Ok::<_, ImportError>((read, written))
+    })
+    .inspect_err(|_| writer.abort())?;
+    match written.and(read) {
+        Ok((received, folded)) => {
+            writer.report.received = received;
+            writer.report.folded = folded;
+            writer.finish()
+        }
         Err(e) => {
             writer.abort();
             Err(e)
@@ -565,7 +632,7 @@ pub fn import_items<D: Importable>(
             id: None,
             content,
         };
-        if let Err(e) = writer.item(item, &|p| p.to_owned()) {
+        if let Err(e) = writer.take(check::<D>(Format::Ndjson, item)) {
             writer.abort();
             return Err(e);
         }
@@ -598,7 +665,7 @@ pub fn prepare<R: Read>(
 pub fn import_prepared(
     conn: &mut DbConnection,
     kind: Upload,
-    prepared: Prepared<impl Read>,
+    prepared: Prepared<impl Read + Send>,
     options: Options,
 ) -> Result<ImportReport, ImportError> {
     let input = match prepared {
@@ -618,7 +685,7 @@ pub fn import_prepared(
 pub fn import_kind(
     conn: &mut DbConnection,
     kind: Upload,
-    input: impl Read,
+    input: impl Read + Send,
     options: Options,
 ) -> Result<ImportReport, ImportError> {
     let prepared = prepare(kind, input, &options)?;
@@ -630,7 +697,7 @@ pub fn import_kind(
 pub fn by_operator(
     conn: &mut DbConnection,
     kind: Upload,
-    input: impl Read,
+    input: impl Read + Send,
     format: Format,
     mode: Mode,
     dry_run: bool,
@@ -647,12 +714,13 @@ pub fn by_operator(
     import_kind(conn, kind, input, options)
 }
 
-fn ndjson<D: Importable>(input: impl Read, writer: &mut Writer<'_, D>) -> Result<(), ImportError> {
+/// Reads NDJSON rows, one item a line; returns how many rows were received.
+fn ndjson<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result<u64, ImportError> {
     use std::io::BufRead;
     let mut reader = std::io::BufReader::with_capacity(64 * 1024, input);
     let mut line = Vec::new();
     let mut number = 0u64;
-    let mut any = false;
+    let mut received = 0u64;
     loop {
         line.clear();
         // A line without end is refused at the cap, not buffered whole.
@@ -677,48 +745,52 @@ fn ndjson<D: Importable>(input: impl Read, writer: &mut Writer<'_, D>) -> Result
             Ok(t) => t.trim(),
             Err(_) => {
                 // A row, if a bad one: a file of nothing but such lines is not empty.
-                any = true;
-                writer.report.received += 1;
-                writer.bad_row(vec![RowError {
-                    line: number,
-                    column: None,
-                    code: "invalid_encoding".into(),
-                    message: "the line is not UTF-8".into(),
-                }]);
+                received += 1;
+                each(
+                    None,
+                    vec![RowError {
+                        line: number,
+                        column: None,
+                        code: "invalid_encoding".into(),
+                        message: "the line is not UTF-8".into(),
+                    }],
+                )?;
                 continue;
             }
         };
         if text.is_empty() {
             continue;
         }
-        any = true;
-        writer.report.received += 1;
+        received += 1;
         match serde_json::from_str::<D::Input>(text) {
-            Ok(content) => writer.item(
-                Item {
+            Ok(content) => each(
+                Some(Item {
                     line: number,
                     id: None,
                     content,
-                },
-                &|p| p.to_owned(),
+                }),
+                vec![],
             )?,
-            Err(e) => writer.bad_row(vec![RowError {
-                line: number,
-                column: None,
-                code: if e.is_data() {
-                    "invalid_row"
-                } else {
-                    "malformed_json"
-                }
-                .into(),
-                message: e.to_string(),
-            }]),
+            Err(e) => each(
+                None,
+                vec![RowError {
+                    line: number,
+                    column: None,
+                    code: if e.is_data() {
+                        "invalid_row"
+                    } else {
+                        "malformed_json"
+                    }
+                    .into(),
+                    message: e.to_string(),
+                }],
+            )?,
         }
     }
-    if !any {
+    if received == 0 {
         return Err(ImportError::File(
             "The upload is empty: it has no rows.".into(),
         ));
     }
-    Ok(())
+    Ok(received)
 }

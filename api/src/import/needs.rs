@@ -98,6 +98,9 @@ impl Importable for AssistanceRequest {
         row_content(input, state.is_none().then_some("state"), errors)
     }
 
+    /// `prepare` fills in what the natural key is made of.
+    const KEYS_AHEAD: bool = false;
+
     /// A State files for itself, `admin` for any State with the reference of its request, and
     /// the recommendations are the State's accepted ones: as `app::assistance_requests` checks
     /// one request.
@@ -199,6 +202,9 @@ impl Importable for Offer {
         };
         row_content(input, None, errors)
     }
+
+    /// `prepare` fills in what the natural key is made of.
+    const KEYS_AHEAD: bool = false;
 
     /// The stakeholder the uploader implies (a row naming another one is refused; `admin`'s
     /// rows name theirs), and the activities it cites its own public ones: as `app::offers`
