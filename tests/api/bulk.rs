@@ -539,14 +539,13 @@ async fn the_batch_path_takes_new_items_with_partner_keys() {
         .map(|(i, c)| (i < 2).then(|| upr_tc::db::batch::Ahead::of::<Recommendation>(c)))
         .collect();
     let others =
-        upr_tc::db::batch::insert_new::<Recommendation>(&mut conn, &actor, &contents, ahead)
+        upr_tc::db::batch::insert_new::<Recommendation>(&mut conn, &actor, contents.clone(), ahead)
             .expect("the fast path");
     assert!(others.is_empty());
     // Written again, each is found by its keys and left to the item-by-item path.
     let none = contents.iter().map(|_| None).collect();
-    let others =
-        upr_tc::db::batch::insert_new::<Recommendation>(&mut conn, &actor, &contents, none)
-            .expect("the fast path");
+    let others = upr_tc::db::batch::insert_new::<Recommendation>(&mut conn, &actor, contents, none)
+        .expect("the fast path");
     assert_eq!(others, [0, 1, 2]);
     let key = upr_tc::domain::ExternalRef {
         source: "uhri".into(),
@@ -586,7 +585,7 @@ async fn a_rollback_with_a_savepoint_open_ends_the_whole_transaction() {
     upr_tc::db::batch::insert_new::<upr_tc::domain::stakeholder::Stakeholder>(
         &mut conn,
         &actor,
-        &contents,
+        contents,
         vec![None],
     )
     .unwrap();

@@ -34,7 +34,7 @@ impl Ahead {
 pub fn insert_new<D: Document>(
     conn: &mut DbConnection,
     actor: &Actor,
-    contents: &[D::Content],
+    contents: Vec<D::Content>,
     ahead: Vec<Option<Ahead>>,
 ) -> Result<Vec<usize>, WriteError> {
     use std::collections::{HashMap, HashSet};
@@ -72,11 +72,9 @@ pub fn insert_new<D: Document>(
     let at = now();
     let mut fresh: Vec<(D, String, Option<String>)> = Vec::new();
     let mut others = Vec::new();
-    for (i, (content, key)) in contents.iter().zip(item_keys).enumerate() {
-        let doc = D::new(Stored::new(D::Id::new_v7(), at), content.clone());
-        let scope = D::ref_scope(content);
-        let refs: Vec<(String, String, String)> = doc
-            .external_refs()
+    for (i, (content, key)) in contents.into_iter().zip(item_keys).enumerate() {
+        let scope = D::ref_scope(&content);
+        let refs: Vec<(String, String, String)> = D::refs_of(&content)
             .iter()
             .map(|r| (scope.clone(), r.source.clone(), r.external_id.clone()))
             .collect();
@@ -87,6 +85,7 @@ pub fn insert_new<D: Document>(
         }
         taken_keys.insert(key.clone());
         taken_refs.extend(refs);
+        let doc = D::new(Stored::new(D::Id::new_v7(), at), content);
         fresh.push((doc, key, terms[i].take()));
     }
     D::derive_many(conn, fresh.iter_mut().map(|(doc, _, _)| doc))?;

@@ -394,10 +394,10 @@ impl<'c, D: Importable> Writer<'c, D> {
         let ahead = fast.iter().map(|&i| ahead[i].take()).collect();
         let actor = self.options.uploader.actor();
         Tx::savepoint(self.conn)?;
-        match insert_new::<D>(self.conn, &actor, &contents, ahead) {
+        match insert_new::<D>(self.conn, &actor, contents, ahead) {
             Ok(others) => {
                 Tx::release(self.conn)?;
-                self.report.created += (contents.len() - others.len()) as u64;
+                self.report.created += (fast.len() - others.len()) as u64;
                 slow.extend(others.into_iter().map(|k| fast[k]));
             }
             Err(e) => {
