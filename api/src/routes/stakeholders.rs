@@ -234,12 +234,12 @@ pub async fn get_stakeholder(
     )
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("No stakeholder has the id {id}.")))?;
-    let s = Stakeholder::clone(&kept);
-    if let Some(unchanged) = not_modified(&req, &tag_for(&s, identity.0.as_ref())) {
+    if let Some(unchanged) = not_modified(&req, &tag_for(&kept, identity.0.as_ref())) {
         return Ok(Either::Right(unchanged));
     }
+    // A copy only for an answer with a body: the caller's view is made of it.
     Ok(Either::Left(respond(
-        s,
+        Stakeholder::clone(&kept),
         identity.0.as_ref(),
         StatusCode::OK,
     )))
