@@ -815,6 +815,81 @@ async fn each_change_shows_the_item_as_it_left_it_and_only_older_changes_keep_a_
     );
 }
 
+/// The last change of each item is read from the item's row, whether the rows of a page's items
+/// lie close together (with rows between that the page does not want: an item whose last
+/// change is on a later page) or far apart (items deleted between them): each change carries
+/// its own item, on pages of every size.
+#[actix_web::test]
+async fn a_page_reads_each_item_from_its_row_whether_its_items_lie_together_or_apart() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let sync = app.token(Role::Sync, None, None);
+    let mut recs = Vec::new();
+    for i in 1..=12 {
+        let rec = recommendation("KEN", 8, &format!("Item {i}"));
+        recs.push(app.create("/api/v1/recommendations", &rec).await);
+    }
+    let path = |r: &Value| format!("/api/v1/recommendations/{}", r["id"].as_str().unwrap());
+    let reply = app
+        .send_json(
+            Method::PATCH,
+            &path(&recs[1]),
+            Some(&admin),
+            &json!({"text": {"en": "Item 2, edited"}}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    // Items 4 to 10 deleted: the living ones' rows lie far apart.
+    for r in &recs[3..10] {
+        let reply = app
+            .send_json(Method::DELETE, &path(r), Some(&admin), &json!(null))
+            .await;
+        assert_eq!(reply.status, 204, "{}", reply.text());
+    }
+    let as_created: BTreeMap<String, Value> = recs
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap().to_owned(), r.clone()))
+        .collect();
+    for limit in [1, 3, 5, 1000] {
+        let mut after = String::new();
+        let mut texts = Vec::new();
+        loop {
+            let query = if after.is_empty() {
+                format!("/api/v1/changes?limit={limit}")
+            } else {
+                format!("/api/v1/changes?limit={limit}&after={after}")
+            };
+            let page = app.get_as(&query, &sync).await.assert_ok_json();
+            for change in page["items"].as_array().unwrap() {
+                let id = change["id"].as_str().unwrap();
+                assert_eq!(change["type"], "recommendation");
+                match change["op"].as_str().unwrap() {
+                    "upsert" => {
+                        assert_eq!(change["data"]["id"], id, "limit {limit}");
+                        texts.push(change["data"]["text"]["en"].clone());
+                        if change["data"]["version"] == 1 {
+                            assert_eq!(change["data"], as_created[id], "limit {limit}");
+                        }
+                    }
+                    op => {
+                        assert_eq!(op, "delete");
+                        assert_eq!(change["data"], Value::Null);
+                        texts.push(Value::Null);
+                    }
+                }
+            }
+            after = page["next_cursor"].as_str().unwrap().to_owned();
+            if !page["has_more"].as_bool().unwrap() {
+                break;
+            }
+        }
+        let mut expected: Vec<Value> = (1..=12).map(|i| json!(format!("Item {i}"))).collect();
+        expected.push(json!("Item 2, edited"));
+        expected.extend(std::iter::repeat_n(Value::Null, 7));
+        assert_eq!(texts, expected, "limit {limit}");
+    }
+}
+
 #[actix_web::test]
 async fn a_change_whose_row_holds_another_item_stops_the_feed_rather_than_show_it() {
     let app = TestApp::spawn();
