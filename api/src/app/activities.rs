@@ -18,16 +18,20 @@ use crate::domain::{ActivityId, FieldError, Id, StakeholderId};
 /// The activity, if a caller with `access` may see it; else the same answer as for no
 /// activity at all.
 pub fn visible(conn: &mut DbConnection, id: ActivityId, access: &Access) -> Result<Activity> {
-    shown(activities::get(conn, id)?.as_ref(), id, access)
+    shown(activities::get(conn, id)?.as_ref(), id, access).cloned()
 }
 
 /// `found`, the activity with this id if there is one (read now, or kept while the data is
 /// unchanged), if a caller with `access` may see it; else the same answer as for no activity
-/// at all. The publication rule of every read of one activity.
-pub fn shown(found: Option<&Activity>, id: ActivityId, access: &Access) -> Result<Activity> {
+/// at all. The publication rule of every read of one activity. Borrowed: an answer that has
+/// no body (`304 Not Modified`) copies nothing.
+pub fn shown<'a>(
+    found: Option<&'a Activity>,
+    id: ActivityId,
+    access: &Access,
+) -> Result<&'a Activity> {
     found
         .filter(|a| may_see(access, &a.facts(), &a.visibility))
-        .cloned()
         .ok_or_else(|| Error::NotFound(format!("No activity has the id {id}.")))
 }
 

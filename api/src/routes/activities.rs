@@ -318,11 +318,11 @@ pub async fn get_activity(
     )
     .await?;
     let a = app::activities::shown(found.as_deref(), id, &access)?;
-    if let Some(unchanged) = not_modified(&req, &tag_of(&a)) {
+    if let Some(unchanged) = not_modified(&req, &tag_of(a)) {
         return Ok(Either::Right(varies(unchanged)));
     }
     Ok(Either::Left(
-        respond(a, StatusCode::OK).insert_header((header::VARY, "Accept")),
+        respond(a.clone(), StatusCode::OK).insert_header((header::VARY, "Accept")),
     ))
 }
 
