@@ -154,25 +154,21 @@ pub struct FeedChange {
     pub data: Option<String>,
 }
 
-/// The position of the last change `audience` is given (0 when none). For the full feed, the
-/// highest position committed (positions are shared by both feeds); for the public feed, its
-/// last public change, which hidden writes do not move. Either way everything up to it is
-/// committed (writers commit in the order they are numbered).
-fn last(conn: &mut DbConnection, audience: Audience) -> diesel::QueryResult<i64> {
-    use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
-    let query = dsl::changes.select(diesel::dsl::max(dsl::seq)).into_boxed();
-    let query = match audience {
-        Audience::Full => query,
-        Audience::Public => query.filter(dsl::public_op.is_not_null()),
-    };
-    Ok(query.first::<Option<i64>>(conn)?.unwrap_or(0))
+/// The floor of compaction (`floor`) and the position of the last change `audience` is given
+/// (0 when none), read in one statement (`sql::feed::ends`): every page of the feed reads
+/// both. For the full feed, the highest position committed (positions are shared by both
+/// feeds); for the public feed, its last public change, which hidden writes do not move.
+/// Either way everything up to it is committed (writers commit in the order they are numbered).
+fn ends(conn: &mut DbConnection, audience: Audience) -> diesel::QueryResult<(i64, i64)> {
+    super::sql::feed::ends(conn, audience == Audience::Public)
 }
 
 /// The head of the public feed: where a snapshot of public items stands. Never below the floor
 /// of compaction, so a snapshot's cursor is never one the feed refuses (the public feed
 /// carries nothing between its last change and the floor).
 pub fn public_head(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
-    Ok(last(conn, Audience::Public)?.max(floor(conn)?))
+    let (floor, last) = ends(conn, Audience::Public)?;
+    Ok(last.max(floor))
 }
 
 /// The position at or below which the feed is compacted (0 when it never was): below it only
@@ -283,11 +279,11 @@ fn head_after(
     audience: Audience,
     after: i64,
 ) -> diesel::QueryResult<Option<i64>> {
-    let floor = floor(conn)?;
+    let (floor, last) = ends(conn, audience)?;
     if after > 0 && after < floor {
         return Ok(None);
     }
-    Ok(Some(last(conn, audience)?.max(floor)))
+    Ok(Some(last.max(floor)))
 }
 
 /// A page of the feed after `after`, of the given types (all when `None`), and the position to

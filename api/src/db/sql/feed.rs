@@ -93,6 +93,36 @@ pub fn as_created(
         .collect())
 }
 
+/// The floor of the feed's compaction (`instance.feed_floor`) and the position of its last
+/// change (0 when none), of the public changes only when `public`: in one statement, since
+/// every page of the feed reads both (`changes::head_after`).
+pub fn ends(conn: &mut DbConnection, public: bool) -> diesel::QueryResult<(i64, i64)> {
+    #[derive(diesel::QueryableByName)]
+    struct Ends {
+        #[diesel(sql_type = BigInt)]
+        floor: i64,
+        #[diesel(sql_type = BigInt)]
+        last: i64,
+    }
+    let only = if public {
+        " WHERE public_op IS NOT NULL"
+    } else {
+        ""
+    };
+    let mut sql = Sql::new(
+        conn,
+        &format!(
+            "SELECT (SELECT feed_floor FROM instance LIMIT 1) AS floor, \
+             COALESCE((SELECT MAX(seq) FROM changes{only}), 0) AS last"
+        ),
+    );
+    sql.keep_plan();
+    let ends = load::<Ends>(conn, &sql)?
+        .pop()
+        .ok_or(diesel::result::Error::NotFound)?;
+    Ok((ends.floor, ends.last))
+}
+
 /// Which changes a page of the feed is read from: those after `after` up to `head` that
 /// `audience` is given, of the given types (all when `None`).
 pub struct Window<'a> {
