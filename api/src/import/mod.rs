@@ -595,6 +595,11 @@ where
             })
             .map_err(ImportError::Read)?;
         let written = rx.iter().try_for_each(|row| writer.take(row));
+        if written.is_err() {
+            // Its transaction ends now, not once the reader has finished the read it is in
+            // (a file that is a slow pipe would hold the write lock meanwhile).
+            writer.abort();
+        }
         // A writer that failed drops its end here, so that a reader waiting to send stops.
         drop(rx);
         let read = match reader.join() {
