@@ -13,7 +13,9 @@
 //! database copies the document into that change before the row is written again or deleted
 //! (triggers of `2026-11-30-060000_feed_by_reference`), so older changes keep theirs.
 
-use chrono::{DateTime, Utc};
+use std::ops::Range;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -139,19 +141,130 @@ pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryRes
     Ok(())
 }
 
-/// One change as a feed reads it (`routes::changes` writes it, its position made opaque).
-#[derive(Debug, Clone)]
-pub struct FeedChange {
+/// One change as a feed reads it (`routes::changes` writes it, its position made opaque),
+/// borrowed from its page ([`Changes`]).
+#[derive(Debug, Clone, Copy)]
+pub struct FeedChange<'a> {
     /// Its position in the feed.
     pub seq: i64,
-    pub kind: String,
-    pub id: String,
+    pub kind: &'a str,
+    pub id: &'a str,
     pub op: Op,
-    /// When, as a `DateTime<Utc>` serialises (RFC 3339).
-    pub at: String,
+    /// When (`time::write_rfc3339` writes it as a `DateTime<Utc>` serialises).
+    pub at: NaiveDateTime,
     /// The item's representation for an upsert (the public one on the public feed), as stored:
     /// JSON, which is all the database holds there (`documents_are_json`).
-    pub data: Option<String>,
+    pub data: Option<&'a str>,
+}
+
+/// The changes of a page of the feed, in order: the text the database gave them in
+/// (`sql::feed::Packed`), read once, and where each change's fields lie in it.
+#[derive(Debug, Default)]
+pub struct Changes {
+    text: String,
+    changes: Vec<Located>,
+}
+
+#[derive(Debug)]
+struct Located {
+    seq: i64,
+    kind: Range<usize>,
+    id: Range<usize>,
+    op: Op,
+    at: NaiveDateTime,
+    data: Option<Range<usize>>,
+}
+
+impl Changes {
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = FeedChange<'_>> {
+        self.changes.iter().map(|c| FeedChange {
+            seq: c.seq,
+            kind: &self.text[c.kind.clone()],
+            id: &self.text[c.id.clone()],
+            op: c.op,
+            at: c.at,
+            data: c.data.clone().map(|d| &self.text[d]),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.changes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// The bytes of the items together.
+    pub fn data_len(&self) -> usize {
+        self.changes
+            .iter()
+            .map(|c| c.data.as_ref().map_or(0, ExactSizeIterator::len))
+            .sum()
+    }
+
+    /// The first `limit` changes of a packed page, each checked; an error for one that does
+    /// not read, which stops the feed (a 500) rather than reach a partner as something else:
+    /// an unknown operation is no upsert, a delete carries no data, a time must be one.
+    fn of(packed: super::sql::feed::Packed, limit: usize) -> diesel::QueryResult<(Self, bool)> {
+        let records = packed.unpack().map_err(unreadable)?;
+        let more = records.len() > limit;
+        let text = packed.0;
+        let changes = records
+            .into_iter()
+            .take(limit)
+            .map(|r| {
+                let op = match (&text[r.op.clone()], &r.data) {
+                    ("upsert", Some(_)) => Op::Upsert,
+                    ("delete", None) => Op::Delete,
+                    (op, data) => {
+                        return Err(unreadable(format!(
+                            "change {}: operation `{op}` with data present: {}",
+                            r.seq,
+                            data.is_some()
+                        )));
+                    }
+                };
+                let at = time::stored_time_of_text(&text[r.at.clone()]).ok_or_else(|| {
+                    unreadable(format!("change {}: time `{}`", r.seq, &text[r.at.clone()]))
+                })?;
+                Ok(Located {
+                    seq: r.seq,
+                    kind: r.entity,
+                    id: r.entity_id,
+                    op,
+                    at,
+                    data: r.data,
+                })
+            })
+            .collect::<diesel::QueryResult<_>>()?;
+        Ok((Self { text, changes }, more))
+    }
+
+    /// Changes made for a test of how they are written.
+    #[cfg(test)]
+    pub fn of_test(changes: &[FeedChange<'_>]) -> Self {
+        let mut text = String::new();
+        let mut located = Vec::new();
+        for c in changes {
+            let mut push = |s: &str| {
+                text.push_str(s);
+                text.len() - s.len()..text.len()
+            };
+            located.push(Located {
+                seq: c.seq,
+                kind: push(c.kind),
+                id: push(c.id),
+                op: c.op,
+                at: c.at,
+                data: c.data.map(push),
+            });
+        }
+        Self {
+            text,
+            changes: located,
+        }
+    }
 }
 
 /// The floor of compaction (`floor`) and the position of the last change `audience` is given
@@ -184,7 +297,7 @@ pub fn floor(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
 #[derive(Debug)]
 pub enum Page {
     /// The changes after its position, where to resume, and whether more are there already.
-    Changes(Vec<FeedChange>, i64, bool),
+    Changes(Changes, i64, bool),
     /// Its position is below the floor of compaction: the changes after it are no longer all
     /// there. The start of the feed (0) never expires: from there a reader gets the last change
     /// of each item up to the floor, then every change.
@@ -303,7 +416,7 @@ pub fn read(
     };
     if head <= after {
         // Nothing committed since: what a waiting partner mostly asks.
-        return Ok(Page::Changes(vec![], after, false));
+        return Ok(Page::Changes(Changes::default(), after, false));
     }
     let window = super::sql::feed::Window {
         audience,
@@ -311,39 +424,13 @@ pub fn read(
         head,
         types,
     };
-    let rows = super::sql::feed::page(conn, &window, limit + 1)?;
-    let more = rows.len() as i64 > limit;
-    let items: Vec<FeedChange> = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(|r| {
-            // A change that does not read stops the feed (a 500) rather than reach a partner
-            // as something else: an unknown operation is no upsert, a delete carries no data.
-            let (op, data) = match (r.op.as_deref().unwrap_or(""), r.data) {
-                ("upsert", Some(d)) => (Op::Upsert, Some(d)),
-                ("delete", None) => (Op::Delete, None),
-                (op, data) => {
-                    return Err(unreadable(format!(
-                        "change {}: operation `{op}` with data present: {}",
-                        r.seq,
-                        data.is_some()
-                    )));
-                }
-            };
-            Ok(FeedChange {
-                seq: r.seq,
-                kind: r.entity,
-                id: r.entity_id,
-                op,
-                at: time::rfc3339_of_text(&r.at)
-                    .ok_or_else(|| unreadable(format!("change {}: time `{}`", r.seq, r.at)))?,
-                data,
-            })
-        })
-        .collect::<diesel::QueryResult<_>>()?;
+    let (items, more) = match super::sql::feed::page(conn, &window, limit + 1)? {
+        Some(packed) => Changes::of(packed, limit as usize)?,
+        None => (Changes::default(), false),
+    };
     // Where to resume: after the last change given, or the audience's head at the end (a
     // reader of some types passes over the others once).
-    let next = match (more, items.last()) {
+    let next = match (more, items.changes.last()) {
         (true, Some(last)) => last.seq,
         _ => head.max(after),
     };

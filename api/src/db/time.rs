@@ -25,51 +25,54 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
 
 /// A stored time given as text, as either engine casts a `Timestamp` column to text
 /// (`YYYY-MM-DD HH:MM:SS`, then up to nine digits of a fraction; SQLite keeps the text that was
-/// written, so a `T` and a `Z` or `+00:00` are taken too), written as a `DateTime<Utc>`
-/// serialises (RFC 3339, `Z`, the fraction in 0, 3, 6 or 9 digits). Read and written by hand:
-/// chrono reads its format string again for each value, and a page of the change feed gives a
-/// thousand of them. `None` when the text is no time.
-pub fn rfc3339_of_text(text: &str) -> Option<String> {
-    let t = time_of_text(text)?;
-    let mut out = String::with_capacity(30);
+/// written, so a `T` and a `Z` or `+00:00` are taken too), to be written by [`write_rfc3339`].
+/// Read by hand: chrono reads its format string again for each value, and a page of the change
+/// feed gives a thousand of them. `None` when the text is no time or its year is past 9999.
+pub fn stored_time_of_text(text: &str) -> Option<NaiveDateTime> {
+    time_of_text(text).filter(|t| (0..=9999).contains(&chrono::Datelike::year(t)))
+}
+
+/// Appends `t` as a `DateTime<Utc>` serialises (RFC 3339, `Z`, the fraction in 0, 3, 6 or 9
+/// digits), unquoted; `None` (and nothing written) for a year outside 0 to 9999.
+pub fn write_rfc3339(out: &mut Vec<u8>, t: NaiveDateTime) -> Option<()> {
     let (date, time) = (t.date(), t.time());
     // `n` in exactly `width` digits (it has no more).
-    let digits = |out: &mut String, n: u32, width: u32| {
+    let digits = |out: &mut Vec<u8>, n: u32, width: u32| {
         for place in (0..width).rev() {
-            out.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
+            out.push(b'0' + (n / 10u32.pow(place) % 10) as u8);
         }
     };
     use chrono::{Datelike, Timelike};
     let year = u32::try_from(date.year()).ok().filter(|y| *y <= 9999)?;
-    digits(&mut out, year, 4);
-    out.push('-');
-    digits(&mut out, date.month(), 2);
-    out.push('-');
-    digits(&mut out, date.day(), 2);
-    out.push('T');
-    digits(&mut out, time.hour(), 2);
-    out.push(':');
-    digits(&mut out, time.minute(), 2);
-    out.push(':');
-    digits(&mut out, time.second(), 2);
+    digits(out, year, 4);
+    out.push(b'-');
+    digits(out, date.month(), 2);
+    out.push(b'-');
+    digits(out, date.day(), 2);
+    out.push(b'T');
+    digits(out, time.hour(), 2);
+    out.push(b':');
+    digits(out, time.minute(), 2);
+    out.push(b':');
+    digits(out, time.second(), 2);
     let nanos = time.nanosecond();
     match nanos {
         0 => {}
         n if n % 1_000_000 == 0 => {
-            out.push('.');
-            digits(&mut out, n / 1_000_000, 3);
+            out.push(b'.');
+            digits(out, n / 1_000_000, 3);
         }
         n if n % 1_000 == 0 => {
-            out.push('.');
-            digits(&mut out, n / 1_000, 6);
+            out.push(b'.');
+            digits(out, n / 1_000, 6);
         }
         n => {
-            out.push('.');
-            digits(&mut out, n, 9);
+            out.push(b'.');
+            digits(out, n, 9);
         }
     }
-    out.push('Z');
-    Some(out)
+    out.push(b'Z');
+    Some(())
 }
 
 /// The time a stored text gives: the layout the service writes read by hand, any other that
@@ -136,7 +139,14 @@ fn fast_time_of_text(b: &[u8]) -> Option<NaiveDateTime> {
 mod tests {
     use chrono::{TimeZone, Utc};
 
-    use super::rfc3339_of_text;
+    use super::{stored_time_of_text, write_rfc3339};
+
+    /// A stored time's text as the feed writes it.
+    fn rfc3339_of_text(text: &str) -> Option<String> {
+        let mut out = Vec::new();
+        write_rfc3339(&mut out, stored_time_of_text(text)?)?;
+        String::from_utf8(out).ok()
+    }
 
     /// Times given as text come out as chrono serialises the same time, whatever the fraction;
     /// what is no time is `None`.

@@ -20,7 +20,7 @@ use crate::auth::Identity;
 use crate::cursor::{Cursors, Kind};
 use crate::db::DbConnection;
 use crate::db::Position;
-use crate::db::changes::{self, Audience, FeedChange, Op, Page, TYPES};
+use crate::db::changes::{self, Audience, Changes, FeedChange, Op, Page, TYPES};
 use crate::db::consents;
 use crate::db::documents::Document;
 use crate::db::sql::search::PageQuery;
@@ -366,16 +366,13 @@ pub fn feed_ahead(kept_bytes: usize) -> crate::app::read_ahead::ReadAhead<FeedPa
 /// is built first (a page of 1,000 changes carries megabytes of them). The bytes are those
 /// `ChangesPage` serialises to (the test below holds them to it): every value but the
 /// documents is written by serde.
-fn page_body(cursors: &Cursors, items: &[FeedChange], next: i64, more: bool) -> Vec<u8> {
+fn page_body(cursors: &Cursors, items: &Changes, next: i64, more: bool) -> Vec<u8> {
     // Writing into a `Vec` fails only for a value that refuses to serialise, and none here can.
     fn value(out: &mut Vec<u8>, v: &impl Serialize) {
         serde_json::to_writer(out, v).expect("a feed value serialises");
     }
-    let documents: usize = items
-        .iter()
-        .map(|c| c.data.as_ref().map_or(0, String::len))
-        .sum();
-    let body = PageBody::of(documents + items.len() * 192 + 96, items, |out, change| {
+    let capacity = items.data_len() + items.len() * 192 + 96;
+    let body = PageBody::of(capacity, items.iter(), |out, change: FeedChange<'_>| {
         out.extend_from_slice(b"{\"cursor\":");
         value(out, &cursors.encode(Kind::Feed, change.seq));
         out.extend_from_slice(b",\"type\":");
@@ -384,10 +381,11 @@ fn page_body(cursors: &Cursors, items: &[FeedChange], next: i64, more: bool) -> 
         value(out, &change.id);
         out.extend_from_slice(b",\"op\":");
         value(out, &change.op);
-        out.extend_from_slice(b",\"at\":");
-        value(out, &change.at);
-        out.extend_from_slice(b",\"data\":");
-        match &change.data {
+        out.extend_from_slice(b",\"at\":\"");
+        // Read from a time by `changes::read`, which refuses what this cannot write.
+        let _ = crate::db::time::write_rfc3339(out, change.at);
+        out.extend_from_slice(b"\",\"data\":");
+        match change.data {
             Some(data) => out.extend_from_slice(data.as_bytes()),
             None => out.extend_from_slice(b"null"),
         }
@@ -601,25 +599,25 @@ mod tests {
         let cursors = Cursors::new("a secret of this installation, long enough");
         let at = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 6, 13, 1).unwrap();
         let later = at + chrono::Duration::microseconds(123_450);
-        // As the store gives it (`db::time::rfc3339_of_text`).
-        let text = |t: chrono::DateTime<chrono::Utc>| {
-            crate::db::time::rfc3339_of_text(&t.naive_utc().to_string()).unwrap()
+        // As the store gives it (`db::time::stored_time_of_text`).
+        let stored = |t: chrono::DateTime<chrono::Utc>| {
+            crate::db::time::stored_time_of_text(&t.naive_utc().to_string()).unwrap()
         };
         let changes = [
             FeedChange {
                 seq: 7,
-                kind: "recommendation".to_owned(),
-                id: "0192f000-0000-7000-8000-000000000001".to_owned(),
+                kind: "recommendation",
+                id: "0192f000-0000-7000-8000-000000000001",
                 op: Op::Upsert,
-                at: text(later),
-                data: Some(r#"{"text":{"en":"Ratify \"CAT\"…"}}"#.to_owned()),
+                at: stored(later),
+                data: Some(r#"{"text":{"en":"Ratify \"CAT\"…"}}"#),
             },
             FeedChange {
                 seq: 9,
-                kind: "activity".to_owned(),
-                id: "a \"quoted\" id\u{1}".to_owned(),
+                kind: "activity",
+                id: "a \"quoted\" id\u{1}",
                 op: Op::Delete,
-                at: text(at),
+                at: stored(at),
                 data: None,
             },
         ];
@@ -630,18 +628,19 @@ mod tests {
                     .zip([later, at])
                     .map(|(c, at)| FeedItem {
                         cursor: cursors.encode(Kind::Feed, c.seq),
-                        kind: c.kind.clone(),
-                        id: c.id.clone(),
+                        kind: c.kind.to_owned(),
+                        id: c.id.to_owned(),
                         op: c.op,
                         at,
-                        data: c.data.clone().map(|d| RawValue::from_string(d).unwrap()),
+                        data: c.data.map(|d| RawValue::from_string(d.to_owned()).unwrap()),
                     })
                     .collect(),
                 next_cursor: cursors.encode(Kind::Feed, next),
                 has_more: more,
             })
             .unwrap();
-            let by_hand = page_body(&cursors, items, next, more);
+            let items = Changes::of_test(items);
+            let by_hand = page_body(&cursors, &items, next, more);
             assert_eq!(
                 String::from_utf8(by_hand).unwrap(),
                 String::from_utf8(by_serde).unwrap()

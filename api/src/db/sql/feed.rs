@@ -5,31 +5,13 @@
 //! first change.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::{Sql, load};
 use crate::db::DbConnection;
 use crate::db::changes::Audience;
-
-/// A change as a feed reads it: for the public, its public operation and representation.
-#[derive(Debug, diesel::QueryableByName)]
-pub struct Row {
-    #[diesel(sql_type = BigInt)]
-    pub seq: i64,
-    #[diesel(sql_type = Text)]
-    pub entity: String,
-    #[diesel(sql_type = Text)]
-    pub entity_id: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub op: Option<String>,
-    /// When, as text (`db::time::rfc3339_of_text` reads it).
-    #[diesel(sql_type = Text)]
-    pub at: String,
-    /// The item, for an upsert.
-    #[diesel(sql_type = Nullable<Text>)]
-    pub data: Option<String>,
-}
 
 /// The tables of the kinds of item the feed carries (`changes::TYPES`).
 const TABLES: [(&str, &str); 6] = [
@@ -148,8 +130,23 @@ impl Window<'_> {
     }
 }
 
-/// The first `limit` changes of the window, in order, each upsert with its item.
-pub fn page(conn: &mut DbConnection, window: &Window, limit: i64) -> diesel::QueryResult<Vec<Row>> {
+/// The first `limit` changes of the window, in order, each upsert with its item, packed in
+/// one text ([`Packed`]); `None` when there are none.
+///
+/// One value for the page rather than a row a change: a page of 1,000 changes is a megabyte
+/// of documents, and a row a change cost the service a value decoded and copied, and an
+/// allocation, for each of their six columns (on PostgreSQL, a message a row as well), where
+/// one text is read and copied once.
+pub fn page(
+    conn: &mut DbConnection,
+    window: &Window,
+    limit: i64,
+) -> diesel::QueryResult<Option<Packed>> {
+    #[derive(diesel::QueryableByName)]
+    struct Page {
+        #[diesel(sql_type = Nullable<Text>)]
+        packed: Option<String>,
+    }
     let item = item_of_change();
     // The public feed: its own operation, and the public representation where it differs
     // from the full one; no item read for a change the public sees as a delete.
@@ -160,17 +157,105 @@ pub fn page(conn: &mut DbConnection, window: &Window, limit: i64) -> diesel::Que
             format!("CASE WHEN c.public_op = 'upsert' THEN COALESCE(c.public_data, {item}) END"),
         ),
     };
+    let sqlite = matches!(conn, DbConnection::Sqlite(_));
+    let (unit, join) = if sqlite {
+        ("char(31)", "group_concat")
+    } else {
+        ("chr(31)", "string_agg")
+    };
+    // Aggregated in the order the page was read (`unpack` refuses any other).
     let mut sql = Sql::new(
         conn,
         &format!(
-            "SELECT c.seq, c.entity, c.entity_id, {op} AS op, CAST(c.at AS TEXT) AS at, \
-             {data} AS data \
-             FROM changes c WHERE "
+            "SELECT {join}(concat(p.seq, {unit}, p.entity, {unit}, p.entity_id, {unit}, p.op, \
+             {unit}, p.at, {unit}, COALESCE(octet_length(p.data), -1), {unit}, p.data), '') \
+             AS packed FROM (SELECT c.seq, c.entity, c.entity_id, {op} AS op, \
+             CAST(c.at AS TEXT) AS at, {data} AS data FROM changes c WHERE "
         ),
     );
     window.conditions(&mut sql);
-    sql.push(" ORDER BY c.seq LIMIT ").int(limit).keep_plan();
-    load(conn, &sql)
+    sql.push(" ORDER BY c.seq LIMIT ")
+        .int(limit)
+        .push(") p")
+        .keep_plan();
+    Ok(load::<Page>(conn, &sql)?
+        .pop()
+        .and_then(|p| p.packed)
+        .map(Packed))
+}
+
+/// A page of changes in one text, as [`page`] reads it: for each change, in order, its
+/// position, kind, id, operation and time, each followed by a U+001F; then the length in
+/// bytes of its item (-1 for none) and a U+001F; then the item. The item is found by its
+/// length, not by a separator, so that nothing it holds can be taken for the next change.
+pub struct Packed(pub String);
+
+/// Where the fields of one change lie in its [`Packed`] page.
+pub struct Record {
+    pub seq: i64,
+    pub entity: Range<usize>,
+    pub entity_id: Range<usize>,
+    pub op: Range<usize>,
+    pub at: Range<usize>,
+    pub data: Option<Range<usize>>,
+}
+
+impl Packed {
+    /// The changes, in order; an error that says what does not read, for a page that is not
+    /// as [`page`] writes it or not in the order of its positions.
+    pub fn unpack(&self) -> Result<Vec<Record>, String> {
+        let text = &self.0;
+        let mut at = 0;
+        // The next field that ends with a U+001F.
+        let field = |at: &mut usize| -> Result<Range<usize>, String> {
+            let start = *at;
+            let len = text[start..]
+                .find('\u{1f}')
+                .ok_or_else(|| format!("a change cut short at byte {start}"))?;
+            *at = start + len + 1;
+            Ok(start..start + len)
+        };
+        let mut records: Vec<Record> = Vec::new();
+        while at < text.len() {
+            let seq = field(&mut at)?;
+            let seq: i64 = text[seq.clone()]
+                .parse()
+                .map_err(|_| format!("position `{}`", &text[seq]))?;
+            if records.last().is_some_and(|last| last.seq >= seq) {
+                return Err(format!("change {seq} out of order"));
+            }
+            let (entity, entity_id, op, time) = (
+                field(&mut at)?,
+                field(&mut at)?,
+                field(&mut at)?,
+                field(&mut at)?,
+            );
+            let length = field(&mut at)?;
+            let data = match text[length.clone()].parse::<i64>() {
+                Ok(-1) => None,
+                Ok(n) => {
+                    let end = usize::try_from(n)
+                        .ok()
+                        .and_then(|n| at.checked_add(n))
+                        .filter(|end| text.is_char_boundary(*end) && *end <= text.len())
+                        .ok_or_else(|| format!("change {seq}: item of {n} bytes"))?;
+                    let data = at..end;
+                    at = end;
+                    Some(data)
+                }
+                Err(_) => return Err(format!("change {seq}: length `{}`", &text[length])),
+            };
+            records.push(Record {
+                seq,
+                entity,
+                entity_id,
+                op,
+                at: time,
+                data,
+            });
+        }
+        Ok(records)
+    }
 }
 
 /// Where the page after the window's first page of `limit` changes starts, when that page is
@@ -194,4 +279,53 @@ pub fn page_end(
     let seqs = load::<Seq>(conn, &sql)?;
     // The page's last change, and one after it.
     Ok((seqs.len() == 2).then(|| seqs[0].seq))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Packed;
+
+    /// A page packed by hand as [`super::page`] packs it: each change's item is found by its
+    /// length, whatever it holds; what is not so packed, or not in order, is refused.
+    #[test]
+    fn a_packed_page_is_read_by_the_lengths_of_its_items() {
+        let item = "{\"a\":\"\u{1f}\u{1e}é\"}";
+        let packed = format!(
+            "3\u{1f}recommendation\u{1f}id-3\u{1f}upsert\u{1f}2026-12-03 10:00:00\u{1f}{}\u{1f}{item}\
+             5\u{1f}activity\u{1f}id-5\u{1f}delete\u{1f}2026-12-03 10:00:01\u{1f}-1\u{1f}",
+            item.len()
+        );
+        let page = Packed(packed);
+        let records = page.unpack().unwrap();
+        let text = |r: &std::ops::Range<usize>| &page.0[r.clone()];
+        assert_eq!(records.len(), 2);
+        assert_eq!(
+            (
+                records[0].seq,
+                text(&records[0].entity),
+                text(&records[0].entity_id)
+            ),
+            (3, "recommendation", "id-3")
+        );
+        assert_eq!(records[0].data.as_ref().map(text), Some(item));
+        assert_eq!(
+            (records[1].seq, text(&records[1].op), text(&records[1].at)),
+            (5, "delete", "2026-12-03 10:00:01")
+        );
+        assert_eq!(records[1].data, None);
+        assert!(Packed(String::new()).unpack().unwrap().is_empty());
+        for bad in [
+            // Out of order.
+            "5\u{1f}a\u{1f}b\u{1f}delete\u{1f}t\u{1f}-1\u{1f}3\u{1f}a\u{1f}b\u{1f}delete\u{1f}t\u{1f}-1\u{1f}",
+            // Cut short, and an item longer than what is left.
+            "3\u{1f}a\u{1f}b\u{1f}upsert",
+            "3\u{1f}a\u{1f}b\u{1f}upsert\u{1f}t\u{1f}9\u{1f}{}",
+            // A length inside a character, and no length.
+            "3\u{1f}a\u{1f}b\u{1f}upsert\u{1f}t\u{1f}1\u{1f}é",
+            "3\u{1f}a\u{1f}b\u{1f}upsert\u{1f}t\u{1f}x\u{1f}{}",
+            "x\u{1f}a\u{1f}b\u{1f}delete\u{1f}t\u{1f}-1\u{1f}",
+        ] {
+            assert!(Packed(bad.to_owned()).unpack().is_err(), "{bad:?}");
+        }
+    }
 }
