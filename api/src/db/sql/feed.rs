@@ -167,9 +167,9 @@ pub fn page(
     let mut sql = Sql::new(
         conn,
         &format!(
-            "SELECT {join}(concat(p.seq, {unit}, p.entity, {unit}, p.entity_id, {unit}, p.op, \
-             {unit}, p.at, {unit}, COALESCE(octet_length(p.data), -1), {unit}, p.data), '') \
-             AS packed FROM (SELECT c.seq, c.entity, c.entity_id, {op} AS op, \
+            "SELECT {join}(p.seq || {unit} || p.entity || {unit} || p.entity_id || {unit} || p.op \
+             || {unit} || p.at || {unit} || COALESCE(octet_length(p.data), -1) || {unit} \
+             || COALESCE(p.data, ''), '') AS packed FROM (SELECT c.seq, c.entity, c.entity_id, {op} AS op, \
              CAST(c.at AS TEXT) AS at, {data} AS data FROM changes c WHERE "
         ),
     );
