@@ -930,3 +930,46 @@ async fn a_change_whose_row_holds_another_item_stops_the_feed_rather_than_show_i
         reply.text()
     );
 }
+
+/// A page of many changes is read from the database in parts (on PostgreSQL, 64 positions
+/// each, in no promised order): each change comes once, in order, with its own item, on pages
+/// that hold several parts and on pages that end inside one.
+#[actix_web::test]
+async fn a_page_of_many_changes_comes_whole_and_in_order() {
+    let app = TestApp::spawn();
+    let mut csv = String::from("state_under_review,session,text__en\n");
+    for i in 1..=300 {
+        csv.push_str(&format!("KEN,8,Recommendation number {i}.\n"));
+    }
+    app.upload("/api/v1/bulk/recommendations", "text/csv", csv)
+        .await
+        .assert_ok_json();
+    let sync = app.token(Role::Sync, None, None);
+    let expected: Vec<String> = (1..=300)
+        .map(|i| format!("Recommendation number {i}."))
+        .collect();
+    for limit in [1000, 100, 7] {
+        let (mut after, mut last, mut texts) = (String::new(), 0, Vec::new());
+        loop {
+            let query = if after.is_empty() {
+                format!("/api/v1/changes?limit={limit}")
+            } else {
+                format!("/api/v1/changes?limit={limit}&after={after}")
+            };
+            let page = app.get_as(&query, &sync).await.assert_ok_json();
+            for change in page["items"].as_array().unwrap() {
+                let at = position(&app, change["cursor"].as_str().unwrap());
+                assert!(at > last, "change {at} after {last}, limit {limit}");
+                last = at;
+                assert_eq!(change["op"], "upsert");
+                assert_eq!(change["data"]["id"], change["id"], "limit {limit}");
+                texts.push(change["data"]["text"]["en"].as_str().unwrap().to_owned());
+            }
+            after = page["next_cursor"].as_str().unwrap().to_owned();
+            if !page["has_more"].as_bool().unwrap() {
+                break;
+            }
+        }
+        assert_eq!(texts, expected, "limit {limit}");
+    }
+}

@@ -209,7 +209,7 @@ impl Changes {
     fn of(packed: super::sql::feed::Packed, limit: usize) -> diesel::QueryResult<(Self, bool)> {
         let records = packed.unpack().map_err(unreadable)?;
         let more = records.len() > limit;
-        let text = packed.0;
+        let text = packed.text;
         let changes = records
             .into_iter()
             .take(limit)
@@ -424,10 +424,10 @@ pub fn read(
         head,
         types,
     };
-    let (items, more) = match super::sql::feed::page(conn, &window, limit + 1)? {
-        Some(packed) => Changes::of(packed, limit as usize)?,
-        None => (Changes::default(), false),
-    };
+    let (items, more) = Changes::of(
+        super::sql::feed::page(conn, &window, limit + 1)?,
+        limit as usize,
+    )?;
     // Where to resume: after the last change given, or the audience's head at the end (a
     // reader of some types passes over the others once).
     let next = match (more, items.changes.last()) {

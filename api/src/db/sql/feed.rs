@@ -130,22 +130,19 @@ impl Window<'_> {
     }
 }
 
-/// The first `limit` changes of the window, in order, each upsert with its item, packed in
-/// one text ([`Packed`]); `None` when there are none.
+/// The first `limit` changes of the window, each upsert with its item, packed in one text
+/// ([`Packed`]).
 ///
-/// One value for the page rather than a row a change: a page of 1,000 changes is a megabyte
-/// of documents, and a row a change cost the service a value decoded and copied, and an
-/// allocation, for each of their six columns (on PostgreSQL, a message a row as well), where
-/// one text is read and copied once.
-pub fn page(
-    conn: &mut DbConnection,
-    window: &Window,
-    limit: i64,
-) -> diesel::QueryResult<Option<Packed>> {
+/// A few values for the page rather than a row a change: a page of 1,000 changes is a
+/// megabyte of documents, and a row a change cost the service a value decoded and copied, and
+/// an allocation, for each of their six columns (on PostgreSQL, a message a row as well).
+pub fn page(conn: &mut DbConnection, window: &Window, limit: i64) -> diesel::QueryResult<Packed> {
     #[derive(diesel::QueryableByName)]
-    struct Page {
+    struct Part {
         #[diesel(sql_type = Nullable<Text>)]
         packed: Option<String>,
+        #[diesel(sql_type = BigInt)]
+        changes: i64,
     }
     let item = item_of_change();
     // The public feed: its own operation, and the public representation where it differs
@@ -158,37 +155,63 @@ pub fn page(
         ),
     };
     let sqlite = matches!(conn, DbConnection::Sqlite(_));
-    let (unit, join) = if sqlite {
-        ("char(31)", "group_concat")
+    let (unit, join, parts) = if sqlite {
+        ("char(31)", "group_concat", "")
     } else {
-        ("chr(31)", "string_agg")
+        ("chr(31)", "string_agg", " GROUP BY p.seq / 64")
     };
-    // Aggregated in the order the page was read (`unpack` refuses any other).
+    // On PostgreSQL, packed in parts of at most 64 changes (by position), so that no value is
+    // larger than some tens of kilobytes: libpq keeps a buffer as large as the largest
+    // message it was sent for as long as its connection lives. SQLite packs the page in one
+    // value, which nothing keeps, and would sort the changes to group them. The parts, and
+    // the changes in each, come in no promised order (`unpack` puts them in order). A change
+    // with a field that is NULL would drop out of its part (`||` makes it NULL, and the
+    // aggregate passes over NULLs): none can be, the operation is written so that one would
+    // read as no operation, and the changes are counted beside each part, which must hold as
+    // many.
     let mut sql = Sql::new(
         conn,
         &format!(
-            "SELECT {join}(p.seq || {unit} || p.entity || {unit} || p.entity_id || {unit} || p.op \
-             || {unit} || p.at || {unit} || COALESCE(octet_length(p.data), -1) || {unit} \
-             || COALESCE(p.data, ''), '') AS packed FROM (SELECT c.seq, c.entity, c.entity_id, {op} AS op, \
-             CAST(c.at AS TEXT) AS at, {data} AS data FROM changes c WHERE "
+            "SELECT {join}(p.seq || {unit} || p.entity || {unit} || p.entity_id || {unit} \
+             || COALESCE(p.op, '') || {unit} || p.at || {unit} \
+             || COALESCE(octet_length(p.data), -1) || {unit} || COALESCE(p.data, ''), '') \
+             AS packed, COUNT(*) AS changes \
+             FROM (SELECT c.seq, c.entity, c.entity_id, {op} AS op, CAST(c.at AS TEXT) AS at, \
+             {data} AS data FROM changes c WHERE "
         ),
     );
     window.conditions(&mut sql);
     sql.push(" ORDER BY c.seq LIMIT ")
         .int(limit)
         .push(") p")
+        .push(parts)
         .keep_plan();
-    Ok(load::<Page>(conn, &sql)?
-        .pop()
-        .and_then(|p| p.packed)
-        .map(Packed))
+    let parts = load::<Part>(conn, &sql)?;
+    let mut page = Packed {
+        text: String::with_capacity(
+            parts
+                .iter()
+                .map(|p| p.packed.as_ref().map_or(0, String::len))
+                .sum(),
+        ),
+        changes: 0,
+    };
+    for part in parts {
+        page.text.push_str(part.packed.as_deref().unwrap_or(""));
+        page.changes += part.changes;
+    }
+    Ok(page)
 }
 
-/// A page of changes in one text, as [`page`] reads it: for each change, in order, its
+/// A page of changes in one text, as [`page`] reads it: for each change, in any order, its
 /// position, kind, id, operation and time, each followed by a U+001F; then the length in
 /// bytes of its item (-1 for none) and a U+001F; then the item. The item is found by its
 /// length, not by a separator, so that nothing it holds can be taken for the next change.
-pub struct Packed(pub String);
+pub struct Packed {
+    pub text: String,
+    /// How many changes the database packed.
+    pub changes: i64,
+}
 
 /// Where the fields of one change lie in its [`Packed`] page.
 pub struct Record {
@@ -201,10 +224,11 @@ pub struct Record {
 }
 
 impl Packed {
-    /// The changes, in order; an error that says what does not read, for a page that is not
-    /// as [`page`] writes it or not in the order of its positions.
+    /// The changes, in the order of their positions; an error that says what does not read,
+    /// for a page that is not as [`page`] writes it, that holds a position twice or that does
+    /// not hold as many changes as it says.
     pub fn unpack(&self) -> Result<Vec<Record>, String> {
-        let text = &self.0;
+        let text = &self.text;
         let mut at = 0;
         // The next field that ends with a U+001F.
         let field = |at: &mut usize| -> Result<Range<usize>, String> {
@@ -221,9 +245,6 @@ impl Packed {
             let seq: i64 = text[seq.clone()]
                 .parse()
                 .map_err(|_| format!("position `{}`", &text[seq]))?;
-            if records.last().is_some_and(|last| last.seq >= seq) {
-                return Err(format!("change {seq} out of order"));
-            }
             let (entity, entity_id, op, time) = (
                 field(&mut at)?,
                 field(&mut at)?,
@@ -253,6 +274,17 @@ impl Packed {
                 at: time,
                 data,
             });
+        }
+        records.sort_unstable_by_key(|r| r.seq);
+        if let Some(twice) = records.windows(2).find(|w| w[0].seq == w[1].seq) {
+            return Err(format!("change {} twice", twice[0].seq));
+        }
+        if records.len() as i64 != self.changes {
+            return Err(format!(
+                "{} changes packed, {} read",
+                self.changes,
+                records.len()
+            ));
         }
         Ok(records)
     }
@@ -286,18 +318,22 @@ mod tests {
     use super::Packed;
 
     /// A page packed by hand as [`super::page`] packs it: each change's item is found by its
-    /// length, whatever it holds; what is not so packed, or not in order, is refused.
+    /// length, whatever it holds, and the changes come out in order; what is not so packed,
+    /// or holds a change twice, is refused.
     #[test]
     fn a_packed_page_is_read_by_the_lengths_of_its_items() {
         let item = "{\"a\":\"\u{1f}\u{1e}é\"}";
         let packed = format!(
-            "3\u{1f}recommendation\u{1f}id-3\u{1f}upsert\u{1f}2026-12-03 10:00:00\u{1f}{}\u{1f}{item}\
-             5\u{1f}activity\u{1f}id-5\u{1f}delete\u{1f}2026-12-03 10:00:01\u{1f}-1\u{1f}",
+            "5\u{1f}activity\u{1f}id-5\u{1f}delete\u{1f}2026-12-03 10:00:01\u{1f}-1\u{1f}\
+             3\u{1f}recommendation\u{1f}id-3\u{1f}upsert\u{1f}2026-12-03 10:00:00\u{1f}{}\u{1f}{item}",
             item.len()
         );
-        let page = Packed(packed);
+        let page = Packed {
+            text: packed,
+            changes: 2,
+        };
         let records = page.unpack().unwrap();
-        let text = |r: &std::ops::Range<usize>| &page.0[r.clone()];
+        let text = |r: &std::ops::Range<usize>| &page.text[r.clone()];
         assert_eq!(records.len(), 2);
         assert_eq!(
             (
@@ -313,10 +349,18 @@ mod tests {
             (5, "delete", "2026-12-03 10:00:01")
         );
         assert_eq!(records[1].data, None);
-        assert!(Packed(String::new()).unpack().unwrap().is_empty());
+        let packed = |text: &str, changes| Packed {
+            text: text.to_owned(),
+            changes,
+        };
+        assert!(packed("", 0).unpack().unwrap().is_empty());
+        // A change the text does not hold.
+        let one = "5\u{1f}a\u{1f}b\u{1f}delete\u{1f}t\u{1f}-1\u{1f}";
+        assert_eq!(packed(one, 1).unpack().unwrap().len(), 1);
+        assert!(packed(one, 2).unpack().is_err());
         for bad in [
-            // Out of order.
-            "5\u{1f}a\u{1f}b\u{1f}delete\u{1f}t\u{1f}-1\u{1f}3\u{1f}a\u{1f}b\u{1f}delete\u{1f}t\u{1f}-1\u{1f}",
+            // A change twice.
+            "3\u{1f}a\u{1f}b\u{1f}delete\u{1f}t\u{1f}-1\u{1f}3\u{1f}a\u{1f}b\u{1f}delete\u{1f}t\u{1f}-1\u{1f}",
             // Cut short, and an item longer than what is left.
             "3\u{1f}a\u{1f}b\u{1f}upsert",
             "3\u{1f}a\u{1f}b\u{1f}upsert\u{1f}t\u{1f}9\u{1f}{}",
@@ -325,7 +369,8 @@ mod tests {
             "3\u{1f}a\u{1f}b\u{1f}upsert\u{1f}t\u{1f}x\u{1f}{}",
             "x\u{1f}a\u{1f}b\u{1f}delete\u{1f}t\u{1f}-1\u{1f}",
         ] {
-            assert!(Packed(bad.to_owned()).unpack().is_err(), "{bad:?}");
+            assert!(packed(bad, 1).unpack().is_err(), "{bad:?}");
+            assert!(packed(bad, 2).unpack().is_err(), "{bad:?}");
         }
     }
 }
