@@ -681,6 +681,24 @@ pub async fn every_change(app: &TestApp, token: &str) -> Vec<(String, String, St
         .collect()
 }
 
+/// Every change of the feed `token` reads, from its start, `limit` a page.
+async fn changes_in_pages(app: &TestApp, token: &str, limit: usize) -> Vec<Value> {
+    let (mut after, mut changes) = (String::new(), Vec::new());
+    loop {
+        let query = if after.is_empty() {
+            format!("/api/v1/changes?limit={limit}")
+        } else {
+            format!("/api/v1/changes?limit={limit}&after={after}")
+        };
+        let page = app.get_as(&query, token).await.assert_ok_json();
+        changes.extend(page["items"].as_array().unwrap().iter().cloned());
+        after = page["next_cursor"].as_str().unwrap().to_owned();
+        if !page["has_more"].as_bool().unwrap() {
+            return changes;
+        }
+    }
+}
+
 /// The feed keeps no copy of an item its row holds: the last change of each item is served
 /// from the row, and a change stops being the last only after the database has copied the
 /// item into it. Whatever was written since, each change still shows the item as it left it,
@@ -851,36 +869,23 @@ async fn a_page_reads_each_item_from_its_row_whether_its_items_lie_together_or_a
         .map(|r| (r["id"].as_str().unwrap().to_owned(), r.clone()))
         .collect();
     for limit in [1, 3, 5, 1000] {
-        let mut after = String::new();
         let mut texts = Vec::new();
-        loop {
-            let query = if after.is_empty() {
-                format!("/api/v1/changes?limit={limit}")
-            } else {
-                format!("/api/v1/changes?limit={limit}&after={after}")
-            };
-            let page = app.get_as(&query, &sync).await.assert_ok_json();
-            for change in page["items"].as_array().unwrap() {
-                let id = change["id"].as_str().unwrap();
-                assert_eq!(change["type"], "recommendation");
-                match change["op"].as_str().unwrap() {
-                    "upsert" => {
-                        assert_eq!(change["data"]["id"], id, "limit {limit}");
-                        texts.push(change["data"]["text"]["en"].clone());
-                        if change["data"]["version"] == 1 {
-                            assert_eq!(change["data"], as_created[id], "limit {limit}");
-                        }
-                    }
-                    op => {
-                        assert_eq!(op, "delete");
-                        assert_eq!(change["data"], Value::Null);
-                        texts.push(Value::Null);
+        for change in changes_in_pages(&app, &sync, limit).await {
+            let id = change["id"].as_str().unwrap();
+            assert_eq!(change["type"], "recommendation");
+            match change["op"].as_str().unwrap() {
+                "upsert" => {
+                    assert_eq!(change["data"]["id"], id, "limit {limit}");
+                    texts.push(change["data"]["text"]["en"].clone());
+                    if change["data"]["version"] == 1 {
+                        assert_eq!(change["data"], as_created[id], "limit {limit}");
                     }
                 }
-            }
-            after = page["next_cursor"].as_str().unwrap().to_owned();
-            if !page["has_more"].as_bool().unwrap() {
-                break;
+                op => {
+                    assert_eq!(op, "delete");
+                    assert_eq!(change["data"], Value::Null);
+                    texts.push(Value::Null);
+                }
             }
         }
         let mut expected: Vec<Value> = (1..=12).map(|i| json!(format!("Item {i}"))).collect();
@@ -949,26 +954,14 @@ async fn a_page_of_many_changes_comes_whole_and_in_order() {
         .map(|i| format!("Recommendation number {i}."))
         .collect();
     for limit in [1000, 100, 7] {
-        let (mut after, mut last, mut texts) = (String::new(), 0, Vec::new());
-        loop {
-            let query = if after.is_empty() {
-                format!("/api/v1/changes?limit={limit}")
-            } else {
-                format!("/api/v1/changes?limit={limit}&after={after}")
-            };
-            let page = app.get_as(&query, &sync).await.assert_ok_json();
-            for change in page["items"].as_array().unwrap() {
-                let at = position(&app, change["cursor"].as_str().unwrap());
-                assert!(at > last, "change {at} after {last}, limit {limit}");
-                last = at;
-                assert_eq!(change["op"], "upsert");
-                assert_eq!(change["data"]["id"], change["id"], "limit {limit}");
-                texts.push(change["data"]["text"]["en"].as_str().unwrap().to_owned());
-            }
-            after = page["next_cursor"].as_str().unwrap().to_owned();
-            if !page["has_more"].as_bool().unwrap() {
-                break;
-            }
+        let (mut last, mut texts) = (0, Vec::new());
+        for change in changes_in_pages(&app, &sync, limit).await {
+            let at = position(&app, change["cursor"].as_str().unwrap());
+            assert!(at > last, "change {at} after {last}, limit {limit}");
+            last = at;
+            assert_eq!(change["op"], "upsert");
+            assert_eq!(change["data"]["id"], change["id"], "limit {limit}");
+            texts.push(change["data"]["text"]["en"].as_str().unwrap().to_owned());
         }
         assert_eq!(texts, expected, "limit {limit}");
     }
