@@ -13,16 +13,15 @@
 //! database copies the document into that change before the row is written again or deleted
 //! (triggers of `2026-11-30-060000_feed_by_reference`), so older changes keep theirs.
 
-use std::ops::Range;
-
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::DbConnection;
 use super::schema::changes::dsl;
+use super::sql::feed::{Packed, Record};
 use super::stored::unreadable;
-use super::time::{self, now, stored};
+use super::time::{now, stored};
 
 /// Who reads the feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,25 +161,15 @@ pub struct FeedChange<'a> {
 #[derive(Debug, Default)]
 pub struct Changes {
     text: String,
-    changes: Vec<Located>,
-}
-
-#[derive(Debug)]
-struct Located {
-    seq: i64,
-    kind: Range<usize>,
-    id: Range<usize>,
-    op: Op,
-    at: NaiveDateTime,
-    data: Option<Range<usize>>,
+    changes: Vec<Record>,
 }
 
 impl Changes {
     pub fn iter(&self) -> impl ExactSizeIterator<Item = FeedChange<'_>> {
         self.changes.iter().map(|c| FeedChange {
             seq: c.seq,
-            kind: &self.text[c.kind.clone()],
-            id: &self.text[c.id.clone()],
+            kind: &self.text[c.entity.clone()],
+            id: &self.text[c.entity_id.clone()],
             op: c.op,
             at: c.at,
             data: c.data.clone().map(|d| &self.text[d]),
@@ -203,58 +192,35 @@ impl Changes {
             .sum()
     }
 
-    /// The first `limit` changes of a packed page, each checked; an error for one that does
-    /// not read, which stops the feed (a 500) rather than reach a partner as something else:
-    /// an unknown operation is no upsert, a delete carries no data, a time must be one.
-    fn of(packed: super::sql::feed::Packed, limit: usize) -> diesel::QueryResult<(Self, bool)> {
-        let records = packed.unpack().map_err(unreadable)?;
-        let more = records.len() > limit;
-        let text = packed.text;
-        let changes = records
-            .into_iter()
-            .take(limit)
-            .map(|r| {
-                let op = match (&text[r.op.clone()], &r.data) {
-                    ("upsert", Some(_)) => Op::Upsert,
-                    ("delete", None) => Op::Delete,
-                    (op, data) => {
-                        return Err(unreadable(format!(
-                            "change {}: operation `{op}` with data present: {}",
-                            r.seq,
-                            data.is_some()
-                        )));
-                    }
-                };
-                let at = time::stored_time_of_text(&text[r.at.clone()]).ok_or_else(|| {
-                    unreadable(format!("change {}: time `{}`", r.seq, &text[r.at.clone()]))
-                })?;
-                Ok(Located {
-                    seq: r.seq,
-                    kind: r.entity,
-                    id: r.entity_id,
-                    op,
-                    at,
-                    data: r.data,
-                })
-            })
-            .collect::<diesel::QueryResult<_>>()?;
-        Ok((Self { text, changes }, more))
+    /// The first `limit` changes of a packed page, and whether it held more; an error for a
+    /// page or a change that does not read (`Packed::unpack`).
+    fn of(packed: Packed, limit: usize) -> diesel::QueryResult<(Self, bool)> {
+        let mut changes = packed.unpack().map_err(unreadable)?;
+        let more = changes.len() > limit;
+        changes.truncate(limit);
+        Ok((
+            Self {
+                text: packed.text,
+                changes,
+            },
+            more,
+        ))
     }
 
     /// Changes made for a test of how they are written.
     #[cfg(test)]
     pub fn of_test(changes: &[FeedChange<'_>]) -> Self {
         let mut text = String::new();
-        let mut located = Vec::new();
+        let mut records = Vec::new();
         for c in changes {
             let mut push = |s: &str| {
                 text.push_str(s);
                 text.len() - s.len()..text.len()
             };
-            located.push(Located {
+            records.push(Record {
                 seq: c.seq,
-                kind: push(c.kind),
-                id: push(c.id),
+                entity: push(c.kind),
+                entity_id: push(c.id),
                 op: c.op,
                 at: c.at,
                 data: c.data.map(push),
@@ -262,7 +228,7 @@ impl Changes {
         }
         Self {
             text,
-            changes: located,
+            changes: records,
         }
     }
 }

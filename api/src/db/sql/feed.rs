@@ -7,11 +7,13 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use chrono::NaiveDateTime;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::{Sql, load};
 use crate::db::DbConnection;
-use crate::db::changes::Audience;
+use crate::db::changes::{Audience, Op};
+use crate::db::time::stored_time_of_text;
 
 /// The tables of the kinds of item the feed carries (`changes::TYPES`).
 const TABLES: [(&str, &str); 6] = [
@@ -213,20 +215,23 @@ pub struct Packed {
     pub changes: i64,
 }
 
-/// Where the fields of one change lie in its [`Packed`] page.
+/// One change of a [`Packed`] page: its kind, id and item as where they lie in the text.
+#[derive(Debug)]
 pub struct Record {
     pub seq: i64,
     pub entity: Range<usize>,
     pub entity_id: Range<usize>,
-    pub op: Range<usize>,
-    pub at: Range<usize>,
+    pub op: Op,
+    pub at: NaiveDateTime,
     pub data: Option<Range<usize>>,
 }
 
 impl Packed {
     /// The changes, in the order of their positions; an error that says what does not read,
     /// for a page that is not as [`page`] writes it, that holds a position twice or that does
-    /// not hold as many changes as it says.
+    /// not hold as many changes as it says, or a change that is not one: an operation other
+    /// than an upsert with its item or a delete without one, a time that is none. Such a
+    /// change stops the feed (a 500) rather than reach a partner as something else.
     pub fn unpack(&self) -> Result<Vec<Record>, String> {
         let text = &self.text;
         let mut at = 0;
@@ -266,12 +271,24 @@ impl Packed {
                 }
                 Err(_) => return Err(format!("change {seq}: length `{}`", &text[length])),
             };
+            let op = match (&text[op], &data) {
+                ("upsert", Some(_)) => Op::Upsert,
+                ("delete", None) => Op::Delete,
+                (op, data) => {
+                    return Err(format!(
+                        "change {seq}: operation `{op}` with data present: {}",
+                        data.is_some()
+                    ));
+                }
+            };
+            let at = stored_time_of_text(&text[time.clone()])
+                .ok_or_else(|| format!("change {seq}: time `{}`", &text[time]))?;
             records.push(Record {
                 seq,
                 entity,
                 entity_id,
                 op,
-                at: time,
+                at,
                 data,
             });
         }
@@ -316,10 +333,11 @@ pub fn page_end(
 #[cfg(test)]
 mod tests {
     use super::Packed;
+    use crate::db::changes::Op;
 
     /// A page packed by hand as [`super::page`] packs it: each change's item is found by its
     /// length, whatever it holds, and the changes come out in order; what is not so packed,
-    /// or holds a change twice, is refused.
+    /// holds a change twice, or holds a change that is none, is refused.
     #[test]
     fn a_packed_page_is_read_by_the_lengths_of_its_items() {
         let item = "{\"a\":\"\u{1f}\u{1e}é\"}";
@@ -339,14 +357,15 @@ mod tests {
             (
                 records[0].seq,
                 text(&records[0].entity),
-                text(&records[0].entity_id)
+                text(&records[0].entity_id),
+                records[0].op
             ),
-            (3, "recommendation", "id-3")
+            (3, "recommendation", "id-3", Op::Upsert)
         );
         assert_eq!(records[0].data.as_ref().map(text), Some(item));
         assert_eq!(
-            (records[1].seq, text(&records[1].op), text(&records[1].at)),
-            (5, "delete", "2026-12-03 10:00:01")
+            (records[1].seq, records[1].op, records[1].at.to_string()),
+            (5, Op::Delete, "2026-12-03 10:00:01".to_owned())
         );
         assert_eq!(records[1].data, None);
         let packed = |text: &str, changes| Packed {
@@ -355,22 +374,27 @@ mod tests {
         };
         assert!(packed("", 0).unpack().unwrap().is_empty());
         // A change the text does not hold.
-        let one = "5\u{1f}a\u{1f}b\u{1f}delete\u{1f}t\u{1f}-1\u{1f}";
+        let one = "5\u{1f}a\u{1f}b\u{1f}delete\u{1f}2026-12-03 10:00:00\u{1f}-1\u{1f}";
         assert_eq!(packed(one, 1).unpack().unwrap().len(), 1);
         assert!(packed(one, 2).unpack().is_err());
         for bad in [
             // A change twice.
-            "3\u{1f}a\u{1f}b\u{1f}delete\u{1f}t\u{1f}-1\u{1f}3\u{1f}a\u{1f}b\u{1f}delete\u{1f}t\u{1f}-1\u{1f}",
+            format!("{one}{one}"),
             // Cut short, and an item longer than what is left.
-            "3\u{1f}a\u{1f}b\u{1f}upsert",
-            "3\u{1f}a\u{1f}b\u{1f}upsert\u{1f}t\u{1f}9\u{1f}{}",
+            "3\u{1f}a\u{1f}b\u{1f}upsert".to_owned(),
+            "3\u{1f}a\u{1f}b\u{1f}upsert\u{1f}2026-12-03 10:00:00\u{1f}9\u{1f}{}".to_owned(),
             // A length inside a character, and no length.
-            "3\u{1f}a\u{1f}b\u{1f}upsert\u{1f}t\u{1f}1\u{1f}é",
-            "3\u{1f}a\u{1f}b\u{1f}upsert\u{1f}t\u{1f}x\u{1f}{}",
-            "x\u{1f}a\u{1f}b\u{1f}delete\u{1f}t\u{1f}-1\u{1f}",
+            "3\u{1f}a\u{1f}b\u{1f}upsert\u{1f}2026-12-03 10:00:00\u{1f}1\u{1f}é".to_owned(),
+            "3\u{1f}a\u{1f}b\u{1f}upsert\u{1f}2026-12-03 10:00:00\u{1f}x\u{1f}{}".to_owned(),
+            "x\u{1f}a\u{1f}b\u{1f}delete\u{1f}2026-12-03 10:00:00\u{1f}-1\u{1f}".to_owned(),
+            // An upsert without its item, a delete with one, no operation, no time.
+            "3\u{1f}a\u{1f}b\u{1f}upsert\u{1f}2026-12-03 10:00:00\u{1f}-1\u{1f}".to_owned(),
+            "3\u{1f}a\u{1f}b\u{1f}delete\u{1f}2026-12-03 10:00:00\u{1f}2\u{1f}{}".to_owned(),
+            "3\u{1f}a\u{1f}b\u{1f}\u{1f}2026-12-03 10:00:00\u{1f}2\u{1f}{}".to_owned(),
+            "3\u{1f}a\u{1f}b\u{1f}upsert\u{1f}yesterday\u{1f}2\u{1f}{}".to_owned(),
         ] {
-            assert!(packed(bad, 1).unpack().is_err(), "{bad:?}");
-            assert!(packed(bad, 2).unpack().is_err(), "{bad:?}");
+            assert!(packed(&bad, 1).unpack().is_err(), "{bad:?}");
+            assert!(packed(&bad, 2).unpack().is_err(), "{bad:?}");
         }
     }
 }
