@@ -235,7 +235,7 @@ pub fn record(
         actor,
         entity,
         operation,
-        &[(entity_id.to_owned(), changes)],
+        vec![(entity_id.to_owned(), changes)],
     )
 }
 
@@ -254,8 +254,8 @@ pub fn record_created(
     created: Vec<String>,
 ) -> diesel::QueryResult<()> {
     debug_assert!(fed(entity), "{entity}: the feed does not carry it");
-    let rows: Vec<(String, Option<String>)> = created.into_iter().map(|id| (id, None)).collect();
-    record_many(conn, actor, entity, Operation::Create, &rows)
+    let rows = created.into_iter().map(|id| (id, None)).collect();
+    record_many(conn, actor, entity, Operation::Create, rows)
 }
 
 fn record_many(
@@ -263,29 +263,28 @@ fn record_many(
     actor: &Actor,
     entity: &str,
     operation: Operation,
-    rows: &[(String, Option<String>)],
+    rows: Vec<(String, Option<String>)>,
 ) -> diesel::QueryResult<()> {
     use super::schema::audit_log::dsl as a;
     let at = stored(now());
-    for chunk in rows.chunks(200) {
-        let values: Vec<_> = chunk
-            .iter()
-            .map(|(id, changes)| {
-                (
-                    a::at.eq(&at),
-                    a::actor.eq(&actor.subject),
-                    a::role.eq(actor.role.as_str()),
-                    a::entity.eq(entity),
-                    a::entity_id.eq(id),
-                    a::operation.eq(operation.as_str()),
-                    a::changes.eq(changes.as_deref()),
-                )
-            })
-            .collect();
-        super::per_engine!(&mut *conn, c => diesel::insert_into(a::audit_log)
-            .values(&values)
-            .execute(c))?;
-    }
+    // Owned values: a statement diesel keeps is known by its type, which may borrow nothing.
+    let values: Vec<_> = rows
+        .into_iter()
+        .map(|(id, changes)| {
+            (
+                a::at.eq(at),
+                a::actor.eq(actor.subject.clone()),
+                a::role.eq(actor.role.as_str()),
+                a::entity.eq(entity.to_owned()),
+                a::entity_id.eq(id),
+                a::operation.eq(operation.as_str()),
+                a::changes.eq(changes),
+            )
+        })
+        .collect();
+    super::in_runs!(conn, &values, |c, run| diesel::insert_into(a::audit_log)
+        .values(run)
+        .execute(c)?);
     Ok(())
 }
 

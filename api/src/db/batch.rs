@@ -90,7 +90,7 @@ pub fn insert_new<D: Document>(
     }
     D::derive_many(conn, fresh.iter_mut().map(|(doc, _, _)| doc))?;
     let sqlite = matches!(conn, DbConnection::Sqlite(_));
-    for chunk in fresh.chunks_mut(200) {
+    for chunk in fresh.chunks_mut(super::RUN) {
         // The feed rows of the creations reuse each document's JSON; the audit entries read
         // the items from them.
         let mut rows = Vec::with_capacity(chunk.len());

@@ -110,33 +110,32 @@ impl Change {
 pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryResult<()> {
     use diesel::{ExpressionMethods, RunQueryDsl};
     let at = stored(now());
-    for chunk in changes.chunks(200) {
-        let values: Vec<_> = chunk
-            .iter()
-            .map(|c| {
-                let (public_op, public_data) = match &c.public {
-                    Public::Silent => (None, None),
-                    Public::SameAsFull => (Some("upsert"), None),
-                    Public::Upsert(data) => (Some("upsert"), Some(data.as_str())),
-                    Public::Delete => (Some("delete"), None),
-                };
-                (
-                    dsl::entity.eq(c.entity),
-                    dsl::entity_id.eq(&c.id),
-                    dsl::at.eq(&at),
-                    dsl::op.eq(if c.full.is_some() { "upsert" } else { "delete" }),
-                    // The item as its row stores it (`sql::feed`): no copy.
-                    dsl::data.eq(None::<&str>),
-                    dsl::public_op.eq(public_op),
-                    dsl::public_data.eq(public_data),
-                    dsl::item_seq.eq(c.full.as_ref().map(|f| f.row)),
-                )
-            })
-            .collect();
-        super::per_engine!(&mut *conn, c => diesel::insert_into(dsl::changes)
-            .values(&values)
-            .execute(c))?;
-    }
+    // Owned values: a statement diesel keeps is known by its type, which may borrow nothing.
+    let values: Vec<_> = changes
+        .into_iter()
+        .map(|c| {
+            let (public_op, public_data) = match c.public {
+                Public::Silent => (None, None),
+                Public::SameAsFull => (Some("upsert"), None),
+                Public::Upsert(data) => (Some("upsert"), Some(data)),
+                Public::Delete => (Some("delete"), None),
+            };
+            (
+                dsl::entity.eq(c.entity),
+                dsl::op.eq(if c.full.is_some() { "upsert" } else { "delete" }),
+                dsl::item_seq.eq(c.full.map(|f| f.row)),
+                dsl::entity_id.eq(c.id),
+                dsl::at.eq(at),
+                // The item as its row stores it (`sql::feed`): no copy.
+                dsl::data.eq(None::<String>),
+                dsl::public_op.eq(public_op),
+                dsl::public_data.eq(public_data),
+            )
+        })
+        .collect();
+    super::in_runs!(conn, &values, |c, run| diesel::insert_into(dsl::changes)
+        .values(run)
+        .execute(c)?);
     Ok(())
 }
 

@@ -18,19 +18,17 @@ pub fn insert(conn: &mut DbConnection, facets: &[(i64, &str, &str)]) -> QueryRes
         return Ok(());
     }
     let codes = codes(conn, facets.iter().map(|(_, f, v)| (*f, *v)))?;
-    for chunk in facets.chunks(500) {
-        let rows = chunk
-            .iter()
-            .map(|(seq, facet, value)| {
-                let seq = i32::try_from(*seq).map_err(|_| out_of_range(*seq))?;
-                let code = codes[&(*facet, *value)];
-                Ok((rows::code.eq(code), rows::recommendation_seq.eq(seq)))
-            })
-            .collect::<QueryResult<Vec<_>>>()?;
-        super::per_engine!(&mut *conn, c => diesel::insert_into(rows::table)
-            .values(&rows)
-            .execute(c))?;
-    }
+    let rows = facets
+        .iter()
+        .map(|(seq, facet, value)| {
+            let seq = i32::try_from(*seq).map_err(|_| out_of_range(*seq))?;
+            let code = codes[&(*facet, *value)];
+            Ok((rows::code.eq(code), rows::recommendation_seq.eq(seq)))
+        })
+        .collect::<QueryResult<Vec<_>>>()?;
+    super::in_runs!(conn, &rows, |c, run| diesel::insert_into(rows::table)
+        .values(run)
+        .execute(c)?);
     Ok(())
 }
 

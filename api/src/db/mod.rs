@@ -86,6 +86,36 @@ macro_rules! per_engine {
 }
 pub(crate) use per_engine;
 
+/// The most rows a multi-row statement writes (`in_runs!`). A statement of exactly this many
+/// is prepared once per connection and kept: a batch's writes in runs of this length are
+/// parsed and planned once, not at every batch (they were a tenth of an import's writing,
+/// `docs/benchmarks.md`). Only whole runs are kept: each statement is a round trip on
+/// PostgreSQL and a statement journal on SQLite, so a batch is not cut into more of them.
+pub const RUN: usize = 256;
+
+/// Runs `body` on the connection `c` of either engine for each run of at most [`RUN`] of
+/// `rows`: a whole run as an array (`&[T; RUN]`, which diesel's DSL prepares once and keeps;
+/// it cannot keep a statement of a slice's rows, whose number varies), the rest as a slice.
+macro_rules! in_runs {
+    ($conn:expr, $rows:expr, |$c:ident, $run:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $crate::db::in_runs!(@each $rows, $run, $body),
+            $crate::db::DbConnection::Postgres($c) => $crate::db::in_runs!(@each $rows, $run, $body),
+        }
+    };
+    (@each $rows:expr, $run:ident, $body:expr) => {
+        for run in $rows.chunks($crate::db::RUN) {
+            if let Ok($run) = <&[_; $crate::db::RUN]>::try_from(run) {
+                $body;
+            } else {
+                let $run = run;
+                $body;
+            }
+        }
+    };
+}
+pub(crate) use in_runs;
+
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Postgres(PgConnection),

@@ -220,15 +220,14 @@ macro_rules! document_table {
                 use diesel::prelude::*;
                 use $crate::db::schema::$table::dsl as t;
                 let mut out = Vec::with_capacity(rows.len());
-                for chunk in rows.chunks(200) {
-                    let inserted: Vec<(String, i64)> =
-                        $crate::db::per_engine!(&mut *conn, c => diesel::insert_into(t::$table)
-                            .values(chunk)
-                            .returning((t::id, t::seq))
-                            .get_results(c))
+                $crate::db::in_runs!(conn, rows, |c, run| {
+                    let inserted: Vec<(String, i64)> = diesel::insert_into(t::$table)
+                        .values(run)
+                        .returning((t::id, t::seq))
+                        .get_results(c)
                         .map_err($crate::db::table::conflict_on_unique)?;
                     out.extend(inserted);
-                }
+                });
                 Ok(out)
             }
 
@@ -273,24 +272,25 @@ macro_rules! facet_rows {
         ) -> diesel::QueryResult<()> {
             use diesel::prelude::*;
             use $crate::db::schema::$facets::dsl as f;
-            for chunk in facets.chunks(500) {
-                let rows: Vec<_> = chunk
-                    .iter()
-                    .map(|(seq, facet, value)| {
-                        (f::$key.eq(*seq), f::facet.eq(*facet), f::value.eq(*value))
-                    })
-                    .collect();
-                $crate::db::per_engine!(&mut *conn, c => diesel::insert_into(f::$facets)
-                    .values(&rows)
-                    .execute(c))?;
-            }
+            // Owned values: a statement diesel keeps is known by its type, which may
+            // borrow nothing.
+            let rows: Vec<_> = facets
+                .iter()
+                .map(|(seq, facet, value)| {
+                    (
+                        f::$key.eq(*seq),
+                        f::facet.eq(facet.to_string()),
+                        f::value.eq(value.to_string()),
+                    )
+                })
+                .collect();
+            $crate::db::in_runs!(conn, &rows, |c, run| diesel::insert_into(f::$facets)
+                .values(run)
+                .execute(c)?);
             Ok(())
         }
 
-        fn delete_facets(
-            conn: &mut $crate::db::DbConnection,
-            seq: i64,
-        ) -> diesel::QueryResult<()> {
+        fn delete_facets(conn: &mut $crate::db::DbConnection, seq: i64) -> diesel::QueryResult<()> {
             use diesel::prelude::*;
             use $crate::db::schema::$facets::dsl as f;
             diesel::delete(f::$facets.filter(f::$key.eq(seq))).execute(conn)?;
@@ -305,10 +305,7 @@ macro_rules! facet_rows {
             $crate::db::facet_codes::insert(conn, facets)
         }
 
-        fn delete_facets(
-            conn: &mut $crate::db::DbConnection,
-            seq: i64,
-        ) -> diesel::QueryResult<()> {
+        fn delete_facets(conn: &mut $crate::db::DbConnection, seq: i64) -> diesel::QueryResult<()> {
             $crate::db::facet_codes::delete(conn, seq)
         }
     };
@@ -358,22 +355,21 @@ pub fn insert_external(
     refs: &[(String, String, ExternalRef)],
 ) -> QueryResult<()> {
     use external_refs::dsl as x;
-    for chunk in refs.chunks(500) {
-        let rows: Vec<_> = chunk
-            .iter()
-            .map(|(id, scope, r)| {
-                (
-                    x::entity.eq(scope),
-                    x::source.eq(&r.source),
-                    x::external_id.eq(&r.external_id),
-                    x::entity_id.eq(id),
-                )
-            })
-            .collect();
-        super::per_engine!(&mut *conn, c => diesel::insert_into(x::external_refs)
-            .values(&rows)
-            .execute(c))?;
-    }
+    // Owned values: a statement diesel keeps is known by its type, which may borrow nothing.
+    let rows: Vec<_> = refs
+        .iter()
+        .map(|(id, scope, r)| {
+            (
+                x::entity.eq(scope.clone()),
+                x::source.eq(r.source.clone()),
+                x::external_id.eq(r.external_id.clone()),
+                x::entity_id.eq(id.clone()),
+            )
+        })
+        .collect();
+    super::in_runs!(conn, &rows, |c, run| diesel::insert_into(x::external_refs)
+        .values(run)
+        .execute(c)?);
     Ok(())
 }
 

@@ -248,6 +248,9 @@ pub fn insert_search(
     entries: &[(i64, String)],
 ) -> diesel::QueryResult<()> {
     if let DbConnection::Sqlite(_) = conn {
+        // As few statements as can be, and not kept: FTS5 writes what it holds of the
+        // transaction to the index as a new segment at every statement (its savepoint), and
+        // the segments are merged later.
         for part in entries.chunks(500) {
             let mut sql = Sql::new(
                 conn,
