@@ -98,10 +98,7 @@ pub const RUN: usize = 256;
 /// it cannot keep a statement of a slice's rows, whose number varies), the rest as a slice.
 macro_rules! in_runs {
     ($conn:expr, $rows:expr, |$c:ident, $run:ident| $body:expr) => {
-        match $conn {
-            $crate::db::DbConnection::Sqlite($c) => $crate::db::in_runs!(@each $rows, $run, $body),
-            $crate::db::DbConnection::Postgres($c) => $crate::db::in_runs!(@each $rows, $run, $body),
-        }
+        $crate::db::per_engine!($conn, $c => $crate::db::in_runs!(@each $rows, $run, $body))
     };
     (@each $rows:expr, $run:ident, $body:expr) => {
         for run in $rows.chunks($crate::db::RUN) {
