@@ -631,3 +631,111 @@ async fn an_upload_refused_at_the_door_registers_nothing() {
     .assert_ok_json();
     assert_eq!(app.all("/api/v1/stakeholders?kind=state").await.len(), 1);
 }
+
+/// A batch whose fast path fails with a whole run of it written (the fail point
+/// `batch::insert_new`) is rolled back to before it and written item by item: every item once,
+/// with one change, one audit entry, its facets, search terms and partner keys, and nothing
+/// of the attempt that failed. The upload again finds every item by its keys.
+#[actix_web::test]
+async fn a_batch_whose_fast_path_fails_is_written_item_by_item() {
+    const ITEMS: usize = 300;
+    let app = TestApp::spawn();
+    // The fail point fails this subject's batches only: tests beside it keep the fast path.
+    let subject = format!("fallback-{}", uuid::Uuid::now_v7());
+    let token = app
+        .service
+        .keys
+        .mint(
+            Role::Admin,
+            &subject,
+            None,
+            None,
+            chrono::Duration::hours(1),
+        )
+        .unwrap();
+    let mut csv = String::from("state_under_review,session,text__en,themes,external_refs\n");
+    for i in 0..ITEMS {
+        csv.push_str(&format!("KEN,8,Fallback item {i}.,justice,uhri:f-{i}\n"));
+    }
+    fail::cfg("batch::insert_new", &format!("return({subject})")).unwrap();
+    let reply = app
+        .upload_as(RECS, "text/csv", csv.clone(), Some(&token))
+        .await;
+    fail::remove("batch::insert_new");
+    let r = report(&reply);
+    assert_eq!(counts(&r), (ITEMS as u64, ITEMS as u64, 0, 0, 0), "{r}");
+
+    let items = app
+        .all("/api/v1/recommendations?state_under_review=KEN")
+        .await;
+    let texts: HashSet<&str> = items
+        .iter()
+        .map(|r| r["text"]["en"].as_str().unwrap())
+        .collect();
+    assert_eq!((items.len(), texts.len()), (ITEMS, ITEMS));
+    let ids: HashSet<&str> = items.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    // Written one by one: the fast path gives a whole batch one time of creation.
+    let times: HashSet<&str> = items
+        .iter()
+        .map(|r| r["created_at"].as_str().unwrap())
+        .collect();
+    assert!(times.len() > 1, "the batch was written by the fast path");
+    assert_eq!(
+        app.all("/api/v1/recommendations?theme=justice").await.len(),
+        ITEMS
+    );
+    assert_eq!(
+        app.all("/api/v1/recommendations?q=fallback").await.len(),
+        ITEMS
+    );
+
+    // One change and one audit entry an item, none of the rolled-back run.
+    let feed = app
+        .get("/api/v1/changes?types=recommendation&limit=1000")
+        .await
+        .assert_ok_json();
+    let fed: Vec<&str> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(fed.len(), ITEMS, "{} changes", fed.len());
+    assert_eq!(fed.iter().copied().collect::<HashSet<_>>(), ids);
+    let trail = app
+        .all_as(&format!("/api/v1/audit?actor={subject}"), &token)
+        .await;
+    assert_eq!(trail.len(), ITEMS);
+    for entry in &trail {
+        assert_eq!(entry["operation"], "create", "{entry}");
+        assert_eq!(
+            entry["changes"]["after"]["id"], entry["entity_id"],
+            "{entry}"
+        );
+        assert!(
+            ids.contains(entry["entity_id"].as_str().unwrap()),
+            "{entry}"
+        );
+    }
+
+    // The same upload again: each item found by its keys, nothing new.
+    let again = report(&app.upload(RECS, "text/csv", csv).await);
+    assert_eq!(
+        counts(&again),
+        (ITEMS as u64, 0, 0, ITEMS as u64, 0),
+        "{again}"
+    );
+    let key = upr_tc::domain::ExternalRef {
+        source: "uhri".into(),
+        external_id: "f-7".into(),
+    };
+    let entity =
+        <upr_tc::domain::recommendation::Recommendation as upr_tc::db::documents::Document>::TABLE
+            .entity;
+    let mut conn = app.service.state.pool.get().unwrap();
+    assert!(
+        upr_tc::db::table::find_external(&mut conn, entity, &key)
+            .unwrap()
+            .is_some()
+    );
+}

@@ -299,6 +299,15 @@ impl TestApp {
 
     /// Every item of a list, following the cursor.
     pub async fn all(&self, path_and_query: &str) -> Vec<Value> {
+        self.all_with(path_and_query, None).await
+    }
+
+    /// Every item of a list as `token` sees it, page after page.
+    pub async fn all_as(&self, path_and_query: &str, token: &str) -> Vec<Value> {
+        self.all_with(path_and_query, Some(token)).await
+    }
+
+    async fn all_with(&self, path_and_query: &str, token: Option<&str>) -> Vec<Value> {
         let sep = if path_and_query.contains('?') {
             '&'
         } else {
@@ -307,7 +316,11 @@ impl TestApp {
         let mut items = Vec::new();
         let mut url = format!("{path_and_query}{sep}limit=200");
         loop {
-            let page = self.get(&url).await.assert_ok_json();
+            let page = match token {
+                Some(token) => self.get_as(&url, token).await,
+                None => self.get(&url).await,
+            }
+            .assert_ok_json();
             items.extend(page["items"].as_array().unwrap().iter().cloned());
             match page["next_cursor"].as_str() {
                 Some(c) => url = format!("{path_and_query}{sep}limit=200&cursor={c}"),

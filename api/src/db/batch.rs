@@ -151,6 +151,26 @@ pub fn insert_new<D: Document>(
         changes::record(conn, feed)?;
         let ids = created.into_iter().map(|(id, _)| id).collect();
         audit::record_created(conn, actor, D::TABLE.entity, ids)?;
+        #[cfg(feature = "failpoints")]
+        if told_to_fail(actor) {
+            return Err(WriteError::Db(diesel::result::Error::QueryBuilderError(
+                "the fail point batch::insert_new".into(),
+            )));
+        }
     }
     Ok(others)
+}
+
+/// Whether a test asked this actor's batches to fail once a run of them is written: the fail
+/// point `batch::insert_new` set to `return(SUBJECT)` fails the batches of the actor `SUBJECT`
+/// only, so that tests running beside it keep the fast path.
+#[cfg(feature = "failpoints")]
+fn told_to_fail(actor: &Actor) -> bool {
+    let told = || {
+        fail::fail_point!("batch::insert_new", |subject: Option<String>| {
+            subject.as_deref() == Some(actor.subject.as_str())
+        });
+        false
+    };
+    told()
 }

@@ -64,17 +64,6 @@ async fn upload(app: &TestApp, path: &str, body: impl Into<Vec<u8>>, token: &str
     app.upload_as(path, "text/csv", body, Some(token)).await
 }
 
-/// Every item of a list as `token` sees it.
-async fn all_as(app: &TestApp, path: &str, token: &str) -> Vec<Value> {
-    let sep = if path.contains('?') { '&' } else { '?' };
-    let page = app
-        .get_as(&format!("{path}{sep}limit=200"), token)
-        .await
-        .assert_ok_json();
-    assert!(page["next_cursor"].is_null(), "one page: {page}");
-    page["items"].as_array().unwrap().clone()
-}
-
 /// The errors of a report: `(line, column, code)`.
 fn errors(report: &Value) -> Vec<(u64, String, String)> {
     report["errors"]
@@ -171,8 +160,8 @@ async fn exported_requests_and_offers_import_back_unchanged() {
         .await
         .assert_ok_json();
     assert_eq!(counts(&r), (3, 0, 1, 2, 0), "{r}");
-    assert_eq!(all_as(&app, OFFERS, &admin).await.len(), 3);
-    assert_eq!(all_as(&app, REQUESTS, &admin).await.len(), 3);
+    assert_eq!(app.all_as(OFFERS, &admin).await.len(), 3);
+    assert_eq!(app.all_as(REQUESTS, &admin).await.len(), 3);
 }
 
 #[actix_web::test]
@@ -303,10 +292,7 @@ async fn an_atomic_upload_with_one_bad_row_writes_nothing() {
             (3, "regional_groups".into(), "unknown_value".into()),
         ]
     );
-    assert!(
-        all_as(&app, OFFERS, &ngo).await.is_empty(),
-        "nothing written"
-    );
+    assert!(app.all_as(OFFERS, &ngo).await.is_empty(), "nothing written");
 
     let kenya = app.token(Role::State, Some("KEN"), None);
     let csv = "state,description__en\nKEN,Fine\nUGA,Not Kenya's to file\n";
@@ -318,7 +304,7 @@ async fn an_atomic_upload_with_one_bad_row_writes_nothing() {
         [(3, "state".into(), "forbidden".into())]
     );
     assert!(
-        all_as(&app, REQUESTS, &kenya).await.is_empty(),
+        app.all_as(REQUESTS, &kenya).await.is_empty(),
         "nothing written"
     );
 }
