@@ -46,8 +46,8 @@ pub struct Common {
     pub search_text: String,
     pub document: String,
     pub version: i64,
-    pub created_at: chrono::NaiveDateTime,
-    pub updated_at: chrono::NaiveDateTime,
+    pub created_at: super::time::StoredTime,
+    pub updated_at: super::time::StoredTime,
 }
 
 /// A document table's rows, in the DSL of its own table (implemented by [`document_table!`]).
@@ -116,8 +116,8 @@ macro_rules! document_table {
             search_text: String,
             document: String,
             version: i64,
-            created_at: chrono::NaiveDateTime,
-            updated_at: chrono::NaiveDateTime,
+            created_at: $crate::db::time::StoredTime,
+            updated_at: $crate::db::time::StoredTime,
             $($field: $type),*
         }
 

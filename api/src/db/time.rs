@@ -2,10 +2,55 @@
 //! form of one (SQLite), at microsecond precision.
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, SubsecRound, Utc};
+use diesel::pg::Pg;
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::Timestamp;
+use diesel::sqlite::Sqlite;
 
 /// A time as a `Timestamp` column holds it: UTC, without its zone.
-pub fn stored(t: DateTime<Utc>) -> NaiveDateTime {
-    t.naive_utc()
+pub fn stored(t: DateTime<Utc>) -> StoredTime {
+    StoredTime(t.naive_utc())
+}
+
+/// A time to be written to a `Timestamp` column, or compared with one. PostgreSQL takes it as
+/// diesel gives a `NaiveDateTime`. SQLite keeps it as the text diesel writes for one
+/// (`%F %T%.f`), here written by hand: diesel formats through chrono, which reads its format
+/// string again for each value, and a bulk import writes four times an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression)]
+#[diesel(sql_type = Timestamp)]
+pub struct StoredTime(pub NaiveDateTime);
+
+impl StoredTime {
+    /// The text SQLite keeps: byte for byte what diesel writes for the same `NaiveDateTime`.
+    fn sqlite_text(self) -> String {
+        let mut out = Vec::with_capacity(26);
+        match write_date_time(&mut out, self.0, b' ') {
+            // Only ASCII digits and separators were written.
+            Some(()) => String::from_utf8(out).unwrap_or_default(),
+            None => self.0.format("%F %T%.f").to_string(),
+        }
+    }
+}
+
+impl ToSql<Timestamp, Sqlite> for StoredTime {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.sqlite_text());
+        Ok(IsNull::No)
+    }
+}
+
+impl ToSql<Timestamp, Pg> for StoredTime {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        ToSql::<Timestamp, Pg>::to_sql(&self.0, out)
+    }
+}
+
+/// Either engine's, as `DbConnection` binds it.
+impl ToSql<Timestamp, super::MultiBackend> for StoredTime {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, super::MultiBackend>) -> serialize::Result {
+        out.set_value((Timestamp, self));
+        Ok(IsNull::No)
+    }
 }
 
 /// A time a `Timestamp` column held.
@@ -27,14 +72,33 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
 /// (`YYYY-MM-DD HH:MM:SS`, then up to nine digits of a fraction; SQLite keeps the text that was
 /// written, so a `T` and a `Z` or `+00:00` are taken too), to be written by [`write_rfc3339`].
 /// Read by hand: chrono reads its format string again for each value, and a page of the change
-/// feed gives a thousand of them. `None` when the text is no time or its year is past 9999.
+/// feed gives a thousand of them. `None` when the text is no time or one `write_rfc3339`
+/// cannot write.
 pub fn stored_time_of_text(text: &str) -> Option<NaiveDateTime> {
-    time_of_text(text).filter(|t| (0..=9999).contains(&chrono::Datelike::year(t)))
+    time_of_text(text).filter(writable)
+}
+
+/// Whether [`write_date_time`] writes `t`: its year is from 0 to 9999 and it is no leap second.
+fn writable(t: &NaiveDateTime) -> bool {
+    use chrono::{Datelike, Timelike};
+    (0..=9999).contains(&t.year()) && t.nanosecond() < 1_000_000_000
 }
 
 /// Appends `t` as a `DateTime<Utc>` serialises (RFC 3339, `Z`, the fraction in 0, 3, 6 or 9
-/// digits), unquoted; `None` (and nothing written) for a year outside 0 to 9999.
+/// digits), unquoted; `None` (and nothing written) for a time it cannot write ([`writable`]).
 pub fn write_rfc3339(out: &mut Vec<u8>, t: NaiveDateTime) -> Option<()> {
+    write_date_time(out, t, b'T')?;
+    out.push(b'Z');
+    Some(())
+}
+
+/// Appends `t` as `YYYY-MM-DD`, `between`, `HH:MM:SS` and the fraction as chrono's `%.f` gives
+/// it (none, or 3, 6 or 9 digits); `None` (and nothing written) for a year outside 0 to 9999
+/// or a leap second, which chrono writes its own way.
+fn write_date_time(out: &mut Vec<u8>, t: NaiveDateTime, between: u8) -> Option<()> {
+    if !writable(&t) {
+        return None;
+    }
     let (date, time) = (t.date(), t.time());
     // `n` in exactly `width` digits (it has no more).
     let digits = |out: &mut Vec<u8>, n: u32, width: u32| {
@@ -43,20 +107,18 @@ pub fn write_rfc3339(out: &mut Vec<u8>, t: NaiveDateTime) -> Option<()> {
         }
     };
     use chrono::{Datelike, Timelike};
-    let year = u32::try_from(date.year()).ok().filter(|y| *y <= 9999)?;
-    digits(out, year, 4);
+    digits(out, u32::try_from(date.year()).ok()?, 4);
     out.push(b'-');
     digits(out, date.month(), 2);
     out.push(b'-');
     digits(out, date.day(), 2);
-    out.push(b'T');
+    out.push(between);
     digits(out, time.hour(), 2);
     out.push(b':');
     digits(out, time.minute(), 2);
     out.push(b':');
     digits(out, time.second(), 2);
-    let nanos = time.nanosecond();
-    match nanos {
+    match time.nanosecond() {
         0 => {}
         n if n % 1_000_000 == 0 => {
             out.push(b'.');
@@ -71,7 +133,6 @@ pub fn write_rfc3339(out: &mut Vec<u8>, t: NaiveDateTime) -> Option<()> {
             digits(out, n, 9);
         }
     }
-    out.push(b'Z');
     Some(())
 }
 
@@ -139,7 +200,59 @@ fn fast_time_of_text(b: &[u8]) -> Option<NaiveDateTime> {
 mod tests {
     use chrono::{TimeZone, Utc};
 
-    use super::{stored_time_of_text, write_rfc3339};
+    use super::{StoredTime, stored_time_of_text, write_rfc3339};
+
+    /// SQLite is given the text diesel writes for a `NaiveDateTime`, byte for byte, so that
+    /// stored times compare and sort as before: every fraction, the ends of the years written
+    /// by hand, and those chrono writes (years past 9999 or before 0, a leap second).
+    #[test]
+    fn sqlite_is_given_the_text_diesel_writes() {
+        let base = chrono::NaiveDate::from_ymd_opt(2026, 2, 28)
+            .unwrap()
+            .and_hms_opt(23, 59, 7)
+            .unwrap();
+        let mut times: Vec<chrono::NaiveDateTime> = [
+            0,
+            1,
+            5,
+            1_000,
+            120_000_000,
+            123_000_000,
+            123_450_000,
+            123_456_000,
+            123_456_789,
+            999_999_999,
+        ]
+        .iter()
+        .map(|n| base + chrono::Duration::nanoseconds(*n))
+        .collect();
+        for (y, m, d) in [
+            (0, 1, 1),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-1, 6, 30),
+            (1970, 1, 1),
+        ] {
+            times.push(
+                chrono::NaiveDate::from_ymd_opt(y, m, d)
+                    .unwrap()
+                    .and_hms_micro_opt(0, 0, 0, 250)
+                    .unwrap(),
+            );
+        }
+        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+            .unwrap()
+            .and_hms_nano_opt(23, 59, 59, 1_500_000_000)
+            .unwrap();
+        times.push(leap);
+        for t in times {
+            assert_eq!(
+                StoredTime(t).sqlite_text(),
+                t.format("%F %T%.f").to_string(),
+                "{t:?}"
+            );
+        }
+    }
 
     /// A stored time's text as the feed writes it.
     fn rfc3339_of_text(text: &str) -> Option<String> {
