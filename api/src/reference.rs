@@ -139,6 +139,13 @@ pub struct Cycle {
     pub last_session: u16,
 }
 
+/// The Working Group sessions held (or scheduled) in a year (`reference/session-years.json`).
+#[derive(Debug, Clone, Deserialize)]
+struct SessionYear {
+    year: u16,
+    sessions: Vec<u16>,
+}
+
 /// An entry of an IATI codelist, with the name the API uses for it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CodelistEntry {
@@ -226,6 +233,8 @@ pub struct Reference {
     pub sdg_goals: Vec<SdgGoal>,
     pub sdg_targets: Vec<SdgTarget>,
     pub cycles: Vec<Cycle>,
+    /// The year of each Working Group session, by its number.
+    session_years: HashMap<u16, u16>,
     pub activity_statuses: Vec<CodelistEntry>,
     pub organisation_roles: Vec<CodelistEntry>,
     pub stakeholder_kinds: Vec<VocabularyEntry>,
@@ -396,6 +405,13 @@ impl Reference {
                 include_str!("../reference/sdg-targets.json"),
             ),
             cycles: parse("cycles.json", include_str!("../reference/cycles.json")),
+            session_years: parse::<Vec<SessionYear>>(
+                "session-years.json",
+                include_str!("../reference/session-years.json"),
+            )
+            .into_iter()
+            .flat_map(|y| y.sessions.into_iter().map(move |s| (s, y.year)))
+            .collect(),
             activity_statuses: parse(
                 "activity-statuses.json",
                 include_str!("../reference/activity-statuses.json"),
@@ -500,6 +516,12 @@ impl Reference {
         self.sdg_targets.iter().find(|t| t.code == code)
     }
 
+    /// The year a Working Group session was held in (or is to be), as OHCHR's calendar of
+    /// sessions gives it; `None` for a session it does not list.
+    pub fn year_of_session(&self, session: u16) -> Option<u16> {
+        self.session_years.get(&session).copied()
+    }
+
     /// The cycle a Working Group session belongs to.
     pub fn cycle_of_session(&self, session: u16) -> Option<&Cycle> {
         self.cycles
@@ -518,6 +540,46 @@ pub fn reference() -> &'static Reference {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every session of every cycle has one year, within its cycle's years; a cycle's first
+    /// and last sessions are held in its first and last years; years never go back.
+    #[test]
+    fn each_session_has_a_year_within_its_cycle() {
+        let r = reference();
+        let mut last = 0;
+        for cycle in &r.cycles {
+            for session in cycle.first_session..=cycle.last_session {
+                let year = r
+                    .year_of_session(session)
+                    .expect("a year for every session");
+                assert!(
+                    (cycle.start_year..=cycle.end_year).contains(&year),
+                    "session {session}: {year}"
+                );
+                assert!(year >= last, "session {session}: {year} after {last}");
+                last = year;
+            }
+            assert_eq!(
+                r.year_of_session(cycle.first_session),
+                Some(cycle.start_year)
+            );
+            assert_eq!(r.year_of_session(cycle.last_session), Some(cycle.end_year));
+        }
+        let listed: usize = r
+            .cycles
+            .iter()
+            .map(|c| usize::from(c.last_session - c.first_session) + 1)
+            .sum();
+        assert_eq!(
+            r.session_years.len(),
+            listed,
+            "a session outside the cycles"
+        );
+        // Two known sessions: the first, and the 48th (Slovenia's third review, January 2025).
+        assert_eq!(r.year_of_session(1), Some(2008));
+        assert_eq!(r.year_of_session(48), Some(2025));
+        assert_eq!(r.year_of_session(55), None);
+    }
 
     #[test]
     fn equivalent_themes_hold_both_ways_and_nowhere_else() {

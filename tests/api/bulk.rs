@@ -292,6 +292,8 @@ async fn a_upr_info_export_becomes_one_recommendation_per_text() {
     assert_eq!(protocol["response_original"], "Accepted");
     assert_eq!(protocol["action_category"], 5);
     assert_eq!(protocol["cycle"], 1);
+    // UPR Info gives the session, not the year: the sixth was held in 2009.
+    assert_eq!(protocol["review_year"], 2009);
     assert_eq!(
         protocol["themes"],
         json!(["torture_and_cid_treatment", "international_instruments"])

@@ -88,7 +88,8 @@ pub struct RecommendationInput<S = String> {
     #[schema(example = 35, minimum = 1, maximum = 54)]
     #[serde(deserialize_with = "integer")]
     pub session: i64,
-    /// Year of the review.
+    /// Year of the review. An import of a UPR Info export or an OHCHR matrix, which name the
+    /// session only, gives the year the session was held in.
     #[schema(example = 2020, minimum = 2008, maximum = 2100)]
     #[serde(default, deserialize_with = "optional_integer")]
     pub review_year: Option<i64>,
@@ -280,6 +281,15 @@ impl RecommendationInput {
         });
         e.into_valid(content)
     }
+}
+
+/// The year of a Working Group session, for sources that give the session and not the year
+/// (UPR Info's exports, OHCHR's matrices); `None` for a session the calendar does not list.
+pub fn year_of_session(session: i64) -> Option<i64> {
+    u16::try_from(session)
+        .ok()
+        .and_then(|s| reference().year_of_session(s))
+        .map(i64::from)
 }
 
 impl<S: std::fmt::Display> RecommendationInput<S> {

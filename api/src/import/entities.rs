@@ -6,6 +6,7 @@ use crate::app::{self, policy, uploads::Uploader};
 
 use crate::domain::recommendation::{
     Recommendation, RecommendationContent, RecommendationInput, Source, matching_key,
+    year_of_session,
 };
 use crate::domain::stakeholder::{
     Contact, NhriAccreditation, Stakeholder, StakeholderContent, StakeholderInput, StakeholderKind,
@@ -164,7 +165,8 @@ impl Importable for Recommendation {
         merged.affected_persons = existing.affected_persons.clone();
         merged.sdg_targets = existing.sdg_targets.clone();
         merged.source = existing.source.clone();
-        merged.review_year = existing.review_year;
+        // A year given before stays; one derived from the session fills a gap.
+        merged.review_year = existing.review_year.or(merged.review_year);
         merged.external_refs = existing.external_refs.clone();
         merged.paragraph = existing.paragraph.clone();
         merged.sdg_goals = existing.sdg_goals.clone();
@@ -230,7 +232,7 @@ impl Importable for Recommendation {
             state_under_review: group.state_under_review,
             recommending_states: group.recommending_states,
             session: group.session,
-            review_year: None,
+            review_year: year_of_session(group.session),
             text: Multilingual {
                 en: Some(group.text),
                 ..Default::default()
@@ -274,6 +276,7 @@ fn enriched_by_matrix(
     }
     merged.source = incoming.source.or(merged.source);
     merged.paragraph = incoming.paragraph.or(merged.paragraph);
+    merged.review_year = merged.review_year.or(incoming.review_year);
     add_missing(
         &mut merged.recommending_states,
         incoming.recommending_states,

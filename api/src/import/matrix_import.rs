@@ -10,7 +10,9 @@ use super::ohchr_matrix::{self, Entry, Review};
 use super::{ImportError, ImportReport, Item, Options, Writer, docx};
 use crate::db::DbConnection;
 use crate::domain::Multilingual;
-use crate::domain::recommendation::{Recommendation, RecommendationInput, Source, matching_key};
+use crate::domain::recommendation::{
+    Recommendation, RecommendationInput, Source, matching_key, year_of_session,
+};
 
 /// The matrix column a field error belongs to.
 pub(super) fn column_of(pointer: &str) -> String {
@@ -36,7 +38,7 @@ fn input_of(entry: Entry, review: &(String, i64)) -> RecommendationInput {
         state_under_review: review.0.clone(),
         recommending_states: entry.recommending_states,
         session: review.1,
-        review_year: None,
+        review_year: year_of_session(review.1),
         text,
         response: entry.response,
         response_original: entry.response_original,

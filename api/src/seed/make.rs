@@ -12,7 +12,7 @@ use super::phrases::{
     self, ACADEMIA_FORMS, LESSONS, ORG_FOCUS, ORG_FORMS, OTHER_FORMS, PRIVATE_FORMS,
     REGIONAL_MECHANISMS, REGIONAL_ORGANISATIONS, TOPICS, Topic, UN_ENTITIES, one,
 };
-use super::world::{Table, World, add_months, as_of, draw, month_year, review_year};
+use super::world::{Table, World, add_months, as_of, draw, month_year};
 use crate::domain::activity::{
     ActivityInput, ActivityStatus, Budget, DocumentLink, Participant, ParticipantRole,
 };
@@ -21,7 +21,7 @@ use crate::domain::consent::{ConsentInput, ScopeKind};
 use crate::domain::needs::Period;
 use crate::domain::offer::{OfferInput, OfferStatus};
 use crate::domain::publication::{Decision, Publication};
-use crate::domain::recommendation::{RecommendationInput, Response, Source};
+use crate::domain::recommendation::{RecommendationInput, Response, Source, year_of_session};
 use crate::domain::stakeholder::{Contact, NhriAccreditation, StakeholderInput, StakeholderKind};
 use crate::domain::{ActivityId, ExternalRef, Multilingual, RecommendationId, StakeholderId};
 use crate::reference::RegionalGroup;
@@ -537,7 +537,7 @@ impl RecMaker {
             state_under_review: code.to_owned(),
             recommending_states: recommending,
             session: i64::from(session),
-            review_year: Some(i64::from(review_year(session))),
+            review_year: year_of_session(i64::from(session)),
             text: Multilingual::default(),
             response,
             response_original: original.map(str::to_owned),

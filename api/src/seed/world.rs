@@ -216,11 +216,6 @@ impl Table {
     }
 }
 
-/// The year of a Working Group session: three sessions a year from 2008.
-pub fn review_year(session: u16) -> i32 {
-    2008 + i32::from(session.saturating_sub(1) / 3)
-}
-
 /// A month and year in words, e.g. "March 2025".
 pub fn month_year(day: NaiveDate) -> String {
     day.format("%B %Y").to_string()

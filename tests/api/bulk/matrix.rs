@@ -228,6 +228,8 @@ async fn a_fourth_cycle_matrix_imports_each_text_with_its_row() {
     assert_eq!(first["recommending_states"], json!(["MDV", "PRT"]));
     assert_eq!(first["paragraph"], "140.7");
     assert_eq!(first["cycle"], 4);
+    // The matrix names the session, not the year: the 48th was held in 2025.
+    assert_eq!(first["review_year"], 2025);
     assert_eq!(first["response"], "supported");
     assert_eq!(
         first["source"],
