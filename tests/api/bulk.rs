@@ -328,6 +328,33 @@ async fn a_upr_info_export_becomes_one_recommendation_per_text() {
     assert_eq!(again["folded"], 2, "{again}");
 }
 
+/// The year a UPR Info export gives (its session's) fills a recommendation that had none, and
+/// leaves one given before as it is.
+#[actix_web::test]
+async fn a_upr_info_export_fills_a_missing_review_year_and_keeps_a_given_one() {
+    let app = TestApp::spawn();
+    let own = "state_under_review,session,text__en,review_year\n\
+               CIV,6,\"Ratify the Optional Protocol, as soon as possible.\",2010\n\
+               CIV,6,Protect women's rights.,\n";
+    let r = report(&app.upload(RECS, "text/csv", own).await);
+    assert_eq!(counts(&r), (2, 2, 0, 0, 0), "{r}");
+    let path = format!("{RECS}?format=upr-info&mode=partial");
+    let r = report(&app.upload(&path, "text/csv", upr_info_fixture()).await);
+    assert_eq!(r["matched"], 2, "{r}");
+    let civ = app
+        .all("/api/v1/recommendations?state_under_review=CIV&session=6")
+        .await;
+    let year = |start: &str| {
+        civ.iter()
+            .find(|r| r["text"]["en"].as_str().unwrap().starts_with(start))
+            .unwrap_or_else(|| panic!("{start}: {civ:?}"))["review_year"]
+            .clone()
+    };
+    assert_eq!(civ.len(), 2, "{civ:?}");
+    assert_eq!(year("Ratify"), 2010, "given before: kept");
+    assert_eq!(year("Protect"), 2009, "missing: the session's year");
+}
+
 #[actix_web::test]
 async fn a_upr_info_export_sent_as_the_projects_csv_is_named_with_its_format() {
     let app = TestApp::spawn();
