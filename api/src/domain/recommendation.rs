@@ -284,7 +284,8 @@ impl RecommendationInput {
 }
 
 /// The year of a Working Group session, for sources that give the session and not the year
-/// (UPR Info's exports, OHCHR's matrices); `None` for a session the calendar does not list.
+/// (UPR Info's exports, OHCHR's matrices, the seed); `None` for a session the calendar does not
+/// list.
 pub fn year_of_session(session: i64) -> Option<i64> {
     u16::try_from(session)
         .ok()
