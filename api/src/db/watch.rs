@@ -34,6 +34,23 @@ pub const STALE: Duration = Duration::from_secs(1);
 /// How long the thread waits after it could not read the version, before it tries again.
 const RETRY: Duration = Duration::from_secs(1);
 
+/// How long a read of the version waits for a lock before it gives up (and is tried again
+/// after [`RETRY`]): less than PostgreSQL waits before it looks for a deadlock (its
+/// `deadlock_timeout`, 1 s by default). The read locks the audit trail, the feed and the
+/// instance's row in its own order; a migration beside a serving instance (a second instance
+/// starting, an operator's `upr-tc migrate`) locks them in another. Waiting longer, the read
+/// and the migration could each wait for the other, and PostgreSQL would break that by
+/// aborting one of them, the migration as often as not.
+const READ_LOCK_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// How the thread's connection is opened: as `connecting` says, but for its locks.
+fn reading(connecting: Connecting) -> Connecting {
+    Connecting {
+        lock_timeout: READ_LOCK_TIMEOUT,
+        ..connecting
+    }
+}
+
 /// The write transactions this process has committed outside any service's requests (a
 /// background task, a command): every watch of the process counts them.
 static WRITES: AtomicU64 = AtomicU64::new(0);
@@ -187,7 +204,7 @@ fn run(watch: Weak<Watch>, start: Instant, url: DatabaseUrl, connecting: Connect
         let began = millis(start);
         let read = match conn.as_mut() {
             Some(c) => statements::data_version(c).map_err(|e| e.to_string()),
-            None => super::open(&url, connecting)
+            None => super::open(&url, reading(connecting))
                 .map_err(|e| e.to_string())
                 .and_then(|mut c| {
                     let v = statements::data_version(&mut c).map_err(|e| e.to_string());
@@ -284,6 +301,50 @@ pub(crate) mod tests {
             until(|| watch.seen.load(Ordering::Acquire) != before),
             "the write is seen"
         );
+    }
+
+    /// The thread's read, blocked by a migration's lock, gives up before PostgreSQL would
+    /// look for a deadlock, so that a migration beside a serving instance is never aborted to
+    /// break one with it. SQLite has nothing to show: its readers never wait for a writer.
+    #[test]
+    fn a_read_blocked_by_a_migration_gives_up_before_a_deadlock_is_looked_for() {
+        use diesel::connection::SimpleConnection;
+        let url = match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => DatabaseUrl::parse(&url).unwrap(),
+            _ => return,
+        };
+        let pool = crate::db::connect(&url, 2).unwrap();
+        let mut ddl = pool.get().unwrap();
+        ddl.migrate().unwrap();
+        let mut read = super::super::open(&url, reading(Connecting::default())).unwrap();
+        #[derive(diesel::QueryableByName)]
+        struct Millis {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            ms: i64,
+        }
+        let deadlock_timeout: Millis = diesel::RunQueryDsl::get_result(
+            diesel::sql_query(
+                "SELECT CAST(EXTRACT(EPOCH FROM CAST(current_setting('deadlock_timeout') \
+                 AS interval)) * 1000 AS BIGINT) AS ms",
+            ),
+            &mut read,
+        )
+        .unwrap();
+        let deadlock_timeout = u64::try_from(deadlock_timeout.ms).unwrap();
+        ddl.batch_execute("BEGIN; LOCK TABLE instance IN ACCESS EXCLUSIVE MODE")
+            .unwrap();
+        let started = Instant::now();
+        let result = statements::data_version(&mut read);
+        let waited = started.elapsed();
+        ddl.batch_execute("ROLLBACK").unwrap();
+        let error = result.expect_err("the read waits for the lock, then gives up");
+        assert!(error.to_string().contains("lock timeout"), "{error}");
+        assert!(
+            waited < Duration::from_millis(deadlock_timeout),
+            "waited {waited:?}, PostgreSQL looks for deadlocks after {deadlock_timeout} ms"
+        );
+        // Once the lock is gone, the same connection reads again.
+        statements::data_version(&mut read).expect("the version reads");
     }
 
     #[test]
