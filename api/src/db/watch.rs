@@ -44,7 +44,7 @@ const RETRY: Duration = Duration::from_secs(1);
 const READ_LOCK_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// How the thread's connection is opened: as `connecting` says, but for its locks.
-fn reading(connecting: Connecting) -> Connecting {
+pub(super) fn reading(connecting: Connecting) -> Connecting {
     Connecting {
         lock_timeout: READ_LOCK_TIMEOUT,
         ..connecting
@@ -301,50 +301,6 @@ pub(crate) mod tests {
             until(|| watch.seen.load(Ordering::Acquire) != before),
             "the write is seen"
         );
-    }
-
-    /// The thread's read, blocked by a migration's lock, gives up before PostgreSQL would
-    /// look for a deadlock, so that a migration beside a serving instance is never aborted to
-    /// break one with it. SQLite has nothing to show: its readers never wait for a writer.
-    #[test]
-    fn a_read_blocked_by_a_migration_gives_up_before_a_deadlock_is_looked_for() {
-        use diesel::connection::SimpleConnection;
-        let url = match std::env::var("TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => DatabaseUrl::parse(&url).unwrap(),
-            _ => return,
-        };
-        let pool = crate::db::connect(&url, 2).unwrap();
-        let mut ddl = pool.get().unwrap();
-        ddl.migrate().unwrap();
-        let mut read = super::super::open(&url, reading(Connecting::default())).unwrap();
-        #[derive(diesel::QueryableByName)]
-        struct Millis {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            ms: i64,
-        }
-        let deadlock_timeout: Millis = diesel::RunQueryDsl::get_result(
-            diesel::sql_query(
-                "SELECT CAST(EXTRACT(EPOCH FROM CAST(current_setting('deadlock_timeout') \
-                 AS interval)) * 1000 AS BIGINT) AS ms",
-            ),
-            &mut read,
-        )
-        .unwrap();
-        let deadlock_timeout = u64::try_from(deadlock_timeout.ms).unwrap();
-        ddl.batch_execute("BEGIN; LOCK TABLE instance IN ACCESS EXCLUSIVE MODE")
-            .unwrap();
-        let started = Instant::now();
-        let result = statements::data_version(&mut read);
-        let waited = started.elapsed();
-        ddl.batch_execute("ROLLBACK").unwrap();
-        let error = result.expect_err("the read waits for the lock, then gives up");
-        assert!(error.to_string().contains("lock timeout"), "{error}");
-        assert!(
-            waited < Duration::from_millis(deadlock_timeout),
-            "waited {waited:?}, PostgreSQL looks for deadlocks after {deadlock_timeout} ms"
-        );
-        // Once the lock is gone, the same connection reads again.
-        statements::data_version(&mut read).expect("the version reads");
     }
 
     #[test]
