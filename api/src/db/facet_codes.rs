@@ -86,9 +86,15 @@ fn numbered<'a>(
             .filter(values::value.eq_any(&names))
             .select((values::facet, values::value, values::code))
             .load(conn)?;
-        for (facet, value, code) in found {
-            if let Some(pair) = chunk.iter().find(|(f, v)| *f == facet && *v == value) {
-                out.insert(*pair, code);
+        // Found by hashing, not by a search of the chunk for each: a batch of an import asks
+        // for a few hundred.
+        let found: HashMap<(&str, &str), i32> = found
+            .iter()
+            .map(|(facet, value, code)| ((facet.as_str(), value.as_str()), *code))
+            .collect();
+        for pair in chunk {
+            if let Some(code) = found.get(pair) {
+                out.insert(*pair, *code);
             }
         }
     }

@@ -195,9 +195,13 @@ pub fn of_review(
     let Ok(session) = i32::try_from(session) else {
         return Ok(Vec::new());
     };
+    // Found through the State's index, the session compared on each of its rows: a State has
+    // a few reviews, a session many States. Without statistics SQLite took the session's index
+    // (`session + 0` is no column it has an index on), and read every row of the session for
+    // each review an import matches against: a third of a million instructions a review.
     let documents = r::recommendations
         .filter(r::state_under_review.eq(state))
-        .filter(r::session.eq(session))
+        .filter((r::session + 0).eq(session))
         .order(r::seq)
         .select(r::document)
         .load::<String>(conn)?;

@@ -7,6 +7,9 @@ use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::Timestamp;
 use diesel::sqlite::Sqlite;
 
+pub use crate::domain::times::write_rfc3339;
+use crate::domain::times::{writable, write_date_time};
+
 /// A time as a `Timestamp` column holds it: UTC, without its zone.
 pub fn stored(t: DateTime<Utc>) -> StoredTime {
     StoredTime(t.naive_utc())
@@ -76,64 +79,6 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
 /// cannot write.
 pub fn stored_time_of_text(text: &str) -> Option<NaiveDateTime> {
     time_of_text(text).filter(writable)
-}
-
-/// Whether [`write_date_time`] writes `t`: its year is from 0 to 9999 and it is no leap second.
-fn writable(t: &NaiveDateTime) -> bool {
-    use chrono::{Datelike, Timelike};
-    (0..=9999).contains(&t.year()) && t.nanosecond() < 1_000_000_000
-}
-
-/// Appends `t` as a `DateTime<Utc>` serialises (RFC 3339, `Z`, the fraction in 0, 3, 6 or 9
-/// digits), unquoted; `None` (and nothing written) for a time it cannot write ([`writable`]).
-pub fn write_rfc3339(out: &mut Vec<u8>, t: NaiveDateTime) -> Option<()> {
-    write_date_time(out, t, b'T')?;
-    out.push(b'Z');
-    Some(())
-}
-
-/// Appends `t` as `YYYY-MM-DD`, `between`, `HH:MM:SS` and the fraction as chrono's `%.f` gives
-/// it (none, or 3, 6 or 9 digits); `None` (and nothing written) for a year outside 0 to 9999
-/// or a leap second, which chrono writes its own way.
-fn write_date_time(out: &mut Vec<u8>, t: NaiveDateTime, between: u8) -> Option<()> {
-    if !writable(&t) {
-        return None;
-    }
-    let (date, time) = (t.date(), t.time());
-    // `n` in exactly `width` digits (it has no more).
-    let digits = |out: &mut Vec<u8>, n: u32, width: u32| {
-        for place in (0..width).rev() {
-            out.push(b'0' + (n / 10u32.pow(place) % 10) as u8);
-        }
-    };
-    use chrono::{Datelike, Timelike};
-    digits(out, u32::try_from(date.year()).ok()?, 4);
-    out.push(b'-');
-    digits(out, date.month(), 2);
-    out.push(b'-');
-    digits(out, date.day(), 2);
-    out.push(between);
-    digits(out, time.hour(), 2);
-    out.push(b':');
-    digits(out, time.minute(), 2);
-    out.push(b':');
-    digits(out, time.second(), 2);
-    match time.nanosecond() {
-        0 => {}
-        n if n % 1_000_000 == 0 => {
-            out.push(b'.');
-            digits(out, n / 1_000_000, 3);
-        }
-        n if n % 1_000 == 0 => {
-            out.push(b'.');
-            digits(out, n / 1_000, 6);
-        }
-        n => {
-            out.push(b'.');
-            digits(out, n, 9);
-        }
-    }
-    Some(())
 }
 
 /// The time a stored text gives: the layout the service writes read by hand, any other that

@@ -20,6 +20,7 @@ pub mod publication;
 pub mod recommendation;
 pub mod report;
 pub mod stakeholder;
+pub mod times;
 pub mod validate;
 pub mod words;
 
@@ -40,7 +41,9 @@ pub struct Stored<I> {
     pub id: I,
     /// Increases with every change; the `ETag`.
     pub version: i64,
+    #[serde(serialize_with = "times::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "times::serialize")]
     pub updated_at: DateTime<Utc>,
 }
 
