@@ -699,3 +699,84 @@ async fn a_refusal_by_name_is_not_undone_by_deleting_and_submitting_again() {
         .await;
     assert_eq!(reply.status, 204);
 }
+
+/// A facet row names a row of its item's table, whoever writes it: one that names none is
+/// refused (alone or among rows that do, which are not written either), an item named by facet
+/// rows keeps its number, and an item deleted takes its facet rows with it. SQLite holds these
+/// by foreign keys; PostgreSQL once a statement (`facet_rows_checked_per_statement`).
+#[actix_web::test]
+async fn a_facet_row_names_an_item_whoever_writes_it() {
+    let app = TestApp::spawn();
+    let mut seqs = Vec::new();
+    // Recommended by other States, so that the kept item has no row of a value the other has.
+    for (text, by) in [("Faceted and kept", "AUT"), ("Faceted and deleted", "CAN")] {
+        let mut item = upr_tc_tests::recommendation("KEN", 40, text);
+        item["recommending_states"] = json!([by]);
+        let item = app.create("/api/v1/recommendations", &item).await;
+        let id = item["id"].as_str().unwrap().to_owned();
+        seqs.push(count(
+            &app,
+            &format!("SELECT seq AS n FROM recommendations WHERE id = '{id}'"),
+        ));
+    }
+    let (kept, deleted) = (seqs[0], seqs[1]);
+    let facets_of = |seq: i64| {
+        count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) AS n FROM recommendation_facets WHERE recommendation_seq = {seq}"
+            ),
+        )
+    };
+    let (kept_facets, deleted_facets) = (facets_of(kept), facets_of(deleted));
+    assert!(kept_facets > 0 && deleted_facets > 0);
+    let all = count(&app, "SELECT COUNT(*) AS n FROM recommendation_facets");
+    let none = 1 + count(&app, "SELECT MAX(seq) AS n FROM recommendations");
+    // A value the kept item has no row of, so that its row alone would be taken.
+    let free = count(
+        &app,
+        &format!(
+            "SELECT CAST(MIN(code) AS BIGINT) AS n FROM recommendation_facet_values WHERE code NOT IN \
+             (SELECT code FROM recommendation_facets WHERE recommendation_seq = {kept})"
+        ),
+    );
+    let refused = |statement: &str| {
+        let mut conn = app.service.state.pool.get().unwrap();
+        diesel::sql_query(statement)
+            .execute(&mut **conn)
+            .expect_err(statement);
+    };
+    refused(&format!(
+        "INSERT INTO recommendation_facets (code, recommendation_seq) VALUES ({free}, {none})"
+    ));
+    refused(&format!(
+        "INSERT INTO recommendation_facets (code, recommendation_seq) \
+         VALUES ({free}, {kept}), ({free}, {none})"
+    ));
+    refused(&format!(
+        "UPDATE recommendation_facets SET recommendation_seq = {none} \
+         WHERE recommendation_seq = {kept}"
+    ));
+    refused(&format!(
+        "UPDATE recommendations SET seq = {none} WHERE seq = {kept}"
+    ));
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM recommendation_facets"),
+        all
+    );
+    assert_eq!(facets_of(kept), kept_facets);
+    // The rules refused those rows, not the statements: the kept item takes one more.
+    sql(
+        &app,
+        &format!(
+            "INSERT INTO recommendation_facets (code, recommendation_seq) VALUES ({free}, {kept})"
+        ),
+    );
+    assert_eq!(facets_of(kept), kept_facets + 1);
+    sql(
+        &app,
+        &format!("DELETE FROM recommendations WHERE seq = {deleted}"),
+    );
+    assert_eq!(facets_of(deleted), 0);
+    assert_eq!(facets_of(kept), kept_facets + 1);
+}
