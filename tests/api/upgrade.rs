@@ -707,3 +707,45 @@ async fn the_constraints_migration_reverts_and_a_row_it_would_refuse_stops_it_un
     let answers = compare_answers(&app, &fixture).await;
     assert!(answers.is_empty(), "{}", answers.join("\n\n"));
 }
+
+/// A migration that PostgreSQL aborts to break a deadlock with a serving instance's writer is
+/// run again, and the upgrade ends. The writer holds `activities` (as an insert does) and then
+/// asks for `recommendations`, which the facet migration locks before it asks for `activities`;
+/// the migration waited first, so PostgreSQL aborts it. SQLite takes one writer at a time and
+/// has no such deadlock.
+#[test]
+fn a_migration_aborted_to_break_a_deadlock_is_run_again() {
+    let (_db, url) = TestDb::create();
+    let DatabaseUrl::Postgres(database) = &url else {
+        return;
+    };
+    let pool = upr_tc::db::connect(&url, 1).expect("open the database");
+    let mut conn = pool.get().unwrap();
+    conn.migrate().unwrap();
+    match &mut **conn {
+        DbConnection::Postgres(c) => revert_to(c, || POSTGRES_MIGRATIONS, "20261204000000"),
+        DbConnection::Sqlite(_) => unreachable!("a PostgreSQL URL"),
+    }
+    let mut writer = PgConnection::establish(database).unwrap();
+    writer
+        .batch_execute("BEGIN; LOCK TABLE activities IN ROW EXCLUSIVE MODE")
+        .unwrap();
+    let migrating = std::thread::spawn(move || {
+        let migrated = conn.migrate().map_err(|e| format!("{e:#}"));
+        (migrated, conn.is_migrated().unwrap())
+    });
+    // The migration holds `recommendations` and waits for `activities` by now.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    writer
+        .batch_execute("LOCK TABLE recommendations IN ROW EXCLUSIVE MODE")
+        .expect("the writer is not the one aborted: it waited second");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    writer.batch_execute("COMMIT").unwrap();
+    let (migrated, is_migrated) = migrating.join().unwrap();
+    let applied = migrated.expect("the upgrade ends");
+    assert!(
+        applied.contains(&"20261204010000".to_owned()),
+        "{applied:?}"
+    );
+    assert!(is_migrated, "every migration is applied");
+}

@@ -113,6 +113,33 @@ macro_rules! in_runs {
 }
 pub(crate) use in_runs;
 
+/// How many times PostgreSQL's migrations are run when a deadlock stops them.
+const MIGRATION_ATTEMPTS: u32 = 5;
+
+/// Runs PostgreSQL's pending migrations (`run`) to the end, again when PostgreSQL aborted one
+/// to break a deadlock. A migration waits for the locks it needs, and a serving instance's
+/// statement may hold one of its tables while it waits for another the migration holds (a
+/// second instance starting, an operator's `upr-tc migrate` during an upgrade); PostgreSQL
+/// then aborts one of the two, the migration as often as not. Its transaction is rolled back
+/// whole, and the migrations applied before it stay applied: running them again goes on from
+/// it, once the other statement has ended.
+fn postgres_migrations_run(mut run: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let mut attempt = 1;
+    loop {
+        match run() {
+            Err(e)
+                if attempt < MIGRATION_ATTEMPTS
+                    && format!("{e:#}").contains("deadlock detected") =>
+            {
+                tracing::warn!(error = %format!("{e:#}"), attempt, "a migration was aborted to break a deadlock: running it again");
+                std::thread::sleep(Duration::from_millis(100 * u64::from(attempt)));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Postgres(PgConnection),
@@ -385,7 +412,12 @@ impl DbConnection {
             // for another instance migrating the same database.
             Self::Postgres(c) => sql::statements::without_lock_timeout(c, |c| {
                 sql::statements::with_migration_lock(c, |c| {
-                    versions(c.run_pending_migrations(POSTGRES_MIGRATIONS))
+                    let before = versions(c.applied_migrations())?;
+                    postgres_migrations_run(|| {
+                        versions(c.run_pending_migrations(POSTGRES_MIGRATIONS)).map(drop)
+                    })?;
+                    let after = versions(c.applied_migrations())?;
+                    Ok(after.into_iter().filter(|v| !before.contains(v)).collect())
                 })
             })??,
             Self::Sqlite(c) => versions(c.run_pending_migrations(SQLITE_MIGRATIONS)),
