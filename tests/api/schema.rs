@@ -148,3 +148,77 @@ fn the_comparison_sees_a_difference() {
     assert_eq!(family("Nullable < Text >"), ("text".to_owned(), true));
     assert_eq!(family("BigInt"), ("bigint".to_owned(), false));
 }
+
+#[derive(diesel::QueryableByName)]
+struct Definition {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    sql: String,
+}
+
+/// A column checked against a list of values refuses any other value, on both engines; on
+/// SQLite no table's check is written as `IN (…)` over texts, which SQLite built as a
+/// temporary index again for every row it checked (`2026-12-04-020000_checks_without_in_lists`:
+/// the same checks as comparisons).
+#[test]
+fn a_column_checked_against_a_list_refuses_what_is_not_in_it() {
+    let app = TestApp::spawn();
+    let mut conn = app.service.state.pool.get().unwrap();
+    if conn.backend_name() == "sqlite" {
+        let tables = diesel::sql_query(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL",
+        )
+        .load::<Definition>(&mut **conn)
+        .unwrap();
+        assert!(tables.iter().any(|t| t.name == "audit_log"));
+        let listed: Vec<&str> = tables
+            .iter()
+            .filter(|t| t.sql.contains(" IN ('") || t.sql.contains(" IN (\n"))
+            .map(|t| t.name.as_str())
+            .collect();
+        assert!(listed.is_empty(), "checked against a list: {listed:?}");
+    }
+    let id = "0192f000-0000-7000-8000-000000000001";
+    let audit = |role: &str, entity: &str, operation: &str| {
+        format!(
+            "INSERT INTO audit_log (at, actor, role, entity, entity_id, operation, changes) \
+             VALUES ('2026-12-04T00:00:00Z', 'x', '{role}', '{entity}', '{id}', '{operation}', '[]')"
+        )
+    };
+    let change = |entity: &str, op: &str, public_op: &str| {
+        format!(
+            "INSERT INTO changes (entity, entity_id, at, op, data, public_op) \
+             VALUES ('{entity}', '{id}', '2026-12-04T00:00:00Z', '{op}', \
+             CASE WHEN '{op}' = 'upsert' THEN '{{}}' END, '{public_op}')"
+        )
+    };
+    let refused = [
+        (audit("root", "offer", "update"), "audit_log_role_check"),
+        (audit("sync", "planet", "update"), "audit_log_entity_check"),
+        (audit("sync", "offer", "merge"), "audit_log_operation_check"),
+        (change("planet", "upsert", "upsert"), "changes_entity_check"),
+        (change("offer", "merge", "upsert"), "changes_op_check"),
+        (
+            change("offer", "delete", "merge"),
+            "changes_public_op_check",
+        ),
+    ];
+    for (statement, check) in &refused {
+        let error = diesel::sql_query(statement)
+            .execute(&mut **conn)
+            .expect_err(statement);
+        assert!(error.to_string().contains(check), "{statement}: {error}");
+    }
+    // Each list's last value and first are let through.
+    for statement in [
+        audit("operator", "interest", "delete"),
+        audit("admin", "recommendation", "create"),
+        change("offer", "delete", "delete"),
+        change("recommendation", "upsert", "upsert"),
+    ] {
+        diesel::sql_query(&statement)
+            .execute(&mut **conn)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+}

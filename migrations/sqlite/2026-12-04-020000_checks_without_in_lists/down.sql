@@ -1,0 +1,140 @@
+-- The tables' checks as lists again (`x IN ('a', 'b', 'c')`), their definitions edited in
+-- place as the migration did.
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((facet = ''recommending_state'' OR facet = ''theme'' OR facet = ''affected_persons'' OR facet = ''sdg_target'' OR facet = ''sdg_goal'' OR facet = ''source'')',
+    '(facet IN (''recommending_state'', ''theme'', ''affected_persons'', ''sdg_target'',
+                         ''sdg_goal'', ''source'')')
+    WHERE type = 'table' AND name = 'recommendation_facet_values';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((facet = ''theme'' OR facet = ''language'' OR facet = ''region'')',
+    '(facet IN (''theme'', ''language'', ''region'')')
+    WHERE type = 'table' AND name = 'stakeholder_facets';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((operation = ''create'' OR operation = ''update'' OR operation = ''delete'')',
+    '(operation IN (''create'', ''update'', ''delete'')')
+    WHERE type = 'table' AND name = 'audit_log';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((entity = ''recommendation'' OR entity = ''stakeholder'' OR entity = ''activity'' OR entity = ''consent'' OR entity = ''assistance_request'' OR entity = ''offer'' OR entity = ''interest'')',
+    '(entity IN (''recommendation'',
+        ''stakeholder'', ''activity'', ''consent'', ''assistance_request'', ''offer'', ''interest'')')
+    WHERE type = 'table' AND name = 'audit_log';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((role = ''admin'' OR role = ''state'' OR role = ''contributor'' OR role = ''sync'' OR role = ''operator'')',
+    '(role IN (''admin'', ''state'', ''contributor'', ''sync'', ''operator'')')
+    WHERE type = 'table' AND name = 'audit_log';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((public_op = ''upsert'' OR public_op = ''delete'')',
+    '(public_op IN (''upsert'', ''delete'')')
+    WHERE type = 'table' AND name = 'changes';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((op = ''upsert'' OR op = ''delete'')',
+    '(op IN (''upsert'', ''delete'')')
+    WHERE type = 'table' AND name = 'changes';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((entity = ''recommendation'' OR entity = ''stakeholder'' OR entity = ''activity'' OR entity = ''consent'' OR entity = ''assistance_request'' OR entity = ''offer'')',
+    '(entity IN (''recommendation'',
+        ''stakeholder'', ''activity'', ''consent'', ''assistance_request'', ''offer'')')
+    WHERE type = 'table' AND name = 'changes';
+UPDATE sqlite_schema SET sql = replace(sql,
+    ' (value = ''african'' OR value = ''asia_pacific'' OR value = ''eastern_european'' OR value = ''latin_american_and_caribbean'' OR value = ''western_european_and_others'')',
+    ' value IN (''african'', ''asia_pacific'', ''eastern_european'',
+            ''latin_american_and_caribbean'', ''western_european_and_others'')')
+    WHERE type = 'table' AND name = 'activity_facets';
+UPDATE sqlite_schema SET sql = replace(sql,
+    ' (value = ''funding'' OR value = ''accountable'' OR value = ''extending'' OR value = ''implementing'')',
+    ' value IN (''funding'', ''accountable'', ''extending'', ''implementing'')')
+    WHERE type = 'table' AND name = 'activity_facets';
+UPDATE sqlite_schema SET sql = replace(sql,
+    ' (substr(value, 38) = ''funding'' OR substr(value, 38) = ''accountable'' OR substr(value, 38) = ''extending'' OR substr(value, 38) = ''implementing'')',
+    ' substr(value, 38) IN (''funding'', ''accountable'', ''extending'', ''implementing'')')
+    WHERE type = 'table' AND name = 'activity_facets';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((facet = ''state'' OR facet = ''regional_group'' OR facet = ''participant'' OR facet = ''role'' OR facet = ''stakeholder'' OR facet = ''recommendation'' OR facet = ''theme'' OR facet = ''sdg_target'' OR facet = ''funding_source'' OR facet = ''awaiting'' OR facet = ''refused'' OR facet = ''assistance_request'' OR facet = ''offer'')',
+    '(facet IN (''state'',
+        ''regional_group'', ''participant'', ''role'', ''stakeholder'', ''recommendation'', ''theme'',
+        ''sdg_target'', ''funding_source'', ''awaiting'', ''refused'',
+        ''assistance_request'', ''offer'')')
+    WHERE type = 'table' AND name = 'activity_facets';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((status = ''pending'' OR status = ''accepted'' OR status = ''declined'' OR status = ''withdrawn'')',
+    '(status IN (''pending'', ''accepted'', ''declined'', ''withdrawn'')')
+    WHERE type = 'table' AND name = 'interests';
+UPDATE sqlite_schema SET sql = replace(sql,
+    ' (value = ''african'' OR value = ''asia_pacific'' OR value = ''eastern_european'' OR value = ''latin_american_and_caribbean'' OR value = ''western_european_and_others'')',
+    ' value IN (''african'', ''asia_pacific'', ''eastern_european'',
+            ''latin_american_and_caribbean'', ''western_european_and_others'')')
+    WHERE type = 'table' AND name = 'offer_facets';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((facet = ''theme'' OR facet = ''sdg_target'' OR facet = ''modality'' OR facet = ''language'' OR facet = ''state'' OR facet = ''region'' OR facet = ''regional_group'' OR facet = ''activity'')',
+    '(facet IN (''theme'',
+        ''sdg_target'', ''modality'', ''language'', ''state'', ''region'', ''regional_group'', ''activity'')')
+    WHERE type = 'table' AND name = 'offer_facets';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((status = ''draft'' OR status = ''open'' OR status = ''closed'')',
+    '(status IN (''draft'', ''open'', ''closed'')')
+    WHERE type = 'table' AND name = 'offers';
+UPDATE sqlite_schema SET sql = replace(sql,
+    ' (value = ''african'' OR value = ''asia_pacific'' OR value = ''eastern_european'' OR value = ''latin_american_and_caribbean'' OR value = ''western_european_and_others'')',
+    ' value IN (''african'', ''asia_pacific'', ''eastern_european'',
+            ''latin_american_and_caribbean'', ''western_european_and_others'')')
+    WHERE type = 'table' AND name = 'assistance_request_facets';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((facet = ''regional_group'' OR facet = ''recommendation'' OR facet = ''theme'' OR facet = ''sdg_target'' OR facet = ''modality'' OR facet = ''language'')',
+    '(facet IN (
+        ''regional_group'', ''recommendation'', ''theme'', ''sdg_target'', ''modality'', ''language'')')
+    WHERE type = 'table' AND name = 'assistance_request_facets';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((status = ''draft'' OR status = ''open'' OR status = ''matched'' OR status = ''closed'')',
+    '(status IN (''draft'', ''open'', ''matched'', ''closed'')')
+    WHERE type = 'table' AND name = 'assistance_requests';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((entity = ''recommendation'' OR entity = ''stakeholder'')',
+    '(entity IN (''recommendation'', ''stakeholder'')')
+    WHERE type = 'table' AND name = 'external_refs';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((scope = ''all'' OR scope = ''submitter'' OR scope = ''activity'')',
+    '(scope IN (''all'', ''submitter'', ''activity'')')
+    WHERE type = 'table' AND name = 'consents';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((decision = ''granted'' OR decision = ''refused'' OR decision = ''withdrawn'')',
+    '(decision IN (''granted'', ''refused'', ''withdrawn'')')
+    WHERE type = 'table' AND name = 'consents';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((modality = ''training'' OR modality = ''legislative_advice'' OR modality = ''institution_building'' OR modality = ''data_and_indicators'' OR modality = ''awareness_raising'' OR modality = ''peer_exchange'' OR modality = ''needs_assessment'' OR modality = ''nmirf_support'' OR modality = ''reporting_support'' OR modality = ''other'')',
+    '(modality IN (''training'',
+        ''legislative_advice'', ''institution_building'', ''data_and_indicators'',
+        ''awareness_raising'', ''peer_exchange'', ''needs_assessment'', ''nmirf_support'',
+        ''reporting_support'', ''other'')')
+    WHERE type = 'table' AND name = 'activities';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((status = ''pipeline'' OR status = ''implementation'' OR status = ''finalisation'' OR status = ''closed'' OR status = ''cancelled'' OR status = ''suspended'')',
+    '(status IN (''pipeline'',
+        ''implementation'', ''finalisation'', ''closed'', ''cancelled'', ''suspended'')')
+    WHERE type = 'table' AND name = 'activities';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((publication = ''draft'' OR publication = ''submitted'' OR publication = ''withdrawn'')',
+    '(publication IN (''draft'', ''submitted'', ''withdrawn'')')
+    WHERE type = 'table' AND name = 'activities';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((submitter_kind = ''state'' OR submitter_kind = ''un_entity'' OR submitter_kind = ''international_organization'' OR submitter_kind = ''regional_organization'' OR submitter_kind = ''regional_human_rights_mechanism'' OR submitter_kind = ''nhri'' OR submitter_kind = ''civil_society_organization'' OR submitter_kind = ''nmirf'' OR submitter_kind = ''parliament'' OR submitter_kind = ''academia'' OR submitter_kind = ''private_sector'' OR submitter_kind = ''other'')',
+    '(submitter_kind IN (''state'', ''un_entity'', ''international_organization'',
+        ''regional_organization'', ''regional_human_rights_mechanism'', ''nhri'',
+        ''civil_society_organization'', ''nmirf'', ''parliament'', ''academia'', ''private_sector'',
+        ''other'')')
+    WHERE type = 'table' AND name = 'activities';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((kind = ''state'' OR kind = ''un_entity'' OR kind = ''international_organization'' OR kind = ''regional_organization'' OR kind = ''regional_human_rights_mechanism'' OR kind = ''nhri'' OR kind = ''civil_society_organization'' OR kind = ''nmirf'' OR kind = ''parliament'' OR kind = ''academia'' OR kind = ''private_sector'' OR kind = ''other'')',
+    '(kind IN (''state'', ''un_entity'',
+        ''international_organization'', ''regional_organization'', ''regional_human_rights_mechanism'',
+        ''nhri'', ''civil_society_organization'', ''nmirf'', ''parliament'', ''academia'',
+        ''private_sector'', ''other'')')
+    WHERE type = 'table' AND name = 'stakeholders';
+UPDATE sqlite_schema SET sql = replace(sql,
+    '((response = ''supported'' OR response = ''supported_in_part'' OR response = ''noted'')',
+    '(response IN (''supported'', ''supported_in_part'', ''noted'')')
+    WHERE type = 'table' AND name = 'recommendations';
+
+PRAGMA writable_schema = RESET;
+CREATE TABLE schema_version_moved (x INTEGER);
+DROP TABLE schema_version_moved;
