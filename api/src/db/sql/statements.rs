@@ -427,19 +427,6 @@ mod tests {
         assert_eq!(q.get_result::<Used>(&mut conn).unwrap().used, 1);
     }
 
-    /// The SQLite this is built with keeps a statement's journal in memory up to 4 MiB
-    /// (`.cargo/config.toml`), not up to 64 KiB and then in a temporary file: a bulk import's
-    /// statements spilled theirs, about 8,000 writes to files deleted at once.
-    #[test]
-    fn sqlite_keeps_statement_journals_in_memory() {
-        let mut conn = SqliteConnection::establish(":memory:").unwrap();
-        let q = diesel::sql_query(
-            "SELECT COUNT(*) AS used FROM pragma_compile_options \
-             WHERE compile_options = 'STMTJRNL_SPILL=4194304'",
-        );
-        assert_eq!(q.get_result::<Used>(&mut conn).unwrap().used, 1);
-    }
-
     /// A migrated SQLite database in a directory of its own, and a connection to it.
     fn migrated() -> (
         tempfile::TempDir,
