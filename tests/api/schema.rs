@@ -157,26 +157,34 @@ struct Definition {
     sql: String,
 }
 
+/// The SQLite tables whose definition checks a value against a list of texts (`IN ('a', …)`
+/// or `NOT IN`, however spaced), which SQLite builds as a temporary index again for every row
+/// it checks (`2026-12-04-020000_checks_without_in_lists`: the same checks as comparisons).
+pub fn tables_checked_against_lists(conn: &mut DbConnection) -> Vec<String> {
+    let tables = diesel::sql_query(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL",
+    )
+    .load::<Definition>(conn)
+    .unwrap();
+    assert!(tables.iter().any(|t| t.name == "audit_log"));
+    tables
+        .into_iter()
+        .filter(|t| {
+            let compact: String = t.sql.split_whitespace().collect();
+            compact.contains("IN('")
+        })
+        .map(|t| t.name)
+        .collect()
+}
+
 /// A column checked against a list of values refuses any other value, on both engines; on
-/// SQLite no table's check is written as `IN (…)` over texts, which SQLite built as a
-/// temporary index again for every row it checked (`2026-12-04-020000_checks_without_in_lists`:
-/// the same checks as comparisons).
+/// SQLite no table's check is written as a list of texts.
 #[test]
 fn a_column_checked_against_a_list_refuses_what_is_not_in_it() {
     let app = TestApp::spawn();
     let mut conn = app.service.state.pool.get().unwrap();
     if conn.backend_name() == "sqlite" {
-        let tables = diesel::sql_query(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL",
-        )
-        .load::<Definition>(&mut **conn)
-        .unwrap();
-        assert!(tables.iter().any(|t| t.name == "audit_log"));
-        let listed: Vec<&str> = tables
-            .iter()
-            .filter(|t| t.sql.contains(" IN ('") || t.sql.contains(" IN (\n"))
-            .map(|t| t.name.as_str())
-            .collect();
+        let listed = tables_checked_against_lists(&mut conn);
         assert!(listed.is_empty(), "checked against a list: {listed:?}");
     }
     let id = "0192f000-0000-7000-8000-000000000001";

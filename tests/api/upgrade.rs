@@ -476,6 +476,9 @@ async fn a_database_of_an_older_commit_upgrades_in_place_with_every_row_and_answ
                 .unwrap();
         let integrity: Vec<String> = integrity.into_iter().map(|k| k.keys).collect();
         assert_eq!(integrity, ["ok"], "PRAGMA integrity_check");
+        // The lists of the checks written as comparisons in the tables the older commit made.
+        let listed = crate::schema::tables_checked_against_lists(&mut conn);
+        assert!(listed.is_empty(), "checked against a list: {listed:?}");
         // The feed's AUTOINCREMENT counter went with its rebuilt table.
         let counters = diesel::sql_query(
             "SELECT name || '=' || seq AS keys FROM sqlite_sequence ORDER BY name",

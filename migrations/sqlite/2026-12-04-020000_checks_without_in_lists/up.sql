@@ -1,7 +1,7 @@
 -- A table's CHECK that a column is one of a list (`x IN ('a', 'b', 'c')`) made SQLite build
 -- the list as a temporary index again for every row it checked: SQLite evaluates a list once
--- a statement everywhere but in a table's checks. An audit entry's three lists were more than
--- half of what its insert cost, and every write checks some (docs/benchmarks.md). The same
+-- a statement everywhere but in a table's checks. An audit entry's three lists were nearly half
+-- of what its insert cost, and every write checks some (docs/benchmarks.md). The same
 -- checks are written as comparisons joined by OR, which refuse and let through the same
 -- values (NULL included) and cost a comparison each.
 --
