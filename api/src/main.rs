@@ -176,6 +176,9 @@ fn import(
     dry_run: bool,
     review: upr_tc::import::ohchr_matrix::Review,
 ) -> anyhow::Result<bool> {
+    // The reference data (country names in six languages, themes), which the first row read
+    // needs, is made ready while the database is opened: the writer waits for that row.
+    std::thread::spawn(upr_tc::reference::reference);
     let mut conn = operator_connection()?;
     let format = format.unwrap_or_else(|| match file.extension().and_then(|e| e.to_str()) {
         Some("ndjson" | "jsonl") => Format::Ndjson,

@@ -11,6 +11,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{recommendation_facet_values as values, recommendation_facets as rows};
+use super::sql::{KEY_LIST, keys};
 
 /// Adds `(seq, facet, value)` rows, numbering the values not numbered yet.
 pub fn insert(conn: &mut DbConnection, facets: &[(i64, &str, &str)]) -> QueryResult<()> {
@@ -69,32 +70,30 @@ fn codes<'a>(
     Ok(known)
 }
 
-/// The numbers of those of `pairs` that have one.
+/// The numbers of those of `pairs` that have one. One look-up a facet, of its own values: one
+/// for all, every facet asked for against every value, made the database look up each pair of
+/// the two lists (a batch's 200 values and 6 facets, 1,200 look-ups). `pairs` come sorted, so
+/// each facet's are together.
 fn numbered<'a>(
     conn: &mut DbConnection,
     pairs: &[(&'a str, &'a str)],
 ) -> QueryResult<HashMap<(&'a str, &'a str), i32>> {
     let mut out = HashMap::with_capacity(pairs.len());
-    for chunk in pairs.chunks(500) {
-        let mut facets: Vec<&str> = chunk.iter().map(|(f, _)| *f).collect();
-        facets.sort_unstable();
-        facets.dedup();
-        let names: Vec<&str> = chunk.iter().map(|(_, v)| *v).collect();
-        // Every value of these names among these facets: a few more than asked for at most.
-        let found: Vec<(String, String, i32)> = values::table
-            .filter(values::facet.eq_any(&facets))
-            .filter(values::value.eq_any(&names))
-            .select((values::facet, values::value, values::code))
-            .load(conn)?;
-        // Found by hashing, not by a search of the chunk for each: a batch of an import asks
-        // for a few hundred.
-        let found: HashMap<(&str, &str), i32> = found
-            .iter()
-            .map(|(facet, value, code)| ((facet.as_str(), value.as_str()), *code))
-            .collect();
-        for pair in chunk {
-            if let Some(code) = found.get(pair) {
-                out.insert(*pair, *code);
+    for of_facet in pairs.chunk_by(|a, b| a.0 == b.0) {
+        let facet = of_facet[0].0;
+        for chunk in of_facet.chunks(KEY_LIST) {
+            let values: Vec<&str> = chunk.iter().map(|(_, v)| *v).collect();
+            // Found by hashing, not by a search of the chunk for each: a batch of an import
+            // asks for a few hundred.
+            let found: HashMap<String, i32> =
+                keys::codes(conn, "recommendation_facet_values", facet, &values)?
+                    .into_iter()
+                    .map(|c| (c.value, c.code))
+                    .collect();
+            for pair in chunk {
+                if let Some(code) = found.get(pair.1) {
+                    out.insert(*pair, *code);
+                }
             }
         }
     }

@@ -93,6 +93,10 @@ pub(crate) use per_engine;
 /// PostgreSQL and a statement journal on SQLite, so a batch is not cut into more of them.
 pub const RUN: usize = 256;
 
+/// Items a bulk import writes at once (in partial mode, a transaction): two whole runs of the
+/// statements that write them ([`RUN`]), which are prepared once.
+pub const BATCH: usize = 2 * RUN;
+
 /// Runs `body` on the connection `c` of either engine for each run of at most [`RUN`] of
 /// `rows`: a whole run as an array (`&[T; RUN]`, which diesel's DSL prepares once and keeps;
 /// it cannot keep a statement of a slice's rows, whose number varies), the rest as a slice.

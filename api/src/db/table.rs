@@ -181,18 +181,7 @@ macro_rules! document_table {
                 conn: &mut $crate::db::DbConnection,
                 keys: &[String],
             ) -> diesel::QueryResult<Vec<String>> {
-                use diesel::prelude::*;
-                use $crate::db::schema::$table::dsl as t;
-                let mut out = Vec::new();
-                for chunk in keys.chunks(500) {
-                    out.extend(
-                        t::$table
-                            .filter(t::natural_key.eq_any(chunk))
-                            .select(t::natural_key)
-                            .load::<String>(conn)?,
-                    );
-                }
-                Ok(out)
+                $crate::db::sql::keys::taken(conn, stringify!($table), keys)
             }
 
             fn find_rows(

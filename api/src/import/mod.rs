@@ -150,9 +150,8 @@ const MAX_LISTED_ERRORS: usize = 1_000;
 const MAX_ROW_ERRORS: usize = 20;
 /// Characters of one error message (which may quote a cell).
 const MAX_MESSAGE: usize = 300;
-/// Items written per transaction in partial mode: two whole runs of the statements that write
-/// them (`db::RUN`), which are prepared once.
-const BATCH: usize = 2 * crate::db::RUN;
+/// Items written per transaction in partial mode.
+const BATCH: usize = crate::db::BATCH;
 
 impl ImportReport {
     fn reject(&mut self, errors: Vec<RowError>) {

@@ -1,7 +1,8 @@
 //! The only hand-written SQL, for what the DSL cannot say: full-text search and its ranking
 //! (`search`), the change feed with each last change's item read from its row (`feed`), lists
 //! filtered by any combination of facets (`filters`), and statements that are not queries
-//! (`statements`: connection settings, transaction modes, the write lock).
+//! (`statements`: connection settings, transaction modes, the write lock), and a batch's
+//! look-ups of keys in statements of a few fixed lengths (`keys`).
 //! Everything else is written with diesel's DSL against `super::schema`.
 //!
 //! Queries are built with [`Sql`]: `?` placeholders (numbered `$1, $2, …` for PostgreSQL
@@ -16,6 +17,7 @@ use super::DbConnection;
 pub mod coordination;
 pub mod feed;
 pub mod filters;
+pub mod keys;
 pub mod matching;
 pub mod report;
 pub mod search;
@@ -123,6 +125,21 @@ impl Sql {
         self
     }
 
+    /// `(?, ?, …)` for an `IN` list of at most [`KEY_LIST`] keys, padded to the next of a
+    /// few lengths (8, 16, 32, … 512) by repeating its last key, which changes nothing an `IN`
+    /// matches: the statement's text is then one of few, and may be kept
+    /// ([`Sql::keep_plan`]) rather than parsed and planned again at every batch of an import.
+    pub fn key_list(&mut self, values: &[impl AsRef<str>]) -> &mut Self {
+        assert!(values.len() <= KEY_LIST, "at most {KEY_LIST} keys a list");
+        let padded = values.len().next_power_of_two().max(8);
+        let last = values.last().map(|v| v.as_ref());
+        let values = values
+            .iter()
+            .map(|v| v.as_ref())
+            .chain(std::iter::repeat_n(last, padded - values.len()).flatten());
+        self.list(values.map(|v| Value::Text(v.to_owned())))
+    }
+
     fn list(&mut self, values: impl Iterator<Item = Value>) -> &mut Self {
         let start = self.binds.len();
         self.push("(");
@@ -139,6 +156,10 @@ impl Sql {
         self.push(")")
     }
 }
+
+/// The most keys an `IN` list of [`Sql::key_list`] holds: those of a batch of an import
+/// ([`crate::db::BATCH`]).
+pub const KEY_LIST: usize = crate::db::BATCH;
 
 /// A row of a document table: its sequence number and its stored JSON document.
 #[derive(Debug, Queryable, QueryableByName)]
@@ -254,6 +275,44 @@ pub fn execute(conn: &mut DbConnection, sql: &Sql) -> QueryResult<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_list_is_padded_to_one_of_a_few_lengths_with_its_last_key() {
+        let texts = |n: usize| {
+            let keys: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
+            let mut sql = Sql::for_engine(true, "");
+            sql.key_list(&keys);
+            (sql.text, sql.binds)
+        };
+        for (n, len) in [(0, 0), (1, 8), (8, 8), (9, 16), (100, 128), (512, 512)] {
+            let (text, binds) = texts(n);
+            assert_eq!(binds.len(), len, "{n} keys");
+            assert_eq!(text.matches('?').count(), binds.len());
+            if n > 0 {
+                let last = format!("k{}", n - 1);
+                assert!(
+                    binds[n - 1..]
+                        .iter()
+                        .all(|b| matches!(b, Value::Text(t) if *t == last)),
+                    "{n} keys: padded with the last"
+                );
+            } else {
+                assert_eq!(text, "(NULL)", "an empty list matches nothing");
+            }
+        }
+        assert_eq!(
+            texts(9).0,
+            texts(16).0,
+            "one text for every length up to 16"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "at most 512 keys")]
+    fn a_key_list_holds_at_most_a_batch() {
+        let keys = vec!["k"; KEY_LIST + 1];
+        Sql::for_engine(true, "").key_list(&keys);
+    }
 
     #[test]
     fn placeholders_are_written_as_each_engine_numbers_them() {

@@ -248,15 +248,20 @@ pub fn insert_search(
     entries: &[(i64, String)],
 ) -> diesel::QueryResult<()> {
     if let DbConnection::Sqlite(_) = conn {
-        // As few statements as can be, and not kept: FTS5 writes what it holds of the
-        // transaction to the index as a new segment at every statement (its savepoint), and
-        // the segments are merged later.
+        // As few statements as can be: FTS5 writes what it holds of the transaction to the
+        // index as a new segment at every statement (its savepoint), and the segments are
+        // merged later. An import gives a run of rows at a time (`db::RUN`): that many rows
+        // make a statement whose text is always the same, kept rather than parsed and planned
+        // again for each run.
         for part in entries.chunks(500) {
             let mut sql = Sql::new(
                 conn,
                 &format!("INSERT INTO {} (rowid, body) VALUES ", table.search),
             );
             sql.seq_text_rows(part);
+            if part.len() == crate::db::RUN {
+                sql.keep_plan();
+            }
             execute(conn, &sql)?;
         }
     }
