@@ -87,6 +87,59 @@ async fn any_line_ending_and_a_byte_order_mark_read_the_same() {
     }
 }
 
+/// A batch's look-ups (`db::sql::keys`) answer exactly what is stored, whatever the length of
+/// their list (padded to a few lengths with its last key), on both engines. An import would
+/// not show a wrong answer: a batch whose keys were wrongly found free goes item by item.
+#[actix_web::test]
+async fn a_batchs_look_ups_of_keys_find_exactly_what_is_stored() {
+    use upr_tc::db::sql::keys;
+    let app = TestApp::spawn();
+    let rows: String = (0..20)
+        .map(|i| format!("KEN,8,Look-up item {i}.,,,,justice|nhri,,\n"))
+        .collect();
+    let csv = format!("{}\n{rows}", OWN_CSV.lines().next().unwrap());
+    let r = report(&app.upload(RECS, "text/csv", csv).await);
+    assert_eq!(counts(&r), (20, 20, 0, 0, 0), "{r}");
+    let mut conn = app.service.state.pool.get().unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Key {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        natural_key: String,
+    }
+    let stored: Vec<String> = {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("SELECT natural_key FROM recommendations ORDER BY seq")
+            .load::<Key>(&mut **conn)
+            .unwrap()
+            .into_iter()
+            .map(|k| k.natural_key)
+            .collect()
+    };
+    assert_eq!(stored.len(), 20);
+    for (held, unknown) in [(0, 1), (1, 0), (3, 5), (13, 7), (20, 600)] {
+        let mut asked: Vec<String> = stored[..held].to_vec();
+        asked.extend((0..unknown).map(|i| format!("no such key {i}")));
+        asked.reverse();
+        let mut found = keys::taken(&mut conn, "recommendations", &asked).unwrap();
+        found.sort();
+        let mut expected = stored[..held].to_vec();
+        expected.sort();
+        assert_eq!(found, expected, "{held} held among {} asked", asked.len());
+    }
+    let mut codes: Vec<String> = keys::codes(
+        &mut conn,
+        "recommendation_facet_values",
+        "theme",
+        &["nhri", "no such theme", "justice", "KEN"],
+    )
+    .unwrap()
+    .into_iter()
+    .map(|c| c.value)
+    .collect();
+    codes.sort();
+    assert_eq!(codes, ["justice", "nhri"], "a theme's values only");
+}
+
 #[actix_web::test]
 async fn an_atomic_upload_with_a_bad_row_writes_nothing_and_lists_every_bad_row() {
     let app = TestApp::spawn();

@@ -10,8 +10,16 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::documents::Document;
 use super::schema::{recommendation_facet_values as values, recommendation_facets as rows};
 use super::sql::{KEY_LIST, keys};
+use crate::domain::recommendation::Recommendation;
+
+/// The table of the numbered values, as the recommendations' table description names it.
+const VALUES: &str = match Recommendation::TABLE.facet_values {
+    Some(table) => table,
+    None => panic!("the recommendations' facets are numbered"),
+};
 
 /// Adds `(seq, facet, value)` rows, numbering the values not numbered yet.
 pub fn insert(conn: &mut DbConnection, facets: &[(i64, &str, &str)]) -> QueryResult<()> {
@@ -85,11 +93,10 @@ fn numbered<'a>(
             let values: Vec<&str> = chunk.iter().map(|(_, v)| *v).collect();
             // Found by hashing, not by a search of the chunk for each: a batch of an import
             // asks for a few hundred.
-            let found: HashMap<String, i32> =
-                keys::codes(conn, "recommendation_facet_values", facet, &values)?
-                    .into_iter()
-                    .map(|c| (c.value, c.code))
-                    .collect();
+            let found: HashMap<String, i32> = keys::codes(conn, VALUES, facet, &values)?
+                .into_iter()
+                .map(|c| (c.value, c.code))
+                .collect();
             for pair in chunk {
                 if let Some(code) = found.get(pair.1) {
                     out.insert(*pair, *code);

@@ -150,8 +150,6 @@ const MAX_LISTED_ERRORS: usize = 1_000;
 const MAX_ROW_ERRORS: usize = 20;
 /// Characters of one error message (which may quote a cell).
 const MAX_MESSAGE: usize = 300;
-/// Items written per transaction in partial mode.
-const BATCH: usize = crate::db::BATCH;
 
 impl ImportReport {
     fn reject(&mut self, errors: Vec<RowError>) {
@@ -347,7 +345,7 @@ impl<'c, D: Importable> Writer<'c, D> {
             return Ok(());
         }
         self.pending.push((Item { line, id, content }, ahead));
-        if self.pending.len() >= BATCH {
+        if self.pending.len() >= crate::db::BATCH {
             self.flush()?;
         }
         Ok(())
