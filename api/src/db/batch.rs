@@ -3,7 +3,7 @@
 use super::DbConnection;
 use super::audit::{self, Actor};
 use super::changes::{self, Change, Fed};
-use super::documents::{Document, WriteError, row_of};
+use super::documents::{Document, WriteError, json_with_content, row_of, to_json};
 use super::sql::search::insert_search;
 use super::sql::statements::stamp;
 use super::table::{held_external, insert_external};
@@ -11,10 +11,12 @@ use super::time::now;
 use crate::domain::{Id, Stored};
 
 /// What an item's content alone gives, worked out before its batch is written (on an import's
-/// reader thread, beside the writes): its natural key and its search terms.
+/// reader thread, beside the writes): its natural key, its search terms, and the content's
+/// JSON where the item's JSON ends with it (`Document::CONTENT_LAST`).
 pub struct Ahead {
     pub natural_key: String,
     pub terms: String,
+    pub json: Option<String>,
 }
 
 impl Ahead {
@@ -22,9 +24,13 @@ impl Ahead {
         Self {
             natural_key: D::natural_key(content),
             terms: D::terms_of(content),
+            json: D::CONTENT_LAST.then(|| to_json(content)),
         }
     }
 }
+
+/// An item's search terms and its content's JSON (if made), as worked out ahead.
+type Worked = (String, Option<String>);
 
 /// Inserts, in a few statements, those of `contents` that are new: no stored item has their
 /// natural key or partner keys, nor does an earlier one of the batch. Returns the indexes of
@@ -39,14 +45,18 @@ pub fn insert_new<D: Document>(
 ) -> Result<Vec<usize>, WriteError> {
     use std::collections::{HashMap, HashSet};
     debug_assert_eq!(contents.len(), ahead.len());
-    let (item_keys, mut terms): (Vec<String>, Vec<Option<String>>) = contents
+    let (item_keys, mut ahead): (Vec<String>, Vec<Option<Worked>>) = contents
         .iter()
         .zip(ahead)
         .map(|(content, ahead)| match ahead {
-            Some(Ahead { natural_key, terms }) => {
+            Some(Ahead {
+                natural_key,
+                terms,
+                json,
+            }) => {
                 // What was worked out before is what the content gives now.
                 debug_assert_eq!(natural_key, D::natural_key(content));
-                (natural_key, Some(terms))
+                (natural_key, Some((terms, json)))
             }
             None => (D::natural_key(content), None),
         })
@@ -70,7 +80,7 @@ pub fn insert_new<D: Document>(
         held_external(conn, &scopes, &ids)?.into_iter().collect()
     };
     let at = now();
-    let mut fresh: Vec<(D, String, Option<String>)> = Vec::new();
+    let mut fresh: Vec<(D, String, Option<Worked>)> = Vec::new();
     let mut others = Vec::new();
     for (i, (content, key)) in contents.into_iter().zip(item_keys).enumerate() {
         let scope = D::ref_scope(&content);
@@ -86,7 +96,7 @@ pub fn insert_new<D: Document>(
         taken_keys.insert(key.clone());
         taken_refs.extend(refs);
         let doc = D::new(Stored::new(D::Id::new_v7(), at), content);
-        fresh.push((doc, key, terms[i].take()));
+        fresh.push((doc, key, ahead[i].take()));
     }
     D::derive_many(conn, fresh.iter_mut().map(|(doc, _, _)| doc))?;
     let sqlite = matches!(conn, DbConnection::Sqlite(_));
@@ -98,13 +108,18 @@ pub fn insert_new<D: Document>(
         // SQLite's full-text table holds the terms (PostgreSQL's are in the row).
         let mut search = Vec::new();
         for (doc, key, ahead) in chunk.iter_mut() {
-            let terms = ahead.take().unwrap_or_else(|| doc.search_text());
+            let (terms, json) = match ahead.take() {
+                Some((terms, Some(content))) => (terms, json_with_content(doc, &content)),
+                Some((terms, None)) => (terms, to_json(doc)),
+                None => (doc.search_text(), to_json(doc)),
+            };
             debug_assert_eq!(terms, doc.search_text(), "the terms worked out ahead");
+            debug_assert_eq!(json, to_json(doc), "the JSON put together of its parts");
             let (row, json) = if sqlite {
                 search.push(terms);
-                row_of(conn, doc, key.clone(), None)
+                row_of(conn, doc, json, key.clone(), None)
             } else {
-                row_of(conn, doc, key.clone(), Some(terms))
+                row_of(conn, doc, json, key.clone(), Some(terms))
             };
             rows.push(row);
             created.push((doc.id().to_string(), json));

@@ -90,6 +90,16 @@ pub trait Document: Rows + Serialize + DeserializeOwned {
     fn public_json(&self, full: &str) -> Option<String> {
         Some(full.to_owned())
     }
+    /// Whether the item's JSON is its stored fields, then [`Document::derived_members`], then
+    /// its content's fields, in that order: a bulk import then writes its content's JSON ahead
+    /// of the writes (`batch::Ahead`), and the writer only puts the parts together
+    /// ([`json_with_content`]). By default not.
+    const CONTENT_LAST: bool = false;
+    /// The members of the item's JSON between its stored fields and its content's
+    /// (`"cycle":3`), or nothing, when [`Document::CONTENT_LAST`].
+    fn derived_members(&self) -> String {
+        String::new()
+    }
     /// The table's own columns (besides those every document table has).
     fn columns(&self) -> Self::Columns;
     /// `(facet, value)` rows for the multi-valued filters.
@@ -153,18 +163,45 @@ pub fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("documents serialise")
 }
 
-/// The row to write for an item; `natural_key` is the item's, computed by the caller (it is not
-/// cheap), and so are its `terms` when it has them already. `search_text` hands the item's
+/// The JSON of `doc` given its content's (`to_json(doc.content())`, made ahead): its stored
+/// fields, its derived members and its content's fields, as `to_json(doc)` writes them, for a
+/// kind whose JSON is laid out so ([`Document::CONTENT_LAST`]); `to_json(doc)` for another.
+pub fn json_with_content<D: Document>(doc: &D, content: &str) -> String {
+    if !D::CONTENT_LAST {
+        return to_json(doc);
+    }
+    let stored = to_json(doc.stored());
+    let derived = doc.derived_members();
+    // Each part's members, without their braces.
+    let parts = [
+        &stored[1..stored.len() - 1],
+        &derived,
+        &content[1..content.len() - 1],
+    ];
+    let mut json = String::with_capacity(stored.len() + derived.len() + content.len());
+    json.push('{');
+    for part in parts.into_iter().filter(|p| !p.is_empty()) {
+        if json.len() > 1 {
+            json.push(',');
+        }
+        json.push_str(part);
+    }
+    json.push('}');
+    json
+}
+
+/// The row to write for an item, whose JSON is `document`; `natural_key` is the item's,
+/// computed by the caller (it is not cheap), and so are its `terms` when it has them already. `search_text` hands the item's
 /// terms to PostgreSQL, which makes its `search` column of them as the row is written and
 /// keeps no copy (the trigger of `2026-12-02-000000_lean_indexes`); SQLite keeps them in the
 /// item's FTS5 entry only (`sql::search`). Either way the row's `search_text` is left empty.
 pub(super) fn row_of<D: Document>(
     conn: &DbConnection,
     doc: &D,
+    document: String,
     natural_key: String,
     terms: Option<String>,
 ) -> (D::Row, String) {
-    let document = to_json(doc);
     let common = Common {
         id: doc.id().to_string(),
         natural_key,
@@ -310,7 +347,7 @@ pub fn insert<D: Document>(
     let at = now();
     let mut doc = D::new(Stored::new(id, at), content);
     doc.derive(conn)?;
-    let (row, json) = row_of(conn, &doc, key, None);
+    let (row, json) = row_of(conn, &doc, to_json(&doc), key, None);
     let seq = D::insert_rows(conn, &[row])?
         .first()
         .map(|(_, seq)| *seq)
@@ -367,7 +404,13 @@ pub fn replace<D: Document>(
     };
     let mut doc = D::new(stored, content);
     doc.derive(conn)?;
-    let (row, json) = row_of(conn, &doc, D::natural_key(doc.content()), None);
+    let (row, json) = row_of(
+        conn,
+        &doc,
+        to_json(&doc),
+        D::natural_key(doc.content()),
+        None,
+    );
     D::update_row(conn, seq, &row)?;
     index(conn, seq, &doc)?;
     doc.after_write(conn, Some(&old))?;

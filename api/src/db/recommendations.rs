@@ -52,6 +52,12 @@ impl Document for Recommendation {
         }
     }
 
+    const CONTENT_LAST: bool = true;
+
+    fn derived_members(&self) -> String {
+        format!("\"cycle\":{}", self.cycle)
+    }
+
     fn stored(&self) -> &Stored<RecommendationId> {
         &self.stored
     }

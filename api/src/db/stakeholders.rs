@@ -45,6 +45,8 @@ impl Document for Stakeholder {
         Self { stored, content }
     }
 
+    const CONTENT_LAST: bool = true;
+
     fn stored(&self) -> &Stored<StakeholderId> {
         &self.stored
     }

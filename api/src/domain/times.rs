@@ -2,6 +2,8 @@
 //! `DateTime<Utc>`, written by hand. chrono formats through its format machinery for each value,
 //! and a bulk import writes two times into every item's document.
 
+use std::cell::Cell;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serializer;
 
@@ -28,10 +30,41 @@ pub fn write_rfc3339(out: &mut Vec<u8>, t: NaiveDateTime) -> Option<()> {
     Some(())
 }
 
+/// The most a time [`write_date_time`] writes takes: `YYYY-MM-DD HH:MM:SS.nnnnnnnnn`.
+const LONGEST: usize = 29;
+
+thread_local! {
+    /// The last time [`write_date_time`] wrote on this thread, what was between its date and
+    /// time, and its text: a bulk import writes its batch's one time into every item five
+    /// times (its document's two, its row's two and its audit entry's), and a page of the
+    /// feed repeats the time of the batch that wrote its changes.
+    static LAST: Cell<Option<Written>> = const { Cell::new(None) };
+}
+
+/// A time written: the time, what was between its date and time, the text and its length.
+type Written = (NaiveDateTime, u8, [u8; LONGEST], usize);
+
 /// Appends `t` as `YYYY-MM-DD`, `between`, `HH:MM:SS` and the fraction as chrono's `%.f` gives
 /// it (none, or 3, 6 or 9 digits); `None` (and nothing written) for a year outside 0 to 9999
-/// or a leap second, which chrono writes its own way.
+/// or a leap second, which chrono writes its own way. The time written last is copied.
 pub(crate) fn write_date_time(out: &mut Vec<u8>, t: NaiveDateTime, between: u8) -> Option<()> {
+    if let Some((last, last_between, text, len)) = LAST.get()
+        && (last, last_between) == (t, between)
+    {
+        out.extend_from_slice(&text[..len]);
+        return Some(());
+    }
+    let start = out.len();
+    format_date_time(out, t, between)?;
+    let written = &out[start..];
+    let mut text = [0; LONGEST];
+    text[..written.len()].copy_from_slice(written);
+    LAST.set(Some((t, between, text, written.len())));
+    Some(())
+}
+
+/// [`write_date_time`], written anew.
+fn format_date_time(out: &mut Vec<u8>, t: NaiveDateTime, between: u8) -> Option<()> {
     if !writable(&t) {
         return None;
     }
@@ -120,6 +153,35 @@ mod tests {
                 serde_json::to_string(&ByHand(t)).unwrap(),
                 serde_json::to_string(&t).unwrap(),
                 "{t:?}"
+            );
+        }
+    }
+
+    /// The time written last is copied, not written anew: what is copied is what would be
+    /// written, after whatever the text held, for the same time and separator only.
+    #[test]
+    fn a_time_written_again_is_the_text_written_anew() {
+        let t = Utc
+            .with_ymd_and_hms(2026, 12, 4, 20, 15, 1)
+            .unwrap()
+            .naive_utc()
+            + chrono::Duration::microseconds(123_456);
+        let other = t + chrono::Duration::seconds(1);
+        for (time, between) in [
+            (t, b'T'),
+            (t, b'T'),
+            (t, b' '),
+            (other, b' '),
+            (t, b' '),
+            (t, b'T'),
+        ] {
+            let mut copied = b"before ".to_vec();
+            super::write_date_time(&mut copied, time, between).unwrap();
+            let mut anew = b"before ".to_vec();
+            super::format_date_time(&mut anew, time, between).unwrap();
+            assert_eq!(
+                String::from_utf8(copied).unwrap(),
+                String::from_utf8(anew).unwrap()
             );
         }
     }
