@@ -714,16 +714,10 @@ async fn an_upload_refused_at_the_door_registers_nothing() {
     assert_eq!(app.all("/api/v1/stakeholders?kind=state").await.len(), 1);
 }
 
-/// A batch whose fast path fails with a whole run of it written (the fail point
-/// `batch::insert_new`) is rolled back to before it and written item by item: every item once,
-/// with one change, one audit entry, its facets, search terms and partner keys, and nothing
-/// of the attempt that failed. The upload again finds every item by its keys.
-#[actix_web::test]
-async fn a_batch_whose_fast_path_fails_is_written_item_by_item() {
-    const ITEMS: usize = 300;
-    let app = TestApp::spawn();
-    // The fail point fails this subject's batches only: tests beside it keep the fast path.
-    let subject = format!("fallback-{}", uuid::Uuid::now_v7());
+/// An administrator's subject of its own (`prefix` and a new id), and a token for it: its
+/// uploads' audit entries are found by it.
+fn admin_of_its_own(app: &TestApp, prefix: &str) -> (String, String) {
+    let subject = format!("{prefix}-{}", uuid::Uuid::now_v7());
     let token = app
         .service
         .keys
@@ -735,10 +729,32 @@ async fn a_batch_whose_fast_path_fails_is_written_item_by_item() {
             chrono::Duration::hours(1),
         )
         .unwrap();
+    (subject, token)
+}
+
+/// The project's CSV of `items` recommendations, row `i` being `row(i)`.
+fn recommendations_csv(items: usize, row: impl Fn(usize) -> String) -> String {
     let mut csv = String::from("state_under_review,session,text__en,themes,external_refs\n");
-    for i in 0..ITEMS {
-        csv.push_str(&format!("KEN,8,Fallback item {i}.,justice,uhri:f-{i}\n"));
+    for i in 0..items {
+        csv.push_str(&row(i));
+        csv.push('\n');
     }
+    csv
+}
+
+/// A batch whose fast path fails with a whole run of it written (the fail point
+/// `batch::insert_new`) is rolled back to before it and written item by item: every item once,
+/// with one change, one audit entry, its facets, search terms and partner keys, and nothing
+/// of the attempt that failed. The upload again finds every item by its keys.
+#[actix_web::test]
+async fn a_batch_whose_fast_path_fails_is_written_item_by_item() {
+    const ITEMS: usize = 300;
+    let app = TestApp::spawn();
+    // The fail point fails this subject's batches only: tests beside it keep the fast path.
+    let (subject, token) = admin_of_its_own(&app, "fallback");
+    let csv = recommendations_csv(ITEMS, |i| {
+        format!("KEN,8,Fallback item {i}.,justice,uhri:f-{i}")
+    });
     fail::cfg("batch::insert_new", &format!("return({subject})")).unwrap();
     let reply = app
         .upload_as(RECS, "text/csv", csv.clone(), Some(&token))
@@ -820,4 +836,65 @@ async fn a_batch_whose_fast_path_fails_is_written_item_by_item() {
             .unwrap()
             .is_some()
     );
+}
+
+/// A batch on the fast path (a whole run of 256 items and the rest of it, in one batch, which
+/// gives every item one time of creation) records one change and one audit entry an item, each
+/// naming it: the feed carries each item as stored, to the public and to an administrator,
+/// and the trail says who wrote it, in which role, and what it was created as. A whole run's
+/// shared values are bound once (`sql::rows`): one bound wrong would be refused by the
+/// database, and the batch written item by item, with a time of creation each.
+#[actix_web::test]
+async fn a_fast_batch_records_one_change_and_one_audit_entry_an_item() {
+    const ITEMS: usize = 300;
+    let app = TestApp::spawn();
+    let (subject, token) = admin_of_its_own(&app, "fast");
+    let csv = recommendations_csv(ITEMS, |i| format!("UGA,9,Fast item {i}.,justice,"));
+    let r = report(&app.upload_as(RECS, "text/csv", csv, Some(&token)).await);
+    assert_eq!(counts(&r), (ITEMS as u64, ITEMS as u64, 0, 0, 0), "{r}");
+    let items = app
+        .all("/api/v1/recommendations?state_under_review=UGA")
+        .await;
+    assert_eq!(items.len(), ITEMS);
+    let times: HashSet<&str> = items
+        .iter()
+        .map(|r| r["created_at"].as_str().unwrap())
+        .collect();
+    assert_eq!(times.len(), 1, "written by the fast path, as one batch");
+    let by_id: HashMap<&str, &serde_json::Value> = items
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap(), r))
+        .collect();
+
+    let path = "/api/v1/changes?types=recommendation&limit=1000";
+    let admin = app.admin_token();
+    for feed in [
+        app.get(path).await.assert_ok_json(),
+        app.get_as(path, &admin).await.assert_ok_json(),
+    ] {
+        let changes = feed["items"].as_array().unwrap();
+        assert_eq!(changes.len(), ITEMS);
+        let mut seen = HashSet::new();
+        for change in changes {
+            let id = change["id"].as_str().unwrap();
+            assert_eq!(change["op"], "upsert", "{change}");
+            assert_eq!(change["type"], "recommendation", "{change}");
+            assert_eq!(&change["data"], by_id[id], "{change}");
+            assert!(seen.insert(id), "{id}: two changes");
+        }
+    }
+
+    let trail = app
+        .all_as(&format!("/api/v1/audit?actor={subject}"), &token)
+        .await;
+    assert_eq!(trail.len(), ITEMS);
+    let mut seen = HashSet::new();
+    for entry in &trail {
+        let id = entry["entity_id"].as_str().unwrap();
+        assert_eq!(entry["operation"], "create", "{entry}");
+        assert_eq!(entry["role"], "admin", "{entry}");
+        assert_eq!(entry["entity"], "recommendation", "{entry}");
+        assert_eq!(&entry["changes"]["after"], by_id[id], "{entry}");
+        assert!(seen.insert(id), "{id}: two entries");
+    }
 }

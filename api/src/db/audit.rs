@@ -266,10 +266,31 @@ fn record_many(
     rows: Vec<(String, Option<String>)>,
 ) -> diesel::QueryResult<()> {
     use super::schema::audit_log::dsl as a;
+    use super::sql::Value;
+    use super::sql::rows::{AuditEntries, RunOf, insert_run};
     let at = stored(now());
+    // Whole runs with their time, actor, role, kind and operation bound once (`sql::rows`).
+    let whole = rows.len() / super::RUN * super::RUN;
+    let mut rows = rows.into_iter();
+    if whole > 0 {
+        let shared = [
+            Value::Time(at),
+            Value::Text(actor.subject.clone()),
+            Value::Text(actor.role.as_str().to_owned()),
+            Value::Text(entity.to_owned()),
+            Value::Text(operation.as_str().to_owned()),
+        ];
+        let own: Vec<Value> = rows
+            .by_ref()
+            .take(whole)
+            .flat_map(|(id, changes)| [Value::Text(id), Value::MaybeText(changes)])
+            .collect();
+        for run in own.chunks(super::RUN * AuditEntries::OWN.len()) {
+            insert_run::<AuditEntries>(conn, &shared, run)?;
+        }
+    }
     // Owned values: a statement diesel keeps is known by its type, which may borrow nothing.
     let values: Vec<_> = rows
-        .into_iter()
         .map(|(id, changes)| {
             (
                 a::at.eq(at),

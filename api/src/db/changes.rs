@@ -108,10 +108,11 @@ impl Change {
 
 /// Records changes; call inside the write transaction that made them.
 pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryResult<()> {
+    use super::sql::Value;
+    use super::sql::rows::{self, RunOf};
     use diesel::{ExpressionMethods, RunQueryDsl};
     let at = stored(now());
-    // Owned values: a statement diesel keeps is known by its type, which may borrow nothing.
-    let values: Vec<_> = changes
+    let changes: Vec<_> = changes
         .into_iter()
         .map(|c| {
             let (public_op, public_data) = match c.public {
@@ -120,22 +121,58 @@ pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryRes
                 Public::Upsert(data) => (Some("upsert"), Some(data)),
                 Public::Delete => (Some("delete"), None),
             };
-            (
-                dsl::entity.eq(c.entity),
-                dsl::op.eq(if c.full.is_some() { "upsert" } else { "delete" }),
-                dsl::item_seq.eq(c.full.map(|f| f.row)),
-                dsl::entity_id.eq(c.id),
-                dsl::at.eq(at),
-                // The item as its row stores it (`sql::feed`): no copy.
-                dsl::data.eq(None::<String>),
-                dsl::public_op.eq(public_op),
-                dsl::public_data.eq(public_data),
-            )
+            let op = if c.full.is_some() { "upsert" } else { "delete" };
+            let shared = (c.entity, op, public_op);
+            (shared, c.full.map(|f| f.row), c.id, public_data)
         })
         .collect();
-    super::in_runs!(conn, &values, |c, run| diesel::insert_into(dsl::changes)
-        .values(run)
-        .execute(c)?);
+    let mut changes = changes.into_iter().peekable();
+    while changes.peek().is_some() {
+        let run: Vec<_> = changes.by_ref().take(super::RUN).collect();
+        if run.len() == super::RUN && run.iter().all(|c| c.0 == run[0].0) {
+            // A whole run of one kind and operations: those, its time and the NULL of `data`
+            // (the item as its row stores it, `sql::feed`: no copy) bound once (`sql::rows`).
+            let (entity, op, public_op) = run[0].0;
+            let shared = [
+                Value::Text(entity.to_owned()),
+                Value::Text(op.to_owned()),
+                Value::Time(at),
+                Value::MaybeText(None),
+                Value::MaybeText(public_op.map(str::to_owned)),
+            ];
+            let mut own = Vec::with_capacity(run.len() * rows::Changes::OWN.len());
+            for (_, row, id, public_data) in run {
+                own.extend([
+                    Value::MaybeInt(row),
+                    Value::Text(id),
+                    Value::MaybeText(public_data),
+                ]);
+            }
+            rows::insert_run::<rows::Changes>(conn, &shared, &own)?;
+            continue;
+        }
+        // Owned values: a statement diesel keeps is known by its type, which may borrow
+        // nothing.
+        let values: Vec<_> = run
+            .into_iter()
+            .map(|((entity, op, public_op), row, id, public_data)| {
+                (
+                    dsl::entity.eq(entity),
+                    dsl::op.eq(op),
+                    dsl::item_seq.eq(row),
+                    dsl::entity_id.eq(id),
+                    dsl::at.eq(at),
+                    // The item as its row stores it (`sql::feed`): no copy.
+                    dsl::data.eq(None::<String>),
+                    dsl::public_op.eq(public_op),
+                    dsl::public_data.eq(public_data),
+                )
+            })
+            .collect();
+        super::in_runs!(conn, &values, |c, run| diesel::insert_into(dsl::changes)
+            .values(run)
+            .execute(c)?);
+    }
     Ok(())
 }
 

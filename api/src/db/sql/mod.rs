@@ -1,8 +1,9 @@
 //! The only hand-written SQL, for what the DSL cannot say: full-text search and its ranking
 //! (`search`), the change feed with each last change's item read from its row (`feed`), lists
 //! filtered by any combination of facets (`filters`), and statements that are not queries
-//! (`statements`: connection settings, transaction modes, the write lock), and a batch's
-//! look-ups of keys in statements of a few fixed lengths (`keys`).
+//! (`statements`: connection settings, transaction modes, the write lock), a batch's
+//! look-ups of keys in statements of a few fixed lengths (`keys`), and a bulk write's runs of
+//! rows with the values they share bound once (`rows`).
 //! Everything else is written with diesel's DSL against `super::schema`.
 //!
 //! Queries are built with [`Sql`]: `?` placeholders (numbered `$1, $2, …` for PostgreSQL
@@ -10,9 +11,10 @@
 //! input.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 use super::DbConnection;
+use super::time::StoredTime;
 
 pub mod coordination;
 pub mod feed;
@@ -20,13 +22,55 @@ pub mod filters;
 pub mod keys;
 pub mod matching;
 pub mod report;
+pub mod rows;
 pub mod search;
 pub mod statements;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Text(String),
     Int(i64),
+    /// A time, as a `Timestamp` column keeps it.
+    Time(StoredTime),
+    /// A text or NULL.
+    MaybeText(Option<String>),
+    /// A number or NULL.
+    MaybeInt(Option<i64>),
+}
+
+/// An engine a [`Value`] is bound on.
+pub trait Engine:
+    diesel::backend::Backend
+    + diesel::sql_types::HasSqlType<Text>
+    + diesel::sql_types::HasSqlType<BigInt>
+    + diesel::sql_types::HasSqlType<Timestamp>
+{
+}
+
+impl Engine for diesel::sqlite::Sqlite {}
+impl Engine for diesel::pg::Pg {}
+
+/// No text, no number: a NULL bound as [`Value::MaybeText`] or [`Value::MaybeInt`].
+static NO_TEXT: Option<String> = None;
+static NO_INT: Option<i64> = None;
+
+/// Binds `value` where the statement is.
+fn bind<'b, DB: Engine>(
+    out: &mut diesel::query_builder::AstPass<'_, 'b, DB>,
+    value: &'b Value,
+) -> QueryResult<()>
+where
+    String: diesel::serialize::ToSql<Text, DB>,
+    i64: diesel::serialize::ToSql<BigInt, DB>,
+    StoredTime: diesel::serialize::ToSql<Timestamp, DB>,
+{
+    match value {
+        Value::Text(t) | Value::MaybeText(Some(t)) => out.push_bind_param::<Text, String>(t),
+        Value::Int(i) | Value::MaybeInt(Some(i)) => out.push_bind_param::<BigInt, i64>(i),
+        Value::Time(t) => out.push_bind_param::<Timestamp, StoredTime>(t),
+        Value::MaybeText(None) => out.push_bind_param::<Nullable<Text>, _>(&NO_TEXT),
+        Value::MaybeInt(None) => out.push_bind_param::<Nullable<BigInt>, _>(&NO_INT),
+    }
 }
 
 /// A SQL text and its bound values, in order, for one engine.
@@ -214,13 +258,11 @@ impl<'a> Statement<'a> {
     }
 }
 
-impl<DB> diesel::query_builder::QueryFragment<DB> for Statement<'_>
+impl<DB: Engine> diesel::query_builder::QueryFragment<DB> for Statement<'_>
 where
-    DB: diesel::backend::Backend
-        + diesel::sql_types::HasSqlType<Text>
-        + diesel::sql_types::HasSqlType<BigInt>,
     String: diesel::serialize::ToSql<Text, DB>,
     i64: diesel::serialize::ToSql<BigInt, DB>,
+    StoredTime: diesel::serialize::ToSql<Timestamp, DB>,
 {
     fn walk_ast<'b>(
         &'b self,
@@ -233,10 +275,7 @@ where
         let mut pieces = self.text.split('?');
         out.push_sql(pieces.next().unwrap_or_default());
         for (piece, value) in pieces.zip(self.binds) {
-            match value {
-                Value::Text(t) => out.push_bind_param::<Text, String>(t)?,
-                Value::Int(i) => out.push_bind_param::<BigInt, i64>(i)?,
-            }
+            bind(&mut out, value)?;
             out.push_sql(piece);
         }
         Ok(())
