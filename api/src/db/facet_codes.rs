@@ -5,7 +5,7 @@
 //! (`Table::facet_filter`). Numbers are added as values first appear and never removed, so a
 //! number once read stays that value's.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use diesel::prelude::*;
 
@@ -54,10 +54,9 @@ fn codes<'a>(
     conn: &mut DbConnection,
     pairs: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> QueryResult<HashMap<(&'a str, &'a str), i32>> {
-    // A run of an import names a few hundred values in about a thousand rows: the distinct
-    // ones are found by hashing, and only they are sorted.
-    let mut wanted: Vec<(&str, &str)> = pairs.collect::<HashSet<_>>().into_iter().collect();
+    let mut wanted: Vec<(&str, &str)> = pairs.collect();
     wanted.sort_unstable();
+    wanted.dedup();
     let mut known = numbered(conn, &wanted)?;
     let missing: Vec<(&str, &str)> = wanted
         .iter()
