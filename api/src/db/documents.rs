@@ -191,10 +191,11 @@ pub fn json_with_content<D: Document>(doc: &D, content: &str) -> String {
 }
 
 /// The row to write for an item, whose JSON is `document`; `natural_key` is the item's,
-/// computed by the caller (it is not cheap), and so are its `terms` when it has them already. `search_text` hands the item's
-/// terms to PostgreSQL, which makes its `search` column of them as the row is written and
-/// keeps no copy (the trigger of `2026-12-02-000000_lean_indexes`); SQLite keeps them in the
-/// item's FTS5 entry only (`sql::search`). Either way the row's `search_text` is left empty.
+/// computed by the caller (it is not cheap), and so are its `terms` when it has them already.
+/// `search_text` hands the item's terms to PostgreSQL, which makes its `search` column of them
+/// as the row is written and keeps no copy (the trigger of `2026-12-02-000000_lean_indexes`);
+/// SQLite keeps them in the item's FTS5 entry only (`sql::search`). Either way the row's
+/// `search_text` is left empty.
 pub(super) fn row_of<D: Document>(
     conn: &DbConnection,
     doc: &D,
