@@ -170,14 +170,15 @@ pub fn json_with_content<D: Document>(doc: &D, content: &str) -> String {
     if !D::CONTENT_LAST {
         return to_json(doc);
     }
-    let stored = doc.stored().json_members().unwrap_or_else(|| {
-        let json = to_json(doc.stored());
-        json[1..json.len() - 1].to_owned()
-    });
+    let stored = to_json(doc.stored());
     let derived = doc.derived_members();
     // Each part's members, without their braces.
-    let parts = [&stored, &derived, &content[1..content.len() - 1]];
-    let mut json = String::with_capacity(stored.len() + derived.len() + content.len() + 2);
+    let parts = [
+        &stored[1..stored.len() - 1],
+        &derived,
+        &content[1..content.len() - 1],
+    ];
+    let mut json = String::with_capacity(stored.len() + derived.len() + content.len());
     json.push('{');
     for part in parts.into_iter().filter(|p| !p.is_empty()) {
         if json.len() > 1 {

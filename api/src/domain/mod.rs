@@ -58,59 +58,6 @@ impl<I> Stored<I> {
         }
     }
 }
-
-impl<I: Id> Stored<I> {
-    /// The members of the JSON serde writes for this, without its braces, written by hand (a
-    /// bulk import writes them into every item's document, `db::documents::json_with_content`);
-    /// `None` for a time `times` does not write itself.
-    pub fn json_members(&self) -> Option<String> {
-        let mut out = Vec::with_capacity(128);
-        out.extend_from_slice(b"\"id\":\"");
-        let mut id = uuid::Uuid::encode_buffer();
-        let id = Into::<uuid::Uuid>::into(self.id)
-            .hyphenated()
-            .encode_lower(&mut id);
-        out.extend_from_slice(id.as_bytes());
-        out.extend_from_slice(b"\",\"version\":");
-        out.extend_from_slice(self.version.to_string().as_bytes());
-        out.extend_from_slice(b",\"created_at\":\"");
-        times::write_rfc3339(&mut out, self.created_at.naive_utc())?;
-        out.extend_from_slice(b"\",\"updated_at\":\"");
-        times::write_rfc3339(&mut out, self.updated_at.naive_utc())?;
-        out.push(b'"');
-        String::from_utf8(out).ok()
-    }
-}
-
 pub use external_ref::ExternalRef;
 pub use multilingual::{Language, Multilingual};
 pub use validate::FieldError;
-
-#[cfg(test)]
-mod tests {
-    use chrono::TimeZone;
-
-    use super::*;
-
-    /// What is written by hand is what serde writes, but for the braces.
-    #[test]
-    fn stored_members_are_what_serde_writes() {
-        let at = Utc.with_ymd_and_hms(2026, 12, 4, 21, 0, 9).unwrap();
-        for (version, created, updated) in [
-            (1, at, at),
-            (i64::MAX, at, at + chrono::Duration::microseconds(120)),
-            (-3, at + chrono::Duration::nanoseconds(7), at),
-        ] {
-            let stored = Stored {
-                id: RecommendationId::new_v7(),
-                version,
-                created_at: created,
-                updated_at: updated,
-            };
-            assert_eq!(
-                format!("{{{}}}", stored.json_members().unwrap()),
-                serde_json::to_string(&stored).unwrap()
-            );
-        }
-    }
-}

@@ -26,7 +26,7 @@ pub mod rows;
 pub mod search;
 pub mod statements;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Value {
     Text(String),
     Int(i64),
