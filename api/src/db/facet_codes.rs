@@ -31,7 +31,11 @@ pub fn insert(conn: &mut DbConnection, facets: &[(i64, &str, &str)]) -> QueryRes
         .iter()
         .map(|(seq, facet, value)| {
             let seq = i32::try_from(*seq).map_err(|_| out_of_range(*seq))?;
-            let code = codes[&(*facet, *value)];
+            // Every value was numbered just before; a value the database matched to none
+            // (a comparison that differs from Rust's) fails the write, not the thread.
+            let code = *codes
+                .get(&(*facet, *value))
+                .ok_or_else(|| unnumbered(facet, value))?;
             Ok((rows::code.eq(code), rows::recommendation_seq.eq(seq)))
         })
         .collect::<QueryResult<Vec<_>>>()?;
@@ -105,6 +109,12 @@ fn numbered<'a>(
         }
     }
     Ok(out)
+}
+
+fn unnumbered(facet: &str, value: &str) -> diesel::result::Error {
+    diesel::result::Error::SerializationError(
+        format!("the {facet} facet's value `{value}` has no number after numbering").into(),
+    )
 }
 
 fn out_of_range(seq: i64) -> diesel::result::Error {
