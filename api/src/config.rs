@@ -65,8 +65,11 @@ pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &url[scheme_end + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}://{}:***{}", &url[..scheme_end], user, &url[at..])
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}://{}:***{}", &url[..scheme_end], user, &url[at..]),
+                // A user without a password: nothing to hide.
+                None => url.to_owned(),
+            }
         }
         _ => url.to_owned(),
     }
@@ -285,6 +288,52 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// The connections of the pool (`UPR_TC_POOL_SIZE`, `value`): at least one.
+fn pool_size(value: Option<&str>, database: &DatabaseUrl) -> anyhow::Result<u32> {
+    Ok(match value {
+        Some(v) => match v.trim().parse() {
+            Ok(n) if n > 0 => n,
+            _ => bail!("UPR_TC_POOL_SIZE must be a whole number of at least 1, not `{v}`"),
+        },
+        None => match database {
+            // SQLite has one writer at a time; a few connections serve reads in WAL mode.
+            DatabaseUrl::Sqlite(_) => 4,
+            DatabaseUrl::Postgres(_) => 10,
+        },
+    })
+}
+
+/// The origins browsers may call from (`UPR_TC_CORS_ORIGINS`, `value`, separated by commas):
+/// `*` (the default) or origins as a browser sends them, `https://host[:port]`. Anything else
+/// is refused here, since it would match no browser's `Origin` (a trailing slash, a path, no
+/// scheme) and the failure would show only in browsers.
+fn cors_origins(value: Option<&str>) -> anyhow::Result<Vec<String>> {
+    let origins: Vec<String> = value
+        .unwrap_or("*")
+        .split(',')
+        .map(|o| o.trim().to_owned())
+        .filter(|o| !o.is_empty())
+        .collect();
+    for origin in &origins {
+        let host = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        let is_origin = host.is_some_and(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        });
+        if origin != "*" && !is_origin {
+            bail!(
+                "UPR_TC_CORS_ORIGINS: `{origin}` is not an origin; write each as a browser sends \
+                 it, scheme and host (and port) with no path or trailing slash, such as \
+                 https://example.org, or `*` for any"
+            );
+        }
+    }
+    Ok(origins)
+}
+
 impl Settings {
     /// Defaults overridden by the environment.
     pub fn from_env() -> anyhow::Result<Self> {
@@ -312,16 +361,7 @@ impl Settings {
                 .context("UPR_TC_BULK_LIMIT must be a number of bytes")?,
             None => DEFAULT_BULK_LIMIT,
         };
-        let pool_size = match env("UPR_TC_POOL_SIZE") {
-            Some(v) => v
-                .parse()
-                .context("UPR_TC_POOL_SIZE must be a whole number")?,
-            None => match database {
-                // SQLite has one writer at a time; a few connections serve reads in WAL mode.
-                DatabaseUrl::Sqlite(_) => 4,
-                DatabaseUrl::Postgres(_) => 10,
-            },
-        };
+        let pool_size = pool_size(env("UPR_TC_POOL_SIZE").as_deref(), &database)?;
         let rate_limits = match env("UPR_TC_RATE_LIMITS") {
             Some(v) => crate::ratelimit::Limits::parse(&v).context(
                 "UPR_TC_RATE_LIMITS must be `off` or like `anonymous=600,token=1200,sync=6000`",
@@ -360,12 +400,7 @@ impl Settings {
             json_limit,
             bulk_limit,
             pool_size,
-            cors_origins: env("UPR_TC_CORS_ORIGINS")
-                .unwrap_or_else(|| "*".to_owned())
-                .split(',')
-                .map(|o| o.trim().to_owned())
-                .filter(|o| !o.is_empty())
-                .collect(),
+            cors_origins: cors_origins(env("UPR_TC_CORS_ORIGINS").as_deref())?,
             rate_limits,
             trusted_proxies,
             limits: ServeLimits::from_env()?,
@@ -420,5 +455,42 @@ mod tests {
             "postgres://app:***@db:5432/upr"
         );
         assert_eq!(redact("postgres://db/upr"), "postgres://db/upr");
+        assert_eq!(
+            redact("postgres://postgres@db/upr"),
+            "postgres://postgres@db/upr",
+            "no password, nothing hidden"
+        );
+        assert_eq!(redact("postgres://:pw@db/upr"), "postgres://:***@db/upr");
+    }
+
+    #[test]
+    fn cors_origins_are_origins_as_browsers_send_them() {
+        assert_eq!(cors_origins(None).unwrap(), ["*"]);
+        assert_eq!(
+            cors_origins(Some(" https://a.example.org , http://localhost:3000,")).unwrap(),
+            ["https://a.example.org", "http://localhost:3000"]
+        );
+        for bad in [
+            "example.org",
+            "https://example.org/",
+            "https://example.org/app",
+            "not a url",
+            "https://",
+            "ftp://example.org",
+        ] {
+            let error = cors_origins(Some(bad)).unwrap_err().to_string();
+            assert!(error.contains("UPR_TC_CORS_ORIGINS"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_pool_has_at_least_one_connection() {
+        let sqlite = DatabaseUrl::Sqlite(PathBuf::from("x.sqlite3"));
+        assert_eq!(pool_size(None, &sqlite).unwrap(), 4);
+        assert_eq!(pool_size(Some("12"), &sqlite).unwrap(), 12);
+        for bad in ["0", "-1", "many", "4.5"] {
+            let error = pool_size(Some(bad), &sqlite).unwrap_err().to_string();
+            assert!(error.contains("UPR_TC_POOL_SIZE"), "{bad}: {error}");
+        }
     }
 }

@@ -18,6 +18,7 @@ pub mod import;
 pub mod metrics;
 pub mod openapi;
 pub mod otlp;
+pub mod pieces;
 pub mod ratelimit;
 pub mod reference;
 pub mod report_page;

@@ -10,11 +10,30 @@ use upr_tc::config::Settings;
 use upr_tc::import::{Format, Mode};
 use upr_tc::startup::Service;
 
+/// The settings every command reads from the environment, as `--help` lists them (README.md,
+/// "Configuration", says what each does; a test holds the two lists together).
+const ENVIRONMENT: &str = "\
+Settings are read from the environment (README.md, \"Configuration\", says what each does):
+  DATABASE_URL         sqlite://data/upr-tc.sqlite3 (the default) or postgres://...
+  DATABASE_READ_URL    a PostgreSQL replica for lists, search, exports and the feed
+  UPR_TC_JWT_SECRET    HS256 secret of 32+ bytes (SQLite: data/jwt-secret is made)
+  UPR_TC_BIND          address to listen on (default 127.0.0.1:8080)
+  UPR_TC_LOG, UPR_TC_LOG_FORMAT   log filter (info) and format (json|text)
+Tokens: UPR_TC_JWT_JWKS UPR_TC_JWT_ISSUER UPR_TC_JWT_AUDIENCE UPR_TC_JWT_LEEWAY
+Limits: UPR_TC_JSON_LIMIT UPR_TC_BULK_LIMIT UPR_TC_RATE_LIMITS UPR_TC_TRUSTED_PROXIES
+  UPR_TC_CORS_ORIGINS UPR_TC_POOL_SIZE UPR_TC_LOCK_TIMEOUT UPR_TC_SQLITE_MAP_SIZE
+  UPR_TC_EXPORT_LIMIT UPR_TC_EXPORT_SEND_TIMEOUT UPR_TC_FEED_HORIZON UPR_TC_SEND_BUFFER
+  UPR_TC_IDEMPOTENCY_ANSWER_LIMIT UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT UPR_TC_SEARCH_LIMIT
+  UPR_TC_KEPT_BYTES UPR_TC_BODY_TIMEOUT UPR_TC_BULK_BODY_TIMEOUT UPR_TC_MAX_CONNECTIONS
+Operations: UPR_TC_METRICS_BIND UPR_TC_METRICS_TOKEN OTEL_EXPORTER_OTLP_ENDPOINT
+  MALLOC_ARENA_MAX";
+
 #[derive(Parser)]
 #[command(
     name = "upr-tc",
     version,
-    about = "Repository of technical cooperation for implementing UPR recommendations"
+    about = "Repository of technical cooperation for implementing UPR recommendations",
+    after_help = ENVIRONMENT
 )]
 struct Cli {
     #[command(subcommand)]
@@ -201,7 +220,7 @@ fn import(
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     progress.finish_and_clear();
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    out(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     Ok(!(mode == Mode::Atomic && report.rejected > 0))
 }
 
@@ -326,26 +345,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 stakeholder.as_deref(),
                 ttl,
             )?;
-            println!("{token}");
-            Ok(())
+            out(&format!("{token}\n"))
         }
-        Command::Openapi => {
-            print!("{}", upr_tc::openapi::render());
-            Ok(())
-        }
+        Command::Openapi => out(&upr_tc::openapi::render()),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             // Written whole into memory first: clap_complete panics when its writer fails (a
-            // pipe closed early); here that is an error like any other.
+            // pipe closed early), which `out` takes as done.
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut command, "upr-tc", &mut script);
-            std::io::Write::write_all(&mut std::io::stdout(), &script)
-                .context("cannot write the completion script")
+            out(&String::from_utf8_lossy(&script))
         }
         Command::Seed { scale, seed } => {
             let summary = self::seed(scale, seed)?;
-            println!("{}", serde_json::to_string_pretty(&summary)?);
-            Ok(())
+            out(&format!("{}\n", serde_json::to_string_pretty(&summary)?))
         }
         Command::Report {
             year,
@@ -354,10 +367,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             scope,
             lang,
         } => {
-            for path in report(year, format, &out, scope, &lang)? {
-                println!("{}", path.display());
-            }
-            Ok(())
+            let written = report(year, format, &out, scope, &lang)?;
+            self::out(
+                &written
+                    .iter()
+                    .map(|path| format!("{}\n", path.display()))
+                    .collect::<String>(),
+            )
         }
         Command::Import {
             resource,
@@ -409,6 +425,22 @@ fn bound_malloc_arenas() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn bound_malloc_arenas() {}
 
+/// Writes `text` to standard output. A reader that stops early (`| head`) is no error: what it
+/// did not read was not wanted.
+fn out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot write to standard output")
+        }
+        _ => Ok(()),
+    }
+}
+
 fn main() -> ExitCode {
     upr_tc::telemetry::init();
     let outcome = run(Cli::parse());
@@ -419,5 +451,36 @@ fn main() -> ExitCode {
             eprintln!("upr-tc: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every setting README.md's table names is listed by `--help`, and no other.
+    #[test]
+    fn help_lists_the_settings_the_readme_does() {
+        let readme = include_str!("../../README.md");
+        let named = |text: &str| -> std::collections::BTreeSet<String> {
+            text.split(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+                .filter(|w| {
+                    w.starts_with("UPR_TC_")
+                        || [
+                            "DATABASE_URL",
+                            "DATABASE_READ_URL",
+                            "OTEL_EXPORTER_OTLP_ENDPOINT",
+                            "MALLOC_ARENA_MAX",
+                        ]
+                        .contains(w)
+                })
+                .map(str::to_owned)
+                .collect()
+        };
+        let table: String = readme
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .map(|l| l.split('|').nth(1).unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(named(super::ENVIRONMENT), named(&table));
     }
 }

@@ -65,6 +65,10 @@ pub struct AppState {
     pub patch_fields: crate::openapi::PatchFields,
     /// What `/metrics` tells (`crate::metrics`).
     pub metrics: crate::metrics::Metrics,
+    /// Set when the service is told to stop (`serve`): requests that wait for something to
+    /// happen (the feed's long polls) answer now, so that a restart does not wait out their
+    /// waits.
+    pub stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The connections reads that may lag behind the writes are served from (`http::with_read_db`).
@@ -208,6 +212,7 @@ impl Service {
                 watch,
                 patch_fields: crate::openapi::PatchFields::of(&doc),
                 metrics,
+                stopping: Default::default(),
             }),
             keys: web::Data::new(keys),
             rate_limits: settings.rate_limits.map(|l| {
@@ -294,6 +299,7 @@ impl Service {
         .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
         .wrap(actix_web::middleware::from_fn(crate::deadline::middleware))
         .wrap(cors)
+        .wrap(actix_web::middleware::from_fn(crate::pieces::middleware))
         .wrap(actix_web::middleware::from_fn(crate::compression::small))
         .wrap(actix_web::middleware::Compress::default())
         .wrap(actix_web::middleware::from_fn(crate::compression::finish))
@@ -457,7 +463,8 @@ fn bound_send_buffer(bytes: usize) -> impl Fn(&dyn std::any::Any, &mut actix_web
     }
 }
 
-/// Runs the HTTP server until SIGTERM or SIGINT; requests in flight finish first.
+/// Runs the HTTP server until SIGTERM or SIGINT; requests in flight finish first, and the
+/// feed's long polls answer at once (`AppState::stopping`).
 pub async fn serve(service: Service) -> anyhow::Result<()> {
     let bind = service.settings.bind.clone();
     let factory = service.clone();
@@ -475,7 +482,8 @@ pub async fn serve(service: Service) -> anyhow::Result<()> {
         .on_connect(bound_send_buffer(service.settings.limits.send_buffer))
         .bind(&bind)
         .with_context(|| format!("cannot listen on {bind}"))?
-        .shutdown_timeout(30);
+        .shutdown_timeout(30)
+        .disable_signals();
     for addr in server.addrs() {
         tracing::info!(address = %addr, database = service.state.backend, "listening; docs at /docs");
     }
@@ -483,7 +491,12 @@ pub async fn serve(service: Service) -> anyhow::Result<()> {
         compact_feed_hourly(service.state.pool.clone(), horizon)?;
     }
     let server = server.run();
-    match metrics_server(&service)? {
+    let metrics = metrics_server(&service)?;
+    stop_on_signal(
+        service.state.stopping.clone(),
+        [Some(server.handle()), metrics.as_ref().map(|m| m.handle())],
+    )?;
+    match metrics {
         Some(metrics) => {
             let (served, _) = futures_util::future::join(server, metrics).await;
             served
@@ -491,6 +504,29 @@ pub async fn serve(service: Service) -> anyhow::Result<()> {
         None => server.await,
     }
     .context("the server stopped with an error")
+}
+
+/// On SIGTERM or SIGINT: marks the service as stopping, then stops `servers` gracefully (they
+/// take no new connections and finish the requests in flight).
+fn stop_on_signal(
+    stopping: Arc<std::sync::atomic::AtomicBool>,
+    servers: [Option<actix_web::dev::ServerHandle>; 2],
+) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    actix_web::rt::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+            _ = int.recv() => tracing::info!("SIGINT: stopping"),
+        }
+        stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        futures_util::future::join_all(servers.into_iter().flatten().map(|s| async move {
+            s.stop(true).await;
+        }))
+        .await;
+    });
+    Ok(())
 }
 
 /// `/metrics` on an address of its own (`UPR_TC_METRICS_BIND`), with one worker: a scrape is
@@ -513,7 +549,8 @@ fn metrics_server(service: &Service) -> anyhow::Result<Option<actix_web::dev::Se
     .workers(1)
     .bind(&bind)
     .with_context(|| format!("cannot listen on {bind} (UPR_TC_METRICS_BIND)"))?
-    .shutdown_timeout(5);
+    .shutdown_timeout(5)
+    .disable_signals();
     for addr in server.addrs() {
         tracing::info!(address = %addr, "metrics at /metrics");
     }

@@ -318,16 +318,11 @@ async fn a_upr_info_export_becomes_one_recommendation_per_text() {
     let app = TestApp::spawn();
     let path = format!("{RECS}?format=upr-info&mode=partial");
     let r = report(&app.upload(&path, "text/csv", upr_info_fixture()).await);
-    assert_eq!(counts(&r), (7, 4, 0, 0, 1), "{r}");
-    // The two rows that name France's text again, by Brazil and St Lucia, fold into it: every
-    // row is accounted for.
-    assert_eq!(r["folded"], 2, "{r}");
-    let errors = r["errors"].as_array().unwrap();
-    assert_eq!(errors.len(), 1);
-    assert_eq!(
-        (errors[0]["line"].as_u64(), errors[0]["column"].as_str()),
-        (Some(6), Some("From"))
-    );
+    assert_eq!(counts(&r), (7, 4, 0, 0, 0), "{r}");
+    // The two rows that name France's text again, by Brazil and St Lucia, fold into it, and
+    // Turkey's row into the row that names no State: every row is accounted for.
+    assert_eq!(r["folded"], 3, "{r}");
+    assert_eq!(r["errors"], json!([]), "{r}");
 
     let civ = app
         .all("/api/v1/recommendations?state_under_review=CIV&session=6")
@@ -375,10 +370,52 @@ async fn a_upr_info_export_becomes_one_recommendation_per_text() {
     let again = report(&app.upload(&path, "text/csv", upr_info_fixture()).await);
     assert_eq!(
         counts(&again),
-        (7, 0, 0, 4, 1),
+        (7, 0, 0, 4, 0),
         "importing it again creates nothing: {again}"
     );
-    assert_eq!(again["folded"], 2, "{again}");
+    assert_eq!(again["folded"], 3, "{again}");
+}
+
+/// UPR Info attributes some recommendations to no State (`(Unknown)`): each is imported with
+/// no recommending State, in an atomic import too; a name that is no State is still refused.
+#[actix_web::test]
+async fn a_upr_info_row_of_no_known_state_imports_and_one_of_a_wrong_state_does_not() {
+    let app = TestApp::spawn();
+    let header = "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session";
+    let unknown = "Indonesia,Asia,,Identify capacity-building needs.,&#40;Unknown&#41;,,,Accepted,3,Trafficking,1";
+    let csv = format!("{header}\r{unknown}\r");
+    let r = report(
+        &app.upload(&format!("{RECS}?format=upr-info"), "text/csv", csv)
+            .await,
+    );
+    assert_eq!(counts(&r), (1, 1, 0, 0, 0), "{r}");
+    let idn = app
+        .all("/api/v1/recommendations?state_under_review=IDN")
+        .await;
+    assert_eq!(idn.len(), 1);
+    assert_eq!(idn[0]["recommending_states"], json!([]));
+    assert_eq!(idn[0]["response"], "supported");
+
+    let wrong = "Indonesia,Asia,,Protect defenders.,Atlantis,,,Accepted,3,Trafficking,1";
+    let csv = format!("{header}\r{wrong}\r");
+    let r = report(
+        &app.upload(
+            &format!("{RECS}?format=upr-info&mode=partial"),
+            "text/csv",
+            csv,
+        )
+        .await,
+    );
+    assert_eq!(counts(&r), (1, 0, 0, 0, 1), "{r}");
+    assert_eq!(
+        (
+            r["errors"][0]["line"].as_u64(),
+            r["errors"][0]["column"].as_str(),
+            r["errors"][0]["code"].as_str()
+        ),
+        (Some(2), Some("From"), Some("unknown_country")),
+        "{r}"
+    );
 }
 
 /// The year a UPR Info export gives (its session's) fills a recommendation that had none, and
@@ -532,6 +569,8 @@ async fn the_upr_info_sessions_1_to_5_export_imports() {
     let url = format!("{RECS}?format=upr-info&mode=partial");
     let r = report(&app.upload(&url, "text/csv", bytes.clone()).await);
     assert_eq!(r["received"], 6094);
+    // Every row of the real export reads, those that name no State among them.
+    assert_eq!(r["rejected"], 0, "{r}");
     // Every row is accounted for.
     let n = |k: &str| r[k].as_u64().unwrap();
     assert!(n("folded") > 0, "{r}");
@@ -559,9 +598,6 @@ async fn the_upr_info_sessions_1_to_5_export_imports() {
     let mut expected: HashMap<(String, String), HashSet<String>> = HashMap::new();
     for row in reader.records() {
         let row = row.unwrap();
-        if row[4].contains("Unknown") {
-            continue;
-        }
         let state =
             upr_tc::domain::CountryCode::lookup(&html_escape::decode_html_entities(&row[0]))
                 .unwrap()

@@ -320,31 +320,37 @@ async fn pages_read_ahead_are_given_only_while_nothing_was_written() {
     }
 }
 
-#[actix_web::test]
-async fn a_waiting_request_answers_when_a_change_arrives() {
-    let app = TestApp::spawn();
+/// From the feed's head, a request that waits `wait` seconds for changes and, 300 ms into
+/// its wait, `meanwhile`: the page it answered, what `meanwhile` gave, the head, and how long
+/// the request took. Not a race to win: whichever comes first, the page must say what
+/// `meanwhile` did; the delay only makes it likely that it happens while the request waits.
+async fn waiting_while<T>(
+    app: &TestApp,
+    wait: u64,
+    meanwhile: impl std::future::Future<Output = T>,
+) -> (Value, T, String, std::time::Duration) {
     let head = app.get("/api/v1/changes").await.assert_ok_json()["next_cursor"]
         .as_str()
         .unwrap()
         .to_owned();
     let started = std::time::Instant::now();
-    let path = format!("/api/v1/changes?after={head}&wait=10");
-    let wait = app.get(&path);
-    let write = async {
-        // Not a race to win: whichever comes first, the reply must carry the change. The delay
-        // only makes it likely that the change arrives while the request waits; the empty
-        // wait below holds the other half (the deadline).
+    let path = format!("/api/v1/changes?after={head}&wait={wait}");
+    let later = async {
         actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
-        app.create(
-            "/api/v1/recommendations",
-            &recommendation("UGA", 21, "Late"),
-        )
-        .await
+        meanwhile.await
     };
-    let (reply, created) = futures_util::join!(wait, write);
-    let page = reply.assert_ok_json();
+    let (reply, done) = futures_util::join!(app.get(&path), later);
+    (reply.assert_ok_json(), done, head, started.elapsed())
+}
+
+#[actix_web::test]
+async fn a_waiting_request_answers_when_a_change_arrives() {
+    let app = TestApp::spawn();
+    let late = recommendation("UGA", 21, "Late");
+    let write = app.create("/api/v1/recommendations", &late);
+    let (page, created, _, took) = waiting_while(&app, 10, write).await;
     assert_eq!(page["items"][0]["id"], created["id"]);
-    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert!(took < std::time::Duration::from_secs(5));
     // With nothing new, the wait ends empty at its deadline.
     let next = page["next_cursor"].as_str().unwrap();
     let started = std::time::Instant::now();
@@ -354,6 +360,23 @@ async fn a_waiting_request_answers_when_a_change_arrives() {
         .assert_ok_json();
     assert!(page["items"].as_array().unwrap().is_empty());
     assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+}
+
+/// A service told to stop answers its waiting requests at once (an empty page that resumes
+/// where they asked), rather than keep a restart waiting for their waits to end.
+#[actix_web::test]
+async fn a_waiting_request_answers_when_the_service_stops() {
+    let app = TestApp::spawn();
+    let stop = async {
+        app.service
+            .state
+            .stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    let (page, (), head, took) = waiting_while(&app, 30, stop).await;
+    assert!(page["items"].as_array().unwrap().is_empty(), "{page}");
+    assert_eq!(page["next_cursor"], head.as_str());
+    assert!(took < std::time::Duration::from_secs(10));
 }
 
 #[actix_web::test]

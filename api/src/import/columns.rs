@@ -29,11 +29,28 @@ pub(super) fn listed(names: &[&str]) -> String {
     let mut text = names
         .iter()
         .take(LISTED_NAMES)
-        .copied()
+        .map(|name| shown(name))
         .collect::<Vec<_>>()
         .join(", ");
     if names.len() > LISTED_NAMES {
         text.push_str(&format!(" and {} more", names.len() - LISTED_NAMES));
+    }
+    text
+}
+
+/// A column's name as a message shows it: control characters escaped (a file that is not a
+/// CSV at all names its bytes as columns) and at most 60 characters.
+fn shown(name: &str) -> String {
+    let mut text = String::new();
+    for c in name.chars().take(60) {
+        if c.is_control() {
+            text.extend(c.escape_default());
+        } else {
+            text.push(c);
+        }
+    }
+    if name.chars().nth(60).is_some() {
+        text.push('…');
     }
     text
 }
@@ -457,4 +474,26 @@ pub fn read<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result
         ));
     }
     Ok(received)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::listed;
+
+    /// A header of bytes that are no CSV is listed escaped and cut short, the names beyond
+    /// the first twenty counted.
+    #[test]
+    fn listed_names_are_escaped_cut_short_and_counted() {
+        assert_eq!(listed(&["To", "From"]), "To, From");
+        let long = "x".repeat(70);
+        assert_eq!(
+            listed(&["a\u{1}\u{0}b", &long]),
+            format!("a\\u{{1}}\\u{{0}}b, {}…", "x".repeat(60))
+        );
+        let many = vec!["c"; 25];
+        assert_eq!(
+            listed(&many),
+            format!("{} and 5 more", vec!["c"; 20].join(", "))
+        );
+    }
 }

@@ -103,6 +103,14 @@ impl Cells<'_> {
     }
 }
 
+/// Whether a `From` cell says that the recommending State is not known (UPR Info writes
+/// `(Unknown)`).
+fn names_no_state(cell: &str) -> bool {
+    cell.trim_matches(|c| c == '(' || c == ')')
+        .trim()
+        .eq_ignore_ascii_case("unknown")
+}
+
 /// One row, mapped; or the reasons it cannot be.
 fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<RowError>> {
     let mut errors = Vec::new();
@@ -113,10 +121,19 @@ fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<R
         .of(&cells.get("To"))
         .map_err(|m| err("To", "unknown_country", m))
         .ok();
-    let from = states
-        .of(&cells.get("From"))
-        .map_err(|m| err("From", "unknown_country", m))
-        .ok();
+    // UPR Info attributes some recommendations of the first sessions to no State
+    // (`(Unknown)`): they are imported with none, and gain the States of other rows of
+    // their text.
+    let from_cell = cells.get("From");
+    let from = if names_no_state(&from_cell) {
+        Some(None)
+    } else {
+        states
+            .of(&from_cell)
+            .map(Some)
+            .map_err(|m| err("From", "unknown_country", m))
+            .ok()
+    };
     let text = cells.get("Text");
     if text.is_empty() {
         err("Text", "blank", "the recommendation has no text".into());
@@ -185,7 +202,7 @@ fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<R
             state_under_review: to,
             session,
             text,
-            recommending_states: vec![from],
+            recommending_states: from.into_iter().collect(),
             response,
             response_original: (!original.is_empty()).then_some(original),
             action_category,

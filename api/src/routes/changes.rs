@@ -59,7 +59,7 @@ pub struct ChangesQuery {
     )]
     pub types: Option<String>,
     /// When there is nothing new, hold the request open up to this many seconds (at most 30)
-    /// and answer as soon as a change arrives.
+    /// and answer as soon as a change arrives, or at once when the service is stopping.
     #[param(minimum = 0, maximum = 30)]
     pub wait: Option<u64>,
 }
@@ -202,7 +202,10 @@ pub async fn list_changes(
                         .to_owned(),
                 )
             })?;
-            if !page.empty || Instant::now() + POLL > deadline {
+            if !page.empty
+                || Instant::now() + POLL > deadline
+                || state.stopping.load(std::sync::atomic::Ordering::SeqCst)
+            {
                 break Arc::new(page);
             }
             actix_web::rt::time::sleep(POLL).await;
