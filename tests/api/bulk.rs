@@ -468,6 +468,7 @@ async fn ndjson_of_the_create_representation_imports() {
         json!({"state_under_review": "KEN", "session": 8, "text": {"en": "Two."}, "themes": ["nhri"]}).to_string(),
         "{not json".to_owned(),
         json!({"state_under_review": "KEN", "session": 8, "text": {"en": "Three."}, "colour": "blue"}).to_string(),
+        json!({"state_under_review": "KEN", "session": 8, "text": {"en": "Four."}, "response": 5}).to_string(),
     ];
     let r = report(
         &app.upload(
@@ -477,14 +478,30 @@ async fn ndjson_of_the_create_representation_imports() {
         )
         .await,
     );
-    assert_eq!(counts(&r), (4, 2, 0, 0, 2), "{r}");
-    let lines_in_error: Vec<u64> = r["errors"]
+    assert_eq!(counts(&r), (5, 2, 0, 0, 3), "{r}");
+    let errors: Vec<(u64, &str, Option<&str>)> = r["errors"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["line"].as_u64().unwrap())
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                e["code"].as_str().unwrap(),
+                e["column"].as_str(),
+            )
+        })
         .collect();
-    assert_eq!(lines_in_error, [4, 5]);
+    // A line that is not JSON, and lines of JSON of the wrong shape, each named where it is
+    // wrong (a number where a word of a list is meant too).
+    assert_eq!(
+        errors,
+        [
+            (4, "malformed_json", None),
+            (5, "invalid_row", Some("/colour")),
+            (6, "invalid_row", Some("/response")),
+        ],
+        "{r}"
+    );
 }
 
 #[actix_web::test]

@@ -66,6 +66,73 @@ async fn json_of_the_wrong_shape_is_a_422_problem() {
     }
 }
 
+/// JSON that reads, with a value of the wrong type where a word of a list is meant (which
+/// serde_json alone takes for a syntax error), is a 422 naming the field by its pointer; so is
+/// a value of the wrong type deeper in, a missing field and an unknown one.
+#[actix_web::test]
+async fn a_wrong_value_is_a_422_naming_its_field() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let wrong =
+        |body: serde_json::Value, pointer: &'static str, code: &'static str| (body, pointer, code);
+    for (path, (body, pointer, code)) in [
+        (
+            "/api/v1/stakeholders",
+            wrong(json!({"kind": 5, "name": {"en": "X"}}), "/kind", "invalid"),
+        ),
+        (
+            "/api/v1/stakeholders",
+            wrong(
+                json!({"kind": null, "name": {"en": "X"}}),
+                "/kind",
+                "invalid",
+            ),
+        ),
+        (
+            "/api/v1/stakeholders",
+            wrong(json!({"kind": "nhri", "name": "X"}), "/name", "invalid"),
+        ),
+        (
+            "/api/v1/stakeholders",
+            wrong(json!({"name": {"en": "X"}}), "/kind", "required"),
+        ),
+        (
+            "/api/v1/activities",
+            wrong(
+                json!({"title": {"en": "t"}, "states_concerned": ["KEN"], "status": 5}),
+                "/status",
+                "invalid",
+            ),
+        ),
+        (
+            "/api/v1/activities",
+            wrong(
+                json!({"title": {"en": "t"}, "states_concerned": ["KEN"], "colour": 1}),
+                "/colour",
+                "unknown_field",
+            ),
+        ),
+        (
+            RESOLVE,
+            wrong(json!({"names": ["Kenya", 7]}), "/names/1", "invalid"),
+        ),
+    ] {
+        let reply = app.send_json(Method::POST, path, Some(&admin), &body).await;
+        let problem = reply.assert_problem(422, "invalid_body");
+        let errors = problem["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1, "{problem}");
+        assert_eq!(
+            (errors[0]["pointer"].as_str(), errors[0]["code"].as_str()),
+            (Some(pointer), Some(code)),
+            "{body}: {problem}"
+        );
+        assert!(
+            !errors[0]["message"].as_str().unwrap().contains(" at line "),
+            "{problem}"
+        );
+    }
+}
+
 #[actix_web::test]
 async fn a_wrong_content_type_is_a_415_problem() {
     let app = TestApp::spawn();

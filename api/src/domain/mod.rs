@@ -12,6 +12,7 @@ mod country;
 mod external_ref;
 pub mod ids;
 pub mod interest;
+pub mod json;
 pub mod matching;
 mod multilingual;
 pub mod needs;

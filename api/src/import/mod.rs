@@ -28,6 +28,7 @@ use crate::db::tx::Tx;
 use crate::domain::FieldError;
 use crate::domain::activity::Activity;
 use crate::domain::assistance_request::AssistanceRequest;
+use crate::domain::json::JsonError;
 use crate::domain::offer::Offer;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
@@ -765,7 +766,7 @@ fn ndjson<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result<u
             continue;
         }
         received += 1;
-        match serde_json::from_str::<D::Input>(text) {
+        match crate::domain::json::from_json::<D::Input>(text) {
             Ok(content) => each(
                 Some(Item {
                     line: number,
@@ -774,20 +775,23 @@ fn ndjson<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result<u
                 }),
                 vec![],
             )?,
-            Err(e) => each(
-                None,
-                vec![RowError {
-                    line: number,
-                    column: None,
-                    code: if e.is_data() {
-                        "invalid_row"
-                    } else {
-                        "malformed_json"
-                    }
-                    .into(),
-                    message: e.to_string(),
-                }],
-            )?,
+            Err(e) => {
+                let error = match e {
+                    JsonError::Shape(field) => RowError {
+                        line: number,
+                        column: Some(field.pointer),
+                        code: "invalid_row".into(),
+                        message: field.message,
+                    },
+                    JsonError::Malformed(e) => RowError {
+                        line: number,
+                        column: None,
+                        code: "malformed_json".into(),
+                        message: e.to_string(),
+                    },
+                };
+                each(None, vec![error])?
+            }
         }
     }
     if received == 0 {

@@ -347,7 +347,7 @@ fn varies(mut res: HttpResponse) -> HttpResponse {
 pub async fn create_activity(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<ActivityInput>,
+    body: crate::routes::body::Json<ActivityInput>,
 ) -> ApiResult<impl Responder> {
     let (who, input) = (Principal::from(caller), body.into_inner());
     let a = with_db(&state, move |conn| {

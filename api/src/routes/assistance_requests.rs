@@ -180,7 +180,7 @@ pub async fn list_assistance_requests(
 pub async fn create_assistance_request(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<AssistanceRequestInput>,
+    body: crate::routes::body::Json<AssistanceRequestInput>,
 ) -> ApiResult<impl Responder> {
     let (who, input) = (Principal::from(caller), body.into_inner());
     let r = with_db(&state, move |conn| {

@@ -178,7 +178,7 @@ pub async fn get_consent(
 pub async fn create_consent(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<ConsentInput>,
+    body: crate::routes::body::Json<ConsentInput>,
 ) -> ApiResult<impl Responder> {
     let (who, input) = (Principal::from(&caller), body.into_inner());
     let stored = with_db(&state, move |conn| {

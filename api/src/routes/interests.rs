@@ -79,7 +79,7 @@ pub async fn create_interest(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<AssistanceRequestId>,
-    body: web::Json<InterestInput>,
+    body: crate::routes::body::Json<InterestInput>,
 ) -> ApiResult<impl Responder> {
     let (who, id, input) = (Principal::from(caller), id.into_inner(), body.into_inner());
     let i = with_db(&state, move |conn| {

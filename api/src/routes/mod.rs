@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod assistance_requests;
 pub mod audit;
+pub(crate) mod body;
 pub mod bulk;
 pub mod changes;
 pub mod consents;

@@ -166,7 +166,7 @@ pub async fn list_offers(
 pub async fn create_offer(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<OfferInput>,
+    body: crate::routes::body::Json<OfferInput>,
 ) -> ApiResult<impl Responder> {
     let (who, input) = (Principal::from(caller), body.into_inner());
     let o = with_db(&state, move |conn| {

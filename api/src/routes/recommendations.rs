@@ -209,7 +209,7 @@ async fn matrix(
 pub async fn create_recommendation(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<RecommendationInput>,
+    body: crate::routes::body::Json<RecommendationInput>,
 ) -> ApiResult<impl Responder> {
     let (who, input) = (Principal::from(caller), body.into_inner());
     let rec = with_db(&state, move |conn| {

@@ -123,7 +123,7 @@ const MAX_NAME_LEN: usize = 200;
 )]
 #[post("/countries/resolve")]
 pub async fn resolve_countries(
-    body: web::Json<ResolveCountries>,
+    body: crate::routes::body::Json<ResolveCountries>,
 ) -> ApiResult<web::Json<CountryResolutions>> {
     let names: Vec<String> = body.into_inner().names.into_iter().map(|n| n.0).collect();
     let mut errors = Vec::new();

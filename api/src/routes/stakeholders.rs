@@ -193,7 +193,7 @@ pub async fn list_stakeholders(
 pub async fn create_stakeholder(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<StakeholderInput>,
+    body: crate::routes::body::Json<StakeholderInput>,
 ) -> ApiResult<impl Responder> {
     let (who, input) = (Principal::from(&caller), body.into_inner());
     let s = with_db(&state, move |conn| {

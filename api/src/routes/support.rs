@@ -466,7 +466,7 @@ macro_rules! item_edits {
             caller: Caller,
             req: HttpRequest,
             id: web::Path<$id>,
-            body: web::Json<$input>,
+            body: $crate::routes::body::Json<$input>,
         ) -> ApiResult<impl Responder> {
             let edit = Edit::Replace(body.into_inner());
             change(state, caller, id.into_inner(), if_match(&req), edit).await
@@ -487,7 +487,7 @@ macro_rules! item_edits {
             caller: Caller,
             req: HttpRequest,
             id: web::Path<$id>,
-            body: web::Json<serde_json::Value>,
+            body: $crate::routes::body::Json<serde_json::Value>,
         ) -> ApiResult<impl Responder> {
             let body = body.into_inner();
             let edit = Edit::Patch($crate::routes::support::patch_body(&state, stringify!($input), body)?);

@@ -1,0 +1,146 @@
+//! JSON read into the domain's types, with what is wrong said the way field errors say it:
+//! JSON of the wrong shape is named by the JSON pointer of the field at fault
+//! (`/participants/0/stakeholder`), and told apart from text that is not JSON at all. serde_json
+//! alone names no field, and takes some shape mistakes for syntax (a number where a word of a
+//! fixed list is meant reads as "expected value"). The request bodies of the API
+//! (`routes::body`) and the rows of an NDJSON upload (`import`) are read so.
+
+use serde::de::{DeserializeOwned, IgnoredAny};
+
+use crate::domain::validate::FieldError;
+
+/// Why a text did not read as the type asked for.
+#[derive(Debug)]
+pub enum JsonError {
+    /// It is not JSON.
+    Malformed(serde_json::Error),
+    /// It is JSON of another shape: the field at fault.
+    Shape(FieldError),
+}
+
+/// `text` read as `T`.
+pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
+    let mut reader = serde_json::Deserializer::from_str(text);
+    let e = match serde_path_to_error::deserialize(&mut reader) {
+        // What follows the value must be space only.
+        Ok(value) => return reader.end().map(|()| value).map_err(JsonError::Malformed),
+        Err(e) => e,
+    };
+    // A syntax error may be a shape error serde_json calls one: the text reads as JSON.
+    if !e.inner().is_data() && serde_json::from_str::<IgnoredAny>(text).is_err() {
+        return Err(JsonError::Malformed(e.into_inner()));
+    }
+    let mut pointer = pointer(e.path());
+    let full = e.into_inner().to_string();
+    // serde_json's message says where in the text; the pointer says it better.
+    let message = match full.rfind(" at line ") {
+        Some(at) => full[..at].to_owned(),
+        None => full,
+    };
+    let code = if let Some(field) = quoted_after(&message, "missing field ") {
+        // Named where it is missing, not at the object that lacks it.
+        pointer.push('/');
+        pointer.push_str(&escaped(field));
+        "required"
+    } else if message.starts_with("unknown field ") {
+        // The path ends at the field already.
+        "unknown_field"
+    } else {
+        "invalid"
+    };
+    Err(JsonError::Shape(FieldError::new(pointer, code, message)))
+}
+
+/// The JSON pointer (RFC 6901) of a place serde was reading at; "" for the whole body.
+fn pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                pointer.push('/');
+                pointer.push_str(&escaped(key));
+            }
+            // An enum's variant, or a place serde could not name: the pointer stops at the
+            // value that holds it.
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+/// A key as a JSON pointer writes it: `~` as `~0`, `/` as `~1`.
+fn escaped(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// The name serde quotes after `prefix` (`` missing field `kind` ``).
+fn quoted_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = message.strip_prefix(prefix)?.strip_prefix('`')?;
+    Some(&rest[..rest.find('`')?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{JsonError, from_json};
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        kind: Kind,
+        #[serde(default)]
+        items: Vec<Inner>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        State,
+        Ngo,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        #[serde(rename = "a/b")]
+        at: u32,
+    }
+
+    /// The pointer, code and message of the one field error `text` gets.
+    fn error(text: &str) -> (String, String, String) {
+        match from_json::<Outer>(text) {
+            Err(JsonError::Shape(e)) => (e.pointer, e.code, e.message),
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_of_the_wrong_shape_names_the_field() {
+        assert!(from_json::<Outer>(r#"{"kind":"ngo","items":[{"a/b":1}]}"#).is_ok());
+        // A number where a word of a list is meant: serde_json calls it a syntax error.
+        assert_eq!(error(r#"{"kind":5}"#).0, "/kind");
+        assert_eq!(
+            error(r#"{"kind":"ngo","items":[{"a/b":1},{"a/b":"x"}]}"#).0,
+            "/items/1/a~1b"
+        );
+        let (pointer, code, message) = error(r#"{"items":[]}"#);
+        assert_eq!((pointer.as_str(), code.as_str()), ("/kind", "required"));
+        assert!(!message.contains("line"), "{message}");
+        let (pointer, code, _) = error(r#"{"kind":"ngo","colour":1}"#);
+        assert_eq!(
+            (pointer.as_str(), code.as_str()),
+            ("/colour", "unknown_field")
+        );
+        assert_eq!(error(r#""a text""#).0, "");
+        // Not JSON at all, or JSON with more after it.
+        for text in [r#"{"kind":"#, r#"{"kind":"ngo"} x"#, ""] {
+            assert!(
+                matches!(from_json::<Outer>(text), Err(JsonError::Malformed(_))),
+                "{text}"
+            );
+        }
+    }
+}
