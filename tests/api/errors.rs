@@ -184,11 +184,27 @@ async fn field_errors_name_each_bad_field_by_json_pointer() {
 #[actix_web::test]
 async fn a_bad_query_is_a_400_problem() {
     let app = TestApp::spawn();
-    for path in [
-        "/api/v1/reference/countries?status=planet",
-        "/api/v1/reference/countries?colour=blue",
+    // Each names the parameter that does not read, by its pointer and in its detail.
+    for (path, name) in [
+        ("/api/v1/reference/countries?status=planet", "status"),
+        ("/api/v1/reference/countries?colour=blue", "colour"),
+        ("/api/v1/recommendations?limit=abc", "limit"),
+        ("/api/v1/recommendations?session=abc", "session"),
+        ("/api/v1/changes?wait=abc", "wait"),
     ] {
-        app.get(path).await.assert_problem(400, "invalid_query");
+        let problem = app.get(path).await.assert_problem(400, "invalid_query");
+        assert_eq!(
+            problem["errors"][0]["pointer"],
+            format!("/{name}"),
+            "{problem}"
+        );
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("`{name}`")),
+            "{problem}"
+        );
     }
     // A parameter read as people write it names itself.
     let problem = app

@@ -224,7 +224,7 @@ pub async fn list_activities(
     state: web::Data<AppState>,
     identity: Identity,
     req: HttpRequest,
-    query: web::Query<ActivityQuery>,
+    query: crate::routes::query::Query<ActivityQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter(identity.0.as_ref())?;
     let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?
@@ -282,7 +282,7 @@ pub async fn get_activity(
     identity: Identity,
     req: HttpRequest,
     id: web::Path<ActivityId>,
-    query: web::Query<ActivityFormatQuery>,
+    query: crate::routes::query::Query<ActivityFormatQuery>,
 ) -> ApiResult<Either<impl Responder, HttpResponse>> {
     let (id, access) = (id.into_inner(), policy::access(identity.0.as_ref()));
     if export::asked(&req, query.format) == Some(ExportFormat::Xml) {

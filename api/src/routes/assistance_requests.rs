@@ -151,7 +151,7 @@ pub async fn list_assistance_requests(
     state: web::Data<AppState>,
     identity: Identity,
     req: HttpRequest,
-    query: web::Query<AssistanceRequestQuery>,
+    query: crate::routes::query::Query<AssistanceRequestQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter(identity.0.as_ref())?;
     let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?

@@ -75,7 +75,7 @@ pub async fn list_audit_entries(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    query: web::Query<AuditQuery>,
+    query: crate::routes::query::Query<AuditQuery>,
 ) -> ApiResult<actix_web::HttpResponse> {
     policy::may_read_audit(&caller)?;
     let query = query.into_inner();

@@ -283,7 +283,7 @@ macro_rules! bulk_route {
             caller: Caller,
             req: HttpRequest,
             payload: web::Payload,
-            query: web::Query<$query>,
+            query: crate::routes::query::Query<$query>,
         ) -> ApiResult<web::Json<ImportReport>> {
             let (query, review) = UploadQuery::split(query.into_inner());
             bulk(state, caller, req, payload, query, review, $upload).await

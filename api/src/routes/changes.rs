@@ -148,7 +148,7 @@ fn position_param(cursors: &Cursors, after: &Option<String>) -> ApiResult<i64> {
 pub async fn list_changes(
     state: web::Data<AppState>,
     identity: Identity,
-    query: web::Query<ChangesQuery>,
+    query: crate::routes::query::Query<ChangesQuery>,
 ) -> ApiResult<HttpResponse> {
     let audience = if policy::reads_full_feed(identity.0.as_ref()) {
         Audience::Full
@@ -540,7 +540,7 @@ fn read_snapshot(
 pub async fn export_snapshot(
     state: web::Data<AppState>,
     req: actix_web::HttpRequest,
-    query: web::Query<ExportQuery>,
+    query: crate::routes::query::Query<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
     let types = types_param(&query.types)?;
     let wanted = move |t: &str| {

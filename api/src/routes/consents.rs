@@ -70,7 +70,7 @@ pub async fn list_consents(
     state: web::Data<AppState>,
     identity: Identity,
     req: HttpRequest,
-    query: web::Query<ConsentQuery>,
+    query: crate::routes::query::Query<ConsentQuery>,
 ) -> ApiResult<HttpResponse> {
     let caller = identity.0;
     let filter = Filter {

@@ -115,7 +115,7 @@ pub async fn list_interests(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<AssistanceRequestId>,
-    query: web::Query<InterestQuery>,
+    query: crate::routes::query::Query<InterestQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let position = decode_cursor(&state, query.cursor.as_deref())?;

@@ -210,7 +210,7 @@ pub async fn list_assistance_request_matches(
     identity: Identity,
     req: HttpRequest,
     id: web::Path<AssistanceRequestId>,
-    query: web::Query<MatchQuery>,
+    query: crate::routes::query::Query<MatchQuery>,
 ) -> ApiResult<HttpResponse> {
     let window = window(&state, &query.paging())?;
     let asked = (id.into_inner(), query.stakeholder_kind);
@@ -250,7 +250,7 @@ pub async fn list_offer_matches(
     identity: Identity,
     req: HttpRequest,
     id: web::Path<OfferId>,
-    query: web::Query<RequestMatchQuery>,
+    query: crate::routes::query::Query<RequestMatchQuery>,
 ) -> ApiResult<HttpResponse> {
     let window = window(&state, &query.paging())?;
     let id = id.into_inner();
@@ -302,7 +302,7 @@ pub async fn list_potential_partners(
     identity: Identity,
     req: HttpRequest,
     id: web::Path<RecommendationId>,
-    query: web::Query<MatchQuery>,
+    query: crate::routes::query::Query<MatchQuery>,
 ) -> ApiResult<HttpResponse> {
     let window = window(&state, &query.paging())?;
     let asked = (id.into_inner(), query.stakeholder_kind);

@@ -15,6 +15,7 @@ pub mod interests;
 pub mod matches;
 pub mod me;
 pub mod offers;
+pub(crate) mod query;
 pub mod recommendations;
 pub mod reference;
 pub mod reports;

@@ -137,7 +137,7 @@ pub async fn list_offers(
     state: web::Data<AppState>,
     identity: Identity,
     req: HttpRequest,
-    query: web::Query<OfferQuery>,
+    query: crate::routes::query::Query<OfferQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter(identity.0.as_ref())?;
     let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?

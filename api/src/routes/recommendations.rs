@@ -149,7 +149,7 @@ impl RecommendationQuery {
 pub async fn list_recommendations(
     state: web::Data<AppState>,
     req: HttpRequest,
-    query: web::Query<RecommendationQuery>,
+    query: crate::routes::query::Query<RecommendationQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter()?;
     if query.format == Some(export::RecommendationListFormat::Matrix) {

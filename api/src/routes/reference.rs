@@ -45,7 +45,9 @@ pub struct CountryQuery {
     responses((status = 200, description = "All matching countries, in one page", body = CountryPage))
 )]
 #[get("/countries")]
-pub async fn list_countries(query: web::Query<CountryQuery>) -> ApiResult<web::Json<CountryPage>> {
+pub async fn list_countries(
+    query: crate::routes::query::Query<CountryQuery>,
+) -> ApiResult<web::Json<CountryPage>> {
     let group = regional_group_param("regional_group", &query.regional_group)?;
     let items = reference()
         .countries
@@ -186,7 +188,7 @@ pub struct SdgTargetQuery {
 )]
 #[get("/sdg-targets")]
 pub async fn list_sdg_targets(
-    query: web::Query<SdgTargetQuery>,
+    query: crate::routes::query::Query<SdgTargetQuery>,
 ) -> ApiResult<web::Json<SdgTargetPage>> {
     let data = reference();
     if let Some(goal) = &query.goal

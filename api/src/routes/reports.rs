@@ -151,7 +151,7 @@ pub async fn get_annual_report(
     state: web::Data<AppState>,
     identity: Identity,
     req: HttpRequest,
-    query: web::Query<ReportQuery>,
+    query: crate::routes::query::Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
     let span = Span::Year(year(query.year)?);
     let found = counted(&state, identity, (query.scope, span, query.lang)).await?;
@@ -187,7 +187,7 @@ pub async fn get_statistics(
     state: web::Data<AppState>,
     identity: Identity,
     req: HttpRequest,
-    query: web::Query<ScopeQuery>,
+    query: crate::routes::query::Query<ScopeQuery>,
 ) -> ApiResult<HttpResponse> {
     let found = counted(&state, identity, (query.scope, Span::All, query.lang)).await?;
     answer(&req, found.tag_of("json"), "application/json", || {
@@ -224,7 +224,7 @@ pub async fn get_annual_report_table(
     identity: Identity,
     req: HttpRequest,
     path: web::Path<(i32, String)>,
-    query: web::Query<TableQuery>,
+    query: crate::routes::query::Query<TableQuery>,
 ) -> ApiResult<HttpResponse> {
     let (year_asked, name) = path.into_inner();
     let span = Span::Year(year(Some(year_asked))?);

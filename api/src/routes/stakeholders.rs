@@ -164,7 +164,7 @@ pub async fn list_stakeholders(
     state: web::Data<AppState>,
     identity: Identity,
     req: HttpRequest,
-    query: web::Query<StakeholderQuery>,
+    query: crate::routes::query::Query<StakeholderQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter()?;
     let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?
