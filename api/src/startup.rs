@@ -506,20 +506,16 @@ pub async fn serve(service: Service) -> anyhow::Result<()> {
     .context("the server stopped with an error")
 }
 
-/// On SIGTERM or SIGINT: marks the service as stopping, then stops `servers` gracefully (they
-/// take no new connections and finish the requests in flight).
+/// On SIGTERM or SIGINT (Ctrl-C where there are no Unix signals): marks the service as
+/// stopping, then stops `servers` gracefully (they take no new connections and finish the
+/// requests in flight).
 fn stop_on_signal(
     stopping: Arc<std::sync::atomic::AtomicBool>,
     servers: [Option<actix_web::dev::ServerHandle>; 2],
 ) -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    let signal = stop_signal()?;
     actix_web::rt::spawn(async move {
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM: stopping"),
-            _ = int.recv() => tracing::info!("SIGINT: stopping"),
-        }
+        signal.await;
         stopping.store(true, std::sync::atomic::Ordering::SeqCst);
         futures_util::future::join_all(servers.into_iter().flatten().map(|s| async move {
             s.stop(true).await;
@@ -527,6 +523,29 @@ fn stop_on_signal(
         .await;
     });
     Ok(())
+}
+
+/// What tells the service to stop.
+#[cfg(unix)]
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+            _ = int.recv() => tracing::info!("SIGINT: stopping"),
+        }
+    })
+}
+
+/// What tells the service to stop.
+#[cfg(not(unix))]
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("Ctrl-C: stopping");
+    })
 }
 
 /// `/metrics` on an address of its own (`UPR_TC_METRICS_BIND`), with one worker: a scrape is
