@@ -323,18 +323,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             subject,
             ttl,
         } => {
-            // Named as the flags are, before anything is read.
-            match (role, &state, &stakeholder) {
-                (Role::State, None, _) => anyhow::bail!(
-                    "`--role state` needs `--state CODE`: the ISO alpha-3 code of the State the \
-                     token acts for"
-                ),
-                (Role::Contributor, _, None) => anyhow::bail!(
-                    "`--role contributor` needs `--stakeholder ID`: the id of the organisation \
-                     the token acts for"
-                ),
-                _ => {}
-            }
+            token_flags(
+                role,
+                state.as_deref(),
+                stakeholder.as_deref(),
+                *ttl.as_ref(),
+            )?;
             let settings = Settings::from_env()?;
             let keys = Keys::load_existing(&settings.jwt, settings.database.data_dir())?;
             let ttl = chrono::Duration::from_std(*ttl.as_ref()).context("--ttl is too long")?;
@@ -425,6 +419,37 @@ fn bound_malloc_arenas() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn bound_malloc_arenas() {}
 
+/// The flags of `upr-tc token` that go together, checked as they are named before anything
+/// is read: a State for a `state` token and only for one, an organisation for a
+/// `contributor` token and only for one (a token of another role would carry it unread), and a
+/// lifetime.
+fn token_flags(
+    role: Role,
+    state: Option<&str>,
+    stakeholder: Option<&str>,
+    ttl: std::time::Duration,
+) -> anyhow::Result<()> {
+    match (role, state, stakeholder) {
+        (Role::State, None, _) => anyhow::bail!(
+            "`--role state` needs `--state CODE`: the ISO alpha-3 code of the State the token \
+             acts for"
+        ),
+        (Role::Contributor, _, None) => anyhow::bail!(
+            "`--role contributor` needs `--stakeholder ID`: the id of the organisation the \
+             token acts for"
+        ),
+        (role, Some(_), _) if role != Role::State => {
+            anyhow::bail!("`--state` is for `--role state` only: other tokens act for no State")
+        }
+        (role, _, Some(_)) if role != Role::Contributor => anyhow::bail!(
+            "`--stakeholder` is for `--role contributor` only: other tokens act for no \
+             organisation"
+        ),
+        _ if ttl.is_zero() => anyhow::bail!("`--ttl` must be longer than 0s"),
+        _ => Ok(()),
+    }
+}
+
 /// Writes `text` to standard output. A reader that stops early (`| head`) is no error: what it
 /// did not read was not wanted.
 fn out(text: &str) -> anyhow::Result<()> {
@@ -456,6 +481,36 @@ fn main() -> ExitCode {
 
 #[cfg(test)]
 mod tests {
+    use super::token_flags;
+    use upr_tc::auth::Role;
+
+    #[test]
+    fn a_tokens_flags_go_with_its_role() {
+        let hour = std::time::Duration::from_secs(3600);
+        let id = "0193a5b2-7c1d-7e0f-8a9b-0c1d2e3f4a5b";
+        assert!(token_flags(Role::State, Some("KEN"), None, hour).is_ok());
+        assert!(token_flags(Role::Contributor, None, Some(id), hour).is_ok());
+        assert!(token_flags(Role::Admin, None, None, hour).is_ok());
+        for (role, state, stakeholder, ttl, says) in [
+            (Role::State, None, None, hour, "--state CODE"),
+            (Role::Contributor, None, None, hour, "--stakeholder ID"),
+            (Role::Admin, Some("AFG"), None, hour, "`--state` is for"),
+            (
+                Role::State,
+                Some("AFG"),
+                Some(id),
+                hour,
+                "`--stakeholder` is for",
+            ),
+            (Role::Sync, None, None, std::time::Duration::ZERO, "`--ttl`"),
+        ] {
+            let error = token_flags(role, state, stakeholder, ttl)
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(says), "{role:?}: {error}");
+        }
+    }
+
     /// Every setting README.md's table names is listed by `--help`, and no other.
     #[test]
     fn help_lists_the_settings_the_readme_does() {
