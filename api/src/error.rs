@@ -400,15 +400,9 @@ fn json_error(err: error::JsonPayloadError) -> ApiError {
         E::ContentType => ApiError::UnsupportedMediaType(
             "This route takes a JSON body: send `Content-Type: application/json`.".to_owned(),
         ),
-        E::Deserialize(e) if e.is_data() => ApiError::Unprocessable {
-            code: "invalid_body",
-            detail: format!("The JSON body does not have the expected shape: {e}"),
-            errors: vec![FieldError::new("", "invalid", e.to_string())],
-        },
-        E::Deserialize(e) => ApiError::bad_request(
-            "malformed_json",
-            format!("The body is not well-formed JSON: {e}"),
-        ),
+        // Bodies are read here as JSON of any shape (`routes::body`), and then as their type,
+        // which names the field of a shape error: only text that is not JSON fails here.
+        E::Deserialize(e) => malformed_json(&e),
         E::Payload(e) => {
             ApiError::bad_request("invalid_body", format!("The body could not be read: {e}"))
         }
@@ -416,16 +410,12 @@ fn json_error(err: error::JsonPayloadError) -> ApiError {
     }
 }
 
-fn query_error(err: error::QueryPayloadError) -> ApiError {
-    let message = match &err {
-        error::QueryPayloadError::Deserialize(e) => e.to_string(),
-        other => other.to_string(),
-    };
-    ApiError::BadRequest {
-        code: "invalid_query",
-        detail: format!("The query string is invalid: {message}"),
-        errors: vec![],
-    }
+/// A body that is not JSON.
+pub fn malformed_json(e: &serde_json::Error) -> ApiError {
+    ApiError::bad_request(
+        "malformed_json",
+        format!("The body is not well-formed JSON: {e}"),
+    )
 }
 
 fn path_error(err: error::PathError) -> ApiError {
@@ -442,10 +432,6 @@ pub fn json_config(json_limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(json_limit)
         .error_handler(|err, _req: &HttpRequest| json_error(err).into())
-}
-
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _req: &HttpRequest| query_error(err).into())
 }
 
 /// The name of the first query parameter whose name or value is not UTF-8 once

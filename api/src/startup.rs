@@ -264,7 +264,6 @@ impl Service {
             .app_data(self.keys)
             .app_data(self.rate_limits)
             .app_data(error::json_config(self.settings.json_limit))
-            .app_data(error::query_config())
             .app_data(error::path_config())
             .configure(crate::routes::configure)
             .split_for_parts();

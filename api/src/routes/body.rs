@@ -13,7 +13,6 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use crate::domain::json::{JsonError, from_json};
-use crate::domain::validate::FieldError;
 use crate::error::ApiError;
 
 /// A request body of JSON read as `T` (see the module).
@@ -47,19 +46,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
 /// `text`, which is JSON, read as `T`; a 422 naming the field where it is not one.
 fn typed<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
-    from_json(text).map_err(|e| {
-        let error = match e {
-            JsonError::Shape(error) => error,
-            // Not reached: the text was read as JSON first.
-            JsonError::Malformed(e) => FieldError::new("", "invalid", e.to_string()),
-        };
-        ApiError::Unprocessable {
+    from_json(text).map_err(|e| match e {
+        JsonError::Shape(error) => ApiError::Unprocessable {
             code: "invalid_body",
             detail: format!(
                 "The JSON body does not have the expected shape: {}.",
                 error.message
             ),
             errors: vec![error],
-        }
+        },
+        // Not reached: the text was read as JSON first.
+        JsonError::Malformed(e) => crate::error::malformed_json(&e),
     })
 }
