@@ -118,6 +118,9 @@ pub struct ServeLimits {
     pub bulk_body_timeout: Duration,
     /// Connections open at once, over all workers (`UPR_TC_MAX_CONNECTIONS`).
     pub max_connections: usize,
+    /// Connections open at once from one address, an IPv6 address's /64 (`crate::connections`,
+    /// `UPR_TC_MAX_CONNECTIONS_PER_ADDRESS`; `off`: no limit).
+    pub max_connections_per_address: Option<usize>,
     /// The kernel send buffer of each connection, in bytes (`UPR_TC_SEND_BUFFER`).
     pub send_buffer: usize,
     /// How long the change feed keeps every change (`UPR_TC_FEED_HORIZON`; `off`: for
@@ -143,6 +146,7 @@ impl Default for ServeLimits {
             body_timeout: Duration::from_secs(30),
             bulk_body_timeout: Duration::from_secs(600),
             max_connections: 4096,
+            max_connections_per_address: Some(1024),
             send_buffer: 1024 * 1024,
             feed_horizon: Some(Duration::from_secs(90 * 24 * 3600)),
             kept_bytes: 48 * 1024 * 1024,
@@ -213,6 +217,10 @@ impl ServeLimits {
             body_timeout: duration("UPR_TC_BODY_TIMEOUT", defaults.body_timeout)?,
             bulk_body_timeout: duration("UPR_TC_BULK_BODY_TIMEOUT", defaults.bulk_body_timeout)?,
             max_connections: count("UPR_TC_MAX_CONNECTIONS")?.unwrap_or(defaults.max_connections),
+            max_connections_per_address: per_address(
+                env("UPR_TC_MAX_CONNECTIONS_PER_ADDRESS").as_deref(),
+            )?
+            .unwrap_or(defaults.max_connections_per_address),
             send_buffer: count("UPR_TC_SEND_BUFFER")?.unwrap_or(defaults.send_buffer),
             feed_horizon: feed_horizon(env("UPR_TC_FEED_HORIZON").as_deref())?
                 .unwrap_or(defaults.feed_horizon),
@@ -239,6 +247,21 @@ fn feed_horizon(value: Option<&str>) -> anyhow::Result<Option<Option<Duration>>>
     match humantime::parse_duration(value) {
         Ok(d) if !d.is_zero() => Ok(Some(Some(d))),
         _ => bail!("UPR_TC_FEED_HORIZON must be a duration above zero such as `90days`, or `off`"),
+    }
+}
+
+/// `UPR_TC_MAX_CONNECTIONS_PER_ADDRESS` read: `None` when unset, `Some(None)` for `off` (no
+/// limit), else a number above zero.
+fn per_address(value: Option<&str>) -> anyhow::Result<Option<Option<usize>>> {
+    let Some(value) = value.map(str::trim) else {
+        return Ok(None);
+    };
+    if value == "off" {
+        return Ok(Some(None));
+    }
+    match value.parse() {
+        Ok(n) if n > 0 => Ok(Some(Some(n))),
+        _ => bail!("UPR_TC_MAX_CONNECTIONS_PER_ADDRESS must be a whole number above 0, or `off`"),
     }
 }
 
@@ -445,6 +468,16 @@ mod tests {
         for bad in ["0s", "", "soon", "-1d", "OFF"] {
             let error = feed_horizon(Some(bad)).unwrap_err().to_string();
             assert!(error.contains("UPR_TC_FEED_HORIZON"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_connections_of_an_address_are_a_number_above_zero_or_off() {
+        assert_eq!(per_address(None).unwrap(), None);
+        assert_eq!(per_address(Some(" 64 ")).unwrap(), Some(Some(64)));
+        assert_eq!(per_address(Some("off")).unwrap(), Some(None));
+        for bad in ["0", "-1", "many", ""] {
+            assert!(per_address(Some(bad)).is_err(), "{bad}");
         }
     }
 

@@ -4,6 +4,7 @@ pub mod app;
 pub mod auth;
 pub mod compression;
 pub mod config;
+pub mod connections;
 pub mod cursor;
 pub mod db;
 pub mod deadline;

@@ -25,6 +25,7 @@ Limits: UPR_TC_JSON_LIMIT UPR_TC_BULK_LIMIT UPR_TC_RATE_LIMITS UPR_TC_TRUSTED_PR
   UPR_TC_EXPORT_LIMIT UPR_TC_EXPORT_SEND_TIMEOUT UPR_TC_FEED_HORIZON UPR_TC_SEND_BUFFER
   UPR_TC_IDEMPOTENCY_ANSWER_LIMIT UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT UPR_TC_SEARCH_LIMIT
   UPR_TC_KEPT_BYTES UPR_TC_BODY_TIMEOUT UPR_TC_BULK_BODY_TIMEOUT UPR_TC_MAX_CONNECTIONS
+  UPR_TC_MAX_CONNECTIONS_PER_ADDRESS
 Operations: UPR_TC_METRICS_BIND UPR_TC_METRICS_TOKEN OTEL_EXPORTER_OTLP_ENDPOINT
   MALLOC_ARENA_MAX";
 
@@ -467,8 +468,8 @@ fn out(text: &str) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
-    upr_tc::telemetry::init();
-    let outcome = run(Cli::parse());
+    let cli = Cli::parse();
+    let outcome = upr_tc::telemetry::init().and_then(|()| run(cli));
     upr_tc::otlp::shutdown();
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -94,6 +94,7 @@ pub struct Metrics {
     feed_head: Gauge<i64, AtomicI64>,
     kept: Family<KeptRead, Counter>,
     version_known: Gauge<i64, AtomicI64>,
+    connections_refused: Counter,
 }
 
 impl Default for Metrics {
@@ -157,6 +158,13 @@ impl Default for Metrics {
             "1 while the data's version is known and kept reads are given, else 0",
             version_known.clone(),
         );
+        let connections_refused = Counter::default();
+        registry.register(
+            "connections_refused",
+            "Connections answered 429 and closed because their address held its share \
+             (UPR_TC_MAX_CONNECTIONS_PER_ADDRESS)",
+            connections_refused.clone(),
+        );
         Self {
             registry,
             requests,
@@ -168,6 +176,7 @@ impl Default for Metrics {
             feed_head,
             kept,
             version_known,
+            connections_refused,
         }
     }
 }
@@ -228,6 +237,11 @@ impl Metrics {
                 })
                 .inc_by(n);
         }
+    }
+
+    /// The count of connections refused for their address (`crate::connections`).
+    pub fn connections_refused(&self) -> Counter {
+        self.connections_refused.clone()
     }
 
     /// The counters of a store of `app::kept` (or `app::read_ahead`): its hits and misses.

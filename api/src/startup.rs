@@ -448,103 +448,155 @@ fn unmatched(routes: &RouteTable, req: &HttpRequest) -> HttpResponse {
 /// streamed one) would otherwise have its last small piece held until the client acknowledges
 /// the one before, which a client delays by up to 40 ms: measured, every compressed page took
 /// 48 ms where the same page uncompressed took 5 (docs/benchmarks.md, "Issue 13").
-fn bound_send_buffer(bytes: usize) -> impl Fn(&dyn std::any::Any, &mut actix_web::dev::Extensions) {
-    move |conn, _| {
-        let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() else {
-            return;
-        };
-        if let Err(e) = socket2::SockRef::from(stream).set_send_buffer_size(bytes) {
-            tracing::warn!(error = %e, "cannot set a connection's send buffer");
-        }
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::warn!(error = %e, "cannot set a connection's TCP_NODELAY");
-        }
+fn bound_send_buffer(stream: &actix_web::rt::net::TcpStream, bytes: usize) {
+    if let Err(e) = socket2::SockRef::from(stream).set_send_buffer_size(bytes) {
+        tracing::warn!(error = %e, "cannot set a connection's send buffer");
+    }
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::warn!(error = %e, "cannot set a connection's TCP_NODELAY");
     }
 }
 
 /// Runs the HTTP server until SIGTERM or SIGINT; requests in flight finish first, and the
-/// feed's long polls answer at once (`AppState::stopping`).
+/// feed's long polls answer at once (`AppState::stopping`). A second signal stops it at once.
 pub async fn serve(service: Service) -> anyhow::Result<()> {
-    let bind = service.settings.bind.clone();
+    let (server, addrs) = listen(&service, &service.settings.bind)?;
+    for addr in addrs {
+        tracing::info!(address = %addr, database = service.state.backend, "listening; docs at /docs");
+    }
+    if let Some(horizon) = service.settings.limits.feed_horizon {
+        compact_feed_hourly(service.state.pool.clone(), horizon)?;
+    }
+    let metrics = metrics_server(&service)?;
+    let forced = stop_on_signal(
+        service.state.stopping.clone(),
+        [Some(server.handle()), metrics.as_ref().map(|m| m.handle())],
+    )?;
+    let served = async {
+        match metrics {
+            Some(metrics) => futures_util::future::join(server, metrics).await.0,
+            None => server.await,
+        }
+    };
+    // Dropping the servers stops their workers without waiting for what is in flight. A
+    // graceful stop that ends drops the sender: only a sent value means a second signal.
+    tokio::select! {
+        served = served => served.context("the server stopped with an error"),
+        Ok(()) = forced => Ok(()),
+    }
+}
+
+/// The HTTP server as `serve` runs it, listening on `bind`, and the addresses it listens on.
+/// Connections are bounded (each is a file handle), in all and from any one address
+/// (`crate::connections`), and so is how long a client may take: to send a request's head, and
+/// to close when the service closes. Bodies have their own deadline (`crate::deadline`).
+pub fn listen(
+    service: &Service,
+    bind: &str,
+) -> anyhow::Result<(actix_web::dev::Server, Vec<std::net::SocketAddr>)> {
     let factory = service.clone();
-    // Connections are bounded (each is a file handle), and so is how long a client may take:
-    // to send a request's head, and to close when the service closes. Bodies have their own
-    // deadline (`crate::deadline`).
+    let limits = &service.settings.limits;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per_worker = (service.settings.limits.max_connections / workers).max(1);
+    let per_worker = (limits.max_connections / workers).max(1);
+    let per_address = crate::connections::PerAddress::new(
+        limits.max_connections_per_address,
+        &service.settings.trusted_proxies,
+        service.state.metrics.connections_refused(),
+    );
+    let send_buffer = limits.send_buffer;
     let server = actix_web::HttpServer::new(move || factory.clone().app())
         .workers(workers)
         .max_connections(per_worker)
         .client_request_timeout(std::time::Duration::from_secs(5))
         .client_disconnect_timeout(std::time::Duration::from_secs(1))
         .keep_alive(std::time::Duration::from_secs(5))
-        .on_connect(bound_send_buffer(service.settings.limits.send_buffer))
-        .bind(&bind)
+        .on_connect(move |conn, data| {
+            let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() else {
+                return;
+            };
+            bound_send_buffer(stream, send_buffer);
+            per_address.admit(stream, data);
+        })
+        .bind(bind)
         .with_context(|| format!("cannot listen on {bind}"))?
         .shutdown_timeout(30)
         .disable_signals();
-    for addr in server.addrs() {
-        tracing::info!(address = %addr, database = service.state.backend, "listening; docs at /docs");
-    }
-    if let Some(horizon) = service.settings.limits.feed_horizon {
-        compact_feed_hourly(service.state.pool.clone(), horizon)?;
-    }
-    let server = server.run();
-    let metrics = metrics_server(&service)?;
-    stop_on_signal(
-        service.state.stopping.clone(),
-        [Some(server.handle()), metrics.as_ref().map(|m| m.handle())],
-    )?;
-    match metrics {
-        Some(metrics) => {
-            let (served, _) = futures_util::future::join(server, metrics).await;
-            served
-        }
-        None => server.await,
-    }
-    .context("the server stopped with an error")
+    let addrs = server.addrs();
+    Ok((server.run(), addrs))
 }
 
 /// On SIGTERM or SIGINT (Ctrl-C where there are no Unix signals): marks the service as
 /// stopping, then stops `servers` gracefully (they take no new connections and finish the
-/// requests in flight).
+/// requests in flight). The future returned is ready at a second signal, for the servers to be
+/// stopped at once: an operator who asks twice does not want to wait for an export.
 fn stop_on_signal(
     stopping: Arc<std::sync::atomic::AtomicBool>,
     servers: [Option<actix_web::dev::ServerHandle>; 2],
-) -> anyhow::Result<()> {
-    let signal = stop_signal()?;
+) -> anyhow::Result<tokio::sync::oneshot::Receiver<()>> {
+    let mut signals = Signals::new()?;
+    let (force, forced) = tokio::sync::oneshot::channel();
     actix_web::rt::spawn(async move {
-        signal.await;
+        let name = signals.next().await;
+        tracing::info!("{name}: stopping once the requests in flight are answered");
         stopping.store(true, std::sync::atomic::Ordering::SeqCst);
-        futures_util::future::join_all(servers.into_iter().flatten().map(|s| async move {
-            s.stop(true).await;
-        }))
-        .await;
-    });
-    Ok(())
-}
-
-/// What tells the service to stop.
-#[cfg(unix)]
-fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
-    Ok(async move {
+        let graceful = futures_util::future::join_all(
+            servers
+                .into_iter()
+                .flatten()
+                .map(|s| async move { s.stop(true).await }),
+        );
         tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM: stopping"),
-            _ = int.recv() => tracing::info!("SIGINT: stopping"),
+            _ = graceful => {}
+            name = signals.next() => {
+                tracing::warn!("{name} again: stopping now, requests in flight are cut");
+                let _ = force.send(());
+            }
         }
-    })
+    });
+    Ok(forced)
 }
 
-/// What tells the service to stop.
+/// What tells the service to stop: SIGTERM or SIGINT.
+#[cfg(unix)]
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn new() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+            int: signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?,
+        })
+    }
+
+    /// The next signal's name.
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
+}
+
+/// What tells the service to stop: Ctrl-C.
 #[cfg(not(unix))]
-fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
-    Ok(async {
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn new() -> anyhow::Result<Self> {
+        Ok(Self)
+    }
+
+    /// The next signal's name.
+    async fn next(&mut self) -> &'static str {
         let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("Ctrl-C: stopping");
-    })
+        "Ctrl-C"
+    }
 }
 
 /// `/metrics` on an address of its own (`UPR_TC_METRICS_BIND`), with one worker: a scrape is
@@ -628,8 +680,7 @@ mod tests {
         let (stream, _) = accepted.unwrap();
         let _client = client.unwrap();
         assert!(!stream.nodelay().unwrap(), "a new socket waits (Nagle)");
-        let configure = bound_send_buffer(64 * 1024);
-        configure(&stream, &mut actix_web::dev::Extensions::new());
+        bound_send_buffer(&stream, 64 * 1024);
         assert!(stream.nodelay().unwrap());
         let buffer = socket2::SockRef::from(&stream).send_buffer_size().unwrap();
         // Linux doubles what it is given.

@@ -19,18 +19,19 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Logs go to stderr (stdout stays for command output such as `upr-tc token`), as JSON lines
 /// unless stderr is a terminal; `UPR_TC_LOG_FORMAT=json|text` decides, `UPR_TC_LOG` filters.
-/// Spans are exported over OTLP too when a collector is configured (`crate::otlp`).
-pub fn init() {
+/// Spans are exported over OTLP too when a collector is configured (`crate::otlp`). A setting
+/// that does not read is an error: the operator who set it would otherwise lose the log they
+/// asked for without a word.
+pub fn init() -> anyhow::Result<()> {
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
 
-    let filter = EnvFilter::try_from_env("UPR_TC_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let json = match std::env::var("UPR_TC_LOG_FORMAT").as_deref() {
-        Ok("json") => true,
-        Ok("text") => false,
-        _ => !std::io::stderr().is_terminal(),
-    };
+    let (filter, json) = log_settings(
+        std::env::var("UPR_TC_LOG").ok().as_deref(),
+        std::env::var("UPR_TC_LOG_FORMAT").ok().as_deref(),
+    )?;
+    let json = json.unwrap_or_else(|| !std::io::stderr().is_terminal());
     // Colours for a person at a terminal, not escape codes in a file.
     let lines = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
@@ -49,6 +50,32 @@ pub fn init() {
         .with(crate::otlp::layer())
         .with(filter)
         .try_init();
+    Ok(())
+}
+
+/// `UPR_TC_LOG` and `UPR_TC_LOG_FORMAT` read: the filter (`info` when unset or empty), and
+/// whether lines are JSON (`None`: as stderr suits).
+fn log_settings(
+    filter: Option<&str>,
+    format: Option<&str>,
+) -> anyhow::Result<(EnvFilter, Option<bool>)> {
+    let filter = match filter.map(str::trim).filter(|f| !f.is_empty()) {
+        // The parser's error repeats itself as its own source: its text alone.
+        Some(f) => EnvFilter::builder().parse(f).map_err(|e| {
+            anyhow::anyhow!(
+                "UPR_TC_LOG must be a log filter such as `info` or `warn,upr_tc=debug`, not \
+                 `{f}`: {e}"
+            )
+        })?,
+        None => EnvFilter::new("info"),
+    };
+    let json = match format.map(str::trim) {
+        None | Some("") => None,
+        Some("json") => Some(true),
+        Some("text") => Some(false),
+        Some(other) => anyhow::bail!("UPR_TC_LOG_FORMAT must be `json` or `text`, not `{other}`"),
+    };
+    Ok((filter, json))
 }
 
 /// A client may pass its own request id (for tracing across systems) if it is short and plain.
@@ -226,7 +253,28 @@ pub async fn middleware(
 
 #[cfg(test)]
 mod tests {
-    use super::TraceParent;
+    use super::{TraceParent, log_settings};
+
+    #[test]
+    fn log_settings_that_do_not_read_are_refused() {
+        let json = |filter, format| log_settings(filter, format).map(|(_, json)| json);
+        assert_eq!(json(None, None).unwrap(), None);
+        assert_eq!(json(Some(""), Some("")).unwrap(), None);
+        assert_eq!(
+            json(Some("warn,upr_tc=debug"), Some("json")).unwrap(),
+            Some(true)
+        );
+        assert_eq!(json(Some("info"), Some(" text ")).unwrap(), Some(false));
+        let format = json(None, Some("xml")).unwrap_err().to_string();
+        assert!(
+            format.contains("UPR_TC_LOG_FORMAT") && format.contains("`xml`"),
+            "{format}"
+        );
+        for filter in ["upr_tc=loud", "info,=,"] {
+            let error = json(Some(filter), None).unwrap_err().to_string();
+            assert!(error.contains("UPR_TC_LOG must be"), "{filter}: {error}");
+        }
+    }
 
     #[test]
     fn a_traceparent_is_read_as_the_w3c_recommendation_says() {

@@ -6,17 +6,12 @@ use std::io::{Read, Write};
 use actix_web::http::{Method, header};
 use upr_tc_tests::{Request, TestApp};
 
-/// The service on a real socket, for what only the connection does (a `HEAD` answer's body is
-/// left out by actix-http as it writes the answer); its address.
+/// The service on a real socket, as `upr-tc serve` runs it, for what only the connection does
+/// (a `HEAD` answer's body is left out by actix-http as it writes the answer); its address.
 fn listen(app: &TestApp) -> std::net::SocketAddr {
-    let service = app.service.clone();
-    let server = actix_web::HttpServer::new(move || service.clone().app())
-        .workers(1)
-        .bind(("127.0.0.1", 0))
-        .unwrap();
-    let addr = server.addrs()[0];
-    actix_web::rt::spawn(server.run());
-    addr
+    let (server, addrs) = upr_tc::startup::listen(&app.service, "127.0.0.1:0").unwrap();
+    actix_web::rt::spawn(server);
+    addrs[0]
 }
 
 /// One request on its own connection, and everything that came back.

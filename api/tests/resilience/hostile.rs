@@ -1,13 +1,13 @@
 //! Hostile input must cost the service little (issue 9, items 10 and 11): a CSV header of
 //! millions of columns is refused after a few kilobytes, in a bounded amount of memory, with a
 //! small answer; ranked searches as deep as they go, many at once, leave a small request
-//! answered.
+//! answered; one address that opens connections by the hundred holds its share and no more.
 
 use std::time::{Duration, Instant};
 
 use upr_tc::cursor::{Cursors, Kind};
 
-use crate::support::{Service, bearer, read_reply};
+use crate::support::{Service, bearer, connect_from, free_port, read_reply, request_from};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -128,5 +128,65 @@ fn deep_searches_beside_a_small_request() {
     page.expect(200);
     for searcher in searchers {
         searcher.join().expect("a searcher");
+    }
+}
+
+/// A client that opens connections and sends nothing on them holds its address's share of
+/// them and no more: each one past it is answered 429 and closed at once, and a client at
+/// another address is served meanwhile. (Before the share, 200 such connections held all 64
+/// the service takes, and every other client waited until they timed out.)
+#[test]
+fn one_address_holds_its_share_of_connections_and_no_more() {
+    const SHARE: usize = 8;
+    const OPENED: usize = 200;
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let service = Service::start(&[
+        ("UPR_TC_MAX_CONNECTIONS", "64"),
+        ("UPR_TC_MAX_CONNECTIONS_PER_ADDRESS", "8"),
+        ("UPR_TC_METRICS_BIND", &metrics),
+    ]);
+    // 127.0.0.2 is this machine too: another client address, as the service sees it.
+    let attacker = [127, 0, 0, 2];
+    let mut opened: Vec<_> = (0..OPENED)
+        .map(|_| connect_from(attacker, service.port).expect("connect"))
+        .collect();
+    service.request("GET", "/health/live", &[], b"").expect(200);
+    // Each connection refused has its answer and its end at once; one held has nothing (for the
+    // 5 s a request's head may take).
+    let (mut held, mut refused) = (0, 0);
+    for stream in &mut opened {
+        stream
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        match read_reply(stream, Duration::from_millis(100)) {
+            Ok(reply) => {
+                let problem = reply.expect(429);
+                assert_eq!(problem["code"], "rate_limited", "{problem}");
+                assert!(reply.header("retry-after").is_some(), "{}", reply.head);
+                refused += 1;
+            }
+            Err(_) => held += 1,
+        }
+    }
+    assert_eq!((held, refused), (SHARE, OPENED - SHARE));
+    let scrape = crate::support::try_request(
+        metrics.rsplit(':').next().unwrap().parse().unwrap(),
+        "GET",
+        "/metrics",
+        &[],
+        b"",
+    )
+    .expect("the metrics");
+    let line = format!("upr_tc_connections_refused_total {}", OPENED - SHARE);
+    assert!(scrape.text().contains(&line), "{}", scrape.text());
+    // Its connections closed, the address is served again.
+    drop(opened);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match request_from(attacker, service.port, "GET", "/health/live") {
+            Ok(reply) if reply.status == 200 => break,
+            other if Instant::now() > deadline => panic!("not served again: {other:?}"),
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
     }
 }

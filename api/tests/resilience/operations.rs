@@ -1,13 +1,14 @@
 //! What an operator runs beside the service: `/metrics` on an address of its own, a caller's
 //! W3C `traceparent` in every log line of its request, and spans exported over OTLP to a
-//! collector (here a stand-in that keeps what it is sent).
+//! collector (here a stand-in that keeps what it is sent); a stop that waits for the requests
+//! in flight, unless the operator asks twice.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::{Service, free_port, try_request};
+use crate::support::{PROMPTLY, Service, bearer, free_port, try_request};
 
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT: &str = "00f067aa0ba902b7";
@@ -30,6 +31,38 @@ fn metrics_have_an_address_of_their_own() {
     let series = r#"upr_tc_http_requests_total{method="GET",route="/api/v1/recommendations",status="200"} 1"#;
     assert!(text.contains(series), "{text}");
     assert!(text.contains("upr_tc_feed_head "), "{text}");
+}
+
+/// SIGTERM stops the service once the requests in flight are answered; a second signal stops
+/// it at once, whatever is in flight.
+#[test]
+fn a_second_signal_stops_the_service_at_once() {
+    let mut service = Service::start(&[]);
+    let admin = bearer(&service.admin());
+    // An upload that has sent 9 of its 1,000 bytes: in flight until the rest arrives.
+    let _upload = service.open(
+        "POST",
+        "/api/v1/bulk/stakeholders",
+        &[
+            ("Authorization", admin.as_str()),
+            ("Content-Type", "text/csv"),
+            ("Content-Length", "1000"),
+        ],
+        b"kind,name",
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    service.signal("TERM");
+    assert_eq!(
+        service.exited(Duration::from_secs(1)),
+        None,
+        "a graceful stop waits for the upload"
+    );
+    service.signal("INT");
+    let status = service.exited(PROMPTLY).expect("stopped at once");
+    assert!(status.success(), "{status}");
+    let log = service.log();
+    assert!(log.contains("SIGTERM: stopping once"), "{log}");
+    assert!(log.contains("SIGINT again: stopping now"), "{log}");
 }
 
 #[test]

@@ -218,6 +218,36 @@ impl Service {
         }
     }
 
+    /// Sends the process the signal `name` (`TERM`, `INT`), as `kill -s` does.
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.as_ref().expect("a running service").id();
+        let status = Command::new("kill")
+            .args(["-s", name, &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -s {name} {pid}: {status}");
+    }
+
+    /// Whether the process has exited within `within`, and how.
+    pub fn exited(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            let status = self
+                .child
+                .as_mut()?
+                .try_wait()
+                .expect("the process's state");
+            if let Some(status) = status {
+                self.child = None;
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Starts the service again on the same database.
     pub fn restart(&mut self) {
         self.kill9();
@@ -382,6 +412,27 @@ fn write_head(
     head.push_str("\r\n");
     stream.write_all(head.as_bytes())?;
     stream.write_all(body)
+}
+
+/// A connection to the service on `port` from the loopback address `source` (any of 127.0.0.0/8
+/// is this machine): another client address, as the service sees it.
+pub fn connect_from(source: [u8; 4], port: u16) -> std::io::Result<TcpStream> {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    socket.bind(&std::net::SocketAddr::from((source, 0)).into())?;
+    socket.connect(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into())?;
+    Ok(socket.into())
+}
+
+/// A request from the loopback address `source`, read whole within [`PROMPTLY`].
+pub fn request_from(
+    source: [u8; 4],
+    port: u16,
+    method: &str,
+    path: &str,
+) -> std::io::Result<Reply> {
+    let mut stream = connect_from(source, port)?;
+    write_head(&mut stream, method, path, &[], b"")?;
+    read_reply(&mut stream, PROMPTLY)
 }
 
 pub fn open(
