@@ -146,7 +146,7 @@ impl Default for ServeLimits {
             body_timeout: Duration::from_secs(30),
             bulk_body_timeout: Duration::from_secs(600),
             max_connections: 4096,
-            max_connections_per_address: Some(1024),
+            max_connections_per_address: Some(256),
             send_buffer: 1024 * 1024,
             feed_horizon: Some(Duration::from_secs(90 * 24 * 3600)),
             kept_bytes: 48 * 1024 * 1024,

@@ -8,13 +8,20 @@
 //! address never holds more than its share. IPv6 addresses count by their /64, which one host
 //! is usually given whole. The addresses of `UPR_TC_TRUSTED_PROXIES` are not counted: every
 //! client of a load balancer comes from its address.
+//!
+//! The 429 is written as the connection is accepted, before anything of it is read. A client
+//! that has already sent its request may instead see the connection reset (the request it sent
+//! arrives at a closed connection). Either way the request is not carried out: what actix still
+//! reads of a refused connection reaches no handler ([`middleware`]).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Shutdown};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use actix_web::ResponseError;
-use actix_web::dev::Extensions;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Extensions, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
 use actix_web::rt::net::TcpStream;
 use prometheus_client::metrics::counter::Counter;
 
@@ -37,7 +44,7 @@ impl PerAddress {
     pub fn new(limit: Option<usize>, exempt: &[IpAddr], refused: Counter) -> Self {
         Self {
             limit,
-            exempt: exempt.iter().copied().map(key).collect(),
+            exempt: exempt.iter().copied().map(plain).collect(),
             open: Default::default(),
             refused,
             answer: refusal(limit.unwrap_or_default()).into(),
@@ -50,10 +57,10 @@ impl PerAddress {
     pub fn admit(&self, stream: &TcpStream, data: &mut Extensions) {
         let Some(limit) = self.limit else { return };
         let Ok(peer) = stream.peer_addr() else { return };
-        let address = key(peer.ip());
-        if self.exempt.contains(&address) {
+        if self.exempt.contains(&plain(peer.ip())) {
             return;
         }
+        let address = key(peer.ip());
         {
             let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
             let held = open.entry(address).or_default();
@@ -74,6 +81,9 @@ impl PerAddress {
         let socket = socket2::SockRef::from(stream);
         let _ = socket.send(&self.answer);
         let _ = socket.shutdown(Shutdown::Both);
+        // The kernel still hands over what the client sent before the shutdown: marked, it
+        // reaches no handler.
+        data.insert(Refused(limit));
     }
 
     /// Connections open from `address` (its /64 for IPv6).
@@ -102,33 +112,63 @@ impl Drop for Held {
     }
 }
 
-/// What an address is counted under: an IPv4 address (also written as IPv6), or an IPv6
-/// address's /64.
-fn key(address: IpAddr) -> IpAddr {
+/// A connection refused for its address, which held this many: nothing read on it is carried
+/// out.
+struct Refused(usize);
+
+/// Answers any request read on a refused connection with the 429 it was sent, without running
+/// anything else (the outermost middleware). The connection is closed already, so the answer
+/// goes nowhere; what matters is that the request is not carried out.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if let Some(&Refused(limit)) = req.conn_data::<Refused>() {
+        return Ok(req.error_response(refused(limit)));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// An address as written, an IPv4 address written as IPv6 read as IPv4.
+fn plain(address: IpAddr) -> IpAddr {
     match address {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
         IpAddr::V4(_) => address,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
-        },
     }
 }
 
-/// The answer to a connection over its address's share, as sent: a 429 problem that closes the
-/// connection.
-fn refusal(limit: usize) -> Vec<u8> {
-    let error = ApiError::TooManyRequests {
+/// What an address is counted under: an IPv4 address (also written as IPv6), or an IPv6
+/// address's /64.
+fn key(address: IpAddr) -> IpAddr {
+    match plain(address) {
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        v4 => v4,
+    }
+}
+
+/// The problem of a connection over its address's share of `limit`.
+fn refused(limit: usize) -> ApiError {
+    ApiError::TooManyRequests {
         detail: format!(
             "This address holds {limit} connections to the service already, the most one \
              address may hold. Send requests over the connections it holds (they stay open \
              between requests), or close some."
         ),
-        retry_after: 1,
-    };
+        retry_after: RETRY_AFTER,
+    }
+}
+
+/// When a refused client is told to try again, in seconds: connections come and go quickly.
+const RETRY_AFTER: u64 = 1;
+
+/// The answer to a connection over its address's share, as sent: a 429 problem that closes the
+/// connection.
+fn refusal(limit: usize) -> Vec<u8> {
+    let error = refused(limit);
     let body = serde_json::to_vec(&error.problem()).unwrap_or_default();
     let mut answer = format!(
         "HTTP/1.1 {status} {reason}\r\ncontent-type: {PROBLEM_JSON}\r\ncontent-length: {length}\r\n\
-         retry-after: 1\r\nconnection: close\r\n\r\n",
+         retry-after: {RETRY_AFTER}\r\nconnection: close\r\n\r\n",
         status = error.status_code().as_u16(),
         reason = error.status_code().canonical_reason().unwrap_or_default(),
         length = body.len(),
@@ -194,8 +234,10 @@ mod tests {
             held.push(accept().await);
         }
         assert_eq!(limit.open(at.ip()), 2);
-        let (_, data, mut client) = accept().await;
-        assert!(data.get::<Held>().is_none());
+        // The service's end of the refused connection stays open here: its shutdown alone
+        // ends the connection for the client.
+        let (_refused, data, mut client) = accept().await;
+        assert!(data.get::<Held>().is_none() && data.get::<Refused>().is_some());
         let mut answer = String::new();
         client.read_to_string(&mut answer).await.unwrap();
         assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
@@ -212,6 +254,63 @@ mod tests {
             limit.open.lock().unwrap().is_empty(),
             "no address kept at 0"
         );
+    }
+
+    /// A request that arrived before its connection was refused reaches no handler.
+    #[actix_web::test]
+    async fn a_request_on_a_refused_connection_is_not_carried_out() {
+        use std::io::{Read, Write};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let carried_out = Arc::new(AtomicUsize::new(0));
+        let (handled, refuse) = (
+            carried_out.clone(),
+            PerAddress::new(Some(0), &[], Counter::default()),
+        );
+        let server = actix_web::HttpServer::new(move || {
+            let handled = handled.clone();
+            actix_web::App::new()
+                .route(
+                    "/",
+                    actix_web::web::post().to(move || {
+                        handled.fetch_add(1, Ordering::SeqCst);
+                        async { "carried out" }
+                    }),
+                )
+                .wrap(actix_web::middleware::from_fn(middleware))
+        })
+        .workers(1)
+        .on_connect(move |conn, data| {
+            let stream = conn.downcast_ref::<TcpStream>().unwrap();
+            // The request is in the kernel's hands before the connection is looked at.
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            refuse.admit(stream, data);
+        })
+        .bind("127.0.0.1:0")
+        .unwrap();
+        let at = server.addrs()[0];
+        let server = server.run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        let answer = actix_web::rt::task::spawn_blocking(move || {
+            let mut client = std::net::TcpStream::connect(at).unwrap();
+            client
+                .write_all(b"POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\n\r\n")
+                .unwrap();
+            let mut answer = Vec::new();
+            let _ = client.read_to_end(&mut answer);
+            answer
+        })
+        .await
+        .unwrap();
+        // Whatever came back (the 429, or a reset), the handler did not run.
+        assert!(
+            answer.is_empty() || answer.starts_with(b"HTTP/1.1 429"),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert_eq!(carried_out.load(Ordering::SeqCst), 0);
+        handle.stop(false).await;
     }
 
     #[actix_web::test]

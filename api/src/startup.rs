@@ -304,6 +304,9 @@ impl Service {
         .wrap(actix_web::middleware::from_fn(crate::compression::finish))
         .wrap(actix_web::middleware::from_fn(crate::head::middleware))
         .wrap(actix_web::middleware::from_fn(crate::telemetry::middleware))
+        .wrap(actix_web::middleware::from_fn(
+            crate::connections::middleware,
+        ))
     }
 }
 
@@ -482,7 +485,9 @@ pub async fn serve(service: Service) -> anyhow::Result<()> {
     // graceful stop that ends drops the sender: only a sent value means a second signal.
     tokio::select! {
         served = served => served.context("the server stopped with an error"),
-        Ok(()) = forced => Ok(()),
+        Ok(()) = forced => {
+            anyhow::bail!("stopped at a second signal: requests in flight were cut")
+        }
     }
 }
 

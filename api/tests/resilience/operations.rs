@@ -59,10 +59,12 @@ fn a_second_signal_stops_the_service_at_once() {
     );
     service.signal("INT");
     let status = service.exited(PROMPTLY).expect("stopped at once");
-    assert!(status.success(), "{status}");
+    // Requests were cut: the exit says so.
+    assert_eq!(status.code(), Some(1), "{status}");
     let log = service.log();
     assert!(log.contains("SIGTERM: stopping once"), "{log}");
     assert!(log.contains("SIGINT again: stopping now"), "{log}");
+    assert!(log.contains("requests in flight were cut"), "{log}");
 }
 
 #[test]

@@ -392,7 +392,7 @@ pub fn open_small(
     Ok(stream)
 }
 
-fn write_head(
+pub fn write_head(
     stream: &mut TcpStream,
     method: &str,
     path: &str,
