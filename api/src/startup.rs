@@ -491,6 +491,29 @@ pub async fn serve(service: Service) -> anyhow::Result<()> {
     }
 }
 
+/// How long a client may take to send a request's head, to close when the service closes, and
+/// to send its next request on a connection kept open: the same on every address the service
+/// listens on.
+const CLIENT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+const CLIENT_DISCONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What each connection accepted goes through, on every address the service listens on: its
+/// send buffer bounded and `TCP_NODELAY` ([`bound_send_buffer`]), then counted against its
+/// address's share or refused ([`crate::connections::PerAddress::admit`]).
+fn on_connect(
+    per_address: crate::connections::PerAddress,
+    send_buffer: usize,
+) -> impl Fn(&dyn std::any::Any, &mut actix_web::dev::Extensions) + Send + Sync + 'static {
+    move |conn, data| {
+        let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() else {
+            return;
+        };
+        bound_send_buffer(stream, send_buffer);
+        per_address.admit(stream, data);
+    }
+}
+
 /// The HTTP server as `serve` runs it, listening on `bind`, and the addresses it listens on.
 /// Connections are bounded (each is a file handle), in all and from any one address
 /// (`crate::connections`), and so is how long a client may take: to send a request's head, and
@@ -508,20 +531,13 @@ pub fn listen(
         &service.settings.trusted_proxies,
         service.state.metrics.connections_refused(),
     );
-    let send_buffer = limits.send_buffer;
     let server = actix_web::HttpServer::new(move || factory.clone().app())
         .workers(workers)
         .max_connections(per_worker)
-        .client_request_timeout(std::time::Duration::from_secs(5))
-        .client_disconnect_timeout(std::time::Duration::from_secs(1))
-        .keep_alive(std::time::Duration::from_secs(5))
-        .on_connect(move |conn, data| {
-            let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() else {
-                return;
-            };
-            bound_send_buffer(stream, send_buffer);
-            per_address.admit(stream, data);
-        })
+        .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+        .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+        .keep_alive(KEEP_ALIVE)
+        .on_connect(on_connect(per_address, limits.send_buffer))
         .bind(bind)
         .with_context(|| format!("cannot listen on {bind}"))?
         .shutdown_timeout(30)
@@ -604,8 +620,16 @@ impl Signals {
     }
 }
 
+/// Connections the metrics address takes at once, in all and from one address (fewer when
+/// `UPR_TC_MAX_CONNECTIONS_PER_ADDRESS` says so): a scraper holds one or two. Each is a file
+/// handle the service's own address needs too, so a client that reaches the metrics address
+/// cannot take more than these.
+const METRICS_CONNECTIONS: usize = 64;
+const METRICS_CONNECTIONS_PER_ADDRESS: usize = 4;
+
 /// `/metrics` on an address of its own (`UPR_TC_METRICS_BIND`), with one worker: a scrape is
-/// small and seldom. It stops with the service.
+/// small and seldom. Its connections are bounded as the service's are, to fewer. It stops with
+/// the service.
 fn metrics_server(service: &Service) -> anyhow::Result<Option<actix_web::dev::Server>> {
     let Some(bind) = service.settings.metrics.bind.clone() else {
         return Ok(None);
@@ -614,14 +638,30 @@ fn metrics_server(service: &Service) -> anyhow::Result<Option<actix_web::dev::Se
     let access = web::Data::new(crate::metrics::Access::new(
         service.settings.metrics.token.as_deref(),
     ));
+    let limits = &service.settings.limits;
+    let per_address = crate::connections::PerAddress::new(
+        limits
+            .max_connections_per_address
+            .map(|share| share.min(METRICS_CONNECTIONS_PER_ADDRESS)),
+        &service.settings.trusted_proxies,
+        service.state.metrics.connections_refused(),
+    );
     let server = actix_web::HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(access.clone())
             .route("/metrics", web::get().to(crate::metrics::scrape))
             .wrap(actix_web::middleware::from_fn(crate::telemetry::middleware))
+            .wrap(actix_web::middleware::from_fn(
+                crate::connections::middleware,
+            ))
     })
     .workers(1)
+    .max_connections(METRICS_CONNECTIONS)
+    .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+    .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+    .keep_alive(KEEP_ALIVE)
+    .on_connect(on_connect(per_address, limits.send_buffer))
     .bind(&bind)
     .with_context(|| format!("cannot listen on {bind} (UPR_TC_METRICS_BIND)"))?
     .shutdown_timeout(5)

@@ -1,7 +1,8 @@
 //! Hostile input must cost the service little (issue 9, items 10 and 11): a CSV header of
 //! millions of columns is refused after a few kilobytes, in a bounded amount of memory, with a
 //! small answer; ranked searches as deep as they go, many at once, leave a small request
-//! answered; one address that opens connections by the hundred holds its share and no more.
+//! answered; one address that opens connections by the hundred holds its share and no more, on
+//! the service's address and on the metrics address.
 
 use std::time::{Duration, Instant};
 
@@ -147,26 +148,7 @@ fn one_address_holds_its_share_of_connections_and_no_more() {
         ("UPR_TC_MAX_CONNECTIONS_PER_ADDRESS", "8"),
         ("UPR_TC_METRICS_BIND", &metrics),
     ]);
-    let refused_so_far = || {
-        let scrape = crate::support::try_request(metrics_port, "GET", "/metrics", &[], b"")
-            .expect("the metrics");
-        scrape
-            .text()
-            .lines()
-            .find_map(|l| l.strip_prefix("upr_tc_connections_refused_total "))
-            .map(|n| n.trim().parse::<usize>().unwrap())
-    };
-    let refused_by = |count: usize| {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while refused_so_far() != Some(count) {
-            assert!(
-                Instant::now() < deadline,
-                "refused: {:?}, not {count}",
-                refused_so_far()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
+    let refused_by = |count: usize| refused_by(metrics_port, count);
     // 127.0.0.2 is this machine too: another client address, as the service sees it.
     let attacker = [127, 0, 0, 2];
     let mut opened: Vec<_> = (0..OPENED)
@@ -174,23 +156,7 @@ fn one_address_holds_its_share_of_connections_and_no_more() {
         .collect();
     service.request("GET", "/health/live", &[], b"").expect(200);
     refused_by(OPENED - SHARE);
-    // Each connection refused has its answer and its end; one held has nothing (for the 5 s a
-    // request's head may take).
-    let (mut held, mut refused) = (0, 0);
-    for stream in &mut opened {
-        match read_reply(stream, Duration::from_millis(100)) {
-            Ok(reply) => {
-                let problem = reply.expect(429);
-                assert_eq!(problem["code"], "rate_limited", "{problem}");
-                assert!(reply.header("retry-after").is_some(), "{}", reply.head);
-                refused += 1;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => held += 1,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => held += 1,
-            Err(e) => panic!("neither held nor answered: {e}"),
-        }
-    }
-    assert_eq!((held, refused), (SHARE, OPENED - SHARE));
+    assert_eq!(held_and_refused(&mut opened), (SHARE, OPENED - SHARE));
     // A request sent as a connection past the share opens is not carried out, whatever the
     // client gets back: the 429 and the close, or (when the service refused the connection
     // first) an error as it sends. `connections::tests` makes the request arrive first.
@@ -245,4 +211,76 @@ fn one_address_holds_its_share_of_connections_and_no_more() {
             _ => std::thread::sleep(Duration::from_millis(50)),
         }
     }
+}
+
+/// The metrics address, a small server of its own, holds few connections from one address: one
+/// client cannot take the file handles the service's own address needs, nor keep the scraper
+/// out.
+#[test]
+fn the_metrics_address_holds_few_connections_from_one_address() {
+    // `upr_tc::startup`'s share for the metrics address.
+    const SHARE: usize = 4;
+    const OPENED: usize = 40;
+    let metrics_port = free_port();
+    let metrics = format!("127.0.0.1:{metrics_port}");
+    let service = Service::start(&[("UPR_TC_METRICS_BIND", &metrics)]);
+    let attacker = [127, 0, 0, 2];
+    let mut opened: Vec<_> = (0..OPENED)
+        .map(|_| connect_from(attacker, metrics_port).expect("connect"))
+        .collect();
+    // The scraper, at another address, is answered meanwhile.
+    refused_by(metrics_port, OPENED - SHARE);
+    assert_eq!(held_and_refused(&mut opened), (SHARE, OPENED - SHARE));
+    // The service's own address is not bound by the metrics address's share.
+    let mut own: Vec<_> = (0..2 * SHARE)
+        .map(|_| connect_from(attacker, service.port).expect("connect"))
+        .collect();
+    request_from(attacker, service.port, "GET", "/health/live")
+        .expect("the service answers")
+        .expect(200);
+    assert_eq!(held_and_refused(&mut own), (2 * SHARE, 0));
+}
+
+/// Connections refused for their address so far, as the metrics at `metrics_port` count them.
+fn refused_so_far(metrics_port: u16) -> Option<usize> {
+    let scrape = crate::support::try_request(metrics_port, "GET", "/metrics", &[], b"")
+        .expect("the metrics");
+    scrape
+        .text()
+        .lines()
+        .find_map(|l| l.strip_prefix("upr_tc_connections_refused_total "))
+        .map(|n| n.trim().parse::<usize>().unwrap())
+}
+
+/// Waits (5 s at most) until the metrics at `metrics_port` count `count` connections refused.
+fn refused_by(metrics_port: u16, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while refused_so_far(metrics_port) != Some(count) {
+        assert!(
+            Instant::now() < deadline,
+            "refused: {:?}, not {count}",
+            refused_so_far(metrics_port)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// How many of `opened` are held (nothing to read for 100 ms: a held connection has nothing for
+/// the 5 s a request's head may take) and how many were refused (a 429 problem, then the end).
+fn held_and_refused(opened: &mut [std::net::TcpStream]) -> (usize, usize) {
+    let (mut held, mut refused) = (0, 0);
+    for stream in opened {
+        match read_reply(stream, Duration::from_millis(100)) {
+            Ok(reply) => {
+                let problem = reply.expect(429);
+                assert_eq!(problem["code"], "rate_limited", "{problem}");
+                assert!(reply.header("retry-after").is_some(), "{}", reply.head);
+                refused += 1;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => held += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => held += 1,
+            Err(e) => panic!("neither held nor answered: {e}"),
+        }
+    }
+    (held, refused)
 }
