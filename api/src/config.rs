@@ -16,6 +16,10 @@ pub const DEFAULT_JWT_LEEWAY: u64 = 30;
 pub const DEFAULT_JSON_LIMIT: usize = 1024 * 1024;
 /// Body limit of bulk uploads.
 pub const DEFAULT_BULK_LIMIT: usize = 64 * 1024 * 1024;
+/// Streamed exports open at once. Each holds at most the rest of a page (500 items) while its
+/// client is waited on, and no connection: many slow or stalled clients at many addresses
+/// before the rest are told to retry.
+pub const DEFAULT_EXPORT_LIMIT: usize = 16;
 
 /// Where the data lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,8 +100,9 @@ pub struct ServeLimits {
     /// How much of a SQLite file each connection reads through a memory map, in bytes
     /// (`UPR_TC_SQLITE_MAP_SIZE`; `0`: none, every read a copy into SQLite's own cache).
     pub sqlite_map_size: u64,
-    /// Streamed exports running at once (`UPR_TC_EXPORT_LIMIT`); `None`: half the pool, at
-    /// least one.
+    /// Streamed exports open at once (`UPR_TC_EXPORT_LIMIT`); `None`:
+    /// [`DEFAULT_EXPORT_LIMIT`]. Half the pool of them at most read the database at once
+    /// ([`ServeLimits::export_reads`]).
     pub export_limit: Option<usize>,
     /// How long a streamed export waits for a client that reads nothing before it is
     /// abandoned (`UPR_TC_EXPORT_SEND_TIMEOUT`).
@@ -164,9 +169,15 @@ impl ServeLimits {
         }
     }
 
-    /// The streamed exports that may run at once with a pool of `pool_size` connections.
-    pub fn exports(&self, pool_size: u32) -> usize {
-        self.export_limit.unwrap_or((pool_size / 2) as usize).max(1)
+    /// The streamed exports that may be open at once.
+    pub fn exports(&self) -> usize {
+        self.export_limit.unwrap_or(DEFAULT_EXPORT_LIMIT).max(1)
+    }
+
+    /// The streamed exports that may read the database at once with a pool of `pool_size`
+    /// connections: half of it, at least one. An export waiting on its client reads nothing.
+    pub fn export_reads(pool_size: u32) -> usize {
+        (pool_size / 2).max(1) as usize
     }
 
     /// The ranked searches that may run at once with a pool of `pool_size` connections.

@@ -22,9 +22,13 @@ pub struct AppState {
     pub backend: &'static str,
     /// Body limit of bulk uploads.
     pub bulk_limit: usize,
-    /// One permit for each streamed export that may run at once: exports never take every
-    /// connection, whatever their callers do.
+    /// One permit for each streamed export that may be open at once (each holds at most a
+    /// page in memory while its client is waited on).
     pub exports: Arc<tokio::sync::Semaphore>,
+    /// One permit for each streamed export that may read the database at once: taken for a
+    /// page, never while a client is waited on, so that exports never take every connection
+    /// and a client that does not read holds none of these.
+    pub export_reads: Arc<tokio::sync::Semaphore>,
     /// The callers (`routes::export::caller_key`) with a streamed export running: one each.
     pub export_callers: std::sync::Mutex<std::collections::HashSet<String>>,
     /// How long an export waits for a client that reads nothing.
@@ -189,8 +193,9 @@ impl Service {
                 read,
                 backend: settings.database.backend(),
                 bulk_limit: settings.bulk_limit,
-                exports: Arc::new(tokio::sync::Semaphore::new(
-                    settings.limits.exports(settings.pool_size),
+                exports: Arc::new(tokio::sync::Semaphore::new(settings.limits.exports())),
+                export_reads: Arc::new(tokio::sync::Semaphore::new(
+                    crate::config::ServeLimits::export_reads(settings.pool_size),
                 )),
                 export_callers: Default::default(),
                 export_send_timeout: settings.limits.export_send_timeout,

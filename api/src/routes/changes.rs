@@ -560,12 +560,15 @@ pub async fn export_snapshot(
     // not read holds none, and the snapshot is still one state of the database (decision 0006).
     let permit = crate::routes::export::export_permit(&state, &req)?;
     let pool = state.read.pool.clone();
+    let turn = permit.turn().await?;
     let (mut file, head) = web::block(move || -> ApiResult<(std::fs::File, i64)> {
         let mut conn = pool.get()?;
         conn.plan(crate::db::Plans::Generic)?;
         read_snapshot(&mut conn, wanted).map_err(ApiError::internal)
     })
     .await??;
+    drop(turn);
+    let permit = permit.reading_no_database();
     let produce: crate::routes::export::Produce = Box::new(move || {
         let mut chunk = vec![0; 64 * 1024];
         let n = file.read(&mut chunk)?;

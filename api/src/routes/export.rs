@@ -3,9 +3,12 @@
 //! document (`crate::iati`). Streamed: pages are read from the database one after another, each
 //! with a connection of its own that goes back to the pool before the page waits for the
 //! client, so memory does not grow with the result and a client that does not read holds no
-//! connection. Exports running at once are limited (`UPR_TC_EXPORT_LIMIT`), one a caller, and
-//! one whose client takes nothing for `UPR_TC_EXPORT_SEND_TIMEOUT` is abandoned. Ranked
-//! searches answered as JSON pages have their own limit (`UPR_TC_SEARCH_LIMIT`).
+//! connection. Exports open at once are limited (`UPR_TC_EXPORT_LIMIT`), one a caller, and
+//! one whose client takes nothing for `UPR_TC_EXPORT_SEND_TIMEOUT` is abandoned. Fewer read
+//! the database at once (half the pool): an export takes its turn for each page and gives it
+//! back before the page waits for the client, so clients that read slowly or not at all hold
+//! no turn and leave the others' exports running. Ranked searches answered as JSON pages have
+//! their own limit (`UPR_TC_SEARCH_LIMIT`).
 //!
 //! A browser or a spreadsheet, which cannot set `Accept`, asks with `?format=csv|ndjson|xml`
 //! (`json` for the page); the parameter wins over the header. Every file answered says
@@ -308,12 +311,36 @@ fn encoder<T: Exportable>(format: ExportFormat) -> Option<Box<dyn Encoder<T>>> {
 /// It holds no database connection between calls.
 pub type Produce = Box<dyn FnMut() -> anyhow::Result<Option<Bytes>> + Send>;
 
-/// A running streamed export's hold: one of the service's export permits, and its caller's one
-/// export at a time. Both go when it drops.
+/// A running streamed export's hold: one of the service's open exports, and its caller's one
+/// export at a time. Both go when it drops. Reading the database takes a turn besides
+/// ([`ExportPermit::turn`]).
 pub struct ExportPermit {
     _permit: tokio::sync::OwnedSemaphorePermit,
     caller: String,
     state: web::Data<AppState>,
+    /// Whether what the export produces from here on is read from the database: each piece
+    /// then waits for a turn (`AppState::export_reads`).
+    reads_database: bool,
+}
+
+impl ExportPermit {
+    /// A turn at reading the database, waited for: held while a page is read, never while a
+    /// client is waited on.
+    pub async fn turn(&self) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
+        self.state
+            .export_reads
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("the export turns are closed: {e}")))
+    }
+
+    /// The same hold for an export whose pieces are read from elsewhere (the snapshot, from
+    /// its temporary file): they take no turn.
+    pub fn reading_no_database(mut self) -> Self {
+        self.reads_database = false;
+        self
+    }
 }
 
 impl Drop for ExportPermit {
@@ -357,6 +384,7 @@ pub fn export_permit(state: &web::Data<AppState>, req: &HttpRequest) -> ApiResul
         _permit: permit,
         caller,
         state: state.clone(),
+        reads_database: true,
     })
 }
 
@@ -373,8 +401,17 @@ pub fn search_permit(state: &web::Data<AppState>) -> ApiResult<tokio::sync::Owne
     })
 }
 
-/// Runs `produce` once on a blocking thread, giving it back with what it produced.
-async fn produce_next(mut produce: Produce) -> ApiResult<(Produce, anyhow::Result<Option<Bytes>>)> {
+/// Runs `produce` once on a blocking thread, giving it back with what it produced; in a turn
+/// at reading the database when the export reads it.
+async fn produce_next(
+    mut produce: Produce,
+    permit: &ExportPermit,
+) -> ApiResult<(Produce, anyhow::Result<Option<Bytes>>)> {
+    let _turn = if permit.reads_database {
+        Some(permit.turn().await?)
+    } else {
+        None
+    };
     Ok(web::block(move || {
         let next = produce();
         (produce, next)
@@ -399,7 +436,7 @@ pub async fn respond(
     let mut first = Bytes::new();
     let mut ended = false;
     while first.is_empty() && !ended {
-        let (p, next) = produce_next(produce).await?;
+        let (p, next) = produce_next(produce, &permit).await?;
         produce = p;
         match next.map_err(ApiError::internal)? {
             Some(chunk) => first = chunk,
@@ -417,7 +454,6 @@ pub async fn respond(
         let send_timeout = state.export_send_timeout;
         let done = complete.clone();
         actix_web::rt::spawn(async move {
-            let _permit = permit;
             let mut chunk = first;
             loop {
                 // Sent in pieces of at most `PIECE`, so that the send timeout measures how long
@@ -435,7 +471,7 @@ pub async fn respond(
                         }
                     }
                 }
-                let (p, next) = match produce_next(produce).await {
+                let (p, next) = match produce_next(produce, &permit).await {
                     Ok(pair) => pair,
                     Err(e) => return tracing::error!(error = %e, "export stopped"),
                 };

@@ -109,6 +109,62 @@ fn exports_nobody_reads_leave_health_lists_and_writes_answering() {
     drop(stuck);
 }
 
+/// Exports whose clients read nothing wait on them without a turn at the database: with the
+/// defaults (16 open, half the pool of 4 reading), more of them than there are turns leave a
+/// new caller's export running to its end long before any send timeout.
+#[test]
+fn exports_nobody_reads_hold_no_turn_at_the_database() {
+    const STALLED: usize = 5;
+    let service = Service::start(&[
+        ("UPR_TC_POOL_SIZE", "4"),
+        ("UPR_TC_SEND_BUFFER", "65536"),
+        // Each stalled export comes from a caller of its own (one export a caller at a time).
+        ("UPR_TC_TRUSTED_PROXIES", "127.0.0.1"),
+    ]);
+    // 4 MB of CSV in pages of some 500 KB: far more than a stalled client's socket and the
+    // service's send buffer take in, so each stalled export waits on its client with the rest.
+    let csv = recommendations_csv(0, 4000, 1000);
+    service.seed(&csv, 4000);
+    let mut stalled = Vec::new();
+    for i in 0..STALLED {
+        let (path, accept) = if i % 2 == 0 {
+            ("/api/v1/recommendations", "text/csv")
+        } else {
+            ("/api/v1/export", "application/x-ndjson")
+        };
+        let caller = format!("192.0.2.{i}");
+        let mut socket = crate::support::open_small(
+            service.port,
+            4096,
+            "GET",
+            path,
+            &[("Accept", accept), ("X-Forwarded-For", &caller)],
+        )
+        .expect("connect");
+        // Each is answered (its first page produced), then read no further.
+        let head = read_head(&mut socket, Duration::from_secs(20)).expect("a head");
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        stalled.push(socket);
+    }
+    // More exports wait on their clients than there are turns (2): a new caller's export
+    // still reads every page, well within the send timeout (60 s) after which the stalled
+    // ones would be abandoned.
+    let mut export = service.open(
+        "GET",
+        "/api/v1/recommendations",
+        &[("Accept", "text/csv"), ("X-Forwarded-For", "192.0.2.100")],
+        b"",
+    );
+    let reply = read_reply(&mut export, Duration::from_secs(30)).expect("the export answers");
+    assert_eq!(reply.status, 200, "{}", reply.head);
+    assert_eq!(
+        reply.text().lines().count(),
+        4001,
+        "every recommendation, one a line"
+    );
+    drop(stalled);
+}
+
 #[test]
 fn a_trickling_atomic_upload_does_not_hold_up_a_consent() {
     let service = Service::start(&[]);
