@@ -242,6 +242,74 @@ async fn bad_input_is_a_422_naming_each_field() {
     assert!(app.all(PATH).await.is_empty());
 }
 
+/// A day in a year of five digits, or before year 1, is refused where it is written (by a
+/// contributor's own draft, it used to stop the statistics and every annual report with a
+/// 500), in JSON, in a bulk upload, in an edit and in a consent.
+#[actix_web::test]
+async fn days_outside_the_years_the_repository_holds_are_refused() {
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "Org").await;
+    for day in ["+99999-01-01", "-0001-01-01", "1899-12-31", "3000-01-01"] {
+        let mut body = activity(&["KEN"], "Far away");
+        body["planned_start"] = json!(day);
+        let problem = app
+            .send_json(Method::POST, PATH, Some(&token), &body)
+            .await
+            .assert_problem(422, "validation_failed");
+        assert_eq!(
+            problem["errors"][0]["pointer"], "/planned_start",
+            "{problem}"
+        );
+        assert_eq!(problem["errors"][0]["code"], "out_of_range", "{problem}");
+    }
+    let csv = "title__en,states_concerned,status,actual_end\nFar,KEN,closed,+99999-01-01\n";
+    let problem = app
+        .upload_as("/api/v1/bulk/activities", "text/csv", csv, Some(&token))
+        .await
+        .assert_problem(422, "import_rejected");
+    assert_eq!(
+        problem["report"]["errors"][0]["column"], "actual_end",
+        "{problem}"
+    );
+    let a = submit(&app, &token, &activity(&["KEN"], "Near")).await;
+    let problem = app
+        .send_json(
+            Method::PATCH,
+            &item(&a),
+            Some(&token),
+            &json!({"planned_end": "+10000-01-01"}),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["pointer"], "/planned_end", "{problem}");
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let problem = app
+        .send_json(
+            Method::POST,
+            "/api/v1/consents",
+            Some(&kenya),
+            &json!({"decision": "granted", "scope": "all", "decided_at": "+20260-01-01T00:00:00Z"}),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["pointer"], "/decided_at", "{problem}");
+    let mut offer = upr_tc_tests::offer("Far away");
+    offer["period"]["start"] = json!("-0001-01-01");
+    let problem = app
+        .send_json(Method::POST, "/api/v1/offers", Some(&token), &offer)
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(
+        problem["errors"][0]["pointer"], "/period/start",
+        "{problem}"
+    );
+    // What is stored reads: the statistics and the report answer.
+    app.get("/api/v1/statistics").await.assert_ok_json();
+    app.get("/api/v1/reports/annual?year=2026")
+        .await
+        .assert_ok_json();
+}
+
 #[actix_web::test]
 async fn edits_keep_the_submitter_and_honour_if_match() {
     let app = TestApp::spawn();

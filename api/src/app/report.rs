@@ -38,11 +38,13 @@ pub struct Report {
     pub tables: Vec<Table>,
 }
 
-/// A stored day (`YYYY-MM-DD`, the start of a stored date or time); one that does not read is
-/// an error, never taken as no day (it would move the item to another year).
+/// A stored day (`YYYY-MM-DD`, the start of a stored date or time: a year of five digits, which
+/// the service no longer takes, is written `+YYYYY-MM-DD`); one that does not read is an error,
+/// never taken as no day (it would move the item to another year).
 fn date(text: Option<&str>) -> Result<Option<NaiveDate>> {
     text.map(|t| {
-        t.get(..10)
+        t.split(['T', ' '])
+            .next()
             .and_then(|d| d.parse().ok())
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("a stored day `{t}` does not read")))
     })
@@ -512,6 +514,20 @@ mod tests {
         assert_eq!(
             date(Some("2026-03-01 10:00:00.123")).unwrap(),
             NaiveDate::from_ymd_opt(2026, 3, 1)
+        );
+        assert_eq!(
+            date(Some("2026-03-01T10:00:00Z")).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 3, 1)
+        );
+        // Stored before such years were refused: read as they are, not an error that would
+        // stop every report.
+        assert_eq!(
+            date(Some("+99999-01-01")).unwrap(),
+            NaiveDate::from_ymd_opt(99999, 1, 1)
+        );
+        assert_eq!(
+            date(Some("-0001-01-01")).unwrap(),
+            NaiveDate::from_ymd_opt(-1, 1, 1)
         );
         for bad in ["", "2026-13-01", "1 March 2026", "2026-03"] {
             assert!(date(Some(bad)).is_err(), "{bad}");

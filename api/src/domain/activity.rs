@@ -359,6 +359,14 @@ impl ActivityInput {
                 format!("`{m}` is not a code of /api/v1/reference/modalities"),
             );
         }
+        for (pointer, day) in [
+            ("/planned_start", self.planned_start),
+            ("/planned_end", self.planned_end),
+            ("/actual_start", self.actual_start),
+            ("/actual_end", self.actual_end),
+        ] {
+            e.year(pointer, day);
+        }
         for (pointer, start, end) in [
             ("/planned_end", self.planned_start, self.planned_end),
             ("/actual_end", self.actual_start, self.actual_end),

@@ -219,6 +219,7 @@ impl ConsentInput {
         );
         e.optional_text("/reference", self.reference.as_deref(), 200);
         e.optional_text("/note", self.note.as_deref(), 2000);
+        e.year("/decided_at", self.decided_at);
         let target = match self.scope {
             ScopeKind::All => None,
             ScopeKind::Submitter => self.stakeholder_id.map(Uuid::from),

@@ -48,6 +48,10 @@ impl Period {
 impl Errors {
     /// A time frame whose end is not before its start.
     pub fn period(&mut self, pointer: &str, period: Option<&Period>) {
+        if let Some(period) = period {
+            self.year(&format!("{pointer}/start"), period.start);
+            self.year(&format!("{pointer}/end"), period.end);
+        }
         if let Some(Period {
             start: Some(start),
             end: Some(end),

@@ -93,6 +93,9 @@ pub fn optional_integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option
 #[derive(Debug, Default)]
 pub struct Errors(pub Vec<FieldError>);
 
+/// The years a day of the repository's may fall in ([`Errors::year`]).
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
+
 impl Errors {
     pub fn add(&mut self, pointer: impl Into<String>, code: &str, message: impl Into<String>) {
         self.0.push(FieldError::new(pointer, code, message));
@@ -130,6 +133,26 @@ impl Errors {
             Ok(value)
         } else {
             Err(self.0)
+        }
+    }
+
+    /// A day or a time of the repository's (an activity's dates, a time frame's, when a consent
+    /// was decided): its year within [`YEARS`]. Stored and exported days are written
+    /// `YYYY-MM-DD`, which a year of five digits or before year 1 does not fit, and such a
+    /// year is always a slip of the keyboard.
+    pub fn year(&mut self, pointer: &str, day: Option<impl chrono::Datelike + std::fmt::Display>) {
+        if let Some(day) = day
+            && !YEARS.contains(&day.year())
+        {
+            self.add(
+                pointer,
+                "out_of_range",
+                format!(
+                    "`{day}` is not in a year from {} to {}",
+                    YEARS.start(),
+                    YEARS.end()
+                ),
+            );
         }
     }
 
