@@ -25,6 +25,85 @@ async fn patch(app: &TestApp, path: &str, token: &str, body: &Value) -> upr_tc_t
     app.send_json(Method::PATCH, path, Some(token), body).await
 }
 
+/// A State's refusal by name stays with its activity: its submitter cannot publish the
+/// activity by taking the refusing State off it, by an edit, a replacement or an upload. Put
+/// back on, the State may change its mind.
+#[actix_web::test]
+async fn taking_a_refusing_state_off_an_activity_does_not_publish_it() {
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "Prison reform network").await;
+    let malawi = app.token(Role::State, Some("MWI"), None);
+    let zambia = app.token(Role::State, Some("ZMB"), None);
+    let a = submit(
+        &app,
+        &token,
+        &activity(&["MWI", "ZMB"], "Prison reform workshop"),
+    )
+    .await;
+    let id = a["id"].as_str().unwrap();
+    for (state, decision) in [(&malawi, "granted"), (&zambia, "refused")] {
+        consent(
+            &app,
+            state,
+            json!({"decision": decision, "scope": "activity", "activity_id": id}),
+        )
+        .await;
+    }
+    app.get(&item(&a)).await.assert_problem(404, "not_found");
+    let edited = patch(
+        &app,
+        &item(&a),
+        &token,
+        &json!({"states_concerned": ["MWI"]}),
+    )
+    .await
+    .assert_ok_json();
+    assert_eq!(edited["visibility"]["public"], false, "{edited}");
+    assert_eq!(
+        edited["visibility"]["refused_by"],
+        json!(["ZMB"]),
+        "{edited}"
+    );
+    app.get(&item(&a)).await.assert_problem(404, "not_found");
+    assert_eq!(app.all(PATH).await.len(), 0);
+    // Replaced whole, or uploaded again, it stays hidden.
+    let mut whole = edited.clone();
+    for field in ["id", "version", "created_at", "updated_at", "visibility"] {
+        whole.as_object_mut().unwrap().remove(field);
+    }
+    whole["summary"] = json!({"en": "Replaced whole"});
+    let replaced = app
+        .send_json(Method::PUT, &item(&a), Some(&token), &whole)
+        .await
+        .assert_ok_json();
+    assert_eq!(replaced["visibility"]["public"], false, "{replaced}");
+    let upload = "title__en,states_concerned,status,planned_start,publication,summary__en\n\
+                  Prison reform workshop,MWI,implementation,2026-01-15,submitted,Uploaded again\n";
+    let report = app
+        .upload_as("/api/v1/bulk/activities", "text/csv", upload, Some(&token))
+        .await
+        .assert_ok_json();
+    assert_eq!(report["updated"], 1, "{report}");
+    app.get(&item(&a)).await.assert_problem(404, "not_found");
+    assert_eq!(app.all(PATH).await.len(), 0);
+    // Zambia put back on, it may grant, and the activity is public.
+    patch(
+        &app,
+        &item(&a),
+        &token,
+        &json!({"states_concerned": ["MWI", "ZMB"]}),
+    )
+    .await
+    .assert_ok_json();
+    consent(
+        &app,
+        &zambia,
+        json!({"decision": "granted", "scope": "activity", "activity_id": id}),
+    )
+    .await;
+    app.get(&item(&a)).await.assert_ok_json();
+}
+
 #[actix_web::test]
 async fn a_contributor_cannot_make_itself_a_state() {
     let app = TestApp::spawn();

@@ -181,7 +181,8 @@ pub struct Visibility {
     /// The States concerned whose consent has not been recorded yet.
     #[schema(value_type = Vec<crate::domain::codes::StateCode>)]
     pub awaiting_consent_of: Vec<CountryCode>,
-    /// The States concerned that refused or withdrew their consent.
+    /// The States concerned that refused or withdrew their consent, and States that refused or
+    /// withdrew it for this activity by name before they were taken off its States.
     #[schema(value_type = Vec<crate::domain::codes::StateCode>)]
     pub refused_by: Vec<CountryCode>,
 }
@@ -223,7 +224,29 @@ pub fn governing<'a>(
         .or(Some(newest))
 }
 
-/// The rule. `consents` may hold any records; those of other States and scopes are ignored.
+/// The latest record by name (scope `activity`) on this activity of each State it no longer
+/// concerns, when it is not a grant: a decision by name stays with its activity, so a State
+/// that refused it is not overruled by taking the State off it.
+fn refused_before_taken_off<'a>(
+    activity: &ActivityFacts,
+    consents: &'a [ConsentFact],
+) -> Vec<&'a ConsentFact> {
+    let mut latest: Vec<&ConsentFact> = Vec::new();
+    for c in consents.iter().filter(|c| {
+        c.scope == Scope::Activity(activity.id) && !activity.states_concerned.contains(&c.state)
+    }) {
+        match latest.iter_mut().find(|l| l.state == c.state) {
+            Some(l) if l.seq < c.seq => *l = c,
+            Some(_) => {}
+            None => latest.push(c),
+        }
+    }
+    latest.retain(|c| c.decision != Decision::Granted);
+    latest
+}
+
+/// The rule. `consents` may hold any records; those of other States and scopes are ignored,
+/// but for the decisions by name on this activity of States it no longer concerns.
 pub fn visibility(activity: &ActivityFacts, consents: &[ConsentFact]) -> Visibility {
     let mut reasons = Vec::new();
     let (mut awaiting, mut refused) = (Vec::new(), Vec::new());
@@ -256,6 +279,14 @@ pub fn visibility(activity: &ActivityFacts, consents: &[ConsentFact]) -> Visibil
                 awaiting.push(state.clone());
             }
         }
+    }
+    for c in refused_before_taken_off(activity, consents) {
+        reasons.push(format!(
+            "consent refused by {} for this activity by name (record {}), before {} was taken \
+             off its States",
+            c.state, c.id, c.state
+        ));
+        refused.push(c.state.clone());
     }
     Visibility {
         public: reasons.is_empty(),
@@ -331,6 +362,36 @@ mod tests {
     }
 
     use Decision::{Granted, Refused, Withdrawn};
+
+    /// Taking a State off an activity does not undo its refusal by name; its later grant by
+    /// name does, and its decisions of other scopes no longer concern the activity.
+    #[test]
+    fn a_refusal_by_name_stays_when_its_state_is_taken_off() {
+        let taken_off = activity(&["MWI"], None);
+        let by_name = Scope::Activity(id(ACTIVITY));
+        let malawi = consent(1, "MWI", Granted, by_name);
+        let refused = [malawi.clone(), consent(2, "ZMB", Refused, by_name)];
+        let v = visibility(&taken_off, &refused);
+        assert!(!v.public, "{v:?}");
+        assert_eq!(v.refused_by, [code("ZMB")]);
+        assert!(v.reasons[0].contains("before ZMB was taken off"), "{v:?}");
+        let withdrawn = [malawi.clone(), consent(2, "ZMB", Withdrawn, by_name)];
+        assert!(!visibility(&taken_off, &withdrawn).public);
+        let regranted = [
+            malawi.clone(),
+            consent(2, "ZMB", Refused, by_name),
+            consent(3, "ZMB", Granted, by_name),
+        ];
+        assert!(visibility(&taken_off, &regranted).public);
+        // Another activity's refusal, and a blanket one, are not about this activity.
+        let elsewhere = [
+            malawi.clone(),
+            consent(2, "ZMB", Refused, Scope::Activity(id(99))),
+            consent(3, "ZMB", Refused, Scope::All),
+            consent(4, "ZMB", Refused, Scope::Submitter(id(SUBMITTER))),
+        ];
+        assert!(visibility(&taken_off, &elsewhere).public);
+    }
 
     /// The matrix of issue 4: submitter is or is not the State × each consent history × one or
     /// two States concerned.
@@ -593,7 +654,8 @@ mod tests {
     }
 
     /// The rule as docs/domain.md §4 words it, replayed the long way: keep the last decision per scope,
-    /// then the most recent of those decides unless it is a grant over a narrower refusal.
+    /// then the most recent of those decides unless it is a grant over a narrower refusal; and a
+    /// State taken off the activity that refused it by name last still hides it.
     fn model(a: &ActivityFacts, history: &[ConsentFact]) -> bool {
         let mut public = a.publication == Publication::Submitted;
         for state in &a.states_concerned {
@@ -623,6 +685,17 @@ mod tests {
                     .all(|(_, d)| *d == Granted),
             };
             public &= consented;
+        }
+        // A State taken off the activity: its last decision by name on it, if a refusal.
+        for state in ["KEN", "UGA"].map(code) {
+            if a.states_concerned.contains(&state) {
+                continue;
+            }
+            let by_name = history
+                .iter()
+                .filter(|c| c.state == state && c.scope == Scope::Activity(a.id))
+                .max_by_key(|c| c.seq);
+            public &= by_name.is_none_or(|c| c.decision == Granted);
         }
         public
     }

@@ -167,6 +167,19 @@ impl Facts {
         for state in &a.content.states_concerned {
             consents.extend_from_slice(self.consents(conn, state)?);
         }
+        // Decisions by name of States the activity no longer concerns still count.
+        let named: Vec<(String, ConsentRow)> = c::consents
+            .filter(c::scope.eq(ScopeKind::Activity.as_str()))
+            .filter(c::target.eq(a.stored.id.to_string()))
+            .order(c::seq)
+            .select((c::state, (c::id, c::seq, c::decision, c::scope, c::target)))
+            .load(conn)?;
+        for (state, row) in named {
+            let state = stored_state(&state)?;
+            if !a.content.states_concerned.contains(&state) {
+                consents.push(consent_fact(&state, row)?);
+            }
+        }
         a.visibility = visibility(&a.facts(), &consents);
         Ok(())
     }
@@ -251,8 +264,9 @@ pub fn refresh_state(conn: &mut DbConnection, state: &CountryCode) -> diesel::Qu
 /// it with every change to the rule or to what `Visibility` says: the service then computes
 /// every stored verdict again when it starts (`refresh_if_rule_changed`).
 /// 2: the most recent decision wins, a grant never undoes a narrower refusal (issue 9); the
-/// reasons name the deciding record.
-pub const RULE_VERSION: i32 = 2;
+/// reasons name the deciding record. 3: a refusal by name stays in force when its State is
+/// taken off the activity.
+pub const RULE_VERSION: i32 = 3;
 
 /// Computes every stored verdict again when they were computed by an older rule, in one write
 /// transaction (so a reader sees the old verdicts or the new ones, and the change feed carries
