@@ -263,6 +263,51 @@ async fn a_row_that_is_not_utf8_or_has_the_wrong_cell_count_is_a_row_error() {
     );
 }
 
+/// A file cut short inside a quoted cell (an upload broken off, a quote left open) is not
+/// taken as it ends: the row is an error, so an atomic upload writes nothing, and a partial
+/// one writes every row but that one. So for a UPR Info export.
+#[actix_web::test]
+async fn a_file_cut_inside_a_quoted_cell_is_a_row_error_not_a_shorter_text() {
+    let app = TestApp::spawn();
+    let mut cut = OWN_CSV.to_owned();
+    cut.push_str("KEN,11,\"Truncated in the mid");
+    let problem = app
+        .upload(&format!("{RECS}?mode=atomic"), "text/csv", cut.clone())
+        .await
+        .assert_problem(422, "import_rejected");
+    let error = &problem["report"]["errors"][0];
+    assert_eq!(error["line"], 5, "{problem}");
+    assert_eq!(error["code"], "unterminated_quote", "{problem}");
+    assert_eq!(app.all("/api/v1/recommendations").await.len(), 0);
+    let r = report(
+        &app.upload(&format!("{RECS}?mode=partial"), "text/csv", cut)
+            .await,
+    );
+    assert_eq!(counts(&r), (4, 3, 0, 0, 1), "{r}");
+    let texts: Vec<String> = app
+        .all("/api/v1/recommendations")
+        .await
+        .iter()
+        .map(|r| r["text"]["en"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!texts.iter().any(|t| t.contains("Truncated")), "{texts:?}");
+    let export = "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session\r\n\
+                  Kenya,African Group,,\"Ratify the Convention\",France,WEOG,EU,Accepted,4,Justice,10\r\n\
+                  Kenya,African Group,,\"Adopt a law on tor";
+    let problem = app
+        .upload(
+            &format!("{RECS}?format=upr-info&mode=atomic"),
+            "text/csv",
+            export,
+        )
+        .await
+        .assert_problem(422, "import_rejected");
+    assert_eq!(
+        problem["report"]["errors"][0]["code"], "unterminated_quote",
+        "{problem}"
+    );
+}
+
 #[actix_web::test]
 async fn an_ndjson_file_of_lines_that_are_not_utf8_lists_each_line() {
     let app = TestApp::spawn();

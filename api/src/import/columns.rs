@@ -69,6 +69,8 @@ struct Records<R> {
     /// Cells kept, and cells counted.
     kept: usize,
     count: usize,
+    /// The bytes of the record read last, as written (at most its cap and a buffer more).
+    raw: Vec<u8>,
 }
 
 /// How a record read ended.
@@ -77,6 +79,9 @@ enum Outcome {
     End,
     /// Its bytes ran past the cap.
     TooLong,
+    /// The input ended inside a quoted cell: the file was cut short, and the cell (read to
+    /// the end) is not what was written.
+    Unterminated,
 }
 
 impl<R: Read> Records<R> {
@@ -88,6 +93,7 @@ impl<R: Read> Records<R> {
             ends: vec![0; MAX_COLUMNS + 1],
             kept: 0,
             count: 0,
+            raw: Vec::new(),
         }
     }
 
@@ -97,11 +103,14 @@ impl<R: Read> Records<R> {
         let (mut outlen, mut consumed) = (0, 0u64);
         (self.kept, self.count) = (0, 0);
         let mut overflowed = false;
+        self.raw.clear();
         loop {
             let input = self.input.fill_buf()?;
+            let at_end = input.is_empty();
             let (result, nin, nout, nend) =
                 self.core
                     .read_record(input, &mut self.out[outlen..], &mut self.ends[self.kept..]);
+            self.raw.extend_from_slice(&input[..nin]);
             self.input.consume(nin);
             consumed += nin as u64;
             self.count += nend;
@@ -124,6 +133,9 @@ impl<R: Read> Records<R> {
                     overflowed = true;
                     (self.kept, outlen) = (0, 0);
                 }
+                R::Record if at_end && ends_quoted(&self.raw) => {
+                    return Ok(Outcome::Unterminated);
+                }
                 R::Record => return Ok(Outcome::Record),
                 R::End => return Ok(Outcome::End),
             }
@@ -138,6 +150,31 @@ impl<R: Read> Records<R> {
             &self.out[start..end]
         })
     }
+}
+
+/// Whether `record`, the bytes of a CSV record, ends inside a quoted cell (a cell that starts
+/// with `"` and whose closing `"` never came), as csv_core reads it: a `"` within an unquoted
+/// cell is a character of it, and `""` within a quoted cell is one `"`.
+fn ends_quoted(record: &[u8]) -> bool {
+    #[derive(PartialEq)]
+    enum At {
+        CellStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut at = At::CellStart;
+    for &b in record {
+        at = match (at, b) {
+            (At::CellStart, b'"') => At::Quoted,
+            (At::Quoted, b'"') => At::QuoteInQuoted,
+            (At::Quoted, _) => At::Quoted,
+            (At::QuoteInQuoted, b'"') => At::Quoted,
+            (_, b',' | b'\n' | b'\r') => At::CellStart,
+            _ => At::Unquoted,
+        };
+    }
+    at == At::Quoted
 }
 
 /// The 422 of a header or a row over its cap.
@@ -331,12 +368,33 @@ pub fn records(
         } else {
             MAX_ROW_BYTES
         };
-        match reader.next(cap)? {
+        let unterminated = match reader.next(cap)? {
             Outcome::End => break,
             Outcome::TooLong => return Err(too_long(line + 1)),
-            Outcome::Record => {}
-        }
+            Outcome::Record => false,
+            Outcome::Unterminated => true,
+        };
         line += 1;
+        if unterminated {
+            let message = "the file ends inside this row's quoted cell, whose closing quote \
+                           never came: the file was cut short, or a quote is missing";
+            match headers {
+                None => return Err(ImportError::File(format!("The CSV header: {message}."))),
+                Some(ref h) => {
+                    each(
+                        h,
+                        line,
+                        Err(RowError {
+                            line,
+                            column: None,
+                            code: "unterminated_quote".into(),
+                            message: message.into(),
+                        }),
+                    )?;
+                    break;
+                }
+            }
+        }
         match &headers {
             None if reader.count > MAX_COLUMNS => {
                 return Err(ImportError::Limit {
@@ -478,7 +536,31 @@ pub fn read<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result
 
 #[cfg(test)]
 mod tests {
-    use super::listed;
+    use super::{ends_quoted, listed};
+
+    /// A record ends inside a quoted cell only when a cell opened with a quote is never closed;
+    /// quotes inside unquoted cells and doubled quotes are characters.
+    #[test]
+    fn a_record_cut_inside_a_quoted_cell_is_told_apart() {
+        for cut in [
+            &b"KEN,11,\"truncated in the mid"[..],
+            b"KEN,\"a\"\"b",
+            b"\"first line\nsecond",
+            b"KEN,12,TR4b,\"",
+        ] {
+            assert!(ends_quoted(cut), "{}", String::from_utf8_lossy(cut));
+        }
+        for whole in [
+            &b"KEN,11,\"closed\""[..],
+            b"KEN,\"a\"\"b\"",
+            b"KEN,5\" screen,x",
+            b"KEN,\"a\"b,c",
+            b"\"one\ntwo\",x\n",
+            b"",
+        ] {
+            assert!(!ends_quoted(whole), "{}", String::from_utf8_lossy(whole));
+        }
+    }
 
     /// A header of bytes that are no CSV is listed escaped and cut short, the names beyond
     /// the first twenty counted.
