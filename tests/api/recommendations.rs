@@ -258,6 +258,46 @@ async fn put_and_patch_honour_if_match() {
     assert_eq!(app.get(&item).await.json()["version"], 3);
 }
 
+/// An edit that changes nothing writes nothing: the same version and `ETag`, no audit entry and
+/// no change in the feed for partners to fetch again; an edit that changes something still
+/// makes a version.
+#[actix_web::test]
+async fn an_edit_that_changes_nothing_writes_nothing() {
+    let app = TestApp::spawn();
+    let created = app.create(PATH, &recommendation("KEN", 8, "Ratify.")).await;
+    let item = format!("{PATH}/{}", created["id"].as_str().unwrap());
+    let admin = app.admin_token();
+    let written = |app: &TestApp| {
+        (
+            upr_tc_tests::count(app, "SELECT COUNT(*) AS n FROM audit_log"),
+            upr_tc_tests::count(app, "SELECT COUNT(*) AS n FROM changes"),
+        )
+    };
+    let before = written(&app);
+    for (method, body) in [
+        (Method::PATCH, json!({})),
+        (
+            Method::PATCH,
+            json!({"session": 8, "text": {"en": "Ratify."}}),
+        ),
+        (Method::PUT, created_body()),
+    ] {
+        let reply = app
+            .send_json(method.clone(), &item, Some(&admin), &body)
+            .await;
+        let doc = reply.assert_ok_json();
+        assert_eq!(reply.header("etag"), Some("\"1\""), "{method} {body}");
+        assert_eq!(doc["updated_at"], created["updated_at"], "{method} {body}");
+        assert_eq!(written(&app), before, "{method} {body}");
+    }
+    let reply = app
+        .send_json(Method::PATCH, &item, Some(&admin), &json!({"session": 9}))
+        .await;
+    reply.assert_ok_json();
+    assert_eq!(reply.header("etag"), Some("\"2\""));
+    assert_eq!(written(&app), (before.0 + 1, before.1 + 1));
+}
+
 fn created_body() -> Value {
     recommendation("KEN", 8, "Ratify.")
 }

@@ -383,7 +383,9 @@ fn current<D: Document>(
     }
 }
 
-/// Replaces the content of an item; call inside a write transaction.
+/// Replaces the content of an item; call inside a write transaction. Content equal to what is
+/// stored writes nothing (no new version, audit entry or change in the feed, as an import
+/// leaves such an item unchanged) and gives the item as it is.
 pub fn replace<D: Document>(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -392,6 +394,9 @@ pub fn replace<D: Document>(
     if_match: Option<i64>,
 ) -> Result<D, WriteError> {
     let (seq, old) = current::<D>(conn, id, if_match)?;
+    if *old.content() == content {
+        return Ok(old);
+    }
     if let Some(other) = find_by_natural_key::<D>(conn, &content)?
         && other.id() != id
     {
