@@ -155,3 +155,45 @@ async fn a_compressed_request_body_is_held_to_the_limit_as_decoded() {
         assert_eq!(read.status, 200, "{coding}: {}", read.text());
     }
 }
+
+/// A bulk upload compressed with gzip is read as decompressed, held to the bulk limit as
+/// decompressed; a coding the service does not read is a 415 before anything is read, never
+/// bytes taken for a CSV file.
+#[actix_web::test]
+async fn a_compressed_bulk_upload_is_read_decompressed_within_the_limit() {
+    use std::io::Write;
+    let app = TestApp::spawn_with(|s| s.bulk_limit = 64 * 1024);
+    let admin = app.admin_token();
+    let gzip = |body: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(body).unwrap();
+        e.finish().unwrap()
+    };
+    let upload = |coding: &str, body: Vec<u8>| {
+        Request::post()
+            .uri("/api/v1/bulk/recommendations")
+            .insert_header((header::CONTENT_TYPE, "text/csv"))
+            .insert_header((header::CONTENT_ENCODING, coding.to_owned()))
+            .insert_header((header::AUTHORIZATION, format!("Bearer {admin}")))
+            .set_payload(body)
+    };
+    let csv = "state_under_review,session,text__en\nKEN,26,Ratify the Convention.\n";
+    let report = app
+        .send(upload("gzip", gzip(csv.as_bytes())))
+        .await
+        .assert_ok_json();
+    assert_eq!(report["created"], 1, "{report}");
+    let mut large = String::from("state_under_review,session,text__en\n");
+    for i in 0..5_000 {
+        large.push_str(&format!("KEN,26,Recommendation {i} of a file too large.\n"));
+    }
+    let bomb = gzip(large.as_bytes());
+    assert!(bomb.len() < 64 * 1024, "{} bytes", bomb.len());
+    app.send(upload("gzip", bomb))
+        .await
+        .assert_problem(413, "payload_too_large");
+    app.send(upload("compress", csv.as_bytes().to_vec()))
+        .await
+        .assert_problem(415, "unsupported_media_type");
+    assert_eq!(app.all("/api/v1/recommendations").await.len(), 1);
+}

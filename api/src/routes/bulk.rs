@@ -115,7 +115,13 @@ const SPOOL_CHUNK: usize = 1024 * 1024;
 
 /// Receives the whole body into a temporary file (removed when dropped), up to `limit` bytes;
 /// returns it at its start.
-async fn receive(payload: &mut web::Payload, limit: usize) -> ApiResult<std::fs::File> {
+async fn receive(
+    payload: &mut (
+             impl futures_util::Stream<Item = Result<bytes::Bytes, actix_web::error::PayloadError>>
+             + Unpin
+         ),
+    limit: usize,
+) -> ApiResult<std::fs::File> {
     let too_large =
         || ApiError::PayloadTooLarge(format!("A bulk upload takes at most {limit} bytes."));
     let mut file = web::block(tempfile::tempfile)
@@ -195,11 +201,31 @@ fn format_of(req: &HttpRequest, query: &BulkQuery, kind: Upload) -> ApiResult<Fo
     }
 }
 
+/// How the upload is compressed (`Content-Encoding`): gzip, deflate, br or zstd, or not at all;
+/// any other is a 415, before anything is read, rather than bytes read as a file they are not.
+fn content_encoding(req: &HttpRequest) -> ApiResult<actix_web::http::header::ContentEncoding> {
+    use actix_web::http::header::ContentEncoding;
+    let Some(value) = req.headers().get(header::CONTENT_ENCODING) else {
+        return Ok(ContentEncoding::Identity);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<ContentEncoding>().ok())
+        .ok_or_else(|| {
+            ApiError::UnsupportedMediaType(format!(
+                "An upload is sent as it is, or compressed with gzip, deflate, br or zstd \
+                 (`Content-Encoding`), not `{}`.",
+                String::from_utf8_lossy(value.as_bytes())
+            ))
+        })
+}
+
 async fn bulk(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     query: BulkQuery,
     review: import::ohchr_matrix::Review,
     kind: Upload,
@@ -219,6 +245,7 @@ async fn bulk(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
+    let encoding = content_encoding(&req)?;
     let (who, dry_run) = (Principal::from(caller), query.dry_run.unwrap_or(false));
     let uploader = with_db(&state, move |conn| {
         Ok(app::uploads::uploader(conn, &who, kind, dry_run)?)
@@ -235,6 +262,8 @@ async fn bulk(
 
     // Only once the whole upload is here, and a matrix read whole: a connection, and for a
     // write the write lock.
+    // A compressed upload is read as it is decompressed: the limit is on what it holds.
+    let mut payload = actix_web::dev::Decompress::new(payload.into_inner(), encoding);
     let file = receive(&mut payload, limit).await?;
     let prepared = web::block(move || -> ApiResult<_> {
         let input = std::io::BufReader::with_capacity(64 * 1024, file);
