@@ -177,6 +177,74 @@ async fn a_withdrawal_reaches_a_partner_as_a_delete() {
     );
 }
 
+/// What the public feed said of an activity goes with its consent: a reader who starts after
+/// the withdrawal reads neither its title nor any of its fields, only that it is gone; the
+/// full feed keeps the whole history.
+#[actix_web::test]
+async fn a_reader_who_starts_after_a_withdrawal_never_reads_what_was_withdrawn() {
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "Feed NGO").await;
+    let mozambique = app.token(Role::State, Some("MOZ"), None);
+    let a = submit(
+        &app,
+        &token,
+        &activity(&["MOZ"], "Confidential dialogue with the prison service"),
+    )
+    .await;
+    let id = a["id"].as_str().unwrap();
+    let by_name =
+        |decision: &str| json!({"decision": decision, "scope": "activity", "activity_id": id});
+    consent(&app, &mozambique, by_name("granted")).await;
+    let patch = app
+        .send_json(
+            Method::PATCH,
+            &item(&a),
+            Some(&token),
+            &json!({"summary": {"en": "Edited while public"}}),
+        )
+        .await;
+    assert_eq!(patch.status, 200, "{}", patch.text());
+    consent(&app, &mozambique, by_name("withdrawn")).await;
+    for token in [None, Some(app.token(Role::Sync, None, None))] {
+        let page = match &token {
+            Some(t) => app.get_as("/api/v1/changes?limit=1000", t).await,
+            None => app.get("/api/v1/changes?limit=1000").await,
+        }
+        .assert_ok_json();
+        let text = page.to_string();
+        assert!(!text.contains("Confidential"), "{text}");
+        assert!(!text.contains("Edited while public"), "{text}");
+        let ops: Vec<&str> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["id"] == id)
+            .map(|c| c["op"].as_str().unwrap())
+            .collect();
+        assert_eq!(ops, ["delete"]);
+    }
+    let full = every_change(&app, &app.admin_token()).await;
+    let ops: Vec<&str> = full
+        .iter()
+        .filter(|c| c.1 == id)
+        .map(|c| c.2.as_str())
+        .collect();
+    assert_eq!(ops, ["upsert", "upsert", "upsert", "upsert"], "{full:?}");
+    // Granted again, it is shown again from then on.
+    consent(&app, &mozambique, by_name("granted")).await;
+    let page = app
+        .get("/api/v1/changes?limit=1000&types=activity")
+        .await
+        .assert_ok_json();
+    let ops: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["op"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, ["delete", "upsert"]);
+}
+
 #[actix_web::test]
 async fn the_feed_checks_its_parameters_and_always_says_where_to_resume() {
     let app = TestApp::spawn();
@@ -797,17 +865,31 @@ async fn each_change_shows_the_item_as_it_left_it_and_only_older_changes_keep_a_
         .map(|(_, d)| d["visibility"]["public"].clone())
         .collect();
     assert_eq!(shown, vec![json!(false), json!(true), json!(false)]);
-    // The public feed, read again now, still has the activity as it was shown.
+    // The public feed, read again now, still has every other item as it was shown; the
+    // activity Kenya withdrew took what the public feed said of it with it: a reader who
+    // starts now reads only that it is gone.
     let public_now = every_change(&app, &app.token(Role::Sync, None, None)).await;
+    let activity_id = a["id"].as_str().unwrap();
+    let others = |changes: &[(String, String, String, Value)]| -> Vec<_> {
+        changes
+            .iter()
+            .filter(|c| c.1 != activity_id)
+            .cloned()
+            .collect()
+    };
     assert_eq!(
-        public_now[..public_while_shown.len()],
-        public_while_shown[..],
+        others(&public_now)[..others(&public_while_shown).len()],
+        others(&public_while_shown)[..],
         "the public feed rewrote its past"
     );
-    let last_of_activity = public_now
-        .iter()
-        .rfind(|c| c.1 == a["id"].as_str().unwrap());
-    assert_eq!(last_of_activity.unwrap().2, "delete");
+    assert!(
+        public_while_shown
+            .iter()
+            .any(|c| c.1 == activity_id && c.2 == "upsert")
+    );
+    let of_activity: Vec<_> = public_now.iter().filter(|c| c.1 == activity_id).collect();
+    assert_eq!(of_activity.len(), 1, "{of_activity:?}");
+    assert_eq!(of_activity[0].2, "delete");
 
     // What is stored: a copy only in the changes another change of the same item followed.
     let copies = count(
@@ -911,7 +993,8 @@ async fn a_page_reads_each_item_from_its_row_whether_its_items_lie_together_or_a
                 }
             }
         }
-        let mut expected: Vec<Value> = (1..=12).map(|i| json!(format!("Item {i}"))).collect();
+        // A deleted item's upserts say nothing to the public any more: only its delete.
+        let mut expected: Vec<Value> = [1, 2, 3, 11, 12].map(|i| json!(format!("Item {i}"))).into();
         expected.push(json!("Item 2, edited"));
         expected.extend(std::iter::repeat_n(Value::Null, 7));
         assert_eq!(texts, expected, "limit {limit}");

@@ -2,7 +2,8 @@
 //! audiences. `full` (admin) has every change with the full representation. `public`
 //! (anonymous and sync callers) has what they may see: an `upsert` with the public
 //! representation while an item is public, a `delete` when it stops being public (consent
-//! refused or withdrawn, submission withdrawn, deletion).
+//! refused or withdrawn, submission withdrawn, deletion), which also silences the item's
+//! earlier upserts on the public feed.
 //!
 //! Commit order: writers are serialised (`super::lock_writes`), so rows are numbered in the
 //! order their transactions commit, and the committed rows are always a prefix of the
@@ -110,7 +111,7 @@ impl Change {
 pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryResult<()> {
     use super::sql::Value;
     use super::sql::rows::{self, RunOf};
-    use diesel::{ExpressionMethods, RunQueryDsl};
+    use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
     let at = stored(now());
     let changes: Vec<_> = changes
         .into_iter()
@@ -126,6 +127,25 @@ pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryRes
             (shared, c.full.map(|f| f.row), c.id, public_data)
         })
         .collect();
+    // An item that stops being public takes what the public feed said of it with it: its
+    // earlier upserts say nothing to the public any more (the full feed keeps them), so that
+    // a reader who starts after the refusal never reads what was refused. A partner who read
+    // them reads the delete.
+    for ((entity, _, public_op), _, id, _) in &changes {
+        if *public_op == Some("delete") {
+            diesel::update(
+                dsl::changes
+                    .filter(dsl::entity.eq(*entity))
+                    .filter(dsl::entity_id.eq(id))
+                    .filter(dsl::public_op.eq("upsert")),
+            )
+            .set((
+                dsl::public_op.eq(None::<&str>),
+                dsl::public_data.eq(None::<&str>),
+            ))
+            .execute(conn)?;
+        }
+    }
     let mut changes = changes.into_iter().peekable();
     while changes.peek().is_some() {
         let run: Vec<_> = changes.by_ref().take(super::RUN).collect();
