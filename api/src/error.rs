@@ -328,10 +328,18 @@ impl From<crate::app::Error> for ApiError {
             )),
             E::Conflict(detail) => Self::Conflict(detail),
             E::Invalid(errors) => Self::validation(errors),
-            E::InvalidPatch(message) => Self::Unprocessable {
+            E::InvalidPatch(field) => Self::Unprocessable {
                 code: "invalid_body",
-                detail: format!("The patched document is not valid: {message}"),
-                errors: vec![FieldError::new("", "invalid", message)],
+                detail: format!(
+                    "The patched document is not valid: {}: {}.",
+                    if field.pointer.is_empty() {
+                        "the whole document"
+                    } else {
+                        &field.pointer
+                    },
+                    field.message
+                ),
+                errors: vec![field],
             },
             E::Db(e) => e.into(),
             E::Internal(e) => Self::internal(e),

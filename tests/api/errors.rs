@@ -133,6 +133,69 @@ async fn a_wrong_value_is_a_422_naming_its_field() {
     }
 }
 
+/// A merge patch that leaves a field of the wrong type or value is a 422 naming that field, as
+/// the same body sent whole would be.
+#[actix_web::test]
+async fn a_patch_that_leaves_a_wrong_value_names_its_field() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let rec = app
+        .create(
+            "/api/v1/recommendations",
+            &upr_tc_tests::recommendation("KEN", 8, "Ratify."),
+        )
+        .await;
+    let rec = format!("/api/v1/recommendations/{}", rec["id"].as_str().unwrap());
+    let (_, token) = crate::activities::organisation(&app, "Org").await;
+    let a = crate::activities::submit(&app, &token, &upr_tc_tests::activity(&["KEN"], "A")).await;
+    let a = crate::activities::item(&a);
+    for (path, who, patch, pointer, code) in [
+        (&rec, &admin, json!({"session": "5"}), "/session", "invalid"),
+        (
+            &rec,
+            &admin,
+            json!({"session": null}),
+            "/session",
+            "required",
+        ),
+        (
+            &rec,
+            &admin,
+            json!({"text": {"en": 7}}),
+            "/text/en",
+            "invalid",
+        ),
+        (
+            &a,
+            &token,
+            json!({"planned_start": "2026-02-30"}),
+            "/planned_start",
+            "invalid",
+        ),
+        (
+            &a,
+            &token,
+            json!({"status": "finished"}),
+            "/status",
+            "invalid",
+        ),
+    ] {
+        let reply = app.send_json(Method::PATCH, path, Some(who), &patch).await;
+        let problem = reply.assert_problem(422, "invalid_body");
+        let errors = problem["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1, "{problem}");
+        assert_eq!(
+            (errors[0]["pointer"].as_str(), errors[0]["code"].as_str()),
+            (Some(pointer), Some(code)),
+            "{patch}: {problem}"
+        );
+        assert!(
+            problem["detail"].as_str().unwrap().contains(pointer),
+            "{problem}"
+        );
+    }
+}
+
 #[actix_web::test]
 async fn a_wrong_content_type_is_a_415_problem() {
     let app = TestApp::spawn();

@@ -82,9 +82,10 @@ pub enum Error {
     /// The input is not valid: every bad field.
     #[error("{} fields are invalid", .0.len())]
     Invalid(Vec<FieldError>),
-    /// A JSON merge patch whose result is not a valid content: serde's complaint.
-    #[error("The patched document is not valid: {0}")]
-    InvalidPatch(String),
+    /// A JSON merge patch whose result is not a valid content: the field at fault, by its
+    /// JSON pointer (the same in the patch and in the document it makes).
+    #[error("The patched document is not valid: {}", .0.message)]
+    InvalidPatch(FieldError),
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
     /// Anything unexpected.
@@ -150,7 +151,12 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 fn patched<T: DeserializeOwned>(current: &impl Serialize, patch: &Value) -> Result<T> {
     let mut merged = serde_json::to_value(current).map_err(|e| Error::Internal(e.into()))?;
     merge_patch(&mut merged, patch);
-    serde_json::from_value(merged).map_err(|e| Error::InvalidPatch(e.to_string()))
+    // Read as a body is read (`domain::json`), so that the error names the field at fault.
+    let text = serde_json::to_string(&merged).map_err(|e| Error::Internal(e.into()))?;
+    crate::domain::json::from_json(&text).map_err(|e| match e {
+        crate::domain::json::JsonError::Shape(field) => Error::InvalidPatch(field),
+        crate::domain::json::JsonError::Malformed(e) => Error::Internal(e.into()),
+    })
 }
 
 /// A validation's result as a command's.
