@@ -77,7 +77,7 @@ struct Records<R> {
 enum Outcome {
     Record,
     End,
-    /// Its bytes ran past the cap.
+    /// Its bytes ran past the cap (a row's rest read and passed over, a header's not).
     TooLong,
     /// The input ended inside a quoted cell: the file was cut short, and the cell (read to
     /// the end) is not what was written.
@@ -97,12 +97,15 @@ impl<R: Read> Records<R> {
         }
     }
 
-    fn next(&mut self, cap: u64) -> std::io::Result<Outcome> {
+    /// The next record; one past `cap` bytes is [`Outcome::TooLong`], and with `pass_over` the
+    /// rest of it is read and dropped first, so that the next record can be read.
+    fn next(&mut self, cap: u64, pass_over: bool) -> std::io::Result<Outcome> {
         use csv_core::ReadRecordResult as R;
         use std::io::BufRead;
         let (mut outlen, mut consumed) = (0, 0u64);
         (self.kept, self.count) = (0, 0);
         let mut overflowed = false;
+        let mut too_long = false;
         self.raw.clear();
         loop {
             let input = self.input.fill_buf()?;
@@ -110,7 +113,9 @@ impl<R: Read> Records<R> {
             let (result, nin, nout, nend) =
                 self.core
                     .read_record(input, &mut self.out[outlen..], &mut self.ends[self.kept..]);
-            self.raw.extend_from_slice(&input[..nin]);
+            if !too_long {
+                self.raw.extend_from_slice(&input[..nin]);
+            }
             self.input.consume(nin);
             consumed += nin as u64;
             self.count += nend;
@@ -118,10 +123,17 @@ impl<R: Read> Records<R> {
                 outlen += nout;
                 self.kept += nend;
             }
-            if consumed > cap {
-                return Ok(Outcome::TooLong);
+            if consumed > cap && !too_long {
+                if !pass_over {
+                    return Ok(Outcome::TooLong);
+                }
+                // Read on to its end, keeping nothing of it.
+                (too_long, overflowed) = (true, true);
+                (self.kept, outlen) = (0, 0);
+                self.raw = Vec::new();
             }
             match result {
+                R::Record | R::End if too_long => return Ok(Outcome::TooLong),
                 R::InputEmpty => {}
                 R::OutputFull if overflowed => outlen = 0,
                 R::OutputFull => {
@@ -177,23 +189,24 @@ fn ends_quoted(record: &[u8]) -> bool {
     at == At::Quoted
 }
 
-/// The 422 of a header or a row over its cap.
-fn too_long(line: u64) -> ImportError {
-    if line == 1 {
-        ImportError::Limit {
-            code: "header_too_large",
-            detail: format!(
-                "The CSV header is longer than {MAX_HEADER_BYTES} bytes; a header has at most \
-                 {MAX_COLUMNS} columns."
-            ),
-        }
-    } else {
-        ImportError::Limit {
-            code: "row_too_large",
-            detail: format!(
-                "Row {line} is longer than {MAX_ROW_BYTES} bytes: the upload stops there."
-            ),
-        }
+/// The 422 of a header over its cap.
+fn header_too_long() -> ImportError {
+    ImportError::Limit {
+        code: "header_too_large",
+        detail: format!(
+            "The CSV header is longer than {MAX_HEADER_BYTES} bytes; a header has at most \
+             {MAX_COLUMNS} columns."
+        ),
+    }
+}
+
+/// The error of a row (or an NDJSON line) over its cap: one bad row, passed over.
+pub(super) fn row_too_long(line: u64) -> RowError {
+    RowError {
+        line,
+        column: None,
+        code: "row_too_large".into(),
+        message: format!("the row is longer than {MAX_ROW_BYTES} bytes, the most a row may be"),
     }
 }
 
@@ -368,9 +381,16 @@ pub fn records(
         } else {
             MAX_ROW_BYTES
         };
-        let unterminated = match reader.next(cap)? {
+        let unterminated = match reader.next(cap, headers.is_some())? {
             Outcome::End => break,
-            Outcome::TooLong => return Err(too_long(line + 1)),
+            Outcome::TooLong => match headers {
+                None => return Err(header_too_long()),
+                Some(ref h) => {
+                    line += 1;
+                    each(h, line, Err(row_too_long(line)))?;
+                    continue;
+                }
+            },
             Outcome::Record => false,
             Outcome::Unterminated => true,
         };

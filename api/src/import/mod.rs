@@ -737,13 +737,13 @@ fn ndjson<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result<u
         }
         number += 1;
         if line.len() as u64 > columns::MAX_ROW_BYTES {
-            return Err(ImportError::Limit {
-                code: "row_too_large",
-                detail: format!(
-                    "Line {number} is longer than {} bytes: the upload stops there.",
-                    columns::MAX_ROW_BYTES
-                ),
-            });
+            // One bad row: the rest of the line is read and dropped.
+            if line.last() != Some(&b'\n') {
+                reader.skip_until(b'\n')?;
+            }
+            received += 1;
+            each(None, vec![columns::row_too_long(number)])?;
+            continue;
         }
         let text = match std::str::from_utf8(&line) {
             Ok(t) => t.trim(),
