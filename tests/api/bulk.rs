@@ -308,6 +308,61 @@ async fn a_file_cut_inside_a_quoted_cell_is_a_row_error_not_a_shorter_text() {
     );
 }
 
+/// A CSV file saved in another encoding than UTF-8 is read in the one its `charset` names: a
+/// UPR Info export saved again by Excel on Windows (windows-1252) is not read as Mac Roman, the
+/// encoding of UPR Info's own exports; a file that says it is UTF-8 is read as nothing else,
+/// and a charset no encoding has is a 415.
+#[actix_web::test]
+async fn a_csv_file_is_read_in_the_charset_it_names() {
+    let app = TestApp::spawn();
+    let mut export =
+        b"To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session\r\n"
+            .to_vec();
+    export.extend_from_slice(
+        b"Kenya,Africa,,Equit\xe9 \x93before the law\x94,France,WEOG,EU,Accepted,4,Justice,10\r\n",
+    );
+    let r = report(
+        &app.upload(
+            &format!("{RECS}?format=upr-info"),
+            "text/csv; charset=windows-1252",
+            export.clone(),
+        )
+        .await,
+    );
+    assert_eq!(r["created"], 1, "{r}");
+    let own = b"state_under_review,session,text__en\nKEN,26,R\xe9former la justice\n".to_vec();
+    let r = report(
+        &app.upload(RECS, "text/csv;charset=\"ISO-8859-1\"", own.clone())
+            .await,
+    );
+    assert_eq!(r["created"], 1, "{r}");
+    let texts: HashSet<String> = app
+        .all("/api/v1/recommendations")
+        .await
+        .iter()
+        .map(|r| r["text"]["en"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        texts,
+        HashSet::from([
+            "Equité “before the law”".to_owned(),
+            "Réformer la justice".to_owned()
+        ])
+    );
+    let r = report(
+        &app.upload(
+            &format!("{RECS}?mode=partial"),
+            "text/csv; charset=utf-8",
+            own.clone(),
+        )
+        .await,
+    );
+    assert_eq!(r["errors"][0]["code"], "invalid_encoding", "{r}");
+    app.upload(RECS, "text/csv; charset=klingon", own)
+        .await
+        .assert_problem(415, "unsupported_media_type");
+}
+
 #[actix_web::test]
 async fn an_ndjson_file_of_lines_that_are_not_utf8_lists_each_line() {
     let app = TestApp::spawn();

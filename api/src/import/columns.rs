@@ -482,6 +482,8 @@ fn decode<'a>(
     cells: impl Iterator<Item = &'a [u8]>,
     fallback: Option<&'static Encoding>,
 ) -> Result<Vec<String>, String> {
+    // A file that says it is UTF-8 is read as nothing else.
+    let fallback = fallback.filter(|e| *e != encoding_rs::UTF_8);
     cells
         .map(|cell| match (std::str::from_utf8(cell), fallback) {
             (Ok(text), _) => Ok(text.to_owned()),
@@ -494,11 +496,17 @@ fn decode<'a>(
 }
 
 /// Reads a CSV file of the project's own columns; returns the number of rows received.
-pub fn read<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result<u64, ImportError> {
+/// Reads the rows of a CSV file in the project's columns; cells that are not UTF-8 are read in
+/// `charset` when the upload names one, else are row errors.
+pub fn read<D: Importable>(
+    input: impl Read,
+    charset: Option<&'static Encoding>,
+    each: Sink<'_, D::Input>,
+) -> Result<u64, ImportError> {
     let columns = D::csv_columns();
     let mut received = 0;
     let mut checked = false;
-    records(input, None, &mut |headers, line, cells| {
+    records(input, charset, &mut |headers, line, cells| {
         if !checked {
             columns.check(headers)?;
             checked = true;

@@ -76,6 +76,9 @@ pub struct Options {
     /// For an OHCHR matrix: the State under review and the session, where the document does
     /// not say.
     pub review: ohchr_matrix::Review,
+    /// The encoding a CSV file says it is in (the `charset` of its `Content-Type`), for cells
+    /// that are not UTF-8; `None`: UTF-8, or Mac Roman for a UPR Info export, as they come.
+    pub charset: Option<&'static encoding_rs::Encoding>,
 }
 
 /// A row that could not be imported.
@@ -552,7 +555,7 @@ type Counts = (u64, u64);
 /// Reads and checks the rows of `input` in `format`, handing each to `send` in file order.
 fn read_rows<D: Importable>(
     input: impl Read,
-    format: Format,
+    (format, charset): (Format, Option<&'static encoding_rs::Encoding>),
     send: &mut dyn FnMut(Checked<D::Content>) -> Result<(), ImportError>,
 ) -> Result<Counts, ImportError> {
     let mut each = |item: Option<Item<D::Input>>, errors: Vec<RowError>| match item {
@@ -561,8 +564,8 @@ fn read_rows<D: Importable>(
     };
     match format {
         Format::Ndjson => ndjson::<D>(input, &mut each).map(|received| (received, 0)),
-        Format::Csv => columns::read::<D>(input, &mut each).map(|received| (received, 0)),
-        Format::UprInfo => upr_info::read::<D>(input, &mut each),
+        Format::Csv => columns::read::<D>(input, charset, &mut each).map(|received| (received, 0)),
+        Format::UprInfo => upr_info::read::<D>(input, charset, &mut each),
         Format::OhchrMatrix => Err(ImportError::File(
             "The ohchr-matrix format holds recommendations only.".into(),
         )),
@@ -579,7 +582,7 @@ pub fn import<D: Importable>(
 where
     D::Content: Send,
 {
-    let format = options.format;
+    let format = (options.format, options.charset);
     let mut writer = Writer::<D>::new(conn, options);
     let (read, written) = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Checked<D::Content>>(READ_AHEAD);
@@ -714,6 +717,7 @@ pub fn by_operator(
         dry_run,
         uploader,
         review,
+        charset: None,
     };
     import_kind(conn, kind, input, options)
 }

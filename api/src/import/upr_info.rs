@@ -227,6 +227,7 @@ pub fn is_export_header(headers: &[String]) -> bool {
 /// row's recommendation (the same text in the same review, made by another State).
 pub fn read<D: Importable>(
     input: impl Read,
+    charset: Option<&'static encoding_rs::Encoding>,
     each: Sink<'_, D::Input>,
 ) -> Result<(u64, u64), ImportError> {
     let mut received = 0;
@@ -261,9 +262,11 @@ pub fn read<D: Importable>(
         Ok(())
     };
 
+    // UPR Info's exports are in Mac Roman; a file saved again in another encoding says so in
+    // its `charset`.
     let headers = records(
         input,
-        Some(encoding_rs::MACINTOSH),
+        Some(charset.unwrap_or(encoding_rs::MACINTOSH)),
         &mut |headers, line, cells| {
             if !checked {
                 let missing: Vec<&str> = REQUIRED

@@ -188,7 +188,9 @@ fn format_of(req: &HttpRequest, query: &BulkQuery, kind: Upload) -> ApiResult<Fo
         }
         ("text/csv" | "application/x-ndjson" | DOCX, Some(f)) => {
             Err(ApiError::UnsupportedMediaType(format!(
-                "The format {f:?} does not match the content type {content_type}."
+                "The format `{}` does not match the content type {content_type}.",
+                clap::ValueEnum::to_possible_value(&f)
+                    .map_or_else(String::new, |v| v.get_name().to_owned())
             )))
         }
         _ if kind == Upload::Recommendations => Err(ApiError::UnsupportedMediaType(format!(
@@ -199,6 +201,33 @@ fn format_of(req: &HttpRequest, query: &BulkQuery, kind: Upload) -> ApiResult<Fo
             "A bulk upload is `text/csv` or `application/x-ndjson`.".into(),
         )),
     }
+}
+
+/// The encoding a CSV upload says it is in: the `charset` of its `Content-Type`
+/// (`text/csv; charset=windows-1252`), by any of the labels the WHATWG Encoding Standard gives;
+/// `None` when it says none. One no encoding has is a 415.
+fn charset_of(req: &HttpRequest) -> ApiResult<Option<&'static encoding_rs::Encoding>> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(label) = content_type.split(';').skip(1).find_map(|p| {
+        let (name, value) = p.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"'))
+    }) else {
+        return Ok(None);
+    };
+    encoding_rs::Encoding::for_label(label.as_bytes())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::UnsupportedMediaType(format!(
+                "The upload says its charset is `{label}`, which is no encoding this service \
+                 reads: send it as UTF-8, or name its encoding (such as `windows-1252`)."
+            ))
+        })
 }
 
 /// How the upload is compressed (`Content-Encoding`): gzip, deflate, br or zstd, or not at all;
@@ -234,6 +263,7 @@ async fn bulk(
     // State's own stakeholder): all before anything is received, and nothing is registered
     // for an upload refused at the door.
     let format = format_of(&req, &query, kind)?;
+    let charset = charset_of(&req)?;
     let limit = state.bulk_limit;
     let too_large =
         || ApiError::PayloadTooLarge(format!("A bulk upload takes at most {limit} bytes."));
@@ -257,6 +287,7 @@ async fn bulk(
         dry_run,
         uploader,
         review,
+        charset,
     };
     let (mode, dry_run) = (options.mode, options.dry_run);
 

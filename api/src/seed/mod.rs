@@ -212,6 +212,7 @@ fn write<D: Importable>(
         dry_run: false,
         uploader,
         review: Default::default(),
+        charset: None,
     };
     let items = items.into_iter().inspect(|_| progress.inc(1));
     let started = Instant::now();
