@@ -308,6 +308,38 @@ async fn a_file_cut_inside_a_quoted_cell_is_a_row_error_not_a_shorter_text() {
     );
 }
 
+/// What spreadsheets and other tools leave in a file is read past: the empty columns after the
+/// last one (their cells empty), a byte order mark before an NDJSON file's first line; a file
+/// separated by semicolons is refused with a word on how to save it.
+#[actix_web::test]
+async fn what_spreadsheets_leave_in_a_file_is_read_past() {
+    let app = TestApp::spawn();
+    let csv = "state_under_review,session,text__en,,\r\nKEN,26,Ratify.,,\r\nKEN,27,Adopt.,\r\nKEN,28,Repeal.\r\nKEN,29,Filled.,x,\r\n";
+    let r = report(
+        &app.upload(&format!("{RECS}?mode=partial"), "text/csv", csv)
+            .await,
+    );
+    assert_eq!(counts(&r), (4, 3, 0, 0, 1), "{r}");
+    assert_eq!(r["errors"][0]["code"], "wrong_cell_count", "{r}");
+    assert_eq!(r["errors"][0]["line"], 5, "{r}");
+    let ndjson = "\u{feff}{\"state_under_review\": \"UGA\", \"session\": 26, \"text\": {\"en\": \"With a mark\"}}\n";
+    let r = report(&app.upload(RECS, "application/x-ndjson", ndjson).await);
+    assert_eq!(r["created"], 1, "{r}");
+    let problem = app
+        .upload(
+            RECS,
+            "text/csv",
+            "state_under_review;session;text__en\nKEN;26;Ratify.\n",
+        )
+        .await
+        .assert_problem(422, "unreadable_file");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("semicolons"),
+        "{problem}"
+    );
+    assert_eq!(app.all("/api/v1/recommendations").await.len(), 4);
+}
+
 /// A CSV file saved in another encoding than UTF-8 is read in the one its `charset` names: a
 /// UPR Info export saved again by Excel on Windows (windows-1252) is not read as Mac Roman, the
 /// encoding of UPR Info's own exports; a file that says it is UTF-8 is read as nothing else,

@@ -284,6 +284,21 @@ impl Columns {
         if !unknown.is_empty() {
             problems.push(format!("unknown column(s): {}", listed(&unknown)));
         }
+        if let [only] = headers
+            && let Some(separator) = [';', '\t', '|'].into_iter().find(|s| only.contains(*s))
+        {
+            problems.push(format!(
+                "the header is one column holding `{}`: the file looks separated by \
+                 {} rather than commas; save it as comma-separated CSV (\"CSV UTF-8\" in a \
+                 spreadsheet)",
+                separator.escape_default(),
+                match separator {
+                    ';' => "semicolons",
+                    '\t' => "tabs",
+                    _ => "bars",
+                }
+            ));
+        }
         let mut seen = std::collections::HashSet::new();
         if let Some(dup) = headers.iter().find(|h| !seen.insert(h.as_str())) {
             problems.push(format!("column {dup} appears twice"));
@@ -372,6 +387,9 @@ pub fn records(
 ) -> Result<Vec<String>, ImportError> {
     let mut reader = Records::new(input);
     let mut headers: Option<Vec<String>> = None;
+    // Cells a row may have: the header's, and the empty columns a spreadsheet leaves after
+    // them (whose cells must be empty too).
+    let mut width = 0;
     // Rows are numbered as a spreadsheet numbers them, the header being row 1: csv's own line
     // count follows LF only, and exports with bare CR line endings exist.
     let mut line = 0u64;
@@ -440,6 +458,11 @@ pub fn records(
                         h.trim().to_owned()
                     })
                     .collect();
+                width = names.len();
+                let mut names = names;
+                while names.last().is_some_and(String::is_empty) {
+                    names.pop();
+                }
                 headers = Some(names);
             }
             Some(h) => {
@@ -452,8 +475,15 @@ pub fn records(
                 }
                 // Counted before decoding: a row of a million empty cells is not turned into
                 // a million strings.
-                let cells = if reader.count == h.len() {
-                    decode(reader.cells(), fallback).map_err(|message| RowError {
+                let fits = reader.count == h.len()
+                    || ((h.len()..=width).contains(&reader.count)
+                        && reader.count == reader.kept
+                        && reader
+                            .cells()
+                            .skip(h.len())
+                            .all(|c| c.iter().all(u8::is_ascii_whitespace)));
+                let cells = if fits {
+                    decode(reader.cells().take(h.len()), fallback).map_err(|message| RowError {
                         line,
                         column: None,
                         code: "invalid_encoding".into(),

@@ -749,7 +749,13 @@ fn ndjson<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result<u
             each(None, vec![columns::row_too_long(number)])?;
             continue;
         }
-        let text = match std::str::from_utf8(&line) {
+        // A byte order mark, which some tools write first, is not part of the first line.
+        let row = if number == 1 {
+            line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&line)
+        } else {
+            &line
+        };
+        let text = match std::str::from_utf8(row) {
             Ok(t) => t.trim(),
             Err(_) => {
                 // A row, if a bad one: a file of nothing but such lines is not empty.
