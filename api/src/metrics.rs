@@ -207,7 +207,8 @@ impl Metrics {
             .observe(seconds);
     }
 
-    /// Counts one bulk upload and its rows.
+    /// Counts one bulk upload by its outcome, and the rows of one that wrote them (a dry run's
+    /// or a refused upload's rows were written nowhere).
     pub fn import(&self, resource: &str, report: &ImportReport, rejected: bool) {
         let outcome = if report.dry_run {
             "dry_run"
@@ -223,6 +224,9 @@ impl Metrics {
                 outcome,
             })
             .inc();
+        if !report.written {
+            return;
+        }
         for (result, n) in [
             ("created", report.created),
             ("updated", report.updated),

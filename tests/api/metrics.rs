@@ -68,6 +68,23 @@ async fn metrics_count_requests_the_pool_the_feed_and_imports() {
         .await
         .assert_ok_json();
     assert_eq!(report["created"], 2);
+    // An atomic upload refused for a bad row, and a dry run: each counted as what it was.
+    let bad = format!("{}\n{{\"state_under_review\": \"XXX\"}}", rows[0]);
+    app.upload("/api/v1/bulk/recommendations", "application/x-ndjson", bad)
+        .await
+        .assert_problem(422, "import_rejected");
+    let dry = app
+        .upload(
+            "/api/v1/bulk/recommendations?dry_run=true",
+            "application/x-ndjson",
+            ndjson.join("\n"),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (&dry["dry_run"], &dry["written"]),
+        (&json!(true), &json!(false))
+    );
     let feed = app.get("/api/v1/changes").await.assert_ok_json();
     assert_eq!(feed["items"].as_array().unwrap().len(), 2);
 
@@ -104,8 +121,11 @@ async fn metrics_count_requests_the_pool_the_feed_and_imports() {
     let latency = r#"upr_tc_http_request_duration_seconds_count{method="GET",route="/api/v1/recommendations"}"#;
     assert_eq!(sample(&text, latency), Some(3.0));
     assert!(text.contains(r#"upr_tc_http_request_duration_seconds_bucket{le="0.001","#));
-    let imports = r#"upr_tc_imports_total{resource="recommendations",outcome="applied"}"#;
-    assert_eq!(sample(&text, imports), Some(1.0));
+    for outcome in ["applied", "rejected", "dry_run"] {
+        let imports =
+            format!(r#"upr_tc_imports_total{{resource="recommendations",outcome="{outcome}"}}"#);
+        assert_eq!(sample(&text, &imports), Some(1.0), "{outcome}: {text}");
+    }
     let created = r#"upr_tc_import_rows_total{resource="recommendations",result="created"}"#;
     assert_eq!(sample(&text, created), Some(2.0));
     let head = sample(&text, "upr_tc_feed_head");

@@ -133,8 +133,11 @@ pub struct ImportReport {
     /// differences of their texts: they enrich it (`updated`) or find it as it is
     /// (`unchanged`). Each text of a matrix counts as a row. 0 for the other formats.
     pub matched: u64,
-    /// Nothing was written: a dry run, or an atomic import with bad rows.
+    /// A dry run was asked for (`dry_run=true`): every row was checked, nothing written.
     pub dry_run: bool,
+    /// Whether what the import made of its rows was written: `false` for a dry run, and for an
+    /// atomic import with bad rows, of which nothing is written.
+    pub written: bool,
     /// What is wrong with the bad rows: the first 1,000 errors (at most 20 of one row), each
     /// message at most 300 characters.
     pub errors: Vec<RowError>,
@@ -500,7 +503,8 @@ impl<'c, D: Importable> Writer<'c, D> {
             self.report.updated = 0;
             self.report.unchanged = 0;
         }
-        self.report.dry_run = discard;
+        self.report.dry_run = self.options.dry_run;
+        self.report.written = !discard;
         Ok(self.report)
     }
 
