@@ -205,26 +205,24 @@ fn format_of(req: &HttpRequest, query: &BulkQuery, kind: Upload) -> ApiResult<Fo
 
 /// The encoding a CSV upload says it is in: the `charset` of its `Content-Type`
 /// (`text/csv; charset=windows-1252`), by any of the labels the WHATWG Encoding Standard gives;
-/// `None` when it says none. One no encoding has is a 415.
+/// `None` when it says none. One no encoding has is a 415, and so is one of the labels the
+/// standard maps to its "replacement" encoding, which would read every cell as U+FFFD.
 fn charset_of(req: &HttpRequest) -> ApiResult<Option<&'static encoding_rs::Encoding>> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let Some(label) = content_type.split(';').skip(1).find_map(|p| {
-        let (name, value) = p.split_once('=')?;
-        name.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| value.trim().trim_matches('"'))
-    }) else {
+    use actix_web::HttpMessage;
+    // A Content-Type that does not read is refused by `format_of` first.
+    let Some(charset) = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .and_then(|m| m.get_param("charset").map(|c| c.as_str().to_owned()))
+    else {
         return Ok(None);
     };
-    encoding_rs::Encoding::for_label(label.as_bytes())
+    encoding_rs::Encoding::for_label_no_replacement(charset.as_bytes())
         .map(Some)
         .ok_or_else(|| {
             ApiError::UnsupportedMediaType(format!(
-                "The upload says its charset is `{label}`, which is no encoding this service \
+                "The upload says its charset is `{charset}`, which is no encoding this service \
                  reads: send it as UTF-8, or name its encoding (such as `windows-1252`)."
             ))
         })
