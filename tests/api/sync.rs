@@ -243,6 +243,37 @@ async fn a_reader_who_starts_after_a_withdrawal_never_reads_what_was_withdrawn()
         .map(|c| c["op"].as_str().unwrap())
         .collect();
     assert_eq!(ops, ["delete", "upsert"]);
+    // A blanket withdrawal hides many at once, and silences what was said of each.
+    let others = [
+        submit(&app, &token, &activity(&["MOZ"], "Second")).await,
+        submit(&app, &token, &activity(&["MOZ"], "Third")).await,
+    ];
+    consent(
+        &app,
+        &mozambique,
+        json!({"decision": "granted", "scope": "all"}),
+    )
+    .await;
+    consent(
+        &app,
+        &mozambique,
+        json!({"decision": "withdrawn", "scope": "all"}),
+    )
+    .await;
+    let page = app
+        .get("/api/v1/changes?limit=1000&types=activity")
+        .await
+        .assert_ok_json();
+    for other in &others {
+        let ops: Vec<&str> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["id"] == other["id"])
+            .map(|c| c["op"].as_str().unwrap())
+            .collect();
+        assert_eq!(ops, ["delete"], "{page}");
+    }
 }
 
 #[actix_web::test]

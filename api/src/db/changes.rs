@@ -131,12 +131,19 @@ pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryRes
     // earlier upserts say nothing to the public any more (the full feed keeps them), so that
     // a reader who starts after the refusal never reads what was refused. A partner who read
     // them reads the delete.
-    for ((entity, _, public_op), _, id, _) in &changes {
-        if *public_op == Some("delete") {
+    // One statement for each kind of item and run of ids (a withdrawal may hide thousands).
+    let mut gone: Vec<(&str, &str)> = changes
+        .iter()
+        .filter(|((_, _, public_op), ..)| *public_op == Some("delete"))
+        .map(|((entity, ..), _, id, _)| (*entity, id.as_str()))
+        .collect();
+    gone.sort_unstable();
+    for of_entity in gone.chunk_by(|a, b| a.0 == b.0) {
+        for run in of_entity.chunks(super::RUN) {
             diesel::update(
                 dsl::changes
-                    .filter(dsl::entity.eq(*entity))
-                    .filter(dsl::entity_id.eq(id))
+                    .filter(dsl::entity.eq(run[0].0))
+                    .filter(dsl::entity_id.eq_any(run.iter().map(|(_, id)| *id)))
                     .filter(dsl::public_op.eq("upsert")),
             )
             .set((
