@@ -151,12 +151,8 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 fn patched<T: DeserializeOwned>(current: &impl Serialize, patch: &Value) -> Result<T> {
     let mut merged = serde_json::to_value(current).map_err(|e| Error::Internal(e.into()))?;
     merge_patch(&mut merged, patch);
-    // Read as a body is read (`domain::json`), so that the error names the field at fault.
-    let text = serde_json::to_string(&merged).map_err(|e| Error::Internal(e.into()))?;
-    crate::domain::json::from_json(&text).map_err(|e| match e {
-        crate::domain::json::JsonError::Shape(field) => Error::InvalidPatch(field),
-        crate::domain::json::JsonError::Malformed(e) => Error::Internal(e.into()),
-    })
+    // Read as a body's shape is read (`domain::json`): the error names the field at fault.
+    crate::domain::json::from_value(merged).map_err(Error::InvalidPatch)
 }
 
 /// A validation's result as a command's.

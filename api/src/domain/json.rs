@@ -30,8 +30,22 @@ pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
     if !e.inner().is_data() && serde_json::from_str::<IgnoredAny>(text).is_err() {
         return Err(JsonError::Malformed(e.into_inner()));
     }
-    let mut pointer = pointer(e.path());
-    let full = e.into_inner().to_string();
+    let path = e.path().clone();
+    Err(JsonError::Shape(shape(&path, e.into_inner().to_string())))
+}
+
+/// `value`, JSON already read (a merge patch applied to a document), as `T`; the field at fault
+/// where it is not one, as [`from_json`] names it.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, FieldError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().clone();
+        shape(&path, e.into_inner().to_string())
+    })
+}
+
+/// The field error of serde's `full` message about the value at `path`.
+fn shape(path: &serde_path_to_error::Path, full: String) -> FieldError {
+    let mut pointer = pointer(path);
     // serde_json's message says where in the text; the pointer says it better.
     let message = match full.rfind(" at line ") {
         Some(at) => full[..at].to_owned(),
@@ -48,7 +62,7 @@ pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
     } else {
         "invalid"
     };
-    Err(JsonError::Shape(FieldError::new(pointer, code, message)))
+    FieldError::new(pointer, code, message)
 }
 
 /// The JSON pointer (RFC 6901) of a place serde was reading at; "" for the whole body.
