@@ -118,19 +118,28 @@ async fn a_wrong_value_is_a_422_naming_its_field() {
         ),
     ] {
         let reply = app.send_json(Method::POST, path, Some(&admin), &body).await;
-        let problem = reply.assert_problem(422, "invalid_body");
-        let errors = problem["errors"].as_array().unwrap();
-        assert_eq!(errors.len(), 1, "{problem}");
-        assert_eq!(
-            (errors[0]["pointer"].as_str(), errors[0]["code"].as_str()),
-            (Some(pointer), Some(code)),
-            "{body}: {problem}"
-        );
+        let problem = one_field_error(&reply, pointer, code);
         assert!(
-            !errors[0]["message"].as_str().unwrap().contains(" at line "),
+            !problem["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(" at line "),
             "{problem}"
         );
     }
+}
+
+/// The 422 `invalid_body` problem of `reply`, which names one field: `pointer`, with `code`.
+fn one_field_error(reply: &upr_tc_tests::Reply, pointer: &str, code: &str) -> serde_json::Value {
+    let problem = reply.assert_problem(422, "invalid_body");
+    let errors = problem["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{problem}");
+    assert_eq!(
+        (errors[0]["pointer"].as_str(), errors[0]["code"].as_str()),
+        (Some(pointer), Some(code)),
+        "{problem}"
+    );
+    problem
 }
 
 /// A merge patch that leaves a field of the wrong type or value is a 422 naming that field, as
@@ -181,14 +190,7 @@ async fn a_patch_that_leaves_a_wrong_value_names_its_field() {
         ),
     ] {
         let reply = app.send_json(Method::PATCH, path, Some(who), &patch).await;
-        let problem = reply.assert_problem(422, "invalid_body");
-        let errors = problem["errors"].as_array().unwrap();
-        assert_eq!(errors.len(), 1, "{problem}");
-        assert_eq!(
-            (errors[0]["pointer"].as_str(), errors[0]["code"].as_str()),
-            (Some(pointer), Some(code)),
-            "{patch}: {problem}"
-        );
+        let problem = one_field_error(&reply, pointer, code);
         assert!(
             problem["detail"].as_str().unwrap().contains(pointer),
             "{problem}"
