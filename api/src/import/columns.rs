@@ -69,7 +69,8 @@ struct Records<R> {
     /// Cells kept, and cells counted.
     kept: usize,
     count: usize,
-    /// The bytes of the record read last, as written (at most its cap and a buffer more).
+    /// The bytes of the record being read, as written, while the input has not ended it (at
+    /// most its cap and a buffer more): what tells whether it ends inside a quoted cell.
     raw: Vec<u8>,
 }
 
@@ -113,7 +114,10 @@ impl<R: Read> Records<R> {
             let (result, nin, nout, nend) =
                 self.core
                     .read_record(input, &mut self.out[outlen..], &mut self.ends[self.kept..]);
-            if !too_long {
+            // Only a record the input has not ended yet is kept as written: one that ends at
+            // the end of the input was read over calls that all ended so (the last with no
+            // input), and one read whole in a call is not the input's last.
+            if !too_long && !matches!(result, R::Record | R::End) {
                 self.raw.extend_from_slice(&input[..nin]);
             }
             self.input.consume(nin);
