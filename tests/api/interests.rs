@@ -128,6 +128,15 @@ impl Setting {
         }
     }
 
+    /// An activity of the provider's for Kenya that names the request and the offer.
+    fn activity_naming_both(&self) -> Value {
+        let mut body = upr_tc_tests::activity(&["KEN"], "Drafting support");
+        body["submitter"] = json!(self.provider);
+        body["assistance_request"] = json!(self.request);
+        body["offer"] = json!(self.offer);
+        body
+    }
+
     fn interests(&self) -> String {
         format!("/api/v1/assistance-requests/{}/interests", self.request)
     }
@@ -920,10 +929,7 @@ async fn a_refused_step_writes_nothing() {
 async fn an_activity_names_only_a_request_and_an_offer_that_fit_it() {
     let s = Setting::new().await;
     let admin = s.app.admin_token();
-    let mut body = upr_tc_tests::activity(&["KEN"], "Drafting support");
-    body["submitter"] = json!(s.provider);
-    body["assistance_request"] = json!(s.request);
-    body["offer"] = json!(s.offer);
+    let body = s.activity_naming_both();
     let reply = s
         .app
         .send_json(Method::POST, "/api/v1/activities", Some(&admin), &body)
@@ -1010,6 +1016,103 @@ async fn an_activity_names_only_a_request_and_an_offer_that_fit_it() {
         .await
         .json();
     assert_eq!(report["rejected"], 1, "{report}");
+}
+
+/// A request and an offer that a public activity names stay public and their owners': a
+/// PATCH, a PUT or a bulk upload that takes either back to draft or gives it to another is
+/// refused, and writes nothing; closing them is how they end.
+#[actix_web::test]
+async fn a_request_and_an_offer_an_activity_names_stay_public_and_their_owners() {
+    let s = Setting::new().await;
+    let admin = s.app.admin_token();
+    let activity = s
+        .app
+        .create("/api/v1/activities", &s.activity_naming_both())
+        .await;
+    let offer_path = format!("/api/v1/offers/{}", s.offer);
+    let request_path = format!("/api/v1/assistance-requests/{}", s.request);
+    let draft = json!({"status": "draft"});
+    for (path, who) in [(&offer_path, Who::Provider), (&request_path, Who::Kenya)] {
+        let problem = s
+            .send(Method::PATCH, path, who, Some(&draft))
+            .await
+            .assert_problem(409, "conflict");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("stays public"),
+            "{problem}"
+        );
+        let mut whole = s.get(path, who).await.assert_ok_json();
+        for stored in ["id", "version", "created_at", "updated_at"] {
+            whole.as_object_mut().unwrap().remove(stored);
+        }
+        whole["status"] = json!("draft");
+        s.send(Method::PUT, path, who, Some(&whole))
+            .await
+            .assert_problem(409, "conflict");
+        let seen = s.get(path, Who::Anonymous).await.assert_ok_json();
+        assert_eq!(
+            (seen["status"].as_str(), seen["version"].as_i64()),
+            (Some("open"), Some(1))
+        );
+    }
+    // The same rows uploaded as drafts, or the offer as another stakeholder's, by `admin`: the
+    // cited ones are refused rows, the other offer (cited by nothing) is written.
+    let export = |path: &'static str| {
+        s.app.send(
+            Request::get()
+                .uri(&format!("{path}?limit=200"))
+                .insert_header((header::ACCEPT, "text/csv"))
+                .insert_header((header::AUTHORIZATION, format!("Bearer {admin}"))),
+        )
+    };
+    let (offers, requests) = ("/api/v1/offers", "/api/v1/assistance-requests");
+    let provider = (s.provider.as_str(), s.other.as_str());
+    for (kind, (from, to), written) in [
+        (offers, (",open,", ",draft,"), 1),
+        (offers, provider, 0),
+        (requests, (",open,", ",draft,"), 0),
+    ] {
+        let csv = export(kind).await.text();
+        assert!(csv.contains(from), "{csv}");
+        let report = s
+            .app
+            .upload(
+                &format!("/api/v1/bulk/{}?mode=partial", &kind[8..]),
+                "text/csv",
+                csv.replace(from, to),
+            )
+            .await
+            .assert_ok_json();
+        assert_eq!(report["rejected"], 1, "{report}");
+        assert_eq!(report["updated"], written, "{report}");
+    }
+    for path in [&offer_path, &request_path] {
+        let seen = s.get(path, Who::Admin).await.assert_ok_json();
+        assert_eq!(
+            (seen["status"].as_str(), seen["version"].as_i64()),
+            (Some("open"), Some(1))
+        );
+    }
+    let other = s
+        .get(&format!("/api/v1/offers/{}", s.other_offer), Who::Admin)
+        .await
+        .json();
+    assert_eq!(
+        other["status"], "draft",
+        "an offer nobody cites may go back to draft"
+    );
+    // Closing is allowed, and the activity still names both.
+    for (path, who) in [(&offer_path, Who::Provider), (&request_path, Who::Kenya)] {
+        let reply = s
+            .send(Method::PATCH, path, who, Some(&json!({"status": "closed"})))
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+    let seen = s
+        .get(&format!("/api/v1/activities/{}", id(&activity)), Who::Admin)
+        .await
+        .assert_ok_json();
+    assert_eq!(seen["offer"], s.offer.as_str());
 }
 
 /// A row of `interests` as SQL values, with one column's value replaced.

@@ -22,6 +22,27 @@ async fn organisation(app: &TestApp, name: &str) -> String {
         .to_owned()
 }
 
+/// Public activities of `own` (France's, which grants all), one for each title: their ids.
+async fn public_activities(app: &TestApp, own: &str, titles: &[&str]) -> Vec<String> {
+    let mut ids = Vec::new();
+    for title in titles {
+        let mut body = activity(&["FRA"], title);
+        body["submitter"] = json!(own);
+        let made = app.create("/api/v1/activities", &body).await;
+        ids.push(made["id"].as_str().unwrap().to_owned());
+    }
+    france_consents(app, json!({"decision": "granted", "scope": "all"})).await;
+    ids
+}
+
+async fn france_consents(app: &TestApp, body: Value) {
+    let france = app.token(Role::State, Some("FRA"), None);
+    let reply = app
+        .send_json(Method::POST, "/api/v1/consents", Some(&france), &body)
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+}
+
 #[actix_web::test]
 async fn a_contributor_offers_as_its_organisation_and_no_other() {
     let app = TestApp::spawn();
@@ -164,6 +185,138 @@ async fn cited_activities_are_the_stakeholders_own_public_ones() {
     body["activities"] = json!([mine["id"]]);
     let reply = app.send_json(Method::POST, PATH, Some(&admin), &body).await;
     assert_eq!(reply.status, 201, "{}", reply.text());
+}
+
+/// An offer tells only of public activities, after it is written too: when one it cites stops
+/// being public (its State withdraws consent to it, its submitter withdraws it) or is deleted,
+/// the offer stops citing it, as a new version the audit trail gives to the service; and the
+/// public feed no longer carries the offer's earlier versions, which named it.
+#[actix_web::test]
+async fn an_offer_stops_citing_an_activity_that_stops_being_public() {
+    let app = TestApp::spawn();
+    let own = organisation(&app, "Cited NGO").await;
+    let admin = app.admin_token();
+    let titles = [
+        "Withdrawn by France",
+        "Withdrawn by us",
+        "Deleted",
+        "Still public",
+    ];
+    let cited = public_activities(&app, &own, &titles).await;
+    let mut body = offer("Citing four");
+    body["stakeholder"] = json!(own);
+    body["activities"] = json!(cited);
+    let made = app.create(PATH, &body).await;
+    let cites = |offer: &Value| -> Vec<String> {
+        serde_json::from_value(offer["activities"].clone()).unwrap()
+    };
+    assert_eq!(cites(&made), cited);
+    let activity_path = |i: usize| format!("/api/v1/activities/{}", cited[i]);
+    let withdrawn = json!({"decision": "withdrawn", "scope": "activity", "activity_id": cited[0]});
+    france_consents(&app, withdrawn).await;
+    let seen = app.get(&item(&made)).await.assert_ok_json();
+    assert_eq!(cites(&seen), cited[1..], "{seen}");
+    assert_eq!(seen["version"], 2);
+    let reply = app
+        .send_json(
+            Method::PATCH,
+            &activity_path(1),
+            Some(&admin),
+            &json!({"publication": "withdrawn"}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let reply = app
+        .send_json(
+            Method::DELETE,
+            &activity_path(2),
+            Some(&admin),
+            &json!(null),
+        )
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.text());
+    let seen = app.get(&item(&made)).await.assert_ok_json();
+    assert_eq!(cites(&seen), cited[3..], "{seen}");
+    assert_eq!(seen["version"], 4);
+    // What anonymous and sync readers of the feed read of the offer from its start names none
+    // of the three: its last version alone.
+    for token in [None, Some(app.token(Role::Sync, None, None))] {
+        let page = match &token {
+            Some(t) => app.get_as("/api/v1/changes?limit=1000", t).await,
+            None => app.get("/api/v1/changes?limit=1000").await,
+        }
+        .assert_ok_json();
+        let offers: Vec<&Value> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["type"] == "offer")
+            .collect();
+        assert_eq!(offers.len(), 1, "{offers:?}");
+        for gone in &cited[..3] {
+            assert!(
+                !offers[0].to_string().contains(gone.as_str()),
+                "{gone}: {offers:?}"
+            );
+        }
+    }
+    // Each change is the service's, and the offer's stakeholder may not cite them again.
+    let trail = app
+        .get_as(
+            &format!(
+                "/api/v1/audit?entity=offer&entity_id={}",
+                made["id"].as_str().unwrap()
+            ),
+            &admin,
+        )
+        .await
+        .assert_ok_json();
+    let actors: Vec<&str> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actors.iter().filter(|a| **a == "upr-tc").count(),
+        3,
+        "{trail}"
+    );
+    let problem = app
+        .send_json(
+            Method::PATCH,
+            &item(&made),
+            Some(&admin),
+            &json!({"activities": cited}),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 3, "{problem}");
+}
+
+/// A database whose offers cite activities that are no longer public (written before offers
+/// followed their activities' verdicts) has them taken off at start.
+#[actix_web::test]
+async fn offers_citing_hidden_activities_stop_citing_them_at_start() {
+    use diesel::prelude::*;
+    use upr_tc::db::schema::activities::dsl as a;
+    let app = TestApp::spawn();
+    let own = organisation(&app, "Older NGO").await;
+    let cited = public_activities(&app, &own, &["Hidden since", "Still public"]).await;
+    let mut body = offer("Citing two");
+    body["stakeholder"] = json!(own);
+    body["activities"] = json!(cited);
+    let made = app.create(PATH, &body).await;
+    let mut conn = app.service.state.pool.get().unwrap();
+    diesel::update(a::activities.filter(a::id.eq(&cited[0])))
+        .set(a::public.eq(false))
+        .execute(&mut **conn)
+        .unwrap();
+    conn.migrate().unwrap();
+    drop(conn);
+    let seen = app.get(&item(&made)).await.assert_ok_json();
+    assert_eq!(seen["activities"], json!(cited[1..]), "{seen}");
+    assert_eq!(seen["version"], 2);
 }
 
 #[actix_web::test]

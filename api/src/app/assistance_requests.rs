@@ -162,14 +162,30 @@ pub fn change(
         let input = edit.apply(&current.content)?;
         let content = checked(c, &filer, input)?;
         status_fits(c, Some(id), content.status)?;
-        if content.state != current.content.state && answered(c, id)? {
-            return Err(Error::Conflict(
-                "Providers have answered this request (interests, activities): it stays its State's; file a new one for another State."
-                    .into(),
-            ));
-        }
+        answered_stays(c, &current, &content)?;
         Ok(documents::replace(c, &actor, id, content, expected)?)
     })
+}
+
+/// What no write may do to a request that interests or activities answer: give it to another
+/// State (they were made for its State), or take it back to draft (a public activity would
+/// name a request nobody sees). Every write of a request (the API, bulk uploads, the CLI) is
+/// held to it.
+pub fn answered_stays(
+    conn: &mut DbConnection,
+    current: &AssistanceRequest,
+    content: &AssistanceRequestContent,
+) -> Result<()> {
+    let moves = content.state != current.content.state;
+    let hides = current.public() && content.status == RequestStatus::Draft;
+    if !(moves || hides) || !answered(conn, current.stored.id)? {
+        return Ok(());
+    }
+    Err(Error::Conflict(if moves {
+        "Providers have answered this request (interests, activities): it stays its State's; file a new one for another State.".into()
+    } else {
+        "Providers have answered this request (interests, activities): it stays public; close it (`status: closed`) instead.".into()
+    }))
 }
 
 /// Whether interests or activities answer the request: they were made for its State.

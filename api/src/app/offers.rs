@@ -11,7 +11,7 @@ use crate::db::documents;
 use crate::db::interests;
 use crate::db::offers::check_references;
 use crate::db::tx::write;
-use crate::domain::offer::{Offer, OfferContent, OfferInput};
+use crate::domain::offer::{Offer, OfferContent, OfferInput, OfferStatus};
 use crate::domain::publication::Access;
 use crate::domain::{FieldError, Id, OfferId};
 
@@ -151,14 +151,27 @@ pub fn change(
         let named = input.stakeholder.or(current.content.stakeholder);
         input.stakeholder = Some(policy::offer_stakeholder(&author, named)?);
         let content = checked(c, input)?;
-        if content.stakeholder != current.content.stakeholder && cited(c, id)? {
-            return Err(Error::Conflict(
-                "Interests or activities cite this offer as its stakeholder's: it stays that stakeholder's."
-                    .into(),
-            ));
-        }
+        cited_stays(c, &current, &content)?;
         Ok(documents::replace(c, &actor, id, content, expected)?)
     })
+}
+
+/// What no write may do to an offer that interests or activities cite: give it to another
+/// stakeholder (they cite it as that stakeholder's), or take it back to draft (a public
+/// activity would name an offer nobody sees). Every write of an offer (the API, bulk uploads,
+/// the CLI) is held to it.
+pub fn cited_stays(conn: &mut DbConnection, current: &Offer, content: &OfferContent) -> Result<()> {
+    let moves = content.stakeholder != current.content.stakeholder;
+    let hides = current.public() && content.status == OfferStatus::Draft;
+    if !(moves || hides) || !cited(conn, current.stored.id)? {
+        return Ok(());
+    }
+    Err(Error::Conflict(if moves {
+        "Interests or activities cite this offer as its stakeholder's: it stays that stakeholder's."
+            .into()
+    } else {
+        "Interests or activities cite this offer: it stays public; close it (`status: closed`) instead.".into()
+    }))
 }
 
 /// Whether interests or activities cite the offer: as its stakeholder's.

@@ -34,6 +34,15 @@ impl Actor {
         }
     }
 
+    /// The service itself, keeping a rule after a write of another item changed what the rule
+    /// reads (an offer that stops citing an activity no longer public).
+    pub fn service() -> Self {
+        Self {
+            subject: "upr-tc".into(),
+            role: ActingRole::Operator,
+        }
+    }
+
     /// An operator at the machine, through `upr-tc` commands.
     pub fn operator() -> Self {
         let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());

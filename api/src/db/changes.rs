@@ -107,11 +107,39 @@ impl Change {
     }
 }
 
+/// Silences the public feed's upserts so far of these items (`(kind, id)`): they say nothing
+/// to the public any more (the full feed keeps them), so that a reader who starts later never
+/// reads what they said. One statement for each kind of item and run of ids (a withdrawal may
+/// hide thousands).
+pub fn forget_public(
+    conn: &mut DbConnection,
+    items: &mut [(&str, &str)],
+) -> diesel::QueryResult<()> {
+    use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+    items.sort_unstable();
+    for of_entity in items.chunk_by(|a, b| a.0 == b.0) {
+        for run in of_entity.chunks(super::RUN) {
+            diesel::update(
+                dsl::changes
+                    .filter(dsl::entity.eq(run[0].0))
+                    .filter(dsl::entity_id.eq_any(run.iter().map(|(_, id)| *id)))
+                    .filter(dsl::public_op.eq("upsert")),
+            )
+            .set((
+                dsl::public_op.eq(None::<&str>),
+                dsl::public_data.eq(None::<&str>),
+            ))
+            .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
 /// Records changes; call inside the write transaction that made them.
 pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryResult<()> {
     use super::sql::Value;
     use super::sql::rows::{self, RunOf};
-    use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+    use diesel::{ExpressionMethods, RunQueryDsl};
     let at = stored(now());
     let changes: Vec<_> = changes
         .into_iter()
@@ -131,28 +159,12 @@ pub fn record(conn: &mut DbConnection, changes: Vec<Change>) -> diesel::QueryRes
     // earlier upserts say nothing to the public any more (the full feed keeps them), so that
     // a reader who starts after the refusal never reads what was refused. A partner who read
     // them reads the delete.
-    // One statement for each kind of item and run of ids (a withdrawal may hide thousands).
     let mut gone: Vec<(&str, &str)> = changes
         .iter()
         .filter(|((_, _, public_op), ..)| *public_op == Some("delete"))
         .map(|((entity, ..), _, id, _)| (*entity, id.as_str()))
         .collect();
-    gone.sort_unstable();
-    for of_entity in gone.chunk_by(|a, b| a.0 == b.0) {
-        for run in of_entity.chunks(super::RUN) {
-            diesel::update(
-                dsl::changes
-                    .filter(dsl::entity.eq(run[0].0))
-                    .filter(dsl::entity_id.eq_any(run.iter().map(|(_, id)| *id)))
-                    .filter(dsl::public_op.eq("upsert")),
-            )
-            .set((
-                dsl::public_op.eq(None::<&str>),
-                dsl::public_data.eq(None::<&str>),
-            ))
-            .execute(conn)?;
-        }
-    }
+    forget_public(conn, &mut gone)?;
     let mut changes = changes.into_iter().peekable();
     while changes.peek().is_some() {
         let run: Vec<_> = changes.by_ref().take(super::RUN).collect();

@@ -67,7 +67,8 @@ pub trait Document: Rows + Serialize + DeserializeOwned {
         }
         Ok(())
     }
-    /// Refuses a deletion while other items refer to this one; by default, never.
+    /// Refuses a deletion while other items refer to this one, or brings them up to date
+    /// before it goes; by default, nothing.
     fn before_delete(_conn: &mut DbConnection, _id: Self::Id) -> Result<(), WriteError> {
         Ok(())
     }

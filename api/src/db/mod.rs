@@ -435,6 +435,14 @@ impl DbConnection {
                 "stored verdicts computed again with the current publication rule"
             );
         }
+        let uncited = tx::write(self, offers::uncite_hidden)
+            .context("cannot take the activities no longer public off the offers citing them")?;
+        if uncited > 0 {
+            tracing::info!(
+                offers = uncited,
+                "offers citing activities no longer public cite them no more"
+            );
+        }
         if let Some(items) = reindex_if_analysis_changed(self)
             .context("cannot write the full-text terms of the stored items again")?
         {

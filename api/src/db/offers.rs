@@ -172,6 +172,71 @@ pub fn count_by(conn: &mut DbConnection, stakeholder: StakeholderId) -> QueryRes
         .get_result(conn)
 }
 
+/// Makes the offers that cite these activities, which stopped being public (a State withdrew
+/// or refused consent, the activity changed, or is deleted), stop citing them: an offer is
+/// public and tells only of public activities (`check_references` holds each write to it).
+/// Each offer changed is a new version, audited as the service's (`Actor::service`), and the
+/// public feed forgets its earlier upserts, which named them. Returns how many changed.
+pub fn uncite(conn: &mut DbConnection, hidden: &[ActivityId]) -> QueryResult<usize> {
+    use super::schema::offer_facets::dsl as f;
+    use super::schema::offers::dsl as o;
+    let mut rows: Vec<super::sql::DocumentRow> = Vec::new();
+    for run in hidden.chunks(super::RUN) {
+        let values: Vec<String> = run.iter().map(ActivityId::to_string).collect();
+        let citing = f::offer_facets
+            .filter(f::facet.eq("activity"))
+            .filter(f::value.eq_any(values))
+            .select(f::offer_seq);
+        rows.extend(
+            o::offers
+                .filter(o::seq.eq_any(citing))
+                .select((o::seq, o::document))
+                .load::<super::sql::DocumentRow>(conn)?,
+        );
+    }
+    rows.sort_unstable_by_key(|r| r.seq);
+    rows.dedup_by_key(|r| r.seq);
+    let hidden: std::collections::HashSet<&ActivityId> = hidden.iter().collect();
+    for row in &rows {
+        let offer: Offer = super::documents::parse(row)?;
+        let mut content = offer.content.clone();
+        content.activities.retain(|a| !hidden.contains(a));
+        let id = offer.stored.id.to_string();
+        super::changes::forget_public(conn, &mut [(Offer::TABLE.entity, id.as_str())])?;
+        let actor = super::audit::Actor::service();
+        super::documents::replace::<Offer>(conn, &actor, offer.stored.id, content, None).map_err(
+            |e| match e {
+                WriteError::Db(e) => e,
+                other => super::stored::unreadable(format!("offer {id}: {other}")),
+            },
+        )?;
+    }
+    Ok(rows.len())
+}
+
+/// [`uncite`] of every activity an offer cites that is not public, or not there: what offers
+/// written before they followed their activities' verdicts may still cite. One query when
+/// there is none.
+pub fn uncite_hidden(conn: &mut DbConnection) -> QueryResult<usize> {
+    use super::schema::activities::dsl as a;
+    use super::schema::offer_facets::dsl as f;
+    let public = a::activities.filter(a::public.eq(true)).select(a::id);
+    let hidden: Vec<String> = f::offer_facets
+        .filter(f::facet.eq("activity"))
+        .filter(diesel::dsl::not(f::value.eq_any(public)))
+        .select(f::value)
+        .distinct()
+        .load(conn)?;
+    let hidden = hidden
+        .iter()
+        .map(|id| {
+            id.parse()
+                .map_err(|e| super::stored::unreadable(format!("cited activity `{id}`: {e}")))
+        })
+        .collect::<QueryResult<Vec<ActivityId>>>()?;
+    uncite(conn, &hidden)
+}
+
 /// What an offer names that does not exist or is not its stakeholder's: the stakeholder, and
 /// each cited activity (a public one the stakeholder submitted or took part in: an offer is
 /// public, and must not tell of an activity that is not).

@@ -131,18 +131,12 @@ impl Importable for AssistanceRequest {
         incoming: &AssistanceRequestContent,
     ) -> Result<(), WriteError> {
         let id = existing.map(|e| e.stored.id);
-        app::assistance_requests::status_fits(conn, id, incoming.status).map_err(|e| match e {
-            app::Error::Invalid(errors) => WriteError::Conflict(
-                errors
-                    .into_iter()
-                    .map(|e| e.message)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            // A database that fails is not a row's fault: the upload fails.
-            app::Error::Db(e) => WriteError::Db(e),
-            other => WriteError::Conflict(other.to_string()),
-        })
+        app::assistance_requests::status_fits(conn, id, incoming.status).map_err(row_refusal)?;
+        match existing {
+            Some(current) => app::assistance_requests::answered_stays(conn, current, incoming)
+                .map_err(row_refusal),
+            None => Ok(()),
+        }
     }
 
     fn may_create_with_id(uploader: &Uploader) -> bool {
@@ -227,8 +221,37 @@ impl Importable for Offer {
             .map_err(|_| NOT_YOURS.to_owned())
     }
 
+    /// Cited, it stays its stakeholder's and public, as every write of an offer
+    /// (`app::offers::cited_stays`).
+    fn may_write(
+        conn: &mut DbConnection,
+        existing: Option<&Self>,
+        incoming: &OfferContent,
+    ) -> Result<(), WriteError> {
+        match existing {
+            Some(current) => app::offers::cited_stays(conn, current, incoming).map_err(row_refusal),
+            None => Ok(()),
+        }
+    }
+
     fn may_create_with_id(uploader: &Uploader) -> bool {
         policy::may_choose_offer_id(&uploader.author)
+    }
+}
+
+/// A command's refusal of a row as the row's: its messages; a database that fails is not a
+/// row's fault, and fails the upload.
+fn row_refusal(e: app::Error) -> WriteError {
+    match e {
+        app::Error::Invalid(errors) => WriteError::Conflict(
+            errors
+                .into_iter()
+                .map(|e| e.message)
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        app::Error::Db(e) => WriteError::Db(e),
+        other => WriteError::Conflict(other.to_string()),
     }
 }
 

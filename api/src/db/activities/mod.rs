@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::documents::{Document, parse_document};
+use super::documents::{Document, WriteError, parse_document};
 use super::table::{Table, document_table};
 use crate::domain::FieldError;
 use crate::domain::Language;
@@ -105,6 +105,24 @@ impl Document for Activity {
 
     fn is_public(&self) -> bool {
         self.visibility.public
+    }
+
+    /// Offers stop citing it when it stops being public (`offers::uncite`).
+    fn after_write(
+        &self,
+        conn: &mut DbConnection,
+        before: Option<&Self>,
+    ) -> diesel::QueryResult<()> {
+        if before.is_some_and(|b| b.visibility.public) && !self.visibility.public {
+            super::offers::uncite(conn, &[self.stored.id])?;
+        }
+        Ok(())
+    }
+
+    /// Offers stop citing it (`offers::uncite`).
+    fn before_delete(conn: &mut DbConnection, id: ActivityId) -> Result<(), WriteError> {
+        super::offers::uncite(conn, &[id])?;
+        Ok(())
     }
 
     /// Only while it is public.

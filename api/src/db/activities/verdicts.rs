@@ -201,6 +201,8 @@ fn refresh(
     let mut changed = 0;
     // The feed rows of the verdicts that changed, written together at the end.
     let mut feed = Vec::new();
+    // The activities that stopped being public, which offers stop citing.
+    let mut hidden = Vec::new();
     for (seq, mut activity) in activities {
         let before = activity.visibility.clone();
         facts.derive(conn, &mut activity)?;
@@ -220,6 +222,9 @@ fn refresh(
             continue;
         }
         changed += 1;
+        if before.public && !activity.visibility.public {
+            hidden.push(activity.stored.id);
+        }
         let full = to_json(&activity);
         diesel::update(row)
             .set((derived, a::document.eq(&full)))
@@ -243,6 +248,7 @@ fn refresh(
         Activity::set_facets(conn, seq, &pairs)?;
     }
     changes::record(conn, feed)?;
+    crate::db::offers::uncite(conn, &hidden)?;
     Ok(changed)
 }
 
