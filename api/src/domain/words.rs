@@ -176,9 +176,13 @@ pub struct Vocabulary {
 impl Vocabulary {
     /// The terms of `words`, numbered (new terms get new numbers).
     pub fn terms(&mut self, words: &Words) -> Terms {
-        let mut out: Vec<(TermId, f32)> = words
-            .0
-            .iter()
+        // New terms numbered in the order of their text, not of the map (whose order differs
+        // from one map to the next): the same texts read in the same order give the same
+        // numbers, and so the same words, in the same order, where an explanation's ties are cut.
+        let mut sorted: Vec<(&String, &f32)> = words.0.iter().collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut out: Vec<(TermId, f32)> = sorted
+            .into_iter()
             .map(|(term, n)| {
                 let id = match self.ids.get(term) {
                     Some(id) => *id,
@@ -321,6 +325,26 @@ mod tests {
         let mut fr = Words::default();
         fr.add(Language::Fr, "Protéger les femmes et la femme rurale");
         assert_eq!(fr.0.get("femm"), Some(&2.0), "{fr:?}");
+    }
+
+    #[test]
+    fn the_same_texts_are_numbered_the_same_every_time() {
+        let text = "Train judges, prosecutors, police officers and lawyers on the rights of \
+                    women, children, migrants and persons with disabilities";
+        let numbered = || {
+            let mut v = Vocabulary::default();
+            let terms = v.terms(&en(text));
+            terms
+                .0
+                .iter()
+                .map(|(id, _)| v.term(*id).to_owned())
+                .collect::<Vec<_>>()
+        };
+        let first = numbered();
+        assert!(first.len() > 10, "{first:?}");
+        for _ in 0..20 {
+            assert_eq!(numbered(), first);
+        }
     }
 
     #[test]
