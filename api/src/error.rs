@@ -82,6 +82,10 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// A `PATCH` body in a patch format other than JSON merge patch; the answer carries
+    /// `Accept-Patch`.
+    #[error("{0}")]
+    UnsupportedPatch(String),
     #[error("{detail}")]
     Unprocessable {
         code: &'static str,
@@ -169,7 +173,7 @@ impl ApiError {
             Self::CursorExpired(_) => "cursor_expired",
             Self::RequestTimeout(_) => "request_timeout",
             Self::PayloadTooLarge(_) => "payload_too_large",
-            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::UnsupportedMediaType(_) | Self::UnsupportedPatch(_) => "unsupported_media_type",
             Self::Unavailable(_) | Self::Transient(_) => "service_unavailable",
             Self::TooManyRequests { .. } => "rate_limited",
             Self::ImportRejected(_) => "import_rejected",
@@ -226,7 +230,9 @@ impl ResponseError for ApiError {
             Self::CursorExpired(_) => StatusCode::GONE,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType(_) | Self::UnsupportedPatch(_) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) | Self::Transient(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -250,6 +256,12 @@ impl ResponseError for ApiError {
                     res.insert_header((header::ALLOW, v));
                 }
             }
+            Self::UnsupportedPatch(_) => {
+                res.insert_header((
+                    header::HeaderName::from_static("accept-patch"),
+                    HeaderValue::from_static(MERGE_PATCH),
+                ));
+            }
             Self::TooManyRequests { retry_after, .. } => {
                 res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
@@ -264,6 +276,9 @@ impl ResponseError for ApiError {
         res.body(serde_json::to_string(&self.problem()).unwrap_or_default())
     }
 }
+
+/// The patch format `PATCH` takes: JSON merge patch (RFC 7396), which `Accept-Patch` names.
+pub const MERGE_PATCH: &str = "application/merge-patch+json";
 
 /// Seconds a client is asked to wait when the database is unreachable or a limit is reached.
 const UNAVAILABLE_RETRY_AFTER: u64 = 5;

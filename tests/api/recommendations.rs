@@ -227,6 +227,54 @@ async fn put_and_patch_honour_if_match() {
         .await;
     stale.assert_problem(412, "precondition_failed");
     assert_eq!(app.get(&item).await.json()["version"], 2);
+    // `If-Match` that is not entity tags is a 400, not a 412 saying the item changed; a tag
+    // this service did not give matches nothing; `*` and the current one match.
+    let patch_if = |tag: &'static str, body: Value| {
+        app.send(
+            Request::patch()
+                .uri(&item)
+                .insert_header(auth.clone())
+                .insert_header(("If-Match", tag))
+                .set_json(body),
+        )
+    };
+    let unchanged = json!({"response": "noted"});
+    for malformed in ["2", "\"2", "2\"", "\"2\", 3", "", "\"\"2\"\""] {
+        let problem = patch_if(malformed, unchanged.clone())
+            .await
+            .assert_problem(400, "invalid_if_match");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("If-Match"),
+            "{problem}"
+        );
+    }
+    patch_if("\"abc\"", unchanged.clone())
+        .await
+        .assert_problem(412, "precondition_failed");
+    for matching in ["*", "\"2\"", "W/\"2\""] {
+        let reply = patch_if(matching, unchanged.clone()).await;
+        assert_eq!(reply.status, 200, "{matching}: {}", reply.text());
+    }
+    // A JSON Patch (RFC 6902) is a 415 naming the format `PATCH` takes, and changes nothing.
+    let reply = app
+        .send(
+            Request::patch()
+                .uri(&item)
+                .insert_header(auth.clone())
+                .insert_header(("Content-Type", "application/json-patch+json"))
+                .set_payload(r#"[{"op": "replace", "path": "/response", "value": "supported"}]"#),
+        )
+        .await;
+    let problem = reply.assert_problem(415, "unsupported_media_type");
+    assert_eq!(
+        reply.header("accept-patch"),
+        Some("application/merge-patch+json")
+    );
+    assert!(
+        problem["detail"].as_str().unwrap().contains("merge patch"),
+        "{problem}"
+    );
+    assert_eq!(app.get(&item).await.json()["version"], 2);
 
     // Merge patch: change one field, remove an optional one; the rest stays.
     let reply = app

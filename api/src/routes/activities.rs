@@ -405,7 +405,7 @@ pub async fn delete_activity(
     req: HttpRequest,
     id: web::Path<ActivityId>,
 ) -> ApiResult<HttpResponse> {
-    let (id, expected) = (id.into_inner(), if_match(&req));
+    let (id, expected) = (id.into_inner(), if_match(&req)?);
     let who = Principal::from(caller);
     with_db(&state, move |conn| {
         Ok(app::activities::delete(conn, &who, id, expected)?)

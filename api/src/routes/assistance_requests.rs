@@ -272,7 +272,7 @@ pub async fn delete_assistance_request(
     req: HttpRequest,
     id: web::Path<AssistanceRequestId>,
 ) -> ApiResult<HttpResponse> {
-    let (id, expected, who) = (id.into_inner(), if_match(&req), Principal::from(caller));
+    let (id, expected, who) = (id.into_inner(), if_match(&req)?, Principal::from(caller));
     with_db(&state, move |conn| {
         Ok(app::assistance_requests::delete(conn, &who, id, expected)?)
     })

@@ -182,7 +182,7 @@ async fn decide(
     decision: Decision,
 ) -> ApiResult<impl Responder> {
     let ((request, id), who) = (path.into_inner(), Principal::from(caller));
-    let expected = if_match(&req);
+    let expected = if_match(&req)?;
     let i = with_db(&state, move |conn| {
         Ok(match decision {
             Decision::Accept => app::interests::accept(conn, &who, request, id, expected)?,

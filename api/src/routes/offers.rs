@@ -264,7 +264,7 @@ pub async fn delete_offer(
     req: HttpRequest,
     id: web::Path<OfferId>,
 ) -> ApiResult<HttpResponse> {
-    let (id, expected, who) = (id.into_inner(), if_match(&req), Principal::from(caller));
+    let (id, expected, who) = (id.into_inner(), if_match(&req)?, Principal::from(caller));
     with_db(&state, move |conn| {
         Ok(app::offers::delete(conn, &who, id, expected)?)
     })

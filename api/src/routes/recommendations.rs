@@ -304,7 +304,7 @@ pub async fn delete_recommendation(
     req: HttpRequest,
     id: web::Path<RecommendationId>,
 ) -> ApiResult<actix_web::HttpResponse> {
-    let (id, expected, who) = (id.into_inner(), if_match(&req), Principal::from(caller));
+    let (id, expected, who) = (id.into_inner(), if_match(&req)?, Principal::from(caller));
     with_db(&state, move |conn| {
         Ok(app::recommendations::delete(conn, &who, id, expected)?)
     })

@@ -287,7 +287,7 @@ pub async fn delete_stakeholder(
     req: HttpRequest,
     id: web::Path<StakeholderId>,
 ) -> ApiResult<actix_web::HttpResponse> {
-    let (id, expected, who) = (id.into_inner(), if_match(&req), Principal::from(caller));
+    let (id, expected, who) = (id.into_inner(), if_match(&req)?, Principal::from(caller));
     with_db(&state, move |conn| {
         Ok(app::stakeholders::delete(conn, &who, id, expected)?)
     })

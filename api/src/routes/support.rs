@@ -2,12 +2,12 @@
 //! (from `http`) running database work off the async workers.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 
 use crate::cursor::Kind;
 use crate::db::Position;
 use crate::domain::CountryCode;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError, MERGE_PATCH};
 pub use crate::http::{
     spare_read_connection, with_db, with_item_db, with_read_db, with_read_db_on,
 };
@@ -301,20 +301,59 @@ pub struct IfNoneMatch {
     if_none_match: Option<String>,
 }
 
-pub fn if_match(req: &HttpRequest) -> Option<i64> {
-    let value = req.headers().get(header::IF_MATCH)?;
+/// The version `If-Match` names: `None` without the header or for `*`; a version no item has
+/// (`-1`) for entity tags this service did not give, which then match nothing (412). A value
+/// that is not entity tags at all (`3`, `"3`, `""3"`) is a 400 rather than a 412 saying the
+/// item changed.
+pub fn if_match(req: &HttpRequest) -> ApiResult<Option<i64>> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
     let value = value.to_str().unwrap_or("").trim();
     if value == "*" {
-        return None;
+        return Ok(None);
     }
-    let version = value.split(',').find_map(|tag| {
-        let tag = tag.trim();
+    let malformed = || {
+        ApiError::bad_request(
+            "invalid_if_match",
+            "`If-Match` must be `*` or entity tags in double quotes as `ETag` gives them \
+             (`\"3\"`), separated by commas.",
+        )
+    };
+    let mut version = None;
+    for tag in value.split(',').map(str::trim) {
         let tag = tag.strip_prefix("W/").unwrap_or(tag);
-        let inner = tag.strip_prefix('"')?.strip_suffix('"')?;
-        inner.split('-').next()?.parse().ok()
-    });
-    Some(version.unwrap_or(-1))
+        let inner = tag
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .filter(|inner| !inner.contains('"'))
+            .ok_or_else(malformed)?;
+        version = version.or_else(|| inner.split('-').next()?.parse().ok());
+    }
+    Ok(Some(version.unwrap_or(-1)))
 }
+
+/// A `PATCH` body is a JSON merge patch (RFC 7396), sent as `application/merge-patch+json`
+/// (or plain JSON); a JSON Patch (RFC 6902, `application/json-patch+json`) is a 415 naming
+/// the format this service takes, not a 422 about its shape.
+pub fn merge_patch_only(req: &HttpRequest) -> ApiResult<()> {
+    let json_patch = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.essence_str().eq_ignore_ascii_case(JSON_PATCH));
+    if json_patch {
+        return Err(ApiError::UnsupportedPatch(format!(
+            "`PATCH` takes a JSON merge patch (RFC 7396): send `Content-Type: {MERGE_PATCH}`, \
+             an object of the fields to change (`null` removes an optional one); JSON Patch \
+             ({JSON_PATCH}) is not taken."
+        )));
+    }
+    Ok(())
+}
+
+/// The patch format `PATCH` refuses.
+const JSON_PATCH: &str = "application/json-patch+json";
 
 /// Search words: not blank, not too long.
 pub fn search_param(q: &Option<String>) -> ApiResult<Option<String>> {
@@ -469,7 +508,7 @@ macro_rules! item_edits {
             body: $crate::routes::body::Json<$input>,
         ) -> ApiResult<impl Responder> {
             let edit = Edit::Replace(body.into_inner());
-            change(state, caller, id.into_inner(), if_match(&req), edit).await
+            change(state, caller, id.into_inner(), if_match(&req)?, edit).await
         }
 
         $(#[doc = $patch_doc])*
@@ -489,9 +528,10 @@ macro_rules! item_edits {
             id: web::Path<$id>,
             body: $crate::routes::body::Json<serde_json::Value>,
         ) -> ApiResult<impl Responder> {
+            $crate::routes::support::merge_patch_only(&req)?;
             let body = body.into_inner();
             let edit = Edit::Patch($crate::routes::support::patch_body(&state, stringify!($input), body)?);
-            change(state, caller, id.into_inner(), if_match(&req), edit).await
+            change(state, caller, id.into_inner(), if_match(&req)?, edit).await
         }
     };
 }
