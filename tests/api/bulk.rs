@@ -312,8 +312,9 @@ async fn a_file_cut_inside_a_quoted_cell_is_a_row_error_not_a_shorter_text() {
 }
 
 /// What spreadsheets and other tools leave in a file is read past: the empty columns after the
-/// last one (their cells empty), a byte order mark before an NDJSON file's first line; a file
-/// separated by semicolons is refused with a word on how to save it.
+/// last one (their cells empty), a byte order mark before an NDJSON file's first line; files
+/// separated by semicolons or tabs are read so, UTF-16 is read where a byte order mark or the
+/// charset says so, and a file separated by bars is refused with a word on how to save it.
 #[actix_web::test]
 async fn what_spreadsheets_leave_in_a_file_is_read_past() {
     let app = TestApp::spawn();
@@ -328,19 +329,50 @@ async fn what_spreadsheets_leave_in_a_file_is_read_past() {
     let ndjson = "\u{feff}{\"state_under_review\": \"UGA\", \"session\": 26, \"text\": {\"en\": \"With a mark\"}}\n";
     let r = report(&app.upload(RECS, "application/x-ndjson", ndjson).await);
     assert_eq!(r["created"], 1, "{r}");
+    // "CSV" as a spreadsheet saves it where a comma is the decimal mark (semicolons), and
+    // "Unicode text" (UTF-16 with a byte order mark, tabs), or UTF-16 its charset names.
+    let semicolons = "state_under_review;session;text__en\nKEN;26;\"Ratify, soon.\"\n";
+    let r = report(&app.upload(RECS, "text/csv", semicolons).await);
+    assert_eq!(r["created"], 1, "{r}");
+    let utf16 = |text: &str, mark: bool| -> Vec<u8> {
+        let mark = mark.then_some(0xfeff_u16);
+        mark.into_iter()
+            .chain(text.encode_utf16())
+            .flat_map(u16::to_le_bytes)
+            .collect()
+    };
+    let tabs = "state_under_review\tsession\ttext__fr\r\nKEN\t26\tRéformer, vite.\r\n";
+    let r = report(&app.upload(RECS, "text/csv", utf16(tabs, true)).await);
+    assert_eq!(r["created"], 1, "{r}");
+    let named = "state_under_review,session,text__fr\nKEN,27,Égalité.\n";
+    let r = report(
+        &app.upload(RECS, "text/csv; charset=utf-16le", utf16(named, false))
+            .await,
+    );
+    assert_eq!(r["created"], 1, "{r}");
+    let texts: HashSet<String> = app
+        .all("/api/v1/recommendations")
+        .await
+        .iter()
+        .filter_map(|r| r["text"]["fr"].as_str().or(r["text"]["en"].as_str()))
+        .map(str::to_owned)
+        .collect();
+    for text in ["Ratify, soon.", "Réformer, vite.", "Égalité."] {
+        assert!(texts.contains(text), "{text}: {texts:?}");
+    }
     let problem = app
         .upload(
             RECS,
             "text/csv",
-            "state_under_review;session;text__en\nKEN;26;Ratify.\n",
+            "state_under_review|session|text__en\nKEN|26|Ratify.\n",
         )
         .await
         .assert_problem(422, "unreadable_file");
     assert!(
-        problem["detail"].as_str().unwrap().contains("semicolons"),
+        problem["detail"].as_str().unwrap().contains("bars"),
         "{problem}"
     );
-    assert_eq!(app.all("/api/v1/recommendations").await.len(), 4);
+    assert_eq!(app.all("/api/v1/recommendations").await.len(), 7);
 }
 
 /// A CSV file saved in another encoding than UTF-8 is read in the one its `charset` names: a

@@ -61,6 +61,8 @@ fn shown(name: &str) -> String {
 /// columns nor a row of a million cells is held in memory.
 struct Records<R> {
     core: csv_core::Reader,
+    /// What separates cells: a comma, or what the header uses instead ([`Records::separator`]).
+    separator: u8,
     input: std::io::BufReader<R>,
     /// The cells of the record read last, one after the other.
     out: Vec<u8>,
@@ -89,6 +91,7 @@ impl<R: Read> Records<R> {
     fn new(input: R) -> Self {
         Self {
             core: csv_core::Reader::new(),
+            separator: b',',
             input: std::io::BufReader::with_capacity(BUFFER, input),
             out: vec![0; BUFFER],
             ends: vec![0; MAX_COLUMNS + 1],
@@ -96,6 +99,24 @@ impl<R: Read> Records<R> {
             count: 0,
             raw: Vec::new(),
         }
+    }
+
+    /// Reads cells separated as the header's are, before the first record is read: by commas,
+    /// or by semicolons or tabs when the header's first line has no comma but one of those (a
+    /// spreadsheet saves "CSV" with semicolons where a comma is the decimal mark, as in French,
+    /// Spanish and Russian, and "Unicode text" with tabs).
+    fn separator(&mut self) -> std::io::Result<()> {
+        use std::io::BufRead;
+        let start = self.input.fill_buf()?;
+        let line = start.split(|b| *b == b'\n').next().unwrap_or_default();
+        if line.contains(&b',') {
+            return Ok(());
+        }
+        if let Some(separator) = [b';', b'\t'].into_iter().find(|s| line.contains(s)) {
+            self.separator = separator;
+            self.core = csv_core::ReaderBuilder::new().delimiter(separator).build();
+        }
+        Ok(())
     }
 
     /// The next record; one past `cap` bytes is [`Outcome::TooLong`], and with `pass_over` the
@@ -149,7 +170,7 @@ impl<R: Read> Records<R> {
                     overflowed = true;
                     (self.kept, outlen) = (0, 0);
                 }
-                R::Record if at_end && ends_quoted(&self.raw) => {
+                R::Record if at_end && ends_quoted(&self.raw, self.separator) => {
                     return Ok(Outcome::Unterminated);
                 }
                 R::Record => return Ok(Outcome::Record),
@@ -171,7 +192,7 @@ impl<R: Read> Records<R> {
 /// Whether `record`, the bytes of a CSV record, ends inside a quoted cell (a cell that starts
 /// with `"` and whose closing `"` never came), as csv_core reads it: a `"` within an unquoted
 /// cell is a character of it, and `""` within a quoted cell is one `"`.
-fn ends_quoted(record: &[u8]) -> bool {
+fn ends_quoted(record: &[u8], separator: u8) -> bool {
     #[derive(PartialEq)]
     enum At {
         CellStart,
@@ -186,7 +207,8 @@ fn ends_quoted(record: &[u8]) -> bool {
             (At::Quoted, b'"') => At::QuoteInQuoted,
             (At::Quoted, _) => At::Quoted,
             (At::QuoteInQuoted, b'"') => At::Quoted,
-            (_, b',' | b'\n' | b'\r') => At::CellStart,
+            (_, b'\n' | b'\r') => At::CellStart,
+            (_, b) if b == separator => At::CellStart,
             _ => At::Unquoted,
         };
     }
@@ -288,20 +310,16 @@ impl Columns {
         if !unknown.is_empty() {
             problems.push(format!("unknown column(s): {}", listed(&unknown)));
         }
+        // Semicolons and tabs are read as separators (`Records::separator`); bars are not.
         if let [only] = headers
-            && let Some(separator) = [';', '\t', '|'].into_iter().find(|s| only.contains(*s))
+            && only.contains('|')
         {
-            problems.push(format!(
-                "the header is one column holding `{}`: the file looks separated by \
-                 {} rather than commas; save it as comma-separated CSV (\"CSV UTF-8\" in a \
-                 spreadsheet)",
-                separator.escape_default(),
-                match separator {
-                    ';' => "semicolons",
-                    '\t' => "tabs",
-                    _ => "bars",
-                }
-            ));
+            problems.push(
+                "the header is one column holding `|`: the file looks separated by bars \
+                 rather than commas; save it as comma-separated CSV (\"CSV UTF-8\" in a \
+                 spreadsheet)"
+                    .to_owned(),
+            );
         }
         let mut seen = std::collections::HashSet::new();
         if let Some(dup) = headers.iter().find(|h| !seen.insert(h.as_str())) {
@@ -389,7 +407,9 @@ pub fn records(
     fallback: Option<&'static Encoding>,
     each: RecordSink<'_>,
 ) -> Result<Vec<String>, ImportError> {
+    let (input, fallback) = utf8_of(input, fallback)?;
     let mut reader = Records::new(input);
+    reader.separator()?;
     let mut headers: Option<Vec<String>> = None;
     // Cells a row may have: the header's, and the empty columns a spreadsheet leaves after
     // them (whose cells must be empty too).
@@ -512,6 +532,30 @@ pub fn records(
     headers.ok_or_else(|| ImportError::File("The upload is empty: it has no header row.".into()))
 }
 
+/// The upload as UTF-8 where it is UTF-16 (a byte order mark says so, as a spreadsheet's
+/// "Unicode text" begins, or its charset does), with the encoding its cells that are not UTF-8
+/// are read in; any other upload as it comes, its cells decoded one by one ([`decode`]).
+fn utf8_of<'a>(
+    input: impl Read + 'a,
+    charset: Option<&'static Encoding>,
+) -> Result<(Box<dyn Read + 'a>, Option<&'static Encoding>), ImportError> {
+    use std::io::BufRead;
+    let mut input = std::io::BufReader::with_capacity(BUFFER, input);
+    let utf16 = [encoding_rs::UTF_16LE, encoding_rs::UTF_16BE];
+    let start = input.fill_buf()?;
+    let marked = start.starts_with(&[0xff, 0xfe]) || start.starts_with(&[0xfe, 0xff]);
+    if !marked && !charset.is_some_and(|c| utf16.contains(&c)) {
+        return Ok((Box::new(input), charset));
+    }
+    // The mark, when there is one, says which UTF-16 it is, whatever the charset says.
+    let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+        .encoding(charset.filter(|c| utf16.contains(c)))
+        .bom_override(true)
+        .strip_bom(true)
+        .build(input);
+    Ok((Box::new(decoded), None))
+}
+
 fn decode<'a>(
     cells: impl Iterator<Item = &'a [u8]>,
     fallback: Option<&'static Encoding>,
@@ -610,7 +654,7 @@ mod tests {
             b"\"first line\nsecond",
             b"KEN,12,TR4b,\"",
         ] {
-            assert!(ends_quoted(cut), "{}", String::from_utf8_lossy(cut));
+            assert!(ends_quoted(cut, b','), "{}", String::from_utf8_lossy(cut));
         }
         for whole in [
             &b"KEN,11,\"closed\""[..],
@@ -620,7 +664,11 @@ mod tests {
             b"\"one\ntwo\",x\n",
             b"",
         ] {
-            assert!(!ends_quoted(whole), "{}", String::from_utf8_lossy(whole));
+            assert!(
+                !ends_quoted(whole, b','),
+                "{}",
+                String::from_utf8_lossy(whole)
+            );
         }
     }
 
