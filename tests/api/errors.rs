@@ -127,6 +127,17 @@ async fn a_wrong_value_is_a_422_naming_its_field() {
             "{problem}"
         );
     }
+    // A day that does not exist, or not written as a date, says what a date is written as
+    // (chrono alone says "input is out of range").
+    for day in ["2027-02-30", "2027-13-01", "31/01/2027", "2027-01"] {
+        let body = json!({"title": {"en": "t"}, "states_concerned": ["KEN"], "planned_start": day});
+        let reply = app
+            .send_json(Method::POST, "/api/v1/activities", Some(&admin), &body)
+            .await;
+        let problem = one_field_error(&reply, "/planned_start", "invalid");
+        let message = problem["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("YYYY-MM-DD"), "{day}: {problem}");
+    }
 }
 
 /// The 422 `invalid_body` problem of `reply`, which names one field: `pointer`, with `code`.

@@ -43,6 +43,17 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Fi
     })
 }
 
+/// What chrono says of a text that is not a date or time (`chrono::format::ParseError`).
+const CHRONO_MESSAGES: [&str; 7] = [
+    "input is out of range",
+    "no possible date and time matching input",
+    "input is not enough for unique date and time",
+    "input contains invalid characters",
+    "premature end of input",
+    "trailing input",
+    "bad or unsupported format string",
+];
+
 /// The field error of serde's `full` message about the value at `path`.
 fn shape(path: &serde_path_to_error::Path, full: String) -> FieldError {
     let mut pointer = pointer(path);
@@ -50,6 +61,15 @@ fn shape(path: &serde_path_to_error::Path, full: String) -> FieldError {
     let message = match full.rfind(" at line ") {
         Some(at) => full[..at].to_owned(),
         None => full,
+    };
+    // chrono's words for a date or time that does not read say nothing of what was expected.
+    let message = if CHRONO_MESSAGES.contains(&message.as_str()) {
+        format!(
+            "is not a date written YYYY-MM-DD that exists (a date and time: RFC 3339, \
+             2027-01-31T09:30:00Z): {message}"
+        )
+    } else {
+        message
     };
     let code = if let Some(field) = quoted_after(&message, "missing field ") {
         // Named where it is missing, not at the object that lacks it.
