@@ -930,6 +930,47 @@ async fn an_activity_names_only_a_request_and_an_offer_that_fit_it() {
     let s = Setting::new().await;
     let admin = s.app.admin_token();
     let body = s.activity_naming_both();
+    // Until Kenya accepts the provider's interest, the provider's activity does not answer
+    // Kenya's request; nor may another's activity deliver the provider's offer, even one the
+    // provider is said to take part in.
+    let problem = s
+        .app
+        .send_json(Method::POST, "/api/v1/activities", Some(&admin), &body)
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(
+        problem["errors"][0]["pointer"], "/assistance_request",
+        "{problem}"
+    );
+    assert_eq!(
+        problem["errors"][0]["code"], "interest_not_accepted",
+        "{problem}"
+    );
+    let interest = s.expressed().await;
+    let reply = s.act(&interest, "accept", Who::Kenya).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let mut theirs = body.clone();
+    theirs["submitter"] = json!(s.other);
+    theirs["participants"] = json!([{"stakeholder": s.provider, "role": "funding"}]);
+    let problem = s
+        .app
+        .send_json(Method::POST, "/api/v1/activities", Some(&admin), &theirs)
+        .await
+        .assert_problem(422, "validation_failed");
+    let codes: Vec<(&str, &str)> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["pointer"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("/assistance_request", "interest_not_accepted"),
+            ("/offer", "not_the_submitters")
+        ],
+        "{problem}"
+    );
     let reply = s
         .app
         .send_json(Method::POST, "/api/v1/activities", Some(&admin), &body)
@@ -959,7 +1000,7 @@ async fn an_activity_names_only_a_request_and_an_offer_that_fit_it() {
         ),
         ("offer", unknown, "unknown_offer"),
         ("offer", &draft_offer, "unknown_offer"),
-        ("offer", s.other_offer.as_str(), "not_a_participant"),
+        ("offer", s.other_offer.as_str(), "not_the_submitters"),
     ] {
         let mut wrong = upr_tc_tests::activity(&["KEN"], &format!("Wrong {field} {code}"));
         wrong["submitter"] = json!(s.provider);
@@ -1025,10 +1066,11 @@ async fn an_activity_names_only_a_request_and_an_offer_that_fit_it() {
 async fn a_request_and_an_offer_an_activity_names_stay_public_and_their_owners() {
     let s = Setting::new().await;
     let admin = s.app.admin_token();
-    let activity = s
-        .app
-        .create("/api/v1/activities", &s.activity_naming_both())
-        .await;
+    // The provider's activity delivers its offer; its interest answers Kenya's request.
+    let mut body = s.activity_naming_both();
+    body.as_object_mut().unwrap().remove("assistance_request");
+    let activity = s.app.create("/api/v1/activities", &body).await;
+    s.expressed().await;
     let offer_path = format!("/api/v1/offers/{}", s.offer);
     let request_path = format!("/api/v1/assistance-requests/{}", s.request);
     let draft = json!({"status": "draft"});
@@ -1101,7 +1143,7 @@ async fn a_request_and_an_offer_an_activity_names_stay_public_and_their_owners()
         other["status"], "draft",
         "an offer nobody cites may go back to draft"
     );
-    // Closing is allowed, and the activity still names both.
+    // Closing is allowed, and the activity still names the offer.
     for (path, who) in [(&offer_path, Who::Provider), (&request_path, Who::Kenya)] {
         let reply = s
             .send(Method::PATCH, path, who, Some(&json!({"status": "closed"})))

@@ -106,11 +106,12 @@ impl Document for AssistanceRequest {
                 "{n} interests were expressed in this request: close it (`status: closed`) instead of deleting it."
             )));
         }
-        let n = super::activities::references_to(conn, Referenced::AssistanceRequest(id))?;
-        if n > 0 {
-            return Err(WriteError::Conflict(format!(
-                "{n} activities answer this request: close it (`status: closed`) instead of deleting it."
-            )));
+        // Not how many: some may be drafts the State does not see.
+        if super::activities::references_to(conn, Referenced::AssistanceRequest(id))? > 0 {
+            return Err(WriteError::Conflict(
+                "Activities answer this request: close it (`status: closed`) instead of deleting it."
+                    .into(),
+            ));
         }
         Ok(())
     }

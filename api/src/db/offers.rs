@@ -100,11 +100,12 @@ impl Document for Offer {
                 "{n} interests cite this offer: close it (`status: closed`) instead of deleting it."
             )));
         }
-        let n = super::activities::references_to(conn, Referenced::Offer(id))?;
-        if n > 0 {
-            return Err(WriteError::Conflict(format!(
-                "{n} activities deliver this offer: close it (`status: closed`) instead of deleting it."
-            )));
+        // Not how many: some may be drafts the offer's stakeholder does not see.
+        if super::activities::references_to(conn, Referenced::Offer(id))? > 0 {
+            return Err(WriteError::Conflict(
+                "Activities deliver this offer: close it (`status: closed`) instead of deleting it."
+                    .into(),
+            ));
         }
         Ok(())
     }

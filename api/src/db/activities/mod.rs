@@ -333,16 +333,22 @@ pub fn check_references(
 }
 
 /// What an activity's `assistance_request` and `offer` name that they may not: a request or
-/// an offer that does not exist or is a draft, a request of a State the activity does not
-/// concern, an offer of a stakeholder that neither submits it nor takes part in it. A draft
-/// is its author's alone: no activity cites it, and the answer is that of an unknown id, so it
-/// tells nothing of the draft.
+/// an offer that does not exist or is a draft; a request of a State the activity does not
+/// concern, or that its submitter does not answer (the State's own stakeholder answers its
+/// State's requests, a provider those in which the State accepted its interest); an offer that
+/// is not its submitter's. A draft is its author's alone: no activity cites it, and the answer
+/// is that of an unknown id, so it tells nothing of the draft. Naming another's request or
+/// offer takes that other's word (an accepted interest, or being the submitter), so no one
+/// ties an item to activities its owner does not know of (a request or offer that activities
+/// name stays public: `app::offers::cited_stays`).
 fn check_match(
     conn: &mut DbConnection,
     input: &ActivityContent,
 ) -> diesel::QueryResult<Vec<FieldError>> {
     use super::schema::{assistance_requests::dsl as r, offers::dsl as o};
+    use crate::domain::interest::InterestStatus;
     let mut errors = Vec::new();
+    let submitter = input.submitter.unwrap_or_default();
     if let Some(id) = input.assistance_request {
         let state: Option<String> = r::assistance_requests
             .filter(r::id.eq(id.to_string()))
@@ -350,6 +356,15 @@ fn check_match(
             .select(r::state)
             .first(conn)
             .optional()?;
+        let answers = |conn: &mut DbConnection, state: &str| -> diesel::QueryResult<bool> {
+            if super::stakeholders::bound_state(conn, submitter)?
+                .is_some_and(|s| s.as_str() == state)
+            {
+                return Ok(true);
+            }
+            let accepted = super::interests::with_status(conn, id, &[InterestStatus::Accepted])?;
+            Ok(accepted.iter().any(|i| i.stakeholder == submitter))
+        };
         match state {
             None => errors.push(FieldError::new(
                 "/assistance_request",
@@ -362,6 +377,13 @@ fn check_match(
                     "state_not_concerned",
                     format!("the request is {state}'s, which is not among the States concerned"),
                 )),
+            Some(state) if !answers(conn, &state)? => errors.push(FieldError::new(
+                "/assistance_request",
+                "interest_not_accepted",
+                format!(
+                    "the submitter answers {state}'s request only once {state} accepted its interest in it (or as {state}'s own stakeholder)"
+                ),
+            )),
             Some(_) => {}
         }
     }
@@ -378,22 +400,14 @@ fn check_match(
                 "unknown_offer",
                 format!("no offer has the id {id}"),
             )),
-            Some(maker) => {
-                let takes_part = input.submitter.is_some_and(|s| s.to_string() == maker)
-                    || input
-                        .participants
-                        .iter()
-                        .any(|p| p.stakeholder.to_string() == maker);
-                if !takes_part {
-                    errors.push(FieldError::new(
-                        "/offer",
-                        "not_a_participant",
-                        format!(
-                            "the offer is stakeholder {maker}'s, which neither submits the activity nor takes part in it"
-                        ),
-                    ));
-                }
-            }
+            Some(maker) if maker != submitter.to_string() => errors.push(FieldError::new(
+                "/offer",
+                "not_the_submitters",
+                format!(
+                    "the offer is stakeholder {maker}'s: an activity delivers an offer of its submitter"
+                ),
+            )),
+            Some(_) => {}
         }
     }
     Ok(errors)
