@@ -104,6 +104,68 @@ async fn taking_a_refusing_state_off_an_activity_does_not_publish_it() {
     app.get(&item(&a)).await.assert_ok_json();
 }
 
+/// A State taken off an activity it refused by name keeps its refusal its own: it reads its
+/// record, and may lift the refusal (or make it again) without being put back on; a State that
+/// never decided on the activity still may not decide on it.
+#[actix_web::test]
+async fn a_state_taken_off_an_activity_it_refused_may_lift_its_refusal() {
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "Mistagged NGO").await;
+    let zambia = app.token(Role::State, Some("ZMB"), None);
+    let a = submit(
+        &app,
+        &token,
+        &activity(&["MWI", "ZMB"], "Mistagged workshop"),
+    )
+    .await;
+    let id = a["id"].as_str().unwrap();
+    let by_name =
+        |decision: &str| json!({"decision": decision, "scope": "activity", "activity_id": id});
+    let malawi = app.token(Role::State, Some("MWI"), None);
+    consent(&app, &malawi, by_name("granted")).await;
+    let refusal = consent(&app, &zambia, by_name("refused")).await;
+    patch(
+        &app,
+        &item(&a),
+        &token,
+        &json!({"states_concerned": ["MWI"]}),
+    )
+    .await
+    .assert_ok_json();
+    app.get(&item(&a)).await.assert_problem(404, "not_found");
+    // Its record is still Zambia's to read, by id and in its list.
+    let record = format!("/api/v1/consents/{}", refusal["id"].as_str().unwrap());
+    app.get_as(&record, &zambia).await.assert_ok_json();
+    let listed = app.all_as("/api/v1/consents?state=ZMB", &zambia).await;
+    assert!(
+        listed.iter().any(|r| r["id"] == refusal["id"]),
+        "{listed:?}"
+    );
+    // Zambia lifts its refusal: the activity is public; refuses again: hidden again.
+    consent(&app, &zambia, by_name("granted")).await;
+    app.get(&item(&a)).await.assert_ok_json();
+    consent(&app, &zambia, by_name("withdrawn")).await;
+    app.get(&item(&a)).await.assert_problem(404, "not_found");
+    // A State that never decided on it, and is not concerned, still may not.
+    let tanzania = app.token(Role::State, Some("TZA"), None);
+    let problem = app
+        .send_json(
+            Method::POST,
+            "/api/v1/consents",
+            Some(&tanzania),
+            &by_name("granted"),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(
+        problem["errors"][0]["code"], "unknown_activity",
+        "{problem}"
+    );
+    app.get_as(&record, &tanzania)
+        .await
+        .assert_problem(404, "not_found");
+}
+
 #[actix_web::test]
 async fn a_contributor_cannot_make_itself_a_state() {
     let app = TestApp::spawn();

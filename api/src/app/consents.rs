@@ -55,12 +55,18 @@ pub fn record(
         }
         // Only a submitted activity that concerns the State is its to decide on: the same
         // answer for a draft, another State's activity and an id that names nothing, so the
-        // answer tells nothing of activities the caller cannot see.
+        // answer tells nothing of activities the caller cannot see. An activity the State
+        // decided on by name stays its to decide on when it is taken off it: its refusal
+        // still counts (`domain::publication`), and it may lift it.
         if let Scope::Activity(id) = consent.scope {
-            let decidable = activities::get(c, id)?.is_some_and(|a| {
-                a.content.publication == Publication::Submitted
-                    && a.content.states_concerned.contains(&consent.state)
-            });
+            let activity = activities::get(c, id)?;
+            let decidable = match activity {
+                Some(a) if a.content.states_concerned.contains(&consent.state) => {
+                    a.content.publication == Publication::Submitted
+                }
+                Some(_) => consents::decided_by_name(c, id, Some(&consent.state))?,
+                None => false,
+            };
             if !decidable {
                 return Err(invalid(
                     "/activity_id",

@@ -47,7 +47,11 @@ pub fn record(
         None,
         Some(&after),
     )?;
-    let changed = refresh_state(conn, &consent.state)?;
+    let mut changed = refresh_state(conn, &consent.state)?;
+    // A decision by name about an activity the State was taken off (`app::consents::record`).
+    if let Scope::Activity(id) = consent.scope {
+        changed += super::activities::verdicts::refresh_activity(conn, id)?;
+    }
     // The feed: the record in full for admin; for the public as `public_view` shows it.
     let id = consent.id.to_string();
     let public = public_view(consent).map(|p| to_json(&p));
@@ -150,13 +154,22 @@ pub fn counts(
     ))
 }
 
-/// Whether a State has recorded a decision about this one activity (scope `activity`).
-pub fn decided_by_name(conn: &mut DbConnection, activity: ActivityId) -> diesel::QueryResult<bool> {
+/// Whether a State (this one, or any) has recorded a decision about this one activity (scope
+/// `activity`).
+pub fn decided_by_name(
+    conn: &mut DbConnection,
+    activity: ActivityId,
+    state: Option<&CountryCode>,
+) -> diesel::QueryResult<bool> {
     use super::schema::consents::dsl;
-    diesel::select(diesel::dsl::exists(
-        dsl::consents
-            .filter(dsl::scope.eq(ScopeKind::Activity.as_str()))
-            .filter(dsl::target.eq(activity.to_string())),
-    ))
-    .get_result(conn)
+    let by_name = dsl::consents
+        .filter(dsl::scope.eq(ScopeKind::Activity.as_str()))
+        .filter(dsl::target.eq(activity.to_string()));
+    match state {
+        Some(state) => diesel::select(diesel::dsl::exists(
+            by_name.filter(dsl::state.eq(state.as_str())),
+        ))
+        .get_result(conn),
+        None => diesel::select(diesel::dsl::exists(by_name)).get_result(conn),
+    }
 }

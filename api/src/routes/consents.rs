@@ -133,10 +133,12 @@ pub async fn get_consent(
         let Some(c) = consents::get(conn, id)? else {
             return Ok(None);
         };
-        // A record about an activity exists only for those who may see the activity, and
-        // never for the public.
+        // A record about an activity exists only for its State and those who may see the
+        // activity, and never for the public.
+        let own = matches!(&access, Access::State(state) if *state == c.state);
         if let Scope::Activity(activity) = c.scope
             && access != Access::Everything
+            && !own
         {
             let seen = access != Access::Public
                 && activity_db::get(conn, activity)?.is_some_and(|a| {

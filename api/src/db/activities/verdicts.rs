@@ -20,7 +20,7 @@ use crate::domain::publication::{
     ActivityFacts, ConsentFact, Decision, Scope, ScopeKind, visibility,
 };
 use crate::domain::stakeholder::StakeholderKind;
-use crate::domain::{CountryCode, StakeholderId};
+use crate::domain::{ActivityId, CountryCode, StakeholderId};
 
 impl Activity {
     /// The facts the publication rule reads.
@@ -261,6 +261,15 @@ pub fn refresh_state(conn: &mut DbConnection, state: &CountryCode) -> diesel::Qu
     let rows = a::activities
         .filter(a::seq.eq_any(concerning))
         .order(a::seq)
+        .select((a::seq, a::document))
+        .load(conn)?;
+    refresh(conn, rows, false)
+}
+
+/// Re-evaluates one activity (a decision about it by name of a State it no longer concerns).
+pub fn refresh_activity(conn: &mut DbConnection, id: ActivityId) -> diesel::QueryResult<usize> {
+    let rows = a::activities
+        .filter(a::id.eq(id.to_string()))
         .select((a::seq, a::document))
         .load(conn)?;
     refresh(conn, rows, false)

@@ -302,7 +302,12 @@ fn consent_access(sql: &mut Sql, access: &Access) {
             sql.push(" AND c.scope <> 'activity'");
         }
         other => {
-            sql.push(" AND (c.scope <> 'activity' OR EXISTS (SELECT 1 FROM activities r WHERE r.id = c.target");
+            sql.push(" AND (c.scope <> 'activity'");
+            // A State's own records are its own, whatever it may see of their activities.
+            if let Access::State(state) = other {
+                sql.push(" OR c.state = ").text(state.as_str());
+            }
+            sql.push(" OR EXISTS (SELECT 1 FROM activities r WHERE r.id = c.target");
             access_filter(sql, other);
             sql.push("))");
         }
