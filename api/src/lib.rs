@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod caching;
 pub mod compression;
 pub mod config;
 pub mod connections;

@@ -303,6 +303,7 @@ impl Service {
         .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
         .wrap(actix_web::middleware::from_fn(crate::deadline::middleware))
         .wrap(cors)
+        .wrap(actix_web::middleware::from_fn(crate::caching::middleware))
         .wrap(actix_web::middleware::from_fn(crate::pieces::middleware))
         .wrap(actix_web::middleware::from_fn(crate::compression::small))
         .wrap(actix_web::middleware::Compress::default())

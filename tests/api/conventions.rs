@@ -135,6 +135,60 @@ async fn the_front_door_sends_a_browser_to_the_docs_and_a_client_to_its_links() 
     }
 }
 
+/// Answers that change with a write, or with the caller, are kept by no cache without asking
+/// again: `no-cache` (revalidated with the ETag, a 304 while unchanged), `private` for a caller
+/// with a token, and they vary with `Accept` and `Authorization`.
+#[actix_web::test]
+async fn caches_ask_again_before_using_an_answer_and_keep_private_ones_private() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    for (path, token, rule) in [
+        ("/api/v1/activities", None, "no-cache"),
+        ("/api/v1/changes", None, "no-cache"),
+        (
+            "/api/v1/activities/01900000-0000-7000-8000-000000000000",
+            None,
+            "no-cache",
+        ),
+        ("/api/v1/activities", Some(&admin), "private, no-cache"),
+        ("/api/v1/me", Some(&admin), "private, no-cache"),
+    ] {
+        let reply = match token {
+            Some(token) => app.get_as(path, token).await,
+            None => app.get(path).await,
+        };
+        assert_eq!(reply.header("cache-control"), Some(rule), "{path}");
+        let vary: Vec<&str> = reply
+            .headers
+            .get_all(header::VARY)
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        assert!(
+            vary.iter().any(|v| v.contains("Authorization")),
+            "{path}: {vary:?}"
+        );
+        assert!(
+            vary.iter().any(|v| v.contains("Accept")),
+            "{path}: {vary:?}"
+        );
+    }
+    let tag = app
+        .get("/api/v1/activities")
+        .await
+        .header("etag")
+        .unwrap()
+        .to_owned();
+    let again = app
+        .send(
+            Request::get()
+                .uri("/api/v1/activities")
+                .insert_header((header::IF_NONE_MATCH, tag)),
+        )
+        .await;
+    assert_eq!(again.status, 304);
+    assert_eq!(again.header("cache-control"), Some("no-cache"));
+}
+
 #[actix_web::test]
 async fn reference_data_and_the_contract_are_cached_until_the_release_changes() {
     let app = TestApp::spawn();
