@@ -544,7 +544,21 @@ async fn bulk_upload_of_activities_and_an_export_that_imports_back() {
         (Some(0), Some(2)),
         "{again}"
     );
-    // The CSV export imports back unchanged.
+    // Documents with a title and a language, which a CSV row cannot carry (only addresses).
+    let documents = json!([
+        {"url": "https://example.org/report.pdf", "title": "Final report", "language": "en"},
+        {"url": "https://example.org/agenda.pdf"}
+    ]);
+    let first = format!("{PATH}/{}", items[0]["id"].as_str().unwrap());
+    app.send_json(
+        Method::PATCH,
+        &first,
+        Some(&token),
+        &json!({"documents": documents}),
+    )
+    .await
+    .assert_ok_json();
+    // The CSV export imports back unchanged, its documents' titles and languages kept.
     let export = app
         .send(
             upr_tc_tests::Request::get()
@@ -564,6 +578,23 @@ async fn bulk_upload_of_activities_and_an_export_that_imports_back() {
         .await
         .assert_ok_json();
     assert_eq!(back["unchanged"], 2, "{back}");
+    let text = String::from_utf8(export.body.clone()).unwrap();
+    let edited = text.replace(
+        "https://example.org/agenda.pdf",
+        "https://example.org/agenda.pdf|https://example.org/minutes.pdf",
+    );
+    assert_ne!(edited, text);
+    let back = app
+        .upload_as("/api/v1/bulk/activities", "text/csv", edited, Some(&token))
+        .await
+        .assert_ok_json();
+    assert_eq!(back["updated"], 1, "{back}");
+    let kept = app.get_as(&first, &token).await.assert_ok_json();
+    assert_eq!(kept["documents"][0], documents[0], "{kept}");
+    assert_eq!(
+        kept["documents"][2]["url"],
+        "https://example.org/minutes.pdf"
+    );
     // Bad rows are listed with their line and column; atomic mode writes nothing.
     let bad = "title__en,states_concerned,status,planned_start\nGood,KEN,closed,2026-01-01\nBad,XXX,closed,2026-13-01\n";
     let reply = app

@@ -8,7 +8,7 @@ use super::entities::{
     CellErrors, external_refs, joined, language_columns, languages_of, named, neutralise,
     refs_cell, row_content,
 };
-use super::{Columns, CsvExport, Importable, NOT_YOURS, Row};
+use super::{Columns, CsvExport, Format, Importable, NOT_YOURS, Row};
 use crate::app::{self, policy, uploads::Uploader};
 use crate::db::DbConnection;
 use crate::domain::FieldError;
@@ -190,6 +190,28 @@ impl Importable for Activity {
             external_refs: external_refs(row, &mut errors),
         };
         row_content(input, status.is_none().then_some("status"), errors)
+    }
+
+    /// A CSV row carries each document's address alone: the title and language stored for a
+    /// document at the same address are kept, so that an export imported again (edited or
+    /// not) loses nothing.
+    fn merge(
+        existing: &ActivityContent,
+        mut incoming: ActivityContent,
+        format: Format,
+    ) -> ActivityContent {
+        if format != Format::Csv {
+            return incoming;
+        }
+        for document in &mut incoming.documents {
+            let bare = document.title.is_none() && document.language.is_none();
+            if let Some(stored) = existing.documents.iter().find(|d| d.url == document.url)
+                && bare
+            {
+                document.clone_from(stored);
+            }
+        }
+        incoming
     }
 
     /// `prepare` fills in what the natural key is made of.
