@@ -93,7 +93,8 @@ const PROBLEMS: [(&str, &str, &str); 12] = [
     (
         "Conflict",
         "409",
-        "The item conflicts with another: a natural key or partner key is taken (`conflict`); \
+        "The item conflicts with another: a natural key or partner key is taken, or other \
+         items refer to the one to delete (`conflict`: close or withdraw it instead); \
          or the first request with this `Idempotency-Key` is still running \
          (`request_in_progress`: retry after the seconds `Retry-After` gives), or succeeded with \
          an answer too large to keep (`answer_not_kept`: it is not carried out again)",
@@ -234,7 +235,8 @@ fn add_problem_responses(openapi: &mut OpenApi) {
                     "401" => true,
                     "403" => secured,
                     "404" => has_path_params,
-                    "409" => has_body || takes_key,
+                    // A write of one item (`If-Match`): also a deletion others refer to.
+                    "409" => has_body || takes_key || takes_if_match,
                     "412" => takes_if_match,
                     "413" | "415" => has_body,
                     "422" => has_body || takes_key,
