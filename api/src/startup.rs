@@ -328,6 +328,11 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             actix_web::http::header::IF_MATCH,
             actix_web::http::header::IF_NONE_MATCH,
             actix_web::http::header::HeaderName::from_static("idempotency-key"),
+            // A compressed bulk upload, and a page's trace joined by the service's spans.
+            actix_web::http::header::CONTENT_ENCODING,
+            actix_web::http::header::HeaderName::from_static("traceparent"),
+            actix_web::http::header::HeaderName::from_static("tracestate"),
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
         ])
         .expose_headers([
             "ETag",

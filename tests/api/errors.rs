@@ -350,7 +350,7 @@ async fn browsers_may_call_the_api_from_other_origins() {
                 .insert_header(("Access-Control-Request-Method", "POST"))
                 .insert_header((
                     "Access-Control-Request-Headers",
-                    "authorization, content-type",
+                    "authorization, content-type, content-encoding, idempotency-key, traceparent, tracestate",
                 )),
         )
         .await;
