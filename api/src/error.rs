@@ -513,6 +513,41 @@ pub async fn query_encoding(
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 
+/// The content coding of a request body (`Content-Encoding`): sent as it is, or compressed
+/// with gzip, deflate, br or zstd, which actix reads; any other is a 415 (RFC 9110 §8.4.1),
+/// not a body read as if it were not coded.
+pub fn content_coding(
+    headers: &actix_web::http::header::HeaderMap,
+) -> ApiResult<actix_web::http::header::ContentEncoding> {
+    use actix_web::http::header::ContentEncoding;
+    let Some(value) = headers.get(header::CONTENT_ENCODING) else {
+        return Ok(ContentEncoding::Identity);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<ContentEncoding>().ok())
+        .ok_or_else(|| {
+            ApiError::UnsupportedMediaType(format!(
+                "A body is sent as it is, or compressed with gzip, deflate, br or zstd \
+                 (`Content-Encoding`), not `{}`.",
+                String::from_utf8_lossy(value.as_bytes())
+            ))
+        })
+}
+
+/// Refuses, for every route, a body in a content coding this service does not read
+/// ([`content_coding`]).
+pub async fn body_coding(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if let Err(error) = content_coding(req.headers()) {
+        return Ok(req.error_response(error));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err, _req: &HttpRequest| path_error(err).into())
 }

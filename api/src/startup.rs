@@ -299,6 +299,7 @@ impl Service {
             crate::idempotency::middleware,
         ))
         .wrap(actix_web::middleware::from_fn(error::query_encoding))
+        .wrap(actix_web::middleware::from_fn(error::body_coding))
         .wrap(actix_web::middleware::from_fn(crate::ratelimit::middleware))
         .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
         .wrap(actix_web::middleware::from_fn(crate::deadline::middleware))

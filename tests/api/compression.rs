@@ -195,5 +195,39 @@ async fn a_compressed_bulk_upload_is_read_decompressed_within_the_limit() {
     app.send(upload("compress", csv.as_bytes().to_vec()))
         .await
         .assert_problem(415, "unsupported_media_type");
+    // Cut short, it is a 400 that says so in words.
+    let whole = gzip(csv.as_bytes());
+    let problem = app
+        .send(upload("gzip", whole[..whole.len() / 2].to_vec()))
+        .await
+        .assert_problem(400, "unreadable_body");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("cut short") && !detail.contains("Some("),
+        "{problem}"
+    );
     assert_eq!(app.all("/api/v1/recommendations").await.len(), 1);
+    // A JSON body alike: compressed, it is read; in a coding the service does not read, it is
+    // a 415, not a body read as if it were not coded.
+    let admin = app.admin_token();
+    let body = upr_tc_tests::recommendation("UGA", 26, "Sent compressed.").to_string();
+    let post = |coding: &'static str, bytes: Vec<u8>| {
+        Request::post()
+            .uri("/api/v1/recommendations")
+            .insert_header((header::AUTHORIZATION, format!("Bearer {admin}")))
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .insert_header((header::CONTENT_ENCODING, coding))
+            .set_payload(bytes)
+    };
+    let reply = app.send(post("gzip", gzip(body.as_bytes()))).await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let problem = app
+        .send(post("foo", body.clone().into_bytes()))
+        .await
+        .assert_problem(415, "unsupported_media_type");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("gzip"),
+        "{problem}"
+    );
+    assert_eq!(app.all("/api/v1/recommendations").await.len(), 2);
 }

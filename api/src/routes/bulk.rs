@@ -133,12 +133,7 @@ async fn receive(
         let chunk = payload.next().await;
         let end = chunk.is_none();
         if let Some(chunk) = chunk {
-            let bytes = chunk.map_err(|e| {
-                ApiError::bad_request(
-                    "unreadable_body",
-                    format!("The upload could not be read: {e}"),
-                )
-            })?;
+            let bytes = chunk.map_err(unreadable)?;
             received += bytes.len();
             if received > limit {
                 return Err(too_large());
@@ -228,24 +223,22 @@ fn charset_of(req: &HttpRequest) -> ApiResult<Option<&'static encoding_rs::Encod
         })
 }
 
-/// How the upload is compressed (`Content-Encoding`): gzip, deflate, br or zstd, or not at all;
-/// any other is a 415, before anything is read, rather than bytes read as a file they are not.
-fn content_encoding(req: &HttpRequest) -> ApiResult<actix_web::http::header::ContentEncoding> {
-    use actix_web::http::header::ContentEncoding;
-    let Some(value) = req.headers().get(header::CONTENT_ENCODING) else {
-        return Ok(ContentEncoding::Identity);
+/// The 400 of an upload whose bytes did not arrive whole, in words (actix's own show its
+/// inner error's debug form).
+fn unreadable(e: actix_web::error::PayloadError) -> ApiError {
+    use actix_web::error::PayloadError as E;
+    let why = match e {
+        E::Incomplete(_) => "it ended before it was whole: the connection closed, or a \
+                             compressed upload is cut short or corrupt"
+            .to_owned(),
+        E::EncodingCorrupted => "its compression (`Content-Encoding`) is corrupt".to_owned(),
+        E::Io(e) => e.to_string(),
+        other => other.to_string(),
     };
-    value
-        .to_str()
-        .ok()
-        .and_then(|v| v.trim().parse::<ContentEncoding>().ok())
-        .ok_or_else(|| {
-            ApiError::UnsupportedMediaType(format!(
-                "An upload is sent as it is, or compressed with gzip, deflate, br or zstd \
-                 (`Content-Encoding`), not `{}`.",
-                String::from_utf8_lossy(value.as_bytes())
-            ))
-        })
+    ApiError::bad_request(
+        "unreadable_body",
+        format!("The upload could not be read: {why}."),
+    )
 }
 
 async fn bulk(
@@ -273,7 +266,7 @@ async fn bulk(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let encoding = content_encoding(&req)?;
+    let encoding = crate::error::content_coding(req.headers())?;
     let (who, dry_run) = (Principal::from(caller), query.dry_run.unwrap_or(false));
     let uploader = with_db(&state, move |conn| {
         Ok(app::uploads::uploader(conn, &who, kind, dry_run)?)
