@@ -181,6 +181,14 @@ fn format_of(req: &HttpRequest, query: &BulkQuery, kind: Upload) -> ApiResult<Fo
         (DOCX, None | Some(Format::OhchrMatrix)) if kind == Upload::Recommendations => {
             Ok(Format::OhchrMatrix)
         }
+        // Another content type (curl's form default, `application/octet-stream`, none): the
+        // format the parameter names, as a browser's `format=` wins over `Accept` for reads.
+        (other, Some(f))
+            if !matches!(other, "text/csv" | "application/x-ndjson" | DOCX)
+                && (f != Format::OhchrMatrix || kind == Upload::Recommendations) =>
+        {
+            Ok(f)
+        }
         ("text/csv" | "application/x-ndjson" | DOCX, Some(f)) => {
             Err(ApiError::UnsupportedMediaType(format!(
                 "The format `{}` does not match the content type {content_type}.",

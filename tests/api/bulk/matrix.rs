@@ -194,6 +194,17 @@ async fn a_fourth_cycle_matrix_imports_each_text_with_its_row() {
         (&json!(4), &json!(4), &json!(0), &json!(0)),
         "{r}"
     );
+    // The parameter alone says what the file is, whatever generic type a client sends.
+    for generic in [
+        "application/octet-stream",
+        "application/x-www-form-urlencoded",
+    ] {
+        let again = app
+            .upload(&url, generic, fourth_cycle())
+            .await
+            .assert_ok_json();
+        assert_eq!(again["unchanged"], 4, "{generic}: {again}");
+    }
     // The theme, the group and the SDG no vocabulary has, each on its row.
     let warnings: Vec<(u64, &str)> = r["warnings"]
         .as_array()
