@@ -211,8 +211,8 @@ async fn files_that_cannot_be_read_are_refused_whole() {
     for (why, body) in [
         ("empty", String::new()),
         (
-            "header only",
-            "state_under_review,session,text__en\n".to_owned(),
+            "header only, missing a column",
+            "state_under_review,text__en\n".to_owned(),
         ),
         (
             "missing column",
@@ -373,6 +373,35 @@ async fn what_spreadsheets_leave_in_a_file_is_read_past() {
         "{problem}"
     );
     assert_eq!(app.all("/api/v1/recommendations").await.len(), 7);
+}
+
+/// A file of no rows (a partner's nightly file on a day with nothing new) is read as nothing
+/// new: a CSV or UPR Info header alone, an NDJSON file of no lines. A CSV file without even a
+/// header says nothing of its columns, and is refused.
+#[actix_web::test]
+async fn a_file_of_no_rows_is_nothing_new() {
+    let app = TestApp::spawn();
+    let upr_info =
+        "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session\r\n";
+    for (url, content_type, body) in [
+        (
+            RECS.to_owned(),
+            "text/csv",
+            "state_under_review,session,text__en\n",
+        ),
+        (format!("{RECS}?format=upr-info"), "text/csv", upr_info),
+        (RECS.to_owned(), "application/x-ndjson", ""),
+    ] {
+        let r = report(&app.upload(&url, content_type, body).await);
+        assert_eq!(
+            (r["received"].as_u64(), r["created"].as_u64()),
+            (Some(0), Some(0)),
+            "{url}: {r}"
+        );
+    }
+    app.upload(RECS, "text/csv", "")
+        .await
+        .assert_problem(422, "unreadable_file");
 }
 
 /// A CSV file saved in another encoding than UTF-8 is read in the one its `charset` names: a

@@ -338,9 +338,6 @@ pub fn read<D: Importable>(
                 "This is not a UPR Info export: its header lacks the export's columns.".into(),
             ));
         }
-        return Err(ImportError::File(
-            "The file has a header but no rows.".into(),
-        ));
     }
     flush(&mut groups, each)?;
     Ok((received, folded))
