@@ -402,6 +402,17 @@ async fn a_file_of_no_rows_is_nothing_new() {
     app.upload(RECS, "text/csv", "")
         .await
         .assert_problem(422, "unreadable_file");
+    // A header that is not a UPR Info export's names only what is wrong with it.
+    let coloured = upr_info.replace("Session", "Session,Colour");
+    let problem = app
+        .upload(&format!("{RECS}?format=upr-info"), "text/csv", coloured)
+        .await
+        .assert_problem(422, "unreadable_file");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("unknown column(s): Colour") && !detail.contains("missing"),
+        "{detail}"
+    );
 }
 
 /// A CSV file saved in another encoding than UTF-8 is read in the one its `charset` names: a

@@ -223,6 +223,34 @@ pub fn is_export_header(headers: &[String]) -> bool {
             .all(|h| KNOWN.iter().any(|k| h.trim().eq_ignore_ascii_case(k)))
 }
 
+/// A UPR Info export's header: every column it needs, none it does not know.
+fn check_header(headers: &[String]) -> Result<(), ImportError> {
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .copied()
+        .filter(|r| !headers.iter().any(|h| h.eq_ignore_ascii_case(r)))
+        .collect();
+    let unknown: Vec<&str> = headers
+        .iter()
+        .map(String::as_str)
+        .filter(|h| !KNOWN.iter().any(|k| k.eq_ignore_ascii_case(h)))
+        .collect();
+    let mut problems = Vec::new();
+    if !missing.is_empty() {
+        problems.push(format!("missing column(s): {}", listed(&missing)));
+    }
+    if !unknown.is_empty() {
+        problems.push(format!("unknown column(s): {}", listed(&unknown)));
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(ImportError::File(format!(
+        "This is not a UPR Info export: {}.",
+        problems.join("; ")
+    )))
+}
+
 /// Reads an export; returns the number of rows received, and of those folded into an earlier
 /// row's recommendation (the same text in the same review, made by another State).
 pub fn read<D: Importable>(
@@ -269,23 +297,7 @@ pub fn read<D: Importable>(
         Some(charset.unwrap_or(encoding_rs::MACINTOSH)),
         &mut |headers, line, cells| {
             if !checked {
-                let missing: Vec<&str> = REQUIRED
-                    .iter()
-                    .copied()
-                    .filter(|r| !headers.iter().any(|h| h.eq_ignore_ascii_case(r)))
-                    .collect();
-                let unknown: Vec<&str> = headers
-                    .iter()
-                    .map(String::as_str)
-                    .filter(|h| !KNOWN.iter().any(|k| k.eq_ignore_ascii_case(h)))
-                    .collect();
-                if !missing.is_empty() || !unknown.is_empty() {
-                    return Err(ImportError::File(format!(
-                        "This is not a UPR Info export: missing column(s) [{}], unknown column(s) [{}].",
-                        listed(&missing),
-                        listed(&unknown)
-                    )));
-                }
+                check_header(headers)?;
                 checked = true;
             }
             received += 1;
@@ -330,14 +342,7 @@ pub fn read<D: Importable>(
     )?;
     if !checked {
         // A header and nothing else.
-        let missing = REQUIRED
-            .iter()
-            .any(|r| !headers.iter().any(|h| h.eq_ignore_ascii_case(r)));
-        if missing {
-            return Err(ImportError::File(
-                "This is not a UPR Info export: its header lacks the export's columns.".into(),
-            ));
-        }
+        check_header(&headers)?;
     }
     flush(&mut groups, each)?;
     Ok((received, folded))
