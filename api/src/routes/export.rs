@@ -388,17 +388,42 @@ pub fn export_permit(state: &web::Data<AppState>, req: &HttpRequest) -> ApiResul
     })
 }
 
+/// How long a ranking waits for another to end before it is a 503: a ranking takes tens of
+/// milliseconds, so a few callers searching at once (a page that searches as one types) are
+/// served in turn rather than refused.
+pub const SEARCH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// One of the permits of rankings (searches with `q`, matches, the coordination view), which
-/// hold a connection for the longest reads there are, or a 503 at once when as many run as
-/// the service allows (`UPR_TC_SEARCH_LIMIT`).
-pub fn search_permit(state: &web::Data<AppState>) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
-    state.searches.clone().try_acquire_owned().map_err(|_| {
-        ApiError::Unavailable(
-            "As many rankings (searches with `q`, matches) are running as this service allows; \
-             retry after the time `Retry-After` gives, or list without `q`."
-                .into(),
-        )
-    })
+/// hold a connection for the longest reads there are: the next free one within
+/// [`SEARCH_WAIT`], else a 503 (`UPR_TC_SEARCH_LIMIT` run at once).
+pub async fn search_permit(
+    state: &web::Data<AppState>,
+) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
+    let searches = state.searches.clone();
+    match tokio::time::timeout(SEARCH_WAIT, searches.acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(searches_busy()),
+    }
+}
+
+/// A permit of rankings if one is free at once (the annual report, which has its last count
+/// to give instead).
+pub fn search_permit_now(
+    state: &web::Data<AppState>,
+) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
+    state
+        .searches
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| searches_busy())
+}
+
+fn searches_busy() -> ApiError {
+    ApiError::Unavailable(
+        "As many rankings (searches with `q`, matches) are running as this service allows; \
+         retry after the time `Retry-After` gives, or list without `q`."
+            .into(),
+    )
 }
 
 /// Runs `produce` once on a blocking thread, giving it back with what it produced; in a turn
@@ -756,7 +781,7 @@ async fn read_page<T: Send + Sync + 'static>(
     }
     // Held until the page is read.
     let search = if ranked {
-        Some(search_permit(state)?)
+        Some(search_permit(state).await?)
     } else {
         None
     };

@@ -179,7 +179,7 @@ async fn ranking<T: Send + 'static>(
 ) -> ApiResult<Page<T>> {
     let access = policy::access(identity.0.as_ref());
     let today = Utc::now().date_naive();
-    let _permit = search_permit(state)?;
+    let _permit = search_permit(state).await?;
     let cache = state.offers.clone();
     with_db(state, move |conn| Ok(rank(conn, &cache, &access, today)?)).await
 }
