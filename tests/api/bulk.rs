@@ -375,6 +375,54 @@ async fn what_spreadsheets_leave_in_a_file_is_read_past() {
     assert_eq!(app.all("/api/v1/recommendations").await.len(), 7);
 }
 
+/// Two rows of one upload for the same item (texts that differ only in case and punctuation
+/// have one natural key) are one item: the later is folded into the earlier with a warning
+/// naming both lines, so they never write over each other, and the same file uploaded again
+/// changes nothing.
+#[actix_web::test]
+async fn rows_of_one_upload_for_the_same_item_are_folded() {
+    let app = TestApp::spawn();
+    let ndjson = concat!(
+        "{\"state_under_review\":\"KEN\",\"session\":43,\"text\":{\"en\":\"Strengthen the national human rights institution X\"}}\n",
+        "{\"state_under_review\":\"KEN\",\"session\":43,\"text\":{\"en\":\"Strengthen the National Human Rights Institution X.\"}}\n",
+    );
+    let first = report(&app.upload(RECS, "application/x-ndjson", ndjson).await);
+    assert_eq!(
+        (first["created"].as_u64(), first["folded"].as_u64()),
+        (Some(1), Some(1)),
+        "{first}"
+    );
+    let warning = &first["warnings"][0];
+    assert_eq!(
+        (warning["line"].as_u64(), warning["code"].as_str()),
+        (Some(2), Some("same_item")),
+        "{first}"
+    );
+    assert!(
+        warning["message"].as_str().unwrap().contains("line 1"),
+        "{first}"
+    );
+    for _ in 0..2 {
+        let again = report(&app.upload(RECS, "application/x-ndjson", ndjson).await);
+        assert_eq!(
+            (
+                again["unchanged"].as_u64(),
+                again["updated"].as_u64(),
+                again["folded"].as_u64()
+            ),
+            (Some(1), Some(0), Some(1)),
+            "{again}"
+        );
+    }
+    let stored = app.all("/api/v1/recommendations").await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["version"], 1, "never written over");
+    assert_eq!(
+        stored[0]["text"]["en"],
+        "Strengthen the national human rights institution X"
+    );
+}
+
 /// A file of no rows (a partner's nightly file on a day with nothing new) is read as nothing
 /// new: a CSV or UPR Info header alone, an NDJSON file of no lines. A CSV file without even a
 /// header says nothing of its columns, and is refused.

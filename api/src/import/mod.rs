@@ -125,8 +125,9 @@ pub struct ImportReport {
     pub unchanged: u64,
     pub rejected: u64,
     /// Rows folded into an earlier row's item: a UPR Info export has one row per recommending
-    /// State, and the rows of one text in one review are one recommendation. 0 for the other
-    /// formats.
+    /// State, and the rows of one text in one review are one recommendation; in any format, a
+    /// row for the item an earlier row of the upload took (the same id or natural key), whose
+    /// values are left out (a `same_item` warning names both lines).
     pub folded: u64,
     /// Rows of a UPR Info export or an OHCHR matrix that found a recommendation of the same
     /// review already stored (from either source, or an earlier import), whatever the small
@@ -305,6 +306,8 @@ struct Writer<'c, D: Importable> {
     pending: Vec<(Item<D::Content>, Option<Ahead>)>,
     /// What `Importable::loose_match` has read of the stored items.
     loose: LooseKeys,
+    /// The items this upload has taken so far (by id, or by natural key), with their line.
+    seen: std::collections::HashMap<String, u64>,
     _kind: std::marker::PhantomData<D>,
 }
 
@@ -317,6 +320,7 @@ impl<'c, D: Importable> Writer<'c, D> {
             in_tx: false,
             pending: Vec::new(),
             loose: LooseKeys::new(),
+            seen: std::collections::HashMap::new(),
             _kind: std::marker::PhantomData,
         }
     }
@@ -346,6 +350,34 @@ impl<'c, D: Importable> Writer<'c, D> {
                 found
             }
         };
+        // A row for an item an earlier row of this upload took (the same id, or the same
+        // natural key: a text that differs only in case or punctuation) is folded into it, so
+        // that the two never write over each other and the same file uploaded again changes
+        // nothing.
+        let key = match (id, &ahead) {
+            (Some(id), _) => id.to_string(),
+            (None, Some(ahead)) => ahead.natural_key.clone(),
+            (None, None) => D::natural_key(&content),
+        };
+        match self.seen.entry(key) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                self.report.folded += 1;
+                self.report.warn(vec![RowError {
+                    line,
+                    column: None,
+                    code: "same_item".into(),
+                    message: format!(
+                        "the same item as line {} (the same {}): folded into it, this row's values left out",
+                        first.get(),
+                        if id.is_some() { "id" } else { D::TABLE.same }
+                    ),
+                }]);
+                return Ok(());
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(line);
+            }
+        }
         // An atomic import with a bad row writes nothing: once one is seen, only check.
         if self.options.mode == Mode::Atomic && self.report.rejected > 0 {
             self.pending.clear();
@@ -618,7 +650,7 @@ where
     match written.and(read) {
         Ok((received, folded)) => {
             writer.report.received = received;
-            writer.report.folded = folded;
+            writer.report.folded += folded;
             writer.finish()
         }
         Err(e) => {
