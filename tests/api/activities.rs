@@ -595,6 +595,43 @@ async fn bulk_upload_of_activities_and_an_export_that_imports_back() {
         kept["documents"][2]["url"],
         "https://example.org/minutes.pdf"
     );
+    // The NDJSON export imports back unchanged too: each line's `id` names the item it
+    // updates, and what the service writes itself (`version`, `visibility`, …) is read past.
+    let ndjson = app
+        .send(
+            upr_tc_tests::Request::get()
+                .uri(&format!("{PATH}?stakeholder={org}&format=ndjson"))
+                .insert_header(("Authorization", format!("Bearer {token}"))),
+        )
+        .await;
+    assert_eq!(ndjson.status, 200);
+    let back = app
+        .upload_as(
+            "/api/v1/bulk/activities",
+            "application/x-ndjson",
+            ndjson.body.clone(),
+            Some(&token),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(back["unchanged"], 2, "{back}");
+    let edited = String::from_utf8(ndjson.body.clone())
+        .unwrap()
+        .replace("Legislative review", "Legislative review, edited");
+    let back = app
+        .upload_as(
+            "/api/v1/bulk/activities",
+            "application/x-ndjson",
+            edited,
+            Some(&token),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (back["updated"].as_u64(), back["created"].as_u64()),
+        (Some(1), Some(0)),
+        "{back}"
+    );
     // Bad rows are listed with their line and column; atomic mode writes nothing.
     let bad = "title__en,states_concerned,status,planned_start\nGood,KEN,closed,2026-01-01\nBad,XXX,closed,2026-13-01\n";
     let reply = app

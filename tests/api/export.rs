@@ -122,6 +122,34 @@ async fn csv_exports_round_trip_and_never_carry_formulas() {
         .await;
     assert_eq!(copy[0]["text"]["en"], "Adopt a law\non torture, soon.");
     assert_eq!(copy[0]["themes"], json!(["womens_rights"]));
+    // So does the NDJSON export, into this repository (unchanged: its lines' ids) and another.
+    let lines = export(
+        &app,
+        "/api/v1/recommendations",
+        "application/x-ndjson",
+        None,
+    )
+    .await
+    .text();
+    let r = app
+        .upload(
+            "/api/v1/bulk/recommendations",
+            "application/x-ndjson",
+            lines.clone(),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(r["unchanged"], 2, "{r}");
+    let third = TestApp::spawn();
+    let r = third
+        .upload(
+            "/api/v1/bulk/recommendations",
+            "application/x-ndjson",
+            lines,
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(r["created"], 2, "{r}");
 }
 
 #[actix_web::test]
