@@ -229,6 +229,15 @@ fn the_sqlite_map_size_reaches_the_service_connections() {
             use diesel::RunQueryDsl;
             let q = diesel::sql_query("PRAGMA mmap_size");
             assert_eq!(q.get_result::<MapSize>(c).unwrap().mmap_size as u64, map);
+            // And the write-ahead log is cut back once a checkpoint empties it.
+            #[derive(diesel::QueryableByName)]
+            struct Kept {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                journal_size_limit: i64,
+            }
+            let q = diesel::sql_query("PRAGMA journal_size_limit");
+            let kept = q.get_result::<Kept>(c).unwrap().journal_size_limit as u64;
+            assert_eq!(kept, upr_tc::db::sql::statements::SQLITE_WAL_KEPT);
         }
     }
 }

@@ -129,6 +129,11 @@ pub fn plan_cache_mode(conn: &mut diesel::PgConnection) -> diesel::QueryResult<S
 /// not its own memory: docs/benchmarks.md). Writes still go through SQLite's own I/O.
 pub const SQLITE_MAP_SIZE: u64 = 0x7fff_0000;
 
+/// What SQLite keeps of its write-ahead log once a checkpoint has copied it into the database:
+/// a large import grows the log to hundreds of megabytes, which stayed on disk until the
+/// service restarted; now it is cut back to this at the next checkpoint that empties it.
+pub const SQLITE_WAL_KEPT: u64 = 64 * 1024 * 1024;
+
 /// The settings of a new SQLite connection: it reads up to `map_size` bytes of its file
 /// through a memory map (0: none). `busy_timeout` first: switching to WAL takes a lock that
 /// another connection may hold.
@@ -142,6 +147,7 @@ pub fn configure_sqlite(
          PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
+         PRAGMA journal_size_limit = {SQLITE_WAL_KEPT};
          PRAGMA mmap_size = {map_size};",
         lock_timeout.as_millis().max(1),
     ))
