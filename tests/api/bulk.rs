@@ -203,6 +203,35 @@ async fn a_dry_run_checks_everything_and_writes_nothing() {
             .await,
     );
     assert_eq!(r["rejected"], 1, "a dry run reports instead of refusing");
+    // A file of several batches (each checked and rolled back on its own, so that a dry run
+    // never holds the write lock for the whole file) reports what the real upload does, a row
+    // for an item of an earlier batch folded alike.
+    let mut large = String::from("state_under_review,session,text__en\n");
+    for i in 0..1_300 {
+        large.push_str(&format!("KEN,26,Recommendation number {i}.\n"));
+    }
+    large.push_str("KEN,26,RECOMMENDATION NUMBER 3\n");
+    let dry = report(
+        &app.upload(&format!("{RECS}?dry_run=true"), "text/csv", large.clone())
+            .await,
+    );
+    assert!(app.all("/api/v1/recommendations").await.is_empty());
+    let real = report(&app.upload(RECS, "text/csv", large).await);
+    for field in [
+        "received",
+        "created",
+        "updated",
+        "unchanged",
+        "rejected",
+        "folded",
+    ] {
+        assert_eq!(dry[field], real[field], "{field}: {dry} {real}");
+    }
+    assert_eq!(
+        (real["created"].as_u64(), real["folded"].as_u64()),
+        (Some(1_300), Some(1)),
+        "{real}"
+    );
 }
 
 #[actix_web::test]

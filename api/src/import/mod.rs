@@ -509,7 +509,15 @@ impl<'c, D: Importable> Writer<'c, D> {
                 }
             }
         }
-        if self.options.mode == Mode::Partial && !self.options.dry_run {
+        if self.options.dry_run {
+            // A dry run writes nothing: each batch is rolled back once checked, so that it never
+            // holds the write lock longer than a batch (a large file checked whole kept every
+            // other writer waiting for its length). The rows of a later batch do not see the
+            // items of an earlier one; a row for an item an earlier row took is folded before
+            // it gets here (`seen`).
+            Tx::rollback(self.conn)?;
+            self.in_tx = false;
+        } else if self.options.mode == Mode::Partial {
             Tx::commit(self.conn)?;
             self.in_tx = false;
         }
