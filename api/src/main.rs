@@ -205,8 +205,14 @@ fn import(
         Some("docx") => Format::OhchrMatrix,
         _ => Format::Csv,
     });
-    let opened =
+    let mut opened =
         std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    // A UPR Info export is Mac Roman, or windows-1252 once a spreadsheet saved it again.
+    let charset = match format {
+        Format::UprInfo => upr_tc::import::guess_charset(&mut opened)
+            .with_context(|| format!("cannot read {}", file.display()))?,
+        _ => None,
+    };
     let size = opened.metadata().map(|m| m.len()).unwrap_or(0);
     let progress = progress_bar(size, "{bar:40} {bytes}/{total_bytes} {elapsed} {msg}");
     let reader = progress.wrap_read(std::io::BufReader::new(opened));
@@ -214,7 +220,7 @@ fn import(
         &mut conn,
         resource.into(),
         reader,
-        format,
+        (format, charset),
         mode,
         dry_run,
         review,

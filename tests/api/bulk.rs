@@ -492,6 +492,85 @@ async fn a_file_of_no_rows_is_nothing_new() {
     );
 }
 
+/// A UPR Info export that names no charset is read as Mac Roman (UPR Info's own exports) or as
+/// windows-1252 (the same file saved again by a spreadsheet on Windows), as the whole file
+/// tells: a text then reads as written, and the same export in UTF-8 finds it again rather
+/// than making a second one.
+#[actix_web::test]
+async fn an_unlabelled_upr_info_export_is_read_in_the_encoding_its_bytes_tell() {
+    let app = TestApp::spawn();
+    let header =
+        b"To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session\r\n";
+    let row = |text: &[u8], session: &str| -> Vec<u8> {
+        let mut row = b"Chad,Africa,,".to_vec();
+        row.extend_from_slice(text);
+        row.extend_from_slice(
+            format!(",France,WEOG,EU,Accepted,4,Justice,{session}\r\n").as_bytes(),
+        );
+        row
+    };
+    let file = |rows: &[Vec<u8>]| -> Vec<u8> {
+        let mut file = header.to_vec();
+        for r in rows {
+            file.extend_from_slice(r);
+        }
+        file
+    };
+    // windows-1252: é is 0xE9, the quotes 0x93 and 0x94, the dash 0x96.
+    let windows = file(&[
+        row(b"Bring Mr. Hiss\xe8ne Habr\xe9 to justice \x96 now", "17"),
+        row(
+            b"Ensure \x93equality before the law\x94 in C\xf4te d\x92Ivoire",
+            "17",
+        ),
+    ]);
+    // Mac Roman: é is 0x8E, è 0x8F, ô 0x99, the quotes 0xD2 and 0xD3, the apostrophe 0xD5.
+    let mac = file(&[row(
+        b"R\x8eformer la justice p\x8enale \xd2sans d\x8elai\xd3 \x88 Gen\x8fve",
+        "18",
+    )]);
+    for (file, url) in [
+        (windows, format!("{RECS}?format=upr-info")),
+        (mac, format!("{RECS}?format=upr-info")),
+    ] {
+        let r = report(&app.upload(&url, "text/csv", file).await);
+        assert_eq!(r["rejected"], 0, "{r}");
+    }
+    let texts: HashSet<String> = app
+        .all("/api/v1/recommendations")
+        .await
+        .iter()
+        .map(|r| r["text"]["en"].as_str().unwrap().to_owned())
+        .collect();
+    let expected = [
+        "Bring Mr. Hissène Habré to justice – now",
+        "Ensure “equality before the law” in Côte d’Ivoire",
+        "Réformer la justice pénale “sans délai” à Genève",
+    ];
+    for text in expected {
+        assert!(texts.contains(text), "{text}: {texts:?}");
+    }
+    // UPR Info's own export, as it comes, reads as Mac Roman.
+    if let Some(export) = upr_tc_tests::upr_info_export() {
+        let guess = upr_tc::import::guess_charset(&mut std::io::Cursor::new(export)).unwrap();
+        assert_eq!(guess, None, "the real export is Mac Roman");
+    }
+    // The same export in UTF-8 finds what the windows-1252 one made.
+    let utf8 = file(&[
+        row(expected[0].as_bytes(), "17"),
+        row(expected[1].as_bytes(), "17"),
+    ]);
+    let r = report(
+        &app.upload(&format!("{RECS}?format=upr-info"), "text/csv", utf8)
+            .await,
+    );
+    assert_eq!(
+        (r["created"].as_u64(), r["unchanged"].as_u64()),
+        (Some(0), Some(2)),
+        "{r}"
+    );
+}
+
 /// A CSV file saved in another encoding than UTF-8 is read in the one its `charset` names: a
 /// UPR Info export saved again by Excel on Windows (windows-1252) is not read as Mac Roman, the
 /// encoding of UPR Info's own exports; a file that says it is UTF-8 is read as nothing else,

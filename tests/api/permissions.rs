@@ -687,7 +687,7 @@ async fn upload_row(app: &TestApp, way: Upload<'_>, kind: Kind, csv: String) -> 
                 &mut conn,
                 kind,
                 csv.as_bytes(),
-                Format::Csv,
+                (Format::Csv, None),
                 Mode::Partial,
                 false,
                 Default::default(),

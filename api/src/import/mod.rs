@@ -13,6 +13,8 @@ mod needs;
 pub mod ohchr_matrix;
 mod upr_info;
 
+pub use upr_info::guess_charset;
+
 use std::io::Read;
 
 use serde::Serialize;
@@ -749,7 +751,7 @@ pub fn by_operator(
     conn: &mut DbConnection,
     kind: Upload,
     input: impl Read + Send,
-    format: Format,
+    (format, charset): (Format, Option<&'static encoding_rs::Encoding>),
     mode: Mode,
     dry_run: bool,
     review: ohchr_matrix::Review,
@@ -761,7 +763,7 @@ pub fn by_operator(
         dry_run,
         uploader,
         review,
-        charset: None,
+        charset,
     };
     import_kind(conn, kind, input, options)
 }

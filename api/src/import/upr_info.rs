@@ -251,6 +251,90 @@ fn check_header(headers: &[String]) -> Result<(), ImportError> {
     )))
 }
 
+/// The encoding of a UPR Info export that names none, from the whole file: UPR Info's own
+/// exports are Mac Roman, and the same file saved again by a spreadsheet on Windows is
+/// windows-1252, which Mac Roman reads without an error as other letters (`HabrÈ` for
+/// `Habré`; the text then never matches the right one again). Each line that is not UTF-8 is
+/// read both ways and each reading counts the letters that are out of place in a text of the
+/// UPR ([`out_of_place`]); windows-1252 only where it reads the file with fewer. `None` (Mac
+/// Roman, and UTF-8 for what is UTF-8) when nothing tells them apart. The file is read from
+/// where it stands and left there.
+pub fn guess_charset(
+    file: &mut (impl std::io::Read + std::io::Seek),
+) -> std::io::Result<Option<&'static encoding_rs::Encoding>> {
+    use std::io::{BufRead, SeekFrom};
+    let start = file.stream_position()?;
+    let (mut mac, mut windows) = (0u64, 0u64);
+    let mut reader = std::io::BufReader::with_capacity(64 * 1024, &mut *file);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        // A line without end is read a mebibyte at a time: what is counted is letters.
+        if (&mut reader).take(1 << 20).read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        // Exports with bare carriage returns are one "line" here, read in pieces alike.
+        if std::str::from_utf8(&line).is_ok() {
+            continue;
+        }
+        mac += out_of_place(&encoding_rs::MACINTOSH.decode_without_bom_handling(&line).0);
+        windows += out_of_place(
+            &encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(&line)
+                .0,
+        );
+    }
+    drop(reader);
+    file.seek(SeekFrom::Start(start))?;
+    Ok((windows < mac).then_some(encoding_rs::WINDOWS_1252))
+}
+
+/// How many characters of `text` are out of place in a text of the UPR, as a wrong reading of
+/// its bytes leaves them: control characters; a capital that is not Latin-1's after a small
+/// letter (`HissËne`, `dÕIvoire`); a symbol between letters (`C™te`); signs no UPR text uses
+/// (`‡`, `‰`, `∂`, `√`, `≈`, `Ž` inside a word).
+fn out_of_place(text: &str) -> u64 {
+    let chars: Vec<char> = text.chars().collect();
+    let mut count = 0;
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii() {
+            continue;
+        }
+        let before = i.checked_sub(1).map(|j| chars[j]).unwrap_or(' ');
+        let after = chars.get(i + 1).copied().unwrap_or(' ');
+        let odd = if c.is_control() {
+            true
+        } else if c.is_uppercase() {
+            before.is_lowercase()
+        } else if c.is_alphabetic()
+            || matches!(c, '\u{2018}' | '\u{2019}' | '\u{00a0}' | '\u{00ad}')
+        {
+            false
+        } else {
+            (before.is_alphabetic() && after.is_alphabetic())
+                || matches!(
+                    c,
+                    '‡' | '‰'
+                        | '∂'
+                        | '√'
+                        | '≈'
+                        | '∆'
+                        | '∑'
+                        | '∏'
+                        | 'π'
+                        | '∫'
+                        | 'Ω'
+                        | '◊'
+                        | '¬'
+                        | 'ƒ'
+                        | '†'
+                )
+        };
+        count += u64::from(odd);
+    }
+    count
+}
+
 /// Reads an export; returns the number of rows received, and of those folded into an earlier
 /// row's recommendation (the same text in the same review, made by another State).
 pub fn read<D: Importable>(

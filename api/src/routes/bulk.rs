@@ -294,8 +294,14 @@ async fn bulk(
     // write the write lock.
     // A compressed upload is read as it is decompressed: the limit is on what it holds.
     let mut payload = actix_web::dev::Decompress::new(payload.into_inner(), encoding);
-    let file = receive(&mut payload, limit).await?;
+    let mut file = receive(&mut payload, limit).await?;
+    let mut options = options;
     let prepared = web::block(move || -> ApiResult<_> {
+        // A UPR Info export that names no charset is Mac Roman, or windows-1252 once a
+        // spreadsheet saved it again: the whole file tells which.
+        if options.format == Format::UprInfo && options.charset.is_none() {
+            options.charset = import::guess_charset(&mut file).map_err(ApiError::internal)?;
+        }
         let input = std::io::BufReader::with_capacity(64 * 1024, file);
         let prepared = import::prepare(kind, input, &options)?;
         Ok((prepared, options))
