@@ -287,7 +287,11 @@ pub fn etag(version: i64) -> String {
 #[allow(dead_code)] // Read from the request by `if_match`; declared here for the contract.
 pub struct IfMatch {
     /// The ETag last read: the write is refused (412) if the item has changed since
-    #[param(rename = "If-Match", nullable = false)]
+    #[param(
+        rename = "If-Match",
+        nullable = false,
+        pattern = r#"^[ \t]*(\*|((W/)?"[^"]*"|[ \t]*,)([ \t]*,[ \t]*((W/)?"[^"]*")?)*)?[ \t]*$"#
+    )]
     if_match: Option<String>,
 }
 
@@ -302,9 +306,9 @@ pub struct IfNoneMatch {
 }
 
 /// The version `If-Match` names: `None` without the header or for `*`; a version no item has
-/// (`-1`) for entity tags this service did not give, which then match nothing (412). A value
-/// that is not entity tags at all (`3`, `"3`, `""3"`) is a 400 rather than a 412 saying the
-/// item changed.
+/// (`-1`) for entity tags this service did not give, and for a list of none, which then match
+/// nothing (412). A value that is not entity tags at all (`3`, `"3`, `""3"`) is a 400 rather
+/// than a 412 saying the item changed.
 pub fn if_match(req: &HttpRequest) -> ApiResult<Option<i64>> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(None);
@@ -320,15 +324,27 @@ pub fn if_match(req: &HttpRequest) -> ApiResult<Option<i64>> {
              (`\"3\"`), separated by commas.",
         )
     };
+    // A list may hold empty elements (RFC 9110 §5.6.1); one of none matches nothing (a 412).
+    // A tag may hold a comma: the list is read tag by tag, not split at commas.
     let mut version = None;
-    for tag in value.split(',').map(str::trim) {
-        let tag = tag.strip_prefix("W/").unwrap_or(tag);
-        let inner = tag
-            .strip_prefix('"')
-            .and_then(|t| t.strip_suffix('"'))
-            .filter(|inner| !inner.contains('"'))
-            .ok_or_else(malformed)?;
-        version = version.or_else(|| inner.split('-').next()?.parse().ok());
+    let mut rest = value;
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', ',']);
+        if rest.is_empty() {
+            break;
+        }
+        let tag = rest.strip_prefix("W/").unwrap_or(rest);
+        let Some(inner) = tag.strip_prefix('"') else {
+            return Err(malformed());
+        };
+        let Some(end) = inner.find('"') else {
+            return Err(malformed());
+        };
+        version = version.or_else(|| inner[..end].split('-').next()?.parse().ok());
+        rest = inner[end + 1..].trim_start_matches([' ', '\t']);
+        if !(rest.is_empty() || rest.starts_with(',')) {
+            return Err(malformed());
+        }
     }
     Ok(Some(version.unwrap_or(-1)))
 }
