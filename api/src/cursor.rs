@@ -83,8 +83,19 @@ impl Cursors {
     }
 
     pub fn encode(&self, kind: Kind, position: i64) -> String {
+        self.encode_in(kind, [0; 7], position)
+    }
+
+    /// A cursor of one list (`scope`: its name), which no other list takes
+    /// ([`Cursors::decode_in`]).
+    pub fn encode_for(&self, kind: Kind, scope: &str, position: i64) -> String {
+        self.encode_in(kind, scope_bytes(scope), position)
+    }
+
+    fn encode_in(&self, kind: Kind, scope: [u8; 7], position: i64) -> String {
         let mut block = [0u8; 16];
         block[0] = kind.tag();
+        block[1..8].copy_from_slice(&scope);
         block[8..].copy_from_slice(&position.to_be_bytes());
         let mut block = aes::Block::from(block);
         self.0.encrypt_block(&mut block);
@@ -93,18 +104,40 @@ impl Cursors {
 
     /// The kind and position of a cursor this installation gave out; `None` for anything else.
     pub fn decode(&self, cursor: &str) -> Option<(Kind, i64)> {
+        let (kind, scope, position) = self.open(cursor)?;
+        (scope == [0; 7]).then_some((kind, position))
+    }
+
+    /// The kind and position of a cursor this installation gave out for the list `scope`
+    /// ([`Cursors::encode_for`]), or for no list in particular (as cursors were before they
+    /// named their list); `None` for anything else, another list's cursor too.
+    pub fn decode_in(&self, cursor: &str, scope: &str) -> Option<(Kind, i64)> {
+        let (kind, of, position) = self.open(cursor)?;
+        (of == [0; 7] || of == scope_bytes(scope)).then_some((kind, position))
+    }
+
+    fn open(&self, cursor: &str) -> Option<(Kind, [u8; 7], i64)> {
         if cursor.len() != LENGTH {
             return None;
         }
         let bytes: [u8; 16] = URL_SAFE_NO_PAD.decode(cursor).ok()?.try_into().ok()?;
         let mut block = aes::Block::from(bytes);
         self.0.decrypt_block(&mut block);
-        if block[1..8].iter().any(|b| *b != 0) {
-            return None;
-        }
+        let scope: [u8; 7] = block[1..8].try_into().ok()?;
         let position = i64::from_be_bytes(block[8..].try_into().ok()?);
-        Some((Kind::of(block[0])?, position)).filter(|_| position >= 0)
+        Some((Kind::of(block[0])?, scope, position)).filter(|_| position >= 0)
     }
+}
+
+/// What a cursor holds of its list's name: seven bytes of its SHA-256, never all zero (which
+/// is no list in particular).
+fn scope_bytes(scope: &str) -> [u8; 7] {
+    let digest = Sha256::digest(scope.as_bytes());
+    let mut bytes: [u8; 7] = digest[..7].try_into().expect("7 bytes");
+    if bytes == [0; 7] {
+        bytes[0] = 1;
+    }
+    bytes
 }
 
 #[cfg(test)]
@@ -128,6 +161,19 @@ mod tests {
             );
             assert_eq!(cursors.decode(&cursor), Some((kind, n)));
         }
+        // A list's cursor is taken by that list alone; an older cursor of no list by any.
+        let listed = cursors.encode_for(Kind::After, "recommendations", 7);
+        assert_eq!(
+            cursors.decode_in(&listed, "recommendations"),
+            Some((Kind::After, 7))
+        );
+        assert_eq!(cursors.decode_in(&listed, "stakeholders"), None);
+        assert_eq!(cursors.decode(&listed), None, "nor is it the feed's");
+        let older = cursors.encode(Kind::After, 7);
+        assert_eq!(
+            cursors.decode_in(&older, "stakeholders"),
+            Some((Kind::After, 7))
+        );
         // Neighbouring positions have unrelated cursors.
         let (a, b) = (
             cursors.encode(Kind::Feed, 41),

@@ -293,6 +293,39 @@ async fn a_bad_query_is_a_400_problem() {
         .await
         .assert_problem(400, "invalid_parameter");
     assert_eq!(problem["errors"][0]["pointer"], "/goal");
+    // A list's cursor is that list's: another list refuses it rather than answer an empty page
+    // that a client would take for its end.
+    for session in [8, 9] {
+        app.create(
+            "/api/v1/recommendations",
+            &upr_tc_tests::recommendation("KEN", session, "Ratify."),
+        )
+        .await;
+    }
+    let first = app
+        .get("/api/v1/recommendations?limit=1")
+        .await
+        .assert_ok_json();
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let next = app
+        .get(&format!("/api/v1/recommendations?limit=1&cursor={cursor}"))
+        .await
+        .assert_ok_json();
+    assert_eq!(next["items"].as_array().unwrap().len(), 1);
+    for other in [
+        "/api/v1/stakeholders",
+        "/api/v1/activities",
+        "/api/v1/consents",
+    ] {
+        let problem = app
+            .get(&format!("{other}?cursor={cursor}"))
+            .await
+            .assert_problem(400, "invalid_parameter");
+        assert_eq!(
+            problem["errors"][0]["pointer"], "/cursor",
+            "{other}: {problem}"
+        );
+    }
 }
 
 #[actix_web::test]

@@ -227,8 +227,14 @@ pub async fn list_activities(
     query: crate::routes::query::Query<ActivityQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter(identity.0.as_ref())?;
-    let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?
-        .format(query.format);
+    let paging = export::Paging::of(
+        &state,
+        "activities",
+        &query.q,
+        query.cursor.as_deref(),
+        query.limit,
+    )?
+    .format(query.format);
     export::list_response::<Activity, _>(
         &state,
         &req,

@@ -154,8 +154,14 @@ pub async fn list_assistance_requests(
     query: crate::routes::query::Query<AssistanceRequestQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter(identity.0.as_ref())?;
-    let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?
-        .format(query.format);
+    let paging = export::Paging::of(
+        &state,
+        "assistance-requests",
+        &query.q,
+        query.cursor.as_deref(),
+        query.limit,
+    )?
+    .format(query.format);
     export::list_response::<AssistanceRequest, _>(
         &state,
         &req,

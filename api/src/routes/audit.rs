@@ -87,7 +87,7 @@ pub async fn list_audit_entries(
             "must be at most 500 characters, without NUL",
         ));
     }
-    let position = decode_cursor(&state, query.cursor.as_deref())?;
+    let position = decode_cursor(&state, "audit", query.cursor.as_deref())?;
     let limit = limit(query.limit)?;
     let filter = Filter {
         entity: query.entity.map(|e| match e {
@@ -108,7 +108,7 @@ pub async fn list_audit_entries(
         Ok(audit::list(conn, &filter, position, limit)?)
     })
     .await?;
-    let next_cursor = next.and_then(|p| encode_cursor(&state, p));
+    let next_cursor = next.and_then(|p| encode_cursor(&state, "audit", p));
     let link = next_cursor.clone();
     Ok(page(
         &req,

@@ -81,7 +81,7 @@ pub async fn list_consents(
         stakeholder_id: query.stakeholder_id,
         activity_id: query.activity_id,
     };
-    let position = decode_cursor(&state, query.cursor.as_deref())?;
+    let position = decode_cursor(&state, "consents", query.cursor.as_deref())?;
     if matches!(position, Position::Offset(_)) {
         return Err(ApiError::invalid_parameter(
             "cursor",
@@ -93,7 +93,7 @@ pub async fn list_consents(
         Ok(consents::list(conn, &filter, position, limit)?)
     })
     .await?;
-    let next_cursor = next.and_then(|p| encode_cursor(&state, p));
+    let next_cursor = next.and_then(|p| encode_cursor(&state, "consents", p));
     let items = items
         .into_iter()
         .map(|c| for_caller(c, caller.as_ref()))

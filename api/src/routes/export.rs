@@ -601,12 +601,15 @@ pub struct Paging {
     q: Option<String>,
     position: Position,
     limit: i64,
+    /// The list's name, which its cursors carry.
+    scope: &'static str,
 }
 
 impl Paging {
     /// The page a list's `q`, `cursor` and `limit` parameters ask for, each checked.
     pub fn of(
         state: &AppState,
+        scope: &'static str,
         q: &Option<String>,
         cursor: Option<&str>,
         limit: Option<i64>,
@@ -614,8 +617,9 @@ impl Paging {
         Ok(Self {
             format: None,
             q: crate::routes::support::search_param(q)?,
-            position: crate::routes::support::decode_cursor(state, cursor)?,
+            position: crate::routes::support::decode_cursor(state, scope, cursor)?,
             limit: crate::routes::support::limit(limit)?,
+            scope,
         })
     }
 
@@ -684,6 +688,7 @@ where
         })
         .await;
     }
+    let scope = paging.scope;
     let (body, next) = match shape {
         Shape::AsStored => {
             let page = read_page(state, D::TABLE, filter, paging, stored_page).await?;
@@ -701,7 +706,7 @@ where
             (body, next)
         }
     };
-    let next_cursor = next.and_then(|p| crate::routes::support::encode_cursor(state, p));
+    let next_cursor = next.and_then(|p| crate::routes::support::encode_cursor(state, scope, p));
     Ok(crate::routes::support::page_json(
         req,
         body.finish(next_cursor.as_deref(), None),

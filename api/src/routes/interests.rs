@@ -118,14 +118,14 @@ pub async fn list_interests(
     query: crate::routes::query::Query<InterestQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let position = decode_cursor(&state, query.cursor.as_deref())?;
+    let position = decode_cursor(&state, "interests", query.cursor.as_deref())?;
     let limit = limit(query.limit)?;
     let (who, id) = (Principal::from(caller), id.into_inner());
     let (items, next) = with_db(&state, move |conn| {
         Ok(app::interests::list(conn, &who, id, position, limit)?)
     })
     .await?;
-    let next_cursor = next.and_then(|p| encode_cursor(&state, p));
+    let next_cursor = next.and_then(|p| encode_cursor(&state, "interests", p));
     let link = next_cursor.clone();
     Ok(page(
         &req,

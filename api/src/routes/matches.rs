@@ -133,7 +133,7 @@ impl RequestMatchQuery {
 /// Which part of a ranking is asked for: those scoring at least `min_score`, from the
 /// rank a cursor of these matches gave (the first without one), at most `limit`.
 fn window(state: &AppState, asked: &Paging) -> ApiResult<Window> {
-    let start = match decode_cursor(state, asked.cursor)? {
+    let start = match decode_cursor(state, "matches", asked.cursor)? {
         Position::Start => 0,
         Position::Offset(n) => n,
         Position::After(_) => {
@@ -159,7 +159,7 @@ fn respond<T, I: Serialize>(
 ) -> ApiResult<HttpResponse> {
     let next = found
         .next
-        .and_then(|n| encode_cursor(state, Position::Offset(i64::try_from(n).ok()?)));
+        .and_then(|n| encode_cursor(state, "matches", Position::Offset(i64::try_from(n).ok()?)));
     let items = found
         .items
         .into_iter()

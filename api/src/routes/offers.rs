@@ -140,8 +140,14 @@ pub async fn list_offers(
     query: crate::routes::query::Query<OfferQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter(identity.0.as_ref())?;
-    let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?
-        .format(query.format);
+    let paging = export::Paging::of(
+        &state,
+        "offers",
+        &query.q,
+        query.cursor.as_deref(),
+        query.limit,
+    )?
+    .format(query.format);
     export::list_response::<Offer, _>(
         &state,
         &req,

@@ -155,8 +155,14 @@ pub async fn list_recommendations(
     if query.format == Some(export::RecommendationListFormat::Matrix) {
         return matrix(&state, &filter, query.session).await;
     }
-    let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?
-        .format(query.format);
+    let paging = export::Paging::of(
+        &state,
+        "recommendations",
+        &query.q,
+        query.cursor.as_deref(),
+        query.limit,
+    )?
+    .format(query.format);
     export::list_response::<Recommendation, _>(
         &state,
         &req,

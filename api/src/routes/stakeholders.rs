@@ -167,8 +167,14 @@ pub async fn list_stakeholders(
     query: crate::routes::query::Query<StakeholderQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter()?;
-    let paging = export::Paging::of(&state, &query.q, query.cursor.as_deref(), query.limit)?
-        .format(query.format);
+    let paging = export::Paging::of(
+        &state,
+        "stakeholders",
+        &query.q,
+        query.cursor.as_deref(),
+        query.limit,
+    )?
+    .format(query.format);
     let caller = identity.0;
     export::list_response::<Stakeholder, _>(
         &state,

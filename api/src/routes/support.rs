@@ -227,21 +227,23 @@ pub fn page_json(req: &HttpRequest, json: Vec<u8>, next_cursor: Option<&str>) ->
 
 /// The cursor of a position, opaque (`crate::cursor`): clients pass back what they were given,
 /// and a cursor that is not one this installation gave out is a 400.
-pub fn encode_cursor(state: &AppState, position: Position) -> Option<String> {
+/// A cursor names its list (`scope`), and another list refuses it as a 400 rather than read it
+/// as a position of its own (an empty page, which a client takes for the end).
+pub fn encode_cursor(state: &AppState, scope: &str, position: Position) -> Option<String> {
     match position {
         Position::Start => None,
-        Position::After(seq) => Some(state.cursors.encode(Kind::After, seq)),
+        Position::After(seq) => Some(state.cursors.encode_for(Kind::After, scope, seq)),
         // The last page a ranked search serves has no next.
         Position::Offset(n) if n >= MAX_SEARCH_DEPTH => None,
-        Position::Offset(n) => Some(state.cursors.encode(Kind::Offset, n)),
+        Position::Offset(n) => Some(state.cursors.encode_for(Kind::Offset, scope, n)),
     }
 }
 
-pub fn decode_cursor(state: &AppState, cursor: Option<&str>) -> ApiResult<Position> {
+pub fn decode_cursor(state: &AppState, scope: &str, cursor: Option<&str>) -> ApiResult<Position> {
     let Some(cursor) = cursor else {
         return Ok(Position::Start);
     };
-    match state.cursors.decode(cursor) {
+    match state.cursors.decode_in(cursor, scope) {
         Some((Kind::After, seq)) => Ok(Position::After(seq)),
         Some((Kind::Offset, n)) if n >= MAX_SEARCH_DEPTH => Err(ApiError::BadRequest {
             code: "search_too_deep",
@@ -258,7 +260,7 @@ pub fn decode_cursor(state: &AppState, cursor: Option<&str>) -> ApiResult<Positi
         Some((Kind::Offset, n)) => Ok(Position::Offset(n)),
         Some((Kind::Feed, _)) | None => Err(ApiError::invalid_parameter(
             "cursor",
-            "is not a cursor this service gave out",
+            "is not a cursor this service gave out for this list",
         )),
     }
 }
