@@ -37,7 +37,8 @@ pub fn method_of(req: &actix_web::HttpRequest) -> Method {
     }
 }
 
-/// The methods a path answers, `HEAD` beside each `GET`, as an `Allow` header lists them.
+/// The methods a path answers, `HEAD` beside each `GET`, and `OPTIONS` (which every path
+/// answers), as an `Allow` header lists them.
 pub fn allow(methods: &[Method]) -> String {
     methods
         .iter()
@@ -45,6 +46,7 @@ pub fn allow(methods: &[Method]) -> String {
             let head = (m == Method::GET).then_some("HEAD");
             std::iter::once(m.as_str()).chain(head)
         })
+        .chain(std::iter::once("OPTIONS"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -57,8 +59,8 @@ mod tests {
     fn head_is_allowed_beside_get() {
         assert_eq!(
             allow(&[Method::GET, Method::PUT, Method::DELETE]),
-            "GET, HEAD, PUT, DELETE"
+            "GET, HEAD, PUT, DELETE, OPTIONS"
         );
-        assert_eq!(allow(&[Method::POST]), "POST");
+        assert_eq!(allow(&[Method::POST]), "POST, OPTIONS");
     }
 }

@@ -437,6 +437,15 @@ fn segments(template: &str) -> Vec<Option<String>> {
 }
 
 fn unmatched(routes: &RouteTable, req: &HttpRequest) -> HttpResponse {
+    // `OPTIONS` that is not a CORS preflight (which `startup::cors` answers) asks what a
+    // resource allows (RFC 9110 §9.3.7).
+    if req.method() == actix_web::http::Method::OPTIONS
+        && let Some(methods) = routes.methods_of(req.path())
+    {
+        return HttpResponse::NoContent()
+            .insert_header((actix_web::http::header::ALLOW, crate::head::allow(methods)))
+            .finish();
+    }
     let error = match routes.methods_of(req.path()) {
         Some(methods) if !methods.contains(req.method()) => ApiError::MethodNotAllowed {
             detail: format!(

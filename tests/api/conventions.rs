@@ -95,11 +95,11 @@ async fn head_is_routed_as_get_and_named_where_it_is_not_allowed() {
             .starts_with("HEAD is not allowed"),
         "{problem}"
     );
-    assert_eq!(refused.header("allow"), Some("POST"));
+    assert_eq!(refused.header("allow"), Some("POST, OPTIONS"));
     // Where GET works, HEAD is allowed beside it.
     let refused = app.request(Method::PUT, "/api/v1/reference/cycles").await;
     refused.assert_problem(405, "method_not_allowed");
-    assert_eq!(refused.header("allow"), Some("GET, HEAD"));
+    assert_eq!(refused.header("allow"), Some("GET, HEAD, OPTIONS"));
 }
 
 #[actix_web::test]

@@ -23,18 +23,31 @@ async fn an_unknown_route_is_a_404_problem() {
 async fn a_wrong_method_is_a_405_problem_with_allow() {
     let app = TestApp::spawn();
     for (method, path, allow) in [
-        (Method::POST, "/health/live", "GET, HEAD"),
-        (Method::DELETE, "/api/v1/reference/countries", "GET, HEAD"),
-        (Method::PUT, "/api/v1/reference/countries/KEN", "GET, HEAD"),
-        (Method::GET, RESOLVE, "POST"),
-        (Method::PATCH, "/api/v1/me", "GET, HEAD"),
-        (Method::POST, "/api/v1/openapi.json", "GET, HEAD"),
-        (Method::TRACE, "/", "GET, HEAD"),
-        (Method::POST, "/", "GET, HEAD"),
+        (Method::POST, "/health/live", "GET, HEAD, OPTIONS"),
+        (
+            Method::DELETE,
+            "/api/v1/reference/countries",
+            "GET, HEAD, OPTIONS",
+        ),
+        (
+            Method::PUT,
+            "/api/v1/reference/countries/KEN",
+            "GET, HEAD, OPTIONS",
+        ),
+        (Method::GET, RESOLVE, "POST, OPTIONS"),
+        (Method::PATCH, "/api/v1/me", "GET, HEAD, OPTIONS"),
+        (Method::POST, "/api/v1/openapi.json", "GET, HEAD, OPTIONS"),
+        (Method::TRACE, "/", "GET, HEAD, OPTIONS"),
+        (Method::POST, "/", "GET, HEAD, OPTIONS"),
     ] {
         let reply = app.request(method.clone(), path).await;
         reply.assert_problem(405, "method_not_allowed");
         assert_eq!(reply.header("allow"), Some(allow), "{method} {path}");
+        // OPTIONS (not a CORS preflight) says the same, with no body.
+        let options = app.request(Method::OPTIONS, path).await;
+        assert_eq!(options.status, 204, "{path}");
+        assert_eq!(options.header("allow"), Some(allow), "{path}");
+        assert!(options.body.is_empty());
     }
 }
 

@@ -73,7 +73,7 @@ pub async fn get_country(code: web::Path<String>) -> ApiResult<web::Json<Country
         // The sibling route `POST /countries/resolve`, asked with the wrong method.
         return Err(ApiError::MethodNotAllowed {
             detail: "GET is not allowed on /api/v1/reference/countries/resolve.".into(),
-            allow: "POST".into(),
+            allow: crate::head::allow(&[actix_web::http::Method::POST]),
         });
     }
     reference()
