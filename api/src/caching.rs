@@ -2,8 +2,9 @@
 //! withdrawal hides an activity at once), and many with the caller: an answer that says
 //! nothing of its own is `Cache-Control: no-cache` (a cache keeps it, but asks again with its
 //! `ETag` before each use, and the service answers 304 while it holds), `private, no-cache`
-//! for a caller with a token (no shared cache keeps it), and `Vary: Accept, Authorization`
-//! (lists answer CSV or JSON as `Accept` asks, and each caller sees its own). Without it, a
+//! for a caller with a token (no shared cache keeps it), and `Vary: Accept, Accept-Encoding,
+//! Authorization` (lists answer CSV or JSON as `Accept` asks, compressed or not, and each
+//! caller sees its own), on a 304 as on the 200 it stands for. Without it, a
 //! cache in front of the service (Varnish keeps two minutes by default) would go on serving an
 //! activity after its State withdrew consent. Answers that say how long they keep (reference
 //! data, the contract, `/metrics`) are left as they are.
@@ -29,7 +30,7 @@ pub async fn middleware(
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(rule));
         headers.append(
             header::VARY,
-            HeaderValue::from_static("Accept, Authorization"),
+            HeaderValue::from_static("Accept, Accept-Encoding, Authorization"),
         );
     }
     Ok(res)

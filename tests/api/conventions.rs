@@ -187,6 +187,15 @@ async fn caches_ask_again_before_using_an_answer_and_keep_private_ones_private()
         .await;
     assert_eq!(again.status, 304);
     assert_eq!(again.header("cache-control"), Some("no-cache"));
+    let vary: Vec<&str> = again
+        .headers
+        .get_all(header::VARY)
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert!(
+        vary.iter().any(|v| v.contains("Accept-Encoding")),
+        "{vary:?}"
+    );
 }
 
 #[actix_web::test]
