@@ -119,8 +119,25 @@ async fn records_about_hidden_activities_are_not_listed_to_the_public() {
         summary["counts"],
         json!({"public": 1, "awaiting": 0, "refused": 1})
     );
-    let anonymous = app.get("/api/v1/states/KEN/consent").await.assert_ok_json();
+    let anonymous = app.get("/api/v1/states/KEN/consent").await;
+    let tag = anonymous.header("etag").expect("tagged").to_owned();
+    assert_ne!(
+        Some(tag.as_str()),
+        app.get_as("/api/v1/states/KEN/consent", &kenya)
+            .await
+            .header("etag"),
+        "Kenya sees more, under another tag"
+    );
+    let anonymous = anonymous.assert_ok_json();
     assert!(anonymous["activities"].as_array().unwrap().is_empty());
+    let again = app
+        .send(
+            upr_tc_tests::Request::get()
+                .uri("/api/v1/states/KEN/consent")
+                .insert_header(("If-None-Match", tag.clone())),
+        )
+        .await;
+    assert_eq!(again.status, 304);
     app.get("/api/v1/states/XXX/consent")
         .await
         .assert_problem(400, "invalid_parameter");

@@ -231,15 +231,22 @@ pub struct StateConsent {
 #[utoipa::path(
     tag = "consents",
     operation_id = "get_state_consent",
-    params(("code" = StateCode, Path, description = "The State's ISO alpha-3 code")),
-    responses((status = 200, description = "The State's effective consent", body = StateConsent))
+    params(
+        ("code" = StateCode, Path, description = "The State's ISO alpha-3 code"),
+        crate::routes::support::IfNoneMatch,
+    ),
+    responses(
+        (status = 200, description = "The State's effective consent", body = StateConsent, headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the ETag given", headers(("ETag" = String))),
+    )
 )]
 #[get("/states/{code}/consent")]
 pub async fn get_state_consent(
     state: web::Data<AppState>,
     identity: Identity,
+    req: HttpRequest,
     code: web::Path<String>,
-) -> ApiResult<web::Json<StateConsent>> {
+) -> ApiResult<HttpResponse> {
     let code = state_value("code", &code)?;
     let caller = identity.0;
     let access = policy::access(caller.as_ref());
@@ -275,5 +282,14 @@ pub async fn get_state_consent(
             Scope::Activity(_) => answer.activities.push(c),
         }
     }
-    Ok(web::Json(answer))
+    // What the caller sees changes with any write about the State: tagged by its content.
+    let body = serde_json::to_vec(&answer).map_err(ApiError::internal)?;
+    let tag = format!("W/\"{}\"", crate::digest::tag(&body, 8));
+    if let Some(unchanged) = not_modified(&req, &tag) {
+        return Ok(unchanged);
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((actix_web::http::header::ETAG, tag))
+        .body(body))
 }
