@@ -4,7 +4,9 @@ use utoipa::ToSchema;
 use crate::domain::validate::Errors;
 
 /// A key of this item in a partner database, so partners can upsert by their own keys.
-/// Unique per source among items of the same kind.
+/// Unique per source among items of the same kind; an activity's among its submitter's
+/// activities (another submitter's key is not "taken", so that a key tells nothing of
+/// activities the caller cannot see).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExternalRef {
