@@ -334,7 +334,7 @@ impl<'c, D: Importable> Writer<'c, D> {
     /// Takes one checked item: what needs the database is checked, and a good item joins the
     /// batch being gathered.
     fn item(&mut self, item: Item<D::Content>, ahead: Option<Ahead>) -> Result<(), ImportError> {
-        let (line, id) = (item.line, item.id);
+        let (line, id, given) = (item.line, item.id, item.id);
         let content = match D::prepare(self.conn, item.content, &self.options.uploader) {
             Ok(content) => content,
             Err(errors) => {
@@ -356,7 +356,9 @@ impl<'c, D: Importable> Writer<'c, D> {
         // natural key: a text that differs only in case or punctuation) is folded into it, so
         // that the two never write over each other and the same file uploaded again changes
         // nothing.
-        let key = match (id, &ahead) {
+        // The row's own id, not one a loose match found: two texts of a matrix that match one
+        // stored recommendation both enrich it.
+        let key = match (given, &ahead) {
             (Some(id), _) => id.to_string(),
             (None, Some(ahead)) => ahead.natural_key.clone(),
             (None, None) => D::natural_key(&content),
@@ -371,7 +373,7 @@ impl<'c, D: Importable> Writer<'c, D> {
                     message: format!(
                         "the same item as line {} (the same {}): folded into it, this row's values left out",
                         first.get(),
-                        if id.is_some() { "id" } else { D::TABLE.same }
+                        if given.is_some() { "id" } else { D::TABLE.same }
                     ),
                 }]);
                 return Ok(());
