@@ -280,7 +280,7 @@ async fn bulk(
         Ok(app::uploads::uploader(conn, &who, kind, dry_run)?)
     })
     .await?;
-    let options = Options {
+    let mut options = Options {
         format,
         mode: query.mode.unwrap_or_default(),
         dry_run,
@@ -295,7 +295,6 @@ async fn bulk(
     // A compressed upload is read as it is decompressed: the limit is on what it holds.
     let mut payload = actix_web::dev::Decompress::new(payload.into_inner(), encoding);
     let mut file = receive(&mut payload, limit).await?;
-    let mut options = options;
     let prepared = web::block(move || -> ApiResult<_> {
         // A UPR Info export that names no charset is Mac Roman, or windows-1252 once a
         // spreadsheet saved it again: the whole file tells which.
