@@ -308,8 +308,11 @@ struct Writer<'c, D: Importable> {
     pending: Vec<(Item<D::Content>, Option<Ahead>)>,
     /// What `Importable::loose_match` has read of the stored items.
     loose: LooseKeys,
-    /// The items this upload has taken so far (by id, or by natural key), with their line.
-    seen: std::collections::HashMap<String, u64>,
+    /// The items this upload has taken so far (a 64-bit hash of their id or natural key: 16
+    /// bytes a row, not the key's text, so that a 64 MiB file of short rows holds some 20 MB
+    /// here; two different keys share a hash by chance about once in 10^7 files of a million
+    /// rows), with their line.
+    seen: std::collections::HashMap<u64, u64>,
     _kind: std::marker::PhantomData<D>,
 }
 
@@ -362,6 +365,12 @@ impl<'c, D: Importable> Writer<'c, D> {
             (Some(id), _) => id.to_string(),
             (None, Some(ahead)) => ahead.natural_key.clone(),
             (None, None) => D::natural_key(&content),
+        };
+        let key = {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::hash::DefaultHasher::new();
+            key.hash(&mut hasher);
+            hasher.finish()
         };
         match self.seen.entry(key) {
             std::collections::hash_map::Entry::Occupied(first) => {
