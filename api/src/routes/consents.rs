@@ -19,7 +19,7 @@ use crate::domain::{ActivityId, ConsentId, CountryCode, StakeholderId};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::page_type;
 use crate::routes::support::{
-    decode_cursor, encode_cursor, limit, not_modified, page, state_param, state_value, with_db,
+    decode_cursor, encode_cursor, limit, page, state_param, state_value, tagged_json, with_db,
 };
 use crate::startup::AppState;
 
@@ -154,15 +154,7 @@ pub async fn get_consent(
     .ok_or_else(|| ApiError::NotFound(format!("No consent record has the id {id}.")))?;
     // A record never changes; what a caller sees of it depends on its role only.
     let record = for_caller(found, caller.as_ref());
-    let body = serde_json::to_vec(&record).map_err(ApiError::internal)?;
-    let tag = format!("\"{}\"", crate::digest::tag(&body, 8));
-    if let Some(unchanged) = not_modified(&req, &tag) {
-        return Ok(unchanged);
-    }
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header((actix_web::http::header::ETAG, tag))
-        .body(body))
+    tagged_json(&req, &record, false)
 }
 
 /// Records a State's decision: a `state` token for its own State only; `admin` on a State's
@@ -283,13 +275,5 @@ pub async fn get_state_consent(
         }
     }
     // What the caller sees changes with any write about the State: tagged by its content.
-    let body = serde_json::to_vec(&answer).map_err(ApiError::internal)?;
-    let tag = format!("W/\"{}\"", crate::digest::tag(&body, 8));
-    if let Some(unchanged) = not_modified(&req, &tag) {
-        return Ok(unchanged);
-    }
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header((actix_web::http::header::ETAG, tag))
-        .body(body))
+    tagged_json(&req, &answer, true)
 }

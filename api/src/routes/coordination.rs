@@ -9,7 +9,7 @@ use crate::app::policy;
 use crate::auth::Identity;
 use crate::domain::codes::StateCode;
 use crate::error::ApiResult;
-use crate::routes::support::{not_modified, state_value, with_db};
+use crate::routes::support::{state_value, tagged_json, with_db};
 use crate::startup::AppState;
 
 /// A State's coordination view: its accepted recommendations that no activity serves (gaps),
@@ -42,13 +42,5 @@ pub async fn get_state_coordination(
     let _permit = crate::routes::export::search_permit(&state).await?;
     let cache = state.offers.clone();
     let answer = with_db(&state, move |conn| Ok(view(conn, &cache, &code, &access)?)).await?;
-    let body = serde_json::to_vec(&answer).map_err(crate::error::ApiError::internal)?;
-    let tag = format!("W/\"{}\"", crate::digest::tag(&body, 8));
-    if let Some(unchanged) = not_modified(&req, &tag) {
-        return Ok(unchanged);
-    }
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header(("ETag", tag))
-        .body(body))
+    tagged_json(&req, &answer, true)
 }

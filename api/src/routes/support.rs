@@ -126,6 +126,29 @@ pub fn release_answer(
     res
 }
 
+/// `value` as a JSON answer tagged by its body (weak with `weak`: a representation computed
+/// for the caller, strong for an item that never changes), or a 304 when the client holds it.
+pub fn tagged_json(
+    req: &HttpRequest,
+    value: &impl serde::Serialize,
+    weak: bool,
+) -> ApiResult<HttpResponse> {
+    let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
+    let digest = crate::digest::tag(&body, 8);
+    let tag = if weak {
+        format!("W/\"{digest}\"")
+    } else {
+        format!("\"{digest}\"")
+    };
+    if let Some(unchanged) = not_modified(req, &tag) {
+        return Ok(unchanged);
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::ETAG, tag))
+        .body(body))
+}
+
 /// Whether the client already holds this representation (`If-None-Match` names its ETag, or
 /// `*`), in which case the answer is a 304 without a body.
 pub fn not_modified(req: &HttpRequest, etag: &str) -> Option<HttpResponse> {
