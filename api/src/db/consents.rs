@@ -50,7 +50,7 @@ pub fn record(
     let mut changed = refresh_state(conn, &consent.state)?;
     // A decision by name about an activity the State was taken off (`app::consents::record`).
     if let Scope::Activity(id) = consent.scope {
-        changed += super::activities::verdicts::refresh_activity(conn, id)?;
+        changed += super::activities::verdicts::refresh_taken_off(conn, id, &consent.state)?;
     }
     // The feed: the record in full for admin; for the public as `public_view` shows it.
     let id = consent.id.to_string();

@@ -266,10 +266,20 @@ pub fn refresh_state(conn: &mut DbConnection, state: &CountryCode) -> diesel::Qu
     refresh(conn, rows, false)
 }
 
-/// Re-evaluates one activity (a decision about it by name of a State it no longer concerns).
-pub fn refresh_activity(conn: &mut DbConnection, id: ActivityId) -> diesel::QueryResult<usize> {
+/// After a decision by name of `state` about an activity that no longer concerns it:
+/// re-evaluates that activity ([`refresh_state`] has not, as it does those concerning it).
+pub fn refresh_taken_off(
+    conn: &mut DbConnection,
+    id: ActivityId,
+    state: &CountryCode,
+) -> diesel::QueryResult<usize> {
+    let concerning = f::activity_facets
+        .filter(f::facet.eq("state"))
+        .filter(f::value.eq(state.as_str()))
+        .select(f::activity_seq);
     let rows = a::activities
         .filter(a::id.eq(id.to_string()))
+        .filter(diesel::dsl::not(a::seq.eq_any(concerning)))
         .select((a::seq, a::document))
         .load(conn)?;
     refresh(conn, rows, false)
