@@ -129,6 +129,14 @@ impl Reply {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// Every value of a header the answer may carry more than once (`Vary`).
+    pub fn header_all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .get_all(name)
+            .filter_map(|v| v.to_str().ok())
+            .collect()
+    }
+
     pub fn content_type(&self) -> &str {
         self.header("content-type").unwrap_or("")
     }
