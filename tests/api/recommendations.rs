@@ -253,7 +253,7 @@ async fn put_and_patch_honour_if_match() {
             .await
             .assert_problem(412, "precondition_failed");
     }
-    for matching in ["*", "\"2\"", "W/\"2\""] {
+    for matching in ["*", "\"2\"", "W/\"2\"", "\"a,b\", \"2\""] {
         let reply = patch_if(matching, unchanged.clone()).await;
         assert_eq!(reply.status, 200, "{matching}: {}", reply.text());
     }

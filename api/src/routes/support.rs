@@ -152,13 +152,16 @@ pub fn tagged_json(
 /// Whether the client already holds this representation (`If-None-Match` names its ETag, or
 /// `*`), in which case the answer is a 304 without a body.
 pub fn not_modified(req: &HttpRequest, etag: &str) -> Option<HttpResponse> {
-    let value = req.headers().get(header::IF_NONE_MATCH)?.to_str().ok()?;
-    // Weak comparison (RFC 9110 §8.8.3.2), as `If-None-Match` asks.
-    let bare = etag.trim_start_matches("W/");
-    let held = value
-        .split(',')
-        .map(str::trim)
-        .any(|t| t == "*" || t.trim_start_matches("W/") == bare);
+    let value = req
+        .headers()
+        .get(header::IF_NONE_MATCH)?
+        .to_str()
+        .ok()?
+        .trim();
+    // Weak comparison (RFC 9110 §8.8.3.2), as `If-None-Match` asks; a value that is not a
+    // list of tags holds none.
+    let bare = entity_tags(etag)?.pop()?;
+    let held = value == "*" || entity_tags(value).is_some_and(|tags| tags.contains(&bare));
     held.then(|| {
         HttpResponse::NotModified()
             .insert_header((header::ETAG, etag.to_owned()))
@@ -330,6 +333,28 @@ pub struct IfNoneMatch {
     if_none_match: Option<String>,
 }
 
+/// The opaque parts of a list of entity tags (`"3", W/"4-public"` → `3`, `4-public`), weak or
+/// strong alike; `None` for a value that is not such a list. A list may hold empty elements
+/// (RFC 9110 §5.6.1), and a tag may hold a comma: the list is read tag by tag, not split at
+/// commas.
+fn entity_tags(value: &str) -> Option<Vec<&str>> {
+    let mut tags = Vec::new();
+    let mut rest = value;
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', ',']);
+        if rest.is_empty() {
+            return Some(tags);
+        }
+        let inner = rest.strip_prefix("W/").unwrap_or(rest).strip_prefix('"')?;
+        let end = inner.find('"')?;
+        tags.push(&inner[..end]);
+        rest = inner[end + 1..].trim_start_matches([' ', '\t']);
+        if !(rest.is_empty() || rest.starts_with(',')) {
+            return None;
+        }
+    }
+}
+
 /// The version `If-Match` names: `None` without the header or for `*`; a version no item has
 /// (`-1`) for entity tags this service did not give, and for a list of none, which then match
 /// nothing (412). A value that is not entity tags at all (`3`, `"3`, `""3"`) is a 400 rather
@@ -349,28 +374,11 @@ pub fn if_match(req: &HttpRequest) -> ApiResult<Option<i64>> {
              (`\"3\"`), separated by commas.",
         )
     };
-    // A list may hold empty elements (RFC 9110 §5.6.1); one of none matches nothing (a 412).
-    // A tag may hold a comma: the list is read tag by tag, not split at commas.
-    let mut version = None;
-    let mut rest = value;
-    loop {
-        rest = rest.trim_start_matches([' ', '\t', ',']);
-        if rest.is_empty() {
-            break;
-        }
-        let tag = rest.strip_prefix("W/").unwrap_or(rest);
-        let Some(inner) = tag.strip_prefix('"') else {
-            return Err(malformed());
-        };
-        let Some(end) = inner.find('"') else {
-            return Err(malformed());
-        };
-        version = version.or_else(|| inner[..end].split('-').next()?.parse().ok());
-        rest = inner[end + 1..].trim_start_matches([' ', '\t']);
-        if !(rest.is_empty() || rest.starts_with(',')) {
-            return Err(malformed());
-        }
-    }
+    // A list of none matches nothing (a 412); tags this service did not give neither.
+    let tags = entity_tags(value).ok_or_else(malformed)?;
+    let version = tags
+        .iter()
+        .find_map(|tag| tag.split('-').next()?.parse().ok());
     Ok(Some(version.unwrap_or(-1)))
 }
 
