@@ -59,11 +59,11 @@ fn shown(name: &str) -> String {
 /// record's bytes (read no further than a buffer past the cap) and its cells (at most one more
 /// than a header may have; the rest are counted, not kept). So neither a header of a million
 /// columns nor a row of a million cells is held in memory.
-struct Records<R> {
+struct Records<B> {
     core: csv_core::Reader,
     /// What separates cells: a comma, or what the header uses instead ([`Records::separator`]).
     separator: u8,
-    input: std::io::BufReader<R>,
+    input: B,
     /// The cells of the record read last, one after the other.
     out: Vec<u8>,
     /// Where each kept cell ends in `out`.
@@ -87,12 +87,12 @@ enum Outcome {
     Unterminated,
 }
 
-impl<R: Read> Records<R> {
-    fn new(input: R) -> Self {
+impl<B: std::io::BufRead> Records<B> {
+    fn new(input: B) -> Self {
         Self {
             core: csv_core::Reader::new(),
             separator: b',',
-            input: std::io::BufReader::with_capacity(BUFFER, input),
+            input,
             out: vec![0; BUFFER],
             ends: vec![0; MAX_COLUMNS + 1],
             kept: 0,
@@ -106,7 +106,6 @@ impl<R: Read> Records<R> {
     /// spreadsheet saves "CSV" with semicolons where a comma is the decimal mark, as in French,
     /// Spanish and Russian, and "Unicode text" with tabs).
     fn separator(&mut self) -> std::io::Result<()> {
-        use std::io::BufRead;
         let start = self.input.fill_buf()?;
         let line = start.split(|b| *b == b'\n').next().unwrap_or_default();
         if line.contains(&b',') {
@@ -123,7 +122,6 @@ impl<R: Read> Records<R> {
     /// rest of it is read and dropped first, so that the next record can be read.
     fn next(&mut self, cap: u64, pass_over: bool) -> std::io::Result<Outcome> {
         use csv_core::ReadRecordResult as R;
-        use std::io::BufRead;
         let (mut outlen, mut consumed) = (0, 0u64);
         (self.kept, self.count) = (0, 0);
         let mut overflowed = false;
@@ -538,7 +536,7 @@ pub fn records(
 fn utf8_of<'a>(
     input: impl Read + 'a,
     charset: Option<&'static Encoding>,
-) -> Result<(Box<dyn Read + 'a>, Option<&'static Encoding>), ImportError> {
+) -> Result<(Box<dyn std::io::BufRead + 'a>, Option<&'static Encoding>), ImportError> {
     use std::io::BufRead;
     let mut input = std::io::BufReader::with_capacity(BUFFER, input);
     let utf16 = [encoding_rs::UTF_16LE, encoding_rs::UTF_16BE];
@@ -553,7 +551,10 @@ fn utf8_of<'a>(
         .bom_override(true)
         .strip_bom(true)
         .build(input);
-    Ok((Box::new(decoded), None))
+    Ok((
+        Box::new(std::io::BufReader::with_capacity(BUFFER, decoded)),
+        None,
+    ))
 }
 
 fn decode<'a>(
