@@ -24,8 +24,12 @@ pub const PATTERN: &str = "^[A-Za-z0-9_-]{22}$";
 pub enum Kind {
     /// After the item of this sequence number (lists in creation order).
     After,
-    /// At this rank (ranked search).
+    /// At this rank (the rankings of matches; ranked searches before they named the items
+    /// they rank).
     Offset,
+    /// At a rank of a ranked search over the items up to a sequence number (both in the one
+    /// number: `crate::routes::support::encode_cursor`).
+    Ranked,
     /// After this change of the feed.
     Feed,
 }
@@ -35,6 +39,7 @@ impl Kind {
         match self {
             Self::After => b'a',
             Self::Offset => b'o',
+            Self::Ranked => b'r',
             Self::Feed => b'f',
         }
     }
@@ -43,6 +48,7 @@ impl Kind {
         match tag {
             b'a' => Some(Self::After),
             b'o' => Some(Self::Offset),
+            b'r' => Some(Self::Ranked),
             b'f' => Some(Self::Feed),
             _ => None,
         }
@@ -150,6 +156,7 @@ mod tests {
         for (kind, n) in [
             (Kind::After, 0),
             (Kind::Offset, 400),
+            (Kind::Ranked, 7 * 1024 + 50),
             (Kind::Feed, i64::MAX),
         ] {
             let cursor = cursors.encode(kind, n);

@@ -582,16 +582,35 @@ async fn ranked_search_pages_through_every_match_once() {
     }
     let mut seen = Vec::new();
     let mut url = format!("{PATH}?q=rights&limit=3");
+    let mut written = Vec::new();
     loop {
         let page = app.get(&url).await.assert_ok_json();
         seen.extend(ids(&page));
+        // A match written between pages, ranked above everything: the pages go on through
+        // what was there when the first was read, neither repeating nor skipping any of it.
+        let n = written.len();
+        let text = format!("{}number {n}.", "rights ".repeat(20));
+        written.push(app.create(PATH, &recommendation("KEN", 9, &text)).await["id"].clone());
         match page["next_cursor"].as_str() {
             Some(c) => url = format!("{PATH}?q=rights&limit=3&cursor={c}"),
             None => break,
         }
     }
-    assert_eq!(seen.len(), 7);
+    assert_eq!(seen.len(), 7, "{seen:?}");
     assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 7);
+    assert_eq!(written.len(), 3);
+    // A new search finds them first.
+    let page = app
+        .get(&format!("{PATH}?q=rights&limit=3"))
+        .await
+        .assert_ok_json();
+    let first: HashSet<_> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].clone())
+        .collect();
+    assert_eq!(first, written.into_iter().collect::<HashSet<_>>());
 }
 
 #[actix_web::test]

@@ -82,7 +82,7 @@ pub async fn list_consents(
         activity_id: query.activity_id,
     };
     let position = decode_cursor(&state, "consents", query.cursor.as_deref())?;
-    if matches!(position, Position::Offset(_)) {
+    if matches!(position, Position::Offset(_) | Position::Ranked { .. }) {
         return Err(ApiError::invalid_parameter(
             "cursor",
             "is not a cursor this service gave out",

@@ -136,7 +136,7 @@ fn window(state: &AppState, asked: &Paging) -> ApiResult<Window> {
     let start = match decode_cursor(state, "matches", asked.cursor)? {
         Position::Start => 0,
         Position::Offset(n) => n,
-        Position::After(_) => {
+        Position::After(_) | Position::Ranked { .. } => {
             return Err(ApiError::invalid_parameter(
                 "cursor",
                 "is not a cursor of these matches",

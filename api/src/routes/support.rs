@@ -260,10 +260,19 @@ pub fn encode_cursor(state: &AppState, scope: &str, position: Position) -> Optio
         Position::Start => None,
         Position::After(seq) => Some(state.cursors.encode_for(Kind::After, scope, seq)),
         // The last page a ranked search serves has no next.
-        Position::Offset(n) if n >= MAX_SEARCH_DEPTH => None,
+        Position::Offset(n) | Position::Ranked { at: n, .. } if n >= MAX_SEARCH_DEPTH => None,
         Position::Offset(n) => Some(state.cursors.encode_for(Kind::Offset, scope, n)),
+        Position::Ranked { at, upto } => Some(match upto.checked_mul(RANKS) {
+            Some(n) => state.cursors.encode_for(Kind::Ranked, scope, n + at),
+            None => state.cursors.encode_for(Kind::Offset, scope, at),
+        }),
     }
 }
+
+/// A ranked search's cursor holds its rank and the last item it ranks in one number:
+/// `upto * RANKS + at`, ranks being fewer than [`MAX_SEARCH_DEPTH`].
+const RANKS: i64 = 1_024;
+const _: () = assert!(MAX_SEARCH_DEPTH < RANKS);
 
 pub fn decode_cursor(state: &AppState, scope: &str, cursor: Option<&str>) -> ApiResult<Position> {
     let Some(cursor) = cursor else {
@@ -271,24 +280,35 @@ pub fn decode_cursor(state: &AppState, scope: &str, cursor: Option<&str>) -> Api
     };
     match state.cursors.decode_in(cursor, scope) {
         Some((Kind::After, seq)) => Ok(Position::After(seq)),
-        Some((Kind::Offset, n)) if n >= MAX_SEARCH_DEPTH => Err(ApiError::BadRequest {
-            code: "search_too_deep",
-            detail: format!(
-                "A ranked search pages through its first {MAX_SEARCH_DEPTH} results; \
-                 narrow it with more words or with filters."
-            ),
-            errors: vec![crate::error::FieldError::new(
-                "/cursor",
-                "too_deep",
-                format!("must be a position before {MAX_SEARCH_DEPTH}"),
-            )],
+        Some((Kind::Offset, n)) => within_depth(n).map(Position::Offset),
+        Some((Kind::Ranked, n)) => within_depth(n % RANKS).map(|at| Position::Ranked {
+            at,
+            upto: n / RANKS,
         }),
-        Some((Kind::Offset, n)) => Ok(Position::Offset(n)),
         Some((Kind::Feed, _)) | None => Err(ApiError::invalid_parameter(
             "cursor",
             "is not a cursor this service gave out for this list",
         )),
     }
+}
+
+/// A rank a ranked search's cursor may name: one before [`MAX_SEARCH_DEPTH`].
+fn within_depth(at: i64) -> ApiResult<i64> {
+    if at < MAX_SEARCH_DEPTH {
+        return Ok(at);
+    }
+    Err(ApiError::BadRequest {
+        code: "search_too_deep",
+        detail: format!(
+            "A ranked search pages through its first {MAX_SEARCH_DEPTH} results; \
+             narrow it with more words or with filters."
+        ),
+        errors: vec![crate::error::FieldError::new(
+            "/cursor",
+            "too_deep",
+            format!("must be a position before {MAX_SEARCH_DEPTH}"),
+        )],
+    })
 }
 
 pub fn limit(limit: Option<i64>) -> ApiResult<i64> {

@@ -11,12 +11,21 @@ use crate::db::table::Table;
 use crate::domain::analysis::Query;
 
 /// Where a page starts: after an item (lists in creation order) or at a rank position
-/// (ranked search).
+/// (ranked search, and the rankings of matches).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Position {
     Start,
     After(i64),
+    /// At a rank, of whatever the ranking holds now (matches; and the ranked-search cursors
+    /// given before they named what they rank).
     Offset(i64),
+    /// At rank `at` of a ranked search over the items that existed when its first page was
+    /// read (`seq` up to `upto`): an item created while a client pages through the results
+    /// does not push those it has seen onto the next page again.
+    Ranked {
+        at: i64,
+        upto: i64,
+    },
 }
 
 /// How long one ranked search may run on PostgreSQL: a search for a word nearly every item
@@ -113,8 +122,14 @@ impl Table {
         let q = query.flatten();
         let q = q.as_ref();
         let offset = match position {
-            Position::Offset(n) => n,
+            Position::Offset(n) | Position::Ranked { at: n, .. } => n,
             _ => 0,
+        };
+        // A ranked search reads the items that were there when its first page was read.
+        let upto = match (ranked && q.is_some(), position) {
+            (false, _) => None,
+            (true, Position::Ranked { upto, .. }) => Some(upto),
+            (true, _) => Some(self.last_seq(conn)?),
         };
         let mut sql;
         match (q, sqlite) {
@@ -154,7 +169,8 @@ impl Table {
                 );
                 sql.text(q.fts5());
                 filters(&mut sql);
-                if ranked {
+                if let Some(upto) = upto {
+                    sql.push(" AND r.seq <= ").int(upto);
                     self.ranked_page(&mut sql, limit, offset);
                 } else {
                     keyset(&mut sql, position, limit);
@@ -176,7 +192,8 @@ impl Table {
                 ));
                 sql.text(q.tsquery()).push(")");
                 filters(&mut sql);
-                if ranked {
+                if let Some(upto) = upto {
+                    sql.push(" AND r.seq <= ").int(upto);
                     self.ranked_page(&mut sql, limit, offset);
                 } else {
                     keyset(&mut sql, position, limit);
@@ -194,9 +211,12 @@ impl Table {
         let mut rows = rows;
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
-        let next = match (more, ranked, rows.last()) {
-            (true, false, Some(last)) => Some(Position::After(last.seq)),
-            (true, true, _) => Some(Position::Offset(offset + limit)),
+        let next = match (more, upto, rows.last()) {
+            (true, None, Some(last)) => Some(Position::After(last.seq)),
+            (true, Some(upto), _) => Some(Position::Ranked {
+                at: offset + limit,
+                upto,
+            }),
             _ => None,
         };
         Ok((rows.into_iter().map(|r| r.document).collect(), next))
@@ -204,6 +224,19 @@ impl Table {
 }
 
 impl Table {
+    /// The sequence number of the table's latest item (0 when it has none).
+    fn last_seq(&self, conn: &mut DbConnection) -> diesel::QueryResult<i64> {
+        let mut sql = Sql::new(
+            conn,
+            &format!(
+                "SELECT coalesce(max(seq), 0) AS seq, '' AS document FROM {}",
+                self.table
+            ),
+        );
+        sql.keep_plan();
+        Ok(load_documents(conn, &sql)?.first().map_or(0, |row| row.seq))
+    }
+
     /// Ends a query that selects each match's `r.seq` and its rank `k` (lower first) with
     /// ` ORDER BY k, r.seq LIMIT … OFFSET …`, and reads the documents of that page alone: the
     /// ranking sorts numbers, not every match's document.
