@@ -32,6 +32,10 @@ pub enum Kind {
     Ranked,
     /// After this change of the feed.
     Feed,
+    /// After this change of the feed, below the floor of compaction: given to a reader from
+    /// the start going through what was compacted, good while the floor stays where it was
+    /// given ([`Cursors::encode_feed`]).
+    Below,
 }
 
 impl Kind {
@@ -41,6 +45,7 @@ impl Kind {
             Self::Offset => b'o',
             Self::Ranked => b'r',
             Self::Feed => b'f',
+            Self::Below => b'b',
         }
     }
 
@@ -50,6 +55,7 @@ impl Kind {
             b'o' => Some(Self::Offset),
             b'r' => Some(Self::Ranked),
             b'f' => Some(Self::Feed),
+            b'b' => Some(Self::Below),
             _ => None,
         }
     }
@@ -96,6 +102,32 @@ impl Cursors {
     /// ([`Cursors::decode_in`]).
     pub fn encode_for(&self, kind: Kind, scope: &str, position: i64) -> String {
         self.encode_in(kind, scope_bytes(scope), position)
+    }
+
+    /// A cursor of the change feed after `position`; `under`, for a position below the floor
+    /// of compaction, what the floor stood at (its low 32 bits, in place of four of the zero
+    /// bytes).
+    pub fn encode_feed(&self, position: i64, under: Option<u32>) -> String {
+        match under {
+            None => self.encode(Kind::Feed, position),
+            Some(floor) => {
+                let mut scope = [0; 7];
+                scope[3..].copy_from_slice(&floor.to_be_bytes());
+                self.encode_in(Kind::Below, scope, position)
+            }
+        }
+    }
+
+    /// The position of a cursor of the change feed, and what the floor stood at when it was
+    /// given below it ([`Cursors::encode_feed`]); `None` for anything else.
+    pub fn decode_feed(&self, cursor: &str) -> Option<(i64, Option<u32>)> {
+        match self.open(cursor)? {
+            (Kind::Feed, [0, 0, 0, 0, 0, 0, 0], position) => Some((position, None)),
+            (Kind::Below, [0, 0, 0, a, b, c, d], position) => {
+                Some((position, Some(u32::from_be_bytes([a, b, c, d]))))
+            }
+            _ => None,
+        }
     }
 
     fn encode_in(&self, kind: Kind, scope: [u8; 7], position: i64) -> String {
@@ -181,6 +213,15 @@ mod tests {
             cursors.decode_in(&older, "stakeholders"),
             Some((Kind::After, 7))
         );
+        // A feed cursor below the floor holds the floor; no list takes a feed cursor.
+        let below = cursors.encode_feed(41, Some(7));
+        assert_eq!(cursors.decode_feed(&below), Some((41, Some(7))));
+        assert_eq!(
+            cursors.decode_feed(&cursors.encode_feed(41, None)),
+            Some((41, None))
+        );
+        assert_eq!(cursors.decode_in(&below, "stakeholders"), None);
+        assert_eq!(cursors.decode_feed(&listed), None);
         // Neighbouring positions have unrelated cursors.
         let (a, b) = (
             cursors.encode(Kind::Feed, 41),

@@ -41,6 +41,15 @@ async fn a_compacted_feed_gives_every_item_as_it_is_and_refuses_older_cursors() 
             .await;
         assert_eq!(reply.status, 200, "{}", reply.text());
     }
+    // More items than a page of `follow` holds (7), so that a reader from the start pages
+    // through what is compacted.
+    for i in 0..12 {
+        app.create(
+            RECS,
+            &recommendation("KEN", 8, &format!("Many, number {i}")),
+        )
+        .await;
+    }
     let gone = app.create(RECS, &recommendation("KEN", 8, "Gone")).await;
     let gone_path = format!("{RECS}/{}", gone["id"].as_str().unwrap());
     let reply = app
@@ -128,4 +137,27 @@ async fn a_compacted_feed_gives_every_item_as_it_is_and_refuses_older_cursors() 
     // Compacting again finds nothing more to remove.
     let again = compact(&app, Utc::now() + Duration::seconds(1));
     assert_eq!(again.removed, 0, "{again:?}");
+
+    // A reader from the start, one page into what is compacted, goes on while the floor
+    // stays; once a compaction moves it (and may have taken an item's deletion with the
+    // rest of it), that reader is told to take a snapshot too.
+    let first = app.get("/api/v1/changes?limit=2").await.assert_ok_json();
+    let within = first["next_cursor"].as_str().unwrap().to_owned();
+    let second = app
+        .get(&format!("/api/v1/changes?after={within}&limit=2"))
+        .await
+        .assert_ok_json();
+    assert_eq!(second["items"].as_array().unwrap().len(), 2, "{second}");
+    let reply = app
+        .send_json(Method::DELETE, &kept_path, Some(&admin), &json!(null))
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.text());
+    let moved = compact(&app, Utc::now() + Duration::seconds(1));
+    assert!(moved.floor > again.floor, "{moved:?} {again:?}");
+    app.get(&format!("/api/v1/changes?after={within}&limit=2"))
+        .await
+        .assert_problem(410, "cursor_expired");
+    let mut fresh = Copy::new();
+    follow(&app, None, "", &mut fresh, &mut BTreeSet::new()).await;
+    assert_eq!(fresh, public_data(&app).await);
 }

@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use actix_web::http::Method;
 use serde_json::Value;
 use upr_tc::auth::Role;
-use upr_tc::cursor::Kind;
 use upr_tc_tests::{Request, TestApp, activity, count, json, recommendation, stakeholder};
 
 use crate::activities::{consent, item, organisation, submit};
@@ -20,9 +19,9 @@ pub fn position(app: &TestApp, cursor: &str) -> u64 {
     if cursor.is_empty() {
         return 0;
     }
-    match app.service.state.cursors.decode(cursor) {
-        Some((Kind::Feed, n)) => n as u64,
-        other => panic!("{cursor} is not a feed cursor: {other:?}"),
+    match app.service.state.cursors.decode_feed(cursor) {
+        Some((n, _)) => n as u64,
+        None => panic!("{cursor} is not a feed cursor"),
     }
 }
 

@@ -334,11 +334,38 @@ pub fn floor(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
     i::instance.select(i::feed_floor).first(conn)
 }
 
+/// Where a reader of the feed stands: after the change `seq` (0: the start). A position below
+/// the floor of compaction is a reader from the start going through what was compacted; it
+/// holds what the floor stood at when it was given (`under`, the floor's low 32 bits), and is
+/// good while the floor stays there: a compaction that moves it may take away every change of
+/// an item deleted since, its deletion too, which a reader that read the item still needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct After {
+    pub seq: i64,
+    pub under: Option<u32>,
+}
+
+impl After {
+    /// The position `seq` as given to a reader while the floor stands at `floor`.
+    pub fn given(seq: i64, floor: i64) -> Self {
+        Self {
+            seq,
+            under: (seq < floor).then_some(floor as u32),
+        }
+    }
+
+    /// Whether changes after it are all still there with the floor at `floor`.
+    fn kept(self, floor: i64) -> bool {
+        self.seq == 0 || self.seq >= floor || self.under == Some(floor as u32)
+    }
+}
+
 /// What a reader of the feed is given.
 #[derive(Debug)]
 pub enum Page {
-    /// The changes after its position, where to resume, and whether more are there already.
-    Changes(Changes, i64, bool),
+    /// The changes after its position, where to resume, and whether more are there already;
+    /// the positions as given with the floor where it stood (`After::given`).
+    Changes(Changes, After, bool, i64),
     /// Its position is below the floor of compaction: the changes after it are no longer all
     /// there. The start of the feed (0) never expires: from there a reader gets the last change
     /// of each item up to the floor, then every change.
@@ -408,36 +435,38 @@ pub fn compact(conn: &mut DbConnection, before: DateTime<Utc>) -> diesel::QueryR
 pub fn page_after(
     conn: &mut DbConnection,
     audience: Audience,
-    after: i64,
+    after: After,
     types: Option<&[String]>,
     limit: i64,
-) -> diesel::QueryResult<Option<i64>> {
+) -> diesel::QueryResult<Option<After>> {
     match head_after(conn, audience, after)? {
-        Some(head) => {
+        Some((head, floor)) => {
             let window = super::sql::feed::Window {
                 audience,
-                after,
+                after: after.seq,
                 head,
                 types,
             };
-            super::sql::feed::page_end(conn, &window, limit)
+            let end = super::sql::feed::page_end(conn, &window, limit)?;
+            Ok(end.map(|seq| After::given(seq, floor)))
         }
         None => Ok(None),
     }
 }
 
-/// How far a page after `after` reads: the audience's head, never below the floor (a reader
-/// from the start moves past the compacted positions). `None` when `after` is below the floor.
+/// How far a page after `after` reads, and the floor of compaction: the audience's head, never
+/// below the floor (a reader from the start moves past the compacted positions). `None` when
+/// the changes after `after` are no longer all there ([`After::kept`]).
 fn head_after(
     conn: &mut DbConnection,
     audience: Audience,
-    after: i64,
-) -> diesel::QueryResult<Option<i64>> {
+    after: After,
+) -> diesel::QueryResult<Option<(i64, i64)>> {
     let (floor, last) = ends(conn, audience)?;
-    if after > 0 && after < floor {
+    if !after.kept(floor) {
         return Ok(None);
     }
-    Ok(Some(last.max(floor)))
+    Ok(Some((last.max(floor), floor)))
 }
 
 /// A page of the feed after `after`, of the given types (all when `None`), and the position to
@@ -448,20 +477,21 @@ fn head_after(
 pub fn read(
     conn: &mut DbConnection,
     audience: Audience,
-    after: i64,
+    after: After,
     types: Option<&[String]>,
     limit: i64,
 ) -> diesel::QueryResult<Page> {
-    let Some(head) = head_after(conn, audience, after)? else {
+    let Some((head, floor)) = head_after(conn, audience, after)? else {
         return Ok(Page::Expired);
     };
-    if head <= after {
+    if head <= after.seq {
         // Nothing committed since: what a waiting partner mostly asks.
-        return Ok(Page::Changes(Changes::default(), after, false));
+        let at = After::given(after.seq, floor);
+        return Ok(Page::Changes(Changes::default(), at, false, floor));
     }
     let window = super::sql::feed::Window {
         audience,
-        after,
+        after: after.seq,
         head,
         types,
     };
@@ -473,7 +503,7 @@ pub fn read(
     // reader of some types passes over the others once).
     let next = match (more, items.changes.last()) {
         (true, Some(last)) => last.seq,
-        _ => head.max(after),
+        _ => head.max(after.seq),
     };
-    Ok(Page::Changes(items, next, more))
+    Ok(Page::Changes(items, After::given(next, floor), more, floor))
 }

@@ -20,7 +20,7 @@ use crate::auth::Identity;
 use crate::cursor::{Cursors, Kind};
 use crate::db::DbConnection;
 use crate::db::Position;
-use crate::db::changes::{self, Audience, Changes, FeedChange, Op, Page, TYPES};
+use crate::db::changes::{self, After, Audience, Changes, FeedChange, Op, Page, TYPES};
 use crate::db::consents;
 use crate::db::documents::Document;
 use crate::db::sql::search::PageQuery;
@@ -113,10 +113,10 @@ fn types_param(types: &Option<String>) -> ApiResult<Option<Vec<String>>> {
 }
 
 /// The feed position of an `after` cursor (`crate::cursor`); the start when there is none.
-fn position_param(cursors: &Cursors, after: &Option<String>) -> ApiResult<i64> {
-    match after.as_deref().map(|a| cursors.decode(a)) {
-        None => Ok(0),
-        Some(Some((Kind::Feed, position))) => Ok(position),
+fn position_param(cursors: &Cursors, after: &Option<String>) -> ApiResult<After> {
+    match after.as_deref().map(|a| cursors.decode_feed(a)) {
+        None => Ok(After::default()),
+        Some(Some((seq, under))) => Ok(After { seq, under }),
         Some(_) => Err(ApiError::invalid_parameter(
             "after",
             "is not a cursor this service gave out",
@@ -131,8 +131,9 @@ fn position_param(cursors: &Cursors, after: &Option<String>) -> ApiResult<i64> {
 ///
 /// The feed keeps every change for a time (`UPR_TC_FEED_HORIZON`, 90 days by default); older
 /// ones are compacted to the last change of each item. Read from the start, it still gives
-/// every item as it is; a cursor older than that is answered 410 `cursor_expired`: load a
-/// fresh snapshot (`GET /api/v1/export`) and follow the feed from its `X-Changes-Cursor`.
+/// every item as it is (until the next compaction, hourly); a cursor older than the last
+/// compaction is answered 410 `cursor_expired`: load a fresh snapshot (`GET /api/v1/export`)
+/// and follow the feed from its `X-Changes-Cursor`.
 #[utoipa::path(
     tag = "sync",
     operation_id = "list_changes",
@@ -230,21 +231,21 @@ struct Feed {
 
 impl Feed {
     /// What the page after `after` is held under when read ahead.
-    fn key(&self, after: i64) -> String {
+    fn key(&self, after: After) -> String {
         let Self {
             audience,
             types,
             limit,
             ..
         } = self;
-        format!("{audience:?}\u{1}{types:?}\u{1}{limit}\u{1}{after}")
+        format!("{audience:?}\u{1}{types:?}\u{1}{limit}\u{1}{after:?}")
     }
 
     /// The page after `after`, answered; `None` when `after` is older than the feed keeps.
     /// Read on the connection `spare` holds, else on one waited for as every request does.
     async fn read(
         self,
-        after: i64,
+        after: After,
         spare: Option<OwnedSemaphorePermit>,
     ) -> ApiResult<Option<FeedPage>> {
         let Self {
@@ -267,8 +268,8 @@ impl Feed {
             None => with_read_db(&state, read).await?,
         };
         Ok(match page {
-            Page::Changes(items, next, more) => Some(FeedPage {
-                body: Bytes::from(page_body(&state.cursors, &items, next, more)),
+            Page::Changes(items, next, more, floor) => Some(FeedPage {
+                body: Bytes::from(page_body(&state.cursors, &items, next, more, floor)),
                 next,
                 more,
                 empty: items.is_empty(),
@@ -279,7 +280,7 @@ impl Feed {
 
     /// Starts reading the page after `after` ahead, from the data at `version`, on a spare
     /// connection (none: not read ahead).
-    fn start(&self, after: i64, version: i64) {
+    fn start(&self, after: After, version: i64) {
         let Some(spare) = spare_read_connection(&self.state) else {
             return;
         };
@@ -294,7 +295,7 @@ impl Feed {
     /// each core reads one while the client takes this one.
     /// Only on spare connections (`http::spare_read_connection`) and within the read-ahead's
     /// own bounds (`app::read_ahead`).
-    fn read_ahead(&self, next: i64) {
+    fn read_ahead(&self, next: After) {
         let Some(version) = self.state.read.watch.version() else {
             return;
         };
@@ -344,7 +345,7 @@ impl Feed {
 pub struct FeedPage {
     body: Bytes,
     /// Where the next page starts, and whether it has changes already.
-    next: i64,
+    next: After,
     more: bool,
     /// Whether it has no change.
     empty: bool,
@@ -369,7 +370,7 @@ pub fn feed_ahead(kept_bytes: usize) -> crate::app::read_ahead::ReadAhead<FeedPa
 /// is built first (a page of 1,000 changes carries megabytes of them). The bytes are those
 /// `ChangesPage` serialises to (the test below holds them to it): every value but the
 /// documents is written by serde.
-fn page_body(cursors: &Cursors, items: &Changes, next: i64, more: bool) -> Vec<u8> {
+fn page_body(cursors: &Cursors, items: &Changes, next: After, more: bool, floor: i64) -> Vec<u8> {
     // Writing into a `Vec` fails only for a value that refuses to serialise, and none here can.
     fn value(out: &mut Vec<u8>, v: &impl Serialize) {
         serde_json::to_writer(out, v).expect("a feed value serialises");
@@ -377,7 +378,7 @@ fn page_body(cursors: &Cursors, items: &Changes, next: i64, more: bool) -> Vec<u
     let capacity = items.data_len() + items.len() * 192 + 96;
     let body = PageBody::of(capacity, items.iter(), |out, change: FeedChange<'_>| {
         out.extend_from_slice(b"{\"cursor\":");
-        value(out, &cursors.encode(Kind::Feed, change.seq));
+        value(out, &feed_cursor(cursors, After::given(change.seq, floor)));
         out.extend_from_slice(b",\"type\":");
         value(out, &change.kind);
         out.extend_from_slice(b",\"id\":");
@@ -394,7 +395,12 @@ fn page_body(cursors: &Cursors, items: &Changes, next: i64, more: bool) -> Vec<u
         }
         out.push(b'}');
     });
-    body.finish(Some(&cursors.encode(Kind::Feed, next)), Some(more))
+    body.finish(Some(&feed_cursor(cursors, next)), Some(more))
+}
+
+/// The cursor of a position of the feed.
+fn feed_cursor(cursors: &Cursors, after: After) -> String {
+    cursors.encode_feed(after.seq, after.under)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -646,7 +652,7 @@ mod tests {
             })
             .unwrap();
             let items = Changes::of_test(items);
-            let by_hand = page_body(&cursors, &items, next, more);
+            let by_hand = page_body(&cursors, &items, After::given(next, 0), more, 0);
             assert_eq!(
                 String::from_utf8(by_hand).unwrap(),
                 String::from_utf8(by_serde).unwrap()

@@ -285,7 +285,7 @@ pub fn decode_cursor(state: &AppState, scope: &str, cursor: Option<&str>) -> Api
             at,
             upto: n / RANKS,
         }),
-        Some((Kind::Feed, _)) | None => Err(ApiError::invalid_parameter(
+        Some((Kind::Feed | Kind::Below, _)) | None => Err(ApiError::invalid_parameter(
             "cursor",
             "is not a cursor this service gave out for this list",
         )),
