@@ -163,7 +163,12 @@ pub async fn middleware(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let (method, path) = (req.method().to_string(), req.path().to_owned());
+    // The query is part of what the request asks (`?dry_run=true`, `?mode=atomic`).
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or(req.path(), |p| p.as_str());
+    let (method, path) = (req.method().to_string(), path.to_owned());
     let mine = new_claim();
     let key = Key {
         caller,
@@ -198,8 +203,8 @@ pub async fn middleware(
         if *first_hash != hash || stored.method != method || stored.path != path {
             return Ok(req.error_response(ApiError::Unprocessable {
                 code: "idempotency_key_reused",
-                detail: "This `Idempotency-Key` was used for another request (another body or \
-                         route) in the last 24 hours; use a new key for a new request."
+                detail: "This `Idempotency-Key` was used for another request (another body, \
+                         route or query) in the last 24 hours; use a new key for a new request."
                     .into(),
                 errors: vec![],
             }));
