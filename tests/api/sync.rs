@@ -91,7 +91,16 @@ pub async fn public_data(app: &TestApp) -> Copy {
 
 /// Loads the snapshot: the copy and the cursor to follow from.
 pub async fn snapshot(app: &TestApp, types: &str) -> (Copy, String) {
-    let reply = app.get(&format!("/api/v1/export{types}")).await;
+    snapshot_as(app, None, types).await
+}
+
+/// [`snapshot`] as the caller of `token`.
+pub async fn snapshot_as(app: &TestApp, token: Option<&str>, types: &str) -> (Copy, String) {
+    let path = format!("/api/v1/export{types}");
+    let reply = match token {
+        Some(t) => app.get_as(&path, t).await,
+        None => app.get(&path).await,
+    };
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(reply.content_type(), "application/x-ndjson");
     let cursor = reply.header("x-changes-cursor").unwrap().to_owned();
@@ -507,6 +516,58 @@ async fn a_snapshot_then_the_feed_equals_the_public_data() {
     .await;
     follow(&app, None, &cursor, &mut copy, &mut BTreeSet::new()).await;
     assert_eq!(copy, public_data(&app).await);
+}
+
+/// `admin`'s snapshot is of everything, whole, and stands where the full feed stands: with the
+/// full feed after it, it makes what the full feed makes from its start, hidden items too.
+#[actix_web::test]
+async fn an_admin_snapshot_then_the_full_feed_is_every_item() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let (_, ngo) = organisation(&app, "Full snapshot NGO").await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let awaiting = submit(&app, &ngo, &activity(&["KEN"], "Awaiting")).await;
+    let mut draft = activity(&["KEN"], "A draft");
+    draft["publication"] = json!("draft");
+    let draft = submit(&app, &ngo, &draft).await;
+    consent(
+        &app,
+        &kenya,
+        json!({"decision": "refused", "scope": "activity",
+        "activity_id": awaiting["id"]}),
+    )
+    .await;
+    let (mut copy, cursor) = snapshot_as(&app, Some(&admin), "").await;
+    for a in [&awaiting, &draft] {
+        let key = ("activity".to_owned(), a["id"].as_str().unwrap().to_owned());
+        assert!(
+            copy.contains_key(&key),
+            "{key:?} hidden, in admin's snapshot"
+        );
+    }
+    assert!(
+        copy.keys().any(|k| k.0 == "consent"),
+        "the refusal by name too"
+    );
+    let (public, _) = snapshot(&app, "").await;
+    assert!(public.len() < copy.len());
+    // Hidden writes after the snapshot reach the copy through the full feed.
+    let edit = json!({"title": {"en": "A draft, edited"}});
+    let reply = app
+        .send_json(Method::PATCH, &item(&draft), Some(&ngo), &edit)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    follow(&app, Some(&admin), &cursor, &mut copy, &mut BTreeSet::new()).await;
+    let mut everything = Copy::new();
+    follow(
+        &app,
+        Some(&admin),
+        "",
+        &mut everything,
+        &mut BTreeSet::new(),
+    )
+    .await;
+    assert_eq!(copy, everything);
 }
 
 /// Several writers create, update, delete, submit and withdraw consent side by side while a

@@ -321,7 +321,13 @@ fn ends(conn: &mut DbConnection, audience: Audience) -> diesel::QueryResult<(i64
 /// of compaction, so a snapshot's cursor is never one the feed refuses (the public feed
 /// carries nothing between its last change and the floor).
 pub fn public_head(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
-    let (floor, last) = ends(conn, Audience::Public)?;
+    head(conn, Audience::Public)
+}
+
+/// The head of `audience`'s feed: where a snapshot of what it is given stands, never below the
+/// floor of compaction ([`public_head`]).
+pub fn head(conn: &mut DbConnection, audience: Audience) -> diesel::QueryResult<i64> {
+    let (floor, last) = ends(conn, audience)?;
     Ok(last.max(floor))
 }
 

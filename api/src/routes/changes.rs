@@ -151,11 +151,7 @@ pub async fn list_changes(
     identity: Identity,
     query: crate::routes::query::Query<ChangesQuery>,
 ) -> ApiResult<HttpResponse> {
-    let audience = if policy::reads_full_feed(identity.0.as_ref()) {
-        Audience::Full
-    } else {
-        Audience::Public
-    };
+    let audience = feed_audience(&identity);
     let after = position_param(&state.cursors, &query.after)?;
     let types = types_param(&query.types)?;
     let limit = match query.limit {
@@ -218,6 +214,15 @@ pub async fn list_changes(
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(page.body.clone()))
+}
+
+/// Which feed a caller follows, and which snapshot it is given: `admin` the full one.
+fn feed_audience(identity: &Identity) -> Audience {
+    if policy::reads_full_feed(identity.0.as_ref()) {
+        Audience::Full
+    } else {
+        Audience::Public
+    }
 }
 
 /// Everything that chooses a page of the feed but its position.
@@ -421,7 +426,8 @@ pub struct SnapshotLine {
     #[serde(rename = "type")]
     pub kind: String,
     pub id: String,
-    /// The item's public representation, as the feed's upserts carry it.
+    /// The item as the caller's feed's upserts carry it: its public representation, or for
+    /// `admin` the whole item.
     pub data: serde_json::Value,
 }
 
@@ -442,10 +448,12 @@ fn lines<D: Document>(items: &[D], kind: &str, view: impl Fn(&D) -> Option<Strin
     Bytes::from(out)
 }
 
-/// Writes every public item of a document table, page by page.
+/// Writes every item of a document table that `filter` keeps, page by page: as the public
+/// sees it, or for the full feed whole.
 fn write_table<D: Document>(
     conn: &mut DbConnection,
     out: &mut impl Write,
+    audience: Audience,
     filter: &dyn Fn(&mut crate::db::sql::Sql),
 ) -> anyhow::Result<()> {
     let mut position = Position::Start;
@@ -453,7 +461,11 @@ fn write_table<D: Document>(
         let (items, next) =
             D::TABLE.page::<D>(conn, &PageQuery::creation(filter, None, position, 500))?;
         out.write_all(&lines(&items, D::TABLE.entity, |d| {
-            d.public_json(&crate::db::documents::to_json(d))
+            let whole = crate::db::documents::to_json(d);
+            match audience {
+                Audience::Full => Some(whole),
+                Audience::Public => d.public_json(&whole),
+            }
         }))?;
         match next {
             Some(p) => position = p,
@@ -462,10 +474,18 @@ fn write_table<D: Document>(
     }
 }
 
-/// Writes every public consent record.
-fn write_consents(conn: &mut DbConnection, out: &mut impl Write) -> anyhow::Result<()> {
+/// Writes every consent record `audience` is given: the public ones as the public sees them,
+/// or every one whole.
+fn write_consents(
+    conn: &mut DbConnection,
+    out: &mut impl Write,
+    audience: Audience,
+) -> anyhow::Result<()> {
     let filter = consents::Filter {
-        access: Access::Public,
+        access: match audience {
+            Audience::Public => Access::Public,
+            Audience::Full => Access::Everything,
+        },
         state: None,
         decision: None::<Decision>,
         scope: None,
@@ -475,7 +495,11 @@ fn write_consents(conn: &mut DbConnection, out: &mut impl Write) -> anyhow::Resu
     let mut position = Position::Start;
     loop {
         let (items, next) = consents::list(conn, &filter, position, 500)?;
-        for c in items.iter().filter_map(consents::public_view) {
+        let shown = items.into_iter().filter_map(|c| match audience {
+            Audience::Public => consents::public_view(&c),
+            Audience::Full => Some(c),
+        });
+        for c in shown {
             let line = serde_json::json!({"type": "consent", "id": c.id, "data": c});
             serde_json::to_writer(&mut *out, &line)?;
             out.write_all(b"\n")?;
@@ -487,39 +511,43 @@ fn write_consents(conn: &mut DbConnection, out: &mut impl Write) -> anyhow::Resu
     }
 }
 
-/// Reads the whole snapshot into a temporary file, in one read transaction, and returns the
-/// file (at its start) and the public feed's position at that snapshot.
+/// Reads the whole snapshot of what `audience`'s feed gives into a temporary file, in one read
+/// transaction, and returns the file (at its start) and that feed's position at the snapshot.
 fn read_snapshot(
     conn: &mut DbConnection,
+    audience: Audience,
     wanted: impl Fn(&str) -> bool,
 ) -> anyhow::Result<(std::fs::File, i64)> {
     crate::db::tx::read_snapshot(conn, |conn| -> anyhow::Result<(std::fs::File, i64)> {
-        // The snapshot holds public items only: it stands at the last public change, which
-        // hidden writes do not move.
-        let head = changes::public_head(conn)?;
+        // A public snapshot stands at the last public change, which hidden writes do not move.
+        let head = changes::head(conn, audience)?;
+        let access = match audience {
+            Audience::Public => Access::Public,
+            Audience::Full => Access::Everything,
+        };
         let mut out = std::io::BufWriter::with_capacity(256 * 1024, tempfile::tempfile()?);
         if wanted("recommendation") {
-            write_table::<Recommendation>(conn, &mut out, &|_| {})?;
+            write_table::<Recommendation>(conn, &mut out, audience, &|_| {})?;
         }
         if wanted("stakeholder") {
-            write_table::<Stakeholder>(conn, &mut out, &|_| {})?;
+            write_table::<Stakeholder>(conn, &mut out, audience, &|_| {})?;
         }
         if wanted("activity") {
-            write_table::<Activity>(conn, &mut out, &|sql| {
-                crate::db::sql::filters::access_filter(sql, &Access::Public)
+            write_table::<Activity>(conn, &mut out, audience, &|sql| {
+                crate::db::sql::filters::access_filter(sql, &access)
             })?;
         }
         if wanted("consent") {
-            write_consents(conn, &mut out)?;
+            write_consents(conn, &mut out, audience)?;
         }
         if wanted("assistance_request") {
-            write_table::<AssistanceRequest>(conn, &mut out, &|sql| {
-                crate::db::assistance_requests::Filter::new(Access::Public).apply(sql)
+            write_table::<AssistanceRequest>(conn, &mut out, audience, &|sql| {
+                crate::db::assistance_requests::Filter::new(access.clone()).apply(sql)
             })?;
         }
         if wanted("offer") {
-            write_table::<Offer>(conn, &mut out, &|sql| {
-                crate::db::offers::Filter::new(Access::Public).apply(sql)
+            write_table::<Offer>(conn, &mut out, audience, &|sql| {
+                crate::db::offers::Filter::new(access.clone()).apply(sql)
             })?;
         }
         let mut file = out.into_inner().map_err(|e| e.into_error())?;
@@ -528,14 +556,16 @@ fn read_snapshot(
     })
 }
 
-/// Every public item, as NDJSON lines `{"type", "id", "data"}`, from one consistent snapshot of
-/// the database, streamed. `X-Changes-Cursor` is the feed's position at that snapshot: follow
-/// `GET /api/v1/changes?after=` from it, and nothing is missed or seen twice.
+/// Every public item (for `admin`, every item, whole: what the full feed carries), as NDJSON
+/// lines `{"type", "id", "data"}`, from one consistent snapshot of the database, streamed.
+/// `X-Changes-Cursor` is the caller's feed's position at that snapshot: follow
+/// `GET /api/v1/changes?after=` from it with the same token, and nothing is missed or seen
+/// twice.
 #[utoipa::path(
     tag = "sync",
     operation_id = "export_snapshot",
     params(ExportQuery),
-    responses((status = 200, description = "Every public item, one JSON object a line",
+    responses((status = 200, description = "Every item the caller's feed gives, one JSON object a line",
         headers(
             ("X-Changes-Cursor" = String, description = "The change feed's position at the snapshot: pass it as `after`"),
             ("Content-Disposition" = String, description = "`attachment`, and its name (`upr-tc-snapshot-{date}.ndjson`)"),
@@ -545,9 +575,11 @@ fn read_snapshot(
 #[get("/export")]
 pub async fn export_snapshot(
     state: web::Data<AppState>,
+    identity: Identity,
     req: actix_web::HttpRequest,
     query: crate::routes::query::Query<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
+    let audience = feed_audience(&identity);
     let types = types_param(&query.types)?;
     let wanted = move |t: &str| {
         types
@@ -556,7 +588,8 @@ pub async fn export_snapshot(
     };
     if crate::head::method_of(&req) == actix_web::http::Method::HEAD {
         let head =
-            crate::http::with_read_db(&state, |conn| Ok(changes::public_head(conn)?)).await?;
+            crate::http::with_read_db(&state, move |conn| Ok(changes::head(conn, audience)?))
+                .await?;
         return Ok(crate::routes::export::headers_only(snapshot_headers(
             &state, head,
         )));
@@ -570,7 +603,7 @@ pub async fn export_snapshot(
     let (mut file, head) = web::block(move || -> ApiResult<(std::fs::File, i64)> {
         let mut conn = pool.get()?;
         conn.plan(crate::db::Plans::Generic)?;
-        read_snapshot(&mut conn, wanted).map_err(ApiError::internal)
+        read_snapshot(&mut conn, audience, wanted).map_err(ApiError::internal)
     })
     .await??;
     drop(turn);
