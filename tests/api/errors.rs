@@ -351,7 +351,16 @@ async fn every_answer_carries_a_request_id() {
         b.header("x-request-id").unwrap().to_owned(),
     );
     assert_ne!(a, b);
-    assert!(uuid::Uuid::parse_str(&a).is_ok());
+    // Random (version 4), not of the clock and counter new items' ids are made of: anyone may
+    // ask `/health/live` without end, and ids following one another would count the items a
+    // hidden write made, and say when.
+    for id in [&a, &b] {
+        assert_eq!(
+            uuid::Uuid::parse_str(id).unwrap().get_version_num(),
+            4,
+            "{id}"
+        );
+    }
     // A caller's own id is kept when it is plain, replaced when it is not.
     let reply = app
         .send(
