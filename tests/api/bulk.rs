@@ -404,6 +404,42 @@ async fn what_spreadsheets_leave_in_a_file_is_read_past() {
     assert_eq!(app.all("/api/v1/recommendations").await.len(), 7);
 }
 
+/// A spreadsheet's `response` in the wording of older data (DESIGN §2) is read as the API's
+/// value, its words kept; a word that is none of them is still refused, naming the column.
+#[actix_web::test]
+async fn a_response_in_older_wording_is_read_and_its_words_kept() {
+    let app = TestApp::spawn();
+    let csv = "state_under_review,session,text__en,response,response_original\n\
+        KEN,26,One.,Accepted,\n\
+        KEN,26,Two.,Supported ,\n\
+        KEN,26,Three.,Rejected,Rejected (A/HRC/17/10/Add.1)\n\
+        KEN,26,Four.,supported_in_part,\n\
+        KEN,26,Five.,Maybe,\n";
+    let r = report(
+        &app.upload(&format!("{RECS}?mode=partial"), "text/csv", csv)
+            .await,
+    );
+    assert_eq!(counts(&r), (5, 4, 0, 0, 1), "{r}");
+    assert_eq!(r["errors"][0]["line"], 6, "{r}");
+    assert_eq!(r["errors"][0]["column"], "response", "{r}");
+    let by_text: HashMap<String, serde_json::Value> = app
+        .all("/api/v1/recommendations")
+        .await
+        .into_iter()
+        .map(|r| (r["text"]["en"].as_str().unwrap().to_owned(), r))
+        .collect();
+    for (text, response, original) in [
+        ("One.", "supported", Some("Accepted")),
+        ("Two.", "supported", Some("Supported")),
+        ("Three.", "noted", Some("Rejected (A/HRC/17/10/Add.1)")),
+        ("Four.", "supported_in_part", None),
+    ] {
+        let r = &by_text[text];
+        assert_eq!(r["response"], response, "{r}");
+        assert_eq!(r["response_original"].as_str(), original, "{r}");
+    }
+}
+
 /// Two rows of one upload for the same item (texts that differ only in case and punctuation
 /// have one natural key) are one item: the later is folded into the earlier with a warning
 /// naming both lines, so they never write over each other, and the same file uploaded again

@@ -5,7 +5,7 @@ use super::{Format, Group, Importable};
 use crate::app::{self, policy, uploads::Uploader};
 
 use crate::domain::recommendation::{
-    Recommendation, RecommendationContent, RecommendationInput, Source, matching_key,
+    Recommendation, RecommendationContent, RecommendationInput, Response, Source, matching_key,
     year_of_session,
 };
 use crate::domain::stakeholder::{
@@ -80,6 +80,21 @@ pub(super) fn named<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// A spreadsheet's `response`: one of the API's values, or the wording of older data (Accepted,
+/// Rejected, Supported in part: DESIGN §2) read as one, its words kept as `response_original`
+/// when that column says nothing.
+fn response_cells(row: &Row<'_>, errors: &mut CellErrors) -> (Option<Response>, Option<String>) {
+    let original = row.get("response_original").map(str::to_owned);
+    let Some(cell) = row.get("response") else {
+        return (None, original);
+    };
+    match Response::from_original(cell) {
+        Some(response) if response.as_str() == cell => (Some(response), original),
+        Some(response) => (Some(response), original.or_else(|| Some(cell.to_owned()))),
+        None => (named(row, "response", errors), original),
+    }
+}
+
 impl Importable for Recommendation {
     fn csv_columns() -> Columns {
         Columns {
@@ -114,14 +129,15 @@ impl Importable for Recommendation {
     fn from_csv(row: &Row<'_>) -> Result<RecommendationInput, CellErrors> {
         let mut errors = Vec::new();
         let session = row.integer("session", &mut errors);
+        let (response, response_original) = response_cells(row, &mut errors);
         let input = RecommendationInput {
             state_under_review: row.get("state_under_review").unwrap_or_default().to_owned(),
             recommending_states: row.list("recommending_states"),
             session: session.unwrap_or_default(),
             review_year: row.integer("review_year", &mut errors),
             text: row.multilingual("text").unwrap_or_default(),
-            response: named(row, "response", &mut errors),
-            response_original: row.get("response_original").map(str::to_owned),
+            response,
+            response_original,
             source: row.get("source_symbol").map(|symbol| Source {
                 symbol: symbol.to_owned(),
                 paragraph: row.get("source_paragraph").map(str::to_owned),

@@ -364,7 +364,9 @@ bulk_route! {
     /// `format=ohchr-matrix`; `state` and `session` when the document does not name the
     /// review), which enriches the review's stored recommendations whatever small differences
     /// their texts have (decision 0013). Importing the same data again creates nothing. CSV columns: `state_under_review`, `session` (required), `text__ar` … `text__zh` (at least
-    /// one), `recommending_states`, `review_year`, `response`, `response_original`,
+    /// one), `recommending_states`, `review_year`, `response` (`supported`, `supported_in_part`,
+    /// `noted`, or older wording such as `Accepted` or `Rejected`, then kept as
+    /// `response_original`), `response_original`,
     /// `source_symbol`, `source_paragraph`, `action_category`, `themes`, `affected_persons`,
     /// `sdg_targets`, `external_refs` (`source:id`), `paragraph`, `sdg_goals`, `themes_original`,
     /// `affected_persons_original`, `sources`. Lists are separated by `|`.
