@@ -695,21 +695,27 @@ async fn the_statistics_count_every_activity_in_scope() {
     };
     assert_eq!(app.send(poll()).await.status, 304);
     let (_, token) = crate::activities::organisation(&app, "Late NGO").await;
+    // A write the public does not see changes nothing it is given, not even when the figures
+    // were counted (which would tell a poller that something hidden was written).
+    let before = app.get("/api/v1/statistics").await.assert_ok_json();
+    submit(&app, &token, &activity(&["MLT"], "Awaiting Malta")).await;
+    let hidden = app.get("/api/v1/statistics").await.assert_ok_json();
+    assert_eq!(hidden, before);
+    assert_eq!(app.send(poll()).await.status, 304);
     submit(&app, &token, &activity(&["KEN"], "One more")).await;
     assert_eq!(app.send(poll()).await.status, 200);
+    let anew = app.get("/api/v1/statistics").await.assert_ok_json();
+    assert_ne!(anew["generated_at"], before["generated_at"]);
     app.get("/api/v1/statistics?scope=full")
         .await
         .assert_problem(401, "unauthorized");
     // Tanzania consents to all, Uganda to what it refused: everything is public, and the
     // public figures are the full ones (but for the columns of refusals and waits, which the
     // public figures do not have).
-    let tanzania = app.token(Role::State, Some("TZA"), None);
-    consent(
-        &app,
-        &tanzania,
-        json!({"decision": "granted", "scope": "all"}),
-    )
-    .await;
+    for state in ["TZA", "MLT"] {
+        let token = app.token(Role::State, Some(state), None);
+        consent(&app, &token, json!({"decision": "granted", "scope": "all"})).await;
+    }
     let uganda = app.token(Role::State, Some("UGA"), None);
     let by_name = json!({"decision": "granted", "scope": "activity", "activity_id": refused});
     consent(&app, &uganda, by_name).await;

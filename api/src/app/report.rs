@@ -30,6 +30,8 @@ use crate::domain::{ActivityId, CountryCode, Language, Multilingual};
 pub struct Report {
     /// The year counted; `null` for the statistics, which count every activity.
     pub year: Option<i32>,
+    /// When these figures were first counted: counted again after writes that change none of
+    /// them, the report keeps it.
     pub generated_at: DateTime<Utc>,
     /// `public`: over public activities only; `full`: over every activity (`admin` only).
     pub scope: ReportScope,
@@ -409,6 +411,11 @@ pub struct ReportCache {
     /// The reports counted, each with the version of the data it was counted from; locked
     /// only to look one up or to add one.
     published: Mutex<HashMap<Asked, Published>>,
+    /// When the figures of each report asked for were first counted as they are (their tag):
+    /// a report counted again after writes that change none of its figures (a hidden
+    /// activity's, for a public report) keeps its `generated_at`, which would otherwise tell
+    /// those who poll it that something they may not see was written.
+    first_counted: Mutex<HashMap<Asked, (String, DateTime<Utc>)>>,
 }
 
 impl ReportCache {
@@ -467,14 +474,32 @@ pub fn counted(conn: &mut DbConnection, cache: &ReportCache, asked: Asked) -> Re
         return Ok(counted.clone());
     }
     let tables = facts.tables(asked.scope, asked.span, asked.language);
+    let figures = tag(crate::db::documents::to_json(&tables), 8);
+    let generated_at = {
+        let mut first = cache
+            .first_counted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match first.get(&asked) {
+            Some((tag, at)) if *tag == figures => *at,
+            _ => {
+                if first.len() >= KEPT {
+                    first.clear();
+                }
+                let now = Utc::now();
+                first.insert(asked, (figures.clone(), now));
+                now
+            }
+        }
+    };
     let counted = Arc::new(Counted {
-        tag: tag(crate::db::documents::to_json(&tables), 8),
+        tag: figures,
         report: Report {
             year: match asked.span {
                 Span::Year(y) => Some(y),
                 Span::All => None,
             },
-            generated_at: Utc::now(),
+            generated_at,
             scope: asked.scope,
             lang: asked.language,
             tables,
