@@ -402,6 +402,23 @@ async fn what_spreadsheets_leave_in_a_file_is_read_past() {
         "{problem}"
     );
     assert_eq!(app.all("/api/v1/recommendations").await.len(), 7);
+    // Columns named in another case, and countries by name (as the lists' filters take them).
+    let named = "State_Under_Review,Session,Text__EN,Recommending_States\n\
+        Kenya,26,Named by country.,France|Germany|Côte d'Ivoire\n\
+        Atlantis,26,No such State.,\n";
+    let r = report(
+        &app.upload(&format!("{RECS}?mode=partial"), "text/csv", named)
+            .await,
+    );
+    assert_eq!(counts(&r), (2, 1, 0, 0, 1), "{r}");
+    assert_eq!(r["errors"][0]["column"], "state_under_review", "{r}");
+    let found = app
+        .get("/api/v1/recommendations?q=named%20country")
+        .await
+        .assert_ok_json();
+    let item = &found["items"][0];
+    assert_eq!(item["state_under_review"], "KEN", "{found}");
+    assert_eq!(item["recommending_states"], json!(["FRA", "DEU", "CIV"]), "{found}");
 }
 
 /// A spreadsheet's `response` in the wording of older data (DESIGN §2) is read as the API's

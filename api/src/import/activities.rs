@@ -157,7 +157,7 @@ impl Importable for Activity {
         let input = ActivityInput {
             title: row.multilingual("title").unwrap_or_default(),
             summary: row.multilingual("summary"),
-            states_concerned: row.list("states_concerned"),
+            states_concerned: row.countries("states_concerned"),
             participants: participants(row, &mut errors),
             submitter,
             recommendations,

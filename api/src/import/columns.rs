@@ -38,6 +38,15 @@ pub(super) fn listed(names: &[&str]) -> String {
     text
 }
 
+/// The code of the country a cell names (see [`Row::country`]), or the cell as it is.
+fn code_of_country(cell: &str) -> String {
+    use crate::domain::CountryCode;
+    if CountryCode::parse(cell).is_ok() {
+        return cell.to_owned();
+    }
+    CountryCode::lookup(cell).map_or_else(|_| cell.to_owned(), |c| c.as_str().to_owned())
+}
+
 /// A column's name as a message shows it: control characters escaped (a file that is not a
 /// CSV at all names its bytes as columns) and at most 60 characters.
 fn shown(name: &str) -> String {
@@ -287,23 +296,29 @@ impl Columns {
             .required
             .iter()
             .copied()
-            .filter(|c| !headers.iter().any(|h| h == c))
+            .filter(|c| !headers.iter().any(|h| h.eq_ignore_ascii_case(c)))
             .collect();
         let mut problems = Vec::new();
         if !missing.is_empty() {
             problems.push(format!("missing column(s): {}", listed(&missing)));
         }
         for (field, required) in self.multilingual {
-            if *required && !headers.iter().any(|h| h.starts_with(&format!("{field}__"))) {
+            let prefix = format!("{field}__");
+            let named = |h: &String| {
+                h.get(..prefix.len())
+                    .is_some_and(|p| p.eq_ignore_ascii_case(&prefix))
+            };
+            if *required && !headers.iter().any(named) {
                 problems.push(format!(
                     "no `{field}__xx` column (xx one of ar, en, es, fr, ru, zh)"
                 ));
             }
         }
+        // A spreadsheet's `State_Under_Review` is `state_under_review` (`Row::get`).
         let unknown: Vec<&str> = headers
             .iter()
             .map(String::as_str)
-            .filter(|h| !self.knows(h))
+            .filter(|h| !self.knows(&h.to_ascii_lowercase()))
             .collect();
         if !unknown.is_empty() {
             problems.push(format!("unknown column(s): {}", listed(&unknown)));
@@ -320,7 +335,10 @@ impl Columns {
             );
         }
         let mut seen = std::collections::HashSet::new();
-        if let Some(dup) = headers.iter().find(|h| !seen.insert(h.as_str())) {
+        if let Some(dup) = headers
+            .iter()
+            .find(|h| !seen.insert(h.to_ascii_lowercase()))
+        {
             problems.push(format!("column {dup} appears twice"));
         }
         if problems.is_empty() {
@@ -341,9 +359,13 @@ pub struct Row<'a> {
 }
 
 impl Row<'_> {
-    /// A cell, without the `'` an export put before it; empty cells are absent.
+    /// A cell, without the `'` an export put before it; empty cells are absent. Columns are
+    /// named in any case.
     pub fn get(&self, column: &str) -> Option<&str> {
-        let i = self.headers.iter().position(|h| h == column)?;
+        let i = self
+            .headers
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(column))?;
         self.values
             .get(i)
             .map(|v| restore(v.trim()))
@@ -361,6 +383,21 @@ impl Row<'_> {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// A cell naming a country: its code as written, or the code of the name or alias it gives
+    /// (`Kenya`, `Côte d'Ivoire`, `DPR Korea`), as the lists' filters take them; a cell that
+    /// names none is left as it is, for the item's checks to refuse.
+    pub fn country(&self, column: &str) -> Option<String> {
+        self.get(column).map(code_of_country)
+    }
+
+    /// A list cell of countries, each as [`Row::country`] reads one.
+    pub fn countries(&self, column: &str) -> Vec<String> {
+        self.list(column)
+            .iter()
+            .map(|c| code_of_country(c))
+            .collect()
     }
 
     /// The `name__xx` cells of a multilingual field, or `None` when all are empty.

@@ -131,8 +131,8 @@ impl Importable for Recommendation {
         let session = row.integer("session", &mut errors);
         let (response, response_original) = response_cells(row, &mut errors);
         let input = RecommendationInput {
-            state_under_review: row.get("state_under_review").unwrap_or_default().to_owned(),
-            recommending_states: row.list("recommending_states"),
+            state_under_review: row.country("state_under_review").unwrap_or_default(),
+            recommending_states: row.countries("recommending_states"),
             session: session.unwrap_or_default(),
             review_year: row.integer("review_year", &mut errors),
             text: row.multilingual("text").unwrap_or_default(),
@@ -350,7 +350,7 @@ impl Importable for Stakeholder {
             kind: kind.unwrap_or(StakeholderKind::Other),
             name: row.multilingual("name").unwrap_or_default(),
             acronym: row.multilingual("acronym"),
-            country: row.get("country").map(str::to_owned),
+            country: row.country("country"),
             nhri_accreditation: accreditation,
             website: row.get("website").map(str::to_owned),
             contact: has_contact.then_some(contact),

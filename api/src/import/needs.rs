@@ -82,9 +82,10 @@ impl Importable for AssistanceRequest {
     fn from_csv(row: &Row<'_>) -> Result<AssistanceRequestInput, CellErrors> {
         let mut errors = Vec::new();
         let status = named(row, "status", &mut errors);
-        let state = row.get("state");
+        let state = row.country("state");
+        let missing = state.is_none().then_some("state");
         let input = AssistanceRequestInput {
-            state: state.unwrap_or_default().to_owned(),
+            state: state.unwrap_or_default(),
             reference: row.get("reference").map(str::to_owned),
             recommendations: ids(row, "recommendations", &mut errors),
             themes: row.list("themes"),
@@ -95,7 +96,7 @@ impl Importable for AssistanceRequest {
             description: row.multilingual("description").unwrap_or_default(),
             status: status.unwrap_or_default(),
         };
-        row_content(input, state.is_none().then_some("state"), errors)
+        row_content(input, missing, errors)
     }
 
     /// `prepare` fills in what the natural key is made of.
@@ -184,7 +185,7 @@ impl Importable for Offer {
             sdg_targets: row.list("sdg_targets"),
             modalities: row.list("modalities"),
             languages: row.list("languages"),
-            states: row.list("states"),
+            states: row.countries("states"),
             regions: row.list("regions"),
             regional_groups: named_list(row, "regional_groups", &mut errors),
             capacity: row.multilingual("capacity"),
