@@ -418,7 +418,11 @@ async fn what_spreadsheets_leave_in_a_file_is_read_past() {
         .assert_ok_json();
     let item = &found["items"][0];
     assert_eq!(item["state_under_review"], "KEN", "{found}");
-    assert_eq!(item["recommending_states"], json!(["FRA", "DEU", "CIV"]), "{found}");
+    assert_eq!(
+        item["recommending_states"],
+        json!(["FRA", "DEU", "CIV"]),
+        "{found}"
+    );
 }
 
 /// A spreadsheet's `response` in the wording of older data (DESIGN §2) is read as the API's

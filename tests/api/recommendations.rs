@@ -257,6 +257,33 @@ async fn put_and_patch_honour_if_match() {
         let reply = patch_if(matching, unchanged.clone()).await;
         assert_eq!(reply.status, 200, "{matching}: {}", reply.text());
     }
+    // `If-None-Match` (RFC 9110 §13.1.2): a write is refused when the item has a tag it names,
+    // and always for `*` (the item exists); a tag the item no longer has lets it through.
+    let patch_unless = |tag: &'static str| {
+        app.send(
+            Request::patch()
+                .uri(&item)
+                .insert_header(auth.clone())
+                .insert_header(("If-None-Match", tag))
+                .set_json(json!({"response": "noted"})),
+        )
+    };
+    for held in ["*", "\"2\"", "\"7\", W/\"2-public\""] {
+        patch_unless(held)
+            .await
+            .assert_problem(412, "precondition_failed");
+    }
+    let reply = patch_unless("\"1\"").await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let reply = app
+        .send(
+            Request::delete()
+                .uri(&item)
+                .insert_header(auth.clone())
+                .insert_header(("If-None-Match", "\"2\"")),
+        )
+        .await;
+    reply.assert_problem(412, "precondition_failed");
     // A JSON Patch (RFC 6902) is a 415 naming the format `PATCH` takes, and changes nothing.
     let reply = app
         .send(

@@ -1,6 +1,7 @@
 //! Activities: submit, change, delete; and what a bulk upload of activities holds each row
 //! to, the same rules.
 
+use super::Expected;
 use super::policy::{self, ActivityWriter, Author};
 use super::uploads::Uploader;
 use super::{Edit, Error, Principal, Result, valid};
@@ -130,7 +131,7 @@ pub fn change(
     principal: &Principal,
     id: ActivityId,
     edit: Edit<ActivityInput>,
-    expected: Option<i64>,
+    expected: Expected,
 ) -> Result<Activity> {
     let actor = principal.actor();
     write(conn, |c| {
@@ -143,7 +144,7 @@ pub fn change(
             _ => Some(policy::submitter(&author, named).map_err(policy::submitter_refused)?),
         };
         let input = checked(c, input)?;
-        Ok(documents::replace(c, &actor, id, input, expected)?)
+        Ok(documents::replace(c, &actor, id, input, &expected)?)
     })
 }
 
@@ -153,13 +154,13 @@ pub fn delete(
     conn: &mut DbConnection,
     principal: &Principal,
     id: ActivityId,
-    expected: Option<i64>,
+    expected: Expected,
 ) -> Result<()> {
     let actor = principal.actor();
     write(conn, |c| {
         own_current(c, principal, id)?;
         policy::may_delete_activity(principal, decided_by_name(c, id, None)?)?;
-        documents::delete::<Activity>(c, &actor, id, expected)?;
+        documents::delete::<Activity>(c, &actor, id, &expected)?;
         Ok(())
     })
 }

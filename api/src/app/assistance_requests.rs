@@ -1,6 +1,7 @@
 //! Assistance requests: a State files, changes and deletes its own; `admin` any State's, on
 //! its behalf, with the reference of the State's request.
 
+use super::Expected;
 use super::policy::{self, RequestFiler};
 use super::uploads::Uploader;
 use super::{Edit, Error, Principal, Result, row_errors, valid};
@@ -154,7 +155,7 @@ pub fn change(
     principal: &Principal,
     id: AssistanceRequestId,
     edit: Edit<AssistanceRequestInput>,
-    expected: Option<i64>,
+    expected: Expected,
 ) -> Result<AssistanceRequest> {
     let actor = principal.actor();
     write(conn, |c| {
@@ -163,7 +164,7 @@ pub fn change(
         let content = checked(c, &filer, input)?;
         status_fits(c, Some(id), content.status)?;
         answered_stays(c, &current, &content)?;
-        Ok(documents::replace(c, &actor, id, content, expected)?)
+        Ok(documents::replace(c, &actor, id, content, &expected)?)
     })
 }
 
@@ -199,12 +200,12 @@ pub fn delete(
     conn: &mut DbConnection,
     principal: &Principal,
     id: AssistanceRequestId,
-    expected: Option<i64>,
+    expected: Expected,
 ) -> Result<()> {
     let actor = principal.actor();
     write(conn, |c| {
         own_current(c, principal, id)?;
-        documents::delete::<AssistanceRequest>(c, &actor, id, expected).map_err(|e| match e {
+        documents::delete::<AssistanceRequest>(c, &actor, id, &expected).map_err(|e| match e {
             WriteError::NotFound => {
                 Error::NotFound(format!("No assistance request has the id {id}."))
             }

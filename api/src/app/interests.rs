@@ -9,6 +9,7 @@
 //! interest, is told that there is none (404). Every command is one write transaction: a
 //! refusal at any step leaves nothing written.
 
+use super::Expected;
 use super::activities::{author_to_change, insert_as};
 use super::assistance_requests;
 use super::policy::{self, Author, InterestsSeen};
@@ -80,13 +81,8 @@ fn next_version(interest: &Interest, status: InterestStatus) -> Interest {
 }
 
 /// Refuses a write to an interest that is no longer the version the caller last read.
-fn current(interest: &Interest, expected: Option<i64>) -> Result<()> {
-    match expected {
-        Some(v) if v != interest.stored.version => Err(Error::Stale {
-            current: interest.stored.version,
-        }),
-        _ => Ok(()),
-    }
+fn current(interest: &Interest, expected: &Expected) -> Result<()> {
+    Ok(expected.check(interest.stored.version)?)
 }
 
 /// The interest in `next`, or why not: only a pending interest is decided or withdrawn.
@@ -231,14 +227,14 @@ pub fn accept(
     principal: &Principal,
     request: AssistanceRequestId,
     id: InterestId,
-    expected: Option<i64>,
+    expected: Expected,
 ) -> Result<Interest> {
     let actor = principal.actor();
     write(conn, |c| {
         let (request, seen, _) = seen(c, principal, request)?;
         let interest = interest_in(c, &request, &seen, id)?;
         policy::may_decide_interests(principal, &request.content)?;
-        current(&interest, expected)?;
+        current(&interest, &expected)?;
         let accepted = advance(&interest, InterestStatus::Accepted)?;
         if request.content.status != RequestStatus::Open {
             return Err(Error::Conflict(format!(
@@ -265,7 +261,13 @@ pub fn accept(
         interests::update(c, &actor, &interest, &accepted)?;
         let mut matched = request.content.clone();
         matched.status = RequestStatus::Matched;
-        documents::replace::<AssistanceRequest>(c, &actor, request.stored.id, matched, None)?;
+        documents::replace::<AssistanceRequest>(
+            c,
+            &actor,
+            request.stored.id,
+            matched,
+            &Expected::ANY,
+        )?;
         for other in interests::with_status(c, request.stored.id, &[InterestStatus::Pending])? {
             let declined = next_version(&other, InterestStatus::Declined);
             interests::update(c, &actor, &other, &declined)?;
@@ -281,14 +283,14 @@ pub fn decline(
     principal: &Principal,
     request: AssistanceRequestId,
     id: InterestId,
-    expected: Option<i64>,
+    expected: Expected,
 ) -> Result<Interest> {
     let actor = principal.actor();
     write(conn, |c| {
         let (request, seen, _) = seen(c, principal, request)?;
         let interest = interest_in(c, &request, &seen, id)?;
         policy::may_decide_interests(principal, &request.content)?;
-        current(&interest, expected)?;
+        current(&interest, &expected)?;
         let declined = advance(&interest, InterestStatus::Declined)?;
         interests::update(c, &actor, &interest, &declined)?;
         Ok(declined)
@@ -302,14 +304,14 @@ pub fn withdraw(
     principal: &Principal,
     request: AssistanceRequestId,
     id: InterestId,
-    expected: Option<i64>,
+    expected: Expected,
 ) -> Result<Interest> {
     let actor = principal.actor();
     write(conn, |c| {
         let (request, seen, provider) = seen(c, principal, request)?;
         let interest = interest_in(c, &request, &seen, id)?;
         policy::may_speak_for_provider(&provider, Some(interest.stakeholder))?;
-        current(&interest, expected)?;
+        current(&interest, &expected)?;
         let withdrawn = advance(&interest, InterestStatus::Withdrawn)?;
         interests::update(c, &actor, &interest, &withdrawn)?;
         Ok(withdrawn)

@@ -20,6 +20,7 @@ pub mod report;
 pub mod stakeholders;
 pub mod uploads;
 
+pub use crate::db::documents::Expected;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -193,11 +194,11 @@ fn delete<D: Document>(
     conn: &mut DbConnection,
     principal: &Principal,
     id: D::Id,
-    expected: Option<i64>,
+    expected: Expected,
 ) -> Result<()> {
     let actor = principal.actor();
     write(conn, |c| {
-        documents::delete::<D>(c, &actor, id, expected)?;
+        documents::delete::<D>(c, &actor, id, &expected)?;
         Ok(())
     })
 }

@@ -1,6 +1,7 @@
 //! Offers: a contributor makes its own organisation's, a State its own (peer to peer, as its
 //! own stakeholder), `admin` any stakeholder's.
 
+use super::Expected;
 use super::activities::{author_to_change, author_to_submit};
 use super::policy::{self, Author};
 use super::uploads::Uploader;
@@ -142,7 +143,7 @@ pub fn change(
     principal: &Principal,
     id: OfferId,
     edit: Edit<OfferInput>,
-    expected: Option<i64>,
+    expected: Expected,
 ) -> Result<Offer> {
     let actor = principal.actor();
     write(conn, |c| {
@@ -152,7 +153,7 @@ pub fn change(
         input.stakeholder = Some(policy::offer_stakeholder(&author, named)?);
         let content = checked(c, input)?;
         cited_stays(c, &current, &content)?;
-        Ok(documents::replace(c, &actor, id, content, expected)?)
+        Ok(documents::replace(c, &actor, id, content, &expected)?)
     })
 }
 
@@ -185,12 +186,12 @@ pub fn delete(
     conn: &mut DbConnection,
     principal: &Principal,
     id: OfferId,
-    expected: Option<i64>,
+    expected: Expected,
 ) -> Result<()> {
     let actor = principal.actor();
     write(conn, |c| {
         own_current(c, principal, id)?;
-        documents::delete::<Offer>(c, &actor, id, expected)?;
+        documents::delete::<Offer>(c, &actor, id, &expected)?;
         Ok(())
     })
 }

@@ -1,5 +1,6 @@
 //! Recommendations: the catalogue `admin` curates.
 
+use super::Expected;
 use super::{Edit, Principal, Result, policy, valid};
 use crate::db::DbConnection;
 use crate::db::documents::{self, WriteError};
@@ -25,7 +26,7 @@ pub fn change(
     principal: &Principal,
     id: RecommendationId,
     edit: Edit<RecommendationInput>,
-    expected: Option<i64>,
+    expected: Expected,
 ) -> Result<Recommendation> {
     policy::may_curate_recommendations(principal)?;
     let actor = principal.actor();
@@ -41,7 +42,7 @@ pub fn change(
                 valid(patch.apply(&current.content)?.validate())?
             }
         };
-        Ok(documents::replace(c, &actor, id, input, expected)?)
+        Ok(documents::replace(c, &actor, id, input, &expected)?)
     })
 }
 
@@ -51,7 +52,7 @@ pub fn delete(
     conn: &mut DbConnection,
     principal: &Principal,
     id: RecommendationId,
-    expected: Option<i64>,
+    expected: Expected,
 ) -> Result<()> {
     policy::may_curate_recommendations(principal)?;
     super::delete::<Recommendation>(conn, principal, id, expected)

@@ -1,6 +1,7 @@
 //! Stakeholders: `admin` registers and deletes them; a contributor changes its own
 //! organisation, a State its own bodies, except the fields only `admin` sets (`policy`).
 
+use super::Expected;
 use super::policy;
 use super::{Edit, Principal, Result, valid};
 use crate::db::DbConnection;
@@ -39,7 +40,7 @@ pub fn change(
     principal: &Principal,
     id: StakeholderId,
     edit: Edit<StakeholderInput>,
-    expected: Option<i64>,
+    expected: Expected,
 ) -> Result<Stakeholder> {
     let actor = principal.actor();
     write(conn, |c| {
@@ -53,7 +54,7 @@ pub fn change(
         };
         let input = valid(input.validate())?;
         policy::may_edit_stakeholder(principal, id, &current.content, &input)?;
-        Ok(documents::replace(c, &actor, id, input, expected)?)
+        Ok(documents::replace(c, &actor, id, input, &expected)?)
     })
 }
 
@@ -63,7 +64,7 @@ pub fn delete(
     conn: &mut DbConnection,
     principal: &Principal,
     id: StakeholderId,
-    expected: Option<i64>,
+    expected: Expected,
 ) -> Result<()> {
     policy::may_delete_stakeholder(principal)?;
     super::delete::<Stakeholder>(conn, principal, id, expected)

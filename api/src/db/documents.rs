@@ -368,20 +368,61 @@ pub fn insert<D: Document>(
     Ok(doc)
 }
 
-/// The item, after checking the version the client last read (`If-Match`).
+/// What a write asks of the version of the item it changes (RFC 9110 §13.1), from the
+/// client's `If-Match` and `If-None-Match`: none of it holding is a stale version (412).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expected {
+    /// `If-Match`: one of these versions (none, for tags this service did not give).
+    pub one_of: Option<Vec<i64>>,
+    /// `If-None-Match`: none of these versions.
+    pub none_of: Vec<i64>,
+    /// `If-None-Match: *`: no item at all, which an item being changed never holds.
+    pub no_item: bool,
+}
+
+impl Expected {
+    /// Nothing asked: any version.
+    pub const ANY: Self = Self {
+        one_of: None,
+        none_of: Vec::new(),
+        no_item: false,
+    };
+
+    /// `If-Match` naming `version`.
+    pub fn version(version: i64) -> Self {
+        Self {
+            one_of: Some(vec![version]),
+            ..Self::ANY
+        }
+    }
+
+    /// Whether an item of `version` is what the write asks for.
+    pub fn holds(&self, version: i64) -> bool {
+        self.one_of.as_ref().is_none_or(|v| v.contains(&version))
+            && !self.none_of.contains(&version)
+            && !self.no_item
+    }
+
+    /// The write's refusal when an item of `version` is not what it asks for.
+    pub fn check(&self, version: i64) -> Result<(), WriteError> {
+        if self.holds(version) {
+            Ok(())
+        } else {
+            Err(WriteError::Stale { current: version })
+        }
+    }
+}
+
+/// The item, after checking the version the client last read (`If-Match`, `If-None-Match`).
 fn current<D: Document>(
     conn: &mut DbConnection,
     id: D::Id,
-    if_match: Option<i64>,
+    expected: &Expected,
 ) -> Result<(i64, D), WriteError> {
     let row = D::find_row(conn, &id.to_string())?.ok_or(WriteError::NotFound)?;
     let doc: D = parse(&row)?;
-    match if_match {
-        Some(expected) if expected != doc.version() => Err(WriteError::Stale {
-            current: doc.version(),
-        }),
-        _ => Ok((row.seq, doc)),
-    }
+    expected.check(doc.version())?;
+    Ok((row.seq, doc))
 }
 
 /// Replaces the content of an item; call inside a write transaction. Content equal to what is
@@ -392,9 +433,9 @@ pub fn replace<D: Document>(
     actor: &Actor,
     id: D::Id,
     content: D::Content,
-    if_match: Option<i64>,
+    expected: &Expected,
 ) -> Result<D, WriteError> {
-    let (seq, old) = current::<D>(conn, id, if_match)?;
+    let (seq, old) = current::<D>(conn, id, expected)?;
     if *old.content() == content {
         return Ok(old);
     }
@@ -439,9 +480,9 @@ pub fn delete<D: Document>(
     conn: &mut DbConnection,
     actor: &Actor,
     id: D::Id,
-    if_match: Option<i64>,
+    expected: &Expected,
 ) -> Result<D, WriteError> {
-    let (seq, old) = current::<D>(conn, id, if_match)?;
+    let (seq, old) = current::<D>(conn, id, expected)?;
     D::before_delete(conn, id)?;
     set_search(conn, &D::TABLE, seq, None)?;
     set_external_refs(conn, D::TABLE.entity, D::TABLE.entity, &id.to_string(), &[])?;
@@ -505,7 +546,7 @@ pub fn upsert_with<D: Document>(
             } else {
                 Ok((
                     Outcome::Updated,
-                    replace(conn, actor, doc.id(), content, None)?,
+                    replace(conn, actor, doc.id(), content, &Expected::ANY)?,
                 ))
             }
         }

@@ -205,12 +205,17 @@ pub fn uncite(conn: &mut DbConnection, hidden: &[ActivityId]) -> QueryResult<usi
         let id = offer.stored.id.to_string();
         super::changes::forget_public(conn, &mut [(Offer::TABLE.entity, id.as_str())])?;
         let actor = super::audit::Actor::service();
-        super::documents::replace::<Offer>(conn, &actor, offer.stored.id, content, None).map_err(
-            |e| match e {
-                WriteError::Db(e) => e,
-                other => super::stored::unreadable(format!("offer {id}: {other}")),
-            },
-        )?;
+        super::documents::replace::<Offer>(
+            conn,
+            &actor,
+            offer.stored.id,
+            content,
+            &super::documents::Expected::ANY,
+        )
+        .map_err(|e| match e {
+            WriteError::Db(e) => e,
+            other => super::stored::unreadable(format!("offer {id}: {other}")),
+        })?;
     }
     Ok(rows.len())
 }

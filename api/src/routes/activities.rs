@@ -5,6 +5,7 @@
 
 use super::support::item_edits;
 use super::support::{IfMatch, IfNoneMatch};
+use crate::app::Expected;
 use crate::digest::tag;
 use actix_web::http::{StatusCode, header};
 use actix_web::{
@@ -367,7 +368,7 @@ async fn change(
     state: web::Data<AppState>,
     caller: Caller,
     id: ActivityId,
-    expected: Option<i64>,
+    expected: Expected,
     edit: Edit<ActivityInput>,
 ) -> ApiResult<impl Responder> {
     let who = Principal::from(caller);

@@ -3,6 +3,7 @@
 //! reference of the State's request). Every status but `draft` is public: the words are the
 //! State's own.
 
+use crate::app::Expected;
 use actix_web::http::StatusCode;
 use actix_web::{
     CustomizeResponder, Either, HttpRequest, HttpResponse, Responder, delete, get, patch, post,
@@ -237,7 +238,7 @@ async fn change(
     state: web::Data<AppState>,
     caller: Caller,
     id: AssistanceRequestId,
-    expected: Option<i64>,
+    expected: Expected,
     edit: Edit<AssistanceRequestInput>,
 ) -> ApiResult<impl Responder> {
     let who = Principal::from(caller);

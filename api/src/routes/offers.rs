@@ -2,6 +2,7 @@
 //! a State its own (peer to peer), `admin` any stakeholder's. Every status but `draft` is
 //! public.
 
+use crate::app::Expected;
 use actix_web::http::StatusCode;
 use actix_web::{
     CustomizeResponder, Either, HttpRequest, HttpResponse, Responder, delete, get, patch, post,
@@ -231,7 +232,7 @@ async fn change(
     state: web::Data<AppState>,
     caller: Caller,
     id: OfferId,
-    expected: Option<i64>,
+    expected: Expected,
     edit: Edit<OfferInput>,
 ) -> ApiResult<impl Responder> {
     let who = Principal::from(caller);

@@ -1,6 +1,7 @@
 //! `/api/v1/recommendations`: the catalogue of UPR recommendations. Anyone reads; `admin`
 //! curates.
 
+use crate::app::Expected;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Responder, delete, get, patch, post, put, web};
 use serde::Deserialize;
@@ -269,7 +270,7 @@ async fn change(
     state: web::Data<AppState>,
     caller: Caller,
     id: RecommendationId,
-    expected: Option<i64>,
+    expected: Expected,
     edit: Edit<RecommendationInput>,
 ) -> ApiResult<impl Responder> {
     let who = Principal::from(caller);

@@ -2,6 +2,7 @@
 //! registers them; a contributor edits its own organisation, a State its own bodies. Contact
 //! details are private to `admin` and the organisation's own contributors.
 
+use crate::app::Expected;
 use actix_web::http::StatusCode;
 use actix_web::{Either, HttpRequest, HttpResponse, Responder, delete, get, patch, post, put, web};
 use serde::Deserialize;
@@ -255,7 +256,7 @@ async fn change(
     state: web::Data<AppState>,
     caller: Caller,
     id: StakeholderId,
-    expected: Option<i64>,
+    expected: Expected,
     edit: Edit<StakeholderInput>,
 ) -> ApiResult<impl Responder> {
     let who = Principal::from(&caller);

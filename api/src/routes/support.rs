@@ -1,6 +1,7 @@
 //! What every resource's handlers share: cursors, ETags and `If-Match`, parameters, and
 //! (from `http`) running database work off the async workers.
 
+use crate::app::Expected;
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 
@@ -327,9 +328,8 @@ pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
-/// The version `If-Match` requires, if the request has one; `*` requires none. A tag this
-/// service never gave out matches nothing, so it yields a version no item has (and a 412).
-/// `If-Match`, as the contract declares it on every write to one item.
+/// `If-Match` and `If-None-Match`, as the contract declares them on every write to one item
+/// (read by [`if_match`]).
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)] // Read from the request by `if_match`; declared here for the contract.
@@ -341,6 +341,10 @@ pub struct IfMatch {
         pattern = r#"^[ \t]*(\*|((W/)?"[^"]*"|[ \t]*,)([ \t]*,[ \t]*((W/)?"[^"]*")?)*)?[ \t]*$"#
     )]
     if_match: Option<String>,
+    /// ETags the item must not have: the write is refused (412) if it has one of them, and
+    /// always for `*` (the item exists)
+    #[param(rename = "If-None-Match", nullable = false)]
+    if_none_match: Option<String>,
 }
 
 /// `If-None-Match`, as the contract declares it on every read that has an ETag.
@@ -375,31 +379,46 @@ fn entity_tags(value: &str) -> Option<Vec<&str>> {
     }
 }
 
-/// The version `If-Match` names: `None` without the header or for `*`; a version no item has
-/// (`-1`) for entity tags this service did not give, and for a list of none, which then match
-/// nothing (412). A value that is not entity tags at all (`3`, `"3`, `""3"`) is a 400 rather
-/// than a 412 saying the item changed.
-pub fn if_match(req: &HttpRequest) -> ApiResult<Option<i64>> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else {
-        return Ok(None);
+/// What a write asks of the item's version (RFC 9110 §13.1): the versions `If-Match` names
+/// (`*`: any; entity tags this service did not give, and a list of none, name no version, so
+/// match nothing: 412), and those `If-None-Match` names (`*`: an item that exists, which the
+/// item written always is: 412). A value of `If-Match` that is not entity tags at all (`3`,
+/// `"3`, `""3"`) is a 400 rather than a 412 saying the item changed; one of `If-None-Match`
+/// holds none, as on a read.
+pub fn if_match(req: &HttpRequest) -> ApiResult<Expected> {
+    let header = |name| {
+        req.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap_or("").trim())
     };
-    let value = value.to_str().unwrap_or("").trim();
-    if value == "*" {
-        return Ok(None);
-    }
-    let malformed = || {
-        ApiError::bad_request(
-            "invalid_if_match",
-            "`If-Match` must be `*` or entity tags in double quotes as `ETag` gives them \
-             (`\"3\"`), separated by commas.",
-        )
+    let versions = |tags: Vec<&str>| -> Vec<i64> {
+        tags.iter()
+            .filter_map(|tag| tag.split('-').next()?.parse().ok())
+            .collect()
     };
-    // A list of none matches nothing (a 412); tags this service did not give neither.
-    let tags = entity_tags(value).ok_or_else(malformed)?;
-    let version = tags
-        .iter()
-        .find_map(|tag| tag.split('-').next()?.parse().ok());
-    Ok(Some(version.unwrap_or(-1)))
+    let one_of = match header(header::IF_MATCH) {
+        None | Some("*") => None,
+        Some(value) => {
+            let tags = entity_tags(value).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_if_match",
+                    "`If-Match` must be `*` or entity tags in double quotes as `ETag` gives \
+                     them (`\"3\"`), separated by commas.",
+                )
+            })?;
+            Some(versions(tags))
+        }
+    };
+    let (none_of, no_item) = match header(header::IF_NONE_MATCH) {
+        None => (vec![], false),
+        Some("*") => (vec![], true),
+        Some(value) => (entity_tags(value).map(versions).unwrap_or_default(), false),
+    };
+    Ok(Expected {
+        one_of,
+        none_of,
+        no_item,
+    })
 }
 
 /// A `PATCH` body is a JSON merge patch (RFC 7396), sent as `application/merge-patch+json`
