@@ -2,6 +2,7 @@
 //! (from `http`) running database work off the async workers.
 
 use crate::app::Expected;
+use actix_web::ResponseError;
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 
@@ -151,8 +152,31 @@ pub fn tagged_json(
 }
 
 /// Whether the client already holds this representation (`If-None-Match` names its ETag, or
-/// `*`), in which case the answer is a 304 without a body.
+/// `*`), in which case the answer is a 304 without a body; or asks for it only as a version it
+/// no longer is (`If-Match` naming other tags, RFC 9110 §13.1.1: compared strongly, so a weak
+/// tag never matches), in which case the answer is a 412.
 pub fn not_modified(req: &HttpRequest, etag: &str) -> Option<HttpResponse> {
+    // On a write, `If-Match` is the write's (`if_match`), held to the version it changes.
+    let read = matches!(
+        *req.method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    );
+    if let Some(value) = req.headers().get(header::IF_MATCH).filter(|_| read) {
+        let value = value.to_str().unwrap_or("").trim();
+        let strong = entity_tags(etag)
+            .and_then(|mut tags| tags.pop())
+            .filter(|_| !etag.starts_with("W/"));
+        let held = value == "*"
+            || strong.is_some_and(|tag| value.split(',').any(|t| t.trim() == format!("\"{tag}\"")));
+        if !held {
+            return Some(
+                ApiError::PreconditionFailed(format!(
+                    "`If-Match` names a version this is not: it is now {etag}."
+                ))
+                .error_response(),
+            );
+        }
+    }
     let value = req
         .headers()
         .get(header::IF_NONE_MATCH)?
@@ -347,7 +371,8 @@ pub struct IfMatch {
     if_none_match: Option<String>,
 }
 
-/// `If-None-Match`, as the contract declares it on every read that has an ETag.
+/// `If-None-Match` and `If-Match`, as the contract declares them on every read that has an
+/// ETag ([`not_modified`]).
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)] // Compared by the ETag helpers; declared here for the contract.
@@ -355,6 +380,10 @@ pub struct IfNoneMatch {
     /// The ETag last read: 304 if what it names is unchanged
     #[param(rename = "If-None-Match", nullable = false)]
     if_none_match: Option<String>,
+    /// The answer only as this version (compared strongly: a weak ETag never matches): 412
+    /// if it is another
+    #[param(rename = "If-Match", nullable = false)]
+    if_match: Option<String>,
 }
 
 /// The opaque parts of a list of entity tags (`"3", W/"4-public"` → `3`, `4-public`), weak or
