@@ -948,6 +948,15 @@ async fn pages_min_score_and_bad_parameters() {
         second["items"][0]["offer"]["id"], all[3].1["offer"]["id"],
         "pages follow one ranking"
     );
+    // The cursor names its ranking: another request's matches refuse it rather than read it
+    // as a rank of theirs.
+    let other = requested(&app, "UGA", json!({})).await;
+    app.get(&format!(
+        "/api/v1/assistance-requests/{}/matches?limit=3&cursor={cursor}",
+        other["id"].as_str().unwrap()
+    ))
+    .await
+    .assert_problem(400, "invalid_parameter");
     let threshold = score(&all[3].1);
     let above = app.all(&format!("{base}?min_score={threshold}")).await;
     assert!(above.len() >= 4 && above.iter().all(|m| score(m) >= threshold));

@@ -132,8 +132,10 @@ impl RequestMatchQuery {
 
 /// Which part of a ranking is asked for: those scoring at least `min_score`, from the
 /// rank a cursor of these matches gave (the first without one), at most `limit`.
-fn window(state: &AppState, asked: &Paging) -> ApiResult<Window> {
-    let start = match decode_cursor(state, "matches", asked.cursor)? {
+/// A cursor names the ranking it pages through (`scope`, made by [`ranking_of`]): another
+/// ranking's, of another item or another kind, is a 400 rather than read as a rank of this one.
+fn window(state: &AppState, scope: &str, asked: &Paging) -> ApiResult<Window> {
+    let start = match decode_cursor(state, scope, asked.cursor)? {
         Position::Start => 0,
         Position::Offset(n) => n,
         Position::After(_) | Position::Ranked { .. } => {
@@ -150,16 +152,22 @@ fn window(state: &AppState, asked: &Paging) -> ApiResult<Window> {
     })
 }
 
+/// The name of the ranking `what` of one item, which its cursors carry.
+fn ranking_of(what: &str, id: &impl std::fmt::Display) -> String {
+    format!("{what} {id}")
+}
+
 /// One page of a ranking: its items, and the cursor of the next.
 fn respond<T, I: Serialize>(
     state: &AppState,
+    scope: &str,
     found: Page<T>,
     item: impl Fn(Score, T) -> I,
     make_page: impl FnOnce(Vec<I>, Option<String>) -> ApiResult<HttpResponse>,
 ) -> ApiResult<HttpResponse> {
     let next = found
         .next
-        .and_then(|n| encode_cursor(state, "matches", Position::Offset(i64::try_from(n).ok()?)));
+        .and_then(|n| encode_cursor(state, scope, Position::Offset(i64::try_from(n).ok()?)));
     let items = found
         .items
         .into_iter()
@@ -212,17 +220,24 @@ pub async fn list_assistance_request_matches(
     id: web::Path<AssistanceRequestId>,
     query: crate::routes::query::Query<MatchQuery>,
 ) -> ApiResult<HttpResponse> {
-    let window = window(&state, &query.paging())?;
+    let scope = ranking_of("matches of request", &id);
+    let window = window(&state, &scope, &query.paging())?;
     let asked = (id.into_inner(), query.stakeholder_kind);
     let found = ranking(&state, &identity, move |conn, cache, access, today| {
         matching::for_request(conn, cache, access, asked, window, today)
     })
     .await?;
-    respond(&state, found, OfferMatch::from, |items, next_cursor| {
-        let body = OfferMatchPage { items, next_cursor };
-        let next = body.next_cursor.clone();
-        Ok(page(&req, body, next.as_deref()))
-    })
+    respond(
+        &state,
+        &scope,
+        found,
+        OfferMatch::from,
+        |items, next_cursor| {
+            let body = OfferMatchPage { items, next_cursor };
+            let next = body.next_cursor.clone();
+            Ok(page(&req, body, next.as_deref()))
+        },
+    )
 }
 
 /// The open requests an offer could answer, best first. Requests the caller may see take
@@ -252,7 +267,8 @@ pub async fn list_offer_matches(
     id: web::Path<OfferId>,
     query: crate::routes::query::Query<RequestMatchQuery>,
 ) -> ApiResult<HttpResponse> {
-    let window = window(&state, &query.paging())?;
+    let scope = ranking_of("matches of offer", &id);
+    let window = window(&state, &scope, &query.paging())?;
     let id = id.into_inner();
     let found = ranking(&state, &identity, move |conn, _, access, today| {
         matching::for_offer(conn, access, id, window, today)
@@ -260,6 +276,7 @@ pub async fn list_offer_matches(
     .await?;
     respond(
         &state,
+        &scope,
         found,
         |score, request| RequestMatch {
             score: score.score,
@@ -304,7 +321,8 @@ pub async fn list_potential_partners(
     id: web::Path<RecommendationId>,
     query: crate::routes::query::Query<MatchQuery>,
 ) -> ApiResult<HttpResponse> {
-    let window = window(&state, &query.paging())?;
+    let scope = ranking_of("potential partners of", &id);
+    let window = window(&state, &scope, &query.paging())?;
     let asked = (id.into_inner(), query.stakeholder_kind);
     let found = ranking(&state, &identity, move |conn, cache, access, today| {
         matching::partners(conn, cache, access, asked, window, today)
@@ -313,6 +331,7 @@ pub async fn list_potential_partners(
     let caller = identity.0;
     respond(
         &state,
+        &scope,
         found,
         |score, partner| PartnerMatch {
             score: score.score,
