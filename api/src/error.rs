@@ -536,18 +536,6 @@ pub fn content_coding(
         })
 }
 
-/// Refuses, for every route, a body in a content coding this service does not read
-/// ([`content_coding`]).
-pub async fn body_coding(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if let Err(error) = content_coding(req.headers()) {
-        return Ok(req.error_response(error));
-    }
-    Ok(next.call(req).await?.map_into_boxed_body())
-}
-
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err, _req: &HttpRequest| path_error(err).into())
 }

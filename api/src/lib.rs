@@ -9,6 +9,7 @@ pub mod connections;
 pub mod cursor;
 pub mod db;
 pub mod deadline;
+pub mod decoding;
 pub mod digest;
 pub mod domain;
 pub mod error;

@@ -247,6 +247,10 @@ impl Service {
         let routes = self.routes;
         let contract = self.contract;
         let cors = cors(&self.settings.cors_origins);
+        let decoding = crate::decoding::Limits {
+            json: self.settings.json_limit,
+            bulk: self.settings.bulk_limit,
+        };
         // Registered before the `/api/v1` scope, which would otherwise claim the path.
         // The contract changes only with a release: tagged once, cached by clients.
         let tag = format!("W/\"{}\"", crate::digest::tag(contract.as_bytes(), 12));
@@ -299,7 +303,9 @@ impl Service {
             crate::idempotency::middleware,
         ))
         .wrap(actix_web::middleware::from_fn(error::query_encoding))
-        .wrap(actix_web::middleware::from_fn(error::body_coding))
+        .wrap(actix_web::middleware::from_fn(move |req, next| {
+            crate::decoding::middleware(decoding, req, next)
+        }))
         .wrap(actix_web::middleware::from_fn(crate::ratelimit::middleware))
         .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
         .wrap(actix_web::middleware::from_fn(crate::deadline::middleware))

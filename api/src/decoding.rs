@@ -1,0 +1,178 @@
+//! Request bodies in a content coding (`Content-Encoding`: gzip, deflate, br, zstd), decoded
+//! within the route's body limit before anything reads them. A few kilobytes of zstd or brotli
+//! can decode to gigabytes, and actix decodes each piece it receives whole, in memory, before
+//! any limit counts it: so the coded body is received first (into a temporary file, at most the
+//! limit: a coded body is smaller than what it holds), then decoded on a blocking thread into
+//! another temporary file through a buffer of a few kilobytes, stopping at the limit (a 413),
+//! and handed on decoded, in pieces. A coding this service does not read is a 415
+//! (`error::content_coding`).
+
+use std::io::{Read, Seek, SeekFrom, Write};
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, ContentEncoding};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, web};
+use bytes::Bytes;
+use futures_util::StreamExt;
+
+use crate::error::{ApiError, ApiResult, content_coding};
+
+/// The most a body may hold once decoded: a JSON body's limit, or a bulk upload's.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub json: usize,
+    pub bulk: usize,
+}
+
+impl Limits {
+    fn of(self, path: &str) -> usize {
+        if path.starts_with("/api/v1/bulk/") {
+            self.bulk
+        } else {
+            self.json
+        }
+    }
+}
+
+/// The pieces a decoded body is handed on in.
+const PIECE: usize = 64 * 1024;
+
+/// Decodes a coded request body within the route's limit and hands it on decoded (without
+/// `Content-Encoding`, which would have it decoded again, nor `Content-Length`, the coded
+/// one's); refuses a coding this service does not read.
+pub async fn middleware(
+    limits: Limits,
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let coding = match content_coding(req.headers()) {
+        Ok(coding) => coding,
+        Err(error) => return Ok(req.error_response(error)),
+    };
+    if coding == ContentEncoding::Identity {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let limit = limits.of(req.path());
+    let payload = req.take_payload();
+    let decoded = match decode(payload, coding, limit).await {
+        Ok(decoded) => decoded,
+        Err(error) => return Ok(req.error_response(error)),
+    };
+    let headers = req.headers_mut();
+    headers.remove(header::CONTENT_ENCODING);
+    headers.remove(header::CONTENT_LENGTH);
+    req.set_payload(decoded);
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "A body of this route holds at most {limit} bytes once decoded."
+    ))
+}
+
+fn unreadable(why: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_request(
+        "unreadable_body",
+        format!("The body could not be read: {why}."),
+    )
+}
+
+/// The body, received coded into a temporary file, then decoded into another.
+async fn decode(mut payload: Payload, coding: ContentEncoding, limit: usize) -> ApiResult<Payload> {
+    let mut coded = web::block(tempfile::tempfile)
+        .await?
+        .map_err(ApiError::internal)?;
+    let mut buffer = Vec::with_capacity(PIECE);
+    let mut received = 0usize;
+    loop {
+        let chunk = payload.next().await;
+        let end = chunk.is_none();
+        if let Some(chunk) = chunk {
+            let bytes =
+                chunk.map_err(|e| unreadable(format!("it ended before it was whole ({e})")))?;
+            received += bytes.len();
+            if received > limit {
+                return Err(too_large(limit));
+            }
+            buffer.extend_from_slice(&bytes);
+        }
+        if buffer.len() >= PIECE || (end && !buffer.is_empty()) {
+            let full = std::mem::take(&mut buffer);
+            let (file, spare) = web::block(move || -> std::io::Result<_> {
+                coded.write_all(&full)?;
+                Ok((coded, full))
+            })
+            .await?
+            .map_err(ApiError::internal)?;
+            coded = file;
+            buffer = spare;
+            buffer.clear();
+        }
+        if end {
+            break;
+        }
+    }
+    let decoded = web::block(move || decode_file(coded, coding, limit)).await??;
+    Ok(Payload::from(file_pieces(decoded)))
+}
+
+/// Decodes `coded` (from its start) into a new temporary file, at most `limit` bytes.
+fn decode_file(
+    mut coded: std::fs::File,
+    coding: ContentEncoding,
+    limit: usize,
+) -> ApiResult<std::fs::File> {
+    coded.seek(SeekFrom::Start(0)).map_err(ApiError::internal)?;
+    let input = std::io::BufReader::new(coded);
+    let mut reader: Box<dyn Read> = match coding {
+        ContentEncoding::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),
+        ContentEncoding::Deflate => Box::new(flate2::read::ZlibDecoder::new(input)),
+        ContentEncoding::Brotli => Box::new(brotli::Decompressor::new(input, 8 * 1024)),
+        ContentEncoding::Zstd => {
+            Box::new(zstd::stream::read::Decoder::with_buffer(input).map_err(ApiError::internal)?)
+        }
+        _ => Box::new(input),
+    };
+    let mut out = tempfile::tempfile().map_err(ApiError::internal)?;
+    let written =
+        std::io::copy(&mut (&mut reader).take(limit as u64 + 1), &mut out).map_err(|e| {
+            unreadable(format!(
+                "its compression (`Content-Encoding`) is cut short or corrupt ({e})"
+            ))
+        })?;
+    if written > limit as u64 {
+        return Err(too_large(limit));
+    }
+    out.seek(SeekFrom::Start(0)).map_err(ApiError::internal)?;
+    Ok(out)
+}
+
+/// A file's bytes from where it stands, in pieces of [`PIECE`], each read on a blocking thread.
+fn file_pieces(
+    file: std::fs::File,
+) -> std::pin::Pin<
+    Box<dyn futures_util::Stream<Item = Result<Bytes, actix_web::error::PayloadError>>>,
+> {
+    Box::pin(futures_util::stream::unfold(
+        Some(file),
+        |file| async move {
+            let mut file = file?;
+            let read = web::block(move || -> std::io::Result<_> {
+                let mut piece = vec![0; PIECE];
+                let n = file.read(&mut piece)?;
+                piece.truncate(n);
+                Ok((file, piece))
+            })
+            .await;
+            match read {
+                Ok(Ok((_, piece))) if piece.is_empty() => None,
+                Ok(Ok((file, piece))) => Some((Ok(Bytes::from(piece)), Some(file))),
+                Ok(Err(e)) => Some((Err(e.into()), None)),
+                Err(e) => Some((Err(std::io::Error::other(e.to_string()).into()), None)),
+            }
+        },
+    ))
+}
