@@ -11,6 +11,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
 use actix_web::http::header::{self, ContentEncoding};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
@@ -82,32 +83,53 @@ fn unreadable(why: impl std::fmt::Display) -> ApiError {
 
 /// The body, received coded into a temporary file, then decoded into another.
 async fn decode(mut payload: Payload, coding: ContentEncoding, limit: usize) -> ApiResult<Payload> {
-    let mut coded = web::block(tempfile::tempfile)
+    let coded = receive(
+        &mut payload,
+        limit,
+        || too_large(limit),
+        |e| unreadable(format!("it ended before it was whole ({e})")),
+    )
+    .await?;
+    let decoded = web::block(move || decode_file(coded, coding, limit)).await??;
+    Ok(Payload::from(file_pieces(decoded)))
+}
+
+/// Bytes gathered in memory before they are written to the file.
+const SPOOL_CHUNK: usize = 1024 * 1024;
+
+/// Receives a whole body into a temporary file (removed when dropped), up to `limit` bytes
+/// (`too_large` past them; `unreadable` for a body that breaks off); returns it at its start.
+pub async fn receive(
+    payload: &mut (impl futures_util::Stream<Item = Result<Bytes, PayloadError>> + Unpin),
+    limit: usize,
+    too_large: impl Fn() -> ApiError,
+    unreadable: impl Fn(PayloadError) -> ApiError,
+) -> ApiResult<std::fs::File> {
+    let mut file = web::block(tempfile::tempfile)
         .await?
         .map_err(ApiError::internal)?;
-    let mut buffer = Vec::with_capacity(PIECE);
+    let mut buffer: Vec<u8> = Vec::with_capacity(SPOOL_CHUNK);
     let mut received = 0usize;
     loop {
         let chunk = payload.next().await;
         let end = chunk.is_none();
         if let Some(chunk) = chunk {
-            let bytes =
-                chunk.map_err(|e| unreadable(format!("it ended before it was whole ({e})")))?;
+            let bytes = chunk.map_err(&unreadable)?;
             received += bytes.len();
             if received > limit {
-                return Err(too_large(limit));
+                return Err(too_large());
             }
             buffer.extend_from_slice(&bytes);
         }
-        if buffer.len() >= PIECE || (end && !buffer.is_empty()) {
+        if buffer.len() >= SPOOL_CHUNK || (end && !buffer.is_empty()) {
             let full = std::mem::take(&mut buffer);
-            let (file, spare) = web::block(move || -> std::io::Result<_> {
-                coded.write_all(&full)?;
-                Ok((coded, full))
+            let (f, spare) = web::block(move || -> std::io::Result<_> {
+                file.write_all(&full)?;
+                Ok((file, full))
             })
             .await?
             .map_err(ApiError::internal)?;
-            coded = file;
+            file = f;
             buffer = spare;
             buffer.clear();
         }
@@ -115,17 +137,16 @@ async fn decode(mut payload: Payload, coding: ContentEncoding, limit: usize) -> 
             break;
         }
     }
-    let decoded = web::block(move || decode_file(coded, coding, limit)).await??;
-    Ok(Payload::from(file_pieces(decoded)))
+    file.seek(SeekFrom::Start(0)).map_err(ApiError::internal)?;
+    Ok(file)
 }
 
-/// Decodes `coded` (from its start) into a new temporary file, at most `limit` bytes.
+/// Decodes `coded` (at its start) into a new temporary file, at most `limit` bytes.
 fn decode_file(
-    mut coded: std::fs::File,
+    coded: std::fs::File,
     coding: ContentEncoding,
     limit: usize,
 ) -> ApiResult<std::fs::File> {
-    coded.seek(SeekFrom::Start(0)).map_err(ApiError::internal)?;
     let input = std::io::BufReader::new(coded);
     let mut reader: Box<dyn Read> = match coding {
         ContentEncoding::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),

@@ -4,11 +4,8 @@
 //! and imported from it once it is whole: memory does not grow with the upload, and an upload
 //! that trickles in holds no connection and no write lock while it arrives.
 
-use std::io::{Seek, SeekFrom, Write};
-
 use actix_web::http::header;
 use actix_web::{HttpRequest, post, web};
-use futures_util::StreamExt;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -108,56 +105,6 @@ impl utoipa::ToSchema for UploadFile {
     fn name() -> std::borrow::Cow<'static, str> {
         std::borrow::Cow::Borrowed("UploadFile")
     }
-}
-
-/// Bytes gathered in memory before they are written to the file.
-const SPOOL_CHUNK: usize = 1024 * 1024;
-
-/// Receives the whole body into a temporary file (removed when dropped), up to `limit` bytes;
-/// returns it at its start.
-async fn receive(
-    payload: &mut (
-             impl futures_util::Stream<Item = Result<bytes::Bytes, actix_web::error::PayloadError>>
-             + Unpin
-         ),
-    limit: usize,
-) -> ApiResult<std::fs::File> {
-    let too_large =
-        || ApiError::PayloadTooLarge(format!("A bulk upload takes at most {limit} bytes."));
-    let mut file = web::block(tempfile::tempfile)
-        .await?
-        .map_err(ApiError::internal)?;
-    let mut buffer: Vec<u8> = Vec::with_capacity(SPOOL_CHUNK);
-    let mut received = 0usize;
-    loop {
-        let chunk = payload.next().await;
-        let end = chunk.is_none();
-        if let Some(chunk) = chunk {
-            let bytes = chunk.map_err(unreadable)?;
-            received += bytes.len();
-            if received > limit {
-                return Err(too_large());
-            }
-            buffer.extend_from_slice(&bytes);
-        }
-        if buffer.len() >= SPOOL_CHUNK || (end && !buffer.is_empty()) {
-            let full = std::mem::take(&mut buffer);
-            let (f, spare) = web::block(move || -> std::io::Result<_> {
-                file.write_all(&full)?;
-                Ok((file, full))
-            })
-            .await?
-            .map_err(ApiError::internal)?;
-            file = f;
-            buffer = spare;
-            buffer.clear();
-        }
-        if end {
-            break;
-        }
-    }
-    file.seek(SeekFrom::Start(0)).map_err(ApiError::internal)?;
-    Ok(file)
 }
 
 /// A Word document's media type: an OHCHR matrix.
@@ -294,7 +241,9 @@ async fn bulk(
     // write the write lock.
     // A compressed upload is read as it is decompressed: the limit is on what it holds.
     let mut payload = actix_web::dev::Decompress::new(payload.into_inner(), encoding);
-    let mut file = receive(&mut payload, limit).await?;
+    let too_large =
+        || ApiError::PayloadTooLarge(format!("A bulk upload takes at most {limit} bytes."));
+    let mut file = crate::decoding::receive(&mut payload, limit, too_large, unreadable).await?;
     let prepared = web::block(move || -> ApiResult<_> {
         // A UPR Info export that names no charset is Mac Roman, or windows-1252 once a
         // spreadsheet saved it again: the whole file tells which.
