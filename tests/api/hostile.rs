@@ -461,3 +461,36 @@ async fn an_upload_stopped_after_a_written_batch_leaves_nothing_in_atomic_mode()
         "nothing of the stopped upload stays"
     );
 }
+
+/// A list of far more items than a field takes (a megabyte of `"en",`) is refused as too many,
+/// in a body and in a row: its duplicates are not first sorted out one by one (time that grew
+/// with the square of its length: 150,000 items took seconds, holding the write lock on a
+/// `PATCH`).
+#[actix_web::test]
+async fn a_list_of_far_too_many_items_is_refused_as_it_is() {
+    let app = upr_tc_tests::TestApp::spawn_with(|s| s.json_limit = 2 * 1024 * 1024);
+    let many = vec!["en"; 150_000];
+    let body = upr_tc_tests::json!({"kind": "academia", "name": {"en": "Many languages"},
+        "languages": many});
+    let reply = app
+        .send_json(
+            actix_web::http::Method::POST,
+            "/api/v1/stakeholders",
+            Some(&app.admin_token()),
+            &body,
+        )
+        .await;
+    let problem = reply.assert_problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["pointer"], "/languages", "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "too_many", "{problem}");
+    let row = format!(
+        "kind,name__en,regions\nacademia,Many regions,{}\n",
+        vec!["2"; 150_000].join("|")
+    );
+    let report = app
+        .upload("/api/v1/bulk/stakeholders?mode=partial", "text/csv", row)
+        .await
+        .assert_ok_json();
+    assert_eq!(report["rejected"], 1, "{report}");
+    assert_eq!(report["errors"][0]["column"], "regions", "{report}");
+}
