@@ -122,6 +122,14 @@ enum Answer {
 }
 
 /// Handles `Idempotency-Key` on `POST`. Runs after `auth::authenticate`.
+/// Whether the `POST`s of `path` write nothing (the reference data's look-ups): a retry of
+/// one is safe as it is, and a key sent with one is ignored rather than its answer kept, so
+/// that a caller cannot fill the table with answers of look-ups (425 KB each, thousands a
+/// minute).
+pub fn writes_nothing(path: &str) -> bool {
+    path.starts_with("/api/v1/reference/")
+}
+
 pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -130,7 +138,10 @@ pub async fn middleware(
         .headers()
         .get(HEADER)
         .map(|v| v.to_str().unwrap_or("").to_owned());
-    let (Some(key), true) = (key, req.method() == Method::POST) else {
+    let (Some(key), true) = (
+        key,
+        req.method() == Method::POST && !writes_nothing(req.path()),
+    ) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     // Only callers with a token write, so only they need safe retries. An anonymous caller's

@@ -243,6 +243,16 @@ async fn an_anonymous_key_is_ignored_and_nothing_is_kept() {
         assert!(reply.header("idempotent-replayed").is_none());
     }
     assert_eq!(kept_keys(&app), 0, "anonymous callers fill no table");
+    // Nor does a look-up, which writes nothing, with a token.
+    let sync = app.token(Role::Sync, None, None);
+    for key in ["look-1", "look-1"] {
+        let reply = app
+            .send(resolve(key).insert_header(("Authorization", format!("Bearer {sync}"))))
+            .await;
+        assert_eq!(reply.assert_ok_json()["results"][0]["alpha3"], "KEN");
+        assert!(reply.header("idempotent-replayed").is_none());
+    }
+    assert_eq!(kept_keys(&app), 0, "look-ups fill no table");
     // A token's key is kept as before.
     let body = recommendation("KEN", 25, "Kept");
     let admin = app.admin_token();

@@ -391,10 +391,13 @@ pub fn document() -> OpenApi {
 /// Every `POST` takes an `Idempotency-Key` (`crate::idempotency`).
 fn add_idempotency_key(openapi: &mut OpenApi) {
     use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
-    for item in openapi.paths.paths.values_mut() {
+    for (path, item) in openapi.paths.paths.iter_mut() {
         let Some(op) = item.post.as_mut() else {
             continue;
         };
+        if crate::idempotency::writes_nothing(path) {
+            continue;
+        }
         let schema = utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
             .min_length(Some(1))
