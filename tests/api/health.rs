@@ -51,6 +51,31 @@ fn migrating_twice_applies_nothing_the_second_time() {
     assert!(conn.is_migrated().unwrap());
 }
 
+/// An instance started, or `upr-tc migrate` run, while another writes for long (an upload, a
+/// State's blanket consent) finds nothing to do and takes no write lock for it: before, it
+/// failed after the lock timeout, and a restart during a long upload crash-looped.
+#[test]
+fn migrating_an_up_to_date_database_waits_for_no_writer() {
+    let (_db, url) = TestDb::create();
+    let pool = upr_tc::db::connect(&url, 2).unwrap();
+    pool.get().unwrap().migrate().unwrap();
+    let (held, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+    let mut writer = pool.get().unwrap();
+    let writing = std::thread::spawn(move || {
+        upr_tc::db::tx::write(&mut writer, |_| {
+            held.0.send(()).unwrap();
+            release.1.recv().unwrap();
+            Ok::<_, diesel::result::Error>(())
+        })
+        .unwrap();
+    });
+    held.1.recv().unwrap();
+    let applied = pool.get().unwrap().migrate();
+    release.0.send(()).unwrap();
+    writing.join().unwrap();
+    assert!(applied.unwrap().is_empty());
+}
+
 #[test]
 fn an_unreachable_postgres_says_so() {
     let url = upr_tc::config::DatabaseUrl::parse("postgres://nobody@127.0.0.1:1/none").unwrap();

@@ -411,7 +411,11 @@ impl DbConnection {
             let applied = applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
             Ok(applied.into_iter().map(|v| v.to_string()).collect())
         }
+        // Nothing to apply (nearly every start) is known without writing: SQLite's migrations
+        // would wait for the write lock even then.
+        let up_to_date = self.is_migrated_read_only()?;
         let applied = match self {
+            _ if up_to_date => Ok(vec![]),
             // A migration waits for the locks it needs, however long readers hold them, and
             // for another instance migrating the same database.
             Self::Postgres(c) => sql::statements::without_lock_timeout(c, |c| {
@@ -435,8 +439,13 @@ impl DbConnection {
                 "stored verdicts computed again with the current publication rule"
             );
         }
-        let uncited = tx::write(self, offers::uncite_hidden)
-            .context("cannot take the activities no longer public off the offers citing them")?;
+        // Looked for first without the write lock, which nearly every start needs not take.
+        let uncited = match offers::hidden_cited(self) {
+            Ok(hidden) if hidden.is_empty() => Ok(0),
+            Ok(_) => tx::write(self, offers::uncite_hidden),
+            Err(e) => Err(e),
+        }
+        .context("cannot take the activities no longer public off the offers citing them")?;
         if uncited > 0 {
             tracing::info!(
                 offers = uncited,
@@ -493,6 +502,11 @@ impl DbConnection {
 /// or the new ones. Returns how many items, `None` when the terms were current.
 fn reindex_if_analysis_changed(conn: &mut DbConnection) -> diesel::QueryResult<Option<usize>> {
     use schema::instance::dsl;
+    // Read first, as `refresh_if_rule_changed` does.
+    let stored: i32 = dsl::instance.select(dsl::analysis_version).first(conn)?;
+    if stored >= ANALYSIS_VERSION {
+        return Ok(None);
+    }
     tx::write(conn, |c| {
         let stored: i32 = dsl::instance.select(dsl::analysis_version).first(c)?;
         if stored >= ANALYSIS_VERSION {

@@ -224,6 +224,12 @@ pub fn uncite(conn: &mut DbConnection, hidden: &[ActivityId]) -> QueryResult<usi
 /// written before they followed their activities' verdicts may still cite. One query when
 /// there is none.
 pub fn uncite_hidden(conn: &mut DbConnection) -> QueryResult<usize> {
+    let hidden = hidden_cited(conn)?;
+    uncite(conn, &hidden)
+}
+
+/// The activities offers cite that are not public, or not there ([`uncite_hidden`]).
+pub fn hidden_cited(conn: &mut DbConnection) -> QueryResult<Vec<ActivityId>> {
     use super::schema::activities::dsl as a;
     use super::schema::offer_facets::dsl as f;
     let public = a::activities.filter(a::public.eq(true)).select(a::id);
@@ -233,14 +239,13 @@ pub fn uncite_hidden(conn: &mut DbConnection) -> QueryResult<usize> {
         .select(f::value)
         .distinct()
         .load(conn)?;
-    let hidden = hidden
+    hidden
         .iter()
         .map(|id| {
             id.parse()
                 .map_err(|e| super::stored::unreadable(format!("cited activity `{id}`: {e}")))
         })
-        .collect::<QueryResult<Vec<ActivityId>>>()?;
-    uncite(conn, &hidden)
+        .collect()
 }
 
 /// What an offer names that does not exist or is not its stakeholder's: the stakeholder, and

@@ -299,6 +299,12 @@ pub const RULE_VERSION: i32 = 3;
 /// current.
 pub fn refresh_if_rule_changed(conn: &mut DbConnection) -> diesel::QueryResult<Option<usize>> {
     use crate::db::schema::instance::dsl;
+    // Read first: an instance starting while another writes for long (an upload) waits for
+    // no lock when there is nothing to do, as at nearly every start.
+    let stored: i32 = dsl::instance.select(dsl::rule_version).first(conn)?;
+    if stored >= RULE_VERSION {
+        return Ok(None);
+    }
     crate::db::tx::write(conn, |c| {
         let stored: i32 = dsl::instance.select(dsl::rule_version).first(c)?;
         if stored >= RULE_VERSION {
