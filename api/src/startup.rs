@@ -511,11 +511,25 @@ pub async fn serve(service: Service) -> anyhow::Result<()> {
     // Dropping the servers stops their workers without waiting for what is in flight. A
     // graceful stop that ends drops the sender: only a sent value means a second signal.
     tokio::select! {
-        served = served => served.context("the server stopped with an error"),
+        served = served => served.context("the server stopped with an error")?,
         Ok(()) = forced => {
             anyhow::bail!("stopped at a second signal: requests in flight were cut")
         }
     }
+    // A stopped service leaves its SQLite file whole: what its write-ahead log holds is
+    // copied in, so that a copy of the file alone (a cold backup) has every committed write.
+    let pool = service.state.pool.clone();
+    let copied = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn = pool.get()?;
+        Ok(crate::db::sql::statements::checkpoint_whole(&mut conn)?)
+    })
+    .await
+    .map_err(anyhow::Error::from)
+    .and_then(|copied| copied);
+    if let Err(e) = copied {
+        tracing::warn!(error = %e, "cannot copy the write-ahead log into the database at stop");
+    }
+    Ok(())
 }
 
 /// How long a client may take to send a request's head, to close when the service closes, and

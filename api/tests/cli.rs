@@ -119,6 +119,13 @@ fn serve_starts_on_the_sqlite_default_and_stops_gracefully_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status:?}");
+    // What the write-ahead log held is in the database file: a copy of it alone is whole.
+    let wal = dir.path().join("data/upr-tc.sqlite3-wal");
+    assert!(
+        std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+        "the write-ahead log is left with {:?} bytes",
+        std::fs::metadata(&wal).map(|m| m.len())
+    );
 
     // One structured line per request, carrying the id the client was given.
     let mut log = String::new();

@@ -311,6 +311,16 @@ pub fn sqlite_loading_mode(
     }
 }
 
+/// Copies the whole of SQLite's write-ahead log into the database and empties it, waiting
+/// for readers (up to the connection's busy timeout): the file alone then holds every
+/// committed write. Nothing to do on PostgreSQL.
+pub fn checkpoint_whole(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);"),
+        DbConnection::Postgres(_) => Ok(()),
+    }
+}
+
 /// What moves whenever the data does (`db::watch`): the audit trail's head, which every write
 /// through the service moves; the change feed's head, which the publication rule's
 /// re-evaluation at an upgrade moves; the versions of that rule and of the text analysis,
