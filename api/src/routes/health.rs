@@ -39,6 +39,10 @@ pub async fn live() -> web::Json<Liveness> {
     })
 }
 
+/// How long readiness waits for a connection: less than a probe's usual timeout, so that a
+/// database that is down answers 503 rather than no answer (a request waits 10 s).
+const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The database is reachable and fully migrated.
 ///
 /// When reads go to a replica (`DATABASE_READ_URL`), the replica too: one that has not replayed
@@ -58,11 +62,16 @@ pub async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<Readiness>
     let read = state.read.pool.clone();
     let migrated = web::block(move || -> Result<bool, ApiError> {
         let unavailable = |e: anyhow::Error| ApiError::Unavailable(e.to_string());
-        let migrated = pool.get()?.is_migrated().map_err(unavailable)?;
+        let migrated = pool
+            .get_timeout(READY_WAIT)?
+            .is_migrated()
+            .map_err(unavailable)?;
         if !migrated || !replica {
             return Ok(migrated);
         }
-        read.get()?.is_migrated_read_only().map_err(unavailable)
+        read.get_timeout(READY_WAIT)?
+            .is_migrated_read_only()
+            .map_err(unavailable)
     })
     .await??;
     if !migrated {
