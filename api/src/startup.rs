@@ -490,6 +490,14 @@ fn bound_send_buffer(stream: &actix_web::rt::net::TcpStream, bytes: usize) {
 /// Runs the HTTP server until SIGTERM or SIGINT; requests in flight finish first, and the
 /// feed's long polls answer at once (`AppState::stopping`). A second signal stops it at once.
 pub async fn serve(service: Service) -> anyhow::Result<()> {
+    // Uploads and snapshots are received and written into temporary files: a service that
+    // cannot make one would seem ready and fail each of them.
+    tempfile::tempfile().with_context(|| {
+        format!(
+            "cannot make a temporary file in {} (TMPDIR), where uploads and snapshots are kept",
+            std::env::temp_dir().display()
+        )
+    })?;
     let (server, addrs) = listen(&service, &service.settings.bind)?;
     for addr in addrs {
         tracing::info!(address = %addr, database = service.state.backend, "listening; docs at /docs");

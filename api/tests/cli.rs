@@ -333,6 +333,17 @@ fn configuration_mistakes_are_named() {
         !stderr.contains("hunter2"),
         "the password is not printed: {stderr}"
     );
+
+    // A TMPDIR where no file can be made: uploads and snapshots would each fail.
+    let out = run(upr_tc(dir.path())
+        .env("TMPDIR", dir.path().join("no such folder"))
+        .args(["serve", "--bind", "127.0.0.1:0"]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("TMPDIR") && stderr.contains("no such folder"),
+        "{stderr}"
+    );
 }
 
 #[test]
