@@ -216,9 +216,6 @@ pub async fn list_changes(
         .body(page.body.clone()))
 }
 
-/// The one snapshot read at a time on SQLite (`export_snapshot`).
-static SQLITE_SNAPSHOT: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
-
 /// Which feed a caller follows, and which snapshot it is given: `admin` the full one.
 fn feed_audience(identity: &Identity) -> Audience {
     if policy::reads_full_feed(identity.0.as_ref()) {
@@ -603,18 +600,6 @@ pub async fn export_snapshot(
     let permit = crate::routes::export::export_permit(&state, &req)?;
     let pool = state.read.pool.clone();
     let turn = permit.turn().await?;
-    // On SQLite, one snapshot is read at a time: a checkpoint empties the write-ahead log only
-    // once no reader holds it, and snapshots read side by side, each holding its read for
-    // seconds, left it none (the log grew past the database, 5 GB in ten minutes of writes).
-    let alone = match state.backend {
-        "sqlite" => Some(
-            SQLITE_SNAPSHOT
-                .acquire()
-                .await
-                .map_err(ApiError::internal)?,
-        ),
-        _ => None,
-    };
     let (mut file, head) = web::block(move || -> ApiResult<(std::fs::File, i64)> {
         let mut conn = pool.get()?;
         conn.plan(crate::db::Plans::Generic)?;
@@ -622,7 +607,6 @@ pub async fn export_snapshot(
     })
     .await??;
     drop(turn);
-    drop(alone);
     let permit = permit.reading_no_database();
     let produce: crate::routes::export::Produce = Box::new(move || {
         let mut chunk = vec![0; 64 * 1024];
