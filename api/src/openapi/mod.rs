@@ -195,16 +195,17 @@ fn problem_example(status: &str) -> Option<serde_json::Value> {
     serde_json::to_value(error.problem()).ok()
 }
 
-fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+/// The operations of a path, each with whether it is a read (`GET`).
+fn operations(item: &mut PathItem) -> impl Iterator<Item = (bool, &mut Operation)> {
     [
-        &mut item.get,
-        &mut item.put,
-        &mut item.post,
-        &mut item.delete,
-        &mut item.patch,
+        (true, &mut item.get),
+        (false, &mut item.put),
+        (false, &mut item.post),
+        (false, &mut item.delete),
+        (false, &mut item.patch),
     ]
     .into_iter()
-    .filter_map(Option::as_mut)
+    .filter_map(|(read, op)| Some((read, op.as_mut()?)))
 }
 
 /// Adds the problem responses each operation can give, by what the operation takes.
@@ -212,7 +213,7 @@ fn add_problem_responses(openapi: &mut OpenApi) {
     let mut used = std::collections::BTreeSet::new();
     for (path, item) in openapi.paths.paths.iter_mut() {
         let has_path_params = path.contains('{');
-        for op in operations(item) {
+        for (read, op) in operations(item) {
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
             let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
             let has_body = op.request_body.is_some();
@@ -235,8 +236,9 @@ fn add_problem_responses(openapi: &mut OpenApi) {
                     "401" => true,
                     "403" => secured,
                     "404" => has_path_params,
-                    // A write of one item (`If-Match`): also a deletion others refer to.
-                    "409" => has_body || takes_key || takes_if_match,
+                    // A write of one item (`If-Match`): also a deletion others refer to. A
+                    // read takes `If-Match` too, and answers 412, never 409.
+                    "409" => has_body || takes_key || (takes_if_match && !read),
                     "412" => takes_if_match,
                     "413" | "415" => has_body,
                     "422" => has_body || takes_key,

@@ -31,7 +31,7 @@ use crate::reference::reference;
 use crate::routes::export::{self, ExportFormat};
 use crate::routes::page_type;
 use crate::routes::support::{
-    code_param, if_match, kept_by_id, kept_size, not_modified, regional_group_param, state_param,
+    code_param, expected, kept_by_id, kept_size, not_modified, regional_group_param, state_param,
     states_of, with_db, with_item_db,
 };
 use crate::startup::AppState;
@@ -412,7 +412,7 @@ pub async fn delete_activity(
     req: HttpRequest,
     id: web::Path<ActivityId>,
 ) -> ApiResult<HttpResponse> {
-    let (id, expected) = (id.into_inner(), if_match(&req)?);
+    let (id, expected) = (id.into_inner(), expected(&req)?);
     let who = Principal::from(caller);
     with_db(&state, move |conn| {
         Ok(app::activities::delete(conn, &who, id, expected)?)

@@ -24,7 +24,7 @@ use crate::domain::{AssistanceRequestId, RecommendationId};
 use crate::error::ApiResult;
 use crate::reference::reference;
 use crate::routes::support::{
-    code_param, if_match, kept_by_id, kept_size, not_modified, regional_group_param, state_param,
+    code_param, expected, kept_by_id, kept_size, not_modified, regional_group_param, state_param,
     states_of, with_db,
 };
 use crate::routes::{export, page_type};
@@ -279,7 +279,7 @@ pub async fn delete_assistance_request(
     req: HttpRequest,
     id: web::Path<AssistanceRequestId>,
 ) -> ApiResult<HttpResponse> {
-    let (id, expected, who) = (id.into_inner(), if_match(&req)?, Principal::from(caller));
+    let (id, expected, who) = (id.into_inner(), expected(&req)?, Principal::from(caller));
     with_db(&state, move |conn| {
         Ok(app::assistance_requests::delete(conn, &who, id, expected)?)
     })

@@ -21,7 +21,7 @@ use crate::domain::{AssistanceRequestId, InterestId};
 use crate::error::ApiResult;
 use crate::routes::page_type;
 use crate::routes::support::{
-    decode_cursor, encode_cursor, etag, if_match, limit, not_modified, page, with_db,
+    decode_cursor, encode_cursor, etag, expected, limit, not_modified, page, with_db,
 };
 use crate::startup::AppState;
 
@@ -182,7 +182,7 @@ async fn decide(
     decision: Decision,
 ) -> ApiResult<impl Responder> {
     let ((request, id), who) = (path.into_inner(), Principal::from(caller));
-    let expected = if_match(&req)?;
+    let expected = expected(&req)?;
     let i = with_db(&state, move |conn| {
         Ok(match decision {
             Decision::Accept => app::interests::accept(conn, &who, request, id, expected)?,

@@ -23,7 +23,7 @@ use crate::domain::{OfferId, StakeholderId};
 use crate::error::ApiResult;
 use crate::reference::reference;
 use crate::routes::support::{
-    code_param, if_match, kept_by_id, kept_size, not_modified, regional_group_param, state_param,
+    code_param, expected, kept_by_id, kept_size, not_modified, regional_group_param, state_param,
     with_db, with_item_db,
 };
 use crate::routes::{export, page_type};
@@ -271,7 +271,7 @@ pub async fn delete_offer(
     req: HttpRequest,
     id: web::Path<OfferId>,
 ) -> ApiResult<HttpResponse> {
-    let (id, expected, who) = (id.into_inner(), if_match(&req)?, Principal::from(caller));
+    let (id, expected, who) = (id.into_inner(), expected(&req)?, Principal::from(caller));
     with_db(&state, move |conn| {
         Ok(app::offers::delete(conn, &who, id, expected)?)
     })

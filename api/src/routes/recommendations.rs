@@ -18,7 +18,7 @@ use crate::domain::{ExternalRef, RecommendationId};
 use crate::error::{ApiError, ApiResult};
 use crate::reference::reference;
 use crate::routes::support::{
-    code_param, etag, if_match, in_range, not_modified, regional_group_param, state_param,
+    code_param, etag, expected, in_range, not_modified, regional_group_param, state_param,
     states_of, stored_by_id, with_db, with_read_db,
 };
 use crate::routes::{export, page_type};
@@ -311,7 +311,7 @@ pub async fn delete_recommendation(
     req: HttpRequest,
     id: web::Path<RecommendationId>,
 ) -> ApiResult<actix_web::HttpResponse> {
-    let (id, expected, who) = (id.into_inner(), if_match(&req)?, Principal::from(caller));
+    let (id, expected, who) = (id.into_inner(), expected(&req)?, Principal::from(caller));
     with_db(&state, move |conn| {
         Ok(app::recommendations::delete(conn, &who, id, expected)?)
     })

@@ -21,7 +21,7 @@ use crate::domain::stakeholder::{
 use crate::domain::{CountryCode, StakeholderId};
 use crate::error::{ApiError, ApiResult};
 use crate::reference::reference;
-use crate::routes::support::{if_match, kept_by_id, kept_size, not_modified, with_db};
+use crate::routes::support::{expected, kept_by_id, kept_size, not_modified, with_db};
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
 
@@ -294,7 +294,7 @@ pub async fn delete_stakeholder(
     req: HttpRequest,
     id: web::Path<StakeholderId>,
 ) -> ApiResult<actix_web::HttpResponse> {
-    let (id, expected, who) = (id.into_inner(), if_match(&req)?, Principal::from(caller));
+    let (id, expected, who) = (id.into_inner(), expected(&req)?, Principal::from(caller));
     with_db(&state, move |conn| {
         Ok(app::stakeholders::delete(conn, &who, id, expected)?)
     })

@@ -153,21 +153,19 @@ pub fn tagged_json(
 
 /// Whether the client already holds this representation (`If-None-Match` names its ETag, or
 /// `*`), in which case the answer is a 304 without a body; or asks for it only as a version it
-/// no longer is (`If-Match` naming other tags, RFC 9110 §13.1.1: compared strongly, so a weak
-/// tag never matches), in which case the answer is a 412.
+/// no longer is (`If-Match` naming other tags, RFC 9110 §13.1.1), in which case the answer is a
+/// 412. Both compare tags weak or strong alike, as a write's `If-Match` does ([`expected`]): a
+/// compressed answer's tag is the weak form of the item's (`compression`).
 pub fn not_modified(req: &HttpRequest, etag: &str) -> Option<HttpResponse> {
-    // On a write, `If-Match` is the write's (`if_match`), held to the version it changes.
+    let bare = entity_tags(etag)?.pop()?;
+    // On a write, `If-Match` is the write's (`expected`), held to the version it changes.
     let read = matches!(
         *req.method(),
         actix_web::http::Method::GET | actix_web::http::Method::HEAD
     );
     if let Some(value) = req.headers().get(header::IF_MATCH).filter(|_| read) {
         let value = value.to_str().unwrap_or("").trim();
-        let strong = entity_tags(etag)
-            .and_then(|mut tags| tags.pop())
-            .filter(|_| !etag.starts_with("W/"));
-        let held = value == "*"
-            || strong.is_some_and(|tag| value.split(',').any(|t| t.trim() == format!("\"{tag}\"")));
+        let held = value == "*" || entity_tags(value).is_some_and(|tags| tags.contains(&bare));
         if !held {
             return Some(
                 ApiError::PreconditionFailed(format!(
@@ -185,7 +183,6 @@ pub fn not_modified(req: &HttpRequest, etag: &str) -> Option<HttpResponse> {
         .trim();
     // Weak comparison (RFC 9110 §8.8.3.2), as `If-None-Match` asks; a value that is not a
     // list of tags holds none.
-    let bare = entity_tags(etag)?.pop()?;
     let held = value == "*" || entity_tags(value).is_some_and(|tags| tags.contains(&bare));
     held.then(|| {
         HttpResponse::NotModified()
@@ -353,10 +350,10 @@ pub fn etag(version: i64) -> String {
 }
 
 /// `If-Match` and `If-None-Match`, as the contract declares them on every write to one item
-/// (read by [`if_match`]).
+/// (read by [`expected`]).
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Header)]
-#[allow(dead_code)] // Read from the request by `if_match`; declared here for the contract.
+#[allow(dead_code)] // Read from the request by `expected`; declared here for the contract.
 pub struct IfMatch {
     /// The ETag last read: the write is refused (412) if the item has changed since
     #[param(
@@ -380,8 +377,7 @@ pub struct IfNoneMatch {
     /// The ETag last read: 304 if what it names is unchanged
     #[param(rename = "If-None-Match", nullable = false)]
     if_none_match: Option<String>,
-    /// The answer only as this version (compared strongly: a weak ETag never matches): 412
-    /// if it is another
+    /// The answer only as this version (its weak ETag too): 412 if it is another
     #[param(rename = "If-Match", nullable = false)]
     if_match: Option<String>,
 }
@@ -414,7 +410,7 @@ fn entity_tags(value: &str) -> Option<Vec<&str>> {
 /// item written always is: 412). A value of `If-Match` that is not entity tags at all (`3`,
 /// `"3`, `""3"`) is a 400 rather than a 412 saying the item changed; one of `If-None-Match`
 /// holds none, as on a read.
-pub fn if_match(req: &HttpRequest) -> ApiResult<Expected> {
+pub fn expected(req: &HttpRequest) -> ApiResult<Expected> {
     let header = |name| {
         req.headers()
             .get(name)
@@ -625,7 +621,7 @@ macro_rules! item_edits {
             body: $crate::routes::body::Json<$input>,
         ) -> ApiResult<impl Responder> {
             let edit = Edit::Replace(body.into_inner());
-            change(state, caller, id.into_inner(), if_match(&req)?, edit).await
+            change(state, caller, id.into_inner(), expected(&req)?, edit).await
         }
 
         $(#[doc = $patch_doc])*
@@ -648,7 +644,7 @@ macro_rules! item_edits {
             $crate::routes::support::merge_patch_only(&req)?;
             let body = body.into_inner();
             let edit = Edit::Patch($crate::routes::support::patch_body(&state, stringify!($input), body)?);
-            change(state, caller, id.into_inner(), if_match(&req)?, edit).await
+            change(state, caller, id.into_inner(), expected(&req)?, edit).await
         }
     };
 }
