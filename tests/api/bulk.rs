@@ -22,6 +22,15 @@ fn report(reply: &upr_tc_tests::Reply) -> serde_json::Value {
     reply.assert_ok_json()
 }
 
+/// The English texts of the recommendations stored.
+async fn english_texts(app: &TestApp) -> HashSet<String> {
+    app.all("/api/v1/recommendations")
+        .await
+        .iter()
+        .map(|r| r["text"]["en"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 fn counts(r: &serde_json::Value) -> (u64, u64, u64, u64, u64) {
     let n = |k: &str| r[k].as_u64().unwrap();
     (
@@ -316,12 +325,7 @@ async fn a_file_cut_inside_a_quoted_cell_is_a_row_error_not_a_shorter_text() {
             .await,
     );
     assert_eq!(counts(&r), (4, 3, 0, 0, 1), "{r}");
-    let texts: Vec<String> = app
-        .all("/api/v1/recommendations")
-        .await
-        .iter()
-        .map(|r| r["text"]["en"].as_str().unwrap().to_owned())
-        .collect();
+    let texts = english_texts(&app).await;
     assert!(!texts.iter().any(|t| t.contains("Truncated")), "{texts:?}");
     let export = "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session\r\n\
                   Kenya,African Group,,\"Ratify the Convention\",France,WEOG,EU,Accepted,4,Justice,10\r\n\
@@ -593,12 +597,7 @@ async fn an_unlabelled_upr_info_export_is_read_in_the_encoding_its_bytes_tell() 
         let r = report(&app.upload(&url, "text/csv", file).await);
         assert_eq!(r["rejected"], 0, "{r}");
     }
-    let texts: HashSet<String> = app
-        .all("/api/v1/recommendations")
-        .await
-        .iter()
-        .map(|r| r["text"]["en"].as_str().unwrap().to_owned())
-        .collect();
+    let texts = english_texts(&app).await;
     let expected = [
         "Bring Mr. Hissène Habré to justice – now",
         "Ensure “equality before the law” in Côte d’Ivoire",
@@ -656,12 +655,7 @@ async fn a_csv_file_is_read_in_the_charset_it_names() {
             .await,
     );
     assert_eq!(r["created"], 1, "{r}");
-    let texts: HashSet<String> = app
-        .all("/api/v1/recommendations")
-        .await
-        .iter()
-        .map(|r| r["text"]["en"].as_str().unwrap().to_owned())
-        .collect();
+    let texts = english_texts(&app).await;
     assert_eq!(
         texts,
         HashSet::from([

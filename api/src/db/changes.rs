@@ -31,6 +31,17 @@ pub enum Audience {
     Full,
 }
 
+impl Audience {
+    /// What of the items this audience is given (a snapshot of them, `routes::changes`).
+    pub fn access(self) -> crate::domain::publication::Access {
+        use crate::domain::publication::Access;
+        match self {
+            Self::Public => Access::Public,
+            Self::Full => Access::Everything,
+        }
+    }
+}
+
 /// What happened to an item, as the feed says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -27,7 +27,7 @@ use crate::db::sql::search::PageQuery;
 use crate::domain::activity::Activity;
 use crate::domain::assistance_request::AssistanceRequest;
 use crate::domain::offer::Offer;
-use crate::domain::publication::{Access, Decision};
+use crate::domain::publication::Decision;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
 use crate::error::{ApiError, ApiResult};
@@ -482,10 +482,7 @@ fn write_consents(
     audience: Audience,
 ) -> anyhow::Result<()> {
     let filter = consents::Filter {
-        access: match audience {
-            Audience::Public => Access::Public,
-            Audience::Full => Access::Everything,
-        },
+        access: audience.access(),
         state: None,
         decision: None::<Decision>,
         scope: None,
@@ -521,10 +518,7 @@ fn read_snapshot(
     crate::db::tx::read_snapshot(conn, |conn| -> anyhow::Result<(std::fs::File, i64)> {
         // A public snapshot stands at the last public change, which hidden writes do not move.
         let head = changes::head(conn, audience)?;
-        let access = match audience {
-            Audience::Public => Access::Public,
-            Audience::Full => Access::Everything,
-        };
+        let access = audience.access();
         let mut out = std::io::BufWriter::with_capacity(256 * 1024, tempfile::tempfile()?);
         if wanted("recommendation") {
             write_table::<Recommendation>(conn, &mut out, audience, &|_| {})?;
