@@ -361,16 +361,17 @@ impl<'c, D: Importable> Writer<'c, D> {
         // nothing.
         // The row's own id, not one a loose match found: two texts of a matrix that match one
         // stored recommendation both enrich it.
-        let key = match (given, &ahead) {
-            (Some(id), _) => id.to_string(),
-            (None, Some(ahead)) => ahead.natural_key.clone(),
-            (None, None) => D::natural_key(&content),
-        };
-        let key = {
+        let hash = |key: &str| {
             use std::hash::{Hash, Hasher};
             let mut hasher = std::hash::DefaultHasher::new();
             key.hash(&mut hasher);
             hasher.finish()
+        };
+        // The key the reader made is hashed where it lies, not copied first (every row).
+        let key = match (given, &ahead) {
+            (Some(id), _) => hash(&id.to_string()),
+            (None, Some(ahead)) => hash(&ahead.natural_key),
+            (None, None) => hash(&D::natural_key(&content)),
         };
         match self.seen.entry(key) {
             std::collections::hash_map::Entry::Occupied(first) => {
