@@ -34,13 +34,18 @@ pub struct Problem {
     /// Stable machine-readable code; clients branch on this, never on `title` or `detail`.
     #[schema(example = "validation_failed")]
     pub code: String,
-    /// The bad fields, when the request had some.
+    /// The bad fields, when the request had some: the first 100 (`detail` says how many there
+    /// were).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
     /// For a refused bulk upload: what it would have done, and every bad row.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<Box<crate::import::ImportReport>>,
 }
+
+/// The most field errors one problem lists: a body with thousands of bad fields is answered
+/// in kilobytes, not megabytes. `detail` says how many there were.
+pub const LISTED_ERRORS: usize = 100;
 
 /// Base of the `type` URIs. They identify problem kinds; they need not resolve.
 const TYPE_BASE: &str = "https://upr-tc.ohchr.org/problems/";
@@ -132,6 +137,10 @@ impl ApiError {
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let detail = match errors.as_slice() {
             [one] => format!("{}: {}", one.pointer, one.message),
+            many if many.len() > LISTED_ERRORS => format!(
+                "{} fields are invalid; `errors` lists the first {LISTED_ERRORS}",
+                many.len()
+            ),
             many => format!("{} fields are invalid", many.len()),
         };
         Self::Unprocessable {
@@ -185,7 +194,9 @@ impl ApiError {
         let status = self.status_code();
         let title = status.canonical_reason().unwrap_or("Error").to_owned();
         let errors = match self {
-            Self::BadRequest { errors, .. } | Self::Unprocessable { errors, .. } => errors.clone(),
+            Self::BadRequest { errors, .. } | Self::Unprocessable { errors, .. } => {
+                errors.iter().take(LISTED_ERRORS).cloned().collect()
+            }
             _ => vec![],
         };
         let detail = match self {

@@ -390,6 +390,22 @@ async fn the_service_refuses_the_bodies_its_contract_refuses() {
             .collect();
         assert_eq!(found, pointers, "{bad}");
     }
+    // Thousands of unknown fields are answered in a few kilobytes: the first 100, and how many.
+    let many: serde_json::Map<String, Value> =
+        (0..5_000).map(|n| (format!("f{n}"), Value::Null)).collect();
+    let problem = patch(Value::Object(many))
+        .await
+        .assert_problem(422, "validation_failed");
+    let listed = problem["errors"].as_array().unwrap();
+    assert_eq!(listed.len(), 100, "{}", problem["detail"]);
+    assert!(listed.iter().all(|e| e["code"] == "unknown_field"));
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("5000 fields are invalid"),
+        "{problem}"
+    );
     let unchanged = app.get(&item(&created)).await.assert_ok_json();
     assert_eq!(
         unchanged["version"], created["version"],
