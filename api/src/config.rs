@@ -190,7 +190,11 @@ impl ServeLimits {
         let duration = |name: &str, default: Duration| -> anyhow::Result<Duration> {
             match env(name) {
                 Some(v) => humantime::parse_duration(v.trim())
-                    .with_context(|| format!("{name} must be a duration such as `5s` or `500ms`")),
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .with_context(|| {
+                        format!("{name} must be a duration above zero, such as `5s` or `500ms`")
+                    }),
                 None => Ok(default),
             }
         };
@@ -218,10 +222,10 @@ impl ServeLimits {
                 "UPR_TC_EXPORT_SEND_TIMEOUT",
                 defaults.export_send_timeout,
             )?,
-            idempotency_claim_timeout: duration(
+            idempotency_claim_timeout: claim_timeout(duration(
                 "UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT",
                 defaults.idempotency_claim_timeout,
-            )?,
+            )?)?,
             idempotency_answer_limit: count("UPR_TC_IDEMPOTENCY_ANSWER_LIMIT")?
                 .unwrap_or(defaults.idempotency_answer_limit),
             search_limit: count("UPR_TC_SEARCH_LIMIT")?,
@@ -243,6 +247,34 @@ impl ServeLimits {
                 None => defaults.kept_bytes,
             },
         })
+    }
+}
+
+/// `UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT` checked: a claim is taken over when it runs out, and a
+/// request still running then would be carried out a second time by its retry, so it must
+/// outlast a request's ordinary time.
+fn claim_timeout(d: Duration) -> anyhow::Result<Duration> {
+    if d < Duration::from_secs(1) {
+        bail!(
+            "UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT must be at least 1s (it should outlast the longest \
+             request; the default is 1h): a request that ran longer would be carried out again \
+             by its retry"
+        );
+    }
+    Ok(d)
+}
+
+/// A body limit (`UPR_TC_JSON_LIMIT`, `UPR_TC_BULK_LIMIT`): a number of bytes, at least
+/// 1 KiB, below which no request the service takes would fit.
+fn body_limit(name: &str, default: usize) -> anyhow::Result<usize> {
+    match env(name) {
+        Some(v) => v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&n: &usize| n >= 1024)
+            .with_context(|| format!("{name} must be a number of bytes, at least 1024, not `{v}`")),
+        None => Ok(default),
     }
 }
 
@@ -383,18 +415,8 @@ impl Settings {
                 ),
             },
         };
-        let json_limit = match env("UPR_TC_JSON_LIMIT") {
-            Some(v) => v
-                .parse()
-                .context("UPR_TC_JSON_LIMIT must be a number of bytes")?,
-            None => DEFAULT_JSON_LIMIT,
-        };
-        let bulk_limit = match env("UPR_TC_BULK_LIMIT") {
-            Some(v) => v
-                .parse()
-                .context("UPR_TC_BULK_LIMIT must be a number of bytes")?,
-            None => DEFAULT_BULK_LIMIT,
-        };
+        let json_limit = body_limit("UPR_TC_JSON_LIMIT", DEFAULT_JSON_LIMIT)?;
+        let bulk_limit = body_limit("UPR_TC_BULK_LIMIT", DEFAULT_BULK_LIMIT)?;
         let pool_size = pool_size(env("UPR_TC_POOL_SIZE").as_deref(), &database)?;
         let rate_limits = match env("UPR_TC_RATE_LIMITS") {
             Some(v) => crate::ratelimit::Limits::parse(&v).context(

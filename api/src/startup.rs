@@ -100,11 +100,16 @@ pub struct Service {
     routes: Arc<RouteTable>,
     /// The contract as served at `/api/v1/openapi.json`, rendered once.
     contract: Arc<String>,
+    /// This process's hold on the SQLite file it serves, while any worker runs.
+    serving: Option<Arc<db::serving::Serving>>,
 }
 
 impl Service {
     /// Opens the database, applies pending migrations and loads the token keys.
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
+        // The keys first: a service that could not check a token changes nothing in the
+        // database, migrations included.
+        let keys = Keys::load(&settings.jwt, settings.database.data_dir())?;
         let pool = db::connect_with(
             &settings.database,
             settings.pool_size,
@@ -115,17 +120,25 @@ impl Service {
         if !applied.is_empty() {
             tracing::info!(migrations = ?applied, "applied migrations");
         }
-        let cleared = crate::idempotency::clear_orphaned_claims(&mut conn)
-            .context("cannot clear the idempotency claims of stopped processes")?;
-        if cleared > 0 {
+        let serving = db::serving::Serving::register(&settings.database)?;
+        if serving.alone {
+            let cleared = crate::idempotency::clear_orphaned_claims(&mut conn)
+                .context("cannot clear the idempotency claims of stopped processes")?;
+            if cleared > 0 {
+                tracing::info!(
+                    claims = cleared,
+                    "cleared idempotency claims a stopped process left"
+                );
+            }
+        } else {
+            // Which of the claims found are another live process's is not known: each is taken
+            // over after its timeout instead (`UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT`).
             tracing::info!(
-                claims = cleared,
-                "cleared idempotency claims a stopped process left"
+                "another process serves this SQLite file: its idempotency claims are left"
             );
         }
         let cursors = crate::cursor::Cursors::load(&mut conn)?;
         drop(conn);
-        let keys = Keys::load(&settings.jwt, settings.database.data_dir())?;
         // The replica is never migrated: it follows the database, migrations included.
         let replica = match &settings.database_read {
             Some(url) => Some(
@@ -134,7 +147,9 @@ impl Service {
             ),
             None => None,
         };
-        Ok(Self::assemble(pool, replica, keys, cursors, settings))
+        let mut service = Self::assemble(pool, replica, keys, cursors, settings);
+        service.serving = Some(Arc::new(serving));
+        Ok(service)
     }
 
     pub fn with_parts(
@@ -229,6 +244,7 @@ impl Service {
             routes: Arc::new(RouteTable::from_doc(&doc)),
             contract: Arc::new(contract),
             settings: Arc::new(settings),
+            serving: None,
         }
     }
 

@@ -320,11 +320,10 @@ fn configuration_mistakes_are_named() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
 
+    let unreachable = "postgres://app:hunter2hunter2@127.0.0.1:1/upr";
     let out = run(upr_tc(dir.path())
-        .env(
-            "DATABASE_URL",
-            "postgres://app:hunter2hunter2@127.0.0.1:1/upr",
-        )
+        .env("DATABASE_URL", unreachable)
+        .env("UPR_TC_JWT_SECRET", "a-secret-of-32-characters-or-more!!")
         .args(["serve", "--bind", "127.0.0.1:0"]));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
@@ -332,6 +331,37 @@ fn configuration_mistakes_are_named() {
     assert!(
         !stderr.contains("hunter2"),
         "the password is not printed: {stderr}"
+    );
+    // Without token keys, `serve` stops before it connects, so it migrates nothing.
+    let out = run(upr_tc(dir.path()).env("DATABASE_URL", unreachable).args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+    ]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("UPR_TC_JWT_SECRET") && !stderr.contains("127.0.0.1"),
+        "{stderr}"
+    );
+
+    // Limits that would refuse every request, or take over a running request's key.
+    for (name, value) in [
+        ("UPR_TC_BULK_LIMIT", "0"),
+        ("UPR_TC_JSON_LIMIT", "10"),
+        ("UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT", "1ms"),
+        ("UPR_TC_LOCK_TIMEOUT", "0s"),
+    ] {
+        let out = run(upr_tc(dir.path())
+            .env(name, value)
+            .args(["serve", "--bind", "127.0.0.1:0"]));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name}={value}");
+        assert!(stderr.contains(name), "{name}={value}: {stderr}");
+    }
+    assert!(
+        !dir.path().join("data/upr-tc.sqlite3").exists(),
+        "nothing was made of a configuration refused"
     );
 
     // A TMPDIR where no file can be made: uploads and snapshots would each fail.

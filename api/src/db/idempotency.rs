@@ -128,8 +128,9 @@ pub fn keep(conn: &mut DbConnection, key: &Key, mine: &str, answer: Answer) -> Q
 ///
 /// On PostgreSQL several instances share the table, so only claims whose process has no
 /// connection open any more are cleared (`sql::statements::clear_dead_claims_postgres`); a
-/// live instance's running requests keep theirs. A SQLite file is served by one process:
-/// every running claim there was left by an earlier one.
+/// live instance's running requests keep theirs. On SQLite it is run only by a process that
+/// found no other serving the file (`db::serving`): every running claim there but its own was
+/// left by an earlier one.
 pub fn clear_orphaned_claims(conn: &mut DbConnection) -> QueryResult<usize> {
     match conn {
         DbConnection::Postgres(c) => super::sql::statements::clear_dead_claims_postgres(c),

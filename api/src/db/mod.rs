@@ -28,6 +28,7 @@ pub mod interests;
 pub mod offers;
 pub mod recommendations;
 pub mod schema;
+pub mod serving;
 pub mod sql;
 pub mod stakeholders;
 pub mod stored;

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use upr_tc::auth::Role;
 
-use crate::support::{PROMPTLY, Service, bearer, read_head, read_reply, recommendations_csv};
+use crate::support::{
+    PROMPTLY, Service, bearer, read_head, read_reply, recommendations_csv, try_request,
+};
 
 const CSV: (&str, &str) = ("Content-Type", "text/csv");
 
@@ -299,6 +301,31 @@ fn after_a_kill_during_an_upload_the_same_request_with_its_key_is_answered() {
         csv.as_bytes(),
     );
     assert_eq!(reply.expect(200)["created"], 50);
+}
+
+#[test]
+fn a_second_instance_leaves_the_first_ones_running_claims() {
+    let service = Service::start(&[]);
+    let admin = bearer(&service.admin());
+    let csv = recommendations_csv(0, 20, 200);
+    let length = csv.len().to_string();
+    let path = "/api/v1/bulk/recommendations?mode=atomic";
+    let headers = upload_headers(&admin, "upload-3", &length);
+    let half = service.open("POST", path, &headers, &csv.as_bytes()[..csv.len() / 2]);
+    std::thread::sleep(Duration::from_millis(500));
+
+    // Another instance starts on the same database while the first request runs: on either
+    // instance the key is still that request's, and its retry is not carried out a second time.
+    let other = service.beside();
+    for port in [other.port, service.port] {
+        let busy = try_request(port, "POST", path, &headers, csv.as_bytes()).expect("an answer");
+        assert_eq!(
+            busy.expect(409)["code"],
+            "request_in_progress",
+            "port {port}"
+        );
+    }
+    drop(half);
 }
 
 #[test]

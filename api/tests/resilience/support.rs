@@ -147,10 +147,17 @@ impl Service {
 
     fn spawn(&mut self) {
         self.starts += 1;
-        self.port = free_port();
-        let log = std::fs::File::create(self.log_path(self.starts)).expect("log file");
+        let (child, port) = self.launch(&self.log_path(self.starts));
+        self.child = Some(child);
+        self.port = port;
+    }
+
+    /// Starts `upr-tc serve` on this service's database and settings, logging to `log`, and
+    /// waits until it is ready.
+    fn launch(&self, log: &std::path::Path) -> (Child, u16) {
+        let port = free_port();
         let mut cmd = Command::new(bin());
-        cmd.args(["serve", "--bind", &format!("127.0.0.1:{}", self.port)])
+        cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", self.db.url())
             .env("UPR_TC_JWT_SECRET", SECRET)
             .env_remove("UPR_TC_JWT_JWKS")
@@ -158,31 +165,34 @@ impl Service {
             .env("UPR_TC_LOG_FORMAT", "text")
             .env("UPR_TC_LOG", "info")
             .stdout(Stdio::null())
-            .stderr(log);
+            .stderr(std::fs::File::create(log).expect("log file"));
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        self.child = Some(cmd.spawn().expect("start upr-tc serve"));
+        let mut child = cmd.spawn().expect("start upr-tc serve");
+        let logged = || std::fs::read_to_string(log).unwrap_or_default();
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if let Ok(reply) = try_request(self.port, "GET", "/health/ready", &[], b"")
+            if let Ok(reply) = try_request(port, "GET", "/health/ready", &[], b"")
                 && reply.status == 200
             {
-                return;
+                return (child, port);
             }
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                panic!("upr-tc serve exited ({status}); its log:\n{}", self.log());
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("upr-tc serve exited ({status}); its log:\n{}", logged());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!(
-            "upr-tc serve did not become ready; its log:\n{}",
-            self.log()
-        );
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("upr-tc serve did not become ready; its log:\n{}", logged());
+    }
+
+    /// A second `upr-tc serve` on this service's database, beside the first.
+    pub fn beside(&self) -> Beside {
+        let log = self.logs.path().join("beside.log");
+        let (child, port) = self.launch(&log);
+        Beside { child, port, log }
     }
 
     fn log_path(&self, start: usize) -> PathBuf {
@@ -311,6 +321,24 @@ impl Drop for Service {
             eprintln!("the service's log:\n{}", tail(&self.log(), 60));
         }
         self.kill9();
+    }
+}
+
+/// Another `upr-tc serve` on a [`Service`]'s database (`Service::beside`), killed when dropped.
+pub struct Beside {
+    child: Child,
+    pub port: u16,
+    log: PathBuf,
+}
+
+impl Drop for Beside {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            eprintln!("the second service's log:\n{}", tail(&log, 60));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
