@@ -58,6 +58,8 @@ pub struct AppState {
     pub offers: Arc<crate::app::matching::OfferCache>,
     /// The reports counted, while the data is unchanged.
     pub reports: Arc<crate::app::report::ReportCache>,
+    /// The snapshots being read (`routes::snapshot`).
+    pub snapshots: crate::routes::snapshot::Snapshots,
     /// What was read, kept while the data is unchanged (`app::kept`).
     pub kept: crate::app::kept::KeptReads,
     /// The change feed's next pages, read while their clients take this one
@@ -226,6 +228,10 @@ impl Service {
                 cursors,
                 offers: Default::default(),
                 reports: Default::default(),
+                snapshots: crate::routes::snapshot::Snapshots::new(matches!(
+                    settings.database,
+                    crate::config::DatabaseUrl::Sqlite(_)
+                )),
                 kept: crate::app::kept::KeptReads::new(settings.limits.kept_bytes, &metrics),
                 feed_ahead: crate::routes::changes::feed_ahead(settings.limits.kept_bytes)
                     .counted(metrics.kept("feed_ahead")),

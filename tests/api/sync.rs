@@ -119,6 +119,65 @@ pub async fn snapshot_as(app: &TestApp, token: Option<&str>, types: &str) -> (Co
     (copy, cursor)
 }
 
+/// Callers who ask for a snapshot while it is being read are given that one, file and cursor:
+/// it is read once. Asked again once it has been read, it is read again.
+#[actix_web::test]
+async fn callers_asking_while_a_snapshot_is_read_are_given_that_one() {
+    let app = TestApp::spawn();
+    for n in 0..3 {
+        app.create(
+            "/api/v1/recommendations",
+            &recommendation("KEN", 40 + n, "Shared"),
+        )
+        .await;
+    }
+    let state = &app.service.state;
+    let sync = app.token(Role::Sync, None, None);
+    // Every turn at reading the database for an export is taken: the snapshot waits for one
+    // until both callers have asked.
+    let turns = state.export_reads.clone();
+    let held = turns
+        .clone()
+        .acquire_many_owned(turns.available_permits() as u32)
+        .await
+        .unwrap();
+    let (read, asked) = state.snapshots.counts();
+    let release = async {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while state.snapshots.counts().1 < asked + 2 && std::time::Instant::now() < deadline {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        drop(held);
+    };
+    // Two callers (an anonymous one and a partner's token): both read the public snapshot.
+    let (anonymous, partner, ()) = futures_util::join!(
+        app.get("/api/v1/export"),
+        app.get_as("/api/v1/export", &sync),
+        release
+    );
+    assert_eq!(state.snapshots.counts(), (read + 1, asked + 2));
+    for reply in [&anonymous, &partner] {
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        assert_eq!(reply.text().lines().count(), 3);
+    }
+    assert_eq!(anonymous.body, partner.body);
+    assert_eq!(
+        anonymous.header("x-changes-cursor"),
+        partner.header("x-changes-cursor")
+    );
+
+    // Read, it is given to no one else: a later caller gets the data as it is then.
+    app.create(
+        "/api/v1/recommendations",
+        &recommendation("KEN", 43, "Shared"),
+    )
+    .await;
+    let (copy, cursor) = snapshot(&app, "").await;
+    assert_eq!(copy.len(), 4);
+    assert_ne!(Some(cursor.as_str()), anonymous.header("x-changes-cursor"));
+    assert_eq!(state.snapshots.counts(), (read + 2, asked + 3));
+}
+
 #[actix_web::test]
 async fn a_withdrawal_reaches_a_partner_as_a_delete() {
     let app = TestApp::spawn();

@@ -4,7 +4,6 @@
 //! from `next_cursor`: every change arrives exactly once, in commit order
 //! (`db::changes`, docs/decisions/0006).
 
-use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
 
 use std::time::{Duration, Instant};
@@ -17,19 +16,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::policy;
 use crate::auth::Identity;
-use crate::cursor::{Cursors, Kind};
+use crate::cursor::Cursors;
 use crate::db::DbConnection;
-use crate::db::Position;
 use crate::db::changes::{self, After, Audience, Changes, FeedChange, Op, Page, TYPES};
-use crate::db::consents;
-use crate::db::documents::Document;
-use crate::db::sql::search::PageQuery;
-use crate::domain::activity::Activity;
-use crate::domain::assistance_request::AssistanceRequest;
-use crate::domain::offer::Offer;
-use crate::domain::publication::Decision;
-use crate::domain::recommendation::Recommendation;
-use crate::domain::stakeholder::Stakeholder;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::support::{PageBody, spare_read_connection, with_read_db, with_read_db_on};
 use crate::startup::AppState;
@@ -94,7 +83,7 @@ pub struct ChangesPage {
     pub has_more: bool,
 }
 
-fn types_param(types: &Option<String>) -> ApiResult<Option<Vec<String>>> {
+pub(crate) fn types_param(types: &Option<String>) -> ApiResult<Option<Vec<String>>> {
     let Some(types) = types else {
         return Ok(None);
     };
@@ -217,7 +206,7 @@ pub async fn list_changes(
 }
 
 /// Which feed a caller follows, and which snapshot it is given: `admin` the full one.
-fn feed_audience(identity: &Identity) -> Audience {
+pub(crate) fn feed_audience(identity: &Identity) -> Audience {
     if policy::reads_full_feed(identity.0.as_ref()) {
         Audience::Full
     } else {
@@ -408,228 +397,13 @@ fn feed_cursor(cursors: &Cursors, after: After) -> String {
     cursors.encode_feed(after.seq, after.under)
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ExportQuery {
-    /// Only these kinds, comma-separated (as for the feed); all by default.
-    #[param(
-        pattern = "^(recommendation|stakeholder|activity|consent|assistance_request|offer)(,(recommendation|stakeholder|activity|consent|assistance_request|offer))*$",
-        example = "activity,consent"
-    )]
-    pub types: Option<String>,
-}
-
-/// One line of a snapshot.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SnapshotLine {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub id: String,
-    /// The item as the caller's feed's upserts carry it: its public representation, or for
-    /// `admin` the whole item.
-    pub data: serde_json::Value,
-}
-
-/// Lines `{"type", "id", "data"}` of one page, `data` written as stored.
-fn lines<D: Document>(items: &[D], kind: &str, view: impl Fn(&D) -> Option<String>) -> Bytes {
-    let mut out = Vec::new();
-    for item in items {
-        if let Some(data) = view(item) {
-            out.extend_from_slice(b"{\"type\":\"");
-            out.extend_from_slice(kind.as_bytes());
-            out.extend_from_slice(b"\",\"id\":\"");
-            out.extend_from_slice(item.id().to_string().as_bytes());
-            out.extend_from_slice(b"\",\"data\":");
-            out.extend_from_slice(data.as_bytes());
-            out.extend_from_slice(b"}\n");
-        }
-    }
-    Bytes::from(out)
-}
-
-/// Writes every item of a document table that `filter` keeps, page by page: as the public
-/// sees it, or for the full feed whole.
-fn write_table<D: Document>(
-    conn: &mut DbConnection,
-    out: &mut impl Write,
-    audience: Audience,
-    filter: &dyn Fn(&mut crate::db::sql::Sql),
-) -> anyhow::Result<()> {
-    let mut position = Position::Start;
-    loop {
-        let (items, next) =
-            D::TABLE.page::<D>(conn, &PageQuery::creation(filter, None, position, 500))?;
-        out.write_all(&lines(&items, D::TABLE.entity, |d| {
-            let whole = crate::db::documents::to_json(d);
-            match audience {
-                Audience::Full => Some(whole),
-                Audience::Public => d.public_json(&whole),
-            }
-        }))?;
-        match next {
-            Some(p) => position = p,
-            None => return Ok(()),
-        }
-    }
-}
-
-/// Writes every consent record `audience` is given: the public ones as the public sees them,
-/// or every one whole.
-fn write_consents(
-    conn: &mut DbConnection,
-    out: &mut impl Write,
-    audience: Audience,
-) -> anyhow::Result<()> {
-    let filter = consents::Filter {
-        access: audience.access(),
-        state: None,
-        decision: None::<Decision>,
-        scope: None,
-        stakeholder_id: None,
-        activity_id: None,
-    };
-    let mut position = Position::Start;
-    loop {
-        let (items, next) = consents::list(conn, &filter, position, 500)?;
-        let shown = items.into_iter().filter_map(|c| match audience {
-            Audience::Public => consents::public_view(&c),
-            Audience::Full => Some(c),
-        });
-        for c in shown {
-            let line = serde_json::json!({"type": "consent", "id": c.id, "data": c});
-            serde_json::to_writer(&mut *out, &line)?;
-            out.write_all(b"\n")?;
-        }
-        match next {
-            Some(p) => position = p,
-            None => return Ok(()),
-        }
-    }
-}
-
-/// Reads the whole snapshot of what `audience`'s feed gives into a temporary file, in one read
-/// transaction, and returns the file (at its start) and that feed's position at the snapshot.
-fn read_snapshot(
-    conn: &mut DbConnection,
-    audience: Audience,
-    wanted: impl Fn(&str) -> bool,
-) -> anyhow::Result<(std::fs::File, i64)> {
-    crate::db::tx::read_snapshot(conn, |conn| -> anyhow::Result<(std::fs::File, i64)> {
-        // A public snapshot stands at the last public change, which hidden writes do not move.
-        let head = changes::head(conn, audience)?;
-        let access = audience.access();
-        let mut out = std::io::BufWriter::with_capacity(256 * 1024, tempfile::tempfile()?);
-        if wanted("recommendation") {
-            write_table::<Recommendation>(conn, &mut out, audience, &|_| {})?;
-        }
-        if wanted("stakeholder") {
-            write_table::<Stakeholder>(conn, &mut out, audience, &|_| {})?;
-        }
-        if wanted("activity") {
-            write_table::<Activity>(conn, &mut out, audience, &|sql| {
-                crate::db::sql::filters::access_filter(sql, &access)
-            })?;
-        }
-        if wanted("consent") {
-            write_consents(conn, &mut out, audience)?;
-        }
-        if wanted("assistance_request") {
-            write_table::<AssistanceRequest>(conn, &mut out, audience, &|sql| {
-                crate::db::assistance_requests::Filter::new(access.clone()).apply(sql)
-            })?;
-        }
-        if wanted("offer") {
-            write_table::<Offer>(conn, &mut out, audience, &|sql| {
-                crate::db::offers::Filter::new(access.clone()).apply(sql)
-            })?;
-        }
-        let mut file = out.into_inner().map_err(|e| e.into_error())?;
-        file.seek(SeekFrom::Start(0))?;
-        Ok((file, head))
-    })
-}
-
-/// Every public item (for `admin`, every item, whole: what the full feed carries), as NDJSON
-/// lines `{"type", "id", "data"}`, from one consistent snapshot of the database, streamed.
-/// `X-Changes-Cursor` is the caller's feed's position at that snapshot: follow
-/// `GET /api/v1/changes?after=` from it with the same token, and nothing is missed or seen
-/// twice.
-#[utoipa::path(
-    tag = "sync",
-    operation_id = "export_snapshot",
-    params(ExportQuery),
-    responses((status = 200, description = "Every item the caller's feed gives, one JSON object a line",
-        headers(
-            ("X-Changes-Cursor" = String, description = "The change feed's position at the snapshot: pass it as `after`"),
-            ("Content-Disposition" = String, description = "`attachment`, and its name (`upr-tc-snapshot-{date}.ndjson`)"),
-        ),
-        content((SnapshotLine = "application/x-ndjson"))))
-)]
-#[get("/export")]
-pub async fn export_snapshot(
-    state: web::Data<AppState>,
-    identity: Identity,
-    req: actix_web::HttpRequest,
-    query: crate::routes::query::Query<ExportQuery>,
-) -> ApiResult<HttpResponse> {
-    let audience = feed_audience(&identity);
-    let types = types_param(&query.types)?;
-    let wanted = move |t: &str| {
-        types
-            .as_ref()
-            .is_none_or(|list| list.iter().any(|x| x == t))
-    };
-    if crate::head::method_of(&req) == actix_web::http::Method::HEAD {
-        let head =
-            crate::http::with_read_db(&state, move |conn| Ok(changes::head(conn, audience)?))
-                .await?;
-        return Ok(crate::routes::export::headers_only(snapshot_headers(
-            &state, head,
-        )));
-    }
-    // The snapshot is read whole, at the database's pace, into a temporary file, and only then
-    // sent: the connection goes back before the client reads anything, so a client that does
-    // not read holds none, and the snapshot is still one state of the database (decision 0006).
-    let permit = crate::routes::export::export_permit(&state, &req)?;
-    let pool = state.read.pool.clone();
-    let turn = permit.turn().await?;
-    let (mut file, head) = web::block(move || -> ApiResult<(std::fs::File, i64)> {
-        let mut conn = pool.get()?;
-        conn.plan(crate::db::Plans::Generic)?;
-        read_snapshot(&mut conn, audience, wanted).map_err(ApiError::internal)
-    })
-    .await??;
-    drop(turn);
-    let permit = permit.reading_no_database();
-    let produce: crate::routes::export::Produce = Box::new(move || {
-        let mut chunk = vec![0; 64 * 1024];
-        let n = file.read(&mut chunk)?;
-        chunk.truncate(n);
-        Ok((n > 0).then(|| Bytes::from(chunk)))
-    });
-    crate::routes::export::respond(&state, permit, produce, snapshot_headers(&state, head)).await
-}
-
-/// The snapshot's headers, its GET's and its HEAD's: NDJSON, a file to save, and the change
-/// feed's position at `head`.
-fn snapshot_headers(state: &AppState, head: i64) -> actix_web::HttpResponseBuilder {
-    let mut res = HttpResponse::Ok();
-    res.content_type("application/x-ndjson")
-        .insert_header(crate::routes::export::attachment(
-            "snapshot",
-            crate::routes::export::ExportFormat::Ndjson,
-        ))
-        .insert_header(("X-Changes-Cursor", state.cursors.encode(Kind::Feed, head)));
-    res
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
     use serde_json::value::RawValue;
 
     use super::*;
+    use crate::cursor::Kind;
 
     /// The page written by hand is, byte for byte, the page `ChangesPage` serialises to: upserts
     /// and deletes, times with and without fractions of a second, text that must be escaped.

@@ -19,6 +19,7 @@ pub(crate) mod query;
 pub mod recommendations;
 pub mod reference;
 pub mod reports;
+pub mod snapshot;
 pub mod stakeholders;
 pub(crate) mod support;
 
@@ -60,7 +61,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(me::get_me)
                 .service(audit::list_audit_entries)
                 .service(changes::list_changes)
-                .service(changes::export_snapshot)
+                .service(snapshot::export_snapshot)
                 .service(
                     scope::scope("/recommendations")
                         .service(recommendations::list_recommendations)

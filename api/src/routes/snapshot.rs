@@ -1,0 +1,420 @@
+//! `GET /api/v1/export`: the snapshot a partner loads first, then follows the change feed from
+//! the cursor it names (`routes::changes`, docs/decisions/0006).
+//!
+//! A snapshot is one long read of the whole database, spooled into a temporary file and sent
+//! from there. Callers asking for the same snapshot (the same audience and kinds) while one is
+//! being read are given that one, file and cursor: its position is a moment before they asked,
+//! which the feed after its cursor makes good, as it does for any snapshot. On SQLite the
+//! snapshots are read one at a time, and after each the write-ahead log is checkpointed and
+//! emptied before the next begins: a checkpoint can empty the log only at a moment no reader
+//! holds it, and snapshots read back to back, each one long read, left no such moment, so the
+//! log grew without end under writes (docs/benchmarks.md).
+
+use std::collections::HashMap;
+use std::io::{Seek, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use actix_web::{HttpResponse, get, web};
+use bytes::Bytes;
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Identity;
+use crate::cursor::Kind;
+use crate::db::DbConnection;
+use crate::db::Position;
+use crate::db::changes::{self, Audience};
+use crate::db::consents;
+use crate::db::documents::Document;
+use crate::db::sql::search::PageQuery;
+use crate::domain::activity::Activity;
+use crate::domain::assistance_request::AssistanceRequest;
+use crate::domain::offer::Offer;
+use crate::domain::publication::Decision;
+use crate::domain::recommendation::Recommendation;
+use crate::domain::stakeholder::Stakeholder;
+use crate::error::{ApiError, ApiResult};
+use crate::routes::changes::{feed_audience, types_param};
+use crate::startup::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// Only these kinds, comma-separated (as for the feed); all by default.
+    #[param(
+        pattern = "^(recommendation|stakeholder|activity|consent|assistance_request|offer)(,(recommendation|stakeholder|activity|consent|assistance_request|offer))*$",
+        example = "activity,consent"
+    )]
+    pub types: Option<String>,
+}
+
+/// One line of a snapshot.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SnapshotLine {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    /// The item as the caller's feed's upserts carry it: its public representation, or for
+    /// `admin` the whole item.
+    pub data: serde_json::Value,
+}
+
+/// Lines `{"type", "id", "data"}` of one page, `data` written as stored.
+fn lines<D: Document>(items: &[D], kind: &str, view: impl Fn(&D) -> Option<String>) -> Bytes {
+    let mut out = Vec::new();
+    for item in items {
+        if let Some(data) = view(item) {
+            out.extend_from_slice(b"{\"type\":\"");
+            out.extend_from_slice(kind.as_bytes());
+            out.extend_from_slice(b"\",\"id\":\"");
+            out.extend_from_slice(item.id().to_string().as_bytes());
+            out.extend_from_slice(b"\",\"data\":");
+            out.extend_from_slice(data.as_bytes());
+            out.extend_from_slice(b"}\n");
+        }
+    }
+    Bytes::from(out)
+}
+
+/// Writes every item of a document table that `filter` keeps, page by page: as the public
+/// sees it, or for the full feed whole.
+fn write_table<D: Document>(
+    conn: &mut DbConnection,
+    out: &mut impl Write,
+    audience: Audience,
+    filter: &dyn Fn(&mut crate::db::sql::Sql),
+) -> anyhow::Result<()> {
+    let mut position = Position::Start;
+    loop {
+        let (items, next) =
+            D::TABLE.page::<D>(conn, &PageQuery::creation(filter, None, position, 500))?;
+        out.write_all(&lines(&items, D::TABLE.entity, |d| {
+            let whole = crate::db::documents::to_json(d);
+            match audience {
+                Audience::Full => Some(whole),
+                Audience::Public => d.public_json(&whole),
+            }
+        }))?;
+        match next {
+            Some(p) => position = p,
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Writes every consent record `audience` is given: the public ones as the public sees them,
+/// or every one whole.
+fn write_consents(
+    conn: &mut DbConnection,
+    out: &mut impl Write,
+    audience: Audience,
+) -> anyhow::Result<()> {
+    let filter = consents::Filter {
+        access: audience.access(),
+        state: None,
+        decision: None::<Decision>,
+        scope: None,
+        stakeholder_id: None,
+        activity_id: None,
+    };
+    let mut position = Position::Start;
+    loop {
+        let (items, next) = consents::list(conn, &filter, position, 500)?;
+        let shown = items.into_iter().filter_map(|c| match audience {
+            Audience::Public => consents::public_view(&c),
+            Audience::Full => Some(c),
+        });
+        for c in shown {
+            let line = serde_json::json!({"type": "consent", "id": c.id, "data": c});
+            serde_json::to_writer(&mut *out, &line)?;
+            out.write_all(b"\n")?;
+        }
+        match next {
+            Some(p) => position = p,
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Reads the whole snapshot of what `audience`'s feed gives into a temporary file, in one read
+/// transaction, with that feed's position at the snapshot.
+fn read_snapshot(
+    conn: &mut DbConnection,
+    audience: Audience,
+    wanted: impl Fn(&str) -> bool,
+) -> anyhow::Result<Snapshot> {
+    crate::db::tx::read_snapshot(conn, |conn| -> anyhow::Result<Snapshot> {
+        // A public snapshot stands at the last public change, which hidden writes do not move.
+        let head = changes::head(conn, audience)?;
+        let access = audience.access();
+        let mut out = std::io::BufWriter::with_capacity(256 * 1024, tempfile::tempfile()?);
+        if wanted("recommendation") {
+            write_table::<Recommendation>(conn, &mut out, audience, &|_| {})?;
+        }
+        if wanted("stakeholder") {
+            write_table::<Stakeholder>(conn, &mut out, audience, &|_| {})?;
+        }
+        if wanted("activity") {
+            write_table::<Activity>(conn, &mut out, audience, &|sql| {
+                crate::db::sql::filters::access_filter(sql, &access)
+            })?;
+        }
+        if wanted("consent") {
+            write_consents(conn, &mut out, audience)?;
+        }
+        if wanted("assistance_request") {
+            write_table::<AssistanceRequest>(conn, &mut out, audience, &|sql| {
+                crate::db::assistance_requests::Filter::new(access.clone()).apply(sql)
+            })?;
+        }
+        if wanted("offer") {
+            write_table::<Offer>(conn, &mut out, audience, &|sql| {
+                crate::db::offers::Filter::new(access.clone()).apply(sql)
+            })?;
+        }
+        let mut file = out.into_inner().map_err(|e| e.into_error())?;
+        let len = file.stream_position()?;
+        Ok(Snapshot { file, len, head })
+    })
+}
+
+/// Every public item (for `admin`, every item, whole: what the full feed carries), as NDJSON
+/// lines `{"type", "id", "data"}`, from one consistent snapshot of the database, streamed.
+/// `X-Changes-Cursor` is the caller's feed's position at that snapshot: follow
+/// `GET /api/v1/changes?after=` from it with the same token, and nothing is missed or seen
+/// twice.
+#[utoipa::path(
+    tag = "sync",
+    operation_id = "export_snapshot",
+    params(ExportQuery),
+    responses((status = 200, description = "Every item the caller's feed gives, one JSON object a line",
+        headers(
+            ("X-Changes-Cursor" = String, description = "The change feed's position at the snapshot: pass it as `after`"),
+            ("Content-Disposition" = String, description = "`attachment`, and its name (`upr-tc-snapshot-{date}.ndjson`)"),
+        ),
+        content((SnapshotLine = "application/x-ndjson"))))
+)]
+#[get("/export")]
+pub async fn export_snapshot(
+    state: web::Data<AppState>,
+    identity: Identity,
+    req: actix_web::HttpRequest,
+    query: crate::routes::query::Query<ExportQuery>,
+) -> ApiResult<HttpResponse> {
+    let audience = feed_audience(&identity);
+    let types = types_param(&query.types)?;
+    if crate::head::method_of(&req) == actix_web::http::Method::HEAD {
+        let head =
+            crate::http::with_read_db(&state, move |conn| Ok(changes::head(conn, audience)?))
+                .await?;
+        return Ok(crate::routes::export::headers_only(snapshot_headers(
+            &state, head,
+        )));
+    }
+    // The snapshot is read whole, at the database's pace, into a temporary file, and only then
+    // sent: the connection goes back before the client reads anything, so a client that does
+    // not read holds none, and the snapshot is still one state of the database (decision 0006).
+    let permit = crate::routes::export::export_permit(&state, &req)?;
+    let snapshot = state.snapshots.get(&state, audience, types).await?;
+    let permit = permit.reading_no_database();
+    let head = snapshot.head;
+    let mut at = 0;
+    let produce: crate::routes::export::Produce = Box::new(move || {
+        let n = (snapshot.len - at).min(CHUNK);
+        if n == 0 {
+            return Ok(None);
+        }
+        let mut chunk = vec![0; n as usize];
+        read_at(&snapshot.file, &mut chunk, at)?;
+        at += n;
+        Ok(Some(Bytes::from(chunk)))
+    });
+    crate::routes::export::respond(&state, permit, produce, snapshot_headers(&state, head)).await
+}
+
+/// The snapshot's headers, its GET's and its HEAD's: NDJSON, a file to save, and the change
+/// feed's position at `head`.
+fn snapshot_headers(state: &AppState, head: i64) -> actix_web::HttpResponseBuilder {
+    let mut res = HttpResponse::Ok();
+    res.content_type("application/x-ndjson")
+        .insert_header(crate::routes::export::attachment(
+            "snapshot",
+            crate::routes::export::ExportFormat::Ndjson,
+        ))
+        .insert_header(("X-Changes-Cursor", state.cursors.encode(Kind::Feed, head)));
+    res
+}
+
+/// How much of the file each piece of the answer reads.
+const CHUNK: u64 = 64 * 1024;
+
+/// Fills `buf` from `file` at `offset`, leaving the file's own position as it is: every
+/// answer given the snapshot reads it at its own pace.
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        let (mut buf, mut offset) = (buf, offset);
+        while !buf.is_empty() {
+            match std::os::windows::fs::FileExt::seek_read(file, buf, offset)? {
+                0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                n => {
+                    buf = &mut buf[n..];
+                    offset += n as u64;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A snapshot read into its temporary file (unlinked: it goes when the last answer given it
+/// ends), and the position of its audience's feed at it.
+pub struct Snapshot {
+    file: std::fs::File,
+    len: u64,
+    head: i64,
+}
+
+/// A snapshot being read, which every caller given it awaits.
+type Reading = Shared<BoxFuture<'static, Result<Arc<Snapshot>, Arc<ApiError>>>>;
+
+/// The snapshots being read, by what they hold.
+pub struct Snapshots {
+    reading: std::sync::Mutex<HashMap<String, (u64, Reading)>>,
+    /// Snapshots read since the service started.
+    read: AtomicU64,
+    /// Callers given a snapshot (or its failure) since the service started.
+    asked: AtomicU64,
+    /// On SQLite, the one turn at reading a snapshot.
+    one_at_a_time: Option<Arc<tokio::sync::Semaphore>>,
+}
+
+impl Snapshots {
+    /// `one_at_a_time` on SQLite (see the module's documentation).
+    pub fn new(one_at_a_time: bool) -> Self {
+        Self {
+            reading: Default::default(),
+            read: AtomicU64::new(0),
+            asked: AtomicU64::new(0),
+            one_at_a_time: one_at_a_time.then(|| Arc::new(tokio::sync::Semaphore::new(1))),
+        }
+    }
+
+    /// How many snapshots were read, and how many callers asked for one, since the start.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.read.load(Ordering::Relaxed),
+            self.asked.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The snapshot of `types` (all when `None`) that `audience`'s feed gives: the one being
+    /// read, if there is one, else one read now.
+    async fn get(
+        &self,
+        state: &web::Data<AppState>,
+        audience: Audience,
+        types: Option<Vec<String>>,
+    ) -> ApiResult<Arc<Snapshot>> {
+        let key = format!("{audience:?} {types:?}");
+        let reading = {
+            let mut reading = self.reading.lock().map_err(|_| {
+                ApiError::internal(anyhow::anyhow!("the snapshots' lock is poisoned"))
+            })?;
+            self.asked.fetch_add(1, Ordering::Relaxed);
+            match reading.get(&key) {
+                Some((_, shared)) => shared.clone(),
+                None => {
+                    let generation = self.read.fetch_add(1, Ordering::Relaxed);
+                    let shared = start(state.clone(), key.clone(), generation, audience, types);
+                    reading.insert(key, (generation, shared.clone()));
+                    shared
+                }
+            }
+        };
+        reading.await.map_err(|e| again(&e))
+    }
+}
+
+/// Starts reading a snapshot, to the end even if every caller waiting for it goes away; it
+/// is no longer given to callers once read.
+fn start(
+    state: web::Data<AppState>,
+    key: String,
+    generation: u64,
+    audience: Audience,
+    types: Option<Vec<String>>,
+) -> Reading {
+    let task = actix_web::rt::spawn(async move {
+        let read = read_one(&state, audience, types).await;
+        if let Ok(mut reading) = state.snapshots.reading.lock()
+            && reading.get(&key).is_some_and(|(g, _)| *g == generation)
+        {
+            reading.remove(&key);
+        }
+        read.map(Arc::new).map_err(Arc::new)
+    });
+    async move {
+        task.await.unwrap_or_else(|e| {
+            Err(Arc::new(ApiError::internal(anyhow::anyhow!(
+                "the snapshot's reading stopped: {e}"
+            ))))
+        })
+    }
+    .boxed()
+    .shared()
+}
+
+/// Reads one snapshot, in its turns: on SQLite the one turn at snapshots, then its go at
+/// reading the database as an export (`AppState::export_reads`).
+async fn read_one(
+    state: &web::Data<AppState>,
+    audience: Audience,
+    types: Option<Vec<String>>,
+) -> ApiResult<Snapshot> {
+    let closed = |e| ApiError::internal(anyhow::anyhow!("the snapshot turns are closed: {e}"));
+    let alone = match &state.snapshots.one_at_a_time {
+        Some(turn) => Some(turn.clone().acquire_owned().await.map_err(closed)?),
+        None => None,
+    };
+    let _turn = state
+        .export_reads
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(closed)?;
+    let pool = state.read.pool.clone();
+    let empty_log = alone.is_some();
+    web::block(move || -> ApiResult<Snapshot> {
+        let mut conn = pool.get()?;
+        conn.plan(crate::db::Plans::Generic)?;
+        let wanted = |t: &str| {
+            types
+                .as_ref()
+                .is_none_or(|list| list.iter().any(|x| x == t))
+        };
+        let read = read_snapshot(&mut conn, audience, wanted).map_err(ApiError::internal);
+        if empty_log && let Err(e) = crate::db::sql::statements::checkpoint_whole(&mut conn) {
+            tracing::warn!(error = %e, "cannot empty the write-ahead log after a snapshot");
+        }
+        read
+    })
+    .await?
+}
+
+/// The failure of a snapshot's reading, for each caller that waited for it.
+fn again(e: &ApiError) -> ApiError {
+    match e {
+        ApiError::Unavailable(detail) => ApiError::Unavailable(detail.clone()),
+        ApiError::Transient(err) => ApiError::Transient(anyhow::anyhow!("{err:#}")),
+        other => ApiError::internal(anyhow::anyhow!("reading the snapshot failed: {other}")),
+    }
+}
