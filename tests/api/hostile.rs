@@ -197,6 +197,20 @@ async fn a_row_without_end_is_refused_at_its_cap() {
         .map(|s| s["name"]["en"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(names.len(), 4, "{names:?}");
+    // Blank lines are no part of a row, however many there are.
+    let blanks = format!(
+        "kind,name__en\n{}nhri,After blank lines\n",
+        "\r\n\n".repeat(2 * 1024 * 1024)
+    );
+    let report = app
+        .upload("/api/v1/bulk/stakeholders", "text/csv", blanks)
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (report["created"].as_u64(), report["rejected"].as_u64()),
+        (Some(1), Some(0)),
+        "{report}"
+    );
     // A million cells within the cap are counted, not kept: a row error.
     let cells = format!("kind,name__en\n{}\n", ",".repeat(1_000_000));
     let r = app

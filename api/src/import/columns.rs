@@ -136,6 +136,20 @@ impl<B: std::io::BufRead> Records<B> {
         let mut overflowed = false;
         let mut too_long = false;
         self.raw.clear();
+        // Blank lines before a record are no part of it (csv_core passes over them too, but
+        // as bytes of the record it reads next): passed over here, so that megabytes of them
+        // do not count against the next record's cap.
+        loop {
+            let input = self.input.fill_buf()?;
+            let blank = input
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+            if blank == 0 {
+                break;
+            }
+            self.input.consume(blank);
+        }
         loop {
             let input = self.input.fill_buf()?;
             let at_end = input.is_empty();
