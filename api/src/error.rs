@@ -111,6 +111,10 @@ pub enum ApiError {
     /// An atomic bulk upload with bad rows: nothing was written.
     #[error("{} of {} rows cannot be imported; nothing was written", .0.rejected, .0.received)]
     ImportRejected(Box<crate::import::ImportReport>),
+    /// The database's disk is full: the write was rolled back, nothing of it written. A 503
+    /// that names it, logged as an error for the operator. The cause is logged, never shown.
+    #[error("the database's disk is full")]
+    StorageFull(#[source] anyhow::Error),
     /// Anything unexpected. The cause is logged with the request id, never shown.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -157,10 +161,14 @@ impl ApiError {
         if err.chain().any(|e| e.is::<diesel::r2d2::PoolError>()) {
             return no_connection(&err);
         }
-        let transient = err
-            .chain()
-            .filter_map(|e| e.downcast_ref::<diesel::result::Error>())
-            .any(is_transient);
+        let database_errors = || {
+            err.chain()
+                .filter_map(|e| e.downcast_ref::<diesel::result::Error>())
+        };
+        if database_errors().any(is_storage_full) {
+            return Self::StorageFull(err);
+        }
+        let transient = database_errors().any(is_transient);
         if transient {
             Self::Transient(err)
         } else {
@@ -184,6 +192,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) | Self::UnsupportedPatch(_) => "unsupported_media_type",
             Self::Unavailable(_) | Self::Transient(_) => "service_unavailable",
+            Self::StorageFull(_) => "storage_full",
             Self::TooManyRequests { .. } => "rate_limited",
             Self::ImportRejected(_) => "import_rejected",
             Self::Internal(_) => "internal_error",
@@ -204,6 +213,11 @@ impl ApiError {
                 "The service failed to answer this request. It has been logged with the request id."
                     .to_owned()
             }
+            Self::StorageFull(_) => "The database's disk is full, so this request was not \
+                 carried out (a bulk upload in the partial mode keeps the batches it committed \
+                 before, which its retry finds unchanged). Space must be freed where the \
+                 database keeps its files; retry after the time `Retry-After` gives."
+                .to_owned(),
             Self::Transient(_) => "The database is busy or its connection was lost, so this \
                  request was not carried out. Retry after the time `Retry-After` gives (a POST \
                  with the same `Idempotency-Key`)."
@@ -245,7 +259,9 @@ impl ResponseError for ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) | Self::Transient(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Transient(_) | Self::StorageFull(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -279,6 +295,9 @@ impl ResponseError for ApiError {
             Self::Unavailable(_) => {
                 res.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER.to_string()));
             }
+            Self::StorageFull(_) => {
+                res.insert_header((header::RETRY_AFTER, STORAGE_FULL_RETRY_AFTER.to_string()));
+            }
             Self::Transient(_) | Self::InProgress(_) => {
                 res.insert_header((header::RETRY_AFTER, TRANSIENT_RETRY_AFTER.to_string()));
             }
@@ -293,6 +312,9 @@ pub const MERGE_PATCH: &str = "application/merge-patch+json";
 
 /// Seconds a client is asked to wait when the database is unreachable or a limit is reached.
 const UNAVAILABLE_RETRY_AFTER: u64 = 5;
+/// Seconds a client is asked to wait when the database's disk is full: until someone frees
+/// space.
+const STORAGE_FULL_RETRY_AFTER: u64 = 60;
 /// Seconds a client is asked to wait after a transient database failure.
 const TRANSIENT_RETRY_AFTER: u64 = 1;
 
@@ -312,6 +334,24 @@ const TRANSIENT_MESSAGES: [&str; 11] = [
     "the database system is",
     "could not serialize access",
 ];
+
+/// Whether a database error says its disk is full: SQLite's `SQLITE_FULL`, PostgreSQL's
+/// `disk_full` (53100) and the failures of a write to a file for want of space.
+pub fn is_storage_full(err: &diesel::result::Error) -> bool {
+    match err {
+        diesel::result::Error::DatabaseError(_, info) => {
+            let message = info.message().to_ascii_lowercase();
+            [
+                "database or disk is full",
+                "no space left on device",
+                "could not extend file",
+            ]
+            .iter()
+            .any(|m| message.contains(m))
+        }
+        _ => false,
+    }
+}
 
 /// Whether a database error is one that a retry of the same request may not meet.
 pub fn is_transient(err: &diesel::result::Error) -> bool {

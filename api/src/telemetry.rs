@@ -200,8 +200,13 @@ pub async fn middleware(
         && status.is_server_error()
     {
         // A 503 is the service saying "not now" (a lock not granted in time, a lost or busy
-        // connection, a limit reached): a warning; any other 5xx is an error.
-        if status == actix_web::http::StatusCode::SERVICE_UNAVAILABLE {
+        // connection, a limit reached): a warning; a full disk, which waits for the operator,
+        // and any other 5xx are errors.
+        let storage_full = matches!(
+            err.as_error::<crate::error::ApiError>(),
+            Some(crate::error::ApiError::StorageFull(_))
+        );
+        if status == actix_web::http::StatusCode::SERVICE_UNAVAILABLE && !storage_full {
             span.in_scope(|| tracing::warn!(error = ?err, "request refused for now"));
         } else {
             span.in_scope(|| tracing::error!(error = ?err, "request failed"));

@@ -266,3 +266,71 @@ fn the_sqlite_map_size_reaches_the_service_connections() {
         }
     }
 }
+
+/// A full disk, as SQLite meets it (each pooled connection's file held at the size it has, as
+/// `max_page_count` does), is a 503 that says the disk is full: an atomic upload writes
+/// nothing, a partial upload keeps the batches it committed, and once there is room
+/// again its retry writes the rest. PostgreSQL's full disk cannot be made here; its messages
+/// are mapped the same way (`error::is_storage_full`).
+#[actix_web::test]
+async fn a_full_disk_is_named_and_a_retry_once_there_is_room_completes_the_upload() {
+    let app = upr_tc_tests::TestApp::spawn();
+    let limit = |pages: Option<i64>| {
+        let pool = &app.service.state.pool;
+        let mut held = Vec::new();
+        for _ in 0..pool.max_size() {
+            let mut conn = pool.get().unwrap();
+            let upr_tc::db::DbConnection::Sqlite(c) = &mut **conn else {
+                return false;
+            };
+            #[derive(diesel::QueryableByName)]
+            struct Pages {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                page_count: i64,
+            }
+            use diesel::RunQueryDsl;
+            use diesel::connection::SimpleConnection;
+            let now = diesel::sql_query("PRAGMA page_count")
+                .get_result::<Pages>(c)
+                .unwrap()
+                .page_count;
+            c.batch_execute(&format!(
+                "PRAGMA max_page_count = {}",
+                pages.map_or(now, |p| now + p)
+            ))
+            .unwrap();
+            held.push(conn);
+        }
+        true
+    };
+    if !limit(None) {
+        return;
+    }
+    let rows: String = (0..12_000)
+        .map(|n| format!("KEN,{},Recommendation {n} on a full disk\n", 20 + n % 9))
+        .collect();
+    let csv = format!("state_under_review,session,text__en\n{rows}");
+    let full = |reply: upr_tc_tests::Reply| {
+        reply.assert_problem(503, "storage_full");
+        assert!(reply.header("retry-after").is_some());
+    };
+    full(
+        app.upload("/api/v1/bulk/recommendations", "text/csv", csv.clone())
+            .await,
+    );
+    assert!(app.all("/api/v1/recommendations").await.is_empty());
+
+    // Room for some batches of a partial upload, not for all of them.
+    limit(Some(400));
+    let partial = "/api/v1/bulk/recommendations?mode=partial";
+    full(app.upload(partial, "text/csv", csv.clone()).await);
+    let kept = app.all("/api/v1/recommendations").await.len();
+    assert!(kept > 0 && kept < 12_000, "{kept}");
+    limit(Some(1_000_000));
+    let report = app.upload(partial, "text/csv", csv).await.assert_ok_json();
+    assert_eq!(
+        (report["created"].as_u64(), report["unchanged"].as_u64()),
+        (Some((12_000 - kept) as u64), Some(kept as u64)),
+        "{report}"
+    );
+}
