@@ -592,3 +592,57 @@ pub fn path_config() -> web::PathConfig {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error};
+
+    use super::*;
+
+    struct Info(&'static str);
+
+    impl DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn database(message: &'static str) -> Error {
+        Error::DatabaseError(DatabaseErrorKind::Unknown, Box::new(Info(message)))
+    }
+
+    /// The full disks of both engines, as their messages say it, are `storage_full`; other
+    /// failures are not.
+    #[test]
+    fn a_full_disk_is_told_by_either_engine() {
+        for message in [
+            "database or disk is full",
+            "could not extend file \"base/16384/16385\": No space left on device",
+            "could not write to file \"pg_wal/xlogtemp.123\": No space left on device",
+        ] {
+            let err = ApiError::from(database(message));
+            assert_eq!(err.code(), "storage_full", "{message}");
+            assert_eq!(err.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        }
+        let other = ApiError::from(database("no such table: x"));
+        assert_eq!(other.code(), "internal_error");
+    }
+}
