@@ -369,8 +369,9 @@ pub fn is_transient(err: &diesel::result::Error) -> bool {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(err: diesel::result::Error) -> Self {
-        // PostgreSQL cancelled a statement that ran past its timeout (a ranked search,
-        // `db::sql::search::SEARCH_TIMEOUT_MS`): the caller can ask for less.
+        // A statement ran past its time limit (a ranked search, `db::sql::search::SEARCH_TIMEOUT`;
+        // SQLite's limit fails with PostgreSQL's words, `db::sql::time_limit`): the caller can
+        // ask for less.
         if let diesel::result::Error::DatabaseError(_, info) = &err
             && info.message().contains("statement timeout")
         {
@@ -644,5 +645,19 @@ mod tests {
         }
         let other = ApiError::from(database("no such table: x"));
         assert_eq!(other.code(), "internal_error");
+    }
+
+    /// A statement cut short by its time limit is a 503 that tells to search for less, on
+    /// PostgreSQL and on SQLite alike (whose limit fails with the words of PostgreSQL's).
+    #[test]
+    fn a_search_past_its_time_is_unavailable_on_either_engine() {
+        for message in [
+            "canceling statement due to statement timeout",
+            "Error serializing field: canceling statement due to statement timeout",
+        ] {
+            let err = ApiError::from(database(message));
+            assert_eq!(err.code(), "service_unavailable", "{message}");
+            assert!(err.to_string().contains("took too long"), "{err}");
+        }
     }
 }

@@ -25,6 +25,7 @@ pub mod report;
 pub mod rows;
 pub mod search;
 pub mod statements;
+pub mod time_limit;
 
 #[derive(Debug, Clone)]
 pub enum Value {

@@ -3,7 +3,7 @@
 //! time limit). Both engines index the terms `domain::analysis` gives each text and are asked
 //! for the terms it gives the query, so both find the same items.
 
-use super::statements::with_statement_timeout;
+use super::time_limit::with_time_limit;
 use super::{DocumentRow, Sql, execute, load_documents};
 use crate::db::DbConnection;
 use crate::db::documents::{Document, parse_document};
@@ -28,16 +28,17 @@ pub enum Position {
     },
 }
 
-/// How long one ranked search may run on PostgreSQL: a search for a word nearly every item
-/// holds ranks every match, and a few of them must not hold the database from everyone else.
-pub const SEARCH_TIMEOUT_MS: u32 = 5_000;
+/// How long one ranked search may run: a search for a word nearly every item holds ranks
+/// every match, and a few of them must not hold the database from everyone else.
+pub const SEARCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Runs a ranked search under [`SEARCH_TIMEOUT_MS`] (PostgreSQL).
+/// Runs a ranked search under [`SEARCH_TIMEOUT`] (`time_limit`; on SQLite its statement
+/// calls `upr_tc_in_time()`).
 fn ranked_with_timeout(
     conn: &mut DbConnection,
     sql: &Sql,
 ) -> diesel::QueryResult<Vec<DocumentRow>> {
-    with_statement_timeout(conn, SEARCH_TIMEOUT_MS, |c| load_documents(c, sql))
+    with_time_limit(conn, SEARCH_TIMEOUT, |c| load_documents(c, sql))
 }
 
 /// The order of a filtered list that has a query `q`.
@@ -170,7 +171,10 @@ impl Table {
                 sql.text(q.fts5());
                 filters(&mut sql);
                 if let Some(upto) = upto {
-                    sql.push(" AND r.seq <= ").int(upto);
+                    // Checked on each match: the search ends at its time limit.
+                    sql.push(" AND r.seq <= ")
+                        .int(upto)
+                        .push(" AND upr_tc_in_time()");
                     self.ranked_page(&mut sql, limit, offset);
                 } else {
                     keyset(&mut sql, position, limit);
@@ -203,7 +207,7 @@ impl Table {
         let ranked = ranked && q.is_some();
         // Run on every request, with a text of a few shapes: planned once per connection.
         sql.keep_plan();
-        let rows = if ranked && !sqlite {
+        let rows = if ranked {
             ranked_with_timeout(conn, &sql)?
         } else {
             load_documents(conn, &sql)?

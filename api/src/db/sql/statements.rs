@@ -150,7 +150,8 @@ pub fn configure_sqlite(
          PRAGMA journal_size_limit = {SQLITE_WAL_KEPT};
          PRAGMA mmap_size = {map_size};",
         lock_timeout.as_millis().max(1),
-    ))
+    ))?;
+    super::time_limit::register(conn)
 }
 
 /// Runs `f` with no lock timeout on PostgreSQL (a migration waits for the locks it needs,
@@ -167,21 +168,6 @@ pub fn without_lock_timeout<T>(
     conn.batch_execute(
         "SELECT set_config('lock_timeout', current_setting('upr_tc.lock_timeout'), false)",
     )?;
-    Ok(out)
-}
-
-/// Runs `f` under a statement timeout of `millis` on PostgreSQL (a ranked search), then puts
-/// the setting back; inside a transaction that the timeout aborted, the rollback puts it back.
-pub fn with_statement_timeout<T>(
-    conn: &mut DbConnection,
-    millis: u32,
-    f: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<T>,
-) -> diesel::QueryResult<T> {
-    conn.batch_execute(&format!("SET statement_timeout = {millis}"))?;
-    let out = f(conn);
-    let reset = conn.batch_execute("RESET statement_timeout");
-    let out = out?;
-    reset?;
     Ok(out)
 }
 
