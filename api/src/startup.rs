@@ -36,6 +36,10 @@ pub struct AppState {
     /// One permit for each ranked search that may run at once: a few expensive searches
     /// never take every connection.
     pub searches: Arc<tokio::sync::Semaphore>,
+    /// As many permits for the other rankings (matches, the coordination view, the counting of
+    /// a report), which take seconds where a search takes milliseconds: callers who keep them
+    /// busy never keep a search from running.
+    pub rankings: Arc<tokio::sync::Semaphore>,
     /// One permit for each pooled connection: requests queue here, in order, for a connection
     /// (`http::with_db`).
     pub connections: Arc<tokio::sync::Semaphore>,
@@ -217,6 +221,9 @@ impl Service {
                 export_callers: Default::default(),
                 export_send_timeout: settings.limits.export_send_timeout,
                 searches: Arc::new(tokio::sync::Semaphore::new(
+                    settings.limits.searches(settings.pool_size),
+                )),
+                rankings: Arc::new(tokio::sync::Semaphore::new(
                     settings.limits.searches(settings.pool_size),
                 )),
                 connections,

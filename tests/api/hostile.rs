@@ -371,8 +371,11 @@ async fn ranked_searches_beyond_their_limit_wait_briefly_and_lists_are_served() 
     );
 }
 
+/// Matches and the coordination view, which take seconds, have permits of their own, as many
+/// as the searches': callers who keep them all busy keep no search waiting, and searches that
+/// take every permit of theirs keep no ranking waiting.
 #[actix_web::test]
-async fn rankings_of_matches_share_the_limit_of_searches() {
+async fn rankings_of_matches_have_their_own_limit_beside_the_searches() {
     let app = TestApp::spawn_with(|s| s.limits.search_limit = Some(1));
     let recommendation = app
         .create(
@@ -384,21 +387,33 @@ async fn rankings_of_matches_share_the_limit_of_searches() {
         "/api/v1/recommendations/{}/potential-partners",
         recommendation["id"].as_str().unwrap()
     );
-    let searches = app.service.state.searches.clone();
-    let held = searches.clone().try_acquire_owned().unwrap();
-    for refused in [path.as_str(), "/api/v1/states/KEN/coordination"] {
+    let rankings = [path.as_str(), "/api/v1/states/KEN/coordination"];
+    let search = "/api/v1/recommendations?q=child";
+    let state = &app.service.state;
+    let held = state.rankings.clone().try_acquire_owned().unwrap();
+    for refused in rankings {
         app.get(refused)
             .await
             .assert_problem(503, "service_unavailable");
     }
+    let found = app.get(search).await.assert_ok_json();
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
     drop(held);
-    app.get(&path).await.assert_ok_json();
-    app.get("/api/v1/states/KEN/coordination")
+    // Another search (one already ranked is given as kept, with no permit).
+    let held = state.searches.clone().try_acquire_owned().unwrap();
+    app.get("/api/v1/recommendations?q=rights")
         .await
-        .assert_ok_json();
+        .assert_problem(503, "service_unavailable");
+    for served in rankings {
+        app.get(served).await.assert_ok_json();
+    }
+    drop(held);
     assert_eq!(
-        searches.available_permits(),
-        1,
+        (
+            state.searches.available_permits(),
+            state.rankings.available_permits()
+        ),
+        (1, 1),
         "each gives its permit back"
     );
 }
@@ -409,14 +424,14 @@ async fn rankings_of_matches_share_the_limit_of_searches() {
 async fn a_report_counted_before_needs_no_permit_of_the_rankings() {
     let app = TestApp::spawn_with(|s| s.limits.search_limit = Some(1));
     let path = "/api/v1/reports/annual?year=2026";
-    let searches = app.service.state.searches.clone();
-    let held = searches.clone().try_acquire_owned().unwrap();
+    let rankings = app.service.state.rankings.clone();
+    let held = rankings.clone().try_acquire_owned().unwrap();
     app.get(path)
         .await
         .assert_problem(503, "service_unavailable");
     drop(held);
     let counted = app.get(path).await.assert_ok_json();
-    let held = searches.clone().try_acquire_owned().unwrap();
+    let held = rankings.clone().try_acquire_owned().unwrap();
     assert_eq!(app.get(path).await.assert_ok_json(), counted, "as counted");
     // New data: while the permits are taken, the report as last counted; then counted anew.
     app.create(
@@ -435,7 +450,7 @@ async fn a_report_counted_before_needs_no_permit_of_the_rankings() {
         anew["generated_at"], counted["generated_at"],
         "counted anew"
     );
-    assert_eq!(searches.available_permits(), 1, "the permit given back");
+    assert_eq!(rankings.available_permits(), 1, "the permit given back");
 }
 
 /// The rows are read ahead of the writes: an upload that stops at a row over the cap, after a

@@ -39,7 +39,7 @@ pub async fn get_state_coordination(
     let code = state_value("code", &code)?;
     let access = policy::access(identity.0.as_ref());
     // It ranks the offers for each open request: a ranking, under the same limit.
-    let _permit = crate::routes::export::search_permit(&state).await?;
+    let _permit = crate::routes::export::ranking_permit(&state).await?;
     let cache = state.offers.clone();
     let answer = with_db(&state, move |conn| Ok(view(conn, &cache, &code, &access)?)).await?;
     tagged_json(&req, &answer, true)

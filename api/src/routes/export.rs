@@ -393,35 +393,61 @@ pub fn export_permit(state: &web::Data<AppState>, req: &HttpRequest) -> ApiResul
 /// served in turn rather than refused.
 pub const SEARCH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// One of the permits of rankings (searches with `q`, matches, the coordination view), which
-/// hold a connection for the longest reads there are: the next free one within
-/// [`SEARCH_WAIT`], else a 503 (`UPR_TC_SEARCH_LIMIT` run at once).
+/// One of the permits of searches with `q`, which hold a connection for some of the longest
+/// reads there are: the next free one within [`SEARCH_WAIT`], else a 503
+/// (`UPR_TC_SEARCH_LIMIT` run at once).
 pub async fn search_permit(
     state: &web::Data<AppState>,
 ) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
-    let searches = state.searches.clone();
-    match tokio::time::timeout(SEARCH_WAIT, searches.acquire_owned()).await {
-        Ok(Ok(permit)) => Ok(permit),
-        _ => Err(searches_busy()),
-    }
+    permit_within(&state.searches, SEARCH_WAIT)
+        .await
+        .ok_or_else(|| {
+            ApiError::Unavailable(
+                "As many searches with `q` are running as this service allows; retry after the \
+             time `Retry-After` gives, or list without `q`."
+                    .into(),
+            )
+        })
 }
 
-/// A permit of rankings if one is free at once (the annual report, which has its last count
-/// to give instead).
-pub fn search_permit_now(
+/// One of the permits of the other rankings (matches, the coordination view), apart from the
+/// searches' so that they never keep a search waiting: the next free one within
+/// [`SEARCH_WAIT`], else a 503 (`UPR_TC_SEARCH_LIMIT` run at once).
+pub async fn ranking_permit(
+    state: &web::Data<AppState>,
+) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
+    permit_within(&state.rankings, SEARCH_WAIT)
+        .await
+        .ok_or_else(rankings_busy)
+}
+
+/// A permit of the rankings if one is free at once (the annual report, which has its last
+/// count to give instead).
+pub fn ranking_permit_now(
     state: &web::Data<AppState>,
 ) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
     state
-        .searches
+        .rankings
         .clone()
         .try_acquire_owned()
-        .map_err(|_| searches_busy())
+        .map_err(|_| rankings_busy())
 }
 
-fn searches_busy() -> ApiError {
+/// A permit of `permits` within `wait`.
+async fn permit_within(
+    permits: &Arc<tokio::sync::Semaphore>,
+    wait: std::time::Duration,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    tokio::time::timeout(wait, permits.clone().acquire_owned())
+        .await
+        .ok()?
+        .ok()
+}
+
+fn rankings_busy() -> ApiError {
     ApiError::Unavailable(
-        "As many rankings (searches with `q`, matches) are running as this service allows; \
-         retry after the time `Retry-After` gives, or list without `q`."
+        "As many rankings (matches, the coordination view, reports) are running as this \
+         service allows; retry after the time `Retry-After` gives."
             .into(),
     )
 }

@@ -23,7 +23,7 @@ use crate::domain::publication::Access;
 use crate::domain::stakeholder::{Stakeholder, StakeholderKind};
 use crate::domain::{AssistanceRequestId, OfferId, RecommendationId};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::export::search_permit;
+use crate::routes::export::ranking_permit;
 use crate::routes::page_type;
 use crate::routes::stakeholders::for_caller;
 use crate::routes::support::{decode_cursor, encode_cursor, limit, page, with_db};
@@ -177,7 +177,7 @@ fn respond<T, I: Serialize>(
 }
 
 /// A ranking for the caller: with what it may see, as of today, on one connection, under a
-/// permit of the searches (a ranking reads and scores every candidate: only so many at once).
+/// permit of the rankings (a ranking reads and scores every candidate: only so many at once).
 async fn ranking<T: Send + 'static>(
     state: &web::Data<AppState>,
     identity: &Identity,
@@ -187,7 +187,7 @@ async fn ranking<T: Send + 'static>(
 ) -> ApiResult<Page<T>> {
     let access = policy::access(identity.0.as_ref());
     let today = Utc::now().date_naive();
-    let _permit = search_permit(state).await?;
+    let _permit = ranking_permit(state).await?;
     let cache = state.offers.clone();
     with_db(state, move |conn| Ok(rank(conn, &cache, &access, today)?)).await
 }

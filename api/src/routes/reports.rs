@@ -99,7 +99,7 @@ async fn counted(
         language: lang.unwrap_or(Language::En),
     };
     let cache = state.reports.clone();
-    let _permit = match crate::routes::export::search_permit_now(state) {
+    let _permit = match crate::routes::export::ranking_permit_now(state) {
         Ok(permit) => permit,
         Err(busy) => return cache.last(&asked).ok_or(busy),
     };
