@@ -390,6 +390,22 @@ async fn the_service_refuses_the_bodies_its_contract_refuses() {
             .collect();
         assert_eq!(found, pointers, "{bad}");
     }
+    // A field named twice has no one meaning (RFC 8259): refused where it comes again.
+    let twice = app
+        .send(
+            Request::patch()
+                .uri(&item(&created))
+                .insert_header(("Content-Type", "application/merge-patch+json"))
+                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .set_payload(r#"{"contact": {"phone": "+1", "phone": null}}"#),
+        )
+        .await;
+    let problem = twice.assert_problem(422, "invalid_body");
+    assert_eq!(
+        problem["errors"][0]["pointer"], "/contact/phone",
+        "{problem}"
+    );
+    assert_eq!(problem["errors"][0]["code"], "duplicate_field", "{problem}");
     // Thousands of unknown fields are answered in a few kilobytes: the first 100, and how many.
     let many: serde_json::Map<String, Value> =
         (0..5_000).map(|n| (format!("f{n}"), Value::Null)).collect();

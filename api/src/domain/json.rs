@@ -43,6 +43,77 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Fi
     })
 }
 
+/// JSON of any shape (a merge patch, RFC 7396) read as a `serde_json::Value`, but for an
+/// object that names a key twice: RFC 8259 leaves what that means open (serde_json keeps the
+/// last, other readers the first), so that a proxy that checks a body and the service could
+/// each read another patch from it. It is refused as a typed body's duplicate field is.
+#[derive(Debug)]
+pub struct Unambiguous(pub serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for Unambiguous {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UnambiguousVisitor).map(Unambiguous)
+    }
+}
+
+struct UnambiguousVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UnambiguousVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
+        Ok(b.into())
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Self::Value, E> {
+        Ok(n.into())
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Self::Value, E> {
+        Ok(n.into())
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<Self::Value, E> {
+        Ok(n.into())
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(s.into())
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+        Ok(s.into())
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Unambiguous(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(items.into())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
+            }
+            let Unambiguous(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(object.into())
+    }
+}
+
 /// What chrono says of a text that is not a date or time (`chrono::format::ParseError`).
 const CHRONO_MESSAGES: [&str; 7] = [
     "input is out of range",
@@ -79,6 +150,11 @@ fn shape(path: &serde_path_to_error::Path, full: String) -> FieldError {
     } else if message.starts_with("unknown field ") {
         // The path ends at the field already.
         "unknown_field"
+    } else if let Some(field) = quoted_after(&message, "duplicate field ") {
+        // Named where it comes the second time.
+        pointer.push('/');
+        pointer.push_str(&escaped(field));
+        "duplicate_field"
     } else {
         "invalid"
     };
@@ -169,6 +245,25 @@ mod tests {
             ("/colour", "unknown_field")
         );
         assert_eq!(error(r#""a text""#).0, "");
+        // A field named twice, in a typed body or in one of any shape (a merge patch).
+        let (pointer, code, _) = error(r#"{"kind":"ngo","kind":"state"}"#);
+        assert_eq!(
+            (pointer.as_str(), code.as_str()),
+            ("/kind", "duplicate_field")
+        );
+        let patch = r#"{"name":{"en":"a","en":"b"},"list":[{"x":1,"y":2}]}"#;
+        match from_json::<super::Unambiguous>(patch) {
+            Err(JsonError::Shape(e)) => assert_eq!(
+                (e.pointer.as_str(), e.code.as_str()),
+                ("/name/en", "duplicate_field")
+            ),
+            other => panic!("{other:?}"),
+        }
+        let read = from_json::<super::Unambiguous>(r#"{"a":[1,-2,3.5,"x",null,true,{}]}"#);
+        assert_eq!(
+            read.unwrap().0,
+            serde_json::json!({"a": [1, -2, 3.5, "x", null, true, {}]})
+        );
         // Not JSON at all, or JSON with more after it.
         for text in [r#"{"kind":"#, r#"{"kind":"ngo"} x"#, ""] {
             assert!(

@@ -639,10 +639,10 @@ macro_rules! item_edits {
             caller: Caller,
             req: HttpRequest,
             id: web::Path<$id>,
-            body: $crate::routes::body::Json<serde_json::Value>,
+            body: $crate::routes::body::Json<$crate::domain::json::Unambiguous>,
         ) -> ApiResult<impl Responder> {
             $crate::routes::support::merge_patch_only(&req)?;
-            let body = body.into_inner();
+            let body = body.into_inner().0;
             let edit = Edit::Patch($crate::routes::support::patch_body(&state, stringify!($input), body)?);
             change(state, caller, id.into_inner(), expected(&req)?, edit).await
         }
