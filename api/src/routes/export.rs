@@ -540,8 +540,13 @@ pub async fn respond(
     }
     use futures_util::StreamExt;
     let first = futures_util::stream::iter(whole);
+    let cut = CutShort {
+        delivered: Default::default(),
+        stopping: state.stopping.clone(),
+    };
     let rest = futures_util::stream::unfold(Some(rx), move |rx| {
         let complete = complete.clone();
+        let delivered = cut.delivered.clone();
         async move {
             let mut rx = rx?;
             match rx.recv().await {
@@ -551,11 +556,37 @@ pub async fn respond(
                     Err(actix_web::error::ErrorInternalServerError("export stopped")),
                     None,
                 )),
-                None => None,
+                None => {
+                    delivered.store(true, std::sync::atomic::Ordering::Release);
+                    None
+                }
             }
         }
     });
     Ok(res.streaming(first.chain(rest)))
+}
+
+/// Says in the log when an export's answer is dropped before its end was handed to the
+/// connection: its status line (a 200) is logged when it starts, and this is what tells that
+/// the client did not get it whole: the client went away, or the service stopped with the
+/// export still being sent (past the graceful stop's 30 s).
+struct CutShort {
+    delivered: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    stopping: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for CutShort {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering;
+        if self.delivered.load(Ordering::Acquire) {
+            return;
+        }
+        if self.stopping.load(Ordering::Acquire) {
+            tracing::warn!("export cut short: the service stopped before it was sent whole");
+        } else {
+            tracing::info!("export cut short: the client went away before it was sent whole");
+        }
+    }
 }
 
 /// Streams every item `fetch` yields, page after page, through `encoder`, as the file named by

@@ -212,3 +212,37 @@ fn a_slow_steady_reader_gets_its_export_whole_and_a_caller_runs_one_export_at_a_
     let again = read_reply(&mut again, Duration::from_secs(30)).expect("the second export");
     assert_eq!(again.status, 200, "{}", again.head);
 }
+
+/// An export's 200 is logged when it starts; one not sent whole is logged again when it ends,
+/// so that the log does not pass it for a success: a client that goes away, here. One sent
+/// whole is not.
+#[test]
+fn an_export_cut_short_is_logged_as_such() {
+    let service = Service::start(&[("UPR_TC_SEND_BUFFER", "65536")]);
+    // Some 3 MB of CSV: more than the sockets' buffers hold.
+    service.seed(&recommendations_csv(0, 3000, 1000), 3000);
+    let whole = service.request("GET", "/api/v1/export", &[], b"");
+    assert_eq!(whole.status, 200);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !service.log().contains("export cut short"),
+        "{}",
+        service.log()
+    );
+
+    let mut left = service.open("GET", "/api/v1/export", &[], b"");
+    let head = read_head(&mut left, PROMPTLY).expect("the export starts");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    drop(left);
+    let deadline = Instant::now() + PROMPTLY;
+    while !service.log().contains("export cut short") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        service
+            .log()
+            .contains("export cut short: the client went away"),
+        "{}",
+        service.log()
+    );
+}
