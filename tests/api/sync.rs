@@ -176,6 +176,25 @@ async fn callers_asking_while_a_snapshot_is_read_are_given_that_one() {
     assert_eq!(copy.len(), 4);
     assert_ne!(Some(cursor.as_str()), anonymous.header("x-changes-cursor"));
     assert_eq!(state.snapshots.counts(), (read + 2, asked + 3));
+
+    // A reading whose every caller went away before its turn came reads nothing.
+    let held = turns
+        .clone()
+        .acquire_many_owned(turns.available_permits() as u32)
+        .await
+        .unwrap();
+    let gone = actix_web::rt::time::timeout(
+        std::time::Duration::from_millis(200),
+        app.get("/api/v1/export"),
+    )
+    .await;
+    assert!(gone.is_err(), "the caller gave up waiting");
+    drop(held);
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(state.snapshots.counts(), (read + 2, asked + 4));
+    let (copy, _) = snapshot(&app, "").await;
+    assert_eq!(copy.len(), 4);
+    assert_eq!(state.snapshots.counts(), (read + 3, asked + 5));
 }
 
 #[actix_web::test]

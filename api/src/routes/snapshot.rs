@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::io::{Seek, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use actix_web::{HttpResponse, get, web};
 use bytes::Bytes;
@@ -286,10 +286,19 @@ pub struct Snapshot {
 /// A snapshot being read, which every caller given it awaits.
 type Reading = Shared<BoxFuture<'static, Result<Arc<Snapshot>, Arc<ApiError>>>>;
 
+/// A snapshot being read, and how many callers wait for it.
+struct Entry {
+    generation: u64,
+    reading: Reading,
+    waiting: Arc<AtomicUsize>,
+}
+
 /// The snapshots being read, by what they hold.
 pub struct Snapshots {
-    reading: std::sync::Mutex<HashMap<String, (u64, Reading)>>,
-    /// Snapshots read since the service started.
+    reading: std::sync::Mutex<HashMap<String, Entry>>,
+    /// Readings started, and snapshots read, since the service started (a reading no caller
+    /// waits for when its turn comes reads nothing).
+    started: AtomicU64,
     read: AtomicU64,
     /// Callers given a snapshot (or its failure) since the service started.
     asked: AtomicU64,
@@ -302,6 +311,7 @@ impl Snapshots {
     pub fn new(one_at_a_time: bool) -> Self {
         Self {
             reading: Default::default(),
+            started: AtomicU64::new(0),
             read: AtomicU64::new(0),
             asked: AtomicU64::new(0),
             one_at_a_time: one_at_a_time.then(|| Arc::new(tokio::sync::Semaphore::new(1))),
@@ -316,6 +326,12 @@ impl Snapshots {
         )
     }
 
+    fn entries(&self) -> ApiResult<std::sync::MutexGuard<'_, HashMap<String, Entry>>> {
+        self.reading
+            .lock()
+            .map_err(|_| ApiError::internal(anyhow::anyhow!("the snapshots' lock is poisoned")))
+    }
+
     /// The snapshot of `types` (all when `None`) that `audience`'s feed gives: the one being
     /// read, if there is one, else one read now.
     async fn get(
@@ -325,41 +341,108 @@ impl Snapshots {
         types: Option<Vec<String>>,
     ) -> ApiResult<Arc<Snapshot>> {
         let key = format!("{audience:?} {types:?}");
-        let reading = {
-            let mut reading = self.reading.lock().map_err(|_| {
-                ApiError::internal(anyhow::anyhow!("the snapshots' lock is poisoned"))
-            })?;
+        let (reading, _waiting) = {
+            let mut entries = self.entries()?;
             self.asked.fetch_add(1, Ordering::Relaxed);
-            match reading.get(&key) {
-                Some((_, shared)) => shared.clone(),
-                None => {
-                    let generation = self.read.fetch_add(1, Ordering::Relaxed);
-                    let shared = start(state.clone(), key.clone(), generation, audience, types);
-                    reading.insert(key, (generation, shared.clone()));
-                    shared
+            let entry = entries.entry(key.clone()).or_insert_with(|| {
+                let generation = self.started.fetch_add(1, Ordering::Relaxed);
+                let waiting = Arc::new(AtomicUsize::new(0));
+                Entry {
+                    generation,
+                    reading: start(
+                        state.clone(),
+                        key,
+                        generation,
+                        waiting.clone(),
+                        audience,
+                        types,
+                    ),
+                    waiting,
                 }
-            }
+            });
+            (entry.reading.clone(), Waiting::on(&entry.waiting))
         };
         reading.await.map_err(|e| again(&e))
     }
 }
 
-/// Starts reading a snapshot, to the end even if every caller waiting for it goes away; it
-/// is no longer given to callers once read.
+/// A caller waiting for a reading, counted while it waits (it goes away when the client does).
+struct Waiting(Arc<AtomicUsize>);
+
+impl Waiting {
+    fn on(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        Self(count.clone())
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A reading's entry, taken out of the map when the reading ends however it ends (a panic,
+/// its task dropped at a stop), so that the next caller starts another.
+struct Ended {
+    state: web::Data<AppState>,
+    key: String,
+    generation: u64,
+}
+
+impl Ended {
+    /// Takes the entry out now; `if_none_waits`: only when no caller waits for it (checked
+    /// under the map's lock, where callers join).
+    fn take(&self, if_none_waits: bool) -> bool {
+        let Ok(mut entries) = self.state.snapshots.reading.lock() else {
+            return false;
+        };
+        match entries.get(&self.key) {
+            Some(e) if e.generation == self.generation => {
+                if if_none_waits && e.waiting.load(Ordering::Acquire) > 0 {
+                    return false;
+                }
+                entries.remove(&self.key);
+                true
+            }
+            _ => true,
+        }
+    }
+}
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        self.take(false);
+    }
+}
+
+/// Starts reading a snapshot, in a task of its own: when it gets its turn and no caller waits
+/// for it any more (every client went away), it reads nothing. It is no longer given to
+/// callers once read.
 fn start(
     state: web::Data<AppState>,
     key: String,
     generation: u64,
+    waiting: Arc<AtomicUsize>,
     audience: Audience,
     types: Option<Vec<String>>,
 ) -> Reading {
     let task = actix_web::rt::spawn(async move {
-        let read = read_one(&state, audience, types).await;
-        if let Ok(mut reading) = state.snapshots.reading.lock()
-            && reading.get(&key).is_some_and(|(g, _)| *g == generation)
+        let ended = Ended {
+            state: state.clone(),
+            key,
+            generation,
+        };
+        let read = read_one(&state, &ended, audience, types).await;
+        // Logged once here; each caller waiting is given it too (`again`). Not the reading
+        // no one waited for any more.
+        if let Err(e) = &read
+            && !matches!(e, ApiError::Unavailable(_))
         {
-            reading.remove(&key);
+            let waiting = waiting.load(Ordering::Acquire);
+            tracing::error!(error = ?e, waiting, "reading a snapshot failed");
         }
+        drop(ended);
         read.map(Arc::new).map_err(Arc::new)
     });
     async move {
@@ -373,10 +456,17 @@ fn start(
     .shared()
 }
 
+/// How long emptying SQLite's write-ahead log after a snapshot waits for the write lock and
+/// for readers: it holds writers back while it runs, so it gives up rather than wait long (the
+/// next snapshot's try empties what this one left).
+const EMPTY_LOG_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Reads one snapshot, in its turns: on SQLite the one turn at snapshots, then its go at
-/// reading the database as an export (`AppState::export_reads`).
+/// reading the database as an export (`AppState::export_reads`); nothing when, its turns
+/// come, no caller waits for it.
 async fn read_one(
     state: &web::Data<AppState>,
+    ended: &Ended,
     audience: Audience,
     types: Option<Vec<String>>,
 ) -> ApiResult<Snapshot> {
@@ -391,6 +481,12 @@ async fn read_one(
         .acquire_owned()
         .await
         .map_err(closed)?;
+    if ended.take(true) {
+        return Err(ApiError::Unavailable(
+            "No caller waited for this snapshot any more; ask again.".into(),
+        ));
+    }
+    state.snapshots.read.fetch_add(1, Ordering::Relaxed);
     let pool = state.read.pool.clone();
     let empty_log = alone.is_some();
     web::block(move || -> ApiResult<Snapshot> {
@@ -402,7 +498,9 @@ async fn read_one(
                 .is_none_or(|list| list.iter().any(|x| x == t))
         };
         let read = read_snapshot(&mut conn, audience, wanted).map_err(ApiError::internal);
-        if empty_log && let Err(e) = crate::db::sql::statements::checkpoint_whole(&mut conn) {
+        if empty_log
+            && let Err(e) = crate::db::sql::statements::checkpoint_within(&mut conn, EMPTY_LOG_WAIT)
+        {
             tracing::warn!(error = %e, "cannot empty the write-ahead log after a snapshot");
         }
         read
@@ -410,11 +508,16 @@ async fn read_one(
     .await?
 }
 
-/// The failure of a snapshot's reading, for each caller that waited for it.
+/// The failure of a snapshot's reading (logged where it happened), for each caller that
+/// waited for it.
 fn again(e: &ApiError) -> ApiError {
     match e {
         ApiError::Unavailable(detail) => ApiError::Unavailable(detail.clone()),
         ApiError::Transient(err) => ApiError::Transient(anyhow::anyhow!("{err:#}")),
+        ApiError::StorageFull(err) => ApiError::StorageFull(anyhow::anyhow!("{err:#}")),
+        ApiError::Internal(err) => {
+            ApiError::Internal(anyhow::anyhow!("reading the snapshot failed: {err:#}"))
+        }
         other => ApiError::internal(anyhow::anyhow!("reading the snapshot failed: {other}")),
     }
 }

@@ -297,6 +297,28 @@ pub fn sqlite_loading_mode(
     }
 }
 
+/// [`checkpoint_whole`], waiting at most `wait` for the write lock and for readers (it holds
+/// writers back while it runs), then with the connection's own busy timeout back. A
+/// checkpoint that finds them busy gives up, leaving the log as it was.
+pub fn checkpoint_within(conn: &mut DbConnection, wait: Duration) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Busy {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        timeout: i32,
+    }
+    let DbConnection::Sqlite(c) = conn else {
+        return Ok(());
+    };
+    let own = diesel::sql_query("PRAGMA busy_timeout")
+        .get_result::<Busy>(c)?
+        .timeout;
+    c.batch_execute(&format!("PRAGMA busy_timeout = {}", wait.as_millis()))?;
+    let done = c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);");
+    c.batch_execute(&format!("PRAGMA busy_timeout = {own}"))?;
+    done
+}
+
 /// Copies the whole of SQLite's write-ahead log into the database and empties it, waiting
 /// for readers (up to the connection's busy timeout): the file alone then holds every
 /// committed write. Nothing to do on PostgreSQL.
