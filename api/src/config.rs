@@ -175,9 +175,12 @@ impl ServeLimits {
     }
 
     /// The streamed exports that may read the database at once with a pool of `pool_size`
-    /// connections: half of it, at least one. An export waiting on its client reads nothing.
-    pub fn export_reads(pool_size: u32) -> usize {
-        (pool_size / 2).max(1) as usize
+    /// connections: half of it, but never so many that they, the searches and the other
+    /// rankings (`searches` permits each) could take every connection; at least one. An export
+    /// waiting on its client reads nothing.
+    pub fn export_reads(pool_size: u32, searches: usize) -> usize {
+        let pool = pool_size as usize;
+        (pool / 2).min(pool.saturating_sub(2 * searches + 1)).max(1)
     }
 
     /// The ranked searches that may run at once with a pool of `pool_size` connections.

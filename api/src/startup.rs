@@ -216,7 +216,10 @@ impl Service {
                 bulk_limit: settings.bulk_limit,
                 exports: Arc::new(tokio::sync::Semaphore::new(settings.limits.exports())),
                 export_reads: Arc::new(tokio::sync::Semaphore::new(
-                    crate::config::ServeLimits::export_reads(settings.pool_size),
+                    crate::config::ServeLimits::export_reads(
+                        settings.pool_size,
+                        settings.limits.searches(settings.pool_size),
+                    ),
                 )),
                 export_callers: Default::default(),
                 export_send_timeout: settings.limits.export_send_timeout,
