@@ -50,7 +50,12 @@ impl Serving {
                 return Err(e).with_context(|| format!("cannot lock {}", path.display()));
             }
         };
-        // Held shared from here on, beside any other process's.
+        // Held shared from here on, beside any other process's (let go first: what taking a
+        // shared lock over one's own exclusive one does is not the same on every system).
+        if alone {
+            file.unlock()
+                .with_context(|| format!("cannot unlock {}", path.display()))?;
+        }
         file.lock_shared()
             .with_context(|| format!("cannot lock {}", path.display()))?;
         Ok(Self {
