@@ -584,7 +584,10 @@ impl Drop for CutShort {
         if self.stopping.load(Ordering::Acquire) {
             tracing::warn!("export cut short: the service stopped before it was sent whole");
         } else {
-            tracing::info!("export cut short: the client went away before it was sent whole");
+            tracing::info!(
+                "export cut short: the client went away, or the export stopped (logged before), \
+                 before it was sent whole"
+            );
         }
     }
 }
