@@ -69,6 +69,22 @@ def token(binary, env, *args):
                           text=True).stdout.strip()
 
 
+def first_answer(port, path):
+    """Seconds `path` takes to answer 200, asked alone; a 503 (a request an earlier scenario
+    left running still holds the permit it needs) is asked again, for up to a minute."""
+    deadline = time.monotonic() + 60
+    while True:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        t0 = time.perf_counter()
+        conn.request("GET", path)
+        r = conn.getresponse()
+        body = r.read()
+        if r.status == 200:
+            return time.perf_counter() - t0
+        assert r.status == 503 and time.monotonic() < deadline, (path, r.status, body[:300])
+        time.sleep(0.5)
+
+
 def get_json(port, path, token=None):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -379,9 +395,7 @@ def serve(args, binary, engine, env, run):
             first = []
             if extra.pop("first", False):
                 for path in paths:
-                    t0 = time.perf_counter()
-                    get_json(port, path)
-                    first.append(time.perf_counter() - t0)
+                    first.append(first_answer(port, path))
             row = wrk(port, paths, args, **extra)
             row["anon_mb"] = anon.lap()
             row["name"] = name
