@@ -156,15 +156,19 @@ impl Table {
                 } else {
                     format!("{s}.rank")
                 };
-                let select = if ranked {
-                    format!("SELECT r.seq, {rank} AS k")
+                // A ranking reads every match, and the matches drive it (`CROSS JOIN` keeps
+                // SQLite's planner from turning it round): driven by a filter's index instead,
+                // SQLite asked the full-text index about each row the filter kept, which took
+                // 11 s for `q=rights&session=33` at UN scale against 80 ms (docs/benchmarks.md).
+                let (select, join) = if ranked {
+                    (format!("SELECT r.seq, {rank} AS k"), "CROSS JOIN")
                 } else {
-                    "SELECT r.seq, r.document".to_owned()
+                    ("SELECT r.seq, r.document".to_owned(), "JOIN")
                 };
                 sql = Sql::new(
                     conn,
                     &format!(
-                        "{select} FROM {s} JOIN {} r ON r.seq = {s}.rowid WHERE {s} MATCH ",
+                        "{select} FROM {s} {join} {} r ON r.seq = {s}.rowid WHERE {s} MATCH ",
                         self.table
                     ),
                 );
