@@ -143,6 +143,11 @@ fn serve_starts_on_the_sqlite_default_and_stops_gracefully_on_sigterm() {
     let entry: serde_json::Value = serde_json::from_str(line).unwrap();
     assert_eq!(entry["fields"]["status"], 200);
     assert_eq!(entry["span"]["path"], "/api/v1/reference/countries/KEN");
+    // That the database is new is said, so that a mistyped path is not taken for lost data.
+    assert!(
+        log.contains("no SQLite database at this path: a new, empty one is made"),
+        "{log}"
+    );
 }
 
 /// The status line of `GET /api/v1/me` with `token`, from the service on `port`.

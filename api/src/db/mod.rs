@@ -368,11 +368,18 @@ pub fn connect(url: &DatabaseUrl, size: u32) -> anyhow::Result<Pool> {
 /// Opens the pool, its connections opened as `connecting` says. For SQLite the folder and file
 /// are created when missing.
 pub fn connect_with(url: &DatabaseUrl, size: u32, connecting: Connecting) -> anyhow::Result<Pool> {
-    if let DatabaseUrl::Sqlite(path) = url
-        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+    if let DatabaseUrl::Sqlite(path) = url {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+        }
+        // Said, so that a mistyped path is seen for what it is, not as data gone.
+        if !path.exists() {
+            tracing::warn!(
+                path = %path.display(),
+                "no SQLite database at this path: a new, empty one is made"
+            );
+        }
     }
     // Connect once outside the pool so a bad URL or a down server fails with its own message.
     drop(
