@@ -65,9 +65,11 @@ impl Serving {
     }
 }
 
-/// The lock file beside the SQLite file `db`.
+/// The lock file beside the SQLite file `db`, where a symbolic link to it leads: two paths
+/// to one file are one lock.
 fn lock_path(db: &std::path::Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
+    let db = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_owned());
+    let mut name = db.into_os_string();
     name.push(".serving");
     PathBuf::from(name)
 }
@@ -85,6 +87,15 @@ mod tests {
         // Another open file description conflicts as another process's would.
         let second = Serving::register(&url).unwrap();
         assert!(!second.alone);
+        // A symbolic link to the file leads to the same lock.
+        #[cfg(unix)]
+        {
+            std::fs::write(dir.path().join("upr-tc.sqlite3"), b"").unwrap();
+            let link = dir.path().join("link.sqlite3");
+            std::os::unix::fs::symlink(dir.path().join("upr-tc.sqlite3"), &link).unwrap();
+            let linked = Serving::register(&DatabaseUrl::Sqlite(link)).unwrap();
+            assert!(!linked.alone);
+        }
         drop((first, second));
         assert!(Serving::register(&url).unwrap().alone);
         let pg = DatabaseUrl::Postgres("postgres://localhost/x".into());
