@@ -543,6 +543,7 @@ pub async fn respond(
     let cut = CutShort {
         delivered: Default::default(),
         stopping: state.stopping.clone(),
+        request: tracing::Span::current(),
     };
     let rest = futures_util::stream::unfold(Some(rx), move |rx| {
         let complete = complete.clone();
@@ -573,6 +574,8 @@ pub async fn respond(
 struct CutShort {
     delivered: std::sync::Arc<std::sync::atomic::AtomicBool>,
     stopping: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The request's span, so that the line names its request id.
+    request: tracing::Span,
 }
 
 impl Drop for CutShort {
@@ -581,6 +584,7 @@ impl Drop for CutShort {
         if self.delivered.load(Ordering::Acquire) {
             return;
         }
+        let _request = self.request.enter();
         if self.stopping.load(Ordering::Acquire) {
             tracing::warn!("export cut short: the service stopped before it was sent whole");
         } else {
