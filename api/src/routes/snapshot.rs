@@ -498,10 +498,18 @@ async fn read_one(
                 .is_none_or(|list| list.iter().any(|x| x == t))
         };
         let read = read_snapshot(&mut conn, audience, wanted).map_err(ApiError::internal);
-        if empty_log
-            && let Err(e) = crate::db::sql::statements::checkpoint_within(&mut conn, EMPTY_LOG_WAIT)
-        {
-            tracing::warn!(error = %e, "cannot empty the write-ahead log after a snapshot");
+        if empty_log {
+            match crate::db::sql::statements::checkpoint_within(&mut conn, EMPTY_LOG_WAIT) {
+                Ok(None) => {}
+                Ok(Some(pages)) => tracing::info!(
+                    pages,
+                    "the write-ahead log was not emptied after a snapshot: writers or readers \
+                     held it; the next snapshot tries again"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot empty the write-ahead log after a snapshot")
+                }
+            }
         }
         read
     })

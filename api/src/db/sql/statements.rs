@@ -299,24 +299,37 @@ pub fn sqlite_loading_mode(
 
 /// [`checkpoint_whole`], waiting at most `wait` for the write lock and for readers (it holds
 /// writers back while it runs), then with the connection's own busy timeout back. A
-/// checkpoint that finds them busy gives up, leaving the log as it was.
-pub fn checkpoint_within(conn: &mut DbConnection, wait: Duration) -> diesel::QueryResult<()> {
+/// checkpoint that finds them busy gives up: then the pages the log still holds (SQLite's
+/// pages, of 4 KiB); `None` when it was emptied, or on PostgreSQL.
+pub fn checkpoint_within(
+    conn: &mut DbConnection,
+    wait: Duration,
+) -> diesel::QueryResult<Option<i64>> {
     use diesel::RunQueryDsl;
+    use diesel::sql_types::{BigInt, Integer};
     #[derive(diesel::QueryableByName)]
     struct Busy {
-        #[diesel(sql_type = diesel::sql_types::Integer)]
+        #[diesel(sql_type = Integer)]
         timeout: i32,
     }
+    #[derive(diesel::QueryableByName)]
+    struct Checkpoint {
+        #[diesel(sql_type = Integer)]
+        busy: i32,
+        #[diesel(sql_type = BigInt)]
+        log: i64,
+    }
     let DbConnection::Sqlite(c) = conn else {
-        return Ok(());
+        return Ok(None);
     };
     let own = diesel::sql_query("PRAGMA busy_timeout")
         .get_result::<Busy>(c)?
         .timeout;
     c.batch_execute(&format!("PRAGMA busy_timeout = {}", wait.as_millis()))?;
-    let done = c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);");
+    let done = diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result::<Checkpoint>(c);
     c.batch_execute(&format!("PRAGMA busy_timeout = {own}"))?;
-    done
+    let done = done?;
+    Ok((done.busy != 0).then_some(done.log))
 }
 
 /// Copies the whole of SQLite's write-ahead log into the database and empties it, waiting
@@ -440,6 +453,55 @@ mod tests {
             let size = q.get_result::<MapSize>(&mut conn).unwrap().mmap_size;
             assert_eq!(size as u64, map);
         }
+    }
+
+    /// The write-ahead log is emptied when no reader holds it; one a reader holds, the
+    /// checkpoint gives up within its wait and says how much the log still holds.
+    #[test]
+    fn a_checkpoint_within_a_wait_empties_the_log_or_says_it_could_not() {
+        use diesel::connection::SimpleConnection;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.db");
+        let open = || {
+            let mut conn = SqliteConnection::establish(&path.to_string_lossy()).unwrap();
+            super::configure_sqlite(&mut conn, std::time::Duration::from_secs(5), 0).unwrap();
+            conn
+        };
+        let mut conn = crate::db::DbConnection::Sqlite(open());
+        let write = |conn: &mut crate::db::DbConnection| {
+            conn.batch_execute(
+                "CREATE TABLE IF NOT EXISTS t (x); INSERT INTO t VALUES (randomblob(100000));",
+            )
+            .unwrap()
+        };
+        let wal = || std::fs::metadata(dir.path().join("log.db-wal")).map_or(0, |m| m.len());
+        let wait = std::time::Duration::from_millis(100);
+        write(&mut conn);
+        assert!(wal() > 0);
+        assert_eq!(super::checkpoint_within(&mut conn, wait).unwrap(), None);
+        assert_eq!(wal(), 0);
+        // A reader that began after a write holds the log.
+        write(&mut conn);
+        let mut reader = open();
+        reader
+            .batch_execute("BEGIN; SELECT count(*) FROM t;")
+            .unwrap();
+        write(&mut conn);
+        let held = super::checkpoint_within(&mut conn, wait).unwrap();
+        assert!(held.is_some_and(|pages| pages > 0), "{held:?}");
+        reader.batch_execute("COMMIT").unwrap();
+        assert_eq!(super::checkpoint_within(&mut conn, wait).unwrap(), None);
+        // Its own busy timeout is back.
+        #[derive(diesel::QueryableByName)]
+        struct Busy {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            timeout: i32,
+        }
+        let crate::db::DbConnection::Sqlite(c) = &mut conn else {
+            unreachable!()
+        };
+        let q = diesel::sql_query("PRAGMA busy_timeout");
+        assert_eq!(q.get_result::<Busy>(c).unwrap().timeout, 5000);
     }
 
     /// The SQLite this is built with plans a statement once, whatever is bound to it
