@@ -74,6 +74,33 @@ fn claim(
 
 pub use keys::clear_orphaned_claims;
 
+/// Gives up a request's claim on `key` (its answer is not kept). When the database refuses
+/// (its disk full, its write lock held past the timeout), tried again every second in the
+/// background until it is given up or its claim would have timed out anyway: else a retry,
+/// told to come back, would be refused as `request_in_progress` for the whole claim timeout.
+async fn release(state: &web::Data<AppState>, key: Key, mine: String) {
+    let forget = |key: Key, mine: String| {
+        move |conn: &mut DbConnection| Ok(keys::release(conn, &key, &mine)?)
+    };
+    let Err(e) = with_db(state, forget(key.clone(), mine.clone())).await else {
+        return;
+    };
+    tracing::warn!(error = %e, "an Idempotency-Key's claim could not be given up; trying again");
+    let state = state.clone();
+    actix_web::rt::spawn(async move {
+        let until = std::time::Instant::now() + state.idempotency_claim_timeout;
+        while std::time::Instant::now() < until {
+            actix_web::rt::time::sleep(std::time::Duration::from_secs(1)).await;
+            if with_db(&state, forget(key.clone(), mine.clone()))
+                .await
+                .is_ok()
+            {
+                return tracing::info!("an Idempotency-Key's claim was given up at last");
+            }
+        }
+    });
+}
+
 /// Reads the whole body, only to hash it.
 async fn hash_all(mut payload: Payload, limit: usize) -> ApiResult<String> {
     let mut hasher = Sha256::new();
@@ -248,12 +275,8 @@ pub async fn middleware(
     });
     let res = next.call(req).await?.map_into_boxed_body();
     let status = res.status();
-    let forget = {
-        let (key, mine) = (key.clone(), mine.clone());
-        move |conn: &mut DbConnection| Ok(keys::release(conn, &key, &mine)?)
-    };
     if !status.is_success() {
-        with_db(&state, forget).await.ok();
+        release(&state, key, mine).await;
         return Ok(res);
     }
     let (http, res) = res.into_parts();
@@ -274,7 +297,7 @@ pub async fn middleware(
         match actix_web::body::to_bytes(body).await {
             Ok(bytes) => Answer::Read(bytes),
             Err(_) => {
-                with_db(&state, forget).await.ok();
+                release(&state, key, mine).await;
                 return Ok(ServiceResponse::new(
                     http,
                     HttpResponse::from_error(ApiError::internal(anyhow::anyhow!(

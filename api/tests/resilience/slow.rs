@@ -303,6 +303,40 @@ fn after_a_kill_during_an_upload_the_same_request_with_its_key_is_answered() {
     assert_eq!(reply.expect(200)["created"], 50);
 }
 
+/// A request whose claim cannot be given up when it answers (the write lock held past the
+/// timeout here; a full disk does the same) has it given up in the background once the
+/// database takes writes again: its retry is carried out, not refused as
+/// `request_in_progress` for the claim timeout (an hour).
+#[test]
+fn a_claim_that_could_not_be_given_up_is_given_up_once_the_database_takes_writes() {
+    let service = Service::start(&[("UPR_TC_LOCK_TIMEOUT", "1s")]);
+    let admin = bearer(&service.admin());
+    let csv = recommendations_csv(0, 20, 200);
+    let length = csv.len().to_string();
+    let path = "/api/v1/bulk/recommendations?mode=atomic";
+    let headers = upload_headers(&admin, "upload-5", &length);
+    let (first, rest) = csv.as_bytes().split_at(csv.len() / 2);
+    let mut upload = service.open("POST", path, &headers, first);
+    std::thread::sleep(Duration::from_millis(500));
+    // The key is claimed; now the write lock is held elsewhere, and the upload and the giving
+    // up of its claim both wait for it in vain.
+    let lock = hold_write_lock(&service);
+    upload.write_all(rest).unwrap();
+    read_reply(&mut upload, Duration::from_secs(30))
+        .expect("the upload answers")
+        .expect_retry_later();
+    drop(lock);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let reply = loop {
+        let reply = service.request("POST", path, &headers, csv.as_bytes());
+        if reply.status != 409 || Instant::now() > deadline {
+            break reply;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert_eq!(reply.expect(200)["created"], 20);
+}
+
 #[test]
 fn a_second_instance_leaves_the_first_ones_running_claims() {
     let service = Service::start(&[]);
