@@ -75,30 +75,80 @@ fn claim(
 pub use keys::clear_orphaned_claims;
 
 /// Gives up a request's claim on `key` (its answer is not kept). When the database refuses
-/// (its disk full, its write lock held past the timeout), tried again every second in the
-/// background until it is given up or its claim would have timed out anyway: else a retry,
-/// told to come back, would be refused as `request_in_progress` for the whole claim timeout.
+/// (its disk full, its write lock held past the timeout), the claim joins the ones the service
+/// tries again every second until each is given up or would have timed out anyway: else a
+/// retry, told to come back, would be refused as `request_in_progress` for the whole claim
+/// timeout.
 async fn release(state: &web::Data<AppState>, key: Key, mine: String) {
-    let forget = |key: Key, mine: String| {
-        move |conn: &mut DbConnection| Ok(keys::release(conn, &key, &mine)?)
-    };
-    let Err(e) = with_db(state, forget(key.clone(), mine.clone())).await else {
+    let (k, m) = (key.clone(), mine.clone());
+    let forget = move |conn: &mut DbConnection| Ok(keys::release(conn, &k, &m)?);
+    let Err(e) = with_db(state, forget).await else {
         return;
     };
     tracing::warn!(error = %e, "an Idempotency-Key's claim could not be given up; trying again");
-    let state = state.clone();
-    actix_web::rt::spawn(async move {
+    state.unreleased.push(state, key, mine);
+}
+
+/// The claims a request could not give up as it answered, tried again by one task at a time,
+/// each try on one connection, however many there are.
+#[derive(Default)]
+pub struct Unreleased {
+    claims: Mutex<Vec<(Key, String, std::time::Instant)>>,
+    trying: std::sync::atomic::AtomicBool,
+}
+
+impl Unreleased {
+    fn push(&self, state: &web::Data<AppState>, key: Key, mine: String) {
         let until = std::time::Instant::now() + state.idempotency_claim_timeout;
-        while std::time::Instant::now() < until {
-            actix_web::rt::time::sleep(std::time::Duration::from_secs(1)).await;
-            if with_db(&state, forget(key.clone(), mine.clone()))
-                .await
-                .is_ok()
-            {
-                return tracing::info!("an Idempotency-Key's claim was given up at last");
-            }
+        if let Ok(mut claims) = self.claims.lock() {
+            claims.push((key, mine, until));
         }
-    });
+        if self.trying.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            return;
+        }
+        let state = state.clone();
+        actix_web::rt::spawn(async move {
+            loop {
+                actix_web::rt::time::sleep(std::time::Duration::from_secs(1)).await;
+                let now = std::time::Instant::now();
+                let claims: Vec<_> = match state.unreleased.claims.lock() {
+                    Ok(mut claims) => std::mem::take(&mut *claims)
+                        .into_iter()
+                        .filter(|(_, _, until)| *until > now)
+                        .collect(),
+                    Err(_) => Vec::new(),
+                };
+                // Kept when no connection could be had, to be tried again.
+                let tried = claims.clone();
+                let left = with_db(&state, move |conn| {
+                    let mut left = Vec::new();
+                    // Once the database refuses one, the rest wait for the next try
+                    // rather than each wait out the lock's timeout.
+                    let mut refused = false;
+                    for (key, mine, until) in claims {
+                        refused = refused || keys::release(conn, &key, &mine).is_err();
+                        if refused {
+                            left.push((key, mine, until));
+                        }
+                    }
+                    Ok(left)
+                })
+                .await
+                .unwrap_or(tried);
+                let Ok(mut claims) = state.unreleased.claims.lock() else {
+                    return;
+                };
+                claims.extend(left);
+                if claims.is_empty() {
+                    state
+                        .unreleased
+                        .trying
+                        .store(false, std::sync::atomic::Ordering::Release);
+                    return tracing::info!("the claims that could not be given up are given up");
+                }
+            }
+        });
+    }
 }
 
 /// Reads the whole body, only to hash it.

@@ -64,6 +64,8 @@ pub struct AppState {
     pub reports: Arc<crate::app::report::ReportCache>,
     /// The snapshots being read (`routes::snapshot`).
     pub snapshots: crate::routes::snapshot::Snapshots,
+    /// The `Idempotency-Key` claims requests could not give up, tried again (`idempotency`).
+    pub unreleased: crate::idempotency::Unreleased,
     /// What was read, kept while the data is unchanged (`app::kept`).
     pub kept: crate::app::kept::KeptReads,
     /// The change feed's next pages, read while their clients take this one
@@ -238,6 +240,7 @@ impl Service {
                 cursors,
                 offers: Default::default(),
                 reports: Default::default(),
+                unreleased: Default::default(),
                 snapshots: crate::routes::snapshot::Snapshots::new(matches!(
                     settings.database,
                     crate::config::DatabaseUrl::Sqlite(_)
