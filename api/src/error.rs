@@ -154,6 +154,19 @@ impl ApiError {
         }
     }
 
+    /// This failure again, for another caller who waited for the same work (a shared snapshot
+    /// reading): the same answer, its cause in words (`anyhow`'s errors are not `Clone`);
+    /// `what` says what failed where the answer hides its cause.
+    pub fn for_another_caller(&self, what: &str) -> Self {
+        match self {
+            Self::Unavailable(detail) => Self::Unavailable(detail.clone()),
+            Self::Transient(err) => Self::Transient(anyhow::anyhow!("{err:#}")),
+            Self::StorageFull(err) => Self::StorageFull(anyhow::anyhow!("{err:#}")),
+            Self::Internal(err) => Self::Internal(anyhow::anyhow!("{what}: {err:#}")),
+            other => Self::internal(anyhow::anyhow!("{what}: {other}")),
+        }
+    }
+
     /// An unexpected failure, or a transient one (a 503) when a database error in its chain
     /// says so.
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
@@ -645,6 +658,29 @@ mod tests {
         }
         let other = ApiError::from(database("no such table: x"));
         assert_eq!(other.code(), "internal_error");
+    }
+
+    /// A failure given to each caller of shared work answers each as it answered the first,
+    /// and keeps its cause for the log.
+    #[test]
+    fn a_failure_given_again_answers_the_same_and_keeps_its_cause() {
+        let full = ApiError::from(database("database or disk is full"));
+        assert_eq!(full.for_another_caller("x").code(), "storage_full");
+        let busy = ApiError::Unavailable("busy".into()).for_another_caller("x");
+        assert_eq!(
+            (busy.code(), busy.to_string()),
+            ("service_unavailable", "busy".into())
+        );
+        let broken = ApiError::internal(anyhow::anyhow!("the file is gone"));
+        match broken.for_another_caller("reading the snapshot failed") {
+            ApiError::Internal(e) => {
+                assert_eq!(
+                    e.to_string(),
+                    "reading the snapshot failed: the file is gone"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     /// A statement cut short by its time limit is a 503 that tells to search for less, on

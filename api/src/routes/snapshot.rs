@@ -362,7 +362,9 @@ impl Snapshots {
             });
             (entry.reading.clone(), Waiting::on(&entry.waiting))
         };
-        reading.await.map_err(|e| again(&e))
+        reading
+            .await
+            .map_err(|e| e.for_another_caller("reading the snapshot failed"))
     }
 }
 
@@ -514,18 +516,4 @@ async fn read_one(
         read
     })
     .await?
-}
-
-/// The failure of a snapshot's reading (logged where it happened), for each caller that
-/// waited for it.
-fn again(e: &ApiError) -> ApiError {
-    match e {
-        ApiError::Unavailable(detail) => ApiError::Unavailable(detail.clone()),
-        ApiError::Transient(err) => ApiError::Transient(anyhow::anyhow!("{err:#}")),
-        ApiError::StorageFull(err) => ApiError::StorageFull(anyhow::anyhow!("{err:#}")),
-        ApiError::Internal(err) => {
-            ApiError::Internal(anyhow::anyhow!("reading the snapshot failed: {err:#}"))
-        }
-        other => ApiError::internal(anyhow::anyhow!("reading the snapshot failed: {other}")),
-    }
 }
