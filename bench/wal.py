@@ -73,22 +73,27 @@ def main():
             if failure:
                 failures[failure] = failures.get(failure, 0) + 1
 
+    def send(what, method, path, headers, body=None):
+        """One request on a connection of its own, its answer read whole and counted."""
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            res = conn.getresponse()
+            first = res.read(1 << 20)
+            while res.read(1 << 20):
+                pass
+            if res.status == 200:
+                count(what + "s")
+            else:
+                count("errors", f"{what} {res.status} {first[:120]!r}")
+        except OSError as e:
+            count("errors", f"{what} {type(e).__name__}")
+        finally:
+            conn.close()
+
     def exporter(tok):
         while not stopping.is_set():
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-            try:
-                conn.request("GET", "/api/v1/export", headers={"Authorization": f"Bearer {tok}"})
-                res = conn.getresponse()
-                while res.read(1 << 20):
-                    pass
-                if res.status == 200:
-                    count("snapshots")
-                else:
-                    count("errors", f"export {res.status}")
-            except OSError as e:
-                count("errors", f"export {type(e).__name__}")
-            finally:
-                conn.close()
+            send("snapshot", "GET", "/api/v1/export", {"Authorization": f"Bearer {tok}"})
 
     def uploader():
         n = 0
@@ -97,20 +102,8 @@ def main():
             rows = "".join(f"KEN,{30 + n % 9},Recommendation {n}-{i} written under load\n"
                            for i in range(args.rows))
             body = ("state_under_review,session,text__en\n" + rows).encode()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-            try:
-                conn.request("POST", "/api/v1/bulk/recommendations", body=body, headers={
-                    "Authorization": f"Bearer {admin}", "Content-Type": "text/csv"})
-                res = conn.getresponse()
-                answer = res.read()
-                if res.status == 200:
-                    count("uploads")
-                else:
-                    count("errors", f"upload {res.status} {answer[:120]!r}")
-            except OSError as e:
-                count("errors", f"upload {type(e).__name__}")
-            finally:
-                conn.close()
+            send("upload", "POST", "/api/v1/bulk/recommendations",
+                 {"Authorization": f"Bearer {admin}", "Content-Type": "text/csv"}, body)
             n += 1
             stopping.wait(max(0.0, args.every - (time.monotonic() - began)))
 
