@@ -116,6 +116,10 @@ pub struct ServeLimits {
     /// Ranked searches (`q` on a JSON list) running at once (`UPR_TC_SEARCH_LIMIT`); `None`: a
     /// quarter of the pool, at least one.
     pub search_limit: Option<usize>,
+    /// How long a State's coordination view may take before it is given up with a 503
+    /// (`UPR_TC_COORDINATION_TIMEOUT`): it ranks the offers for each of the State's open
+    /// requests, and a State with very many of them must not hold a core for minutes.
+    pub coordination_timeout: Duration,
     /// How long a request body may take to arrive whole, and how long any body may go without
     /// a byte (`UPR_TC_BODY_TIMEOUT`).
     pub body_timeout: Duration,
@@ -148,6 +152,7 @@ impl Default for ServeLimits {
             idempotency_claim_timeout: Duration::from_secs(3600),
             idempotency_answer_limit: 1024 * 1024,
             search_limit: None,
+            coordination_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             bulk_body_timeout: Duration::from_secs(600),
             max_connections: 4096,
@@ -194,9 +199,9 @@ impl ServeLimits {
             match env(name) {
                 Some(v) => humantime::parse_duration(v.trim())
                     .ok()
-                    .filter(|d| !d.is_zero())
+                    .filter(|d| *d >= Duration::from_millis(1))
                     .with_context(|| {
-                        format!("{name} must be a duration above zero, such as `5s` or `500ms`")
+                        format!("{name} must be a duration of 1ms or more, such as `5s` or `500ms`")
                     }),
                 None => Ok(default),
             }
@@ -232,6 +237,10 @@ impl ServeLimits {
             idempotency_answer_limit: count("UPR_TC_IDEMPOTENCY_ANSWER_LIMIT")?
                 .unwrap_or(defaults.idempotency_answer_limit),
             search_limit: count("UPR_TC_SEARCH_LIMIT")?,
+            coordination_timeout: duration(
+                "UPR_TC_COORDINATION_TIMEOUT",
+                defaults.coordination_timeout,
+            )?,
             body_timeout: duration("UPR_TC_BODY_TIMEOUT", defaults.body_timeout)?,
             bulk_body_timeout: duration("UPR_TC_BULK_BODY_TIMEOUT", defaults.bulk_body_timeout)?,
             max_connections: count("UPR_TC_MAX_CONNECTIONS")?.unwrap_or(defaults.max_connections),

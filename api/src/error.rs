@@ -421,6 +421,7 @@ impl From<crate::app::Error> for ApiError {
                 ),
                 errors: vec![field],
             },
+            E::TooSlow(detail) => Self::Unavailable(detail),
             E::Db(e) => e.into(),
             E::Internal(e) => Self::internal(e),
         }

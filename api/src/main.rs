@@ -25,7 +25,7 @@ Limits: UPR_TC_JSON_LIMIT UPR_TC_BULK_LIMIT UPR_TC_RATE_LIMITS UPR_TC_TRUSTED_PR
   UPR_TC_EXPORT_LIMIT UPR_TC_EXPORT_SEND_TIMEOUT UPR_TC_FEED_HORIZON UPR_TC_SEND_BUFFER
   UPR_TC_IDEMPOTENCY_ANSWER_LIMIT UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT UPR_TC_SEARCH_LIMIT
   UPR_TC_KEPT_BYTES UPR_TC_BODY_TIMEOUT UPR_TC_BULK_BODY_TIMEOUT UPR_TC_MAX_CONNECTIONS
-  UPR_TC_MAX_CONNECTIONS_PER_ADDRESS
+  UPR_TC_MAX_CONNECTIONS_PER_ADDRESS UPR_TC_COORDINATION_TIMEOUT
 Operations: UPR_TC_METRICS_BIND UPR_TC_METRICS_TOKEN OTEL_EXPORTER_OTLP_ENDPOINT
   MALLOC_ARENA_MAX";
 
@@ -302,6 +302,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let settings = Settings::from_env()?;
+            // Token keys that `serve` would refuse are refused here too, before the database
+            // is touched; the secret the service will sign with is made now when it is to be
+            // made, so that tokens can be minted before the service first starts.
+            let data_dir = settings.database.data_dir();
+            if settings.jwt.secret.is_some()
+                || settings.jwt.jwks_path.is_some()
+                || data_dir.is_some()
+            {
+                Keys::load(&settings.jwt, data_dir)?;
+            }
             let pool = upr_tc::db::connect(&settings.database, 1)?;
             let applied = pool
                 .get()
@@ -312,14 +322,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             for version in applied {
                 eprintln!("applied {version}");
-            }
-            // The secret the service will sign with, made now when it is to be made, so that
-            // tokens can be minted before the service first starts.
-            if let Some(dir) = settings.database.data_dir()
-                && settings.jwt.secret.is_none()
-                && settings.jwt.jwks_path.is_none()
-            {
-                Keys::load(&settings.jwt, Some(dir))?;
             }
             Ok(())
         }

@@ -56,6 +56,8 @@ pub struct AppState {
     pub bulk_body_timeout: std::time::Duration,
     /// After how long an unanswered `Idempotency-Key` claim may be taken over.
     pub idempotency_claim_timeout: std::time::Duration,
+    /// How long a State's coordination view may take (`UPR_TC_COORDINATION_TIMEOUT`).
+    pub coordination_timeout: std::time::Duration,
     /// Turns positions into the opaque cursors clients see, and back.
     pub cursors: crate::cursor::Cursors,
     /// The offers matching has read, parsed and their words stemmed, by version.
@@ -237,6 +239,7 @@ impl Service {
                 body_timeout: settings.limits.body_timeout,
                 bulk_body_timeout: settings.limits.bulk_body_timeout,
                 idempotency_claim_timeout: settings.limits.idempotency_claim_timeout,
+                coordination_timeout: settings.limits.coordination_timeout,
                 cursors,
                 offers: Default::default(),
                 reports: Default::default(),

@@ -350,12 +350,22 @@ fn configuration_mistakes_are_named() {
         "{stderr}"
     );
 
+    // A secret `serve` would refuse is refused by `migrate` too, before it migrates.
+    let out = run(upr_tc(dir.path())
+        .env("UPR_TC_JWT_SECRET", "too-short")
+        .arg("migrate"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("UPR_TC_JWT_SECRET"), "{stderr}");
+
     // Limits that would refuse every request, or take over a running request's key.
     for (name, value) in [
         ("UPR_TC_BULK_LIMIT", "0"),
         ("UPR_TC_JSON_LIMIT", "10"),
         ("UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT", "1ms"),
         ("UPR_TC_LOCK_TIMEOUT", "0s"),
+        ("UPR_TC_BODY_TIMEOUT", "1ns"),
+        ("UPR_TC_COORDINATION_TIMEOUT", "900us"),
     ] {
         let out = run(upr_tc(dir.path())
             .env(name, value)

@@ -163,3 +163,30 @@ async fn gaps_duplication_and_requests_over_what_the_caller_sees() {
         .assert_ok_json();
     assert_eq!(empty["accepted_recommendations"], 0);
 }
+
+/// A view past its time limit (`UPR_TC_COORDINATION_TIMEOUT`) is given up with a 503 that
+/// says so, not computed to its end; within it, the same view answers.
+#[actix_web::test]
+async fn a_view_past_its_time_limit_is_given_up() {
+    let app = TestApp::spawn_with(|s| s.limits.coordination_timeout = std::time::Duration::ZERO);
+    made_to_kenya(&app, "supported", "Adopt a law on domestic violence").await;
+    let refused = app
+        .get("/api/v1/states/KEN/coordination")
+        .await
+        .assert_problem(503, "service_unavailable");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("coordination view took longer"),
+        "{refused}"
+    );
+
+    let app = TestApp::spawn();
+    made_to_kenya(&app, "supported", "Adopt a law on domestic violence").await;
+    let view = app
+        .get("/api/v1/states/KEN/coordination")
+        .await
+        .assert_ok_json();
+    assert_eq!(view["gaps"].as_array().unwrap().len(), 1, "{view}");
+}

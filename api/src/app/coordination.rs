@@ -6,8 +6,10 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::Result;
+use std::time::{Duration, Instant};
+
 use super::matching::{OfferCache, OfferMatch, Window};
+use super::{Error, Result};
 use crate::db::DbConnection;
 use crate::db::assistance_requests::{may_see, open_of};
 use crate::db::documents;
@@ -106,15 +108,34 @@ where
         .map_err(|e| unreadable(format!("{what} id `{id}`: {e}")))
 }
 
-/// The view of `state` for a caller with `access`.
+/// Whether the view is still within its time: it is given up past `deadline`, between two of
+/// its reads or rankings.
+fn in_time(deadline: Instant) -> Result<()> {
+    if Instant::now() > deadline {
+        return Err(Error::TooSlow(
+            "The coordination view took longer than this service allows; try again later, or ask \
+             for each open request's matches on its own."
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The view of `state` for a caller with `access`, given up with [`Error::TooSlow`] once it
+/// has taken longer than `limit`.
 pub fn view(
     conn: &mut DbConnection,
     cache: &OfferCache,
     state: &CountryCode,
     access: &Access,
+    limit: Duration,
 ) -> Result<Coordination> {
+    let deadline = Instant::now() + limit;
+    in_time(deadline)?;
     let accepted = accepted_of(conn, state)?;
+    in_time(deadline)?;
     let rows = links(conn, state, access)?;
+    in_time(deadline)?;
     let mut link_list = Vec::with_capacity(rows.len());
     for row in &rows {
         link_list.push(Link {
@@ -127,12 +148,10 @@ pub fn view(
     }
     let ids: Vec<RecommendationId> = accepted.iter().map(|r| r.stored.id).collect();
     let found = findings(&ids, &link_list);
-    let by_id = |id: &RecommendationId| {
-        accepted
-            .iter()
-            .find(|r| r.stored.id == *id)
-            .map(RecommendationSummary::from)
-    };
+    in_time(deadline)?;
+    let index: std::collections::HashMap<RecommendationId, &Recommendation> =
+        accepted.iter().map(|r| (r.stored.id, r)).collect();
+    let by_id = |id: &RecommendationId| index.get(id).map(|r| RecommendationSummary::from(*r));
     // The activities of possible duplication, read once.
     let mut named: Vec<String> = found
         .duplication
@@ -178,6 +197,7 @@ pub fn view(
         if !may_see(access, &request.content) {
             continue;
         }
+        in_time(deadline)?;
         // The offers are read once, for all the State's requests.
         let pool = match &mut pool {
             Some(pool) => pool,

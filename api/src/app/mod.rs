@@ -87,6 +87,9 @@ pub enum Error {
     /// JSON pointer (the same in the patch and in the document it makes).
     #[error("The patched document is not valid: {}", .0.message)]
     InvalidPatch(FieldError),
+    /// A read gave up past its time limit; the caller may ask for less, or later.
+    #[error("{0}")]
+    TooSlow(String),
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
     /// Anything unexpected.

@@ -46,19 +46,53 @@ pub fn findings(accepted: &[RecommendationId], links: &[Link]) -> Findings {
             out.gaps.push(*id);
             continue;
         };
-        // Every activity that runs at the same time as one of another submitter.
-        let mut concurrent: BTreeSet<ActivityId> = BTreeSet::new();
-        for (i, a) in serving.iter().enumerate() {
-            for b in &serving[i + 1..] {
-                if a.submitter != b.submitter && a.period.overlaps(&b.period) {
-                    concurrent.insert(a.activity);
-                    concurrent.insert(b.activity);
-                }
-            }
-        }
+        let concurrent = concurrent(serving);
         if !concurrent.is_empty() {
             out.duplication
                 .push((*id, concurrent.into_iter().collect()));
+        }
+    }
+    out
+}
+
+/// The activities among `serving` that run at the same time as one of another submitter, in
+/// O(n log n) rather than by every pair: two periods share a day when each starts no later than
+/// the other ends. Taking the activities by when they end, and the others in by when they start
+/// as long as they start no later than that, the latest end among those of another submitter
+/// says whether one of them is still running when this one starts.
+fn concurrent(serving: &[&Link]) -> BTreeSet<ActivityId> {
+    let start = |l: &Link| l.period.start.unwrap_or(NaiveDate::MIN);
+    let end = |l: &Link| l.period.end.unwrap_or(NaiveDate::MAX);
+    let mut by_start: Vec<&Link> = serving.to_vec();
+    by_start.sort_by_key(|l| start(l));
+    let mut by_end: Vec<&Link> = serving.to_vec();
+    by_end.sort_by_key(|l| end(l));
+    // The latest end among those taken in, and the latest of a submitter other than its own.
+    let mut latest: [Option<(NaiveDate, StakeholderId)>; 2] = [None, None];
+    let mut taken = by_start.iter().peekable();
+    let mut out = BTreeSet::new();
+    for link in by_end {
+        while let Some(next) = taken.next_if(|n| start(n) <= end(link)) {
+            let candidate = (end(next), next.submitter);
+            latest = match latest {
+                [Some(first), second] if first.1 == candidate.1 => {
+                    [Some(first.max(candidate)), second]
+                }
+                [Some(first), _] if candidate.0 > first.0 => [Some(candidate), Some(first)],
+                [first, Some(second)] if second.1 == candidate.1 => {
+                    [first, Some(second.max(candidate))]
+                }
+                [first, Some(second)] if candidate.0 <= second.0 => [first, Some(second)],
+                [None, _] => [Some(candidate), None],
+                [first, _] => [first, Some(candidate)],
+            };
+        }
+        let other = latest
+            .iter()
+            .flatten()
+            .find(|(_, submitter)| *submitter != link.submitter);
+        if other.is_some_and(|(latest_end, _)| *latest_end >= start(link)) {
+            out.insert(link.activity);
         }
     }
     out
@@ -134,5 +168,46 @@ mod tests {
         let mut expected = vec![overlapping[0].activity, overlapping[1].activity];
         expected.sort();
         assert_eq!(found.duplication, vec![(r3, expected)]);
+    }
+
+    /// The sweep finds what comparing every pair finds, on periods of every kind: open at
+    /// either end, a day long, sharing only their first or last day, by few submitters.
+    #[test]
+    fn concurrent_activities_are_those_every_pair_compared_finds() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+        let submitters = [(); 4].map(|_| StakeholderId::new_v7());
+        let day =
+            |n: i64| NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new(n as u64);
+        for round in 0..2_000 {
+            let size = rng.random_range(0..12);
+            let links: Vec<Link> = (0..size)
+                .map(|_| {
+                    let start = rng.random_range(0..30);
+                    let length = rng.random_range(0..6);
+                    Link {
+                        recommendation: RecommendationId::default(),
+                        activity: ActivityId::new_v7(),
+                        submitter: submitters[rng.random_range(0..1 + round % 4)],
+                        period: Period {
+                            start: rng.random_bool(0.85).then(|| day(start)),
+                            end: rng.random_bool(0.85).then(|| day(start + length)),
+                        },
+                        cancelled: false,
+                    }
+                })
+                .collect();
+            let serving: Vec<&Link> = links.iter().collect();
+            let mut pairs = BTreeSet::new();
+            for (i, a) in links.iter().enumerate() {
+                for b in &links[i + 1..] {
+                    if a.submitter != b.submitter && a.period.overlaps(&b.period) {
+                        pairs.insert(a.activity);
+                        pairs.insert(b.activity);
+                    }
+                }
+            }
+            assert_eq!(concurrent(&serving), pairs, "{links:#?}");
+        }
     }
 }

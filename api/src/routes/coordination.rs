@@ -41,6 +41,10 @@ pub async fn get_state_coordination(
     // It ranks the offers for each open request: a ranking, under the same limit.
     let _permit = crate::routes::export::ranking_permit(&state).await?;
     let cache = state.offers.clone();
-    let answer = with_db(&state, move |conn| Ok(view(conn, &cache, &code, &access)?)).await?;
+    let limit = state.coordination_timeout;
+    let answer = with_db(&state, move |conn| {
+        Ok(view(conn, &cache, &code, &access, limit)?)
+    })
+    .await?;
     tagged_json(&req, &answer, true)
 }

@@ -1,8 +1,8 @@
 //! A time limit on the statements of a ranked search, on both engines. PostgreSQL has its own
 //! (`statement_timeout`); SQLite has none, so a ranked search's statement there calls
-//! `upr_tc_in_time()` on each row it reads, which fails once the limit set for the thread
-//! running the statement has passed, ending the statement with PostgreSQL's words for it
-//! (`error::ApiError` maps both to the same 503).
+//! `upr_tc_in_time()` on one row in 64 it reads (`db::sql::search`), which fails once the
+//! limit set for the thread running the statement has passed, ending the statement with
+//! PostgreSQL's words for it (`error::ApiError` maps both to the same 503).
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
