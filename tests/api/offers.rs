@@ -292,6 +292,97 @@ async fn an_offer_stops_citing_an_activity_that_stops_being_public() {
         .await
         .assert_problem(422, "validation_failed");
     assert_eq!(problem["errors"].as_array().unwrap().len(), 3, "{problem}");
+
+    // Once public again, each is cited again, by the service: France grants consent to the
+    // first, the submitter submits the second again. The deleted one is gone for good.
+    let granted = json!({"decision": "granted", "scope": "activity", "activity_id": cited[0]});
+    france_consents(&app, granted).await;
+    let seen = app.get(&item(&made)).await.assert_ok_json();
+    assert_eq!(cites(&seen), [cited[3].clone(), cited[0].clone()], "{seen}");
+    assert_eq!(seen["version"], 5);
+    let reply = app
+        .send_json(
+            Method::PATCH,
+            &activity_path(1),
+            Some(&admin),
+            &json!({"publication": "submitted"}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let seen = app.get(&item(&made)).await.assert_ok_json();
+    assert_eq!(
+        cites(&seen),
+        [cited[3].clone(), cited[0].clone(), cited[1].clone()],
+        "{seen}"
+    );
+    assert_eq!(seen["version"], 6);
+    // Hidden and shown again once more, it is cited once.
+    let withdrawn = json!({"decision": "withdrawn", "scope": "activity", "activity_id": cited[1]});
+    france_consents(&app, withdrawn).await;
+    let granted = json!({"decision": "granted", "scope": "activity", "activity_id": cited[1]});
+    france_consents(&app, granted).await;
+    let seen = app.get(&item(&made)).await.assert_ok_json();
+    assert_eq!(
+        cites(&seen),
+        [cited[3].clone(), cited[0].clone(), cited[1].clone()],
+        "{seen}"
+    );
+}
+
+/// A citation withheld while its activity is hidden is not given back when the activity no
+/// longer is the offer's stakeholder's to cite, nor to an offer deleted meanwhile.
+#[actix_web::test]
+async fn a_withheld_citation_is_given_back_only_where_it_may_be() {
+    let app = TestApp::spawn();
+    let own = organisation(&app, "Once cited NGO").await;
+    let other = organisation(&app, "Taking over NGO").await;
+    let admin = app.admin_token();
+    let cited = public_activities(&app, &own, &["Handed over", "Of a deleted offer"]).await;
+    let mut body = offer("Citing one");
+    body["stakeholder"] = json!(own);
+    body["activities"] = json!(cited[..1]);
+    let kept = app.create(PATH, &body).await;
+    body["activities"] = json!(cited[1..]);
+    body["description"] = json!({"en": "Deleted while the activity was hidden"});
+    let deleted = app.create(PATH, &body).await;
+    for id in &cited {
+        france_consents(
+            &app,
+            json!({"decision": "withdrawn", "scope": "activity", "activity_id": id}),
+        )
+        .await;
+    }
+    assert_eq!(
+        app.get(&item(&kept)).await.assert_ok_json()["activities"],
+        json!([])
+    );
+    // The activity is now another's, and the other offer is gone.
+    let reply = app
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/activities/{}", cited[0]),
+            Some(&admin),
+            &json!({"submitter": other}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let reply = app
+        .send_json(Method::DELETE, &item(&deleted), Some(&admin), &json!(null))
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.text());
+    for id in &cited {
+        france_consents(
+            &app,
+            json!({"decision": "granted", "scope": "activity", "activity_id": id}),
+        )
+        .await;
+    }
+    let seen = app.get(&item(&kept)).await.assert_ok_json();
+    assert_eq!(seen["activities"], json!([]), "{seen}");
+    assert_eq!(seen["version"], 2, "{seen}");
+    app.get(&item(&deleted))
+        .await
+        .assert_problem(404, "not_found");
 }
 
 /// A database whose offers cite activities that are no longer public (written before offers

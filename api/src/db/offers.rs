@@ -8,7 +8,7 @@ use super::activities::Referenced;
 use super::documents::{Document, WriteError};
 use super::table::{Table, document_table};
 use crate::domain::Language;
-use crate::domain::offer::{Offer, OfferContent, OfferInput, OfferStatus};
+use crate::domain::offer::{MAX_CITED_ACTIVITIES, Offer, OfferContent, OfferInput, OfferStatus};
 use crate::domain::publication::Access;
 use crate::domain::{ActivityId, ExternalRef, FieldError, OfferId, StakeholderId, Stored};
 
@@ -174,15 +174,36 @@ pub fn count_by(conn: &mut DbConnection, stakeholder: StakeholderId) -> QueryRes
 }
 
 /// Makes the offers that cite these activities, which stopped being public (a State withdrew
-/// or refused consent, the activity changed, or is deleted), stop citing them: an offer is
-/// public and tells only of public activities (`check_references` holds each write to it).
-/// Each offer changed is a new version, audited as the service's (`Actor::service`), and the
-/// public feed forgets its earlier upserts, which named them. Returns how many changed.
-pub fn uncite(conn: &mut DbConnection, hidden: &[ActivityId]) -> QueryResult<usize> {
+/// or refused consent, or the activity changed), stop citing them: an offer is public and tells
+/// only of public activities (`check_references` holds each write to it). Each citation taken
+/// out is kept (`offer_withheld_citations`) and given back once the activity is public again
+/// ([`give_back`]). Returns how many offers changed.
+pub fn withhold(conn: &mut DbConnection, hidden: &[ActivityId]) -> QueryResult<usize> {
+    take_out(conn, hidden, true)
+}
+
+/// Makes the offers that cite these activities, which are being deleted, stop citing them, and
+/// forgets the citations withheld from offers while they were hidden. Returns how many offers
+/// changed.
+pub fn uncite(conn: &mut DbConnection, deleted: &[ActivityId]) -> QueryResult<usize> {
+    use super::schema::offer_withheld_citations::dsl as w;
+    for run in deleted.chunks(super::RUN) {
+        let values: Vec<String> = run.iter().map(ActivityId::to_string).collect();
+        diesel::delete(w::offer_withheld_citations.filter(w::activity_id.eq_any(values)))
+            .execute(conn)?;
+    }
+    take_out(conn, deleted, false)
+}
+
+/// Writes each offer citing one of `activities` again without it, keeping what was taken out
+/// when `keep`. Each offer changed is a new version, audited as the service's
+/// (`Actor::service`), and the public feed forgets its earlier upserts, which named them.
+fn take_out(conn: &mut DbConnection, activities: &[ActivityId], keep: bool) -> QueryResult<usize> {
     use super::schema::offer_facets::dsl as f;
+    use super::schema::offer_withheld_citations::dsl as w;
     use super::schema::offers::dsl as o;
     let mut rows: Vec<super::sql::DocumentRow> = Vec::new();
-    for run in hidden.chunks(super::RUN) {
+    for run in activities.chunks(super::RUN) {
         let values: Vec<String> = run.iter().map(ActivityId::to_string).collect();
         let citing = f::offer_facets
             .filter(f::facet.eq("activity"))
@@ -197,27 +218,100 @@ pub fn uncite(conn: &mut DbConnection, hidden: &[ActivityId]) -> QueryResult<usi
     }
     rows.sort_unstable_by_key(|r| r.seq);
     rows.dedup_by_key(|r| r.seq);
-    let hidden: std::collections::HashSet<&ActivityId> = hidden.iter().collect();
+    let taken: std::collections::HashSet<&ActivityId> = activities.iter().collect();
     for row in &rows {
         let offer: Offer = super::documents::parse(row)?;
         let mut content = offer.content.clone();
-        content.activities.retain(|a| !hidden.contains(a));
+        content.activities.retain(|a| !taken.contains(a));
         let id = offer.stored.id.to_string();
+        if keep {
+            for activity in offer
+                .content
+                .activities
+                .iter()
+                .filter(|a| taken.contains(a))
+            {
+                let (activity, offer) = (activity.to_string(), id.as_str());
+                let pair = w::activity_id.eq(&activity).and(w::offer_id.eq(offer));
+                diesel::delete(w::offer_withheld_citations.filter(pair)).execute(conn)?;
+                diesel::insert_into(w::offer_withheld_citations)
+                    .values((w::activity_id.eq(&activity), w::offer_id.eq(offer)))
+                    .execute(conn)?;
+            }
+        }
         super::changes::forget_public(conn, &mut [(Offer::TABLE.entity, id.as_str())])?;
-        let actor = super::audit::Actor::service();
-        super::documents::replace::<Offer>(
-            conn,
-            &actor,
-            offer.stored.id,
-            content,
-            &super::documents::Expected::ANY,
-        )
+        rewrite(conn, offer.stored.id, content)?;
+    }
+    Ok(rows.len())
+}
+
+/// Gives back to each offer the citations withheld from it ([`withhold`]) of these activities,
+/// which are public again, where the offer is still there, the activity is still one its
+/// stakeholder submitted or took part in, and the offer has room for it; the citations are
+/// forgotten either way. Each offer changed is a new version, audited as the service's.
+/// Returns how many offers changed.
+pub fn give_back(conn: &mut DbConnection, public: &[ActivityId]) -> QueryResult<usize> {
+    use super::schema::offer_withheld_citations::dsl as w;
+    use super::schema::offers::dsl as o;
+    let mut withheld: Vec<(String, String)> = Vec::new();
+    for run in public.chunks(super::RUN) {
+        let values: Vec<String> = run.iter().map(ActivityId::to_string).collect();
+        let found = w::offer_withheld_citations.filter(w::activity_id.eq_any(&values));
+        withheld.extend(
+            found
+                .clone()
+                .select((w::offer_id, w::activity_id))
+                .load(conn)?,
+        );
+        diesel::delete(found).execute(conn)?;
+    }
+    let mut by_offer: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (offer, activity) in withheld {
+        by_offer.entry(offer).or_default().push(activity);
+    }
+    let mut changed = 0;
+    for (offer_id, citations) in by_offer {
+        let Some(row) = o::offers
+            .filter(o::id.eq(&offer_id))
+            .select((o::seq, o::document))
+            .first::<super::sql::DocumentRow>(conn)
+            .optional()?
+        else {
+            continue;
+        };
+        let offer: Offer = super::documents::parse(&row)?;
+        let mut content = offer.content.clone();
+        for activity in citations {
+            let activity: ActivityId = activity.parse().map_err(|e| {
+                super::stored::unreadable(format!("withheld activity `{activity}`: {e}"))
+            })?;
+            if content.activities.contains(&activity)
+                || content.activities.len() >= MAX_CITED_ACTIVITIES
+            {
+                continue;
+            }
+            content.activities.push(activity);
+            if !check_references(conn, &content)?.is_empty() {
+                content.activities.pop();
+            }
+        }
+        if content.activities != offer.content.activities {
+            rewrite(conn, offer.stored.id, content)?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// Writes an offer's content anew, as the service.
+fn rewrite(conn: &mut DbConnection, id: OfferId, content: OfferContent) -> QueryResult<()> {
+    let actor = super::audit::Actor::service();
+    super::documents::replace::<Offer>(conn, &actor, id, content, &super::documents::Expected::ANY)
+        .map(|_| ())
         .map_err(|e| match e {
             WriteError::Db(e) => e,
             other => super::stored::unreadable(format!("offer {id}: {other}")),
-        })?;
-    }
-    Ok(rows.len())
+        })
 }
 
 /// [`uncite`] of every activity an offer cites that is not public, or not there: what offers
@@ -225,7 +319,7 @@ pub fn uncite(conn: &mut DbConnection, hidden: &[ActivityId]) -> QueryResult<usi
 /// there is none.
 pub fn uncite_hidden(conn: &mut DbConnection) -> QueryResult<usize> {
     let hidden = hidden_cited(conn)?;
-    uncite(conn, &hidden)
+    withhold(conn, &hidden)
 }
 
 /// The activities offers cite that are not public, or not there ([`uncite_hidden`]).

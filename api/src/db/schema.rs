@@ -222,6 +222,11 @@ schema! {
         value -> Text,
     }
 
+    offer_withheld_citations (activity_id, offer_id) {
+        activity_id -> Text,
+        offer_id -> Text,
+    }
+
     interests (seq) {
         seq -> BigInt,
         id -> Text,
@@ -256,5 +261,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     assistance_request_facets,
     offers,
     offer_facets,
+    offer_withheld_citations,
     interests,
 );

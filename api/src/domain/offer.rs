@@ -17,6 +17,9 @@ use crate::domain::{
 };
 use crate::reference::RegionalGroup;
 
+/// The most past activities an offer cites (the contract's `maxItems` of `activities`).
+pub const MAX_CITED_ACTIVITIES: usize = 100;
+
 /// Where an offer stands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -152,7 +155,12 @@ impl OfferInput {
         }
         e.period("/period", self.period.as_ref());
         e.multilingual("/description", &self.description, MAX_TEXT);
-        e.distinct("/activities", &mut self.activities, 100, |_, _, _| {});
+        e.distinct(
+            "/activities",
+            &mut self.activities,
+            MAX_CITED_ACTIVITIES,
+            |_, _, _| {},
+        );
         e.into_result(OfferInput {
             stakeholder: self.stakeholder,
             themes: self.themes,

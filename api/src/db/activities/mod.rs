@@ -107,14 +107,18 @@ impl Document for Activity {
         self.visibility.public
     }
 
-    /// Offers stop citing it when it stops being public (`offers::uncite`).
+    /// Offers stop citing it while it is not public (`offers::withhold`), and cite it again
+    /// once it is (`offers::give_back`).
     fn after_write(
         &self,
         conn: &mut DbConnection,
         before: Option<&Self>,
     ) -> diesel::QueryResult<()> {
-        if before.is_some_and(|b| b.visibility.public) && !self.visibility.public {
-            super::offers::uncite(conn, &[self.stored.id])?;
+        let was_public = before.is_some_and(|b| b.visibility.public);
+        if was_public && !self.visibility.public {
+            super::offers::withhold(conn, &[self.stored.id])?;
+        } else if before.is_some() && !was_public && self.visibility.public {
+            super::offers::give_back(conn, &[self.stored.id])?;
         }
         Ok(())
     }

@@ -201,8 +201,9 @@ fn refresh(
     let mut changed = 0;
     // The feed rows of the verdicts that changed, written together at the end.
     let mut feed = Vec::new();
-    // The activities that stopped being public, which offers stop citing.
-    let mut hidden = Vec::new();
+    // The activities that stopped being public, which offers stop citing, and those public
+    // again, which offers cite again.
+    let (mut hidden, mut shown) = (Vec::new(), Vec::new());
     for (seq, mut activity) in activities {
         let before = activity.visibility.clone();
         facts.derive(conn, &mut activity)?;
@@ -224,6 +225,8 @@ fn refresh(
         changed += 1;
         if before.public && !activity.visibility.public {
             hidden.push(activity.stored.id);
+        } else if !before.public && activity.visibility.public {
+            shown.push(activity.stored.id);
         }
         let full = to_json(&activity);
         diesel::update(row)
@@ -248,7 +251,8 @@ fn refresh(
         Activity::set_facets(conn, seq, &pairs)?;
     }
     changes::record(conn, feed)?;
-    crate::db::offers::uncite(conn, &hidden)?;
+    crate::db::offers::withhold(conn, &hidden)?;
+    crate::db::offers::give_back(conn, &shown)?;
     Ok(changed)
 }
 
