@@ -540,17 +540,72 @@ async fn a_file_of_no_rows_is_nothing_new() {
     app.upload(RECS, "text/csv", "")
         .await
         .assert_problem(422, "unreadable_file");
-    // A header that is not a UPR Info export's names only what is wrong with it.
-    let coloured = upr_info.replace("Session", "Session,Colour");
+    // A header that is not a UPR Info export's names what it misses.
     let problem = app
-        .upload(&format!("{RECS}?format=upr-info"), "text/csv", coloured)
+        .upload(
+            &format!("{RECS}?format=upr-info"),
+            "text/csv",
+            upr_info.replace(",Issue", ""),
+        )
         .await
         .assert_problem(422, "unreadable_file");
     let detail = problem["detail"].as_str().unwrap();
-    assert!(
-        detail.contains("unknown column(s): Colour") && !detail.contains("missing"),
-        "{detail}"
-    );
+    assert!(detail.contains("missing column(s): Issue"), "{detail}");
+}
+
+/// A UPR Info export with columns this service does not read (a later export's, or one a user
+/// added) is read all the same: each such column is passed over, named in a warning, and its
+/// values are nowhere.
+#[actix_web::test]
+async fn a_upr_info_export_with_columns_of_its_own_is_read_and_they_are_named() {
+    let app = TestApp::spawn();
+    let file = "To,To-Rgrp,To-Org,Text,Cycle,From,From-Rgrp,From-Org,Response,Action,Issue,Session,Colour\r\n\
+                Chad,Africa,,Ratify the Optional Protocol,1,France,WEOG,EU,Accepted,4,Justice,17,Blue\r\n\
+                Chad,Africa,,Ratify the Optional Protocol,1,Brazil,GRULAC,,Accepted,4,Justice,17,Green\r\n";
+    for dry_run in [true, false] {
+        let r = report(
+            &app.upload(
+                &format!("{RECS}?format=upr-info&dry_run={dry_run}"),
+                "text/csv",
+                file,
+            )
+            .await,
+        );
+        assert_eq!(
+            (
+                r["received"].as_u64(),
+                r["created"].as_u64(),
+                r["folded"].as_u64()
+            ),
+            (Some(2), Some(1), Some(1)),
+            "{r}"
+        );
+        let warnings = r["warnings"].as_array().unwrap();
+        let ignored: Vec<(&str, &str, u64)> = warnings
+            .iter()
+            .filter(|w| w["code"] == "unknown_column")
+            .map(|w| {
+                (
+                    w["column"].as_str().unwrap(),
+                    w["code"].as_str().unwrap(),
+                    w["line"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ignored,
+            [
+                ("Cycle", "unknown_column", 1),
+                ("Colour", "unknown_column", 1)
+            ],
+            "{r}"
+        );
+    }
+    let stored = app.all("/api/v1/recommendations").await;
+    assert_eq!(stored.len(), 1);
+    let text = stored[0].to_string();
+    assert!(!text.contains("Blue") && !text.contains("Green"), "{text}");
+    assert_eq!(stored[0]["recommending_states"], json!(["FRA", "BRA"]));
 }
 
 /// A UPR Info export that names no charset is read as Mac Roman (UPR Info's own exports) or as

@@ -148,7 +148,8 @@ pub struct ImportReport {
     pub errors_not_listed: u64,
     /// What was read but not as written, on rows that were imported: a matrix's theme or group
     /// of persons that no vocabulary has yet (kept as written), an SDG that is none (left
-    /// out). The first 1,000, as `errors` are listed.
+    /// out), a column of a UPR Info export that the service does not read (passed over, line
+    /// 1). The first 1,000, as `errors` are listed.
     pub warnings: Vec<RowError>,
     /// Warnings found beyond those listed in `warnings`.
     pub warnings_not_listed: u64,
@@ -607,8 +608,23 @@ fn check<D: Importable>(format: Format, item: Item<D::Input>) -> Checked<D::Cont
     Ok((Item { line, id, content }, ahead))
 }
 
-/// What the reader counted: rows received, and rows folded into an earlier row's item.
-type Counts = (u64, u64);
+/// What the reader counted: rows received, rows folded into an earlier row's item, and the
+/// columns it passed over (a UPR Info export's that it does not read).
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub received: u64,
+    pub folded: u64,
+    pub ignored: Vec<String>,
+}
+
+impl Counts {
+    fn received(received: u64) -> Self {
+        Self {
+            received,
+            ..Self::default()
+        }
+    }
+}
 
 /// Reads and checks the rows of `input` in `format`, handing each to `send` in file order.
 fn read_rows<D: Importable>(
@@ -621,8 +637,8 @@ fn read_rows<D: Importable>(
         None => send(Err(errors)),
     };
     match format {
-        Format::Ndjson => ndjson::<D>(input, &mut each).map(|received| (received, 0)),
-        Format::Csv => columns::read::<D>(input, charset, &mut each).map(|received| (received, 0)),
+        Format::Ndjson => ndjson::<D>(input, &mut each).map(Counts::received),
+        Format::Csv => columns::read::<D>(input, charset, &mut each).map(Counts::received),
         Format::UprInfo => upr_info::read::<D>(input, charset, &mut each),
         Format::OhchrMatrix => Err(ImportError::File(
             "The ohchr-matrix format holds recommendations only.".into(),
@@ -670,9 +686,13 @@ where
     })
     .inspect_err(|_| writer.abort())?;
     match written.and(read) {
-        Ok((received, folded)) => {
-            writer.report.received = received;
-            writer.report.folded += folded;
+        Ok(counts) => {
+            writer.report.received = counts.received;
+            writer.report.folded += counts.folded;
+            let ignored = counts.ignored.into_iter().map(upr_info::passed_over);
+            // Before the rows' warnings, as the header is before the rows.
+            let rows = std::mem::take(&mut writer.report.warnings);
+            writer.report.warn(ignored.chain(rows).collect());
             writer.finish()
         }
         Err(e) => {

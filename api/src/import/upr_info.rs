@@ -7,7 +7,7 @@
 use std::io::Read;
 
 use super::columns::{listed, records};
-use super::{ImportError, Importable, Item, RowError, Sink};
+use super::{Counts, ImportError, Importable, Item, RowError, Sink};
 use crate::domain::CountryCode;
 use crate::domain::recommendation::{Response, matching_key};
 use crate::domain::validate::add_missing;
@@ -212,43 +212,46 @@ fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<R
     }
 }
 
-/// Whether a CSV header is a UPR Info export's: every column the export always has, and no
-/// other.
+/// Whether a CSV header is a UPR Info export's: every column the export always has (others
+/// beside them, as a later export may add, are passed over).
 pub fn is_export_header(headers: &[String]) -> bool {
     REQUIRED
         .iter()
         .all(|r| headers.iter().any(|h| h.trim().eq_ignore_ascii_case(r)))
-        && headers
-            .iter()
-            .all(|h| KNOWN.iter().any(|k| h.trim().eq_ignore_ascii_case(k)))
 }
 
-/// A UPR Info export's header: every column it needs, none it does not know.
-fn check_header(headers: &[String]) -> Result<(), ImportError> {
+/// A UPR Info export's header: every column it needs. The columns it does not know are
+/// returned, to be passed over with a warning: UPR Info adds columns to its exports from time to
+/// time, and the rows are no less readable for them.
+fn check_header(headers: &[String]) -> Result<Vec<String>, ImportError> {
     let missing: Vec<&str> = REQUIRED
         .iter()
         .copied()
-        .filter(|r| !headers.iter().any(|h| h.eq_ignore_ascii_case(r)))
+        .filter(|r| !headers.iter().any(|h| h.trim().eq_ignore_ascii_case(r)))
         .collect();
-    let unknown: Vec<&str> = headers
-        .iter()
-        .map(String::as_str)
-        .filter(|h| !KNOWN.iter().any(|k| k.eq_ignore_ascii_case(h)))
-        .collect();
-    let mut problems = Vec::new();
     if !missing.is_empty() {
-        problems.push(format!("missing column(s): {}", listed(&missing)));
+        return Err(ImportError::File(format!(
+            "This is not a UPR Info export: missing column(s): {}.",
+            listed(&missing)
+        )));
     }
-    if !unknown.is_empty() {
-        problems.push(format!("unknown column(s): {}", listed(&unknown)));
+    Ok(headers
+        .iter()
+        .filter(|h| !KNOWN.iter().any(|k| h.trim().eq_ignore_ascii_case(k)))
+        .cloned()
+        .collect())
+}
+
+/// The warning of a column a UPR Info export has that this service does not read.
+pub(super) fn passed_over(column: String) -> RowError {
+    RowError {
+        line: 1,
+        message: format!(
+            "`{column}` is not a column this service reads of a UPR Info export: its values were passed over"
+        ),
+        column: Some(column),
+        code: "unknown_column".into(),
     }
-    if problems.is_empty() {
-        return Ok(());
-    }
-    Err(ImportError::File(format!(
-        "This is not a UPR Info export: {}.",
-        problems.join("; ")
-    )))
 }
 
 /// The encoding of a UPR Info export that names none, from the whole file: UPR Info's own
@@ -335,16 +338,18 @@ fn out_of_place(text: &str) -> u64 {
     count
 }
 
-/// Reads an export; returns the number of rows received, and of those folded into an earlier
-/// row's recommendation (the same text in the same review, made by another State).
+/// Reads an export; returns the number of rows received, of those folded into an earlier
+/// row's recommendation (the same text in the same review, made by another State), and the
+/// columns passed over.
 pub fn read<D: Importable>(
     input: impl Read,
     charset: Option<&'static encoding_rs::Encoding>,
     each: Sink<'_, D::Input>,
-) -> Result<(u64, u64), ImportError> {
+) -> Result<Counts, ImportError> {
     let mut received = 0;
     let mut folded = 0;
     let mut checked = false;
+    let mut ignored = Vec::new();
     // The groups of the current review (State under review and session), in file order.
     let mut block: Option<(String, i64)> = None;
     let mut groups: Vec<Group> = Vec::new();
@@ -381,7 +386,7 @@ pub fn read<D: Importable>(
         Some(charset.unwrap_or(encoding_rs::MACINTOSH)),
         &mut |headers, line, cells| {
             if !checked {
-                check_header(headers)?;
+                ignored = check_header(headers)?;
                 checked = true;
             }
             received += 1;
@@ -426,8 +431,12 @@ pub fn read<D: Importable>(
     )?;
     if !checked {
         // A header and nothing else.
-        check_header(&headers)?;
+        ignored = check_header(&headers)?;
     }
     flush(&mut groups, each)?;
-    Ok((received, folded))
+    Ok(Counts {
+        received,
+        folded,
+        ignored,
+    })
 }
