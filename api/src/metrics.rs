@@ -95,6 +95,9 @@ pub struct Metrics {
     kept: Family<KeptRead, Counter>,
     version_known: Gauge<i64, AtomicI64>,
     connections_refused: Counter,
+    /// 1 from a write refused because the database's disk is full until a write succeeds
+    /// (`telemetry::middleware` sets it; `/health/ready` tells it).
+    pub storage_full: Gauge<i64, AtomicI64>,
 }
 
 impl Default for Metrics {
@@ -165,6 +168,13 @@ impl Default for Metrics {
              (UPR_TC_MAX_CONNECTIONS_PER_ADDRESS)",
             connections_refused.clone(),
         );
+        let storage_full = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "storage_full",
+            "1 from a write refused because the database's disk is full until a write \
+             succeeds, else 0",
+            storage_full.clone(),
+        );
         Self {
             registry,
             requests,
@@ -177,6 +187,7 @@ impl Default for Metrics {
             kept,
             version_known,
             connections_refused,
+            storage_full,
         }
     }
 }

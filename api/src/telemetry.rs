@@ -157,6 +157,16 @@ fn problem_for(status: actix_web::http::StatusCode, detail: Option<String>) -> A
     }
 }
 
+/// Whether the answer is a write refused because the database's disk is full.
+fn storage_full(res: &ServiceResponse<BoxBody>) -> bool {
+    res.response().error().is_some_and(|err| {
+        matches!(
+            err.as_error::<crate::error::ApiError>(),
+            Some(crate::error::ApiError::StorageFull(_))
+        )
+    })
+}
+
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -202,11 +212,7 @@ pub async fn middleware(
         // A 503 is the service saying "not now" (a lock not granted in time, a lost or busy
         // connection, a limit reached): a warning; a full disk, which waits for the operator,
         // and any other 5xx are errors.
-        let storage_full = matches!(
-            err.as_error::<crate::error::ApiError>(),
-            Some(crate::error::ApiError::StorageFull(_))
-        );
-        if status == actix_web::http::StatusCode::SERVICE_UNAVAILABLE && !storage_full {
+        if status == actix_web::http::StatusCode::SERVICE_UNAVAILABLE && !storage_full(&res) {
             span.in_scope(|| tracing::warn!(error = ?err, "request refused for now"));
         } else {
             span.in_scope(|| tracing::error!(error = ?err, "request failed"));
@@ -238,7 +244,15 @@ pub async fn middleware(
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }
-    if let Some(state) = state {
+    if let Some(state) = &state {
+        // Whether writes are refused for a full disk: from the first such refusal until a
+        // write succeeds.
+        let method = res.request().method();
+        if storage_full(&res) {
+            state.metrics.storage_full.set(1);
+        } else if status.is_success() && !method.is_safe() {
+            state.metrics.storage_full.set(0);
+        }
         let request = res.request();
         // A HEAD is answered as its GET inside, but counted as what it came as.
         state.metrics.request(

@@ -314,11 +314,15 @@ async fn a_full_disk_is_named_and_a_retry_once_there_is_room_completes_the_uploa
         reply.assert_problem(503, "storage_full");
         assert!(reply.header("retry-after").is_some());
     };
+    let writes = || async { app.get("/health/ready").await.assert_ok_json()["writes"].clone() };
+    assert_eq!(writes().await, "accepted");
     full(
         app.upload("/api/v1/bulk/recommendations", "text/csv", csv.clone())
             .await,
     );
     assert!(app.all("/api/v1/recommendations").await.is_empty());
+    // The service stays ready (reads are served), and says writes are refused.
+    assert_eq!(writes().await, "storage_full");
 
     // Room for some batches of a partial upload, not for all of them.
     limit(Some(400));
@@ -333,4 +337,5 @@ async fn a_full_disk_is_named_and_a_retry_once_there_is_room_completes_the_uploa
         (Some((12_000 - kept) as u64), Some(kept as u64)),
         "{report}"
     );
+    assert_eq!(writes().await, "accepted", "a write succeeded since");
 }

@@ -137,6 +137,8 @@ async fn metrics_count_requests_the_pool_the_feed_and_imports() {
         "{text}"
     );
     assert_eq!(sample(&text, "upr_tc_db_waiting_requests"), Some(0.0));
+    // Set by a write refused for a full disk (`health::a_full_disk_is_named…`).
+    assert_eq!(sample(&text, "upr_tc_storage_full"), Some(0.0));
     assert!(text.trim_end().ends_with("# EOF"));
 }
 

@@ -23,6 +23,18 @@ pub struct Readiness {
     /// `sqlite` or `postgres`.
     #[schema(example = "sqlite")]
     pub database: String,
+    /// `storage_full` from a write refused because the database's disk is full until a write
+    /// succeeds (reads are still served: the service stays ready), else `accepted`.
+    #[schema(example = "accepted")]
+    pub writes: Writes,
+}
+
+/// Whether writes are taken.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Writes {
+    Accepted,
+    StorageFull,
 }
 
 /// The process answers.
@@ -43,7 +55,8 @@ pub async fn live() -> web::Json<Liveness> {
 /// database that is down answers 503 rather than no answer (a request waits 10 s).
 const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// The database is reachable and fully migrated.
+/// The database is reachable and fully migrated; `writes` says whether writes are refused
+/// because its disk is full.
 ///
 /// When reads go to a replica (`DATABASE_READ_URL`), the replica too: one that has not replayed
 /// the migrations yet cannot serve the lists.
@@ -83,5 +96,10 @@ pub async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<Readiness>
     Ok(web::Json(Readiness {
         status: "ready".into(),
         database: state.backend.into(),
+        writes: if state.metrics.storage_full.get() == 1 {
+            Writes::StorageFull
+        } else {
+            Writes::Accepted
+        },
     }))
 }
