@@ -95,9 +95,9 @@ pub struct Metrics {
     kept: Family<KeptRead, Counter>,
     version_known: Gauge<i64, AtomicI64>,
     connections_refused: Counter,
-    /// 1 from a write refused because the database's disk is full until a write succeeds
-    /// (`telemetry::middleware` sets it; `/health/ready` tells it).
-    pub storage_full: Gauge<i64, AtomicI64>,
+    /// 1 from a write refused because the database's disk is full until a write that changes
+    /// something commits (`db::watch::Watch::storage_full`).
+    storage_full: Gauge<i64, AtomicI64>,
 }
 
 impl Default for Metrics {
@@ -171,8 +171,8 @@ impl Default for Metrics {
         let storage_full = Gauge::<i64, AtomicI64>::default();
         registry.register(
             "storage_full",
-            "1 from a write refused because the database's disk is full until a write \
-             succeeds, else 0",
+            "1 from a write refused because the database's disk is full until a write that \
+             changes something commits, else 0",
             storage_full.clone(),
         );
         Self {
@@ -292,6 +292,7 @@ impl Metrics {
         self.feed_head.set(feed_head);
         self.version_known
             .set(i64::from(state.watch.version().is_some()));
+        self.storage_full.set(i64::from(state.watch.storage_full()));
         let mut out = String::new();
         encode(&mut out, &self.registry).expect("metrics encode to a string");
         out

@@ -245,13 +245,10 @@ pub async fn middleware(
         res.headers_mut().insert(REQUEST_ID, value);
     }
     if let Some(state) = &state {
-        // Whether writes are refused for a full disk: from the first such refusal until a
-        // write succeeds.
-        let method = res.request().method();
+        // Writes are refused for a full disk from such a refusal until a write transaction
+        // that changed something commits (`db::tx::write`).
         if storage_full(&res) {
-            state.metrics.storage_full.set(1);
-        } else if status.is_success() && !method.is_safe() {
-            state.metrics.storage_full.set(0);
+            state.watch.storage_refused();
         }
         let request = res.request();
         // A HEAD is answered as its GET inside, but counted as what it came as.

@@ -303,6 +303,9 @@ async fn a_full_disk_is_named_and_a_retry_once_there_is_room_completes_the_uploa
         }
         true
     };
+    let body =
+        upr_tc_tests::stakeholder("civil_society_organization", Some("KEN"), "Full disk NGO");
+    let stakeholder = app.create("/api/v1/stakeholders", &body).await;
     if !limit(None) {
         return;
     }
@@ -321,7 +324,22 @@ async fn a_full_disk_is_named_and_a_retry_once_there_is_room_completes_the_uploa
             .await,
     );
     assert!(app.all("/api/v1/recommendations").await.is_empty());
-    // The service stays ready (reads are served), and says writes are refused.
+    // The service stays ready (reads are served), and says writes are refused; a write that
+    // changes nothing is no sign of room.
+    assert_eq!(writes().await, "storage_full");
+    let same = app
+        .send_json(
+            actix_web::http::Method::PUT,
+            &format!(
+                "/api/v1/stakeholders/{}",
+                stakeholder["id"].as_str().unwrap()
+            ),
+            Some(&app.admin_token()),
+            &body,
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(same["version"], 1, "{same}");
     assert_eq!(writes().await, "storage_full");
 
     // Room for some batches of a partial upload, not for all of them.
@@ -338,4 +356,36 @@ async fn a_full_disk_is_named_and_a_retry_once_there_is_room_completes_the_uploa
         "{report}"
     );
     assert_eq!(writes().await, "accepted", "a write succeeded since");
+}
+
+/// Once a write is refused for a full disk, readiness says so until a write transaction that
+/// changed something commits, on either engine: a replacement that changes nothing does not
+/// tell there is room, a write that changes something does. (The refusal itself is made on
+/// SQLite above; here it is told to the service as the telemetry tells it.)
+#[actix_web::test]
+async fn writes_are_told_refused_until_one_changes_something() {
+    let app = upr_tc_tests::TestApp::spawn();
+    let writes = || async { app.get("/health/ready").await.assert_ok_json()["writes"].clone() };
+    let admin = app.admin_token();
+    let body = upr_tc_tests::stakeholder("civil_society_organization", Some("KEN"), "Told NGO");
+    let made = app.create("/api/v1/stakeholders", &body).await;
+    let path = format!("/api/v1/stakeholders/{}", made["id"].as_str().unwrap());
+    assert_eq!(writes().await, "accepted");
+    app.service.state.watch.storage_refused();
+    assert_eq!(writes().await, "storage_full");
+    let put = |body: serde_json::Value| {
+        let (path, admin) = (path.clone(), admin.clone());
+        let app = &app;
+        async move {
+            app.send_json(actix_web::http::Method::PUT, &path, Some(&admin), &body)
+                .await
+                .assert_ok_json()
+        }
+    };
+    assert_eq!(put(body.clone()).await["version"], 1);
+    assert_eq!(writes().await, "storage_full", "nothing was written");
+    let mut renamed = body.clone();
+    renamed["name"] = serde_json::json!({"en": "Told NGO, renamed"});
+    assert_eq!(put(renamed).await["version"], 2);
+    assert_eq!(writes().await, "accepted");
 }

@@ -42,13 +42,31 @@ where
     })
 }
 
+thread_local! {
+    /// While the service's writes are refused for a full disk (`watch::storage_watched`): what
+    /// `statements::wrote_since` compares with, read as the write transaction this thread
+    /// runs began.
+    static CHANGES_BEFORE: std::cell::Cell<Option<i64>> = const { std::cell::Cell::new(None) };
+}
+
 /// Commits the write transaction open on `conn`, and tells the watch (`super::watch`). A
 /// commit that fails is rolled back by diesel's transaction manager; whether it failed or not,
 /// what is kept of the data before is stale. A transaction whose version cannot be read is
 /// rolled back and the error returned: it is not committed as if nothing had failed.
+///
+/// While writes are refused for a full disk, a commit of a transaction that changed something
+/// tells the service its storage takes writes again (`watch::storage_taken`).
 fn commit(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-    let leaving = match super::watch::leaving(conn) {
-        Ok(leaving) => leaving,
+    let before = CHANGES_BEFORE.take();
+    let asked = (|| {
+        let wrote = match before {
+            Some(before) => statements::wrote_since(conn, before)?,
+            None => false,
+        };
+        Ok((super::watch::leaving(conn)?, wrote))
+    })();
+    let (leaving, wrote) = match asked {
+        Ok(asked) => asked,
         Err(e) => {
             let _ = Tx::rollback(conn);
             return Err(e);
@@ -56,6 +74,9 @@ fn commit(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     };
     let committed = Manager::commit_transaction(conn);
     super::watch::wrote(leaving.filter(|_| committed.is_ok()));
+    if wrote && committed.is_ok() {
+        super::watch::storage_taken();
+    }
     committed
 }
 
@@ -87,7 +108,14 @@ pub struct Tx;
 impl Tx {
     pub fn begin(conn: &mut DbConnection) -> diesel::QueryResult<()> {
         begin_with(conn, statements::BEGIN_WRITE_SQLITE, statements::BEGIN)?;
-        if let Err(e) = super::lock_writes(conn) {
+        let began = super::lock_writes(conn).and_then(|()| {
+            let before = super::watch::storage_watched()
+                .then(|| statements::changes_so_far(conn))
+                .transpose()?;
+            CHANGES_BEFORE.set(before);
+            Ok(())
+        });
+        if let Err(e) = began {
             let _ = Manager::rollback_transaction(conn);
             return Err(e);
         }
@@ -101,6 +129,7 @@ impl Tx {
     /// Rolls back the whole transaction, with whatever savepoints are still open inside it (an
     /// item that failed between `savepoint` and `release`): the write lock goes with it.
     pub fn rollback(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+        CHANGES_BEFORE.set(None);
         while Manager::transaction_manager_status_mut(conn)
             .transaction_depth()?
             .is_some()

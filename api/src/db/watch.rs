@@ -73,6 +73,28 @@ struct Own {
     /// Whether its watch reads the version (`Writes::OfThisProcess`), so a commit should tell
     /// the version it leaves.
     told: bool,
+    /// Whether a write was refused because the database's disk is full, and no write
+    /// transaction that changed anything has committed since ([`Watch::storage_full`]).
+    storage_full: std::sync::atomic::AtomicBool,
+}
+
+/// Whether the service whose work the thread runs has writes refused for a full disk: its
+/// write transactions then learn whether they changed anything ([`storage_taken`]).
+pub fn storage_watched() -> bool {
+    WRITER.with(|w| {
+        w.borrow()
+            .as_ref()
+            .is_some_and(|own| own.storage_full.load(Ordering::Relaxed))
+    })
+}
+
+/// A write transaction that changed something committed: the service's storage takes writes.
+pub fn storage_taken() {
+    WRITER.with(|w| {
+        if let Some(own) = &*w.borrow() {
+            own.storage_full.store(false, Ordering::Relaxed);
+        }
+    });
 }
 
 /// Called in a write transaction just before it commits, while it still holds the write lock:
@@ -170,6 +192,17 @@ impl Watch {
             seen: AtomicU64::new(0),
             read_at: AtomicU64::new(0),
         }
+    }
+
+    /// A write was refused because the database's disk is full (`telemetry`).
+    pub fn storage_refused(&self) {
+        self.own.storage_full.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether writes are refused for a full disk: from a refusal until a write transaction
+    /// that changed something commits.
+    pub fn storage_full(&self) -> bool {
+        self.own.storage_full.load(Ordering::Relaxed)
     }
 
     /// The data's version now, if it is known.

@@ -23,8 +23,9 @@ pub struct Readiness {
     /// `sqlite` or `postgres`.
     #[schema(example = "sqlite")]
     pub database: String,
-    /// `storage_full` from a write refused because the database's disk is full until a write
-    /// succeeds (reads are still served: the service stays ready), else `accepted`.
+    /// `storage_full` from a write this instance made that was refused because the database's
+    /// disk is full, until one that changes something commits (reads are still served: the
+    /// service stays ready); else `accepted`.
     #[schema(example = "accepted")]
     pub writes: Writes,
 }
@@ -96,7 +97,7 @@ pub async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<Readiness>
     Ok(web::Json(Readiness {
         status: "ready".into(),
         database: state.backend.into(),
-        writes: if state.metrics.storage_full.get() == 1 {
+        writes: if state.watch.storage_full() {
             Writes::StorageFull
         } else {
             Writes::Accepted

@@ -374,6 +374,42 @@ pub fn data_version(conn: &mut DbConnection) -> diesel::QueryResult<[i64; 5]> {
     Ok([v.audit, v.changes, v.rule, v.analysis, v.floor])
 }
 
+/// How many rows the connection changed so far (SQLite; 0 on PostgreSQL, which needs no such
+/// count): what [`wrote_since`] compares with.
+pub fn changes_so_far(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Changes {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    match conn {
+        DbConnection::Sqlite(_) => Ok(diesel::sql_query("SELECT total_changes() AS n")
+            .get_result::<Changes>(conn)?
+            .n),
+        DbConnection::Postgres(_) => Ok(0),
+    }
+}
+
+/// Whether the open write transaction changed anything: on SQLite, whether the connection has
+/// changed rows since [`changes_so_far`] read `before`; on PostgreSQL, whether the transaction
+/// was given an id, which it is at its first write.
+pub fn wrote_since(conn: &mut DbConnection, before: i64) -> diesel::QueryResult<bool> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Wrote {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        wrote: bool,
+    }
+    let sql = match conn {
+        DbConnection::Sqlite(_) => format!("SELECT total_changes() > {before} AS wrote"),
+        DbConnection::Postgres(_) => {
+            "SELECT txid_current_if_assigned() IS NOT NULL AS wrote".to_owned()
+        }
+    };
+    Ok(diesel::sql_query(sql).get_result::<Wrote>(conn)?.wrote)
+}
+
 #[cfg(test)]
 mod tests {
     use diesel::prelude::*;
