@@ -511,6 +511,21 @@ async fn rows_of_one_upload_for_the_same_item_are_folded() {
         stored[0]["text"]["en"],
         "Strengthen the national human rights institution X"
     );
+    // Each row folded is named, past the 20 errors or warnings one row may have.
+    let many: String = (0..30)
+        .map(|n| format!("KEN,44,Ratify the convention{}\n", ".".repeat(n)))
+        .collect();
+    let r = report(
+        &app.upload(
+            RECS,
+            "text/csv",
+            format!("state_under_review,session,text__en\n{many}"),
+        )
+        .await,
+    );
+    assert_eq!(r["folded"], 29, "{r}");
+    assert_eq!(r["warnings"].as_array().unwrap().len(), 29, "{r}");
+    assert_eq!(r["warnings_not_listed"], 0, "{r}");
 }
 
 /// A file of no rows (a partner's nightly file on a day with nothing new) is read as nothing

@@ -171,6 +171,16 @@ impl ImportReport {
     fn warn(&mut self, warnings: Vec<RowError>) {
         self.warnings_not_listed += list(&mut self.warnings, warnings);
     }
+
+    /// The header's warnings, listed before the rows' as the header is before the rows, within
+    /// the caps of one row; the rows' then past the cap of all are counted as not listed.
+    fn warn_first(&mut self, warnings: Vec<RowError>) {
+        let rows = std::mem::take(&mut self.warnings);
+        self.warn(warnings);
+        let room = MAX_LISTED_ERRORS.saturating_sub(self.warnings.len());
+        self.warnings_not_listed += rows.len().saturating_sub(room) as u64;
+        self.warnings.extend(rows.into_iter().take(room));
+    }
 }
 
 /// Adds a row's `items` to `listed`, within the caps; returns how many were left out.
@@ -690,9 +700,7 @@ where
             writer.report.received = counts.received;
             writer.report.folded += counts.folded;
             let ignored = counts.ignored.into_iter().map(upr_info::passed_over);
-            // Before the rows' warnings, as the header is before the rows.
-            let rows = std::mem::take(&mut writer.report.warnings);
-            writer.report.warn(ignored.chain(rows).collect());
+            writer.report.warn_first(ignored.collect());
             writer.finish()
         }
         Err(e) => {
