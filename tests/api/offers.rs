@@ -316,6 +316,14 @@ async fn an_offer_stops_citing_an_activity_that_stops_being_public() {
         "{seen}"
     );
     assert_eq!(seen["version"], 6);
+    // The public feed gives the activity again before the offer that cites it again.
+    let page = app.get("/api/v1/changes?limit=1000").await.assert_ok_json();
+    let items = page["items"].as_array().unwrap();
+    let last = |id: &str| items.iter().rposition(|c| c["id"] == id).unwrap();
+    assert!(
+        last(&cited[1]) < last(made["id"].as_str().unwrap()),
+        "{page}"
+    );
     // Hidden and shown again once more, it is cited once.
     let withdrawn = json!({"decision": "withdrawn", "scope": "activity", "activity_id": cited[1]});
     france_consents(&app, withdrawn).await;
@@ -330,22 +338,29 @@ async fn an_offer_stops_citing_an_activity_that_stops_being_public() {
 }
 
 /// A citation withheld while its activity is hidden is not given back when the activity no
-/// longer is the offer's stakeholder's to cite, nor to an offer deleted meanwhile.
+/// longer is the offer's stakeholder's to cite, nor to an offer deleted meanwhile; one that
+/// still is, is given back even where another the offer holds has gone stale.
 #[actix_web::test]
 async fn a_withheld_citation_is_given_back_only_where_it_may_be() {
     let app = TestApp::spawn();
     let own = organisation(&app, "Once cited NGO").await;
     let other = organisation(&app, "Taking over NGO").await;
     let admin = app.admin_token();
-    let cited = public_activities(&app, &own, &["Handed over", "Of a deleted offer"]).await;
-    let mut body = offer("Citing one");
+    let titles = [
+        "Handed over",
+        "Of a deleted offer",
+        "Given back",
+        "Handed over while public",
+    ];
+    let cited = public_activities(&app, &own, &titles).await;
+    let mut body = offer("Citing three");
     body["stakeholder"] = json!(own);
-    body["activities"] = json!(cited[..1]);
+    body["activities"] = json!([cited[0], cited[2], cited[3]]);
     let kept = app.create(PATH, &body).await;
-    body["activities"] = json!(cited[1..]);
+    body["activities"] = json!([cited[1]]);
     body["description"] = json!({"en": "Deleted while the activity was hidden"});
     let deleted = app.create(PATH, &body).await;
-    for id in &cited {
+    for id in &cited[..3] {
         france_consents(
             &app,
             json!({"decision": "withdrawn", "scope": "activity", "activity_id": id}),
@@ -354,23 +369,25 @@ async fn a_withheld_citation_is_given_back_only_where_it_may_be() {
     }
     assert_eq!(
         app.get(&item(&kept)).await.assert_ok_json()["activities"],
-        json!([])
+        json!([cited[3]])
     );
-    // The activity is now another's, and the other offer is gone.
-    let reply = app
-        .send_json(
-            Method::PATCH,
-            &format!("/api/v1/activities/{}", cited[0]),
-            Some(&admin),
-            &json!({"submitter": other}),
-        )
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.text());
+    // Two activities are now another's (one still cited, stale), and the other offer is gone.
+    for id in [&cited[0], &cited[3]] {
+        let reply = app
+            .send_json(
+                Method::PATCH,
+                &format!("/api/v1/activities/{id}"),
+                Some(&admin),
+                &json!({"submitter": other}),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
     let reply = app
         .send_json(Method::DELETE, &item(&deleted), Some(&admin), &json!(null))
         .await;
     assert_eq!(reply.status, 204, "{}", reply.text());
-    for id in &cited {
+    for id in &cited[..3] {
         france_consents(
             &app,
             json!({"decision": "granted", "scope": "activity", "activity_id": id}),
@@ -378,22 +395,25 @@ async fn a_withheld_citation_is_given_back_only_where_it_may_be() {
         .await;
     }
     let seen = app.get(&item(&kept)).await.assert_ok_json();
-    assert_eq!(seen["activities"], json!([]), "{seen}");
-    assert_eq!(seen["version"], 2, "{seen}");
+    assert_eq!(seen["activities"], json!([cited[3], cited[2]]), "{seen}");
+    assert_eq!(seen["version"], 4, "{seen}");
     app.get(&item(&deleted))
         .await
         .assert_problem(404, "not_found");
 }
 
 /// A database whose offers cite activities that are no longer public (written before offers
-/// followed their activities' verdicts) has them taken off at start.
+/// followed their activities' verdicts), or no longer there, has them taken off at start: the
+/// hidden ones withheld, to be given back, the others gone.
 #[actix_web::test]
 async fn offers_citing_hidden_activities_stop_citing_them_at_start() {
     use diesel::prelude::*;
     use upr_tc::db::schema::activities::dsl as a;
+    use upr_tc::db::schema::offer_withheld_citations::dsl as w;
     let app = TestApp::spawn();
     let own = organisation(&app, "Older NGO").await;
-    let cited = public_activities(&app, &own, &["Hidden since", "Still public"]).await;
+    let cited =
+        public_activities(&app, &own, &["Hidden since", "Still public", "Gone since"]).await;
     let mut body = offer("Citing two");
     body["stakeholder"] = json!(own);
     body["activities"] = json!(cited);
@@ -403,11 +423,21 @@ async fn offers_citing_hidden_activities_stop_citing_them_at_start() {
         .set(a::public.eq(false))
         .execute(&mut **conn)
         .unwrap();
+    diesel::delete(a::activities.filter(a::id.eq(&cited[2])))
+        .execute(&mut **conn)
+        .unwrap();
     conn.migrate().unwrap();
+    let withheld: Vec<(String, String)> = w::offer_withheld_citations
+        .select((w::activity_id, w::offer_id))
+        .load(&mut **conn)
+        .unwrap();
     drop(conn);
     let seen = app.get(&item(&made)).await.assert_ok_json();
-    assert_eq!(seen["activities"], json!(cited[1..]), "{seen}");
-    assert_eq!(seen["version"], 2);
+    assert_eq!(seen["activities"], json!([cited[1]]), "{seen}");
+    assert_eq!(
+        withheld,
+        [(cited[0].clone(), made["id"].as_str().unwrap().to_owned())]
+    );
 }
 
 #[actix_web::test]

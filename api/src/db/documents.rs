@@ -73,12 +73,17 @@ pub trait Document: Rows + Serialize + DeserializeOwned {
         Ok(())
     }
     /// Brings what depends on this item up to date after it changed (`before` is `None` for a
-    /// creation); by default, nothing depends on it.
+    /// creation), before the change is in the feed; by default, nothing depends on it.
     fn after_write(
         &self,
         _conn: &mut DbConnection,
         _before: Option<&Self>,
     ) -> diesel::QueryResult<()> {
+        Ok(())
+    }
+    /// Brings what depends on this item up to date once its change is in the feed, so that the
+    /// feed gives it before what names it; by default, nothing.
+    fn after_feed(&self, _conn: &mut DbConnection, _before: &Self) -> diesel::QueryResult<()> {
         Ok(())
     }
     /// Whether anonymous and sync callers see the item; by default they do.
@@ -473,6 +478,7 @@ pub fn replace<D: Document>(
         Some(&after),
     )?;
     feed(conn, Some(&old), Some((seq, &doc, json)))?;
+    doc.after_feed(conn, &old)?;
     Ok(doc)
 }
 

@@ -182,16 +182,10 @@ pub fn withhold(conn: &mut DbConnection, hidden: &[ActivityId]) -> QueryResult<u
     take_out(conn, hidden, true)
 }
 
-/// Makes the offers that cite these activities, which are being deleted, stop citing them, and
-/// forgets the citations withheld from offers while they were hidden. Returns how many offers
-/// changed.
+/// Makes the offers that cite these activities, which are being deleted (or are not there),
+/// stop citing them; the citations withheld from offers while they were hidden go with the
+/// activities' rows (`ON DELETE CASCADE`). Returns how many offers changed.
 pub fn uncite(conn: &mut DbConnection, deleted: &[ActivityId]) -> QueryResult<usize> {
-    use super::schema::offer_withheld_citations::dsl as w;
-    for run in deleted.chunks(super::RUN) {
-        let values: Vec<String> = run.iter().map(ActivityId::to_string).collect();
-        diesel::delete(w::offer_withheld_citations.filter(w::activity_id.eq_any(values)))
-            .execute(conn)?;
-    }
     take_out(conn, deleted, false)
 }
 
@@ -290,8 +284,15 @@ pub fn give_back(conn: &mut DbConnection, public: &[ActivityId]) -> QueryResult<
             {
                 continue;
             }
+            // Only the citation given back is checked: another the offer holds may have gone
+            // stale meanwhile (its activity given to another submitter), which is no reason to
+            // keep this one from it.
             content.activities.push(activity);
-            if !check_references(conn, &content)?.is_empty() {
+            let at = format!("/activities/{}", content.activities.len() - 1);
+            if check_references(conn, &content)?
+                .iter()
+                .any(|e| e.pointer == at)
+            {
                 content.activities.pop();
             }
         }
@@ -314,12 +315,29 @@ fn rewrite(conn: &mut DbConnection, id: OfferId, content: OfferContent) -> Query
         })
 }
 
-/// [`uncite`] of every activity an offer cites that is not public, or not there: what offers
-/// written before they followed their activities' verdicts may still cite. One query when
-/// there is none.
+/// [`withhold`] of every activity an offer cites that is not public, and [`uncite`] of those
+/// not there: what offers written before they followed their activities' verdicts may still
+/// cite. One query when there is none. Returns how many times offers changed.
 pub fn uncite_hidden(conn: &mut DbConnection) -> QueryResult<usize> {
-    let hidden = hidden_cited(conn)?;
-    withhold(conn, &hidden)
+    use super::schema::activities::dsl as a;
+    let cited = hidden_cited(conn)?;
+    if cited.is_empty() {
+        return Ok(0);
+    }
+    // Those that are there are withheld, to be given back; the others are gone for good.
+    let mut there = std::collections::HashSet::new();
+    for run in cited.chunks(super::RUN) {
+        let values: Vec<String> = run.iter().map(ActivityId::to_string).collect();
+        let found: Vec<String> = a::activities
+            .filter(a::id.eq_any(values))
+            .select(a::id)
+            .load(conn)?;
+        there.extend(found);
+    }
+    let (hidden, missing): (Vec<ActivityId>, Vec<ActivityId>) = cited
+        .into_iter()
+        .partition(|id| there.contains(&id.to_string()));
+    Ok(withhold(conn, &hidden)? + uncite(conn, &missing)?)
 }
 
 /// The activities offers cite that are not public, or not there ([`uncite_hidden`]).

@@ -107,17 +107,23 @@ impl Document for Activity {
         self.visibility.public
     }
 
-    /// Offers stop citing it while it is not public (`offers::withhold`), and cite it again
-    /// once it is (`offers::give_back`).
+    /// Offers stop citing it while it is not public (`offers::withhold`), before the feed
+    /// says it is gone.
     fn after_write(
         &self,
         conn: &mut DbConnection,
         before: Option<&Self>,
     ) -> diesel::QueryResult<()> {
-        let was_public = before.is_some_and(|b| b.visibility.public);
-        if was_public && !self.visibility.public {
+        if before.is_some_and(|b| b.visibility.public) && !self.visibility.public {
             super::offers::withhold(conn, &[self.stored.id])?;
-        } else if before.is_some() && !was_public && self.visibility.public {
+        }
+        Ok(())
+    }
+
+    /// Offers cite it again once it is public again (`offers::give_back`), after the feed
+    /// gives it.
+    fn after_feed(&self, conn: &mut DbConnection, before: &Self) -> diesel::QueryResult<()> {
+        if !before.visibility.public && self.visibility.public {
             super::offers::give_back(conn, &[self.stored.id])?;
         }
         Ok(())

@@ -250,8 +250,10 @@ fn refresh(
         let pairs: Vec<(&str, &str)> = facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
         Activity::set_facets(conn, seq, &pairs)?;
     }
-    changes::record(conn, feed)?;
+    // Offers stop citing the hidden before the feed says they are gone, and cite those shown
+    // again after it gives them.
     crate::db::offers::withhold(conn, &hidden)?;
+    changes::record(conn, feed)?;
     crate::db::offers::give_back(conn, &shown)?;
     Ok(changed)
 }
