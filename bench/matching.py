@@ -27,6 +27,11 @@ be created, on PostgreSQL too:
    imported; the State with the most recommendations gets as many activities as it has
    recommendations, each on one to three of them, by 20 UN entities; p50 and p95
    of `GET /states/{code}/coordination`, anonymous and as `admin`.
+4. The coordination view of a very large State (`--only coordination-large`, `--accepted N`,
+   default 50,000): N accepted recommendations of one State, a fifth of them served by one
+   activity each and one of them by 2,000 activities of 20 UN entities whose periods overlap;
+   the time of each of `--large-requests` calls (default 5) as `admin`, or the answer's status
+   when it is not a 200 (the view's time limit, `UPR_TC_COORDINATION_TIMEOUT`).
 """
 import argparse
 import http.client
@@ -368,6 +373,48 @@ def coordination_speed(service, requests):
     return facts, timed(c, path, None, requests), timed(c, path, admin, requests)
 
 
+def coordination_large(service, accepted, requests):
+    rnd = random.Random(11)
+    c, admin = service.client, service.admin
+    rows = ["state_under_review,session,response,text__en"] + [
+        f"MLT,{20 + i % 20},supported,Recommendation {i} of a very large review" for i in range(accepted)]
+    c.call("POST", "/api/v1/bulk/recommendations?mode=partial", admin, "\n".join(rows).encode(),
+           "text/csv")
+    recs = [r["id"] for r in c.all("/api/v1/recommendations?state_under_review=MLT")]
+    rows = ["kind,country,name__en"] + [f"un_entity,,Large entity {i}" for i in range(20)]
+    c.call("POST", "/api/v1/bulk/stakeholders", admin, "\n".join(rows).encode(), "text/csv")
+    entities = [s["id"] for s in c.all("/api/v1/stakeholders?kind=un_entity", admin)]
+
+    def activity(i, rec):
+        return json.dumps({
+            "title": {"en": f"Large activity {i}"}, "states_concerned": ["MLT"],
+            "submitter": entities[i % len(entities)], "recommendations": [rec],
+            "modality": "training", "status": "implementation",
+            "planned_start": f"{rnd.randint(2022, 2026)}-01-01",
+            "planned_end": f"{rnd.randint(2026, 2028)}-12-31", "publication": "submitted"})
+    served = recs[: len(recs) // 5]
+    body = [activity(i, rec) for i, rec in enumerate(served)]
+    body += [activity(len(served) + i, recs[0]) for i in range(2000)]
+    c.call("POST", "/api/v1/bulk/activities?mode=partial", admin, "\n".join(body).encode(),
+           "application/x-ndjson")
+    service.settle()
+    path = "/api/v1/states/MLT/coordination"
+    answers = []
+    for _ in range(requests):
+        t = time.perf_counter()
+        c.conn.request("GET", path, headers={"Authorization": f"Bearer {admin}"})
+        r = c.conn.getresponse()
+        data = r.read()
+        seconds = time.perf_counter() - t
+        answers.append((seconds, r.status))
+        if r.status == 200:
+            view = json.loads(data)
+            facts = (len(recs), view["accepted_recommendations"], len(view["gaps"]),
+                     len(view["possible_duplication"]), len(body))
+    return facts if any(s == 200 for _, s in answers) else (len(recs), None, None, None,
+                                                              len(body)), answers
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=os.path.join(
@@ -375,7 +422,10 @@ def main():
     ap.add_argument("--offers", type=int, default=10000)
     ap.add_argument("--requests", type=int, default=300)
     ap.add_argument("--cases", type=int, default=200)
-    ap.add_argument("--only", choices=["quality", "matches", "coordination"])
+    ap.add_argument("--only", choices=["quality", "matches", "coordination",
+                                       "coordination-large"])
+    ap.add_argument("--accepted", type=int, default=50000)
+    ap.add_argument("--large-requests", type=int, default=5)
     args = ap.parse_args()
     work = tempfile.mkdtemp()
     env = dict(os.environ, UPR_TC_LOG="warn", UPR_TC_JWT_SECRET="b" * 64,
@@ -423,6 +473,18 @@ def main():
                       f"accepted, {gaps} gaps, {dup} possible duplications, {n} activities): "
                       f"public p50 {p50:.1f} ms, p95 {p95:.1f} ms; admin p50 {a50:.1f} ms, "
                       f"p95 {a95:.1f} ms")
+            if args.only == "coordination-large":
+                s = Service(args.binary, database("large"))
+                try:
+                    facts, answers = coordination_large(s, args.accepted, args.large_requests)
+                finally:
+                    s.stop()
+                n, accepted, gaps, dup, activities = facts
+                told = ", ".join(f"{t:.2f} s" + ("" if status == 200 else f" ({status})")
+                                 for t, status in answers)
+                print(f"{engine}: coordination view of a State with {n} recommendations "
+                      f"({accepted} accepted, {gaps} gaps, {dup} possible duplications, "
+                      f"{activities} activities), as admin: {told}")
     finally:
         for name in created:
             subprocess.run(["psql", base, "-qc", f"DROP DATABASE {name} WITH (FORCE)"],
