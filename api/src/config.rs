@@ -291,7 +291,7 @@ fn body_limit(name: &str, default: usize) -> anyhow::Result<usize> {
 }
 
 /// `UPR_TC_FEED_HORIZON` read: `None` when unset, `Some(None)` for `off` (changes kept for
-/// ever), else a duration above zero.
+/// ever), else a duration of 1 ms or more.
 fn feed_horizon(value: Option<&str>) -> anyhow::Result<Option<Option<Duration>>> {
     let Some(value) = value.map(str::trim) else {
         return Ok(None);
@@ -300,8 +300,10 @@ fn feed_horizon(value: Option<&str>) -> anyhow::Result<Option<Option<Duration>>>
         return Ok(Some(None));
     }
     match humantime::parse_duration(value) {
-        Ok(d) if !d.is_zero() => Ok(Some(Some(d))),
-        _ => bail!("UPR_TC_FEED_HORIZON must be a duration above zero such as `90days`, or `off`"),
+        Ok(d) if d >= Duration::from_millis(1) => Ok(Some(Some(d))),
+        _ => bail!(
+            "UPR_TC_FEED_HORIZON must be a duration of 1ms or more such as `90days`, or `off`"
+        ),
     }
 }
 
@@ -504,13 +506,13 @@ mod tests {
     }
 
     #[test]
-    fn the_feed_horizon_is_a_duration_above_zero_or_off() {
+    fn the_feed_horizon_is_a_duration_of_a_millisecond_or_more_or_off() {
         let day = Duration::from_secs(86_400);
         assert_eq!(feed_horizon(None).unwrap(), None, "unset: the default");
         assert_eq!(feed_horizon(Some(" off ")).unwrap(), Some(None));
         assert_eq!(feed_horizon(Some("90days")).unwrap(), Some(Some(day * 90)));
         assert_eq!(feed_horizon(Some("36h")).unwrap(), Some(Some(day * 3 / 2)));
-        for bad in ["0s", "", "soon", "-1d", "OFF"] {
+        for bad in ["0s", "1ns", "999us", "", "soon", "-1d", "OFF"] {
             let error = feed_horizon(Some(bad)).unwrap_err().to_string();
             assert!(error.contains("UPR_TC_FEED_HORIZON"), "{bad}: {error}");
         }

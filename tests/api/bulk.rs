@@ -359,6 +359,13 @@ async fn what_spreadsheets_leave_in_a_file_is_read_past() {
     assert_eq!(counts(&r), (4, 3, 0, 0, 1), "{r}");
     assert_eq!(r["errors"][0]["code"], "wrong_cell_count", "{r}");
     assert_eq!(r["errors"][0]["line"], 5, "{r}");
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("under a column the header gives no name"),
+        "{r}"
+    );
     let ndjson = "\u{feff}{\"state_under_review\": \"UGA\", \"session\": 26, \"text\": {\"en\": \"With a mark\"}}\n";
     let r = report(&app.upload(RECS, "application/x-ndjson", ndjson).await);
     assert_eq!(r["created"], 1, "{r}");
@@ -566,6 +573,17 @@ async fn a_file_of_no_rows_is_nothing_new() {
         .assert_problem(422, "unreadable_file");
     let detail = problem["detail"].as_str().unwrap();
     assert!(detail.contains("missing column(s): Issue"), "{detail}");
+    // Nor one that names a column it reads twice: which holds the values is anyone's guess.
+    let problem = app
+        .upload(
+            &format!("{RECS}?format=upr-info"),
+            "text/csv",
+            upr_info.replace("Session", "Session,Text"),
+        )
+        .await
+        .assert_problem(422, "unreadable_file");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("column Text twice"), "{detail}");
 }
 
 /// A UPR Info export with columns this service does not read (a later export's, or one a user

@@ -339,7 +339,8 @@ async fn an_offer_stops_citing_an_activity_that_stops_being_public() {
 
 /// A citation withheld while its activity is hidden is not given back when the activity no
 /// longer is the offer's stakeholder's to cite, nor to an offer deleted meanwhile; one that
-/// still is, is given back even where another the offer holds has gone stale.
+/// still is, is given back. An activity given to another submitter while public is no longer
+/// cited by the offers of its first one, which their stakeholder may then edit as before.
 #[actix_web::test]
 async fn a_withheld_citation_is_given_back_only_where_it_may_be() {
     let app = TestApp::spawn();
@@ -371,7 +372,7 @@ async fn a_withheld_citation_is_given_back_only_where_it_may_be() {
         app.get(&item(&kept)).await.assert_ok_json()["activities"],
         json!([cited[3]])
     );
-    // Two activities are now another's (one still cited, stale), and the other offer is gone.
+    // Two activities are now another's (one of them cited), and the other offer is gone.
     for id in [&cited[0], &cited[3]] {
         let reply = app
             .send_json(
@@ -395,11 +396,56 @@ async fn a_withheld_citation_is_given_back_only_where_it_may_be() {
         .await;
     }
     let seen = app.get(&item(&kept)).await.assert_ok_json();
-    assert_eq!(seen["activities"], json!([cited[3], cited[2]]), "{seen}");
-    assert_eq!(seen["version"], 4, "{seen}");
+    assert_eq!(seen["activities"], json!([cited[2]]), "{seen}");
+    assert_eq!(seen["version"], 5, "{seen}");
     app.get(&item(&deleted))
         .await
         .assert_problem(404, "not_found");
+    let contributor = app.token(Role::Contributor, None, Some(&own));
+    let reply = app
+        .send_json(
+            Method::PATCH,
+            &item(&kept),
+            Some(&contributor),
+            &json!({"description": {"en": "Edited by its stakeholder"}}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+}
+
+/// A stakeholder that gives its offer's whole list of activities (a patch naming them, or a
+/// replacement) has given what it cites: what was withheld is not given back over it.
+#[actix_web::test]
+async fn a_list_given_by_the_stakeholder_is_not_added_to() {
+    let app = TestApp::spawn();
+    let own = organisation(&app, "Listing NGO").await;
+    let cited = public_activities(&app, &own, &["Patched away", "Kept"]).await;
+    let mut body = offer("Citing two, then one");
+    body["stakeholder"] = json!(own);
+    body["activities"] = json!(cited);
+    let made = app.create(PATH, &body).await;
+    france_consents(
+        &app,
+        json!({"decision": "withdrawn", "scope": "activity", "activity_id": cited[0]}),
+    )
+    .await;
+    let contributor = app.token(Role::Contributor, None, Some(&own));
+    let reply = app
+        .send_json(
+            Method::PATCH,
+            &item(&made),
+            Some(&contributor),
+            &json!({"activities": [cited[1]]}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    france_consents(
+        &app,
+        json!({"decision": "granted", "scope": "activity", "activity_id": cited[0]}),
+    )
+    .await;
+    let seen = app.get(&item(&made)).await.assert_ok_json();
+    assert_eq!(seen["activities"], json!([cited[1]]), "{seen}");
 }
 
 /// A database whose offers cite activities that are no longer public (written before offers

@@ -10,7 +10,7 @@ use crate::db::DbConnection;
 use crate::db::activities::{self, Referenced};
 use crate::db::documents;
 use crate::db::interests;
-use crate::db::offers::check_references;
+use crate::db::offers::{self, check_references};
 use crate::db::tx::write;
 use crate::domain::offer::{Offer, OfferContent, OfferInput, OfferStatus};
 use crate::domain::publication::Access;
@@ -146,6 +146,12 @@ pub fn change(
     expected: Expected,
 ) -> Result<Offer> {
     let actor = principal.actor();
+    // A replacement, or a patch naming the activities, gives the whole list of them: what was
+    // withheld while its activities were hidden (`offers::withhold`) is not given back over it.
+    let lists_activities = match &edit {
+        Edit::Replace(_) => true,
+        Edit::Patch(patch) => patch.get("activities").is_some(),
+    };
     write(conn, |c| {
         let (current, author) = own_current(c, principal, id)?;
         let mut input = edit.apply(&current.content)?;
@@ -153,7 +159,11 @@ pub fn change(
         input.stakeholder = Some(policy::offer_stakeholder(&author, named)?);
         let content = checked(c, input)?;
         cited_stays(c, &current, &content)?;
-        Ok(documents::replace(c, &actor, id, content, &expected)?)
+        let offer = documents::replace(c, &actor, id, content, &expected)?;
+        if lists_activities {
+            offers::forget_withheld(c, id)?;
+        }
+        Ok(offer)
     })
 }
 

@@ -179,20 +179,49 @@ pub fn count_by(conn: &mut DbConnection, stakeholder: StakeholderId) -> QueryRes
 /// out is kept (`offer_withheld_citations`) and given back once the activity is public again
 /// ([`give_back`]). Returns how many offers changed.
 pub fn withhold(conn: &mut DbConnection, hidden: &[ActivityId]) -> QueryResult<usize> {
-    take_out(conn, hidden, true)
+    take_out(conn, hidden, true, None)
 }
 
 /// Makes the offers that cite these activities, which are being deleted (or are not there),
 /// stop citing them; the citations withheld from offers while they were hidden go with the
 /// activities' rows (`ON DELETE CASCADE`). Returns how many offers changed.
 pub fn uncite(conn: &mut DbConnection, deleted: &[ActivityId]) -> QueryResult<usize> {
-    take_out(conn, deleted, false)
+    take_out(conn, deleted, false, None)
 }
 
-/// Writes each offer citing one of `activities` again without it, keeping what was taken out
-/// when `keep`. Each offer changed is a new version, audited as the service's
-/// (`Actor::service`), and the public feed forgets its earlier upserts, which named them.
-fn take_out(conn: &mut DbConnection, activities: &[ActivityId], keep: bool) -> QueryResult<usize> {
+/// Makes the offers of these stakeholders, which no longer submitted the activity nor take
+/// part in it, stop citing it, and forgets what was withheld from them of it. Returns how many
+/// offers changed.
+pub fn uncite_by(
+    conn: &mut DbConnection,
+    activity: ActivityId,
+    stakeholders: &[StakeholderId],
+) -> QueryResult<usize> {
+    use super::schema::offer_withheld_citations::dsl as w;
+    use super::schema::offers::dsl as o;
+    let theirs: Vec<String> = stakeholders.iter().map(StakeholderId::to_string).collect();
+    let offers = o::offers
+        .filter(o::stakeholder.eq_any(&theirs))
+        .select(o::id);
+    diesel::delete(
+        w::offer_withheld_citations
+            .filter(w::activity_id.eq(activity.to_string()))
+            .filter(w::offer_id.eq_any(offers)),
+    )
+    .execute(conn)?;
+    take_out(conn, &[activity], false, Some(&theirs))
+}
+
+/// Writes each offer citing one of `activities` again without it (only the offers of the
+/// stakeholders `of` names, when it names some), keeping what was taken out when `keep`. Each
+/// offer changed is a new version, audited as the service's (`Actor::service`), and the public
+/// feed forgets its earlier upserts, which named them.
+fn take_out(
+    conn: &mut DbConnection,
+    activities: &[ActivityId],
+    keep: bool,
+    of: Option<&[String]>,
+) -> QueryResult<usize> {
     use super::schema::offer_facets::dsl as f;
     use super::schema::offer_withheld_citations::dsl as w;
     use super::schema::offers::dsl as o;
@@ -203,12 +232,14 @@ fn take_out(conn: &mut DbConnection, activities: &[ActivityId], keep: bool) -> Q
             .filter(f::facet.eq("activity"))
             .filter(f::value.eq_any(values))
             .select(f::offer_seq);
-        rows.extend(
-            o::offers
-                .filter(o::seq.eq_any(citing))
-                .select((o::seq, o::document))
-                .load::<super::sql::DocumentRow>(conn)?,
-        );
+        let mut query = o::offers
+            .filter(o::seq.eq_any(citing))
+            .select((o::seq, o::document))
+            .into_boxed();
+        if let Some(of) = of {
+            query = query.filter(o::stakeholder.eq_any(of));
+        }
+        rows.extend(query.load::<super::sql::DocumentRow>(conn)?);
     }
     rows.sort_unstable_by_key(|r| r.seq);
     rows.dedup_by_key(|r| r.seq);
@@ -302,6 +333,14 @@ pub fn give_back(conn: &mut DbConnection, public: &[ActivityId]) -> QueryResult<
         }
     }
     Ok(changed)
+}
+
+/// Forgets what was withheld from an offer ([`withhold`]): its stakeholder gave the whole list
+/// of what it cites.
+pub fn forget_withheld(conn: &mut DbConnection, offer: OfferId) -> QueryResult<usize> {
+    use super::schema::offer_withheld_citations::dsl as w;
+    diesel::delete(w::offer_withheld_citations.filter(w::offer_id.eq(offer.to_string())))
+        .execute(conn)
 }
 
 /// Writes an offer's content anew, as the service.

@@ -567,11 +567,24 @@ pub fn records(
                         line,
                         column: None,
                         code: "wrong_cell_count".into(),
-                        message: format!(
-                            "the row has {} cells; the header has {}",
-                            reader.count,
-                            h.len()
-                        ),
+                        message: if (h.len()..=width).contains(&reader.count) {
+                            // A value under a column the header leaves without a name.
+                            format!(
+                                "the row has a value after its first {} cells, under a column \
+                                 the header gives no name: name the column, or empty its cells",
+                                h.len()
+                            )
+                        } else {
+                            format!(
+                                "the row has {} cells; the header has {}",
+                                reader.count,
+                                if reader.count < h.len() {
+                                    h.len()
+                                } else {
+                                    width
+                                }
+                            )
+                        },
                     })
                 };
                 each(h, line, cells)?;

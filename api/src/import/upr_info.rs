@@ -235,6 +235,18 @@ fn check_header(headers: &[String]) -> Result<Vec<String>, ImportError> {
             listed(&missing)
         )));
     }
+    // Which of two columns of one name holds a recommendation's values is anyone's guess.
+    if let Some(twice) = KNOWN.iter().find(|k| {
+        headers
+            .iter()
+            .filter(|h| h.trim().eq_ignore_ascii_case(k))
+            .count()
+            > 1
+    }) {
+        return Err(ImportError::File(format!(
+            "The UPR Info export's header names the column {twice} twice: keep one."
+        )));
+    }
     Ok(headers
         .iter()
         .filter(|h| !KNOWN.iter().any(|k| h.trim().eq_ignore_ascii_case(k)))

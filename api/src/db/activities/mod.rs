@@ -38,6 +38,19 @@ pub enum Referenced {
     Offer(OfferId),
 }
 
+/// The stakeholders of an activity: its submitter and its participants, each once: those whose
+/// offers may cite it.
+fn stakeholders_of(activity: &Activity) -> Vec<StakeholderId> {
+    let c = &activity.content;
+    let mut out: Vec<StakeholderId> = c.submitter.into_iter().collect();
+    for p in &c.participants {
+        if !out.contains(&p.stakeholder) {
+            out.push(p.stakeholder);
+        }
+    }
+    out
+}
+
 /// How many stored activities refer to this stakeholder or recommendation.
 pub fn references_to(conn: &mut DbConnection, target: Referenced) -> diesel::QueryResult<i64> {
     use super::schema::activity_facets::dsl as f;
@@ -108,13 +121,25 @@ impl Document for Activity {
     }
 
     /// Offers stop citing it while it is not public (`offers::withhold`), before the feed
-    /// says it is gone.
+    /// says it is gone; and those of a stakeholder that no longer submitted it nor takes part
+    /// in it stop citing it for good (`offers::uncite_by`).
     fn after_write(
         &self,
         conn: &mut DbConnection,
         before: Option<&Self>,
     ) -> diesel::QueryResult<()> {
-        if before.is_some_and(|b| b.visibility.public) && !self.visibility.public {
+        let Some(before) = before else {
+            return Ok(());
+        };
+        let now = stakeholders_of(self);
+        let gone: Vec<StakeholderId> = stakeholders_of(before)
+            .into_iter()
+            .filter(|s| !now.contains(s))
+            .collect();
+        if !gone.is_empty() {
+            super::offers::uncite_by(conn, self.stored.id, &gone)?;
+        }
+        if before.visibility.public && !self.visibility.public {
             super::offers::withhold(conn, &[self.stored.id])?;
         }
         Ok(())
@@ -171,10 +196,6 @@ impl Document for Activity {
                 out.push(("regional_group", group.as_str().to_owned()));
             }
         }
-        let mut stakeholders: Vec<String> = Vec::new();
-        if let Some(submitter) = c.submitter {
-            stakeholders.push(submitter.to_string());
-        }
         for p in &c.participants {
             let id = p.stakeholder.to_string();
             out.push(("participant", format!("{id}|{}", p.role.as_str())));
@@ -182,11 +203,12 @@ impl Document for Activity {
             if !out.contains(&role) {
                 out.push(role);
             }
-            if !stakeholders.contains(&id) {
-                stakeholders.push(id);
-            }
         }
-        out.extend(stakeholders.into_iter().map(|s| ("stakeholder", s)));
+        out.extend(
+            stakeholders_of(self)
+                .into_iter()
+                .map(|s| ("stakeholder", s.to_string())),
+        );
         out.extend(
             c.recommendations
                 .iter()
