@@ -190,3 +190,35 @@ async fn a_view_past_its_time_limit_is_given_up() {
         .assert_ok_json();
     assert_eq!(view["gaps"].as_array().unwrap().len(), 1, "{view}");
 }
+
+/// A State with very many open requests is given the first 100 of them, each ranked, and how
+/// many there are: the view stays one answer of bounded size and time.
+#[actix_web::test]
+async fn the_view_lists_the_first_hundred_open_requests_and_counts_them_all() {
+    let app = TestApp::spawn();
+    let rows: Vec<String> = (0..103)
+        .map(|n| assistance_request("KEN", &format!("Help with request {n}")).to_string())
+        .collect();
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let report = app
+        .upload_as(
+            "/api/v1/bulk/assistance-requests",
+            "application/x-ndjson",
+            rows.join("\n"),
+            Some(&kenya),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(report["created"], 103, "{report}");
+    let view = app
+        .get("/api/v1/states/KEN/coordination")
+        .await
+        .assert_ok_json();
+    let listed = view["open_requests"].as_array().unwrap();
+    assert_eq!(listed.len(), 100);
+    assert_eq!(view["open_requests_total"], 103);
+    assert_eq!(
+        listed[0]["request"]["description"]["en"], "Help with request 0",
+        "oldest first"
+    );
+}

@@ -84,8 +84,11 @@ pub struct Coordination {
     /// Accepted recommendations served by activities of different actors whose periods
     /// overlap.
     pub possible_duplication: Vec<Duplication>,
-    /// Its open requests the caller sees, each with the offers that fit it best.
+    /// Its open requests the caller sees, each with the offers that fit it best: the first
+    /// 100, oldest first (`/assistance-requests?state=…&status=open` lists them all).
     pub open_requests: Vec<RequestWithMatches>,
+    /// How many open requests of the State the caller sees, listed or not.
+    pub open_requests_total: usize,
 }
 
 /// An open request and its best matches.
@@ -99,6 +102,9 @@ pub struct RequestWithMatches {
 
 /// How many matches the view gives of each open request.
 const BEST: usize = 3;
+
+/// How many open requests the view lists, each ranked against every offer.
+const LISTED_REQUESTS: usize = 100;
 
 fn parse_id<T: std::str::FromStr>(what: &str, id: &str) -> diesel::QueryResult<T>
 where
@@ -192,9 +198,14 @@ pub fn view(
         .collect();
     let today = chrono::Utc::now().date_naive();
     let mut open_requests = Vec::new();
+    let mut open_requests_total = 0;
     let mut pool = None;
     for request in open_of(conn, state)? {
         if !may_see(access, &request.content) {
+            continue;
+        }
+        open_requests_total += 1;
+        if open_requests.len() == LISTED_REQUESTS {
             continue;
         }
         in_time(deadline)?;
@@ -221,5 +232,6 @@ pub fn view(
         gaps: found.gaps.iter().filter_map(by_id).collect(),
         possible_duplication,
         open_requests,
+        open_requests_total,
     })
 }
