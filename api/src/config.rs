@@ -300,7 +300,9 @@ fn feed_horizon(value: Option<&str>) -> anyhow::Result<Option<Option<Duration>>>
         return Ok(Some(None));
     }
     match humantime::parse_duration(value) {
-        Ok(d) if d >= Duration::from_millis(1) => Ok(Some(Some(d))),
+        Ok(d) if d >= Duration::from_millis(1) && chrono::Duration::from_std(d).is_ok() => {
+            Ok(Some(Some(d)))
+        }
         _ => bail!(
             "UPR_TC_FEED_HORIZON must be a duration of 1ms or more such as `90days`, or `off`"
         ),
@@ -512,7 +514,16 @@ mod tests {
         assert_eq!(feed_horizon(Some(" off ")).unwrap(), Some(None));
         assert_eq!(feed_horizon(Some("90days")).unwrap(), Some(Some(day * 90)));
         assert_eq!(feed_horizon(Some("36h")).unwrap(), Some(Some(day * 3 / 2)));
-        for bad in ["0s", "1ns", "999us", "", "soon", "-1d", "OFF"] {
+        for bad in [
+            "0s",
+            "1ns",
+            "999us",
+            "1000000000years",
+            "",
+            "soon",
+            "-1d",
+            "OFF",
+        ] {
             let error = feed_horizon(Some(bad)).unwrap_err().to_string();
             assert!(error.contains("UPR_TC_FEED_HORIZON"), "{bad}: {error}");
         }

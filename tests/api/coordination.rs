@@ -221,4 +221,8 @@ async fn the_view_lists_the_first_hundred_open_requests_and_counts_them_all() {
         listed[0]["request"]["description"]["en"], "Help with request 0",
         "oldest first"
     );
+    assert_eq!(
+        listed[99]["request"]["description"]["en"],
+        "Help with request 99"
+    );
 }

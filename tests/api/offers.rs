@@ -413,8 +413,8 @@ async fn a_withheld_citation_is_given_back_only_where_it_may_be() {
     assert_eq!(reply.status, 200, "{}", reply.text());
 }
 
-/// A stakeholder that gives its offer's whole list of activities (a patch naming them, or a
-/// replacement) has given what it cites: what was withheld is not given back over it.
+/// A stakeholder that changes its offer's list of activities has given what it cites: what was
+/// withheld is not given back over it. An edit that leaves the list alone keeps it.
 #[actix_web::test]
 async fn a_list_given_by_the_stakeholder_is_not_added_to() {
     let app = TestApp::spawn();
@@ -424,42 +424,56 @@ async fn a_list_given_by_the_stakeholder_is_not_added_to() {
     body["stakeholder"] = json!(own);
     body["activities"] = json!(cited);
     let made = app.create(PATH, &body).await;
-    france_consents(
-        &app,
-        json!({"decision": "withdrawn", "scope": "activity", "activity_id": cited[0]}),
-    )
-    .await;
     let contributor = app.token(Role::Contributor, None, Some(&own));
-    let reply = app
-        .send_json(
-            Method::PATCH,
-            &item(&made),
-            Some(&contributor),
-            &json!({"activities": [cited[1]]}),
-        )
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    france_consents(
-        &app,
-        json!({"decision": "granted", "scope": "activity", "activity_id": cited[0]}),
-    )
-    .await;
-    let seen = app.get(&item(&made)).await.assert_ok_json();
-    assert_eq!(seen["activities"], json!([cited[1]]), "{seen}");
+    let patch = |patch: Value| {
+        let (app, path, token) = (&app, item(&made), contributor.clone());
+        async move {
+            let reply = app
+                .send_json(Method::PATCH, &path, Some(&token), &patch)
+                .await;
+            assert_eq!(reply.status, 200, "{}", reply.text());
+        }
+    };
+    let consent = |decision: &str| json!({"decision": decision, "scope": "activity", "activity_id": cited[0]});
+    let cites = || async { app.get(&item(&made)).await.assert_ok_json()["activities"].clone() };
+    france_consents(&app, consent("withdrawn")).await;
+    patch(json!({"description": {"en": "Edited while one is hidden"}})).await;
+    patch(json!({"activities": [cited[1]]})).await;
+    france_consents(&app, consent("granted")).await;
+    assert_eq!(
+        cites().await,
+        json!([cited[1], cited[0]]),
+        "the list was left alone"
+    );
+    france_consents(&app, consent("withdrawn")).await;
+    patch(json!({"activities": []})).await;
+    france_consents(&app, consent("granted")).await;
+    assert_eq!(cites().await, json!([]), "the list given is the list");
 }
 
 /// A database whose offers cite activities that are no longer public (written before offers
-/// followed their activities' verdicts), or no longer there, has them taken off at start: the
+/// followed their activities' verdicts), no longer there, or no longer their stakeholders'
+/// (written before offers followed who submitted them), has them taken off at start: the
 /// hidden ones withheld, to be given back, the others gone.
 #[actix_web::test]
 async fn offers_citing_hidden_activities_stop_citing_them_at_start() {
     use diesel::prelude::*;
     use upr_tc::db::schema::activities::dsl as a;
+    use upr_tc::db::schema::activity_facets::dsl as af;
     use upr_tc::db::schema::offer_withheld_citations::dsl as w;
     let app = TestApp::spawn();
     let own = organisation(&app, "Older NGO").await;
-    let cited =
-        public_activities(&app, &own, &["Hidden since", "Still public", "Gone since"]).await;
+    let cited = public_activities(
+        &app,
+        &own,
+        &[
+            "Hidden since",
+            "Still public",
+            "Gone since",
+            "Another's since",
+        ],
+    )
+    .await;
     let mut body = offer("Citing two");
     body["stakeholder"] = json!(own);
     body["activities"] = json!(cited);
@@ -472,6 +486,20 @@ async fn offers_citing_hidden_activities_stop_citing_them_at_start() {
     diesel::delete(a::activities.filter(a::id.eq(&cited[2])))
         .execute(&mut **conn)
         .unwrap();
+    let other = organisation(&app, "Other NGO").await;
+    let seq: i64 = a::activities
+        .filter(a::id.eq(&cited[3]))
+        .select(a::seq)
+        .first(&mut **conn)
+        .unwrap();
+    diesel::update(
+        af::activity_facets
+            .filter(af::activity_seq.eq(seq))
+            .filter(af::facet.eq("stakeholder")),
+    )
+    .set(af::value.eq(&other))
+    .execute(&mut **conn)
+    .unwrap();
     conn.migrate().unwrap();
     let withheld: Vec<(String, String)> = w::offer_withheld_citations
         .select((w::activity_id, w::offer_id))

@@ -146,12 +146,6 @@ pub fn change(
     expected: Expected,
 ) -> Result<Offer> {
     let actor = principal.actor();
-    // A replacement, or a patch naming the activities, gives the whole list of them: what was
-    // withheld while its activities were hidden (`offers::withhold`) is not given back over it.
-    let lists_activities = match &edit {
-        Edit::Replace(_) => true,
-        Edit::Patch(patch) => patch.get("activities").is_some(),
-    };
     write(conn, |c| {
         let (current, author) = own_current(c, principal, id)?;
         let mut input = edit.apply(&current.content)?;
@@ -159,11 +153,8 @@ pub fn change(
         input.stakeholder = Some(policy::offer_stakeholder(&author, named)?);
         let content = checked(c, input)?;
         cited_stays(c, &current, &content)?;
-        let offer = documents::replace(c, &actor, id, content, &expected)?;
-        if lists_activities {
-            offers::forget_withheld(c, id)?;
-        }
-        Ok(offer)
+        relisted(c, &current, &content)?;
+        Ok(documents::replace(c, &actor, id, content, &expected)?)
     })
 }
 
@@ -183,6 +174,17 @@ pub fn cited_stays(conn: &mut DbConnection, current: &Offer, content: &OfferCont
     } else {
         "Interests or activities cite this offer: it stays public; close it (`status: closed`) instead.".into()
     }))
+}
+
+/// An offer whose list of activities its writer changed has that list: what was withheld from
+/// it while activities it cited were hidden (`db::offers::withhold`) is not given back over
+/// it. Every write of an offer (the API, bulk uploads, the CLI) is held to it, in the write's
+/// transaction.
+pub fn relisted(conn: &mut DbConnection, current: &Offer, content: &OfferContent) -> Result<()> {
+    if content.activities != current.content.activities {
+        offers::forget_withheld(conn, current.stored.id)?;
+    }
+    Ok(())
 }
 
 /// Whether interests or activities cite the offer: as its stakeholder's.

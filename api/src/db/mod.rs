@@ -412,6 +412,19 @@ impl DbConnection {
     }
 
     /// Applies pending migrations; returns the versions applied.
+    /// Runs `fix` in a write transaction when `find` finds something: looked for first without
+    /// the write lock, which nearly every start needs not take.
+    fn repair<T>(
+        &mut self,
+        find: fn(&mut DbConnection) -> diesel::QueryResult<Vec<T>>,
+        fix: fn(&mut DbConnection) -> diesel::QueryResult<usize>,
+    ) -> diesel::QueryResult<usize> {
+        if find(self)?.is_empty() {
+            return Ok(0);
+        }
+        tx::write(self, fix)
+    }
+
     pub fn migrate(&mut self) -> anyhow::Result<Vec<String>> {
         fn versions<V: ToString>(
             applied: diesel::migration::Result<Vec<V>>,
@@ -447,17 +460,24 @@ impl DbConnection {
                 "stored verdicts computed again with the current publication rule"
             );
         }
-        // Looked for first without the write lock, which nearly every start needs not take.
-        let uncited = match offers::hidden_cited(self) {
-            Ok(hidden) if hidden.is_empty() => Ok(0),
-            Ok(_) => tx::write(self, offers::uncite_hidden),
-            Err(e) => Err(e),
-        }
-        .context("cannot take the activities no longer public off the offers citing them")?;
+        // What offers may cite that they should not, from before offers followed their
+        // activities' verdicts, then who submitted them.
+        let uncited = self
+            .repair(offers::hidden_cited, offers::uncite_hidden)
+            .context("cannot take the activities no longer public off the offers citing them")?;
         if uncited > 0 {
             tracing::info!(
                 offers = uncited,
                 "offers citing activities no longer public cite them no more"
+            );
+        }
+        let uncited = self
+            .repair(offers::stale_cited, offers::uncite_stale)
+            .context("cannot take off offers the activities their stakeholders no longer have")?;
+        if uncited > 0 {
+            tracing::info!(
+                offers = uncited,
+                "offers citing activities their stakeholders no longer have cite them no more"
             );
         }
         if let Some(items) = reindex_if_analysis_changed(self)

@@ -379,6 +379,53 @@ pub fn uncite_hidden(conn: &mut DbConnection) -> QueryResult<usize> {
     Ok(withhold(conn, &hidden)? + uncite(conn, &missing)?)
 }
 
+/// The citations an offer holds of an activity that is there but that its stakeholder neither
+/// submitted nor takes part in (written before an activity given to another stakeholder was
+/// taken off its former stakeholders' offers, `uncite_by`): each activity with those
+/// stakeholders. One query.
+pub fn stale_cited(conn: &mut DbConnection) -> QueryResult<Vec<(ActivityId, StakeholderId)>> {
+    use super::schema::activities::dsl as a;
+    use super::schema::activity_facets::dsl as af;
+    use super::schema::offer_facets::dsl as f;
+    use super::schema::offers::dsl as o;
+    let theirs = af::activity_facets
+        .inner_join(a::activities)
+        .filter(a::id.eq(f::value))
+        .filter(af::facet.eq("stakeholder"))
+        .filter(af::value.eq(o::stakeholder));
+    let there = a::activities.filter(a::id.eq(f::value));
+    let stale: Vec<(String, String)> = f::offer_facets
+        .inner_join(o::offers)
+        .filter(f::facet.eq("activity"))
+        .filter(diesel::dsl::exists(there))
+        .filter(diesel::dsl::not(diesel::dsl::exists(theirs)))
+        .select((f::value, o::stakeholder))
+        .distinct()
+        .load(conn)?;
+    stale
+        .iter()
+        .map(|(activity, stakeholder)| {
+            let unreadable = |e: &dyn std::fmt::Display| {
+                super::stored::unreadable(format!("stale citation `{activity}`: {e}"))
+            };
+            Ok((
+                activity.parse().map_err(|e| unreadable(&e))?,
+                stakeholder.parse().map_err(|e| unreadable(&e))?,
+            ))
+        })
+        .collect()
+}
+
+/// [`uncite_by`] of each citation [`stale_cited`] finds. Returns how many times offers
+/// changed.
+pub fn uncite_stale(conn: &mut DbConnection) -> QueryResult<usize> {
+    let mut changed = 0;
+    for (activity, stakeholder) in stale_cited(conn)? {
+        changed += uncite_by(conn, activity, &[stakeholder])?;
+    }
+    Ok(changed)
+}
+
 /// The activities offers cite that are not public, or not there ([`uncite_hidden`]).
 pub fn hidden_cited(conn: &mut DbConnection) -> QueryResult<Vec<ActivityId>> {
     use super::schema::activities::dsl as a;

@@ -222,15 +222,17 @@ impl Importable for Offer {
             .map_err(|_| NOT_YOURS.to_owned())
     }
 
-    /// Cited, it stays its stakeholder's and public, as every write of an offer
-    /// (`app::offers::cited_stays`).
+    /// Cited, it stays its stakeholder's and public, and a list of activities changed is the
+    /// list, as every write of an offer (`app::offers::cited_stays`, `app::offers::relisted`).
     fn may_write(
         conn: &mut DbConnection,
         existing: Option<&Self>,
         incoming: &OfferContent,
     ) -> Result<(), WriteError> {
         match existing {
-            Some(current) => app::offers::cited_stays(conn, current, incoming).map_err(row_refusal),
+            Some(current) => app::offers::cited_stays(conn, current, incoming)
+                .and_then(|()| app::offers::relisted(conn, current, incoming))
+                .map_err(row_refusal),
             None => Ok(()),
         }
     }
