@@ -141,6 +141,7 @@ async fn gaps_duplication_and_requests_over_what_the_caller_sees() {
         1,
         "open ones only"
     );
+    assert_eq!(own["open_requests_total"], 1, "not the draft");
 
     let other = app
         .get_as(

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use super::matching::{OfferCache, OfferMatch, Window};
 use super::{Error, Result};
 use crate::db::DbConnection;
-use crate::db::assistance_requests::{may_see, open_of};
+use crate::db::assistance_requests::{count_open, may_see, open_of};
 use crate::db::documents;
 use crate::db::recommendations::accepted_of;
 use crate::db::sql::coordination::links;
@@ -198,16 +198,12 @@ pub fn view(
         .collect();
     let today = chrono::Utc::now().date_naive();
     let mut open_requests = Vec::new();
-    let mut open_requests_total = 0;
+    // Every caller sees every open request (only drafts are their State's alone): they are
+    // counted, and only those listed are read.
+    let open_requests_total = count_open(conn, state)? as usize;
     let mut pool = None;
-    for request in open_of(conn, state)? {
-        if !may_see(access, &request.content) {
-            continue;
-        }
-        open_requests_total += 1;
-        if open_requests.len() == LISTED_REQUESTS {
-            continue;
-        }
+    for request in open_of(conn, state, LISTED_REQUESTS)? {
+        debug_assert!(may_see(access, &request.content));
         in_time(deadline)?;
         // The offers are read once, for all the State's requests.
         let pool = match &mut pool {

@@ -245,19 +245,31 @@ pub fn naming_recommendation(conn: &mut DbConnection, id: RecommendationId) -> Q
         .get_result(conn)
 }
 
-/// The State's open requests, oldest first, whoever may see them.
+/// The State's first `limit` open requests, oldest first, whoever may see them.
 pub fn open_of(
     conn: &mut DbConnection,
     state: &crate::domain::CountryCode,
+    limit: usize,
 ) -> QueryResult<Vec<AssistanceRequest>> {
     use super::schema::assistance_requests::dsl as a;
     a::assistance_requests
         .filter(a::state.eq(state.as_str()))
         .filter(a::status.eq(RequestStatus::Open.as_str()))
         .order(a::seq)
+        .limit(limit as i64)
         .select(a::document)
         .load::<String>(conn)?
         .iter()
         .map(|d| super::documents::parse_document(d))
         .collect()
+}
+
+/// How many open requests the State has.
+pub fn count_open(conn: &mut DbConnection, state: &crate::domain::CountryCode) -> QueryResult<i64> {
+    use super::schema::assistance_requests::dsl as a;
+    a::assistance_requests
+        .filter(a::state.eq(state.as_str()))
+        .filter(a::status.eq(RequestStatus::Open.as_str()))
+        .count()
+        .get_result(conn)
 }
