@@ -351,3 +351,80 @@ async fn a_record_carries_an_etag_and_answers_304() {
     assert_eq!(admin.json()["recorded_by"]["subject"], "tester");
     assert_ne!(admin.header("etag"), Some(tag.as_str()));
 }
+
+/// A State's decision by name on an activity, with its note and reference, is read by that
+/// State, the activity's submitter and `admin` only: not by another State the activity
+/// concerns (which sees that the State refused, in the activity's `visibility`, but not its
+/// words), nor by another organisation that reads the activity once it is public.
+#[actix_web::test]
+async fn a_decision_by_name_is_read_by_its_state_the_submitter_and_admin_only() {
+    use crate::activities::{consent, organisation, submit};
+    let app = TestApp::spawn();
+    let (_, submitter) = organisation(&app, "Submitting NGO").await;
+    let (_, other) = organisation(&app, "Another NGO").await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let uganda = app.token(Role::State, Some("UGA"), None);
+    let admin = app.admin_token();
+    let both = submit(
+        &app,
+        &submitter,
+        &upr_tc_tests::activity(&["KEN", "UGA"], "Shared"),
+    )
+    .await;
+    let refusal = consent(
+        &app,
+        &uganda,
+        json!({"decision": "refused", "scope": "activity", "activity_id": both["id"],
+               "note": "Our ministry was not consulted", "reference": "NV 7/2026"}),
+    )
+    .await;
+    let alone = submit(&app, &submitter, &upr_tc_tests::activity(&["KEN"], "Alone")).await;
+    let grant = consent(
+        &app,
+        &kenya,
+        json!({"decision": "granted", "scope": "activity", "activity_id": alone["id"],
+               "note": "Granted after review"}),
+    )
+    .await;
+    let path = |record: &serde_json::Value| format!("{PATH}/{}", record["id"].as_str().unwrap());
+    // Kenya sees the shared activity, and why it is hidden, but not Uganda's words.
+    let shared = app
+        .get_as(&crate::activities::item(&both), &kenya)
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        shared["visibility"]["refused_by"],
+        json!(["UGA"]),
+        "{shared}"
+    );
+    app.get_as(&path(&refusal), &kenya)
+        .await
+        .assert_problem(404, "not_found");
+    let listed = app.get_as(PATH, &kenya).await.assert_ok_json();
+    let ids: Vec<&serde_json::Value> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["id"])
+        .collect();
+    assert_eq!(ids, vec![&grant["id"]], "{listed}");
+    // Another organisation reads the public activity, not Kenya's record about it.
+    app.get_as(&crate::activities::item(&alone), &other)
+        .await
+        .assert_ok_json();
+    app.get_as(&path(&grant), &other)
+        .await
+        .assert_problem(404, "not_found");
+    let listed = app.get_as(PATH, &other).await.assert_ok_json();
+    assert_eq!(listed["items"], json!([]), "{listed}");
+    // The State, the submitter and admin read it.
+    let seen = app.get_as(&path(&refusal), &uganda).await.assert_ok_json();
+    assert_eq!(seen["note"], "Our ministry was not consulted");
+    for token in [&submitter, &admin] {
+        for record in [&refusal, &grant] {
+            app.get_as(&path(record), token).await.assert_ok_json();
+        }
+        let listed = app.get_as(PATH, token).await.assert_ok_json();
+        assert_eq!(listed["items"].as_array().unwrap().len(), 2, "{listed}");
+    }
+}

@@ -326,6 +326,26 @@ pub fn may_see(access: &Access, activity: &ActivityFacts, verdict: &Visibility) 
         }
 }
 
+/// Whether a caller with `access` may read `state`'s decision by name on an activity (`None`
+/// when it is gone): its note and reference are between the State, the activity's submitter
+/// (the contributor's organisation, or a State's own stakeholder) and `admin`; not for the
+/// other States the activity concerns, nor for whoever may read the activity. Its SQL twin is
+/// `db::sql::filters::consent_access`.
+pub fn may_read_decision_by_name(
+    access: &Access,
+    state: &CountryCode,
+    activity: Option<&ActivityFacts>,
+) -> bool {
+    match access {
+        Access::Everything => true,
+        Access::Public => false,
+        Access::Submitter(id) => activity.is_some_and(|a| a.submitter == *id),
+        Access::State(own) => {
+            own == state || activity.is_some_and(|a| a.submitter_state.as_ref() == Some(own))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ use crate::db::consents::{self, Filter};
 use crate::db::{Position, activities as activity_db};
 use crate::domain::codes::StateCode;
 use crate::domain::consent::{Consent, ConsentInput, ScopeKind};
-use crate::domain::publication::{Access, Decision, Scope};
+use crate::domain::publication::{Access, Decision, Scope, may_read_decision_by_name};
 use crate::domain::{ActivityId, ConsentId, CountryCode, StakeholderId};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::page_type;
@@ -133,20 +133,19 @@ pub async fn get_consent(
         let Some(c) = consents::get(conn, id)? else {
             return Ok(None);
         };
-        // A record about an activity exists only for its State and those who may see the
-        // activity, and never for the public.
-        let own = matches!(&access, Access::State(state) if *state == c.state);
+        // A record about an activity exists only for its State, the activity's submitter and
+        // `admin`, and never for the public.
         if let Scope::Activity(activity) = c.scope
-            && access != Access::Everything
-            && !own
+            && !matches!(access, Access::Everything | Access::Public)
         {
-            let seen = access != Access::Public
-                && activity_db::get(conn, activity)?.is_some_and(|a| {
-                    crate::domain::publication::may_see(&access, &a.facts(), &a.visibility)
-                });
-            if !seen {
+            let facts = activity_db::get(conn, activity)?.map(|a| a.facts());
+            if !may_read_decision_by_name(&access, &c.state, facts.as_ref()) {
                 return Ok(None);
             }
+        } else if let Scope::Activity(_) = c.scope
+            && access == Access::Public
+        {
+            return Ok(None);
         }
         Ok(Some(c))
     })

@@ -293,23 +293,26 @@ pub fn access_filter(sql: &mut Sql, access: &Access) {
 }
 
 /// Which records a caller sees: records about all submissions or a submitter's are public; a
-/// record about one activity is between the State and whoever may see that activity, never
-/// public (not in lists, the public feed or the snapshot, whatever becomes of the activity).
+/// record about one activity is between its State, the activity's submitter and `admin`
+/// (`publication::may_read_decision_by_name`), never public (not in lists, the public feed or
+/// the snapshot, whatever becomes of the activity).
 fn consent_access(sql: &mut Sql, access: &Access) {
     match access {
         Access::Everything => {}
         Access::Public => {
             sql.push(" AND c.scope <> 'activity'");
         }
-        other => {
-            sql.push(" AND (c.scope <> 'activity'");
-            // A State's own records are its own, whatever it may see of their activities.
-            if let Access::State(state) = other {
-                sql.push(" OR c.state = ").text(state.as_str());
-            }
-            sql.push(" OR EXISTS (SELECT 1 FROM activities r WHERE r.id = c.target");
-            access_filter(sql, other);
-            sql.push("))");
+        Access::Submitter(id) => {
+            sql.push(" AND (c.scope <> 'activity' OR EXISTS (SELECT 1 FROM activities r WHERE r.id = c.target AND r.submitter = ")
+                .text(id.to_string())
+                .push("))");
+        }
+        Access::State(state) => {
+            sql.push(" AND (c.scope <> 'activity' OR c.state = ")
+                .text(state.as_str())
+                .push(" OR EXISTS (SELECT 1 FROM activities r WHERE r.id = c.target AND r.submitter_state = ")
+                .text(state.as_str())
+                .push("))");
         }
     }
 }
