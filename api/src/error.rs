@@ -101,6 +101,11 @@ pub enum ApiError {
     /// carries `Retry-After`.
     #[error("{0}")]
     Unavailable(String),
+    /// A read given up past its time limit (a ranked search, the coordination view): a 503
+    /// without `Retry-After`, since the same request is likely to take as long again; the
+    /// detail says what to ask for instead.
+    #[error("{0}")]
+    TooSlow(String),
     /// A database failure a retry may not meet: a lost connection, a lock not granted in time,
     /// a serialisation failure. The cause is logged, never shown.
     #[error("the database is busy or its connection was lost")]
@@ -160,6 +165,7 @@ impl ApiError {
     pub fn for_another_caller(&self, what: &str) -> Self {
         match self {
             Self::Unavailable(detail) => Self::Unavailable(detail.clone()),
+            Self::TooSlow(detail) => Self::TooSlow(detail.clone()),
             Self::Transient(err) => Self::Transient(anyhow::anyhow!("{err:#}")),
             Self::StorageFull(err) => Self::StorageFull(anyhow::anyhow!("{err:#}")),
             Self::Internal(err) => Self::Internal(anyhow::anyhow!("{what}: {err:#}")),
@@ -205,6 +211,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) | Self::UnsupportedPatch(_) => "unsupported_media_type",
             Self::Unavailable(_) | Self::Transient(_) => "service_unavailable",
+            Self::TooSlow(_) => "too_slow",
             Self::StorageFull(_) => "storage_full",
             Self::TooManyRequests { .. } => "rate_limited",
             Self::ImportRejected(_) => "import_rejected",
@@ -272,7 +279,7 @@ impl ResponseError for ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) | Self::Transient(_) | Self::StorageFull(_) => {
+            Self::Unavailable(_) | Self::Transient(_) | Self::StorageFull(_) | Self::TooSlow(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -388,8 +395,10 @@ impl From<diesel::result::Error> for ApiError {
         if let diesel::result::Error::DatabaseError(_, info) = &err
             && info.message().contains("statement timeout")
         {
-            return Self::Unavailable(
-                "The search took too long: narrow it with more words or with filters.".into(),
+            return Self::TooSlow(
+                "The search took longer than this service allows: narrow it with more words or \
+                 with filters."
+                    .into(),
             );
         }
         Self::internal(err)
@@ -421,7 +430,7 @@ impl From<crate::app::Error> for ApiError {
                 ),
                 errors: vec![field],
             },
-            E::TooSlow(detail) => Self::Unavailable(detail),
+            E::TooSlow(detail) => Self::TooSlow(detail),
             E::Db(e) => e.into(),
             E::Internal(e) => Self::internal(e),
         }
@@ -684,17 +693,21 @@ mod tests {
         }
     }
 
-    /// A statement cut short by its time limit is a 503 that tells to search for less, on
-    /// PostgreSQL and on SQLite alike (whose limit fails with the words of PostgreSQL's).
+    /// A statement cut short by its time limit is a 503 `too_slow` that tells to search for
+    /// less, without `Retry-After` (the same search would take as long again), on PostgreSQL
+    /// and on SQLite alike (whose limit fails with the words of PostgreSQL's).
     #[test]
-    fn a_search_past_its_time_is_unavailable_on_either_engine() {
+    fn a_search_past_its_time_is_too_slow_on_either_engine() {
         for message in [
             "canceling statement due to statement timeout",
             "Error serializing field: canceling statement due to statement timeout",
         ] {
             let err = ApiError::from(database(message));
-            assert_eq!(err.code(), "service_unavailable", "{message}");
-            assert!(err.to_string().contains("took too long"), "{err}");
+            assert_eq!(err.code(), "too_slow", "{message}");
+            assert!(err.to_string().contains("narrow it"), "{err}");
+            let answer = err.error_response();
+            assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert!(!answer.headers().contains_key(header::RETRY_AFTER));
         }
     }
 }

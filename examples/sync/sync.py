@@ -70,6 +70,9 @@ MAX_WAIT = 30
 PAGE_SIZE = 500
 # Statuses worth retrying a read after: rate limited, or a gateway or instance unavailable.
 RETRY_STATUSES = {429, 502, 503, 504}
+# Problems of those statuses not worth retrying as they are: a ranked read given up past its
+# time limit would take as long again.
+FINAL_CODES = {"too_slow"}
 
 
 class SyncError(Exception):
@@ -93,6 +96,15 @@ def problem_text(response: Response[Any]) -> str:
         return f"{problem.get('status')} {problem.get('code')}: {problem.get('detail') or problem.get('title')}"
     except (ValueError, AttributeError):
         return f"{int(response.status_code)} {response.content[:200]!r}"
+
+
+def problem_code(response: Response[Any]) -> str | None:
+    """The `code` of a refused request's problem document, if it has one."""
+    try:
+        code = json.loads(response.content).get("code")
+        return code if isinstance(code, str) else None
+    except (ValueError, AttributeError):
+        return None
 
 
 class CursorExpired(SyncError):
@@ -122,7 +134,7 @@ def call(operation: Any, *, attempts: int = 6, **kwargs: Any) -> Response[Any]:
             return response
         if status == 410:
             raise CursorExpired(f"{name}: {problem_text(response)}")
-        if status not in RETRY_STATUSES or last:
+        if status not in RETRY_STATUSES or last or problem_code(response) in FINAL_CODES:
             raise SyncError(f"{name}: {problem_text(response)}")
         retry_after = response.headers.get("retry-after", "")
         pause = float(retry_after) if retry_after.isdigit() else delay

@@ -414,3 +414,82 @@ async fn filters_take_a_states_name_and_a_groups_label() {
         app.get(path).await.assert_problem(400, "invalid_parameter");
     }
 }
+
+/// An item as a read gives it may be sent back changed, as its replacement (`PUT`): its `id`
+/// must be the item's, its `version` is the condition `If-Match` would be (the header, when
+/// sent, is the condition instead), and what the service derives (`created_at`, `cycle`,
+/// `visibility`, …) is read past. A field the item does not have is still refused.
+#[actix_web::test]
+async fn an_item_read_may_be_sent_back_changed_as_its_replacement() {
+    use upr_tc_tests::{activity, json, recommendation};
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let (_, token) = crate::activities::organisation(&app, "Kituo Cha Sheria").await;
+    let a = crate::activities::submit(&app, &token, &activity(&["KEN"], "Child justice")).await;
+    let r = app
+        .create(
+            "/api/v1/recommendations",
+            &recommendation("KEN", 21, "Ratify the convention"),
+        )
+        .await;
+    let cases = [
+        (
+            format!("/api/v1/activities/{}", a["id"].as_str().unwrap()),
+            token.clone(),
+            "summary",
+        ),
+        (
+            format!("/api/v1/recommendations/{}", r["id"].as_str().unwrap()),
+            admin.clone(),
+            "text",
+        ),
+    ];
+    for (path, token, field) in cases {
+        let put = |body: serde_json::Value, if_match: Option<String>| {
+            let mut req = Request::put()
+                .uri(&path)
+                .insert_header((header::AUTHORIZATION, format!("Bearer {token}")))
+                .set_json(body);
+            if let Some(tag) = if_match {
+                req = req.insert_header((header::IF_MATCH, tag));
+            }
+            app.send(req)
+        };
+        let read = app.get_as(&path, &token).await.assert_ok_json();
+        let mut changed = read.clone();
+        changed[field] = json!({"en": "Changed as read"});
+        let replaced = put(changed.clone(), None).await.assert_ok_json();
+        assert_eq!(replaced[field]["en"], "Changed as read", "{path}");
+        assert_eq!(replaced["version"], read["version"].as_i64().unwrap() + 1);
+        assert_eq!(replaced["created_at"], read["created_at"], "{path}");
+
+        // Sent again, its version is stale: nothing written.
+        changed[field] = json!({"en": "Lost update"});
+        put(changed.clone(), None)
+            .await
+            .assert_problem(412, "precondition_failed");
+        // `If-Match` names the current version: the header is the condition.
+        let tag = format!("\"{}\"", replaced["version"]);
+        let again = put(changed.clone(), Some(tag)).await.assert_ok_json();
+        assert_eq!(again[field]["en"], "Lost update", "{path}");
+
+        // Another item's id, a version the service never gave, a field the item lacks: each
+        // refused by its pointer, nothing written.
+        let mut other = again.clone();
+        other["id"] = json!(uuid::Uuid::now_v7().to_string());
+        let refused = put(other, None)
+            .await
+            .assert_problem(422, "validation_failed");
+        assert_eq!(refused["errors"][0]["pointer"], "/id", "{refused}");
+        let mut bad = again.clone();
+        bad["version"] = json!("newest");
+        let refused = put(bad, None).await.assert_problem(422, "invalid_body");
+        assert_eq!(refused["errors"][0]["pointer"], "/version", "{refused}");
+        let mut unknown = again.clone();
+        unknown["colour"] = json!("blue");
+        let refused = put(unknown, None).await.assert_problem(422, "invalid_body");
+        assert_eq!(refused["errors"][0]["pointer"], "/colour", "{refused}");
+        let now = app.get_as(&path, &token).await.assert_ok_json();
+        assert_eq!(now["version"], again["version"], "{path}");
+    }
+}

@@ -119,8 +119,8 @@ where
 fn in_time(deadline: Instant) -> Result<()> {
     if Instant::now() > deadline {
         return Err(Error::TooSlow(
-            "The coordination view took longer than this service allows; try again later, or ask \
-             for each open request's matches on its own."
+            "The coordination view took longer than this service allows \
+             (`UPR_TC_COORDINATION_TIMEOUT`): ask for each open request's matches on its own."
                 .into(),
         ));
     }

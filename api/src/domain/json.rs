@@ -43,6 +43,86 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Fi
     })
 }
 
+/// What an item's representation carries besides its content: the stored fields, and what is
+/// derived from the rest (a recommendation's `cycle`, an activity's `visibility`).
+pub const READ_ONLY: [&str; 6] = [
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "cycle",
+    "visibility",
+];
+
+/// An item's content as a client gives it back: the content alone, or the whole item as the
+/// service gives it (a read's answer, a line of an export), whose `id` and `version` are kept
+/// for the caller to check and whose other [`READ_ONLY`] fields are read past.
+#[derive(Debug)]
+pub struct AsGiven<I> {
+    pub id: Option<uuid::Uuid>,
+    pub version: Option<i64>,
+    pub content: I,
+}
+
+/// `text` read as [`AsGiven`] content `I`. Text without read-only fields is read once, as the
+/// content alone; only where that fails on one of them is it read again without them.
+pub fn as_given<I: DeserializeOwned>(text: &str) -> Result<AsGiven<I>, JsonError> {
+    let error = match from_json::<I>(text) {
+        Ok(content) => {
+            return Ok(AsGiven {
+                id: None,
+                version: None,
+                content,
+            });
+        }
+        Err(e) => e,
+    };
+    let read_only = matches!(&error, JsonError::Shape(f) if f.code == "unknown_field"
+        && READ_ONLY.iter().any(|k| f.pointer.strip_prefix('/') == Some(*k)));
+    if !read_only {
+        return Err(error);
+    }
+    // A key named twice is refused, as the first reading would have refused it.
+    let Unambiguous(serde_json::Value::Object(mut fields)) = from_json(text)? else {
+        return Err(error);
+    };
+    let id = match fields.remove("id") {
+        None => None,
+        Some(serde_json::Value::String(id)) if uuid::Uuid::parse_str(&id).is_ok() => {
+            uuid::Uuid::parse_str(&id).ok()
+        }
+        Some(_) => {
+            return Err(JsonError::Shape(FieldError::new(
+                "/id",
+                "invalid",
+                "is not an id this repository gave out (a UUID)",
+            )));
+        }
+    };
+    let version = match fields.remove("version") {
+        None => None,
+        Some(v) => match v.as_i64() {
+            Some(n) if n >= 1 => Some(n),
+            _ => {
+                return Err(JsonError::Shape(FieldError::new(
+                    "/version",
+                    "invalid",
+                    "is not a version this repository gave out (a whole number from 1)",
+                )));
+            }
+        },
+    };
+    for key in READ_ONLY {
+        fields.remove(key);
+    }
+    let content = from_value(serde_json::Value::Object(fields)).map_err(JsonError::Shape)?;
+    Ok(AsGiven {
+        id,
+        version,
+        content,
+    })
+}
+
 /// JSON of any shape (a merge patch, RFC 7396) read as a `serde_json::Value`, but for an
 /// object that names a key twice: RFC 8259 leaves what that means open (serde_json keeps the
 /// last, other readers the first), so that a proxy that checks a body and the service could

@@ -30,7 +30,7 @@ use crate::db::tx::Tx;
 use crate::domain::FieldError;
 use crate::domain::activity::Activity;
 use crate::domain::assistance_request::AssistanceRequest;
-use crate::domain::json::JsonError;
+use crate::domain::json::{AsGiven, JsonError};
 use crate::domain::offer::Offer;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
@@ -862,8 +862,10 @@ fn ndjson<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result<u
             continue;
         }
         received += 1;
-        match ndjson_line::<D::Input>(text) {
-            Ok((id, content)) => each(
+        match crate::domain::json::as_given::<D::Input>(text) {
+            // A line of an export names the item it updates by its `id`, as a CSV export's
+            // `id` column does; its `version` is not a condition of the upload.
+            Ok(AsGiven { id, content, .. }) => each(
                 Some(Item {
                     line: number,
                     id,
@@ -892,57 +894,4 @@ fn ndjson<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result<u
     }
     // No line is a file of no rows (a day with nothing new), as a CSV header alone is.
     Ok(received)
-}
-
-/// What an item's representation carries besides its content: the stored fields, and what is
-/// derived from the rest (a recommendation's `cycle`, an activity's `visibility`).
-const READ_ONLY: [&str; 6] = [
-    "id",
-    "version",
-    "created_at",
-    "updated_at",
-    "cycle",
-    "visibility",
-];
-
-/// One NDJSON line as an item: its content (the create representation), and, for a line of
-/// an export, which carries the item as it is read, the `id` of the item it updates (as a CSV
-/// export's `id` column) with the other fields the service writes itself read past. A line
-/// without them is read once, as the content alone.
-fn ndjson_line<I: serde::de::DeserializeOwned>(
-    text: &str,
-) -> Result<(Option<uuid::Uuid>, I), JsonError> {
-    let error = match crate::domain::json::from_json::<I>(text) {
-        Ok(content) => return Ok((None, content)),
-        Err(e) => e,
-    };
-    let read_only = |e: &JsonError| {
-        matches!(e, JsonError::Shape(f) if f.code == "unknown_field"
-            && READ_ONLY.iter().any(|k| f.pointer.strip_prefix('/') == Some(*k)))
-    };
-    if !read_only(&error) {
-        return Err(error);
-    }
-    let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_str(text) else {
-        return Err(error);
-    };
-    let id = match fields.remove("id") {
-        None => None,
-        Some(serde_json::Value::String(id)) if uuid::Uuid::parse_str(&id).is_ok() => {
-            uuid::Uuid::parse_str(&id).ok()
-        }
-        Some(_) => {
-            return Err(JsonError::Shape(FieldError::new(
-                "/id",
-                "invalid",
-                "is not an id this repository gave out (a UUID)",
-            )));
-        }
-    };
-    for key in READ_ONLY {
-        fields.remove(key);
-    }
-    let content = crate::domain::json::from_value(serde_json::Value::Object(fields))
-        .map_err(JsonError::Shape)?;
-    Ok((id, content))
 }

@@ -129,7 +129,9 @@ const PROBLEMS: [(&str, &str, &str); 12] = [
         "503",
         "The database is unreachable or busy (a lost connection, a write lock not granted in \
          time), or as many streamed exports run as the service allows: nothing was done; \
-         retry after the seconds `Retry-After` gives",
+         retry after the seconds `Retry-After` gives. A ranked read given up past its time \
+         limit (a search, a State's coordination view) is `too_slow`, without `Retry-After`: \
+         the same request would take as long again; ask for less",
     ),
     (
         "InternalError",

@@ -446,6 +446,30 @@ pub fn expected(req: &HttpRequest) -> ApiResult<Expected> {
     })
 }
 
+/// A replacement's content and the condition it is written under: the item as a read gave it
+/// may be sent back, whose `id` must be the one replaced (`id`) and whose `version` stands for
+/// `If-Match` when that header is not sent.
+pub fn replacement<C>(
+    req: &HttpRequest,
+    id: uuid::Uuid,
+    given: crate::domain::json::AsGiven<C>,
+) -> ApiResult<(C, Expected)> {
+    if let Some(named) = given.id
+        && named != id
+    {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "/id",
+            "id_mismatch",
+            format!("is another item's id than the one replaced ({id})"),
+        )]));
+    }
+    let mut expected = expected(req)?;
+    if !req.headers().contains_key(header::IF_MATCH) {
+        expected.one_of = given.version.map(|version| vec![version]);
+    }
+    Ok((given.content, expected))
+}
+
 /// A `PATCH` body is a JSON merge patch (RFC 7396), sent as `application/merge-patch+json`
 /// (or plain JSON); a JSON Patch (RFC 6902, `application/json-patch+json`) is a 415 naming
 /// the format this service takes, not a 422 about its shape.
@@ -605,6 +629,11 @@ macro_rules! item_edits {
         $(#[doc = $patch_doc:literal])* patch = $patch:ident $(,)?
     ) => {
         $(#[doc = $replace_doc])*
+        ///
+        /// The body may also be the item as a read gives it, changed: its `id` must be this
+        /// item's, its `version` is the condition `If-Match` would be (a 412 when the item has
+        /// changed since; the header, when sent, is the condition instead), and the other
+        /// fields the service writes itself (`created_at`, `updated_at`, …) are read past.
         #[utoipa::path(
             tag = $tag,
             security(("bearer" = [])),
@@ -618,10 +647,12 @@ macro_rules! item_edits {
             caller: Caller,
             req: HttpRequest,
             id: web::Path<$id>,
-            body: $crate::routes::body::Json<$input>,
+            body: $crate::routes::body::Replacement<$input>,
         ) -> ApiResult<impl Responder> {
-            let edit = Edit::Replace(body.into_inner());
-            change(state, caller, id.into_inner(), expected(&req)?, edit).await
+            let id = id.into_inner();
+            let (content, expected) =
+                $crate::routes::support::replacement(&req, id.into(), body.into_inner())?;
+            change(state, caller, id, expected, Edit::Replace(content)).await
         }
 
         $(#[doc = $patch_doc])*
