@@ -105,7 +105,9 @@ pub struct ServeLimits {
     /// ([`ServeLimits::export_reads`]).
     pub export_limit: Option<usize>,
     /// How long a streamed export waits for a client that reads nothing before it is
-    /// abandoned (`UPR_TC_EXPORT_SEND_TIMEOUT`).
+    /// abandoned; and how long any connection may make no progress (take none of an answer,
+    /// send none of its next request) while no handler works on it, before it is shut
+    /// (`UPR_TC_EXPORT_SEND_TIMEOUT`, `crate::stalled`).
     pub export_send_timeout: Duration,
     /// After how long a request that claimed an `Idempotency-Key` and never answered loses its
     /// claim (`UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT`); longer than any request runs.

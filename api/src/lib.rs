@@ -27,5 +27,6 @@ pub mod reference;
 pub mod report_page;
 pub mod routes;
 pub mod seed;
+pub mod stalled;
 pub mod startup;
 pub mod telemetry;

@@ -95,6 +95,8 @@ pub struct Metrics {
     kept: Family<KeptRead, Counter>,
     version_known: Gauge<i64, AtomicI64>,
     connections_refused: Counter,
+    /// Connections shut for making no progress (`crate::stalled`).
+    connections_stalled: Counter,
     /// 1 from a write refused because the database's disk is full until a write that changes
     /// something commits (`db::watch::Watch::storage_full`).
     storage_full: Gauge<i64, AtomicI64>,
@@ -168,6 +170,14 @@ impl Default for Metrics {
              (UPR_TC_MAX_CONNECTIONS_PER_ADDRESS)",
             connections_refused.clone(),
         );
+        let connections_stalled = Counter::default();
+        registry.register(
+            "connections_stalled",
+            "Connections shut because they made no progress (took none of an answer, sent \
+             none of a next request) within UPR_TC_EXPORT_SEND_TIMEOUT while no handler \
+             worked on them",
+            connections_stalled.clone(),
+        );
         let storage_full = Gauge::<i64, AtomicI64>::default();
         registry.register(
             "storage_full",
@@ -187,6 +197,7 @@ impl Default for Metrics {
             kept,
             version_known,
             connections_refused,
+            connections_stalled,
             storage_full,
         }
     }
@@ -257,6 +268,11 @@ impl Metrics {
     /// The count of connections refused for their address (`crate::connections`).
     pub fn connections_refused(&self) -> Counter {
         self.connections_refused.clone()
+    }
+
+    /// The count of connections shut for making no progress, for `crate::stalled`.
+    pub fn connections_stalled(&self) -> Counter {
+        self.connections_stalled.clone()
     }
 
     /// The counters of a store of `app::kept` (or `app::read_ahead`): its hits and misses.

@@ -355,6 +355,7 @@ impl Service {
         .wrap(actix_web::middleware::from_fn(crate::compression::finish))
         .wrap(actix_web::middleware::from_fn(crate::head::middleware))
         .wrap(actix_web::middleware::from_fn(crate::telemetry::middleware))
+        .wrap(actix_web::middleware::from_fn(crate::stalled::middleware))
         .wrap(actix_web::middleware::from_fn(
             crate::connections::middleware,
         ))
@@ -587,17 +588,23 @@ const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What each connection accepted goes through, on every address the service listens on: its
 /// send buffer bounded and `TCP_NODELAY` ([`bound_send_buffer`]), then counted against its
-/// address's share or refused ([`crate::connections::PerAddress::admit`]).
+/// address's share or refused ([`crate::connections::PerAddress::admit`]), and watched for
+/// progress ([`crate::stalled::watch`]).
 fn on_connect(
     per_address: crate::connections::PerAddress,
-    send_buffer: usize,
+    service: &Service,
 ) -> impl Fn(&dyn std::any::Any, &mut actix_web::dev::Extensions) + Send + Sync + 'static {
+    let limits = &service.settings.limits;
+    let send_buffer = limits.send_buffer;
+    let stall = limits.export_send_timeout;
+    let stalled = service.state.metrics.connections_stalled();
     move |conn, data| {
         let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() else {
             return;
         };
         bound_send_buffer(stream, send_buffer);
         per_address.admit(stream, data);
+        crate::stalled::watch(stream, data, stall, stalled.clone());
     }
 }
 
@@ -624,7 +631,7 @@ pub fn listen(
         .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
         .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
         .keep_alive(KEEP_ALIVE)
-        .on_connect(on_connect(per_address, limits.send_buffer))
+        .on_connect(on_connect(per_address, service))
         .bind(bind)
         .with_context(|| format!("cannot listen on {bind}"))?
         .shutdown_timeout(30)
@@ -739,6 +746,7 @@ fn metrics_server(service: &Service) -> anyhow::Result<Option<actix_web::dev::Se
             .app_data(access.clone())
             .route("/metrics", web::get().to(crate::metrics::scrape))
             .wrap(actix_web::middleware::from_fn(crate::telemetry::middleware))
+            .wrap(actix_web::middleware::from_fn(crate::stalled::middleware))
             .wrap(actix_web::middleware::from_fn(
                 crate::connections::middleware,
             ))
@@ -748,7 +756,7 @@ fn metrics_server(service: &Service) -> anyhow::Result<Option<actix_web::dev::Se
     .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
     .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
     .keep_alive(KEEP_ALIVE)
-    .on_connect(on_connect(per_address, limits.send_buffer))
+    .on_connect(on_connect(per_address, service))
     .bind(&bind)
     .with_context(|| format!("cannot listen on {bind} (UPR_TC_METRICS_BIND)"))?
     .shutdown_timeout(5)

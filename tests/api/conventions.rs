@@ -6,14 +6,6 @@ use std::io::{Read, Write};
 use actix_web::http::{Method, header};
 use upr_tc_tests::{Request, TestApp};
 
-/// The service on a real socket, as `upr-tc serve` runs it, for what only the connection does
-/// (a `HEAD` answer's body is left out by actix-http as it writes the answer); its address.
-fn listen(app: &TestApp) -> std::net::SocketAddr {
-    let (server, addrs) = upr_tc::startup::listen(&app.service, "127.0.0.1:0").unwrap();
-    actix_web::rt::spawn(server);
-    addrs[0]
-}
-
 /// One request on its own connection, and everything that came back.
 async fn raw(addr: std::net::SocketAddr, method: &'static str, path: &'static str) -> String {
     actix_web::rt::task::spawn_blocking(move || {
@@ -48,7 +40,8 @@ fn content_length(answer: &str) -> usize {
 #[actix_web::test]
 async fn head_answers_as_get_does_without_the_body() {
     let app = TestApp::spawn();
-    let addr = listen(&app);
+    // On a real socket: a `HEAD` answer's body is left out by actix-http as it writes it.
+    let addr = app.listen();
     for path in [
         "/health/live",
         "/api/v1/reference/cycles",

@@ -523,3 +523,58 @@ async fn a_list_of_far_too_many_items_is_refused_as_it_is() {
     assert_eq!(report["rejected"], 1, "{report}");
     assert_eq!(report["errors"][0]["column"], "regions", "{report}");
 }
+
+/// A connection that stops making progress while no handler works on it is shut after
+/// `UPR_TC_EXPORT_SEND_TIMEOUT` (`upr_tc::stalled`): actix-http times only a connection's
+/// first request head, and one byte of a second request held a connection for ever. A handler
+/// at work (a long poll of the feed, longer than that time) is not cut.
+#[actix_web::test]
+async fn a_connection_stopped_mid_request_is_shut_and_a_long_poll_is_not() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let app = TestApp::spawn_with(|s| s.limits.export_send_timeout = Duration::from_millis(400));
+    let addr = app.listen();
+    let stalled = app.service.state.metrics.connections_stalled();
+    let before = stalled.get();
+    let (shut_after, long_poll) = actix_web::rt::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        stream
+            .write_all(b"GET /health/live HTTP/1.1\r\nHost: test\r\n\r\n")
+            .unwrap();
+        let mut answer = [0u8; 4096];
+        let n = stream.read(&mut answer).unwrap();
+        assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
+        // One byte of the next request, then nothing.
+        stream.write_all(b"G").unwrap();
+        let started = Instant::now();
+        let end = stream.read(&mut answer);
+        assert!(
+            matches!(end, Ok(0))
+                || end
+                    .as_ref()
+                    .is_err_and(|e| e.kind() != std::io::ErrorKind::WouldBlock
+                        && e.kind() != std::io::ErrorKind::TimedOut),
+            "still open after 20 s: {end:?}"
+        );
+        let shut_after = started.elapsed();
+
+        let mut poll = std::net::TcpStream::connect(addr).unwrap();
+        poll.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        poll.write_all(
+            b"GET /api/v1/changes?wait=2 HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+        let mut long_poll = String::new();
+        poll.read_to_string(&mut long_poll).unwrap();
+        (shut_after, long_poll)
+    })
+    .await
+    .unwrap();
+    assert!(shut_after < Duration::from_secs(20), "{shut_after:?}");
+    assert!(long_poll.starts_with("HTTP/1.1 200"), "{long_poll}");
+    assert!(stalled.get() > before);
+}

@@ -214,6 +214,14 @@ impl TestApp {
         self.token(Role::Admin, None, None)
     }
 
+    /// The service on a real socket, as `upr-tc serve` runs it, for what only a connection
+    /// does; its address.
+    pub fn listen(&self) -> std::net::SocketAddr {
+        let (server, addrs) = upr_tc::startup::listen(&self.service, "127.0.0.1:0").unwrap();
+        actix_web::rt::spawn(server);
+        addrs[0]
+    }
+
     pub async fn send(&self, req: TestRequest) -> Reply {
         let app = test::init_service(self.service.clone().app()).await;
         let res = test::call_service(&app, req.to_request()).await;
