@@ -207,6 +207,18 @@ pub fn writes_nothing(path: &str) -> bool {
     path.starts_with("/api/v1/reference/")
 }
 
+/// Whether a request's query asks for a dry run (`?dry_run=true`, as the bulk uploads read it),
+/// which writes nothing: its key is ignored and its answer not kept, like a look-up's, so that a
+/// caller cannot fill the table with dry runs' reports (a thousand errors listed, hundreds of
+/// kilobytes each, for a day).
+fn dry_run(query: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct DryRun {
+        dry_run: Option<bool>,
+    }
+    web::Query::<DryRun>::from_query(query).is_ok_and(|q| q.dry_run == Some(true))
+}
+
 pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -217,7 +229,7 @@ pub async fn middleware(
         .map(|v| v.to_str().unwrap_or("").to_owned());
     let (Some(key), true) = (
         key,
-        req.method() == Method::POST && !writes_nothing(req.path()),
+        req.method() == Method::POST && !writes_nothing(req.path()) && !dry_run(req.query_string()),
     ) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
