@@ -138,8 +138,9 @@ fn plain(address: IpAddr) -> IpAddr {
 }
 
 /// What an address is counted under: an IPv4 address (also written as IPv6), or an IPv6
-/// address's /64.
-fn key(address: IpAddr) -> IpAddr {
+/// address's /64, which one host is usually given whole. The limits per caller
+/// (`crate::ratelimit`) count anonymous callers so too.
+pub fn key(address: IpAddr) -> IpAddr {
     match plain(address) {
         IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
         v4 => v4,

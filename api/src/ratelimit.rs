@@ -70,16 +70,17 @@ impl Limits {
     }
 }
 
-/// The address a request comes from: the peer's, or — when the peer is a trusted proxy (a load
-/// balancer) — the last address of `X-Forwarded-For` that is not itself a trusted proxy.
-/// Without trusted proxies configured, every anonymous caller behind a load balancer would
-/// share the balancer's budget.
+/// The address a request is counted under: the peer's, or — when the peer is a trusted proxy
+/// (a load balancer) — the last address of `X-Forwarded-For` that is not itself a trusted
+/// proxy; an IPv6 address by its /64 (`connections::key`), else one host would have as many
+/// budgets as addresses. Without trusted proxies configured, every anonymous caller behind a
+/// load balancer would share the balancer's budget.
 pub fn client_address(req: &actix_web::HttpRequest, trusted: &[std::net::IpAddr]) -> String {
     let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
         return String::new();
     };
     if !trusted.contains(&peer) {
-        return peer.to_string();
+        return crate::connections::key(peer).to_string();
     }
     let forwarded = req
         .headers()
@@ -88,12 +89,12 @@ pub fn client_address(req: &actix_web::HttpRequest, trusted: &[std::net::IpAddr]
         .flat_map(|v| v.split(','))
         .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
         .collect::<Vec<_>>();
-    forwarded
+    let address = forwarded
         .iter()
         .rev()
         .find(|a| !trusted.contains(a))
-        .unwrap_or(&peer)
-        .to_string()
+        .unwrap_or(&peer);
+    crate::connections::key(*address).to_string()
 }
 
 /// Who a request's caller is, for the limits kept per caller: the token's issuer and subject,
@@ -301,6 +302,30 @@ pub async fn middleware(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn callers_are_counted_by_address_an_ipv6_address_by_its_64() {
+        use actix_web::test::TestRequest;
+        let from = |peer: &str, forwarded: Option<&str>| {
+            let mut req = TestRequest::default().peer_addr(peer.parse().unwrap());
+            if let Some(f) = forwarded {
+                req = req.insert_header(("X-Forwarded-For", f));
+            }
+            let trusted: Vec<std::net::IpAddr> = vec!["10.0.0.1".parse().unwrap()];
+            super::client_address(&req.to_http_request(), &trusted)
+        };
+        assert_eq!(from("192.0.2.7:1000", None), "192.0.2.7");
+        let one = from("[2001:db8:1:2:aaaa::1]:1000", None);
+        assert_eq!(one, from("[2001:db8:1:2:bbbb::9]:1000", None));
+        assert_eq!(one, "2001:db8:1:2::");
+        assert_ne!(one, from("[2001:db8:1:3::1]:1000", None));
+        assert_eq!(
+            from("10.0.0.1:1000", Some("2001:db8:1:2:cccc::5")),
+            one,
+            "behind a trusted proxy too"
+        );
+        assert_eq!(from("10.0.0.1:1000", Some("192.0.2.8")), "192.0.2.8");
+    }
 
     #[test]
     fn a_budget_is_written_as_the_draft_writes_it() {
