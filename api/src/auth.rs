@@ -318,12 +318,13 @@ pub struct Identity(pub Option<Caller>);
 impl Identity {
     /// The caller, or a 401 for an anonymous request.
     pub fn required(self) -> Result<Caller, ApiError> {
-        self.0.ok_or_else(|| {
-            ApiError::Unauthorized(
-                "This operation needs a bearer token (Authorization: Bearer …).".into(),
-            )
-        })
+        self.0.ok_or_else(token_needed)
     }
+}
+
+/// The 401 of an anonymous request for what needs a token.
+pub fn token_needed() -> ApiError {
+    ApiError::Unauthorized("This operation needs a bearer token (Authorization: Bearer …).".into())
 }
 
 /// The longest `Authorization` header read: far more than any real token, and it is refused

@@ -5,7 +5,9 @@
 //! limit: a coded body is smaller than what it holds), then decoded on a blocking thread into
 //! another temporary file through a buffer of a few kilobytes, stopping at the limit (a 413),
 //! and handed on decoded, in pieces. A coding this service does not read is a 415
-//! (`error::content_coding`).
+//! (`error::content_coding`). Only a caller with a token is given a bulk upload's limit (and its
+//! time): every upload needs one, and an anonymous caller's coded upload is a 401 before any of
+//! it is received, so that it costs no temporary file and no core decoding it.
 
 use std::io::{Read, Seek, SeekFrom, Write};
 
@@ -27,15 +29,8 @@ pub struct Limits {
     pub bulk: usize,
 }
 
-impl Limits {
-    fn of(self, path: &str) -> usize {
-        if path.starts_with("/api/v1/bulk/") {
-            self.bulk
-        } else {
-            self.json
-        }
-    }
-}
+/// The routes of bulk uploads, whose bodies may be as large as `Limits::bulk`.
+const BULK: &str = "/api/v1/bulk/";
 
 /// The pieces a decoded body is handed on in.
 const PIECE: usize = 64 * 1024;
@@ -55,7 +50,15 @@ pub async fn middleware(
     if coding == ContentEncoding::Identity {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
-    let limit = limits.of(req.path());
+    let bulk = req.path().starts_with(BULK);
+    let identified = req
+        .extensions()
+        .get::<crate::auth::Identity>()
+        .is_some_and(|i| i.0.is_some());
+    if bulk && !identified {
+        return Ok(req.error_response(crate::auth::token_needed()));
+    }
+    let limit = if bulk { limits.bulk } else { limits.json };
     let payload = req.take_payload();
     let decoded = match decode(payload, coding, limit).await {
         Ok(decoded) => decoded,

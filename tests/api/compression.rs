@@ -154,7 +154,7 @@ async fn a_compressed_request_body_is_held_to_the_limit_as_decoded() {
 
 /// A bulk upload compressed with gzip is read as decompressed, held to the bulk limit as
 /// decompressed; a coding the service does not read is a 415 before anything is read, never
-/// bytes taken for a CSV file.
+/// bytes taken for a CSV file; without a token, it is a 401 before anything is decoded.
 #[actix_web::test]
 async fn a_compressed_bulk_upload_is_read_decompressed_within_the_limit() {
     use std::io::Write;
@@ -188,6 +188,17 @@ async fn a_compressed_bulk_upload_is_read_decompressed_within_the_limit() {
     app.send(upload("gzip", bomb))
         .await
         .assert_problem(413, "payload_too_large");
+    // Without a token, a coded upload is refused before any of it is received or decoded: it
+    // is the 401 every upload without one gets, not the 413 of decoding it.
+    app.send(
+        Request::post()
+            .uri("/api/v1/bulk/recommendations")
+            .insert_header((header::CONTENT_TYPE, "text/csv"))
+            .insert_header((header::CONTENT_ENCODING, "gzip"))
+            .set_payload(gzip(large.as_bytes())),
+    )
+    .await
+    .assert_problem(401, "unauthorized");
     app.send(upload("compress", csv.as_bytes().to_vec()))
         .await
         .assert_problem(415, "unsupported_media_type");
