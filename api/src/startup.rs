@@ -58,6 +58,9 @@ pub struct AppState {
     pub idempotency_claim_timeout: std::time::Duration,
     /// How long a State's coordination view may take (`UPR_TC_COORDINATION_TIMEOUT`).
     pub coordination_timeout: std::time::Duration,
+    /// The last look of `/health/ready` at the database, given again for a second
+    /// (`routes::health::ready`).
+    pub readiness: crate::routes::health::LastLook,
     /// Turns positions into the opaque cursors clients see, and back.
     pub cursors: crate::cursor::Cursors,
     /// The offers matching has read, parsed and their words stemmed, by version.
@@ -240,6 +243,7 @@ impl Service {
                 bulk_body_timeout: settings.limits.bulk_body_timeout,
                 idempotency_claim_timeout: settings.limits.idempotency_claim_timeout,
                 coordination_timeout: settings.limits.coordination_timeout,
+                readiness: Default::default(),
                 cursors,
                 offers: Default::default(),
                 reports: Default::default(),

@@ -389,3 +389,17 @@ async fn writes_are_told_refused_until_one_changes_something() {
     assert_eq!(put(renamed).await["version"], 2);
     assert_eq!(writes().await, "accepted");
 }
+
+/// A database seen ready is taken as ready for a second, one look at a time: health checks are
+/// not rate limited, and a flood of them takes no connection from the requests waiting for one.
+#[actix_web::test]
+async fn readiness_seen_a_moment_ago_takes_no_connection() {
+    let app = TestApp::spawn();
+    app.get("/health/ready").await.assert_ok_json();
+    let pool = app.service.state.pool.clone();
+    let held: Vec<_> = (0..pool.max_size()).map(|_| pool.get().unwrap()).collect();
+    for _ in 0..3 {
+        app.get("/health/ready").await.assert_ok_json();
+    }
+    drop(held);
+}

@@ -72,22 +72,21 @@ const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 )]
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<Readiness>> {
-    let (pool, replica) = (state.pool.clone(), state.read.replica);
-    let read = state.read.pool.clone();
-    let migrated = web::block(move || -> Result<bool, ApiError> {
-        let unavailable = |e: anyhow::Error| ApiError::Unavailable(e.to_string());
-        let migrated = pool
-            .get_timeout(READY_WAIT)?
-            .is_migrated()
-            .map_err(unavailable)?;
-        if !migrated || !replica {
-            return Ok(migrated);
+    let migrated = {
+        // One look at a time, and a database seen ready taken as ready for a second: health
+        // checks are not rate limited, and a flood of them would otherwise take the pool's
+        // connections from the requests waiting their turn for one. A database not ready is
+        // looked at again by the next check, so that readiness is told as soon as it comes.
+        let mut last = state.readiness.0.lock().await;
+        match *last {
+            Some(at) if at.elapsed() < READY_KEPT => true,
+            _ => {
+                let migrated = look(&state).await?;
+                *last = migrated.then(std::time::Instant::now);
+                migrated
+            }
         }
-        read.get_timeout(READY_WAIT)?
-            .is_migrated_read_only()
-            .map_err(unavailable)
-    })
-    .await??;
+    };
     if !migrated {
         return Err(ApiError::Unavailable(
             "The database has migrations this binary has not applied yet: run `upr-tc migrate`."
@@ -103,4 +102,31 @@ pub async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<Readiness>
             Writes::Accepted
         },
     }))
+}
+
+/// How long a database seen ready is taken as ready by `/health/ready`.
+const READY_KEPT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// When the database was last seen ready, if it was at the last look.
+#[derive(Default)]
+pub struct LastLook(tokio::sync::Mutex<Option<std::time::Instant>>);
+
+/// Whether the database (and a replica, when reads go to one) is reachable and migrated.
+async fn look(state: &AppState) -> Result<bool, ApiError> {
+    let (pool, replica) = (state.pool.clone(), state.read.replica);
+    let read = state.read.pool.clone();
+    web::block(move || -> Result<bool, ApiError> {
+        let unavailable = |e: anyhow::Error| ApiError::Unavailable(e.to_string());
+        let migrated = pool
+            .get_timeout(READY_WAIT)?
+            .is_migrated()
+            .map_err(unavailable)?;
+        if !migrated || !replica {
+            return Ok(migrated);
+        }
+        read.get_timeout(READY_WAIT)?
+            .is_migrated_read_only()
+            .map_err(unavailable)
+    })
+    .await?
 }
