@@ -180,6 +180,8 @@ pub async fn list_changes(
     let page = match ahead {
         Some(page) if !page.empty => page,
         _ => loop {
+            // Read before the page: a write committed after it moves the version.
+            let seen = state.read.watch.version();
             let page = feed.clone().read(after, None).await?.ok_or_else(|| {
                 ApiError::CursorExpired(
                     "This cursor is older than the change feed keeps: the changes after it \
@@ -188,13 +190,25 @@ pub async fn list_changes(
                         .to_owned(),
                 )
             })?;
-            if !page.empty
-                || Instant::now() + POLL > deadline
-                || state.stopping.load(std::sync::atomic::Ordering::SeqCst)
-            {
+            let over = || {
+                Instant::now() + POLL > deadline
+                    || state.stopping.load(std::sync::atomic::Ordering::SeqCst)
+            };
+            if !page.empty || over() {
                 break Arc::new(page);
             }
-            actix_web::rt::time::sleep(POLL).await;
+            // The feed is read again only once the data's version has moved (or is not
+            // known): a client waiting on a quiet feed costs no reads.
+            loop {
+                actix_web::rt::time::sleep(POLL).await;
+                let now = state.read.watch.version();
+                if now.is_none() || now != seen || over() {
+                    break;
+                }
+            }
+            if over() && state.read.watch.version().is_some_and(|v| Some(v) == seen) {
+                break Arc::new(page);
+            }
         },
     };
     if page.more {
