@@ -321,7 +321,28 @@ pub async fn middleware(
         return Ok(ServiceResponse::new(http, replay(&stored)));
     }
 
-    // A new key: hash the body as the handler reads it.
+    // The request runs to its end on a task of its own, its answer kept or its claim given up,
+    // even when its client goes away meanwhile: a write it began commits all the same (on the
+    // blocking pool), and a retry must find its answer, not a claim no one gives up for an
+    // hour (`UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT`).
+    let run = actix_web::rt::spawn(carry_out(state, key, mine, req, next));
+    match run.await {
+        Ok(answer) => answer,
+        Err(e) => Err(ApiError::internal(anyhow::anyhow!("the request's task failed: {e}")).into()),
+    }
+}
+
+/// Carries out a request that claimed a new key: the handler runs, hashing the body as it
+/// reads it; a successful answer is kept for retries (or, too large, its key stays taken), a
+/// refused one gives the claim up.
+async fn carry_out<B: MessageBody + 'static>(
+    state: web::Data<AppState>,
+    key: Key,
+    mine: String,
+    mut req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    // Hash the body as the handler reads it.
     let hasher = Arc::new(Mutex::new(Sha256::new()));
     let feeding = hasher.clone();
     let payload = req.take_payload().map(move |chunk| {

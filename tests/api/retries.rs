@@ -287,3 +287,64 @@ async fn an_answer_too_large_to_keep_is_not_kept_and_its_retry_does_not_write_tw
     .await
     .assert_problem(422, "idempotency_key_reused");
 }
+
+/// A client that goes away while its keyed request runs (its connection reset) does not leave
+/// the key claimed for an hour: the request runs to its end, its answer is kept, and the retry
+/// is answered it, the write carried out once.
+#[actix_web::test]
+async fn a_request_whose_client_went_away_is_answered_to_its_retry() {
+    use std::io::Write;
+    let app = TestApp::spawn();
+    let addr = app.listen();
+    let admin = app.admin_token();
+    let mut csv = String::from("state_under_review,session,text__en\n");
+    for i in 0..3_000 {
+        csv.push_str(&format!(
+            "KEN,26,Recommendation {i} sent by a client that went away\n"
+        ));
+    }
+    let upload = csv.clone();
+    let token = admin.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            stream,
+            "POST /api/v1/bulk/recommendations HTTP/1.1\r\nHost: test\r\n\
+             Authorization: Bearer {token}\r\nContent-Type: text/csv\r\n\
+             Idempotency-Key: gone-1\r\nContent-Length: {}\r\n\r\n{upload}",
+            upload.len()
+        )
+        .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        // Reset, not closed: the connection is gone at once.
+        let socket = socket2::SockRef::from(&stream);
+        socket.set_linger(Some(std::time::Duration::ZERO)).unwrap();
+        drop(stream);
+    })
+    .await
+    .unwrap();
+    let retry = || {
+        Request::post()
+            .uri("/api/v1/bulk/recommendations")
+            .insert_header(("Authorization", format!("Bearer {admin}")))
+            .insert_header(("Content-Type", "text/csv"))
+            .insert_header(("Idempotency-Key", "gone-1"))
+            .set_payload(csv.clone())
+    };
+    let mut answer = None;
+    for _ in 0..600 {
+        let reply = app.send(retry()).await;
+        if reply.status == 409 {
+            reply.assert_problem(409, "request_in_progress");
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+            continue;
+        }
+        answer = Some(reply);
+        break;
+    }
+    let answer = answer.expect("the key is still claimed after a minute");
+    assert_eq!(answer.header("idempotent-replayed"), Some("true"));
+    assert_eq!(answer.assert_ok_json()["created"], 3_000);
+    let written = upr_tc_tests::count(&app, "SELECT COUNT(*) AS n FROM recommendations");
+    assert_eq!(written, 3_000);
+}
