@@ -120,7 +120,8 @@ pub async fn snapshot_as(app: &TestApp, token: Option<&str>, types: &str) -> (Co
 }
 
 /// Callers who ask for a snapshot while it is being read are given that one, file and cursor:
-/// it is read once. Asked again once it has been read, it is read again.
+/// it is read once. Asked again once it has been read, it is given again while the data is
+/// unchanged, and read again after a write.
 #[actix_web::test]
 async fn callers_asking_while_a_snapshot_is_read_are_given_that_one() {
     let app = TestApp::spawn();
@@ -177,6 +178,18 @@ async fn callers_asking_while_a_snapshot_is_read_are_given_that_one() {
     assert_ne!(Some(cursor.as_str()), anonymous.header("x-changes-cursor"));
     assert_eq!(state.snapshots.counts(), (read + 2, asked + 3));
 
+    // Asked again while the data is unchanged, the snapshot read is given again, file and
+    // cursor, not read again: a caller asking for snapshot after snapshot reads the database
+    // once.
+    let (again, again_cursor) = snapshot(&app, "").await;
+    assert_eq!((again, again_cursor), (copy, cursor));
+    assert_eq!(state.snapshots.counts(), (read + 2, asked + 4));
+    app.create(
+        "/api/v1/recommendations",
+        &recommendation("KEN", 44, "Shared"),
+    )
+    .await;
+
     // A reading whose every caller went away before its turn came reads nothing.
     let held = turns
         .clone()
@@ -191,10 +204,10 @@ async fn callers_asking_while_a_snapshot_is_read_are_given_that_one() {
     assert!(gone.is_err(), "the caller gave up waiting");
     drop(held);
     actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(state.snapshots.counts(), (read + 2, asked + 4));
+    assert_eq!(state.snapshots.counts(), (read + 2, asked + 5));
     let (copy, _) = snapshot(&app, "").await;
-    assert_eq!(copy.len(), 4);
-    assert_eq!(state.snapshots.counts(), (read + 3, asked + 5));
+    assert_eq!(copy.len(), 5);
+    assert_eq!(state.snapshots.counts(), (read + 3, asked + 6));
 }
 
 #[actix_web::test]

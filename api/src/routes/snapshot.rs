@@ -178,7 +178,12 @@ fn read_snapshot(
         }
         let mut file = out.into_inner().map_err(|e| e.into_error())?;
         let len = file.stream_position()?;
-        Ok(Snapshot { file, len, head })
+        Ok(Snapshot {
+            file,
+            len,
+            head,
+            version: None,
+        })
     })
 }
 
@@ -281,6 +286,8 @@ pub struct Snapshot {
     file: std::fs::File,
     len: u64,
     head: i64,
+    /// The data's version when its reading began (`db::watch`), if it was known.
+    version: Option<i64>,
 }
 
 /// A snapshot being read, which every caller given it awaits.
@@ -304,7 +311,14 @@ pub struct Snapshots {
     asked: AtomicU64,
     /// On SQLite, the one turn at reading a snapshot.
     one_at_a_time: Option<Arc<tokio::sync::Semaphore>>,
+    /// The last snapshot read of each kind, given again while the data's version is the one
+    /// it was read at: a caller that asks for snapshot after snapshot of unchanged data has
+    /// the database read once, not each time (at most [`KEPT_SNAPSHOTS`] kinds).
+    kept: std::sync::Mutex<HashMap<String, Arc<Snapshot>>>,
 }
+
+/// Kinds of snapshot (audience and types) kept at once.
+const KEPT_SNAPSHOTS: usize = 8;
 
 impl Snapshots {
     /// `one_at_a_time` on SQLite (see the module's documentation).
@@ -315,6 +329,7 @@ impl Snapshots {
             read: AtomicU64::new(0),
             asked: AtomicU64::new(0),
             one_at_a_time: one_at_a_time.then(|| Arc::new(tokio::sync::Semaphore::new(1))),
+            kept: Default::default(),
         }
     }
 
@@ -341,6 +356,11 @@ impl Snapshots {
         types: Option<Vec<String>>,
     ) -> ApiResult<Arc<Snapshot>> {
         let key = format!("{audience:?} {types:?}");
+        let version = state.read.watch.version();
+        if let Some(kept) = self.kept_at(&key, version) {
+            self.asked.fetch_add(1, Ordering::Relaxed);
+            return Ok(kept);
+        }
         let (reading, _waiting) = {
             let mut entries = self.entries()?;
             self.asked.fetch_add(1, Ordering::Relaxed);
@@ -351,7 +371,7 @@ impl Snapshots {
                     generation,
                     reading: start(
                         state.clone(),
-                        key,
+                        key.clone(),
                         generation,
                         waiting.clone(),
                         audience,
@@ -362,9 +382,35 @@ impl Snapshots {
             });
             (entry.reading.clone(), Waiting::on(&entry.waiting))
         };
-        reading
+        let snapshot = reading
             .await
-            .map_err(|e| e.for_another_caller("reading the snapshot failed"))
+            .map_err(|e| e.for_another_caller("reading the snapshot failed"))?;
+        self.keep(key, &snapshot);
+        Ok(snapshot)
+    }
+
+    /// The snapshot of `key` kept, if it was read at `version`.
+    fn kept_at(&self, key: &str, version: Option<i64>) -> Option<Arc<Snapshot>> {
+        let version = version?;
+        let kept = self.kept.lock().ok()?;
+        kept.get(key)
+            .filter(|s| s.version == Some(version))
+            .cloned()
+    }
+
+    /// Keeps `snapshot` as the last of `key` when the version it was read at is known. Its
+    /// file goes once it is replaced and no answer reads it any more.
+    fn keep(&self, key: String, snapshot: &Arc<Snapshot>) {
+        if snapshot.version.is_none() {
+            return;
+        }
+        let Ok(mut kept) = self.kept.lock() else {
+            return;
+        };
+        if kept.len() >= KEPT_SNAPSHOTS && !kept.contains_key(&key) {
+            kept.clear();
+        }
+        kept.insert(key, snapshot.clone());
     }
 }
 
@@ -491,7 +537,10 @@ async fn read_one(
     state.snapshots.read.fetch_add(1, Ordering::Relaxed);
     let pool = state.read.pool.clone();
     let empty_log = alone.is_some();
-    web::block(move || -> ApiResult<Snapshot> {
+    // Before the read: a write that commits meanwhile moves the version, and the snapshot is
+    // not given again past it.
+    let version = state.read.watch.version();
+    let mut snapshot = web::block(move || -> ApiResult<Snapshot> {
         let mut conn = pool.get()?;
         conn.plan(crate::db::Plans::Generic)?;
         let wanted = |t: &str| {
@@ -515,5 +564,7 @@ async fn read_one(
         }
         read
     })
-    .await?
+    .await??;
+    snapshot.version = version;
+    Ok(snapshot)
 }
