@@ -15,7 +15,8 @@ use crate::startup::AppState;
 /// A State's coordination view: its accepted recommendations that no activity serves (gaps),
 /// those served by several actors at the same time (possible duplication), and its open
 /// assistance requests. Public over public data; the State itself and `admin` see the same
-/// over everything they may see.
+/// over everything they may see. Asked again of unchanged data, with the same access, the view
+/// computed is given again.
 #[utoipa::path(
     tag = "assistance-requests",
     operation_id = "get_state_coordination",
@@ -38,13 +39,29 @@ pub async fn get_state_coordination(
 ) -> ApiResult<HttpResponse> {
     let code = state_value("code", &code)?;
     let access = policy::access(identity.0.as_ref());
+    // Kept while the data is unchanged, with the rankings (`app::kept`): the same view asked
+    // again, by anyone with the same access, is not computed again.
+    let version = state.watch.version();
+    // Offers are ranked by their availability on the day: another day, another view.
+    let today = chrono::Utc::now().date_naive();
+    let key = format!("coordination\u{1}{code}\u{1}{access:?}\u{1}{today}");
+    if let Some(kept) = version.and_then(|v| state.kept.ranked.get::<Coordination>(&key, v)) {
+        return tagged_json(&req, &*kept, true);
+    }
     // It ranks the offers for each open request: a ranking, under the same limit.
-    let _permit = crate::routes::export::ranking_permit(&state).await?;
+    let permit = crate::routes::export::ranking_permit(&state).await?;
     let cache = state.offers.clone();
     let limit = state.coordination_timeout;
     let answer = with_db(&state, move |conn| {
         Ok(view(conn, &cache, &code, &access, limit)?)
     })
     .await?;
-    tagged_json(&req, &answer, true)
+    drop(permit);
+    let answer = std::sync::Arc::new(answer);
+    if let Some(version) = version {
+        // What it holds, about: twice its JSON.
+        let size = 2 * serde_json::to_vec(&*answer).map_or(0, |json| json.len());
+        state.kept.ranked.put(key, version, answer.clone(), size);
+    }
+    tagged_json(&req, &*answer, true)
 }
