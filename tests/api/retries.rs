@@ -315,7 +315,7 @@ async fn a_request_whose_client_went_away_is_answered_to_its_retry() {
             upload.len()
         )
         .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::thread::sleep(std::time::Duration::from_millis(200));
         // Reset, not closed: the connection is gone at once.
         let socket = socket2::SockRef::from(&stream);
         socket.set_linger(Some(std::time::Duration::ZERO)).unwrap();
@@ -343,8 +343,10 @@ async fn a_request_whose_client_went_away_is_answered_to_its_retry() {
         break;
     }
     let answer = answer.expect("the key is still claimed after a minute");
-    assert_eq!(answer.header("idempotent-replayed"), Some("true"));
-    assert_eq!(answer.assert_ok_json()["created"], 3_000);
+    // Replayed, as a rule; the first request's own answer only if the reset came before its
+    // body had arrived whole (a loaded machine), when it wrote nothing. Either way, once.
+    let replayed = answer.header("idempotent-replayed") == Some("true");
+    assert_eq!(answer.assert_ok_json()["created"], 3_000, "replayed: {replayed}");
     let written = upr_tc_tests::count(&app, "SELECT COUNT(*) AS n FROM recommendations");
     assert_eq!(written, 3_000);
 }
