@@ -253,6 +253,7 @@ async fn a_consent_recorded_beside_an_uncommitted_one_sees_it() {
             role: upr_tc::domain::caller::ActingRole::Operator,
             subject: None,
         },
+        granted_content: None,
     };
     let pool = app.service.state.pool.clone();
     let (recorded, has_recorded) = mpsc::channel();

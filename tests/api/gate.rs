@@ -27,7 +27,8 @@ async fn patch(app: &TestApp, path: &str, token: &str, body: &Value) -> upr_tc_t
 
 /// A State's refusal by name stays with its activity: its submitter cannot publish the
 /// activity by taking the refusing State off it, by an edit, a replacement or an upload. Put
-/// back on, the State may change its mind.
+/// back on, the State may change its mind (and the other State, whose grant by name was for
+/// the content before, is asked again).
 #[actix_web::test]
 async fn taking_a_refusing_state_off_an_activity_does_not_publish_it() {
     let app = TestApp::spawn();
@@ -98,6 +99,20 @@ async fn taking_a_refusing_state_off_an_activity_does_not_publish_it() {
     consent(
         &app,
         &zambia,
+        json!({"decision": "granted", "scope": "activity", "activity_id": id}),
+    )
+    .await;
+    // Replaced and uploaded since Malawi granted it by name, it awaits Malawi's word on what it
+    // says now.
+    let awaiting = app.get_as(&item(&a), &token).await.assert_ok_json();
+    assert_eq!(
+        awaiting["visibility"]["awaiting_consent_of"],
+        json!(["MWI"]),
+        "{awaiting}"
+    );
+    consent(
+        &app,
+        &malawi,
         json!({"decision": "granted", "scope": "activity", "activity_id": id}),
     )
     .await;
@@ -920,4 +935,77 @@ async fn a_facet_row_names_an_item_whoever_writes_it() {
     );
     assert_eq!(facets_of(deleted), 0);
     assert_eq!(facets_of(kept), kept_facets + 1);
+}
+
+/// A State's grant by name is for the content it saw: the submitter who changes the activity
+/// afterwards has it await the State's consent again, saying why; the State's new grant
+/// publishes the new content. Its publication state is not what the State granted: withdrawn
+/// and submitted again unchanged, the activity is public again without asking. A grant of the
+/// State for all the submitter's activities covers any content.
+#[actix_web::test]
+async fn a_grant_by_name_is_for_the_content_the_state_saw() {
+    let app = TestApp::spawn();
+    let (org, token) = organisation(&app, "Prison reform network").await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let a = submit(&app, &token, &activity(&["KEN"], "Prison reform workshop")).await;
+    let by_name = json!({"decision": "granted", "scope": "activity", "activity_id": a["id"]});
+    let grant = consent(&app, &kenya, by_name.clone()).await;
+    assert!(grant["granted_content"].is_string(), "{grant}");
+    app.get(&item(&a)).await.assert_ok_json();
+
+    let changed = patch(
+        &app,
+        &item(&a),
+        &token,
+        &json!({"summary": {"en": "Something Kenya never saw"}}),
+    )
+    .await
+    .assert_ok_json();
+    assert_eq!(changed["visibility"]["public"], false, "{changed}");
+    assert_eq!(changed["visibility"]["awaiting_consent_of"], json!(["KEN"]));
+    assert!(
+        changed["visibility"]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("changed after KEN granted it by name"),
+        "{changed}"
+    );
+    app.get(&item(&a)).await.assert_problem(404, "not_found");
+    assert_eq!(app.all(PATH).await.len(), 0);
+    // Kenya reads it and grants again: the new content is public.
+    let seen = app.get_as(&item(&a), &kenya).await.assert_ok_json();
+    assert_eq!(seen["summary"]["en"], "Something Kenya never saw");
+    consent(&app, &kenya, by_name).await;
+    let public = app.get(&item(&a)).await.assert_ok_json();
+    assert_eq!(public["summary"]["en"], "Something Kenya never saw");
+
+    // Withdrawn and submitted again, unchanged: public again.
+    for publication in ["withdrawn", "submitted"] {
+        patch(
+            &app,
+            &item(&a),
+            &token,
+            &json!({"publication": publication}),
+        )
+        .await
+        .assert_ok_json();
+    }
+    app.get(&item(&a)).await.assert_ok_json();
+
+    // Granted for all the submitter's activities, any content is.
+    consent(
+        &app,
+        &kenya,
+        json!({"decision": "granted", "scope": "submitter", "stakeholder_id": org}),
+    )
+    .await;
+    let again = patch(
+        &app,
+        &item(&a),
+        &token,
+        &json!({"summary": {"en": "Changed under a wider grant"}}),
+    )
+    .await
+    .assert_ok_json();
+    assert_eq!(again["visibility"]["public"], true, "{again}");
 }

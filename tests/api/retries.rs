@@ -346,7 +346,11 @@ async fn a_request_whose_client_went_away_is_answered_to_its_retry() {
     // Replayed, as a rule; the first request's own answer only if the reset came before its
     // body had arrived whole (a loaded machine), when it wrote nothing. Either way, once.
     let replayed = answer.header("idempotent-replayed") == Some("true");
-    assert_eq!(answer.assert_ok_json()["created"], 3_000, "replayed: {replayed}");
+    assert_eq!(
+        answer.assert_ok_json()["created"],
+        3_000,
+        "replayed: {replayed}"
+    );
     let written = upr_tc_tests::count(&app, "SELECT COUNT(*) AS n FROM recommendations");
     assert_eq!(written, 3_000);
 }

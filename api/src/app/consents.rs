@@ -7,7 +7,7 @@ use crate::db::time::now;
 use crate::db::tx::write;
 use crate::db::{activities, consents, documents};
 use crate::domain::consent::{Consent, ConsentInput, RecordedBy};
-use crate::domain::publication::{Publication, Scope};
+use crate::domain::publication::{Decision, Publication, Scope};
 use crate::domain::stakeholder::Stakeholder;
 use crate::domain::{ConsentId, FieldError, Id};
 
@@ -42,8 +42,10 @@ pub fn record(
             role: actor.role,
             subject: Some(actor.subject.clone()),
         },
+        granted_content: None,
     };
     write(conn, |c| {
+        let mut consent = consent.clone();
         if let Scope::Submitter(id) = consent.scope
             && documents::get::<Stakeholder>(c, id)?.is_none()
         {
@@ -60,6 +62,12 @@ pub fn record(
         // still counts (`domain::publication`), and it may lift it.
         if let Scope::Activity(id) = consent.scope {
             let activity = activities::get(c, id)?;
+            // A grant by name is for the content the State saw.
+            if consent.decision == Decision::Granted
+                && let Some(a) = &activity
+            {
+                consent.granted_content = Some(a.content.consented());
+            }
             let decidable = match activity {
                 Some(a) if a.content.states_concerned.contains(&consent.state) => {
                     a.content.publication == Publication::Submitted
@@ -79,7 +87,6 @@ pub fn record(
             }
         }
         consents::record(c, &actor, &consent)?;
-        Ok(())
-    })?;
-    Ok(consent)
+        Ok(consent)
+    })
 }

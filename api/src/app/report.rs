@@ -177,6 +177,7 @@ fn activity_facts(
                 .map(stored_state)
                 .transpose()?,
             states_concerned: Vec::new(),
+            content: None,
         };
         let id = rule.id;
         by_seq.insert(row.seq, (rule, activity(id, row)?));
@@ -213,7 +214,7 @@ fn activity_facts(
         .map(|(rule, mut a)| {
             // By code, as the facets come in no particular order.
             a.states.sort_unstable();
-            a.consent = standings(&rule, consents);
+            a.consent = standings(&rule, consents, a.public);
             a.shrink();
             a
         })

@@ -32,6 +32,7 @@ pub fn record(
         c::target.eq(consent.scope.target().map(|t| t.to_string())),
         c::document.eq(&full),
         c::recorded_at.eq(stored(consent.recorded_at)),
+        c::granted_content.eq(consent.granted_content.as_deref()),
     );
     let row: i64 = super::per_engine!(&mut *conn, db => diesel::insert_into(c::consents)
         .values(&values)

@@ -147,6 +147,7 @@ schema! {
         target -> Nullable<Text>,
         document -> Text,
         recorded_at -> Timestamp,
+        granted_content -> Nullable<Text>,
     }
 
     changes (seq) {

@@ -236,6 +236,20 @@ fn draft() -> Publication {
 /// same JSON as the [`ActivityInput`] it came from.
 pub type ActivityContent = ActivityInput<CountryCode>;
 
+impl ActivityContent {
+    /// The digest of what a State's grant by name is given for (`publication::ConsentFact`):
+    /// the content but for its publication state (withdrawn and submitted again, it says the
+    /// same) and its States concerned (each decides for itself). Stored with the grant.
+    pub fn consented(&self) -> String {
+        let mut value = serde_json::to_value(self).expect("activities serialise");
+        if let Some(fields) = value.as_object_mut() {
+            fields.remove("publication");
+            fields.remove("states_concerned");
+        }
+        crate::digest::sha256_hex(value.to_string(), 16)
+    }
+}
+
 /// A stored activity. `visibility` says whether it is public and, if not, why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Activity {

@@ -72,6 +72,9 @@ pub struct Consent {
     pub decided_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
     pub recorded_by: RecordedBy,
+    /// For a grant by name: the digest of the activity's content it was given for
+    /// (`ActivityContent::consented`).
+    pub granted_content: Option<String>,
 }
 
 // A `Consent` as JSON and the contract write it: the scope's name, and its target in
@@ -95,6 +98,13 @@ struct ConsentDocument {
     decided_at: DateTime<Utc>,
     recorded_at: DateTime<Utc>,
     recorded_by: RecordedBy,
+    /// For a grant by name: a digest of the activity's content as the State granted it (all
+    /// but its publication state and its States concerned). The grant holds for that content:
+    /// changed since, the activity awaits the State's consent again (unless a wider grant of
+    /// the State covers it), and a new grant by name is for the content then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "3f1c0a9e5b7d2c4e8a6b1d0f9e7c5a3b")]
+    granted_content: Option<String>,
 }
 
 impl From<Consent> for ConsentDocument {
@@ -116,6 +126,7 @@ impl From<Consent> for ConsentDocument {
             decided_at: c.decided_at,
             recorded_at: c.recorded_at,
             recorded_by: c.recorded_by,
+            granted_content: c.granted_content,
         }
     }
 }
@@ -146,6 +157,7 @@ impl TryFrom<ConsentDocument> for Consent {
             decided_at: d.decided_at,
             recorded_at: d.recorded_at,
             recorded_by: d.recorded_by,
+            granted_content: d.granted_content,
         })
     }
 }

@@ -159,6 +159,10 @@ pub struct ConsentFact {
     pub state: CountryCode,
     pub decision: Decision,
     pub scope: Scope,
+    /// For a grant by name: the digest of the activity's content it was given for
+    /// (`ActivityContent::consented`); `None` for other records, and for grants recorded
+    /// before grants named their content, which hold whatever the content.
+    pub content: Option<String>,
 }
 
 /// An activity, as the rule needs it.
@@ -170,6 +174,9 @@ pub struct ActivityFacts {
     /// The State the submitter is, when the submitter is a State's own stakeholder.
     pub submitter_state: Option<CountryCode>,
     pub states_concerned: Vec<CountryCode>,
+    /// The digest of its content as a grant by name names it (`ActivityContent::consented`);
+    /// `None` where it is not computed (a grant by name then holds whatever its content).
+    pub content: Option<String>,
 }
 
 /// Whether an activity is public, and if not, why.
@@ -260,6 +267,25 @@ pub fn visibility(activity: &ActivityFacts, consents: &[ConsentFact]) -> Visibil
             continue;
         }
         match governing(activity, state, consents) {
+            Some(c) if c.decision == Decision::Granted && changed_since(activity, c) => {
+                // A grant by name is for the content the State saw: another content awaits
+                // its consent, unless a wider grant of the State covers it.
+                let wider: Vec<ConsentFact> = consents
+                    .iter()
+                    .filter(|x| !(x.state == *state && x.scope == Scope::Activity(activity.id)))
+                    .cloned()
+                    .collect();
+                if !governing(activity, state, &wider)
+                    .is_some_and(|w| w.decision == Decision::Granted)
+                {
+                    reasons.push(format!(
+                        "awaiting consent of {state}: the activity changed after {state} \
+                         granted it by name (record {})",
+                        c.id
+                    ));
+                    awaiting.push(state.clone());
+                }
+            }
             Some(c) if c.decision == Decision::Granted => {}
             Some(c) => {
                 let verb = if c.decision == Decision::Refused {
@@ -294,6 +320,12 @@ pub fn visibility(activity: &ActivityFacts, consents: &[ConsentFact]) -> Visibil
         awaiting_consent_of: awaiting,
         refused_by: refused,
     }
+}
+
+/// Whether `grant`, a grant by name, was given for another content than the activity's now.
+fn changed_since(activity: &ActivityFacts, grant: &ConsentFact) -> bool {
+    matches!(grant.scope, Scope::Activity(_))
+        && matches!((&grant.content, &activity.content), (Some(then), Some(now)) if then != now)
 }
 
 /// What a caller may see besides public activities: the other half of the rule, which every
@@ -368,6 +400,7 @@ mod tests {
             submitter: id(SUBMITTER),
             submitter_state: submitter_state.map(code),
             states_concerned: states.iter().map(|s| code(s)).collect(),
+            content: None,
         }
     }
 
@@ -378,10 +411,51 @@ mod tests {
             state: code(state),
             decision,
             scope,
+            content: None,
         }
     }
 
     use Decision::{Granted, Refused, Withdrawn};
+
+    /// A grant by name holds for the content it was given for: changed, the activity awaits
+    /// the State's consent again, unless a wider grant of the State covers it; the same
+    /// content again, or a grant recorded before grants named their content, holds.
+    #[test]
+    fn a_grant_by_name_holds_for_the_content_it_was_given_for() {
+        let by_name = Scope::Activity(id(ACTIVITY));
+        let mut seen = activity(&["KEN"], None);
+        seen.content = Some("a".into());
+        let mut changed = seen.clone();
+        changed.content = Some("b".into());
+        let mut grant = consent(2, "KEN", Granted, by_name);
+        grant.content = Some("a".into());
+        assert!(visibility(&seen, std::slice::from_ref(&grant)).public);
+        let v = visibility(&changed, std::slice::from_ref(&grant));
+        assert!(!v.public);
+        assert_eq!(v.awaiting_consent_of, [code("KEN")]);
+        assert!(
+            v.reasons[0].contains("changed after KEN granted it by name"),
+            "{v:?}"
+        );
+        // A wider grant of the State covers any content; a wider refusal, which the grant by
+        // name overrode, leaves it awaiting the State's word on the new content.
+        for (wider, public) in [(Granted, true), (Refused, false)] {
+            let history = [consent(1, "KEN", wider, Scope::All), grant.clone()];
+            let v = visibility(&changed, &history);
+            assert_eq!(v.public, public, "{v:?}");
+            if !public {
+                assert_eq!(v.awaiting_consent_of, [code("KEN")], "{v:?}");
+            }
+        }
+        // A newer grant by name for the new content publishes it.
+        let mut again = consent(3, "KEN", Granted, by_name);
+        again.content = Some("b".into());
+        assert!(visibility(&changed, &[grant.clone(), again]).public);
+        // A grant without a content (recorded before), or an activity whose content is not
+        // computed, holds.
+        assert!(visibility(&changed, &[consent(2, "KEN", Granted, by_name)]).public);
+        assert!(visibility(&activity(&["KEN"], None), &[grant]).public);
+    }
 
     /// Taking a State off an activity does not undo its refusal by name; its later grant by
     /// name does, and its decisions of other scopes no longer concern the activity.

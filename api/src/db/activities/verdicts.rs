@@ -31,6 +31,7 @@ impl Activity {
             submitter: self.content.submitter.unwrap_or_default(),
             submitter_state: self.derived.submitter_state.clone(),
             states_concerned: self.content.states_concerned.clone(),
+            content: None,
         }
     }
 }
@@ -44,13 +45,15 @@ pub struct Facts {
 }
 
 /// What the rule reads of a consent record.
-#[derive(diesel::Queryable)]
+#[derive(diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::db::schema::consents)]
 struct ConsentRow {
     id: String,
     seq: i64,
     decision: String,
     scope: String,
     target: Option<String>,
+    granted_content: Option<String>,
 }
 
 fn consent_fact(state: &CountryCode, row: ConsentRow) -> diesel::QueryResult<ConsentFact> {
@@ -75,6 +78,7 @@ fn consent_fact(state: &CountryCode, row: ConsentRow) -> diesel::QueryResult<Con
         decision: Decision::parse(&row.decision)
             .ok_or_else(|| unreadable(format!("decision `{}`", row.decision)))?,
         scope,
+        content: row.granted_content,
     })
 }
 
@@ -82,20 +86,13 @@ fn consent_fact(state: &CountryCode, row: ConsentRow) -> diesel::QueryResult<Con
 pub fn all_consents(
     conn: &mut DbConnection,
 ) -> diesel::QueryResult<HashMap<CountryCode, Vec<ConsentFact>>> {
-    let rows: Vec<(String, String, i64, String, String, Option<String>)> = c::consents
+    let rows: Vec<(String, ConsentRow)> = c::consents
         .order(c::seq)
-        .select((c::state, c::id, c::seq, c::decision, c::scope, c::target))
+        .select((c::state, ConsentRow::as_select()))
         .load(conn)?;
     let mut out: HashMap<CountryCode, Vec<ConsentFact>> = HashMap::new();
-    for (state, id, seq, decision, scope, target) in rows {
+    for (state, row) in rows {
         let state = stored_state(&state)?;
-        let row = ConsentRow {
-            id,
-            seq,
-            decision,
-            scope,
-            target,
-        };
         let fact = consent_fact(&state, row)?;
         out.entry(state).or_default().push(fact);
     }
@@ -139,7 +136,7 @@ impl Facts {
             let rows: Vec<ConsentRow> = c::consents
                 .filter(c::state.eq(state.as_str()))
                 .order(c::seq)
-                .select((c::id, c::seq, c::decision, c::scope, c::target))
+                .select(ConsentRow::as_select())
                 .load(conn)?;
             // A record that does not read is an error, never skipped: skipping a withdrawal
             // would let an older grant publish (the gate fails closed).
@@ -172,7 +169,7 @@ impl Facts {
             .filter(c::scope.eq(ScopeKind::Activity.as_str()))
             .filter(c::target.eq(a.stored.id.to_string()))
             .order(c::seq)
-            .select((c::state, (c::id, c::seq, c::decision, c::scope, c::target)))
+            .select((c::state, ConsentRow::as_select()))
             .load(conn)?;
         for (state, row) in named {
             let state = stored_state(&state)?;
@@ -180,7 +177,9 @@ impl Facts {
                 consents.push(consent_fact(&state, row)?);
             }
         }
-        a.visibility = visibility(&a.facts(), &consents);
+        let mut facts = a.facts();
+        facts.content = Some(a.content.consented());
+        a.visibility = visibility(&facts, &consents);
         Ok(())
     }
 }

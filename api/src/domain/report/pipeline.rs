@@ -35,14 +35,21 @@ pub enum Standing {
 /// How each State concerned stands on publishing a submitted activity, by the rule's own
 /// reading of the records (`publication::governing`); nothing for one not submitted.
 /// `consents` holds the records of each State.
+///
+/// `public` is the activity's stored verdict: a grant by name given for another content than
+/// the activity's now is no grant (`publication::visibility`), which the records alone do not
+/// tell (the report does not read the content). A submitted activity that is not public though
+/// every State concerned granted or is its submitter is taken to await the States that granted
+/// it by name.
 pub fn standings(
     activity: &publication::ActivityFacts,
     consents: &HashMap<CountryCode, Vec<ConsentFact>>,
+    public: bool,
 ) -> Vec<(super::Code, Standing)> {
     if activity.publication != Publication::Submitted {
         return Vec::new();
     }
-    activity
+    let mut standings: Vec<(super::Code, Standing)> = activity
         .states_concerned
         .iter()
         .map(|state| {
@@ -58,7 +65,19 @@ pub fn standings(
             };
             (state.as_str().into(), standing)
         })
-        .collect()
+        .collect();
+    if !public
+        && standings
+            .iter()
+            .all(|(_, s)| matches!(s, Standing::Own | Standing::Granted(_)))
+    {
+        for (_, standing) in &mut standings {
+            if *standing == Standing::Granted(ScopeKind::Activity) {
+                *standing = Standing::Awaiting;
+            }
+        }
+    }
+    standings
 }
 
 /// The figure columns of `consent_by_state`, each with the standing it counts. Refusals and
