@@ -972,10 +972,19 @@ async fn a_grant_by_name_is_for_the_content_the_state_saw() {
     );
     app.get(&item(&a)).await.assert_problem(404, "not_found");
     assert_eq!(app.all(PATH).await.len(), 0);
-    // Kenya reads it and grants again: the new content is public.
+    // Kenya reads it and grants again, naming the version it read: the new content is
+    // public. A grant naming the version before the change is refused (412): it would be for
+    // a content Kenya did not read.
     let seen = app.get_as(&item(&a), &kenya).await.assert_ok_json();
     assert_eq!(seen["summary"]["en"], "Something Kenya never saw");
-    consent(&app, &kenya, by_name).await;
+    let mut stale = by_name.clone();
+    stale["activity_version"] = a["version"].clone();
+    app.send_json(Method::POST, "/api/v1/consents", Some(&kenya), &stale)
+        .await
+        .assert_problem(412, "precondition_failed");
+    let mut read = by_name.clone();
+    read["activity_version"] = seen["version"].clone();
+    consent(&app, &kenya, read).await;
     let public = app.get(&item(&a)).await.assert_ok_json();
     assert_eq!(public["summary"]["en"], "Something Kenya never saw");
 

@@ -62,7 +62,8 @@ pub fn record(
         // still counts (`domain::publication`), and it may lift it.
         if let Scope::Activity(id) = consent.scope {
             let activity = activities::get(c, id)?;
-            // A grant by name is for the content the State saw.
+            // A grant is for the content when it is recorded (`granted_content`).
+            let version = activity.as_ref().map(|a| a.stored.version);
             if consent.decision == Decision::Granted
                 && let Some(a) = &activity
             {
@@ -84,6 +85,12 @@ pub fn record(
                         consent.state
                     ),
                 ));
+            }
+            // A decision by name is about the version the State read, when it says which.
+            if let (Some(read), Some(now)) = (input.activity_version, version)
+                && now != read
+            {
+                return Err(Error::Stale { current: now });
             }
         }
         consents::record(c, &actor, &consent)?;

@@ -240,13 +240,34 @@ impl ActivityContent {
     /// The digest of what a State's grant by name is given for (`publication::ConsentFact`):
     /// the content but for its publication state (withdrawn and submitted again, it says the
     /// same) and its States concerned (each decides for itself). Stored with the grant.
+    ///
+    /// Fields that say nothing (`null`, `false`, an empty list or object) are left out of it, so
+    /// that a field a later release adds, absent from every stored activity, changes no digest.
     pub fn consented(&self) -> String {
         let mut value = serde_json::to_value(self).expect("activities serialise");
         if let Some(fields) = value.as_object_mut() {
             fields.remove("publication");
             fields.remove("states_concerned");
         }
+        said(&mut value);
         crate::digest::sha256_hex(value.to_string(), 16)
+    }
+}
+
+/// `value` without the members of its objects, at any depth, that say nothing.
+fn said(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(fields) => {
+            fields.values_mut().for_each(said);
+            fields.retain(|_, v| {
+                !matches!(v, Value::Null | Value::Bool(false))
+                    && !v.as_array().is_some_and(Vec::is_empty)
+                    && !v.as_object().is_some_and(serde_json::Map::is_empty)
+            });
+        }
+        Value::Array(items) => items.iter_mut().for_each(said),
+        _ => {}
     }
 }
 

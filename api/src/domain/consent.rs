@@ -30,6 +30,12 @@ pub struct ConsentInput {
     /// For scope `activity`: the activity it covers.
     #[schema(value_type = Option<Uuid>)]
     pub activity_id: Option<ActivityId>,
+    /// For scope `activity`: the version of the activity the State read (its `version`, or
+    /// its `ETag`'s number). A grant by name is for the activity's content when it is recorded
+    /// (`granted_content`); with this, one recorded after the activity changed is refused
+    /// (412), so that it never covers a content the State did not read.
+    #[schema(minimum = 1, example = 3)]
+    pub activity_version: Option<i64>,
     /// Where the decision is recorded, e.g. the note verbale's symbol. Required from `admin`.
     #[schema(
         example = "Note verbale 123/2026",
@@ -192,6 +198,8 @@ pub struct ValidConsent {
     pub reference: Option<String>,
     pub note: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
+    /// For scope `activity`: the version of the activity the State read.
+    pub activity_version: Option<i64>,
 }
 
 impl ConsentInput {
@@ -229,6 +237,22 @@ impl ConsentInput {
             self.activity_id.is_some(),
             self.scope == ScopeKind::Activity,
         );
+        if self.activity_version.is_some() && self.scope != ScopeKind::Activity {
+            e.add(
+                "/activity_version",
+                "not_allowed",
+                format!(
+                    "scope `{}` takes no `activity_version`",
+                    self.scope.as_str()
+                ),
+            );
+        } else if self.activity_version.is_some_and(|v| v < 1) {
+            e.add(
+                "/activity_version",
+                "invalid",
+                "is not a version this repository gave out (a whole number from 1)",
+            );
+        }
         e.optional_text("/reference", self.reference.as_deref(), 200);
         e.optional_text("/note", self.note.as_deref(), 2000);
         e.year("/decided_at", self.decided_at);
@@ -244,6 +268,7 @@ impl ConsentInput {
             reference: self.reference,
             note: self.note,
             decided_at: self.decided_at,
+            activity_version: self.activity_version,
         });
         match (e.into_result(()), valid) {
             (Ok(()), Some(valid)) => Ok(valid),

@@ -269,13 +269,18 @@ pub fn visibility(activity: &ActivityFacts, consents: &[ConsentFact]) -> Visibil
         match governing(activity, state, consents) {
             Some(c) if c.decision == Decision::Granted && changed_since(activity, c) => {
                 // A grant by name is for the content the State saw: another content awaits
-                // its consent, unless a wider grant of the State covers it.
-                let wider: Vec<ConsentFact> = consents
+                // its consent, unless the State's other records grant it as they stand
+                // without its grants by name of other contents (its refusals by name stay).
+                let others: Vec<ConsentFact> = consents
                     .iter()
-                    .filter(|x| !(x.state == *state && x.scope == Scope::Activity(activity.id)))
+                    .filter(|x| {
+                        !(x.state == *state
+                            && x.decision == Decision::Granted
+                            && changed_since(activity, x))
+                    })
                     .cloned()
                     .collect();
-                if !governing(activity, state, &wider)
+                if !governing(activity, state, &others)
                     .is_some_and(|w| w.decision == Decision::Granted)
                 {
                     reasons.push(format!(
@@ -324,7 +329,7 @@ pub fn visibility(activity: &ActivityFacts, consents: &[ConsentFact]) -> Visibil
 
 /// Whether `grant`, a grant by name, was given for another content than the activity's now.
 fn changed_since(activity: &ActivityFacts, grant: &ConsentFact) -> bool {
-    matches!(grant.scope, Scope::Activity(_))
+    grant.scope == Scope::Activity(activity.id)
         && matches!((&grant.content, &activity.content), (Some(then), Some(now)) if then != now)
 }
 
@@ -447,6 +452,18 @@ mod tests {
                 assert_eq!(v.awaiting_consent_of, [code("KEN")], "{v:?}");
             }
         }
+        // A refusal by name before the grant stays: a wider grant does not undo it.
+        let refused_first = [
+            consent(1, "KEN", Granted, Scope::All),
+            consent(2, "KEN", Refused, by_name),
+            grant.clone(),
+        ];
+        let v = visibility(&changed, &refused_first);
+        assert!(!v.public, "{v:?}");
+        // Grants by name of two earlier contents neither holds for a third.
+        let mut older = consent(1, "KEN", Granted, by_name);
+        older.content = Some("c".into());
+        assert!(!visibility(&changed, &[older, grant.clone()]).public);
         // A newer grant by name for the new content publishes it.
         let mut again = consent(3, "KEN", Granted, by_name);
         again.content = Some("b".into());

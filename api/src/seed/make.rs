@@ -668,6 +668,7 @@ pub fn consent(
             .then(|| target.map(Into::into))
             .flatten(),
         reference: Some(format!("{code}/NV/{}/{number}", day.year())),
+        activity_version: None,
         note,
         decided_at: Some(Utc.from_utc_datetime(&day.and_hms_opt(10, 0, 0).expect("a time"))),
     }

@@ -39,8 +39,9 @@ pub enum Standing {
 /// `public` is the activity's stored verdict: a grant by name given for another content than
 /// the activity's now is no grant (`publication::visibility`), which the records alone do not
 /// tell (the report does not read the content). A submitted activity that is not public though
-/// every State concerned granted or is its submitter is taken to await the States that granted
-/// it by name.
+/// every State concerned granted or is its submitter is taken to await the States whose grant
+/// by name named a content (a grant recorded before grants named one holds whatever the
+/// content).
 pub fn standings(
     activity: &publication::ActivityFacts,
     consents: &HashMap<CountryCode, Vec<ConsentFact>>,
@@ -49,35 +50,42 @@ pub fn standings(
     if activity.publication != Publication::Submitted {
         return Vec::new();
     }
-    let mut standings: Vec<(super::Code, Standing)> = activity
+    // Each State's standing, and whether it stands on a grant by name that named a content.
+    let mut standings: Vec<(super::Code, Standing, bool)> = activity
         .states_concerned
         .iter()
         .map(|state| {
-            let standing = if activity.submitter_state.as_ref() == Some(state) {
-                Standing::Own
+            let (standing, named) = if activity.submitter_state.as_ref() == Some(state) {
+                (Standing::Own, false)
             } else {
                 let records = consents.get(state).map_or(&[][..], Vec::as_slice);
                 match publication::governing(activity, state, records) {
-                    Some(c) if c.decision == Decision::Granted => Standing::Granted(c.scope.kind()),
-                    Some(_) => Standing::Refused,
-                    None => Standing::Awaiting,
+                    Some(c) if c.decision == Decision::Granted => (
+                        Standing::Granted(c.scope.kind()),
+                        c.scope.kind() == ScopeKind::Activity && c.content.is_some(),
+                    ),
+                    Some(_) => (Standing::Refused, false),
+                    None => (Standing::Awaiting, false),
                 }
             };
-            (state.as_str().into(), standing)
+            (state.as_str().into(), standing, named)
         })
         .collect();
     if !public
         && standings
             .iter()
-            .all(|(_, s)| matches!(s, Standing::Own | Standing::Granted(_)))
+            .all(|(_, s, _)| matches!(s, Standing::Own | Standing::Granted(_)))
     {
-        for (_, standing) in &mut standings {
-            if *standing == Standing::Granted(ScopeKind::Activity) {
+        for (_, standing, named) in &mut standings {
+            if *named {
                 *standing = Standing::Awaiting;
             }
         }
     }
     standings
+        .into_iter()
+        .map(|(code, standing, _)| (code, standing))
+        .collect()
 }
 
 /// The figure columns of `consent_by_state`, each with the standing it counts. Refusals and
@@ -333,6 +341,38 @@ mod tests {
 
     fn day(s: &str) -> Option<NaiveDate> {
         Some(s.parse().unwrap())
+    }
+
+    /// A submitted activity that is not public though its State granted it by name awaits that
+    /// State when the grant named a content (the content changed since); a grant that named
+    /// none (recorded before grants did) still counts as granted.
+    #[test]
+    fn a_grant_by_name_for_another_content_counts_as_awaiting() {
+        use crate::domain::publication::{ConsentFact, Scope};
+        let activity = publication::ActivityFacts {
+            id: uuid::Uuid::from_u128(1).into(),
+            publication: Publication::Submitted,
+            submitter: uuid::Uuid::from_u128(7).into(),
+            submitter_state: None,
+            states_concerned: vec![CountryCode::parse("KEN").unwrap()],
+            content: None,
+        };
+        let grant = |content: Option<&str>| ConsentFact {
+            id: uuid::Uuid::from_u128(9).into(),
+            seq: 1,
+            state: CountryCode::parse("KEN").unwrap(),
+            decision: Decision::Granted,
+            scope: Scope::Activity(activity.id),
+            content: content.map(str::to_owned),
+        };
+        let of = |content: Option<&str>, public: bool| {
+            let consents =
+                HashMap::from([(CountryCode::parse("KEN").unwrap(), vec![grant(content)])]);
+            standings(&activity, &consents, public)[0].1
+        };
+        assert_eq!(of(Some("a"), false), Standing::Awaiting);
+        assert_eq!(of(Some("a"), true), Standing::Granted(ScopeKind::Activity));
+        assert_eq!(of(None, false), Standing::Granted(ScopeKind::Activity));
     }
 
     #[test]
