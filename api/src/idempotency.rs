@@ -207,16 +207,17 @@ pub fn writes_nothing(path: &str) -> bool {
     path.starts_with("/api/v1/reference/")
 }
 
-/// Whether a request's query asks for a dry run (`?dry_run=true`, as the bulk uploads read it),
+/// Whether a request is a bulk upload's dry run (`?dry_run=true`, as the bulk uploads read it),
 /// which writes nothing: its key is ignored and its answer not kept, like a look-up's, so that a
 /// caller cannot fill the table with dry runs' reports (a thousand errors listed, hundreds of
 /// kilobytes each, for a day).
-fn dry_run(query: &str) -> bool {
+fn dry_run(path: &str, query: &str) -> bool {
     #[derive(serde::Deserialize)]
     struct DryRun {
         dry_run: Option<bool>,
     }
-    web::Query::<DryRun>::from_query(query).is_ok_and(|q| q.dry_run == Some(true))
+    path.starts_with("/api/v1/bulk/")
+        && web::Query::<DryRun>::from_query(query).is_ok_and(|q| q.dry_run == Some(true))
 }
 
 pub async fn middleware(
@@ -229,7 +230,9 @@ pub async fn middleware(
         .map(|v| v.to_str().unwrap_or("").to_owned());
     let (Some(key), true) = (
         key,
-        req.method() == Method::POST && !writes_nothing(req.path()) && !dry_run(req.query_string()),
+        req.method() == Method::POST
+            && !writes_nothing(req.path())
+            && !dry_run(req.path(), req.query_string()),
     ) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
@@ -325,7 +328,11 @@ pub async fn middleware(
     // even when its client goes away meanwhile: a write it began commits all the same (on the
     // blocking pool), and a retry must find its answer, not a claim no one gives up for an
     // hour (`UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT`).
-    let run = actix_web::rt::spawn(carry_out(state, key, mine, req, next));
+    // In the request's span: what the handler logs names the request.
+    let run = actix_web::rt::spawn(tracing::Instrument::instrument(
+        carry_out(state, key, mine, req, next),
+        tracing::Span::current(),
+    ));
     match run.await {
         Ok(answer) => answer,
         Err(e) => Err(ApiError::internal(anyhow::anyhow!("the request's task failed: {e}")).into()),

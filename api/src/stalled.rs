@@ -39,6 +39,9 @@ struct State {
     requests: usize,
     /// Whether an answer is being handed to the connection.
     sending: bool,
+    /// Whether the answer, asked for its next part, waits on the service (an export's next
+    /// page waits its turn at the database), not on the client.
+    waiting: bool,
     /// The last moment it made progress.
     progress: Instant,
 }
@@ -68,7 +71,10 @@ pub fn watch(stream: &TcpStream, data: &mut Extensions, timeout: Duration, stall
     let socket = match stream.as_fd().try_clone_to_owned() {
         Ok(socket) => socket,
         Err(e) => {
-            tracing::warn!(error = %e, "cannot watch a connection for progress");
+            // Out of file handles, as when connections are held to exhaust them: a connection
+            // that cannot be watched is not served.
+            tracing::warn!(error = %e, "cannot watch a connection for progress: it is shut");
+            let _ = socket2::SockRef::from(stream).shutdown(std::net::Shutdown::Both);
             return;
         }
     };
@@ -76,6 +82,7 @@ pub fn watch(stream: &TcpStream, data: &mut Extensions, timeout: Duration, stall
         socket: Some(socket),
         requests: 0,
         sending: false,
+        waiting: false,
         progress: Instant::now(),
     })));
     data.insert(Guard(watched.clone()));
@@ -97,8 +104,8 @@ fn look(s: &mut State, timeout: Duration, stalled: &Counter) -> bool {
         return false;
     };
     let now = Instant::now();
-    if s.requests > 0 && !s.sending {
-        // A handler at work: it has its own deadline.
+    if s.requests > 0 && (!s.sending || s.waiting) {
+        // A handler, or an answer's next part, at work: each has its own deadline.
         s.progress = now;
         return true;
     }
@@ -137,6 +144,7 @@ impl Drop for InProgress {
         self.0.with(|s| {
             s.requests = s.requests.saturating_sub(1);
             s.sending = false;
+            s.waiting = false;
             s.progress = Instant::now();
         });
     }
@@ -188,9 +196,13 @@ impl MessageBody for Answer {
             });
         }
         let polled = std::pin::Pin::new(&mut self.body).poll_next(cx);
-        if let Poll::Ready(Some(Ok(_))) = &polled {
-            self.request.0.with(|s| s.progress = Instant::now());
-        }
+        let waiting = polled.is_pending();
+        self.request.0.with(|s| {
+            s.waiting = waiting;
+            if !waiting {
+                s.progress = Instant::now();
+            }
+        });
         polled
     }
 

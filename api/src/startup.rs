@@ -613,7 +613,7 @@ fn on_connect(
 }
 
 /// The HTTP server as `serve` runs it, listening on `bind`, and the addresses it listens on.
-/// Connections are bounded (each is a file handle), in all and from any one address
+/// Connections are bounded (each is two file handles, `crate::stalled`), in all and from any one address
 /// (`crate::connections`), and so is how long a client may take: to send a request's head, and
 /// to close when the service closes. Bodies have their own deadline (`crate::deadline`).
 pub fn listen(

@@ -77,7 +77,13 @@ pub async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<Readiness>
         // checks are not rate limited, and a flood of them would otherwise take the pool's
         // connections from the requests waiting their turn for one. A database not ready is
         // looked at again by the next check, so that readiness is told as soon as it comes.
-        let mut last = state.readiness.0.lock().await;
+        let Ok(mut last) = tokio::time::timeout(READY_WAIT, state.readiness.0.lock()).await else {
+            return Err(ApiError::Unavailable(
+                "Another readiness check has been looking at the database for too long; retry \
+                 after the time `Retry-After` gives."
+                    .into(),
+            ));
+        };
         match *last {
             Some(at) if at.elapsed() < READY_KEPT => true,
             _ => {

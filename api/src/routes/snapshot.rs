@@ -389,13 +389,13 @@ impl Snapshots {
         Ok(snapshot)
     }
 
-    /// The snapshot of `key` kept, if it was read at `version`.
+    /// The snapshot of `key` kept, if it was read at `version`. Those read at another version
+    /// are let go (their files go once no answer reads them).
     fn kept_at(&self, key: &str, version: Option<i64>) -> Option<Arc<Snapshot>> {
         let version = version?;
-        let kept = self.kept.lock().ok()?;
-        kept.get(key)
-            .filter(|s| s.version == Some(version))
-            .cloned()
+        let mut kept = self.kept.lock().ok()?;
+        kept.retain(|_, s| s.version == Some(version));
+        kept.get(key).cloned()
     }
 
     /// Keeps `snapshot` as the last of `key` when the version it was read at is known. Its
