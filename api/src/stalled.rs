@@ -13,8 +13,9 @@
 //! in `upr_tc_connections_stalled_total`. An answer handed over whole may still be in the
 //! kernel's send buffer (`UPR_TC_SEND_BUFFER`, 1 MiB) while its client reads it: the same time
 //! lets a client that takes some 20 KB/s have all of it, as exports do. While a handler works
-//! (reads a body, long-polls, ranks), the connection is not timed here: each has a deadline of
-//! its own.
+//! (reads a body, long-polls, ranks), or an answer's next part waits on the service (an
+//! export's next page waits its turn at the database), the connection is not timed here: each
+//! has a deadline of its own.
 //!
 //! The watch holds a duplicate of the connection's socket, so that it never shuts another
 //! connection's (a closed descriptor's number is soon given to the next connection); the
