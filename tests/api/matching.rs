@@ -1069,3 +1069,27 @@ async fn an_offer_changed_after_a_ranking_is_ranked_as_it_now_is() {
     .assert_ok_json();
     assert!(matches(&app, &request).await.is_empty());
 }
+
+/// A page of matches asked again of unchanged data, with the same access, is given as ranked,
+/// without a ranking permit: a caller asking for it in a loop keeps no ranking busy. Another
+/// page, or another access, is ranked again, and needs a permit.
+#[actix_web::test]
+async fn matches_asked_again_of_unchanged_data_are_given_as_ranked() {
+    let app = TestApp::spawn();
+    let request = requested(&app, "KEN", json!({})).await;
+    offered(&app, "Legislative advice", json!({"languages": ["fr"]})).await;
+    let path = format!(
+        "/api/v1/assistance-requests/{}/matches",
+        request["id"].as_str().unwrap()
+    );
+    let (page, again, _held) = app.read_again_without_rankings(&path, None).await;
+    assert_eq!(again.assert_ok_json(), page);
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+    app.get(&format!("{path}?limit=5"))
+        .await
+        .assert_problem(503, "service_unavailable");
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    app.get_as(&path, &kenya)
+        .await
+        .assert_problem(503, "service_unavailable");
+}

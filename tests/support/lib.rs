@@ -214,6 +214,43 @@ impl TestApp {
         self.token(Role::Admin, None, None)
     }
 
+    /// `path` read, then read again as `token`'s caller (anonymous when `None`) with every
+    /// permit of the rankings taken, while no write comes between (tried again until none
+    /// does: the data's version may be unknown for a moment, or moved by the service's own
+    /// upkeep): the first answer, the second, and the permits, still taken.
+    pub async fn read_again_without_rankings(
+        &self,
+        path: &str,
+        token: Option<&str>,
+    ) -> (Value, Reply, tokio::sync::OwnedSemaphorePermit) {
+        let state = &self.service.state;
+        for _ in 0..50 {
+            let version = state.watch.version();
+            let first = match token {
+                Some(t) => self.get_as(path, t).await,
+                None => self.get(path).await,
+            }
+            .assert_ok_json();
+            let every = state.rankings.available_permits() as u32;
+            let held = state
+                .rankings
+                .clone()
+                .acquire_many_owned(every)
+                .await
+                .unwrap();
+            let again = match token {
+                Some(t) => self.get_as(path, t).await,
+                None => self.get(path).await,
+            };
+            if version.is_some() && state.watch.version() == version {
+                return (first, again, held);
+            }
+            drop(held);
+            std::thread::sleep(std::time::Duration::from_millis(30));
+        }
+        panic!("never a quiet moment to read {path} again");
+    }
+
     /// The service on a real socket, as `upr-tc serve` runs it, for what only a connection
     /// does; its address.
     pub fn listen(&self) -> std::net::SocketAddr {

@@ -107,7 +107,7 @@ impl Window {
 }
 
 /// A part of a ranking, explained, and where the next part starts when there is one.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Page<T> {
     pub items: Vec<Ranked<T>>,
     pub next: Option<usize>,

@@ -178,19 +178,40 @@ fn respond<T, I: Serialize>(
 
 /// A ranking for the caller: with what it may see, as of today, on one connection, under a
 /// permit of the rankings (a ranking reads and scores every candidate: only so many at once).
-async fn ranking<T: Send + 'static>(
+/// `asked` is everything else that chose it (what is ranked, the window, the filters): a page
+/// asked again of unchanged data, with the same access on the same day, is given as ranked
+/// (`app::kept`), without a permit, so that a caller asking for it in a loop keeps no ranking
+/// busy.
+async fn ranking<T: Clone + Send + Sync + 'static>(
     state: &web::Data<AppState>,
     identity: &Identity,
+    asked: String,
     rank: impl FnOnce(&mut DbConnection, &OfferCache, &Access, NaiveDate) -> AppResult<Page<T>>
     + Send
     + 'static,
 ) -> ApiResult<Page<T>> {
     let access = policy::access(identity.0.as_ref());
     let today = Utc::now().date_naive();
-    let _permit = ranking_permit(state).await?;
+    let version = state.watch.version();
+    let key = format!("{asked}\u{1}{access:?}\u{1}{today}");
+    if let Some(kept) = version.and_then(|v| state.kept.ranked.get::<Page<T>>(&key, v)) {
+        return Ok((*kept).clone());
+    }
+    let permit = ranking_permit(state).await?;
     let cache = state.offers.clone();
-    with_db(state, move |conn| Ok(rank(conn, &cache, &access, today)?)).await
+    let page = with_db(state, move |conn| Ok(rank(conn, &cache, &access, today)?)).await?;
+    drop(permit);
+    if let Some(version) = version {
+        // What a ranked item holds, about: its document and its explanation.
+        let size = RANKED_ITEM * page.items.len().max(1);
+        let kept = std::sync::Arc::new(page.clone());
+        state.kept.ranked.put(key, version, kept, size);
+    }
+    Ok(page)
 }
+
+/// About how many bytes one ranked item holds, for what is kept of rankings.
+const RANKED_ITEM: usize = 8 * 1024;
 
 /// The offers that fit an assistance request, best first. Open offers the caller may see
 /// take part (public ones for public callers); a request's State also sees the matches of
@@ -223,7 +244,8 @@ pub async fn list_assistance_request_matches(
     let scope = ranking_of("matches of request", &id);
     let window = window(&state, &scope, &query.paging())?;
     let asked = (id.into_inner(), query.stakeholder_kind);
-    let found = ranking(&state, &identity, move |conn, cache, access, today| {
+    let key = format!("{scope}\u{1}{window:?}\u{1}{asked:?}");
+    let found = ranking(&state, &identity, key, move |conn, cache, access, today| {
         matching::for_request(conn, cache, access, asked, window, today)
     })
     .await?;
@@ -270,7 +292,8 @@ pub async fn list_offer_matches(
     let scope = ranking_of("matches of offer", &id);
     let window = window(&state, &scope, &query.paging())?;
     let id = id.into_inner();
-    let found = ranking(&state, &identity, move |conn, _, access, today| {
+    let key = format!("{scope}\u{1}{window:?}");
+    let found = ranking(&state, &identity, key, move |conn, _, access, today| {
         matching::for_offer(conn, access, id, window, today)
     })
     .await?;
@@ -324,7 +347,8 @@ pub async fn list_potential_partners(
     let scope = ranking_of("potential partners of", &id);
     let window = window(&state, &scope, &query.paging())?;
     let asked = (id.into_inner(), query.stakeholder_kind);
-    let found = ranking(&state, &identity, move |conn, cache, access, today| {
+    let key = format!("{scope}\u{1}{window:?}\u{1}{asked:?}");
+    let found = ranking(&state, &identity, key, move |conn, cache, access, today| {
         matching::partners(conn, cache, access, asked, window, today)
     })
     .await?;
