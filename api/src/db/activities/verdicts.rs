@@ -178,7 +178,14 @@ impl Facts {
             }
         }
         let mut facts = a.facts();
-        facts.content = Some(a.content.consented());
+        // The content's digest only where a grant by name of it would compare it: every write
+        // of an activity, and every activity of a State that records a decision, comes here.
+        let granted_by_name = consents
+            .iter()
+            .any(|c| c.scope == Scope::Activity(a.stored.id) && c.content.is_some());
+        if granted_by_name {
+            facts.content = Some(a.content.consented());
+        }
         a.visibility = visibility(&facts, &consents);
         Ok(())
     }
