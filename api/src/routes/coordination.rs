@@ -9,7 +9,8 @@ use crate::app::policy;
 use crate::auth::Identity;
 use crate::domain::codes::StateCode;
 use crate::error::ApiResult;
-use crate::routes::support::{state_value, tagged_json, with_db};
+use crate::routes::export::kept_ranking;
+use crate::routes::support::{state_value, tagged_json};
 use crate::startup::AppState;
 
 /// A State's coordination view: its accepted recommendations that no activity serves (gaps),
@@ -39,29 +40,19 @@ pub async fn get_state_coordination(
 ) -> ApiResult<HttpResponse> {
     let code = state_value("code", &code)?;
     let access = policy::access(identity.0.as_ref());
-    // Kept while the data is unchanged, with the rankings (`app::kept`): the same view asked
-    // again, by anyone with the same access, is not computed again.
-    let version = state.watch.version();
-    // Offers are ranked by their availability on the day: another day, another view.
+    // It ranks the offers for each open request: a ranking, kept as the others are. Offers are
+    // ranked by their availability on the day: another day, another view.
     let today = chrono::Utc::now().date_naive();
     let key = format!("coordination\u{1}{code}\u{1}{access:?}\u{1}{today}");
-    if let Some(kept) = version.and_then(|v| state.kept.ranked.get::<Coordination>(&key, v)) {
-        return tagged_json(&req, &*kept, true);
-    }
-    // It ranks the offers for each open request: a ranking, under the same limit.
-    let permit = crate::routes::export::ranking_permit(&state).await?;
     let cache = state.offers.clone();
     let limit = state.coordination_timeout;
-    let answer = with_db(&state, move |conn| {
-        Ok(view(conn, &cache, &code, &access, limit)?)
-    })
-    .await?;
-    drop(permit);
-    let answer = std::sync::Arc::new(answer);
-    if let Some(version) = version {
+    let answer = kept_ranking(
+        &state,
+        key,
         // What it holds, about: twice its JSON.
-        let size = 2 * serde_json::to_vec(&*answer).map_or(0, |json| json.len());
-        state.kept.ranked.put(key, version, answer.clone(), size);
-    }
+        |view: &Coordination| 2 * serde_json::to_vec(view).map_or(0, |json| json.len()),
+        move |conn| Ok(view(conn, &cache, &code, &access, limit)?),
+    )
+    .await?;
     tagged_json(&req, &*answer, true)
 }

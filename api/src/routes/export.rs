@@ -421,6 +421,32 @@ pub async fn ranking_permit(
         .ok_or_else(rankings_busy)
 }
 
+/// A ranking kept while the data is unchanged (`app::kept`, the rankings' store): the one kept
+/// under `key` (everything that chose it: what is ranked, the caller's access, the day), given
+/// again without a permit; else ranked by `rank` under a permit of the rankings, and kept as
+/// weighing about `weigh` bytes. A caller asking for the same ranking in a loop keeps no
+/// ranking busy.
+pub async fn kept_ranking<T: Send + Sync + 'static>(
+    state: &web::Data<AppState>,
+    key: String,
+    weigh: impl FnOnce(&T) -> usize,
+    rank: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<Arc<T>> {
+    // Read before the ranking: a write meanwhile moves it, and the ranking is not kept past it.
+    let version = state.watch.version();
+    if let Some(kept) = version.and_then(|v| state.kept.ranked.get::<T>(&key, v)) {
+        return Ok(kept);
+    }
+    let permit = ranking_permit(state).await?;
+    let ranked = Arc::new(crate::routes::support::with_db(state, rank).await?);
+    drop(permit);
+    if let Some(version) = version {
+        let size = weigh(&ranked);
+        state.kept.ranked.put(key, version, ranked.clone(), size);
+    }
+    Ok(ranked)
+}
+
 /// A permit of the rankings if one is free at once (the annual report, which has its last
 /// count to give instead).
 pub fn ranking_permit_now(

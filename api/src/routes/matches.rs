@@ -23,10 +23,10 @@ use crate::domain::publication::Access;
 use crate::domain::stakeholder::{Stakeholder, StakeholderKind};
 use crate::domain::{AssistanceRequestId, OfferId, RecommendationId};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::export::ranking_permit;
+use crate::routes::export::kept_ranking;
 use crate::routes::page_type;
 use crate::routes::stakeholders::for_caller;
-use crate::routes::support::{decode_cursor, encode_cursor, limit, page, with_db};
+use crate::routes::support::{decode_cursor, encode_cursor, limit, page};
 use crate::startup::AppState;
 
 /// How matches are asked for.
@@ -192,22 +192,17 @@ async fn ranking<T: Clone + Send + Sync + 'static>(
 ) -> ApiResult<Page<T>> {
     let access = policy::access(identity.0.as_ref());
     let today = Utc::now().date_naive();
-    let version = state.watch.version();
     let key = format!("{asked}\u{1}{access:?}\u{1}{today}");
-    if let Some(kept) = version.and_then(|v| state.kept.ranked.get::<Page<T>>(&key, v)) {
-        return Ok((*kept).clone());
-    }
-    let permit = ranking_permit(state).await?;
     let cache = state.offers.clone();
-    let page = with_db(state, move |conn| Ok(rank(conn, &cache, &access, today)?)).await?;
-    drop(permit);
-    if let Some(version) = version {
+    let page = kept_ranking(
+        state,
+        key,
         // What a ranked item holds, about: its document and its explanation.
-        let size = RANKED_ITEM * page.items.len().max(1);
-        let kept = std::sync::Arc::new(page.clone());
-        state.kept.ranked.put(key, version, kept, size);
-    }
-    Ok(page)
+        |page: &Page<T>| RANKED_ITEM * page.items.len().max(1),
+        move |conn| Ok(rank(conn, &cache, &access, today)?),
+    )
+    .await?;
+    Ok((*page).clone())
 }
 
 /// About how many bytes one ranked item holds, for what is kept of rankings.
