@@ -366,6 +366,28 @@ async fn what_spreadsheets_leave_in_a_file_is_read_past() {
             .contains("under a column the header gives no name"),
         "{r}"
     );
+    // A line of the wrong shape is told of each field at fault, all on its line.
+    let ndjson = "{\"state_under_review\": \"UGA\", \"session\": \"26\", \"text\": {\"en\": \"x\"}, \"colour\": 1}\n";
+    let r = report(
+        &app.upload(
+            &format!("{RECS}?mode=partial"),
+            "application/x-ndjson",
+            ndjson,
+        )
+        .await,
+    );
+    let told: HashSet<(u64, &str)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_u64().unwrap(), e["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        told,
+        HashSet::from([(1, "/session"), (1, "/colour")]),
+        "{r}"
+    );
+    assert_eq!(r["rejected"], 1, "{r}");
     let ndjson = "\u{feff}{\"state_under_review\": \"UGA\", \"session\": 26, \"text\": {\"en\": \"With a mark\"}}\n";
     let r = report(&app.upload(RECS, "application/x-ndjson", ndjson).await);
     assert_eq!(r["created"], 1, "{r}");

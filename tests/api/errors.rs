@@ -120,7 +120,8 @@ async fn a_wrong_value_is_a_422_naming_its_field() {
         (
             "/api/v1/activities",
             wrong(
-                json!({"title": {"en": "t"}, "states_concerned": ["KEN"], "colour": 1}),
+                json!({"title": {"en": "t"}, "states_concerned": ["KEN"], "status": "pipeline",
+                    "colour": 1}),
                 "/colour",
                 "unknown_field",
             ),
@@ -143,7 +144,8 @@ async fn a_wrong_value_is_a_422_naming_its_field() {
     // A day that does not exist, or not written as a date, says what a date is written as
     // (chrono alone says "input is out of range").
     for day in ["2027-02-30", "2027-13-01", "31/01/2027", "2027-01"] {
-        let body = json!({"title": {"en": "t"}, "states_concerned": ["KEN"], "planned_start": day});
+        let body = json!({"title": {"en": "t"}, "states_concerned": ["KEN"], "status": "pipeline",
+            "planned_start": day});
         let reply = app
             .send_json(Method::POST, "/api/v1/activities", Some(&admin), &body)
             .await;
@@ -151,6 +153,66 @@ async fn a_wrong_value_is_a_422_naming_its_field() {
         let message = problem["errors"][0]["message"].as_str().unwrap();
         assert!(message.contains("YYYY-MM-DD"), "{day}: {problem}");
     }
+}
+
+/// A body with several fields of the wrong shape is told of each at once, in one 422: unknown
+/// fields, values of the wrong type, items of a list by their numbers as sent (an item before
+/// them at fault too).
+#[actix_web::test]
+async fn every_field_of_the_wrong_shape_is_told_at_once() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let body = json!({
+        "title": "not an object of languages",
+        "states_concerned": ["KEN"],
+        "status": "pipeline",
+        "colour": 1,
+        "participants": [
+            {"stakeholder": 3, "role": "funding"},
+            {"stakeholder": "0190c0b2-4d7f-7000-8000-000000000001", "role": "funding"},
+            {"stakeholder": "0190c0b2-4d7f-7000-8000-000000000002", "role": "paying"},
+        ],
+        "weight": 2,
+    });
+    let reply = app
+        .send_json(Method::POST, "/api/v1/activities", Some(&admin), &body)
+        .await;
+    let problem = reply.assert_problem(422, "invalid_body");
+    let mut told: Vec<(String, String)> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["pointer"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    // The first is the first a reader of the body meets (its keys are sent in alphabetical
+    // order); the others in any order.
+    assert_eq!(
+        told[0],
+        ("/colour".to_owned(), "unknown_field".to_owned()),
+        "{problem}"
+    );
+    told.sort();
+    let expected = [
+        ("/colour", "unknown_field"),
+        ("/participants/0/stakeholder", "invalid"),
+        ("/participants/2/role", "invalid"),
+        ("/title", "invalid"),
+        ("/weight", "unknown_field"),
+    ]
+    .map(|(p, c)| (p.to_owned(), c.to_owned()));
+    assert_eq!(told, expected, "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("and 4 more"),
+        "{problem}"
+    );
+    // Nothing was written.
+    let list = app.get_as("/api/v1/activities", &admin).await.json();
+    assert_eq!(list["items"], json!([]), "{list}");
 }
 
 /// The 422 `invalid_body` problem of `reply`, which names one field: `pointer`, with `code`.

@@ -83,10 +83,10 @@ pub enum Error {
     /// The input is not valid: every bad field.
     #[error("{} fields are invalid", .0.len())]
     Invalid(Vec<FieldError>),
-    /// A JSON merge patch whose result is not a valid content: the field at fault, by its
-    /// JSON pointer (the same in the patch and in the document it makes).
-    #[error("The patched document is not valid: {}", .0.message)]
-    InvalidPatch(FieldError),
+    /// A JSON merge patch whose result is not a valid content: the fields at fault (never
+    /// none), by their JSON pointers (the same in the patch and in the document it makes).
+    #[error("The patched document is not valid: {}", crate::error::first_and_count(.0))]
+    InvalidPatch(Vec<FieldError>),
     /// A read gave up past its time limit; the caller may ask for less, or later.
     #[error("{0}")]
     TooSlow(String),

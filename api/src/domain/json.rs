@@ -14,12 +14,25 @@ use crate::domain::validate::FieldError;
 pub enum JsonError {
     /// It is not JSON.
     Malformed(serde_json::Error),
-    /// It is JSON of another shape: the field at fault.
-    Shape(FieldError),
+    /// It is JSON of another shape: the fields at fault (never none), the first the one a
+    /// reader of the text meets first.
+    Shape(Vec<FieldError>),
 }
+
+/// At most this many shape errors are told of one text ([`all_shape_errors`]).
+const MAX_SHAPE_ERRORS: usize = 20;
+
+/// How many bytes of JSON the search for further shape errors reads again, at most: each
+/// further error is found by reading the whole value again.
+const MAX_SHAPE_REREAD: usize = 8 * 1024 * 1024;
 
 /// `text` read as `T`.
 pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
+    first_error(text).map_err(|e| with_the_rest::<T>(e, text))
+}
+
+/// `text` read as `T`, or the first error met.
+fn first_error<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
     let mut reader = serde_json::Deserializer::from_str(text);
     let e = match serde_path_to_error::deserialize(&mut reader) {
         // What follows the value must be space only.
@@ -31,16 +44,187 @@ pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
         return Err(JsonError::Malformed(e.into_inner()));
     }
     let path = e.path().clone();
-    Err(JsonError::Shape(shape(&path, e.into_inner().to_string())))
+    Err(JsonError::Shape(vec![shape(
+        &path,
+        e.into_inner().to_string(),
+    )]))
 }
 
-/// `value`, JSON already read (a merge patch applied to a document), as `T`; the field at fault
-/// where it is not one, as [`from_json`] names it.
-pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, FieldError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
+/// The first error of reading `text` as `T`, with the shape errors that follow it.
+fn with_the_rest<T: DeserializeOwned>(e: JsonError, text: &str) -> JsonError {
+    let JsonError::Shape(mut errors) = e else {
+        return e;
+    };
+    // A field named twice is told alone: a value read keeps one of the two.
+    let value = match errors.as_slice() {
+        [first] if first.code != "duplicate_field" => first_error::<Unambiguous>(text).ok(),
+        _ => None,
+    };
+    match (value, errors.pop()) {
+        (Some(Unambiguous(value)), Some(first)) => {
+            JsonError::Shape(all_shape_errors::<T>(value, first, text.len()))
+        }
+        (_, first) => JsonError::Shape(errors.into_iter().chain(first).collect()),
+    }
+}
+
+/// `value`, JSON already read (a merge patch applied to a document), as `T`; the fields at
+/// fault where it is not one, as [`from_json`] names them.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Vec<FieldError>> {
+    match serde_path_to_error::deserialize(&value) {
+        Ok(read) => Ok(read),
+        Err(e) => {
+            let path = e.path().clone();
+            let first = shape(&path, e.into_inner().to_string());
+            let size = serde_json::to_vec(&value).map_or(usize::MAX, |v| v.len());
+            Err(all_shape_errors::<T>(value, first, size))
+        }
+    }
+}
+
+/// Every shape error of `value` that `first`, the first one met, leaves to be found, so that a
+/// client learns all it must mend at once: the value at fault is taken out and the rest read
+/// again, until it reads, an error repeats or is at the whole value, or the bounds are reached.
+/// Where a field is missing (or a value taken out was required), the object that lacks it is
+/// taken out. Errors are named at their pointers in `value` as given: an array's items after
+/// one taken out keep their numbers.
+fn all_shape_errors<T: DeserializeOwned>(
+    mut value: serde_json::Value,
+    first: FieldError,
+    size: usize,
+) -> Vec<FieldError> {
+    // Where to take out what is at fault, in `value` as it is now.
+    let fault = |e: &FieldError, at: &str| match e.code.as_str() {
+        "required" => at
+            .rsplit_once('/')
+            .map_or(String::new(), |(up, _)| up.to_owned()),
+        _ => at.to_owned(),
+    };
+    let rereads = (MAX_SHAPE_REREAD / size.max(1)).min(MAX_SHAPE_ERRORS - 1);
+    let mut at = fault(&first, &first.pointer);
+    let mut errors = vec![first];
+    // The array items taken out: each array's pointer and the item's number, as given.
+    let mut taken: Vec<(String, usize)> = Vec::new();
+    for _ in 0..rereads {
+        if !take_out(&mut value, &at, &mut taken) {
+            break;
+        }
+        let e = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(_) => break,
+            Err(e) => e,
+        };
         let path = e.path().clone();
-        shape(&path, e.into_inner().to_string())
-    })
+        let error = shape(&path, e.into_inner().to_string());
+        let given = as_given_pointer(&value, &error.pointer, &taken);
+        at = fault(&error, &error.pointer);
+        if errors.iter().any(|e| e.pointer == given) {
+            // A value taken out was required: its object goes next.
+            if error.code == "required" {
+                continue;
+            }
+            break;
+        }
+        errors.push(FieldError {
+            pointer: given,
+            ..error
+        });
+    }
+    errors
+}
+
+/// A JSON pointer's keys and numbers (RFC 6901): `None` for the whole value.
+fn segments(pointer: &str) -> Option<Vec<String>> {
+    let rest = pointer.strip_prefix('/')?;
+    Some(
+        rest.split('/')
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect(),
+    )
+}
+
+/// An item's number as given, of the item now at `index` of the array at `array` (as given).
+fn number_as_given(array: &str, index: usize, taken: &[(String, usize)]) -> usize {
+    let mut out: Vec<usize> = taken
+        .iter()
+        .filter(|(a, _)| a == array)
+        .map(|(_, n)| *n)
+        .collect();
+    out.sort_unstable();
+    let mut given = index;
+    for n in out {
+        if n <= given {
+            given += 1;
+        }
+    }
+    given
+}
+
+/// The pointer, as given, of the place `pointer` names in `value` with items taken out.
+fn as_given_pointer(value: &serde_json::Value, pointer: &str, taken: &[(String, usize)]) -> String {
+    let Some(keys) = segments(pointer) else {
+        return String::new();
+    };
+    let mut given = String::new();
+    let mut node = Some(value);
+    for key in keys {
+        match (node, key.parse::<usize>()) {
+            (Some(serde_json::Value::Array(items)), Ok(index)) => {
+                let number = number_as_given(&given, index, taken);
+                given.push_str(&format!("/{number}"));
+                node = items.get(index);
+            }
+            _ => {
+                node = node.and_then(|n| n.get(&key));
+                given.push('/');
+                given.push_str(&escaped(&key));
+            }
+        }
+    }
+    given
+}
+
+/// Takes the value at `pointer` out of `value`; false where there is none to take (the whole
+/// value, or a place that holds nothing).
+fn take_out(
+    value: &mut serde_json::Value,
+    pointer: &str,
+    taken: &mut Vec<(String, usize)>,
+) -> bool {
+    let Some(mut keys) = segments(pointer) else {
+        return false;
+    };
+    let Some(last) = keys.pop() else {
+        return false;
+    };
+    let parent_pointer: String = keys.iter().map(|k| format!("/{}", escaped(k))).collect();
+    let parent_given = as_given_pointer(value, &parent_pointer, taken);
+    let mut node = value;
+    for key in &keys {
+        let next = match node {
+            serde_json::Value::Array(items) => {
+                key.parse::<usize>().ok().and_then(|i| items.get_mut(i))
+            }
+            serde_json::Value::Object(fields) => fields.get_mut(key),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => return false,
+        }
+    }
+    match node {
+        serde_json::Value::Object(fields) => fields.remove(&last).is_some(),
+        serde_json::Value::Array(items) => match last.parse::<usize>() {
+            Ok(index) if index < items.len() => {
+                let number = number_as_given(&parent_given, index, taken);
+                items.remove(index);
+                taken.push((parent_given, number));
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 /// What an item's representation carries besides its content: the stored fields, and what is
@@ -67,7 +251,7 @@ pub struct AsGiven<I> {
 /// `text` read as [`AsGiven`] content `I`. Text without read-only fields is read once, as the
 /// content alone; only where that fails on one of them is it read again without them.
 pub fn as_given<I: DeserializeOwned>(text: &str) -> Result<AsGiven<I>, JsonError> {
-    let error = match from_json::<I>(text) {
+    let error = match first_error::<I>(text) {
         Ok(content) => {
             return Ok(AsGiven {
                 id: None,
@@ -77,14 +261,14 @@ pub fn as_given<I: DeserializeOwned>(text: &str) -> Result<AsGiven<I>, JsonError
         }
         Err(e) => e,
     };
-    let read_only = matches!(&error, JsonError::Shape(f) if f.code == "unknown_field"
-        && READ_ONLY.iter().any(|k| f.pointer.strip_prefix('/') == Some(*k)));
+    let read_only = matches!(&error, JsonError::Shape(errors) if errors.iter().any(|f|
+        f.code == "unknown_field" && READ_ONLY.iter().any(|k| f.pointer.strip_prefix('/') == Some(*k))));
     if !read_only {
-        return Err(error);
+        return Err(with_the_rest::<I>(error, text));
     }
     // A key named twice is refused, as the first reading would have refused it.
-    let Unambiguous(serde_json::Value::Object(mut fields)) = from_json(text)? else {
-        return Err(error);
+    let Unambiguous(serde_json::Value::Object(mut fields)) = first_error(text)? else {
+        return Err(with_the_rest::<I>(error, text));
     };
     let id = match fields.remove("id") {
         None => None,
@@ -92,11 +276,11 @@ pub fn as_given<I: DeserializeOwned>(text: &str) -> Result<AsGiven<I>, JsonError
             uuid::Uuid::parse_str(&id).ok()
         }
         Some(_) => {
-            return Err(JsonError::Shape(FieldError::new(
+            return Err(JsonError::Shape(vec![FieldError::new(
                 "/id",
                 "invalid",
                 "is not an id this repository gave out (a UUID)",
-            )));
+            )]));
         }
     };
     let version = match fields.remove("version") {
@@ -104,11 +288,11 @@ pub fn as_given<I: DeserializeOwned>(text: &str) -> Result<AsGiven<I>, JsonError
         Some(v) => match v.as_i64() {
             Some(n) if n >= 1 => Some(n),
             _ => {
-                return Err(JsonError::Shape(FieldError::new(
+                return Err(JsonError::Shape(vec![FieldError::new(
                     "/version",
                     "invalid",
                     "is not a version this repository gave out (a whole number from 1)",
-                )));
+                )]));
             }
         },
     };
@@ -301,10 +485,80 @@ mod tests {
 
     /// The pointer, code and message of the one field error `text` gets.
     fn error(text: &str) -> (String, String, String) {
+        let mut errors = errors(text);
+        assert_eq!(errors.len(), 1, "{text}: {errors:?}");
+        errors.remove(0)
+    }
+
+    /// The pointer, code and message of each field error `text` gets.
+    fn errors(text: &str) -> Vec<(String, String, String)> {
         match from_json::<Outer>(text) {
-            Err(JsonError::Shape(e)) => (e.pointer, e.code, e.message),
+            Err(JsonError::Shape(e)) => e
+                .into_iter()
+                .map(|e| (e.pointer, e.code, e.message))
+                .collect(),
             other => panic!("{text}: {other:?}"),
         }
+    }
+
+    /// The pointers and codes of the field errors `text` gets.
+    fn places(text: &str) -> Vec<(String, String)> {
+        errors(text).into_iter().map(|(p, c, _)| (p, c)).collect()
+    }
+
+    fn place(pointer: &str, code: &str) -> (String, String) {
+        (pointer.to_owned(), code.to_owned())
+    }
+
+    #[test]
+    fn every_shape_error_is_told_at_once() {
+        // Two unknown fields and a word that is not of the list: all three, the first met in
+        // the text first.
+        assert_eq!(
+            places(r#"{"colour":1,"kind":"cat","size":2}"#),
+            [
+                place("/colour", "unknown_field"),
+                place("/kind", "invalid"),
+                place("/size", "unknown_field"),
+            ]
+        );
+        // Items of an array keep their numbers as given when one before them is at fault.
+        assert_eq!(
+            places(r#"{"kind":"ngo","items":[{"a/b":"x"},{"a/b":1},{"a/b":-1},{}]}"#),
+            [
+                place("/items/0/a~1b", "invalid"),
+                place("/items/2/a~1b", "invalid"),
+                place("/items/3/a~1b", "required"),
+            ]
+        );
+        // A field missing ends its object's reading; a field at fault that is required is told
+        // once, not again as missing.
+        assert_eq!(
+            places(r#"{"colour":1,"items":[]}"#),
+            [
+                place("/colour", "unknown_field"),
+                place("/kind", "required")
+            ]
+        );
+        assert_eq!(places(r#"{"kind":7}"#), [place("/kind", "invalid")]);
+        // The same through a value already read (a merge patch's result).
+        let value = serde_json::json!({"kind": "cat", "items": [{"a/b": "x"}], "q": 1});
+        let found: Vec<(String, String)> = super::from_value::<Outer>(value)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| (e.pointer, e.code))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                place("/items/0/a~1b", "invalid"),
+                place("/kind", "invalid"),
+                place("/q", "unknown_field"),
+            ]
+        );
+        // At most twenty.
+        let many: String = (0..40).map(|i| format!(r#""f{i}":0,"#)).collect();
+        assert_eq!(errors(&format!(r#"{{{many}"kind":"ngo"}}"#)).len(), 20);
     }
 
     #[test]
@@ -334,8 +588,8 @@ mod tests {
         let patch = r#"{"name":{"en":"a","en":"b"},"list":[{"x":1,"y":2}]}"#;
         match from_json::<super::Unambiguous>(patch) {
             Err(JsonError::Shape(e)) => assert_eq!(
-                (e.pointer.as_str(), e.code.as_str()),
-                ("/name/en", "duplicate_field")
+                (e[0].pointer.as_str(), e[0].code.as_str(), e.len()),
+                ("/name/en", "duplicate_field", 1)
             ),
             other => panic!("{other:?}"),
         }

@@ -874,21 +874,24 @@ fn ndjson<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result<u
                 vec![],
             )?,
             Err(e) => {
-                let error = match e {
-                    JsonError::Shape(field) => RowError {
-                        line: number,
-                        column: Some(field.pointer),
-                        code: "invalid_row".into(),
-                        message: field.message,
-                    },
-                    JsonError::Malformed(e) => RowError {
+                let errors = match e {
+                    JsonError::Shape(fields) => fields
+                        .into_iter()
+                        .map(|field| RowError {
+                            line: number,
+                            column: Some(field.pointer),
+                            code: "invalid_row".into(),
+                            message: field.message,
+                        })
+                        .collect(),
+                    JsonError::Malformed(e) => vec![RowError {
                         line: number,
                         column: None,
                         code: "malformed_json".into(),
                         message: e.to_string(),
-                    },
+                    }],
                 };
-                each(None, vec![error])?
+                each(None, errors)?
             }
         }
     }

@@ -77,13 +77,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Replacement<T> {
 /// Why a body that is JSON was not read as the route's type.
 fn refused(e: JsonError) -> ApiError {
     match e {
-        JsonError::Shape(error) => ApiError::Unprocessable {
+        JsonError::Shape(errors) => ApiError::Unprocessable {
             code: "invalid_body",
             detail: format!(
                 "The JSON body does not have the expected shape: {}.",
-                error.message
+                crate::error::first_and_count(&errors)
             ),
-            errors: vec![error],
+            errors,
         },
         // Not reached: the text was read as JSON first.
         JsonError::Malformed(e) => crate::error::malformed_json(&e),
