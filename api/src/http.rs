@@ -117,12 +117,16 @@ async fn run_on<T: Send + 'static>(
     f: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
     let (pool, watch) = (pool.clone(), state.watch.clone());
+    let marking = crate::idempotency::marking();
     web::block(move || {
         let _permit = permit;
         let mut conn = pool.get()?;
         conn.plan(plans)?;
-        // The commits are this service's (`db::watch`).
-        crate::db::watch::writing_for(&watch, || f(&mut conn))
+        // The commits are this service's (`db::watch`), and those of a keyed request mark its
+        // key written.
+        crate::db::idempotency::marking(marking, || {
+            crate::db::watch::writing_for(&watch, || f(&mut conn))
+        })
     })
     .await?
 }

@@ -19,7 +19,12 @@
 //! answered (its process was killed) must not hold its key for a day: a claim older than the
 //! claim timeout is taken over, and a starting service clears the claims of processes that are
 //! gone (on PostgreSQL those whose process has no connection left; on SQLite, served by one
-//! process, every claim but its own).
+//! process, every claim but its own). That is safe only for a request that wrote nothing: each
+//! transaction a keyed request commits marks its key written in the same transaction
+//! (`db::idempotency::Marking`), and the retry of a request that wrote and never answered is a
+//! 409 (`answer_not_kept`), never the write carried out again. Bulk uploads are not marked:
+//! a partial upload commits batch after batch, and its retry, finding the rows committed
+//! unchanged, carries out the rest.
 
 use std::sync::{Arc, Mutex};
 
@@ -73,6 +78,23 @@ fn claim(
 }
 
 pub use keys::clear_orphaned_claims;
+
+tokio::task_local! {
+    /// The claim of the keyed request whose handler runs on this task ([`carry_out`]).
+    static KEYED: keys::Marking;
+}
+
+/// The claim of the keyed request whose handler calls, for its database work to mark its key
+/// written as it commits (`http::run_on`); `None` outside one.
+pub fn marking() -> Option<keys::Marking> {
+    KEYED.try_with(Clone::clone).ok()
+}
+
+/// Runs `work` (a keyed request's handler) so that the writes it commits through `http::with_db`
+/// mark `marking`'s key written.
+pub async fn keyed<T>(marking: keys::Marking, work: impl std::future::Future<Output = T>) -> T {
+    KEYED.scope(marking, work).await
+}
 
 /// Gives up a request's claim on `key` (its answer is not kept). When the database refuses
 /// (its disk full, its write lock held past the timeout), the claim joins the ones the service
@@ -312,6 +334,24 @@ pub async fn middleware(
                 errors: vec![],
             }));
         }
+        if stored.status.is_none() {
+            let stale = Utc::now()
+                - chrono::Duration::from_std(state.idempotency_claim_timeout)
+                    .unwrap_or(chrono::Duration::MAX);
+            if !keys::is_lost(&stored, stale) {
+                return Ok(req.error_response(ApiError::InProgress(
+                    "A request with this `Idempotency-Key` is still running; retry when it has \
+                     answered."
+                        .into(),
+                )));
+            }
+            return Ok(req.error_response(ApiError::AnswerNotKept(
+                "The first request with this `Idempotency-Key` was carried out, but the service \
+                 stopped before it answered, so its answer is not kept; it is not carried out \
+                 twice. Read the result (e.g. the list it wrote to) instead."
+                    .into(),
+            )));
+        }
         if stored.body.is_none() {
             return Ok(req.error_response(ApiError::AnswerNotKept(
                 "The first request with this `Idempotency-Key` succeeded, but its answer was too \
@@ -349,6 +389,7 @@ async fn carry_out<B: MessageBody + 'static>(
     mut req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let path_of_bulk = req.path().starts_with("/api/v1/bulk/");
     // Hash the body as the handler reads it.
     let hasher = Arc::new(Mutex::new(Sha256::new()));
     let feeding = hasher.clone();
@@ -363,7 +404,25 @@ async fn carry_out<B: MessageBody + 'static>(
     req.set_payload(Payload::Stream {
         payload: Box::pin(payload),
     });
-    let res = next.call(req).await?.map_into_boxed_body();
+    // Its writes mark the key written as they commit; a bulk upload's do not (see the module).
+    let handled = next.call(req);
+    let res = if path_of_bulk {
+        handled.await
+    } else {
+        let hashed = hasher.clone();
+        let marking = keys::Marking {
+            key: key.clone(),
+            mine: mine.clone(),
+            body_hash: Arc::new(move || {
+                hashed
+                    .lock()
+                    .map(|h| hex(&h.clone().finalize()))
+                    .unwrap_or_default()
+            }),
+        };
+        keyed(marking, handled).await
+    }?
+    .map_into_boxed_body();
     let status = res.status();
     if !status.is_success() {
         release(&state, key, mine).await;

@@ -355,3 +355,138 @@ async fn a_request_whose_client_went_away_is_answered_to_its_retry() {
     let written = upr_tc_tests::count(&app, "SELECT COUNT(*) AS n FROM recommendations");
     assert_eq!(written, 3_000);
 }
+
+/// A keyed request whose process stopped after its write committed and before its answer was
+/// kept (killed): the write marked its key written in its own transaction, so the retry, once
+/// a starting service has given up the dead process's claims, is told the first request was
+/// carried out, never carried out again. While the claim's process runs, the retry is told the
+/// request is in progress.
+#[actix_web::test]
+async fn a_request_that_wrote_and_never_answered_is_not_carried_out_again() {
+    use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+    use upr_tc::db::idempotency::{self as keys, Claim, Key, Marking};
+    use upr_tc::db::schema::idempotency_keys::dsl;
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let mut pooled = app.service.state.pool.get().unwrap();
+    let conn: &mut upr_tc::db::DbConnection = &mut pooled;
+
+    // A write transaction committed for a keyed request marks its key written; one rolled back
+    // does not.
+    let now = chrono::Utc::now();
+    let mine = format!("{}:test", upr_tc::db::process_id());
+    for name in ["committed", "rolled-back"] {
+        let key = Key {
+            caller: "caller".into(),
+            key: name.into(),
+        };
+        let claimed = keys::claim(
+            conn,
+            &key,
+            ("POST", "/api/v1/x"),
+            &mine,
+            now - chrono::Duration::hours(24),
+            now - chrono::Duration::hours(1),
+        )
+        .unwrap();
+        assert!(matches!(claimed, Claim::New));
+        let marking = Marking {
+            key,
+            mine: mine.clone(),
+            body_hash: std::sync::Arc::new(|| "the-hash".to_owned()),
+        };
+        let _ = keys::marking(Some(marking), || {
+            upr_tc::db::tx::write(conn, |_| match name {
+                "committed" => Ok(()),
+                _ => Err(diesel::result::Error::RollbackTransaction),
+            })
+        });
+    }
+    // The same through the service's own way to the database, as a keyed request's handler
+    // writes.
+    let key = Key {
+        caller: "caller".into(),
+        key: "handled".into(),
+    };
+    keys::claim(
+        conn,
+        &key,
+        ("POST", "/api/v1/x"),
+        &mine,
+        now - chrono::Duration::hours(24),
+        now - chrono::Duration::hours(1),
+    )
+    .unwrap();
+    let marking = Marking {
+        key,
+        mine: mine.clone(),
+        body_hash: std::sync::Arc::new(|| "the-hash".to_owned()),
+    };
+    upr_tc::idempotency::keyed(
+        marking,
+        upr_tc::http::with_db(&app.service.state, |conn| {
+            Ok(upr_tc::db::tx::write(conn, |_| {
+                Ok::<_, diesel::result::Error>(())
+            })?)
+        }),
+    )
+    .await
+    .unwrap();
+    let marked: Vec<(String, Option<String>)> = dsl::idempotency_keys
+        .filter(dsl::caller.eq("caller"))
+        .select((dsl::key, dsl::body_hash))
+        .order(dsl::key)
+        .load(conn)
+        .unwrap();
+    assert_eq!(
+        marked,
+        [
+            ("committed".to_owned(), Some("the-hash".to_owned())),
+            ("handled".to_owned(), Some("the-hash".to_owned())),
+            ("rolled-back".to_owned(), None)
+        ]
+    );
+
+    // A request that wrote, its answer not kept (its process stopped first).
+    let body = recommendation("KEN", 25, "Written, never answered");
+    let first = app.send(post(RECS, &admin, Some("w-1"), &body)).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    let mut unanswered = |by: String| {
+        diesel::update(dsl::idempotency_keys.filter(dsl::key.eq("w-1")))
+            .set((
+                dsl::status.eq(None::<i32>),
+                dsl::headers.eq(None::<String>),
+                dsl::body.eq(None::<String>),
+                dsl::claimed_by.eq(Some(by)),
+            ))
+            .execute(conn)
+            .unwrap()
+    };
+    // Its process still runs: the retry waits for it.
+    assert_eq!(
+        unanswered(format!("{}:running", upr_tc::db::process_id())),
+        1
+    );
+    app.send(post(RECS, &admin, Some("w-1"), &body))
+        .await
+        .assert_problem(409, "request_in_progress");
+    // Its process is gone, and a service starts.
+    assert_eq!(unanswered("0190c0b2deadbeef:gone".to_owned()), 1);
+    upr_tc::idempotency::clear_orphaned_claims(conn).unwrap();
+    let again = app.send(post(RECS, &admin, Some("w-1"), &body)).await;
+    let problem = again.assert_problem(409, "answer_not_kept");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("carried out"),
+        "{problem}"
+    );
+    assert_eq!(app.all(RECS).await.len(), 1, "written once");
+    // Another body with the key is still a reused key.
+    app.send(post(
+        RECS,
+        &admin,
+        Some("w-1"),
+        &recommendation("KEN", 25, "Other"),
+    ))
+    .await
+    .assert_problem(422, "idempotency_key_reused");
+}

@@ -1,5 +1,11 @@
 //! The keys of `Idempotency-Key` requests (`crate::idempotency`): a request's claim on a key,
 //! then the answer kept for its retries.
+//!
+//! A key's row goes through three states: claimed (`body_hash` empty: nothing of the request
+//! is written yet); written (`body_hash` set, `status` empty: a transaction of the request
+//! committed, and marked the row in the same transaction, [`Marking`]); answered (`status`
+//! set). A request whose process stops between its commit and its answer leaves its key
+//! written: its retry is told the first request was carried out, never carried out again.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -85,15 +91,79 @@ pub fn claim(
     }
 }
 
-/// Gives up this request's claim (its answer is not kept).
+/// Gives up this request's claim (its answer is not kept): the key is free again, unless the
+/// request wrote something, when its answer is lost instead ([`is_lost`]).
 pub fn release(conn: &mut DbConnection, key: &Key, mine: &str) -> QueryResult<usize> {
-    diesel::delete(
+    let mine_now = || {
         k::idempotency_keys
             .filter(k::caller.eq(&key.caller))
             .filter(k::key.eq(&key.key))
-            .filter(k::claimed_by.eq(mine)),
+            .filter(k::claimed_by.eq(mine))
+    };
+    let freed = diesel::delete(mine_now().filter(k::body_hash.is_null())).execute(conn)?;
+    let lost = diesel::update(mine_now().filter(k::status.is_null()))
+        .set(k::claimed_by.eq(None::<String>))
+        .execute(conn)?;
+    Ok(freed + lost)
+}
+
+/// Whether a key's row says its request wrote and will never answer: written, and its claim
+/// given up (its process stopped, [`clear_orphaned_claims`], or its request failed after
+/// writing) or older than any request runs (`stale`).
+pub fn is_lost(stored: &Stored, stale: DateTime<Utc>) -> bool {
+    stored.body_hash.is_some()
+        && stored.status.is_none()
+        && (stored.claimed_by.is_none() || stored.created_at < stale.naive_utc())
+}
+
+/// A keyed request's claim, for the transactions its handler commits to mark its key written
+/// ([`marking`]).
+#[derive(Clone)]
+pub struct Marking {
+    pub key: Key,
+    pub mine: String,
+    /// The hash of the request's body (all of it: a handler reads its body before it writes).
+    pub body_hash: std::sync::Arc<dyn Fn() -> String + Send + Sync>,
+}
+
+thread_local! {
+    /// The claim of the keyed request whose work this thread runs, if any.
+    static MARKING: std::cell::RefCell<Option<Marking>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` (a request's database work, on this thread) so that each write transaction it
+/// commits marks `marking`'s key written in that transaction (`tx::commit`).
+pub fn marking<T>(marking: Option<Marking>, f: impl FnOnce() -> T) -> T {
+    struct Unset;
+    impl Drop for Unset {
+        fn drop(&mut self) {
+            MARKING.with(|m| m.borrow_mut().take());
+        }
+    }
+    if marking.is_none() {
+        return f();
+    }
+    MARKING.with(|m| *m.borrow_mut() = marking);
+    let _unset = Unset;
+    f()
+}
+
+/// Marks the key of the request this thread works for written, in the transaction about to
+/// commit; nothing when it works for none, or the key is marked already.
+pub(super) fn mark_written(conn: &mut DbConnection) -> QueryResult<()> {
+    let Some(marking) = MARKING.with(|m| m.borrow().clone()) else {
+        return Ok(());
+    };
+    diesel::update(
+        k::idempotency_keys
+            .filter(k::caller.eq(&marking.key.caller))
+            .filter(k::key.eq(&marking.key.key))
+            .filter(k::claimed_by.eq(&marking.mine))
+            .filter(k::body_hash.is_null()),
     )
-    .execute(conn)
+    .set(k::body_hash.eq((marking.body_hash)()))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// What is kept of an answer.
@@ -124,7 +194,8 @@ pub fn keep(conn: &mut DbConnection, key: &Key, mine: &str, answer: Answer) -> Q
 }
 
 /// Deletes the claims of requests that never answered because their process stopped (killed,
-/// crashed, the machine lost): run when the service starts. Returns how many went.
+/// crashed, the machine lost), and gives up those of such requests that wrote (their answers
+/// are lost, [`is_lost`]): run when the service starts. Returns how many went.
 ///
 /// On PostgreSQL several instances share the table, so only claims whose process has no
 /// connection open any more are cleared (`sql::statements::clear_dead_claims_postgres`); a
@@ -134,13 +205,23 @@ pub fn keep(conn: &mut DbConnection, key: &Key, mine: &str, answer: Answer) -> Q
 pub fn clear_orphaned_claims(conn: &mut DbConnection) -> QueryResult<usize> {
     match conn {
         DbConnection::Postgres(c) => super::sql::statements::clear_dead_claims_postgres(c),
-        DbConnection::Sqlite(_) => diesel::delete(
-            k::idempotency_keys.filter(k::body_hash.is_null()).filter(
-                k::claimed_by
-                    .is_null()
-                    .or(k::claimed_by.not_like(format!("{}:%", super::process_id()))),
-            ),
-        )
-        .execute(conn),
+        DbConnection::Sqlite(_) => {
+            let others = format!("{}:%", super::process_id());
+            let freed = diesel::delete(
+                k::idempotency_keys
+                    .filter(k::body_hash.is_null())
+                    .filter(k::claimed_by.is_null().or(k::claimed_by.not_like(&others))),
+            )
+            .execute(conn)?;
+            let lost = diesel::update(
+                k::idempotency_keys
+                    .filter(k::body_hash.is_not_null())
+                    .filter(k::status.is_null())
+                    .filter(k::claimed_by.not_like(&others)),
+            )
+            .set(k::claimed_by.eq(None::<String>))
+            .execute(conn)?;
+            Ok(freed + lost)
+        }
     }
 }

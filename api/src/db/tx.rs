@@ -49,7 +49,8 @@ thread_local! {
     static CHANGES_BEFORE: std::cell::Cell<Option<i64>> = const { std::cell::Cell::new(None) };
 }
 
-/// Commits the write transaction open on `conn`, and tells the watch (`super::watch`). A
+/// Commits the write transaction open on `conn`, with the mark of the keyed request it writes
+/// for (`super::idempotency::marking`), and tells the watch (`super::watch`). A
 /// commit that fails is rolled back by diesel's transaction manager; whether it failed or not,
 /// what is kept of the data before is stale. A transaction whose version cannot be read is
 /// rolled back and the error returned: it is not committed as if nothing had failed.
@@ -63,6 +64,8 @@ fn commit(conn: &mut DbConnection) -> diesel::QueryResult<()> {
             Some(before) => statements::wrote_since(conn, before)?,
             None => false,
         };
+        // A keyed request's key is marked written with what it wrote, or not at all.
+        super::idempotency::mark_written(conn)?;
         Ok((super::watch::leaving(conn)?, wrote))
     })();
     let (leaving, wrote) = match asked {

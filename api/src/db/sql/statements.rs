@@ -174,18 +174,33 @@ pub fn without_lock_timeout<T>(
 /// Deletes the running claims of idempotency keys whose process has no connection left: a
 /// query over PostgreSQL's own `pg_stat_activity`, which the shared schema does not declare.
 /// Each connection names its process in `application_name` (`configure_postgres`), and a
-/// claim names its process before a `:` (`crate::db::idempotency`).
+/// claim names its process before a `:` (`crate::db::idempotency`). The claims of such
+/// processes' requests that wrote are given up instead (their answers lost).
 pub fn clear_dead_claims_postgres(conn: &mut diesel::PgConnection) -> diesel::QueryResult<usize> {
     use diesel::RunQueryDsl;
     use diesel::sql_types::{Integer, Text};
-    diesel::sql_query(
-        "DELETE FROM idempotency_keys WHERE body_hash IS NULL AND (claimed_by IS NULL OR \
-         split_part(claimed_by, ':', 1) NOT IN (SELECT substr(application_name, $1) \
-         FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE $2))",
-    )
-    .bind::<Integer, _>(crate::db::APPLICATION_NAME.len() as i32 + 1)
-    .bind::<Text, _>(format!("{}%", crate::db::APPLICATION_NAME))
-    .execute(conn)
+    const DEAD: &str = "split_part(claimed_by, ':', 1) NOT IN (SELECT substr(application_name, $1) \
+         FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE $2)";
+    let run = |conn: &mut diesel::PgConnection, sql: String| {
+        diesel::sql_query(sql)
+            .bind::<Integer, _>(crate::db::APPLICATION_NAME.len() as i32 + 1)
+            .bind::<Text, _>(format!("{}%", crate::db::APPLICATION_NAME))
+            .execute(conn)
+    };
+    let freed = run(
+        conn,
+        format!(
+            "DELETE FROM idempotency_keys WHERE body_hash IS NULL AND (claimed_by IS NULL OR {DEAD})"
+        ),
+    )?;
+    let lost = run(
+        conn,
+        format!(
+            "UPDATE idempotency_keys SET claimed_by = NULL WHERE body_hash IS NOT NULL \
+             AND status IS NULL AND claimed_by IS NOT NULL AND {DEAD}"
+        ),
+    )?;
+    Ok(freed + lost)
 }
 
 /// Marks when these rows of `table` are first shown (`Table::first_shown`): those that show
