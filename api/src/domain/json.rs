@@ -83,148 +83,97 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Ve
 }
 
 /// Every shape error of `value` that `first`, the first one met, leaves to be found, so that a
-/// client learns all it must mend at once: the value at fault is taken out and the rest read
-/// again, until it reads, an error repeats or is at the whole value, or the bounds are reached.
-/// Where a field is missing (or a value taken out was required), the object that lacks it is
-/// taken out. Errors are named at their pointers in `value` as given: an array's items after
-/// one taken out keep their numbers.
+/// client learns all it must mend at once: the member of an object that holds the value at
+/// fault is taken out and the rest read again, until it reads, an error repeats or is at the
+/// whole value, or the bounds are reached. An array's items are never taken out one by one (the
+/// items after would take other numbers, and serde reads an array where a struct is meant as
+/// its fields in order): the member holding the array goes, so an array tells its first item
+/// at fault only. Where a field is missing (or a member taken out was required), the object
+/// that lacks it goes next.
 fn all_shape_errors<T: DeserializeOwned>(
     mut value: serde_json::Value,
     first: FieldError,
     size: usize,
 ) -> Vec<FieldError> {
-    // Where to take out what is at fault, in `value` as it is now.
-    let fault = |e: &FieldError, at: &str| match e.code.as_str() {
-        "required" => at
-            .rsplit_once('/')
-            .map_or(String::new(), |(up, _)| up.to_owned()),
-        _ => at.to_owned(),
+    // Where to take out what is at fault.
+    let fault = |e: &FieldError| match e.code.as_str() {
+        "required" => parent(&e.pointer).to_owned(),
+        _ => e.pointer.clone(),
     };
     let rereads = (MAX_SHAPE_REREAD / size.max(1)).min(MAX_SHAPE_ERRORS - 1);
-    let mut at = fault(&first, &first.pointer);
+    let mut at = fault(&first);
     let mut errors = vec![first];
-    // The array items taken out: each array's pointer and the item's number, as given.
-    let mut taken: Vec<(String, usize)> = Vec::new();
     for _ in 0..rereads {
-        if !take_out(&mut value, &at, &mut taken) {
+        let Some(taken) = take_out(&mut value, &at) else {
             break;
-        }
+        };
         let e = match serde_path_to_error::deserialize::<_, T>(&value) {
             Ok(_) => break,
             Err(e) => e,
         };
         let path = e.path().clone();
         let error = shape(&path, e.into_inner().to_string());
-        let given = as_given_pointer(&value, &error.pointer, &taken);
-        at = fault(&error, &error.pointer);
-        if errors.iter().any(|e| e.pointer == given) {
-            // A value taken out was required: its object goes next.
-            if error.code == "required" {
-                continue;
-            }
-            break;
+        let within = |p: &str| p == taken || p.starts_with(&format!("{taken}/"));
+        if within(&error.pointer) || errors.iter().any(|e| e.pointer == error.pointer) {
+            // What was taken out was required: what holds it goes next.
+            at = parent(&taken).to_owned();
+            continue;
         }
-        errors.push(FieldError {
-            pointer: given,
-            ..error
-        });
+        at = fault(&error);
+        errors.push(error);
     }
     errors
 }
 
-/// A JSON pointer's keys and numbers (RFC 6901): `None` for the whole value.
-fn segments(pointer: &str) -> Option<Vec<String>> {
-    let rest = pointer.strip_prefix('/')?;
-    Some(
-        rest.split('/')
-            .map(|s| s.replace("~1", "/").replace("~0", "~"))
-            .collect(),
-    )
+/// The pointer of what holds the place `pointer` names ("" for the whole value).
+fn parent(pointer: &str) -> &str {
+    pointer.rsplit_once('/').map_or("", |(up, _)| up)
 }
 
-/// An item's number as given, of the item now at `index` of the array at `array` (as given).
-fn number_as_given(array: &str, index: usize, taken: &[(String, usize)]) -> usize {
-    let mut out: Vec<usize> = taken
-        .iter()
-        .filter(|(a, _)| a == array)
-        .map(|(_, n)| *n)
+/// Takes out of `value` the member of an object nearest `pointer` that holds the place it
+/// names (the place itself, when an object holds it): its pointer, or `None` when no object
+/// holds it (the whole value, or items of an array that is the whole value).
+fn take_out(value: &mut serde_json::Value, pointer: &str) -> Option<String> {
+    let keys: Vec<String> = pointer
+        .strip_prefix('/')?
+        .split('/')
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
         .collect();
-    out.sort_unstable();
-    let mut given = index;
-    for n in out {
-        if n <= given {
-            given += 1;
-        }
-    }
-    given
-}
-
-/// The pointer, as given, of the place `pointer` names in `value` with items taken out.
-fn as_given_pointer(value: &serde_json::Value, pointer: &str, taken: &[(String, usize)]) -> String {
-    let Some(keys) = segments(pointer) else {
-        return String::new();
-    };
-    let mut given = String::new();
-    let mut node = Some(value);
-    for key in keys {
-        match (node, key.parse::<usize>()) {
-            (Some(serde_json::Value::Array(items)), Ok(index)) => {
-                let number = number_as_given(&given, index, taken);
-                given.push_str(&format!("/{number}"));
-                node = items.get(index);
-            }
-            _ => {
-                node = node.and_then(|n| n.get(&key));
-                given.push('/');
-                given.push_str(&escaped(&key));
-            }
-        }
-    }
-    given
-}
-
-/// Takes the value at `pointer` out of `value`; false where there is none to take (the whole
-/// value, or a place that holds nothing).
-fn take_out(
-    value: &mut serde_json::Value,
-    pointer: &str,
-    taken: &mut Vec<(String, usize)>,
-) -> bool {
-    let Some(mut keys) = segments(pointer) else {
-        return false;
-    };
-    let Some(last) = keys.pop() else {
-        return false;
-    };
-    let parent_pointer: String = keys.iter().map(|k| format!("/{}", escaped(k))).collect();
-    let parent_given = as_given_pointer(value, &parent_pointer, taken);
-    let mut node = value;
-    for key in &keys {
+    // The deepest key, among those that name a member of an object, that can be reached.
+    let mut node = &*value;
+    let mut member = None;
+    for (depth, key) in keys.iter().enumerate() {
         let next = match node {
-            serde_json::Value::Array(items) => {
-                key.parse::<usize>().ok().and_then(|i| items.get_mut(i))
+            serde_json::Value::Object(fields) => {
+                if fields.contains_key(key) {
+                    member = Some(depth);
+                }
+                fields.get(key)
             }
-            serde_json::Value::Object(fields) => fields.get_mut(key),
+            serde_json::Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
             _ => None,
         };
         match next {
             Some(n) => node = n,
-            None => return false,
+            None => break,
         }
     }
-    match node {
-        serde_json::Value::Object(fields) => fields.remove(&last).is_some(),
-        serde_json::Value::Array(items) => match last.parse::<usize>() {
-            Ok(index) if index < items.len() => {
-                let number = number_as_given(&parent_given, index, taken);
-                items.remove(index);
-                taken.push((parent_given, number));
-                true
-            }
-            _ => false,
-        },
-        _ => false,
+    let depth = member?;
+    let mut node = value;
+    for key in &keys[..depth] {
+        node = match node {
+            serde_json::Value::Object(fields) => fields.get_mut(key)?,
+            serde_json::Value::Array(items) => items.get_mut(key.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
     }
+    node.as_object_mut()?.remove(&keys[depth])?;
+    Some(
+        keys[..=depth]
+            .iter()
+            .map(|k| format!("/{}", escaped(k)))
+            .collect(),
+    )
 }
 
 /// What an item's representation carries besides its content: the stored fields, and what is
@@ -522,14 +471,25 @@ mod tests {
                 place("/size", "unknown_field"),
             ]
         );
-        // Items of an array keep their numbers as given when one before them is at fault.
+        // An array tells its first item at fault, and what follows it is read: the items after
+        // it are not numbered anew, nor read as something else (an array where a struct is
+        // meant, read as its fields in order).
         assert_eq!(
-            places(r#"{"kind":"ngo","items":[{"a/b":"x"},{"a/b":1},{"a/b":-1},{}]}"#),
+            places(r#"{"kind":"ngo","items":[{"a/b":"x"},{"a/b":1},{"a/b":-1},{}],"z":1}"#),
             [
                 place("/items/0/a~1b", "invalid"),
-                place("/items/2/a~1b", "invalid"),
-                place("/items/3/a~1b", "required"),
+                place("/z", "unknown_field")
             ]
+        );
+        assert_eq!(
+            places(r#"{"kind":"ngo","items":[["x"],[1]],"z":1}"#),
+            [place("/items/0/0", "invalid"), place("/z", "unknown_field")]
+        );
+        assert_eq!(places(r#"[1]"#), [place("/0", "invalid")]);
+        // A list whose item is at fault is not told missing as well.
+        assert_eq!(
+            places(r#"{"kind":"ngo","items":[{"a/b":"x"}]}"#),
+            [place("/items/0/a~1b", "invalid")]
         );
         // A field missing ends its object's reading; a field at fault that is required is told
         // once, not again as missing.
