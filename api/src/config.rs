@@ -33,16 +33,21 @@ pub enum DatabaseUrl {
 impl DatabaseUrl {
     /// `sqlite://relative/path`, `sqlite:///absolute/path` or `postgres://…` (`postgresql://`).
     pub fn parse(url: &str) -> anyhow::Result<Self> {
+        Self::parse_setting("DATABASE_URL", url)
+    }
+
+    /// [`Self::parse`], its errors naming the setting `name` that gave `url`.
+    fn parse_setting(name: &str, url: &str) -> anyhow::Result<Self> {
         if let Some(rest) = url.strip_prefix("sqlite://") {
             if rest.is_empty() {
-                bail!("DATABASE_URL `{url}` names no file: use sqlite://data/upr-tc.sqlite3");
+                bail!("{name} `{url}` names no file: use sqlite://data/upr-tc.sqlite3");
             }
             Ok(Self::Sqlite(PathBuf::from(rest)))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Self::Postgres(url.to_owned()))
         } else {
             bail!(
-                "DATABASE_URL must start with sqlite:// or postgres://, got `{}`",
+                "{name} must start with sqlite:// or postgres://, got `{}`",
                 redact(url)
             )
         }
@@ -220,7 +225,7 @@ impl ServeLimits {
                 .transpose()
         };
         Ok(Self {
-            lock_timeout: duration("UPR_TC_LOCK_TIMEOUT", defaults.lock_timeout)?,
+            lock_timeout: lock_timeout(duration("UPR_TC_LOCK_TIMEOUT", defaults.lock_timeout)?)?,
             sqlite_map_size: match env("UPR_TC_SQLITE_MAP_SIZE") {
                 Some(v) => v.trim().parse().context(
                     "UPR_TC_SQLITE_MAP_SIZE must be a number of bytes (0: no memory map)",
@@ -372,12 +377,30 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// The longest `UPR_TC_LOCK_TIMEOUT`: a writer waits no longer for the lock than a client
+/// would wait for its answer (and SQLite counts its busy timeout in milliseconds of 32 bits,
+/// some 24 days: a longer one would not wait at all).
+const MAX_LOCK_TIMEOUT: Duration = Duration::from_secs(600);
+
+fn lock_timeout(wait: Duration) -> anyhow::Result<Duration> {
+    if wait > MAX_LOCK_TIMEOUT {
+        bail!("UPR_TC_LOCK_TIMEOUT must be at most 10m: a write waits no longer for the lock");
+    }
+    Ok(wait)
+}
+
+/// The most connections a pool may have (`UPR_TC_POOL_SIZE`): PostgreSQL serves 100 by
+/// default, and each connection is a file handle of the process.
+const MAX_POOL_SIZE: u32 = 1000;
+
 /// The connections of the pool (`UPR_TC_POOL_SIZE`, `value`): at least one.
 fn pool_size(value: Option<&str>, database: &DatabaseUrl) -> anyhow::Result<u32> {
     Ok(match value {
         Some(v) => match v.trim().parse() {
-            Ok(n) if n > 0 => n,
-            _ => bail!("UPR_TC_POOL_SIZE must be a whole number of at least 1, not `{v}`"),
+            Ok(n) if n > 0 && n <= MAX_POOL_SIZE => n,
+            _ => bail!(
+                "UPR_TC_POOL_SIZE must be a whole number from 1 to {MAX_POOL_SIZE}, not `{v}`"
+            ),
         },
         None => match database {
             // SQLite has one writer at a time; a few connections serve reads in WAL mode.
@@ -425,7 +448,10 @@ impl Settings {
         let database = DatabaseUrl::parse(&database_url)?;
         let database_read = match env("DATABASE_READ_URL") {
             None => None,
-            Some(url) => match (&database, DatabaseUrl::parse(&url)?) {
+            Some(url) => match (
+                &database,
+                DatabaseUrl::parse_setting("DATABASE_READ_URL", &url)?,
+            ) {
                 (DatabaseUrl::Postgres(_), read @ DatabaseUrl::Postgres(_)) => Some(read),
                 _ => bail!(
                     "DATABASE_READ_URL names a read-only replica of a PostgreSQL DATABASE_URL: \

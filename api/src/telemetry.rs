@@ -56,10 +56,10 @@ pub fn init() -> anyhow::Result<()> {
 /// `UPR_TC_LOG` and `UPR_TC_LOG_FORMAT` read: the filter (`info` when unset or empty), and
 /// whether lines are JSON (`None`: as stderr suits).
 fn log_settings(
-    filter: Option<&str>,
+    filter_text: Option<&str>,
     format: Option<&str>,
 ) -> anyhow::Result<(EnvFilter, Option<bool>)> {
-    let filter = match filter.map(str::trim).filter(|f| !f.is_empty()) {
+    let filter = match filter_text.map(str::trim).filter(|f| !f.is_empty()) {
         // The parser's error repeats itself as its own source: its text alone.
         Some(f) => EnvFilter::builder().parse(f).map_err(|e| {
             anyhow::anyhow!(
@@ -69,6 +69,18 @@ fn log_settings(
         })?,
         None => EnvFilter::new("info"),
     };
+    if let Some(f) = filter_text.map(str::trim).filter(|f| !f.is_empty())
+        && f != "off"
+        && f.parse::<tracing_subscriber::filter::Targets>()
+            .is_ok_and(|t| !t.would_enable("upr_tc", &tracing::Level::ERROR))
+    {
+        anyhow::bail!(
+            "UPR_TC_LOG `{f}` lets none of the service's own logs through, not even its errors \
+             (a word that is no level names a module: `garbage` logs only a module of that \
+             name): give a level such as `info`, targets with levels such as \
+             `warn,upr_tc=debug`, or `off` for no logs at all"
+        );
+    }
     let json = match format.map(str::trim) {
         None | Some("") => None,
         Some("json") => Some(true),
@@ -291,6 +303,24 @@ mod tests {
         for filter in ["upr_tc=loud", "info,=,"] {
             let error = json(Some(filter), None).unwrap_err().to_string();
             assert!(error.contains("UPR_TC_LOG must be"), "{filter}: {error}");
+        }
+        // A filter that reads but lets none of the service's own errors through: a typo of a
+        // level reads as the name of a module.
+        for filter in ["garbage", "inf", "actix_web=debug", "upr_tc=off"] {
+            let error = json(Some(filter), None).unwrap_err().to_string();
+            assert!(
+                error.contains("none of the service's own logs"),
+                "{filter}: {error}"
+            );
+        }
+        for filter in [
+            "off",
+            "error",
+            "trace",
+            "warn,actix_web=debug",
+            "upr_tc::routes=debug,info",
+        ] {
+            assert!(json(Some(filter), None).is_ok(), "{filter}");
         }
     }
 

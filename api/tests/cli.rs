@@ -316,6 +316,34 @@ fn migrate_applies_once() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("up to date"));
 }
 
+/// Instances started side by side on a new SQLite file apply its migrations one after the
+/// other: neither fails on a table the other made.
+#[test]
+fn migrations_started_side_by_side_are_applied_once() {
+    for round in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/db/x.sqlite3", dir.path().display());
+        let started: Vec<Child> = (0..3)
+            .map(|_| {
+                upr_tc(dir.path())
+                    .env("DATABASE_URL", &url)
+                    .arg("migrate")
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in started {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
 #[test]
 fn configuration_mistakes_are_named() {
     let dir = tempfile::tempdir().unwrap();
@@ -324,6 +352,11 @@ fn configuration_mistakes_are_named() {
         .arg("migrate"));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
+    let out = run(upr_tc(dir.path())
+        .env("DATABASE_READ_URL", "garbage")
+        .arg("migrate"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_READ_URL must start"));
 
     let unreachable = "postgres://app:hunter2hunter2@127.0.0.1:1/upr";
     let out = run(upr_tc(dir.path())
@@ -364,6 +397,9 @@ fn configuration_mistakes_are_named() {
         ("UPR_TC_JSON_LIMIT", "10"),
         ("UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT", "1ms"),
         ("UPR_TC_LOCK_TIMEOUT", "0s"),
+        ("UPR_TC_LOCK_TIMEOUT", "30days"),
+        ("UPR_TC_POOL_SIZE", "100000"),
+        ("UPR_TC_LOG", "garbage"),
         ("UPR_TC_BODY_TIMEOUT", "1ns"),
         ("UPR_TC_COORDINATION_TIMEOUT", "900us"),
     ] {

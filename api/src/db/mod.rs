@@ -449,7 +449,13 @@ impl DbConnection {
                     Ok(after.into_iter().filter(|v| !before.contains(v)).collect())
                 })
             })??,
-            Self::Sqlite(c) => versions(c.run_pending_migrations(SQLITE_MIGRATIONS)),
+            // All in one write transaction: instances started side by side on one file apply
+            // them one after the other (the second waits on the lock, then finds none left),
+            // instead of racing to create the same tables.
+            Self::Sqlite(c) => versions(c.immediate_transaction(|c| {
+                c.run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(|applied| applied.iter().map(ToString::to_string).collect::<Vec<_>>())
+            })),
         }?;
         if let Some(changed) = activities::verdicts::refresh_if_rule_changed(self)
             .context("cannot apply the current publication rule to the stored activities")?
