@@ -421,7 +421,7 @@ impl From<crate::app::Error> for ApiError {
                 code: "invalid_body",
                 detail: format!(
                     "The patched document is not valid: {}.",
-                    first_and_count(&errors)
+                    crate::domain::json::first_and_count(&errors)
                 ),
                 errors,
             },
@@ -429,25 +429,6 @@ impl From<crate::app::Error> for ApiError {
             E::Db(e) => e.into(),
             E::Internal(e) => Self::internal(e),
         }
-    }
-}
-
-/// The first of `errors` (a body's shape errors) for a problem's detail, and how many follow.
-pub fn first_and_count(errors: &[FieldError]) -> String {
-    let Some(first) = errors.first() else {
-        return "no field is named".to_owned();
-    };
-    let place = match first.pointer.as_str() {
-        "" => "the whole document",
-        pointer => pointer,
-    };
-    match errors.len() {
-        1 => format!("{place}: {}", first.message),
-        n => format!(
-            "{place}: {} (and {} more: see `errors`)",
-            first.message,
-            n - 1
-        ),
     }
 }
 

@@ -85,7 +85,7 @@ pub enum Error {
     Invalid(Vec<FieldError>),
     /// A JSON merge patch whose result is not a valid content: the fields at fault (never
     /// none), by their JSON pointers (the same in the patch and in the document it makes).
-    #[error("The patched document is not valid: {}", crate::error::first_and_count(.0))]
+    #[error("The patched document is not valid: {}", crate::domain::json::first_and_count(.0))]
     InvalidPatch(Vec<FieldError>),
     /// A read gave up past its time limit; the caller may ask for less, or later.
     #[error("{0}")]

@@ -176,6 +176,25 @@ fn take_out(value: &mut serde_json::Value, pointer: &str) -> Option<String> {
     )
 }
 
+/// The first of `errors` (a body's shape errors) for a problem's detail, and how many follow.
+pub fn first_and_count(errors: &[FieldError]) -> String {
+    let Some(first) = errors.first() else {
+        return "no field is named".to_owned();
+    };
+    let place = match first.pointer.as_str() {
+        "" => "the whole document",
+        pointer => pointer,
+    };
+    match errors.len() {
+        1 => format!("{place}: {}", first.message),
+        n => format!(
+            "{place}: {} (and {} more: see `errors`)",
+            first.message,
+            n - 1
+        ),
+    }
+}
+
 /// What an item's representation carries besides its content: the stored fields, and what is
 /// derived from the rest (a recommendation's `cycle`, an activity's `visibility`).
 pub const READ_ONLY: [&str; 6] = [

@@ -81,7 +81,7 @@ fn refused(e: JsonError) -> ApiError {
             code: "invalid_body",
             detail: format!(
                 "The JSON body does not have the expected shape: {}.",
-                crate::error::first_and_count(&errors)
+                crate::domain::json::first_and_count(&errors)
             ),
             errors,
         },
