@@ -400,3 +400,69 @@ fn an_unanswered_claim_is_taken_over_after_the_claim_timeout() {
     assert_eq!(again.expect(200), report);
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
 }
+
+/// While the database refuses connections, a request is not held for the pool's whole wait
+/// (10 s) once the pool has no connection left open: it is answered a 503 with `Retry-After`
+/// at once, and the service serves again when the database takes connections again.
+#[test]
+fn while_the_database_refuses_connections_requests_are_answered_at_once() {
+    let service = Service::start(&[]);
+    let Some(name) = service.db.pg_name().map(str::to_owned) else {
+        eprintln!("skipped: refusing connections (ALLOW_CONNECTIONS) needs PostgreSQL");
+        return;
+    };
+    // Each page asked for once: a page read before would be given as kept.
+    let asked = std::cell::Cell::new(0);
+    let list = || {
+        asked.set(asked.get() + 1);
+        let path = format!("/api/v1/stakeholders?limit={}", asked.get());
+        service.request("GET", &path, &[], b"")
+    };
+    list().expect(200);
+    let mut admin = maintenance(&service);
+    let allow = |admin: &mut upr_tc::db::DbConnection, allowed: bool| {
+        admin
+            .batch_execute(&format!(
+                "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS {allowed}"
+            ))
+            .unwrap();
+    };
+    allow(&mut admin, false);
+    admin
+        .batch_execute(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        .unwrap();
+    // The pool finds its connections broken and cannot open others: then it answers at once.
+    let said = "not one connection of the pool is open";
+    for _ in 0..40 {
+        if service.log().contains(said) {
+            break;
+        }
+        list().expect_retry_later();
+    }
+    assert!(service.log().contains(said), "{}", service.log());
+    // The database takes connections again: so does the service, without a restart.
+    allow(&mut admin, true);
+    let mut served = false;
+    for _ in 0..60 {
+        if list().status == 200 {
+            served = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(served, "{}", service.log());
+}
+
+/// A connection to the PostgreSQL server's maintenance database, where a test's own database
+/// may be told to refuse connections.
+fn maintenance(service: &Service) -> upr_tc::db::DbConnection {
+    use diesel::Connection;
+    let url = service.db.url();
+    let (server, _) = url.rsplit_once('/').unwrap();
+    upr_tc::db::DbConnection::Postgres(
+        diesel::PgConnection::establish(&format!("{server}/postgres")).unwrap(),
+    )
+}
