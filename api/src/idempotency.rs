@@ -346,9 +346,10 @@ pub async fn middleware(
                 )));
             }
             return Ok(req.error_response(ApiError::AnswerNotKept(
-                "The first request with this `Idempotency-Key` was carried out, but the service \
-                 stopped before it answered, so its answer is not kept; it is not carried out \
-                 twice. Read the result (e.g. the list it wrote to) instead."
+                "The first request with this `Idempotency-Key` wrote what it was sent, but its \
+                 answer is not kept (the service stopped before it answered, or the request \
+                 failed after it wrote); it is not carried out twice. Read the result (e.g. the \
+                 list it wrote to) instead."
                     .into(),
             )));
         }

@@ -476,7 +476,10 @@ async fn a_request_that_wrote_and_never_answered_is_not_carried_out_again() {
     let again = app.send(post(RECS, &admin, Some("w-1"), &body)).await;
     let problem = again.assert_problem(409, "answer_not_kept");
     assert!(
-        problem["detail"].as_str().unwrap().contains("carried out"),
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("wrote what it was sent"),
         "{problem}"
     );
     assert_eq!(app.all(RECS).await.len(), 1, "written once");
