@@ -88,26 +88,25 @@ pub async fn with_read_db_on<T: Send + 'static>(
     run_on(state, &state.read.pool, permit, Plans::Generic, f).await
 }
 
-/// A connection of `pool`, waiting for one up to `db::CHECKOUT_TIMEOUT`; but not once the pool
-/// has not one connection open (the database refused its last tries to open one: it is down,
-/// or refuses connections): every request would otherwise wait out the whole timeout, holding
-/// its client, before the same 503. The wait is taken a second at a time, the pool looked at
-/// between; the pool keeps trying to open connections meanwhile.
+/// A connection of `pool`, waiting for one up to `db::CHECKOUT_TIMEOUT`, a second at a time;
+/// but when a second has passed and the pool has not one connection open (the database refused
+/// its tries to open one: it is down, or refuses connections), a 503 at once: every request
+/// would otherwise wait out the whole timeout, holding its client, before the same 503. A pool
+/// that has none open for a moment (its idle connections closed, a connection being opened)
+/// opens one well within the second.
 fn checkout(pool: &crate::db::Pool) -> ApiResult<crate::db::PooledConnection> {
     let deadline = std::time::Instant::now() + crate::db::CHECKOUT_TIMEOUT;
     loop {
-        if pool.state().connections == 0 {
-            return pool.try_get().ok_or_else(|| {
-                crate::error::no_connection(
-                    &"not one connection of the pool is open: the database refused the last \
-                      tries to open one",
-                )
-            });
-        }
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         match pool.get_timeout(left.min(std::time::Duration::from_secs(1))) {
             Ok(conn) => return Ok(conn),
             Err(e) if left <= std::time::Duration::from_secs(1) => return Err(e.into()),
+            Err(_) if pool.state().connections == 0 => {
+                return Err(crate::error::no_connection(
+                    &"not one connection of the pool is open: the database refused the tries to \
+                      open one",
+                ));
+            }
             Err(_) => {}
         }
     }

@@ -474,12 +474,16 @@ async fn carry_out<B: MessageBody + 'static>(
         headers: serde_json::to_string(&headers).unwrap_or_default(),
         body: kept,
     };
+    let (retry_key, retry_mine) = (key.clone(), mine.clone());
     if let Err(e) = with_db(&state, move |conn| {
         Ok(keys::keep(conn, &key, &mine, answer_kept)?)
     })
     .await
     {
+        // Given up, so that a retry is told at once what happened (`answer_not_kept` when the
+        // request wrote), not that the request still runs.
         tracing::warn!(error = %e, "an answer could not be kept for retries");
+        release(&state, retry_key, retry_mine).await;
     }
     let res = match answer {
         Answer::Read(bytes) => head.set_body(bytes).map_into_boxed_body(),

@@ -53,6 +53,20 @@ pub fn init() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether a filter lets any of the service's own logs through: a level for every target, or
+/// one for the service's modules (`upr_tc`, `upr_tc::db`, …). A filter naming spans or fields
+/// (`[request]=debug`) is taken as it is.
+fn lets_own_logs_through(targets: &tracing_subscriber::filter::Targets) -> bool {
+    use tracing_subscriber::filter::LevelFilter;
+    let own = |target: &str| target.starts_with("upr_tc") || "upr_tc".starts_with(target);
+    targets
+        .default_level()
+        .is_some_and(|l| l != LevelFilter::OFF)
+        || targets
+            .iter()
+            .any(|(target, level)| level != LevelFilter::OFF && own(target))
+}
+
 /// `UPR_TC_LOG` and `UPR_TC_LOG_FORMAT` read: the filter (`info` when unset or empty), and
 /// whether lines are JSON (`None`: as stderr suits).
 fn log_settings(
@@ -70,9 +84,10 @@ fn log_settings(
         None => EnvFilter::new("info"),
     };
     if let Some(f) = filter_text.map(str::trim).filter(|f| !f.is_empty())
-        && f != "off"
+        && !f.eq_ignore_ascii_case("off")
+        && !f.contains(['[', '{'])
         && f.parse::<tracing_subscriber::filter::Targets>()
-            .is_ok_and(|t| !t.would_enable("upr_tc", &tracing::Level::ERROR))
+            .is_ok_and(|t| !lets_own_logs_through(&t))
     {
         anyhow::bail!(
             "UPR_TC_LOG `{f}` lets none of the service's own logs through, not even its errors \
@@ -319,6 +334,9 @@ mod tests {
             "trace",
             "warn,actix_web=debug",
             "upr_tc::routes=debug,info",
+            "OFF",
+            "upr_tc::db=debug",
+            "[request]=debug",
         ] {
             assert!(json(Some(filter), None).is_ok(), "{filter}");
         }

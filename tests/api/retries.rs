@@ -364,7 +364,7 @@ async fn a_request_whose_client_went_away_is_answered_to_its_retry() {
 #[actix_web::test]
 async fn a_request_that_wrote_and_never_answered_is_not_carried_out_again() {
     use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
-    use upr_tc::db::idempotency::{self as keys, Claim, Key, Marking};
+    use upr_tc::db::idempotency::{self as keys, Marking};
     use upr_tc::db::schema::idempotency_keys::dsl;
     let app = TestApp::spawn();
     let admin = app.admin_token();
@@ -373,23 +373,9 @@ async fn a_request_that_wrote_and_never_answered_is_not_carried_out_again() {
 
     // A write transaction committed for a keyed request marks its key written; one rolled back
     // does not.
-    let now = chrono::Utc::now();
     let mine = format!("{}:test", upr_tc::db::process_id());
     for name in ["committed", "rolled-back"] {
-        let key = Key {
-            caller: "caller".into(),
-            key: name.into(),
-        };
-        let claimed = keys::claim(
-            conn,
-            &key,
-            ("POST", "/api/v1/x"),
-            &mine,
-            now - chrono::Duration::hours(24),
-            now - chrono::Duration::hours(1),
-        )
-        .unwrap();
-        assert!(matches!(claimed, Claim::New));
+        let key = claimed(conn, name, &mine);
         let marking = Marking {
             key,
             mine: mine.clone(),
@@ -404,19 +390,7 @@ async fn a_request_that_wrote_and_never_answered_is_not_carried_out_again() {
     }
     // The same through the service's own way to the database, as a keyed request's handler
     // writes.
-    let key = Key {
-        caller: "caller".into(),
-        key: "handled".into(),
-    };
-    keys::claim(
-        conn,
-        &key,
-        ("POST", "/api/v1/x"),
-        &mine,
-        now - chrono::Duration::hours(24),
-        now - chrono::Duration::hours(1),
-    )
-    .unwrap();
+    let key = claimed(conn, "handled", &mine);
     let marking = Marking {
         key,
         mine: mine.clone(),
@@ -432,6 +406,25 @@ async fn a_request_that_wrote_and_never_answered_is_not_carried_out_again() {
     )
     .await
     .unwrap();
+    // A claim taken over (its request outran the claim timeout) is no longer the request's: its
+    // write is not committed, for the request that took it over carries it out.
+    let key = claimed(conn, "taken-over", &mine);
+    diesel::update(dsl::idempotency_keys.filter(dsl::key.eq("taken-over")))
+        .set(dsl::claimed_by.eq(Some(format!("{}:another", upr_tc::db::process_id()))))
+        .execute(conn)
+        .unwrap();
+    let marking = Marking {
+        key,
+        mine: mine.clone(),
+        body_hash: std::sync::Arc::new(|| "the-hash".to_owned()),
+    };
+    let written = keys::marking(Some(marking), || {
+        upr_tc::db::tx::write(conn, |_| Ok::<_, diesel::result::Error>(()))
+    });
+    assert!(
+        written.is_err(),
+        "a write for a claim taken over is not committed"
+    );
     let marked: Vec<(String, Option<String>)> = dsl::idempotency_keys
         .filter(dsl::caller.eq("caller"))
         .select((dsl::key, dsl::body_hash))
@@ -443,7 +436,8 @@ async fn a_request_that_wrote_and_never_answered_is_not_carried_out_again() {
         [
             ("committed".to_owned(), Some("the-hash".to_owned())),
             ("handled".to_owned(), Some("the-hash".to_owned())),
-            ("rolled-back".to_owned(), None)
+            ("rolled-back".to_owned(), None),
+            ("taken-over".to_owned(), None)
         ]
     );
 
@@ -492,4 +486,29 @@ async fn a_request_that_wrote_and_never_answered_is_not_carried_out_again() {
     ))
     .await
     .assert_problem(422, "idempotency_key_reused");
+}
+
+/// A new key of the caller `caller` named `name`, claimed as `mine`.
+fn claimed(
+    conn: &mut upr_tc::db::DbConnection,
+    name: &str,
+    mine: &str,
+) -> upr_tc::db::idempotency::Key {
+    use upr_tc::db::idempotency::{self as keys, Claim, Key};
+    let key = Key {
+        caller: "caller".into(),
+        key: name.into(),
+    };
+    let now = chrono::Utc::now();
+    let claim = keys::claim(
+        conn,
+        &key,
+        ("POST", "/api/v1/x"),
+        mine,
+        now - chrono::Duration::hours(24),
+        now - chrono::Duration::hours(1),
+    )
+    .unwrap();
+    assert!(matches!(claim, Claim::New));
+    key
 }

@@ -149,20 +149,26 @@ pub fn marking<T>(marking: Option<Marking>, f: impl FnOnce() -> T) -> T {
 }
 
 /// Marks the key of the request this thread works for written, in the transaction about to
-/// commit; nothing when it works for none, or the key is marked already.
+/// commit (again, if an earlier transaction of the request marked it); nothing when it works
+/// for none. A claim that is no longer the request's fails the transaction.
 pub(super) fn mark_written(conn: &mut DbConnection) -> QueryResult<()> {
     let Some(marking) = MARKING.with(|m| m.borrow().clone()) else {
         return Ok(());
     };
-    diesel::update(
+    let marked = diesel::update(
         k::idempotency_keys
             .filter(k::caller.eq(&marking.key.caller))
             .filter(k::key.eq(&marking.key.key))
-            .filter(k::claimed_by.eq(&marking.mine))
-            .filter(k::body_hash.is_null()),
+            .filter(k::claimed_by.eq(&marking.mine)),
     )
     .set(k::body_hash.eq((marking.body_hash)()))
     .execute(conn)?;
+    // The claim was taken over (a request that outran the claim timeout): the request that took
+    // it carries the write out, so this one must not.
+    if marked == 0 {
+        tracing::warn!("a keyed request's claim was taken over before it wrote: not written");
+        return Err(diesel::result::Error::RollbackTransaction);
+    }
     Ok(())
 }
 

@@ -50,6 +50,35 @@ fn first_error<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
     )]))
 }
 
+/// [`with_the_rest`] of an item as a client gives it back ([`as_given`]): the rest searched for
+/// without the read-only fields, which are not at fault.
+fn with_the_rest_given<T: DeserializeOwned>(e: JsonError, text: &str) -> JsonError {
+    let JsonError::Shape(errors) = &e else {
+        return e;
+    };
+    let fields = match (errors.as_slice(), first_error::<Unambiguous>(text)) {
+        ([first], Ok(Unambiguous(serde_json::Value::Object(fields))))
+            if first.code != "duplicate_field" =>
+        {
+            fields
+        }
+        _ => return e,
+    };
+    let mut fields = fields;
+    for key in READ_ONLY {
+        fields.remove(key);
+    }
+    let JsonError::Shape(mut errors) = e else {
+        unreachable!("a shape error, matched above")
+    };
+    let first = errors.remove(0);
+    JsonError::Shape(all_shape_errors::<T>(
+        serde_json::Value::Object(fields),
+        first,
+        text.len(),
+    ))
+}
+
 /// The first error of reading `text` as `T`, with the shape errors that follow it.
 fn with_the_rest<T: DeserializeOwned>(e: JsonError, text: &str) -> JsonError {
     let JsonError::Shape(mut errors) = e else {
@@ -232,7 +261,7 @@ pub fn as_given<I: DeserializeOwned>(text: &str) -> Result<AsGiven<I>, JsonError
     let read_only = matches!(&error, JsonError::Shape(errors) if errors.iter().any(|f|
         f.code == "unknown_field" && READ_ONLY.iter().any(|k| f.pointer.strip_prefix('/') == Some(*k))));
     if !read_only {
-        return Err(with_the_rest::<I>(error, text));
+        return Err(with_the_rest_given::<I>(error, text));
     }
     // A key named twice is refused, as the first reading would have refused it.
     let Unambiguous(serde_json::Value::Object(mut fields)) = first_error(text)? else {
@@ -535,6 +564,18 @@ mod tests {
                 place("/q", "unknown_field"),
             ]
         );
+        // An item given back as read: its read-only fields are not at fault.
+        let given =
+            r#"{"colour":1,"id":"0190c0b2-4d7f-7000-8000-000000000001","kind":"ngo","version":2}"#;
+        match super::as_given::<Outer>(given) {
+            Err(JsonError::Shape(e)) => assert_eq!(
+                e.into_iter()
+                    .map(|e| (e.pointer, e.code))
+                    .collect::<Vec<_>>(),
+                [place("/colour", "unknown_field")]
+            ),
+            other => panic!("{other:?}"),
+        }
         // At most twenty.
         let many: String = (0..40).map(|i| format!(r#""f{i}":0,"#)).collect();
         assert_eq!(errors(&format!(r#"{{{many}"kind":"ngo"}}"#)).len(), 20);
