@@ -28,7 +28,7 @@ const MAX_SHAPE_REREAD: usize = 8 * 1024 * 1024;
 
 /// `text` read as `T`.
 pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
-    first_error(text).map_err(|e| with_the_rest::<T>(e, text))
+    first_error(text).map_err(|e| with_the_rest::<T>(e, text, &[]))
 }
 
 /// `text` read as `T`, or the first error met.
@@ -50,38 +50,11 @@ fn first_error<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
     )]))
 }
 
-/// [`with_the_rest`] of an item as a client gives it back ([`as_given`]): the rest searched for
-/// without the read-only fields, which are not at fault.
-fn with_the_rest_given<T: DeserializeOwned>(e: JsonError, text: &str) -> JsonError {
-    let JsonError::Shape(errors) = &e else {
-        return e;
-    };
-    let fields = match (errors.as_slice(), first_error::<Unambiguous>(text)) {
-        ([first], Ok(Unambiguous(serde_json::Value::Object(fields))))
-            if first.code != "duplicate_field" =>
-        {
-            fields
-        }
-        _ => return e,
-    };
-    let mut fields = fields;
-    for key in READ_ONLY {
-        fields.remove(key);
-    }
-    let JsonError::Shape(mut errors) = e else {
-        unreachable!("a shape error, matched above")
-    };
-    let first = errors.remove(0);
-    JsonError::Shape(all_shape_errors::<T>(
-        serde_json::Value::Object(fields),
-        first,
-        text.len(),
-    ))
-}
-
-/// The first error of reading `text` as `T`, with the shape errors that follow it.
-fn with_the_rest<T: DeserializeOwned>(e: JsonError, text: &str) -> JsonError {
-    let JsonError::Shape(mut errors) = e else {
+/// The first error of reading `text` as `T`, with the shape errors that follow it; `read_past`
+/// names top-level fields that are not at fault wherever they stand (the read-only fields of
+/// an item given back, [`as_given`]), left out of the search.
+fn with_the_rest<T: DeserializeOwned>(e: JsonError, text: &str, read_past: &[&str]) -> JsonError {
+    let JsonError::Shape(errors) = e else {
         return e;
     };
     // A field named twice is told alone: a value read keeps one of the two.
@@ -89,12 +62,15 @@ fn with_the_rest<T: DeserializeOwned>(e: JsonError, text: &str) -> JsonError {
         [first] if first.code != "duplicate_field" => first_error::<Unambiguous>(text).ok(),
         _ => None,
     };
-    match (value, errors.pop()) {
-        (Some(Unambiguous(value)), Some(first)) => {
-            JsonError::Shape(all_shape_errors::<T>(value, first, text.len()))
+    let (Some(Unambiguous(mut value)), Some(first)) = (value, errors.first()) else {
+        return JsonError::Shape(errors);
+    };
+    if let serde_json::Value::Object(fields) = &mut value {
+        for key in read_past {
+            fields.remove(*key);
         }
-        (_, first) => JsonError::Shape(errors.into_iter().chain(first).collect()),
     }
+    JsonError::Shape(all_shape_errors::<T>(value, first.clone(), text.len()))
 }
 
 /// `value`, JSON already read (a merge patch applied to a document), as `T`; the fields at
@@ -261,11 +237,11 @@ pub fn as_given<I: DeserializeOwned>(text: &str) -> Result<AsGiven<I>, JsonError
     let read_only = matches!(&error, JsonError::Shape(errors) if errors.iter().any(|f|
         f.code == "unknown_field" && READ_ONLY.iter().any(|k| f.pointer.strip_prefix('/') == Some(*k))));
     if !read_only {
-        return Err(with_the_rest_given::<I>(error, text));
+        return Err(with_the_rest::<I>(error, text, &READ_ONLY));
     }
     // A key named twice is refused, as the first reading would have refused it.
     let Unambiguous(serde_json::Value::Object(mut fields)) = first_error(text)? else {
-        return Err(with_the_rest::<I>(error, text));
+        return Err(with_the_rest::<I>(error, text, &READ_ONLY));
     };
     let id = match fields.remove("id") {
         None => None,
