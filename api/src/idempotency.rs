@@ -220,7 +220,6 @@ enum Answer {
     Unread(BoxBody),
 }
 
-/// Handles `Idempotency-Key` on `POST`. Runs after `auth::authenticate`.
 /// Whether the `POST`s of `path` write nothing (the reference data's look-ups): a retry of
 /// one is safe as it is, and a key sent with one is ignored rather than its answer kept, so
 /// that a caller cannot fill the table with answers of look-ups (425 KB each, thousands a
@@ -238,10 +237,22 @@ fn dry_run(path: &str, query: &str) -> bool {
     struct DryRun {
         dry_run: Option<bool>,
     }
-    path.starts_with("/api/v1/bulk/")
-        && web::Query::<DryRun>::from_query(query).is_ok_and(|q| q.dry_run == Some(true))
+    bulk(path) && web::Query::<DryRun>::from_query(query).is_ok_and(|q| q.dry_run == Some(true))
 }
 
+/// Whether `path` is a bulk upload's, whose writes are not marked (see the module).
+fn bulk(path: &str) -> bool {
+    path.starts_with("/api/v1/bulk/")
+}
+
+/// The path a request is routed by: with what it escaped needlessly read as itself
+/// (`/api/v1/%72eference/…` is routed to `/api/v1/reference/…`), so that no spelling of a
+/// route escapes what is decided here by its path.
+fn routed(req: &ServiceRequest) -> &str {
+    req.match_info().as_str()
+}
+
+/// Handles `Idempotency-Key` on `POST`. Runs after `auth::authenticate`.
 pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -253,8 +264,8 @@ pub async fn middleware(
     let (Some(key), true) = (
         key,
         req.method() == Method::POST
-            && !writes_nothing(req.path())
-            && !dry_run(req.path(), req.query_string()),
+            && !writes_nothing(routed(&req))
+            && !dry_run(routed(&req), req.query_string()),
     ) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
@@ -390,10 +401,18 @@ async fn carry_out<B: MessageBody + 'static>(
     mut req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let path_of_bulk = req.path().starts_with("/api/v1/bulk/");
+    let path_of_bulk = bulk(routed(&req));
     // Hash the body as the handler reads it.
     let hasher = Arc::new(Mutex::new(Sha256::new()));
     let feeding = hasher.clone();
+    // The hash of what the handler has read of the body so far: all of it by the time it
+    // writes or answers.
+    let body_hash: Arc<dyn Fn() -> String + Send + Sync> = Arc::new(move || {
+        hasher
+            .lock()
+            .map(|h| hex(&h.clone().finalize()))
+            .unwrap_or_default()
+    });
     let payload = req.take_payload().map(move |chunk| {
         if let Ok(bytes) = &chunk
             && let Ok(mut h) = feeding.lock()
@@ -410,16 +429,10 @@ async fn carry_out<B: MessageBody + 'static>(
     let res = if path_of_bulk {
         handled.await
     } else {
-        let hashed = hasher.clone();
         let marking = keys::Marking {
             key: key.clone(),
             mine: mine.clone(),
-            body_hash: Arc::new(move || {
-                hashed
-                    .lock()
-                    .map(|h| hex(&h.clone().finalize()))
-                    .unwrap_or_default()
-            }),
+            body_hash: body_hash.clone(),
         };
         keyed(marking, handled).await
     }?
@@ -457,10 +470,7 @@ async fn carry_out<B: MessageBody + 'static>(
             }
         }
     };
-    let hash = hasher
-        .lock()
-        .map(|h| hex(&h.clone().finalize()))
-        .unwrap_or_default();
+    let hash = body_hash();
     // An answer too large to keep is not kept, but the key stays taken: a retry of a write that
     // succeeded must not write again, so it is told the first request succeeded
     // (`answer_not_kept`).

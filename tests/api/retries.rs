@@ -251,6 +251,14 @@ async fn an_anonymous_key_is_ignored_and_nothing_is_kept() {
         assert_eq!(reply.assert_ok_json()["results"][0]["alpha3"], "KEN");
         assert!(reply.header("idempotent-replayed").is_none());
     }
+    // Nor one whose path spells a letter escaped, which is routed to the same look-up.
+    let escaped = Request::post()
+        .uri("/api/v1/%72eference/countries/resolve")
+        .insert_header(("Idempotency-Key", "look-2"))
+        .insert_header(("Authorization", format!("Bearer {sync}")))
+        .set_json(json!({"names": ["Kenya"]}));
+    let reply = app.send(escaped).await;
+    assert_eq!(reply.assert_ok_json()["results"][0]["alpha3"], "KEN");
     assert_eq!(kept_keys(&app), 0, "look-ups fill no table");
     // A token's key is kept as before, also with a `dry_run` only bulk uploads read.
     let body = recommendation("KEN", 25, "Kept");
