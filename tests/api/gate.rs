@@ -1018,3 +1018,105 @@ async fn a_grant_by_name_is_for_the_content_the_state_saw() {
     .assert_ok_json();
     assert_eq!(again["visibility"]["public"], true, "{again}");
 }
+
+/// A State's blanket decision on more activities than one statement writes (`db::sql::verdicts`
+/// writes a few hundred at a time on PostgreSQL) decides each: its verdict in its document,
+/// its columns, its facets (the public list of the State, the queues of consent) and the public
+/// feed, with a refusal by name among them still in force and another State's consent still
+/// awaited.
+#[actix_web::test]
+async fn a_blanket_decision_on_many_activities_decides_each() {
+    let app = TestApp::spawn();
+    let (_, token) = organisation(&app, "Training network").await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let uganda = app.token(Role::State, Some("UGA"), None);
+    let n = 520;
+    let mut rows = String::new();
+    for i in 0..n {
+        // Six of them concern Uganda too.
+        let states: &[&str] = if i % 100 == 0 {
+            &["KEN", "UGA"]
+        } else {
+            &["KEN"]
+        };
+        rows.push_str(&activity(states, &format!("Training {i}")).to_string());
+        rows.push('\n');
+    }
+    let report = app
+        .upload_as(
+            "/api/v1/bulk/activities",
+            "application/x-ndjson",
+            rows,
+            Some(&token),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(report["created"], n, "{report}");
+    let queue = app
+        .all_as(&format!("{PATH}?awaiting_consent_of=KEN"), &kenya)
+        .await;
+    assert_eq!(queue.len(), n);
+    let titled = |items: &[Value], title: &str| {
+        items
+            .iter()
+            .find(|a| a["title"]["en"] == title)
+            .cloned()
+            .unwrap()
+    };
+    let refused = titled(&queue, "Training 7");
+    consent(
+        &app,
+        &kenya,
+        json!({"decision": "refused", "scope": "activity", "activity_id": refused["id"]}),
+    )
+    .await;
+    consent(&app, &kenya, json!({"decision": "granted", "scope": "all"})).await;
+    let public = app.all(&format!("{PATH}?state=KEN")).await;
+    assert_eq!(public.len(), n - 1 - 6);
+    assert!(public.iter().all(|a| a["id"] != refused["id"]));
+    assert!(public.iter().all(|a| a["visibility"]["public"] == true));
+    assert!(
+        app.all_as(&format!("{PATH}?awaiting_consent_of=KEN"), &kenya)
+            .await
+            .is_empty()
+    );
+    let both = app
+        .all_as(&format!("{PATH}?awaiting_consent_of=UGA"), &uganda)
+        .await;
+    assert_eq!(both.len(), 6);
+    let shared = titled(&both, "Training 100");
+    assert_eq!(shared["visibility"]["awaiting_consent_of"], json!(["UGA"]));
+    let seen = app.get_as(&item(&refused), &kenya).await.assert_ok_json();
+    assert_eq!(seen["visibility"]["refused_by"], json!(["KEN"]), "{seen}");
+    let upserts = |page: &Value| {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["op"] == "upsert")
+            .count()
+    };
+    let feed = app
+        .get("/api/v1/changes?limit=1000&types=activity")
+        .await
+        .assert_ok_json();
+    assert_eq!(upserts(&feed), n - 1 - 6);
+    // Withdrawn: every one hidden again, and the public feed takes back what it said.
+    consent(
+        &app,
+        &kenya,
+        json!({"decision": "withdrawn", "scope": "all"}),
+    )
+    .await;
+    assert!(app.all(&format!("{PATH}?state=KEN")).await.is_empty());
+    let feed = app
+        .get("/api/v1/changes?limit=1000&types=activity")
+        .await
+        .assert_ok_json();
+    assert_eq!(upserts(&feed), 0, "{feed}");
+    let hidden = app
+        .get_as(&item(&titled(&public, "Training 3")), &kenya)
+        .await
+        .assert_ok_json();
+    assert_eq!(hidden["visibility"]["refused_by"], json!(["KEN"]));
+}

@@ -226,13 +226,7 @@ impl Document for Activity {
                 .iter()
                 .map(|v| ("funding_source", v.clone())),
         );
-        let v = &self.visibility;
-        out.extend(
-            v.awaiting_consent_of
-                .iter()
-                .map(|s| ("awaiting", s.to_string())),
-        );
-        out.extend(v.refused_by.iter().map(|s| ("refused", s.to_string())));
+        out.extend(verdict_facets(&self.visibility));
         out
     }
 
@@ -272,6 +266,17 @@ document_table! {
         budget_currency: Option<String>,
         budget_amount: Option<String>,
     }
+}
+
+/// The facets that the publication rule's verdict gives an activity (the rest come from its
+/// content): the States awaited and those that refused.
+pub fn verdict_facets(v: &Visibility) -> Vec<(&'static str, String)> {
+    let awaiting = v
+        .awaiting_consent_of
+        .iter()
+        .map(|s| ("awaiting", s.to_string()));
+    let refused = v.refused_by.iter().map(|s| ("refused", s.to_string()));
+    awaiting.chain(refused).collect()
 }
 
 /// One activity with what it derives from its submitter, whoever may see it.

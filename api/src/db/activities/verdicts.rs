@@ -8,11 +8,13 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
+use crate::db::activities::verdict_facets;
 use crate::db::changes::{self, Change, Fed};
 use crate::db::documents::{Document, parse, to_json};
 use crate::db::schema::{activities::dsl as a, activity_facets::dsl as f};
 use crate::db::schema::{consents::dsl as c, stakeholders::dsl as s};
-use crate::db::sql::DocumentRow;
+use crate::db::sql::verdicts::Verdict;
+use crate::db::sql::{self, DocumentRow};
 use crate::db::stored::unreadable;
 use crate::db::table::Rows;
 use crate::domain::activity::Activity;
@@ -42,6 +44,9 @@ impl Activity {
 pub struct Facts {
     submitters: HashMap<StakeholderId, (StakeholderKind, Option<CountryCode>)>,
     consents: HashMap<CountryCode, Vec<ConsentFact>>,
+    /// The decisions by name of the activities about to be evaluated, read for all of them at
+    /// once ([`Facts::for_activities`]); else each activity's are read as it is evaluated.
+    named: Option<HashMap<ActivityId, Vec<ConsentFact>>>,
 }
 
 /// What the rule reads of a consent record.
@@ -99,7 +104,42 @@ pub fn all_consents(
     Ok(out)
 }
 
+/// What the rule reads of a decision by name: its State and its record.
+type Named = Vec<(String, ConsentRow)>;
+
+/// The decisions by name of these activities, each activity's in recording order.
+fn named_decisions(conn: &mut DbConnection, ids: &[String]) -> diesel::QueryResult<Named> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        out.extend(
+            c::consents
+                .filter(c::scope.eq(ScopeKind::Activity.as_str()))
+                .filter(c::target.eq_any(chunk))
+                .order(c::seq)
+                .select((c::state, ConsentRow::as_select()))
+                .load::<(String, ConsentRow)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 impl Facts {
+    /// Facts for evaluating these activities, their decisions by name read at once.
+    fn for_activities(conn: &mut DbConnection, ids: &[String]) -> diesel::QueryResult<Self> {
+        let mut named: HashMap<ActivityId, Vec<ConsentFact>> = HashMap::new();
+        for (state, row) in named_decisions(conn, ids)? {
+            let state = stored_state(&state)?;
+            let fact = consent_fact(&state, row)?;
+            if let Scope::Activity(id) = fact.scope {
+                named.entry(id).or_default().push(fact);
+            }
+        }
+        Ok(Facts {
+            named: Some(named),
+            ..Facts::default()
+        })
+    }
+
     /// The submitter's kind, and the State it is when it is a State's own stakeholder.
     fn submitter(
         &mut self,
@@ -165,18 +205,21 @@ impl Facts {
             consents.extend_from_slice(self.consents(conn, state)?);
         }
         // Decisions by name of States the activity no longer concerns still count.
-        let named: Vec<(String, ConsentRow)> = c::consents
-            .filter(c::scope.eq(ScopeKind::Activity.as_str()))
-            .filter(c::target.eq(a.stored.id.to_string()))
-            .order(c::seq)
-            .select((c::state, ConsentRow::as_select()))
-            .load(conn)?;
-        for (state, row) in named {
-            let state = stored_state(&state)?;
-            if !a.content.states_concerned.contains(&state) {
-                consents.push(consent_fact(&state, row)?);
+        let named = match &self.named {
+            Some(named) => named.get(&a.stored.id).cloned().unwrap_or_default(),
+            None => {
+                let mut facts = Vec::new();
+                for (state, row) in named_decisions(conn, &[a.stored.id.to_string()])? {
+                    facts.push(consent_fact(&stored_state(&state)?, row)?);
+                }
+                facts
             }
-        }
+        };
+        consents.extend(
+            named
+                .into_iter()
+                .filter(|fact| !a.content.states_concerned.contains(&fact.state)),
+        );
         let mut facts = a.facts();
         // The content's digest only where a grant by name of it would compare it: every write
         // of an activity, and every activity of a State that records a decision, comes here.
@@ -194,6 +237,9 @@ impl Facts {
 /// Re-evaluates these stored activities (`seq, document`) and stores the verdicts that
 /// changed; with `write_columns`, the submitter's and verdict columns of every one (else an
 /// activity whose verdict stands is not written at all). Returns how many verdicts changed.
+/// The changed verdicts are written together, and of each activity's facets only those the
+/// verdict gives (`awaiting`, `refused`) that changed: a State's blanket decision may change
+/// thousands, all the while holding the write lock.
 fn refresh(
     conn: &mut DbConnection,
     rows: Vec<DocumentRow>,
@@ -203,10 +249,17 @@ fn refresh(
     for row in &rows {
         activities.push((row.seq, parse::<Activity>(row)?));
     }
-    let mut facts = Facts::default();
-    let mut changed = 0;
-    // The feed rows of the verdicts that changed, written together at the end.
-    let mut feed = Vec::new();
+    let ids: Vec<String> = activities
+        .iter()
+        .map(|(_, a)| a.stored.id.to_string())
+        .collect();
+    let mut facts = Facts::for_activities(conn, &ids)?;
+    // The verdicts that changed, written a few hundred at a time, and their feed rows, written
+    // together at the end.
+    let (mut verdicts, mut feed, mut changed) = (Vec::new(), Vec::new(), 0);
+    // The verdict's facets that changed: rows to delete, by facet and value, and to insert.
+    let mut gone: HashMap<(&'static str, String), Vec<i64>> = HashMap::new();
+    let mut added: Vec<(i64, &'static str, String)> = Vec::new();
     // The activities that stopped being public, which offers stop citing, and those public
     // again, which offers cite again.
     let (mut hidden, mut shown) = (Vec::new(), Vec::new());
@@ -218,44 +271,77 @@ fn refresh(
             continue;
         }
         let columns = activity.columns();
-        let derived = (
-            a::submitter_kind.eq(columns.submitter_kind),
-            a::submitter_state.eq(columns.submitter_state),
-            a::public.eq(columns.public),
-        );
-        let row = a::activities.filter(a::seq.eq(seq));
         if !verdict_changed {
-            diesel::update(row).set(derived).execute(conn)?;
+            diesel::update(a::activities.filter(a::seq.eq(seq)))
+                .set((
+                    a::submitter_kind.eq(columns.submitter_kind),
+                    a::submitter_state.eq(columns.submitter_state),
+                    a::public.eq(columns.public),
+                ))
+                .execute(conn)?;
             continue;
         }
-        changed += 1;
         if before.public && !activity.visibility.public {
             hidden.push(activity.stored.id);
         } else if !before.public && activity.visibility.public {
             shown.push(activity.stored.id);
         }
+        let (was, is) = (
+            verdict_facets(&before),
+            verdict_facets(&activity.visibility),
+        );
+        for facet in was.iter().filter(|f| !is.contains(f)) {
+            gone.entry(facet.clone()).or_default().push(seq);
+        }
+        added.extend(
+            is.into_iter()
+                .filter(|f| !was.contains(f))
+                .map(|(facet, value)| (seq, facet, value)),
+        );
         let full = to_json(&activity);
-        diesel::update(row)
-            .set((derived, a::document.eq(&full)))
-            .execute(conn)?;
-        let id = activity.stored.id.to_string();
         let public = activity.public_json(&full);
-        let full = Fed {
-            row: seq,
-            json: full,
-        };
         let change = Change::new(
             Activity::TABLE.entity,
-            id,
-            Some(full),
+            activity.stored.id.to_string(),
+            Some(Fed {
+                row: seq,
+                json: full.clone(),
+            }),
             before.public,
             public,
         );
         feed.push(change);
-        let facets = activity.facets();
-        let pairs: Vec<(&str, &str)> = facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
-        Activity::set_facets(conn, seq, &pairs)?;
+        verdicts.push(Verdict {
+            seq,
+            document: full,
+            public: columns.public,
+            submitter_kind: columns.submitter_kind,
+            submitter_state: columns.submitter_state,
+        });
+        changed += 1;
+        if verdicts.len() == sql::verdicts::AT_ONCE {
+            sql::verdicts::write(conn, &verdicts)?;
+            verdicts.clear();
+        }
     }
+    // The activities first: a facet row takes its activity's verdict as it is written.
+    sql::verdicts::write(conn, &verdicts)?;
+    for ((facet, value), seqs) in gone {
+        for chunk in seqs.chunks(500) {
+            diesel::delete(
+                f::activity_facets
+                    .filter(f::facet.eq(facet))
+                    .filter(f::value.eq(&value))
+                    .filter(f::activity_seq.eq_any(chunk)),
+            )
+            .execute(conn)?;
+        }
+    }
+    let added: Vec<(i64, &str, &str)> = added
+        .iter()
+        .map(|(seq, facet, value)| (*seq, *facet, value.as_str()))
+        .collect();
+    Activity::insert_facets(conn, &added)?;
     // Offers stop citing the hidden before the feed says they are gone, and cite those shown
     // again after it gives them.
     crate::db::offers::withhold(conn, &hidden)?;

@@ -2,8 +2,9 @@
 //! (`search`), the change feed with each last change's item read from its row (`feed`), lists
 //! filtered by any combination of facets (`filters`), and statements that are not queries
 //! (`statements`: connection settings, transaction modes, the write lock), a batch's
-//! look-ups of keys in statements of a few fixed lengths (`keys`), and a bulk write's runs of
-//! rows with the values they share bound once (`rows`).
+//! look-ups of keys in statements of a few fixed lengths (`keys`), a bulk write's runs of
+//! rows with the values they share bound once (`rows`), and the publication rule's verdicts of
+//! many activities in one statement (`verdicts`).
 //! Everything else is written with diesel's DSL against `super::schema`.
 //!
 //! Queries are built with [`Sql`]: `?` placeholders (numbered `$1, $2, …` for PostgreSQL
@@ -26,6 +27,7 @@ pub mod rows;
 pub mod search;
 pub mod statements;
 pub mod time_limit;
+pub mod verdicts;
 
 #[derive(Debug, Clone)]
 pub enum Value {
