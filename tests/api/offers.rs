@@ -631,3 +631,80 @@ async fn a_kept_draft_is_still_its_owners_only_and_a_change_is_seen_at_once() {
     assert_eq!(public["status"], "open");
     assert_eq!(public["version"], 2);
 }
+
+/// When an offer was first opened (what the annual report counts the days to a match from) is
+/// the time of the write that opened it: its creation when it is made open, by one request or
+/// an upload, else the edit that opens it; closing and opening it again leave it as it was.
+#[actix_web::test]
+async fn an_offer_is_stamped_once_by_the_write_that_opens_it() {
+    let app = TestApp::spawn();
+    let own = organisation(&app, "Stamping NGO").await;
+    let token = app.token(Role::Contributor, None, Some(&own));
+    let stamped = |id: &str, condition: &str| {
+        upr_tc_tests::count(
+            &app,
+            &format!("SELECT COUNT(*) AS n FROM offers WHERE id = '{id}' AND {condition}"),
+        )
+    };
+    let create = |body: Value| {
+        let (app, token) = (&app, &token);
+        async move {
+            let reply = app.send_json(Method::POST, PATH, Some(token), &body).await;
+            assert_eq!(reply.status, 201, "{}", reply.text());
+            reply.json()
+        }
+    };
+    let mut draft = offer("Drafted first");
+    draft["status"] = json!("draft");
+    let draft = create(draft).await;
+    let draft = draft["id"].as_str().unwrap();
+    assert_eq!(stamped(draft, "opened_at IS NULL"), 1);
+    let open = create(offer("Open at once")).await;
+    assert_eq!(
+        stamped(open["id"].as_str().unwrap(), "opened_at = created_at"),
+        1
+    );
+    let edit = |status: &'static str| {
+        let (app, token) = (&app, &token);
+        async move {
+            app.send_json(
+                Method::PATCH,
+                &format!("{PATH}/{draft}"),
+                Some(token),
+                &json!({"status": status}),
+            )
+            .await
+            .assert_ok_json()
+        }
+    };
+    edit("open").await;
+    assert_eq!(
+        stamped(draft, "opened_at = updated_at AND opened_at > created_at"),
+        1
+    );
+    edit("closed").await;
+    edit("open").await;
+    assert_eq!(
+        stamped(draft, "opened_at < updated_at AND opened_at > created_at"),
+        1
+    );
+    let mut row = offer("Uploaded open");
+    row["stakeholder"] = json!(own);
+    let report = app
+        .upload_as(
+            "/api/v1/bulk/offers",
+            "application/x-ndjson",
+            format!("{row}\n"),
+            Some(&token),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(report["created"], 1, "{report}");
+    assert_eq!(
+        upr_tc_tests::count(
+            &app,
+            "SELECT COUNT(*) AS n FROM offers WHERE opened_at = created_at"
+        ),
+        2
+    );
+}

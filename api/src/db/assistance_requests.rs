@@ -5,8 +5,9 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::activities::Referenced;
-use super::documents::{Document, WriteError};
+use super::documents::{Document, WriteError, first_shown_at};
 use super::table::{Table, document_table};
+use super::time::StoredTime;
 use crate::domain::Language;
 use crate::domain::assistance_request::{
     AssistanceRequest, AssistanceRequestContent, AssistanceRequestInput, RequestStatus,
@@ -79,7 +80,7 @@ impl Document for AssistanceRequest {
         search: "assistance_request_search",
         same: "State and description",
         hides_items: true,
-        first_shown: Some(("opened_at", "status IN ('open', 'matched')")),
+        first_shown: Some("opened_at"),
     };
 
     fn new(stored: Stored<AssistanceRequestId>, content: AssistanceRequestContent) -> Self {
@@ -126,7 +127,15 @@ impl Document for AssistanceRequest {
             state: self.content.state.to_string(),
             status: self.content.status.as_str().to_owned(),
             public: self.public(),
+            opened_at: first_shown_at(self),
         }
+    }
+
+    fn shown(&self) -> bool {
+        matches!(
+            self.content.status,
+            RequestStatus::Open | RequestStatus::Matched
+        )
     }
 
     fn facets(&self) -> Vec<(&'static str, String)> {
@@ -169,6 +178,8 @@ document_table! {
         state: String,
         status: String,
         public: bool,
+        #[diesel(skip_update)]
+        opened_at: Option<StoredTime>,
     }
 }
 

@@ -5,7 +5,6 @@ use super::audit::{self, Actor};
 use super::changes::{self, Change, Fed};
 use super::documents::{Document, WriteError, json_with_content, row_of, to_json};
 use super::sql::search::insert_search;
-use super::sql::statements::stamp;
 use super::table::{held_external, insert_external};
 use super::time::now;
 use crate::domain::{Id, Stored};
@@ -149,8 +148,6 @@ pub fn insert_new<D: Document>(
         D::insert_facets(conn, &facets)?;
         insert_search(conn, &D::TABLE, &indexed)?;
         insert_external(conn, &refs)?;
-        let inserted: Vec<i64> = seqs.values().copied().collect();
-        stamp(conn, &D::TABLE, &inserted)?;
         let feed = chunk
             .iter()
             .zip(&created)

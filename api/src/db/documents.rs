@@ -86,6 +86,11 @@ pub trait Document: Rows + Serialize + DeserializeOwned {
     fn after_feed(&self, _conn: &mut DbConnection, _before: &Self) -> diesel::QueryResult<()> {
         Ok(())
     }
+    /// Whether the item is shown as its kind's first showing counts (`Table::first_shown`: an
+    /// activity submitted, a request or an offer opened); by default never.
+    fn shown(&self) -> bool {
+        false
+    }
     /// Whether anonymous and sync callers see the item; by default they do.
     fn is_public(&self) -> bool {
         true
@@ -256,8 +261,14 @@ pub fn feed<D: Document>(
     changes::record(conn, vec![change])
 }
 
-/// Writes the indexes of a stored row: facets, full text, partner keys, and when it was first
-/// shown.
+/// The first-shown column of an item's row as it is inserted (`Table::first_shown`): the time
+/// of the write when the item is shown. Updates leave the column out: the write that first
+/// shows a stored item marks it with [`stamp`].
+pub fn first_shown_at<D: Document>(doc: &D) -> Option<super::time::StoredTime> {
+    doc.shown().then(|| stored(doc.updated_at()))
+}
+
+/// Writes the indexes of a stored row: facets, full text and partner keys.
 fn index<D: Document>(conn: &mut DbConnection, seq: i64, doc: &D) -> Result<(), WriteError> {
     let facets = doc.facets();
     let pairs: Vec<(&str, &str)> = facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
@@ -269,7 +280,6 @@ fn index<D: Document>(conn: &mut DbConnection, seq: i64, doc: &D) -> Result<(), 
     let scope = D::ref_scope(doc.content());
     let id = doc.id().to_string();
     set_external_refs(conn, D::TABLE.entity, &scope, &id, doc.external_refs())?;
-    stamp(conn, &D::TABLE, &[seq])?;
     Ok(())
 }
 
@@ -466,6 +476,9 @@ pub fn replace<D: Document>(
     );
     D::update_row(conn, seq, &row)?;
     index(conn, seq, &doc)?;
+    if doc.shown() && !old.shown() {
+        stamp(conn, &D::TABLE, seq)?;
+    }
     doc.after_write(conn, Some(&old))?;
     let (before, after) = (to_value(&old), to_value(&doc));
     audit::record(

@@ -5,8 +5,9 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::activities::Referenced;
-use super::documents::{Document, WriteError};
+use super::documents::{Document, WriteError, first_shown_at};
 use super::table::{Table, document_table};
+use super::time::StoredTime;
 use crate::domain::Language;
 use crate::domain::offer::{MAX_CITED_ACTIVITIES, Offer, OfferContent, OfferInput, OfferStatus};
 use crate::domain::publication::Access;
@@ -72,7 +73,7 @@ impl Document for Offer {
         search: "offer_search",
         same: "stakeholder and description",
         hides_items: true,
-        first_shown: Some(("opened_at", "status = 'open'")),
+        first_shown: Some("opened_at"),
     };
 
     fn new(stored: Stored<OfferId>, content: OfferContent) -> Self {
@@ -121,7 +122,12 @@ impl Document for Offer {
             status: self.content.status.as_str().to_owned(),
             public: self.public(),
             peer_to_peer: self.content.peer_to_peer,
+            opened_at: first_shown_at(self),
         }
+    }
+
+    fn shown(&self) -> bool {
+        self.content.status == OfferStatus::Open
     }
 
     fn facets(&self) -> Vec<(&'static str, String)> {
@@ -161,6 +167,8 @@ document_table! {
         status: String,
         public: bool,
         peer_to_peer: bool,
+        #[diesel(skip_update)]
+        opened_at: Option<StoredTime>,
     }
 }
 

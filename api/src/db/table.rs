@@ -33,10 +33,11 @@ pub struct Table {
     /// drafts): a ranked search on SQLite must then not weigh terms by how many stored items
     /// hold them (`sql::search`).
     pub hides_items: bool,
-    /// When an item is first shown (an activity submitted, a request or an offer opened): the
-    /// column that keeps it, and the condition on the row that shows it. Only
-    /// `documents::stamp` writes the column, once, so later writes keep it.
-    pub first_shown: Option<(&'static str, &'static str)>,
+    /// The column that keeps when an item was first shown (`Document::shown`: an activity
+    /// submitted, a request or an offer opened): written with the row when it is inserted
+    /// shown, else by the write that first shows it (`sql::statements::stamp`), and never
+    /// again (the row's updates leave it out).
+    pub first_shown: Option<&'static str>,
 }
 
 /// The columns every document table has, for a row about to be written.
@@ -94,7 +95,7 @@ pub trait Rows {
 /// `numbered` keeps a number for each (facet, value) instead of both (`super::facet_codes`).
 macro_rules! document_table {
     ($doc:ty => $table:ident ($facets:ident . $key:ident $($numbered:ident)?), $row:ident, $columns:ident {
-        $($field:ident : $type:ty),* $(,)?
+        $($(#[$attr:meta])* $field:ident : $type:ty),* $(,)?
     }) => {
         /// The table's own columns, as the document gives them.
         pub struct $columns {
@@ -118,7 +119,7 @@ macro_rules! document_table {
             version: i64,
             created_at: $crate::db::time::StoredTime,
             updated_at: $crate::db::time::StoredTime,
-            $($field: $type),*
+            $($(#[$attr])* $field: $type),*
         }
 
         impl $crate::db::table::Rows for $doc {

@@ -14,12 +14,13 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::documents::{Document, WriteError, parse_document};
+use super::documents::{Document, WriteError, first_shown_at, parse_document};
 use super::table::{Table, document_table};
+use super::time::StoredTime;
 use crate::domain::FieldError;
 use crate::domain::Language;
 use crate::domain::activity::{Activity, ActivityContent, ActivityInput};
-use crate::domain::publication::Visibility;
+use crate::domain::publication::{Publication, Visibility};
 use crate::domain::{
     ActivityId, AssistanceRequestId, ExternalRef, OfferId, RecommendationId, StakeholderId, Stored,
 };
@@ -81,7 +82,7 @@ impl Document for Activity {
         search: "activity_search",
         same: "submitter, title and planned start",
         hides_items: true,
-        first_shown: Some(("submitted_at", "publication = 'submitted'")),
+        first_shown: Some("submitted_at"),
     };
 
     fn new(stored: Stored<ActivityId>, content: ActivityContent) -> Self {
@@ -181,7 +182,12 @@ impl Document for Activity {
             public: self.visibility.public,
             budget_currency: c.budget.as_ref().map(|b| b.currency.clone()),
             budget_amount: c.budget.as_ref().map(|b| b.amount.clone()),
+            submitted_at: first_shown_at(self),
         }
+    }
+
+    fn shown(&self) -> bool {
+        self.content.publication == Publication::Submitted
     }
 
     fn facets(&self) -> Vec<(&'static str, String)> {
@@ -265,6 +271,8 @@ document_table! {
         public: bool,
         budget_currency: Option<String>,
         budget_amount: Option<String>,
+        #[diesel(skip_update)]
+        submitted_at: Option<StoredTime>,
     }
 }
 

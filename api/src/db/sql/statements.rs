@@ -203,30 +203,26 @@ pub fn clear_dead_claims_postgres(conn: &mut diesel::PgConnection) -> diesel::Qu
     Ok(freed + lost)
 }
 
-/// Marks when these rows of `table` are first shown (`Table::first_shown`): those that show
-/// now and were never marked take the time of the write that shows them (their `updated_at`).
-/// Written once: a later write leaves the mark as it is.
+/// Marks when the row `seq` of `table`, which a write now shows, was first shown
+/// (`Table::first_shown`): with the time of that write (its `updated_at`) if it was never
+/// shown before. Written once: a later write leaves the mark as it is.
 pub fn stamp(
     conn: &mut DbConnection,
     table: &crate::db::table::Table,
-    seqs: &[i64],
+    seq: i64,
 ) -> diesel::QueryResult<()> {
-    let Some((column, shown)) = table.first_shown else {
+    let Some(column) = table.first_shown else {
         return Ok(());
     };
-    for chunk in seqs.chunks(500) {
-        let mut sql = super::Sql::new(
-            conn,
-            &format!(
-                "UPDATE {} SET {column} = updated_at WHERE {column} IS NULL AND {shown} \
-                 AND seq IN ",
-                table.table
-            ),
-        );
-        sql.int_list(chunk);
-        super::execute(conn, &sql)?;
-    }
-    Ok(())
+    let mut sql = super::Sql::new(
+        conn,
+        &format!(
+            "UPDATE {} SET {column} = updated_at WHERE {column} IS NULL AND seq = ",
+            table.table
+        ),
+    );
+    sql.int(seq);
+    super::execute(conn, &sql).map(drop)
 }
 
 /// Compacts the change feed between positions `after` and `upto` (`db::changes::compact`):
