@@ -1477,3 +1477,74 @@ async fn a_fast_batch_records_one_change_and_one_audit_entry_an_item() {
         assert!(seen.insert(id), "{id}: two entries");
     }
 }
+
+/// An export edited in a spreadsheet and saved as windows-1252 lost every letter of its Arabic,
+/// Russian and Chinese texts (a spreadsheet writes `?` for each letter the encoding cannot
+/// write): imported again, the row is refused, each such text named, and the stored texts stay
+/// as they were instead of being replaced by question marks.
+#[actix_web::test]
+async fn a_text_whose_letters_an_encoding_lost_is_refused() {
+    let app = TestApp::spawn();
+    let mut rec = upr_tc_tests::recommendation("KEN", 35, "Strengthen the judiciary");
+    rec["text"]["fr"] = json!("Renforcer l'indépendance du pouvoir judiciaire");
+    rec["text"]["ar"] = json!("تعزيز استقلال القضاء");
+    rec["text"]["ru"] = json!("Укрепить независимость судебной власти");
+    rec["text"]["zh"] = json!("加强司法独立");
+    let made = app.create("/api/v1/recommendations", &rec).await;
+    let admin = app.admin_token();
+    let export = app
+        .get_as(
+            "/api/v1/recommendations?state_under_review=KEN&format=csv",
+            &admin,
+        )
+        .await;
+    assert_eq!(export.status, 200);
+    // What a spreadsheet writes in windows-1252: é as 0xE9, a `?` for what it cannot write.
+    let lossy: Vec<u8> = export
+        .text()
+        .chars()
+        .map(|c| match c {
+            c if c.is_ascii() => c as u8,
+            'é' => 0xE9,
+            _ => b'?',
+        })
+        .collect();
+    let r = report(
+        &app.upload(
+            &format!("{RECS}?mode=partial"),
+            "text/csv; charset=windows-1252",
+            lossy,
+        )
+        .await,
+    );
+    assert_eq!(
+        (r["rejected"].as_u64(), r["updated"].as_u64()),
+        (Some(1), Some(0)),
+        "{r}"
+    );
+    let mut lost: Vec<(&str, &str)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["column"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    lost.sort_unstable();
+    assert_eq!(
+        lost,
+        [
+            ("text__ar", "lost_characters"),
+            ("text__ru", "lost_characters"),
+            ("text__zh", "lost_characters"),
+        ],
+        "{r}"
+    );
+    let stored = app
+        .get(&format!(
+            "/api/v1/recommendations/{}",
+            made["id"].as_str().unwrap()
+        ))
+        .await
+        .assert_ok_json();
+    assert_eq!(stored["version"], 1);
+    assert_eq!(stored["text"], made["text"]);
+}

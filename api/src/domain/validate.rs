@@ -71,6 +71,13 @@ pub fn is_blank(text: &str) -> bool {
     text.chars().all(is_space)
 }
 
+/// A text whose letters were all lost to an encoding that could not write them: question
+/// marks and no letter at all (`????? ??????? ??????`, an Arabic text a spreadsheet saved as
+/// windows-1252). No text of the repository is that: a title or a recommendation has words.
+pub fn lost_its_letters(text: &str) -> bool {
+    text.contains('?') && !text.chars().any(char::is_alphabetic)
+}
+
 /// An integer, also when written `13.0`: JSON Schema's `integer` allows that form.
 pub fn integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     use serde::Deserialize;
@@ -171,6 +178,14 @@ impl Errors {
                 pointer,
                 "too_long",
                 format!("must be at most {max} characters"),
+            );
+        } else if lost_its_letters(value) {
+            self.add(
+                pointer,
+                "lost_characters",
+                "holds question marks and no letter: a program saved it in an encoding that \
+                 cannot write its script (a spreadsheet's CSV in windows-1252, say), which \
+                 put a `?` for each letter; save the file as UTF-8 (CSV UTF-8) and send it again",
             );
         }
     }
@@ -309,4 +324,36 @@ pub fn nest(prefix: &str, errors: Vec<FieldError>) -> Vec<FieldError> {
             e
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_of_question_marks_lost_its_letters() {
+        for lost in ["????? ??????? ??????", "??????", "?? 2020 ??", "? ?"] {
+            assert!(lost_its_letters(lost), "{lost}");
+        }
+        for kept in [
+            "Why?",
+            "Ratify the Convention??",
+            "القضاء?",
+            "司法?",
+            "2020",
+            "",
+            "Судебной власти ??",
+        ] {
+            assert!(!lost_its_letters(kept), "{kept}");
+        }
+        let mut e = Errors::default();
+        e.text("/text/ar", "????? ???????", 100);
+        e.text("/text/en", "Abolish the death penalty?", 100);
+        let errors = e.into_result(()).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(
+            (errors[0].pointer.as_str(), errors[0].code.as_str()),
+            ("/text/ar", "lost_characters")
+        );
+    }
 }
