@@ -605,6 +605,13 @@ fn utf8_of<'a>(
     let mut input = std::io::BufReader::with_capacity(BUFFER, input);
     let utf16 = [encoding_rs::UTF_16LE, encoding_rs::UTF_16BE];
     let start = input.fill_buf()?;
+    if let Some(kind) = not_text(start) {
+        return Err(ImportError::File(format!(
+            "This is {kind}, not CSV text: open it in the program that made it and save the \
+             sheet as \"CSV UTF-8\" (or send a UPR matrix as a Word document .docx to the \
+             matrix import)."
+        )));
+    }
     let marked = start.starts_with(&[0xff, 0xfe]) || start.starts_with(&[0xfe, 0xff]);
     if !marked && !charset.is_some_and(|c| utf16.contains(&c)) {
         return Ok((Box::new(input), charset));
@@ -619,6 +626,27 @@ fn utf8_of<'a>(
         Box::new(std::io::BufReader::with_capacity(BUFFER, decoded)),
         None,
     ))
+}
+
+/// What a file is that starts with these bytes, when it is a kind of document people send
+/// for a CSV file (a spreadsheet's own format, a word processor's) rather than text.
+pub fn not_text(start: &[u8]) -> Option<&'static str> {
+    const KINDS: [(&[u8], &str); 3] = [
+        (
+            b"PK\x03\x04",
+            "a zip archive (an Excel workbook .xlsx, an OpenDocument spreadsheet .ods or a Word \
+             document .docx)",
+        ),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+            "an Office 97–2003 file (an Excel workbook .xls or a Word document .doc)",
+        ),
+        (b"%PDF-", "a PDF document"),
+    ];
+    KINDS
+        .iter()
+        .find(|(magic, _)| start.starts_with(magic))
+        .map(|(_, kind)| *kind)
 }
 
 fn decode<'a>(

@@ -51,12 +51,47 @@ pub enum DocxError {
 
 /// Reads a `.docx` from its bytes.
 pub fn read(bytes: &[u8]) -> Result<Docx, DocxError> {
+    if bytes.starts_with(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") {
+        return Err(DocxError::NotDocx(
+            "it is an Office 97–2003 file (a Word document .doc): open it in Word or \
+             LibreOffice and save it as a Word document (.docx)"
+                .into(),
+        ));
+    }
+    if bytes.starts_with(b"%PDF-") {
+        return Err(DocxError::NotDocx(
+            "it is a PDF document; the matrix is read from the Word document (.docx) OHCHR \
+             publishes beside it"
+                .into(),
+        ));
+    }
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
         DocxError::NotDocx(format!("it is not a zip archive, or a damaged one ({e})"))
     })?;
     let main = main_part(&mut zip)?;
+    if !main.starts_with("word/") {
+        let kind = if main.starts_with("xl/") {
+            "an Excel workbook (.xlsx)"
+        } else if main.starts_with("ppt/") {
+            "a PowerPoint presentation (.pptx)"
+        } else {
+            "an Office document of another kind"
+        };
+        return Err(DocxError::NotDocx(format!(
+            "it is {kind}; the matrix is read from a Word document: open the matrix OHCHR \
+             published in Word or LibreOffice and save it as a Word document (.docx)"
+        )));
+    }
     let document = part(&mut zip, &main)?.ok_or_else(|| {
-        DocxError::NotDocx(format!("the archive has no main document part ({main})"))
+        if zip.index_for_name("content.xml").is_some() {
+            DocxError::NotDocx(
+                "it is an OpenDocument file (.odt): open it in LibreOffice or Word and save it \
+                 as a Word document (.docx)"
+                    .into(),
+            )
+        } else {
+            DocxError::NotDocx(format!("the archive has no main document part ({main})"))
+        }
     })?;
     let body = blocks(&main, &document)?;
     let mut header_names: Vec<String> = zip
@@ -412,5 +447,31 @@ mod tests {
         let bytes = zip.finish().unwrap().into_inner();
         let err = read(&bytes).unwrap_err().to_string();
         assert!(err.contains("no main document part"), "{err}");
+        // What people save a matrix as, each named.
+        let archive = |files: &[(&str, &str)]| {
+            let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+            for (name, text) in files {
+                zip.start_file(*name, zip::write::SimpleFileOptions::default())
+                    .unwrap();
+                std::io::Write::write_all(&mut zip, text.as_bytes()).unwrap();
+            }
+            zip.finish().unwrap().into_inner()
+        };
+        let workbook = archive(&[(
+            "_rels/.rels",
+            r#"<Relationships><Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+        )]);
+        let odt = archive(&[
+            ("mimetype", "application/vnd.oasis.opendocument.text"),
+            ("content.xml", "<x/>"),
+        ]);
+        let word97 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\0\0\0\0".to_vec();
+        for (bytes, says) in [(workbook, ".xlsx"), (odt, ".odt"), (word97, ".doc)")] {
+            let err = read(&bytes).unwrap_err().to_string();
+            assert!(
+                err.contains(says) && err.contains("save it as"),
+                "{says}: {err}"
+            );
+        }
     }
 }

@@ -582,6 +582,21 @@ async fn what_is_not_a_matrix_is_refused_whole() {
             "{why}: {problem}"
         );
     }
+    // A Word or Excel file sent as CSV is named as what it is, whichever CSV it was sent as.
+    let word97 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\0\0\0\0".to_vec();
+    for (body, says) in [(fourth_cycle(), "a zip archive"), (word97, "Office 97")] {
+        for url in [RECS.to_owned(), format!("{RECS}?format=upr-info")] {
+            let problem = app
+                .upload(&url, "text/csv", body.clone())
+                .await
+                .assert_problem(422, "unreadable_file");
+            let detail = problem["detail"].as_str().unwrap();
+            assert!(
+                detail.contains(says) && detail.contains("CSV UTF-8"),
+                "{url}: {problem}"
+            );
+        }
+    }
     // A matrix sent as CSV, or named as a matrix for another kind of item.
     app.upload(
         &format!("{RECS}?format=ohchr-matrix"),
