@@ -93,15 +93,38 @@ pub fn normalise_name(name: &str) -> String {
 /// Accents and case folded, `&` read as "and", punctuation and spacing collapsed to single
 /// spaces: the form in which two spellings of the same words are equal.
 pub fn normalise_text(text: &str) -> String {
+    fold(text, false)
+}
+
+/// [`normalise_text`] as search reads words (`domain::analysis`): the Cyrillic short i (`й`)
+/// stays itself rather than losing its breve to `и`, since Russian's stemmer reads adjective
+/// endings by it (`судебной`, `судебный` and `судебная` are one word only so).
+pub fn normalise_words(text: &str) -> String {
+    fold(text, true)
+}
+
+fn fold(text: &str, keep_short_i: bool) -> String {
     if text.is_ascii() {
         return normalise_ascii(text);
     }
-    let folded: String = text
-        .nfkd()
-        .filter(|c| !is_combining_mark(*c))
-        .flat_map(char::to_lowercase)
-        .collect::<String>()
-        .replace('&', " and ");
+    let folded: String = if keep_short_i && text.nfc().any(|c| matches!(c, 'й' | 'Й')) {
+        let mut folded = String::with_capacity(text.len());
+        for c in text.nfc() {
+            if matches!(c, 'й' | 'Й') {
+                folded.push('й');
+            } else {
+                let bare = std::iter::once(c).nfkd().filter(|c| !is_combining_mark(*c));
+                folded.extend(bare.flat_map(char::to_lowercase));
+            }
+        }
+        folded
+    } else {
+        text.nfkd()
+            .filter(|c| !is_combining_mark(*c))
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    }
+    .replace('&', " and ");
     let mut out = String::with_capacity(folded.len());
     for word in folded
         .split(|c: char| !c.is_alphanumeric())
