@@ -116,6 +116,7 @@ pub fn import(
             }
         }
     }
+    warn_of_corrections(&mut writer, &review, &entries)?;
     // Each is matched with what is stored of the review (`Importable::loose_match`).
     for (_, entry) in entries {
         let item = Item {
@@ -132,6 +133,59 @@ pub fn import(
         }
     }
     writer.finish()
+}
+
+/// Warns of each text of the matrix that matches nothing stored where a recommendation of
+/// the review is stored under the same paragraph with a text the matrix no longer has: most
+/// likely the matrix corrects that text, and importing it makes a second recommendation
+/// beside the first, which only a person can tell. (A paragraph may hold several texts, each
+/// its own recommendation: a stored text the matrix still has is no sign of a correction.)
+fn warn_of_corrections(
+    writer: &mut Writer<'_, Recommendation>,
+    review: &(String, i64),
+    entries: &[(String, Entry)],
+) -> Result<(), ImportError> {
+    let keys: std::collections::HashSet<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+    let stored = crate::db::recommendations::of_review(writer.conn, &review.0, review.1)?;
+    let stored_keys: std::collections::HashSet<String> = stored
+        .iter()
+        .flat_map(|r| r.content.text.texts().map(|(_, t)| matching_key(t)))
+        .collect();
+    let mut warnings = Vec::new();
+    for (key, entry) in entries {
+        let Some(paragraph) = &entry.paragraph else {
+            continue;
+        };
+        if stored_keys.contains(key) {
+            continue;
+        }
+        let replaced: Vec<String> = stored
+            .iter()
+            .filter(|r| r.content.paragraph.as_ref() == Some(paragraph))
+            .filter(|r| {
+                !r.content
+                    .text
+                    .texts()
+                    .any(|(_, t)| keys.contains(matching_key(t).as_str()))
+            })
+            .map(|r| r.stored.id.to_string())
+            .collect();
+        if !replaced.is_empty() {
+            warnings.push(super::RowError {
+                line: entry.line,
+                column: Some("Recommendation".into()),
+                code: "paragraph_stored_with_another_text".into(),
+                message: format!(
+                    "paragraph {paragraph} is stored with a text this matrix does not have \
+                     (recommendation {}): this text is a new recommendation beside it; if it \
+                     corrects that text, edit the stored recommendation instead, or delete it",
+                    replaced.join(", ")
+                ),
+            });
+        }
+    }
+    writer.report.warn(warnings);
+    Ok(())
 }
 
 /// A text the matrix lists twice: the second's States and labels join the first's.

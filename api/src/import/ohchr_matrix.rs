@@ -534,13 +534,26 @@ impl Labels {
         }
     }
 
-    /// `16 - PEACE, JUSTICE AND STRONG INSTITUTIONS`, `SDG 16`, `Goal 16`, a target `16.3`.
+    /// `16 - PEACE, JUSTICE AND STRONG INSTITUTIONS`, `SDG 16`, `Goal 16`, a target `16.3`, or
+    /// several of them on one line (`SDGs: 16, 18`), each read.
     fn sdg(&mut self, label: &str, warn: Warn<'_>) {
+        let pieces: Vec<&str> = label
+            .split([',', ';'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
+        if pieces.len() > 1 && pieces.iter().all(|p| numbered(p)) {
+            for piece in pieces {
+                self.one_sdg(piece, warn);
+            }
+        } else {
+            self.one_sdg(label, warn);
+        }
+    }
+
+    fn one_sdg(&mut self, label: &str, warn: Warn<'_>) {
         let folded = fold(label);
-        let rest = ["sdg ", "goal ", "odd ", "objectif "]
-            .iter()
-            .find_map(|p| folded.strip_prefix(p))
-            .unwrap_or(&folded);
+        let rest = sdg_number(&folded);
         let number: String = label
             .trim_start_matches(|c: char| !c.is_ascii_digit())
             .chars()
@@ -568,6 +581,21 @@ impl Labels {
             );
         }
     }
+}
+
+/// What follows a goal's name in an SDG label (`SDG 16`, `Goal 16`), folded: its number first
+/// when it names one.
+fn sdg_number(folded: &str) -> &str {
+    ["sdg ", "goal ", "odd ", "objectif "]
+        .iter()
+        .find_map(|p| folded.strip_prefix(p))
+        .unwrap_or(folded)
+}
+
+/// Whether an SDG label starts with a number (`16`, `SDG 5`), as each of a list of them does;
+/// a goal's name holds commas of its own (`16 - PEACE, JUSTICE AND STRONG INSTITUTIONS`).
+fn numbered(label: &str) -> bool {
+    sdg_number(&fold(label)).starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// `A12`, `B31`, `D51`, `G4`: a capital letter and one to three digits.

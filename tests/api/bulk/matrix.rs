@@ -492,10 +492,10 @@ async fn a_second_cycle_matrix_names_its_review_through_the_upload() {
     );
 }
 
-#[actix_web::test]
-async fn a_third_cycle_matrix_reads_sdgs_and_persons_inside_the_themes_column() {
-    let app = TestApp::spawn();
-    let doc = docx(
+/// A matrix of the third cycle's layout (Slovenia's 34th session): no title in the header,
+/// the review named in the first paragraphs, themes in one column.
+fn third_cycle(rows: &[Row]) -> Vec<u8> {
+    docx(
         None,
         &[
             "Universal Periodic Review - 34th session",
@@ -507,25 +507,32 @@ async fn a_third_cycle_matrix_reads_sdgs_and_persons_inside_the_themes_column() 
             "Full list of themes",
             "Assessment/comments on level of implementation",
         ],
-        &[Row::Cells(vec![
-            vec![
-                "121.1 Ratify the International Convention for the Protection of All Persons from Enforced Disappearance (France) (Lithuania);",
-                "Source of Position: A/HRC/43/15 - Para 121",
-            ],
-            vec!["Supported"],
-            vec![
-                "- Acceptance of international norms",
-                "- Enforced disappearances",
-                "SDGs: ",
-                "- 16 - PEACE, JUSTICE AND STRONG INSTITUTIONS",
-                "- 16 - PEACE, JUSTICE AND STRONG INSTITUTIONS",
-                "Affected persons: ",
-                "- Disappeared persons",
-                "- Women",
-            ],
-            vec![],
-        ])],
-    );
+        rows,
+    )
+}
+
+#[actix_web::test]
+async fn a_third_cycle_matrix_reads_sdgs_and_persons_inside_the_themes_column() {
+    let app = TestApp::spawn();
+    let doc = third_cycle(&[Row::Cells(vec![
+        vec![
+            "121.1 Ratify the International Convention for the Protection of All Persons from Enforced Disappearance (France) (Lithuania);",
+            "Source of Position: A/HRC/43/15 - Para 121",
+        ],
+        vec!["Supported"],
+        vec![
+            "- Acceptance of international norms",
+            "- Enforced disappearances",
+            "SDGs: ",
+            "- 16 - PEACE, JUSTICE AND STRONG INSTITUTIONS",
+            "- 16 - PEACE, JUSTICE AND STRONG INSTITUTIONS",
+            "- 5, SDG 10; 18",
+            "Affected persons: ",
+            "- Disappeared persons",
+            "- Women",
+        ],
+        vec![],
+    ])]);
     let r = app
         .upload(&format!("{RECS}?format=ohchr-matrix"), DOCX, doc)
         .await
@@ -541,7 +548,16 @@ async fn a_third_cycle_matrix_reads_sdgs_and_persons_inside_the_themes_column() 
             "uhri_enforced_disappearances"
         ])
     );
-    assert_eq!(rec["sdg_goals"], json!(["16"]));
+    // Goals listed on one line are each read, and the one no goal is told.
+    assert_eq!(rec["sdg_goals"], json!(["16", "5", "10"]));
+    let told: Vec<&str> = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["code"] == "unknown_sdg")
+        .map(|w| w["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(told, ["`18` is not an SDG goal or target: left out"], "{r}");
     assert_eq!(
         rec["affected_persons"],
         json!(["disappeared_persons", "women_and_girls"])
@@ -1024,4 +1040,68 @@ async fn a_matrix_of_one_table_a_theme_is_read_whole() {
         .all("/api/v1/recommendations?theme=uhri_right_to_health")
         .await;
     assert_eq!(recs.len(), 3);
+}
+
+/// A matrix imported again with a text corrected: the corrected text is a new recommendation
+/// (a paragraph may hold several), and the report warns that its paragraph is stored with a
+/// text the matrix no longer has, naming that recommendation, so a person can tell a
+/// correction; a paragraph whose stored text the matrix still has is no correction.
+#[actix_web::test]
+async fn a_corrected_text_of_a_matrix_is_told_beside_the_text_it_corrects() {
+    let app = TestApp::spawn();
+    let matrix = |texts: &[&str]| {
+        let rows: Vec<Row> = texts
+            .iter()
+            .map(|text| {
+                Row::Cells(vec![
+                    vec![*text, "Source of Position: A/HRC/43/15 - Para 121"],
+                    vec!["Supported"],
+                    vec!["- Acceptance of international norms"],
+                    vec![],
+                ])
+            })
+            .collect();
+        third_cycle(&rows)
+    };
+    let url = format!("{RECS}?format=ohchr-matrix");
+    let first = [
+        "121.1 Ratify the Convention agaisnt Torture (France);",
+        "121.2 Ratify the Optional Protocol (Lithuania); Ratify the Optional Protocol promptly (Chile);",
+    ];
+    let r = app
+        .upload(&url, DOCX, matrix(&first))
+        .await
+        .assert_ok_json();
+    assert_eq!(r["created"], 3, "{r}");
+    let typo = app
+        .all("/api/v1/recommendations?state_under_review=SVN&session=34")
+        .await
+        .into_iter()
+        .find(|rec| rec["text"]["en"].as_str().unwrap().contains("agaisnt"))
+        .unwrap();
+    let corrected = [
+        "121.1 Ratify the Convention against Torture (France);",
+        first[1],
+    ];
+    let r = app
+        .upload(&url, DOCX, matrix(&corrected))
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (r["created"].as_u64(), r["unchanged"].as_u64()),
+        (Some(1), Some(2)),
+        "{r}"
+    );
+    let told: Vec<&serde_json::Value> = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["code"] == "paragraph_stored_with_another_text")
+        .collect();
+    assert_eq!(told.len(), 1, "{r}");
+    let message = told[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("121.1") && message.contains(typo["id"].as_str().unwrap()),
+        "{r}"
+    );
 }
