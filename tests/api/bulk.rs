@@ -1548,3 +1548,65 @@ async fn a_text_whose_letters_an_encoding_lost_is_refused() {
     assert_eq!(stored["version"], 1);
     assert_eq!(stored["text"], made["text"]);
 }
+
+/// An export made between a review and the adoption of its outcome says a recommendation
+/// awaits its response (`Pending`, `No Response`): it is imported with no response, the words
+/// kept, as an empty cell is; a word that is no response at all is refused, the message naming
+/// both ways to say "not yet".
+#[actix_web::test]
+async fn a_upr_info_row_awaiting_its_response_imports_with_none() {
+    let app = TestApp::spawn();
+    let csv = "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session\n\
+        Kenya,Africa,,Ratify the Convention.,France,WEOG,EU,Pending,4,Justice,35\n\
+        Kenya,Africa,,Abolish the death penalty.,Spain,WEOG,EU,No Response,4,Justice,35\n\
+        Kenya,Africa,,Protect defenders.,Chile,GRULAC,,Maybe,4,Justice,35\n";
+    let r = report(
+        &app.upload(
+            &format!("{RECS}?format=upr-info&mode=partial"),
+            "text/csv",
+            csv,
+        )
+        .await,
+    );
+    assert_eq!(
+        (r["created"].as_u64(), r["rejected"].as_u64()),
+        (Some(2), Some(1)),
+        "{r}"
+    );
+    assert_eq!(r["errors"][0]["code"], "unknown_response", "{r}");
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Pending"),
+        "{r}"
+    );
+    let mut stored: Vec<(String, serde_json::Value, serde_json::Value)> = app
+        .all("/api/v1/recommendations")
+        .await
+        .into_iter()
+        .map(|r| {
+            (
+                r["text"]["en"].as_str().unwrap().to_owned(),
+                r["response"].clone(),
+                r["response_original"].clone(),
+            )
+        })
+        .collect();
+    stored.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        stored,
+        [
+            (
+                "Abolish the death penalty.".to_owned(),
+                json!(null),
+                json!("No Response")
+            ),
+            (
+                "Ratify the Convention.".to_owned(),
+                json!(null),
+                json!("Pending")
+            ),
+        ]
+    );
+}

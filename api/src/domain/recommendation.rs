@@ -37,6 +37,22 @@ impl Response {
 
     /// Reads the wording of older data: UPR Info's Accepted / Rejected / Noted, and the API's
     /// own names.
+    /// Whether a position's words say the State has not responded yet (`Pending`, `No
+    /// response`, as exports made between a review and its adoption say): no response, as an
+    /// empty cell, the words kept.
+    pub fn awaited(original: &str) -> bool {
+        matches!(
+            normalise_text(original).as_str(),
+            "pending"
+                | "response pending"
+                | "no response"
+                | "no response yet"
+                | "not responded"
+                | "awaiting response"
+                | "en attente"
+        )
+    }
+
     pub fn from_original(original: &str) -> Option<Self> {
         match normalise_text(original).as_str() {
             "supported" | "accepted" | "accept" | "agreed" => Some(Self::Supported),

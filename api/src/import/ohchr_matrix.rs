@@ -257,7 +257,7 @@ fn row(
     }
 
     let original = cell(columns.position).join(" ").trim().to_owned();
-    let response = if original.is_empty() {
+    let response = if original.is_empty() || Response::awaited(&original) {
         None
     } else {
         let r = position(&original);
@@ -265,7 +265,10 @@ fn row(
             err(
                 POSITION,
                 "unknown_response",
-                format!("`{original}` is not Supported, Noted or Supported/Noted"),
+                format!(
+                    "`{original}` is not Supported, Noted or Supported/Noted (nor Pending, or \
+                     an empty cell, for a recommendation not responded to yet)"
+                ),
             );
         }
         r
@@ -954,6 +957,9 @@ mod tests {
         assert_eq!(position("Supported/Noted"), Some(Response::SupportedInPart));
         assert_eq!(position("Noted"), Some(Response::Noted));
         assert_eq!(position("Maybe"), None);
+        // Not yet responded to: no response, as an empty cell.
+        assert!(Response::awaited("Pending") && Response::awaited(" no  response "));
+        assert!(!Response::awaited("Noted"));
         assert_eq!(
             source_of("A/HRC/59/15/Add.1 - Para.3"),
             Some(("A/HRC/59/15/Add.1".into(), Some("3".into())))

@@ -150,7 +150,7 @@ fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<R
         })
         .ok();
     let original = cells.get("Response");
-    let response = if original.is_empty() {
+    let response = if original.is_empty() || Response::awaited(&original) {
         None
     } else {
         let r = Response::from_original(&original);
@@ -158,7 +158,10 @@ fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<R
             err(
                 "Response",
                 "unknown_response",
-                format!("`{original}` is not Accepted, Noted, Rejected or Supported"),
+                format!(
+                    "`{original}` is not Accepted, Noted, Rejected or Supported (nor Pending, \
+                     or an empty cell, for a recommendation not responded to yet)"
+                ),
             );
         }
         r
