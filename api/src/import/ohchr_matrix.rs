@@ -89,8 +89,16 @@ impl Columns {
     fn of(header: &[Vec<String>]) -> Option<Self> {
         let texts: Vec<String> = header.iter().map(|cell| fold(&cell.join(" "))).collect();
         let find = |pred: &dyn Fn(&str) -> bool| texts.iter().position(|t| pred(t));
-        let recommendation = find(&|t| t.contains("recommendation"))?;
-        let position = find(&|t| t.contains("position") && !t.contains("recommendation"))?;
+        // English, French (`Recommandation`) and Spanish (`Recomendación`, `Posición`).
+        let names_recommendation = |t: &str| {
+            ["recommendation", "recommandation", "recomendacion"]
+                .iter()
+                .any(|w| t.contains(w))
+        };
+        let recommendation = find(&|t| names_recommendation(t))?;
+        let position = find(&|t| {
+            (t.contains("position") || t.contains("posicion")) && !names_recommendation(t)
+        })?;
         let themes = find(&|t| t.contains("theme"));
         let sdgs = find(&|t| t.contains("sdg") || t.split(' ').any(|w| w == "odd" || w == "odds"));
         let persons =

@@ -1105,3 +1105,78 @@ async fn a_corrected_text_of_a_matrix_is_told_beside_the_text_it_corrects() {
         "{r}"
     );
 }
+
+/// A matrix OHCHR wrote in French (for a francophone State) is read as the English one is:
+/// its columns by their French headings, its texts stored as French, its recommending States
+/// by their French names, its positions (`Acceptée`, `Notée`) and its review from the page
+/// header.
+#[actix_web::test]
+async fn a_french_matrix_is_read_by_its_french_headings() {
+    let app = TestApp::spawn();
+    let doc = docx(
+        Some("EPU de la Côte d'Ivoire (4e cycle - 47e session)"),
+        &[],
+        &[
+            "Recommandation et État recommandant",
+            "Position de l'État examiné",
+            "Thèmes relatifs aux droits de l'homme et groupes de personnes",
+            "ODD pertinents",
+        ],
+        &[
+            Row::Cells(vec![
+                vec![
+                    "145.1 Ratifier le Protocole facultatif se rapportant à la Convention contre la torture (France)",
+                ],
+                vec!["Acceptée"],
+                vec![],
+                vec!["- 16 - PAIX, JUSTICE ET INSTITUTIONS EFFICACES"],
+            ]),
+            Row::Cells(vec![
+                vec!["145.2 Abolir la peine de mort en toutes circonstances (Espagne) (Mexique)"],
+                vec!["Notée"],
+                vec![],
+                vec![],
+            ]),
+        ],
+    );
+    let r = app
+        .upload(&format!("{RECS}?format=ohchr-matrix"), DOCX, doc)
+        .await
+        .assert_ok_json();
+    assert_eq!(r["created"], 2, "{r}");
+    let mut recs = app
+        .all("/api/v1/recommendations?state_under_review=CIV&session=47")
+        .await;
+    recs.sort_by_key(|r| r["paragraph"].as_str().unwrap().to_owned());
+    let seen: Vec<_> = recs
+        .iter()
+        .map(|r| {
+            (
+                r["paragraph"].clone(),
+                r["text"]["fr"].is_string() && r["text"]["en"].is_null(),
+                r["response"].clone(),
+                r["recommending_states"].clone(),
+                r["sdg_goals"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                json!("145.1"),
+                true,
+                json!("supported"),
+                json!(["FRA"]),
+                json!(["16"])
+            ),
+            (
+                json!("145.2"),
+                true,
+                json!("noted"),
+                json!(["ESP", "MEX"]),
+                json!(null)
+            ),
+        ]
+    );
+}
