@@ -1610,3 +1610,42 @@ async fn a_upr_info_row_awaiting_its_response_imports_with_none() {
         ]
     );
 }
+
+/// Two rows of a UPR Info export for one recommendation (one row per recommending State) that
+/// give it different responses: one recommendation, the first row's response kept, and a
+/// warning on the other row naming both, so the difference is not lost in silence.
+#[actix_web::test]
+async fn rows_of_one_recommendation_with_different_responses_are_told() {
+    let app = TestApp::spawn();
+    let csv = "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session\n\
+        Kenya,Africa,,Abolish the death penalty.,Spain,WEOG,EU,Accepted,4,Justice,35\n\
+        Kenya,Africa,,Abolish the death penalty.,Italy,WEOG,EU,Noted,4,Justice,35\n\
+        Kenya,Africa,,Abolish the death penalty.,France,WEOG,EU,Accepted,4,Justice,35\n";
+    let r = report(
+        &app.upload(&format!("{RECS}?format=upr-info"), "text/csv", csv)
+            .await,
+    );
+    assert_eq!(
+        (r["created"].as_u64(), r["folded"].as_u64()),
+        (Some(1), Some(2)),
+        "{r}"
+    );
+    let told: Vec<(u64, &str)> = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["line"].as_u64().unwrap(), w["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(told, [(3, "conflicting_response")], "{r}");
+    let message = r["warnings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("`Noted`") && message.contains("`Accepted`"),
+        "{r}"
+    );
+    let stored = app.all("/api/v1/recommendations").await;
+    assert_eq!(stored[0]["response"], "supported");
+    assert_eq!(
+        stored[0]["recommending_states"],
+        json!(["ESP", "ITA", "FRA"])
+    );
+}

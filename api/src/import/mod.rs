@@ -618,13 +618,15 @@ fn check<D: Importable>(format: Format, item: Item<D::Input>) -> Checked<D::Cont
     Ok((Item { line, id, content }, ahead))
 }
 
-/// What the reader counted: rows received, rows folded into an earlier row's item, and the
-/// columns it passed over (a UPR Info export's that it does not read).
+/// What the reader counted: rows received, rows folded into an earlier row's item, the
+/// columns it passed over (a UPR Info export's that it does not read), and what it saw of the
+/// rows it folded that was not imported as written.
 #[derive(Debug, Default)]
 pub struct Counts {
     pub received: u64,
     pub folded: u64,
     pub ignored: Vec<String>,
+    pub warnings: Vec<RowError>,
 }
 
 impl Counts {
@@ -701,6 +703,7 @@ where
             writer.report.folded += counts.folded;
             let ignored = counts.ignored.into_iter().map(upr_info::passed_over);
             writer.report.warn_first(ignored.collect());
+            writer.report.warn(counts.warnings);
             writer.finish()
         }
         Err(e) => {

@@ -365,6 +365,7 @@ pub fn read<D: Importable>(
     let mut folded = 0;
     let mut checked = false;
     let mut ignored = Vec::new();
+    let mut warnings = Vec::new();
     // The groups of the current review (State under review and session), in file order.
     let mut block: Option<(String, i64)> = None;
     let mut groups: Vec<Group> = Vec::new();
@@ -433,6 +434,25 @@ pub fn read<D: Importable>(
                 Some(&i) => {
                     folded += 1;
                     let existing = &mut groups[i];
+                    if group.response != existing.response {
+                        let said = |original: &Option<String>| {
+                            original.as_deref().unwrap_or("no response").to_owned()
+                        };
+                        warnings.push(RowError {
+                            line,
+                            column: Some("Response".into()),
+                            code: "conflicting_response".into(),
+                            message: format!(
+                                "`{}` is another response than line {}'s (`{}`) to the same \
+                                 recommendation (the same text in the same review): line {}'s \
+                                 is kept",
+                                said(&group.response_original),
+                                existing.line,
+                                said(&existing.response_original),
+                                existing.line
+                            ),
+                        });
+                    }
                     add_missing(&mut existing.recommending_states, group.recommending_states);
                     add_missing(&mut existing.themes, group.themes);
                 }
@@ -453,5 +473,6 @@ pub fn read<D: Importable>(
         received,
         folded,
         ignored,
+        warnings,
     })
 }
