@@ -165,8 +165,16 @@ fn read_rows(
     before: u64,
     language: Language,
 ) {
+    let folded = |cells: &[Vec<String>]| -> Vec<String> {
+        cells.iter().map(|c| fold(&c.join(" "))).collect()
+    };
+    let header = rows.first().map(|h| folded(h));
     for (i, cells) in rows.iter().enumerate().skip(1) {
         let line = before + i as u64 + 1;
+        // The header again, as a table pasted together from pieces has it.
+        if header.as_ref() == Some(&folded(cells)) {
+            continue;
+        }
         let cell = |i: usize| cells.get(i).map(Vec::as_slice).unwrap_or(&[]);
         let text_lines = cell(columns.recommendation);
         // A heading between rows (`Theme: …`), or a row with nothing in it.

@@ -1180,3 +1180,38 @@ async fn a_french_matrix_is_read_by_its_french_headings() {
         ]
     );
 }
+
+/// A table pasted together from pieces holds its header row again between the rows: it is read
+/// past, not refused as a recommendation that names no State.
+#[actix_web::test]
+async fn a_header_row_repeated_in_the_table_is_read_past() {
+    let app = TestApp::spawn();
+    let text = |t: &'static str| {
+        Row::Cells(vec![
+            vec![t, "Source of Position: A/HRC/43/15 - Para 121"],
+            vec!["Supported"],
+            vec![],
+            vec![],
+        ])
+    };
+    let header = Row::Cells(vec![
+        vec!["Recommendation"],
+        vec!["Position"],
+        vec!["Full list of themes"],
+        vec!["Assessment/comments on level of implementation"],
+    ]);
+    let doc = third_cycle(&[
+        text("121.1 Ratify the Convention against Torture (France);"),
+        header,
+        text("121.2 Ratify the Optional Protocol (Lithuania);"),
+    ]);
+    let r = app
+        .upload(&format!("{RECS}?format=ohchr-matrix"), DOCX, doc)
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (r["created"].as_u64(), r["rejected"].as_u64()),
+        (Some(2), Some(0)),
+        "{r}"
+    );
+}
