@@ -1552,14 +1552,17 @@ async fn a_text_whose_letters_an_encoding_lost_is_refused() {
 /// An export made between a review and the adoption of its outcome says a recommendation
 /// awaits its response (`Pending`, `No Response`): it is imported with no response, the words
 /// kept, as an empty cell is; a word that is no response at all is refused, the message naming
-/// both ways to say "not yet".
+/// both ways to say "not yet". An issue UPR Info added after the vocabulary is kept as written
+/// with a warning, a number a spreadsheet wrote as `35.0` is read, and an empty session is
+/// named as empty.
 #[actix_web::test]
 async fn a_upr_info_row_awaiting_its_response_imports_with_none() {
     let app = TestApp::spawn();
     let csv = "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session\n\
-        Kenya,Africa,,Ratify the Convention.,France,WEOG,EU,Pending,4,Justice,35\n\
-        Kenya,Africa,,Abolish the death penalty.,Spain,WEOG,EU,No Response,4,Justice,35\n\
-        Kenya,Africa,,Protect defenders.,Chile,GRULAC,,Maybe,4,Justice,35\n";
+        Kenya,Africa,,Ratify the Convention.,France,WEOG,EU,Pending,4,\"Justice,Digital rights\",35\n\
+        Kenya,Africa,,Abolish the death penalty.,Spain,WEOG,EU,No Response,4.0,Justice,35.0\n\
+        Kenya,Africa,,Protect defenders.,Chile,GRULAC,,Maybe,4,Justice,35\n\
+        Kenya,Africa,,Free the press.,Chile,GRULAC,,Accepted,4,Justice,\n";
     let r = report(
         &app.upload(
             &format!("{RECS}?format=upr-info&mode=partial"),
@@ -1570,10 +1573,19 @@ async fn a_upr_info_row_awaiting_its_response_imports_with_none() {
     );
     assert_eq!(
         (r["created"].as_u64(), r["rejected"].as_u64()),
-        (Some(2), Some(1)),
+        (Some(2), Some(2)),
         "{r}"
     );
     assert_eq!(r["errors"][0]["code"], "unknown_response", "{r}");
+    // A session left empty says so (a number written `35.0` reads as 35).
+    assert_eq!(r["errors"][1]["code"], "not_a_number", "{r}");
+    assert!(
+        r["errors"][1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("empty"),
+        "{r}"
+    );
     assert!(
         r["errors"][0]["message"]
             .as_str()
@@ -1608,6 +1620,22 @@ async fn a_upr_info_row_awaiting_its_response_imports_with_none() {
                 json!("Pending")
             ),
         ]
+    );
+    // An issue UPR Info added since the vocabulary was written is kept as written, with a
+    // warning, not a reason to refuse the row.
+    let warned: Vec<(u64, &str)> = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["line"].as_u64().unwrap(), w["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(warned, [(2, "unknown_issue")], "{r}");
+    let ratify = app.all("/api/v1/recommendations?q=ratify").await.remove(0);
+    assert_eq!(ratify["themes"], json!(["justice"]), "{ratify}");
+    assert_eq!(
+        ratify["themes_original"],
+        json!(["Digital rights"]),
+        "{ratify}"
     );
 }
 

@@ -186,7 +186,12 @@ impl Importable for Recommendation {
         merged.external_refs = existing.external_refs.clone();
         merged.paragraph = existing.paragraph.clone();
         merged.sdg_goals = existing.sdg_goals.clone();
-        merged.themes_original = existing.themes_original.clone();
+        let mut themes_original = existing.themes_original.clone();
+        add_missing(
+            &mut themes_original,
+            std::mem::take(&mut merged.themes_original),
+        );
+        merged.themes_original = themes_original;
         merged.affected_persons_original = existing.affected_persons_original.clone();
         let mut sources = existing.sources.clone();
         add_missing(&mut sources, std::mem::take(&mut merged.sources));
@@ -263,7 +268,7 @@ impl Importable for Recommendation {
             external_refs: vec![],
             paragraph: None,
             sdg_goals: vec![],
-            themes_original: vec![],
+            themes_original: group.themes_original,
             affected_persons_original: vec![],
             sources: vec![super::upr_info::SOURCE.to_owned()],
         })

@@ -45,6 +45,11 @@ pub struct Group {
     pub response_original: Option<String>,
     pub action_category: Option<i64>,
     pub themes: Vec<String>,
+    /// Issues the UPR Info vocabulary of `api/reference` does not have (UPR Info adds some
+    /// from time to time), kept as written.
+    pub themes_original: Vec<String>,
+    /// What of the row is not imported as written.
+    pub warnings: Vec<RowError>,
 }
 
 /// The UPR Info column a field error belongs to.
@@ -103,6 +108,14 @@ impl Cells<'_> {
     }
 }
 
+/// A whole number, also as a spreadsheet may have written it (`35.0`).
+fn whole_number(cell: &str) -> Option<i64> {
+    cell.parse::<i64>().ok().or_else(|| {
+        let n = cell.parse::<f64>().ok()?;
+        (n.fract() == 0.0 && n.abs() < 1e6).then_some(n as i64)
+    })
+}
+
 /// Whether a `From` cell says that the recommending State is not known (UPR Info writes
 /// `(Unknown)`).
 fn names_no_state(cell: &str) -> bool {
@@ -139,14 +152,14 @@ fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<R
         err("Text", "blank", "the recommendation has no text".into());
     }
     let session_cell = cells.get("Session");
-    let session = session_cell
-        .parse::<i64>()
-        .map_err(|_| {
-            err(
-                "Session",
-                "not_a_number",
-                format!("`{session_cell}` is not a session number"),
-            )
+    let session = whole_number(&session_cell)
+        .ok_or_else(|| {
+            let message = if session_cell.is_empty() {
+                "the cell is empty: every row names the session of its review".to_owned()
+            } else {
+                format!("`{session_cell}` is not a session number")
+            };
+            err("Session", "not_a_number", message)
         })
         .ok();
     let original = cells.get("Response");
@@ -170,8 +183,8 @@ fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<R
     let action_category = if action_cell.is_empty() {
         None
     } else {
-        match action_cell.parse::<i64>() {
-            Ok(n) if (1..=5).contains(&n) => Some(n),
+        match whole_number(&action_cell) {
+            Some(n) if (1..=5).contains(&n) => Some(n),
             _ => {
                 err(
                     "Action",
@@ -182,7 +195,8 @@ fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<R
             }
         }
     };
-    let mut themes: Vec<String> = Vec::new();
+    let (mut themes, mut themes_original) = (Vec::<String>::new(), Vec::<String>::new());
+    let mut warnings = Vec::new();
     for issue in cells
         .get("Issue")
         .split(',')
@@ -192,11 +206,18 @@ fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<R
         match reference().theme_of_upr_info_issue(issue) {
             Some(code) if !themes.iter().any(|t| t == code) => themes.push(code.to_owned()),
             Some(_) => {}
-            None => err(
-                "Issue",
-                "unknown_issue",
-                format!("`{issue}` is not an issue of the UPR Info vocabulary"),
-            ),
+            None => {
+                warnings.push(RowError::in_column(
+                    line,
+                    "Issue",
+                    "unknown_issue",
+                    format!(
+                        "`{issue}` is not an issue of the UPR Info vocabulary: kept as written \
+                         (`themes_original`)"
+                    ),
+                ));
+                add_missing(&mut themes_original, vec![issue.to_owned()]);
+            }
         }
     }
     match (to, from, session, errors.is_empty()) {
@@ -210,6 +231,8 @@ fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<R
             response_original: (!original.is_empty()).then_some(original),
             action_category,
             themes,
+            themes_original,
+            warnings,
         }),
         _ => Err(errors),
     }
@@ -410,7 +433,7 @@ pub fn read<D: Importable>(
                 Ok(values) => values,
                 Err(e) => return each(None, vec![e]),
             };
-            let group = match row(
+            let mut group = match row(
                 &Cells {
                     headers,
                     values: &values,
@@ -421,6 +444,7 @@ pub fn read<D: Importable>(
                 Ok(group) => group,
                 Err(errors) => return each(None, errors),
             };
+            warnings.append(&mut group.warnings);
             let this_block = (group.state_under_review.clone(), group.session);
             if block.as_ref() != Some(&this_block) {
                 flush(&mut groups, each)?;
@@ -455,6 +479,7 @@ pub fn read<D: Importable>(
                     }
                     add_missing(&mut existing.recommending_states, group.recommending_states);
                     add_missing(&mut existing.themes, group.themes);
+                    add_missing(&mut existing.themes_original, group.themes_original);
                 }
                 None => {
                     index.insert(key, groups.len());
