@@ -1637,6 +1637,23 @@ async fn a_upr_info_row_awaiting_its_response_imports_with_none() {
         json!(["Digital rights"]),
         "{ratify}"
     );
+    // The response given later is taken, and an export older than it does not take it back.
+    let header = csv.lines().next().unwrap();
+    let row = |response: &str| {
+        format!(
+            "{header}\nKenya,Africa,,Ratify the Convention.,France,WEOG,EU,{response},4,Justice,35\n"
+        )
+    };
+    let url = format!("{RECS}?format=upr-info");
+    for (response, expected) in [("Accepted", "supported"), ("Pending", "supported")] {
+        report(&app.upload(&url, "text/csv", row(response)).await);
+        let ratify = app.all("/api/v1/recommendations?q=ratify").await.remove(0);
+        assert_eq!(ratify["response"], expected, "{response}: {ratify}");
+        assert_eq!(
+            ratify["response_original"], "Accepted",
+            "{response}: {ratify}"
+        );
+    }
 }
 
 /// Two rows of a UPR Info export for one recommendation (one row per recommending State) that

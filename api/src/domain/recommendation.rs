@@ -35,8 +35,6 @@ impl Response {
         }
     }
 
-    /// Reads the wording of older data: UPR Info's Accepted / Rejected / Noted, and the API's
-    /// own names.
     /// Whether a position's words say the State has not responded yet (`Pending`, `No
     /// response`, as exports made between a review and its adoption say): no response, as an
     /// empty cell, the words kept.
@@ -53,6 +51,8 @@ impl Response {
         )
     }
 
+    /// Reads the wording of older data: UPR Info's Accepted / Rejected / Noted, and the API's
+    /// own names.
     pub fn from_original(original: &str) -> Option<Self> {
         match normalise_text(original).as_str() {
             "supported" | "accepted" | "accept" | "agreed" => Some(Self::Supported),

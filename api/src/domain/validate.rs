@@ -183,9 +183,10 @@ impl Errors {
             self.add(
                 pointer,
                 "lost_characters",
-                "holds question marks and no letter: a program saved it in an encoding that \
-                 cannot write its script (a spreadsheet's CSV in windows-1252, say), which \
-                 put a `?` for each letter; save the file as UTF-8 (CSV UTF-8) and send it again",
+                "holds question marks and no letter, as a text becomes whose letters an \
+                 encoding could not write (a spreadsheet's CSV saved in windows-1252 puts a `?` \
+                 for each Arabic, Cyrillic or Chinese letter): if it came from a file, save the \
+                 file as UTF-8 (\"CSV UTF-8\") and send it again",
             );
         }
     }

@@ -53,8 +53,8 @@ pub enum DocxError {
 pub fn read(bytes: &[u8]) -> Result<Docx, DocxError> {
     if bytes.starts_with(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") {
         return Err(DocxError::NotDocx(
-            "it is an Office 97–2003 file (a Word document .doc): open it in Word or \
-             LibreOffice and save it as a Word document (.docx)"
+            "it is an Office 97–2003 file (a Word .doc, or an Excel .xls): open the matrix \
+             in Word or LibreOffice and save it as a Word document (.docx)"
                 .into(),
         ));
     }
@@ -69,14 +69,14 @@ pub fn read(bytes: &[u8]) -> Result<Docx, DocxError> {
         DocxError::NotDocx(format!("it is not a zip archive, or a damaged one ({e})"))
     })?;
     let main = main_part(&mut zip)?;
-    if !main.starts_with("word/") {
-        let kind = if main.starts_with("xl/") {
-            "an Excel workbook (.xlsx)"
-        } else if main.starts_with("ppt/") {
-            "a PowerPoint presentation (.pptx)"
-        } else {
-            "an Office document of another kind"
-        };
+    let other = if main.starts_with("xl/") {
+        Some("an Excel workbook (.xlsx)")
+    } else if main.starts_with("ppt/") {
+        Some("a PowerPoint presentation (.pptx)")
+    } else {
+        None
+    };
+    if let Some(kind) = other {
         return Err(DocxError::NotDocx(format!(
             "it is {kind}; the matrix is read from a Word document: open the matrix OHCHR \
              published in Word or LibreOffice and save it as a Word document (.docx)"
@@ -85,8 +85,8 @@ pub fn read(bytes: &[u8]) -> Result<Docx, DocxError> {
     let document = part(&mut zip, &main)?.ok_or_else(|| {
         if zip.index_for_name("content.xml").is_some() {
             DocxError::NotDocx(
-                "it is an OpenDocument file (.odt): open it in LibreOffice or Word and save it \
-                 as a Word document (.docx)"
+                "it is an OpenDocument file (.odt, .ods): open it in LibreOffice or Word and \
+                 save it as a Word document (.docx)"
                     .into(),
             )
         } else {
@@ -466,7 +466,7 @@ mod tests {
             ("content.xml", "<x/>"),
         ]);
         let word97 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\0\0\0\0".to_vec();
-        for (bytes, says) in [(workbook, ".xlsx"), (odt, ".odt"), (word97, ".doc)")] {
+        for (bytes, says) in [(workbook, ".xlsx"), (odt, ".odt"), (word97, ".doc,")] {
             let err = read(&bytes).unwrap_err().to_string();
             assert!(
                 err.contains(says) && err.contains("save it as"),

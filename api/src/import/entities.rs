@@ -12,7 +12,7 @@ use crate::domain::stakeholder::{
     Contact, NhriAccreditation, Stakeholder, StakeholderContent, StakeholderInput, StakeholderKind,
 };
 use crate::domain::validate::add_missing;
-use crate::domain::{ExternalRef, Multilingual};
+use crate::domain::{ExternalRef, Language, Multilingual};
 
 pub(super) type CellErrors = Vec<(String, String, String)>;
 
@@ -201,11 +201,13 @@ impl Importable for Recommendation {
             en: existing.text.en.clone().or(merged.text.en.clone()),
             ..existing.text.clone()
         };
-        // So does a matrix's position: OHCHR's is the official record.
-        if existing
-            .sources
-            .iter()
-            .any(|s| s == super::ohchr_matrix::SOURCE)
+        // So does a matrix's position (OHCHR's is the official record), and any response
+        // where the export gives none (`Pending` in an export older than the response).
+        if merged.response.is_none()
+            || existing
+                .sources
+                .iter()
+                .any(|s| s == super::ohchr_matrix::SOURCE)
         {
             merged.response = existing.response;
             merged.response_original = existing.response_original.clone();
@@ -234,6 +236,24 @@ impl Importable for Recommendation {
                         .entry(matching_key(text))
                         .or_insert_with(|| rec.stored.id.into());
                 }
+                // The same recommendation in a language it is not stored in yet (a matrix in
+                // French of a review stored from the English one): known by its paragraph and
+                // its States, when no other recommendation shares them.
+                for language in Language::ALL {
+                    if rec.content.text.get(language).is_none()
+                        && let Some(key) = translation_key(language, &rec.content)
+                    {
+                        let id: uuid::Uuid = rec.stored.id.into();
+                        stored
+                            .entry(key)
+                            .and_modify(|held| {
+                                if *held != id {
+                                    *held = uuid::Uuid::nil();
+                                }
+                            })
+                            .or_insert(id);
+                    }
+                }
             }
             keys.insert(review.clone(), stored);
         }
@@ -242,10 +262,19 @@ impl Importable for Recommendation {
             // A review imported for the first time: nothing to match.
             return Ok(None);
         }
-        Ok(content
+        let by_text = content
             .text
             .texts()
-            .find_map(|(_, text)| stored.get(&matching_key(text)).copied()))
+            .find_map(|(_, text)| stored.get(&matching_key(text)).copied());
+        let by_paragraph = || {
+            if format != Format::OhchrMatrix {
+                return None;
+            }
+            let (language, _) = content.text.texts().next()?;
+            let id = *stored.get(&translation_key(language, content)?)?;
+            (!id.is_nil()).then_some(id)
+        };
+        Ok(by_text.or_else(by_paragraph))
     }
 
     fn from_upr_info(group: Group) -> Option<RecommendationInput> {
@@ -273,6 +302,26 @@ impl Importable for Recommendation {
             sources: vec![super::upr_info::SOURCE.to_owned()],
         })
     }
+}
+
+/// What finds a recommendation of a review by its paragraph and recommending States when its
+/// text is not stored in `language` ([`Importable::loose_match`]); none without a paragraph.
+pub(super) fn translation_key(
+    language: Language,
+    content: &RecommendationContent,
+) -> Option<String> {
+    let paragraph = content.paragraph.as_deref()?;
+    let mut states: Vec<&str> = content
+        .recommending_states
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    states.sort_unstable();
+    Some(format!(
+        "\u{1}{}\u{1}{paragraph}\u{1}{}",
+        language.code(),
+        states.join(",")
+    ))
 }
 
 /// What a matrix row makes of a recommendation already stored (decision 0013): the stored

@@ -136,10 +136,11 @@ pub fn import(
 }
 
 /// Warns of each text of the matrix that matches nothing stored where a recommendation of
-/// the review is stored under the same paragraph with a text the matrix no longer has: most
-/// likely the matrix corrects that text, and importing it makes a second recommendation
-/// beside the first, which only a person can tell. (A paragraph may hold several texts, each
-/// its own recommendation: a stored text the matrix still has is no sign of a correction.)
+/// the review is stored under the same paragraph with a text in the same language that the
+/// matrix no longer has: most likely the matrix corrects that text, and importing it makes a
+/// second recommendation beside the first, which only a person can tell. (A paragraph may hold
+/// several texts, each its own recommendation: a stored text the matrix still has is no sign
+/// of a correction.)
 fn warn_of_corrections(
     writer: &mut Writer<'_, Recommendation>,
     review: &(String, i64),
@@ -162,6 +163,9 @@ fn warn_of_corrections(
         let replaced: Vec<String> = stored
             .iter()
             .filter(|r| r.content.paragraph.as_ref() == Some(paragraph))
+            // Stored in the matrix's language: one that is not (an English matrix's, and this
+            // one in French) is no text this one corrects, and is found by its paragraph.
+            .filter(|r| r.content.text.get(entry.language).is_some())
             .filter(|r| {
                 !r.content
                     .text

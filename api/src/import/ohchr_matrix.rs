@@ -89,16 +89,12 @@ impl Columns {
     fn of(header: &[Vec<String>]) -> Option<Self> {
         let texts: Vec<String> = header.iter().map(|cell| fold(&cell.join(" "))).collect();
         let find = |pred: &dyn Fn(&str) -> bool| texts.iter().position(|t| pred(t));
-        // English, French (`Recommandation`) and Spanish (`Recomendación`, `Posición`).
-        let names_recommendation = |t: &str| {
-            ["recommendation", "recommandation", "recomendacion"]
-                .iter()
-                .any(|w| t.contains(w))
-        };
+        // English, or French (`Recommandation et État recommandant`), the languages whose
+        // positions and review headings are read.
+        let names_recommendation =
+            |t: &str| t.contains("recommendation") || t.contains("recommandation");
         let recommendation = find(&|t| names_recommendation(t))?;
-        let position = find(&|t| {
-            (t.contains("position") || t.contains("posicion")) && !names_recommendation(t)
-        })?;
+        let position = find(&|t| t.contains("position") && !names_recommendation(t))?;
         let themes = find(&|t| t.contains("theme"));
         let sdgs = find(&|t| t.contains("sdg") || t.split(' ').any(|w| w == "odd" || w == "odds"));
         let persons =
@@ -554,19 +550,26 @@ impl Labels {
     }
 
     /// `16 - PEACE, JUSTICE AND STRONG INSTITUTIONS`, `SDG 16`, `Goal 16`, a target `16.3`, or
-    /// several of them on one line (`SDGs: 16, 18`), each read.
+    /// several of them on one line (`SDGs: 16, 18`, `5 - GENDER EQUALITY; 16 - PEACE, …`),
+    /// each read: the line is cut where a comma or semicolon and a space come before a number
+    /// (a goal's name holds commas of its own, and `16,3` is a target in French).
     fn sdg(&mut self, label: &str, warn: Warn<'_>) {
-        let pieces: Vec<&str> = label
-            .split([',', ';'])
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .collect();
-        if pieces.len() > 1 && pieces.iter().all(|p| numbered(p)) {
-            for piece in pieces {
+        let mut pieces: Vec<String> = Vec::new();
+        for piece in label.split([',', ';']) {
+            let starts_anew = piece.starts_with(' ') && numbered(piece);
+            match pieces.last_mut() {
+                Some(last) if !starts_anew => {
+                    last.push(',');
+                    last.push_str(piece);
+                }
+                _ => pieces.push(piece.to_owned()),
+            }
+        }
+        for piece in pieces {
+            let piece = piece.trim();
+            if !piece.is_empty() {
                 self.one_sdg(piece, warn);
             }
-        } else {
-            self.one_sdg(label, warn);
         }
     }
 

@@ -458,7 +458,11 @@ pub fn read<D: Importable>(
                 Some(&i) => {
                     folded += 1;
                     let existing = &mut groups[i];
-                    if group.response != existing.response {
+                    if existing.response.is_none() && group.response.is_some() {
+                        // A row awaiting the response and one that gives it: the response.
+                        existing.response = group.response;
+                        existing.response_original = group.response_original.clone();
+                    } else if group.response.is_some() && group.response != existing.response {
                         let said = |original: &Option<String>| {
                             original.as_deref().unwrap_or("no response").to_owned()
                         };

@@ -527,6 +527,7 @@ async fn a_third_cycle_matrix_reads_sdgs_and_persons_inside_the_themes_column() 
             "- 16 - PEACE, JUSTICE AND STRONG INSTITUTIONS",
             "- 16 - PEACE, JUSTICE AND STRONG INSTITUTIONS",
             "- 5, SDG 10; 18",
+            "- 5 - GENDER EQUALITY, 17 - PARTNERSHIPS FOR THE GOALS",
             "Affected persons: ",
             "- Disappeared persons",
             "- Women",
@@ -549,7 +550,7 @@ async fn a_third_cycle_matrix_reads_sdgs_and_persons_inside_the_themes_column() 
         ])
     );
     // Goals listed on one line are each read, and the one no goal is told.
-    assert_eq!(rec["sdg_goals"], json!(["16", "5", "10"]));
+    assert_eq!(rec["sdg_goals"], json!(["16", "5", "10", "17"]));
     let told: Vec<&str> = r["warnings"]
         .as_array()
         .unwrap()
@@ -1214,4 +1215,87 @@ async fn a_header_row_repeated_in_the_table_is_read_past() {
         (Some(2), Some(0)),
         "{r}"
     );
+}
+
+/// The French matrix of a review already stored from the English one adds the French texts to
+/// the recommendations it has, found by paragraph and recommending States (their texts differ
+/// by language), rather than making a second recommendation of each, or warning of
+/// corrections that are translations.
+#[actix_web::test]
+async fn a_french_matrix_of_a_review_stored_in_english_adds_its_texts() {
+    let app = TestApp::spawn();
+    let matrix = |header: &str, columns: [&str; 2], rows: [(&'static str, &'static str); 2]| {
+        let rows: Vec<Row> = rows
+            .iter()
+            .map(|(text, position)| Row::Cells(vec![vec![*text], vec![*position], vec![], vec![]]))
+            .collect();
+        docx(
+            Some(header),
+            &[],
+            &[columns[0], columns[1], "Themes", "SDGs"],
+            &rows,
+        )
+    };
+    let english = matrix(
+        "UPR of Côte d'Ivoire (4th Cycle - 47th Session)",
+        ["Recommendation and recommending State", "Position"],
+        [
+            (
+                "145.1 Ratify the Optional Protocol to the Convention against Torture (France)",
+                "Supported",
+            ),
+            (
+                "145.2 Abolish the death penalty in all circumstances (Spain) (Mexico)",
+                "Noted",
+            ),
+        ],
+    );
+    let french = matrix(
+        "EPU de la Côte d'Ivoire (4e cycle - 47e session)",
+        [
+            "Recommandation et État recommandant",
+            "Position de l'État examiné",
+        ],
+        [
+            (
+                "145.1 Ratifier le Protocole facultatif se rapportant à la Convention contre la torture (France)",
+                "Acceptée",
+            ),
+            (
+                "145.2 Abolir la peine de mort en toutes circonstances (Espagne) (Mexique)",
+                "Notée",
+            ),
+        ],
+    );
+    let url = format!("{RECS}?format=ohchr-matrix");
+    let r = app.upload(&url, DOCX, english).await.assert_ok_json();
+    assert_eq!(r["created"], 2, "{r}");
+    let r = app.upload(&url, DOCX, french).await.assert_ok_json();
+    assert_eq!(
+        (
+            r["created"].as_u64(),
+            r["updated"].as_u64(),
+            r["matched"].as_u64()
+        ),
+        (Some(0), Some(2), Some(2)),
+        "{r}"
+    );
+    assert!(
+        r["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["code"] != "paragraph_stored_with_another_text"),
+        "{r}"
+    );
+    let recs = app
+        .all("/api/v1/recommendations?state_under_review=CIV&session=47")
+        .await;
+    assert_eq!(recs.len(), 2);
+    for rec in &recs {
+        assert!(
+            rec["text"]["en"].is_string() && rec["text"]["fr"].is_string(),
+            "{rec}"
+        );
+    }
 }

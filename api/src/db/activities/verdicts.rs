@@ -239,7 +239,8 @@ impl Facts {
 /// activity whose verdict stands is not written at all). Returns how many verdicts changed.
 /// The changed verdicts are written together, and of each activity's facets only those the
 /// verdict gives (`awaiting`, `refused`) that changed: a State's blanket decision may change
-/// thousands, all the while holding the write lock.
+/// thousands, all the while holding the write lock. With `write_columns` (the rule or a
+/// submitter changed), every facet of an activity whose verdict changed is written again.
 fn refresh(
     conn: &mut DbConnection,
     rows: Vec<DocumentRow>,
@@ -260,6 +261,8 @@ fn refresh(
     // The verdict's facets that changed: rows to delete, by facet and value, and to insert.
     let mut gone: HashMap<(&'static str, String), Vec<i64>> = HashMap::new();
     let mut added: Vec<(i64, &'static str, String)> = Vec::new();
+    // With `write_columns`, the activities whose facets are all written again.
+    let mut rewrite: Vec<(i64, Vec<(&'static str, String)>)> = Vec::new();
     // The activities that stopped being public, which offers stop citing, and those public
     // again, which offers cite again.
     let (mut hidden, mut shown) = (Vec::new(), Vec::new());
@@ -286,18 +289,23 @@ fn refresh(
         } else if !before.public && activity.visibility.public {
             shown.push(activity.stored.id);
         }
-        let (was, is) = (
-            verdict_facets(&before),
-            verdict_facets(&activity.visibility),
-        );
-        for facet in was.iter().filter(|f| !is.contains(f)) {
-            gone.entry(facet.clone()).or_default().push(seq);
+        if write_columns {
+            // The rule changed: every facet written again, whatever the stored rows say.
+            rewrite.push((seq, activity.facets()));
+        } else {
+            let (was, is) = (
+                verdict_facets(&before),
+                verdict_facets(&activity.visibility),
+            );
+            for facet in was.iter().filter(|f| !is.contains(f)) {
+                gone.entry(facet.clone()).or_default().push(seq);
+            }
+            added.extend(
+                is.into_iter()
+                    .filter(|f| !was.contains(f))
+                    .map(|(facet, value)| (seq, facet, value)),
+            );
         }
-        added.extend(
-            is.into_iter()
-                .filter(|f| !was.contains(f))
-                .map(|(facet, value)| (seq, facet, value)),
-        );
         let full = to_json(&activity);
         let public = activity.public_json(&full);
         let change = Change::new(
@@ -342,6 +350,10 @@ fn refresh(
         .map(|(seq, facet, value)| (*seq, *facet, value.as_str()))
         .collect();
     Activity::insert_facets(conn, &added)?;
+    for (seq, facets) in rewrite {
+        let pairs: Vec<(&str, &str)> = facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
+        Activity::set_facets(conn, seq, &pairs)?;
+    }
     // Offers stop citing the hidden before the feed says they are gone, and cite those shown
     // again after it gives them.
     crate::db::offers::withhold(conn, &hidden)?;
