@@ -605,7 +605,7 @@ fn utf8_of<'a>(
     let mut input = std::io::BufReader::with_capacity(BUFFER, input);
     let utf16 = [encoding_rs::UTF_16LE, encoding_rs::UTF_16BE];
     let start = input.fill_buf()?;
-    if let Some(kind) = not_text(start) {
+    if let Some(kind) = Document::of(start).map(Document::described) {
         return Err(ImportError::File(format!(
             "This is {kind}, not CSV text: open it in the program that made it and save the \
              sheet as \"CSV UTF-8\" (or send a UPR matrix as a Word document .docx to the \
@@ -628,25 +628,43 @@ fn utf8_of<'a>(
     ))
 }
 
-/// What a file is that starts with these bytes, when it is a kind of document people send
-/// for a CSV file (a spreadsheet's own format, a word processor's) rather than text.
-pub fn not_text(start: &[u8]) -> Option<&'static str> {
-    const KINDS: [(&[u8], &str); 3] = [
-        (
-            b"PK\x03\x04",
-            "a zip archive (an Excel workbook .xlsx, an OpenDocument spreadsheet .ods or a Word \
-             document .docx)",
-        ),
-        (
-            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
-            "an Office 97–2003 file (an Excel workbook .xls or a Word document .doc)",
-        ),
-        (b"%PDF-", "a PDF document"),
+/// A kind of document people send where text is meant (a spreadsheet's own format, a word
+/// processor's), told by the bytes it starts with: CSV takes none of them, a matrix the first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Document {
+    Zip,
+    Office97,
+    Pdf,
+}
+
+impl Document {
+    const MAGIC: [(&'static [u8], Document); 3] = [
+        (b"PK\x03\x04", Document::Zip),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", Document::Office97),
+        (b"%PDF-", Document::Pdf),
     ];
-    KINDS
-        .iter()
-        .find(|(magic, _)| start.starts_with(magic))
-        .map(|(_, kind)| *kind)
+
+    /// What a file that starts with `start` is, when it is one of these.
+    pub fn of(start: &[u8]) -> Option<Self> {
+        Self::MAGIC
+            .iter()
+            .find(|(magic, _)| start.starts_with(magic))
+            .map(|(_, kind)| *kind)
+    }
+
+    /// What it is, in words.
+    pub fn described(self) -> &'static str {
+        match self {
+            Document::Zip => {
+                "a zip archive (an Excel workbook .xlsx, an OpenDocument spreadsheet .ods or a \
+                 Word document .docx)"
+            }
+            Document::Office97 => {
+                "an Office 97–2003 file (an Excel workbook .xls or a Word document .doc)"
+            }
+            Document::Pdf => "a PDF document",
+        }
+    }
 }
 
 fn decode<'a>(

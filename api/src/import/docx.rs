@@ -51,19 +51,25 @@ pub enum DocxError {
 
 /// Reads a `.docx` from its bytes.
 pub fn read(bytes: &[u8]) -> Result<Docx, DocxError> {
-    if bytes.starts_with(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") {
-        return Err(DocxError::NotDocx(
-            "it is an Office 97–2003 file (a Word .doc, or an Excel .xls): open the matrix \
-             in Word or LibreOffice and save it as a Word document (.docx)"
-                .into(),
-        ));
-    }
-    if bytes.starts_with(b"%PDF-") {
-        return Err(DocxError::NotDocx(
-            "it is a PDF document; the matrix is read from the Word document (.docx) OHCHR \
-             publishes beside it"
-                .into(),
-        ));
+    use super::columns::Document;
+    match Document::of(bytes) {
+        Some(Document::Zip) => {}
+        Some(Document::Pdf) => {
+            return Err(DocxError::NotDocx(
+                "it is a PDF document; the matrix is read from the Word document (.docx) OHCHR \
+                 publishes beside it"
+                    .into(),
+            ));
+        }
+        Some(kind @ Document::Office97) => {
+            return Err(DocxError::NotDocx(format!(
+                "it is {}: open the matrix in Word or LibreOffice and save it as a Word \
+                 document (.docx)",
+                kind.described()
+            )));
+        }
+        // Not a zip archive: the archive reader says what is wrong with it.
+        None => {}
     }
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
         DocxError::NotDocx(format!("it is not a zip archive, or a damaged one ({e})"))
@@ -466,7 +472,7 @@ mod tests {
             ("content.xml", "<x/>"),
         ]);
         let word97 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\0\0\0\0".to_vec();
-        for (bytes, says) in [(workbook, ".xlsx"), (odt, ".odt"), (word97, ".doc,")] {
+        for (bytes, says) in [(workbook, ".xlsx"), (odt, ".odt"), (word97, ".doc)")] {
             let err = read(&bytes).unwrap_err().to_string();
             assert!(
                 err.contains(says) && err.contains("save it as"),
