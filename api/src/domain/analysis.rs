@@ -332,6 +332,8 @@ mod tests {
             assert_eq!(stems(forms[0]), stems(forms[1]), "{forms:?}");
             assert_eq!(stems(forms[0]), stems(forms[2]), "{forms:?}");
         }
+        // `й` written as `и` and a combining breve reads the same.
+        assert_eq!(stems("судебнои\u{306}"), stems("судебной"));
         let q = Query::parse("судебная").unwrap();
         assert!(q.0[0].contains(&stems("судебной")), "{q:?}");
         // Chinese has no stemmer: pairs of characters.

@@ -107,7 +107,9 @@ fn fold(text: &str, keep_short_i: bool) -> String {
     if text.is_ascii() {
         return normalise_ascii(text);
     }
-    let folded: String = if keep_short_i && text.nfc().any(|c| matches!(c, 'й' | 'Й')) {
+    // `й` as one character or as `и` and its combining breve (U+0306).
+    let short_i = keep_short_i && text.contains(['й', 'Й', '\u{306}']);
+    let folded: String = if short_i {
         let mut folded = String::with_capacity(text.len());
         for c in text.nfc() {
             if matches!(c, 'й' | 'Й') {

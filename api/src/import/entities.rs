@@ -238,7 +238,10 @@ impl Importable for Recommendation {
                 }
                 // The same recommendation in a language it is not stored in yet (a matrix in
                 // French of a review stored from the English one): known by its paragraph and
-                // its States, when no other recommendation shares them.
+                // its States, when no other recommendation shares them. Only a matrix asks.
+                if format != Format::OhchrMatrix {
+                    continue;
+                }
                 for language in Language::ALL {
                     if rec.content.text.get(language).is_none()
                         && let Some(key) = translation_key(language, &rec.content)
