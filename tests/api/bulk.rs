@@ -8,7 +8,7 @@ mod needs;
 use std::collections::{HashMap, HashSet};
 
 use upr_tc::auth::Role;
-use upr_tc_tests::{TestApp, json};
+use upr_tc_tests::{TestApp, counted, json, told};
 
 const RECS: &str = "/api/v1/bulk/recommendations";
 const ORGS: &str = "/api/v1/bulk/stakeholders";
@@ -20,6 +20,16 @@ FRA,15,Strengthen the NHRI.,,KEN,supported_in_part,nhri,,\n";
 
 fn report(reply: &upr_tc_tests::Reply) -> serde_json::Value {
     reply.assert_ok_json()
+}
+
+/// The columns of a UPR Info export.
+const UPR_INFO_HEADER: &str =
+    "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session";
+
+/// The report of a UPR Info export uploaded in partial mode.
+async fn upr_info(app: &TestApp, csv: &str) -> serde_json::Value {
+    let url = format!("{RECS}?format=upr-info&mode=partial");
+    report(&app.upload(&url, "text/csv", csv.to_owned()).await)
 }
 
 /// The English texts of the recommendations stored.
@@ -1517,11 +1527,7 @@ async fn a_text_whose_letters_an_encoding_lost_is_refused() {
         )
         .await,
     );
-    assert_eq!(
-        (r["rejected"].as_u64(), r["updated"].as_u64()),
-        (Some(1), Some(0)),
-        "{r}"
-    );
+    assert_eq!(counted(&r, &["rejected", "updated"]), [1, 0], "{r}");
     let mut lost: Vec<(&str, &str)> = r["errors"]
         .as_array()
         .unwrap()
@@ -1558,27 +1564,21 @@ async fn a_text_whose_letters_an_encoding_lost_is_refused() {
 #[actix_web::test]
 async fn a_upr_info_row_awaiting_its_response_imports_with_none() {
     let app = TestApp::spawn();
-    let csv = "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session\n\
+    let csv = format!(
+        "{UPR_INFO_HEADER}\n\
         Kenya,Africa,,Ratify the Convention.,France,WEOG,EU,Pending,4,\"Justice,Digital rights\",35\n\
         Kenya,Africa,,Abolish the death penalty.,Spain,WEOG,EU,No Response,4.0,Justice,35.0\n\
         Kenya,Africa,,Protect defenders.,Chile,GRULAC,,Maybe,4,Justice,35\n\
-        Kenya,Africa,,Free the press.,Chile,GRULAC,,Accepted,4,Justice,\n";
-    let r = report(
-        &app.upload(
-            &format!("{RECS}?format=upr-info&mode=partial"),
-            "text/csv",
-            csv,
-        )
-        .await,
+        Kenya,Africa,,Free the press.,Chile,GRULAC,,Accepted,4,Justice,\n"
     );
+    let r = upr_info(&app, &csv).await;
+    assert_eq!(counted(&r, &["created", "rejected"]), [2, 2], "{r}");
+    // A session left empty says so (a number written `35.0` reads as 35).
     assert_eq!(
-        (r["created"].as_u64(), r["rejected"].as_u64()),
-        (Some(2), Some(2)),
+        told(&r, "errors"),
+        [(4, "unknown_response".into()), (5, "not_a_number".into())],
         "{r}"
     );
-    assert_eq!(r["errors"][0]["code"], "unknown_response", "{r}");
-    // A session left empty says so (a number written `35.0` reads as 35).
-    assert_eq!(r["errors"][1]["code"], "not_a_number", "{r}");
     assert!(
         r["errors"][1]["message"]
             .as_str()
@@ -1623,13 +1623,7 @@ async fn a_upr_info_row_awaiting_its_response_imports_with_none() {
     );
     // An issue UPR Info added since the vocabulary was written is kept as written, with a
     // warning, not a reason to refuse the row.
-    let warned: Vec<(u64, &str)> = r["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| (w["line"].as_u64().unwrap(), w["code"].as_str().unwrap()))
-        .collect();
-    assert_eq!(warned, [(2, "unknown_issue")], "{r}");
+    assert_eq!(told(&r, "warnings"), [(2, "unknown_issue".into())], "{r}");
     let ratify = app.all("/api/v1/recommendations?q=ratify").await.remove(0);
     assert_eq!(ratify["themes"], json!(["justice"]), "{ratify}");
     assert_eq!(
@@ -1638,15 +1632,11 @@ async fn a_upr_info_row_awaiting_its_response_imports_with_none() {
         "{ratify}"
     );
     // The response given later is taken, and an export older than it does not take it back.
-    let header = csv.lines().next().unwrap();
-    let row = |response: &str| {
-        format!(
-            "{header}\nKenya,Africa,,Ratify the Convention.,France,WEOG,EU,{response},4,Justice,35\n"
-        )
-    };
-    let url = format!("{RECS}?format=upr-info");
     for (response, expected) in [("Accepted", "supported"), ("Pending", "supported")] {
-        report(&app.upload(&url, "text/csv", row(response)).await);
+        let row = format!(
+            "{UPR_INFO_HEADER}\nKenya,Africa,,Ratify the Convention.,France,WEOG,EU,{response},4,Justice,35\n"
+        );
+        upr_info(&app, &row).await;
         let ratify = app.all("/api/v1/recommendations?q=ratify").await.remove(0);
         assert_eq!(ratify["response"], expected, "{response}: {ratify}");
         assert_eq!(
@@ -1662,26 +1652,19 @@ async fn a_upr_info_row_awaiting_its_response_imports_with_none() {
 #[actix_web::test]
 async fn rows_of_one_recommendation_with_different_responses_are_told() {
     let app = TestApp::spawn();
-    let csv = "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session\n\
+    let csv = format!(
+        "{UPR_INFO_HEADER}\n\
         Kenya,Africa,,Abolish the death penalty.,Spain,WEOG,EU,Accepted,4,Justice,35\n\
         Kenya,Africa,,Abolish the death penalty.,Italy,WEOG,EU,Noted,4,Justice,35\n\
-        Kenya,Africa,,Abolish the death penalty.,France,WEOG,EU,Accepted,4,Justice,35\n";
-    let r = report(
-        &app.upload(&format!("{RECS}?format=upr-info"), "text/csv", csv)
-            .await,
+        Kenya,Africa,,Abolish the death penalty.,France,WEOG,EU,Accepted,4,Justice,35\n"
     );
+    let r = upr_info(&app, &csv).await;
+    assert_eq!(counted(&r, &["created", "folded"]), [1, 2], "{r}");
     assert_eq!(
-        (r["created"].as_u64(), r["folded"].as_u64()),
-        (Some(1), Some(2)),
+        told(&r, "warnings"),
+        [(3, "conflicting_response".into())],
         "{r}"
     );
-    let told: Vec<(u64, &str)> = r["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| (w["line"].as_u64().unwrap(), w["code"].as_str().unwrap()))
-        .collect();
-    assert_eq!(told, [(3, "conflicting_response")], "{r}");
     let message = r["warnings"][0]["message"].as_str().unwrap();
     assert!(
         message.contains("`Noted`") && message.contains("`Accepted`"),

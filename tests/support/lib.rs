@@ -600,3 +600,29 @@ pub fn offer(description: &str) -> Value {
         "description": {"en": description},
     })
 }
+
+/// An import report's counts of `keys` (`created`, `rejected`, …), in that order.
+pub fn counted(report: &Value, keys: &[&str]) -> Vec<u64> {
+    keys.iter()
+        .map(|k| {
+            report[*k]
+                .as_u64()
+                .unwrap_or_else(|| panic!("no count {k}: {report}"))
+        })
+        .collect()
+}
+
+/// The line and code of each entry of an import report's `errors` or `warnings`.
+pub fn told(report: &Value, list: &str) -> Vec<(u64, String)> {
+    report[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {list}: {report}"))
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
