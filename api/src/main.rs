@@ -274,11 +274,13 @@ fn report(
             out.join(format!("report-{year}-{lang}.html")),
             upr_tc::report_page::render(report).into_bytes(),
         )),
+        // Files for people to open in a spreadsheet: a byte order mark first, which Excel
+        // needs to read them as UTF-8.
         ReportFormat::Csv => {
             for table in &report.tables {
                 files.push((
                     out.join(format!("{}.csv", table.name)),
-                    upr_tc::report_page::csv(table)?,
+                    [upr_tc::import::BOM, &upr_tc::report_page::csv(table)?].concat(),
                 ));
             }
         }

@@ -629,7 +629,7 @@ fn report_writes_the_annual_report_to_files() {
         serde_json::from_slice(&std::fs::read(dir.path().join("out/report-2026.json")).unwrap())
             .unwrap();
     assert_eq!(public["tables"][0]["rows"], serde_json::json!([]));
-    // A CSV file per table; the page in French.
+    // A CSV file per table, for a spreadsheet: a byte order mark first; the page in French.
     let written = report(&["--format", "csv", "--scope", "full"]);
     assert_eq!(
         written.lines().count(),
@@ -638,7 +638,7 @@ fn report_writes_the_annual_report_to_files() {
     let csv = std::fs::read_to_string(dir.path().join("out/activities_by_state.csv")).unwrap();
     assert_eq!(
         csv,
-        "code,label,activities,previous_year\nKEN,Kenya,2,1\nUGA,Uganda,1,1\n"
+        "\u{feff}code,label,activities,previous_year\nKEN,Kenya,2,1\nUGA,Uganda,1,1\n"
     );
     report(&["--format", "html", "--lang", "fr", "--scope", "full"]);
     let page = std::fs::read_to_string(dir.path().join("out/report-2026-fr.html")).unwrap();

@@ -379,3 +379,92 @@ async fn a_browser_downloads_a_list_as_a_file_with_format() {
 }
 
 const XML_ONLY: &str = "application/xml";
+
+/// The byte order mark that tells a spreadsheet a CSV file is UTF-8.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+#[actix_web::test]
+async fn a_csv_file_for_a_browser_begins_with_a_byte_order_mark() {
+    let app = TestApp::spawn();
+    let mut arabic = recommendation(
+        "KEN",
+        8,
+        "Ratifier la convention relative aux droits de l'élève.",
+    );
+    arabic["text"]["ar"] = json!("التصديق على الاتفاقية");
+    app.create("/api/v1/recommendations", &arabic).await;
+    app.create(
+        "/api/v1/recommendations",
+        &recommendation("KEN", 8, "Сократить сроки содержания под стражей."),
+    )
+    .await;
+    let starts_with_mark = |reply: &upr_tc_tests::Reply| {
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        assert!(reply.content_type().starts_with("text/csv"));
+        assert!(
+            reply.header("vary").is_some_and(|v| v.contains("Accept")),
+            "{:?}",
+            reply.header("vary")
+        );
+        reply.body.starts_with(BOM)
+    };
+
+    // A browser's download: the mark once, before the header line; the rows as without it.
+    let list = "/api/v1/recommendations?format=csv";
+    let for_people = export(&app, list, BROWSER, None).await;
+    assert!(starts_with_mark(&for_people));
+    assert_eq!(for_people.body.windows(3).filter(|w| *w == BOM).count(), 1);
+    let for_programs = export(&app, list, "*/*", None).await;
+    assert!(!starts_with_mark(&for_programs));
+    assert_eq!(&for_people.body[BOM.len()..], &for_programs.body[..]);
+    assert!(!starts_with_mark(
+        &export(&app, "/api/v1/recommendations", "text/csv", None).await
+    ));
+
+    // Imported back, with its mark, nothing changes.
+    let r = app
+        .upload(
+            "/api/v1/bulk/recommendations",
+            "text/csv",
+            for_people.body.clone(),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (r["unchanged"].as_u64(), r["created"].as_u64()),
+        (Some(2), Some(0)),
+        "{r}"
+    );
+
+    // One review as OHCHR's matrix lists it.
+    let matrix = "/api/v1/recommendations?state_under_review=KEN&session=8&format=matrix";
+    assert!(starts_with_mark(&export(&app, matrix, BROWSER, None).await));
+    assert!(!starts_with_mark(&export(&app, matrix, "*/*", None).await));
+
+    // A report's table: two bodies, so two tags; one is no 304 for the other.
+    let year = chrono::Utc::now().format("%Y");
+    let table = format!("/api/v1/reports/annual/{year}/activities_by_state?format=csv");
+    let for_people = export(&app, &table, BROWSER, None).await;
+    let for_programs = export(&app, &table, "*/*", None).await;
+    assert!(starts_with_mark(&for_people));
+    assert!(!starts_with_mark(&for_programs));
+    assert_ne!(for_people.header("etag"), for_programs.header("etag"));
+    let again = app
+        .send(
+            Request::get()
+                .uri(&table)
+                .insert_header(("Accept", BROWSER))
+                .insert_header(("If-None-Match", for_programs.header("etag").unwrap())),
+        )
+        .await;
+    assert!(starts_with_mark(&again));
+    let again = app
+        .send(
+            Request::get()
+                .uri(&table)
+                .insert_header(("Accept", BROWSER))
+                .insert_header(("If-None-Match", for_people.header("etag").unwrap())),
+        )
+        .await;
+    assert_eq!(again.status, 304);
+}

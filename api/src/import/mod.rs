@@ -37,6 +37,10 @@ use crate::domain::stakeholder::Stakeholder;
 
 pub use columns::{Columns, Row};
 pub use entities::{CsvExport, neutralise};
+
+/// The UTF-8 byte order mark: a spreadsheet needs it first to read a CSV file as UTF-8 (an
+/// export for people begins with it); a reader takes it for no part of the first line.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 pub use upr_info::Group;
 
 /// The formats an upload can have.
@@ -840,7 +844,7 @@ fn ndjson<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result<u
         }
         // A byte order mark, which some tools write first, is not part of the first line.
         let row = if number == 1 {
-            line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&line)
+            line.strip_prefix(BOM).unwrap_or(&line)
         } else {
             &line
         };

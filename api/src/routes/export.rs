@@ -15,6 +15,12 @@
 //! `Content-Disposition: attachment` with a name of the list and the day
 //! (`upr-tc-recommendations-2026-12-01.csv`), so that a browser saves it.
 //!
+//! A CSV file asked for by a browser (its `Accept` names `text/html`: a person who follows a
+//! link and opens the file it saves) begins with a UTF-8 byte order mark, without which Excel
+//! reads it as the machine's legacy code page and garbles every Arabic, Chinese or Russian
+//! text and every accent. Asked for by a program, it does not: a script's CSV reader would take
+//! the mark for part of the first column's name. The importer reads a file with it or without.
+//!
 //! A resource without an XML form (recommendations, stakeholders) answers `application/xml`
 //! with JSON, as it answers every `Accept` it does not serve. So does a browser's `Accept`
 //! (`text/html,…,application/xml;q=0.9,…`): a person who opens a list's address sees the JSON.
@@ -37,7 +43,7 @@ use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
 use crate::error::{ApiError, ApiResult};
 use crate::iati;
-use crate::import::CsvExport;
+use crate::import::{BOM, CsvExport};
 use crate::routes::support::PageBody;
 use crate::startup::AppState;
 
@@ -162,6 +168,21 @@ pub fn accepts(req: &HttpRequest, media: &str) -> bool {
         })
 }
 
+/// Whether a CSV answer is for a spreadsheet rather than a program: asked for by a browser,
+/// whose `Accept` names `text/html`. It then begins with [`BOM`].
+pub fn for_spreadsheet(req: &HttpRequest) -> bool {
+    accepts(req, "text/html")
+}
+
+/// `csv` with [`BOM`] before it when it is [`for_spreadsheet`].
+pub fn csv_for(req: &HttpRequest, csv: Vec<u8>) -> Vec<u8> {
+    if for_spreadsheet(req) {
+        [BOM, &csv].concat()
+    } else {
+        csv
+    }
+}
+
 /// The export the `Accept` header asks for, if it asks for one rather than JSON.
 pub fn requested(req: &HttpRequest) -> Option<ExportFormat> {
     let wants = |media: &str| accepts(req, media);
@@ -214,15 +235,23 @@ impl<T: Serialize> Encoder<T> for Lines {
 }
 
 /// The import columns, with the header line before the first page's rows (also when there are
-/// none).
-#[derive(Default)]
+/// none); for a spreadsheet, [`BOM`] before it.
 struct Csv {
     header_written: bool,
+    for_spreadsheet: bool,
 }
 
 impl<T: CsvExport> Encoder<T> for Csv {
     fn content_type(&self) -> &'static str {
         "text/csv; charset=utf-8"
+    }
+
+    fn head(&mut self) -> Bytes {
+        if self.for_spreadsheet {
+            Bytes::from_static(BOM)
+        } else {
+            Bytes::new()
+        }
     }
 
     fn page(&mut self, _: &mut DbConnection, items: Vec<T>) -> diesel::QueryResult<Bytes> {
@@ -298,10 +327,13 @@ impl Exportable for Activity {
     }
 }
 
-/// The encoder of an export format, if this kind of item has one.
-fn encoder<T: Exportable>(format: ExportFormat) -> Option<Box<dyn Encoder<T>>> {
+/// The encoder of an export format for `req`, if this kind of item has one.
+fn encoder<T: Exportable>(req: &HttpRequest, format: ExportFormat) -> Option<Box<dyn Encoder<T>>> {
     match format {
-        ExportFormat::Csv => Some(Box::new(Csv::default())),
+        ExportFormat::Csv => Some(Box::new(Csv {
+            header_written: false,
+            for_spreadsheet: for_spreadsheet(req),
+        })),
         ExportFormat::Ndjson => Some(Box::new(Lines)),
         ExportFormat::Xml => T::xml_encoder(),
     }
@@ -763,7 +795,7 @@ where
     F: Fn(D) -> D + Send + Sync + 'static,
 {
     let format = paging.format.unwrap_or_else(|| requested(req));
-    if let Some((format, encoder)) = format.and_then(|f| Some((f, encoder::<D>(f)?))) {
+    if let Some((format, encoder)) = format.and_then(|f| Some((f, encoder::<D>(req, f)?))) {
         let q = paging.q.clone();
         let fetch: Fetch<D> = Box::new(move |conn, position, limit| {
             D::TABLE.page::<D>(

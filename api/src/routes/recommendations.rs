@@ -154,7 +154,7 @@ pub async fn list_recommendations(
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter()?;
     if query.format == Some(export::RecommendationListFormat::Matrix) {
-        return matrix(&state, &filter, query.session).await;
+        return matrix(&state, &req, &filter, query.session).await;
     }
     let paging = export::Paging::of(
         &state,
@@ -174,9 +174,11 @@ pub async fn list_recommendations(
     .await
 }
 
-/// One review's recommendations as OHCHR's matrix lists them (`format=matrix`).
+/// One review's recommendations as OHCHR's matrix lists them (`format=matrix`); for a
+/// spreadsheet, with a byte order mark first (`export::for_spreadsheet`).
 async fn matrix(
     state: &web::Data<AppState>,
+    req: &HttpRequest,
     filter: &Filter,
     session: Option<i64>,
 ) -> ApiResult<HttpResponse> {
@@ -196,9 +198,10 @@ async fn matrix(
         )?)
     })
     .await?;
-    let body = crate::import::ohchr_matrix::csv(recs);
+    let body = export::csv_for(req, crate::import::ohchr_matrix::csv(recs));
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
+        .insert_header((actix_web::http::header::VARY, "Accept"))
         .insert_header(export::attachment(&name, export::ExportFormat::Csv))
         .body(body))
 }

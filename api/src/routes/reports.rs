@@ -17,7 +17,7 @@ use crate::auth::Identity;
 use crate::domain::Language;
 use crate::domain::report::{ReportScope, Span, Table};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::export::{ExportFormat, TableFormat, accepts, asked, attachment};
+use crate::routes::export::{self, ExportFormat, TableFormat, accepts, asked, attachment};
 use crate::routes::support::{not_modified, with_db};
 use crate::startup::AppState;
 
@@ -231,11 +231,20 @@ pub async fn get_annual_report_table(
     let found = counted(&state, identity, (query.scope, span, query.lang)).await?;
     let table = report::table(&found.report, &name)?;
     match asked(&req, query.format) {
+        // For a spreadsheet with a byte order mark first: another body, another tag.
         Some(ExportFormat::Csv) => answer(
             &req,
-            found.tag_of(&format!("{name}.csv")),
+            found.tag_of(&if export::for_spreadsheet(&req) {
+                format!("{name}.bom.csv")
+            } else {
+                format!("{name}.csv")
+            }),
             "text/csv; charset=utf-8",
-            || crate::report_page::csv(table).map_err(ApiError::internal),
+            || {
+                crate::report_page::csv(table)
+                    .map(|csv| export::csv_for(&req, csv))
+                    .map_err(ApiError::internal)
+            },
         )
         .map(|mut res| {
             let file = attachment(&format!("annual-{year_asked}-{name}"), ExportFormat::Csv);
