@@ -32,12 +32,13 @@ async fn upr_info(app: &TestApp, csv: &str) -> serde_json::Value {
     report(&app.upload(&url, "text/csv", csv.to_owned()).await)
 }
 
-/// The English texts of the recommendations stored.
-async fn english_texts(app: &TestApp) -> HashSet<String> {
+/// The texts of the recommendations stored, in whichever language each is.
+async fn stored_texts(app: &TestApp) -> HashSet<String> {
     app.all("/api/v1/recommendations")
         .await
         .iter()
-        .map(|r| r["text"]["en"].as_str().unwrap().to_owned())
+        .flat_map(|r| r["text"].as_object().unwrap().values())
+        .map(|t| t.as_str().unwrap().to_owned())
         .collect()
 }
 
@@ -335,7 +336,7 @@ async fn a_file_cut_inside_a_quoted_cell_is_a_row_error_not_a_shorter_text() {
             .await,
     );
     assert_eq!(counts(&r), (4, 3, 0, 0, 1), "{r}");
-    let texts = english_texts(&app).await;
+    let texts = stored_texts(&app).await;
     assert!(!texts.iter().any(|t| t.contains("Truncated")), "{texts:?}");
     let export = "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session\r\n\
                   Kenya,African Group,,\"Ratify the Convention\",France,WEOG,EU,Accepted,4,Justice,10\r\n\
@@ -717,7 +718,7 @@ async fn an_unlabelled_upr_info_export_is_read_in_the_encoding_its_bytes_tell() 
         let r = report(&app.upload(&url, "text/csv", file).await);
         assert_eq!(r["rejected"], 0, "{r}");
     }
-    let texts = english_texts(&app).await;
+    let texts = stored_texts(&app).await;
     let expected = [
         "Bring Mr. Hissène Habré to justice – now",
         "Ensure “equality before the law” in Côte d’Ivoire",
@@ -775,7 +776,7 @@ async fn a_csv_file_is_read_in_the_charset_it_names() {
             .await,
     );
     assert_eq!(r["created"], 1, "{r}");
-    let texts = english_texts(&app).await;
+    let texts = stored_texts(&app).await;
     assert_eq!(
         texts,
         HashSet::from([
@@ -1676,4 +1677,70 @@ async fn rows_of_one_recommendation_with_different_responses_are_told() {
         stored[0]["recommending_states"],
         json!(["ESP", "ITA", "FRA"])
     );
+}
+
+#[actix_web::test]
+async fn a_upr_info_text_is_stored_in_the_language_it_is_written_in() {
+    let app = TestApp::spawn();
+    // Texts as UPR Info's exports carry them: mostly English, a few in French or Spanish.
+    let french = "Poursuivre ses efforts pour lutter contre la torture et les mauvais \
+                  traitements dans les lieux de détention.";
+    let spanish = "Continuar sus esfuerzos para garantizar la independencia del poder \
+                   judicial y el acceso a la justicia.";
+    let english = "Continue its efforts to combat torture and ill-treatment in places of \
+                   detention.";
+    let csv = format!(
+        "{UPR_INFO_HEADER}\n\
+        Kenya,Africa,,{french},France,WEOG,EU,Accepted,4,Justice,35\n\
+        Kenya,Africa,,{spanish},Chile,GRULAC,,Accepted,4,Justice,35\n\
+        Kenya,Africa,,{english},Canada,WEOG,,Accepted,4,Justice,35\n\
+        Kenya,Africa,,Ratify the Convention.,Chile,GRULAC,,Accepted,4,Justice,35\n"
+    );
+    let r = upr_info(&app, &csv).await;
+    assert_eq!(counted(&r, &["created", "rejected"]), [4, 0], "{r}");
+    let text_of = |items: &[serde_json::Value], start: &str| {
+        items
+            .iter()
+            .find(|r| {
+                r["text"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .any(|t| t.as_str().unwrap().starts_with(start))
+            })
+            .unwrap_or_else(|| panic!("no text begins with {start}"))["text"]
+            .clone()
+    };
+    let stored = app.all("/api/v1/recommendations").await;
+    assert_eq!(text_of(&stored, "Poursuivre"), json!({"fr": french}));
+    assert_eq!(text_of(&stored, "Continuar"), json!({"es": spanish}));
+    assert_eq!(text_of(&stored, "Continue"), json!({"en": english}));
+    assert_eq!(
+        text_of(&stored, "Ratify"),
+        json!({"en": "Ratify the Convention."})
+    );
+
+    // Each is searched in its own language: `lutte` finds the French text's `lutter` (an
+    // English stem of `lutter` keeps its ending).
+    let found = app.all("/api/v1/recommendations?q=lutte").await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0]["text"]["fr"].is_string());
+
+    // Imported again, nothing changes; a text an earlier import stored as English (as every
+    // text was) is matched, not given a second copy under its language.
+    let r = upr_info(&app, &csv).await;
+    assert_eq!(
+        counted(&r, &["created", "updated", "unchanged"]),
+        [0, 0, 4],
+        "{r}"
+    );
+    let other = TestApp::spawn();
+    let mut earlier = upr_tc_tests::recommendation("KEN", 35, french);
+    earlier["recommending_states"] = json!(["FRA"]);
+    earlier["themes"] = json!([]);
+    other.create("/api/v1/recommendations", &earlier).await;
+    let r = upr_info(&other, &csv).await;
+    assert_eq!(counted(&r, &["created", "rejected"]), [3, 0], "{r}");
+    let stored = other.all("/api/v1/recommendations").await;
+    assert_eq!(text_of(&stored, "Poursuivre"), json!({"en": french}));
 }

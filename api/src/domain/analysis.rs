@@ -52,6 +52,44 @@ fn is_stop_word(language: Language, folded: &str) -> bool {
         .any(|(l, words)| *l == language && words.contains(folded))
 }
 
+/// The UN language `text` is written in, when it says so clearly (a sentence does, a few
+/// words may not); `None` when it does not. Arabic, Chinese and Russian are told by their
+/// scripts, English, French and Spanish by their letters' sequences (whatlang's trigrams); a
+/// text read as French or Spanish must also have more of that language's stop words than of
+/// English's, as an English text of Latin words (`Continue to incorporate CEDAW principles
+/// into its domestic legislation`) may read as French.
+pub fn language_of(text: &str) -> Option<Language> {
+    use whatlang::Lang;
+    static DETECTOR: std::sync::LazyLock<whatlang::Detector> = std::sync::LazyLock::new(|| {
+        whatlang::Detector::with_allowlist(vec![
+            Lang::Ara,
+            Lang::Eng,
+            Lang::Spa,
+            Lang::Fra,
+            Lang::Rus,
+            Lang::Cmn,
+        ])
+    });
+    let info = DETECTOR.detect(text).filter(whatlang::Info::is_reliable)?;
+    let language = match info.lang() {
+        Lang::Ara => Language::Ar,
+        Lang::Eng => Language::En,
+        Lang::Spa => Language::Es,
+        Lang::Fra => Language::Fr,
+        Lang::Rus => Language::Ru,
+        Lang::Cmn => Language::Zh,
+        _ => return None,
+    };
+    if matches!(language, Language::Fr | Language::Es) {
+        let folded = normalise_words(text);
+        let stop_words = |l: Language| folded.split(' ').filter(|w| is_stop_word(l, w)).count();
+        if stop_words(language) <= stop_words(Language::En) {
+            return None;
+        }
+    }
+    Some(language)
+}
+
 /// The words of `text` written in capitals, of two letters or more, folded: acronyms (`WHO`,
 /// `IT`), which are kept even where their letters spell a stop word.
 fn acronyms(text: &str) -> Vec<String> {
@@ -413,5 +451,42 @@ mod tests {
         let q = Query(vec![vec!["a".into(), "b".into()], vec!["or".into()]]);
         assert_eq!(q.fts5(), "(\"a\" OR \"b\") AND (\"or\")");
         assert_eq!(q.tsquery(), "('a' | 'b') & ('or')");
+    }
+
+    #[test]
+    fn a_text_says_which_language_it_is_written_in() {
+        for (text, language) in [
+            (
+                "Continue its efforts to combat torture and ill-treatment in places of detention.",
+                Language::En,
+            ),
+            (
+                "Poursuivre ses efforts pour lutter contre la torture et les mauvais traitements.",
+                Language::Fr,
+            ),
+            (
+                "Continuar sus esfuerzos para garantizar la independencia del poder judicial.",
+                Language::Es,
+            ),
+            (
+                "Ратифицировать Факультативный протокол к Конвенции против пыток.",
+                Language::Ru,
+            ),
+            (
+                "التصديق على البروتوكول الاختياري لاتفاقية مناهضة التعذيب.",
+                Language::Ar,
+            ),
+            ("批准《禁止酷刑公约任择议定书》。", Language::Zh),
+        ] {
+            assert_eq!(super::language_of(text), Some(language), "{text}");
+        }
+        assert_eq!(super::language_of(""), None);
+        // Read as French by its letters, English by its words.
+        assert_eq!(
+            super::language_of(
+                "Continue to incorporate CEDAW principles into its domestic legislation."
+            ),
+            None
+        );
     }
 }

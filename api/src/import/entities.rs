@@ -196,11 +196,19 @@ impl Importable for Recommendation {
         let mut sources = existing.sources.clone();
         add_missing(&mut sources, std::mem::take(&mut merged.sources));
         merged.sources = sources;
-        // The stored text stays (it may be a matrix's, the official wording; decision 0013).
-        merged.text = Multilingual {
-            en: existing.text.en.clone().or(merged.text.en.clone()),
-            ..existing.text.clone()
-        };
+        // The stored texts stay (one may be a matrix's, the official wording; decision 0013);
+        // the export's fills the language it is written in when none is stored in it, unless
+        // it is stored already under another (an import before its language was told).
+        let mut text = existing.text.clone();
+        for (language, incoming) in merged.text.texts() {
+            let key = matching_key(incoming);
+            if text.get(language).is_none()
+                && !existing.text.texts().any(|(_, t)| matching_key(t) == key)
+            {
+                *text.slot_mut(language) = Some(incoming.to_owned());
+            }
+        }
+        merged.text = text;
         // So does a matrix's position (OHCHR's is the official record), and any response
         // where the export gives none (`Pending` in an export older than the response).
         if merged.response.is_none()
@@ -286,9 +294,14 @@ impl Importable for Recommendation {
             recommending_states: group.recommending_states,
             session: group.session,
             review_year: year_of_session(group.session),
-            text: Multilingual {
-                en: Some(group.text),
-                ..Default::default()
+            // Written in English but for a few texts in French or Spanish, which the export
+            // does not tell apart: each is stored in the language it reads as.
+            text: {
+                let mut text = Multilingual::default();
+                let language =
+                    crate::domain::analysis::language_of(&group.text).unwrap_or(Language::En);
+                *text.slot_mut(language) = Some(group.text);
+                text
             },
             response: group.response,
             response_original: group.response_original,
