@@ -496,6 +496,56 @@ async fn a_request_that_wrote_and_never_answered_is_not_carried_out_again() {
     .assert_problem(422, "idempotency_key_reused");
 }
 
+/// A keyed request whose process was killed before it wrote leaves its claim: on PostgreSQL,
+/// where several instances share the keys, the retry through another instance finds that the
+/// claim's process has no connection left and carries the request out at once (it waited for
+/// that process to start again, or an hour). On SQLite, served by one process, the claim is
+/// that process's own until a service starts on the file again.
+#[actix_web::test]
+async fn the_retry_of_a_request_whose_process_is_gone_runs_at_once_on_postgres() {
+    use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+    use upr_tc::db::schema::idempotency_keys::dsl;
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let body = recommendation("KEN", 25, "Claimed, never written");
+    let first = app.send(post(RECS, &admin, Some("k-1"), &body)).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    let gone = app
+        .send(
+            Request::delete()
+                .uri(&format!("{RECS}/{}", first.json()["id"].as_str().unwrap()))
+                .insert_header(("Authorization", format!("Bearer {admin}"))),
+        )
+        .await;
+    assert_eq!(gone.status, 204, "{}", gone.text());
+    // As the killed request left it: claimed by its process, nothing written.
+    let mut pooled = app.service.state.pool.get().unwrap();
+    let conn: &mut upr_tc::db::DbConnection = &mut pooled;
+    let left = diesel::update(dsl::idempotency_keys.filter(dsl::key.eq("k-1")))
+        .set((
+            dsl::body_hash.eq(None::<String>),
+            dsl::status.eq(None::<i32>),
+            dsl::headers.eq(None::<String>),
+            dsl::body.eq(None::<String>),
+            dsl::claimed_by.eq(Some("0190c0b2deadbeef:gone".to_owned())),
+        ))
+        .execute(conn)
+        .unwrap();
+    assert_eq!(left, 1);
+    drop(pooled);
+    let retry = app.send(post(RECS, &admin, Some("k-1"), &body)).await;
+    if app.service.state.backend == "postgres" {
+        assert_eq!(retry.status, 201, "{}", retry.text());
+        assert_eq!(app.all(RECS).await.len(), 1, "carried out once");
+        // Its answer is kept for the retries after it.
+        let again = app.send(post(RECS, &admin, Some("k-1"), &body)).await;
+        assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    } else {
+        retry.assert_problem(409, "request_in_progress");
+        assert!(app.all(RECS).await.is_empty());
+    }
+}
+
 /// A new key of the caller `caller` named `name`, claimed as `mine`.
 fn claimed(
     conn: &mut upr_tc::db::DbConnection,

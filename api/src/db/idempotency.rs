@@ -43,8 +43,31 @@ pub struct Key {
 
 /// Claims a key for a request (`method`, `path`) as `mine`, or says what it holds already.
 /// Keys kept longer than `kept` are forgotten first; a claim older than `stale` belongs to a
-/// request that will never answer, and is taken over.
+/// request that will never answer, and is taken over. So is, on PostgreSQL, the claim of a
+/// process that has no connection left (killed, or its machine lost): another instance takes
+/// the retry at once, rather than when that process starts again or the claim is stale
+/// ([`clear_orphaned_claims`]).
 pub fn claim(
+    conn: &mut DbConnection,
+    key: &Key,
+    request: (&str, &str),
+    mine: &str,
+    kept_since: DateTime<Utc>,
+    stale: DateTime<Utc>,
+) -> QueryResult<Claim> {
+    let claimed = claim_once(conn, key, request, mine, kept_since, stale)?;
+    if let Claim::Seen(stored) = &claimed
+        && stored.status.is_none()
+        && stored.claimed_by.is_some()
+        && let DbConnection::Postgres(c) = conn
+        && super::sql::statements::clear_dead_claims_postgres(c)? > 0
+    {
+        return claim_once(conn, key, request, mine, kept_since, stale);
+    }
+    Ok(claimed)
+}
+
+fn claim_once(
     conn: &mut DbConnection,
     key: &Key,
     (method, path): (&str, &str),
@@ -87,7 +110,7 @@ pub fn claim(
     {
         Some(stored) => Ok(Claim::Seen(stored)),
         // Forgotten in between (expired): claim it again.
-        None => claim(conn, key, (method, path), mine, kept_since, stale),
+        None => claim_once(conn, key, (method, path), mine, kept_since, stale),
     }
 }
 
