@@ -413,7 +413,7 @@ impl From<crate::app::Error> for ApiError {
             E::Forbidden(detail) => Self::Forbidden(detail),
             E::NotFound(detail) => Self::NotFound(detail),
             E::Stale { current } => Self::PreconditionFailed(format!(
-                "The item has changed since you read it: its ETag is now \"{current}\". Read it again and retry."
+                "The item has changed since you read it: it is now at version {current}. Read it again (for its ETag) and retry."
             )),
             E::Conflict(detail) => Self::Conflict(detail),
             E::Invalid(errors) => Self::validation(errors),

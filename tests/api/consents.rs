@@ -178,7 +178,31 @@ async fn references_of_a_record_must_exist_and_fit_its_scope() {
             .assert_problem(422, "validation_failed");
         assert_eq!(problem["errors"][0]["pointer"], pointer, "{body}");
     }
+    // A decision is dated when it was made, which cannot be later than now (give or take a
+    // day of clocks and time zones).
+    let later = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    let problem = app
+        .send_json(
+            Method::POST,
+            PATH,
+            Some(&kenya),
+            &json!({"decision": "granted", "scope": "all", "decided_at": later}),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["pointer"], "/decided_at");
+    assert_eq!(problem["errors"][0]["code"], "in_future");
     assert!(app.all(PATH).await.is_empty());
+    let soon = (chrono::Utc::now() + chrono::Duration::hours(10)).to_rfc3339();
+    let created = app
+        .send_json(
+            Method::POST,
+            PATH,
+            Some(&kenya),
+            &json!({"decision": "granted", "scope": "all", "decided_at": soon}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
 }
 
 #[actix_web::test]
@@ -326,18 +350,22 @@ async fn the_database_refuses_to_change_or_remove_a_record() {
 async fn a_record_carries_an_etag_and_answers_304() {
     let app = TestApp::spawn();
     let kenya = app.token(Role::State, Some("KEN"), None);
-    let record = app
+    let created = app
         .send_json(
             Method::POST,
             PATH,
             Some(&kenya),
             &json!({"decision": "granted", "scope": "all", "reference": "NV 3"}),
         )
-        .await
-        .json();
+        .await;
+    let record = created.json();
     let path = format!("{PATH}/{}", record["id"].as_str().unwrap());
-    let first = app.get(&path).await;
+    let first = app.get_as(&path, &kenya).await;
     assert_eq!(first.status, 200);
+    let tag = first.header("etag").unwrap().to_owned();
+    // The record as recorded is the record as read: the same tag.
+    assert_eq!(created.header("etag"), Some(tag.as_str()));
+    let first = app.get(&path).await;
     let tag = first.header("etag").unwrap().to_owned();
     let again = app
         .send(

@@ -386,16 +386,26 @@ async fn the_feed_checks_its_parameters_and_always_says_where_to_resume() {
         .await;
     app.create("/api/v1/recommendations", &recommendation("KEN", 20, "Two"))
         .await;
-    let first = app.get("/api/v1/changes?limit=1").await.assert_ok_json();
+    let reply = app
+        .get("/api/v1/changes?limit=1&types=recommendation")
+        .await;
+    let first = reply.assert_ok_json();
     assert_eq!(first["has_more"], true);
     assert_eq!(first["items"].as_array().unwrap().len(), 1);
     let next = first["next_cursor"].as_str().unwrap();
-    let rest = app
-        .get(&format!("/api/v1/changes?after={next}"))
-        .await
-        .assert_ok_json();
+    // While there is more, `Link` names the next page as a list's page does.
+    assert_eq!(
+        reply.header("link"),
+        Some(
+            format!("</api/v1/changes?limit=1&types=recommendation&after={next}>; rel=\"next\"")
+                .as_str()
+        )
+    );
+    let reply = app.get(&format!("/api/v1/changes?after={next}")).await;
+    let rest = reply.assert_ok_json();
     assert_eq!(rest["items"].as_array().unwrap().len(), 1);
     assert_eq!(rest["has_more"], false);
+    assert_eq!(reply.header("link"), None);
     // Filtered to a kind that has nothing: the cursor still moves to the last public change.
     let none = app
         .get("/api/v1/changes?types=activity,offer")

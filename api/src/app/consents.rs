@@ -29,6 +29,16 @@ pub fn record(
     policy::consent_reference(&recorder, input.reference.as_deref())?;
     let actor = principal.actor();
     let at = now();
+    // When the State decided has happened: a day ahead is a clock or a time zone, no more.
+    if let Some(day) = input.decided_at
+        && day > at + chrono::Duration::days(1)
+    {
+        return Err(invalid(
+            "/decided_at",
+            "in_future",
+            format!("`{day}` is later than now: a record says when the State decided"),
+        ));
+    }
     let consent = Consent {
         id: ConsentId::new_v7(),
         state,
@@ -36,7 +46,10 @@ pub fn record(
         scope: input.scope,
         reference: input.reference,
         note: input.note,
-        decided_at: input.decided_at.unwrap_or(at),
+        // Kept to the microsecond, as every time is stored.
+        decided_at: input
+            .decided_at
+            .map_or(at, |day| chrono::SubsecRound::trunc_subsecs(day, 6)),
         recorded_at: at,
         recorded_by: RecordedBy {
             role: actor.role,

@@ -128,7 +128,8 @@ fn position_param(cursors: &Cursors, after: &Option<String>) -> ApiResult<After>
     operation_id = "list_changes",
     params(ChangesQuery),
     responses(
-        (status = 200, description = "A page of changes", body = ChangesPage),
+        (status = 200, description = "A page of changes", body = ChangesPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"`: the next page, while `has_more`"))),
         (status = 410, description = "The cursor is older than the feed keeps (`cursor_expired`): \
             load a fresh snapshot and follow the feed from its `X-Changes-Cursor`",
             body = crate::error::Problem, content_type = "application/problem+json"),
@@ -137,6 +138,7 @@ fn position_param(cursors: &Cursors, after: &Option<String>) -> ApiResult<After>
 #[get("/changes")]
 pub async fn list_changes(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     identity: Identity,
     query: crate::routes::query::Query<ChangesQuery>,
 ) -> ApiResult<HttpResponse> {
@@ -211,12 +213,21 @@ pub async fn list_changes(
             }
         },
     };
+    let mut res = HttpResponse::Ok();
+    res.content_type("application/json");
     if page.more {
         feed.read_ahead(page.next);
+        // As a list's page names the next: only while there is more to take now.
+        res.insert_header((
+            actix_web::http::header::LINK,
+            crate::routes::support::next_link(
+                &req,
+                "after",
+                &feed_cursor(&state.cursors, page.next),
+            ),
+        ));
     }
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(page.body.clone()))
+    Ok(res.body(page.body.clone()))
 }
 
 /// Which feed a caller follows, and which snapshot it is given: `admin` the full one.

@@ -2,7 +2,6 @@
 //! the activities that concern them. Records are append-only: there is no update and no
 //! delete; a change of mind is a new record, and the most recent of the narrowest scope rules.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Responder, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -165,7 +164,7 @@ pub async fn get_consent(
     security(("bearer" = [])),
     request_body = ConsentInput,
     responses((status = 201, description = "Recorded", body = Consent,
-        headers(("Location" = String))))
+        headers(("Location" = String), ("ETag" = String, description = "As a read of the record gives it"))))
 )]
 #[post("")]
 pub async fn create_consent(
@@ -179,10 +178,14 @@ pub async fn create_consent(
     })
     .await?;
     let location = format!("/api/v1/consents/{}", stored.id);
-    Ok(web::Json(for_caller(stored, Some(&caller)))
-        .customize()
-        .with_status(StatusCode::CREATED)
-        .insert_header(("Location", location)))
+    // Tagged as `get_consent` tags it: a record never changes.
+    let body =
+        serde_json::to_vec(&for_caller(stored, Some(&caller))).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Created()
+        .content_type("application/json")
+        .insert_header(("Location", location))
+        .insert_header(("ETag", crate::routes::support::body_tag(&body, false)))
+        .body(body))
 }
 
 /// How many of a State's submitted activities are in each state. The public counts public

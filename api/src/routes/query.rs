@@ -48,6 +48,11 @@ pub fn parameters<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
             _ => None,
         });
         let message = e.into_inner().to_string();
+        // A parameter given twice is named by serde's message alone (`` duplicate field `state` ``).
+        let name = name.or_else(|| {
+            let rest = message.strip_prefix("duplicate field `")?;
+            Some(rest[..rest.find('`')?].to_owned())
+        });
         match name {
             Some(name) => ApiError::BadRequest {
                 code: "invalid_query",
@@ -81,7 +86,11 @@ mod tests {
     fn a_parameter_that_does_not_read_is_named() {
         let page: Page = parameters("limit=5&after=x%20y").unwrap();
         assert_eq!((page.limit, page.after.as_deref()), (Some(5), Some("x y")));
-        for (query, name) in [("limit=abc", "limit"), ("after=a&wait=-1", "wait")] {
+        for (query, name) in [
+            ("limit=abc", "limit"),
+            ("after=a&wait=-1", "wait"),
+            ("limit=1&limit=2", "limit"),
+        ] {
             match parameters::<Page>(query) {
                 Err(ApiError::BadRequest {
                     code,

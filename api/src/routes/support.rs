@@ -136,12 +136,7 @@ pub fn tagged_json(
     weak: bool,
 ) -> ApiResult<HttpResponse> {
     let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
-    let digest = crate::digest::tag(&body, 8);
-    let tag = if weak {
-        format!("W/\"{digest}\"")
-    } else {
-        format!("\"{digest}\"")
-    };
+    let tag = body_tag(&body, weak);
     if let Some(unchanged) = not_modified(req, &tag) {
         return Ok(unchanged);
     }
@@ -149,6 +144,16 @@ pub fn tagged_json(
         .content_type("application/json")
         .insert_header((header::ETAG, tag))
         .body(body))
+}
+
+/// The ETag of a JSON answer tagged by its body ([`tagged_json`]).
+pub fn body_tag(body: &[u8], weak: bool) -> String {
+    let digest = crate::digest::tag(body, 8);
+    if weak {
+        format!("W/\"{digest}\"")
+    } else {
+        format!("\"{digest}\"")
+    }
 }
 
 /// Whether the client already holds this representation (`If-None-Match` names its ETag, or
@@ -258,19 +263,22 @@ pub fn page_json(req: &HttpRequest, json: Vec<u8>, next_cursor: Option<&str>) ->
         .insert_header((header::ETAG, tag))
         .insert_header((header::VARY, "Accept"));
     if let Some(cursor) = next_cursor {
-        let mut query: Vec<&str> = req
-            .query_string()
-            .split('&')
-            .filter(|p| !p.is_empty() && !p.starts_with("cursor="))
-            .collect();
-        let cursor = format!("cursor={cursor}");
-        query.push(&cursor);
-        response.insert_header((
-            header::LINK,
-            format!("<{}?{}>; rel=\"next\"", req.path(), query.join("&")),
-        ));
+        response.insert_header((header::LINK, next_link(req, "cursor", cursor)));
     }
     response.body(json)
+}
+
+/// The `Link` header's value naming the next page: this request's address with `param` (the
+/// page's position) set to `position`, its other parameters as they are.
+pub fn next_link(req: &HttpRequest, param: &str, position: &str) -> String {
+    let mut query: Vec<&str> = req
+        .query_string()
+        .split('&')
+        .filter(|p| !p.is_empty() && p.split('=').next() != Some(param))
+        .collect();
+    let position = format!("{param}={position}");
+    query.push(&position);
+    format!("<{}?{}>; rel=\"next\"", req.path(), query.join("&"))
 }
 
 /// The cursor of a position, opaque (`crate::cursor`): clients pass back what they were given,
