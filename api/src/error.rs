@@ -116,9 +116,10 @@ pub enum ApiError {
     /// An atomic bulk upload with bad rows: nothing was written.
     #[error("{} of {} rows cannot be imported; nothing was written", .0.rejected, .0.received)]
     ImportRejected(Box<crate::import::ImportReport>),
-    /// The database's disk is full: the write was rolled back, nothing of it written. A 503
-    /// that names it, logged as an error for the operator. The cause is logged, never shown.
-    #[error("the database's disk is full")]
+    /// The database's disk is full, or the one the service spools uploads and snapshots to
+    /// (`TMPDIR`): the write was rolled back, nothing of it written. A 503 that names it,
+    /// logged as an error for the operator. The cause is logged, never shown.
+    #[error("a disk of the service is full")]
     StorageFull(#[source] anyhow::Error),
     /// Anything unexpected. The cause is logged with the request id, never shown.
     #[error("internal error")]
@@ -184,7 +185,17 @@ impl ApiError {
             err.chain()
                 .filter_map(|e| e.downcast_ref::<diesel::result::Error>())
         };
-        if database_errors().any(is_storage_full) {
+        // The database's disk, or the one an upload or a snapshot is spooled to (`TMPDIR`).
+        let files_full = err
+            .chain()
+            .filter_map(|e| e.downcast_ref::<std::io::Error>())
+            .any(|e| {
+                matches!(
+                    e.kind(),
+                    std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+                )
+            });
+        if files_full || database_errors().any(is_storage_full) {
             return Self::StorageFull(err);
         }
         let transient = database_errors().any(is_transient);
@@ -233,10 +244,11 @@ impl ApiError {
                 "The service failed to answer this request. It has been logged with the request id."
                     .to_owned()
             }
-            Self::StorageFull(_) => "The database's disk is full, so this request was not \
-                 carried out (a bulk upload in the partial mode keeps the batches it committed \
-                 before, which its retry finds unchanged). Space must be freed where the \
-                 database keeps its files; retry after the time `Retry-After` gives."
+            Self::StorageFull(_) => "A disk of the service is full (the database's, or the \
+                 one it keeps uploads and snapshots on while it reads them), so this request was \
+                 not carried out (a bulk upload in the partial mode keeps the batches it \
+                 committed before, which its retry finds unchanged). Space must be freed; retry \
+                 after the time `Retry-After` gives."
                 .to_owned(),
             Self::Transient(_) => "The database is busy or its connection was lost, so this \
                  request was not carried out. Retry after the time `Retry-After` gives (a POST \
@@ -663,6 +675,12 @@ mod tests {
         }
         let other = ApiError::from(database("no such table: x"));
         assert_eq!(other.code(), "internal_error");
+        // A temporary file the service spools an upload or a snapshot to.
+        let spooled = anyhow::Error::from(std::io::Error::from_raw_os_error(28))
+            .context("reading a snapshot failed");
+        assert_eq!(ApiError::internal(spooled).code(), "storage_full");
+        let other = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert_eq!(ApiError::internal(other).code(), "internal_error");
     }
 
     /// A failure given to each caller of shared work answers each as it answered the first,
