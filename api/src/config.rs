@@ -127,6 +127,10 @@ pub struct ServeLimits {
     /// (`UPR_TC_COORDINATION_TIMEOUT`): it ranks the offers for each of the State's open
     /// requests, and a State with very many of them must not hold a core for minutes.
     pub coordination_timeout: Duration,
+    /// How long a stop (SIGTERM) waits for the requests in flight before it cuts them
+    /// (`UPR_TC_STOP_TIMEOUT`): less than whatever restarts the service waits before it kills
+    /// it, so that the cut requests are logged and the exit says so.
+    pub stop_timeout: Duration,
     /// How long a request body may take to arrive whole, and how long any body may go without
     /// a byte (`UPR_TC_BODY_TIMEOUT`).
     pub body_timeout: Duration,
@@ -160,6 +164,7 @@ impl Default for ServeLimits {
             idempotency_answer_limit: 1024 * 1024,
             search_limit: None,
             coordination_timeout: Duration::from_secs(10),
+            stop_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(30),
             bulk_body_timeout: Duration::from_secs(600),
             max_connections: 4096,
@@ -248,6 +253,7 @@ impl ServeLimits {
                 "UPR_TC_COORDINATION_TIMEOUT",
                 defaults.coordination_timeout,
             )?,
+            stop_timeout: duration("UPR_TC_STOP_TIMEOUT", defaults.stop_timeout)?,
             body_timeout: duration("UPR_TC_BODY_TIMEOUT", defaults.body_timeout)?,
             bulk_body_timeout: duration("UPR_TC_BULK_BODY_TIMEOUT", defaults.bulk_body_timeout)?,
             max_connections: count("UPR_TC_MAX_CONNECTIONS")?.unwrap_or(defaults.max_connections),

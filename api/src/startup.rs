@@ -86,6 +86,9 @@ pub struct AppState {
     /// happen (the feed's long polls) answer now, so that a restart does not wait out their
     /// waits.
     pub stopping: Arc<std::sync::atomic::AtomicBool>,
+    /// How many requests the stop cut short: still running (an upload) or still being sent
+    /// (an export) when the graceful stop's time ran out. `serve` then ends with an error.
+    pub cut_at_stop: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// The connections reads that may lag behind the writes are served from (`http::with_read_db`).
@@ -259,6 +262,7 @@ impl Service {
                 patch_fields: crate::openapi::PatchFields::of(&doc),
                 metrics,
                 stopping: Default::default(),
+                cut_at_stop: Default::default(),
             }),
             keys: web::Data::new(keys),
             rate_limits: settings.rate_limits.map(|l| {
@@ -580,6 +584,19 @@ pub async fn serve(service: Service) -> anyhow::Result<()> {
     if let Err(e) = copied {
         tracing::warn!(error = %e, "cannot copy the write-ahead log into the database at stop");
     }
+    // Each was logged as it was cut; the exit status says it too, to whatever restarts us.
+    let cut = service
+        .state
+        .cut_at_stop
+        .load(std::sync::atomic::Ordering::SeqCst);
+    if cut > 0 {
+        anyhow::bail!(
+            "stopped with {cut} request(s) cut short: still running when the graceful stop's \
+             time ran out (UPR_TC_STOP_TIMEOUT, {} s; what they committed stays, and a retry \
+             with the same Idempotency-Key carries out the rest)",
+            service.settings.limits.stop_timeout.as_secs()
+        );
+    }
     Ok(())
 }
 
@@ -638,7 +655,7 @@ pub fn listen(
         .on_connect(on_connect(per_address, service))
         .bind(bind)
         .with_context(|| format!("cannot listen on {bind}"))?
-        .shutdown_timeout(30)
+        .shutdown_timeout(limits.stop_timeout.as_secs())
         .disable_signals();
     let addrs = server.addrs();
     Ok((server.run(), addrs))

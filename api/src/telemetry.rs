@@ -194,6 +194,34 @@ fn storage_full(res: &ServiceResponse<BoxBody>) -> bool {
     })
 }
 
+/// Says in the log when a request is dropped before it was answered: the service stopped with
+/// it still running (a long upload past the graceful stop's 30 s), which is counted
+/// (`AppState::cut_at_stop`), or its client went away.
+struct Unanswered {
+    /// `None` once answered.
+    state: Option<actix_web::web::Data<crate::startup::AppState>>,
+    span: tracing::Span,
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering;
+        let Some(state) = &self.state else {
+            return;
+        };
+        let _request = self.span.enter();
+        if state.stopping.load(Ordering::SeqCst) {
+            state.cut_at_stop.fetch_add(1, Ordering::SeqCst);
+            tracing::warn!(
+                "request cut short: the service stopped before it answered (what it committed \
+                 stays; its retry with the same Idempotency-Key carries out the rest)"
+            );
+        } else {
+            tracing::info!("request dropped before it was answered: its client went away");
+        }
+    }
+}
+
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -229,8 +257,13 @@ pub async fn middleware(
             .unwrap_or_else(new_trace_id);
         span.record("trace_id", tracing::field::display(&trace_id));
     }
-    let res = next.call(req).instrument(span.clone()).await?;
-    let mut res = res.map_into_boxed_body();
+    let mut unanswered = Unanswered {
+        state: state.clone(),
+        span: span.clone(),
+    };
+    let res = next.call(req).instrument(span.clone()).await;
+    unanswered.state = None;
+    let mut res = res?.map_into_boxed_body();
     let status = res.status();
 
     if let Some(err) = res.response().error()

@@ -601,6 +601,7 @@ pub async fn respond(
     let cut = CutShort {
         delivered: Default::default(),
         stopping: state.stopping.clone(),
+        cut: state.cut_at_stop.clone(),
         request: tracing::Span::current(),
     };
     let rest = futures_util::stream::unfold(Some(rx), move |rx| {
@@ -632,6 +633,8 @@ pub async fn respond(
 struct CutShort {
     delivered: std::sync::Arc<std::sync::atomic::AtomicBool>,
     stopping: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Counts an export cut by the stop (`AppState::cut_at_stop`).
+    cut: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     /// The request's span, so that the line names its request id.
     request: tracing::Span,
 }
@@ -644,6 +647,7 @@ impl Drop for CutShort {
         }
         let _request = self.request.enter();
         if self.stopping.load(Ordering::Acquire) {
+            self.cut.fetch_add(1, Ordering::SeqCst);
             tracing::warn!("export cut short: the service stopped before it was sent whole");
         } else {
             tracing::info!(

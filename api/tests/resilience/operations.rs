@@ -33,6 +33,33 @@ fn metrics_have_an_address_of_their_own() {
     assert!(text.contains("upr_tc_feed_head "), "{text}");
 }
 
+/// A stop waits `UPR_TC_STOP_TIMEOUT` for the requests in flight; one still running then (an
+/// upload whose body has not all come) is cut, logged as such, and the exit says so.
+#[test]
+fn a_request_the_stop_cuts_is_logged_and_the_exit_says_so() {
+    let mut service = Service::start(&[("UPR_TC_STOP_TIMEOUT", "1s")]);
+    let admin = bearer(&service.admin());
+    let _upload = service.open(
+        "POST",
+        "/api/v1/bulk/stakeholders",
+        &[
+            ("Authorization", admin.as_str()),
+            ("Content-Type", "text/csv"),
+            ("Content-Length", "1000"),
+        ],
+        b"kind,name",
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    service.signal("TERM");
+    let status = service
+        .exited(Duration::from_secs(10))
+        .expect("stopped once the stop's time ran out");
+    assert_eq!(status.code(), Some(1), "{status}");
+    let log = service.log();
+    assert!(log.contains("request cut short"), "{log}");
+    assert!(log.contains("stopped with 1 request(s) cut short"), "{log}");
+}
+
 /// SIGTERM stops the service once the requests in flight are answered; a second signal stops
 /// it at once, whatever is in flight.
 #[test]
