@@ -377,7 +377,7 @@ fn shape(path: &serde_path_to_error::Path, full: String) -> FieldError {
              2027-01-31T09:30:00Z): {message}"
         )
     } else {
-        message
+        readable(message)
     };
     let code = if let Some(field) = quoted_after(&message, "missing field ") {
         // Named where it is missing, not at the object that lacks it.
@@ -396,6 +396,23 @@ fn shape(path: &serde_path_to_error::Path, full: String) -> FieldError {
         "invalid"
     };
     FieldError::new(pointer, code, message)
+}
+
+/// serde's words about a value of the wrong shape, in the contract's terms: no Rust type's
+/// name (`expected struct Multilingual`), no count of a struct's fields (an array where an
+/// object is meant), and a word of a fixed list given as another kind of value told as such
+/// (serde_json says "expected value").
+fn readable(message: String) -> String {
+    if message == "expected value" {
+        return "is not one of the words this field takes (the contract lists them)".to_owned();
+    }
+    if message.starts_with("invalid length ") && message.contains("expected struct ") {
+        return "invalid type: array, expected an object".to_owned();
+    }
+    match message.find("expected struct ") {
+        Some(at) => format!("{}expected an object", &message[..at]),
+        None => message,
+    }
 }
 
 /// The JSON pointer (RFC 6901) of a place serde was reading at; "" for the whole body.
@@ -481,6 +498,26 @@ mod tests {
 
     fn place(pointer: &str, code: &str) -> (String, String) {
         (pointer.to_owned(), code.to_owned())
+    }
+
+    /// A message names no Rust type: a client knows objects, arrays and the contract's words.
+    #[test]
+    fn shapes_are_told_in_json_terms() {
+        assert_eq!(
+            error(r#"{"kind":"ngo","items":["x"]}"#),
+            (
+                "/items/0".into(),
+                "invalid".into(),
+                "invalid type: string \"x\", expected an object".into()
+            )
+        );
+        assert_eq!(
+            error("[]").2,
+            "invalid type: array, expected an object".to_owned()
+        );
+        let (pointer, _, message) = error(r#"{"kind":5}"#);
+        assert_eq!(pointer, "/kind");
+        assert!(message.contains("not one of the words"), "{message}");
     }
 
     #[test]
