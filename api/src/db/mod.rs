@@ -304,11 +304,25 @@ fn open(url: &DatabaseUrl, connecting: Connecting) -> Result<DbConnection, Conne
         }
         DatabaseUrl::Sqlite(path) => {
             let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
-            sql::statements::configure_sqlite(
-                &mut conn,
-                connecting.lock_timeout,
-                connecting.sqlite_map_size,
-            )?;
+            // Switching a new file to WAL while another process opens it too can be refused at
+            // once ("database is locked"), before any busy timeout waits: SQLite gives up rather
+            // than risk a deadlock. Tried again within the lock timeout, as a lock is waited for.
+            let deadline = std::time::Instant::now() + connecting.lock_timeout;
+            loop {
+                match sql::statements::configure_sqlite(
+                    &mut conn,
+                    connecting.lock_timeout,
+                    connecting.sqlite_map_size,
+                ) {
+                    Err(diesel::result::Error::DatabaseError(_, info))
+                        if info.message().contains("database is locked")
+                            && std::time::Instant::now() < deadline =>
+                    {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                    configured => break configured?,
+                }
+            }
             Ok(DbConnection::Sqlite(conn))
         }
     }
