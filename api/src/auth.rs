@@ -281,6 +281,9 @@ fn caller_from(claims: Claims) -> Result<Caller, String> {
 }
 
 /// Reads the secret kept in the data folder, creating it (owner-readable only) the first time.
+/// It is written whole into a file of its own, then put in place only if no other process put
+/// one there first (`persist_noclobber`): processes started together on a new installation all
+/// read the same secret, never a file another has made but not yet written.
 fn secret_in(dir: &Path) -> anyhow::Result<String> {
     let path = dir.join(SECRET_FILE);
     if let Ok(existing) = std::fs::read_to_string(&path) {
@@ -289,24 +292,20 @@ fn secret_in(dir: &Path) -> anyhow::Result<String> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let bytes: [u8; 32] = rand::random();
     let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    match options.open(&path) {
-        Ok(mut file) => {
-            file.write_all(secret.as_bytes())?;
+    // Made owner-readable only (`tempfile`'s files are, on Unix).
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    file.write_all(secret.as_bytes())?;
+    match file.persist_noclobber(&path) {
+        Ok(_) => {
             tracing::info!(path = %path.display(), "generated a token secret for this installation");
             Ok(secret)
         }
-        // Another process created it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+        // Another process put its own first: use theirs.
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
             Ok(std::fs::read_to_string(&path)?.trim().to_owned())
         }
-        Err(e) => Err(e).with_context(|| format!("cannot write {}", path.display())),
+        Err(e) => Err(e.error).with_context(|| format!("cannot write {}", path.display())),
     }
 }
 
