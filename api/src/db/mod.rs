@@ -403,11 +403,46 @@ pub fn connect_with(url: &DatabaseUrl, size: u32, connecting: Connecting) -> any
     r2d2::Pool::builder()
         .max_size(size)
         .connection_timeout(CHECKOUT_TIMEOUT)
+        .error_handler(Box::new(SaidOnce::default()))
         .build(Manager {
             url: url.clone(),
             connecting,
         })
         .with_context(|| format!("cannot open the database {}", describe(url)))
+}
+
+/// How often the pool's failures to open a connection are said in the log.
+const CONNECT_ERRORS_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The pool's failures to open a connection, said in the log once every
+/// [`CONNECT_ERRORS_EVERY`] with how many were not: while the database is unreachable the pool
+/// tries again and again (r2d2 said each, some twenty lines in ten seconds), and requests are
+/// answered 503 meanwhile, each logged.
+#[derive(Debug, Default)]
+struct SaidOnce {
+    last: std::sync::Mutex<Option<std::time::Instant>>,
+    unsaid: std::sync::atomic::AtomicU64,
+}
+
+impl r2d2::HandleError<ConnectError> for SaidOnce {
+    fn handle_error(&self, error: ConnectError) {
+        use std::sync::atomic::Ordering;
+        let now = std::time::Instant::now();
+        let Ok(mut last) = self.last.lock() else {
+            return;
+        };
+        if last.is_some_and(|at| now.duration_since(at) < CONNECT_ERRORS_EVERY) {
+            self.unsaid.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        *last = Some(now);
+        let unsaid = self.unsaid.swap(0, Ordering::Relaxed);
+        tracing::error!(
+            error = %error,
+            failures_not_logged = unsaid,
+            "cannot open a database connection (said once every 30 s while it lasts)"
+        );
+    }
 }
 
 fn describe(url: &DatabaseUrl) -> String {
@@ -576,6 +611,28 @@ fn reindex_if_analysis_changed(conn: &mut DbConnection) -> diesel::QueryResult<O
 #[cfg(test)]
 mod tests {
     use super::with_link_checks;
+
+    /// While the database stays unreachable, the pool's failures are said once, then counted
+    /// until the next time they are said.
+    #[test]
+    fn failures_to_connect_are_said_once_a_while() {
+        use diesel::r2d2::HandleError;
+        use std::sync::atomic::Ordering;
+        let said = super::SaidOnce::default();
+        let failure = || {
+            super::ConnectError::Query(diesel::result::Error::QueryBuilderError(
+                "unreachable".into(),
+            ))
+        };
+        for _ in 0..20 {
+            said.handle_error(failure());
+        }
+        assert_eq!(said.unsaid.load(Ordering::Relaxed), 19);
+        // Once the time is past, the next is said, with how many were not.
+        *said.last.lock().unwrap() = Some(std::time::Instant::now() - super::CONNECT_ERRORS_EVERY);
+        said.handle_error(failure());
+        assert_eq!(said.unsaid.load(Ordering::Relaxed), 0);
+    }
 
     /// A connection plans as it was last told, and tells PostgreSQL only when that changes; on
     /// SQLite there is nothing to tell. The database is `TEST_DATABASE_URL`'s when set.
