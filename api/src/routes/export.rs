@@ -235,7 +235,9 @@ impl<T: Serialize> Encoder<T> for Lines {
 }
 
 /// The import columns, with the header line before the first page's rows (also when there are
-/// none); for a spreadsheet, [`BOM`] before it.
+/// none); for a spreadsheet, [`BOM`] before it. Both come with the first page, not as the
+/// export's head: the status is sent with the first bytes, and a first page that cannot be
+/// read must still be answered as a problem.
 struct Csv {
     header_written: bool,
     for_spreadsheet: bool,
@@ -246,16 +248,12 @@ impl<T: CsvExport> Encoder<T> for Csv {
         "text/csv; charset=utf-8"
     }
 
-    fn head(&mut self) -> Bytes {
-        if self.for_spreadsheet {
-            Bytes::from_static(BOM)
-        } else {
-            Bytes::new()
-        }
-    }
-
     fn page(&mut self, _: &mut DbConnection, items: Vec<T>) -> diesel::QueryResult<Bytes> {
-        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut out = Vec::new();
+        if !self.header_written && self.for_spreadsheet {
+            out.extend_from_slice(BOM);
+        }
+        let mut writer = csv::Writer::from_writer(out);
         if !self.header_written {
             let _ = writer.write_record(T::csv_header());
             self.header_written = true;
