@@ -19,7 +19,8 @@
 //! answered (its process was killed) must not hold its key for a day: a claim older than the
 //! claim timeout is taken over, and a starting service clears the claims of processes that are
 //! gone (on PostgreSQL those whose process has no connection left; on SQLite, served by one
-//! process, every claim but its own). That is safe only for a request that wrote nothing: each
+//! process, every claim but its own). On PostgreSQL a retry that finds its key claimed by such
+//! a process takes that one claim over at once (`db::idempotency::claim`). That is safe only for a request that wrote nothing: each
 //! transaction a keyed request commits marks its key written in the same transaction
 //! (`db::idempotency::Marking`), and the retry of a request that wrote and never answered is a
 //! 409 (`answer_not_kept`), never the write carried out again. Bulk uploads are not marked:

@@ -521,29 +521,63 @@ async fn the_retry_of_a_request_whose_process_is_gone_runs_at_once_on_postgres()
     // As the killed request left it: claimed by its process, nothing written.
     let mut pooled = app.service.state.pool.get().unwrap();
     let conn: &mut upr_tc::db::DbConnection = &mut pooled;
-    let left = diesel::update(dsl::idempotency_keys.filter(dsl::key.eq("k-1")))
+    let mut claimed_by = |owner: &str| {
+        diesel::update(dsl::idempotency_keys.filter(dsl::key.eq("k-1")))
+            .set((
+                dsl::body_hash.eq(None::<String>),
+                dsl::status.eq(None::<i32>),
+                dsl::headers.eq(None::<String>),
+                dsl::body.eq(None::<String>),
+                dsl::claimed_by.eq(Some(owner.to_owned())),
+            ))
+            .execute(conn)
+            .unwrap()
+    };
+    assert_eq!(claimed_by("0190c0b2deadbeef:gone"), 1);
+    drop(pooled);
+    let retry = app.send(post(RECS, &admin, Some("k-1"), &body)).await;
+    if app.service.state.backend != "postgres" {
+        retry.assert_problem(409, "request_in_progress");
+        assert!(app.all(RECS).await.is_empty());
+        return;
+    }
+    assert_eq!(retry.status, 201, "{}", retry.text());
+    assert_eq!(app.all(RECS).await.len(), 1, "carried out once");
+    // Its answer is kept for the retries after it.
+    let again = app.send(post(RECS, &admin, Some("k-1"), &body)).await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+
+    // Another instance's request, running: its process has a connection (one of this pool's,
+    // named for it), and its claim is its own.
+    let gone = app
+        .send(
+            Request::delete()
+                .uri(&format!("{RECS}/{}", retry.json()["id"].as_str().unwrap()))
+                .insert_header(("Authorization", format!("Bearer {admin}"))),
+        )
+        .await;
+    assert_eq!(gone.status, 204, "{}", gone.text());
+    let mut alive = app.service.state.pool.get().unwrap();
+    let named: &mut upr_tc::db::DbConnection = &mut alive;
+    diesel::sql_query("SET application_name = 'upr-tc/0190c0b2a11ve'")
+        .execute(named)
+        .unwrap();
+    let mut pooled = app.service.state.pool.get().unwrap();
+    let conn: &mut upr_tc::db::DbConnection = &mut pooled;
+    diesel::update(dsl::idempotency_keys.filter(dsl::key.eq("k-1")))
         .set((
             dsl::body_hash.eq(None::<String>),
             dsl::status.eq(None::<i32>),
-            dsl::headers.eq(None::<String>),
-            dsl::body.eq(None::<String>),
-            dsl::claimed_by.eq(Some("0190c0b2deadbeef:gone".to_owned())),
+            dsl::claimed_by.eq(Some("0190c0b2a11ve:running".to_owned())),
         ))
         .execute(conn)
         .unwrap();
-    assert_eq!(left, 1);
     drop(pooled);
-    let retry = app.send(post(RECS, &admin, Some("k-1"), &body)).await;
-    if app.service.state.backend == "postgres" {
-        assert_eq!(retry.status, 201, "{}", retry.text());
-        assert_eq!(app.all(RECS).await.len(), 1, "carried out once");
-        // Its answer is kept for the retries after it.
-        let again = app.send(post(RECS, &admin, Some("k-1"), &body)).await;
-        assert_eq!(again.header("idempotent-replayed"), Some("true"));
-    } else {
-        retry.assert_problem(409, "request_in_progress");
-        assert!(app.all(RECS).await.is_empty());
-    }
+    app.send(post(RECS, &admin, Some("k-1"), &body))
+        .await
+        .assert_problem(409, "request_in_progress");
+    assert!(app.all(RECS).await.is_empty());
+    drop(alive);
 }
 
 /// A new key of the caller `caller` named `name`, claimed as `mine`.

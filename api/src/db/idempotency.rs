@@ -44,9 +44,13 @@ pub struct Key {
 /// Claims a key for a request (`method`, `path`) as `mine`, or says what it holds already.
 /// Keys kept longer than `kept` are forgotten first; a claim older than `stale` belongs to a
 /// request that will never answer, and is taken over. So is, on PostgreSQL, the claim of a
-/// process that has no connection left (killed, or its machine lost): another instance takes
-/// the retry at once, rather than when that process starts again or the claim is stale
-/// ([`clear_orphaned_claims`]).
+/// process that has no connection left (killed; a machine lost, once the server has closed its
+/// connections): another instance takes the retry at once, rather than when that process
+/// starts again or the claim is stale. Only this key's claim is looked at.
+///
+/// A process is alive while it has a connection named for it (`application_name`): a pooler
+/// between the service and PostgreSQL that shares server connections among clients
+/// (PgBouncer's transaction mode) would hide that, and is not supported.
 pub fn claim(
     conn: &mut DbConnection,
     key: &Key,
@@ -58,9 +62,9 @@ pub fn claim(
     let claimed = claim_once(conn, key, request, mine, kept_since, stale)?;
     if let Claim::Seen(stored) = &claimed
         && stored.status.is_none()
-        && stored.claimed_by.is_some()
+        && let Some(owner) = &stored.claimed_by
         && let DbConnection::Postgres(c) = conn
-        && super::sql::statements::clear_dead_claims_postgres(c)? > 0
+        && super::sql::statements::take_over_dead_claim_postgres(c, (&key.caller, &key.key), owner)?
     {
         return claim_once(conn, key, request, mine, kept_since, stale);
     }

@@ -203,6 +203,43 @@ pub fn clear_dead_claims_postgres(conn: &mut diesel::PgConnection) -> diesel::Qu
     Ok(freed + lost)
 }
 
+/// Takes over the claim `owner` holds on one caller's key when `owner`'s process has no
+/// connection left (killed): its claim is deleted when its request wrote nothing, given up
+/// when it wrote (its answer lost). Only that row, and only while `owner` still holds it: a
+/// request finding a claim running clears no other caller's. Returns whether it went.
+pub fn take_over_dead_claim_postgres(
+    conn: &mut diesel::PgConnection,
+    (caller, key): (&str, &str),
+    owner: &str,
+) -> diesel::QueryResult<bool> {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::{Integer, Text};
+    const MINE_AND_DEAD: &str = "caller = $1 AND key = $2 AND claimed_by = $3 AND status IS NULL \
+         AND split_part($3, ':', 1) NOT IN (SELECT substr(application_name, $4) \
+         FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE $5)";
+    let run = |conn: &mut diesel::PgConnection, sql: String| {
+        diesel::sql_query(sql)
+            .bind::<Text, _>(caller)
+            .bind::<Text, _>(key)
+            .bind::<Text, _>(owner)
+            .bind::<Integer, _>(crate::db::APPLICATION_NAME.len() as i32 + 1)
+            .bind::<Text, _>(format!("{}%", crate::db::APPLICATION_NAME))
+            .execute(conn)
+    };
+    let freed = run(
+        conn,
+        format!("DELETE FROM idempotency_keys WHERE body_hash IS NULL AND {MINE_AND_DEAD}"),
+    )?;
+    let lost = run(
+        conn,
+        format!(
+            "UPDATE idempotency_keys SET claimed_by = NULL WHERE body_hash IS NOT NULL \
+             AND {MINE_AND_DEAD}"
+        ),
+    )?;
+    Ok(freed + lost > 0)
+}
+
 /// Marks when the row `seq` of `table`, which a write now shows, was first shown
 /// (`Table::first_shown`): with the time of that write (its `updated_at`) if it was never
 /// shown before. Written once: a later write leaves the mark as it is.
