@@ -236,6 +236,7 @@ fn token(app: &TestApp, claims: &Value) -> Option<String> {
 /// - A list's cursor names its list ([`same_positions`]): the next page's cursor is another
 ///   text for the same position, and a cursor given before is still taken.
 /// - A State's consent summary (`/states/{code}/consent`) carries an `ETag`.
+/// - A page of the change feed that has more links the next (`Link`), as a list's page does.
 ///
 /// An answer whose body changed so has a new `ETag` too.
 fn as_changed_since(path: &str, accept: Option<&str>, body: &Value) -> Value {
@@ -365,6 +366,14 @@ async fn compare_answers(app: &TestApp, fixture: &Value) -> Vec<String> {
                 reply.header(name).map(|v| same_positions(app, scope, v)),
             );
             let (then, now) = (then.as_deref(), now.as_deref());
+            let newly_linked = *name == "link"
+                && then.is_none()
+                && scope == "changes"
+                && recorded["body"]["has_more"] == true
+                && now.is_some_and(|link| link.ends_with("; rel=\"next\""));
+            if newly_linked {
+                continue;
+            }
             if *name == "etag"
                 && let (Some(then), Some(now)) = (then, now)
             {
