@@ -164,7 +164,7 @@ impl Default for ServeLimits {
             idempotency_answer_limit: 1024 * 1024,
             search_limit: None,
             coordination_timeout: Duration::from_secs(10),
-            stop_timeout: Duration::from_secs(30),
+            stop_timeout: Duration::from_secs(25),
             body_timeout: Duration::from_secs(30),
             bulk_body_timeout: Duration::from_secs(600),
             max_connections: 4096,

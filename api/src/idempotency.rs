@@ -382,8 +382,19 @@ pub async fn middleware(
     // blocking pool), and a retry must find its answer, not a claim no one gives up for an
     // hour (`UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT`).
     // In the request's span: what the handler logs names the request.
+    // A stop that cuts it says so (`crate::stop`).
+    let counted = req
+        .extensions()
+        .get::<crate::stop::Counted>()
+        .cloned()
+        .unwrap_or_default();
+    let mut working = crate::stop::Working::of_request(&state.stop, crate::stop::KEYED, counted);
     let run = actix_web::rt::spawn(tracing::Instrument::instrument(
-        carry_out(state, key, mine, req, next),
+        async move {
+            let answer = carry_out(state, key, mine, req, next).await;
+            working.done();
+            answer
+        },
         tracing::Span::current(),
     ));
     match run.await {

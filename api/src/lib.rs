@@ -29,4 +29,5 @@ pub mod routes;
 pub mod seed;
 pub mod stalled;
 pub mod startup;
+pub mod stop;
 pub mod telemetry;

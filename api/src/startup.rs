@@ -86,9 +86,8 @@ pub struct AppState {
     /// happen (the feed's long polls) answer now, so that a restart does not wait out their
     /// waits.
     pub stopping: Arc<std::sync::atomic::AtomicBool>,
-    /// How many requests the stop cut short: still running (an upload) or still being sent
-    /// (an export) when the graceful stop's time ran out. `serve` then ends with an error.
-    pub cut_at_stop: Arc<std::sync::atomic::AtomicUsize>,
+    /// The stop's time, and the work it cut (`crate::stop`).
+    pub stop: Arc<crate::stop::Stop>,
 }
 
 /// The connections reads that may lag behind the writes are served from (`http::with_read_db`).
@@ -262,7 +261,7 @@ impl Service {
                 patch_fields: crate::openapi::PatchFields::of(&doc),
                 metrics,
                 stopping: Default::default(),
-                cut_at_stop: Default::default(),
+                stop: Default::default(),
             }),
             keys: web::Data::new(keys),
             rate_limits: settings.rate_limits.map(|l| {
@@ -554,7 +553,11 @@ pub async fn serve(service: Service) -> anyhow::Result<()> {
     }
     let metrics = metrics_server(&service)?;
     let forced = stop_on_signal(
-        service.state.stopping.clone(),
+        (
+            service.state.stopping.clone(),
+            service.state.stop.clone(),
+            stop_seconds(&service.settings.limits),
+        ),
         [Some(server.handle()), metrics.as_ref().map(|m| m.handle())],
     )?;
     let served = async {
@@ -584,20 +587,28 @@ pub async fn serve(service: Service) -> anyhow::Result<()> {
     if let Err(e) = copied {
         tracing::warn!(error = %e, "cannot copy the write-ahead log into the database at stop");
     }
-    // Each was logged as it was cut; the exit status says it too, to whatever restarts us.
+    // Each was logged as it was cut (the workers drop what they ran after they report
+    // stopped: waited for); the exit status says it too, to whatever restarts us.
     let cut = service
         .state
-        .cut_at_stop
-        .load(std::sync::atomic::Ordering::SeqCst);
+        .stop
+        .cut_once_settled(std::time::Duration::from_secs(5))
+        .await;
     if cut > 0 {
         anyhow::bail!(
             "stopped with {cut} request(s) cut short: still running when the graceful stop's \
-             time ran out (UPR_TC_STOP_TIMEOUT, {} s; what they committed stays, and a retry \
-             with the same Idempotency-Key carries out the rest)",
-            service.settings.limits.stop_timeout.as_secs()
+             time ran out (UPR_TC_STOP_TIMEOUT, {} s; what they committed stays, and a bulk \
+             upload's retry with the same Idempotency-Key carries out the rest)",
+            stop_seconds(&service.settings.limits)
         );
     }
     Ok(())
+}
+
+/// The whole seconds a stop gives what runs (`UPR_TC_STOP_TIMEOUT`, rounded up: the server
+/// counts in seconds, and half a second must not become none).
+fn stop_seconds(limits: &crate::config::ServeLimits) -> u64 {
+    limits.stop_timeout.as_millis().div_ceil(1000) as u64
 }
 
 /// How long a client may take to send a request's head, to close when the service closes, and
@@ -655,7 +666,7 @@ pub fn listen(
         .on_connect(on_connect(per_address, service))
         .bind(bind)
         .with_context(|| format!("cannot listen on {bind}"))?
-        .shutdown_timeout(limits.stop_timeout.as_secs())
+        .shutdown_timeout(stop_seconds(limits))
         .disable_signals();
     let addrs = server.addrs();
     Ok((server.run(), addrs))
@@ -666,7 +677,11 @@ pub fn listen(
 /// requests in flight). The future returned is ready at a second signal, for the servers to be
 /// stopped at once: an operator who asks twice does not want to wait for an export.
 fn stop_on_signal(
-    stopping: Arc<std::sync::atomic::AtomicBool>,
+    (stopping, stop, within): (
+        Arc<std::sync::atomic::AtomicBool>,
+        Arc<crate::stop::Stop>,
+        u64,
+    ),
     servers: [Option<actix_web::dev::ServerHandle>; 2],
 ) -> anyhow::Result<tokio::sync::oneshot::Receiver<()>> {
     let mut signals = Signals::new()?;
@@ -675,6 +690,7 @@ fn stop_on_signal(
         let name = signals.next().await;
         tracing::info!("{name}: stopping once the requests in flight are answered");
         stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        stop.begin(std::time::Duration::from_secs(within));
         let graceful = futures_util::future::join_all(
             servers
                 .into_iter()

@@ -194,34 +194,6 @@ fn storage_full(res: &ServiceResponse<BoxBody>) -> bool {
     })
 }
 
-/// Says in the log when a request is dropped before it was answered: the service stopped with
-/// it still running (a long upload past the graceful stop's 30 s), which is counted
-/// (`AppState::cut_at_stop`), or its client went away.
-struct Unanswered {
-    /// `None` once answered.
-    state: Option<actix_web::web::Data<crate::startup::AppState>>,
-    span: tracing::Span,
-}
-
-impl Drop for Unanswered {
-    fn drop(&mut self) {
-        use std::sync::atomic::Ordering;
-        let Some(state) = &self.state else {
-            return;
-        };
-        let _request = self.span.enter();
-        if state.stopping.load(Ordering::SeqCst) {
-            state.cut_at_stop.fetch_add(1, Ordering::SeqCst);
-            tracing::warn!(
-                "request cut short: the service stopped before it answered (what it committed \
-                 stays; its retry with the same Idempotency-Key carries out the rest)"
-            );
-        } else {
-            tracing::info!("request dropped before it was answered: its client went away");
-        }
-    }
-}
-
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -257,12 +229,17 @@ pub async fn middleware(
             .unwrap_or_else(new_trace_id);
         span.record("trace_id", tracing::field::display(&trace_id));
     }
-    let mut unanswered = Unanswered {
-        state: state.clone(),
-        span: span.clone(),
-    };
+    // Said in the log if dropped unanswered: cut by the stop, or its client gone.
+    let counted = crate::stop::Counted::default();
+    actix_web::HttpMessage::extensions_mut(&req).insert(counted.clone());
+    let mut working = state.as_ref().map(|state| {
+        let _in = span.enter();
+        crate::stop::Working::of_request(&state.stop, crate::stop::REQUEST, counted)
+    });
     let res = next.call(req).instrument(span.clone()).await;
-    unanswered.state = None;
+    if let Some(working) = &mut working {
+        working.done();
+    }
     let mut res = res?.map_into_boxed_body();
     let status = res.status();
 

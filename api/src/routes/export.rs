@@ -596,64 +596,29 @@ pub async fn respond(
     }
     use futures_util::StreamExt;
     let first = futures_util::stream::iter(whole);
-    let cut = CutShort {
-        delivered: Default::default(),
-        stopping: state.stopping.clone(),
-        cut: state.cut_at_stop.clone(),
-        request: tracing::Span::current(),
-    };
-    let rest = futures_util::stream::unfold(Some(rx), move |rx| {
+    // Said in the log when the answer is dropped before its end was handed to the connection:
+    // its status line (a 200) is logged when it starts, and this tells that the client did not
+    // get it whole (it went away, or the stop cut it, `crate::stop`).
+    let working = crate::stop::Working::start(&state.stop, crate::stop::EXPORT);
+    let rest = futures_util::stream::unfold(Some((rx, working)), move |held| {
         let complete = complete.clone();
-        let delivered = cut.delivered.clone();
         async move {
-            let mut rx = rx?;
+            let (mut rx, mut working) = held?;
             match rx.recv().await {
-                Some(chunk) => Some((Ok(chunk), Some(rx))),
+                Some(chunk) => Some((Ok(chunk), Some((rx, working)))),
                 // The producer stopped short: end with an error, which aborts the connection.
                 None if !complete.load(std::sync::atomic::Ordering::Acquire) => Some((
                     Err(actix_web::error::ErrorInternalServerError("export stopped")),
                     None,
                 )),
                 None => {
-                    delivered.store(true, std::sync::atomic::Ordering::Release);
+                    working.done();
                     None
                 }
             }
         }
     });
     Ok(res.streaming(first.chain(rest)))
-}
-
-/// Says in the log when an export's answer is dropped before its end was handed to the
-/// connection: its status line (a 200) is logged when it starts, and this is what tells that
-/// the client did not get it whole: the client went away, or the service stopped with the
-/// export still being sent (past the graceful stop's 30 s).
-struct CutShort {
-    delivered: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    stopping: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    /// Counts an export cut by the stop (`AppState::cut_at_stop`).
-    cut: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-    /// The request's span, so that the line names its request id.
-    request: tracing::Span,
-}
-
-impl Drop for CutShort {
-    fn drop(&mut self) {
-        use std::sync::atomic::Ordering;
-        if self.delivered.load(Ordering::Acquire) {
-            return;
-        }
-        let _request = self.request.enter();
-        if self.stopping.load(Ordering::Acquire) {
-            self.cut.fetch_add(1, Ordering::SeqCst);
-            tracing::warn!("export cut short: the service stopped before it was sent whole");
-        } else {
-            tracing::info!(
-                "export cut short: the client went away, or the export stopped (logged before), \
-                 before it was sent whole"
-            );
-        }
-    }
 }
 
 /// Streams every item `fetch` yields, page after page, through `encoder`, as the file named by

@@ -33,8 +33,9 @@ fn metrics_have_an_address_of_their_own() {
     assert!(text.contains("upr_tc_feed_head "), "{text}");
 }
 
-/// A stop waits `UPR_TC_STOP_TIMEOUT` for the requests in flight; one still running then (an
-/// upload whose body has not all come) is cut, logged as such, and the exit says so.
+/// A stop waits `UPR_TC_STOP_TIMEOUT` for the requests in flight; those still running then
+/// (uploads whose bodies have not all come) are cut, each logged as such, and the exit says
+/// how many.
 #[test]
 fn a_request_the_stop_cuts_is_logged_and_the_exit_says_so() {
     let mut service = Service::start(&[("UPR_TC_STOP_TIMEOUT", "1s")]);
@@ -49,6 +50,18 @@ fn a_request_the_stop_cuts_is_logged_and_the_exit_says_so() {
         ],
         b"kind,name",
     );
+    // One with an `Idempotency-Key`, carried out on a task of its own: cut twice, counted once.
+    let _keyed = service.open(
+        "POST",
+        "/api/v1/bulk/stakeholders",
+        &[
+            ("Authorization", admin.as_str()),
+            ("Content-Type", "text/csv"),
+            ("Content-Length", "1000"),
+            ("Idempotency-Key", "cut-1"),
+        ],
+        b"kind,name",
+    );
     std::thread::sleep(Duration::from_millis(300));
     service.signal("TERM");
     let status = service
@@ -57,7 +70,8 @@ fn a_request_the_stop_cuts_is_logged_and_the_exit_says_so() {
     assert_eq!(status.code(), Some(1), "{status}");
     let log = service.log();
     assert!(log.contains("request cut short"), "{log}");
-    assert!(log.contains("stopped with 1 request(s) cut short"), "{log}");
+    assert!(log.contains("keyed request cut short"), "{log}");
+    assert!(log.contains("stopped with 2 request(s) cut short"), "{log}");
 }
 
 /// SIGTERM stops the service once the requests in flight are answered; a second signal stops
