@@ -1698,6 +1698,19 @@ async fn a_upr_info_text_is_stored_in_the_language_it_is_written_in() {
     );
     let r = upr_info(&app, &csv).await;
     assert_eq!(counted(&r, &["created", "rejected"]), [4, 0], "{r}");
+    // Each text stored in another language than English is said.
+    assert_eq!(
+        told(&r, "warnings"),
+        [(2, "text_language".into()), (3, "text_language".into())],
+        "{r}"
+    );
+    assert!(
+        r["warnings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reads as French: stored as `text.fr`"),
+        "{r}"
+    );
     let text_of = |items: &[serde_json::Value], start: &str| {
         items
             .iter()

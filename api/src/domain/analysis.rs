@@ -55,9 +55,9 @@ fn is_stop_word(language: Language, folded: &str) -> bool {
 /// The UN language `text` is written in, when it says so clearly (a sentence does, a few
 /// words may not); `None` when it does not. Arabic, Chinese and Russian are told by their
 /// scripts, English, French and Spanish by their letters' sequences (whatlang's trigrams); a
-/// text read as French or Spanish must also have more of that language's stop words than of
-/// English's, as an English text of Latin words (`Continue to incorporate CEDAW principles
-/// into its domestic legislation`) may read as French.
+/// text read as French or Spanish must also have two more of that language's stop words than
+/// of English's, as an English text of Latin words may read as French (`Establish a de jure
+/// moratorium on executions, commute death sentences`).
 pub fn language_of(text: &str) -> Option<Language> {
     use whatlang::Lang;
     // Most texts say so in their first words, at a tenth of the trigrams' cost.
@@ -85,9 +85,17 @@ pub fn language_of(text: &str) -> Option<Language> {
         _ => return None,
     };
     if matches!(language, Language::Fr | Language::Es) {
-        let folded = normalise_words(text);
-        let stop_words = |l: Language| folded.split(' ').filter(|w| is_stop_word(l, w)).count();
-        if stop_words(language) <= stop_words(Language::En) {
+        // Words of two letters or more, not written in capitals: `a` folds as `à`, `UN` as
+        // French and Spanish `un`.
+        let words: Vec<String> = text
+            .split(|c: char| !c.is_alphabetic())
+            .filter(|w| w.chars().count() >= 2 && !w.chars().all(char::is_uppercase))
+            .map(normalise_words)
+            .collect();
+        let stop_words = |l: Language| words.iter().filter(|w| is_stop_word(l, w)).count();
+        // Two more than English's: a Latin phrase (`de jure`, `de facto`) or a shared word
+        // (`on`) is not enough.
+        if stop_words(language) < stop_words(Language::En) + 2 {
             return None;
         }
     }
@@ -521,6 +529,23 @@ mod tests {
                 "Continue incorporating CEDAW principles into domestic legislation."
             ),
             None
+        );
+        // Read as French by its letters (`de jure`, `a`, `on`); its stop words do not say so.
+        for english in [
+            "Establish a de jure moratorium on executions, commute death sentences",
+            "Institute a de jure moratorium on capital executions",
+            "Establish a de facto moratorium on UN executions",
+        ] {
+            assert_ne!(super::language_of(english), Some(Language::Fr), "{english}");
+        }
+        // Short French and Spanish texts that say so by their words.
+        assert_eq!(
+            super::language_of("Abolir la peine de mort dans la législation."),
+            Some(Language::Fr)
+        );
+        assert_eq!(
+            super::language_of("Abolir la pena de muerte en la legislación."),
+            Some(Language::Es)
         );
     }
 }

@@ -28,6 +28,18 @@ impl Language {
             Self::Zh => "zh",
         }
     }
+
+    /// Its name in English.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ar => "Arabic",
+            Self::En => "English",
+            Self::Es => "Spanish",
+            Self::Fr => "French",
+            Self::Ru => "Russian",
+            Self::Zh => "Chinese",
+        }
+    }
 }
 
 /// Declares `Multilingual` with one optional text per language, each with the same rules.

@@ -294,13 +294,10 @@ impl Importable for Recommendation {
             recommending_states: group.recommending_states,
             session: group.session,
             review_year: year_of_session(group.session),
-            // Written in English but for a few texts in French or Spanish, which the export
-            // does not tell apart: each is stored in the language it reads as.
+            // In the language it reads as (`upr_info::read`).
             text: {
                 let mut text = Multilingual::default();
-                let language =
-                    crate::domain::analysis::language_of(&group.text).unwrap_or(Language::En);
-                *text.slot_mut(language) = Some(group.text);
+                *text.slot_mut(group.language) = Some(group.text);
                 text
             },
             response: group.response,

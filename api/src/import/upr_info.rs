@@ -48,6 +48,9 @@ pub struct Group {
     /// Issues the UPR Info vocabulary of `api/reference` does not have (UPR Info adds some
     /// from time to time), kept as written.
     pub themes_original: Vec<String>,
+    /// The language `text` reads as (the export does not say): English unless it is clearly
+    /// another.
+    pub language: crate::domain::Language,
     /// What of the row is not imported as written.
     pub warnings: Vec<RowError>,
 }
@@ -232,6 +235,8 @@ fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<R
             action_category,
             themes,
             themes_original,
+            // Told once a text's first row is read (`read`).
+            language: crate::domain::Language::En,
             warnings,
         }),
         _ => Err(errors),
@@ -486,6 +491,23 @@ pub fn read<D: Importable>(
                     add_missing(&mut existing.themes_original, group.themes_original);
                 }
                 None => {
+                    // UPR Info's texts are English but for a few in French or Spanish, which
+                    // the export does not tell apart; one stored in another language is said.
+                    if let Some(other) = crate::domain::analysis::language_of(&group.text)
+                        .filter(|l| *l != crate::domain::Language::En)
+                    {
+                        group.language = other;
+                        warnings.push(RowError::in_column(
+                            line,
+                            "Text",
+                            "text_language",
+                            format!(
+                                "the text reads as {}: stored as `text.{}`, not `text.en`",
+                                other.name(),
+                                other.code()
+                            ),
+                        ));
+                    }
                     index.insert(key, groups.len());
                     groups.push(group);
                 }
