@@ -161,12 +161,24 @@ fn decode_file(
         _ => Box::new(input),
     };
     let mut out = tempfile::tempfile().map_err(ApiError::internal)?;
-    let written =
-        std::io::copy(&mut (&mut reader).take(limit as u64 + 1), &mut out).map_err(|e| {
-            unreadable(format!(
-                "its compression (`Content-Encoding`) is cut short or corrupt ({e})"
-            ))
-        })?;
+    // What does not decode is the client's; what cannot be written (a full disk) the service's.
+    let mut reader = (&mut reader).take(limit as u64 + 1);
+    let mut buffer = vec![0; 64 * 1024];
+    let mut written = 0u64;
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(unreadable(format!(
+                    "its compression (`Content-Encoding`) is cut short or corrupt ({e})"
+                )));
+            }
+        };
+        out.write_all(&buffer[..n]).map_err(ApiError::internal)?;
+        written += n as u64;
+    }
     if written > limit as u64 {
         return Err(too_large(limit));
     }

@@ -206,6 +206,18 @@ impl ApiError {
         }
     }
 
+    /// Whether this is the database's disk full (not the one of temporary files): what makes
+    /// readiness say writes are refused.
+    pub fn database_is_full(&self) -> bool {
+        match self {
+            Self::StorageFull(err) => err
+                .chain()
+                .filter_map(|e| e.downcast_ref::<diesel::result::Error>())
+                .any(is_storage_full),
+            _ => false,
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest { code, .. } | Self::Unprocessable { code, .. } => code,
@@ -678,7 +690,11 @@ mod tests {
         // A temporary file the service spools an upload or a snapshot to.
         let spooled = anyhow::Error::from(std::io::Error::from_raw_os_error(28))
             .context("reading a snapshot failed");
-        assert_eq!(ApiError::internal(spooled).code(), "storage_full");
+        let spooled = ApiError::internal(spooled);
+        assert_eq!(spooled.code(), "storage_full");
+        // Not the database's: readiness does not say writes are refused.
+        assert!(!spooled.database_is_full());
+        assert!(ApiError::from(database("database or disk is full")).database_is_full());
         let other = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
         assert_eq!(ApiError::internal(other).code(), "internal_error");
     }

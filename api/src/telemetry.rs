@@ -184,13 +184,22 @@ fn problem_for(status: actix_web::http::StatusCode, detail: Option<String>) -> A
     }
 }
 
-/// Whether the answer is a write refused because the database's disk is full.
+/// Whether the answer is a request refused because a disk is full (the database's, or the one
+/// of temporary files).
 fn storage_full(res: &ServiceResponse<BoxBody>) -> bool {
     res.response().error().is_some_and(|err| {
         matches!(
             err.as_error::<crate::error::ApiError>(),
             Some(crate::error::ApiError::StorageFull(_))
         )
+    })
+}
+
+/// Whether the answer is a write refused because the database's disk is full.
+fn database_full(res: &ServiceResponse<BoxBody>) -> bool {
+    res.response().error().is_some_and(|err| {
+        err.as_error::<crate::error::ApiError>()
+            .is_some_and(crate::error::ApiError::database_is_full)
     })
 }
 
@@ -284,7 +293,7 @@ pub async fn middleware(
     if let Some(state) = &state {
         // Writes are refused for a full disk from such a refusal until a write transaction
         // that changed something commits (`db::tx::write`).
-        if storage_full(&res) {
+        if database_full(&res) {
             state.watch.storage_refused();
         }
         let request = res.request();
