@@ -193,7 +193,12 @@ async fn references_of_a_record_must_exist_and_fit_its_scope() {
     assert_eq!(problem["errors"][0]["pointer"], "/decided_at");
     assert_eq!(problem["errors"][0]["code"], "in_future");
     assert!(app.all(PATH).await.is_empty());
-    let soon = (chrono::Utc::now() + chrono::Duration::hours(10)).to_rfc3339();
+    // A date given to the nanosecond is kept to the microsecond, as stored: the record as
+    // recorded is the record as read, on either engine.
+    let soon = chrono::Utc::now() + chrono::Duration::hours(10);
+    let soon = chrono::Timelike::with_nanosecond(&soon, 123_456_789)
+        .unwrap()
+        .to_rfc3339();
     let created = app
         .send_json(
             Method::POST,
@@ -203,6 +208,12 @@ async fn references_of_a_record_must_exist_and_fit_its_scope() {
         )
         .await;
     assert_eq!(created.status, 201, "{}", created.text());
+    let decided = created.json()["decided_at"].as_str().unwrap().to_owned();
+    assert!(decided.ends_with(".123456Z"), "{decided}");
+    let path = format!("{PATH}/{}", created.json()["id"].as_str().unwrap());
+    let read = app.get_as(&path, &kenya).await;
+    assert_eq!(read.json()["decided_at"], decided);
+    assert_eq!(created.header("etag"), read.header("etag"));
 }
 
 #[actix_web::test]

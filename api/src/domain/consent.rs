@@ -50,7 +50,8 @@ pub struct ConsentInput {
     )]
     pub note: Option<String>,
     /// When the State decided (e.g. the date of the note verbale); the time of recording when
-    /// omitted. Records take effect in the order they are recorded.
+    /// omitted. Not later than a day ahead of the service's clock (`in_future`); kept to the
+    /// microsecond. Records take effect in the order they are recorded.
     pub decided_at: Option<DateTime<Utc>>,
 }
 
