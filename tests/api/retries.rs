@@ -510,14 +510,7 @@ async fn the_retry_of_a_request_whose_process_is_gone_runs_at_once_on_postgres()
     let body = recommendation("KEN", 25, "Claimed, never written");
     let first = app.send(post(RECS, &admin, Some("k-1"), &body)).await;
     assert_eq!(first.status, 201, "{}", first.text());
-    let gone = app
-        .send(
-            Request::delete()
-                .uri(&format!("{RECS}/{}", first.json()["id"].as_str().unwrap()))
-                .insert_header(("Authorization", format!("Bearer {admin}"))),
-        )
-        .await;
-    assert_eq!(gone.status, 204, "{}", gone.text());
+    deleted(&app, &admin, &first).await;
     // As the killed request left it: claimed by its process, nothing written.
     let mut pooled = app.service.state.pool.get().unwrap();
     let conn: &mut upr_tc::db::DbConnection = &mut pooled;
@@ -549,14 +542,7 @@ async fn the_retry_of_a_request_whose_process_is_gone_runs_at_once_on_postgres()
 
     // Another instance's request, running: its process has a connection (one of this pool's,
     // named for it), and its claim is its own.
-    let gone = app
-        .send(
-            Request::delete()
-                .uri(&format!("{RECS}/{}", retry.json()["id"].as_str().unwrap()))
-                .insert_header(("Authorization", format!("Bearer {admin}"))),
-        )
-        .await;
-    assert_eq!(gone.status, 204, "{}", gone.text());
+    deleted(&app, &admin, &retry).await;
     let mut alive = app.service.state.pool.get().unwrap();
     let named: &mut upr_tc::db::DbConnection = &mut alive;
     diesel::sql_query("SET application_name = 'upr-tc/0190c0b2a11ve'")
@@ -578,6 +564,21 @@ async fn the_retry_of_a_request_whose_process_is_gone_runs_at_once_on_postgres()
         .assert_problem(409, "request_in_progress");
     assert!(app.all(RECS).await.is_empty());
     drop(alive);
+}
+
+/// Deletes the recommendation `created` answers (`admin`).
+async fn deleted(app: &TestApp, admin: &str, created: &upr_tc_tests::Reply) {
+    let gone = app
+        .send(
+            Request::delete()
+                .uri(&format!(
+                    "{RECS}/{}",
+                    created.json()["id"].as_str().unwrap()
+                ))
+                .insert_header(("Authorization", format!("Bearer {admin}"))),
+        )
+        .await;
+    assert_eq!(gone.status, 204, "{}", gone.text());
 }
 
 /// A new key of the caller `caller` named `name`, claimed as `mine`.

@@ -33,6 +33,17 @@ fn metrics_have_an_address_of_their_own() {
     assert!(text.contains("upr_tc_feed_head "), "{text}");
 }
 
+/// An upload that has sent 9 of its 1,000 bytes: in flight until the rest arrives.
+fn upload_in_flight(service: &Service, admin: &str, more: &[(&str, &str)]) -> std::net::TcpStream {
+    let mut headers = vec![
+        ("Authorization", admin),
+        ("Content-Type", "text/csv"),
+        ("Content-Length", "1000"),
+    ];
+    headers.extend_from_slice(more);
+    service.open("POST", "/api/v1/bulk/stakeholders", &headers, b"kind,name")
+}
+
 /// A stop waits `UPR_TC_STOP_TIMEOUT` for the requests in flight; those still running then
 /// (uploads whose bodies have not all come) are cut, each logged as such, and the exit says
 /// how many.
@@ -40,28 +51,9 @@ fn metrics_have_an_address_of_their_own() {
 fn a_request_the_stop_cuts_is_logged_and_the_exit_says_so() {
     let mut service = Service::start(&[("UPR_TC_STOP_TIMEOUT", "1s")]);
     let admin = bearer(&service.admin());
-    let _upload = service.open(
-        "POST",
-        "/api/v1/bulk/stakeholders",
-        &[
-            ("Authorization", admin.as_str()),
-            ("Content-Type", "text/csv"),
-            ("Content-Length", "1000"),
-        ],
-        b"kind,name",
-    );
+    let _upload = upload_in_flight(&service, &admin, &[]);
     // One with an `Idempotency-Key`, carried out on a task of its own: cut twice, counted once.
-    let _keyed = service.open(
-        "POST",
-        "/api/v1/bulk/stakeholders",
-        &[
-            ("Authorization", admin.as_str()),
-            ("Content-Type", "text/csv"),
-            ("Content-Length", "1000"),
-            ("Idempotency-Key", "cut-1"),
-        ],
-        b"kind,name",
-    );
+    let _keyed = upload_in_flight(&service, &admin, &[("Idempotency-Key", "cut-1")]);
     std::thread::sleep(Duration::from_millis(300));
     service.signal("TERM");
     let status = service
@@ -80,17 +72,7 @@ fn a_request_the_stop_cuts_is_logged_and_the_exit_says_so() {
 fn a_second_signal_stops_the_service_at_once() {
     let mut service = Service::start(&[]);
     let admin = bearer(&service.admin());
-    // An upload that has sent 9 of its 1,000 bytes: in flight until the rest arrives.
-    let _upload = service.open(
-        "POST",
-        "/api/v1/bulk/stakeholders",
-        &[
-            ("Authorization", admin.as_str()),
-            ("Content-Type", "text/csv"),
-            ("Content-Length", "1000"),
-        ],
-        b"kind,name",
-    );
+    let _upload = upload_in_flight(&service, &admin, &[]);
     std::thread::sleep(Duration::from_millis(300));
     service.signal("TERM");
     assert_eq!(
