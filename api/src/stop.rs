@@ -119,10 +119,11 @@ impl Drop for Working {
         if !self.done {
             let _request = self.span.enter();
             if self.stop.cutting() {
+                // Counted and said once a request, by the first of its pieces cut.
                 if !self.counted.0.swap(true, Ordering::SeqCst) {
                     self.stop.cut.fetch_add(1, Ordering::SeqCst);
+                    tracing::warn!("{}", self.said.cut);
                 }
-                tracing::warn!("{}", self.said.cut);
             } else {
                 tracing::info!("{}", self.said.dropped);
             }
