@@ -403,8 +403,19 @@ fn shape(path: &serde_path_to_error::Path, full: String) -> FieldError {
 /// object is meant), and a word of a fixed list given as another kind of value told as such
 /// (serde_json says "expected value").
 fn readable(message: String) -> String {
+    const A_WORD: &str = "one of the words this field takes (the contract lists them)";
     if message == "expected value" {
-        return "is not one of the words this field takes (the contract lists them)".to_owned();
+        return format!("is not {A_WORD}");
+    }
+    // What a word of a fixed list is read from (a value already parsed, as a merge patch is).
+    if let Some(given) = message.strip_suffix(", expected string or map") {
+        return format!("{given}, expected {A_WORD}");
+    }
+    // `unknown variant `maybe`, expected one of `a`, `b``
+    if let Some(rest) = message.strip_prefix("unknown variant ")
+        && let Some((word, choices)) = rest.split_once(", expected ")
+    {
+        return format!("{word} is not a word this field takes: expected {choices}");
     }
     if message.starts_with("invalid length ") && message.contains("expected struct ") {
         return "invalid type: array, expected an object".to_owned();
@@ -518,6 +529,19 @@ mod tests {
         let (pointer, _, message) = error(r#"{"kind":5}"#);
         assert_eq!(pointer, "/kind");
         assert!(message.contains("not one of the words"), "{message}");
+        // As a merge patch's document is read: from a value already parsed.
+        for text in [r#"{"kind":5}"#, r#"{"kind":"cat"}"#] {
+            let value: serde_json::Value = serde_json::from_str(text).unwrap();
+            let message = match super::from_value::<Outer>(value) {
+                Err(errors) => errors[0].message.clone(),
+                Ok(_) => panic!("{text} reads"),
+            };
+            assert!(
+                !message.contains("variant") && !message.contains("map"),
+                "{message}"
+            );
+            assert!(message.contains("word"), "{message}");
+        }
     }
 
     #[test]
