@@ -810,3 +810,16 @@ fn a_migration_aborted_to_break_a_deadlock_is_run_again() {
     );
     assert!(is_migrated, "every migration is applied");
 }
+
+/// A new database's migrations are said oldest first on either engine (PostgreSQL lists what
+/// it has applied newest first).
+#[test]
+fn migrations_applied_are_said_oldest_first() {
+    let (_db, url) = upr_tc_tests::TestDb::create();
+    let pool = upr_tc::db::connect(&url, 1).unwrap();
+    let applied = pool.get().unwrap().migrate().unwrap();
+    assert!(applied.len() > 10, "{applied:?}");
+    let mut in_order = applied.clone();
+    in_order.sort();
+    assert_eq!(applied, in_order);
+}

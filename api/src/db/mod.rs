@@ -506,6 +506,9 @@ impl DbConnection {
                     .map(|applied| applied.iter().map(ToString::to_string).collect::<Vec<_>>())
             })),
         }?;
+        // Oldest first on either engine (PostgreSQL's list of applied versions is newest first).
+        let mut applied = applied;
+        applied.sort();
         if let Some(changed) = activities::verdicts::refresh_if_rule_changed(self)
             .context("cannot apply the current publication rule to the stored activities")?
         {
