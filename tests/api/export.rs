@@ -420,6 +420,9 @@ async fn a_csv_file_for_a_browser_begins_with_a_byte_order_mark() {
     assert!(!starts_with_mark(
         &export(&app, "/api/v1/recommendations", "text/csv", None).await
     ));
+    // A client that says it takes no HTML (`q=0`) is no browser.
+    let no_html = export(&app, list, "text/html;q=0, text/csv", None).await;
+    assert!(!starts_with_mark(&no_html));
 
     // Imported back, with its mark, nothing changes.
     let r = app

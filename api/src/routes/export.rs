@@ -154,16 +154,26 @@ pub fn attachment(name: &str, format: ExportFormat) -> header::ContentDispositio
     }
 }
 
-/// Whether the `Accept` header names `media` (lower case), whatever its weight.
+/// Whether the `Accept` header names `media` (lower case) with a weight above 0 (`q=0` says
+/// the client does not take it, RFC 9110 §12.4.2).
 pub fn accepts(req: &HttpRequest, media: &str) -> bool {
     req.headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| {
             accept.split(',').any(|part| {
-                part.split(';')
+                let mut pieces = part.split(';');
+                let named = pieces
                     .next()
-                    .is_some_and(|m| m.trim().eq_ignore_ascii_case(media))
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case(media));
+                let refused = pieces.any(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .or_else(|| p.trim().strip_prefix("Q="))
+                        .and_then(|q| q.trim().parse::<f64>().ok())
+                        .is_some_and(|q| q <= 0.0)
+                });
+                named && !refused
             })
         })
 }
