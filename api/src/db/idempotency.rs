@@ -64,7 +64,10 @@ pub fn claim(
         && stored.status.is_none()
         && let Some(owner) = &stored.claimed_by
         && let DbConnection::Postgres(c) = conn
-        && super::sql::statements::take_over_dead_claim_postgres(c, (&key.caller, &key.key), owner)?
+        && super::sql::statements::clear_dead_claims_postgres(
+            c,
+            Some(((&key.caller, &key.key), owner)),
+        )? > 0
     {
         return claim_once(conn, key, request, mine, kept_since, stale);
     }
@@ -237,7 +240,7 @@ pub fn keep(conn: &mut DbConnection, key: &Key, mine: &str, answer: Answer) -> Q
 /// left by an earlier one.
 pub fn clear_orphaned_claims(conn: &mut DbConnection) -> QueryResult<usize> {
     match conn {
-        DbConnection::Postgres(c) => super::sql::statements::clear_dead_claims_postgres(c),
+        DbConnection::Postgres(c) => super::sql::statements::clear_dead_claims_postgres(c, None),
         DbConnection::Sqlite(_) => {
             let others = format!("{}:%", super::process_id());
             let freed = diesel::delete(

@@ -175,69 +175,47 @@ pub fn without_lock_timeout<T>(
 /// query over PostgreSQL's own `pg_stat_activity`, which the shared schema does not declare.
 /// Each connection names its process in `application_name` (`configure_postgres`), and a
 /// claim names its process before a `:` (`crate::db::idempotency`). The claims of such
-/// processes' requests that wrote are given up instead (their answers lost).
-pub fn clear_dead_claims_postgres(conn: &mut diesel::PgConnection) -> diesel::QueryResult<usize> {
+/// processes' requests that wrote are given up instead (their answers lost). Every key's when
+/// a service starts (`only` is `None`); one caller's key (`caller`, `key`) while the claim
+/// `owner` made is still there, when its retry finds it running. Returns how many went.
+pub fn clear_dead_claims_postgres(
+    conn: &mut diesel::PgConnection,
+    only: Option<((&str, &str), &str)>,
+) -> diesel::QueryResult<usize> {
     use diesel::RunQueryDsl;
-    use diesel::sql_types::{Integer, Text};
-    const DEAD: &str = "split_part(claimed_by, ':', 1) NOT IN (SELECT substr(application_name, $1) \
-         FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE $2)";
+    use diesel::sql_types::{Integer, Nullable, Text};
+    const DEAD: &str = "claimed_by IS NOT NULL AND split_part(claimed_by, ':', 1) NOT IN \
+         (SELECT substr(application_name, $1) FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name LIKE $2) \
+         AND ($3::text IS NULL OR (caller = $3 AND key = $4 AND claimed_by = $5))";
+    let ((caller, key), owner) = only.map_or(((None, None), None), |((c, k), o)| {
+        ((Some(c), Some(k)), Some(o))
+    });
     let run = |conn: &mut diesel::PgConnection, sql: String| {
         diesel::sql_query(sql)
             .bind::<Integer, _>(crate::db::APPLICATION_NAME.len() as i32 + 1)
             .bind::<Text, _>(format!("{}%", crate::db::APPLICATION_NAME))
+            .bind::<Nullable<Text>, _>(caller)
+            .bind::<Nullable<Text>, _>(key)
+            .bind::<Nullable<Text>, _>(owner)
             .execute(conn)
     };
+    // A claim of no process (its request failed after it wrote) is one only a start clears.
     let freed = run(
         conn,
         format!(
-            "DELETE FROM idempotency_keys WHERE body_hash IS NULL AND (claimed_by IS NULL OR {DEAD})"
+            "DELETE FROM idempotency_keys WHERE body_hash IS NULL AND status IS NULL \
+             AND (({DEAD}) OR ($3::text IS NULL AND claimed_by IS NULL))"
         ),
     )?;
     let lost = run(
         conn,
         format!(
             "UPDATE idempotency_keys SET claimed_by = NULL WHERE body_hash IS NOT NULL \
-             AND status IS NULL AND claimed_by IS NOT NULL AND {DEAD}"
+             AND status IS NULL AND {DEAD}"
         ),
     )?;
     Ok(freed + lost)
-}
-
-/// Takes over the claim `owner` holds on one caller's key when `owner`'s process has no
-/// connection left (killed): its claim is deleted when its request wrote nothing, given up
-/// when it wrote (its answer lost). Only that row, and only while `owner` still holds it: a
-/// request finding a claim running clears no other caller's. Returns whether it went.
-pub fn take_over_dead_claim_postgres(
-    conn: &mut diesel::PgConnection,
-    (caller, key): (&str, &str),
-    owner: &str,
-) -> diesel::QueryResult<bool> {
-    use diesel::RunQueryDsl;
-    use diesel::sql_types::{Integer, Text};
-    const MINE_AND_DEAD: &str = "caller = $1 AND key = $2 AND claimed_by = $3 AND status IS NULL \
-         AND split_part($3, ':', 1) NOT IN (SELECT substr(application_name, $4) \
-         FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE $5)";
-    let run = |conn: &mut diesel::PgConnection, sql: String| {
-        diesel::sql_query(sql)
-            .bind::<Text, _>(caller)
-            .bind::<Text, _>(key)
-            .bind::<Text, _>(owner)
-            .bind::<Integer, _>(crate::db::APPLICATION_NAME.len() as i32 + 1)
-            .bind::<Text, _>(format!("{}%", crate::db::APPLICATION_NAME))
-            .execute(conn)
-    };
-    let freed = run(
-        conn,
-        format!("DELETE FROM idempotency_keys WHERE body_hash IS NULL AND {MINE_AND_DEAD}"),
-    )?;
-    let lost = run(
-        conn,
-        format!(
-            "UPDATE idempotency_keys SET claimed_by = NULL WHERE body_hash IS NOT NULL \
-             AND {MINE_AND_DEAD}"
-        ),
-    )?;
-    Ok(freed + lost > 0)
 }
 
 /// Marks when the row `seq` of `table`, which a write now shows, was first shown
