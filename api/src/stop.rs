@@ -76,9 +76,29 @@ pub const EXPORT: Said = Said {
 };
 
 /// Whether a request's cut is counted already: a keyed request is cut twice, its handling and
-/// its own task, and counts once.
+/// its own task, and counts once. A piece of work that is its request's only one needs none
+/// (`alone`): no allocation for each request that has no `Idempotency-Key`.
 #[derive(Debug, Clone, Default)]
-pub struct Counted(Arc<std::sync::atomic::AtomicBool>);
+pub struct Counted(Option<Arc<std::sync::atomic::AtomicBool>>);
+
+impl Counted {
+    /// For the pieces of a request that has more than one.
+    pub fn shared() -> Self {
+        Self(Some(Default::default()))
+    }
+
+    /// For work that is its request's only piece.
+    pub fn alone() -> Self {
+        Self(None)
+    }
+
+    /// Whether this cut is the request's first (and is counted).
+    fn first(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_none_or(|counted| !counted.swap(true, Ordering::SeqCst))
+    }
+}
 
 /// A piece of work running; see the module.
 #[derive(Debug)]
@@ -93,7 +113,7 @@ pub struct Working {
 
 impl Working {
     pub fn start(stop: &Arc<Stop>, said: Said) -> Self {
-        Self::of_request(stop, said, Counted::default())
+        Self::of_request(stop, said, Counted::alone())
     }
 
     /// Work of the request whose cut is `counted`, counted once with its other work.
@@ -120,7 +140,7 @@ impl Drop for Working {
             let _request = self.span.enter();
             if self.stop.cutting() {
                 // Counted and said once a request, by the first of its pieces cut.
-                if !self.counted.0.swap(true, Ordering::SeqCst) {
+                if self.counted.first() {
                     self.stop.cut.fetch_add(1, Ordering::SeqCst);
                     tracing::warn!("{}", self.said.cut);
                 }
@@ -153,7 +173,7 @@ mod tests {
         drop(running);
         assert_eq!(stop.cut.load(Ordering::SeqCst), 1);
         // A keyed request: its handling and its own task, one cut.
-        let counted = Counted::default();
+        let counted = Counted::shared();
         drop(Working::of_request(&stop, REQUEST, counted.clone()));
         drop(Working::of_request(&stop, KEYED, counted));
         assert_eq!(stop.cut.load(Ordering::SeqCst), 2);

@@ -239,8 +239,14 @@ pub async fn middleware(
         span.record("trace_id", tracing::field::display(&trace_id));
     }
     // Said in the log if dropped unanswered: cut by the stop, or its client gone.
-    let counted = crate::stop::Counted::default();
-    actix_web::HttpMessage::extensions_mut(&req).insert(counted.clone());
+    // Shared with the keyed request's own task (`idempotency`), which may be cut too.
+    let counted = if req.headers().contains_key(crate::idempotency::HEADER) {
+        let counted = crate::stop::Counted::shared();
+        actix_web::HttpMessage::extensions_mut(&req).insert(counted.clone());
+        counted
+    } else {
+        crate::stop::Counted::alone()
+    };
     let mut working = state.as_ref().map(|state| {
         let _in = span.enter();
         crate::stop::Working::of_request(&state.stop, crate::stop::REQUEST, counted)
