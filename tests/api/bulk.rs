@@ -1098,18 +1098,53 @@ async fn wrong_content_types_and_oversized_uploads_are_refused() {
     app.upload(RECS, "application/json", "[]")
         .await
         .assert_problem(415, "unsupported_media_type");
-    app.upload(
-        &format!("{RECS}?format=upr-info"),
-        "application/x-ndjson",
-        "{}",
-    )
-    .await
-    .assert_problem(415, "unsupported_media_type");
+    for generic in ["application/octet-stream", "text/plain", ""] {
+        app.upload(RECS, generic, OWN_CSV)
+            .await
+            .assert_problem(415, "unsupported_media_type");
+    }
     let big = format!("{OWN_CSV}{}", "KEN,8,Padding row.,,,,,,\n".repeat(100));
     app.upload(RECS, "text/csv", big)
         .await
         .assert_problem(413, "payload_too_large");
     assert!(app.all("/api/v1/recommendations").await.is_empty());
+}
+
+/// `format` says what a file is, whatever content type it is sent as: a generated client sends
+/// every file as one type (`text/csv`, or `application/octet-stream`), whatever it holds.
+#[actix_web::test]
+async fn the_format_a_request_names_wins_over_its_content_type() {
+    let app = TestApp::spawn();
+    for (i, sent_as) in [
+        "application/octet-stream",
+        "text/csv",
+        "application/x-ndjson",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let row = json!({
+            "kind": "academia",
+            "country": "KEN",
+            "name": {"en": format!("University {i}")},
+        });
+        let r = report(
+            &app.upload(
+                &format!("{ORGS}?format=ndjson"),
+                sent_as,
+                format!("{row}\n"),
+            )
+            .await,
+        );
+        assert_eq!(counts(&r), (1, 1, 0, 0, 0), "{sent_as}: {r}");
+        let csv = format!("kind,country,name__en\nacademia,UGA,College {i}\n");
+        let r = report(
+            &app.upload(&format!("{ORGS}?format=csv"), sent_as, csv)
+                .await,
+        );
+        assert_eq!(counts(&r), (1, 1, 0, 0, 0), "{sent_as}: {r}");
+    }
+    assert_eq!(app.all("/api/v1/stakeholders").await.len(), 6);
 }
 
 /// The real export in ../shared/data, when it is there (it is in CI): every row imports or is

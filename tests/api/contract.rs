@@ -194,3 +194,106 @@ fn the_docs_show_real_examples() {
         );
     }
 }
+
+/// Every answer the suite receives is held to the contract (`upr_tc_tests::contract`): here,
+/// real answers with a field left out, a `null` where none is allowed, a word no list has or a
+/// value of the wrong type are each caught, and the answers as sent are not.
+#[actix_web::test]
+async fn answers_are_held_to_the_contract() {
+    use upr_tc_tests::contract::breaches;
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let org = app
+        .create(
+            "/api/v1/stakeholders",
+            &upr_tc_tests::stakeholder("civil_society_organization", Some("KEN"), "Held"),
+        )
+        .await;
+    let mut activity = upr_tc_tests::activity(&["KEN"], "Held to the contract");
+    activity["submitter"] = org["id"].clone();
+    activity.as_object_mut().unwrap().remove("summary");
+    let created = app.create("/api/v1/activities", &activity).await;
+    let path = format!("/api/v1/activities/{}", created["id"].as_str().unwrap());
+    let sent = app.get_as(&path, &admin).await.assert_ok_json();
+    let held = |body: &serde_json::Value| {
+        breaches(
+            "GET",
+            &path,
+            200,
+            "application/json",
+            body.to_string().as_bytes(),
+        )
+    };
+    assert_eq!(held(&sent), Vec::<String>::new());
+    // An always-sent field, even one that says nothing, is required.
+    assert!(sent["summary"].is_null() && sent["participants"] == serde_json::json!([]));
+    for field in [
+        "summary",
+        "participants",
+        "publication",
+        "submitter",
+        "visibility",
+    ] {
+        let mut body = sent.clone();
+        body.as_object_mut().unwrap().remove(field);
+        let found = held(&body);
+        assert!(
+            found
+                .iter()
+                .any(|b| b.contains(&format!("`{field}` is missing"))),
+            "{field}: {found:?}"
+        );
+    }
+    // Left out when it says nothing: not required.
+    assert!(sent.get("offer").is_none());
+    let mut body = sent.clone();
+    body["publication"] = serde_json::Value::Null;
+    assert!(held(&body).iter().any(|b| b.starts_with("/publication")));
+    body = sent.clone();
+    body["status"] = "dormant".into();
+    assert!(held(&body).iter().any(|b| b.starts_with("/status")));
+    body = sent.clone();
+    body["states_concerned"] = serde_json::json!([7]);
+    assert!(
+        held(&body)
+            .iter()
+            .any(|b| b.starts_with("/states_concerned/0"))
+    );
+    // A page, and a problem.
+    let page = app
+        .get_as("/api/v1/activities", &admin)
+        .await
+        .assert_ok_json();
+    let page_held = |body: &serde_json::Value| {
+        breaches(
+            "GET",
+            "/api/v1/activities",
+            200,
+            "application/json",
+            body.to_string().as_bytes(),
+        )
+    };
+    assert!(page_held(&page).is_empty() && page["next_cursor"].is_null());
+    let mut body = page.clone();
+    body.as_object_mut().unwrap().remove("next_cursor");
+    assert!(!page_held(&body).is_empty());
+    body = page.clone();
+    body["items"][0].as_object_mut().unwrap().remove("themes");
+    assert!(page_held(&body).iter().any(|b| b.starts_with("/items/0")));
+    let missing = app
+        .get("/api/v1/activities/0193a5b2-7c1d-7e0f-8a9b-0c1d2e3f4a5b")
+        .await;
+    let mut problem = missing.assert_problem(404, "not_found");
+    problem.as_object_mut().unwrap().remove("code");
+    let found = breaches(
+        "GET",
+        "/api/v1/activities/0193a5b2-7c1d-7e0f-8a9b-0c1d2e3f4a5b",
+        404,
+        "application/problem+json",
+        problem.to_string().as_bytes(),
+    );
+    assert!(
+        found.iter().any(|b| b.contains("`code` is missing")),
+        "{found:?}"
+    );
+}

@@ -17,11 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
-import subprocess
 import sys
 import urllib.error
 import urllib.request
 from typing import Any
+
+from checks import CheckFailed, mint
 
 from upr_tc_client.models import (
     Activity,
@@ -41,20 +42,6 @@ NEW = {
     "kind": "kind_added_later",
     "state": "XKX",
 }
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def mint(upr_tc: str, role: str, *extra: str) -> str:
-    out = subprocess.run(
-        [upr_tc, "token", "--role", role, "--subject", f"vocabularies-{role}", *extra],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip()
 
 
 def call(base: str, method: str, path: str, token: str, body: Any = None) -> Any:
@@ -142,7 +129,7 @@ def main() -> int:
     parser.add_argument("--upr-tc", required=True, help="the service's binary, for tokens")
     args = parser.parse_args()
     base = args.base_url.rstrip("/")
-    admin = mint(args.upr_tc, "admin")
+    admin = mint(args.upr_tc, "admin", "vocabularies")
     models = {
         "recommendation": (Recommendation, RecommendationPage, "/api/v1/recommendations"),
         "stakeholder": (Stakeholder, StakeholderPage, "/api/v1/stakeholders"),

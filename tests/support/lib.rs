@@ -10,6 +10,8 @@ use upr_tc::auth::{Keys, Role};
 use upr_tc::config::{DatabaseUrl, JwtSettings, Settings};
 use upr_tc::startup::Service;
 
+pub mod contract;
+
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 pub const ISSUER: &str = "upr-tc";
 pub const AUDIENCE: &str = "upr-tc-api";
@@ -259,17 +261,43 @@ impl TestApp {
         addrs[0]
     }
 
+    /// Sends `req` and reads its answer whole; an answer that breaks the contract fails the
+    /// test (`contract::breaches`).
     pub async fn send(&self, req: TestRequest) -> Reply {
         let app = test::init_service(self.service.clone().app()).await;
-        let res = test::call_service(&app, req.to_request()).await;
+        let req = req.to_request();
+        let (method, path) = (req.method().clone(), req.path().to_owned());
+        let res = test::call_service(&app, req).await;
         let status = res.status();
         let headers = res.headers().clone();
         let body = test::read_body(res).await.to_vec();
-        Reply {
+        let reply = Reply {
             status,
             headers,
             body,
-        }
+        };
+        // A compressed body is read by the tests of compression, not here.
+        let encoded = reply
+            .header("content-encoding")
+            .is_some_and(|e| !e.eq_ignore_ascii_case("identity"));
+        let breaches = if encoded {
+            Vec::new()
+        } else {
+            contract::breaches(
+                method.as_str(),
+                &path,
+                status.as_u16(),
+                reply.content_type(),
+                &reply.body,
+            )
+        };
+        assert!(
+            breaches.is_empty(),
+            "the answer to {method} {path} ({status}) breaks the contract:\n  {}\nbody: {}",
+            breaches.join("\n  "),
+            reply.text()
+        );
+        reply
     }
 
     pub async fn get(&self, path: &str) -> Reply {

@@ -12,8 +12,10 @@ use utoipa_actix_web::AppExt;
 
 use crate::error::{FieldError, Problem};
 
+mod answers;
 mod links;
 mod patch;
+mod reach;
 mod vocabularies;
 
 pub use patch::PatchFields;
@@ -53,7 +55,8 @@ pub const TITLE: &str = "UPR Technical Cooperation Repository";
     // Public operations take a token optionally (it is verified when present); operations that
     // need one say so themselves.
     security((), ("bearer" = [])),
-    components(schemas(Problem, FieldError)),
+    // A snapshot's line is no operation's schema: the snapshot is a file of them.
+    components(schemas(Problem, FieldError, crate::routes::snapshot::SnapshotLine)),
     modifiers(&SecuritySchemes),
 )]
 struct BaseDoc;
@@ -332,31 +335,17 @@ fn flatten_all_of(openapi: &mut OpenApi) {
 
 /// Schemas only the flattened `allOf`s referred to (such as `Stored`) are referenced no more.
 fn drop_unused_schemas(openapi: &mut OpenApi) {
-    fn refs(value: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
-        match value {
-            serde_json::Value::Object(map) => {
-                for (key, v) in map {
-                    match (key.as_str(), v) {
-                        ("$ref", serde_json::Value::String(r)) => {
-                            if let Some(name) = r.strip_prefix("#/components/schemas/") {
-                                out.insert(name.to_owned());
-                            }
-                        }
-                        _ => refs(v, out),
-                    }
-                }
-            }
-            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
-            _ => {}
-        }
-    }
+    use reach::refs;
+    /// Used, though nothing refers to it: what clients parse a snapshot's lines with.
+    const KEPT: [&str; 1] = ["SnapshotLine"];
     let Some(components) = openapi.components.as_mut() else {
         return;
     };
     // Everything but the schemas, then what the used schemas use, until nothing is added.
     let schemas = std::mem::take(&mut components.schemas);
     let rest = serde_json::to_value(&*openapi).unwrap_or_default();
-    let mut used = std::collections::BTreeSet::new();
+    let mut used: std::collections::BTreeSet<String> =
+        KEPT.iter().map(|&name| name.to_owned()).collect();
     refs(&rest, &mut used);
     loop {
         let before = used.len();
@@ -390,6 +379,7 @@ pub fn document() -> OpenApi {
     add_problem_responses(&mut doc);
     links::add_links(&mut doc);
     vocabularies::open_vocabularies(&mut doc);
+    answers::mark_sent(&mut doc);
     drop_unused_schemas(&mut doc);
     doc
 }

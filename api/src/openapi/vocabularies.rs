@@ -8,9 +8,10 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
 use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{OpenApi, RefOr};
+
+use super::reach::{Sides, refs};
 
 /// Each open vocabulary's schema, and where its codes are listed.
 pub const OPEN: [(&str, &str); 7] = [
@@ -30,39 +31,6 @@ const SCHEMAS: &str = "#/components/schemas/";
 
 fn known(name: &str) -> String {
     format!("Known{name}")
-}
-
-/// The schema names `value` refers to.
-fn refs(value: &Value, out: &mut BTreeSet<String>) {
-    match value {
-        Value::Object(map) => {
-            for (key, v) in map {
-                match (key.as_str(), v) {
-                    ("$ref", Value::String(r)) => {
-                        if let Some(name) = r.strip_prefix(SCHEMAS) {
-                            out.insert(name.to_owned());
-                        }
-                    }
-                    _ => refs(v, out),
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
-        _ => {}
-    }
-}
-
-/// `roots` and every schema they reach.
-fn reached(schemas: &Value, roots: &[&Value]) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
-    let mut todo = BTreeSet::new();
-    roots.iter().for_each(|r| refs(r, &mut todo));
-    while let Some(name) = todo.pop_first() {
-        if seen.insert(name.clone()) {
-            refs(&schemas[&name], &mut todo);
-        }
-    }
-    seen
 }
 
 /// Points every reference to an open vocabulary at its closed twin, at any depth.
@@ -97,21 +65,15 @@ fn close(schema: &mut RefOr<Schema>) {
 }
 
 pub(super) fn open_vocabularies(openapi: &mut OpenApi) {
-    let doc = serde_json::to_value(&*openapi).expect("the contract serialises");
-    let operations: Vec<&Value> = doc["paths"]
-        .as_object()
-        .into_iter()
-        .flat_map(|paths| paths.values())
-        .flat_map(|item| item.as_object().into_iter().flat_map(|ops| ops.values()))
-        .collect();
-    let taken: Vec<&Value> = operations
-        .iter()
-        .flat_map(|op| [&op["requestBody"], &op["parameters"]])
-        .collect();
-    let given: Vec<&Value> = operations.iter().map(|op| &op["responses"]).collect();
-    let schemas = &doc["components"]["schemas"];
-    let requests = reached(schemas, &taken);
-    let answers = reached(schemas, &given);
+    let Sides {
+        taken: requests,
+        given: answers,
+    } = Sides::of(openapi);
+    let schemas = openapi
+        .components
+        .as_ref()
+        .map(|c| serde_json::to_value(&c.schemas).expect("the contract serialises"))
+        .unwrap_or_default();
     for shared in requests.intersection(&answers) {
         let mut inside = BTreeSet::new();
         refs(&schemas[shared], &mut inside);

@@ -22,7 +22,9 @@ use crate::startup::AppState;
 #[into_params(parameter_in = Query)]
 pub struct BulkQuery {
     /// `upr-info` reads a UPR Info database export (recommendations, `text/csv`); otherwise
-    /// the body's content type decides between the project's CSV columns and NDJSON.
+    /// the body's content type decides between the project's CSV columns and NDJSON. Given,
+    /// it says what the file is whatever its content type (`application/octet-stream`, as a
+    /// generated client sends it, or any other).
     #[param(inline)]
     pub format: Option<Format>,
     /// `atomic` (default): one bad row and nothing is written. `partial`: good rows are
@@ -40,7 +42,9 @@ pub struct BulkQuery {
 pub struct RecommendationBulkQuery {
     /// `upr-info` reads a UPR Info database export (`text/csv`); `ohchr-matrix` an OHCHR UPR
     /// matrix (a Word document); otherwise the body's content type decides between the
-    /// project's CSV columns, NDJSON and a matrix.
+    /// project's CSV columns, NDJSON and a matrix. Given, it says what the file is whatever
+    /// its content type (`application/octet-stream`, as a generated client sends it, or any
+    /// other).
     #[param(inline)]
     pub format: Option<Format>,
     /// `atomic` (default): one bad row and nothing is written. `partial`: good rows are
@@ -90,14 +94,9 @@ pub struct UploadFile;
 
 impl utoipa::PartialSchema for UploadFile {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
-            .description(Some(
-                "The file's bytes: CSV (UTF-8), NDJSON, or a Word document (.docx)",
-            ))
-            .into()
+        crate::routes::support::file_schema(
+            "The file's bytes: CSV (UTF-8), NDJSON, or a Word document (.docx)",
+        )
     }
 }
 
@@ -121,34 +120,29 @@ fn format_of(req: &HttpRequest, query: &BulkQuery, kind: Upload) -> ApiResult<Fo
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    match (content_type.as_str(), query.format) {
-        ("text/csv", Some(Format::UprInfo)) => Ok(Format::UprInfo),
-        ("text/csv", None | Some(Format::Csv)) => Ok(Format::Csv),
-        ("application/x-ndjson", None | Some(Format::Ndjson)) => Ok(Format::Ndjson),
-        (DOCX, None | Some(Format::OhchrMatrix)) if kind == Upload::Recommendations => {
-            Ok(Format::OhchrMatrix)
+    match (query.format, content_type.as_str()) {
+        (Some(Format::OhchrMatrix), _) if kind != Upload::Recommendations => {
+            Err(ApiError::UnsupportedMediaType(
+                "An OHCHR matrix holds recommendations: upload it to \
+                 /api/v1/bulk/recommendations."
+                    .into(),
+            ))
         }
-        // Another content type (curl's form default, `application/octet-stream`, none): the
-        // format the parameter names, as a browser's `format=` wins over `Accept` for reads.
-        (other, Some(f))
-            if !matches!(other, "text/csv" | "application/x-ndjson" | DOCX)
-                && (f != Format::OhchrMatrix || kind == Upload::Recommendations) =>
-        {
-            Ok(f)
-        }
-        ("text/csv" | "application/x-ndjson" | DOCX, Some(f)) => {
-            Err(ApiError::UnsupportedMediaType(format!(
-                "The format `{}` does not match the content type {content_type}.",
-                clap::ValueEnum::to_possible_value(&f)
-                    .map_or_else(String::new, |v| v.get_name().to_owned())
-            )))
-        }
+        // The parameter says what the file is, whatever type it is sent as, as `format=` wins
+        // over `Accept` for reads: a generated client sends every file with one content type
+        // (`text/csv` or `application/octet-stream`), curl's default is a form's.
+        (Some(f), _) => Ok(f),
+        (None, "text/csv") => Ok(Format::Csv),
+        (None, "application/x-ndjson") => Ok(Format::Ndjson),
+        (None, DOCX) if kind == Upload::Recommendations => Ok(Format::OhchrMatrix),
         _ if kind == Upload::Recommendations => Err(ApiError::UnsupportedMediaType(format!(
             "A bulk upload of recommendations is `text/csv`, `application/x-ndjson` or, for an \
-             OHCHR matrix, `{DOCX}`."
+             OHCHR matrix, `{DOCX}`; or a file of any type with `format` naming what it is."
         ))),
         _ => Err(ApiError::UnsupportedMediaType(
-            "A bulk upload is `text/csv` or `application/x-ndjson`.".into(),
+            "A bulk upload is `text/csv` or `application/x-ndjson`; or a file of any type with \
+             `format` naming what it is."
+                .into(),
         )),
     }
 }
@@ -287,7 +281,9 @@ macro_rules! bulk_route {
                 (UploadFile = "text/csv"),
                 (UploadFile = "application/x-ndjson"),
                 $((UploadFile = $media),)*
-            ), description = "The rows to import"),
+                (UploadFile = "application/octet-stream"),
+            ), description = "The rows to import. Sent as `application/octet-stream`, or as \
+                any type with `format` given, the file is what `format` says"),
             responses((status = 200, description = "What the import did (or, with dry_run, would do)", body = ImportReport))
         )]
         #[post($path)]

@@ -63,6 +63,27 @@ pub struct SnapshotLine {
     pub data: serde_json::Value,
 }
 
+/// A snapshot as the contract states it: a file (`format: binary`) of lines, each a
+/// [`SnapshotLine`]. Not the line's schema itself: a generated client would parse the whole
+/// answer as one line (openapi-python-client does, once its settings read NDJSON as a file for
+/// the bulk uploads); it reads the file and parses each line with the line's model.
+pub struct SnapshotFile;
+
+impl utoipa::PartialSchema for SnapshotFile {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::routes::support::file_schema(
+            "NDJSON: one JSON object a line, each a `SnapshotLine` \
+             (`#/components/schemas/SnapshotLine`)",
+        )
+    }
+}
+
+impl utoipa::ToSchema for SnapshotFile {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("SnapshotFile")
+    }
+}
+
 /// Lines `{"type", "id", "data"}` of one page, `data` written as stored.
 fn lines<D: Document>(items: &[D], kind: &str, view: impl Fn(&D) -> Option<String>) -> Bytes {
     let mut out = Vec::new();
@@ -201,7 +222,7 @@ fn read_snapshot(
             ("X-Changes-Cursor" = String, description = "The change feed's position at the snapshot: pass it as `after`"),
             ("Content-Disposition" = String, description = "`attachment`, and its name (`upr-tc-snapshot-{date}.ndjson`)"),
         ),
-        content((SnapshotLine = "application/x-ndjson"))))
+        content((SnapshotFile = "application/x-ndjson"))))
 )]
 #[get("/export")]
 pub async fn export_snapshot(

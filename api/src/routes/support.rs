@@ -688,3 +688,14 @@ macro_rules! item_edits {
     };
 }
 pub(crate) use item_edits;
+
+/// The contract's schema of a file sent or answered whole: bytes (`format: binary`), so that
+/// generated clients send and give a file rather than a string.
+pub fn file_schema(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+        .description(Some(description))
+        .into()
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""CI's check that a client generated from this contract serves a script that uploads in bulk.
+
+    PYTHONPATH=SDK_FOLDER python3 tests/sdk/typed_client.py --base-url http://127.0.0.1:PORT \\
+        --upr-tc target/debug/upr-tc
+
+Through the generated operations only: it uploads stakeholders as CSV and as NDJSON
+(`import_stakeholders`, the file sent with `format_` saying what it is), and the import
+reports parse. It then
+reads an item of each kind back (`get_*`) and checks that every field an answer always sends
+reaches the model as a value or `None`, never `Unset`: the contract calls them required. Last,
+the snapshot (`export_snapshot`) comes as a file whose lines parse as `SnapshotLine`s.
+Exits 1 on a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import secrets
+import sys
+from typing import Any
+
+from checks import CheckFailed, mint
+
+import attrs
+from upr_tc_client import AuthenticatedClient
+from upr_tc_client.api.activities import create_activity, get_activity
+from upr_tc_client.api.assistance_requests import create_assistance_request, get_assistance_request
+from upr_tc_client.api.bulk import import_stakeholders
+from upr_tc_client.api.offers import create_offer, get_offer
+from upr_tc_client.api.recommendations import create_recommendation, get_recommendation
+from upr_tc_client.api.stakeholders import get_stakeholder
+from upr_tc_client.api.sync import export_snapshot
+from upr_tc_client.models import (
+    ActivityInput,
+    AssistanceRequestInput,
+    ImportReport,
+    ImportStakeholdersFormat,
+    OfferInput,
+    Problem,
+    RecommendationInput,
+    SnapshotLine,
+)
+from upr_tc_client.types import File, Unset
+
+# The fields answers leave out when they say nothing (the contract leaves them optional).
+LEFT_OUT = {"assistance_request", "offer", "paragraph", "sdg_goals", "themes_original",
+            "affected_persons_original", "sources"}
+
+
+def parsed(response: Any, model: type, what: str) -> Any:
+    if not isinstance(response.parsed, model):
+        raise CheckFailed(
+            f"{what}: {response.status_code}, parsed as {type(response.parsed).__name__}, "
+            f"not {model.__name__}: {response.content[:500]!r}"
+        )
+    return response.parsed
+
+
+def upload(client: AuthenticatedClient, body: bytes, fmt: Any, what: str) -> ImportReport:
+    response = import_stakeholders.sync_detailed(
+        client=client, body=File(payload=io.BytesIO(body), file_name=what), format_=fmt
+    )
+    return parsed(response, ImportReport, f"import_stakeholders ({what})")
+
+
+def every_field_sent(model: Any, what: str) -> None:
+    """No field of `model` is Unset, but those answers leave out when they say nothing. (Only
+    the item's own fields: the objects in it that requests take too, such as a multilingual
+    text, keep their optional fields.)"""
+    for field in attrs.fields(type(model)):
+        if isinstance(getattr(model, field.name), Unset) and field.name not in LEFT_OUT:
+            raise CheckFailed(f"{what}.{field.name} is Unset: the answer left out a field it always sends")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--upr-tc", required=True, help="the service's binary, for tokens")
+    args = parser.parse_args()
+    admin = AuthenticatedClient(base_url=args.base_url.rstrip("/"), token=mint(args.upr_tc, "admin", "typed-client"))
+    run = secrets.token_hex(4)
+    try:
+        csv = (
+            "kind,country,name__en,themes\n"
+            f"civil_society_organization,KEN,Typed client CSV {run},womens_rights\n"
+            f"nhri,UGA,Typed client NHRI {run},\n"
+        ).encode()
+        report = upload(admin, csv, ImportStakeholdersFormat.CSV, "stakeholders.csv")
+        if report.created != 2 or report.rejected != 0:
+            raise CheckFailed(f"the CSV upload: {report.to_dict()}")
+        again = upload(admin, csv, ImportStakeholdersFormat.CSV, "stakeholders.csv")
+        if again.created != 0 or again.unchanged != 2:
+            raise CheckFailed(f"the same CSV again: {again.to_dict()}")
+        ndjson = json.dumps({
+            "kind": "academia", "country": "KEN", "name": {"fr": f"Université {run}"},
+        }).encode() + b"\n"
+        report = upload(admin, ndjson, ImportStakeholdersFormat.NDJSON, "stakeholders.ndjson")
+        if report.created != 1:
+            raise CheckFailed(f"the NDJSON upload: {report.to_dict()}")
+        print("import_stakeholders: CSV and NDJSON files uploaded, their reports parsed")
+
+        org = next(
+            line for line in (
+                SnapshotLine.from_dict(json.loads(raw))
+                for raw in export_snapshot.sync_detailed(client=admin).content.splitlines()
+                if raw.strip()
+            )
+            if line.type_ == "stakeholder" and f"Typed client CSV {run}" in json.dumps(line.to_dict())
+        )
+        print("export_snapshot: a file of lines, each a SnapshotLine")
+
+        rec = parsed(create_recommendation.sync_detailed(client=admin, body=RecommendationInput.from_dict({
+            "state_under_review": "KEN", "session": 35, "text": {"en": f"Typed client {run}."},
+        })), object, "create_recommendation")
+        activity = parsed(create_activity.sync_detailed(client=admin, body=ActivityInput.from_dict({
+            "submitter": org.id, "states_concerned": ["KEN"], "title": {"en": f"Typed {run}"},
+            "status": "pipeline",
+        })), object, "create_activity")
+        offer = parsed(create_offer.sync_detailed(client=admin, body=OfferInput.from_dict({
+            "stakeholder": org.id, "description": {"en": f"Typed offer {run}"},
+        })), object, "create_offer")
+        request = parsed(create_assistance_request.sync_detailed(
+            client=admin, body=AssistanceRequestInput.from_dict({
+                "state": "KEN", "reference": f"Typed {run}", "description": {"en": f"Typed need {run}"},
+            })), object, "create_assistance_request")
+        reads = {
+            "recommendation": get_recommendation.sync_detailed(client=admin, id=rec.id),
+            "stakeholder": get_stakeholder.sync_detailed(client=admin, id=org.id),
+            "activity": get_activity.sync_detailed(client=admin, id=activity.id),
+            "offer": get_offer.sync_detailed(client=admin, id=offer.id),
+            "assistance request": get_assistance_request.sync_detailed(client=admin, id=request.id),
+        }
+        for what, response in reads.items():
+            if response.status_code != 200 or isinstance(response.parsed, Problem):
+                raise CheckFailed(f"get {what}: {response.status_code} {response.content[:300]!r}")
+            every_field_sent(response.parsed, what)
+        print("get_*: every field an answer always sends reaches the models (none Unset)")
+    except (CheckFailed, StopIteration) as e:
+        print(f"FAILED: {e!r}", file=sys.stderr)
+        return 1
+    print("the generated client uploads in bulk and reads typed answers")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
