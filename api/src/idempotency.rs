@@ -264,12 +264,21 @@ pub async fn middleware(
         .map(|v| v.to_str().unwrap_or("").to_owned());
     let (Some(key), true) = (
         key,
-        req.method() == Method::POST
-            && !writes_nothing(routed(&req))
-            && !dry_run(routed(&req), req.query_string()),
+        req.method() == Method::POST && !writes_nothing(routed(&req)),
     ) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
+    // A key that does not read is refused wherever the contract takes one, also where it is
+    // ignored (a dry run, an anonymous caller): the client meant something by it.
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Ok(req.error_response(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "`Idempotency-Key` must be 1 to 255 visible ASCII characters, e.g. a UUID.",
+        )));
+    }
+    if dry_run(routed(&req), req.query_string()) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
     // Only callers with a token write, so only they need safe retries. An anonymous caller's
     // key is ignored and its answer not kept: anonymous callers cannot fill the table.
     // The whole identity: one subject holding tokens of two roles (an officer who is also an
@@ -291,12 +300,6 @@ pub async fn middleware(
     let Some(caller) = caller else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Ok(req.error_response(ApiError::bad_request(
-            "invalid_idempotency_key",
-            "`Idempotency-Key` must be 1 to 255 visible ASCII characters, e.g. a UUID.",
-        )));
-    }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };

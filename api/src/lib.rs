@@ -27,6 +27,7 @@ pub mod reference;
 pub mod report_page;
 pub mod routes;
 pub mod seed;
+pub mod shares;
 pub mod stalled;
 pub mod startup;
 pub mod stop;

@@ -40,6 +40,10 @@ pub struct AppState {
     /// a report), which take seconds where a search takes milliseconds: callers who keep them
     /// busy never keep a search from running.
     pub rankings: Arc<tokio::sync::Semaphore>,
+    /// Each caller's share of the searches' permits, and of the other rankings': one caller
+    /// running many at once never takes them all (`shares`).
+    pub search_shares: Arc<crate::shares::Shares>,
+    pub ranking_shares: Arc<crate::shares::Shares>,
     /// One permit for each pooled connection: requests queue here, in order, for a connection
     /// (`http::with_db`).
     pub connections: Arc<tokio::sync::Semaphore>,
@@ -238,6 +242,14 @@ impl Service {
                 rankings: Arc::new(tokio::sync::Semaphore::new(
                     settings.limits.searches(settings.pool_size),
                 )),
+                search_shares: crate::shares::Shares::of(
+                    settings.limits.searches(settings.pool_size),
+                    settings.rate_limits.is_some(),
+                ),
+                ranking_shares: crate::shares::Shares::of(
+                    settings.limits.searches(settings.pool_size),
+                    settings.rate_limits.is_some(),
+                ),
                 connections,
                 trusted_proxies: settings.trusted_proxies.clone(),
                 idempotency_answer_limit: settings.limits.idempotency_answer_limit,

@@ -1145,6 +1145,34 @@ async fn the_format_a_request_names_wins_over_its_content_type() {
         assert_eq!(counts(&r), (1, 1, 0, 0, 0), "{sent_as}: {r}");
     }
     assert_eq!(app.all("/api/v1/stakeholders").await.len(), 6);
+    // What a format cannot be, whatever the type: a UPR Info export or a matrix of anything but
+    // recommendations; NDJSON in another encoding than UTF-8.
+    for format in ["upr-info", "ohchr-matrix"] {
+        let problem = app
+            .upload(&format!("{ORGS}?format={format}"), "text/csv", "kind\n")
+            .await
+            .assert_problem(415, "unsupported_media_type");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("holds recommendations"),
+            "{problem}"
+        );
+    }
+    let row = json!({"kind": "academia", "country": "KEN", "name": {"en": "Université"}});
+    app.upload(
+        &format!("{ORGS}?format=ndjson"),
+        "text/csv; charset=windows-1252",
+        format!("{row}\n"),
+    )
+    .await
+    .assert_problem(415, "unsupported_media_type");
+    assert_eq!(
+        app.all("/api/v1/stakeholders").await.len(),
+        6,
+        "nothing written"
+    );
 }
 
 /// The real export in ../shared/data, when it is there (it is in CI): every row imports or is

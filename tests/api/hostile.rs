@@ -578,3 +578,81 @@ async fn a_connection_stopped_mid_request_is_shut_and_a_long_poll_is_not() {
     assert!(long_poll.starts_with("HTTP/1.1 200"), "{long_poll}");
     assert!(stalled.get() > before);
 }
+
+/// One caller runs at most its share of the searches at once (a quarter of the permits, at
+/// least one): beyond it, its search waits for one of its own to end, and is a 429 with
+/// `Retry-After` when none ends in time, having taken none of the service's permits; another
+/// caller's searches run meanwhile. The same for the other rankings. (With the budgets of
+/// requests off, as in the other tests, so are the shares.)
+#[actix_web::test]
+async fn a_caller_beyond_its_share_of_searches_waits_for_its_own_and_others_are_served() {
+    use std::time::Duration;
+    let app = TestApp::spawn_with(|s| {
+        s.limits.search_limit = Some(4);
+        s.rate_limits = Some(Default::default());
+    });
+    app.create(
+        "/api/v1/recommendations",
+        &upr_tc_tests::recommendation("KEN", 8, "Protect the rights of the child."),
+    )
+    .await;
+    let state = &app.service.state;
+    assert_eq!(state.search_shares.each(), Some(1));
+    let admin = app.admin_token();
+    // The token's caller has a search running: its share, held here.
+    let caller = format!("token|{}|tester", upr_tc_tests::ISSUER);
+    let held = state
+        .search_shares
+        .take(caller.clone(), Duration::ZERO)
+        .await
+        .unwrap();
+    let refused = app.get_as("/api/v1/recommendations?q=child", &admin).await;
+    let problem = refused.assert_problem(429, "rate_limited");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("1 searches"),
+        "{problem}"
+    );
+    assert!(
+        refused
+            .header("retry-after")
+            .is_some_and(|s| s.parse::<u64>().is_ok())
+    );
+    assert_eq!(state.searches.available_permits(), 4, "none taken");
+    // An anonymous caller searches meanwhile.
+    let found = app
+        .get("/api/v1/recommendations?q=rights")
+        .await
+        .assert_ok_json();
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    // One of its own ending while it waits: it runs.
+    let (found, ()) = futures_util::join!(
+        app.get_as("/api/v1/recommendations?q=protect", &admin),
+        async {
+            actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+            drop(held);
+        }
+    );
+    assert_eq!(found.assert_ok_json()["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (
+            state.search_shares.callers(),
+            state.searches.available_permits()
+        ),
+        (0, 4),
+        "every share and permit given back"
+    );
+    // The other rankings: a State's coordination view.
+    let held = state
+        .ranking_shares
+        .take(caller, Duration::ZERO)
+        .await
+        .unwrap();
+    app.get_as("/api/v1/states/KEN/coordination", &admin)
+        .await
+        .assert_problem(429, "rate_limited");
+    app.get("/api/v1/states/KEN/coordination")
+        .await
+        .assert_ok_json();
+    drop(held);
+    assert_eq!(state.ranking_shares.callers(), 0);
+}

@@ -67,6 +67,15 @@ async fn a_retried_post_answers_the_first_answer_and_writes_nothing() {
     app.send(post(RECS, &admin, Some(&long), &body))
         .await
         .assert_problem(400, "invalid_idempotency_key");
+    // An anonymous caller's key is ignored (it writes nothing), but read.
+    app.send(
+        Request::post()
+            .uri(RECS)
+            .insert_header(("Idempotency-Key", long.as_str()))
+            .set_json(&body),
+    )
+    .await
+    .assert_problem(400, "invalid_idempotency_key");
     // Without a key nothing changes: a second identical POST is a conflict, as before.
     app.send(post(RECS, &admin, None, &body))
         .await
@@ -98,6 +107,10 @@ async fn a_retried_bulk_upload_replays_its_report() {
         assert_eq!(checked.assert_ok_json()["dry_run"], true);
     }
     assert_eq!(kept_keys(&app), 0);
+    // Ignored, but read: one that does not read is refused, as where it is kept.
+    app.send(upload_to(dry, "a key", csv))
+        .await
+        .assert_problem(400, "invalid_idempotency_key");
     assert!(app.all(RECS).await.is_empty());
     let first = app.send(upload("bulk-1", csv)).await.assert_ok_json();
     assert_eq!(first["created"], 2);

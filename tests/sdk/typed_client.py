@@ -34,12 +34,16 @@ from upr_tc_client.api.recommendations import create_recommendation, get_recomme
 from upr_tc_client.api.stakeholders import get_stakeholder
 from upr_tc_client.api.sync import export_snapshot
 from upr_tc_client.models import (
+    Activity,
     ActivityInput,
+    AssistanceRequest,
     AssistanceRequestInput,
     ImportReport,
     ImportStakeholdersFormat,
+    Offer,
     OfferInput,
     Problem,
+    Recommendation,
     RecommendationInput,
     SnapshotLine,
 )
@@ -102,30 +106,34 @@ def main() -> int:
             raise CheckFailed(f"the NDJSON upload: {report.to_dict()}")
         print("import_stakeholders: CSV and NDJSON files uploaded, their reports parsed")
 
+        snapshot = export_snapshot.sync_detailed(client=admin)
+        if not isinstance(snapshot.parsed, File):
+            raise CheckFailed(f"export_snapshot: parsed as {type(snapshot.parsed).__name__}, not a File")
+        lines = [SnapshotLine.from_dict(json.loads(raw))
+                 for raw in snapshot.parsed.payload.read().splitlines() if raw.strip()]
         org = next(
-            line for line in (
-                SnapshotLine.from_dict(json.loads(raw))
-                for raw in export_snapshot.sync_detailed(client=admin).content.splitlines()
-                if raw.strip()
-            )
-            if line.type_ == "stakeholder" and f"Typed client CSV {run}" in json.dumps(line.to_dict())
+            (line for line in lines
+             if line.type_ == "stakeholder" and f"Typed client CSV {run}" in json.dumps(line.to_dict())),
+            None,
         )
+        if org is None:
+            raise CheckFailed(f"the snapshot's {len(lines)} lines do not hold the stakeholder uploaded")
         print("export_snapshot: a file of lines, each a SnapshotLine")
 
         rec = parsed(create_recommendation.sync_detailed(client=admin, body=RecommendationInput.from_dict({
             "state_under_review": "KEN", "session": 35, "text": {"en": f"Typed client {run}."},
-        })), object, "create_recommendation")
+        })), Recommendation, "create_recommendation")
         activity = parsed(create_activity.sync_detailed(client=admin, body=ActivityInput.from_dict({
             "submitter": org.id, "states_concerned": ["KEN"], "title": {"en": f"Typed {run}"},
             "status": "pipeline",
-        })), object, "create_activity")
+        })), Activity, "create_activity")
         offer = parsed(create_offer.sync_detailed(client=admin, body=OfferInput.from_dict({
             "stakeholder": org.id, "description": {"en": f"Typed offer {run}"},
-        })), object, "create_offer")
+        })), Offer, "create_offer")
         request = parsed(create_assistance_request.sync_detailed(
             client=admin, body=AssistanceRequestInput.from_dict({
                 "state": "KEN", "reference": f"Typed {run}", "description": {"en": f"Typed need {run}"},
-            })), object, "create_assistance_request")
+            })), AssistanceRequest, "create_assistance_request")
         reads = {
             "recommendation": get_recommendation.sync_detailed(client=admin, id=rec.id),
             "stakeholder": get_stakeholder.sync_detailed(client=admin, id=org.id),
@@ -138,7 +146,7 @@ def main() -> int:
                 raise CheckFailed(f"get {what}: {response.status_code} {response.content[:300]!r}")
             every_field_sent(response.parsed, what)
         print("get_*: every field an answer always sends reaches the models (none Unset)")
-    except (CheckFailed, StopIteration) as e:
+    except CheckFailed as e:
         print(f"FAILED: {e!r}", file=sys.stderr)
         return 1
     print("the generated client uploads in bulk and reads typed answers")

@@ -107,7 +107,8 @@ const PROBLEMS: [(&str, &str, &str); 12] = [
     (
         "TooManyRequests",
         "429",
-        "Over the caller's budget of requests: retry after the seconds `Retry-After` gives",
+        "Over the caller's budget of requests, or beyond its share of the searches or other \
+         rankings running at once: retry after the seconds `Retry-After` gives",
     ),
     (
         "PreconditionFailed",
@@ -222,7 +223,6 @@ fn add_problem_responses(openapi: &mut OpenApi) {
         let has_path_params = path.contains('{');
         for (read, op) in operations(item) {
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
-            let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
             let has_body = op.request_body.is_some();
             let takes_header = |name: &str| {
                 op.parameters.iter().flatten().any(|p| match p {
@@ -238,7 +238,8 @@ fn add_problem_responses(openapi: &mut OpenApi) {
                 !path.starts_with("/health/live") && !path.starts_with("/api/v1/reference");
             for (name, status, _) in PROBLEMS {
                 let applies = match status {
-                    "400" => has_params || has_body,
+                    // Any request whose query does not read (not UTF-8, a parameter twice).
+                    "400" => true,
                     // Any request with a bad token is refused, also on public routes.
                     "401" => true,
                     "403" => secured,
@@ -376,12 +377,51 @@ pub fn document() -> OpenApi {
     flatten_all_of(&mut doc);
     patch::add_patch_schemas(&mut doc);
     add_idempotency_key(&mut doc);
+    add_release_caching(&mut doc);
     add_problem_responses(&mut doc);
     links::add_links(&mut doc);
     vocabularies::open_vocabularies(&mut doc);
     answers::mark_sent(&mut doc);
     drop_unused_schemas(&mut doc);
     doc
+}
+
+/// Reads of reference data are tagged by the release (`routes::support::release_cached`, on
+/// their whole scope): each takes `If-None-Match` and `If-Match`, as every other read with an
+/// `ETag` does, and answers 304 while the release is the one named.
+fn add_release_caching(openapi: &mut OpenApi) {
+    use utoipa::IntoParams;
+    use utoipa::openapi::path::ParameterIn;
+    let conditions = crate::routes::support::IfNoneMatch::into_params(|| Some(ParameterIn::Header));
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        let Some(op) = item
+            .get
+            .as_mut()
+            .filter(|_| path.starts_with("/api/v1/reference/"))
+        else {
+            continue;
+        };
+        let parameters = op.parameters.get_or_insert_with(Vec::new);
+        for condition in &conditions {
+            let declared = parameters.iter().any(|p| match p {
+                RefOr::T(p) => p.name.eq_ignore_ascii_case(&condition.name),
+                RefOr::Ref(_) => false,
+            });
+            if !declared {
+                parameters.push(RefOr::T(condition.clone()));
+            }
+        }
+        op.responses
+            .responses
+            .entry("304".to_owned())
+            .or_insert_with(|| {
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description("Unchanged since the ETag given (this release's)")
+                        .build(),
+                )
+            });
+    }
 }
 
 /// Every `POST` takes an `Idempotency-Key` (`crate::idempotency`).

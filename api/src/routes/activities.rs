@@ -218,6 +218,9 @@ pub(super) fn respond(a: Activity, status: StatusCode) -> CustomizeResponder<web
             (String = "application/xml"),
         )),
         (status = 304, description = "The page is unchanged since the ETag given"),
+        (status = 403, description = "`awaiting_consent_of` names a State other than the \
+            caller's own (a State's consent queue is its own and `admin`'s)",
+            body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("")]

@@ -23,8 +23,8 @@ use crate::startup::AppState;
 pub struct BulkQuery {
     /// `upr-info` reads a UPR Info database export (recommendations, `text/csv`); otherwise
     /// the body's content type decides between the project's CSV columns and NDJSON. Given,
-    /// it says what the file is whatever its content type (`application/octet-stream`, as a
-    /// generated client sends it, or any other).
+    /// it says what the file is whatever its content type; required for a body of another type
+    /// (`application/octet-stream`). A generated client sends every file as one type: give it.
     #[param(inline)]
     pub format: Option<Format>,
     /// `atomic` (default): one bad row and nothing is written. `partial`: good rows are
@@ -43,8 +43,8 @@ pub struct RecommendationBulkQuery {
     /// `upr-info` reads a UPR Info database export (`text/csv`); `ohchr-matrix` an OHCHR UPR
     /// matrix (a Word document); otherwise the body's content type decides between the
     /// project's CSV columns, NDJSON and a matrix. Given, it says what the file is whatever
-    /// its content type (`application/octet-stream`, as a generated client sends it, or any
-    /// other).
+    /// its content type; required for a body of another type (`application/octet-stream`). A
+    /// generated client sends every file as one type: give it.
     #[param(inline)]
     pub format: Option<Format>,
     /// `atomic` (default): one bad row and nothing is written. `partial`: good rows are
@@ -121,16 +121,20 @@ fn format_of(req: &HttpRequest, query: &BulkQuery, kind: Upload) -> ApiResult<Fo
         .trim()
         .to_ascii_lowercase();
     match (query.format, content_type.as_str()) {
-        (Some(Format::OhchrMatrix), _) if kind != Upload::Recommendations => {
-            Err(ApiError::UnsupportedMediaType(
-                "An OHCHR matrix holds recommendations: upload it to \
-                 /api/v1/bulk/recommendations."
-                    .into(),
-            ))
+        (Some(f @ (Format::OhchrMatrix | Format::UprInfo)), _)
+            if kind != Upload::Recommendations =>
+        {
+            let name = match f {
+                Format::OhchrMatrix => "An OHCHR matrix",
+                _ => "A UPR Info export",
+            };
+            Err(ApiError::UnsupportedMediaType(format!(
+                "{name} holds recommendations: upload it to /api/v1/bulk/recommendations."
+            )))
         }
         // The parameter says what the file is, whatever type it is sent as, as `format=` wins
         // over `Accept` for reads: a generated client sends every file with one content type
-        // (`text/csv` or `application/octet-stream`), curl's default is a form's.
+        // (openapi-python-client: `text/csv`), curl's default is a form's.
         (Some(f), _) => Ok(f),
         (None, "text/csv") => Ok(Format::Csv),
         (None, "application/x-ndjson") => Ok(Format::Ndjson),
@@ -153,7 +157,7 @@ fn format_of(req: &HttpRequest, query: &BulkQuery, kind: Upload) -> ApiResult<Fo
 /// standard maps to its "replacement" encoding, which would read every cell as U+FFFD.
 fn charset_of(req: &HttpRequest) -> ApiResult<Option<&'static encoding_rs::Encoding>> {
     use actix_web::HttpMessage;
-    // A Content-Type that does not read is refused by `format_of` first.
+    // A Content-Type that does not read names no charset.
     let Some(charset) = req
         .mime_type()
         .ok()
@@ -204,6 +208,11 @@ async fn bulk(
     // for an upload refused at the door.
     let format = format_of(&req, &query, kind)?;
     let charset = charset_of(&req)?;
+    if format == Format::Ndjson && charset.is_some_and(|c| c != encoding_rs::UTF_8) {
+        return Err(ApiError::UnsupportedMediaType(
+            "NDJSON is UTF-8, as all JSON is: send it so, without another `charset`.".into(),
+        ));
+    }
     let limit = state.bulk_limit;
     let too_large =
         || ApiError::PayloadTooLarge(format!("A bulk upload takes at most {limit} bytes."));
@@ -282,8 +291,8 @@ macro_rules! bulk_route {
                 (UploadFile = "application/x-ndjson"),
                 $((UploadFile = $media),)*
                 (UploadFile = "application/octet-stream"),
-            ), description = "The rows to import. Sent as `application/octet-stream`, or as \
-                any type with `format` given, the file is what `format` says"),
+            ), description = "The rows to import. With `format`, the file is what it says, \
+                whatever its type; `application/octet-stream` (or another type) needs it"),
             responses((status = 200, description = "What the import did (or, with dry_run, would do)", body = ImportReport))
         )]
         #[post($path)]

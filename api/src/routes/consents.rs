@@ -163,8 +163,13 @@ pub async fn get_consent(
     operation_id = "create_consent",
     security(("bearer" = [])),
     request_body = ConsentInput,
-    responses((status = 201, description = "Recorded", body = Consent,
-        headers(("Location" = String), ("ETag" = String, description = "As a read of the record gives it"))))
+    responses(
+        (status = 201, description = "Recorded", body = Consent,
+            headers(("Location" = String), ("ETag" = String, description = "As a read of the record gives it"))),
+        (status = 412, description = "`activity_version` is not the activity's version: it has \
+            changed since it was read (read it again, and decide on what it says now)",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[post("")]
 pub async fn create_consent(

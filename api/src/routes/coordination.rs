@@ -48,6 +48,7 @@ pub async fn get_state_coordination(
     let limit = state.coordination_timeout;
     let answer = kept_ranking(
         &state,
+        &req,
         key,
         // What it holds, about: twice its JSON.
         |view: &Coordination| 2 * serde_json::to_vec(view).map_or(0, |json| json.len()),

@@ -433,32 +433,83 @@ pub fn export_permit(state: &web::Data<AppState>, req: &HttpRequest) -> ApiResul
 /// served in turn rather than refused.
 pub const SEARCH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// A running search or ranking's hold: one of its caller's share (`shares`), and one of the
+/// service's permits.
+pub struct Running {
+    _share: crate::shares::Share,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// What `kind` of request the caller of `req` runs: one of its share of `shares` within
+/// `wait` (else a 429), then one of `permits` within what is left of it (else `busy`, a 503).
+async fn run(
+    (shares, permits): (&Arc<crate::shares::Shares>, &Arc<tokio::sync::Semaphore>),
+    state: &AppState,
+    req: &HttpRequest,
+    (kind, wait): (&str, std::time::Duration),
+    busy: fn() -> ApiError,
+) -> ApiResult<Running> {
+    let start = std::time::Instant::now();
+    let caller = crate::ratelimit::caller_key(req, &state.trusted_proxies);
+    let share = shares.take(caller, wait).await.ok_or_else(|| {
+        let each = shares.each().unwrap_or_default();
+        ApiError::TooManyRequests {
+            detail: format!(
+                "This caller already runs {each} {kind} at once, as many as one caller may; \
+                 retry when one has ended (in {SHARE_RETRY_AFTER} s or later)."
+            ),
+            retry_after: SHARE_RETRY_AFTER,
+        }
+    })?;
+    let permit = if wait.is_zero() {
+        permits.clone().try_acquire_owned().ok()
+    } else {
+        permit_within(permits, wait.saturating_sub(start.elapsed())).await
+    };
+    Ok(Running {
+        _share: share,
+        _permit: permit.ok_or_else(busy)?,
+    })
+}
+
+/// How long a caller beyond its share is told to wait.
+const SHARE_RETRY_AFTER: u64 = 1;
+
 /// One of the permits of searches with `q`, which hold a connection for some of the longest
 /// reads there are: the next free one within [`SEARCH_WAIT`], else a 503
-/// (`UPR_TC_SEARCH_LIMIT` run at once).
-pub async fn search_permit(
-    state: &web::Data<AppState>,
-) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
-    permit_within(&state.searches, SEARCH_WAIT)
-        .await
-        .ok_or_else(|| {
+/// (`UPR_TC_SEARCH_LIMIT` run at once); and one of its caller's share of them, else a 429.
+pub async fn search_permit(state: &web::Data<AppState>, req: &HttpRequest) -> ApiResult<Running> {
+    let permits = (&state.search_shares, &state.searches);
+    run(
+        permits,
+        state,
+        req,
+        ("searches with `q`", SEARCH_WAIT),
+        || {
             ApiError::Unavailable(
                 "As many searches with `q` are running as this service allows; retry after the \
              time `Retry-After` gives, or list without `q`."
                     .into(),
             )
-        })
+        },
+    )
+    .await
 }
 
 /// One of the permits of the other rankings (matches, the coordination view), apart from the
 /// searches' so that they never keep a search waiting: the next free one within
-/// [`SEARCH_WAIT`], else a 503 (`UPR_TC_SEARCH_LIMIT` run at once).
-pub async fn ranking_permit(
-    state: &web::Data<AppState>,
-) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
-    permit_within(&state.rankings, SEARCH_WAIT)
-        .await
-        .ok_or_else(rankings_busy)
+/// [`SEARCH_WAIT`], else a 503 (`UPR_TC_SEARCH_LIMIT` run at once); and one of its caller's
+/// share of them, else a 429.
+pub async fn ranking_permit(state: &web::Data<AppState>, req: &HttpRequest) -> ApiResult<Running> {
+    let permits = (&state.ranking_shares, &state.rankings);
+    run(
+        permits,
+        state,
+        req,
+        ("rankings", SEARCH_WAIT),
+        rankings_busy,
+    )
+    .await
 }
 
 /// A ranking kept while the data is unchanged (`app::kept`, the rankings' store): the one kept
@@ -468,6 +519,7 @@ pub async fn ranking_permit(
 /// ranking busy.
 pub async fn kept_ranking<T: Send + Sync + 'static>(
     state: &web::Data<AppState>,
+    req: &HttpRequest,
     key: String,
     weigh: impl FnOnce(&T) -> usize,
     rank: impl FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
@@ -477,7 +529,7 @@ pub async fn kept_ranking<T: Send + Sync + 'static>(
     if let Some(kept) = version.and_then(|v| state.kept.ranked.get::<T>(&key, v)) {
         return Ok(kept);
     }
-    let permit = ranking_permit(state).await?;
+    let permit = ranking_permit(state, req).await?;
     let ranked = Arc::new(crate::routes::support::with_db(state, rank).await?);
     drop(permit);
     if let Some(version) = version {
@@ -487,16 +539,15 @@ pub async fn kept_ranking<T: Send + Sync + 'static>(
     Ok(ranked)
 }
 
-/// A permit of the rankings if one is free at once (the annual report, which has its last
-/// count to give instead).
-pub fn ranking_permit_now(
+/// A permit of the rankings, and of its caller's share of them, if both are free at once (the
+/// annual report, which has its last count to give instead).
+pub async fn ranking_permit_now(
     state: &web::Data<AppState>,
-) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
-    state
-        .rankings
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| rankings_busy())
+    req: &HttpRequest,
+) -> ApiResult<Running> {
+    let permits = (&state.ranking_shares, &state.rankings);
+    let now = std::time::Duration::ZERO;
+    run(permits, state, req, ("rankings", now), rankings_busy).await
 }
 
 /// A permit of `permits` within `wait`.
@@ -790,13 +841,13 @@ where
     let scope = paging.scope;
     let (body, next) = match shape {
         Shape::AsStored => {
-            let page = read_page(state, D::TABLE, filter, paging, stored_page).await?;
+            let page = read_page(state, req, D::TABLE, filter, paging, stored_page).await?;
             let size = page.0.iter().map(String::len).sum::<usize>() + page.0.len() + 64;
             let body = PageBody::of(size, &page.0, |out, d| out.extend_from_slice(d.as_bytes()));
             (body, page.1)
         }
         Shape::For(prepare) => {
-            let page = read_page(state, D::TABLE, filter, paging, typed_page::<D>).await?;
+            let page = read_page(state, req, D::TABLE, filter, paging, typed_page::<D>).await?;
             // A page kept for others is shared: its items are copied to be shaped.
             let (items, next) = Arc::try_unwrap(page).unwrap_or_else(|kept| (*kept).clone());
             let body = PageBody::of(16 * 1024, items, |out, item| {
@@ -853,6 +904,7 @@ fn typed_page<D: crate::db::documents::Document>(
 /// connection.
 async fn read_page<T: Send + Sync + 'static>(
     state: &web::Data<AppState>,
+    req: &HttpRequest,
     table: crate::db::table::Table,
     filter: impl Fn(&mut crate::db::sql::Sql) + Send + Sync + Clone + 'static,
     Paging {
@@ -885,7 +937,7 @@ async fn read_page<T: Send + Sync + 'static>(
     }
     // Held until the page is read.
     let search = if ranked {
-        Some(search_permit(state).await?)
+        Some(search_permit(state, req).await?)
     } else {
         None
     };

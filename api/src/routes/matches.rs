@@ -184,6 +184,7 @@ fn respond<T, I: Serialize>(
 /// busy.
 async fn ranking<T: Clone + Send + Sync + 'static>(
     state: &web::Data<AppState>,
+    req: &HttpRequest,
     identity: &Identity,
     asked: String,
     rank: impl FnOnce(&mut DbConnection, &OfferCache, &Access, NaiveDate) -> AppResult<Page<T>>
@@ -196,6 +197,7 @@ async fn ranking<T: Clone + Send + Sync + 'static>(
     let cache = state.offers.clone();
     let page = kept_ranking(
         state,
+        req,
         key,
         // What a ranked item holds, about: its document and its explanation.
         |page: &Page<T>| RANKED_ITEM * page.items.len().max(1),
@@ -240,9 +242,15 @@ pub async fn list_assistance_request_matches(
     let window = window(&state, &scope, &query.paging())?;
     let asked = (id.into_inner(), query.stakeholder_kind);
     let key = format!("{scope}\u{1}{window:?}\u{1}{asked:?}");
-    let found = ranking(&state, &identity, key, move |conn, cache, access, today| {
-        matching::for_request(conn, cache, access, asked, window, today)
-    })
+    let found = ranking(
+        &state,
+        &req,
+        &identity,
+        key,
+        move |conn, cache, access, today| {
+            matching::for_request(conn, cache, access, asked, window, today)
+        },
+    )
     .await?;
     respond(
         &state,
@@ -288,9 +296,13 @@ pub async fn list_offer_matches(
     let window = window(&state, &scope, &query.paging())?;
     let id = id.into_inner();
     let key = format!("{scope}\u{1}{window:?}");
-    let found = ranking(&state, &identity, key, move |conn, _, access, today| {
-        matching::for_offer(conn, access, id, window, today)
-    })
+    let found = ranking(
+        &state,
+        &req,
+        &identity,
+        key,
+        move |conn, _, access, today| matching::for_offer(conn, access, id, window, today),
+    )
     .await?;
     respond(
         &state,
@@ -343,9 +355,15 @@ pub async fn list_potential_partners(
     let window = window(&state, &scope, &query.paging())?;
     let asked = (id.into_inner(), query.stakeholder_kind);
     let key = format!("{scope}\u{1}{window:?}\u{1}{asked:?}");
-    let found = ranking(&state, &identity, key, move |conn, cache, access, today| {
-        matching::partners(conn, cache, access, asked, window, today)
-    })
+    let found = ranking(
+        &state,
+        &req,
+        &identity,
+        key,
+        move |conn, cache, access, today| {
+            matching::partners(conn, cache, access, asked, window, today)
+        },
+    )
     .await?;
     let caller = identity.0;
     respond(

@@ -90,6 +90,7 @@ fn scope(identity: Identity, asked: Option<ReportScope>) -> ApiResult<ReportScop
 /// as last counted, without reading anything (a 503 only when there is none yet).
 async fn counted(
     state: &web::Data<AppState>,
+    req: &HttpRequest,
     identity: Identity,
     (scope_asked, span, lang): (Option<ReportScope>, Span, Option<Language>),
 ) -> ApiResult<Arc<Counted>> {
@@ -99,7 +100,7 @@ async fn counted(
         language: lang.unwrap_or(Language::En),
     };
     let cache = state.reports.clone();
-    let _permit = match crate::routes::export::ranking_permit_now(state) {
+    let _permit = match crate::routes::export::ranking_permit_now(state, req).await {
         Ok(permit) => permit,
         Err(busy) => return cache.last(&asked).ok_or(busy),
     };
@@ -154,7 +155,7 @@ pub async fn get_annual_report(
     query: crate::routes::query::Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
     let span = Span::Year(year(query.year)?);
-    let found = counted(&state, identity, (query.scope, span, query.lang)).await?;
+    let found = counted(&state, &req, identity, (query.scope, span, query.lang)).await?;
     if accepts(&req, "text/html") {
         return answer(
             &req,
@@ -189,7 +190,7 @@ pub async fn get_statistics(
     req: HttpRequest,
     query: crate::routes::query::Query<ScopeQuery>,
 ) -> ApiResult<HttpResponse> {
-    let found = counted(&state, identity, (query.scope, Span::All, query.lang)).await?;
+    let found = counted(&state, &req, identity, (query.scope, Span::All, query.lang)).await?;
     answer(&req, found.tag_of("json"), "application/json", || {
         json(&found.report)
     })
@@ -228,7 +229,7 @@ pub async fn get_annual_report_table(
 ) -> ApiResult<HttpResponse> {
     let (year_asked, name) = path.into_inner();
     let span = Span::Year(year(Some(year_asked))?);
-    let found = counted(&state, identity, (query.scope, span, query.lang)).await?;
+    let found = counted(&state, &req, identity, (query.scope, span, query.lang)).await?;
     let table = report::table(&found.report, &name)?;
     match asked(&req, query.format) {
         // For a spreadsheet with a byte order mark first: another body, another tag.

@@ -1,0 +1,172 @@
+//! Each caller's share of what the service runs a limited number of at once (ranked searches,
+//! the other rankings): a quarter of the permits (at least one). Within its budget of
+//! requests (`ratelimit`) a caller may still send many at once; without a share, one that
+//! keeps every permit busy keeps every other caller's searches waiting, then refused. With
+//! one, its requests beyond its share wait for its own to end, and others are served beside
+//! it. Callers are told apart as the budgets tell them (`ratelimit::caller_key`): a token's
+//! subject, or an anonymous caller's address; with the budgets off, so are the shares.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// The callers running something limited, each with its share's permits.
+pub struct Shares {
+    /// How many one caller runs at once; `None`: callers are not told apart.
+    each: Option<usize>,
+    callers: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// One of a caller's permits, given back when dropped.
+pub struct Share {
+    permit: Option<OwnedSemaphorePermit>,
+    caller: String,
+    shares: Arc<Shares>,
+}
+
+impl Shares {
+    /// The shares of `permits` run at once: a quarter each, at least one; or none, when
+    /// callers are not limited one by one (`UPR_TC_RATE_LIMITS=off`).
+    pub fn of(permits: usize, per_caller: bool) -> Arc<Self> {
+        Arc::new(Self {
+            each: per_caller.then_some((permits / 4).max(1)),
+            callers: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// How many one caller runs at once, when callers have shares.
+    pub fn each(&self) -> Option<usize> {
+        self.each
+    }
+
+    /// One of `caller`'s permits: the next free one within `wait` (a `wait` of zero: one free
+    /// now), else `None`.
+    pub async fn take(self: &Arc<Self>, caller: String, wait: Duration) -> Option<Share> {
+        let Some(each) = self.each else {
+            return Some(Share {
+                permit: None,
+                caller,
+                shares: self.clone(),
+            });
+        };
+        let permits = self
+            .callers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(caller.clone())
+            .or_insert_with(|| Arc::new(Semaphore::new(each)))
+            .clone();
+        // `acquire_owned` holds the only other handle on the caller's permits: none is left
+        // once it is given up.
+        let permit = if wait.is_zero() {
+            permits.try_acquire_owned().ok()
+        } else {
+            tokio::time::timeout(wait, permits.acquire_owned())
+                .await
+                .ok()
+                .and_then(Result::ok)
+        };
+        match permit {
+            Some(permit) => Some(Share {
+                permit: Some(permit),
+                caller,
+                shares: self.clone(),
+            }),
+            None => {
+                self.forget_if_idle(&caller);
+                None
+            }
+        }
+    }
+
+    /// Forgets `caller` when nothing of its runs or waits: the map holds only callers with
+    /// something running.
+    fn forget_if_idle(&self, caller: &str) {
+        let mut callers = self
+            .callers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if callers
+            .get(caller)
+            .is_some_and(|permits| Arc::strong_count(permits) == 1)
+        {
+            callers.remove(caller);
+        }
+    }
+
+    /// How many callers have something running or waiting.
+    pub fn callers(&self) -> usize {
+        self.callers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+}
+
+impl Drop for Share {
+    fn drop(&mut self) {
+        drop(self.permit.take());
+        self.shares.forget_if_idle(&self.caller);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_caller_runs_its_share_and_others_run_beside_it() {
+        let shares = Shares::of(8, true);
+        assert_eq!(shares.each(), Some(2));
+        let now = Duration::ZERO;
+        let a = (
+            shares.take("a".into(), now).await.unwrap(),
+            shares.take("a".into(), now).await.unwrap(),
+        );
+        assert!(
+            shares.take("a".into(), now).await.is_none(),
+            "beyond a's share"
+        );
+        assert!(
+            shares
+                .take("a".into(), Duration::from_millis(20))
+                .await
+                .is_none(),
+            "waited for one of its own, none ended"
+        );
+        let b = shares.take("b".into(), now).await.unwrap();
+        assert_eq!(shares.callers(), 2);
+        // One of a's ends while another of a's waits: that one runs.
+        let waiting = {
+            let shares = shares.clone();
+            tokio::spawn(async move { shares.take("a".into(), Duration::from_secs(5)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(a.0);
+        let third = waiting
+            .await
+            .unwrap()
+            .expect("a's next runs once one of a's ends");
+        drop((a.1, third, b));
+        assert_eq!(
+            shares.callers(),
+            0,
+            "callers with nothing running are forgotten"
+        );
+        assert_eq!(Shares::of(1, true).each(), Some(1), "at least one");
+        let none = Shares::of(8, false);
+        let all: Vec<Share> =
+            futures_util::future::join_all((0..20).map(|_| none.take("a".into(), now)))
+                .await
+                .into_iter()
+                .map(Option::unwrap)
+                .collect();
+        assert_eq!(
+            (all.len(), none.callers()),
+            (20, 0),
+            "no shares: no caller is held"
+        );
+    }
+}
