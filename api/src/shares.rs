@@ -12,6 +12,9 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+/// How many callers are remembered before those with nothing running are swept.
+const SWEEP_AT: usize = 1024;
+
 /// The callers running something limited, each with its share's permits.
 pub struct Shares {
     /// How many one caller runs at once; `None`: callers are not told apart.
@@ -51,13 +54,21 @@ impl Shares {
                 shares: self.clone(),
             });
         };
-        let permits = self
-            .callers
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry(caller.clone())
-            .or_insert_with(|| Arc::new(Semaphore::new(each)))
-            .clone();
+        let permits = {
+            let mut callers = self
+                .callers
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // A caller whose waiting request was given up (its client gone) just as a permit
+            // came to it is not forgotten then: swept here, once such callers are many.
+            if callers.len() >= SWEEP_AT {
+                callers.retain(|_, permits| Arc::strong_count(permits) > 1);
+            }
+            callers
+                .entry(caller.clone())
+                .or_insert_with(|| Arc::new(Semaphore::new(each)))
+                .clone()
+        };
         // `acquire_owned` holds the only other handle on the caller's permits: none is left
         // once it is given up.
         let permit = if wait.is_zero() {
@@ -81,8 +92,8 @@ impl Shares {
         }
     }
 
-    /// Forgets `caller` when nothing of its runs or waits: the map holds only callers with
-    /// something running.
+    /// Forgets `caller` when nothing of its runs or waits: the map holds callers with
+    /// something running (and, until the next sweep, a few whose last waiter was given up).
     fn forget_if_idle(&self, caller: &str) {
         let mut callers = self
             .callers

@@ -1173,6 +1173,17 @@ async fn the_format_a_request_names_wins_over_its_content_type() {
         6,
         "nothing written"
     );
+    // ASCII is UTF-8 too.
+    let row = json!({"kind": "academia", "country": "KEN", "name": {"en": "College of law"}});
+    let r = report(
+        &app.upload(
+            &format!("{ORGS}?format=ndjson"),
+            "application/x-ndjson; charset=us-ascii",
+            format!("{row}\n"),
+        )
+        .await,
+    );
+    assert_eq!(counts(&r), (1, 1, 0, 0, 0), "{r}");
 }
 
 /// The real export in ../shared/data, when it is there (it is in CI): every row imports or is

@@ -156,14 +156,7 @@ fn format_of(req: &HttpRequest, query: &BulkQuery, kind: Upload) -> ApiResult<Fo
 /// `None` when it says none. One no encoding has is a 415, and so is one of the labels the
 /// standard maps to its "replacement" encoding, which would read every cell as U+FFFD.
 fn charset_of(req: &HttpRequest) -> ApiResult<Option<&'static encoding_rs::Encoding>> {
-    use actix_web::HttpMessage;
-    // A Content-Type that does not read names no charset.
-    let Some(charset) = req
-        .mime_type()
-        .ok()
-        .flatten()
-        .and_then(|m| m.get_param("charset").map(|c| c.as_str().to_owned()))
-    else {
+    let Some(charset) = charset_label(req) else {
         return Ok(None);
     };
     encoding_rs::Encoding::for_label_no_replacement(charset.as_bytes())
@@ -174,6 +167,24 @@ fn charset_of(req: &HttpRequest) -> ApiResult<Option<&'static encoding_rs::Encod
                  reads: send it as UTF-8, or name its encoding (such as `windows-1252`)."
             ))
         })
+}
+
+/// The `charset` an upload's `Content-Type` names, as written.
+fn charset_label(req: &HttpRequest) -> Option<String> {
+    use actix_web::HttpMessage;
+    // A Content-Type that does not read names no charset.
+    req.mime_type()
+        .ok()
+        .flatten()
+        .and_then(|m| m.get_param("charset").map(|c| c.as_str().to_owned()))
+}
+
+/// Whether an NDJSON upload's `charset` is one JSON may be in: UTF-8, or ASCII (which the
+/// Encoding Standard reads as windows-1252, but whose every text is UTF-8 too).
+fn json_charset(req: &HttpRequest, charset: Option<&'static encoding_rs::Encoding>) -> bool {
+    charset.is_none_or(|c| c == encoding_rs::UTF_8)
+        || charset_label(req)
+            .is_some_and(|l| l.eq_ignore_ascii_case("us-ascii") || l.eq_ignore_ascii_case("ascii"))
 }
 
 /// The 400 of an upload whose bytes did not arrive whole, in words (actix's own show its
@@ -208,7 +219,7 @@ async fn bulk(
     // for an upload refused at the door.
     let format = format_of(&req, &query, kind)?;
     let charset = charset_of(&req)?;
-    if format == Format::Ndjson && charset.is_some_and(|c| c != encoding_rs::UTF_8) {
+    if format == Format::Ndjson && !json_charset(&req, charset) {
         return Err(ApiError::UnsupportedMediaType(
             "NDJSON is UTF-8, as all JSON is: send it so, without another `charset`.".into(),
         ));

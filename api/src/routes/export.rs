@@ -530,8 +530,14 @@ pub async fn kept_ranking<T: Send + Sync + 'static>(
         return Ok(kept);
     }
     let permit = ranking_permit(state, req).await?;
-    let ranked = Arc::new(crate::routes::support::with_db(state, rank).await?);
-    drop(permit);
+    // Held by the ranking itself, which runs on when its client has gone (as a search's).
+    let ranked = Arc::new(
+        crate::routes::support::with_db(state, move |conn| {
+            let _running = permit;
+            rank(conn)
+        })
+        .await?,
+    );
     if let Some(version) = version {
         let size = weigh(&ranked);
         state.kept.ranked.put(key, version, ranked.clone(), size);
@@ -941,7 +947,10 @@ async fn read_page<T: Send + Sync + 'static>(
     } else {
         None
     };
+    // Held by the read itself, which runs on even when its client has gone: a caller who hangs
+    // up gets no permit back while its search still takes its connection.
     let page = crate::routes::support::with_read_db(state, move |conn| {
+        let _search = search;
         let query = PageQuery {
             filters: &|sql| filter(sql),
             q: q.as_deref(),
@@ -952,7 +961,6 @@ async fn read_page<T: Send + Sync + 'static>(
         Ok(read(&table, conn, &query)?)
     })
     .await?;
-    drop(search);
     let (items, next, size) = page;
     let page = Arc::new((items, next));
     if let (Some(version), Some(key)) = (version, key) {

@@ -89,8 +89,13 @@ pub async fn release_cached(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse, actix_web::Error> {
+    // Reads only: a look-up posted (`/countries/resolve`) answers for its body, not the release.
+    let read = matches!(
+        *req.method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    );
     let res = next.call(req).await?;
-    if res.status() != actix_web::http::StatusCode::OK {
+    if !read || res.status() != actix_web::http::StatusCode::OK {
         return Ok(res.map_into_boxed_body());
     }
     let (req, res) = res.into_parts();
