@@ -29,8 +29,9 @@ pub struct AppState {
     /// page, never while a client is waited on, so that exports never take every connection
     /// and a client that does not read holds none of these.
     pub export_reads: Arc<tokio::sync::Semaphore>,
-    /// The callers (`routes::export::caller_key`) with a streamed export running: one each.
-    pub export_callers: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Each caller's one streamed export at a time (`shares`, callers told apart as the rate
+    /// limits tell them, whether or not the limits are on).
+    pub export_shares: Arc<crate::shares::Shares>,
     /// How long an export waits for a client that reads nothing.
     pub export_send_timeout: std::time::Duration,
     /// One permit for each ranked search that may run at once: a few expensive searches
@@ -234,7 +235,7 @@ impl Service {
                         settings.limits.searches(settings.pool_size),
                     ),
                 )),
-                export_callers: Default::default(),
+                export_shares: crate::shares::Shares::each_runs(Some(1)),
                 export_send_timeout: settings.limits.export_send_timeout,
                 searches: Arc::new(tokio::sync::Semaphore::new(
                     settings.limits.searches(settings.pool_size),

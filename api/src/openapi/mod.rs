@@ -216,6 +216,14 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = (bool, &mut Operation
     .filter_map(|(read, op)| Some((read, op.as_mut()?)))
 }
 
+/// Whether `op` declares the header `name` (or a query parameter so named).
+fn takes_header(op: &Operation, name: &str) -> bool {
+    op.parameters.iter().flatten().any(|p| match p {
+        RefOr::T(p) => p.name.eq_ignore_ascii_case(name),
+        RefOr::Ref(_) => false,
+    })
+}
+
 /// Adds the problem responses each operation can give, by what the operation takes.
 fn add_problem_responses(openapi: &mut OpenApi) {
     let mut used = std::collections::BTreeSet::new();
@@ -224,16 +232,10 @@ fn add_problem_responses(openapi: &mut OpenApi) {
         for (read, op) in operations(item) {
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
             let has_body = op.request_body.is_some();
-            let takes_header = |name: &str| {
-                op.parameters.iter().flatten().any(|p| match p {
-                    RefOr::T(p) => p.name.eq_ignore_ascii_case(name),
-                    RefOr::Ref(_) => false,
-                })
-            };
-            let takes_if_match = takes_header("if-match");
+            let takes_if_match = takes_header(op, "if-match");
             // A key reused with another request is a 422, a retry whose answer was not kept a
             // 409, whether or not the request has a body (`add_idempotency_key`).
-            let takes_key = takes_header(crate::idempotency::HEADER);
+            let takes_key = takes_header(op, crate::idempotency::HEADER);
             let needs_db =
                 !path.starts_with("/health/live") && !path.starts_with("/api/v1/reference");
             for (name, status, _) in PROBLEMS {
@@ -401,13 +403,9 @@ fn add_release_caching(openapi: &mut OpenApi) {
         else {
             continue;
         };
-        let parameters = op.parameters.get_or_insert_with(Vec::new);
         for condition in &conditions {
-            let declared = parameters.iter().any(|p| match p {
-                RefOr::T(p) => p.name.eq_ignore_ascii_case(&condition.name),
-                RefOr::Ref(_) => false,
-            });
-            if !declared {
+            if !takes_header(op, &condition.name) {
+                let parameters = op.parameters.get_or_insert_with(Vec::new);
                 parameters.push(RefOr::T(condition.clone()));
             }
         }

@@ -155,8 +155,8 @@ fn format_of(req: &HttpRequest, query: &BulkQuery, kind: Upload) -> ApiResult<Fo
 /// (`text/csv; charset=windows-1252`), by any of the labels the WHATWG Encoding Standard gives;
 /// `None` when it says none. One no encoding has is a 415, and so is one of the labels the
 /// standard maps to its "replacement" encoding, which would read every cell as U+FFFD.
-fn charset_of(req: &HttpRequest) -> ApiResult<Option<&'static encoding_rs::Encoding>> {
-    let Some(charset) = charset_label(req) else {
+fn charset_of(label: Option<&str>) -> ApiResult<Option<&'static encoding_rs::Encoding>> {
+    let Some(charset) = label else {
         return Ok(None);
     };
     encoding_rs::Encoding::for_label_no_replacement(charset.as_bytes())
@@ -179,11 +179,12 @@ fn charset_label(req: &HttpRequest) -> Option<String> {
         .and_then(|m| m.get_param("charset").map(|c| c.as_str().to_owned()))
 }
 
-/// Whether an NDJSON upload's `charset` is one JSON may be in: UTF-8, or ASCII (which the
-/// Encoding Standard reads as windows-1252, but whose every text is UTF-8 too).
-fn json_charset(req: &HttpRequest, charset: Option<&'static encoding_rs::Encoding>) -> bool {
+/// Whether an NDJSON upload's `charset` (its label, and the encoding it names) is one JSON may
+/// be in: UTF-8, or ASCII (which the Encoding Standard reads as windows-1252, but whose every
+/// text is UTF-8 too).
+fn json_charset(label: Option<&str>, charset: Option<&'static encoding_rs::Encoding>) -> bool {
     charset.is_none_or(|c| c == encoding_rs::UTF_8)
-        || charset_label(req)
+        || label
             .is_some_and(|l| l.eq_ignore_ascii_case("us-ascii") || l.eq_ignore_ascii_case("ascii"))
 }
 
@@ -218,8 +219,9 @@ async fn bulk(
     // State's own stakeholder): all before anything is received, and nothing is registered
     // for an upload refused at the door.
     let format = format_of(&req, &query, kind)?;
-    let charset = charset_of(&req)?;
-    if format == Format::Ndjson && !json_charset(&req, charset) {
+    let label = charset_label(&req);
+    let charset = charset_of(label.as_deref())?;
+    if format == Format::Ndjson && !json_charset(label.as_deref(), charset) {
         return Err(ApiError::UnsupportedMediaType(
             "NDJSON is UTF-8, as all JSON is: send it so, without another `charset`.".into(),
         ));

@@ -356,7 +356,7 @@ pub type Produce = Box<dyn FnMut() -> anyhow::Result<Option<Bytes>> + Send>;
 /// ([`ExportPermit::turn`]).
 pub struct ExportPermit {
     _permit: tokio::sync::OwnedSemaphorePermit,
-    caller: String,
+    _share: crate::shares::Share,
     state: web::Data<AppState>,
     /// Whether what the export produces from here on is read from the database: each piece
     /// then waits for a turn (`AppState::export_reads`).
@@ -383,14 +383,6 @@ impl ExportPermit {
     }
 }
 
-impl Drop for ExportPermit {
-    fn drop(&mut self) {
-        if let Ok(mut callers) = self.state.export_callers.lock() {
-            callers.remove(&self.caller);
-        }
-    }
-}
-
 /// How long a refused export is told to wait.
 const EXPORT_RETRY_AFTER: u64 = 5;
 
@@ -406,23 +398,19 @@ pub fn export_permit(state: &web::Data<AppState>, req: &HttpRequest) -> ApiResul
                 .into(),
         )
     })?;
-    let mut callers = state
-        .export_callers
-        .lock()
-        .map_err(|_| ApiError::internal(anyhow::anyhow!("the export callers' lock is poisoned")))?;
-    if !callers.insert(caller.clone()) {
-        return Err(ApiError::TooManyRequests {
+    let share = state
+        .export_shares
+        .try_take(caller)
+        .ok_or(ApiError::TooManyRequests {
             detail: format!(
                 "This caller already has an export running, and runs one at a time; retry \
                  when it has ended (in {EXPORT_RETRY_AFTER} s or later)."
             ),
             retry_after: EXPORT_RETRY_AFTER,
-        });
-    }
-    drop(callers);
+        })?;
     Ok(ExportPermit {
         _permit: permit,
-        caller,
+        _share: share,
         state: state.clone(),
         reads_database: true,
     })
@@ -451,7 +439,12 @@ async fn run(
 ) -> ApiResult<Running> {
     let start = std::time::Instant::now();
     let caller = crate::ratelimit::caller_key(req, &state.trusted_proxies);
-    let share = shares.take(caller, wait).await.ok_or_else(|| {
+    let share = if wait.is_zero() {
+        shares.try_take(caller)
+    } else {
+        shares.take(caller, wait).await
+    };
+    let share = share.ok_or_else(|| {
         let each = shares.each().unwrap_or_default();
         ApiError::TooManyRequests {
             detail: format!(

@@ -100,11 +100,16 @@ async fn counted(
         language: lang.unwrap_or(Language::En),
     };
     let cache = state.reports.clone();
-    let _permit = match crate::routes::export::ranking_permit_now(state, req).await {
+    let permit = match crate::routes::export::ranking_permit_now(state, req).await {
         Ok(permit) => permit,
         Err(busy) => return cache.last(&asked).ok_or(busy),
     };
-    with_db(state, move |conn| Ok(report::counted(conn, &cache, asked)?)).await
+    // Held by the counting itself, which runs on when its client has gone.
+    with_db(state, move |conn| {
+        let _running = permit;
+        Ok(report::counted(conn, &cache, asked)?)
+    })
+    .await
 }
 
 /// The answer with ETag `tag`: a 304 when the caller has it, before any body is written;
