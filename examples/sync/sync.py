@@ -53,7 +53,16 @@ import httpx
 try:
     from upr_tc_client import AuthenticatedClient, Client
     from upr_tc_client.api.sync import export_snapshot, list_changes
-    from upr_tc_client.models import ChangesPage, FeedItem, Op
+    from upr_tc_client.models import (
+        ChangesPage,
+        FeedItemActivity,
+        FeedItemAssistanceRequest,
+        FeedItemConsent,
+        FeedItemOffer,
+        FeedItemRecommendation,
+        FeedItemStakeholder,
+        Op,
+    )
     from upr_tc_client.types import UNSET, Response
 except ImportError as error:  # pragma: no cover - a hint for whoever runs it without the client
     sys.exit(
@@ -144,6 +153,12 @@ def call(operation: Any, *, attempts: int = 6, **kwargs: Any) -> Response[Any]:
     raise AssertionError("unreachable")
 
 
+# A change of the feed, typed by its kind: its `data` is an `Activity`, a `Consent`, … (or `None`
+# for a delete).
+FeedItem = (FeedItemActivity | FeedItemAssistanceRequest | FeedItemConsent | FeedItemOffer
+            | FeedItemRecommendation | FeedItemStakeholder)
+
+
 @dataclass
 class Replica:
     """The partner's copy: every public item by (type, id), and the feed cursor it is at."""
@@ -155,10 +170,12 @@ class Replica:
     # What the last catch-up applied, by (op, type): for reports.
     applied: Counter[tuple[str, str]] = field(default_factory=Counter)
 
-    def apply(self, change: FeedItem) -> None:
+    def apply(self, change: FeedItem, served: Any) -> None:
+        """Applies `change`; `served` is its `data` as the service sent it (JSON), which the copy
+        keeps as it is (`change.data` is the same, as the model of its kind)."""
         key = (change.type_, change.id)
         if change.op == Op.UPSERT:
-            self.items[key] = change.data
+            self.items[key] = served
         else:  # Op.DELETE: deleted, or no longer public
             self.items.pop(key, None)
         self.applied[(change.op.value, change.type_)] += 1
@@ -230,8 +247,10 @@ def catch_up(
         page = response.parsed
         if not isinstance(page, ChangesPage):
             raise SyncError(f"list_changes answered {int(response.status_code)} without a page")
-        for change in page.items:
-            replica.apply(change)
+        # The copy keeps each item's JSON as served; the models are for reading its fields.
+        served = json.loads(response.content)["items"]
+        for change, raw in zip(page.items, served, strict=True):
+            replica.apply(change, raw["data"])
         count += len(page.items)
         # Always resume from next_cursor, also after an empty page: it may have moved on.
         replica.cursor = page.next_cursor

@@ -659,6 +659,25 @@ async fn who_asks_for_what_and_in_which_form() {
     assert_eq!(again.status, 304);
 }
 
+/// A dashboard polling the statistics, or readers of this year's report, over data unchanged
+/// since it was counted, are given it as kept: neither a permit of the rankings nor a
+/// connection of the pool is taken (with every connection taken, they are still answered).
+#[actix_web::test]
+async fn a_report_of_unchanged_data_is_given_without_a_connection() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    for (path, token) in [
+        ("/api/v1/statistics", None),
+        ("/api/v1/statistics?scope=full", Some(admin.as_str())),
+        ("/api/v1/reports/annual?year=2026", None),
+    ] {
+        let (first, again, _held) = app
+            .read_again_taking(path, token, |app| app.every_connection())
+            .await;
+        assert_eq!(again.assert_ok_json(), first, "{path}");
+    }
+}
+
 #[actix_web::test]
 async fn the_statistics_count_every_activity_in_scope() {
     let (app, refused) = fixtures().await;

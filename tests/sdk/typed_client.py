@@ -8,9 +8,10 @@ Through the generated operations only: it uploads stakeholders as CSV and as NDJ
 (`import_stakeholders`, the file sent with `format_` saying what it is), and the import
 reports parse. It then
 reads an item of each kind back (`get_*`) and checks that every field an answer always sends
-reaches the model as a value or `None`, never `Unset`: the contract calls them required. Last,
-the snapshot (`export_snapshot`) comes as a file whose lines parse as `SnapshotLine`s.
-Exits 1 on a failure.
+reaches the model as a value or `None`, never `Unset`: the contract calls them required. The
+snapshot (`export_snapshot`) comes as a file whose lines parse by their `type` (`SnapshotLine*`),
+and the change feed (`list_changes`) as typed items: the `data` of each is the model of its kind
+(an `Activity`, a `Consent`…), not a bare dictionary. Exits 1 on a failure.
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ from upr_tc_client.api.bulk import import_stakeholders
 from upr_tc_client.api.offers import create_offer, get_offer
 from upr_tc_client.api.recommendations import create_recommendation, get_recommendation
 from upr_tc_client.api.stakeholders import get_stakeholder
-from upr_tc_client.api.sync import export_snapshot
+from upr_tc_client.api.sync import export_snapshot, list_changes
 from upr_tc_client.models import (
     Activity,
     ActivityInput,
     AssistanceRequest,
     AssistanceRequestInput,
+    ChangesPage,
+    Consent,
     ImportReport,
     ImportStakeholdersFormat,
     Offer,
@@ -45,13 +48,29 @@ from upr_tc_client.models import (
     Problem,
     Recommendation,
     RecommendationInput,
-    SnapshotLine,
+    SnapshotLineActivity,
+    SnapshotLineAssistanceRequest,
+    SnapshotLineConsent,
+    SnapshotLineOffer,
+    SnapshotLineRecommendation,
+    SnapshotLineStakeholder,
+    Stakeholder,
 )
-from upr_tc_client.types import File, Unset
+from upr_tc_client.types import UNSET, File, Unset
+
+# Each kind of item the snapshot and the feed carry: its line's model and its data's.
+KINDS = {
+    "recommendation": (SnapshotLineRecommendation, Recommendation),
+    "stakeholder": (SnapshotLineStakeholder, Stakeholder),
+    "activity": (SnapshotLineActivity, Activity),
+    "consent": (SnapshotLineConsent, Consent),
+    "assistance_request": (SnapshotLineAssistanceRequest, AssistanceRequest),
+    "offer": (SnapshotLineOffer, Offer),
+}
 
 # The fields answers leave out when they say nothing (the contract leaves them optional).
 LEFT_OUT = {"assistance_request", "offer", "paragraph", "sdg_goals", "themes_original",
-            "affected_persons_original", "sources"}
+            "affected_persons_original", "sources", "granted_content"}
 
 
 def parsed(response: Any, model: type, what: str) -> Any:
@@ -77,6 +96,16 @@ def every_field_sent(model: Any, what: str) -> None:
     for field in attrs.fields(type(model)):
         if isinstance(getattr(model, field.name), Unset) and field.name not in LEFT_OUT:
             raise CheckFailed(f"{what}.{field.name} is Unset: the answer left out a field it always sends")
+
+
+def typed_data(item: Any, what: str) -> None:
+    """`item` (a snapshot's line, a feed's change) holds its kind's model as `data`."""
+    model = KINDS[item.type_][1]
+    if not isinstance(item.data, model):
+        raise CheckFailed(
+            f"{what} of type {item.type_}: data parsed as {type(item.data).__name__}, not "
+            f"{model.__name__}: {json.dumps(item.to_dict())[:500]}")
+    every_field_sent(item.data, f"{what}.data")
 
 
 def main() -> int:
@@ -109,8 +138,12 @@ def main() -> int:
         snapshot = export_snapshot.sync_detailed(client=admin)
         if not isinstance(snapshot.parsed, File):
             raise CheckFailed(f"export_snapshot: parsed as {type(snapshot.parsed).__name__}, not a File")
-        lines = [SnapshotLine.from_dict(json.loads(raw))
-                 for raw in snapshot.parsed.payload.read().splitlines() if raw.strip()]
+        lines = []
+        for raw in snapshot.parsed.payload.read().splitlines():
+            if raw.strip():
+                line = json.loads(raw)
+                lines.append(KINDS[line["type"]][0].from_dict(line))
+                typed_data(lines[-1], "a snapshot's line")
         org = next(
             (line for line in lines
              if line.type_ == "stakeholder" and f"Typed client CSV {run}" in json.dumps(line.to_dict())),
@@ -118,7 +151,7 @@ def main() -> int:
         )
         if org is None:
             raise CheckFailed(f"the snapshot's {len(lines)} lines do not hold the stakeholder uploaded")
-        print("export_snapshot: a file of lines, each a SnapshotLine")
+        print(f"export_snapshot: a file of {len(lines)} lines, each parsed by its type, its data typed")
 
         rec = parsed(create_recommendation.sync_detailed(client=admin, body=RecommendationInput.from_dict({
             "state_under_review": "KEN", "session": 35, "text": {"en": f"Typed client {run}."},
@@ -146,6 +179,26 @@ def main() -> int:
                 raise CheckFailed(f"get {what}: {response.status_code} {response.content[:300]!r}")
             every_field_sent(response.parsed, what)
         print("get_*: every field an answer always sends reaches the models (none Unset)")
+
+        # The feed from its start, as admin: every kind, upserts and deletes.
+        seen: dict[str, int] = {}
+        after: Any = UNSET
+        while True:
+            page = parsed(list_changes.sync_detailed(client=admin, limit=1000, after=after),
+                          ChangesPage, "list_changes")
+            for item in page.items:
+                if item.data is not None:
+                    typed_data(item, "a change")
+                elif item.op.value != "delete":
+                    raise CheckFailed(f"an {item.op.value} without data: {item.to_dict()}")
+                seen[item.type_.value] = seen.get(item.type_.value, 0) + 1
+            if not page.has_more:
+                break
+            after = page.next_cursor
+        missing = set(KINDS) - {"consent"} - set(seen)
+        if missing:
+            raise CheckFailed(f"the feed held no change of {sorted(missing)}: {seen}")
+        print(f"list_changes: {sum(seen.values())} changes, each typed by its kind ({seen})")
     except CheckFailed as e:
         print(f"FAILED: {e!r}", file=sys.stderr)
         return 1

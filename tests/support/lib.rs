@@ -109,6 +109,13 @@ pub struct TestApp {
     pub db: TestDb,
 }
 
+/// What a test took from the service, held until dropped: every permit of the rankings and
+/// every connection of the pool.
+pub struct Taken {
+    _rankings: tokio::sync::OwnedSemaphorePermit,
+    _connections: Vec<upr_tc::db::PooledConnection>,
+}
+
 /// An answer, read whole.
 #[derive(Debug)]
 pub struct Reply {
@@ -217,14 +224,30 @@ impl TestApp {
     }
 
     /// `path` read, then read again as `token`'s caller (anonymous when `None`) with every
-    /// permit of the rankings taken, while no write comes between (tried again until none
-    /// does: the data's version may be unknown for a moment, or moved by the service's own
-    /// upkeep): the first answer, the second, and the permits, still taken.
+    /// permit of the rankings and every connection of the pool taken, while no write comes
+    /// between: the first answer, the second, and what was taken, still taken.
     pub async fn read_again_without_rankings(
         &self,
         path: &str,
         token: Option<&str>,
-    ) -> (Value, Reply, tokio::sync::OwnedSemaphorePermit) {
+    ) -> (Value, Reply, Taken) {
+        self.read_again_taking(path, token, |app| Taken {
+            _rankings: app.every_ranking_permit(),
+            _connections: app.every_connection(),
+        })
+        .await
+    }
+
+    /// `path` read, then read again as `token`'s caller (anonymous when `None`) after `take`
+    /// took something from the service, while no write comes between (tried again until none
+    /// does: the data's version may be unknown for a moment, or moved by the service's own
+    /// upkeep): the first answer, the second, and what was taken, still taken.
+    pub async fn read_again_taking<T>(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        take: impl Fn(&Self) -> T,
+    ) -> (Value, Reply, T) {
         let state = &self.service.state;
         for _ in 0..50 {
             let version = state.watch.version();
@@ -233,24 +256,34 @@ impl TestApp {
                 None => self.get(path).await,
             }
             .assert_ok_json();
-            let every = state.rankings.available_permits() as u32;
-            let held = state
-                .rankings
-                .clone()
-                .acquire_many_owned(every)
-                .await
-                .unwrap();
+            let taken = take(self);
             let again = match token {
                 Some(t) => self.get_as(path, t).await,
                 None => self.get(path).await,
             };
             if version.is_some() && state.watch.version() == version {
-                return (first, again, held);
+                return (first, again, taken);
             }
-            drop(held);
+            drop(taken);
             std::thread::sleep(std::time::Duration::from_millis(30));
         }
         panic!("never a quiet moment to read {path} again");
+    }
+
+    /// Every permit of the rankings, none being in use.
+    pub fn every_ranking_permit(&self) -> tokio::sync::OwnedSemaphorePermit {
+        let rankings = &self.service.state.rankings;
+        let every = rankings.available_permits() as u32;
+        rankings.clone().try_acquire_many_owned(every).unwrap()
+    }
+
+    /// Every connection of the pool, none being in use for long.
+    pub fn every_connection(&self) -> Vec<upr_tc::db::PooledConnection> {
+        let pool = &self.service.state.pool;
+        (0..pool.max_size())
+            .map(|_| pool.get_timeout(std::time::Duration::from_secs(5)))
+            .collect::<Result<Vec<_>, _>>()
+            .expect("every connection of the pool")
     }
 
     /// The service on a real socket, as `upr-tc serve` runs it, for what only a connection

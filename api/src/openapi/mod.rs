@@ -13,6 +13,7 @@ use utoipa_actix_web::AppExt;
 use crate::error::{FieldError, Problem};
 
 mod answers;
+mod items;
 mod links;
 mod patch;
 mod reach;
@@ -383,6 +384,7 @@ pub fn document() -> OpenApi {
     add_problem_responses(&mut doc);
     links::add_links(&mut doc);
     vocabularies::open_vocabularies(&mut doc);
+    items::type_by_kind(&mut doc);
     answers::mark_sent(&mut doc);
     drop_unused_schemas(&mut doc);
     doc

@@ -84,10 +84,11 @@ fn scope(identity: Identity, asked: Option<ReportScope>) -> ApiResult<ReportScop
     }
 }
 
-/// The report the caller asks for, in the scope it may have, under a permit of the rankings
-/// (counting reads every activity in scope): kept from when the data was the same, or counted
-/// on a connection of the blocking pool. A caller who finds every permit taken has the report
-/// as last counted, without reading anything (a 503 only when there is none yet).
+/// The report the caller asks for, in the scope it may have: kept from when the data was the
+/// same (as the service's watch knows it: a dashboard polling takes no permit and no
+/// connection), or counted under a permit of the rankings (counting reads every activity in
+/// scope) on a connection of the blocking pool. A caller who finds every permit taken has the
+/// report as last counted, without reading anything (a 503 only when there is none yet).
 async fn counted(
     state: &web::Data<AppState>,
     req: &HttpRequest,
@@ -99,17 +100,29 @@ async fn counted(
         span,
         language: lang.unwrap_or(Language::En),
     };
+    // Read before the counting: a write meanwhile moves it, and the count is not kept past it.
+    let version = state.watch.version();
+    let key = format!("report\u{1}{asked:?}");
+    if let Some(kept) = version.and_then(|v| state.kept.ranked.get::<Counted>(&key, v)) {
+        return Ok(kept);
+    }
     let cache = state.reports.clone();
     let permit = match crate::routes::export::ranking_permit_now(state, req).await {
         Ok(permit) => permit,
         Err(busy) => return cache.last(&asked).ok_or(busy),
     };
     // Held by the counting itself, which runs on when its client has gone.
-    with_db(state, move |conn| {
+    let counted = with_db(state, move |conn| {
         let _running = permit;
         Ok(report::counted(conn, &cache, asked)?)
     })
-    .await
+    .await?;
+    if let Some(version) = version {
+        // What it holds, about: twice its JSON.
+        let size = 2 * serde_json::to_vec(&counted.report).map_or(0, |json| json.len());
+        state.kept.ranked.put(key, version, counted.clone(), size);
+    }
+    Ok(counted)
 }
 
 /// The answer with ETag `tag`: a 304 when the caller has it, before any body is written;
