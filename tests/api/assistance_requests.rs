@@ -82,6 +82,103 @@ async fn a_noted_or_another_states_recommendation_is_a_422_naming_the_field() {
     assert!(app.all(PATH).await.is_empty(), "nothing written");
 }
 
+/// `admin` changes a request its State filed itself (which has no reference) only with the
+/// reference of the State's request, as it files one; what it writes as it is needs none: an
+/// export of such requests, CSV or NDJSON, imports back unchanged.
+#[actix_web::test]
+async fn admin_imports_back_the_requests_a_state_filed_itself() {
+    let app = TestApp::spawn();
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let reply = app
+        .send_json(
+            Method::POST,
+            PATH,
+            Some(&kenya),
+            &assistance_request("KEN", "Training for magistrates"),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let filed = reply.json();
+    assert_eq!(filed["reference"], Value::Null);
+    let admin = app.admin_token();
+    for (accept, content_type) in [
+        ("text/csv", "text/csv"),
+        ("application/x-ndjson", "application/x-ndjson"),
+    ] {
+        let export = app
+            .send(
+                upr_tc_tests::Request::get()
+                    .uri(&format!("{PATH}?state=KEN"))
+                    .insert_header(("Accept", accept))
+                    .insert_header(("Authorization", format!("Bearer {admin}"))),
+            )
+            .await;
+        assert_eq!(export.status, 200, "{}", export.text());
+        let report = app
+            .upload_as(
+                "/api/v1/bulk/assistance-requests",
+                content_type,
+                export.body.clone(),
+                Some(&admin),
+            )
+            .await
+            .assert_ok_json();
+        assert_eq!(
+            (report["unchanged"].as_u64(), report["rejected"].as_u64()),
+            (Some(1), Some(0)),
+            "{accept}: {report}"
+        );
+    }
+    // A change needs the reference, through the API and in an upload.
+    let problem = app
+        .send_json(
+            Method::PATCH,
+            &item(&filed),
+            Some(&admin),
+            &json!({"status": "closed"}),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["pointer"], "/reference");
+    let row = json!({"id": filed["id"], "state": "KEN", "status": "closed",
+        "description": {"en": "Training for magistrates"}});
+    let report = app
+        .upload_as(
+            "/api/v1/bulk/assistance-requests?mode=partial",
+            "application/x-ndjson",
+            format!("{row}\n"),
+            Some(&admin),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(report["rejected"], 1, "{report}");
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("reference")),
+        "{report}"
+    );
+    let closed = app
+        .send_json(
+            Method::PATCH,
+            &item(&filed),
+            Some(&admin),
+            &json!({"status": "closed", "reference": "Note verbale KEN/2026/7"}),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(closed["status"], "closed");
+    // Nor may it then take the reference away.
+    app.send_json(
+        Method::PATCH,
+        &item(&filed),
+        Some(&admin),
+        &json!({"reference": null}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+}
+
 #[actix_web::test]
 async fn only_a_state_for_itself_or_admin_with_a_reference_files() {
     let app = TestApp::spawn();

@@ -72,8 +72,9 @@ fn allowed(
 }
 
 /// A row of an upload (already valid), as [`file`] and [`change`] check a request: the
-/// uploader's to file (a State's for itself, `admin`'s with a reference), its recommendations
-/// the State's accepted ones. A refusal is a field error at `/state`.
+/// uploader's to file (a State's for itself), its recommendations the State's accepted ones. A
+/// refusal is a field error at `/state`. (Whether `admin` gives a reference depends on the
+/// request the row is written over: `import::needs` asks `policy::reference_given`.)
 pub fn check_row(
     conn: &mut DbConnection,
     uploader: &Uploader,
@@ -125,6 +126,7 @@ pub fn file(
     let actor = principal.actor();
     write(conn, |c| {
         let content = checked(c, &filer, input)?;
+        policy::reference_given(&filer, None, &content)?;
         status_fits(c, None, content.status)?;
         Ok(documents::insert(
             c,
@@ -162,6 +164,7 @@ pub fn change(
         let (current, filer) = own_current(c, principal, id)?;
         let input = edit.apply(&current.content)?;
         let content = checked(c, &filer, input)?;
+        policy::reference_given(&filer, Some(&current.content), &content)?;
         status_fits(c, Some(id), content.status)?;
         answered_stays(c, &current, &content)?;
         Ok(documents::replace(c, &actor, id, content, &expected)?)

@@ -106,6 +106,7 @@ impl From<WriteError> for Error {
             WriteError::Stale { current } => Self::Stale { current },
             WriteError::Conflict(detail) => Self::Conflict(detail),
             WriteError::Forbidden(detail) => Self::Forbidden(detail),
+            WriteError::Invalid(errors) => Self::Invalid(errors),
             WriteError::Db(e) => Self::Db(e),
         }
     }

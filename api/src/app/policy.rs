@@ -397,22 +397,34 @@ pub fn request_filer(principal: &Principal) -> Result<RequestFiler> {
 }
 
 /// Whether a filer may file (or change a request into) this content: a State for itself
-/// only; `admin` only with the reference of the State's own request (its words are the
-/// State's, and public at once).
+/// only ([`reference_given`] says what `admin` must give).
 pub fn may_file_request(filer: &RequestFiler, content: &AssistanceRequestContent) -> Result<()> {
     match filer {
         RequestFiler::State(own) if *own != content.state => Err(Error::Forbidden(format!(
             "A State files assistance requests for itself only: this token speaks for {own}."
         ))),
-        RequestFiler::OnBehalf if content.reference.is_none() => {
-            Err(Error::Invalid(vec![crate::domain::FieldError::new(
-                "/reference",
-                "required",
-                "an admin files a request on a State's behalf only with the reference of the State's request (e.g. its note verbale)",
-            )]))
-        }
         _ => Ok(()),
     }
+}
+
+/// Whether `admin` gives the reference of the State's own request (e.g. its note verbale) to
+/// write `content` over `current` (`None`: filing it): its words are the State's, and public
+/// at once. Writing a request as it is writes nothing, and needs none: an export of requests
+/// their States filed themselves (which have no reference) imports back unchanged.
+pub fn reference_given(
+    filer: &RequestFiler,
+    current: Option<&AssistanceRequestContent>,
+    content: &AssistanceRequestContent,
+) -> Result<()> {
+    let unchanged = current == Some(content);
+    if *filer != RequestFiler::OnBehalf || content.reference.is_some() || unchanged {
+        return Ok(());
+    }
+    Err(Error::Invalid(vec![crate::domain::FieldError::new(
+        "/reference",
+        "required",
+        "an admin files or changes a request on a State's behalf only with the reference of the State's request (e.g. its note verbale)",
+    )]))
 }
 
 /// Whether a filer chooses the id of a new request (a bulk row that names one): `admin` only.

@@ -156,6 +156,9 @@ pub enum WriteError {
     Conflict(String),
     #[error("{0}")]
     Forbidden(String),
+    /// Fields of the item that the write refuses (a rule that needs what it is written over).
+    #[error("{}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<crate::domain::FieldError>),
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
 }

@@ -58,8 +58,8 @@ pub struct AssistanceRequestInput<S = String> {
     /// The State asking, ISO alpha-3: a `state` token's own State.
     #[schema(value_type = StateCode, example = "KEN")]
     pub state: S,
-    /// The reference of the State's request when `admin` files it on the State's behalf (a
-    /// note verbale symbol); required then.
+    /// The reference of the State's request when `admin` files or changes it on the State's
+    /// behalf (a note verbale symbol); required then, unless the request is written as it is.
     #[schema(
         example = "Note verbale 123/2026",
         max_length = 200,

@@ -260,13 +260,15 @@ pub trait Importable: Document {
     ) -> Result<(), String> {
         Ok(())
     }
-    /// Whether `incoming` may be written over `existing` (`None`: as a new item), by the rules
-    /// of the item's life that need the database; by default, yes. A refusal is a
-    /// `WriteError::Conflict`, the row's; a database error fails the upload.
+    /// Whether `incoming` may be written over `existing` (`None`: as a new item) by the
+    /// uploader, by the rules of the item's life that need the database or what it is written
+    /// over; by default, yes. A refusal is a `WriteError::Conflict`, the row's; a database error
+    /// fails the upload.
     fn may_write(
         _conn: &mut DbConnection,
         _existing: Option<&Self>,
         _incoming: &Self::Content,
+        _uploader: &Uploader,
     ) -> Result<(), WriteError> {
         Ok(())
     }
@@ -449,7 +451,10 @@ impl<'c, D: Importable> Writer<'c, D> {
         let mut fast = Vec::new();
         let mut slow = Vec::new();
         for (i, item) in batch.iter().enumerate() {
-            if creates && item.id.is_none() && D::may_write(self.conn, None, &item.content).is_ok()
+            let uploader = &self.options.uploader;
+            if creates
+                && item.id.is_none()
+                && D::may_write(self.conn, None, &item.content, uploader).is_ok()
             {
                 fast.push(i);
             } else {
@@ -489,7 +494,7 @@ impl<'c, D: Importable> Writer<'c, D> {
                     incoming
                 }
             };
-            D::may_write(conn, existing, &content)?;
+            D::may_write(conn, existing, &content, &options.uploader)?;
             Ok(content)
         };
         let mut batch: Vec<Option<Item<D::Content>>> = batch.into_iter().map(Some).collect();
@@ -522,6 +527,10 @@ impl<'c, D: Importable> Writer<'c, D> {
                     }
                 }
                 Err(WriteError::Db(e)) => return Err(e.into()),
+                Err(WriteError::Invalid(errors)) => {
+                    Tx::rollback_to(self.conn)?;
+                    self.bad_row(row_errors::<D>(options.format, line, errors));
+                }
                 Err(e) => {
                     Tx::rollback_to(self.conn)?;
                     let code = match e {

@@ -124,13 +124,22 @@ impl Importable for AssistanceRequest {
             .map_err(|_| NOT_YOURS.to_owned())
     }
 
-    /// Matched only with an accepted interest, as every write of a request
-    /// (`app::assistance_requests::status_fits`).
+    /// Matched only with an accepted interest, and by `admin` with the reference of the State's
+    /// request unless nothing changes, as every write of a request
+    /// (`app::assistance_requests::status_fits`, `policy::reference_given`).
     fn may_write(
         conn: &mut DbConnection,
         existing: Option<&Self>,
         incoming: &AssistanceRequestContent,
+        uploader: &Uploader,
     ) -> Result<(), WriteError> {
+        let filer = policy::request_filer(&uploader.principal).map_err(row_refusal)?;
+        policy::reference_given(&filer, existing.map(|e| &e.content), incoming).map_err(
+            |e| match e {
+                app::Error::Invalid(errors) => WriteError::Invalid(errors),
+                other => row_refusal(other),
+            },
+        )?;
         let id = existing.map(|e| e.stored.id);
         app::assistance_requests::status_fits(conn, id, incoming.status).map_err(row_refusal)?;
         match existing {
@@ -228,6 +237,7 @@ impl Importable for Offer {
         conn: &mut DbConnection,
         existing: Option<&Self>,
         incoming: &OfferContent,
+        _uploader: &Uploader,
     ) -> Result<(), WriteError> {
         match existing {
             Some(current) => app::offers::cited_stays(conn, current, incoming)
