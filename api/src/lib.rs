@@ -14,6 +14,8 @@ pub mod digest;
 pub mod domain;
 pub mod error;
 pub mod head;
+#[cfg(feature = "failpoints")]
+pub mod held;
 pub mod http;
 pub mod iati;
 pub mod idempotency;

@@ -260,7 +260,7 @@ fn report(
         span: upr_tc::domain::report::Span::Year(year),
         language,
     };
-    let counted = upr_tc::app::report::counted(&mut conn, &cache, asked)
+    let (counted, _) = upr_tc::app::report::counted(&mut conn, &cache, asked)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let report = &counted.report;
     std::fs::create_dir_all(out).with_context(|| format!("cannot make {}", out.display()))?;

@@ -656,3 +656,72 @@ async fn a_caller_beyond_its_share_of_searches_waits_for_its_own_and_others_are_
     drop(held);
     assert_eq!(state.ranking_shares.callers(), 0);
 }
+
+/// A search's, a ranking's and a report's permits are held by the read itself, not by the
+/// request: a client that hangs up while its read runs gets none back until the read is done
+/// (else a caller could run as many reads at once as it could open and drop connections).
+/// Each read is held while the test looks (`upr_tc::http::held_by_test`).
+#[actix_web::test]
+async fn a_client_that_hangs_up_leaves_its_running_read_holding_its_permit() {
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+    let app = TestApp::spawn_with(|s| s.limits.search_limit = Some(2));
+    let addr = app.listen();
+    let state = &app.service.state;
+    // Each read, the word that holds it, and the permits it takes one of.
+    let reads = [
+        (
+            "/api/v1/recommendations?q=hangingupsearch",
+            "hangingupsearch",
+            &state.searches,
+        ),
+        (
+            "/api/v1/states/TUV/coordination",
+            "coordination\u{1}TUV",
+            &state.rankings,
+        ),
+        (
+            "/api/v1/reports/annual?year=2087",
+            "Year(2087)",
+            &state.rankings,
+        ),
+    ];
+    let until = |done: &dyn Fn() -> bool| {
+        let started = Instant::now();
+        while !done() && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        done()
+    };
+    for (path, word, permits) in reads {
+        let every = permits.available_permits();
+        fail::cfg("read::hold", &format!("return({word})")).unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n");
+        let stream = actix_web::rt::task::spawn_blocking(move || {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            stream.write_all(request.as_bytes()).unwrap();
+            stream
+        })
+        .await
+        .unwrap();
+        assert!(
+            until(&|| permits.available_permits() == every - 1),
+            "{path}: the read took its permit"
+        );
+        // Reset, not closed: the connection is gone at once.
+        let socket = socket2::SockRef::from(&stream);
+        socket.set_linger(Some(Duration::ZERO)).unwrap();
+        drop(stream);
+        actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            permits.available_permits(),
+            every - 1,
+            "{path}: still held by the read after its client hung up"
+        );
+        fail::remove("read::hold");
+        assert!(
+            until(&|| permits.available_permits() == every),
+            "{path}: given back once the read is done"
+        );
+    }
+}

@@ -660,8 +660,9 @@ async fn who_asks_for_what_and_in_which_form() {
 }
 
 /// A dashboard polling the statistics, or readers of this year's report, over data unchanged
-/// since it was counted, are given it as kept: neither a permit of the rankings nor a
-/// connection of the pool is taken (with every connection taken, they are still answered).
+/// since it was counted, are given it as kept: no connection of the pool is taken (with every
+/// connection taken, they are still answered; with every permit of the rankings taken, they
+/// are too: `hostile::a_report_counted_before_needs_no_permit_of_the_rankings`).
 #[actix_web::test]
 async fn a_report_of_unchanged_data_is_given_without_a_connection() {
     let app = TestApp::spawn();
@@ -676,6 +677,62 @@ async fn a_report_of_unchanged_data_is_given_without_a_connection() {
             .await;
         assert_eq!(again.assert_ok_json(), first, "{path}");
     }
+}
+
+/// While one caller counts, another is given the figures as last counted, which may be older
+/// than the data: they are not kept as the data's, and the next caller after the counting has
+/// the figures of the data as it is. (The first caller is held while it counts:
+/// `upr_tc::held`.)
+#[actix_web::test]
+async fn figures_given_while_another_counts_are_not_kept_as_current() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let app = TestApp::spawn_with(|s| s.limits.search_limit = Some(4));
+    let admin = app.admin_token();
+    let full = "/api/v1/statistics?scope=full";
+    let before = app.get_as(full, &admin).await.assert_ok_json();
+    // A write that changes the full figures: an agency's activity.
+    let agency = app
+        .create(
+            "/api/v1/stakeholders",
+            &stakeholder("un_entity", Some("CHE"), "Counting agency"),
+        )
+        .await;
+    let mut body = activity(&["KEN"], "Counted while another counts");
+    body["submitter"] = agency["id"].clone();
+    app.create("/api/v1/activities", &body).await;
+    // Another caller counts, and is held while it does.
+    let addr = app.listen();
+    let rankings = app.service.state.rankings.clone();
+    let every = rankings.available_permits();
+    fail::cfg("read::hold", "return(span: All, language: Ar)").unwrap();
+    let request = format!(
+        "GET {full}&lang=ar HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\
+         Authorization: Bearer {admin}\r\n\r\n"
+    );
+    let counting = actix_web::rt::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    });
+    let started = Instant::now();
+    while rankings.available_permits() == every && started.elapsed() < Duration::from_secs(10) {
+        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+    }
+    let during = app.get_as(full, &admin).await.assert_ok_json();
+    fail::remove("read::hold");
+    assert!(counting.await.unwrap().starts_with("HTTP/1.1 200"));
+    assert_eq!(
+        during["tables"], before["tables"],
+        "as last counted, while another counts"
+    );
+    let after = app.get_as(full, &admin).await.assert_ok_json();
+    assert_ne!(
+        after["tables"], before["tables"],
+        "counted anew, not the figures given meanwhile"
+    );
 }
 
 #[actix_web::test]
@@ -874,7 +931,7 @@ async fn figures_kept_up_to_date_are_those_counted_anew() {
                     span,
                     language: Language::En,
                 };
-                let anew = counted(&mut conn, &ReportCache::default(), asked).unwrap();
+                let (anew, _) = counted(&mut conn, &ReportCache::default(), asked).unwrap();
                 let anew = serde_json::to_value(&anew.report.tables).unwrap();
                 assert_eq!(kept["tables"], anew, "{what}: {path}");
             }

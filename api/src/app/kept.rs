@@ -25,8 +25,12 @@ pub struct KeptReads {
     pub items: Kept,
     /// Pages of lists: half.
     pub pages: Kept,
-    /// Pages of ranked searches (the last 128): a quarter.
+    /// Pages of ranked searches (the last 128), read where lists are read (a replica when
+    /// there is one, under its version): an eighth.
     pub ranked: Kept,
+    /// The other rankings (matches, the coordination view) and the reports counted, the last
+    /// 128, from the primary's data (under its version): an eighth.
+    pub rankings: Kept,
 }
 
 impl KeptReads {
@@ -37,7 +41,8 @@ impl KeptReads {
         Self {
             items: store("items", 100_000, bytes / 4),
             pages: store("pages", 4096, bytes / 2),
-            ranked: store("ranked", 128, bytes / 4),
+            ranked: store("ranked", 128, bytes / 8),
+            rankings: store("rankings", 128, bytes / 8),
         }
     }
 }

@@ -440,26 +440,42 @@ fn older(kept: (i64, i64), now: (i64, i64)) -> bool {
     kept.0 < now.0 || (kept.0 == now.0 && kept != now)
 }
 
+/// Whether a report given is of the data as it was when it was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fresh {
+    /// Counted from it, or from newer data.
+    Now,
+    /// As last counted, while another caller counts: perhaps older.
+    Last,
+}
+
 /// The report asked for, counted from the data as it is now, or kept from when it was the
-/// same. A reader whose snapshot is older than the facts kept is given the newer figures.
-pub fn counted(conn: &mut DbConnection, cache: &ReportCache, asked: Asked) -> Result<Arc<Counted>> {
+/// same; while another caller counts, as last counted (if it was). A reader whose snapshot is
+/// older than the facts kept is given the newer figures.
+pub fn counted(
+    conn: &mut DbConnection,
+    cache: &ReportCache,
+    asked: Asked,
+) -> Result<(Arc<Counted>, Fresh)> {
     let version = data_version(conn)?;
     let published = || cache.published.lock().unwrap_or_else(|e| e.into_inner());
     let last = published().get(&asked).cloned();
     if let Some((counted_at, counted)) = &last
         && !older(*counted_at, version)
     {
-        return Ok(counted.clone());
+        return Ok((counted.clone(), Fresh::Now));
     }
     let mut facts = match cache.facts.try_lock() {
         Ok(facts) => facts,
         Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
         // Another caller is counting: answer what was counted last, if anything was.
         Err(std::sync::TryLockError::WouldBlock) => match last {
-            Some((_, counted)) => return Ok(counted),
+            Some((_, counted)) => return Ok((counted, Fresh::Last)),
             None => cache.facts.lock().unwrap_or_else(|e| e.into_inner()),
         },
     };
+    #[cfg(feature = "failpoints")]
+    crate::held::by_test(&format!("{asked:?}"));
     match facts.as_mut() {
         Some(kept) if older(kept.version, version) => kept.refresh(conn, version)?,
         Some(_) => {}
@@ -472,7 +488,7 @@ pub fn counted(conn: &mut DbConnection, cache: &ReportCache, asked: Asked) -> Re
     if let Some((counted_at, counted)) = published().get(&asked)
         && *counted_at == facts.version
     {
-        return Ok(counted.clone());
+        return Ok((counted.clone(), Fresh::Now));
     }
     let tables = facts.tables(asked.scope, asked.span, asked.language);
     let figures = tag(crate::db::documents::to_json(&tables), 8);
@@ -512,7 +528,7 @@ pub fn counted(conn: &mut DbConnection, cache: &ReportCache, asked: Asked) -> Re
         published.clear();
     }
     published.insert(asked, (facts.version, counted.clone()));
-    Ok(counted)
+    Ok((counted, Fresh::Now))
 }
 
 /// The table of that name; not found when the report has none.

@@ -519,21 +519,25 @@ pub async fn kept_ranking<T: Send + Sync + 'static>(
 ) -> ApiResult<Arc<T>> {
     // Read before the ranking: a write meanwhile moves it, and the ranking is not kept past it.
     let version = state.watch.version();
-    if let Some(kept) = version.and_then(|v| state.kept.ranked.get::<T>(&key, v)) {
+    if let Some(kept) = version.and_then(|v| state.kept.rankings.get::<T>(&key, v)) {
         return Ok(kept);
     }
     let permit = ranking_permit(state, req).await?;
+    #[cfg(feature = "failpoints")]
+    let held = key.clone();
     // Held by the ranking itself, which runs on when its client has gone (as a search's).
     let ranked = Arc::new(
         crate::routes::support::with_db(state, move |conn| {
             let _running = permit;
+            #[cfg(feature = "failpoints")]
+            crate::held::by_test(&held);
             rank(conn)
         })
         .await?,
     );
     if let Some(version) = version {
         let size = weigh(&ranked);
-        state.kept.ranked.put(key, version, ranked.clone(), size);
+        state.kept.rankings.put(key, version, ranked.clone(), size);
     }
     Ok(ranked)
 }
@@ -944,6 +948,8 @@ async fn read_page<T: Send + Sync + 'static>(
     // up gets no permit back while its search still takes its connection.
     let page = crate::routes::support::with_read_db(state, move |conn| {
         let _search = search;
+        #[cfg(feature = "failpoints")]
+        crate::held::by_test(q.as_deref().unwrap_or_default());
         let query = PageQuery {
             filters: &|sql| filter(sql),
             q: q.as_deref(),

@@ -12,7 +12,7 @@ use utoipa::IntoParams;
 
 use super::support::IfNoneMatch;
 use crate::app::policy;
-use crate::app::report::{self, Asked, Counted, Report};
+use crate::app::report::{self, Asked, Counted, Fresh, Report};
 use crate::auth::Identity;
 use crate::domain::Language;
 use crate::domain::report::{ReportScope, Span, Table};
@@ -103,7 +103,7 @@ async fn counted(
     // Read before the counting: a write meanwhile moves it, and the count is not kept past it.
     let version = state.watch.version();
     let key = format!("report\u{1}{asked:?}");
-    if let Some(kept) = version.and_then(|v| state.kept.ranked.get::<Counted>(&key, v)) {
+    if let Some(kept) = version.and_then(|v| state.kept.rankings.get::<Counted>(&key, v)) {
         return Ok(kept);
     }
     let cache = state.reports.clone();
@@ -112,15 +112,17 @@ async fn counted(
         Err(busy) => return cache.last(&asked).ok_or(busy),
     };
     // Held by the counting itself, which runs on when its client has gone.
-    let counted = with_db(state, move |conn| {
+    let (counted, fresh) = with_db(state, move |conn| {
         let _running = permit;
         Ok(report::counted(conn, &cache, asked)?)
     })
     .await?;
-    if let Some(version) = version {
+    // Not the figures last counted, given while another caller counts: they may be older
+    // than the version read.
+    if let (Some(version), Fresh::Now) = (version, fresh) {
         // What it holds, about: twice its JSON.
         let size = 2 * serde_json::to_vec(&counted.report).map_or(0, |json| json.len());
-        state.kept.ranked.put(key, version, counted.clone(), size);
+        state.kept.rankings.put(key, version, counted.clone(), size);
     }
     Ok(counted)
 }
