@@ -26,10 +26,11 @@ from typing import Any
 from checks import CheckFailed, mint
 
 import attrs
-from upr_tc_client import AuthenticatedClient
+from upr_tc_client import AuthenticatedClient, Client
 from upr_tc_client.api.activities import create_activity, get_activity
 from upr_tc_client.api.assistance_requests import create_assistance_request, get_assistance_request
 from upr_tc_client.api.bulk import import_stakeholders
+from upr_tc_client.api.consents import create_consent
 from upr_tc_client.api.offers import create_offer, get_offer
 from upr_tc_client.api.recommendations import create_recommendation, get_recommendation
 from upr_tc_client.api.stakeholders import get_stakeholder
@@ -41,6 +42,7 @@ from upr_tc_client.models import (
     AssistanceRequestInput,
     ChangesPage,
     Consent,
+    ConsentInput,
     ImportReport,
     ImportStakeholdersFormat,
     Offer,
@@ -180,25 +182,36 @@ def main() -> int:
             every_field_sent(response.parsed, what)
         print("get_*: every field an answer always sends reaches the models (none Unset)")
 
-        # The feed from its start, as admin: every kind, upserts and deletes.
-        seen: dict[str, int] = {}
-        after: Any = UNSET
-        while True:
-            page = parsed(list_changes.sync_detailed(client=admin, limit=1000, after=after),
-                          ChangesPage, "list_changes")
-            for item in page.items:
-                if item.data is not None:
-                    typed_data(item, "a change")
-                elif item.op.value != "delete":
-                    raise CheckFailed(f"an {item.op.value} without data: {item.to_dict()}")
-                seen[item.type_.value] = seen.get(item.type_.value, 0) + 1
-            if not page.has_more:
-                break
-            after = page.next_cursor
-        missing = set(KINDS) - {"consent"} - set(seen)
-        if missing:
-            raise CheckFailed(f"the feed held no change of {sorted(missing)}: {seen}")
-        print(f"list_changes: {sum(seen.values())} changes, each typed by its kind ({seen})")
+        # Kenya consents to the organisation's submissions: a consent on the feed, and the
+        # activity public.
+        parsed(create_consent.sync_detailed(client=admin, body=ConsentInput.from_dict({
+            "state": "KEN", "decision": "granted", "scope": "submitter", "stakeholder_id": org.id,
+            "reference": f"Note verbale {run}",
+        })), Consent, "create_consent")
+
+        # The feed from its start, as admin (every change, the whole items) and as anyone (the
+        # public representations): every kind, upserts and deletes.
+        anonymous = Client(base_url=args.base_url.rstrip("/"))
+        for who, client in (("admin", admin), ("anonymous", anonymous)):
+            seen: dict[str, int] = {}
+            after: Any = UNSET
+            while True:
+                page = parsed(list_changes.sync_detailed(client=client, limit=1000, after=after),
+                              ChangesPage, f"list_changes as {who}")
+                for item in page.items:
+                    if item.data is not None:
+                        typed_data(item, f"a change as {who}")
+                    elif item.op.value != "delete":
+                        raise CheckFailed(f"an {item.op.value} without data: {item.to_dict()}")
+                    seen[item.type_.value] = seen.get(item.type_.value, 0) + 1
+                if not page.has_more:
+                    break
+                after = page.next_cursor
+            missing = set(KINDS) - set(seen)
+            if missing:
+                raise CheckFailed(f"the feed as {who} held no change of {sorted(missing)}: {seen}")
+            print(f"list_changes as {who}: {sum(seen.values())} changes, each typed by its kind "
+                  f"({seen})")
     except CheckFailed as e:
         print(f"FAILED: {e!r}", file=sys.stderr)
         return 1
