@@ -296,4 +296,28 @@ async fn answers_are_held_to_the_contract() {
         found.iter().any(|b| b.contains("`code` is missing")),
         "{found:?}"
     );
+    // A change of the feed is held to its kind's schema: an activity's data is no offer's.
+    let feed = app
+        .get_as("/api/v1/changes?types=activity", &admin)
+        .await
+        .assert_ok_json();
+    let feed_held = |body: &serde_json::Value| {
+        breaches(
+            "GET",
+            "/api/v1/changes",
+            200,
+            "application/json",
+            body.to_string().as_bytes(),
+        )
+    };
+    assert!(feed_held(&feed).is_empty() && feed["items"][0]["type"] == "activity");
+    let mut body = feed.clone();
+    body["items"][0]["type"] = "offer".into();
+    let found = feed_held(&body);
+    assert!(
+        found
+            .iter()
+            .any(|b| b.starts_with("/items/0: fits none of oneOf")),
+        "{found:?}"
+    );
 }

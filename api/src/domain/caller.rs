@@ -18,7 +18,8 @@ pub enum Role {
     State,
     /// A stakeholder organisation: its own activities and offers.
     Contributor,
-    /// A partner database: public data with partner rate limits and the full change feed.
+    /// A partner database: public data, and the public change feed from its start, with partner
+    /// rate limits (the full feed, hidden items too, is `admin`'s).
     Sync,
 }
 
