@@ -201,6 +201,21 @@ def measure(binary, env, count, requests):
         proc.wait()
 
 
+@contextlib.contextmanager
+def seeded(binary, scale, seed, prefix, **extra):
+    """A SQLite database in a folder of its own, filled by `upr-tc seed --scale SCALE --seed
+    SEED`: the environment that serves it (with `extra`); the folder is removed after."""
+    folder = tempfile.mkdtemp(prefix=prefix)
+    try:
+        env = dict(os.environ, DATABASE_URL=f"sqlite://{folder}/upr-tc.sqlite3",
+                   UPR_TC_LOG="warn", **extra)
+        subprocess.run([binary, "seed", "--scale", scale, "--seed", str(seed)], env=env,
+                       check=True, capture_output=True)
+        yield env
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def default_binary():
     here = os.path.dirname(os.path.abspath(__file__))
     return os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(here, "..", "target")),

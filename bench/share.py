@@ -25,15 +25,13 @@ import http.client
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from activities import default_binary, free_port, wait_ready  # noqa: E402
+from activities import default_binary, free_port, seeded, wait_ready  # noqa: E402
 from load import wrk  # noqa: E402
 
 WORDS = ["torture", "children", "women", "education", "health", "police", "prison", "media",
@@ -136,18 +134,11 @@ def main():
     parser.add_argument("--hostile", type=int, default=16)
     parser.add_argument("--duration", type=float, default=10)
     args = parser.parse_args()
-    folder = tempfile.mkdtemp(prefix="upr-tc-share-")
-    try:
-        env = dict(os.environ, DATABASE_URL=f"sqlite://{folder}/upr-tc.sqlite3",
-                   UPR_TC_LOG="warn")
-        subprocess.run([args.binary, "seed", "--scale", args.scale, "--seed", str(args.seed)],
-                       env=env, check=True, capture_output=True)
+    with seeded(args.binary, args.scale, args.seed, "upr-tc-share-") as env:
         results = {
             "shares off (UPR_TC_RATE_LIMITS=off)": run(args, env, "off"),
             "shares on": run(args, env, "anonymous=1000000,token=1000000,sync=1000000"),
         }
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
     print(json.dumps(results, indent=2))
     print(f"\n| `--hostile {args.hostile}`, {args.duration:g} s | caller | searches/s | p50 ms "
           "| p99 ms | refused |")

@@ -660,7 +660,7 @@ async fn a_caller_beyond_its_share_of_searches_waits_for_its_own_and_others_are_
 /// A search's, a ranking's and a report's permits are held by the read itself, not by the
 /// request: a client that hangs up while its read runs gets none back until the read is done
 /// (else a caller could run as many reads at once as it could open and drop connections).
-/// Each read is held while the test looks (`upr_tc::http::held_by_test`).
+/// Each read is held while the test looks (`upr_tc::held`).
 #[actix_web::test]
 async fn a_client_that_hangs_up_leaves_its_running_read_holding_its_permit() {
     use std::io::Write;
@@ -695,7 +695,7 @@ async fn a_client_that_hangs_up_leaves_its_running_read_holding_its_permit() {
     };
     for (path, word, permits) in reads {
         let every = permits.available_permits();
-        fail::cfg("read::hold", &format!("return({word})")).unwrap();
+        let hold = upr_tc::held::hold(word);
         let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n");
         let stream = actix_web::rt::task::spawn_blocking(move || {
             let mut stream = std::net::TcpStream::connect(addr).unwrap();
@@ -705,7 +705,12 @@ async fn a_client_that_hangs_up_leaves_its_running_read_holding_its_permit() {
         .await
         .unwrap();
         assert!(
-            until(&|| permits.available_permits() == every - 1),
+            until(&|| upr_tc::held::holding(word)),
+            "{path}: the read runs"
+        );
+        assert_eq!(
+            permits.available_permits(),
+            every - 1,
             "{path}: the read took its permit"
         );
         // Reset, not closed: the connection is gone at once.
@@ -718,7 +723,7 @@ async fn a_client_that_hangs_up_leaves_its_running_read_holding_its_permit() {
             every - 1,
             "{path}: still held by the read after its client hung up"
         );
-        fail::remove("read::hold");
+        drop(hold);
         assert!(
             until(&|| permits.available_permits() == every),
             "{path}: given back once the read is done"

@@ -703,9 +703,8 @@ async fn figures_given_while_another_counts_are_not_kept_as_current() {
     app.create("/api/v1/activities", &body).await;
     // Another caller counts, and is held while it does.
     let addr = app.listen();
-    let rankings = app.service.state.rankings.clone();
-    let every = rankings.available_permits();
-    fail::cfg("read::hold", "return(span: All, language: Ar)").unwrap();
+    let word = "span: All, language: Ar";
+    let hold = upr_tc::held::hold(word);
     let request = format!(
         "GET {full}&lang=ar HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\
          Authorization: Bearer {admin}\r\n\r\n"
@@ -718,11 +717,11 @@ async fn figures_given_while_another_counts_are_not_kept_as_current() {
         answer
     });
     let started = Instant::now();
-    while rankings.available_permits() == every && started.elapsed() < Duration::from_secs(10) {
+    while !upr_tc::held::holding(word) && started.elapsed() < Duration::from_secs(10) {
         actix_web::rt::time::sleep(Duration::from_millis(10)).await;
     }
     let during = app.get_as(full, &admin).await.assert_ok_json();
-    fail::remove("read::hold");
+    drop(hold);
     assert!(counting.await.unwrap().starts_with("HTTP/1.1 200"));
     assert_eq!(
         during["tables"], before["tables"],

@@ -160,7 +160,7 @@ def main() -> int:
         })), Recommendation, "create_recommendation")
         activity = parsed(create_activity.sync_detailed(client=admin, body=ActivityInput.from_dict({
             "submitter": org.id, "states_concerned": ["KEN"], "title": {"en": f"Typed {run}"},
-            "status": "pipeline",
+            "status": "pipeline", "publication": "submitted",
         })), Activity, "create_activity")
         offer = parsed(create_offer.sync_detailed(client=admin, body=OfferInput.from_dict({
             "stakeholder": org.id, "description": {"en": f"Typed offer {run}"},

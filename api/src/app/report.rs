@@ -388,9 +388,18 @@ pub struct Counted {
     pub report: Report,
     /// `W/"…"`, of the tables (not of when they were counted).
     pub tag: String,
+    /// The report as JSON, written once, for the many who poll it.
+    json: std::sync::OnceLock<bytes::Bytes>,
 }
 
 impl Counted {
+    /// The report as JSON: written for its first reader, given as written to the others.
+    pub fn json(&self) -> bytes::Bytes {
+        self.json
+            .get_or_init(|| crate::db::documents::to_json(&self.report).into())
+            .clone()
+    }
+
     /// The ETag of one form of the report (`json`, `html`) or of one table in one form.
     pub fn tag_of(&self, part: &str) -> String {
         format!("W/\"{}\"", tag(format!("{}|{part}", self.tag), 8))
@@ -510,6 +519,7 @@ pub fn counted(
         }
     };
     let counted = Arc::new(Counted {
+        json: std::sync::OnceLock::new(),
         tag: figures,
         report: Report {
             year: match asked.span {

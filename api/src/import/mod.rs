@@ -262,8 +262,8 @@ pub trait Importable: Document {
     }
     /// Whether `incoming` may be written over `existing` (`None`: as a new item) by the
     /// uploader, by the rules of the item's life that need the database or what it is written
-    /// over; by default, yes. A refusal is a `WriteError::Conflict`, the row's; a database error
-    /// fails the upload.
+    /// over; by default, yes. A refusal is the row's (`WriteError::Conflict`, or `Invalid` for
+    /// fields at fault, reported on their columns); a database error fails the upload.
     fn may_write(
         _conn: &mut DbConnection,
         _existing: Option<&Self>,

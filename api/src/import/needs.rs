@@ -102,9 +102,9 @@ impl Importable for AssistanceRequest {
     /// `prepare` fills in what the natural key is made of.
     const KEYS_AHEAD: bool = false;
 
-    /// A State files for itself, `admin` for any State with the reference of its request, and
-    /// the recommendations are the State's accepted ones: as `app::assistance_requests` checks
-    /// one request.
+    /// A State files for itself, `admin` for any State, and the recommendations are the
+    /// State's accepted ones: as `app::assistance_requests` checks one request (the reference
+    /// `admin` gives is checked against what the row is written over: `may_write`).
     fn prepare(
         conn: &mut DbConnection,
         content: AssistanceRequestContent,

@@ -120,8 +120,8 @@ async fn counted(
     // Not the figures last counted, given while another caller counts: they may be older
     // than the version read.
     if let (Some(version), Fresh::Now) = (version, fresh) {
-        // What it holds, about: twice its JSON.
-        let size = 2 * serde_json::to_vec(&counted.report).map_or(0, |json| json.len());
+        // What it holds, about: its JSON (written now, for its readers), and as much again.
+        let size = 2 * counted.json().len();
         state.kept.rankings.put(key, version, counted.clone(), size);
     }
     Ok(counted)
@@ -133,7 +133,7 @@ fn answer(
     req: &HttpRequest,
     tag: String,
     content_type: &str,
-    write: impl FnOnce() -> ApiResult<Vec<u8>>,
+    write: impl FnOnce() -> ApiResult<bytes::Bytes>,
 ) -> ApiResult<HttpResponse> {
     if let Some(unchanged) = not_modified(req, &tag) {
         return Ok(unchanged);
@@ -146,8 +146,10 @@ fn answer(
         .body(write()?))
 }
 
-fn json(value: &impl serde::Serialize) -> ApiResult<Vec<u8>> {
-    serde_json::to_vec(value).map_err(ApiError::internal)
+fn json(value: &impl serde::Serialize) -> ApiResult<bytes::Bytes> {
+    serde_json::to_vec(value)
+        .map(Into::into)
+        .map_err(ApiError::internal)
 }
 
 /// The annual report: every table, each row a code, its label, the year's count and the
@@ -181,11 +183,11 @@ pub async fn get_annual_report(
             &req,
             found.tag_of("html"),
             "text/html; charset=utf-8",
-            || Ok(crate::report_page::render(&found.report).into_bytes()),
+            || Ok(crate::report_page::render(&found.report).into()),
         );
     }
     answer(&req, found.tag_of("json"), "application/json", || {
-        json(&found.report)
+        Ok(found.json())
     })
 }
 
@@ -212,7 +214,7 @@ pub async fn get_statistics(
 ) -> ApiResult<HttpResponse> {
     let found = counted(&state, &req, identity, (query.scope, Span::All, query.lang)).await?;
     answer(&req, found.tag_of("json"), "application/json", || {
-        json(&found.report)
+        Ok(found.json())
     })
 }
 
@@ -263,7 +265,7 @@ pub async fn get_annual_report_table(
             "text/csv; charset=utf-8",
             || {
                 crate::report_page::csv(table)
-                    .map(|csv| export::csv_for(&req, csv))
+                    .map(|csv| export::csv_for(&req, csv).into())
                     .map_err(ApiError::internal)
             },
         )
