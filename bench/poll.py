@@ -13,7 +13,8 @@ same binary (`UPR_TC_RATE_LIMITS=off`, as bench/load.py):
   them without a permit of the rankings or a connection;
 - not kept: `UPR_TC_KEPT_BYTES=0`: each poll takes a permit of the rankings and a connection
   and reads the data's version, then finds the figures counted for it (the path every poll
-  took before the rankings' store; nothing is counted again either way).
+  took before the rankings' store; nothing is counted again either way);
+- with `--before BINARY`, an earlier build the same way as "not kept", on the same data.
 
 Each time `wrk -t2 -c32` (Debian's `wrk`) asks for `/health/live`, then for the public
 statistics and this year's public report in turn; each row gives answers a second, p50 and
@@ -32,11 +33,12 @@ from activities import default_binary, free_port, seeded, wait_ready  # noqa: E4
 from load import first_answer, wrk  # noqa: E402
 
 
-def run(args, env, kept_bytes):
+def run(args, env, kept_bytes, binary=None):
     if kept_bytes is not None:
         env = dict(env, UPR_TC_KEPT_BYTES=str(kept_bytes))
     port = free_port()
-    proc = subprocess.Popen([args.binary, "serve", "--bind", f"127.0.0.1:{port}"], env=env,
+    proc = subprocess.Popen([binary or args.binary, "serve", "--bind", f"127.0.0.1:{port}"],
+                            env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_ready(port)
@@ -60,6 +62,8 @@ def main():
     parser.add_argument("--scale", default="small")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--before", help="another build, served the same data with "
+                        "UPR_TC_KEPT_BYTES=0 too (an earlier commit's), for rows of its own")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install -y wrk)")
@@ -69,6 +73,8 @@ def main():
             "kept (default UPR_TC_KEPT_BYTES)": run(args, env, None),
             "not kept (UPR_TC_KEPT_BYTES=0)": run(args, env, 0),
         }
+        if args.before:
+            results["--before, not kept"] = run(args, env, 0, args.before)
     print(json.dumps(results, indent=2))
     print(f"\n| {args.scale}, `wrk -t2 -c32 -d{args.duration}s` | request | answers/s | p50 ms "
           "| p99 ms | ratio to /health/live | not 2xx |")
