@@ -120,8 +120,9 @@ async fn taking_a_refusing_state_off_an_activity_does_not_publish_it() {
 }
 
 /// A State taken off an activity it refused by name keeps its refusal its own: it reads its
-/// record, and may lift the refusal (or make it again) without being put back on; a State that
-/// never decided on the activity still may not decide on it.
+/// record, and may lift the refusal without being put back on, but not make it again; a State
+/// that never decided on the activity still may not decide on it, and one that granted it
+/// before it was taken off may not refuse it since.
 #[actix_web::test]
 async fn a_state_taken_off_an_activity_it_refused_may_lift_its_refusal() {
     let app = TestApp::spawn();
@@ -156,18 +157,62 @@ async fn a_state_taken_off_an_activity_it_refused_may_lift_its_refusal() {
         listed.iter().any(|r| r["id"] == refusal["id"]),
         "{listed:?}"
     );
-    // Zambia lifts its refusal: the activity is public; refuses again: hidden again.
+    // Zambia lifts its refusal: the activity is public. What no longer concerns it, it may not
+    // refuse again, nor Malawi, taken off after its grant.
     consent(&app, &zambia, by_name("granted")).await;
     app.get(&item(&a)).await.assert_ok_json();
-    consent(&app, &zambia, by_name("withdrawn")).await;
-    app.get(&item(&a)).await.assert_problem(404, "not_found");
-    // A State that never decided on it, and is not concerned, still may not.
+    patch(
+        &app,
+        &item(&a),
+        &token,
+        &json!({"states_concerned": ["ZMB"]}),
+    )
+    .await
+    .assert_ok_json();
+    consent(&app, &zambia, by_name("granted")).await;
+    app.get(&item(&a)).await.assert_ok_json();
+    patch(
+        &app,
+        &item(&a),
+        &token,
+        &json!({"states_concerned": ["TZA"]}),
+    )
+    .await
+    .assert_ok_json();
     let tanzania = app.token(Role::State, Some("TZA"), None);
+    consent(&app, &tanzania, by_name("granted")).await;
+    app.get(&item(&a)).await.assert_ok_json();
+    for (state, decision) in [
+        (&zambia, "withdrawn"),
+        (&zambia, "refused"),
+        (&malawi, "refused"),
+        (&malawi, "withdrawn"),
+    ] {
+        let problem = app
+            .send_json(
+                Method::POST,
+                "/api/v1/consents",
+                Some(state),
+                &by_name(decision),
+            )
+            .await
+            .assert_problem(422, "validation_failed");
+        assert_eq!(problem["errors"][0]["code"], "not_concerned", "{problem}");
+        assert_eq!(problem["errors"][0]["pointer"], "/decision", "{problem}");
+    }
+    app.get(&item(&a)).await.assert_ok_json();
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM consents"),
+        5,
+        "nothing written of the refused decisions"
+    );
+    // A State that never decided on it, and is not concerned, still may not.
+    let uganda = app.token(Role::State, Some("UGA"), None);
     let problem = app
         .send_json(
             Method::POST,
             "/api/v1/consents",
-            Some(&tanzania),
+            Some(&uganda),
             &by_name("granted"),
         )
         .await
@@ -176,7 +221,7 @@ async fn a_state_taken_off_an_activity_it_refused_may_lift_its_refusal() {
         problem["errors"][0]["code"], "unknown_activity",
         "{problem}"
     );
-    app.get_as(&record, &tanzania)
+    app.get_as(&record, &uganda)
         .await
         .assert_problem(404, "not_found");
 }

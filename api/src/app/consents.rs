@@ -70,9 +70,9 @@ pub fn record(
         }
         // Only a submitted activity that concerns the State is its to decide on: the same
         // answer for a draft, another State's activity and an id that names nothing, so the
-        // answer tells nothing of activities the caller cannot see. An activity the State
-        // decided on by name stays its to decide on when it is taken off it: its refusal
-        // still counts (`domain::publication`), and it may lift it.
+        // answer tells nothing of activities the caller cannot see. A refusal by name of a
+        // State taken off the activity still counts (`domain::publication`), and the State may
+        // lift it; but it may not refuse anew what no longer concerns it.
         if let Scope::Activity(id) = consent.scope {
             let activity = activities::get(c, id)?;
             // A grant is for the content when it is recorded (`granted_content`).
@@ -86,7 +86,24 @@ pub fn record(
                 Some(a) if a.content.states_concerned.contains(&consent.state) => {
                     a.content.publication == Publication::Submitted
                 }
-                Some(_) => consents::decided_by_name(c, id, Some(&consent.state))?,
+                Some(_) => match consents::latest_by_name(c, id, &consent.state)? {
+                    None => false,
+                    Some(last) => {
+                        if last == Decision::Granted || consent.decision != Decision::Granted {
+                            return Err(invalid(
+                                "/decision",
+                                "not_concerned",
+                                format!(
+                                    "activity {id} no longer concerns {}: a State taken off an \
+                                     activity may only lift a refusal of it by name that it \
+                                     still holds",
+                                    consent.state
+                                ),
+                            ));
+                        }
+                        true
+                    }
+                },
                 None => false,
             };
             if !decidable {

@@ -157,6 +157,28 @@ pub fn counts(
 
 /// Whether a State (this one, or any) has recorded a decision about this one activity (scope
 /// `activity`).
+/// The decision of a State's latest record by name on an activity, if it made one.
+pub fn latest_by_name(
+    conn: &mut DbConnection,
+    activity: ActivityId,
+    state: &CountryCode,
+) -> diesel::QueryResult<Option<Decision>> {
+    use super::schema::consents::dsl;
+    dsl::consents
+        .filter(dsl::scope.eq(ScopeKind::Activity.as_str()))
+        .filter(dsl::target.eq(activity.to_string()))
+        .filter(dsl::state.eq(state.as_str()))
+        .order(dsl::seq.desc())
+        .select(dsl::decision)
+        .first::<String>(conn)
+        .optional()?
+        .map(|d| {
+            Decision::parse(&d)
+                .ok_or_else(|| super::stored::unreadable(format!("consent decision `{d}`")))
+        })
+        .transpose()
+}
+
 pub fn decided_by_name(
     conn: &mut DbConnection,
     activity: ActivityId,
