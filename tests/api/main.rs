@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod bulk;
 mod compaction;
+mod compatibility;
 mod compression;
 mod consents;
 mod contract;

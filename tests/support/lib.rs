@@ -10,6 +10,7 @@ use upr_tc::auth::{Keys, Role};
 use upr_tc::config::{DatabaseUrl, JwtSettings, Settings};
 use upr_tc::startup::Service;
 
+pub mod compatibility;
 pub mod contract;
 
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
