@@ -1721,6 +1721,29 @@ async fn a_upr_info_row_awaiting_its_response_imports_with_none() {
     }
 }
 
+/// Every warning of an export is listed, up to the report's cap of all, not the 20 of one row:
+/// each row whose issue no vocabulary has is named, to be looked at.
+#[actix_web::test]
+async fn the_warnings_of_many_rows_are_each_listed() {
+    let app = TestApp::spawn();
+    let rows: String = (0..45)
+        .map(|n| {
+            format!("Kenya,Africa,,Ratify convention number {n}.,France,WEOG,EU,Accepted,4,Issue {n},35\n")
+        })
+        .collect();
+    let r = upr_info(&app, &format!("{UPR_INFO_HEADER}\n{rows}")).await;
+    assert_eq!(counted(&r, &["created", "rejected"]), [45, 0], "{r}");
+    let told = told(&r, "warnings");
+    assert_eq!(told.len(), 45, "{r}");
+    assert!(told.iter().all(|(_, code)| code == "unknown_issue"), "{r}");
+    assert_eq!(
+        told.iter().map(|(line, _)| *line).collect::<Vec<_>>(),
+        (2..47).collect::<Vec<_>>(),
+        "{r}"
+    );
+    assert_eq!(r["warnings_not_listed"], 0, "{r}");
+}
+
 /// Two rows of a UPR Info export for one recommendation (one row per recommending State) that
 /// give it different responses: one recommendation, the first row's response kept, and a
 /// warning on the other row naming both, so the difference is not lost in silence.

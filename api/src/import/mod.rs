@@ -172,8 +172,18 @@ impl ImportReport {
         self.errors_not_listed += list(&mut self.errors, errors);
     }
 
+    /// Lists warnings within the caps, each row's (the warnings of one line) as one row's:
+    /// the warnings of a whole export given at once are not held to the cap of one row.
     fn warn(&mut self, warnings: Vec<RowError>) {
-        self.warnings_not_listed += list(&mut self.warnings, warnings);
+        let mut rest = warnings.into_iter().peekable();
+        while let Some(first) = rest.next() {
+            let line = first.line;
+            let mut row = vec![first];
+            while let Some(next) = rest.next_if(|w| w.line == line) {
+                row.push(next);
+            }
+            self.warnings_not_listed += list(&mut self.warnings, row);
+        }
     }
 
     /// The header's warnings, listed before the rows' as the header is before the rows, within
