@@ -116,6 +116,7 @@ pub fn import(
             }
         }
     }
+    writer.report.warn_first(matrix.warnings);
     warn_of_corrections(&mut writer, &review, &entries)?;
     // Each is matched with what is stored of the review (`Importable::loose_match`).
     for (_, entry) in entries {

@@ -15,7 +15,9 @@
 //! - empty cells, heading rows, and French matrices (`Recommandation`, `ODD`).
 //!
 //! The matrix is every table whose header names a recommendation column and a position column
-//! (one, or one a theme). A row's line number is its row in the table, the header being row 1,
+//! (one, or one a theme), and a table without a header that continues one ([`continues`]). A
+//! layout may give the paragraph number or the source of the position a column of its own. A
+//! row's line number is its row in the table, the header being row 1,
 //! counted on through the tables that follow. Each text of a row counts as one row of the
 //! import's report.
 
@@ -60,6 +62,9 @@ pub struct Entry {
 pub struct Matrix {
     pub review: Review,
     pub rows: Vec<MatrixRow>,
+    /// What was passed over or read in a way to be checked, of the document rather than of a
+    /// row: a column of no use here, a table read as the continuation of the one before it.
+    pub warnings: Vec<RowError>,
 }
 
 pub struct MatrixRow {
@@ -69,14 +74,36 @@ pub struct MatrixRow {
 }
 
 /// The columns of a matrix, by what their header says.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 struct Columns {
     recommendation: usize,
     position: usize,
     themes: Option<usize>,
     persons: Option<usize>,
     sdgs: Option<usize>,
+    /// The paragraph number, where a layout gives it a column of its own (`Para.`).
+    paragraph: Option<usize>,
+    /// `Source of position`, where a layout gives it a column of its own.
+    source: Option<usize>,
+    /// How many cells the header has.
+    width: usize,
+    /// The header's other columns, which are passed over: where they are, and their names.
+    unread: Vec<(usize, String)>,
 }
+
+/// The headers of a column of paragraph numbers, folded and their letters alone: `No.`,
+/// `N°`, `Para.`, `#`.
+const PARAGRAPH_HEADERS: [&str; 9] = [
+    "para",
+    "paragraph",
+    "paragraphe",
+    "no",
+    "n",
+    "nr",
+    "number",
+    "numero",
+    "",
+];
 
 const RECOMMENDATION: &str = "Recommendation";
 const POSITION: &str = "Position";
@@ -94,17 +121,43 @@ impl Columns {
         let names_recommendation =
             |t: &str| t.contains("recommendation") || t.contains("recommandation");
         let recommendation = find(&|t| names_recommendation(t))?;
-        let position = find(&|t| t.contains("position") && !names_recommendation(t))?;
+        let source = find(&|t| t.contains("source") && !names_recommendation(t));
+        let position =
+            find(&|t| t.contains("position") && !names_recommendation(t) && !t.contains("source"))?;
         let themes = find(&|t| t.contains("theme"));
         let sdgs = find(&|t| t.contains("sdg") || t.split(' ').any(|w| w == "odd" || w == "odds"));
         let persons =
             find(&|t| (t.contains("persons") || t.contains("personnes")) && !t.contains("theme"));
+        let paragraph = find(&|t| {
+            let letters: String = t.chars().filter(|c| c.is_alphanumeric()).collect();
+            !t.is_empty() && PARAGRAPH_HEADERS.contains(&letters.as_str())
+        });
+        let read = [
+            Some(recommendation),
+            Some(position),
+            themes,
+            persons,
+            sdgs,
+            paragraph,
+            source,
+        ];
+        let unread = header
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !read.contains(&Some(*i)))
+            .map(|(i, cell)| (i, cell.join(" ").trim().to_owned()))
+            .filter(|(_, name)| !name.is_empty())
+            .collect();
         Some(Self {
             recommendation,
             position,
             themes,
             persons,
             sdgs,
+            paragraph,
+            source,
+            width: header.len(),
+            unread,
         })
     }
 }
@@ -117,20 +170,27 @@ fn fold(text: &str) -> String {
 /// Reads the matrix of a document; `given` is what the caller says of the review, used where
 /// the document says nothing and checked where it does.
 pub fn read(docx: &Docx, given: &Review) -> Result<Matrix, ImportError> {
-    // The matrix's tables: one, or one a theme, each with its header row.
-    let tables: Vec<(Columns, &Vec<super::docx::Row>)> = docx
-        .body
-        .iter()
-        .filter_map(|b| match b {
-            Block::Table(rows) => Some(rows),
-            Block::Paragraph(_) => None,
-        })
-        .filter_map(|rows| {
-            let header = rows.first()?;
-            Columns::of(header).map(|c| (c, rows))
-        })
-        .collect();
-    let Some((_, first)) = tables.first() else {
+    // The matrix's tables: one, or one a theme, each with its header row; or a table without
+    // one right after a matrix's, as a document converted from a PDF cuts a table at its pages.
+    let mut tables: Vec<Table<'_>> = Vec::new();
+    for block in &docx.body {
+        let Block::Table(rows) = block else { continue };
+        let Some(header) = rows.first() else { continue };
+        match (Columns::of(header), tables.last()) {
+            (Some(columns), _) => tables.push(Table {
+                columns,
+                rows,
+                headed: true,
+            }),
+            (None, Some(last)) if continues(&last.columns, rows) => tables.push(Table {
+                columns: last.columns.clone(),
+                rows,
+                headed: false,
+            }),
+            (None, _) => {}
+        }
+    }
+    let Some(Table { rows: first, .. }) = tables.first() else {
         return Err(ImportError::File(
             "This is not an OHCHR UPR matrix: the document has no table whose header names a \
              recommendation column and a position column."
@@ -144,19 +204,91 @@ pub fn read(docx: &Docx, given: &Review) -> Result<Matrix, ImportError> {
         Language::En
     };
     let mut out = Vec::new();
+    let mut warnings: Vec<RowError> = Vec::new();
     // Rows are numbered through the tables in order, each one's header counted.
     let mut before = 0u64;
-    for (columns, rows) in &tables {
-        read_rows(&mut out, columns, rows, before, language);
-        before += rows.len() as u64;
+    let mut header = None;
+    for table in &tables {
+        if table.headed {
+            header = table.rows.first();
+            // A column left empty (the assessment a 2nd-cycle matrix leaves to the State) is
+            // passed over in silence.
+            let filled = |i: usize| {
+                table.rows[1..].iter().any(|cells| {
+                    cells.len() > 1
+                        && cells
+                            .get(i)
+                            .is_some_and(|c| c.iter().any(|l| !l.trim().is_empty()))
+                })
+            };
+            for (i, name) in &table.columns.unread {
+                if filled(*i) && !warnings.iter().any(|w| w.column.as_ref() == Some(name)) {
+                    warnings.push(RowError {
+                        line: before + 1,
+                        message: format!(
+                            "`{name}` is not a column this service reads of an OHCHR matrix: \
+                             its values were passed over"
+                        ),
+                        column: Some(name.clone()),
+                        code: "unknown_column".into(),
+                    });
+                }
+            }
+        } else {
+            warnings.push(RowError {
+                line: before + 1,
+                column: None,
+                code: "table_continued".into(),
+                message: format!(
+                    "a table without a header row follows the matrix's table: its {} rows were \
+                     read as that table's, by its columns",
+                    table.rows.len()
+                ),
+            });
+        }
+        read_rows(
+            &mut out,
+            &table.columns,
+            header.map(Vec::as_slice),
+            &table.rows[usize::from(table.headed)..],
+            before + u64::from(table.headed),
+            language,
+        );
+        before += table.rows.len() as u64;
     }
-    Ok(Matrix { review, rows: out })
+    Ok(Matrix {
+        review,
+        rows: out,
+        warnings,
+    })
 }
 
-/// The rows of one table after its header, numbered from `before`.
+/// A table of the matrix.
+struct Table<'a> {
+    columns: Columns,
+    rows: &'a [super::docx::Row],
+    /// Whether its first row is its header (else it continues the table before it).
+    headed: bool,
+}
+
+/// Whether a table without a matrix's header is the rest of the matrix's table before it: as
+/// many cells a row as that table's header, and a position read in its position column.
+fn continues(columns: &Columns, rows: &[super::docx::Row]) -> bool {
+    rows.iter()
+        .all(|cells| cells.len() == columns.width || cells.len() == 1)
+        && rows.iter().any(|cells| {
+            cells
+                .get(columns.position)
+                .is_some_and(|cell| position(&cell.join(" ")).is_some())
+        })
+}
+
+/// The rows of one table (its header taken off), numbered from `before`; `header` the matrix's
+/// header, which a table pasted together from pieces repeats.
 fn read_rows(
     out: &mut Vec<MatrixRow>,
     columns: &Columns,
+    header: Option<&[Vec<String>]>,
     rows: &[super::docx::Row],
     before: u64,
     language: Language,
@@ -164,8 +296,8 @@ fn read_rows(
     let folded = |cells: &[Vec<String>]| -> Vec<String> {
         cells.iter().map(|c| fold(&c.join(" "))).collect()
     };
-    let header = rows.first().map(|h| folded(h));
-    for (i, cells) in rows.iter().enumerate().skip(1) {
+    let header = header.map(folded);
+    for (i, cells) in rows.iter().enumerate() {
         let line = before + i as u64 + 1;
         // The header again, as a table pasted together from pieces has it.
         if header.as_ref() == Some(&folded(cells)) {
@@ -230,8 +362,24 @@ fn row(
         }
         texts.push(l.as_str());
     }
+    if source.is_none()
+        && let Some(i) = columns.source
+    {
+        let text = cell(i).join(" ");
+        let labels = ["source of position", "source de la position"];
+        source = source_of(strip_label(&text, &labels).unwrap_or(&text));
+    }
     let joined = texts.join(" ");
     let (paragraph, body) = paragraph_number(&joined);
+    let paragraph = paragraph.or_else(|| {
+        let text = cell(columns.paragraph?).join(" ");
+        let number = text.trim().trim_end_matches('.');
+        (number.contains('.')
+            && number
+                .split('.')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())))
+        .then(|| number.to_owned())
+    });
     let mut pieces = Vec::new();
     for (text, names) in split_texts(body) {
         let mut states = Vec::new();

@@ -54,11 +54,14 @@ fn table(columns: &[&str], rows: &[Row<'_>]) -> String {
             if ps.is_empty() { "<w:p/>".into() } else { ps }
         )
     };
-    table.push_str("<w:tr>");
-    for c in columns {
-        table.push_str(&cell(&[c]));
+    // No columns: a table without a header row.
+    if !columns.is_empty() {
+        table.push_str("<w:tr>");
+        for c in columns {
+            table.push_str(&cell(&[c]));
+        }
+        table.push_str("</w:tr>");
     }
-    table.push_str("</w:tr>");
     for row in rows {
         table.push_str("<w:tr>");
         match row {
@@ -1035,6 +1038,96 @@ async fn a_matrix_of_one_table_a_theme_is_read_whole() {
         .all("/api/v1/recommendations?theme=uhri_right_to_health")
         .await;
     assert_eq!(recs.len(), 3);
+}
+
+/// A table cut without its header row, as a document converted from a PDF cuts it at a page,
+/// is read as the rest of the matrix's table, and the report says so; a table after it that
+/// is no part of the matrix (other columns) is passed over as before.
+#[actix_web::test]
+async fn a_table_cut_without_its_header_is_read_as_the_rest_of_the_matrix() {
+    let app = TestApp::spawn();
+    let row = |text: &'static str, position: &'static str| {
+        Row::Cells(vec![
+            vec![text],
+            vec![position],
+            vec!["- Right to health"],
+            vec![],
+        ])
+    };
+    let first = [row("140.1 Ratify the Convention (Chile);", "Supported")];
+    let rest = [
+        row("140.2 Adopt a law (Peru);", "Noted"),
+        row("140.3 Adopt another law (Chile)", "Supported"),
+    ];
+    let legend = [Row::Cells(vec![vec!["*"], vec!["Unedited version"]])];
+    let doc = docx_of_tables(
+        Some("UPR of Slovenia (4th Cycle - 48th Session)"),
+        &[],
+        &[(&FOURTH, &first), (&[], &rest), (&[], &legend)],
+    );
+    let r = app
+        .upload(&format!("{RECS}?format=ohchr-matrix"), DOCX, doc)
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        counted(&r, &["received", "created", "rejected"]),
+        [3, 3, 0],
+        "{r}"
+    );
+    assert_eq!(told(&r, "warnings"), [(3, "table_continued".into())], "{r}");
+    let noted = app.all("/api/v1/recommendations?response=noted").await;
+    assert_eq!(noted.len(), 1);
+    assert_eq!(noted[0]["paragraph"], "140.2", "{}", noted[0]);
+}
+
+/// A layout that gives the paragraph number and the source of the position columns of their
+/// own is read by them; a column of no use here is named in a warning, not passed over in
+/// silence, and a `Source of position` column before the position's is not taken for it.
+#[actix_web::test]
+async fn a_matrix_with_columns_of_its_own_reads_them_and_names_those_it_passes_over() {
+    let app = TestApp::spawn();
+    let columns = [
+        "No.",
+        "Source of position",
+        "Recommendation and recommending State",
+        "Position of the State under review",
+        "Assessment of implementation",
+        "Relevant SDGs",
+    ];
+    let rows = [Row::Cells(vec![
+        vec!["140.1"],
+        vec!["A/HRC/59/15/Add.1 - Para.3"],
+        vec!["Ratify the Convention (Chile)."],
+        vec!["Supported"],
+        vec!["Partly done"],
+        vec!["- 16 - PEACE, JUSTICE AND STRONG INSTITUTIONS"],
+    ])];
+    let doc = docx(
+        Some("UPR of Slovenia (4th Cycle - 48th Session)"),
+        &[],
+        &columns,
+        &rows,
+    );
+    let r = app
+        .upload(&format!("{RECS}?format=ohchr-matrix"), DOCX, doc)
+        .await
+        .assert_ok_json();
+    assert_eq!(counted(&r, &["created", "rejected"]), [1, 0], "{r}");
+    assert_eq!(told(&r, "warnings"), [(1, "unknown_column".into())], "{r}");
+    assert_eq!(
+        r["warnings"][0]["column"], "Assessment of implementation",
+        "{r}"
+    );
+    let stored = app.all("/api/v1/recommendations").await;
+    assert_eq!(stored[0]["paragraph"], "140.1", "{}", stored[0]);
+    assert_eq!(
+        stored[0]["source"],
+        json!({"symbol": "A/HRC/59/15/Add.1", "paragraph": "3"}),
+        "{}",
+        stored[0]
+    );
+    assert_eq!(stored[0]["response"], "supported", "{}", stored[0]);
+    assert_eq!(stored[0]["sdg_goals"], json!(["16"]), "{}", stored[0]);
 }
 
 /// A matrix imported again with a text corrected: the corrected text is a new recommendation
