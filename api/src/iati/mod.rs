@@ -37,9 +37,12 @@
 //!   recommendation: vocabulary 99 (the reporting organisation's own), its id as the code, and
 //!   a narrative naming it (IATI tools keep tags of any vocabulary; no IATI codelist holds UPR
 //!   recommendations).
-//! - `budget`: type 1 (original), status 1 (indicative), over the planned period, valued at the
-//!   planned start: only when the budget and both planned dates are known, since IATI requires
-//!   the period. A budget over more than a year breaks an IATI ruleset (not the schema).
+//! - `budget`: type 1 (original), status 1 (indicative), over the planned period: only when the
+//!   budget and both planned dates are known, since IATI requires the period. IATI's rules
+//!   allow a budget period of a year at most, so a longer period is cut into years from the
+//!   planned start (the last one shorter), the amount shared among them by their days (in the
+//!   amount's own decimals, the last taking the remainder, so that they add up to it), each
+//!   valued at its start.
 //! - `document-link`: each document, its format guessed from the address (a page when the
 //!   address has no file extension), category A08 (results, outcomes and outputs: what the
 //!   reports and publications about an activity are), its title or else its address.
@@ -281,6 +284,64 @@ fn participating_org<W: Write>(
     Ok(())
 }
 
+/// A budget's periods of a year at most from `start` to `end` (both included), each with its
+/// share of `amount` by its days: the shares are in the amount's decimals and add up to it.
+fn budget_periods(
+    start: NaiveDate,
+    end: NaiveDate,
+    amount: &str,
+) -> Vec<(NaiveDate, NaiveDate, String)> {
+    let mut periods = Vec::new();
+    let mut from = start;
+    loop {
+        let year_end = from
+            .checked_add_months(chrono::Months::new(12))
+            .and_then(|d| d.pred_opt())
+            .unwrap_or(end);
+        let to = year_end.min(end);
+        periods.push((from, to));
+        match to.succ_opt() {
+            Some(next) if to < end => from = next,
+            _ => break,
+        }
+    }
+    // The amount as a whole number of its smallest unit (`25000.50`: 2500050 hundredths).
+    let (whole, fraction) = amount.split_once('.').unwrap_or((amount, ""));
+    let units: Option<i128> = format!("{whole}{fraction}").parse().ok();
+    let (Some(units), true) = (units, periods.len() > 1) else {
+        return periods
+            .into_iter()
+            .map(|(from, to)| (from, to, amount.to_owned()))
+            .collect();
+    };
+    let days = |from: NaiveDate, to: NaiveDate| i128::from((to - from).num_days() + 1);
+    let total = days(start, end).max(1);
+    let format = |u: i128| {
+        let digits = format!("{u:0width$}", width = fraction.len() + 1);
+        let (w, f) = digits.split_at(digits.len() - fraction.len());
+        if f.is_empty() {
+            w.to_owned()
+        } else {
+            format!("{w}.{f}")
+        }
+    };
+    let mut left = units;
+    let last = periods.len() - 1;
+    periods
+        .into_iter()
+        .enumerate()
+        .map(|(i, (from, to))| {
+            let share = if i == last {
+                left
+            } else {
+                units * days(from, to) / total
+            };
+            left -= share;
+            (from, to, format(share))
+        })
+        .collect()
+}
+
 /// `n` percentages that add up to exactly 100, in hundredths: even shares, the last one
 /// taking the remainder.
 fn shares(n: usize) -> Vec<String> {
@@ -508,20 +569,22 @@ fn write_activity<W: Write>(
 
         if let (Some(budget), Some(start), Some(end)) = (&c.budget, c.planned_start, c.planned_end)
         {
-            w.create_element("budget")
-                .with_attributes([("type", "1"), ("status", "1")])
-                .write_inner_content(|w| {
-                    date_element(w, "period-start", None, start)?;
-                    date_element(w, "period-end", None, end)?;
-                    let value_date = start.to_string();
-                    w.create_element("value")
-                        .with_attributes([
-                            ("currency", budget.currency.as_str()),
-                            ("value-date", value_date.as_str()),
-                        ])
-                        .write_text_content(BytesText::new(&xml_chars(&budget.amount)))?;
-                    Ok(())
-                })?;
+            for (from, to, value) in budget_periods(start, end, &budget.amount) {
+                w.create_element("budget")
+                    .with_attributes([("type", "1"), ("status", "1")])
+                    .write_inner_content(|w| {
+                        date_element(w, "period-start", None, from)?;
+                        date_element(w, "period-end", None, to)?;
+                        let value_date = from.to_string();
+                        w.create_element("value")
+                            .with_attributes([
+                                ("currency", budget.currency.as_str()),
+                                ("value-date", value_date.as_str()),
+                            ])
+                            .write_text_content(BytesText::new(&xml_chars(&value)))?;
+                        Ok(())
+                    })?;
+            }
         }
 
         for d in &c.documents {

@@ -352,6 +352,88 @@ fn percentages_add_up_to_one_hundred() {
 }
 
 #[test]
+fn a_budget_over_more_than_a_year_is_cut_into_years_that_add_up_to_it() {
+    let periods = |start: &str, end: &str, amount: &str| -> Vec<(String, String, String)> {
+        budget_periods(date(start), date(end), amount)
+            .into_iter()
+            .map(|(from, to, value)| (from.to_string(), to.to_string(), value))
+            .collect()
+    };
+    let own = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
+    // A year or less: one period, the amount as given.
+    assert_eq!(
+        periods("2026-01-15", "2026-12-31", "25000.50"),
+        [own("2026-01-15", "2026-12-31", "25000.50")]
+    );
+    assert_eq!(
+        periods("2026-01-01", "2026-12-31", "7"),
+        [own("2026-01-01", "2026-12-31", "7")]
+    );
+    // Two years of equal days, an amount of cents.
+    assert_eq!(
+        periods("2026-01-01", "2027-12-31", "100.00"),
+        [
+            own("2026-01-01", "2026-12-31", "50.00"),
+            own("2027-01-01", "2027-12-31", "50.00")
+        ]
+    );
+    // A year and a half: by days, the last taking the remainder.
+    assert_eq!(
+        periods("2026-01-01", "2027-06-30", "546"),
+        [
+            own("2026-01-01", "2026-12-31", "365"),
+            own("2027-01-01", "2027-06-30", "181")
+        ]
+    );
+    assert_eq!(
+        periods("2026-03-01", "2028-03-01", "0.01"),
+        [
+            own("2026-03-01", "2027-02-28", "0.00"),
+            own("2027-03-01", "2028-02-29", "0.00"),
+            own("2028-03-01", "2028-03-01", "0.01")
+        ]
+    );
+    // Whatever the period and amount: a year at most each, one after the other, adding up.
+    for (start, end, amount) in [
+        ("2024-02-29", "2031-07-04", "999999999999999.9999"),
+        ("2026-06-30", "2029-06-29", "25000"),
+        ("2025-12-31", "2026-01-01", "3.5"),
+    ] {
+        let found = budget_periods(date(start), date(end), amount);
+        assert_eq!(found.first().unwrap().0, date(start));
+        assert_eq!(found.last().unwrap().1, date(end));
+        for pair in found.windows(2) {
+            assert_eq!(pair[0].1.succ_opt(), Some(pair[1].0));
+        }
+        let units = |v: &str| -> i128 {
+            let (w, f) = v.split_once('.').unwrap_or((v, ""));
+            format!("{w}{f}").parse().unwrap()
+        };
+        for (from, to, _) in &found {
+            assert!(*to < from.checked_add_months(chrono::Months::new(12)).unwrap());
+        }
+        assert_eq!(
+            found.iter().map(|(_, _, v)| units(v)).sum::<i128>(),
+            units(amount),
+            "{start}..{end} {amount}: {found:?}"
+        );
+    }
+    // As IATI XML: one valid budget a year.
+    let (mut a, orgs, _) = full();
+    a.content.planned_start = Some(date("2026-01-15"));
+    a.content.planned_end = Some(date("2027-07-14"));
+    let out = xml(&[a], &orgs);
+    if let Some(errors) = schema_errors(&out) {
+        panic!("not valid IATI 2.03:\n{errors}\n{out}");
+    }
+    assert_eq!(out.matches("<budget ").count(), 2, "{out}");
+    assert!(
+        out.contains(r#"<period-end iso-date="2027-01-14"/>"#),
+        "{out}"
+    );
+}
+
+#[test]
 fn formats_come_from_the_file_extension() {
     assert_eq!(document_format("https://x.org/a/b.pdf"), "application/pdf");
     assert_eq!(
