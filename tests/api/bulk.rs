@@ -1721,6 +1721,33 @@ async fn a_upr_info_row_awaiting_its_response_imports_with_none() {
     }
 }
 
+/// A UPR Info export reads a position as an OHCHR matrix does (one rule for both): a
+/// matrix's `Supported/Noted` is supported in part, a French position is read, and one it
+/// cannot read is refused with the words it can.
+#[actix_web::test]
+async fn a_upr_info_export_reads_positions_as_a_matrix_does() {
+    let app = TestApp::spawn();
+    let csv = format!(
+        "{UPR_INFO_HEADER}\n\
+        Kenya,Africa,,Allow visits.,Chile,GRULAC,,Supported/Noted,4,Justice,35\n\
+        Kenya,Africa,,Free the press.,France,WEOG,EU,Notée,4,Justice,35\n\
+        Kenya,Africa,,Protect defenders.,Chile,GRULAC,,Considered,4,Justice,35\n"
+    );
+    let r = upr_info(&app, &csv).await;
+    assert_eq!(counted(&r, &["created", "rejected"]), [2, 1], "{r}");
+    assert_eq!(told(&r, "errors"), [(4, "unknown_response".into())], "{r}");
+    let message = r["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Supported/Noted") && message.contains("Accepted"),
+        "{r}"
+    );
+    let visits = app.all("/api/v1/recommendations?q=visits").await.remove(0);
+    assert_eq!(visits["response"], "supported_in_part", "{visits}");
+    assert_eq!(visits["response_original"], "Supported/Noted", "{visits}");
+    let press = app.all("/api/v1/recommendations?q=press").await.remove(0);
+    assert_eq!(press["response"], "noted", "{press}");
+}
+
 /// Every warning of an export is listed, up to the report's cap of all, not the 20 of one row:
 /// each row whose issue no vocabulary has is named, to be looked at.
 #[actix_web::test]

@@ -51,18 +51,30 @@ impl Response {
         )
     }
 
-    /// Reads the wording of older data: UPR Info's Accepted / Rejected / Noted, and the API's
-    /// own names.
+    /// Reads a position as UPR Info's exports and OHCHR's matrices write it, in English or in
+    /// French: Supported / Noted, a matrix's `Supported/Noted` for a paragraph supported in
+    /// part, older data's Accepted / Rejected.
     pub fn from_original(original: &str) -> Option<Self> {
         match normalise_text(original).as_str() {
-            "supported" | "accepted" | "accept" | "agreed" => Some(Self::Supported),
-            "supported in part" | "partially supported" | "partially accepted" => {
-                Some(Self::SupportedInPart)
+            "supported" | "accepted" | "accept" | "agreed" | "appuyee" | "acceptee"
+            | "soutenue" => Some(Self::Supported),
+            "supported in part"
+            | "partially supported"
+            | "partially accepted"
+            | "supported noted"
+            | "supported partially"
+            | "appuyee notee"
+            | "acceptee notee" => Some(Self::SupportedInPart),
+            "noted" | "rejected" | "not accepted" | "not supported" | "notee" | "prise en note" => {
+                Some(Self::Noted)
             }
-            "noted" | "rejected" | "not accepted" | "not supported" => Some(Self::Noted),
             _ => None,
         }
     }
+
+    /// What [`Self::from_original`] reads, for an error that names a position it does not.
+    pub const READ: &str = "Supported, Supported in part or Supported/Noted, Noted, or older \
+                            data's Accepted or Rejected (or the French words)";
 }
 
 /// Where the State's position is recorded.

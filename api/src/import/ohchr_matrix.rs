@@ -426,8 +426,9 @@ fn row(
                 POSITION,
                 "unknown_response",
                 format!(
-                    "`{original}` is not Supported, Noted or Supported/Noted (nor Pending, or \
-                     an empty cell, for a recommendation not responded to yet)"
+                    "`{original}` is not a position this service reads: {} (nor Pending, or an \
+                     empty cell, for a recommendation not responded to yet)",
+                    Response::READ
                 ),
             );
         }
@@ -584,16 +585,7 @@ fn state_code(name: &str) -> Option<String> {
 
 /// The State's position as a matrix words it.
 fn position(original: &str) -> Option<Response> {
-    match fold(original).as_str() {
-        "supported noted"
-        | "supported partially"
-        | "partially supported"
-        | "appuyee notee"
-        | "acceptee notee" => Some(Response::SupportedInPart),
-        "appuyee" | "acceptee" | "soutenue" => Some(Response::Supported),
-        "notee" | "prise en note" => Some(Response::Noted),
-        _ => Response::from_original(original),
-    }
+    Response::from_original(original)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -175,8 +175,9 @@ fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<R
                 "Response",
                 "unknown_response",
                 format!(
-                    "`{original}` is not Accepted, Noted, Rejected or Supported (nor Pending, \
-                     or an empty cell, for a recommendation not responded to yet)"
+                    "`{original}` is not a position this service reads: {} (nor Pending, or an \
+                     empty cell, for a recommendation not responded to yet)",
+                    Response::READ
                 ),
             );
         }
