@@ -101,6 +101,11 @@ enum Command {
         /// Check everything, write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// The encoding of a CSV file saved in another than UTF-8, as `charset` names it in
+        /// an upload's `Content-Type` (`windows-1252`, `latin1`, `macintosh`, … : the WHATWG
+        /// Encoding Standard's labels). A UPR Info export's is found without it.
+        #[arg(long)]
+        charset: Option<String>,
     },
     /// Fill an empty database with a generated, realistic data set (193 member States over
     /// four UPR cycles, stakeholders, activities, consent records, offers, assistance
@@ -188,12 +193,19 @@ fn progress_bar(len: u64, template: &str) -> indicatif::ProgressBar {
     )
 }
 
+/// The encoding a `--charset` label names.
+fn encoding(label: &str) -> anyhow::Result<&'static encoding_rs::Encoding> {
+    encoding_rs::Encoding::for_label_no_replacement(label.as_bytes()).with_context(|| {
+        format!("`{label}` is no encoding this service reads (try `windows-1252` or `latin1`)")
+    })
+}
+
 fn import(
     resource: Resource,
     file: &std::path::Path,
     format: Option<Format>,
-    mode: Mode,
-    dry_run: bool,
+    (mode, dry_run): (Mode, bool),
+    charset: Option<&'static encoding_rs::Encoding>,
     review: upr_tc::import::ohchr_matrix::Review,
 ) -> anyhow::Result<bool> {
     // The reference data (country names in six languages, themes), which the first row read
@@ -208,10 +220,14 @@ fn import(
     let mut opened =
         std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     // A UPR Info export is Mac Roman, or windows-1252 once a spreadsheet saved it again.
-    let charset = match format {
-        Format::UprInfo => upr_tc::import::guess_charset(&mut opened)
+    let charset = match (format, charset) {
+        (Format::Ndjson | Format::OhchrMatrix, Some(_)) => {
+            anyhow::bail!("--charset is for CSV files: NDJSON is UTF-8, and a .docx says its own")
+        }
+        (_, Some(named)) => Some(named),
+        (Format::UprInfo, None) => upr_tc::import::guess_charset(&mut opened)
             .with_context(|| format!("cannot read {}", file.display()))?,
-        _ => None,
+        (_, None) => None,
     };
     let size = opened.metadata().map(|m| m.len()).unwrap_or(0);
     let progress = progress_bar(size, "{bar:40} {bytes}/{total_bytes} {elapsed} {msg}");
@@ -388,9 +404,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             dry_run,
             state,
             session,
+            charset,
         } => {
             let review = upr_tc::import::ohchr_matrix::Review { state, session };
-            if import(resource, &file, format, mode, dry_run, review)? {
+            let charset = charset.as_deref().map(encoding).transpose()?;
+            if import(resource, &file, format, (mode, dry_run), charset, review)? {
                 Ok(())
             } else {
                 anyhow::bail!(

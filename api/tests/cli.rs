@@ -501,6 +501,58 @@ fn import_writes_what_the_bulk_api_writes_and_is_idempotent() {
     assert!(!out.status.success());
 }
 
+/// A CSV file a spreadsheet saved in windows-1252 is read with `--charset`, as an upload that
+/// names its charset is; without it, each row says how to name it; a label that names no
+/// encoding, or one given for NDJSON, stops the command before anything is read.
+#[test]
+fn import_reads_a_csv_file_in_the_encoding_it_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/charset.sqlite3", dir.path().display());
+    let mut file = b"state_under_review,session,text__fr\nCIV,35,".to_vec();
+    // `Améliorer l'accès à la justice` in windows-1252: é and à are one byte each.
+    file.extend(b"Am\xe9liorer l'acc\xe8s \xe0 la justice\n");
+    std::fs::write(dir.path().join("recs.csv"), file).unwrap();
+    let import = |extra: &[&str]| {
+        let mut args = vec!["import", "recommendations", "recs.csv"];
+        args.extend(extra);
+        run(upr_tc(dir.path()).env("DATABASE_URL", &url).args(args))
+    };
+    let out = import(&["--dry-run"]);
+    assert!(!out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["errors"][0]["code"], "invalid_encoding", "{report}");
+    let message = report["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("--charset"), "{message}");
+
+    let out = import(&["--charset", "windows-1252"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["created"], 1, "{report}");
+    let again = import(&["--charset", "latin1"]);
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(report["unchanged"], 1, "read the same way: {report}");
+
+    for (extra, said) in [
+        (["--charset", "klingon"].as_slice(), "no encoding"),
+        (
+            ["--charset", "latin1", "--format", "ndjson"].as_slice(),
+            "NDJSON is UTF-8",
+        ),
+    ] {
+        let out = import(extra);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains(said),
+            "{extra:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{extra:?}");
+    }
+}
+
 /// The body of a plain HTTP/1.1 answer.
 fn body(answer: &str) -> &str {
     answer.split_once("\r\n\r\n").map_or("", |(_, b)| b)

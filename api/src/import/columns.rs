@@ -679,7 +679,11 @@ fn decode<'a>(
             (Err(_), Some(encoding)) => {
                 Ok(encoding.decode_without_bom_handling(cell).0.into_owned())
             }
-            (Err(e), None) => Err(format!("the row is not UTF-8 text ({e})")),
+            (Err(e), None) => Err(format!(
+                "the row is not UTF-8 text ({e}): save the file as UTF-8, or say its encoding \
+                 (`text/csv; charset=windows-1252` in an upload's Content-Type, \
+                 `--charset windows-1252` for `upr-tc import`)"
+            )),
         })
         .collect()
 }
