@@ -448,9 +448,33 @@ fn row(
     if !errors.is_empty() {
         return Err(errors);
     }
+    // A text left in another language than the matrix's (a row of a French matrix not
+    // translated) is stored in its own, and said.
+    let languages: Vec<Language> = pieces
+        .iter()
+        .map(|(text, _)| {
+            match crate::domain::analysis::language_of(text).filter(|l| *l != language) {
+                Some(other) => {
+                    warn(
+                        RECOMMENDATION,
+                        "text_language",
+                        format!(
+                            "the text reads as {}: stored as `text.{}`, not `text.{}`",
+                            other.name(),
+                            other.code(),
+                            language.code()
+                        ),
+                    );
+                    other
+                }
+                None => language,
+            }
+        })
+        .collect();
     Ok(pieces
         .into_iter()
-        .map(|(text, recommending_states)| Entry {
+        .zip(languages)
+        .map(|((text, recommending_states), language)| Entry {
             line,
             paragraph: paragraph.clone(),
             language,

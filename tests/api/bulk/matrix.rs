@@ -1303,7 +1303,7 @@ async fn a_header_row_repeated_in_the_table_is_read_past() {
 #[actix_web::test]
 async fn a_french_matrix_of_a_review_stored_in_english_adds_its_texts() {
     let app = TestApp::spawn();
-    let matrix = |header: &str, columns: [&str; 2], rows: [(&'static str, &'static str); 2]| {
+    let matrix = |header: &str, columns: [&str; 2], rows: &[(&'static str, &'static str)]| {
         let rows: Vec<Row> = rows
             .iter()
             .map(|(text, position)| Row::Cells(vec![vec![*text], vec![*position], vec![], vec![]]))
@@ -1318,7 +1318,7 @@ async fn a_french_matrix_of_a_review_stored_in_english_adds_its_texts() {
     let english = matrix(
         "UPR of Côte d'Ivoire (4th Cycle - 47th Session)",
         ["Recommendation and recommending State", "Position"],
-        [
+        &[
             (
                 "145.1 Ratify the Optional Protocol to the Convention against Torture (France)",
                 "Supported",
@@ -1327,6 +1327,7 @@ async fn a_french_matrix_of_a_review_stored_in_english_adds_its_texts() {
                 "145.2 Abolish the death penalty in all circumstances (Spain) (Mexico)",
                 "Noted",
             ),
+            (ENGLISH_ROW, "Supported"),
         ],
     );
     let french = matrix(
@@ -1335,7 +1336,7 @@ async fn a_french_matrix_of_a_review_stored_in_english_adds_its_texts() {
             "Recommandation et État recommandant",
             "Position de l'État examiné",
         ],
-        [
+        &[
             (
                 "145.1 Ratifier le Protocole facultatif se rapportant à la Convention contre la torture (France)",
                 "Acceptée",
@@ -1344,31 +1345,34 @@ async fn a_french_matrix_of_a_review_stored_in_english_adds_its_texts() {
                 "145.2 Abolir la peine de mort en toutes circonstances (Espagne) (Mexique)",
                 "Notée",
             ),
+            // A row the French matrix left in English.
+            (ENGLISH_ROW, "Acceptée"),
         ],
     );
     let url = format!("{RECS}?format=ohchr-matrix");
     let r = app.upload(&url, DOCX, english).await.assert_ok_json();
-    assert_eq!(r["created"], 2, "{r}");
+    assert_eq!(r["created"], 3, "{r}");
+    assert_eq!(r["warnings"], json!([]), "{r}");
     let r = app.upload(&url, DOCX, french).await.assert_ok_json();
     assert_eq!(
         counted(&r, &["created", "updated", "matched"]),
-        [0, 2, 2],
+        [0, 3, 3],
         "{r}"
     );
-    assert!(
-        told(&r, "warnings")
-            .iter()
-            .all(|(_, code)| code != "paragraph_stored_with_another_text"),
-        "{r}"
-    );
+    // The row left in English is read as English, said, and finds its English text (whose
+    // position's words it gives).
+    assert_eq!(told(&r, "warnings"), [(4, "text_language".into())], "{r}");
     let recs = app
         .all("/api/v1/recommendations?state_under_review=CIV&session=47")
         .await;
-    assert_eq!(recs.len(), 2);
+    assert_eq!(recs.len(), 3);
     for rec in &recs {
-        assert!(
-            rec["text"]["en"].is_string() && rec["text"]["fr"].is_string(),
-            "{rec}"
-        );
+        let paragraph = rec["paragraph"].as_str().unwrap();
+        let french = rec["text"]["fr"].is_string();
+        assert!(rec["text"]["en"].is_string(), "{rec}");
+        assert_eq!(french, paragraph != "145.3", "{rec}");
     }
 }
+
+const ENGLISH_ROW: &str = "145.3 Guarantee the independence of the judiciary and access to \
+                           justice for all, in law and in practice (Chile)";
