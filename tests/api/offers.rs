@@ -708,3 +708,103 @@ async fn an_offer_is_stamped_once_by_the_write_that_opens_it() {
         2
     );
 }
+
+/// A page of items near their largest holds fewer than its `limit` (`sql::PAGE_BYTES`, 4 MiB),
+/// since what a page holds waits in memory for a client that may never read it; followed by
+/// its cursor, each list still gives every item once: a list, the change feed and an export.
+#[actix_web::test]
+async fn pages_of_very_large_items_hold_fewer_than_their_limit() {
+    let app = TestApp::spawn();
+    let org = organisation(&app, "Verbose NGO").await;
+    // Six languages of 20,000 characters, twice: about 480 kB an offer as JSON.
+    let long = |c: char| c.to_string().repeat(20_000);
+    let text = json!({"en": long('e'), "fr": long('é'), "es": long('ñ'), "ru": long('ж'),
+                      "ar": long('ع'), "zh": long('字')});
+    let mut made = std::collections::BTreeSet::new();
+    for n in 0..10 {
+        let mut body = offer("");
+        body["stakeholder"] = json!(org);
+        body["capacity"] = text.clone();
+        body["description"] = text.clone();
+        for (_, t) in body["description"].as_object_mut().unwrap() {
+            *t = json!(
+                format!("{n:02}{}", &t.as_str().unwrap()[..])
+                    .chars()
+                    .take(20_000)
+                    .collect::<String>()
+            );
+        }
+        made.insert(
+            app.create(PATH, &body).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let ids = |items: &[Value]| -> Vec<String> {
+        items
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let first = app.get(&format!("{PATH}?limit=200")).await.assert_ok_json();
+    let listed = first["items"].as_array().unwrap();
+    assert!(
+        (1..10).contains(&listed.len()) && first["next_cursor"].is_string(),
+        "{} items, next {}",
+        listed.len(),
+        first["next_cursor"]
+    );
+    let all = ids(&app.all(PATH).await);
+    assert_eq!(
+        all.iter()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        made
+    );
+    assert_eq!(all.len(), 10);
+
+    let mut fed = Vec::new();
+    let mut url = "/api/v1/changes?types=offer&limit=1000".to_owned();
+    let mut pages = 0;
+    loop {
+        let page = app.get(&url).await.assert_ok_json();
+        pages += 1;
+        let items = page["items"].as_array().unwrap();
+        fed.extend(items.iter().map(|c| c["id"].as_str().unwrap().to_owned()));
+        if !page["has_more"].as_bool().unwrap() {
+            break;
+        }
+        assert!(
+            !items.is_empty(),
+            "a page that says there is more holds something"
+        );
+        url = format!(
+            "/api/v1/changes?types=offer&limit=1000&after={}",
+            page["next_cursor"].as_str().unwrap()
+        );
+    }
+    assert!(pages > 1, "one page of the feed held 10 offers of 480 kB");
+    assert_eq!(
+        fed.iter()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        made
+    );
+    assert_eq!(fed.len(), 10);
+
+    let export = app.get(&format!("{PATH}?format=ndjson")).await;
+    let lines: Vec<Value> = String::from_utf8(export.body)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        ids(&lines)
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>(),
+        made
+    );
+    assert_eq!(lines.len(), 10);
+}

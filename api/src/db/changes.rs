@@ -278,12 +278,20 @@ impl Changes {
             .sum()
     }
 
-    /// The first `limit` changes of a packed page, and whether it held more; an error for a
-    /// page or a change that does not read (`Packed::unpack`).
+    /// The first `limit` changes of a packed page (fewer when their items are over
+    /// `sql::PAGE_BYTES`), and whether it held more; an error for a page or a change that does
+    /// not read (`Packed::unpack`).
     fn of(packed: Packed, limit: usize) -> diesel::QueryResult<(Self, bool)> {
         let mut changes = packed.unpack().map_err(unreadable)?;
         let more = changes.len() > limit;
         changes.truncate(limit);
+        let fit = super::sql::within_page_bytes(
+            changes
+                .iter()
+                .map(|c| c.data.as_ref().map_or(0, ExactSizeIterator::len)),
+        );
+        let more = more || fit < changes.len();
+        changes.truncate(fit);
         Ok((
             Self {
                 text: packed.text,

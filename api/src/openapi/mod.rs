@@ -31,7 +31,9 @@ pub const TITLE: &str = "UPR Technical Cooperation Repository";
         description = "Technical cooperation and capacity-building activities for implementing \
             Universal Periodic Review recommendations (Human Rights Council resolution 54/28). \
             Errors are RFC 9457 `application/problem+json` with a stable `code`. Lists answer \
-            `{\"items\": [...], \"next_cursor\": ...}`. A CSV answer asked for by a browser \
+            `{\"items\": [...], \"next_cursor\": ...}`; a page holds at most 4 MiB of items \
+            (at least one), so a page of very large items holds fewer than its `limit`: follow \
+            `next_cursor` (the feed: while `has_more`). A CSV answer asked for by a browser \
             (its `Accept` names `text/html`) begins with a UTF-8 byte order mark, which a \
             spreadsheet needs to read it as UTF-8; asked for by a program, it does not.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),

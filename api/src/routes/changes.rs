@@ -37,7 +37,7 @@ pub struct ChangesQuery {
     /// snapshot (opaque); omitted, the feed starts at its beginning.
     #[param(pattern = "^[A-Za-z0-9_-]{22}$", example = "Jq3xYk0b9mW2vQ8sLr5tNA")]
     pub after: Option<String>,
-    /// Changes per page, 1 to 1000 (default 100).
+    /// Changes per page, 1 to 1000 (default 100); fewer when their items pass 4 MiB.
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// Only these kinds, comma-separated: `recommendation`, `stakeholder`, `activity`,

@@ -29,6 +29,28 @@ pub mod statements;
 pub mod time_limit;
 pub mod verdicts;
 
+/// The most a page of a list, of an export or of the change feed holds of items, in bytes: a
+/// page of items near their largest (an offer of six languages of 20,000 characters) holds
+/// fewer than its `limit`, and its cursor goes on after the last one given. What a page holds
+/// waits in memory for a client that does not read it; pages of usual items are far below
+/// (a thousand changes of the feed, a megabyte).
+pub const PAGE_BYTES: usize = 4 << 20;
+
+/// How many of the items of these sizes a page holds: those within [`PAGE_BYTES`], and the
+/// first one whatever its size.
+pub fn within_page_bytes(sizes: impl IntoIterator<Item = usize>) -> usize {
+    let mut total = 0;
+    let mut count = 0;
+    for size in sizes {
+        total += size;
+        if count > 0 && total > PAGE_BYTES {
+            break;
+        }
+        count += 1;
+    }
+    count
+}
+
 #[derive(Debug, Clone)]
 pub enum Value {
     Text(String),

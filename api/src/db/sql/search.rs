@@ -219,12 +219,17 @@ impl Table {
             load_documents(conn, &sql)?
         };
         let mut rows = rows;
-        let more = rows.len() as i64 > limit;
+        let mut more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
+        let fit = super::within_page_bytes(rows.iter().map(|r| r.document.len()));
+        if fit < rows.len() {
+            rows.truncate(fit);
+            more = true;
+        }
         let next = match (more, upto, rows.last()) {
             (true, None, Some(last)) => Some(Position::After(last.seq)),
             (true, Some(upto), _) => Some(Position::Ranked {
-                at: offset + limit,
+                at: offset + rows.len() as i64,
                 upto,
             }),
             _ => None,
