@@ -548,6 +548,26 @@ fn bound_send_buffer(stream: &actix_web::rt::net::TcpStream, bytes: usize) {
 
 /// Runs the HTTP server until SIGTERM or SIGINT; requests in flight finish first, and the
 /// feed's long polls answer at once (`AppState::stopping`). A second signal stops it at once.
+/// Raises the process's limit of open files to what `max_connections` need, as far as its
+/// hard limit allows: each connection holds a file handle or two, besides the database's, the
+/// temporary files' and the listeners', and many systems start a process with a soft limit of
+/// 1,024, which would refuse connections (`Too many open files`) long before the limit the
+/// operator set. Says so when the hard limit is lower.
+fn open_files(max_connections: usize) {
+    let wanted = 2 * max_connections as u64 + 256;
+    match rlimit::increase_nofile_limit(wanted) {
+        Ok(limit) if limit < wanted => tracing::warn!(
+            open_files = limit,
+            wanted,
+            "the process may open fewer files than UPR_TC_MAX_CONNECTIONS connections need: \
+             raise its hard limit (`ulimit -Hn`, systemd's `LimitNOFILE=`, Docker's `--ulimit \
+             nofile=`) or lower UPR_TC_MAX_CONNECTIONS"
+        ),
+        Ok(limit) => tracing::debug!(open_files = limit, "limit of open files"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the limit of open files"),
+    }
+}
+
 pub async fn serve(service: Service) -> anyhow::Result<()> {
     // Uploads and snapshots are received and written into temporary files: a service that
     // cannot make one would seem ready and fail each of them.
@@ -557,6 +577,7 @@ pub async fn serve(service: Service) -> anyhow::Result<()> {
             std::env::temp_dir().display()
         )
     })?;
+    open_files(service.settings.limits.max_connections);
     let (server, addrs) = listen(&service, &service.settings.bind)?;
     for addr in addrs {
         tracing::info!(address = %addr, database = service.state.backend, "listening; docs at /docs");

@@ -151,6 +151,72 @@ fn serve_starts_on_the_sqlite_default_and_stops_gracefully_on_sigterm() {
 }
 
 /// The status line of `GET /api/v1/me` with `token`, from the service on `port`.
+/// Started with a soft limit of 1,024 open files (many systems' default), `serve` raises it
+/// to what `UPR_TC_MAX_CONNECTIONS` connections need, within the hard limit; told a hard limit
+/// too low, it says so in its log.
+#[test]
+fn serve_raises_its_limit_of_open_files_to_what_its_connections_need() {
+    let (_, hard) = rlimit::Resource::NOFILE.get().unwrap();
+    let soft_of = |pid: u32| -> u64 {
+        let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+        let line = limits
+            .lines()
+            .find(|l| l.starts_with("Max open files"))
+            .unwrap()
+            .to_owned();
+        line.split_whitespace().nth(3).unwrap().parse().unwrap()
+    };
+    // `upr-tc` run by a shell that set its limits first.
+    let limited = |dir: &Path, limits: &str| {
+        let mut sh = Command::new("sh");
+        sh.current_dir(dir)
+            .env_remove("DATABASE_URL")
+            .env_remove("UPR_TC_JWT_SECRET")
+            .env_remove("UPR_TC_JWT_JWKS")
+            .env_remove("UPR_TC_BIND")
+            .env("UPR_TC_LOG_FORMAT", "json")
+            .args(["-c", &format!("ulimit {limits} && exec \"$0\" \"$@\""), BIN])
+            .stderr(Stdio::piped());
+        sh
+    };
+    // Wanted for 4,096 connections: 8,448.
+    if hard >= 8_448 {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let server = serve_with(&mut limited(dir.path(), "-Sn 1024"), port);
+        assert!(
+            soft_of(server.0.id()) >= 8_448,
+            "{}",
+            soft_of(server.0.id())
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = serve_with(&mut limited(dir.path(), "-n 1024"), port);
+    assert_eq!(soft_of(server.0.id()), 1024);
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut log = String::new();
+    server
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    server.0.wait().unwrap();
+    assert!(
+        log.contains("UPR_TC_MAX_CONNECTIONS connections need"),
+        "{log}"
+    );
+}
+
 fn me(port: u16, token: &str) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(
