@@ -728,7 +728,7 @@ async fn pages_of_very_large_items_hold_fewer_than_their_limit() {
         body["description"] = text.clone();
         for (_, t) in body["description"].as_object_mut().unwrap() {
             *t = json!(
-                format!("{n:02}{}", &t.as_str().unwrap()[..])
+                format!("{n:02}{}", t.as_str().unwrap())
                     .chars()
                     .take(20_000)
                     .collect::<String>()
