@@ -67,6 +67,9 @@ fn lets_own_logs_through(targets: &tracing_subscriber::filter::Targets) -> bool 
             .any(|(target, level)| level != LevelFilter::OFF && own(target))
 }
 
+/// What actix-http logs of each connection a client broke, left out of the log.
+const CLIENTS_STREAM_ERRORS: &str = "actix_http::h1::dispatcher=off";
+
 /// `UPR_TC_LOG` and `UPR_TC_LOG_FORMAT` read: the filter (`info` when unset or empty), and
 /// whether lines are JSON (`None`: as stderr suits).
 fn log_settings(
@@ -82,6 +85,14 @@ fn log_settings(
             )
         })?,
         None => EnvFilter::new("info"),
+    };
+    // actix-http logs at ERROR every connection that ends on a malformed request head or a
+    // reset (`stream error: …`): any client may write such lines as fast as it sends bytes,
+    // before a request exists to count against its rate limit. Left out unless the filter
+    // names actix-http itself.
+    let filter = match filter_text {
+        Some(f) if f.contains("actix_http") => filter,
+        _ => filter.add_directive(CLIENTS_STREAM_ERRORS.parse()?),
     };
     if let Some(f) = filter_text.map(str::trim).filter(|f| !f.is_empty())
         && !f.eq_ignore_ascii_case("off")
@@ -365,6 +376,19 @@ mod tests {
         ] {
             assert!(json(Some(filter), None).is_ok(), "{filter}");
         }
+    }
+
+    #[test]
+    fn connections_broken_by_clients_are_left_out_of_the_log_unless_asked_for() {
+        let filter = |text| log_settings(text, None).unwrap().0.to_string();
+        for text in [None, Some("info"), Some("warn,upr_tc=debug")] {
+            assert!(
+                filter(text).contains(super::CLIENTS_STREAM_ERRORS),
+                "{text:?}: {}",
+                filter(text)
+            );
+        }
+        assert!(!filter(Some("info,actix_http=error")).contains("dispatcher=off"));
     }
 
     #[test]
