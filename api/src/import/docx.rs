@@ -37,14 +37,23 @@ pub type Row = Vec<Vec<String>>;
 pub const MAX_PART: u64 = 16 * 1024 * 1024;
 /// Header parts read at most.
 const MAX_HEADERS: usize = 16;
+/// The most a page header or the package's relationships may hold once decompressed (a real
+/// one holds a few lines).
+const MAX_SMALL_PART: u64 = 256 * 1024;
+/// The most cells and paragraphs a part may hold: far above any real matrix (OHCHR's for a
+/// 254-recommendation review holds some 1,300 cells), and what a body of millions of empty
+/// cells, each a few bytes of XML but an allocation once read, is stopped at.
+const MAX_ELEMENTS: usize = 200_000;
 
 /// Why a document cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum DocxError {
     #[error("The upload is not a Word document (.docx): {0}.")]
     NotDocx(String),
-    #[error("The document's part {part} is larger than {MAX_PART} bytes once decompressed.")]
-    TooLarge { part: String },
+    #[error("The document's part {part} is larger than {limit} bytes once decompressed.")]
+    TooLarge { part: String, limit: u64 },
+    #[error("The document's part {part} holds more than {MAX_ELEMENTS} cells and paragraphs.")]
+    TooManyElements { part: String },
     #[error("The document's part {part} is not well-formed XML: {message}.")]
     Xml { part: String, message: String },
 }
@@ -88,7 +97,7 @@ pub fn read(bytes: &[u8]) -> Result<Docx, DocxError> {
              published in Word or LibreOffice and save it as a Word document (.docx)"
         )));
     }
-    let document = part(&mut zip, &main)?.ok_or_else(|| {
+    let document = part(&mut zip, &main, MAX_PART)?.ok_or_else(|| {
         if zip.index_for_name("content.xml").is_some() {
             DocxError::NotDocx(
                 "it is an OpenDocument file (.odt, .ods): open it in LibreOffice or Word and \
@@ -113,7 +122,7 @@ pub fn read(bytes: &[u8]) -> Result<Docx, DocxError> {
     header_names.truncate(MAX_HEADERS);
     let mut headers = Vec::new();
     for name in header_names {
-        if let Some(xml) = part(&mut zip, &name)? {
+        if let Some(xml) = part(&mut zip, &name, MAX_SMALL_PART)? {
             let lines: Vec<String> = blocks(&name, &xml)?
                 .into_iter()
                 .flat_map(|b| match b {
@@ -131,7 +140,7 @@ pub fn read(bytes: &[u8]) -> Result<Docx, DocxError> {
 /// document, `word/document.xml` in every file Word writes.
 fn main_part(zip: &mut zip::ZipArchive<Cursor<&[u8]>>) -> Result<String, DocxError> {
     const DEFAULT: &str = "word/document.xml";
-    let Some(rels) = part(zip, "_rels/.rels")? else {
+    let Some(rels) = part(zip, "_rels/.rels", MAX_SMALL_PART)? else {
         return Ok(DEFAULT.to_owned());
     };
     let mut reader = Reader::from_str(&rels);
@@ -163,7 +172,11 @@ fn main_part(zip: &mut zip::ZipArchive<Cursor<&[u8]>>) -> Result<String, DocxErr
 }
 
 /// A part's text, `None` when the archive has no such part.
-fn part(zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Result<Option<String>, DocxError> {
+fn part(
+    zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    name: &str,
+    limit: u64,
+) -> Result<Option<String>, DocxError> {
     let file = match zip.by_name(name) {
         Ok(file) => file,
         Err(zip::result::ZipError::FileNotFound) => return Ok(None),
@@ -174,11 +187,14 @@ fn part(zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Result<Option<S
         }
     };
     let mut bytes = Vec::new();
-    file.take(MAX_PART + 1)
+    file.take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| DocxError::NotDocx(format!("its part {name} cannot be read ({e})")))?;
-    if bytes.len() as u64 > MAX_PART {
-        return Err(DocxError::TooLarge { part: name.into() });
+    if bytes.len() as u64 > limit {
+        return Err(DocxError::TooLarge {
+            part: name.into(),
+            limit,
+        });
     }
     String::from_utf8(bytes)
         .map(Some)
@@ -215,6 +231,7 @@ fn blocks(name: &str, xml: &str) -> Result<Vec<Block>, DocxError> {
     // Inside an element whose text is not the document's (`mc:Fallback`, a copy of
     // `mc:Choice`), counted so nesting works.
     let mut skipping = 0usize;
+    let mut elements = 0usize;
     let xml_error = |e: quick_xml::Error| DocxError::Xml {
         part: name.into(),
         message: e.to_string(),
@@ -233,6 +250,14 @@ fn blocks(name: &str, xml: &str) -> Result<Vec<Block>, DocxError> {
             Event::Eof => break,
             _ if skipping > 0 => continue,
             _ => {}
+        }
+        if let Event::Start(e) | Event::Empty(e) = &event
+            && matches!(e.name().as_ref(), "w:p" | "w:tc")
+        {
+            elements += 1;
+            if elements > MAX_ELEMENTS {
+                return Err(DocxError::TooManyElements { part: name.into() });
+            }
         }
         match event {
             Event::Start(e) => match e.name().as_ref() {
@@ -441,6 +466,41 @@ mod tests {
             bytes.len()
         );
         assert!(matches!(read(&bytes), Err(DocxError::TooLarge { .. })));
+    }
+
+    /// Small as an archive, costly once read: a body of more empty cells than any matrix has,
+    /// or a page header of megabytes, is refused.
+    #[test]
+    fn a_body_of_very_many_cells_or_a_very_large_header_is_refused() {
+        let archive = |files: &[(&str, String)]| {
+            let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            for (name, text) in files {
+                zip.start_file(*name, options).unwrap();
+                std::io::Write::write_all(&mut zip, text.as_bytes()).unwrap();
+            }
+            zip.finish().unwrap().into_inner()
+        };
+        let body = |cells: usize| {
+            format!(
+                "<w:document><w:body><w:tbl><w:tr>{}</w:tr></w:tbl></w:body></w:document>",
+                "<w:tc/>".repeat(cells)
+            )
+        };
+        let bytes = archive(&[("word/document.xml", body(MAX_ELEMENTS + 1))]);
+        assert!(bytes.len() < 64 * 1024, "{} bytes compressed", bytes.len());
+        let err = read(&bytes).unwrap_err();
+        assert!(matches!(err, DocxError::TooManyElements { .. }), "{err}");
+        assert!(read(&archive(&[("word/document.xml", body(1_000))])).is_ok());
+
+        let header = format!("<w:hdr>{}</w:hdr>", " ".repeat(MAX_SMALL_PART as usize));
+        let bytes = archive(&[("word/document.xml", body(4)), ("word/header1.xml", header)]);
+        let err = read(&bytes).unwrap_err();
+        assert!(
+            matches!(&err, DocxError::TooLarge { part, .. } if part == "word/header1.xml"),
+            "{err}"
+        );
     }
 
     #[test]
