@@ -546,15 +546,13 @@ fn bound_send_buffer(stream: &actix_web::rt::net::TcpStream, bytes: usize) {
     }
 }
 
-/// Runs the HTTP server until SIGTERM or SIGINT; requests in flight finish first, and the
-/// feed's long polls answer at once (`AppState::stopping`). A second signal stops it at once.
 /// Raises the process's limit of open files to what `max_connections` need, as far as its
 /// hard limit allows: each connection holds a file handle or two, besides the database's, the
 /// temporary files' and the listeners', and many systems start a process with a soft limit of
 /// 1,024, which would refuse connections (`Too many open files`) long before the limit the
 /// operator set. Says so when the hard limit is lower.
-fn open_files(max_connections: usize) {
-    let wanted = 2 * max_connections as u64 + 256;
+fn open_files(max_connections: usize, pool_size: usize) {
+    let wanted = 2 * max_connections as u64 + pool_size as u64 + 256;
     match rlimit::increase_nofile_limit(wanted) {
         Ok(limit) if limit < wanted => tracing::warn!(
             open_files = limit,
@@ -568,6 +566,8 @@ fn open_files(max_connections: usize) {
     }
 }
 
+/// Runs the HTTP server until SIGTERM or SIGINT; requests in flight finish first, and the
+/// feed's long polls answer at once (`AppState::stopping`). A second signal stops it at once.
 pub async fn serve(service: Service) -> anyhow::Result<()> {
     // Uploads and snapshots are received and written into temporary files: a service that
     // cannot make one would seem ready and fail each of them.
@@ -577,7 +577,10 @@ pub async fn serve(service: Service) -> anyhow::Result<()> {
             std::env::temp_dir().display()
         )
     })?;
-    open_files(service.settings.limits.max_connections);
+    // A replica's pool is as large as the primary's.
+    let pools = service.settings.pool_size as usize
+        * (1 + usize::from(service.settings.database_read.is_some()));
+    open_files(service.settings.limits.max_connections, pools);
     let (server, addrs) = listen(&service, &service.settings.bind)?;
     for addr in addrs {
         tracing::info!(address = %addr, database = service.state.backend, "listening; docs at /docs");

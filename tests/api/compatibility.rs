@@ -93,6 +93,26 @@ fn what_a_client_reads_may_not_change_under_it() {
         found(&b, &["POST /api/v1/activities", "no longer answers 201"]),
         "{b:?}"
     );
+
+    // A header an answer no longer sends, and an answer of the contract's components changed.
+    let b = breaks_of(|c| {
+        c["paths"]["/api/v1/activities"]["get"]["responses"]["200"]["headers"]
+            .as_object_mut()
+            .unwrap()
+            .remove("ETag");
+    });
+    assert!(
+        found(
+            &b,
+            &["GET /api/v1/activities", "200", "no longer sends ETag"]
+        ),
+        "{b:?}"
+    );
+    let b = breaks_of(|c| {
+        c["components"]["responses"]["BadRequest"]["content"]["application/problem+json"]["schema"] =
+            json!({"type": "string"});
+    });
+    assert!(found(&b, &["problem+json", "may now be string"]), "{b:?}");
 }
 
 #[test]
@@ -216,7 +236,7 @@ fn what_only_adds_breaks_nothing() {
             .as_array_mut()
             .unwrap()
             .push(json!({"$ref": "#/components/schemas/FeedItemPriority"}));
-        // A request's field made optional, an answer's bound loosened.
+        // A request's field made optional.
         let input = schema(c, "ActivityInput");
         input["required"]
             .as_array_mut()

@@ -143,6 +143,17 @@ impl<'a> Check<'a> {
                 }
                 continue;
             };
+            // An answer may be a component's (`#/components/responses/BadRequest`).
+            let answer = Self::resolve(self.old, answer).schema;
+            let answer_now = Self::resolve(self.new, answer_now).schema;
+            for name in object(&answer["headers"]).keys() {
+                let kept = object(&answer_now["headers"])
+                    .keys()
+                    .any(|n| n.eq_ignore_ascii_case(name));
+                if !kept {
+                    found.push(format!("{at} → {status}: no longer sends {name}"));
+                }
+            }
             for (media, content) in object(&answer["content"]) {
                 let here = format!("{at} → {status} {media}");
                 match answer_now["content"].get(media) {

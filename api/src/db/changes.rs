@@ -456,7 +456,9 @@ pub fn compact(conn: &mut DbConnection, before: DateTime<Utc>) -> diesel::QueryR
 
 /// Where the page after the page of `limit` changes after `after` starts, when it has
 /// changes already: what that page's `Page::Changes` would say to resume from (`read`), found
-/// without reading its items. `None` when that page is the last, or `after` has expired.
+/// without reading its items, so not where a page cut short by `sql::PAGE_BYTES` ends (a page
+/// read ahead from there is not asked for, and is dropped). `None` when that page is the last,
+/// or `after` has expired.
 pub fn page_after(
     conn: &mut DbConnection,
     audience: Audience,

@@ -155,8 +155,6 @@ pub fn counts(
     ))
 }
 
-/// Whether a State (this one, or any) has recorded a decision about this one activity (scope
-/// `activity`).
 /// The decision of a State's latest record by name on an activity, if it made one.
 pub fn latest_by_name(
     conn: &mut DbConnection,
@@ -179,6 +177,8 @@ pub fn latest_by_name(
         .transpose()
 }
 
+/// Whether a State (this one, or any) has recorded a decision about this one activity (scope
+/// `activity`).
 pub fn decided_by_name(
     conn: &mut DbConnection,
     activity: ActivityId,

@@ -232,6 +232,9 @@ fn blocks(name: &str, xml: &str) -> Result<Vec<Block>, DocxError> {
     // `mc:Choice`), counted so nesting works.
     let mut skipping = 0usize;
     let mut elements = 0usize;
+    // The bytes of the lines cells merged with the cell above were given: each gets a copy of
+    // that cell's, and a few bytes of XML would otherwise copy megabytes again and again.
+    let mut copied = 0u64;
     let xml_error = |e: quick_xml::Error| DocxError::Xml {
         part: name.into(),
         message: e.to_string(),
@@ -350,12 +353,21 @@ fn blocks(name: &str, xml: &str) -> Result<Vec<Block>, DocxError> {
                     {
                         let lines = if cell.continued {
                             // The lines of the cell above that starts at the same column.
-                            t.columns
+                            let above: Vec<String> = t
+                                .columns
                                 .last()
                                 .and_then(|above| above.iter().position(|c| c == column))
                                 .and_then(|i| t.rows.last().and_then(|r| r.get(i)))
                                 .cloned()
-                                .unwrap_or_default()
+                                .unwrap_or_default();
+                            copied += above.iter().map(|l| l.len() as u64).sum::<u64>();
+                            if copied > MAX_PART {
+                                return Err(DocxError::TooLarge {
+                                    part: name.into(),
+                                    limit: MAX_PART,
+                                });
+                            }
+                            above
                         } else {
                             cell.lines
                         };
@@ -493,6 +505,17 @@ mod tests {
         let err = read(&bytes).unwrap_err();
         assert!(matches!(err, DocxError::TooManyElements { .. }), "{err}");
         assert!(read(&archive(&[("word/document.xml", body(1_000))])).is_ok());
+
+        // One large cell, and rows of cells merged with it: each a copy of its lines.
+        let merged = format!(
+            "<w:document><w:body><w:tbl><w:tr><w:tc><w:p><w:r><w:t>{}</w:t></w:r></w:p></w:tc></w:tr>{}</w:tbl></w:body></w:document>",
+            "x".repeat(1 << 20),
+            r#"<w:tr><w:tc><w:tcPr><w:vMerge/></w:tcPr></w:tc></w:tr>"#.repeat(20)
+        );
+        let bytes = archive(&[("word/document.xml", merged)]);
+        assert!(bytes.len() < 64 * 1024, "{} bytes compressed", bytes.len());
+        let err = read(&bytes).unwrap_err();
+        assert!(matches!(err, DocxError::TooLarge { .. }), "{err}");
 
         let header = format!("<w:hdr>{}</w:hdr>", " ".repeat(MAX_SMALL_PART as usize));
         let bytes = archive(&[("word/document.xml", body(4)), ("word/header1.xml", header)]);

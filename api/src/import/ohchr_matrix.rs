@@ -92,8 +92,8 @@ struct Columns {
 }
 
 /// The headers of a column of paragraph numbers, folded and their letters alone: `No.`,
-/// `N°`, `Para.`, `#`.
-const PARAGRAPH_HEADERS: [&str; 9] = [
+/// `N°`, `Para.`.
+const PARAGRAPH_HEADERS: [&str; 8] = [
     "para",
     "paragraph",
     "paragraphe",
@@ -102,7 +102,6 @@ const PARAGRAPH_HEADERS: [&str; 9] = [
     "nr",
     "number",
     "numero",
-    "",
 ];
 
 const RECOMMENDATION: &str = "Recommendation";
@@ -121,16 +120,24 @@ impl Columns {
         let names_recommendation =
             |t: &str| t.contains("recommendation") || t.contains("recommandation");
         let recommendation = find(&|t| names_recommendation(t))?;
-        let source = find(&|t| t.contains("source") && !names_recommendation(t));
-        let position =
-            find(&|t| t.contains("position") && !names_recommendation(t) && !t.contains("source"))?;
+        // `Source of position` (a word `source`, not `Resources`), unless it is the position's
+        // own header (`Position / Source of position`).
+        let names_source = |t: &str| {
+            t.split(|c: char| !c.is_alphanumeric())
+                .any(|w| w == "source")
+        };
+        let names_position = |t: &str| t.contains("position") && !names_recommendation(t);
+        let position = find(&|t| names_position(t) && !names_source(t))
+            .or_else(|| find(&|t| names_position(t)))?;
+        let source =
+            find(&|t| names_source(t) && !names_recommendation(t)).filter(|i| *i != position);
         let themes = find(&|t| t.contains("theme"));
         let sdgs = find(&|t| t.contains("sdg") || t.split(' ').any(|w| w == "odd" || w == "odds"));
         let persons =
             find(&|t| (t.contains("persons") || t.contains("personnes")) && !t.contains("theme"));
         let paragraph = find(&|t| {
             let letters: String = t.chars().filter(|c| c.is_alphanumeric()).collect();
-            !t.is_empty() && PARAGRAPH_HEADERS.contains(&letters.as_str())
+            PARAGRAPH_HEADERS.contains(&letters.as_str())
         });
         let read = [
             Some(recommendation),
@@ -173,21 +180,28 @@ pub fn read(docx: &Docx, given: &Review) -> Result<Matrix, ImportError> {
     // The matrix's tables: one, or one a theme, each with its header row; or a table without
     // one right after a matrix's, as a document converted from a PDF cuts a table at its pages.
     let mut tables: Vec<Table<'_>> = Vec::new();
+    // Whether another table came since the matrix's last: what follows it is no continuation.
+    let mut interrupted = false;
     for block in &docx.body {
         let Block::Table(rows) = block else { continue };
         let Some(header) = rows.first() else { continue };
         match (Columns::of(header), tables.last()) {
-            (Some(columns), _) => tables.push(Table {
-                columns,
-                rows,
-                headed: true,
-            }),
-            (None, Some(last)) if continues(&last.columns, rows) => tables.push(Table {
-                columns: last.columns.clone(),
-                rows,
-                headed: false,
-            }),
-            (None, _) => {}
+            (Some(columns), _) => {
+                tables.push(Table {
+                    columns,
+                    rows,
+                    headed: true,
+                });
+                interrupted = false;
+            }
+            (None, Some(last)) if !interrupted && continues(&last.columns, rows) => {
+                tables.push(Table {
+                    columns: last.columns.clone(),
+                    rows,
+                    headed: false,
+                });
+            }
+            (None, _) => interrupted = true,
         }
     }
     let Some(Table { rows: first, .. }) = tables.first() else {
@@ -272,15 +286,22 @@ struct Table<'a> {
 }
 
 /// Whether a table without a matrix's header is the rest of the matrix's table before it: as
-/// many cells a row as that table's header, and a position read in its position column.
+/// many cells a row as that table's header (or one, a heading), and a position read in the
+/// position column of most of its rows.
 fn continues(columns: &Columns, rows: &[super::docx::Row]) -> bool {
-    rows.iter()
-        .all(|cells| cells.len() == columns.width || cells.len() == 1)
-        && rows.iter().any(|cells| {
+    let full: Vec<_> = rows.iter().filter(|cells| cells.len() > 1).collect();
+    let read = full
+        .iter()
+        .filter(|cells| {
             cells
                 .get(columns.position)
                 .is_some_and(|cell| position(&cell.join(" ")).is_some())
         })
+        .count();
+    rows.iter()
+        .all(|cells| cells.len() == columns.width || cells.len() == 1)
+        && read > 0
+        && read * 2 >= full.len()
 }
 
 /// The rows of one table (its header taken off), numbered from `before`; `header` the matrix's

@@ -1060,10 +1060,20 @@ async fn a_table_cut_without_its_header_is_read_as_the_rest_of_the_matrix() {
         row("140.3 Adopt another law (Chile)", "Supported"),
     ];
     let legend = [Row::Cells(vec![vec!["*"], vec!["Unedited version"]])];
+    // After another table: an annex, however like the matrix, is not its continuation.
+    let annex = [
+        row("Recommendations per cluster (summary)", "Supported"),
+        row("Recommendations per cluster (detail)", "Noted"),
+    ];
     let doc = docx_of_tables(
         Some("UPR of Slovenia (4th Cycle - 48th Session)"),
         &[],
-        &[(&FOURTH, &first), (&[], &rest), (&[], &legend)],
+        &[
+            (&FOURTH, &first),
+            (&[], &rest),
+            (&[], &legend),
+            (&[], &annex),
+        ],
     );
     let r = app
         .upload(&format!("{RECS}?format=ohchr-matrix"), DOCX, doc)
@@ -1093,6 +1103,7 @@ async fn a_matrix_with_columns_of_its_own_reads_them_and_names_those_it_passes_o
         "Position of the State under review",
         "Assessment of implementation",
         "Relevant SDGs",
+        "Resources needed",
     ];
     let rows = [Row::Cells(vec![
         vec!["140.1"],
@@ -1101,6 +1112,7 @@ async fn a_matrix_with_columns_of_its_own_reads_them_and_names_those_it_passes_o
         vec!["Supported"],
         vec!["Partly done"],
         vec!["- 16 - PEACE, JUSTICE AND STRONG INSTITUTIONS"],
+        vec!["Two experts"],
     ])];
     let doc = docx(
         Some("UPR of Slovenia (4th Cycle - 48th Session)"),
@@ -1113,11 +1125,16 @@ async fn a_matrix_with_columns_of_its_own_reads_them_and_names_those_it_passes_o
         .await
         .assert_ok_json();
     assert_eq!(counted(&r, &["created", "rejected"]), [1, 0], "{r}");
-    assert_eq!(told(&r, "warnings"), [(1, "unknown_column".into())], "{r}");
+    assert_eq!(
+        told(&r, "warnings"),
+        [(1, "unknown_column".into()), (1, "unknown_column".into())],
+        "{r}"
+    );
     assert_eq!(
         r["warnings"][0]["column"], "Assessment of implementation",
         "{r}"
     );
+    assert_eq!(r["warnings"][1]["column"], "Resources needed", "{r}");
     let stored = app.all("/api/v1/recommendations").await;
     assert_eq!(stored[0]["paragraph"], "140.1", "{}", stored[0]);
     assert_eq!(
