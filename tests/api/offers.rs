@@ -728,7 +728,7 @@ async fn pages_of_very_large_items_hold_fewer_than_their_limit() {
         body["description"] = text.clone();
         for (_, t) in body["description"].as_object_mut().unwrap() {
             *t = json!(
-                format!("{n:02}{}", t.as_str().unwrap())
+                format!("{n:02} training {}", t.as_str().unwrap())
                     .chars()
                     .take(20_000)
                     .collect::<String>()
@@ -764,6 +764,25 @@ async fn pages_of_very_large_items_hold_fewer_than_their_limit() {
         made
     );
     assert_eq!(all.len(), 10);
+    // A ranked search's pages too, whose cursor counts ranks.
+    let first = app
+        .get(&format!("{PATH}?q=training&limit=200"))
+        .await
+        .assert_ok_json();
+    assert!(
+        first["items"].as_array().unwrap().len() < 10,
+        "{}",
+        first["next_cursor"]
+    );
+    let found = ids(&app.all(&format!("{PATH}?q=training")).await);
+    assert_eq!(
+        found
+            .iter()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        made
+    );
+    assert_eq!(found.len(), 10);
 
     let mut fed = Vec::new();
     let mut url = "/api/v1/changes?types=offer&limit=1000".to_owned();
