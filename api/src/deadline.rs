@@ -119,6 +119,7 @@ pub async fn middleware(
         "request body did not arrive in time"
     );
     let (http, _) = res.into_parts();
+    crate::stalled::stop_reading(&http);
     let mut res = ApiError::RequestTimeout(format!(
         "The request's body did not arrive in time: a body must arrive whole within {} s and \
          never go {} s without a byte.",

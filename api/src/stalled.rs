@@ -125,6 +125,32 @@ fn look(s: &mut State, timeout: Duration, stalled: &Counter) -> bool {
     false
 }
 
+/// Stops reading the connection of `req` (shuts its socket for reading): actix-http then
+/// meets the client's end of the request, answers what it was given, and closes the connection.
+/// For a request whose body did not arrive in time (`crate::deadline`): actix-http would
+/// otherwise read on a body sent in chunks until its client ended it, and serve the next
+/// request on the same connection, whatever its answer said of closing it.
+/// A client that goes on sending (Linux still takes what comes after the shutdown) is cut a
+/// second later, once the answer, a few hundred bytes, has gone.
+pub fn stop_reading(req: &actix_web::HttpRequest) {
+    let Some(Guard(watched)) = req.conn_data::<Guard>() else {
+        return;
+    };
+    let shut = |watched: &Watched, how| {
+        watched.with(|s| {
+            if let Some(socket) = &s.socket {
+                let _ = socket2::SockRef::from(socket).shutdown(how);
+            }
+        })
+    };
+    shut(watched, std::net::Shutdown::Read);
+    let watched = watched.clone();
+    actix_web::rt::spawn(async move {
+        actix_web::rt::time::sleep(Duration::from_secs(1)).await;
+        shut(&watched, std::net::Shutdown::Both);
+    });
+}
+
 /// A request in progress on a watched connection, until its answer is handed over whole or
 /// dropped.
 struct InProgress(Watched);

@@ -80,6 +80,22 @@ fn a_body_that_trickles_or_stops_is_answered_408_and_its_connection_closed() {
         reply.head
     );
 
+    // A body sent in chunks that stops: its 408 closes the connection too (actix-http would
+    // read on until the client ended the body, then serve its next request).
+    let mut chunked = std::net::TcpStream::connect(("127.0.0.1", service.port)).unwrap();
+    chunked
+        .write_all(
+            format!(
+                "POST {RESOLVE} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+                 Transfer-Encoding: chunked\r\n\r\nc\r\n{{\"names\": [\"\r\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    let reply = read_reply(&mut chunked, Duration::from_secs(2) + PROMPTLY)
+        .expect("a chunked body that stops is answered, then its connection closed");
+    assert_eq!(reply.expect(408)["code"], "request_timeout");
+
     // A bulk upload may take longer to arrive whole, but not stop: no byte for the body
     // timeout ends it too.
     let admin = bearer(&service.admin());
