@@ -109,6 +109,44 @@ impl RowError {
             message,
         }
     }
+
+    /// The warning of a column of `source` (`a UPR Info export`) that the service does not
+    /// read, on the header's line.
+    pub fn passed_over(line: u64, column: String, source: &str) -> Self {
+        Self {
+            line,
+            message: format!(
+                "`{column}` is not a column this service reads of {source}: its values were \
+                 passed over"
+            ),
+            column: Some(column),
+            code: "unknown_column".into(),
+        }
+    }
+}
+
+/// The language `text` reads as, when that is not the `expected` one its source gives its
+/// texts (a UPR Info export's English, a matrix's language), with the warning of `column` at
+/// `line` saying where it is stored instead.
+pub(crate) fn other_language(
+    line: u64,
+    column: &str,
+    text: &str,
+    expected: crate::domain::Language,
+) -> Option<(crate::domain::Language, RowError)> {
+    let other = crate::domain::analysis::language_of(text).filter(|l| *l != expected)?;
+    let warning = RowError::in_column(
+        line,
+        column,
+        "text_language",
+        format!(
+            "the text reads as {}: stored as `text.{}`, not `text.{}`",
+            other.name(),
+            other.code(),
+            expected.code()
+        ),
+    );
+    Some((other, warning))
 }
 
 /// The top-level field a JSON pointer names: `/text/en` → `text`.
@@ -724,7 +762,10 @@ where
         Ok(counts) => {
             writer.report.received = counts.received;
             writer.report.folded += counts.folded;
-            let ignored = counts.ignored.into_iter().map(upr_info::passed_over);
+            let ignored = counts
+                .ignored
+                .into_iter()
+                .map(|column| RowError::passed_over(1, column, "a UPR Info export"));
             writer.report.warn_first(ignored.collect());
             writer.report.warn(counts.warnings);
             writer.finish()

@@ -237,15 +237,11 @@ pub fn read(docx: &Docx, given: &Review) -> Result<Matrix, ImportError> {
             };
             for (i, name) in &table.columns.unread {
                 if filled(*i) && !warnings.iter().any(|w| w.column.as_ref() == Some(name)) {
-                    warnings.push(RowError {
-                        line: before + 1,
-                        message: format!(
-                            "`{name}` is not a column this service reads of an OHCHR matrix: \
-                             its values were passed over"
-                        ),
-                        column: Some(name.clone()),
-                        code: "unknown_column".into(),
-                    });
+                    warnings.push(RowError::passed_over(
+                        before + 1,
+                        name.clone(),
+                        "an OHCHR matrix",
+                    ));
                 }
             }
         } else {
@@ -295,7 +291,7 @@ fn continues(columns: &Columns, rows: &[super::docx::Row]) -> bool {
         .filter(|cells| {
             cells
                 .get(columns.position)
-                .is_some_and(|cell| position(&cell.join(" ")).is_some())
+                .is_some_and(|cell| Response::from_original(&cell.join(" ")).is_some())
         })
         .count();
     rows.iter()
@@ -441,7 +437,7 @@ fn row(
     let response = if original.is_empty() || Response::awaited(&original) {
         None
     } else {
-        let r = position(&original);
+        let r = Response::from_original(&original);
         if r.is_none() {
             err(
                 POSITION,
@@ -473,24 +469,15 @@ fn row(
     // translated) is stored in its own, and said.
     let languages: Vec<Language> = pieces
         .iter()
-        .map(|(text, _)| {
-            match crate::domain::analysis::language_of(text).filter(|l| *l != language) {
-                Some(other) => {
-                    warn(
-                        RECOMMENDATION,
-                        "text_language",
-                        format!(
-                            "the text reads as {}: stored as `text.{}`, not `text.{}`",
-                            other.name(),
-                            other.code(),
-                            language.code()
-                        ),
-                    );
+        .map(
+            |(text, _)| match super::other_language(line, RECOMMENDATION, text, language) {
+                Some((other, warning)) => {
+                    warn(RECOMMENDATION, &warning.code, warning.message);
                     other
                 }
                 None => language,
-            }
-        })
+            },
+        )
         .collect();
     Ok(pieces
         .into_iter()
@@ -626,11 +613,6 @@ fn state_code(name: &str) -> Option<String> {
         .ok()
         .and_then(|c| CountryCode::parse_state(c.as_str()).ok())
         .map(|c| c.to_string())
-}
-
-/// The State's position as a matrix words it.
-fn position(original: &str) -> Option<Response> {
-    Response::from_original(original)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -1157,10 +1139,16 @@ mod tests {
 
     #[test]
     fn positions_and_sources_read() {
-        assert_eq!(position("Supported"), Some(Response::Supported));
-        assert_eq!(position("Supported/Noted"), Some(Response::SupportedInPart));
-        assert_eq!(position("Noted"), Some(Response::Noted));
-        assert_eq!(position("Maybe"), None);
+        assert_eq!(
+            Response::from_original("Supported"),
+            Some(Response::Supported)
+        );
+        assert_eq!(
+            Response::from_original("Supported/Noted"),
+            Some(Response::SupportedInPart)
+        );
+        assert_eq!(Response::from_original("Noted"), Some(Response::Noted));
+        assert_eq!(Response::from_original("Maybe"), None);
         // Not yet responded to: no response, as an empty cell.
         assert!(Response::awaited("Pending") && Response::awaited(" no  response "));
         assert!(!Response::awaited("Noted"));

@@ -286,18 +286,6 @@ fn check_header(headers: &[String]) -> Result<Vec<String>, ImportError> {
         .collect())
 }
 
-/// The warning of a column a UPR Info export has that this service does not read.
-pub(super) fn passed_over(column: String) -> RowError {
-    RowError {
-        line: 1,
-        message: format!(
-            "`{column}` is not a column this service reads of a UPR Info export: its values were passed over"
-        ),
-        column: Some(column),
-        code: "unknown_column".into(),
-    }
-}
-
 /// The encoding of a UPR Info export that names none, from the whole file: UPR Info's own
 /// exports are Mac Roman, and the same file saved again by a spreadsheet on Windows is
 /// windows-1252, which Mac Roman reads without an error as other letters (`HabrÈ` for
@@ -494,20 +482,14 @@ pub fn read<D: Importable>(
                 None => {
                     // UPR Info's texts are English but for a few in French or Spanish, which
                     // the export does not tell apart; one stored in another language is said.
-                    if let Some(other) = crate::domain::analysis::language_of(&group.text)
-                        .filter(|l| *l != crate::domain::Language::En)
-                    {
+                    if let Some((other, warning)) = super::other_language(
+                        line,
+                        "Text",
+                        &group.text,
+                        crate::domain::Language::En,
+                    ) {
                         group.language = other;
-                        warnings.push(RowError::in_column(
-                            line,
-                            "Text",
-                            "text_language",
-                            format!(
-                                "the text reads as {}: stored as `text.{}`, not `text.en`",
-                                other.name(),
-                                other.code()
-                            ),
-                        ));
+                        warnings.push(warning);
                     }
                     index.insert(key, groups.len());
                     groups.push(group);
