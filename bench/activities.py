@@ -222,6 +222,16 @@ def default_binary():
                         "release", "upr-tc")
 
 
+def seeded_arguments(description):
+    """The arguments of a benchmark that serves a `seeded` database: the build, the scale
+    and the seed; it adds its own."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--binary", default=default_binary())
+    parser.add_argument("--scale", default="small")
+    parser.add_argument("--seed", type=int, default=1)
+    return parser
+
+
 @contextlib.contextmanager
 def databases():
     """The service's environment on each engine: a new SQLite database, and a new PostgreSQL

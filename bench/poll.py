@@ -29,7 +29,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from activities import default_binary, free_port, seeded, wait_ready  # noqa: E402
+from activities import free_port, seeded, seeded_arguments, wait_ready  # noqa: E402
 from load import first_answer, wrk  # noqa: E402
 
 
@@ -57,10 +57,7 @@ def run(args, env, kept_bytes, binary=None):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--binary", default=default_binary())
-    parser.add_argument("--scale", default="small")
-    parser.add_argument("--seed", type=int, default=1)
+    parser = seeded_arguments(__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--before", help="another build, served the same data with "
                         "UPR_TC_KEPT_BYTES=0 too (an earlier commit's), for rows of its own")

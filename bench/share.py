@@ -31,7 +31,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from activities import default_binary, free_port, seeded, wait_ready  # noqa: E402
+from activities import free_port, seeded, seeded_arguments, wait_ready  # noqa: E402
 from load import wrk  # noqa: E402
 
 WORDS = ["torture", "children", "women", "education", "health", "police", "prison", "media",
@@ -127,10 +127,7 @@ def run(args, env, limits):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--binary", default=default_binary())
-    parser.add_argument("--scale", default="small")
-    parser.add_argument("--seed", type=int, default=1)
+    parser = seeded_arguments(__doc__.splitlines()[0])
     parser.add_argument("--hostile", type=int, default=16)
     parser.add_argument("--duration", type=float, default=10)
     args = parser.parse_args()

@@ -9,7 +9,12 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_upr-tc");
 
 fn upr_tc(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
+    in_dir(BIN, dir)
+}
+
+/// `program` run in `dir` with none of the service's settings but JSON logs.
+fn in_dir(program: &str, dir: &Path) -> Command {
+    let mut cmd = Command::new(program);
     cmd.current_dir(dir)
         .env_remove("DATABASE_URL")
         .env_remove("UPR_TC_JWT_SECRET")
@@ -168,14 +173,8 @@ fn serve_raises_its_limit_of_open_files_to_what_its_connections_need() {
     };
     // `upr-tc` run by a shell that set its limits first.
     let limited = |dir: &Path, limits: &str| {
-        let mut sh = Command::new("sh");
-        sh.current_dir(dir)
-            .env_remove("DATABASE_URL")
-            .env_remove("UPR_TC_JWT_SECRET")
-            .env_remove("UPR_TC_JWT_JWKS")
-            .env_remove("UPR_TC_BIND")
-            .env("UPR_TC_LOG_FORMAT", "json")
-            .args(["-c", &format!("ulimit {limits} && exec \"$0\" \"$@\""), BIN])
+        let mut sh = in_dir("sh", dir);
+        sh.args(["-c", &format!("ulimit {limits} && exec \"$0\" \"$@\""), BIN])
             .stderr(Stdio::piped());
         sh
     };

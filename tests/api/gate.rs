@@ -137,17 +137,19 @@ async fn a_state_taken_off_an_activity_it_refused_may_lift_its_refusal() {
     let id = a["id"].as_str().unwrap();
     let by_name =
         |decision: &str| json!({"decision": decision, "scope": "activity", "activity_id": id});
+    // The submitter names the States the activity concerns.
+    let concerning = |states: &'static [&'static str]| {
+        let (app, path, token) = (&app, item(&a), token.clone());
+        async move {
+            patch(app, &path, &token, &json!({ "states_concerned": states }))
+                .await
+                .assert_ok_json();
+        }
+    };
     let malawi = app.token(Role::State, Some("MWI"), None);
     consent(&app, &malawi, by_name("granted")).await;
     let refusal = consent(&app, &zambia, by_name("refused")).await;
-    patch(
-        &app,
-        &item(&a),
-        &token,
-        &json!({"states_concerned": ["MWI"]}),
-    )
-    .await
-    .assert_ok_json();
+    concerning(&["MWI"]).await;
     app.get(&item(&a)).await.assert_problem(404, "not_found");
     // Its record is still Zambia's to read, by id and in its list.
     let record = format!("/api/v1/consents/{}", refusal["id"].as_str().unwrap());
@@ -161,24 +163,10 @@ async fn a_state_taken_off_an_activity_it_refused_may_lift_its_refusal() {
     // refuse again, nor Malawi, taken off after its grant.
     consent(&app, &zambia, by_name("granted")).await;
     app.get(&item(&a)).await.assert_ok_json();
-    patch(
-        &app,
-        &item(&a),
-        &token,
-        &json!({"states_concerned": ["ZMB"]}),
-    )
-    .await
-    .assert_ok_json();
+    concerning(&["ZMB"]).await;
     consent(&app, &zambia, by_name("granted")).await;
     app.get(&item(&a)).await.assert_ok_json();
-    patch(
-        &app,
-        &item(&a),
-        &token,
-        &json!({"states_concerned": ["TZA"]}),
-    )
-    .await
-    .assert_ok_json();
+    concerning(&["TZA"]).await;
     let tanzania = app.token(Role::State, Some("TZA"), None);
     consent(&app, &tanzania, by_name("granted")).await;
     app.get(&item(&a)).await.assert_ok_json();
