@@ -9,8 +9,12 @@ fn released() -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// The served contract, rendered once for all the tests here.
 fn current() -> Value {
-    serde_json::from_str(&upr_tc::openapi::render()).unwrap()
+    static RENDERED: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    RENDERED
+        .get_or_init(|| serde_json::from_str(&upr_tc::openapi::render()).unwrap())
+        .clone()
 }
 
 #[test]

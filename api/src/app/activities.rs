@@ -159,7 +159,7 @@ pub fn delete(
     let actor = principal.actor();
     write(conn, |c| {
         own_current(c, principal, id)?;
-        policy::may_delete_activity(principal, decided_by_name(c, id, None)?)?;
+        policy::may_delete_activity(principal, decided_by_name(c, id)?)?;
         documents::delete::<Activity>(c, &actor, id, &expected)?;
         Ok(())
     })

@@ -177,22 +177,11 @@ pub fn latest_by_name(
         .transpose()
 }
 
-/// Whether a State (this one, or any) has recorded a decision about this one activity (scope
-/// `activity`).
-pub fn decided_by_name(
-    conn: &mut DbConnection,
-    activity: ActivityId,
-    state: Option<&CountryCode>,
-) -> diesel::QueryResult<bool> {
+/// Whether any State has recorded a decision about this one activity (scope `activity`).
+pub fn decided_by_name(conn: &mut DbConnection, activity: ActivityId) -> diesel::QueryResult<bool> {
     use super::schema::consents::dsl;
     let by_name = dsl::consents
         .filter(dsl::scope.eq(ScopeKind::Activity.as_str()))
         .filter(dsl::target.eq(activity.to_string()));
-    match state {
-        Some(state) => diesel::select(diesel::dsl::exists(
-            by_name.filter(dsl::state.eq(state.as_str())),
-        ))
-        .get_result(conn),
-        None => diesel::select(diesel::dsl::exists(by_name)).get_result(conn),
-    }
+    diesel::select(diesel::dsl::exists(by_name)).get_result(conn)
 }
