@@ -692,6 +692,7 @@ async fn a_contributor_token_does_not_speak_for_a_state() {
     app.send_json(Method::POST, PATH, Some(&posing), &body)
         .await
         .assert_problem(403, "forbidden");
+    // It awaits Uganda's consent: hidden from the posing token as from any organisation.
     patch(
         &app,
         &item(&own),
@@ -699,7 +700,7 @@ async fn a_contributor_token_does_not_speak_for_a_state() {
         &json!({"title": {"en": "Changed"}}),
     )
     .await
-    .assert_problem(403, "forbidden");
+    .assert_problem(404, "not_found");
     app.upload_as(
         "/api/v1/bulk/activities",
         "application/x-ndjson",
@@ -726,6 +727,93 @@ async fn a_contributor_token_does_not_speak_for_a_state() {
     )
     .await
     .assert_ok_json();
+}
+
+/// What a State's own stakeholder submits is the State's: a contributor token naming that
+/// stakeholder reads none of it that the public does not (its drafts, what awaits another
+/// State's consent and that State's refusal by name, its draft offers, its contact), while
+/// the State's own token reads all of it.
+#[actix_web::test]
+async fn a_contributor_token_does_not_read_for_a_state() {
+    let app = TestApp::spawn();
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let uganda = app.token(Role::State, Some("UGA"), None);
+    let public = submit(&app, &kenya, &activity(&["KEN"], "Kenya's public")).await;
+    let mut body = activity(&["KEN"], "Kenya's draft");
+    body["publication"] = json!("draft");
+    let draft = submit(&app, &kenya, &body).await;
+    let shared = submit(&app, &kenya, &activity(&["KEN", "UGA"], "Kenya and Uganda")).await;
+    let refusal = consent(
+        &app,
+        &uganda,
+        json!({"decision": "refused", "scope": "activity", "activity_id": shared["id"]}),
+    )
+    .await;
+    let bound = public["submitter"].as_str().unwrap().to_owned();
+    let mut offer = upr_tc_tests::offer("Kenya's draft offer");
+    offer["status"] = json!("draft");
+    let made = app
+        .send_json(Method::POST, "/api/v1/offers", Some(&kenya), &offer)
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text());
+    let made = made.json();
+    assert_eq!(made["stakeholder"], bound.as_str());
+    let offer_path = format!("/api/v1/offers/{}", made["id"].as_str().unwrap());
+    patch(
+        &app,
+        &format!("{STAKEHOLDERS}/{bound}"),
+        &kenya,
+        &json!({"contact": {"name": "Focal point", "email": "focal@example.org"}}),
+    )
+    .await
+    .assert_ok_json();
+    let posing = app.token(Role::Contributor, None, Some(&bound));
+    let (_, stranger) = organisation(&app, "Another NGO").await;
+    let titles = |items: Vec<Value>| -> Vec<String> {
+        let mut titles: Vec<String> = items
+            .iter()
+            .map(|a| a["title"]["en"].as_str().unwrap().to_owned())
+            .collect();
+        titles.sort();
+        titles
+    };
+    // Kenya reads all of it; the posing token as much as another organisation's, the public's.
+    assert_eq!(
+        titles(app.all_as(PATH, &kenya).await),
+        ["Kenya and Uganda", "Kenya's draft", "Kenya's public"]
+    );
+    for token in [&posing, &stranger] {
+        assert_eq!(titles(app.all_as(PATH, token).await), ["Kenya's public"]);
+        for hidden in [&draft, &shared] {
+            app.get_as(&item(hidden), token)
+                .await
+                .assert_problem(404, "not_found");
+        }
+        app.get_as(&offer_path, token)
+            .await
+            .assert_problem(404, "not_found");
+        assert!(app.all_as("/api/v1/offers", token).await.is_empty());
+        let records = app.all_as("/api/v1/consents", token).await;
+        assert!(
+            records.iter().all(|r| r["id"] != refusal["id"]),
+            "{records:?}"
+        );
+        let seen = app
+            .get_as(&format!("{STAKEHOLDERS}/{bound}"), token)
+            .await
+            .assert_ok_json();
+        assert!(seen.get("contact").is_none_or(Value::is_null), "{seen}");
+    }
+    app.get_as(&item(&draft), &kenya).await.assert_ok_json();
+    app.get_as(&offer_path, &kenya).await.assert_ok_json();
+    assert_eq!(app.all_as("/api/v1/offers", &kenya).await.len(), 1);
+    let records = app.all_as("/api/v1/consents", &kenya).await;
+    assert!(records.iter().any(|r| r["id"] == refusal["id"]));
+    let seen = app
+        .get_as(&format!("{STAKEHOLDERS}/{bound}"), &app.admin_token())
+        .await
+        .assert_ok_json();
+    assert_eq!(seen["contact"]["email"], "focal@example.org");
 }
 
 #[actix_web::test]

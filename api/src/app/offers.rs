@@ -16,21 +16,28 @@ use crate::domain::offer::{Offer, OfferContent, OfferInput, OfferStatus};
 use crate::domain::publication::Access;
 use crate::domain::{FieldError, Id, OfferId};
 
-/// Whether a caller with `access` sees an offer: a public one, or its own stakeholder's.
+/// Whether a caller with `access` sees an offer: a public one, or its own stakeholder's (a
+/// contributor's organisation that is no State's own stakeholder, a State's own stakeholder).
 fn may_see(conn: &mut DbConnection, access: &Access, offer: &Offer) -> Result<bool> {
     match known_without_reading(access, offer) {
         Some(sees) => Ok(sees),
-        None => Ok(match (access, offer.content.stakeholder) {
-            (Access::State(state), Some(id)) => {
-                crate::db::stakeholders::bound_state(conn, id)?.as_ref() == Some(state)
-            }
-            _ => false,
-        }),
+        None => {
+            let Some(id) = offer.content.stakeholder else {
+                return Ok(false);
+            };
+            let bound = crate::db::stakeholders::bound_state(conn, id)?;
+            Ok(match access {
+                Access::State(state) => bound.as_ref() == Some(state),
+                Access::Submitter(_) => bound.is_none(),
+                Access::Public | Access::Everything => false,
+            })
+        }
     }
 }
 
-/// [`may_see`] where the offer alone says: `None` for a State's focal point and an offer that
-/// is not public, which it sees when the offer's stakeholder is bound to its State.
+/// [`may_see`] where the offer alone says: `None` for an offer that is not public of a
+/// contributor's organisation (seen unless it is a State's own stakeholder) or for a State's
+/// focal point (seen when the offer's stakeholder is bound to its State).
 fn known_without_reading(access: &Access, offer: &Offer) -> Option<bool> {
     if offer.public() {
         return Some(true);
@@ -39,7 +46,8 @@ fn known_without_reading(access: &Access, offer: &Offer) -> Option<bool> {
     match access {
         Access::Everything => Some(true),
         Access::Public => Some(false),
-        Access::Submitter(own) => Some(stakeholder == Some(*own)),
+        Access::Submitter(own) if stakeholder == Some(*own) => None,
+        Access::Submitter(_) => Some(false),
         Access::State(_) if stakeholder.is_some() => None,
         Access::State(_) => Some(false),
     }

@@ -27,9 +27,13 @@ enum Rights<'a> {
 }
 
 fn rights(principal: &Principal) -> Rights<'_> {
-    let Principal::Caller(caller) = principal else {
-        return Rights::Everything;
-    };
+    match principal {
+        Principal::Caller(caller) => rights_of(caller),
+        Principal::Operator => Rights::Everything,
+    }
+}
+
+fn rights_of(caller: &Caller) -> Rights<'_> {
     match caller.role {
         Role::Admin => Rights::Everything,
         Role::Contributor => caller
@@ -90,10 +94,16 @@ pub fn principal_access(principal: &Principal) -> Access {
 }
 
 /// Whether this caller sees a stakeholder's contact details: `admin` and the organisation's
-/// own contributors.
-pub fn sees_contact(caller: Option<&Caller>, stakeholder: StakeholderId) -> bool {
+/// own contributors, who edit it (a contributor token naming a State's own stakeholder, which
+/// its State edits, sees none).
+pub fn sees_contact(
+    caller: Option<&Caller>,
+    id: StakeholderId,
+    stakeholder: &StakeholderContent,
+) -> bool {
     caller.is_some_and(|c| {
-        c.is_admin() || (c.role == Role::Contributor && c.stakeholder == Some(stakeholder))
+        c.is_admin()
+            || (c.role == Role::Contributor && edits_stakeholder(rights_of(c), id, stakeholder))
     })
 }
 
@@ -275,6 +285,20 @@ fn admin_only_changes(
     changed
 }
 
+/// Whether these rights edit stakeholder `id`, as it is: `admin` any; a contributor its own
+/// organisation, a State its own State's bodies.
+fn edits_stakeholder(rights: Rights, id: StakeholderId, stakeholder: &StakeholderContent) -> bool {
+    match rights {
+        Rights::Everything => true,
+        // A State's own stakeholder is edited by its State, not through a contributor token.
+        Rights::Organisation(own) => own == id && own_state(stakeholder).is_none(),
+        Rights::State(state) => {
+            stakeholder.kind.is_state_body() && stakeholder.country.as_ref() == Some(state)
+        }
+        Rights::Nothing => false,
+    }
+}
+
 /// Whether a principal may change stakeholder `id` from `before` to `after`: `admin`
 /// anything; a contributor its own organisation, a State its own State's bodies, each except
 /// the fields only `admin` sets. Asked with `after` equal to `before`: whether it may edit the
@@ -285,16 +309,11 @@ pub fn may_edit_stakeholder(
     before: &StakeholderContent,
     after: &StakeholderContent,
 ) -> Result<()> {
-    let allowed = match rights(principal) {
-        Rights::Everything => return Ok(()),
-        // A State's own stakeholder is edited by its State, not through a contributor token.
-        Rights::Organisation(own) => own == id && own_state(before).is_none(),
-        Rights::State(state) => {
-            before.kind.is_state_body() && before.country.as_ref() == Some(state)
-        }
-        Rights::Nothing => false,
-    };
-    if !allowed {
+    let rights = rights(principal);
+    if matches!(rights, Rights::Everything) {
+        return Ok(());
+    }
+    if !edits_stakeholder(rights, id, before) {
         return Err(Error::Forbidden(
             "A contributor edits only its own organisation, a State only its own State's bodies."
                 .into(),

@@ -341,7 +341,9 @@ pub enum Access {
     Public,
     /// `admin`: everything.
     Everything,
-    /// A contributor: also its own organisation's submissions, whatever their state.
+    /// A contributor: also its own organisation's submissions, whatever their state, unless
+    /// the organisation is a State's own stakeholder: what that submits is its State's, seen
+    /// through the State's token, never a contributor's ([`submitted_by`]).
     Submitter(StakeholderId),
     /// A State's focal point: also its own State's submissions, and every submitted activity
     /// that concerns it (it must see them to decide on its consent).
@@ -354,13 +356,20 @@ pub fn may_see(access: &Access, activity: &ActivityFacts, verdict: &Visibility) 
         || match access {
             Access::Public => false,
             Access::Everything => true,
-            Access::Submitter(id) => activity.submitter == *id,
+            Access::Submitter(id) => submitted_by(*id, activity),
             Access::State(state) => {
                 activity.submitter_state.as_ref() == Some(state)
                     || (activity.publication == Publication::Submitted
                         && activity.states_concerned.contains(state))
             }
         }
+}
+
+/// Whether a contributor of organisation `id` sees the activity as its submitter: the
+/// organisation submitted it and is no State's own stakeholder (a contributor token speaks for
+/// an organisation, never for a State: `app::policy::may_submit_as_organisation`).
+pub fn submitted_by(id: StakeholderId, activity: &ActivityFacts) -> bool {
+    activity.submitter == id && activity.submitter_state.is_none()
 }
 
 /// Whether a caller with `access` may read `state`'s decision by name on an activity (`None`
@@ -376,7 +385,7 @@ pub fn may_read_decision_by_name(
     match access {
         Access::Everything => true,
         Access::Public => false,
-        Access::Submitter(id) => activity.is_some_and(|a| a.submitter == *id),
+        Access::Submitter(id) => activity.is_some_and(|a| submitted_by(*id, a)),
         Access::State(own) => {
             own == state || activity.is_some_and(|a| a.submitter_state.as_ref() == Some(own))
         }

@@ -106,7 +106,7 @@ impl StakeholderQuery {
 
 /// The representation this caller may see.
 pub fn for_caller(mut s: Stakeholder, caller: Option<&Caller>) -> Stakeholder {
-    if !policy::sees_contact(caller, s.stored.id) {
+    if !policy::sees_contact(caller, s.stored.id, &s.content) {
         s.content.contact = None;
     }
     s
@@ -117,7 +117,7 @@ pub fn for_caller(mut s: Stakeholder, caller: Option<&Caller>) -> Stakeholder {
 /// The ETag of the representation this caller sees: it differs with and without contact
 /// details.
 fn tag_for(s: &Stakeholder, caller: Option<&Caller>) -> String {
-    if policy::sees_contact(caller, s.stored.id) {
+    if policy::sees_contact(caller, s.stored.id, &s.content) {
         format!("\"{}\"", s.stored.version)
     } else {
         format!("\"{}-public\"", s.stored.version)

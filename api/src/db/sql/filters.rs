@@ -209,11 +209,12 @@ impl OfferFilter {
                 sql.push(" AND ").flag("r.public", true);
             }
             Access::Submitter(id) => {
+                // `app::offers::may_see`: not a State's own stakeholder's.
                 sql.push(" AND (")
                     .flag("r.public", true)
-                    .push(" OR r.stakeholder = ")
+                    .push(" OR r.stakeholder IN (SELECT s.id FROM stakeholders s WHERE s.id = ")
                     .text(id.to_string())
-                    .push(")");
+                    .push(" AND s.own_state IS NULL))");
             }
             Access::State(state) => {
                 sql.push(" AND (")
@@ -276,11 +277,12 @@ pub fn access_filter(sql: &mut Sql, access: &Access) {
             sql.push(" AND ").flag("r.public", true);
         }
         Access::Submitter(id) => {
+            // `publication::submitted_by`: not a State's own stakeholder's.
             sql.push(" AND (")
                 .flag("r.public", true)
-                .push(" OR r.submitter = ")
+                .push(" OR (r.submitter = ")
                 .text(id.to_string())
-                .push(")");
+                .push(" AND r.submitter_state IS NULL))");
         }
         Access::State(state) => {
             sql.push(" AND (").flag("r.public", true).push(" OR r.submitter_state = ")
@@ -305,7 +307,7 @@ fn consent_access(sql: &mut Sql, access: &Access) {
         Access::Submitter(id) => {
             sql.push(" AND (c.scope <> 'activity' OR EXISTS (SELECT 1 FROM activities r WHERE r.id = c.target AND r.submitter = ")
                 .text(id.to_string())
-                .push("))");
+                .push(" AND r.submitter_state IS NULL))");
         }
         Access::State(state) => {
             sql.push(" AND (c.scope <> 'activity' OR c.state = ")
