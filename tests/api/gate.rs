@@ -159,10 +159,29 @@ async fn a_state_taken_off_an_activity_it_refused_may_lift_its_refusal() {
         listed.iter().any(|r| r["id"] == refusal["id"]),
         "{listed:?}"
     );
-    // Zambia lifts its refusal: the activity is public. What no longer concerns it, it may not
-    // refuse again, nor Malawi, taken off after its grant.
+    // The statistics, counted while it is hidden, and kept up to date from here.
+    let malawi_counted = || async {
+        let stats = app.get("/api/v1/statistics").await.assert_ok_json();
+        let table = stats["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "activities_by_state")
+            .unwrap()
+            .clone();
+        table["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r[0] == "MWI")
+            .map_or(json!(0), |r| r[2].clone())
+    };
+    assert_eq!(malawi_counted().await, 0);
+    // Zambia lifts its refusal: the activity is public, and counted. What no longer concerns
+    // it, it may not refuse again, nor Malawi, taken off after its grant.
     consent(&app, &zambia, by_name("granted")).await;
     app.get(&item(&a)).await.assert_ok_json();
+    assert_eq!(malawi_counted().await, 1);
     concerning(&["ZMB"]).await;
     consent(&app, &zambia, by_name("granted")).await;
     app.get(&item(&a)).await.assert_ok_json();
@@ -732,7 +751,7 @@ async fn a_contributor_token_does_not_speak_for_a_state() {
 /// What a State's own stakeholder submits is the State's: a contributor token naming that
 /// stakeholder reads none of it that the public does not (its drafts, what awaits another
 /// State's consent and that State's refusal by name, its draft offers, its contact), while
-/// the State's own token reads all of it.
+/// the State's own token reads its drafts, offers and records (and `admin` the contact).
 #[actix_web::test]
 async fn a_contributor_token_does_not_read_for_a_state() {
     let app = TestApp::spawn();

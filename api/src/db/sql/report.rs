@@ -206,8 +206,9 @@ pub fn written(
 }
 
 /// The ids of the activities a write of these consent records or stakeholders may change:
-/// those concerning the records' States (how the State stands on each), and those the
-/// stakeholders submitted (their kind, and whether they are a State's own).
+/// those concerning the records' States (how the State stands on each), those the records
+/// name (a State taken off an activity may still lift its refusal of it by name), and those
+/// the stakeholders submitted (their kind, and whether they are a State's own).
 pub fn touched(
     conn: &mut DbConnection,
     consents: &[String],
@@ -226,7 +227,11 @@ pub fn touched(
              WHERE f.value IN (SELECT c.state FROM consents c WHERE c.id IN ",
         )
         .text_list(consents)
-        .push(")");
+        .push(
+            ") UNION SELECT c.target FROM consents c \
+             WHERE c.scope = 'activity' AND c.target IS NOT NULL AND c.id IN ",
+        )
+        .text_list(consents);
     let ids: Vec<Id> = load(conn, &sql)?;
     Ok(ids.into_iter().map(|i| i.id).collect())
 }
