@@ -283,7 +283,7 @@ impl Changes {
     /// not read (`Packed::unpack`).
     fn of(packed: Packed, limit: usize) -> diesel::QueryResult<(Self, bool)> {
         let mut changes = packed.unpack().map_err(unreadable)?;
-        let more = changes.len() > limit;
+        let more = packed.cut || changes.len() > limit;
         changes.truncate(limit);
         let fit = super::sql::within_page_bytes(
             changes

@@ -133,11 +133,13 @@ impl Window<'_> {
 }
 
 /// The first `limit` changes of the window, each upsert with its item, packed in one text
-/// ([`Packed`]).
+/// ([`Packed`]); of those, only the changes up to the first whose items before it reach
+/// `sql::PAGE_BYTES` ([`Packed::cut`] says when others were left out), so that what is read of
+/// a page is bounded whatever the size of its items.
 ///
-/// A few values for the page rather than a row a change: a page of 1,000 changes is a
-/// megabyte of documents, and a row a change cost the service a value decoded and copied, and
-/// an allocation, for each of their six columns (on PostgreSQL, a message a row as well).
+/// A text a change rather than six values (on PostgreSQL, a few texts for the page): a page of
+/// 1,000 changes is a megabyte of documents, and a row of six columns cost the service a value
+/// decoded and copied, and an allocation, for each (on PostgreSQL, a message a row as well).
 pub fn page(conn: &mut DbConnection, window: &Window, limit: i64) -> diesel::QueryResult<Packed> {
     #[derive(diesel::QueryableByName)]
     struct Part {
@@ -145,6 +147,14 @@ pub fn page(conn: &mut DbConnection, window: &Window, limit: i64) -> diesel::Que
         packed: Option<String>,
         #[diesel(sql_type = BigInt)]
         changes: i64,
+        /// The changes of the part, those past the page's bytes included.
+        #[diesel(sql_type = BigInt)]
+        read: i64,
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Change {
+        #[diesel(sql_type = Text)]
+        packed: String,
     }
     let item = item_of_change();
     // The public feed: its own operation, and the public representation where it differs
@@ -157,50 +167,72 @@ pub fn page(conn: &mut DbConnection, window: &Window, limit: i64) -> diesel::Que
         ),
     };
     let sqlite = matches!(conn, DbConnection::Sqlite(_));
-    let (unit, join, parts) = if sqlite {
-        ("char(31)", "group_concat", "")
-    } else {
-        ("chr(31)", "string_agg", " GROUP BY p.seq / 64")
-    };
-    // On PostgreSQL, packed in parts of at most 64 changes (by position), so that no value is
-    // larger than some tens of kilobytes: libpq keeps a buffer as large as the largest
-    // message it was sent for as long as its connection lives. SQLite packs the page in one
-    // value, which nothing keeps, and would sort the changes to group them. The parts, and
-    // the changes in each, come in no promised order (`unpack` puts them in order). A change
-    // with a field that is NULL would drop out of its part (`||` makes it NULL, and the
-    // aggregate passes over NULLs): none can be, the operation is written so that one would
-    // read as no operation, and the changes are counted beside each part, which must hold as
-    // many.
-    let mut sql = Sql::new(
-        conn,
-        &format!(
-            "SELECT {join}(p.seq || {unit} || p.entity || {unit} || p.entity_id || {unit} \
-             || COALESCE(p.op, '') || {unit} || p.at || {unit} \
-             || COALESCE(octet_length(p.data), -1) || {unit} || COALESCE(p.data, ''), '') \
-             AS packed, COUNT(*) AS changes \
-             FROM (SELECT c.seq, c.entity, c.entity_id, {op} AS op, CAST(c.at AS TEXT) AS at, \
-             {data} AS data FROM changes c WHERE "
-        ),
+    let unit = if sqlite { "char(31)" } else { "chr(31)" };
+    let packed = format!(
+        "p.seq || {unit} || p.entity || {unit} || p.entity_id || {unit} \
+         || COALESCE(p.op, '') || {unit} || p.at || {unit} \
+         || COALESCE(octet_length(p.data), -1) || {unit} || COALESCE(p.data, '')"
     );
-    window.conditions(&mut sql);
-    sql.push(" ORDER BY c.seq LIMIT ")
-        .int(limit)
-        .push(") p")
-        .push(parts)
-        .keep_plan();
-    let parts = load::<Part>(conn, &sql)?;
-    let mut page = Packed {
-        text: String::with_capacity(
-            parts
-                .iter()
-                .map(|p| p.packed.as_ref().map_or(0, String::len))
-                .sum(),
-        ),
-        changes: 0,
+    let changes = format!(
+        "(SELECT c.seq, c.entity, c.entity_id, {op} AS op, CAST(c.at AS TEXT) AS at, \
+         {data} AS data FROM changes c WHERE "
+    );
+    // SQLite gives a text a change as it reads them, and the service stops reading once the
+    // page's bytes are reached. PostgreSQL sends the whole result: the page is packed in parts
+    // of at most 64 changes (by position), so that no value is larger than some tens of
+    // kilobytes (libpq keeps a buffer as large as the largest message it was sent for as long
+    // as its connection lives), and the statement leaves out the changes past the page's
+    // bytes itself, by a running sum of the items' lengths (which it knows without reading
+    // them). The parts, and the changes in each, come in no promised order (`unpack` puts them
+    // in order). A change with a field that is NULL would drop out of its part (`||` makes it
+    // NULL, and the aggregate passes over NULLs): none can be, the operation is written so
+    // that one would read as no operation, and the changes are counted beside each part,
+    // which must hold as many.
+    let mut sql = if sqlite {
+        Sql::new(conn, &format!("SELECT {packed} AS packed FROM {changes}"))
+    } else {
+        let within = format!("p.before < {}", super::PAGE_BYTES);
+        Sql::new(
+            conn,
+            &format!(
+                "SELECT string_agg({packed}, '') FILTER (WHERE {within}) AS packed, \
+                 COUNT(*) FILTER (WHERE {within}) AS changes, COUNT(*) AS read \
+                 FROM (SELECT p.*, COALESCE(SUM(octet_length(p.data)) OVER (ORDER BY p.seq \
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before FROM {changes}"
+            ),
+        )
     };
-    for part in parts {
-        page.text.push_str(part.packed.as_deref().unwrap_or(""));
-        page.changes += part.changes;
+    window.conditions(&mut sql);
+    sql.push(" ORDER BY c.seq LIMIT ").int(limit).push(") p");
+    if !sqlite {
+        sql.push(") p GROUP BY p.seq / 64");
+    }
+    sql.keep_plan();
+    let mut page = Packed::default();
+    match conn {
+        DbConnection::Sqlite(c) => super::sqlite_rows(c, &sql, |change: Change| {
+            if page.text.len() >= super::PAGE_BYTES {
+                page.cut = true;
+                return false;
+            }
+            page.text.push_str(&change.packed);
+            page.changes += 1;
+            true
+        })?,
+        DbConnection::Postgres(_) => {
+            let parts = load::<Part>(conn, &sql)?;
+            page.text.reserve(
+                parts
+                    .iter()
+                    .map(|p| p.packed.as_ref().map_or(0, String::len))
+                    .sum(),
+            );
+            for part in parts {
+                page.text.push_str(part.packed.as_deref().unwrap_or(""));
+                page.changes += part.changes;
+                page.cut |= part.read > part.changes;
+            }
+        }
     }
     Ok(page)
 }
@@ -209,10 +241,13 @@ pub fn page(conn: &mut DbConnection, window: &Window, limit: i64) -> diesel::Que
 /// position, kind, id, operation and time, each followed by a U+001F; then the length in
 /// bytes of its item (-1 for none) and a U+001F; then the item. The item is found by its
 /// length, not by a separator, so that nothing it holds can be taken for the next change.
+#[derive(Default)]
 pub struct Packed {
     pub text: String,
     /// How many changes the database packed.
     pub changes: i64,
+    /// Whether changes of the window were left out after the page's bytes were reached.
+    pub cut: bool,
 }
 
 /// One change of a [`Packed`] page: its kind, id and item as where they lie in the text.
@@ -349,6 +384,7 @@ mod tests {
         let page = Packed {
             text: packed,
             changes: 2,
+            cut: false,
         };
         let records = page.unpack().unwrap();
         let text = |r: &std::ops::Range<usize>| &page.text[r.clone()];
@@ -371,6 +407,7 @@ mod tests {
         let packed = |text: &str, changes| Packed {
             text: text.to_owned(),
             changes,
+            cut: false,
         };
         assert!(packed("", 0).unpack().unwrap().is_empty());
         // A change the text does not hold.

@@ -39,10 +39,10 @@ pub const PAGE_BYTES: usize = 4 << 20;
 /// How many of the items of these sizes a page holds: those within [`PAGE_BYTES`], and the
 /// first one whatever its size.
 pub fn within_page_bytes(sizes: impl IntoIterator<Item = usize>) -> usize {
-    let mut total = 0;
+    let mut total: usize = 0;
     let mut count = 0;
     for size in sizes {
-        total += size;
+        total = total.saturating_add(size);
         if count > 0 && total > PAGE_BYTES {
             break;
         }
@@ -329,6 +329,81 @@ where
 /// Runs a query that selects `seq` and `document`.
 pub fn load_documents(conn: &mut DbConnection, sql: &Sql) -> QueryResult<Vec<DocumentRow>> {
     load(conn, sql)
+}
+
+/// Runs a page's query, which selects `seq` and its `document` column as [`page_document`]
+/// writes it, in the page's order: the rows up to the first whose documents before it reach
+/// [`PAGE_BYTES`], that one with an empty document, which says the page goes on (no document
+/// is empty: they are JSON). What is read of a page is so bounded, whatever its `limit` and
+/// the size of its items. SQLite gives rows one by one as it reads them, and no row after that
+/// one is read; PostgreSQL sends the whole result, whose documents past the bound the
+/// statement leaves out itself.
+pub fn load_page_documents(conn: &mut DbConnection, sql: &Sql) -> QueryResult<Vec<DocumentRow>> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            let mut rows = Vec::new();
+            let mut before = 0;
+            sqlite_rows(c, sql, |mut row: DocumentRow| {
+                if before >= PAGE_BYTES {
+                    row.document.clear();
+                    rows.push(row);
+                    return false;
+                }
+                before += row.document.len();
+                rows.push(row);
+                true
+            })?;
+            Ok(rows)
+        }
+        DbConnection::Postgres(c) => Statement::of(sql).load(c),
+    }
+}
+
+/// The `document` column of a page's query ([`load_page_documents`]), of the document `doc`
+/// in the page's order `order`: on PostgreSQL, empty where the documents before the row
+/// (a running sum of their lengths, which PostgreSQL knows without reading them) reach
+/// [`PAGE_BYTES`].
+pub fn page_document(sqlite: bool, doc: &str, order: &str) -> String {
+    if sqlite {
+        format!("{doc} AS document")
+    } else {
+        format!(
+            "CASE WHEN COALESCE(SUM(octet_length({doc})) OVER (ORDER BY {order} \
+             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) < {PAGE_BYTES} \
+             THEN {doc} ELSE '' END AS document"
+        )
+    }
+}
+
+/// The sizes of a page's documents as [`load_page_documents`] reads them, for
+/// [`within_page_bytes`]: an empty one, which says the page goes on, as past any bound.
+pub fn page_sizes(rows: &[DocumentRow]) -> impl Iterator<Item = usize> + '_ {
+    rows.iter().map(|r| {
+        if r.document.is_empty() {
+            usize::MAX
+        } else {
+            r.document.len()
+        }
+    })
+}
+
+/// Runs a query on SQLite and gives its rows to `take` as SQLite reads them, until `take`
+/// says to stop (`false`): no row after that is read.
+pub fn sqlite_rows<T>(
+    conn: &mut diesel::SqliteConnection,
+    sql: &Sql,
+    mut take: impl FnMut(T) -> bool,
+) -> QueryResult<()>
+where
+    T: QueryableByName<diesel::sqlite::Sqlite> + 'static,
+{
+    use diesel::connection::DefaultLoadingMode;
+    for row in Statement::of(sql).load_iter::<T, DefaultLoadingMode>(conn)? {
+        if !take(row?) {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Runs a statement; returns the number of rows it touched.

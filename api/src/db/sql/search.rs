@@ -4,7 +4,7 @@
 //! for the terms it gives the query, so both find the same items.
 
 use super::time_limit::with_time_limit;
-use super::{DocumentRow, Sql, execute, load_documents};
+use super::{DocumentRow, Sql, execute, load_documents, load_page_documents, page_document};
 use crate::db::DbConnection;
 use crate::db::documents::{Document, parse_document};
 use crate::db::table::Table;
@@ -38,7 +38,7 @@ fn ranked_with_timeout(
     conn: &mut DbConnection,
     sql: &Sql,
 ) -> diesel::QueryResult<Vec<DocumentRow>> {
-    with_time_limit(conn, SEARCH_TIMEOUT, |c| load_documents(c, sql))
+    with_time_limit(conn, SEARCH_TIMEOUT, |c| load_page_documents(c, sql))
 }
 
 /// The order of a filtered list that has a query `q`.
@@ -137,7 +137,11 @@ impl Table {
             (None, _) => {
                 sql = Sql::new(
                     conn,
-                    &format!("SELECT r.seq, r.document FROM {} r WHERE 1 = 1", self.table),
+                    &format!(
+                        "SELECT r.seq, {} FROM {} r WHERE 1 = 1",
+                        page_document(sqlite, "r.document", "r.seq"),
+                        self.table
+                    ),
                 );
                 filters(&mut sql);
                 keyset(&mut sql, position, limit);
@@ -181,7 +185,7 @@ impl Table {
                     sql.push(" AND r.seq <= ")
                         .int(upto)
                         .push(" AND (r.seq % 64 <> 0 OR upr_tc_in_time())");
-                    self.ranked_page(&mut sql, limit, offset);
+                    self.ranked_page(&mut sql, sqlite, limit, offset);
                 } else {
                     keyset(&mut sql, position, limit);
                 }
@@ -194,7 +198,8 @@ impl Table {
                     );
                     sql.text(q.tsquery()).push(")) AS k");
                 } else {
-                    sql = Sql::new(conn, "SELECT r.seq, r.document");
+                    let document = page_document(sqlite, "r.document", "r.seq");
+                    sql = Sql::new(conn, &format!("SELECT r.seq, {document}"));
                 }
                 sql.push(&format!(
                     " FROM {} r WHERE r.search @@ to_tsquery('simple', ",
@@ -204,7 +209,7 @@ impl Table {
                 filters(&mut sql);
                 if let Some(upto) = upto {
                     sql.push(" AND r.seq <= ").int(upto);
-                    self.ranked_page(&mut sql, limit, offset);
+                    self.ranked_page(&mut sql, sqlite, limit, offset);
                 } else {
                     keyset(&mut sql, position, limit);
                 }
@@ -216,12 +221,12 @@ impl Table {
         let rows = if ranked {
             ranked_with_timeout(conn, &sql)?
         } else {
-            load_documents(conn, &sql)?
+            load_page_documents(conn, &sql)?
         };
         let mut rows = rows;
         let mut more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
-        let fit = super::within_page_bytes(rows.iter().map(|r| r.document.len()));
+        let fit = super::within_page_bytes(super::page_sizes(&rows));
         if fit < rows.len() {
             rows.truncate(fit);
             more = true;
@@ -255,14 +260,16 @@ impl Table {
     /// Ends a query that selects each match's `r.seq` and its rank `k` (lower first) with
     /// ` ORDER BY k, r.seq LIMIT … OFFSET …`, and reads the documents of that page alone: the
     /// ranking sorts numbers, not every match's document.
-    fn ranked_page(&self, sql: &mut Sql, limit: i64, offset: i64) {
+    fn ranked_page(&self, sql: &mut Sql, sqlite: bool, limit: i64, offset: i64) {
         sql.push(" ORDER BY k, r.seq LIMIT ")
             .int(limit + 1)
             .push(" OFFSET ")
             .int(offset);
         sql.text = format!(
-            "SELECT d.seq, d.document FROM ({}) p JOIN {} d ON d.seq = p.seq ORDER BY p.k, p.seq",
-            sql.text, self.table
+            "SELECT d.seq, {} FROM ({}) p JOIN {} d ON d.seq = p.seq ORDER BY p.k, p.seq",
+            page_document(sqlite, "d.document", "p.k, p.seq"),
+            sql.text,
+            self.table
         );
     }
 }
