@@ -1881,3 +1881,71 @@ async fn a_upr_info_text_is_stored_in_the_language_it_is_written_in() {
     let stored = other.all("/api/v1/recommendations").await;
     assert_eq!(text_of(&stored, "Poursuivre"), json!({"en": french}));
 }
+
+/// A generated client sends every file as `text/csv`, naming no charset: the `charset`
+/// parameter says what a spreadsheet saved, and two that disagree are refused. A file of NDJSON
+/// sent as CSV (what such a client does without `format`) is named as NDJSON.
+#[actix_web::test]
+async fn an_upload_says_its_charset_by_a_parameter() {
+    let app = TestApp::spawn();
+    // windows-1252: é is 0xE9.
+    let csv = b"kind,country,name__en\nacademia,KEN,Universit\xe9 de Nairobi\n".to_vec();
+    let r = report(
+        &app.upload(&format!("{ORGS}?mode=partial"), "text/csv", csv.clone())
+            .await,
+    );
+    assert_eq!(counts(&r), (1, 0, 0, 0, 1), "not UTF-8, and not said: {r}");
+    let message = r["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("charset=windows-1252"), "{message}");
+    let r = report(
+        &app.upload(
+            &format!("{ORGS}?charset=windows-1252"),
+            "text/csv",
+            csv.clone(),
+        )
+        .await,
+    );
+    assert_eq!(counts(&r), (1, 1, 0, 0, 0), "{r}");
+    let made = app.all("/api/v1/stakeholders").await;
+    assert_eq!(made[0]["name"]["en"], "Université de Nairobi");
+    // The same encoding by two labels is one; two encodings are refused before anything is
+    // read.
+    let r = report(
+        &app.upload(
+            &format!("{ORGS}?charset=cp1252&dry_run=true"),
+            "text/csv; charset=windows-1252",
+            csv.clone(),
+        )
+        .await,
+    );
+    assert_eq!(counts(&r), (1, 0, 0, 1, 0), "{r}");
+    let problem = app
+        .upload(
+            &format!("{ORGS}?charset=utf-8"),
+            "text/csv; charset=windows-1252",
+            csv,
+        )
+        .await
+        .assert_problem(400, "invalid_parameter");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("charset"),
+        "{problem}"
+    );
+    app.upload(&format!("{ORGS}?charset=klingon"), "text/csv", "kind\n")
+        .await
+        .assert_problem(415, "unsupported_media_type");
+    // NDJSON sent as CSV.
+    let row = json!({"kind": "academia", "country": "KEN", "name": {"en": "College"}});
+    let problem = app
+        .upload(ORGS, "text/csv", format!("{row}\n"))
+        .await
+        .assert_problem(422, "unreadable_file");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("format=ndjson"),
+        "{problem}"
+    );
+    assert_eq!(app.all("/api/v1/stakeholders").await.len(), 1);
+}

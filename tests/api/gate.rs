@@ -177,12 +177,26 @@ async fn a_state_taken_off_an_activity_it_refused_may_lift_its_refusal() {
             .map_or(json!(0), |r| r[2].clone())
     };
     assert_eq!(malawi_counted().await, 0);
-    // Zambia lifts its refusal: the activity is public, and counted. What no longer concerns
-    // it, it may not refuse again, nor Malawi, taken off after its grant.
-    consent(&app, &zambia, by_name("granted")).await;
+    // Zambia lifts its refusal: the activity is public, and counted; the version a lift names
+    // is not checked (nor told to Zambia, which may not read the activity). What no longer
+    // concerns it, it may not refuse again, nor Malawi, taken off after its grant.
+    let mut lift = by_name("granted");
+    lift["activity_version"] = json!(99);
+    let lifted = consent(&app, &zambia, lift).await;
+    assert_eq!(lifted["granted_content"], "", "for no content: {lifted}");
     app.get(&item(&a)).await.assert_ok_json();
     assert_eq!(malawi_counted().await, 1);
+    // Put back on, Zambia is asked again: its lift was for no content it read.
     concerning(&["ZMB"]).await;
+    let seen = app
+        .get_as(&item(&a), &app.admin_token())
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        seen["visibility"]["awaiting_consent_of"],
+        json!(["ZMB"]),
+        "{seen}"
+    );
     consent(&app, &zambia, by_name("granted")).await;
     app.get(&item(&a)).await.assert_ok_json();
     concerning(&["TZA"]).await;

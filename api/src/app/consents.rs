@@ -75,12 +75,21 @@ pub fn record(
         // lift it; but it may not refuse anew what no longer concerns it.
         if let Scope::Activity(id) = consent.scope {
             let activity = activities::get(c, id)?;
-            // A grant is for the content when it is recorded (`granted_content`).
+            let concerned = activity
+                .as_ref()
+                .is_some_and(|a| a.content.states_concerned.contains(&consent.state));
+            // A grant is for the content when it is recorded (`granted_content`); a State taken
+            // off the activity, which reads none of it, lifts its refusal for no content: put
+            // back on, the activity awaits its word on what it may then read.
             let version = activity.as_ref().map(|a| a.stored.version);
             if consent.decision == Decision::Granted
                 && let Some(a) = &activity
             {
-                consent.granted_content = Some(a.content.consented());
+                consent.granted_content = Some(if concerned {
+                    a.content.consented()
+                } else {
+                    String::new()
+                });
             }
             let decidable = match activity {
                 Some(a) if a.content.states_concerned.contains(&consent.state) => {
@@ -116,8 +125,9 @@ pub fn record(
                     ),
                 ));
             }
-            // A decision by name is about the version the State read, when it says which.
-            if let (Some(read), Some(now)) = (input.activity_version, version)
+            // A decision by name is about the version the State read, when it says which (a lift
+            // is about none: nor is the version told to a State that may not read it).
+            if let (true, Some(read), Some(now)) = (concerned, input.activity_version, version)
                 && now != read
             {
                 return Err(Error::Stale { current: now });

@@ -80,7 +80,8 @@ pub struct Consent {
     pub recorded_at: DateTime<Utc>,
     pub recorded_by: RecordedBy,
     /// For a grant by name: the digest of the activity's content it was given for
-    /// (`ActivityContent::consented`).
+    /// (`ActivityContent::consented`); empty for a lift by a State taken off the activity,
+    /// which was given for no content.
     pub granted_content: Option<String>,
 }
 
@@ -108,7 +109,9 @@ struct ConsentDocument {
     /// For a grant by name: a digest of the activity's content as the State granted it (all
     /// but its publication state and its States concerned). The grant holds for that content:
     /// changed since, the activity awaits the State's consent again (unless a wider grant of
-    /// the State covers it), and a new grant by name is for the content then.
+    /// the State covers it), and a new grant by name is for the content then. Empty for a
+    /// State taken off the activity that lifts its refusal of it: it holds for no content, so
+    /// put back on the activity, the State is asked again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "3f1c0a9e5b7d2c4e8a6b1d0f9e7c5a3b")]
     granted_content: Option<String>,

@@ -298,6 +298,16 @@ impl Columns {
     /// Checks the header row: every required column present, no unknown column. A UPR Info
     /// export's header is named as such, with the format that reads it.
     fn check(&self, headers: &[String]) -> Result<(), ImportError> {
+        if headers
+            .first()
+            .is_some_and(|h| h.trim_start().starts_with('{'))
+        {
+            return Err(ImportError::File(
+                "This is NDJSON (a JSON object a line), not CSV: send it with `format=ndjson` \
+                 (or as `application/x-ndjson`; `--format ndjson` for `upr-tc import`)."
+                    .into(),
+            ));
+        }
         if super::upr_info::is_export_header(headers) {
             return Err(ImportError::File(
                 "This is a UPR Info export (columns To, Text, From, Response, Action, Issue, \
@@ -608,8 +618,8 @@ fn utf8_of<'a>(
     if let Some(kind) = Document::of(start).map(Document::described) {
         return Err(ImportError::File(format!(
             "This is {kind}, not CSV text: open it in the program that made it and save the \
-             sheet as \"CSV UTF-8\" (or send a UPR matrix as a Word document .docx to the \
-             matrix import)."
+             sheet as \"CSV UTF-8\" (a UPR matrix, a Word document .docx, is read by the \
+             recommendations upload with `format=ohchr-matrix`)."
         )));
     }
     let marked = start.starts_with(&[0xff, 0xfe]) || start.starts_with(&[0xfe, 0xff]);
@@ -681,7 +691,8 @@ fn decode<'a>(
             }
             (Err(e), None) => Err(format!(
                 "the row is not UTF-8 text ({e}): save the file as UTF-8, or say its encoding \
-                 (`text/csv; charset=windows-1252` in an upload's Content-Type, \
+                 (an upload's `charset=windows-1252` parameter, or \
+                 `text/csv; charset=windows-1252` as its Content-Type; \
                  `--charset windows-1252` for `upr-tc import`)"
             )),
         })

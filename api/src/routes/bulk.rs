@@ -33,6 +33,12 @@ pub struct BulkQuery {
     pub mode: Option<Mode>,
     /// Check everything, write nothing.
     pub dry_run: Option<bool>,
+    /// The encoding of a CSV file that is not UTF-8 (as a spreadsheet saves it): any label of
+    /// the WHATWG Encoding Standard, such as `windows-1252`. What the `charset` of its
+    /// `Content-Type` says, for a client that cannot set one (a generated client sends every
+    /// file as `text/csv`); given both, they must name the same encoding.
+    #[param(example = "windows-1252")]
+    pub charset: Option<String>,
 }
 
 /// The query of a recommendations upload: [`BulkQuery`]'s, and the review of a matrix.
@@ -53,6 +59,12 @@ pub struct RecommendationBulkQuery {
     pub mode: Option<Mode>,
     /// Check everything, write nothing.
     pub dry_run: Option<bool>,
+    /// The encoding of a CSV file that is not UTF-8 (as a spreadsheet saves it): any label of
+    /// the WHATWG Encoding Standard, such as `windows-1252`. What the `charset` of its
+    /// `Content-Type` says, for a client that cannot set one (a generated client sends every
+    /// file as `text/csv`); given both, they must name the same encoding.
+    #[param(example = "windows-1252")]
+    pub charset: Option<String>,
     /// For a matrix whose document does not say: the State under review (ISO alpha-3 code
     /// or name).
     #[param(example = "SVN")]
@@ -79,6 +91,7 @@ impl UploadQuery for RecommendationBulkQuery {
             format: self.format,
             mode: self.mode,
             dry_run: self.dry_run,
+            charset: self.charset,
         };
         let review = import::ohchr_matrix::Review {
             state: self.state,
@@ -151,8 +164,8 @@ fn format_of(req: &HttpRequest, query: &BulkQuery, kind: Upload) -> ApiResult<Fo
     }
 }
 
-/// The encoding a CSV upload says it is in: the `charset` of its `Content-Type`
-/// (`text/csv; charset=windows-1252`), by any of the labels the WHATWG Encoding Standard gives;
+/// The encoding a CSV upload says it is in: its `charset` parameter, or the `charset` of its
+/// `Content-Type` (`text/csv; charset=windows-1252`), by any of the labels the WHATWG Encoding Standard gives;
 /// `None` when it says none. One no encoding has is a 415, and so is one of the labels the
 /// standard maps to its "replacement" encoding, which would read every cell as U+FFFD.
 fn charset_of(label: Option<&str>) -> ApiResult<Option<&'static encoding_rs::Encoding>> {
@@ -219,7 +232,18 @@ async fn bulk(
     // State's own stakeholder): all before anything is received, and nothing is registered
     // for an upload refused at the door.
     let format = format_of(&req, &query, kind)?;
-    let label = charset_label(&req);
+    let label = match (query.charset.clone(), charset_label(&req)) {
+        (Some(given), Some(typed)) if charset_of(Some(&given))? != charset_of(Some(&typed))? => {
+            return Err(ApiError::invalid_parameter(
+                "charset",
+                format!(
+                    "`{given}` is not the encoding the Content-Type names (`charset={typed}`): \
+                     give one of them"
+                ),
+            ));
+        }
+        (given, typed) => given.or(typed),
+    };
     let charset = charset_of(label.as_deref())?;
     if format == Format::Ndjson && !json_charset(label.as_deref(), charset) {
         return Err(ApiError::UnsupportedMediaType(
