@@ -468,3 +468,30 @@ async fn a_decision_by_name_is_read_by_its_state_the_submitter_and_admin_only() 
         assert_eq!(listed["items"].as_array().unwrap().len(), 2, "{listed}");
     }
 }
+
+/// The list of consent records is tagged as every other list: polled unchanged, a 304.
+#[actix_web::test]
+async fn the_list_of_records_answers_304_when_unchanged() {
+    let app = TestApp::spawn();
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let reply = app
+        .send_json(
+            Method::POST,
+            "/api/v1/consents",
+            Some(&kenya),
+            &json!({"decision": "granted", "scope": "all"}),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let first = app.get("/api/v1/consents").await;
+    let tag = first.header("etag").unwrap().to_owned();
+    assert_eq!(first.assert_ok_json()["items"].as_array().unwrap().len(), 1);
+    let again = app
+        .send(
+            actix_web::test::TestRequest::get()
+                .uri("/api/v1/consents")
+                .insert_header(("If-None-Match", tag)),
+        )
+        .await;
+    assert_eq!(again.status, 304);
+}

@@ -741,6 +741,10 @@ async fn the_statistics_count_every_activity_in_scope() {
     let tag = public.header("etag").unwrap().to_owned();
     let public = public.assert_ok_json();
     assert_eq!(public["year"], Value::Null);
+    // To the microsecond, as every time the service gives.
+    let at = public["generated_at"].as_str().unwrap();
+    let fraction = at.split_once('.').map_or("Z", |(_, f)| f);
+    assert!(fraction.len() <= "123456Z".len(), "{at}");
     let full = app
         .get_as("/api/v1/statistics?scope=full", &app.admin_token())
         .await

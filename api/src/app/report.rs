@@ -512,7 +512,8 @@ pub fn counted(
                 if first.len() >= KEPT {
                     first.clear();
                 }
-                let now = Utc::now();
+                // To the microsecond, as every time the service gives.
+                let now = crate::db::time::now();
                 first.insert(asked, (figures.clone(), now));
                 now
             }

@@ -393,8 +393,8 @@ pub fn document() -> OpenApi {
 }
 
 /// Reads of reference data are tagged by the release (`routes::support::release_cached`, on
-/// their whole scope): each takes `If-None-Match` and `If-Match`, as every other read with an
-/// `ETag` does, and answers 304 while the release is the one named.
+/// their whole scope): each answers with its `ETag`, takes `If-None-Match` and `If-Match`, as
+/// every other read with an `ETag` does, and answers 304 while the release is the one named.
 fn add_release_caching(openapi: &mut OpenApi) {
     use utoipa::IntoParams;
     use utoipa::openapi::path::ParameterIn;
@@ -412,6 +412,17 @@ fn add_release_caching(openapi: &mut OpenApi) {
                 let parameters = op.parameters.get_or_insert_with(Vec::new);
                 parameters.push(RefOr::T(condition.clone()));
             }
+        }
+        if let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
+            ok.headers.entry("ETag".to_owned()).or_insert_with(|| {
+                let mut etag = utoipa::openapi::Header::new(
+                    utoipa::openapi::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::Type::String),
+                );
+                etag.description =
+                    Some("Of this release: the same until the service is upgraded".into());
+                RefOr::T(etag)
+            });
         }
         op.responses
             .responses

@@ -60,9 +60,14 @@ fn for_caller(mut c: Consent, caller: Option<&Caller>) -> Consent {
 #[utoipa::path(
     tag = "consents",
     operation_id = "list_consents",
-    params(ConsentQuery),
+    params(ConsentQuery, IfNoneMatch),
     responses((status = 200, description = "A page of consent records", body = ConsentPage,
-        headers(("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when there is one"))))
+        headers(
+            ("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when there is one"),
+            ("ETag" = String, description = "Weak: of this page's body"),
+        )),
+        (status = 304, description = "The page is unchanged since the ETag given"),
+    )
 )]
 #[get("")]
 pub async fn list_consents(
