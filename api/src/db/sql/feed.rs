@@ -134,8 +134,9 @@ impl Window<'_> {
 
 /// The first `limit` changes of the window, each upsert with its item, packed in one text
 /// ([`Packed`]); of those, only the changes up to the first whose items before it reach
-/// `sql::PAGE_BYTES` ([`Packed::cut`] says when others were left out), so that what is read of
-/// a page is bounded whatever the size of its items.
+/// `sql::PAGE_BYTES` (on PostgreSQL, the rest of its part of 64 changes too; [`Packed::cut`]
+/// says when others were left out), so that what is read of a page is bounded whatever the
+/// size of its items.
 ///
 /// A text a change rather than six values (on PostgreSQL, a few texts for the page): a page of
 /// 1,000 changes is a megabyte of documents, and a row of six columns cost the service a value
@@ -147,9 +148,9 @@ pub fn page(conn: &mut DbConnection, window: &Window, limit: i64) -> diesel::Que
         packed: Option<String>,
         #[diesel(sql_type = BigInt)]
         changes: i64,
-        /// The changes of the part, those past the page's bytes included.
+        /// The parts of the page, those past its bytes included.
         #[diesel(sql_type = BigInt)]
-        read: i64,
+        parts: i64,
     }
     #[derive(diesel::QueryableByName)]
     struct Change {
@@ -181,31 +182,33 @@ pub fn page(conn: &mut DbConnection, window: &Window, limit: i64) -> diesel::Que
     // page's bytes are reached. PostgreSQL sends the whole result: the page is packed in parts
     // of at most 64 changes (by position), so that no value is larger than some tens of
     // kilobytes (libpq keeps a buffer as large as the largest message it was sent for as long
-    // as its connection lives), and the statement leaves out the changes past the page's
-    // bytes itself, by a running sum of the items' lengths (which it knows without reading
-    // them). The parts, and the changes in each, come in no promised order (`unpack` puts them
-    // in order). A change with a field that is NULL would drop out of its part (`||` makes it
+    // as its connection lives), and the statement leaves out the parts past the page's bytes
+    // itself, by a running sum of the parts' lengths (which it knows without reading the
+    // items); a running sum over the changes themselves cost the feed a tenth of its pace
+    // (docs/benchmarks.md). The changes in each part come in no promised order (`unpack` puts
+    // them in order). A change with a field that is NULL would drop out of its part (`||` makes it
     // NULL, and the aggregate passes over NULLs): none can be, the operation is written so
     // that one would read as no operation, and the changes are counted beside each part,
     // which must hold as many.
     let mut sql = if sqlite {
         Sql::new(conn, &format!("SELECT {packed} AS packed FROM {changes}"))
     } else {
-        let within = format!("p.before < {}", super::PAGE_BYTES);
         Sql::new(
             conn,
             &format!(
-                "SELECT string_agg({packed}, '') FILTER (WHERE {within}) AS packed, \
-                 COUNT(*) FILTER (WHERE {within}) AS changes, COUNT(*) AS read \
-                 FROM (SELECT p.*, COALESCE(SUM(octet_length(p.data)) OVER (ORDER BY p.seq \
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before FROM {changes}"
+                "SELECT g.packed, g.changes, g.parts FROM (SELECT g.packed, g.changes, \
+                 COUNT(*) OVER () AS parts, COALESCE(SUM(g.bytes) OVER (ORDER BY g.part \
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before \
+                 FROM (SELECT p.seq / 64 AS part, string_agg({packed}, '') AS packed, \
+                 COUNT(*) AS changes, SUM(octet_length(p.data)) AS bytes FROM {changes}"
             ),
         )
     };
     window.conditions(&mut sql);
     sql.push(" ORDER BY c.seq LIMIT ").int(limit).push(") p");
     if !sqlite {
-        sql.push(") p GROUP BY p.seq / 64");
+        sql.push(" GROUP BY p.seq / 64) g) g WHERE g.before < ")
+            .push(&super::PAGE_BYTES.to_string());
     }
     sql.keep_plan();
     let mut page = Packed::default();
@@ -227,10 +230,10 @@ pub fn page(conn: &mut DbConnection, window: &Window, limit: i64) -> diesel::Que
                     .map(|p| p.packed.as_ref().map_or(0, String::len))
                     .sum(),
             );
+            page.cut = parts.first().is_some_and(|p| p.parts > parts.len() as i64);
             for part in parts {
                 page.text.push_str(part.packed.as_deref().unwrap_or(""));
                 page.changes += part.changes;
-                page.cut |= part.read > part.changes;
             }
         }
     }
