@@ -50,6 +50,9 @@ from upr_tc_client.models import (
     Problem,
     Recommendation,
     RecommendationInput,
+    RegionCode,
+    SdgGoalCode,
+    SdgTargetCode,
     SnapshotLineActivity,
     SnapshotLineAssistanceRequest,
     SnapshotLineConsent,
@@ -118,6 +121,12 @@ def main() -> int:
     admin = AuthenticatedClient(base_url=args.base_url.rstrip("/"), token=mint(args.upr_tc, "admin", "typed-client"))
     run = secrets.token_hex(4)
     try:
+        # Codes that are numbers are named by their code (`x-enum-varnames`), not their place.
+        named = [(SdgGoalCode.GOAL_16, "16"), (SdgTargetCode.TARGET_16_3, "16.3"),
+                 (RegionCode.M49_019, "019")]
+        for member, code in named:
+            if member.value != code:
+                raise CheckFailed(f"{member!r} is not the code {code}")
         csv = (
             "kind,country,name__en,themes\n"
             f"civil_society_organization,KEN,Typed client CSV {run},womens_rights\n"

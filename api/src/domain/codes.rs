@@ -10,22 +10,44 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use crate::domain::stakeholder::is_region_code;
 use crate::reference::{CountryStatus, reference};
 
-fn enum_schema(description: &str, values: Vec<String>) -> RefOr<Schema> {
+/// An enum of `values`; with `names`, the name of each value in a generated client
+/// (`x-enum-varnames`: `names` and the value, for codes that are numbers, which generators
+/// otherwise name by their position, `VALUE_15` for goal 16).
+fn enum_schema(description: &str, values: Vec<String>, names: Option<&str>) -> RefOr<Schema> {
+    let varnames = names.map(|prefix| {
+        let named: Vec<String> = values
+            .iter()
+            .map(|v| {
+                let v: String = v
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .collect();
+                format!("{prefix}_{}", v.to_ascii_uppercase())
+            })
+            .collect();
+        utoipa::openapi::extensions::ExtensionsBuilder::new()
+            .add("x-enum-varnames", named)
+            .build()
+    });
     ObjectBuilder::new()
         .schema_type(Type::String)
         .description(Some(description))
         .enum_values(Some(values))
+        .extensions(varnames)
         .into()
 }
 
 macro_rules! code_schema {
     ($name:ident, $description:expr, $values:expr) => {
+        code_schema!($name, $description, $values, None);
+    };
+    ($name:ident, $description:expr, $values:expr, $names:expr) => {
         #[doc = $description]
         pub struct $name;
 
         impl utoipa::PartialSchema for $name {
             fn schema() -> RefOr<Schema> {
-                enum_schema($description, $values)
+                enum_schema($description, $values, $names)
             }
         }
 
@@ -85,7 +107,8 @@ code_schema!(
         .sdg_targets
         .iter()
         .map(|t| t.code.clone())
-        .collect()
+        .collect(),
+    Some("TARGET")
 );
 
 code_schema!(
@@ -95,7 +118,8 @@ code_schema!(
         .sdg_goals
         .iter()
         .map(|g| g.code.clone())
-        .collect()
+        .collect(),
+    Some("GOAL")
 );
 
 /// Declares a string schema by its pattern and length.
@@ -157,7 +181,8 @@ code_schema!(
         codes.sort();
         codes.dedup();
         codes
-    }
+    },
+    Some("M49")
 );
 
 code_schema!(
