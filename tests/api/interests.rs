@@ -6,7 +6,7 @@ use actix_web::http::{Method, header};
 use serde_json::Value;
 use upr_tc::auth::Role;
 use upr_tc_tests::{
-    Reply, Request, TestApp, assistance_request, json, offer, recommendation, stakeholder,
+    Reply, Request, TestApp, activity, assistance_request, json, offer, recommendation, stakeholder,
 };
 
 /// The callers of the permission boundary.
@@ -476,6 +476,41 @@ async fn the_state_or_admin_makes_the_activity_in_the_providers_name() {
     let reply = s.send(Method::POST, &again, Who::Admin, None).await;
     assert_eq!(reply.status, 201, "{}", reply.text());
     assert_ne!(id(&reply.json()), id(&activity));
+}
+
+/// An activity of the provider's that the State does not see, of the title and planned start
+/// the match would give, is not named when the match cannot be made.
+#[actix_web::test]
+async fn a_match_does_not_name_the_providers_hidden_activity() {
+    let s = Setting::new().await;
+    let mut hidden = activity(&["TZA"], "Reform of the family code");
+    hidden["title"] = json!({"en": "Reform of the family code"});
+    hidden["planned_start"] = json!("2027-01-01");
+    hidden["planned_end"] = json!("2027-12-31");
+    hidden["publication"] = json!("draft");
+    let reply = s
+        .send(
+            Method::POST,
+            "/api/v1/activities",
+            Who::Provider,
+            Some(&hidden),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let hidden = id(&reply.json());
+    let interest = s.expressed().await;
+    s.act(&interest, "accept", Who::Admin)
+        .await
+        .assert_ok_json();
+    let path = format!("{}/activity", s.interest(&interest));
+    let problem = s
+        .send(Method::POST, &path, Who::Kenya, None)
+        .await
+        .assert_problem(409, "conflict");
+    assert!(
+        !problem.to_string().contains(&hidden),
+        "the hidden activity is named: {problem}"
+    );
 }
 
 #[actix_web::test]

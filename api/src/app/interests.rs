@@ -352,7 +352,17 @@ pub fn make_activity(
         let offer = documents::get::<Offer>(c, interest.offer)?
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("offer {} is gone", interest.offer)))?;
         let input = activity_from_match(&request, &offer, interest.stakeholder);
-        let activity = insert_as(c, &author, &actor, input)?;
+        // The same title and planned start as an activity of the provider's: one the State that
+        // asks may not see, so it is not named.
+        let activity = insert_as(c, &author, &actor, input).map_err(|e| match e {
+            Error::Conflict(_) => Error::Conflict(
+                "The provider has an activity of this title and planned start already: the \
+                 provider may name the request and the offer on it, or the request's \
+                 description or period differ."
+                    .into(),
+            ),
+            other => other,
+        })?;
         let mut after = next_version(&interest, interest.status);
         after.activity = Some(activity.stored.id);
         interests::update(c, &actor, &interest, &after)?;
