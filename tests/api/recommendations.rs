@@ -845,7 +845,7 @@ async fn a_list_is_planned_once_per_connection_on_postgres() {
     }
     let kept = diesel::sql_query(
         "SELECT COUNT(*) AS n FROM pg_prepared_statements \
-         WHERE statement LIKE 'SELECT r.seq, % AS document FROM recommendations r WHERE%'",
+         WHERE statement LIKE 'SELECT q.seq, % FROM (SELECT r.seq, r.document FROM recommendations r WHERE%'",
     )
     .get_result::<Count>(pg)
     .unwrap();

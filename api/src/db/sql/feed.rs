@@ -181,7 +181,7 @@ pub fn page(conn: &mut DbConnection, window: &Window, limit: i64) -> diesel::Que
     // SQLite gives a text a change as it reads them, and the service stops reading once the
     // page's bytes are reached. PostgreSQL sends the whole result: the page is packed in parts
     // of at most 64 changes (by position), so that no value is larger than some tens of
-    // kilobytes (libpq keeps a buffer as large as the largest message it was sent for as long
+    // kilobytes of usual items (libpq keeps a buffer as large as the largest message it was sent for as long
     // as its connection lives), and the statement leaves out the parts past the page's bytes
     // itself, by a running sum of the parts' lengths (which it knows without reading the
     // items); a running sum over the changes themselves cost the feed a tenth of its pace
@@ -206,7 +206,10 @@ pub fn page(conn: &mut DbConnection, window: &Window, limit: i64) -> diesel::Que
     };
     window.conditions(&mut sql);
     sql.push(" ORDER BY c.seq LIMIT ").int(limit).push(") p");
-    if !sqlite {
+    if sqlite {
+        // In order, whatever the plan: the service stops at the first change past the bound.
+        sql.push(" ORDER BY p.seq");
+    } else {
         sql.push(" GROUP BY p.seq / 64) g) g WHERE g.before < ")
             .push(&super::PAGE_BYTES.to_string());
     }

@@ -331,8 +331,8 @@ pub fn load_documents(conn: &mut DbConnection, sql: &Sql) -> QueryResult<Vec<Doc
     load(conn, sql)
 }
 
-/// Runs a page's query, which selects `seq` and its `document` column as [`page_document`]
-/// writes it, in the page's order: the rows up to the first whose documents before it reach
+/// Runs a page's query, which selects `seq` and `document` in the page's order, made a page's
+/// by [`bound_page`]: the rows up to the first whose documents before it reach
 /// [`PAGE_BYTES`], that one with an empty document, which says the page goes on (no document
 /// is empty: they are JSON). What is read of a page is so bounded, whatever its `limit` and
 /// the size of its items. SQLite gives rows one by one as it reads them, and no row after that
@@ -359,19 +359,20 @@ pub fn load_page_documents(conn: &mut DbConnection, sql: &Sql) -> QueryResult<Ve
     }
 }
 
-/// The `document` column of a page's query ([`load_page_documents`]), of the document `doc`
-/// in the page's order `order`: on PostgreSQL, empty where the documents before the row
-/// (a running sum of their lengths, which PostgreSQL knows without reading them) reach
-/// [`PAGE_BYTES`].
-pub fn page_document(sqlite: bool, doc: &str, order: &str) -> String {
-    if sqlite {
-        format!("{doc} AS document")
-    } else {
-        format!(
-            "CASE WHEN COALESCE(SUM(octet_length({doc})) OVER (ORDER BY {order} \
-             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) < {PAGE_BYTES} \
-             THEN {doc} ELSE '' END AS document"
-        )
+/// Makes a page's query, which selects `seq` and `document` (and what `order` names) in the
+/// page's order `order` (over its columns, as `q.…`), read as [`load_page_documents`] reads
+/// it: on PostgreSQL, each document is empty where the documents before it (a running sum of
+/// their lengths, which PostgreSQL knows without reading them) reach [`PAGE_BYTES`]. The sum
+/// is over the page's rows alone, after its `LIMIT`: the query keeps its own plan (a sort of
+/// the first rows of many matches, not of all of them).
+pub fn bound_page(sqlite: bool, sql: &mut Sql, order: &str) {
+    if !sqlite {
+        sql.text = format!(
+            "SELECT q.seq, CASE WHEN COALESCE(SUM(octet_length(q.document)) OVER (ORDER BY \
+             {order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) < {PAGE_BYTES} \
+             THEN q.document ELSE '' END AS document FROM ({}) q ORDER BY {order}",
+            sql.text
+        );
     }
 }
 

@@ -4,7 +4,7 @@
 //! for the terms it gives the query, so both find the same items.
 
 use super::time_limit::with_time_limit;
-use super::{DocumentRow, Sql, execute, load_documents, load_page_documents, page_document};
+use super::{DocumentRow, Sql, bound_page, execute, load_documents, load_page_documents};
 use crate::db::DbConnection;
 use crate::db::documents::{Document, parse_document};
 use crate::db::table::Table;
@@ -137,11 +137,7 @@ impl Table {
             (None, _) => {
                 sql = Sql::new(
                     conn,
-                    &format!(
-                        "SELECT r.seq, {} FROM {} r WHERE 1 = 1",
-                        page_document(sqlite, "r.document", "r.seq"),
-                        self.table
-                    ),
+                    &format!("SELECT r.seq, r.document FROM {} r WHERE 1 = 1", self.table),
                 );
                 filters(&mut sql);
                 keyset(&mut sql, position, limit);
@@ -185,7 +181,7 @@ impl Table {
                     sql.push(" AND r.seq <= ")
                         .int(upto)
                         .push(" AND (r.seq % 64 <> 0 OR upr_tc_in_time())");
-                    self.ranked_page(&mut sql, sqlite, limit, offset);
+                    self.ranked_page(&mut sql, limit, offset);
                 } else {
                     keyset(&mut sql, position, limit);
                 }
@@ -198,8 +194,7 @@ impl Table {
                     );
                     sql.text(q.tsquery()).push(")) AS k");
                 } else {
-                    let document = page_document(sqlite, "r.document", "r.seq");
-                    sql = Sql::new(conn, &format!("SELECT r.seq, {document}"));
+                    sql = Sql::new(conn, "SELECT r.seq, r.document");
                 }
                 sql.push(&format!(
                     " FROM {} r WHERE r.search @@ to_tsquery('simple', ",
@@ -209,13 +204,18 @@ impl Table {
                 filters(&mut sql);
                 if let Some(upto) = upto {
                     sql.push(" AND r.seq <= ").int(upto);
-                    self.ranked_page(&mut sql, sqlite, limit, offset);
+                    self.ranked_page(&mut sql, limit, offset);
                 } else {
                     keyset(&mut sql, position, limit);
                 }
             }
         }
         let ranked = ranked && q.is_some();
+        bound_page(
+            sqlite,
+            &mut sql,
+            if ranked { "q.k, q.seq" } else { "q.seq" },
+        );
         // Run on every request, with a text of a few shapes: planned once per connection.
         sql.keep_plan();
         let rows = if ranked {
@@ -260,16 +260,15 @@ impl Table {
     /// Ends a query that selects each match's `r.seq` and its rank `k` (lower first) with
     /// ` ORDER BY k, r.seq LIMIT … OFFSET …`, and reads the documents of that page alone: the
     /// ranking sorts numbers, not every match's document.
-    fn ranked_page(&self, sql: &mut Sql, sqlite: bool, limit: i64, offset: i64) {
+    fn ranked_page(&self, sql: &mut Sql, limit: i64, offset: i64) {
         sql.push(" ORDER BY k, r.seq LIMIT ")
             .int(limit + 1)
             .push(" OFFSET ")
             .int(offset);
         sql.text = format!(
-            "SELECT d.seq, {} FROM ({}) p JOIN {} d ON d.seq = p.seq ORDER BY p.k, p.seq",
-            page_document(sqlite, "d.document", "p.k, p.seq"),
-            sql.text,
-            self.table
+            "SELECT d.seq, d.document, p.k FROM ({}) p JOIN {} d ON d.seq = p.seq \
+             ORDER BY p.k, p.seq",
+            sql.text, self.table
         );
     }
 }
