@@ -1933,7 +1933,7 @@ async fn an_upload_says_its_charset_by_a_parameter() {
     );
     app.upload(&format!("{ORGS}?charset=klingon"), "text/csv", "kind\n")
         .await
-        .assert_problem(415, "unsupported_media_type");
+        .assert_problem(400, "invalid_parameter");
     // NDJSON sent as CSV.
     let row = json!({"kind": "academia", "country": "KEN", "name": {"en": "College"}});
     let problem = app

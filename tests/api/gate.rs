@@ -197,6 +197,13 @@ async fn a_state_taken_off_an_activity_it_refused_may_lift_its_refusal() {
         json!(["ZMB"]),
         "{seen}"
     );
+    assert!(
+        seen["visibility"]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("lifted its refusal"),
+        "{seen}"
+    );
     consent(&app, &zambia, by_name("granted")).await;
     app.get(&item(&a)).await.assert_ok_json();
     concerning(&["TZA"]).await;

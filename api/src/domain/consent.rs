@@ -33,7 +33,8 @@ pub struct ConsentInput {
     /// For scope `activity`: the version of the activity the State read (its `version`, or
     /// its `ETag`'s number). A grant by name is for the activity's content when it is recorded
     /// (`granted_content`); with this, one recorded after the activity changed is refused
-    /// (412), so that it never covers a content the State did not read.
+    /// (412), so that it never covers a content the State did not read. Not checked for a
+    /// State taken off the activity, whose lift of its refusal covers no content.
     #[schema(minimum = 1, example = 3)]
     pub activity_version: Option<i64>,
     /// Where the decision is recorded, e.g. the note verbale's symbol. Required from `admin`.

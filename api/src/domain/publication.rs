@@ -283,11 +283,19 @@ pub fn visibility(activity: &ActivityFacts, consents: &[ConsentFact]) -> Visibil
                 if !governing(activity, state, &others)
                     .is_some_and(|w| w.decision == Decision::Granted)
                 {
-                    reasons.push(format!(
-                        "awaiting consent of {state}: the activity changed after {state} \
-                         granted it by name (record {})",
-                        c.id
-                    ));
+                    reasons.push(if c.content.as_deref() == Some("") {
+                        format!(
+                            "awaiting consent of {state}: {state} lifted its refusal of it by \
+                             name (record {}) while the activity did not concern it",
+                            c.id
+                        )
+                    } else {
+                        format!(
+                            "awaiting consent of {state}: the activity changed after {state} \
+                             granted it by name (record {})",
+                            c.id
+                        )
+                    });
                     awaiting.push(state.clone());
                 }
             }

@@ -232,6 +232,14 @@ async fn bulk(
     // State's own stakeholder): all before anything is received, and nothing is registered
     // for an upload refused at the door.
     let format = format_of(&req, &query, kind)?;
+    if let Some(given) = &query.charset
+        && charset_of(Some(given)).is_err()
+    {
+        return Err(ApiError::invalid_parameter(
+            "charset",
+            format!("`{given}` is no encoding this service reads (such as `windows-1252`)"),
+        ));
+    }
     let label = match (query.charset.clone(), charset_label(&req)) {
         (Some(given), Some(typed)) if charset_of(Some(&given))? != charset_of(Some(&typed))? => {
             return Err(ApiError::invalid_parameter(
