@@ -140,7 +140,7 @@ impl Table {
                     &format!("SELECT r.seq, r.document FROM {} r WHERE 1 = 1", self.table),
                 );
                 filters(&mut sql);
-                keyset(&mut sql, position, limit);
+                keyset(&mut sql, "r.seq", position, limit);
             }
             (Some(q), true) => {
                 let s = self.search;
@@ -156,19 +156,24 @@ impl Table {
                 } else {
                     format!("{s}.rank")
                 };
-                // A ranking reads every match, and the matches drive it (`CROSS JOIN` keeps
-                // SQLite's planner from turning it round): driven by a filter's index instead,
-                // SQLite asked the full-text index about each row the filter kept, which took
-                // 11 s for `q=rights&session=33` at UN scale against 80 ms (docs/benchmarks.md).
-                let (select, join) = if ranked {
-                    (format!("SELECT r.seq, {rank} AS k"), "CROSS JOIN")
+                // The matches drive the query (`CROSS JOIN` keeps SQLite's planner from turning
+                // it round): driven by a filter's index instead, SQLite asked the full-text
+                // index about each row the filter kept, which took 11 s for
+                // `q=rights&session=33` at UN scale against 80 ms for a ranking
+                // (docs/benchmarks.md), and 790 ms against 34 ms for a page in creation order.
+                // A ranking reads every match; a page in creation order reads the matches in
+                // the order of the full-text table's rowids (the items' `seq`), which FTS5
+                // gives as it goes, up to the page's end (sorted by `r.seq`, every match was
+                // read with its document for each page).
+                let select = if ranked {
+                    format!("SELECT r.seq, {rank} AS k")
                 } else {
-                    ("SELECT r.seq, r.document".to_owned(), "JOIN")
+                    "SELECT r.seq, r.document".to_owned()
                 };
                 sql = Sql::new(
                     conn,
                     &format!(
-                        "{select} FROM {s} {join} {} r ON r.seq = {s}.rowid WHERE {s} MATCH ",
+                        "{select} FROM {s} CROSS JOIN {} r ON r.seq = {s}.rowid WHERE {s} MATCH ",
                         self.table
                     ),
                 );
@@ -183,7 +188,7 @@ impl Table {
                         .push(" AND (r.seq % 64 <> 0 OR upr_tc_in_time())");
                     self.ranked_page(&mut sql, limit, offset);
                 } else {
-                    keyset(&mut sql, position, limit);
+                    keyset(&mut sql, &format!("{s}.rowid"), position, limit);
                 }
             }
             (Some(q), false) => {
@@ -206,7 +211,7 @@ impl Table {
                     sql.push(" AND r.seq <= ").int(upto);
                     self.ranked_page(&mut sql, limit, offset);
                 } else {
-                    keyset(&mut sql, position, limit);
+                    keyset(&mut sql, "r.seq", position, limit);
                 }
             }
         }
@@ -330,12 +335,13 @@ pub fn conditions(sqlite: bool, filters: &dyn Fn(&mut Sql)) -> String {
     format!("{}\u{1}{:?}", sql.text, sql.binds)
 }
 
-/// ` AND r.seq > … ORDER BY r.seq LIMIT …`: a page in creation order after `position`.
-fn keyset(sql: &mut Sql, position: Position, limit: i64) {
-    if let Position::After(seq) = position {
-        sql.push(" AND r.seq > ").int(seq);
+/// ` AND r.seq > … ORDER BY r.seq LIMIT …`: a page in creation order after `position`, by
+/// `seq` (`r.seq`, or what equals it: a full-text table's rowid).
+fn keyset(sql: &mut Sql, seq: &str, position: Position, limit: i64) {
+    if let Position::After(after) = position {
+        sql.push(&format!(" AND {seq} > ")).int(after);
     }
-    sql.push(" ORDER BY r.seq LIMIT ").int(limit + 1);
+    sql.push(&format!(" ORDER BY {seq} LIMIT ")).int(limit + 1);
 }
 
 /// `seq` and `document` of up to `limit` items of a table after `after` (a `seq`), in order.
