@@ -193,19 +193,12 @@ fn progress_bar(len: u64, template: &str) -> indicatif::ProgressBar {
     )
 }
 
-/// The encoding a `--charset` label names.
-fn encoding(label: &str) -> anyhow::Result<&'static encoding_rs::Encoding> {
-    encoding_rs::Encoding::for_label_no_replacement(label.as_bytes()).with_context(|| {
-        format!("`{label}` is no encoding this service reads (try `windows-1252` or `latin1`)")
-    })
-}
-
 fn import(
     resource: Resource,
     file: &std::path::Path,
     format: Option<Format>,
     (mode, dry_run): (Mode, bool),
-    charset: Option<&'static encoding_rs::Encoding>,
+    charset: Option<&str>,
     review: upr_tc::import::ohchr_matrix::Review,
 ) -> anyhow::Result<bool> {
     // The reference data (country names in six languages, themes), which the first row read
@@ -219,12 +212,11 @@ fn import(
     });
     let mut opened =
         std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
-    // A UPR Info export is Mac Roman, or windows-1252 once a spreadsheet saved it again.
+    // As an upload's `charset` is read; a UPR Info export that names none is Mac Roman, or
+    // windows-1252 once a spreadsheet saved it again.
     let charset = match (format, charset) {
-        (Format::Ndjson | Format::OhchrMatrix, Some(_)) => {
-            anyhow::bail!("--charset is for CSV files: NDJSON is UTF-8, and a .docx says its own")
-        }
-        (_, Some(named)) => Some(named),
+        (_, Some(label)) => upr_tc::import::charset(format, label)
+            .map_err(|e| anyhow::anyhow!("--charset {label}: {e}"))?,
         (Format::UprInfo, None) => upr_tc::import::guess_charset(&mut opened)
             .with_context(|| format!("cannot read {}", file.display()))?,
         (_, None) => None,
@@ -407,7 +399,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             charset,
         } => {
             let review = upr_tc::import::ohchr_matrix::Review { state, session };
-            let charset = charset.as_deref().map(encoding).transpose()?;
+            let charset = charset.as_deref();
             if import(resource, &file, format, (mode, dry_run), charset, review)? {
                 Ok(())
             } else {

@@ -1934,6 +1934,14 @@ async fn an_upload_says_its_charset_by_a_parameter() {
     app.upload(&format!("{ORGS}?charset=klingon"), "text/csv", "kind\n")
         .await
         .assert_problem(400, "invalid_parameter");
+    // A Word document says its own encoding.
+    app.upload(
+        &format!("{RECS}?format=ohchr-matrix&charset=latin1"),
+        "text/csv",
+        "PK",
+    )
+    .await
+    .assert_problem(400, "invalid_parameter");
     // NDJSON sent as CSV.
     let row = json!({"kind": "academia", "country": "KEN", "name": {"en": "College"}});
     let problem = app

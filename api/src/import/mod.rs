@@ -58,6 +58,55 @@ pub enum Format {
     OhchrMatrix,
 }
 
+/// Why a `charset` named for a file (an upload's `Content-Type` or `charset` parameter,
+/// `upr-tc import --charset`) does not do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CharsetError {
+    /// No encoding has this label (or the Encoding Standard maps it to "replacement", which
+    /// would read every cell as U+FFFD).
+    Unknown(String),
+    /// An encoding the file's format cannot be in.
+    NotForFormat(String),
+}
+
+impl std::fmt::Display for CharsetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unknown(label) => write!(
+                f,
+                "`{label}` is no encoding this service reads: send the file as UTF-8, or name \
+                 its encoding (such as `windows-1252`)"
+            ),
+            Self::NotForFormat(why) => f.write_str(why),
+        }
+    }
+}
+
+/// The encoding a file of `format` is read in when `label` names one: any label of the WHATWG
+/// Encoding Standard for CSV (a UPR Info export's own is found without one, `guess_charset`);
+/// NDJSON is UTF-8, as all JSON is (UTF-8 itself, or ASCII, whose every text is UTF-8 too);
+/// a Word document says its own. One rule for uploads and `upr-tc import`.
+pub fn charset(
+    format: Format,
+    label: &str,
+) -> Result<Option<&'static encoding_rs::Encoding>, CharsetError> {
+    let encoding = encoding_rs::Encoding::for_label_no_replacement(label.trim().as_bytes())
+        .ok_or_else(|| CharsetError::Unknown(label.to_owned()))?;
+    let ascii = ["us-ascii", "ascii"]
+        .iter()
+        .any(|a| label.trim().eq_ignore_ascii_case(a));
+    match format {
+        Format::Csv | Format::UprInfo => Ok(Some(encoding)),
+        Format::Ndjson if encoding == encoding_rs::UTF_8 || ascii => Ok(None),
+        Format::Ndjson => Err(CharsetError::NotForFormat(
+            "NDJSON is UTF-8, as all JSON is: send it so, without another `charset`".into(),
+        )),
+        Format::OhchrMatrix => Err(CharsetError::NotForFormat(
+            "a Word document (.docx) says its own encoding: name no `charset` for it".into(),
+        )),
+    }
+}
+
 /// What happens to good rows when some rows are bad.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, ToSchema, clap::ValueEnum,
@@ -964,4 +1013,33 @@ fn ndjson<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result<u
     }
     // No line is a file of no rows (a day with nothing new), as a CSV header alone is.
     Ok(received)
+}
+
+#[cfg(test)]
+mod charset_tests {
+    use super::{CharsetError, Format, charset};
+
+    #[test]
+    fn a_charset_is_read_for_csv_and_only_utf_8_for_ndjson() {
+        let latin = encoding_rs::WINDOWS_1252;
+        assert_eq!(charset(Format::Csv, "latin1"), Ok(Some(latin)));
+        assert_eq!(charset(Format::UprInfo, " cp1252 "), Ok(Some(latin)));
+        for label in ["utf-8", "UTF8", "us-ascii", "ascii"] {
+            assert_eq!(charset(Format::Ndjson, label), Ok(None), "{label}");
+        }
+        assert!(matches!(
+            charset(Format::Ndjson, "latin1"),
+            Err(CharsetError::NotForFormat(_))
+        ));
+        assert!(matches!(
+            charset(Format::OhchrMatrix, "utf-8"),
+            Err(CharsetError::NotForFormat(_))
+        ));
+        for label in ["klingon", "replacement", "iso-2022-kr", ""] {
+            assert!(
+                matches!(charset(Format::Csv, label), Err(CharsetError::Unknown(_))),
+                "{label}"
+            );
+        }
+    }
 }

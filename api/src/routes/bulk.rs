@@ -164,24 +164,6 @@ fn format_of(req: &HttpRequest, query: &BulkQuery, kind: Upload) -> ApiResult<Fo
     }
 }
 
-/// The encoding a CSV upload says it is in: its `charset` parameter, or the `charset` of its
-/// `Content-Type` (`text/csv; charset=windows-1252`), by any of the labels the WHATWG Encoding Standard gives;
-/// `None` when it says none. One no encoding has is a 415, and so is one of the labels the
-/// standard maps to its "replacement" encoding, which would read every cell as U+FFFD.
-fn charset_of(label: Option<&str>) -> ApiResult<Option<&'static encoding_rs::Encoding>> {
-    let Some(charset) = label else {
-        return Ok(None);
-    };
-    encoding_rs::Encoding::for_label_no_replacement(charset.as_bytes())
-        .map(Some)
-        .ok_or_else(|| {
-            ApiError::UnsupportedMediaType(format!(
-                "The upload says its charset is `{charset}`, which is no encoding this service \
-                 reads: send it as UTF-8, or name its encoding (such as `windows-1252`)."
-            ))
-        })
-}
-
 /// The `charset` an upload's `Content-Type` names, as written.
 fn charset_label(req: &HttpRequest) -> Option<String> {
     use actix_web::HttpMessage;
@@ -190,15 +172,6 @@ fn charset_label(req: &HttpRequest) -> Option<String> {
         .ok()
         .flatten()
         .and_then(|m| m.get_param("charset").map(|c| c.as_str().to_owned()))
-}
-
-/// Whether an NDJSON upload's `charset` (its label, and the encoding it names) is one JSON may
-/// be in: UTF-8, or ASCII (which the Encoding Standard reads as windows-1252, but whose every
-/// text is UTF-8 too).
-fn json_charset(label: Option<&str>, charset: Option<&'static encoding_rs::Encoding>) -> bool {
-    charset.is_none_or(|c| c == encoding_rs::UTF_8)
-        || label
-            .is_some_and(|l| l.eq_ignore_ascii_case("us-ascii") || l.eq_ignore_ascii_case("ascii"))
 }
 
 /// The 400 of an upload whose bytes did not arrive whole, in words (actix's own show its
@@ -232,32 +205,27 @@ async fn bulk(
     // State's own stakeholder): all before anything is received, and nothing is registered
     // for an upload refused at the door.
     let format = format_of(&req, &query, kind)?;
-    if let Some(given) = &query.charset
-        && charset_of(Some(given)).is_err()
-    {
-        return Err(ApiError::invalid_parameter(
-            "charset",
-            format!("`{given}` is no encoding this service reads (such as `windows-1252`)"),
-        ));
-    }
-    let label = match (query.charset.clone(), charset_label(&req)) {
-        (Some(given), Some(typed)) if charset_of(Some(&given))? != charset_of(Some(&typed))? => {
+    // The encoding a CSV file is in: the `charset` parameter's (a 400 when it does not do),
+    // or the Content-Type's (a 415); both given, they must agree.
+    let given = query
+        .charset
+        .as_deref()
+        .map(|label| import::charset(format, label))
+        .transpose()
+        .map_err(|e| ApiError::invalid_parameter("charset", e.to_string()))?;
+    let typed = charset_label(&req)
+        .map(|label| import::charset(format, &label))
+        .transpose()
+        .map_err(|e| ApiError::UnsupportedMediaType(format!("The upload's Content-Type: {e}.")))?;
+    let charset = match (given, typed) {
+        (Some(given), Some(typed)) if given != typed => {
             return Err(ApiError::invalid_parameter(
                 "charset",
-                format!(
-                    "`{given}` is not the encoding the Content-Type names (`charset={typed}`): \
-                     give one of them"
-                ),
+                "it is not the encoding the Content-Type's `charset` names: give one of them",
             ));
         }
-        (given, typed) => given.or(typed),
+        (given, typed) => given.or(typed).flatten(),
     };
-    let charset = charset_of(label.as_deref())?;
-    if format == Format::Ndjson && !json_charset(label.as_deref(), charset) {
-        return Err(ApiError::UnsupportedMediaType(
-            "NDJSON is UTF-8, as all JSON is: send it so, without another `charset`.".into(),
-        ));
-    }
     let limit = state.bulk_limit;
     let too_large =
         || ApiError::PayloadTooLarge(format!("A bulk upload takes at most {limit} bytes."));
