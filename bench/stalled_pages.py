@@ -3,7 +3,7 @@
 never read them, for one or more builds on the same database, for docs/benchmarks.md.
 
     python3 bench/stalled_pages.py --binary BUILD [--binary OTHER] [--clients 30]
-        [--offers 210] [--seconds 14]
+        [--offers 210] [--seconds 14] [--export]
 
 A new SQLite database is filled through the first build's API with `--offers` open offers
 near their largest (six languages of 20,000 characters for `capacity` and `description`,
@@ -12,7 +12,8 @@ some 80 MB. Each build then serves it in turn; `--clients` anonymous connections
 such a page from a position of their own (so that no two share a page the service keeps) with
 a receive buffer of 4 kB, and never read. The service's `RssAnon` is read from `/proc` every
 0.5 s for `--seconds`; the table gives its peak and what it holds at the end, and how long
-`/health/ready` took meanwhile.
+`/health/ready` took meanwhile. With `--export`, each client asks instead for the export
+`/api/v1/offers?format=ndjson` with a `sync` token of its own (one export a caller at once).
 """
 import argparse
 import http.client
@@ -78,7 +79,7 @@ def rss_anon(pid):
     return 0
 
 
-def stall(binary, env, cursors, seconds):
+def stall(binary, env, cursors, seconds, export):
     """(peak MB, MB at the end, slowest /health/ready in s) while the clients never read."""
     port = free_port()
     proc = subprocess.Popen([binary, "serve", "--bind", f"127.0.0.1:{port}"], env=env,
@@ -86,12 +87,17 @@ def stall(binary, env, cursors, seconds):
     sockets = []
     try:
         wait_ready(port)
-        for after in cursors:
+        for n, after in enumerate(cursors):
+            if export:
+                bearer = token(binary, env, "--role", "sync", "--subject", f"bench-export-{n}")
+                head = (f"GET /api/v1/offers?format=ndjson HTTP/1.1\r\n"
+                        f"Authorization: Bearer {bearer}\r\n")
+            else:
+                head = f"GET /api/v1/changes?types=offer&limit=1000&after={after} HTTP/1.1\r\n"
             s = socket.socket()
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             s.connect(("127.0.0.1", port))
-            s.sendall(f"GET /api/v1/changes?types=offer&limit=1000&after={after} HTTP/1.1\r\n"
-                      f"Host: 127.0.0.1\r\n\r\n".encode())
+            s.sendall(f"{head}Host: 127.0.0.1\r\n\r\n".encode())
             sockets.append(s)
         peak, slowest, end = 0, 0.0, time.monotonic() + seconds
         while time.monotonic() < end:
@@ -119,6 +125,8 @@ def main():
     parser.add_argument("--clients", type=int, default=30)
     parser.add_argument("--offers", type=int, default=210)
     parser.add_argument("--seconds", type=float, default=14)
+    parser.add_argument("--export", action="store_true",
+                        help="each client asks for an export of the offers instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, DATABASE_URL=f"sqlite://{tmp}/stalled.sqlite3",
@@ -137,7 +145,7 @@ def main():
         print("| build | `RssAnon` peak | `RssAnon` held at the end | slowest `/health/ready` |")
         print("|---|---|---|---|")
         for binary in args.binary:
-            peak, held, slowest = stall(binary, env, cursors, args.seconds)
+            peak, held, slowest = stall(binary, env, cursors, args.seconds, args.export)
             print(f"| `{binary}` | {peak:,} MB | {held:,} MB | {slowest:.2f} s |", flush=True)
 
 

@@ -720,11 +720,6 @@ where
     let permit = export_permit(state, req)?;
     let pool = state.read.pool.clone();
     let mut stage = Stage::Head;
-    // How many items the next page reads: `PAGE`, or after a page cut short by its bytes
-    // (`sql::PAGE_BYTES`), what that page held, doubling back towards `PAGE` as pages fit, so
-    // that an export of very large items does not read a whole `PAGE` of them each time only
-    // to keep a few.
-    let mut limit = PAGE;
     let produce: Produce = Box::new(move || {
         Ok(match stage {
             Stage::Head => {
@@ -734,13 +729,9 @@ where
             Stage::Page(position) => {
                 let mut conn = pool.get()?;
                 conn.plan(crate::db::Plans::Generic)?;
-                let (items, next) = fetch(&mut conn, position, limit)?;
-                let held = items.len() as i64;
-                limit = if next.is_some() && held < limit {
-                    held.max(1)
-                } else {
-                    (limit * 2).min(PAGE)
-                };
+                // A page of items near their largest is cut short as it is read
+                // (`sql::PAGE_BYTES`), and the next goes on after its last.
+                let (items, next) = fetch(&mut conn, position, PAGE)?;
                 let items: Vec<T> = items.into_iter().map(&prepare).collect();
                 let chunk = encoder.page(&mut conn, items)?;
                 stage = next.map_or(Stage::Tail, Stage::Page);
