@@ -333,29 +333,36 @@ pub fn load_documents(conn: &mut DbConnection, sql: &Sql) -> QueryResult<Vec<Doc
 
 /// Runs a page's query, which selects `seq` and `document` in the page's order, made a page's
 /// by [`bound_page`]: the rows up to the first whose documents before it reach
-/// [`PAGE_BYTES`], that one with an empty document, which says the page goes on (no document
-/// is empty: they are JSON). What is read of a page is so bounded, whatever its `limit` and
-/// the size of its items. SQLite gives rows one by one as it reads them, and no row after that
-/// one is read; PostgreSQL sends the whole result, whose documents past the bound the
-/// statement leaves out itself.
-pub fn load_page_documents(conn: &mut DbConnection, sql: &Sql) -> QueryResult<Vec<DocumentRow>> {
+/// [`PAGE_BYTES`] (that one included), and whether rows were left out past them. What is read
+/// of a page is so bounded, whatever its `limit` and the size of its items: SQLite gives rows
+/// one by one as it reads them, and the next row is read only to know that there is one;
+/// PostgreSQL sends the whole result, each document past the bound left out by the statement
+/// (empty: no document is, they are JSON).
+pub fn load_page_documents(
+    conn: &mut DbConnection,
+    sql: &Sql,
+) -> QueryResult<(Vec<DocumentRow>, bool)> {
     match conn {
         DbConnection::Sqlite(c) => {
-            let mut rows = Vec::new();
-            let mut before = 0;
-            sqlite_rows(c, sql, |mut row: DocumentRow| {
-                if before >= PAGE_BYTES {
-                    row.document.clear();
+            let (mut rows, mut before, mut cut) = (Vec::new(), 0, false);
+            sqlite_rows(c, sql, |row: DocumentRow| {
+                // Past the bound, the row says only that the page goes on.
+                cut = before >= PAGE_BYTES;
+                if !cut {
+                    before += row.document.len();
                     rows.push(row);
-                    return false;
                 }
-                before += row.document.len();
-                rows.push(row);
-                true
+                !cut
             })?;
-            Ok(rows)
+            Ok((rows, cut))
         }
-        DbConnection::Postgres(c) => Statement::of(sql).load(c),
+        DbConnection::Postgres(c) => {
+            let mut rows: Vec<DocumentRow> = Statement::of(sql).load(c)?;
+            let within = rows.iter().take_while(|r| !r.document.is_empty()).count();
+            let cut = within < rows.len();
+            rows.truncate(within);
+            Ok((rows, cut))
+        }
     }
 }
 
@@ -374,18 +381,6 @@ pub fn bound_page(sqlite: bool, sql: &mut Sql, order: &str) {
             sql.text
         );
     }
-}
-
-/// The sizes of a page's documents as [`load_page_documents`] reads them, for
-/// [`within_page_bytes`]: an empty one, which says the page goes on, as past any bound.
-pub fn page_sizes(rows: &[DocumentRow]) -> impl Iterator<Item = usize> + '_ {
-    rows.iter().map(|r| {
-        if r.document.is_empty() {
-            usize::MAX
-        } else {
-            r.document.len()
-        }
-    })
 }
 
 /// Runs a query on SQLite and gives its rows to `take` as SQLite reads them, until `take`

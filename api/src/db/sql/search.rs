@@ -37,7 +37,7 @@ pub const SEARCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5
 fn ranked_with_timeout(
     conn: &mut DbConnection,
     sql: &Sql,
-) -> diesel::QueryResult<Vec<DocumentRow>> {
+) -> diesel::QueryResult<(Vec<DocumentRow>, bool)> {
     with_time_limit(conn, SEARCH_TIMEOUT, |c| load_page_documents(c, sql))
 }
 
@@ -223,15 +223,14 @@ impl Table {
         );
         // Run on every request, with a text of a few shapes: planned once per connection.
         sql.keep_plan();
-        let rows = if ranked {
+        let (mut rows, cut) = if ranked {
             ranked_with_timeout(conn, &sql)?
         } else {
             load_page_documents(conn, &sql)?
         };
-        let mut rows = rows;
-        let mut more = rows.len() as i64 > limit;
+        let mut more = cut || rows.len() as i64 > limit;
         rows.truncate(limit as usize);
-        let fit = super::within_page_bytes(super::page_sizes(&rows));
+        let fit = super::within_page_bytes(rows.iter().map(|r| r.document.len()));
         if fit < rows.len() {
             rows.truncate(fit);
             more = true;
