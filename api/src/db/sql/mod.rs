@@ -412,6 +412,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_page_holds_items_within_its_bytes_and_at_least_one() {
+        assert_eq!(within_page_bytes([]), 0);
+        assert_eq!(
+            within_page_bytes([PAGE_BYTES * 2, 1]),
+            1,
+            "the first, whatever its size"
+        );
+        assert_eq!(
+            within_page_bytes([PAGE_BYTES / 2, PAGE_BYTES / 2, 1]),
+            2,
+            "exactly full"
+        );
+        assert_eq!(within_page_bytes([PAGE_BYTES / 2, PAGE_BYTES / 2 + 1]), 1);
+        assert_eq!(within_page_bytes([1, usize::MAX, 1]), 1, "no overflow");
+    }
+
+    #[test]
     fn a_key_list_is_padded_to_one_of_a_few_lengths_with_its_last_key() {
         let texts = |n: usize| {
             let keys: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
