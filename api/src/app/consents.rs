@@ -92,9 +92,7 @@ pub fn record(
                 });
             }
             let decidable = match activity {
-                Some(a) if a.content.states_concerned.contains(&consent.state) => {
-                    a.content.publication == Publication::Submitted
-                }
+                Some(a) if concerned => a.content.publication == Publication::Submitted,
                 Some(_) => match consents::latest_by_name(c, id, &consent.state)? {
                     None => false,
                     Some(last) => {

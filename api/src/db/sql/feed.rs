@@ -181,15 +181,15 @@ pub fn page(conn: &mut DbConnection, window: &Window, limit: i64) -> diesel::Que
     // SQLite gives a text a change as it reads them, and the service stops reading once the
     // page's bytes are reached. PostgreSQL sends the whole result: the page is packed in parts
     // of at most 64 changes (by position), so that no value is larger than some tens of
-    // kilobytes of usual items (libpq keeps a buffer as large as the largest message it was sent for as long
-    // as its connection lives), and the statement leaves out the parts past the page's bytes
-    // itself, by a running sum of the parts' lengths (which it knows without reading the
-    // items); a running sum over the changes themselves cost the feed a tenth of its pace
-    // (docs/benchmarks.md). The changes in each part come in no promised order (`unpack` puts
-    // them in order). A change with a field that is NULL would drop out of its part (`||` makes it
-    // NULL, and the aggregate passes over NULLs): none can be, the operation is written so
-    // that one would read as no operation, and the changes are counted beside each part,
-    // which must hold as many.
+    // kilobytes of usual items (libpq keeps a buffer as large as the largest message it was
+    // sent for as long as its connection lives), and the statement leaves out the parts past
+    // the page's bytes itself, by a running sum of the parts' lengths (which it knows without
+    // reading the items); a running sum over the changes themselves cost the feed a tenth of
+    // its pace (docs/benchmarks.md). The changes in each part come in no promised order
+    // (`unpack` puts them in order). A change with a field that is NULL would drop out of its
+    // part (`||` makes it NULL, and the aggregate passes over NULLs): none can be, the
+    // operation is written so that one would read as no operation, and the changes are
+    // counted beside each part, which must hold as many.
     let mut sql = if sqlite {
         Sql::new(conn, &format!("SELECT {packed} AS packed FROM {changes}"))
     } else {
