@@ -53,6 +53,32 @@ fn get(port: u16, path: &str) -> Option<(u16, String)> {
 
 struct Server(Child);
 
+impl Server {
+    /// Sends it SIGTERM, as a service manager stops it.
+    fn terminate(&self) {
+        let pid = self.0.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    /// What the server wrote on stderr, to its end (once it has stopped, or it is stopped).
+    fn log(&mut self) -> String {
+        let mut log = String::new();
+        self.0
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut log)
+            .unwrap();
+        log
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -107,14 +133,7 @@ fn serve_starts_on_the_sqlite_default_and_stops_gracefully_on_sigterm() {
     let (status, _) = get(port, "/docs/").unwrap();
     assert_eq!(status, 200);
 
-    let pid = server.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    server.terminate();
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(status) = server.0.try_wait().unwrap() {
@@ -133,14 +152,7 @@ fn serve_starts_on_the_sqlite_default_and_stops_gracefully_on_sigterm() {
     );
 
     // One structured line per request, carrying the id the client was given.
-    let mut log = String::new();
-    server
-        .0
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let log = server.log();
     let line = log
         .lines()
         .find(|l| l.contains(&request_id))
@@ -193,22 +205,8 @@ fn serve_raises_its_limit_of_open_files_to_what_its_connections_need() {
     let port = free_port();
     let mut server = serve_with(&mut limited(dir.path(), "-n 1024"), port);
     assert_eq!(soft_of(server.0.id()), 1024);
-    let pid = server.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let mut log = String::new();
-    server
-        .0
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    server.terminate();
+    let log = server.log();
     server.0.wait().unwrap();
     assert!(
         log.contains("UPR_TC_MAX_CONNECTIONS connections need"),

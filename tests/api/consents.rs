@@ -474,15 +474,7 @@ async fn a_decision_by_name_is_read_by_its_state_the_submitter_and_admin_only() 
 async fn the_list_of_records_answers_304_when_unchanged() {
     let app = TestApp::spawn();
     let kenya = app.token(Role::State, Some("KEN"), None);
-    let reply = app
-        .send_json(
-            Method::POST,
-            "/api/v1/consents",
-            Some(&kenya),
-            &json!({"decision": "granted", "scope": "all"}),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.text());
+    crate::activities::consent(&app, &kenya, json!({"decision": "granted", "scope": "all"})).await;
     let first = app.get("/api/v1/consents").await;
     let tag = first.header("etag").unwrap().to_owned();
     assert_eq!(first.assert_ok_json()["items"].as_array().unwrap().len(), 1);
