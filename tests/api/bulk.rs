@@ -1883,7 +1883,8 @@ async fn a_upr_info_text_is_stored_in_the_language_it_is_written_in() {
 }
 
 /// A generated client sends every file as `text/csv`, naming no charset: the `charset`
-/// parameter says what a spreadsheet saved, and two that disagree are refused. A file of NDJSON
+/// parameter says what a spreadsheet saved, and two that disagree are refused (ASCII disagrees
+/// with none). A file of NDJSON
 /// sent as CSV (what such a client does without `format`) is named as NDJSON.
 #[actix_web::test]
 async fn an_upload_says_its_charset_by_a_parameter() {
@@ -1919,6 +1920,27 @@ async fn an_upload_says_its_charset_by_a_parameter() {
         .await,
     );
     assert_eq!(counts(&r), (1, 0, 0, 1, 0), "{r}");
+    // ASCII agrees with either: the other one says how the file reads.
+    for (parameter, typed) in [("us-ascii", "windows-1252"), ("windows-1252", "us-ascii")] {
+        let r = report(
+            &app.upload(
+                &format!("{ORGS}?charset={parameter}&dry_run=true"),
+                &format!("text/csv; charset={typed}"),
+                csv.clone(),
+            )
+            .await,
+        );
+        assert_eq!(counts(&r), (1, 0, 0, 1, 0), "{parameter} and {typed}: {r}");
+    }
+    let r = report(
+        &app.upload(
+            &format!("{ORGS}?charset=utf-8&dry_run=true&mode=partial"),
+            "text/csv; charset=us-ascii",
+            csv.clone(),
+        )
+        .await,
+    );
+    assert_eq!(counts(&r), (1, 0, 0, 0, 1), "read as UTF-8, as said: {r}");
     let problem = app
         .upload(
             &format!("{ORGS}?charset=utf-8"),

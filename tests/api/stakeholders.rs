@@ -100,6 +100,106 @@ async fn contact_details_are_private_to_admin_and_the_organisation() {
 }
 
 #[actix_web::test]
+async fn a_state_sees_the_contact_of_its_own_bodies_only() {
+    let app = TestApp::spawn();
+    let nmirf = app
+        .create(
+            PATH,
+            &stakeholder("nmirf", Some("KEN"), "National Committee"),
+        )
+        .await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let uganda = app.token(Role::State, Some("UGA"), None);
+    let reply = app.get_as(&item(&nmirf), &kenya).await;
+    assert_eq!(reply.header("etag"), Some("\"1\""));
+    assert_eq!(reply.json()["contact"]["email"], "focal@example.org");
+    let list = app.get_as(PATH, &kenya).await.assert_ok_json();
+    assert_eq!(list["items"][0]["contact"]["email"], "focal@example.org");
+    let reply = app.get_as(&item(&nmirf), &uganda).await;
+    assert_eq!(reply.header("etag"), Some("\"1-public\""));
+    assert!(reply.json().get("contact").is_none_or(Value::is_null));
+    // What it sees it may change, and take away.
+    let patch = json!({"contact": {"name": "New focal point", "email": "new@example.org"}});
+    let changed = app
+        .send_json(Method::PATCH, &item(&nmirf), Some(&kenya), &patch)
+        .await
+        .assert_ok_json();
+    assert_eq!(changed["contact"]["email"], "new@example.org");
+    let changed = app
+        .send_json(
+            Method::PATCH,
+            &item(&nmirf),
+            Some(&kenya),
+            &json!({"contact": null}),
+        )
+        .await
+        .assert_ok_json();
+    assert!(changed.get("contact").is_none_or(Value::is_null));
+}
+
+/// An import finds an organisation by its kind, country and first name where a row gives no
+/// id nor partner key: a contributor that took the name of one not registered yet would have
+/// admin's import of it write that organisation (its partner keys, its contact) over its own.
+#[actix_web::test]
+async fn a_contributor_cannot_take_the_name_an_import_finds_another_organisation_by() {
+    let app = TestApp::spawn();
+    let mine = app
+        .create(
+            PATH,
+            &stakeholder("civil_society_organization", Some("KEN"), "Mine"),
+        )
+        .await;
+    let token = app.token(Role::Contributor, None, Some(mine["id"].as_str().unwrap()));
+    let problem = app
+        .send_json(
+            Method::PATCH,
+            &item(&mine),
+            Some(&token),
+            &json!({"name": {"en": "Kituo Cha Sheria"}}),
+        )
+        .await
+        .assert_problem(403, "forbidden");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("`name.en`"),
+        "{problem}"
+    );
+    // An Arabic name would come first, and be what an import finds it by.
+    app.send_json(
+        Method::PATCH,
+        &item(&mine),
+        Some(&token),
+        &json!({"name": {"ar": "كيتو تشا شريا"}}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    // Its name in a later language, or the same name otherwise spaced or cased, is its own.
+    let renamed = app
+        .send_json(
+            Method::PATCH,
+            &item(&mine),
+            Some(&token),
+            &json!({"name": {"en": "MINE", "fr": "La mienne"}}),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(renamed["name"]["fr"], "La mienne");
+    // admin's import of the other organisation registers it, and leaves this one be.
+    let csv = "kind,country,name__en,contact_email\n\
+               civil_society_organization,KEN,Kituo Cha Sheria,info@kituo.example.org\n";
+    let r = app
+        .upload("/api/v1/bulk/stakeholders", "text/csv", csv)
+        .await
+        .assert_ok_json();
+    assert_eq!(r["created"], 1, "{r}");
+    let mine = app.get_as(&item(&mine), &token).await.assert_ok_json();
+    assert_eq!(mine["name"]["en"], "MINE");
+    assert!(
+        mine.get("contact")
+            .is_none_or(|c| c["email"] != "info@kituo.example.org")
+    );
+}
+
+#[actix_web::test]
 async fn a_contributor_edits_only_its_own_organisation() {
     let app = TestApp::spawn();
     let mine = app
@@ -185,7 +285,7 @@ async fn a_state_edits_only_its_own_states_bodies() {
 }
 
 #[actix_web::test]
-async fn a_replacement_without_contact_keeps_the_contact_it_could_not_see() {
+async fn a_replacement_without_contact_keeps_the_contact() {
     let app = TestApp::spawn();
     let nmirf = app
         .create(
@@ -194,7 +294,8 @@ async fn a_replacement_without_contact_keeps_the_contact_it_could_not_see() {
         )
         .await;
     let kenya = app.token(Role::State, Some("KEN"), None);
-    let mut body = stakeholder("nmirf", Some("KEN"), "National Committee on Human Rights");
+    let mut body = stakeholder("nmirf", Some("KEN"), "National Committee");
+    body["name"]["fr"] = json!("Comité national");
     body.as_object_mut().unwrap().remove("contact");
     let reply = app
         .send(
@@ -205,10 +306,7 @@ async fn a_replacement_without_contact_keeps_the_contact_it_could_not_see() {
                 .set_json(&body),
         )
         .await;
-    assert_eq!(
-        reply.assert_ok_json()["name"]["en"],
-        "National Committee on Human Rights"
-    );
+    assert_eq!(reply.assert_ok_json()["name"]["fr"], "Comité national");
     let full = app
         .get_as(&item(&nmirf), &app.admin_token())
         .await

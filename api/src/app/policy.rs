@@ -93,18 +93,15 @@ pub fn principal_access(principal: &Principal) -> Access {
     }
 }
 
-/// Whether this caller sees a stakeholder's contact details: `admin` and the organisation's
-/// own contributors, who edit it (a contributor token naming a State's own stakeholder, which
-/// its State edits, sees none).
+/// Whether this caller sees a stakeholder's contact details: those who edit it (`admin`, the
+/// organisation's own contributors, a State for its own State's bodies); a contributor token
+/// naming a State's own stakeholder, which its State edits, sees none.
 pub fn sees_contact(
     caller: Option<&Caller>,
     id: StakeholderId,
     stakeholder: &StakeholderContent,
 ) -> bool {
-    caller.is_some_and(|c| {
-        c.is_admin()
-            || (c.role == Role::Contributor && edits_stakeholder(rights_of(c), id, stakeholder))
-    })
+    caller.is_some_and(|c| edits_stakeholder(rights_of(c), id, stakeholder))
 }
 
 /// Whether a caller with `access` sees what is not public about a State's activities (those
@@ -260,27 +257,36 @@ pub fn may_delete_stakeholder(principal: &Principal) -> Result<()> {
 
 /// The fields of a stakeholder that only `admin` sets, because the publication rule or the
 /// public's trust reads them: what kind of organisation it is and its country (a State's own
-/// stakeholder publishes without consent: docs/domain.md §4), an NHRI's GANHRI accreditation, and its
-/// partner keys (which say which item an import updates).
-fn admin_only_changes(
-    before: &StakeholderContent,
-    after: &StakeholderContent,
-) -> Vec<&'static str> {
+/// stakeholder publishes without consent: docs/domain.md §4), an NHRI's GANHRI accreditation,
+/// its partner keys and the name of its natural key (which say which item an import updates).
+fn admin_only_changes(before: &StakeholderContent, after: &StakeholderContent) -> Vec<String> {
     let mut changed = Vec::new();
+    // Kind, country and the first of its names are what an import finds an organisation by
+    // where a row gives no id nor partner key (`StakeholderContent::natural_key`): a name a
+    // contributor could take would let admin's import of an organisation registered later
+    // overwrite the contributor's with it (its partner keys, its contact) and give the
+    // contributor's token that organisation. Names in later languages are the organisation's.
+    if before.key_name() != after.key_name() {
+        let language = after.key_name().or(before.key_name()).map(|(l, _)| l);
+        changed.push(format!(
+            "`name.{}` (its first name, which with its kind and country tells an import which organisation a row is)",
+            language.map_or("en", |l| l.code())
+        ));
+    }
     if before.kind != after.kind {
-        changed.push("kind");
+        changed.push("`kind`".into());
     }
     if before.country != after.country {
-        changed.push("country");
+        changed.push("`country`".into());
     }
     if before.nhri_accreditation != after.nhri_accreditation {
-        changed.push("nhri_accreditation");
+        changed.push("`nhri_accreditation`".into());
     }
     // A partner key finds the item a later import updates (`documents::upsert_with`, before
     // the natural key): one a contributor could set would let admin's next import of that
     // key overwrite the contributor's organisation with another, or make it a State's own.
     if before.external_refs != after.external_refs {
-        changed.push("external_refs");
+        changed.push("`external_refs`".into());
     }
     changed
 }
@@ -325,11 +331,7 @@ pub fn may_edit_stakeholder(
     } else {
         Err(Error::Forbidden(format!(
             "Only `admin` changes a stakeholder's {}.",
-            fields
-                .iter()
-                .map(|f| format!("`{f}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            fields.join(", ")
         )))
     }
 }

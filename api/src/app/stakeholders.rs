@@ -21,8 +21,9 @@ pub fn create(
     super::insert(conn, principal, input)
 }
 
-/// What a new content of a stakeholder keeps of the current one: contact details, which not
-/// every caller sees, are kept rather than erased by their omission.
+/// What a new content of a stakeholder keeps of the current one: contact details, which a
+/// replacement or an upload's row may leave out (a file without contact columns), are kept
+/// rather than erased by their omission.
 pub fn keeping_contact<A, B>(
     current: &StakeholderInput<A>,
     mut input: StakeholderInput<B>,

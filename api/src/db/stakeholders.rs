@@ -12,7 +12,7 @@ use crate::domain::Multilingual;
 use crate::domain::stakeholder::{
     Stakeholder, StakeholderContent, StakeholderInput, StakeholderKind,
 };
-use crate::domain::{CountryCode, ExternalRef, Id, StakeholderId, Stored, normalise_text};
+use crate::domain::{CountryCode, ExternalRef, Id, StakeholderId, Stored};
 use crate::reference::reference;
 
 #[derive(Debug, Default, Clone)]
@@ -121,19 +121,8 @@ impl Document for Stakeholder {
         &content.external_refs
     }
 
-    /// Kind, country and name: the same organisation registered twice is one.
     fn natural_key(content: &StakeholderContent) -> String {
-        let name = content
-            .name
-            .texts()
-            .next()
-            .map(|(_, t)| normalise_text(t))
-            .unwrap_or_default();
-        format!(
-            "{}|{}|{name}",
-            content.kind.as_str(),
-            content.country.as_ref().map_or("", |c| c.as_str())
-        )
+        content.natural_key()
     }
 }
 

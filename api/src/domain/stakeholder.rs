@@ -8,7 +8,9 @@ use crate::domain::Language;
 use crate::domain::codes::{CountryCodeValue, RegionCode, ThemeCode};
 use crate::domain::recommendation::MAX_TEXT;
 use crate::domain::validate::{Errors, is_space};
-use crate::domain::{CountryCode, ExternalRef, Multilingual, StakeholderId, Stored};
+use crate::domain::{
+    CountryCode, ExternalRef, Multilingual, StakeholderId, Stored, normalise_text,
+};
 use crate::reference::reference;
 
 /// Kinds of stakeholder (docs/domain.md §3); labels at `/api/v1/reference/stakeholder-kinds`.
@@ -290,6 +292,29 @@ impl StakeholderInput {
             regions: self.regions,
             external_refs: self.external_refs,
         })
+    }
+}
+
+impl StakeholderContent {
+    /// Kind, country and name: what tells one organisation from another where a file gives
+    /// no id nor partner key (an import finds the stored one by it; the same organisation
+    /// registered twice is one).
+    pub fn natural_key(&self) -> String {
+        let name = self.key_name().map(|(_, name)| name).unwrap_or_default();
+        format!(
+            "{}|{}|{name}",
+            self.kind.as_str(),
+            self.country.as_ref().map_or("", |c| c.as_str())
+        )
+    }
+
+    /// The name of [`natural_key`](Self::natural_key): the first of its texts, normalised, and
+    /// its language.
+    pub fn key_name(&self) -> Option<(Language, String)> {
+        self.name
+            .texts()
+            .next()
+            .map(|(language, text)| (language, normalise_text(text)))
     }
 }
 

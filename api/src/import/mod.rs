@@ -92,12 +92,9 @@ pub fn charset(
 ) -> Result<Option<&'static encoding_rs::Encoding>, CharsetError> {
     let encoding = encoding_rs::Encoding::for_label_no_replacement(label.trim().as_bytes())
         .ok_or_else(|| CharsetError::Unknown(label.to_owned()))?;
-    let ascii = ["us-ascii", "ascii"]
-        .iter()
-        .any(|a| label.trim().eq_ignore_ascii_case(a));
     match format {
         Format::Csv | Format::UprInfo => Ok(Some(encoding)),
-        Format::Ndjson if encoding == encoding_rs::UTF_8 || ascii => Ok(None),
+        Format::Ndjson if encoding == encoding_rs::UTF_8 || names_ascii(label) => Ok(None),
         Format::Ndjson => Err(CharsetError::NotForFormat(
             "NDJSON is UTF-8, as all JSON is: send it so, without another `charset`".into(),
         )),
@@ -105,6 +102,14 @@ pub fn charset(
             "a Word document (.docx) says its own encoding: name no `charset` for it".into(),
         )),
     }
+}
+
+/// Whether a charset label names ASCII, whose every text reads the same in UTF-8 and in every
+/// encoding a CSV file may name: a file said to be ASCII agrees with any of them.
+pub fn names_ascii(label: &str) -> bool {
+    ["us-ascii", "ascii"]
+        .iter()
+        .any(|a| label.trim().eq_ignore_ascii_case(a))
 }
 
 /// What happens to good rows when some rows are bad.

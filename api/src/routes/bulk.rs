@@ -36,7 +36,8 @@ pub struct BulkQuery {
     /// The encoding of a CSV file that is not UTF-8 (as a spreadsheet saves it): any label of
     /// the WHATWG Encoding Standard, such as `windows-1252`. What the `charset` of its
     /// `Content-Type` says, for a client that cannot set one (a generated client sends every
-    /// file as `text/csv`); given both, they must name the same encoding.
+    /// file as `text/csv`); given both, they must name the same encoding (or one of them
+    /// ASCII, which the other encoding reads alike).
     #[param(example = "windows-1252")]
     pub charset: Option<String>,
 }
@@ -62,7 +63,8 @@ pub struct RecommendationBulkQuery {
     /// The encoding of a CSV file that is not UTF-8 (as a spreadsheet saves it): any label of
     /// the WHATWG Encoding Standard, such as `windows-1252`. What the `charset` of its
     /// `Content-Type` says, for a client that cannot set one (a generated client sends every
-    /// file as `text/csv`); given both, they must name the same encoding.
+    /// file as `text/csv`); given both, they must name the same encoding (or one of them
+    /// ASCII, which the other encoding reads alike).
     #[param(example = "windows-1252")]
     pub charset: Option<String>,
     /// For a matrix whose document does not say: the State under review (ISO alpha-3 code
@@ -206,18 +208,22 @@ async fn bulk(
     // for an upload refused at the door.
     let format = format_of(&req, &query, kind)?;
     // The encoding a CSV file is in: the `charset` parameter's (a 400 when it does not do),
-    // or the Content-Type's (a 415); both given, they must agree.
-    let given = query
-        .charset
-        .as_deref()
+    // or the Content-Type's (a 415); both given, they must agree (ASCII agrees with any: the
+    // other one says).
+    let (given_label, typed_label) = (query.charset.as_deref(), charset_label(&req));
+    let given = given_label
         .map(|label| import::charset(format, label))
         .transpose()
         .map_err(|e| ApiError::invalid_parameter("charset", e.to_string()))?;
-    let typed = charset_label(&req)
-        .map(|label| import::charset(format, &label))
+    let typed = typed_label
+        .as_deref()
+        .map(|label| import::charset(format, label))
         .transpose()
         .map_err(|e| ApiError::UnsupportedMediaType(format!("The upload's Content-Type: {e}.")))?;
+    let ascii = |label: Option<&str>| label.is_some_and(import::names_ascii);
     let charset = match (given, typed) {
+        (Some(_), Some(typed)) if ascii(given_label) => typed,
+        (Some(given), Some(_)) if ascii(typed_label.as_deref()) => given,
         (Some(given), Some(typed)) if given != typed => {
             return Err(ApiError::invalid_parameter(
                 "charset",

@@ -112,8 +112,6 @@ pub fn for_caller(mut s: Stakeholder, caller: Option<&Caller>) -> Stakeholder {
     s
 }
 
-/// Answers with the stakeholder and its ETag, which differs between the representation with
-/// and without contact details.
 /// The ETag of the representation this caller sees: it differs with and without contact
 /// details.
 fn tag_for(s: &Stakeholder, caller: Option<&Caller>) -> String {
@@ -210,7 +208,8 @@ pub async fn create_stakeholder(
     Ok(respond(s, Some(&caller), StatusCode::CREATED))
 }
 
-/// One stakeholder; contact details only for `admin` and its own contributors.
+/// One stakeholder; contact details only for those who edit it: `admin`, its own contributors,
+/// and a State for its own State's bodies.
 #[utoipa::path(
     tag = "stakeholders",
     operation_id = "get_stakeholder",
