@@ -123,6 +123,9 @@ pub struct ServeLimits {
     /// Ranked searches (`q` on a JSON list) running at once (`UPR_TC_SEARCH_LIMIT`); `None`: a
     /// quarter of the pool, at least one.
     pub search_limit: Option<usize>,
+    /// Bulk uploads read and written at once (`UPR_TC_UPLOAD_LIMIT`); `None`: half the pool
+    /// ([`ServeLimits::uploads`]).
+    pub upload_limit: Option<usize>,
     /// How long a State's coordination view may take before it is given up with a 503
     /// (`UPR_TC_COORDINATION_TIMEOUT`): it ranks the offers for each of the State's open
     /// requests, and a State with very many of them must not hold a core for minutes.
@@ -163,6 +166,7 @@ impl Default for ServeLimits {
             idempotency_claim_timeout: Duration::from_secs(3600),
             idempotency_answer_limit: 1024 * 1024,
             search_limit: None,
+            upload_limit: None,
             coordination_timeout: Duration::from_secs(10),
             stop_timeout: Duration::from_secs(25),
             body_timeout: Duration::from_secs(30),
@@ -198,6 +202,13 @@ impl ServeLimits {
     pub fn export_reads(pool_size: u32, searches: usize) -> usize {
         let pool = pool_size as usize;
         (pool / 2).min(pool.saturating_sub(2 * searches + 1)).max(1)
+    }
+
+    /// The bulk uploads that may be read and written at once with a pool of `pool_size`
+    /// connections: each holds one while it is written (and a writer the write lock), so that
+    /// the rest stay for reads; half of them by default, at least one.
+    pub fn uploads(&self, pool_size: u32) -> usize {
+        self.upload_limit.unwrap_or((pool_size / 2) as usize).max(1)
     }
 
     /// The ranked searches that may run at once with a pool of `pool_size` connections.
@@ -249,6 +260,7 @@ impl ServeLimits {
             idempotency_answer_limit: count("UPR_TC_IDEMPOTENCY_ANSWER_LIMIT")?
                 .unwrap_or(defaults.idempotency_answer_limit),
             search_limit: count("UPR_TC_SEARCH_LIMIT")?,
+            upload_limit: count("UPR_TC_UPLOAD_LIMIT")?,
             coordination_timeout: duration(
                 "UPR_TC_COORDINATION_TIMEOUT",
                 defaults.coordination_timeout,

@@ -1,5 +1,6 @@
 //! Each caller's share of what the service runs a limited number of at once: a quarter of the
-//! ranked searches' permits, and of the other rankings' (at least one); one streamed export.
+//! ranked searches' permits, and of the other rankings' (at least one); one streamed export;
+//! one bulk upload.
 //! Within its budget of requests (`ratelimit`) a caller may still send many at once; without a
 //! share, one that keeps every permit busy keeps every other caller's searches waiting, then
 //! refused. With one, its requests beyond its share wait for its own to end (an export's are

@@ -32,6 +32,12 @@ pub struct AppState {
     /// Each caller's one streamed export at a time (`shares`, callers told apart as the rate
     /// limits tell them, whether or not the limits are on).
     pub export_shares: Arc<crate::shares::Shares>,
+    /// One permit for each bulk upload that may be read and written at once, taken once its
+    /// body is here (`ServeLimits::uploads`).
+    pub uploads: Arc<tokio::sync::Semaphore>,
+    /// Each caller's one bulk upload at a time, from before its body is received (as the
+    /// exports' shares tell callers apart).
+    pub upload_shares: Arc<crate::shares::Shares>,
     /// How long an export waits for a client that reads nothing.
     pub export_send_timeout: std::time::Duration,
     /// One permit for each ranked search that may run at once: a few expensive searches
@@ -236,6 +242,10 @@ impl Service {
                     ),
                 )),
                 export_shares: crate::shares::Shares::each_runs(Some(1)),
+                uploads: Arc::new(tokio::sync::Semaphore::new(
+                    settings.limits.uploads(settings.pool_size),
+                )),
+                upload_shares: crate::shares::Shares::each_runs(Some(1)),
                 export_send_timeout: settings.limits.export_send_timeout,
                 searches: Arc::new(tokio::sync::Semaphore::new(
                     settings.limits.searches(settings.pool_size),

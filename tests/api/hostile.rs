@@ -657,6 +657,22 @@ async fn a_caller_beyond_its_share_of_searches_waits_for_its_own_and_others_are_
     assert_eq!(state.ranking_shares.callers(), 0);
 }
 
+/// Whether `done` holds within ten seconds, looked at every 10 ms.
+fn within_seconds(done: &dyn Fn() -> bool) -> bool {
+    let started = std::time::Instant::now();
+    while !done() && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    done()
+}
+
+/// The connection reset, not closed: gone at once, as a client that hangs up.
+fn hang_up(stream: std::net::TcpStream) {
+    let socket = socket2::SockRef::from(&stream);
+    socket.set_linger(Some(std::time::Duration::ZERO)).unwrap();
+    drop(stream);
+}
+
 /// A search's, a ranking's and a report's permits are held by the read itself, not by the
 /// request: a client that hangs up while its read runs gets none back until the read is done
 /// (else a caller could run as many reads at once as it could open and drop connections).
@@ -664,7 +680,7 @@ async fn a_caller_beyond_its_share_of_searches_waits_for_its_own_and_others_are_
 #[actix_web::test]
 async fn a_client_that_hangs_up_leaves_its_running_read_holding_its_permit() {
     use std::io::Write;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
     let app = TestApp::spawn_with(|s| s.limits.search_limit = Some(2));
     let addr = app.listen();
     let state = &app.service.state;
@@ -686,13 +702,6 @@ async fn a_client_that_hangs_up_leaves_its_running_read_holding_its_permit() {
             &state.rankings,
         ),
     ];
-    let until = |done: &dyn Fn() -> bool| {
-        let started = Instant::now();
-        while !done() && started.elapsed() < Duration::from_secs(10) {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        done()
-    };
     for (path, word, permits) in reads {
         let every = permits.available_permits();
         let hold = upr_tc::held::hold(word);
@@ -705,7 +714,7 @@ async fn a_client_that_hangs_up_leaves_its_running_read_holding_its_permit() {
         .await
         .unwrap();
         assert!(
-            until(&|| upr_tc::held::holding(word)),
+            within_seconds(&|| upr_tc::held::holding(word)),
             "{path}: the read runs"
         );
         assert_eq!(
@@ -713,10 +722,7 @@ async fn a_client_that_hangs_up_leaves_its_running_read_holding_its_permit() {
             every - 1,
             "{path}: the read took its permit"
         );
-        // Reset, not closed: the connection is gone at once.
-        let socket = socket2::SockRef::from(&stream);
-        socket.set_linger(Some(Duration::ZERO)).unwrap();
-        drop(stream);
+        hang_up(stream);
         actix_web::rt::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(
             permits.available_permits(),
@@ -725,8 +731,149 @@ async fn a_client_that_hangs_up_leaves_its_running_read_holding_its_permit() {
         );
         drop(hold);
         assert!(
-            until(&|| permits.available_permits() == every),
+            within_seconds(&|| permits.available_permits() == every),
             "{path}: given back once the read is done"
         );
     }
+}
+
+/// An admin token of its own subject: a caller of its own, as the shares tell callers apart.
+fn admin_named(app: &TestApp, subject: &str) -> String {
+    app.service
+        .keys
+        .mint(
+            upr_tc::auth::Role::Admin,
+            subject,
+            None,
+            None,
+            chrono::Duration::hours(1),
+        )
+        .unwrap()
+}
+
+const ORGS: &str = "/api/v1/bulk/stakeholders";
+
+fn organisations(name: &str) -> String {
+    format!("kind,country,name__en\nacademia,KEN,{name}\n")
+}
+
+/// A caller sends one bulk upload at a time: its second is a 429 before any of it is read,
+/// and nothing of it is written; another caller's is served meanwhile.
+#[actix_web::test]
+async fn a_caller_sends_one_bulk_upload_at_a_time() {
+    let app = TestApp::spawn();
+    let state = &app.service.state;
+    let (first, second) = (
+        admin_named(&app, "first-uploader"),
+        admin_named(&app, "second-uploader"),
+    );
+    let held = state
+        .upload_shares
+        .try_take(format!("token|{}|first-uploader", upr_tc_tests::ISSUER))
+        .unwrap();
+    let reply = app
+        .upload_as(ORGS, "text/csv", organisations("Refused"), Some(&first))
+        .await;
+    let problem = reply.assert_problem(429, "rate_limited");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("one at a time"),
+        "{problem}"
+    );
+    assert!(
+        reply
+            .header("retry-after")
+            .is_some_and(|s| s.parse::<u64>().is_ok())
+    );
+    let served = app
+        .upload_as(ORGS, "text/csv", organisations("Served"), Some(&second))
+        .await
+        .assert_ok_json();
+    assert_eq!(served["created"], 1, "{served}");
+    drop(held);
+    let served = app
+        .upload_as(ORGS, "text/csv", organisations("Later"), Some(&first))
+        .await
+        .assert_ok_json();
+    assert_eq!(served["created"], 1, "{served}");
+    let names: Vec<String> = app
+        .all("/api/v1/stakeholders")
+        .await
+        .iter()
+        .map(|s| s["name"]["en"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(!names.contains(&"Refused".to_owned()), "{names:?}");
+    assert_eq!(state.upload_shares.callers(), 0);
+}
+
+/// The caller's share is taken as its upload starts to arrive, and given back when its client
+/// hangs up before the body is whole; its turn to be written (`UPR_TC_UPLOAD_LIMIT`) is held by
+/// the import itself, which runs on when its client has gone (else a caller could write as
+/// many at once as it could open and drop connections).
+#[actix_web::test]
+async fn an_upload_holds_its_share_while_it_arrives_and_its_turn_while_it_is_written() {
+    use std::io::Write;
+    use std::time::Duration;
+    let app = TestApp::spawn_with(|s| s.limits.upload_limit = Some(1));
+    let addr = app.listen();
+    let state = &app.service.state;
+    let send = move |token: String, body: String, length: usize| {
+        actix_web::rt::task::spawn_blocking(move || {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            let head = format!(
+                "POST {ORGS} HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {token}\r\n\
+                 Content-Type: text/csv\r\nContent-Length: {length}\r\n\r\n{body}"
+            );
+            stream.write_all(head.as_bytes()).unwrap();
+            stream
+        })
+    };
+    // Half a body: the share is the caller's while the rest is awaited.
+    let slow = send(
+        admin_named(&app, "slow-uploader"),
+        "kind,country,name__en\n".into(),
+        1000,
+    )
+    .await
+    .unwrap();
+    assert!(
+        within_seconds(&|| state.upload_shares.callers() == 1),
+        "the share is taken while the body arrives"
+    );
+    assert_eq!(state.uploads.available_permits(), 1, "no turn taken yet");
+    hang_up(slow);
+    assert!(
+        within_seconds(&|| state.upload_shares.callers() == 0),
+        "given back when the client hangs up"
+    );
+    // A whole upload, held as it is written.
+    let hold = upr_tc::held::hold("held-uploader");
+    let body = organisations("Held");
+    let writing = send(admin_named(&app, "held-uploader"), body.clone(), body.len())
+        .await
+        .unwrap();
+    assert!(
+        within_seconds(&|| upr_tc::held::holding("held-uploader")),
+        "the import runs"
+    );
+    assert_eq!(state.uploads.available_permits(), 0, "its turn taken");
+    hang_up(writing);
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        state.uploads.available_permits(),
+        0,
+        "still held by the import after its client hung up"
+    );
+    assert_eq!(state.upload_shares.callers(), 1, "and the caller's share");
+    drop(hold);
+    assert!(
+        within_seconds(
+            &|| state.uploads.available_permits() == 1 && state.upload_shares.callers() == 0
+        ),
+        "given back once the import is done"
+    );
+    assert_eq!(app.all("/api/v1/stakeholders").await.len(), 1, "written");
 }

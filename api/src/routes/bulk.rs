@@ -194,6 +194,13 @@ fn unreadable(e: actix_web::error::PayloadError) -> ApiError {
     )
 }
 
+/// How long a caller with an upload in progress is told to wait before sending another.
+const UPLOAD_RETRY_AFTER: u64 = 5;
+
+/// How long an upload received whole waits for its turn to be written (`UPR_TC_UPLOAD_LIMIT`)
+/// before a 503: uploads are sent by scripts, which would rather wait than send it again.
+const UPLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 async fn bulk(
     state: web::Data<AppState>,
     caller: Caller,
@@ -244,6 +251,20 @@ async fn bulk(
         return Err(too_large());
     }
     let encoding = crate::error::content_coding(req.headers())?;
+    // One upload at a time for each caller, from before its body is received: one sending
+    // many at once would hold a file of each on disk, then every turn to write them.
+    let caller_key = crate::ratelimit::caller_key(&req, &state.trusted_proxies);
+    let busy = ApiError::TooManyRequests {
+        detail: format!(
+            "This caller already has a bulk upload in progress, and sends one at a time; retry \
+             when it has ended (in {UPLOAD_RETRY_AFTER} s or later)."
+        ),
+        retry_after: UPLOAD_RETRY_AFTER,
+    };
+    let share = state
+        .upload_shares
+        .try_take(caller_key.clone())
+        .ok_or(busy)?;
     let (who, dry_run) = (Principal::from(caller), query.dry_run.unwrap_or(false));
     let uploader = with_db(&state, move |conn| {
         Ok(app::uploads::uploader(conn, &who, kind, dry_run)?)
@@ -266,6 +287,20 @@ async fn bulk(
     let too_large =
         || ApiError::PayloadTooLarge(format!("A bulk upload takes at most {limit} bytes."));
     let mut file = crate::decoding::receive(&mut payload, limit, too_large, unreadable).await?;
+    // Its turn to be read and written; held, with the caller's share, by the work itself,
+    // which runs on when its client has gone.
+    let turn = tokio::time::timeout(UPLOAD_WAIT, state.uploads.clone().acquire_owned())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| {
+            ApiError::Unavailable(
+                "As many bulk uploads are being written as this service allows; retry after \
+                 the time `Retry-After` gives."
+                    .into(),
+            )
+        })?;
+    let held = (share, turn);
     let prepared = web::block(move || -> ApiResult<_> {
         // A UPR Info export that names no charset is Mac Roman, or windows-1252 once a
         // spreadsheet saved it again: the whole file tells which.
@@ -274,11 +309,13 @@ async fn bulk(
         }
         let input = std::io::BufReader::with_capacity(64 * 1024, file);
         let prepared = import::prepare(kind, input, &options)?;
-        Ok((prepared, options))
+        Ok((prepared, options, held))
     })
     .await??;
     let report = with_db(&state, move |conn| {
-        let (prepared, options) = prepared;
+        let (prepared, options, _held) = prepared;
+        #[cfg(feature = "failpoints")]
+        crate::held::by_test(&caller_key);
         Ok(import::import_prepared(conn, kind, prepared, options)?)
     })
     .await?;
