@@ -1771,6 +1771,49 @@ async fn the_warnings_of_many_rows_are_each_listed() {
     assert_eq!(r["warnings_not_listed"], 0, "{r}");
 }
 
+/// An `Issue` cell naming many issues no vocabulary has: its row's first 20 listed and the rest
+/// counted, all kept up to what `themes_original` takes; past that, the row is refused, and a
+/// cell of a hundred thousand costs no more than one of a hundred and one.
+#[actix_web::test]
+async fn an_issue_cell_of_many_unknown_issues_is_told_within_the_caps() {
+    let app = TestApp::spawn();
+    let issues = |n: usize| {
+        (0..n)
+            .map(|i| format!("Issue {i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let csv = format!(
+        "{UPR_INFO_HEADER}
+        Kenya,Africa,,Ratify the convention.,France,WEOG,EU,Accepted,4,\"{}\",35
+        Kenya,Africa,,Free the press.,France,WEOG,EU,Accepted,4,\"{}\",35
+",
+        issues(60),
+        issues(100_000)
+    );
+    let r = upr_info(&app, &csv).await;
+    assert_eq!(counted(&r, &["created", "rejected"]), [1, 1], "{r}");
+    let warned = told(&r, "warnings");
+    assert!(
+        warned.iter().all(|(_, code)| code == "unknown_issue"),
+        "{r}"
+    );
+    for line in [2, 3] {
+        let listed = warned.iter().filter(|(l, _)| *l == line).count();
+        assert_eq!(listed, 20, "line {line}: {r}");
+    }
+    let not_listed = r["warnings_not_listed"].as_u64().unwrap();
+    assert!(not_listed >= 40, "{r}");
+    let errors = told(&r, "errors");
+    assert_eq!(errors[0].0, 3, "{r}");
+    let kept = app.all("/api/v1/recommendations").await.remove(0);
+    assert_eq!(
+        kept["themes_original"].as_array().unwrap().len(),
+        60,
+        "{kept}"
+    );
+}
+
 /// Two rows of a UPR Info export for one recommendation (one row per recommending State) that
 /// give it different responses: one recommendation, the first row's response kept, and a
 /// warning on the other row naming both, so the difference is not lost in silence.

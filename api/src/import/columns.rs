@@ -377,6 +377,10 @@ impl Columns {
 }
 
 /// One CSV row, by column name.
+/// The values of a list cell read at most: one more than the most any field takes (500, the
+/// recommendations of an activity).
+pub const LIST_VALUES: usize = 501;
+
 pub struct Row<'a> {
     headers: &'a [String],
     values: Vec<String>,
@@ -396,13 +400,16 @@ impl Row<'_> {
             .filter(|v| !v.is_empty())
     }
 
-    /// A list cell: values separated by `|`.
+    /// A list cell: values separated by `|`; no more than [`LIST_VALUES`], which is more than
+    /// any field takes (so that a cell of more is refused by its field's check, each value of
+    /// a cell of millions not read, nor each told to be wrong).
     pub fn list(&self, column: &str) -> Vec<String> {
         self.get(column)
             .map(|v| {
                 v.split('|')
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
+                    .take(LIST_VALUES)
                     .map(str::to_owned)
                     .collect()
             })
@@ -764,7 +771,23 @@ pub fn read<D: Importable>(
 
 #[cfg(test)]
 mod tests {
-    use super::{ends_quoted, listed};
+    use super::{LIST_VALUES, Row, ends_quoted, listed};
+
+    /// A list cell of a million values is read no further than one past what any field takes.
+    #[test]
+    fn a_list_cell_is_read_no_further_than_any_field_takes() {
+        let headers = ["recommendations".to_owned()];
+        let row = Row {
+            headers: &headers,
+            values: vec!["x|".repeat(1_000_000)],
+        };
+        assert_eq!(row.list("recommendations").len(), LIST_VALUES);
+        let row = Row {
+            headers: &headers,
+            values: vec![" a | b ||c ".to_owned()],
+        };
+        assert_eq!(row.list("Recommendations"), ["a", "b", "c"]);
+    }
 
     /// A record ends inside a quoted cell only when a cell opened with a quote is never closed;
     /// quotes inside unquoted cells and doubled quotes are characters.

@@ -44,6 +44,11 @@ const MAX_SMALL_PART: u64 = 256 * 1024;
 /// 254-recommendation review holds some 1,300 cells), and what a body of millions of empty
 /// cells, each a few bytes of XML but an allocation once read, is stopped at.
 const MAX_ELEMENTS: usize = 200_000;
+/// Tables in tables read at most: a table's lines move into the cell that holds it as it
+/// ends, so that each level deeper costs another move of every line within it.
+const MAX_TABLE_DEPTH: usize = 16;
+/// Columns one cell spans at most (`w:gridSpan`): a page holds some tens.
+const MAX_SPAN: usize = 1_000;
 
 /// Why a document cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -52,8 +57,12 @@ pub enum DocxError {
     NotDocx(String),
     #[error("The document's part {part} is larger than {limit} bytes once decompressed.")]
     TooLarge { part: String, limit: u64 },
-    #[error("The document's part {part} holds more than {MAX_ELEMENTS} cells and paragraphs.")]
+    #[error(
+        "The document's part {part} holds more than {MAX_ELEMENTS} tables, rows, cells and paragraphs."
+    )]
     TooManyElements { part: String },
+    #[error("The document's part {part} holds tables in tables more than {MAX_TABLE_DEPTH} deep.")]
+    TooDeep { part: String },
     #[error("The document's part {part} is not well-formed XML: {message}.")]
     Xml { part: String, message: String },
 }
@@ -255,7 +264,7 @@ fn blocks(name: &str, xml: &str) -> Result<Vec<Block>, DocxError> {
             _ => {}
         }
         if let Event::Start(e) | Event::Empty(e) = &event
-            && matches!(e.name().as_ref(), "w:p" | "w:tc")
+            && matches!(e.name().as_ref(), "w:p" | "w:tc" | "w:tr" | "w:tbl")
         {
             elements += 1;
             if elements > MAX_ELEMENTS {
@@ -266,6 +275,9 @@ fn blocks(name: &str, xml: &str) -> Result<Vec<Block>, DocxError> {
             Event::Start(e) => match e.name().as_ref() {
                 "w:p" => paragraph = Some(vec![String::new()]),
                 "w:t" => in_text = true,
+                "w:tbl" if tables.len() >= MAX_TABLE_DEPTH => {
+                    return Err(DocxError::TooDeep { part: name.into() });
+                }
                 "w:tbl" => tables.push(Table::default()),
                 "w:tr" => {
                     if let Some(t) = tables.last_mut() {
@@ -305,7 +317,10 @@ fn blocks(name: &str, xml: &str) -> Result<Vec<Block>, DocxError> {
                         .map(|a| a.value.to_string());
                     if let Some(cell) = tables.last_mut().and_then(|t| t.cell.as_mut()) {
                         if e.name().as_ref() == "w:gridSpan" {
-                            cell.span = value.and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
+                            cell.span = value
+                                .and_then(|v| v.parse().ok())
+                                .unwrap_or(1)
+                                .clamp(1, MAX_SPAN);
                         } else {
                             cell.continued = value.as_deref() != Some("restart");
                         }
@@ -373,7 +388,7 @@ fn blocks(name: &str, xml: &str) -> Result<Vec<Block>, DocxError> {
                         };
                         row.push(lines);
                         starts.push(*column);
-                        *column += cell.span;
+                        *column = column.saturating_add(cell.span);
                     }
                 }
                 "w:tr" => {
@@ -482,6 +497,42 @@ mod tests {
 
     /// Small as an archive, costly once read: a body of more empty cells than any matrix has,
     /// or a page header of megabytes, is refused.
+    /// Tables in tables are read to a depth, and a cell's span to a width, that no document
+    /// needs: a deeper one is refused (each level moves every line within it once more), and a
+    /// span of `usize::MAX` is a wide cell rather than an overflow.
+    #[test]
+    fn tables_nested_too_deep_and_cells_too_wide_are_bounded() {
+        let nested = |depth: usize| {
+            format!(
+                "{}<w:p><w:r><w:t>deep</w:t></w:r></w:p>{}",
+                "<w:tbl><w:tr><w:tc>".repeat(depth),
+                "</w:tc></w:tr></w:tbl>".repeat(depth)
+            )
+        };
+        assert_eq!(
+            body(&nested(MAX_TABLE_DEPTH)),
+            vec![Block::Table(vec![vec![vec!["deep".to_owned()]]])]
+        );
+        let doc = format!(
+            "<w:document><w:body>{}</w:body></w:document>",
+            nested(MAX_TABLE_DEPTH + 1)
+        );
+        let err = blocks("word/document.xml", &doc).unwrap_err();
+        assert!(matches!(err, DocxError::TooDeep { .. }), "{err}");
+        let wide = format!(
+            r#"<w:tbl><w:tr><w:tc><w:tcPr><w:gridSpan w:val="{}"/></w:tcPr><w:p><w:r><w:t>a</w:t></w:r></w:p></w:tc><w:tc><w:tcPr><w:gridSpan w:val="{}"/></w:tcPr><w:p><w:r><w:t>b</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"#,
+            usize::MAX,
+            usize::MAX
+        );
+        assert_eq!(
+            body(&wide),
+            vec![Block::Table(vec![vec![
+                vec!["a".to_owned()],
+                vec!["b".to_owned()]
+            ]])]
+        );
+    }
+
     #[test]
     fn a_body_of_very_many_cells_or_a_very_large_header_is_refused() {
         let archive = |files: &[(&str, String)]| {

@@ -741,7 +741,22 @@ pub struct Counts {
     pub received: u64,
     pub folded: u64,
     pub ignored: Vec<String>,
-    pub warnings: Vec<RowError>,
+    pub warnings: Listed,
+}
+
+/// Row errors held within the caps of a report as a reader finds them, and how many were left
+/// out: a reader that finds them over a whole file holds no more of them than a report lists.
+#[derive(Debug, Default)]
+pub struct Listed {
+    pub items: Vec<RowError>,
+    pub not_listed: u64,
+}
+
+impl Listed {
+    /// One row's, within the caps.
+    pub fn add(&mut self, row: Vec<RowError>) {
+        self.not_listed += list(&mut self.items, row);
+    }
 }
 
 impl Counts {
@@ -821,7 +836,8 @@ where
                 .into_iter()
                 .map(|column| RowError::passed_over(1, column, "a UPR Info export"));
             writer.report.warn_first(ignored.collect());
-            writer.report.warn(counts.warnings);
+            writer.report.warn(counts.warnings.items);
+            writer.report.warnings_not_listed += counts.warnings.not_listed;
             writer.finish()
         }
         Err(e) => {

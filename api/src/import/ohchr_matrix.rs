@@ -586,8 +586,12 @@ fn next_end(text: &str) -> Option<usize> {
     for (i, c) in text.char_indices() {
         match c {
             '(' => depth += 1,
+            // A parenthesis closed that none opened ends no group: the State names are looked
+            // for only behind a group (else `a);a);…` looked back over the whole text at each
+            // `;`).
+            ')' if depth == 0 => last_group_end = None,
             ')' => {
-                depth = depth.saturating_sub(1);
+                depth -= 1;
                 if depth == 0 {
                     last_group_end = Some(i + 1);
                 }
@@ -1045,6 +1049,25 @@ mod tests {
                         "Venezuela (Bolivarian Republic of)".to_owned()
                     ]
                 ),
+            ]
+        );
+    }
+
+    /// Parentheses closed that none opened end no run of State names: a text of a hundred
+    /// thousand of them is one text, read once (the names were looked for behind each `;`, back
+    /// over the whole text before it).
+    #[test]
+    fn parentheses_closed_that_none_opened_are_read_once() {
+        let text = "a);".repeat(100_000);
+        let texts = split_texts(&text);
+        assert_eq!(texts.len(), 1);
+        assert!(texts[0].1.is_empty());
+        let texts = split_texts("Adopt it 1) now; (Chile); then fund it (Peru);");
+        assert_eq!(
+            texts,
+            vec![
+                ("Adopt it 1) now".to_owned(), vec!["Chile".to_owned()]),
+                ("then fund it".to_owned(), vec!["Peru".to_owned()]),
             ]
         );
     }

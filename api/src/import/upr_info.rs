@@ -16,6 +16,10 @@ use crate::reference::reference;
 /// The name an import gives this source in a recommendation's `sources`.
 pub const SOURCE: &str = "upr-info";
 
+/// The labels `themes_original` takes (`Recommendation`'s own check): a row naming more is
+/// refused, so more are not held.
+const MAX_THEMES_ORIGINAL: usize = 100;
+
 const REQUIRED: [&str; 7] = [
     "To", "Text", "From", "Response", "Action", "Issue", "Session",
 ];
@@ -51,8 +55,10 @@ pub struct Group {
     /// The language `text` reads as (the export does not say): English unless it is clearly
     /// another.
     pub language: crate::domain::Language,
-    /// What of the row is not imported as written.
+    /// What of the row is not imported as written: as many as a report lists of one row, and
+    /// how many more there were.
     pub warnings: Vec<RowError>,
+    pub warnings_not_listed: u64,
 }
 
 /// The UPR Info column a field error belongs to.
@@ -200,7 +206,7 @@ fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<R
         }
     };
     let (mut themes, mut themes_original) = (Vec::<String>::new(), Vec::<String>::new());
-    let mut warnings = Vec::new();
+    let (mut warnings, mut warnings_not_listed) = (Vec::new(), 0);
     for issue in cells
         .get("Issue")
         .split(',')
@@ -210,17 +216,25 @@ fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<R
         match reference().theme_of_upr_info_issue(issue) {
             Some(code) if !themes.iter().any(|t| t == code) => themes.push(code.to_owned()),
             Some(_) => {}
+            // Past a row's cap of listed warnings, and past what `themes_original` takes (the
+            // row is refused then), an `Issue` cell of a million names holds nothing more.
             None => {
-                warnings.push(RowError::in_column(
-                    line,
-                    "Issue",
-                    "unknown_issue",
-                    format!(
-                        "`{issue}` is not an issue of the UPR Info vocabulary: kept as written \
-                         (`themes_original`)"
-                    ),
-                ));
-                add_missing(&mut themes_original, vec![issue.to_owned()]);
+                if warnings.len() == super::MAX_ROW_ERRORS {
+                    warnings_not_listed += 1;
+                } else {
+                    warnings.push(RowError::in_column(
+                        line,
+                        "Issue",
+                        "unknown_issue",
+                        format!(
+                            "`{issue}` is not an issue of the UPR Info vocabulary: kept as \
+                             written (`themes_original`)"
+                        ),
+                    ));
+                }
+                if themes_original.len() <= MAX_THEMES_ORIGINAL {
+                    add_missing(&mut themes_original, vec![issue.to_owned()]);
+                }
             }
         }
     }
@@ -239,6 +253,7 @@ fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<R
             // Told once a text's first row is read (`read`).
             language: crate::domain::Language::En,
             warnings,
+            warnings_not_listed,
         }),
         _ => Err(errors),
     }
@@ -382,7 +397,7 @@ pub fn read<D: Importable>(
     let mut folded = 0;
     let mut checked = false;
     let mut ignored = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings = super::Listed::default();
     // The groups of the current review (State under review and session), in file order.
     let mut block: Option<(String, i64)> = None;
     let mut groups: Vec<Group> = Vec::new();
@@ -438,7 +453,8 @@ pub fn read<D: Importable>(
                 Ok(group) => group,
                 Err(errors) => return each(None, errors),
             };
-            warnings.append(&mut group.warnings);
+            warnings.add(std::mem::take(&mut group.warnings));
+            warnings.not_listed += group.warnings_not_listed;
             let this_block = (group.state_under_review.clone(), group.session);
             if block.as_ref() != Some(&this_block) {
                 flush(&mut groups, each)?;
@@ -460,7 +476,7 @@ pub fn read<D: Importable>(
                         let said = |original: &Option<String>| {
                             original.as_deref().unwrap_or("no response").to_owned()
                         };
-                        warnings.push(RowError {
+                        warnings.add(vec![RowError {
                             line,
                             column: Some("Response".into()),
                             code: "conflicting_response".into(),
@@ -473,11 +489,13 @@ pub fn read<D: Importable>(
                                 said(&existing.response_original),
                                 existing.line
                             ),
-                        });
+                        }]);
                     }
                     add_missing(&mut existing.recommending_states, group.recommending_states);
                     add_missing(&mut existing.themes, group.themes);
-                    add_missing(&mut existing.themes_original, group.themes_original);
+                    if existing.themes_original.len() <= MAX_THEMES_ORIGINAL {
+                        add_missing(&mut existing.themes_original, group.themes_original);
+                    }
                 }
                 None => {
                     // UPR Info's texts are English but for a few in French or Spanish, which
@@ -489,7 +507,7 @@ pub fn read<D: Importable>(
                         crate::domain::Language::En,
                     ) {
                         group.language = other;
-                        warnings.push(warning);
+                        warnings.add(vec![warning]);
                     }
                     index.insert(key, groups.len());
                     groups.push(group);
