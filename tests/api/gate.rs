@@ -312,7 +312,7 @@ async fn a_states_body_cannot_become_the_state() {
             Method::PATCH,
             &path,
             Some(&kenya),
-            &json!({"name": {"en": "National Mechanism"}}),
+            &json!({"name": {"fr": "Mécanisme national"}}),
         )
         .await
         .assert_ok_json();
