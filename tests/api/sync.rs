@@ -210,6 +210,63 @@ async fn callers_asking_while_a_snapshot_is_read_are_given_that_one() {
     assert_eq!(state.snapshots.counts(), (read + 3, asked + 6));
 }
 
+/// A snapshot holds every kind of item, each kind a run of its file: asked for some kinds and
+/// then others (every combination in turn), the database is read once while the data is
+/// unchanged, and each answer holds its kinds alone, in the file's order.
+#[actix_web::test]
+async fn a_snapshot_of_any_kinds_is_sent_from_the_one_read() {
+    let app = TestApp::spawn();
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    app.create(
+        "/api/v1/recommendations",
+        &recommendation("KEN", 22, "Kinds"),
+    )
+    .await;
+    app.create(
+        "/api/v1/stakeholders",
+        &stakeholder("academia", None, "Kinds"),
+    )
+    .await;
+    submit(&app, &kenya, &activity(&["KEN"], "Kenya's own")).await;
+    consent(&app, &kenya, json!({"decision": "granted", "scope": "all"})).await;
+    let (whole, cursor) = snapshot(&app, "").await;
+    let state = &app.service.state;
+    let (read, _) = state.snapshots.counts();
+    for types in [
+        "activity",
+        "consent,recommendation",
+        "offer",
+        "stakeholder,activity,consent",
+        "recommendation,stakeholder,activity,consent,assistance_request,offer",
+    ] {
+        let (part, at) = snapshot(&app, &format!("?types={types}")).await;
+        assert_eq!(at, cursor, "{types}");
+        let wanted: BTreeSet<&str> = types.split(',').collect();
+        let expected: Copy = whole
+            .iter()
+            .filter(|(k, _)| wanted.contains(k.0.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        assert_eq!(part, expected, "{types}");
+    }
+    assert_eq!(state.snapshots.counts().0, read, "read once");
+    // Lines of a kind come together, in the order of the whole.
+    let reply = app
+        .get("/api/v1/export?types=consent,recommendation")
+        .await
+        .text();
+    let kinds: Vec<String> = reply
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(kinds, ["recommendation", "consent"]);
+}
+
 #[actix_web::test]
 async fn a_withdrawal_reaches_a_partner_as_a_delete() {
     let app = TestApp::spawn();

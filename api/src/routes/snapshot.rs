@@ -2,7 +2,9 @@
 //! the cursor it names (`routes::changes`, docs/decisions/0006).
 //!
 //! A snapshot is one long read of the whole database, spooled into a temporary file and sent
-//! from there. Callers asking for the same snapshot (the same audience and kinds) while one is
+//! from there: every kind of item, each kind a run of the file, of which an answer sends the
+//! kinds asked for (so that asking for each combination of kinds in turn has the database read
+//! once, not once for each). Callers asking for the same audience's snapshot while one is
 //! being read are given that one, file and cursor: its position is a moment before they asked,
 //! which the feed after its cursor makes good, as it does for any snapshot. On SQLite the
 //! snapshots are read one at a time, and after each the write-ahead log is checkpointed and
@@ -162,46 +164,45 @@ fn write_consents(
 }
 
 /// Reads the whole snapshot of what `audience`'s feed gives into a temporary file, in one read
-/// transaction, with that feed's position at the snapshot.
-fn read_snapshot(
-    conn: &mut DbConnection,
-    audience: Audience,
-    wanted: impl Fn(&str) -> bool,
-) -> anyhow::Result<Snapshot> {
+/// transaction, with that feed's position at the snapshot: each kind of item a run of the
+/// file.
+fn read_snapshot(conn: &mut DbConnection, audience: Audience) -> anyhow::Result<Snapshot> {
     crate::db::tx::read_snapshot(conn, |conn| -> anyhow::Result<Snapshot> {
         // A public snapshot stands at the last public change, which hidden writes do not move.
         let head = changes::head(conn, audience)?;
         let access = audience.access();
         let mut out = std::io::BufWriter::with_capacity(256 * 1024, tempfile::tempfile()?);
-        if wanted("recommendation") {
-            write_table::<Recommendation>(conn, &mut out, audience, &|_| {})?;
-        }
-        if wanted("stakeholder") {
-            write_table::<Stakeholder>(conn, &mut out, audience, &|_| {})?;
-        }
-        if wanted("activity") {
-            write_table::<Activity>(conn, &mut out, audience, &|sql| {
-                crate::db::sql::filters::access_filter(sql, &access)
-            })?;
-        }
-        if wanted("consent") {
-            write_consents(conn, &mut out, audience)?;
-        }
-        if wanted("assistance_request") {
-            write_table::<AssistanceRequest>(conn, &mut out, audience, &|sql| {
-                crate::db::assistance_requests::Filter::new(access.clone()).apply(sql)
-            })?;
-        }
-        if wanted("offer") {
-            write_table::<Offer>(conn, &mut out, audience, &|sql| {
-                crate::db::offers::Filter::new(access.clone()).apply(sql)
-            })?;
-        }
-        let mut file = out.into_inner().map_err(|e| e.into_error())?;
-        let len = file.stream_position()?;
+        // Each kind's run ends where the file stands once it is written.
+        let mut runs = Vec::new();
+        let mut ended = |kind: &'static str, out: &mut std::io::BufWriter<std::fs::File>| {
+            let start = runs
+                .last()
+                .map_or(0, |(_, run): &(_, std::ops::Range<u64>)| run.end);
+            runs.push((kind, start..out.stream_position()?));
+            std::io::Result::Ok(())
+        };
+        write_table::<Recommendation>(conn, &mut out, audience, &|_| {})?;
+        ended("recommendation", &mut out)?;
+        write_table::<Stakeholder>(conn, &mut out, audience, &|_| {})?;
+        ended("stakeholder", &mut out)?;
+        write_table::<Activity>(conn, &mut out, audience, &|sql| {
+            crate::db::sql::filters::access_filter(sql, &access)
+        })?;
+        ended("activity", &mut out)?;
+        write_consents(conn, &mut out, audience)?;
+        ended("consent", &mut out)?;
+        write_table::<AssistanceRequest>(conn, &mut out, audience, &|sql| {
+            crate::db::assistance_requests::Filter::new(access.clone()).apply(sql)
+        })?;
+        ended("assistance_request", &mut out)?;
+        write_table::<Offer>(conn, &mut out, audience, &|sql| {
+            crate::db::offers::Filter::new(access.clone()).apply(sql)
+        })?;
+        ended("offer", &mut out)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
         Ok(Snapshot {
             file,
-            len,
+            runs,
             head,
             version: None,
         })
@@ -245,19 +246,33 @@ pub async fn export_snapshot(
     // sent: the connection goes back before the client reads anything, so a client that does
     // not read holds none, and the snapshot is still one state of the database (decision 0006).
     let permit = crate::routes::export::export_permit(&state, &req)?;
-    let snapshot = state.snapshots.get(&state, audience, types).await?;
+    let snapshot = state.snapshots.get(&state, audience).await?;
     let permit = permit.reading_no_database();
     let head = snapshot.head;
-    let mut at = 0;
+    // The runs of the kinds asked for, in the file's order.
+    let mut runs: std::collections::VecDeque<std::ops::Range<u64>> = snapshot
+        .runs
+        .iter()
+        .filter(|(kind, _)| {
+            types
+                .as_ref()
+                .is_none_or(|list| list.iter().any(|t| t == kind))
+        })
+        .map(|(_, run)| run.clone())
+        .collect();
     let produce: crate::routes::export::Produce = Box::new(move || {
-        let n = (snapshot.len - at).min(CHUNK);
-        if n == 0 {
-            return Ok(None);
+        while let Some(run) = runs.front_mut() {
+            let n = (run.end - run.start).min(CHUNK);
+            if n == 0 {
+                runs.pop_front();
+                continue;
+            }
+            let mut chunk = vec![0; n as usize];
+            read_at(&snapshot.file, &mut chunk, run.start)?;
+            run.start += n;
+            return Ok(Some(Bytes::from(chunk)));
         }
-        let mut chunk = vec![0; n as usize];
-        read_at(&snapshot.file, &mut chunk, at)?;
-        at += n;
-        Ok(Some(Bytes::from(chunk)))
+        Ok(None)
     });
     crate::routes::export::respond(&state, permit, produce, snapshot_headers(&state, head)).await
 }
@@ -302,10 +317,10 @@ fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result
 }
 
 /// A snapshot read into its temporary file (unlinked: it goes when the last answer given it
-/// ends), and the position of its audience's feed at it.
+/// ends), where each kind of item is in it, and the position of its audience's feed at it.
 pub struct Snapshot {
     file: std::fs::File,
-    len: u64,
+    runs: Vec<(&'static str, std::ops::Range<u64>)>,
     head: i64,
     /// The data's version when its reading began (`db::watch`), if it was known.
     version: Option<i64>,
@@ -332,14 +347,11 @@ pub struct Snapshots {
     asked: AtomicU64,
     /// On SQLite, the one turn at reading a snapshot.
     one_at_a_time: Option<Arc<tokio::sync::Semaphore>>,
-    /// The last snapshot read of each kind, given again while the data's version is the one
-    /// it was read at: a caller that asks for snapshot after snapshot of unchanged data has
-    /// the database read once, not each time (at most [`KEPT_SNAPSHOTS`] kinds).
+    /// The last snapshot read of each audience, given again while the data's version is the
+    /// one it was read at: a caller that asks for snapshot after snapshot of unchanged data,
+    /// of whichever kinds, has the database read once, not each time.
     kept: std::sync::Mutex<HashMap<String, Arc<Snapshot>>>,
 }
-
-/// Kinds of snapshot (audience and types) kept at once.
-const KEPT_SNAPSHOTS: usize = 8;
 
 impl Snapshots {
     /// `one_at_a_time` on SQLite (see the module's documentation).
@@ -368,15 +380,14 @@ impl Snapshots {
             .map_err(|_| ApiError::internal(anyhow::anyhow!("the snapshots' lock is poisoned")))
     }
 
-    /// The snapshot of `types` (all when `None`) that `audience`'s feed gives: the one being
-    /// read, if there is one, else one read now.
+    /// The snapshot that `audience`'s feed gives: the one being read, if there is one, else
+    /// one read now.
     async fn get(
         &self,
         state: &web::Data<AppState>,
         audience: Audience,
-        types: Option<Vec<String>>,
     ) -> ApiResult<Arc<Snapshot>> {
-        let key = format!("{audience:?} {types:?}");
+        let key = format!("{audience:?}");
         let version = state.read.watch.version();
         if let Some(kept) = self.kept_at(&key, version) {
             self.asked.fetch_add(1, Ordering::Relaxed);
@@ -396,7 +407,6 @@ impl Snapshots {
                         generation,
                         waiting.clone(),
                         audience,
-                        types,
                     ),
                     waiting,
                 }
@@ -428,9 +438,6 @@ impl Snapshots {
         let Ok(mut kept) = self.kept.lock() else {
             return;
         };
-        if kept.len() >= KEPT_SNAPSHOTS && !kept.contains_key(&key) {
-            kept.clear();
-        }
         kept.insert(key, snapshot.clone());
     }
 }
@@ -494,7 +501,6 @@ fn start(
     generation: u64,
     waiting: Arc<AtomicUsize>,
     audience: Audience,
-    types: Option<Vec<String>>,
 ) -> Reading {
     let task = actix_web::rt::spawn(async move {
         let ended = Ended {
@@ -502,7 +508,7 @@ fn start(
             key,
             generation,
         };
-        let read = read_one(&state, &ended, audience, types).await;
+        let read = read_one(&state, &ended, audience).await;
         // Logged once here; each caller waiting is given it too (`again`). Not the reading
         // no one waited for any more.
         if let Err(e) = &read
@@ -537,7 +543,6 @@ async fn read_one(
     state: &web::Data<AppState>,
     ended: &Ended,
     audience: Audience,
-    types: Option<Vec<String>>,
 ) -> ApiResult<Snapshot> {
     let closed = |e| ApiError::internal(anyhow::anyhow!("the snapshot turns are closed: {e}"));
     let alone = match &state.snapshots.one_at_a_time {
@@ -564,12 +569,7 @@ async fn read_one(
     let mut snapshot = web::block(move || -> ApiResult<Snapshot> {
         let mut conn = pool.get()?;
         conn.plan(crate::db::Plans::Generic)?;
-        let wanted = |t: &str| {
-            types
-                .as_ref()
-                .is_none_or(|list| list.iter().any(|x| x == t))
-        };
-        let read = read_snapshot(&mut conn, audience, wanted).map_err(ApiError::internal);
+        let read = read_snapshot(&mut conn, audience).map_err(ApiError::internal);
         if empty_log {
             match crate::db::sql::statements::checkpoint_within(&mut conn, EMPTY_LOG_WAIT) {
                 Ok(None) => {}
