@@ -130,7 +130,7 @@ pub async fn middleware(
 }
 
 /// An address as written, an IPv4 address written as IPv6 read as IPv4.
-fn plain(address: IpAddr) -> IpAddr {
+pub fn plain(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
         IpAddr::V4(_) => address,

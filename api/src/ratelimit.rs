@@ -74,27 +74,53 @@ impl Limits {
 /// (a load balancer) — the last address of `X-Forwarded-For` that is not itself a trusted
 /// proxy; an IPv6 address by its /64 (`connections::key`), else one host would have as many
 /// budgets as addresses. Without trusted proxies configured, every anonymous caller behind a
-/// load balancer would share the balancer's budget.
+/// load balancer would share the balancer's budget. Addresses are compared as IPv4 where they
+/// are IPv4 written as IPv6 (a peer on a service bound to `[::]`), and an entry may carry a
+/// port (`192.0.2.8:5120`, `[2001:db8::1]:5120`, as some load balancers write it). An entry that
+/// names no address (`unknown`) ends the walk at the proxy: what is left of it was written by
+/// whoever sent the request, and counting the caller under it would let it choose its budget.
 pub fn client_address(req: &actix_web::HttpRequest, trusted: &[std::net::IpAddr]) -> String {
-    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+    use crate::connections::{key, plain};
+    let Some(peer) = req.peer_addr().map(|a| plain(a.ip())) else {
         return String::new();
     };
-    if !trusted.contains(&peer) {
-        return crate::connections::key(peer).to_string();
+    let is_trusted = |a: &std::net::IpAddr| trusted.iter().any(|t| plain(*t) == *a);
+    if !is_trusted(&peer) {
+        return key(peer).to_string();
     }
-    let forwarded = req
+    let entries: Vec<&str> = req
         .headers()
         .get_all("x-forwarded-for")
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
-        .collect::<Vec<_>>();
-    let address = forwarded
-        .iter()
-        .rev()
-        .find(|a| !trusted.contains(a))
-        .unwrap_or(&peer);
-    crate::connections::key(*address).to_string()
+        .map(str::trim)
+        .collect();
+    let mut address = peer;
+    for entry in entries.iter().rev() {
+        match forwarded_address(entry) {
+            Some(a) if is_trusted(&a) => address = a,
+            Some(a) => return key(a).to_string(),
+            None => break,
+        }
+    }
+    key(address).to_string()
+}
+
+/// The address of an `X-Forwarded-For` entry, with or without a port; IPv4 written as IPv6
+/// read as IPv4.
+fn forwarded_address(entry: &str) -> Option<std::net::IpAddr> {
+    let address = entry
+        .parse::<std::net::IpAddr>()
+        .or_else(|_| entry.parse::<std::net::SocketAddr>().map(|s| s.ip()))
+        .or_else(|_| {
+            entry
+                .strip_prefix('[')
+                .and_then(|e| e.strip_suffix(']'))
+                .unwrap_or(entry)
+                .parse()
+        })
+        .ok()?;
+    Some(crate::connections::plain(address))
 }
 
 /// Who a request's caller is, for the limits kept per caller: the token's issuer and subject,
@@ -325,6 +351,42 @@ mod tests {
             "behind a trusted proxy too"
         );
         assert_eq!(from("10.0.0.1:1000", Some("192.0.2.8")), "192.0.2.8");
+        // The rightmost address not a trusted proxy's: what a client wrote before it is not
+        // read, nor is a trusted proxy's own entry.
+        assert_eq!(
+            from("10.0.0.1:1000", Some("203.0.113.1, 192.0.2.8, 10.0.0.1")),
+            "192.0.2.8"
+        );
+        // With a port, in brackets, or IPv4 written as IPv6; the proxy's peer so written too.
+        for written in [
+            "192.0.2.8:5120",
+            "::ffff:192.0.2.8",
+            "[::ffff:192.0.2.8]:80",
+        ] {
+            assert_eq!(
+                from("10.0.0.1:1000", Some(&format!("203.0.113.1, {written}"))),
+                "192.0.2.8",
+                "{written}"
+            );
+        }
+        assert_eq!(
+            from("[2001:db8:9::1]:1000", None),
+            from("[2001:db8:9::7]:1000", Some("[2001:db8:9::5]:443"))
+        );
+        assert_eq!(
+            from("10.0.0.1:1000", Some("[2001:db8:1:2::5]:443")),
+            "2001:db8:1:2::"
+        );
+        assert_eq!(
+            from("[::ffff:10.0.0.1]:1000", Some("192.0.2.8")),
+            "192.0.2.8"
+        );
+        // An entry that names no address: the caller is counted under the proxy, not under
+        // what it wrote to the left of it.
+        assert_eq!(
+            from("10.0.0.1:1000", Some("203.0.113.1, unknown")),
+            "10.0.0.1"
+        );
     }
 
     #[test]
