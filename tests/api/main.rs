@@ -24,6 +24,7 @@ mod layers;
 mod matching;
 mod metrics;
 mod offers;
+mod participants;
 mod permissions;
 mod publication;
 mod recommendations;

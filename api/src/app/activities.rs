@@ -6,14 +6,16 @@ use super::policy::{self, ActivityWriter, Author};
 use super::uploads::Uploader;
 use super::{Edit, Error, Principal, Result, valid};
 use crate::db::DbConnection;
-use crate::db::activities::{self, check_references};
+use crate::db::activities::{self, check_references, declined};
 use crate::db::audit::Actor;
 use crate::db::consents::decided_by_name;
 use crate::db::documents;
 use crate::db::stakeholders::{bound_state, find_state_stakeholder, state_stakeholder};
 use crate::db::tx::write;
 use crate::domain::activity::{Activity, ActivityContent, ActivityInput};
+use crate::domain::offer::Offer;
 use crate::domain::publication::{Access, may_see};
+use crate::domain::stakeholder::Stakeholder;
 use crate::domain::{ActivityId, FieldError, Id, StakeholderId};
 
 /// The activity, if a caller with `access` may see it; else the same answer as for no
@@ -144,7 +146,96 @@ pub fn change(
             _ => Some(policy::submitter(&author, named).map_err(policy::submitter_refused)?),
         };
         let input = checked(c, input)?;
+        not_declined(c, id, &author, &input)?;
         Ok(documents::replace(c, &actor, id, input, &expected)?)
+    })
+}
+
+/// Refuses `content` for activity `id` when it names a participant that took itself off the
+/// activity (`decline`), unless `admin` writes it: each such participant a field error.
+pub fn not_declined(
+    conn: &mut DbConnection,
+    id: ActivityId,
+    author: &Author,
+    content: &ActivityContent,
+) -> Result<()> {
+    if policy::may_name_declined(author) {
+        return Ok(());
+    }
+    let named: Vec<StakeholderId> = content.participants.iter().map(|p| p.stakeholder).collect();
+    let declined = declined::among(conn, id, &named)?;
+    let errors: Vec<FieldError> = content
+        .participants
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| declined.contains(&p.stakeholder))
+        .map(|(i, p)| {
+            FieldError::new(
+                format!("/participants/{i}/stakeholder"),
+                "declined",
+                format!(
+                    "stakeholder {} took itself off this activity: only `admin` names it again",
+                    p.stakeholder
+                ),
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(errors))
+    }
+}
+
+/// Takes `stakeholder` off activity `id`'s participants at its own word: a caller who speaks
+/// for it (`policy::may_decline_for`), on an activity it sees and did not submit. The activity
+/// is written again without it, as that caller (and without naming the offer it delivers when
+/// that offer is the stakeholder's), and no later write names it on the activity again but
+/// `admin`'s. A State's grant by name was for the content it saw: the activity asks it again.
+/// With `expected`, only if the activity is still that version.
+pub fn decline(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: ActivityId,
+    stakeholder: StakeholderId,
+    expected: Expected,
+) -> Result<()> {
+    let actor = principal.actor();
+    write(conn, |c| {
+        let current = visible(c, id, &policy::principal_access(principal))?;
+        let named: Stakeholder = documents::get(c, stakeholder)?
+            .ok_or_else(|| Error::NotFound(format!("No stakeholder has the id {stakeholder}.")))?;
+        policy::may_decline_for(principal, stakeholder, &named.content)?;
+        if current.content.submitter == Some(stakeholder) {
+            return Err(Error::Conflict(
+                "This stakeholder submitted the activity: it changes it, or withdraws it \
+                 (`publication: withdrawn`), instead."
+                    .into(),
+            ));
+        }
+        if !current
+            .content
+            .participants
+            .iter()
+            .any(|p| p.stakeholder == stakeholder)
+        {
+            return Err(Error::NotFound(format!(
+                "Stakeholder {stakeholder} is not a participant of activity {id}."
+            )));
+        }
+        let mut content = current.content.clone();
+        content
+            .participants
+            .retain(|p| p.stakeholder != stakeholder);
+        if let Some(offer) = content.offer
+            && documents::get::<Offer>(c, offer)?
+                .is_some_and(|o| o.content.stakeholder == Some(stakeholder))
+        {
+            content.offer = None;
+        }
+        declined::record(c, id, stakeholder)?;
+        documents::replace::<Activity>(c, &actor, id, content, &expected)?;
+        Ok(())
     })
 }
 

@@ -224,6 +224,30 @@ pub fn may_change_activity(author: &Author, submitter: Option<StakeholderId>) ->
     }
 }
 
+/// Whether a principal takes stakeholder `id` off an activity that names it as a participant:
+/// those who speak for it, as they edit it (`admin`, its own contributors, a State for its own
+/// State's bodies).
+pub fn may_decline_for(
+    principal: &Principal,
+    id: StakeholderId,
+    stakeholder: &StakeholderContent,
+) -> Result<()> {
+    if edits_stakeholder(rights(principal), id, stakeholder) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "A stakeholder takes itself off an activity: its own contributors, a State for its              own State's bodies, or `admin`."
+                .into(),
+        ))
+    }
+}
+
+/// Whether an author names again on an activity a participant that took itself off it:
+/// `Anyone` (`admin`) only.
+pub fn may_name_declined(author: &Author) -> bool {
+    *author == Author::Anyone
+}
+
 /// Whether an author chooses the id of a new activity (a bulk row that names one): `Anyone`
 /// only. Another's row with an id must name one of its own activities.
 pub fn may_choose_activity_id(author: &Author) -> bool {

@@ -228,6 +228,11 @@ schema! {
         offer_id -> Text,
     }
 
+    activity_declined_participants (activity_id, stakeholder_id) {
+        activity_id -> Text,
+        stakeholder_id -> Text,
+    }
+
     interests (seq) {
         seq -> BigInt,
         id -> Text,
@@ -263,5 +268,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     offers,
     offer_facets,
     offer_withheld_citations,
+    activity_declined_participants,
     interests,
 );

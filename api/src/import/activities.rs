@@ -11,6 +11,7 @@ use super::entities::{
 use super::{Columns, CsvExport, Format, Importable, NOT_YOURS, Row};
 use crate::app::{self, policy, uploads::Uploader};
 use crate::db::DbConnection;
+use crate::db::documents::WriteError;
 use crate::domain::FieldError;
 use crate::domain::activity::{
     Activity, ActivityContent, ActivityInput, Budget, DocumentLink, Participant,
@@ -235,6 +236,26 @@ impl Importable for Activity {
     ) -> Result<(), String> {
         policy::may_change_activity(&uploader.author, existing.content.submitter)
             .map_err(|_| NOT_YOURS.to_owned())
+    }
+
+    /// A row naming a participant that took itself off the activity: as `app::activities`
+    /// refuses a change naming it.
+    fn may_write(
+        conn: &mut DbConnection,
+        existing: Option<&Self>,
+        incoming: &ActivityContent,
+        uploader: &Uploader,
+    ) -> Result<(), WriteError> {
+        let Some(existing) = existing else {
+            return Ok(());
+        };
+        app::activities::not_declined(conn, existing.stored.id, &uploader.author, incoming).map_err(
+            |e| match e {
+                app::Error::Invalid(errors) => WriteError::Invalid(errors),
+                app::Error::Db(e) => WriteError::Db(e),
+                other => WriteError::Conflict(other.to_string()),
+            },
+        )
     }
 
     fn may_create_with_id(uploader: &Uploader) -> bool {

@@ -423,3 +423,47 @@ pub async fn delete_activity(
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// Takes a stakeholder off an activity's participants at its own word: an organisation named
+/// without its agreement declines (its own contributors, a State for its own State's bodies,
+/// or `admin` on its behalf). The activity is written again without it (a new version; the
+/// offer it delivers is no longer named when it was that stakeholder's), and no later write
+/// names it on this activity again but `admin`'s (a 422 naming the participant). A State's
+/// consent by name was for the activity as it read then: it is asked again.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "decline_participation",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The activity's id"),
+        ("stakeholder" = Uuid, Path, description = "The participant's stakeholder id"),
+        IfMatch,
+    ),
+    responses(
+        (status = 204, description = "Taken off the activity"),
+        (status = 409, description = "The stakeholder submitted the activity: it changes or \
+            withdraws it instead", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+    )
+)]
+#[delete("/{id}/participants/{stakeholder}")]
+pub async fn decline_participation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(ActivityId, StakeholderId)>,
+) -> ApiResult<HttpResponse> {
+    let ((id, stakeholder), expected) = (path.into_inner(), expected(&req)?);
+    let who = Principal::from(caller);
+    with_db(&state, move |conn| {
+        Ok(app::activities::decline(
+            conn,
+            &who,
+            id,
+            stakeholder,
+            expected,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

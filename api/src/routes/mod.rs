@@ -88,7 +88,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                         .service(activities::get_activity)
                         .service(activities::replace_activity)
                         .service(activities::patch_activity)
-                        .service(activities::delete_activity),
+                        .service(activities::delete_activity)
+                        .service(activities::decline_participation),
                 )
                 .service(
                     scope::scope("/assistance-requests")

@@ -4,8 +4,9 @@
 //! kind or country.
 //!
 //! The filters of a list are in `filter`, the stored verdicts and their re-evaluation in
-//! `verdicts`.
+//! `verdicts`, the participants that declined in `declined`.
 
+pub mod declined;
 pub mod filter;
 pub mod verdicts;
 
