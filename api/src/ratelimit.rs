@@ -88,16 +88,17 @@ pub fn client_address(req: &actix_web::HttpRequest, trusted: &[std::net::IpAddr]
     if !is_trusted(&peer) {
         return key(peer).to_string();
     }
-    let entries: Vec<&str> = req
+    // Read as bytes, entry by entry: a byte a client wrote that is not text spoils its own
+    // entry, not the line the balancer appends its entry to.
+    let entries: Vec<Option<&str>> = req
         .headers()
         .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
+        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+        .map(|entry| std::str::from_utf8(entry).ok().map(str::trim))
         .collect();
     let mut address = peer;
     for entry in entries.iter().rev() {
-        match forwarded_address(entry) {
+        match entry.and_then(forwarded_address) {
             Some(a) if is_trusted(&a) => address = a,
             Some(a) => return key(a).to_string(),
             None => break,
@@ -387,6 +388,17 @@ mod tests {
             from("10.0.0.1:1000", Some("203.0.113.1, unknown")),
             "10.0.0.1"
         );
+        // A byte that is not text spoils the entry it is in, not the balancer's after it.
+        let req = actix_web::test::TestRequest::default()
+            .peer_addr("10.0.0.1:1000".parse().unwrap())
+            .insert_header((
+                "x-forwarded-for",
+                actix_web::http::header::HeaderValue::from_bytes(b"203.0.113.\xff, 192.0.2.8")
+                    .unwrap(),
+            ))
+            .to_http_request();
+        let trusted: Vec<std::net::IpAddr> = vec!["10.0.0.1".parse().unwrap()];
+        assert_eq!(super::client_address(&req, &trusted), "192.0.2.8");
     }
 
     #[test]

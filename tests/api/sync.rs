@@ -227,9 +227,27 @@ async fn a_snapshot_of_any_kinds_is_sent_from_the_one_read() {
         &stakeholder("academia", None, "Kinds"),
     )
     .await;
+    // Recommendations of more than the 64 KiB an answer's piece reads: their run spans pieces.
+    let mut csv = String::from("state_under_review,session,text__en\n");
+    for i in 0..400 {
+        csv.push_str(&format!(
+            "UGA,26,Recommendation number {i} on the rights of the child.\n"
+        ));
+    }
+    let report = app
+        .upload("/api/v1/bulk/recommendations", "text/csv", csv)
+        .await
+        .assert_ok_json();
+    assert_eq!(report["created"], 400, "{report}");
     submit(&app, &kenya, &activity(&["KEN"], "Kenya's own")).await;
     consent(&app, &kenya, json!({"decision": "granted", "scope": "all"})).await;
     let (whole, cursor) = snapshot(&app, "").await;
+    let recommendations = app.get("/api/v1/export?types=recommendation").await.text();
+    assert!(
+        recommendations.len() > 2 * 64 * 1024,
+        "{}",
+        recommendations.len()
+    );
     let state = &app.service.state;
     let (read, _) = state.snapshots.counts();
     for types in [
@@ -255,7 +273,7 @@ async fn a_snapshot_of_any_kinds_is_sent_from_the_one_read() {
         .get("/api/v1/export?types=consent,recommendation")
         .await
         .text();
-    let kinds: Vec<String> = reply
+    let mut kinds: Vec<String> = reply
         .lines()
         .map(|l| {
             serde_json::from_str::<Value>(l).unwrap()["type"]
@@ -264,7 +282,10 @@ async fn a_snapshot_of_any_kinds_is_sent_from_the_one_read() {
                 .to_owned()
         })
         .collect();
+    let count = kinds.len();
+    kinds.dedup();
     assert_eq!(kinds, ["recommendation", "consent"]);
+    assert_eq!(count, 401 + 1, "401 recommendations, a consent");
 }
 
 #[actix_web::test]

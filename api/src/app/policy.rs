@@ -290,11 +290,13 @@ fn admin_only_changes(before: &StakeholderContent, after: &StakeholderContent) -
     // contributor could take would let admin's import of an organisation registered later
     // overwrite the contributor's with it (its partner keys, its contact) and give the
     // contributor's token that organisation. Names in later languages are the organisation's.
-    if before.key_name() != after.key_name() {
-        let language = after.key_name().or(before.key_name()).map(|(l, _)| l);
+    let (was, is) = (before.key_name(), after.key_name());
+    if was.as_ref().map(|(_, text)| text) != is.as_ref().map(|(_, text)| text) {
+        let first = was.map_or("en", |(language, _)| language.code());
         changed.push(format!(
-            "`name.{}` (its first name, which with its kind and country tells an import which organisation a row is)",
-            language.map_or("en", |l| l.code())
+            "`name.{first}` (its first name, in the order ar, en, es, fr, ru, zh: with its kind \
+             and country, what an import finds it by; a name in a language before it would take \
+             its place, one in a language after it is the organisation's own)"
         ));
     }
     if before.kind != after.kind {

@@ -91,8 +91,8 @@ pub enum NhriAccreditation {
     B,
 }
 
-/// How to reach the organisation. Private: only `admin` and the organisation's own
-/// contributors see it.
+/// How to reach the organisation. Private: only those who edit it see it (`admin`, the
+/// organisation's own contributors, a State for its own State's bodies).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {

@@ -376,11 +376,11 @@ impl Columns {
     }
 }
 
-/// One CSV row, by column name.
 /// The values of a list cell read at most: one more than the most any field takes (500, the
 /// recommendations of an activity).
 pub const LIST_VALUES: usize = 501;
 
+/// One CSV row, by column name.
 pub struct Row<'a> {
     headers: &'a [String],
     values: Vec<String>,

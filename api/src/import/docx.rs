@@ -495,8 +495,6 @@ mod tests {
         assert!(matches!(read(&bytes), Err(DocxError::TooLarge { .. })));
     }
 
-    /// Small as an archive, costly once read: a body of more empty cells than any matrix has,
-    /// or a page header of megabytes, is refused.
     /// Tables in tables are read to a depth, and a cell's span to a width, that no document
     /// needs: a deeper one is refused (each level moves every line within it once more), and a
     /// span of `usize::MAX` is a wide cell rather than an overflow.
@@ -533,6 +531,8 @@ mod tests {
         );
     }
 
+    /// Small as an archive, costly once read: a body of more empty cells than any matrix has,
+    /// or a page header of megabytes, is refused.
     #[test]
     fn a_body_of_very_many_cells_or_a_very_large_header_is_refused() {
         let archive = |files: &[(&str, String)]| {

@@ -104,10 +104,12 @@ pub fn charset(
     }
 }
 
-/// Whether a charset label names ASCII, whose every text reads the same in UTF-8 and in every
-/// encoding a CSV file may name: a file said to be ASCII agrees with any of them.
+/// Whether a charset label names ASCII (as the WHATWG Encoding Standard labels it), whose every
+/// text reads the same in UTF-8 and in every encoding that keeps ASCII's bytes as they are
+/// (`encoding_rs::Encoding::is_ascii_compatible`; not UTF-16): a file said to be ASCII agrees
+/// with any of those.
 pub fn names_ascii(label: &str) -> bool {
-    ["us-ascii", "ascii"]
+    ["us-ascii", "ascii", "ansi_x3.4-1968"]
         .iter()
         .any(|a| label.trim().eq_ignore_ascii_case(a))
 }

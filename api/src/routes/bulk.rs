@@ -37,7 +37,7 @@ pub struct BulkQuery {
     /// the WHATWG Encoding Standard, such as `windows-1252`. What the `charset` of its
     /// `Content-Type` says, for a client that cannot set one (a generated client sends every
     /// file as `text/csv`); given both, they must name the same encoding (or one of them
-    /// ASCII, which the other encoding reads alike).
+    /// ASCII, and the other one that reads ASCII alike: not UTF-16).
     #[param(example = "windows-1252")]
     pub charset: Option<String>,
 }
@@ -64,7 +64,7 @@ pub struct RecommendationBulkQuery {
     /// the WHATWG Encoding Standard, such as `windows-1252`. What the `charset` of its
     /// `Content-Type` says, for a client that cannot set one (a generated client sends every
     /// file as `text/csv`); given both, they must name the same encoding (or one of them
-    /// ASCII, which the other encoding reads alike).
+    /// ASCII, and the other one that reads ASCII alike: not UTF-16).
     #[param(example = "windows-1252")]
     pub charset: Option<String>,
     /// For a matrix whose document does not say: the State under review (ISO alpha-3 code
@@ -227,10 +227,14 @@ async fn bulk(
         .map(|label| import::charset(format, label))
         .transpose()
         .map_err(|e| ApiError::UnsupportedMediaType(format!("The upload's Content-Type: {e}.")))?;
-    let ascii = |label: Option<&str>| label.is_some_and(import::names_ascii);
+    // One says ASCII, and the other keeps ASCII's bytes: the other says.
+    let gives_way = |label: Option<&str>, other: Option<&'static encoding_rs::Encoding>| {
+        label.is_some_and(import::names_ascii)
+            && other.is_none_or(encoding_rs::Encoding::is_ascii_compatible)
+    };
     let charset = match (given, typed) {
-        (Some(_), Some(typed)) if ascii(given_label) => typed,
-        (Some(given), Some(_)) if ascii(typed_label.as_deref()) => given,
+        (Some(_), Some(typed)) if gives_way(given_label, typed) => typed,
+        (Some(given), Some(_)) if gives_way(typed_label.as_deref(), given) => given,
         (Some(given), Some(typed)) if given != typed => {
             return Err(ApiError::invalid_parameter(
                 "charset",
@@ -388,9 +392,9 @@ bulk_route! {
     /// Imports stakeholders in bulk (`admin`; contributors and States change their own).
     ///
     /// `admin` registers and changes any stakeholder; a contributor changes its own organisation,
-    /// a State its own bodies, as through `PUT /api/v1/stakeholders/{id}` (not their kind, country
-    /// or accreditation). A row finds its item by `id`, a partner key, or kind, country and name;
-    /// contact details a row leaves out are kept.
+    /// a State its own bodies, as through `PUT /api/v1/stakeholders/{id}` (not their kind, country,
+    /// accreditation, partner keys nor first name). A row finds its item by `id`, a partner key,
+    /// or kind, country and first name; contact details a row leaves out are kept.
     ///
     /// `text/csv` or `application/x-ndjson`. CSV columns: `kind` (required), `name__ar` … `name__zh` (at least one), `acronym__xx`,
     /// `country`, `nhri_accreditation`, `website`, `contact_name`, `contact_email`,

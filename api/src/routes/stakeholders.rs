@@ -1,6 +1,6 @@
 //! `/api/v1/stakeholders`: the organisations that act, fund, submit or ask for help. `admin`
 //! registers them; a contributor edits its own organisation, a State its own bodies. Contact
-//! details are private to `admin` and the organisation's own contributors.
+//! details are private to those who edit the stakeholder.
 
 use crate::app::Expected;
 use actix_web::http::StatusCode;
