@@ -126,6 +126,10 @@ pub struct ServeLimits {
     /// Bulk uploads read and written at once (`UPR_TC_UPLOAD_LIMIT`); `None`: half the pool
     /// ([`ServeLimits::uploads`]).
     pub upload_limit: Option<usize>,
+    /// How long an upload received whole waits for its turn to be written before a 503: a
+    /// minute, as uploads are sent by scripts, which would rather wait than send it again
+    /// (settable here for tests only).
+    pub upload_wait: Duration,
     /// How long a State's coordination view may take before it is given up with a 503
     /// (`UPR_TC_COORDINATION_TIMEOUT`): it ranks the offers for each of the State's open
     /// requests, and a State with very many of them must not hold a core for minutes.
@@ -167,6 +171,7 @@ impl Default for ServeLimits {
             idempotency_answer_limit: 1024 * 1024,
             search_limit: None,
             upload_limit: None,
+            upload_wait: Duration::from_secs(60),
             coordination_timeout: Duration::from_secs(10),
             stop_timeout: Duration::from_secs(25),
             body_timeout: Duration::from_secs(30),
@@ -261,6 +266,7 @@ impl ServeLimits {
                 .unwrap_or(defaults.idempotency_answer_limit),
             search_limit: count("UPR_TC_SEARCH_LIMIT")?,
             upload_limit: count("UPR_TC_UPLOAD_LIMIT")?,
+            upload_wait: defaults.upload_wait,
             coordination_timeout: duration(
                 "UPR_TC_COORDINATION_TIMEOUT",
                 defaults.coordination_timeout,

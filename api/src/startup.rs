@@ -38,6 +38,8 @@ pub struct AppState {
     /// Each caller's one bulk upload at a time, from before its body is received (as the
     /// exports' shares tell callers apart).
     pub upload_shares: Arc<crate::shares::Shares>,
+    /// How long an upload received whole waits for its turn (`ServeLimits::upload_wait`).
+    pub upload_wait: std::time::Duration,
     /// How long an export waits for a client that reads nothing.
     pub export_send_timeout: std::time::Duration,
     /// One permit for each ranked search that may run at once: a few expensive searches
@@ -246,6 +248,7 @@ impl Service {
                     settings.limits.uploads(settings.pool_size),
                 )),
                 upload_shares: crate::shares::Shares::each_runs(Some(1)),
+                upload_wait: settings.limits.upload_wait,
                 export_send_timeout: settings.limits.export_send_timeout,
                 searches: Arc::new(tokio::sync::Semaphore::new(
                     settings.limits.searches(settings.pool_size),

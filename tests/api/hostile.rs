@@ -877,3 +877,34 @@ async fn an_upload_holds_its_share_while_it_arrives_and_its_turn_while_it_is_wri
     );
     assert_eq!(app.all("/api/v1/stakeholders").await.len(), 1, "written");
 }
+
+/// An upload received whole waits for its turn to be written (`UPR_TC_UPLOAD_LIMIT`), then is
+/// a 503 with `Retry-After`, nothing of it written, while another holds every turn.
+#[actix_web::test]
+async fn an_upload_waits_for_its_turn_then_is_told_to_retry() {
+    let app = TestApp::spawn_with(|s| {
+        s.limits.upload_limit = Some(1);
+        s.limits.upload_wait = std::time::Duration::from_millis(300);
+    });
+    let state = &app.service.state;
+    let turn = state.uploads.clone().try_acquire_owned().unwrap();
+    let reply = app.upload(ORGS, "text/csv", organisations("Waited")).await;
+    reply.assert_problem(503, "service_unavailable");
+    assert!(
+        reply
+            .header("retry-after")
+            .is_some_and(|s| s.parse::<u64>().is_ok())
+    );
+    assert!(app.all("/api/v1/stakeholders").await.is_empty());
+    assert_eq!(
+        state.upload_shares.callers(),
+        0,
+        "the caller's share given back"
+    );
+    drop(turn);
+    let written = app
+        .upload(ORGS, "text/csv", organisations("Waited"))
+        .await
+        .assert_ok_json();
+    assert_eq!(written["created"], 1, "{written}");
+}

@@ -197,10 +197,6 @@ fn unreadable(e: actix_web::error::PayloadError) -> ApiError {
 /// How long a caller with an upload in progress is told to wait before sending another.
 const UPLOAD_RETRY_AFTER: u64 = 5;
 
-/// How long an upload received whole waits for its turn to be written (`UPR_TC_UPLOAD_LIMIT`)
-/// before a 503: uploads are sent by scripts, which would rather wait than send it again.
-const UPLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
-
 async fn bulk(
     state: web::Data<AppState>,
     caller: Caller,
@@ -293,7 +289,7 @@ async fn bulk(
     let mut file = crate::decoding::receive(&mut payload, limit, too_large, unreadable).await?;
     // Its turn to be read and written; held, with the caller's share, by the work itself,
     // which runs on when its client has gone.
-    let turn = tokio::time::timeout(UPLOAD_WAIT, state.uploads.clone().acquire_owned())
+    let turn = tokio::time::timeout(state.upload_wait, state.uploads.clone().acquire_owned())
         .await
         .ok()
         .and_then(Result::ok)
