@@ -99,11 +99,22 @@ async fn a_participant_named_without_its_agreement_takes_itself_off() {
         .await
         .assert_ok_json();
     assert_eq!(changed["participants"], json!([]));
-    // admin names it again (on the organisation's word), and it may take itself off again.
+    // admin names it again (on the organisation's word): the submitter still changes the rest,
+    // with it as admin left it, and the organisation may take itself off again.
     app.send_json(Method::PATCH, &item(&a), Some(&app.admin_token()), &again)
         .await
         .assert_ok_json();
     assert_eq!(listed(&app, &named).await, 1);
+    let changed = app
+        .send_json(
+            Method::PATCH,
+            &item(&a),
+            Some(&kenya),
+            &json!({"title": {"en": "Judges, prosecutors and lawyers trained"}}),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(changed["participants"][0]["stakeholder"], named.as_str());
     assert_eq!(decline(&app, &a, &named, Some(&named_token)).await, 204);
     // The submitter is no participant to decline: it changes or withdraws its activity.
     let own = a["submitter"].as_str().unwrap();
@@ -115,6 +126,60 @@ async fn a_participant_named_without_its_agreement_takes_itself_off() {
         )
         .await;
     reply.assert_problem(409, "conflict");
+}
+
+/// A decline outlives its activity: the same activity (its submitter, title and planned start)
+/// deleted and submitted again does not name the organisation, through the API or an upload;
+/// another activity of the submitter's may.
+#[actix_web::test]
+async fn the_same_activity_submitted_again_does_not_name_a_participant_that_declined() {
+    let app = TestApp::spawn();
+    let (named, named_token) = organisation(&app, "Named NGO").await;
+    let (_, submitter) = organisation(&app, "Submitting NGO").await;
+    let body = naming("Legal aid clinics", &named);
+    let a = submit(&app, &submitter, &body).await;
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    consent(&app, &kenya, json!({"decision": "granted", "scope": "all"})).await;
+    assert_eq!(decline(&app, &a, &named, Some(&named_token)).await, 204);
+    let reply = app
+        .send(
+            Request::delete()
+                .uri(&item(&a))
+                .insert_header(("Authorization", format!("Bearer {submitter}"))),
+        )
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.text());
+    let problem = app
+        .send_json(Method::POST, PATH, Some(&submitter), &body)
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["code"], "declined", "{problem}");
+    let csv = format!(
+        "title__en,states_concerned,status,participants,planned_start,publication\n\
+         Legal aid clinics,KEN,implementation,{named}:implementing,2026-01-15,submitted\n"
+    );
+    let report = app
+        .upload_as(
+            "/api/v1/bulk/activities?mode=partial",
+            "text/csv",
+            csv,
+            Some(&submitter),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(report["rejected"], 1, "{report}");
+    assert_eq!(report["errors"][0]["code"], "declined", "{report}");
+    // Another activity names it; admin may name it on the same one.
+    submit(&app, &submitter, &naming("Mobile courts", &named)).await;
+    let made = app
+        .send_json(Method::POST, PATH, Some(&app.admin_token()), &{
+            let mut b = body.clone();
+            b["submitter"] = a["submitter"].clone();
+            b
+        })
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text());
+    assert_eq!(listed(&app, &named).await, 2);
 }
 
 /// A State's consent by name was for the activity as it read then: once a participant has

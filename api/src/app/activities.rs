@@ -13,7 +13,6 @@ use crate::db::documents;
 use crate::db::stakeholders::{bound_state, find_state_stakeholder, state_stakeholder};
 use crate::db::tx::write;
 use crate::domain::activity::{Activity, ActivityContent, ActivityInput};
-use crate::domain::offer::Offer;
 use crate::domain::publication::{Access, may_see};
 use crate::domain::stakeholder::Stakeholder;
 use crate::domain::{ActivityId, FieldError, Id, StakeholderId};
@@ -109,6 +108,7 @@ pub(super) fn insert_as(
     input.submitter =
         Some(policy::submitter(author, input.submitter).map_err(policy::submitter_refused)?);
     let input = checked(conn, input)?;
+    not_declined(conn, None, author, None, &input)?;
     Ok(documents::insert(conn, actor, input, ActivityId::new_v7())?)
 }
 
@@ -146,24 +146,36 @@ pub fn change(
             _ => Some(policy::submitter(&author, named).map_err(policy::submitter_refused)?),
         };
         let input = checked(c, input)?;
-        not_declined(c, id, &author, &input)?;
+        not_declined(c, Some(id), &author, Some(&current.content), &input)?;
         Ok(documents::replace(c, &actor, id, input, &expected)?)
     })
 }
 
-/// Refuses `content` for activity `id` when it names a participant that took itself off the
-/// activity (`decline`), unless `admin` writes it: each such participant a field error.
+/// Refuses `content` for activity `id` (`None`: a new one), now `current`, when it names anew a
+/// participant that took itself off the activity, or off one of the same natural key (the
+/// same activity deleted and submitted again: [`decline`]), unless `admin` writes it: each
+/// such participant a field error. One the current content names already (`admin` named it
+/// again) is not named anew.
 pub fn not_declined(
     conn: &mut DbConnection,
-    id: ActivityId,
+    id: Option<ActivityId>,
     author: &Author,
+    current: Option<&ActivityContent>,
     content: &ActivityContent,
 ) -> Result<()> {
     if policy::may_name_declined(author) {
         return Ok(());
     }
-    let named: Vec<StakeholderId> = content.participants.iter().map(|p| p.stakeholder).collect();
-    let declined = declined::among(conn, id, &named)?;
+    let named_before = |s: &StakeholderId| {
+        current.is_some_and(|c| c.participants.iter().any(|p| p.stakeholder == *s))
+    };
+    let anew: Vec<StakeholderId> = content
+        .participants
+        .iter()
+        .map(|p| p.stakeholder)
+        .filter(|s| !named_before(s))
+        .collect();
+    let declined = declined::among(conn, id, &content.natural_key(), &anew)?;
     let errors: Vec<FieldError> = content
         .participants
         .iter()
@@ -189,10 +201,11 @@ pub fn not_declined(
 
 /// Takes `stakeholder` off activity `id`'s participants at its own word: a caller who speaks
 /// for it (`policy::may_decline_for`), on an activity it sees and did not submit. The activity
-/// is written again without it, as that caller (and without naming the offer it delivers when
-/// that offer is the stakeholder's), and no later write names it on the activity again but
-/// `admin`'s. A State's grant by name was for the content it saw: the activity asks it again.
-/// With `expected`, only if the activity is still that version.
+/// is written again without it, as that caller (the stakeholder's offers stop citing it, as
+/// for any participant taken off), and no later write names it on the activity, nor on one of
+/// its natural key (deleted and submitted again), but `admin`'s. A State's grant by name was
+/// for the content it saw: where such a grant is what publishes it, the activity waits for
+/// the State again. With `expected`, only if the activity is still that version.
 pub fn decline(
     conn: &mut DbConnection,
     principal: &Principal,
@@ -227,13 +240,7 @@ pub fn decline(
         content
             .participants
             .retain(|p| p.stakeholder != stakeholder);
-        if let Some(offer) = content.offer
-            && documents::get::<Offer>(c, offer)?
-                .is_some_and(|o| o.content.stakeholder == Some(stakeholder))
-        {
-            content.offer = None;
-        }
-        declined::record(c, id, stakeholder)?;
+        declined::record(c, id, stakeholder, &current.content.natural_key())?;
         documents::replace::<Activity>(c, &actor, id, content, &expected)?;
         Ok(())
     })

@@ -236,7 +236,8 @@ pub fn may_decline_for(
         Ok(())
     } else {
         Err(Error::Forbidden(
-            "A stakeholder takes itself off an activity: its own contributors, a State for its              own State's bodies, or `admin`."
+            "A stakeholder takes itself off an activity: its own contributors, a State for its \
+             own State's bodies, or `admin`."
                 .into(),
         ))
     }

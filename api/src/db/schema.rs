@@ -231,6 +231,7 @@ schema! {
     activity_declined_participants (activity_id, stakeholder_id) {
         activity_id -> Text,
         stakeholder_id -> Text,
+        natural_key -> Text,
     }
 
     interests (seq) {

@@ -238,24 +238,26 @@ impl Importable for Activity {
             .map_err(|_| NOT_YOURS.to_owned())
     }
 
-    /// A row naming a participant that took itself off the activity: as `app::activities`
-    /// refuses a change naming it.
+    /// A row naming anew a participant that took itself off the activity (or off one of its
+    /// natural key): as `app::activities` refuses a write naming it.
     fn may_write(
         conn: &mut DbConnection,
         existing: Option<&Self>,
         incoming: &ActivityContent,
         uploader: &Uploader,
     ) -> Result<(), WriteError> {
-        let Some(existing) = existing else {
-            return Ok(());
-        };
-        app::activities::not_declined(conn, existing.stored.id, &uploader.author, incoming).map_err(
-            |e| match e {
-                app::Error::Invalid(errors) => WriteError::Invalid(errors),
-                app::Error::Db(e) => WriteError::Db(e),
-                other => WriteError::Conflict(other.to_string()),
-            },
+        app::activities::not_declined(
+            conn,
+            existing.map(|e| e.stored.id),
+            &uploader.author,
+            existing.map(|e| &e.content),
+            incoming,
         )
+        .map_err(|e| match e {
+            app::Error::Invalid(errors) => WriteError::Invalid(errors),
+            app::Error::Db(e) => WriteError::Db(e),
+            other => WriteError::Conflict(other.to_string()),
+        })
     }
 
     fn may_create_with_id(uploader: &Uploader) -> bool {

@@ -426,10 +426,13 @@ pub async fn delete_activity(
 
 /// Takes a stakeholder off an activity's participants at its own word: an organisation named
 /// without its agreement declines (its own contributors, a State for its own State's bodies,
-/// or `admin` on its behalf). The activity is written again without it (a new version; the
-/// offer it delivers is no longer named when it was that stakeholder's), and no later write
-/// names it on this activity again but `admin`'s (a 422 naming the participant). A State's
-/// consent by name was for the activity as it read then: it is asked again.
+/// or `admin` on its behalf). The activity is written again without it (a new version; its
+/// offers stop citing it), and no later write names it on this activity, nor on one of the same
+/// submitter, title and planned start (the activity deleted and submitted again), but
+/// `admin`'s (a 422 `declined` naming the participant). A State's consent by name was for the
+/// activity as it read then: where such a consent is what publishes it, the State is asked
+/// again. 404 for an activity the caller does not see, an unknown stakeholder, or one that is
+/// not a participant; 412 when `If-Match` names another version.
 #[utoipa::path(
     tag = "activities",
     operation_id = "decline_participation",

@@ -1,5 +1,6 @@
 //! The stakeholders that took themselves off an activity that named them as participants: no
-//! later write names one of them on that activity again but admin's (`app::activities`).
+//! later write names one of them on that activity, nor on another of its natural key, again but
+//! admin's (`app::activities`).
 
 use diesel::prelude::*;
 
@@ -7,17 +8,14 @@ use crate::db::DbConnection;
 use crate::db::schema::activity_declined_participants::dsl as d;
 use crate::domain::{ActivityId, StakeholderId};
 
-/// Records that `stakeholder` declined to take part in `activity` (once, however often it is
-/// told).
+/// Records that `stakeholder` declined to take part in `activity`, whose natural key is
+/// `natural_key` (once, however often it is told).
 pub fn record(
     conn: &mut DbConnection,
     activity: ActivityId,
     stakeholder: StakeholderId,
+    natural_key: &str,
 ) -> QueryResult<()> {
-    let row = (
-        d::activity_id.eq(activity.to_string()),
-        d::stakeholder_id.eq(stakeholder.to_string()),
-    );
     let known = d::activity_declined_participants
         .filter(d::activity_id.eq(activity.to_string()))
         .filter(d::stakeholder_id.eq(stakeholder.to_string()))
@@ -25,24 +23,31 @@ pub fn record(
         .get_result::<i64>(conn)?;
     if known == 0 {
         diesel::insert_into(d::activity_declined_participants)
-            .values(row)
+            .values((
+                d::activity_id.eq(activity.to_string()),
+                d::stakeholder_id.eq(stakeholder.to_string()),
+                d::natural_key.eq(natural_key),
+            ))
             .execute(conn)?;
     }
     Ok(())
 }
 
-/// Those of `stakeholders` that declined to take part in `activity`.
+/// Those of `stakeholders` that declined to take part in `activity` (if it exists yet), or in
+/// an activity of `natural_key`.
 pub fn among(
     conn: &mut DbConnection,
-    activity: ActivityId,
+    activity: Option<ActivityId>,
+    natural_key: &str,
     stakeholders: &[StakeholderId],
 ) -> QueryResult<Vec<StakeholderId>> {
     if stakeholders.is_empty() {
         return Ok(vec![]);
     }
     let named: Vec<String> = stakeholders.iter().map(StakeholderId::to_string).collect();
+    let id = activity.map(|a| a.to_string()).unwrap_or_default();
     let rows: Vec<String> = d::activity_declined_participants
-        .filter(d::activity_id.eq(activity.to_string()))
+        .filter(d::activity_id.eq(id).or(d::natural_key.eq(natural_key)))
         .filter(d::stakeholder_id.eq_any(&named))
         .select(d::stakeholder_id)
         .load(conn)?;
