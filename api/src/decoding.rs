@@ -7,7 +7,9 @@
 //! and handed on decoded, in pieces. A coding this service does not read is a 415
 //! (`error::content_coding`). Only a caller with a token is given a bulk upload's limit (and its
 //! time): every upload needs one, and an anonymous caller's coded upload is a 401 before any of
-//! it is received, so that it costs no temporary file and no core decoding it.
+//! it is received, so that it costs no temporary file and no core decoding it; and a caller's
+//! coded upload takes its caller's one upload at a time (`upload_share`) before any of it is
+//! received, handed on to the route (which takes it itself for an upload not coded).
 
 use std::io::{Read, Seek, SeekFrom, Write};
 
@@ -58,6 +60,18 @@ pub async fn middleware(
     if bulk && !identified {
         return Ok(req.error_response(crate::auth::token_needed()));
     }
+    if bulk {
+        let share = match req.app_data::<web::Data<crate::startup::AppState>>() {
+            Some(state) => upload_share(state, req.request()),
+            None => Err(ApiError::internal(anyhow::anyhow!("no service state"))),
+        };
+        match share {
+            Ok(share) => {
+                req.extensions_mut().insert(UploadShare(share));
+            }
+            Err(error) => return Ok(req.error_response(error)),
+        }
+    }
     let limit = if bulk { limits.bulk } else { limits.json };
     let payload = req.take_payload();
     let decoded = match decode(payload, coding, limit).await {
@@ -69,6 +83,34 @@ pub async fn middleware(
     headers.remove(header::CONTENT_LENGTH);
     req.set_payload(decoded);
     Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// A caller's share of the bulk uploads, taken by [`middleware`] for a coded upload, in the
+/// request's extensions for the route.
+pub struct UploadShare(pub crate::shares::Share);
+
+/// How long a caller with an upload in progress is told to wait before sending another.
+pub const UPLOAD_RETRY_AFTER: u64 = 5;
+
+/// The caller's one bulk upload at a time (`AppState::upload_shares`, callers told apart as
+/// the rate limits tell them), taken before any of its body is received: one sending many at
+/// once would hold a file of each on disk (and decode each), then every turn to write them.
+/// A 429 while another of its uploads is in progress.
+pub fn upload_share(
+    state: &crate::startup::AppState,
+    req: &actix_web::HttpRequest,
+) -> ApiResult<crate::shares::Share> {
+    let caller = crate::ratelimit::caller_key(req, &state.trusted_proxies);
+    state
+        .upload_shares
+        .try_take(caller)
+        .ok_or(ApiError::TooManyRequests {
+            detail: format!(
+                "This caller already has a bulk upload in progress, and sends one at a time; \
+                 retry when it has ended (in {UPLOAD_RETRY_AFTER} s or later)."
+            ),
+            retry_after: UPLOAD_RETRY_AFTER,
+        })
 }
 
 fn too_large(limit: usize) -> ApiError {

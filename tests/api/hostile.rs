@@ -823,9 +823,15 @@ async fn an_upload_holds_its_share_while_it_arrives_and_its_turn_while_it_is_wri
     let send = move |token: String, body: String, length: usize| {
         actix_web::rt::task::spawn_blocking(move || {
             let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            // A body that starts `gzip:` is said to be compressed (it is cut short first).
+            let coding = if body.starts_with("gzip:") {
+                "Content-Encoding: gzip\r\n"
+            } else {
+                ""
+            };
             let head = format!(
                 "POST {ORGS} HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {token}\r\n\
-                 Content-Type: text/csv\r\nContent-Length: {length}\r\n\r\n{body}"
+                 Content-Type: text/csv\r\n{coding}Content-Length: {length}\r\n\r\n{body}"
             );
             stream.write_all(head.as_bytes()).unwrap();
             stream
@@ -845,6 +851,29 @@ async fn an_upload_holds_its_share_while_it_arrives_and_its_turn_while_it_is_wri
     );
     assert_eq!(state.uploads.available_permits(), 1, "no turn taken yet");
     hang_up(slow);
+    assert!(
+        within_seconds(&|| state.upload_shares.callers() == 0),
+        "given back when the client hangs up"
+    );
+    // The same for a compressed upload: the share is taken before any of it is received and
+    // decoded (`decoding::middleware`), not once it is.
+    let coded = send(admin_named(&app, "slow-uploader"), "gzip:".into(), 1000)
+        .await
+        .unwrap();
+    assert!(
+        within_seconds(&|| state.upload_shares.callers() == 1),
+        "the share is taken while a compressed body arrives"
+    );
+    let busy = app
+        .upload_as(
+            ORGS,
+            "text/csv",
+            organisations("Beside"),
+            Some(&admin_named(&app, "slow-uploader")),
+        )
+        .await;
+    busy.assert_problem(429, "rate_limited");
+    hang_up(coded);
     assert!(
         within_seconds(&|| state.upload_shares.callers() == 0),
         "given back when the client hangs up"

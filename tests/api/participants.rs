@@ -169,6 +169,20 @@ async fn the_same_activity_submitted_again_does_not_name_a_participant_that_decl
         .assert_ok_json();
     assert_eq!(report["rejected"], 1, "{report}");
     assert_eq!(report["errors"][0]["code"], "declined", "{report}");
+    // Nor is another activity naming it moved onto the declined one's title and planned start.
+    let mut elsewhere = naming("Legal aid clinics", &named);
+    elsewhere["planned_start"] = json!("2026-03-01");
+    let moved = submit(&app, &submitter, &elsewhere).await;
+    let problem = app
+        .send_json(
+            Method::PATCH,
+            &item(&moved),
+            Some(&submitter),
+            &json!({"planned_start": "2026-01-15"}),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(problem["errors"][0]["code"], "declined", "{problem}");
     // Another activity names it; admin may name it on the same one.
     submit(&app, &submitter, &naming("Mobile courts", &named)).await;
     let made = app
@@ -179,7 +193,7 @@ async fn the_same_activity_submitted_again_does_not_name_a_participant_that_decl
         })
         .await;
     assert_eq!(made.status, 201, "{}", made.text());
-    assert_eq!(listed(&app, &named).await, 2);
+    assert_eq!(listed(&app, &named).await, 3);
 }
 
 /// A State's consent by name was for the activity as it read then: once a participant has

@@ -155,7 +155,7 @@ pub fn change(
 /// participant that took itself off the activity, or off one of the same natural key (the
 /// same activity deleted and submitted again: [`decline`]), unless `admin` writes it: each
 /// such participant a field error. One the current content names already (`admin` named it
-/// again) is not named anew.
+/// again) is not named anew, unless the write moves the activity onto another natural key.
 pub fn not_declined(
     conn: &mut DbConnection,
     id: Option<ActivityId>,
@@ -169,13 +169,18 @@ pub fn not_declined(
     let named_before = |s: &StakeholderId| {
         current.is_some_and(|c| c.participants.iter().any(|p| p.stakeholder == *s))
     };
-    let anew: Vec<StakeholderId> = content
+    let (anew, kept): (Vec<StakeholderId>, Vec<StakeholderId>) = content
         .participants
         .iter()
         .map(|p| p.stakeholder)
-        .filter(|s| !named_before(s))
-        .collect();
-    let declined = declined::among(conn, id, &content.natural_key(), &anew)?;
+        .partition(|s| !named_before(s));
+    let key = content.natural_key();
+    let mut declined = declined::among(conn, id, &key, &anew)?;
+    // Moved onto another natural key (a new title or planned start), it is that activity too:
+    // those it names already are checked against the declines of that key.
+    if current.is_some_and(|c| c.natural_key() != key) {
+        declined.extend(declined::among(conn, None, &key, &kept)?);
+    }
     let errors: Vec<FieldError> = content
         .participants
         .iter()

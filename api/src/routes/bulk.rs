@@ -5,7 +5,7 @@
 //! that trickles in holds no connection and no write lock while it arrives.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, post, web};
+use actix_web::{HttpMessage, HttpRequest, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -194,9 +194,6 @@ fn unreadable(e: actix_web::error::PayloadError) -> ApiError {
     )
 }
 
-/// How long a caller with an upload in progress is told to wait before sending another.
-const UPLOAD_RETRY_AFTER: u64 = 5;
-
 async fn bulk(
     state: web::Data<AppState>,
     caller: Caller,
@@ -251,20 +248,17 @@ async fn bulk(
         return Err(too_large());
     }
     let encoding = crate::error::content_coding(req.headers())?;
-    // One upload at a time for each caller, from before its body is received: one sending
-    // many at once would hold a file of each on disk, then every turn to write them.
-    let caller_key = crate::ratelimit::caller_key(&req, &state.trusted_proxies);
-    let busy = ApiError::TooManyRequests {
-        detail: format!(
-            "This caller already has a bulk upload in progress, and sends one at a time; retry \
-             when it has ended (in {UPLOAD_RETRY_AFTER} s or later)."
-        ),
-        retry_after: UPLOAD_RETRY_AFTER,
+    // One upload at a time for each caller, from before its body is received: taken already
+    // for a coded upload (`decoding::middleware`, before it decoded it).
+    let taken = req
+        .extensions_mut()
+        .remove::<crate::decoding::UploadShare>();
+    let share = match taken {
+        Some(crate::decoding::UploadShare(share)) => share,
+        None => crate::decoding::upload_share(&state, &req)?,
     };
-    let share = state
-        .upload_shares
-        .try_take(caller_key.clone())
-        .ok_or(busy)?;
+    #[cfg(feature = "failpoints")]
+    let caller_key = crate::ratelimit::caller_key(&req, &state.trusted_proxies);
     let (who, dry_run) = (Principal::from(caller), query.dry_run.unwrap_or(false));
     let uploader = with_db(&state, move |conn| {
         Ok(app::uploads::uploader(conn, &who, kind, dry_run)?)
