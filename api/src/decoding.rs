@@ -9,7 +9,8 @@
 //! time): every upload needs one, and an anonymous caller's coded upload is a 401 before any of
 //! it is received, so that it costs no temporary file and no core decoding it; and a caller's
 //! coded upload takes its caller's one upload at a time (`upload_share`) before any of it is
-//! received, handed on to the route (which takes it itself for an upload not coded).
+//! received, handed on to the route (which takes it itself for an upload not coded, once it is
+//! received: such a body costs the disk what its client sent).
 
 use std::io::{Read, Seek, SeekFrom, Write};
 
@@ -93,9 +94,8 @@ pub struct UploadShare(pub crate::shares::Share);
 pub const UPLOAD_RETRY_AFTER: u64 = 5;
 
 /// The caller's one bulk upload at a time (`AppState::upload_shares`, callers told apart as
-/// the rate limits tell them), taken before any of its body is received: one sending many at
-/// once would hold a file of each on disk (and decode each), then every turn to write them.
-/// A 429 while another of its uploads is in progress.
+/// the rate limits tell them): one sending many at once would have each decoded, then take
+/// every turn to write them. A 429 while another of its uploads is in progress.
 pub fn upload_share(
     state: &crate::startup::AppState,
     req: &actix_web::HttpRequest,

@@ -248,15 +248,11 @@ async fn bulk(
         return Err(too_large());
     }
     let encoding = crate::error::content_coding(req.headers())?;
-    // One upload at a time for each caller, from before its body is received: taken already
-    // for a coded upload (`decoding::middleware`, before it decoded it).
+    // A coded upload's share of its caller's, taken before it was received and decoded
+    // (`decoding::middleware`).
     let taken = req
         .extensions_mut()
         .remove::<crate::decoding::UploadShare>();
-    let share = match taken {
-        Some(crate::decoding::UploadShare(share)) => share,
-        None => crate::decoding::upload_share(&state, &req)?,
-    };
     #[cfg(feature = "failpoints")]
     let caller_key = crate::ratelimit::caller_key(&req, &state.trusted_proxies);
     let (who, dry_run) = (Principal::from(caller), query.dry_run.unwrap_or(false));
@@ -281,6 +277,13 @@ async fn bulk(
     let too_large =
         || ApiError::PayloadTooLarge(format!("A bulk upload takes at most {limit} bytes."));
     let mut file = crate::decoding::receive(&mut payload, limit, too_large, unreadable).await?;
+    // One upload at a time for each caller, once its body is here (a body not coded costs the
+    // disk what its client sent; a stalled one, whose retry with its `Idempotency-Key` takes
+    // its claim over, holds none); a coded one's was taken before it was decoded.
+    let share = match taken {
+        Some(crate::decoding::UploadShare(share)) => share,
+        None => crate::decoding::upload_share(&state, &req)?,
+    };
     // Its turn to be read and written; held, with the caller's share, by the work itself,
     // which runs on when its client has gone.
     let turn = tokio::time::timeout(state.upload_wait, state.uploads.clone().acquire_owned())
