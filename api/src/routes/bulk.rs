@@ -247,7 +247,6 @@ async fn bulk(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let encoding = crate::error::content_coding(req.headers())?;
     // A coded upload's share of its caller's, taken before it was received and decoded
     // (`decoding::middleware`).
     let taken = req
@@ -271,12 +270,10 @@ async fn bulk(
     let (mode, dry_run) = (options.mode, options.dry_run);
 
     // Only once the whole upload is here, and a matrix read whole: a connection, and for a
-    // write the write lock.
-    // A compressed upload is read as it is decompressed: the limit is on what it holds.
-    let mut payload = actix_web::dev::Decompress::new(payload.into_inner(), encoding);
-    let too_large =
-        || ApiError::PayloadTooLarge(format!("A bulk upload takes at most {limit} bytes."));
-    let mut file = crate::decoding::receive(&mut payload, limit, too_large, unreadable).await?;
+    // write the write lock. A compressed upload arrives decoded already, within the limit
+    // (`decoding::middleware`).
+    let mut payload = payload.into_inner();
+    let mut file = crate::decoding::receive(&mut payload, limit, &too_large, unreadable).await?;
     // One upload at a time for each caller, once its body is here (a body not coded costs the
     // disk what its client sent; a stalled one, whose retry with its `Idempotency-Key` takes
     // its claim over, holds none); a coded one's was taken before it was decoded.
