@@ -190,12 +190,7 @@ async fn a_row_without_end_is_refused_at_its_cap() {
         .await,
         2,
     );
-    let names: Vec<String> = app
-        .all("/api/v1/stakeholders")
-        .await
-        .iter()
-        .map(|s| s["name"]["en"].as_str().unwrap().to_owned())
-        .collect();
+    let names = stakeholder_names(&app).await;
     assert_eq!(names.len(), 4, "{names:?}");
     // Blank lines are no part of a row, however many there are.
     let blanks = format!(
@@ -737,6 +732,15 @@ async fn a_client_that_hangs_up_leaves_its_running_read_holding_its_permit() {
     }
 }
 
+/// The English names of the stakeholders stored, in the list's order.
+async fn stakeholder_names(app: &TestApp) -> Vec<String> {
+    app.all("/api/v1/stakeholders")
+        .await
+        .iter()
+        .map(|s| s["name"]["en"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// An admin token of its own subject: a caller of its own, as the shares tell callers apart.
 fn admin_named(app: &TestApp, subject: &str) -> String {
     app.service
@@ -798,12 +802,7 @@ async fn a_caller_sends_one_bulk_upload_at_a_time() {
         .await
         .assert_ok_json();
     assert_eq!(served["created"], 1, "{served}");
-    let names: Vec<String> = app
-        .all("/api/v1/stakeholders")
-        .await
-        .iter()
-        .map(|s| s["name"]["en"].as_str().unwrap().to_owned())
-        .collect();
+    let names = stakeholder_names(&app).await;
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(!names.contains(&"Refused".to_owned()), "{names:?}");
     assert_eq!(state.upload_shares.callers(), 0);
