@@ -21,6 +21,10 @@ pub const DEFAULT_BULK_LIMIT: usize = 64 * 1024 * 1024;
 /// before the rest are told to retry.
 pub const DEFAULT_EXPORT_LIMIT: usize = 16;
 
+/// Bytes a second below which an open export makes way for a new one when every place is
+/// taken (`UPR_TC_EXPORT_MIN_RATE`): 32 KiB/s, some 260 kbit/s.
+pub const DEFAULT_EXPORT_MIN_RATE: u64 = 32 * 1024;
+
 /// Where the data lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
@@ -114,6 +118,10 @@ pub struct ServeLimits {
     /// send none of its next request) while no handler works on it, before it is shut
     /// (`UPR_TC_EXPORT_SEND_TIMEOUT`, `crate::stalled`).
     pub export_send_timeout: Duration,
+    /// Bytes a second below which an open export's client reads too slowly to keep its place
+    /// when every place is taken and another export is asked for (`UPR_TC_EXPORT_MIN_RATE`;
+    /// `0`: none makes way; `crate::open_exports`).
+    pub export_min_rate: u64,
     /// After how long a request that claimed an `Idempotency-Key` and never answered loses its
     /// claim (`UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT`); longer than any request runs.
     pub idempotency_claim_timeout: Duration,
@@ -167,6 +175,7 @@ impl Default for ServeLimits {
             sqlite_map_size: crate::db::Connecting::default().sqlite_map_size,
             export_limit: None,
             export_send_timeout: Duration::from_secs(60),
+            export_min_rate: DEFAULT_EXPORT_MIN_RATE,
             idempotency_claim_timeout: Duration::from_secs(3600),
             idempotency_answer_limit: 1024 * 1024,
             search_limit: None,
@@ -258,6 +267,12 @@ impl ServeLimits {
                 "UPR_TC_EXPORT_SEND_TIMEOUT",
                 defaults.export_send_timeout,
             )?,
+            export_min_rate: match env("UPR_TC_EXPORT_MIN_RATE") {
+                Some(v) => v.trim().parse().context(
+                    "UPR_TC_EXPORT_MIN_RATE must be a number of bytes a second (0: none makes way)",
+                )?,
+                None => defaults.export_min_rate,
+            },
             idempotency_claim_timeout: claim_timeout(duration(
                 "UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT",
                 defaults.idempotency_claim_timeout,

@@ -21,6 +21,7 @@ pub mod iati;
 pub mod idempotency;
 pub mod import;
 pub mod metrics;
+pub mod open_exports;
 pub mod openapi;
 pub mod otlp;
 pub mod pieces;

@@ -22,9 +22,9 @@ pub struct AppState {
     pub backend: &'static str,
     /// Body limit of bulk uploads.
     pub bulk_limit: usize,
-    /// One permit for each streamed export that may be open at once (each holds at most a
-    /// page in memory while its client is waited on).
-    pub exports: Arc<tokio::sync::Semaphore>,
+    /// A place for each streamed export that may be open at once (each holds at most a page
+    /// in memory while its client is waited on), and the pace of each open one's client.
+    pub exports: Arc<crate::open_exports::OpenExports>,
     /// One permit for each streamed export that may read the database at once: taken for a
     /// page, never while a client is waited on, so that exports never take every connection
     /// and a client that does not read holds none of these.
@@ -236,7 +236,10 @@ impl Service {
                 read,
                 backend: settings.database.backend(),
                 bulk_limit: settings.bulk_limit,
-                exports: Arc::new(tokio::sync::Semaphore::new(settings.limits.exports())),
+                exports: Arc::new(crate::open_exports::OpenExports::new(
+                    settings.limits.exports(),
+                    settings.limits.export_min_rate,
+                )),
                 export_reads: Arc::new(tokio::sync::Semaphore::new(
                     crate::config::ServeLimits::export_reads(
                         settings.pool_size,

@@ -3,8 +3,10 @@
 //! document (`crate::iati`). Streamed: pages are read from the database one after another, each
 //! with a connection of its own that goes back to the pool before the page waits for the
 //! client, so memory does not grow with the result and a client that does not read holds no
-//! connection. Exports open at once are limited (`UPR_TC_EXPORT_LIMIT`), one a caller, and
-//! one whose client takes nothing for `UPR_TC_EXPORT_SEND_TIMEOUT` is abandoned. Fewer read
+//! connection. Exports open at once are limited (`UPR_TC_EXPORT_LIMIT`), one a caller; one
+//! whose client takes nothing for `UPR_TC_EXPORT_SEND_TIMEOUT` is abandoned, and so is the
+//! one whose client reads slowest, below `UPR_TC_EXPORT_MIN_RATE`, when all are open and
+//! another is asked for (`crate::open_exports`). Fewer read
 //! the database at once (half the pool): an export takes its turn for each page and gives it
 //! back before the page waits for the client, so clients that read slowly or not at all hold
 //! no turn and leave the others' exports running. Ranked searches answered as JSON pages have
@@ -44,6 +46,7 @@ use crate::domain::stakeholder::Stakeholder;
 use crate::error::{ApiError, ApiResult};
 use crate::iati;
 use crate::import::{BOM, CsvExport};
+use crate::open_exports::Handed;
 use crate::routes::support::PageBody;
 use crate::startup::AppState;
 
@@ -355,7 +358,7 @@ pub type Produce = Box<dyn FnMut() -> anyhow::Result<Option<Bytes>> + Send>;
 /// export at a time. Both go when it drops. Reading the database takes a turn besides
 /// ([`ExportPermit::turn`]).
 pub struct ExportPermit {
-    _permit: tokio::sync::OwnedSemaphorePermit,
+    place: crate::open_exports::Place,
     _share: crate::shares::Share,
     state: web::Data<AppState>,
     /// Whether what the export produces from here on is read from the database: each piece
@@ -388,16 +391,13 @@ const EXPORT_RETRY_AFTER: u64 = 5;
 
 /// The hold of a streamed export: refused with a 429 when its caller (token subject, or
 /// address) already has one running, so that one caller cannot take every export, and with a
-/// 503 when as many run as the service allows.
-pub fn export_permit(state: &web::Data<AppState>, req: &HttpRequest) -> ApiResult<ExportPermit> {
+/// 503 when as many run as the service allows and none of their clients reads too slowly to
+/// keep its place (`crate::open_exports`).
+pub async fn export_permit(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+) -> ApiResult<ExportPermit> {
     let caller = crate::ratelimit::caller_key(req, &state.trusted_proxies);
-    let permit = state.exports.clone().try_acquire_owned().map_err(|_| {
-        ApiError::Unavailable(
-            "As many exports are running as this service allows; retry after the time \
-             `Retry-After` gives."
-                .into(),
-        )
-    })?;
     let share = state
         .export_shares
         .try_take(caller)
@@ -408,8 +408,15 @@ pub fn export_permit(state: &web::Data<AppState>, req: &HttpRequest) -> ApiResul
             ),
             retry_after: EXPORT_RETRY_AFTER,
         })?;
+    let place = state.exports.place().await.ok_or_else(|| {
+        ApiError::Unavailable(
+            "As many exports are running as this service allows; retry after the time \
+             `Retry-After` gives."
+                .into(),
+        )
+    })?;
     Ok(ExportPermit {
-        _permit: permit,
+        place,
         _share: share,
         state: state.clone(),
         reads_database: true,
@@ -635,10 +642,17 @@ pub async fn respond(
                 // the client takes nothing, not how large a page is.
                 while !chunk.is_empty() {
                     let piece = chunk.split_to(chunk.len().min(PIECE));
-                    match tokio::time::timeout(send_timeout, tx.send(piece)).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(_)) => return, // the client went away
-                        Err(_) => {
+                    match permit
+                        .place
+                        .pace()
+                        .hand_over(&tx, piece, send_timeout)
+                        .await
+                    {
+                        Handed::Taken => {}
+                        // The client went away, or the export made way for another (logged
+                        // where it was told to).
+                        Handed::Gone | Handed::MadeWay => return,
+                        Handed::Stalled => {
                             return tracing::warn!(
                                 timeout_s = send_timeout.as_secs_f64(),
                                 "export abandoned: the client read nothing for the send timeout"
@@ -717,7 +731,7 @@ where
     if crate::head::method_of(req) == actix_web::http::Method::HEAD {
         return Ok(headers_only(res));
     }
-    let permit = export_permit(state, req)?;
+    let permit = export_permit(state, req).await?;
     let pool = state.read.pool.clone();
     let mut stage = Stage::Head;
     let produce: Produce = Box::new(move || {

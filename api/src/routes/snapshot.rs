@@ -245,7 +245,7 @@ pub async fn export_snapshot(
     // The snapshot is read whole, at the database's pace, into a temporary file, and only then
     // sent: the connection goes back before the client reads anything, so a client that does
     // not read holds none, and the snapshot is still one state of the database (decision 0006).
-    let permit = crate::routes::export::export_permit(&state, &req)?;
+    let permit = crate::routes::export::export_permit(&state, &req).await?;
     let snapshot = state.snapshots.get(&state, audience).await?;
     let permit = permit.reading_no_database();
     let head = snapshot.head;

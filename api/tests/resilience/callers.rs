@@ -5,7 +5,10 @@
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use crate::support::{PROMPTLY, Service, bearer, read_head, read_reply, recommendations_csv};
+use crate::support::{
+    PROMPTLY, Service, bearer, connect_from, read_head, read_reply, recommendations_csv,
+    request_from, write_head,
+};
 
 const RESOLVE: &str = "/api/v1/reference/countries/resolve";
 
@@ -227,6 +230,96 @@ fn a_slow_steady_reader_gets_its_export_whole_and_a_caller_runs_one_export_at_a_
     let mut again = service.open("GET", "/api/v1/export", &[], b"");
     let again = read_reply(&mut again, Duration::from_secs(30)).expect("the second export");
     assert_eq!(again.status, 200, "{}", again.head);
+}
+
+/// With every export place taken, a new export takes the place of the open one whose client
+/// reads slowest, below `UPR_TC_EXPORT_MIN_RATE`: one that takes nothing makes way, one that
+/// reads slowly but above the minimum keeps its place and gets its export whole.
+#[test]
+fn the_slowest_reader_below_the_minimum_makes_way_for_a_new_export() {
+    let service = Service::start(&[
+        ("UPR_TC_EXPORT_LIMIT", "2"),
+        ("UPR_TC_EXPORT_MIN_RATE", "15000"),
+        ("UPR_TC_SEND_BUFFER", "65536"),
+    ]);
+    // 8 MB of CSV, more than the sockets' buffers hold, so that the service waits on both.
+    service.seed(&recommendations_csv(0, N, 1000), N);
+    let export = |source: [u8; 4]| {
+        let mut stream = connect_from(source, service.port).expect("connect");
+        write_head(&mut stream, "GET", "/api/v1/export", &[], b"").expect("the request");
+        let head = read_head(&mut stream, PROMPTLY).expect("the export starts");
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        (stream, head)
+    };
+    // One caller reads at some 50 KB/s until a new export has been asked for, then as fast as
+    // it can; another reads nothing after the head.
+    let (mut steady, head) = export([127, 0, 0, 2]);
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let told = asked.clone();
+    let reader = std::thread::spawn(move || {
+        let mut raw = head.into_bytes();
+        let mut buf = [0u8; 5_000];
+        steady
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(180);
+        while Instant::now() < deadline {
+            match steady.read(&mut buf) {
+                Ok(0) => return Ok(raw),
+                Ok(n) => raw.extend_from_slice(&buf[..n]),
+                Err(e) => return Err(format!("cut off after {} bytes: {e}", raw.len())),
+            }
+            if !told.load(std::sync::atomic::Ordering::Acquire) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Err(format!("not ended in time, {} bytes read", raw.len()))
+    });
+    let (mut idle, _) = export([127, 0, 0, 3]);
+
+    // Both places are taken; until the service has waited 10 s on the idle one, a new export
+    // is refused.
+    let early =
+        request_from([127, 0, 0, 4], service.port, "GET", "/api/v1/export").expect("an answer");
+    assert_eq!(early.status, 503, "{}", early.head);
+    // The idle one is measured from when the service first waits on it, which on a loaded
+    // machine may be a while after it was opened: retried, within a generous bound.
+    std::thread::sleep(upr_tc::open_exports::MEASURED_OVER + Duration::from_secs(1));
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let theirs = loop {
+        let mut new = connect_from([127, 0, 0, 4], service.port).expect("connect");
+        write_head(&mut new, "GET", "/api/v1/export", &[], b"").expect("the request");
+        let reply = read_reply(&mut new, Duration::from_secs(60)).expect("the new export");
+        if reply.status != 503 || Instant::now() > deadline {
+            break reply;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    asked.store(true, std::sync::atomic::Ordering::Release);
+    assert_eq!(theirs.status, 200, "{}", theirs.head);
+    assert_eq!(theirs.text().lines().count(), N);
+
+    // The idle one was abandoned: its answer ends short.
+    let mut rest = Vec::new();
+    idle.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let _ = idle.read_to_end(&mut rest);
+    assert!(
+        rest.len() < 8_000_000 && !rest.ends_with(b"0\r\n\r\n"),
+        "the idle export was sent whole ({} bytes)",
+        rest.len()
+    );
+    assert!(
+        service.log().contains("its client read the slowest"),
+        "{}",
+        service.log()
+    );
+    let raw = reader
+        .join()
+        .expect("the reader thread")
+        .unwrap_or_else(|e| panic!("the steady reader's export: {e}"));
+    let reply = crate::support::parse(&raw).expect("a whole chunked answer");
+    assert_eq!(reply.text().lines().count(), N, "every row");
 }
 
 /// An export's 200 is logged when it starts; one not sent whole is logged again when it ends,

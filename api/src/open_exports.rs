@@ -1,0 +1,400 @@
+//! The streamed exports open at once (`UPR_TC_EXPORT_LIMIT`), and which of them makes way for
+//! a new one.
+//!
+//! An open export holds one of a few places for as long as its client takes to read it. A
+//! client that takes nothing is abandoned after `UPR_TC_EXPORT_SEND_TIMEOUT`, but one that
+//! reads slowly and steadily never was: sixteen callers reading at some 20 KB/s held every
+//! place for as long as their exports lasted (hours for an export at UN scale), and every other
+//! export was a 503. So when every place is taken and another export is asked for, the open
+//! export whose client reads slowest, if that is slower than `UPR_TC_EXPORT_MIN_RATE`, is
+//! abandoned and its place given to the new one.
+//!
+//! A client's pace is what it took over the last [`MEASURED_OVER`] (or the window of that
+//! length before, while the current one is shorter), counted from the first time the service
+//! waited on it for a while ([`WAITED`]): what the sockets' buffers take at first, and an
+//! export whose client is fast enough that the service never waits on it, say nothing of the
+//! client. Nothing makes way while a place is free: a slow reader on a quiet service gets its
+//! export whole.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::sync::mpsc::{Sender, error::TrySendError};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+
+/// The window over which an export's client's pace is measured: none is judged before one
+/// has passed since the service first waited on it.
+pub const MEASURED_OVER: Duration = Duration::from_secs(10);
+
+/// How long a new export waits for the place of the one told to make way (which gives it up
+/// as soon as it next hands over a piece, or at once while waiting on its client).
+const MAKE_WAY_WAIT: Duration = Duration::from_secs(2);
+
+/// The places of the exports open at once, and a handle on the pace of each open one.
+pub struct OpenExports {
+    places: Arc<Semaphore>,
+    open: Mutex<Vec<Weak<Pace>>>,
+    /// Bytes a second below which an open export makes way for a new one when every place is
+    /// taken; 0: none ever does.
+    min_rate: u64,
+}
+
+/// One open export's place: given back when it drops.
+pub struct Place {
+    _permit: OwnedSemaphorePermit,
+    pace: Arc<Pace>,
+}
+
+impl Place {
+    pub fn pace(&self) -> &Pace {
+        &self.pace
+    }
+}
+
+/// How fast the client of one open export takes it, and whether it was told to make way.
+#[derive(Default)]
+pub struct Pace {
+    window: Mutex<Window>,
+    made_way: AtomicBool,
+    told: Notify,
+}
+
+/// What a client took in the current window, and its pace over the last whole one.
+#[derive(Default)]
+struct Window {
+    /// When it began; `None` until the service first waited on the client for [`WAITED`].
+    start: Option<Instant>,
+    /// Since when the service has been waiting on the client, while it is.
+    waiting: Option<Instant>,
+    taken: u64,
+    last_rate: Option<u64>,
+}
+
+/// How long a piece must have waited on its client for the client's pace to be measured from
+/// then on (a piece waits a little whenever the service is faster than the connection).
+pub const WAITED: Duration = Duration::from_millis(50);
+
+/// What became of a piece handed to an export's client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handed {
+    Taken,
+    /// The client went away.
+    Gone,
+    /// The client took nothing for the send timeout.
+    Stalled,
+    /// The export was told to make way for a new one.
+    MadeWay,
+}
+
+impl Pace {
+    /// Hands `piece` to the connection's side of `tx`, waiting on the client up to `timeout`,
+    /// and counts what it took.
+    pub async fn hand_over(&self, tx: &Sender<Bytes>, piece: Bytes, timeout: Duration) -> Handed {
+        if self.made_way() {
+            return Handed::MadeWay;
+        }
+        let len = piece.len() as u64;
+        let piece = match tx.try_send(piece) {
+            Ok(()) => {
+                self.took(len, None);
+                return Handed::Taken;
+            }
+            Err(TrySendError::Closed(_)) => return Handed::Gone,
+            Err(TrySendError::Full(piece)) => piece,
+        };
+        let waiting = Instant::now();
+        self.lock().waiting = Some(waiting);
+        let handed = tokio::select! {
+            sent = tokio::time::timeout(timeout, tx.send(piece)) => match sent {
+                Ok(Ok(())) => Handed::Taken,
+                Ok(Err(_)) => Handed::Gone,
+                Err(_) => Handed::Stalled,
+            },
+            () = self.told.notified() => Handed::MadeWay,
+        };
+        self.lock().waiting = None;
+        if handed == Handed::Taken {
+            self.took(len, Some(waiting));
+        }
+        handed
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
+        self.window.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts `len` bytes taken by the client, after waiting on it since `waiting`, or at once.
+    fn took(&self, len: u64, waiting: Option<Instant>) {
+        let now = Instant::now();
+        let mut window = self.lock();
+        let start = match (window.start, waiting) {
+            (Some(start), _) => start,
+            (None, Some(waiting)) if now - waiting >= WAITED => *window.start.insert(waiting),
+            (None, _) => return,
+        };
+        window.taken += len;
+        if now - start >= MEASURED_OVER {
+            window.last_rate = Some(rate(window.taken, now - start));
+            window.start = Some(now);
+            window.taken = 0;
+        }
+    }
+
+    /// Whether it was told to make way.
+    pub fn made_way(&self) -> bool {
+        self.made_way.load(Ordering::Acquire)
+    }
+
+    /// Bytes a second its client took over the current window once it is [`MEASURED_OVER`]
+    /// long, else over the last whole one; `None` before one is. A client that has taken
+    /// nothing since the service began to wait on it is measured from then.
+    fn rate(&self, now: Instant) -> Option<u64> {
+        let window = self.lock();
+        let waited = |since: &Instant| now.saturating_duration_since(*since) >= WAITED;
+        let start = window.start.or(window.waiting.filter(waited))?;
+        let elapsed = now.saturating_duration_since(start);
+        if elapsed >= MEASURED_OVER {
+            Some(rate(window.taken, elapsed))
+        } else {
+            window.last_rate
+        }
+    }
+}
+
+/// Bytes a second.
+fn rate(bytes: u64, over: Duration) -> u64 {
+    let micros = over.as_micros().max(1);
+    u64::try_from(u128::from(bytes) * 1_000_000 / micros).unwrap_or(u64::MAX)
+}
+
+impl OpenExports {
+    pub fn new(places: usize, min_rate: u64) -> Self {
+        Self {
+            places: Arc::new(Semaphore::new(places)),
+            open: Mutex::new(Vec::new()),
+            min_rate,
+        }
+    }
+
+    /// A place for a new export: at once when one is free; else, when the slowest open
+    /// export's client reads slower than the minimum, that one is told to make way and its
+    /// place taken; `None` when no place comes free.
+    pub async fn place(&self) -> Option<Place> {
+        if let Ok(permit) = self.places.clone().try_acquire_owned() {
+            return Some(self.opened(permit));
+        }
+        if !self.make_way() {
+            return None;
+        }
+        let permit = tokio::time::timeout(MAKE_WAY_WAIT, self.places.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()?;
+        Some(self.opened(permit))
+    }
+
+    fn opened(&self, permit: OwnedSemaphorePermit) -> Place {
+        let pace = Arc::new(Pace::default());
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        open.retain(|p| p.strong_count() > 0);
+        open.push(Arc::downgrade(&pace));
+        Place {
+            _permit: permit,
+            pace,
+        }
+    }
+
+    /// Tells the open export whose client reads slowest, below the minimum, to make way;
+    /// whether one was.
+    fn make_way(&self) -> bool {
+        if self.min_rate == 0 {
+            return false;
+        }
+        let now = Instant::now();
+        let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let slowest = open
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter(|pace| !pace.made_way())
+            .filter_map(|pace| pace.rate(now).map(|rate| (rate, pace)))
+            .filter(|(rate, _)| *rate < self.min_rate)
+            .min_by_key(|(rate, _)| *rate);
+        let Some((rate, pace)) = slowest else {
+            return false;
+        };
+        pace.made_way.store(true, Ordering::Release);
+        pace.told.notify_one();
+        tracing::warn!(
+            rate_bytes_per_s = rate,
+            min_rate_bytes_per_s = self.min_rate,
+            "export abandoned: its client read the slowest, below the minimum rate, when \
+             another export was asked for and every place was taken"
+        );
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An open export whose client took `taken` bytes over the last `over`.
+    fn paced(place: &Place, taken: u64, over: Duration) {
+        paced_window(&place.pace, taken, over);
+    }
+
+    /// Holds `place` until it is told to make way, as an export's sending task does.
+    fn hold(place: Place) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let (tx, _rx) = tokio::sync::mpsc::channel(1);
+            tx.try_send(Bytes::from_static(b"fills the channel"))
+                .unwrap();
+            let handed = place
+                .pace()
+                .hand_over(&tx, Bytes::from_static(b"waits"), Duration::from_secs(60))
+                .await;
+            assert_eq!(handed, Handed::MadeWay);
+        })
+    }
+
+    #[tokio::test]
+    async fn the_slowest_reader_below_the_minimum_makes_way_and_no_other() {
+        let exports = OpenExports::new(3, 1000);
+        let (fast, slow, slower) = (
+            exports.place().await.unwrap(),
+            exports.place().await.unwrap(),
+            exports.place().await.unwrap(),
+        );
+        paced(&fast, 1_000_000, MEASURED_OVER);
+        paced(&slow, 9_000, MEASURED_OVER);
+        paced(&slower, 1_000, MEASURED_OVER);
+        let fast_pace = fast.pace.clone();
+        let (slow, slower) = (hold(slow), hold(slower));
+        let third = exports.place().await;
+        assert!(third.is_some(), "the slower one made way");
+        slower.await.unwrap();
+        assert!(!slow.is_finished() && !fast_pace.made_way());
+        // The one left below the minimum is next (the new one is not measured yet); the one
+        // above it never.
+        let fourth = exports.place().await;
+        assert!(fourth.is_some());
+        slow.await.unwrap();
+        assert!(exports.place().await.is_none());
+        assert!(!fast_pace.made_way());
+        drop((fast, third, fourth));
+    }
+
+    #[tokio::test]
+    async fn none_makes_way_before_it_was_measured_nor_with_no_minimum() {
+        let exports = OpenExports::new(1, 1000);
+        let place = exports.place().await.unwrap();
+        assert!(exports.place().await.is_none(), "never waited on");
+        paced(&place, 0, MEASURED_OVER - Duration::from_millis(100));
+        assert!(exports.place().await.is_none(), "not measured yet");
+        paced(&place, 0, MEASURED_OVER);
+        let pace = place.pace.clone();
+        let held = hold(place);
+        assert!(
+            exports.place().await.is_some(),
+            "measured, and taking nothing"
+        );
+        held.await.unwrap();
+        assert!(pace.made_way());
+
+        let exports = OpenExports::new(1, 0);
+        let place = exports.place().await.unwrap();
+        paced(&place, 0, MEASURED_OVER * 100);
+        assert!(
+            exports.place().await.is_none(),
+            "no minimum: none makes way"
+        );
+        assert!(!place.pace().made_way());
+    }
+
+    #[test]
+    fn a_client_is_measured_from_the_first_wait_window_by_window() {
+        let pace = Pace::default();
+        let taken = |pace: &Pace| pace.window.lock().unwrap().taken;
+        // Taken at once (the sockets' buffers): not counted.
+        pace.took(1_000_000, None);
+        assert_eq!(pace.rate(Instant::now()), None);
+        // Waited on: counted from then on, waited or not.
+        pace.took(4, Some(Instant::now() - WAITED));
+        pace.took(2, None);
+        assert_eq!(taken(&pace), 6);
+        let later = Instant::now() + MEASURED_OVER * 2;
+        assert!(
+            pace.rate(later).is_some_and(|r| r < 1),
+            "{:?}",
+            pace.rate(later)
+        );
+        // A whole window measured stands while the next is shorter.
+        paced_window(&pace, 500_000, MEASURED_OVER);
+        pace.took(1, None);
+        assert_eq!(taken(&pace), 0, "a new window");
+        let last = pace.rate(Instant::now()).unwrap();
+        assert!((49_000..=50_001).contains(&last), "{last}");
+    }
+
+    fn paced_window(pace: &Pace, taken: u64, over: Duration) {
+        let mut window = pace.window.lock().unwrap();
+        window.start = Some(Instant::now() - over);
+        window.taken = taken;
+    }
+
+    #[tokio::test]
+    async fn a_piece_is_taken_stalled_gone_or_made_way() {
+        let pace = Pace::default();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+        let second = Duration::from_secs(1);
+        assert_eq!(
+            pace.hand_over(&tx, Bytes::from_static(b"a"), second).await,
+            Handed::Taken
+        );
+        // A client that takes nothing for the timeout has stalled.
+        assert_eq!(
+            pace.hand_over(&tx, Bytes::from_static(b"b"), Duration::from_millis(20))
+                .await,
+            Handed::Stalled
+        );
+        // One that takes it after a while is waited on, and measured from then on.
+        let reader = tokio::spawn(async move {
+            tokio::time::sleep(WAITED * 2).await;
+            rx.recv().await;
+            rx
+        });
+        assert_eq!(
+            pace.hand_over(&tx, Bytes::from_static(b"cd"), second).await,
+            Handed::Taken
+        );
+        assert_eq!(pace.window.lock().unwrap().taken, 2);
+        // One that takes nothing is measured from when the service began to wait on it.
+        let idle = Pace::default();
+        let (full, _kept) = tokio::sync::mpsc::channel(1);
+        full.try_send(Bytes::from_static(b"g")).unwrap();
+        let began = Instant::now();
+        let waiting = idle.hand_over(&full, Bytes::from_static(b"h"), MEASURED_OVER * 10);
+        let watch = async {
+            tokio::time::sleep(WAITED * 2).await;
+            assert_eq!(idle.rate(began + MEASURED_OVER * 2), Some(0));
+        };
+        tokio::select! {
+            handed = waiting => panic!("{handed:?}"),
+            () = watch => {}
+        }
+        let mut rx = reader.await.unwrap();
+        pace.made_way.store(true, Ordering::Release);
+        assert_eq!(
+            pace.hand_over(&tx, Bytes::from_static(b"e"), second).await,
+            Handed::MadeWay
+        );
+        rx.close();
+        let pace = Pace::default();
+        assert_eq!(
+            pace.hand_over(&tx, Bytes::from_static(b"f"), second).await,
+            Handed::Gone
+        );
+    }
+}
