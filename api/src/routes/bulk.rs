@@ -295,12 +295,20 @@ async fn bulk(
             )
         })?;
     let held = (share, turn);
+    // A dry run whose client has gone has no one to tell what it found: it stops at its next
+    // read of the file, and its turn and its caller's share go back. The handler is dropped
+    // when its connection ends, a client's close included (`startup::listen`). An import that
+    // writes runs on: its retry must find what it wrote.
+    let gone = dry_run.then(|| std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)));
+    let _gone_with_the_handler = gone.clone().map(SetOnDrop);
+    let stopped = gone.clone();
     let prepared = web::block(move || -> ApiResult<_> {
         // A UPR Info export that names no charset is Mac Roman, or windows-1252 once a
         // spreadsheet saved it again: the whole file tells which.
         if options.format == Format::UprInfo && options.charset.is_none() {
             options.charset = import::guess_charset(&mut file).map_err(ApiError::internal)?;
         }
+        let file = UntilGone { inner: file, gone };
         let input = std::io::BufReader::with_capacity(64 * 1024, file);
         let prepared = import::prepare(kind, input, &options)?;
         Ok((prepared, options, held))
@@ -310,7 +318,11 @@ async fn bulk(
         let (prepared, options, _held) = prepared;
         #[cfg(feature = "failpoints")]
         crate::held::by_test(&caller_key);
-        Ok(import::import_prepared(conn, kind, prepared, options)?)
+        let report = import::import_prepared(conn, kind, prepared, options);
+        if stopped.is_some_and(|gone| gone.load(std::sync::atomic::Ordering::Acquire)) {
+            tracing::info!("dry run stopped: its client went away");
+        }
+        Ok(report?)
     })
     .await?;
     let refused = mode == Mode::Atomic && report.rejected > 0 && !dry_run;
@@ -321,6 +333,34 @@ async fn bulk(
         return Err(ApiError::ImportRejected(Box::new(report)));
     }
     Ok(web::Json(report))
+}
+
+/// Set when the handler that holds it is dropped: as its answer is given, or when its client
+/// has gone before.
+struct SetOnDrop(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Release);
+    }
+}
+
+/// An upload's file as a dry run reads it: a read fails once its client has gone.
+struct UntilGone<R> {
+    inner: R,
+    gone: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl<R: std::io::Read> std::io::Read for UntilGone<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if (self.gone.as_ref()).is_some_and(|g| g.load(std::sync::atomic::Ordering::Acquire)) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                "the dry run's client went away",
+            ));
+        }
+        self.inner.read(buf)
+    }
 }
 
 /// Declares a bulk upload route: its documentation, name (also its operation id), path and

@@ -303,6 +303,52 @@ fn after_a_kill_during_an_upload_the_same_request_with_its_key_is_answered() {
     assert_eq!(reply.expect(200)["created"], 50);
 }
 
+/// A dry run whose client closes its connection stops at its next read of the file, and its
+/// caller's share goes back: the next upload is served, not refused while the first runs on
+/// for no one. An upload that writes runs on (above).
+#[test]
+fn a_dry_run_whose_client_has_gone_stops() {
+    let service = Service::start(&[]);
+    let admin = bearer(&service.admin());
+    // Long enough to read that its client is gone well before it ends.
+    let rows = 30_000;
+    let csv = recommendations_csv(0, rows, 100);
+    let upload = service.open(
+        "POST",
+        "/api/v1/bulk/recommendations?dry_run=true",
+        &[("Authorization", &admin), CSV],
+        csv.as_bytes(),
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    drop(upload);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !service
+        .log()
+        .contains("dry run stopped: its client went away")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the dry run did not stop:\n{}",
+            service.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Whole when its client stays.
+    let reply = service.request(
+        "POST",
+        "/api/v1/bulk/recommendations?dry_run=true",
+        &[("Authorization", &admin), CSV],
+        recommendations_csv(0, 50, 100).as_bytes(),
+    );
+    assert_eq!(reply.expect(200)["created"], 50);
+    assert_eq!(
+        service.log().matches("dry run stopped").count(),
+        1,
+        "{}",
+        service.log()
+    );
+}
+
 /// A request whose claim cannot be given up when it answers (the write lock held past the
 /// timeout here; a full disk does the same) has it given up in the background once the
 /// database takes writes again: its retry is carried out, not refused as
