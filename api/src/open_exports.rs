@@ -9,12 +9,14 @@
 //! export whose client reads slowest, if that is slower than `UPR_TC_EXPORT_MIN_RATE`, is
 //! abandoned and its place given to the new one.
 //!
-//! A client's pace is what it took over the last [`MEASURED_OVER`] (or the window of that
-//! length before, while the current one is shorter), counted from the first time the service
-//! waited on it for a while ([`WAITED`]): what the sockets' buffers take at first, and an
-//! export whose client is fast enough that the service never waits on it, say nothing of the
-//! client. Nothing makes way while a place is free: a slow reader on a quiet service gets its
-//! export whole.
+//! A client's pace is what it took over the time the service waited on it (the service's own
+//! time, reading a page or waiting for a turn at the database, is not the client's), in
+//! windows of [`MEASURED_OVER`] of such waiting (the wait going on counted), from the first time
+//! the service waited on it for [`WAITED`]: what the sockets' buffers take at first says
+//! nothing of the client, and an export whose client is fast enough that the service never
+//! waits on it for long is never measured. Only an export the service is waiting on at that
+//! moment is told to make way, so that it gives its place up at once. Nothing makes way while
+//! a place is free: a slow reader on a quiet service gets its export whole.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -24,8 +26,8 @@ use bytes::Bytes;
 use tokio::sync::mpsc::{Sender, error::TrySendError};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
-/// The window over which an export's client's pace is measured: none is judged before one
-/// has passed since the service first waited on it.
+/// How long the service must have waited on an export's client for the client's pace to be
+/// judged: the length of each window it is measured over.
 pub const MEASURED_OVER: Duration = Duration::from_secs(10);
 
 /// How long a new export waits for the place of the one told to make way (which gives it up
@@ -61,14 +63,17 @@ pub struct Pace {
     told: Notify,
 }
 
-/// What a client took in the current window, and its pace over the last whole one.
+/// What a client took in the current window and how long the service waited on it for that,
+/// and its pace over the last whole window.
 #[derive(Default)]
 struct Window {
-    /// When it began; `None` until the service first waited on the client for [`WAITED`].
-    start: Option<Instant>,
+    /// Whether the client is measured: from the first time the service waited on it for
+    /// [`WAITED`].
+    measured: bool,
     /// Since when the service has been waiting on the client, while it is.
     waiting: Option<Instant>,
     taken: u64,
+    waited: Duration,
     last_rate: Option<u64>,
 }
 
@@ -90,7 +95,7 @@ pub enum Handed {
 
 impl Pace {
     /// Hands `piece` to the connection's side of `tx`, waiting on the client up to `timeout`,
-    /// and counts what it took.
+    /// and counts what it took and how long it was waited on.
     pub async fn hand_over(&self, tx: &Sender<Bytes>, piece: Bytes, timeout: Duration) -> Handed {
         if self.made_way() {
             return Handed::MadeWay;
@@ -98,7 +103,7 @@ impl Pace {
         let len = piece.len() as u64;
         let piece = match tx.try_send(piece) {
             Ok(()) => {
-                self.took(len, None);
+                self.waited(len, Duration::ZERO);
                 return Handed::Taken;
             }
             Err(TrySendError::Closed(_)) => return Handed::Gone,
@@ -115,9 +120,8 @@ impl Pace {
             () = self.told.notified() => Handed::MadeWay,
         };
         self.lock().waiting = None;
-        if handed == Handed::Taken {
-            self.took(len, Some(waiting));
-        }
+        let taken = if handed == Handed::Taken { len } else { 0 };
+        self.waited(taken, waiting.elapsed());
         handed
     }
 
@@ -125,20 +129,19 @@ impl Pace {
         self.window.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Counts `len` bytes taken by the client, after waiting on it since `waiting`, or at once.
-    fn took(&self, len: u64, waiting: Option<Instant>) {
-        let now = Instant::now();
+    /// Counts `taken` bytes the client took after the service waited `waited` on it.
+    fn waited(&self, taken: u64, waited: Duration) {
         let mut window = self.lock();
-        let start = match (window.start, waiting) {
-            (Some(start), _) => start,
-            (None, Some(waiting)) if now - waiting >= WAITED => *window.start.insert(waiting),
-            (None, _) => return,
-        };
-        window.taken += len;
-        if now - start >= MEASURED_OVER {
-            window.last_rate = Some(rate(window.taken, now - start));
-            window.start = Some(now);
+        window.measured |= waited >= WAITED;
+        if !window.measured {
+            return;
+        }
+        window.taken += taken;
+        window.waited += waited;
+        if window.waited >= MEASURED_OVER {
+            window.last_rate = Some(rate(window.taken, window.waited));
             window.taken = 0;
+            window.waited = Duration::ZERO;
         }
     }
 
@@ -147,19 +150,26 @@ impl Pace {
         self.made_way.load(Ordering::Acquire)
     }
 
-    /// Bytes a second its client took over the current window once it is [`MEASURED_OVER`]
-    /// long, else over the last whole one; `None` before one is. A client that has taken
-    /// nothing since the service began to wait on it is measured from then.
-    fn rate(&self, now: Instant) -> Option<u64> {
+    /// Bytes a second its client took while the service waited on it, once it has waited
+    /// [`MEASURED_OVER`] in the current window (the wait going on included), else over the
+    /// last whole window; `None` before one is; and whether the service is waiting on it now
+    /// (for [`WAITED`] or longer), so that, told to make way, it gives its place up at once.
+    fn rate(&self, now: Instant) -> (Option<u64>, bool) {
         let window = self.lock();
-        let waited = |since: &Instant| now.saturating_duration_since(*since) >= WAITED;
-        let start = window.start.or(window.waiting.filter(waited))?;
-        let elapsed = now.saturating_duration_since(start);
-        if elapsed >= MEASURED_OVER {
-            Some(rate(window.taken, elapsed))
+        let ongoing = window
+            .waiting
+            .map(|since| now.saturating_duration_since(since))
+            .filter(|waited| *waited >= WAITED);
+        if !window.measured && ongoing.is_none() {
+            return (None, false);
+        }
+        let waited = window.waited + ongoing.unwrap_or_default();
+        let rate = if waited >= MEASURED_OVER {
+            Some(rate(window.taken, waited))
         } else {
             window.last_rate
-        }
+        };
+        (rate, ongoing.is_some())
     }
 }
 
@@ -207,7 +217,8 @@ impl OpenExports {
     }
 
     /// Tells the open export whose client reads slowest, below the minimum, to make way;
-    /// whether one was.
+    /// whether one was. Only one the service is waiting on now is told: it gives up its place
+    /// at once (one reading a page would read it for no one, and its place come late).
     fn make_way(&self) -> bool {
         if self.min_rate == 0 {
             return false;
@@ -218,7 +229,10 @@ impl OpenExports {
             .iter()
             .filter_map(Weak::upgrade)
             .filter(|pace| !pace.made_way())
-            .filter_map(|pace| pace.rate(now).map(|rate| (rate, pace)))
+            .filter_map(|pace| match pace.rate(now) {
+                (Some(rate), true) => Some((rate, pace)),
+                _ => None,
+            })
             .filter(|(rate, _)| *rate < self.min_rate)
             .min_by_key(|(rate, _)| *rate);
         let Some((rate, pace)) = slowest else {
@@ -240,9 +254,14 @@ impl OpenExports {
 mod tests {
     use super::*;
 
-    /// An open export whose client took `taken` bytes over the last `over`.
-    fn paced(place: &Place, taken: u64, over: Duration) {
-        paced_window(&place.pace, taken, over);
+    /// An open export whose client took `taken` bytes while waited on for `waited`, and is
+    /// waited on now.
+    fn paced(place: &Place, taken: u64, waited: Duration) {
+        let mut window = place.pace.lock();
+        window.measured = true;
+        window.taken = taken;
+        window.waited = waited;
+        window.waiting = Instant::now().checked_sub(WAITED);
     }
 
     /// Holds `place` until it is told to make way, as an export's sending task does.
@@ -276,8 +295,9 @@ mod tests {
         assert!(third.is_some(), "the slower one made way");
         slower.await.unwrap();
         assert!(!slow.is_finished() && !fast_pace.made_way());
-        // The one left below the minimum is next (the new one is not measured yet); the one
-        // above it never.
+        // The one left below the minimum is next, once it has been waited on a while (the new
+        // one is not measured yet); the one above it never.
+        tokio::time::sleep(WAITED * 2).await;
         let fourth = exports.place().await;
         assert!(fourth.is_some());
         slow.await.unwrap();
@@ -287,12 +307,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn none_makes_way_before_it_was_measured_nor_with_no_minimum() {
+    async fn none_makes_way_unmeasured_unwaited_on_now_or_with_no_minimum() {
         let exports = OpenExports::new(1, 1000);
         let place = exports.place().await.unwrap();
         assert!(exports.place().await.is_none(), "never waited on");
-        paced(&place, 0, MEASURED_OVER - Duration::from_millis(100));
+        paced(&place, 0, MEASURED_OVER - WAITED * 4);
         assert!(exports.place().await.is_none(), "not measured yet");
+        paced(&place, 0, MEASURED_OVER);
+        place.pace.lock().waiting = None;
+        assert!(exports.place().await.is_none(), "not waited on now");
+        assert!(!place.pace().made_way());
         paced(&place, 0, MEASURED_OVER);
         let pace = place.pace.clone();
         let held = hold(place);
@@ -314,34 +338,29 @@ mod tests {
     }
 
     #[test]
-    fn a_client_is_measured_from_the_first_wait_window_by_window() {
+    fn a_client_is_measured_over_the_time_it_was_waited_on_window_by_window() {
         let pace = Pace::default();
-        let taken = |pace: &Pace| pace.window.lock().unwrap().taken;
-        // Taken at once (the sockets' buffers): not counted.
-        pace.took(1_000_000, None);
-        assert_eq!(pace.rate(Instant::now()), None);
-        // Waited on: counted from then on, waited or not.
-        pace.took(4, Some(Instant::now() - WAITED));
-        pace.took(2, None);
-        assert_eq!(taken(&pace), 6);
-        let later = Instant::now() + MEASURED_OVER * 2;
-        assert!(
-            pace.rate(later).is_some_and(|r| r < 1),
-            "{:?}",
-            pace.rate(later)
-        );
-        // A whole window measured stands while the next is shorter.
-        paced_window(&pace, 500_000, MEASURED_OVER);
-        pace.took(1, None);
-        assert_eq!(taken(&pace), 0, "a new window");
-        let last = pace.rate(Instant::now()).unwrap();
-        assert!((49_000..=50_001).contains(&last), "{last}");
-    }
-
-    fn paced_window(pace: &Pace, taken: u64, over: Duration) {
-        let mut window = pace.window.lock().unwrap();
-        window.start = Some(Instant::now() - over);
-        window.taken = taken;
+        let now = Instant::now();
+        // Taken at once (the sockets' buffers): not measured.
+        pace.waited(1_000_000, Duration::ZERO);
+        pace.waited(1_000_000, WAITED / 2);
+        assert_eq!(pace.rate(now), (None, false));
+        // Waited on: measured from then on, over the time waited only.
+        pace.waited(4_000, WAITED);
+        pace.waited(6_000, Duration::ZERO);
+        assert_eq!(pace.rate(now), (None, false), "not a whole window yet");
+        pace.waited(0, MEASURED_OVER - WAITED * 2);
+        assert_eq!(pace.rate(now), (None, false));
+        // A wait going on counts.
+        pace.lock().waiting = Some(now);
+        assert_eq!(pace.rate(now + WAITED), (Some(1_000), true));
+        pace.lock().waiting = None;
+        // A whole window stands while the next is shorter.
+        pace.waited(0, WAITED);
+        assert_eq!(pace.lock().taken, 0, "a new window");
+        assert_eq!(pace.rate(now), (Some(1_000), false));
+        pace.waited(50_000, MEASURED_OVER);
+        assert_eq!(pace.rate(now), (Some(5_000), false));
     }
 
     #[tokio::test]
@@ -355,10 +374,11 @@ mod tests {
         );
         // A client that takes nothing for the timeout has stalled.
         assert_eq!(
-            pace.hand_over(&tx, Bytes::from_static(b"b"), Duration::from_millis(20))
+            pace.hand_over(&tx, Bytes::from_static(b"b"), WAITED / 2)
                 .await,
             Handed::Stalled
         );
+        assert!(!pace.lock().measured);
         // One that takes it after a while is waited on, and measured from then on.
         let reader = tokio::spawn(async move {
             tokio::time::sleep(WAITED * 2).await;
@@ -369,8 +389,10 @@ mod tests {
             pace.hand_over(&tx, Bytes::from_static(b"cd"), second).await,
             Handed::Taken
         );
-        assert_eq!(pace.window.lock().unwrap().taken, 2);
-        // One that takes nothing is measured from when the service began to wait on it.
+        assert_eq!(pace.lock().taken, 2);
+        assert!(pace.lock().waited >= WAITED * 2);
+        let mut rx = reader.await.unwrap();
+        // One that takes nothing is measured while the service waits on it.
         let idle = Pace::default();
         let (full, _kept) = tokio::sync::mpsc::channel(1);
         full.try_send(Bytes::from_static(b"g")).unwrap();
@@ -378,13 +400,12 @@ mod tests {
         let waiting = idle.hand_over(&full, Bytes::from_static(b"h"), MEASURED_OVER * 10);
         let watch = async {
             tokio::time::sleep(WAITED * 2).await;
-            assert_eq!(idle.rate(began + MEASURED_OVER * 2), Some(0));
+            assert_eq!(idle.rate(began + MEASURED_OVER * 2), (Some(0), true));
         };
         tokio::select! {
             handed = waiting => panic!("{handed:?}"),
             () = watch => {}
         }
-        let mut rx = reader.await.unwrap();
         pace.made_way.store(true, Ordering::Release);
         assert_eq!(
             pace.hand_over(&tx, Bytes::from_static(b"e"), second).await,
