@@ -183,6 +183,20 @@ async fn a_contributor_cannot_take_the_name_an_import_finds_another_organisation
         .await
         .assert_ok_json();
     assert_eq!(renamed["name"]["fr"], "La mienne");
+    // Its upload of a row by the other's name would register it: refused, saying why.
+    let row = "kind,country,name__en\ncivil_society_organization,KEN,Kituo Cha Sheria\n";
+    let problem = app
+        .upload_as("/api/v1/bulk/stakeholders", "text/csv", row, Some(&token))
+        .await
+        .assert_problem(422, "import_rejected");
+    let error = &problem["report"]["errors"][0];
+    assert_eq!(error["code"], "forbidden", "{problem}");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("names no registered stakeholder")
+            && message.contains("Only an admin registers a stakeholder"),
+        "{message}"
+    );
     // admin's import of the other organisation registers it, and leaves this one be.
     let csv = "kind,country,name__en,contact_email\n\
                civil_society_organization,KEN,Kituo Cha Sheria,info@kituo.example.org\n";

@@ -273,7 +273,11 @@ pub fn may_delete_activity(principal: &Principal, decided_by_name: bool) -> Resu
 
 /// Registering a stakeholder is `admin`'s.
 pub fn may_register_stakeholder(principal: &Principal) -> Result<()> {
-    only_admin(principal)
+    only_admin(principal).map_err(|_| {
+        Error::Forbidden(
+            "Only an admin registers a stakeholder: ask the secretariat to register it.".into(),
+        )
+    })
 }
 
 pub fn may_delete_stakeholder(principal: &Principal) -> Result<()> {

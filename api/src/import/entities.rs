@@ -438,9 +438,14 @@ impl Importable for Stakeholder {
         app::stakeholders::keeping_contact(existing, incoming)
     }
 
-    /// Registering stakeholders is `admin`'s.
+    /// Registering stakeholders is `admin`'s: a row that names none registered says so.
     fn may_create(uploader: &Uploader) -> Result<(), String> {
-        policy::may_register_stakeholder(&uploader.principal).map_err(|e| e.to_string())
+        policy::may_register_stakeholder(&uploader.principal).map_err(|e| {
+            format!(
+                "This row names no registered stakeholder (by its `id`, a partner key, or its \
+                 kind, country and name), so it would register one. {e}"
+            )
+        })
     }
 
     /// A contributor changes its own organisation, a State its own bodies, neither the fields
