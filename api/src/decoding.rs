@@ -113,6 +113,31 @@ pub fn upload_share(
         })
 }
 
+/// How many bulk uploads not compressed one caller may have arriving at once: one, and the
+/// retry of one that stalled (which takes no upload share until it is whole, so that the
+/// retry is served).
+pub const ARRIVING_EACH: usize = 2;
+
+/// One of the caller's uploads arriving at once ([`ARRIVING_EACH`]): each costs the disk what
+/// its client sends, up to the bulk limit, so without a bound one caller's hundreds of
+/// connections could fill the disk. A 429 past it.
+pub fn arriving_share(
+    state: &crate::startup::AppState,
+    req: &actix_web::HttpRequest,
+) -> ApiResult<crate::shares::Share> {
+    let caller = crate::ratelimit::caller_key(req, &state.trusted_proxies);
+    state
+        .arriving_shares
+        .try_take(caller)
+        .ok_or(ApiError::TooManyRequests {
+            detail: format!(
+                "This caller already has {ARRIVING_EACH} bulk uploads arriving; send one at a \
+                 time, and retry when one is whole (in {UPLOAD_RETRY_AFTER} s or later)."
+            ),
+            retry_after: UPLOAD_RETRY_AFTER,
+        })
+}
+
 fn too_large(limit: usize) -> ApiError {
     ApiError::PayloadTooLarge(format!(
         "A body of this route holds at most {limit} bytes once decoded."

@@ -139,6 +139,17 @@ impl Shares {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .len()
     }
+
+    /// How many permits callers hold now, all callers together.
+    pub fn taken(&self) -> usize {
+        let each = self.each.unwrap_or_default();
+        self.callers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .map(|permits| each.saturating_sub(permits.available_permits()))
+            .sum()
+    }
 }
 
 impl Drop for Share {

@@ -38,6 +38,10 @@ pub struct AppState {
     /// Each caller's one bulk upload at a time, from before its body is received (as the
     /// exports' shares tell callers apart).
     pub upload_shares: Arc<crate::shares::Shares>,
+    /// Each caller's bulk uploads not compressed that may arrive at once
+    /// ([`crate::decoding::ARRIVING_EACH`]): each costs the disk what its client sends, up to
+    /// the bulk limit, until it is whole.
+    pub arriving_shares: Arc<crate::shares::Shares>,
     /// How long an upload received whole waits for its turn (`ServeLimits::upload_wait`).
     pub upload_wait: std::time::Duration,
     /// How long an export waits for a client that reads nothing.
@@ -251,6 +255,9 @@ impl Service {
                     settings.limits.uploads(settings.pool_size),
                 )),
                 upload_shares: crate::shares::Shares::each_runs(Some(1)),
+                arriving_shares: crate::shares::Shares::each_runs(Some(
+                    crate::decoding::ARRIVING_EACH,
+                )),
                 upload_wait: settings.limits.upload_wait,
                 export_send_timeout: settings.limits.export_send_timeout,
                 searches: Arc::new(tokio::sync::Semaphore::new(

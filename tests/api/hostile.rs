@@ -761,6 +761,77 @@ fn organisations(name: &str) -> String {
     format!("kind,country,name__en\nacademia,KEN,{name}\n")
 }
 
+/// Opens an upload of organisations as `token`, and sends `body` of a body of `length` bytes
+/// (one that starts `gzip:` is said to be compressed, and cut short first).
+fn upload_started(
+    addr: std::net::SocketAddr,
+    token: &str,
+    body: &str,
+    length: usize,
+) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let coding = if body.starts_with("gzip:") {
+        "Content-Encoding: gzip\r\n"
+    } else {
+        ""
+    };
+    let head = format!(
+        "POST {ORGS} HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: text/csv\r\n{coding}Content-Length: {length}\r\n\r\n{body}"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream
+}
+
+/// Bodies not compressed cost the disk what their clients send while they arrive: one caller
+/// has two arriving at once (one, and the retry of one that stalled), a 429 past them; one
+/// whole or given up makes room.
+#[actix_web::test]
+async fn a_caller_has_two_uploads_arriving_at_once() {
+    let app = TestApp::spawn();
+    let addr = app.listen();
+    let token = admin_named(&app, "arriving-uploader");
+    let start = |token: String| {
+        actix_web::rt::task::spawn_blocking(move || {
+            upload_started(addr, &token, "kind,country,name__en\n", 100_000)
+        })
+    };
+    let first = start(token.clone()).await.unwrap();
+    let second = start(token.clone()).await.unwrap();
+    let state = &app.service.state;
+    assert!(
+        within_seconds(&|| state.arriving_shares.taken() == 2),
+        "both arriving"
+    );
+    let problem = app
+        .upload_as(ORGS, "text/csv", organisations("Third"), Some(&token))
+        .await
+        .assert_problem(429, "rate_limited");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("2 bulk uploads arriving"),
+        "{problem}"
+    );
+    // Another caller's is served meanwhile.
+    let other = app
+        .upload(ORGS, "text/csv", organisations("Another's"))
+        .await
+        .assert_ok_json();
+    assert_eq!(other["created"], 1, "{other}");
+    hang_up(first);
+    assert!(within_seconds(&|| state.arriving_shares.taken() == 1));
+    let third = app
+        .upload_as(ORGS, "text/csv", organisations("Third"), Some(&token))
+        .await
+        .assert_ok_json();
+    assert_eq!(third["created"], 1, "{third}");
+    hang_up(second);
+    assert!(within_seconds(&|| state.arriving_shares.callers() == 0));
+}
+
 /// A caller sends one bulk upload at a time: its second is a 429 before any of it is read,
 /// and nothing of it is written; another caller's is served meanwhile.
 #[actix_web::test]
@@ -814,27 +885,12 @@ async fn a_caller_sends_one_bulk_upload_at_a_time() {
 /// many at once as it could open and drop connections).
 #[actix_web::test]
 async fn an_upload_holds_its_share_once_whole_or_compressed_and_its_turn_while_written() {
-    use std::io::Write;
     use std::time::Duration;
     let app = TestApp::spawn_with(|s| s.limits.upload_limit = Some(1));
     let addr = app.listen();
     let state = &app.service.state;
     let send = move |token: String, body: String, length: usize| {
-        actix_web::rt::task::spawn_blocking(move || {
-            let mut stream = std::net::TcpStream::connect(addr).unwrap();
-            // A body that starts `gzip:` is said to be compressed (it is cut short first).
-            let coding = if body.starts_with("gzip:") {
-                "Content-Encoding: gzip\r\n"
-            } else {
-                ""
-            };
-            let head = format!(
-                "POST {ORGS} HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {token}\r\n\
-                 Content-Type: text/csv\r\n{coding}Content-Length: {length}\r\n\r\n{body}"
-            );
-            stream.write_all(head.as_bytes()).unwrap();
-            stream
-        })
+        actix_web::rt::task::spawn_blocking(move || upload_started(addr, &token, &body, length))
     };
     // Half a body not compressed: it costs the disk what its client sends, and takes no share
     // until it is whole, so that a retry of a stalled upload is served.

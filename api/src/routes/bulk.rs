@@ -273,7 +273,15 @@ async fn bulk(
     // write the write lock. A compressed upload arrives decoded already, within the limit
     // (`decoding::middleware`).
     let mut payload = payload.into_inner();
+    // A body not compressed is received here, and costs the disk what its client sends while
+    // it arrives: only a few of one caller's at once.
+    let arriving = if taken.is_some() {
+        None
+    } else {
+        Some(crate::decoding::arriving_share(&state, &req)?)
+    };
     let mut file = crate::decoding::receive(&mut payload, limit, &too_large, unreadable).await?;
+    drop(arriving);
     // One upload at a time for each caller, once its body is here (a body not coded costs the
     // disk what its client sent; a stalled one, whose retry with its `Idempotency-Key` takes
     // its claim over, holds none); a coded one's was taken before it was decoded.
