@@ -335,8 +335,14 @@ pub async fn middleware(
                     .into(),
             )));
         };
+        // Read no further than its route takes: a retry is hashed whole only to be compared.
+        let limit = if bulk(routed(&req)) {
+            state.bulk_limit
+        } else {
+            state.json_limit
+        };
         let payload = req.take_payload();
-        let hash = match hash_all(payload, state.bulk_limit).await {
+        let hash = match hash_all(payload, limit).await {
             Ok(hash) => hash,
             Err(e) => return Ok(req.error_response(e)),
         };

@@ -22,6 +22,8 @@ pub struct AppState {
     pub backend: &'static str,
     /// Body limit of bulk uploads.
     pub bulk_limit: usize,
+    /// Body limit of the other routes (JSON bodies).
+    pub json_limit: usize,
     /// A place for each streamed export that may be open at once (each holds at most a page
     /// in memory while its client is waited on), and the pace of each open one's client.
     pub exports: Arc<crate::open_exports::OpenExports>,
@@ -240,6 +242,7 @@ impl Service {
                 read,
                 backend: settings.database.backend(),
                 bulk_limit: settings.bulk_limit,
+                json_limit: settings.json_limit,
                 exports: Arc::new(crate::open_exports::OpenExports::new(
                     settings.limits.exports(),
                     settings.limits.export_min_rate,

@@ -310,6 +310,28 @@ async fn an_answer_too_large_to_keep_is_not_kept_and_its_retry_does_not_write_tw
     .assert_problem(422, "idempotency_key_reused");
 }
 
+/// A retry is read no further than its route takes, only to be compared with the first: a
+/// body past the JSON limit is a 413, not read up to a bulk upload's limit and hashed.
+#[actix_web::test]
+async fn a_retry_larger_than_its_route_takes_is_refused_unread() {
+    let app = TestApp::spawn_with(|s| s.json_limit = 4096);
+    let admin = app.admin_token();
+    let first = app
+        .send(post(
+            RECS,
+            &admin,
+            Some("bounded"),
+            &recommendation("KEN", 25, "Answered once"),
+        ))
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    let large = recommendation("KEN", 25, &"Answered once ".repeat(1_000));
+    app.send(post(RECS, &admin, Some("bounded"), &large))
+        .await
+        .assert_problem(413, "payload_too_large");
+    assert_eq!(app.all(RECS).await.len(), 1);
+}
+
 /// A client that goes away while its keyed request runs (its connection reset) does not leave
 /// the key claimed for an hour: the request runs to its end, its answer is kept, and the retry
 /// is answered it, the write carried out once.
