@@ -255,7 +255,7 @@ fn routed(req: &ServiceRequest) -> &str {
 
 /// Handles `Idempotency-Key` on `POST`. Runs after `auth::authenticate`.
 pub async fn middleware(
-    mut req: ServiceRequest,
+    req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let key = req
@@ -303,6 +303,30 @@ pub async fn middleware(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
+    // From its claim on, the request runs to its end on a task of its own, its answer kept or
+    // its claim given up, even when its client goes away meanwhile: a write it began commits
+    // all the same (on the blocking pool), and a retry must find its answer, not a claim no
+    // one gives up for an hour (`UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT`). A claim made here and
+    // dropped with this middleware, its client gone before the request ran, would be that.
+    // In the request's span: what the handler logs names the request.
+    let run = actix_web::rt::spawn(tracing::Instrument::instrument(
+        claim_and_carry_out(state, Key { caller, key }, req, next),
+        tracing::Span::current(),
+    ));
+    match run.await {
+        Ok(answer) => answer,
+        Err(e) => Err(ApiError::internal(anyhow::anyhow!("the request's task failed: {e}")).into()),
+    }
+}
+
+/// Claims `key` for the request, and carries it out; or answers a retry from what the first
+/// request left.
+async fn claim_and_carry_out<B: MessageBody + 'static>(
+    state: web::Data<AppState>,
+    key: Key,
+    mut req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     // The query is part of what the request asks (`?dry_run=true`, `?mode=atomic`).
     let path = req
         .uri()
@@ -310,15 +334,14 @@ pub async fn middleware(
         .map_or(req.path(), |p| p.as_str());
     let (method, path) = (req.method().to_string(), path.to_owned());
     let mine = new_claim();
-    let key = Key {
-        caller,
-        key: key.clone(),
-    };
     let claimed = {
         let (key, method, path, mine) = (key.clone(), method.clone(), path.clone(), mine.clone());
         let timeout = state.idempotency_claim_timeout;
         with_db(&state, move |conn| {
-            Ok(claim(conn, &key, (&method, &path), &mine, timeout)?)
+            let claimed = claim(conn, &key, (&method, &path), &mine, timeout)?;
+            #[cfg(feature = "failpoints")]
+            crate::held::by_test(&format!("claimed {}", key.key));
+            Ok(claimed)
         })
         .await
     };
@@ -386,11 +409,6 @@ pub async fn middleware(
         return Ok(ServiceResponse::new(http, replay(&stored)));
     }
 
-    // The request runs to its end on a task of its own, its answer kept or its claim given up,
-    // even when its client goes away meanwhile: a write it began commits all the same (on the
-    // blocking pool), and a retry must find its answer, not a claim no one gives up for an
-    // hour (`UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT`).
-    // In the request's span: what the handler logs names the request.
     // A stop that cuts it says so (`crate::stop`).
     let counted = req
         .extensions()
@@ -398,18 +416,9 @@ pub async fn middleware(
         .cloned()
         .unwrap_or_default();
     let mut working = crate::stop::Working::of_request(&state.stop, crate::stop::KEYED, counted);
-    let run = actix_web::rt::spawn(tracing::Instrument::instrument(
-        async move {
-            let answer = carry_out(state, key, mine, req, next).await;
-            working.done();
-            answer
-        },
-        tracing::Span::current(),
-    ));
-    match run.await {
-        Ok(answer) => answer,
-        Err(e) => Err(ApiError::internal(anyhow::anyhow!("the request's task failed: {e}")).into()),
-    }
+    let answer = carry_out(state, key, mine, req, next).await;
+    working.done();
+    answer
 }
 
 /// Carries out a request that claimed a new key: the handler runs, hashing the body as it

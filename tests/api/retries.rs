@@ -310,6 +310,64 @@ async fn an_answer_too_large_to_keep_is_not_kept_and_its_retry_does_not_write_tw
     .assert_problem(422, "idempotency_key_reused");
 }
 
+/// A keyed request whose client goes away as its key is claimed, before the request has run,
+/// is carried out all the same (or its claim given up): its retry is answered, not told for an
+/// hour that the request is still running. The claim is held while the client hangs up.
+#[actix_web::test]
+async fn a_request_whose_client_went_away_as_it_claimed_its_key_is_answered_to_its_retry() {
+    use std::io::Write;
+    let app = TestApp::spawn();
+    let addr = app.listen();
+    let admin = app.admin_token();
+    let body = recommendation("KEN", 25, "Claimed as its client went away").to_string();
+    let hold = upr_tc::held::hold("claimed gone-as-claimed");
+    let (token, sent) = (admin.clone(), body.clone());
+    let stream = actix_web::rt::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            stream,
+            "POST {RECS} HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nIdempotency-Key: gone-as-claimed\r\n\
+             Content-Length: {}\r\n\r\n{sent}",
+            sent.len()
+        )
+        .unwrap();
+        stream
+    })
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    while !upr_tc::held::holding("claimed gone-as-claimed") {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "never claimed"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // Reset: the connection, and the middleware at work on it, are gone at once.
+    let socket = socket2::SockRef::from(&stream);
+    socket.set_linger(Some(std::time::Duration::ZERO)).unwrap();
+    drop(stream);
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(hold);
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let mut answer = None;
+    for _ in 0..100 {
+        let reply = app
+            .send(post(RECS, &admin, Some("gone-as-claimed"), &body))
+            .await;
+        if reply.status != 409 {
+            answer = Some(reply);
+            break;
+        }
+        reply.assert_problem(409, "request_in_progress");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let answer = answer.expect("the key is still claimed after ten seconds");
+    assert_eq!(answer.status, 201, "{}", answer.text());
+    assert_eq!(app.all(RECS).await.len(), 1, "written once");
+}
+
 /// A retry is read no further than its route takes, only to be compared with the first: a
 /// body past the JSON limit is a 413, not read up to a bulk upload's limit and hashed.
 #[actix_web::test]
