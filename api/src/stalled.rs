@@ -151,6 +151,38 @@ pub fn stop_reading(req: &actix_web::HttpRequest) {
     });
 }
 
+/// Whether the client of a request's connection has gone, asked from any thread: it closed
+/// its side or reset the connection, or the connection has ended. actix-http goes on with a
+/// handler while its client is away (a client may close its side and still read the answer),
+/// so a handler whose work is for no one else (a dry run) asks.
+pub struct ClientGone(Watched);
+
+/// The connection of `req` as [`ClientGone`] asks it; `None` when it is not watched.
+pub fn client_of(req: &actix_web::HttpRequest) -> Option<ClientGone> {
+    let Guard(watched) = req.conn_data::<Guard>()?;
+    Some(ClientGone(watched.clone()))
+}
+
+impl ClientGone {
+    /// Looks at the socket without taking anything from it (it is not blocking).
+    pub fn now(&self) -> bool {
+        self.0.with(|s| {
+            let Some(socket) = &s.socket else {
+                return true;
+            };
+            let mut byte = [std::mem::MaybeUninit::uninit(); 1];
+            match socket2::SockRef::from(socket).peek(&mut byte) {
+                Ok(0) => true,
+                Ok(_) => false,
+                Err(e) => !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                ),
+            }
+        })
+    }
+}
+
 /// A request in progress on a watched connection, until its answer is handed over whole or
 /// dropped.
 struct InProgress(Watched);

@@ -726,12 +726,6 @@ pub fn listen(
         .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
         .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
         .keep_alive(KEEP_ALIVE)
-        // A client that closes its side of the connection has gone: the connection ends and
-        // the handler at work on it is dropped (a dry run's upload stops, a long poll ends, an
-        // export gives back its place), as when the connection is reset. HTTP clients do not
-        // close their side while they wait for an answer; a request with an
-        // `Idempotency-Key` runs to its end on a task of its own all the same.
-        .h1_allow_half_closed(false)
         .on_connect(on_connect(per_address, service))
         .bind(bind)
         .with_context(|| format!("cannot listen on {bind}"))?

@@ -303,13 +303,14 @@ async fn bulk(
             )
         })?;
     let held = (share, turn);
-    // A dry run whose client has gone has no one to tell what it found: it stops at its next
-    // read of the file, and its turn and its caller's share go back. The handler is dropped
-    // when its connection ends, a client's close included (`startup::listen`). An import that
-    // writes runs on: its retry must find what it wrote.
-    let gone = dry_run.then(|| std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)));
-    let _gone_with_the_handler = gone.clone().map(SetOnDrop);
-    let stopped = gone.clone();
+    // A dry run whose client has gone (closed or reset its connection) has no one to tell what
+    // it found: it stops at its next read of the file, and its turn and its caller's share go
+    // back. An import that writes runs on: its retry must find what it wrote.
+    let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let gone = (dry_run)
+        .then(|| crate::stalled::client_of(&req))
+        .flatten()
+        .map(|client| (client, stopped.clone()));
     let prepared = web::block(move || -> ApiResult<_> {
         // A UPR Info export that names no charset is Mac Roman, or windows-1252 once a
         // spreadsheet saved it again: the whole file tells which.
@@ -322,12 +323,15 @@ async fn bulk(
         Ok((prepared, options, held))
     })
     .await??;
+    // The request's span, for what the import logs on its thread.
+    let span = tracing::Span::current();
     let report = with_db(&state, move |conn| {
         let (prepared, options, _held) = prepared;
         #[cfg(feature = "failpoints")]
         crate::held::by_test(&caller_key);
         let report = import::import_prepared(conn, kind, prepared, options);
-        if stopped.is_some_and(|gone| gone.load(std::sync::atomic::Ordering::Acquire)) {
+        if stopped.load(std::sync::atomic::Ordering::Acquire) {
+            let _request = span.enter();
             tracing::info!("dry run stopped: its client went away");
         }
         Ok(report?)
@@ -343,25 +347,22 @@ async fn bulk(
     Ok(web::Json(report))
 }
 
-/// Set when the handler that holds it is dropped: as its answer is given, or when its client
-/// has gone before.
-struct SetOnDrop(std::sync::Arc<std::sync::atomic::AtomicBool>);
-
-impl Drop for SetOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, std::sync::atomic::Ordering::Release);
-    }
-}
-
-/// An upload's file as a dry run reads it: a read fails once its client has gone.
+/// An upload's file as a dry run reads it: a read fails once its client has gone, and says
+/// it stopped for that.
 struct UntilGone<R> {
     inner: R,
-    gone: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    gone: Option<(
+        crate::stalled::ClientGone,
+        std::sync::Arc<std::sync::atomic::AtomicBool>,
+    )>,
 }
 
 impl<R: std::io::Read> std::io::Read for UntilGone<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if (self.gone.as_ref()).is_some_and(|g| g.load(std::sync::atomic::Ordering::Acquire)) {
+        if let Some((client, stopped)) = &self.gone
+            && client.now()
+        {
+            stopped.store(true, std::sync::atomic::Ordering::Release);
             return Err(std::io::Error::new(
                 std::io::ErrorKind::ConnectionAborted,
                 "the dry run's client went away",
