@@ -254,6 +254,14 @@ async fn bulk(
         .remove::<crate::decoding::UploadShare>();
     #[cfg(feature = "failpoints")]
     let caller_key = crate::ratelimit::caller_key(&req, &state.trusted_proxies);
+    // A body not compressed is received below, and costs the disk what its client sends while
+    // it arrives: only a few of one caller's at once, refused before anything is read or
+    // written for it.
+    let arriving = if taken.is_some() {
+        None
+    } else {
+        Some(crate::decoding::arriving_share(&state, &req)?)
+    };
     let (who, dry_run) = (Principal::from(caller), query.dry_run.unwrap_or(false));
     let uploader = with_db(&state, move |conn| {
         Ok(app::uploads::uploader(conn, &who, kind, dry_run)?)
@@ -273,13 +281,6 @@ async fn bulk(
     // write the write lock. A compressed upload arrives decoded already, within the limit
     // (`decoding::middleware`).
     let mut payload = payload.into_inner();
-    // A body not compressed is received here, and costs the disk what its client sends while
-    // it arrives: only a few of one caller's at once.
-    let arriving = if taken.is_some() {
-        None
-    } else {
-        Some(crate::decoding::arriving_share(&state, &req)?)
-    };
     let mut file = crate::decoding::receive(&mut payload, limit, &too_large, unreadable).await?;
     drop(arriving);
     // One upload at a time for each caller, once its body is here (a body not coded costs the
