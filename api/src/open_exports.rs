@@ -7,7 +7,9 @@
 //! place for as long as their exports lasted (hours for an export at UN scale), and every other
 //! export was a 503. So when every place is taken and another export is asked for, the open
 //! export whose client reads slowest, if that is slower than `UPR_TC_EXPORT_MIN_RATE`, is
-//! abandoned and its place given to the new one.
+//! abandoned and its place given to the new one. Its caller then waits [`COOLING`] before its
+//! next export: callers taking turns, each asking again at once, took the places back with
+//! exports not measured yet, and a new caller's export was refused all the same.
 //!
 //! A client's pace is what it took over the time the service waited on it (the service's own
 //! time, reading a page or waiting for a turn at the database, is not the client's), in
@@ -34,10 +36,21 @@ pub const MEASURED_OVER: Duration = Duration::from_secs(10);
 /// as soon as it next hands over a piece, or at once while waiting on its client).
 const MAKE_WAY_WAIT: Duration = Duration::from_secs(2);
 
+/// How long a caller whose export made way waits before its next export: a caller that asks
+/// again at once would take the place back from the one it was given to, and a few callers
+/// that take turns would keep every place with exports not measured yet.
+pub const COOLING: Duration = Duration::from_secs(60);
+
+/// How many callers cooling down are remembered at most (a few megabytes); past that, the
+/// longest cooling are forgotten first.
+const COOLING_KEPT: usize = 100_000;
+
 /// The places of the exports open at once, and a handle on the pace of each open one.
 pub struct OpenExports {
     places: Arc<Semaphore>,
     open: Mutex<Vec<Weak<Pace>>>,
+    /// The callers whose export made way, until when they wait.
+    cooling: Mutex<std::collections::HashMap<String, Instant>>,
     /// Bytes a second below which an open export makes way for a new one when every place is
     /// taken; 0: none ever does.
     min_rate: u64,
@@ -58,6 +71,8 @@ impl Place {
 /// How fast the client of one open export takes it, and whether it was told to make way.
 #[derive(Default)]
 pub struct Pace {
+    /// Its caller, as the rate limits tell callers apart.
+    caller: String,
     window: Mutex<Window>,
     made_way: AtomicBool,
     told: Notify,
@@ -70,8 +85,11 @@ struct Window {
     /// Whether the client is measured: from the first time the service waited on it for
     /// [`WAITED`].
     measured: bool,
-    /// Since when the service has been waiting on the client, while it is.
+    /// Since when the service has been waiting on the client, while it is, and the bytes it
+    /// waits to hand over (credited to the client while it is judged: part of them may be
+    /// taken).
     waiting: Option<Instant>,
+    in_flight: u64,
     taken: u64,
     waited: Duration,
     last_rate: Option<u64>,
@@ -80,6 +98,15 @@ struct Window {
 /// How long a piece must have waited on its client for the client's pace to be measured from
 /// then on (a piece waits a little whenever the service is faster than the connection).
 pub const WAITED: Duration = Duration::from_millis(50);
+
+/// Why a new export has no place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Every place is taken, and no open export's client reads too slowly to keep its own.
+    Full,
+    /// The caller's last export made way for another this long ago less than [`COOLING`].
+    Cooling(Duration),
+}
 
 /// What became of a piece handed to an export's client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +137,11 @@ impl Pace {
             Err(TrySendError::Full(piece)) => piece,
         };
         let waiting = Instant::now();
-        self.lock().waiting = Some(waiting);
+        {
+            let mut window = self.lock();
+            window.waiting = Some(waiting);
+            window.in_flight = len;
+        }
         let handed = tokio::select! {
             sent = tokio::time::timeout(timeout, tx.send(piece)) => match sent {
                 Ok(Ok(())) => Handed::Taken,
@@ -150,9 +181,11 @@ impl Pace {
         self.made_way.load(Ordering::Acquire)
     }
 
-    /// Bytes a second its client took while the service waited on it, once it has waited
-    /// [`MEASURED_OVER`] in the current window (the wait going on included), else over the
-    /// last whole window; `None` before one is; and whether the service is waiting on it now
+    /// Bytes a second its client took while the service waited on it (the wait going on and
+    /// the piece it waits to hand over included): over the current window once that is
+    /// [`MEASURED_OVER`] long, else the faster of the last whole window and what there is of
+    /// the current one (a client that paused, then reads fast, is judged by how it reads
+    /// now); `None` before a window is whole; and whether the service is waiting on it now
     /// (for [`WAITED`] or longer), so that, told to make way, it gives its place up at once.
     fn rate(&self, now: Instant) -> (Option<u64>, bool) {
         let window = self.lock();
@@ -164,10 +197,12 @@ impl Pace {
             return (None, false);
         }
         let waited = window.waited + ongoing.unwrap_or_default();
+        let taken = window.taken + ongoing.map_or(0, |_| window.in_flight);
+        let current = (waited >= WAITED).then(|| rate(taken, waited));
         let rate = if waited >= MEASURED_OVER {
-            Some(rate(window.taken, waited))
+            current
         } else {
-            window.last_rate
+            window.last_rate.map(|last| last.max(current.unwrap_or(0)))
         };
         (rate, ongoing.is_some())
     }
@@ -184,29 +219,63 @@ impl OpenExports {
         Self {
             places: Arc::new(Semaphore::new(places)),
             open: Mutex::new(Vec::new()),
+            cooling: Mutex::new(std::collections::HashMap::new()),
             min_rate,
         }
     }
 
-    /// A place for a new export: at once when one is free; else, when the slowest open
-    /// export's client reads slower than the minimum, that one is told to make way and its
-    /// place taken; `None` when no place comes free.
-    pub async fn place(&self) -> Option<Place> {
+    /// A place for a new export of `caller`: at once when one is free; else, when the slowest
+    /// open export's client reads slower than the minimum, that one is told to make way and
+    /// its place taken. Refused while the caller's last export that made way cools down
+    /// ([`COOLING`]), or when no place comes free.
+    pub async fn place(&self, caller: &str) -> Result<Place, Refused> {
+        if let Some(left) = self.cooling_left(caller) {
+            return Err(Refused::Cooling(left));
+        }
         if let Ok(permit) = self.places.clone().try_acquire_owned() {
-            return Some(self.opened(permit));
+            return Ok(self.opened(permit, caller));
         }
         if !self.make_way() {
-            return None;
+            return Err(Refused::Full);
         }
-        let permit = tokio::time::timeout(MAKE_WAY_WAIT, self.places.clone().acquire_owned())
-            .await
-            .ok()?
-            .ok()?;
-        Some(self.opened(permit))
+        match tokio::time::timeout(MAKE_WAY_WAIT, self.places.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(self.opened(permit, caller)),
+            _ => Err(Refused::Full),
+        }
     }
 
-    fn opened(&self, permit: OwnedSemaphorePermit) -> Place {
-        let pace = Arc::new(Pace::default());
+    /// How long `caller` still cools down, if it does.
+    fn cooling_left(&self, caller: &str) -> Option<Duration> {
+        let mut cooling = self.cooling.lock().unwrap_or_else(PoisonError::into_inner);
+        let until = *cooling.get(caller)?;
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            cooling.remove(caller);
+            return None;
+        }
+        Some(left)
+    }
+
+    fn cool(&self, caller: &str) {
+        let now = Instant::now();
+        let mut cooling = self.cooling.lock().unwrap_or_else(PoisonError::into_inner);
+        if cooling.len() >= COOLING_KEPT {
+            cooling.retain(|_, until| *until > now);
+            if cooling.len() >= COOLING_KEPT {
+                let oldest = cooling.iter().min_by_key(|(_, until)| **until);
+                if let Some(oldest) = oldest.map(|(caller, _)| caller.clone()) {
+                    cooling.remove(&oldest);
+                }
+            }
+        }
+        cooling.insert(caller.to_owned(), now + COOLING);
+    }
+
+    fn opened(&self, permit: OwnedSemaphorePermit, caller: &str) -> Place {
+        let pace = Arc::new(Pace {
+            caller: caller.to_owned(),
+            ..Pace::default()
+        });
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         open.retain(|p| p.strong_count() > 0);
         open.push(Arc::downgrade(&pace));
@@ -238,8 +307,10 @@ impl OpenExports {
         let Some((rate, pace)) = slowest else {
             return false;
         };
+        drop(open);
         pace.made_way.store(true, Ordering::Release);
         pace.told.notify_one();
+        self.cool(&pace.caller);
         tracing::warn!(
             rate_bytes_per_s = rate,
             min_rate_bytes_per_s = self.min_rate,
@@ -282,56 +353,63 @@ mod tests {
     async fn the_slowest_reader_below_the_minimum_makes_way_and_no_other() {
         let exports = OpenExports::new(3, 1000);
         let (fast, slow, slower) = (
-            exports.place().await.unwrap(),
-            exports.place().await.unwrap(),
-            exports.place().await.unwrap(),
+            exports.place("fast").await.unwrap(),
+            exports.place("slow").await.unwrap(),
+            exports.place("slower").await.unwrap(),
         );
         paced(&fast, 1_000_000, MEASURED_OVER);
         paced(&slow, 9_000, MEASURED_OVER);
         paced(&slower, 1_000, MEASURED_OVER);
         let fast_pace = fast.pace.clone();
         let (slow, slower) = (hold(slow), hold(slower));
-        let third = exports.place().await;
-        assert!(third.is_some(), "the slower one made way");
+        let third = exports.place("c").await;
+        assert!(third.is_ok(), "the slower one made way");
         slower.await.unwrap();
         assert!(!slow.is_finished() && !fast_pace.made_way());
         // The one left below the minimum is next, once it has been waited on a while (the new
         // one is not measured yet); the one above it never.
         tokio::time::sleep(WAITED * 2).await;
-        let fourth = exports.place().await;
-        assert!(fourth.is_some());
+        let fourth = exports.place("d").await;
+        assert!(fourth.is_ok());
         slow.await.unwrap();
-        assert!(exports.place().await.is_none());
+        assert_eq!(exports.place("b").await.err(), Some(Refused::Full));
         assert!(!fast_pace.made_way());
-        drop((fast, third, fourth));
+        // Those that made way cool down, even with a place free.
+        drop(fast);
+        assert!(matches!(
+            exports.place("slower").await.err(),
+            Some(Refused::Cooling(left)) if left > COOLING - Duration::from_secs(5)
+        ));
+        assert!(exports.place("b").await.is_ok());
+        drop((third, fourth));
     }
 
     #[tokio::test]
     async fn none_makes_way_unmeasured_unwaited_on_now_or_with_no_minimum() {
         let exports = OpenExports::new(1, 1000);
-        let place = exports.place().await.unwrap();
-        assert!(exports.place().await.is_none(), "never waited on");
+        let place = exports.place("a").await.unwrap();
+        assert!(exports.place("b").await.is_err(), "never waited on");
         paced(&place, 0, MEASURED_OVER - WAITED * 4);
-        assert!(exports.place().await.is_none(), "not measured yet");
+        assert!(exports.place("b").await.is_err(), "not measured yet");
         paced(&place, 0, MEASURED_OVER);
         place.pace.lock().waiting = None;
-        assert!(exports.place().await.is_none(), "not waited on now");
+        assert!(exports.place("b").await.is_err(), "not waited on now");
         assert!(!place.pace().made_way());
         paced(&place, 0, MEASURED_OVER);
         let pace = place.pace.clone();
         let held = hold(place);
         assert!(
-            exports.place().await.is_some(),
+            exports.place("c").await.is_ok(),
             "measured, and taking nothing"
         );
         held.await.unwrap();
         assert!(pace.made_way());
 
         let exports = OpenExports::new(1, 0);
-        let place = exports.place().await.unwrap();
+        let place = exports.place("a").await.unwrap();
         paced(&place, 0, MEASURED_OVER * 100);
         assert!(
-            exports.place().await.is_none(),
+            exports.place("b").await.is_err(),
             "no minimum: none makes way"
         );
         assert!(!place.pace().made_way());
@@ -361,6 +439,27 @@ mod tests {
         assert_eq!(pace.rate(now), (Some(1_000), false));
         pace.waited(50_000, MEASURED_OVER);
         assert_eq!(pace.rate(now), (Some(5_000), false));
+    }
+
+    #[test]
+    fn the_piece_waited_on_is_credited_and_a_client_reading_fast_again_is_judged_by_it() {
+        let now = Instant::now();
+        let waiting = Pace::default();
+        waiting.waited(0, WAITED);
+        {
+            let mut window = waiting.lock();
+            window.waiting = Some(now);
+            window.in_flight = 100_000;
+        }
+        let (rate, now_waited) = waiting.rate(now + MEASURED_OVER);
+        assert!(rate.is_some_and(|r| r > 9_000) && now_waited, "{rate:?}");
+
+        let resumed = Pace::default();
+        resumed.waited(10_000, MEASURED_OVER);
+        assert_eq!(resumed.rate(now), (Some(1_000), false), "a slow window");
+        resumed.waited(1_000_000, WAITED);
+        let (rate, _) = resumed.rate(now);
+        assert!(rate.is_some_and(|r| r > 1_000_000), "{rate:?}");
     }
 
     #[tokio::test]

@@ -46,7 +46,7 @@ use crate::domain::stakeholder::Stakeholder;
 use crate::error::{ApiError, ApiResult};
 use crate::iati;
 use crate::import::{BOM, CsvExport};
-use crate::open_exports::Handed;
+use crate::open_exports::{Handed, Refused};
 use crate::routes::support::PageBody;
 use crate::startup::AppState;
 
@@ -390,9 +390,10 @@ impl ExportPermit {
 const EXPORT_RETRY_AFTER: u64 = 5;
 
 /// The hold of a streamed export: refused with a 429 when its caller (token subject, or
-/// address) already has one running, so that one caller cannot take every export, and with a
-/// 503 when as many run as the service allows and none of their clients reads too slowly to
-/// keep its place (`crate::open_exports`).
+/// address) already has one running, so that one caller cannot take every export, or its last
+/// one made way for another a minute ago or less; and with a 503 when as many run as the
+/// service allows and none of their clients reads too slowly to keep its place
+/// (`crate::open_exports`).
 pub async fn export_permit(
     state: &web::Data<AppState>,
     req: &HttpRequest,
@@ -400,7 +401,7 @@ pub async fn export_permit(
     let caller = crate::ratelimit::caller_key(req, &state.trusted_proxies);
     let share = state
         .export_shares
-        .try_take(caller)
+        .try_take(caller.clone())
         .ok_or(ApiError::TooManyRequests {
             detail: format!(
                 "This caller already has an export running, and runs one at a time; retry \
@@ -408,13 +409,27 @@ pub async fn export_permit(
             ),
             retry_after: EXPORT_RETRY_AFTER,
         })?;
-    let place = state.exports.place().await.ok_or_else(|| {
-        ApiError::Unavailable(
-            "As many exports are running as this service allows; retry after the time \
-             `Retry-After` gives."
-                .into(),
-        )
-    })?;
+    let place = state
+        .exports
+        .place(&caller)
+        .await
+        .map_err(|refused| match refused {
+            Refused::Full => ApiError::Unavailable(
+                "As many exports are running as this service allows; retry after the time \
+                 `Retry-After` gives."
+                    .into(),
+            ),
+            Refused::Cooling(left) => {
+                let retry_after = left.as_secs() + 1;
+                ApiError::TooManyRequests {
+                    detail: format!(
+                        "This caller's last export was read too slowly to keep its place and \
+                         made way for another; it may export again in {retry_after} s."
+                    ),
+                    retry_after,
+                }
+            }
+        })?;
     Ok(ExportPermit {
         place,
         _share: share,

@@ -314,6 +314,11 @@ fn the_slowest_reader_below_the_minimum_makes_way_for_a_new_export() {
         "{}",
         service.log()
     );
+    // Its caller waits a minute before its next export, so that it cannot take the place back.
+    let again =
+        request_from([127, 0, 0, 3], service.port, "GET", "/api/v1/export").expect("an answer");
+    assert_eq!(again.status, 429, "{}", again.head);
+    assert!(again.text().contains("made way"), "{}", again.text());
     let raw = reader
         .join()
         .expect("the reader thread")
