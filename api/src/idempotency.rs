@@ -309,8 +309,19 @@ pub async fn middleware(
     // one gives up for an hour (`UPR_TC_IDEMPOTENCY_CLAIM_TIMEOUT`). A claim made here and
     // dropped with this middleware, its client gone before the request ran, would be that.
     // In the request's span: what the handler logs names the request.
+    // A stop that cuts it, its claim included, says so (`crate::stop`).
+    let counted = req
+        .extensions()
+        .get::<crate::stop::Counted>()
+        .cloned()
+        .unwrap_or_default();
+    let mut working = crate::stop::Working::of_request(&state.stop, crate::stop::KEYED, counted);
     let run = actix_web::rt::spawn(tracing::Instrument::instrument(
-        claim_and_carry_out(state, Key { caller, key }, req, next),
+        async move {
+            let answer = claim_and_carry_out(state, Key { caller, key }, req, next).await;
+            working.done();
+            answer
+        },
         tracing::Span::current(),
     ));
     match run.await {
@@ -409,16 +420,7 @@ async fn claim_and_carry_out<B: MessageBody + 'static>(
         return Ok(ServiceResponse::new(http, replay(&stored)));
     }
 
-    // A stop that cuts it says so (`crate::stop`).
-    let counted = req
-        .extensions()
-        .get::<crate::stop::Counted>()
-        .cloned()
-        .unwrap_or_default();
-    let mut working = crate::stop::Working::of_request(&state.stop, crate::stop::KEYED, counted);
-    let answer = carry_out(state, key, mine, req, next).await;
-    working.done();
-    answer
+    carry_out(state, key, mine, req, next).await
 }
 
 /// Carries out a request that claimed a new key: the handler runs, hashing the body as it

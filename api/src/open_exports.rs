@@ -226,14 +226,15 @@ impl OpenExports {
 
     /// A place for a new export of `caller`: at once when one is free; else, when the slowest
     /// open export's client reads slower than the minimum, that one is told to make way and
-    /// its place taken. Refused while the caller's last export that made way cools down
-    /// ([`COOLING`]), or when no place comes free.
+    /// its place taken, unless the caller's own last export made way less than [`COOLING`]
+    /// ago (callers behind one address share it: they are refused only while every place is
+    /// taken); refused when no place comes free.
     pub async fn place(&self, caller: &str) -> Result<Place, Refused> {
-        if let Some(left) = self.cooling_left(caller) {
-            return Err(Refused::Cooling(left));
-        }
         if let Ok(permit) = self.places.clone().try_acquire_owned() {
             return Ok(self.opened(permit, caller));
+        }
+        if let Some(left) = self.cooling_left(caller) {
+            return Err(Refused::Cooling(left));
         }
         if !self.make_way() {
             return Err(Refused::Full);
@@ -307,8 +308,10 @@ impl OpenExports {
         let Some((rate, pace)) = slowest else {
             return false;
         };
-        drop(open);
+        // Told while the list is held: another new export looking at the same moment tells
+        // the next slowest, not this one again.
         pace.made_way.store(true, Ordering::Release);
+        drop(open);
         pace.told.notify_one();
         self.cool(&pace.caller);
         tracing::warn!(
@@ -374,13 +377,13 @@ mod tests {
         slow.await.unwrap();
         assert_eq!(exports.place("b").await.err(), Some(Refused::Full));
         assert!(!fast_pace.made_way());
-        // Those that made way cool down, even with a place free.
-        drop(fast);
+        // Those that made way cool down while every place is taken; with one free, they have it.
         assert!(matches!(
             exports.place("slower").await.err(),
             Some(Refused::Cooling(left)) if left > COOLING - Duration::from_secs(5)
         ));
-        assert!(exports.place("b").await.is_ok());
+        drop(fast);
+        assert!(exports.place("slower").await.is_ok());
         drop((third, fourth));
     }
 
