@@ -7,9 +7,10 @@
 //! place for as long as their exports lasted (hours for an export at UN scale), and every other
 //! export was a 503. So when every place is taken and another export is asked for, the open
 //! export whose client reads slowest, if that is slower than `UPR_TC_EXPORT_MIN_RATE`, is
-//! abandoned and its place given to the new one. Its caller then waits [`COOLING`] before its
-//! next export: callers taking turns, each asking again at once, took the places back with
-//! exports not measured yet, and a new caller's export was refused all the same.
+//! abandoned and its place given to the new one. Its caller's next export within [`COOLING`]
+//! is then refused while every place is taken: callers taking turns, each asking again at
+//! once, took the places back with exports not measured yet, and a new caller's export was
+//! refused all the same.
 //!
 //! A client's pace is what it took over the time the service waited on it (the service's own
 //! time, reading a page or waiting for a turn at the database, is not the client's), in
@@ -36,13 +37,13 @@ pub const MEASURED_OVER: Duration = Duration::from_secs(10);
 /// as soon as it next hands over a piece, or at once while waiting on its client).
 const MAKE_WAY_WAIT: Duration = Duration::from_secs(2);
 
-/// How long a caller whose export made way waits before its next export: a caller that asks
-/// again at once would take the place back from the one it was given to, and a few callers
-/// that take turns would keep every place with exports not measured yet.
+/// How long a caller whose export made way is refused a place while every place is taken: a
+/// caller that asks again at once would take the place back from the one it was given to, and
+/// a few callers that take turns would keep every place with exports not measured yet.
 pub const COOLING: Duration = Duration::from_secs(60);
 
-/// How many callers cooling down are remembered at most (a few megabytes); past that, the
-/// longest cooling are forgotten first.
+/// How many callers cooling down are remembered at most (a few megabytes); past that, those
+/// whose cooling ends soonest are forgotten first.
 const COOLING_KEPT: usize = 100_000;
 
 /// The places of the exports open at once, and a handle on the pace of each open one.
