@@ -100,17 +100,27 @@ pub fn upload_share(
     state: &crate::startup::AppState,
     req: &actix_web::HttpRequest,
 ) -> ApiResult<crate::shares::Share> {
+    share_of(
+        &state.upload_shares,
+        state,
+        req,
+        "This caller already has a bulk upload in progress, and sends one at a time; retry \
+         when it has ended",
+    )
+}
+
+/// One of the caller's permits of `shares`, or a 429 saying `why` and when to retry.
+fn share_of(
+    shares: &std::sync::Arc<crate::shares::Shares>,
+    state: &crate::startup::AppState,
+    req: &actix_web::HttpRequest,
+    why: &str,
+) -> ApiResult<crate::shares::Share> {
     let caller = crate::ratelimit::caller_key(req, &state.trusted_proxies);
-    state
-        .upload_shares
-        .try_take(caller)
-        .ok_or(ApiError::TooManyRequests {
-            detail: format!(
-                "This caller already has a bulk upload in progress, and sends one at a time; \
-                 retry when it has ended (in {UPLOAD_RETRY_AFTER} s or later)."
-            ),
-            retry_after: UPLOAD_RETRY_AFTER,
-        })
+    shares.try_take(caller).ok_or(ApiError::TooManyRequests {
+        detail: format!("{why} (in {UPLOAD_RETRY_AFTER} s or later)."),
+        retry_after: UPLOAD_RETRY_AFTER,
+    })
 }
 
 /// How many bulk uploads not compressed one caller may have arriving at once: one, and the
@@ -125,17 +135,15 @@ pub fn arriving_share(
     state: &crate::startup::AppState,
     req: &actix_web::HttpRequest,
 ) -> ApiResult<crate::shares::Share> {
-    let caller = crate::ratelimit::caller_key(req, &state.trusted_proxies);
-    state
-        .arriving_shares
-        .try_take(caller)
-        .ok_or(ApiError::TooManyRequests {
-            detail: format!(
-                "This caller already has {ARRIVING_EACH} bulk uploads arriving; send one at a \
-                 time, and retry when one is whole (in {UPLOAD_RETRY_AFTER} s or later)."
-            ),
-            retry_after: UPLOAD_RETRY_AFTER,
-        })
+    share_of(
+        &state.arriving_shares,
+        state,
+        req,
+        &format!(
+            "This caller already has {ARRIVING_EACH} bulk uploads arriving; send one at a time, \
+             and retry when one is whole"
+        ),
+    )
 }
 
 fn too_large(limit: usize) -> ApiError {
