@@ -110,7 +110,7 @@ pub fn upload_share(
 }
 
 /// One of the caller's permits of `shares`, or a 429 saying `why` and when to retry.
-fn share_of(
+pub(crate) fn share_of(
     shares: &std::sync::Arc<crate::shares::Shares>,
     state: &crate::startup::AppState,
     req: &actix_web::HttpRequest,

@@ -44,6 +44,9 @@ pub struct AppState {
     /// ([`crate::decoding::ARRIVING_EACH`]): each costs the disk what its client sends, up to
     /// the bulk limit, until it is whole.
     pub arriving_shares: Arc<crate::shares::Shares>,
+    /// Each caller's large JSON bodies that may arrive at once
+    /// ([`crate::routes::body::LARGE_EACH`]): each is held in memory until it is whole.
+    pub large_bodies: Arc<crate::shares::Shares>,
     /// How long an upload received whole waits for its turn (`ServeLimits::upload_wait`).
     pub upload_wait: std::time::Duration,
     /// How long an export waits for a client that reads nothing.
@@ -260,6 +263,9 @@ impl Service {
                 upload_shares: crate::shares::Shares::each_runs(Some(1)),
                 arriving_shares: crate::shares::Shares::each_runs(Some(
                     crate::decoding::ARRIVING_EACH,
+                )),
+                large_bodies: crate::shares::Shares::each_runs(Some(
+                    crate::routes::body::LARGE_EACH,
                 )),
                 upload_wait: settings.limits.upload_wait,
                 export_send_timeout: settings.limits.export_send_timeout,

@@ -832,6 +832,80 @@ async fn a_caller_has_two_uploads_arriving_at_once() {
     assert!(within_seconds(&|| state.arriving_shares.callers() == 0));
 }
 
+/// JSON bodies are held in memory until they are whole: one caller has four of over 64 KiB
+/// arriving at once, a 429 past them before any of it is read; its small bodies and other
+/// callers' large ones are served meanwhile, and one given up makes room.
+#[actix_web::test]
+async fn a_caller_has_four_large_json_bodies_arriving_at_once() {
+    use std::io::Write;
+    let app = TestApp::spawn();
+    let addr = app.listen();
+    let token = admin_named(&app, "large-bodies");
+    let start = |token: String| {
+        actix_web::rt::task::spawn_blocking(move || {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            write!(
+                stream,
+                "POST /api/v1/stakeholders HTTP/1.1\r\nHost: test\r\n\
+                 Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+                 Content-Length: 200000\r\n\r\n{{\"kind\": "
+            )
+            .unwrap();
+            stream
+        })
+    };
+    let mut arriving = Vec::new();
+    for _ in 0..4 {
+        arriving.push(start(token.clone()).await.unwrap());
+    }
+    let state = &app.service.state;
+    assert!(
+        within_seconds(&|| state.large_bodies.taken() == 4),
+        "four arriving"
+    );
+    let organisation = |name: &str, padding: usize| {
+        format!(
+            r#"{{"kind": "academia", "country": "KEN", "name": {{"en": "{name}"}}}}{}"#,
+            " ".repeat(padding)
+        )
+    };
+    let post = |token: &str, body: String| {
+        Request::post()
+            .uri("/api/v1/stakeholders")
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload(body)
+    };
+    let reply = app.send(post(&token, organisation("Fifth", 100_000))).await;
+    let problem = reply.assert_problem(429, "rate_limited");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("4 JSON bodies of over 64 KiB arriving"),
+        "{problem}"
+    );
+    assert!(reply.header("retry-after").is_some());
+    // Its small bodies, and another caller's large one, are served meanwhile.
+    let small = app.send(post(&token, organisation("Small", 0))).await;
+    assert_eq!(small.status, 201, "{}", small.text());
+    let other = admin_named(&app, "another-large-body");
+    let others = app
+        .send(post(&other, organisation("Another's", 100_000)))
+        .await;
+    assert_eq!(others.status, 201, "{}", others.text());
+    hang_up(arriving.pop().unwrap());
+    assert!(within_seconds(&|| state.large_bodies.taken() == 3));
+    let fifth = app.send(post(&token, organisation("Fifth", 100_000))).await;
+    assert_eq!(fifth.status, 201, "{}", fifth.text());
+    let names = stakeholder_names(&app).await;
+    assert_eq!(names.len(), 3, "{names:?}");
+    for stream in arriving {
+        hang_up(stream);
+    }
+    assert!(within_seconds(&|| state.large_bodies.callers() == 0));
+}
+
 /// A caller sends one bulk upload at a time: its second is a 429 before any of it is read,
 /// and nothing of it is written; another caller's is served meanwhile.
 #[actix_web::test]

@@ -41,17 +41,52 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 }
 
 /// The body read as JSON of any shape, then as the route's type by `typed`: a 422 naming the
-/// field where it is not one.
+/// field where it is not one. A large body holds one of its caller's [`LARGE_EACH`] shares
+/// while it arrives.
 fn read<R: 'static>(
     req: &HttpRequest,
     payload: &mut Payload,
     typed: fn(&str) -> Result<R, JsonError>,
 ) -> Pin<Box<dyn Future<Output = Result<R, actix_web::Error>>>> {
+    let share = large_share(req);
     let json = web::Json::<Box<RawValue>>::from_request(req, payload);
     Box::pin(async move {
+        let _arriving = share?;
         let json = json.await?;
         Ok(typed(json.get()).map_err(refused)?)
     })
+}
+
+/// A JSON body is large past this many bytes: far more than an item's content takes, but for
+/// long texts in every language.
+pub const LARGE: u64 = 64 * 1024;
+
+/// How many large JSON bodies ([`LARGE`]) one caller may have arriving at once. A body is held
+/// in memory until it is whole, up to `UPR_TC_JSON_LIMIT`: without a bound, one caller's
+/// connections (`UPR_TC_MAX_CONNECTIONS_PER_ADDRESS` from each of its addresses) could each
+/// hold that much while their bodies trickle in for `UPR_TC_BODY_TIMEOUT`.
+pub const LARGE_EACH: usize = 4;
+
+/// One of the caller's large bodies arriving at once, when this body is large (its length
+/// past [`LARGE`], or not said: sent in chunks); a 429 past [`LARGE_EACH`].
+fn large_share(req: &HttpRequest) -> Result<Option<crate::shares::Share>, ApiError> {
+    let Some(state) = req.app_data::<web::Data<crate::startup::AppState>>() else {
+        return Ok(None);
+    };
+    if !is_large(req.headers()) {
+        return Ok(None);
+    }
+    crate::decoding::share_of(
+        &state.large_bodies,
+        state,
+        req,
+        &format!(
+            "This caller already has {LARGE_EACH} JSON bodies of over {} KiB arriving; send \
+             them one after another, and retry when one is whole",
+            LARGE / 1024
+        ),
+    )
+    .map(Some)
 }
 
 /// A replacement's body (`PUT`): the item's content, or the item as a read gives it
@@ -74,6 +109,20 @@ impl<T: DeserializeOwned + 'static> FromRequest for Replacement<T> {
     }
 }
 
+/// Whether a body is large ([`LARGE`]) by its head: its length past it, or not said (sent in
+/// chunks). A body decoded (`crate::decoding`) has no length: it is read from a file, not
+/// from its client.
+fn is_large(headers: &actix_web::http::header::HeaderMap) -> bool {
+    match headers.get(actix_web::http::header::CONTENT_LENGTH) {
+        Some(length) => length
+            .to_str()
+            .ok()
+            .and_then(|n| n.parse::<u64>().ok())
+            .is_none_or(|n| n > LARGE),
+        None => headers.contains_key(actix_web::http::header::TRANSFER_ENCODING),
+    }
+}
+
 /// Why a body that is JSON was not read as the route's type.
 fn refused(e: JsonError) -> ApiError {
     match e {
@@ -87,5 +136,28 @@ fn refused(e: JsonError) -> ApiError {
         },
         // Not reached: the text was read as JSON first.
         JsonError::Malformed(e) => crate::error::malformed_json(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    #[test]
+    fn a_body_is_large_past_its_bound_or_when_its_length_is_not_said() {
+        let large = |headers: &[(&str, &str)]| {
+            let mut req = TestRequest::post();
+            for (name, value) in headers {
+                req = req.insert_header((*name, *value));
+            }
+            is_large(req.to_http_request().headers())
+        };
+        assert!(!large(&[]), "no body");
+        assert!(!large(&[("content-length", "65536")]));
+        assert!(large(&[("content-length", "65537")]));
+        assert!(large(&[("content-length", "lots")]));
+        assert!(large(&[("transfer-encoding", "chunked")]));
     }
 }
