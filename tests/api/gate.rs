@@ -890,6 +890,66 @@ async fn hidden_activities_do_not_move_the_ranking_of_public_ones() {
     );
 }
 
+/// A ranked search's pages stop at the last item it found: hidden items made since, found or
+/// not, move neither its cursor nor its page's ETag (the cursor would tell anyone that a
+/// hidden item was made, and when), and a client paging through sees each item once.
+#[actix_web::test]
+async fn a_ranked_search_cursor_does_not_move_with_hidden_writes() {
+    let app = TestApp::spawn();
+    let kenya = app.token(Role::State, Some("KEN"), None);
+    let mut public = Vec::new();
+    for i in 0..3 {
+        let title = format!("pangolin census {i}");
+        public.push(submit(&app, &kenya, &activity(&["KEN"], &title)).await["id"].clone());
+    }
+    let search = format!("{PATH}?q=pangolin&limit=1");
+    let first = app.get(&search).await;
+    let (cursor, etag) = (
+        first.json()["next_cursor"].as_str().unwrap().to_owned(),
+        first.header("etag").unwrap().to_owned(),
+    );
+    // Hidden activities, with the word and without: drafts, and one awaiting consent.
+    let (_, token) = organisation(&app, "Hidden pangolins NGO").await;
+    for (i, words) in ["pangolin", "otter", "pangolin"].iter().enumerate() {
+        let mut body = activity(&["TZA"], &format!("{words} {i}"));
+        if i > 0 {
+            body["publication"] = json!("draft");
+        }
+        submit(&app, &token, &body).await;
+    }
+    let again = app.get(&search).await;
+    assert_eq!(again.json()["next_cursor"], cursor.as_str());
+    assert_eq!(again.header("etag"), Some(etag.as_str()));
+    // Paged through: each public item once.
+    let mut seen = Vec::new();
+    let mut next = Some(cursor);
+    seen.push(again.json()["items"][0]["id"].clone());
+    while let Some(cursor) = next {
+        let page = app
+            .get(&format!("{search}&cursor={cursor}"))
+            .await
+            .assert_ok_json();
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].clone()),
+        );
+        next = page["next_cursor"].as_str().map(str::to_owned);
+    }
+    seen.sort_by_key(|id| id.to_string());
+    public.sort_by_key(|id| id.to_string());
+    assert_eq!(seen, public);
+    // Its submitter finds its own, awaiting consent and drafts, on its pages.
+    let own = app.all_as(&format!("{PATH}?q=pangolin"), &token).await;
+    assert_eq!(own.len(), 5, "{own:?}");
+    // A public item found moves it.
+    submit(&app, &kenya, &activity(&["KEN"], "pangolin census 3")).await;
+    let moved = app.get(&search).await.assert_ok_json();
+    assert_ne!(moved["next_cursor"], again.json()["next_cursor"]);
+}
+
 #[actix_web::test]
 async fn the_public_feed_does_not_move_with_hidden_writes() {
     let app = TestApp::spawn();

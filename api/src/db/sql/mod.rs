@@ -239,6 +239,19 @@ pub struct DocumentRow {
     pub document: String,
 }
 
+/// A row of a page ([`load_page_documents`]): what it holds of a document.
+pub trait PageRow:
+    QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static
+{
+    fn document(&self) -> &str;
+}
+
+impl PageRow for DocumentRow {
+    fn document(&self) -> &str {
+        &self.document
+    }
+}
+
 /// How many texts of statements asked to be kept ([`Sql::keep_plan`]) are kept, in all: each
 /// connection holds a prepared statement (on PostgreSQL, a plan in its server process) for
 /// each, so a caller who asks for every combination of filters does not grow them without end.
@@ -338,18 +351,18 @@ pub fn load_documents(conn: &mut DbConnection, sql: &Sql) -> QueryResult<Vec<Doc
 /// one by one as it reads them, and the next row is read only to know that there is one;
 /// PostgreSQL sends the whole result, each document past the bound left out by the statement
 /// (empty: no document is, they are JSON).
-pub fn load_page_documents(
+pub fn load_page_documents<T: PageRow>(
     conn: &mut DbConnection,
     sql: &Sql,
-) -> QueryResult<(Vec<DocumentRow>, bool)> {
+) -> QueryResult<(Vec<T>, bool)> {
     match conn {
         DbConnection::Sqlite(c) => {
             let (mut rows, mut before, mut cut) = (Vec::new(), 0, false);
-            sqlite_rows(c, sql, |row: DocumentRow| {
+            sqlite_rows(c, sql, |row: T| {
                 // Past the bound, the row says only that the page goes on.
                 cut = before >= PAGE_BYTES;
                 if !cut {
-                    before += row.document.len();
+                    before += row.document().len();
                     rows.push(row);
                 }
                 !cut
@@ -357,8 +370,8 @@ pub fn load_page_documents(
             Ok((rows, cut))
         }
         DbConnection::Postgres(c) => {
-            let mut rows: Vec<DocumentRow> = Statement::of(sql).load(c)?;
-            let within = rows.iter().take_while(|r| !r.document.is_empty()).count();
+            let mut rows: Vec<T> = Statement::of(sql).load(c)?;
+            let within = rows.iter().take_while(|r| !r.document().is_empty()).count();
             let cut = within < rows.len();
             rows.truncate(within);
             Ok((rows, cut))
@@ -367,17 +380,17 @@ pub fn load_page_documents(
 }
 
 /// Makes a page's query, which selects `seq` and `document` (and what `order` names) in the
-/// page's order `order` (over its columns, as `q.…`), read as [`load_page_documents`] reads
-/// it: on PostgreSQL, each document is empty where the documents before it (a running sum of
+/// page's order `order` (over its columns, as `q.…`), and the columns `more` lists (`, q.top`),
+/// read as [`load_page_documents`] reads it: on PostgreSQL, each document is empty where the documents before it (a running sum of
 /// their lengths, which PostgreSQL knows without reading them) reach [`PAGE_BYTES`]. The sum
 /// is over the page's rows alone, after its `LIMIT`: the query keeps its own plan (a sort of
 /// the first rows of many matches, not of all of them).
-pub fn bound_page(sqlite: bool, sql: &mut Sql, order: &str) {
+pub fn bound_page(sqlite: bool, sql: &mut Sql, order: &str, more: &str) {
     if !sqlite {
         sql.text = format!(
             "SELECT q.seq, CASE WHEN COALESCE(SUM(octet_length(q.document)) OVER (ORDER BY \
              {order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) < {PAGE_BYTES} \
-             THEN q.document ELSE '' END AS document FROM ({}) q ORDER BY {order}",
+             THEN q.document ELSE '' END AS document{more} FROM ({}) q ORDER BY {order}",
             sql.text
         );
     }

@@ -37,8 +37,37 @@ pub const SEARCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5
 fn ranked_with_timeout(
     conn: &mut DbConnection,
     sql: &Sql,
-) -> diesel::QueryResult<(Vec<DocumentRow>, bool)> {
+) -> diesel::QueryResult<(Vec<RankedRow>, bool)> {
     with_time_limit(conn, SEARCH_TIMEOUT, |c| load_page_documents(c, sql))
+}
+
+/// A row of a ranked search's page: its item, and the last item the search finds
+/// ([`Position::Ranked`]'s `upto`).
+#[derive(diesel::QueryableByName)]
+struct RankedRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    seq: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    document: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    top: i64,
+}
+
+impl super::PageRow for RankedRow {
+    fn document(&self) -> &str {
+        &self.document
+    }
+}
+
+/// What a ranked search selects as its `top`: the `upto` its first page found, or, on its
+/// first page, the last of the items it finds, as the caller's conditions choose them. Not the
+/// table's last item: that moves when anyone writes a draft, and the next page's cursor (and
+/// the page's ETag) would tell callers who may not see it that a hidden item was made.
+fn top(upto: Option<i64>) -> String {
+    upto.map_or_else(
+        || "max(seq) OVER ()".to_owned(),
+        |upto| format!("CAST({upto} AS BIGINT)"),
+    )
 }
 
 /// The order of a filtered list that has a query `q`.
@@ -126,11 +155,11 @@ impl Table {
             Position::Offset(n) | Position::Ranked { at: n, .. } => n,
             _ => 0,
         };
-        // A ranked search reads the items that were there when its first page was read.
-        let upto = match (ranked && q.is_some(), position) {
-            (false, _) => None,
-            (true, Position::Ranked { upto, .. }) => Some(upto),
-            (true, _) => Some(self.last_seq(conn)?),
+        // A ranked search reads the items it found when its first page was read: those up to
+        // the last of them (`top`).
+        let upto = match position {
+            Position::Ranked { upto, .. } if ranked && q.is_some() => Some(upto),
+            _ => None,
         };
         let mut sql;
         match (q, sqlite) {
@@ -179,14 +208,15 @@ impl Table {
                 );
                 sql.text(q.fts5());
                 filters(&mut sql);
-                if let Some(upto) = upto {
+                if ranked {
+                    if let Some(upto) = upto {
+                        sql.push(" AND r.seq <= ").int(upto);
+                    }
                     // Checked on one match in 64 (a call on each match served 0.83 times the
                     // searches a second under load; docs/benchmarks.md): the search ends at
                     // its time limit.
-                    sql.push(" AND r.seq <= ")
-                        .int(upto)
-                        .push(" AND (r.seq % 64 <> 0 OR upr_tc_in_time())");
-                    self.ranked_page(&mut sql, limit, offset);
+                    sql.push(" AND (r.seq % 64 <> 0 OR upr_tc_in_time())");
+                    self.ranked_page(&mut sql, limit, offset, upto);
                 } else {
                     keyset(&mut sql, &format!("{s}.rowid"), position, limit);
                 }
@@ -207,26 +237,38 @@ impl Table {
                 ));
                 sql.text(q.tsquery()).push(")");
                 filters(&mut sql);
-                if let Some(upto) = upto {
-                    sql.push(" AND r.seq <= ").int(upto);
-                    self.ranked_page(&mut sql, limit, offset);
+                if ranked {
+                    if let Some(upto) = upto {
+                        sql.push(" AND r.seq <= ").int(upto);
+                    }
+                    self.ranked_page(&mut sql, limit, offset, upto);
                 } else {
                     keyset(&mut sql, "r.seq", position, limit);
                 }
             }
         }
         let ranked = ranked && q.is_some();
-        bound_page(
-            sqlite,
-            &mut sql,
-            if ranked { "q.k, q.seq" } else { "q.seq" },
-        );
+        if ranked {
+            bound_page(sqlite, &mut sql, "q.k, q.seq", ", q.top");
+        } else {
+            bound_page(sqlite, &mut sql, "q.seq", "");
+        }
         // Run on every request, with a text of a few shapes: planned once per connection.
         sql.keep_plan();
-        let (mut rows, cut) = if ranked {
-            ranked_with_timeout(conn, &sql)?
+        let (mut rows, cut, upto) = if ranked {
+            let (rows, cut) = ranked_with_timeout(conn, &sql)?;
+            let upto = upto.or_else(|| rows.first().map(|r| r.top));
+            let rows = rows
+                .into_iter()
+                .map(|r| DocumentRow {
+                    seq: r.seq,
+                    document: r.document,
+                })
+                .collect();
+            (rows, cut, upto)
         } else {
-            load_page_documents(conn, &sql)?
+            let (rows, cut) = load_page_documents(conn, &sql)?;
+            (rows, cut, None)
         };
         let mut more = cut || rows.len() as i64 > limit;
         rows.truncate(limit as usize);
@@ -248,29 +290,19 @@ impl Table {
 }
 
 impl Table {
-    /// The sequence number of the table's latest item (0 when it has none).
-    fn last_seq(&self, conn: &mut DbConnection) -> diesel::QueryResult<i64> {
-        let mut sql = Sql::new(
-            conn,
-            &format!(
-                "SELECT coalesce(max(seq), 0) AS seq, '' AS document FROM {}",
-                self.table
-            ),
-        );
-        sql.keep_plan();
-        Ok(load_documents(conn, &sql)?.first().map_or(0, |row| row.seq))
-    }
-
     /// Ends a query that selects each match's `r.seq` and its rank `k` (lower first) with
     /// ` ORDER BY k, r.seq LIMIT … OFFSET …`, and reads the documents of that page alone: the
-    /// ranking sorts numbers, not every match's document.
-    fn ranked_page(&self, sql: &mut Sql, limit: i64, offset: i64) {
+    /// ranking sorts numbers, not every match's document. Each row also says the search's
+    /// `top` ([`top`]; computed over the matches as a query around theirs: SQLite's full-text
+    /// functions cannot be called beside a window function).
+    fn ranked_page(&self, sql: &mut Sql, limit: i64, offset: i64, upto: Option<i64>) {
+        sql.text = format!("SELECT seq, k, {} AS top FROM ({}) r", top(upto), sql.text);
         sql.push(" ORDER BY k, r.seq LIMIT ")
             .int(limit + 1)
             .push(" OFFSET ")
             .int(offset);
         sql.text = format!(
-            "SELECT d.seq, d.document, p.k FROM ({}) p JOIN {} d ON d.seq = p.seq \
+            "SELECT d.seq, d.document, p.k, p.top FROM ({}) p JOIN {} d ON d.seq = p.seq \
              ORDER BY p.k, p.seq",
             sql.text, self.table
         );
