@@ -505,6 +505,48 @@ async fn a_response_in_older_wording_is_read_and_its_words_kept() {
     }
 }
 
+/// Two rows of one upload that name one partner key are one item, whatever their texts: the
+/// later is folded into the earlier with a warning naming the key, rather than writing over
+/// it (a partner's file that gives two of its records one key by mistake).
+#[actix_web::test]
+async fn rows_of_one_upload_with_one_partner_key_are_one_item() {
+    let app = TestApp::spawn();
+    let csv = "state_under_review,session,text__en,external_refs\n\
+        KEN,43,Ratify the first convention,partnerdb:R-900\n\
+        FRA,30,Ratify another convention,partnerdb:R-900\n\
+        UGA,26,Ratify a third convention,partnerdb:R-901|other:R-900\n";
+    for dry_run in [true, false] {
+        let r = report(
+            &app.upload(&format!("{RECS}?dry_run={dry_run}"), "text/csv", csv)
+                .await,
+        );
+        assert_eq!(
+            (r["created"].as_u64(), r["folded"].as_u64()),
+            (Some(2), Some(1)),
+            "{r}"
+        );
+        let warning = &r["warnings"][0];
+        assert_eq!(
+            (warning["line"].as_u64(), warning["code"].as_str()),
+            (Some(3), Some("same_item")),
+            "{r}"
+        );
+        let message = warning["message"].as_str().unwrap();
+        assert!(
+            message.contains("line 2") && message.contains("partnerdb:R-900"),
+            "{r}"
+        );
+    }
+    let stored = app.all("/api/v1/recommendations").await;
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    let first = stored
+        .iter()
+        .find(|r| r["state_under_review"] == "KEN")
+        .unwrap();
+    assert_eq!(first["version"], 1, "never written over: {first}");
+    assert_eq!(first["session"], 43);
+}
+
 /// Two rows of one upload for the same item (texts that differ only in case and punctuation
 /// have one natural key) are one item: the later is folded into the earlier with a warning
 /// naming both lines, so they never write over each other, and the same file uploaded again

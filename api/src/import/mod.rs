@@ -27,13 +27,13 @@ use crate::db::DbConnection;
 use crate::db::batch::{Ahead, insert_new};
 use crate::db::documents::{Document, Outcome, WriteError, upsert_with};
 use crate::db::tx::Tx;
-use crate::domain::FieldError;
 use crate::domain::activity::Activity;
 use crate::domain::assistance_request::AssistanceRequest;
 use crate::domain::json::{AsGiven, JsonError};
 use crate::domain::offer::Offer;
 use crate::domain::recommendation::Recommendation;
 use crate::domain::stakeholder::Stakeholder;
+use crate::domain::{ExternalRef, FieldError};
 
 pub use columns::{Columns, Row};
 pub use entities::{CsvExport, neutralise};
@@ -216,7 +216,8 @@ fn field_of(pointer: &str) -> &str {
 
 /// What an import did. `received`, `rejected` and `folded` count rows; `created`, `updated`
 /// and `unchanged` count items. Every row is one of them: `received` is `created + updated +
-/// unchanged + rejected + folded`.
+/// unchanged + rejected + folded`, but for an atomic import with bad rows (a dry run's too):
+/// nothing of it is written, and its good rows count in `received` alone.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct ImportReport {
     pub received: u64,
@@ -226,8 +227,8 @@ pub struct ImportReport {
     pub rejected: u64,
     /// Rows folded into an earlier row's item: a UPR Info export has one row per recommending
     /// State, and the rows of one text in one review are one recommendation; in any format, a
-    /// row for the item an earlier row of the upload took (the same id or natural key), whose
-    /// values are left out (a `same_item` warning names both lines).
+    /// row for the item an earlier row of the upload took (the same id, natural key or partner
+    /// key), whose values are left out (a `same_item` warning names both lines).
     pub folded: u64,
     /// Rows of a UPR Info export or an OHCHR matrix that found a recommendation of the same
     /// review already stored (from either source, or an earlier import), whatever the small
@@ -494,24 +495,49 @@ impl<'c, D: Importable> Writer<'c, D> {
             (None, Some(ahead)) => hash(&ahead.natural_key),
             (None, None) => hash(&D::natural_key(&content)),
         };
-        match self.seen.entry(key) {
-            std::collections::hash_map::Entry::Occupied(first) => {
-                self.report.folded += 1;
-                self.report.warn(vec![RowError {
-                    line,
-                    column: None,
-                    code: "same_item".into(),
-                    message: format!(
-                        "the same item as line {} (the same {}): folded into it, this row's values left out",
-                        first.get(),
-                        if given.is_some() { "id" } else { D::TABLE.same }
-                    ),
-                }]);
-                return Ok(());
-            }
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(line);
-            }
+        // Its partner keys too: two rows of other texts that name one key are one item, which
+        // the second would otherwise write over.
+        let refs = D::refs_of(&content);
+        let scope = if refs.is_empty() {
+            String::new()
+        } else {
+            D::ref_scope(&content)
+        };
+        let refs: Vec<(u64, &ExternalRef)> = refs
+            .iter()
+            .map(|r| {
+                let key = format!("ref\u{1}{scope}\u{1}{}\u{1}{}", r.source, r.external_id);
+                (hash(&key), r)
+            })
+            .collect();
+        let same = match self.seen.get(&key) {
+            Some(first) => Some((
+                *first,
+                if given.is_some() { "id" } else { D::TABLE.same }.to_owned(),
+            )),
+            None => refs.iter().find_map(|(key, r)| {
+                let first = self.seen.get(key)?;
+                Some((
+                    *first,
+                    format!("partner key `{}:{}`", r.source, r.external_id),
+                ))
+            }),
+        };
+        if let Some((first, same)) = same {
+            self.report.folded += 1;
+            self.report.warn(vec![RowError {
+                line,
+                column: None,
+                code: "same_item".into(),
+                message: format!(
+                    "the same item as line {first} (the same {same}): folded into it, this row's values left out"
+                ),
+            }]);
+            return Ok(());
+        }
+        self.seen.insert(key, line);
+        for (key, _) in refs {
+            self.seen.entry(key).or_insert(line);
         }
         // An atomic import with a bad row writes nothing: once one is seen, only check.
         if self.options.mode == Mode::Atomic && self.report.rejected > 0 {
