@@ -505,6 +505,52 @@ async fn a_response_in_older_wording_is_read_and_its_words_kept() {
     }
 }
 
+/// A CSV row with several bad cells is told of each at once (up to 20), the cells that do
+/// not read and what the others hold wrong alike, not of the first alone.
+#[actix_web::test]
+async fn every_bad_cell_of_a_row_is_told_at_once() {
+    let app = TestApp::spawn();
+    let csv = "state_under_review,session,text__en,response,recommending_states,themes,\
+        action_category,sdg_targets\n\
+        KEN,48,Ratify it,maybe,ZZZ,not_a_theme,9,99.9\n\
+        QQQ,,,bogus,,,,\n";
+    let r = report(
+        &app.upload(
+            &format!("{RECS}?mode=partial&dry_run=true"),
+            "text/csv",
+            csv,
+        )
+        .await,
+    );
+    let columns = |line: u64| {
+        let mut told: Vec<String> = r["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["line"] == line)
+            .map(|e| e["column"].as_str().unwrap().to_owned())
+            .collect();
+        told.sort();
+        told
+    };
+    assert_eq!(
+        columns(2),
+        [
+            "action_category",
+            "recommending_states",
+            "response",
+            "sdg_targets",
+            "themes"
+        ],
+        "{r}"
+    );
+    assert_eq!(
+        columns(3),
+        ["response", "session", "state_under_review", "text"],
+        "{r}"
+    );
+}
+
 /// Two rows of one upload that name one partner key are one item, whatever their texts: the
 /// later is folded into the earlier with a warning naming the key, rather than writing over
 /// it (a partner's file that gives two of its records one key by mistake).

@@ -155,6 +155,52 @@ async fn a_wrong_value_is_a_422_naming_its_field() {
     }
 }
 
+/// A body that leaves out several required fields is told of each at once, not of the first
+/// alone (a client mending one at a time sends it again for each).
+#[actix_web::test]
+async fn every_field_missing_is_told_at_once() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    for (path, body, missing) in [
+        (
+            "/api/v1/recommendations",
+            json!({}),
+            &["/state_under_review", "/session", "/text"][..],
+        ),
+        (
+            "/api/v1/recommendations",
+            json!({"session": "forty", "colour": 1}),
+            &["/state_under_review", "/text"][..],
+        ),
+        (
+            "/api/v1/activities",
+            json!({"summary": {"en": "No title"}}),
+            &["/title", "/states_concerned", "/status"][..],
+        ),
+    ] {
+        let reply = app.send_json(Method::POST, path, Some(&admin), &body).await;
+        let problem = reply.assert_problem(422, "invalid_body");
+        let told: Vec<(&str, &str)> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["pointer"].as_str().unwrap(), e["code"].as_str().unwrap()))
+            .collect();
+        for pointer in missing {
+            assert!(
+                told.contains(&(pointer, "required")),
+                "{path} {body}: {problem}"
+            );
+        }
+        // A field at fault is told as such, not as missing too.
+        if body.get("session").is_some() {
+            assert!(told.contains(&("/session", "invalid")), "{problem}");
+            assert!(told.contains(&("/colour", "unknown_field")), "{problem}");
+            assert!(!told.contains(&("/session", "required")), "{problem}");
+        }
+    }
+}
+
 /// A body with several fields of the wrong shape is told of each at once, in one 422: unknown
 /// fields, values of the wrong type, and the first item at fault of a list (by its number as
 /// sent), never a place the body does not have at fault.

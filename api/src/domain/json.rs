@@ -90,11 +90,13 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Ve
 /// Every shape error of `value` that `first`, the first one met, leaves to be found, so that a
 /// client learns all it must mend at once: the member of an object that holds the value at
 /// fault is taken out and the rest read again, until it reads, an error repeats or is at the
-/// whole value, or the bounds are reached. An array's items are never taken out one by one (the
-/// items after would take other numbers, and serde reads an array where a struct is meant as
-/// its fields in order): the member holding the array goes, so an array tells its first item
-/// at fault only. Where a field is missing (or a member taken out was required), the object
-/// that lacks it goes next.
+/// whole value, or the bounds are reached. Where a field is missing (or a member taken out was
+/// required), a stand-in is put there ([`stand_in`]), so that every field missing is told;
+/// where none reads, the object that lacks it goes next. An array's items are never taken out
+/// one by one (the items after would take other numbers, and serde reads an array where a
+/// struct is meant as its fields in order): a member of an item is (and a stand-in goes where
+/// it is required), so the items after it are read too; an item at fault itself takes the
+/// member holding the array with it, so such an array tells its first item at fault only.
 fn all_shape_errors<T: DeserializeOwned>(
     mut value: serde_json::Value,
     first: FieldError,
@@ -105,29 +107,126 @@ fn all_shape_errors<T: DeserializeOwned>(
         "required" => parent(&e.pointer).to_owned(),
         _ => e.pointer.clone(),
     };
-    let rereads = (MAX_SHAPE_REREAD / size.max(1)).min(MAX_SHAPE_ERRORS - 1);
-    let mut at = fault(&first);
-    let mut errors = vec![first];
-    for _ in 0..rereads {
-        let Some(taken) = take_out(&mut value, &at) else {
+    let read = |value: &serde_json::Value| {
+        serde_path_to_error::deserialize::<_, T>(value)
+            .err()
+            .map(|e| {
+                let path = e.path().clone();
+                shape(&path, e.into_inner().to_string())
+            })
+    };
+    // Each field found missing, then each member taken out, is a read of the whole again.
+    let mut rereads = (MAX_SHAPE_REREAD / size.max(1)).min(4 * MAX_SHAPE_ERRORS);
+    let mut errors = vec![first.clone()];
+    let mut next = Some(first);
+    while let Some(error) = next.take() {
+        if errors.len() >= MAX_SHAPE_ERRORS || rereads == 0 {
             break;
-        };
-        let e = match serde_path_to_error::deserialize::<_, T>(&value) {
-            Ok(_) => break,
-            Err(e) => e,
-        };
-        let path = e.path().clone();
-        let error = shape(&path, e.into_inner().to_string());
-        let within = |p: &str| p == taken || p.starts_with(&format!("{taken}/"));
-        if within(&error.pointer) || errors.iter().any(|e| e.pointer == error.pointer) {
-            // What was taken out was required: what holds it goes next.
-            at = parent(&taken).to_owned();
+        }
+        // A field missing is given a stand-in, so that the fields missing after it are told
+        // too (else the object that lacks it would go, and every field of it with it).
+        if error.code == "required"
+            && let Some(after) = stand_in(&mut value, &error, &mut rereads, &read)
+        {
+            if let Some(e) = after {
+                if !errors.iter().any(|known| known.pointer == e.pointer) {
+                    errors.push(e.clone());
+                    next = Some(e);
+                } else if e.code == "required" {
+                    // A field at fault, taken out, that is required: a stand-in goes there, and
+                    // it is not told again.
+                    next = Some(e);
+                }
+            }
             continue;
         }
-        at = fault(&error);
-        errors.push(error);
+        let mut at = fault(&error);
+        while rereads > 0 {
+            let Some(taken) = take_out(&mut value, &at) else {
+                break;
+            };
+            rereads -= 1;
+            let Some(e) = read(&value) else {
+                break;
+            };
+            let within = |p: &str| p == taken || p.starts_with(&format!("{taken}/"));
+            let known = errors.iter().any(|known| known.pointer == e.pointer);
+            if e.code == "required" && (known || within(&e.pointer)) {
+                // What was taken out was required: a stand-in goes there (or, where none
+                // reads, what holds it goes next).
+                next = Some(e);
+                break;
+            }
+            if within(&e.pointer) || known {
+                // What was taken out was required: what holds it goes next.
+                at = parent(&taken).to_owned();
+                continue;
+            }
+            errors.push(e.clone());
+            next = Some(e);
+            break;
+        }
     }
     errors
+}
+
+/// Puts a stand-in where `missing` (a `required` error) says a field is missing: the first of
+/// a few values of each JSON type that reads there (for a word of a fixed list, the first word
+/// the error after `""` names). The error that reading the whole then meets (`None`: it
+/// reads), or `None` when no stand-in reads there.
+fn stand_in(
+    value: &mut serde_json::Value,
+    missing: &FieldError,
+    rereads: &mut usize,
+    read: &dyn Fn(&serde_json::Value) -> Option<FieldError>,
+) -> Option<Option<FieldError>> {
+    let (holder, field) = missing.pointer.rsplit_once('/')?;
+    let field = field.replace("~1", "/").replace("~0", "~");
+    let mut tries: std::collections::VecDeque<serde_json::Value> = [
+        serde_json::json!(""),
+        serde_json::json!(0),
+        serde_json::json!({}),
+        serde_json::json!([]),
+        serde_json::json!(false),
+    ]
+    .into();
+    while let Some(given) = tries.pop_front() {
+        if *rereads == 0 {
+            return None;
+        }
+        *rereads -= 1;
+        value
+            .pointer_mut(holder)?
+            .as_object_mut()?
+            .insert(field.clone(), given);
+        let within = |e: &FieldError| e.pointer.starts_with(&format!("{}/", missing.pointer));
+        match read(value) {
+            // An object that reads but lacks fields of its own: they are given stand-ins too,
+            // not told (the object itself is what the client left out).
+            Some(mut e) if e.code == "required" && within(&e) => loop {
+                match stand_in(value, &e, rereads, read) {
+                    Some(Some(next)) if next.code == "required" && within(&next) => e = next,
+                    Some(after) => return Some(after),
+                    None => break,
+                }
+            },
+            Some(e) if e.pointer == missing.pointer || within(&e) => {
+                // A word of a fixed list: the first it names.
+                if let Some(word) = e
+                    .message
+                    .split_once("expected `")
+                    .and_then(|(_, rest)| rest.split_once('`'))
+                    .map(|(word, _)| word.to_owned())
+                    && tries.len() == 4
+                {
+                    tries.push_front(serde_json::Value::String(word));
+                }
+            }
+            after => return Some(after),
+        }
+    }
+    value.pointer_mut(holder)?.as_object_mut()?.remove(&field);
+    None
 }
 
 /// The pointer of what holds the place `pointer` names ("" for the whole value).
@@ -556,13 +655,15 @@ mod tests {
                 place("/size", "unknown_field"),
             ]
         );
-        // An array tells its first item at fault, and what follows it is read: the items after
-        // it are not numbered anew, nor read as something else (an array where a struct is
-        // meant, read as its fields in order).
+        // An array tells each item's member at fault, and what follows it is read: the items
+        // after it are not numbered anew, nor read as something else (an array where a struct
+        // is meant, read as its fields in order).
         assert_eq!(
             places(r#"{"kind":"ngo","items":[{"a/b":"x"},{"a/b":1},{"a/b":-1},{}],"z":1}"#),
             [
                 place("/items/0/a~1b", "invalid"),
+                place("/items/2/a~1b", "invalid"),
+                place("/items/3/a~1b", "required"),
                 place("/z", "unknown_field")
             ]
         );
@@ -616,6 +717,56 @@ mod tests {
         // At most twenty.
         let many: String = (0..40).map(|i| format!(r#""f{i}":0,"#)).collect();
         assert_eq!(errors(&format!(r#"{{{many}"kind":"ngo"}}"#)).len(), 20);
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Form {
+        name: String,
+        count: i64,
+        kind: Kind,
+        span: Span,
+        tags: Vec<String>,
+        on: bool,
+        note: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Span {
+        from: String,
+        to: i64,
+    }
+
+    #[test]
+    fn every_field_missing_is_told_at_once() {
+        let places = |text: &str| match from_json::<Form>(text) {
+            Err(JsonError::Shape(e)) => e
+                .into_iter()
+                .map(|e| (e.pointer, e.code))
+                .collect::<Vec<_>>(),
+            other => panic!("{text}: {other:?}"),
+        };
+        // Of every type: a word of a fixed list and an object of required fields too, which
+        // are told missing themselves, not their fields.
+        assert_eq!(
+            places("{}"),
+            ["/name", "/count", "/kind", "/span", "/tags", "/on"].map(|p| place(p, "required"))
+        );
+        // Beside fields at fault, in the order met (of the members' names, once the first is
+        // found); a field at fault is not told missing.
+        assert_eq!(
+            places(r#"{"count":"x","span":{"to":1},"extra":1,"on":true}"#),
+            [
+                place("/count", "invalid"),
+                place("/extra", "unknown_field"),
+                place("/span/from", "required"),
+                place("/name", "required"),
+                place("/kind", "required"),
+                place("/tags", "required"),
+            ]
+        );
     }
 
     #[test]

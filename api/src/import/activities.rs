@@ -5,7 +5,7 @@ use crate::domain::Id;
 use chrono::NaiveDate;
 
 use super::entities::{
-    CellErrors, external_refs, joined, language_columns, languages_of, named, neutralise,
+    CellErrors, CsvRead, external_refs, joined, language_columns, languages_of, named, neutralise,
     refs_cell, row_content,
 };
 use super::{Columns, CsvExport, Format, Importable, NOT_YOURS, Row};
@@ -132,7 +132,7 @@ impl Importable for Activity {
         }
     }
 
-    fn from_csv(row: &Row<'_>) -> Result<ActivityInput, CellErrors> {
+    fn from_csv(row: &Row<'_>) -> CsvRead<ActivityInput> {
         let mut errors = Vec::new();
         let status = named(row, "status", &mut errors);
         let publication: Option<Publication> = named(row, "publication", &mut errors);

@@ -744,9 +744,8 @@ pub fn read<D: Importable>(
         };
         match D::from_csv(&row) {
             Ok(content) => each(Some(Item { line, id, content }), vec![]),
-            Err(errors) => each(
-                None,
-                errors
+            Err((content, errors)) => {
+                let mut errors: Vec<RowError> = errors
                     .into_iter()
                     .map(|(column, code, message)| RowError {
                         line,
@@ -754,8 +753,23 @@ pub fn read<D: Importable>(
                         code,
                         message,
                     })
-                    .collect(),
-            ),
+                    .collect();
+                // What the other cells hold wrong, told with the bad ones.
+                if let Err(more) = crate::domain::validate::Validate::validate(content) {
+                    for e in more {
+                        let column = columns.column_of(&e.pointer);
+                        if !errors.iter().any(|r| r.column.as_deref() == Some(&*column)) {
+                            errors.push(RowError {
+                                line,
+                                column: Some(column),
+                                code: e.code,
+                                message: e.message,
+                            });
+                        }
+                    }
+                }
+                each(None, errors)
+            }
         }
     })
     .and_then(|headers| {

@@ -16,15 +16,20 @@ use crate::domain::{ExternalRef, Language, Multilingual};
 
 pub(super) type CellErrors = Vec<(String, String, String)>;
 
-/// A row's content, or what is wrong with it. `missing` names a required column the row left
-/// empty; it is said only when nothing else is wrong with the row.
+/// What a CSV row reads as ([`row_content`]).
+pub(super) type CsvRead<T> = Result<T, (T, CellErrors)>;
+
+/// A row's content, or what is wrong with its cells and the content read from the rest of them
+/// (each bad cell's value left out), which the reader checks further (`columns::read`): every
+/// bad cell of a row is told at once. `missing` names a required column the row left empty (one
+/// whose value did not read is told so instead).
 pub(super) fn row_content<T>(
     content: T,
     missing: Option<&str>,
     mut errors: CellErrors,
-) -> Result<T, CellErrors> {
+) -> Result<T, (T, CellErrors)> {
     if let Some(column) = missing
-        && errors.is_empty()
+        && !errors.iter().any(|(c, _, _)| c == column)
     {
         errors.push((
             column.into(),
@@ -35,7 +40,7 @@ pub(super) fn row_content<T>(
     if errors.is_empty() {
         Ok(content)
     } else {
-        Err(errors)
+        Err((content, errors))
     }
 }
 
@@ -126,7 +131,7 @@ impl Importable for Recommendation {
         }
     }
 
-    fn from_csv(row: &Row<'_>) -> Result<RecommendationInput, CellErrors> {
+    fn from_csv(row: &Row<'_>) -> CsvRead<RecommendationInput> {
         let mut errors = Vec::new();
         let session = row.integer("session", &mut errors);
         let (response, response_original) = response_cells(row, &mut errors);
@@ -401,7 +406,7 @@ impl Importable for Stakeholder {
         }
     }
 
-    fn from_csv(row: &Row<'_>) -> Result<StakeholderInput, CellErrors> {
+    fn from_csv(row: &Row<'_>) -> CsvRead<StakeholderInput> {
         let mut errors = Vec::new();
         let kind: Option<StakeholderKind> = named(row, "kind", &mut errors);
         let accreditation: Option<NhriAccreditation> =

@@ -333,8 +333,9 @@ pub const NOT_YOURS: &str = "none of the items this importer may change has this
 pub trait Importable: Document {
     /// The CSV columns of the project's own format.
     fn csv_columns() -> Columns;
-    /// Builds the content of one CSV row (columns already checked).
-    fn from_csv(row: &columns::Row<'_>) -> Result<Self::Input, Vec<(String, String, String)>>;
+    /// Builds the content of one CSV row (columns already checked); with bad cells, what they
+    /// are and the content of the rest (`entities::row_content`).
+    fn from_csv(row: &columns::Row<'_>) -> entities::CsvRead<Self::Input>;
     /// The content to store when an import in `format` meets an item that exists: by
     /// default, the import's.
     fn merge(_existing: &Self::Content, incoming: Self::Content, _format: Format) -> Self::Content {

@@ -4,7 +4,8 @@
 
 use super::activities::{date, flag, uuid};
 use super::entities::{
-    CellErrors, CsvExport, joined, language_columns, languages_of, named, neutralise, row_content,
+    CellErrors, CsvExport, CsvRead, joined, language_columns, languages_of, named, neutralise,
+    row_content,
 };
 use super::{Columns, Importable, NOT_YOURS, Row};
 use crate::app::{self, policy, uploads::Uploader};
@@ -79,7 +80,7 @@ impl Importable for AssistanceRequest {
         }
     }
 
-    fn from_csv(row: &Row<'_>) -> Result<AssistanceRequestInput, CellErrors> {
+    fn from_csv(row: &Row<'_>) -> CsvRead<AssistanceRequestInput> {
         let mut errors = Vec::new();
         let status = named(row, "status", &mut errors);
         let state = row.country("state");
@@ -182,7 +183,7 @@ impl Importable for Offer {
         }
     }
 
-    fn from_csv(row: &Row<'_>) -> Result<OfferInput, CellErrors> {
+    fn from_csv(row: &Row<'_>) -> CsvRead<OfferInput> {
         let mut errors = Vec::new();
         let status = named(row, "status", &mut errors);
         let stakeholder = row
