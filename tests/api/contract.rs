@@ -62,6 +62,10 @@ fn every_operation_is_documented_for_sdks() {
             if secured {
                 assert!(responses.contains_key("401"), "{id} does not document 401");
             }
+            // A body that does not arrive in time is a 408 (`deadline`).
+            if op.get("requestBody").is_some() {
+                assert!(responses.contains_key("408"), "{id} does not document 408");
+            }
             // Items others refer to are closed or withdrawn, not deleted.
             if method == "delete" {
                 assert!(responses.contains_key("409"), "{id} does not document 409");

@@ -81,7 +81,7 @@ impl Modify for SecuritySchemes {
 }
 
 /// Reusable problem responses: (component name, status, description).
-const PROBLEMS: [(&str, &str, &str); 12] = [
+const PROBLEMS: [(&str, &str, &str); 13] = [
     (
         "BadRequest",
         "400",
@@ -117,6 +117,13 @@ const PROBLEMS: [(&str, &str, &str); 12] = [
         "PreconditionFailed",
         "412",
         "`If-Match` names a version that is no longer current",
+    ),
+    (
+        "RequestTimeout",
+        "408",
+        "The body did not arrive whole in time (`UPR_TC_BODY_TIMEOUT`; a bulk upload's: \
+         `UPR_TC_BULK_BODY_TIMEOUT`), or went that long without a byte: nothing was done, and \
+         the connection is closed",
     ),
     (
         "PayloadTooLarge",
@@ -181,6 +188,10 @@ fn problem_example(status: &str) -> Option<serde_json::Value> {
             "Another recommendation already has this text for KEN in session 35.",
         )),
         "412" => E::from(crate::app::Error::Stale { current: 7 }),
+        "408" => E::RequestTimeout(text(
+            "The request's body did not arrive in time: a body must arrive whole within 30 s and \
+             never go 30 s without a byte.",
+        )),
         "413" => E::PayloadTooLarge(text("The body is larger than the 1 MiB this route takes.")),
         "415" => {
             E::UnsupportedMediaType(text("This route takes application/json, not text/plain."))
@@ -253,7 +264,7 @@ fn add_problem_responses(openapi: &mut OpenApi) {
                     // read takes `If-Match` too, and answers 412, never 409.
                     "409" => has_body || takes_key || (takes_if_match && !read),
                     "412" => takes_if_match,
-                    "413" | "415" => has_body,
+                    "408" | "413" | "415" => has_body,
                     "422" => has_body || takes_key,
                     "503" => needs_db,
                     "429" => !path.starts_with("/health/"),
