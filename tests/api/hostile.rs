@@ -293,9 +293,30 @@ async fn a_ranked_search_pages_only_so_deep_and_a_small_request_is_served_beside
         .await
         .assert_ok_json();
 
-    // Paging a ranked search ends at its depth, with no cursor beyond.
-    let served = app.all("/api/v1/recommendations?q=rights").await;
-    assert_eq!(served.len(), 1_000);
+    // Paging a ranked search ends at its depth (the last page cut there), and the cursor
+    // beyond it says so: a client that pages learns it has not had every match.
+    let mut served = 0;
+    let mut url = "/api/v1/recommendations?q=rights&limit=7".to_owned();
+    let beyond = loop {
+        let reply = app.get(&url).await;
+        if reply.status == 400 {
+            break reply;
+        }
+        let page = reply.assert_ok_json();
+        served += page["items"].as_array().unwrap().len();
+        let cursor = page["next_cursor"]
+            .as_str()
+            .expect("a cursor while more were found");
+        url = format!("/api/v1/recommendations?q=rights&limit=7&cursor={cursor}");
+    };
+    assert_eq!(served, 1_000);
+    beyond.assert_problem(400, "search_too_deep");
+    // A search whose matches end within the depth ends with no cursor.
+    let few = app
+        .get("/api/v1/recommendations?q=rights%20number%201099")
+        .await
+        .assert_ok_json();
+    assert!(few["next_cursor"].is_null(), "{few}");
     // Without `q` the list pages by position, as deep as it goes.
     assert_eq!(app.all("/api/v1/recommendations").await.len(), 1_100);
     // An export of the search is every match, in creation order (unranked, a page keyed by the

@@ -85,7 +85,14 @@ const PROBLEMS: [(&str, &str, &str); 13] = [
     (
         "BadRequest",
         "400",
-        "The request is malformed: a bad query parameter, path or JSON body",
+        "The request is malformed: a bad query parameter, path or JSON body. Its `code` says \
+         which: `invalid_parameter` (a value a query parameter does not take, or a query \
+         string that is not UTF-8), `invalid_query` (a value that does not read as its \
+         parameter's type, or a parameter the route does not take), `search_too_deep` (a \
+         ranked search's cursor past its first 1,000 results), `invalid_path`, \
+         `review_required`, `malformed_json`, `unreadable_body`, `invalid_if_match`, \
+         `invalid_idempotency_key`; \
+         `errors` names the parameter or field at fault by its pointer",
     ),
     (
         "Unauthorized",

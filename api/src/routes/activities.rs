@@ -92,7 +92,7 @@ pub struct ActivityQuery {
     pub awaiting_consent_of: Option<String>,
     /// Publication state (what a caller sees besides public activities: its own drafts, …).
     pub publication: Option<Publication>,
-    /// Full-text search over titles, summaries, results and lessons: every word must be found, in any of its forms (case, accents and endings do not matter; Chinese by pairs of characters), but for words too common to tell texts apart (`the`, `de`: stop words), which are not searched for; results are ranked.
+    /// Full-text search over titles, summaries, results and lessons: every word must be found, in any of its forms (case, accents and endings do not matter; Chinese by pairs of characters), but for words too common to tell texts apart (`the`, `de`: stop words), which are not searched for; results are ranked, and paged through the first 1,000 (where more were found, the cursor past them is answered with a 400 `search_too_deep`: narrow the search, or export it).
     #[param(
         min_length = 1,
         max_length = 200,

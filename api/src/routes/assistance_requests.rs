@@ -60,7 +60,7 @@ pub struct AssistanceRequestQuery {
     #[param(value_type = Option<LanguageCode>)]
     pub language: Option<String>,
     pub status: Option<RequestStatus>,
-    /// Full-text search over the descriptions: every word must be found, in any of its forms (case, accents and endings do not matter; Chinese by pairs of characters), but for words too common to tell texts apart (`the`, `de`: stop words), which are not searched for; results are ranked.
+    /// Full-text search over the descriptions: every word must be found, in any of its forms (case, accents and endings do not matter; Chinese by pairs of characters), but for words too common to tell texts apart (`the`, `de`: stop words), which are not searched for; results are ranked, and paged through the first 1,000 (where more were found, the cursor past them is answered with a 400 `search_too_deep`: narrow the search, or export it).
     #[param(
         min_length = 1,
         max_length = 200,

@@ -802,11 +802,19 @@ impl Paging {
         cursor: Option<&str>,
         limit: Option<i64>,
     ) -> ApiResult<Self> {
+        let position = crate::routes::support::decode_cursor(state, scope, cursor)?;
+        let mut limit = crate::routes::support::limit(limit)?;
+        // A ranked search's pages end at its depth: the last is cut there.
+        if let Position::Offset(at) | Position::Ranked { at, .. } = position {
+            limit = limit
+                .min(crate::routes::support::MAX_SEARCH_DEPTH - at)
+                .max(1);
+        }
         Ok(Self {
             format: None,
             q: crate::routes::support::search_param(q)?,
-            position: crate::routes::support::decode_cursor(state, scope, cursor)?,
-            limit: crate::routes::support::limit(limit)?,
+            position,
+            limit,
             scope,
         })
     }

@@ -61,7 +61,7 @@ pub struct OfferQuery {
     pub language: Option<String>,
     pub status: Option<OfferStatus>,
     pub peer_to_peer: Option<bool>,
-    /// Full-text search over descriptions and capacities: every word must be found, in any of its forms (case, accents and endings do not matter; Chinese by pairs of characters), but for words too common to tell texts apart (`the`, `de`: stop words), which are not searched for; results are ranked.
+    /// Full-text search over descriptions and capacities: every word must be found, in any of its forms (case, accents and endings do not matter; Chinese by pairs of characters), but for words too common to tell texts apart (`the`, `de`: stop words), which are not searched for; results are ranked, and paged through the first 1,000 (where more were found, the cursor past them is answered with a 400 `search_too_deep`: narrow the search, or export it).
     #[param(
         min_length = 1,
         max_length = 200,

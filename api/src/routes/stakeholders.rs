@@ -43,7 +43,7 @@ pub struct StakeholderQuery {
     /// Serves this region (M49 code).
     #[param(value_type = Option<RegionCode>)]
     pub region: Option<String>,
-    /// Full-text search over names and acronyms: every word must be found, in any of its forms (case, accents and endings do not matter; Chinese by pairs of characters), but for words too common to tell texts apart (`the`, `de`: stop words), which are not searched for; results are ranked.
+    /// Full-text search over names and acronyms: every word must be found, in any of its forms (case, accents and endings do not matter; Chinese by pairs of characters), but for words too common to tell texts apart (`the`, `de`: stop words), which are not searched for; results are ranked, and paged through the first 1,000 (where more were found, the cursor past them is answered with a 400 `search_too_deep`: narrow the search, or export it).
     #[param(
         min_length = 1,
         max_length = 200,

@@ -294,8 +294,12 @@ pub fn encode_cursor(state: &AppState, scope: &str, position: Position) -> Optio
     match position {
         Position::Start => None,
         Position::After(seq) => Some(state.cursors.encode_for(Kind::After, scope, seq)),
-        // The last page a ranked search serves has no next.
-        Position::Offset(n) | Position::Ranked { at: n, .. } if n >= MAX_SEARCH_DEPTH => None,
+        // Past the last page a ranked search serves, where more were found: a cursor the next
+        // request is told of with a 400 `search_too_deep` (a client that pages learns that it
+        // has not had every match, rather than taking the last page served for the end).
+        Position::Offset(n) | Position::Ranked { at: n, .. } if n >= MAX_SEARCH_DEPTH => {
+            Some(state.cursors.encode_for(Kind::Offset, scope, n))
+        }
         Position::Offset(n) => Some(state.cursors.encode_for(Kind::Offset, scope, n)),
         Position::Ranked { at, upto } => Some(match upto.checked_mul(RANKS) {
             Some(n) => state.cursors.encode_for(Kind::Ranked, scope, n + at),
