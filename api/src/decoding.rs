@@ -73,15 +73,33 @@ pub async fn middleware(
             Err(error) => return Ok(req.error_response(error)),
         }
     }
+    // A JSON body is held in memory as it arrives (up to the JSON limit): one of the caller's
+    // large bodies (`routes::body::LARGE_EACH`), however small it is coded, until it is decoded
+    // into a file.
+    let arriving = if bulk {
+        None
+    } else {
+        let share = match req.app_data::<web::Data<crate::startup::AppState>>() {
+            Some(state) => crate::routes::body::large_share(state, req.request()),
+            None => Err(ApiError::internal(anyhow::anyhow!("no service state"))),
+        };
+        match share {
+            Ok(share) => Some(share),
+            Err(error) => return Ok(req.error_response(error)),
+        }
+    };
     let limit = if bulk { limits.bulk } else { limits.json };
     let payload = req.take_payload();
     let decoded = match decode(payload, coding, limit).await {
         Ok(decoded) => decoded,
         Err(error) => return Ok(req.error_response(error)),
     };
+    drop(arriving);
+    // The body handed on is read from a file: it has neither its coded length nor chunks.
     let headers = req.headers_mut();
     headers.remove(header::CONTENT_ENCODING);
     headers.remove(header::CONTENT_LENGTH);
+    headers.remove(header::TRANSFER_ENCODING);
     req.set_payload(decoded);
     Ok(next.call(req).await?.map_into_boxed_body())
 }

@@ -473,6 +473,7 @@ async fn filters_narrow_the_list_and_unknown_values_are_400() {
         "status=dreaming",
         "role=spectator",
         "active_from=yesterday",
+        "active_from=2027-01-01&active_to=2026-01-01",
         "colour=blue",
     ] {
         let reply = app.get_as(&format!("{PATH}?{bad}"), &admin).await;

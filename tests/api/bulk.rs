@@ -591,6 +591,33 @@ async fn rows_of_one_upload_with_one_partner_key_are_one_item() {
         .unwrap();
     assert_eq!(first["version"], 1, "never written over: {first}");
     assert_eq!(first["session"], 43);
+    // Rows that name their items' ids are those items: one giving another item's partner key
+    // is refused, not folded into the other.
+    let other = stored
+        .iter()
+        .find(|r| r["state_under_review"] == "UGA")
+        .unwrap();
+    let by_id = format!(
+        "id,state_under_review,session,text__en,external_refs\n\
+         {},KEN,43,Ratify the first convention,partnerdb:R-900\n\
+         {},UGA,26,Ratify a third convention,partnerdb:R-900\n",
+        first["id"].as_str().unwrap(),
+        other["id"].as_str().unwrap()
+    );
+    let r = report(
+        &app.upload(&format!("{RECS}?mode=partial"), "text/csv", by_id)
+            .await,
+    );
+    assert_eq!(
+        (
+            r["unchanged"].as_u64(),
+            r["rejected"].as_u64(),
+            r["folded"].as_u64()
+        ),
+        (Some(1), Some(1), Some(0)),
+        "{r}"
+    );
+    assert_eq!(r["errors"][0]["line"], 3, "{r}");
 }
 
 /// Two rows of one upload for the same item (texts that differ only in case and punctuation

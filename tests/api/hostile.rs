@@ -907,6 +907,24 @@ async fn a_caller_has_four_large_json_bodies_arriving_at_once() {
         "{problem}"
     );
     assert!(reply.header("retry-after").is_some());
+    // A body sent compressed is held in memory as it arrives, however small it is coded: it
+    // takes a share too.
+    let coded = {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(organisation("Coded", 100_000).as_bytes())
+            .unwrap();
+        e.finish().unwrap()
+    };
+    assert!(coded.len() < 4096);
+    let reply = app
+        .send(
+            post(&token, String::new())
+                .insert_header(("Content-Encoding", "gzip"))
+                .set_payload(coded.clone()),
+        )
+        .await;
+    reply.assert_problem(429, "rate_limited");
     // Its small bodies, and another caller's large one, are served meanwhile.
     let small = app.send(post(&token, organisation("Small", 0))).await;
     assert_eq!(small.status, 201, "{}", small.text());
@@ -919,8 +937,16 @@ async fn a_caller_has_four_large_json_bodies_arriving_at_once() {
     assert!(within_seconds(&|| state.large_bodies.taken() == 3));
     let fifth = app.send(post(&token, organisation("Fifth", 100_000))).await;
     assert_eq!(fifth.status, 201, "{}", fifth.text());
+    let coded = app
+        .send(
+            post(&token, String::new())
+                .insert_header(("Content-Encoding", "gzip"))
+                .set_payload(coded),
+        )
+        .await;
+    assert_eq!(coded.status, 201, "{}", coded.text());
     let names = stakeholder_names(&app).await;
-    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names.len(), 4, "{names:?}");
     for stream in arriving {
         hang_up(stream);
     }

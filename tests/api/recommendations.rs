@@ -530,6 +530,17 @@ async fn facets_follow_edits_and_no_search_finds_them() {
     assert_eq!(reply.status, 204);
     assert_eq!(count(&app, "theme=detention").await, 0);
     assert_eq!(count(&app, "source=ohchr-matrix").await, 0);
+    // A source of the service's imports is known before any import; one a client named is
+    // known once a recommendation had it (and stays, its recommendations gone); any other is
+    // a 400, never an empty list.
+    assert_eq!(count(&app, "source=upr-info").await, 0);
+    app.get(&format!("{PATH}?source=upr_info"))
+        .await
+        .assert_problem(400, "invalid_parameter");
+    let mut named = recommendation("UGA", 40, "Ratify the optional protocol.");
+    named["sources"] = json!(["partner-db"]);
+    app.create(PATH, &named).await;
+    assert_eq!(count(&app, "source=partner-db").await, 1);
 }
 
 #[actix_web::test]

@@ -45,6 +45,17 @@ pub fn insert(conn: &mut DbConnection, facets: &[(i64, &str, &str)]) -> QueryRes
     Ok(())
 }
 
+/// Whether any recommendation has had `value` as its `facet` (a value is numbered when it
+/// first appears, and stays).
+pub fn known(conn: &mut DbConnection, facet: &str, value: &str) -> QueryResult<bool> {
+    let query = values::table
+        .filter(values::facet.eq(facet))
+        .filter(values::value.eq(value))
+        .select(values::code);
+    let found: Option<i32> = super::per_engine!(&mut *conn, c => query.first(c).optional()?);
+    Ok(found.is_some())
+}
+
 /// Removes the facet rows of the recommendation at `seq`.
 pub fn delete(conn: &mut DbConnection, seq: i64) -> QueryResult<()> {
     let seq = i32::try_from(seq).map_err(|_| out_of_range(seq))?;

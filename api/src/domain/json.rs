@@ -212,9 +212,12 @@ fn stand_in(
             },
             Some(e) if e.pointer == missing.pointer || within(&e) => {
                 // A word of a fixed list: the first it names.
+                // serde says `expected `a` or `b`` of two, `expected one of `a`, `b`, `c`` of
+                // more.
                 if let Some(word) = e
                     .message
-                    .split_once("expected `")
+                    .split_once("expected ")
+                    .and_then(|(_, rest)| rest.split_once('`'))
                     .and_then(|(_, rest)| rest.split_once('`'))
                     .map(|(word, _)| word.to_owned())
                     && tries.len() == 4
@@ -577,6 +580,15 @@ mod tests {
     }
 
     #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    #[allow(dead_code)]
+    enum Colour {
+        Red,
+        Green,
+        Blue,
+    }
+
+    #[derive(Debug, Deserialize)]
     #[allow(dead_code)]
     struct Inner {
         #[serde(rename = "a/b")]
@@ -723,6 +735,7 @@ mod tests {
     #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
     struct Form {
+        colour: Colour,
         name: String,
         count: i64,
         kind: Kind,
@@ -752,12 +765,15 @@ mod tests {
         // are told missing themselves, not their fields.
         assert_eq!(
             places("{}"),
-            ["/name", "/count", "/kind", "/span", "/tags", "/on"].map(|p| place(p, "required"))
+            [
+                "/colour", "/name", "/count", "/kind", "/span", "/tags", "/on"
+            ]
+            .map(|p| place(p, "required"))
         );
         // Beside fields at fault, in the order met (of the members' names, once the first is
         // found); a field at fault is not told missing.
         assert_eq!(
-            places(r#"{"count":"x","span":{"to":1},"extra":1,"on":true}"#),
+            places(r#"{"count":"x","span":{"to":1},"extra":1,"on":true,"colour":"blue"}"#),
             [
                 place("/count", "invalid"),
                 place("/extra", "unknown_field"),

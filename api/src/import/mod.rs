@@ -11,7 +11,7 @@ mod entities;
 mod matrix_import;
 mod needs;
 pub mod ohchr_matrix;
-mod upr_info;
+pub mod upr_info;
 
 pub use upr_info::guess_charset;
 
@@ -431,13 +431,22 @@ struct Writer<'c, D: Importable> {
     pending: Vec<(Item<D::Content>, Option<Ahead>)>,
     /// What `Importable::loose_match` has read of the stored items.
     loose: LooseKeys,
-    /// The items this upload has taken so far (a 64-bit hash of their id or natural key: 16
-    /// bytes a row, not the key's text, so that a 64 MiB file of short rows holds some 20 MB
-    /// here; two different keys share a hash by chance about once in 10^7 files of a million
-    /// rows), with their line.
+    /// The items this upload has taken so far (a 64-bit hash of their id or natural key, and
+    /// of their partner keys up to [`SEEN_REFS`]: 16 bytes a row and a key, not the key's
+    /// text, so that a 64 MiB file of short rows holds some 20 MB here, and its keys 16 MB
+    /// more at most; two different keys share a hash by chance about once in 10^7 files of a
+    /// million rows), with their line.
     seen: std::collections::HashMap<u64, u64>,
+    /// How many partner keys `seen` holds.
+    refs_seen: usize,
     _kind: std::marker::PhantomData<D>,
 }
+
+/// How many partner keys an upload's rows are folded by ([`Writer::item`]): a row may carry
+/// fifty, and a file of short rows millions, each held as its rows' keys are (16 bytes). Past
+/// it, a row for an item an earlier row took by partner key writes over it, as one uploaded
+/// later would.
+const SEEN_REFS: usize = 1_000_000;
 
 impl<'c, D: Importable> Writer<'c, D> {
     fn new(conn: &'c mut DbConnection, options: Options) -> Self {
@@ -449,6 +458,7 @@ impl<'c, D: Importable> Writer<'c, D> {
             pending: Vec::new(),
             loose: LooseKeys::new(),
             seen: std::collections::HashMap::new(),
+            refs_seen: 0,
             _kind: std::marker::PhantomData,
         }
     }
@@ -497,8 +507,13 @@ impl<'c, D: Importable> Writer<'c, D> {
             (None, None) => hash(&D::natural_key(&content)),
         };
         // Its partner keys too: two rows of other texts that name one key are one item, which
-        // the second would otherwise write over.
-        let refs = D::refs_of(&content);
+        // the second would otherwise write over. Not a row that names its id (one whose key
+        // is another item's is refused as it is written), nor past [`SEEN_REFS`] keys.
+        let refs = if given.is_none() && self.refs_seen < SEEN_REFS {
+            D::refs_of(&content)
+        } else {
+            &[]
+        };
         let scope = if refs.is_empty() {
             String::new()
         } else {
@@ -537,6 +552,7 @@ impl<'c, D: Importable> Writer<'c, D> {
             return Ok(());
         }
         self.seen.insert(key, line);
+        self.refs_seen += refs.len();
         for (key, _) in refs {
             self.seen.entry(key).or_insert(line);
         }

@@ -141,6 +141,15 @@ impl ActivityQuery {
         f.funding_source = code_param("funding_source", &self.funding_source, |c| {
             data.funding_source(c).is_some()
         })?;
+        // A period that ends before it starts holds no activity: a 400, not an empty list.
+        if let (Some(from), Some(to)) = (self.active_from, self.active_to)
+            && from > to
+        {
+            return Err(ApiError::invalid_parameter(
+                "active_to",
+                format!("{to} is before `active_from` ({from}): no activity runs in such a period"),
+            ));
+        }
         f.active_from = self.active_from.map(|d| d.to_string());
         f.active_to = self.active_to.map(|d| d.to_string());
         f.good_practice = self.good_practice;

@@ -48,7 +48,7 @@ fn read<R: 'static>(
     payload: &mut Payload,
     typed: fn(&str) -> Result<R, JsonError>,
 ) -> Pin<Box<dyn Future<Output = Result<R, actix_web::Error>>>> {
-    let share = large_share(req);
+    let share = arriving_share(req);
     let json = web::Json::<Box<RawValue>>::from_request(req, payload);
     Box::pin(async move {
         let _arriving = share?;
@@ -68,14 +68,23 @@ pub const LARGE: u64 = 64 * 1024;
 pub const LARGE_EACH: usize = 4;
 
 /// One of the caller's large bodies arriving at once, when this body is large (its length
-/// past [`LARGE`], or not said: sent in chunks); a 429 past [`LARGE_EACH`].
-fn large_share(req: &HttpRequest) -> Result<Option<crate::shares::Share>, ApiError> {
+/// past [`LARGE`], or not said: sent in chunks); a 429 past [`LARGE_EACH`]. A coded body takes
+/// its share as it is decoded (`crate::decoding`), and is read here from a file.
+fn arriving_share(req: &HttpRequest) -> Result<Option<crate::shares::Share>, ApiError> {
     let Some(state) = req.app_data::<web::Data<crate::startup::AppState>>() else {
         return Ok(None);
     };
     if !is_large(req.headers()) {
         return Ok(None);
     }
+    large_share(state, req).map(Some)
+}
+
+/// One of the caller's large bodies arriving at once ([`LARGE_EACH`]), or a 429.
+pub fn large_share(
+    state: &crate::startup::AppState,
+    req: &HttpRequest,
+) -> Result<crate::shares::Share, ApiError> {
     crate::decoding::share_of(
         &state.large_bodies,
         state,
@@ -86,7 +95,6 @@ fn large_share(req: &HttpRequest) -> Result<Option<crate::shares::Share>, ApiErr
             LARGE / 1024
         ),
     )
-    .map(Some)
 }
 
 /// A replacement's body (`PUT`): the item's content, or the item as a read gives it

@@ -153,6 +153,33 @@ pub async fn list_recommendations(
     query: crate::routes::query::Query<RecommendationQuery>,
 ) -> ApiResult<HttpResponse> {
     let filter = query.filter()?;
+    // Sources are open (a client may name its own), so a source is known by the
+    // recommendations that have it, or as one the service imports: one none ever had is a 400
+    // (`upr_info` for `upr-info`), never an empty list.
+    let imported = [
+        crate::import::upr_info::SOURCE,
+        crate::import::ohchr_matrix::SOURCE,
+    ];
+    if let Some(source) = filter
+        .source
+        .clone()
+        .filter(|s| !imported.contains(&s.as_str()))
+    {
+        let asked = source.clone();
+        let known = crate::http::with_read_db(&state, move |conn| {
+            Ok(crate::db::facet_codes::known(conn, "source", &asked)?)
+        })
+        .await?;
+        if !known {
+            return Err(ApiError::invalid_parameter(
+                "source",
+                format!(
+                    "`{source}` is not a source any recommendation was imported from \
+                     (`upr-info`, `ohchr-matrix`, or one a client named)"
+                ),
+            ));
+        }
+    }
     if query.format == Some(export::RecommendationListFormat::Matrix) {
         return matrix(&state, &req, &filter, query.session).await;
     }

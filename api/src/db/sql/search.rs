@@ -59,15 +59,18 @@ impl super::PageRow for RankedRow {
     }
 }
 
-/// What a ranked search selects as its `top`: the `upto` its first page found, or, on its
-/// first page, the last of the items it finds, as the caller's conditions choose them. Not the
+/// What a ranked search selects as its `top`: on its first page, the last of the items it
+/// finds, as the caller's conditions choose them (on later pages, a stand-in: the `upto` the
+/// first found is in the cursor). Not the
 /// table's last item: that moves when anyone writes a draft, and the next page's cursor (and
 /// the page's ETag) would tell callers who may not see it that a hidden item was made.
-fn top(upto: Option<i64>) -> String {
-    upto.map_or_else(
-        || "max(seq) OVER ()".to_owned(),
-        |upto| format!("CAST({upto} AS BIGINT)"),
-    )
+fn top(upto: Option<i64>) -> &'static str {
+    // Once known, it is not read again (and a number written into the text would make each
+    // cursor's statement a text of its own, none kept for long: `Sql::keep_plan`).
+    match upto {
+        None => "max(seq) OVER ()",
+        Some(_) => "CAST(0 AS BIGINT)",
+    }
 }
 
 /// The order of a filtered list that has a query `q`.
