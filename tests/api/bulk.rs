@@ -1041,6 +1041,23 @@ async fn a_upr_info_row_of_no_known_state_imports_and_one_of_a_wrong_state_does_
             .await,
     );
     assert_eq!(counts(&r), (1, 1, 0, 0, 0), "{r}");
+    // Imported, but not as a row that names its State is: the report says so.
+    assert_eq!(
+        (
+            r["warnings"][0]["line"].as_u64(),
+            r["warnings"][0]["column"].as_str(),
+            r["warnings"][0]["code"].as_str()
+        ),
+        (Some(2), Some("From"), Some("no_recommending_state")),
+        "{r}"
+    );
+    assert!(
+        r["warnings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("`(Unknown)`"),
+        "{r}"
+    );
     let idn = app
         .all("/api/v1/recommendations?state_under_review=IDN")
         .await;

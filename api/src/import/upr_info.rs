@@ -207,6 +207,17 @@ fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<R
     };
     let (mut themes, mut themes_original) = (Vec::<String>::new(), Vec::<String>::new());
     let (mut warnings, mut warnings_not_listed) = (Vec::new(), 0);
+    if matches!(from, Some(None)) {
+        warnings.push(RowError::in_column(
+            line,
+            "From",
+            "no_recommending_state",
+            format!(
+                "`{from_cell}`: the export names no recommending State on this row; imported \
+                 without one (the other rows of its text add theirs)"
+            ),
+        ));
+    }
     for issue in cells
         .get("Issue")
         .split(',')
