@@ -104,17 +104,23 @@ fn deep_searches_beside_a_small_request() {
                     "search_too_deep",
                     "searcher {i}"
                 );
-                // Every page a ranked search has, to its last: 1,000 results at most.
+                // Every page a ranked search has, to its last: 1,000 results at most, and the
+                // cursor past them is told it is too deep (more were found).
                 let mut served = 0;
                 let mut path = "/api/v1/recommendations?q=rights&limit=200".to_owned();
                 loop {
-                    let page = ask(&path).expect(200);
+                    let reply = ask(&path);
+                    if reply.status == 400 {
+                        assert_eq!(reply.expect(400)["code"], "search_too_deep");
+                        break;
+                    }
+                    let page = reply.expect(200);
                     served += page["items"].as_array().unwrap().len();
                     match page["next_cursor"].as_str() {
                         Some(c) => {
                             path = format!("/api/v1/recommendations?q=rights&limit=200&cursor={c}")
                         }
-                        None => break,
+                        None => panic!("searcher {i}: no cursor past the depth"),
                     }
                 }
                 assert_eq!(served, 1_000, "searcher {i}");
