@@ -192,14 +192,22 @@ async fn references_are_checked() {
     body["participants"] = json!([]);
     let created = submit(&app, &token, &body).await;
     // The recommendation can no longer be deleted.
-    app.send_json(
-        Method::DELETE,
-        &format!("/api/v1/recommendations/{}", rec["id"].as_str().unwrap()),
-        Some(&app.admin_token()),
-        &json!(null),
-    )
-    .await
-    .assert_problem(409, "conflict");
+    let refused = app
+        .send_json(
+            Method::DELETE,
+            &format!("/api/v1/recommendations/{}", rec["id"].as_str().unwrap()),
+            Some(&app.admin_token()),
+            &json!(null),
+        )
+        .await
+        .assert_problem(409, "conflict");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 activity helps implement this recommendation; change it first"),
+        "{refused}"
+    );
     let filtered = app
         .get_as(
             &format!("{PATH}?recommendation={}", rec["id"].as_str().unwrap()),

@@ -73,13 +73,17 @@ impl Document for Recommendation {
         let n = super::activities::references_to(conn, Referenced::Recommendation(id))?;
         if n > 0 {
             return Err(super::documents::WriteError::Conflict(format!(
-                "{n} activities help implement this recommendation; change them first."
+                "{} implement this recommendation; change {} first.",
+                how_many(n, "activity helps", "activities help"),
+                if n == 1 { "it" } else { "them" }
             )));
         }
         let n = super::assistance_requests::naming_recommendation(conn, id)?;
         if n > 0 {
             return Err(super::documents::WriteError::Conflict(format!(
-                "{n} assistance requests ask for help with this recommendation; change them first."
+                "{} for help with this recommendation; change {} first.",
+                how_many(n, "assistance request asks", "assistance requests ask"),
+                if n == 1 { "it" } else { "them" }
             )));
         }
         Ok(())
@@ -212,4 +216,13 @@ pub fn of_review(
         .select(r::document)
         .load::<String>(conn)?;
     parsed(&documents)
+}
+
+/// `n` items that do something, as a sentence begins: `1 activity helps`, `2 activities help`.
+fn how_many(n: i64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }
