@@ -61,32 +61,22 @@ pub async fn middleware(
     if bulk && !identified {
         return Ok(req.error_response(crate::auth::token_needed()));
     }
-    if bulk {
-        let share = match req.app_data::<web::Data<crate::startup::AppState>>() {
-            Some(state) => upload_share(state, req.request()),
-            None => Err(ApiError::internal(anyhow::anyhow!("no service state"))),
-        };
-        match share {
-            Ok(share) => {
-                req.extensions_mut().insert(UploadShare(share));
-            }
-            Err(error) => return Ok(req.error_response(error)),
+    // A coded body holds one of its caller's shares from before it arrives: a bulk upload,
+    // its one upload at a time (kept for the route: `UploadShare`); a JSON body, one of its
+    // large bodies (`routes::body::LARGE_EACH`), however small it is coded, since it is held in
+    // memory as it arrives (up to the JSON limit) until it is decoded into a file.
+    let share = match req.app_data::<web::Data<crate::startup::AppState>>() {
+        Some(state) if bulk => upload_share(state, req.request()),
+        Some(state) => crate::routes::body::large_share(state, req.request()),
+        None => Err(ApiError::internal(anyhow::anyhow!("no service state"))),
+    };
+    let arriving = match share {
+        Ok(share) if bulk => {
+            req.extensions_mut().insert(UploadShare(share));
+            None
         }
-    }
-    // A JSON body is held in memory as it arrives (up to the JSON limit): one of the caller's
-    // large bodies (`routes::body::LARGE_EACH`), however small it is coded, until it is decoded
-    // into a file.
-    let arriving = if bulk {
-        None
-    } else {
-        let share = match req.app_data::<web::Data<crate::startup::AppState>>() {
-            Some(state) => crate::routes::body::large_share(state, req.request()),
-            None => Err(ApiError::internal(anyhow::anyhow!("no service state"))),
-        };
-        match share {
-            Ok(share) => Some(share),
-            Err(error) => return Ok(req.error_response(error)),
-        }
+        Ok(share) => Some(share),
+        Err(error) => return Ok(req.error_response(error)),
     };
     let limit = if bulk { limits.bulk } else { limits.json };
     let payload = req.take_payload();

@@ -190,6 +190,8 @@ fn stand_in(
         serde_json::json!(false),
     ]
     .into();
+    // Whether the first word of a fixed list was put first among the tries.
+    let mut word_tried = false;
     while let Some(given) = tries.pop_front() {
         if *rereads == 0 {
             return None;
@@ -211,17 +213,17 @@ fn stand_in(
                 }
             },
             Some(e) if e.pointer == missing.pointer || within(&e) => {
-                // A word of a fixed list: the first it names.
-                // serde says `expected `a` or `b`` of two, `expected one of `a`, `b`, `c`` of
-                // more.
-                if let Some(word) = e
-                    .message
-                    .split_once("expected ")
-                    .and_then(|(_, rest)| rest.split_once('`'))
-                    .and_then(|(_, rest)| rest.split_once('`'))
-                    .map(|(word, _)| word.to_owned())
-                    && tries.len() == 4
+                // A word of a fixed list: the first it names (serde says `expected `a` or `b``
+                // of two, `expected one of `a`, `b`, `c`` of more).
+                if !word_tried
+                    && let Some(word) = e
+                        .message
+                        .split_once("expected ")
+                        .and_then(|(_, rest)| rest.split_once('`'))
+                        .and_then(|(_, rest)| rest.split_once('`'))
+                        .map(|(word, _)| word.to_owned())
                 {
+                    word_tried = true;
                     tries.push_front(serde_json::Value::String(word));
                 }
             }
