@@ -159,6 +159,27 @@ pub struct CodelistEntry {
     pub description: Multilingual,
 }
 
+/// A language of ISO 639, as languages are written here: the two-letter code of ISO 639-1 where
+/// the language has one, else the three-letter code of ISO 639-3 (or of ISO 639-2, for a
+/// collection of languages). The other codes of the language are taken for it on writes and
+/// in filters, and stored as `code`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LanguageEntry {
+    #[schema(example = "fr")]
+    pub code: String,
+    /// The three-letter code (ISO 639-2/T, ISO 639-3) where `code` has two letters, else null.
+    #[serde(default)]
+    #[schema(example = "fra")]
+    pub alpha3: Option<String>,
+    /// The bibliographic code of ISO 639-2/B where it differs, else null.
+    #[serde(default)]
+    #[schema(example = "fre")]
+    pub bibliographic: Option<String>,
+    /// The English name ISO 639 gives.
+    #[schema(example = "French")]
+    pub name: String,
+}
+
 /// A code of one of the repository's own vocabularies.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct VocabularyEntry {
@@ -242,6 +263,9 @@ pub struct Reference {
     pub funding_sources: Vec<VocabularyEntry>,
     pub theme_vocabularies: Vec<ThemeVocabulary>,
     pub affected_persons: Vec<AffectedPersons>,
+    pub languages: Vec<LanguageEntry>,
+    /// Each code of a language (its own, three-letter and bibliographic) -> its index.
+    languages_by_code: HashMap<String, usize>,
     /// Theme code -> (vocabulary index, theme index).
     themes_by_code: HashMap<String, (usize, usize)>,
     /// Normalised UPR Info issue label -> theme code.
@@ -392,6 +416,22 @@ impl Reference {
             }
         }
 
+        let languages: Vec<LanguageEntry> = parse(
+            "languages.json",
+            include_str!("../reference/languages.json"),
+        );
+        let mut languages_by_code = HashMap::new();
+        for (i, language) in languages.iter().enumerate() {
+            let codes = std::iter::once(&language.code)
+                .chain(&language.alpha3)
+                .chain(&language.bibliographic);
+            for code in codes {
+                if languages_by_code.insert(code.clone(), i).is_some() {
+                    panic!("language code {code} is given twice");
+                }
+            }
+        }
+
         Self {
             countries,
             by_alpha3,
@@ -438,7 +478,20 @@ impl Reference {
             theme_vocabularies: themes.vocabularies,
             persons_by_uhri,
             affected_persons,
+            languages,
+            languages_by_code,
         }
+    }
+
+    /// The language with this ISO 639 code, in any case: its own, three-letter or
+    /// bibliographic.
+    pub fn language(&self, code: &str) -> Option<&LanguageEntry> {
+        let index = match self.languages_by_code.get(code) {
+            Some(i) => Some(i),
+            None if code.len() <= 3 => self.languages_by_code.get(&code.to_ascii_lowercase()),
+            None => None,
+        };
+        index.map(|&i| &self.languages[i])
     }
 
     /// The country with this alpha-3 code (upper case).

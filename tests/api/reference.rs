@@ -442,3 +442,52 @@ async fn other_reference_lists_are_served() {
         assert!(page["next_cursor"].is_null());
     }
 }
+
+#[actix_web::test]
+async fn a_language_is_found_by_any_of_its_codes() {
+    let app = TestApp::spawn();
+    let page = app
+        .get("/api/v1/reference/languages")
+        .await
+        .assert_ok_json();
+    let items = page["items"].as_array().unwrap();
+    let codes: HashSet<&str> = items.iter().map(|l| l["code"].as_str().unwrap()).collect();
+    assert_eq!(codes.len(), items.len(), "a language is listed once");
+    for code in LANGUAGES
+        .iter()
+        .chain(&["sw", "pt", "fil", "kri", "tpi", "sgn"])
+    {
+        assert!(codes.contains(code), "{code}");
+    }
+    assert!(!codes.contains("fra") && !codes.contains("fre") && !codes.contains("eng"));
+    for key in ["fr", "fra", "fre", "FR", "Fre"] {
+        let language = app
+            .get(&format!("/api/v1/reference/languages/{key}"))
+            .await
+            .assert_ok_json();
+        assert_eq!(
+            language,
+            json!({"code": "fr", "alpha3": "fra", "bibliographic": "fre", "name": "French"}),
+            "{key}"
+        );
+    }
+    let krio = app
+        .get("/api/v1/reference/languages/kri")
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        krio,
+        json!({"code": "kri", "alpha3": null, "bibliographic": null, "name": "Krio"})
+    );
+    app.get("/api/v1/reference/languages/xx")
+        .await
+        .assert_problem(404, "not_found");
+    let regional = app
+        .get("/api/v1/reference/languages/pt-BR")
+        .await
+        .assert_problem(404, "not_found");
+    assert!(
+        regional["detail"].as_str().unwrap().contains("`pt`"),
+        "{regional}"
+    );
+}

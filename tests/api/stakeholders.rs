@@ -334,7 +334,7 @@ async fn invalid_stakeholders_are_refused() {
     let mut body = stakeholder("nhri", Some("XXX"), "x");
     body["website"] = json!("ftp://example.org");
     body["contact"]["email"] = json!("not-an-address");
-    body["languages"] = json!(["EN"]);
+    body["languages"] = json!(["english"]);
     body["regions"] = json!(["999"]);
     body["themes"] = json!(["astrology"]);
     let problem = app
@@ -404,7 +404,10 @@ async fn filters_and_search() {
         ("theme=justice", 2),
         ("theme=development", 1),
         ("language=fr", 3),
+        ("language=fra", 3),
+        ("language=FRE", 3),
         ("language=es", 1),
+        ("language=de", 0),
         ("region=001", 1),
         ("region=002", 2),
         ("q=PNUD", 1),
@@ -421,6 +424,8 @@ async fn filters_and_search() {
         "theme=astrology",
         "region=999",
         "language=english",
+        "language=xx",
+        "language=en-GB",
     ] {
         app.get(&format!("{PATH}?{query}")).await.assert_problem(
             400,
@@ -593,4 +598,47 @@ async fn a_stakeholder_kept_after_an_admin_read_shows_others_no_contact_and_each
     assert_eq!(anonymous["website"], "https://uhrc.example.org");
     assert_eq!(anonymous["version"], 2);
     assert!(anonymous.get("contact").is_none_or(Value::is_null));
+}
+
+#[actix_web::test]
+async fn languages_are_kept_by_one_code_each_and_unknown_ones_refused() {
+    let app = TestApp::spawn();
+    let mut body = stakeholder("civil_society_organization", Some("SLE"), "Krio Rights");
+    body["languages"] = json!(["eng", "EN", "fre", "kri"]);
+    let created = app.create(PATH, &body).await;
+    assert_eq!(created["languages"], json!(["en", "fr", "kri"]));
+    let page = app
+        .get(&format!("{PATH}?language=eng"))
+        .await
+        .assert_ok_json();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+
+    let before = app.get(PATH).await.assert_ok_json();
+    body["name"] = json!({"en": "Another"});
+    body["languages"] = json!(["en", "xx", "en-GB", "english"]);
+    let problem = app
+        .send_json(Method::POST, PATH, Some(&app.admin_token()), &body)
+        .await
+        .assert_problem(422, "validation_failed");
+    let errors = problem["errors"].as_array().unwrap();
+    let of = |pointer: &str| {
+        errors
+            .iter()
+            .find(|e| e["pointer"] == pointer)
+            .unwrap_or_else(|| panic!("{pointer}: {problem}"))
+    };
+    assert_eq!(of("/languages/1")["code"], "unknown_code");
+    assert!(
+        of("/languages/2")["message"]
+            .as_str()
+            .unwrap()
+            .contains("`en`")
+    );
+    assert_eq!(of("/languages/3")["code"], "invalid");
+    assert!(!errors.iter().any(|e| e["pointer"] == "/languages/0"));
+    assert_eq!(
+        app.get(PATH).await.assert_ok_json(),
+        before,
+        "nothing written"
+    );
 }

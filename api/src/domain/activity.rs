@@ -12,13 +12,16 @@ use crate::domain::codes::{
 };
 use crate::domain::publication::{Publication, Visibility};
 use crate::domain::recommendation::MAX_TEXT;
-use crate::domain::stakeholder::{LanguageCode, is_language_code};
+use crate::domain::stakeholder::LanguageCode;
 use crate::domain::validate::{Errors, dedup};
 use crate::domain::{
     ActivityId, AssistanceRequestId, CountryCode, ExternalRef, Multilingual, OfferId,
     RecommendationId, StakeholderId, Stored, normalise_text,
 };
 use crate::reference::reference;
+
+/// The most documents an activity links to.
+const MAX_DOCUMENTS: usize = 50;
 
 /// How a stakeholder takes part (IATI OrganisationRole, by name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -445,19 +448,22 @@ impl ActivityInput {
         );
         e.themes("/themes", &mut self.themes);
         e.sdg_targets("/sdg_targets", &mut self.sdg_targets);
-        e.distinct("/documents", &mut self.documents, 50, |e, at, d| {
-            e.web_address(&format!("{at}/url"), &d.url);
-            e.optional_text(&format!("{at}/title"), d.title.as_deref(), 500);
-            if let Some(language) = &d.language
-                && !is_language_code(language)
-            {
-                e.add(
-                    format!("{at}/language"),
-                    "invalid",
-                    "must be an ISO 639 language code in lower case, e.g. `en`",
-                );
+        if self.documents.len() <= MAX_DOCUMENTS {
+            for (i, d) in self.documents.iter_mut().enumerate() {
+                if let Some(language) = &mut d.language {
+                    e.language(&format!("/documents/{i}/language"), language);
+                }
             }
-        });
+        }
+        e.distinct(
+            "/documents",
+            &mut self.documents,
+            MAX_DOCUMENTS,
+            |e, at, d| {
+                e.web_address(&format!("{at}/url"), &d.url);
+                e.optional_text(&format!("{at}/title"), d.title.as_deref(), 500);
+            },
+        );
         ExternalRef::validate_all(&mut e, "/external_refs", &mut self.external_refs);
         e.into_result(ActivityInput {
             states_concerned,

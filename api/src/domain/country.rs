@@ -107,6 +107,15 @@ fn fold(text: &str, keep_short_i: bool) -> String {
     if text.is_ascii() {
         return normalise_ascii(text);
     }
+    // Characters that show nothing (a zero-width space, a soft hyphen, a direction mark) are
+    // not there: a name copied from a web page with one inside a word is the same name.
+    let visible: String;
+    let text = if text.contains(is_invisible) {
+        visible = text.chars().filter(|c| !is_invisible(*c)).collect();
+        visible.as_str()
+    } else {
+        text
+    };
     // `й` as one character or as `и` and its combining breve (U+0306).
     let short_i = keep_short_i && text.contains(['й', 'Й', '\u{306}']);
     let folded: String = if short_i {
@@ -138,6 +147,22 @@ fn fold(text: &str, keep_short_i: bool) -> String {
         out.push_str(word);
     }
     out
+}
+
+/// A format character that shows nothing between letters: the soft hyphen, zero-width spaces
+/// and joiners, direction marks, embeddings, overrides and isolates, the byte order mark.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{61c}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+    )
 }
 
 /// [`normalise_text`] for ASCII text, which needs no Unicode decomposition: most of what
@@ -180,6 +205,21 @@ mod tests {
         assert_eq!(normalise_name("St. Lucia"), "st lucia");
         assert_eq!(normalise_name("Türkiye"), "turkiye");
         assert_eq!(normalise_name("&Co"), "and co");
+    }
+
+    #[test]
+    fn characters_that_show_nothing_do_not_split_or_change_a_name() {
+        for copy in [
+            "U\u{200b}NDP",
+            "UN\u{ad}DP",
+            "\u{feff}UNDP",
+            "\u{202e}UNDP\u{202c}",
+            "U\u{2060}N\u{200d}D\u{200e}P",
+        ] {
+            assert_eq!(normalise_text(copy), "undp", "{copy:?}");
+            assert_eq!(normalise_words(copy), "undp", "{copy:?}");
+        }
+        assert_eq!(normalise_text("a\u{200b} b"), "a b");
     }
 
     #[test]

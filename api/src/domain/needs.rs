@@ -5,7 +5,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::stakeholder::is_language_code;
 use crate::domain::validate::Errors;
 use crate::reference::reference;
 
@@ -75,19 +74,6 @@ impl Errors {
                     at,
                     "unknown_code",
                     format!("`{code}` is not a modality of /api/v1/reference/modalities"),
-                );
-            }
-        });
-    }
-
-    /// ISO 639 language codes in lower case, deduplicated.
-    pub fn languages(&mut self, pointer: &str, languages: &mut Vec<String>) {
-        self.distinct(pointer, languages, 50, |e, at, code| {
-            if !is_language_code(code) {
-                e.add(
-                    at,
-                    "invalid",
-                    "must be an ISO 639 language code in lower case, e.g. `en`",
                 );
             }
         });

@@ -144,7 +144,7 @@ pub struct StakeholderInput<C = String> {
     #[serde(default)]
     #[schema(value_type = Vec<ThemeCode>, max_items = 100)]
     pub themes: Vec<String>,
-    /// Working languages, ISO 639 codes in lower case.
+    /// Working languages, ISO 639 codes (`/api/v1/reference/languages`).
     #[serde(default)]
     #[schema(value_type = Vec<LanguageCode>, example = json!(["en", "sw"]), max_items = 50)]
     pub languages: Vec<String>,
@@ -172,8 +172,9 @@ pub struct Stakeholder {
     pub content: StakeholderContent,
 }
 
-pub fn is_language_code(code: &str) -> bool {
-    (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase())
+/// The code kept for a language given by any of its ISO 639 codes (`fre` is `fr`).
+pub fn language_code(code: &str) -> Option<&'static str> {
+    reference().language(code).map(|l| l.code.as_str())
 }
 
 /// M49 codes a stakeholder may serve: the world and every region the country list uses.
@@ -194,7 +195,10 @@ impl utoipa::PartialSchema for LanguageCode {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::schema::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .description(Some("An ISO 639 language code in lower case."))
+            .description(Some(
+                "A language of /api/v1/reference/languages by its ISO 639 code, kept as the \
+                 code listed there (`fre` and `fra` are kept as `fr`).",
+            ))
             .pattern(Some("^[a-z]{2,3}$"))
             .examples(["sw"])
             .into()
@@ -260,15 +264,7 @@ impl StakeholderInput {
             }
         }
         e.themes("/themes", &mut self.themes);
-        e.distinct("/languages", &mut self.languages, 50, |e, at, code| {
-            if !is_language_code(code) {
-                e.add(
-                    at,
-                    "invalid",
-                    "must be an ISO 639 language code in lower case, e.g. `en`",
-                );
-            }
-        });
+        e.languages("/languages", &mut self.languages);
         e.distinct("/regions", &mut self.regions, 50, |e, at, code| {
             if !is_region_code(code) {
                 e.add(

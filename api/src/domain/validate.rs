@@ -264,6 +264,31 @@ impl Errors {
         });
     }
 
+    /// A language of `/api/v1/reference/languages` by any of its ISO 639 codes, in any case,
+    /// written as the code kept for it (`fre`, `fra` and `FR` are `fr`), so that one language
+    /// is one code wherever it is compared.
+    pub fn language(&mut self, pointer: &str, code: &mut String) {
+        match crate::reference::reference().language(code) {
+            Some(known) if *code != known.code => known.code.clone_into(code),
+            Some(_) => {}
+            None if is_language_shape(code) => {
+                self.add(pointer, "unknown_code", unknown_language(code))
+            }
+            None => self.add(pointer, "invalid", unknown_language(code)),
+        }
+    }
+
+    /// Languages as [`Self::language`] writes them, deduplicated (`en` and `eng` are one).
+    pub fn languages(&mut self, pointer: &str, languages: &mut Vec<String>) {
+        const MAX: usize = 50;
+        if languages.len() <= MAX {
+            for (i, code) in languages.iter_mut().enumerate() {
+                self.language(&format!("{pointer}/{i}"), code);
+            }
+        }
+        self.distinct(pointer, languages, MAX, |_, _, _| {});
+    }
+
     /// A web address as the contract states it (`^https?://[^\s\u0000\[\]]+$`, at most 500
     /// characters; `[` and `]` are left out so no URL parser misreads a host).
     pub fn web_address(&mut self, pointer: &str, url: &str) {
@@ -296,6 +321,25 @@ impl Errors {
 }
 
 /// Removes repeated items, keeping the first of each: a code listed twice means it once.
+/// Two or three letters: what an ISO 639 code looks like.
+fn is_language_shape(code: &str) -> bool {
+    (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
+/// Why `code` is not a language: a tag of a language as spoken somewhere (`en-GB`, `pt_BR`) is
+/// told the code of its language alone.
+pub fn unknown_language(code: &str) -> String {
+    let data = crate::reference::reference();
+    match code.split_once(['-', '_']) {
+        Some((primary, _)) if data.language(primary).is_some() => format!(
+            "`{code}` is not an ISO 639 code of /api/v1/reference/languages: a language is \
+             named alone, `{}`",
+            data.language(primary).map_or(primary, |l| l.code.as_str())
+        ),
+        _ => format!("`{code}` is not an ISO 639 code of /api/v1/reference/languages, e.g. `en`"),
+    }
+}
+
 pub fn dedup<T: PartialEq>(items: &mut Vec<T>) {
     let mut i = 0;
     while i < items.len() {

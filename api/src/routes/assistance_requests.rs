@@ -19,13 +19,13 @@ use crate::auth::{Caller, Identity};
 use crate::db::assistance_requests::Filter;
 use crate::domain::assistance_request::{AssistanceRequest, AssistanceRequestInput, RequestStatus};
 use crate::domain::codes::{ModalityCode, SdgTargetCode, ThemeCode};
-use crate::domain::stakeholder::{LanguageCode, is_language_code};
+use crate::domain::stakeholder::LanguageCode;
 use crate::domain::{AssistanceRequestId, RecommendationId};
 use crate::error::ApiResult;
 use crate::reference::reference;
 use crate::routes::support::{
-    code_param, expected, kept_by_id, kept_size, not_modified, regional_group_param, state_param,
-    states_of, with_db,
+    code_param, expected, kept_by_id, kept_size, language_param, not_modified,
+    regional_group_param, state_param, states_of, with_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -104,7 +104,7 @@ impl AssistanceRequestQuery {
             data.sdg_target(c).is_some()
         })?;
         f.modality = code_param("modality", &self.modality, |c| data.modality(c).is_some())?;
-        f.language = code_param("language", &self.language, is_language_code)?;
+        f.language = language_param("language", &self.language)?;
         f.status = self.status;
         Ok(f)
     }

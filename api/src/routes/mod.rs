@@ -152,7 +152,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                         .service(reference::list_modalities)
                         .service(reference::list_funding_sources)
                         .service(reference::list_themes)
-                        .service(reference::list_affected_persons),
+                        .service(reference::list_affected_persons)
+                        .service(reference::list_languages)
+                        .service(reference::get_language),
                 ),
         );
 }

@@ -18,13 +18,13 @@ use crate::auth::{Caller, Identity};
 use crate::db::offers::Filter;
 use crate::domain::codes::{ModalityCode, SdgTargetCode, ThemeCode};
 use crate::domain::offer::{Offer, OfferInput, OfferStatus};
-use crate::domain::stakeholder::{LanguageCode, is_language_code};
+use crate::domain::stakeholder::LanguageCode;
 use crate::domain::{OfferId, StakeholderId};
 use crate::error::ApiResult;
 use crate::reference::reference;
 use crate::routes::support::{
-    code_param, expected, kept_by_id, kept_size, not_modified, regional_group_param, state_param,
-    with_db, with_item_db,
+    code_param, expected, kept_by_id, kept_size, language_param, not_modified,
+    regional_group_param, state_param, with_db, with_item_db,
 };
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
@@ -92,7 +92,7 @@ impl OfferQuery {
             data.sdg_target(c).is_some()
         })?;
         f.modality = code_param("modality", &self.modality, |c| data.modality(c).is_some())?;
-        f.language = code_param("language", &self.language, is_language_code)?;
+        f.language = language_param("language", &self.language)?;
         f.status = self.status;
         f.peer_to_peer = self.peer_to_peer;
         Ok(f)

@@ -7,8 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::reference::{
-    AffectedPersons, CodelistEntry, Country, CountryStatus, Cycle, SdgGoal, SdgTarget,
-    ThemeVocabulary, VocabularyEntry, reference,
+    AffectedPersons, CodelistEntry, Country, CountryStatus, Cycle, LanguageEntry, SdgGoal,
+    SdgTarget, ThemeVocabulary, VocabularyEntry, reference,
 };
 use crate::routes::page_type;
 use crate::routes::support::regional_group_param;
@@ -21,6 +21,7 @@ page_type!(CodelistPage, CodelistEntry);
 page_type!(VocabularyPage, VocabularyEntry);
 page_type!(ThemeVocabularyPage, ThemeVocabulary);
 page_type!(AffectedPersonsPage, AffectedPersons);
+page_type!(LanguagePage, LanguageEntry);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -307,4 +308,34 @@ pub async fn list_affected_persons() -> web::Json<AffectedPersonsPage> {
     web::Json(AffectedPersonsPage::complete(
         reference().affected_persons.clone(),
     ))
+}
+
+/// The languages of ISO 639 that stakeholders work in, offers give help in, requests ask for
+/// and documents are written in: every language with a code in ISO 639-1 or ISO 639-3, and the
+/// collections of languages of ISO 639-2. Any code of a language (`fr`, `fra`, `fre`) is taken
+/// on writes and in filters, and kept as its `code`.
+#[utoipa::path(
+    tag = "reference",
+    operation_id = "list_languages",
+    responses((status = 200, description = "All languages", body = LanguagePage))
+)]
+#[get("/languages")]
+pub async fn list_languages() -> web::Json<LanguagePage> {
+    web::Json(LanguagePage::complete(reference().languages.clone()))
+}
+
+/// One language, by any of its ISO 639 codes, in any case.
+#[utoipa::path(
+    tag = "reference",
+    operation_id = "get_language",
+    params(("code" = String, Path, description = "An ISO 639 code", example = "fre")),
+    responses((status = 200, description = "The language", body = LanguageEntry))
+)]
+#[get("/languages/{code}")]
+pub async fn get_language(code: web::Path<String>) -> ApiResult<web::Json<LanguageEntry>> {
+    reference()
+        .language(&code)
+        .cloned()
+        .map(web::Json)
+        .ok_or_else(|| ApiError::NotFound(crate::domain::validate::unknown_language(&code) + "."))
 }

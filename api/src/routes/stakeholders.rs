@@ -16,12 +16,14 @@ use crate::db::documents;
 use crate::db::stakeholders::Filter;
 use crate::domain::codes::{CountryCodeValue, RegionCode, ThemeCode};
 use crate::domain::stakeholder::{
-    LanguageCode, Stakeholder, StakeholderInput, StakeholderKind, is_language_code, is_region_code,
+    LanguageCode, Stakeholder, StakeholderInput, StakeholderKind, is_region_code,
 };
 use crate::domain::{CountryCode, StakeholderId};
 use crate::error::{ApiError, ApiResult};
 use crate::reference::reference;
-use crate::routes::support::{expected, kept_by_id, kept_size, not_modified, with_db};
+use crate::routes::support::{
+    expected, kept_by_id, kept_size, language_param, not_modified, with_db,
+};
 use crate::routes::{export, page_type};
 use crate::startup::AppState;
 
@@ -78,14 +80,7 @@ impl StakeholderQuery {
                 format!("`{theme}` is not a known theme"),
             ));
         }
-        if let Some(language) = &self.language
-            && !is_language_code(language)
-        {
-            return Err(ApiError::invalid_parameter(
-                "language",
-                "must be an ISO 639 code such as `en`",
-            ));
-        }
+        let language = language_param("language", &self.language)?;
         if let Some(region) = &self.region
             && !is_region_code(region)
         {
@@ -98,7 +93,7 @@ impl StakeholderQuery {
             kind: self.kind,
             country,
             theme: self.theme.clone(),
-            language: self.language.clone(),
+            language,
             region: self.region.clone(),
         })
     }

@@ -594,6 +594,20 @@ pub fn code_param(
     }
 }
 
+/// A language filter, by any of its ISO 639 codes, as the code items keep for it.
+pub fn language_param(name: &str, value: &Option<String>) -> ApiResult<Option<String>> {
+    value
+        .as_deref()
+        .map(|v| {
+            crate::domain::stakeholder::language_code(v)
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    ApiError::invalid_parameter(name, crate::domain::validate::unknown_language(v))
+                })
+        })
+        .transpose()
+}
+
 pub fn in_range(name: &str, value: Option<i64>, min: i64, max: i64) -> ApiResult<Option<i64>> {
     match value {
         Some(v) if !(min..=max).contains(&v) => Err(ApiError::invalid_parameter(
