@@ -178,6 +178,16 @@ pub struct LanguageEntry {
     /// The English name ISO 639 gives.
     #[schema(example = "French")]
     pub name: String,
+    /// The macrolanguage it is a variety of (`sw` for `swh`, Kiswahili), else null: matching
+    /// takes a language and its macrolanguage as one.
+    #[serde(default)]
+    #[schema(example = json!(null))]
+    pub macrolanguage: Option<String>,
+    /// Codes retired in its favour (ISO 639-1's `iw` for `he`, ISO 639-3's `mol` for `ro`),
+    /// taken for it.
+    #[serde(default)]
+    #[schema(example = json!([]))]
+    pub former: Vec<String>,
 }
 
 /// A code of one of the repository's own vocabularies.
@@ -264,8 +274,10 @@ pub struct Reference {
     pub theme_vocabularies: Vec<ThemeVocabulary>,
     pub affected_persons: Vec<AffectedPersons>,
     pub languages: Vec<LanguageEntry>,
-    /// Each code of a language (its own, three-letter and bibliographic) -> its index.
+    /// Each code of a language (its own, three-letter, bibliographic, former) -> its index.
     languages_by_code: HashMap<String, usize>,
+    /// For each language, by index: `Reference::language_equivalents`.
+    language_equivalents: Vec<Vec<String>>,
     /// Theme code -> (vocabulary index, theme index).
     themes_by_code: HashMap<String, (usize, usize)>,
     /// Normalised UPR Info issue label -> theme code.
@@ -309,6 +321,47 @@ fn equivalents_both_ways(vocabularies: &mut [ThemeVocabulary]) {
             theme.equivalents.push(equivalent);
         }
     }
+}
+
+/// For each language, every code of its family but its own kept one: its own other codes, its
+/// macrolanguage's codes, and for a macrolanguage its varieties' codes.
+fn language_families(
+    languages: &[LanguageEntry],
+    by_code: &HashMap<String, usize>,
+) -> Vec<Vec<String>> {
+    let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, language) in languages.iter().enumerate() {
+        if let Some(macrolanguage) = &language.macrolanguage {
+            let m = *by_code
+                .get(macrolanguage)
+                .unwrap_or_else(|| panic!("{} names unknown {macrolanguage}", language.code));
+            members.entry(m).or_default().push(i);
+        }
+    }
+    let codes_of = |l: &LanguageEntry| -> Vec<String> {
+        std::iter::once(&l.code)
+            .chain(&l.alpha3)
+            .chain(&l.bibliographic)
+            .chain(&l.former)
+            .cloned()
+            .collect()
+    };
+    languages
+        .iter()
+        .enumerate()
+        .map(|(i, language)| {
+            let macrolanguage = language.macrolanguage.as_ref().map(|m| by_code[m]);
+            let varieties = members.get(&i).into_iter().flatten().copied();
+            let mut codes: Vec<String> = std::iter::once(i)
+                .chain(macrolanguage)
+                .chain(varieties)
+                .flat_map(|f| codes_of(&languages[f]))
+                .filter(|c| *c != language.code)
+                .collect();
+            codes.shrink_to_fit();
+            codes
+        })
+        .collect()
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(name: &str, json: &str) -> T {
@@ -424,13 +477,16 @@ impl Reference {
         for (i, language) in languages.iter().enumerate() {
             let codes = std::iter::once(&language.code)
                 .chain(&language.alpha3)
-                .chain(&language.bibliographic);
+                .chain(&language.bibliographic)
+                .chain(&language.former);
             for code in codes {
                 if languages_by_code.insert(code.clone(), i).is_some() {
                     panic!("language code {code} is given twice");
                 }
             }
         }
+
+        let language_equivalents = language_families(&languages, &languages_by_code);
 
         Self {
             countries,
@@ -480,6 +536,7 @@ impl Reference {
             affected_persons,
             languages,
             languages_by_code,
+            language_equivalents,
         }
     }
 
@@ -492,6 +549,18 @@ impl Reference {
             None => None,
         };
         index.map(|&i| &self.languages[i])
+    }
+
+    /// The codes matching takes as meeting a language asked for by `code`, but `code` itself:
+    /// the language's other codes (an item stored before its codes were kept as one may hold
+    /// `eng`), its macrolanguage's and, for a macrolanguage, its varieties' (an offer in
+    /// Kiswahili, `swh`, serves a need in Swahili, `sw`, and one in Swahili a need in
+    /// Kiswahili). Two varieties of one macrolanguage do not meet: Mandarin and Cantonese are
+    /// both Chinese.
+    pub fn language_equivalents(&self, code: &str) -> &[String] {
+        self.language(code)
+            .and_then(|l| self.languages_by_code.get(&l.code))
+            .map_or(&[], |&i| self.language_equivalents[i].as_slice())
     }
 
     /// The country with this alpha-3 code (upper case).

@@ -467,7 +467,14 @@ async fn a_language_is_found_by_any_of_its_codes() {
             .assert_ok_json();
         assert_eq!(
             language,
-            json!({"code": "fr", "alpha3": "fra", "bibliographic": "fre", "name": "French"}),
+            json!({
+                "code": "fr",
+                "alpha3": "fra",
+                "bibliographic": "fre",
+                "name": "French",
+                "macrolanguage": null,
+                "former": [],
+            }),
             "{key}"
         );
     }
@@ -477,8 +484,27 @@ async fn a_language_is_found_by_any_of_its_codes() {
         .assert_ok_json();
     assert_eq!(
         krio,
-        json!({"code": "kri", "alpha3": null, "bibliographic": null, "name": "Krio"})
+        json!({
+            "code": "kri",
+            "alpha3": null,
+            "bibliographic": null,
+            "name": "Krio",
+            "macrolanguage": null,
+            "former": [],
+        })
     );
+    let kiswahili = app
+        .get("/api/v1/reference/languages/swh")
+        .await
+        .assert_ok_json();
+    assert_eq!(kiswahili["macrolanguage"], "sw");
+    for (former, code) in [("iw", "he"), ("mo", "ro"), ("mol", "ro")] {
+        let language = app
+            .get(&format!("/api/v1/reference/languages/{former}"))
+            .await
+            .assert_ok_json();
+        assert_eq!(language["code"], code, "{former}");
+    }
     app.get("/api/v1/reference/languages/xx")
         .await
         .assert_problem(404, "not_found");

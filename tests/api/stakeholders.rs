@@ -642,3 +642,123 @@ async fn languages_are_kept_by_one_code_each_and_unknown_ones_refused() {
         "nothing written"
     );
 }
+
+/// Stakeholders stored by an older release, a language by another of its codes (`eng`) and a
+/// name with a character that shows nothing inside a word (keyed then as two words), are
+/// filtered and keyed as they are written now once the service starts; one whose key is now
+/// another's keeps its own, and the start goes on.
+#[actix_web::test]
+async fn stakeholders_stored_by_an_older_release_are_indexed_as_written_now() {
+    use diesel::prelude::*;
+    use upr_tc::db::schema::stakeholders::dsl as s;
+    use upr_tc::db::schema::{instance::dsl as i, stakeholder_facets::dsl as f};
+    let app = TestApp::spawn();
+    let ids_of = |page: Value| -> Vec<String> {
+        let mut ids: Vec<String> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let clean = app.create(PATH, &stakeholder("other", None, "UNDP")).await;
+    let legacy = app
+        .create(PATH, &stakeholder("other", None, "Legacy Org"))
+        .await;
+    let copy = app.create(PATH, &stakeholder("other", None, "Copy")).await;
+    {
+        let mut conn = app.service.state.pool.get().unwrap();
+        for (item, name) in [(&legacy, "Le\u{200b}gacy Org"), (&copy, "U\u{200b}NDP")] {
+            let id = item["id"].as_str().unwrap();
+            let (seq, document): (i64, String) = s::stakeholders
+                .filter(s::id.eq(id))
+                .select((s::seq, s::document))
+                .first(&mut **conn)
+                .unwrap();
+            let mut document: Value = serde_json::from_str(&document).unwrap();
+            document["name"]["en"] = json!(name);
+            document["languages"] = json!(["eng", "fre"]);
+            diesel::update(s::stakeholders.filter(s::seq.eq(seq)))
+                .set((
+                    s::document.eq(document.to_string()),
+                    s::natural_key.eq(format!("key of the older release {seq}")),
+                ))
+                .execute(&mut **conn)
+                .unwrap();
+            diesel::delete(
+                f::stakeholder_facets
+                    .filter(f::stakeholder_seq.eq(seq))
+                    .filter(f::facet.eq("language")),
+            )
+            .execute(&mut **conn)
+            .unwrap();
+            for code in ["eng", "fre"] {
+                diesel::insert_into(f::stakeholder_facets)
+                    .values((
+                        f::stakeholder_seq.eq(seq),
+                        f::facet.eq("language"),
+                        f::value.eq(code),
+                    ))
+                    .execute(&mut **conn)
+                    .unwrap();
+            }
+        }
+        diesel::update(i::instance)
+            .set(i::analysis_version.eq(5))
+            .execute(&mut **conn)
+            .unwrap();
+    }
+    let english = format!("{PATH}?language=en");
+    assert_eq!(
+        ids_of(app.get(&english).await.assert_ok_json()),
+        vec![clean["id"].as_str().unwrap().to_owned()],
+        "as the older release left them"
+    );
+    let mut conn = app.service.state.pool.get().unwrap();
+    conn.migrate()
+        .expect("the start goes on past a key another item holds");
+    drop(conn);
+    let mut all = vec![
+        clean["id"].clone(),
+        legacy["id"].clone(),
+        copy["id"].clone(),
+    ]
+    .into_iter()
+    .map(|id| id.as_str().unwrap().to_owned())
+    .collect::<Vec<_>>();
+    all.sort();
+    assert_eq!(ids_of(app.get(&english).await.assert_ok_json()), all);
+    assert_eq!(
+        ids_of(
+            app.get(&format!("{PATH}?language=fr"))
+                .await
+                .assert_ok_json()
+        ),
+        all
+    );
+    // The name read past the character is the legacy item's key now; the copy's is the clean
+    // item's, which keeps it.
+    app.send_json(
+        Method::POST,
+        PATH,
+        Some(&app.admin_token()),
+        &stakeholder("other", None, "Legacy Org"),
+    )
+    .await
+    .assert_problem(409, "conflict");
+    let again = app
+        .send_json(
+            Method::POST,
+            PATH,
+            Some(&app.admin_token()),
+            &stakeholder("other", None, "U\u{200b}NDP"),
+        )
+        .await
+        .assert_problem(409, "conflict");
+    assert!(
+        again.to_string().contains(clean["id"].as_str().unwrap()),
+        "{again}"
+    );
+}

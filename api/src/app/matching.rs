@@ -240,6 +240,7 @@ struct NeedOf<'a> {
     request: &'a AssistanceRequestContent,
     place: Place,
     theme_equivalents: Vec<&'static [String]>,
+    language_equivalents: Vec<&'static [String]>,
     /// Its themes and their equivalents, for track records (`Record::on`): expanded once a
     /// need, not once a stakeholder it is compared with.
     themes_covered: Vec<String>,
@@ -252,6 +253,9 @@ impl<'a> NeedOf<'a> {
             request,
             place: Place::of(&request.state),
             theme_equivalents: crate::domain::matching::equivalents_of(&request.themes),
+            language_equivalents: crate::domain::matching::language_equivalents_of(
+                &request.languages,
+            ),
             themes_covered: reference().themes_with_equivalents(&request.themes),
             words,
         }
@@ -266,6 +270,7 @@ impl<'a> NeedOf<'a> {
             sdg_targets: &r.sdg_targets,
             modalities: &r.modalities,
             languages: &r.languages,
+            language_equivalents: &self.language_equivalents,
             period: r.period.as_ref(),
             words: &self.words,
         }

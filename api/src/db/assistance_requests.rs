@@ -5,7 +5,9 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::activities::Referenced;
-use super::documents::{Document, WriteError, first_shown_at};
+use super::documents::{
+    Document, WriteError, first_shown_at, holds_former_languages, kept_language,
+};
 use super::table::{Table, document_table};
 use super::time::StoredTime;
 use crate::domain::Language;
@@ -138,6 +140,10 @@ impl Document for AssistanceRequest {
         )
     }
 
+    fn holds_former_codes(&self) -> bool {
+        holds_former_languages(&self.content.languages)
+    }
+
     fn facets(&self) -> Vec<(&'static str, String)> {
         let c = &self.content;
         let mut out: Vec<(&'static str, String)> = Vec::new();
@@ -155,7 +161,7 @@ impl Document for AssistanceRequest {
         out.extend(c.themes.iter().map(|v| ("theme", v.clone())));
         out.extend(c.sdg_targets.iter().map(|v| ("sdg_target", v.clone())));
         out.extend(c.modalities.iter().map(|v| ("modality", v.clone())));
-        out.extend(c.languages.iter().map(|v| ("language", v.clone())));
+        out.extend(c.languages.iter().map(|v| ("language", kept_language(v))));
         out
     }
 

@@ -115,6 +115,12 @@ pub trait Document: Rows + Serialize + DeserializeOwned {
     fn columns(&self) -> Self::Columns;
     /// `(facet, value)` rows for the multi-valued filters.
     fn facets(&self) -> Vec<(&'static str, String)>;
+    /// Whether the item holds a code its facets write otherwise: a language by a code other
+    /// than the one kept for it (`eng`), as items written before languages were kept as one
+    /// may (`reindex` writes their facets again). By default not.
+    fn holds_former_codes(&self) -> bool {
+        false
+    }
     /// The texts search finds an item by, each in its language: its content's.
     fn search_texts_of(content: &Self::Content) -> Vec<(Language, &str)>;
     /// The terms of an item's texts, as the full-text index of either engine stores them.
@@ -286,8 +292,12 @@ fn index<D: Document>(conn: &mut DbConnection, seq: i64, doc: &D) -> Result<(), 
     Ok(())
 }
 
-/// Writes the full-text terms of every stored item of `D` again, a thousand at a time;
-/// returns how many.
+/// Writes what is derived from every stored item of `D` by the text analysis and the
+/// reference data again, a thousand items at a time: its full-text terms; its facets where
+/// it holds a language by a former code (`Document::holds_former_codes`); its natural key
+/// where its document holds a character that shows nothing, which keys once split words at
+/// (`domain::is_invisible`), unless another item holds the key it now has: that one is named
+/// in the log and both are kept. Returns how many items.
 pub fn reindex<D: Document>(conn: &mut DbConnection) -> diesel::QueryResult<usize> {
     let (mut after, mut count) = (0, 0);
     loop {
@@ -296,13 +306,48 @@ pub fn reindex<D: Document>(conn: &mut DbConnection) -> diesel::QueryResult<usiz
             return Ok(count);
         };
         after = last.seq;
-        let entries = rows
-            .iter()
-            .map(|row| Ok((row.seq, parse::<D>(row)?.search_text())))
-            .collect::<diesel::QueryResult<Vec<_>>>()?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let doc = parse::<D>(row)?;
+            if doc.holds_former_codes() {
+                let facets = doc.facets();
+                let pairs: Vec<(&str, &str)> =
+                    facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
+                D::set_facets(conn, row.seq, &pairs)?;
+            }
+            if row.document.contains(crate::domain::is_invisible) {
+                let key = D::natural_key(doc.content());
+                if let Some(other) = crate::db::sql::search::rekey(conn, &D::TABLE, row.seq, &key)?
+                {
+                    tracing::warn!(
+                        entity = D::TABLE.entity,
+                        id = %doc.id(),
+                        same_as = other,
+                        "keeps its natural key: read without the characters that show nothing \
+                         in it, it is the same as another item's"
+                    );
+                }
+            }
+            entries.push((row.seq, doc.search_text()));
+        }
         rewrite_search(conn, &D::TABLE, &entries)?;
         count += entries.len();
     }
+}
+
+/// A language as facets and filters write it: the code kept for it, or as stored where the
+/// reference data knows no such code (an item written before codes were checked).
+pub fn kept_language(code: &str) -> String {
+    crate::domain::stakeholder::language_code(code)
+        .unwrap_or(code)
+        .to_owned()
+}
+
+/// Whether any of `languages` is held by a code other than the one kept for it.
+pub fn holds_former_languages(languages: &[String]) -> bool {
+    languages
+        .iter()
+        .any(|l| crate::domain::stakeholder::language_code(l).is_some_and(|k| k != l))
 }
 
 /// An item as stored: its JSON document, not read into its type (the database holds only JSON

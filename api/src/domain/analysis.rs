@@ -10,7 +10,7 @@
 
 use rust_stemmers::{Algorithm, Stemmer};
 
-use crate::domain::{Language, normalise_words};
+use crate::domain::{Language, is_invisible, normalise_words};
 
 /// The version of the analysis below: stored terms written by an older one are written again
 /// when the service starts (`db::sql::search::reindex_if_analysis_changed`). Raise it with any
@@ -129,8 +129,12 @@ fn reads_as_english(text: &str) -> bool {
 /// The words of `text` written in capitals, of two letters or more, folded: acronyms (`WHO`,
 /// `IT`), which are kept even where their letters spell a stop word.
 fn acronyms(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 2 && w.chars().all(char::is_uppercase))
+    // A character that shows nothing is not there (`W\u{200b}HO` is `WHO`), as folding reads it.
+    text.split(|c: char| !c.is_alphanumeric() && !is_invisible(c))
+        .filter(|w| {
+            let mut letters = w.chars().filter(|c| !is_invisible(*c));
+            letters.clone().count() >= 2 && letters.all(char::is_uppercase)
+        })
         .map(normalise_words)
         .collect()
 }
@@ -479,6 +483,11 @@ mod tests {
             "ask who it team"
         );
         assert_eq!(Query::parse("WHO guidelines").unwrap().0.len(), 2);
+        assert_eq!(
+            terms(Language::En, "Ask W\u{200b}HO and the I\u{ad}T team."),
+            terms(Language::En, "Ask WHO and the IT team."),
+            "a character that shows nothing is not there"
+        );
         assert_eq!(Query::parse("who guidelines").unwrap().0.len(), 1);
     }
 

@@ -151,7 +151,7 @@ fn fold(text: &str, keep_short_i: bool) -> String {
 
 /// A format character that shows nothing between letters: the soft hyphen, zero-width spaces
 /// and joiners, direction marks, embeddings, overrides and isolates, the byte order mark.
-fn is_invisible(c: char) -> bool {
+pub fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{ad}'

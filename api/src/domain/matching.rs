@@ -105,6 +105,8 @@ pub struct Need<'a> {
     pub modalities: &'a [String],
     /// Languages the help must be given in; any when empty.
     pub languages: &'a [String],
+    /// For each of `languages`, the codes that meet it ([`language_equivalents_of`]).
+    pub language_equivalents: &'a [&'static [String]],
     pub period: Option<&'a Period>,
     pub words: &'a Terms,
 }
@@ -176,6 +178,15 @@ pub fn equivalents_of(themes: &[String]) -> Vec<&'static [String]> {
         .collect()
 }
 
+/// For each language asked for, the codes that meet it (`Reference::language_equivalents`):
+/// looked up once a need, not once an offer.
+pub fn language_equivalents_of(languages: &[String]) -> Vec<&'static [String]> {
+    languages
+        .iter()
+        .map(|l| reference().language_equivalents(l))
+        .collect()
+}
+
 /// Those of `wanted` that `offered` has, in the order wanted.
 fn common<'a>(
     wanted: &'a [String],
@@ -220,7 +231,9 @@ fn conditions(need: &Need, offer: &OfferContent, today: NaiveDate, explain: bool
     }
     if !need.languages.is_empty()
         && !offer.languages.is_empty()
-        && !need.languages.iter().any(|l| offer.languages.contains(l))
+        && covered(need.languages, need.language_equivalents, &offer.languages)
+            .next()
+            .is_none()
     {
         failed.push(detail!(
             explain,
@@ -386,7 +399,8 @@ fn factors(
     });
 
     // Language.
-    let mut shared = common(need.languages, &offer.languages).peekable();
+    let mut shared =
+        covered(need.languages, need.language_equivalents, &offer.languages).peekable();
     out.push(if need.languages.is_empty() {
         (
             FactorName::Language,
@@ -693,6 +707,7 @@ mod tests {
         targets: Vec<String>,
         modalities: Vec<String>,
         languages: Vec<String>,
+        language_equivalents: Vec<&'static [String]>,
         period: Period,
         words: Terms,
     }
@@ -708,6 +723,7 @@ mod tests {
                 targets: strings(&["5.1"]),
                 modalities: strings(&["legislative_advice"]),
                 languages: strings(&["fr"]),
+                language_equivalents: language_equivalents_of(&strings(&["fr"])),
                 period: Period {
                     start: Some(day("2027-01-01")),
                     end: Some(day("2027-12-31")),
@@ -725,6 +741,7 @@ mod tests {
                 sdg_targets: &self.targets,
                 modalities: &self.modalities,
                 languages: &self.languages,
+                language_equivalents: &self.language_equivalents,
                 period: Some(&self.period),
                 words: &self.words,
             }
@@ -771,6 +788,27 @@ mod tests {
         let sum: f64 = s.explanation.iter().map(|x| x.contribution).sum();
         assert!((sum - s.score).abs() < 1e-3, "{sum} vs {}", s.score);
         assert_eq!(s.explanation.len(), names.len());
+    }
+
+    #[test]
+    fn a_language_meets_its_macrolanguage_and_its_other_codes_but_not_a_sibling() {
+        for (asked, offered, meet) in [
+            ("sw", "swh", true),
+            ("swh", "sw", true),
+            ("zh", "cmn", true),
+            ("cmn", "yue", false),
+            ("fr", "fra", true),
+            ("he", "iw", true),
+            ("fr", "en", false),
+        ] {
+            let mut f = Fixture::kenya();
+            f.languages = strings(&[asked]);
+            f.language_equivalents = language_equivalents_of(&f.languages);
+            let mut o = offer();
+            o.languages = strings(&[offered]);
+            let s = scored(&f, &o);
+            assert_eq!(s.can_serve, meet, "{asked} / {offered}");
+        }
     }
 
     #[test]

@@ -409,6 +409,37 @@ pub fn documents_after(
     load_documents(conn, &sql)
 }
 
+/// Gives the item at `seq` the natural key `key`, unless another item holds it: returns that
+/// item's id, or `None` when the key is the item's.
+pub fn rekey(
+    conn: &mut DbConnection,
+    table: &Table,
+    seq: i64,
+    key: &str,
+) -> diesel::QueryResult<Option<String>> {
+    let t = table.table;
+    let mut sql = Sql::new(conn, &format!("UPDATE {t} SET natural_key = "));
+    sql.text(key)
+        .push(" WHERE seq = ")
+        .int(seq)
+        .push(&format!(
+            " AND NOT EXISTS (SELECT 1 FROM {t} WHERE natural_key = "
+        ))
+        .text(key)
+        .push(")");
+    if execute(conn, &sql)? > 0 {
+        return Ok(None);
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Holder {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+    }
+    let mut sql = Sql::new(conn, &format!("SELECT id FROM {t} WHERE natural_key = "));
+    sql.text(key).push(" AND seq <> ").int(seq);
+    Ok(super::load::<Holder>(conn, &sql)?.pop().map(|h| h.id))
+}
+
 /// Writes the full-text terms of stored items again: `(seq, terms)`. PostgreSQL makes its
 /// `search` column of the terms written to `search_text`; SQLite's FTS5 entries, which alone
 /// hold its terms, are written anew (`documents::row_of`).
