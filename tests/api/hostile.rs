@@ -953,6 +953,67 @@ async fn a_caller_has_four_large_json_bodies_arriving_at_once() {
     assert!(within_seconds(&|| state.large_bodies.callers() == 0));
 }
 
+/// A JSON body sent in chunks says no length: it counts as large once more than 64 KiB of it
+/// has arrived, so a small one is served while its caller has four large ones arriving, and
+/// a large one is refused there, nothing of it written.
+#[actix_web::test]
+async fn a_json_body_sent_in_chunks_counts_as_large_once_it_is() {
+    use std::io::{Read, Write};
+    let app = TestApp::spawn();
+    let addr = app.listen();
+    let token = admin_named(&app, "chunked-bodies");
+    let state = &app.service.state;
+    let key = format!("token|{}|chunked-bodies", upr_tc_tests::ISSUER);
+    let send = |name: &'static str, padding: usize| {
+        let token = token.clone();
+        actix_web::rt::task::spawn_blocking(move || {
+            let body = format!(
+                r#"{{"kind": "academia", "country": "KEN", "name": {{"en": "{name}"}}}}{}"#,
+                " ".repeat(padding)
+            );
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            let mut sent = write!(
+                stream,
+                "POST /api/v1/stakeholders HTTP/1.1\r\nHost: test\r\n\
+                 Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+                 Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            );
+            for piece in body.as_bytes().chunks(8192) {
+                sent = sent
+                    .and_then(|()| write!(stream, "{:x}\r\n", piece.len()))
+                    .and_then(|()| stream.write_all(piece))
+                    .and_then(|()| write!(stream, "\r\n"));
+            }
+            let _ = sent.and_then(|()| write!(stream, "0\r\n\r\n"));
+            // A body refused part way may be cut with a reset rather than answered.
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            answer
+        })
+    };
+    let held: Vec<_> = (0..4)
+        .map(|_| state.large_bodies.try_take(key.clone()).unwrap())
+        .collect();
+    let small = send("Small, in chunks", 0).await.unwrap();
+    assert!(small.starts_with("HTTP/1.1 201"), "{small}");
+    let large = send("Large, in chunks", 100_000).await.unwrap();
+    assert!(
+        large.is_empty() || large.starts_with("HTTP/1.1 429") && large.contains("rate_limited"),
+        "{large}"
+    );
+    drop(held);
+    assert!(within_seconds(&|| state.large_bodies.callers() == 0));
+    let served = send("Large, in chunks, later", 100_000).await.unwrap();
+    assert!(served.starts_with("HTTP/1.1 201"), "{served}");
+    let names = stakeholder_names(&app).await;
+    assert_eq!(
+        names,
+        ["Small, in chunks", "Large, in chunks, later"],
+        "{names:?}"
+    );
+    assert!(within_seconds(&|| state.large_bodies.callers() == 0));
+}
+
 /// A caller sends one bulk upload at a time: its second is a 429 before any of it is read,
 /// and nothing of it is written; another caller's is served meanwhile.
 #[actix_web::test]

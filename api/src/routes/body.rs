@@ -4,8 +4,10 @@
 //! (`domain::json`), so that JSON of the wrong shape is a 422 (`invalid_body`) whose error
 //! names the field by its JSON pointer, as the field errors of validation do.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -49,12 +51,88 @@ fn read<R: 'static>(
     typed: fn(&str) -> Result<R, JsonError>,
 ) -> Pin<Box<dyn Future<Output = Result<R, actix_web::Error>>>> {
     let share = arriving_share(req);
+    let no_share = Rc::new(Cell::new(None));
+    if let Some(counted) = Counted::of(req, payload, &no_share) {
+        let stream: Pin<Box<dyn futures_util::Stream<Item = _>>> = Box::pin(counted);
+        *payload = Payload::from(stream);
+    }
     let json = web::Json::<Box<RawValue>>::from_request(req, payload);
     Box::pin(async move {
         let _arriving = share?;
-        let json = json.await?;
+        let json = match json.await {
+            Ok(json) => json,
+            Err(e) => return Err(no_share.take().map_or(e, Into::into)),
+        };
         Ok(typed(json.get()).map_err(refused)?)
     })
+}
+
+/// A body sent in chunks (its head says no length): it takes one of its caller's large-body
+/// shares once more than [`LARGE`] of it has arrived, so that a small body sent so counts for
+/// nothing; when the caller has none left, the body stops there and its 429 is left in
+/// `refused`.
+struct Counted {
+    inner: Payload,
+    arrived: u64,
+    take: Option<Box<dyn FnOnce() -> Result<crate::shares::Share, ApiError>>>,
+    _share: Option<crate::shares::Share>,
+    refused: Rc<Cell<Option<ApiError>>>,
+}
+
+impl Counted {
+    fn of(
+        req: &HttpRequest,
+        payload: &mut Payload,
+        refused: &Rc<Cell<Option<ApiError>>>,
+    ) -> Option<Self> {
+        let headers = req.headers();
+        if headers.contains_key(actix_web::http::header::CONTENT_LENGTH)
+            || !headers.contains_key(actix_web::http::header::TRANSFER_ENCODING)
+        {
+            return None;
+        }
+        let state = req
+            .app_data::<web::Data<crate::startup::AppState>>()?
+            .clone();
+        let req = req.clone();
+        Some(Self {
+            inner: payload.take(),
+            arrived: 0,
+            take: Some(Box::new(move || large_share(&state, &req))),
+            _share: None,
+            refused: refused.clone(),
+        })
+    }
+}
+
+impl futures_util::Stream for Counted {
+    type Item = Result<actix_web::web::Bytes, actix_web::error::PayloadError>;
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let next = Pin::new(&mut this.inner).poll_next(cx);
+        if let std::task::Poll::Ready(Some(Ok(piece))) = &next {
+            this.arrived += piece.len() as u64;
+            if this.arrived > LARGE
+                && let Some(take) = this.take.take()
+            {
+                match take() {
+                    Ok(share) => this._share = Some(share),
+                    Err(e) => {
+                        this.refused.set(Some(e));
+                        return std::task::Poll::Ready(Some(Err(std::io::Error::other(
+                            "the caller has no large-body share left",
+                        )
+                        .into())));
+                    }
+                }
+            }
+        }
+        next
+    }
 }
 
 /// A JSON body is large past this many bytes: far more than an item's content takes, but for
@@ -67,9 +145,10 @@ pub const LARGE: u64 = 64 * 1024;
 /// hold that much while their bodies trickle in for `UPR_TC_BODY_TIMEOUT`.
 pub const LARGE_EACH: usize = 4;
 
-/// One of the caller's large bodies arriving at once, when this body is large (its length
-/// past [`LARGE`], or not said: sent in chunks); a 429 past [`LARGE_EACH`]. A coded body takes
-/// its share as it is decoded (`crate::decoding`), and is read here from a file.
+/// One of the caller's large bodies arriving at once, when this body's length is past
+/// [`LARGE`]; a 429 past [`LARGE_EACH`]. A body sent in chunks takes its share once that much
+/// of it has arrived ([`Counted`]); a coded body as it is decoded (`crate::decoding`), and is
+/// read here from a file.
 fn arriving_share(req: &HttpRequest) -> Result<Option<crate::shares::Share>, ApiError> {
     let Some(state) = req.app_data::<web::Data<crate::startup::AppState>>() else {
         return Ok(None);
@@ -117,18 +196,19 @@ impl<T: DeserializeOwned + 'static> FromRequest for Replacement<T> {
     }
 }
 
-/// Whether a body is large ([`LARGE`]) by its head: its length past it, or not said (sent in
-/// chunks). A body decoded (`crate::decoding`) has no length: it is read from a file, not
-/// from its client.
+/// Whether a body is large ([`LARGE`]) by its head: its length past it. One sent in chunks
+/// is counted as it arrives ([`Counted`]); one decoded (`crate::decoding`) has no length: it is
+/// read from a file, not from its client.
 fn is_large(headers: &actix_web::http::header::HeaderMap) -> bool {
-    match headers.get(actix_web::http::header::CONTENT_LENGTH) {
-        Some(length) => length
-            .to_str()
-            .ok()
-            .and_then(|n| n.parse::<u64>().ok())
-            .is_none_or(|n| n > LARGE),
-        None => headers.contains_key(actix_web::http::header::TRANSFER_ENCODING),
-    }
+    headers
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .is_some_and(|length| {
+            length
+                .to_str()
+                .ok()
+                .and_then(|n| n.parse::<u64>().ok())
+                .is_none_or(|n| n > LARGE)
+        })
 }
 
 /// Why a body that is JSON was not read as the route's type.
