@@ -939,6 +939,43 @@ async fn an_ndjson_file_of_lines_that_are_not_utf8_lists_each_line() {
     );
 }
 
+/// A JSON array, or items written over several lines, sent as NDJSON is refused as a file
+/// that is not one item a line, saying how to write one, not row by row; nothing is written.
+#[actix_web::test]
+async fn json_that_is_not_one_item_a_line_is_refused_saying_so() {
+    let app = TestApp::spawn();
+    let item = r#"{"state_under_review": "KEN", "session": 26, "text": {"en": "An item."}}"#;
+    for (body, says) in [
+        (format!("[{item}, {item}]\n"), "is a JSON array"),
+        (format!("[\n  {item}\n]\n"), "is a JSON array"),
+        (
+            "{\n  \"state_under_review\": \"KEN\",\n  \"session\": 26\n}\n".to_owned(),
+            "over several lines",
+        ),
+    ] {
+        let problem = app
+            .upload(
+                &format!("{RECS}?mode=partial"),
+                "application/x-ndjson",
+                body,
+            )
+            .await
+            .assert_problem(422, "unreadable_file");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(says) && detail.contains("jq -c"),
+            "{detail}"
+        );
+    }
+    assert!(app.all("/api/v1/recommendations").await.is_empty());
+    // One item a line is read as ever.
+    let r = report(
+        &app.upload(RECS, "application/x-ndjson", format!("{item}\n"))
+            .await,
+    );
+    assert_eq!(r["created"], 1, "{r}");
+}
+
 /// A small export in UPR Info's layout, written for these tests: bare CR line endings, Mac
 /// Roman bytes, entities, one row per recommending State, a row whose State is unknown.
 fn upr_info_fixture() -> Vec<u8> {

@@ -990,6 +990,25 @@ pub fn by_operator(
     import_kind(conn, kind, input, options)
 }
 
+/// Refuses, by its first line, a file of JSON that is not one item a line: a JSON array (what
+/// an API returns, saved as it came) or items written over several lines; each of its lines
+/// would be a row refused for a reason that does not say it.
+fn not_one_item_a_line(first: &str) -> Result<(), ImportError> {
+    let how = "NDJSON holds one JSON object a line, each item whole on its own line (`jq -c '.[]' \
+               FILE.json` writes an array so)";
+    if first.starts_with('[') {
+        Err(ImportError::File(format!(
+            "The file is a JSON array, not NDJSON: {how}."
+        )))
+    } else if first == "{" {
+        Err(ImportError::File(format!(
+            "The file's first item is written over several lines: {how}."
+        )))
+    } else {
+        Ok(())
+    }
+}
+
 /// Reads NDJSON rows, one item a line; returns how many rows were received.
 fn ndjson<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result<u64, ImportError> {
     use std::io::BufRead;
@@ -1042,6 +1061,9 @@ fn ndjson<D: Importable>(input: impl Read, each: Sink<'_, D::Input>) -> Result<u
         };
         if text.is_empty() {
             continue;
+        }
+        if received == 0 {
+            not_one_item_a_line(text)?;
         }
         received += 1;
         match crate::domain::json::as_given::<D::Input>(text) {
