@@ -150,8 +150,20 @@ impl Cursors {
     /// ([`Cursors::encode_for`]), or for no list in particular (as cursors were before they
     /// named their list); `None` for anything else, another list's cursor too.
     pub fn decode_in(&self, cursor: &str, scope: &str) -> Option<(Kind, i64)> {
+        self.decode_in_any(cursor, &[scope])
+    }
+
+    /// [`Cursors::decode_in`] for a cursor given out for any of `scopes`.
+    pub fn decode_in_any(&self, cursor: &str, scopes: &[&str]) -> Option<(Kind, i64)> {
         let (kind, of, position) = self.open(cursor)?;
-        (of == [0; 7] || of == scope_bytes(scope)).then_some((kind, position))
+        (of == [0; 7] || scopes.iter().any(|s| of == scope_bytes(s))).then_some((kind, position))
+    }
+
+    /// The kind and position of a cursor this installation gave out, for whatever list and
+    /// filters it names: to compare positions (the upgrade tests), never to take a cursor.
+    pub fn position_of(&self, cursor: &str) -> Option<(Kind, i64)> {
+        self.open(cursor)
+            .map(|(kind, _, position)| (kind, position))
     }
 
     fn open(&self, cursor: &str) -> Option<(Kind, [u8; 7], i64)> {

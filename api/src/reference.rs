@@ -323,8 +323,8 @@ fn equivalents_both_ways(vocabularies: &mut [ThemeVocabulary]) {
     }
 }
 
-/// For each language, every code of its family but its own kept one: its own other codes, its
-/// macrolanguage's codes, and for a macrolanguage its varieties' codes.
+/// For each language, every code of its family: its own codes, its macrolanguage's, and for a
+/// macrolanguage its varieties'.
 fn language_families(
     languages: &[LanguageEntry],
     by_code: &HashMap<String, usize>,
@@ -356,7 +356,6 @@ fn language_families(
                 .chain(macrolanguage)
                 .chain(varieties)
                 .flat_map(|f| codes_of(&languages[f]))
-                .filter(|c| *c != language.code)
                 .collect();
             codes.shrink_to_fit();
             codes
@@ -551,8 +550,8 @@ impl Reference {
         index.map(|&i| &self.languages[i])
     }
 
-    /// The codes matching takes as meeting a language asked for by `code`, but `code` itself:
-    /// the language's other codes (an item stored before its codes were kept as one may hold
+    /// The codes matching takes as meeting a language asked for by `code`: the language's
+    /// codes (an item stored before its codes were kept as one may hold
     /// `eng`), its macrolanguage's and, for a macrolanguage, its varieties' (an offer in
     /// Kiswahili, `swh`, serves a need in Swahili, `sw`, and one in Swahili a need in
     /// Kiswahili). Two varieties of one macrolanguage do not meet: Mandarin and Cantonese are

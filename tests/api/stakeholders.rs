@@ -604,9 +604,18 @@ async fn a_stakeholder_kept_after_an_admin_read_shows_others_no_contact_and_each
 async fn languages_are_kept_by_one_code_each_and_unknown_ones_refused() {
     let app = TestApp::spawn();
     let mut body = stakeholder("civil_society_organization", Some("SLE"), "Krio Rights");
-    body["languages"] = json!(["eng", "EN", "fre", "kri"]);
+    body["languages"] = json!(["eng", "EN", "fre", "kri", "iw", "QAB"]);
     let created = app.create(PATH, &body).await;
-    assert_eq!(created["languages"], json!(["en", "fr", "kri"]));
+    assert_eq!(
+        created["languages"],
+        json!(["en", "fr", "kri", "he", "qab"]),
+        "one code a language; ISO 639-2's local use as written"
+    );
+    let local = app
+        .get(&format!("{PATH}?language=qab"))
+        .await
+        .assert_ok_json();
+    assert_eq!(local["items"].as_array().unwrap().len(), 1);
     let page = app
         .get(&format!("{PATH}?language=eng"))
         .await
@@ -615,7 +624,7 @@ async fn languages_are_kept_by_one_code_each_and_unknown_ones_refused() {
 
     let before = app.get(PATH).await.assert_ok_json();
     body["name"] = json!({"en": "Another"});
-    body["languages"] = json!(["en", "xx", "en-GB", "english"]);
+    body["languages"] = json!(["en", "xx", "en-GB", "english", "qzz"]);
     let problem = app
         .send_json(Method::POST, PATH, Some(&app.admin_token()), &body)
         .await
@@ -635,6 +644,11 @@ async fn languages_are_kept_by_one_code_each_and_unknown_ones_refused() {
             .contains("`en`")
     );
     assert_eq!(of("/languages/3")["code"], "invalid");
+    assert_eq!(
+        of("/languages/4")["code"],
+        "unknown_code",
+        "past the range for local use"
+    );
     assert!(!errors.iter().any(|e| e["pointer"] == "/languages/0"));
     assert_eq!(
         app.get(PATH).await.assert_ok_json(),
@@ -679,7 +693,8 @@ async fn stakeholders_stored_by_an_older_release_are_indexed_as_written_now() {
                 .unwrap();
             let mut document: Value = serde_json::from_str(&document).unwrap();
             document["name"]["en"] = json!(name);
-            document["languages"] = json!(["eng", "fre"]);
+            // Two codes of one language, as the older release took them.
+            document["languages"] = json!(["eng", "fre", "en"]);
             diesel::update(s::stakeholders.filter(s::seq.eq(seq)))
                 .set((
                     s::document.eq(document.to_string()),
@@ -694,7 +709,7 @@ async fn stakeholders_stored_by_an_older_release_are_indexed_as_written_now() {
             )
             .execute(&mut **conn)
             .unwrap();
-            for code in ["eng", "fre"] {
+            for code in ["eng", "fre", "en"] {
                 diesel::insert_into(f::stakeholder_facets)
                     .values((
                         f::stakeholder_seq.eq(seq),
@@ -710,7 +725,7 @@ async fn stakeholders_stored_by_an_older_release_are_indexed_as_written_now() {
             .execute(&mut **conn)
             .unwrap();
     }
-    let english = format!("{PATH}?language=en");
+    let english = format!("{PATH}?language=fr");
     assert_eq!(
         ids_of(app.get(&english).await.assert_ok_json()),
         vec![clean["id"].as_str().unwrap().to_owned()],
@@ -732,7 +747,7 @@ async fn stakeholders_stored_by_an_older_release_are_indexed_as_written_now() {
     assert_eq!(ids_of(app.get(&english).await.assert_ok_json()), all);
     assert_eq!(
         ids_of(
-            app.get(&format!("{PATH}?language=fr"))
+            app.get(&format!("{PATH}?language=en"))
                 .await
                 .assert_ok_json()
         ),

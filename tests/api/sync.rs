@@ -971,6 +971,49 @@ async fn cursors_are_opaque_and_only_those_given_out_are_taken() {
         .await
         .assert_ok_json();
 
+    // A list's cursor goes on through the list its first page asked for: the same filters,
+    // however written and in whatever order, with any `limit`; other filters or another `q`
+    // are a 400, not a page of that list read from where the first stopped.
+    let kenya = app
+        .get("/api/v1/recommendations?state_under_review=KEN&session=20&limit=1")
+        .await
+        .assert_ok_json();
+    let in_kenya = kenya["next_cursor"].as_str().unwrap().to_owned();
+    let again = app
+        .get(&format!(
+            "/api/v1/recommendations?session=20&limit=5&state_under_review=Kenya&cursor={in_kenya}"
+        ))
+        .await
+        .assert_ok_json();
+    assert_eq!(again["items"].as_array().unwrap().len(), 2, "{again}");
+    for other in [
+        format!("state_under_review=UGA&session=20&cursor={in_kenya}"),
+        format!("cursor={in_kenya}"),
+        format!("state_under_review=KEN&session=20&q=item&cursor={in_kenya}"),
+        format!("q=last&cursor={ranked}"),
+        format!("q=item&session=20&cursor={ranked}"),
+    ] {
+        let problem = app
+            .get(&format!("/api/v1/recommendations?{other}"))
+            .await
+            .assert_problem(400, "invalid_parameter");
+        assert!(
+            problem.to_string().contains("with these filters"),
+            "{other}: {problem}"
+        );
+    }
+    // One given out before cursors named their filters names the list alone: taken with any.
+    let older =
+        app.service
+            .state
+            .cursors
+            .encode_for(upr_tc::cursor::Kind::After, "recommendations", 1);
+    app.get(&format!(
+        "/api/v1/recommendations?state_under_review=UGA&cursor={older}"
+    ))
+    .await
+    .assert_ok_json();
+
     // The feed: every cursor it gives out, the snapshot's included.
     let feed = app.get("/api/v1/changes").await.assert_ok_json();
     let head = feed["next_cursor"].as_str().unwrap().to_owned();

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::activities::Referenced;
 use super::documents::{
-    Document, WriteError, first_shown_at, holds_former_languages, kept_language,
+    Document, WriteError, first_shown_at, holds_former_languages, kept_languages,
 };
 use super::table::{Table, document_table};
 use super::time::StoredTime;
@@ -161,7 +161,7 @@ impl Document for AssistanceRequest {
         out.extend(c.themes.iter().map(|v| ("theme", v.clone())));
         out.extend(c.sdg_targets.iter().map(|v| ("sdg_target", v.clone())));
         out.extend(c.modalities.iter().map(|v| ("modality", v.clone())));
-        out.extend(c.languages.iter().map(|v| ("language", kept_language(v))));
+        out.extend(kept_languages(&c.languages).map(|v| ("language", v)));
         out
     }
 

@@ -324,7 +324,8 @@ pub fn reindex<D: Document>(conn: &mut DbConnection) -> diesel::QueryResult<usiz
                         id = %doc.id(),
                         same_as = other,
                         "keeps its natural key: read without the characters that show nothing \
-                         in it, it is the same as another item's"
+                         in it, it is the same as another item's, and it cannot be written again \
+                         until one of the two is renamed or deleted"
                     );
                 }
             }
@@ -335,12 +336,20 @@ pub fn reindex<D: Document>(conn: &mut DbConnection) -> diesel::QueryResult<usiz
     }
 }
 
-/// A language as facets and filters write it: the code kept for it, or as stored where the
-/// reference data knows no such code (an item written before codes were checked).
-pub fn kept_language(code: &str) -> String {
-    crate::domain::stakeholder::language_code(code)
-        .unwrap_or(code)
-        .to_owned()
+/// Languages as facets and filters write them, each once: the code kept for each, or as
+/// stored where the reference data knows no such code (an item written before codes were
+/// checked). An item of an older release may hold two codes of one language (`en`, `eng`).
+pub fn kept_languages(codes: &[String]) -> impl Iterator<Item = String> {
+    let mut kept: Vec<String> = codes
+        .iter()
+        .map(|code| {
+            crate::domain::stakeholder::language_code(code)
+                .unwrap_or(code)
+                .to_owned()
+        })
+        .collect();
+    crate::domain::validate::dedup(&mut kept);
+    kept.into_iter()
 }
 
 /// Whether any of `languages` is held by a code other than the one kept for it.

@@ -4,7 +4,7 @@ use super::DbConnection;
 use super::activities::Referenced;
 use super::activities::verdicts::stored_state;
 use super::audit::Actor;
-use super::documents::{self, Document, WriteError, holds_former_languages, kept_language};
+use super::documents::{self, Document, WriteError, holds_former_languages, kept_languages};
 use super::stored::unreadable;
 use super::table::{Rows, Table, document_table};
 use crate::domain::Language;
@@ -112,7 +112,7 @@ impl Document for Stakeholder {
         let c = &self.content;
         let mut out = Vec::new();
         out.extend(c.themes.iter().map(|v| ("theme", v.clone())));
-        out.extend(c.languages.iter().map(|v| ("language", kept_language(v))));
+        out.extend(kept_languages(&c.languages).map(|v| ("language", v)));
         out.extend(c.regions.iter().map(|v| ("region", v.clone())));
         out
     }

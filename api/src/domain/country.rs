@@ -149,19 +149,24 @@ fn fold(text: &str, keep_short_i: bool) -> String {
     out
 }
 
-/// A format character that shows nothing between letters: the soft hyphen, zero-width spaces
-/// and joiners, direction marks, embeddings, overrides and isolates, the byte order mark.
+/// A character that shows nothing between letters: the soft hyphen, the combining grapheme
+/// joiner, zero-width spaces and joiners, direction marks, embeddings, overrides and isolates,
+/// the byte order mark, variation selectors and tag characters.
 pub fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{ad}'
+            | '\u{34f}'
             | '\u{61c}'
             | '\u{180e}'
             | '\u{200b}'..='\u{200f}'
             | '\u{202a}'..='\u{202e}'
             | '\u{2060}'..='\u{2064}'
             | '\u{2066}'..='\u{206f}'
+            | '\u{fe00}'..='\u{fe0f}'
             | '\u{feff}'
+            | '\u{e0000}'..='\u{e007f}'
+            | '\u{e0100}'..='\u{e01ef}'
     )
 }
 
@@ -215,6 +220,7 @@ mod tests {
             "\u{feff}UNDP",
             "\u{202e}UNDP\u{202c}",
             "U\u{2060}N\u{200d}D\u{200e}P",
+            "U\u{34f}N\u{fe0f}D\u{e0041}P",
         ] {
             assert_eq!(normalise_text(copy), "undp", "{copy:?}");
             assert_eq!(normalise_words(copy), "undp", "{copy:?}");

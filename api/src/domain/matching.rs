@@ -798,6 +798,8 @@ mod tests {
             ("zh", "cmn", true),
             ("cmn", "yue", false),
             ("fr", "fra", true),
+            ("fra", "fr", true),
+            ("fra", "fre", true),
             ("he", "iw", true),
             ("fr", "en", false),
         ] {

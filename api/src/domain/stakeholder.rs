@@ -177,6 +177,18 @@ pub fn language_code(code: &str) -> Option<&'static str> {
     reference().language(code).map(|l| l.code.as_str())
 }
 
+/// The code kept for a language given by any of its ISO 639 codes (`fre` and `FR` are `fr`),
+/// or one of ISO 639-2's range for local use (`qaa` to `qtz`, which name what a community
+/// agrees on), in lower case.
+pub fn kept_language_code(code: &str) -> Option<String> {
+    language_code(code).map(str::to_owned).or_else(|| {
+        let code = code.to_ascii_lowercase();
+        let b = code.as_bytes();
+        (b.len() == 3 && b[0] == b'q' && (b'a'..=b't').contains(&b[1]) && b[2].is_ascii_lowercase())
+            .then_some(code)
+    })
+}
+
 /// M49 codes a stakeholder may serve: the world and every region the country list uses.
 pub fn is_region_code(code: &str) -> bool {
     code == "001"

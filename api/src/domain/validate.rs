@@ -268,8 +268,8 @@ impl Errors {
     /// written as the code kept for it (`fre`, `fra` and `FR` are `fr`), so that one language
     /// is one code wherever it is compared.
     pub fn language(&mut self, pointer: &str, code: &mut String) {
-        match crate::reference::reference().language(code) {
-            Some(known) if *code != known.code => known.code.clone_into(code),
+        match crate::domain::stakeholder::kept_language_code(code) {
+            Some(kept) if *code != kept => *code = kept,
             Some(_) => {}
             None if is_language_shape(code) => {
                 self.add(pointer, "unknown_code", unknown_language(code))
@@ -320,7 +320,6 @@ impl Errors {
     }
 }
 
-/// Removes repeated items, keeping the first of each: a code listed twice means it once.
 /// Two or three letters: what an ISO 639 code looks like.
 fn is_language_shape(code: &str) -> bool {
     (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphabetic())
@@ -340,6 +339,7 @@ pub fn unknown_language(code: &str) -> String {
     }
 }
 
+/// Removes repeated items, keeping the first of each: a code listed twice means it once.
 pub fn dedup<T: PartialEq>(items: &mut Vec<T>) {
     let mut i = 0;
     while i < items.len() {

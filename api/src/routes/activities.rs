@@ -244,8 +244,8 @@ pub async fn list_activities(
         &state,
         "activities",
         &query.q,
-        query.cursor.as_deref(),
-        query.limit,
+        (query.cursor.as_deref(), query.limit),
+        &|sql| filter.apply(sql),
     )?
     .format(query.format);
     export::list_response::<Activity, _>(

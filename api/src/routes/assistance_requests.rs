@@ -159,8 +159,8 @@ pub async fn list_assistance_requests(
         &state,
         "assistance-requests",
         &query.q,
-        query.cursor.as_deref(),
-        query.limit,
+        (query.cursor.as_deref(), query.limit),
+        &|sql| filter.apply(sql),
     )?
     .format(query.format);
     export::list_response::<AssistanceRequest, _>(

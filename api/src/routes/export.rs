@@ -789,20 +789,27 @@ pub struct Paging {
     q: Option<String>,
     position: Position,
     limit: i64,
-    /// The list's name, which its cursors carry.
-    scope: &'static str,
+    /// The list's name and what its filters ask (`list?…`), which its cursors carry.
+    scope: String,
 }
 
 impl Paging {
-    /// The page a list's `q`, `cursor` and `limit` parameters ask for, each checked.
+    /// The page a list's `q`, `cursor` and `limit` parameters ask for, each checked; `filter`
+    /// writes the list's other filters (`list_response`). A cursor goes on only through the
+    /// list its first page asked for: one given with other filters or another `q` is a 400,
+    /// not a page of another list read from where the first stopped.
     pub fn of(
         state: &AppState,
-        scope: &'static str,
+        list: &'static str,
         q: &Option<String>,
-        cursor: Option<&str>,
-        limit: Option<i64>,
+        (cursor, limit): (Option<&str>, Option<i64>),
+        filter: &dyn Fn(&mut crate::db::sql::Sql),
     ) -> ApiResult<Self> {
-        let position = crate::routes::support::decode_cursor(state, scope, cursor)?;
+        let q = crate::routes::support::search_param(q)?;
+        let mut asked = crate::db::sql::Sql::default();
+        filter(&mut asked);
+        let scope = format!("{list}?{q:?}|{}|{:?}", asked.text, asked.binds);
+        let position = crate::routes::support::decode_cursor(state, &scope, cursor)?;
         let mut limit = crate::routes::support::limit(limit)?;
         // A ranked search's pages end at its depth: the last is cut there.
         if let Position::Offset(at) | Position::Ranked { at, .. } = position {
@@ -812,7 +819,7 @@ impl Paging {
         }
         Ok(Self {
             format: None,
-            q: crate::routes::support::search_param(q)?,
+            q,
             position,
             limit,
             scope,
@@ -884,7 +891,7 @@ where
         })
         .await;
     }
-    let scope = paging.scope;
+    let scope = paging.scope.clone();
     let (body, next) = match shape {
         Shape::AsStored => {
             let page = read_page(state, req, D::TABLE, filter, paging, stored_page).await?;
@@ -902,7 +909,7 @@ where
             (body, next)
         }
     };
-    let next_cursor = next.and_then(|p| crate::routes::support::encode_cursor(state, scope, p));
+    let next_cursor = next.and_then(|p| crate::routes::support::encode_cursor(state, &scope, p));
     Ok(crate::routes::support::page_json(
         req,
         body.finish(next_cursor.as_deref(), None),

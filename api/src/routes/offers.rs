@@ -145,8 +145,8 @@ pub async fn list_offers(
         &state,
         "offers",
         &query.q,
-        query.cursor.as_deref(),
-        query.limit,
+        (query.cursor.as_deref(), query.limit),
+        &|sql| filter.apply(sql),
     )?
     .format(query.format);
     export::list_response::<Offer, _>(

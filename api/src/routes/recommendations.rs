@@ -187,8 +187,8 @@ pub async fn list_recommendations(
         &state,
         "recommendations",
         &query.q,
-        query.cursor.as_deref(),
-        query.limit,
+        (query.cursor.as_deref(), query.limit),
+        &|sql| filter.apply(sql),
     )?
     .format(query.format);
     export::list_response::<Recommendation, _>(

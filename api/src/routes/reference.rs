@@ -1,5 +1,5 @@
-//! Read-only reference data under `/api/v1/reference/`. Lists are small and complete: each
-//! answers in one page (`next_cursor` is null).
+//! Read-only reference data under `/api/v1/reference/`. Lists are complete: each answers in
+//! one page (`next_cursor` is null); all but the languages' are small.
 
 use actix_web::{get, post, web};
 use serde::{Deserialize, Serialize};
@@ -320,8 +320,18 @@ pub async fn list_affected_persons() -> web::Json<AffectedPersonsPage> {
     responses((status = 200, description = "All languages", body = LanguagePage))
 )]
 #[get("/languages")]
-pub async fn list_languages() -> web::Json<LanguagePage> {
-    web::Json(LanguagePage::complete(reference().languages.clone()))
+pub async fn list_languages() -> actix_web::HttpResponse {
+    // Some 8,000 languages, 800 kB: written once, not at every request.
+    static PAGE: std::sync::OnceLock<web::Bytes> = std::sync::OnceLock::new();
+    let page = PAGE.get_or_init(|| {
+        let page = LanguagePage::complete(reference().languages.clone());
+        serde_json::to_vec(&page)
+            .expect("the languages serialise")
+            .into()
+    });
+    actix_web::HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(page.clone())
 }
 
 /// One language, by any of its ISO 639 codes, in any case.

@@ -165,8 +165,8 @@ pub async fn list_stakeholders(
         &state,
         "stakeholders",
         &query.q,
-        query.cursor.as_deref(),
-        query.limit,
+        (query.cursor.as_deref(), query.limit),
+        &|sql| filter.apply(sql),
     )?
     .format(query.format);
     let caller = identity.0;

@@ -317,7 +317,10 @@ pub fn decode_cursor(state: &AppState, scope: &str, cursor: Option<&str>) -> Api
     let Some(cursor) = cursor else {
         return Ok(Position::Start);
     };
-    match state.cursors.decode_in(cursor, scope) {
+    // A list's cursors name its filters after a `?` (`export::Paging`); one given out before
+    // they did names the list alone, and is taken with any.
+    let list = scope.split_once('?').map_or(scope, |(list, _)| list);
+    match state.cursors.decode_in_any(cursor, &[scope, list]) {
         Some((Kind::After, seq)) => Ok(Position::After(seq)),
         Some((Kind::Offset, n)) => within_depth(n).map(Position::Offset),
         Some((Kind::Ranked, n)) => within_depth(n % RANKS).map(|at| Position::Ranked {
@@ -326,7 +329,9 @@ pub fn decode_cursor(state: &AppState, scope: &str, cursor: Option<&str>) -> Api
         }),
         Some((Kind::Feed | Kind::Below, _)) | None => Err(ApiError::invalid_parameter(
             "cursor",
-            "is not a cursor this service gave out for this list",
+            "is not a cursor this service gave out for this list with these filters (a cursor \
+             goes on through the list its first page's filters and `q` asked for: ask the \
+             first page again for others)",
         )),
     }
 }
@@ -599,11 +604,9 @@ pub fn language_param(name: &str, value: &Option<String>) -> ApiResult<Option<St
     value
         .as_deref()
         .map(|v| {
-            crate::domain::stakeholder::language_code(v)
-                .map(str::to_owned)
-                .ok_or_else(|| {
-                    ApiError::invalid_parameter(name, crate::domain::validate::unknown_language(v))
-                })
+            crate::domain::stakeholder::kept_language_code(v).ok_or_else(|| {
+                ApiError::invalid_parameter(name, crate::domain::validate::unknown_language(v))
+            })
         })
         .transpose()
 }
