@@ -209,6 +209,9 @@ impl Drop for InProgress {
     }
 }
 
+/// The units of a task's cooperative budget a request spends (see [`middleware`]).
+const REQUEST_BUDGET: usize = 8;
+
 /// Marks each request on a watched connection as in progress until its answer is handed over
 /// (the outermost middleware but one, so that it sees the answer as the connection takes it).
 pub async fn middleware(
@@ -219,6 +222,16 @@ pub async fn middleware(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let request = InProgress::begin(watched.clone());
+    // Each request spends [`REQUEST_BUDGET`] units of its connection's task's cooperative
+    // budget (128 a poll): actix-http serves a connection's pipelined requests one after
+    // another within one poll of its task, so a client that sends them without end (and reads
+    // the answers) kept its worker's other connections waiting for seconds, new ones answered
+    // 408 (a worker looks at its sockets only every 61 polls of its tasks while they are
+    // ready). Spent, the budget ends the poll after 16 requests, and the others have their
+    // turn; a connection that sends one request at a time never spends it.
+    for _ in 0..REQUEST_BUDGET {
+        tokio::task::coop::consume_budget().await;
+    }
     let res = next.call(req).await?.map_into_boxed_body();
     Ok(res.map_body(|_, body| {
         BoxBody::new(Answer {

@@ -953,6 +953,63 @@ async fn a_caller_has_four_large_json_bodies_arriving_at_once() {
     assert!(within_seconds(&|| state.large_bodies.callers() == 0));
 }
 
+/// A client that pipelines requests without end on one connection (and reads the answers)
+/// keeps no other connection waiting: actix-http serves them one after another within one
+/// turn of its worker, which kept every other connection of that worker waiting until a new
+/// one was answered 408; each request now spends part of its connection's turn.
+#[actix_web::test]
+async fn a_client_that_pipelines_without_end_keeps_no_other_connection_waiting() {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let app = TestApp::spawn();
+    let addr = app.listen();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let flood = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            let mut reader = stream.try_clone().unwrap();
+            std::thread::spawn(move || {
+                let mut sink = vec![0; 1 << 16];
+                while reader.read(&mut sink).is_ok_and(|n| n > 0) {}
+            });
+            let burst = "GET /health/live HTTP/1.1\r\nHost: test\r\n\r\n".repeat(200);
+            let mut sent = 0;
+            while !stop.load(Ordering::Relaxed) && stream.write_all(burst.as_bytes()).is_ok() {
+                sent += 200;
+            }
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+            sent
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    // Connections are handed to the workers in turn: among six, some are the flooded one's.
+    for _ in 0..6 {
+        let answer = actix_web::rt::task::spawn_blocking(move || {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+                .unwrap();
+            write!(
+                stream,
+                "GET /health/live HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            answer
+        })
+        .await
+        .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    stop.store(true, Ordering::Relaxed);
+    assert!(
+        flood.join().unwrap() > 1000,
+        "the flood was served meanwhile"
+    );
+}
+
 /// A JSON body sent in chunks says no length: it counts as large once more than 64 KiB of it
 /// has arrived, so a small one is served while its caller has four large ones arriving, and
 /// a large one is refused there, nothing of it written.
