@@ -227,6 +227,10 @@ pub async fn receive(
     Ok(file)
 }
 
+/// The largest zstd window a body may name: 8 MiB (2^23), the window of zstd's levels up to
+/// 19 without long-distance matching.
+const ZSTD_WINDOW_LOG_MAX: u32 = 23;
+
 /// Decodes `coded` (at its start) into a new temporary file, at most `limit` bytes.
 fn decode_file(
     coded: std::fs::File,
@@ -239,7 +243,15 @@ fn decode_file(
         ContentEncoding::Deflate => Box::new(flate2::read::ZlibDecoder::new(input)),
         ContentEncoding::Brotli => Box::new(brotli::Decompressor::new(input, 8 * 1024)),
         ContentEncoding::Zstd => {
-            Box::new(zstd::stream::read::Decoder::with_buffer(input).map_err(ApiError::internal)?)
+            let mut decoder =
+                zstd::stream::read::Decoder::with_buffer(input).map_err(ApiError::internal)?;
+            // The window a frame names is memory its decoder takes: up to 2 GiB for
+            // `zstd --long=31`, 128 MiB by zstd's own limit. 8 MiB is what every level of
+            // zstd's command line and libraries uses without `--long`.
+            decoder
+                .window_log_max(ZSTD_WINDOW_LOG_MAX)
+                .map_err(ApiError::internal)?;
+            Box::new(decoder)
         }
         _ => Box::new(input),
     };
@@ -255,7 +267,8 @@ fn decode_file(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 return Err(unreadable(format!(
-                    "its compression (`Content-Encoding`) is cut short or corrupt ({e})"
+                    "its compression (`Content-Encoding`) is cut short or corrupt, or zstd's \
+                     with a window over 8 MiB (`--long`) ({e})"
                 )));
             }
         };

@@ -152,6 +152,42 @@ async fn a_compressed_request_body_is_held_to_the_limit_as_decoded() {
     }
 }
 
+/// A zstd body whose frame names a window over 8 MiB (`zstd --long`) is refused as unreadable
+/// before its decoder takes the window's memory (128 MiB for `--long=27`); one compressed at
+/// zstd's highest ordinary level is read.
+#[actix_web::test]
+async fn a_zstd_body_with_a_window_over_8_mib_is_refused() {
+    use std::io::Write;
+    let app = TestApp::spawn();
+    let body = serde_json::to_vec(&json!({ "names": ["Kenya", "Uganda"] })).unwrap();
+    let long = {
+        let mut e = zstd::stream::write::Encoder::new(Vec::new(), 19).unwrap();
+        e.long_distance_matching(true).unwrap();
+        e.window_log(27).unwrap();
+        e.write_all(&body).unwrap();
+        e.finish().unwrap()
+    };
+    let send = |coded: Vec<u8>| {
+        Request::post()
+            .uri("/api/v1/reference/countries/resolve")
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .insert_header((header::CONTENT_ENCODING, "zstd"))
+            .set_payload(coded)
+    };
+    let problem = app
+        .send(send(long))
+        .await
+        .assert_problem(400, "unreadable_body");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("8 MiB"),
+        "{problem}"
+    );
+    let ordinary = app
+        .send(send(zstd::encode_all(&body[..], 19).unwrap()))
+        .await;
+    assert_eq!(ordinary.status, 200, "{}", ordinary.text());
+}
+
 /// A bulk upload compressed with gzip is read as decompressed, held to the bulk limit as
 /// decompressed; a coding the service does not read is a 415 before anything is read, never
 /// bytes taken for a CSV file; without a token, it is a 401 before anything is decoded.
