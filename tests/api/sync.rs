@@ -1002,6 +1002,25 @@ async fn cursors_are_opaque_and_only_those_given_out_are_taken() {
             "{other}: {problem}"
         );
     }
+    // So do the other lists': the audit trail's, by its filters.
+    let admin = app.admin_token();
+    let audit = app
+        .get_as("/api/v1/audit?entity=recommendation&limit=1", &admin)
+        .await
+        .assert_ok_json();
+    let in_audit = audit["next_cursor"].as_str().unwrap().to_owned();
+    app.get_as(
+        &format!("/api/v1/audit?entity=recommendation&limit=2&cursor={in_audit}"),
+        &admin,
+    )
+    .await
+    .assert_ok_json();
+    app.get_as(
+        &format!("/api/v1/audit?entity=activity&cursor={in_audit}"),
+        &admin,
+    )
+    .await
+    .assert_problem(400, "invalid_parameter");
     // One given out before cursors named their filters names the list alone: taken with any.
     let older =
         app.service

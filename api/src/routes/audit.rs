@@ -87,7 +87,6 @@ pub async fn list_audit_entries(
             "must be at most 500 characters, without NUL",
         ));
     }
-    let position = decode_cursor(&state, "audit", query.cursor.as_deref())?;
     let limit = limit(query.limit)?;
     let filter = Filter {
         entity: query.entity.map(|e| match e {
@@ -104,11 +103,14 @@ pub async fn list_audit_entries(
         from: query.from,
         to: query.to,
     };
+    // A cursor names the list and its filters (`support::decode_cursor`).
+    let scope = format!("audit?{filter:?}");
+    let position = decode_cursor(&state, &scope, query.cursor.as_deref())?;
     let (items, next) = with_db(&state, move |conn| {
         Ok(audit::list(conn, &filter, position, limit)?)
     })
     .await?;
-    let next_cursor = next.and_then(|p| encode_cursor(&state, "audit", p));
+    let next_cursor = next.and_then(|p| encode_cursor(&state, &scope, p));
     let link = next_cursor.clone();
     Ok(page(
         &req,

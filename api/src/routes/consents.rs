@@ -85,7 +85,9 @@ pub async fn list_consents(
         stakeholder_id: query.stakeholder_id,
         activity_id: query.activity_id,
     };
-    let position = decode_cursor(&state, "consents", query.cursor.as_deref())?;
+    // A cursor names the list and its filters (`support::decode_cursor`).
+    let scope = format!("consents?{filter:?}");
+    let position = decode_cursor(&state, &scope, query.cursor.as_deref())?;
     if matches!(position, Position::Offset(_) | Position::Ranked { .. }) {
         return Err(ApiError::invalid_parameter(
             "cursor",
@@ -97,7 +99,7 @@ pub async fn list_consents(
         Ok(consents::list(conn, &filter, position, limit)?)
     })
     .await?;
-    let next_cursor = next.and_then(|p| encode_cursor(&state, "consents", p));
+    let next_cursor = next.and_then(|p| encode_cursor(&state, &scope, p));
     let items = items
         .into_iter()
         .map(|c| for_caller(c, caller.as_ref()))

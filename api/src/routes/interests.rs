@@ -118,14 +118,16 @@ pub async fn list_interests(
     query: crate::routes::query::Query<InterestQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
-    let position = decode_cursor(&state, "interests", query.cursor.as_deref())?;
-    let limit = limit(query.limit)?;
     let (who, id) = (Principal::from(caller), id.into_inner());
+    // A cursor names the list: the interests of one request (`support::decode_cursor`).
+    let scope = format!("interests?{id}");
+    let position = decode_cursor(&state, &scope, query.cursor.as_deref())?;
+    let limit = limit(query.limit)?;
     let (items, next) = with_db(&state, move |conn| {
         Ok(app::interests::list(conn, &who, id, position, limit)?)
     })
     .await?;
-    let next_cursor = next.and_then(|p| encode_cursor(&state, "interests", p));
+    let next_cursor = next.and_then(|p| encode_cursor(&state, &scope, p));
     let link = next_cursor.clone();
     Ok(page(
         &req,

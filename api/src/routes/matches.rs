@@ -133,7 +133,8 @@ impl RequestMatchQuery {
 /// Which part of a ranking is asked for: those scoring at least `min_score`, from the
 /// rank a cursor of these matches gave (the first without one), at most `limit`.
 /// A cursor names the ranking it pages through (`scope`, made by [`ranking_of`]): another
-/// ranking's, of another item or another kind, is a 400 rather than read as a rank of this one.
+/// ranking's, of another item, another kind or another lowest score, is a 400 rather than read
+/// as a rank of this one.
 fn window(state: &AppState, scope: &str, asked: &Paging) -> ApiResult<Window> {
     let start = match decode_cursor(state, scope, asked.cursor)? {
         Position::Start => 0,
@@ -153,8 +154,8 @@ fn window(state: &AppState, scope: &str, asked: &Paging) -> ApiResult<Window> {
 }
 
 /// The name of the ranking `what` of one item, which its cursors carry.
-fn ranking_of(what: &str, id: &impl std::fmt::Display) -> String {
-    format!("{what} {id}")
+fn ranking_of(what: &str, id: &impl std::fmt::Display, filters: impl std::fmt::Debug) -> String {
+    format!("{what} {id}?{filters:?}")
 }
 
 /// One page of a ranking: its items, and the cursor of the next.
@@ -238,7 +239,11 @@ pub async fn list_assistance_request_matches(
     id: web::Path<AssistanceRequestId>,
     query: crate::routes::query::Query<MatchQuery>,
 ) -> ApiResult<HttpResponse> {
-    let scope = ranking_of("matches of request", &id);
+    let scope = ranking_of(
+        "matches of request",
+        &id,
+        (query.min_score, query.stakeholder_kind),
+    );
     let window = window(&state, &scope, &query.paging())?;
     let asked = (id.into_inner(), query.stakeholder_kind);
     let key = format!("{scope}\u{1}{window:?}\u{1}{asked:?}");
@@ -292,7 +297,7 @@ pub async fn list_offer_matches(
     id: web::Path<OfferId>,
     query: crate::routes::query::Query<RequestMatchQuery>,
 ) -> ApiResult<HttpResponse> {
-    let scope = ranking_of("matches of offer", &id);
+    let scope = ranking_of("matches of offer", &id, query.min_score);
     let window = window(&state, &scope, &query.paging())?;
     let id = id.into_inner();
     let key = format!("{scope}\u{1}{window:?}");
@@ -351,7 +356,11 @@ pub async fn list_potential_partners(
     id: web::Path<RecommendationId>,
     query: crate::routes::query::Query<MatchQuery>,
 ) -> ApiResult<HttpResponse> {
-    let scope = ranking_of("potential partners of", &id);
+    let scope = ranking_of(
+        "potential partners of",
+        &id,
+        (query.min_score, query.stakeholder_kind),
+    );
     let window = window(&state, &scope, &query.paging())?;
     let asked = (id.into_inner(), query.stakeholder_kind);
     let key = format!("{scope}\u{1}{window:?}\u{1}{asked:?}");
