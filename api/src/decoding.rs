@@ -227,9 +227,10 @@ pub async fn receive(
     Ok(file)
 }
 
-/// The largest zstd window a body may name: 8 MiB (2^23), the window of zstd's levels up to
-/// 19 without long-distance matching.
-const ZSTD_WINDOW_LOG_MAX: u32 = 23;
+/// The largest zstd window a body may name: 32 MiB (2^25), the window of zstd's levels up to
+/// 20 (levels 21 and 22, `--ultra`, take 64 and 128 MiB when the size is not known ahead, as
+/// when compressing a stream; `--long` takes 128 MiB or more).
+const ZSTD_WINDOW_LOG_MAX: u32 = 25;
 
 /// Decodes `coded` (at its start) into a new temporary file, at most `limit` bytes.
 fn decode_file(
@@ -246,8 +247,7 @@ fn decode_file(
             let mut decoder =
                 zstd::stream::read::Decoder::with_buffer(input).map_err(ApiError::internal)?;
             // The window a frame names is memory its decoder takes: up to 2 GiB for
-            // `zstd --long=31`, 128 MiB by zstd's own limit. 8 MiB is what every level of
-            // zstd's command line and libraries uses without `--long`.
+            // `zstd --long=31`, 128 MiB by zstd's own limit.
             decoder
                 .window_log_max(ZSTD_WINDOW_LOG_MAX)
                 .map_err(ApiError::internal)?;
@@ -268,7 +268,7 @@ fn decode_file(
             Err(e) => {
                 return Err(unreadable(format!(
                     "its compression (`Content-Encoding`) is cut short or corrupt, or zstd's \
-                     with a window over 8 MiB (`--long`) ({e})"
+                     with a window over 32 MiB (levels 21 and 22, `--long`) ({e})"
                 )));
             }
         };

@@ -962,10 +962,12 @@ async fn json_that_is_not_one_item_a_line_is_refused_saying_so() {
             .await
             .assert_problem(422, "unreadable_file");
         let detail = problem["detail"].as_str().unwrap();
-        assert!(
-            detail.contains(says) && detail.contains("jq -c"),
-            "{detail}"
-        );
+        let jq = if says == "is a JSON array" {
+            "jq -c '.[]'"
+        } else {
+            "jq -c ."
+        };
+        assert!(detail.contains(says) && detail.contains(jq), "{detail}");
     }
     assert!(app.all("/api/v1/recommendations").await.is_empty());
     // One item a line is read as ever.

@@ -79,6 +79,47 @@ async fn json_of_the_wrong_shape_is_a_422_problem() {
     }
 }
 
+/// An item is a JSON object: an array of its values in the order of its fields (which serde
+/// would read field by field) is a 422, in a body and on a line of an NDJSON upload, and writes
+/// nothing.
+#[actix_web::test]
+async fn an_item_written_as_an_array_of_its_values_is_refused() {
+    let app = TestApp::spawn();
+    let positional = json!(["KEN", [], "26", ["Positional text"], "supported",]);
+    let problem = app
+        .send_json(
+            Method::POST,
+            "/api/v1/recommendations",
+            Some(&app.admin_token()),
+            &positional,
+        )
+        .await
+        .assert_problem(422, "invalid_body");
+    assert!(problem.to_string().contains("JSON object"), "{problem}");
+    let item = r#"{"state_under_review": "KEN", "session": 26, "text": {"en": "An item."}}"#;
+    let ndjson = format!("{item}\n{positional}\n");
+    let r = app
+        .upload(
+            "/api/v1/bulk/recommendations?mode=partial",
+            "application/x-ndjson",
+            ndjson,
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (r["created"].as_u64(), r["rejected"].as_u64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("JSON object"),
+        "{r}"
+    );
+}
+
 /// JSON that reads, with a value of the wrong type where a word of a list is meant (which
 /// serde_json alone takes for a syntax error), is a 422 naming the field by its pointer; so is
 /// a value of the wrong type deeper in, a missing field and an unknown one.

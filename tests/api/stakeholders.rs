@@ -721,7 +721,7 @@ async fn stakeholders_stored_by_an_older_release_are_indexed_as_written_now() {
             }
         }
         diesel::update(i::instance)
-            .set(i::analysis_version.eq(5))
+            .set(i::analysis_version.eq(6))
             .execute(&mut **conn)
             .unwrap();
     }

@@ -15,7 +15,7 @@ use crate::domain::{Language, is_invisible, normalise_words};
 /// The version of the analysis below: stored terms written by an older one are written again
 /// when the service starts (`db::sql::search::reindex_if_analysis_changed`). Raise it with any
 /// change to what `terms` gives for a text.
-pub const ANALYSIS_VERSION: i32 = 6;
+pub const ANALYSIS_VERSION: i32 = 7;
 
 /// The languages whose words are stemmed, each with its Snowball algorithm.
 const STEMMED: [(Language, Algorithm); 5] = [

@@ -27,8 +27,26 @@ const MAX_SHAPE_ERRORS: usize = 20;
 const MAX_SHAPE_REREAD: usize = 8 * 1024 * 1024;
 
 /// `text` read as `T`.
-pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
+pub fn from_json<T: DeserializeOwned + 'static>(text: &str) -> Result<T, JsonError> {
+    if std::any::TypeId::of::<T>() != std::any::TypeId::of::<Unambiguous>() {
+        an_object(text)?;
+    }
     first_error(text).map_err(|e| with_the_rest::<T>(e, text, &[]))
+}
+
+/// An item is a JSON object: serde reads a struct from an array too, field by field in the
+/// order they are declared, so `[null, ["torture"]]` would be an offer whose second field is
+/// its themes, whatever the client meant. Every body but a merge patch (read as any JSON,
+/// [`Unambiguous`]) and every NDJSON row is an item.
+fn an_object(text: &str) -> Result<(), JsonError> {
+    if text.trim_start().starts_with('[') && serde_json::from_str::<IgnoredAny>(text).is_ok() {
+        return Err(JsonError::Shape(vec![FieldError::new(
+            "",
+            "invalid",
+            "an item is a JSON object (`{\"field\": value, …}`), not an array",
+        )]));
+    }
+    Ok(())
 }
 
 /// `text` read as `T`, or the first error met.
@@ -328,6 +346,7 @@ pub struct AsGiven<I> {
 /// `text` read as [`AsGiven`] content `I`. Text without read-only fields is read once, as the
 /// content alone; only where that fails on one of them is it read again without them.
 pub fn as_given<I: DeserializeOwned>(text: &str) -> Result<AsGiven<I>, JsonError> {
+    an_object(text)?;
     let error = match first_error::<I>(text) {
         Ok(content) => {
             return Ok(AsGiven {
@@ -637,7 +656,7 @@ mod tests {
         );
         assert_eq!(
             error("[]").2,
-            "invalid type: array, expected an object".to_owned()
+            "an item is a JSON object (`{\"field\": value, …}`), not an array".to_owned()
         );
         let (pointer, _, message) = error(r#"{"kind":5}"#);
         assert_eq!(pointer, "/kind");
@@ -685,7 +704,8 @@ mod tests {
             places(r#"{"kind":"ngo","items":[["x"],[1]],"z":1}"#),
             [place("/items/0/0", "invalid"), place("/z", "unknown_field")]
         );
-        assert_eq!(places(r#"[1]"#), [place("/0", "invalid")]);
+        // An item is an object: an array of its values is told as a whole.
+        assert_eq!(places(r#"[1]"#), [place("", "invalid")]);
         // A list whose item is at fault is not told missing as well.
         assert_eq!(
             places(r#"{"kind":"ngo","items":[{"a/b":"x"}]}"#),

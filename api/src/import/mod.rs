@@ -994,15 +994,16 @@ pub fn by_operator(
 /// an API returns, saved as it came) or items written over several lines; each of its lines
 /// would be a row refused for a reason that does not say it.
 fn not_one_item_a_line(first: &str) -> Result<(), ImportError> {
-    let how = "NDJSON holds one JSON object a line, each item whole on its own line (`jq -c '.[]' \
-               FILE.json` writes an array so)";
+    const NDJSON: &str = "NDJSON holds one JSON object a line, each item whole on its own line";
     if first.starts_with('[') {
         Err(ImportError::File(format!(
-            "The file is a JSON array, not NDJSON: {how}."
+            "The file is a JSON array, not NDJSON: {NDJSON} (`jq -c '.[]' FILE.json` writes an \
+             array's items so)."
         )))
     } else if first == "{" {
         Err(ImportError::File(format!(
-            "The file's first item is written over several lines: {how}."
+            "The file's first item is written over several lines: {NDJSON} (`jq -c . FILE.json` \
+             writes items so)."
         )))
     } else {
         Ok(())

@@ -242,10 +242,9 @@ pub async fn list_activities(
     let filter = query.filter(identity.0.as_ref())?;
     let paging = export::Paging::of(
         &state,
-        "activities",
+        ("activities", &req),
         &query.q,
         (query.cursor.as_deref(), query.limit),
-        &|sql| filter.apply(sql),
     )?
     .format(query.format);
     export::list_response::<Activity, _>(

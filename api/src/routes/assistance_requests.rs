@@ -157,10 +157,9 @@ pub async fn list_assistance_requests(
     let filter = query.filter(identity.0.as_ref())?;
     let paging = export::Paging::of(
         &state,
-        "assistance-requests",
+        ("assistance-requests", &req),
         &query.q,
         (query.cursor.as_deref(), query.limit),
-        &|sql| filter.apply(sql),
     )?
     .format(query.format);
     export::list_response::<AssistanceRequest, _>(

@@ -104,7 +104,7 @@ pub async fn list_audit_entries(
         to: query.to,
     };
     // A cursor names the list and its filters (`support::decode_cursor`).
-    let scope = format!("audit?{filter:?}");
+    let scope = crate::routes::support::list_scope("audit", &req);
     let position = decode_cursor(&state, &scope, query.cursor.as_deref())?;
     let (items, next) = with_db(&state, move |conn| {
         Ok(audit::list(conn, &filter, position, limit)?)

@@ -86,7 +86,7 @@ pub async fn list_consents(
         activity_id: query.activity_id,
     };
     // A cursor names the list and its filters (`support::decode_cursor`).
-    let scope = format!("consents?{filter:?}");
+    let scope = crate::routes::support::list_scope("consents", &req);
     let position = decode_cursor(&state, &scope, query.cursor.as_deref())?;
     if matches!(position, Position::Offset(_) | Position::Ranked { .. }) {
         return Err(ApiError::invalid_parameter(

@@ -794,21 +794,16 @@ pub struct Paging {
 }
 
 impl Paging {
-    /// The page a list's `q`, `cursor` and `limit` parameters ask for, each checked; `filter`
-    /// writes the list's other filters (`list_response`). A cursor goes on only through the
-    /// list its first page asked for: one given with other filters or another `q` is a 400,
-    /// not a page of another list read from where the first stopped.
+    /// The page a list's `q`, `cursor` and `limit` parameters ask for, each checked; its
+    /// cursors carry the list and its filters (`support::list_scope`).
     pub fn of(
         state: &AppState,
-        list: &'static str,
+        (list, req): (&'static str, &HttpRequest),
         q: &Option<String>,
         (cursor, limit): (Option<&str>, Option<i64>),
-        filter: &dyn Fn(&mut crate::db::sql::Sql),
     ) -> ApiResult<Self> {
         let q = crate::routes::support::search_param(q)?;
-        let mut asked = crate::db::sql::Sql::default();
-        filter(&mut asked);
-        let scope = format!("{list}?{q:?}|{}|{:?}", asked.text, asked.binds);
+        let scope = crate::routes::support::list_scope(list, req);
         let position = crate::routes::support::decode_cursor(state, &scope, cursor)?;
         let mut limit = crate::routes::support::limit(limit)?;
         // A ranked search's pages end at its depth: the last is cut there.

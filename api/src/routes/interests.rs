@@ -119,8 +119,8 @@ pub async fn list_interests(
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let (who, id) = (Principal::from(caller), id.into_inner());
-    // A cursor names the list: the interests of one request (`support::decode_cursor`).
-    let scope = format!("interests?{id}");
+    // A cursor names the list: the interests of one request (`support::list_scope`).
+    let scope = crate::routes::support::list_scope(&format!("interests of {id}"), &req);
     let position = decode_cursor(&state, &scope, query.cursor.as_deref())?;
     let limit = limit(query.limit)?;
     let (items, next) = with_db(&state, move |conn| {

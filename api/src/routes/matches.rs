@@ -153,9 +153,10 @@ fn window(state: &AppState, scope: &str, asked: &Paging) -> ApiResult<Window> {
     })
 }
 
-/// The name of the ranking `what` of one item, which its cursors carry.
-fn ranking_of(what: &str, id: &impl std::fmt::Display, filters: impl std::fmt::Debug) -> String {
-    format!("{what} {id}?{filters:?}")
+/// The name of the ranking `what` of one item and what it is asked, which its cursors carry
+/// (`support::list_scope`).
+fn ranking_of(what: &str, id: &impl std::fmt::Display, req: &HttpRequest) -> String {
+    crate::routes::support::list_scope(&format!("{what} {id}"), req)
 }
 
 /// One page of a ranking: its items, and the cursor of the next.
@@ -239,11 +240,7 @@ pub async fn list_assistance_request_matches(
     id: web::Path<AssistanceRequestId>,
     query: crate::routes::query::Query<MatchQuery>,
 ) -> ApiResult<HttpResponse> {
-    let scope = ranking_of(
-        "matches of request",
-        &id,
-        (query.min_score, query.stakeholder_kind),
-    );
+    let scope = ranking_of("matches of request", &id, &req);
     let window = window(&state, &scope, &query.paging())?;
     let asked = (id.into_inner(), query.stakeholder_kind);
     let key = format!("{scope}\u{1}{window:?}\u{1}{asked:?}");
@@ -297,7 +294,7 @@ pub async fn list_offer_matches(
     id: web::Path<OfferId>,
     query: crate::routes::query::Query<RequestMatchQuery>,
 ) -> ApiResult<HttpResponse> {
-    let scope = ranking_of("matches of offer", &id, query.min_score);
+    let scope = ranking_of("matches of offer", &id, &req);
     let window = window(&state, &scope, &query.paging())?;
     let id = id.into_inner();
     let key = format!("{scope}\u{1}{window:?}");
@@ -356,11 +353,7 @@ pub async fn list_potential_partners(
     id: web::Path<RecommendationId>,
     query: crate::routes::query::Query<MatchQuery>,
 ) -> ApiResult<HttpResponse> {
-    let scope = ranking_of(
-        "potential partners of",
-        &id,
-        (query.min_score, query.stakeholder_kind),
-    );
+    let scope = ranking_of("potential partners of", &id, &req);
     let window = window(&state, &scope, &query.paging())?;
     let asked = (id.into_inner(), query.stakeholder_kind);
     let key = format!("{scope}\u{1}{window:?}\u{1}{asked:?}");

@@ -143,10 +143,9 @@ pub async fn list_offers(
     let filter = query.filter(identity.0.as_ref())?;
     let paging = export::Paging::of(
         &state,
-        "offers",
+        ("offers", &req),
         &query.q,
         (query.cursor.as_deref(), query.limit),
-        &|sql| filter.apply(sql),
     )?
     .format(query.format);
     export::list_response::<Offer, _>(

@@ -185,10 +185,9 @@ pub async fn list_recommendations(
     }
     let paging = export::Paging::of(
         &state,
-        "recommendations",
+        ("recommendations", &req),
         &query.q,
         (query.cursor.as_deref(), query.limit),
-        &|sql| filter.apply(sql),
     )?
     .format(query.format);
     export::list_response::<Recommendation, _>(

@@ -163,10 +163,9 @@ pub async fn list_stakeholders(
     let filter = query.filter()?;
     let paging = export::Paging::of(
         &state,
-        "stakeholders",
+        ("stakeholders", &req),
         &query.q,
         (query.cursor.as_deref(), query.limit),
-        &|sql| filter.apply(sql),
     )?
     .format(query.format);
     let caller = identity.0;

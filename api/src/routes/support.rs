@@ -313,6 +313,25 @@ pub fn encode_cursor(state: &AppState, scope: &str, position: Position) -> Optio
 const RANKS: i64 = 1_024;
 const _: () = assert!(MAX_SEARCH_DEPTH < RANKS);
 
+/// What a list's cursors carry ([`encode_cursor`], [`decode_cursor`]): the list (`list`, with
+/// the item it is of where it has one) and the parameters its request asks with but those of
+/// where its page starts, how many it holds and how it is written (`cursor`, `limit`,
+/// `format`), as sent, in the order of their names. A cursor then goes on only through the
+/// list its first page asked for: followed with the same parameters (`next_cursor`, the `Link`
+/// header), whatever build of the service answers each page; given with other filters or
+/// another `q`, it is a 400 rather than a page of another list read from where the first
+/// stopped.
+pub fn list_scope(list: &str, req: &actix_web::HttpRequest) -> String {
+    let mut asked: Vec<(String, String)> =
+        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    asked.retain(|(name, _)| !matches!(name.as_str(), "cursor" | "limit" | "format"));
+    asked.sort();
+    format!(
+        "{list}?{}",
+        serde_urlencoded::to_string(&asked).unwrap_or_default()
+    )
+}
+
 pub fn decode_cursor(state: &AppState, scope: &str, cursor: Option<&str>) -> ApiResult<Position> {
     let Some(cursor) = cursor else {
         return Ok(Position::Start);
