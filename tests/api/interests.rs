@@ -478,16 +478,18 @@ async fn the_state_or_admin_makes_the_activity_in_the_providers_name() {
     assert_ne!(id(&reply.json()), id(&activity));
 }
 
-/// An activity of the provider's that the State does not see, of the title and planned start
-/// the match would give, is not named when the match cannot be made.
-#[actix_web::test]
-async fn a_match_does_not_name_the_providers_hidden_activity() {
-    let s = Setting::new().await;
-    let mut hidden = activity(&["TZA"], "Reform of the family code");
+/// The provider's hidden activity (a draft) of the title and planned start the match gives.
+async fn hidden_of_the_matchs_title(s: &Setting, naming_the_match: bool) -> String {
+    let mut hidden = activity(&["KEN"], "Reform of the family code");
     hidden["title"] = json!({"en": "Reform of the family code"});
+    hidden["submitter"] = json!(s.provider);
     hidden["planned_start"] = json!("2027-01-01");
     hidden["planned_end"] = json!("2027-12-31");
     hidden["publication"] = json!("draft");
+    if naming_the_match {
+        hidden["assistance_request"] = json!(s.request);
+        hidden["offer"] = json!(s.offer);
+    }
     let reply = s
         .send(
             Method::POST,
@@ -497,20 +499,144 @@ async fn a_match_does_not_name_the_providers_hidden_activity() {
         )
         .await;
     assert_eq!(reply.status, 201, "{}", reply.text());
-    let hidden = id(&reply.json());
+    id(&reply.json())
+}
+
+/// An activity of the provider's that the State does not see, of the title and planned start
+/// the match gives, is another activity: the match makes its own beside it, so the State that
+/// makes it learns nothing of the provider's activities. One of the provider's that answers the
+/// match (it names the request and the offer) is the same, and is not named either.
+#[actix_web::test]
+async fn a_match_makes_its_activity_beside_the_providers_hidden_one() {
+    let s = Setting::new().await;
+    let hidden = hidden_of_the_matchs_title(&s, false).await;
     let interest = s.expressed().await;
     s.act(&interest, "accept", Who::Admin)
         .await
         .assert_ok_json();
     let path = format!("{}/activity", s.interest(&interest));
+    let reply = s.send(Method::POST, &path, Who::Kenya, None).await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let made = reply.json();
+    let kept = s
+        .get(&format!("/api/v1/activities/{hidden}"), Who::Provider)
+        .await
+        .assert_ok_json();
+    assert_ne!(id(&made), hidden);
+    assert_eq!(made["title"], kept["title"], "the title the match gives");
+    assert_eq!(made["planned_start"], kept["planned_start"]);
+    // Deleted, the match would make another: the provider's that answers it is that one.
+    s.send(
+        Method::DELETE,
+        &format!("/api/v1/activities/{}", id(&made)),
+        Who::Provider,
+        None,
+    )
+    .await;
+    let answering = hidden_of_the_matchs_title(&s, true).await;
     let problem = s
         .send(Method::POST, &path, Who::Kenya, None)
         .await
         .assert_problem(409, "conflict");
-    assert!(
-        !problem.to_string().contains(&hidden),
-        "the hidden activity is named: {problem}"
-    );
+    for named in [&hidden, &answering] {
+        assert!(
+            !problem.to_string().contains(named.as_str()),
+            "a hidden activity is named: {problem}"
+        );
+    }
+}
+
+/// An activity made from a match by an older release, keyed then by its submitter, title and
+/// planned start alone, is keyed by the match too once the service starts, and so are the
+/// participants that took themselves off it: an activity of the provider's of that title and
+/// start is another.
+#[actix_web::test]
+async fn a_match_activity_of_an_older_release_is_keyed_by_its_match() {
+    use diesel::prelude::*;
+    use upr_tc::db::schema::activities::dsl as a;
+    use upr_tc::db::schema::activity_declined_participants::dsl as d;
+    use upr_tc::db::schema::instance::dsl as i;
+    let s = Setting::new().await;
+    let plain = hidden_of_the_matchs_title(&s, false).await;
+    let key_of = |id: &str| -> String {
+        let mut conn = s.app.service.state.pool.get().unwrap();
+        a::activities
+            .filter(a::id.eq(id))
+            .select(a::natural_key)
+            .first(&mut **conn)
+            .unwrap()
+    };
+    let older = key_of(&plain);
+    s.send(
+        Method::DELETE,
+        &format!("/api/v1/activities/{plain}"),
+        Who::Provider,
+        None,
+    )
+    .await;
+    let interest = s.expressed().await;
+    s.act(&interest, "accept", Who::Admin)
+        .await
+        .assert_ok_json();
+    let path = format!("{}/activity", s.interest(&interest));
+    let reply = s.send(Method::POST, &path, Who::Kenya, None).await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let made = id(&reply.json());
+    let now = key_of(&made);
+    assert_ne!(now, older);
+    {
+        let mut conn = s.app.service.state.pool.get().unwrap();
+        diesel::update(a::activities.filter(a::id.eq(&made)))
+            .set(a::natural_key.eq(&older))
+            .execute(&mut **conn)
+            .unwrap();
+        diesel::insert_into(d::activity_declined_participants)
+            .values((
+                d::activity_id.eq(&made),
+                d::stakeholder_id.eq(&s.other),
+                d::natural_key.eq(&older),
+            ))
+            .execute(&mut **conn)
+            .unwrap();
+        diesel::update(i::instance)
+            .set(i::analysis_version.eq(7))
+            .execute(&mut **conn)
+            .unwrap();
+    }
+    // As the older release left it, the provider's activity of that title is the same one.
+    let mut again = activity(&["KEN"], "Reform of the family code");
+    again["title"] = json!({"en": "Reform of the family code"});
+    again["submitter"] = json!(s.provider);
+    again["planned_start"] = json!("2027-01-01");
+    again["planned_end"] = json!("2027-12-31");
+    again["publication"] = json!("draft");
+    s.send(
+        Method::POST,
+        "/api/v1/activities",
+        Who::Provider,
+        Some(&again),
+    )
+    .await
+    .assert_problem(409, "conflict");
+    let mut conn = s.app.service.state.pool.get().unwrap();
+    conn.migrate().expect("the start rewrites the key");
+    let declined: String = d::activity_declined_participants
+        .filter(d::activity_id.eq(&made))
+        .select(d::natural_key)
+        .first(&mut **conn)
+        .unwrap();
+    drop(conn);
+    assert_eq!(key_of(&made), now);
+    assert_eq!(declined, now, "the declines follow the key");
+    let reply = s
+        .send(
+            Method::POST,
+            "/api/v1/activities",
+            Who::Provider,
+            Some(&again),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
 }
 
 #[actix_web::test]

@@ -352,13 +352,13 @@ pub fn make_activity(
         let offer = documents::get::<Offer>(c, interest.offer)?
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("offer {} is gone", interest.offer)))?;
         let input = activity_from_match(&request, &offer, interest.stakeholder);
-        // The same title and planned start as an activity of the provider's: one the State that
-        // asks may not see, so it is not named.
+        // The key names the request and the offer (`ActivityInput::natural_key`), so only an
+        // activity of the provider's that answers this match with this title and planned start
+        // is the same: one the State that asks may not see, so it is not named.
         let activity = insert_as(c, &author, &actor, input).map_err(|e| match e {
             Error::Conflict(_) => Error::Conflict(
-                "The provider has an activity of this title and planned start already: the \
-                 provider may name the request and the offer on it, or the request's \
-                 description or period differ."
+                "The provider has an activity of this title and planned start that answers this \
+                 request with this offer already."
                     .into(),
             ),
             other => other,

@@ -121,6 +121,17 @@ pub trait Document: Rows + Serialize + DeserializeOwned {
     fn holds_former_codes(&self) -> bool {
         false
     }
+    /// Whether `reindex` writes the item's natural key again whatever it holds: its kind's key
+    /// names more of it than the one an older analysis version wrote (an activity that answers
+    /// a match). By default not.
+    fn keyed_anew(&self) -> bool {
+        false
+    }
+    /// Brings what holds the item's natural key up to date once `reindex` gave it `key`; by
+    /// default, nothing does.
+    fn after_rekey(&self, _conn: &mut DbConnection, _key: &str) -> diesel::QueryResult<()> {
+        Ok(())
+    }
     /// The texts search finds an item by, each in its language: its content's.
     fn search_texts_of(content: &Self::Content) -> Vec<(Language, &str)>;
     /// The terms of an item's texts, as the full-text index of either engine stores them.
@@ -296,7 +307,8 @@ fn index<D: Document>(conn: &mut DbConnection, seq: i64, doc: &D) -> Result<(), 
 /// reference data again, a thousand items at a time: its full-text terms; its facets where
 /// it holds a language by a former code (`Document::holds_former_codes`); its natural key
 /// where its document holds a character that shows nothing, which keys once split words at
-/// (`domain::is_invisible`), unless another item holds the key it now has: that one is named
+/// (`domain::is_invisible`), or where its kind's key names more of it now
+/// (`Document::keyed_anew`), unless another item holds the key it now has: that one is named
 /// in the log and both are kept. Returns how many items.
 pub fn reindex<D: Document>(conn: &mut DbConnection) -> diesel::QueryResult<usize> {
     let (mut after, mut count) = (0, 0);
@@ -315,10 +327,13 @@ pub fn reindex<D: Document>(conn: &mut DbConnection) -> diesel::QueryResult<usiz
                     facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
                 D::set_facets(conn, row.seq, &pairs)?;
             }
-            if row.document.contains(crate::domain::is_invisible) {
+            if row.document.contains(crate::domain::is_invisible) || doc.keyed_anew() {
                 let key = D::natural_key(doc.content());
-                if let Some(other) = crate::db::sql::search::rekey(conn, &D::TABLE, row.seq, &key)?
-                {
+                let other = crate::db::sql::search::rekey(conn, &D::TABLE, row.seq, &key)?;
+                if other.is_none() {
+                    doc.after_rekey(conn, &key)?;
+                }
+                if let Some(other) = other {
                     tracing::warn!(
                         entity = D::TABLE.entity,
                         id = %doc.id(),

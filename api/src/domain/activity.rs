@@ -506,7 +506,10 @@ impl<S> ActivityInput<S> {
     }
 
     /// Submitter, normalised title and planned start (hashed): the same activity imported
-    /// twice has the same key.
+    /// twice has the same key. An activity that answers an assistance request or delivers an
+    /// offer is keyed by them too: the activity a match makes in a provider's name is another
+    /// than one of the provider's of the same title and start, so that the State that makes it
+    /// learns nothing of the provider's activities it does not see.
     pub fn natural_key(&self) -> String {
         let title = self
             .title
@@ -519,7 +522,24 @@ impl<S> ActivityInput<S> {
             .planned_start
             .map(|d| d.to_string())
             .unwrap_or_default();
-        crate::digest::natural_key(format!("{submitter}|{title}|{start}"))
+        let key = format!("{submitter}|{title}|{start}");
+        match (self.assistance_request, self.offer) {
+            (None, None) => crate::digest::natural_key(key),
+            (request, offer) => {
+                let named = |id: Option<String>| id.unwrap_or_default();
+                crate::digest::natural_key(format!(
+                    "{key}|{}|{}",
+                    named(request.map(|r| r.to_string())),
+                    named(offer.map(|o| o.to_string()))
+                ))
+            }
+        }
+    }
+
+    /// Whether its natural key names what it answers (an assistance request or an offer),
+    /// which keys written before analysis version 8 did not.
+    pub fn keyed_by_match(&self) -> bool {
+        self.assistance_request.is_some() || self.offer.is_some()
     }
 
     /// Every language's title, summary, results and lessons, for full-text search.

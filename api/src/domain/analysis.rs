@@ -15,7 +15,9 @@ use crate::domain::{Language, is_invisible, normalise_words};
 /// The version of the analysis below: stored terms written by an older one are written again
 /// when the service starts (`db::sql::search::reindex_if_analysis_changed`). Raise it with any
 /// change to what `terms` gives for a text.
-pub const ANALYSIS_VERSION: i32 = 7;
+/// Version 8 keys an activity that answers a match by the request and the offer too
+/// (`domain::activity::ActivityInput::natural_key`).
+pub const ANALYSIS_VERSION: i32 = 8;
 
 /// The languages whose words are stemmed, each with its Snowball algorithm.
 const STEMMED: [(Language, Algorithm); 5] = [

@@ -33,6 +33,17 @@ pub fn record(
     Ok(())
 }
 
+/// Gives the declines of `activity` its natural key `natural_key` (`documents::reindex` wrote
+/// the activity's anew).
+pub fn rekey(conn: &mut DbConnection, activity: ActivityId, natural_key: &str) -> QueryResult<()> {
+    diesel::update(
+        d::activity_declined_participants.filter(d::activity_id.eq(activity.to_string())),
+    )
+    .set(d::natural_key.eq(natural_key))
+    .execute(conn)
+    .map(drop)
+}
+
 /// Those of `stakeholders` that declined to take part in `activity` (if it exists yet), or in
 /// an activity of `natural_key`.
 pub fn among(

@@ -81,7 +81,7 @@ impl Document for Activity {
         facet_key: "activity_seq",
         facet_values: None,
         search: "activity_search",
-        same: "submitter, title and planned start",
+        same: "submitter, title and planned start (and the request and offer it answers)",
         hides_items: true,
         first_shown: Some("submitted_at"),
     };
@@ -254,6 +254,15 @@ impl Document for Activity {
 
     fn natural_key(content: &ActivityContent) -> String {
         content.natural_key()
+    }
+
+    fn keyed_anew(&self) -> bool {
+        self.content.keyed_by_match()
+    }
+
+    /// The participants that took themselves off it are kept off an activity of its new key.
+    fn after_rekey(&self, conn: &mut DbConnection, key: &str) -> diesel::QueryResult<()> {
+        declined::rekey(conn, self.stored.id, key)
     }
 }
 
