@@ -478,8 +478,9 @@ async fn the_state_or_admin_makes_the_activity_in_the_providers_name() {
     assert_ne!(id(&reply.json()), id(&activity));
 }
 
-/// The provider's hidden activity (a draft) of the title and planned start the match gives.
-async fn hidden_of_the_matchs_title(s: &Setting, naming_the_match: bool) -> String {
+/// A hidden activity (a draft) of the provider's, of the title and planned start the match
+/// gives.
+fn of_the_matchs_title(s: &Setting, naming_the_match: bool) -> Value {
     let mut hidden = activity(&["KEN"], "Reform of the family code");
     hidden["title"] = json!({"en": "Reform of the family code"});
     hidden["submitter"] = json!(s.provider);
@@ -490,6 +491,12 @@ async fn hidden_of_the_matchs_title(s: &Setting, naming_the_match: bool) -> Stri
         hidden["assistance_request"] = json!(s.request);
         hidden["offer"] = json!(s.offer);
     }
+    hidden
+}
+
+/// The provider's activity of the title and planned start the match gives, made; its id.
+async fn hidden_of_the_matchs_title(s: &Setting, naming_the_match: bool) -> String {
+    let hidden = of_the_matchs_title(s, naming_the_match);
     let reply = s
         .send(
             Method::POST,
@@ -604,12 +611,7 @@ async fn a_match_activity_of_an_older_release_is_keyed_by_its_match() {
             .unwrap();
     }
     // As the older release left it, the provider's activity of that title is the same one.
-    let mut again = activity(&["KEN"], "Reform of the family code");
-    again["title"] = json!({"en": "Reform of the family code"});
-    again["submitter"] = json!(s.provider);
-    again["planned_start"] = json!("2027-01-01");
-    again["planned_end"] = json!("2027-12-31");
-    again["publication"] = json!("draft");
+    let again = of_the_matchs_title(&s, false);
     s.send(
         Method::POST,
         "/api/v1/activities",
