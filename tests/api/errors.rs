@@ -79,6 +79,30 @@ async fn json_of_the_wrong_shape_is_a_422_problem() {
     }
 }
 
+/// The report of a partial NDJSON upload of a recommendation of `text`, then `refused` on the
+/// second line: one created, one rejected.
+async fn after_a_good_line(
+    app: &TestApp,
+    refused: &serde_json::Value,
+    text: &str,
+) -> serde_json::Value {
+    let item = json!({"state_under_review": "KEN", "session": 26, "text": {"en": text}});
+    let r = app
+        .upload(
+            "/api/v1/bulk/recommendations?mode=partial",
+            "application/x-ndjson",
+            format!("{item}\n{refused}\n"),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        (r["created"].as_u64(), r["rejected"].as_u64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
+    r
+}
+
 /// An item is a JSON object: an array of its values in the order of its fields (which serde
 /// would read field by field) is a 422, in a body and on a line of an NDJSON upload, and writes
 /// nothing.
@@ -96,21 +120,7 @@ async fn an_item_written_as_an_array_of_its_values_is_refused() {
         .await
         .assert_problem(422, "invalid_body");
     assert!(problem.to_string().contains("JSON object"), "{problem}");
-    let item = r#"{"state_under_review": "KEN", "session": 26, "text": {"en": "An item."}}"#;
-    let ndjson = format!("{item}\n{positional}\n");
-    let r = app
-        .upload(
-            "/api/v1/bulk/recommendations?mode=partial",
-            "application/x-ndjson",
-            ndjson,
-        )
-        .await
-        .assert_ok_json();
-    assert_eq!(
-        (r["created"].as_u64(), r["rejected"].as_u64()),
-        (Some(1), Some(1)),
-        "{r}"
-    );
+    let r = after_a_good_line(&app, &positional, "An item.").await;
     assert!(
         r["errors"][0]["message"]
             .as_str()
@@ -118,6 +128,49 @@ async fn an_item_written_as_an_array_of_its_values_is_refused() {
             .contains("JSON object"),
         "{r}"
     );
+}
+
+/// A part of an item that is an object is one at any depth: `"text": ["…"]` (which serde would
+/// read as the text's first language, Arabic) is a 422 at its pointer, in a body, in a merge
+/// patch and on a line of an NDJSON upload, and writes nothing.
+#[actix_web::test]
+async fn a_nested_object_written_as_an_array_is_refused() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let positional =
+        json!({"state_under_review": "KEN", "session": 26, "text": ["Positional text"]});
+    let problem = app
+        .send_json(
+            Method::POST,
+            "/api/v1/recommendations",
+            Some(&admin),
+            &positional,
+        )
+        .await
+        .assert_problem(422, "invalid_body");
+    assert_eq!(problem["errors"][0]["pointer"], "/text", "{problem}");
+    assert_eq!(
+        problem["errors"][0]["message"], "invalid type: array, expected an object",
+        "{problem}"
+    );
+    let item = json!({"state_under_review": "KEN", "session": 26, "text": {"en": "An item."}});
+    let made = app.create("/api/v1/recommendations", &item).await;
+    let path = format!("/api/v1/recommendations/{}", made["id"].as_str().unwrap());
+    let problem = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            Some(&admin),
+            &json!({"text": ["Arabic?"]}),
+        )
+        .await
+        .assert_problem(422, "invalid_body");
+    assert_eq!(problem["errors"][0]["pointer"], "/text", "{problem}");
+    let now = app.get(&path).await.assert_ok_json();
+    assert_eq!(now["text"], json!({"en": "An item."}));
+    assert_eq!(now["version"], made["version"]);
+    let r = after_a_good_line(&app, &positional, "Another item.").await;
+    assert_eq!(r["errors"][0]["column"], "/text", "{r}");
 }
 
 /// JSON that reads, with a value of the wrong type where a word of a list is meant (which
@@ -296,8 +349,8 @@ async fn every_field_of_the_wrong_shape_is_told_at_once() {
         problem["detail"].as_str().unwrap().contains("and 3 more"),
         "{problem}"
     );
-    // Arrays where objects are meant (which serde reads as their fields in order) are told
-    // where they are at fault, and nothing the body does not have at fault is told after them.
+    // Arrays where objects are meant (which serde would read as their fields in order) are
+    // told where they are, and nothing the body does not have at fault is told after them.
     let positional = json!({
         "title": {"en": "t"},
         "states_concerned": ["KEN"],
@@ -320,7 +373,7 @@ async fn every_field_of_the_wrong_shape_is_told_at_once() {
         .iter()
         .map(|e| e["pointer"].as_str().unwrap())
         .collect();
-    assert_eq!(told, ["/budget/0", "/participants/0/0"], "{problem}");
+    assert_eq!(told, ["/budget", "/participants/0"], "{problem}");
     // Nothing was written.
     let list = app.get_as("/api/v1/activities", &admin).await.json();
     assert_eq!(list["items"], json!([]), "{list}");

@@ -5,9 +5,12 @@
 //! fixed list is meant reads as "expected value"). The request bodies of the API
 //! (`routes::body`) and the rows of an NDJSON upload (`import`) are read so.
 
+mod objects;
+
 use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::domain::validate::FieldError;
+use objects::Objects;
 
 /// Why a text did not read as the type asked for.
 #[derive(Debug)]
@@ -52,7 +55,7 @@ fn an_object(text: &str) -> Result<(), JsonError> {
 /// `text` read as `T`, or the first error met.
 fn first_error<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
     let mut reader = serde_json::Deserializer::from_str(text);
-    let e = match serde_path_to_error::deserialize(&mut reader) {
+    let e = match serde_path_to_error::deserialize(Objects(&mut reader)) {
         // What follows the value must be space only.
         Ok(value) => return reader.end().map(|()| value).map_err(JsonError::Malformed),
         Err(e) => e,
@@ -94,7 +97,7 @@ fn with_the_rest<T: DeserializeOwned>(e: JsonError, text: &str, read_past: &[&st
 /// `value`, JSON already read (a merge patch applied to a document), as `T`; the fields at
 /// fault where it is not one, as [`from_json`] names them.
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Vec<FieldError>> {
-    match serde_path_to_error::deserialize(&value) {
+    match serde_path_to_error::deserialize(Objects(&value)) {
         Ok(read) => Ok(read),
         Err(e) => {
             let path = e.path().clone();
@@ -111,8 +114,7 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Ve
 /// whole value, or the bounds are reached. Where a field is missing (or a member taken out was
 /// required), a stand-in is put there ([`stand_in`]), so that every field missing is told;
 /// where none reads, the object that lacks it goes next. An array's items are never taken out
-/// one by one (the items after would take other numbers, and serde reads an array where a
-/// struct is meant as its fields in order): a member of an item is (and a stand-in goes where
+/// one by one (the items after would take other numbers): a member of an item is (and a stand-in goes where
 /// it is required), so the items after it are read too; an item at fault itself takes the
 /// member holding the array with it, so such an array tells its first item at fault only.
 fn all_shape_errors<T: DeserializeOwned>(
@@ -126,7 +128,7 @@ fn all_shape_errors<T: DeserializeOwned>(
         _ => e.pointer.clone(),
     };
     let read = |value: &serde_json::Value| {
-        serde_path_to_error::deserialize::<_, T>(value)
+        serde_path_to_error::deserialize::<_, T>(Objects(value))
             .err()
             .map(|e| {
                 let path = e.path().clone();
@@ -543,6 +545,11 @@ fn readable(message: String) -> String {
     if message.starts_with("invalid length ") && message.contains("expected struct ") {
         return "invalid type: array, expected an object".to_owned();
     }
+    // A struct given as an array (`objects::Objects`): serde's word for it is JSON's array.
+    let message = match message.strip_prefix("invalid type: sequence, ") {
+        Some(rest) => format!("invalid type: array, {rest}"),
+        None => message,
+    };
     match message.find("expected struct ") {
         Some(at) => format!("{}expected an object", &message[..at]),
         None => message,
@@ -676,6 +683,29 @@ mod tests {
         }
     }
 
+    /// A struct is read from an object only, at any depth: serde would read `[7]` as an `Inner`
+    /// whose first field is 7.
+    #[test]
+    fn a_nested_struct_is_an_object_not_an_array() {
+        for text in [
+            r#"{"kind":"ngo","items":[[7]]}"#,
+            r#"{"kind":"ngo","items":[{"a/b":1},[7]]}"#,
+        ] {
+            let (pointer, code, message) = error(text);
+            assert!(pointer.starts_with("/items/"), "{text}: {pointer}");
+            assert_eq!(code, "invalid");
+            assert_eq!(message, "invalid type: array, expected an object", "{text}");
+        }
+        let value: serde_json::Value =
+            serde_json::from_str(r#"{"kind":"ngo","items":[[7]]}"#).unwrap();
+        let errors = super::from_value::<Outer>(value).unwrap_err();
+        assert_eq!(errors[0].pointer, "/items/0");
+        assert_eq!(errors[0].message, "invalid type: array, expected an object");
+        // Arrays where arrays are meant, and objects where structs are, read as ever.
+        let read: Outer = from_json(r#"{"kind":"ngo","items":[{"a/b":1},{"a/b":2}]}"#).unwrap();
+        assert_eq!(read.items.iter().map(|i| i.at).collect::<Vec<_>>(), [1, 2]);
+    }
+
     #[test]
     fn every_shape_error_is_told_at_once() {
         // Two unknown fields and a word that is not of the list: all three, the first met in
@@ -689,8 +719,7 @@ mod tests {
             ]
         );
         // An array tells each item's member at fault, and what follows it is read: the items
-        // after it are not numbered anew, nor read as something else (an array where a struct
-        // is meant, read as its fields in order).
+        // after it are not numbered anew.
         assert_eq!(
             places(r#"{"kind":"ngo","items":[{"a/b":"x"},{"a/b":1},{"a/b":-1},{}],"z":1}"#),
             [
@@ -702,7 +731,7 @@ mod tests {
         );
         assert_eq!(
             places(r#"{"kind":"ngo","items":[["x"],[1]],"z":1}"#),
-            [place("/items/0/0", "invalid"), place("/z", "unknown_field")]
+            [place("/items/0", "invalid"), place("/z", "unknown_field")]
         );
         // An item is an object: an array of its values is told as a whole.
         assert_eq!(places(r#"[1]"#), [place("", "invalid")]);
