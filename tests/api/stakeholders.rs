@@ -777,3 +777,43 @@ async fn stakeholders_stored_by_an_older_release_are_indexed_as_written_now() {
         "{again}"
     );
 }
+
+/// A name shows what it holds: one of characters that show nothing only is blank, and one that
+/// turns the text after it around (a direction override left open) is refused; neither is
+/// written. A balanced embedding, as an Arabic name may hold, is kept.
+#[actix_web::test]
+async fn a_name_that_shows_nothing_or_turns_text_around_is_refused() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    for (name, code) in [
+        ("\u{200b}\u{2060}", "blank"),
+        (" \u{feff}\u{ad} ", "blank"),
+        ("Evil\u{202e}gnp.exe", "open_direction"),
+        ("\u{2067}منظمة", "open_direction"),
+    ] {
+        let problem = app
+            .send_json(
+                Method::POST,
+                PATH,
+                Some(&admin),
+                &stakeholder("other", None, name),
+            )
+            .await
+            .assert_problem(422, "validation_failed");
+        assert_eq!(
+            (
+                &problem["errors"][0]["pointer"],
+                &problem["errors"][0]["code"]
+            ),
+            (&json!("/name/en"), &json!(code)),
+            "{name:?}: {problem}"
+        );
+    }
+    let list = app.get(PATH).await.assert_ok_json();
+    assert_eq!(list["items"], json!([]), "{list}");
+    let balanced = "\u{202b}منظمة\u{202c} (UNESCO)";
+    let made = app
+        .create(PATH, &stakeholder("other", None, balanced))
+        .await;
+    assert_eq!(made["name"]["en"], balanced);
+}

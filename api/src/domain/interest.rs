@@ -136,7 +136,7 @@ pub fn title_of(description: &Multilingual) -> Multilingual {
             let mut short: String = line.chars().take(MAX_TITLE - 1).collect();
             short = short.trim_end().to_owned();
             short.push('…');
-            short
+            crate::domain::validate::with_directions_closed(short)
         } else {
             line.to_owned()
         })
@@ -214,6 +214,26 @@ pub fn activity_from_match(
 mod tests {
     use super::*;
     use crate::domain::Id;
+
+    /// A line of characters that show nothing is no title; a cut keeps the direction it
+    /// opened to the title.
+    #[test]
+    fn a_title_cut_short_shows_what_it_holds() {
+        let long = format!("\u{202b}{}\u{202c}", "ع".repeat(MAX_TITLE + 10));
+        let description = Multilingual {
+            ar: Some(format!("\u{200b}\u{2060}\n{long}")),
+            ..Default::default()
+        };
+        let title = title_of(&description).ar.unwrap();
+        assert!(
+            title.starts_with('\u{202b}') && title.ends_with("…\u{202c}"),
+            "{title:?}"
+        );
+        assert_eq!(
+            crate::domain::validate::open_directions(&title),
+            (false, vec![])
+        );
+    }
 
     #[test]
     fn a_title_is_the_first_line_cut_short() {

@@ -66,9 +66,54 @@ pub fn is_space(c: char) -> bool {
     (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
 }
 
-/// Blank: nothing but white space (as [`is_space`] means it).
+/// Blank: nothing but white space (as [`is_space`] means it) and characters that show nothing
+/// (`domain::is_invisible`: a zero-width space, a soft hyphen, a direction mark, …).
 pub fn is_blank(text: &str) -> bool {
-    text.chars().all(is_space)
+    text.chars()
+        .all(|c| is_space(c) || crate::domain::is_invisible(c))
+}
+
+/// The direction embeddings and overrides (U+202A, U+202B, U+202D, U+202E, each closed by
+/// U+202C) and isolates (U+2066 to U+2068, closed by U+2069) that `text` leaves open: whether a
+/// line before its last left one open (a line break ends them all, as Unicode's bidirectional
+/// algorithm ends them with the paragraph), and the characters that would close those its last
+/// line leaves open, innermost first. `(false, [])` is a text that turns no text shown after
+/// it around.
+pub fn open_directions(text: &str) -> (bool, Vec<char>) {
+    const PDF: char = '\u{202c}';
+    const PDI: char = '\u{2069}';
+    let (mut earlier, mut closers) = (false, Vec::new());
+    for c in text.chars() {
+        match c {
+            '\u{202a}' | '\u{202b}' | '\u{202d}' | '\u{202e}' => closers.push(PDF),
+            '\u{2066}'..='\u{2068}' => closers.push(PDI),
+            // A PDF closes an embedding opened inside the innermost isolate only.
+            PDF if closers.last() == Some(&PDF) => {
+                closers.pop();
+            }
+            // A PDI closes its isolate and whatever was opened inside it.
+            PDI => {
+                if let Some(at) = closers.iter().rposition(|c| *c == PDI) {
+                    closers.truncate(at);
+                }
+            }
+            '\n' | '\r' | '\u{1c}'..='\u{1e}' | '\u{85}' | '\u{2029}' => {
+                earlier |= !closers.is_empty();
+                closers.clear();
+            }
+            _ => {}
+        }
+    }
+    closers.reverse();
+    (earlier, closers)
+}
+
+/// `text` (one line) with the direction embeddings, overrides and isolates it leaves open
+/// closed at its end ([`open_directions`]): a text cut short keeps what it opened to itself.
+pub fn with_directions_closed(mut text: String) -> String {
+    let (_, closers) = open_directions(&text);
+    text.extend(closers);
+    text
 }
 
 /// A text whose letters were all lost to an encoding that could not write them: question
@@ -178,6 +223,14 @@ impl Errors {
                 pointer,
                 "too_long",
                 format!("must be at most {max} characters"),
+            );
+        } else if open_directions(value) != (false, vec![]) {
+            self.add(
+                pointer,
+                "open_direction",
+                "opens a direction embedding, override or isolate (U+202A, U+202B, U+202D, \
+                 U+202E, U+2066 to U+2068) that it does not close (U+202C, U+2069) before its \
+                 line ends: shown in a list or a page, the text after it would be turned around",
             );
         } else if lost_its_letters(value) {
             self.add(
@@ -400,5 +453,56 @@ mod tests {
             (errors[0].pointer.as_str(), errors[0].code.as_str()),
             ("/text/ar", "lost_characters")
         );
+    }
+
+    /// Characters that show nothing are no text: a name of zero-width spaces is blank.
+    #[test]
+    fn a_text_of_characters_that_show_nothing_is_blank() {
+        for blank in [
+            "\u{200b}",
+            " \u{2060}\u{feff} ",
+            "\u{ad}\u{200e}",
+            "\u{e0041}",
+        ] {
+            assert!(is_blank(blank), "{blank:?}");
+        }
+        for kept in ["U\u{200b}NDP", "\u{200f}اليونسكو", "a"] {
+            assert!(!is_blank(kept), "{kept:?}");
+        }
+    }
+
+    /// A text may not leave a direction override, embedding or isolate open: `Evil\u{202e}gnp`
+    /// shows as `Evilpng`, and the text after it where it is shown is turned around too.
+    #[test]
+    fn a_text_closes_the_directions_it_opens() {
+        let open = |t: &str| open_directions(t) != (false, vec![]);
+        for closed in [
+            "UNESCO",
+            "\u{202b}منظمة\u{202c} (UNESCO)",
+            "\u{2067}اليونسكو\u{2069}",
+            // A PDI closes what was opened inside its isolate.
+            "\u{2068}a\u{202e}b\u{2069}",
+            "\u{200f}اليونسكو\u{200e}",
+        ] {
+            assert!(!open(closed), "{closed:?}");
+        }
+        for opened in [
+            "Evil\u{202e}gnp",
+            "\u{2066}a",
+            // A PDF does not close an isolate, nor an embedding outside the isolate it is in.
+            "\u{2066}a\u{202c}",
+            "\u{202b}a\u{2066}b\u{202c}",
+            // A line ends what it opened: the next line does not close it.
+            "\u{202e}a\n\u{202c}b",
+        ] {
+            assert!(open(opened), "{opened:?}");
+        }
+        let mut e = Errors::default();
+        e.text("/name/en", "Evil\u{202e}gnp.exe", 100);
+        let errors = e.into_result(()).unwrap_err();
+        assert_eq!(errors[0].code, "open_direction");
+        let closed = with_directions_closed("\u{202b}a\u{2066}b".to_owned());
+        assert_eq!(closed, "\u{202b}a\u{2066}b\u{2069}\u{202c}");
+        assert!(!open(&closed));
     }
 }
