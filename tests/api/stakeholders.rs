@@ -172,6 +172,18 @@ async fn a_contributor_cannot_take_the_name_an_import_finds_another_organisation
     )
     .await
     .assert_problem(403, "forbidden");
+    // Nor does its first name move into an earlier language, which would leave its English
+    // name open to any other (found by an audit).
+    app.send_json(
+        Method::PATCH,
+        &item(&mine),
+        Some(&token),
+        &json!({"name": {"ar": "Mine", "en": "Kituo Cha Sheria"}}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    let kept = app.get_as(&item(&mine), &token).await.assert_ok_json();
+    assert_eq!(kept["name"], json!({"en": "Mine"}));
     // Its name in a later language, or the same name otherwise spaced or cased, is its own.
     let renamed = app
         .send_json(

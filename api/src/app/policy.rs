@@ -295,8 +295,11 @@ fn admin_only_changes(before: &StakeholderContent, after: &StakeholderContent) -
     // contributor could take would let admin's import of an organisation registered later
     // overwrite the contributor's with it (its partner keys, its contact) and give the
     // contributor's token that organisation. Names in later languages are the organisation's.
+    // The first name's language is its too: the same text moved into an earlier language
+    // keeps the key, and would leave the language it was in (English, the one most pages show)
+    // open to any name (found by an audit).
     let (was, is) = (before.key_name(), after.key_name());
-    if was.as_ref().map(|(_, text)| text) != is.as_ref().map(|(_, text)| text) {
+    if was != is {
         let first = was.map_or("en", |(language, _)| language.code());
         changed.push(format!(
             "`name.{first}` (its first name, in the order ar, en, es, fr, ru, zh: with its kind \
