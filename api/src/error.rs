@@ -85,6 +85,10 @@ pub enum ApiError {
     RequestTimeout(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The request's `Accept` takes none of the media types its operation answers with
+    /// (`served::middleware`).
+    #[error("{0}")]
+    NotAcceptable(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// A `PATCH` body in a patch format other than JSON merge patch; the answer carries
@@ -232,6 +236,7 @@ impl ApiError {
             Self::CursorExpired(_) => "cursor_expired",
             Self::RequestTimeout(_) => "request_timeout",
             Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::NotAcceptable(_) => "not_acceptable",
             Self::UnsupportedMediaType(_) | Self::UnsupportedPatch(_) => "unsupported_media_type",
             Self::Unavailable(_) | Self::Transient(_) => "service_unavailable",
             Self::TooSlow(_) => "too_slow",
@@ -299,6 +304,7 @@ impl ResponseError for ApiError {
             Self::CursorExpired(_) => StatusCode::GONE,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Self::UnsupportedMediaType(_) | Self::UnsupportedPatch(_) => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }

@@ -30,6 +30,7 @@ pub mod reference;
 pub mod report_page;
 pub mod routes;
 pub mod seed;
+pub mod served;
 pub mod shares;
 pub mod stalled;
 pub mod startup;

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::Method;
 use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
 use anyhow::Context;
 use utoipa_actix_web::AppExt;
@@ -134,7 +133,7 @@ pub struct Service {
     pub settings: Arc<Settings>,
     /// Shared by every worker, so a caller has one budget per instance.
     rate_limits: Option<web::Data<crate::ratelimit::RateLimits>>,
-    routes: Arc<RouteTable>,
+    routes: Arc<crate::served::RouteTable>,
     /// The contract as served at `/api/v1/openapi.json`, rendered once.
     contract: Arc<String>,
     /// This process's hold on the SQLite file it serves, while any worker runs.
@@ -315,7 +314,7 @@ impl Service {
                     settings.trusted_proxies.clone(),
                 ))
             }),
-            routes: Arc::new(RouteTable::from_doc(&doc)),
+            routes: Arc::new(crate::served::RouteTable::from_doc(&doc)),
             contract: Arc::new(contract),
             settings: Arc::new(settings),
             serving: None,
@@ -335,6 +334,7 @@ impl Service {
         >,
     > {
         let routes = self.routes;
+        let negotiated = routes.clone();
         let contract = self.contract;
         let cors = cors(&self.settings.cors_origins);
         let decoding = crate::decoding::Limits {
@@ -398,6 +398,9 @@ impl Service {
         }))
         .wrap(actix_web::middleware::from_fn(crate::ratelimit::middleware))
         .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
+        .wrap(actix_web::middleware::from_fn(move |req, next| {
+            crate::served::middleware(negotiated.clone(), req, next)
+        }))
         .wrap(actix_web::middleware::from_fn(crate::deadline::middleware))
         .wrap(cors)
         .wrap(actix_web::middleware::from_fn(crate::caching::middleware))
@@ -479,68 +482,14 @@ async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
-/// The path templates served and their methods, to tell "no such path" (404) from "no such
-/// method on this path" (405 with `Allow`).
-struct RouteTable(Vec<(Vec<Option<String>>, Vec<Method>)>);
-
-impl RouteTable {
-    fn from_doc(doc: &utoipa::openapi::OpenApi) -> Self {
-        let mut routes: Vec<_> = doc
-            .paths
-            .paths
-            .iter()
-            .map(|(path, item)| {
-                let methods = [
-                    (item.get.is_some(), Method::GET),
-                    (item.put.is_some(), Method::PUT),
-                    (item.post.is_some(), Method::POST),
-                    (item.delete.is_some(), Method::DELETE),
-                    (item.patch.is_some(), Method::PATCH),
-                ]
-                .into_iter()
-                .filter_map(|(has, m)| has.then_some(m))
-                .collect();
-                (segments(path), methods)
-            })
-            .collect();
-        for fixed in ["/api/v1/openapi.json", "/docs", "/docs/{file}"] {
-            routes.push((segments(fixed), vec![Method::GET]));
-        }
-        Self(routes)
-    }
-
-    fn methods_of(&self, path: &str) -> Option<&[Method]> {
-        let wanted: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-        self.0.iter().find_map(|(template, methods)| {
-            let same = template.len() == wanted.len()
-                && template.iter().zip(&wanted).all(|(t, w)| match t {
-                    Some(literal) => literal == w,
-                    None => !w.is_empty(),
-                });
-            same.then_some(methods.as_slice())
-        })
-    }
-}
-
-/// `/a/{b}/c` as `[Some(""), Some("a"), None, Some("c")]`: `None` matches any segment. A
-/// trailing `/` is dropped, as [`RouteTable::methods_of`] drops it from the path asked (`/` is
-/// `[Some("")]`).
-fn segments(template: &str) -> Vec<Option<String>> {
-    template
-        .trim_end_matches('/')
-        .split('/')
-        .map(|s| (!(s.starts_with('{') && s.ends_with('}'))).then(|| s.to_owned()))
-        .collect()
-}
-
-fn unmatched(routes: &RouteTable, req: &HttpRequest) -> HttpResponse {
+fn unmatched(routes: &crate::served::RouteTable, req: &HttpRequest) -> HttpResponse {
     // `OPTIONS` that is not a CORS preflight (which `startup::cors` answers) asks what a
     // resource allows (RFC 9110 §9.3.7).
     if req.method() == actix_web::http::Method::OPTIONS
         && let Some(methods) = routes.methods_of(req.path())
     {
         return HttpResponse::NoContent()
-            .insert_header((actix_web::http::header::ALLOW, crate::head::allow(methods)))
+            .insert_header((actix_web::http::header::ALLOW, crate::head::allow(&methods)))
             .finish();
     }
     let error = match routes.methods_of(req.path()) {
@@ -550,7 +499,7 @@ fn unmatched(routes: &RouteTable, req: &HttpRequest) -> HttpResponse {
                 crate::head::method_of(req),
                 req.path()
             ),
-            allow: crate::head::allow(methods),
+            allow: crate::head::allow(&methods),
         },
         _ => ApiError::NotFound(format!("There is nothing at {}.", req.path())),
     };

@@ -486,3 +486,82 @@ async fn an_item_read_may_be_sent_back_changed_as_its_replacement() {
         assert_eq!(now["version"], again["version"], "{path}");
     }
 }
+
+/// A request whose `Accept` takes none of the media types its operation answers with is a 406
+/// problem naming them, before anything is read or written; one that takes any of them (by
+/// name, `type/*` or `*/*`, the most specific range deciding) is answered in it. Health checks
+/// answer any prober, and a header that names no media type says nothing.
+#[actix_web::test]
+async fn an_answer_no_accepted_media_type_can_carry_is_a_406() {
+    let app = TestApp::spawn();
+    let admin = app.admin_token();
+    let ask = |method: Method, path: &str, accept: &str| {
+        Request::default()
+            .method(method)
+            .uri(path)
+            .insert_header((header::ACCEPT, accept.to_owned()))
+            .insert_header((header::AUTHORIZATION, format!("Bearer {admin}")))
+    };
+    for (method, path, accept) in [
+        (Method::GET, "/api/v1/consents", "text/csv"),
+        (Method::GET, "/api/v1/audit", "text/csv"),
+        (Method::HEAD, "/api/v1/consents", "text/csv"),
+        (Method::GET, "/api/v1/activities", "application/pdf"),
+        (
+            Method::GET,
+            "/api/v1/activities",
+            "text/csv;q=0, application/json;q=0",
+        ),
+        (Method::GET, "/api/v1/export", "application/json"),
+        (Method::GET, "/api/v1/reference/countries", "text/*"),
+    ] {
+        let reply = app.send(ask(method.clone(), path, accept)).await;
+        if method == Method::HEAD {
+            assert_eq!(reply.status, 406, "{method} {path} {accept}");
+            continue;
+        }
+        let problem = reply.assert_problem(406, "not_acceptable");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains(accept), "{detail}");
+        assert!(
+            detail.contains("application/json") || detail.contains("application/x-ndjson"),
+            "names what it answers with: {detail}"
+        );
+    }
+    // A write refused so writes nothing.
+    let body = upr_tc_tests::stakeholder("other", None, "Not written");
+    let reply = app
+        .send(ask(Method::POST, "/api/v1/stakeholders", "text/csv").set_json(&body))
+        .await;
+    reply.assert_problem(406, "not_acceptable");
+    let list = app.get("/api/v1/stakeholders").await.assert_ok_json();
+    assert_eq!(list["items"], serde_json::json!([]), "{list}");
+    for (path, accept, media) in [
+        ("/api/v1/activities", "text/csv", "text/csv"),
+        ("/api/v1/activities", "text/*", "text/csv"),
+        ("/api/v1/activities", "application/*", "application/json"),
+        ("/api/v1/reports/annual", "text/*", "text/html"),
+        ("/api/v1/consents", "application/json", "application/json"),
+        ("/api/v1/consents", "text/csv;q=0, */*", "application/json"),
+        ("/api/v1/consents", "json", "application/json"),
+        (
+            "/api/v1/recommendations",
+            "application/x-ndjson",
+            "application/x-ndjson",
+        ),
+        ("/health/live", "text/plain", "application/json"),
+        (
+            "/health/ready",
+            "application/openmetrics-text",
+            "application/json",
+        ),
+    ] {
+        let reply = app.send(ask(Method::GET, path, accept)).await;
+        assert_eq!(reply.status, 200, "{path} {accept}: {}", reply.text());
+        assert!(
+            reply.header("content-type").unwrap().starts_with(media),
+            "{path} {accept}: {:?}",
+            reply.header("content-type")
+        );
+    }
+}

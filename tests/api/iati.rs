@@ -175,11 +175,11 @@ async fn one_activity_and_the_list_read_as_valid_iati_and_only_public_ones_for_t
     assert_eq!(text.matches("<iati-activity ").count(), 1, "{text}");
     assert!(text.contains(&identifier(&hidden)), "{text}");
 
-    // Kinds without an XML form answer JSON, as for any `Accept` they do not serve; so does a
-    // browser's `Accept`.
+    // Kinds without an XML form refuse it (406), as any `Accept` that takes none of what they
+    // answer with; a browser's `Accept`, which ends with `*/*`, gets JSON.
     xml(&app, "/api/v1/stakeholders", None, &[])
         .await
-        .assert_ok_json();
+        .assert_problem(406, "not_acceptable");
     app.send(Request::get().uri(LIST).insert_header((
         "Accept",
         "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",

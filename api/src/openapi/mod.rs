@@ -81,7 +81,7 @@ impl Modify for SecuritySchemes {
 }
 
 /// Reusable problem responses: (component name, status, description).
-const PROBLEMS: [(&str, &str, &str); 13] = [
+const PROBLEMS: [(&str, &str, &str); 14] = [
     (
         "BadRequest",
         "400",
@@ -136,6 +136,12 @@ const PROBLEMS: [(&str, &str, &str); 13] = [
         "PayloadTooLarge",
         "413",
         "The body is larger than this route takes",
+    ),
+    (
+        "NotAcceptable",
+        "406",
+        "The `Accept` header takes none of the media types this operation answers with (those \
+         its success lists)",
     ),
     (
         "UnsupportedMediaType",
@@ -200,6 +206,10 @@ fn problem_example(status: &str) -> Option<serde_json::Value> {
              never go 30 s without a byte.",
         )),
         "413" => E::PayloadTooLarge(text("The body is larger than the 1 MiB this route takes.")),
+        "406" => E::NotAcceptable(text(
+            "`Accept: text/csv` takes none of what GET /api/v1/consents answers with: \
+             application/json.",
+        )),
         "415" => {
             E::UnsupportedMediaType(text("This route takes application/json, not text/plain."))
         }
@@ -259,6 +269,13 @@ fn add_problem_responses(openapi: &mut OpenApi) {
             let takes_key = takes_header(op, crate::idempotency::HEADER);
             let needs_db =
                 !path.starts_with("/health/live") && !path.starts_with("/api/v1/reference");
+            // An answer with a body, in media types an `Accept` may refuse (`served`); health
+            // checks answer any prober.
+            let answers_content = !path.starts_with("/health/")
+                && op.responses.responses.iter().any(|(status, answer)| {
+                    status.starts_with('2')
+                        && matches!(answer, RefOr::T(a) if !a.content.is_empty())
+                });
             for (name, status, _) in PROBLEMS {
                 let applies = match status {
                     // Any request whose query does not read (not UTF-8, a parameter twice).
@@ -271,6 +288,7 @@ fn add_problem_responses(openapi: &mut OpenApi) {
                     // read takes `If-Match` too, and answers 412, never 409.
                     "409" => has_body || takes_key || (takes_if_match && !read),
                     "412" => takes_if_match,
+                    "406" => answers_content,
                     "408" | "413" | "415" => has_body,
                     "422" => has_body || takes_key,
                     "503" => needs_db,

@@ -24,8 +24,9 @@
 //! the mark for part of the first column's name. The importer reads a file with it or without.
 //!
 //! A resource without an XML form (recommendations, stakeholders) answers `application/xml`
-//! with JSON, as it answers every `Accept` it does not serve. So does a browser's `Accept`
-//! (`text/html,…,application/xml;q=0.9,…`): a person who opens a list's address sees the JSON.
+//! with a 406, as every `Accept` that takes none of what it answers with (`served`). A
+//! browser's `Accept` (`text/html,…,application/xml;q=0.9,*/*;q=0.8`) takes JSON: a person who
+//! opens a list's address sees the JSON.
 
 use std::sync::Arc;
 
@@ -196,7 +197,8 @@ pub fn csv_for(req: &HttpRequest, csv: Vec<u8>) -> Vec<u8> {
     }
 }
 
-/// The export the `Accept` header asks for, if it asks for one rather than JSON.
+/// The export the `Accept` header asks for, if it asks for one rather than JSON: one it names,
+/// or, where it takes no JSON, the first it takes by a range (`text/*`: CSV).
 pub fn requested(req: &HttpRequest) -> Option<ExportFormat> {
     let wants = |media: &str| accepts(req, media);
     if wants(CSV) {
@@ -206,8 +208,24 @@ pub fn requested(req: &HttpRequest) -> Option<ExportFormat> {
     } else if wants(XML) && !wants("text/html") {
         Some(ExportFormat::Xml)
     } else {
-        None
+        let accept = refuses_json(req)?;
+        [
+            (CSV, ExportFormat::Csv),
+            (NDJSON, ExportFormat::Ndjson),
+            (XML, ExportFormat::Xml),
+        ]
+        .into_iter()
+        .find_map(|(media, format)| crate::served::takes(accept, media).then_some(format))
     }
+}
+
+/// The `Accept` header, where it takes no JSON (`served::takes`): an answer that may be given
+/// in another media type is given in one it takes.
+pub fn refuses_json(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .filter(|accept| !crate::served::takes(accept, "application/json"))
 }
 
 type Fetch<T> = Box<

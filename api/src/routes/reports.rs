@@ -178,7 +178,7 @@ pub async fn get_annual_report(
 ) -> ApiResult<HttpResponse> {
     let span = Span::Year(year(query.year)?);
     let found = counted(&state, &req, identity, (query.scope, span, query.lang)).await?;
-    if accepts(&req, "text/html") {
+    if accepts(&req, "text/html") || crate::routes::export::refuses_json(&req).is_some() {
         return answer(
             &req,
             found.tag_of("html"),

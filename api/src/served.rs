@@ -1,0 +1,227 @@
+//! What the contract says is served: each path template's methods, to tell "no such path"
+//! (404) from "no such method on this path" (405 with `Allow`), and the media types each
+//! operation answers with, so that a request whose `Accept` takes none of them is a 406
+//! before any work is done ([`middleware`]), not an answer in a format the client said it
+//! cannot read (RFC 9110 §12.5.1).
+
+use std::sync::Arc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::Next;
+
+use crate::error::ApiError;
+
+/// A path template, its segments (`None` for a parameter), and each of its methods with the
+/// media types of its successful answers (none for an answer without a body).
+pub struct RouteTable(Vec<Route>);
+
+struct Route {
+    template: String,
+    segments: Vec<Option<String>>,
+    methods: Vec<(Method, Vec<String>)>,
+}
+
+impl RouteTable {
+    pub fn from_doc(doc: &utoipa::openapi::OpenApi) -> Self {
+        let mut routes: Vec<Route> = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods = [
+                    (&item.get, Method::GET),
+                    (&item.put, Method::PUT),
+                    (&item.post, Method::POST),
+                    (&item.delete, Method::DELETE),
+                    (&item.patch, Method::PATCH),
+                ]
+                .into_iter()
+                .filter_map(|(op, m)| Some((m, answered_with(op.as_ref()?))))
+                .collect();
+                Route {
+                    template: path.clone(),
+                    segments: segments(path),
+                    methods,
+                }
+            })
+            .collect();
+        for fixed in ["/api/v1/openapi.json", "/docs", "/docs/{file}"] {
+            routes.push(Route {
+                template: fixed.to_owned(),
+                segments: segments(fixed),
+                methods: vec![(Method::GET, vec![])],
+            });
+        }
+        Self(routes)
+    }
+
+    fn route_of(&self, path: &str) -> Option<&Route> {
+        let wanted: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        self.0.iter().find(|route| {
+            route.segments.len() == wanted.len()
+                && route.segments.iter().zip(&wanted).all(|(t, w)| match t {
+                    Some(literal) => literal == w,
+                    None => !w.is_empty(),
+                })
+        })
+    }
+
+    /// The methods served on `path`, if any route has its shape.
+    pub fn methods_of(&self, path: &str) -> Option<Vec<Method>> {
+        self.route_of(path)
+            .map(|route| route.methods.iter().map(|(m, _)| m.clone()).collect())
+    }
+
+    /// The template of `path` and the media types `method` answers with there (`HEAD` as
+    /// `GET`); none where the contract names none.
+    fn answers(&self, method: &Method, path: &str) -> Option<(&str, &[String])> {
+        let method = if method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
+        let route = self.route_of(path)?;
+        route
+            .methods
+            .iter()
+            .find(|(m, _)| m == method)
+            .map(|(_, media)| (route.template.as_str(), media.as_slice()))
+    }
+}
+
+/// The media types of an operation's successful answers.
+fn answered_with(op: &utoipa::openapi::path::Operation) -> Vec<String> {
+    let mut media: Vec<String> = op
+        .responses
+        .responses
+        .iter()
+        .filter(|(status, _)| status.starts_with('2'))
+        .filter_map(|(_, answer)| match answer {
+            utoipa::openapi::RefOr::T(answer) => Some(answer.content.keys().cloned()),
+            utoipa::openapi::RefOr::Ref(_) => None,
+        })
+        .flatten()
+        .collect();
+    media.sort();
+    media.dedup();
+    media
+}
+
+/// `/a/{b}/c` as `[Some(""), Some("a"), None, Some("c")]`: `None` matches any segment. A
+/// trailing `/` is dropped, as [`RouteTable::route_of`] drops it from the path asked (`/` is
+/// `[Some("")]`).
+fn segments(template: &str) -> Vec<Option<String>> {
+    template
+        .trim_end_matches('/')
+        .split('/')
+        .map(|s| (!(s.starts_with('{') && s.ends_with('}'))).then(|| s.to_owned()))
+        .collect()
+}
+
+/// Whether `accept`, an `Accept` header's value, takes `media` (`type/subtype`): the most
+/// specific of its ranges that match it (`media` itself, then `type/*`, then `*/*`) has a
+/// weight above 0. A header none of whose ranges reads as `type/subtype` says nothing, and
+/// takes anything, as no header does.
+pub fn takes(accept: &str, media: &str) -> bool {
+    let kind = media.split_once('/').map_or(media, |(kind, _)| kind);
+    let (mut best, mut any) = (None::<(u8, bool)>, false);
+    for part in accept.split(',') {
+        let mut pieces = part.split(';');
+        let range = pieces.next().unwrap_or("").trim();
+        let Some((of, sub)) = range.split_once('/') else {
+            continue;
+        };
+        if of.is_empty() || sub.is_empty() {
+            continue;
+        }
+        any = true;
+        let specificity = if range == "*/*" {
+            1
+        } else if sub == "*" && of.eq_ignore_ascii_case(kind) {
+            2
+        } else if range.eq_ignore_ascii_case(media) {
+            3
+        } else {
+            continue;
+        };
+        let weight = pieces
+            .filter_map(|p| {
+                let (name, value) = p.split_once('=')?;
+                name.trim()
+                    .eq_ignore_ascii_case("q")
+                    .then(|| value.trim().parse::<f32>().ok())
+                    .flatten()
+            })
+            .next()
+            .unwrap_or(1.0);
+        if best.is_none_or(|(s, _)| specificity > s) {
+            best = Some((specificity, weight > 0.0));
+        }
+    }
+    !any || best.is_some_and(|(_, taken)| taken)
+}
+
+/// A 406 for a request whose `Accept` takes none of the media types its operation answers
+/// with, before anything else reads it. Health checks answer whatever their prober accepts (a
+/// probe refused would take the service for dead), and so do operations that answer without a
+/// body or that the contract does not describe.
+pub async fn middleware(
+    routes: Arc<RouteTable>,
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    if let Some(accept) = accept
+        && let Some((template, media)) = routes.answers(req.method(), req.path())
+        && !template.starts_with("/health/")
+        && !media.is_empty()
+        && !media.iter().any(|m| takes(accept, m))
+    {
+        let error = ApiError::NotAcceptable(format!(
+            "`Accept: {accept}` takes none of what {} {template} answers with: {}.",
+            crate::head::method_of(req.request()),
+            media.join(", ")
+        ));
+        return Ok(req.error_response(error));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::takes;
+
+    #[test]
+    fn accept_takes_the_most_specific_range_that_names_a_type() {
+        for (accept, media) in [
+            ("application/json", "application/json"),
+            ("*/*", "text/csv"),
+            ("text/*", "text/csv"),
+            ("TEXT/CSV; charset=utf-8", "text/csv"),
+            (
+                "text/html, application/xhtml+xml, */*;q=0.8",
+                "application/json",
+            ),
+            ("text/csv;q=0, */*", "application/json"),
+            // No range of a type at all: the header says nothing.
+            ("json", "application/json"),
+            ("", "text/csv"),
+        ] {
+            assert!(takes(accept, media), "{accept} takes {media}");
+        }
+        for (accept, media) in [
+            ("text/csv", "application/json"),
+            ("application/json;q=0", "application/json"),
+            ("text/csv;q=0, */*", "text/csv"),
+            ("text/*;q=0, */*", "text/csv"),
+            ("application/xml, text/*", "application/json"),
+        ] {
+            assert!(!takes(accept, media), "{accept} refuses {media}");
+        }
+    }
+}
