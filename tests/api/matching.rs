@@ -507,7 +507,7 @@ async fn serbia_crpd_prefers_a_state_sharing_its_good_practice() {
         "An NGO's offer",
         with(
             same.clone(),
-            &json!({"description": {"en": "An NGO's offer"}}),
+            &json!({"description": {"en": "An NGO's offer"}, "peer_to_peer": false}),
         ),
     )
     .await;

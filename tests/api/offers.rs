@@ -133,6 +133,34 @@ async fn a_state_offers_its_experience_peer_to_peer() {
         .assert_ok_json();
     assert_eq!(maker["kind"], "state");
     assert_eq!(maker["country"], "MAR");
+    // An organisation's offer is no State's experience: refused, as in an upload's row, so the
+    // filter lists States' offers only (found by an audit).
+    let ngo = organisation(&app, "An NGO").await;
+    let token = app.token(Role::Contributor, None, Some(&ngo));
+    let problem = app
+        .send_json(Method::POST, PATH, Some(&token), &body)
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(
+        (
+            &problem["errors"][0]["pointer"],
+            &problem["errors"][0]["code"]
+        ),
+        (&json!("/peer_to_peer"), &json!("not_a_state")),
+        "{problem}"
+    );
+    let mut row = body.clone();
+    row["description"] = json!({"en": "Another offer"});
+    let r = app
+        .upload_as(
+            "/api/v1/bulk/offers?mode=partial",
+            "application/x-ndjson",
+            format!("{row}\n"),
+            Some(&token),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(r["rejected"], 1, "{r}");
     let listed = app.all(&format!("{PATH}?peer_to_peer=true")).await;
     assert_eq!(listed.len(), 1);
 }

@@ -491,6 +491,16 @@ pub fn check_references(
             "unknown_stakeholder",
             format!("no stakeholder has the id {stakeholder}"),
         ));
+    } else if content.peer_to_peer && super::stakeholders::bound_state(conn, stakeholder)?.is_none()
+    {
+        // Peer to peer is a State sharing its own experience with another: matching counts it
+        // only for a State's offer, and the `peer_to_peer` filter would list others' as such.
+        errors.push(FieldError::new(
+            "/peer_to_peer",
+            "not_a_state",
+            "only a State's own offer is peer to peer (a State sharing its own experience); \
+             this stakeholder is no State's own",
+        ));
     }
     if content.activities.is_empty() {
         return Ok(errors);

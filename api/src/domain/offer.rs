@@ -93,7 +93,8 @@ pub struct OfferInput<S = String> {
     /// When it is available.
     pub period: Option<Period>,
     pub description: Multilingual,
-    /// Offered by a State from its own experience, peer to peer.
+    /// Offered by a State from its own experience, peer to peer: only a State's own offer is
+    /// (another's is a 422 `not_a_state`).
     #[serde(default)]
     pub peer_to_peer: bool,
     /// Ids of the stakeholder's past activities it cites.
