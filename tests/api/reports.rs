@@ -609,13 +609,25 @@ async fn who_asks_for_what_and_in_which_form() {
     app.get("/api/v1/reports/annual/2026/activities_by_mood")
         .await
         .assert_problem(404, "not_found");
-    // French titles and labels.
-    let fr = app
-        .get("/api/v1/reports/annual/2026/activities_by_regional_group?lang=fr")
+    // French titles and labels, French named by any of its codes in any case.
+    for lang in ["fr", "FR", "fra", "fre"] {
+        let fr = app
+            .get(&format!(
+                "/api/v1/reports/annual/2026/activities_by_regional_group?lang={lang}"
+            ))
+            .await
+            .assert_ok_json();
+        assert_eq!(fr["title"], "Activités par groupe régional", "{lang}");
+        assert_eq!(fr["rows"][0][1], "États d'Afrique");
+    }
+    let problem = app
+        .get("/api/v1/reports/annual?lang=deu")
         .await
-        .assert_ok_json();
-    assert_eq!(fr["title"], "Activités par groupe régional");
-    assert_eq!(fr["rows"][0][1], "États d'Afrique");
+        .assert_problem(400, "invalid_query");
+    assert!(
+        problem.to_string().contains("six UN languages"),
+        "{problem}"
+    );
     // One table as CSV, with the column names first.
     let csv = app
         .send(

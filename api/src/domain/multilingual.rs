@@ -29,6 +29,26 @@ impl Language {
         }
     }
 
+    /// The UN language of an ISO 639 code in any case (`fr`, `FR`, `fra`, `fre`); `None` for
+    /// any other language, or for no language.
+    pub fn of_code(code: &str) -> Option<Self> {
+        let kept = crate::domain::stakeholder::language_code(code)?;
+        Self::ALL.into_iter().find(|l| l.code() == kept)
+    }
+
+    /// A parameter that names a UN language by any of its ISO 639 codes, in any case
+    /// (`lang=FR`, `lang=fra`), as filters take languages (`deserialize_with`).
+    pub fn any_code<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Self>, D::Error> {
+        let Some(code) = Option::<String>::deserialize(d)? else {
+            return Ok(None);
+        };
+        Self::of_code(&code).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "`{code}` is not one of the six UN languages (ar, en, es, fr, ru, zh)"
+            ))
+        })
+    }
+
     /// Its name in English.
     pub fn name(self) -> &'static str {
         match self {

@@ -36,6 +36,7 @@ pub struct ReportQuery {
     pub scope: Option<ReportScope>,
     /// The language of titles and labels (`en` when not given; labels the reference data
     /// lacks in a language are in English).
+    #[serde(default, deserialize_with = "Language::any_code")]
     pub lang: Option<Language>,
 }
 
@@ -47,6 +48,7 @@ pub struct ScopeQuery {
     /// `public` (the default) counts public activities; `full`, every activity (`admin` only).
     pub scope: Option<ReportScope>,
     /// The language of the title and labels (`en` when not given).
+    #[serde(default, deserialize_with = "Language::any_code")]
     pub lang: Option<Language>,
 }
 
@@ -58,6 +60,7 @@ pub struct TableQuery {
     /// `public` (the default) counts public activities; `full`, every activity (`admin` only).
     pub scope: Option<ReportScope>,
     /// The language of the title and labels (`en` when not given).
+    #[serde(default, deserialize_with = "Language::any_code")]
     pub lang: Option<Language>,
     /// `json`, or `csv` for a file to download; wins over `Accept`.
     #[param(inline)]
