@@ -103,13 +103,32 @@ pub(super) fn insert_as(
     conn: &mut DbConnection,
     author: &Author,
     actor: &Actor,
+    input: ActivityInput,
+) -> Result<Activity> {
+    insert_keyed_as(conn, author, actor, input, ActivityContent::natural_key)
+}
+
+/// [`insert_as`], under the key `key` gives the checked content (its natural key, or another
+/// where a match's activity is made: `app::interests::make_activity`).
+pub(super) fn insert_keyed_as(
+    conn: &mut DbConnection,
+    author: &Author,
+    actor: &Actor,
     mut input: ActivityInput,
+    key: impl FnOnce(&ActivityContent) -> String,
 ) -> Result<Activity> {
     input.submitter =
         Some(policy::submitter(author, input.submitter).map_err(policy::submitter_refused)?);
     let input = checked(conn, input)?;
     not_declined(conn, None, author, None, &input)?;
-    Ok(documents::insert(conn, actor, input, ActivityId::new_v7())?)
+    let key = key(&input);
+    Ok(documents::insert_keyed(
+        conn,
+        actor,
+        input,
+        ActivityId::new_v7(),
+        key,
+    )?)
 }
 
 /// The activity as the principal may change it: one it sees (else not found), and its own

@@ -10,7 +10,7 @@
 //! refusal at any step leaves nothing written.
 
 use super::Expected;
-use super::activities::{author_to_change, insert_as};
+use super::activities::{author_to_change, insert_as, insert_keyed_as};
 use super::assistance_requests;
 use super::policy::{self, Author, InterestsSeen};
 use super::{Error, Principal, Result, valid};
@@ -23,7 +23,7 @@ use crate::db::interests;
 use crate::db::stakeholders::bound_state;
 use crate::db::time::now;
 use crate::db::tx::write;
-use crate::domain::activity::Activity;
+use crate::domain::activity::{Activity, ActivityContent};
 use crate::domain::assistance_request::{AssistanceRequest, RequestStatus};
 use crate::domain::interest::{Interest, InterestInput, InterestStatus, activity_from_match};
 use crate::domain::offer::{Offer, OfferStatus};
@@ -352,13 +352,26 @@ pub fn make_activity(
         let offer = documents::get::<Offer>(c, interest.offer)?
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("offer {} is gone", interest.offer)))?;
         let input = activity_from_match(&request, &offer, interest.stakeholder);
-        // The key names the request and the offer (`ActivityInput::natural_key`), so only an
-        // activity of the provider's that answers this match with this title and planned start
-        // is the same: one the State that asks may not see, so it is not named.
-        let activity = insert_as(c, &author, &actor, input).map_err(|e| match e {
+        // The provider holds an activity of this title and planned start. The State that asks
+        // may not see it, and a conflict would tell it that it exists: the match's activity is
+        // keyed by the match too instead (`ActivityInput::match_key`), and the provider, who
+        // sees both, is told of the other when it next writes this one. The provider and
+        // `admin`, who see it, are told of it.
+        let blind = author == Author::Anyone && !policy::sees_everything(principal);
+        let activity = match insert_as(c, &author, &actor, input.clone()) {
+            Err(Error::Conflict(_)) if blind => {
+                insert_keyed_as(c, &author, &actor, input, ActivityContent::match_key)
+            }
+            made => made,
+        }
+        .map_err(|e| match e {
+            Error::Conflict(_) if blind => {
+                Error::Conflict("An activity was made from this match already.".into())
+            }
             Error::Conflict(_) => Error::Conflict(
-                "The provider has an activity of this title and planned start that answers this \
-                 request with this offer already."
+                "The provider has an activity of this title and planned start already: the \
+                 provider may name the request and the offer on it, or the request's \
+                 description or period differ."
                     .into(),
             ),
             other => other,

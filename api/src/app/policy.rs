@@ -56,6 +56,11 @@ fn only_admin(principal: &Principal) -> Result<()> {
     }
 }
 
+/// Whether the principal sees every item (`admin`, an operator).
+pub fn sees_everything(principal: &Principal) -> bool {
+    matches!(rights(principal), Rights::Everything)
+}
+
 // Reading.
 
 /// Which activities a caller's report counts: public ones for anyone who asks; every one,

@@ -121,12 +121,6 @@ pub trait Document: Rows + Serialize + DeserializeOwned {
     fn holds_former_codes(&self) -> bool {
         false
     }
-    /// Whether `reindex` writes the item's natural key again whatever it holds: its kind's key
-    /// names more of it than the one an older analysis version wrote (an activity that answers
-    /// a match). By default not.
-    fn keyed_anew(&self) -> bool {
-        false
-    }
     /// Brings what holds the item's natural key up to date once `reindex` gave it `key`; by
     /// default, nothing does.
     fn after_rekey(&self, _conn: &mut DbConnection, _key: &str) -> diesel::QueryResult<()> {
@@ -307,8 +301,7 @@ fn index<D: Document>(conn: &mut DbConnection, seq: i64, doc: &D) -> Result<(), 
 /// reference data again, a thousand items at a time: its full-text terms; its facets where
 /// it holds a language by a former code (`Document::holds_former_codes`); its natural key
 /// where its document holds a character that shows nothing, which keys once split words at
-/// (`domain::is_invisible`), or where its kind's key names more of it now
-/// (`Document::keyed_anew`), unless another item holds the key it now has: that one is named
+/// (`domain::is_invisible`), unless another item holds the key it now has: that one is named
 /// in the log and both are kept. Returns how many items.
 pub fn reindex<D: Document>(conn: &mut DbConnection) -> diesel::QueryResult<usize> {
     let (mut after, mut count) = (0, 0);
@@ -327,7 +320,7 @@ pub fn reindex<D: Document>(conn: &mut DbConnection) -> diesel::QueryResult<usiz
                     facets.iter().map(|(f, v)| (*f, v.as_str())).collect();
                 D::set_facets(conn, row.seq, &pairs)?;
             }
-            if row.document.contains(crate::domain::is_invisible) || doc.keyed_anew() {
+            if row.document.contains(crate::domain::is_invisible) {
                 let key = D::natural_key(doc.content());
                 let other = crate::db::sql::search::rekey(conn, &D::TABLE, row.seq, &key)?;
                 if other.is_none() {
@@ -430,6 +423,19 @@ pub fn insert<D: Document>(
     id: D::Id,
 ) -> Result<D, WriteError> {
     let key = D::natural_key(&content);
+    insert_keyed(conn, actor, content, id, key)
+}
+
+/// [`insert`] under `key` rather than the content's natural key (an activity a State makes
+/// from a match, `domain::activity::ActivityInput::match_key`); a later write of the item keys
+/// it by its content again.
+pub fn insert_keyed<D: Document>(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    content: D::Content,
+    id: D::Id,
+    key: String,
+) -> Result<D, WriteError> {
     if let Some(existing) = D::find_by_key(conn, &key)? {
         return Err(taken(&parse::<D>(&existing)?));
     }

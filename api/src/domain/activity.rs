@@ -506,11 +506,27 @@ impl<S> ActivityInput<S> {
     }
 
     /// Submitter, normalised title and planned start (hashed): the same activity imported
-    /// twice has the same key. An activity that answers an assistance request or delivers an
-    /// offer is keyed by them too: the activity a match makes in a provider's name is another
-    /// than one of the provider's of the same title and start, so that the State that makes it
-    /// learns nothing of the provider's activities it does not see.
+    /// twice has the same key.
     pub fn natural_key(&self) -> String {
+        crate::digest::natural_key(self.key_text())
+    }
+
+    /// The key of an activity a State makes from a match in its provider's name where the
+    /// provider holds one of the same [`natural_key`](Self::natural_key), which the State may
+    /// not see (`app::interests::make_activity`): the natural key's parts and the request and
+    /// offer it answers, so that the State learns nothing of the provider's activities. The
+    /// provider, who sees both, is told of the other when it next writes this one.
+    pub fn match_key(&self) -> String {
+        let named = |id: Option<String>| id.unwrap_or_default();
+        crate::digest::natural_key(format!(
+            "{}|{}|{}",
+            self.key_text(),
+            named(self.assistance_request.map(|r| r.to_string())),
+            named(self.offer.map(|o| o.to_string()))
+        ))
+    }
+
+    fn key_text(&self) -> String {
         let title = self
             .title
             .texts()
@@ -522,24 +538,7 @@ impl<S> ActivityInput<S> {
             .planned_start
             .map(|d| d.to_string())
             .unwrap_or_default();
-        let key = format!("{submitter}|{title}|{start}");
-        match (self.assistance_request, self.offer) {
-            (None, None) => crate::digest::natural_key(key),
-            (request, offer) => {
-                let named = |id: Option<String>| id.unwrap_or_default();
-                crate::digest::natural_key(format!(
-                    "{key}|{}|{}",
-                    named(request.map(|r| r.to_string())),
-                    named(offer.map(|o| o.to_string()))
-                ))
-            }
-        }
-    }
-
-    /// Whether its natural key names what it answers (an assistance request or an offer),
-    /// which keys written before analysis version 8 did not.
-    pub fn keyed_by_match(&self) -> bool {
-        self.assistance_request.is_some() || self.offer.is_some()
+        format!("{submitter}|{title}|{start}")
     }
 
     /// Every language's title, summary, results and lessons, for full-text search.

@@ -15,8 +15,7 @@ use crate::domain::{Language, is_invisible, normalise_words};
 /// The version of the analysis below: stored terms written by an older one are written again
 /// when the service starts (`db::sql::search::reindex_if_analysis_changed`). Raise it with any
 /// change to what `terms` gives for a text.
-/// Version 8 keys an activity that answers a match by the request and the offer too
-/// (`domain::activity::ActivityInput::natural_key`).
+/// Version 8 reads past the Hangul fillers, letters that show nothing (`domain::is_invisible`).
 pub const ANALYSIS_VERSION: i32 = 8;
 
 /// The languages whose words are stemmed, each with its Snowball algorithm.

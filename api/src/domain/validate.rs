@@ -463,6 +463,8 @@ mod tests {
             " \u{2060}\u{feff} ",
             "\u{ad}\u{200e}",
             "\u{e0041}",
+            "\u{3164}\u{115f}",
+            "\u{ffa0}",
         ] {
             assert!(is_blank(blank), "{blank:?}");
         }

@@ -34,7 +34,7 @@ pub fn record(
 }
 
 /// Gives the declines of `activity` its natural key `natural_key` (`documents::reindex` wrote
-/// the activity's anew).
+/// the activity's anew: a character that shows nothing is read past).
 pub fn rekey(conn: &mut DbConnection, activity: ActivityId, natural_key: &str) -> QueryResult<()> {
     diesel::update(
         d::activity_declined_participants.filter(d::activity_id.eq(activity.to_string())),

@@ -81,7 +81,7 @@ impl Document for Activity {
         facet_key: "activity_seq",
         facet_values: None,
         search: "activity_search",
-        same: "submitter, title and planned start (and the request and offer it answers)",
+        same: "submitter, title and planned start",
         hides_items: true,
         first_shown: Some("submitted_at"),
     };
@@ -254,10 +254,6 @@ impl Document for Activity {
 
     fn natural_key(content: &ActivityContent) -> String {
         content.natural_key()
-    }
-
-    fn keyed_anew(&self) -> bool {
-        self.content.keyed_by_match()
     }
 
     /// The participants that took themselves off it are kept off an activity of its new key.
