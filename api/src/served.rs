@@ -91,8 +91,17 @@ impl RouteTable {
     }
 }
 
-/// The media types of an operation's successful answers.
+/// The media types of an operation's successful answers; none for one that may send the
+/// client elsewhere (`GET /` sends a browser to the docs), whatever it accepts.
 fn answered_with(op: &utoipa::openapi::path::Operation) -> Vec<String> {
+    if op
+        .responses
+        .responses
+        .keys()
+        .any(|s| s.starts_with('3') && s != "304")
+    {
+        return vec![];
+    }
     let mut media: Vec<String> = op
         .responses
         .responses
@@ -166,7 +175,10 @@ pub fn takes(accept: &str, media: &str) -> bool {
 /// A 406 for a request whose `Accept` takes none of the media types its operation answers
 /// with, before anything else reads it. Health checks answer whatever their prober accepts (a
 /// probe refused would take the service for dead), and so do operations that answer without a
-/// body or that the contract does not describe.
+/// body or that the contract does not describe, requests that name their format (`format=`,
+/// which wins over `Accept`), and clients that take problem documents (a generated client
+/// asks for `application/problem+json` alone where an operation's only success is not JSON,
+/// as the snapshot's NDJSON).
 pub async fn middleware(
     routes: Arc<RouteTable>,
     req: ServiceRequest,
@@ -181,6 +193,8 @@ pub async fn middleware(
         && !template.starts_with("/health/")
         && !media.is_empty()
         && !media.iter().any(|m| takes(accept, m))
+        && !takes(accept, crate::error::PROBLEM_JSON)
+        && !names_its_format(req.query_string())
     {
         let error = ApiError::NotAcceptable(format!(
             "`Accept: {accept}` takes none of what {} {template} answers with: {}.",
@@ -190,6 +204,13 @@ pub async fn middleware(
         return Ok(req.error_response(error));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// Whether a query string holds a `format` parameter.
+fn names_its_format(query: &str) -> bool {
+    query
+        .split('&')
+        .any(|pair| pair.split('=').next() == Some("format"))
 }
 
 #[cfg(test)]

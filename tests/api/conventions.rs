@@ -528,6 +528,15 @@ async fn an_answer_no_accepted_media_type_can_carry_is_a_406() {
             "names what it answers with: {detail}"
         );
     }
+    // A browser asking for a page alone is still sent to the docs.
+    let reply = app
+        .send(
+            Request::get()
+                .uri("/")
+                .insert_header((header::ACCEPT, "text/html")),
+        )
+        .await;
+    assert_eq!(reply.status, 303, "{}", reply.text());
     // A write refused so writes nothing.
     let body = upr_tc_tests::stakeholder("other", None, "Not written");
     let reply = app
@@ -550,6 +559,13 @@ async fn an_answer_no_accepted_media_type_can_carry_is_a_406() {
             "application/x-ndjson",
         ),
         ("/health/live", "text/plain", "application/json"),
+        ("/api/v1/activities?format=csv", "text/html", "text/csv"),
+        // A generated client asks for problem documents alone where the success is not JSON.
+        (
+            "/api/v1/export",
+            "application/problem+json",
+            "application/x-ndjson",
+        ),
         (
             "/health/ready",
             "application/openmetrics-text",

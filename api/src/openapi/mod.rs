@@ -270,8 +270,15 @@ fn add_problem_responses(openapi: &mut OpenApi) {
             let needs_db =
                 !path.starts_with("/health/live") && !path.starts_with("/api/v1/reference");
             // An answer with a body, in media types an `Accept` may refuse (`served`); health
-            // checks answer any prober.
+            // checks answer any prober, and an operation that may send the client elsewhere
+            // answers any `Accept`.
+            let redirects = op
+                .responses
+                .responses
+                .keys()
+                .any(|s| s.starts_with('3') && s != "304");
             let answers_content = !path.starts_with("/health/")
+                && !redirects
                 && op.responses.responses.iter().any(|(status, answer)| {
                     status.starts_with('2')
                         && matches!(answer, RefOr::T(a) if !a.content.is_empty())
