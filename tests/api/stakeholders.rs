@@ -821,6 +821,36 @@ async fn a_name_that_shows_nothing_or_turns_text_around_is_refused() {
             "{name:?}: {problem}"
         );
     }
+    // Nor does an address show another than it opens.
+    for (field, value, pointer, code) in [
+        (
+            "website",
+            json!("https://example.org/\u{202e}gpj.exe"),
+            "/website",
+            "invalid_url",
+        ),
+        (
+            "contact",
+            json!({"email": "a\u{202e}b@example.org"}),
+            "/contact/email",
+            "invalid_email",
+        ),
+    ] {
+        let mut body = stakeholder("other", None, "An organisation");
+        body[field] = value;
+        let problem = app
+            .send_json(Method::POST, PATH, Some(&admin), &body)
+            .await
+            .assert_problem(422, "validation_failed");
+        assert_eq!(
+            (
+                &problem["errors"][0]["pointer"],
+                &problem["errors"][0]["code"]
+            ),
+            (&json!(pointer), &json!(code)),
+            "{problem}"
+        );
+    }
     let list = app.get(PATH).await.assert_ok_json();
     assert_eq!(list["items"], json!([]), "{list}");
     let balanced = "\u{202b}منظمة\u{202c} (UNESCO)";

@@ -151,8 +151,9 @@ fn fold(text: &str, keep_short_i: bool) -> String {
 
 /// A character that shows nothing between letters: the soft hyphen, the combining grapheme
 /// joiner, zero-width spaces and joiners, direction marks, embeddings, overrides and isolates,
-/// the byte order mark, variation selectors and tag characters; and the Hangul fillers,
-/// letters that show nothing (a name of `\u{3164}` looks blank).
+/// the byte order mark, variation selectors, tag characters, interlinear annotation marks and
+/// musical format characters; and the Hangul fillers, Khmer's inherent vowels and the blank
+/// braille pattern, letters and symbols that show nothing (a name of `\u{3164}` looks blank).
 pub fn is_invisible(c: char) -> bool {
     matches!(
         c,
@@ -161,15 +162,20 @@ pub fn is_invisible(c: char) -> bool {
             | '\u{61c}'
             | '\u{115f}'
             | '\u{1160}'
+            | '\u{17b4}'
+            | '\u{17b5}'
             | '\u{180e}'
             | '\u{200b}'..='\u{200f}'
             | '\u{202a}'..='\u{202e}'
             | '\u{2060}'..='\u{2064}'
             | '\u{2066}'..='\u{206f}'
+            | '\u{2800}'
             | '\u{3164}'
             | '\u{fe00}'..='\u{fe0f}'
             | '\u{feff}'
             | '\u{ffa0}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{1d173}'..='\u{1d17a}'
             | '\u{e0000}'..='\u{e007f}'
             | '\u{e0100}'..='\u{e01ef}'
     )

@@ -225,8 +225,12 @@ impl utoipa::ToSchema for LanguageCode {
 
 /// The contract's e-mail pattern: `local@domain.tld`, no spaces, one `@`.
 fn is_email(email: &str) -> bool {
-    let plain =
-        |s: &str| !s.is_empty() && !s.contains(|c: char| is_space(c) || c == '\0' || c == '@');
+    let plain = |s: &str| {
+        !s.is_empty()
+            && !s.contains(|c: char| {
+                is_space(c) || crate::domain::is_invisible(c) || c == '\0' || c == '@'
+            })
+    };
     match email.split_once('@') {
         Some((local, domain)) => {
             plain(local)

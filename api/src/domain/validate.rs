@@ -349,7 +349,10 @@ impl Errors {
             .strip_prefix("https://")
             .or_else(|| url.strip_prefix("http://"));
         let valid = rest.is_some_and(|r| {
-            !r.is_empty() && !r.contains(|c: char| is_space(c) || matches!(c, '\0' | '[' | ']'))
+            !r.is_empty()
+                && !r.contains(|c: char| {
+                    is_space(c) || crate::domain::is_invisible(c) || matches!(c, '\0' | '[' | ']')
+                })
         });
         if url.chars().count() > 500 {
             self.add(pointer, "too_long", "must be at most 500 characters");
@@ -357,7 +360,8 @@ impl Errors {
             self.add(
                 pointer,
                 "invalid_url",
-                "must be an http:// or https:// address without spaces",
+                "must be an http:// or https:// address without spaces or characters that show \
+                 nothing (a direction override would show it as another address)",
             );
         }
     }
@@ -465,6 +469,7 @@ mod tests {
             "\u{e0041}",
             "\u{3164}\u{115f}",
             "\u{ffa0}",
+            "\u{2800}\u{17b4}\u{fff9}\u{1d173}",
         ] {
             assert!(is_blank(blank), "{blank:?}");
         }
