@@ -278,7 +278,7 @@ async fn an_atomic_upload_with_one_bad_row_writes_nothing() {
     let csv = "description__en,regional_groups,peer_to_peer,status\n\
                One,african,false,open\n\
                Two,nordic,maybe,open\n\
-               Three,,true,closed\n";
+               Three,,false,closed\n";
     let reply = upload(&app, BULK_OFFERS, csv, &ngo).await;
     let problem = reply.assert_problem(422, "import_rejected");
     let r = &problem["report"];
