@@ -184,6 +184,30 @@ async fn a_contributor_cannot_take_the_name_an_import_finds_another_organisation
     .assert_problem(403, "forbidden");
     let kept = app.get_as(&item(&mine), &token).await.assert_ok_json();
     assert_eq!(kept["name"], json!({"en": "Mine"}));
+    // Nor a State's name in any language: it would be that State in French or Russian lists
+    // and IATI XML (found by an audit).
+    for name in [
+        json!({"fr": "Kenya (le)"}),
+        json!({"ru": "Кения"}),
+        json!({"zh": "肯尼亚"}),
+    ] {
+        let problem = app
+            .send_json(
+                Method::PATCH,
+                &item(&mine),
+                Some(&token),
+                &json!({ "name": name }),
+            )
+            .await
+            .assert_problem(403, "forbidden");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("a State's name (KEN)"),
+            "{problem}"
+        );
+    }
     // Its name in a later language, or the same name otherwise spaced or cased, is its own.
     let renamed = app
         .send_json(

@@ -312,6 +312,24 @@ fn admin_only_changes(before: &StakeholderContent, after: &StakeholderContent) -
              its place, one in a language after it is the organisation's own)"
         ));
     }
+    // A name in any language that is a State's presents the organisation as that State, in
+    // that language's lists, exports and IATI XML (found by an audit): only a State's own
+    // stakeholder bears it unless `admin` names it so.
+    let own = crate::db::stakeholders::own_state(before);
+    for (language, text) in after.name.texts() {
+        if before.name.get(language) == Some(text) {
+            continue;
+        }
+        if let Some(state) = crate::reference::reference().lookup_country(text)
+            && own.as_ref().is_none_or(|own| own.as_str() != state.alpha3)
+        {
+            changed.push(format!(
+                "`name.{}` to a State's name ({})",
+                language.code(),
+                state.alpha3
+            ));
+        }
+    }
     if before.kind != after.kind {
         changed.push("`kind`".into());
     }
