@@ -168,7 +168,9 @@ fn chart(table: &Table, column: usize) -> Markup {
                 @let bar = if max > 0.0 { bar_width * value / max } else { 0.0 };
                 @let label = text(&row[1]);
                 @let short: String = if label.chars().count() > 34 {
-                    label.chars().take(33).chain(['…']).collect()
+                    crate::domain::validate::with_directions_closed(
+                        label.chars().take(33).chain(['…']).collect(),
+                    )
                 } else {
                     label.clone()
                 };
@@ -303,4 +305,36 @@ pub fn csv(table: &Table) -> Result<Vec<u8>, csv::Error> {
         }))?;
     }
     out.into_inner().map_err(|e| e.into_error().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A label cut short in a chart keeps the direction it opened to itself.
+    #[test]
+    fn a_label_cut_short_closes_what_it_opened() {
+        let long = format!("\u{202b}{}\u{202c}", "منظمة ".repeat(10));
+        let table = Table {
+            name: "activities_by_stakeholder".into(),
+            title: "Activities".into(),
+            columns: vec!["code".into(), "label".into(), "activities".into()],
+            rows: vec![vec![
+                Value::from("x"),
+                Value::from(long.clone()),
+                Value::from(3),
+            ]],
+        };
+        let page = chart(&table, 2).into_string();
+        let short = page
+            .split("</title>")
+            .nth(1)
+            .and_then(|rest| rest.split("</text>").next())
+            .unwrap();
+        assert!(short.ends_with("…\u{202c}"), "{short:?}");
+        assert_eq!(
+            crate::domain::validate::open_directions(short),
+            (false, vec![])
+        );
+    }
 }
