@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
@@ -20,8 +21,14 @@ pub struct RouteTable(Vec<Route>);
 struct Route {
     template: String,
     segments: Vec<Option<String>>,
-    methods: Vec<(Method, Vec<String>)>,
+    methods: Vec<(Method, Arc<[String]>)>,
 }
+
+/// The media types the operation a request is routed to answers with, where its `Accept` was
+/// read ([`middleware`]): a handler that chooses by `Accept` chooses among them
+/// (`routes::export::requested`).
+#[derive(Clone)]
+pub struct Offered(pub Arc<[String]>);
 
 impl RouteTable {
     pub fn from_doc(doc: &utoipa::openapi::OpenApi) -> Self {
@@ -38,7 +45,7 @@ impl RouteTable {
                     (&item.patch, Method::PATCH),
                 ]
                 .into_iter()
-                .filter_map(|(op, m)| Some((m, answered_with(op.as_ref()?))))
+                .filter_map(|(op, m)| Some((m, answered_with(op.as_ref()?).into())))
                 .collect();
                 Route {
                     template: path.clone(),
@@ -51,7 +58,7 @@ impl RouteTable {
             routes.push(Route {
                 template: fixed.to_owned(),
                 segments: segments(fixed),
-                methods: vec![(Method::GET, vec![])],
+                methods: vec![(Method::GET, Arc::from([]))],
             });
         }
         Self(routes)
@@ -76,7 +83,7 @@ impl RouteTable {
 
     /// The template of `path` and the media types `method` answers with there (`HEAD` as
     /// `GET`); none where the contract names none.
-    fn answers(&self, method: &Method, path: &str) -> Option<(&str, &[String])> {
+    fn answers(&self, method: &Method, path: &str) -> Option<(&str, &Arc<[String]>)> {
         let method = if method == Method::HEAD {
             &Method::GET
         } else {
@@ -87,7 +94,7 @@ impl RouteTable {
             .methods
             .iter()
             .find(|(m, _)| m == method)
-            .map(|(_, media)| (route.template.as_str(), media.as_slice()))
+            .map(|(_, media)| (route.template.as_str(), media))
     }
 }
 
@@ -188,9 +195,14 @@ pub async fn middleware(
         .headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok());
-    if let Some(accept) = accept
-        && let Some((template, media)) = routes.answers(req.method(), req.path())
-        && !template.starts_with("/health/")
+    let Some((accept, (template, media))) = accept.zip(routes.answers(req.method(), req.path()))
+    else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    if !media.is_empty() {
+        req.extensions_mut().insert(Offered(media.clone()));
+    }
+    if !template.starts_with("/health/")
         && !media.is_empty()
         && !media.iter().any(|m| takes(accept, m))
         && !takes(accept, crate::error::PROBLEM_JSON)

@@ -198,7 +198,8 @@ pub fn csv_for(req: &HttpRequest, csv: Vec<u8>) -> Vec<u8> {
 }
 
 /// The export the `Accept` header asks for, if it asks for one rather than JSON: one it names,
-/// or, where it takes no JSON, the first it takes by a range (`text/*`: CSV).
+/// or, where it takes no JSON, the first the operation answers with that it takes by a range
+/// (`text/*`: CSV; `application/*` but JSON: an activity's XML, a list's NDJSON).
 pub fn requested(req: &HttpRequest) -> Option<ExportFormat> {
     let wants = |media: &str| accepts(req, media);
     if wants(CSV) {
@@ -209,12 +210,15 @@ pub fn requested(req: &HttpRequest) -> Option<ExportFormat> {
         Some(ExportFormat::Xml)
     } else {
         let accept = refuses_json(req)?;
+        let extensions = actix_web::HttpMessage::extensions(req);
+        let offered = extensions.get::<crate::served::Offered>();
         [
             (CSV, ExportFormat::Csv),
             (NDJSON, ExportFormat::Ndjson),
             (XML, ExportFormat::Xml),
         ]
         .into_iter()
+        .filter(|(media, _)| offered.is_none_or(|o| o.0.iter().any(|m| m == media)))
         .find_map(|(media, format)| crate::served::takes(accept, media).then_some(format))
     }
 }
