@@ -261,6 +261,8 @@ pub struct Reference {
     pub countries: Vec<Country>,
     by_alpha3: HashMap<String, usize>,
     by_name: HashMap<String, usize>,
+    /// The same names by how they look (`domain::look_alike_keys`).
+    by_look: HashMap<String, usize>,
     pub sdg_goals: Vec<SdgGoal>,
     pub sdg_targets: Vec<SdgTarget>,
     pub cycles: Vec<Cycle>,
@@ -427,6 +429,10 @@ impl Reference {
                 .unwrap_or_else(|| panic!("alias `{alias}` names unknown country {alpha3}"));
             by_name.insert(normalise_name(&alias), index);
         }
+        let by_look = by_name
+            .iter()
+            .flat_map(|(name, &i)| crate::domain::look_alike_keys(name).map(|key| (key, i)))
+            .collect();
 
         let mut themes: ThemeFile = parse("themes.json", include_str!("../reference/themes.json"));
         equivalents_both_ways(&mut themes.vocabularies);
@@ -491,6 +497,7 @@ impl Reference {
             countries,
             by_alpha3,
             by_name,
+            by_look,
             sdg_goals: parse(
                 "sdg-goals.json",
                 include_str!("../reference/sdg-goals.json"),
@@ -579,6 +586,17 @@ impl Reference {
             .map(|&i| &self.countries[i])
     }
 
+    /// The country whose code or name `input` is ([`Reference::lookup_country`]) or looks like
+    /// to a reader: `Кenya` with a Cyrillic `К`.
+    pub fn country_looked_like(&self, input: &str) -> Option<&Country> {
+        self.lookup_country(input).or_else(|| {
+            crate::domain::look_alike_keys(input)
+                .iter()
+                .find_map(|key| self.by_look.get(key))
+                .map(|&i| &self.countries[i])
+        })
+    }
+
     /// The theme with this code, in whichever vocabulary has it.
     pub fn theme(&self, code: &str) -> Option<&Theme> {
         self.themes_by_code
@@ -660,6 +678,31 @@ pub fn reference() -> &'static Reference {
 
 #[cfg(test)]
 mod tests {
+
+    /// A name a reader cannot tell from a State's is that State's: a Cyrillic or Greek letter
+    /// for a Latin one; a name merely like it is not.
+    #[test]
+    fn a_name_that_looks_like_a_states_is_that_states() {
+        let data = reference();
+        for name in [
+            "K\u{0435}nya",
+            "\u{041a}enya",
+            "\u{039a}enya (le)",
+            "Ug\u{0430}nda",
+            "KENYA",
+        ] {
+            let found = data.country_looked_like(name).map(|c| c.alpha3.as_str());
+            assert!(matches!(found, Some("KEN" | "UGA")), "{name}: {found:?}");
+        }
+        for name in [
+            "Kenya Human Rights Commission",
+            "Amnesty International",
+            "Ken ya",
+        ] {
+            assert!(data.country_looked_like(name).is_none(), "{name}");
+        }
+    }
+
     use super::*;
 
     /// Every session of every cycle has one year, within its cycle's years; a cycle's first

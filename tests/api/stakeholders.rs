@@ -190,6 +190,8 @@ async fn a_contributor_cannot_take_the_name_an_import_finds_another_organisation
         json!({"fr": "Kenya (le)"}),
         json!({"ru": "Кения"}),
         json!({"zh": "肯尼亚"}),
+        // A Cyrillic `е` in a Latin name: the same to a reader.
+        json!({"fr": "K\u{0435}nya (le)"}),
     ] {
         let problem = app
             .send_json(

@@ -320,7 +320,7 @@ fn admin_only_changes(before: &StakeholderContent, after: &StakeholderContent) -
         if before.name.get(language) == Some(text) {
             continue;
         }
-        if let Some(state) = crate::reference::reference().lookup_country(text)
+        if let Some(state) = crate::reference::reference().country_looked_like(text)
             && own.as_ref().is_none_or(|own| own.as_str() != state.alpha3)
         {
             changed.push(format!(

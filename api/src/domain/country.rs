@@ -90,6 +90,20 @@ pub fn normalise_name(name: &str) -> String {
     }
 }
 
+/// A name as it looks: [`normalise_name`]'s form, in lower case and in upper case, with each
+/// letter read as the one it may be taken for (Unicode's confusables, UTS #39: a Cyrillic `е`
+/// as a Latin `e`), so that two names a reader cannot tell apart share a key. Confusables are
+/// told of letters in their case (a Cyrillic `К` is a Latin `K`, its `к` is not a `k`), hence
+/// both cases.
+pub fn look_alike_keys(name: &str) -> [String; 2] {
+    let name = normalise_name(name);
+    let key = |cased: String| {
+        let skeleton: String = unicode_security::confusable_detection::skeleton(&cased).collect();
+        normalise_name(&skeleton)
+    };
+    [key(name.to_lowercase()), key(name.to_uppercase())]
+}
+
 /// Accents and case folded, `&` read as "and", punctuation and spacing collapsed to single
 /// spaces: the form in which two spellings of the same words are equal.
 pub fn normalise_text(text: &str) -> String {

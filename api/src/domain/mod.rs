@@ -25,7 +25,9 @@ pub mod times;
 pub mod validate;
 pub mod words;
 
-pub use country::{CountryCode, is_invisible, normalise_name, normalise_text, normalise_words};
+pub use country::{
+    CountryCode, is_invisible, look_alike_keys, normalise_name, normalise_text, normalise_words,
+};
 pub use ids::{
     ActivityId, AssistanceRequestId, ConsentId, Id, InterestId, OfferId, RecommendationId,
     StakeholderId,
