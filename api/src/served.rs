@@ -141,8 +141,29 @@ fn segments(template: &str) -> Vec<Option<String>> {
 /// weight above 0. A header none of whose ranges reads as `type/subtype` says nothing, and
 /// takes anything, as no header does.
 pub fn takes(accept: &str, media: &str) -> bool {
+    match weight(accept, media) {
+        Weight::Unsaid => true,
+        Weight::Refused => false,
+        Weight::Taken { q, .. } => q > 0.0,
+    }
+}
+
+/// How an `Accept` header weighs a media type ([`weight`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Weight {
+    /// The header names no media type at all.
+    Unsaid,
+    /// No range of it matches the media type.
+    Refused,
+    /// The most specific range that matches it: its weight, and 3 for the type itself, 2 for
+    /// `type/*`, 1 for `*/*`.
+    Taken { q: f32, specificity: u8 },
+}
+
+/// How `accept` weighs `media`: by the most specific of its ranges that match it.
+pub fn weight(accept: &str, media: &str) -> Weight {
     let kind = media.split_once('/').map_or(media, |(kind, _)| kind);
-    let (mut best, mut any) = (None::<(u8, bool)>, false);
+    let (mut best, mut any) = (None::<(u8, f32)>, false);
     for part in accept.split(',') {
         let mut pieces = part.split(';');
         let range = pieces.next().unwrap_or("").trim();
@@ -162,7 +183,7 @@ pub fn takes(accept: &str, media: &str) -> bool {
         } else {
             continue;
         };
-        let weight = pieces
+        let q = pieces
             .filter_map(|p| {
                 let (name, value) = p.split_once('=')?;
                 name.trim()
@@ -173,10 +194,14 @@ pub fn takes(accept: &str, media: &str) -> bool {
             .next()
             .unwrap_or(1.0);
         if best.is_none_or(|(s, _)| specificity > s) {
-            best = Some((specificity, weight > 0.0));
+            best = Some((specificity, q));
         }
     }
-    !any || best.is_some_and(|(_, taken)| taken)
+    match (any, best) {
+        (false, _) => Weight::Unsaid,
+        (true, None) => Weight::Refused,
+        (true, Some((specificity, q))) => Weight::Taken { q, specificity },
+    }
 }
 
 /// A 406 for a request whose `Accept` takes none of the media types its operation answers

@@ -578,6 +578,27 @@ async fn an_answer_no_accepted_media_type_can_carry_is_a_406() {
         ("/api/v1/activities", "text/*", "text/csv"),
         ("/api/v1/activities", "application/*", "application/json"),
         ("/api/v1/reports/annual", "text/*", "text/html"),
+        // The weight decides, then the one named; an export named beside JSON is the export.
+        (
+            "/api/v1/stakeholders",
+            "text/csv;q=0.5, application/json;q=0.9",
+            "application/json",
+        ),
+        (
+            "/api/v1/stakeholders",
+            "text/csv, application/json",
+            "text/csv",
+        ),
+        (
+            "/api/v1/stakeholders",
+            "text/csv;q=0.5, */*;q=0.9",
+            "application/json",
+        ),
+        (
+            "/api/v1/activities",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "application/json",
+        ),
         (
             "/api/v1/recommendations",
             "application/*, application/json;q=0",

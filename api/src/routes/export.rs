@@ -197,30 +197,52 @@ pub fn csv_for(req: &HttpRequest, csv: Vec<u8>) -> Vec<u8> {
     }
 }
 
-/// The export the `Accept` header asks for, if it asks for one rather than JSON: one it names,
-/// or, where it takes no JSON, the first the operation answers with that it takes by a range
-/// (`text/*`: CSV; `application/*` but JSON: an activity's XML, a list's NDJSON).
+/// The export the `Accept` header asks for, if it prefers one to JSON, among the media types
+/// the operation answers with (`served::Offered`): the one it weighs most (`q`), then the one
+/// it names most specifically; of two it names alike, an export before JSON (`text/csv,
+/// application/json` is CSV), and JSON before an export it takes only by a range (`*/*`, a
+/// browser's `Accept`, is JSON). XML is not chosen where `text/html` is named (a browser lists
+/// `application/xml` after it).
 pub fn requested(req: &HttpRequest) -> Option<ExportFormat> {
-    let wants = |media: &str| accepts(req, media);
-    if wants(CSV) {
-        Some(ExportFormat::Csv)
-    } else if wants(NDJSON) {
-        Some(ExportFormat::Ndjson)
-    } else if wants(XML) && !wants("text/html") {
-        Some(ExportFormat::Xml)
-    } else {
-        let accept = refuses_json(req)?;
-        let extensions = actix_web::HttpMessage::extensions(req);
-        let offered = extensions.get::<crate::served::Offered>();
-        [
-            (CSV, ExportFormat::Csv),
-            (NDJSON, ExportFormat::Ndjson),
-            (XML, ExportFormat::Xml),
-        ]
-        .into_iter()
-        .filter(|(media, _)| offered.is_none_or(|o| o.0.iter().any(|m| m == media)))
-        .find_map(|(media, format)| crate::served::takes(accept, media).then_some(format))
-    }
+    use crate::served::{Weight, weight};
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())?;
+    let extensions = actix_web::HttpMessage::extensions(req);
+    let offered = extensions.get::<crate::served::Offered>();
+    let html = accepts(req, "text/html");
+    [
+        (CSV, Some(ExportFormat::Csv)),
+        (NDJSON, Some(ExportFormat::Ndjson)),
+        (XML, Some(ExportFormat::Xml)),
+        ("application/json", None),
+    ]
+    .into_iter()
+    .filter(|(media, format)| {
+        format.is_none() || offered.is_none_or(|o| o.0.iter().any(|m| m == media))
+    })
+    .filter(|(media, _)| !(*media == XML && html))
+    .filter_map(|(media, format)| match weight(accept, media) {
+        Weight::Taken { q, specificity } if q > 0.0 => {
+            let named_first = match (format.is_some(), specificity == 3) {
+                (true, true) => 2,
+                (false, _) => 1,
+                (true, false) => 0,
+            };
+            Some(((q, specificity, named_first), format))
+        }
+        _ => None,
+    })
+    // The first of the best: `max_by` would take the last of equals.
+    .fold(
+        None,
+        |best: Option<((f32, u8, u8), Option<ExportFormat>)>, next| match best {
+            Some(b) if b.0 >= next.0 => Some(b),
+            _ => Some(next),
+        },
+    )
+    .and_then(|(_, format)| format)
 }
 
 /// The `Accept` header, where it takes no JSON (`served::takes`): an answer that may be given
