@@ -64,14 +64,21 @@ impl RouteTable {
         Self(routes)
     }
 
+    /// The route of `path`'s shape (every request that sends `Accept` asks: nothing is
+    /// allocated).
     fn route_of(&self, path: &str) -> Option<&Route> {
-        let wanted: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        let path = path.trim_end_matches('/');
+        let count = path.split('/').count();
         self.0.iter().find(|route| {
-            route.segments.len() == wanted.len()
-                && route.segments.iter().zip(&wanted).all(|(t, w)| match t {
-                    Some(literal) => literal == w,
-                    None => !w.is_empty(),
-                })
+            route.segments.len() == count
+                && route
+                    .segments
+                    .iter()
+                    .zip(path.split('/'))
+                    .all(|(t, w)| match t {
+                        Some(literal) => literal == w,
+                        None => !w.is_empty(),
+                    })
         })
     }
 
@@ -204,6 +211,33 @@ pub fn weight(accept: &str, media: &str) -> Weight {
     }
 }
 
+/// Of `default` and `others`, the media type `accept` prefers: the one it weighs most (`q`),
+/// then the one it names most specifically; of two it names alike, another before the default
+/// (`text/csv, application/json` is CSV), the default before another it takes only by a range
+/// (`*/*`, a browser's `Accept`, is the default), and of the rest the first. `default` where
+/// the header names no media type; `None` where it takes none of them.
+pub fn preferred<'a>(accept: &str, default: &'a str, others: &[&'a str]) -> Option<&'a str> {
+    let mut best: Option<((f32, u8, u8), &str)> = None;
+    for &media in others.iter().chain([&default]) {
+        match weight(accept, media) {
+            Weight::Unsaid => return Some(default),
+            Weight::Taken { q, specificity } if q > 0.0 => {
+                let named_first = match (media == default, specificity == 3) {
+                    (true, _) => 1,
+                    (false, true) => 2,
+                    (false, false) => 0,
+                };
+                let rank = (q, specificity, named_first);
+                if best.is_none_or(|(b, _)| rank > b) {
+                    best = Some((rank, media));
+                }
+            }
+            _ => {}
+        }
+    }
+    best.map(|(_, media)| media)
+}
+
 /// A 406 for a request whose `Accept` takes none of the media types its operation answers
 /// with, before anything else reads it. Health checks answer whatever their prober accepts (a
 /// probe refused would take the service for dead), and so do operations that answer without a
@@ -252,7 +286,31 @@ fn names_its_format(query: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::takes;
+    use super::{preferred, takes};
+
+    #[test]
+    fn the_media_type_weighed_most_is_preferred() {
+        const JSON: &str = "application/json";
+        for (accept, expected) in [
+            ("*/*", Some(JSON)),
+            ("json", Some(JSON)),
+            ("text/csv, application/json", Some("text/csv")),
+            ("text/csv;q=0.5, application/json;q=0.9", Some(JSON)),
+            ("text/csv;q=0.5, */*;q=0.9", Some(JSON)),
+            ("text/*", Some("text/csv")),
+            (
+                "application/*, application/json;q=0",
+                Some("application/x-ndjson"),
+            ),
+            ("application/json;q=0", None),
+        ] {
+            assert_eq!(
+                preferred(accept, JSON, &["text/csv", "application/x-ndjson"]),
+                expected,
+                "{accept}"
+            );
+        }
+    }
 
     #[test]
     fn accept_takes_the_most_specific_range_that_names_a_type() {
