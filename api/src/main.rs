@@ -255,8 +255,9 @@ fn report(
     lang: &str,
 ) -> anyhow::Result<Vec<std::path::PathBuf>> {
     use upr_tc::domain::report::ReportScope;
-    let language: upr_tc::domain::Language = serde_json::from_value(serde_json::json!(lang))
-        .map_err(|_| anyhow::anyhow!("--lang must be one of ar, en, es, fr, ru, zh"))?;
+    let language = upr_tc::domain::Language::of_code(lang).ok_or_else(|| {
+        anyhow::anyhow!("--lang must be one of ar, en, es, fr, ru, zh (any ISO 639 code of one)")
+    })?;
     let scope = match scope {
         ReportScopeArg::Public => ReportScope::Public,
         ReportScopeArg::Full => ReportScope::Full,
@@ -280,7 +281,7 @@ fn report(
             serde_json::to_vec_pretty(report)?,
         )),
         ReportFormat::Html => files.push((
-            out.join(format!("report-{year}-{lang}.html")),
+            out.join(format!("report-{year}-{}.html", language.code())),
             upr_tc::report_page::render(report).into_bytes(),
         )),
         // Files for people to open in a spreadsheet: a byte order mark first, which Excel

@@ -757,7 +757,8 @@ fn report_writes_the_annual_report_to_files() {
         csv,
         "\u{feff}code,label,activities,previous_year\nKEN,Kenya,2,1\nUGA,Uganda,1,1\n"
     );
-    report(&["--format", "html", "--lang", "fr", "--scope", "full"]);
+    // French by any of its codes, in any case, as the API's `lang` takes it.
+    report(&["--format", "html", "--lang", "FRA", "--scope", "full"]);
     let page = std::fs::read_to_string(dir.path().join("out/report-2026-fr.html")).unwrap();
     assert!(
         page.starts_with("<!DOCTYPE html><html lang=\"fr\">"),

@@ -578,6 +578,11 @@ async fn an_answer_no_accepted_media_type_can_carry_is_a_406() {
         ("/api/v1/activities", "text/*", "text/csv"),
         ("/api/v1/activities", "application/*", "application/json"),
         ("/api/v1/reports/annual", "text/*", "text/html"),
+        (
+            "/api/v1/reports/annual",
+            "text/html;q=0.1, application/json",
+            "application/json",
+        ),
         // The weight decides, then the one named; an export named beside JSON is the export.
         (
             "/api/v1/stakeholders",

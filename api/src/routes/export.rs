@@ -158,28 +158,21 @@ pub fn attachment(name: &str, format: ExportFormat) -> header::ContentDispositio
     }
 }
 
-/// Whether the `Accept` header names `media` (lower case) with a weight above 0 (`q=0` says
-/// the client does not take it, RFC 9110 §12.4.2).
+/// Whether the `Accept` header names `media` itself (not by a range) with a weight above 0
+/// (`q=0` says the client does not take it, RFC 9110 §12.4.2).
 pub fn accepts(req: &HttpRequest, media: &str) -> bool {
+    accept_of(req).is_some_and(|accept| {
+        matches!(
+            crate::served::weight(accept, media),
+            crate::served::Weight::Taken { q, specificity: 3 } if q > 0.0
+        )
+    })
+}
+
+fn accept_of(req: &HttpRequest) -> Option<&str> {
     req.headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| {
-            accept.split(',').any(|part| {
-                let mut pieces = part.split(';');
-                let named = pieces
-                    .next()
-                    .is_some_and(|m| m.trim().eq_ignore_ascii_case(media));
-                let refused = pieces.any(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .or_else(|| p.trim().strip_prefix("Q="))
-                        .and_then(|q| q.trim().parse::<f64>().ok())
-                        .is_some_and(|q| q <= 0.0)
-                });
-                named && !refused
-            })
-        })
 }
 
 /// Whether a CSV answer is for a spreadsheet rather than a program: asked for by a browser,
@@ -197,61 +190,25 @@ pub fn csv_for(req: &HttpRequest, csv: Vec<u8>) -> Vec<u8> {
     }
 }
 
-/// The export the `Accept` header asks for, if it prefers one to JSON, among the media types
-/// the operation answers with (`served::Offered`): the one it weighs most (`q`), then the one
-/// it names most specifically; of two it names alike, an export before JSON (`text/csv,
-/// application/json` is CSV), and JSON before an export it takes only by a range (`*/*`, a
-/// browser's `Accept`, is JSON). XML is not chosen where `text/html` is named (a browser lists
-/// `application/xml` after it).
+/// The export the `Accept` header asks for, if it prefers one to JSON (`served::preferred`),
+/// among the media types the operation answers with (`served::Offered`). XML is not chosen
+/// where `text/html` is named (a browser lists `application/xml` after it).
 pub fn requested(req: &HttpRequest) -> Option<ExportFormat> {
-    use crate::served::{Weight, weight};
-    let accept = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())?;
+    let accept = accept_of(req)?;
     let extensions = actix_web::HttpMessage::extensions(req);
     let offered = extensions.get::<crate::served::Offered>();
     let html = accepts(req, "text/html");
-    [
-        (CSV, Some(ExportFormat::Csv)),
-        (NDJSON, Some(ExportFormat::Ndjson)),
-        (XML, Some(ExportFormat::Xml)),
-        ("application/json", None),
-    ]
-    .into_iter()
-    .filter(|(media, format)| {
-        format.is_none() || offered.is_none_or(|o| o.0.iter().any(|m| m == media))
-    })
-    .filter(|(media, _)| !(*media == XML && html))
-    .filter_map(|(media, format)| match weight(accept, media) {
-        Weight::Taken { q, specificity } if q > 0.0 => {
-            let named_first = match (format.is_some(), specificity == 3) {
-                (true, true) => 2,
-                (false, _) => 1,
-                (true, false) => 0,
-            };
-            Some(((q, specificity, named_first), format))
-        }
+    let exports: Vec<&str> = [CSV, NDJSON, XML]
+        .into_iter()
+        .filter(|media| offered.is_none_or(|o| o.0.iter().any(|m| m == media)))
+        .filter(|media| !(*media == XML && html))
+        .collect();
+    match crate::served::preferred(accept, "application/json", &exports)? {
+        CSV => Some(ExportFormat::Csv),
+        NDJSON => Some(ExportFormat::Ndjson),
+        XML => Some(ExportFormat::Xml),
         _ => None,
-    })
-    // The first of the best: `max_by` would take the last of equals.
-    .fold(
-        None,
-        |best: Option<((f32, u8, u8), Option<ExportFormat>)>, next| match best {
-            Some(b) if b.0 >= next.0 => Some(b),
-            _ => Some(next),
-        },
-    )
-    .and_then(|(_, format)| format)
-}
-
-/// The `Accept` header, where it takes no JSON (`served::takes`): an answer that may be given
-/// in another media type is given in one it takes.
-pub fn refuses_json(req: &HttpRequest) -> Option<&str> {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .filter(|accept| !crate::served::takes(accept, "application/json"))
+    }
 }
 
 type Fetch<T> = Box<

@@ -17,7 +17,7 @@ use crate::auth::Identity;
 use crate::domain::Language;
 use crate::domain::report::{ReportScope, Span, Table};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::export::{self, ExportFormat, TableFormat, accepts, asked, attachment};
+use crate::routes::export::{self, ExportFormat, TableFormat, asked, attachment};
 use crate::routes::support::{not_modified, with_db};
 use crate::startup::AppState;
 
@@ -181,7 +181,13 @@ pub async fn get_annual_report(
 ) -> ApiResult<HttpResponse> {
     let span = Span::Year(year(query.year)?);
     let found = counted(&state, &req, identity, (query.scope, span, query.lang)).await?;
-    if accepts(&req, "text/html") || crate::routes::export::refuses_json(&req).is_some() {
+    let accept = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    if accept.and_then(|a| crate::served::preferred(a, "application/json", &["text/html"]))
+        == Some("text/html")
+    {
         return answer(
             &req,
             found.tag_of("html"),
