@@ -252,6 +252,94 @@ async fn a_contributor_cannot_take_the_name_an_import_finds_another_organisation
 }
 
 #[actix_web::test]
+async fn a_contributor_cannot_bear_another_organisations_name_in_any_language() {
+    let app = TestApp::spawn();
+    let mut amnesty = stakeholder("civil_society_organization", None, "Amnesty International");
+    amnesty["name"]["fr"] = json!("Amnistie internationale");
+    let amnesty = app.create(PATH, &amnesty).await;
+    let amnesty_id = amnesty["id"].as_str().unwrap();
+    let mine = app
+        .create(
+            PATH,
+            &stakeholder("civil_society_organization", Some("KEN"), "Mine"),
+        )
+        .await;
+    let token = app.token(Role::Contributor, None, Some(mine["id"].as_str().unwrap()));
+    // Its Spanish name would be the other's in Spanish lists and IATI XML (found by an audit),
+    // whichever of the other's names it takes, however cased or spaced, or with letters of
+    // another script that look the same.
+    for (language, name) in [
+        ("es", "Amnesty International"),
+        ("ru", "AMNISTIE  Internationale"),
+        ("zh", "\u{0410}mnesty International"),
+    ] {
+        let problem = app
+            .send_json(
+                Method::PATCH,
+                &item(&mine),
+                Some(&token),
+                &json!({ "name": { language: name } }),
+            )
+            .await
+            .assert_problem(403, "forbidden");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!("`name.{language}` (stakeholder {amnesty_id})")),
+            "{problem}"
+        );
+    }
+    // Through an upload of its own row, the same.
+    let row = format!(
+        "id,kind,country,name__en,name__es\n{},civil_society_organization,KEN,Mine,Amnesty International\n",
+        mine["id"].as_str().unwrap()
+    );
+    let problem = app
+        .upload_as("/api/v1/bulk/stakeholders", "text/csv", row, Some(&token))
+        .await
+        .assert_problem(422, "import_rejected");
+    let error = &problem["report"]["errors"][0];
+    assert_eq!(error["code"], "forbidden", "{problem}");
+    assert!(
+        error["message"].as_str().unwrap().contains("`name.es`"),
+        "{problem}"
+    );
+    let kept = app.get_as(&item(&mine), &token).await.assert_ok_json();
+    assert_eq!(kept["name"], json!({"en": "Mine"}));
+    // A name of its own in any language is its own to give; admin gives any.
+    let renamed = app
+        .send_json(
+            Method::PATCH,
+            &item(&mine),
+            Some(&token),
+            &json!({"name": {"es": "La mía"}}),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(renamed["name"]["es"], "La mía");
+    let named = app
+        .send_json(
+            Method::PATCH,
+            &item(&mine),
+            Some(&app.admin_token()),
+            &json!({"name": {"es": "Amnesty International"}}),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(named["name"]["es"], "Amnesty International");
+    // A name admin gave it stays while the organisation changes what is its own.
+    let changed = app
+        .send_json(
+            Method::PATCH,
+            &item(&mine),
+            Some(&token),
+            &json!({"website": "https://mine.example.org"}),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(changed["name"]["es"], "Amnesty International");
+}
+
+#[actix_web::test]
 async fn a_contributor_edits_only_its_own_organisation() {
     let app = TestApp::spawn();
     let mine = app

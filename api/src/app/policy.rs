@@ -12,7 +12,7 @@ use crate::domain::interest::Interest;
 use crate::domain::publication::Access;
 use crate::domain::report::ReportScope;
 use crate::domain::stakeholder::StakeholderContent;
-use crate::domain::{CountryCode, StakeholderId};
+use crate::domain::{CountryCode, Language, StakeholderId};
 
 /// What a principal's role lets it write.
 enum Rights<'a> {
@@ -391,6 +391,42 @@ pub fn may_edit_stakeholder(
             fields.join(", ")
         )))
     }
+}
+
+/// The names a principal gives a stakeholder anew, in any language, that must not be another
+/// organisation's ([`may_bear_names`]): none for `admin`, who names organisations as it finds
+/// them.
+pub fn names_given<'a>(
+    principal: &Principal,
+    before: &StakeholderContent,
+    after: &'a StakeholderContent,
+) -> Vec<(Language, &'a str)> {
+    if matches!(rights(principal), Rights::Everything) {
+        return vec![];
+    }
+    after
+        .name
+        .texts()
+        .filter(|&(language, text)| before.name.get(language) != Some(text))
+        .collect()
+}
+
+/// A name another organisation bears in any language (or one a reader cannot tell from it)
+/// presents the organisation as that one, in that language's lists, exports and IATI XML
+/// (found by an audit: "Amnesty International" as a contributor's Spanish name): `borne`, the
+/// names given anew that others bear, each with one of them, is `admin`'s to give.
+pub fn may_bear_names(borne: &[(Language, StakeholderId)]) -> Result<()> {
+    if borne.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = borne
+        .iter()
+        .map(|(language, other)| format!("`name.{}` (stakeholder {other})", language.code()))
+        .collect();
+    Err(Error::Forbidden(format!(
+        "Only `admin` gives a stakeholder a name another organisation bears: {}.",
+        names.join(", ")
+    )))
 }
 
 // Recommendations.

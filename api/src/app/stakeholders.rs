@@ -8,7 +8,7 @@ use crate::db::DbConnection;
 use crate::db::documents::{self, WriteError};
 use crate::db::tx::write;
 use crate::domain::StakeholderId;
-use crate::domain::stakeholder::{Stakeholder, StakeholderInput};
+use crate::domain::stakeholder::{Stakeholder, StakeholderContent, StakeholderInput};
 
 /// Registers a stakeholder (`admin`).
 pub fn create(
@@ -55,8 +55,23 @@ pub fn change(
         };
         let input = valid(input.validate())?;
         policy::may_edit_stakeholder(principal, id, &current.content, &input)?;
+        not_borne_by_others(c, principal, id, &current.content, &input)?;
         Ok(documents::replace(c, &actor, id, input, &expected)?)
     })
+}
+
+/// Whether the names `principal` gives stakeholder `id` anew are none of another
+/// organisation's (`policy::may_bear_names`).
+pub fn not_borne_by_others(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: StakeholderId,
+    before: &StakeholderContent,
+    after: &StakeholderContent,
+) -> Result<()> {
+    let given = policy::names_given(principal, before, after);
+    let borne = crate::db::stakeholders::names_borne_by_others(conn, id, &given)?;
+    policy::may_bear_names(&borne)
 }
 
 /// Deletes a stakeholder (`admin`) no activity names; with `expected`, only if it is still

@@ -234,3 +234,52 @@ pub fn get_many(
     }
     Ok(found)
 }
+
+/// Which of `names` another stakeholder than `id` bears, in any language, or one a reader
+/// cannot tell from it (`domain::look_alike_keys`): each name's language with the first
+/// stakeholder found. Reads every stakeholder's names, so it is asked only of names a
+/// principal other than `admin` gives anew (`app::stakeholders::not_borne_by_others`).
+pub fn names_borne_by_others(
+    conn: &mut DbConnection,
+    id: StakeholderId,
+    names: &[(Language, &str)],
+) -> diesel::QueryResult<Vec<(Language, StakeholderId)>> {
+    use super::schema::stakeholders::dsl;
+    use diesel::prelude::*;
+    #[derive(serde::Deserialize)]
+    struct Named {
+        name: Multilingual,
+    }
+    if names.is_empty() {
+        return Ok(vec![]);
+    }
+    let wanted: Vec<(Language, [String; 2])> = names
+        .iter()
+        .map(|&(language, text)| (language, crate::domain::look_alike_keys(text)))
+        .collect();
+    let mut borne: Vec<(Language, StakeholderId)> = Vec::new();
+    let rows: Vec<(String, String)> = dsl::stakeholders
+        .filter(dsl::id.ne(id.to_string()))
+        .select((dsl::id, dsl::document))
+        .load(conn)?;
+    for (other, document) in rows {
+        let named: Named = serde_json::from_str(&document)
+            .map_err(|e| unreadable(format!("stakeholder `{other}`: {e}")))?;
+        for (_, text) in named.name.texts() {
+            let keys = crate::domain::look_alike_keys(text);
+            for (language, key) in &wanted {
+                if borne.iter().any(|(l, _)| l == language) {
+                    continue;
+                }
+                if key.iter().any(|k| !k.is_empty() && keys.contains(k)) {
+                    let other = other
+                        .parse()
+                        .map_err(|e| unreadable(format!("stakeholder id `{other}`: {e}")))?;
+                    borne.push((*language, other));
+                }
+            }
+        }
+    }
+    borne.sort_by_key(|(language, _)| *language);
+    Ok(borne)
+}

@@ -3,6 +3,8 @@
 use super::columns::{Columns, Row};
 use super::{Format, Group, Importable};
 use crate::app::{self, policy, uploads::Uploader};
+use crate::db::DbConnection;
+use crate::db::documents::WriteError;
 
 use crate::domain::recommendation::{
     Recommendation, RecommendationContent, RecommendationInput, Response, Source, matching_key,
@@ -467,6 +469,29 @@ impl Importable for Stakeholder {
             incoming,
         )
         .map_err(|e| e.to_string())
+    }
+
+    /// Names another organisation bears are `admin`'s to give, as through the API.
+    fn may_write(
+        conn: &mut DbConnection,
+        existing: Option<&Self>,
+        incoming: &StakeholderContent,
+        uploader: &Uploader,
+    ) -> Result<(), WriteError> {
+        let Some(existing) = existing else {
+            return Ok(());
+        };
+        app::stakeholders::not_borne_by_others(
+            conn,
+            &uploader.principal,
+            existing.stored.id,
+            &existing.content,
+            incoming,
+        )
+        .map_err(|e| match e {
+            app::Error::Db(e) => WriteError::Db(e),
+            other => WriteError::Forbidden(other.to_string()),
+        })
     }
 }
 
