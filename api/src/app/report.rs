@@ -459,7 +459,8 @@ pub enum Fresh {
 }
 
 /// The report asked for, counted from the data as it is now, or kept from when it was the
-/// same; while another caller counts, as last counted (if it was). A reader whose snapshot is
+/// same; while another caller counts, as last counted (if it was, and its scope allows:
+/// [`ReportScope::may_be_given_as_last_counted`]). A reader whose snapshot is
 /// older than the facts kept is given the newer figures.
 pub fn counted(
     conn: &mut DbConnection,
@@ -477,10 +478,13 @@ pub fn counted(
     let mut facts = match cache.facts.try_lock() {
         Ok(facts) => facts,
         Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
-        // Another caller is counting: answer what was counted last, if anything was.
+        // Another caller is counting: answer what was counted last, if anything was and the
+        // scope allows it; else wait for the count.
         Err(std::sync::TryLockError::WouldBlock) => match last {
-            Some((_, counted)) => return Ok((counted, Fresh::Last)),
-            None => cache.facts.lock().unwrap_or_else(|e| e.into_inner()),
+            Some((_, counted)) if asked.scope.may_be_given_as_last_counted() => {
+                return Ok((counted, Fresh::Last));
+            }
+            _ => cache.facts.lock().unwrap_or_else(|e| e.into_inner()),
         },
     };
     #[cfg(feature = "failpoints")]

@@ -90,8 +90,10 @@ fn scope(identity: Identity, asked: Option<ReportScope>) -> ApiResult<ReportScop
 /// The report the caller asks for, in the scope it may have: kept from when the data was the
 /// same (as the service's watch knows it: a dashboard polling takes no permit and no
 /// connection), or counted under a permit of the rankings (counting reads every activity in
-/// scope) on a connection of the blocking pool. A caller who finds every permit taken has the
-/// report as last counted, without reading anything (a 503 only when there is none yet).
+/// scope) on a connection of the blocking pool. A caller of the full report (`admin`) who
+/// finds every permit taken has it as last counted, without reading anything (a 503 only when
+/// there is none yet); the public report is never given as last counted
+/// ([`ReportScope::may_be_given_as_last_counted`]): it waits for a permit as other rankings do.
 async fn counted(
     state: &web::Data<AppState>,
     req: &HttpRequest,
@@ -110,9 +112,13 @@ async fn counted(
         return Ok(kept);
     }
     let cache = state.reports.clone();
-    let permit = match crate::routes::export::ranking_permit_now(state, req).await {
-        Ok(permit) => permit,
-        Err(busy) => return cache.last(&asked).ok_or(busy),
+    let permit = if asked.scope.may_be_given_as_last_counted() {
+        match crate::routes::export::ranking_permit_now(state, req).await {
+            Ok(permit) => permit,
+            Err(busy) => return cache.last(&asked).ok_or(busy),
+        }
+    } else {
+        crate::routes::export::ranking_permit(state, req).await?
     };
     // Held by the counting itself, which runs on when its client has gone.
     let (counted, fresh) = with_db(state, move |conn| {

@@ -40,6 +40,18 @@ pub enum ReportScope {
     Full,
 }
 
+impl ReportScope {
+    /// Whether a report of this scope may be given as it was last counted while another caller
+    /// counts (the data may have changed since): the full report, whose reader sees every
+    /// activity. A public report counted before a State withdrew its consent, refused or an
+    /// activity was deleted would still name that activity (its title among the good
+    /// practices, its counts: found by an audit, for some 2 s under load), so it is counted
+    /// from the data as it is.
+    pub fn may_be_given_as_last_counted(self) -> bool {
+        self == Self::Full
+    }
+}
+
 /// A code (a State, a theme, a role, …): kept inline, as nearly every code is short, so that
 /// the facts of every activity stay small (`app::report` keeps them between reports).
 pub type Code = compact_str::CompactString;
