@@ -134,6 +134,11 @@ pub struct ServeLimits {
     /// Bulk uploads read and written at once (`UPR_TC_UPLOAD_LIMIT`); `None`: half the pool
     /// ([`ServeLimits::uploads`]).
     pub upload_limit: Option<usize>,
+    /// The most rows an atomic upload of a contributor or a State writes
+    /// (`UPR_TC_ATOMIC_ROW_LIMIT`): it holds the write lock throughout, and every other
+    /// writer (a State's withdrawal of its consent) waits for it
+    /// (`app::policy::atomic_rows`).
+    pub atomic_rows: u64,
     /// How long an upload received whole waits for its turn to be written before a 503: a
     /// minute, as uploads are sent by scripts, which would rather wait than send it again
     /// (settable here for tests only).
@@ -180,6 +185,7 @@ impl Default for ServeLimits {
             idempotency_answer_limit: 1024 * 1024,
             search_limit: None,
             upload_limit: None,
+            atomic_rows: 10_000,
             upload_wait: Duration::from_secs(60),
             coordination_timeout: Duration::from_secs(10),
             stop_timeout: Duration::from_secs(25),
@@ -281,6 +287,8 @@ impl ServeLimits {
                 .unwrap_or(defaults.idempotency_answer_limit),
             search_limit: count("UPR_TC_SEARCH_LIMIT")?,
             upload_limit: count("UPR_TC_UPLOAD_LIMIT")?,
+            atomic_rows: count("UPR_TC_ATOMIC_ROW_LIMIT")?
+                .map_or(defaults.atomic_rows, |n| n as u64),
             upload_wait: defaults.upload_wait,
             coordination_timeout: duration(
                 "UPR_TC_COORDINATION_TIMEOUT",

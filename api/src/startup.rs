@@ -48,6 +48,9 @@ pub struct AppState {
     pub large_bodies: Arc<crate::shares::Shares>,
     /// How long an upload received whole waits for its turn (`ServeLimits::upload_wait`).
     pub upload_wait: std::time::Duration,
+    /// The most rows an atomic upload of a contributor or a State writes
+    /// (`ServeLimits::atomic_rows`).
+    pub atomic_rows: u64,
     /// How long an export waits for a client that reads nothing.
     pub export_send_timeout: std::time::Duration,
     /// One permit for each ranked search that may run at once: a few expensive searches
@@ -267,6 +270,7 @@ impl Service {
                     crate::routes::body::LARGE_EACH,
                 )),
                 upload_wait: settings.limits.upload_wait,
+                atomic_rows: settings.limits.atomic_rows,
                 export_send_timeout: settings.limits.export_send_timeout,
                 searches: Arc::new(tokio::sync::Semaphore::new(
                     settings.limits.searches(settings.pool_size),

@@ -519,6 +519,74 @@ async fn a_report_counted_before_needs_no_permit_of_the_rankings() {
     assert_eq!(rankings.available_permits(), 1, "the permit given back");
 }
 
+/// An atomic upload holds the write lock from its first row to its last, and every other
+/// writer waits for it: a contributor's or a State's writes at most `UPR_TC_ATOMIC_ROW_LIMIT`
+/// rows (found by an audit: a contributor sending 100,000 unchanged rows again and again kept
+/// States' consents failing). A row past them is refused and nothing is written; a partial
+/// upload, which commits each batch, and admin's have no such bound.
+#[actix_web::test]
+async fn an_atomic_upload_of_a_contributor_writes_at_most_so_many_rows() {
+    let app = TestApp::spawn_with(|s| s.limits.atomic_rows = 3);
+    let org = app
+        .create(
+            "/api/v1/stakeholders",
+            &upr_tc_tests::stakeholder("civil_society_organization", Some("KEN"), "Many rows"),
+        )
+        .await;
+    let token = app.token(Role::Contributor, None, Some(org["id"].as_str().unwrap()));
+    let csv = |title: &str| {
+        let mut csv = String::from("title__en,states_concerned,status\n");
+        for i in 0..4 {
+            csv.push_str(&format!("{title} {i},KEN,implementation\n"));
+        }
+        csv
+    };
+    let problem = app
+        .upload_as(
+            "/api/v1/bulk/activities",
+            "text/csv",
+            csv("Atomic"),
+            Some(&token),
+        )
+        .await
+        .assert_problem(422, "import_rejected");
+    let errors = problem["report"]["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{problem}");
+    assert_eq!(
+        (&errors[0]["line"], &errors[0]["code"]),
+        (&json!(5), &json!("too_many_rows")),
+        "{problem}"
+    );
+    let mine = format!(
+        "/api/v1/activities?stakeholder={}",
+        org["id"].as_str().unwrap()
+    );
+    assert!(
+        app.all_as(&mine, &token).await.is_empty(),
+        "nothing written"
+    );
+    let partial = app
+        .upload_as(
+            "/api/v1/bulk/activities?mode=partial",
+            "text/csv",
+            csv("Partial"),
+            Some(&token),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(partial["created"], 4, "{partial}");
+    let mut admins = csv("By admin").replace("status\n", "status,submitter\n");
+    admins = admins.replace(
+        ",implementation\n",
+        &format!(",implementation,{}\n", org["id"].as_str().unwrap()),
+    );
+    let by_admin = app
+        .upload("/api/v1/bulk/activities", "text/csv", admins)
+        .await
+        .assert_ok_json();
+    assert_eq!(by_admin["created"], 4, "{by_admin}");
+}
+
 /// The rows are read ahead of the writes: an upload that stops at a row over the cap, after a
 /// batch of good rows was already written in its transaction, still writes nothing in the
 /// atomic mode.

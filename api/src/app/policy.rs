@@ -722,6 +722,16 @@ pub enum Upload {
     Offers,
 }
 
+/// The most rows an atomic upload of `principal` writes, `limit` (`UPR_TC_ATOMIC_ROW_LIMIT`),
+/// or `None` for `admin`'s. An atomic upload holds the write lock from its first row to its
+/// last, and every other writer waits for it, a State withdrawing its consent too: a
+/// contributor sending one file of 100,000 rows again and again (unchanged, so it cost it
+/// nothing) kept States' consents failing after their wait (found by an audit). A partial
+/// upload commits each batch, and others write between them.
+pub fn atomic_rows(principal: &Principal, limit: u64) -> Option<u64> {
+    (!matches!(rights(principal), Rights::Everything)).then_some(limit)
+}
+
 /// Who may upload a kind of item at all; each row is then held to the rules of its command.
 pub fn may_upload(principal: &Principal, kind: Upload) -> Result<()> {
     match (kind, rights(principal)) {

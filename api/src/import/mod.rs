@@ -141,6 +141,9 @@ pub struct Options {
     /// The encoding a CSV file says it is in (the `charset` of its `Content-Type`), for cells
     /// that are not UTF-8; `None`: UTF-8, or Mac Roman for a UPR Info export, as they come.
     pub charset: Option<&'static encoding_rs::Encoding>,
+    /// The most rows the upload writes in the atomic mode (`app::policy::atomic_rows`): a row
+    /// past them is refused, `too_many_rows`, and so nothing is written; `None`: no bound.
+    pub atomic_rows: Option<u64>,
 }
 
 /// A row that could not be imported.
@@ -439,6 +442,8 @@ struct Writer<'c, D: Importable> {
     seen: std::collections::HashMap<u64, u64>,
     /// How many partner keys `seen` holds.
     refs_seen: usize,
+    /// How many rows were taken, good and bad.
+    rows: u64,
     _kind: std::marker::PhantomData<D>,
 }
 
@@ -459,6 +464,7 @@ impl<'c, D: Importable> Writer<'c, D> {
             loose: LooseKeys::new(),
             seen: std::collections::HashMap::new(),
             refs_seen: 0,
+            rows: 0,
             _kind: std::marker::PhantomData,
         }
     }
@@ -568,15 +574,54 @@ impl<'c, D: Importable> Writer<'c, D> {
         Ok(())
     }
 
+    /// Whether the row just taken is the first past the rows an atomic upload writes
+    /// ([`Options::atomic_rows`]).
+    fn past_atomic_rows(&self) -> bool {
+        self.options.mode == Mode::Atomic
+            && self
+                .options
+                .atomic_rows
+                .is_some_and(|most| self.rows == most + 1)
+    }
+
+    fn too_many_rows(&self, line: u64) -> RowError {
+        let most = self.options.atomic_rows.unwrap_or_default();
+        RowError {
+            line,
+            column: None,
+            code: "too_many_rows".into(),
+            message: format!(
+                "An atomic upload writes at most {most} rows (`UPR_TC_ATOMIC_ROW_LIMIT`), since \
+                 every other writer, a State recording its consent among them, waits for it: \
+                 nothing of this one was written. Send the file in parts of at most {most} rows, \
+                 or with `mode=partial`, which writes it a batch at a time."
+            ),
+        }
+    }
+
     /// Takes what the reader sent of one row.
     fn take(&mut self, row: Checked<D::Content>) -> Result<(), ImportError> {
+        self.rows += 1;
         match row {
-            Ok((item, ahead)) => self.item(item, ahead),
-            Err(errors) => {
-                self.bad_row(errors);
-                Ok(())
+            Ok((item, _)) if self.past_atomic_rows() => {
+                self.bad_row(vec![self.too_many_rows(item.line)]);
             }
+            Err(mut errors) if self.past_atomic_rows() => {
+                let line = errors.first().map_or(0, |e| e.line);
+                errors.insert(0, self.too_many_rows(line));
+                self.bad_row(errors);
+            }
+            Ok((item, ahead)) => self.item(item, ahead)?,
+            Err(errors) => self.bad_row(errors),
         }
+        // An atomic upload with a bad row writes nothing: what it wrote goes now, and the
+        // write lock with it, while the rest of its rows are only checked.
+        if self.options.mode == Mode::Atomic && self.report.rejected > 0 && self.in_tx {
+            self.pending.clear();
+            Tx::rollback(self.conn)?;
+            self.in_tx = false;
+        }
+        Ok(())
     }
 
     /// Writes the gathered batch: new items in a few multi-row statements, the others (items
@@ -986,6 +1031,7 @@ pub fn by_operator(
         uploader,
         review,
         charset,
+        atomic_rows: None,
     };
     import_kind(conn, kind, input, options)
 }

@@ -267,6 +267,7 @@ async fn bulk(
         Ok(app::uploads::uploader(conn, &who, kind, dry_run)?)
     })
     .await?;
+    let atomic_rows = app::policy::atomic_rows(&uploader.principal, state.atomic_rows);
     let mut options = Options {
         format,
         mode: query.mode.unwrap_or_default(),
@@ -274,6 +275,7 @@ async fn bulk(
         uploader,
         review,
         charset,
+        atomic_rows,
     };
     let (mode, dry_run) = (options.mode, options.dry_run);
 

@@ -213,6 +213,7 @@ fn write<D: Importable>(
         uploader,
         review: Default::default(),
         charset: None,
+        atomic_rows: None,
     };
     let items = items.into_iter().inspect(|_| progress.inc(1));
     let started = Instant::now();
