@@ -742,7 +742,12 @@ mod tests {
         // Two known sessions: the first, and the 48th (Slovenia's third review, January 2025).
         assert_eq!(r.year_of_session(1), Some(2008));
         assert_eq!(r.year_of_session(48), Some(2025));
-        assert_eq!(r.year_of_session(55), None);
+        // The fifth cycle, projected from the fourth's calendar: its first session in the year
+        // the fourth ends, as the fourth's was (an import of session 55 must not wait for a
+        // release).
+        assert_eq!(r.year_of_session(55), Some(2027));
+        assert_eq!(r.cycle_of_session(55).map(|c| c.number), Some(5));
+        assert_eq!(r.year_of_session(69), None);
     }
 
     #[test]

@@ -146,12 +146,14 @@ fn sdgs_cycles_and_codelists_are_complete() {
     for t in &data.sdg_targets {
         assert!(t.title.en.is_some() && t.title.fr.is_some(), "{}", t.code);
     }
-    assert_eq!(data.cycles.len(), 4);
+    assert_eq!(data.cycles.len(), 5);
     assert_eq!(data.cycle_of_session(1).unwrap().number, 1);
     assert_eq!(data.cycle_of_session(13).unwrap().number, 2);
     assert_eq!(data.cycle_of_session(40).unwrap().number, 3);
     assert_eq!(data.cycle_of_session(41).unwrap().number, 4);
+    assert_eq!(data.cycle_of_session(55).unwrap().number, 5);
     assert!(data.cycle_of_session(0).is_none());
+    assert!(data.cycle_of_session(69).is_none());
     let statuses: Vec<&str> = data
         .activity_statuses
         .iter()
@@ -428,7 +430,7 @@ async fn other_reference_lists_are_served() {
         ("sdg-goals", 17),
         ("sdg-targets", 169),
         ("sdg-targets?goal=16", 12),
-        ("cycles", 4),
+        ("cycles", 5),
         ("activity-statuses", 6),
         ("organisation-roles", 4),
         ("stakeholder-kinds", 12),

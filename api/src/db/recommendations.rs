@@ -91,7 +91,7 @@ impl Document for Recommendation {
 
     fn columns(&self) -> RecommendationColumns {
         let c = &self.content;
-        // Validated: a session of a UPR cycle (1 to 54), a category of a few values.
+        // Validated: a session of a UPR cycle (1 to 68), a category of a few values.
         let small = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
         RecommendationColumns {
             state_under_review: c.state_under_review.to_string(),

@@ -112,8 +112,9 @@ pub struct RecommendationInput<S = String> {
     #[serde(default)]
     #[schema(value_type = Vec<StateCode>, example = json!(["AUT", "BRA"]), max_items = 200)]
     pub recommending_states: Vec<S>,
-    /// Working Group session (1 to 54 are the sessions of the four cycles so far).
-    #[schema(example = 35, minimum = 1, maximum = 54)]
+    /// Working Group session: 1 to 54 are the sessions of the first four cycles; 55 to 68 are
+    /// the fifth's, as projected from the fourth's calendar until the Council schedules them.
+    #[schema(example = 35, minimum = 1, maximum = 68)]
     #[serde(deserialize_with = "integer")]
     pub session: i64,
     /// Year of the review. An import of a UPR Info export or an OHCHR matrix, which name the
@@ -224,10 +225,11 @@ impl RecommendationInput {
         dedup(&mut recommending_states);
         let data = reference();
         if self.cycle().is_none() {
+            let last = data.cycles.last().map_or(0, |c| c.last_session);
             e.add(
                 "/session",
                 "out_of_range",
-                "must be a Working Group session of a UPR cycle: 1 to 54",
+                format!("must be a Working Group session of a UPR cycle: 1 to {last}"),
             );
         }
         if let Some(year) = self.review_year

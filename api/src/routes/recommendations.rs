@@ -46,9 +46,9 @@ pub struct RecommendationQuery {
     /// `western_european_and_others`, or a label (`WEOG`, `GRULAC`, `EEG`, `Africa`, `Asia-Pacific`).
     #[param(value_type = Option<String>, example = "WEOG")]
     pub regional_group: Option<String>,
-    #[param(minimum = 1, maximum = 4)]
+    #[param(minimum = 1, maximum = 5)]
     pub cycle: Option<i64>,
-    #[param(minimum = 1, maximum = 54)]
+    #[param(minimum = 1, maximum = 68)]
     pub session: Option<i64>,
     pub response: Option<Response>,
     #[param(value_type = Option<ThemeCode>)]
