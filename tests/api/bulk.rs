@@ -1274,6 +1274,25 @@ async fn wrong_content_types_and_oversized_uploads_are_refused() {
             .await
             .assert_problem(415, "unsupported_media_type");
     }
+    // A file inside a form is not unwrapped, whatever `format` says: the answer says how to send
+    // it.
+    let form = format!(
+        "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n{OWN_CSV}\r\n--x--\r\n"
+    );
+    for path in [RECS.to_owned(), format!("{RECS}?format=upr-info")] {
+        let problem = app
+            .upload(&path, "multipart/form-data; boundary=x", form.clone())
+            .await
+            .assert_problem(415, "unsupported_media_type");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("--data-binary"),
+            "{problem}"
+        );
+    }
     let big = format!("{OWN_CSV}{}", "KEN,8,Padding row.,,,,,,\n".repeat(100));
     app.upload(RECS, "text/csv", big)
         .await

@@ -136,6 +136,16 @@ fn format_of(req: &HttpRequest, query: &BulkQuery, kind: Upload) -> ApiResult<Fo
         .trim()
         .to_ascii_lowercase();
     match (query.format, content_type.as_str()) {
+        // A form wraps the file in parts, each with its own headers: read as the file, its
+        // first line is a boundary (found by an outside check: a UPR Info export sent with
+        // `curl -F` was "not a UPR Info export", missing every column).
+        (_, "multipart/form-data") => Err(ApiError::UnsupportedMediaType(
+            "The file came inside a form (`multipart/form-data`: curl's `-F`, Postman's \
+             form-data body), which this service does not unwrap: send the file itself as the \
+             body, with its type or `format` naming what it is (`curl --data-binary @FILE -H \
+             'Content-Type: text/csv'`; Postman's binary body)."
+                .into(),
+        )),
         (Some(f @ (Format::OhchrMatrix | Format::UprInfo)), _)
             if kind != Upload::Recommendations =>
         {
