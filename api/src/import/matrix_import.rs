@@ -118,11 +118,15 @@ pub fn import(
     }
     writer.report.warn_first(matrix.warnings);
     warn_of_corrections(&mut writer, &review, &entries)?;
-    // Each is matched with what is stored of the review (`Importable::loose_match`).
-    for (_, entry) in entries {
+    let paired = pair_across_languages(&mut writer, &review, &entries)?;
+    // Each is matched with what is stored of the review (`Importable::loose_match`), or with
+    // the one it was paired with.
+    for (i, (_, entry)) in entries.into_iter().enumerate() {
+        let id = paired.get(&i).copied();
+        writer.report.matched += u64::from(id.is_some());
         let item = Item {
             line: entry.line,
-            id: None,
+            id,
             content: input_of(entry, &review),
         };
         if let Err(e) = writer.take(super::check::<Recommendation>(
@@ -191,6 +195,119 @@ fn warn_of_corrections(
     }
     writer.report.warn(warnings);
     Ok(())
+}
+
+/// Pairs texts of the matrix with recommendations of the review stored from another source in
+/// another language, which neither their texts nor a paragraph find (a UPR Info export's, in
+/// English, and the review's matrix in French: found by an outside check, which had every
+/// recommendation of the review stored twice): a text no stored text matches, in a language
+/// a stored recommendation without a paragraph lacks, is paired with it where the two are the
+/// only ones of the review by the same recommending States, in that language, and give the same
+/// position, as a person would pair them. Each text not paired where such recommendations are
+/// stored is warned of (`not_paired`): it is a new recommendation beside them. Returns the
+/// stored recommendation of each text paired, by its place in `entries`.
+fn pair_across_languages(
+    writer: &mut Writer<'_, Recommendation>,
+    review: &(String, i64),
+    entries: &[(String, Entry)],
+) -> Result<HashMap<usize, uuid::Uuid>, ImportError> {
+    use crate::domain::Language;
+    let stored = crate::db::recommendations::of_review(writer.conn, &review.0, review.1)?;
+    let stored_keys: std::collections::HashSet<String> = stored
+        .iter()
+        .flat_map(|r| r.content.text.texts().map(|(_, t)| matching_key(t)))
+        .collect();
+    let paragraphs: std::collections::HashSet<&str> = stored
+        .iter()
+        .filter_map(|r| r.content.paragraph.as_deref())
+        .collect();
+    let group = |language: Language, states: Vec<&str>| {
+        let mut states = states;
+        states.sort_unstable();
+        states.dedup();
+        format!("{}|{}", language.code(), states.join(","))
+    };
+    // The stored recommendations a text could be, by language and States.
+    let mut candidates: HashMap<String, Vec<&Recommendation>> = HashMap::new();
+    for rec in stored.iter().filter(|r| r.content.paragraph.is_none()) {
+        for language in Language::ALL {
+            if rec.content.text.get(language).is_none() {
+                candidates
+                    .entry(group(
+                        language,
+                        rec.content
+                            .recommending_states
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect(),
+                    ))
+                    .or_default()
+                    .push(rec);
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // The texts nothing stored finds, by the same.
+    let mut unfound: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, (key, entry)) in entries.iter().enumerate() {
+        let by_paragraph = entry
+            .paragraph
+            .as_deref()
+            .is_some_and(|p| paragraphs.contains(p));
+        if !stored_keys.contains(key) && !by_paragraph {
+            unfound
+                .entry(group(
+                    entry.language,
+                    // Named as the matrix names them: by their codes, as stored.
+                    entry
+                        .recommending_states
+                        .iter()
+                        .map(|s| {
+                            crate::reference::reference()
+                                .lookup_country(s)
+                                .map_or(s.as_str(), |c| c.alpha3.as_str())
+                        })
+                        .collect(),
+                ))
+                .or_default()
+                .push(i);
+        }
+    }
+    let mut paired = HashMap::new();
+    let mut warnings = Vec::new();
+    for (key, texts) in &unfound {
+        let Some(recs) = candidates.get(key) else {
+            continue;
+        };
+        if let ([i], [rec]) = (texts.as_slice(), recs.as_slice())
+            && rec.content.response == entries[*i].1.response
+        {
+            paired.insert(*i, rec.stored.id.into());
+            continue;
+        }
+        for &i in texts {
+            let entry = &entries[i].1;
+            warnings.push(super::RowError {
+                line: entry.line,
+                column: Some("Recommendation".into()),
+                code: "not_paired".into(),
+                message: format!(
+                    "no stored text of the review is this one, and {} recommendation(s) of the \
+                     review by the same recommending States are stored without a text in {} \
+                     (from another source, such as a UPR Info export): which of them this one \
+                     is, if any, cannot be told, so it is a new recommendation beside them; a \
+                     person adds its text to the one it is, and deletes this one",
+                    recs.len(),
+                    entry.language.code()
+                ),
+            });
+        }
+    }
+    warnings.sort_by_key(|w| w.line);
+    writer.report.warn(warnings);
+    Ok(paired)
 }
 
 /// A text the matrix lists twice: the second's States and labels join the first's.

@@ -1393,3 +1393,119 @@ async fn a_french_matrix_of_a_review_stored_in_english_adds_its_texts() {
 
 const ENGLISH_ROW: &str = "145.3 Guarantee the independence of the judiciary and access to \
                            justice for all, in law and in practice (Chile)";
+
+/// The French matrix of a review stored from a UPR Info export in English: the export gives
+/// no paragraph, and the texts differ by language, so a text is paired with the stored
+/// recommendation where the two are the review's only ones by the same recommending States and
+/// give the same position (found by an outside check, which had every recommendation of such a
+/// review stored twice); the texts that cannot be told apart are new ones, each warned of.
+#[actix_web::test]
+async fn a_french_matrix_of_a_review_stored_from_upr_info_pairs_what_it_can_tell() {
+    let app = TestApp::spawn();
+    let export = [
+        "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session",
+        "Côte d'Ivoire,Africa,,Ratify the Optional Protocol to the Convention against Torture.,France,WEOG,,Accepted,5,Torture,47",
+        "Côte d'Ivoire,Africa,,Abolish the death penalty in all circumstances.,Spain,WEOG,,Noted,5,Death penalty,47",
+        "Côte d'Ivoire,Africa,,Abolish the death penalty in all circumstances.,Mexico,GRULAC,,Noted,5,Death penalty,47",
+        "Côte d'Ivoire,Africa,,Guarantee the independence of the judiciary.,Chile,GRULAC,,Accepted,4,Justice,47",
+        "Côte d'Ivoire,Africa,,Protect journalists.,Chile,GRULAC,,Accepted,4,Freedom of expression,47",
+        "Côte d'Ivoire,Africa,,Adopt a law on human rights defenders.,Norway,WEOG,,Accepted,4,Human rights defenders,47",
+    ]
+    .join("\n");
+    let r = app
+        .upload(&format!("{RECS}?format=upr-info"), "text/csv", export)
+        .await
+        .assert_ok_json();
+    assert_eq!(r["created"], 5, "{r}");
+    let rows: Vec<Row> = [
+        ("145.1 Ratifier le Protocole facultatif se rapportant à la Convention contre la torture (France)", "Acceptée"),
+        ("145.2 Abolir la peine de mort en toutes circonstances (Espagne) (Mexique)", "Notée"),
+        ("145.3 Garantir l'indépendance du pouvoir judiciaire (Chili)", "Acceptée"),
+        ("145.4 Protéger les journalistes (Chili)", "Acceptée"),
+        // The export says Norway's was accepted: not paired.
+        ("145.5 Adopter une loi sur les défenseurs des droits de l'homme (Norvège)", "Notée"),
+    ]
+    .iter()
+    .map(|(text, position)| Row::Cells(vec![vec![*text], vec![*position], vec![], vec![]]))
+    .collect();
+    let french = docx(
+        Some("EPU de la Côte d'Ivoire (4e cycle - 47e session)"),
+        &[],
+        &[
+            "Recommandation et État recommandant",
+            "Position de l'État examiné",
+            "Thèmes",
+            "ODD",
+        ],
+        &rows,
+    );
+    let r = app
+        .upload(&format!("{RECS}?format=ohchr-matrix"), DOCX, french)
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        counted(&r, &["created", "updated", "matched"]),
+        [3, 2, 2],
+        "{r}"
+    );
+    let warned: Vec<(u64, String)> = told(&r, "warnings")
+        .into_iter()
+        .filter(|(_, code)| code == "not_paired")
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            (4, "not_paired".into()),
+            (5, "not_paired".into()),
+            (6, "not_paired".into())
+        ],
+        "{r}"
+    );
+    let recs = app
+        .all("/api/v1/recommendations?state_under_review=CIV&session=47")
+        .await;
+    assert_eq!(recs.len(), 8);
+    let both: Vec<(String, serde_json::Value)> = recs
+        .iter()
+        .filter(|r| r["text"]["en"].is_string() && r["text"]["fr"].is_string())
+        .map(|r| {
+            (
+                r["paragraph"].as_str().unwrap().to_owned(),
+                r["recommending_states"].clone(),
+            )
+        })
+        .collect();
+    let mut both = both;
+    both.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        both,
+        [
+            ("145.1".to_owned(), json!(["FRA"])),
+            ("145.2".to_owned(), json!(["ESP", "MEX"]))
+        ]
+    );
+    // Imported again, the matrix changes nothing: its texts are stored now.
+    let again = app
+        .upload(
+            &format!("{RECS}?format=ohchr-matrix"),
+            DOCX,
+            docx(
+                Some("EPU de la Côte d'Ivoire (4e cycle - 47e session)"),
+                &[],
+                &[
+                    "Recommandation et État recommandant",
+                    "Position de l'État examiné",
+                    "Thèmes",
+                    "ODD",
+                ],
+                &rows,
+            ),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        counted(&again, &["created", "updated", "unchanged"]),
+        [0, 0, 5],
+        "{again}"
+    );
+}
