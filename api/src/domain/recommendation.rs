@@ -57,24 +57,26 @@ impl Response {
     pub fn from_original(original: &str) -> Option<Self> {
         match normalise_text(original).as_str() {
             "supported" | "accepted" | "accept" | "agreed" | "appuyee" | "acceptee"
-            | "soutenue" => Some(Self::Supported),
+            | "soutenue" | "apoyada" | "aceptada" => Some(Self::Supported),
             "supported in part"
             | "partially supported"
             | "partially accepted"
             | "supported noted"
             | "supported partially"
             | "appuyee notee"
-            | "acceptee notee" => Some(Self::SupportedInPart),
-            "noted" | "rejected" | "not accepted" | "not supported" | "notee" | "prise en note" => {
-                Some(Self::Noted)
-            }
+            | "acceptee notee"
+            | "apoyada parcialmente"
+            | "apoyada anotada"
+            | "apoyada en parte" => Some(Self::SupportedInPart),
+            "noted" | "rejected" | "not accepted" | "not supported" | "notee" | "prise en note"
+            | "anotada" | "se toma nota" | "tomada nota" | "rechazada" => Some(Self::Noted),
             _ => None,
         }
     }
 
     /// What [`Self::from_original`] reads, for an error that names a position it does not.
     pub const READ: &str = "Supported, Supported in part or Supported/Noted, Noted, or older \
-                            data's Accepted or Rejected (or the French words)";
+                            data's Accepted or Rejected (or the French or Spanish words)";
 }
 
 /// Where the State's position is recorded.

@@ -115,26 +115,37 @@ impl Columns {
     fn of(header: &[Vec<String>]) -> Option<Self> {
         let texts: Vec<String> = header.iter().map(|cell| fold(&cell.join(" "))).collect();
         let find = |pred: &dyn Fn(&str) -> bool| texts.iter().position(|t| pred(t));
-        // English, or French (`Recommandation et État recommandant`), the languages whose
-        // positions and review headings are read.
-        let names_recommendation =
-            |t: &str| t.contains("recommendation") || t.contains("recommandation");
+        // English, French (`Recommandation et État recommandant`) or Spanish (`Recomendación
+        // y Estado recomendante`), the languages whose positions are read.
+        let names_recommendation = |t: &str| {
+            t.contains("recommendation")
+                || t.contains("recommandation")
+                || t.contains("recomendacion")
+        };
         let recommendation = find(&|t| names_recommendation(t))?;
         // `Source of position` (a word `source`, not `Resources`), unless it is the position's
         // own header (`Position / Source of position`).
         let names_source = |t: &str| {
             t.split(|c: char| !c.is_alphanumeric())
-                .any(|w| w == "source")
+                .any(|w| w == "source" || w == "fuente")
         };
-        let names_position = |t: &str| t.contains("position") && !names_recommendation(t);
+        let names_position = |t: &str| {
+            (t.contains("position") || t.contains("posicion")) && !names_recommendation(t)
+        };
         let position = find(&|t| names_position(t) && !names_source(t))
             .or_else(|| find(&|t| names_position(t)))?;
         let source =
             find(&|t| names_source(t) && !names_recommendation(t)).filter(|i| *i != position);
-        let themes = find(&|t| t.contains("theme"));
-        let sdgs = find(&|t| t.contains("sdg") || t.split(' ').any(|w| w == "odd" || w == "odds"));
-        let persons =
-            find(&|t| (t.contains("persons") || t.contains("personnes")) && !t.contains("theme"));
+        let names_themes =
+            |t: &str| t.contains("theme") || t.split(' ').any(|w| w.starts_with("tema"));
+        let themes = find(&names_themes);
+        let sdgs = find(&|t| {
+            t.contains("sdg") || t.split(' ').any(|w| matches!(w, "odd" | "odds" | "ods"))
+        });
+        let persons = find(&|t| {
+            (t.contains("persons") || t.contains("personnes") || t.contains("personas"))
+                && !names_themes(t)
+        });
         let paragraph = find(&|t| {
             let letters: String = t.chars().filter(|c| c.is_alphanumeric()).collect();
             PARAGRAPH_HEADERS.contains(&letters.as_str())
@@ -207,13 +218,18 @@ pub fn read(docx: &Docx, given: &Review) -> Result<Matrix, ImportError> {
     let Some(Table { rows: first, .. }) = tables.first() else {
         return Err(ImportError::File(
             "This is not an OHCHR UPR matrix: the document has no table whose header names a \
-             recommendation column and a position column."
+             recommendation column and a position column (headings read: `Recommendation`, \
+             `Recommandation` or `Recomendación`, and `Position` or `Posición`, in English, \
+             French or Spanish)."
                 .into(),
         ));
     };
     let review = review_of(docx, given)?;
-    let language = if fold(&first[0].concat().join(" ")).contains("recommandation") {
+    let heading = fold(&first[0].concat().join(" "));
+    let language = if heading.contains("recommandation") {
         Language::Fr
+    } else if heading.contains("recomendacion") {
+        Language::Es
     } else {
         Language::En
     };
@@ -860,7 +876,8 @@ fn review_of(docx: &Docx, given: &Review) -> Result<Review, ImportError> {
 }
 
 /// The State and session a title names: `UPR of Slovenia (4th Cycle - 48th Session)`,
-/// `EPU de la France (4e cycle - 43e session)`; a symbol `A/HRC/WG.6/48/SVN/1` names both.
+/// `EPU de la France (4e cycle - 43e session)`, `EPU de Bolivia (4º ciclo - 48º período de
+/// sesiones)`; a symbol `A/HRC/WG.6/48/SVN/1` names both.
 fn review_in(title: &str) -> Review {
     let mut review = Review::default();
     // A Working Group document symbol.
@@ -876,8 +893,11 @@ fn review_in(title: &str) -> Review {
     let words: Vec<&str> = folded.split(' ').collect();
     for (i, w) in words.iter().enumerate() {
         let is_session = *w == "session" || *w == "sesion";
-        if is_session && i > 0 && review.session.is_none() {
-            let number: String = words[i - 1]
+        // Spanish: `48º período de sesiones`.
+        let of_sessions = *w == "sesiones" && i > 2 && words[i - 2..i] == ["periodo", "de"];
+        let before = if of_sessions { i.saturating_sub(2) } else { i };
+        if (is_session || of_sessions) && before > 0 && review.session.is_none() {
+            let number: String = words[before - 1]
                 .chars()
                 .take_while(char::is_ascii_digit)
                 .collect();
@@ -1172,6 +1192,19 @@ mod tests {
         );
         assert_eq!(Response::from_original("Noted"), Some(Response::Noted));
         assert_eq!(Response::from_original("Maybe"), None);
+        // Spanish matrices' and exports' words.
+        assert_eq!(
+            Response::from_original("Apoyada"),
+            Some(Response::Supported)
+        );
+        assert_eq!(
+            Response::from_original("Se toma nota"),
+            Some(Response::Noted)
+        );
+        assert_eq!(
+            Response::from_original("Apoyada/Anotada"),
+            Some(Response::SupportedInPart)
+        );
         // Not yet responded to: no response, as an empty cell.
         assert!(Response::awaited("Pending") && Response::awaited(" no  response "));
         assert!(!Response::awaited("Noted"));

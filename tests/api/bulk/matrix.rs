@@ -1509,3 +1509,80 @@ async fn a_french_matrix_of_a_review_stored_from_upr_info_pairs_what_it_can_tell
         "{again}"
     );
 }
+
+/// A matrix OHCHR wrote in Spanish (for a Spanish-speaking State) is read as the French one is:
+/// its columns by their Spanish headings, its texts stored as Spanish, its recommending States
+/// by their Spanish names, its positions (`Apoyada`, `Se toma nota`) and its review from the
+/// page header (found by an outside check: it was refused as no matrix).
+#[actix_web::test]
+async fn a_spanish_matrix_is_read_by_its_spanish_headings() {
+    let app = TestApp::spawn();
+    let doc = docx(
+        Some("EPU de Bolivia (Estado Plurinacional de) (4º ciclo - 48º período de sesiones)"),
+        &[],
+        &[
+            "Recomendación y Estado recomendante",
+            "Posición del Estado examinado",
+            "Temas de derechos humanos y grupos de personas",
+            "ODS pertinentes",
+        ],
+        &[
+            Row::Cells(vec![
+                vec![
+                    "112.1 Ratificar el Protocolo Facultativo de la Convención contra la Tortura (Francia)",
+                ],
+                vec!["Apoyada"],
+                vec![],
+                vec!["- 16 - PAZ, JUSTICIA E INSTITUCIONES SÓLIDAS"],
+            ]),
+            Row::Cells(vec![
+                vec![
+                    "112.2 Abolir la pena de muerte en todas las circunstancias (España) (México)",
+                ],
+                vec!["Se toma nota"],
+                vec![],
+                vec![],
+            ]),
+        ],
+    );
+    let r = app
+        .upload(&format!("{RECS}?format=ohchr-matrix"), DOCX, doc)
+        .await
+        .assert_ok_json();
+    assert_eq!(r["created"], 2, "{r}");
+    let mut recs = app
+        .all("/api/v1/recommendations?state_under_review=BOL&session=48")
+        .await;
+    recs.sort_by_key(|r| r["paragraph"].as_str().unwrap().to_owned());
+    let seen: Vec<_> = recs
+        .iter()
+        .map(|r| {
+            (
+                r["paragraph"].clone(),
+                r["text"]["es"].is_string() && r["text"]["en"].is_null(),
+                r["response"].clone(),
+                r["recommending_states"].clone(),
+                r["sdg_goals"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                json!("112.1"),
+                true,
+                json!("supported"),
+                json!(["FRA"]),
+                json!(["16"])
+            ),
+            (
+                json!("112.2"),
+                true,
+                json!("noted"),
+                json!(["ESP", "MEX"]),
+                json!(null)
+            ),
+        ]
+    );
+}
