@@ -1126,6 +1126,59 @@ async fn a_upr_info_row_of_no_known_state_imports_and_one_of_a_wrong_state_does_
     );
 }
 
+/// What a spreadsheet leaves in an export is named for what it is: a State under review left
+/// empty below the first row of merged cells is an empty cell (not "`` is not a State"), and the
+/// header of a second export put after the first is read past with a warning, not four errors
+/// (found by an outside check).
+#[actix_web::test]
+async fn a_merged_cell_and_a_repeated_header_are_named_for_what_they_are() {
+    let app = TestApp::spawn();
+    let header = "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session";
+    let csv = [
+        header,
+        "Kenya,Africa,,Protect defenders.,Chile,GRULAC,,Accepted,3,Human rights defenders,8",
+        ",,,Protect journalists.,Chile,GRULAC,,Accepted,3,Freedom of expression,8",
+        header,
+        "Kenya,Africa,,Ratify the Convention against Torture.,,,,Accepted,5,Torture,8",
+        "Kenya,Africa,,Abolish the death penalty.,France,WEOG,,Noted,5,Death penalty,8",
+    ]
+    .join("\n");
+    let r = upr_info(&app, &csv).await;
+    assert_eq!(
+        counted(&r, &["received", "created", "rejected"]),
+        [4, 2, 2],
+        "{r}"
+    );
+    let errors: Vec<(u64, String, String)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                e["column"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (3, "To".to_owned(), "blank".to_owned()),
+            (5, "From".to_owned(), "blank".to_owned())
+        ],
+        "{r}"
+    );
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("merged"),
+        "{r}"
+    );
+    assert_eq!(told(&r, "warnings"), [(4, "header_repeated".into())], "{r}");
+}
+
 /// The year a UPR Info export gives (its session's) fills a recommendation that had none, and
 /// leaves one given before as it is.
 #[actix_web::test]

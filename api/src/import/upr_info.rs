@@ -133,22 +133,51 @@ fn names_no_state(cell: &str) -> bool {
         .eq_ignore_ascii_case("unknown")
 }
 
+/// Whether a row's cells are the header's names, each in its place.
+fn repeats_header(headers: &[String], values: &[String]) -> bool {
+    headers.len() >= REQUIRED.len()
+        && headers
+            .iter()
+            .zip(values.iter().chain(std::iter::repeat(&String::new())))
+            .all(|(h, v)| v.trim().eq_ignore_ascii_case(h.trim()))
+}
+
 /// One row, mapped; or the reasons it cannot be.
 fn row(cells: &Cells<'_>, line: u64, states: &mut States) -> Result<Group, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut err = |column: &str, code: &str, message: String| {
         errors.push(RowError::in_column(line, column, code, message))
     };
-    let to = states
-        .of(&cells.get("To"))
-        .map_err(|m| err("To", "unknown_country", m))
-        .ok();
+    let to_cell = cells.get("To");
+    let to = if to_cell.is_empty() {
+        // A spreadsheet's merged cells keep the value in the first row of the merge only.
+        err(
+            "To",
+            "blank",
+            "the cell is empty: every row names the State under review (cells merged in a \
+             spreadsheet keep their value in the first row only: unmerge them, filling each row)"
+                .into(),
+        );
+        None
+    } else {
+        states
+            .of(&to_cell)
+            .map_err(|m| err("To", "unknown_country", m))
+            .ok()
+    };
     // UPR Info attributes some recommendations of the first sessions to no State
     // (`(Unknown)`): they are imported with none, and gain the States of other rows of
     // their text.
     let from_cell = cells.get("From");
     let from = if names_no_state(&from_cell) {
         Some(None)
+    } else if from_cell.is_empty() {
+        err(
+            "From",
+            "blank",
+            "the cell is empty: every row names the recommending State, or `(Unknown)`".into(),
+        );
+        None
     } else {
         states
             .of(&from_cell)
@@ -448,11 +477,26 @@ pub fn read<D: Importable>(
                 ignored = check_header(headers)?;
                 checked = true;
             }
-            received += 1;
             let values = match cells {
                 Ok(values) => values,
-                Err(e) => return each(None, vec![e]),
+                Err(e) => {
+                    received += 1;
+                    return each(None, vec![e]);
+                }
             };
+            // The header again, as two exports put one after the other hold it: read past.
+            if repeats_header(headers, &values) {
+                warnings.add(vec![RowError {
+                    line,
+                    column: None,
+                    code: "header_repeated".into(),
+                    message: "the header row again (two exports put one after the other?): \
+                              read past"
+                        .into(),
+                }]);
+                return Ok(());
+            }
+            received += 1;
             let mut group = match row(
                 &Cells {
                     headers,
