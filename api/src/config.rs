@@ -185,7 +185,7 @@ impl Default for ServeLimits {
             idempotency_answer_limit: 1024 * 1024,
             search_limit: None,
             upload_limit: None,
-            atomic_rows: 10_000,
+            atomic_rows: 2_000,
             upload_wait: Duration::from_secs(60),
             coordination_timeout: Duration::from_secs(10),
             stop_timeout: Duration::from_secs(25),

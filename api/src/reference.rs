@@ -137,6 +137,10 @@ pub struct Cycle {
     pub end_year: u16,
     pub first_session: u16,
     pub last_session: u16,
+    /// Its sessions and their years are projected from the cycle before's calendar, until the
+    /// Council schedules them: a recommendation of one is stored without a `review_year`.
+    #[serde(default)]
+    pub projected: bool,
 }
 
 /// The Working Group sessions held (or scheduled) in a year (`reference/session-years.json`).
@@ -586,15 +590,24 @@ impl Reference {
             .map(|&i| &self.countries[i])
     }
 
-    /// The country whose code or name `input` is ([`Reference::lookup_country`]) or looks like
-    /// to a reader: `Кenya` with a Cyrillic `К`.
+    /// The country whose name `input` is ([`Reference::lookup_country`]) or looks like to a
+    /// reader: `Кenya` with a Cyrillic `К`. Not one whose code it is: `CAN`, `PER` or `MAR` is
+    /// an organisation's acronym as often as a country's code.
     pub fn country_looked_like(&self, input: &str) -> Option<&Country> {
-        self.lookup_country(input).or_else(|| {
-            crate::domain::look_alike_keys(input)
+        let trimmed = input.trim();
+        let is_code = |c: &Country| {
+            [&c.alpha2, &c.alpha3, &c.numeric]
                 .iter()
-                .find_map(|key| self.by_look.get(key))
-                .map(|&i| &self.countries[i])
-        })
+                .any(|code| code.eq_ignore_ascii_case(trimmed))
+        };
+        self.lookup_country(input)
+            .or_else(|| {
+                crate::domain::look_alike_keys(input)
+                    .iter()
+                    .find_map(|key| self.by_look.get(key))
+                    .map(|&i| &self.countries[i])
+            })
+            .filter(|c| !is_code(c))
     }
 
     /// The theme with this code, in whichever vocabulary has it.
@@ -698,6 +711,11 @@ mod tests {
             "Kenya Human Rights Commission",
             "Amnesty International",
             "Ken ya",
+            // Codes: organisations' acronyms as often (the Climate Action Network's `CAN`).
+            "CAN",
+            "per",
+            "KE",
+            "404",
         ] {
             assert!(data.country_looked_like(name).is_none(), "{name}");
         }

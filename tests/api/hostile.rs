@@ -565,6 +565,17 @@ async fn an_atomic_upload_of_a_contributor_writes_at_most_so_many_rows() {
         app.all_as(&mine, &token).await.is_empty(),
         "nothing written"
     );
+    // A dry run rolls back each batch, and holds the lock no longer: not bounded.
+    let dry = app
+        .upload_as(
+            "/api/v1/bulk/activities?dry_run=true",
+            "text/csv",
+            csv("Atomic"),
+            Some(&token),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(dry["created"], 4, "{dry}");
     let partial = app
         .upload_as(
             "/api/v1/bulk/activities?mode=partial",

@@ -348,9 +348,36 @@ async fn the_fifth_cycles_sessions_are_taken() {
         )
         .await;
     assert_eq!(created["cycle"], 5, "{created}");
-    let found = app.all(&format!("{PATH}?cycle=5")).await;
+    // Its calendar is projected: listed so, and no year is stored from it by an import.
+    let cycles = app.get("/api/v1/reference/cycles").await.assert_ok_json();
+    let projected: Vec<bool> = cycles["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["projected"].as_bool().unwrap())
+        .collect();
+    assert_eq!(projected, [false, false, false, false, true]);
+    let export = "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session\n\
+                  Kenya,Africa,,Protect defenders.,Chile,GRULAC,,Accepted,3,Human rights defenders,56\n";
+    let r = app
+        .upload(
+            "/api/v1/bulk/recommendations?format=upr-info",
+            "text/csv",
+            export,
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(r["created"], 1, "{r}");
+    let imported = app.all(&format!("{PATH}?session=56")).await;
+    assert!(
+        imported[0].get("review_year").is_none_or(Value::is_null),
+        "{}",
+        imported[0]
+    );
+    let found = app.all(&format!("{PATH}?session=55")).await;
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["id"], created["id"]);
+    assert_eq!(app.all(&format!("{PATH}?cycle=5")).await.len(), 2);
     let problem = app
         .send_json(
             Method::POST,

@@ -210,6 +210,33 @@ async fn a_contributor_cannot_take_the_name_an_import_finds_another_organisation
             "{problem}"
         );
     }
+    // Nor an acronym that is a State's name (found by an audit); a code is an organisation's
+    // acronym as often (the Climate Action Network's `CAN`), and so is a name that is one.
+    for acronym in [json!({"en": "Kenya"}), json!({"fr": "Royaume-Uni"})] {
+        let problem = app
+            .send_json(
+                Method::PATCH,
+                &item(&mine),
+                Some(&token),
+                &json!({ "acronym": acronym }),
+            )
+            .await
+            .assert_problem(403, "forbidden");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("`acronym."),
+            "{problem}"
+        );
+    }
+    let coded = app
+        .send_json(
+            Method::PATCH,
+            &item(&mine),
+            Some(&token),
+            &json!({"acronym": {"en": "CAN"}, "name": {"es": "PER"}}),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(coded["acronym"]["en"], "CAN");
     // Its name in a later language, or the same name otherwise spaced or cased, is its own.
     let renamed = app
         .send_json(
@@ -305,6 +332,45 @@ async fn a_contributor_cannot_bear_another_organisations_name_in_any_language() 
     );
     let kept = app.get_as(&item(&mine), &token).await.assert_ok_json();
     assert_eq!(kept["name"], json!({"en": "Mine"}));
+    // An organisation of another country may bear the same name (two States' parliaments are
+    // both the `Assemblée nationale`); one of its own country, or an international one, not.
+    app.create(
+        PATH,
+        &stakeholder("civil_society_organization", Some("UGA"), "Haki Centre"),
+    )
+    .await;
+    let shared = app
+        .send_json(
+            Method::PATCH,
+            &item(&mine),
+            Some(&token),
+            &json!({"name": {"fr": "Haki Centre"}}),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(shared["name"]["fr"], "Haki Centre");
+    let neighbour = app
+        .create(
+            PATH,
+            &stakeholder("civil_society_organization", Some("KEN"), "Uhuru Trust"),
+        )
+        .await;
+    let problem = app
+        .send_json(
+            Method::PATCH,
+            &item(&mine),
+            Some(&token),
+            &json!({"name": {"ru": "Uhuru Trust"}}),
+        )
+        .await
+        .assert_problem(403, "forbidden");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains(neighbour["id"].as_str().unwrap()),
+        "{problem}"
+    );
     // A name of its own in any language is its own to give; admin gives any.
     let renamed = app
         .send_json(

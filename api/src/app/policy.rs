@@ -315,19 +315,31 @@ fn admin_only_changes(before: &StakeholderContent, after: &StakeholderContent) -
     // A name in any language that is a State's presents the organisation as that State, in
     // that language's lists, exports and IATI XML (found by an audit): only a State's own
     // stakeholder bears it unless `admin` names it so.
+    // So does an acronym that is a State's name (`Kenya`, `Royaume-Uni`: found by an audit),
+    // but not a code, which organisations' acronyms often are (`CAN`).
     let own = crate::db::stakeholders::own_state(before);
-    for (language, text) in after.name.texts() {
-        if before.name.get(language) == Some(text) {
-            continue;
-        }
-        if let Some(state) = crate::reference::reference().country_looked_like(text)
-            && own.as_ref().is_none_or(|own| own.as_str() != state.alpha3)
-        {
-            changed.push(format!(
-                "`name.{}` to a State's name ({})",
-                language.code(),
-                state.alpha3
-            ));
+    let none = crate::domain::Multilingual::default();
+    for (field, was, is) in [
+        ("name", &before.name, &after.name),
+        (
+            "acronym",
+            before.acronym.as_ref().unwrap_or(&none),
+            after.acronym.as_ref().unwrap_or(&none),
+        ),
+    ] {
+        for (language, text) in is.texts() {
+            if was.get(language) == Some(text) {
+                continue;
+            }
+            if let Some(state) = crate::reference::reference().country_looked_like(text)
+                && own.as_ref().is_none_or(|own| own.as_str() != state.alpha3)
+            {
+                changed.push(format!(
+                    "`{field}.{}` to a State's name ({})",
+                    language.code(),
+                    state.alpha3
+                ));
+            }
         }
     }
     if before.kind != after.kind {

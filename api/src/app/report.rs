@@ -410,9 +410,11 @@ impl Counted {
 /// while the data is unchanged (`db::sql::report::data_version`): many readers of this
 /// year's report, or a dashboard polling the statistics, cost one small query each; the first
 /// after a write reads what the write changed. One caller counts at a time. The others do not
-/// wait for it holding a connection of the pool when there are figures already counted for
-/// what they ask: they are given those, at most the writes in progress behind, and
-/// `generated_at` says when they were counted. Held by the service; each instance keeps its
+/// wait for it holding a connection of the pool when there are figures of the full report
+/// (`admin`'s) already counted for what they ask: they are given those, at most the writes in
+/// progress behind, and `generated_at` says when they were counted; a public report waits for
+/// the count, since one counted before a refusal names what it hides
+/// (`ReportScope::may_be_given_as_last_counted`). Held by the service; each instance keeps its
 /// own.
 #[derive(Debug, Default)]
 pub struct ReportCache {

@@ -70,7 +70,8 @@ pub fn not_borne_by_others(
     after: &StakeholderContent,
 ) -> Result<()> {
     let given = policy::names_given(principal, before, after);
-    let borne = crate::db::stakeholders::names_borne_by_others(conn, id, &given)?;
+    let borne =
+        crate::db::stakeholders::names_borne_by_others(conn, id, after.country.as_ref(), &given)?;
     policy::may_bear_names(&borne)
 }
 

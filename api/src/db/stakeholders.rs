@@ -237,11 +237,14 @@ pub fn get_many(
 
 /// Which of `names` another stakeholder than `id` bears, in any language, or one a reader
 /// cannot tell from it (`domain::look_alike_keys`): each name's language with the first
-/// stakeholder found. Reads every stakeholder's names, so it is asked only of names a
+/// stakeholder found. Only those of `country`, or of none (an international organisation's
+/// name is its own everywhere), are read: Senegal's and France's parliaments are both the
+/// `Assemblée nationale`, and many States' commissions share a name. Asked only of names a
 /// principal other than `admin` gives anew (`app::stakeholders::not_borne_by_others`).
 pub fn names_borne_by_others(
     conn: &mut DbConnection,
     id: StakeholderId,
+    country: Option<&CountryCode>,
     names: &[(Language, &str)],
 ) -> diesel::QueryResult<Vec<(Language, StakeholderId)>> {
     use super::schema::stakeholders::dsl;
@@ -258,10 +261,17 @@ pub fn names_borne_by_others(
         .map(|&(language, text)| (language, crate::domain::look_alike_keys(text)))
         .collect();
     let mut borne: Vec<(Language, StakeholderId)> = Vec::new();
-    let rows: Vec<(String, String)> = dsl::stakeholders
-        .filter(dsl::id.ne(id.to_string()))
-        .select((dsl::id, dsl::document))
-        .load(conn)?;
+    let others = dsl::stakeholders.filter(dsl::id.ne(id.to_string()));
+    let rows: Vec<(String, String)> = match country {
+        Some(country) => others
+            .filter(dsl::country.eq(country.as_str()).or(dsl::country.is_null()))
+            .select((dsl::id, dsl::document))
+            .load(conn)?,
+        None => others
+            .filter(dsl::country.is_null())
+            .select((dsl::id, dsl::document))
+            .load(conn)?,
+    };
     for (other, document) in rows {
         let named: Named = serde_json::from_str(&document)
             .map_err(|e| unreadable(format!("stakeholder `{other}`: {e}")))?;

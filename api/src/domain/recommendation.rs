@@ -317,12 +317,15 @@ impl RecommendationInput {
 
 /// The year of a Working Group session, for sources that give the session and not the year
 /// (UPR Info's exports, OHCHR's matrices, the seed); `None` for a session the calendar does not
-/// list.
+/// list, or lists as projected (a cycle the Council has not scheduled yet): a year stored stays,
+/// and a projected one could be wrong. An import after the release that schedules it fills it.
 pub fn year_of_session(session: i64) -> Option<i64> {
-    u16::try_from(session)
-        .ok()
-        .and_then(|s| reference().year_of_session(s))
-        .map(i64::from)
+    let session = u16::try_from(session).ok()?;
+    let data = reference();
+    if data.cycle_of_session(session).is_none_or(|c| c.projected) {
+        return None;
+    }
+    data.year_of_session(session).map(i64::from)
 }
 
 impl<S: std::fmt::Display> RecommendationInput<S> {

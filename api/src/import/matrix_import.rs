@@ -212,76 +212,68 @@ fn pair_across_languages(
     entries: &[(String, Entry)],
 ) -> Result<HashMap<usize, uuid::Uuid>, ImportError> {
     use crate::domain::Language;
+    let group = |language: Language, states: &mut dyn Iterator<Item = &str>| {
+        let mut states: Vec<&str> = states.collect();
+        states.sort_unstable();
+        states.dedup();
+        format!("{}|{}", language.code(), states.join(","))
+    };
     let stored = crate::db::recommendations::of_review(writer.conn, &review.0, review.1)?;
     let stored_keys: std::collections::HashSet<String> = stored
         .iter()
         .flat_map(|r| r.content.text.texts().map(|(_, t)| matching_key(t)))
         .collect();
-    let paragraphs: std::collections::HashSet<&str> = stored
+    // What a paragraph finds (`Importable::loose_match`): its number and States.
+    let paragraphs: std::collections::HashSet<(&str, String)> = stored
         .iter()
-        .filter_map(|r| r.content.paragraph.as_deref())
+        .filter_map(|r| {
+            let states = &mut r.content.recommending_states.iter().map(|s| s.as_str());
+            Some((r.content.paragraph.as_deref()?, group(Language::En, states)))
+        })
         .collect();
-    let group = |language: Language, states: Vec<&str>| {
-        let mut states = states;
-        states.sort_unstable();
-        states.dedup();
-        format!("{}|{}", language.code(), states.join(","))
-    };
-    // The stored recommendations a text could be, by language and States.
+    // The stored recommendations a text could be, by language and States, and how many lack
+    // each language.
     let mut candidates: HashMap<String, Vec<&Recommendation>> = HashMap::new();
+    let mut lacking: HashMap<Language, usize> = HashMap::new();
     for rec in stored.iter().filter(|r| r.content.paragraph.is_none()) {
         for language in Language::ALL {
             if rec.content.text.get(language).is_none() {
+                let states = &mut rec.content.recommending_states.iter().map(|s| s.as_str());
                 candidates
-                    .entry(group(
-                        language,
-                        rec.content
-                            .recommending_states
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect(),
-                    ))
+                    .entry(group(language, states))
                     .or_default()
                     .push(rec);
+                *lacking.entry(language).or_default() += 1;
             }
         }
     }
     if candidates.is_empty() {
         return Ok(HashMap::new());
     }
-    // The texts nothing stored finds, by the same.
+    // The texts nothing stored finds, by the same (their States are codes, as stored).
     let mut unfound: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, (key, entry)) in entries.iter().enumerate() {
+        let states = || entry.recommending_states.iter().map(String::as_str);
         let by_paragraph = entry
             .paragraph
             .as_deref()
-            .is_some_and(|p| paragraphs.contains(p));
+            .is_some_and(|p| paragraphs.contains(&(p, group(Language::En, &mut states()))));
         if !stored_keys.contains(key) && !by_paragraph {
             unfound
-                .entry(group(
-                    entry.language,
-                    // Named as the matrix names them: by their codes, as stored.
-                    entry
-                        .recommending_states
-                        .iter()
-                        .map(|s| {
-                            crate::reference::reference()
-                                .lookup_country(s)
-                                .map_or(s.as_str(), |c| c.alpha3.as_str())
-                        })
-                        .collect(),
-                ))
+                .entry(group(entry.language, &mut states()))
                 .or_default()
                 .push(i);
         }
     }
+    // A row of the matrix that could not be read could be any State's: nothing is paired
+    // then, since a text left alone in its group may not be alone in the matrix.
+    let whole = writer.report.rejected == 0;
     let mut paired = HashMap::new();
     let mut warnings = Vec::new();
     for (key, texts) in &unfound {
-        let Some(recs) = candidates.get(key) else {
-            continue;
-        };
-        if let ([i], [rec]) = (texts.as_slice(), recs.as_slice())
+        let recs = candidates.get(key).map_or(&[][..], Vec::as_slice);
+        if whole
+            && let ([i], [rec]) = (texts.as_slice(), recs)
             && rec.content.response == entries[*i].1.response
         {
             paired.insert(*i, rec.stored.id.into());
@@ -289,18 +281,26 @@ fn pair_across_languages(
         }
         for &i in texts {
             let entry = &entries[i].1;
+            let Some(&all) = lacking.get(&entry.language) else {
+                continue;
+            };
             warnings.push(super::RowError {
                 line: entry.line,
                 column: Some("Recommendation".into()),
                 code: "not_paired".into(),
                 message: format!(
-                    "no stored text of the review is this one, and {} recommendation(s) of the \
-                     review by the same recommending States are stored without a text in {} \
-                     (from another source, such as a UPR Info export): which of them this one \
-                     is, if any, cannot be told, so it is a new recommendation beside them; a \
-                     person adds its text to the one it is, and deletes this one",
+                    "no stored text of the review is this one, and {all} recommendation(s) of \
+                     the review are stored without a text in {} ({} by the same recommending \
+                     States), from another source such as a UPR Info export: which of them this \
+                     one is, if any, cannot be told{}, so it is a new recommendation beside \
+                     them; a person adds its text to the one it is, and deletes this one",
+                    entry.language.code(),
                     recs.len(),
-                    entry.language.code()
+                    if whole {
+                        ""
+                    } else {
+                        " (a row of the matrix could not be read)"
+                    },
                 ),
             });
         }

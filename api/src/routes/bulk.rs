@@ -277,7 +277,9 @@ async fn bulk(
         Ok(app::uploads::uploader(conn, &who, kind, dry_run)?)
     })
     .await?;
-    let atomic_rows = app::policy::atomic_rows(&uploader.principal, state.atomic_rows);
+    // A dry run rolls back each batch once checked, and holds the lock no longer.
+    let atomic_rows =
+        app::policy::atomic_rows(&uploader.principal, state.atomic_rows).filter(|_| !dry_run);
     let mut options = Options {
         format,
         mode: query.mode.unwrap_or_default(),

@@ -105,7 +105,12 @@ impl RecommendationQuery {
             states_under_review,
             recommending_state: state_param("recommending_state", &self.recommending_state)?,
             cycle: in_range("cycle", self.cycle, 1, data.cycles.len() as i64)?,
-            session: in_range("session", self.session, 1, 54)?,
+            session: in_range(
+                "session",
+                self.session,
+                1,
+                data.cycles.last().map_or(1, |c| i64::from(c.last_session)),
+            )?,
             response: self.response,
             theme: code_param("theme", &self.theme, |c| data.theme(c).is_some())?,
             affected_persons: code_param("affected_persons", &self.affected_persons, |c| {

@@ -11,6 +11,7 @@ const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessing
 const RECS: &str = "/api/v1/bulk/recommendations";
 
 /// A table row: a heading across the table, or cells of lines.
+#[derive(Clone)]
 enum Row<'a> {
     Heading(&'a str),
     Cells(Vec<Vec<&'a str>>),
@@ -1424,6 +1425,9 @@ async fn a_french_matrix_of_a_review_stored_from_upr_info_pairs_what_it_can_tell
         ("145.4 Protéger les journalistes (Chili)", "Acceptée"),
         // The export says Norway's was accepted: not paired.
         ("145.5 Adopter une loi sur les défenseurs des droits de l'homme (Norvège)", "Notée"),
+        // No stored recommendation is Brazil's: new, and said, since it may be one stored
+        // under other States.
+        ("145.6 Protéger les enfants (Brésil)", "Acceptée"),
     ]
     .iter()
     .map(|(text, position)| Row::Cells(vec![vec![*text], vec![*position], vec![], vec![]]))
@@ -1439,13 +1443,41 @@ async fn a_french_matrix_of_a_review_stored_from_upr_info_pairs_what_it_can_tell
         ],
         &rows,
     );
+    // A row of the matrix that cannot be read could be any State's: nothing is paired.
+    let mut unread = rows.clone();
+    unread.push(Row::Cells(vec![
+        vec!["145.7 Ratifier la Convention (France)"],
+        vec!["Peut-être"],
+        vec![],
+        vec![],
+    ]));
+    let header = [
+        "Recommandation et État recommandant",
+        "Position de l'État examiné",
+        "Thèmes",
+        "ODD",
+    ];
+    let title = Some("EPU de la Côte d'Ivoire (4e cycle - 47e session)");
+    let dry = app
+        .upload(
+            &format!("{RECS}?format=ohchr-matrix&mode=partial&dry_run=true"),
+            DOCX,
+            docx(title, &[], &header, &unread),
+        )
+        .await
+        .assert_ok_json();
+    assert_eq!(
+        counted(&dry, &["created", "updated", "rejected"]),
+        [6, 0, 1],
+        "{dry}"
+    );
     let r = app
         .upload(&format!("{RECS}?format=ohchr-matrix"), DOCX, french)
         .await
         .assert_ok_json();
     assert_eq!(
         counted(&r, &["created", "updated", "matched"]),
-        [3, 2, 2],
+        [4, 2, 2],
         "{r}"
     );
     let warned: Vec<(u64, String)> = told(&r, "warnings")
@@ -1457,14 +1489,15 @@ async fn a_french_matrix_of_a_review_stored_from_upr_info_pairs_what_it_can_tell
         [
             (4, "not_paired".into()),
             (5, "not_paired".into()),
-            (6, "not_paired".into())
+            (6, "not_paired".into()),
+            (7, "not_paired".into())
         ],
         "{r}"
     );
     let recs = app
         .all("/api/v1/recommendations?state_under_review=CIV&session=47")
         .await;
-    assert_eq!(recs.len(), 8);
+    assert_eq!(recs.len(), 9);
     let both: Vec<(String, serde_json::Value)> = recs
         .iter()
         .filter(|r| r["text"]["en"].is_string() && r["text"]["fr"].is_string())
@@ -1505,7 +1538,7 @@ async fn a_french_matrix_of_a_review_stored_from_upr_info_pairs_what_it_can_tell
         .assert_ok_json();
     assert_eq!(
         counted(&again, &["created", "updated", "unchanged"]),
-        [0, 0, 5],
+        [0, 0, 6],
         "{again}"
     );
 }
