@@ -1128,8 +1128,8 @@ async fn a_upr_info_row_of_no_known_state_imports_and_one_of_a_wrong_state_does_
 
 /// What a spreadsheet leaves in an export is named for what it is: a State under review left
 /// empty below the first row of merged cells is an empty cell (not "`` is not a State"), and the
-/// header of a second export put after the first is read past with a warning, not four errors
-/// (found by an outside check).
+/// header of a second export put after the first, and a total under the rows, are read past
+/// with a warning, not as bad rows that stop an atomic import (found by an outside check).
 #[actix_web::test]
 async fn a_merged_cell_and_a_repeated_header_are_named_for_what_they_are() {
     let app = TestApp::spawn();
@@ -1141,6 +1141,7 @@ async fn a_merged_cell_and_a_repeated_header_are_named_for_what_they_are() {
         header,
         "Kenya,Africa,,Ratify the Convention against Torture.,,,,Accepted,5,Torture,8",
         "Kenya,Africa,,Abolish the death penalty.,France,WEOG,,Noted,5,Death penalty,8",
+        "Total: 4 recommendations,,,,,,,,,,",
     ]
     .join("\n");
     let r = upr_info(&app, &csv).await;
@@ -1176,7 +1177,11 @@ async fn a_merged_cell_and_a_repeated_header_are_named_for_what_they_are() {
             .contains("merged"),
         "{r}"
     );
-    assert_eq!(told(&r, "warnings"), [(4, "header_repeated".into())], "{r}");
+    assert_eq!(
+        told(&r, "warnings"),
+        [(4, "header_repeated".into()), (7, "not_a_row".into())],
+        "{r}"
+    );
 }
 
 /// The year a UPR Info export gives (its session's) fills a recommendation that had none, and

@@ -496,6 +496,26 @@ pub fn read<D: Importable>(
                 }]);
                 return Ok(());
             }
+            // A note under the rows (`Total: 30 recommendations`), in one cell: no text, no
+            // recommending State, no session.
+            let cells = Cells {
+                headers,
+                values: &values,
+            };
+            if ["Text", "From", "Session"]
+                .iter()
+                .all(|c| cells.get(c).is_empty())
+            {
+                warnings.add(vec![RowError {
+                    line,
+                    column: None,
+                    code: "not_a_row".into(),
+                    message: "no text, no recommending State and no session: not a \
+                              recommendation (a note or a total under the rows?), read past"
+                        .into(),
+                }]);
+                return Ok(());
+            }
             received += 1;
             let mut group = match row(
                 &Cells {
