@@ -710,17 +710,19 @@ async fn a_file_of_no_rows_is_nothing_new() {
     app.upload(RECS, "text/csv", "")
         .await
         .assert_problem(422, "unreadable_file");
-    // A header that is not a UPR Info export's names what it misses.
+    // A header that is not a UPR Info export's names what it misses, and what it holds (a
+    // heading renamed is seen at once).
     let problem = app
         .upload(
             &format!("{RECS}?format=upr-info"),
             "text/csv",
-            upr_info.replace(",Issue", ""),
+            upr_info.replace(",Issue", ",Issues"),
         )
         .await
         .assert_problem(422, "unreadable_file");
     let detail = problem["detail"].as_str().unwrap();
-    assert!(detail.contains("missing column(s): Issue"), "{detail}");
+    assert!(detail.contains("missing column(s): Issue;"), "{detail}");
+    assert!(detail.contains("Issues"), "{detail}");
     // Nor one that names a column it reads twice: which holds the values is anyone's guess.
     let problem = app
         .upload(

@@ -317,9 +317,24 @@ fn check_header(headers: &[String]) -> Result<Vec<String>, ImportError> {
         .filter(|r| !headers.iter().any(|h| h.trim().eq_ignore_ascii_case(r)))
         .collect();
     if !missing.is_empty() {
+        // What it has instead, so that a renamed heading (`State under Review` for `To`) is
+        // seen at once; a header of hundreds of columns is named in part.
+        let found: Vec<&str> = headers
+            .iter()
+            .map(|h| h.trim())
+            .filter(|h| !h.is_empty())
+            .take(20)
+            .collect();
         return Err(ImportError::File(format!(
-            "This is not a UPR Info export: missing column(s): {}.",
-            listed(&missing)
+            "This is not a UPR Info export: missing column(s): {}; its header names {} (a UPR \
+             Info export's columns are To, Text, From, Response, Action, Issue and Session, with \
+             To-Rgrp, To-Org, From-Rgrp and From-Org).",
+            listed(&missing),
+            if found.is_empty() {
+                "no column".to_owned()
+            } else {
+                listed(&found)
+            }
         )));
     }
     // Which of two columns of one name holds a recommendation's values is anyone's guess.
