@@ -523,7 +523,7 @@ async fn a_report_counted_before_needs_no_permit_of_the_rankings() {
 /// writer waits for it: a contributor's or a State's writes at most `UPR_TC_ATOMIC_ROW_LIMIT`
 /// rows (found by an audit: a contributor sending 100,000 unchanged rows again and again kept
 /// States' consents failing). A row past them is refused and nothing is written; a partial
-/// upload, which commits each batch, and admin's have no such bound.
+/// upload, which commits each batch, and admin's have no such bound, nor a dry run.
 #[actix_web::test]
 async fn an_atomic_upload_of_a_contributor_writes_at_most_so_many_rows() {
     let app = TestApp::spawn_with(|s| s.limits.atomic_rows = 3);
@@ -576,6 +576,23 @@ async fn an_atomic_upload_of_a_contributor_writes_at_most_so_many_rows() {
         .await
         .assert_ok_json();
     assert_eq!(dry["created"], 4, "{dry}");
+    // Rows of long texts count for more: at most as many KiB of items as rows (found by an
+    // audit: 1,980 rows of 30 kB held the lock a minute).
+    let long = "word ".repeat(400);
+    let heavy = format!(
+        "title__en,summary__en,states_concerned,status\nHeavy 1,{long},KEN,implementation\n\
+         Heavy 2,{long},KEN,implementation\n"
+    );
+    let problem = app
+        .upload_as("/api/v1/bulk/activities", "text/csv", heavy, Some(&token))
+        .await
+        .assert_problem(422, "import_rejected");
+    let errors = problem["report"]["errors"].as_array().unwrap();
+    assert_eq!(
+        (&errors[0]["line"], &errors[0]["code"]),
+        (&json!(3), &json!("too_many_rows")),
+        "{problem}"
+    );
     let partial = app
         .upload_as(
             "/api/v1/bulk/activities?mode=partial",

@@ -299,6 +299,8 @@ async fn a_contributor_cannot_bear_another_organisations_name_in_any_language() 
         ("es", "Amnesty International"),
         ("ru", "AMNISTIE  Internationale"),
         ("zh", "\u{0410}mnesty International"),
+        // A Hangul filler shows as the space it stands for (found by an audit).
+        ("fr", "Amnesty\u{3164}International"),
     ] {
         let problem = app
             .send_json(

@@ -7,6 +7,8 @@
 //! state of the database throughout. On PostgreSQL a write transaction takes the write lock
 //! (`super::lock_writes`) first.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
 
 use super::DbConnection;
@@ -33,7 +35,10 @@ pub fn write<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    Tx::begin(conn)?;
+    WRITERS_WAITING.fetch_add(1, Ordering::SeqCst);
+    let began = Tx::begin(conn);
+    WRITERS_WAITING.fetch_sub(1, Ordering::SeqCst);
+    began?;
     inside(conn, f, |conn, succeeded| {
         if !succeeded {
             return Manager::rollback_transaction(conn);
@@ -41,6 +46,13 @@ where
         commit(conn)
     })
 }
+
+/// The writes of one command ([`write`]: a State's consent, an edit) waiting in this process
+/// for the write lock: a bulk upload's next batch lets them go first ([`Tx::begin_after_others`]).
+static WRITERS_WAITING: AtomicUsize = AtomicUsize::new(0);
+
+/// How long a bulk upload's batch waits for the commands waiting before it, at most.
+const LET_GO_FIRST: std::time::Duration = std::time::Duration::from_secs(1);
 
 thread_local! {
     /// While the service's writes are refused for a full disk (`watch::storage_watched`): what
@@ -123,6 +135,19 @@ impl Tx {
             return Err(e);
         }
         Ok(())
+    }
+
+    /// [`Tx::begin`], once the commands of this process waiting for the write lock have had
+    /// it (up to [`LET_GO_FIRST`]): a bulk upload writes batch after batch, and SQLite gives
+    /// the lock to whichever writer asks first after a commit, which the upload's next batch
+    /// would be as often as not (found by an audit: a State's withdrawal failed after its 5 s
+    /// wait while a contributor's partial upload ran). PostgreSQL's lock queues its waiters.
+    pub fn begin_after_others(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+        let started = std::time::Instant::now();
+        while WRITERS_WAITING.load(Ordering::SeqCst) > 0 && started.elapsed() < LET_GO_FIRST {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        Tx::begin(conn)
     }
 
     pub fn commit(conn: &mut DbConnection) -> diesel::QueryResult<()> {

@@ -94,8 +94,26 @@ pub fn normalise_name(name: &str) -> String {
 /// letter read as the one it may be taken for (Unicode's confusables, UTS #39: a Cyrillic `е`
 /// as a Latin `e`), so that two names a reader cannot tell apart share a key. Confusables are
 /// told of letters in their case (a Cyrillic `К` is a Latin `K`, its `к` is not a `k`), hence
-/// both cases.
+/// both cases. A character that shows as a blank as wide as a letter (a Hangul filler, the
+/// blank braille pattern) is read as the space it looks like, not left out as the other
+/// characters that show nothing are (found by an audit: `Sri` U+3164 `Lanka`).
 pub fn look_alike_keys(name: &str) -> [String; 2] {
+    let shows_as_space = |c: char| {
+        matches!(
+            c,
+            '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}' | '\u{2800}'
+        )
+    };
+    let spaced: String;
+    let name = if name.contains(shows_as_space) {
+        spaced = name
+            .chars()
+            .map(|c| if shows_as_space(c) { ' ' } else { c })
+            .collect();
+        &spaced
+    } else {
+        name
+    };
     let name = normalise_name(name);
     let key = |cased: String| {
         let skeleton: String = unicode_security::confusable_detection::skeleton(&cased).collect();

@@ -67,7 +67,8 @@ impl Response {
             | "acceptee notee"
             | "apoyada parcialmente"
             | "apoyada anotada"
-            | "apoyada en parte" => Some(Self::SupportedInPart),
+            | "apoyada en parte"
+            | "apoyada se toma nota" => Some(Self::SupportedInPart),
             "noted" | "rejected" | "not accepted" | "not supported" | "notee" | "prise en note"
             | "anotada" | "se toma nota" | "tomada nota" | "rechazada" => Some(Self::Noted),
             _ => None,
