@@ -141,8 +141,10 @@ pub struct Options {
     /// The encoding a CSV file says it is in (the `charset` of its `Content-Type`), for cells
     /// that are not UTF-8; `None`: UTF-8, or Mac Roman for a UPR Info export, as they come.
     pub charset: Option<&'static encoding_rs::Encoding>,
-    /// The most rows the upload writes in the atomic mode (`app::policy::atomic_rows`): a row
-    /// past them is refused, `too_many_rows`, and so nothing is written; `None`: no bound.
+    /// The most rows, and KiB of items as JSON, the upload writes in the atomic mode
+    /// (`app::policy::atomic_rows`): a row past them is refused, `too_many_rows`, and so nothing
+    /// is written; `None`: no bound. Where there is one (a contributor's or a State's upload),
+    /// and for a dry run, a batch is also at most `BATCH_BYTES` of items.
     pub atomic_rows: Option<u64>,
 }
 
