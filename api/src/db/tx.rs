@@ -35,9 +35,10 @@ pub fn write<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    WRITERS_WAITING.fetch_add(1, Ordering::SeqCst);
-    let began = Tx::begin(conn);
-    WRITERS_WAITING.fetch_sub(1, Ordering::SeqCst);
+    let began = {
+        let _waiting = Waiting::new();
+        Tx::begin(conn)
+    };
     began?;
     inside(conn, f, |conn, succeeded| {
         if !succeeded {
@@ -50,6 +51,23 @@ where
 /// The writes of one command ([`write`]: a State's consent, an edit) waiting in this process
 /// for the write lock: a bulk upload's next batch lets them go first ([`Tx::begin_after_others`]).
 static WRITERS_WAITING: AtomicUsize = AtomicUsize::new(0);
+
+/// One command counted among [`WRITERS_WAITING`] while it lives: counted out however its wait
+/// ends, a panic too, so that no upload's batch waits for a command that is gone.
+struct Waiting;
+
+impl Waiting {
+    fn new() -> Self {
+        WRITERS_WAITING.fetch_add(1, Ordering::SeqCst);
+        Waiting
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        WRITERS_WAITING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// How long a bulk upload's batch waits for the commands waiting before it, at most.
 const LET_GO_FIRST: std::time::Duration = std::time::Duration::from_secs(1);
